@@ -1,0 +1,169 @@
+//! The allocation rule: which warehouses ship an order.
+//!
+//! The rule is deliberately simple (a cost model over distance, shipping cost, lead
+//! time and split penalty is planned to replace it): one warehouse that can ship
+//! everything is preferred, one in the buyer's province first; failing that, each SKU
+//! is taken from the warehouses holding the most, buyer's province first.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::order::{AllocatedLine, Order};
+use crate::stock::{StockLevel, Warehouse};
+use crate::{Sku, WarehouseId};
+
+/// Which warehouse ships what, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub lines: Vec<AllocatedLine>,
+    pub explanation: String,
+}
+
+/// No combination of warehouses holds enough of a SKU.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{sku}: {wanted} wanted, {available} available in all warehouses")]
+pub struct Shortage {
+    pub sku: Sku,
+    pub wanted: u32,
+    pub available: u32,
+}
+
+/// Plans the order against current stock. `stock` holds, per SKU of the order, its level in
+/// every warehouse; `warehouses` gives their locations.
+pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
+    let wanted = order.units_by_sku();
+    let province = order.shipping_address.province.as_deref().map(str::to_lowercase);
+    let in_buyers_province: HashMap<&WarehouseId, bool> =
+        warehouses.iter().map(|w| (&w.warehouse_id, province.as_deref() == Some(w.province.to_lowercase().as_str()))).collect();
+    let local = |w: &WarehouseId| in_buyers_province.get(w).copied().unwrap_or(false);
+    let available = |sku: &Sku, w: &WarehouseId| -> u32 {
+        stock.get(sku).and_then(|levels| levels.iter().find(|l| &l.warehouse == w)).map_or(0, |l| l.available)
+    };
+
+    // Every warehouse that can ship the whole order alone.
+    let mut whole: Vec<&WarehouseId> = stock
+        .values()
+        .flatten()
+        .map(|l| &l.warehouse)
+        .filter(|w| wanted.iter().all(|(sku, units)| available(sku, w) >= *units))
+        .collect();
+    whole.sort();
+    whole.dedup();
+    if let Some(best) = whole.into_iter().min_by_key(|w| (!local(w), *w)) {
+        let lines = wanted
+            .iter()
+            .map(|(sku, units)| AllocatedLine { warehouse: best.clone(), sku: sku.clone(), quantity: *units })
+            .collect();
+        let why = if local(best) { "in the buyer's province and holds every line" } else { "holds every line" };
+        return Ok(Plan { lines, explanation: format!("one shipment from {best}: {why}") });
+    }
+
+    // Split: each SKU from the warehouses with the most of it, buyer's province first.
+    let mut lines = Vec::new();
+    for (sku, units) in &wanted {
+        let mut sources: Vec<&StockLevel> = stock.get(sku).into_iter().flatten().filter(|l| l.available > 0).collect();
+        sources.sort_by_key(|l| (!local(&l.warehouse), std::cmp::Reverse(l.available), l.warehouse.clone()));
+        let total: u32 = sources.iter().map(|l| l.available).sum();
+        if total < *units {
+            return Err(Shortage { sku: sku.clone(), wanted: *units, available: total });
+        }
+        let mut remaining = *units;
+        for level in sources {
+            let take = remaining.min(level.available);
+            lines.push(AllocatedLine { warehouse: level.warehouse.clone(), sku: sku.clone(), quantity: take });
+            remaining -= take;
+            if remaining == 0 {
+                break;
+            }
+        }
+    }
+    let mut from: Vec<&str> = lines.iter().map(|l| l.warehouse.as_str()).collect();
+    from.sort_unstable();
+    from.dedup();
+    Ok(Plan { explanation: format!("split across {}: no single warehouse holds every line", from.join(", ")), lines })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::tests::sample_new_order;
+    use crate::order::OrderLine;
+    use crate::{MerchantId, OrderId};
+    use chrono::Utc;
+    use rust_decimal::Decimal;
+
+    fn warehouse(id: &str, province: &str) -> Warehouse {
+        Warehouse {
+            warehouse_id: WarehouseId::parse(id).unwrap(),
+            name: id.into(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            province: province.into(),
+            city: "x".into(),
+            lat: 0.0,
+            lon: 0.0,
+        }
+    }
+
+    fn level(w: &str, sku: &str, available: u32) -> StockLevel {
+        StockLevel {
+            warehouse: WarehouseId::parse(w).unwrap(),
+            sku: Sku::parse(sku).unwrap(),
+            on_hand: available,
+            reserved: 0,
+            available,
+        }
+    }
+
+    fn stock(levels: Vec<StockLevel>) -> BTreeMap<Sku, Vec<StockLevel>> {
+        let mut map: BTreeMap<Sku, Vec<StockLevel>> = BTreeMap::new();
+        for l in levels {
+            map.entry(l.sku.clone()).or_default().push(l);
+        }
+        map
+    }
+
+    fn order(lines: &[(&str, u32)]) -> Order {
+        let mut new = sample_new_order("X", 1);
+        new.lines = lines
+            .iter()
+            .map(|(sku, q)| OrderLine { sku: Sku::parse(*sku).unwrap(), quantity: *q, unit_price: Decimal::ONE })
+            .collect();
+        Order::receive(new, OrderId::generate(), Utc::now())
+    }
+
+    #[test]
+    fn a_warehouse_in_the_buyers_province_that_holds_everything_wins() {
+        let whs = [warehouse("wh-bj", "Beijing"), warehouse("wh-hz", "Zhejiang")];
+        let s = stock(vec![level("wh-bj", "A", 50), level("wh-hz", "A", 5), level("wh-bj", "B", 50), level("wh-hz", "B", 5)]);
+        let plan = plan(&order(&[("A", 2), ("B", 1)]), &s, &whs).unwrap();
+        assert!(plan.lines.iter().all(|l| l.warehouse.as_str() == "wh-hz"), "{plan:?}");
+        assert!(plan.explanation.contains("province"));
+    }
+
+    #[test]
+    fn the_order_is_split_only_when_no_warehouse_holds_everything() {
+        let whs = [warehouse("wh-1", "Beijing"), warehouse("wh-2", "Beijing")];
+        let s = stock(vec![level("wh-1", "A", 3), level("wh-2", "A", 2), level("wh-2", "B", 1)]);
+        let plan = plan(&order(&[("A", 4), ("B", 1)]), &s, &whs).unwrap();
+        let mut got: Vec<(String, String, u32)> =
+            plan.lines.iter().map(|l| (l.warehouse.to_string(), l.sku.to_string(), l.quantity)).collect();
+        got.sort();
+        assert_eq!(got, [("wh-1".into(), "A".into(), 3), ("wh-2".into(), "A".into(), 1), ("wh-2".into(), "B".into(), 1)]);
+        assert!(plan.explanation.starts_with("split"));
+    }
+
+    #[test]
+    fn a_shortage_names_the_sku() {
+        let s = stock(vec![level("wh-1", "A", 1)]);
+        let err = plan(&order(&[("A", 2)]), &s, &[warehouse("wh-1", "x")]).unwrap_err();
+        assert_eq!((err.sku.as_str(), err.wanted, err.available), ("A", 2, 1));
+        let err = plan(&order(&[("NOPE", 1)]), &s, &[]).unwrap_err();
+        assert_eq!(err.available, 0);
+    }
+
+    #[test]
+    fn repeated_skus_are_summed_before_planning() {
+        let s = stock(vec![level("wh-1", "A", 3)]);
+        assert!(plan(&order(&[("A", 2), ("A", 2)]), &s, &[]).is_err());
+        assert_eq!(plan(&order(&[("A", 2), ("A", 1)]), &s, &[]).unwrap().lines[0].quantity, 3);
+    }
+}

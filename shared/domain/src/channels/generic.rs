@@ -1,0 +1,147 @@
+//! The generic channel: our own JSON order format (the contract's `POST /channels/generic/orders`).
+//!
+//! ```json
+//! {"external_id":"A-1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z",
+//!  "currency":"CNY","customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000"},
+//!  "shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou",
+//!  "province":"Zhejiang","postal_code":"310000","country":"CN"},
+//!  "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{address, customer, order_line, order_lines, AddressParts};
+use crate::money::Currency;
+use crate::order::{Channel, NewOrder};
+use crate::validation::parse_json;
+use crate::{ExternalId, MerchantId, ValidationError};
+
+#[derive(Debug, Deserialize)]
+struct GenericOrder {
+    external_id: String,
+    merchant_id: String,
+    placed_at: DateTime<Utc>,
+    currency: String,
+    customer: GenericCustomer,
+    shipping_address: GenericAddress,
+    lines: Vec<GenericLine>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GenericCustomer {
+    id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GenericAddress {
+    name: Option<String>,
+    line1: Option<String>,
+    line2: Option<String>,
+    city: Option<String>,
+    province: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GenericLine {
+    sku: Option<String>,
+    quantity: i64,
+    unit_price: String,
+}
+
+pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
+    let raw: GenericOrder = parse_json(body)?;
+    let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
+    let c = &raw.customer;
+    let a = &raw.shipping_address;
+    Ok(NewOrder {
+        channel: Channel::Generic,
+        external_id: ExternalId::parse(raw.external_id).map_err(|e| e.within("external_id"))?,
+        merchant_id: MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?,
+        placed_at: raw.placed_at,
+        customer: customer(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))?,
+        shipping_address: address(AddressParts {
+            name: a.name.as_deref(),
+            line1: a.line1.as_deref(),
+            line2: a.line2.as_deref(),
+            city: a.city.as_deref(),
+            province: a.province.as_deref(),
+            postal_code: a.postal_code.as_deref(),
+            country: a.country.as_deref(),
+        })
+        .map_err(|e| e.within("shipping_address"))?,
+        lines: order_lines(&raw.lines, "lines", |l| order_line(l.sku.as_deref(), l.quantity, &l.unit_price, currency))?,
+        currency,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"{"external_id":"A-1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z",
+      "currency":"CNY","customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000"},
+      "shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou",
+      "province":"Zhejiang","postal_code":"310000","country":"CN"},
+      "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}"#;
+
+    fn with(pointer: &str, value: serde_json::Value) -> Vec<u8> {
+        let mut doc: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        *doc.pointer_mut(pointer).unwrap() = value;
+        serde_json::to_vec(&doc).unwrap()
+    }
+
+    #[test]
+    fn the_contract_sample_normalises() {
+        let order = normalise(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(order.external_id.as_str(), "A-1001");
+        assert_eq!(order.currency.code(), "CNY");
+        assert_eq!(order.lines[0].quantity, 2);
+        assert_eq!(order.lines[0].unit_price.to_string(), "19.9");
+        assert_eq!(order.shipping_address.province.as_deref(), Some("Zhejiang"));
+        assert_eq!(order.customer.phone.as_deref(), Some("+8613800000000"));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases = [
+            ("/lines/0/quantity", serde_json::json!(0), "lines[0].quantity"),
+            ("/lines/0/quantity", serde_json::json!(-3), "lines[0].quantity"),
+            ("/lines/0/quantity", serde_json::json!(10_001), "lines[0].quantity"),
+            ("/lines/0/quantity", serde_json::json!("2"), "lines[0].quantity"),
+            ("/lines/0/quantity", serde_json::json!(1e30), "lines[0].quantity"),
+            ("/lines/0/unit_price", serde_json::json!("-1"), "lines[0].unit_price"),
+            ("/lines/0/sku", serde_json::json!(""), "lines[0].sku"),
+            ("/lines", serde_json::json!([]), "lines"),
+            ("/currency", serde_json::json!("XXQ"), "currency"),
+            ("/placed_at", serde_json::json!("yesterday"), "placed_at"),
+            ("/external_id", serde_json::json!(" "), "external_id"),
+            ("/customer/phone", serde_json::json!("not a phone"), "customer.phone"),
+            ("/shipping_address/city", serde_json::json!(null), "shipping_address.city"),
+        ];
+        for (pointer, value, field) in cases {
+            let err = normalise(&with(pointer, value.clone())).unwrap_err();
+            assert_eq!(err.field, field, "{pointer} = {value}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_line_without_sku_is_refused_with_a_message_that_says_so() {
+        let err = normalise(&with("/lines/0/sku", serde_json::Value::Null)).unwrap_err();
+        assert_eq!(err.field, "lines[0].sku");
+        assert!(err.message.contains("no SKU"));
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let mut doc: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        doc.as_object_mut().unwrap().remove("merchant_id");
+        let err = normalise(&serde_json::to_vec(&doc).unwrap()).unwrap_err();
+        assert!(err.message.contains("merchant_id"), "{err}");
+    }
+}

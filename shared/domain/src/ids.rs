@@ -1,0 +1,125 @@
+//! Typed identifiers. Each is a non-empty string of at most 128 printable characters;
+//! `parse` is the only way in from the outside world.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::ValidationError;
+
+/// Longest identifier we accept from any channel or API caller.
+pub const MAX_ID_LEN: usize = 128;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks the raw value: trimmed, non-empty, at most 128 characters, no control characters.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
+                let raw: String = raw.into();
+                let trimmed = raw.trim();
+                if trimmed.is_empty() {
+                    return Err(ValidationError::new("", "must not be empty"));
+                }
+                if trimmed.chars().count() > MAX_ID_LEN {
+                    return Err(ValidationError::new("", format!("must be at most {MAX_ID_LEN} characters")));
+                }
+                if trimmed.chars().any(char::is_control) {
+                    return Err(ValidationError::new("", "must not contain control characters"));
+                }
+                Ok(Self(trimmed.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_id!(
+    /// Our id of an order, minted at intake (`ord_` + a ULID, so ids sort by creation time).
+    OrderId
+);
+string_id!(
+    /// The id the sales channel gave the order; unique per channel.
+    ExternalId
+);
+string_id!(
+    /// A merchant selling through the platform.
+    MerchantId
+);
+string_id!(
+    /// A buyer, as the channel or merchant identifies them.
+    CustomerId
+);
+string_id!(
+    /// A stock-keeping unit.
+    Sku
+);
+string_id!(
+    /// A warehouse holding stock.
+    WarehouseId
+);
+
+impl OrderId {
+    /// A fresh order id.
+    pub fn generate() -> Self {
+        Self(format!("ord_{}", ulid::Ulid::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_trimmed_and_checked() {
+        assert_eq!(Sku::parse("  SKU-1 ").unwrap().as_str(), "SKU-1");
+        assert!(Sku::parse("   ").is_err());
+        assert!(Sku::parse("a\u{0}b").is_err());
+        assert!(Sku::parse("x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn generated_order_ids_are_unique_and_prefixed() {
+        let a = OrderId::generate();
+        let b = OrderId::generate();
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("ord_"));
+    }
+
+    #[test]
+    fn ids_refuse_bad_values_when_deserialised() {
+        assert!(serde_json::from_str::<Sku>("\"\"").is_err());
+        assert_eq!(serde_json::from_str::<Sku>("\"A\"").unwrap().as_str(), "A");
+    }
+}

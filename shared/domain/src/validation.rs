@@ -1,0 +1,102 @@
+//! The one error every parser in the domain returns: which field, and what is wrong with it.
+
+use std::fmt;
+
+/// Bad input, naming the field (a JSON path such as `lines[0].quantity`) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+
+    /// The same error with `prefix` put in front of its field path (`lines[2]` + `quantity`).
+    pub fn within(self, prefix: &str) -> Self {
+        let field = if self.field.is_empty() {
+            prefix.to_owned()
+        } else if self.field.starts_with('[') {
+            format!("{prefix}{}", self.field)
+        } else {
+            format!("{prefix}.{}", self.field)
+        };
+        Self { field, ..self }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Parses a JSON body into `T`, naming the field whose value has the wrong type or is missing.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        ValidationError::new(field, clean_serde_message(&err.inner().to_string()))
+    })?;
+    de.end().map_err(|err| ValidationError::new("", clean_serde_message(&err.to_string())))?;
+    Ok(value)
+}
+
+/// serde_json appends "at line 1 column 42"; the field path already says where.
+fn clean_serde_message(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(idx) => message[..idx].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: u32,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        lines: Vec<Line>,
+    }
+
+    #[test]
+    fn wrong_type_names_the_field_path() {
+        let err = parse_json::<Body>(br#"{"lines":[{"quantity":1},{"quantity":"2"}]}"#).unwrap_err();
+        assert_eq!(err.field, "lines[1].quantity");
+        assert!(err.message.starts_with("invalid type: string"), "{}", err.message);
+    }
+
+    #[test]
+    fn malformed_json_is_a_validation_error() {
+        let err = parse_json::<Body>(b"{\"lines\": [").unwrap_err();
+        assert!(err.message.contains("EOF"), "{}", err.message);
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        assert!(parse_json::<Body>(br#"{"lines":[]} x"#).is_err());
+    }
+
+    #[test]
+    fn within_prefixes_paths() {
+        let err = ValidationError::new("quantity", "too big").within("lines[3]");
+        assert_eq!(err.field, "lines[3].quantity");
+        let err = ValidationError::new("[0]", "x").within("lines");
+        assert_eq!(err.field, "lines[0]");
+    }
+}
