@@ -1,1 +1,11 @@
-//! placeholder
+//! The local runtime: hosts every function of the OMS in one process on the embedded
+//! store and queue, so the product runs on one machine with no AWS account.
+//!
+//! - [`server`] starts the HTTP routes and the queue workers over one data directory.
+//! - [`workers`] drains the embedded queues into the same consumers the Lambda SQS
+//!   functions run.
+//! - [`demo`] plays a scripted day of business and prints a summary.
+
+pub mod demo;
+pub mod server;
+pub mod workers;

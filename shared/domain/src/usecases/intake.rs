@@ -2,8 +2,8 @@
 
 use crate::messages::Message;
 use crate::order::{NewOrder, Order, OrderStatus};
-use crate::ports::{Clock, InsertOutcome, OrderStore, Queue, StoreError};
-use crate::OrderId;
+use crate::ports::{Clock, InsertOutcome, InventoryStore, OrderStore, Queue, StoreError};
+use crate::{OrderId, Sku};
 
 /// What intake answers the channel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -14,16 +14,44 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
+/// Why an order was refused at intake.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
+    UnknownSku { line: usize, sku: Sku },
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Refuses an order naming a SKU that no warehouse has ever counted.
+async fn check_skus_known(inventory: &dyn InventoryStore, new: &NewOrder) -> Result<(), IntakeError> {
+    let mut checked: Vec<&Sku> = Vec::new();
+    for (line, order_line) in new.lines.iter().enumerate() {
+        if checked.contains(&&order_line.sku) {
+            continue;
+        }
+        if inventory.stock_of(&order_line.sku).await?.is_empty() {
+            return Err(IntakeError::UnknownSku { line, sku: order_line.sku.clone() });
+        }
+        checked.push(&order_line.sku);
+    }
+    Ok(())
+}
+
 /// Stores a new order and queues it for allocation. A second delivery of the same channel
 /// order stores nothing and answers with the first order. If the first delivery's enqueue
 /// was lost (a crash between the two writes), the redelivery queues it again; allocation
 /// is idempotent, so a spare message does no harm.
+///
+/// An order naming a SKU that no warehouse stocks is refused and nothing is stored.
 pub async fn receive_order(
     orders: &dyn OrderStore,
+    inventory: &dyn InventoryStore,
     queue: &dyn Queue,
     clock: &dyn Clock,
     new: NewOrder,
-) -> Result<Receipt, StoreError> {
+) -> Result<Receipt, IntakeError> {
+    check_skus_known(inventory, &new).await?;
     let order = Order::receive(new, OrderId::generate(), clock.now());
     match orders.insert_order(&order).await? {
         InsertOutcome::Inserted => {

@@ -1,0 +1,120 @@
+//! Channel secrets and the signature check on webhook bodies.
+
+use std::collections::HashMap;
+
+use oms_domain::channels::signature::{self, SignatureError};
+use oms_domain::order::Channel;
+
+/// What to do with a webhook from a channel that has no secret configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsignedPolicy {
+    /// Refuse it (Lambda: a deployed endpoint is never open).
+    Refuse,
+    /// Accept it unchecked (local runs, where `oms serve` warns at start).
+    Accept,
+}
+
+/// The webhook secret of each channel, from `OMS_CHANNEL_SECRET_<CHANNEL>`.
+#[derive(Clone, Default)]
+pub struct ChannelSecrets {
+    secrets: HashMap<Channel, Vec<u8>>,
+}
+
+impl std::fmt::Debug for ChannelSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelSecrets").field("channels", &self.secrets.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+/// Why a webhook was refused before its body was read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookRefusal {
+    #[error("webhooks from {0} are refused: no secret is configured for this channel")]
+    NoSecret(Channel),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+}
+
+impl ChannelSecrets {
+    /// The environment variable that holds a channel's secret.
+    pub fn variable(channel: Channel) -> String {
+        format!("OMS_CHANNEL_SECRET_{}", channel.as_str().to_ascii_uppercase())
+    }
+
+    /// Reads every webhook channel's secret from the environment; an empty value counts as unset.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads secrets through `lookup` (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let secrets = Channel::WEBHOOK
+            .into_iter()
+            .filter_map(|c| lookup(&Self::variable(c)).filter(|s| !s.is_empty()).map(|s| (c, s.into_bytes())))
+            .collect();
+        Self { secrets }
+    }
+
+    pub fn with(mut self, channel: Channel, secret: impl Into<Vec<u8>>) -> Self {
+        self.secrets.insert(channel, secret.into());
+        self
+    }
+
+    pub fn get(&self, channel: Channel) -> Option<&[u8]> {
+        self.secrets.get(&channel).map(Vec::as_slice)
+    }
+
+    /// Webhook channels with no secret: they accept anything under `UnsignedPolicy::Accept`.
+    pub fn unsigned_channels(&self) -> Vec<Channel> {
+        Channel::WEBHOOK.into_iter().filter(|c| !self.secrets.contains_key(c)).collect()
+    }
+
+    /// Checks the signature a channel put on `body`, under `policy` for unsigned channels.
+    pub fn check(
+        &self,
+        channel: Channel,
+        policy: UnsignedPolicy,
+        header_value: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), WebhookRefusal> {
+        match (self.get(channel), policy) {
+            (Some(secret), _) => Ok(signature::verify(channel, secret, header_value, body)?),
+            (None, UnsignedPolicy::Accept) => Ok(()),
+            (None, UnsignedPolicy::Refuse) => Err(WebhookRefusal::NoSecret(channel)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_read_per_channel_and_empty_means_unset() {
+        let secrets = ChannelSecrets::from_lookup(|name| match name {
+            "OMS_CHANNEL_SECRET_GENERIC" => Some("g".into()),
+            "OMS_CHANNEL_SECRET_SHOPIFY" => Some(String::new()),
+            _ => None,
+        });
+        assert_eq!(secrets.get(Channel::Generic), Some(&b"g"[..]));
+        assert_eq!(secrets.unsigned_channels(), [Channel::Shopify, Channel::WooCommerce, Channel::Amazon]);
+    }
+
+    #[test]
+    fn a_channel_without_secret_is_refused_in_lambda_and_accepted_locally() {
+        let secrets = ChannelSecrets::default();
+        assert_eq!(
+            secrets.check(Channel::Generic, UnsignedPolicy::Refuse, None, b"{}"),
+            Err(WebhookRefusal::NoSecret(Channel::Generic))
+        );
+        assert_eq!(secrets.check(Channel::Generic, UnsignedPolicy::Accept, None, b"{}"), Ok(()));
+    }
+
+    #[test]
+    fn a_channel_with_a_secret_always_needs_a_valid_signature() {
+        let secrets = ChannelSecrets::default().with(Channel::Generic, "s");
+        assert!(secrets.check(Channel::Generic, UnsignedPolicy::Accept, None, b"{}").is_err());
+        let sig = signature::sign(Channel::Generic, b"s", b"{}");
+        assert_eq!(secrets.check(Channel::Generic, UnsignedPolicy::Accept, Some(&sig), b"{}"), Ok(()));
+    }
+}

@@ -1,0 +1,224 @@
+//! `oms demo`: a scripted day of business on sample data, through the real routes, the
+//! real queue workers and a durable data directory, ending with a summary.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+use oms_api::ChannelSecrets;
+use oms_domain::channels::signature;
+use oms_domain::order::{Channel, OrderStatus};
+use oms_embedded::Embedded;
+
+const SECRET: &str = "demo-webhook-secret";
+const MERCHANT: &str = "m-teahouse";
+
+const WAREHOUSES: [(&str, &str, &str, &str, f64, f64); 3] = [
+    ("wh-hangzhou", "Hangzhou West", "Zhejiang", "Hangzhou", 30.27, 120.15),
+    ("wh-shanghai", "Shanghai Pudong", "Shanghai", "Shanghai", 31.22, 121.54),
+    ("wh-beijing", "Beijing Daxing", "Beijing", "Beijing", 39.73, 116.34),
+];
+
+/// (SKU, price, on hand in each warehouse above)
+const CATALOGUE: [(&str, &str, [u32; 3]); 5] = [
+    ("TEA-LONGJING-250G", "168.00", [40, 10, 10]),
+    ("MUG-CELADON", "59.90", [12, 12, 6]),
+    ("FAN-SILK", "35.50", [0, 15, 5]),
+    ("KITE-DRAGON", "88.00", [2, 0, 3]),
+    ("INK-SET", "120.00", [5, 5, 5]),
+];
+
+const BUYERS: [(&str, &str); 5] = [
+    ("Zhejiang", "Hangzhou"),
+    ("Shanghai", "Shanghai"),
+    ("Beijing", "Beijing"),
+    ("Guangdong", "Shenzhen"),
+    ("Sichuan", "Chengdu"),
+];
+
+/// How many orders the day brings.
+const ORDERS: usize = 36;
+
+/// Runs the demo over `data_dir` and prints what happened.
+pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
+    let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
+    let secrets = ChannelSecrets::default().with(Channel::Generic, SECRET);
+    let state = crate::server::app_state(&embedded, secrets);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
+    let api = oms_api::routes::all(state);
+
+    println!("OMS demo: data in {}\n", data_dir.display());
+    println!("Morning: {} warehouses register and count their stock", WAREHOUSES.len());
+    for (id, name, province, city, lat, lon) in WAREHOUSES {
+        let body = json!({ "name": name, "merchant_id": MERCHANT, "province": province, "city": city, "lat": lat, "lon": lon });
+        expect(&api, Method::PUT, &format!("/warehouses/{id}"), body, StatusCode::OK).await?;
+    }
+    for (sku, _, counts) in CATALOGUE {
+        for ((warehouse, ..), on_hand) in WAREHOUSES.iter().zip(counts) {
+            expect(&api, Method::PUT, &format!("/inventory/{warehouse}/{sku}"), json!({ "on_hand": on_hand }), StatusCode::OK)
+                .await?;
+        }
+    }
+
+    println!("Day: {ORDERS} orders arrive from the generic channel, signed");
+    let mut accepted = Vec::new();
+    for i in 0..ORDERS {
+        let (status, receipt) = post_order(&api, &sample_order(i), true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("order {i} was answered {status}: {receipt}");
+        }
+        accepted.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    let (status, receipt) = post_order(&api, &sample_order(0), true).await?;
+    println!("  the channel delivers order A-1000 again: {status}, duplicate = {}", receipt["duplicate"]);
+    let (status, refusal) = post_order(&api, &sample_order(ORDERS), false).await?;
+    println!("  a forged webhook (bad signature): {status}, {}", refusal["error"]["code"]);
+    let mut bad = sample_order(ORDERS + 1);
+    bad["lines"][0]["quantity"] = json!(0);
+    let (status, refusal) = post_order(&api, &bad, true).await?;
+    println!("  an order with quantity 0: {status}, {}", refusal["error"]["message"]);
+
+    wait_for_idle(&embedded).await?;
+    println!("Afternoon: two buyers cancel; their stock goes back on the shelf");
+    let mut cancelled = 0;
+    for order_id in &accepted {
+        if cancelled == 2 {
+            break;
+        }
+        let order = call(&api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+        if order["status"] == OrderStatus::Reserved.as_str() {
+            let body = json!({ "reason": "buyer changed their mind" });
+            expect(&api, Method::POST, &format!("/orders/{order_id}/cancel"), body, StatusCode::OK).await?;
+            cancelled += 1;
+        }
+    }
+
+    let _ = stop.send(true);
+    for worker in workers {
+        worker.await.context("A queue worker panicked")?;
+    }
+    print_summary(&embedded, &api, &accepted).await
+}
+
+/// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
+fn sample_order(i: usize) -> Value {
+    let (province, city) = BUYERS[i % BUYERS.len()];
+    let mut lines = vec![line(i % CATALOGUE.len(), 1 + i % 4)];
+    if i % 3 == 0 {
+        lines.push(line((i + 2) % CATALOGUE.len(), 1 + i % 2));
+    }
+    json!({
+        "external_id": format!("A-{}", 1000 + i),
+        "merchant_id": MERCHANT,
+        "placed_at": format!("2026-11-20T{:02}:{:02}:00Z", 8 + i / 6, (i * 7) % 60),
+        "currency": "CNY",
+        "customer": { "id": format!("c-{}", 100 + i % 12), "email": format!("buyer{}@example.com", i % 12),
+                      "phone": format!("+86 138 0000 {:04}", i % 12) },
+        "shipping_address": { "name": format!("Buyer {i}"), "line1": format!("{} Demo Road", 1 + i),
+                              "city": city, "province": province, "postal_code": "100000", "country": "CN" },
+        "lines": lines,
+    })
+}
+
+fn line(catalogue_index: usize, quantity: usize) -> Value {
+    let (sku, price, _) = CATALOGUE[catalogue_index];
+    json!({ "sku": sku, "quantity": quantity, "unit_price": price })
+}
+
+async fn post_order(api: &Router, order: &Value, sign: bool) -> anyhow::Result<(StatusCode, Value)> {
+    let body = serde_json::to_vec(order).context("Failed to encode an order")?;
+    let secret = if sign { SECRET } else { "a-guess" };
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/channels/generic/orders")
+        .header("content-type", "application/json")
+        .header(signature::header_name(Channel::Generic), signature::sign(Channel::Generic, secret.as_bytes(), &body))
+        .body(Body::from(body))
+        .context("Failed to build a request")?;
+    send(api, request).await
+}
+
+async fn call(api: &Router, method: Method, uri: &str, body: Value) -> anyhow::Result<(StatusCode, Value)> {
+    let body =
+        if body.is_null() { Body::empty() } else { Body::from(serde_json::to_vec(&body).context("Failed to encode a body")?) };
+    let request = Request::builder().method(method).uri(uri).header("content-type", "application/json").body(body);
+    send(api, request.context("Failed to build a request")?).await
+}
+
+async fn expect(api: &Router, method: Method, uri: &str, body: Value, want: StatusCode) -> anyhow::Result<Value> {
+    let (status, answer) = call(api, method.clone(), uri, body).await?;
+    if status != want {
+        bail!("{method} {uri} answered {status}: {answer}");
+    }
+    Ok(answer)
+}
+
+async fn send(api: &Router, request: Request<Body>) -> anyhow::Result<(StatusCode, Value)> {
+    let response = api.clone().oneshot(request).await.context("The router failed")?;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.context("Failed to read an answer")?;
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+}
+
+async fn wait_for_idle(embedded: &Embedded) -> anyhow::Result<()> {
+    for _ in 0..3000 {
+        let mut depth = 0;
+        for queue in oms_domain::messages::QueueName::ALL {
+            depth += embedded.queue_depth(queue).await?;
+        }
+        if depth == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bail!("the queues did not drain within 30 s")
+}
+
+async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -> anyhow::Result<()> {
+    println!("\nOrders by status");
+    let counts: BTreeMap<String, usize> =
+        embedded.order_counts_by_status().await?.into_iter().map(|(s, n)| (s.as_str().to_owned(), n)).collect();
+    for status in OrderStatus::ALL {
+        if let Some(n) = counts.get(status.as_str()) {
+            println!("  {:<12} {n:>4}", status.as_str());
+        }
+    }
+    println!("\nStock per warehouse");
+    println!("  {:<14} {:<20} {:>8} {:>9} {:>10}", "warehouse", "sku", "on hand", "reserved", "available");
+    for level in embedded.all_stock().await? {
+        println!(
+            "  {:<14} {:<20} {:>8} {:>9} {:>10}",
+            level.warehouse.as_str(),
+            level.sku.as_str(),
+            level.on_hand,
+            level.reserved,
+            level.available
+        );
+    }
+    for order_id in accepted.iter().take(1).chain(accepted.iter().skip(3).take(1)) {
+        let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+        println!(
+            "\nTimeline of {} ({}, {})",
+            order_id,
+            order["external_id"].as_str().unwrap_or("?"),
+            order["status"].as_str().unwrap_or("?")
+        );
+        for event in order["timeline"].as_array().into_iter().flatten() {
+            println!(
+                "  {}  {:<12} {}",
+                event["at"].as_str().unwrap_or("?"),
+                event["status"].as_str().unwrap_or("?"),
+                event["detail"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! `oms`: the OMS on one machine, with no AWS account.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use oms_api::ChannelSecrets;
+use oms_local::server::{self, ServeOptions};
+
+#[derive(Debug, Parser)]
+#[command(name = "oms", version, about = "Order management: every function in one process on an embedded store and queue")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP routes and run the queue workers.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Where the store and queue live; created if missing.
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Play a scripted day of business on sample data and print a summary.
+    Demo {
+        /// Keep the demo's data here (default: a fresh temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Demo { .. } => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .init();
+
+    match cli.command {
+        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
+        Command::Demo { data_dir: None } => {
+            let dir = tempfile::tempdir().context("Failed to make a temporary directory")?;
+            oms_local::demo::run(dir.path()).await
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+    let secrets = ChannelSecrets::from_env();
+    for channel in secrets.unsigned_channels() {
+        tracing::warn!(
+            "UNSIGNED: webhooks from {channel} are accepted without a signature; set {} to require one",
+            ChannelSecrets::variable(channel)
+        );
+    }
+    let running = server::start(ServeOptions { addr, data_dir: data_dir.clone(), secrets, run_workers: true }).await?;
+    tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
+    tokio::signal::ctrl_c().await.context("Failed to wait for Ctrl-C")?;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! `oms serve`: the contract's HTTP routes and the queue workers over one data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_domain::messages::QueueName;
+use oms_domain::ports::{Ports, SystemClock};
+use oms_embedded::Embedded;
+
+/// How to run the local server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub secrets: ChannelSecrets,
+    /// Drive the queues in this process (off only in tests that stop work mid-flow).
+    pub run_workers: bool,
+}
+
+/// A running server; dropping it without `shutdown` leaves the tasks running.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub embedded: Embedded,
+    pub ports: Ports,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// The state every route sees, over the embedded adapters.
+pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets) -> AppState {
+    AppState { ports: embedded.ports(Arc::new(SystemClock)), secrets, unsigned: UnsignedPolicy::Accept }
+}
+
+/// Opens the data directory, binds the address and starts serving and working.
+pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
+    let embedded = Embedded::open(&options.data_dir)
+        .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
+    let state = app_state(&embedded, options.secrets);
+    let ports = state.ports.clone();
+    let listener =
+        tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("Failed to listen on {}", options.addr))?;
+    let addr = listener.local_addr().context("Failed to read the bound address")?;
+    let (stop, stopped) = watch::channel(false);
+
+    let mut tasks = Vec::new();
+    if options.run_workers {
+        tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
+    }
+    let router = oms_api::routes::all(state);
+    let mut until_stopped = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = until_stopped.wait_for(|stop| *stop).await;
+        });
+        if let Err(err) = serving.await {
+            tracing::error!(error = ?err, "the HTTP server stopped");
+        }
+    }));
+    Ok(Running { addr, embedded, ports, stop, tasks })
+}
+
+impl Running {
+    /// Waits until every queue is empty (all queued work done), up to `limit`.
+    pub async fn wait_until_idle(&self, limit: Duration) -> anyhow::Result<bool> {
+        let started = Instant::now();
+        loop {
+            let mut depth = 0;
+            for queue in QueueName::ALL {
+                depth += self.embedded.queue_depth(queue).await?;
+            }
+            if depth == 0 {
+                return Ok(true);
+            }
+            if started.elapsed() > limit {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops taking requests and work, and waits for in-flight work to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
