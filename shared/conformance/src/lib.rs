@@ -1,1 +1,156 @@
-//! placeholder
+//! One conformance suite over the store ports (`OrderStore`, `WarehouseStore`,
+//! `InventoryStore`), written once and run by every adapter set, so that a failed
+//! condition is the same domain outcome whichever store answers.
+//!
+//! Each case is a `pub async fn` taking a fresh, empty [`Subject`] and panicking on
+//! failure. An adapter crate runs them all, one `#[tokio::test]` each, with
+//!
+//! ```ignore
+//! async fn subject() -> oms_conformance::Subject { /* a fresh, empty store */ }
+//! oms_conformance::conformance_tests!(subject);
+//! ```
+//!
+//! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
+//! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
+
+use oms_domain::ports::{InventoryStore, OrderStore, WarehouseStore};
+use std::fmt;
+use std::sync::Arc;
+
+pub mod concurrency;
+pub mod fixtures;
+pub mod inventory;
+pub mod orders;
+pub mod warehouses;
+
+pub use concurrency::*;
+pub use inventory::*;
+pub use orders::*;
+pub use warehouses::*;
+
+/// The stores under test: fresh and empty for every case.
+#[derive(Clone)]
+pub struct Subject {
+    pub orders: Arc<dyn OrderStore>,
+    pub warehouses: Arc<dyn WarehouseStore>,
+    pub inventory: Arc<dyn InventoryStore>,
+}
+
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subject").finish_non_exhaustive()
+    }
+}
+
+/// Expands into one `#[tokio::test]` per conformance case, each given a fresh subject
+/// made by `$make` (a path to an `async fn() -> Subject`).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::__each_case!([$crate::__one_case] $make);
+    };
+}
+
+/// Every case, by name. Calls `apply!(name, args...)` for each, given `[apply] args...`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __each_case {
+    ([$($apply:tt)*] $($arg:tt)*) => {
+        // orders
+        $($apply)*!(an_inserted_order_reads_back_whole_at_version_1, $($arg)*);
+        $($apply)*!(an_unknown_order_reads_as_none, $($arg)*);
+        $($apply)*!(second_insert_with_same_channel_key_returns_the_first_order, $($arg)*);
+        $($apply)*!(a_duplicate_insert_returns_the_first_order_as_it_is_now, $($arg)*);
+        $($apply)*!(the_same_external_id_on_two_channels_makes_two_orders, $($arg)*);
+        $($apply)*!(an_update_at_the_stored_version_writes_the_order_and_bumps_the_version, $($arg)*);
+        $($apply)*!(an_update_at_a_stale_version_is_a_version_conflict_and_changes_nothing, $($arg)*);
+        $($apply)*!(an_update_of_an_unknown_order_is_a_version_conflict_and_creates_nothing, $($arg)*);
+        $($apply)*!(orders_are_found_by_customer_newest_first, $($arg)*);
+        $($apply)*!(orders_are_found_by_phone_newest_first, $($arg)*);
+        $($apply)*!(an_order_is_found_by_its_channel_and_external_id, $($arg)*);
+        $($apply)*!(orders_are_found_by_external_id_on_any_channel_newest_first, $($arg)*);
+        $($apply)*!(orders_are_found_by_channel_newest_first, $($arg)*);
+        $($apply)*!(find_orders_answers_at_most_the_limit_keeping_the_newest, $($arg)*);
+        $($apply)*!(a_lookup_that_matches_nothing_finds_nothing, $($arg)*);
+        $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
+        // warehouses
+        $($apply)*!(a_stored_warehouse_reads_back_whole, $($arg)*);
+        $($apply)*!(an_unknown_warehouse_reads_as_none, $($arg)*);
+        $($apply)*!(putting_a_warehouse_again_replaces_it, $($arg)*);
+        $($apply)*!(warehouses_are_listed_by_id, $($arg)*);
+        // inventory
+        $($apply)*!(set_on_hand_creates_a_stock_level_then_updates_it, $($arg)*);
+        $($apply)*!(set_on_hand_keeps_the_units_reserved, $($arg)*);
+        $($apply)*!(set_on_hand_below_the_units_reserved_is_refused_and_changes_nothing, $($arg)*);
+        $($apply)*!(stock_of_lists_every_warehouse_holding_the_sku_by_warehouse_id, $($arg)*);
+        $($apply)*!(stock_of_an_unknown_sku_is_empty, $($arg)*);
+        $($apply)*!(a_reservation_holds_every_line_across_two_warehouses, $($arg)*);
+        $($apply)*!(a_reservation_with_one_short_line_changes_nothing_and_names_that_line, $($arg)*);
+        $($apply)*!(reserving_twice_for_the_same_order_is_already_reserved_and_holds_nothing_more, $($arg)*);
+        $($apply)*!(reserving_a_never_counted_sku_is_insufficient_with_none_available, $($arg)*);
+        $($apply)*!(a_reservation_naming_one_stock_line_twice_is_an_error_and_changes_nothing, $($arg)*);
+        $($apply)*!(releasing_gives_the_units_back_and_a_second_release_holds_nothing, $($arg)*);
+        $($apply)*!(releasing_an_order_that_never_reserved_holds_nothing, $($arg)*);
+        $($apply)*!(an_order_that_holds_nothing_has_no_reservation, $($arg)*);
+        // concurrency
+        $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
+        $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);
+        $($apply)*!(concurrent_reservations_for_one_order_hold_its_lines_once, $($arg)*);
+        $($apply)*!(concurrent_releases_of_one_order_give_its_units_back_once, $($arg)*);
+        $($apply)*!(concurrent_updates_at_the_same_version_let_exactly_one_win, $($arg)*);
+        $($apply)*!(concurrent_inserts_of_one_channel_order_store_it_once, $($arg)*);
+    };
+}
+
+/// One test for one case.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __one_case {
+    ($case:ident, $make:path) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $case() {
+            $crate::$case($make().await).await;
+        }
+    };
+}
+
+/// The names of every case, as `conformance_tests!` runs them.
+pub fn case_names() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    macro_rules! name {
+        ($case:ident, $names:ident) => {
+            $names.push(stringify!($case));
+        };
+    }
+    __each_case!([name] names);
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    /// A case written but left out of the macro would never run anywhere: catch that.
+    #[test]
+    fn every_public_case_is_run_by_the_macro() {
+        let listed = super::case_names();
+        let sources = [
+            include_str!("orders.rs"),
+            include_str!("warehouses.rs"),
+            include_str!("inventory.rs"),
+            include_str!("concurrency.rs"),
+        ];
+        let mut written = Vec::new();
+        for source in sources {
+            for line in source.lines() {
+                if let Some(rest) = line.strip_prefix("pub async fn ") {
+                    let name = rest.split('(').next().unwrap();
+                    assert!(rest.contains("(s: Subject)"), "case {name} must take a Subject");
+                    written.push(name);
+                }
+            }
+        }
+        for name in &written {
+            assert!(listed.contains(name), "case {name} is not in __each_case!");
+        }
+        assert_eq!(written.len(), listed.len(), "__each_case! lists a case that does not exist (or twice)");
+    }
+}

@@ -1,0 +1,101 @@
+//! Building blocks for the cases: test orders, warehouses and lines built from the
+//! domain's own types, with valid ids throughout.
+
+use chrono::{DateTime, TimeZone, Utc};
+use oms_domain::order::{Address, AllocatedLine, Channel, Customer, NewOrder, OrderLine};
+use oms_domain::stock::Warehouse;
+use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, Sku, WarehouseId};
+use rust_decimal::Decimal;
+
+/// The phone of the default test customer, already normalised.
+pub const PHONE: &str = "+8613800000000";
+
+/// A fixed instant, so stored and expected orders compare equal to the nanosecond.
+pub fn noon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).single().expect("a valid instant")
+}
+
+/// A freshly received order from `channel` with the channel's id `external_id`,
+/// for customer `c-1` with phone [`PHONE`], two units of `SKU-1`.
+pub fn order(channel: Channel, external_id: &str) -> Order {
+    order_for(channel, external_id, "c-1", Some(PHONE))
+}
+
+/// A freshly received order for the given customer and (normalised) phone.
+pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Option<&str>) -> Order {
+    let new = NewOrder {
+        channel,
+        external_id: ExternalId::parse(external_id).expect("a valid external id"),
+        merchant_id: MerchantId::parse("m-1").expect("a valid merchant id"),
+        placed_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).single().expect("a valid instant"),
+        currency: Currency::parse("CNY").expect("a valid currency"),
+        customer: Customer {
+            id: CustomerId::parse(customer).expect("a valid customer id"),
+            email: Some("a@example.com".into()),
+            phone: phone.map(str::to_owned),
+            name: Some("Li Lei".into()),
+        },
+        shipping_address: Address {
+            name: Some("Li Lei".into()),
+            line1: "1 West Lake Rd".into(),
+            line2: None,
+            city: "Hangzhou".into(),
+            province: Some("Zhejiang".into()),
+            postal_code: Some("310000".into()),
+            country: "CN".into(),
+        },
+        lines: vec![OrderLine { sku: sku("SKU-1"), quantity: 2, unit_price: Decimal::new(1990, 2) }],
+    };
+    Order::receive(new, OrderId::generate(), noon())
+}
+
+/// `order` as the store keeps it after the insert: at version 1.
+pub fn stored(order: &Order) -> Order {
+    Order { version: 1, ..order.clone() }
+}
+
+/// Orders sorted newest first (order ids are `ord_` + a ULID, so they sort by creation).
+pub fn newest_first(orders: &[&Order]) -> Vec<Order> {
+    let mut sorted: Vec<Order> = orders.iter().map(|o| stored(o)).collect();
+    sorted.sort_by(|a, b| b.order_id.cmp(&a.order_id));
+    sorted
+}
+
+/// A SKU from a literal known to be valid.
+pub fn sku(raw: &str) -> Sku {
+    Sku::parse(raw).expect("a valid SKU")
+}
+
+/// A warehouse id from a literal known to be valid.
+pub fn warehouse_id(raw: &str) -> WarehouseId {
+    WarehouseId::parse(raw).expect("a valid warehouse id")
+}
+
+/// A fresh order id with no order behind it.
+pub fn order_id() -> OrderId {
+    OrderId::generate()
+}
+
+/// `quantity` units of `sku` from `warehouse`.
+pub fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
+    AllocatedLine { warehouse: warehouse_id(warehouse), sku: sku(sku_id), quantity }
+}
+
+/// A warehouse of merchant `m-1` in Hangzhou.
+pub fn warehouse(id: &str, name: &str) -> Warehouse {
+    Warehouse {
+        warehouse_id: warehouse_id(id),
+        name: name.to_owned(),
+        merchant_id: MerchantId::parse("m-1").expect("a valid merchant id"),
+        province: "Zhejiang".into(),
+        city: "Hangzhou".into(),
+        lat: 30.2741,
+        lon: 120.1551,
+    }
+}
+
+/// `lines` sorted, to compare reservations whose order the ports leave open.
+pub fn sorted(mut lines: Vec<AllocatedLine>) -> Vec<AllocatedLine> {
+    lines.sort();
+    lines
+}

@@ -1,0 +1,168 @@
+//! `InventoryStore`: on-hand counts, all-or-nothing reservations, idempotent release.
+
+use oms_domain::ports::{ReleaseOutcome, ReserveOutcome, SetOnHandOutcome};
+use oms_domain::stock::StockLevel;
+
+use crate::fixtures::{line, order_id, sku, sorted, warehouse_id};
+use crate::Subject;
+
+/// The stock level the store should report.
+pub(crate) fn level(warehouse: &str, sku_id: &str, on_hand: u32, reserved: u32) -> StockLevel {
+    StockLevel { warehouse: warehouse_id(warehouse), sku: sku(sku_id), on_hand, reserved, available: on_hand - reserved }
+}
+
+/// Sets a count, insisting that it is accepted.
+pub(crate) async fn set(s: &Subject, warehouse: &str, sku_id: &str, on_hand: u32) {
+    let outcome = s.inventory.set_on_hand(&warehouse_id(warehouse), &sku(sku_id), on_hand).await.expect("set_on_hand failed");
+    assert!(matches!(outcome, SetOnHandOutcome::Set(_)), "set_on_hand({warehouse}, {sku_id}, {on_hand}) answered {outcome:?}");
+}
+
+pub(crate) async fn stock(s: &Subject, sku_id: &str) -> Vec<StockLevel> {
+    s.inventory.stock_of(&sku(sku_id)).await.expect("stock_of failed")
+}
+
+pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
+    let (w, k) = (warehouse_id("WH-1"), sku("SKU-1"));
+    let outcome = s.inventory.set_on_hand(&w, &k, 10).await.expect("set_on_hand failed");
+    assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 10, 0)));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+    for on_hand in [4, 25, 0] {
+        let outcome = s.inventory.set_on_hand(&w, &k, on_hand).await.expect("set_on_hand failed");
+        assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", on_hand, 0)));
+        assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", on_hand, 0)]);
+    }
+}
+
+pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    assert_eq!(
+        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 3)]).await.expect("reserve failed"),
+        ReserveOutcome::Reserved
+    );
+    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 7).await.expect("set_on_hand failed");
+    assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 7, 3)));
+    // Exactly the units reserved is allowed: nothing left available.
+    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 3).await.expect("set_on_hand failed");
+    assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 3, 3)));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 3, 3)]);
+}
+
+pub async fn set_on_hand_below_the_units_reserved_is_refused_and_changes_nothing(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    assert_eq!(
+        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 6)]).await.expect("reserve failed"),
+        ReserveOutcome::Reserved
+    );
+    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 5).await.expect("set_on_hand failed");
+    assert_eq!(outcome, SetOnHandOutcome::BelowReserved { reserved: 6 });
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
+}
+
+pub async fn stock_of_lists_every_warehouse_holding_the_sku_by_warehouse_id(s: Subject) {
+    set(&s, "WH-3", "SKU-1", 3).await;
+    set(&s, "WH-1", "SKU-1", 1).await;
+    set(&s, "WH-2", "SKU-2", 2).await;
+    set(&s, "WH-2", "SKU-1", 0).await;
+    assert_eq!(
+        stock(&s, "SKU-1").await,
+        vec![level("WH-1", "SKU-1", 1, 0), level("WH-2", "SKU-1", 0, 0), level("WH-3", "SKU-1", 3, 0)]
+    );
+    assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 2, 0)]);
+}
+
+pub async fn stock_of_an_unknown_sku_is_empty(s: Subject) {
+    assert!(stock(&s, "SKU-1").await.is_empty());
+    set(&s, "WH-1", "SKU-1", 5).await;
+    assert!(stock(&s, "SKU-9").await.is_empty());
+}
+
+pub async fn a_reservation_holds_every_line_across_two_warehouses(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    set(&s, "WH-2", "SKU-2", 5).await;
+    set(&s, "WH-2", "SKU-1", 4).await;
+    let order = order_id();
+    let lines = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)];
+    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3), level("WH-2", "SKU-1", 4, 0)]);
+    assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 5, 5)]);
+    let held = s.inventory.reservation(&order).await.expect("reservation failed").expect("the order holds stock");
+    assert_eq!(sorted(held), sorted(lines));
+}
+
+pub async fn a_reservation_with_one_short_line_changes_nothing_and_names_that_line(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    set(&s, "WH-2", "SKU-2", 2).await;
+    let order = order_id();
+    let outcome =
+        s.inventory.reserve(&order, &[line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)]).await.expect("reserve failed");
+    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-2"), sku: sku("SKU-2"), available: 2 });
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+    assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 2, 0)]);
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
+    // Nothing was recorded for the order: it may still reserve a plan that fits.
+    let fits = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 2)];
+    assert_eq!(s.inventory.reserve(&order, &fits).await.expect("reserve failed"), ReserveOutcome::Reserved);
+}
+
+pub async fn reserving_twice_for_the_same_order_is_already_reserved_and_holds_nothing_more(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let order = order_id();
+    let lines = vec![line("WH-1", "SKU-1", 2)];
+    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
+    let other_plan = [line("WH-1", "SKU-1", 5)];
+    assert_eq!(s.inventory.reserve(&order, &other_plan).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 2)]);
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(lines));
+}
+
+pub async fn reserving_a_never_counted_sku_is_insufficient_with_none_available(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let outcome = s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-9", 1)]).await.expect("reserve failed");
+    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-1"), sku: sku("SKU-9"), available: 0 });
+    let outcome = s.inventory.reserve(&order_id(), &[line("WH-9", "SKU-1", 1)]).await.expect("reserve failed");
+    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-9"), sku: sku("SKU-1"), available: 0 });
+    assert!(stock(&s, "SKU-9").await.is_empty(), "a failed reservation recorded stock");
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+}
+
+pub async fn a_reservation_naming_one_stock_line_twice_is_an_error_and_changes_nothing(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let order = order_id();
+    let twice = [line("WH-1", "SKU-1", 1), line("WH-1", "SKU-1", 2)];
+    assert!(s.inventory.reserve(&order, &twice).await.is_err(), "lines must name distinct (warehouse, SKU) pairs");
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
+}
+
+pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    set(&s, "WH-2", "SKU-2", 5).await;
+    let order = order_id();
+    let lines = vec![line("WH-2", "SKU-2", 4), line("WH-1", "SKU-1", 3)];
+    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    match s.inventory.release(&order).await.expect("release failed") {
+        ReleaseOutcome::Released(given_back) => assert_eq!(sorted(given_back), sorted(lines)),
+        other => panic!("expected Released, got {other:?}"),
+    }
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+    assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 5, 0)]);
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
+    assert_eq!(s.inventory.release(&order).await.expect("release failed"), ReleaseOutcome::NothingHeld);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+}
+
+pub async fn releasing_an_order_that_never_reserved_holds_nothing(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    assert_eq!(
+        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 4)]).await.expect("reserve failed"),
+        ReserveOutcome::Reserved
+    );
+    assert_eq!(s.inventory.release(&order_id()).await.expect("release failed"), ReleaseOutcome::NothingHeld);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4)]);
+}
+
+pub async fn an_order_that_holds_nothing_has_no_reservation(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    assert_eq!(s.inventory.reservation(&order_id()).await.expect("reservation failed"), None);
+}

@@ -1,0 +1,211 @@
+//! `OrderStore`: idempotent insert by channel key, versioned updates, lookups newest first.
+
+use oms_domain::order::{Channel, OrderStatus};
+use oms_domain::ports::{InsertOutcome, OrderLookup, UpdateOutcome};
+use oms_domain::{CustomerId, ExternalId, Order};
+
+use crate::fixtures::{self, newest_first, noon, order, order_for, stored};
+use crate::Subject;
+
+async fn insert(s: &Subject, order: &Order) {
+    let outcome = s.orders.insert_order(order).await.expect("insert_order failed");
+    assert_eq!(outcome, InsertOutcome::Inserted, "inserting {}", order.order_id);
+}
+
+async fn find(s: &Subject, lookup: OrderLookup, limit: usize) -> Vec<Order> {
+    s.orders.find_orders(&lookup, limit).await.expect("find_orders failed")
+}
+
+fn customer(raw: &str) -> CustomerId {
+    CustomerId::parse(raw).expect("a valid customer id")
+}
+
+fn external(raw: &str) -> ExternalId {
+    ExternalId::parse(raw).expect("a valid external id")
+}
+
+pub async fn an_inserted_order_reads_back_whole_at_version_1(s: Subject) {
+    let order = order(Channel::Generic, "A-1001");
+    insert(&s, &order).await;
+    let read = s.orders.get_order(&order.order_id).await.expect("get_order failed");
+    assert_eq!(read, Some(stored(&order)));
+}
+
+pub async fn an_unknown_order_reads_as_none(s: Subject) {
+    insert(&s, &order(Channel::Generic, "A-1")).await;
+    let read = s.orders.get_order(&fixtures::order_id()).await.expect("get_order failed");
+    assert_eq!(read, None);
+}
+
+pub async fn second_insert_with_same_channel_key_returns_the_first_order(s: Subject) {
+    let first = order(Channel::Shopify, "A-1");
+    insert(&s, &first).await;
+    let second = order_for(Channel::Shopify, "A-1", "c-2", Some("+8613911111111"));
+    let outcome = s.orders.insert_order(&second).await.expect("insert_order failed");
+    assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(stored(&first))));
+    assert_eq!(s.orders.get_order(&second.order_id).await.expect("get_order failed"), None, "the duplicate was stored");
+    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&first)]);
+    assert!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await.is_empty(), "the duplicate is findable");
+}
+
+pub async fn a_duplicate_insert_returns_the_first_order_as_it_is_now(s: Subject) {
+    let first = order(Channel::Amazon, "A-1");
+    insert(&s, &first).await;
+    let mut moved = stored(&first);
+    moved.transition(OrderStatus::Allocated, noon(), "planned").expect("a valid move");
+    assert_eq!(s.orders.update_order(&moved).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
+    let outcome = s.orders.insert_order(&order(Channel::Amazon, "A-1")).await.expect("insert_order failed");
+    assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(Order { version: 2, ..moved })));
+}
+
+pub async fn the_same_external_id_on_two_channels_makes_two_orders(s: Subject) {
+    let on_shopify = order(Channel::Shopify, "A-1");
+    let on_amazon = order(Channel::Amazon, "A-1");
+    insert(&s, &on_shopify).await;
+    insert(&s, &on_amazon).await;
+    for o in [&on_shopify, &on_amazon] {
+        assert_eq!(s.orders.get_order(&o.order_id).await.expect("get_order failed"), Some(stored(o)));
+    }
+    assert_eq!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await, vec![stored(&on_amazon)]);
+}
+
+pub async fn an_update_at_the_stored_version_writes_the_order_and_bumps_the_version(s: Subject) {
+    let order = order(Channel::Generic, "A-1");
+    insert(&s, &order).await;
+    let mut current = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("stored");
+    current.transition(OrderStatus::Allocated, noon(), "planned").expect("a valid move");
+    assert_eq!(s.orders.update_order(&current).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
+    let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("stored");
+    assert_eq!(read, Order { version: 2, ..current.clone() });
+    let mut again = read;
+    again.note(noon(), "looked at");
+    assert_eq!(s.orders.update_order(&again).await.expect("update_order failed"), UpdateOutcome::Updated { version: 3 });
+    let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("stored");
+    assert_eq!(read, Order { version: 3, ..again });
+}
+
+pub async fn an_update_at_a_stale_version_is_a_version_conflict_and_changes_nothing(s: Subject) {
+    let order = order(Channel::Generic, "A-1");
+    insert(&s, &order).await;
+    let mut first = stored(&order);
+    let mut second = stored(&order);
+    first.transition(OrderStatus::Allocated, noon(), "planned").expect("a valid move");
+    assert_eq!(s.orders.update_order(&first).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
+    second.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
+    assert_eq!(s.orders.update_order(&second).await.expect("update_order failed"), UpdateOutcome::VersionConflict);
+    // The order as built, never read back from the store, is at version 0: stale too.
+    assert_eq!(s.orders.update_order(&order).await.expect("update_order failed"), UpdateOutcome::VersionConflict);
+    let read = s.orders.get_order(&order.order_id).await.expect("get_order failed");
+    assert_eq!(read, Some(Order { version: 2, ..first }));
+}
+
+pub async fn an_update_of_an_unknown_order_is_a_version_conflict_and_creates_nothing(s: Subject) {
+    let order = order(Channel::Generic, "A-1");
+    for version in [0, 1, 2] {
+        let at = Order { version, ..order.clone() };
+        assert_eq!(s.orders.update_order(&at).await.expect("update_order failed"), UpdateOutcome::VersionConflict);
+    }
+    assert_eq!(s.orders.get_order(&order.order_id).await.expect("get_order failed"), None);
+    assert!(find(&s, OrderLookup::Channel(Channel::Generic), 10).await.is_empty());
+}
+
+pub async fn orders_are_found_by_customer_newest_first(s: Subject) {
+    let mine: Vec<Order> = (0..3).map(|i| order_for(Channel::Generic, &format!("A-{i}"), "c-1", None)).collect();
+    let theirs = order_for(Channel::Generic, "B-1", "c-2", None);
+    // Inserted out of creation order: the store sorts, it does not replay insertion order.
+    for o in [&mine[1], &theirs, &mine[2], &mine[0]] {
+        insert(&s, o).await;
+    }
+    let expected = newest_first(&[&mine[0], &mine[1], &mine[2]]);
+    assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), 10).await, expected);
+    assert_eq!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await, vec![stored(&theirs)]);
+}
+
+pub async fn orders_are_found_by_phone_newest_first(s: Subject) {
+    let a = order_for(Channel::Shopify, "A-1", "c-1", Some("+8613800000000"));
+    let b = order_for(Channel::Amazon, "A-2", "c-2", Some("+8613800000000"));
+    let other = order_for(Channel::Shopify, "A-3", "c-1", Some("+8613911111111"));
+    let none = order_for(Channel::Shopify, "A-4", "c-1", None);
+    for o in [&b, &other, &none, &a] {
+        insert(&s, o).await;
+    }
+    assert_eq!(find(&s, OrderLookup::Phone("+8613800000000".into()), 10).await, newest_first(&[&a, &b]));
+    assert_eq!(find(&s, OrderLookup::Phone("+8613911111111".into()), 10).await, vec![stored(&other)]);
+}
+
+pub async fn an_order_is_found_by_its_channel_and_external_id(s: Subject) {
+    let target = order(Channel::Shopify, "A-1");
+    let same_id_elsewhere = order(Channel::WooCommerce, "A-1");
+    let same_channel = order(Channel::Shopify, "A-2");
+    for o in [&same_id_elsewhere, &target, &same_channel] {
+        insert(&s, o).await;
+    }
+    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&target)]);
+    assert!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await.is_empty());
+}
+
+pub async fn orders_are_found_by_external_id_on_any_channel_newest_first(s: Subject) {
+    let shopify = order(Channel::Shopify, "A-1");
+    let amazon = order(Channel::Amazon, "A-1");
+    let generic = order(Channel::Generic, "A-1");
+    let other = order(Channel::Shopify, "A-2");
+    for o in [&amazon, &other, &generic, &shopify] {
+        insert(&s, o).await;
+    }
+    assert_eq!(find(&s, OrderLookup::ExternalId(external("A-1")), 10).await, newest_first(&[&shopify, &amazon, &generic]));
+    assert_eq!(find(&s, OrderLookup::ExternalId(external("A-2")), 10).await, vec![stored(&other)]);
+}
+
+pub async fn orders_are_found_by_channel_newest_first(s: Subject) {
+    let shop: Vec<Order> = (0..3).map(|i| order(Channel::Shopify, &format!("S-{i}"))).collect();
+    let amazon = order(Channel::Amazon, "M-1");
+    for o in [&shop[2], &amazon, &shop[0], &shop[1]] {
+        insert(&s, o).await;
+    }
+    assert_eq!(find(&s, OrderLookup::Channel(Channel::Shopify), 10).await, newest_first(&[&shop[0], &shop[1], &shop[2]]));
+    assert_eq!(find(&s, OrderLookup::Channel(Channel::Amazon), 10).await, vec![stored(&amazon)]);
+}
+
+pub async fn find_orders_answers_at_most_the_limit_keeping_the_newest(s: Subject) {
+    let all: Vec<Order> = (0..5).map(|i| order(Channel::Generic, &format!("A-{i}"))).collect();
+    for o in all.iter().rev() {
+        insert(&s, o).await;
+    }
+    let newest = newest_first(&all.iter().collect::<Vec<_>>());
+    for limit in [1, 2, 4] {
+        assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), limit).await, newest[..limit], "limit {limit}");
+        assert_eq!(find(&s, OrderLookup::Channel(Channel::Generic), limit).await, newest[..limit], "limit {limit}");
+        assert_eq!(find(&s, OrderLookup::Phone(fixtures::PHONE.into()), limit).await, newest[..limit], "limit {limit}");
+    }
+    assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), 100).await, newest);
+}
+
+pub async fn a_lookup_that_matches_nothing_finds_nothing(s: Subject) {
+    insert(&s, &order(Channel::Generic, "A-1")).await;
+    let misses = [
+        OrderLookup::Customer(customer("c-9")),
+        OrderLookup::Phone("+4915100000000".into()),
+        OrderLookup::External(Channel::Shopify, external("A-1")),
+        OrderLookup::External(Channel::Generic, external("A-9")),
+        OrderLookup::ExternalId(external("A-9")),
+        OrderLookup::Channel(Channel::Import),
+    ];
+    for lookup in misses {
+        assert!(find(&s, lookup.clone(), 10).await.is_empty(), "{lookup:?} found something");
+    }
+}
+
+pub async fn lookups_follow_an_update_of_the_customer(s: Subject) {
+    let order = order_for(Channel::Generic, "A-1", "c-1", Some("+8613800000000"));
+    insert(&s, &order).await;
+    let mut changed = stored(&order);
+    changed.customer.id = customer("c-2");
+    changed.customer.phone = Some("+8613911111111".into());
+    assert_eq!(s.orders.update_order(&changed).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
+    let now = Order { version: 2, ..changed };
+    assert!(find(&s, OrderLookup::Customer(customer("c-1")), 10).await.is_empty());
+    assert!(find(&s, OrderLookup::Phone("+8613800000000".into()), 10).await.is_empty());
+    assert_eq!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await, vec![now.clone()]);
+    assert_eq!(find(&s, OrderLookup::Phone("+8613911111111".into()), 10).await, vec![now.clone()]);
+    assert_eq!(find(&s, OrderLookup::External(Channel::Generic, external("A-1")), 10).await, vec![now]);
+}
