@@ -1,0 +1,204 @@
+//! `InventoryStore`: stock per (warehouse, SKU) and the reservations held against it.
+//! Every multi-row change is one `BEGIN IMMEDIATE` transaction, so a reservation is all
+//! or nothing and two reservations can never both take the last unit.
+
+use anyhow::{bail, Context};
+use async_trait::async_trait;
+use oms_domain::order::AllocatedLine;
+use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
+use oms_domain::stock::{StockCounts, StockLevel};
+use oms_domain::{OrderId, Sku, WarehouseId};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::collections::BTreeSet;
+
+use crate::db::to_u32;
+use crate::Embedded;
+
+#[async_trait]
+impl InventoryStore for Embedded {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        let (w, s) = (warehouse.clone(), sku.clone());
+        self.db
+            .call(move |conn| set_on_hand(conn, w, s, on_hand))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to set the stock of {sku} in {warehouse}"), e))
+    }
+
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        let s = sku.clone();
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare("SELECT warehouse, sku, on_hand, reserved FROM stock WHERE sku = ?1 ORDER BY warehouse")
+                    .context("Failed to prepare the stock query")?;
+                let rows = stmt
+                    .query_map([s.as_str()], read_stock_row)
+                    .context("Failed to query the stock")?
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("Failed to read the stock")?;
+                rows.into_iter().map(decode_stock).collect()
+            })
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to read the stock of {sku}"), e))
+    }
+
+    async fn reserve(&self, order_id: &OrderId, lines: &[AllocatedLine]) -> Result<ReserveOutcome, StoreError> {
+        let (id, owned) = (order_id.clone(), lines.to_vec());
+        self.db
+            .call(move |conn| reserve(conn, &id, &owned))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to reserve stock for order {order_id}"), e))
+    }
+
+    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
+        let id = order_id.clone();
+        self.db
+            .call(move |conn| release(conn, &id))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to release the stock held for order {order_id}"), e))
+    }
+
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Vec<AllocatedLine>>, StoreError> {
+        let id = order_id.clone();
+        self.db
+            .call(move |conn| {
+                let lines = held_lines(conn, &id)?;
+                Ok((!lines.is_empty()).then_some(lines))
+            })
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))
+    }
+}
+
+/// Every stock level, by warehouse then SKU.
+pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>> {
+    let mut stmt = conn
+        .prepare("SELECT warehouse, sku, on_hand, reserved FROM stock ORDER BY warehouse, sku")
+        .context("Failed to prepare the stock query")?;
+    let rows = stmt
+        .query_map([], read_stock_row)
+        .context("Failed to query the stock")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the stock")?;
+    rows.into_iter().map(decode_stock).collect()
+}
+
+fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand: u32) -> anyhow::Result<SetOnHandOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let reserved = counts(&tx, &warehouse, &sku)?.map_or(0, |c| c.reserved);
+    if reserved > on_hand {
+        return Ok(SetOnHandOutcome::BelowReserved { reserved });
+    }
+    tx.execute(
+        "INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES (?1, ?2, ?3, 0)
+         ON CONFLICT (warehouse, sku) DO UPDATE SET on_hand = excluded.on_hand",
+        params![warehouse.as_str(), sku.as_str(), on_hand],
+    )
+    .context("Failed to write the stock row")?;
+    tx.commit().context("Failed to commit")?;
+    Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, sku, StockCounts { on_hand, reserved })))
+}
+
+fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
+    let mut pairs = BTreeSet::new();
+    if let Some(twice) = lines.iter().find(|l| !pairs.insert((&l.warehouse, &l.sku))) {
+        bail!("The lines name {} in {} more than once", twice.sku, twice.warehouse);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    if !held_lines(&tx, order_id)?.is_empty() {
+        return Ok(ReserveOutcome::AlreadyReserved);
+    }
+    for line in lines {
+        let available = counts(&tx, &line.warehouse, &line.sku)?.map_or(0, |c| c.available());
+        if available < line.quantity {
+            return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
+        }
+    }
+    for line in lines {
+        tx.execute(
+            "UPDATE stock SET reserved = reserved + ?3 WHERE warehouse = ?1 AND sku = ?2",
+            params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+        )
+        .with_context(|| format!("Failed to hold {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
+        tx.execute(
+            "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
+            params![order_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+        )
+        .context("Failed to record the reservation")?;
+    }
+    tx.commit().context("Failed to commit")?;
+    Ok(ReserveOutcome::Reserved)
+}
+
+fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let lines = held_lines(&tx, order_id)?;
+    if lines.is_empty() {
+        return Ok(ReleaseOutcome::NothingHeld);
+    }
+    for line in &lines {
+        let changed = tx
+            .execute(
+                "UPDATE stock SET reserved = reserved - ?3 WHERE warehouse = ?1 AND sku = ?2 AND reserved >= ?3",
+                params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+            )
+            .with_context(|| format!("Failed to give back {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
+        if changed != 1 && line.quantity > 0 {
+            bail!("The stock of {} in {} holds fewer units than the reservation of {}", line.sku, line.warehouse, line.quantity);
+        }
+    }
+    tx.execute("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()]).context("Failed to drop the reservation")?;
+    tx.commit().context("Failed to commit")?;
+    Ok(ReleaseOutcome::Released(lines))
+}
+
+/// The counts of one (warehouse, SKU), if it was ever counted.
+fn counts(tx: &Transaction<'_>, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
+    let row: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT on_hand, reserved FROM stock WHERE warehouse = ?1 AND sku = ?2",
+            params![warehouse.as_str(), sku.as_str()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .with_context(|| format!("Failed to read the stock of {sku} in {warehouse}"))?;
+    row.map(|(on_hand, reserved)| {
+        Ok(StockCounts { on_hand: to_u32(on_hand, "on hand")?, reserved: to_u32(reserved, "reserved")? })
+    })
+    .transpose()
+}
+
+/// The lines an order holds, by warehouse then SKU (empty when it holds none).
+fn held_lines(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Vec<AllocatedLine>> {
+    let mut stmt = conn
+        .prepare("SELECT warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
+        .context("Failed to prepare the reservation query")?;
+    let rows = stmt
+        .query_map([order_id.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))
+        .context("Failed to query the reservation")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the reservation")?;
+    rows.into_iter()
+        .map(|(warehouse, sku, quantity)| {
+            Ok(AllocatedLine {
+                warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+                sku: Sku::parse(sku).context("A stored SKU is invalid")?,
+                quantity: to_u32(quantity, "quantity")?,
+            })
+        })
+        .collect()
+}
+
+type StockRow = (String, String, i64, i64);
+
+fn read_stock_row(row: &Row<'_>) -> rusqlite::Result<StockRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn decode_stock((warehouse, sku, on_hand, reserved): StockRow) -> anyhow::Result<StockLevel> {
+    Ok(StockLevel::new(
+        WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+        Sku::parse(sku).context("A stored SKU is invalid")?,
+        StockCounts { on_hand: to_u32(on_hand, "on hand")?, reserved: to_u32(reserved, "reserved")? },
+    ))
+}

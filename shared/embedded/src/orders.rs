@@ -1,0 +1,171 @@
+//! `OrderStore`: orders as JSON bodies, with the columns every lookup needs indexed.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use oms_domain::order::Order;
+use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
+use oms_domain::{OrderId, OrderStatus};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::Embedded;
+
+#[async_trait]
+impl OrderStore for Embedded {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        let order = order.clone();
+        let id = order.order_id.clone();
+        self.db
+            .call(move |conn| insert(conn, order))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to insert order {id}"), e))
+    }
+
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let key = id.clone();
+        self.db
+            .call(move |conn| {
+                conn.query_row("SELECT version, body FROM orders WHERE order_id = ?1", [key.as_str()], read_order_row)
+                    .optional()
+                    .context("Failed to query the orders table")?
+                    .map(decode)
+                    .transpose()
+            })
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to read order {id}"), e))
+    }
+
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        let order = order.clone();
+        let id = order.order_id.clone();
+        self.db
+            .call(move |conn| update(conn, order))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to update order {id}"), e))
+    }
+
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let owned = lookup.clone();
+        self.db
+            .call(move |conn| find(conn, &owned, limit))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to find orders by {lookup:?}"), e))
+    }
+}
+
+/// Orders per status, in the order of the status machine, leaving out statuses with none.
+pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(OrderStatus, usize)>> {
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM orders GROUP BY status").context("Failed to prepare the count")?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
+        .context("Failed to count orders by status")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the order counts")?;
+    let mut counts = Vec::new();
+    for status in OrderStatus::ALL {
+        if let Some((_, n)) = rows.iter().find(|(name, _)| name == status.as_str()) {
+            counts.push((status, usize::try_from(*n).context("A negative count")?));
+        }
+    }
+    if let Some((name, _)) = rows.iter().find(|(name, _)| !OrderStatus::ALL.iter().any(|s| s.as_str() == name)) {
+        anyhow::bail!("An order has the unknown status {name:?}");
+    }
+    Ok(counts)
+}
+
+fn insert(conn: &mut Connection, mut order: Order) -> anyhow::Result<InsertOutcome> {
+    order.version = 1;
+    let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).context("Failed to begin")?;
+    let inserted = tx
+        .execute(
+            "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
+             ON CONFLICT (channel, external_id) DO NOTHING",
+            params![
+                order.order_id.as_str(),
+                order.channel.as_str(),
+                order.external_id.as_str(),
+                order.customer.id.as_str(),
+                order.customer.phone.as_deref(),
+                order.status.as_str(),
+                body,
+            ],
+        )
+        .context("Failed to write the order row")?;
+    let outcome = if inserted == 1 {
+        InsertOutcome::Inserted
+    } else {
+        let existing = tx
+            .query_row(
+                "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
+                params![order.channel.as_str(), order.external_id.as_str()],
+                read_order_row,
+            )
+            .context("Failed to read the order already stored for this channel order")?;
+        InsertOutcome::Duplicate(Box::new(decode(existing)?))
+    };
+    tx.commit().context("Failed to commit")?;
+    Ok(outcome)
+}
+
+fn update(conn: &mut Connection, mut order: Order) -> anyhow::Result<UpdateOutcome> {
+    let read_version = i64::try_from(order.version).context("The order's version is out of range")?;
+    let next = order.version.checked_add(1).context("The order's version is out of range")?;
+    order.version = next;
+    let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
+    let changed = conn
+        .execute(
+            "UPDATE orders
+             SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7
+             WHERE order_id = ?8 AND version = ?6",
+            params![
+                order.channel.as_str(),
+                order.external_id.as_str(),
+                order.customer.id.as_str(),
+                order.customer.phone.as_deref(),
+                order.status.as_str(),
+                read_version,
+                body,
+                order.order_id.as_str(),
+            ],
+        )
+        .context("Failed to write the order row")?;
+    Ok(if changed == 1 { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
+}
+
+fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Result<Vec<Order>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (filter, keys): (&str, Vec<&str>) = match lookup {
+        OrderLookup::Customer(customer) => ("customer_id = ?2", vec![customer.as_str()]),
+        OrderLookup::Phone(phone) => ("phone = ?2", vec![phone.as_str()]),
+        OrderLookup::External(channel, external_id) => {
+            ("channel = ?2 AND external_id = ?3", vec![channel.as_str(), external_id.as_str()])
+        }
+        OrderLookup::ExternalId(external_id) => ("external_id = ?2", vec![external_id.as_str()]),
+        OrderLookup::Channel(channel) => ("channel = ?2", vec![channel.as_str()]),
+    };
+    let sql = format!("SELECT version, body FROM orders WHERE {filter} ORDER BY order_id DESC LIMIT ?1");
+    let mut stmt = conn.prepare(&sql).context("Failed to prepare the lookup")?;
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&limit];
+    values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+    let rows = stmt
+        .query_map(values.as_slice(), read_order_row)
+        .context("Failed to run the lookup")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the orders found")?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// The stored version and JSON body of one order row.
+type OrderRow = (i64, String);
+
+fn read_order_row(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+/// The order from its JSON, at the version the row holds (the column is the truth).
+fn decode((version, body): OrderRow) -> anyhow::Result<Order> {
+    let mut order: Order = serde_json::from_str(&body).context("The stored order is not valid JSON of an order")?;
+    order.version = u64::try_from(version).context("The stored version is negative")?;
+    Ok(order)
+}

@@ -1,0 +1,265 @@
+//! The durable queue: messages in a table of the same database, consumed SQS-style.
+//!
+//! A received message is hidden for a visibility timeout; the consumer acks it (deleted)
+//! or asks for a retry later. A message that fails `MAX_ATTEMPTS` deliveries, or whose
+//! body cannot be read, moves to the dead letters. A message received but never acked
+//! (the process died) comes back when its visibility timeout ends, or at once when the
+//! store is opened again.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use oms_domain::messages::{Message, QueueName};
+use oms_domain::ports::{Queue, StoreError};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::{now_millis, to_u32};
+use crate::Embedded;
+
+/// Deliveries a message gets before it is moved to the dead letters.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// A message handed to a consumer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The message's id in the queue; what `ack` and `retry_later` take.
+    pub id: i64,
+    pub queue: QueueName,
+    pub message: Message,
+    /// How many times the message has been delivered, this delivery included.
+    pub attempts: u32,
+}
+
+#[async_trait]
+impl Queue for Embedded {
+    async fn send(&self, message: &Message) -> Result<(), StoreError> {
+        let (queue, body) = (message.queue(), message.to_json());
+        self.db
+            .call(move |conn| {
+                let now = now_millis();
+                conn.execute(
+                    "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES (?1, ?2, 0, 0, ?3, ?3)",
+                    params![queue.as_str(), body, now],
+                )
+                .context("Failed to write the message row")?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to send a message for order {} to {queue}", message.order_id()), e))?;
+        // Wake every waiting consumer, and leave a permit for one that is about to wait.
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+        Ok(())
+    }
+}
+
+impl Embedded {
+    /// Takes up to `max` visible messages of `queue`, oldest first, hiding each for
+    /// `visibility` and counting the delivery. Messages whose body cannot be read, or that
+    /// were already delivered `MAX_ATTEMPTS` times, go to the dead letters instead.
+    pub async fn receive(&self, queue: QueueName, max: usize, visibility: Duration) -> anyhow::Result<Vec<Delivery>> {
+        self.db
+            .call(move |conn| receive(conn, queue, max, visibility))
+            .await
+            .with_context(|| format!("Failed to receive messages from {queue}"))
+    }
+
+    /// Deletes a delivered message: its work is done. Acking a message that is already
+    /// gone does nothing.
+    pub async fn ack(&self, delivery_id: i64) -> anyhow::Result<()> {
+        self.db
+            .call(move |conn| {
+                conn.execute("DELETE FROM messages WHERE id = ?1", [delivery_id]).context("Failed to delete the message row")?;
+                Ok(())
+            })
+            .await
+            .with_context(|| format!("Failed to ack message {delivery_id}"))
+    }
+
+    /// Makes a delivered message visible again after `delay`, or moves it to the dead
+    /// letters if it has had `MAX_ATTEMPTS` deliveries. A message already gone is left so.
+    pub async fn retry_later(&self, delivery_id: i64, delay: Duration) -> anyhow::Result<()> {
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+                let attempts: Option<i64> = tx
+                    .query_row("SELECT attempts FROM messages WHERE id = ?1", [delivery_id], |row| row.get(0))
+                    .optional()
+                    .context("Failed to read the message row")?;
+                match attempts {
+                    None => return Ok(()),
+                    Some(n) if n >= i64::from(MAX_ATTEMPTS) => {
+                        bury(&tx, delivery_id, &format!("failed {n} attempts"), now_millis())?;
+                    }
+                    Some(_) => {
+                        tx.execute(
+                            "UPDATE messages SET in_flight = 0, visible_at = ?2 WHERE id = ?1",
+                            params![delivery_id, now_millis().saturating_add(millis(delay))],
+                        )
+                        .context("Failed to reschedule the message")?;
+                    }
+                }
+                tx.commit().context("Failed to commit")
+            })
+            .await
+            .with_context(|| format!("Failed to schedule a retry of message {delivery_id}"))
+    }
+
+    /// The readable messages of `queue` that were given up on, oldest first. (Bodies that
+    /// cannot be read as a `Message` are kept too but only counted, by `dead_letter_count`.)
+    pub async fn dead_letters(&self, queue: QueueName) -> anyhow::Result<Vec<Delivery>> {
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare("SELECT id, body, attempts FROM dead_letters WHERE queue = ?1 ORDER BY id")
+                    .context("Failed to prepare the query")?;
+                let rows = stmt
+                    .query_map([queue.as_str()], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                    })
+                    .context("Failed to query the dead letters")?
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("Failed to read the dead letters")?;
+                let mut letters = Vec::with_capacity(rows.len());
+                for (id, body, attempts) in rows {
+                    if let Ok(message) = Message::from_json(&body) {
+                        letters.push(Delivery { id, queue, message, attempts: to_u32(attempts, "attempts")? });
+                    }
+                }
+                Ok(letters)
+            })
+            .await
+            .with_context(|| format!("Failed to list the dead letters of {queue}"))
+    }
+
+    /// How many messages of `queue` were given up on, readable or not.
+    pub async fn dead_letter_count(&self, queue: QueueName) -> anyhow::Result<usize> {
+        self.count("SELECT COUNT(*) FROM dead_letters WHERE queue = ?1", queue)
+            .await
+            .with_context(|| format!("Failed to count the dead letters of {queue}"))
+    }
+
+    /// Messages of `queue` not yet acked: visible, delayed or in flight.
+    pub async fn queue_depth(&self, queue: QueueName) -> anyhow::Result<usize> {
+        self.count("SELECT COUNT(*) FROM messages WHERE queue = ?1", queue)
+            .await
+            .with_context(|| format!("Failed to measure the depth of {queue}"))
+    }
+
+    /// Notified on every send, so consumers wake without waiting out a poll interval.
+    /// A consumer should still poll now and then (with `tokio::time::timeout` around
+    /// `notified()`), since delayed retries become visible without any send.
+    pub fn notifier(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.notify)
+    }
+
+    async fn count(&self, sql: &'static str, queue: QueueName) -> anyhow::Result<usize> {
+        self.db
+            .call(move |conn| {
+                let n: i64 = conn.query_row(sql, [queue.as_str()], |row| row.get(0)).context("Failed to count")?;
+                usize::try_from(n).context("A negative count")
+            })
+            .await
+    }
+}
+
+/// Makes every message that was in flight visible now: whoever held it is gone.
+pub(crate) fn recover_in_flight(conn: &mut Connection) -> anyhow::Result<usize> {
+    conn.execute("UPDATE messages SET in_flight = 0, visible_at = ?1 WHERE in_flight = 1", [now_millis()])
+        .context("Failed to make in-flight messages visible again")
+}
+
+fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Duration) -> anyhow::Result<Vec<Delivery>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let now = now_millis();
+    let hidden_until = now.saturating_add(millis(visibility));
+    let mut deliveries = Vec::new();
+    // Each pass either delivers a message (now hidden) or buries it, so the loop ends.
+    while deliveries.len() < max {
+        let wanted = i64::try_from(max - deliveries.len()).unwrap_or(i64::MAX);
+        let batch = {
+            let mut stmt = tx
+                .prepare("SELECT id, body, attempts FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3")
+                .context("Failed to prepare the query")?;
+            let rows = stmt
+                .query_map(params![queue.as_str(), now, wanted], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })
+                .context("Failed to query visible messages")?
+                .collect::<Result<Vec<_>, _>>()
+                .context("Failed to read visible messages")?;
+            rows
+        };
+        if batch.is_empty() {
+            break;
+        }
+        for (id, body, attempts) in batch {
+            let attempts = to_u32(attempts, "attempts")?;
+            if attempts >= MAX_ATTEMPTS {
+                bury(&tx, id, &format!("delivered {attempts} times without success"), now)?;
+                continue;
+            }
+            let message = match Message::from_json(&body) {
+                Ok(message) => message,
+                Err(err) => {
+                    bury(&tx, id, &format!("unreadable body: {err}"), now)?;
+                    continue;
+                }
+            };
+            tx.execute(
+                "UPDATE messages SET attempts = attempts + 1, in_flight = 1, visible_at = ?2 WHERE id = ?1",
+                params![id, hidden_until],
+            )
+            .context("Failed to hide the message")?;
+            deliveries.push(Delivery { id, queue, message, attempts: attempts + 1 });
+        }
+    }
+    tx.commit().context("Failed to commit")?;
+    Ok(deliveries)
+}
+
+/// Moves one message to the dead letters, keeping its id.
+fn bury(tx: &Transaction<'_>, id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
+    tx.execute(
+        "INSERT INTO dead_letters (id, queue, body, attempts, reason, failed_at)
+         SELECT id, queue, body, attempts, ?2, ?3 FROM messages WHERE id = ?1",
+        params![id, reason, now],
+    )
+    .context("Failed to write the dead letter")?;
+    tx.execute("DELETE FROM messages WHERE id = ?1", [id]).context("Failed to delete the message row")?;
+    tracing::warn!(message_id = id, reason, "message moved to the dead letters");
+    Ok(())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_message_whose_body_cannot_be_read_goes_straight_to_the_dead_letters() {
+        let q = Embedded::open_in_memory().unwrap();
+        q.db.call_now(|c| {
+            c.execute(
+                "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES ('allocate', '{\"type\":\"mystery\"}', 0, 0, 0, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let good = Message::AllocateOrder { order_id: oms_domain::OrderId::parse("ord_1").unwrap() };
+        q.send(&good).await.unwrap();
+
+        let got = q.receive(QueueName::Allocate, 10, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(got.iter().map(|d| &d.message).collect::<Vec<_>>(), [&good], "the readable message is still delivered");
+        assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 1);
+        assert_eq!(q.dead_letter_count(QueueName::Allocate).await.unwrap(), 1);
+        assert!(q.dead_letters(QueueName::Allocate).await.unwrap().is_empty(), "only readable dead letters are listed");
+        let reason: String = q.db.call_now(|c| Ok(c.query_row("SELECT reason FROM dead_letters", [], |r| r.get(0))?)).unwrap();
+        assert!(reason.starts_with("unreadable body"), "{reason}");
+    }
+}
