@@ -1,1 +1,141 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: a real `oms serve` on a free loopback port
+//! over a temporary data directory, and a client that speaks the contract.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use oms_api::ChannelSecrets;
+use oms_domain::channels::signature;
+use oms_domain::order::Channel;
+use oms_local::server::{self, Running, ServeOptions};
+
+/// The generic channel's webhook secret in tests.
+pub const SECRET: &str = "test-secret";
+
+/// A running `oms serve` and a client for it.
+#[derive(Debug)]
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Running,
+}
+
+/// Starts `oms serve` on a free port over `data_dir`, with the generic channel signed.
+pub async fn spawn_app(data_dir: &Path) -> TestApp {
+    spawn_app_with(data_dir, true).await
+}
+
+/// Like `spawn_app`; `run_workers: false` leaves queued work untouched (to test resuming it).
+pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
+    let options = ServeOptions {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data_dir.to_owned(),
+        secrets: ChannelSecrets::default().with(Channel::Generic, SECRET),
+        run_workers,
+    };
+    let running = server::start(options).await.expect("oms serve starts");
+    TestApp { base: format!("http://{}", running.addr), client: reqwest::Client::new(), running }
+}
+
+/// The contract's sample generic order, with its external id, SKU and quantity replaced.
+pub fn generic_order(external_id: &str, sku: &str, quantity: i64) -> Value {
+    json!({
+        "external_id": external_id, "merchant_id": "m-1", "placed_at": "2026-11-20T10:00:00Z",
+        "currency": "CNY", "customer": {"id": "c-1", "email": "a@example.com", "phone": "+8613800000000"},
+        "shipping_address": {"name": "Li Lei", "line1": "1 West Lake Rd", "city": "Hangzhou",
+                             "province": "Zhejiang", "postal_code": "310000", "country": "CN"},
+        "lines": [{"sku": sku, "quantity": quantity, "unit_price": "19.90"}]
+    })
+}
+
+/// An answer: status and JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, String)],
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("the body is read");
+        Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.request(reqwest::Method::GET, path, None, &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.request(reqwest::Method::PUT, path, Some(body.to_string().into_bytes()), &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.request(reqwest::Method::POST, path, Some(body.to_string().into_bytes()), &[]).await
+    }
+
+    /// Posts raw bytes to the generic webhook with a valid signature.
+    pub async fn post_signed_bytes(&self, body: Vec<u8>) -> Answer {
+        let sig = signature::sign(Channel::Generic, SECRET.as_bytes(), &body);
+        self.request(reqwest::Method::POST, "/channels/generic/orders", Some(body), &[("x-oms-signature", sig)]).await
+    }
+
+    pub async fn post_order(&self, order: &Value) -> Answer {
+        self.post_signed_bytes(order.to_string().into_bytes()).await
+    }
+
+    /// Registers a warehouse in Zhejiang (or `province`) and sets its stock of `sku`.
+    pub async fn stock(&self, warehouse: &str, province: &str, sku: &str, on_hand: u32) {
+        let body = json!({"name": warehouse, "merchant_id": "m-1", "province": province, "city": "x", "lat": 30.0, "lon": 120.0});
+        assert_eq!(self.put(&format!("/warehouses/{warehouse}"), body).await.status, StatusCode::OK);
+        let answer = self.put(&format!("/inventory/{warehouse}/{sku}"), json!({ "on_hand": on_hand })).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    }
+
+    /// Waits until the queues are empty: every order has been allocated and reserved or backordered.
+    pub async fn settle(&self) {
+        assert!(self.running.wait_until_idle(Duration::from_secs(60)).await.expect("queue depth"), "queued work did not finish");
+    }
+
+    pub async fn order(&self, order_id: &str) -> Value {
+        let answer = self.get(&format!("/orders/{order_id}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        answer.body
+    }
+
+    /// The `(on_hand, reserved, available)` of a SKU in a warehouse.
+    pub async fn counts(&self, warehouse: &str, sku: &str) -> (u64, u64, u64) {
+        let answer = self.get(&format!("/inventory/{sku}")).await;
+        let row = answer.body["warehouses"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["warehouse"] == warehouse))
+            .unwrap_or_else(|| panic!("{warehouse} holds no {sku}: {:?}", answer.body))
+            .clone();
+        let n = |field: &str| row[field].as_u64().expect("a count");
+        (n("on_hand"), n("reserved"), n("available"))
+    }
+
+    /// How many orders the store holds for `external_id` on any channel.
+    pub async fn orders_with_external_id(&self, external_id: &str) -> usize {
+        let answer = self.get(&format!("/orders?external_id={external_id}")).await;
+        answer.body["orders"].as_array().map_or(0, Vec::len)
+    }
+}

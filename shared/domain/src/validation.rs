@@ -39,8 +39,15 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
-/// Parses a JSON body into `T`, naming the field whose value has the wrong type or is missing.
+/// Parses a JSON object body into `T`, naming the field whose value has the wrong type or
+/// is missing. Every body of the contract is an object; serde would otherwise also take a
+/// struct from an array of its fields in order, which no client means.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => return Err(ValidationError::new("", "the body must be a JSON object")),
+        None => return Err(ValidationError::new("", "the body is empty; a JSON object is expected")),
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -85,6 +92,13 @@ mod tests {
     fn malformed_json_is_a_validation_error() {
         let err = parse_json::<Body>(b"{\"lines\": [").unwrap_err();
         assert!(err.message.contains("EOF"), "{}", err.message);
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert!(parse_json::<Line>(b"[5]").is_err());
+        assert!(parse_json::<Line>(b"  ").is_err());
+        assert_eq!(parse_json::<Line>(b" {\"quantity\": 5}").unwrap().quantity, 5);
     }
 
     #[test]

@@ -1,0 +1,91 @@
+//! Warehouses and stock through `oms serve`, bad input included.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use oms_tests::spawn_app;
+
+fn assert_error(answer: &oms_tests::Answer, status: StatusCode, code: &str) {
+    assert_eq!(answer.status, status, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["code"], code, "{:?}", answer.body);
+}
+
+fn warehouse() -> serde_json::Value {
+    json!({"name": "Hangzhou West", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.27, "lon": 120.15})
+}
+
+#[tokio::test]
+async fn stock_is_listed_per_warehouse_with_on_hand_reserved_and_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    let answer = app.put("/warehouses/wh-1", warehouse()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["warehouse_id"], "wh-1");
+    app.put("/warehouses/wh-2", warehouse()).await;
+    let set = app.put("/inventory/wh-2/SKU-1", json!({"on_hand": 7})).await;
+    assert_eq!(set.body, json!({"warehouse": "wh-2", "sku": "SKU-1", "on_hand": 7, "reserved": 0, "available": 7}));
+    app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 3})).await;
+    app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 4})).await;
+
+    let answer = app.get("/inventory/SKU-1").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.body,
+        json!({"sku": "SKU-1", "warehouses": [
+            {"warehouse": "wh-1", "on_hand": 4, "reserved": 0, "available": 4},
+            {"warehouse": "wh-2", "on_hand": 7, "reserved": 0, "available": 7}]})
+    );
+}
+
+#[tokio::test]
+async fn stock_for_an_unknown_warehouse_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    assert_error(&app.put("/inventory/wh-ghost/SKU-1", json!({"on_hand": 5})).await, StatusCode::NOT_FOUND, "unknown_warehouse");
+    assert_error(&app.get("/inventory/SKU-1").await, StatusCode::NOT_FOUND, "unknown_sku");
+}
+
+#[tokio::test]
+async fn bad_stock_counts_get_a_400_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.put("/warehouses/wh-1", warehouse()).await;
+    app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 5})).await;
+    for body in [json!({"on_hand": -1}), json!({"on_hand": "5"}), json!({"on_hand": 1e12}), json!({}), json!([5])] {
+        let answer = app.put("/inventory/wh-1/SKU-1", body.clone()).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    let raw = app.request(reqwest::Method::PUT, "/inventory/wh-1/SKU-1", Some(b"{on_hand: 3".to_vec()), &[]).await;
+    assert_error(&raw, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(app.counts("wh-1", "SKU-1").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn bad_warehouses_get_a_400_naming_the_field_and_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    for (pointer, value, field) in [
+        ("/lat", json!(91.0), "lat"),
+        ("/lon", json!("east"), "lon"),
+        ("/name", json!(""), "name"),
+        ("/merchant_id", json!(null), "merchant_id"),
+    ] {
+        let mut body = warehouse();
+        *body.pointer_mut(pointer).unwrap() = value;
+        let answer = app.put("/warehouses/wh-bad", body).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(answer.body["error"]["field"], field);
+    }
+    assert_error(&app.put("/inventory/wh-bad/SKU-1", json!({"on_hand": 1})).await, StatusCode::NOT_FOUND, "unknown_warehouse");
+}
+
+#[tokio::test]
+async fn on_hand_cannot_go_below_what_is_reserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-1", "Zhejiang", "SKU-1", 5).await;
+    app.post_order(&oms_tests::generic_order("R-1", "SKU-1", 4)).await;
+    app.settle().await;
+    assert_error(&app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 3})).await, StatusCode::CONFLICT, "below_reserved");
+    assert_eq!(app.counts("wh-1", "SKU-1").await, (5, 4, 1));
+}

@@ -1,0 +1,229 @@
+//! The order routes of `oms serve`, end to end over real HTTP: the happy path, lookups,
+//! cancel, and every kind of bad input (a JSON error, and nothing stored).
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use oms_tests::{generic_order, spawn_app, TestApp};
+
+async fn app_with_stock(dir: &tempfile::TempDir) -> TestApp {
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-hz", "Zhejiang", "SKU-1", 10).await;
+    app
+}
+
+fn assert_error(answer: &oms_tests::Answer, status: StatusCode, code: &str) {
+    assert_eq!(answer.status, status, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["code"], code, "{:?}", answer.body);
+    assert!(answer.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    let answer = app.get("/health").await;
+    assert_eq!((answer.status, answer.body), (StatusCode::OK, json!({"status": "ok"})));
+}
+
+#[tokio::test]
+async fn a_signed_generic_order_is_received_allocated_and_reserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("A-1001", "SKU-1", 2)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    assert_eq!(answer.body["status"], "received");
+    assert_eq!(answer.body["duplicate"], false);
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!(order["status"], "reserved");
+    assert_eq!(order["channel"], "generic");
+    assert_eq!(order["external_id"], "A-1001");
+    assert_eq!(order["currency"], "CNY");
+    assert_eq!(order["lines"], json!([{"sku": "SKU-1", "quantity": 2, "unit_price": "19.9"}]));
+    assert_eq!(order["allocation"]["lines"], json!([{"warehouse": "wh-hz", "sku": "SKU-1", "quantity": 2}]));
+    let statuses: Vec<&str> = order["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["received", "allocated", "reserved"]);
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 2, 8));
+}
+
+#[tokio::test]
+async fn second_delivery_of_the_same_order_returns_the_first_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let first = app.post_order(&generic_order("A-1", "SKU-1", 1)).await;
+    let second = app.post_order(&generic_order("A-1", "SKU-1", 1)).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.body["duplicate"], true);
+    assert_eq!(second.body["order_id"], first.body["order_id"]);
+    app.settle().await;
+    assert_eq!(app.orders_with_external_id("A-1").await, 1);
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 1, 9));
+}
+
+#[tokio::test]
+async fn an_order_larger_than_any_stock_is_backordered() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("A-2", "SKU-1", 11)).await;
+    app.settle().await;
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["status"], "backordered");
+    assert!(order["timeline"][1]["detail"].as_str().unwrap().contains("SKU-1"), "{order}");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 0, 10));
+}
+
+#[tokio::test]
+async fn an_order_is_split_across_warehouses_only_when_no_single_one_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    app.stock("wh-sh", "Shanghai", "SKU-1", 5).await;
+    let answer = app.post_order(&generic_order("A-3", "SKU-1", 12)).await;
+    app.settle().await;
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["status"], "reserved");
+    assert_eq!(order["allocation"]["lines"].as_array().unwrap().len(), 2, "{order}");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 10, 0));
+    assert_eq!(app.counts("wh-sh", "SKU-1").await, (5, 2, 3));
+}
+
+#[tokio::test]
+async fn orders_are_found_by_customer_phone_channel_and_external_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let mut other = generic_order("B-1", "SKU-1", 1);
+    other["customer"] = json!({"id": "c-2", "phone": "+86 139 0000 0000"});
+    app.post_order(&generic_order("A-1", "SKU-1", 1)).await;
+    app.post_order(&generic_order("A-2", "SKU-1", 1)).await;
+    app.post_order(&other).await;
+
+    let ids = |answer: oms_tests::Answer| -> Vec<String> {
+        answer.body["orders"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(app.get("/orders?customer=c-1").await), ["A-2", "A-1"], "newest first");
+    assert_eq!(ids(app.get("/orders?phone=%2B8613900000000").await), ["B-1"]);
+    assert_eq!(ids(app.get("/orders?channel=generic&external_id=A-2").await), ["A-2"]);
+    assert_eq!(ids(app.get("/orders?customer=c-2&external_id=A-1").await), Vec::<String>::new());
+    assert_eq!(ids(app.get("/orders?channel=generic").await).len(), 3);
+    assert_error(&app.get("/orders").await, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_error(&app.get("/orders?channel=fax").await, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
+async fn cancelling_a_reserved_order_gives_its_stock_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("A-1", "SKU-1", 3)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 3, 7));
+
+    let cancelled = app.post(&format!("/orders/{order_id}/cancel"), json!({"reason": "changed mind"})).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 0, 10));
+
+    let again = app.request(Method::POST, &format!("/orders/{order_id}/cancel"), None, &[]).await;
+    assert_eq!((again.status, &again.body["status"]), (StatusCode::OK, &json!("cancelled")));
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 0, 10));
+    assert_error(&app.post("/orders/ord_nope/cancel", json!({})).await, StatusCode::NOT_FOUND, "order_not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_signature_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let body = generic_order("A-9", "SKU-1", 1).to_string().into_bytes();
+    let path = "/channels/generic/orders";
+    let forged = app.request(Method::POST, path, Some(body.clone()), &[("x-oms-signature", "sha256=00".repeat(1))]).await;
+    assert_error(&forged, StatusCode::UNAUTHORIZED, "bad_signature");
+    let missing = app.request(Method::POST, path, Some(body), &[]).await;
+    assert_error(&missing, StatusCode::UNAUTHORIZED, "bad_signature");
+    assert_eq!(app.orders_with_external_id("A-9").await, 0);
+}
+
+#[tokio::test]
+async fn bad_order_bodies_get_a_400_naming_the_field_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let with = |pointer: &str, value: Value| {
+        let mut order = generic_order("BAD-1", "SKU-1", 1);
+        *order.pointer_mut(pointer).unwrap() = value;
+        order
+    };
+    let cases = [
+        (with("/lines/0/quantity", json!(0)), "lines[0].quantity"),
+        (with("/lines/0/quantity", json!(-5)), "lines[0].quantity"),
+        (with("/lines/0/quantity", json!(10_001)), "lines[0].quantity"),
+        (with("/lines/0/quantity", json!(1e20)), "lines[0].quantity"),
+        (with("/lines/0/quantity", json!("2")), "lines[0].quantity"),
+        (with("/lines/0/unit_price", json!(19.9)), "lines[0].unit_price"),
+        (with("/lines/0/unit_price", json!("-1.00")), "lines[0].unit_price"),
+        (with("/lines/0/sku", Value::Null), "lines[0].sku"),
+        (with("/lines", json!([])), "lines"),
+        (with("/currency", json!("ZZZ")), "currency"),
+        (with("/customer", json!("c-1")), "customer"),
+        (with("/shipping_address/country", json!("China")), "shipping_address.country"),
+    ];
+    for (body, field) in cases {
+        let answer = app.post_order(&body).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(answer.body["error"]["field"], field, "{body}");
+    }
+    for raw in [&b"{\"external_id\": "[..], b"not json", b"[]", b""] {
+        assert_error(&app.post_signed_bytes(raw.to_vec()).await, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    app.settle().await;
+    assert_eq!(app.orders_with_external_id("BAD-1").await, 0);
+}
+
+#[tokio::test]
+async fn an_order_for_an_unknown_sku_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("U-1", "NO-SUCH-SKU", 1)).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku");
+    assert_eq!(answer.body["error"]["field"], "lines[0].sku");
+    assert_eq!(app.orders_with_external_id("U-1").await, 0);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let mut order = generic_order("BIG-1", "SKU-1", 1);
+    order["padding"] = json!("x".repeat(300 * 1024));
+    assert_error(&app.post_order(&order).await, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    assert_eq!(app.orders_with_external_id("BIG-1").await, 0);
+}
+
+#[tokio::test]
+async fn unknown_channels_orders_and_routes_answer_404_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    assert_error(&app.post("/channels/fax/orders", json!({})).await, StatusCode::NOT_FOUND, "unknown_channel");
+    assert_error(&app.get("/orders/ord_missing").await, StatusCode::NOT_FOUND, "order_not_found");
+    assert_error(&app.get("/no/such/route").await, StatusCode::NOT_FOUND, "route_not_found");
+    assert_error(&app.request(Method::DELETE, "/orders", None, &[]).await, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn an_unsigned_channel_accepts_webhooks_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    // The test app signs only the generic channel; amazon has no secret here.
+    let answer = app.request(Method::POST, "/channels/amazon/orders", Some(b"{}".to_vec()), &[]).await;
+    assert_ne!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn routes_whose_functions_are_not_built_answer_501_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    for path in ["/quotes", "/flash-sales", "/flash-sales/s-1/claims", "/carriers/generic/events", "/orders/o/shipments"] {
+        assert_error(&app.post(path, json!({})).await, StatusCode::NOT_IMPLEMENTED, "not_implemented");
+    }
+    assert_error(&app.get("/orders/o/tracking").await, StatusCode::NOT_IMPLEMENTED, "not_implemented");
+}
