@@ -1,1 +1,169 @@
-//! placeholder
+//! The AWS adapters: every port of the domain on DynamoDB, SQS and S3.
+//!
+//! A Lambda binary reads [`AwsSettings`] once at start-up, loads the SDK configuration
+//! once ([`load_sdk_config`]), builds one [`Aws`] per container and hands its
+//! [`Aws::ports`] to the handlers. Nothing here reads the environment after that; the
+//! endpoint of a local emulator comes from the SDK's own `AWS_ENDPOINT_URL`.
+//!
+//! - [`DynamoStore`]: orders, warehouses, stock and reservations in one table
+//!   (layout in `docs/dynamodb.md`), every order-flow write conditional.
+//! - [`SqsQueue`]: the queues between the functions.
+//! - [`Artifacts`]: model artifacts and reports in S3.
+//!
+//! With the `provision` feature, [`provision`] creates those resources and
+//! [`emulator`] starts moto's server for tests.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use oms_domain::messages::QueueName;
+use oms_domain::ports::{Clock, Ports};
+
+mod dynamo;
+mod error;
+mod s3;
+mod sqs;
+
+#[cfg(feature = "provision")]
+pub mod emulator;
+#[cfg(feature = "provision")]
+pub mod provision;
+
+pub use dynamo::{DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_PHONE};
+pub use s3::Artifacts;
+pub use sqs::SqsQueue;
+
+/// The names of the resources the adapters use, read once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// The DynamoDB table (`OMS_TABLE`).
+    pub table: String,
+    /// The queue `allocate` consumes (`OMS_ALLOCATE_QUEUE_URL`).
+    pub allocate_queue_url: String,
+    /// The queue `reserve-stock` consumes (`OMS_RESERVE_QUEUE_URL`).
+    pub reserve_queue_url: String,
+    /// The bucket of model artifacts and reports (`OMS_BUCKET`).
+    pub bucket: String,
+}
+
+/// A setting the environment does not provide.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the environment variable {0} is not set (or is empty)")]
+pub struct MissingSetting(pub &'static str);
+
+impl AwsSettings {
+    /// Reads `OMS_TABLE`, `OMS_ALLOCATE_QUEUE_URL`, `OMS_RESERVE_QUEUE_URL` and `OMS_BUCKET`;
+    /// fails naming the first one missing or empty. Call once, at start-up.
+    pub fn from_env() -> Result<Self, MissingSetting> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`AwsSettings::from_env`], with the variables looked up by `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingSetting> {
+        let var = |name: &'static str| -> Result<String, MissingSetting> {
+            lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).ok_or(MissingSetting(name))
+        };
+        Ok(Self {
+            table: var("OMS_TABLE")?,
+            allocate_queue_url: var("OMS_ALLOCATE_QUEUE_URL")?,
+            reserve_queue_url: var("OMS_RESERVE_QUEUE_URL")?,
+            bucket: var("OMS_BUCKET")?,
+        })
+    }
+}
+
+/// The SDK configuration from the standard sources (environment, profile, the Lambda
+/// role). A local emulator is reached by setting `AWS_ENDPOINT_URL`.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// An S3 client that uses path-style addresses when the endpoint is overridden (an
+/// emulator has no per-bucket host names).
+pub(crate) fn s3_client(sdk_config: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk_config).force_path_style(sdk_config.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Every AWS adapter, sharing the SDK clients. Build one per container and clone it freely.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    dynamo: DynamoStore,
+    queue: SqsQueue,
+    artifacts: Artifacts,
+    settings: Arc<AwsSettings>,
+}
+
+impl Aws {
+    /// Builds the clients once.
+    pub fn new(sdk_config: &SdkConfig, settings: AwsSettings) -> Self {
+        let dynamo = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config), settings.table.clone());
+        let queue = SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk_config),
+            settings.allocate_queue_url.clone(),
+            settings.reserve_queue_url.clone(),
+        );
+        let artifacts = Artifacts::new(s3_client(sdk_config), settings.bucket.clone());
+        Self { dynamo, queue, artifacts, settings: Arc::new(settings) }
+    }
+
+    /// The adapters as the domain's ports.
+    pub fn ports(&self, clock: Arc<dyn Clock>) -> Ports {
+        let store = Arc::new(self.dynamo.clone());
+        Ports { orders: store.clone(), warehouses: store.clone(), inventory: store, queue: Arc::new(self.queue.clone()), clock }
+    }
+
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// Orders, warehouses, stock and reservations.
+    pub fn dynamo(&self) -> &DynamoStore {
+        &self.dynamo
+    }
+
+    pub fn queue(&self) -> &SqsQueue {
+        &self.queue
+    }
+
+    /// The URL of the queue `name`.
+    pub fn queue_url(&self, name: QueueName) -> &str {
+        self.queue.queue_url(name)
+    }
+
+    /// Model artifacts and reports in the bucket.
+    pub fn artifacts(&self) -> &Artifacts {
+        &self.artifacts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn settings_are_read_from_the_four_variables() {
+        let settings = AwsSettings::from_lookup(env(&[
+            ("OMS_TABLE", "oms"),
+            ("OMS_ALLOCATE_QUEUE_URL", "https://sqs/allocate"),
+            ("OMS_RESERVE_QUEUE_URL", "https://sqs/reserve"),
+            ("OMS_BUCKET", "bucket"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.table, "oms");
+        assert_eq!(settings.reserve_queue_url, "https://sqs/reserve");
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        let err = AwsSettings::from_lookup(env(&[("OMS_TABLE", "oms"), ("OMS_ALLOCATE_QUEUE_URL", " ")])).unwrap_err();
+        assert_eq!(err, MissingSetting("OMS_ALLOCATE_QUEUE_URL"));
+        assert!(err.to_string().contains("OMS_ALLOCATE_QUEUE_URL"));
+    }
+}

@@ -1,0 +1,278 @@
+//! Orders, warehouses, stock and reservations in one DynamoDB table.
+//!
+//! The item layouts and access patterns are documented in `docs/dynamodb.md`; the key
+//! builders below are the single place that spells them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use oms_domain::order::Channel;
+use oms_domain::ports::StoreError;
+use oms_domain::{ExternalId, OrderId, Sku, WarehouseId};
+
+use crate::error::{item_error, sdk_error};
+
+mod inventory;
+mod orders;
+mod warehouses;
+
+/// Orders by customer id (`customer_key`), newest first by `order_id`.
+pub const INDEX_BY_CUSTOMER: &str = "by_customer";
+/// Orders by normalised phone (`phone_key`), newest first by `order_id`.
+pub const INDEX_BY_PHONE: &str = "by_phone";
+/// Orders by the channel's own id on any channel (`external_key`), newest first by `order_id`.
+pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
+/// Orders by channel (`channel_key`), newest first by `order_id`.
+pub const INDEX_BY_CHANNEL: &str = "by_channel";
+
+/// Every secondary index with its partition key attribute; the sort key is always `order_id`.
+pub(crate) const ORDER_INDEXES: [(&str, &str); 4] = [
+    (INDEX_BY_CUSTOMER, "customer_key"),
+    (INDEX_BY_PHONE, "phone_key"),
+    (INDEX_BY_EXTERNAL_ID, "external_key"),
+    (INDEX_BY_CHANNEL, "channel_key"),
+];
+
+/// Most items DynamoDB accepts in one `TransactWriteItems`.
+pub(crate) const MAX_TRANSACT_ITEMS: usize = 100;
+
+/// How many times a transaction cancelled only by `TransactionConflict` is sent again.
+const TRANSACT_ATTEMPTS: u32 = 8;
+
+/// The DynamoDB adapter of `OrderStore`, `WarehouseStore` and `InventoryStore`.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A strongly consistent read of one item.
+    async fn get(&self, key: Key, what: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_map()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Failed to read {what}"), e))?;
+        Ok(output.item)
+    }
+
+    /// Every item of one partition, in sort key order, strongly consistent.
+    async fn query_partition(&self, pk: String, what: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Sends one transaction, again while it is cancelled only by `TransactionConflict`
+    /// (another transaction touching the same items, which DynamoDB raises under
+    /// contention), with a small growing back-off. A transaction cancelled by a failed
+    /// condition is answered at once with each item's cancellation code.
+    async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<Transact, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(Transact::Written),
+                Err(err) => err,
+            };
+            let reasons = match &err {
+                SdkError::ServiceError(service) => match service.err() {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
+                        cancelled
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| CancelReason { code: r.code().unwrap_or("None").to_owned() })
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(reasons) = reasons else {
+                return Err(sdk_error(format!("Failed to {what}"), err));
+            };
+            let conflict = reasons.iter().any(|r| r.code == "TransactionConflict");
+            let condition = reasons.iter().any(CancelReason::condition_failed);
+            if condition || !conflict {
+                return Ok(Transact::Cancelled(reasons));
+            }
+            if attempt >= TRANSACT_ATTEMPTS {
+                return Err(sdk_error(format!("Failed to {what} after {attempt} transaction conflicts"), err));
+            }
+            tracing::debug!(attempt, what, "transaction conflict; trying again");
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+}
+
+/// 10 ms doubling per attempt up to 320 ms, plus up to 10 ms of jitter so that
+/// colliding writers spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(5);
+    let jitter =
+        u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos()) % 10_000;
+    Duration::from_millis(base) + Duration::from_micros(jitter)
+}
+
+/// An item as the SDK holds it.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// What a transaction did.
+#[derive(Debug)]
+enum Transact {
+    Written,
+    /// Nothing was written; one reason per item, in the order the items were sent.
+    Cancelled(Vec<CancelReason>),
+}
+
+#[derive(Debug, Clone)]
+struct CancelReason {
+    /// `None`, `ConditionalCheckFailed`, `TransactionConflict`, `ValidationError`, ...
+    code: String,
+}
+
+impl CancelReason {
+    fn condition_failed(&self) -> bool {
+        self.code == "ConditionalCheckFailed"
+    }
+}
+
+/// Describes the codes of a cancelled transaction that no outcome explains.
+fn unexplained(reasons: &[CancelReason]) -> String {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    format!("cancellation reasons [{}]", codes.join(", "))
+}
+
+/// A table key: `pk` and `sk`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    fn into_map(self) -> Item {
+        HashMap::from([("pk".to_owned(), AttributeValue::S(self.pk)), ("sk".to_owned(), AttributeValue::S(self.sk))])
+    }
+
+    /// The order: `ORDER#<order id>` / `ORDER`.
+    pub fn order(id: &OrderId) -> Self {
+        Self { pk: format!("ORDER#{id}"), sk: "ORDER".to_owned() }
+    }
+
+    /// The (channel, external id) uniqueness marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`.
+    pub fn dedupe(channel: Channel, external_id: &ExternalId) -> Self {
+        Self { pk: format!("CHANNEL#{channel}#{external_id}"), sk: "DEDUPE".to_owned() }
+    }
+
+    /// The partition holding every warehouse.
+    pub const WAREHOUSES: &'static str = "WAREHOUSES";
+
+    /// A warehouse: `WAREHOUSES` / `<warehouse id>`.
+    pub fn warehouse(id: &WarehouseId) -> Self {
+        Self { pk: Self::WAREHOUSES.to_owned(), sk: id.to_string() }
+    }
+
+    /// The partition holding one SKU's stock in every warehouse.
+    pub fn stock_partition(sku: &Sku) -> String {
+        format!("STOCK#{sku}")
+    }
+
+    /// Stock of a SKU in a warehouse: `STOCK#<sku>` / `WAREHOUSE#<warehouse id>`.
+    pub fn stock(warehouse: &WarehouseId, sku: &Sku) -> Self {
+        Self { pk: Self::stock_partition(sku), sk: format!("WAREHOUSE#{warehouse}") }
+    }
+
+    /// The units an order holds: `RESERVATION#<order id>` / `RESERVATION`.
+    pub fn reservation(order_id: &OrderId) -> Self {
+        Self { pk: format!("RESERVATION#{order_id}"), sk: "RESERVATION".to_owned() }
+    }
+}
+
+/// A string attribute.
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Serialises `value` into an item and adds its key.
+fn to_item<T: serde::Serialize>(value: &T, key: Key, what: &str) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| item_error(format!("Failed to write {what} as an item"), e))?;
+    item.insert("pk".to_owned(), AttributeValue::S(key.pk));
+    item.insert("sk".to_owned(), AttributeValue::S(key.sk));
+    Ok(item)
+}
+
+/// Reads `T` from an item (its key and index attributes are ignored).
+fn from_item<T: serde::de::DeserializeOwned>(item: Item, what: &str) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| item_error(format!("Failed to read {what} from its item"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_spelled_as_the_table_design_says() {
+        let order = OrderId::parse("ord_1").unwrap();
+        let sku = Sku::parse("SKU-1").unwrap();
+        let wh = WarehouseId::parse("wh-1").unwrap();
+        assert_eq!(Key::order(&order), Key { pk: "ORDER#ord_1".into(), sk: "ORDER".into() });
+        assert_eq!(
+            Key::dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
+            Key { pk: "CHANNEL#shopify#A-1".into(), sk: "DEDUPE".into() }
+        );
+        assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
+        assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
+        assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_small() {
+        assert!(backoff(1) < backoff(4));
+        assert!(backoff(50) < Duration::from_millis(400));
+    }
+}

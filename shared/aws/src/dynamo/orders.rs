@@ -1,0 +1,190 @@
+//! `OrderStore` on DynamoDB: the order item, its (channel, external id) marker, and the
+//! four lookup indexes.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use oms_domain::order::{normalise_phone, Order};
+use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
+use oms_domain::OrderId;
+use serde::{Deserialize, Serialize};
+
+use super::{from_item, n, s, to_item, unexplained, DynamoStore, Item, Key, Transact};
+use crate::error::{build_error, sdk_error};
+
+/// Most orders one lookup page asks for.
+const QUERY_PAGE: usize = 100;
+
+/// The (channel, external id) marker: its existence is the uniqueness condition.
+#[derive(Debug, Serialize, Deserialize)]
+struct DedupeItem {
+    order_id: OrderId,
+    channel: String,
+    external_id: String,
+}
+
+impl DynamoStore {
+    /// The order item: the order's JSON fields, `version`, the key, and the index keys.
+    fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
+        let what = format!("order {}", order.order_id);
+        let mut stored = order.clone();
+        stored.version = version;
+        let mut item = to_item(&stored, Key::order(&order.order_id), &what)?;
+        item.insert("customer_key".to_owned(), s(order.customer.id.as_str()));
+        if let Some(phone) = order.customer.phone.as_deref() {
+            let phone = normalise_phone(phone).unwrap_or_else(|| phone.to_owned());
+            if !phone.is_empty() {
+                item.insert("phone_key".to_owned(), s(phone));
+            }
+        }
+        item.insert("external_key".to_owned(), s(order.external_id.as_str()));
+        item.insert("channel_key".to_owned(), s(order.channel.as_str()));
+        Ok(item)
+    }
+
+    /// The order's id under `(channel, external id)`, if that order was ever stored.
+    async fn dedupe_target(&self, key: Key, what: &str) -> Result<Option<OrderId>, StoreError> {
+        match self.get(key, what).await? {
+            Some(item) => Ok(Some(from_item::<DedupeItem>(item, what)?.order_id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Queries one lookup index for `value`, newest first, at most `limit` orders.
+    async fn query_index(&self, index: &str, key_attr: &str, value: &str, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let mut orders = Vec::new();
+        let mut start: Option<Item> = None;
+        while orders.len() < limit {
+            let page = (limit - orders.len()).min(QUERY_PAGE);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", key_attr)
+                .expression_attribute_values(":v", s(value))
+                .scan_index_forward(false)
+                .limit(i32::try_from(page).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Failed to query orders by {key_attr} on index {index}"), e))?;
+            for item in output.items.unwrap_or_default() {
+                orders.push(from_item(item, "an order")?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        orders.truncate(limit);
+        Ok(orders)
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoStore {
+    /// One transaction of two puts, each conditional on `attribute_not_exists(pk)`: the
+    /// (channel, external id) marker and the order at version 1. When the marker's
+    /// condition fails, the order it points to is read back and returned as `Duplicate`.
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        let id = &order.order_id;
+        let dedupe_key = Key::dedupe(order.channel, &order.external_id);
+        let dedupe = DedupeItem {
+            order_id: id.clone(),
+            channel: order.channel.as_str().to_owned(),
+            external_id: order.external_id.to_string(),
+        };
+        let new_put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))
+        };
+        let items = vec![
+            TransactWriteItem::builder().put(new_put(to_item(&dedupe, dedupe_key.clone(), "the dedupe marker")?)?).build(),
+            TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
+        ];
+        let reasons = match self.transact(items, &format!("insert order {id}")).await? {
+            Transact::Written => return Ok(InsertOutcome::Inserted),
+            Transact::Cancelled(reasons) => reasons,
+        };
+        if !reasons.first().is_some_and(|r| r.condition_failed()) {
+            return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
+        }
+        let what = format!("the order stored for {} order {}", order.channel, order.external_id);
+        let existing_id = self
+            .dedupe_target(dedupe_key, &what)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: its marker vanished")))?;
+        let existing = self
+            .get_order(&existing_id)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
+        Ok(InsertOutcome::Duplicate(Box::new(existing)))
+    }
+
+    /// A strongly consistent `GetItem` of `ORDER#<id>`.
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let what = format!("order {id}");
+        match self.get(Key::order(id), &what).await? {
+            Some(item) => Ok(Some(from_item(item, &what)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A `PutItem` of the whole order at `version + 1`, conditional on
+    /// `version = :expected` (which also fails when the order does not exist).
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        let id = &order.order_id;
+        let version = order.version + 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::order_item(order, version)?))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(order.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(UpdateOutcome::Updated { version }),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(UpdateOutcome::VersionConflict),
+                _ => Err(sdk_error(format!("Failed to update order {id}"), err)),
+            },
+        }
+    }
+
+    /// Queries the index the lookup names, newest first (descending `order_id`); the
+    /// indexes are eventually consistent. `External` reads the (channel, external id)
+    /// marker and then the order, both strongly consistent.
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (index, attr, value) = match lookup {
+            OrderLookup::External(channel, external_id) => {
+                let what = format!("the order stored for {channel} order {external_id}");
+                let Some(order_id) = self.dedupe_target(Key::dedupe(*channel, external_id), &what).await? else {
+                    return Ok(Vec::new());
+                };
+                return Ok(self.get_order(&order_id).await?.into_iter().collect());
+            }
+            OrderLookup::Customer(customer) => (super::INDEX_BY_CUSTOMER, "customer_key", customer.to_string()),
+            OrderLookup::Phone(phone) => {
+                (super::INDEX_BY_PHONE, "phone_key", normalise_phone(phone).unwrap_or_else(|| phone.clone()))
+            }
+            OrderLookup::ExternalId(external_id) => (super::INDEX_BY_EXTERNAL_ID, "external_key", external_id.to_string()),
+            OrderLookup::Channel(channel) => (super::INDEX_BY_CHANNEL, "channel_key", channel.as_str().to_owned()),
+        };
+        if value.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query_index(index, attr, &value, limit).await
+    }
+}

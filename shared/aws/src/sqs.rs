@@ -1,0 +1,51 @@
+//! `Queue` on SQS: one standard queue per `QueueName`, each with its dead-letter queue.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use oms_domain::messages::{Message, QueueName};
+use oms_domain::ports::{Queue, StoreError};
+
+use crate::error::sdk_error;
+
+/// The SQS adapter of `Queue`. Lambda's event source mapping consumes the queues, so
+/// there is nothing here to receive or delete messages.
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: Client,
+    allocate_url: String,
+    reserve_url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, allocate_url: impl Into<String>, reserve_url: impl Into<String>) -> Self {
+        Self { client, allocate_url: allocate_url.into(), reserve_url: reserve_url.into() }
+    }
+
+    /// The URL of the queue `name`.
+    pub fn queue_url(&self, name: QueueName) -> &str {
+        match name {
+            QueueName::Allocate => &self.allocate_url,
+            QueueName::Reserve => &self.reserve_url,
+        }
+    }
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    /// `SendMessage` of the message's JSON to the URL of `message.queue()`. Unconditional.
+    async fn send(&self, message: &Message) -> Result<(), StoreError> {
+        let queue = message.queue();
+        self.client.send_message().queue_url(self.queue_url(queue)).message_body(message.to_json()).send().await.map_err(
+            |e| sdk_error(format!("Failed to send {} for order {} to the {queue} queue", kind(message), message.order_id()), e),
+        )?;
+        tracing::debug!(order_id = %message.order_id(), queue = %queue, "message sent");
+        Ok(())
+    }
+}
+
+fn kind(message: &Message) -> &'static str {
+    match message {
+        Message::AllocateOrder { .. } => "allocate_order",
+        Message::ReserveOrder { .. } => "reserve_order",
+    }
+}
