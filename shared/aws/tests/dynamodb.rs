@@ -1,0 +1,291 @@
+//! The DynamoDB adapters against the emulator: conditions, outcomes and the item layout.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{aws, order, sku, warehouse, wh};
+use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
+use oms_domain::ports::{
+    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
+    WarehouseStore,
+};
+use oms_domain::{CustomerId, ExternalId, OrderId};
+
+fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
+    AllocatedLine { warehouse: wh(warehouse), sku: sku(sku_id), quantity }
+}
+
+#[tokio::test]
+async fn the_table_has_the_four_lookup_indexes_the_template_declares() {
+    let aws = aws("indexes").await;
+    let table = aws.dynamo().client().describe_table().table_name(aws.dynamo().table()).send().await.unwrap();
+    let mut indexes: Vec<(String, String, String)> = table
+        .table()
+        .unwrap()
+        .global_secondary_indexes()
+        .iter()
+        .map(|gsi| {
+            let keys = gsi.key_schema();
+            (gsi.index_name().unwrap().to_owned(), keys[0].attribute_name().to_owned(), keys[1].attribute_name().to_owned())
+        })
+        .collect();
+    indexes.sort();
+    let expected = [
+        ("by_channel", "channel_key"),
+        ("by_customer", "customer_key"),
+        ("by_external_id", "external_key"),
+        ("by_phone", "phone_key"),
+    ];
+    let expected: Vec<(String, String, String)> =
+        expected.iter().map(|(i, k)| (i.to_string(), k.to_string(), "order_id".to_owned())).collect();
+    assert_eq!(indexes, expected);
+}
+
+#[tokio::test]
+async fn an_inserted_order_is_stored_at_version_1_with_its_index_keys() {
+    let aws = aws("insert").await;
+    let store = aws.dynamo();
+    let order = order(Channel::Shopify, "A-1", "c-1", Some("+86 138-0000 0000"));
+    assert_eq!(store.insert_order(&order).await.unwrap(), InsertOutcome::Inserted);
+
+    let stored = store.get_order(&order.order_id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored, oms_domain::Order { version: 1, ..order.clone() });
+
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(format!("ORDER#{}", order.order_id)))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(text("customer_key").as_deref(), Some("c-1"));
+    assert_eq!(text("phone_key").as_deref(), Some("+8613800000000"));
+    assert_eq!(text("external_key").as_deref(), Some("A-1"));
+    assert_eq!(text("channel_key").as_deref(), Some("shopify"));
+    assert_eq!(text("order_id"), Some(order.order_id.to_string()));
+    assert_eq!(item.get("version").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1"));
+
+    let dedupe = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S("CHANNEL#shopify#A-1".into()))
+        .key("sk", AttributeValue::S("DEDUPE".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(dedupe.get("order_id").and_then(|v| v.as_s().ok()), Some(&order.order_id.to_string()));
+}
+
+#[tokio::test]
+async fn a_second_delivery_of_the_same_channel_order_returns_the_first_order() {
+    let aws = aws("duplicate").await;
+    let store = aws.dynamo();
+    let first = order(Channel::Generic, "A-1001", "c-1", None);
+    assert_eq!(store.insert_order(&first).await.unwrap(), InsertOutcome::Inserted);
+
+    let again = order(Channel::Generic, "A-1001", "c-2", None);
+    match store.insert_order(&again).await.unwrap() {
+        InsertOutcome::Duplicate(kept) => assert_eq!(kept.order_id, first.order_id),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    assert_eq!(store.get_order(&again.order_id).await.unwrap(), None, "nothing of the duplicate is written");
+
+    let elsewhere = order(Channel::Shopify, "A-1001", "c-1", None);
+    assert_eq!(
+        store.insert_order(&elsewhere).await.unwrap(),
+        InsertOutcome::Inserted,
+        "another channel's A-1001 is another order"
+    );
+}
+
+#[tokio::test]
+async fn updates_are_conditional_on_the_version_read() {
+    let aws = aws("update").await;
+    let store = aws.dynamo();
+    let order = order(Channel::Generic, "A-1", "c-1", None);
+    let _ = store.insert_order(&order).await.unwrap();
+
+    let mut read = store.get_order(&order.order_id).await.unwrap().unwrap();
+    let stale = read.clone();
+    read.transition(OrderStatus::Allocated, chrono::Utc::now(), "planned").unwrap();
+    assert_eq!(store.update_order(&read).await.unwrap(), UpdateOutcome::Updated { version: 2 });
+    assert_eq!(store.update_order(&stale).await.unwrap(), UpdateOutcome::VersionConflict);
+
+    let stored = store.get_order(&order.order_id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.version), (OrderStatus::Allocated, 2));
+
+    let never_stored = common::order(Channel::Generic, "B-1", "c-1", None);
+    assert_eq!(store.update_order(&never_stored).await.unwrap(), UpdateOutcome::VersionConflict);
+    assert_eq!(store.get_order(&never_stored.order_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn orders_are_found_by_each_lookup_newest_first() {
+    let aws = aws("find").await;
+    let store = aws.dynamo();
+    // Order ids are ULIDs: they sort by creation time only across milliseconds.
+    let a = order(Channel::Shopify, "X-1", "c-1", Some("+8613800000000"));
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let b = order(Channel::Generic, "X-1", "c-1", Some("+86 138 0000 0000"));
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let c = order(Channel::Generic, "X-2", "c-2", None);
+    for o in [&a, &b, &c] {
+        let _ = store.insert_order(o).await.unwrap();
+    }
+    let ids = |orders: Vec<oms_domain::Order>| orders.into_iter().map(|o| o.order_id).collect::<Vec<OrderId>>();
+    let find = |lookup: OrderLookup, limit| async move { ids(store.find_orders(&lookup, limit).await.unwrap()) };
+
+    let customer = CustomerId::parse("c-1").unwrap();
+    assert_eq!(find(OrderLookup::Customer(customer.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(OrderLookup::Customer(customer), 1).await, vec![b.order_id.clone()]);
+    assert_eq!(find(OrderLookup::Phone("+8613800000000".into()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    let x1 = ExternalId::parse("X-1").unwrap();
+    assert_eq!(find(OrderLookup::ExternalId(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(OrderLookup::External(Channel::Shopify, x1.clone()), 10).await, vec![a.order_id.clone()]);
+    assert_eq!(find(OrderLookup::External(Channel::Amazon, x1), 10).await, Vec::<OrderId>::new());
+    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
+    assert_eq!(find(OrderLookup::Channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
+    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 0).await, Vec::<OrderId>::new());
+}
+
+#[tokio::test]
+async fn warehouses_are_replaced_and_listed_by_id() {
+    let aws = aws("warehouses").await;
+    let store = aws.dynamo();
+    for id in ["wh-b", "wh-a"] {
+        store.put_warehouse(&warehouse(id)).await.unwrap();
+    }
+    let mut renamed = warehouse("wh-b");
+    renamed.name = "Renamed".into();
+    store.put_warehouse(&renamed).await.unwrap();
+
+    assert_eq!(store.get_warehouse(&wh("wh-b")).await.unwrap(), Some(renamed.clone()));
+    assert_eq!(store.get_warehouse(&wh("wh-z")).await.unwrap(), None);
+    assert_eq!(store.list_warehouses().await.unwrap(), vec![warehouse("wh-a"), renamed]);
+}
+
+#[tokio::test]
+async fn on_hand_cannot_go_below_the_units_reserved() {
+    let aws = aws("on-hand").await;
+    let store = aws.dynamo();
+    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &sku("A"), 10).await.unwrap() else {
+        panic!("a first count is always set");
+    };
+    assert_eq!((level.on_hand, level.reserved, level.available), (10, 0, 10));
+
+    let order_id = OrderId::generate();
+    assert_eq!(store.reserve(&order_id, &[line("w1", "A", 6)]).await.unwrap(), ReserveOutcome::Reserved);
+    assert_eq!(store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap(), SetOnHandOutcome::BelowReserved { reserved: 6 });
+    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &sku("A"), 6).await.unwrap() else {
+        panic!("on hand may equal reserved");
+    };
+    assert_eq!((level.on_hand, level.reserved, level.available), (6, 6, 0));
+
+    let _ = store.set_on_hand(&wh("w0"), &sku("A"), 3).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &sku("B"), 3).await.unwrap();
+    let stock = store.stock_of(&sku("A")).await.unwrap();
+    let rows: Vec<(String, u32, u32, u32)> =
+        stock.iter().map(|l| (l.warehouse.to_string(), l.on_hand, l.reserved, l.available)).collect();
+    assert_eq!(rows, [("w0".to_owned(), 3, 0, 3), ("w1".to_owned(), 6, 6, 0)]);
+    assert_eq!(store.stock_of(&sku("NONE")).await.unwrap(), []);
+}
+
+#[tokio::test]
+async fn a_reservation_is_all_or_nothing() {
+    let aws = aws("all-or-nothing").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &sku("B"), 1).await.unwrap();
+
+    let order_id = OrderId::generate();
+    let outcome = store.reserve(&order_id, &[line("w1", "A", 5), line("w1", "B", 2)]).await.unwrap();
+    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: wh("w1"), sku: sku("B"), available: 1 });
+    assert_eq!(store.stock_of(&sku("A")).await.unwrap()[0].available, 5, "line A was not taken");
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+
+    let unknown = store.reserve(&order_id, &[line("w9", "A", 1)]).await.unwrap();
+    assert_eq!(unknown, ReserveOutcome::Insufficient { warehouse: wh("w9"), sku: sku("A"), available: 0 });
+    assert!(store.stock_of(&sku("A")).await.unwrap().iter().all(|l| l.warehouse != wh("w9")), "no stock item was created");
+}
+
+#[tokio::test]
+async fn an_order_reserves_once_and_releases_once() {
+    let aws = aws("reserve-release").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w2"), &sku("A"), 5).await.unwrap();
+    let order_id = OrderId::generate();
+    let lines = vec![line("w1", "A", 2), line("w2", "A", 3)];
+
+    assert_eq!(store.reserve(&order_id, &lines).await.unwrap(), ReserveOutcome::Reserved);
+    assert_eq!(store.reserve(&order_id, &lines).await.unwrap(), ReserveOutcome::AlreadyReserved);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), Some(lines.clone()));
+    let available: Vec<u32> = store.stock_of(&sku("A")).await.unwrap().iter().map(|l| l.available).collect();
+    assert_eq!(available, [3, 2]);
+
+    assert_eq!(store.release(&order_id).await.unwrap(), ReleaseOutcome::Released(lines));
+    assert_eq!(store.release(&order_id).await.unwrap(), ReleaseOutcome::NothingHeld);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+    let counts: Vec<(u32, u32)> = store.stock_of(&sku("A")).await.unwrap().iter().map(|l| (l.reserved, l.available)).collect();
+    assert_eq!(counts, [(0, 5), (0, 5)]);
+    assert_eq!(store.release(&OrderId::generate()).await.unwrap(), ReleaseOutcome::NothingHeld);
+}
+
+#[tokio::test]
+async fn lines_naming_the_same_stock_twice_are_refused_and_change_nothing() {
+    let aws = aws("repeated").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let order_id = OrderId::generate();
+    let err = store.reserve(&order_id, &[line("w1", "A", 2), line("w1", "A", 3)]).await.unwrap_err();
+    assert!(err.to_string().contains("distinct"), "{err}");
+    assert_eq!(store.stock_of(&sku("A")).await.unwrap()[0].available, 5);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn two_hundred_buyers_racing_for_fifty_units_get_exactly_fifty() {
+    let aws = aws("race").await;
+    let store = Arc::new(aws.dynamo().clone());
+    let _ = store.set_on_hand(&wh("w1"), &sku("HOT"), 50).await.unwrap();
+
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let order_id = OrderId::generate();
+                let outcome = store.reserve(&order_id, &[line("w1", "HOT", 1)]).await.unwrap();
+                (order_id, outcome)
+            })
+        })
+        .collect();
+    let mut reserved = HashSet::new();
+    for task in tasks {
+        let (order_id, outcome) = task.await.unwrap();
+        match outcome {
+            ReserveOutcome::Reserved => {
+                reserved.insert(order_id);
+            }
+            ReserveOutcome::Insufficient { available, .. } => assert_eq!(available, 0),
+            ReserveOutcome::AlreadyReserved => panic!("every order is new"),
+        }
+    }
+    assert_eq!(reserved.len(), 50);
+    let level = &store.stock_of(&sku("HOT")).await.unwrap()[0];
+    assert_eq!((level.on_hand, level.reserved, level.available), (50, 50, 0));
+    for order_id in &reserved {
+        assert_eq!(store.reservation(order_id).await.unwrap(), Some(vec![line("w1", "HOT", 1)]));
+    }
+}
