@@ -4,8 +4,11 @@
 //! A normaliser only parses and checks; it never touches a store. Every refusal is a
 //! [`ValidationError`] naming the field at fault.
 
+pub mod amazon;
 pub mod generic;
+pub mod shopify;
 pub mod signature;
+pub mod woocommerce;
 
 use rust_decimal::Decimal;
 
@@ -16,12 +19,70 @@ use crate::{CustomerId, Sku, ValidationError};
 /// Largest webhook body any channel may send (bytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Parses a webhook body from `channel` into a canonical new order.
+/// Parses a webhook body from `channel` into a canonical new order, with no [`Meta`]
+/// from the request: channels that name the merchant only in a header (Shopify,
+/// WooCommerce) are refused naming `merchant_id`; use [`normalise_with_meta`] for them.
 pub fn normalise(channel: Channel, body: &[u8]) -> Result<NewOrder, ValidationError> {
+    normalise_with_meta(channel, body, &Meta::default()).map(|n| n.order)
+}
+
+/// Parses a webhook body from `channel` into a canonical new order and the order-level
+/// charges the channel reported. `meta` carries what the request says outside the body.
+pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError> {
     match channel {
-        Channel::Generic => generic::normalise(body),
-        other => Err(ValidationError::new("channel", format!("orders from {other} are not accepted yet"))),
+        Channel::Generic => generic::normalise(body).map(|order| Normalised { order, charges: Charges::default() }),
+        Channel::Shopify => shopify::normalise(body, meta),
+        Channel::WooCommerce => woocommerce::normalise(body, meta),
+        Channel::Amazon => amazon::normalise(body, meta),
+        Channel::Import => {
+            Err(ValidationError::new("channel", "import orders come in bulk as CSV: use channels::csv_import::parse_csv"))
+        }
     }
+}
+
+/// What a webhook request says about its order outside the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// The merchant the request is for: the `X-Shopify-Shop-Domain` header for Shopify,
+    /// `X-WC-Webhook-Source` for WooCommerce (reduced to its host), or a merchant the
+    /// caller looked up for the request. For Amazon it wins over the envelope's `seller_id`.
+    pub merchant_id: Option<String>,
+}
+
+impl Meta {
+    /// The (lower-case) header that names the merchant for `channel`, if the channel has one.
+    pub fn merchant_header(channel: Channel) -> Option<&'static str> {
+        match channel {
+            Channel::Shopify => Some("x-shopify-shop-domain"),
+            Channel::WooCommerce => Some("x-wc-webhook-source"),
+            Channel::Amazon | Channel::Generic | Channel::Import => None,
+        }
+    }
+
+    /// A `Meta` naming `merchant_id`.
+    pub fn merchant(merchant_id: impl Into<String>) -> Self {
+        Self { merchant_id: Some(merchant_id.into()) }
+    }
+}
+
+/// Order-level amounts beyond the lines' unit prices, in the order's currency, each
+/// non-negative and as the channel reported them (whether tax is already inside the
+/// prices is the channel's own rule; see each channel's module).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Charges {
+    /// Everything taken off: line and order discounts, coupons, promotions.
+    pub discount: Decimal,
+    /// What the buyer pays for shipping, before shipping discounts.
+    pub shipping: Decimal,
+    /// Tax on the items and on shipping.
+    pub tax: Decimal,
+}
+
+/// A normalised order and the charges that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalised {
+    pub order: NewOrder,
+    pub charges: Charges,
 }
 
 /// The checks every channel's line goes through: a SKU, a quantity from 1 to
@@ -110,3 +171,39 @@ fn non_empty(value: Option<&str>) -> Option<String> {
 
 /// Zero as a decimal, for channels that omit an amount.
 pub const ZERO: Decimal = Decimal::ZERO;
+
+/// The customer id for an order: the channel's own id for the buyer, or for a guest
+/// checkout `guest:` + the email (lower-cased), else `guest:` + the phone (reduced to
+/// `+` and digits). `None` when the buyer left none of the three.
+pub fn customer_id_or_guest(id: Option<&str>, email: Option<&str>, phone: Option<&str>) -> Option<String> {
+    if let Some(id) = non_empty(id) {
+        return Some(id);
+    }
+    if let Some(email) = non_empty(email) {
+        return Some(format!("guest:{}", email.to_lowercase()));
+    }
+    non_empty(phone).map(|phone| format!("guest:{}", normalise_phone(&phone).unwrap_or(phone)))
+}
+
+/// Renames the field of an error raised by a shared helper (`line1`, `unit_price`, ...)
+/// to the name the channel's payload uses for it.
+pub(crate) fn renamed(err: ValidationError, names: &[(&str, &str)]) -> ValidationError {
+    match names.iter().find(|(ours, _)| *ours == err.field) {
+        Some((_, theirs)) => ValidationError { field: (*theirs).to_owned(), ..err },
+        None => err,
+    }
+}
+
+/// Sums amounts that are each already bounded, refusing (never panicking) on overflow.
+pub(crate) fn sum(field: &str, amounts: impl IntoIterator<Item = Decimal>) -> Result<Decimal, ValidationError> {
+    amounts
+        .into_iter()
+        .try_fold(ZERO, |total, amount| total.checked_add(amount))
+        .ok_or_else(|| ValidationError::new(field, "the amounts add up to more than we can hold"))
+}
+
+/// "First Last" from the parts a channel gives, or `None` when both are blank.
+pub(crate) fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let parts: Vec<&str> = [first, last].into_iter().flatten().map(str::trim).filter(|p| !p.is_empty()).collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
