@@ -5,6 +5,7 @@
 //! [`ValidationError`] naming the field at fault.
 
 pub mod amazon;
+pub mod csv_import;
 pub mod generic;
 pub mod shopify;
 pub mod signature;
