@@ -1,5 +1,7 @@
 //! The HTTP routes of the contract, one router per function.
 
+pub use axum::Router;
+
 mod inventory;
 mod not_yet;
 mod orders;
@@ -7,7 +9,7 @@ mod orders;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 
 use oms_domain::channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;

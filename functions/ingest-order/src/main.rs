@@ -1,0 +1,8 @@
+//! ingest-order: channel webhooks, order reads, cancel and modify, behind API Gateway.
+
+#[tokio::main]
+async fn main() -> Result<(), oms_lambda::Error> {
+    oms_lambda::init_tracing();
+    let state = oms_lambda::aws_state().await?;
+    oms_lambda::run_http(oms_api::routes::orders_api(state)).await
+}

@@ -1,0 +1,8 @@
+//! inventory: warehouses and stock counts, behind API Gateway.
+
+#[tokio::main]
+async fn main() -> Result<(), oms_lambda::Error> {
+    oms_lambda::init_tracing();
+    let state = oms_lambda::aws_state().await?;
+    oms_lambda::run_http(oms_api::routes::inventory_api(state)).await
+}

@@ -1,0 +1,164 @@
+//! The AWS path end to end against the emulator (moto's server, or whatever
+//! `AWS_ENDPOINT_URL` points at): real API Gateway and SQS event payloads from
+//! `infra/events/` drive the real handlers over the real SDK adapters.
+//!
+//! webhook -> ingest-order -> SQS -> allocate -> SQS -> reserve-stock -> reserved in DynamoDB
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsMessage;
+use axum::http::StatusCode;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_aws::emulator::Emulator;
+use oms_aws::Aws;
+use oms_domain::messages::QueueName;
+use oms_domain::order::{Channel, OrderStatus};
+use oms_domain::ports::SystemClock;
+use oms_domain::OrderId;
+
+/// The secret the sample webhook event in infra/events is signed with.
+const SAMPLE_SECRET: &str = "oms-sample-generic-secret";
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../infra/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("the sample event exists")).expect("the sample event is JSON")
+}
+
+/// Invokes an HTTP function's router with an API Gateway event, as lambda_http does.
+async fn invoke(router: &axum::Router, event: Value) -> (StatusCode, Value) {
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("an API Gateway event");
+    let request: lambda_http::http::Request<lambda_http::Body> = request.into();
+    let response = router.clone().oneshot(request).await.expect("the router answers");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Takes what is waiting on a queue, as the SQS event source would hand it to the function.
+async fn drain(aws: &Aws, sqs: &aws_sdk_sqs::Client, queue: QueueName) -> Vec<SqsMessage> {
+    let received = sqs
+        .receive_message()
+        .queue_url(aws.queue_url(queue))
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive from the emulator");
+    received
+        .messages()
+        .iter()
+        .map(|m| {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id().map(str::to_owned);
+            record.receipt_handle = m.receipt_handle().map(str::to_owned);
+            record.body = m.body().map(str::to_owned);
+            record.event_source = Some("aws:sqs".into());
+            record
+        })
+        .collect()
+}
+
+async fn delete(aws: &Aws, sqs: &aws_sdk_sqs::Client, queue: QueueName, records: &[SqsMessage]) {
+    for record in records {
+        sqs.delete_message()
+            .queue_url(aws.queue_url(queue))
+            .receipt_handle(record.receipt_handle.clone().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete from the emulator");
+    }
+}
+
+fn lambda_state(aws: &Aws) -> AppState {
+    AppState {
+        ports: aws.ports(Arc::new(SystemClock)),
+        secrets: ChannelSecrets::default().with(Channel::Generic, SAMPLE_SECRET),
+        unsigned: UnsignedPolicy::Refuse,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order_in_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("flow").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let state = lambda_state(&aws);
+    let inventory = oms_api::routes::inventory_api(state.clone());
+    let ingest = oms_api::routes::orders_api(state.clone());
+
+    // The warehouse registers, then the WMS counts the stock (the sample PUT /inventory event).
+    let mut put_warehouse = event("apigw-http-put-inventory.json");
+    put_warehouse["rawPath"] = "/warehouses/wh-hz-1".into();
+    put_warehouse["routeKey"] = "PUT /warehouses/{id}".into();
+    put_warehouse["pathParameters"] = serde_json::json!({"id": "wh-hz-1"});
+    put_warehouse["body"] =
+        r#"{"name":"Hangzhou 1","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2,"lon":120.1}"#.into();
+    put_warehouse["headers"].as_object_mut().unwrap().remove("content-length");
+    let (status, body) = invoke(&inventory, put_warehouse).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = invoke(&inventory, event("apigw-http-put-inventory.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["on_hand"], 100);
+
+    // ingest-order takes the signed webhook.
+    let (status, receipt) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{receipt}");
+    let order_id = OrderId::parse(receipt["order_id"].as_str().unwrap()).unwrap();
+    let (status, again) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!((status, &again["duplicate"], &again["order_id"]), (StatusCode::OK, &Value::Bool(true), &receipt["order_id"]));
+
+    // allocate consumes the allocate queue (the duplicate delivery re-queued the order once more: harmless).
+    let records = drain(&aws, &sqs, QueueName::Allocate).await;
+    assert!(!records.is_empty(), "ingest-order queued the order for allocation");
+    let response = oms_lambda::sqs::handle_records(&state.ports, records.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Allocate, &records).await;
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Allocated);
+
+    // reserve-stock consumes the reserve queue. The second allocate message may have
+    // re-queued the reservation (at-least-once): the spare one must change nothing.
+    let records = drain(&aws, &sqs, QueueName::Reserve).await;
+    assert!((1..=2).contains(&records.len()), "{records:?}");
+    let response = oms_lambda::sqs::handle_records(&state.ports, records.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Reserve, &records).await;
+
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Reserved);
+    let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
+    assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98));
+
+    // The GET /orders/{id} event, pointed at this order, reads it back through ingest-order.
+    let mut get = event("apigw-http-get-order.json");
+    get["rawPath"] = format!("/orders/{order_id}").into();
+    get["pathParameters"] = serde_json::json!({ "id": order_id.as_str() });
+    let (status, body) = invoke(&ingest, get).await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &Value::from("reserved")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_is_reported_as_a_batch_item_failure_and_the_rest_succeed() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("poison").await;
+    let state = lambda_state(&aws);
+    let mut records: Vec<SqsMessage> = serde_json::from_value(event("sqs-allocate.json")["Records"].clone()).unwrap();
+    records[1].body = Some("{not json".into());
+    let poison = records[1].message_id.clone().unwrap();
+    let response = oms_lambda::sqs::handle_records(&state.ports, records).await;
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, [poison.as_str()], "only the unreadable message fails; an unknown order is skipped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_lambda_a_channel_without_a_secret_refuses_its_webhooks() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("nosecret").await;
+    let state = AppState { secrets: ChannelSecrets::default(), ..lambda_state(&aws) };
+    let (status, body) = invoke(&oms_api::routes::orders_api(state), event("apigw-http-generic-order.json")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "channel_not_configured");
+}
