@@ -126,8 +126,14 @@ fn shopify_charges_are_summed_from_the_lines_when_the_order_totals_are_absent() 
     let body =
         edited("shopify_order.json", &[remove("/total_discounts"), remove("/total_tax"), remove("/total_shipping_price_set")]);
     let n = ok(Channel::Shopify, &body, &shop());
-    // Line tax only: the shipping line's own tax is not in the line items.
-    assert_eq!(n.charges, charges("5.00", "7.99", "4.60"));
+    // Tax: 3.60 + 1.00 on the items and 0.64 on the shipping line.
+    assert_eq!(n.charges, charges("5.00", "7.99", "5.24"));
+    let err = refused(
+        Channel::Shopify,
+        &edited("shopify_order.json", &[remove("/total_tax"), set("/shipping_lines/0/tax_lines/0/price", json!("x"))]),
+        &shop(),
+    );
+    assert_eq!(err.field, "shipping_lines[0].tax_lines[0].price");
 }
 
 #[test]

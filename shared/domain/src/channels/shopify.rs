@@ -22,7 +22,7 @@
 //!   else `guest:` + the phone (see [`customer_id_or_guest`]).
 //! - Money is decimal strings in the shop's `currency`. Unit prices are the line `price`
 //!   (before discounts). Charges: `total_discounts` (else the lines' `total_discount`),
-//!   `total_tax` (else the lines' `tax_lines`), shipping from `total_shipping_price_set.shop_money`
+//!   `total_tax` (else the `tax_lines` of the line items and shipping lines), shipping from `total_shipping_price_set.shop_money`
 //!   (else the `shipping_lines` prices). When the order says `taxes_included`, the tax is
 //!   already inside the prices.
 
@@ -104,6 +104,7 @@ struct ShopMoney {
 #[derive(Debug, Deserialize)]
 struct ShippingLine {
     price: String,
+    tax_lines: Option<Vec<TaxLine>>,
 }
 
 /// Normalises an `orders/create` body; `meta.merchant_id` is the shop domain.
@@ -212,10 +213,13 @@ fn charges(raw: &ShopifyOrder, currency: Currency) -> Result<Charges, Validation
     let tax = match &raw.total_tax {
         Some(total) => price("total_tax", total)?,
         None => {
+            let items = raw.line_items.iter().enumerate().map(|(i, l)| (format!("line_items[{i}]"), &l.tax_lines));
+            let shipping =
+                raw.shipping_lines.iter().flatten().enumerate().map(|(i, l)| (format!("shipping_lines[{i}]"), &l.tax_lines));
             let mut each = Vec::new();
-            for (i, l) in raw.line_items.iter().enumerate() {
-                for (j, t) in l.tax_lines.iter().flatten().enumerate() {
-                    each.push(price(&format!("line_items[{i}].tax_lines[{j}].price"), &t.price)?);
+            for (at, tax_lines) in items.chain(shipping) {
+                for (j, t) in tax_lines.iter().flatten().enumerate() {
+                    each.push(price(&format!("{at}.tax_lines[{j}].price"), &t.price)?);
                 }
             }
             sum("total_tax", each)?
