@@ -61,3 +61,8 @@ pub fn warehouse(id: &str) -> Warehouse {
         lon: 120.1667,
     }
 }
+
+/// An SDK configuration for the emulator, to look at resources behind the adapters' backs.
+pub async fn emulator_config() -> aws_config::SdkConfig {
+    Emulator::shared().sdk_config().await
+}
