@@ -144,7 +144,7 @@ impl DynamoStore {
     }
 }
 
-/// 10 ms doubling per attempt up to 320 ms, plus up to 10 ms of jitter so that
+/// 20 ms doubling per attempt up to 320 ms, plus up to 10 ms of jitter so that
 /// colliding writers spread out.
 fn backoff(attempt: u32) -> Duration {
     let base = 10u64 << attempt.min(5);
