@@ -137,7 +137,8 @@ async fn a_wrong_or_missing_signature_is_refused_and_nothing_is_stored() {
     let app = app_with_stock(&dir).await;
     let body = generic_order("A-9", "SKU-1", 1).to_string().into_bytes();
     let path = "/channels/generic/orders";
-    let forged = app.request(Method::POST, path, Some(body.clone()), &[("x-oms-signature", format!("sha256={}", "00".repeat(32)))]).await;
+    let forged =
+        app.request(Method::POST, path, Some(body.clone()), &[("x-oms-signature", format!("sha256={}", "00".repeat(32)))]).await;
     assert_error(&forged, StatusCode::UNAUTHORIZED, "bad_signature");
     let missing = app.request(Method::POST, path, Some(body), &[]).await;
     assert_error(&missing, StatusCode::UNAUTHORIZED, "bad_signature");
