@@ -43,7 +43,7 @@ pub struct Emulator {
 
 #[derive(Debug)]
 struct MotoProcess {
-    /// The shell guard (`sh -c ...`), whose child is moto.
+    /// The shell guard (`sh -c ...`), which exits when moto does.
     guard: Child,
     /// Closing it tells the guard to stop moto.
     stdin: Option<ChildStdin>,
@@ -75,11 +75,13 @@ impl Emulator {
         let log = std::env::temp_dir().join(format!("oms-moto-{}-{port}.log", std::process::id()));
         let log_file =
             std::fs::File::create(&log).unwrap_or_else(|e| panic!("cannot create the moto log {}: {e}", log.display()));
-        // The guard starts moto, waits for its stdin to close, then stops moto.
-        let script = r#"trap 'kill "$m" 2>/dev/null' EXIT HUP INT TERM
-"$0" -c "$1" -H 127.0.0.1 -p "$2" & m=$!
-cat >/dev/null
-kill "$m" 2>/dev/null
+        // The guard runs moto and exits with it. A watcher stops moto as soon as the
+        // guard's stdin (a pipe from this process) closes, whether the emulator is
+        // dropped or this process ends; a log of a server stopped that way is removed.
+        let script = r#"exec 3<&0
+"$0" -c "$1" -H 127.0.0.1 -p "$2" </dev/null 3<&- & m=$!
+( cat <&3 >/dev/null; kill "$m" 2>/dev/null; rm -f "$3" ) &
+exec 3<&-
 wait "$m""#;
         let mut guard = Command::new("sh")
             .arg("-c")
@@ -87,6 +89,7 @@ wait "$m""#;
             .arg(python_of(&moto))
             .arg(SINGLE_THREADED_MOTO)
             .arg(port.to_string())
+            .arg(&log)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file))
@@ -104,8 +107,9 @@ wait "$m""#;
                 panic!("moto_server exited ({status}) before answering:\n{}\n{INSTALL_HINT}", process.log_tail());
             }
             if started.elapsed() > START_TIMEOUT {
+                let log = process.log_tail();
                 process.stop();
-                panic!("moto_server did not answer on {addr} within {START_TIMEOUT:?}:\n{}", process.log_tail());
+                panic!("moto_server did not answer on {addr} within {START_TIMEOUT:?}:\n{log}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
