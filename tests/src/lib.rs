@@ -24,7 +24,8 @@ pub struct TestApp {
     pub running: Running,
 }
 
-/// Starts `oms serve` on a free port over `data_dir`, with the generic channel signed.
+/// Starts `oms serve` on a free port over `data_dir`; generic, Shopify and WooCommerce
+/// webhooks must be signed with `SECRET`, Amazon's are left unsigned.
 pub async fn spawn_app(data_dir: &Path) -> TestApp {
     spawn_app_with(data_dir, true).await
 }
@@ -34,7 +35,10 @@ pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
     let options = ServeOptions {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.to_owned(),
-        secrets: ChannelSecrets::default().with(Channel::Generic, SECRET),
+        secrets: ChannelSecrets::default()
+            .with(Channel::Generic, SECRET)
+            .with(Channel::Shopify, SECRET)
+            .with(Channel::WooCommerce, SECRET),
         run_workers,
     };
     let running = server::start(options).await.expect("oms serve starts");
@@ -96,6 +100,13 @@ impl TestApp {
     pub async fn post_signed_bytes(&self, body: Vec<u8>) -> Answer {
         let sig = signature::sign(Channel::Generic, SECRET.as_bytes(), &body);
         self.request(reqwest::Method::POST, "/channels/generic/orders", Some(body), &[("x-oms-signature", sig)]).await
+    }
+
+    /// Posts a channel's own payload to its webhook, signed as that channel signs, with extra headers.
+    pub async fn post_channel(&self, channel: Channel, body: &[u8], headers: &[(&str, String)]) -> Answer {
+        let mut all = vec![(signature::header_name(channel), signature::sign(channel, SECRET.as_bytes(), body))];
+        all.extend(headers.iter().cloned());
+        self.request(reqwest::Method::POST, &format!("/channels/{channel}/orders"), Some(body.to_vec()), &all).await
     }
 
     pub async fn post_order(&self, order: &Value) -> Answer {

@@ -218,6 +218,20 @@ pub struct InvalidTransition {
     pub to: OrderStatus,
 }
 
+/// What a channel's update of an order changed (`applied`) and what the order's stage
+/// no longer allowed (`refused`), by part: customer, shipping_address, lines, merchant_id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelUpdate {
+    pub applied: Vec<&'static str>,
+    pub refused: Vec<&'static str>,
+}
+
+impl ChannelUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.applied.is_empty() && self.refused.is_empty()
+    }
+}
+
 /// The canonical order. Its JSON form is the `GET /orders/{id}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
@@ -279,6 +293,56 @@ impl Order {
     /// Records something on the timeline without changing the status.
     pub fn note(&mut self, at: DateTime<Utc>, detail: impl Into<String>) {
         self.timeline.push(TimelineEvent { at, status: self.status, detail: detail.into() });
+    }
+
+    /// Applies a channel's later version of this order (Shopify's `orders/updated`, a
+    /// re-sent generic order with new content), as far as the order's stage allows:
+    /// contact and address until shipment; lines and currency only while no stock is held
+    /// or planned (received, backordered). The merchant never changes. Records what was
+    /// and was not applied on the timeline.
+    pub fn apply_channel_update(&mut self, new: &Order, at: DateTime<Utc>) -> ChannelUpdate {
+        let mut update = ChannelUpdate::default();
+        let before_shipment = self.status.is_cancellable();
+        let stock_untouched = matches!(self.status, OrderStatus::Received | OrderStatus::Backordered);
+        let mut consider = |part: &'static str, differs: bool, allowed: bool| {
+            if differs {
+                if allowed {
+                    update.applied.push(part)
+                } else {
+                    update.refused.push(part)
+                }
+            }
+        };
+        consider("customer", self.customer != new.customer, before_shipment);
+        consider("shipping_address", self.shipping_address != new.shipping_address, before_shipment);
+        consider("lines", self.lines != new.lines || self.currency != new.currency, stock_untouched);
+        consider("merchant_id", self.merchant_id != new.merchant_id, false);
+        for part in &update.applied {
+            match *part {
+                "customer" => self.customer = new.customer.clone(),
+                "shipping_address" => self.shipping_address = new.shipping_address.clone(),
+                "lines" => {
+                    self.lines = new.lines.clone();
+                    self.currency = new.currency;
+                }
+                _ => {}
+            }
+        }
+        if !update.applied.is_empty() {
+            self.note(at, format!("updated by {}: {}", self.channel, update.applied.join(", ")));
+        }
+        if !update.refused.is_empty() {
+            self.note(
+                at,
+                format!(
+                    "update from {} not applied to {}: the order is {}",
+                    self.channel,
+                    update.refused.join(", "),
+                    self.status
+                ),
+            );
+        }
+        update
     }
 
     /// Sum of quantity times unit price over the lines.
@@ -365,6 +429,35 @@ pub(crate) mod tests {
         for s in OrderStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
+    }
+
+    #[test]
+    fn a_channel_update_changes_only_what_the_stage_allows() {
+        let mut order = Order::receive(sample_new_order("SKU-1", 1), OrderId::generate(), Utc::now());
+        let mut newer = sample_new_order("SKU-1", 3);
+        newer.shipping_address.line1 = "2 West Lake Rd".into();
+        let update = order.apply_channel_update(&Order::receive(newer.clone(), OrderId::generate(), Utc::now()), Utc::now());
+        assert_eq!(update.applied, ["shipping_address", "lines"]);
+        assert_eq!(order.lines[0].quantity, 3);
+
+        order.transition(OrderStatus::Allocated, Utc::now(), "plan").unwrap();
+        order.transition(OrderStatus::Reserved, Utc::now(), "held").unwrap();
+        let mut later = newer.clone();
+        later.lines[0].quantity = 9;
+        later.shipping_address.line1 = "3 West Lake Rd".into();
+        let update = order.apply_channel_update(&Order::receive(later, OrderId::generate(), Utc::now()), Utc::now());
+        assert_eq!((update.applied, update.refused), (vec!["shipping_address"], vec!["lines"]));
+        assert_eq!(order.lines[0].quantity, 3, "held stock is not silently changed");
+        assert!(order.timeline.last().unwrap().detail.contains("not applied to lines"));
+    }
+
+    #[test]
+    fn an_identical_redelivery_changes_nothing() {
+        let new = sample_new_order("SKU-1", 1);
+        let mut order = Order::receive(new.clone(), OrderId::generate(), Utc::now());
+        let again = Order::receive(new, OrderId::generate(), Utc::now());
+        assert!(order.apply_channel_update(&again, Utc::now()).is_empty());
+        assert_eq!(order.timeline.len(), 1);
     }
 
     #[test]

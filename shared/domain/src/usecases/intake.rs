@@ -2,7 +2,8 @@
 
 use crate::messages::Message;
 use crate::order::{NewOrder, Order, OrderStatus};
-use crate::ports::{Clock, InsertOutcome, InventoryStore, OrderStore, Queue, StoreError};
+use crate::ports::{Clock, InsertOutcome, InventoryStore, OrderStore, Queue, StoreError, UpdateOutcome};
+use crate::usecases::CONFLICT_RETRIES;
 use crate::{OrderId, Sku};
 
 /// What intake answers the channel.
@@ -12,6 +13,12 @@ pub struct Receipt {
     pub status: OrderStatus,
     /// True when the channel had delivered this order before; `order_id` is the first one's.
     pub duplicate: bool,
+    /// Parts of the order a later delivery changed (`customer`, `shipping_address`, `lines`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updated: Vec<&'static str>,
+    /// Parts a later delivery would have changed but the order's stage no longer allows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_updated: Vec<&'static str>,
 }
 
 /// Why an order was refused at intake.
@@ -57,14 +64,54 @@ pub async fn receive_order(
         InsertOutcome::Inserted => {
             queue.send(&Message::AllocateOrder { order_id: order.order_id.clone() }).await?;
             tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
-            Ok(Receipt { order_id: order.order_id, status: OrderStatus::Received, duplicate: false })
+            Ok(Receipt {
+                order_id: order.order_id,
+                status: OrderStatus::Received,
+                duplicate: false,
+                updated: vec![],
+                not_updated: vec![],
+            })
         }
-        InsertOutcome::Duplicate(existing) => {
-            if existing.status == OrderStatus::Received {
-                queue.send(&Message::AllocateOrder { order_id: existing.order_id.clone() }).await?;
-            }
-            tracing::info!(order_id = %existing.order_id, channel = %existing.channel, "duplicate delivery");
-            Ok(Receipt { order_id: existing.order_id, status: existing.status, duplicate: true })
-        }
+        InsertOutcome::Duplicate(existing) => redelivered(orders, queue, clock, *existing, &order).await,
     }
+}
+
+/// A channel delivered an order we hold: a retry (same content) changes nothing; an update
+/// changes what the order's stage allows (`Order::apply_channel_update`).
+async fn redelivered(
+    orders: &dyn OrderStore,
+    queue: &dyn Queue,
+    clock: &dyn Clock,
+    mut existing: Order,
+    delivered: &Order,
+) -> Result<Receipt, IntakeError> {
+    for _ in 0..CONFLICT_RETRIES {
+        let update = existing.apply_channel_update(delivered, clock.now());
+        if !update.is_empty() {
+            match orders.update_order(&existing).await? {
+                UpdateOutcome::Updated { .. } => {}
+                UpdateOutcome::VersionConflict => {
+                    existing = orders
+                        .get_order(&existing.order_id)
+                        .await?
+                        .ok_or_else(|| StoreError::msg("an order vanished while being updated"))?;
+                    continue;
+                }
+            }
+        }
+        // Heal a lost enqueue (a crash between insert and send), and re-plan a backorder whose lines changed.
+        let lines_changed = update.applied.contains(&"lines");
+        if existing.status == OrderStatus::Received || (existing.status == OrderStatus::Backordered && lines_changed) {
+            queue.send(&Message::AllocateOrder { order_id: existing.order_id.clone() }).await?;
+        }
+        tracing::info!(order_id = %existing.order_id, channel = %existing.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");
+        return Ok(Receipt {
+            order_id: existing.order_id,
+            status: existing.status,
+            duplicate: true,
+            updated: update.applied,
+            not_updated: update.refused,
+        });
+    }
+    Err(StoreError::msg(format!("order {} kept changing while a channel update was applied", existing.order_id)).into())
 }

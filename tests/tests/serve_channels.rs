@@ -1,0 +1,113 @@
+//! Each channel's own webhook through `oms serve`: signatures, merchants from headers,
+//! redeliveries and updates.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use oms_domain::order::Channel;
+use oms_tests::{generic_order, spawn_app, TestApp};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../shared/domain/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("the fixture exists")
+}
+
+async fn app_stocking(dir: &tempfile::TempDir, skus: &[&str]) -> TestApp {
+    let app = spawn_app(dir.path()).await;
+    for sku in skus {
+        app.stock("wh-1", "California", sku, 50).await;
+    }
+    app
+}
+
+#[tokio::test]
+async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let body = fixture("shopify_order.json");
+    let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
+    let first = app.post_channel(Channel::Shopify, &body, &shop).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
+    let retry = app.post_channel(Channel::Shopify, &body, &shop).await;
+    assert_eq!(
+        (retry.status, &retry.body["order_id"], &retry.body["duplicate"]),
+        (StatusCode::OK, &first.body["order_id"], &json!(true))
+    );
+
+    app.settle().await;
+    let order = app.order(first.body["order_id"].as_str().unwrap()).await;
+    assert_eq!((order["channel"].as_str(), order["external_id"].as_str()), (Some("shopify"), Some("5940139491234")));
+    assert_eq!(order["merchant_id"], "teahouse.myshopify.com");
+    assert_eq!(order["status"], "reserved");
+}
+
+#[tokio::test]
+async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let headers = [("x-shopify-hmac-sha256", "bm90IHRoZSBzaWduYXR1cmU=".to_owned())];
+    let answer =
+        app.request(reqwest::Method::POST, "/channels/shopify/orders", Some(fixture("shopify_order.json")), &headers).await;
+    assert_eq!((answer.status, &answer.body["error"]["code"]), (StatusCode::UNAUTHORIZED, &json!("bad_signature")));
+    assert_eq!(app.get("/orders?channel=shopify").await.body["orders"], json!([]));
+}
+
+#[tokio::test]
+async fn a_woocommerce_order_created_webhook_is_taken_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["woo-hoodie-blue", "woo-beanie"]).await;
+    let source = [("x-wc-webhook-source", "https://shop.example.com/".to_owned())];
+    let answer = app.post_channel(Channel::WooCommerce, &fixture("woocommerce_order.json"), &source).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!((order["external_id"].as_str(), order["currency"].as_str()), (Some("727"), Some("USD")));
+}
+
+#[tokio::test]
+async fn an_amazon_order_with_its_items_is_taken_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["AMZ-KETTLE-1L", "AMZ-FILTER-3PK"]).await;
+    let answer = app.post_channel(Channel::Amazon, &fixture("amazon_order.json"), &[]).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["external_id"], "113-5539421-7261831");
+    assert_eq!(order["lines"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_later_version_of_an_order_changes_only_what_its_stage_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["SKU-1"]).await;
+    let first = app.post_order(&generic_order("U-1", "SKU-1", 2)).await;
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "reserved");
+
+    let mut update = generic_order("U-1", "SKU-1", 5);
+    update["shipping_address"]["line1"] = json!("9 Lakeside Rd");
+    let answer = app.post_order(&update).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["duplicate"], true);
+    assert_eq!(answer.body["updated"], json!(["shipping_address"]));
+    assert_eq!(answer.body["not_updated"], json!(["lines"]));
+
+    let order = app.order(&order_id).await;
+    assert_eq!(order["shipping_address"]["line1"], "9 Lakeside Rd");
+    assert_eq!(order["lines"][0]["quantity"], 2, "reserved lines are not changed behind the warehouse's back");
+    assert_eq!(app.counts("wh-1", "SKU-1").await, (50, 2, 48));
+}
+
+#[tokio::test]
+async fn a_backordered_order_whose_lines_change_is_planned_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["SKU-1"]).await;
+    let first = app.post_order(&generic_order("U-2", "SKU-1", 80)).await;
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "backordered");
+
+    let answer = app.post_order(&generic_order("U-2", "SKU-1", 10)).await;
+    assert_eq!(answer.body["updated"], json!(["lines"]));
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "reserved");
+    assert_eq!(app.counts("wh-1", "SKU-1").await, (50, 10, 40));
+}
