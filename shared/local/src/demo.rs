@@ -86,7 +86,9 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let (status, refusal) = post_order(&api, &bad, true).await?;
     println!("  an order with quantity 0: {status}, {}", refusal["error"]["message"]);
 
-    wait_for_idle(&embedded).await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
     println!("Afternoon: two buyers cancel; their stock goes back on the shelf");
     let mut cancelled = 0;
     for order_id in &accepted {
@@ -166,20 +168,6 @@ async fn send(api: &Router, request: Request<Body>) -> anyhow::Result<(StatusCod
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.context("Failed to read an answer")?;
     Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
-}
-
-async fn wait_for_idle(embedded: &Embedded) -> anyhow::Result<()> {
-    for _ in 0..3000 {
-        let mut depth = 0;
-        for queue in oms_domain::messages::QueueName::ALL {
-            depth += embedded.queue_depth(queue).await?;
-        }
-        if depth == 0 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    bail!("the queues did not drain within 30 s")
 }
 
 async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -> anyhow::Result<()> {

@@ -5,7 +5,11 @@
 //! - [`workers`] drains the embedded queues into the same consumers the Lambda SQS
 //!   functions run.
 //! - [`demo`] plays a scripted day of business and prints a summary.
+//! - [`import`] takes orders in bulk from a CSV file.
+//! - [`bench`] measures the normalisers and `oms serve`'s intake rate.
 
+pub mod bench;
 pub mod demo;
+pub mod import;
 pub mod server;
 pub mod workers;

@@ -3,14 +3,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
-use oms_domain::messages::QueueName;
 use oms_domain::ports::{Ports, SystemClock};
 use oms_embedded::Embedded;
 
@@ -70,20 +69,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
 impl Running {
     /// Waits until every queue is empty (all queued work done), up to `limit`.
     pub async fn wait_until_idle(&self, limit: Duration) -> anyhow::Result<bool> {
-        let started = Instant::now();
-        loop {
-            let mut depth = 0;
-            for queue in QueueName::ALL {
-                depth += self.embedded.queue_depth(queue).await?;
-            }
-            if depth == 0 {
-                return Ok(true);
-            }
-            if started.elapsed() > limit {
-                return Ok(false);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::workers::wait_until_idle(&self.embedded, limit).await
     }
 
     /// Stops taking requests and work, and waits for in-flight work to finish.

@@ -63,6 +63,39 @@ async fn process(embedded: &Embedded, ports: &Ports, delivery: Delivery) {
     }
 }
 
+/// Runs the workers until every queue is empty (or `limit` passes), then stops them.
+pub async fn drain(embedded: &Embedded, ports: &Ports, limit: Duration) -> anyhow::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let workers = spawn(embedded, ports, &stopped);
+    let idle = wait_until_idle(embedded, limit).await;
+    let _ = stop.send(true);
+    for worker in workers {
+        worker.await?;
+    }
+    if !idle? {
+        anyhow::bail!("queued work did not finish within {limit:?}");
+    }
+    Ok(())
+}
+
+/// Waits until every queue is empty, up to `limit`; false if it never was.
+pub async fn wait_until_idle(embedded: &Embedded, limit: Duration) -> anyhow::Result<bool> {
+    let started = std::time::Instant::now();
+    loop {
+        let mut depth = 0;
+        for queue in QueueName::ALL {
+            depth += embedded.queue_depth(queue).await?;
+        }
+        if depth == 0 {
+            return Ok(true);
+        }
+        if started.elapsed() > limit {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// 1 s, 2 s, 4 s, ... capped at a minute.
 fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << attempts.saturating_sub(1).min(6)).min(Duration::from_secs(60))
