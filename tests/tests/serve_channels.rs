@@ -37,6 +37,7 @@ async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
     let order = app.order(first.body["order_id"].as_str().unwrap()).await;
     assert_eq!((order["channel"].as_str(), order["external_id"].as_str()), (Some("shopify"), Some("5940139491234")));
     assert_eq!(order["merchant_id"], "teahouse.myshopify.com");
+    assert_eq!(order["charges"]["shipping"], "7.99", "discounts, shipping and taxes are carried: {}", order["charges"]);
     assert_eq!(order["status"], "reserved");
 }
 

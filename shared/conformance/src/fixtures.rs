@@ -45,6 +45,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
             country: "CN".into(),
         },
         lines: vec![OrderLine { sku: sku("SKU-1"), quantity: 2, unit_price: Decimal::new(1990, 2) }],
+        charges: Default::default(),
     };
     Order::receive(new, OrderId::generate(), noon())
 }

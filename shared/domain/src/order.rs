@@ -103,6 +103,21 @@ pub struct OrderLine {
     pub unit_price: Decimal,
 }
 
+/// Order-level amounts beyond the lines' unit prices, in the order's currency, each
+/// non-negative and as the channel reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charges {
+    /// Everything taken off: line and order discounts, coupons, promotions.
+    pub discount: Decimal,
+    /// What the buyer pays for shipping, before shipping discounts.
+    pub shipping: Decimal,
+    /// Tax on the items and on shipping.
+    pub tax: Decimal,
+    /// True when the unit prices already include `tax` (Shopify's `taxes_included`).
+    #[serde(default)]
+    pub taxes_included: bool,
+}
+
 /// An order as a channel delivered it, normalised, before we give it an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
@@ -114,6 +129,7 @@ pub struct NewOrder {
     pub customer: Customer,
     pub shipping_address: Address,
     pub lines: Vec<OrderLine>,
+    pub charges: Charges,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -245,6 +261,8 @@ pub struct Order {
     pub shipping_address: Address,
     pub currency: Currency,
     pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub charges: Charges,
     pub allocation: Option<Allocation>,
     pub timeline: Vec<TimelineEvent>,
     /// Bumped by the store on every write; updates are conditional on it.
@@ -265,6 +283,7 @@ impl Order {
             shipping_address: new.shipping_address,
             currency: new.currency,
             lines: new.lines,
+            charges: new.charges,
             allocation: None,
             timeline: vec![TimelineEvent {
                 at: now,
@@ -315,7 +334,11 @@ impl Order {
         };
         consider("customer", self.customer != new.customer, before_shipment);
         consider("shipping_address", self.shipping_address != new.shipping_address, before_shipment);
-        consider("lines", self.lines != new.lines || self.currency != new.currency, stock_untouched);
+        consider(
+            "lines",
+            self.lines != new.lines || self.currency != new.currency || self.charges != new.charges,
+            stock_untouched,
+        );
         consider("merchant_id", self.merchant_id != new.merchant_id, false);
         for part in &update.applied {
             match *part {
@@ -324,6 +347,7 @@ impl Order {
                 "lines" => {
                     self.lines = new.lines.clone();
                     self.currency = new.currency;
+                    self.charges = new.charges;
                 }
                 _ => {}
             }
@@ -388,6 +412,7 @@ pub(crate) mod tests {
                 country: "CN".into(),
             },
             lines: vec![OrderLine { sku: Sku::parse(sku).unwrap(), quantity, unit_price: Decimal::new(1990, 2) }],
+            charges: Charges::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use oms_domain::channels::csv_import::parse_csv;
-use oms_domain::channels::{self, Charges, Meta, Normalised};
+use oms_domain::channels::{self, Charges, Meta};
 use oms_domain::order::{Channel, NewOrder};
 use oms_domain::ValidationError;
 use rust_decimal::Decimal;
@@ -54,7 +54,7 @@ fn woo_source() -> Meta {
     Meta::merchant("https://shop.example.com/")
 }
 
-fn ok(channel: Channel, body: &[u8], meta: &Meta) -> Normalised {
+fn ok(channel: Channel, body: &[u8], meta: &Meta) -> NewOrder {
     match channels::normalise_with_meta(channel, body, meta) {
         Ok(n) => n,
         Err(e) => panic!("{channel} refused the order: {e}"),
@@ -63,7 +63,7 @@ fn ok(channel: Channel, body: &[u8], meta: &Meta) -> Normalised {
 
 fn refused(channel: Channel, body: &[u8], meta: &Meta) -> ValidationError {
     match channels::normalise_with_meta(channel, body, meta) {
-        Ok(n) => panic!("{channel} accepted what it should refuse: {:?}", n.order),
+        Ok(n) => panic!("{channel} accepted what it should refuse: {:?}", n),
         Err(e) => e,
     }
 }
@@ -73,7 +73,7 @@ fn dec(s: &str) -> Decimal {
 }
 
 fn charges(discount: &str, shipping: &str, tax: &str) -> Charges {
-    Charges { discount: dec(discount), shipping: dec(shipping), tax: dec(tax) }
+    Charges { discount: dec(discount), shipping: dec(shipping), tax: dec(tax), taxes_included: false }
 }
 
 fn lines(order: &NewOrder) -> Vec<(String, u32, String)> {
@@ -98,7 +98,7 @@ fn assert_each_refusal_names(channel: Channel, name: &str, meta: &Meta, cases: &
 #[test]
 fn a_shopify_order_becomes_the_canonical_order() {
     let n = ok(Channel::Shopify, &fixture("shopify_order.json"), &shop());
-    let o = &n.order;
+    let o = &n;
     assert_eq!(o.channel, Channel::Shopify);
     assert_eq!(o.external_id.as_str(), "5940139491234");
     assert_eq!(o.placed_at.to_rfc3339(), "2026-11-20T15:00:00+00:00");
@@ -139,7 +139,7 @@ fn shopify_charges_are_summed_from_the_lines_when_the_order_totals_are_absent() 
 #[test]
 fn the_shopify_merchant_is_the_shop_domain_header_in_lower_case() {
     let n = ok(Channel::Shopify, &fixture("shopify_order.json"), &shop());
-    assert_eq!(n.order.merchant_id.as_str(), "example-store.myshopify.com");
+    assert_eq!(n.merchant_id.as_str(), "example-store.myshopify.com");
 }
 
 #[test]
@@ -152,10 +152,10 @@ fn a_shopify_order_without_the_shop_domain_is_refused_naming_merchant_id() {
 #[test]
 fn a_shopify_guest_checkout_is_identified_by_email() {
     let n = ok(Channel::Shopify, &fixture("shopify_guest_order.json"), &shop());
-    assert_eq!(n.order.customer.id.as_str(), "guest:erika.muster@example.de");
-    assert_eq!(n.order.customer.name.as_deref(), Some("Erika Mustermann"));
-    assert_eq!(n.order.shipping_address.province, None);
-    assert_eq!(n.order.placed_at.to_rfc3339(), "2026-11-21T17:45:10+00:00");
+    assert_eq!(n.customer.id.as_str(), "guest:erika.muster@example.de");
+    assert_eq!(n.customer.name.as_deref(), Some("Erika Mustermann"));
+    assert_eq!(n.shipping_address.province, None);
+    assert_eq!(n.placed_at.to_rfc3339(), "2026-11-21T17:45:10+00:00");
 }
 
 #[test]
@@ -165,8 +165,8 @@ fn a_shopify_guest_with_only_a_phone_is_identified_by_the_phone() {
         &[set("/email", json!(null)), set("/contact_email", json!("")), set("/phone", json!("+49 221 123-4567"))],
     );
     let n = ok(Channel::Shopify, &body, &shop());
-    assert_eq!(n.order.customer.id.as_str(), "guest:+492211234567");
-    assert_eq!(n.order.customer.email, None);
+    assert_eq!(n.customer.id.as_str(), "guest:+492211234567");
+    assert_eq!(n.customer.email, None);
 }
 
 #[test]
@@ -179,7 +179,11 @@ fn a_shopify_guest_with_no_email_and_no_phone_is_refused() {
 #[test]
 fn shopify_shipping_comes_from_the_shipping_lines_when_there_is_no_price_set() {
     let n = ok(Channel::Shopify, &fixture("shopify_guest_order.json"), &shop());
-    assert_eq!(n.charges, charges("0", "4.90", "3.97"));
+    assert_eq!(
+        n.charges,
+        Charges { taxes_included: true, ..charges("0", "4.90", "3.97") },
+        "the guest order says taxes_included"
+    );
 }
 
 #[test]
@@ -248,7 +252,7 @@ fn shopify_bad_values_are_named_with_shopify_field_names() {
 #[test]
 fn a_woocommerce_order_becomes_the_canonical_order() {
     let n = ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source());
-    let o = &n.order;
+    let o = &n;
     assert_eq!(o.channel, Channel::WooCommerce);
     assert_eq!(o.external_id.as_str(), "727");
     assert_eq!(o.placed_at.to_rfc3339(), "2026-11-20T10:00:00+00:00");
@@ -267,7 +271,7 @@ fn a_woocommerce_order_becomes_the_canonical_order() {
 fn woocommerce_unit_prices_are_the_subtotal_before_discounts_per_unit() {
     let n = ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source());
     // The hoodie's `price` is 18 after the coupon; 10.00 / 3 beanies rounds to 4 places for USD.
-    assert_eq!(lines(&n.order), [line("woo-hoodie-blue", 2, "20"), line("woo-beanie", 3, "3.3333")]);
+    assert_eq!(lines(&n), [line("woo-hoodie-blue", 2, "20"), line("woo-beanie", 3, "3.3333")]);
 }
 
 #[test]
@@ -283,7 +287,7 @@ fn a_woocommerce_price_given_as_a_json_number_is_read_exactly() {
         &[remove("/line_items/0/subtotal"), set("/line_items/0/price", json!(19.9)), remove("/line_items/1/subtotal")],
     );
     let n = ok(Channel::WooCommerce, &body, &woo_source());
-    assert_eq!(lines(&n.order), [line("woo-hoodie-blue", 2, "19.9"), line("woo-beanie", 3, "3.3333")]);
+    assert_eq!(lines(&n), [line("woo-hoodie-blue", 2, "19.9"), line("woo-beanie", 3, "3.3333")]);
 }
 
 #[test]
@@ -294,13 +298,13 @@ fn woocommerce_amounts_may_be_strings_or_numbers() {
     );
     let n = ok(Channel::WooCommerce, &body, &woo_source());
     assert_eq!(n.charges, charges("4", "10.5", "3.68"));
-    assert_eq!(n.order.lines[0].unit_price, dec("20"));
+    assert_eq!(n.lines[0].unit_price, dec("20"));
 }
 
 #[test]
 fn the_woocommerce_merchant_is_the_webhook_source_reduced_to_its_host() {
     let n = ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source());
-    assert_eq!(n.order.merchant_id.as_str(), "shop.example.com");
+    assert_eq!(n.merchant_id.as_str(), "shop.example.com");
 }
 
 #[test]
@@ -313,15 +317,15 @@ fn a_woocommerce_order_without_the_webhook_source_is_refused_naming_merchant_id(
 #[test]
 fn a_woocommerce_guest_is_identified_by_the_billing_email() {
     let n = ok(Channel::WooCommerce, &fixture("woocommerce_guest_order.json"), &woo_source());
-    assert_eq!(n.order.customer.id.as_str(), "guest:erika@example.de");
-    assert_eq!(n.order.customer.phone.as_deref(), Some("+492211234567"));
+    assert_eq!(n.customer.id.as_str(), "guest:erika@example.de");
+    assert_eq!(n.customer.phone.as_deref(), Some("+492211234567"));
 }
 
 #[test]
 fn a_woocommerce_guest_without_an_email_is_identified_by_the_phone() {
     let body = edited("woocommerce_guest_order.json", &[set("/billing/email", json!(""))]);
     let n = ok(Channel::WooCommerce, &body, &woo_source());
-    assert_eq!(n.order.customer.id.as_str(), "guest:+492211234567");
+    assert_eq!(n.customer.id.as_str(), "guest:+492211234567");
 }
 
 #[test]
@@ -334,7 +338,7 @@ fn a_woocommerce_guest_with_no_email_and_no_phone_is_refused_naming_customer_id(
 #[test]
 fn a_blank_woocommerce_shipping_address_falls_back_to_the_billing_address() {
     let n = ok(Channel::WooCommerce, &fixture("woocommerce_guest_order.json"), &woo_source());
-    let a = &n.order.shipping_address;
+    let a = &n.shipping_address;
     assert_eq!((a.line1.as_str(), a.city.as_str(), a.country.as_str()), ("Heidestraße 17", "Köln", "DE"));
     assert_eq!(a.name.as_deref(), Some("Erika Mustermann"));
     assert_eq!(n.charges, charges("0", "4.12", "3.97"));
@@ -406,7 +410,7 @@ fn woocommerce_bad_values_are_named_with_woocommerce_field_names() {
 #[test]
 fn an_amazon_order_and_its_items_become_the_canonical_order() {
     let n = ok(Channel::Amazon, &fixture("amazon_order.json"), &Meta::default());
-    let o = &n.order;
+    let o = &n;
     assert_eq!(o.channel, Channel::Amazon);
     assert_eq!(o.external_id.as_str(), "113-5539421-7261831");
     assert_eq!(o.merchant_id.as_str(), "A2SELLER7EXAMPLE");
@@ -424,7 +428,7 @@ fn an_amazon_order_and_its_items_become_the_canonical_order() {
 fn an_amazon_unit_price_is_the_item_price_divided_by_the_quantity() {
     let n = ok(Channel::Amazon, &fixture("amazon_order.json"), &Meta::default());
     // 89.99 / 3 = 29.99666…, kept to the cent plus two places.
-    assert_eq!(lines(&n.order), [line("AMZ-KETTLE-1L", 3, "29.9967"), line("AMZ-FILTER-3PK", 1, "12.49")]);
+    assert_eq!(lines(&n), [line("AMZ-KETTLE-1L", 3, "29.9967"), line("AMZ-FILTER-3PK", 1, "12.49")]);
 }
 
 #[test]
@@ -437,7 +441,7 @@ fn amazon_charges_sum_promotions_shipping_and_tax_net_of_discount_tax() {
 #[test]
 fn a_merchant_given_by_the_caller_wins_over_the_amazon_seller_id() {
     let n = ok(Channel::Amazon, &fixture("amazon_order.json"), &Meta::merchant("m-7"));
-    assert_eq!(n.order.merchant_id.as_str(), "m-7");
+    assert_eq!(n.merchant_id.as_str(), "m-7");
 }
 
 #[test]
@@ -449,8 +453,8 @@ fn an_amazon_order_without_a_seller_is_refused_naming_merchant_id() {
 #[test]
 fn an_amazon_buyer_without_an_email_is_identified_by_the_phone() {
     let n = ok(Channel::Amazon, &edited("amazon_order.json", &[remove("/order/BuyerInfo")]), &Meta::default());
-    assert_eq!(n.order.customer.id.as_str(), "guest:+12065550142");
-    assert_eq!(n.order.customer.name.as_deref(), Some("Jane Q. Buyer"));
+    assert_eq!(n.customer.id.as_str(), "guest:+12065550142");
+    assert_eq!(n.customer.name.as_deref(), Some("Jane Q. Buyer"));
 }
 
 #[test]
@@ -484,7 +488,7 @@ fn an_amazon_amount_in_another_currency_than_the_order_is_refused() {
 #[test]
 fn the_amazon_currency_comes_from_the_first_item_when_the_order_total_is_absent() {
     let n = ok(Channel::Amazon, &edited("amazon_order.json", &[remove("/order/OrderTotal")]), &Meta::default());
-    assert_eq!(n.order.currency.code(), "USD");
+    assert_eq!(n.currency.code(), "USD");
 }
 
 #[test]
@@ -557,7 +561,7 @@ fn generic_orders_come_with_no_charges() {
       "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]});
     let n = ok(Channel::Generic, &serde_json::to_vec(&body).expect("serialises"), &Meta::default());
     assert_eq!(n.charges, Charges::default());
-    assert_eq!(n.order.merchant_id.as_str(), "m-1");
+    assert_eq!(n.merchant_id.as_str(), "m-1");
 }
 
 #[test]
@@ -784,7 +788,7 @@ fn a_woocommerce_price_too_small_or_too_large_for_a_decimal_is_refused_not_a_pan
             edited("woocommerce_order.json", &[remove("/line_items/1/subtotal"), set("/line_items/1/price", price.clone())]);
         match channels::normalise_with_meta(Channel::WooCommerce, &body, &woo_source()) {
             Err(err) => assert_eq!(err.field, "line_items[1].price", "{price}: {err}"),
-            Ok(n) => assert_eq!(n.order.lines[1].unit_price, Decimal::ZERO, "{price}: only a tiny price may round to zero"),
+            Ok(n) => assert_eq!(n.lines[1].unit_price, Decimal::ZERO, "{price}: only a tiny price may round to zero"),
         }
     }
 }

@@ -45,7 +45,7 @@ async fn receive_webhook(
     })?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
     let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
-    let new = channels::normalise_with_meta(channel, &body, &meta)?.order;
+    let new = channels::normalise_with_meta(channel, &body, &meta)?;
     let ports = &state.ports;
     let receipt = intake::receive_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, new).await?;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };

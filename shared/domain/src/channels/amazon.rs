@@ -41,7 +41,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
 use super::{address, customer, customer_id_or_guest, order_line, order_lines, renamed, sum, AddressParts};
-use super::{Charges, Meta, Normalised};
+use super::{Charges, Meta};
 use crate::money::{self, Currency};
 use crate::order::{Address, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
 use crate::validation::parse_json;
@@ -110,7 +110,7 @@ struct AmazonItem {
 }
 
 /// Normalises the relay's `{"order", "items"}` envelope.
-pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError> {
+pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> {
     let raw: Envelope = parse_json(body)?;
     let o = &raw.order;
     if let Some(status) = o.order_status.as_deref().filter(|s| matches!(*s, "Pending" | "Canceled")) {
@@ -129,6 +129,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
     let customer = buyer(o)?;
     let charges = charges(&raw.items, currency)?;
     let order = NewOrder {
+        charges,
         channel: Channel::Amazon,
         external_id,
         merchant_id,
@@ -138,7 +139,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
         shipping_address,
         lines,
     };
-    Ok(Normalised { order, charges })
+    Ok(order)
 }
 
 fn currency(raw: &Envelope) -> Result<Currency, ValidationError> {
@@ -267,5 +268,5 @@ fn charges(items: &[AmazonItem], currency: Currency) -> Result<Charges, Validati
     if tax_off > tax {
         return Err(ValidationError::new("items", "the discounts' tax is larger than the tax"));
     }
-    Ok(Charges { discount: discount?, shipping: shipping?, tax: tax - tax_off })
+    Ok(Charges { discount: discount?, shipping: shipping?, tax: tax - tax_off, taxes_included: false })
 }

@@ -285,7 +285,17 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         country: first.get("country"),
     })
     .map_err(|e| first.locate(e))?;
-    Ok(NewOrder { channel: Channel::Import, external_id, merchant_id, placed_at, currency, customer, shipping_address, lines })
+    Ok(NewOrder {
+        channel: Channel::Import,
+        external_id,
+        merchant_id,
+        placed_at,
+        currency,
+        customer,
+        shipping_address,
+        lines,
+        charges: Default::default(),
+    })
 }
 
 /// `lines[3].quantity` from the shared helper becomes `row N: quantity`.

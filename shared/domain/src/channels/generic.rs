@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{address, customer, order_line, order_lines, AddressParts};
 use crate::money::Currency;
-use crate::order::{Channel, NewOrder};
+use crate::order::{Channel, Charges, NewOrder};
 use crate::validation::parse_json;
 use crate::{ExternalId, MerchantId, ValidationError};
 
@@ -26,6 +26,15 @@ struct GenericOrder {
     customer: GenericCustomer,
     shipping_address: GenericAddress,
     lines: Vec<GenericLine>,
+    /// Optional order-level amounts, decimal strings like the prices.
+    discount: Option<String>,
+    shipping: Option<String>,
+    tax: Option<String>,
+    taxes_included: Option<bool>,
+}
+
+fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
+    raw.map_or(Ok(rust_decimal::Decimal::ZERO), |v| crate::money::parse_price(v, currency).map_err(|e| e.within(field)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +85,12 @@ pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
         })
         .map_err(|e| e.within("shipping_address"))?,
         lines: order_lines(&raw.lines, "lines", |l| order_line(l.sku.as_deref(), l.quantity, &l.unit_price, currency))?,
+        charges: Charges {
+            discount: optional_amount("discount", raw.discount.as_deref(), currency)?,
+            shipping: optional_amount("shipping", raw.shipping.as_deref(), currency)?,
+            tax: optional_amount("tax", raw.tax.as_deref(), currency)?,
+            taxes_included: raw.taxes_included.unwrap_or(false),
+        },
         currency,
     })
 }
@@ -128,6 +143,18 @@ mod tests {
             let err = normalise(&with(pointer, value.clone())).unwrap_err();
             assert_eq!(err.field, field, "{pointer} = {value}: {err}");
         }
+    }
+
+    #[test]
+    fn optional_charges_are_carried_and_checked() {
+        let mut doc: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        doc["discount"] = serde_json::json!("5.00");
+        doc["shipping"] = serde_json::json!("12.00");
+        let order = normalise(&serde_json::to_vec(&doc).unwrap()).unwrap();
+        assert_eq!((order.charges.discount.to_string(), order.charges.shipping.to_string()), ("5".into(), "12".into()));
+        assert!(order.charges.tax.is_zero());
+        doc["tax"] = serde_json::json!("-1");
+        assert_eq!(normalise(&serde_json::to_vec(&doc).unwrap()).unwrap_err().field, "tax");
     }
 
     #[test]

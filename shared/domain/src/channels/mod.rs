@@ -17,6 +17,8 @@ use crate::money::{self, Currency};
 use crate::order::{normalise_phone, Address, Channel, Customer, NewOrder, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
 use crate::{CustomerId, Sku, ValidationError};
 
+pub use crate::order::Charges;
+
 /// Largest webhook body any channel may send (bytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -24,14 +26,14 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// from the request: channels that name the merchant only in a header (Shopify,
 /// WooCommerce) are refused naming `merchant_id`; use [`normalise_with_meta`] for them.
 pub fn normalise(channel: Channel, body: &[u8]) -> Result<NewOrder, ValidationError> {
-    normalise_with_meta(channel, body, &Meta::default()).map(|n| n.order)
+    normalise_with_meta(channel, body, &Meta::default())
 }
 
-/// Parses a webhook body from `channel` into a canonical new order and the order-level
+/// Parses a webhook body from `channel` into a canonical new order, with the order-level
 /// charges the channel reported. `meta` carries what the request says outside the body.
-pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError> {
+pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> {
     match channel {
-        Channel::Generic => generic::normalise(body).map(|order| Normalised { order, charges: Charges::default() }),
+        Channel::Generic => generic::normalise(body),
         Channel::Shopify => shopify::normalise(body, meta),
         Channel::WooCommerce => woocommerce::normalise(body, meta),
         Channel::Amazon => amazon::normalise(body, meta),
@@ -64,26 +66,6 @@ impl Meta {
     pub fn merchant(merchant_id: impl Into<String>) -> Self {
         Self { merchant_id: Some(merchant_id.into()) }
     }
-}
-
-/// Order-level amounts beyond the lines' unit prices, in the order's currency, each
-/// non-negative and as the channel reported them (whether tax is already inside the
-/// prices is the channel's own rule; see each channel's module).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Charges {
-    /// Everything taken off: line and order discounts, coupons, promotions.
-    pub discount: Decimal,
-    /// What the buyer pays for shipping, before shipping discounts.
-    pub shipping: Decimal,
-    /// Tax on the items and on shipping.
-    pub tax: Decimal,
-}
-
-/// A normalised order and the charges that came with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Normalised {
-    pub order: NewOrder,
-    pub charges: Charges,
 }
 
 /// The checks every channel's line goes through: a SKU, a quantity from 1 to

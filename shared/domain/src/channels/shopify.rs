@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{address, customer, customer_id_or_guest, full_name, order_line, order_lines, renamed, sum, AddressParts};
-use super::{Charges, Meta, Normalised};
+use super::{Charges, Meta};
 use crate::money::{self, Currency};
 use crate::order::{Channel, NewOrder};
 use crate::validation::parse_json;
@@ -49,6 +49,7 @@ struct ShopifyOrder {
     line_items: Vec<ShopifyLine>,
     total_discounts: Option<String>,
     total_tax: Option<String>,
+    taxes_included: Option<bool>,
     total_shipping_price_set: Option<PriceSet>,
     shipping_lines: Option<Vec<ShippingLine>>,
 }
@@ -108,7 +109,7 @@ struct ShippingLine {
 }
 
 /// Normalises an `orders/create` body; `meta.merchant_id` is the shop domain.
-pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError> {
+pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> {
     let raw: ShopifyOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
     let external_id = ExternalId::parse(raw.id.to_string()).map_err(|e| e.within("id"))?;
@@ -120,6 +121,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
     let customer = buyer(&raw)?;
     let charges = charges(&raw, currency)?;
     let order = NewOrder {
+        charges,
         channel: Channel::Shopify,
         external_id,
         merchant_id,
@@ -129,7 +131,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
         shipping_address,
         lines,
     };
-    Ok(Normalised { order, charges })
+    Ok(order)
 }
 
 fn merchant(meta: &Meta) -> Result<MerchantId, ValidationError> {
@@ -237,5 +239,5 @@ fn charges(raw: &ShopifyOrder, currency: Currency) -> Result<Charges, Validation
             sum("shipping_lines", each.collect::<Result<Vec<_>, _>>()?)?
         }
     };
-    Ok(Charges { discount, shipping, tax })
+    Ok(Charges { discount, shipping, tax, taxes_included: raw.taxes_included.unwrap_or(false) })
 }

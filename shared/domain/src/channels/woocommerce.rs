@@ -34,7 +34,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
 use super::{address, customer, customer_id_or_guest, full_name, order_line, order_lines, renamed, AddressParts};
-use super::{Charges, Meta, Normalised, ZERO};
+use super::{Charges, Meta, ZERO};
 use crate::money::{self, Currency};
 use crate::order::{Address, Channel, NewOrder, MAX_LINE_QUANTITY};
 use crate::validation::parse_json;
@@ -122,7 +122,7 @@ impl Amount {
 }
 
 /// Normalises an `order.created` body; `meta.merchant_id` is the webhook source.
-pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError> {
+pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> {
     let raw: WooOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
     let external_id = ExternalId::parse(raw.id.to_string()).map_err(|e| e.within("id"))?;
@@ -148,8 +148,11 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
         discount: amount("discount_total", &raw.discount_total)?,
         shipping: amount("shipping_total", &raw.shipping_total)?,
         tax: amount("total_tax", &raw.total_tax)?,
+        // REST amounts exclude tax whatever `prices_include_tax` says (see the module doc).
+        taxes_included: false,
     };
     let order = NewOrder {
+        charges,
         channel: Channel::WooCommerce,
         external_id,
         merchant_id,
@@ -159,7 +162,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<Normalised, ValidationError
         shipping_address,
         lines,
     };
-    Ok(Normalised { order, charges })
+    Ok(order)
 }
 
 /// `2026-11-20T10:00:00` (UTC without an offset, as WooCommerce writes it) or full RFC 3339.
