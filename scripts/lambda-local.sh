@@ -69,6 +69,10 @@ if [[ -n "$bootstraps" ]]; then
     for fn in "${FUNCTIONS[@]}"; do
         [[ -x "$bootstraps/$fn/bootstrap" ]] \
             || die "no $bootstraps/$fn/bootstrap: build it with scripts/build-lambdas.sh --x86-64 --only $(IFS=,; echo "${FUNCTIONS[*]}")"
+        # An arm64 bootstrap cannot run on an x86_64 machine (and the other way round).
+        machine=$(python3 -c 'import sys; h = open(sys.argv[1], "rb").read(20); print({62: "x86_64", 183: "aarch64"}.get(int.from_bytes(h[18:20], "little"), "other") if h[:4] == b"\x7fELF" else "not-elf")' "$bootstraps/$fn/bootstrap")
+        [[ "$machine" == "$(uname -m)" ]] \
+            || die "$bootstraps/$fn/bootstrap is built for $machine, this machine is $(uname -m): build it with scripts/build-lambdas.sh --x86-64 --only $fn"
     done
 fi
 
@@ -347,29 +351,37 @@ echo "    invoke server on 127.0.0.1:$watch_port"
 # With --bootstraps, this script starts each function: the runtime API of the function
 # named <fn> is $runtime_api/<fn>, the path watch itself gives the functions it starts.
 runtime_api="http://127.0.0.1:$watch_port/.rt"
-declare -A started=()
+declare -A started=() fn_pids=()
 start_bootstrap() {
-    local fn=$1
+    local fn=$1 seen=$2 deadline=$((SECONDS + 30))
     [[ -n "$bootstraps" && -z "${started[$fn]:-}" ]] || return 0
     started[$fn]=1
+    # Only once watch holds the invocation: the first poll then finds it, and marks the end
+    # of init rather than the arrival of the invocation.
+    until (($(grep -c "invocation received function_name=$fn\b" "$WORK/watch.log") > seen)); do
+        ((SECONDS < deadline)) || fail "watch did not receive the invocation of $fn within 30 s"
+        sleep 0.01
+    done
     # The subshell writes its time, then becomes the bootstrap (exec): that time is its start.
     setsid bash -c 'printf "%s\n" "$EPOCHREALTIME" >"$1"; shift; exec "$@"' start \
         "$WORK/exec-$fn.time" env AWS_LAMBDA_RUNTIME_API="$runtime_api/$fn" AWS_LAMBDA_FUNCTION_NAME="$fn" \
         AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=4096 \
         "$bootstraps/$fn/bootstrap" >"$WORK/fn-$fn.log" 2>&1 &
     bg_pids+=($!)
+    fn_pids[$fn]=$!
 }
 
 # invoke FN EVENT ANSWER: `cargo lambda invoke`, timed; the answer (JSON) lands in ANSWER.
 declare -A invoke_ms=()
 invoke() {
     local fn=$1 event=$2 answer=$3 t0 t1 ms
+    local seen
+    seen=$(grep -c "invocation received function_name=$fn\b" "$WORK/watch.log" || true)
     t0=$EPOCHREALTIME
-    # The invoke is queued first; a bootstrap started now finds it on its first poll.
     cargo lambda invoke "$fn" --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
         --data-file "$event" --output-format json >"$answer" 2>"$answer.err" &
     local invoke_pid=$!
-    start_bootstrap "$fn"
+    start_bootstrap "$fn" "$seen"
     local deadline=$((SECONDS + INVOKE_TIMEOUT))
     while kill -0 "$invoke_pid" 2>/dev/null; do
         if ((SECONDS >= deadline)); then
@@ -377,6 +389,7 @@ invoke() {
             fail "cargo lambda invoke $fn did not answer within ${INVOKE_TIMEOUT}s"
         fi
         kill -0 "$watch_pid" 2>/dev/null || fail "cargo lambda watch exited"
+        [[ -z "${fn_pids[$fn]:-}" ]] || kill -0 "${fn_pids[$fn]}" 2>/dev/null || fail "the $fn bootstrap exited (see $WORK/fn-$fn.log)"
         sleep 0.05
     done
     wait "$invoke_pid" || { cat "$answer.err" "$answer" >&2; fail "cargo lambda invoke $fn failed"; }
