@@ -228,3 +228,44 @@ async fn routes_whose_functions_are_not_built_answer_501_json() {
     }
     assert_error(&app.get("/orders/o/tracking").await, StatusCode::NOT_IMPLEMENTED, "not_implemented");
 }
+
+#[tokio::test]
+async fn an_order_is_modified_as_far_as_its_stage_allows_and_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("M-1", "SKU-1", 20)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "backordered");
+
+    // Backordered: the lines may still change, and the order is planned again.
+    let patch = json!({"lines": [{"sku": "SKU-1", "quantity": 4, "unit_price": "19.90"}]});
+    let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(patch.to_string().into_bytes()), &[]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "reserved");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 4, 6));
+
+    // Reserved: the address may change, the lines may not; asking for both changes nothing.
+    let address = json!({"line1": "9 Lakeside Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN"});
+    let both = json!({"shipping_address": address, "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "19.90"}]});
+    let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(both.to_string().into_bytes()), &[]).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "not_modifiable");
+    assert_eq!(app.order(&order_id).await["shipping_address"]["line1"], "1 West Lake Rd");
+
+    let only_address = json!({ "shipping_address": address });
+    let answer =
+        app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(only_address.to_string().into_bytes()), &[]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["shipping_address"]["line1"], "9 Lakeside Rd");
+
+    for bad in [json!({}), json!({"lines": [{"sku": "SKU-1", "quantity": 0, "unit_price": "1"}]}), json!({"colour": "red"})] {
+        let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(bad.to_string().into_bytes()), &[]).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    let unknown = json!({"lines": [{"sku": "NO-SUCH", "quantity": 1, "unit_price": "1"}]});
+    let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(unknown.to_string().into_bytes()), &[]).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku");
+    let answer = app.request(Method::PATCH, "/orders/ord_nope", Some(only_address.to_string().into_bytes()), &[]).await;
+    assert_error(&answer, StatusCode::NOT_FOUND, "order_not_found");
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::inventory::SetStockError;
-use oms_domain::usecases::orders::{CancelError, FindError};
+use oms_domain::usecases::orders::{CancelError, FindError, ModifyError};
 use oms_domain::ValidationError;
 
 /// An error answer.
@@ -71,6 +71,23 @@ impl From<CancelError> for ApiError {
             CancelError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
             CancelError::NotCancellable(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_cancellable", err.to_string()),
             CancelError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<ModifyError> for ApiError {
+    fn from(err: ModifyError) -> Self {
+        match err {
+            ModifyError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
+            ModifyError::Invalid(e) => e.into(),
+            ModifyError::UnknownSku { line, .. } => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "unknown_sku",
+                message: err.to_string(),
+                field: Some(format!("lines[{line}].sku")),
+            },
+            ModifyError::NotModifiable { .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_modifiable", err.to_string()),
+            ModifyError::Unexpected(e) => e.into(),
         }
     }
 }

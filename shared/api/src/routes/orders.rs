@@ -92,7 +92,13 @@ async fn cancel_order(
     Ok(Json(order))
 }
 
-/// `PATCH /orders/{id}`: not built yet.
-async fn modify_order(Path(_id): Path<String>) -> ApiError {
-    ApiError::not_implemented("modifying an order")
+/// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
+async fn modify_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<Order>, ApiError> {
+    let id = order_id(&id)?;
+    let ports = &state.ports;
+    Ok(Json(order_cases::modify_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, &id, &body).await?))
 }

@@ -63,27 +63,66 @@ struct GenericLine {
     unit_price: String,
 }
 
+/// The replaceable parts of an order, as `PATCH /orders/{id}` gives them in the generic
+/// format's shapes; a part left out stays as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPatch {
+    pub customer: Option<crate::order::Customer>,
+    pub shipping_address: Option<crate::order::Address>,
+    pub lines: Option<Vec<crate::order::OrderLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericPatch {
+    customer: Option<GenericCustomer>,
+    shipping_address: Option<GenericAddress>,
+    lines: Option<Vec<GenericLine>>,
+}
+
+/// Parses a `PATCH /orders/{id}` body; prices are in the order's `currency`.
+pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, ValidationError> {
+    let raw: GenericPatch = parse_json(body)?;
+    if raw.customer.is_none() && raw.shipping_address.is_none() && raw.lines.is_none() {
+        return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines"));
+    }
+    Ok(OrderPatch {
+        customer: raw.customer.as_ref().map(parse_customer).transpose()?,
+        shipping_address: raw.shipping_address.as_ref().map(parse_address).transpose()?,
+        lines: raw
+            .lines
+            .map(|lines| order_lines(&lines, "lines", |l| order_line(l.sku.as_deref(), l.quantity, &l.unit_price, currency)))
+            .transpose()?,
+    })
+}
+
+fn parse_customer(c: &GenericCustomer) -> Result<crate::order::Customer, ValidationError> {
+    customer(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
+}
+
+fn parse_address(a: &GenericAddress) -> Result<crate::order::Address, ValidationError> {
+    address(AddressParts {
+        name: a.name.as_deref(),
+        line1: a.line1.as_deref(),
+        line2: a.line2.as_deref(),
+        city: a.city.as_deref(),
+        province: a.province.as_deref(),
+        postal_code: a.postal_code.as_deref(),
+        country: a.country.as_deref(),
+    })
+    .map_err(|e| e.within("shipping_address"))
+}
+
 pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
     let raw: GenericOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
-    let c = &raw.customer;
-    let a = &raw.shipping_address;
     Ok(NewOrder {
         channel: Channel::Generic,
         external_id: ExternalId::parse(raw.external_id).map_err(|e| e.within("external_id"))?,
         merchant_id: MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?,
         placed_at: raw.placed_at,
-        customer: customer(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))?,
-        shipping_address: address(AddressParts {
-            name: a.name.as_deref(),
-            line1: a.line1.as_deref(),
-            line2: a.line2.as_deref(),
-            city: a.city.as_deref(),
-            province: a.province.as_deref(),
-            postal_code: a.postal_code.as_deref(),
-            country: a.country.as_deref(),
-        })
-        .map_err(|e| e.within("shipping_address"))?,
+        customer: parse_customer(&raw.customer)?,
+        shipping_address: parse_address(&raw.shipping_address)?,
         lines: order_lines(&raw.lines, "lines", |l| order_line(l.sku.as_deref(), l.quantity, &l.unit_price, currency))?,
         charges: Charges {
             discount: optional_amount("discount", raw.discount.as_deref(), currency)?,

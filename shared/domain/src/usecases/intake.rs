@@ -1,7 +1,7 @@
 //! Taking an order in: store it once per (channel, external id), then queue it for allocation.
 
 use crate::messages::Message;
-use crate::order::{NewOrder, Order, OrderStatus};
+use crate::order::{NewOrder, Order, OrderLine, OrderStatus};
 use crate::ports::{Clock, InsertOutcome, InventoryStore, OrderStore, Queue, StoreError, UpdateOutcome};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{OrderId, Sku};
@@ -30,19 +30,22 @@ pub enum IntakeError {
     Unexpected(#[from] StoreError),
 }
 
-/// Refuses an order naming a SKU that no warehouse has ever counted.
-async fn check_skus_known(inventory: &dyn InventoryStore, new: &NewOrder) -> Result<(), IntakeError> {
+/// The first line naming a SKU that no warehouse has ever counted, as (line index, SKU).
+pub(crate) async fn first_unknown_sku(
+    inventory: &dyn InventoryStore,
+    lines: &[OrderLine],
+) -> Result<Option<(usize, Sku)>, StoreError> {
     let mut checked: Vec<&Sku> = Vec::new();
-    for (line, order_line) in new.lines.iter().enumerate() {
-        if checked.contains(&&order_line.sku) {
+    for (index, line) in lines.iter().enumerate() {
+        if checked.contains(&&line.sku) {
             continue;
         }
-        if inventory.stock_of(&order_line.sku).await?.is_empty() {
-            return Err(IntakeError::UnknownSku { line, sku: order_line.sku.clone() });
+        if inventory.stock_of(&line.sku).await?.is_empty() {
+            return Ok(Some((index, line.sku.clone())));
         }
-        checked.push(&order_line.sku);
+        checked.push(&line.sku);
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Stores a new order and queues it for allocation. A second delivery of the same channel
@@ -58,7 +61,9 @@ pub async fn receive_order(
     clock: &dyn Clock,
     new: NewOrder,
 ) -> Result<Receipt, IntakeError> {
-    check_skus_known(inventory, &new).await?;
+    if let Some((line, sku)) = first_unknown_sku(inventory, &new.lines).await? {
+        return Err(IntakeError::UnknownSku { line, sku });
+    }
     let order = Order::receive(new, OrderId::generate(), clock.now());
     match orders.insert_order(&order).await? {
         InsertOutcome::Inserted => {
@@ -77,7 +82,7 @@ pub async fn receive_order(
 }
 
 /// A channel delivered an order we hold: a retry (same content) changes nothing; an update
-/// changes what the order's stage allows (`Order::apply_channel_update`).
+/// changes what the order's stage allows (`Order::apply_update`).
 async fn redelivered(
     orders: &dyn OrderStore,
     queue: &dyn Queue,
@@ -86,7 +91,7 @@ async fn redelivered(
     delivered: &Order,
 ) -> Result<Receipt, IntakeError> {
     for _ in 0..CONFLICT_RETRIES {
-        let update = existing.apply_channel_update(delivered, clock.now());
+        let update = existing.apply_update(delivered, clock.now(), delivered.channel.as_str());
         if !update.is_empty() {
             match orders.update_order(&existing).await? {
                 UpdateOutcome::Updated { .. } => {}

@@ -1,7 +1,9 @@
 //! Reading, finding and cancelling orders.
 
+use crate::channels::generic;
+use crate::messages::Message;
 use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderStatus};
-use crate::ports::{Clock, InventoryStore, OrderLookup, OrderStore, StoreError, UpdateOutcome};
+use crate::ports::{Clock, InventoryStore, OrderLookup, OrderStore, Queue, StoreError, UpdateOutcome};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, OrderId, ValidationError};
 
@@ -117,4 +119,62 @@ pub async fn cancel_order(
         }
     }
     Err(StoreError::msg(format!("order {order_id} kept changing while it was being cancelled")).into())
+}
+
+/// Why a modification was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ModifyError {
+    #[error("no order {0}")]
+    NotFound(OrderId),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
+    UnknownSku { line: usize, sku: crate::Sku },
+    #[error("{} cannot change: the order is {status}", parts.join(", "))]
+    NotModifiable { parts: Vec<&'static str>, status: OrderStatus },
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// `PATCH /orders/{id}`: replaces the customer, shipping address or lines, all or nothing:
+/// if the order's stage does not allow one of the parts asked for, nothing changes.
+/// A backordered order whose lines changed is planned again.
+pub async fn modify_order(
+    orders: &dyn OrderStore,
+    inventory: &dyn InventoryStore,
+    queue: &dyn Queue,
+    clock: &dyn Clock,
+    order_id: &OrderId,
+    body: &[u8],
+) -> Result<Order, ModifyError> {
+    for _ in 0..CONFLICT_RETRIES {
+        let mut order = orders.get_order(order_id).await?.ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
+        let patch = generic::parse_patch(body, order.currency)?;
+        if let Some(lines) = &patch.lines {
+            if let Some((line, sku)) = crate::usecases::intake::first_unknown_sku(inventory, lines).await? {
+                return Err(ModifyError::UnknownSku { line, sku });
+            }
+        }
+        let mut wanted = order.clone();
+        wanted.customer = patch.customer.unwrap_or(wanted.customer);
+        wanted.shipping_address = patch.shipping_address.unwrap_or(wanted.shipping_address);
+        wanted.lines = patch.lines.unwrap_or(wanted.lines);
+        let update = order.compare_update(&wanted);
+        if !update.refused.is_empty() {
+            return Err(ModifyError::NotModifiable { parts: update.refused, status: order.status });
+        }
+        if update.applied.is_empty() {
+            return Ok(order);
+        }
+        order.apply_update(&wanted, clock.now(), "request");
+        if let UpdateOutcome::Updated { version } = orders.update_order(&order).await? {
+            if order.status == OrderStatus::Backordered && update.applied.contains(&"lines") {
+                queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
+            }
+            order.version = version;
+            tracing::info!(order_id = %order_id, parts = ?update.applied, "order modified");
+            return Ok(order);
+        }
+    }
+    Err(StoreError::msg(format!("order {order_id} kept changing while it was being modified")).into())
 }
