@@ -207,6 +207,7 @@ async fn unknown_channels_orders_and_routes_answer_404_json() {
     assert_error(&app.post("/channels/fax/orders", json!({})).await, StatusCode::NOT_FOUND, "unknown_channel");
     assert_error(&app.get("/orders/ord_missing").await, StatusCode::NOT_FOUND, "order_not_found");
     assert_error(&app.get("/no/such/route").await, StatusCode::NOT_FOUND, "route_not_found");
+    assert_error(&app.get("/orders/%FF").await, StatusCode::BAD_REQUEST, "invalid_request");
     assert_error(&app.request(Method::DELETE, "/orders", None, &[]).await, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
 

@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 use oms_domain::ports::StoreError;
+use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, ModifyError};
 use oms_domain::ValidationError;
@@ -80,12 +81,7 @@ impl From<ModifyError> for ApiError {
         match err {
             ModifyError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
             ModifyError::Invalid(e) => e.into(),
-            ModifyError::UnknownSku { line, .. } => Self {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "unknown_sku",
-                message: err.to_string(),
-                field: Some(format!("lines[{line}].sku")),
-            },
+            ModifyError::UnknownSku(e) => e.into(),
             ModifyError::NotModifiable { .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_modifiable", err.to_string()),
             ModifyError::Unexpected(e) => e.into(),
         }
@@ -111,16 +107,21 @@ impl From<SetStockError> for ApiError {
     }
 }
 
-impl From<oms_domain::usecases::intake::IntakeError> for ApiError {
-    fn from(err: oms_domain::usecases::intake::IntakeError) -> Self {
-        use oms_domain::usecases::intake::IntakeError;
+impl From<UnknownSku> for ApiError {
+    fn from(err: UnknownSku) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "unknown_sku",
+            message: err.to_string(),
+            field: Some(format!("lines[{}].sku", err.line)),
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(err: IntakeError) -> Self {
         match err {
-            IntakeError::UnknownSku { line, .. } => Self {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "unknown_sku",
-                message: err.to_string(),
-                field: Some(format!("lines[{line}].sku")),
-            },
+            IntakeError::UnknownSku(e) => e.into(),
             IntakeError::Unexpected(e) => e.into(),
         }
     }

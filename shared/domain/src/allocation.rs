@@ -18,13 +18,20 @@ pub struct Plan {
     pub explanation: String,
 }
 
-/// No combination of warehouses holds enough of a SKU.
+/// Most (warehouse, SKU) lines one plan may hold: every line is one condition of the
+/// reservation's single atomic write, and DynamoDB takes at most 100 items in one
+/// transaction (one of them the reservation itself).
+pub const MAX_PLAN_LINES: usize = 99;
+
+/// Why no plan can be made for the order now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{sku}: {wanted} wanted, {available} available in all warehouses")]
-pub struct Shortage {
-    pub sku: Sku,
-    pub wanted: u32,
-    pub available: u32,
+pub enum Shortage {
+    /// No combination of warehouses holds enough of a SKU.
+    #[error("{sku}: {wanted} wanted, {available} available in all warehouses")]
+    Stock { sku: Sku, wanted: u32, available: u64 },
+    /// The stock exists but is spread over more warehouse lines than one reservation can hold.
+    #[error("the order would need {lines} warehouse lines; one reservation holds at most {MAX_PLAN_LINES}")]
+    TooManyLines { lines: usize },
 }
 
 /// Plans the order against current stock. `stock` holds, per SKU of the order, its level in
@@ -62,9 +69,9 @@ pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &
     for (sku, units) in &wanted {
         let mut sources: Vec<&StockLevel> = stock.get(sku).into_iter().flatten().filter(|l| l.available > 0).collect();
         sources.sort_by_key(|l| (!local(&l.warehouse), std::cmp::Reverse(l.available), l.warehouse.clone()));
-        let total: u32 = sources.iter().map(|l| l.available).sum();
-        if total < *units {
-            return Err(Shortage { sku: sku.clone(), wanted: *units, available: total });
+        let total: u64 = sources.iter().map(|l| u64::from(l.available)).sum();
+        if total < u64::from(*units) {
+            return Err(Shortage::Stock { sku: sku.clone(), wanted: *units, available: total });
         }
         let mut remaining = *units;
         for level in sources {
@@ -75,6 +82,9 @@ pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &
                 break;
             }
         }
+    }
+    if lines.len() > MAX_PLAN_LINES {
+        return Err(Shortage::TooManyLines { lines: lines.len() });
     }
     let mut from: Vec<&str> = lines.iter().map(|l| l.warehouse.as_str()).collect();
     from.sort_unstable();
@@ -155,9 +165,16 @@ mod tests {
     fn a_shortage_names_the_sku() {
         let s = stock(vec![level("wh-1", "A", 1)]);
         let err = plan(&order(&[("A", 2)]), &s, &[warehouse("wh-1", "x")]).unwrap_err();
-        assert_eq!((err.sku.as_str(), err.wanted, err.available), ("A", 2, 1));
+        assert_eq!(err, Shortage::Stock { sku: Sku::parse("A").unwrap(), wanted: 2, available: 1 });
         let err = plan(&order(&[("NOPE", 1)]), &s, &[]).unwrap_err();
-        assert_eq!(err.available, 0);
+        assert!(matches!(err, Shortage::Stock { available: 0, .. }));
+    }
+
+    #[test]
+    fn a_plan_never_holds_more_lines_than_one_reservation_can() {
+        let levels = (0..60).flat_map(|w| ["A", "B"].map(|sku| level(&format!("wh-{w:02}"), sku, 1))).collect();
+        let err = plan(&order(&[("A", 60), ("B", 60)]), &stock(levels), &[]).unwrap_err();
+        assert_eq!(err, Shortage::TooManyLines { lines: 120 });
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! once per container), [`run_http`] for API Gateway functions and [`run_sqs`] for queue
 //! consumers with partial batch failure reporting.
 
+pub mod schedule;
 pub mod sqs;
 
 use std::sync::Arc;

@@ -40,7 +40,7 @@ pub async fn run(data_dir: &Path, file: &Path) -> anyhow::Result<ImportSummary> 
         match intake::receive_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, new).await {
             Ok(receipt) if receipt.duplicate => summary.duplicates += 1,
             Ok(_) => summary.accepted += 1,
-            Err(IntakeError::UnknownSku { sku, .. }) => summary.refused.push(format!("{external_id}: unknown SKU {sku}")),
+            Err(IntakeError::UnknownSku(unknown)) => summary.refused.push(format!("{external_id}: unknown SKU {}", unknown.sku)),
             Err(IntakeError::Unexpected(err)) => return Err(err).context("Failed to store an imported order"),
         }
     }

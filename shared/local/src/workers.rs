@@ -51,10 +51,20 @@ async fn run(queue: QueueName, embedded: Embedded, ports: Ports, mut shutdown: w
 
 async fn process(embedded: &Embedded, ports: &Ports, delivery: Delivery) {
     let order_id = delivery.message.order_id().clone();
-    let settled = match handle_message(ports, &delivery.message).await {
-        Ok(_) => embedded.ack(delivery.id).await,
-        Err(err) => {
+    // Each message on its own task, so a panic fails that message (retried, then dead-lettered),
+    // not the worker.
+    let handled = {
+        let (ports, message) = (ports.clone(), delivery.message.clone());
+        tokio::spawn(async move { handle_message(&ports, &message).await }).await
+    };
+    let settled = match handled {
+        Ok(Ok(_)) => embedded.ack(delivery.id).await,
+        Ok(Err(err)) => {
             tracing::warn!(order_id = %order_id, attempts = delivery.attempts, error = ?err, "message failed; it will be retried");
+            embedded.retry_later(delivery.id, backoff(delivery.attempts)).await
+        }
+        Err(panic) => {
+            tracing::error!(order_id = %order_id, attempts = delivery.attempts, error = %panic, "message handler panicked; it will be retried");
             embedded.retry_later(delivery.id, backoff(delivery.attempts)).await
         }
     };

@@ -1,6 +1,6 @@
 //! Warehouses and stock counts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 
@@ -8,7 +8,7 @@ use oms_domain::stock::{self, StockLevel, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
 use oms_domain::{Sku, WarehouseId};
 
-use super::{AppState, RawBody};
+use super::{AppState, PathParams, RawBody};
 use crate::ApiError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -21,7 +21,7 @@ pub(super) fn router() -> Router<AppState> {
 /// `PUT /warehouses/{id}`.
 async fn put_warehouse(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Warehouse>, ApiError> {
     let warehouse = Warehouse::parse(&id, &body)?;
@@ -32,7 +32,7 @@ async fn put_warehouse(
 /// `PUT /inventory/{warehouse}/{sku}` with `{"on_hand": N}`.
 async fn set_on_hand(
     State(state): State<AppState>,
-    Path((warehouse, sku)): Path<(String, String)>,
+    PathParams((warehouse, sku)): PathParams<(String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Json<StockLevel>, ApiError> {
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
@@ -57,7 +57,7 @@ struct WarehouseStock {
 }
 
 /// `GET /inventory/{sku}`: on hand, reserved and available per warehouse.
-async fn stock_of(State(state): State<AppState>, Path(sku): Path<String>) -> Result<Json<SkuStock>, ApiError> {
+async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<SkuStock>, ApiError> {
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let levels = state.ports.inventory.stock_of(&sku).await?;
     if levels.is_empty() {

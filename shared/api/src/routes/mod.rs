@@ -73,6 +73,21 @@ fn with_fallbacks(router: Router) -> Router {
     })
 }
 
+/// Path parameters, with a JSON error when they cannot be read (bad percent-encoding).
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PathParams(value))
+            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", rejection.body_text()))
+    }
+}
+
 /// The raw request body, at most `MAX_BODY_BYTES` (a larger one is answered 413 before
 /// it is read). Handlers parse it themselves so that errors name the field at fault, and
 /// webhooks can check a signature over the exact bytes.

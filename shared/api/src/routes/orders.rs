@@ -1,6 +1,6 @@
 //! Channel webhooks and the order routes.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use oms_domain::usecases::orders::{self as order_cases, OrderFilter};
 use oms_domain::validation::parse_json;
 use oms_domain::OrderId;
 
-use super::{AppState, RawBody};
+use super::{AppState, PathParams, RawBody};
 use crate::webhooks::WebhookRefusal;
 use crate::ApiError;
 
@@ -28,7 +28,7 @@ pub(super) fn router() -> Router<AppState> {
 /// `POST /channels/{channel}/orders`: 202 for a new order, 200 for a repeated delivery.
 async fn receive_webhook(
     State(state): State<AppState>,
-    Path(channel): Path<String>,
+    PathParams(channel): PathParams<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Receipt>), ApiError> {
@@ -57,7 +57,7 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 }
 
 /// `GET /orders/{id}`.
-async fn get_order(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Order>, ApiError> {
     let id = order_id(&id)?;
     let order = state.ports.orders.get_order(&id).await?;
     order.map(Json).ok_or_else(|| ApiError::not_found("order_not_found", format!("no order {id}")))
@@ -81,7 +81,7 @@ struct CancelBody {
 /// `POST /orders/{id}/cancel` with an optional `{"reason": "..."}`.
 async fn cancel_order(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Order>, ApiError> {
     let id = order_id(&id)?;
@@ -95,7 +95,7 @@ async fn cancel_order(
 /// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
 async fn modify_order(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Order>, ApiError> {
     let id = order_id(&id)?;

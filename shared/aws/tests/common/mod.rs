@@ -7,6 +7,7 @@ use oms_aws::emulator::Emulator;
 use oms_aws::Aws;
 use oms_domain::stock::Warehouse;
 
+#[allow(unused_imports)] // each test binary uses a different subset
 pub use oms_conformance::fixtures::{order_for as order, sku, warehouse_id as wh};
 
 /// The adapters over a table, queues and bucket of this test's own.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::allocation::{self, Plan, Shortage};
 use crate::messages::Message;
-use crate::order::{Allocation, Order, OrderStatus};
+use crate::order::{AllocatedLine, Allocation, Order, OrderStatus};
 use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError, UpdateOutcome};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::OrderId;
@@ -77,10 +77,11 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
         };
         match order.status {
             OrderStatus::Allocated => {}
-            // A reservation can land after a cancel released the order; give it back.
-            OrderStatus::Cancelled => {
+            // Such an order holds no stock; a reservation that landed anyway (after a cancel,
+            // or from a second worker racing a backorder) is given back.
+            OrderStatus::Cancelled | OrderStatus::Backordered => {
                 release_leftover(ports, &order).await?;
-                return Ok(Handled::Skipped("order was cancelled".into()));
+                return Ok(Handled::Skipped(format!("order is {}", order.status)));
             }
             other => return Ok(Handled::Skipped(format!("order is already {other}"))),
         }
@@ -89,6 +90,11 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
         };
         let now = ports.clock.now();
         match ports.inventory.reserve(order_id, &allocation.lines).await? {
+            ReserveOutcome::AlreadyReserved if !holds_plan(ports, order_id, &allocation.lines).await? => {
+                // Held for an earlier plan (the order was planned again since): start over.
+                release_leftover(ports, &order).await?;
+                continue;
+            }
             ReserveOutcome::Reserved | ReserveOutcome::AlreadyReserved => {
                 let units: u32 = allocation.lines.iter().map(|l| l.quantity).sum();
                 order.transition(OrderStatus::Reserved, now, format!("{units} units held")).map_err(invariant)?;
@@ -125,6 +131,15 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
     Err(StoreError::msg(format!("order {order_id} could not be reserved after repeated races")))
 }
 
+/// Whether the order's held lines are exactly `plan`.
+async fn holds_plan(ports: &Ports, order_id: &OrderId, plan: &[AllocatedLine]) -> Result<bool, StoreError> {
+    let mut held = ports.inventory.reservation(order_id).await?.unwrap_or_default();
+    let mut wanted = plan.to_vec();
+    held.sort();
+    wanted.sort();
+    Ok(held == wanted)
+}
+
 async fn release_leftover(ports: &Ports, order: &Order) -> Result<(), StoreError> {
     if let ReleaseOutcome::Released(lines) = ports.inventory.release(&order.order_id).await? {
         tracing::warn!(order_id = %order.order_id, lines = lines.len(), "released a reservation made after the order was cancelled");
@@ -145,5 +160,5 @@ pub async fn plan_against_current_stock(ports: &Ports, order: &Order) -> Result<
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.
 fn invariant(err: crate::order::InvalidTransition) -> StoreError {
-    StoreError::msg(format!("unexpected order state: {err}"))
+    StoreError::new("unexpected order state", err)
 }

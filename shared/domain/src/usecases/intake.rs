@@ -21,27 +21,35 @@ pub struct Receipt {
     pub not_updated: Vec<&'static str>,
 }
 
+/// A line names a SKU that no warehouse has ever counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
+pub struct UnknownSku {
+    pub line: usize,
+    pub sku: Sku,
+}
+
 /// Why an order was refused at intake.
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
-    #[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
-    UnknownSku { line: usize, sku: Sku },
+    #[error(transparent)]
+    UnknownSku(#[from] UnknownSku),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
 
-/// The first line naming a SKU that no warehouse has ever counted, as (line index, SKU).
+/// The first line naming a SKU that no warehouse has ever counted.
 pub(crate) async fn first_unknown_sku(
     inventory: &dyn InventoryStore,
     lines: &[OrderLine],
-) -> Result<Option<(usize, Sku)>, StoreError> {
+) -> Result<Option<UnknownSku>, StoreError> {
     let mut checked: Vec<&Sku> = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         if checked.contains(&&line.sku) {
             continue;
         }
         if inventory.stock_of(&line.sku).await?.is_empty() {
-            return Ok(Some((index, line.sku.clone())));
+            return Ok(Some(UnknownSku { line: index, sku: line.sku.clone() }));
         }
         checked.push(&line.sku);
     }
@@ -61,8 +69,8 @@ pub async fn receive_order(
     clock: &dyn Clock,
     new: NewOrder,
 ) -> Result<Receipt, IntakeError> {
-    if let Some((line, sku)) = first_unknown_sku(inventory, &new.lines).await? {
-        return Err(IntakeError::UnknownSku { line, sku });
+    if let Some(unknown) = first_unknown_sku(inventory, &new.lines).await? {
+        return Err(unknown.into());
     }
     let order = Order::receive(new, OrderId::generate(), clock.now());
     match orders.insert_order(&order).await? {
@@ -77,12 +85,24 @@ pub async fn receive_order(
                 not_updated: vec![],
             })
         }
+        // Our own insert, answered as a duplicate because a retried write had landed already.
+        InsertOutcome::Duplicate(existing) if existing.order_id == order.order_id => {
+            queue.send(&Message::AllocateOrder { order_id: order.order_id.clone() }).await?;
+            Ok(Receipt {
+                order_id: order.order_id,
+                status: existing.status,
+                duplicate: false,
+                updated: vec![],
+                not_updated: vec![],
+            })
+        }
         InsertOutcome::Duplicate(existing) => redelivered(orders, queue, clock, *existing, &order).await,
     }
 }
 
 /// A channel delivered an order we hold: a retry (same content) changes nothing; an update
-/// changes what the order's stage allows (`Order::apply_update`).
+/// changes what the order's stage allows (`Order::apply_update`). What the stage refuses
+/// is reported, not written, so repeated updates do not grow the order.
 async fn redelivered(
     orders: &dyn OrderStore,
     queue: &dyn Queue,
@@ -91,8 +111,9 @@ async fn redelivered(
     delivered: &Order,
 ) -> Result<Receipt, IntakeError> {
     for _ in 0..CONFLICT_RETRIES {
-        let update = existing.apply_update(delivered, clock.now(), delivered.channel.as_str());
-        if !update.is_empty() {
+        let update = existing.compare_update(delivered);
+        if !update.applied.is_empty() {
+            existing.apply_update(delivered, clock.now(), delivered.channel.as_str());
             match orders.update_order(&existing).await? {
                 UpdateOutcome::Updated { .. } => {}
                 UpdateOutcome::VersionConflict => {
@@ -104,9 +125,9 @@ async fn redelivered(
                 }
             }
         }
-        // Heal a lost enqueue (a crash between insert and send), and re-plan a backorder whose lines changed.
-        let lines_changed = update.applied.contains(&"lines");
-        if existing.status == OrderStatus::Received || (existing.status == OrderStatus::Backordered && lines_changed) {
+        // Heal a lost enqueue (a crash between insert and send), and give a backorder another
+        // try against current stock: a spare allocation message is harmless.
+        if matches!(existing.status, OrderStatus::Received | OrderStatus::Backordered) {
             queue.send(&Message::AllocateOrder { order_id: existing.order_id.clone() }).await?;
         }
         tracing::info!(order_id = %existing.order_id, channel = %existing.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");

@@ -53,9 +53,9 @@ impl CheckedFilter {
     fn lookup(&self) -> OrderLookup {
         match self {
             Self { channel: Some(c), external_id: Some(e), .. } => OrderLookup::External(*c, e.clone()),
+            Self { external_id: Some(e), .. } => OrderLookup::ExternalId(e.clone()),
             Self { customer: Some(c), .. } => OrderLookup::Customer(c.clone()),
             Self { phone: Some(p), .. } => OrderLookup::Phone(p.clone()),
-            Self { external_id: Some(e), .. } => OrderLookup::ExternalId(e.clone()),
             Self { channel: Some(c), .. } => OrderLookup::Channel(*c),
             _ => unreachable!("check() refuses an empty filter"),
         }
@@ -97,7 +97,8 @@ pub enum CancelError {
 }
 
 /// Cancels an order that has not shipped and gives back any stock it held.
-/// Cancelling a cancelled order answers it as it is.
+/// Cancelling a cancelled order answers it as it is, and releases again (idempotent), so a
+/// retry after a failure between the two writes still frees the stock.
 pub async fn cancel_order(
     orders: &dyn OrderStore,
     inventory: &dyn InventoryStore,
@@ -108,6 +109,7 @@ pub async fn cancel_order(
     for _ in 0..CONFLICT_RETRIES {
         let mut order = orders.get_order(order_id).await?.ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
         if order.status == OrderStatus::Cancelled {
+            let _ = inventory.release(order_id).await?;
             return Ok(order);
         }
         order.transition(OrderStatus::Cancelled, clock.now(), reason)?;
@@ -128,8 +130,8 @@ pub enum ModifyError {
     NotFound(OrderId),
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    #[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
-    UnknownSku { line: usize, sku: crate::Sku },
+    #[error(transparent)]
+    UnknownSku(#[from] crate::usecases::intake::UnknownSku),
     #[error("{} cannot change: the order is {status}", parts.join(", "))]
     NotModifiable { parts: Vec<&'static str>, status: OrderStatus },
     #[error(transparent)]
@@ -151,8 +153,8 @@ pub async fn modify_order(
         let mut order = orders.get_order(order_id).await?.ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
         let patch = generic::parse_patch(body, order.currency)?;
         if let Some(lines) = &patch.lines {
-            if let Some((line, sku)) = crate::usecases::intake::first_unknown_sku(inventory, lines).await? {
-                return Err(ModifyError::UnknownSku { line, sku });
+            if let Some(unknown) = crate::usecases::intake::first_unknown_sku(inventory, lines).await? {
+                return Err(unknown.into());
             }
         }
         let mut wanted = order.clone();
@@ -164,11 +166,15 @@ pub async fn modify_order(
             return Err(ModifyError::NotModifiable { parts: update.refused, status: order.status });
         }
         if update.applied.is_empty() {
+            // A retry of a change that was written but whose re-plan message was lost.
+            if order.status == OrderStatus::Backordered {
+                queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
+            }
             return Ok(order);
         }
         order.apply_update(&wanted, clock.now(), "request");
         if let UpdateOutcome::Updated { version } = orders.update_order(&order).await? {
-            if order.status == OrderStatus::Backordered && update.applied.contains(&"lines") {
+            if order.status == OrderStatus::Backordered {
                 queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
             }
             order.version = version;
