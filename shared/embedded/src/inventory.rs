@@ -1,5 +1,5 @@
 //! `InventoryStore`: stock per (warehouse, SKU) and the reservations held against it.
-//! Every multi-row change is one `BEGIN IMMEDIATE` transaction, so a reservation is all
+//! Every multi-row change is one savepoint inside the database thread's transaction, so a reservation is all
 //! or nothing and two reservations can never both take the last unit.
 
 use anyhow::{bail, Context};
@@ -8,10 +8,11 @@ use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
 use oms_domain::stock::{StockCounts, StockLevel};
 use oms_domain::{OrderId, Sku, WarehouseId};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::BTreeSet;
 
 use crate::db::to_u32;
+use crate::db::CachedStatements;
 use crate::Embedded;
 
 #[async_trait]
@@ -29,7 +30,7 @@ impl InventoryStore for Embedded {
         self.db
             .call(move |conn| {
                 let mut stmt = conn
-                    .prepare("SELECT warehouse, sku, on_hand, reserved FROM stock WHERE sku = ?1 ORDER BY warehouse")
+                    .prepare_cached("SELECT warehouse, sku, on_hand, reserved FROM stock WHERE sku = ?1 ORDER BY warehouse")
                     .context("Failed to prepare the stock query")?;
                 let rows = stmt
                     .query_map([s.as_str()], read_stock_row)
@@ -73,7 +74,7 @@ impl InventoryStore for Embedded {
 /// Every stock level, by warehouse then SKU.
 pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>> {
     let mut stmt = conn
-        .prepare("SELECT warehouse, sku, on_hand, reserved FROM stock ORDER BY warehouse, sku")
+        .prepare_cached("SELECT warehouse, sku, on_hand, reserved FROM stock ORDER BY warehouse, sku")
         .context("Failed to prepare the stock query")?;
     let rows = stmt
         .query_map([], read_stock_row)
@@ -84,12 +85,12 @@ pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>
 }
 
 fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand: u32) -> anyhow::Result<SetOnHandOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let tx = conn.savepoint().context("Failed to begin")?;
     let reserved = counts(&tx, &warehouse, &sku)?.map_or(0, |c| c.reserved);
     if reserved > on_hand {
         return Ok(SetOnHandOutcome::BelowReserved { reserved });
     }
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES (?1, ?2, ?3, 0)
          ON CONFLICT (warehouse, sku) DO UPDATE SET on_hand = excluded.on_hand",
         params![warehouse.as_str(), sku.as_str(), on_hand],
@@ -104,7 +105,7 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
     if let Some(twice) = lines.iter().find(|l| !pairs.insert((&l.warehouse, &l.sku))) {
         bail!("The lines name {} in {} more than once", twice.sku, twice.warehouse);
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let tx = conn.savepoint().context("Failed to begin")?;
     if !held_lines(&tx, order_id)?.is_empty() {
         return Ok(ReserveOutcome::AlreadyReserved);
     }
@@ -115,12 +116,12 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
         }
     }
     for line in lines {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE stock SET reserved = reserved + ?3 WHERE warehouse = ?1 AND sku = ?2",
             params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
         )
         .with_context(|| format!("Failed to hold {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
             params![order_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
         )
@@ -131,14 +132,14 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
 }
 
 fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let tx = conn.savepoint().context("Failed to begin")?;
     let lines = held_lines(&tx, order_id)?;
     if lines.is_empty() {
         return Ok(ReleaseOutcome::NothingHeld);
     }
     for line in &lines {
         let changed = tx
-            .execute(
+            .execute_cached(
                 "UPDATE stock SET reserved = reserved - ?3 WHERE warehouse = ?1 AND sku = ?2 AND reserved >= ?3",
                 params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
             )
@@ -147,15 +148,16 @@ fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseO
             bail!("The stock of {} in {} holds fewer units than the reservation of {}", line.sku, line.warehouse, line.quantity);
         }
     }
-    tx.execute("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()]).context("Failed to drop the reservation")?;
+    tx.execute_cached("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()])
+        .context("Failed to drop the reservation")?;
     tx.commit().context("Failed to commit")?;
     Ok(ReleaseOutcome::Released(lines))
 }
 
 /// The counts of one (warehouse, SKU), if it was ever counted.
-fn counts(tx: &Transaction<'_>, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
+fn counts(tx: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
     let row: Option<(i64, i64)> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT on_hand, reserved FROM stock WHERE warehouse = ?1 AND sku = ?2",
             params![warehouse.as_str(), sku.as_str()],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -171,7 +173,7 @@ fn counts(tx: &Transaction<'_>, warehouse: &WarehouseId, sku: &Sku) -> anyhow::R
 /// The lines an order holds, by warehouse then SKU (empty when it holds none).
 fn held_lines(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Vec<AllocatedLine>> {
     let mut stmt = conn
-        .prepare("SELECT warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
+        .prepare_cached("SELECT warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
         .context("Failed to prepare the reservation query")?;
     let rows = stmt
         .query_map([order_id.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))

@@ -1,5 +1,6 @@
 //! `OrderStore`: orders as JSON bodies, with the columns every lookup needs indexed.
 
+use crate::db::CachedStatements;
 use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::order::Order;
@@ -24,7 +25,7 @@ impl OrderStore for Embedded {
         let key = id.clone();
         self.db
             .call(move |conn| {
-                conn.query_row("SELECT version, body FROM orders WHERE order_id = ?1", [key.as_str()], read_order_row)
+                conn.query_row_cached("SELECT version, body FROM orders WHERE order_id = ?1", [key.as_str()], read_order_row)
                     .optional()
                     .context("Failed to query the orders table")?
                     .map(decode)
@@ -54,7 +55,8 @@ impl OrderStore for Embedded {
 
 /// Orders per status, in the order of the status machine, leaving out statuses with none.
 pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(OrderStatus, usize)>> {
-    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM orders GROUP BY status").context("Failed to prepare the count")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT status, COUNT(*) FROM orders GROUP BY status").context("Failed to prepare the count")?;
     let rows = stmt
         .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
         .context("Failed to count orders by status")?
@@ -75,9 +77,9 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 fn insert(conn: &mut Connection, mut order: Order) -> anyhow::Result<InsertOutcome> {
     order.version = 1;
     let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).context("Failed to begin")?;
+    let tx = conn.savepoint().context("Failed to begin")?;
     let inserted = tx
-        .execute(
+        .execute_cached(
             "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
              ON CONFLICT (channel, external_id) DO NOTHING",
@@ -96,7 +98,7 @@ fn insert(conn: &mut Connection, mut order: Order) -> anyhow::Result<InsertOutco
         InsertOutcome::Inserted
     } else {
         let existing = tx
-            .query_row(
+            .query_row_cached(
                 "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
                 params![order.channel.as_str(), order.external_id.as_str()],
                 read_order_row,
@@ -114,7 +116,7 @@ fn update(conn: &mut Connection, mut order: Order) -> anyhow::Result<UpdateOutco
     order.version = next;
     let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
     let changed = conn
-        .execute(
+        .execute_cached(
             "UPDATE orders
              SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7
              WHERE order_id = ?8 AND version = ?6",
@@ -145,7 +147,7 @@ fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Re
         OrderLookup::Channel(channel) => ("channel = ?2", vec![channel.as_str()]),
     };
     let sql = format!("SELECT version, body FROM orders WHERE {filter} ORDER BY order_id DESC LIMIT ?1");
-    let mut stmt = conn.prepare(&sql).context("Failed to prepare the lookup")?;
+    let mut stmt = conn.prepare_cached(&sql).context("Failed to prepare the lookup")?;
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&limit];
     values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
     let rows = stmt

@@ -10,10 +10,11 @@ use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::messages::{Message, QueueName};
 use oms_domain::ports::{Queue, StoreError};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::CachedStatements;
 use crate::db::{now_millis, to_u32};
 use crate::Embedded;
 
@@ -38,7 +39,7 @@ impl Queue for Embedded {
         self.db
             .call(move |conn| {
                 let now = now_millis();
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES (?1, ?2, 0, 0, ?3, ?3)",
                     params![queue.as_str(), body, now],
                 )
@@ -70,7 +71,8 @@ impl Embedded {
     pub async fn ack(&self, delivery_id: i64) -> anyhow::Result<()> {
         self.db
             .call(move |conn| {
-                conn.execute("DELETE FROM messages WHERE id = ?1", [delivery_id]).context("Failed to delete the message row")?;
+                conn.execute_cached("DELETE FROM messages WHERE id = ?1", [delivery_id])
+                    .context("Failed to delete the message row")?;
                 Ok(())
             })
             .await
@@ -82,9 +84,9 @@ impl Embedded {
     pub async fn retry_later(&self, delivery_id: i64, delay: Duration) -> anyhow::Result<()> {
         self.db
             .call(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+                let tx = conn.savepoint().context("Failed to begin")?;
                 let attempts: Option<i64> = tx
-                    .query_row("SELECT attempts FROM messages WHERE id = ?1", [delivery_id], |row| row.get(0))
+                    .query_row_cached("SELECT attempts FROM messages WHERE id = ?1", [delivery_id], |row| row.get(0))
                     .optional()
                     .context("Failed to read the message row")?;
                 match attempts {
@@ -93,7 +95,7 @@ impl Embedded {
                         bury(&tx, delivery_id, &format!("failed {n} attempts"), now_millis())?;
                     }
                     Some(_) => {
-                        tx.execute(
+                        tx.execute_cached(
                             "UPDATE messages SET in_flight = 0, visible_at = ?2 WHERE id = ?1",
                             params![delivery_id, now_millis().saturating_add(millis(delay))],
                         )
@@ -112,7 +114,7 @@ impl Embedded {
         self.db
             .call(move |conn| {
                 let mut stmt = conn
-                    .prepare("SELECT id, body, attempts FROM dead_letters WHERE queue = ?1 ORDER BY id")
+                    .prepare_cached("SELECT id, body, attempts FROM dead_letters WHERE queue = ?1 ORDER BY id")
                     .context("Failed to prepare the query")?;
                 let rows = stmt
                     .query_map([queue.as_str()], |row| {
@@ -157,7 +159,7 @@ impl Embedded {
     async fn count(&self, sql: &'static str, queue: QueueName) -> anyhow::Result<usize> {
         self.db
             .call(move |conn| {
-                let n: i64 = conn.query_row(sql, [queue.as_str()], |row| row.get(0)).context("Failed to count")?;
+                let n: i64 = conn.query_row_cached(sql, [queue.as_str()], |row| row.get(0)).context("Failed to count")?;
                 usize::try_from(n).context("A negative count")
             })
             .await
@@ -166,12 +168,12 @@ impl Embedded {
 
 /// Makes every message that was in flight visible now: whoever held it is gone.
 pub(crate) fn recover_in_flight(conn: &mut Connection) -> anyhow::Result<usize> {
-    conn.execute("UPDATE messages SET in_flight = 0, visible_at = ?1 WHERE in_flight = 1", [now_millis()])
+    conn.execute_cached("UPDATE messages SET in_flight = 0, visible_at = ?1 WHERE in_flight = 1", [now_millis()])
         .context("Failed to make in-flight messages visible again")
 }
 
 fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Duration) -> anyhow::Result<Vec<Delivery>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).context("Failed to begin")?;
+    let tx = conn.savepoint().context("Failed to begin")?;
     let now = now_millis();
     let hidden_until = now.saturating_add(millis(visibility));
     let mut deliveries = Vec::new();
@@ -180,7 +182,9 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
         let wanted = i64::try_from(max - deliveries.len()).unwrap_or(i64::MAX);
         let batch = {
             let mut stmt = tx
-                .prepare("SELECT id, body, attempts FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3")
+                .prepare_cached(
+                    "SELECT id, body, attempts FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3",
+                )
                 .context("Failed to prepare the query")?;
             let rows = stmt
                 .query_map(params![queue.as_str(), now, wanted], |row| {
@@ -207,7 +211,7 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
                     continue;
                 }
             };
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE messages SET attempts = attempts + 1, in_flight = 1, visible_at = ?2 WHERE id = ?1",
                 params![id, hidden_until],
             )
@@ -220,14 +224,14 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
 }
 
 /// Moves one message to the dead letters, keeping its id.
-fn bury(tx: &Transaction<'_>, id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
-    tx.execute(
+fn bury(tx: &Connection, id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
+    tx.execute_cached(
         "INSERT INTO dead_letters (id, queue, body, attempts, reason, failed_at)
          SELECT id, queue, body, attempts, ?2, ?3 FROM messages WHERE id = ?1",
         params![id, reason, now],
     )
     .context("Failed to write the dead letter")?;
-    tx.execute("DELETE FROM messages WHERE id = ?1", [id]).context("Failed to delete the message row")?;
+    tx.execute_cached("DELETE FROM messages WHERE id = ?1", [id]).context("Failed to delete the message row")?;
     tracing::warn!(message_id = id, reason, "message moved to the dead letters");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `WarehouseStore`: warehouses as JSON bodies keyed by id.
 
+use crate::db::CachedStatements;
 use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::ports::{StoreError, WarehouseStore};
@@ -18,7 +19,7 @@ impl WarehouseStore for Embedded {
         let key = id.clone();
         self.db
             .call(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO warehouses (warehouse_id, body) VALUES (?1, ?2)
                      ON CONFLICT (warehouse_id) DO UPDATE SET body = excluded.body",
                     params![key.as_str(), body],
@@ -34,7 +35,7 @@ impl WarehouseStore for Embedded {
         let key = id.clone();
         self.db
             .call(move |conn| {
-                conn.query_row("SELECT body FROM warehouses WHERE warehouse_id = ?1", [key.as_str()], |row| row.get(0))
+                conn.query_row_cached("SELECT body FROM warehouses WHERE warehouse_id = ?1", [key.as_str()], |row| row.get(0))
                     .optional()
                     .context("Failed to query the warehouses table")?
                     .map(|body: String| decode(&body))
@@ -47,8 +48,9 @@ impl WarehouseStore for Embedded {
     async fn list_warehouses(&self) -> Result<Vec<Warehouse>, StoreError> {
         self.db
             .call(|conn| {
-                let mut stmt =
-                    conn.prepare("SELECT body FROM warehouses ORDER BY warehouse_id").context("Failed to prepare the listing")?;
+                let mut stmt = conn
+                    .prepare_cached("SELECT body FROM warehouses ORDER BY warehouse_id")
+                    .context("Failed to prepare the listing")?;
                 let bodies = stmt
                     .query_map([], |row| row.get::<_, String>(0))
                     .context("Failed to list the warehouses")?
