@@ -167,7 +167,7 @@ impl Db {
             let result = work(conn);
             let succeeded = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
-                deliver(committed.map_err(anyhow::Error::msg).and_then(|()| result));
+                deliver(committed.map_err(anyhow::Error::msg).and(result));
             });
             (succeeded, reply)
         });
