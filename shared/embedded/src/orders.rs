@@ -10,46 +10,76 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::Embedded;
 
+// JSON is encoded and decoded here, on the caller's task; the database thread only moves
+// rows, so it spends its time on SQLite alone.
 #[async_trait]
 impl OrderStore for Embedded {
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        let order = order.clone();
         let id = order.order_id.clone();
-        self.db
-            .call(move |conn| insert(conn, order))
-            .await
-            .map_err(|e| StoreError::new(format!("Failed to insert order {id}"), e))
+        let failed = |e| StoreError::new(format!("Failed to insert order {id}"), e);
+        let row = EncodedOrder::new(order, 1).map_err(failed)?;
+        match self.db.call(move |conn| insert(conn, &row)).await.map_err(failed)? {
+            None => Ok(InsertOutcome::Inserted),
+            Some(existing) => Ok(InsertOutcome::Duplicate(Box::new(decode(existing).map_err(failed)?))),
+        }
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let key = id.clone();
-        self.db
+        let failed = |e| StoreError::new(format!("Failed to read order {id}"), e);
+        let row = self
+            .db
             .call(move |conn| {
                 conn.query_row_cached("SELECT version, body FROM orders WHERE order_id = ?1", [key.as_str()], read_order_row)
                     .optional()
-                    .context("Failed to query the orders table")?
-                    .map(decode)
-                    .transpose()
+                    .context("Failed to query the orders table")
             })
             .await
-            .map_err(|e| StoreError::new(format!("Failed to read order {id}"), e))
+            .map_err(failed)?;
+        row.map(decode).transpose().map_err(failed)
     }
 
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        let order = order.clone();
         let id = order.order_id.clone();
-        self.db
-            .call(move |conn| update(conn, order))
-            .await
-            .map_err(|e| StoreError::new(format!("Failed to update order {id}"), e))
+        let failed = |e| StoreError::new(format!("Failed to update order {id}"), e);
+        let next = order.version.checked_add(1).context("The order's version is out of range").map_err(failed)?;
+        let read_version = i64::try_from(order.version).context("The order's version is out of range").map_err(failed)?;
+        let row = EncodedOrder::new(order, next).map_err(failed)?;
+        let changed = self.db.call(move |conn| update(conn, &row, read_version)).await.map_err(failed)?;
+        Ok(if changed { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
     }
 
     async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
         let owned = lookup.clone();
-        self.db
-            .call(move |conn| find(conn, &owned, limit))
-            .await
-            .map_err(|e| StoreError::new(format!("Failed to find orders by {lookup:?}"), e))
+        let failed = |e| StoreError::new(format!("Failed to find orders by {lookup:?}"), e);
+        let rows = self.db.call(move |conn| find(conn, &owned, limit)).await.map_err(failed)?;
+        rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)
+    }
+}
+
+/// An order as its row holds it: the indexed columns and the JSON body at `version`.
+struct EncodedOrder {
+    order_id: String,
+    channel: &'static str,
+    external_id: String,
+    customer_id: String,
+    phone: Option<String>,
+    status: &'static str,
+    body: String,
+}
+
+impl EncodedOrder {
+    fn new(order: &Order, version: u64) -> anyhow::Result<Self> {
+        let body = serde_json::to_string(&Order { version, ..order.clone() }).context("Failed to serialise the order")?;
+        Ok(Self {
+            order_id: order.order_id.to_string(),
+            channel: order.channel.as_str(),
+            external_id: order.external_id.to_string(),
+            customer_id: order.customer.id.to_string(),
+            phone: order.customer.phone.clone(),
+            status: order.status.as_str(),
+            body,
+        })
     }
 }
 
@@ -74,68 +104,47 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
     Ok(counts)
 }
 
-fn insert(conn: &mut Connection, mut order: Order) -> anyhow::Result<InsertOutcome> {
-    order.version = 1;
-    let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
+/// Inserts the row unless its (channel, external id) is taken; then answers the row that holds it.
+fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
     let tx = conn.savepoint().context("Failed to begin")?;
     let inserted = tx
         .execute_cached(
             "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
              ON CONFLICT (channel, external_id) DO NOTHING",
-            params![
-                order.order_id.as_str(),
-                order.channel.as_str(),
-                order.external_id.as_str(),
-                order.customer.id.as_str(),
-                order.customer.phone.as_deref(),
-                order.status.as_str(),
-                body,
-            ],
+            params![row.order_id, row.channel, row.external_id, row.customer_id, row.phone, row.status, row.body],
         )
         .context("Failed to write the order row")?;
-    let outcome = if inserted == 1 {
-        InsertOutcome::Inserted
+    let existing = if inserted == 1 {
+        None
     } else {
         let existing = tx
             .query_row_cached(
                 "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
-                params![order.channel.as_str(), order.external_id.as_str()],
+                params![row.channel, row.external_id],
                 read_order_row,
             )
             .context("Failed to read the order already stored for this channel order")?;
-        InsertOutcome::Duplicate(Box::new(decode(existing)?))
+        Some(existing)
     };
     tx.commit().context("Failed to commit")?;
-    Ok(outcome)
+    Ok(existing)
 }
 
-fn update(conn: &mut Connection, mut order: Order) -> anyhow::Result<UpdateOutcome> {
-    let read_version = i64::try_from(order.version).context("The order's version is out of range")?;
-    let next = order.version.checked_add(1).context("The order's version is out of range")?;
-    order.version = next;
-    let body = serde_json::to_string(&order).context("Failed to serialise the order")?;
+/// Writes the row at `read_version + 1` if it is still at `read_version`; true if it was.
+fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyhow::Result<bool> {
     let changed = conn
         .execute_cached(
             "UPDATE orders
              SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7
              WHERE order_id = ?8 AND version = ?6",
-            params![
-                order.channel.as_str(),
-                order.external_id.as_str(),
-                order.customer.id.as_str(),
-                order.customer.phone.as_deref(),
-                order.status.as_str(),
-                read_version,
-                body,
-                order.order_id.as_str(),
-            ],
+            params![row.channel, row.external_id, row.customer_id, row.phone, row.status, read_version, row.body, row.order_id],
         )
         .context("Failed to write the order row")?;
-    Ok(if changed == 1 { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
+    Ok(changed == 1)
 }
 
-fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Result<Vec<Order>> {
+fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Result<Vec<OrderRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let (filter, keys): (&str, Vec<&str>) = match lookup {
         OrderLookup::Customer(customer) => ("customer_id = ?2", vec![customer.as_str()]),
@@ -155,7 +164,7 @@ fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Re
         .context("Failed to run the lookup")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the orders found")?;
-    rows.into_iter().map(decode).collect()
+    Ok(rows)
 }
 
 /// The stored version and JSON body of one order row.

@@ -13,8 +13,9 @@ use oms_domain::messages::QueueName;
 use oms_domain::ports::Ports;
 use oms_embedded::{Delivery, Embedded};
 
-/// Messages taken per receive (SQS's largest batch).
-const BATCH: usize = 10;
+/// Messages taken per receive and worked on together. Larger than an SQS batch (10):
+/// the messages of one batch share the database thread's commits.
+const BATCH: usize = 64;
 /// How long a received message stays hidden before it is delivered again.
 const VISIBILITY: Duration = Duration::from_secs(30);
 /// How long an idle worker waits for a new message before looking again anyway.
