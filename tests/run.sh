@@ -21,9 +21,11 @@ step "lint"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "tests"
-cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/test-output.txt
-passed=$(grep -Eo '^test result: [a-z]+\. [0-9]+ passed' target/test-output.txt | awk '{s += $4} END {print s + 0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test-output.txt | awk '{s += $1} END {print s + 0}')
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-features --no-fail-fast 2>&1 | tee "$log"
+passed=$(grep -Eo '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '^test result: .* [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
 
 step "template"
 bash scripts/validate-template.sh
