@@ -5,7 +5,8 @@
 # formatting, lints, every test of the workspace (the AWS adapter and end-to-end tests
 # start their own AWS emulator, moto's server, on a free loopback port; point
 # AWS_ENDPOINT_URL at LocalStack to run them there instead), `sam validate --lint`, and
-# a Lambda build of one function (skip it with OMS_SKIP_LAMBDA_BUILD=1).
+# a type-check of the fuzz targets, and a Lambda build of one function (skip it with
+# OMS_SKIP_LAMBDA_BUILD=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace --all-features --no-fail-fast 2>&1 | tee "$log"
 passed=$(grep -Eo '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '^test result: .* [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+
+step "fuzz targets (type-check on stable; run them with cargo +nightly fuzz)"
+cargo check --quiet --manifest-path shared/domain/fuzz/Cargo.toml --bins --target-dir target/fuzz-check
 
 step "template"
 bash scripts/validate-template.sh
