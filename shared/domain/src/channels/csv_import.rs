@@ -55,23 +55,9 @@ pub const COLUMNS: [&str; 17] = [
 pub const REQUIRED_COLUMNS: [&str; 10] =
     ["external_id", "merchant_id", "placed_at", "currency", "line1", "city", "country", "sku", "quantity", "unit_price"];
 
-/// The columns that belong to the order rather than to one of its lines.
-const ORDER_COLUMNS: [&str; 14] = [
-    "external_id",
-    "merchant_id",
-    "placed_at",
-    "currency",
-    "customer_id",
-    "email",
-    "phone",
-    "name",
-    "line1",
-    "line2",
-    "city",
-    "province",
-    "postal_code",
-    "country",
-];
+/// The columns that belong to the order rather than to one of its lines: all but the
+/// last three (sku, quantity, unit_price).
+const ORDER_COLUMNS: &[&str] = COLUMNS.split_at(COLUMNS.len() - 3).0;
 
 /// One data row: its spreadsheet row number and its non-empty cells by column.
 #[derive(Debug)]
