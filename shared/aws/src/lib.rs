@@ -8,7 +8,7 @@
 //! - [`DynamoStore`]: orders, warehouses, stock and reservations in one table
 //!   (layout in `docs/dynamodb.md`), every order-flow write conditional.
 //! - [`SqsQueue`]: the queues between the functions.
-//! - [`Artifacts`]: model artifacts and reports in S3.
+//! - `Artifacts` (feature `artifacts`): model artifacts and reports in S3.
 //!
 //! With the `provision` feature, [`provision`] creates those resources and
 //! [`emulator`] starts moto's server for tests.
@@ -21,6 +21,7 @@ use oms_domain::ports::{Clock, Ports};
 
 mod dynamo;
 mod error;
+#[cfg(feature = "artifacts")]
 mod s3;
 mod sqs;
 
@@ -30,6 +31,7 @@ pub mod emulator;
 pub mod provision;
 
 pub use dynamo::{DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_PHONE};
+#[cfg(feature = "artifacts")]
 pub use s3::Artifacts;
 pub use sqs::SqsQueue;
 
@@ -78,6 +80,7 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+#[cfg(feature = "artifacts")]
 /// An S3 client that uses path-style addresses when the endpoint is overridden (an
 /// emulator has no per-bucket host names).
 pub(crate) fn s3_client(sdk_config: &SdkConfig) -> aws_sdk_s3::Client {
@@ -90,6 +93,7 @@ pub(crate) fn s3_client(sdk_config: &SdkConfig) -> aws_sdk_s3::Client {
 pub struct Aws {
     dynamo: DynamoStore,
     queue: SqsQueue,
+    #[cfg(feature = "artifacts")]
     artifacts: Artifacts,
     settings: Arc<AwsSettings>,
 }
@@ -103,8 +107,13 @@ impl Aws {
             settings.allocate_queue_url.clone(),
             settings.reserve_queue_url.clone(),
         );
-        let artifacts = Artifacts::new(s3_client(sdk_config), settings.bucket.clone());
-        Self { dynamo, queue, artifacts, settings: Arc::new(settings) }
+        Self {
+            dynamo,
+            queue,
+            #[cfg(feature = "artifacts")]
+            artifacts: Artifacts::new(s3_client(sdk_config), settings.bucket.clone()),
+            settings: Arc::new(settings),
+        }
     }
 
     /// The adapters as the domain's ports.
@@ -132,6 +141,7 @@ impl Aws {
     }
 
     /// Model artifacts and reports in the bucket.
+    #[cfg(feature = "artifacts")]
     pub fn artifacts(&self) -> &Artifacts {
         &self.artifacts
     }

@@ -30,6 +30,7 @@ pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
 pub const INDEX_BY_CHANNEL: &str = "by_channel";
 
 /// Every secondary index with its partition key attribute; the sort key is always `order_id`.
+#[cfg(feature = "provision")]
 pub(crate) const ORDER_INDEXES: [(&str, &str); 4] = [
     (INDEX_BY_CUSTOMER, "customer_key"),
     (INDEX_BY_PHONE, "phone_key"),
