@@ -74,7 +74,12 @@ pub async fn receive_order(
     }
     let order = Order::receive(new, OrderId::generate(), clock.now());
     match orders.insert_order(&order).await? {
-        InsertOutcome::Inserted => {
+        InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => {
+            redelivered(orders, queue, clock, *existing, &order).await
+        }
+        // Inserted; or our own insert answered as a duplicate because a retried write had
+        // landed already (no message was sent for it yet, so it is still received).
+        InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
             queue.send(&Message::AllocateOrder { order_id: order.order_id.clone() }).await?;
             tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
             Ok(Receipt {
@@ -85,18 +90,6 @@ pub async fn receive_order(
                 not_updated: vec![],
             })
         }
-        // Our own insert, answered as a duplicate because a retried write had landed already.
-        InsertOutcome::Duplicate(existing) if existing.order_id == order.order_id => {
-            queue.send(&Message::AllocateOrder { order_id: order.order_id.clone() }).await?;
-            Ok(Receipt {
-                order_id: order.order_id,
-                status: existing.status,
-                duplicate: false,
-                updated: vec![],
-                not_updated: vec![],
-            })
-        }
-        InsertOutcome::Duplicate(existing) => redelivered(orders, queue, clock, *existing, &order).await,
     }
 }
 
