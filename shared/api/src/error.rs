@@ -9,7 +9,7 @@ use serde_json::json;
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
-use oms_domain::usecases::orders::{CancelError, FindError, ModifyError};
+use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
 use oms_domain::ValidationError;
 
 /// An error answer.
@@ -91,8 +91,17 @@ impl From<ModifyError> for ApiError {
 impl From<FindError> for ApiError {
     fn from(err: FindError) -> Self {
         match err {
-            FindError::Invalid(e) => e.into(),
+            FindError::NoFilter => ValidationError::new("", err.to_string()).into(),
             FindError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<GetError> for ApiError {
+    fn from(err: GetError) -> Self {
+        match err {
+            GetError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
+            GetError::Unexpected(e) => e.into(),
         }
     }
 }

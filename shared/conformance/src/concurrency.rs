@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 
-use crate::fixtures::{line, noon, order, order_id, stored};
+use crate::fixtures::{hold, line, noon, order, order_id, stored};
 use crate::inventory::{level, set, stock};
 use crate::Subject;
 
@@ -42,7 +42,7 @@ pub async fn two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty
     let inventory = Arc::clone(&s.inventory);
     let outcomes = race(200, |_| {
         let inventory = Arc::clone(&inventory);
-        async move { inventory.reserve(&order_id(), &[line("WH-1", "SKU-HOT", 1)]).await.expect("reserve failed") }
+        async move { inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-HOT", 1)])).await.expect("reserve failed") }
     })
     .await;
     let reserved = outcomes.iter().filter(|o| **o == ReserveOutcome::Reserved).count();
@@ -81,7 +81,7 @@ pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_wha
     let inventory = Arc::clone(&s.inventory);
     let outcomes = race(plans.len(), |i| {
         let (inventory, (id, lines)) = (Arc::clone(&inventory), plans[i].clone());
-        async move { inventory.reserve(&id, &lines).await.expect("reserve failed") }
+        async move { inventory.reserve(&id, &hold(lines.clone())).await.expect("reserve failed") }
     })
     .await;
     done.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -118,7 +118,7 @@ pub async fn concurrent_reservations_for_one_order_hold_its_lines_once(s: Subjec
     let inventory = Arc::clone(&s.inventory);
     let outcomes = race(20, |_| {
         let (inventory, order, lines) = (Arc::clone(&inventory), order.clone(), lines.clone());
-        async move { inventory.reserve(&order, &lines).await.expect("reserve failed") }
+        async move { inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed") }
     })
     .await;
     assert_eq!(outcomes.iter().filter(|o| **o == ReserveOutcome::Reserved).count(), 1, "{outcomes:?}");
@@ -130,8 +130,14 @@ pub async fn concurrent_reservations_for_one_order_hold_its_lines_once(s: Subjec
 pub async fn concurrent_releases_of_one_order_give_its_units_back_once(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let (held, other) = (order_id(), order_id());
-    assert_eq!(s.inventory.reserve(&held, &[line("WH-1", "SKU-1", 4)]).await.expect("reserve failed"), ReserveOutcome::Reserved);
-    assert_eq!(s.inventory.reserve(&other, &[line("WH-1", "SKU-1", 5)]).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(
+        s.inventory.reserve(&held, &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"),
+        ReserveOutcome::Reserved
+    );
+    assert_eq!(
+        s.inventory.reserve(&other, &hold([line("WH-1", "SKU-1", 5)])).await.expect("reserve failed"),
+        ReserveOutcome::Reserved
+    );
     let inventory = Arc::clone(&s.inventory);
     let outcomes = race(20, |_| {
         let (inventory, held) = (Arc::clone(&inventory), held.clone());

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use oms_domain::order::{Address, AllocatedLine, Channel, Customer, NewOrder, OrderLine};
+use oms_domain::reservation::Reservation;
 use oms_domain::stock::Warehouse;
 use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, Sku, WarehouseId};
 use rust_decimal::Decimal;
@@ -96,7 +97,13 @@ pub fn warehouse(id: &str, name: &str) -> Warehouse {
 }
 
 /// `lines` sorted, to compare reservations whose order the ports leave open.
-pub fn sorted(mut lines: Vec<AllocatedLine>) -> Vec<AllocatedLine> {
+pub fn sorted(lines: impl Into<Vec<AllocatedLine>>) -> Vec<AllocatedLine> {
+    let mut lines = lines.into();
     lines.sort();
     lines
+}
+
+/// A reservation of `lines`.
+pub fn hold(lines: impl IntoIterator<Item = AllocatedLine>) -> Reservation {
+    Reservation::new(lines)
 }

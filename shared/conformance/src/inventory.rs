@@ -3,7 +3,7 @@
 use oms_domain::ports::{ReleaseOutcome, ReserveOutcome, SetOnHandOutcome};
 use oms_domain::stock::StockLevel;
 
-use crate::fixtures::{line, order_id, sku, sorted, warehouse_id};
+use crate::fixtures::{hold, line, order_id, sku, sorted, warehouse_id};
 use crate::Subject;
 
 /// The stock level the store should report.
@@ -36,7 +36,7 @@ pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
 pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     assert_eq!(
-        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 3)]).await.expect("reserve failed"),
+        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 3)])).await.expect("reserve failed"),
         ReserveOutcome::Reserved
     );
     let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 7).await.expect("set_on_hand failed");
@@ -50,7 +50,7 @@ pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
 pub async fn set_on_hand_below_the_units_reserved_is_refused_and_changes_nothing(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     assert_eq!(
-        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 6)]).await.expect("reserve failed"),
+        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 6)])).await.expect("reserve failed"),
         ReserveOutcome::Reserved
     );
     let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 5).await.expect("set_on_hand failed");
@@ -82,7 +82,7 @@ pub async fn a_reservation_holds_every_line_across_two_warehouses(s: Subject) {
     set(&s, "WH-2", "SKU-1", 4).await;
     let order = order_id();
     let lines = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)];
-    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3), level("WH-2", "SKU-1", 4, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 5, 5)]);
     let held = s.inventory.reservation(&order).await.expect("reservation failed").expect("the order holds stock");
@@ -94,45 +94,48 @@ pub async fn a_reservation_with_one_short_line_changes_nothing_and_names_that_li
     set(&s, "WH-2", "SKU-2", 2).await;
     let order = order_id();
     let outcome =
-        s.inventory.reserve(&order, &[line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)]).await.expect("reserve failed");
+        s.inventory.reserve(&order, &hold([line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)])).await.expect("reserve failed");
     assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-2"), sku: sku("SKU-2"), available: 2 });
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 2, 0)]);
     assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
     // Nothing was recorded for the order: it may still reserve a plan that fits.
     let fits = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 2)];
-    assert_eq!(s.inventory.reserve(&order, &fits).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(s.inventory.reserve(&order, &hold(fits.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
 }
 
 pub async fn reserving_twice_for_the_same_order_is_already_reserved_and_holds_nothing_more(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let order = order_id();
     let lines = vec![line("WH-1", "SKU-1", 2)];
-    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
-    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
+    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
     let other_plan = [line("WH-1", "SKU-1", 5)];
-    assert_eq!(s.inventory.reserve(&order, &other_plan).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
+    assert_eq!(
+        s.inventory.reserve(&order, &hold(other_plan.clone())).await.expect("reserve failed"),
+        ReserveOutcome::AlreadyReserved
+    );
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 2)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(lines));
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(hold(lines)));
 }
 
 pub async fn reserving_a_never_counted_sku_is_insufficient_with_none_available(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
-    let outcome = s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-9", 1)]).await.expect("reserve failed");
+    let outcome = s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-9", 1)])).await.expect("reserve failed");
     assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-1"), sku: sku("SKU-9"), available: 0 });
-    let outcome = s.inventory.reserve(&order_id(), &[line("WH-9", "SKU-1", 1)]).await.expect("reserve failed");
+    let outcome = s.inventory.reserve(&order_id(), &hold([line("WH-9", "SKU-1", 1)])).await.expect("reserve failed");
     assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-9"), sku: sku("SKU-1"), available: 0 });
     assert!(stock(&s, "SKU-9").await.is_empty(), "a failed reservation recorded stock");
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
 }
 
-pub async fn a_reservation_naming_one_stock_line_twice_is_an_error_and_changes_nothing(s: Subject) {
+pub async fn a_reservation_built_from_one_stock_line_twice_holds_their_sum_once(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let order = order_id();
-    let twice = [line("WH-1", "SKU-1", 1), line("WH-1", "SKU-1", 2)];
-    assert!(s.inventory.reserve(&order, &twice).await.is_err(), "lines must name distinct (warehouse, SKU) pairs");
-    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
+    let twice = hold([line("WH-1", "SKU-1", 1), line("WH-1", "SKU-1", 2)]);
+    assert_eq!(s.inventory.reserve(&order, &twice).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3)]);
+    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(hold([line("WH-1", "SKU-1", 3)])));
 }
 
 pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s: Subject) {
@@ -140,7 +143,7 @@ pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s
     set(&s, "WH-2", "SKU-2", 5).await;
     let order = order_id();
     let lines = vec![line("WH-2", "SKU-2", 4), line("WH-1", "SKU-1", 3)];
-    assert_eq!(s.inventory.reserve(&order, &lines).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
     match s.inventory.release(&order).await.expect("release failed") {
         ReleaseOutcome::Released(given_back) => assert_eq!(sorted(given_back), sorted(lines)),
         other => panic!("expected Released, got {other:?}"),
@@ -155,7 +158,7 @@ pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s
 pub async fn releasing_an_order_that_never_reserved_holds_nothing(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     assert_eq!(
-        s.inventory.reserve(&order_id(), &[line("WH-1", "SKU-1", 4)]).await.expect("reserve failed"),
+        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"),
         ReserveOutcome::Reserved
     );
     assert_eq!(s.inventory.release(&order_id()).await.expect("release failed"), ReleaseOutcome::NothingHeld);

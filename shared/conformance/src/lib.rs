@@ -88,7 +88,7 @@ macro_rules! __each_case {
         $($apply)*!(a_reservation_with_one_short_line_changes_nothing_and_names_that_line, $($arg)*);
         $($apply)*!(reserving_twice_for_the_same_order_is_already_reserved_and_holds_nothing_more, $($arg)*);
         $($apply)*!(reserving_a_never_counted_sku_is_insufficient_with_none_available, $($arg)*);
-        $($apply)*!(a_reservation_naming_one_stock_line_twice_is_an_error_and_changes_nothing, $($arg)*);
+        $($apply)*!(a_reservation_built_from_one_stock_line_twice_holds_their_sum_once, $($arg)*);
         $($apply)*!(releasing_gives_the_units_back_and_a_second_release_holds_nothing, $($arg)*);
         $($apply)*!(releasing_an_order_that_never_reserved_holds_nothing, $($arg)*);
         $($apply)*!(an_order_that_holds_nothing_has_no_reservation, $($arg)*);

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod ports;
+pub mod reservation;
 pub mod stock;
 pub mod usecases;
 pub mod validation;

@@ -12,7 +12,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::messages::Message;
-use crate::order::{AllocatedLine, Channel, Order};
+use crate::order::{Channel, Order};
+use crate::reservation::Reservation;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{CustomerId, ExternalId, OrderId, Sku, WarehouseId};
 
@@ -132,7 +133,7 @@ pub enum ReserveOutcome {
 #[must_use]
 pub enum ReleaseOutcome {
     /// The order's held lines went back to available stock.
-    Released(Vec<AllocatedLine>),
+    Released(Reservation),
     /// The order held nothing (never reserved, or already released).
     NothingHeld,
 }
@@ -147,16 +148,16 @@ pub trait InventoryStore: Send + Sync {
     /// The SKU's stock in every warehouse that ever recorded it, by warehouse id.
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError>;
 
-    /// Holds every line for the order, all or nothing, in one atomic write.
+    /// Holds every line of `reservation` for the order, all or nothing, in one atomic write.
     /// Conditions: the order holds no reservation yet; each line's (warehouse, SKU)
-    /// has at least `quantity` available. Lines must name distinct (warehouse, SKU) pairs.
-    async fn reserve(&self, order_id: &OrderId, lines: &[AllocatedLine]) -> Result<ReserveOutcome, StoreError>;
+    /// has at least `quantity` available.
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
 
     /// Gives the order's held units back, atomically. Idempotent.
     async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError>;
 
     /// The lines the order holds, if any.
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Vec<AllocatedLine>>, StoreError>;
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError>;
 }
 
 /// Work handed from one function to the next. Delivery is at least once, so every

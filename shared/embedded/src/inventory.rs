@@ -6,10 +6,10 @@ use anyhow::{bail, Context};
 use async_trait::async_trait;
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
+use oms_domain::reservation::Reservation;
 use oms_domain::stock::{StockCounts, StockLevel};
 use oms_domain::{OrderId, Sku, WarehouseId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use std::collections::BTreeSet;
 
 use crate::db::to_u32;
 use crate::db::CachedStatements;
@@ -43,8 +43,8 @@ impl InventoryStore for Embedded {
             .map_err(|e| StoreError::new(format!("Failed to read the stock of {sku}"), e))
     }
 
-    async fn reserve(&self, order_id: &OrderId, lines: &[AllocatedLine]) -> Result<ReserveOutcome, StoreError> {
-        let (id, owned) = (order_id.clone(), lines.to_vec());
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        let (id, owned) = (order_id.clone(), reservation.lines().to_vec());
         self.db
             .call(move |conn| reserve(conn, &id, &owned))
             .await
@@ -59,12 +59,12 @@ impl InventoryStore for Embedded {
             .map_err(|e| StoreError::new(format!("Failed to release the stock held for order {order_id}"), e))
     }
 
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Vec<AllocatedLine>>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
         let id = order_id.clone();
         self.db
             .call(move |conn| {
                 let lines = held_lines(conn, &id)?;
-                Ok((!lines.is_empty()).then_some(lines))
+                Ok((!lines.is_empty()).then(|| Reservation::new(lines)))
             })
             .await
             .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))
@@ -101,10 +101,6 @@ fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand:
 }
 
 fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
-    let mut pairs = BTreeSet::new();
-    if let Some(twice) = lines.iter().find(|l| !pairs.insert((&l.warehouse, &l.sku))) {
-        bail!("The lines name {} in {} more than once", twice.sku, twice.warehouse);
-    }
     let tx = conn.savepoint().context("Failed to begin")?;
     if !held_lines(&tx, order_id)?.is_empty() {
         return Ok(ReserveOutcome::AlreadyReserved);
@@ -151,7 +147,7 @@ fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseO
     tx.execute_cached("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()])
         .context("Failed to drop the reservation")?;
     tx.commit().context("Failed to commit")?;
-    Ok(ReleaseOutcome::Released(lines))
+    Ok(ReleaseOutcome::Released(Reservation::new(lines)))
 }
 
 /// The counts of one (warehouse, SKU), if it was ever counted.

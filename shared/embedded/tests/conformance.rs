@@ -3,11 +3,11 @@
 
 use async_trait::async_trait;
 use oms_conformance::Subject;
-use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError,
     UpdateOutcome, WarehouseStore,
 };
+use oms_domain::reservation::Reservation;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
@@ -78,13 +78,13 @@ impl InventoryStore for InTempDir {
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.store.stock_of(sku).await
     }
-    async fn reserve(&self, order_id: &OrderId, lines: &[AllocatedLine]) -> Result<ReserveOutcome, StoreError> {
-        self.store.reserve(order_id, lines).await
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.store.reserve(order_id, reservation).await
     }
     async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
         self.store.release(order_id).await
     }
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Vec<AllocatedLine>>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
         self.store.reservation(order_id).await
     }
 }

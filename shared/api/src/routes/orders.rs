@@ -7,11 +7,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use oms_domain::channels::{self, signature};
+use oms_domain::order::normalise_phone;
 use oms_domain::order::{Channel, Order};
 use oms_domain::usecases::intake::{self, Receipt};
-use oms_domain::usecases::orders::{self as order_cases, OrderFilter};
+use oms_domain::usecases::orders::{self as order_cases, OrderQuery};
 use oms_domain::validation::parse_json;
-use oms_domain::OrderId;
+use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::webhooks::WebhookRefusal;
@@ -59,8 +60,33 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 /// `GET /orders/{id}`.
 async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Order>, ApiError> {
     let id = order_id(&id)?;
-    let order = state.ports.orders.get_order(&id).await?;
-    order.map(Json).ok_or_else(|| ApiError::not_found("order_not_found", format!("no order {id}")))
+    Ok(Json(order_cases::get_order(&state.ports, &id).await?))
+}
+
+/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct OrderFilter {
+    customer: Option<String>,
+    phone: Option<String>,
+    channel: Option<String>,
+    external_id: Option<String>,
+}
+
+impl OrderFilter {
+    /// Checks each filter given; blank ones count as not given.
+    fn parse(&self) -> Result<OrderQuery, ValidationError> {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(OrderQuery {
+            customer: given(&self.customer).map(CustomerId::parse).transpose().map_err(|e| e.within("customer"))?,
+            phone: given(&self.phone)
+                .map(|p| normalise_phone(&p).ok_or_else(|| ValidationError::new("phone", format!("{p:?} is not a phone number"))))
+                .transpose()?,
+            channel: given(&self.channel)
+                .map(|c| Channel::parse(&c).ok_or_else(|| ValidationError::new("channel", format!("unknown channel {c:?}"))))
+                .transpose()?,
+            external_id: given(&self.external_id).map(ExternalId::parse).transpose().map_err(|e| e.within("external_id"))?,
+        })
+    }
 }
 
 /// `GET /orders?customer=&phone=&channel=&external_id=`.
@@ -69,7 +95,7 @@ async fn find_orders(
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
-    let orders = order_cases::find_orders(&*state.ports.orders, &filter).await?;
+    let orders = order_cases::find_orders(&state.ports, &filter.parse()?).await?;
     Ok(Json(serde_json::json!({ "orders": orders })))
 }
 
@@ -87,9 +113,7 @@ async fn cancel_order(
     let id = order_id(&id)?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
-    let ports = &state.ports;
-    let order = order_cases::cancel_order(&*ports.orders, &*ports.inventory, &*ports.clock, &id, &reason).await?;
-    Ok(Json(order))
+    Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?))
 }
 
 /// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
@@ -99,6 +123,9 @@ async fn modify_order(
     RawBody(body): RawBody,
 ) -> Result<Json<Order>, ApiError> {
     let id = order_id(&id)?;
-    let ports = &state.ports;
-    Ok(Json(order_cases::modify_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, &id, &body).await?))
+    // Prices are checked against the order's currency: read it first (the use case checks
+    // again on the order it writes).
+    let currency = order_cases::get_order(&state.ports, &id).await?.currency;
+    let patch = channels::generic::parse_patch(&body, currency)?;
+    Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?))
 }

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
+use oms_domain::reservation::Reservation;
 use oms_domain::stock::StockLevel;
 use oms_domain::{OrderId, Sku, WarehouseId};
 use serde::{Deserialize, Serialize};
@@ -27,13 +28,6 @@ struct ReservationItem {
     order_id: OrderId,
     hold_id: String,
     lines: Vec<AllocatedLine>,
-}
-
-/// The first (warehouse, SKU) pair named by two lines: one transaction may touch an
-/// item only once, and the port asks for distinct pairs.
-fn repeated_pair(lines: &[AllocatedLine]) -> Option<&AllocatedLine> {
-    let mut seen = std::collections::HashSet::with_capacity(lines.len());
-    lines.iter().find(|line| !seen.insert((&line.warehouse, &line.sku)))
 }
 
 /// A fresh hold id: the time in nanoseconds and a process-wide counter.
@@ -163,15 +157,9 @@ impl InventoryStore for DynamoStore {
     /// its stock `SET available = available - :q, reserved = reserved + :q` conditional
     /// on `attribute_exists(pk) AND available >= :q` (else `Insufficient` for the first
     /// failing line, with its available units read afresh; a missing stock item has 0).
-    /// Lines naming one (warehouse, SKU) pair twice, or more than 99 lines (DynamoDB's
-    /// transaction limit), are an error and change nothing.
-    async fn reserve(&self, order_id: &OrderId, lines: &[AllocatedLine]) -> Result<ReserveOutcome, StoreError> {
-        if let Some(line) = repeated_pair(lines) {
-            return Err(StoreError::msg(format!(
-                "Failed to reserve order {order_id}: two lines name {} in {}; lines must name distinct (warehouse, SKU) pairs",
-                line.sku, line.warehouse
-            )));
-        }
+    /// More than 99 lines (DynamoDB's transaction limit) are an error and change nothing.
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        let lines = reservation.lines();
         if lines.len() + 1 > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
                 "Failed to reserve order {order_id}: {} lines exceed the {} a DynamoDB transaction takes",
@@ -252,7 +240,7 @@ impl InventoryStore for DynamoStore {
                 )?);
             }
             let reasons = match self.transact(items, &what).await? {
-                Transact::Written => return Ok(ReleaseOutcome::Released(reservation.lines)),
+                Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(reservation.lines))),
                 Transact::Cancelled(reasons) => reasons,
             };
             let hold_changed = reasons.first().is_some_and(|r| r.condition_failed());
@@ -267,25 +255,14 @@ impl InventoryStore for DynamoStore {
     }
 
     /// A strongly consistent `GetItem` of `RESERVATION#<order>`.
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Vec<AllocatedLine>>, StoreError> {
-        Ok(self.reservation_item(order_id).await?.map(|r| r.lines))
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+        Ok(self.reservation_item(order_id).await?.map(|r| Reservation::new(r.lines)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(wh: &str, sku: &str, quantity: u32) -> AllocatedLine {
-        AllocatedLine { warehouse: WarehouseId::parse(wh).unwrap(), sku: Sku::parse(sku).unwrap(), quantity }
-    }
-
-    #[test]
-    fn a_stock_item_named_twice_is_found() {
-        let lines = [line("w1", "A", 1), line("w2", "A", 2), line("w1", "A", 3)];
-        assert_eq!(repeated_pair(&lines), Some(&lines[2]));
-        assert_eq!(repeated_pair(&lines[..2]), None);
-    }
 
     #[test]
     fn hold_ids_are_unique() {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::{address, customer, order_line, order_lines, AddressParts};
 use crate::money::Currency;
 use crate::order::{Channel, Charges, NewOrder};
+use crate::usecases::orders::OrderPatch;
 use crate::validation::parse_json;
 use crate::{ExternalId, MerchantId, ValidationError};
 
@@ -61,15 +62,6 @@ struct GenericLine {
     sku: Option<String>,
     quantity: i64,
     unit_price: String,
-}
-
-/// The replaceable parts of an order, as `PATCH /orders/{id}` gives them in the generic
-/// format's shapes; a part left out stays as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderPatch {
-    pub customer: Option<crate::order::Customer>,
-    pub shipping_address: Option<crate::order::Address>,
-    pub lines: Option<Vec<crate::order::OrderLine>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use crate::allocation::{self, Plan, Shortage};
 use crate::messages::Message;
 use crate::order::{AllocatedLine, Allocation, Order, OrderStatus};
 use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError, UpdateOutcome};
+use crate::reservation::Reservation;
 use crate::usecases::CONFLICT_RETRIES;
 use crate::OrderId;
 
@@ -89,7 +90,7 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
             return Err(StoreError::msg(format!("order {order_id} is allocated but has no plan")));
         };
         let now = ports.clock.now();
-        match ports.inventory.reserve(order_id, &allocation.lines).await? {
+        match ports.inventory.reserve(order_id, &Reservation::new(allocation.lines.clone())).await? {
             ReserveOutcome::AlreadyReserved if !holds_plan(ports, order_id, &allocation.lines).await? => {
                 // Held for an earlier plan (the order was planned again since): start over.
                 release_leftover(ports, &order).await?;
@@ -133,16 +134,13 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
 
 /// Whether the order's held lines are exactly `plan`.
 async fn holds_plan(ports: &Ports, order_id: &OrderId, plan: &[AllocatedLine]) -> Result<bool, StoreError> {
-    let mut held = ports.inventory.reservation(order_id).await?.unwrap_or_default();
-    let mut wanted = plan.to_vec();
-    held.sort();
-    wanted.sort();
-    Ok(held == wanted)
+    let held = ports.inventory.reservation(order_id).await?.unwrap_or_default();
+    Ok(held == Reservation::new(plan.to_vec()))
 }
 
 async fn release_leftover(ports: &Ports, order: &Order) -> Result<(), StoreError> {
     if let ReleaseOutcome::Released(lines) = ports.inventory.release(&order.order_id).await? {
-        tracing::warn!(order_id = %order.order_id, lines = lines.len(), "released a reservation made after the order was cancelled");
+        tracing::warn!(order_id = %order.order_id, lines = lines.lines().len(), "released a reservation made after the order was cancelled");
     }
     Ok(())
 }

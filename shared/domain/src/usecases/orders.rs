@@ -1,64 +1,35 @@
-//! Reading, finding and cancelling orders.
+//! Reading, finding, cancelling and modifying orders.
 
-use crate::channels::generic;
 use crate::messages::Message;
-use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderStatus};
-use crate::ports::{Clock, InventoryStore, OrderLookup, OrderStore, Queue, StoreError, UpdateOutcome};
-use crate::usecases::CONFLICT_RETRIES;
-use crate::{CustomerId, ExternalId, OrderId, ValidationError};
+use crate::order::{Address, Channel, Customer, InvalidTransition, Order, OrderLine, OrderStatus};
+use crate::ports::{OrderLookup, Ports, StoreError};
+use crate::usecases::{update_with_retry, Change};
+use crate::{money, CustomerId, ExternalId, OrderId, ValidationError};
 
 /// Most orders one lookup answers.
 pub const FIND_LIMIT: usize = 100;
 
-/// `GET /orders?customer=&phone=&channel=&external_id=`: every given filter must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-pub struct OrderFilter {
-    pub customer: Option<String>,
+/// What `GET /orders` looks for: every filter given must match; at least one is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub customer: Option<CustomerId>,
+    /// A normalised phone number (`order::normalise_phone`).
     pub phone: Option<String>,
-    pub channel: Option<String>,
-    pub external_id: Option<String>,
+    pub channel: Option<Channel>,
+    pub external_id: Option<ExternalId>,
 }
 
-/// A filter checked and ready to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct CheckedFilter {
-    customer: Option<CustomerId>,
-    phone: Option<String>,
-    channel: Option<Channel>,
-    external_id: Option<ExternalId>,
-}
-
-impl OrderFilter {
-    fn check(&self) -> Result<CheckedFilter, ValidationError> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        let filter = CheckedFilter {
-            customer: given(&self.customer).map(CustomerId::parse).transpose().map_err(|e| e.within("customer"))?,
-            phone: given(&self.phone)
-                .map(|p| normalise_phone(&p).ok_or_else(|| ValidationError::new("phone", format!("{p:?} is not a phone number"))))
-                .transpose()?,
-            channel: given(&self.channel)
-                .map(|c| Channel::parse(&c).ok_or_else(|| ValidationError::new("channel", format!("unknown channel {c:?}"))))
-                .transpose()?,
-            external_id: given(&self.external_id).map(ExternalId::parse).transpose().map_err(|e| e.within("external_id"))?,
-        };
-        if filter == (CheckedFilter { customer: None, phone: None, channel: None, external_id: None }) {
-            return Err(ValidationError::new("", "give at least one of customer, phone, channel, external_id"));
-        }
-        Ok(filter)
-    }
-}
-
-impl CheckedFilter {
-    /// The most selective index for this filter.
-    fn lookup(&self) -> OrderLookup {
-        match self {
+impl OrderQuery {
+    /// The most selective index for this query; `None` when no filter is given.
+    fn lookup(&self) -> Option<OrderLookup> {
+        Some(match self {
             Self { channel: Some(c), external_id: Some(e), .. } => OrderLookup::External(*c, e.clone()),
             Self { external_id: Some(e), .. } => OrderLookup::ExternalId(e.clone()),
             Self { customer: Some(c), .. } => OrderLookup::Customer(c.clone()),
             Self { phone: Some(p), .. } => OrderLookup::Phone(p.clone()),
             Self { channel: Some(c), .. } => OrderLookup::Channel(*c),
-            _ => unreachable!("check() refuses an empty filter"),
-        }
+            _ => return None,
+        })
     }
 
     fn matches(&self, order: &Order) -> bool {
@@ -72,17 +43,31 @@ impl CheckedFilter {
 /// Why a lookup failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FindError {
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
+    #[error("give at least one of customer, phone, channel, external_id")]
+    NoFilter,
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
 
 /// Orders matching every filter given, newest first.
-pub async fn find_orders(orders: &dyn OrderStore, filter: &OrderFilter) -> Result<Vec<Order>, FindError> {
-    let filter = filter.check()?;
-    let found = orders.find_orders(&filter.lookup(), FIND_LIMIT).await?;
-    Ok(found.into_iter().filter(|o| filter.matches(o)).collect())
+pub async fn find_orders(ports: &Ports, query: &OrderQuery) -> Result<Vec<Order>, FindError> {
+    let lookup = query.lookup().ok_or(FindError::NoFilter)?;
+    let found = ports.orders.find_orders(&lookup, FIND_LIMIT).await?;
+    Ok(found.into_iter().filter(|o| query.matches(o)).collect())
+}
+
+/// Why an order could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    #[error("no order {0}")]
+    NotFound(OrderId),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// One order by our id.
+pub async fn get_order(ports: &Ports, order_id: &OrderId) -> Result<Order, GetError> {
+    ports.orders.get_order(order_id).await?.ok_or_else(|| GetError::NotFound(order_id.clone()))
 }
 
 /// Why a cancel was refused.
@@ -99,28 +84,38 @@ pub enum CancelError {
 /// Cancels an order that has not shipped and gives back any stock it held.
 /// Cancelling a cancelled order answers it as it is, and releases again (idempotent), so a
 /// retry after a failure between the two writes still frees the stock.
-pub async fn cancel_order(
-    orders: &dyn OrderStore,
-    inventory: &dyn InventoryStore,
-    clock: &dyn Clock,
-    order_id: &OrderId,
-    reason: &str,
-) -> Result<Order, CancelError> {
-    for _ in 0..CONFLICT_RETRIES {
-        let mut order = orders.get_order(order_id).await?.ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-        if order.status == OrderStatus::Cancelled {
-            let _ = inventory.release(order_id).await?;
-            return Ok(order);
-        }
-        order.transition(OrderStatus::Cancelled, clock.now(), reason)?;
-        if let UpdateOutcome::Updated { version } = orders.update_order(&order).await? {
-            let _ = inventory.release(order_id).await?;
-            order.version = version;
-            tracing::info!(order_id = %order_id, "order cancelled");
-            return Ok(order);
-        }
+pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Result<Order, CancelError> {
+    let now = ports.clock.now();
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            if order.status == OrderStatus::Cancelled {
+                return Ok(Change::Keep(order, ()));
+            }
+            order.transition(OrderStatus::Cancelled, now, reason)?;
+            Ok::<_, CancelError>(Change::Write(order, ()))
+        })
+    })
+    .await?
+    .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
+    let _ = ports.inventory.release(order_id).await?;
+    if changed.written {
+        tracing::info!(order_id = %order_id, "order cancelled");
     }
-    Err(StoreError::msg(format!("order {order_id} kept changing while it was being cancelled")).into())
+    Ok(changed.order)
+}
+
+/// The replaceable parts of an order (`PATCH /orders/{id}`); a part left out stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderPatch {
+    pub customer: Option<Customer>,
+    pub shipping_address: Option<Address>,
+    pub lines: Option<Vec<OrderLine>>,
+}
+
+impl OrderPatch {
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_none() && self.shipping_address.is_none() && self.lines.is_none()
+    }
 }
 
 /// Why a modification was refused.
@@ -141,46 +136,46 @@ pub enum ModifyError {
 /// `PATCH /orders/{id}`: replaces the customer, shipping address or lines, all or nothing:
 /// if the order's stage does not allow one of the parts asked for, nothing changes.
 /// A backordered order whose lines changed is planned again.
-pub async fn modify_order(
-    orders: &dyn OrderStore,
-    inventory: &dyn InventoryStore,
-    queue: &dyn Queue,
-    clock: &dyn Clock,
-    order_id: &OrderId,
-    body: &[u8],
-) -> Result<Order, ModifyError> {
-    for _ in 0..CONFLICT_RETRIES {
-        let mut order = orders.get_order(order_id).await?.ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
-        let patch = generic::parse_patch(body, order.currency)?;
-        if let Some(lines) = &patch.lines {
-            if let Some(unknown) = crate::usecases::intake::first_unknown_sku(inventory, lines).await? {
-                return Err(unknown.into());
-            }
-        }
-        let mut wanted = order.clone();
-        wanted.customer = patch.customer.unwrap_or(wanted.customer);
-        wanted.shipping_address = patch.shipping_address.unwrap_or(wanted.shipping_address);
-        wanted.lines = patch.lines.unwrap_or(wanted.lines);
-        let update = order.compare_update(&wanted);
-        if !update.refused.is_empty() {
-            return Err(ModifyError::NotModifiable { parts: update.refused, status: order.status });
-        }
-        if update.applied.is_empty() {
-            // A retry of a change that was written but whose re-plan message was lost.
-            if order.status == OrderStatus::Backordered {
-                queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
-            }
-            return Ok(order);
-        }
-        order.apply_update(&wanted, clock.now(), "request");
-        if let UpdateOutcome::Updated { version } = orders.update_order(&order).await? {
-            if order.status == OrderStatus::Backordered {
-                queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
-            }
-            order.version = version;
-            tracing::info!(order_id = %order_id, parts = ?update.applied, "order modified");
-            return Ok(order);
+pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) -> Result<Order, ModifyError> {
+    if patch.is_empty() {
+        return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines").into());
+    }
+    if let Some(lines) = &patch.lines {
+        if let Some(unknown) = crate::usecases::intake::first_unknown_sku(&*ports.inventory, lines).await? {
+            return Err(unknown.into());
         }
     }
-    Err(StoreError::msg(format!("order {order_id} kept changing while it was being modified")).into())
+    let now = ports.clock.now();
+    let patch = &patch;
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            for (i, line) in patch.lines.iter().flatten().enumerate() {
+                money::check_price(line.unit_price, order.currency).map_err(|e| e.within(&format!("lines[{i}].unit_price")))?;
+            }
+            let mut wanted = order.clone();
+            wanted.customer = patch.customer.clone().unwrap_or(wanted.customer);
+            wanted.shipping_address = patch.shipping_address.clone().unwrap_or(wanted.shipping_address);
+            wanted.lines = patch.lines.clone().unwrap_or(wanted.lines);
+            let update = order.compare_update(&wanted);
+            if !update.refused.is_empty() {
+                return Err(ModifyError::NotModifiable { parts: update.refused, status: order.status });
+            }
+            if update.applied.is_empty() {
+                return Ok(Change::Keep(order, update));
+            }
+            order.apply_update(&wanted, now, "request");
+            Ok(Change::Write(order, update))
+        })
+    })
+    .await?
+    .ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
+    // A backorder is planned again; also when this is a retry of a change that was written
+    // but whose re-plan message was lost.
+    if changed.order.status == OrderStatus::Backordered {
+        ports.queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
+    }
+    if changed.written {
+        tracing::info!(order_id = %order_id, parts = ?changed.value.applied, "order modified");
+    }
+    Ok(changed.order)
 }
