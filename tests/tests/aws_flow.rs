@@ -14,9 +14,10 @@ use tower::ServiceExt as _;
 use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_aws::emulator::Emulator;
 use oms_aws::Aws;
-use oms_domain::messages::QueueName;
+use oms_domain::messages::{Outgoing, QueueName, ReserveOrder};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::SystemClock;
+use oms_domain::usecases::fulfilment::{Allocate, Reserve};
 use oms_domain::OrderId;
 
 /// The secret the sample webhook event in infra/events is signed with.
@@ -113,7 +114,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // allocate consumes the allocate queue (the duplicate delivery re-queued the order once more: harmless).
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert!(!records.is_empty(), "ingest-order queued the order for allocation");
-    let response = oms_lambda::sqs::handle_records(&state.ports, records.clone()).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Allocate, &records).await;
     let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
@@ -123,7 +124,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // re-queued the reservation (at-least-once): the spare one must change nothing.
     let records = drain(&aws, &sqs, QueueName::Reserve).await;
     assert!((1..=2).contains(&records.len()), "{records:?}");
-    let response = oms_lambda::sqs::handle_records(&state.ports, records.clone()).await;
+    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Reserve, &records).await;
 
@@ -147,10 +148,18 @@ async fn a_poison_message_is_reported_as_a_batch_item_failure_and_the_rest_succe
     let state = lambda_state(&aws);
     let mut records: Vec<SqsMessage> = serde_json::from_value(event("sqs-allocate.json")["Records"].clone()).unwrap();
     records[1].body = Some("{not json".into());
-    let poison = records[1].message_id.clone().unwrap();
-    let response = oms_lambda::sqs::handle_records(&state.ports, records).await;
+    let unreadable = records[1].message_id.clone().unwrap();
+    let mut wrong_kind = records[0].clone();
+    wrong_kind.message_id = Some("wrong-kind".into());
+    wrong_kind.body = Some(Outgoing::of(&ReserveOrder { order_id: OrderId::generate() }).body);
+    records.push(wrong_kind);
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records).await;
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    assert_eq!(failed, [poison.as_str()], "only the unreadable message fails; an unknown order is skipped");
+    assert_eq!(
+        failed,
+        [unreadable.as_str(), "wrong-kind"],
+        "only the unreadable message and the reserve message on the allocate queue fail; an unknown order is skipped"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,9 @@
 //! allocate: plans warehouses for received orders, from the allocate queue.
 
+use oms_domain::usecases::fulfilment::Allocate;
+
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
-    oms_lambda::init_tracing();
-    oms_lambda::run_sqs(oms_lambda::aws_state().await?).await
+    oms_lambda::init();
+    oms_lambda::run_sqs(oms_lambda::aws_ports().await?, Allocate).await
 }

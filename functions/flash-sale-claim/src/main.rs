@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
-    oms_lambda::init_tracing();
+    oms_lambda::init();
     oms_lambda::run_http(oms_api::routes::flash_sales_api()).await
 }

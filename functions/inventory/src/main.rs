@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
-    oms_lambda::init_tracing();
+    oms_lambda::init();
     let state = oms_lambda::aws_state().await?;
     oms_lambda::run_http(oms_api::routes::inventory_api(state)).await
 }

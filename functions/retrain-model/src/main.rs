@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
-    oms_lambda::init_tracing();
+    oms_lambda::init();
     lambda_runtime::run(lambda_runtime::service_fn(oms_lambda::schedule::retrain_not_available)).await
 }

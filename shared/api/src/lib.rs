@@ -1,8 +1,7 @@
-//! The functions' front doors, written once: an axum `Router` per HTTP function and a
-//! dispatcher for queued messages. The Lambda binaries wrap these with lambda_http and
-//! the SQS event; `oms serve` hosts all of them in one process.
+//! The functions' HTTP front doors, written once: an axum `Router` per HTTP function. The
+//! Lambda binaries wrap these with lambda_http; `oms serve` hosts all of them in one
+//! process. (The queue consumers are use cases: `oms_domain::usecases::fulfilment`.)
 
-pub mod consumers;
 pub mod error;
 pub mod routes;
 pub mod webhooks;

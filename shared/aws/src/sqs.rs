@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use oms_domain::messages::{Message, QueueName};
+use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::ports::{Queue, StoreError};
 
 use crate::error::sdk_error;
@@ -32,20 +32,17 @@ impl SqsQueue {
 
 #[async_trait]
 impl Queue for SqsQueue {
-    /// `SendMessage` of the message's JSON to the URL of `message.queue()`. Unconditional.
-    async fn send(&self, message: &Message) -> Result<(), StoreError> {
-        let queue = message.queue();
-        self.client.send_message().queue_url(self.queue_url(queue)).message_body(message.to_json()).send().await.map_err(
-            |e| sdk_error(format!("Failed to send {} for order {} to the {queue} queue", kind(message), message.order_id()), e),
-        )?;
-        tracing::debug!(order_id = %message.order_id(), queue = %queue, "message sent");
+    /// `SendMessage` of the encoded body to the URL of `message.queue`. Unconditional.
+    async fn send(&self, message: &Outgoing) -> Result<(), StoreError> {
+        let queue = message.queue;
+        self.client
+            .send_message()
+            .queue_url(self.queue_url(queue))
+            .message_body(&message.body)
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Failed to send a {} message to the {queue} queue", message.kind), e))?;
+        tracing::debug!(kind = message.kind, queue = %queue, "message sent");
         Ok(())
-    }
-}
-
-fn kind(message: &Message) -> &'static str {
-    match message {
-        Message::AllocateOrder { .. } => "allocate_order",
-        Message::ReserveOrder { .. } => "reserve_order",
     }
 }

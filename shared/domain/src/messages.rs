@@ -1,8 +1,19 @@
-//! The messages the functions pass each other through queues.
+//! The messages the functions pass each other through queues, and the consumers that
+//! handle them.
+//!
+//! Each queue carries one kind of message ([`QueueMessage`]) and has one consumer
+//! ([`Consumer`]): the allocate queue carries [`AllocateOrder`] to
+//! [`Allocate`](crate::usecases::fulfilment::Allocate), the reserve queue [`ReserveOrder`]
+//! to [`Reserve`](crate::usecases::fulfilment::Reserve). On the wire a message is its
+//! fields plus a `type` tag; a body that is not the queue's kind, or not readable at all,
+//! is a [`PoisonMessage`]: no retry can fix it, so it belongs in the dead-letter queue.
 
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::ports::{Ports, StoreError};
 use crate::OrderId;
 
 /// The queues of the flow. Each has a dead-letter queue for messages that keep failing.
@@ -32,48 +43,139 @@ impl fmt::Display for QueueName {
     }
 }
 
-/// A unit of queued work.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Message {
-    /// A received order needs a warehouse plan.
-    AllocateOrder { order_id: OrderId },
-    /// An allocated order needs its stock held.
-    ReserveOrder { order_id: OrderId },
+/// The one kind of message a queue carries.
+pub trait QueueMessage: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static {
+    /// The queue this kind travels on.
+    const QUEUE: QueueName;
+    /// The `type` tag that names this kind on the wire.
+    const KIND: &'static str;
 }
 
-impl Message {
-    pub fn queue(&self) -> QueueName {
-        match self {
-            Message::AllocateOrder { .. } => QueueName::Allocate,
-            Message::ReserveOrder { .. } => QueueName::Reserve,
+/// A received order needs a warehouse plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocateOrder {
+    pub order_id: OrderId,
+}
+
+impl QueueMessage for AllocateOrder {
+    const QUEUE: QueueName = QueueName::Allocate;
+    const KIND: &'static str = "allocate_order";
+}
+
+/// An allocated order needs its stock held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReserveOrder {
+    pub order_id: OrderId,
+}
+
+impl QueueMessage for ReserveOrder {
+    const QUEUE: QueueName = QueueName::Reserve;
+    const KIND: &'static str = "reserve_order";
+}
+
+/// A message encoded for its queue: what the `Queue` port sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub queue: QueueName,
+    /// The message kind's `type` tag, for logs.
+    pub kind: &'static str,
+    /// The JSON body: the message's fields plus `"type"`.
+    pub body: String,
+}
+
+impl Outgoing {
+    /// Encodes `message` for its queue.
+    pub fn of<M: QueueMessage>(message: &M) -> Self {
+        let mut body = serde_json::to_value(message).expect("a message always serialises");
+        if let serde_json::Value::Object(fields) = &mut body {
+            fields.insert("type".to_owned(), serde_json::Value::from(M::KIND));
         }
+        Self { queue: M::QUEUE, kind: M::KIND, body: body.to_string() }
     }
+}
 
-    pub fn order_id(&self) -> &OrderId {
-        match self {
-            Message::AllocateOrder { order_id } | Message::ReserveOrder { order_id } => order_id,
-        }
-    }
+/// A body its queue's consumer can never handle: unreadable, or of another kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("poison message on the {queue} queue: {reason}")]
+pub struct PoisonMessage {
+    pub queue: QueueName,
+    pub reason: String,
+}
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a message always serialises")
+/// Reads a body as the message kind `M`, refusing any other kind.
+pub fn decode<M: QueueMessage>(body: &str) -> Result<M, PoisonMessage> {
+    let poison = |reason: String| PoisonMessage { queue: M::QUEUE, reason };
+    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| poison(format!("not JSON: {e}")))?;
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some(kind) if kind == M::KIND => {}
+        Some(kind) => return Err(poison(format!("a {kind} message, but this queue takes {}", M::KIND))),
+        None => return Err(poison(format!("no \"type\"; this queue takes {}", M::KIND))),
     }
+    serde_json::from_value(value).map_err(|e| poison(format!("not a readable {}: {e}", M::KIND)))
+}
 
-    pub fn from_json(body: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(body)
-    }
+/// What a consumer did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The order moved to this status.
+    Moved(crate::OrderStatus),
+    /// Nothing to do (unknown order, or already past this step); the message is spent.
+    Skipped(String),
+}
+
+/// The use case behind one queue. Delivery is at least once, so `consume` must be
+/// idempotent; an `Err` means "try again later" (the queue redelivers the message, and
+/// after repeated failures moves it to the dead-letter queue).
+#[async_trait]
+pub trait Consumer: Send + Sync + 'static {
+    type Message: QueueMessage;
+    async fn consume(&self, ports: &Ports, message: Self::Message) -> Result<Handled, StoreError>;
+}
+
+/// Why a delivered body was not handled.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    /// No retry can fix it: dead-letter it.
+    #[error(transparent)]
+    Poison(#[from] PoisonMessage),
+    /// It may work later: redeliver it.
+    #[error(transparent)]
+    Failed(#[from] StoreError),
+}
+
+/// Decodes a delivered body as `consumer`'s kind and runs it: what every runtime (the
+/// Lambda SQS functions, the local workers) does with each message.
+pub async fn consume<C: Consumer>(consumer: &C, ports: &Ports, body: &str) -> Result<Handled, ConsumeError> {
+    let message = decode::<C::Message>(body)?;
+    tracing::debug!(queue = %C::Message::QUEUE, message = ?message, "consuming");
+    Ok(consumer.consume(ports, message).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn order_id() -> OrderId {
+        OrderId::parse("ord_1").unwrap()
+    }
+
     #[test]
-    fn messages_round_trip_through_json() {
-        let m = Message::ReserveOrder { order_id: OrderId::parse("ord_1").unwrap() };
-        assert_eq!(m.to_json(), r#"{"type":"reserve_order","order_id":"ord_1"}"#);
-        assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
-        assert_eq!(m.queue(), QueueName::Reserve);
+    fn messages_carry_their_kind_on_the_wire_and_read_back() {
+        let sent = Outgoing::of(&ReserveOrder { order_id: order_id() });
+        assert_eq!(sent.queue, QueueName::Reserve);
+        let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+        assert_eq!(body, serde_json::json!({"type": "reserve_order", "order_id": "ord_1"}));
+        assert_eq!(decode::<ReserveOrder>(&sent.body).unwrap(), ReserveOrder { order_id: order_id() });
+    }
+
+    #[test]
+    fn a_message_of_another_kind_is_poison_for_a_queue() {
+        let sent = Outgoing::of(&ReserveOrder { order_id: order_id() });
+        let err = decode::<AllocateOrder>(&sent.body).unwrap_err();
+        assert_eq!(err.queue, QueueName::Allocate);
+        assert!(err.reason.contains("reserve_order"), "{err}");
+        assert!(decode::<AllocateOrder>("not json").is_err());
+        assert!(decode::<AllocateOrder>(r#"{"order_id":"ord_1"}"#).is_err());
+        assert!(decode::<AllocateOrder>(r#"{"type":"allocate_order"}"#).is_err());
     }
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::messages::Message;
+use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
 use crate::reservation::Reservation;
 use crate::stock::{StockLevel, Warehouse};
@@ -164,8 +164,8 @@ pub trait InventoryStore: Send + Sync {
 /// consumer must be idempotent.
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Enqueues the message on the queue its kind belongs to (`Message::queue`).
-    async fn send(&self, message: &Message) -> Result<(), StoreError>;
+    /// Enqueues the encoded message on its queue (`Outgoing::of(&message)`). Unconditional.
+    async fn send(&self, message: &Outgoing) -> Result<(), StoreError>;
 }
 
 /// The time, so tests can hold it still.

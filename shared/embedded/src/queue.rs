@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
-use oms_domain::messages::{Message, QueueName};
+use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::ports::{Queue, StoreError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
@@ -21,21 +21,22 @@ use crate::Embedded;
 /// Deliveries a message gets before it is moved to the dead letters.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// A message handed to a consumer.
+/// A message handed to a consumer, as it was sent: the consumer reads the body as its
+/// queue's kind (`oms_domain::messages::consume`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The message's id in the queue; what `ack` and `retry_later` take.
+    /// The message's id in the queue; what `ack`, `retry_later` and `dead_letter` take.
     pub id: i64,
     pub queue: QueueName,
-    pub message: Message,
+    pub body: String,
     /// How many times the message has been delivered, this delivery included.
     pub attempts: u32,
 }
 
 #[async_trait]
 impl Queue for Embedded {
-    async fn send(&self, message: &Message) -> Result<(), StoreError> {
-        let (queue, body) = (message.queue(), message.to_json());
+    async fn send(&self, message: &Outgoing) -> Result<(), StoreError> {
+        let (queue, body) = (message.queue, message.body.clone());
         self.db
             .call(move |conn| {
                 let now = now_millis();
@@ -47,7 +48,7 @@ impl Queue for Embedded {
                 Ok(())
             })
             .await
-            .map_err(|e| StoreError::new(format!("Failed to send a message for order {} to {queue}", message.order_id()), e))?;
+            .map_err(|e| StoreError::new(format!("Failed to send a {} message to {queue}", message.kind), e))?;
         // Wake every waiting consumer, and leave a permit for one that is about to wait.
         self.notify.notify_waiters();
         self.notify.notify_one();
@@ -57,8 +58,8 @@ impl Queue for Embedded {
 
 impl Embedded {
     /// Takes up to `max` visible messages of `queue`, oldest first, hiding each for
-    /// `visibility` and counting the delivery. Messages whose body cannot be read, or that
-    /// were already delivered `MAX_ATTEMPTS` times, go to the dead letters instead.
+    /// `visibility` and counting the delivery. Messages already delivered `MAX_ATTEMPTS`
+    /// times go to the dead letters instead.
     pub async fn receive(&self, queue: QueueName, max: usize, visibility: Duration) -> anyhow::Result<Vec<Delivery>> {
         self.db
             .call(move |conn| receive(conn, queue, max, visibility))
@@ -108,8 +109,17 @@ impl Embedded {
             .with_context(|| format!("Failed to schedule a retry of message {delivery_id}"))
     }
 
-    /// The readable messages of `queue` that were given up on, oldest first. (Bodies that
-    /// cannot be read as a `Message` are kept too but only counted, by `dead_letter_count`.)
+    /// Moves a delivered message to the dead letters at once: its consumer can never
+    /// handle it (a poison message). A message already gone is left so.
+    pub async fn dead_letter(&self, delivery_id: i64, reason: &str) -> anyhow::Result<()> {
+        let reason = reason.to_owned();
+        self.db
+            .call(move |conn| bury(conn, delivery_id, &reason, now_millis()))
+            .await
+            .with_context(|| format!("Failed to dead-letter message {delivery_id}"))
+    }
+
+    /// The messages of `queue` that were given up on, oldest first.
     pub async fn dead_letters(&self, queue: QueueName) -> anyhow::Result<Vec<Delivery>> {
         self.db
             .call(move |conn| {
@@ -123,19 +133,15 @@ impl Embedded {
                     .context("Failed to query the dead letters")?
                     .collect::<Result<Vec<_>, _>>()
                     .context("Failed to read the dead letters")?;
-                let mut letters = Vec::with_capacity(rows.len());
-                for (id, body, attempts) in rows {
-                    if let Ok(message) = Message::from_json(&body) {
-                        letters.push(Delivery { id, queue, message, attempts: to_u32(attempts, "attempts")? });
-                    }
-                }
-                Ok(letters)
+                rows.into_iter()
+                    .map(|(id, body, attempts)| Ok(Delivery { id, queue, body, attempts: to_u32(attempts, "attempts")? }))
+                    .collect()
             })
             .await
             .with_context(|| format!("Failed to list the dead letters of {queue}"))
     }
 
-    /// How many messages of `queue` were given up on, readable or not.
+    /// How many messages of `queue` were given up on.
     pub async fn dead_letter_count(&self, queue: QueueName) -> anyhow::Result<usize> {
         self.count("SELECT COUNT(*) FROM dead_letters WHERE queue = ?1", queue)
             .await
@@ -204,19 +210,12 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
                 bury(&tx, id, &format!("delivered {attempts} times without success"), now)?;
                 continue;
             }
-            let message = match Message::from_json(&body) {
-                Ok(message) => message,
-                Err(err) => {
-                    bury(&tx, id, &format!("unreadable body: {err}"), now)?;
-                    continue;
-                }
-            };
             tx.execute_cached(
                 "UPDATE messages SET attempts = attempts + 1, in_flight = 1, visible_at = ?2 WHERE id = ?1",
                 params![id, hidden_until],
             )
             .context("Failed to hide the message")?;
-            deliveries.push(Delivery { id, queue, message, attempts: attempts + 1 });
+            deliveries.push(Delivery { id, queue, body, attempts: attempts + 1 });
         }
     }
     tx.commit().context("Failed to commit")?;
@@ -238,32 +237,4 @@ fn bury(tx: &Connection, id: i64, reason: &str, now: i64) -> anyhow::Result<()> 
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_message_whose_body_cannot_be_read_goes_straight_to_the_dead_letters() {
-        let q = Embedded::open_in_memory().unwrap();
-        q.db.call_now(|c| {
-            c.execute(
-                "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES ('allocate', '{\"type\":\"mystery\"}', 0, 0, 0, 0)",
-                [],
-            )?;
-            Ok(())
-        })
-        .unwrap();
-        let good = Message::AllocateOrder { order_id: oms_domain::OrderId::parse("ord_1").unwrap() };
-        q.send(&good).await.unwrap();
-
-        let got = q.receive(QueueName::Allocate, 10, Duration::from_secs(60)).await.unwrap();
-        assert_eq!(got.iter().map(|d| &d.message).collect::<Vec<_>>(), [&good], "the readable message is still delivered");
-        assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 1);
-        assert_eq!(q.dead_letter_count(QueueName::Allocate).await.unwrap(), 1);
-        assert!(q.dead_letters(QueueName::Allocate).await.unwrap().is_empty(), "only readable dead letters are listed");
-        let reason: String = q.db.call_now(|c| Ok(c.query_row("SELECT reason FROM dead_letters", [], |r| r.get(0))?)).unwrap();
-        assert!(reason.starts_with("unreadable body"), "{reason}");
-    }
 }

@@ -1,7 +1,7 @@
 //! The durable queue: SQS-like receive, ack, visibility timeout, retries, dead letters,
 //! and what survives a restart.
 
-use oms_domain::messages::{Message, QueueName};
+use oms_domain::messages::{AllocateOrder, Outgoing, QueueName, ReserveOrder};
 use oms_domain::ports::{Queue, SystemClock};
 use oms_domain::OrderId;
 use oms_embedded::{Embedded, MAX_ATTEMPTS};
@@ -10,12 +10,12 @@ use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(3600);
 
-fn allocate(n: u32) -> Message {
-    Message::AllocateOrder { order_id: OrderId::parse(format!("ord_{n}")).expect("a valid order id") }
+fn allocate(n: u32) -> Outgoing {
+    Outgoing::of(&AllocateOrder { order_id: OrderId::parse(format!("ord_{n}")).expect("a valid order id") })
 }
 
-fn reserve(n: u32) -> Message {
-    Message::ReserveOrder { order_id: OrderId::parse(format!("ord_{n}")).expect("a valid order id") }
+fn reserve(n: u32) -> Outgoing {
+    Outgoing::of(&ReserveOrder { order_id: OrderId::parse(format!("ord_{n}")).expect("a valid order id") })
 }
 
 fn store() -> Embedded {
@@ -30,7 +30,7 @@ async fn a_sent_message_is_received_once_and_gone_once_acked() {
 
     let got = q.receive(QueueName::Allocate, 10, LONG).await.unwrap();
     assert_eq!(got.len(), 1);
-    assert_eq!((got[0].queue, &got[0].message, got[0].attempts), (QueueName::Allocate, &allocate(1), 1));
+    assert_eq!((got[0].queue, &got[0].body, got[0].attempts), (QueueName::Allocate, &allocate(1).body, 1));
     assert!(q.receive(QueueName::Allocate, 10, LONG).await.unwrap().is_empty(), "an in-flight message was delivered twice");
     assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 1, "in flight still counts");
 
@@ -45,7 +45,7 @@ async fn messages_land_on_the_queue_of_their_kind() {
     q.send(&allocate(1)).await.unwrap();
     q.send(&reserve(2)).await.unwrap();
     let got = q.receive(QueueName::Reserve, 10, LONG).await.unwrap();
-    assert_eq!(got.iter().map(|d| &d.message).collect::<Vec<_>>(), [&reserve(2)]);
+    assert_eq!(got.iter().map(|d| &d.body).collect::<Vec<_>>(), [&reserve(2).body]);
     assert_eq!(got[0].queue, QueueName::Reserve);
     assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 1);
 }
@@ -57,9 +57,9 @@ async fn receive_takes_at_most_max_messages_oldest_first() {
         q.send(&allocate(n)).await.unwrap();
     }
     let first = q.receive(QueueName::Allocate, 2, LONG).await.unwrap();
-    assert_eq!(first.iter().map(|d| d.message.clone()).collect::<Vec<_>>(), [allocate(1), allocate(2)]);
+    assert_eq!(first.iter().map(|d| d.body.clone()).collect::<Vec<_>>(), [allocate(1).body, allocate(2).body]);
     let rest = q.receive(QueueName::Allocate, 10, LONG).await.unwrap();
-    assert_eq!(rest.iter().map(|d| d.message.clone()).collect::<Vec<_>>(), [allocate(3), allocate(4), allocate(5)]);
+    assert_eq!(rest.iter().map(|d| d.body.clone()).collect::<Vec<_>>(), [allocate(3).body, allocate(4).body, allocate(5).body]);
     assert!(q.receive(QueueName::Allocate, 0, LONG).await.unwrap().is_empty());
 }
 
@@ -104,7 +104,7 @@ async fn a_message_that_fails_five_attempts_goes_to_the_dead_letters() {
     assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 0, "dead letters are not queued work");
     let dead = q.dead_letters(QueueName::Allocate).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((&dead[0].message, dead[0].attempts), (&allocate(1), MAX_ATTEMPTS));
+    assert_eq!((&dead[0].body, dead[0].attempts), (&allocate(1).body, MAX_ATTEMPTS));
     assert!(q.dead_letters(QueueName::Reserve).await.unwrap().is_empty());
     assert_eq!(q.dead_letter_count(QueueName::Allocate).await.unwrap(), 1);
 }
@@ -155,7 +155,7 @@ async fn a_waiting_consumer_wakes_on_send_without_polling() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     q.send(&reserve(7)).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(2), consumer).await.expect("the consumer was not woken").unwrap();
-    assert_eq!(got[0].message, reserve(7));
+    assert_eq!(got[0].body, reserve(7).body);
 }
 
 #[tokio::test]
@@ -163,7 +163,7 @@ async fn the_queue_port_of_ports_feeds_the_same_queue() {
     let q = store();
     let ports = q.ports(Arc::new(SystemClock));
     ports.queue.send(&allocate(3)).await.unwrap();
-    assert_eq!(q.receive(QueueName::Allocate, 1, LONG).await.unwrap()[0].message, allocate(3));
+    assert_eq!(q.receive(QueueName::Allocate, 1, LONG).await.unwrap()[0].body, allocate(3).body);
 }
 
 #[tokio::test]
@@ -179,8 +179,8 @@ async fn sent_messages_survive_a_reopen() {
     }
     let q = Embedded::open(dir.path()).unwrap();
     assert_eq!(q.queue_depth(QueueName::Allocate).await.unwrap(), 1);
-    assert_eq!(q.receive(QueueName::Allocate, 10, LONG).await.unwrap()[0].message, allocate(3));
-    assert_eq!(q.receive(QueueName::Reserve, 10, LONG).await.unwrap()[0].message, reserve(2));
+    assert_eq!(q.receive(QueueName::Allocate, 10, LONG).await.unwrap()[0].body, allocate(3).body);
+    assert_eq!(q.receive(QueueName::Reserve, 10, LONG).await.unwrap()[0].body, reserve(2).body);
 }
 
 #[tokio::test]
@@ -225,5 +225,18 @@ async fn dead_letters_survive_a_reopen() {
     }
     let q = Embedded::open(dir.path()).unwrap();
     let dead = q.dead_letters(QueueName::Reserve).await.unwrap();
-    assert_eq!(dead.iter().map(|d| d.message.clone()).collect::<Vec<_>>(), [reserve(1)]);
+    assert_eq!(dead.iter().map(|d| d.body.clone()).collect::<Vec<_>>(), [reserve(1).body]);
+}
+
+#[tokio::test]
+async fn a_message_dead_lettered_by_its_consumer_leaves_the_queue_at_once_with_the_reason() {
+    let q = store();
+    q.send(&reserve(1)).await.unwrap();
+    let got = q.receive(QueueName::Reserve, 10, LONG).await.unwrap();
+    q.dead_letter(got[0].id, "poison: a reserve_order message on the allocate queue").await.unwrap();
+    assert_eq!(q.queue_depth(QueueName::Reserve).await.unwrap(), 0);
+    let dead = q.dead_letters(QueueName::Reserve).await.unwrap();
+    assert_eq!((dead.len(), &dead[0].body), (1, &reserve(1).body));
+    q.dead_letter(got[0].id, "again").await.unwrap();
+    assert_eq!(q.dead_letter_count(QueueName::Reserve).await.unwrap(), 1, "a message already gone is left so");
 }

@@ -1,7 +1,8 @@
 //! The wiring every Lambda binary shares, so each `main.rs` is a few lines:
-//! [`init_tracing`] (JSON logs), [`aws_state`] (configuration read once, clients built
-//! once per container), [`run_http`] for API Gateway functions and [`run_sqs`] for queue
-//! consumers with partial batch failure reporting.
+//! [`init`] (JSON logs, the panic behaviour), [`aws_ports`] and [`aws_state`]
+//! (configuration read once, clients built once per container), [`run_http`] for API
+//! Gateway functions and [`run_sqs`] for queue consumers with partial batch failure
+//! reporting.
 
 pub mod schedule;
 pub mod sqs;
@@ -12,12 +13,16 @@ use anyhow::Context as _;
 
 use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_aws::{Aws, AwsSettings};
-use oms_domain::ports::SystemClock;
+use oms_domain::messages::Consumer;
+use oms_domain::ports::{Ports, SystemClock};
 
 pub use lambda_runtime::Error;
 
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info), no ANSI colours.
-pub fn init_tracing() {
+/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info), no ANSI
+/// colours; and the one panic behaviour of every build: a panic is logged, then the
+/// process aborts (as the release profile's `panic = "abort"` does), so Lambda starts a
+/// fresh container and SQS redelivers what was in flight.
+pub fn init() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
@@ -27,19 +32,24 @@ pub fn init_tracing() {
         .with_ansi(false)
         .without_time() // CloudWatch stamps every line
         .init();
+    std::panic::set_hook(Box::new(|panic| {
+        tracing::error!(panic = %panic, "panicked; aborting");
+        std::process::abort();
+    }));
 }
 
 /// Reads the configuration (failing fast, naming the missing variable) and builds the AWS
-/// clients, once per container. Webhooks from a channel without a secret are refused.
-pub async fn aws_state() -> anyhow::Result<AppState> {
+/// clients, once per container.
+pub async fn aws_ports() -> anyhow::Result<Ports> {
     let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
     let sdk = oms_aws::load_sdk_config().await;
-    let aws = Aws::new(&sdk, settings);
-    Ok(AppState {
-        ports: aws.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::from_env(),
-        unsigned: UnsignedPolicy::Refuse,
-    })
+    Ok(Aws::new(&sdk, settings).ports(Arc::new(SystemClock)))
+}
+
+/// What an HTTP function needs: the ports and the webhook secrets. Webhooks from a
+/// channel without a secret are refused.
+pub async fn aws_state() -> anyhow::Result<AppState> {
+    Ok(AppState { ports: aws_ports().await?, secrets: ChannelSecrets::from_env(), unsigned: UnsignedPolicy::Refuse })
 }
 
 /// Serves an HTTP function's router behind API Gateway.
@@ -47,8 +57,8 @@ pub async fn run_http(router: oms_api::routes::Router) -> Result<(), Error> {
     lambda_http::run(router).await
 }
 
-/// Runs a queue consumer over the given state's ports.
-pub async fn run_sqs(state: AppState) -> Result<(), Error> {
-    let ports = state.ports;
-    lambda_runtime::run(lambda_runtime::service_fn(|event| sqs::handle_batch(&ports, event))).await
+/// Runs `consumer` on every message of its queue's SQS events.
+pub async fn run_sqs<C: Consumer>(ports: Ports, consumer: C) -> Result<(), Error> {
+    let (ports, consumer) = (&ports, &consumer);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| sqs::handle_batch(consumer, ports, event))).await
 }

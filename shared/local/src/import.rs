@@ -37,7 +37,7 @@ pub async fn run(data_dir: &Path, file: &Path) -> anyhow::Result<ImportSummary> 
             }
         };
         let external_id = new.external_id.clone();
-        match intake::receive_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, new).await {
+        match intake::receive_order(&ports, new).await {
             Ok(receipt) if receipt.duplicate => summary.duplicates += 1,
             Ok(_) => summary.accepted += 1,
             Err(IntakeError::UnknownSku(unknown)) => summary.refused.push(format!("{external_id}: unknown SKU {}", unknown.sku)),

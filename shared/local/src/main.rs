@@ -77,6 +77,12 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)
         .init();
+    // One panic behaviour in every build, the release profile's: log, then abort. SQLite
+    // rolls back the open transaction and queued work is delivered again at the next start.
+    std::panic::set_hook(Box::new(|panic| {
+        tracing::error!(panic = %panic, "panicked; aborting");
+        std::process::abort();
+    }));
 
     match cli.command {
         Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
@@ -116,8 +122,18 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     let running = server::start(ServeOptions { addr, data_dir: data_dir.clone(), secrets, run_workers: true }).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
-    tokio::signal::ctrl_c().await.context("Failed to wait for Ctrl-C")?;
-    tracing::info!("shutting down");
+    stop_signal().await?;
+    tracing::info!("shutting down: no new requests; finishing the work in flight");
     running.shutdown().await;
     Ok(())
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what service managers send to stop a service).
+async fn stop_signal() -> anyhow::Result<()> {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("Failed to listen for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("Failed to wait for Ctrl-C"),
+        _ = terminate.recv() => Ok(()),
+    }
 }

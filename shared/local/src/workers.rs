@@ -1,6 +1,10 @@
-//! Queue workers: for each queue, receive a batch, run the consumer on every message
-//! concurrently, acknowledge what succeeded and retry the rest later (after repeated
-//! failures the embedded queue moves a message to its dead letters, as SQS's redrive does).
+//! Queue workers: one per queue, each running that queue's consumer. A worker receives a
+//! batch, runs the consumer on every message concurrently, acknowledges what succeeded,
+//! retries the rest later (after repeated failures the embedded queue moves a message to
+//! its dead letters, as SQS's redrive does) and dead-letters a poison message at once.
+//!
+//! A panic is not caught here: `oms` aborts on panic in every build (see `main.rs`), and
+//! what was in flight is delivered again when the store is next opened.
 
 use std::time::Duration;
 
@@ -8,9 +12,9 @@ use futures::future::join_all;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use oms_api::consumers::handle_message;
-use oms_domain::messages::QueueName;
+use oms_domain::messages::{consume, ConsumeError, Consumer, QueueMessage, QueueName};
 use oms_domain::ports::Ports;
+use oms_domain::usecases::fulfilment::{Allocate, Reserve};
 use oms_embedded::{Delivery, Embedded};
 
 /// Messages taken per receive and worked on together; their writes share the database
@@ -22,12 +26,17 @@ const VISIBILITY: Duration = Duration::from_secs(30);
 /// How long an idle worker waits for a new message before looking again anyway.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
-/// Starts one worker per queue. They stop when `shutdown` turns true.
+/// Starts the worker of every queue, each with its consumer. They stop when `shutdown` turns true.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    QueueName::ALL.into_iter().map(|queue| tokio::spawn(run(queue, embedded.clone(), ports.clone(), shutdown.clone()))).collect()
+    vec![
+        tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
+        tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
+    ]
 }
 
-async fn run(queue: QueueName, embedded: Embedded, ports: Ports, mut shutdown: watch::Receiver<bool>) {
+/// The worker of `C`'s queue.
+async fn run<C: Consumer>(consumer: C, embedded: Embedded, ports: Ports, mut shutdown: watch::Receiver<bool>) {
+    let queue = C::Message::QUEUE;
     let notify = embedded.notifier();
     while !*shutdown.borrow() {
         // Register interest before looking, so a send between the look and the wait is not missed.
@@ -47,31 +56,24 @@ async fn run(queue: QueueName, embedded: Embedded, ports: Ports, mut shutdown: w
             }
             continue;
         }
-        join_all(batch.into_iter().map(|delivery| process(&embedded, &ports, delivery))).await;
+        join_all(batch.into_iter().map(|delivery| process(&consumer, &embedded, &ports, delivery))).await;
     }
 }
 
-async fn process(embedded: &Embedded, ports: &Ports, delivery: Delivery) {
-    let order_id = delivery.message.order_id().clone();
-    // Each message on its own task, so a panic fails that message (retried, then dead-lettered),
-    // not the worker.
-    let handled = {
-        let (ports, message) = (ports.clone(), delivery.message.clone());
-        tokio::spawn(async move { handle_message(&ports, &message).await }).await
-    };
-    let settled = match handled {
-        Ok(Ok(_)) => embedded.ack(delivery.id).await,
-        Ok(Err(err)) => {
-            tracing::warn!(order_id = %order_id, attempts = delivery.attempts, error = ?err, "message failed; it will be retried");
-            embedded.retry_later(delivery.id, backoff(delivery.attempts)).await
+async fn process<C: Consumer>(consumer: &C, embedded: &Embedded, ports: &Ports, delivery: Delivery) {
+    let settled = match consume(consumer, ports, &delivery.body).await {
+        Ok(_) => embedded.ack(delivery.id).await,
+        Err(ConsumeError::Poison(err)) => {
+            tracing::error!(message_id = delivery.id, error = %err, "poison message; moved to the dead letters");
+            embedded.dead_letter(delivery.id, &err.to_string()).await
         }
-        Err(panic) => {
-            tracing::error!(order_id = %order_id, attempts = delivery.attempts, error = %panic, "message handler panicked; it will be retried");
+        Err(ConsumeError::Failed(err)) => {
+            tracing::warn!(message_id = delivery.id, attempts = delivery.attempts, error = ?err, "message failed; it will be retried");
             embedded.retry_later(delivery.id, backoff(delivery.attempts)).await
         }
     };
     if let Err(err) = settled {
-        tracing::error!(order_id = %order_id, error = ?err, "settling a message failed; it will be redelivered");
+        tracing::error!(message_id = delivery.id, error = ?err, "settling a message failed; it will be redelivered");
     }
 }
 

@@ -25,7 +25,7 @@ async fn put_warehouse(
     RawBody(body): RawBody,
 ) -> Result<Json<Warehouse>, ApiError> {
     let warehouse = Warehouse::parse(&id, &body)?;
-    inventory_cases::put_warehouse(&*state.ports.warehouses, &warehouse).await?;
+    inventory_cases::put_warehouse(&state.ports, &warehouse).await?;
     Ok(Json(warehouse))
 }
 
@@ -39,7 +39,7 @@ async fn set_on_hand(
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let on_hand = stock::parse_on_hand(&body)?;
     let ports = &state.ports;
-    Ok(Json(inventory_cases::set_on_hand(&*ports.warehouses, &*ports.inventory, &warehouse, &sku, on_hand).await?))
+    Ok(Json(inventory_cases::set_on_hand(ports, &warehouse, &sku, on_hand).await?))
 }
 
 #[derive(Debug, serde::Serialize)]

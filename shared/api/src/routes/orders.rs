@@ -48,7 +48,7 @@ async fn receive_webhook(
     let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
     let new = channels::normalise_with_meta(channel, &body, &meta)?;
     let ports = &state.ports;
-    let receipt = intake::receive_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, new).await?;
+    let receipt = intake::receive_order(ports, new).await?;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok((status, Json(receipt)))
 }

@@ -2,70 +2,114 @@
 //!
 //! Both are idempotent: they act only on an order in the status they expect and
 //! otherwise finish quietly, so a redelivered message changes nothing. Every order write
-//! is conditional on the version read; a lost race re-reads and tries again.
+//! goes through [`update_with_retry`], conditional on the version read.
 
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::allocation::{self, Plan, Shortage};
-use crate::messages::Message;
-use crate::order::{AllocatedLine, Allocation, Order, OrderStatus};
-use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError, UpdateOutcome};
+use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
+use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
+use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::Reservation;
-use crate::usecases::CONFLICT_RETRIES;
+use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
 
 /// How many times a reservation that lost a stock race is re-planned before the order is backordered.
 pub const MAX_REPLANS: usize = 3;
 
-/// What a consumer did with a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Handled {
-    /// The order moved to this status.
-    Moved(OrderStatus),
-    /// Nothing to do (unknown order, or already past this step); the message is spent.
-    Skipped(String),
+/// The allocate queue's consumer: plans each order it is handed ([`allocate_order`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allocate;
+
+#[async_trait]
+impl Consumer for Allocate {
+    type Message = AllocateOrder;
+    async fn consume(&self, ports: &Ports, message: AllocateOrder) -> Result<Handled, StoreError> {
+        allocate_order(ports, &message.order_id).await
+    }
+}
+
+/// The reserve queue's consumer: holds the stock of each order it is handed ([`reserve_order`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reserve;
+
+#[async_trait]
+impl Consumer for Reserve {
+    type Message = ReserveOrder;
+    async fn consume(&self, ports: &Ports, message: ReserveOrder) -> Result<Handled, StoreError> {
+        reserve_order(ports, &message.order_id).await
+    }
+}
+
+/// What allocation decided for an order.
+enum Planned {
+    Allocated,
+    Backordered,
+    /// Planned before, but its reservation message may have been lost.
+    AlreadyAllocated,
+    Nothing(String),
 }
 
 /// Plans a received (or backordered) order against current stock, then queues it for
 /// reservation, or backorders it when no warehouse combination holds enough.
 pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
-    for _ in 0..CONFLICT_RETRIES {
-        let Some(mut order) = ports.orders.get_order(order_id).await? else {
-            return Ok(Handled::Skipped(format!("no order {order_id}")));
-        };
-        match order.status {
-            OrderStatus::Received | OrderStatus::Backordered => {}
-            // Planned before but the reservation message may have been lost: send it again.
-            OrderStatus::Allocated => {
-                ports.queue.send(&Message::ReserveOrder { order_id: order_id.clone() }).await?;
-                return Ok(Handled::Skipped("already allocated; reservation re-queued".into()));
+    let now = ports.clock.now();
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            match order.status {
+                OrderStatus::Received | OrderStatus::Backordered => {}
+                OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
+                other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
             }
-            other => return Ok(Handled::Skipped(format!("order is already {other}"))),
+            match plan_against_current_stock(ports, &order).await? {
+                Ok(plan) => {
+                    order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
+                    order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
+                    Ok(Change::Write(order, Planned::Allocated))
+                }
+                Err(shortage) if order.status == OrderStatus::Backordered => {
+                    Ok(Change::Keep(order, Planned::Nothing(format!("still short: {shortage}"))))
+                }
+                Err(shortage) => {
+                    order
+                        .transition(OrderStatus::Backordered, now, format!("not enough stock: {shortage}"))
+                        .map_err(invariant)?;
+                    Ok(Change::Write(order, Planned::Backordered))
+                }
+            }
+        })
+    })
+    .await?;
+    let Some(changed) = changed else {
+        return Ok(Handled::Skipped(format!("no order {order_id}")));
+    };
+    let handled = match changed.value {
+        Planned::Allocated | Planned::AlreadyAllocated => {
+            ports.queue.send(&Outgoing::of(&ReserveOrder { order_id: order_id.clone() })).await?;
+            match changed.value {
+                Planned::Allocated => Handled::Moved(OrderStatus::Allocated),
+                _ => Handled::Skipped("already allocated; reservation re-queued".into()),
+            }
         }
-        let now = ports.clock.now();
-        let next = match plan_against_current_stock(ports, &order).await? {
-            Ok(plan) => {
-                order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
-                order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
-                OrderStatus::Allocated
-            }
-            Err(shortage) if order.status == OrderStatus::Backordered => {
-                return Ok(Handled::Skipped(format!("still short: {shortage}")));
-            }
-            Err(shortage) => {
-                order.transition(OrderStatus::Backordered, now, format!("not enough stock: {shortage}")).map_err(invariant)?;
-                OrderStatus::Backordered
-            }
-        };
-        if let UpdateOutcome::Updated { .. } = ports.orders.update_order(&order).await? {
-            if next == OrderStatus::Allocated {
-                ports.queue.send(&Message::ReserveOrder { order_id: order_id.clone() }).await?;
-            }
-            tracing::info!(order_id = %order_id, status = %next, "allocation decided");
-            return Ok(Handled::Moved(next));
-        }
-    }
-    Err(StoreError::msg(format!("order {order_id} kept changing while it was being allocated")))
+        Planned::Backordered => Handled::Moved(OrderStatus::Backordered),
+        Planned::Nothing(why) => Handled::Skipped(why),
+    };
+    tracing::info!(order_id = %order_id, outcome = ?handled, "allocation decided");
+    Ok(handled)
+}
+
+/// What one reservation attempt decided for an order.
+enum Held {
+    /// The order reached this status (reserved or backordered).
+    Decided(OrderStatus),
+    /// Stock ran short; the order was planned again and is tried again.
+    Replanned,
+    /// It holds stock for an earlier plan (it was planned again since): give that back, try again.
+    StalePlan,
+    /// A cancelled or backordered order holds no stock: give back what a late reservation took.
+    ReleaseLeftover(OrderStatus),
+    Nothing(String),
 }
 
 /// Holds the stock of an allocated order's plan in one atomic write. If another order took
@@ -73,74 +117,82 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
 pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
     let mut replans = 0;
     for _ in 0..CONFLICT_RETRIES + MAX_REPLANS {
-        let Some(mut order) = ports.orders.get_order(order_id).await? else {
+        let now = ports.clock.now();
+        let changed =
+            update_with_retry(&*ports.orders, order_id, |order| Box::pin(reserve_once(ports, order, replans, now))).await?;
+        let Some(changed) = changed else {
             return Ok(Handled::Skipped(format!("no order {order_id}")));
         };
-        match order.status {
-            OrderStatus::Allocated => {}
-            // Such an order holds no stock; a reservation that landed anyway (after a cancel,
-            // or from a second worker racing a backorder) is given back.
-            OrderStatus::Cancelled | OrderStatus::Backordered => {
-                release_leftover(ports, &order).await?;
-                return Ok(Handled::Skipped(format!("order is {}", order.status)));
+        match changed.value {
+            Held::Decided(status) => {
+                tracing::info!(order_id = %order_id, status = %status, "reservation decided");
+                return Ok(Handled::Moved(status));
             }
-            other => return Ok(Handled::Skipped(format!("order is already {other}"))),
+            Held::Replanned => replans += 1,
+            Held::StalePlan => release_leftover(ports, order_id).await?,
+            Held::ReleaseLeftover(status) => {
+                release_leftover(ports, order_id).await?;
+                return Ok(Handled::Skipped(format!("order is {status}")));
+            }
+            Held::Nothing(why) => return Ok(Handled::Skipped(why)),
         }
-        let Some(allocation) = order.allocation.clone() else {
-            return Err(StoreError::msg(format!("order {order_id} is allocated but has no plan")));
-        };
-        let now = ports.clock.now();
-        match ports.inventory.reserve(order_id, &Reservation::new(allocation.lines.clone())).await? {
-            ReserveOutcome::AlreadyReserved if !holds_plan(ports, order_id, &allocation.lines).await? => {
-                // Held for an earlier plan (the order was planned again since): start over.
-                release_leftover(ports, &order).await?;
-                continue;
-            }
-            ReserveOutcome::Reserved | ReserveOutcome::AlreadyReserved => {
-                let units: u32 = allocation.lines.iter().map(|l| l.quantity).sum();
-                order.transition(OrderStatus::Reserved, now, format!("{units} units held")).map_err(invariant)?;
-            }
-            ReserveOutcome::Insufficient { warehouse, sku, available } => {
-                let lost = format!("{warehouse} has only {available} of {sku} left");
-                if replans >= MAX_REPLANS {
-                    order.transition(OrderStatus::Backordered, now, format!("stock ran out: {lost}")).map_err(invariant)?;
-                } else {
-                    replans += 1;
-                    match plan_against_current_stock(ports, &order).await? {
-                        Ok(plan) => {
-                            order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
-                            order.allocation =
-                                Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
-                        }
-                        Err(shortage) => {
-                            order
-                                .transition(OrderStatus::Backordered, now, format!("stock ran out: {shortage}"))
-                                .map_err(invariant)?;
-                        }
-                    }
-                }
-            }
-        }
-        if let UpdateOutcome::Updated { .. } = ports.orders.update_order(&order).await? {
-            if order.status != OrderStatus::Allocated {
-                tracing::info!(order_id = %order_id, status = %order.status, "reservation decided");
-                return Ok(Handled::Moved(order.status));
-            }
-        }
-        // Lost a race on the order (a cancel, or a redelivered message) or re-planned: look again.
     }
     Err(StoreError::msg(format!("order {order_id} could not be reserved after repeated races")))
 }
 
-/// Whether the order's held lines are exactly `plan`.
-async fn holds_plan(ports: &Ports, order_id: &OrderId, plan: &[AllocatedLine]) -> Result<bool, StoreError> {
-    let held = ports.inventory.reservation(order_id).await?.unwrap_or_default();
-    Ok(held == Reservation::new(plan.to_vec()))
+/// One try at holding the order's planned stock, and the order as that leaves it.
+async fn reserve_once(
+    ports: &Ports,
+    mut order: Order,
+    replans: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Change<Held>, StoreError> {
+    match order.status {
+        OrderStatus::Allocated => {}
+        status @ (OrderStatus::Cancelled | OrderStatus::Backordered) => {
+            return Ok(Change::Keep(order, Held::ReleaseLeftover(status)));
+        }
+        other => return Ok(Change::Keep(order, Held::Nothing(format!("order is already {other}")))),
+    }
+    let Some(allocation) = &order.allocation else {
+        return Err(StoreError::msg(format!("order {} is allocated but has no plan", order.order_id)));
+    };
+    let plan = Reservation::new(allocation.lines.clone());
+    let outcome = match ports.inventory.reserve(&order.order_id, &plan).await? {
+        ReserveOutcome::AlreadyReserved if ports.inventory.reservation(&order.order_id).await?.as_ref() != Some(&plan) => {
+            return Ok(Change::Keep(order, Held::StalePlan));
+        }
+        ReserveOutcome::Reserved | ReserveOutcome::AlreadyReserved => {
+            order.transition(OrderStatus::Reserved, now, format!("{} units held", plan.units())).map_err(invariant)?;
+            Held::Decided(OrderStatus::Reserved)
+        }
+        ReserveOutcome::Insufficient { warehouse, sku, available } => {
+            let lost = format!("{warehouse} has only {available} of {sku} left");
+            let replanned = if replans < MAX_REPLANS { Some(plan_against_current_stock(ports, &order).await?) } else { None };
+            match replanned {
+                Some(Ok(plan)) => {
+                    order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
+                    order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
+                    Held::Replanned
+                }
+                Some(Err(shortage)) => {
+                    let why = format!("stock ran out: {shortage}");
+                    order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
+                    Held::Decided(OrderStatus::Backordered)
+                }
+                None => {
+                    order.transition(OrderStatus::Backordered, now, format!("stock ran out: {lost}")).map_err(invariant)?;
+                    Held::Decided(OrderStatus::Backordered)
+                }
+            }
+        }
+    };
+    Ok(Change::Write(order, outcome))
 }
 
-async fn release_leftover(ports: &Ports, order: &Order) -> Result<(), StoreError> {
-    if let ReleaseOutcome::Released(lines) = ports.inventory.release(&order.order_id).await? {
-        tracing::warn!(order_id = %order.order_id, lines = lines.lines().len(), "released a reservation made after the order was cancelled");
+async fn release_leftover(ports: &Ports, order_id: &OrderId) -> Result<(), StoreError> {
+    if let ReleaseOutcome::Released(held) = ports.inventory.release(order_id).await? {
+        tracing::warn!(order_id = %order_id, lines = held.lines().len(), "released stock held for a plan the order no longer has");
     }
     Ok(())
 }
@@ -157,6 +209,6 @@ pub async fn plan_against_current_stock(ports: &Ports, order: &Order) -> Result<
 }
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.
-fn invariant(err: crate::order::InvalidTransition) -> StoreError {
+fn invariant(err: InvalidTransition) -> StoreError {
     StoreError::new("unexpected order state", err)
 }

@@ -1,9 +1,9 @@
 //! Taking an order in: store it once per (channel, external id), then queue it for allocation.
 
-use crate::messages::Message;
+use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{NewOrder, Order, OrderLine, OrderStatus};
-use crate::ports::{Clock, InsertOutcome, InventoryStore, OrderStore, Queue, StoreError, UpdateOutcome};
-use crate::usecases::CONFLICT_RETRIES;
+use crate::ports::{InsertOutcome, InventoryStore, Ports, StoreError};
+use crate::usecases::{update_with_retry, Change};
 use crate::{OrderId, Sku};
 
 /// What intake answers the channel.
@@ -62,25 +62,17 @@ pub(crate) async fn first_unknown_sku(
 /// is idempotent, so a spare message does no harm.
 ///
 /// An order naming a SKU that no warehouse stocks is refused and nothing is stored.
-pub async fn receive_order(
-    orders: &dyn OrderStore,
-    inventory: &dyn InventoryStore,
-    queue: &dyn Queue,
-    clock: &dyn Clock,
-    new: NewOrder,
-) -> Result<Receipt, IntakeError> {
-    if let Some(unknown) = first_unknown_sku(inventory, &new.lines).await? {
+pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, IntakeError> {
+    if let Some(unknown) = first_unknown_sku(&*ports.inventory, &new.lines).await? {
         return Err(unknown.into());
     }
-    let order = Order::receive(new, OrderId::generate(), clock.now());
-    match orders.insert_order(&order).await? {
-        InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => {
-            redelivered(orders, queue, clock, *existing, &order).await
-        }
+    let order = Order::receive(new, OrderId::generate(), ports.clock.now());
+    match ports.orders.insert_order(&order).await? {
+        InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => redelivered(ports, &existing, &order).await,
         // Inserted; or our own insert answered as a duplicate because a retried write had
         // landed already (no message was sent for it yet, so it is still received).
         InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
-            queue.send(&Message::AllocateOrder { order_id: order.order_id.clone() }).await?;
+            ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
             tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
             Ok(Receipt {
                 order_id: order.order_id,
@@ -96,41 +88,33 @@ pub async fn receive_order(
 /// A channel delivered an order we hold: a retry (same content) changes nothing; an update
 /// changes what the order's stage allows (`Order::apply_update`). What the stage refuses
 /// is reported, not written, so repeated updates do not grow the order.
-async fn redelivered(
-    orders: &dyn OrderStore,
-    queue: &dyn Queue,
-    clock: &dyn Clock,
-    mut existing: Order,
-    delivered: &Order,
-) -> Result<Receipt, IntakeError> {
-    for _ in 0..CONFLICT_RETRIES {
-        let update = existing.compare_update(delivered);
-        if !update.applied.is_empty() {
-            existing.apply_update(delivered, clock.now(), delivered.channel.as_str());
-            match orders.update_order(&existing).await? {
-                UpdateOutcome::Updated { .. } => {}
-                UpdateOutcome::VersionConflict => {
-                    existing = orders
-                        .get_order(&existing.order_id)
-                        .await?
-                        .ok_or_else(|| StoreError::msg("an order vanished while being updated"))?;
-                    continue;
-                }
+async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Result<Receipt, IntakeError> {
+    let now = ports.clock.now();
+    let source = delivered.channel.as_str();
+    let changed = update_with_retry(&*ports.orders, &existing.order_id, |mut order| {
+        Box::pin(async move {
+            let update = order.compare_update(delivered);
+            if update.applied.is_empty() {
+                return Ok::<_, IntakeError>(Change::Keep(order, update));
             }
-        }
-        // Heal a lost enqueue (a crash between insert and send), and give a backorder another
-        // try against current stock: a spare allocation message is harmless.
-        if matches!(existing.status, OrderStatus::Received | OrderStatus::Backordered) {
-            queue.send(&Message::AllocateOrder { order_id: existing.order_id.clone() }).await?;
-        }
-        tracing::info!(order_id = %existing.order_id, channel = %existing.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");
-        return Ok(Receipt {
-            order_id: existing.order_id,
-            status: existing.status,
-            duplicate: true,
-            updated: update.applied,
-            not_updated: update.refused,
-        });
+            order.apply_update(delivered, now, source);
+            Ok(Change::Write(order, update))
+        })
+    })
+    .await?
+    .ok_or_else(|| StoreError::msg(format!("order {} vanished while a channel update was applied", existing.order_id)))?;
+    let (order, update) = (changed.order, changed.value);
+    // Heal a lost enqueue (a crash between insert and send), and give a backorder another
+    // try against current stock: a spare allocation message is harmless.
+    if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered) {
+        ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
     }
-    Err(StoreError::msg(format!("order {} kept changing while a channel update was applied", existing.order_id)).into())
+    tracing::info!(order_id = %order.order_id, channel = %order.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");
+    Ok(Receipt {
+        order_id: order.order_id,
+        status: order.status,
+        duplicate: true,
+        updated: update.applied,
+        not_updated: update.refused,
+    })
 }

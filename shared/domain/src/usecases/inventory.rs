@@ -1,6 +1,6 @@
 //! Warehouses and stock counts, as a WMS keeps them in sync.
 
-use crate::ports::{InventoryStore, SetOnHandOutcome, StoreError, WarehouseStore};
+use crate::ports::{Ports, SetOnHandOutcome, StoreError};
 use crate::stock::{StockLevel, Warehouse};
 use crate::{Sku, WarehouseId};
 
@@ -16,17 +16,11 @@ pub enum SetStockError {
 }
 
 /// Sets the on-hand count of a SKU in a registered warehouse.
-pub async fn set_on_hand(
-    warehouses: &dyn WarehouseStore,
-    inventory: &dyn InventoryStore,
-    warehouse: &WarehouseId,
-    sku: &Sku,
-    on_hand: u32,
-) -> Result<StockLevel, SetStockError> {
-    if warehouses.get_warehouse(warehouse).await?.is_none() {
+pub async fn set_on_hand(ports: &Ports, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<StockLevel, SetStockError> {
+    if ports.warehouses.get_warehouse(warehouse).await?.is_none() {
         return Err(SetStockError::UnknownWarehouse(warehouse.clone()));
     }
-    match inventory.set_on_hand(warehouse, sku, on_hand).await? {
+    match ports.inventory.set_on_hand(warehouse, sku, on_hand).await? {
         SetOnHandOutcome::Set(level) => {
             tracing::info!(warehouse = %warehouse, sku = %sku, on_hand, "stock counted");
             Ok(level)
@@ -36,8 +30,8 @@ pub async fn set_on_hand(
 }
 
 /// Registers or updates a warehouse.
-pub async fn put_warehouse(warehouses: &dyn WarehouseStore, warehouse: &Warehouse) -> Result<(), StoreError> {
-    warehouses.put_warehouse(warehouse).await?;
+pub async fn put_warehouse(ports: &Ports, warehouse: &Warehouse) -> Result<(), StoreError> {
+    ports.warehouses.put_warehouse(warehouse).await?;
     tracing::info!(warehouse = %warehouse.warehouse_id, "warehouse registered");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Reading, finding, cancelling and modifying orders.
 
-use crate::messages::Message;
+use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Channel, Customer, InvalidTransition, Order, OrderLine, OrderStatus};
 use crate::ports::{OrderLookup, Ports, StoreError};
 use crate::usecases::{update_with_retry, Change};
@@ -172,7 +172,7 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
     // A backorder is planned again; also when this is a retry of a change that was written
     // but whose re-plan message was lost.
     if changed.order.status == OrderStatus::Backordered {
-        ports.queue.send(&Message::AllocateOrder { order_id: order_id.clone() }).await?;
+        ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order_id.clone() })).await?;
     }
     if changed.written {
         tracing::info!(order_id = %order_id, parts = ?changed.value.applied, "order modified");
