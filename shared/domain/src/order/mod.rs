@@ -16,7 +16,7 @@ pub use self::address::Address;
 pub use self::channel::Channel;
 pub use self::customer::{normalise_phone, Customer};
 pub use self::line::{Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
-pub use self::update::OrderUpdate;
+pub use self::update::{OrderPart, OrderUpdate};
 /// The allocation types live beside the planner; re-exported here where they used to be.
 pub use crate::allocation::{AllocatedLine, Allocation};
 use crate::{Currency, ExternalId, MerchantId, Money, OrderId, Sku};

@@ -1,15 +1,50 @@
 //! Updating an order we hold: what a newer version of it may change at the order's stage.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use super::{Order, OrderStatus};
 
+/// A part of an order that an update may replace, named as the order's JSON names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderPart {
+    Customer,
+    ShippingAddress,
+    /// The lines, with the currency and charges they are priced in.
+    Lines,
+    MerchantId,
+}
+
+impl OrderPart {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderPart::Customer => "customer",
+            OrderPart::ShippingAddress => "shipping_address",
+            OrderPart::Lines => "lines",
+            OrderPart::MerchantId => "merchant_id",
+        }
+    }
+
+    /// The parts as a message lists them: "shipping_address, lines".
+    pub fn join(parts: &[OrderPart]) -> String {
+        parts.iter().map(OrderPart::as_str).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for OrderPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an update of an order changes (`applied`) and what the order's stage no longer
-/// allows (`refused`), by part: customer, shipping_address, lines, merchant_id.
+/// allows (`refused`), by part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderUpdate {
-    pub applied: Vec<&'static str>,
-    pub refused: Vec<&'static str>,
+    pub applied: Vec<OrderPart>,
+    pub refused: Vec<OrderPart>,
 }
 
 impl OrderUpdate {
@@ -29,10 +64,10 @@ impl Order {
         let stock_untouched = matches!(self.status, OrderStatus::Received | OrderStatus::Backordered);
         let lines_differ = self.lines != new.lines || self.currency != new.currency || self.charges != new.charges;
         for (part, differs, allowed) in [
-            ("customer", self.customer != new.customer, before_shipment),
-            ("shipping_address", self.shipping_address != new.shipping_address, before_shipment),
-            ("lines", lines_differ, stock_untouched),
-            ("merchant_id", self.merchant_id != new.merchant_id, false),
+            (OrderPart::Customer, self.customer != new.customer, before_shipment),
+            (OrderPart::ShippingAddress, self.shipping_address != new.shipping_address, before_shipment),
+            (OrderPart::Lines, lines_differ, stock_untouched),
+            (OrderPart::MerchantId, self.merchant_id != new.merchant_id, false),
         ] {
             match (differs, allowed) {
                 (true, true) => update.applied.push(part),
@@ -48,22 +83,23 @@ impl Order {
     pub fn apply_update(&mut self, new: &Order, at: DateTime<Utc>, source: &str) -> OrderUpdate {
         let update = self.compare_update(new);
         for part in &update.applied {
-            match *part {
-                "customer" => self.customer = new.customer.clone(),
-                "shipping_address" => self.shipping_address = new.shipping_address.clone(),
-                "lines" => {
+            match part {
+                OrderPart::Customer => self.customer = new.customer.clone(),
+                OrderPart::ShippingAddress => self.shipping_address = new.shipping_address.clone(),
+                OrderPart::Lines => {
                     self.lines = new.lines.clone();
                     self.currency = new.currency;
                     self.charges = new.charges;
                 }
-                _ => {}
+                // Never applied: compare_update refuses every change of merchant.
+                OrderPart::MerchantId => {}
             }
         }
         if !update.applied.is_empty() {
-            self.note(at, format!("updated by {source}: {}", update.applied.join(", ")));
+            self.note(at, format!("updated by {source}: {}", OrderPart::join(&update.applied)));
         }
         if !update.refused.is_empty() {
-            let refused = update.refused.join(", ");
+            let refused = OrderPart::join(&update.refused);
             self.note(at, format!("update by {source} not applied to {refused}: the order is {}", self.status));
         }
         update
@@ -82,7 +118,7 @@ mod tests {
         let mut newer = sample_new_order("SKU-1", 3);
         newer.shipping_address.line1 = "2 West Lake Rd".into();
         let update = order.apply_update(&Order::receive(newer.clone(), OrderId::generate(), Utc::now()), Utc::now(), "generic");
-        assert_eq!(update.applied, ["shipping_address", "lines"]);
+        assert_eq!(update.applied, [OrderPart::ShippingAddress, OrderPart::Lines]);
         assert_eq!(order.lines[0].quantity, 3);
 
         order.transition(OrderStatus::Allocated, Utc::now(), "plan").unwrap();
@@ -91,9 +127,22 @@ mod tests {
         later.lines[0].quantity = 9;
         later.shipping_address.line1 = "3 West Lake Rd".into();
         let update = order.apply_update(&Order::receive(later, OrderId::generate(), Utc::now()), Utc::now(), "generic");
-        assert_eq!((update.applied, update.refused), (vec!["shipping_address"], vec!["lines"]));
+        assert_eq!((update.applied, update.refused), (vec![OrderPart::ShippingAddress], vec![OrderPart::Lines]));
         assert_eq!(order.lines[0].quantity, 3, "held stock is not silently changed");
         assert!(order.timeline.last().unwrap().detail.contains("not applied to lines"));
+        assert!(order.timeline.iter().any(|e| e.detail == "updated by generic: shipping_address, lines"));
+    }
+
+    #[test]
+    fn parts_are_named_as_the_order_names_them() {
+        let parts = [OrderPart::Customer, OrderPart::ShippingAddress, OrderPart::Lines, OrderPart::MerchantId];
+        let json = serde_json::to_value(parts).unwrap();
+        assert_eq!(json, serde_json::json!(["customer", "shipping_address", "lines", "merchant_id"]));
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(json[i], part.as_str());
+            assert_eq!(part.to_string(), part.as_str());
+        }
+        assert_eq!(OrderPart::join(&parts[1..3]), "shipping_address, lines");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::channels::generic;
 use crate::messages::Message;
-use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderStatus};
+use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderPart, OrderStatus};
 use crate::ports::{Clock, InventoryStore, OrderLookup, OrderStore, Queue, StoreError, UpdateOutcome};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, OrderId, ValidationError};
@@ -132,8 +132,8 @@ pub enum ModifyError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     UnknownSku(#[from] crate::usecases::intake::UnknownSku),
-    #[error("{} cannot change: the order is {status}", parts.join(", "))]
-    NotModifiable { parts: Vec<&'static str>, status: OrderStatus },
+    #[error("{} cannot change: the order is {status}", OrderPart::join(parts))]
+    NotModifiable { parts: Vec<OrderPart>, status: OrderStatus },
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
