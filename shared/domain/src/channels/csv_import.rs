@@ -25,9 +25,9 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::{address, customer, customer_id_or_guest, order_line, order_lines, renamed, AddressParts};
+use super::{customer_id_or_guest, order_line, order_lines, renamed};
 use crate::money::Currency;
-use crate::order::{Channel, NewOrder};
+use crate::order::{Address, AddressParts, Channel, Customer, NewOrder};
 use crate::{ExternalId, MerchantId, ValidationError};
 
 /// Every column the importer reads, in the documented order.
@@ -259,9 +259,9 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
     .map_err(|e| locate_line(rows, e))?;
     let id = customer_id_or_guest(first.get("customer_id"), first.get("email"), first.get("phone"))
         .ok_or_else(|| first.error("customer_id", "is empty and there is no email or phone to identify the buyer"))?;
-    let customer = customer(&id, first.get("email"), first.get("phone"), first.get("name"))
+    let customer = Customer::parse(&id, first.get("email"), first.get("phone"), first.get("name"))
         .map_err(|e| first.locate(renamed(e, &[("id", "customer_id")])))?;
-    let shipping_address = address(AddressParts {
+    let shipping_address = Address::parse(AddressParts {
         name: first.get("name"),
         line1: first.get("line1"),
         line2: first.get("line2"),

@@ -7,13 +7,16 @@
 //!  "province":"Zhejiang","postal_code":"310000","country":"CN"},
 //!  "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}
 //! ```
+//!
+//! `PATCH /orders/{id}` takes the same customer, address and line shapes; the domain reads
+//! it (`order::OrderPatch::parse`), since modifying an order needs the order's currency.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{address, customer, order_line, order_lines, AddressParts};
+use super::{order_line, order_lines};
 use crate::money::Currency;
-use crate::order::{Channel, Charges, NewOrder};
+use crate::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder};
 use crate::validation::parse_json;
 use crate::{ExternalId, MerchantId, ValidationError};
 
@@ -63,45 +66,12 @@ struct GenericLine {
     unit_price: String,
 }
 
-/// The replaceable parts of an order, as `PATCH /orders/{id}` gives them in the generic
-/// format's shapes; a part left out stays as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderPatch {
-    pub customer: Option<crate::order::Customer>,
-    pub shipping_address: Option<crate::order::Address>,
-    pub lines: Option<Vec<crate::order::OrderLine>>,
+fn parse_customer(c: &GenericCustomer) -> Result<Customer, ValidationError> {
+    Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GenericPatch {
-    customer: Option<GenericCustomer>,
-    shipping_address: Option<GenericAddress>,
-    lines: Option<Vec<GenericLine>>,
-}
-
-/// Parses a `PATCH /orders/{id}` body; prices are in the order's `currency`.
-pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, ValidationError> {
-    let raw: GenericPatch = parse_json(body)?;
-    if raw.customer.is_none() && raw.shipping_address.is_none() && raw.lines.is_none() {
-        return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines"));
-    }
-    Ok(OrderPatch {
-        customer: raw.customer.as_ref().map(parse_customer).transpose()?,
-        shipping_address: raw.shipping_address.as_ref().map(parse_address).transpose()?,
-        lines: raw
-            .lines
-            .map(|lines| order_lines(&lines, "lines", |l| order_line(l.sku.as_deref(), l.quantity, &l.unit_price, currency)))
-            .transpose()?,
-    })
-}
-
-fn parse_customer(c: &GenericCustomer) -> Result<crate::order::Customer, ValidationError> {
-    customer(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
-}
-
-fn parse_address(a: &GenericAddress) -> Result<crate::order::Address, ValidationError> {
-    address(AddressParts {
+fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {
+    Address::parse(AddressParts {
         name: a.name.as_deref(),
         line1: a.line1.as_deref(),
         line2: a.line2.as_deref(),

@@ -12,14 +12,19 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use self::address::Address;
+pub use self::address::{Address, AddressParts};
 pub use self::channel::Channel;
 pub use self::customer::{normalise_phone, Customer};
-pub use self::line::{Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
-pub use self::update::{OrderPart, OrderUpdate};
+pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
+pub use self::update::{OrderPart, OrderPatch, OrderUpdate};
 /// The allocation types live beside the planner; re-exported here where they used to be.
 pub use crate::allocation::{AllocatedLine, Allocation};
 use crate::{Currency, ExternalId, MerchantId, Money, OrderId, Sku};
+
+/// The value trimmed, or `None` when it is absent or blank.
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
 
 /// An order as a channel delivered it, normalised, before we give it an id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{Order, OrderStatus};
+use super::{order_lines, Address, AddressParts, Customer, Order, OrderLine, OrderStatus};
+use crate::money::{self, Currency};
+use crate::validation::parse_json;
+use crate::{Sku, ValidationError};
 
 /// A part of an order that an update may replace, named as the order's JSON names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -106,6 +109,99 @@ impl Order {
     }
 }
 
+/// The replaceable parts of an order, as `PATCH /orders/{id}` gives them in the generic
+/// channel's shapes; a part left out stays as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPatch {
+    pub customer: Option<Customer>,
+    pub shipping_address: Option<Address>,
+    pub lines: Option<Vec<OrderLine>>,
+}
+
+impl OrderPatch {
+    /// Parses a `PATCH /orders/{id}` body; prices are in the order's `currency`. Each part
+    /// goes through the checks a channel's order does, and errors name the same fields.
+    pub fn parse(body: &[u8], currency: Currency) -> Result<OrderPatch, ValidationError> {
+        let raw: PatchBody = parse_json(body)?;
+        if raw.customer.is_none() && raw.shipping_address.is_none() && raw.lines.is_none() {
+            return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines"));
+        }
+        let customer = raw
+            .customer
+            .map(|c| {
+                Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref())
+                    .map_err(|e| e.within("customer"))
+            })
+            .transpose()?;
+        let shipping_address = raw
+            .shipping_address
+            .map(|a| {
+                Address::parse(AddressParts {
+                    name: a.name.as_deref(),
+                    line1: a.line1.as_deref(),
+                    line2: a.line2.as_deref(),
+                    city: a.city.as_deref(),
+                    province: a.province.as_deref(),
+                    postal_code: a.postal_code.as_deref(),
+                    country: a.country.as_deref(),
+                })
+                .map_err(|e| e.within("shipping_address"))
+            })
+            .transpose()?;
+        let lines = raw.lines.map(|lines| order_lines(&lines, "lines", |l| l.parse(currency))).transpose()?;
+        Ok(OrderPatch { customer, shipping_address, lines })
+    }
+}
+
+/// The body of `PATCH /orders/{id}`: the generic channel's customer, address and line shapes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    customer: Option<PatchCustomer>,
+    shipping_address: Option<PatchAddress>,
+    lines: Option<Vec<PatchLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchCustomer {
+    id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchAddress {
+    name: Option<String>,
+    line1: Option<String>,
+    line2: Option<String>,
+    city: Option<String>,
+    province: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchLine {
+    sku: Option<String>,
+    quantity: i64,
+    unit_price: String,
+}
+
+impl PatchLine {
+    /// The checks (and messages) of the channels' `order_line`: a SKU, then the quantity,
+    /// then the price text in the order's currency.
+    fn parse(&self, currency: Currency) -> Result<OrderLine, ValidationError> {
+        let sku = match self.sku.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Sku::parse(s).map_err(|e| e.within("sku"))?,
+            _ => return Err(ValidationError::new("sku", "the line has no SKU; every line must name one")),
+        };
+        super::check_quantity(self.quantity)?;
+        let unit_price = money::parse_price(&self.unit_price, currency).map_err(|e| e.within("unit_price"))?;
+        OrderLine::new(sku, self.quantity, unit_price)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::sample_new_order;
@@ -143,6 +239,27 @@ mod tests {
             assert_eq!(part.to_string(), part.as_str());
         }
         assert_eq!(OrderPart::join(&parts[1..3]), "shipping_address, lines");
+    }
+
+    #[test]
+    fn a_patch_names_each_bad_field() {
+        let cny = Currency::parse("CNY").unwrap();
+        let patch = OrderPatch::parse(br#"{"lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}"#, cny).unwrap();
+        assert_eq!((patch.customer, patch.shipping_address), (None, None));
+        assert_eq!(patch.lines.unwrap()[0].unit_price.to_string(), "19.9");
+        let cases: [(&[u8], &str); 7] = [
+            (br#"{}"#, ""),
+            (br#"{"note":"x"}"#, "note"),
+            (br#"{"lines":[]}"#, "lines"),
+            (br#"{"lines":[{"sku":" ","quantity":1,"unit_price":"1"}]}"#, "lines[0].sku"),
+            (br#"{"lines":[{"sku":"A","quantity":0,"unit_price":"x"}]}"#, "lines[0].quantity"),
+            (br#"{"customer":{"id":"c-1","phone":"call me"}}"#, "customer.phone"),
+            (br#"{"shipping_address":{"line1":"1 Rd","city":"X","country":"CHN"}}"#, "shipping_address.country"),
+        ];
+        for (body, field) in cases {
+            let err = OrderPatch::parse(body, cny).unwrap_err();
+            assert_eq!(err.field, field, "{}: {err}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! Reading, finding and cancelling orders.
 
-use crate::channels::generic;
 use crate::messages::Message;
-use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderPart, OrderStatus};
+use crate::order::{normalise_phone, Channel, InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
 use crate::ports::{Clock, InventoryStore, OrderLookup, OrderStore, Queue, StoreError, UpdateOutcome};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, OrderId, ValidationError};
@@ -151,7 +150,7 @@ pub async fn modify_order(
 ) -> Result<Order, ModifyError> {
     for _ in 0..CONFLICT_RETRIES {
         let mut order = orders.get_order(order_id).await?.ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
-        let patch = generic::parse_patch(body, order.currency)?;
+        let patch = OrderPatch::parse(body, order.currency)?;
         if let Some(lines) = &patch.lines {
             if let Some(unknown) = crate::usecases::intake::first_unknown_sku(inventory, lines).await? {
                 return Err(unknown.into());
