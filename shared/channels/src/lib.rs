@@ -1,23 +1,27 @@
-//! Sales channels: each channel's own payload normalised into a [`NewOrder`], and the
-//! signature each channel puts on its webhooks.
+//! Sales channels, as adapters onto the domain: each channel's own payload normalised
+//! into the domain's [`NewOrder`], bulk CSV import, the signature each channel puts on its
+//! webhooks, and the secrets those are checked with ([`secrets`]).
 //!
-//! A normaliser only parses and checks; it never touches a store. Every refusal is a
-//! [`ValidationError`] naming the field at fault.
+//! A normaliser only reads the channel's wire format and maps it; the rules of a valid
+//! order are the domain's (`Customer::parse`, `Address::parse`, `OrderLine::new`). It never
+//! touches a store. Every refusal is a [`ValidationError`] naming the field at fault, in
+//! the channel's own field names.
 
 pub mod amazon;
 pub mod csv_import;
 pub mod generic;
+pub mod secrets;
 pub mod shopify;
 pub mod signature;
 pub mod woocommerce;
 
 use rust_decimal::Decimal;
 
-use crate::money::{self, Currency};
-use crate::order::{check_quantity, normalise_phone, Channel, NewOrder, OrderLine};
-use crate::{Sku, ValidationError};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{check_quantity, normalise_phone, Channel, NewOrder, OrderLine};
+use oms_domain::{Sku, ValidationError};
 
-pub use crate::order::{order_lines, Charges};
+pub use oms_domain::order::{order_lines, Charges};
 
 /// Largest webhook body any channel may send (bytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

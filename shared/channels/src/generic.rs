@@ -14,11 +14,11 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{order_line, order_lines};
-use crate::money::Currency;
-use crate::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{order_line, order_lines};
+use oms_domain::money::Currency;
+use oms_domain::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct GenericOrder {
@@ -37,7 +37,7 @@ struct GenericOrder {
 }
 
 fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
-    raw.map_or(Ok(rust_decimal::Decimal::ZERO), |v| crate::money::parse_price(v, currency).map_err(|e| e.within(field)))
+    raw.map_or(Ok(rust_decimal::Decimal::ZERO), |v| oms_domain::money::parse_price(v, currency).map_err(|e| e.within(field)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,10 +25,10 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::{customer_id_or_guest, order_line, order_lines, renamed};
-use crate::money::Currency;
-use crate::order::{Address, AddressParts, Channel, Customer, NewOrder};
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, order_line, order_lines, renamed};
+use oms_domain::money::Currency;
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 /// Every column the importer reads, in the documented order.
 pub const COLUMNS: [&str; 17] = [

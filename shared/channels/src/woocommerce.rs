@@ -33,12 +33,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use super::{customer_id_or_guest, full_name, order_line, order_lines, renamed};
-use super::{Charges, Meta, ZERO};
-use crate::money::{self, Currency};
-use crate::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, full_name, order_line, order_lines, renamed};
+use crate::{Charges, Meta, ZERO};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct WooOrder {

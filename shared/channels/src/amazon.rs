@@ -40,12 +40,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use super::{customer_id_or_guest, order_line, order_lines, renamed, sum};
-use super::{Charges, Meta};
-use crate::money::{self, Currency};
-use crate::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, order_line, order_lines, renamed, sum};
+use crate::{Charges, Meta};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
