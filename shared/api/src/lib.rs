@@ -6,9 +6,9 @@ pub mod consumers;
 pub mod error;
 pub mod routes;
 
+pub use error::ApiError;
 /// The channel secrets and the signature check on webhooks live with the channels; this
 /// path is kept for the routes and other callers.
 pub use oms_channels::secrets as webhooks;
-pub use error::ApiError;
 pub use routes::AppState;
 pub use webhooks::{ChannelSecrets, UnsignedPolicy};

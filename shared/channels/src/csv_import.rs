@@ -15,8 +15,8 @@
 //!   `name`, `province`, `postal_code` and `customer_id` may be left out of the header; an empty
 //!   `customer_id` makes a guest, as every channel does ([`customer_id_or_guest`]).
 //! - `placed_at` is RFC 3339 (`2026-11-20T10:00:00Z`), or `2026-11-20 10:00:00` taken as UTC.
-//! - Every line goes through the same checks as every channel's ([`order_line`], [`customer`],
-//!   [`address`]).
+//! - Every line goes through the same checks as every channel's ([`order_line`],
+//!   [`Customer::parse`], [`Address::parse`]).
 //! - The result has one entry per order, in file order. An error's field is `row N: column`,
 //!   where row 1 is the header, as a spreadsheet numbers rows.
 
