@@ -29,7 +29,7 @@ passed=$(grep -Eo '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4}
 failed=$(grep -Eo '^test result: .* [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
 
 step "fuzz targets (type-check on stable; run them with cargo +nightly fuzz)"
-cargo check --quiet --manifest-path shared/domain/fuzz/Cargo.toml --bins --target-dir target/fuzz-check
+cargo check --quiet --manifest-path shared/channels/fuzz/Cargo.toml --bins --target-dir target/fuzz-check
 
 step "template"
 bash scripts/validate-template.sh

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use oms_api::ChannelSecrets;
-use oms_domain::channels::signature;
+use oms_channels::signature;
 use oms_domain::order::Channel;
 use oms_local::server::{self, Running, ServeOptions};
 

@@ -2,7 +2,7 @@
 
 use oms_tests::spawn_app;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/domain/tests/fixtures/import_orders.csv");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/channels/tests/fixtures/import_orders.csv");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csv_import_takes_orders_in_once_and_reserves_them() {

@@ -8,7 +8,7 @@ use oms_domain::order::Channel;
 use oms_tests::{generic_order, spawn_app, TestApp};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../shared/domain/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("the fixture exists")
+    std::fs::read(format!("{}/../shared/channels/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("the fixture exists")
 }
 
 async fn app_stocking(dir: &tempfile::TempDir, skus: &[&str]) -> TestApp {

@@ -4,8 +4,10 @@
 
 pub mod error;
 pub mod routes;
-pub mod webhooks;
 
 pub use error::ApiError;
+/// The channel secrets and the signature check on webhooks live with the channels; this
+/// path is kept for the routes and other callers.
+pub use oms_channels::secrets as webhooks;
 pub use routes::AppState;
 pub use webhooks::{ChannelSecrets, UnsignedPolicy};

@@ -7,9 +7,28 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::order::{AllocatedLine, Order};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::order::Order;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{Sku, WarehouseId};
+
+/// So many units of a SKU from one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AllocatedLine {
+    pub warehouse: WarehouseId,
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+/// Which warehouses ship which lines, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    pub lines: Vec<AllocatedLine>,
+    pub explanation: String,
+    pub planned_at: DateTime<Utc>,
+}
 
 /// Which warehouse ships what, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +117,6 @@ mod tests {
     use crate::order::tests::sample_new_order;
     use crate::order::OrderLine;
     use crate::{MerchantId, OrderId};
-    use chrono::Utc;
     use rust_decimal::Decimal;
 
     fn warehouse(id: &str, province: &str) -> Warehouse {

@@ -1,13 +1,13 @@
 //! The order management domain.
 //!
-//! Everything here is plain Rust: the canonical order and its status machine,
-//! warehouses and stock, the allocation rule, the channel formats, and the use
-//! cases (`usecases`) written against narrow async traits (`ports`). Adapters
-//! for those ports live in other crates (an embedded SQLite set and an AWS
-//! set); this crate knows nothing of either.
+//! Everything here is plain Rust: the canonical order, its rules and its status
+//! machine, warehouses and stock, the allocation rule, and the use cases
+//! (`usecases`) written against narrow async traits (`ports`). Adapters live in
+//! other crates: the sales channels' formats and signatures (`oms-channels`), and
+//! the ports (an embedded SQLite set and an AWS set); this crate knows nothing of
+//! any of them.
 
 pub mod allocation;
-pub mod channels;
 pub mod ids;
 pub mod messages;
 pub mod money;

@@ -15,17 +15,17 @@ use futures::stream::{self, StreamExt as _};
 use serde_json::json;
 
 use oms_api::ChannelSecrets;
-use oms_domain::channels::{self, signature, Meta};
+use oms_channels::{self as channels, signature, Meta};
 use oms_domain::order::Channel;
 
 use crate::server::{self, ServeOptions};
 
 /// One realistic payload per webhook channel.
 const PAYLOADS: [(Channel, &str, &str); 4] = [
-    (Channel::Generic, "", include_str!("../../domain/tests/fixtures/generic_order.json")),
-    (Channel::Shopify, "teahouse.myshopify.com", include_str!("../../domain/tests/fixtures/shopify_order.json")),
-    (Channel::WooCommerce, "https://shop.example.com", include_str!("../../domain/tests/fixtures/woocommerce_order.json")),
-    (Channel::Amazon, "", include_str!("../../domain/tests/fixtures/amazon_order.json")),
+    (Channel::Generic, "", include_str!("../../channels/tests/fixtures/generic_order.json")),
+    (Channel::Shopify, "teahouse.myshopify.com", include_str!("../../channels/tests/fixtures/shopify_order.json")),
+    (Channel::WooCommerce, "https://shop.example.com", include_str!("../../channels/tests/fixtures/woocommerce_order.json")),
+    (Channel::Amazon, "", include_str!("../../channels/tests/fixtures/amazon_order.json")),
 ];
 
 /// Normalises each channel's payload `orders` times and prints the rate.

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
 use oms_api::ChannelSecrets;
-use oms_domain::channels::signature;
+use oms_channels::signature;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_embedded::Embedded;
 

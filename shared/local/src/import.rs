@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use oms_domain::channels::csv_import;
+use oms_channels::csv_import;
 use oms_domain::ports::SystemClock;
 use oms_domain::usecases::intake::{self, IntakeError};
 use oms_embedded::Embedded;

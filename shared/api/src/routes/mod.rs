@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::Json;
 
-use oms_domain::channels::MAX_BODY_BYTES;
+use oms_channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;
 
 use crate::webhooks::{ChannelSecrets, UnsignedPolicy};

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use oms_domain::channels::{self, signature};
+use oms_channels::{self as channels, signature};
 use oms_domain::order::normalise_phone;
 use oms_domain::order::{Channel, Order};
 use oms_domain::usecases::intake::{self, Receipt};

@@ -1,7 +1,7 @@
 //! Taking an order in: store it once per (channel, external id), then queue it for allocation.
 
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{NewOrder, Order, OrderLine, OrderStatus};
+use crate::order::{NewOrder, Order, OrderLine, OrderPart, OrderStatus};
 use crate::ports::{InsertOutcome, InventoryStore, Ports, StoreError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{OrderId, Sku};
@@ -15,10 +15,10 @@ pub struct Receipt {
     pub duplicate: bool,
     /// Parts of the order a later delivery changed (`customer`, `shipping_address`, `lines`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub updated: Vec<&'static str>,
+    pub updated: Vec<OrderPart>,
     /// Parts a later delivery would have changed but the order's stage no longer allows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_updated: Vec<&'static str>,
+    pub not_updated: Vec<OrderPart>,
 }
 
 /// A line names a SKU that no warehouse has ever counted.

@@ -1,7 +1,7 @@
 //! Reading, finding, cancelling and modifying orders.
 
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{Address, Channel, Customer, InvalidTransition, Order, OrderLine, OrderStatus};
+use crate::order::{Channel, InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
 use crate::ports::{OrderLookup, Ports, StoreError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{money, CustomerId, ExternalId, OrderId, ValidationError};
@@ -104,20 +104,6 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     Ok(changed.order)
 }
 
-/// The replaceable parts of an order (`PATCH /orders/{id}`); a part left out stays as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderPatch {
-    pub customer: Option<Customer>,
-    pub shipping_address: Option<Address>,
-    pub lines: Option<Vec<OrderLine>>,
-}
-
-impl OrderPatch {
-    pub fn is_empty(&self) -> bool {
-        self.customer.is_none() && self.shipping_address.is_none() && self.lines.is_none()
-    }
-}
-
 /// Why a modification was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ModifyError {
@@ -127,8 +113,8 @@ pub enum ModifyError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     UnknownSku(#[from] crate::usecases::intake::UnknownSku),
-    #[error("{} cannot change: the order is {status}", parts.join(", "))]
-    NotModifiable { parts: Vec<&'static str>, status: OrderStatus },
+    #[error("{} cannot change: the order is {status}", OrderPart::join(parts))]
+    NotModifiable { parts: Vec<OrderPart>, status: OrderStatus },
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::order::Channel;
+use oms_domain::order::Channel;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -15,8 +15,8 @@
 //!   `name`, `province`, `postal_code` and `customer_id` may be left out of the header; an empty
 //!   `customer_id` makes a guest, as every channel does ([`customer_id_or_guest`]).
 //! - `placed_at` is RFC 3339 (`2026-11-20T10:00:00Z`), or `2026-11-20 10:00:00` taken as UTC.
-//! - Every line goes through the same checks as every channel's ([`order_line`], [`customer`],
-//!   [`address`]).
+//! - Every line goes through the same checks as every channel's ([`order_line`],
+//!   [`Customer::parse`], [`Address::parse`]).
 //! - The result has one entry per order, in file order. An error's field is `row N: column`,
 //!   where row 1 is the header, as a spreadsheet numbers rows.
 
@@ -25,10 +25,10 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::{address, customer, customer_id_or_guest, order_line, order_lines, renamed, AddressParts};
-use crate::money::Currency;
-use crate::order::{Channel, NewOrder};
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, order_line, order_lines, renamed};
+use oms_domain::money::Currency;
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 /// Every column the importer reads, in the documented order.
 pub const COLUMNS: [&str; 17] = [
@@ -259,9 +259,9 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
     .map_err(|e| locate_line(rows, e))?;
     let id = customer_id_or_guest(first.get("customer_id"), first.get("email"), first.get("phone"))
         .ok_or_else(|| first.error("customer_id", "is empty and there is no email or phone to identify the buyer"))?;
-    let customer = customer(&id, first.get("email"), first.get("phone"), first.get("name"))
+    let customer = Customer::parse(&id, first.get("email"), first.get("phone"), first.get("name"))
         .map_err(|e| first.locate(renamed(e, &[("id", "customer_id")])))?;
-    let shipping_address = address(AddressParts {
+    let shipping_address = Address::parse(AddressParts {
         name: first.get("name"),
         line1: first.get("line1"),
         line2: first.get("line2"),

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oms_domain::channels::csv_import::parse_csv;
+use oms_channels::csv_import::parse_csv;
 
 fuzz_target!(|file: &[u8]| {
     let _ = parse_csv(file);

@@ -33,12 +33,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use super::{address, customer, customer_id_or_guest, full_name, order_line, order_lines, renamed, AddressParts};
-use super::{Charges, Meta, ZERO};
-use crate::money::{self, Currency};
-use crate::order::{Address, Channel, NewOrder, MAX_LINE_QUANTITY};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, full_name, order_line, order_lines, renamed};
+use crate::{Charges, Meta, ZERO};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct WooOrder {
@@ -211,7 +211,7 @@ fn is_blank(a: &WooAddress) -> bool {
 
 fn ship_to(shipping: &WooAddress, billing: &WooAddress) -> Result<Address, ValidationError> {
     let (a, field) = if is_blank(shipping) && !is_blank(billing) { (billing, "billing") } else { (shipping, "shipping") };
-    address(AddressParts {
+    Address::parse(AddressParts {
         name: full_name(a.first_name.as_deref(), a.last_name.as_deref()).as_deref(),
         line1: a.address_1.as_deref(),
         line2: a.address_2.as_deref(),
@@ -226,11 +226,7 @@ fn ship_to(shipping: &WooAddress, billing: &WooAddress) -> Result<Address, Valid
     })
 }
 
-fn buyer(
-    customer_id: Option<u64>,
-    billing: &WooAddress,
-    shipping: &WooAddress,
-) -> Result<crate::order::Customer, ValidationError> {
+fn buyer(customer_id: Option<u64>, billing: &WooAddress, shipping: &WooAddress) -> Result<Customer, ValidationError> {
     let own_id = customer_id.filter(|id| *id != 0).map(|id| id.to_string());
     let email = billing.email.as_deref().filter(|e| !e.trim().is_empty());
     let (phone_field, phone) = match billing.phone.as_deref().filter(|p| !p.trim().is_empty()) {
@@ -250,6 +246,6 @@ fn buyer(
     };
     let name = full_name(billing.first_name.as_deref(), billing.last_name.as_deref())
         .or_else(|| full_name(shipping.first_name.as_deref(), shipping.last_name.as_deref()));
-    customer(&id, email, phone, name.as_deref())
+    Customer::parse(&id, email, phone, name.as_deref())
         .map_err(|e| renamed(e, &[("id", id_field), ("email", "billing.email"), ("phone", phone_field)]))
 }

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oms_domain::channels::{self, Meta};
+use oms_channels::{self as channels, Meta};
 use oms_domain::order::Channel;
 
 fuzz_target!(|body: &[u8]| {

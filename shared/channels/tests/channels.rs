@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use oms_domain::channels::csv_import::parse_csv;
-use oms_domain::channels::{self, Charges, Meta};
+use oms_channels::csv_import::parse_csv;
+use oms_channels::{self as channels, Charges, Meta};
 use oms_domain::order::{Channel, NewOrder};
 use oms_domain::ValidationError;
 use rust_decimal::Decimal;

@@ -7,16 +7,18 @@
 //!  "province":"Zhejiang","postal_code":"310000","country":"CN"},
 //!  "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}
 //! ```
+//!
+//! `PATCH /orders/{id}` takes the same customer, address and line shapes; the domain reads
+//! it (`order::OrderPatch::parse`), since modifying an order needs the order's currency.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{address, customer, order_line, order_lines, AddressParts};
-use crate::money::Currency;
-use crate::order::{Channel, Charges, NewOrder};
-use crate::usecases::orders::OrderPatch;
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{order_line, order_lines};
+use oms_domain::money::Currency;
+use oms_domain::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder, OrderPatch};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct GenericOrder {
@@ -35,7 +37,7 @@ struct GenericOrder {
 }
 
 fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
-    raw.map_or(Ok(rust_decimal::Decimal::ZERO), |v| crate::money::parse_price(v, currency).map_err(|e| e.within(field)))
+    raw.map_or(Ok(rust_decimal::Decimal::ZERO), |v| oms_domain::money::parse_price(v, currency).map_err(|e| e.within(field)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +66,7 @@ struct GenericLine {
     unit_price: String,
 }
 
+/// The body of `PATCH /orders/{id}`: the generic format's customer, address and line shapes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GenericPatch {
@@ -72,7 +75,8 @@ struct GenericPatch {
     lines: Option<Vec<GenericLine>>,
 }
 
-/// Parses a `PATCH /orders/{id}` body; prices are in the order's `currency`.
+/// Parses a `PATCH /orders/{id}` body, each part checked as in a generic order; prices are
+/// in the order's `currency`.
 pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, ValidationError> {
     let raw: GenericPatch = parse_json(body)?;
     if raw.customer.is_none() && raw.shipping_address.is_none() && raw.lines.is_none() {
@@ -88,12 +92,12 @@ pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, Valida
     })
 }
 
-fn parse_customer(c: &GenericCustomer) -> Result<crate::order::Customer, ValidationError> {
-    customer(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
+fn parse_customer(c: &GenericCustomer) -> Result<Customer, ValidationError> {
+    Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
 }
 
-fn parse_address(a: &GenericAddress) -> Result<crate::order::Address, ValidationError> {
-    address(AddressParts {
+fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {
+    Address::parse(AddressParts {
         name: a.name.as_deref(),
         line1: a.line1.as_deref(),
         line2: a.line2.as_deref(),
@@ -201,5 +205,26 @@ mod tests {
         doc.as_object_mut().unwrap().remove("merchant_id");
         let err = normalise(&serde_json::to_vec(&doc).unwrap()).unwrap_err();
         assert!(err.message.contains("merchant_id"), "{err}");
+    }
+
+    #[test]
+    fn a_patch_names_each_bad_field() {
+        let cny = Currency::parse("CNY").unwrap();
+        let patch = parse_patch(br#"{"lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}"#, cny).unwrap();
+        assert_eq!((patch.customer, patch.shipping_address), (None, None));
+        assert_eq!(patch.lines.unwrap()[0].unit_price.to_string(), "19.9");
+        let cases: [(&[u8], &str); 7] = [
+            (br#"{}"#, ""),
+            (br#"{"note":"x"}"#, "note"),
+            (br#"{"lines":[]}"#, "lines"),
+            (br#"{"lines":[{"sku":" ","quantity":1,"unit_price":"1"}]}"#, "lines[0].sku"),
+            (br#"{"lines":[{"sku":"A","quantity":0,"unit_price":"x"}]}"#, "lines[0].quantity"),
+            (br#"{"customer":{"id":"c-1","phone":"call me"}}"#, "customer.phone"),
+            (br#"{"shipping_address":{"line1":"1 Rd","city":"X","country":"CHN"}}"#, "shipping_address.country"),
+        ];
+        for (body, field) in cases {
+            let err = parse_patch(body, cny).unwrap_err();
+            assert_eq!(err.field, field, "{}: {err}", String::from_utf8_lossy(body));
+        }
     }
 }

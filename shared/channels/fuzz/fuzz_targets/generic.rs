@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oms_domain::channels;
+use oms_channels as channels;
 use oms_domain::order::Channel;
 
 fuzz_target!(|body: &[u8]| {

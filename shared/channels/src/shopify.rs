@@ -29,12 +29,12 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{address, customer, customer_id_or_guest, full_name, order_line, order_lines, renamed, sum, AddressParts};
-use super::{Charges, Meta};
-use crate::money::{self, Currency};
-use crate::order::{Channel, NewOrder};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, full_name, order_line, order_lines, renamed, sum};
+use crate::{Charges, Meta};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct ShopifyOrder {
@@ -144,11 +144,11 @@ fn merchant(meta: &Meta) -> Result<MerchantId, ValidationError> {
     MerchantId::parse(domain.to_ascii_lowercase()).map_err(|e| e.within("merchant_id"))
 }
 
-fn shipping_address(a: Option<&ShopifyAddress>) -> Result<crate::order::Address, ValidationError> {
+fn shipping_address(a: Option<&ShopifyAddress>) -> Result<Address, ValidationError> {
     let a = a.ok_or_else(|| ValidationError::new("shipping_address", "is required: the order has nowhere to ship to"))?;
     let name =
         a.name.clone().filter(|n| !n.trim().is_empty()).or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref()));
-    address(AddressParts {
+    Address::parse(AddressParts {
         name: name.as_deref(),
         line1: a.address1.as_deref(),
         line2: a.address2.as_deref(),
@@ -168,7 +168,7 @@ fn first<'a>(candidates: &[(&'static str, Option<&'a str>)]) -> Option<(&'static
     candidates.iter().find_map(|(field, value)| value.filter(|v| !v.trim().is_empty()).map(|v| (*field, v)))
 }
 
-fn buyer(raw: &ShopifyOrder) -> Result<crate::order::Customer, ValidationError> {
+fn buyer(raw: &ShopifyOrder) -> Result<Customer, ValidationError> {
     let c = raw.customer.as_ref();
     let shipping_phone = raw.shipping_address.as_ref().and_then(|a| a.phone.as_deref());
     let email = first(&[
@@ -189,7 +189,7 @@ fn buyer(raw: &ShopifyOrder) -> Result<crate::order::Customer, ValidationError> 
     let name = c
         .and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()))
         .or_else(|| raw.shipping_address.as_ref().and_then(|a| full_name(a.first_name.as_deref(), a.last_name.as_deref())));
-    customer(&id, email.map(|e| e.1), phone.map(|p| p.1), name.as_deref()).map_err(|e| {
+    Customer::parse(&id, email.map(|e| e.1), phone.map(|p| p.1), name.as_deref()).map_err(|e| {
         let field = match e.field.as_str() {
             "id" => id_field,
             "email" => email.map_or("email", |(field, _)| field),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use oms_domain::channels::signature::{self, SignatureError};
+use crate::signature::{self, SignatureError};
 use oms_domain::order::Channel;
 
 /// What to do with a webhook from a channel that has no secret configured.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use oms_domain::channels::csv_import::parse_csv;
-use oms_domain::channels::{self, Meta};
+use oms_channels::csv_import::parse_csv;
+use oms_channels::{self as channels, Meta};
 use oms_domain::order::{Channel, NewOrder, MAX_LINES, MAX_LINE_QUANTITY};
 use proptest::prelude::*;
 use serde_json::Value;

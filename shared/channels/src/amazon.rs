@@ -40,12 +40,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use super::{address, customer, customer_id_or_guest, order_line, order_lines, renamed, sum, AddressParts};
-use super::{Charges, Meta};
-use crate::money::{self, Currency};
-use crate::order::{Address, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
-use crate::validation::parse_json;
-use crate::{ExternalId, MerchantId, ValidationError};
+use crate::{customer_id_or_guest, order_line, order_lines, renamed, sum};
+use crate::{Charges, Meta};
+use oms_domain::money::{self, Currency};
+use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::validation::parse_json;
+use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -197,7 +197,7 @@ fn ship_to(a: Option<&AmazonAddress>) -> Result<Address, ValidationError> {
     let line1 = street.next();
     let rest: Vec<&str> = street.collect();
     let line2 = (!rest.is_empty()).then(|| rest.join(", "));
-    address(AddressParts {
+    Address::parse(AddressParts {
         name: a.name.as_deref(),
         line1,
         line2: line2.as_deref(),
@@ -236,7 +236,7 @@ fn buyer(o: &AmazonOrder) -> Result<Customer, ValidationError> {
         .and_then(|b| b.buyer_name.as_deref())
         .filter(|n| !n.trim().is_empty())
         .or_else(|| o.shipping_address.as_ref().and_then(|a| a.name.as_deref()));
-    customer(&id, email, phone, name).map_err(|e| {
+    Customer::parse(&id, email, phone, name).map_err(|e| {
         renamed(e, &[("id", id_field), ("email", "order.BuyerInfo.BuyerEmail"), ("phone", "order.ShippingAddress.Phone")])
     })
 }

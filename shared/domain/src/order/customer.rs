@@ -1,0 +1,77 @@
+//! Who placed an order.
+
+use serde::{Deserialize, Serialize};
+
+use super::non_empty;
+use crate::{CustomerId, ValidationError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Kept as digits with an optional leading `+`, so lookups match however it was typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Customer {
+    /// A customer from its parts, each blank one left out; an email without `@` or a phone
+    /// that is not one is refused (naming `email` or `phone`) rather than silently dropped.
+    pub fn parse(id: &str, email: Option<&str>, phone: Option<&str>, name: Option<&str>) -> Result<Customer, ValidationError> {
+        let id = CustomerId::parse(id).map_err(|e| e.within("id"))?;
+        let email = non_empty(email);
+        if let Some(email) = &email {
+            if !email.contains('@') || email.len() > 254 {
+                return Err(ValidationError::new("email", format!("{email:?} is not an email address")));
+            }
+        }
+        let phone = match non_empty(phone) {
+            Some(raw) => Some(
+                normalise_phone(&raw).ok_or_else(|| ValidationError::new("phone", format!("{raw:?} is not a phone number")))?,
+            ),
+            None => None,
+        };
+        Ok(Customer { id, email, phone, name: non_empty(name) })
+    }
+}
+
+/// Reduces a phone number to `+` and digits: "+86 138-0000 0000" and "+8613800000000" are one customer.
+pub fn normalise_phone(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    for (i, c) in raw.trim().chars().enumerate() {
+        match c {
+            '+' if i == 0 => out.push(c),
+            '0'..='9' => out.push(c),
+            ' ' | '-' | '(' | ')' | '.' => {}
+            _ => return None,
+        }
+    }
+    (out.chars().filter(char::is_ascii_digit).count() >= 5).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(normalise_phone("+86 138-0000 0000").as_deref(), Some("+8613800000000"));
+        assert_eq!(normalise_phone("(555) 010.1234").as_deref(), Some("5550101234"));
+        assert_eq!(normalise_phone("call me"), None);
+    }
+
+    #[test]
+    fn a_customer_is_parsed_from_its_parts() {
+        let c = Customer::parse("c-1", Some(" a@example.com "), Some("+86 138-0000 0000"), Some("  ")).unwrap();
+        assert_eq!(c.id.as_str(), "c-1");
+        assert_eq!(c.email.as_deref(), Some("a@example.com"));
+        assert_eq!(c.phone.as_deref(), Some("+8613800000000"));
+        assert_eq!(c.name, None);
+        assert_eq!(Customer::parse("c-1", Some("nope"), None, None).unwrap_err().field, "email");
+        assert_eq!(Customer::parse("c-1", None, Some("call me"), None).unwrap_err().field, "phone");
+        assert_eq!(Customer::parse(" ", None, None, None).unwrap_err().field, "id");
+    }
+}

@@ -1,0 +1,282 @@
+//! The canonical order: what every channel's payload is normalised into, its status
+//! machine, and the timeline of what happened to it.
+
+mod address;
+mod channel;
+mod customer;
+mod line;
+mod update;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use self::address::{Address, AddressParts};
+pub use self::channel::Channel;
+pub use self::customer::{normalise_phone, Customer};
+pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
+pub use self::update::{OrderPart, OrderPatch, OrderUpdate};
+/// The allocation types live beside the planner; re-exported here where they used to be.
+pub use crate::allocation::{AllocatedLine, Allocation};
+use crate::{Currency, ExternalId, MerchantId, Money, OrderId, Sku};
+
+/// The value trimmed, or `None` when it is absent or blank.
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// An order as a channel delivered it, normalised, before we give it an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub channel: Channel,
+    pub external_id: ExternalId,
+    pub merchant_id: MerchantId,
+    pub placed_at: DateTime<Utc>,
+    pub currency: Currency,
+    pub customer: Customer,
+    pub shipping_address: Address,
+    pub lines: Vec<OrderLine>,
+    pub charges: Charges,
+}
+
+/// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Received,
+    Allocated,
+    Reserved,
+    Backordered,
+    Shipped,
+    InTransit,
+    Delivered,
+    Cancelled,
+    Exception,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 9] = [
+        OrderStatus::Received,
+        OrderStatus::Allocated,
+        OrderStatus::Reserved,
+        OrderStatus::Backordered,
+        OrderStatus::Shipped,
+        OrderStatus::InTransit,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Exception,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderStatus::Received => "received",
+            OrderStatus::Allocated => "allocated",
+            OrderStatus::Reserved => "reserved",
+            OrderStatus::Backordered => "backordered",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::InTransit => "in_transit",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Exception => "exception",
+        }
+    }
+
+    /// The status machine. Stock is held from `Reserved` until shipment; anything before
+    /// shipment may be cancelled; after shipment only the carrier moves the order.
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Received, Allocated | Backordered | Cancelled)
+                | (Allocated, Reserved | Backordered | Cancelled)
+                | (Backordered, Allocated | Cancelled)
+                | (Reserved, Shipped | Cancelled)
+                | (Shipped, InTransit | Delivered | Exception)
+                | (InTransit, Delivered | Exception)
+                | (Exception, InTransit | Delivered)
+        )
+    }
+
+    /// Before shipment: the order can still be cancelled and its stock released.
+    pub fn is_cancellable(self) -> bool {
+        self.can_become(OrderStatus::Cancelled)
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    pub status: OrderStatus,
+    pub detail: String,
+}
+
+/// The move asked for is not allowed from where the order is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an order that is {from} cannot become {to}")]
+pub struct InvalidTransition {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+/// The canonical order. Its JSON form is the `GET /orders/{id}` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub channel: Channel,
+    pub external_id: ExternalId,
+    pub merchant_id: MerchantId,
+    pub placed_at: DateTime<Utc>,
+    pub customer: Customer,
+    pub shipping_address: Address,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub charges: Charges,
+    pub allocation: Option<Allocation>,
+    pub timeline: Vec<TimelineEvent>,
+    /// Bumped by the store on every write; updates are conditional on it.
+    pub version: u64,
+}
+
+impl Order {
+    /// A freshly received order.
+    pub fn receive(new: NewOrder, order_id: OrderId, now: DateTime<Utc>) -> Self {
+        Order {
+            order_id,
+            status: OrderStatus::Received,
+            channel: new.channel,
+            external_id: new.external_id,
+            merchant_id: new.merchant_id,
+            placed_at: new.placed_at,
+            customer: new.customer,
+            shipping_address: new.shipping_address,
+            currency: new.currency,
+            lines: new.lines,
+            charges: new.charges,
+            allocation: None,
+            timeline: vec![TimelineEvent {
+                at: now,
+                status: OrderStatus::Received,
+                detail: format!("received from {}", new.channel),
+            }],
+            version: 0,
+        }
+    }
+
+    /// Moves the order to `next`, recording why on the timeline.
+    pub fn transition(
+        &mut self,
+        next: OrderStatus,
+        at: DateTime<Utc>,
+        detail: impl Into<String>,
+    ) -> Result<(), InvalidTransition> {
+        if !self.status.can_become(next) {
+            return Err(InvalidTransition { from: self.status, to: next });
+        }
+        self.status = next;
+        self.timeline.push(TimelineEvent { at, status: next, detail: detail.into() });
+        Ok(())
+    }
+
+    /// Records something on the timeline without changing the status.
+    pub fn note(&mut self, at: DateTime<Utc>, detail: impl Into<String>) {
+        self.timeline.push(TimelineEvent { at, status: self.status, detail: detail.into() });
+    }
+
+    /// Sum of quantity times unit price over the lines.
+    pub fn total(&self) -> Money {
+        let amount = self.lines.iter().map(|l| l.unit_price * Decimal::from(l.quantity)).sum();
+        Money { amount, currency: self.currency }
+    }
+
+    /// Units asked for per SKU (a SKU may appear on several lines).
+    pub fn units_by_sku(&self) -> std::collections::BTreeMap<Sku, u32> {
+        let mut units = std::collections::BTreeMap::new();
+        for line in &self.lines {
+            *units.entry(line.sku.clone()).or_insert(0) += line.quantity;
+        }
+        units
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::CustomerId;
+
+    pub(crate) fn sample_new_order(sku: &str, quantity: u32) -> NewOrder {
+        NewOrder {
+            channel: Channel::Generic,
+            external_id: ExternalId::parse("A-1").unwrap(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            placed_at: Utc::now(),
+            currency: Currency::parse("CNY").unwrap(),
+            customer: Customer {
+                id: CustomerId::parse("c-1").unwrap(),
+                email: Some("a@example.com".into()),
+                phone: Some("+8613800000000".into()),
+                name: None,
+            },
+            shipping_address: Address {
+                name: Some("Li Lei".into()),
+                line1: "1 West Lake Rd".into(),
+                line2: None,
+                city: "Hangzhou".into(),
+                province: Some("Zhejiang".into()),
+                postal_code: Some("310000".into()),
+                country: "CN".into(),
+            },
+            lines: vec![OrderLine { sku: Sku::parse(sku).unwrap(), quantity, unit_price: Decimal::new(1990, 2) }],
+            charges: Charges::default(),
+        }
+    }
+
+    #[test]
+    fn a_received_order_starts_its_timeline() {
+        let order = Order::receive(sample_new_order("SKU-1", 2), OrderId::generate(), Utc::now());
+        assert_eq!(order.status, OrderStatus::Received);
+        assert_eq!(order.timeline.len(), 1);
+        assert_eq!(order.total().to_string(), "39.80 CNY");
+    }
+
+    #[test]
+    fn shipped_orders_cannot_be_cancelled() {
+        let mut order = Order::receive(sample_new_order("SKU-1", 1), OrderId::generate(), Utc::now());
+        for next in [OrderStatus::Allocated, OrderStatus::Reserved, OrderStatus::Shipped] {
+            order.transition(next, Utc::now(), "step").unwrap();
+        }
+        let err = order.transition(OrderStatus::Cancelled, Utc::now(), "too late").unwrap_err();
+        assert_eq!(err.from, OrderStatus::Shipped);
+        assert_eq!(order.timeline.len(), 4);
+    }
+
+    #[test]
+    fn terminal_statuses_go_nowhere() {
+        for next in OrderStatus::ALL {
+            assert!(!OrderStatus::Delivered.can_become(next));
+            assert!(!OrderStatus::Cancelled.can_become(next));
+        }
+    }
+
+    #[test]
+    fn statuses_serialise_as_the_contract_spells_them() {
+        let names: Vec<String> =
+            OrderStatus::ALL.iter().map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_owned()).collect();
+        assert_eq!(
+            names,
+            ["received", "allocated", "reserved", "backordered", "shipped", "in_transit", "delivered", "cancelled", "exception"]
+        );
+        for s in OrderStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+}
