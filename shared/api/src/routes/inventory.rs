@@ -3,10 +3,12 @@
 use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use serde::Deserialize;
 
 use oms_domain::stock::{self, StockLevel, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
-use oms_domain::{Sku, WarehouseId};
+use oms_domain::validation::parse_json;
+use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 
 use super::{AppState, PathParams, RawBody};
 use crate::ApiError;
@@ -18,13 +20,53 @@ pub(super) fn router() -> Router<AppState> {
         .route("/inventory/{sku}", get(stock_of))
 }
 
+/// The body of `PUT /warehouses/{id}`: every field required.
+#[derive(Debug, Deserialize)]
+pub struct WarehouseBody {
+    /// 1 to 200 characters.
+    pub name: String,
+    pub merchant_id: String,
+    /// 1 to 200 characters.
+    pub province: String,
+    /// 1 to 200 characters.
+    pub city: String,
+    /// Degrees, -90 to 90.
+    pub lat: f64,
+    /// Degrees, -180 to 180.
+    pub lon: f64,
+}
+
+impl WarehouseBody {
+    /// Parses the body and checks it by the domain's rules for the warehouse `id`.
+    fn parse(id: &str, body: &[u8]) -> Result<Warehouse, ValidationError> {
+        let raw: WarehouseBody = parse_json(body)?;
+        let warehouse_id = WarehouseId::parse(id).map_err(|e| e.within("warehouse_id"))?;
+        let merchant_id = MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?;
+        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)
+    }
+}
+
+/// The body of `PUT /inventory/{warehouse}/{sku}`.
+#[derive(Debug, Deserialize)]
+pub struct OnHandBody {
+    /// Units on hand, from 0 to 100,000,000.
+    pub on_hand: i64,
+}
+
+impl OnHandBody {
+    fn parse(body: &[u8]) -> Result<u32, ValidationError> {
+        let raw: OnHandBody = parse_json(body)?;
+        stock::check_on_hand(raw.on_hand)
+    }
+}
+
 /// `PUT /warehouses/{id}`.
 async fn put_warehouse(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Warehouse>, ApiError> {
-    let warehouse = Warehouse::parse(&id, &body)?;
+    let warehouse = WarehouseBody::parse(&id, &body)?;
     inventory_cases::put_warehouse(&*state.ports.warehouses, &warehouse).await?;
     Ok(Json(warehouse))
 }
@@ -37,7 +79,7 @@ async fn set_on_hand(
 ) -> Result<Json<StockLevel>, ApiError> {
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
-    let on_hand = stock::parse_on_hand(&body)?;
+    let on_hand = OnHandBody::parse(&body)?;
     let ports = &state.ports;
     Ok(Json(inventory_cases::set_on_hand(&*ports.warehouses, &*ports.inventory, &warehouse, &sku, on_hand).await?))
 }
@@ -68,4 +110,33 @@ async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<Str
         .map(|l| WarehouseStock { warehouse: l.warehouse, on_hand: l.on_hand, reserved: l.reserved, available: l.available })
         .collect();
     Ok(Json(SkuStock { sku, warehouses }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warehouse_body_is_checked_naming_the_field() {
+        let body = |lat: f64, merchant: &str| {
+            serde_json::json!({"name": "West", "merchant_id": merchant, "province": "Zhejiang", "city": "Hangzhou",
+                               "lat": lat, "lon": 120.0})
+            .to_string()
+        };
+        let wh = WarehouseBody::parse("wh-1", body(30.0, "m-1").as_bytes()).unwrap();
+        assert_eq!((wh.warehouse_id.as_str(), wh.merchant_id.as_str()), ("wh-1", "m-1"));
+        assert_eq!(WarehouseBody::parse("wh-1", body(91.0, "m-1").as_bytes()).unwrap_err().field, "lat");
+        assert_eq!(WarehouseBody::parse("wh-1", body(30.0, " ").as_bytes()).unwrap_err().field, "merchant_id");
+        assert_eq!(WarehouseBody::parse(" ", body(30.0, "m-1").as_bytes()).unwrap_err().field, "warehouse_id");
+        assert_eq!(WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field, "");
+    }
+
+    #[test]
+    fn an_on_hand_body_is_a_count_within_bounds() {
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5}"#), Ok(5));
+        let err = OnHandBody::parse(br#"{"on_hand": -1}"#).unwrap_err();
+        assert_eq!((err.field.as_str(), err.message.as_str()), ("on_hand", "must be from 0 to 100000000, got -1"));
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": "5"}"#).unwrap_err().field, "on_hand");
+        assert!(OnHandBody::parse(b"[5]").is_err());
+    }
 }
