@@ -2,6 +2,7 @@
 //! dispatcher for queued messages. The Lambda binaries wrap these with lambda_http and
 //! the SQS event; `oms serve` hosts all of them in one process.
 
+pub mod answers;
 pub mod consumers;
 pub mod error;
 pub mod routes;

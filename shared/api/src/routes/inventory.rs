@@ -5,12 +5,13 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use oms_domain::stock::{self, StockLevel, Warehouse};
+use oms_domain::stock::{self, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
 use oms_domain::validation::parse_json;
 use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 
 use super::{AppState, PathParams, RawBody};
+use crate::answers::{StockAnswer, StockLevelAnswer, WarehouseAnswer};
 use crate::ApiError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -65,10 +66,10 @@ async fn put_warehouse(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Warehouse>, ApiError> {
+) -> Result<Json<WarehouseAnswer>, ApiError> {
     let warehouse = WarehouseBody::parse(&id, &body)?;
     inventory_cases::put_warehouse(&*state.ports.warehouses, &warehouse).await?;
-    Ok(Json(warehouse))
+    Ok(Json(warehouse.into()))
 }
 
 /// `PUT /inventory/{warehouse}/{sku}` with `{"on_hand": N}`.
@@ -76,40 +77,23 @@ async fn set_on_hand(
     State(state): State<AppState>,
     PathParams((warehouse, sku)): PathParams<(String, String)>,
     RawBody(body): RawBody,
-) -> Result<Json<StockLevel>, ApiError> {
+) -> Result<Json<StockLevelAnswer>, ApiError> {
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let on_hand = OnHandBody::parse(&body)?;
     let ports = &state.ports;
-    Ok(Json(inventory_cases::set_on_hand(&*ports.warehouses, &*ports.inventory, &warehouse, &sku, on_hand).await?))
-}
-
-#[derive(Debug, serde::Serialize)]
-struct SkuStock {
-    sku: Sku,
-    warehouses: Vec<WarehouseStock>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct WarehouseStock {
-    warehouse: WarehouseId,
-    on_hand: u32,
-    reserved: u32,
-    available: u32,
+    let level = inventory_cases::set_on_hand(&*ports.warehouses, &*ports.inventory, &warehouse, &sku, on_hand).await?;
+    Ok(Json(level.into()))
 }
 
 /// `GET /inventory/{sku}`: on hand, reserved and available per warehouse.
-async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<SkuStock>, ApiError> {
+async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<StockAnswer>, ApiError> {
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let levels = state.ports.inventory.stock_of(&sku).await?;
     if levels.is_empty() {
         return Err(ApiError::not_found("unknown_sku", format!("no warehouse has stock records for {sku}")));
     }
-    let warehouses = levels
-        .into_iter()
-        .map(|l| WarehouseStock { warehouse: l.warehouse, on_hand: l.on_hand, reserved: l.reserved, available: l.available })
-        .collect();
-    Ok(Json(SkuStock { sku, warehouses }))
+    Ok(Json(StockAnswer::new(sku, levels)))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use axum::Json;
 use oms_domain::channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;
 
+use crate::answers::HealthAnswer;
 use crate::webhooks::{ChannelSecrets, UnsignedPolicy};
 use crate::ApiError;
 
@@ -63,8 +64,8 @@ pub fn all(state: AppState) -> Router {
     )
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+async fn health() -> Json<HealthAnswer> {
+    Json(HealthAnswer { status: "ok" })
 }
 
 fn with_fallbacks(router: Router) -> Router {

@@ -8,13 +8,14 @@ use serde::Deserialize;
 
 use oms_domain::channels::{self, signature};
 use oms_domain::order::normalise_phone;
-use oms_domain::order::{Channel, Order};
-use oms_domain::usecases::intake::{self, Receipt};
+use oms_domain::order::Channel;
+use oms_domain::usecases::intake;
 use oms_domain::usecases::orders::{self as order_cases, OrderQuery};
 use oms_domain::validation::parse_json;
 use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
+use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
 use crate::webhooks::WebhookRefusal;
 use crate::ApiError;
 
@@ -32,7 +33,7 @@ async fn receive_webhook(
     PathParams(channel): PathParams<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+) -> Result<(StatusCode, Json<ReceiptAnswer>), ApiError> {
     let channel = Channel::parse(&channel).filter(|c| Channel::WEBHOOK.contains(c)).ok_or_else(|| {
         ApiError::not_found("unknown_channel", format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
     })?;
@@ -50,7 +51,7 @@ async fn receive_webhook(
     let ports = &state.ports;
     let receipt = intake::receive_order(&*ports.orders, &*ports.inventory, &*ports.queue, &*ports.clock, new).await?;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok((status, Json(receipt)))
+    Ok((status, Json(receipt.into())))
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
@@ -58,9 +59,9 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 }
 
 /// `GET /orders/{id}`.
-async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Order>, ApiError> {
+async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
-    Ok(Json(order_cases::get_order(&state.ports, &id).await?))
+    Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
 }
 
 /// The query string of `GET /orders?customer=&phone=&channel=&external_id=`.
@@ -93,10 +94,10 @@ impl OrderFilter {
 async fn find_orders(
     State(state): State<AppState>,
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OrdersAnswer>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
     let orders = order_cases::find_orders(&state.ports, &filter.parse()?).await?;
-    Ok(Json(serde_json::json!({ "orders": orders })))
+    Ok(Json(orders.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,11 +110,11 @@ async fn cancel_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
-    Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?))
+    Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
 }
 
 /// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
@@ -121,11 +122,11 @@ async fn modify_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     // Prices are checked against the order's currency: read it first (the use case checks
     // again on the order it writes).
     let currency = order_cases::get_order(&state.ports, &id).await?.currency;
     let patch = channels::generic::parse_patch(&body, currency)?;
-    Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?))
+    Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?.into()))
 }
