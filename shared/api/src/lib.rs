@@ -8,6 +8,6 @@ pub mod error;
 pub mod routes;
 pub mod webhooks;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use routes::AppState;
 pub use webhooks::{ChannelSecrets, UnsignedPolicy};

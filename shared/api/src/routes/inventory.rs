@@ -12,6 +12,7 @@ use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{StockAnswer, StockLevelAnswer, WarehouseAnswer};
+use crate::error::ErrorCode;
 use crate::ApiError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -61,7 +62,7 @@ impl OnHandBody {
     }
 }
 
-/// `PUT /warehouses/{id}`.
+/// Register or update a warehouse.
 async fn put_warehouse(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -72,7 +73,7 @@ async fn put_warehouse(
     Ok(Json(warehouse.into()))
 }
 
-/// `PUT /inventory/{warehouse}/{sku}` with `{"on_hand": N}`.
+/// Set the on-hand count of a SKU in a warehouse (a sync from a WMS).
 async fn set_on_hand(
     State(state): State<AppState>,
     PathParams((warehouse, sku)): PathParams<(String, String)>,
@@ -86,12 +87,12 @@ async fn set_on_hand(
     Ok(Json(level.into()))
 }
 
-/// `GET /inventory/{sku}`: on hand, reserved and available per warehouse.
+/// On hand, reserved and available per warehouse.
 async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<StockAnswer>, ApiError> {
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let levels = state.ports.inventory.stock_of(&sku).await?;
     if levels.is_empty() {
-        return Err(ApiError::not_found("unknown_sku", format!("no warehouse has stock records for {sku}")));
+        return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
     Ok(Json(StockAnswer::new(sku, levels)))
 }

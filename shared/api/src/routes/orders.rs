@@ -16,7 +16,7 @@ use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
-use crate::webhooks::WebhookRefusal;
+use crate::error::ErrorCode;
 use crate::ApiError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -27,7 +27,14 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orders/{id}/cancel", post(cancel_order))
 }
 
-/// `POST /channels/{channel}/orders`: 202 for a new order, 200 for a repeated delivery.
+/// A channel's order webhook.
+///
+/// The body is the channel's own payload: Shopify's `orders/create` / `orders/updated`
+/// (merchant from `X-Shopify-Shop-Domain`), WooCommerce's `order.created` (merchant from
+/// `X-WC-Webhook-Source`), Amazon's `{"seller_id", "order", "items"}` as a relay posts it,
+/// or the contract's generic order. Signed with HMAC-SHA256 of the raw body:
+/// `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature` (base64) or `X-OMS-Signature:
+/// sha256=<hex>` (generic and Amazon).
 async fn receive_webhook(
     State(state): State<AppState>,
     PathParams(channel): PathParams<String>,
@@ -35,16 +42,10 @@ async fn receive_webhook(
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<ReceiptAnswer>), ApiError> {
     let channel = Channel::parse(&channel).filter(|c| Channel::WEBHOOK.contains(c)).ok_or_else(|| {
-        ApiError::not_found("unknown_channel", format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
+        ApiError::new(ErrorCode::UnknownChannel, format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
     })?;
     let signature = headers.get(signature::header_name(channel)).and_then(|v| v.to_str().ok());
-    state.secrets.check(channel, state.unsigned, signature, &body).map_err(|refusal| {
-        let code = match refusal {
-            WebhookRefusal::NoSecret(_) => "channel_not_configured",
-            WebhookRefusal::Signature(_) => "bad_signature",
-        };
-        ApiError::new(StatusCode::UNAUTHORIZED, code, refusal.to_string())
-    })?;
+    state.secrets.check(channel, state.unsigned, signature, &body)?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
     let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
     let new = channels::normalise_with_meta(channel, &body, &meta)?;
@@ -55,21 +56,26 @@ async fn receive_webhook(
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
-    OrderId::parse(raw).map_err(|_| ApiError::not_found("order_not_found", format!("no order {raw:?}")))
+    OrderId::parse(raw).map_err(|_| ApiError::new(ErrorCode::OrderNotFound, format!("no order {raw:?}")))
 }
 
-/// `GET /orders/{id}`.
+/// The canonical order with its status, allocation and timeline.
 async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
 }
 
-/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`.
+/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`: every filter
+/// given must match, at least one is given; blank ones count as not given.
 #[derive(Debug, Clone, Default, Deserialize)]
 struct OrderFilter {
+    /// The customer's id.
     customer: Option<String>,
+    /// A phone number, however it is typed (`+86 138-0000 0000`).
     phone: Option<String>,
+    /// shopify, woocommerce, amazon, generic or import.
     channel: Option<String>,
+    /// The channel's id of the order.
     external_id: Option<String>,
 }
 
@@ -90,22 +96,24 @@ impl OrderFilter {
     }
 }
 
-/// `GET /orders?customer=&phone=&channel=&external_id=`.
+/// Order lookup, newest first.
 async fn find_orders(
     State(state): State<AppState>,
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OrdersAnswer>, ApiError> {
-    let Query(filter) = filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
+    let Query(filter) = filter.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
     let orders = order_cases::find_orders(&state.ports, &filter.parse()?).await?;
     Ok(Json(orders.into()))
 }
 
+/// The optional body of `POST /orders/{id}/cancel`.
 #[derive(Debug, Deserialize)]
 struct CancelBody {
+    /// Why, for the order's timeline.
     reason: Option<String>,
 }
 
-/// `POST /orders/{id}/cancel` with an optional `{"reason": "..."}`.
+/// Cancel an order that has not shipped; any stock it held is released.
 async fn cancel_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -117,7 +125,11 @@ async fn cancel_order(
     Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
 }
 
-/// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
+/// Modify an order, all or nothing.
+///
+/// Any of `customer`, `shipping_address`, `lines` in the generic channel's shapes: address
+/// and contact until shipment, lines only before stock is planned or held (a backorder is
+/// planned again).
 async fn modify_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
