@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, Order, OrderLine, TimelineEvent};
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -11,14 +12,14 @@ use oms_domain::usecases::intake::Receipt;
 use oms_domain::OrderStatus;
 
 /// `GET /health`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HealthAnswer {
     /// Always `ok`.
     pub status: &'static str,
 }
 
 /// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusAnswer {
     Received,
@@ -49,7 +50,7 @@ impl From<OrderStatus> for StatusAnswer {
 }
 
 /// The sales channel an order came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelAnswer {
     Shopify,
@@ -74,7 +75,7 @@ impl From<Channel> for ChannelAnswer {
 }
 
 /// `POST /channels/{channel}/orders`: 202 for a new order, 200 for a repeated delivery.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceiptAnswer {
     pub order_id: String,
     pub status: StatusAnswer,
@@ -82,9 +83,11 @@ pub struct ReceiptAnswer {
     pub duplicate: bool,
     /// Parts of the order a later delivery changed (`customer`, `shipping_address`, `lines`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub updated: Vec<String>,
     /// Parts a later delivery would have changed but the order's stage no longer allows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub not_updated: Vec<String>,
 }
 
@@ -102,15 +105,18 @@ impl From<Receipt> for ReceiptAnswer {
 }
 
 /// The buyer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CustomerAnswer {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub email: Option<String>,
     /// `+` and digits.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
 }
 
@@ -121,17 +127,21 @@ impl From<Customer> for CustomerAnswer {
 }
 
 /// Where the order goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AddressAnswer {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     pub line1: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub line2: Option<String>,
     pub city: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub province: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: String,
@@ -152,11 +162,12 @@ impl From<Address> for AddressAnswer {
 }
 
 /// One line of an order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LineAnswer {
     pub sku: String,
     pub quantity: u32,
     /// A decimal string in the order's currency ("19.9").
+    #[schema(examples("19.9"))]
     pub unit_price: String,
 }
 
@@ -167,7 +178,7 @@ impl From<OrderLine> for LineAnswer {
 }
 
 /// Order-level amounts beyond the unit prices, as decimal strings in the order's currency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChargesAnswer {
     /// Everything taken off: line and order discounts, coupons, promotions.
     pub discount: String,
@@ -191,7 +202,7 @@ impl From<Charges> for ChargesAnswer {
 }
 
 /// So many units of a SKU from one warehouse.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AllocatedLineAnswer {
     pub warehouse: String,
     pub sku: String,
@@ -205,10 +216,11 @@ impl From<AllocatedLine> for AllocatedLineAnswer {
 }
 
 /// Which warehouses ship which lines, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AllocationAnswer {
     pub lines: Vec<AllocatedLineAnswer>,
     pub explanation: String,
+    #[schema(value_type = String, format = DateTime)]
     pub planned_at: DateTime<Utc>,
 }
 
@@ -219,8 +231,9 @@ impl From<Allocation> for AllocationAnswer {
 }
 
 /// One entry of an order's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimelineEntry {
+    #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     pub status: StatusAnswer,
     pub detail: String,
@@ -233,7 +246,7 @@ impl From<TimelineEvent> for TimelineEntry {
 }
 
 /// The canonical order: `GET /orders/{id}`, and the answer of cancel and modify.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderAnswer {
     pub order_id: String,
     pub status: StatusAnswer,
@@ -241,10 +254,12 @@ pub struct OrderAnswer {
     /// The channel's id of the order.
     pub external_id: String,
     pub merchant_id: String,
+    #[schema(value_type = String, format = DateTime)]
     pub placed_at: DateTime<Utc>,
     pub customer: CustomerAnswer,
     pub shipping_address: AddressAnswer,
     /// ISO 4217.
+    #[schema(examples("CNY"))]
     pub currency: String,
     pub lines: Vec<LineAnswer>,
     pub charges: ChargesAnswer,
@@ -277,7 +292,7 @@ impl From<Order> for OrderAnswer {
 }
 
 /// `GET /orders?...`: the orders matching every filter given, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrdersAnswer {
     pub orders: Vec<OrderAnswer>,
 }
@@ -289,7 +304,7 @@ impl From<Vec<Order>> for OrdersAnswer {
 }
 
 /// `PUT /warehouses/{id}`: the warehouse as registered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WarehouseAnswer {
     pub warehouse_id: String,
     pub name: String,
@@ -315,7 +330,7 @@ impl From<Warehouse> for WarehouseAnswer {
 }
 
 /// `PUT /inventory/{warehouse}/{sku}`: the SKU's counts in that warehouse now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockLevelAnswer {
     pub warehouse: String,
     pub sku: String,
@@ -338,14 +353,14 @@ impl From<StockLevel> for StockLevelAnswer {
 }
 
 /// `GET /inventory/{sku}`: on hand, reserved and available in every warehouse that counts it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockAnswer {
     pub sku: String,
     pub warehouses: Vec<WarehouseStockAnswer>,
 }
 
 /// One warehouse's counts of the SKU.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WarehouseStockAnswer {
     pub warehouse: String,
     pub on_hand: u32,

@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
@@ -22,7 +23,7 @@ use oms_domain::ValidationError;
 use crate::webhooks::WebhookRefusal;
 
 /// Every error code the API answers, each with its one status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the body, a path or query parameter is malformed or breaks a field's rule.
@@ -126,19 +127,20 @@ impl fmt::Display for ErrorCode {
 }
 
 /// Every error answer: `{"error":{"code","message","field"?}}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
     /// For people; not to be parsed.
     pub message: String,
     /// The input field at fault (a JSON path such as `lines[0].quantity`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field: Option<String>,
 }
 

@@ -1,9 +1,11 @@
 //! Warehouses and stock counts.
 
 use axum::extract::State;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use oms_domain::stock::{self, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
@@ -12,18 +14,15 @@ use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{StockAnswer, StockLevelAnswer, WarehouseAnswer};
-use crate::error::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/warehouses/{id}", put(put_warehouse))
-        .route("/inventory/{warehouse}/{sku}", put(set_on_hand))
-        .route("/inventory/{sku}", get(stock_of))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(put_warehouse)).routes(routes!(set_on_hand)).routes(routes!(stock_of))
 }
 
 /// The body of `PUT /warehouses/{id}`: every field required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct WarehouseBody {
     /// 1 to 200 characters.
     pub name: String,
@@ -49,7 +48,7 @@ impl WarehouseBody {
 }
 
 /// The body of `PUT /inventory/{warehouse}/{sku}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct OnHandBody {
     /// Units on hand, from 0 to 100,000,000.
     pub on_hand: i64,
@@ -63,6 +62,18 @@ impl OnHandBody {
 }
 
 /// Register or update a warehouse.
+#[utoipa::path(
+    put,
+    path = "/warehouses/{id}",
+    tag = "inventory",
+    params(("id" = String, Path, description = "The warehouse's id")),
+    request_body = WarehouseBody,
+    responses(
+        (status = 200, description = "The warehouse as registered", body = WarehouseAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+    )
+)]
 async fn put_warehouse(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -74,6 +85,23 @@ async fn put_warehouse(
 }
 
 /// Set the on-hand count of a SKU in a warehouse (a sync from a WMS).
+#[utoipa::path(
+    put,
+    path = "/inventory/{warehouse}/{sku}",
+    tag = "inventory",
+    params(
+        ("warehouse" = String, Path, description = "A registered warehouse"),
+        ("sku" = String, Path, description = "The SKU counted"),
+    ),
+    request_body = OnHandBody,
+    responses(
+        (status = 200, description = "The SKU's counts in that warehouse now", body = StockLevelAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 404, description = "`unknown_warehouse`", body = ErrorBody),
+        (status = 409, description = "`below_reserved`: on hand cannot go below what is reserved", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+    )
+)]
 async fn set_on_hand(
     State(state): State<AppState>,
     PathParams((warehouse, sku)): PathParams<(String, String)>,
@@ -88,6 +116,17 @@ async fn set_on_hand(
 }
 
 /// On hand, reserved and available per warehouse.
+#[utoipa::path(
+    get,
+    path = "/inventory/{sku}",
+    tag = "inventory",
+    params(("sku" = String, Path, description = "The SKU")),
+    responses(
+        (status = 200, description = "The SKU's counts in every warehouse that has counted it", body = StockAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`sku_not_found`: no warehouse has stock records for it", body = ErrorBody),
+    )
+)]
 async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<StockAnswer>, ApiError> {
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let levels = state.ports.inventory.stock_of(&sku).await?;

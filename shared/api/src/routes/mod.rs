@@ -6,16 +6,23 @@ mod inventory;
 mod not_yet;
 mod orders;
 
+pub use inventory::{OnHandBody, WarehouseBody};
+
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Json;
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use oms_domain::channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;
 
 use crate::answers::HealthAnswer;
-use crate::error::{log_failures, ErrorCode};
+use crate::error::{log_failures, ErrorBody, ErrorCode};
 use crate::webhooks::{ChannelSecrets, UnsignedPolicy};
 use crate::ApiError;
 
@@ -27,52 +34,82 @@ pub struct AppState {
     pub unsigned: UnsignedPolicy,
 }
 
+/// What every OpenAPI document starts from: the title, and the error schema every route answers with.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "OMS",
+        description = "The order management system's HTTP contract. Every error is `{\"error\":{\"code\",\"message\"}}` \
+                       (plus `field` when one input field is at fault); each code has one status. Money is a decimal string."
+    ),
+    components(schemas(ErrorBody, ErrorCode))
+)]
+struct ApiDoc;
+
+fn base() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+}
+
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, and `/health`.
 pub fn orders_api(state: AppState) -> Router {
-    with_fallbacks(orders::router().route("/health", get(health)).with_state(state))
+    finish(base().merge(orders::router()).routes(routes!(health)), state)
 }
 
 /// `inventory`: warehouses and stock counts.
 pub fn inventory_api(state: AppState) -> Router {
-    with_fallbacks(inventory::router().with_state(state))
+    finish(base().merge(inventory::router()), state)
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
 pub fn tracking_api() -> Router {
-    with_fallbacks(not_yet::tracking())
+    finish_stateless(not_yet::tracking())
 }
 
 /// `quote-price`: per-customer price quotes.
 pub fn quotes_api() -> Router {
-    with_fallbacks(not_yet::quotes())
+    finish_stateless(not_yet::quotes())
 }
 
 /// `flash-sale-claim`: flash sales and claims.
 pub fn flash_sales_api() -> Router {
-    with_fallbacks(not_yet::flash_sales())
+    finish_stateless(not_yet::flash_sales())
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
-    with_fallbacks(
-        orders::router()
-            .route("/health", get(health))
-            .merge(inventory::router())
-            .with_state(state)
-            .merge(not_yet::tracking())
-            .merge(not_yet::quotes())
-            .merge(not_yet::flash_sales()),
-    )
+    let routes = base()
+        .merge(orders::router())
+        .routes(routes!(health))
+        .merge(inventory::router())
+        .merge(not_yet::tracking())
+        .merge(not_yet::quotes())
+        .merge(not_yet::flash_sales());
+    finish(routes, state)
 }
 
+/// Liveness.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Up", body = HealthAnswer)))]
 async fn health() -> Json<HealthAnswer> {
     Json(HealthAnswer { status: "ok" })
 }
 
-/// What every router has: JSON answers for unknown routes and methods, and the one layer
-/// that logs failures with their cause.
-fn with_fallbacks(router: Router) -> Router {
+fn finish(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
+    let (router, doc) = routes.split_for_parts();
+    with_common_layers(router.with_state(state), doc)
+}
+
+fn finish_stateless(routes: OpenApiRouter) -> Router {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
+    with_common_layers(router, doc)
+}
+
+/// What every router has: `GET /openapi.json` (its own routes' description), JSON answers
+/// for unknown routes and methods, and the one layer that logs failures with their cause.
+fn with_common_layers(router: Router, doc: OpenApi) -> Router {
+    // A document of strings, numbers and maps always serialises.
+    let json = axum::body::Bytes::from(serde_json::to_vec(&doc).expect("an OpenAPI document serialises to JSON"));
     router
+        .route("/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json).into_response() }))
         .fallback(|| async { ApiError::new(ErrorCode::RouteNotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
@@ -161,7 +198,7 @@ mod tests {
             get(|| async { ApiError::from(StoreError::msg("the disk is on fire")) })
                 .post(|| async { ApiError::not_implemented("x") }),
         );
-        let router = with_fallbacks(failing);
+        let router = with_common_layers(failing, OpenApi::default());
         let request = Request::builder().method(Method::GET).uri("/orders/o-1").body(Body::empty()).unwrap();
         let response = router.clone().oneshot(request).await.unwrap();
 

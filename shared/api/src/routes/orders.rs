@@ -2,9 +2,11 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use oms_domain::channels::{self, signature};
 use oms_domain::order::normalise_phone;
@@ -16,15 +18,15 @@ use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
-use crate::error::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/channels/{channel}/orders", post(receive_webhook))
-        .route("/orders", get(find_orders))
-        .route("/orders/{id}", get(get_order).patch(modify_order))
-        .route("/orders/{id}/cancel", post(cancel_order))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(receive_webhook))
+        .routes(routes!(find_orders))
+        .routes(routes!(get_order, modify_order))
+        .routes(routes!(cancel_order))
 }
 
 /// A channel's order webhook.
@@ -35,6 +37,22 @@ pub(super) fn router() -> Router<AppState> {
 /// or the contract's generic order. Signed with HMAC-SHA256 of the raw body:
 /// `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature` (base64) or `X-OMS-Signature:
 /// sha256=<hex>` (generic and Amazon).
+#[utoipa::path(
+    post,
+    path = "/channels/{channel}/orders",
+    tag = "orders",
+    params(("channel" = String, Path, description = "shopify, woocommerce, amazon or generic")),
+    request_body(content = Object, description = "The channel's order payload", content_type = "application/json"),
+    responses(
+        (status = 202, description = "A new order, received", body = ReceiptAnswer),
+        (status = 200, description = "The same channel order again: the first order, `duplicate: true`", body = ReceiptAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`bad_signature` or `channel_not_configured`", body = ErrorBody),
+        (status = 404, description = "`unknown_channel`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`unknown_sku`", body = ErrorBody),
+    )
+)]
 async fn receive_webhook(
     State(state): State<AppState>,
     PathParams(channel): PathParams<String>,
@@ -60,6 +78,17 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 }
 
 /// The canonical order with its status, allocation and timeline.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id (`ord_...`)")),
+    responses(
+        (status = 200, description = "The order", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+    )
+)]
 async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
@@ -67,7 +96,8 @@ async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<Str
 
 /// The query string of `GET /orders?customer=&phone=&channel=&external_id=`: every filter
 /// given must match, at least one is given; blank ones count as not given.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OrderFilter {
     /// The customer's id.
     customer: Option<String>,
@@ -97,6 +127,16 @@ impl OrderFilter {
 }
 
 /// Order lookup, newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(OrderFilter),
+    responses(
+        (status = 200, description = "The orders matching every filter given", body = OrdersAnswer),
+        (status = 400, description = "`invalid_request`: no filter, or a malformed one", body = ErrorBody),
+    )
+)]
 async fn find_orders(
     State(state): State<AppState>,
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
@@ -107,13 +147,27 @@ async fn find_orders(
 }
 
 /// The optional body of `POST /orders/{id}/cancel`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct CancelBody {
     /// Why, for the order's timeline.
     reason: Option<String>,
 }
 
 /// Cancel an order that has not shipped; any stock it held is released.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body(content = Option<CancelBody>, description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The cancelled order (cancelling again answers it as it is)", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`not_cancellable`: the order has shipped", body = ErrorBody),
+    )
+)]
 async fn cancel_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -130,6 +184,20 @@ async fn cancel_order(
 /// Any of `customer`, `shipping_address`, `lines` in the generic channel's shapes: address
 /// and contact until shipment, lines only before stock is planned or held (a backorder is
 /// planned again).
+#[utoipa::path(
+    patch,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body(content = Object, description = "Any of `customer`, `shipping_address`, `lines`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The order as modified", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`not_modifiable` (the order's stage) or `unknown_sku`", body = ErrorBody),
+    )
+)]
 async fn modify_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
