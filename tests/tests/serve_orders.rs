@@ -278,3 +278,24 @@ async fn an_order_is_modified_as_far_as_its_stage_allows_and_all_or_nothing() {
     let answer = app.request(Method::PATCH, "/orders/ord_nope", Some(only_address.to_string().into_bytes()), &[]).await;
     assert_error(&answer, StatusCode::NOT_FOUND, "order_not_found");
 }
+
+#[tokio::test]
+async fn oms_serve_describes_every_route_it_hosts_at_openapi_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    let answer = app.get("/openapi.json").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["openapi"], "3.1.0");
+    let paths = answer.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/channels/{channel}/orders", "post"),
+        ("/orders/{id}", "get"),
+        ("/orders/{id}", "patch"),
+        ("/inventory/{sku}", "get"),
+        ("/warehouses/{id}", "put"),
+        ("/quotes", "post"),
+    ] {
+        assert!(paths.get(path).is_some_and(|item| item.get(method).is_some()), "{method} {path} is described");
+    }
+    assert!(answer.body["components"]["schemas"]["ErrorBody"].is_object());
+}
