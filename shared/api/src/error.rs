@@ -377,6 +377,17 @@ mod tests {
     }
 
     #[test]
+    fn webhook_refusals_are_401_with_a_code_per_reason() {
+        use oms_domain::order::Channel;
+        let refused: ApiError = WebhookRefusal::NoSecret(Channel::Generic).into();
+        assert_eq!((refused.status(), refused.code), (StatusCode::UNAUTHORIZED, ErrorCode::ChannelNotConfigured));
+        let secrets = crate::ChannelSecrets::default().with(Channel::Generic, "s");
+        let forged = secrets.check(Channel::Generic, crate::UnsignedPolicy::Refuse, Some("sha256=00"), b"{}").unwrap_err();
+        let forged: ApiError = forged.into();
+        assert_eq!((forged.status(), forged.code), (StatusCode::UNAUTHORIZED, ErrorCode::BadSignature));
+    }
+
+    #[test]
     fn an_unexpected_error_keeps_its_cause_off_the_body() {
         let err = ApiError::from(StoreError::msg("disk on fire"));
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
