@@ -56,6 +56,12 @@ pub fn generic_order(external_id: &str, sku: &str, quantity: i64) -> Value {
     })
 }
 
+/// A channel's sample payload, from the channels crate's fixtures (`amazon_order.json`, ...).
+pub fn channel_fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../shared/channels/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("the fixture {path} is readable: {e}"))
+}
+
 /// An answer: status and JSON body (`Value::Null` when the body is not JSON).
 #[derive(Debug)]
 pub struct Answer {

@@ -42,7 +42,7 @@ async fn stock_for_an_unknown_warehouse_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;
     assert_error(&app.put("/inventory/wh-ghost/SKU-1", json!({"on_hand": 5})).await, StatusCode::NOT_FOUND, "unknown_warehouse");
-    assert_error(&app.get("/inventory/SKU-1").await, StatusCode::NOT_FOUND, "unknown_sku");
+    assert_error(&app.get("/inventory/SKU-1").await, StatusCode::NOT_FOUND, "sku_not_found");
 }
 
 #[tokio::test]

@@ -214,10 +214,18 @@ async fn unknown_channels_orders_and_routes_answer_404_json() {
 #[tokio::test]
 async fn an_unsigned_channel_accepts_webhooks_locally() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with_stock(&dir).await;
-    // The test app signs only the generic channel; amazon has no secret here.
-    let answer = app.request(Method::POST, "/channels/amazon/orders", Some(b"{}".to_vec()), &[]).await;
-    assert_ne!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.body);
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-1", "California", "AMZ-KETTLE-1L", 5).await;
+    app.stock("wh-1", "California", "AMZ-FILTER-3PK", 5).await;
+    // The test app signs every channel but amazon: an Amazon relay's order with no
+    // signature header at all is taken in, as a signed one would be.
+    let body = oms_tests::channel_fixture("amazon_order.json");
+    let answer = app.request(Method::POST, "/channels/amazon/orders", Some(body), &[]).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    assert_eq!((&answer.body["status"], &answer.body["duplicate"]), (&json!("received"), &json!(false)));
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!((&order["channel"], &order["external_id"]), (&json!("amazon"), &json!("113-5539421-7261831")));
+    assert_eq!(app.orders_with_external_id("113-5539421-7261831").await, 1);
 }
 
 #[tokio::test]
@@ -269,4 +277,25 @@ async fn an_order_is_modified_as_far_as_its_stage_allows_and_all_or_nothing() {
     assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku");
     let answer = app.request(Method::PATCH, "/orders/ord_nope", Some(only_address.to_string().into_bytes()), &[]).await;
     assert_error(&answer, StatusCode::NOT_FOUND, "order_not_found");
+}
+
+#[tokio::test]
+async fn oms_serve_describes_every_route_it_hosts_at_openapi_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    let answer = app.get("/openapi.json").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["openapi"], "3.1.0");
+    let paths = answer.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/channels/{channel}/orders", "post"),
+        ("/orders/{id}", "get"),
+        ("/orders/{id}", "patch"),
+        ("/inventory/{sku}", "get"),
+        ("/warehouses/{id}", "put"),
+        ("/quotes", "post"),
+    ] {
+        assert!(paths.get(path).is_some_and(|item| item.get(method).is_some()), "{method} {path} is described");
+    }
+    assert!(answer.body["components"]["schemas"]["ErrorBody"].is_object());
 }

@@ -1,10 +1,18 @@
-//! The one place errors become HTTP answers: `{"error":{"code","message"}}` with the
-//! right status. Clients get a clean message; the log gets the cause.
+//! The one place errors become HTTP answers: `{"error":{"code","message"}}` (plus `field`
+//! when one input field is at fault), with the status that the code fixes. Each code has
+//! exactly one status (`ErrorCode::status`). Clients get a clean message; the cause of an
+//! unexpected failure rides on the response (`ErrorCause`) to the one logging layer,
+//! `log_failures`, which logs it with the method, path and status.
 
+use std::fmt;
+
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
@@ -12,51 +20,220 @@ use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
 use oms_domain::ValidationError;
 
-/// An error answer.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+use oms_channels::secrets::WebhookRefusal;
+
+/// Every error code the API answers, each with its one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body, a path or query parameter is malformed or breaks a field's rule.
+    InvalidRequest,
+    /// 401: a webhook's signature is missing or wrong.
+    BadSignature,
+    /// 401: a webhook for a channel that has no secret, where unsigned channels are refused (Lambda).
+    ChannelNotConfigured,
+    /// 404: no such route.
+    RouteNotFound,
+    /// 404: the path names a channel that takes no webhooks.
+    UnknownChannel,
+    /// 404: no such order.
+    OrderNotFound,
+    /// 404: the path names a warehouse that is not registered.
+    UnknownWarehouse,
+    /// 404: no warehouse has stock records for the SKU in the path.
+    SkuNotFound,
+    /// 405: the route does not take this method.
+    MethodNotAllowed,
+    /// 409: on hand cannot go below what is reserved.
+    BelowReserved,
+    /// 413: the body is over the size limit.
+    BodyTooLarge,
+    /// 422: an order line names a SKU that no warehouse has ever stocked.
+    UnknownSku,
+    /// 422: the order has shipped; it can no longer be cancelled.
+    NotCancellable,
+    /// 422: the order's stage does not allow a part asked for to change.
+    NotModifiable,
+    /// 500: something failed on our side; try again.
+    Internal,
+    /// 501: the feature is deployed but not built yet.
+    NotImplemented,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 16] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::BadSignature,
+        ErrorCode::ChannelNotConfigured,
+        ErrorCode::RouteNotFound,
+        ErrorCode::UnknownChannel,
+        ErrorCode::OrderNotFound,
+        ErrorCode::UnknownWarehouse,
+        ErrorCode::SkuNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::BelowReserved,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::UnknownSku,
+        ErrorCode::NotCancellable,
+        ErrorCode::NotModifiable,
+        ErrorCode::Internal,
+        ErrorCode::NotImplemented,
+    ];
+
+    /// The one status this code is answered with.
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => StatusCode::BAD_REQUEST,
+            BadSignature | ChannelNotConfigured => StatusCode::UNAUTHORIZED,
+            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            BelowReserved => StatusCode::CONFLICT,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnknownSku | NotCancellable | NotModifiable => StatusCode::UNPROCESSABLE_ENTITY,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
+        }
+    }
+
+    /// The code as the JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            BadSignature => "bad_signature",
+            ChannelNotConfigured => "channel_not_configured",
+            RouteNotFound => "route_not_found",
+            UnknownChannel => "unknown_channel",
+            OrderNotFound => "order_not_found",
+            UnknownWarehouse => "unknown_warehouse",
+            SkuNotFound => "sku_not_found",
+            MethodNotAllowed => "method_not_allowed",
+            BelowReserved => "below_reserved",
+            BodyTooLarge => "body_too_large",
+            UnknownSku => "unknown_sku",
+            NotCancellable => "not_cancellable",
+            NotModifiable => "not_modifiable",
+            Internal => "internal",
+            NotImplemented => "not_implemented",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every error answer: `{"error":{"code","message","field"?}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// For people; not to be parsed.
     pub message: String,
-    /// The input field at fault, when there is one.
+    /// The input field at fault (a JSON path such as `lines[0].quantity`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field: Option<String>,
 }
 
+/// The cause of an unexpected failure, carried in the response's extensions from the
+/// handler to `log_failures`, which logs it; it never reaches the client.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The input field at fault, when there is one.
+    pub field: Option<String>,
+    /// For the log only: what failed, with its sources.
+    pub cause: Option<ErrorCause>,
+}
+
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None, cause: None }
     }
 
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
+    /// The status this error is answered with (its code's).
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
 
     /// A feature whose function is deployed but not built yet.
     pub fn not_implemented(what: &str) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "not_implemented", format!("{what} is not available yet"))
+        Self::new(ErrorCode::NotImplemented, format!("{what} is not available yet"))
     }
 
-    /// Something failed that the caller cannot fix; the cause goes to the log only.
+    /// Something failed that the caller cannot fix: the client gets a clean message, and the
+    /// cause (with its sources) goes with the response to `log_failures`.
     pub fn unexpected(err: &(dyn std::error::Error + 'static)) -> Self {
-        tracing::error!(error = %err, cause = ?err.source(), "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; try again")
+        let mut cause = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            cause.push_str(": ");
+            cause.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self { cause: Some(ErrorCause(cause)), ..Self::new(ErrorCode::Internal, "something went wrong on our side; try again") }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { error: ErrorDetail { code: self.code, message: self.message.clone(), field: self.field.clone() } }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(field) = self.field {
-            error["field"] = json!(field);
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(cause);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        response
     }
+}
+
+/// The one logging layer of every router: logs each 5xx answer once, with the method, path,
+/// status and the cause the handler put on the response (`ErrorCause`), which it takes off.
+pub async fn log_failures(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let cause = response.extensions_mut().remove::<ErrorCause>();
+    match cause {
+        Some(ErrorCause(cause)) if status.is_server_error() => {
+            tracing::error!(%method, %path, status = status.as_u16(), %cause, "request failed");
+        }
+        None if status == StatusCode::NOT_IMPLEMENTED => {
+            tracing::warn!(%method, %path, status = status.as_u16(), "route not built yet");
+        }
+        None if status.is_server_error() => {
+            tracing::error!(%method, %path, status = status.as_u16(), "request failed with no recorded cause");
+        }
+        Some(ErrorCause(cause)) => {
+            tracing::debug!(%method, %path, status = status.as_u16(), %cause, "request refused");
+        }
+        None => {}
+    }
+    response
 }
 
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
         let field = (!err.field.is_empty()).then(|| err.field.clone());
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid_request", message: err.to_string(), field }
+        Self { field, ..Self::new(ErrorCode::InvalidRequest, err.to_string()) }
     }
 }
 
@@ -66,11 +243,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<WebhookRefusal> for ApiError {
+    fn from(refusal: WebhookRefusal) -> Self {
+        let code = match refusal {
+            WebhookRefusal::NoSecret(_) => ErrorCode::ChannelNotConfigured,
+            WebhookRefusal::Signature(_) => ErrorCode::BadSignature,
+        };
+        Self::new(code, refusal.to_string())
+    }
+}
+
 impl From<CancelError> for ApiError {
     fn from(err: CancelError) -> Self {
         match err {
-            CancelError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
-            CancelError::NotCancellable(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_cancellable", err.to_string()),
+            CancelError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            CancelError::NotCancellable(_) => Self::new(ErrorCode::NotCancellable, err.to_string()),
             CancelError::Unexpected(e) => e.into(),
         }
     }
@@ -79,10 +266,10 @@ impl From<CancelError> for ApiError {
 impl From<ModifyError> for ApiError {
     fn from(err: ModifyError) -> Self {
         match err {
-            ModifyError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
+            ModifyError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
             ModifyError::Invalid(e) => e.into(),
             ModifyError::UnknownSku(e) => e.into(),
-            ModifyError::NotModifiable { .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_modifiable", err.to_string()),
+            ModifyError::NotModifiable { .. } => Self::new(ErrorCode::NotModifiable, err.to_string()),
             ModifyError::Unexpected(e) => e.into(),
         }
     }
@@ -100,7 +287,7 @@ impl From<FindError> for ApiError {
 impl From<GetError> for ApiError {
     fn from(err: GetError) -> Self {
         match err {
-            GetError::NotFound(_) => Self::not_found("order_not_found", err.to_string()),
+            GetError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
             GetError::Unexpected(e) => e.into(),
         }
     }
@@ -109,8 +296,8 @@ impl From<GetError> for ApiError {
 impl From<SetStockError> for ApiError {
     fn from(err: SetStockError) -> Self {
         match err {
-            SetStockError::UnknownWarehouse(_) => Self::not_found("unknown_warehouse", err.to_string()),
-            SetStockError::BelowReserved { .. } => Self::new(StatusCode::CONFLICT, "below_reserved", err.to_string()),
+            SetStockError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            SetStockError::BelowReserved { .. } => Self::new(ErrorCode::BelowReserved, err.to_string()),
             SetStockError::Unexpected(e) => e.into(),
         }
     }
@@ -118,12 +305,7 @@ impl From<SetStockError> for ApiError {
 
 impl From<UnknownSku> for ApiError {
     fn from(err: UnknownSku) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "unknown_sku",
-            message: err.to_string(),
-            field: Some(format!("lines[{}].sku", err.line)),
-        }
+        Self { field: Some(format!("lines[{}].sku", err.line)), ..Self::new(ErrorCode::UnknownSku, err.to_string()) }
     }
 }
 
@@ -133,5 +315,83 @@ impl From<IntakeError> for ApiError {
             IntakeError::UnknownSku(e) => e.into(),
             IntakeError::Unexpected(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole table: a code cannot have two statuses, and a new code must be added here.
+    #[test]
+    fn every_error_code_has_one_status() {
+        let table: Vec<(&str, u16)> = ErrorCode::ALL.iter().map(|c| (c.as_str(), c.status().as_u16())).collect();
+        assert_eq!(
+            table,
+            [
+                ("invalid_request", 400),
+                ("bad_signature", 401),
+                ("channel_not_configured", 401),
+                ("route_not_found", 404),
+                ("unknown_channel", 404),
+                ("order_not_found", 404),
+                ("unknown_warehouse", 404),
+                ("sku_not_found", 404),
+                ("method_not_allowed", 405),
+                ("below_reserved", 409),
+                ("body_too_large", 413),
+                ("unknown_sku", 422),
+                ("not_cancellable", 422),
+                ("not_modifiable", 422),
+                ("internal", 500),
+                ("not_implemented", 501),
+            ]
+        );
+        let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorCode::ALL.len(), "every code is listed once");
+    }
+
+    #[test]
+    fn codes_serialise_as_they_are_spelled() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+
+    #[test]
+    fn an_error_body_is_code_message_and_field_when_there_is_one() {
+        let err: ApiError = ValidationError::new("lines[0].quantity", "must be at least 1").into();
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            serde_json::to_value(err.body()).unwrap(),
+            serde_json::json!({"error": {"code": "invalid_request", "message": "lines[0].quantity: must be at least 1",
+                                         "field": "lines[0].quantity"}})
+        );
+        let err = ApiError::new(ErrorCode::OrderNotFound, "no order x");
+        assert_eq!(
+            serde_json::to_value(err.body()).unwrap(),
+            serde_json::json!({"error": {"code": "order_not_found", "message": "no order x"}})
+        );
+    }
+
+    #[test]
+    fn webhook_refusals_are_401_with_a_code_per_reason() {
+        use oms_domain::order::Channel;
+        let refused: ApiError = WebhookRefusal::NoSecret(Channel::Generic).into();
+        assert_eq!((refused.status(), refused.code), (StatusCode::UNAUTHORIZED, ErrorCode::ChannelNotConfigured));
+        let secrets = crate::ChannelSecrets::default().with(Channel::Generic, "s");
+        let forged = secrets.check(Channel::Generic, crate::UnsignedPolicy::Refuse, Some("sha256=00"), b"{}").unwrap_err();
+        let forged: ApiError = forged.into();
+        assert_eq!((forged.status(), forged.code), (StatusCode::UNAUTHORIZED, ErrorCode::BadSignature));
+    }
+
+    #[test]
+    fn an_unexpected_error_keeps_its_cause_off_the_body() {
+        let err = ApiError::from(StoreError::msg("disk on fire"));
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(err.cause.as_ref().is_some_and(|c| c.0.contains("disk on fire")), "{err:?}");
+        assert!(!serde_json::to_string(&err.body()).unwrap().contains("disk on fire"));
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{MerchantId, Sku, WarehouseId};
+use crate::{MerchantId, Sku, ValidationError, WarehouseId};
 
 /// A warehouse: who runs it and where it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,58 +48,88 @@ impl StockLevel {
 /// Most units one warehouse may record for one SKU.
 pub const MAX_ON_HAND: u32 = 100_000_000;
 
-/// The body of `PUT /warehouses/{id}`.
-#[derive(Debug, Deserialize)]
-struct WarehouseBody {
-    name: String,
-    merchant_id: String,
-    province: String,
-    city: String,
-    lat: f64,
-    lon: f64,
-}
+/// Longest name, province or city of a warehouse, in bytes.
+pub const MAX_WAREHOUSE_TEXT: usize = 200;
 
 impl Warehouse {
-    /// Parses `PUT /warehouses/{id}`: every field required, coordinates in range.
-    pub fn parse(id: &str, body: &[u8]) -> Result<Self, crate::ValidationError> {
-        use crate::ValidationError;
-        let raw: WarehouseBody = crate::validation::parse_json(body)?;
-        let text = |field: &str, value: String| -> Result<String, ValidationError> {
-            let value = value.trim().to_owned();
-            if value.is_empty() || value.len() > 200 {
-                return Err(ValidationError::new(field, "must be 1 to 200 characters"));
+    /// A warehouse, by the rules: name, province and city trimmed and 1 to
+    /// `MAX_WAREHOUSE_TEXT` long, latitude within ±90 and longitude within ±180 degrees.
+    /// Errors name the field at fault (`lat`, `lon`, `name`, `province`, `city`).
+    pub fn new(
+        warehouse_id: WarehouseId,
+        name: &str,
+        merchant_id: MerchantId,
+        province: &str,
+        city: &str,
+        lat: f64,
+        lon: f64,
+    ) -> Result<Self, ValidationError> {
+        let text = |field: &str, value: &str| -> Result<String, ValidationError> {
+            let value = value.trim();
+            if value.is_empty() || value.len() > MAX_WAREHOUSE_TEXT {
+                return Err(ValidationError::new(field, format!("must be 1 to {MAX_WAREHOUSE_TEXT} characters")));
             }
-            Ok(value)
+            Ok(value.to_owned())
         };
-        if !(-90.0..=90.0).contains(&raw.lat) {
+        if !(-90.0..=90.0).contains(&lat) {
             return Err(ValidationError::new("lat", "must be between -90 and 90"));
         }
-        if !(-180.0..=180.0).contains(&raw.lon) {
+        if !(-180.0..=180.0).contains(&lon) {
             return Err(ValidationError::new("lon", "must be between -180 and 180"));
         }
         Ok(Warehouse {
-            warehouse_id: WarehouseId::parse(id).map_err(|e| e.within("warehouse_id"))?,
-            name: text("name", raw.name)?,
-            merchant_id: MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?,
-            province: text("province", raw.province)?,
-            city: text("city", raw.city)?,
-            lat: raw.lat,
-            lon: raw.lon,
+            warehouse_id,
+            name: text("name", name)?,
+            merchant_id,
+            province: text("province", province)?,
+            city: text("city", city)?,
+            lat,
+            lon,
         })
     }
 }
 
-/// The body of `PUT /inventory/{warehouse}/{sku}`.
-#[derive(Debug, Deserialize)]
-struct OnHandBody {
-    on_hand: i64,
+/// Checks an on-hand count: from 0 to `MAX_ON_HAND` (errors name the field `on_hand`).
+pub fn check_on_hand(count: i64) -> Result<u32, ValidationError> {
+    u32::try_from(count)
+        .ok()
+        .filter(|n| *n <= MAX_ON_HAND)
+        .ok_or_else(|| ValidationError::new("on_hand", format!("must be from 0 to {MAX_ON_HAND}, got {count}")))
 }
 
-/// Parses `{"on_hand": N}` with N from 0 to `MAX_ON_HAND`.
-pub fn parse_on_hand(body: &[u8]) -> Result<u32, crate::ValidationError> {
-    let raw: OnHandBody = crate::validation::parse_json(body)?;
-    if raw.on_hand < 0 || raw.on_hand > i64::from(MAX_ON_HAND) {
-        return Err(crate::ValidationError::new("on_hand", format!("must be from 0 to {MAX_ON_HAND}, got {}", raw.on_hand)));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warehouse(name: &str, lat: f64, lon: f64) -> Result<Warehouse, ValidationError> {
+        let id = WarehouseId::parse("wh-1").unwrap();
+        Warehouse::new(id, name, MerchantId::parse("m-1").unwrap(), " Zhejiang ", "Hangzhou", lat, lon)
     }
-    Ok(raw.on_hand as u32)
+
+    #[test]
+    fn a_warehouse_keeps_trimmed_text_and_its_coordinates() {
+        let wh = warehouse("Hangzhou West", 30.27, 120.15).unwrap();
+        assert_eq!((wh.province.as_str(), wh.lat, wh.lon), ("Zhejiang", 30.27, 120.15));
+    }
+
+    #[test]
+    fn a_warehouse_refuses_blank_or_long_text_and_coordinates_out_of_range_naming_the_field() {
+        let field = |r: Result<Warehouse, ValidationError>| r.unwrap_err().field;
+        assert_eq!(field(warehouse("  ", 0.0, 0.0)), "name");
+        assert_eq!(field(warehouse(&"x".repeat(201), 0.0, 0.0)), "name");
+        assert_eq!(field(warehouse("a", 90.5, 0.0)), "lat");
+        assert_eq!(field(warehouse("a", f64::NAN, 0.0)), "lat");
+        assert_eq!(field(warehouse("a", 0.0, -180.5)), "lon");
+    }
+
+    #[test]
+    fn on_hand_counts_run_from_zero_to_the_bound() {
+        assert_eq!(check_on_hand(0), Ok(0));
+        assert_eq!(check_on_hand(i64::from(MAX_ON_HAND)), Ok(MAX_ON_HAND));
+        assert_eq!(check_on_hand(-1).unwrap_err().field, "on_hand");
+        assert_eq!(
+            check_on_hand(i64::from(MAX_ON_HAND) + 1).unwrap_err().message,
+            format!("must be from 0 to {MAX_ON_HAND}, got {}", i64::from(MAX_ON_HAND) + 1)
+        );
+    }
 }

@@ -1,71 +1,166 @@
 //! Warehouses and stock counts.
 
 use axum::extract::State;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use oms_domain::stock::{self, StockLevel, Warehouse};
+use oms_domain::stock::{self, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
-use oms_domain::{Sku, WarehouseId};
+use oms_domain::validation::parse_json;
+use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 
 use super::{AppState, PathParams, RawBody};
+use crate::answers::{StockAnswer, StockLevelAnswer, WarehouseAnswer};
+use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/warehouses/{id}", put(put_warehouse))
-        .route("/inventory/{warehouse}/{sku}", put(set_on_hand))
-        .route("/inventory/{sku}", get(stock_of))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(put_warehouse)).routes(routes!(set_on_hand)).routes(routes!(stock_of))
 }
 
-/// `PUT /warehouses/{id}`.
+/// The body of `PUT /warehouses/{id}`: every field required.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WarehouseBody {
+    /// 1 to 200 characters.
+    pub name: String,
+    pub merchant_id: String,
+    /// 1 to 200 characters.
+    pub province: String,
+    /// 1 to 200 characters.
+    pub city: String,
+    /// Degrees, -90 to 90.
+    pub lat: f64,
+    /// Degrees, -180 to 180.
+    pub lon: f64,
+}
+
+impl WarehouseBody {
+    /// Parses the body and checks it by the domain's rules for the warehouse `id`.
+    fn parse(id: &str, body: &[u8]) -> Result<Warehouse, ValidationError> {
+        let raw: WarehouseBody = parse_json(body)?;
+        let warehouse_id = WarehouseId::parse(id).map_err(|e| e.within("warehouse_id"))?;
+        let merchant_id = MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?;
+        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)
+    }
+}
+
+/// The body of `PUT /inventory/{warehouse}/{sku}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OnHandBody {
+    /// Units on hand, from 0 to 100,000,000.
+    pub on_hand: i64,
+}
+
+impl OnHandBody {
+    fn parse(body: &[u8]) -> Result<u32, ValidationError> {
+        let raw: OnHandBody = parse_json(body)?;
+        stock::check_on_hand(raw.on_hand)
+    }
+}
+
+/// Register or update a warehouse.
+#[utoipa::path(
+    put,
+    path = "/warehouses/{id}",
+    tag = "inventory",
+    params(("id" = String, Path, description = "The warehouse's id")),
+    request_body = WarehouseBody,
+    responses(
+        (status = 200, description = "The warehouse as registered", body = WarehouseAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+    )
+)]
 async fn put_warehouse(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Warehouse>, ApiError> {
-    let warehouse = Warehouse::parse(&id, &body)?;
+) -> Result<Json<WarehouseAnswer>, ApiError> {
+    let warehouse = WarehouseBody::parse(&id, &body)?;
     inventory_cases::put_warehouse(&state.ports, &warehouse).await?;
-    Ok(Json(warehouse))
+    Ok(Json(warehouse.into()))
 }
 
-/// `PUT /inventory/{warehouse}/{sku}` with `{"on_hand": N}`.
+/// Set the on-hand count of a SKU in a warehouse (a sync from a WMS).
+#[utoipa::path(
+    put,
+    path = "/inventory/{warehouse}/{sku}",
+    tag = "inventory",
+    params(
+        ("warehouse" = String, Path, description = "A registered warehouse"),
+        ("sku" = String, Path, description = "The SKU counted"),
+    ),
+    request_body = OnHandBody,
+    responses(
+        (status = 200, description = "The SKU's counts in that warehouse now", body = StockLevelAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 404, description = "`unknown_warehouse`", body = ErrorBody),
+        (status = 409, description = "`below_reserved`: on hand cannot go below what is reserved", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+    )
+)]
 async fn set_on_hand(
     State(state): State<AppState>,
     PathParams((warehouse, sku)): PathParams<(String, String)>,
     RawBody(body): RawBody,
-) -> Result<Json<StockLevel>, ApiError> {
+) -> Result<Json<StockLevelAnswer>, ApiError> {
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
-    let on_hand = stock::parse_on_hand(&body)?;
+    let on_hand = OnHandBody::parse(&body)?;
     let ports = &state.ports;
-    Ok(Json(inventory_cases::set_on_hand(ports, &warehouse, &sku, on_hand).await?))
+    let level = inventory_cases::set_on_hand(ports, &warehouse, &sku, on_hand).await?;
+    Ok(Json(level.into()))
 }
 
-#[derive(Debug, serde::Serialize)]
-struct SkuStock {
-    sku: Sku,
-    warehouses: Vec<WarehouseStock>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct WarehouseStock {
-    warehouse: WarehouseId,
-    on_hand: u32,
-    reserved: u32,
-    available: u32,
-}
-
-/// `GET /inventory/{sku}`: on hand, reserved and available per warehouse.
-async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<SkuStock>, ApiError> {
+/// On hand, reserved and available per warehouse.
+#[utoipa::path(
+    get,
+    path = "/inventory/{sku}",
+    tag = "inventory",
+    params(("sku" = String, Path, description = "The SKU")),
+    responses(
+        (status = 200, description = "The SKU's counts in every warehouse that has counted it", body = StockAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`sku_not_found`: no warehouse has stock records for it", body = ErrorBody),
+    )
+)]
+async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<StockAnswer>, ApiError> {
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let levels = state.ports.inventory.stock_of(&sku).await?;
     if levels.is_empty() {
-        return Err(ApiError::not_found("unknown_sku", format!("no warehouse has stock records for {sku}")));
+        return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
-    let warehouses = levels
-        .into_iter()
-        .map(|l| WarehouseStock { warehouse: l.warehouse, on_hand: l.on_hand, reserved: l.reserved, available: l.available })
-        .collect();
-    Ok(Json(SkuStock { sku, warehouses }))
+    Ok(Json(StockAnswer::new(sku, levels)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warehouse_body_is_checked_naming_the_field() {
+        let body = |lat: f64, merchant: &str| {
+            serde_json::json!({"name": "West", "merchant_id": merchant, "province": "Zhejiang", "city": "Hangzhou",
+                               "lat": lat, "lon": 120.0})
+            .to_string()
+        };
+        let wh = WarehouseBody::parse("wh-1", body(30.0, "m-1").as_bytes()).unwrap();
+        assert_eq!((wh.warehouse_id.as_str(), wh.merchant_id.as_str()), ("wh-1", "m-1"));
+        assert_eq!(WarehouseBody::parse("wh-1", body(91.0, "m-1").as_bytes()).unwrap_err().field, "lat");
+        assert_eq!(WarehouseBody::parse("wh-1", body(30.0, " ").as_bytes()).unwrap_err().field, "merchant_id");
+        assert_eq!(WarehouseBody::parse(" ", body(30.0, "m-1").as_bytes()).unwrap_err().field, "warehouse_id");
+        assert_eq!(WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field, "");
+    }
+
+    #[test]
+    fn an_on_hand_body_is_a_count_within_bounds() {
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5}"#), Ok(5));
+        let err = OnHandBody::parse(br#"{"on_hand": -1}"#).unwrap_err();
+        assert_eq!((err.field.as_str(), err.message.as_str()), ("on_hand", "must be from 0 to 100000000, got -1"));
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": "5"}"#).unwrap_err().field, "on_hand");
+        assert!(OnHandBody::parse(b"[5]").is_err());
+    }
 }

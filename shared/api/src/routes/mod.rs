@@ -6,16 +6,25 @@ mod inventory;
 mod not_yet;
 mod orders;
 
+pub use inventory::{OnHandBody, WarehouseBody};
+
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Json;
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use oms_channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;
 
-use crate::webhooks::{ChannelSecrets, UnsignedPolicy};
+use crate::answers::HealthAnswer;
+use crate::error::{log_failures, ErrorBody, ErrorCode};
 use crate::ApiError;
+use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
 
 /// What every handler can reach: the ports, and the webhook secrets.
 #[derive(Debug, Clone)]
@@ -25,52 +34,87 @@ pub struct AppState {
     pub unsigned: UnsignedPolicy,
 }
 
+/// What every OpenAPI document starts from: the title, and the error schema every route answers with.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "OMS",
+        description = "The order management system's HTTP contract. Every error is `{\"error\":{\"code\",\"message\"}}` \
+                       (plus `field` when one input field is at fault); each code has one status. Money is a decimal string."
+    ),
+    components(schemas(ErrorBody, ErrorCode))
+)]
+struct ApiDoc;
+
+fn base() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+}
+
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, and `/health`.
 pub fn orders_api(state: AppState) -> Router {
-    with_fallbacks(orders::router().route("/health", get(health)).with_state(state))
+    finish(base().merge(orders::router()).routes(routes!(health)), state)
 }
 
 /// `inventory`: warehouses and stock counts.
 pub fn inventory_api(state: AppState) -> Router {
-    with_fallbacks(inventory::router().with_state(state))
+    finish(base().merge(inventory::router()), state)
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
 pub fn tracking_api() -> Router {
-    with_fallbacks(not_yet::tracking())
+    finish_stateless(not_yet::tracking())
 }
 
 /// `quote-price`: per-customer price quotes.
 pub fn quotes_api() -> Router {
-    with_fallbacks(not_yet::quotes())
+    finish_stateless(not_yet::quotes())
 }
 
 /// `flash-sale-claim`: flash sales and claims.
 pub fn flash_sales_api() -> Router {
-    with_fallbacks(not_yet::flash_sales())
+    finish_stateless(not_yet::flash_sales())
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
-    with_fallbacks(
-        orders::router()
-            .route("/health", get(health))
-            .merge(inventory::router())
-            .with_state(state)
-            .merge(not_yet::tracking())
-            .merge(not_yet::quotes())
-            .merge(not_yet::flash_sales()),
-    )
+    let routes = base()
+        .merge(orders::router())
+        .routes(routes!(health))
+        .merge(inventory::router())
+        .merge(not_yet::tracking())
+        .merge(not_yet::quotes())
+        .merge(not_yet::flash_sales());
+    finish(routes, state)
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// Liveness.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Up", body = HealthAnswer)))]
+async fn health() -> Json<HealthAnswer> {
+    Json(HealthAnswer { status: "ok" })
 }
 
-fn with_fallbacks(router: Router) -> Router {
-    router.fallback(|| async { ApiError::not_found("route_not_found", "no such route") }).method_not_allowed_fallback(|| async {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
-    })
+fn finish(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
+    let (router, doc) = routes.split_for_parts();
+    with_common_layers(router.with_state(state), doc)
+}
+
+fn finish_stateless(routes: OpenApiRouter) -> Router {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
+    with_common_layers(router, doc)
+}
+
+/// What every router has: `GET /openapi.json` (its own routes' description), JSON answers
+/// for unknown routes and methods, and the one layer that logs failures with their cause.
+fn with_common_layers(router: Router, doc: OpenApi) -> Router {
+    // A document of strings, numbers and maps always serialises.
+    let json = axum::body::Bytes::from(serde_json::to_vec(&doc).expect("an OpenAPI document serialises to JSON"));
+    router
+        .route("/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json).into_response() }))
+        .fallback(|| async { ApiError::new(ErrorCode::RouteNotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
+        })
+        .layer(axum::middleware::from_fn(log_failures))
 }
 
 /// Path parameters, with a JSON error when they cannot be read (bad percent-encoding).
@@ -84,7 +128,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| PathParams(value))
-            .map_err(|rejection| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", rejection.body_text()))
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
     }
 }
 
@@ -98,18 +142,85 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let too_large = || {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the body is over {} KiB", MAX_BODY_BYTES / 1024),
-            )
-        };
+        let too_large = || ApiError::new(ErrorCode::BodyTooLarge, format!("the body is over {} KiB", MAX_BODY_BYTES / 1024));
         let declared =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
             return Err(too_large());
         }
         axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await.map(RawBody).map_err(|_| too_large())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Body;
+    use axum::http::{Method, StatusCode};
+    use tower::ServiceExt;
+
+    use oms_domain::ports::StoreError;
+
+    use super::*;
+    use crate::error::ErrorCause;
+
+    /// Collects what the log writes.
+    #[derive(Debug, Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn lines(&self) -> Vec<String> {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(str::to_owned).collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_logged_once_with_its_cause_and_the_client_gets_the_clean_error() {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let failing = Router::new().route(
+            "/orders/{id}",
+            get(|| async { ApiError::from(StoreError::msg("the disk is on fire")) })
+                .post(|| async { ApiError::not_implemented("x") }),
+        );
+        let router = with_common_layers(failing, OpenApi::default());
+        let request = Request::builder().method(Method::GET).uri("/orders/o-1").body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.extensions().get::<ErrorCause>().is_none(), "the cause stops at the logging layer");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal", "message": "something went wrong on our side; try again"}})
+        );
+        let lines = log.lines();
+        let logged: Vec<&String> = lines.iter().filter(|l| l.contains("the disk is on fire")).collect();
+        assert_eq!(logged.len(), 1, "logged exactly once: {lines:?}");
+        for part in ["ERROR", "GET", "/orders/o-1", "500"] {
+            assert!(logged[0].contains(part), "{part} in {}", logged[0]);
+        }
+
+        // A 501 is a 5xx too: logged once, with no cause to give.
+        let request = Request::builder().method(Method::POST).uri("/orders/o-1").body(Body::empty()).unwrap();
+        assert_eq!(router.oneshot(request).await.unwrap().status(), StatusCode::NOT_IMPLEMENTED);
+        let lines = log.lines();
+        assert_eq!(lines.iter().filter(|l| l.contains("POST") && l.contains("501")).count(), 1, "{lines:?}");
     }
 }

@@ -1,26 +1,91 @@
 //! Routes of the contract whose functions are deployed but not built yet: they answer
-//! 501 with a JSON error rather than pretend to succeed.
+//! 501 with a JSON error rather than pretend to succeed. They are in the OpenAPI document
+//! as they are: routes that answer 501.
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::ErrorBody;
 use crate::ApiError;
 
-fn pending(what: &'static str) -> axum::routing::MethodRouter {
-    post(move || async move { ApiError::not_implemented(what) })
+pub(super) fn tracking<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new().routes(routes!(record_shipment)).routes(routes!(carrier_event)).routes(routes!(tracking_of))
 }
 
-pub(super) fn tracking() -> Router {
-    Router::new()
-        .route("/orders/{id}/shipments", pending("recording shipments"))
-        .route("/carriers/{carrier}/events", pending("carrier tracking events"))
-        .route("/orders/{id}/tracking", get(|| async { ApiError::not_implemented("shipment tracking") }))
+pub(super) fn quotes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new().routes(routes!(quote))
 }
 
-pub(super) fn quotes() -> Router {
-    Router::new().route("/quotes", pending("price quotes"))
+pub(super) fn flash_sales<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new().routes(routes!(create_flash_sale)).routes(routes!(claim))
 }
 
-pub(super) fn flash_sales() -> Router {
-    Router::new().route("/flash-sales", pending("flash sales")).route("/flash-sales/{id}/claims", pending("flash-sale claims"))
+/// The warehouse reports a shipment (not built yet).
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/shipments",
+    tag = "tracking",
+    params(("id" = String, Path, description = "Our order id")),
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn record_shipment() -> ApiError {
+    ApiError::not_implemented("recording shipments")
+}
+
+/// A carrier's tracking webhook (not built yet).
+#[utoipa::path(
+    post,
+    path = "/carriers/{carrier}/events",
+    tag = "tracking",
+    params(("carrier" = String, Path, description = "The carrier")),
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn carrier_event() -> ApiError {
+    ApiError::not_implemented("carrier tracking events")
+}
+
+/// An order's shipment timeline and ETA (not built yet).
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/tracking",
+    tag = "tracking",
+    params(("id" = String, Path, description = "Our order id")),
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn tracking_of() -> ApiError {
+    ApiError::not_implemented("shipment tracking")
+}
+
+/// A price quote for a customer and SKU (not built yet).
+#[utoipa::path(
+    post,
+    path = "/quotes",
+    tag = "quotes",
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn quote() -> ApiError {
+    ApiError::not_implemented("price quotes")
+}
+
+/// Create a flash sale (not built yet).
+#[utoipa::path(
+    post,
+    path = "/flash-sales",
+    tag = "flash-sales",
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn create_flash_sale() -> ApiError {
+    ApiError::not_implemented("flash sales")
+}
+
+/// Claim units of a flash sale (not built yet).
+#[utoipa::path(
+    post,
+    path = "/flash-sales/{id}/claims",
+    tag = "flash-sales",
+    params(("id" = String, Path, description = "The sale")),
+    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+)]
+async fn claim() -> ApiError {
+    ApiError::not_implemented("flash-sale claims")
 }

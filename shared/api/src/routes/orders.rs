@@ -2,73 +2,110 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use oms_channels::{self as channels, signature};
 use oms_domain::order::normalise_phone;
-use oms_domain::order::{Channel, Order};
-use oms_domain::usecases::intake::{self, Receipt};
+use oms_domain::order::Channel;
+use oms_domain::usecases::intake;
 use oms_domain::usecases::orders::{self as order_cases, OrderQuery};
 use oms_domain::validation::parse_json;
 use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
-use crate::webhooks::WebhookRefusal;
+use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
+use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/channels/{channel}/orders", post(receive_webhook))
-        .route("/orders", get(find_orders))
-        .route("/orders/{id}", get(get_order).patch(modify_order))
-        .route("/orders/{id}/cancel", post(cancel_order))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(receive_webhook))
+        .routes(routes!(find_orders))
+        .routes(routes!(get_order, modify_order))
+        .routes(routes!(cancel_order))
 }
 
-/// `POST /channels/{channel}/orders`: 202 for a new order, 200 for a repeated delivery.
+/// A channel's order webhook.
+///
+/// The body is the channel's own payload: Shopify's `orders/create` / `orders/updated`
+/// (merchant from `X-Shopify-Shop-Domain`), WooCommerce's `order.created` (merchant from
+/// `X-WC-Webhook-Source`), Amazon's `{"seller_id", "order", "items"}` as a relay posts it,
+/// or the contract's generic order. Signed with HMAC-SHA256 of the raw body:
+/// `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature` (base64) or `X-OMS-Signature:
+/// sha256=<hex>` (generic and Amazon).
+#[utoipa::path(
+    post,
+    path = "/channels/{channel}/orders",
+    tag = "orders",
+    params(("channel" = String, Path, description = "shopify, woocommerce, amazon or generic")),
+    request_body(content = Object, description = "The channel's order payload", content_type = "application/json"),
+    responses(
+        (status = 202, description = "A new order, received", body = ReceiptAnswer),
+        (status = 200, description = "The same channel order again: the first order, `duplicate: true`", body = ReceiptAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`bad_signature` or `channel_not_configured`", body = ErrorBody),
+        (status = 404, description = "`unknown_channel`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`unknown_sku`", body = ErrorBody),
+    )
+)]
 async fn receive_webhook(
     State(state): State<AppState>,
     PathParams(channel): PathParams<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+) -> Result<(StatusCode, Json<ReceiptAnswer>), ApiError> {
     let channel = Channel::parse(&channel).filter(|c| Channel::WEBHOOK.contains(c)).ok_or_else(|| {
-        ApiError::not_found("unknown_channel", format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
+        ApiError::new(ErrorCode::UnknownChannel, format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
     })?;
     let signature = headers.get(signature::header_name(channel)).and_then(|v| v.to_str().ok());
-    state.secrets.check(channel, state.unsigned, signature, &body).map_err(|refusal| {
-        let code = match refusal {
-            WebhookRefusal::NoSecret(_) => "channel_not_configured",
-            WebhookRefusal::Signature(_) => "bad_signature",
-        };
-        ApiError::new(StatusCode::UNAUTHORIZED, code, refusal.to_string())
-    })?;
+    state.secrets.check(channel, state.unsigned, signature, &body)?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
     let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
     let new = channels::normalise_with_meta(channel, &body, &meta)?;
     let ports = &state.ports;
     let receipt = intake::receive_order(ports, new).await?;
     let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok((status, Json(receipt)))
+    Ok((status, Json(receipt.into())))
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
-    OrderId::parse(raw).map_err(|_| ApiError::not_found("order_not_found", format!("no order {raw:?}")))
+    OrderId::parse(raw).map_err(|_| ApiError::new(ErrorCode::OrderNotFound, format!("no order {raw:?}")))
 }
 
-/// `GET /orders/{id}`.
-async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Order>, ApiError> {
+/// The canonical order with its status, allocation and timeline.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id (`ord_...`)")),
+    responses(
+        (status = 200, description = "The order", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+    )
+)]
+async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
-    Ok(Json(order_cases::get_order(&state.ports, &id).await?))
+    Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
 }
 
-/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`: every filter
+/// given must match, at least one is given; blank ones count as not given.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OrderFilter {
+    /// The customer's id.
     customer: Option<String>,
+    /// A phone number, however it is typed (`+86 138-0000 0000`).
     phone: Option<String>,
+    /// shopify, woocommerce, amazon, generic or import.
     channel: Option<String>,
+    /// The channel's id of the order.
     external_id: Option<String>,
 }
 
@@ -89,43 +126,87 @@ impl OrderFilter {
     }
 }
 
-/// `GET /orders?customer=&phone=&channel=&external_id=`.
+/// Order lookup, newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(OrderFilter),
+    responses(
+        (status = 200, description = "The orders matching every filter given", body = OrdersAnswer),
+        (status = 400, description = "`invalid_request`: no filter, or a malformed one", body = ErrorBody),
+    )
+)]
 async fn find_orders(
     State(state): State<AppState>,
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let Query(filter) = filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
+) -> Result<Json<OrdersAnswer>, ApiError> {
+    let Query(filter) = filter.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
     let orders = order_cases::find_orders(&state.ports, &filter.parse()?).await?;
-    Ok(Json(serde_json::json!({ "orders": orders })))
+    Ok(Json(orders.into()))
 }
 
-#[derive(Debug, Deserialize)]
+/// The optional body of `POST /orders/{id}/cancel`.
+#[derive(Debug, Deserialize, ToSchema)]
 struct CancelBody {
+    /// Why, for the order's timeline.
     reason: Option<String>,
 }
 
-/// `POST /orders/{id}/cancel` with an optional `{"reason": "..."}`.
+/// Cancel an order that has not shipped; any stock it held is released.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body(content = Option<CancelBody>, description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The cancelled order (cancelling again answers it as it is)", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`not_cancellable`: the order has shipped", body = ErrorBody),
+    )
+)]
 async fn cancel_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
-    Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?))
+    Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
 }
 
-/// `PATCH /orders/{id}` with any of `customer`, `shipping_address`, `lines` (generic format).
+/// Modify an order, all or nothing.
+///
+/// Any of `customer`, `shipping_address`, `lines` in the generic channel's shapes: address
+/// and contact until shipment, lines only before stock is planned or held (a backorder is
+/// planned again).
+#[utoipa::path(
+    patch,
+    path = "/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body(content = Object, description = "Any of `customer`, `shipping_address`, `lines`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The order as modified", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`not_modifiable` (the order's stage) or `unknown_sku`", body = ErrorBody),
+    )
+)]
 async fn modify_order(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     // Prices are checked against the order's currency: read it first (the use case checks
     // again on the order it writes).
     let currency = order_cases::get_order(&state.ports, &id).await?.currency;
     let patch = channels::generic::parse_patch(&body, currency)?;
-    Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?))
+    Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?.into()))
 }
