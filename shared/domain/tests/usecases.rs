@@ -5,8 +5,9 @@
 //! what really happened: the order's status and timeline, the stock per warehouse, and the
 //! messages queued (read off the queue and decoded as its consumer would).
 //!
-//! Layout: helpers first, then one section per use case (intake, allocation, reservation,
-//! leftover release, cancel, modify, the read-modify-write loop).
+//! Layout: helpers first (the fixed clock, a `World` that drives an order to any stage, and
+//! wrapper ports that lose races on purpose), then one section per use case: intake,
+//! allocation, reservation, leftover release, cancel, modify, the read-modify-write loop.
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -214,6 +215,121 @@ impl World {
         ));
         id
     }
+}
+
+/// Cancels the order and checks the answer is the stored order, cancelled at [`now`].
+async fn cancel_and_check(world: &World, id: &OrderId) -> Order {
+    let before = world.order(id).await;
+    let cancelled = cancel_order(&world.ports, id, "buyer changed their mind").await.expect("the order cancelled");
+    assert_eq!(cancelled, world.order(id).await, "the answer is the stored order");
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.version, before.version + 1);
+    assert_eq!(cancelled.timeline[..before.timeline.len()], before.timeline[..]);
+    assert_eq!(cancelled.timeline[before.timeline.len()..], [event(OrderStatus::Cancelled, "buyer changed their mind")]);
+    cancelled
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers: ports that lose races
+// ---------------------------------------------------------------------------------------
+
+/// An inventory store on which one order always loses the race for its stock: just before
+/// each of its reservations, a rival order takes every unit its lines ask for.
+#[derive(Debug)]
+struct AlwaysOutrun {
+    inner: Embedded,
+    loser: OrderId,
+    rivals: AtomicUsize,
+}
+
+#[async_trait]
+impl InventoryStore for AlwaysOutrun {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        self.inner.set_on_hand(warehouse, sku, on_hand).await
+    }
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        self.inner.stock_of(sku).await
+    }
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        if *order_id == self.loser {
+            for wanted in reservation.lines() {
+                let levels = self.inner.stock_of(&wanted.sku).await?;
+                let Some(level) = levels.iter().find(|l| l.warehouse == wanted.warehouse && l.available > 0) else { continue };
+                let taken = hold([AllocatedLine { quantity: level.available, ..wanted.clone() }]);
+                assert_eq!(self.inner.reserve(&fixtures::order_id(), &taken).await?, ReserveOutcome::Reserved);
+                self.rivals.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        self.inner.reserve(order_id, reservation).await
+    }
+    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
+        self.inner.release(order_id).await
+    }
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+        self.inner.reservation(order_id).await
+    }
+}
+
+/// An order store whose first `update_order` loses a race: it lets a competitor write the
+/// order first (its customer becomes `c-2`), then answers `VersionConflict`.
+#[derive(Debug)]
+struct RacedOnce {
+    inner: Embedded,
+    raced: AtomicUsize,
+}
+
+/// An order store on which every `update_order` loses a race.
+#[derive(Debug)]
+struct AlwaysRaced {
+    inner: Embedded,
+    updates: AtomicUsize,
+}
+
+#[async_trait]
+impl OrderStore for RacedOnce {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.get_order(id).await
+    }
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        if self.raced.fetch_add(1, Ordering::SeqCst) > 0 {
+            return self.inner.update_order(order).await;
+        }
+        let mut competing = self.inner.get_order(&order.order_id).await?.expect("the order exists");
+        competing.customer = other_customer();
+        assert!(matches!(self.inner.update_order(&competing).await?, UpdateOutcome::Updated { .. }));
+        Ok(UpdateOutcome::VersionConflict)
+    }
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        self.inner.find_orders(lookup, limit).await
+    }
+}
+
+#[async_trait]
+impl OrderStore for AlwaysRaced {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.get_order(id).await
+    }
+    async fn update_order(&self, _order: &Order) -> Result<UpdateOutcome, StoreError> {
+        self.updates.fetch_add(1, Ordering::SeqCst);
+        Ok(UpdateOutcome::VersionConflict)
+    }
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        self.inner.find_orders(lookup, limit).await
+    }
+}
+
+/// A fresh store holding one received order (at version 1).
+async fn store_with_an_order() -> (Embedded, Order) {
+    let store = Embedded::open_in_memory().expect("an in-memory store");
+    let order = fixtures::order(Channel::Generic, "A-1");
+    assert_eq!(store.insert_order(&order).await.expect("the order inserted"), InsertOutcome::Inserted);
+    (store, fixtures::stored(&order))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -585,43 +701,6 @@ async fn an_order_holding_stock_for_an_older_plan_gives_it_back_and_holds_its_cu
     assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
 }
 
-/// An inventory store on which one order always loses the race for its stock: just before
-/// each of its reservations, a rival order takes every unit its lines ask for.
-#[derive(Debug)]
-struct AlwaysOutrun {
-    inner: Embedded,
-    loser: OrderId,
-    rivals: AtomicUsize,
-}
-
-#[async_trait]
-impl InventoryStore for AlwaysOutrun {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.inner.set_on_hand(warehouse, sku, on_hand).await
-    }
-    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
-        self.inner.stock_of(sku).await
-    }
-    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
-        if *order_id == self.loser {
-            for wanted in reservation.lines() {
-                let levels = self.inner.stock_of(&wanted.sku).await?;
-                let Some(level) = levels.iter().find(|l| l.warehouse == wanted.warehouse && l.available > 0) else { continue };
-                let taken = hold([AllocatedLine { quantity: level.available, ..wanted.clone() }]);
-                assert_eq!(self.inner.reserve(&fixtures::order_id(), &taken).await?, ReserveOutcome::Reserved);
-                self.rivals.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        self.inner.reserve(order_id, reservation).await
-    }
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
-        self.inner.release(order_id).await
-    }
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
-        self.inner.reservation(order_id).await
-    }
-}
-
 #[tokio::test]
 async fn a_reservation_that_keeps_losing_its_stock_is_backordered_after_max_replans() {
     let world = World::new().await;
@@ -697,18 +776,6 @@ async fn a_backordered_order_gives_back_the_stock_a_late_reservation_took() {
 // ---------------------------------------------------------------------------------------
 // Cancel: cancel_order
 // ---------------------------------------------------------------------------------------
-
-/// Cancels the order and checks the answer is the stored order, cancelled at [`now`].
-async fn cancel_and_check(world: &World, id: &OrderId) -> Order {
-    let before = world.order(id).await;
-    let cancelled = cancel_order(&world.ports, id, "buyer changed their mind").await.expect("the order cancelled");
-    assert_eq!(cancelled, world.order(id).await, "the answer is the stored order");
-    assert_eq!(cancelled.status, OrderStatus::Cancelled);
-    assert_eq!(cancelled.version, before.version + 1);
-    assert_eq!(cancelled.timeline[..before.timeline.len()], before.timeline[..]);
-    assert_eq!(cancelled.timeline[before.timeline.len()..], [event(OrderStatus::Cancelled, "buyer changed their mind")]);
-    cancelled
-}
 
 #[tokio::test]
 async fn a_received_order_is_cancelled() {
@@ -917,6 +984,27 @@ async fn a_price_finer_than_the_currency_allows_is_refused_and_nothing_changes()
 }
 
 #[tokio::test]
+async fn a_shipped_or_cancelled_order_refuses_even_a_new_address() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let shipped = world.shipped("A-1").await;
+    let cancelled = world.received("A-2").await;
+    cancel_order(&world.ports, &cancelled, "buyer changed their mind").await.unwrap();
+
+    for (id, stage) in [(shipped, OrderStatus::Shipped), (cancelled, OrderStatus::Cancelled)] {
+        let before = world.order(&id).await;
+        let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+        let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+        assert!(
+            matches!(&err, ModifyError::NotModifiable { parts, status } if *parts == [OrderPart::ShippingAddress] && *status == stage),
+            "{err:?}"
+        );
+        assert_eq!(world.order(&id).await, before);
+    }
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
 async fn an_empty_patch_is_refused_and_an_unknown_order_is_not_found() {
     let world = World::new().await;
     world.stock("WH-A", "SKU-1", 5).await;
@@ -935,68 +1023,6 @@ async fn an_empty_patch_is_refused_and_an_unknown_order_is_not_found() {
 // ---------------------------------------------------------------------------------------
 // The read-modify-write loop: update_with_retry
 // ---------------------------------------------------------------------------------------
-
-/// An order store whose first `update_order` loses a race: it lets a competitor write the
-/// order first (its customer becomes `c-2`), then answers `VersionConflict`.
-#[derive(Debug)]
-struct RacedOnce {
-    inner: Embedded,
-    raced: AtomicUsize,
-}
-
-/// An order store on which every `update_order` loses a race.
-#[derive(Debug)]
-struct AlwaysRaced {
-    inner: Embedded,
-    updates: AtomicUsize,
-}
-
-#[async_trait]
-impl OrderStore for RacedOnce {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.inner.insert_order(order).await
-    }
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        self.inner.get_order(id).await
-    }
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        if self.raced.fetch_add(1, Ordering::SeqCst) > 0 {
-            return self.inner.update_order(order).await;
-        }
-        let mut competing = self.inner.get_order(&order.order_id).await?.expect("the order exists");
-        competing.customer = other_customer();
-        assert!(matches!(self.inner.update_order(&competing).await?, UpdateOutcome::Updated { .. }));
-        Ok(UpdateOutcome::VersionConflict)
-    }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.inner.find_orders(lookup, limit).await
-    }
-}
-
-#[async_trait]
-impl OrderStore for AlwaysRaced {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.inner.insert_order(order).await
-    }
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        self.inner.get_order(id).await
-    }
-    async fn update_order(&self, _order: &Order) -> Result<UpdateOutcome, StoreError> {
-        self.updates.fetch_add(1, Ordering::SeqCst);
-        Ok(UpdateOutcome::VersionConflict)
-    }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.inner.find_orders(lookup, limit).await
-    }
-}
-
-/// A fresh store holding one received order (at version 1).
-async fn store_with_an_order() -> (Embedded, Order) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let order = fixtures::order(Channel::Generic, "A-1");
-    assert_eq!(store.insert_order(&order).await.expect("the order inserted"), InsertOutcome::Inserted);
-    (store, fixtures::stored(&order))
-}
 
 #[tokio::test]
 async fn update_with_retry_decides_again_on_the_fresh_order_after_losing_a_race() {
