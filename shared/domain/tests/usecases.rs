@@ -1,0 +1,1114 @@
+//! The use cases over the embedded adapters (in memory), with the time held still so that
+//! every timeline entry is known to the second.
+//!
+//! Each test drives an order to a stage through the use cases themselves, acts, and checks
+//! what really happened: the order's status and timeline, the stock per warehouse, and the
+//! messages queued (read off the queue and decoded as its consumer would).
+//!
+//! Layout: helpers first (the fixed clock, a `World` that drives an order to any stage, and
+//! wrapper ports that lose races on purpose), then one section per use case: intake,
+//! allocation, reservation, leftover release, cancel, modify, the read-modify-write loop.
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use oms_conformance::fixtures::{self, hold, line, order_id, sku, warehouse, warehouse_id};
+use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, ReserveOrder};
+use oms_domain::order::{Address, Channel, Customer, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
+use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
+use oms_domain::ports::{
+    Clock, InsertOutcome, InventoryStore, OrderLookup, OrderStore, Ports, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome,
+    StoreError, UpdateOutcome,
+};
+use oms_domain::reservation::Reservation;
+use oms_domain::stock::StockLevel;
+use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS};
+use oms_domain::usecases::intake::{receive_order, IntakeError, Receipt, UnknownSku};
+use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
+use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
+use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
+use oms_domain::{Order, OrderId, OrderStatus, Sku, WarehouseId};
+use oms_embedded::Embedded;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// The one instant every use case sees: half an hour after the fixtures' `noon`, so an
+/// entry written by a use case is told apart from one built by a fixture.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 30, 0).single().expect("a valid instant")
+}
+
+/// A clock that never moves.
+#[derive(Debug)]
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        now()
+    }
+}
+
+/// A timeline entry written by a use case (so at [`now`]).
+fn event(status: OrderStatus, detail: &str) -> TimelineEvent {
+    TimelineEvent { at: now(), status, detail: detail.to_owned() }
+}
+
+/// The fixtures' order as a channel delivers it: `external_id` on the generic channel,
+/// customer `c-1`, two units of `SKU-1` at 19.90 CNY, to Zhejiang.
+fn delivery(external_id: &str) -> NewOrder {
+    as_delivered(&fixtures::order(Channel::Generic, external_id))
+}
+
+/// The channel delivery an order was built from.
+fn as_delivered(order: &Order) -> NewOrder {
+    NewOrder {
+        channel: order.channel,
+        external_id: order.external_id.clone(),
+        merchant_id: order.merchant_id.clone(),
+        placed_at: order.placed_at,
+        currency: order.currency,
+        customer: order.customer.clone(),
+        shipping_address: order.shipping_address.clone(),
+        lines: order.lines.clone(),
+        charges: order.charges,
+    }
+}
+
+/// `quantity` units of `sku` at 19.90.
+fn order_line(sku_id: &str, quantity: u32) -> OrderLine {
+    OrderLine { sku: sku(sku_id), quantity, unit_price: Decimal::new(1990, 2) }
+}
+
+fn other_address() -> Address {
+    Address {
+        name: Some("Han Meimei".into()),
+        line1: "8 Nanjing Rd".into(),
+        line2: Some("Flat 3".into()),
+        city: "Shanghai".into(),
+        province: Some("Shanghai".into()),
+        postal_code: Some("200000".into()),
+        country: "CN".into(),
+    }
+}
+
+fn other_customer() -> Customer {
+    Customer {
+        id: oms_domain::CustomerId::parse("c-2").expect("a valid customer id"),
+        email: Some("b@example.com".into()),
+        phone: None,
+        name: Some("Han Meimei".into()),
+    }
+}
+
+/// One in-memory store, its ports on the fixed clock, and two warehouses in the buyer's
+/// province, `WH-A` and `WH-B` (so a plan that fits in either picks `WH-A`).
+struct World {
+    store: Embedded,
+    ports: Ports,
+}
+
+impl World {
+    async fn new() -> Self {
+        let store = Embedded::open_in_memory().expect("an in-memory store");
+        let ports = store.ports(Arc::new(FixedClock));
+        for (id, name) in [("WH-A", "Hangzhou A"), ("WH-B", "Hangzhou B")] {
+            put_warehouse(&ports, &warehouse(id, name)).await.expect("a warehouse registered");
+        }
+        Self { store, ports }
+    }
+
+    /// Counts `on_hand` units of `sku` in `warehouse`.
+    async fn stock(&self, warehouse: &str, sku_id: &str, on_hand: u32) {
+        set_on_hand(&self.ports, &warehouse_id(warehouse), &sku(sku_id), on_hand).await.expect("a stock count");
+    }
+
+    /// (on hand, reserved, available) of `sku` in `warehouse`.
+    async fn level(&self, warehouse: &str, sku_id: &str) -> (u32, u32, u32) {
+        let levels = self.ports.inventory.stock_of(&sku(sku_id)).await.expect("the stock read");
+        let StockLevel { on_hand, reserved, available, .. } =
+            levels.into_iter().find(|l| l.warehouse == warehouse_id(warehouse)).expect("a counted stock level");
+        (on_hand, reserved, available)
+    }
+
+    async fn order(&self, id: &OrderId) -> Order {
+        get_order(&self.ports, id).await.expect("the order read")
+    }
+
+    /// Takes every message waiting on `M`'s queue, acks it and decodes it as its consumer would.
+    async fn take<M: QueueMessage>(&self) -> Vec<M> {
+        let deliveries = self.store.receive(M::QUEUE, 100, Duration::from_secs(60)).await.expect("messages received");
+        let mut messages = Vec::new();
+        for delivery in deliveries {
+            self.store.ack(delivery.id).await.expect("a message acked");
+            messages.push(decode::<M>(&delivery.body).expect("a message of its queue's kind"));
+        }
+        assert_eq!(
+            self.store.queue_depth(M::QUEUE).await.expect("the queue's depth"),
+            0,
+            "every message of {} was taken",
+            M::QUEUE
+        );
+        messages
+    }
+
+    /// The orders queued for allocation since the last look.
+    async fn allocations_queued(&self) -> Vec<OrderId> {
+        self.take::<AllocateOrder>().await.into_iter().map(|m| m.order_id).collect()
+    }
+
+    /// The orders queued for reservation since the last look.
+    async fn reservations_queued(&self) -> Vec<OrderId> {
+        self.take::<ReserveOrder>().await.into_iter().map(|m| m.order_id).collect()
+    }
+
+    /// Both queues are empty.
+    async fn assert_nothing_queued(&self) {
+        for queue in messages::QueueName::ALL {
+            assert_eq!(self.store.queue_depth(queue).await.expect("the queue's depth"), 0, "nothing queued on {queue}");
+        }
+    }
+
+    /// A delivered order, received (its allocation message taken off the queue).
+    async fn received(&self, external_id: &str) -> OrderId {
+        let receipt = receive_order(&self.ports, delivery(external_id)).await.expect("the order received");
+        assert_eq!(self.allocations_queued().await, vec![receipt.order_id.clone()]);
+        receipt.order_id
+    }
+
+    /// A delivered order, allocated (its reservation message taken off the queue).
+    async fn allocated(&self, external_id: &str) -> OrderId {
+        let id = self.received(external_id).await;
+        assert_eq!(allocate_order(&self.ports, &id).await.expect("allocation ran"), Handled::Moved(OrderStatus::Allocated));
+        assert_eq!(self.reservations_queued().await, vec![id.clone()]);
+        id
+    }
+
+    /// A delivered order, reserved.
+    async fn reserved(&self, external_id: &str) -> OrderId {
+        let id = self.allocated(external_id).await;
+        assert_eq!(reserve_order(&self.ports, &id).await.expect("reservation ran"), Handled::Moved(OrderStatus::Reserved));
+        id
+    }
+
+    /// A delivered order, backordered (the caller left too little stock).
+    async fn backordered(&self, external_id: &str) -> OrderId {
+        let id = self.received(external_id).await;
+        assert_eq!(allocate_order(&self.ports, &id).await.expect("allocation ran"), Handled::Moved(OrderStatus::Backordered));
+        self.assert_nothing_queued().await;
+        id
+    }
+
+    /// A reserved order, shipped: written straight through the store, as no use case ships.
+    async fn shipped(&self, external_id: &str) -> OrderId {
+        let id = self.reserved(external_id).await;
+        let mut order = self.order(&id).await;
+        order.transition(OrderStatus::Shipped, now(), "handed to the carrier").expect("a reserved order can ship");
+        assert!(matches!(
+            self.ports.orders.update_order(&order).await.expect("the shipped order written"),
+            UpdateOutcome::Updated { .. }
+        ));
+        id
+    }
+}
+
+/// Cancels the order and checks the answer is the stored order, cancelled at [`now`].
+async fn cancel_and_check(world: &World, id: &OrderId) -> Order {
+    let before = world.order(id).await;
+    let cancelled = cancel_order(&world.ports, id, "buyer changed their mind").await.expect("the order cancelled");
+    assert_eq!(cancelled, world.order(id).await, "the answer is the stored order");
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.version, before.version + 1);
+    assert_eq!(cancelled.timeline[..before.timeline.len()], before.timeline[..]);
+    assert_eq!(cancelled.timeline[before.timeline.len()..], [event(OrderStatus::Cancelled, "buyer changed their mind")]);
+    cancelled
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers: ports that lose races
+// ---------------------------------------------------------------------------------------
+
+/// An inventory store on which one order always loses the race for its stock: just before
+/// each of its reservations, a rival order takes every unit its lines ask for.
+#[derive(Debug)]
+struct AlwaysOutrun {
+    inner: Embedded,
+    loser: OrderId,
+    rivals: AtomicUsize,
+}
+
+#[async_trait]
+impl InventoryStore for AlwaysOutrun {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        self.inner.set_on_hand(warehouse, sku, on_hand).await
+    }
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        self.inner.stock_of(sku).await
+    }
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        if *order_id == self.loser {
+            for wanted in reservation.lines() {
+                let levels = self.inner.stock_of(&wanted.sku).await?;
+                let Some(level) = levels.iter().find(|l| l.warehouse == wanted.warehouse && l.available > 0) else { continue };
+                let taken = hold([AllocatedLine { quantity: level.available, ..wanted.clone() }]);
+                assert_eq!(self.inner.reserve(&fixtures::order_id(), &taken).await?, ReserveOutcome::Reserved);
+                self.rivals.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        self.inner.reserve(order_id, reservation).await
+    }
+    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
+        self.inner.release(order_id).await
+    }
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+        self.inner.reservation(order_id).await
+    }
+}
+
+/// An order store whose first `update_order` loses a race: it lets a competitor write the
+/// order first (its customer becomes `c-2`), then answers `VersionConflict`.
+#[derive(Debug)]
+struct RacedOnce {
+    inner: Embedded,
+    raced: AtomicUsize,
+}
+
+/// An order store on which every `update_order` loses a race.
+#[derive(Debug)]
+struct AlwaysRaced {
+    inner: Embedded,
+    updates: AtomicUsize,
+}
+
+#[async_trait]
+impl OrderStore for RacedOnce {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.get_order(id).await
+    }
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        if self.raced.fetch_add(1, Ordering::SeqCst) > 0 {
+            return self.inner.update_order(order).await;
+        }
+        let mut competing = self.inner.get_order(&order.order_id).await?.expect("the order exists");
+        competing.customer = other_customer();
+        assert!(matches!(self.inner.update_order(&competing).await?, UpdateOutcome::Updated { .. }));
+        Ok(UpdateOutcome::VersionConflict)
+    }
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        self.inner.find_orders(lookup, limit).await
+    }
+}
+
+#[async_trait]
+impl OrderStore for AlwaysRaced {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.get_order(id).await
+    }
+    async fn update_order(&self, _order: &Order) -> Result<UpdateOutcome, StoreError> {
+        self.updates.fetch_add(1, Ordering::SeqCst);
+        Ok(UpdateOutcome::VersionConflict)
+    }
+    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
+        self.inner.find_orders(lookup, limit).await
+    }
+}
+
+/// A fresh store holding one received order (at version 1).
+async fn store_with_an_order() -> (Embedded, Order) {
+    let store = Embedded::open_in_memory().expect("an in-memory store");
+    let order = fixtures::order(Channel::Generic, "A-1");
+    assert_eq!(store.insert_order(&order).await.expect("the order inserted"), InsertOutcome::Inserted);
+    (store, fixtures::stored(&order))
+}
+
+// ---------------------------------------------------------------------------------------
+// Intake: receive_order
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_new_order_is_stored_received_and_queued_for_allocation() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let receipt = receive_order(&world.ports, delivery("A-1")).await.unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            order_id: receipt.order_id.clone(),
+            status: OrderStatus::Received,
+            duplicate: false,
+            updated: vec![],
+            not_updated: vec![]
+        }
+    );
+    let order = world.order(&receipt.order_id).await;
+    assert_eq!(order.status, OrderStatus::Received);
+    assert_eq!(order.version, 1);
+    assert_eq!(order.timeline, [event(OrderStatus::Received, "received from generic")]);
+    assert_eq!(world.allocations_queued().await, [receipt.order_id]);
+    assert!(world.reservations_queued().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_order_naming_a_sku_no_warehouse_stocks_is_refused_and_nothing_is_stored() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let mut new = delivery("A-1");
+    new.lines.push(order_line("NOPE", 1));
+    let err = receive_order(&world.ports, new).await.unwrap_err();
+    assert!(matches!(&err, IntakeError::UnknownSku(UnknownSku { line: 1, sku: s }) if *s == sku("NOPE")), "{err:?}");
+    let stored = world.ports.orders.find_orders(&OrderLookup::Channel(Channel::Generic), 10).await.unwrap();
+    assert!(stored.is_empty());
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn the_same_channel_order_delivered_again_is_a_duplicate_of_the_first_and_changes_nothing() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let first = world.allocated("A-1").await;
+    let before = world.order(&first).await;
+
+    let receipt = receive_order(&world.ports, delivery("A-1")).await.unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            order_id: first.clone(),
+            status: OrderStatus::Allocated,
+            duplicate: true,
+            updated: vec![],
+            not_updated: vec![]
+        }
+    );
+    assert_eq!(world.order(&first).await, before, "not even the version moved");
+    let lookup = OrderLookup::External(Channel::Generic, before.external_id.clone());
+    assert_eq!(world.ports.orders.find_orders(&lookup, 10).await.unwrap(), [before]);
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_redelivery_with_a_new_address_applies_it_and_reports_it() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let first = world.reserved("A-1").await;
+    let before = world.order(&first).await;
+
+    let mut again = delivery("A-1");
+    again.shipping_address = other_address();
+    let receipt = receive_order(&world.ports, again).await.unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            order_id: first.clone(),
+            status: OrderStatus::Reserved,
+            duplicate: true,
+            updated: vec![OrderPart::ShippingAddress],
+            not_updated: vec![]
+        }
+    );
+    let after = world.order(&first).await;
+    assert_eq!(after.shipping_address, other_address());
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.timeline.last(), Some(&event(OrderStatus::Reserved, "updated by generic: shipping_address")));
+    assert_eq!(after.timeline.len(), before.timeline.len() + 1);
+    assert_eq!(after.lines, before.lines);
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_redelivery_with_new_lines_after_reservation_reports_them_not_updated_and_keeps_the_lines() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let first = world.reserved("A-1").await;
+    let before = world.order(&first).await;
+
+    let mut again = delivery("A-1");
+    again.lines = vec![order_line("SKU-1", 3)];
+    let receipt = receive_order(&world.ports, again).await.unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            order_id: first.clone(),
+            status: OrderStatus::Reserved,
+            duplicate: true,
+            updated: vec![],
+            not_updated: vec![OrderPart::Lines]
+        }
+    );
+    assert_eq!(world.order(&first).await, before, "lines unchanged, and the refusal is reported, not written");
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+}
+
+#[tokio::test]
+async fn a_redelivery_queues_again_an_order_whose_first_enqueue_was_lost() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    // The first delivery stored the order, then crashed before queuing it.
+    let lost = fixtures::order(Channel::Generic, "A-1");
+    assert_eq!(world.ports.orders.insert_order(&lost).await.unwrap(), InsertOutcome::Inserted);
+    world.assert_nothing_queued().await;
+
+    let receipt = receive_order(&world.ports, as_delivered(&lost)).await.unwrap();
+    assert_eq!(
+        receipt,
+        Receipt {
+            order_id: lost.order_id.clone(),
+            status: OrderStatus::Received,
+            duplicate: true,
+            updated: vec![],
+            not_updated: vec![]
+        }
+    );
+    assert_eq!(world.allocations_queued().await, vec![lost.order_id.clone()]);
+    assert_eq!(world.order(&lost.order_id).await, fixtures::stored(&lost));
+}
+
+// ---------------------------------------------------------------------------------------
+// Allocation: allocate_order and the Allocate consumer
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_received_order_with_stock_is_allocated_with_its_plan_and_queued_for_reservation() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let order = world.order(&id).await;
+    let why = "one shipment from WH-A: in the buyer's province and holds every line";
+    assert_eq!(order.status, OrderStatus::Allocated);
+    assert_eq!(
+        order.allocation,
+        Some(Allocation { lines: vec![line("WH-A", "SKU-1", 2)], explanation: why.into(), planned_at: now() })
+    );
+    assert_eq!(order.timeline, [event(OrderStatus::Received, "received from generic"), event(OrderStatus::Allocated, why)]);
+    assert_eq!(world.reservations_queued().await, [id]);
+    assert!(world.allocations_queued().await.is_empty());
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5), "a plan holds no stock");
+}
+
+#[tokio::test]
+async fn a_received_order_without_enough_stock_is_backordered() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.received("A-1").await;
+
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Backordered));
+    let order = world.order(&id).await;
+    assert_eq!(order.status, OrderStatus::Backordered);
+    assert_eq!(order.allocation, None);
+    assert_eq!(
+        order.timeline.last(),
+        Some(&event(OrderStatus::Backordered, "not enough stock: SKU-1: 2 wanted, 1 available in all warehouses"))
+    );
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn allocating_an_allocated_order_again_changes_nothing_but_queues_its_reservation_again() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    let before = world.order(&id).await;
+
+    assert_eq!(
+        allocate_order(&world.ports, &id).await.unwrap(),
+        Handled::Skipped("already allocated; reservation re-queued".into())
+    );
+    assert_eq!(world.order(&id).await, before);
+    assert_eq!(world.reservations_queued().await, [id]);
+}
+
+#[tokio::test]
+async fn allocating_an_order_past_allocation_changes_nothing_and_queues_nothing() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let before = world.order(&id).await;
+
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is already reserved".into()));
+    assert_eq!(world.order(&id).await, before);
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_backordered_order_still_short_stays_backordered_and_is_not_written() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.backordered("A-1").await;
+    let before = world.order(&id).await;
+
+    assert_eq!(
+        allocate_order(&world.ports, &id).await.unwrap(),
+        Handled::Skipped("still short: SKU-1: 2 wanted, 1 available in all warehouses".into())
+    );
+    assert_eq!(world.order(&id).await, before);
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_backordered_order_is_allocated_once_stock_arrives() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.backordered("A-1").await;
+    world.stock("WH-B", "SKU-1", 4).await;
+
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let order = world.order(&id).await;
+    assert_eq!(order.allocation.map(|a| a.lines), Some(vec![line("WH-B", "SKU-1", 2)]));
+    assert_eq!(
+        order.timeline.last(),
+        Some(&event(OrderStatus::Allocated, "one shipment from WH-B: in the buyer's province and holds every line"))
+    );
+    assert_eq!(world.reservations_queued().await, [id]);
+}
+
+#[tokio::test]
+async fn an_unknown_order_is_skipped_by_allocation() {
+    let world = World::new().await;
+    let id = order_id();
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Skipped(format!("no order {id}")));
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn the_queue_consumers_carry_a_received_order_to_reserved() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let receipt = receive_order(&world.ports, delivery("A-1")).await.unwrap();
+
+    let [allocate] = &world.store.receive(AllocateOrder::QUEUE, 10, Duration::from_secs(60)).await.unwrap()[..] else {
+        panic!("one allocation message")
+    };
+    let handled = messages::consume(&Allocate, &world.ports, &allocate.body).await.unwrap();
+    assert_eq!(handled, Handled::Moved(OrderStatus::Allocated));
+    let [reserve] = &world.store.receive(ReserveOrder::QUEUE, 10, Duration::from_secs(60)).await.unwrap()[..] else {
+        panic!("one reservation message")
+    };
+    let handled = messages::consume(&Reserve, &world.ports, &reserve.body).await.unwrap();
+    assert_eq!(handled, Handled::Moved(OrderStatus::Reserved));
+
+    assert_eq!(world.order(&receipt.order_id).await.status, OrderStatus::Reserved);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    // Each queue's consumer refuses the other queue's kind.
+    assert!(messages::consume(&Reserve, &world.ports, &allocate.body).await.is_err());
+    assert!(messages::consume(&Allocate, &world.ports, &reserve.body).await.is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Reservation: reserve_order and the Reserve consumer
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_allocated_order_is_reserved_and_its_stock_held() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    world.stock("WH-B", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    let order = world.order(&id).await;
+    assert_eq!(order.status, OrderStatus::Reserved);
+    assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Reserved, "2 units held")));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_reservation_that_lost_its_stock_is_replanned_and_held_in_another_warehouse() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 2).await;
+    world.stock("WH-B", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    assert_eq!(world.order(&id).await.allocation.map(|a| a.lines), Some(vec![line("WH-A", "SKU-1", 2)]));
+    // Another order takes one of WH-A's two units between the plan and the reservation.
+    let rival = order_id();
+    assert_eq!(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    let order = world.order(&id).await;
+    let why = "one shipment from WH-B: in the buyer's province and holds every line";
+    assert_eq!(
+        order.allocation,
+        Some(Allocation { lines: vec![line("WH-B", "SKU-1", 2)], explanation: why.into(), planned_at: now() })
+    );
+    let [.., replanned, reserved] = &order.timeline[..] else { panic!("a re-plan and a reservation: {:?}", order.timeline) };
+    assert_eq!(*replanned, event(OrderStatus::Allocated, &format!("re-planned (WH-A has only 1 of SKU-1 left): {why}")));
+    assert_eq!(*reserved, event(OrderStatus::Reserved, "2 units held"));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-B", "SKU-1", 2)])));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (2, 1, 1), "only the rival holds WH-A");
+    assert_eq!(world.level("WH-B", "SKU-1").await, (5, 2, 3));
+}
+
+#[tokio::test]
+async fn a_reservation_that_lost_its_stock_with_none_left_anywhere_backorders_the_order() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 2).await;
+    world.stock("WH-B", "SKU-1", 0).await;
+    let id = world.allocated("A-1").await;
+    let rival = order_id();
+    assert_eq!(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Backordered));
+    let order = world.order(&id).await;
+    assert_eq!(order.status, OrderStatus::Backordered);
+    assert_eq!(
+        order.timeline.last(),
+        Some(&event(OrderStatus::Backordered, "stock ran out: SKU-1: 2 wanted, 1 available in all warehouses"))
+    );
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (2, 1, 1));
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_redelivered_reservation_changes_nothing() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let before = world.order(&id).await;
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is already reserved".into()));
+    assert_eq!(world.order(&id).await, before);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3), "held once, not twice");
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn an_order_holding_stock_for_an_older_plan_gives_it_back_and_holds_its_current_plan() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    world.stock("WH-B", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    // A reservation for a plan the order no longer has (it was planned again since).
+    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-B", "SKU-1", 2)])).await.unwrap(), ReserveOutcome::Reserved);
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn a_reservation_that_keeps_losing_its_stock_is_backordered_after_max_replans() {
+    let world = World::new().await;
+    for (id, name) in [("WH-C", "Hangzhou C"), ("WH-D", "Hangzhou D"), ("WH-E", "Hangzhou E")] {
+        put_warehouse(&world.ports, &warehouse(id, name)).await.unwrap();
+    }
+    for w in ["WH-A", "WH-B", "WH-C", "WH-D", "WH-E"] {
+        world.stock(w, "SKU-1", 2).await;
+    }
+    let id = world.allocated("A-1").await;
+    let outrun = Arc::new(AlwaysOutrun { inner: world.store.clone(), loser: id.clone(), rivals: AtomicUsize::new(0) });
+    let racing = Ports { inventory: outrun.clone(), ..world.ports.clone() };
+
+    assert_eq!(reserve_order(&racing, &id).await.unwrap(), Handled::Moved(OrderStatus::Backordered));
+    // Planned on WH-A, then re-planned MAX_REPLANS times (WH-B, WH-C, WH-D), each lost.
+    assert_eq!(outrun.rivals.load(Ordering::SeqCst), MAX_REPLANS + 1);
+    let order = world.order(&id).await;
+    let replans: Vec<&str> =
+        order.timeline.iter().filter(|e| e.detail.starts_with("re-planned")).map(|e| e.detail.as_str()).collect();
+    assert_eq!(replans.len(), MAX_REPLANS);
+    for (lost, next) in [("WH-A", "WH-B"), ("WH-B", "WH-C"), ("WH-C", "WH-D")] {
+        let note = format!(
+            "re-planned ({lost} has only 0 of SKU-1 left): one shipment from {next}: in the buyer's province and holds every line"
+        );
+        assert!(replans.contains(&note.as_str()), "{note} in {replans:?}");
+    }
+    assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Backordered, "stock ran out: WH-D has only 0 of SKU-1 left")));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.level("WH-E", "SKU-1").await, (2, 0, 2), "given up on, though WH-E still had stock");
+}
+
+#[tokio::test]
+async fn an_unknown_order_is_skipped_by_reservation() {
+    let world = World::new().await;
+    let id = order_id();
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped(format!("no order {id}")));
+}
+
+// ---------------------------------------------------------------------------------------
+// Leftover release: a reservation that landed after the order moved on
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_cancelled_order_gives_back_the_stock_a_late_reservation_took() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    let cancelled = cancel_order(&world.ports, &id, "buyer changed their mind").await.unwrap();
+    // The reservation of a reserve_order that read the order before the cancel lands now.
+    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 2)])).await.unwrap(), ReserveOutcome::Reserved);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is cancelled".into()));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.order(&id).await, cancelled);
+}
+
+#[tokio::test]
+async fn a_backordered_order_gives_back_the_stock_a_late_reservation_took() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.backordered("A-1").await;
+    let before = world.order(&id).await;
+    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is backordered".into()));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (1, 0, 1));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.order(&id).await, before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Cancel: cancel_order
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_received_order_is_cancelled() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+    cancel_and_check(&world, &id).await;
+    // The allocation message still on its way finds nothing to do.
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is already cancelled".into()));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn an_allocated_order_is_cancelled() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    cancel_and_check(&world, &id).await;
+    // The reservation message still on its way holds nothing.
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is cancelled".into()));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn a_reserved_order_cancelled_gives_its_stock_back() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    cancel_and_check(&world, &id).await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_backordered_order_is_cancelled() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.backordered("A-1").await;
+    cancel_and_check(&world, &id).await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (1, 0, 1));
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn cancelling_a_cancelled_order_answers_the_same_order_and_releases_nothing_twice() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let other = world.reserved("A-2").await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 4, 1));
+    let cancelled = cancel_and_check(&world, &id).await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+
+    let again = cancel_order(&world.ports, &id, "asked twice").await.unwrap();
+    assert_eq!(again, cancelled, "same order, same version, no second timeline entry");
+    assert_eq!(world.order(&id).await, cancelled);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3), "the other order still holds its units");
+    assert_eq!(world.ports.inventory.reservation(&other).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+}
+
+#[tokio::test]
+async fn a_shipped_order_cannot_be_cancelled_and_nothing_changes() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.shipped("A-1").await;
+    let before = world.order(&id).await;
+
+    let err = cancel_order(&world.ports, &id, "too late").await.unwrap_err();
+    assert!(
+        matches!(err, CancelError::NotCancellable(InvalidTransition { from: OrderStatus::Shipped, to: OrderStatus::Cancelled })),
+        "{err:?}"
+    );
+    assert_eq!(world.order(&id).await, before);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3), "the shipped units stay held");
+}
+
+#[tokio::test]
+async fn cancelling_an_unknown_order_is_not_found() {
+    let world = World::new().await;
+    let id = order_id();
+    let err = cancel_order(&world.ports, &id, "why not").await.unwrap_err();
+    assert!(matches!(&err, CancelError::NotFound(missing) if *missing == id), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Modify: modify_order
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_received_order_takes_new_lines_address_and_customer() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    world.stock("WH-A", "SKU-2", 5).await;
+    let id = world.received("A-1").await;
+    let before = world.order(&id).await;
+
+    let lines = vec![order_line("SKU-1", 1), order_line("SKU-2", 3)];
+    let patch =
+        OrderPatch { customer: Some(other_customer()), shipping_address: Some(other_address()), lines: Some(lines.clone()) };
+    let modified = modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(modified, world.order(&id).await, "the answer is the stored order");
+    assert_eq!((modified.customer, modified.shipping_address, modified.lines), (other_customer(), other_address(), lines));
+    assert_eq!(modified.status, OrderStatus::Received);
+    assert_eq!(modified.version, before.version + 1);
+    assert_eq!(
+        modified.timeline[before.timeline.len()..],
+        [event(OrderStatus::Received, "updated by request: customer, shipping_address, lines")]
+    );
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn an_allocated_order_takes_a_new_customer() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+
+    let patch = OrderPatch { customer: Some(other_customer()), ..OrderPatch::default() };
+    let modified = modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(modified.customer, other_customer());
+    assert_eq!(modified.timeline.last(), Some(&event(OrderStatus::Allocated, "updated by request: customer")));
+    assert_eq!(world.order(&id).await, modified);
+}
+
+#[tokio::test]
+async fn a_reserved_order_takes_a_new_address() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+
+    let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+    let modified = modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(modified.shipping_address, other_address());
+    assert_eq!(modified.status, OrderStatus::Reserved);
+    assert_eq!(modified.timeline.last(), Some(&event(OrderStatus::Reserved, "updated by request: shipping_address")));
+    assert_eq!(world.order(&id).await, modified);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+}
+
+#[tokio::test]
+async fn a_reserved_order_refuses_new_lines_and_then_changes_nothing_at_all() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let before = world.order(&id).await;
+
+    let patch = OrderPatch { shipping_address: Some(other_address()), lines: Some(vec![order_line("SKU-1", 3)]), customer: None };
+    let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+    assert!(
+        matches!(&err, ModifyError::NotModifiable { parts, status: OrderStatus::Reserved } if *parts == [OrderPart::Lines]),
+        "{err:?}"
+    );
+    assert_eq!(world.order(&id).await, before, "not even the address, which alone would have been allowed");
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_backordered_order_with_new_lines_is_queued_for_allocation_again() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let id = world.backordered("A-1").await;
+
+    let patch = OrderPatch { lines: Some(vec![order_line("SKU-1", 1)]), ..OrderPatch::default() };
+    let modified = modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(modified.lines, [order_line("SKU-1", 1)]);
+    assert_eq!(modified.status, OrderStatus::Backordered);
+    assert_eq!(modified.timeline.last(), Some(&event(OrderStatus::Backordered, "updated by request: lines")));
+    assert_eq!(world.allocations_queued().await, vec![id.clone()]);
+    // And the queued allocation now finds enough.
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+}
+
+#[tokio::test]
+async fn new_lines_naming_an_unknown_sku_are_refused_and_nothing_changes() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+    let before = world.order(&id).await;
+
+    let patch = OrderPatch {
+        lines: Some(vec![order_line("SKU-1", 1), order_line("NOPE", 1)]),
+        shipping_address: Some(other_address()),
+        customer: None,
+    };
+    let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+    assert!(matches!(&err, ModifyError::UnknownSku(UnknownSku { line: 1, sku: s }) if *s == sku("NOPE")), "{err:?}");
+    assert_eq!(world.order(&id).await, before);
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_price_finer_than_the_currency_allows_is_refused_and_nothing_changes() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+    let before = world.order(&id).await;
+
+    // CNY has two minor digits; a price may go three finer, not four.
+    let too_fine = OrderLine { unit_price: Decimal::new(1_990_001, 6), ..order_line("SKU-1", 1) };
+    let patch = OrderPatch { lines: Some(vec![order_line("SKU-1", 1), too_fine]), ..OrderPatch::default() };
+    let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+    assert!(matches!(&err, ModifyError::Invalid(e) if e.field == "lines[1].unit_price"), "{err:?}");
+    assert_eq!(world.order(&id).await, before);
+}
+
+#[tokio::test]
+async fn a_shipped_or_cancelled_order_refuses_even_a_new_address() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let shipped = world.shipped("A-1").await;
+    let cancelled = world.received("A-2").await;
+    cancel_order(&world.ports, &cancelled, "buyer changed their mind").await.unwrap();
+
+    for (id, stage) in [(shipped, OrderStatus::Shipped), (cancelled, OrderStatus::Cancelled)] {
+        let before = world.order(&id).await;
+        let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+        let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+        assert!(
+            matches!(&err, ModifyError::NotModifiable { parts, status } if *parts == [OrderPart::ShippingAddress] && *status == stage),
+            "{err:?}"
+        );
+        assert_eq!(world.order(&id).await, before);
+    }
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn an_empty_patch_is_refused_and_an_unknown_order_is_not_found() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+    let before = world.order(&id).await;
+    let err = modify_order(&world.ports, &id, OrderPatch::default()).await.unwrap_err();
+    assert!(matches!(err, ModifyError::Invalid(_)), "{err:?}");
+    assert_eq!(world.order(&id).await, before);
+
+    let unknown = order_id();
+    let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+    let err = modify_order(&world.ports, &unknown, patch).await.unwrap_err();
+    assert!(matches!(&err, ModifyError::NotFound(missing) if *missing == unknown), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The read-modify-write loop: update_with_retry
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn update_with_retry_decides_again_on_the_fresh_order_after_losing_a_race() {
+    let (inner, order) = store_with_an_order().await;
+    let store = RacedOnce { inner: inner.clone(), raced: AtomicUsize::new(0) };
+    let runs = AtomicUsize::new(0);
+    let seen_versions = std::sync::Mutex::new(Vec::new());
+
+    let changed = update_with_retry(&store, &order.order_id, |mut order| {
+        let (runs, seen_versions) = (&runs, &seen_versions);
+        Box::pin(async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            seen_versions.lock().unwrap().push(order.version);
+            order.note(now(), "ours");
+            Ok::<_, StoreError>(Change::Write(order, "done"))
+        })
+    })
+    .await
+    .unwrap()
+    .expect("the order exists");
+
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "the change ran again after the lost race");
+    assert_eq!(*seen_versions.lock().unwrap(), [1, 2], "the second run saw the competitor's write");
+    assert!(changed.written);
+    assert_eq!(changed.value, "done");
+    let stored = inner.get_order(&order.order_id).await.unwrap().unwrap();
+    assert_eq!(changed.order, stored, "the answer is the stored order, version included");
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.customer, other_customer(), "the competitor's change survived");
+    assert_eq!(stored.timeline.last(), Some(&event(OrderStatus::Received, "ours")), "and ours was made on top");
+    assert_eq!(stored.timeline.len(), 2, "ours once, not once per run");
+}
+
+#[tokio::test]
+async fn update_with_retry_gives_up_after_conflict_retries_lost_races() {
+    let (inner, order) = store_with_an_order().await;
+    let store = AlwaysRaced { inner: inner.clone(), updates: AtomicUsize::new(0) };
+    let runs = AtomicUsize::new(0);
+
+    let err = update_with_retry(&store, &order.order_id, |mut order| {
+        let runs = &runs;
+        Box::pin(async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            order.note(now(), "ours");
+            Ok::<_, StoreError>(Change::Write(order, ()))
+        })
+    })
+    .await
+    .unwrap_err();
+
+    assert_eq!(runs.load(Ordering::SeqCst), CONFLICT_RETRIES);
+    assert_eq!(store.updates.load(Ordering::SeqCst), CONFLICT_RETRIES);
+    assert!(err.to_string().contains(&format!("gave up after {CONFLICT_RETRIES} lost races")), "{err}");
+    assert_eq!(inner.get_order(&order.order_id).await.unwrap(), Some(order));
+}
+
+#[tokio::test]
+async fn update_with_retry_answers_none_for_an_unknown_order_without_running_the_change() {
+    let (inner, _) = store_with_an_order().await;
+    let runs = AtomicUsize::new(0);
+    let changed = update_with_retry(&inner, &order_id(), |order| {
+        let runs = &runs;
+        Box::pin(async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, StoreError>(Change::Write(order, ()))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(changed, None);
+    assert_eq!(runs.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn update_with_retry_writes_nothing_when_the_change_keeps_the_order() {
+    let (inner, order) = store_with_an_order().await;
+    let changed = update_with_retry(&inner, &order.order_id, |mut order| {
+        Box::pin(async move {
+            order.note(now(), "thought about it");
+            Ok::<_, StoreError>(Change::Keep(order, 7))
+        })
+    })
+    .await
+    .unwrap()
+    .expect("the order exists");
+    assert!(!changed.written);
+    assert_eq!(changed.value, 7);
+    assert_eq!(inner.get_order(&order.order_id).await.unwrap(), Some(order));
+}
