@@ -106,8 +106,7 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 
 /// Inserts the row unless its (channel, external id) is taken; then answers the row that holds it.
 fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
-    let tx = conn.savepoint().context("Failed to begin")?;
-    let inserted = tx
+    let inserted = conn
         .execute_cached(
             "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
@@ -118,7 +117,7 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
     let existing = if inserted == 1 {
         None
     } else {
-        let existing = tx
+        let existing = conn
             .query_row_cached(
                 "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
                 params![row.channel, row.external_id],
@@ -127,7 +126,6 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
             .context("Failed to read the order already stored for this channel order")?;
         Some(existing)
     };
-    tx.commit().context("Failed to commit")?;
     Ok(existing)
 }
 
