@@ -17,6 +17,7 @@ use oms_domain::{ExternalId, OrderId, Sku, WarehouseId};
 use crate::error::{item_error, sdk_error};
 
 mod inventory;
+mod items;
 mod orders;
 mod warehouses;
 
@@ -239,17 +240,23 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// Serialises `value` into an item and adds its key.
-fn to_item<T: serde::Serialize>(value: &T, key: Key, what: &str) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| item_error(format!("Failed to write {what} as an item"), e))?;
-    item.insert("pk".to_owned(), AttributeValue::S(key.pk));
-    item.insert("sk".to_owned(), AttributeValue::S(key.sk));
-    Ok(item)
+/// Serialises one of the stored layouts of `items` (key included) into an item.
+fn to_item<T: serde::Serialize>(value: &T, what: &str) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| item_error(format!("Failed to write {what} as an item"), e))
 }
 
-/// Reads `T` from an item (its key and index attributes are ignored).
+/// Reads one of the stored layouts of `items` from an item.
 fn from_item<T: serde::de::DeserializeOwned>(item: Item, what: &str) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| item_error(format!("Failed to read {what} from its item"), e))
+}
+
+/// Reads the stored layout `I` from an item and converts it into the domain's `T`.
+fn read_item<I, T>(item: Item, what: &str) -> Result<T, StoreError>
+where
+    I: serde::de::DeserializeOwned,
+    T: TryFrom<I, Error = items::CorruptItem>,
+{
+    T::try_from(from_item::<I>(item, what)?).map_err(|e| StoreError::new(format!("Failed to read {what} from its item"), e))
 }
 
 #[cfg(test)]
