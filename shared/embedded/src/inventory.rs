@@ -193,8 +193,8 @@ fn read_stock_row(row: &Row<'_>) -> rusqlite::Result<StockRow> {
 }
 
 fn decode_stock((warehouse, sku, on_hand, reserved): StockRow) -> anyhow::Result<StockLevel> {
-    let counts = stored_counts(on_hand, reserved)
-        .with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))?;
+    let counts =
+        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))?;
     Ok(StockLevel::new(
         WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
         Sku::parse(sku).context("A stored SKU is invalid")?,
