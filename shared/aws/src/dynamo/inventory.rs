@@ -15,11 +15,8 @@ use oms_domain::{OrderId, Sku, WarehouseId};
 
 use super::items::{ReservationItem, StockItem};
 use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS};
+use crate::budget::{backoff, RACE_ATTEMPTS};
 use crate::error::{build_error, sdk_error};
-
-/// How many times an outcome contradicted by a fresh read (another writer moved the
-/// stock in between) is tried again before answering.
-const RACE_ATTEMPTS: u32 = 5;
 
 /// A fresh hold id: the time in nanoseconds and a process-wide counter.
 fn new_hold_id() -> String {
@@ -134,6 +131,7 @@ impl InventoryStore for DynamoStore {
                 return Ok(SetOnHandOutcome::BelowReserved { reserved });
             }
             // Released between the write and the read: try again.
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
@@ -196,6 +194,7 @@ impl InventoryStore for DynamoStore {
                 return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
             }
             // Units came back between the write and the read: try again.
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
@@ -245,6 +244,7 @@ impl InventoryStore for DynamoStore {
             if attempt >= RACE_ATTEMPTS {
                 return Err(StoreError::msg(format!("Failed to {what}: its reservation kept changing")));
             }
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
