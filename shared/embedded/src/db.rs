@@ -321,6 +321,27 @@ mod tests {
     }
 
     #[test]
+    fn a_panicking_operation_stops_the_database_thread_and_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open_file(&path).unwrap();
+        db.call_now(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?)).unwrap();
+        let err = db
+            .call_now(|c| -> anyhow::Result<()> {
+                c.execute_batch("INSERT INTO t VALUES (1)")?;
+                panic!("a bug in an operation");
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "the database thread has stopped");
+        let later = db.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?)).unwrap_err();
+        assert_eq!(later.to_string(), "the database thread has stopped");
+
+        let reopened = Db::open_file(&path).unwrap();
+        let rows: i64 = reopened.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(rows, 0, "the open transaction was rolled back");
+    }
+
+    #[test]
     fn a_database_from_a_newer_build_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");

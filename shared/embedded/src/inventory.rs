@@ -230,6 +230,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_release_that_fails_halfway_undoes_what_it_gave_back() {
+        let store = Embedded::open_in_memory().unwrap();
+        let (wh, order) = (WarehouseId::parse("wh-1").unwrap(), OrderId::parse("ord_1").unwrap());
+        let (a, b) = (Sku::parse("SKU-A").unwrap(), Sku::parse("SKU-B").unwrap());
+        for sku in [&a, &b] {
+            let _ = store.set_on_hand(&wh, sku, 5).await.unwrap();
+        }
+        let lines = [(&a, 2), (&b, 3)].map(|(sku, quantity)| AllocatedLine { warehouse: wh.clone(), sku: sku.clone(), quantity });
+        assert_eq!(store.reserve(&order, &Reservation::new(lines)).await.unwrap(), ReserveOutcome::Reserved);
+        // SKU-B now holds fewer reserved units than the reservation: the release gives back
+        // SKU-A's first, then finds SKU-B short and answers an error.
+        store.db.call_now(|conn| Ok(conn.execute("UPDATE stock SET reserved = 1 WHERE sku = 'SKU-B'", [])?)).unwrap();
+
+        assert!(store.release(&order).await.is_err());
+        let reserved: Vec<u32> = store.all_stock().await.unwrap().iter().map(|level| level.reserved).collect();
+        assert_eq!(reserved, [2, 1], "SKU-A's units are still held: the operation's savepoint was rolled back");
+        assert!(store.reservation(&order).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
     async fn a_stock_row_with_more_reserved_than_on_hand_is_an_error_not_zero_available() {
         let store = store_with_corrupt_stock();
         let sku = Sku::parse("SKU-1").unwrap();
