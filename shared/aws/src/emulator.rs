@@ -122,9 +122,12 @@ wait "$m""#;
     }
 
     /// An SDK configuration for this endpoint: region us-east-1 and the dummy credentials
-    /// `testing`/`testing`. The process environment is left alone.
+    /// `testing`/`testing`, with the retries of the retry budget. The process environment
+    /// is left alone. The budget's timeouts are left out: moto serves one request at a
+    /// time, so the concurrency tests queue far longer than DynamoDB ever answers.
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(crate::budget::retry_config())
             .endpoint_url(&self.endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "oms-emulator"))

@@ -19,6 +19,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use oms_domain::messages::QueueName;
 use oms_domain::ports::{Clock, Ports};
 
+pub mod budget;
 mod dynamo;
 mod error;
 #[cfg(feature = "artifacts")]
@@ -75,16 +76,27 @@ impl AwsSettings {
 }
 
 /// The SDK configuration from the standard sources (environment, profile, the Lambda
-/// role). A local emulator is reached by setting `AWS_ENDPOINT_URL`.
+/// role), with the retries and timeouts of the one retry budget ([`budget`],
+/// `docs/retries.md`) rather than the SDK's defaults (whose back-off alone, 1 s doubling
+/// to 20 s with no operation timeout, could outlast a function). A local emulator is
+/// reached by setting `AWS_ENDPOINT_URL`.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(budget::retry_config())
+        .timeout_config(budget::timeout_config())
+        .load()
+        .await
 }
 
 #[cfg(feature = "artifacts")]
 /// An S3 client that uses path-style addresses when the endpoint is overridden (an
-/// emulator has no per-bucket host names).
+/// emulator has no per-bucket host names), without the order flow's operation timeouts
+/// (artifacts are large; see [`budget::artifact_timeout_config`]).
 pub(crate) fn s3_client(sdk_config: &SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(sdk_config).force_path_style(sdk_config.endpoint_url().is_some()).build();
+    let config = aws_sdk_s3::config::Builder::from(sdk_config)
+        .force_path_style(sdk_config.endpoint_url().is_some())
+        .timeout_config(budget::artifact_timeout_config())
+        .build();
     aws_sdk_s3::Client::from_conf(config)
 }
 

@@ -1,14 +1,15 @@
 //! `InventoryStore`: on-hand counts, all-or-nothing reservations, idempotent release.
 
 use oms_domain::ports::{ReleaseOutcome, ReserveOutcome, SetOnHandOutcome};
-use oms_domain::stock::StockLevel;
+use oms_domain::stock::{StockCounts, StockLevel};
 
 use crate::fixtures::{hold, line, order_id, sku, sorted, warehouse_id};
 use crate::Subject;
 
 /// The stock level the store should report.
 pub(crate) fn level(warehouse: &str, sku_id: &str, on_hand: u32, reserved: u32) -> StockLevel {
-    StockLevel { warehouse: warehouse_id(warehouse), sku: sku(sku_id), on_hand, reserved, available: on_hand - reserved }
+    let counts = StockCounts::new(on_hand, reserved).expect("a fixture's counts are consistent");
+    StockLevel::new(warehouse_id(warehouse), sku(sku_id), counts)
 }
 
 /// Sets a count, insisting that it is accepted.

@@ -16,16 +16,44 @@ pub struct Warehouse {
     pub lon: f64,
 }
 
-/// Stock of one SKU in one warehouse. `available = on_hand - reserved`, never below zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Stock of one SKU in one warehouse: `reserved <= on_hand` always holds, so
+/// `available = on_hand - reserved` is never negative. A stored row that breaks this is
+/// corrupt, and [`StockCounts::new`] refuses it rather than hiding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockCounts {
+    on_hand: u32,
+    reserved: u32,
+}
+
+/// Counts with more units reserved than on hand: never written by the stores, so a stored
+/// row holding them is corrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{reserved} units reserved exceed the {on_hand} on hand")]
+pub struct ReservedAboveOnHand {
     pub on_hand: u32,
     pub reserved: u32,
 }
 
 impl StockCounts {
+    /// Counts with `reserved <= on_hand`; anything else is an error.
+    pub fn new(on_hand: u32, reserved: u32) -> Result<Self, ReservedAboveOnHand> {
+        if reserved > on_hand {
+            return Err(ReservedAboveOnHand { on_hand, reserved });
+        }
+        Ok(Self { on_hand, reserved })
+    }
+
+    pub fn on_hand(&self) -> u32 {
+        self.on_hand
+    }
+
+    pub fn reserved(&self) -> u32 {
+        self.reserved
+    }
+
+    /// `on_hand - reserved`, which the constructor keeps non-negative.
     pub fn available(&self) -> u32 {
-        self.on_hand.saturating_sub(self.reserved)
+        self.on_hand - self.reserved
     }
 }
 
@@ -40,6 +68,7 @@ pub struct StockLevel {
 }
 
 impl StockLevel {
+    /// The level of counts that are consistent by construction.
     pub fn new(warehouse: WarehouseId, sku: Sku, counts: StockCounts) -> Self {
         Self { warehouse, sku, on_hand: counts.on_hand, reserved: counts.reserved, available: counts.available() }
     }
@@ -131,5 +160,18 @@ mod tests {
             check_on_hand(i64::from(MAX_ON_HAND) + 1).unwrap_err().message,
             format!("must be from 0 to {MAX_ON_HAND}, got {}", i64::from(MAX_ON_HAND) + 1)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_with_more_reserved_than_on_hand_are_refused() {
+        assert_eq!(StockCounts::new(2, 3), Err(ReservedAboveOnHand { on_hand: 2, reserved: 3 }));
+        let counts = StockCounts::new(5, 3).unwrap();
+        assert_eq!((counts.on_hand(), counts.reserved(), counts.available()), (5, 3, 2));
+        assert_eq!(StockCounts::new(0, 0).unwrap().available(), 0);
     }
 }

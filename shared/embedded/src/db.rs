@@ -95,6 +95,17 @@ type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Reply) + Send>;
 /// cost per batch instead of per operation, and no thread hand-offs or lock contention
 /// between callers. `BEGIN IMMEDIATE` also keeps a second process on the same file from
 /// interleaving with a batch.
+///
+/// An operation must not open a savepoint or transaction of its own: the one it runs in is
+/// rolled back whenever it answers `Err`, so an operation that has to undo what it wrote
+/// answers an error, and one that answers an outcome other than success writes nothing.
+///
+/// A panic is a crash, in every build (the release profile aborts on panic, and the binaries
+/// install a hook that logs and aborts). Nothing here catches it: the panic ends the
+/// database thread, SQLite rolls back the open transaction (the batch is never committed),
+/// callers waiting on the batch and every later caller get the error "the database thread
+/// has stopped", and the process is meant to abort; the queues deliver again whatever was in
+/// flight.
 #[derive(Debug, Clone)]
 pub(crate) struct Db {
     jobs: mpsc::Sender<Job>,
@@ -142,7 +153,7 @@ impl Db {
         self.submit(work, move |result| {
             let _ = reply.send(result);
         })?;
-        answer.await.context("The database thread dropped a task (it panicked)")?
+        answer.await.map_err(|_| stopped())?
     }
 
     /// As `call`, blocking the calling thread: for start-up steps and tests outside the runtime.
@@ -155,7 +166,7 @@ impl Db {
         self.submit(work, move |result| {
             let _ = reply.send(result);
         })?;
-        answer.recv().context("The database thread dropped a task (it panicked)")?
+        answer.recv().map_err(|_| stopped())?
     }
 
     fn submit<T, F>(&self, work: F, deliver: impl FnOnce(anyhow::Result<T>) + Send + 'static) -> anyhow::Result<()>
@@ -171,8 +182,14 @@ impl Db {
             });
             (succeeded, reply)
         });
-        self.jobs.send(job).map_err(|_| anyhow!("The database thread has stopped"))
+        self.jobs.send(job).map_err(|_| stopped())
     }
+}
+
+/// What every caller gets once the database thread is gone (it panicked, and the process
+/// is about to abort): its operation was not committed.
+fn stopped() -> anyhow::Error {
+    anyhow!("the database thread has stopped")
 }
 
 /// The database thread: batches of waiting operations, each batch one transaction. Ends
@@ -209,20 +226,20 @@ fn serve(mut conn: Connection, waiting: &mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs one operation in a savepoint, rolled back if it fails or panics. A panicking
-/// operation loses its reply, which its caller sees as an error.
+/// Runs one operation in a savepoint, rolled back if it answers an error. A panic is not
+/// caught: it unwinds out of the database thread (or aborts the process), and SQLite
+/// rolls back the open transaction.
 fn run_in_savepoint(conn: &mut Connection, job: Job) -> Option<Reply> {
     if let Err(e) = conn.execute_batch("SAVEPOINT job") {
         tracing::error!(error = %e, "could not open a savepoint; the operation is dropped");
         return None;
     }
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
-    let succeeded = matches!(outcome, Ok((true, _)));
+    let (succeeded, reply) = job(conn);
     let end = if succeeded { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
     if let Err(e) = conn.execute_batch(end) {
         tracing::error!(error = %e, "could not close a savepoint");
     }
-    outcome.ok().map(|(_, reply)| reply)
+    Some(reply)
 }
 
 /// Brings the schema to `SCHEMA_VERSION`, refusing a database written by a newer build.
@@ -301,6 +318,27 @@ mod tests {
         let db = Db::open_file(&path).unwrap();
         let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_panicking_operation_stops_the_database_thread_and_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open_file(&path).unwrap();
+        db.call_now(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?)).unwrap();
+        let err = db
+            .call_now(|c| -> anyhow::Result<()> {
+                c.execute_batch("INSERT INTO t VALUES (1)")?;
+                panic!("a bug in an operation");
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "the database thread has stopped");
+        let later = db.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?)).unwrap_err();
+        assert_eq!(later.to_string(), "the database thread has stopped");
+
+        let reopened = Db::open_file(&path).unwrap();
+        let rows: i64 = reopened.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(rows, 0, "the open transaction was rolled back");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `InventoryStore`: stock per (warehouse, SKU) and the reservations held against it.
-//! Every multi-row change is one savepoint inside the database thread's transaction, so a reservation is all
-//! or nothing and two reservations can never both take the last unit.
+//! Every operation runs in the savepoint the database thread opens for it (rolled back when
+//! it answers an error), so a reservation is all or nothing and two reservations can never
+//! both take the last unit. An operation decides before it writes: a path that answers an
+//! outcome other than success writes nothing, and a path that finds a problem after writing
+//! answers an error, so its writes are undone.
 
 use anyhow::{bail, Context};
 use async_trait::async_trait;
@@ -85,74 +88,70 @@ pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>
 }
 
 fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand: u32) -> anyhow::Result<SetOnHandOutcome> {
-    let tx = conn.savepoint().context("Failed to begin")?;
-    let reserved = counts(&tx, &warehouse, &sku)?.map_or(0, |c| c.reserved);
+    let reserved = counts(conn, &warehouse, &sku)?.map_or(0, |c| c.reserved());
     if reserved > on_hand {
         return Ok(SetOnHandOutcome::BelowReserved { reserved });
     }
-    tx.execute_cached(
+    conn.execute_cached(
         "INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES (?1, ?2, ?3, 0)
          ON CONFLICT (warehouse, sku) DO UPDATE SET on_hand = excluded.on_hand",
         params![warehouse.as_str(), sku.as_str(), on_hand],
     )
     .context("Failed to write the stock row")?;
-    tx.commit().context("Failed to commit")?;
-    Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, sku, StockCounts { on_hand, reserved })))
+    let counts = StockCounts::new(on_hand, reserved).context("The new stock counts are inconsistent")?;
+    Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, sku, counts)))
 }
 
 fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
-    let tx = conn.savepoint().context("Failed to begin")?;
-    if !held_lines(&tx, order_id)?.is_empty() {
+    if !held_lines(conn, order_id)?.is_empty() {
         return Ok(ReserveOutcome::AlreadyReserved);
     }
     for line in lines {
-        let available = counts(&tx, &line.warehouse, &line.sku)?.map_or(0, |c| c.available());
+        let available = counts(conn, &line.warehouse, &line.sku)?.map_or(0, |c| c.available());
         if available < line.quantity {
             return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
         }
     }
     for line in lines {
-        tx.execute_cached(
+        conn.execute_cached(
             "UPDATE stock SET reserved = reserved + ?3 WHERE warehouse = ?1 AND sku = ?2",
             params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
         )
         .with_context(|| format!("Failed to hold {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
-        tx.execute_cached(
+        conn.execute_cached(
             "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
             params![order_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
         )
         .context("Failed to record the reservation")?;
     }
-    tx.commit().context("Failed to commit")?;
     Ok(ReserveOutcome::Reserved)
 }
 
 fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseOutcome> {
-    let tx = conn.savepoint().context("Failed to begin")?;
-    let lines = held_lines(&tx, order_id)?;
+    let lines = held_lines(conn, order_id)?;
     if lines.is_empty() {
         return Ok(ReleaseOutcome::NothingHeld);
     }
     for line in &lines {
-        let changed = tx
+        let changed = conn
             .execute_cached(
                 "UPDATE stock SET reserved = reserved - ?3 WHERE warehouse = ?1 AND sku = ?2 AND reserved >= ?3",
                 params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
             )
             .with_context(|| format!("Failed to give back {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
         if changed != 1 && line.quantity > 0 {
+            // An error, so the lines given back so far are rolled back with the savepoint.
             bail!("The stock of {} in {} holds fewer units than the reservation of {}", line.sku, line.warehouse, line.quantity);
         }
     }
-    tx.execute_cached("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()])
+    conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()])
         .context("Failed to drop the reservation")?;
-    tx.commit().context("Failed to commit")?;
     Ok(ReleaseOutcome::Released(Reservation::new(lines)))
 }
 
 /// The counts of one (warehouse, SKU), if it was ever counted.
-fn counts(tx: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
-    let row: Option<(i64, i64)> = tx
+fn counts(conn: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
+    let row: Option<(i64, i64)> = conn
         .query_row_cached(
             "SELECT on_hand, reserved FROM stock WHERE warehouse = ?1 AND sku = ?2",
             params![warehouse.as_str(), sku.as_str()],
@@ -161,7 +160,7 @@ fn counts(tx: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result
         .optional()
         .with_context(|| format!("Failed to read the stock of {sku} in {warehouse}"))?;
     row.map(|(on_hand, reserved)| {
-        Ok(StockCounts { on_hand: to_u32(on_hand, "on hand")?, reserved: to_u32(reserved, "reserved")? })
+        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))
     })
     .transpose()
 }
@@ -194,9 +193,72 @@ fn read_stock_row(row: &Row<'_>) -> rusqlite::Result<StockRow> {
 }
 
 fn decode_stock((warehouse, sku, on_hand, reserved): StockRow) -> anyhow::Result<StockLevel> {
+    let counts =
+        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))?;
     Ok(StockLevel::new(
         WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
         Sku::parse(sku).context("A stored SKU is invalid")?,
-        StockCounts { on_hand: to_u32(on_hand, "on hand")?, reserved: to_u32(reserved, "reserved")? },
+        counts,
     ))
+}
+
+/// The counts of a stock row; more reserved than on hand is an error, never hidden.
+fn stored_counts(on_hand: i64, reserved: i64) -> anyhow::Result<StockCounts> {
+    Ok(StockCounts::new(to_u32(on_hand, "on hand")?, to_u32(reserved, "reserved")?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store whose one stock row has more reserved than on hand, written past the
+    /// table's CHECK constraint as a damaged or hand-edited file could hold it.
+    fn store_with_corrupt_stock() -> Embedded {
+        let store = Embedded::open_in_memory().unwrap();
+        store
+            .db
+            .call_now(|conn| {
+                conn.execute_batch(
+                    "PRAGMA ignore_check_constraints = ON;
+                     INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES ('wh-1', 'SKU-1', 2, 5);
+                     PRAGMA ignore_check_constraints = OFF;",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn a_release_that_fails_halfway_undoes_what_it_gave_back() {
+        let store = Embedded::open_in_memory().unwrap();
+        let (wh, order) = (WarehouseId::parse("wh-1").unwrap(), OrderId::parse("ord_1").unwrap());
+        let (a, b) = (Sku::parse("SKU-A").unwrap(), Sku::parse("SKU-B").unwrap());
+        for sku in [&a, &b] {
+            let _ = store.set_on_hand(&wh, sku, 5).await.unwrap();
+        }
+        let lines = [(&a, 2), (&b, 3)].map(|(sku, quantity)| AllocatedLine { warehouse: wh.clone(), sku: sku.clone(), quantity });
+        assert_eq!(store.reserve(&order, &Reservation::new(lines)).await.unwrap(), ReserveOutcome::Reserved);
+        // SKU-B now holds fewer reserved units than the reservation: the release gives back
+        // SKU-A's first, then finds SKU-B short and answers an error.
+        store.db.call_now(|conn| Ok(conn.execute("UPDATE stock SET reserved = 1 WHERE sku = 'SKU-B'", [])?)).unwrap();
+
+        assert!(store.release(&order).await.is_err());
+        let reserved: Vec<u32> = store.all_stock().await.unwrap().iter().map(|level| level.reserved).collect();
+        assert_eq!(reserved, [2, 1], "SKU-A's units are still held: the operation's savepoint was rolled back");
+        assert!(store.reservation(&order).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_stock_row_with_more_reserved_than_on_hand_is_an_error_not_zero_available() {
+        let store = store_with_corrupt_stock();
+        let sku = Sku::parse("SKU-1").unwrap();
+        let err = anyhow::Error::from(store.stock_of(&sku).await.unwrap_err());
+        assert!(format!("{err:#}").contains("5 units reserved exceed the 2 on hand"), "{err:#}");
+
+        let order = OrderId::parse("ord_1").unwrap();
+        let line = AllocatedLine { warehouse: WarehouseId::parse("wh-1").unwrap(), sku, quantity: 1 };
+        let err = anyhow::Error::from(store.reserve(&order, &Reservation::new([line])).await.unwrap_err());
+        assert!(format!("{err:#}").contains("is corrupt"), "{err:#}");
+    }
 }

@@ -13,6 +13,7 @@ mod db;
 mod inventory;
 mod orders;
 mod queue;
+mod rows;
 mod warehouses;
 
 use anyhow::Context;

@@ -8,6 +8,7 @@ use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, Upda
 use oms_domain::{OrderId, OrderStatus};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::rows::OrderBody;
 use crate::Embedded;
 
 // JSON is encoded and decoded here, on the caller's task; the database thread only moves
@@ -70,7 +71,7 @@ struct EncodedOrder {
 
 impl EncodedOrder {
     fn new(order: &Order, version: u64) -> anyhow::Result<Self> {
-        let body = serde_json::to_string(&Order { version, ..order.clone() }).context("Failed to serialise the order")?;
+        let body = serde_json::to_string(&OrderBody::new(order, version)).context("Failed to serialise the order")?;
         Ok(Self {
             order_id: order.order_id.to_string(),
             channel: order.channel.as_str(),
@@ -106,8 +107,7 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 
 /// Inserts the row unless its (channel, external id) is taken; then answers the row that holds it.
 fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
-    let tx = conn.savepoint().context("Failed to begin")?;
-    let inserted = tx
+    let inserted = conn
         .execute_cached(
             "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
@@ -118,7 +118,7 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
     let existing = if inserted == 1 {
         None
     } else {
-        let existing = tx
+        let existing = conn
             .query_row_cached(
                 "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
                 params![row.channel, row.external_id],
@@ -127,7 +127,6 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
             .context("Failed to read the order already stored for this channel order")?;
         Some(existing)
     };
-    tx.commit().context("Failed to commit")?;
     Ok(existing)
 }
 
@@ -176,7 +175,168 @@ fn read_order_row(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
 
 /// The order from its JSON, at the version the row holds (the column is the truth).
 fn decode((version, body): OrderRow) -> anyhow::Result<Order> {
-    let mut order: Order = serde_json::from_str(&body).context("The stored order is not valid JSON of an order")?;
-    order.version = u64::try_from(version).context("The stored version is negative")?;
-    Ok(order)
+    let body: OrderBody = serde_json::from_str(&body).context("The stored order is not valid JSON of an order")?;
+    body.into_order(u64::try_from(version).context("The stored version is negative")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
+    use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Sku, WarehouseId};
+    use rust_decimal::Decimal;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn allocated(warehouse: &str, sku: &str, quantity: u32) -> AllocatedLine {
+        AllocatedLine { warehouse: WarehouseId::parse(warehouse).unwrap(), sku: Sku::parse(sku).unwrap(), quantity }
+    }
+
+    /// An order with every part filled in, some optional fields left out.
+    fn sample_order() -> Order {
+        Order {
+            order_id: OrderId::parse("ord_01JDXYZ").unwrap(),
+            status: OrderStatus::Allocated,
+            channel: Channel::WooCommerce,
+            external_id: ExternalId::parse("WC-1001").unwrap(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            placed_at: at("2026-11-30T09:15:00Z"),
+            customer: Customer {
+                id: CustomerId::parse("c-7").unwrap(),
+                email: Some("li@example.com".into()),
+                phone: Some("+8613800000000".into()),
+                name: None,
+            },
+            shipping_address: Address {
+                name: Some("Li Lei".into()),
+                line1: "1 West Lake Rd".into(),
+                line2: None,
+                city: "Hangzhou".into(),
+                province: Some("Zhejiang".into()),
+                postal_code: None,
+                country: "CN".into(),
+            },
+            currency: Currency::parse("CNY").unwrap(),
+            lines: vec![
+                OrderLine { sku: Sku::parse("SKU-1").unwrap(), quantity: 2, unit_price: Decimal::new(1990, 2) },
+                OrderLine { sku: Sku::parse("SKU-2").unwrap(), quantity: 1, unit_price: Decimal::new(5, 0) },
+            ],
+            charges: Charges {
+                discount: Decimal::new(250, 2),
+                shipping: Decimal::new(8, 0),
+                tax: Decimal::ZERO,
+                taxes_included: true,
+            },
+            allocation: Some(Allocation {
+                lines: vec![allocated("WH-1", "SKU-1", 2), allocated("WH-2", "SKU-2", 1)],
+                explanation: "WH-1 is nearest".into(),
+                planned_at: at("2026-11-30T09:15:01.250Z"),
+            }),
+            timeline: vec![
+                TimelineEvent {
+                    at: at("2026-11-30T09:15:00.5Z"),
+                    status: OrderStatus::Received,
+                    detail: "received from woocommerce".into(),
+                },
+                TimelineEvent { at: at("2026-11-30T09:15:01.250Z"), status: OrderStatus::Allocated, detail: "planned".into() },
+            ],
+            version: 0,
+        }
+    }
+
+    /// `orders.body` of `sample_order` at version 1, byte for byte as it is stored today
+    /// (and must stay readable).
+    const SAMPLE_BODY: &str = concat!(
+        r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
+        r#""merchant_id":"m-1","placed_at":"2026-11-30T09:15:00Z","#,
+        r#""customer":{"id":"c-7","email":"li@example.com","phone":"+8613800000000"},"#,
+        r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","country":"CN"},"#,
+        r#""currency":"CNY","#,
+        r#""lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"},{"sku":"SKU-2","quantity":1,"unit_price":"5"}],"#,
+        r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#,
+        r#""allocation":{"lines":[{"warehouse":"WH-1","sku":"SKU-1","quantity":2},{"warehouse":"WH-2","sku":"SKU-2","quantity":1}],"#,
+        r#""explanation":"WH-1 is nearest","planned_at":"2026-11-30T09:15:01.250Z"},"#,
+        r#""timeline":[{"at":"2026-11-30T09:15:00.500Z","status":"received","detail":"received from woocommerce"},"#,
+        r#"{"at":"2026-11-30T09:15:01.250Z","status":"allocated","detail":"planned"}],"#,
+        r#""version":1}"#,
+    );
+
+    /// Every column of one order row.
+    type RawRow = (String, String, String, String, Option<String>, String, i64, String);
+
+    fn raw_row(store: &Embedded, id: &str) -> RawRow {
+        let id = id.to_owned();
+        store
+            .db
+            .call_now(move |conn| {
+                Ok(conn.query_row(
+                    "SELECT order_id, channel, external_id, customer_id, phone, status, version, body FROM orders WHERE order_id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                )?)
+            })
+            .unwrap()
+    }
+
+    /// Writes a row as today's layout has it, behind the adapter's back.
+    fn write_raw_row(store: &Embedded, body: &str) {
+        let body = body.to_owned();
+        store
+            .db
+            .call_now(move |conn| {
+                conn.execute(
+                    "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
+                     VALUES ('ord_01JDXYZ', 'woocommerce', 'WC-1001', 'c-7', '+8613800000000', 'allocated', 1, ?1)",
+                    [body],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stored_order_row_has_exactly_todays_columns_and_body() {
+        let store = Embedded::open_in_memory().unwrap();
+        assert_eq!(store.insert_order(&sample_order()).await.unwrap(), InsertOutcome::Inserted);
+        let (order_id, channel, external_id, customer_id, phone, status, version, body) = raw_row(&store, "ord_01JDXYZ");
+        assert_eq!(
+            (order_id.as_str(), channel.as_str(), external_id.as_str(), customer_id.as_str()),
+            ("ord_01JDXYZ", "woocommerce", "WC-1001", "c-7")
+        );
+        assert_eq!((phone.as_deref(), status.as_str(), version), (Some("+8613800000000"), "allocated", 1));
+        assert_eq!(body, SAMPLE_BODY);
+    }
+
+    #[tokio::test]
+    async fn an_order_row_in_todays_layout_reads_back_as_the_order() {
+        let store = Embedded::open_in_memory().unwrap();
+        write_raw_row(&store, SAMPLE_BODY);
+        let expected = Order { version: 1, ..sample_order() };
+        let id = OrderId::parse("ord_01JDXYZ").unwrap();
+        assert_eq!(store.get_order(&id).await.unwrap(), Some(expected.clone()));
+        let found = store.find_orders(&OrderLookup::Phone("+8613800000000".into()), 10).await.unwrap();
+        assert_eq!(found, vec![expected]);
+    }
+
+    #[tokio::test]
+    async fn an_order_row_without_charges_reads_with_zero_charges() {
+        let store = Embedded::open_in_memory().unwrap();
+        let charges = r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#;
+        write_raw_row(&store, &SAMPLE_BODY.replace(charges, ""));
+        let order = store.get_order(&OrderId::parse("ord_01JDXYZ").unwrap()).await.unwrap().unwrap();
+        assert_eq!(order.charges, Charges::default());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_order_row_is_an_error_naming_the_field() {
+        let store = Embedded::open_in_memory().unwrap();
+        let corrupt = SAMPLE_BODY.replace(r#""status":"allocated","detail""#, r#""status":"misplaced","detail""#);
+        write_raw_row(&store, &corrupt);
+        let err = store.get_order(&OrderId::parse("ord_01JDXYZ").unwrap()).await.unwrap_err();
+        let err = format!("{:#}", anyhow::Error::from(err));
+        assert!(err.contains("timeline.status is invalid: unknown status \"misplaced\""), "{err}");
+    }
 }

@@ -8,14 +8,15 @@ use oms_domain::stock::Warehouse;
 use oms_domain::WarehouseId;
 use rusqlite::{params, OptionalExtension};
 
+use crate::rows::WarehouseBody;
 use crate::Embedded;
 
 #[async_trait]
 impl WarehouseStore for Embedded {
     async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
         let id = warehouse.warehouse_id.clone();
-        let body =
-            serde_json::to_string(warehouse).map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
+        let body = serde_json::to_string(&WarehouseBody::from(warehouse))
+            .map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
         let key = id.clone();
         self.db
             .call(move |conn| {
@@ -64,5 +65,47 @@ impl WarehouseStore for Embedded {
 }
 
 fn decode(body: &str) -> anyhow::Result<Warehouse> {
-    serde_json::from_str(body).context("The stored warehouse is not valid JSON of a warehouse")
+    let body: WarehouseBody = serde_json::from_str(body).context("The stored warehouse is not valid JSON of a warehouse")?;
+    Warehouse::try_from(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oms_domain::MerchantId;
+
+    const BODY: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.25,"lon":120.1551}"#;
+
+    fn warehouse() -> Warehouse {
+        Warehouse {
+            warehouse_id: WarehouseId::parse("WH-1").unwrap(),
+            name: "Hangzhou North".into(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            province: "Zhejiang".into(),
+            city: "Hangzhou".into(),
+            lat: 30.25,
+            lon: 120.1551,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_warehouse_row_holds_todays_body_and_reads_back() {
+        let store = Embedded::open_in_memory().unwrap();
+        store.put_warehouse(&warehouse()).await.unwrap();
+        let body: String = store
+            .db
+            .call_now(|conn| Ok(conn.query_row("SELECT body FROM warehouses WHERE warehouse_id = 'WH-1'", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(body, BODY);
+
+        let other = Embedded::open_in_memory().unwrap();
+        other
+            .db
+            .call_now(|conn| {
+                conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', ?1)", [BODY])?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(other.get_warehouse(&WarehouseId::parse("WH-1").unwrap()).await.unwrap(), Some(warehouse()));
+    }
 }

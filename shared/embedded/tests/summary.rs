@@ -3,7 +3,7 @@
 use oms_conformance::fixtures::{hold, line, order, order_id, sku, stored, warehouse_id};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{InventoryStore, OrderStore, UpdateOutcome};
-use oms_domain::stock::StockLevel;
+use oms_domain::stock::{StockCounts, StockLevel};
 use oms_embedded::Embedded;
 
 #[tokio::test]
@@ -28,12 +28,8 @@ async fn all_stock_is_sorted_by_warehouse_then_sku() {
         let _ = store.set_on_hand(&warehouse_id(w), &sku(s), n).await.unwrap();
     }
     let _ = store.reserve(&order_id(), &hold([line("WH-1", "SKU-2", 2)])).await.unwrap();
-    let level = |w: &str, s: &str, on_hand, reserved| StockLevel {
-        warehouse: warehouse_id(w),
-        sku: sku(s),
-        on_hand,
-        reserved,
-        available: on_hand - reserved,
+    let level = |w: &str, s: &str, on_hand, reserved| {
+        StockLevel::new(warehouse_id(w), sku(s), StockCounts::new(on_hand, reserved).unwrap())
     };
     assert_eq!(
         store.all_stock().await.unwrap(),

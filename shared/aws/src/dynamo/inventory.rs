@@ -12,23 +12,11 @@ use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHan
 use oms_domain::reservation::Reservation;
 use oms_domain::stock::StockLevel;
 use oms_domain::{OrderId, Sku, WarehouseId};
-use serde::{Deserialize, Serialize};
 
-use super::{from_item, n, s, to_item, unexplained, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS};
+use super::items::{ReservationItem, StockItem};
+use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS};
+use crate::budget::{backoff, RACE_ATTEMPTS};
 use crate::error::{build_error, sdk_error};
-
-/// How many times an outcome contradicted by a fresh read (another writer moved the
-/// stock in between) is tried again before answering.
-const RACE_ATTEMPTS: u32 = 5;
-
-/// The units one order holds. `hold_id` tells one reservation of an order from a later
-/// one, so a release never deletes a reservation it did not read.
-#[derive(Debug, Serialize, Deserialize)]
-struct ReservationItem {
-    order_id: OrderId,
-    hold_id: String,
-    lines: Vec<AllocatedLine>,
-}
 
 /// A fresh hold id: the time in nanoseconds and a process-wide counter.
 fn new_hold_id() -> String {
@@ -64,7 +52,7 @@ impl DynamoStore {
     async fn stock_level(&self, warehouse: &WarehouseId, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
         let what = format!("the stock of {sku} in {warehouse}");
         match self.get(Key::stock(warehouse, sku), &what).await? {
-            Some(item) => Ok(Some(from_item(item, &what)?)),
+            Some(item) => Ok(Some(read_item::<StockItem, _>(item, &what)?)),
             None => Ok(None),
         }
     }
@@ -80,8 +68,8 @@ impl DynamoStore {
     /// The `reserved` count of a stock item as a failed condition returned it, or read afresh.
     async fn reserved_now(&self, old: Option<&Item>, warehouse: &WarehouseId, sku: &Sku) -> Result<u32, StoreError> {
         if let Some(item) = old {
-            if let Ok(level) = from_item::<StockLevel>(item.clone(), "the stock item") {
-                return Ok(level.reserved);
+            if let Ok(stock) = from_item::<StockItem>(item.clone(), "the stock item") {
+                return Ok(stock.reserved);
             }
         }
         Ok(self.stock_level(warehouse, sku).await?.map_or(0, |level| level.reserved))
@@ -131,7 +119,7 @@ impl InventoryStore for DynamoStore {
                     let item = output
                         .attributes
                         .ok_or_else(|| StoreError::msg(format!("Failed to set {what}: DynamoDB returned no attributes")))?;
-                    return Ok(SetOnHandOutcome::Set(from_item(item, &what)?));
+                    return Ok(SetOnHandOutcome::Set(read_item::<StockItem, _>(item, &what)?));
                 }
                 Err(err) => err,
             };
@@ -143,13 +131,14 @@ impl InventoryStore for DynamoStore {
                 return Ok(SetOnHandOutcome::BelowReserved { reserved });
             }
             // Released between the write and the read: try again.
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
     /// A strongly consistent `Query` of the partition `STOCK#<sku>`, by warehouse id.
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         let items = self.query_partition(Key::stock_partition(sku), &format!("the stock of {sku}")).await?;
-        items.into_iter().map(|item| from_item(item, &format!("the stock of {sku}"))).collect()
+        items.into_iter().map(|item| read_item::<StockItem, _>(item, &format!("the stock of {sku}"))).collect()
     }
 
     /// One `TransactWriteItems`: a `Put` of `RESERVATION#<order>` conditional on
@@ -167,10 +156,10 @@ impl InventoryStore for DynamoStore {
                 MAX_TRANSACT_ITEMS - 1
             )));
         }
-        let reservation = ReservationItem { order_id: order_id.clone(), hold_id: new_hold_id(), lines: lines.to_vec() };
+        let reservation = ReservationItem::new(order_id, new_hold_id(), lines);
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(&reservation, Key::reservation(order_id), &format!("the reservation of {order_id}"))?))
+            .set_item(Some(to_item(&reservation, &format!("the reservation of {order_id}"))?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| build_error(format!("Failed to build the reservation of order {order_id}"), e))?;
@@ -205,6 +194,7 @@ impl InventoryStore for DynamoStore {
                 return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
             }
             // Units came back between the write and the read: try again.
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
@@ -221,6 +211,9 @@ impl InventoryStore for DynamoStore {
             let Some(reservation) = self.reservation_item(order_id).await? else {
                 return Ok(ReleaseOutcome::NothingHeld);
             };
+            let lines = reservation
+                .allocated_lines()
+                .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(Key::reservation(order_id).into_map()))
@@ -230,7 +223,7 @@ impl InventoryStore for DynamoStore {
                 .build()
                 .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
             let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-            for line in &reservation.lines {
+            for line in &lines {
                 items.push(stock_update(
                     &self.table,
                     line,
@@ -240,7 +233,7 @@ impl InventoryStore for DynamoStore {
                 )?);
             }
             let reasons = match self.transact(items, &what).await? {
-                Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(reservation.lines))),
+                Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(lines))),
                 Transact::Cancelled(reasons) => reasons,
             };
             let hold_changed = reasons.first().is_some_and(|r| r.condition_failed());
@@ -251,12 +244,19 @@ impl InventoryStore for DynamoStore {
             if attempt >= RACE_ATTEMPTS {
                 return Err(StoreError::msg(format!("Failed to {what}: its reservation kept changing")));
             }
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
     /// A strongly consistent `GetItem` of `RESERVATION#<order>`.
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
-        Ok(self.reservation_item(order_id).await?.map(|r| Reservation::new(r.lines)))
+        let Some(item) = self.reservation_item(order_id).await? else {
+            return Ok(None);
+        };
+        let lines = item
+            .allocated_lines()
+            .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
+        Ok(Some(Reservation::new(lines)))
     }
 }
 

@@ -4,7 +4,6 @@
 //! builders below are the single place that spells them.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -14,9 +13,11 @@ use oms_domain::order::Channel;
 use oms_domain::ports::StoreError;
 use oms_domain::{ExternalId, OrderId, Sku, WarehouseId};
 
+use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
 mod inventory;
+mod items;
 mod orders;
 mod warehouses;
 
@@ -40,9 +41,6 @@ pub(crate) const ORDER_INDEXES: [(&str, &str); 4] = [
 
 /// Most items DynamoDB accepts in one `TransactWriteItems`.
 pub(crate) const MAX_TRANSACT_ITEMS: usize = 100;
-
-/// How many times a transaction cancelled only by `TransactionConflict` is sent again.
-const TRANSACT_ATTEMPTS: u32 = 8;
 
 /// The DynamoDB adapter of `OrderStore`, `WarehouseStore` and `InventoryStore`.
 #[derive(Debug, Clone)]
@@ -104,8 +102,9 @@ impl DynamoStore {
 
     /// Sends one transaction, again while it is cancelled only by `TransactionConflict`
     /// (another transaction touching the same items, which DynamoDB raises under
-    /// contention), with a small growing back-off. A transaction cancelled by a failed
-    /// condition is answered at once with each item's cancellation code.
+    /// contention), at most `TRANSACT_ATTEMPTS` times with a short jittered back-off. A
+    /// transaction cancelled by a failed condition is answered at once with each item's
+    /// cancellation code; an SDK error (after the SDK's own retries) is answered at once.
     async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<Transact, StoreError> {
         let mut attempt = 0;
         loop {
@@ -143,15 +142,6 @@ impl DynamoStore {
             tokio::time::sleep(backoff(attempt)).await;
         }
     }
-}
-
-/// 20 ms doubling per attempt up to 320 ms, plus up to 10 ms of jitter so that
-/// colliding writers spread out.
-fn backoff(attempt: u32) -> Duration {
-    let base = 10u64 << attempt.min(5);
-    let jitter =
-        u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos()) % 10_000;
-    Duration::from_millis(base) + Duration::from_micros(jitter)
 }
 
 /// An item as the SDK holds it.
@@ -239,17 +229,23 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// Serialises `value` into an item and adds its key.
-fn to_item<T: serde::Serialize>(value: &T, key: Key, what: &str) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| item_error(format!("Failed to write {what} as an item"), e))?;
-    item.insert("pk".to_owned(), AttributeValue::S(key.pk));
-    item.insert("sk".to_owned(), AttributeValue::S(key.sk));
-    Ok(item)
+/// Serialises one of the stored layouts of `items` (key included) into an item.
+fn to_item<T: serde::Serialize>(value: &T, what: &str) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| item_error(format!("Failed to write {what} as an item"), e))
 }
 
-/// Reads `T` from an item (its key and index attributes are ignored).
+/// Reads one of the stored layouts of `items` from an item.
 fn from_item<T: serde::de::DeserializeOwned>(item: Item, what: &str) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| item_error(format!("Failed to read {what} from its item"), e))
+}
+
+/// Reads the stored layout `I` from an item and converts it into the domain's `T`.
+fn read_item<I, T>(item: Item, what: &str) -> Result<T, StoreError>
+where
+    I: serde::de::DeserializeOwned,
+    T: TryFrom<I, Error = items::CorruptItem>,
+{
+    T::try_from(from_item::<I>(item, what)?).map_err(|e| StoreError::new(format!("Failed to read {what} from its item"), e))
 }
 
 #[cfg(test)]
@@ -269,11 +265,5 @@ mod tests {
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
         assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_small() {
-        assert!(backoff(1) < backoff(4));
-        assert!(backoff(50) < Duration::from_millis(400));
     }
 }

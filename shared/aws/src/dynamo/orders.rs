@@ -4,48 +4,31 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use oms_domain::order::{normalise_phone, Order};
+use oms_domain::order::Order;
 use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
 use oms_domain::OrderId;
-use serde::{Deserialize, Serialize};
 
-use super::{from_item, n, s, to_item, unexplained, DynamoStore, Item, Key, Transact};
+use super::items::{DedupeItem, OrderItem};
+use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
 /// Most orders one lookup page asks for.
 const QUERY_PAGE: usize = 100;
 
-/// The (channel, external id) marker: its existence is the uniqueness condition.
-#[derive(Debug, Serialize, Deserialize)]
-struct DedupeItem {
-    order_id: OrderId,
-    channel: String,
-    external_id: String,
-}
-
 impl DynamoStore {
-    /// The order item: the order's JSON fields, `version`, the key, and the index keys.
+    /// The order item at `version` (layout: `items::OrderItem`).
     fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
-        let what = format!("order {}", order.order_id);
-        let mut stored = order.clone();
-        stored.version = version;
-        let mut item = to_item(&stored, Key::order(&order.order_id), &what)?;
-        item.insert("customer_key".to_owned(), s(order.customer.id.as_str()));
-        if let Some(phone) = order.customer.phone.as_deref() {
-            let phone = normalise_phone(phone).unwrap_or_else(|| phone.to_owned());
-            if !phone.is_empty() {
-                item.insert("phone_key".to_owned(), s(phone));
-            }
-        }
-        item.insert("external_key".to_owned(), s(order.external_id.as_str()));
-        item.insert("channel_key".to_owned(), s(order.channel.as_str()));
-        Ok(item)
+        to_item(&OrderItem::new(order, version), &format!("order {}", order.order_id))
     }
 
     /// The order's id under `(channel, external id)`, if that order was ever stored.
     async fn dedupe_target(&self, key: Key, what: &str) -> Result<Option<OrderId>, StoreError> {
         match self.get(key, what).await? {
-            Some(item) => Ok(Some(from_item::<DedupeItem>(item, what)?.order_id)),
+            Some(item) => Ok(Some(
+                from_item::<DedupeItem>(item, what)?
+                    .target()
+                    .map_err(|e| StoreError::new(format!("Failed to read {what} from its item"), e))?,
+            )),
             None => Ok(None),
         }
     }
@@ -71,7 +54,7 @@ impl DynamoStore {
                 .await
                 .map_err(|e| sdk_error(format!("Failed to query orders by {key_attr} on index {index}"), e))?;
             for item in output.items.unwrap_or_default() {
-                orders.push(from_item(item, "an order")?);
+                orders.push(read_item::<OrderItem, _>(item, "an order")?);
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -91,11 +74,7 @@ impl OrderStore for DynamoStore {
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
         let id = &order.order_id;
         let dedupe_key = Key::dedupe(order.channel, &order.external_id);
-        let dedupe = DedupeItem {
-            order_id: id.clone(),
-            channel: order.channel.as_str().to_owned(),
-            external_id: order.external_id.to_string(),
-        };
+        let dedupe = DedupeItem::new(order);
         let new_put = |item: Item| {
             Put::builder()
                 .table_name(&self.table)
@@ -105,7 +84,7 @@ impl OrderStore for DynamoStore {
                 .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))
         };
         let items = vec![
-            TransactWriteItem::builder().put(new_put(to_item(&dedupe, dedupe_key.clone(), "the dedupe marker")?)?).build(),
+            TransactWriteItem::builder().put(new_put(to_item(&dedupe, "the dedupe marker")?)?).build(),
             TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
         ];
         let reasons = match self.transact(items, &format!("insert order {id}")).await? {
@@ -131,7 +110,7 @@ impl OrderStore for DynamoStore {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let what = format!("order {id}");
         match self.get(Key::order(id), &what).await? {
-            Some(item) => Ok(Some(from_item(item, &what)?)),
+            Some(item) => Ok(Some(read_item::<OrderItem, _>(item, &what)?)),
             None => Ok(None),
         }
     }
@@ -176,9 +155,8 @@ impl OrderStore for DynamoStore {
                 return Ok(self.get_order(&order_id).await?.into_iter().collect());
             }
             OrderLookup::Customer(customer) => (super::INDEX_BY_CUSTOMER, "customer_key", customer.to_string()),
-            OrderLookup::Phone(phone) => {
-                (super::INDEX_BY_PHONE, "phone_key", normalise_phone(phone).unwrap_or_else(|| phone.clone()))
-            }
+            // Normalised already: the port's contract, as a stored customer's phone is.
+            OrderLookup::Phone(phone) => (super::INDEX_BY_PHONE, "phone_key", phone.clone()),
             OrderLookup::ExternalId(external_id) => (super::INDEX_BY_EXTERNAL_ID, "external_key", external_id.to_string()),
             OrderLookup::Channel(channel) => (super::INDEX_BY_CHANNEL, "channel_key", channel.as_str().to_owned()),
         };

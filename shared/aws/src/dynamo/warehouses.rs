@@ -5,7 +5,8 @@ use oms_domain::ports::{StoreError, WarehouseStore};
 use oms_domain::stock::Warehouse;
 use oms_domain::WarehouseId;
 
-use super::{from_item, to_item, DynamoStore, Key};
+use super::items::WarehouseItem;
+use super::{read_item, to_item, DynamoStore, Key};
 use crate::error::sdk_error;
 
 #[async_trait]
@@ -13,7 +14,7 @@ impl WarehouseStore for DynamoStore {
     /// An unconditional `PutItem` of `WAREHOUSES` / `<id>`.
     async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
         let id = &warehouse.warehouse_id;
-        let item = to_item(warehouse, Key::warehouse(id), &format!("warehouse {id}"))?;
+        let item = to_item(&WarehouseItem::from(warehouse), &format!("warehouse {id}"))?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -28,7 +29,7 @@ impl WarehouseStore for DynamoStore {
     async fn get_warehouse(&self, id: &WarehouseId) -> Result<Option<Warehouse>, StoreError> {
         let what = format!("warehouse {id}");
         match self.get(Key::warehouse(id), &what).await? {
-            Some(item) => Ok(Some(from_item(item, &what)?)),
+            Some(item) => Ok(Some(read_item::<WarehouseItem, _>(item, &what)?)),
             None => Ok(None),
         }
     }
@@ -36,6 +37,6 @@ impl WarehouseStore for DynamoStore {
     /// A strongly consistent `Query` of the partition `WAREHOUSES`, in sort key (= id) order.
     async fn list_warehouses(&self) -> Result<Vec<Warehouse>, StoreError> {
         let items = self.query_partition(Key::WAREHOUSES.to_owned(), "the warehouses").await?;
-        items.into_iter().map(|item| from_item(item, "a warehouse")).collect()
+        items.into_iter().map(|item| read_item::<WarehouseItem, _>(item, "a warehouse")).collect()
     }
 }

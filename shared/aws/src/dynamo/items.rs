@@ -1,0 +1,670 @@
+//! The stored layout of every item, private to this adapter: what `docs/dynamodb.md`
+//! describes, attribute by attribute. Renaming a field of a domain struct does not change
+//! these; the conversions below are the one place that maps one onto the other.
+//!
+//! Items are written from the domain (`From<&Order>` and the like) and read back through
+//! the domain's constructors (`TryFrom<OrderItem> for Order`): stored data is trusted, but
+//! an item that does not parse is an error naming the attribute, never a silent default.
+
+use chrono::{DateTime, Utc};
+use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
+use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
+use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::Key;
+
+/// A stored item that does not hold what its layout says.
+#[derive(Debug, thiserror::Error)]
+#[error("the stored attribute {attribute} is invalid: {reason}")]
+pub(crate) struct CorruptItem {
+    attribute: &'static str,
+    reason: String,
+}
+
+impl CorruptItem {
+    fn new(attribute: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self { attribute, reason: reason.to_string() }
+    }
+}
+
+/// Parses one stored attribute with a domain constructor, naming it when it fails.
+fn parse<T, E: std::fmt::Display>(attribute: &'static str, parsed: Result<T, E>) -> Result<T, CorruptItem> {
+    parsed.map_err(|e| CorruptItem::new(attribute, e))
+}
+
+fn status(attribute: &'static str, raw: &str) -> Result<OrderStatus, CorruptItem> {
+    OrderStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+        .ok_or_else(|| CorruptItem::new(attribute, format!("unknown status {raw:?}")))
+}
+
+/// The order item: `ORDER#<order id>` / `ORDER`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct OrderItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub status: String,
+    pub channel: String,
+    pub external_id: String,
+    pub merchant_id: String,
+    pub placed_at: DateTime<Utc>,
+    pub customer: StoredCustomer,
+    pub shipping_address: StoredAddress,
+    pub currency: String,
+    pub lines: Vec<StoredOrderLine>,
+    /// Absent on orders stored before charges were recorded: all zero.
+    #[serde(default)]
+    pub charges: StoredCharges,
+    pub allocation: Option<StoredAllocation>,
+    pub timeline: Vec<StoredEvent>,
+    pub version: u64,
+    /// Index `by_customer`.
+    pub customer_key: String,
+    /// Index `by_phone`; absent when the order has no phone, so it is not in the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_key: Option<String>,
+    /// Index `by_external_id`.
+    pub external_key: String,
+    /// Index `by_channel`.
+    pub channel_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredCustomer {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredAddress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredOrderLine {
+    pub sku: String,
+    pub quantity: u32,
+    /// A decimal string.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price: Decimal,
+}
+
+/// Amounts as decimal strings (rust_decimal's own serde form).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredCharges {
+    pub discount: Decimal,
+    pub shipping: Decimal,
+    pub tax: Decimal,
+    #[serde(default)]
+    pub taxes_included: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredAllocation {
+    pub lines: Vec<StoredLine>,
+    pub explanation: String,
+    pub planned_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredEvent {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub detail: String,
+}
+
+/// So many units of a SKU in one warehouse (allocations and reservations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredLine {
+    pub warehouse: String,
+    pub sku: String,
+    pub quantity: u32,
+}
+
+impl From<&AllocatedLine> for StoredLine {
+    fn from(line: &AllocatedLine) -> Self {
+        Self { warehouse: line.warehouse.to_string(), sku: line.sku.to_string(), quantity: line.quantity }
+    }
+}
+
+impl TryFrom<StoredLine> for AllocatedLine {
+    type Error = CorruptItem;
+    fn try_from(line: StoredLine) -> Result<Self, CorruptItem> {
+        Ok(AllocatedLine {
+            warehouse: parse("lines.warehouse", WarehouseId::parse(line.warehouse))?,
+            sku: parse("lines.sku", Sku::parse(line.sku))?,
+            quantity: line.quantity,
+        })
+    }
+}
+
+impl OrderItem {
+    /// The item of `order` at `version`, with its key and index keys.
+    pub fn new(order: &Order, version: u64) -> Self {
+        let key = Key::order(&order.order_id);
+        let customer = &order.customer;
+        let address = &order.shipping_address;
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            order_id: order.order_id.to_string(),
+            status: order.status.as_str().to_owned(),
+            channel: order.channel.as_str().to_owned(),
+            external_id: order.external_id.to_string(),
+            merchant_id: order.merchant_id.to_string(),
+            placed_at: order.placed_at,
+            customer: StoredCustomer {
+                id: customer.id.to_string(),
+                email: customer.email.clone(),
+                phone: customer.phone.clone(),
+                name: customer.name.clone(),
+            },
+            shipping_address: StoredAddress {
+                name: address.name.clone(),
+                line1: address.line1.clone(),
+                line2: address.line2.clone(),
+                city: address.city.clone(),
+                province: address.province.clone(),
+                postal_code: address.postal_code.clone(),
+                country: address.country.clone(),
+            },
+            currency: order.currency.code().to_owned(),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| StoredOrderLine { sku: l.sku.to_string(), quantity: l.quantity, unit_price: l.unit_price })
+                .collect(),
+            charges: StoredCharges {
+                discount: order.charges.discount,
+                shipping: order.charges.shipping,
+                tax: order.charges.tax,
+                taxes_included: order.charges.taxes_included,
+            },
+            allocation: order.allocation.as_ref().map(|a| StoredAllocation {
+                lines: a.lines.iter().map(StoredLine::from).collect(),
+                explanation: a.explanation.clone(),
+                planned_at: a.planned_at,
+            }),
+            timeline: order
+                .timeline
+                .iter()
+                .map(|e| StoredEvent { at: e.at, status: e.status.as_str().to_owned(), detail: e.detail.clone() })
+                .collect(),
+            version,
+            customer_key: customer.id.to_string(),
+            // The domain keeps a customer's phone normalised, as `OrderLookup::Phone` is.
+            phone_key: customer.phone.clone().filter(|phone| !phone.is_empty()),
+            external_key: order.external_id.to_string(),
+            channel_key: order.channel.as_str().to_owned(),
+        }
+    }
+}
+
+impl TryFrom<OrderItem> for Order {
+    type Error = CorruptItem;
+    fn try_from(item: OrderItem) -> Result<Self, CorruptItem> {
+        let customer = item.customer;
+        let address = item.shipping_address;
+        let currency = parse("currency", Currency::parse(&item.currency))?;
+        Ok(Order {
+            order_id: parse("order_id", OrderId::parse(item.order_id))?,
+            status: status("status", &item.status)?,
+            channel: Channel::parse(&item.channel)
+                .ok_or_else(|| CorruptItem::new("channel", format!("unknown channel {:?}", item.channel)))?,
+            external_id: parse("external_id", ExternalId::parse(item.external_id))?,
+            merchant_id: parse("merchant_id", MerchantId::parse(item.merchant_id))?,
+            placed_at: item.placed_at,
+            customer: Customer {
+                id: parse("customer.id", CustomerId::parse(customer.id))?,
+                email: customer.email,
+                phone: customer.phone,
+                name: customer.name,
+            },
+            shipping_address: Address {
+                name: address.name,
+                line1: address.line1,
+                line2: address.line2,
+                city: address.city,
+                province: address.province,
+                postal_code: address.postal_code,
+                country: address.country,
+            },
+            currency,
+            lines: item
+                .lines
+                .into_iter()
+                .map(|l| {
+                    Ok(OrderLine { sku: parse("lines.sku", Sku::parse(l.sku))?, quantity: l.quantity, unit_price: l.unit_price })
+                })
+                .collect::<Result<_, CorruptItem>>()?,
+            charges: Charges {
+                discount: item.charges.discount,
+                shipping: item.charges.shipping,
+                tax: item.charges.tax,
+                taxes_included: item.charges.taxes_included,
+            },
+            allocation: item
+                .allocation
+                .map(|a| -> Result<Allocation, CorruptItem> {
+                    Ok(Allocation {
+                        lines: a.lines.into_iter().map(AllocatedLine::try_from).collect::<Result<_, _>>()?,
+                        explanation: a.explanation,
+                        planned_at: a.planned_at,
+                    })
+                })
+                .transpose()?,
+            timeline: item
+                .timeline
+                .into_iter()
+                .map(|e| Ok(TimelineEvent { at: e.at, status: status("timeline.status", &e.status)?, detail: e.detail }))
+                .collect::<Result<_, CorruptItem>>()?,
+            version: item.version,
+        })
+    }
+}
+
+/// The (channel, external id) marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`. Its
+/// existence is the uniqueness condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DedupeItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub channel: String,
+    pub external_id: String,
+}
+
+impl DedupeItem {
+    pub fn new(order: &Order) -> Self {
+        let key = Key::dedupe(order.channel, &order.external_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            order_id: order.order_id.to_string(),
+            channel: order.channel.as_str().to_owned(),
+            external_id: order.external_id.to_string(),
+        }
+    }
+
+    /// The order the marker names.
+    pub fn target(self) -> Result<OrderId, CorruptItem> {
+        parse("order_id", OrderId::parse(self.order_id))
+    }
+}
+
+/// A warehouse: `WAREHOUSES` / `<warehouse id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WarehouseItem {
+    pub pk: String,
+    pub sk: String,
+    pub warehouse_id: String,
+    pub name: String,
+    pub merchant_id: String,
+    pub province: String,
+    pub city: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl From<&Warehouse> for WarehouseItem {
+    fn from(w: &Warehouse) -> Self {
+        let key = Key::warehouse(&w.warehouse_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            warehouse_id: w.warehouse_id.to_string(),
+            name: w.name.clone(),
+            merchant_id: w.merchant_id.to_string(),
+            province: w.province.clone(),
+            city: w.city.clone(),
+            lat: w.lat,
+            lon: w.lon,
+        }
+    }
+}
+
+impl TryFrom<WarehouseItem> for Warehouse {
+    type Error = CorruptItem;
+    fn try_from(item: WarehouseItem) -> Result<Self, CorruptItem> {
+        Ok(Warehouse {
+            warehouse_id: parse("warehouse_id", WarehouseId::parse(item.warehouse_id))?,
+            name: item.name,
+            merchant_id: parse("merchant_id", MerchantId::parse(item.merchant_id))?,
+            province: item.province,
+            city: item.city,
+            lat: item.lat,
+            lon: item.lon,
+        })
+    }
+}
+
+/// Stock of a SKU in a warehouse: `STOCK#<sku>` / `WAREHOUSE#<warehouse id>`. Written by
+/// update expressions only (`set_on_hand`, `reserve`, `release`), so only read here.
+/// `available` is always `on_hand - reserved`, kept because a condition cannot subtract.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct StockItem {
+    pub warehouse: String,
+    pub sku: String,
+    pub on_hand: u32,
+    pub reserved: u32,
+    pub available: u32,
+}
+
+impl TryFrom<StockItem> for StockLevel {
+    type Error = CorruptItem;
+    fn try_from(item: StockItem) -> Result<Self, CorruptItem> {
+        let counts = parse("reserved", StockCounts::new(item.on_hand, item.reserved))?;
+        if counts.available() != item.available {
+            return Err(CorruptItem::new(
+                "available",
+                format!("{} is not on_hand {} - reserved {}", item.available, item.on_hand, item.reserved),
+            ));
+        }
+        Ok(StockLevel::new(parse("warehouse", WarehouseId::parse(item.warehouse))?, parse("sku", Sku::parse(item.sku))?, counts))
+    }
+}
+
+/// The units one order holds: `RESERVATION#<order id>` / `RESERVATION`. `hold_id` tells one
+/// reservation of an order from a later one, so a release never deletes a reservation it
+/// did not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ReservationItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub hold_id: String,
+    pub lines: Vec<StoredLine>,
+}
+
+impl ReservationItem {
+    pub fn new(order_id: &OrderId, hold_id: String, lines: &[AllocatedLine]) -> Self {
+        let key = Key::reservation(order_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            order_id: order_id.to_string(),
+            hold_id,
+            lines: lines.iter().map(StoredLine::from).collect(),
+        }
+    }
+
+    /// The lines held, as the domain's lines.
+    pub fn allocated_lines(&self) -> Result<Vec<AllocatedLine>, CorruptItem> {
+        self.lines.iter().cloned().map(AllocatedLine::try_from).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde_json::{json, Value};
+
+    use crate::dynamo::Item;
+
+    /// An item in DynamoDB's own JSON form (`{"S": ..}`, `{"N": ..}`, `{"M": ..}`, ...), as
+    /// `aws dynamodb get-item` prints it.
+    fn wire(item: &Item) -> Value {
+        fn value(v: &AttributeValue) -> Value {
+            match v {
+                AttributeValue::S(s) => json!({ "S": s }),
+                AttributeValue::N(n) => json!({ "N": n }),
+                AttributeValue::Bool(b) => json!({ "BOOL": b }),
+                AttributeValue::Null(_) => json!({ "NULL": true }),
+                AttributeValue::M(m) => json!({ "M": wire(m) }),
+                AttributeValue::L(l) => json!({ "L": l.iter().map(value).collect::<Vec<_>>() }),
+                other => panic!("no stored layout uses {other:?}"),
+            }
+        }
+        Value::Object(item.iter().map(|(k, v)| (k.clone(), value(v))).collect())
+    }
+
+    /// The inverse of `wire`.
+    fn from_wire(json: &Value) -> Item {
+        fn value(v: &Value) -> AttributeValue {
+            let (kind, inner) = v.as_object().and_then(|o| o.iter().next()).expect("one typed value");
+            match kind.as_str() {
+                "S" => AttributeValue::S(inner.as_str().unwrap().to_owned()),
+                "N" => AttributeValue::N(inner.as_str().unwrap().to_owned()),
+                "BOOL" => AttributeValue::Bool(inner.as_bool().unwrap()),
+                "NULL" => AttributeValue::Null(true),
+                "M" => AttributeValue::M(from_wire(inner)),
+                "L" => AttributeValue::L(inner.as_array().unwrap().iter().map(value).collect()),
+                other => panic!("unexpected type {other}"),
+            }
+        }
+        json.as_object().unwrap().iter().map(|(k, v)| (k.clone(), value(v))).collect()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn allocated(warehouse: &str, sku: &str, quantity: u32) -> AllocatedLine {
+        AllocatedLine { warehouse: WarehouseId::parse(warehouse).unwrap(), sku: Sku::parse(sku).unwrap(), quantity }
+    }
+
+    /// An order with every part filled in, some optional fields left out.
+    fn sample_order() -> Order {
+        Order {
+            order_id: OrderId::parse("ord_01JDXYZ").unwrap(),
+            status: OrderStatus::Allocated,
+            channel: Channel::WooCommerce,
+            external_id: ExternalId::parse("WC-1001").unwrap(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            placed_at: at("2026-11-30T09:15:00Z"),
+            customer: Customer {
+                id: CustomerId::parse("c-7").unwrap(),
+                email: Some("li@example.com".into()),
+                phone: Some("+8613800000000".into()),
+                name: None,
+            },
+            shipping_address: Address {
+                name: Some("Li Lei".into()),
+                line1: "1 West Lake Rd".into(),
+                line2: None,
+                city: "Hangzhou".into(),
+                province: Some("Zhejiang".into()),
+                postal_code: None,
+                country: "CN".into(),
+            },
+            currency: Currency::parse("CNY").unwrap(),
+            lines: vec![
+                OrderLine { sku: Sku::parse("SKU-1").unwrap(), quantity: 2, unit_price: Decimal::new(1990, 2) },
+                OrderLine { sku: Sku::parse("SKU-2").unwrap(), quantity: 1, unit_price: Decimal::new(5, 0) },
+            ],
+            charges: Charges {
+                discount: Decimal::new(250, 2),
+                shipping: Decimal::new(8, 0),
+                tax: Decimal::ZERO,
+                taxes_included: true,
+            },
+            allocation: Some(Allocation {
+                lines: vec![allocated("WH-1", "SKU-1", 2), allocated("WH-2", "SKU-2", 1)],
+                explanation: "WH-1 is nearest".into(),
+                planned_at: at("2026-11-30T09:15:01.250Z"),
+            }),
+            timeline: vec![
+                TimelineEvent {
+                    at: at("2026-11-30T09:15:00.5Z"),
+                    status: OrderStatus::Received,
+                    detail: "received from woocommerce".into(),
+                },
+                TimelineEvent { at: at("2026-11-30T09:15:01.250Z"), status: OrderStatus::Allocated, detail: "planned".into() },
+            ],
+            version: 3,
+        }
+    }
+
+    /// `sample_order` at version 4, as it is stored today (and must stay readable).
+    const SAMPLE_ORDER_ITEM: &str = r#"{
+        "pk": {"S": "ORDER#ord_01JDXYZ"},
+        "sk": {"S": "ORDER"},
+        "order_id": {"S": "ord_01JDXYZ"},
+        "status": {"S": "allocated"},
+        "channel": {"S": "woocommerce"},
+        "external_id": {"S": "WC-1001"},
+        "merchant_id": {"S": "m-1"},
+        "placed_at": {"S": "2026-11-30T09:15:00Z"},
+        "customer": {"M": {"email": {"S": "li@example.com"}, "id": {"S": "c-7"}, "phone": {"S": "+8613800000000"}}},
+        "shipping_address": {"M": {"city": {"S": "Hangzhou"}, "country": {"S": "CN"}, "line1": {"S": "1 West Lake Rd"},
+                                   "name": {"S": "Li Lei"}, "province": {"S": "Zhejiang"}}},
+        "currency": {"S": "CNY"},
+        "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "unit_price": {"S": "19.90"}}},
+                        {"M": {"quantity": {"N": "1"}, "sku": {"S": "SKU-2"}, "unit_price": {"S": "5"}}}]},
+        "charges": {"M": {"discount": {"S": "2.50"}, "shipping": {"S": "8"}, "tax": {"S": "0"}, "taxes_included": {"BOOL": true}}},
+        "allocation": {"M": {"explanation": {"S": "WH-1 is nearest"},
+                             "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "warehouse": {"S": "WH-1"}}},
+                                             {"M": {"quantity": {"N": "1"}, "sku": {"S": "SKU-2"}, "warehouse": {"S": "WH-2"}}}]},
+                             "planned_at": {"S": "2026-11-30T09:15:01.250Z"}}},
+        "timeline": {"L": [{"M": {"at": {"S": "2026-11-30T09:15:00.500Z"}, "detail": {"S": "received from woocommerce"},
+                                  "status": {"S": "received"}}},
+                           {"M": {"at": {"S": "2026-11-30T09:15:01.250Z"}, "detail": {"S": "planned"}, "status": {"S": "allocated"}}}]},
+        "version": {"N": "4"},
+        "customer_key": {"S": "c-7"},
+        "phone_key": {"S": "+8613800000000"},
+        "external_key": {"S": "WC-1001"},
+        "channel_key": {"S": "woocommerce"}
+    }"#;
+
+    fn literal(json: &str) -> Value {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn item_of<T: Serialize>(stored: &T) -> Item {
+        serde_dynamo::to_item(stored).unwrap()
+    }
+
+    #[test]
+    fn an_order_item_has_exactly_the_documented_attributes() {
+        let item = item_of(&OrderItem::new(&sample_order(), 4));
+        assert_eq!(wire(&item), literal(SAMPLE_ORDER_ITEM));
+    }
+
+    #[test]
+    fn an_order_item_in_todays_layout_reads_back_as_the_order() {
+        let stored: OrderItem = serde_dynamo::from_item(from_wire(&literal(SAMPLE_ORDER_ITEM))).unwrap();
+        assert_eq!(Order::try_from(stored).unwrap(), Order { version: 4, ..sample_order() });
+    }
+
+    #[test]
+    fn an_order_without_a_phone_has_no_phone_key_and_one_without_charges_reads_as_zero_charges() {
+        let mut order = sample_order();
+        order.customer.phone = None;
+        let mut item = item_of(&OrderItem::new(&order, 4));
+        assert!(!item.contains_key("phone_key"), "an order without a phone stays out of by_phone");
+
+        item.remove("charges");
+        let stored: OrderItem = serde_dynamo::from_item(item).unwrap();
+        let read = Order::try_from(stored).unwrap();
+        assert_eq!(read.charges, Charges::default());
+    }
+
+    #[test]
+    fn a_corrupt_order_item_is_an_error_naming_the_attribute() {
+        let mut json = literal(SAMPLE_ORDER_ITEM);
+        json["timeline"]["L"][1]["M"]["status"] = json!({ "S": "misplaced" });
+        let stored: OrderItem = serde_dynamo::from_item(from_wire(&json)).unwrap();
+        let err = Order::try_from(stored).unwrap_err();
+        assert_eq!(err.to_string(), "the stored attribute timeline.status is invalid: unknown status \"misplaced\"");
+
+        let mut json = literal(SAMPLE_ORDER_ITEM);
+        json["lines"]["L"][0]["M"]["unit_price"] = json!({ "S": "lots" });
+        assert!(serde_dynamo::from_item::<_, OrderItem>(from_wire(&json)).is_err());
+    }
+
+    #[test]
+    fn the_dedupe_marker_names_the_order() {
+        let item = item_of(&DedupeItem::new(&sample_order()));
+        let expected = r#"{
+            "pk": {"S": "CHANNEL#woocommerce#WC-1001"}, "sk": {"S": "DEDUPE"},
+            "order_id": {"S": "ord_01JDXYZ"}, "channel": {"S": "woocommerce"}, "external_id": {"S": "WC-1001"}
+        }"#;
+        assert_eq!(wire(&item), literal(expected));
+        let stored: DedupeItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(stored.target().unwrap().as_str(), "ord_01JDXYZ");
+    }
+
+    #[test]
+    fn a_warehouse_item_has_the_documented_attributes_and_reads_back() {
+        let warehouse = Warehouse {
+            warehouse_id: WarehouseId::parse("WH-1").unwrap(),
+            name: "Hangzhou North".into(),
+            merchant_id: MerchantId::parse("m-1").unwrap(),
+            province: "Zhejiang".into(),
+            city: "Hangzhou".into(),
+            lat: 30.25,
+            lon: 120.1551,
+        };
+        let expected = r#"{
+            "pk": {"S": "WAREHOUSES"}, "sk": {"S": "WH-1"},
+            "warehouse_id": {"S": "WH-1"}, "name": {"S": "Hangzhou North"}, "merchant_id": {"S": "m-1"},
+            "province": {"S": "Zhejiang"}, "city": {"S": "Hangzhou"}, "lat": {"N": "30.25"}, "lon": {"N": "120.1551"}
+        }"#;
+        assert_eq!(wire(&item_of(&WarehouseItem::from(&warehouse))), literal(expected));
+        let stored: WarehouseItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
+        assert_eq!(Warehouse::try_from(stored).unwrap(), warehouse);
+    }
+
+    #[test]
+    fn a_reservation_item_has_the_documented_attributes_and_reads_back() {
+        let order_id = OrderId::parse("ord_1").unwrap();
+        let lines = [allocated("WH-1", "SKU-1", 2), allocated("WH-2", "SKU-2", 1)];
+        let expected = r#"{
+            "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "RESERVATION"},
+            "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"},
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}},
+                            {"M": {"warehouse": {"S": "WH-2"}, "sku": {"S": "SKU-2"}, "quantity": {"N": "1"}}}]}
+        }"#;
+        assert_eq!(wire(&item_of(&ReservationItem::new(&order_id, "h-1".into(), &lines))), literal(expected));
+        let stored: ReservationItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
+        assert_eq!(stored.allocated_lines().unwrap(), lines);
+    }
+
+    fn stock_item(on_hand: &str, reserved: &str, available: &str) -> Item {
+        from_wire(&json!({
+            "pk": {"S": "STOCK#SKU-1"}, "sk": {"S": "WAREHOUSE#WH-1"},
+            "warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"},
+            "on_hand": {"N": on_hand}, "reserved": {"N": reserved}, "available": {"N": available}
+        }))
+    }
+
+    #[test]
+    fn a_stock_item_reads_as_its_level() {
+        let stored: StockItem = serde_dynamo::from_item(stock_item("10", "3", "7")).unwrap();
+        let level = StockLevel::try_from(stored).unwrap();
+        let expected =
+            StockLevel::new(WarehouseId::parse("WH-1").unwrap(), Sku::parse("SKU-1").unwrap(), StockCounts::new(10, 3).unwrap());
+        assert_eq!(level, expected);
+    }
+
+    #[test]
+    fn a_stock_item_with_more_reserved_than_on_hand_is_an_error_not_zero_available() {
+        let stored: StockItem = serde_dynamo::from_item(stock_item("2", "5", "0")).unwrap();
+        let err = StockLevel::try_from(stored).unwrap_err();
+        assert_eq!(err.to_string(), "the stored attribute reserved is invalid: 5 units reserved exceed the 2 on hand");
+
+        let stored: StockItem = serde_dynamo::from_item(stock_item("10", "3", "9")).unwrap();
+        let err = StockLevel::try_from(stored).unwrap_err();
+        assert!(err.to_string().contains("available"), "{err}");
+    }
+}
