@@ -20,6 +20,9 @@ use oms_domain::ports::SystemClock;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
 use oms_domain::OrderId;
 
+/// Time each SQS message may take in these tests (a Lambda invocation's, less the margin).
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// The secret the sample webhook event in infra/events is signed with.
 const SAMPLE_SECRET: &str = "oms-sample-generic-secret";
 
@@ -114,7 +117,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // allocate consumes the allocate queue (the duplicate delivery re-queued the order once more: harmless).
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert!(!records.is_empty(), "ingest-order queued the order for allocation");
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone()).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone(), BUDGET).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Allocate, &records).await;
     let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
@@ -124,7 +127,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // re-queued the reservation (at-least-once): the spare one must change nothing.
     let records = drain(&aws, &sqs, QueueName::Reserve).await;
     assert!((1..=2).contains(&records.len()), "{records:?}");
-    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone()).await;
+    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone(), BUDGET).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Reserve, &records).await;
 
@@ -153,7 +156,7 @@ async fn a_poison_message_is_reported_as_a_batch_item_failure_and_the_rest_succe
     wrong_kind.message_id = Some("wrong-kind".into());
     wrong_kind.body = Some(Outgoing::of(&ReserveOrder { order_id: OrderId::generate() }).body);
     records.push(wrong_kind);
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records, BUDGET).await;
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(
         failed,

@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn stock_answers_are_the_contracts_json() {
         let sku = Sku::parse("SKU-1").unwrap();
-        let counts = oms_domain::stock::StockCounts { on_hand: 7, reserved: 2 };
+        let counts = oms_domain::stock::StockCounts::new(7, 2).unwrap();
         let level = StockLevel::new(WarehouseId::parse("wh-2").unwrap(), sku.clone(), counts);
         assert_eq!(
             serde_json::to_value(StockLevelAnswer::from(level.clone())).unwrap(),

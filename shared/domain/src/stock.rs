@@ -161,11 +161,6 @@ mod tests {
             format!("must be from 0 to {MAX_ON_HAND}, got {}", i64::from(MAX_ON_HAND) + 1)
         );
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn counts_with_more_reserved_than_on_hand_are_refused() {

@@ -85,25 +85,24 @@ impl Embedded {
     pub async fn retry_later(&self, delivery_id: i64, delay: Duration) -> anyhow::Result<()> {
         self.db
             .call(move |conn| {
-                let tx = conn.savepoint().context("Failed to begin")?;
-                let attempts: Option<i64> = tx
+                let attempts: Option<i64> = conn
                     .query_row_cached("SELECT attempts FROM messages WHERE id = ?1", [delivery_id], |row| row.get(0))
                     .optional()
                     .context("Failed to read the message row")?;
                 match attempts {
                     None => return Ok(()),
                     Some(n) if n >= i64::from(MAX_ATTEMPTS) => {
-                        bury(&tx, delivery_id, &format!("failed {n} attempts"), now_millis())?;
+                        bury(conn, delivery_id, &format!("failed {n} attempts"), now_millis())?;
                     }
                     Some(_) => {
-                        tx.execute_cached(
+                        conn.execute_cached(
                             "UPDATE messages SET in_flight = 0, visible_at = ?2 WHERE id = ?1",
                             params![delivery_id, now_millis().saturating_add(millis(delay))],
                         )
                         .context("Failed to reschedule the message")?;
                     }
                 }
-                tx.commit().context("Failed to commit")
+                Ok(())
             })
             .await
             .with_context(|| format!("Failed to schedule a retry of message {delivery_id}"))
@@ -178,8 +177,8 @@ pub(crate) fn recover_in_flight(conn: &mut Connection) -> anyhow::Result<usize> 
         .context("Failed to make in-flight messages visible again")
 }
 
+/// Runs inside the database thread's savepoint for this operation, as every operation does.
 fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Duration) -> anyhow::Result<Vec<Delivery>> {
-    let tx = conn.savepoint().context("Failed to begin")?;
     let now = now_millis();
     let hidden_until = now.saturating_add(millis(visibility));
     let mut deliveries = Vec::new();
@@ -187,7 +186,7 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
     while deliveries.len() < max {
         let wanted = i64::try_from(max - deliveries.len()).unwrap_or(i64::MAX);
         let batch = {
-            let mut stmt = tx
+            let mut stmt = conn
                 .prepare_cached(
                     "SELECT id, body, attempts FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY id LIMIT ?3",
                 )
@@ -207,10 +206,10 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
         for (id, body, attempts) in batch {
             let attempts = to_u32(attempts, "attempts")?;
             if attempts >= MAX_ATTEMPTS {
-                bury(&tx, id, &format!("delivered {attempts} times without success"), now)?;
+                bury(conn, id, &format!("delivered {attempts} times without success"), now)?;
                 continue;
             }
-            tx.execute_cached(
+            conn.execute_cached(
                 "UPDATE messages SET attempts = attempts + 1, in_flight = 1, visible_at = ?2 WHERE id = ?1",
                 params![id, hidden_until],
             )
@@ -218,19 +217,18 @@ fn receive(conn: &mut Connection, queue: QueueName, max: usize, visibility: Dura
             deliveries.push(Delivery { id, queue, body, attempts: attempts + 1 });
         }
     }
-    tx.commit().context("Failed to commit")?;
     Ok(deliveries)
 }
 
 /// Moves one message to the dead letters, keeping its id.
-fn bury(tx: &Connection, id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
-    tx.execute_cached(
+fn bury(conn: &Connection, id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
+    conn.execute_cached(
         "INSERT INTO dead_letters (id, queue, body, attempts, reason, failed_at)
          SELECT id, queue, body, attempts, ?2, ?3 FROM messages WHERE id = ?1",
         params![id, reason, now],
     )
     .context("Failed to write the dead letter")?;
-    tx.execute_cached("DELETE FROM messages WHERE id = ?1", [id]).context("Failed to delete the message row")?;
+    conn.execute_cached("DELETE FROM messages WHERE id = ?1", [id]).context("Failed to delete the message row")?;
     tracing::warn!(message_id = id, reason, "message moved to the dead letters");
     Ok(())
 }

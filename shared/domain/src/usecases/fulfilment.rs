@@ -152,6 +152,7 @@ async fn reserve_once(
         status @ (OrderStatus::Cancelled | OrderStatus::Backordered) => {
             return Ok(Change::Keep(order, Held::ReleaseLeftover(status)));
         }
+        OrderStatus::Received => return Ok(Change::Keep(order, Held::Nothing("order is not allocated yet".into()))),
         other => return Ok(Change::Keep(order, Held::Nothing(format!("order is already {other}")))),
     }
     let Some(allocation) = &order.allocation else {
@@ -178,10 +179,12 @@ async fn reserve_once(
                 Some(Err(shortage)) => {
                     let why = format!("stock ran out: {shortage}");
                     order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
+                    order.allocation = None;
                     Held::Decided(OrderStatus::Backordered)
                 }
                 None => {
                     order.transition(OrderStatus::Backordered, now, format!("stock ran out: {lost}")).map_err(invariant)?;
+                    order.allocation = None;
                     Held::Decided(OrderStatus::Backordered)
                 }
             }
