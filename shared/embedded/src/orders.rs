@@ -8,7 +8,7 @@ use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, Upda
 use oms_domain::{OrderId, OrderStatus};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::rows::OrderBody;
+use crate::rows::{order_body, order_from_body};
 use crate::Embedded;
 
 // JSON is encoded and decoded here, on the caller's task; the database thread only moves
@@ -71,7 +71,7 @@ struct EncodedOrder {
 
 impl EncodedOrder {
     fn new(order: &Order, version: u64) -> anyhow::Result<Self> {
-        let body = serde_json::to_string(&OrderBody::new(order, version)).context("Failed to serialise the order")?;
+        let body = order_body(order, version)?;
         Ok(Self {
             order_id: order.order_id.to_string(),
             channel: order.channel.as_str(),
@@ -175,8 +175,7 @@ fn read_order_row(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
 
 /// The order from its JSON, at the version the row holds (the column is the truth).
 fn decode((version, body): OrderRow) -> anyhow::Result<Order> {
-    let body: OrderBody = serde_json::from_str(&body).context("The stored order is not valid JSON of an order")?;
-    body.into_order(u64::try_from(version).context("The stored version is negative")?)
+    order_from_body(&body, u64::try_from(version).context("The stored version is negative")?)
 }
 
 #[cfg(test)]
