@@ -67,20 +67,11 @@ impl WarehouseStore for Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oms_domain::MerchantId;
 
-    const BODY: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.25,"lon":120.1551}"#;
+    const BODY: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2741,"lon":120.1551}"#;
 
     fn warehouse() -> Warehouse {
-        Warehouse {
-            warehouse_id: WarehouseId::parse("WH-1").unwrap(),
-            name: "Hangzhou North".into(),
-            merchant_id: MerchantId::parse("m-1").unwrap(),
-            province: "Zhejiang".into(),
-            city: "Hangzhou".into(),
-            lat: 30.25,
-            lon: 120.1551,
-        }
+        oms_conformance::fixtures::warehouse("WH-1", "Hangzhou North")
     }
 
     #[tokio::test]

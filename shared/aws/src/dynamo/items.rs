@@ -223,9 +223,9 @@ impl ReservationItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
-    use oms_domain::order::{Address, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
-    use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, OrderStatus};
+    use oms_conformance::fixtures::{self, line as allocated};
+    use oms_domain::order::{Allocation, Channel, Charges};
+    use oms_domain::OrderStatus;
     use rust_decimal::Decimal;
     use aws_sdk_dynamodb::types::AttributeValue;
     use serde_json::{json, Value};
@@ -266,64 +266,18 @@ mod tests {
         json.as_object().unwrap().iter().map(|(k, v)| (k.clone(), value(v))).collect()
     }
 
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    fn allocated(warehouse: &str, sku: &str, quantity: u32) -> AllocatedLine {
-        AllocatedLine { warehouse: WarehouseId::parse(warehouse).unwrap(), sku: Sku::parse(sku).unwrap(), quantity }
-    }
-
-    /// An order with every part filled in, some optional fields left out.
+    /// The conformance suite's order with a fixed id, charges and an allocation (and its
+    /// timeline event), so that every attribute of the layout is there.
     fn sample_order() -> Order {
-        Order {
-            order_id: OrderId::parse("ord_01JDXYZ").unwrap(),
-            status: OrderStatus::Allocated,
-            channel: Channel::WooCommerce,
-            external_id: ExternalId::parse("WC-1001").unwrap(),
-            merchant_id: MerchantId::parse("m-1").unwrap(),
-            placed_at: at("2026-11-30T09:15:00Z"),
-            customer: Customer {
-                id: CustomerId::parse("c-7").unwrap(),
-                email: Some("li@example.com".into()),
-                phone: Some("+8613800000000".into()),
-                name: None,
-            },
-            shipping_address: Address {
-                name: Some("Li Lei".into()),
-                line1: "1 West Lake Rd".into(),
-                line2: None,
-                city: "Hangzhou".into(),
-                province: Some("Zhejiang".into()),
-                postal_code: None,
-                country: "CN".into(),
-            },
-            currency: Currency::parse("CNY").unwrap(),
-            lines: vec![
-                OrderLine { sku: Sku::parse("SKU-1").unwrap(), quantity: 2, unit_price: Decimal::new(1990, 2) },
-                OrderLine { sku: Sku::parse("SKU-2").unwrap(), quantity: 1, unit_price: Decimal::new(5, 0) },
-            ],
-            charges: Charges {
-                discount: Decimal::new(250, 2),
-                shipping: Decimal::new(8, 0),
-                tax: Decimal::ZERO,
-                taxes_included: true,
-            },
-            allocation: Some(Allocation {
-                lines: vec![allocated("WH-1", "SKU-1", 2), allocated("WH-2", "SKU-2", 1)],
-                explanation: "WH-1 is nearest".into(),
-                planned_at: at("2026-11-30T09:15:01.250Z"),
-            }),
-            timeline: vec![
-                TimelineEvent {
-                    at: at("2026-11-30T09:15:00.5Z"),
-                    status: OrderStatus::Received,
-                    detail: "received from woocommerce".into(),
-                },
-                TimelineEvent { at: at("2026-11-30T09:15:01.250Z"), status: OrderStatus::Allocated, detail: "planned".into() },
-            ],
-            version: 3,
-        }
+        let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
+        order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
+        order.charges =
+            Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
+        order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
+        let lines = vec![allocated("WH-1", "SKU-1", 2)];
+        order.allocation = Some(Allocation { lines, explanation: "WH-1 is nearest".into(), planned_at: fixtures::noon() });
+        order.version = 3;
+        order
     }
 
     /// `sample_order` at version 4, as it is stored today (and must stay readable).
@@ -335,23 +289,22 @@ mod tests {
         "channel": {"S": "woocommerce"},
         "external_id": {"S": "WC-1001"},
         "merchant_id": {"S": "m-1"},
-        "placed_at": {"S": "2026-11-30T09:15:00Z"},
-        "customer": {"M": {"email": {"S": "li@example.com"}, "id": {"S": "c-7"}, "phone": {"S": "+8613800000000"}}},
+        "placed_at": {"S": "2026-11-20T10:00:00Z"},
+        "customer": {"M": {"email": {"S": "a@example.com"}, "id": {"S": "c-1"}, "name": {"S": "Li Lei"},
+                           "phone": {"S": "+8613800000000"}}},
         "shipping_address": {"M": {"city": {"S": "Hangzhou"}, "country": {"S": "CN"}, "line1": {"S": "1 West Lake Rd"},
-                                   "name": {"S": "Li Lei"}, "province": {"S": "Zhejiang"}}},
+                                   "name": {"S": "Li Lei"}, "postal_code": {"S": "310000"}, "province": {"S": "Zhejiang"}}},
         "currency": {"S": "CNY"},
-        "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "unit_price": {"S": "19.90"}}},
-                        {"M": {"quantity": {"N": "1"}, "sku": {"S": "SKU-2"}, "unit_price": {"S": "5"}}}]},
+        "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "unit_price": {"S": "19.90"}}}]},
         "charges": {"M": {"discount": {"S": "2.50"}, "shipping": {"S": "8"}, "tax": {"S": "0"}, "taxes_included": {"BOOL": true}}},
         "allocation": {"M": {"explanation": {"S": "WH-1 is nearest"},
-                             "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "warehouse": {"S": "WH-1"}}},
-                                             {"M": {"quantity": {"N": "1"}, "sku": {"S": "SKU-2"}, "warehouse": {"S": "WH-2"}}}]},
-                             "planned_at": {"S": "2026-11-30T09:15:01.250Z"}}},
-        "timeline": {"L": [{"M": {"at": {"S": "2026-11-30T09:15:00.500Z"}, "detail": {"S": "received from woocommerce"},
+                             "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "warehouse": {"S": "WH-1"}}}]},
+                             "planned_at": {"S": "2026-11-20T12:00:00Z"}}},
+        "timeline": {"L": [{"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "received from woocommerce"},
                                   "status": {"S": "received"}}},
-                           {"M": {"at": {"S": "2026-11-30T09:15:01.250Z"}, "detail": {"S": "planned"}, "status": {"S": "allocated"}}}]},
+                           {"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "planned"}, "status": {"S": "allocated"}}}]},
         "version": {"N": "4"},
-        "customer_key": {"S": "c-7"},
+        "customer_key": {"S": "c-1"},
         "phone_key": {"S": "+8613800000000"},
         "external_key": {"S": "WC-1001"},
         "channel_key": {"S": "woocommerce"}
@@ -381,8 +334,10 @@ mod tests {
     fn an_order_without_a_phone_has_no_phone_key_and_one_without_charges_reads_as_zero_charges() {
         let mut order = sample_order();
         order.customer.phone = None;
+        order.allocation = None;
         let mut item = item_of(&OrderItem::new(&order, 4));
         assert!(!item.contains_key("phone_key"), "an order without a phone stays out of by_phone");
+        assert_eq!(item["allocation"], AttributeValue::Null(true), "no allocation is NULL");
 
         item.remove("charges");
         let stored: OrderItem = serde_dynamo::from_item(item).unwrap();
@@ -417,19 +372,11 @@ mod tests {
 
     #[test]
     fn a_warehouse_item_has_the_documented_attributes_and_reads_back() {
-        let warehouse = Warehouse {
-            warehouse_id: WarehouseId::parse("WH-1").unwrap(),
-            name: "Hangzhou North".into(),
-            merchant_id: MerchantId::parse("m-1").unwrap(),
-            province: "Zhejiang".into(),
-            city: "Hangzhou".into(),
-            lat: 30.25,
-            lon: 120.1551,
-        };
+        let warehouse = fixtures::warehouse("WH-1", "Hangzhou North");
         let expected = r#"{
             "pk": {"S": "WAREHOUSES"}, "sk": {"S": "WH-1"},
             "warehouse_id": {"S": "WH-1"}, "name": {"S": "Hangzhou North"}, "merchant_id": {"S": "m-1"},
-            "province": {"S": "Zhejiang"}, "city": {"S": "Hangzhou"}, "lat": {"N": "30.25"}, "lon": {"N": "120.1551"}
+            "province": {"S": "Zhejiang"}, "city": {"S": "Hangzhou"}, "lat": {"N": "30.2741"}, "lon": {"N": "120.1551"}
         }"#;
         assert_eq!(wire(&item_of(&WarehouseItem::from(&warehouse))), literal(expected));
         let stored: WarehouseItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
