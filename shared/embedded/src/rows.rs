@@ -29,7 +29,6 @@ pub(crate) fn warehouse_body(warehouse: &Warehouse) -> serde_json::Result<String
 
 /// The warehouse from `warehouses.body`.
 pub(crate) fn warehouse_from_body(body: &str) -> anyhow::Result<Warehouse> {
-    let record: WarehouseRecord =
-        serde_json::from_str(body).context("The stored warehouse is not valid JSON of a warehouse")?;
+    let record: WarehouseRecord = serde_json::from_str(body).context("The stored warehouse is not valid JSON of a warehouse")?;
     Ok(Warehouse::try_from(record)?)
 }

@@ -15,8 +15,7 @@ use crate::Embedded;
 impl WarehouseStore for Embedded {
     async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
         let id = warehouse.warehouse_id.clone();
-        let body = warehouse_body(warehouse)
-            .map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
+        let body = warehouse_body(warehouse).map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
         let key = id.clone();
         self.db
             .call(move |conn| {

@@ -223,11 +223,11 @@ impl ReservationItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
     use oms_conformance::fixtures::{self, line as allocated};
     use oms_domain::order::{Allocation, Channel, Charges};
     use oms_domain::OrderStatus;
     use rust_decimal::Decimal;
-    use aws_sdk_dynamodb::types::AttributeValue;
     use serde_json::{json, Value};
 
     use crate::dynamo::Item;
