@@ -225,9 +225,7 @@ mod tests {
     use super::*;
     use aws_sdk_dynamodb::types::AttributeValue;
     use oms_conformance::fixtures::{self, line as allocated};
-    use oms_domain::order::{Allocation, Channel, Charges};
-    use oms_domain::OrderStatus;
-    use rust_decimal::Decimal;
+    use oms_domain::order::Charges;
     use serde_json::{json, Value};
 
     use crate::dynamo::Item;
@@ -266,18 +264,9 @@ mod tests {
         json.as_object().unwrap().iter().map(|(k, v)| (k.clone(), value(v))).collect()
     }
 
-    /// The conformance suite's order with a fixed id, charges and an allocation (and its
-    /// timeline event), so that every attribute of the layout is there.
+    /// The conformance suite's complete order, at version 3.
     fn sample_order() -> Order {
-        let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
-        order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
-        order.charges =
-            Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
-        order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
-        let lines = vec![allocated("WH-1", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "WH-1 is nearest".into(), planned_at: fixtures::noon() });
-        order.version = 3;
-        order
+        Order { version: 3, ..fixtures::complete_order() }
     }
 
     /// `sample_order` at version 4, as it is stored today (and must stay readable).
