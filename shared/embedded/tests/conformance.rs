@@ -7,7 +7,7 @@ use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError,
     UpdateOutcome, WarehouseStore,
 };
-use oms_domain::reservation::Reservation;
+use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
@@ -81,10 +81,10 @@ impl InventoryStore for InTempDir {
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.store.reserve(order_id, reservation).await
     }
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
-        self.store.release(order_id).await
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.store.release(order_id, hold_id).await
     }
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.store.reservation(order_id).await
     }
 }
