@@ -14,6 +14,7 @@ use oms_conformance::fixtures::{hold, reserved};
 use oms_domain::messages::Handled;
 use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
 use oms_domain::ports::{InsertOutcome, InventoryStore, OrderStore, ReserveOutcome, SystemClock, WarehouseStore};
+use oms_domain::reservation::MAX_LINES_PER_WRITE;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order};
 use oms_domain::usecases::orders::cancel_order;
 use oms_domain::OrderId;
@@ -59,6 +60,31 @@ async fn a_transaction_that_conflicts_on_every_send_is_an_error_and_holds_nothin
     assert_eq!(sends.len(), oms_aws::budget::TRANSACT_ATTEMPTS as usize, "the adapter gave up within its budget");
     assert_eq!(counts(store, "A").await, (0, 5));
     assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_reservation_whose_second_part_fails_holds_nothing_once_it_answers() {
+    let (aws, faults) = aws_with_faults("second-part").await;
+    let store = aws.dynamo();
+    let skus = oms_conformance::fixtures::many_skus(150);
+    for sku_id in &skus {
+        let _ = store.set_on_hand(&wh("w1"), &sku(sku_id), 2).await.unwrap();
+    }
+    assert!(skus.len() > MAX_LINES_PER_WRITE);
+    // The first part goes through; the second conflicts on every send, so it fails.
+    faults.inject("TransactWriteItems", Fault::None);
+    for _ in 0..oms_aws::budget::TRANSACT_ATTEMPTS {
+        faults.inject("TransactWriteItems", TransactionConflict);
+    }
+
+    let order_id = OrderId::generate();
+    let plan = hold(skus.iter().map(|sku_id| line("w1", sku_id, 1)));
+    assert!(store.reserve(&order_id, &plan).await.is_err());
+    assert_eq!(faults.pending(), 0);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None, "the first part was given back");
+    for sku_id in &skus {
+        assert_eq!(counts(store, sku_id).await, (0, 2), "{sku_id} is still held");
+    }
 }
 
 #[tokio::test]

@@ -19,6 +19,8 @@ use aws_smithy_types::body::SdkBody;
 /// What happens to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
+    /// Sent and answered as it is: to let some requests of an operation through before a fault.
+    None,
     /// Not sent; answered `TransactionCanceledException` whose first reason is
     /// `TransactionConflict` (the others `None`), as DynamoDB answers under contention.
     TransactionConflict,
@@ -100,7 +102,7 @@ impl HttpConnector for FaultyConnector {
         let operation =
             request.headers().get("x-amz-target").and_then(|target| target.rsplit('.').next()).unwrap_or_default().to_owned();
         match self.faults.take(&operation) {
-            None => self.real.call(request),
+            None | Some(Fault::None) => self.real.call(request),
             Some(Fault::TransactionConflict) => {
                 let items = request
                     .body()
