@@ -130,6 +130,24 @@ async fn a_reservation_whose_answer_was_lost_holds_once() {
 }
 
 #[tokio::test]
+async fn a_reservation_whose_every_answer_is_lost_is_an_error_and_holds_nothing() {
+    let (aws, faults) = aws_with_faults("lost-all").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    for _ in 0..SDK_MAX_ATTEMPTS {
+        faults.inject("TransactWriteItems", LostAnswer);
+    }
+
+    // The first send landed, but no answer came back: reserve fails, and gives back the
+    // hold it cannot know it placed before it says so.
+    let order_id = OrderId::generate();
+    assert!(store.reserve(&order_id, &hold([line("w1", "A", 2)])).await.is_err());
+    assert_eq!(faults.pending(), 0);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+    assert_eq!(counts(store, "A").await, (0, 5));
+}
+
+#[tokio::test]
 async fn the_reserve_consumer_reserves_an_order_once_when_its_reservation_answer_is_lost() {
     let (aws, faults) = aws_with_faults("lost-consumer").await;
     let ports = aws.ports(Arc::new(SystemClock));

@@ -225,12 +225,12 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Gives back a hold that `reserve` could not finish, before `reserve` answers.
+    /// Gives back what landed of a hold that `reserve` could not finish, before `reserve`
+    /// answers. Only that hold: released by its id, it never touches another.
     async fn undo_hold(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<(), StoreError> {
-        match self.release(order_id, hold_id).await? {
-            ReleaseOutcome::Released(_) | ReleaseOutcome::NothingHeld => Ok(()),
-            ReleaseOutcome::NotThatHold => Ok(()),
-        }
+        let undone = self.release(order_id, hold_id).await?;
+        tracing::debug!(order_id = %order_id, hold_id = %hold_id, ?undone, "gave back a half-written hold");
+        Ok(())
     }
 }
 
@@ -315,13 +315,14 @@ impl InventoryStore for DynamoStore {
             debug_assert!(lines.len() <= MAX_LINES_PER_WRITE);
             let outcome = match self.reserve_part(order_id, &hold_id, part, count, lines).await {
                 Ok(outcome) => outcome,
-                Err(err) if part > 0 => {
+                Err(err) => {
+                    // Whatever of this hold landed (a part whose answer was lost, the parts
+                    // before it) is given back, so an error never leaves half a hold.
                     if let Err(undo) = self.undo_hold(order_id, &hold_id).await {
                         tracing::error!(order_id = %order_id, hold_id = %hold_id, error = %undo, "could not give back a half-written hold");
                     }
                     return Err(err);
                 }
-                Err(err) => return Err(err),
             };
             match outcome {
                 PartOutcome::Written => {}
