@@ -122,7 +122,7 @@ enum Held {
     Nothing(String),
 }
 
-/// Holds the stock of an allocated order's plan in one atomic write. If another order took
+/// Holds the stock of an allocated order's plan, all or nothing (`InventoryStore::reserve`). If another order took
 /// the stock first, re-plans against fresh stock up to `MAX_REPLANS` times, then backorders.
 pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
     let mut replans = 0;
