@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, NewOrder, OrderLine, OrderStatus};
-use oms_domain::reservation::Reservation;
+use oms_domain::ports::ReserveOutcome;
+use oms_domain::reservation::{HoldId, Reservation};
 use oms_domain::stock::Warehouse;
 use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, Sku, WarehouseId};
 use rust_decimal::Decimal;
@@ -120,4 +121,18 @@ pub fn sorted(lines: impl Into<Vec<AllocatedLine>>) -> Vec<AllocatedLine> {
 /// A reservation of `lines`.
 pub fn hold(lines: impl IntoIterator<Item = AllocatedLine>) -> Reservation {
     Reservation::new(lines)
+}
+
+/// The hold a reservation placed, insisting that it was placed.
+#[track_caller]
+pub fn reserved(outcome: ReserveOutcome) -> HoldId {
+    match outcome {
+        ReserveOutcome::Reserved { hold_id } => hold_id,
+        other => panic!("expected Reserved, got {other:?}"),
+    }
+}
+
+/// `count` distinct SKUs (`SKU-000`, ...), for reservations larger than one write.
+pub fn many_skus(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("SKU-{i:03}")).collect()
 }
