@@ -48,6 +48,45 @@ pub enum Shortage {
 /// Plans the order against current stock. `stock` holds, per SKU of the order, its level in
 /// every warehouse; `warehouses` gives their locations.
 pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
+    plan_with(order, stock, warehouses, Ties::ById)
+}
+
+/// Plans the order again after its reservation lost a race for stock: as [`plan`], but
+/// ties between equally good warehouses are broken per order rather than by id, so the
+/// orders that lost together spread over the warehouses left instead of all racing for
+/// the same next one.
+pub fn replan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
+    plan_with(order, stock, warehouses, Ties::PerOrder)
+}
+
+/// How a plan chooses between warehouses that are equally good for the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ties {
+    /// The lowest warehouse id: the same choice for every order.
+    ById,
+    /// A rank drawn from the order's id and the warehouse's (FNV-1a, stable across builds):
+    /// a different but repeatable choice for each order.
+    PerOrder,
+}
+
+impl Ties {
+    fn rank(self, order: &Order, warehouse: &WarehouseId) -> u64 {
+        match self {
+            Ties::ById => 0,
+            Ties::PerOrder => {
+                let bytes = order.order_id.as_str().bytes().chain([0]).chain(warehouse.as_str().bytes());
+                bytes.fold(0xcbf2_9ce4_8422_2325, |hash: u64, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+            }
+        }
+    }
+}
+
+fn plan_with(
+    order: &Order,
+    stock: &BTreeMap<Sku, Vec<StockLevel>>,
+    warehouses: &[Warehouse],
+    ties: Ties,
+) -> Result<Plan, Shortage> {
     let wanted = order.units_by_sku();
     let province = order.shipping_address.province.as_deref().map(str::to_lowercase);
     let in_buyers_province: HashMap<&WarehouseId, bool> =
@@ -66,7 +105,7 @@ pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &
         .collect();
     whole.sort();
     whole.dedup();
-    if let Some(best) = whole.into_iter().min_by_key(|w| (!local(w), *w)) {
+    if let Some(best) = whole.into_iter().min_by_key(|w| (!local(w), ties.rank(order, w), *w)) {
         let lines = wanted
             .iter()
             .map(|(sku, units)| AllocatedLine { warehouse: best.clone(), sku: sku.clone(), quantity: *units })
@@ -79,7 +118,9 @@ pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &
     let mut lines = Vec::new();
     for (sku, units) in &wanted {
         let mut sources: Vec<&StockLevel> = stock.get(sku).into_iter().flatten().filter(|l| l.available > 0).collect();
-        sources.sort_by_key(|l| (!local(&l.warehouse), std::cmp::Reverse(l.available), l.warehouse.clone()));
+        sources.sort_by_key(|l| {
+            (!local(&l.warehouse), std::cmp::Reverse(l.available), ties.rank(order, &l.warehouse), l.warehouse.clone())
+        });
         let total: u64 = sources.iter().map(|l| u64::from(l.available)).sum();
         if total < u64::from(*units) {
             return Err(Shortage::Stock { sku: sku.clone(), wanted: *units, available: total });
@@ -196,5 +237,19 @@ mod tests {
         let s = stock(vec![level("wh-1", "A", 3)]);
         assert!(plan(&order(&[("A", 2), ("A", 2)]), &s, &[]).is_err());
         assert_eq!(plan(&order(&[("A", 2), ("A", 1)]), &s, &[]).unwrap().lines[0].quantity, 3);
+    }
+
+    #[test]
+    fn a_first_plan_breaks_ties_by_id_and_a_replan_spreads_them_per_order() {
+        let whs: Vec<Warehouse> = (0..20).map(|w| warehouse(&format!("wh-{w:02}"), "Zhejiang")).collect();
+        let s = stock((0..20).map(|w| level(&format!("wh-{w:02}"), "A", 3)).collect());
+        let orders: Vec<Order> = (0..20).map(|_| order(&[("A", 1)])).collect();
+        let first: std::collections::BTreeSet<String> =
+            orders.iter().map(|o| plan(o, &s, &whs).unwrap().lines[0].warehouse.to_string()).collect();
+        assert_eq!(first.into_iter().collect::<Vec<_>>(), ["wh-00"]);
+        let again: std::collections::BTreeSet<String> =
+            orders.iter().map(|o| replan(o, &s, &whs).unwrap().lines[0].warehouse.to_string()).collect();
+        assert!(again.len() > 5, "twenty racing losers should spread, got {again:?}");
+        assert_eq!(replan(&orders[0], &s, &whs), replan(&orders[0], &s, &whs), "one order always ranks them the same");
     }
 }

@@ -15,7 +15,9 @@ use crate::reservation::{HoldId, Reservation};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
 
-/// How many times a reservation that lost a stock race is re-planned before the order is backordered.
+/// How many races for stock one delivery of a reserve message may lose (re-planning after
+/// each) before it fails and is delivered again later. An order is backordered only when
+/// the stock it may use cannot cover it, never for losing races.
 pub const MAX_REPLANS: usize = 3;
 
 /// The allocate queue's consumer: plans each order it is handed ([`allocate_order`]).
@@ -62,7 +64,7 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
                 OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
                 other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
             }
-            match plan_against_current_stock(ports, &order).await? {
+            match plan_against_current_stock(ports, &order, allocation::plan).await? {
                 Ok(plan) => {
                     order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
                     order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
@@ -123,13 +125,13 @@ enum Held {
 }
 
 /// Holds the stock of an allocated order's plan, all or nothing (`InventoryStore::reserve`). If another order took
-/// the stock first, re-plans against fresh stock up to `MAX_REPLANS` times, then backorders.
+/// the stock first, re-plans against fresh stock: backorders when that stock cannot cover
+/// the order; after `MAX_REPLANS` lost races fails, so the queue delivers it again later.
 pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
     let mut replans = 0;
     for _ in 0..CONFLICT_RETRIES + MAX_REPLANS {
         let now = ports.clock.now();
-        let changed =
-            update_with_retry(&*ports.orders, order_id, |order| Box::pin(reserve_once(ports, order, replans, now))).await?;
+        let changed = update_with_retry(&*ports.orders, order_id, |order| Box::pin(reserve_once(ports, order, now))).await?;
         let Some(changed) = changed else {
             return Ok(Handled::Skipped(format!("no order {order_id}")));
         };
@@ -138,7 +140,16 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
                 tracing::info!(order_id = %order_id, status = %status, "reservation decided");
                 return Ok(Handled::Moved(status));
             }
-            Held::Replanned => replans += 1,
+            Held::Replanned => {
+                replans += 1;
+                if replans >= MAX_REPLANS {
+                    // Stock is still there but other orders keep taking it first: stay
+                    // allocated with the latest plan; the queue delivers this again later.
+                    return Err(StoreError::msg(format!(
+                        "order {order_id} lost {replans} races for stock in a row; it stays allocated and is tried again"
+                    )));
+                }
+            }
             Held::StalePlan { version, hold_id } => release_judged(ports, order_id, version, &hold_id).await?,
             Held::HoldMoved => {}
             Held::ReleaseLeftover { status, version } => {
@@ -154,12 +165,7 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
 }
 
 /// One try at holding the order's planned stock, and the order as that leaves it.
-async fn reserve_once(
-    ports: &Ports,
-    mut order: Order,
-    replans: usize,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Change<Held>, StoreError> {
+async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chrono::Utc>) -> Result<Change<Held>, StoreError> {
     match order.status {
         OrderStatus::Allocated => {}
         status @ (OrderStatus::Cancelled | OrderStatus::Backordered) => {
@@ -185,21 +191,17 @@ async fn reserve_once(
         ReserveOutcome::Reserved { .. } => reserved(&mut order, &plan, now)?,
         ReserveOutcome::Insufficient { warehouse, sku, available } => {
             let lost = format!("{warehouse} has only {available} of {sku} left");
-            let replanned = if replans < MAX_REPLANS { Some(plan_against_current_stock(ports, &order).await?) } else { None };
-            match replanned {
-                Some(Ok(plan)) => {
+            // Backordered only when the stock the order may use cannot cover it; otherwise
+            // planned again, its ties broken its own way so racing losers spread out.
+            match plan_against_current_stock(ports, &order, allocation::replan).await? {
+                Ok(plan) => {
                     order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
                     order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
                     Held::Replanned
                 }
-                Some(Err(shortage)) => {
+                Err(shortage) => {
                     let why = format!("stock ran out: {shortage}");
                     order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
-                    order.allocation = None;
-                    Held::Decided(OrderStatus::Backordered)
-                }
-                None => {
-                    order.transition(OrderStatus::Backordered, now, format!("stock ran out: {lost}")).map_err(invariant)?;
                     order.allocation = None;
                     Held::Decided(OrderStatus::Backordered)
                 }
@@ -255,15 +257,23 @@ pub async fn release_current_hold(ports: &Ports, order_id: &OrderId) -> Result<O
     Err(StoreError::msg(format!("the hold of order {order_id} kept changing: gave up after {CONFLICT_RETRIES} releases")))
 }
 
-/// Reads the stock of every SKU of the order and the warehouses, and plans.
-pub async fn plan_against_current_stock(ports: &Ports, order: &Order) -> Result<Result<Plan, Shortage>, StoreError> {
+/// A planner: `allocation::plan` for a first plan, `allocation::replan` after a lost race.
+pub type Planner =
+    fn(&Order, &BTreeMap<crate::Sku, Vec<crate::stock::StockLevel>>, &[crate::stock::Warehouse]) -> Result<Plan, Shortage>;
+
+/// Reads the stock of every SKU of the order and the warehouses, and plans with `planner`.
+pub async fn plan_against_current_stock(
+    ports: &Ports,
+    order: &Order,
+    planner: Planner,
+) -> Result<Result<Plan, Shortage>, StoreError> {
     let mut stock = BTreeMap::new();
     for sku in order.units_by_sku().into_keys() {
         let levels = ports.inventory.stock_of(&sku).await?;
         stock.insert(sku, levels);
     }
     let warehouses = ports.warehouses.list_warehouses().await?;
-    Ok(allocation::plan(order, &stock, &warehouses))
+    Ok(planner(order, &stock, &warehouses))
 }
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.
