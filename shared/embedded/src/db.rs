@@ -7,13 +7,14 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The schema version this build writes and understands (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and understands (`PRAGMA user_version`): the
+/// number of the last step of `migrate`.
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Every table and index, idempotent.
+/// Step 1: the orders, warehouses, stock, reservations and the queue. Idempotent.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS orders (
     order_id    TEXT PRIMARY KEY NOT NULL,
@@ -73,6 +74,24 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     failed_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_queue ON dead_letters (queue, id);
+";
+
+/// Step 4: alerts for staff, one per (kind, subject), listed by status in id order.
+/// Idempotent.
+const ALERTS: &str = "
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id    TEXT PRIMARY KEY NOT NULL,
+    kind        TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    order_id    TEXT,
+    merchant_id TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (kind, subject)
+);
+CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, alert_id);
 ";
 
 /// Most operations committed together in one transaction.
@@ -242,7 +261,8 @@ fn run_in_savepoint(conn: &mut Connection, job: Job) -> Option<Reply> {
     Some(reply)
 }
 
-/// Brings the schema to `SCHEMA_VERSION`, refusing a database written by a newer build.
+/// Brings the schema to `SCHEMA_VERSION` in one transaction, step by step from the version
+/// found (each step `if found < N`, in order), refusing a database written by a newer build.
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -251,7 +271,12 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found > SCHEMA_VERSION {
         bail!("The database has schema version {found}, newer than this build understands ({SCHEMA_VERSION}); upgrade oms");
     }
-    tx.execute_batch(SCHEMA).context("Failed to create the tables")?;
+    if found < 1 {
+        tx.execute_batch(SCHEMA).context("Failed to create the tables")?;
+    }
+    if found < 4 {
+        tx.execute_batch(ALERTS).context("Failed to create the alerts table (schema step 4)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -339,6 +364,29 @@ mod tests {
         let reopened = Db::open_file(&path).unwrap();
         let rows: i64 = reopened.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)).unwrap();
         assert_eq!(rows, 0, "the open transaction was rolled back");
+    }
+
+    #[test]
+    fn a_version_1_database_gains_the_alerts_table_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', '{}')", []).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, warehouses, alerts): (i64, i64, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM warehouses", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM alerts", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, warehouses, alerts), (SCHEMA_VERSION, 1, 0));
     }
 
     #[test]

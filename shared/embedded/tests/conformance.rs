@@ -2,14 +2,16 @@
 //! directory (as `oms serve` runs it) and in memory (as handler tests use it).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use oms_conformance::Subject;
+use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::ports::{
-    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError,
-    UpdateOutcome, WarehouseStore,
+    AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderLookup, OrderStore, RaiseOutcome, ReleaseOutcome,
+    ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::reservation::Reservation;
 use oms_domain::stock::{StockLevel, Warehouse};
-use oms_domain::{Order, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -24,13 +26,13 @@ async fn file_backed() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Embedded::open(dir.path()).expect("the store opens");
     let kept = Arc::new(InTempDir { store, _dir: dir });
-    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept }
+    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept.clone(), alerts: kept }
 }
 
 async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
-    Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory }
+    Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory, alerts: ports.alerts }
 }
 
 mod file {
@@ -86,5 +88,21 @@ impl InventoryStore for InTempDir {
     }
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
         self.store.reservation(order_id).await
+    }
+}
+
+#[async_trait]
+impl AlertStore for InTempDir {
+    async fn raise(&self, alert: &Alert) -> Result<RaiseOutcome, StoreError> {
+        self.store.raise(alert).await
+    }
+    async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
+        self.store.get_alert(id).await
+    }
+    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
+        self.store.list_alerts(status, after, limit).await
+    }
+    async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
+        self.store.move_alert(id, to, at).await
     }
 }
