@@ -10,7 +10,7 @@ use oms_domain::order::{
     Address, AllocatedLine, Allocation, Channel, Charges, Customer, Order, OrderLine, OrderPart, TimelineEvent,
 };
 use oms_domain::stock::{StockLevel, Warehouse};
-use oms_domain::usecases::intake::Receipt;
+use oms_domain::usecases::intake::{NotApplied, Receipt};
 use oms_domain::OrderStatus;
 
 /// `GET /health`.
@@ -91,6 +91,29 @@ pub struct ReceiptAnswer {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub not_updated: Vec<String>,
+    /// Why a delivery of an order we hold changed nothing, when it is for a reason of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub not_applied_reason: Option<NotAppliedAnswer>,
+}
+
+/// Why a channel's delivery changed nothing: `stale` (not newer than the version of the
+/// order already applied: a retry, or an older version arriving late), `cancel_refused`
+/// (the channel cancelled an order that has shipped; an alert was raised for staff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAppliedAnswer {
+    Stale,
+    CancelRefused,
+}
+
+impl From<NotApplied> for NotAppliedAnswer {
+    fn from(reason: NotApplied) -> Self {
+        match reason {
+            NotApplied::Stale => Self::Stale,
+            NotApplied::CancelRefused => Self::CancelRefused,
+        }
+    }
 }
 
 impl From<Receipt> for ReceiptAnswer {
@@ -102,6 +125,7 @@ impl From<Receipt> for ReceiptAnswer {
             duplicate: receipt.duplicate,
             updated: parts(receipt.updated),
             not_updated: parts(receipt.not_updated),
+            not_applied_reason: receipt.not_applied.map(Into::into),
         }
     }
 }
@@ -268,6 +292,10 @@ pub struct OrderAnswer {
     /// The plan, once the order is allocated; `null` before.
     pub allocation: Option<AllocationAnswer>,
     pub timeline: Vec<TimelineEntry>,
+    /// The channel's own time of the version of the order last applied (its
+    /// `updated_at`, or the placed time): a delivery not newer than this changes nothing.
+    #[schema(value_type = String, format = DateTime)]
+    pub channel_updated_at: DateTime<Utc>,
     /// The stored revision; it grows with every change.
     pub version: u64,
 }
@@ -288,6 +316,7 @@ impl From<Order> for OrderAnswer {
             charges: o.charges.into(),
             allocation: o.allocation.map(Into::into),
             timeline: o.timeline.into_iter().map(Into::into).collect(),
+            channel_updated_at: o.channel_updated_at,
             version: o.version,
         }
     }
@@ -436,6 +465,7 @@ mod tests {
                     {"at": "2026-11-20T12:00:00Z", "status": "received", "detail": "received from generic"},
                     {"at": "2026-11-20T13:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
                 ],
+                "channel_updated_at": "2026-11-20T10:00:00Z",
                 "version": 3
             })
         );
@@ -466,18 +496,31 @@ mod tests {
             duplicate: false,
             updated: vec![],
             not_updated: vec![],
+            not_applied: None,
         };
         assert_eq!(
             serde_json::to_value(ReceiptAnswer::from(first.clone())).unwrap(),
             json!({"order_id": "ord_01", "status": "received", "duplicate": false})
         );
-        let again =
-            Receipt { duplicate: true, updated: vec![OrderPart::ShippingAddress], not_updated: vec![OrderPart::Lines], ..first };
+        let again = Receipt {
+            duplicate: true,
+            updated: vec![OrderPart::ShippingAddress],
+            not_updated: vec![OrderPart::Lines],
+            ..first.clone()
+        };
         assert_eq!(
             serde_json::to_value(ReceiptAnswer::from(again)).unwrap(),
             json!({"order_id": "ord_01", "status": "received", "duplicate": true,
                    "updated": ["shipping_address"], "not_updated": ["lines"]})
         );
+        for (reason, spelled) in [(NotApplied::Stale, "stale"), (NotApplied::CancelRefused, "cancel_refused")] {
+            let stale = Receipt { duplicate: true, not_applied: Some(reason), ..first.clone() };
+            assert_eq!(
+                serde_json::to_value(ReceiptAnswer::from(stale)).unwrap(),
+                json!({"order_id": "ord_01", "status": "received", "duplicate": true, "not_applied_reason": spelled})
+            );
+            assert_eq!(reason.as_str(), spelled);
+        }
     }
 
     #[test]

@@ -65,7 +65,9 @@ async fn receive_webhook(
     let signature = headers.get(signature::header_name(channel)).and_then(|v| v.to_str().ok());
     state.secrets.check(channel, state.unsigned, signature, &body)?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
-    let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
+    let topic_header = channels::Meta::topic_header(channel).and_then(|name| headers.get(name));
+    let header_text = |v: Option<&axum::http::HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let meta = channels::Meta { merchant_id: header_text(merchant_header), topic: header_text(topic_header) };
     let new = channels::normalise_with_meta(channel, &body, &meta)?;
     let ports = &state.ports;
     let receipt = intake::receive_order(ports, new).await?;
