@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
 use oms_domain::order::{
     Address, AllocatedLine, Allocation, Channel, Charges, Customer, Order, OrderLine, OrderPart, TimelineEvent,
 };
@@ -331,6 +332,90 @@ pub struct OrdersAnswer {
 impl From<Vec<Order>> for OrdersAnswer {
     fn from(orders: Vec<Order>) -> Self {
         Self { orders: orders.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKindAnswer {
+    /// A channel cancelled an order that had already shipped.
+    ChannelCancelRefused,
+}
+
+impl From<AlertKind> for AlertKindAnswer {
+    fn from(kind: AlertKind) -> Self {
+        match kind {
+            AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
+        }
+    }
+}
+
+/// Where an alert is in staff's hands: open, then acknowledged, then resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatusAnswer {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl From<AlertStatus> for AlertStatusAnswer {
+    fn from(status: AlertStatus) -> Self {
+        match status {
+            AlertStatus::Open => Self::Open,
+            AlertStatus::Acknowledged => Self::Acknowledged,
+            AlertStatus::Resolved => Self::Resolved,
+        }
+    }
+}
+
+/// One alert for staff.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertAnswer {
+    pub alert_id: String,
+    pub kind: AlertKindAnswer,
+    /// What it is about, unique per kind (the order id for an order's alert).
+    pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub order_id: Option<String>,
+    pub merchant_id: String,
+    pub message: String,
+    pub status: AlertStatusAnswer,
+    #[schema(value_type = String, format = DateTime)]
+    pub raised_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Alert> for AlertAnswer {
+    fn from(a: Alert) -> Self {
+        Self {
+            alert_id: a.alert_id.into(),
+            kind: a.kind.into(),
+            subject: a.subject,
+            order_id: a.order_id.map(Into::into),
+            merchant_id: a.merchant_id.into(),
+            message: a.message,
+            status: a.status.into(),
+            raised_at: a.raised_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// `GET /alerts`: one page of alerts, oldest first, and the cursor of the next page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertsAnswer {
+    pub alerts: Vec<AlertAnswer>,
+    /// Give it as `cursor` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+impl From<AlertPage> for AlertsAnswer {
+    fn from(page: AlertPage) -> Self {
+        Self { alerts: page.alerts.into_iter().map(Into::into).collect(), next: page.next.map(Into::into) }
     }
 }
 

@@ -476,7 +476,7 @@ fn pending_amazon_orders_are_refused() {
 // versions and cancels
 
 fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
-    s.parse().unwrap()
+    s.parse().expect("a valid time")
 }
 
 #[test]

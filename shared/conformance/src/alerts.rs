@@ -26,7 +26,7 @@ pub async fn a_raised_alert_reads_back_whole(s: Subject) {
     let a = alert("ord_1");
     assert_eq!(s.alerts.raise(&a).await.expect("raise failed"), RaiseOutcome::Raised);
     assert_eq!(s.alerts.get_alert(&a.alert_id).await.expect("get_alert failed"), Some(a));
-    let unknown = AlertId::parse("alt_unknown").unwrap();
+    let unknown = AlertId::parse("alt_unknown").expect("a valid alert id");
     assert_eq!(s.alerts.get_alert(&unknown).await.expect("get_alert failed"), None);
 }
 
@@ -97,7 +97,7 @@ pub async fn an_alert_moves_forward_once_and_never_back(s: Subject) {
 }
 
 pub async fn moving_an_unknown_alert_is_not_found_and_creates_nothing(s: Subject) {
-    let id = AlertId::parse("alt_unknown").unwrap();
+    let id = AlertId::parse("alt_unknown").expect("a valid alert id");
     let outcome = s.alerts.move_alert(&id, AlertStatus::Resolved, noon()).await.expect("move failed");
     assert_eq!(outcome, MoveOutcome::NotFound);
     assert_eq!(s.alerts.get_alert(&id).await.expect("get_alert failed"), None);
