@@ -174,3 +174,47 @@ async fn in_lambda_a_channel_without_a_secret_refuses_its_webhooks() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "channel_not_configured");
 }
+
+/// The sample GET event, pointed at `method path?query` of ingest-order.
+fn alert_event(method: &str, path: &str, query: &str, id: Option<&str>) -> Value {
+    let mut e = event("apigw-http-get-order.json");
+    let route = if id.is_some() { path.replace(id.unwrap_or_default(), "{id}") } else { path.to_owned() };
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["rawPath"] = path.into();
+    e["rawQueryString"] = query.into();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["pathParameters"] = id.map_or(Value::Null, |id| serde_json::json!({ "id": id }));
+    if !query.is_empty() {
+        let params: serde_json::Map<String, Value> =
+            query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_owned(), Value::from(v))).collect();
+        e["queryStringParameters"] = Value::Object(params);
+    }
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_list_and_acknowledge_alerts_through_ingest_order_on_dynamodb() {
+    use oms_domain::alert::{Alert, AlertKind};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("alerts").await;
+    let state = lambda_state(&aws);
+    let ingest = oms_api::routes::orders_api(state.clone());
+    let order_id = OrderId::generate();
+    let merchant = oms_domain::MerchantId::parse("m-1").unwrap();
+    let alert = Alert::about_order(AlertKind::ChannelCancelRefused, &order_id, &merchant, "shipped", chrono::Utc::now());
+    oms_domain::usecases::alerts::raise_alert(&state.ports, alert.clone()).await.unwrap();
+
+    let (status, body) = invoke(&ingest, alert_event("GET", "/alerts", "status=open&limit=10", None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["alerts"][0]["alert_id"], &body["next"]), (&Value::from(alert.alert_id.as_str()), &Value::Null), "{body}");
+
+    let path = format!("/alerts/{}/acknowledge", alert.alert_id);
+    let (status, body) = invoke(&ingest, alert_event("POST", &path, "", Some(alert.alert_id.as_str()))).await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &Value::from("acknowledged")), "{body}");
+    let (status, body) = invoke(&ingest, alert_event("GET", "/alerts", "status=bogus", None)).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::BAD_REQUEST, &Value::from("invalid_request")), "{body}");
+    let (status, body) = invoke(&ingest, alert_event("POST", "/alerts/alt_nope/resolve", "", Some("alt_nope"))).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("alert_not_found")), "{body}");
+}

@@ -1,7 +1,7 @@
 //! Each channel's own webhook through `oms serve`: signatures, merchants from headers,
 //! redeliveries and updates.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use oms_domain::order::Channel;
@@ -85,6 +85,7 @@ async fn a_later_version_of_an_order_changes_only_what_its_stage_allows() {
 
     let mut update = generic_order("U-1", "SKU-1", 5);
     update["shipping_address"]["line1"] = json!("9 Lakeside Rd");
+    update["updated_at"] = json!("2026-11-20T11:00:00Z");
     let answer = app.post_order(&update).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     assert_eq!(answer.body["duplicate"], true);
@@ -106,9 +107,59 @@ async fn a_backordered_order_whose_lines_change_is_planned_again() {
     app.settle().await;
     assert_eq!(app.order(&order_id).await["status"], "backordered");
 
-    let answer = app.post_order(&generic_order("U-2", "SKU-1", 10)).await;
+    let mut update = generic_order("U-2", "SKU-1", 10);
+    update["updated_at"] = json!("2026-11-20T11:00:00Z");
+    let answer = app.post_order(&update).await;
     assert_eq!(answer.body["updated"], json!(["lines"]));
     app.settle().await;
     assert_eq!(app.order(&order_id).await["status"], "reserved");
     assert_eq!(app.counts("wh-1", "SKU-1").await, (50, 10, 40));
+}
+
+#[tokio::test]
+async fn a_retry_of_the_first_webhook_after_an_operator_changed_the_address_keeps_the_operators_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let body = fixture("shopify_order.json");
+    let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
+    let first = app.post_channel(Channel::Shopify, &body, &shop).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+
+    let address = json!({"shipping_address": {"name": "Bob Norman", "line1": "7 Operator Way", "city": "Louisville",
+                                             "province": "KY", "postal_code": "40202", "country": "US"}});
+    let patched = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(address.to_string().into_bytes()), &[]).await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.body);
+
+    let retry = app.post_channel(Channel::Shopify, &body, &shop).await;
+    assert_eq!(retry.status, StatusCode::OK, "{:?}", retry.body);
+    assert_eq!((&retry.body["duplicate"], &retry.body["not_applied_reason"]), (&json!(true), &json!("stale")));
+    assert_eq!(retry.body.get("updated"), None);
+    let order = app.order(&order_id).await;
+    assert_eq!(order["shipping_address"]["line1"], "7 Operator Way", "the operator's address stays");
+}
+
+#[tokio::test]
+async fn a_shopify_orders_cancelled_webhook_cancels_the_order_and_frees_its_stock() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
+    let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "reserved");
+
+    let mut cancelled: serde_json::Value = serde_json::from_slice(&fixture("shopify_order.json")).unwrap();
+    cancelled["cancelled_at"] = json!("2026-11-20T11:00:00-05:00");
+    cancelled["updated_at"] = json!("2026-11-20T11:00:00-05:00");
+    let body = serde_json::to_vec(&cancelled).unwrap();
+    let topic = [shop[0].clone(), ("x-shopify-topic", "orders/cancelled".to_owned())];
+    for _ in 0..2 {
+        let answer = app.post_channel(Channel::Shopify, &body, &topic).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        assert_eq!((&answer.body["order_id"], &answer.body["status"]), (&json!(order_id), &json!("cancelled")));
+    }
+    assert_eq!(app.order(&order_id).await["status"], "cancelled");
+    assert_eq!(app.counts("wh-1", "TEE-RED-M").await.1, 0, "nothing is held any more");
 }

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
 use oms_domain::order::{
     Address, AllocatedLine, Allocation, Channel, Charges, Customer, Order, OrderLine, OrderPart, TimelineEvent,
 };
 use oms_domain::stock::{StockLevel, Warehouse};
-use oms_domain::usecases::intake::Receipt;
+use oms_domain::usecases::intake::{NotApplied, Receipt};
 use oms_domain::OrderStatus;
 
 /// `GET /health`.
@@ -91,6 +92,29 @@ pub struct ReceiptAnswer {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub not_updated: Vec<String>,
+    /// Why a delivery of an order we hold changed nothing, when it is for a reason of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub not_applied_reason: Option<NotAppliedAnswer>,
+}
+
+/// Why a channel's delivery changed nothing: `stale` (not newer than the version of the
+/// order already applied: a retry, or an older version arriving late), `cancel_refused`
+/// (the channel cancelled an order that has shipped; an alert was raised for staff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAppliedAnswer {
+    Stale,
+    CancelRefused,
+}
+
+impl From<NotApplied> for NotAppliedAnswer {
+    fn from(reason: NotApplied) -> Self {
+        match reason {
+            NotApplied::Stale => Self::Stale,
+            NotApplied::CancelRefused => Self::CancelRefused,
+        }
+    }
 }
 
 impl From<Receipt> for ReceiptAnswer {
@@ -102,6 +126,7 @@ impl From<Receipt> for ReceiptAnswer {
             duplicate: receipt.duplicate,
             updated: parts(receipt.updated),
             not_updated: parts(receipt.not_updated),
+            not_applied_reason: receipt.not_applied.map(Into::into),
         }
     }
 }
@@ -268,6 +293,10 @@ pub struct OrderAnswer {
     /// The plan, once the order is allocated; `null` before.
     pub allocation: Option<AllocationAnswer>,
     pub timeline: Vec<TimelineEntry>,
+    /// The channel's own time of the version of the order last applied (its
+    /// `updated_at`, or the placed time): a delivery not newer than this changes nothing.
+    #[schema(value_type = String, format = DateTime)]
+    pub channel_updated_at: DateTime<Utc>,
     /// The stored revision; it grows with every change.
     pub version: u64,
 }
@@ -288,6 +317,7 @@ impl From<Order> for OrderAnswer {
             charges: o.charges.into(),
             allocation: o.allocation.map(Into::into),
             timeline: o.timeline.into_iter().map(Into::into).collect(),
+            channel_updated_at: o.channel_updated_at,
             version: o.version,
         }
     }
@@ -302,6 +332,90 @@ pub struct OrdersAnswer {
 impl From<Vec<Order>> for OrdersAnswer {
     fn from(orders: Vec<Order>) -> Self {
         Self { orders: orders.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKindAnswer {
+    /// A channel cancelled an order that had already shipped.
+    ChannelCancelRefused,
+}
+
+impl From<AlertKind> for AlertKindAnswer {
+    fn from(kind: AlertKind) -> Self {
+        match kind {
+            AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
+        }
+    }
+}
+
+/// Where an alert is in staff's hands: open, then acknowledged, then resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatusAnswer {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl From<AlertStatus> for AlertStatusAnswer {
+    fn from(status: AlertStatus) -> Self {
+        match status {
+            AlertStatus::Open => Self::Open,
+            AlertStatus::Acknowledged => Self::Acknowledged,
+            AlertStatus::Resolved => Self::Resolved,
+        }
+    }
+}
+
+/// One alert for staff.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertAnswer {
+    pub alert_id: String,
+    pub kind: AlertKindAnswer,
+    /// What it is about, unique per kind (the order id for an order's alert).
+    pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub order_id: Option<String>,
+    pub merchant_id: String,
+    pub message: String,
+    pub status: AlertStatusAnswer,
+    #[schema(value_type = String, format = DateTime)]
+    pub raised_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Alert> for AlertAnswer {
+    fn from(a: Alert) -> Self {
+        Self {
+            alert_id: a.alert_id.into(),
+            kind: a.kind.into(),
+            subject: a.subject,
+            order_id: a.order_id.map(Into::into),
+            merchant_id: a.merchant_id.into(),
+            message: a.message,
+            status: a.status.into(),
+            raised_at: a.raised_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// `GET /alerts`: one page of alerts, oldest first, and the cursor of the next page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertsAnswer {
+    pub alerts: Vec<AlertAnswer>,
+    /// Give it as `cursor` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+impl From<AlertPage> for AlertsAnswer {
+    fn from(page: AlertPage) -> Self {
+        Self { alerts: page.alerts.into_iter().map(Into::into).collect(), next: page.next.map(Into::into) }
     }
 }
 
@@ -436,6 +550,7 @@ mod tests {
                     {"at": "2026-11-20T12:00:00Z", "status": "received", "detail": "received from generic"},
                     {"at": "2026-11-20T13:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
                 ],
+                "channel_updated_at": "2026-11-20T10:00:00Z",
                 "version": 3
             })
         );
@@ -466,18 +581,31 @@ mod tests {
             duplicate: false,
             updated: vec![],
             not_updated: vec![],
+            not_applied: None,
         };
         assert_eq!(
             serde_json::to_value(ReceiptAnswer::from(first.clone())).unwrap(),
             json!({"order_id": "ord_01", "status": "received", "duplicate": false})
         );
-        let again =
-            Receipt { duplicate: true, updated: vec![OrderPart::ShippingAddress], not_updated: vec![OrderPart::Lines], ..first };
+        let again = Receipt {
+            duplicate: true,
+            updated: vec![OrderPart::ShippingAddress],
+            not_updated: vec![OrderPart::Lines],
+            ..first.clone()
+        };
         assert_eq!(
             serde_json::to_value(ReceiptAnswer::from(again)).unwrap(),
             json!({"order_id": "ord_01", "status": "received", "duplicate": true,
                    "updated": ["shipping_address"], "not_updated": ["lines"]})
         );
+        for (reason, spelled) in [(NotApplied::Stale, "stale"), (NotApplied::CancelRefused, "cancel_refused")] {
+            let stale = Receipt { duplicate: true, not_applied: Some(reason), ..first.clone() };
+            assert_eq!(
+                serde_json::to_value(ReceiptAnswer::from(stale)).unwrap(),
+                json!({"order_id": "ord_01", "status": "received", "duplicate": true, "not_applied_reason": spelled})
+            );
+            assert_eq!(reason.as_str(), spelled);
+        }
     }
 
     #[test]

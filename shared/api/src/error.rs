@@ -15,6 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use oms_domain::ports::StoreError;
+use oms_domain::usecases::alerts::AlertActionError;
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
@@ -42,10 +43,14 @@ pub enum ErrorCode {
     UnknownWarehouse,
     /// 404: no warehouse has stock records for the SKU in the path.
     SkuNotFound,
+    /// 404: no such alert.
+    AlertNotFound,
     /// 405: the route does not take this method.
     MethodNotAllowed,
     /// 409: on hand cannot go below what is reserved.
     BelowReserved,
+    /// 409: the alert is resolved; it cannot be acknowledged any more.
+    AlertResolved,
     /// 413: the body is over the size limit.
     BodyTooLarge,
     /// 422: an order line names a SKU that no warehouse has ever stocked.
@@ -61,7 +66,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -70,8 +75,10 @@ impl ErrorCode {
         ErrorCode::OrderNotFound,
         ErrorCode::UnknownWarehouse,
         ErrorCode::SkuNotFound,
+        ErrorCode::AlertNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::BelowReserved,
+        ErrorCode::AlertResolved,
         ErrorCode::BodyTooLarge,
         ErrorCode::UnknownSku,
         ErrorCode::NotCancellable,
@@ -86,9 +93,11 @@ impl ErrorCode {
         match self {
             InvalidRequest => StatusCode::BAD_REQUEST,
             BadSignature | ChannelNotConfigured => StatusCode::UNAUTHORIZED,
-            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound => StatusCode::NOT_FOUND,
+            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | AlertNotFound => {
+                StatusCode::NOT_FOUND
+            }
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            BelowReserved => StatusCode::CONFLICT,
+            BelowReserved | AlertResolved => StatusCode::CONFLICT,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnknownSku | NotCancellable | NotModifiable => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -108,8 +117,10 @@ impl ErrorCode {
             OrderNotFound => "order_not_found",
             UnknownWarehouse => "unknown_warehouse",
             SkuNotFound => "sku_not_found",
+            AlertNotFound => "alert_not_found",
             MethodNotAllowed => "method_not_allowed",
             BelowReserved => "below_reserved",
+            AlertResolved => "alert_resolved",
             BodyTooLarge => "body_too_large",
             UnknownSku => "unknown_sku",
             NotCancellable => "not_cancellable",
@@ -275,6 +286,16 @@ impl From<ModifyError> for ApiError {
     }
 }
 
+impl From<AlertActionError> for ApiError {
+    fn from(err: AlertActionError) -> Self {
+        match err {
+            AlertActionError::NotFound(_) => Self::new(ErrorCode::AlertNotFound, err.to_string()),
+            AlertActionError::Refused { .. } => Self::new(ErrorCode::AlertResolved, err.to_string()),
+            AlertActionError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<FindError> for ApiError {
     fn from(err: FindError) -> Self {
         match err {
@@ -337,8 +358,10 @@ mod tests {
                 ("order_not_found", 404),
                 ("unknown_warehouse", 404),
                 ("sku_not_found", 404),
+                ("alert_not_found", 404),
                 ("method_not_allowed", 405),
                 ("below_reserved", 409),
+                ("alert_resolved", 409),
                 ("body_too_large", 413),
                 ("unknown_sku", 422),
                 ("not_cancellable", 422),

@@ -131,7 +131,14 @@ impl Aws {
     /// The adapters as the domain's ports.
     pub fn ports(&self, clock: Arc<dyn Clock>) -> Ports {
         let store = Arc::new(self.dynamo.clone());
-        Ports { orders: store.clone(), warehouses: store.clone(), inventory: store, queue: Arc::new(self.queue.clone()), clock }
+        Ports {
+            orders: store.clone(),
+            warehouses: store.clone(),
+            inventory: store.clone(),
+            alerts: store,
+            queue: Arc::new(self.queue.clone()),
+            clock,
+        }
     }
 
     pub fn settings(&self) -> &AwsSettings {

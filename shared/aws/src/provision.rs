@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::dynamo::ORDER_INDEXES;
+use crate::dynamo::INDEXES;
 use crate::AwsSettings;
 
 /// An SDK error with its whole chain of causes (its bare display is only "service error").
@@ -72,13 +72,14 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyh
         .key_schema(key("sk", KeyType::Range)?)
         .attribute_definitions(string_attr("pk")?)
         .attribute_definitions(string_attr("sk")?)
-        .attribute_definitions(string_attr("order_id")?);
-    for (index, attr) in ORDER_INDEXES {
+        .attribute_definitions(string_attr("order_id")?)
+        .attribute_definitions(string_attr("alert_id")?);
+    for (index, attr, sort) in INDEXES {
         request = request.attribute_definitions(string_attr(attr)?).global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(index)
                 .key_schema(key(attr, KeyType::Hash)?)
-                .key_schema(key("order_id", KeyType::Range)?)
+                .key_schema(key(sort, KeyType::Range)?)
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .with_context(|| format!("Failed to build the index {index}"))?,

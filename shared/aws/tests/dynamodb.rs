@@ -17,7 +17,7 @@ use oms_domain::reservation::HoldId;
 use oms_domain::{CustomerId, ExternalId, OrderId};
 
 #[tokio::test]
-async fn the_table_has_the_four_lookup_indexes_the_template_declares() {
+async fn the_table_has_the_lookup_and_alert_indexes_the_template_declares() {
     let aws = aws("indexes").await;
     let table = aws.dynamo().client().describe_table().table_name(aws.dynamo().table()).send().await.unwrap();
     let mut indexes: Vec<(String, String, String)> = table
@@ -32,13 +32,14 @@ async fn the_table_has_the_four_lookup_indexes_the_template_declares() {
         .collect();
     indexes.sort();
     let expected = [
-        ("by_channel", "channel_key"),
-        ("by_customer", "customer_key"),
-        ("by_external_id", "external_key"),
-        ("by_phone", "phone_key"),
+        ("by_alert_status", "alert_status_key", "alert_id"),
+        ("by_channel", "channel_key", "order_id"),
+        ("by_customer", "customer_key", "order_id"),
+        ("by_external_id", "external_key", "order_id"),
+        ("by_phone", "phone_key", "order_id"),
     ];
     let expected: Vec<(String, String, String)> =
-        expected.iter().map(|(i, k)| (i.to_string(), k.to_string(), "order_id".to_owned())).collect();
+        expected.iter().map(|(i, k, s)| (i.to_string(), k.to_string(), s.to_string())).collect();
     assert_eq!(indexes, expected);
 }
 

@@ -27,7 +27,10 @@
 //!   (Amazon's stable per-buyer relay address), else `guest:` + `ShippingAddress.Phone`.
 //!   Buyer and address fields are restricted data: the relay must fetch them with a
 //!   restricted data token, or the order is refused for want of a street address.
-//! - `OrderStatus` `Pending` (no prices or address yet) and `Canceled` are refused.
+//! - `OrderStatus` `Pending` (no prices or address yet) is refused. `Canceled` is the
+//!   buyer or Amazon cancelling the order; the relay must still send the order whole (with
+//!   its address), as for any other status. `LastUpdateDate` is the version's time (a
+//!   redelivery applies only when it is newer; default `PurchaseDate`).
 //! - `ItemPrice` is the price of the whole quantity: the unit price is
 //!   `ItemPrice.Amount / QuantityOrdered`, rounded half away from zero to the currency's
 //!   minor digits + 2. The line's SKU is `SellerSKU` (never the ASIN).
@@ -59,6 +62,7 @@ struct Envelope {
 struct AmazonOrder {
     amazon_order_id: String,
     purchase_date: DateTime<Utc>,
+    last_update_date: Option<DateTime<Utc>>,
     order_status: Option<String>,
     order_total: Option<AmazonMoney>,
     buyer_info: Option<BuyerInfo>,
@@ -113,10 +117,14 @@ struct AmazonItem {
 pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> {
     let raw: Envelope = parse_json(body)?;
     let o = &raw.order;
-    if let Some(status) = o.order_status.as_deref().filter(|s| matches!(*s, "Pending" | "Canceled")) {
-        let why = if status == "Pending" { "payment is not authorised yet" } else { "the order was cancelled" };
-        return Err(ValidationError::new("order.OrderStatus", format!("a {status} order cannot be taken in: {why}")));
+    if o.order_status.as_deref() == Some("Pending") {
+        return Err(ValidationError::new(
+            "order.OrderStatus",
+            "a Pending order cannot be taken in: payment is not authorised yet",
+        ));
     }
+    let channel_updated_at = o.last_update_date.unwrap_or(o.purchase_date);
+    let cancelled_at = (o.order_status.as_deref() == Some("Canceled")).then_some(channel_updated_at);
     let currency = currency(&raw)?;
     let external_id = ExternalId::parse(o.amazon_order_id.as_str()).map_err(|e| e.within("order.AmazonOrderId"))?;
     let lines = order_lines(&raw.items, "items", |item| {
@@ -138,6 +146,8 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         customer,
         shipping_address,
         lines,
+        channel_updated_at,
+        cancelled_at,
     };
     Ok(order)
 }

@@ -281,6 +281,8 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         shipping_address,
         lines,
         charges: Default::default(),
+        channel_updated_at: placed_at,
+        cancelled_at: None,
     })
 }
 

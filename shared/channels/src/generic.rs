@@ -34,6 +34,10 @@ struct GenericOrder {
     shipping: Option<String>,
     tax: Option<String>,
     taxes_included: Option<bool>,
+    /// This version's time; a redelivery applies only when it is newer. Default: `placed_at`.
+    updated_at: Option<DateTime<Utc>>,
+    /// When the order was cancelled at the source, if it was.
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
 fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
@@ -127,6 +131,8 @@ pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
             taxes_included: raw.taxes_included.unwrap_or(false),
         },
         currency,
+        channel_updated_at: raw.updated_at.unwrap_or(raw.placed_at),
+        cancelled_at: raw.cancelled_at,
     })
 }
 

@@ -54,6 +54,9 @@ pub struct Meta {
     /// `X-WC-Webhook-Source` for WooCommerce (reduced to its host), or a merchant the
     /// caller looked up for the request. For Amazon it wins over the envelope's `seller_id`.
     pub merchant_id: Option<String>,
+    /// What the delivery says it is, for channels that say it in a header: Shopify's
+    /// `X-Shopify-Topic` (`orders/create`, `orders/updated`, `orders/cancelled`).
+    pub topic: Option<String>,
 }
 
 impl Meta {
@@ -66,9 +69,17 @@ impl Meta {
         }
     }
 
+    /// The (lower-case) header that names the delivery's topic for `channel`, if any.
+    pub fn topic_header(channel: Channel) -> Option<&'static str> {
+        match channel {
+            Channel::Shopify => Some("x-shopify-topic"),
+            Channel::WooCommerce | Channel::Amazon | Channel::Generic | Channel::Import => None,
+        }
+    }
+
     /// A `Meta` naming `merchant_id`.
     pub fn merchant(merchant_id: impl Into<String>) -> Self {
-        Self { merchant_id: Some(merchant_id.into()) }
+        Self { merchant_id: Some(merchant_id.into()), topic: None }
     }
 }
 

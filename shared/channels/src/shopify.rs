@@ -14,6 +14,10 @@
 //!  "total_shipping_price_set":{"shop_money":{"amount":"10.00","currency_code":"USD"}}}
 //! ```
 //!
+//! - `orders/updated` and `orders/cancelled` carry the same resource. `updated_at` is the
+//!   version's time (a redelivery applies only when it is newer; default `created_at`); a
+//!   non-null `cancelled_at` (or the `X-Shopify-Topic` `orders/cancelled`, passed as
+//!   [`Meta::topic`]) is the shop cancelling the order.
 //! - `external_id` is the numeric `id` as a string (`name`, "#1001", is the shop's display number).
 //! - The merchant is not in the body: Shopify names the shop in the `X-Shopify-Shop-Domain`
 //!   header, which the caller passes as [`Meta::merchant_id`]; without it the order is refused
@@ -44,6 +48,8 @@ struct ShopifyOrder {
     phone: Option<String>,
     currency: String,
     created_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+    cancelled_at: Option<DateTime<Utc>>,
     customer: Option<ShopifyCustomer>,
     shipping_address: Option<ShopifyAddress>,
     line_items: Vec<ShopifyLine>,
@@ -130,9 +136,21 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         customer,
         shipping_address,
         lines,
+        channel_updated_at: raw.updated_at.unwrap_or(raw.created_at),
+        cancelled_at: cancelled_at(&raw, meta),
     };
     Ok(order)
 }
+
+/// When the shop cancelled the order: its `cancelled_at`, or for an `orders/cancelled`
+/// delivery without one, the order's `updated_at`.
+fn cancelled_at(raw: &ShopifyOrder, meta: &Meta) -> Option<DateTime<Utc>> {
+    let cancel_topic = meta.topic.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(CANCELLED_TOPIC));
+    raw.cancelled_at.or_else(|| cancel_topic.then(|| raw.updated_at.unwrap_or(raw.created_at)))
+}
+
+/// The `X-Shopify-Topic` of a cancel.
+pub const CANCELLED_TOPIC: &str = "orders/cancelled";
 
 fn merchant(meta: &Meta) -> Result<MerchantId, ValidationError> {
     let domain = meta.merchant_id.as_deref().map(str::trim).filter(|d| !d.is_empty()).ok_or_else(|| {

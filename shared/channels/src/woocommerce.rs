@@ -16,7 +16,10 @@
 //!   header (its URL), which the caller passes as [`Meta::merchant_id`]; a URL is reduced to its
 //!   host and path (`https://shop.example.com/` becomes `shop.example.com`). Without it the
 //!   order is refused naming `merchant_id`.
-//! - `date_created_gmt` is UTC written without an offset (`2026-11-20T10:00:00`).
+//! - `date_created_gmt` is UTC written without an offset (`2026-11-20T10:00:00`), and so is
+//!   `date_modified_gmt`, the version's time (a redelivery applies only when it is newer;
+//!   default the creation time). `order.updated` carries the same order; its `status`
+//!   `cancelled` is the store cancelling the order (at `date_modified_gmt`).
 //! - The customer is `customer_id`; `0` is a guest, who becomes `guest:` + the billing email,
 //!   else `guest:` + the billing phone (see [`customer_id_or_guest`]).
 //! - The ship-to is `shipping`; when it is blank (WooCommerce leaves it empty when the buyer
@@ -45,6 +48,8 @@ struct WooOrder {
     id: u64,
     currency: String,
     date_created_gmt: String,
+    date_modified_gmt: Option<String>,
+    status: Option<String>,
     customer_id: Option<u64>,
     billing: Option<WooAddress>,
     shipping: Option<WooAddress>,
@@ -126,7 +131,12 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
     let raw: WooOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
     let external_id = ExternalId::parse(raw.id.to_string()).map_err(|e| e.within("id"))?;
-    let placed_at = placed_at(&raw.date_created_gmt).map_err(|e| e.within("date_created_gmt"))?;
+    let placed_at = gmt_time(&raw.date_created_gmt).map_err(|e| e.within("date_created_gmt"))?;
+    let modified_at = match raw.date_modified_gmt.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(raw) => gmt_time(raw).map_err(|e| e.within("date_modified_gmt"))?,
+        None => placed_at,
+    };
+    let cancelled = raw.status.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("cancelled"));
     let lines = order_lines(&raw.line_items, "line_items", |l| {
         let unit_price = unit_price(l, currency)?;
         order_line(l.sku.as_deref(), l.quantity, &unit_price, currency).map_err(|e| {
@@ -161,12 +171,14 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         customer,
         shipping_address,
         lines,
+        channel_updated_at: modified_at,
+        cancelled_at: cancelled.then_some(modified_at),
     };
     Ok(order)
 }
 
 /// `2026-11-20T10:00:00` (UTC without an offset, as WooCommerce writes it) or full RFC 3339.
-fn placed_at(raw: &str) -> Result<DateTime<Utc>, ValidationError> {
+fn gmt_time(raw: &str) -> Result<DateTime<Utc>, ValidationError> {
     let raw = raw.trim();
     NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
         .map(|naive| naive.and_utc())

@@ -22,12 +22,20 @@ fn doc(name: &str) -> Value {
     serde_json::from_slice(&fixture(name)).expect("fixtures are JSON")
 }
 
-/// The fixture with the value at `pointer` replaced (or, for `None`, removed).
+/// The fixture with the value at `pointer` replaced or added (or, for `None`, removed).
 fn edited(name: &str, edits: &[(&str, Option<Value>)]) -> Vec<u8> {
     let mut doc = doc(name);
     for (pointer, value) in edits {
         match value {
-            Some(value) => *doc.pointer_mut(pointer).unwrap_or_else(|| panic!("{name} has no {pointer}")) = value.clone(),
+            Some(value) => match doc.pointer_mut(pointer) {
+                Some(slot) => *slot = value.clone(),
+                // A field the fixture leaves out: added to its parent object.
+                None => {
+                    let (parent, key) = pointer.rsplit_once('/').expect("a pointer has a parent");
+                    let object = doc.pointer_mut(parent).and_then(Value::as_object_mut);
+                    object.unwrap_or_else(|| panic!("{name} has no object {parent}")).insert(key.to_owned(), value.clone());
+                }
+            },
             None => {
                 let (parent, key) = pointer.rsplit_once('/').expect("a pointer has a parent");
                 let removed = doc.pointer_mut(parent).and_then(Value::as_object_mut).and_then(|o| o.remove(key));
@@ -458,12 +466,91 @@ fn an_amazon_buyer_without_an_email_is_identified_by_the_phone() {
 }
 
 #[test]
-fn pending_and_cancelled_amazon_orders_are_refused() {
-    for status in ["Pending", "Canceled"] {
-        let body = edited("amazon_order.json", &[set("/order/OrderStatus", json!(status))]);
-        let err = refused(Channel::Amazon, &body, &Meta::default());
-        assert_eq!(err.field, "order.OrderStatus", "{status}: {err}");
+fn pending_amazon_orders_are_refused() {
+    let body = edited("amazon_order.json", &[set("/order/OrderStatus", json!("Pending"))]);
+    let err = refused(Channel::Amazon, &body, &Meta::default());
+    assert_eq!(err.field, "order.OrderStatus", "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// versions and cancels
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("a valid time")
+}
+
+#[test]
+fn each_channel_reports_its_own_modification_time_as_the_version() {
+    let cases = [
+        (Channel::Shopify, fixture("shopify_order.json"), shop(), "2026-11-20T15:00:02Z"),
+        (Channel::WooCommerce, fixture("woocommerce_order.json"), woo_source(), "2026-11-20T10:00:05Z"),
+        (Channel::Amazon, fixture("amazon_order.json"), Meta::default(), "2026-11-20T10:29:51Z"),
+        (
+            Channel::Generic,
+            edited("generic_order.json", &[set("/updated_at", json!("2026-11-21T08:00:00+08:00"))]),
+            Meta::default(),
+            "2026-11-21T00:00:00Z",
+        ),
+    ];
+    for (channel, body, meta, expected) in cases {
+        let n = ok(channel, &body, &meta);
+        assert_eq!((n.channel_updated_at, n.cancelled_at), (at(expected), None), "{channel}");
     }
+}
+
+#[test]
+fn without_a_modification_time_the_version_is_the_placed_time() {
+    let cases = [
+        (Channel::Shopify, edited("shopify_order.json", &[remove("/updated_at")]), shop()),
+        (Channel::WooCommerce, edited("woocommerce_order.json", &[remove("/date_modified_gmt")]), woo_source()),
+        (Channel::Amazon, edited("amazon_order.json", &[remove("/order/LastUpdateDate")]), Meta::default()),
+        (Channel::Generic, fixture("generic_order.json"), Meta::default()),
+    ];
+    for (channel, body, meta) in cases {
+        let n = ok(channel, &body, &meta);
+        assert_eq!(n.channel_updated_at, n.placed_at, "{channel}");
+    }
+}
+
+#[test]
+fn each_channel_reports_a_cancel_as_the_intent_to_cancel() {
+    let topic = Meta { topic: Some("orders/cancelled".into()), ..shop() };
+    let cases = [
+        (
+            Channel::Shopify,
+            edited("shopify_order.json", &[set("/cancelled_at", json!("2026-11-20T11:00:00-05:00"))]),
+            shop(),
+            "2026-11-20T16:00:00Z",
+        ),
+        (Channel::Shopify, fixture("shopify_order.json"), topic, "2026-11-20T15:00:02Z"),
+        (
+            Channel::WooCommerce,
+            edited("woocommerce_order.json", &[set("/status", json!("cancelled"))]),
+            woo_source(),
+            "2026-11-20T10:00:05Z",
+        ),
+        (
+            Channel::Amazon,
+            edited("amazon_order.json", &[set("/order/OrderStatus", json!("Canceled"))]),
+            Meta::default(),
+            "2026-11-20T10:29:51Z",
+        ),
+        (
+            Channel::Generic,
+            edited("generic_order.json", &[set("/cancelled_at", json!("2026-11-20T12:00:00Z"))]),
+            Meta::default(),
+            "2026-11-20T12:00:00Z",
+        ),
+    ];
+    for (channel, body, meta, expected) in cases {
+        assert_eq!(ok(channel, &body, &meta).cancelled_at, Some(at(expected)), "{channel}");
+    }
+}
+
+#[test]
+fn a_bad_woocommerce_modification_time_is_refused_by_name() {
+    let body = edited("woocommerce_order.json", &[set("/date_modified_gmt", json!("yesterday"))]);
+    assert_eq!(refused(Channel::WooCommerce, &body, &woo_source()).field, "date_modified_gmt");
 }
 
 #[test]

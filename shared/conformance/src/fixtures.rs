@@ -39,11 +39,12 @@ pub fn complete_order() -> Order {
 
 /// A freshly received order for the given customer and (normalised) phone.
 pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Option<&str>) -> Order {
+    let placed_at = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).single().expect("a valid instant");
     let new = NewOrder {
         channel,
         external_id: ExternalId::parse(external_id).expect("a valid external id"),
         merchant_id: MerchantId::parse("m-1").expect("a valid merchant id"),
-        placed_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).single().expect("a valid instant"),
+        placed_at,
         currency: Currency::parse("CNY").expect("a valid currency"),
         customer: Customer {
             id: CustomerId::parse(customer).expect("a valid customer id"),
@@ -62,6 +63,8 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
         },
         lines: vec![OrderLine { sku: sku("SKU-1"), quantity: 2, unit_price: Decimal::new(1990, 2) }],
         charges: Default::default(),
+        channel_updated_at: placed_at,
+        cancelled_at: None,
     };
     Order::receive(new, OrderId::generate(), noon())
 }

@@ -1,5 +1,5 @@
 //! One conformance suite over the store ports (`OrderStore`, `WarehouseStore`,
-//! `InventoryStore`), written once and run by every adapter set, so that a failed
+//! `InventoryStore`, `AlertStore`), written once and run by every adapter set, so that a failed
 //! condition is the same domain outcome whichever store answers.
 //!
 //! Each case is a `pub async fn` taking a fresh, empty [`Subject`] and panicking on
@@ -13,16 +13,18 @@
 //! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
-use oms_domain::ports::{InventoryStore, OrderStore, WarehouseStore};
+use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, WarehouseStore};
 use std::fmt;
 use std::sync::Arc;
 
+pub mod alerts;
 pub mod concurrency;
 pub mod fixtures;
 pub mod inventory;
 pub mod orders;
 pub mod warehouses;
 
+pub use alerts::*;
 pub use concurrency::*;
 pub use inventory::*;
 pub use orders::*;
@@ -34,6 +36,7 @@ pub struct Subject {
     pub orders: Arc<dyn OrderStore>,
     pub warehouses: Arc<dyn WarehouseStore>,
     pub inventory: Arc<dyn InventoryStore>,
+    pub alerts: Arc<dyn AlertStore>,
 }
 
 impl fmt::Debug for Subject {
@@ -95,6 +98,12 @@ macro_rules! __each_case {
         $($apply)*!(releasing_a_hold_that_was_replaced_changes_nothing, $($arg)*);
         $($apply)*!(a_reservation_larger_than_one_write_is_held_and_released_whole, $($arg)*);
         $($apply)*!(a_reservation_short_in_a_later_part_holds_nothing, $($arg)*);
+        // alerts
+        $($apply)*!(a_raised_alert_reads_back_whole, $($arg)*);
+        $($apply)*!(raising_the_same_kind_and_subject_again_answers_the_first_alert_in_any_status, $($arg)*);
+        $($apply)*!(alerts_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(an_alert_moves_forward_once_and_never_back, $($arg)*);
+        $($apply)*!(moving_an_unknown_alert_is_not_found_and_creates_nothing, $($arg)*);
         // concurrency
         $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
         $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);
@@ -141,6 +150,7 @@ mod tests {
             include_str!("warehouses.rs"),
             include_str!("inventory.rs"),
             include_str!("concurrency.rs"),
+            include_str!("alerts.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

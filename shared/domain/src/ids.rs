@@ -90,6 +90,19 @@ string_id!(
     WarehouseId
 );
 
+string_id!(
+    /// An alert for staff, minted when it is raised (`alt_` + a ULID, so ids sort by
+    /// when they were raised).
+    AlertId
+);
+
+impl AlertId {
+    /// A fresh alert id.
+    pub fn generate() -> Self {
+        Self(format!("alt_{}", ulid::Ulid::new()))
+    }
+}
+
 impl OrderId {
     /// A fresh order id.
     pub fn generate() -> Self {

@@ -7,6 +7,7 @@
 //! the ports (an embedded SQLite set and an AWS set); this crate knows nothing of
 //! any of them.
 
+pub mod alert;
 pub mod allocation;
 pub mod ids;
 pub mod messages;
@@ -18,7 +19,7 @@ pub mod stock;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+pub use ids::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

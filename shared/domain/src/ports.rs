@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
 use crate::reservation::{Hold, HoldId, Reservation};
 use crate::stock::{StockLevel, Warehouse};
-use crate::{CustomerId, ExternalId, OrderId, Sku, WarehouseId};
+use crate::{AlertId, CustomerId, ExternalId, OrderId, Sku, WarehouseId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -170,6 +171,49 @@ pub trait InventoryStore: Send + Sync {
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError>;
 }
 
+/// What `AlertStore::raise` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum RaiseOutcome {
+    Raised,
+    /// An alert of the same kind and subject exists (in any status): here it is, unchanged.
+    AlreadyRaised(Box<Alert>),
+}
+
+/// What `AlertStore::move_alert` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum MoveOutcome {
+    /// The alert is now in the status asked for.
+    Moved(Alert),
+    /// The alert was in that status already: nothing changed.
+    Unchanged(Alert),
+    /// The alert is past that status (an alert never goes back): nothing changed.
+    Refused(Alert),
+    NotFound,
+}
+
+/// Alerts for staff, keyed by id and, uniquely, by (kind, subject).
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Stores a new alert as given.
+    /// Condition: no alert of the same (kind, subject) exists, whatever its status;
+    /// otherwise nothing is written and the existing alert is answered `AlreadyRaised`
+    /// (so a redelivered webhook raises one alert, and a resolved one stays resolved).
+    async fn raise(&self, alert: &Alert) -> Result<RaiseOutcome, StoreError>;
+
+    async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError>;
+
+    /// Alerts in `status`, oldest first (by id), at most `limit` (at least 1), starting
+    /// after the alert id `after`; `next` names the last alert of the page when more follow.
+    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError>;
+
+    /// Moves the alert to `to`, with `updated_at = at`.
+    /// Condition: the alert's status can become `to` (`AlertStatus::can_become`); an
+    /// alert already in `to` is `Unchanged`, one past it `Refused`, nothing written.
+    async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError>;
+}
+
 /// Work handed from one function to the next. Delivery is at least once, so every
 /// consumer must be idempotent.
 #[async_trait]
@@ -199,6 +243,7 @@ pub struct Ports {
     pub orders: Arc<dyn OrderStore>,
     pub warehouses: Arc<dyn WarehouseStore>,
     pub inventory: Arc<dyn InventoryStore>,
+    pub alerts: Arc<dyn AlertStore>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

@@ -37,6 +37,8 @@ fn delivery(external_id: &str, quantity: u32) -> oms_domain::order::NewOrder {
         shipping_address: order.shipping_address,
         lines,
         charges: order.charges,
+        channel_updated_at: order.channel_updated_at,
+        cancelled_at: None,
     }
 }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, warehouse, warehouse_id};
+use oms_domain::alert::{AlertKind, AlertStatus};
 use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, ReserveOrder};
 use oms_domain::order::{Address, Channel, Customer, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
@@ -27,7 +28,7 @@ use oms_domain::ports::{
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS};
-use oms_domain::usecases::intake::{receive_order, IntakeError, Receipt, UnknownSku};
+use oms_domain::usecases::intake::{receive_order, IntakeError, NotApplied, Receipt, UnknownSku};
 use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
@@ -77,7 +78,15 @@ fn as_delivered(order: &Order) -> NewOrder {
         shipping_address: order.shipping_address.clone(),
         lines: order.lines.clone(),
         charges: order.charges,
+        channel_updated_at: order.channel_updated_at,
+        cancelled_at: None,
     }
+}
+
+/// `new` as a later version of the order: the channel's time `minutes` after the first.
+fn later(mut new: NewOrder, minutes: i64) -> NewOrder {
+    new.channel_updated_at += chrono::Duration::minutes(minutes);
+    new
 }
 
 /// `quantity` units of `sku` at 19.90.
@@ -384,7 +393,8 @@ async fn a_new_order_is_stored_received_and_queued_for_allocation() {
             status: OrderStatus::Received,
             duplicate: false,
             updated: vec![],
-            not_updated: vec![]
+            not_updated: vec![],
+            not_applied: None
         }
     );
     let order = world.order(&receipt.order_id).await;
@@ -423,7 +433,8 @@ async fn the_same_channel_order_delivered_again_is_a_duplicate_of_the_first_and_
             status: OrderStatus::Allocated,
             duplicate: true,
             updated: vec![],
-            not_updated: vec![]
+            not_updated: vec![],
+            not_applied: Some(NotApplied::Stale)
         }
     );
     assert_eq!(world.order(&first).await, before, "not even the version moved");
@@ -439,7 +450,7 @@ async fn a_redelivery_with_a_new_address_applies_it_and_reports_it() {
     let first = world.reserved("A-1").await;
     let before = world.order(&first).await;
 
-    let mut again = delivery("A-1");
+    let mut again = later(delivery("A-1"), 5);
     again.shipping_address = other_address();
     let receipt = receive_order(&world.ports, again).await.unwrap();
     assert_eq!(
@@ -449,7 +460,8 @@ async fn a_redelivery_with_a_new_address_applies_it_and_reports_it() {
             status: OrderStatus::Reserved,
             duplicate: true,
             updated: vec![OrderPart::ShippingAddress],
-            not_updated: vec![]
+            not_updated: vec![],
+            not_applied: None
         }
     );
     let after = world.order(&first).await;
@@ -468,7 +480,7 @@ async fn a_redelivery_with_new_lines_after_reservation_reports_them_not_updated_
     let first = world.reserved("A-1").await;
     let before = world.order(&first).await;
 
-    let mut again = delivery("A-1");
+    let mut again = later(delivery("A-1"), 5);
     again.lines = vec![order_line("SKU-1", 3)];
     let receipt = receive_order(&world.ports, again).await.unwrap();
     assert_eq!(
@@ -478,7 +490,8 @@ async fn a_redelivery_with_new_lines_after_reservation_reports_them_not_updated_
             status: OrderStatus::Reserved,
             duplicate: true,
             updated: vec![],
-            not_updated: vec![OrderPart::Lines]
+            not_updated: vec![OrderPart::Lines],
+            not_applied: None
         }
     );
     assert_eq!(world.order(&first).await, before, "lines unchanged, and the refusal is reported, not written");
@@ -502,11 +515,128 @@ async fn a_redelivery_queues_again_an_order_whose_first_enqueue_was_lost() {
             status: OrderStatus::Received,
             duplicate: true,
             updated: vec![],
-            not_updated: vec![]
+            not_updated: vec![],
+            not_applied: Some(NotApplied::Stale)
         }
     );
     assert_eq!(world.allocations_queued().await, vec![lost.order_id.clone()]);
     assert_eq!(world.order(&lost.order_id).await, fixtures::stored(&lost));
+}
+
+/// A delivery as a channel cancels it: the same order, with `cancelled_at`.
+fn cancelled(new: NewOrder, minutes: i64) -> NewOrder {
+    let mut new = later(new, minutes);
+    new.cancelled_at = Some(new.channel_updated_at);
+    new
+}
+
+#[tokio::test]
+async fn a_retry_of_the_first_delivery_after_an_operators_change_changes_nothing_and_says_stale() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+    modify_order(&world.ports, &id, patch).await.expect("the operator's change");
+    let before = world.order(&id).await;
+
+    let mut older = later(delivery("A-1"), -5);
+    older.customer = other_customer();
+    for delivered in [delivery("A-1"), older] {
+        let receipt = receive_order(&world.ports, delivered).await.unwrap();
+        assert_eq!((receipt.duplicate, receipt.not_applied), (true, Some(NotApplied::Stale)));
+        assert!(receipt.updated.is_empty() && receipt.not_updated.is_empty(), "{receipt:?}");
+    }
+    let after = world.order(&id).await;
+    assert_eq!(after, before, "not even the version moved");
+    assert_eq!(after.shipping_address, other_address(), "the operator's address stays");
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_newer_delivery_applies_and_becomes_the_version_so_it_and_anything_older_are_stale_after() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let mut newer = later(delivery("A-1"), 10);
+    newer.shipping_address = other_address();
+    let receipt = receive_order(&world.ports, newer.clone()).await.unwrap();
+    assert_eq!((receipt.updated, receipt.not_applied), (vec![OrderPart::ShippingAddress], None));
+    let applied = world.order(&id).await;
+    assert_eq!(applied.channel_updated_at, newer.channel_updated_at);
+
+    let between = later(delivery("A-1"), 5);
+    for delivered in [newer, between] {
+        let receipt = receive_order(&world.ports, delivered).await.unwrap();
+        assert_eq!(receipt.not_applied, Some(NotApplied::Stale));
+    }
+    assert_eq!(world.order(&id).await, applied);
+}
+
+#[tokio::test]
+async fn a_channel_cancel_of_a_reserved_order_cancels_it_and_releases_its_stock_once() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+
+    for _ in 0..2 {
+        let receipt = receive_order(&world.ports, cancelled(delivery("A-1"), 5)).await.unwrap();
+        assert_eq!(
+            (receipt.order_id, receipt.status, receipt.duplicate, receipt.not_applied),
+            (id.clone(), OrderStatus::Cancelled, true, None)
+        );
+    }
+    let order = world.order(&id).await;
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.timeline.iter().filter(|e| e.status == OrderStatus::Cancelled).count(), 1, "cancelled once");
+    assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Cancelled, "cancelled by generic")));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5), "the hold is released");
+    world.assert_nothing_queued().await;
+    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, 10).await.unwrap();
+    assert!(open.alerts.is_empty());
+}
+
+#[tokio::test]
+async fn a_channel_cancel_of_a_shipped_order_is_refused_with_one_alert_however_often_it_is_delivered() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.shipped("A-1").await;
+    let before = world.order(&id).await;
+
+    for _ in 0..3 {
+        let receipt = receive_order(&world.ports, cancelled(delivery("A-1"), 5)).await.unwrap();
+        assert_eq!(
+            (receipt.status, receipt.duplicate, receipt.not_applied),
+            (OrderStatus::Shipped, true, Some(NotApplied::CancelRefused))
+        );
+    }
+    assert_eq!(world.order(&id).await, before, "the shipped order goes on");
+    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, 10).await.unwrap();
+    assert_eq!(open.alerts.len(), 1, "one alert: {open:?}");
+    let alert = &open.alerts[0];
+    assert_eq!(
+        (alert.kind, alert.order_id.as_ref(), &alert.merchant_id),
+        (AlertKind::ChannelCancelRefused, Some(&id), &before.merchant_id)
+    );
+    assert!(alert.message.contains("shipped"), "{}", alert.message);
+    assert_eq!((alert.raised_at, alert.updated_at), (now(), now()));
+}
+
+#[tokio::test]
+async fn a_cancel_of_an_order_never_seen_stores_it_cancelled_and_a_late_create_does_not_revive_it() {
+    let world = World::new().await;
+    // No stock counted at all: a cancel is not checked for SKUs, as it is never allocated.
+    let receipt = receive_order(&world.ports, cancelled(delivery("A-1"), 5)).await.unwrap();
+    assert_eq!((receipt.status, receipt.duplicate, receipt.not_applied), (OrderStatus::Cancelled, false, None));
+    world.assert_nothing_queued().await;
+    let stored = world.order(&receipt.order_id).await;
+    assert_eq!(stored.status, OrderStatus::Cancelled);
+
+    world.stock("WH-A", "SKU-1", 5).await;
+    let late = receive_order(&world.ports, delivery("A-1")).await.unwrap();
+    assert_eq!((late.order_id, late.status, late.duplicate), (receipt.order_id.clone(), OrderStatus::Cancelled, true));
+    assert_eq!(world.order(&receipt.order_id).await, stored);
+    world.assert_nothing_queued().await;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,6 +75,24 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     failed_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_queue ON dead_letters (queue, id);
+";
+
+/// Step 4: alerts for staff, one per (kind, subject), listed by status in id order.
+/// Idempotent.
+const ALERTS: &str = "
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id    TEXT PRIMARY KEY NOT NULL,
+    kind        TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    order_id    TEXT,
+    merchant_id TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    raised_at   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (kind, subject)
+);
+CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, alert_id);
 ";
 
 /// Most operations committed together in one transaction.
@@ -261,6 +279,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 3 {
         step_3_reservation_holds(&tx).context("Failed to migrate to schema version 3 (reservation holds)")?;
     }
+    if found < 4 {
+        tx.execute_batch(ALERTS).context("Failed to migrate to schema version 4 (alerts)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -386,6 +407,29 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(holds, ["migrated_ord_1", "migrated_ord_1"]);
+    }
+
+    #[test]
+    fn a_version_1_file_gains_the_alerts_table_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', '{}')", []).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, warehouses, alerts): (i64, i64, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM warehouses", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM alerts", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, warehouses, alerts), (SCHEMA_VERSION, 1, 0));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The embedded adapters: every port of `oms-domain` backed by one SQLite database
 //! (`oms.db`) in a data directory, so the local mode survives a restart and loses nothing.
 //!
-//! - `OrderStore`, `WarehouseStore`, `InventoryStore` with the exact conditional
+//! - `OrderStore`, `WarehouseStore`, `InventoryStore`, `AlertStore` with the exact conditional
 //!   semantics of `oms_domain::ports` (held to them by `oms-conformance`);
 //! - `Queue`, a durable queue in the same database, which the local runtime consumes
 //!   SQS-style through [`Embedded::receive`], [`Embedded::ack`] and [`Embedded::retry_later`].
@@ -9,6 +9,7 @@
 //! SQLite runs in WAL mode with `synchronous = NORMAL`: a committed write survives a
 //! process crash; a power cut may lose the last few transactions but never corrupts.
 
+mod alerts;
 mod db;
 mod inventory;
 mod orders;
@@ -63,6 +64,7 @@ impl Embedded {
             orders: Arc::new(self.clone()),
             warehouses: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
+            alerts: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

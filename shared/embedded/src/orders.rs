@@ -204,7 +204,7 @@ mod tests {
         r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:00Z"},"#,
         r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
         r#"{"at":"2026-11-20T12:00:00Z","status":"allocated","detail":"planned"}],"#,
-        r#""version":1}"#,
+        r#""channel_updated_at":"2026-11-20T10:00:00Z","version":1}"#,
     );
 
     /// Every column of one order row.

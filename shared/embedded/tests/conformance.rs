@@ -8,14 +8,16 @@
 //! the busy timeout), which is the contention the conditions must also survive.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use oms_conformance::Subject;
+use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::ports::{
-    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError,
-    UpdateOutcome, WarehouseStore,
+    AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderLookup, OrderStore, RaiseOutcome, ReleaseOutcome,
+    ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockLevel, Warehouse};
-use oms_domain::{Order, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -31,13 +33,13 @@ async fn file_backed() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Embedded::open(dir.path()).expect("the store opens");
     let kept = Arc::new(InTempDir { store, _dir: dir });
-    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept }
+    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept.clone(), alerts: kept }
 }
 
 async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
-    Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory }
+    Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory, alerts: ports.alerts }
 }
 
 /// Two stores (two connections, two database threads) on one file; calls alternate.
@@ -57,7 +59,7 @@ async fn two_on_one_file() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let stores = [Embedded::open(dir.path()).expect("the store opens"), Embedded::open(dir.path()).expect("it opens twice")];
     let shared = Arc::new(TwoOnOneFile { stores, next: AtomicUsize::new(0), _dir: dir });
-    Subject { orders: shared.clone(), warehouses: shared.clone(), inventory: shared }
+    Subject { orders: shared.clone(), warehouses: shared.clone(), inventory: shared.clone(), alerts: shared }
 }
 
 mod file {
@@ -165,5 +167,37 @@ impl InventoryStore for TwoOnOneFile {
     }
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.pick().reservation(order_id).await
+    }
+}
+
+#[async_trait]
+impl AlertStore for InTempDir {
+    async fn raise(&self, alert: &Alert) -> Result<RaiseOutcome, StoreError> {
+        self.store.raise(alert).await
+    }
+    async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
+        self.store.get_alert(id).await
+    }
+    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
+        self.store.list_alerts(status, after, limit).await
+    }
+    async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
+        self.store.move_alert(id, to, at).await
+    }
+}
+
+#[async_trait]
+impl AlertStore for TwoOnOneFile {
+    async fn raise(&self, alert: &Alert) -> Result<RaiseOutcome, StoreError> {
+        self.pick().raise(alert).await
+    }
+    async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
+        self.pick().get_alert(id).await
+    }
+    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
+        self.pick().list_alerts(status, after, limit).await
+    }
+    async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
+        self.pick().move_alert(id, to, at).await
     }
 }

@@ -61,6 +61,10 @@ pub struct OrderRecord {
     pub charges: ChargesRecord,
     pub allocation: Option<AllocationRecord>,
     pub timeline: Vec<EventRecord>,
+    /// The channel's time of the last version applied. Absent on orders stored before it
+    /// was recorded: their `placed_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_updated_at: Option<DateTime<Utc>>,
     pub version: u64,
 }
 
@@ -188,6 +192,7 @@ impl OrderRecord {
                 .iter()
                 .map(|e| EventRecord { at: e.at, status: e.status.as_str().to_owned(), detail: e.detail.clone() })
                 .collect(),
+            channel_updated_at: Some(order.channel_updated_at),
             version,
         }
     }
@@ -260,6 +265,7 @@ impl TryFrom<OrderRecord> for Order {
                 .into_iter()
                 .map(|e| Ok(TimelineEvent { at: e.at, status: status("timeline.status", &e.status)?, detail: e.detail }))
                 .collect::<Result<_, CorruptRecord>>()?,
+            channel_updated_at: record.channel_updated_at.unwrap_or(record.placed_at),
             version: record.version,
         })
     }

@@ -48,7 +48,7 @@ const SAMPLE_RECORD: &str = concat!(
     r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:01.250Z"},"#,
     r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
     r#"{"at":"2026-11-20T12:00:01.250Z","status":"allocated","detail":"planned"}],"#,
-    r#""version":1}"#,
+    r#""channel_updated_at":"2026-11-20T10:00:00Z","version":1}"#,
 );
 
 fn read(json: &str) -> Result<Order, CorruptRecord> {
@@ -73,6 +73,14 @@ fn a_record_without_charges_reads_with_zero_charges_and_no_allocation_is_null() 
     let order = Order { allocation: None, ..sample_order() };
     let json = serde_json::to_string(&OrderRecord::new(&order, 1)).unwrap();
     assert!(json.contains(r#""allocation":null,"#), "{json}");
+}
+
+#[test]
+fn a_record_without_a_channel_version_holds_its_placed_time_as_the_version() {
+    let old = SAMPLE_RECORD.replace(r#""channel_updated_at":"2026-11-20T10:00:00Z","#, "");
+    assert_ne!(old, SAMPLE_RECORD);
+    let order = read(&old).unwrap();
+    assert_eq!(order.channel_updated_at, order.placed_at);
 }
 
 #[test]

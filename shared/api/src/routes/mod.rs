@@ -2,6 +2,7 @@
 
 pub use axum::Router;
 
+mod alerts;
 mod inventory;
 mod not_yet;
 mod orders;
@@ -50,9 +51,10 @@ fn base() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
 }
 
-/// `ingest-order`: channel webhooks, order reads, cancel and modify, and `/health`.
+/// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
+/// (until operations get a function of their own), and `/health`.
 pub fn orders_api(state: AppState) -> Router {
-    finish(base().merge(orders::router()).routes(routes!(health)), state)
+    finish(base().merge(orders::router()).merge(alerts::router()).routes(routes!(health)), state)
 }
 
 /// `inventory`: warehouses and stock counts.
@@ -79,6 +81,7 @@ pub fn flash_sales_api() -> Router {
 pub fn all(state: AppState) -> Router {
     let routes = base()
         .merge(orders::router())
+        .merge(alerts::router())
         .routes(routes!(health))
         .merge(inventory::router())
         .merge(not_yet::tracking())

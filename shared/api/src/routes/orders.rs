@@ -31,10 +31,15 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// A channel's order webhook.
 ///
-/// The body is the channel's own payload: Shopify's `orders/create` / `orders/updated`
-/// (merchant from `X-Shopify-Shop-Domain`), WooCommerce's `order.created` (merchant from
-/// `X-WC-Webhook-Source`), Amazon's `{"seller_id", "order", "items"}` as a relay posts it,
-/// or the contract's generic order. Signed with HMAC-SHA256 of the raw body:
+/// The body is the channel's own payload: Shopify's `orders/create` / `orders/updated` /
+/// `orders/cancelled` (merchant from `X-Shopify-Shop-Domain`, topic from `X-Shopify-Topic`),
+/// WooCommerce's `order.created` / `order.updated` (merchant from `X-WC-Webhook-Source`),
+/// Amazon's `{"seller_id", "order", "items"}` as a relay posts it, or the contract's generic
+/// order (optional `updated_at`, `cancelled_at`). A delivery of an order we hold applies only
+/// when the channel's own modification time is newer than the version applied (else
+/// `not_applied_reason: stale`); a cancel cancels the order as its stage allows (a shipped
+/// order raises an alert: `not_applied_reason: cancel_refused`); a cancel of an order never
+/// seen stores it cancelled (202). Signed with HMAC-SHA256 of the raw body:
 /// `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature` (base64) or `X-OMS-Signature:
 /// sha256=<hex>` (generic and Amazon).
 #[utoipa::path(
@@ -45,7 +50,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     request_body(content = Object, description = "The channel's order payload", content_type = "application/json"),
     responses(
         (status = 202, description = "A new order, received", body = ReceiptAnswer),
-        (status = 200, description = "The same channel order again: the first order, `duplicate: true`", body = ReceiptAnswer),
+        (status = 200, description = "The same channel order again: the first order, `duplicate: true`, with what changed or `not_applied_reason`", body = ReceiptAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 401, description = "`bad_signature` or `channel_not_configured`", body = ErrorBody),
         (status = 404, description = "`unknown_channel`", body = ErrorBody),
@@ -65,7 +70,9 @@ async fn receive_webhook(
     let signature = headers.get(signature::header_name(channel)).and_then(|v| v.to_str().ok());
     state.secrets.check(channel, state.unsigned, signature, &body)?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
-    let meta = channels::Meta { merchant_id: merchant_header.and_then(|v| v.to_str().ok()).map(str::to_owned) };
+    let topic_header = channels::Meta::topic_header(channel).and_then(|name| headers.get(name));
+    let header_text = |v: Option<&axum::http::HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let meta = channels::Meta { merchant_id: header_text(merchant_header), topic: header_text(topic_header) };
     let new = channels::normalise_with_meta(channel, &body, &meta)?;
     let ports = &state.ports;
     let receipt = intake::receive_order(ports, new).await?;

@@ -351,6 +351,7 @@ mod tests {
         "timeline": {"L": [{"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "received from woocommerce"},
                                   "status": {"S": "received"}}},
                            {"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "planned"}, "status": {"S": "allocated"}}}]},
+        "channel_updated_at": {"S": "2026-11-20T10:00:00Z"},
         "version": {"N": "4"},
         "customer_key": {"S": "c-1"},
         "phone_key": {"S": "+8613800000000"},

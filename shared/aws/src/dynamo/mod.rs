@@ -9,14 +9,16 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
+use oms_domain::alert::AlertKind;
 use oms_domain::order::Channel;
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::{ExternalId, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, ExternalId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
+mod alerts;
 mod inventory;
 mod items;
 mod orders;
@@ -31,19 +33,23 @@ pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
 /// Orders by channel (`channel_key`), newest first by `order_id`.
 pub const INDEX_BY_CHANNEL: &str = "by_channel";
 
-/// Every secondary index with its partition key attribute; the sort key is always `order_id`.
+/// Alerts by status (`alert_status_key`), oldest first by `alert_id`.
+pub const INDEX_BY_ALERT_STATUS: &str = "by_alert_status";
+
+/// Every secondary index with its partition key attribute and its sort key attribute.
 #[cfg(feature = "provision")]
-pub(crate) const ORDER_INDEXES: [(&str, &str); 4] = [
-    (INDEX_BY_CUSTOMER, "customer_key"),
-    (INDEX_BY_PHONE, "phone_key"),
-    (INDEX_BY_EXTERNAL_ID, "external_key"),
-    (INDEX_BY_CHANNEL, "channel_key"),
+pub(crate) const INDEXES: [(&str, &str, &str); 5] = [
+    (INDEX_BY_CUSTOMER, "customer_key", "order_id"),
+    (INDEX_BY_PHONE, "phone_key", "order_id"),
+    (INDEX_BY_EXTERNAL_ID, "external_key", "order_id"),
+    (INDEX_BY_CHANNEL, "channel_key", "order_id"),
+    (INDEX_BY_ALERT_STATUS, "alert_status_key", "alert_id"),
 ];
 
 /// Most items DynamoDB accepts in one `TransactWriteItems`.
 pub(crate) const MAX_TRANSACT_ITEMS: usize = 100;
 
-/// The DynamoDB adapter of `OrderStore`, `WarehouseStore` and `InventoryStore`.
+/// The DynamoDB adapter of `OrderStore`, `WarehouseStore`, `InventoryStore` and `AlertStore`.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -231,6 +237,16 @@ impl Key {
     pub fn reservation_part(order_id: &OrderId, hold_id: &HoldId, part: u32) -> Self {
         Self { pk: Self::reservation_partition(order_id), sk: format!("PART#{hold_id}#{part:03}") }
     }
+
+    /// An alert: `ALERT#<alert id>` / `ALERT`.
+    pub fn alert(id: &AlertId) -> Self {
+        Self { pk: format!("ALERT#{id}"), sk: "ALERT".to_owned() }
+    }
+
+    /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.
+    pub fn alert_subject(kind: AlertKind, subject: &str) -> Self {
+        Self { pk: format!("ALERT_SUBJECT#{kind}#{subject}"), sk: "DEDUPE".to_owned() }
+    }
 }
 
 /// A string attribute.
@@ -279,6 +295,11 @@ mod tests {
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
         assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
+        assert_eq!(Key::alert(&AlertId::parse("alt_1").unwrap()), Key { pk: "ALERT#alt_1".into(), sk: "ALERT".into() });
+        assert_eq!(
+            Key::alert_subject(AlertKind::ChannelCancelRefused, "ord_1"),
+            Key { pk: "ALERT_SUBJECT#channel_cancel_refused#ord_1".into(), sk: "DEDUPE".into() }
+        );
         let hold = HoldId::parse("hold_1").unwrap();
         assert_eq!(Key::reservation_part(&order, &hold, 2), Key { pk: "RESERVATION#ord_1".into(), sk: "PART#hold_1#002".into() });
     }

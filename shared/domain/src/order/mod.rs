@@ -38,6 +38,14 @@ pub struct NewOrder {
     pub shipping_address: Address,
     pub lines: Vec<OrderLine>,
     pub charges: Charges,
+    /// The channel's own time of this version of the order (Shopify `updated_at`,
+    /// WooCommerce `date_modified_gmt`, Amazon `LastUpdateDate`, generic `updated_at`),
+    /// or `placed_at` when the channel gives none. A later delivery applies only when
+    /// this is newer than the version the order holds.
+    pub channel_updated_at: DateTime<Utc>,
+    /// Set when the channel says the order is cancelled (Shopify `cancelled_at`,
+    /// WooCommerce status `cancelled`, Amazon `OrderStatus` `Canceled`): when.
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -143,6 +151,9 @@ pub struct Order {
     pub charges: Charges,
     pub allocation: Option<Allocation>,
     pub timeline: Vec<TimelineEvent>,
+    /// The channel's time of the last version of the order we applied
+    /// (`NewOrder::channel_updated_at`): a delivery not newer than this changes nothing.
+    pub channel_updated_at: DateTime<Utc>,
     /// Bumped by the store on every write; updates are conditional on it.
     pub version: u64,
 }
@@ -168,6 +179,7 @@ impl Order {
                 status: OrderStatus::Received,
                 detail: format!("received from {}", new.channel),
             }],
+            channel_updated_at: new.channel_updated_at,
             version: 0,
         }
     }
@@ -237,6 +249,8 @@ pub(crate) mod tests {
             },
             lines: vec![OrderLine { sku: Sku::parse(sku).unwrap(), quantity, unit_price: Decimal::new(1990, 2) }],
             charges: Charges::default(),
+            channel_updated_at: Utc::now(),
+            cancelled_at: None,
         }
     }
 

@@ -1,10 +1,35 @@
-//! Taking an order in: store it once per (channel, external id), then queue it for allocation.
+//! Taking an order in: store it once per (channel, external id), then queue it for
+//! allocation; apply a later version only when it is newer than the one applied; route a
+//! channel's cancel to the cancel use case.
 
+use crate::alert::{Alert, AlertKind};
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{NewOrder, Order, OrderLine, OrderPart, OrderStatus};
-use crate::ports::{InsertOutcome, InventoryStore, Ports, StoreError};
+use crate::order::{Channel, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
+use crate::ports::{InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
+use crate::usecases::orders::{cancel_order, CancelError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{OrderId, Sku};
+
+/// Why a delivery of an order we hold changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotApplied {
+    /// The delivery is not newer than the version the order holds (a retry, or an older
+    /// version arriving late): applying it could undo a later change.
+    Stale,
+    /// The channel cancelled an order whose stage no longer allows it (it shipped): an
+    /// alert was raised for staff.
+    CancelRefused,
+}
+
+impl NotApplied {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NotApplied::Stale => "stale",
+            NotApplied::CancelRefused => "cancel_refused",
+        }
+    }
+}
 
 /// What intake answers the channel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,6 +44,9 @@ pub struct Receipt {
     /// Parts a later delivery would have changed but the order's stage no longer allows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_updated: Vec<OrderPart>,
+    /// Why the delivery changed nothing, when that is so for a reason of its own.
+    #[serde(skip_serializing_if = "Option::is_none", rename = "not_applied_reason")]
+    pub not_applied: Option<NotApplied>,
 }
 
 /// A line names a SKU that no warehouse has ever counted.
@@ -62,7 +90,13 @@ pub(crate) async fn first_unknown_sku(
 /// is idempotent, so a spare message does no harm.
 ///
 /// An order naming a SKU that no warehouse stocks is refused and nothing is stored.
+///
+/// A delivery saying the channel cancelled the order (`NewOrder::cancelled_at`) goes to
+/// [`receive_cancel`].
 pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, IntakeError> {
+    if new.cancelled_at.is_some() {
+        return receive_cancel(ports, new).await;
+    }
     if let Some(unknown) = first_unknown_sku(&*ports.inventory, &new.lines).await? {
         return Err(unknown.into());
     }
@@ -80,30 +114,102 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
                 duplicate: false,
                 updated: vec![],
                 not_updated: vec![],
+                not_applied: None,
             })
         }
     }
 }
 
-/// A channel delivered an order we hold: a retry (same content) changes nothing; an update
-/// changes what the order's stage allows (`Order::apply_update`). What the stage refuses
-/// is reported, not written, so repeated updates do not grow the order.
+/// The channel cancelled the order. One we hold is cancelled as its stage allows, through
+/// [`cancel_order`] (which releases its stock; cancelling again is a no-op). One whose
+/// stage refuses (it shipped) stays as it is and an alert `channel_cancel_refused` is raised
+/// once per order, however often the cancel is delivered. One we never saw is stored
+/// already cancelled (nothing is queued, and its SKUs are not checked), so a late create
+/// for it finds it and cannot bring it back.
+pub async fn receive_cancel(ports: &Ports, new: NewOrder) -> Result<Receipt, IntakeError> {
+    let now = ports.clock.now();
+    let channel = new.channel;
+    let mut order = Order::receive(new, OrderId::generate(), now);
+    order
+        .transition(OrderStatus::Cancelled, now, format!("cancelled by {channel} before the order was taken in"))
+        .map_err(|e| StoreError::msg(format!("a received order could not be cancelled: {e}")))?;
+    match ports.orders.insert_order(&order).await? {
+        InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => cancel_held(ports, &existing, channel).await,
+        InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
+            tracing::info!(order_id = %order.order_id, channel = %channel, external_id = %order.external_id, "cancel of an unseen order stored as cancelled");
+            Ok(Receipt {
+                order_id: order.order_id,
+                status: OrderStatus::Cancelled,
+                duplicate: false,
+                updated: vec![],
+                not_updated: vec![],
+                not_applied: None,
+            })
+        }
+    }
+}
+
+async fn cancel_held(ports: &Ports, existing: &Order, channel: Channel) -> Result<Receipt, IntakeError> {
+    let receipt = |order: &Order, not_applied| Receipt {
+        order_id: order.order_id.clone(),
+        status: order.status,
+        duplicate: true,
+        updated: vec![],
+        not_updated: vec![],
+        not_applied,
+    };
+    let refused = match cancel_order(ports, &existing.order_id, &format!("cancelled by {channel}")).await {
+        Ok(order) => return Ok(receipt(&order, None)),
+        Err(CancelError::NotCancellable(refused)) => refused,
+        Err(CancelError::NotFound(id)) => {
+            return Err(StoreError::msg(format!("order {id} vanished while the channel cancelled it")).into())
+        }
+        Err(CancelError::Unexpected(e)) => return Err(e.into()),
+    };
+    let message = format!(
+        "{channel} cancelled order {} ({}), but it is {}: stop the shipment or refund the buyer",
+        existing.external_id, existing.order_id, refused.from
+    );
+    let alert = Alert::about_order(
+        AlertKind::ChannelCancelRefused,
+        &existing.order_id,
+        &existing.merchant_id,
+        message,
+        ports.clock.now(),
+    );
+    if let RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {
+        tracing::warn!(order_id = %existing.order_id, alert_id = %alert.alert_id, status = %refused.from, "channel cancel refused: alert raised");
+    }
+    let order = ports.orders.get_order(&existing.order_id).await?.unwrap_or_else(|| existing.clone());
+    Ok(receipt(&order, Some(NotApplied::CancelRefused)))
+}
+
+/// A channel delivered an order we hold. A delivery not newer than the version the order
+/// holds (`channel_updated_at`: a retry, or an older version arriving late) changes
+/// nothing, so it can never undo an operator's change or a newer version. A newer one
+/// changes what the order's stage allows (`Order::apply_update`) and becomes the version
+/// held. What the stage refuses is reported, not written, so repeated updates do not grow
+/// the order.
 async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Result<Receipt, IntakeError> {
     let now = ports.clock.now();
     let source = delivered.channel.as_str();
     let changed = update_with_retry(&*ports.orders, &existing.order_id, |mut order| {
         Box::pin(async move {
+            if delivered.channel_updated_at <= order.channel_updated_at {
+                return Ok::<_, IntakeError>(Change::Keep(order, (OrderUpdate::default(), Some(NotApplied::Stale))));
+            }
             let update = order.compare_update(delivered);
             if update.applied.is_empty() {
-                return Ok::<_, IntakeError>(Change::Keep(order, update));
+                return Ok(Change::Keep(order, (update, None)));
             }
             order.apply_update(delivered, now, source);
-            Ok(Change::Write(order, update))
+            order.channel_updated_at = delivered.channel_updated_at;
+            Ok(Change::Write(order, (update, None)))
         })
     })
     .await?
     .ok_or_else(|| StoreError::msg(format!("order {} vanished while a channel update was applied", existing.order_id)))?;
-    let (order, update) = (changed.order, changed.value);
+    let (order, (update, not_applied)) = (changed.order, changed.value);
     // Heal a lost enqueue (a crash between insert and send), and give a backorder another
     // try against current stock: a spare allocation message is harmless.
     if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered) {
@@ -116,5 +222,6 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
         duplicate: true,
         updated: update.applied,
         not_updated: update.refused,
+        not_applied,
     })
 }

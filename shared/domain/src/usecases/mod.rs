@@ -6,6 +6,7 @@
 //! [`update_with_retry`]: read, decide, write conditionally on the version read, and on a
 //! lost race read again and decide again.
 
+pub mod alerts;
 pub mod fulfilment;
 pub mod intake;
 pub mod inventory;

@@ -1,0 +1,94 @@
+//! Alerts for operations staff: list them by status, acknowledge, resolve.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use oms_domain::usecases::alerts::{self as alert_cases, AlertQuery};
+use oms_domain::AlertId;
+
+use super::{AppState, PathParams};
+use crate::answers::{AlertAnswer, AlertsAnswer};
+use crate::error::{ErrorBody, ErrorCode};
+use crate::ApiError;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_alerts)).routes(routes!(acknowledge_alert)).routes(routes!(resolve_alert))
+}
+
+/// The query string of `GET /alerts?status=&limit=&cursor=`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AlertFilter {
+    /// open (the default), acknowledged or resolved.
+    status: Option<String>,
+    /// Alerts per page, 1 to 100 (default 50).
+    limit: Option<String>,
+    /// The `next` of the page before.
+    cursor: Option<String>,
+}
+
+/// Alerts in one status, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/alerts",
+    tag = "alerts",
+    params(AlertFilter),
+    responses(
+        (status = 200, description = "One page of alerts and the cursor of the next (`null` on the last)", body = AlertsAnswer),
+        (status = 400, description = "`invalid_request`: an unknown status, a bad limit or cursor", body = ErrorBody),
+    )
+)]
+async fn list_alerts(
+    State(state): State<AppState>,
+    filter: Result<Query<AlertFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AlertsAnswer>, ApiError> {
+    let Query(filter) = filter.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let query =
+        AlertQuery::parse(given(&filter.status).as_deref(), given(&filter.cursor).as_deref(), given(&filter.limit).as_deref())?;
+    Ok(Json(alert_cases::list_alerts(&state.ports, &query).await?.into()))
+}
+
+fn alert_id(raw: &str) -> Result<AlertId, ApiError> {
+    AlertId::parse(raw).map_err(|_| ApiError::new(ErrorCode::AlertNotFound, format!("no alert {raw:?}")))
+}
+
+/// Staff have seen the alert (acknowledging it again answers it as it is).
+#[utoipa::path(
+    post,
+    path = "/alerts/{id}/acknowledge",
+    tag = "alerts",
+    params(("id" = String, Path, description = "The alert's id (`alt_...`)")),
+    responses(
+        (status = 200, description = "The alert, acknowledged", body = AlertAnswer),
+        (status = 404, description = "`alert_not_found`", body = ErrorBody),
+        (status = 409, description = "`alert_resolved`: it is resolved already", body = ErrorBody),
+    )
+)]
+async fn acknowledge_alert(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<AlertAnswer>, ApiError> {
+    let id = alert_id(&id)?;
+    Ok(Json(alert_cases::acknowledge_alert(&state.ports, &id).await?.into()))
+}
+
+/// Staff have settled the alert (resolving it again answers it as it is).
+#[utoipa::path(
+    post,
+    path = "/alerts/{id}/resolve",
+    tag = "alerts",
+    params(("id" = String, Path, description = "The alert's id (`alt_...`)")),
+    responses(
+        (status = 200, description = "The alert, resolved", body = AlertAnswer),
+        (status = 404, description = "`alert_not_found`", body = ErrorBody),
+    )
+)]
+async fn resolve_alert(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<AlertAnswer>, ApiError> {
+    let id = alert_id(&id)?;
+    Ok(Json(alert_cases::resolve_alert(&state.ports, &id).await?.into()))
+}
