@@ -13,7 +13,7 @@ use oms_domain::ports::{
     WarehouseStore,
 };
 use oms_domain::reservation::Reservation;
-use oms_domain::{CustomerId, ExternalId, OrderId};
+use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
 
 fn hold(lines: impl IntoIterator<Item = AllocatedLine>) -> Reservation {
     Reservation::new(lines)
@@ -84,7 +84,7 @@ async fn an_inserted_order_is_stored_at_version_1_with_its_index_keys() {
         .client()
         .get_item()
         .table_name(store.table())
-        .key("pk", AttributeValue::S("CHANNEL#shopify#A-1".into()))
+        .key("pk", AttributeValue::S("CHANNEL#shopify#MERCHANT#m-1#A-1".into()))
         .key("sk", AttributeValue::S("DEDUPE".into()))
         .send()
         .await
@@ -113,6 +113,66 @@ async fn a_second_delivery_of_the_same_channel_order_returns_the_first_order() {
         store.insert_order(&elsewhere).await.unwrap(),
         InsertOutcome::Inserted,
         "another channel's A-1001 is another order"
+    );
+}
+
+/// An order stored before the merchant was in the dedupe key, as that build left it: its
+/// marker under `CHANNEL#<channel>#<external id>`.
+async fn store_with_a_legacy_marker(store: &oms_aws::DynamoStore, order: &oms_domain::Order) {
+    assert_eq!(store.insert_order(order).await.expect("the insert"), InsertOutcome::Inserted);
+    let new_pk = format!("CHANNEL#{}#MERCHANT#{}#{}", order.channel, order.merchant_id, order.external_id);
+    let old_pk = format!("CHANNEL#{}#{}", order.channel, order.external_id);
+    let client = store.client();
+    let marker = client
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(new_pk.clone()))
+        .key("sk", AttributeValue::S("DEDUPE".into()))
+        .send()
+        .await
+        .expect("the marker read")
+        .item
+        .expect("the new marker");
+    let mut old = marker.clone();
+    old.insert("pk".into(), AttributeValue::S(old_pk));
+    client.put_item().table_name(store.table()).set_item(Some(old)).send().await.expect("the old marker written");
+    client
+        .delete_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(new_pk))
+        .key("sk", AttributeValue::S("DEDUPE".into()))
+        .send()
+        .await
+        .expect("the new marker deleted");
+}
+
+#[tokio::test]
+async fn an_order_under_an_old_dedupe_marker_is_still_found_and_still_deduplicated() {
+    let aws = aws("legacy-dedupe").await;
+    let store = aws.dynamo();
+    let first = order(Channel::WooCommerce, "727", "c-1", None);
+    store_with_a_legacy_marker(store, &first).await;
+    let kept = store.get_order(&first.order_id).await.unwrap().unwrap();
+
+    let lookup = OrderLookup::External(Channel::WooCommerce, first.merchant_id.clone(), first.external_id.clone());
+    assert_eq!(store.find_orders(&lookup, 10).await.unwrap(), vec![kept.clone()]);
+
+    let again = order(Channel::WooCommerce, "727", "c-2", None);
+    assert_eq!(store.insert_order(&again).await.unwrap(), InsertOutcome::Duplicate(Box::new(kept.clone())));
+    assert_eq!(store.get_order(&again.order_id).await.unwrap(), None, "nothing of the duplicate is written");
+
+    let other_shop = oms_domain::Order {
+        merchant_id: MerchantId::parse("shop-b").unwrap(),
+        ..order(Channel::WooCommerce, "727", "c-3", None)
+    };
+    assert_eq!(store.insert_order(&other_shop).await.unwrap(), InsertOutcome::Inserted, "another shop's 727");
+    let theirs = OrderLookup::External(Channel::WooCommerce, other_shop.merchant_id.clone(), other_shop.external_id.clone());
+    assert_eq!(store.find_orders(&theirs, 10).await.unwrap(), vec![oms_domain::Order { version: 1, ..other_shop.clone() }]);
+    assert_eq!(store.find_orders(&lookup, 10).await.unwrap(), vec![kept], "the first shop's order is untouched");
+    let duplicate_of_theirs =
+        oms_domain::Order { merchant_id: other_shop.merchant_id.clone(), ..order(Channel::WooCommerce, "727", "c-4", None) };
+    assert!(
+        matches!(store.insert_order(&duplicate_of_theirs).await.unwrap(), InsertOutcome::Duplicate(o) if o.order_id == other_shop.order_id)
     );
 }
 
@@ -158,9 +218,10 @@ async fn orders_are_found_by_each_lookup_newest_first() {
     assert_eq!(find(OrderLookup::Customer(customer), 1).await, vec![b.order_id.clone()]);
     assert_eq!(find(OrderLookup::Phone("+8613800000000".into()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
     let x1 = ExternalId::parse("X-1").unwrap();
+    let m1 = MerchantId::parse("m-1").unwrap();
     assert_eq!(find(OrderLookup::ExternalId(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Shopify, x1.clone()), 10).await, vec![a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Amazon, x1), 10).await, Vec::<OrderId>::new());
+    assert_eq!(find(OrderLookup::External(Channel::Shopify, m1.clone(), x1.clone()), 10).await, vec![a.order_id.clone()]);
+    assert_eq!(find(OrderLookup::External(Channel::Amazon, m1, x1), 10).await, Vec::<OrderId>::new());
     assert_eq!(find(OrderLookup::Channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
     assert_eq!(find(OrderLookup::Channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
     assert_eq!(find(OrderLookup::Channel(Channel::Generic), 0).await, Vec::<OrderId>::new());

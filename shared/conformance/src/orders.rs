@@ -2,7 +2,7 @@
 
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{InsertOutcome, OrderLookup, UpdateOutcome};
-use oms_domain::{CustomerId, ExternalId, Order};
+use oms_domain::{CustomerId, ExternalId, MerchantId, Order};
 
 use crate::fixtures::{self, newest_first, noon, order, order_for, stored};
 use crate::Subject;
@@ -24,6 +24,15 @@ fn external(raw: &str) -> ExternalId {
     ExternalId::parse(raw).expect("a valid external id")
 }
 
+fn merchant(raw: &str) -> MerchantId {
+    MerchantId::parse(raw).expect("a valid merchant id")
+}
+
+/// `fixtures::order`, sold by `merchant` rather than `m-1`.
+fn order_of(merchant_id: &str, channel: Channel, external_id: &str) -> Order {
+    Order { merchant_id: merchant(merchant_id), ..order(channel, external_id) }
+}
+
 pub async fn an_inserted_order_reads_back_whole_at_version_1(s: Subject) {
     let order = order(Channel::Generic, "A-1001");
     insert(&s, &order).await;
@@ -37,14 +46,17 @@ pub async fn an_unknown_order_reads_as_none(s: Subject) {
     assert_eq!(read, None);
 }
 
-pub async fn second_insert_with_same_channel_key_returns_the_first_order(s: Subject) {
+pub async fn second_insert_with_same_channel_merchant_and_external_id_returns_the_first_order(s: Subject) {
     let first = order(Channel::Shopify, "A-1");
     insert(&s, &first).await;
     let second = order_for(Channel::Shopify, "A-1", "c-2", Some("+8613911111111"));
     let outcome = s.orders.insert_order(&second).await.expect("insert_order failed");
     assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(stored(&first))));
     assert_eq!(s.orders.get_order(&second.order_id).await.expect("get_order failed"), None, "the duplicate was stored");
-    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&first)]);
+    assert_eq!(
+        find(&s, OrderLookup::External(Channel::Shopify, merchant("m-1"), external("A-1")), 10).await,
+        vec![stored(&first)]
+    );
     assert!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await.is_empty(), "the duplicate is findable");
 }
 
@@ -66,7 +78,29 @@ pub async fn the_same_external_id_on_two_channels_makes_two_orders(s: Subject) {
     for o in [&on_shopify, &on_amazon] {
         assert_eq!(s.orders.get_order(&o.order_id).await.expect("get_order failed"), Some(stored(o)));
     }
-    assert_eq!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await, vec![stored(&on_amazon)]);
+    assert_eq!(
+        find(&s, OrderLookup::External(Channel::Amazon, merchant("m-1"), external("A-1")), 10).await,
+        vec![stored(&on_amazon)]
+    );
+}
+
+/// Two WooCommerce shops both number an order 727: their counters collide all the time.
+pub async fn the_same_external_id_from_two_merchants_on_one_channel_makes_two_orders(s: Subject) {
+    let shop_a = order_of("shop-a.example", Channel::WooCommerce, "727");
+    let shop_b = order_for(Channel::WooCommerce, "727", "c-2", Some("+8613911111111"));
+    let shop_b = Order { merchant_id: merchant("shop-b.example"), ..shop_b };
+    insert(&s, &shop_a).await;
+    insert(&s, &shop_b).await;
+    for o in [&shop_a, &shop_b] {
+        assert_eq!(s.orders.get_order(&o.order_id).await.expect("get_order failed"), Some(stored(o)), "overwritten");
+    }
+    let by_key = |m: &str| OrderLookup::External(Channel::WooCommerce, merchant(m), external("727"));
+    assert_eq!(find(&s, by_key("shop-a.example"), 10).await, vec![stored(&shop_a)]);
+    assert_eq!(find(&s, by_key("shop-b.example"), 10).await, vec![stored(&shop_b)]);
+    assert!(find(&s, by_key("shop-c.example"), 10).await.is_empty());
+    let again = order_of("shop-b.example", Channel::WooCommerce, "727");
+    let outcome = s.orders.insert_order(&again).await.expect("insert_order failed");
+    assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(stored(&shop_b))), "the same shop's 727 again is a duplicate");
 }
 
 pub async fn an_update_at_the_stored_version_writes_the_order_and_bumps_the_version(s: Subject) {
@@ -140,8 +174,11 @@ pub async fn an_order_is_found_by_its_channel_and_external_id(s: Subject) {
     for o in [&same_id_elsewhere, &target, &same_channel] {
         insert(&s, o).await;
     }
-    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&target)]);
-    assert!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await.is_empty());
+    assert_eq!(
+        find(&s, OrderLookup::External(Channel::Shopify, merchant("m-1"), external("A-1")), 10).await,
+        vec![stored(&target)]
+    );
+    assert!(find(&s, OrderLookup::External(Channel::Amazon, merchant("m-1"), external("A-1")), 10).await.is_empty());
 }
 
 pub async fn orders_are_found_by_external_id_on_any_channel_newest_first(s: Subject) {
@@ -185,8 +222,8 @@ pub async fn a_lookup_that_matches_nothing_finds_nothing(s: Subject) {
     let misses = [
         OrderLookup::Customer(customer("c-9")),
         OrderLookup::Phone("+4915100000000".into()),
-        OrderLookup::External(Channel::Shopify, external("A-1")),
-        OrderLookup::External(Channel::Generic, external("A-9")),
+        OrderLookup::External(Channel::Shopify, merchant("m-1"), external("A-1")),
+        OrderLookup::External(Channel::Generic, merchant("m-1"), external("A-9")),
         OrderLookup::ExternalId(external("A-9")),
         OrderLookup::Channel(Channel::Import),
     ];
@@ -207,5 +244,5 @@ pub async fn lookups_follow_an_update_of_the_customer(s: Subject) {
     assert!(find(&s, OrderLookup::Phone("+8613800000000".into()), 10).await.is_empty());
     assert_eq!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await, vec![now.clone()]);
     assert_eq!(find(&s, OrderLookup::Phone("+8613911111111".into()), 10).await, vec![now.clone()]);
-    assert_eq!(find(&s, OrderLookup::External(Channel::Generic, external("A-1")), 10).await, vec![now]);
+    assert_eq!(find(&s, OrderLookup::External(Channel::Generic, merchant("m-1"), external("A-1")), 10).await, vec![now]);
 }

@@ -15,7 +15,7 @@ use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
 use crate::reservation::Reservation;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{CustomerId, ExternalId, OrderId, Sku, WarehouseId};
+use crate::{CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -65,19 +65,21 @@ pub enum OrderLookup {
     Customer(CustomerId),
     /// A normalised phone number (see `order::normalise_phone`).
     Phone(String),
-    /// The channel's own id, on one channel (at most one order).
-    External(Channel, ExternalId),
+    /// The channel's own id, from one merchant on one channel (at most one order: the
+    /// key `insert_order` keeps unique; two shops' counters collide all the time).
+    External(Channel, MerchantId, ExternalId),
     /// The channel's own id, on any channel.
     ExternalId(ExternalId),
     Channel(Channel),
 }
 
-/// Orders, keyed by our id and, uniquely, by (channel, external id).
+/// Orders, keyed by our id and, uniquely, by (channel, merchant, external id).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Stores a new order at version 1.
-    /// Condition: no order with the same (channel, external id) exists; otherwise
-    /// nothing is written and the existing order is returned as `Duplicate`.
+    /// Condition: no order with the same (channel, merchant, external id) exists;
+    /// otherwise nothing is written and the existing order is returned as `Duplicate`.
+    /// The same external id from another merchant on the same channel is another order.
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError>;
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;

@@ -391,7 +391,7 @@ async fn the_same_channel_order_delivered_again_is_a_duplicate_of_the_first_and_
         }
     );
     assert_eq!(world.order(&first).await, before, "not even the version moved");
-    let lookup = OrderLookup::External(Channel::Generic, before.external_id.clone());
+    let lookup = OrderLookup::External(Channel::Generic, before.merchant_id.clone(), before.external_id.clone());
     assert_eq!(world.ports.orders.find_orders(&lookup, 10).await.unwrap(), [before]);
     world.assert_nothing_queued().await;
 }

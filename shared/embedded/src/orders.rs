@@ -62,6 +62,7 @@ impl OrderStore for Embedded {
 struct EncodedOrder {
     order_id: String,
     channel: &'static str,
+    merchant_id: String,
     external_id: String,
     customer_id: String,
     phone: Option<String>,
@@ -75,6 +76,7 @@ impl EncodedOrder {
         Ok(Self {
             order_id: order.order_id.to_string(),
             channel: order.channel.as_str(),
+            merchant_id: order.merchant_id.to_string(),
             external_id: order.external_id.to_string(),
             customer_id: order.customer.id.to_string(),
             phone: order.customer.phone.clone(),
@@ -105,14 +107,24 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
     Ok(counts)
 }
 
-/// Inserts the row unless its (channel, external id) is taken; then answers the row that holds it.
+/// Inserts the row unless its (channel, merchant, external id) is taken; then answers the
+/// row that holds it.
 fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
     let inserted = conn
         .execute_cached(
-            "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
-             ON CONFLICT (channel, external_id) DO NOTHING",
-            params![row.order_id, row.channel, row.external_id, row.customer_id, row.phone, row.status, row.body],
+            "INSERT INTO orders (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+             ON CONFLICT (channel, merchant_id, external_id) DO NOTHING",
+            params![
+                row.order_id,
+                row.channel,
+                row.merchant_id,
+                row.external_id,
+                row.customer_id,
+                row.phone,
+                row.status,
+                row.body
+            ],
         )
         .context("Failed to write the order row")?;
     let existing = if inserted == 1 {
@@ -120,8 +132,8 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
     } else {
         let existing = conn
             .query_row_cached(
-                "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
-                params![row.channel, row.external_id],
+                "SELECT version, body FROM orders WHERE channel = ?1 AND merchant_id = ?2 AND external_id = ?3",
+                params![row.channel, row.merchant_id, row.external_id],
                 read_order_row,
             )
             .context("Failed to read the order already stored for this channel order")?;
@@ -135,9 +147,20 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
     let changed = conn
         .execute_cached(
             "UPDATE orders
-             SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7
+             SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7,
+                 merchant_id = ?9
              WHERE order_id = ?8 AND version = ?6",
-            params![row.channel, row.external_id, row.customer_id, row.phone, row.status, read_version, row.body, row.order_id],
+            params![
+                row.channel,
+                row.external_id,
+                row.customer_id,
+                row.phone,
+                row.status,
+                read_version,
+                row.body,
+                row.order_id,
+                row.merchant_id
+            ],
         )
         .context("Failed to write the order row")?;
     Ok(changed == 1)
@@ -148,9 +171,10 @@ fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Re
     let (filter, keys): (&str, Vec<&str>) = match lookup {
         OrderLookup::Customer(customer) => ("customer_id = ?2", vec![customer.as_str()]),
         OrderLookup::Phone(phone) => ("phone = ?2", vec![phone.as_str()]),
-        OrderLookup::External(channel, external_id) => {
-            ("channel = ?2 AND external_id = ?3", vec![channel.as_str(), external_id.as_str()])
-        }
+        OrderLookup::External(channel, merchant, external_id) => (
+            "channel = ?2 AND merchant_id = ?3 AND external_id = ?4",
+            vec![channel.as_str(), merchant.as_str(), external_id.as_str()],
+        ),
         OrderLookup::ExternalId(external_id) => ("external_id = ?2", vec![external_id.as_str()]),
         OrderLookup::Channel(channel) => ("channel = ?2", vec![channel.as_str()]),
     };
@@ -265,7 +289,7 @@ mod tests {
     );
 
     /// Every column of one order row.
-    type RawRow = (String, String, String, String, Option<String>, String, i64, String);
+    type RawRow = (String, String, String, String, String, Option<String>, String, i64, String);
 
     fn raw_row(store: &Embedded, id: &str) -> RawRow {
         let id = id.to_owned();
@@ -273,9 +297,10 @@ mod tests {
             .db
             .call_now(move |conn| {
                 Ok(conn.query_row(
-                    "SELECT order_id, channel, external_id, customer_id, phone, status, version, body FROM orders WHERE order_id = ?1",
+                    "SELECT order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body
+                     FROM orders WHERE order_id = ?1",
                     [id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
                 )?)
             })
             .unwrap()
@@ -288,8 +313,8 @@ mod tests {
             .db
             .call_now(move |conn| {
                 conn.execute(
-                    "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
-                     VALUES ('ord_01JDXYZ', 'woocommerce', 'WC-1001', 'c-7', '+8613800000000', 'allocated', 1, ?1)",
+                    "INSERT INTO orders (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body)
+                     VALUES ('ord_01JDXYZ', 'woocommerce', 'm-1', 'WC-1001', 'c-7', '+8613800000000', 'allocated', 1, ?1)",
                     [body],
                 )?;
                 Ok(())
@@ -301,10 +326,11 @@ mod tests {
     async fn a_stored_order_row_has_exactly_todays_columns_and_body() {
         let store = Embedded::open_in_memory().unwrap();
         assert_eq!(store.insert_order(&sample_order()).await.unwrap(), InsertOutcome::Inserted);
-        let (order_id, channel, external_id, customer_id, phone, status, version, body) = raw_row(&store, "ord_01JDXYZ");
+        let (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body) =
+            raw_row(&store, "ord_01JDXYZ");
         assert_eq!(
-            (order_id.as_str(), channel.as_str(), external_id.as_str(), customer_id.as_str()),
-            ("ord_01JDXYZ", "woocommerce", "WC-1001", "c-7")
+            (order_id.as_str(), channel.as_str(), merchant_id.as_str(), external_id.as_str(), customer_id.as_str()),
+            ("ord_01JDXYZ", "woocommerce", "m-1", "WC-1001", "c-7")
         );
         assert_eq!((phone.as_deref(), status.as_str(), version), (Some("+8613800000000"), "allocated", 1));
         assert_eq!(body, SAMPLE_BODY);

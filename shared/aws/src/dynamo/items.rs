@@ -282,8 +282,10 @@ impl TryFrom<OrderItem> for Order {
     }
 }
 
-/// The (channel, external id) marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`. Its
-/// existence is the uniqueness condition.
+/// The (channel, merchant, external id) marker:
+/// `CHANNEL#<channel>#MERCHANT#<merchant>#<external id>` / `DEDUPE`. Its existence is the
+/// uniqueness condition. Markers written before the merchant was in the key have the
+/// same layout under `CHANNEL#<channel>#<external id>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DedupeItem {
     pub pk: String,
@@ -295,7 +297,7 @@ pub(crate) struct DedupeItem {
 
 impl DedupeItem {
     pub fn new(order: &Order) -> Self {
-        let key = Key::dedupe(order.channel, &order.external_id);
+        let key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
         Self {
             pk: key.pk,
             sk: key.sk,
@@ -596,7 +598,7 @@ mod tests {
     fn the_dedupe_marker_names_the_order() {
         let item = item_of(&DedupeItem::new(&sample_order()));
         let expected = r#"{
-            "pk": {"S": "CHANNEL#woocommerce#WC-1001"}, "sk": {"S": "DEDUPE"},
+            "pk": {"S": "CHANNEL#woocommerce#MERCHANT#m-1#WC-1001"}, "sk": {"S": "DEDUPE"},
             "order_id": {"S": "ord_01JDXYZ"}, "channel": {"S": "woocommerce"}, "external_id": {"S": "WC-1001"}
         }"#;
         assert_eq!(wire(&item), literal(expected));

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::order::Channel;
 use oms_domain::ports::StoreError;
-use oms_domain::{ExternalId, OrderId, Sku, WarehouseId};
+use oms_domain::{ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
@@ -190,8 +190,16 @@ impl Key {
         Self { pk: format!("ORDER#{id}"), sk: "ORDER".to_owned() }
     }
 
-    /// The (channel, external id) uniqueness marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`.
-    pub fn dedupe(channel: Channel, external_id: &ExternalId) -> Self {
+    /// The (channel, merchant, external id) uniqueness marker:
+    /// `CHANNEL#<channel>#MERCHANT#<merchant>#<external id>` / `DEDUPE`.
+    pub fn dedupe(channel: Channel, merchant: &MerchantId, external_id: &ExternalId) -> Self {
+        Self { pk: format!("CHANNEL#{channel}#MERCHANT#{merchant}#{external_id}"), sk: "DEDUPE".to_owned() }
+    }
+
+    /// The marker as it was keyed before the merchant was part of it:
+    /// `CHANNEL#<channel>#<external id>` / `DEDUPE`. Read, never written (see
+    /// `docs/dynamodb.md`, "Migrating the dedupe markers").
+    pub fn legacy_dedupe(channel: Channel, external_id: &ExternalId) -> Self {
         Self { pk: format!("CHANNEL#{channel}#{external_id}"), sk: "DEDUPE".to_owned() }
     }
 
@@ -258,8 +266,13 @@ mod tests {
         let sku = Sku::parse("SKU-1").unwrap();
         let wh = WarehouseId::parse("wh-1").unwrap();
         assert_eq!(Key::order(&order), Key { pk: "ORDER#ord_1".into(), sk: "ORDER".into() });
+        let shop = MerchantId::parse("shop.myshopify.com").unwrap();
         assert_eq!(
-            Key::dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
+            Key::dedupe(Channel::Shopify, &shop, &ExternalId::parse("A-1").unwrap()),
+            Key { pk: "CHANNEL#shopify#MERCHANT#shop.myshopify.com#A-1".into(), sk: "DEDUPE".into() }
+        );
+        assert_eq!(
+            Key::legacy_dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
             Key { pk: "CHANNEL#shopify#A-1".into(), sk: "DEDUPE".into() }
         );
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });

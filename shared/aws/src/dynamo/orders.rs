@@ -1,15 +1,15 @@
-//! `OrderStore` on DynamoDB: the order item, its (channel, external id) marker, and the
+//! `OrderStore` on DynamoDB: the order item, its (channel, merchant, external id) marker, and the
 //! four lookup indexes.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use oms_domain::order::Order;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use oms_domain::order::{Channel, Order};
 use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
-use oms_domain::OrderId;
+use oms_domain::{ExternalId, MerchantId, OrderId};
 
 use super::items::{DedupeItem, OrderItem};
-use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact};
+use super::{from_item, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
 /// Most orders one lookup page asks for.
@@ -21,7 +21,7 @@ impl DynamoStore {
         to_item(&OrderItem::new(order, version), &format!("order {}", order.order_id))
     }
 
-    /// The order's id under `(channel, external id)`, if that order was ever stored.
+    /// The order's id under a dedupe marker, if that order was ever stored.
     async fn dedupe_target(&self, key: Key, what: &str) -> Result<Option<OrderId>, StoreError> {
         match self.get(key, what).await? {
             Some(item) => Ok(Some(
@@ -31,6 +31,25 @@ impl DynamoStore {
             )),
             None => Ok(None),
         }
+    }
+
+    /// The order an old-layout (channel, external id) marker names, if there is one and
+    /// it is `merchant`'s: orders stored before the merchant was part of the key.
+    async fn legacy_order(
+        &self,
+        channel: Channel,
+        merchant: &MerchantId,
+        external_id: &ExternalId,
+    ) -> Result<Option<Order>, StoreError> {
+        let what = format!("the order stored under the old marker of {channel} order {external_id}");
+        let Some(order_id) = self.dedupe_target(Key::legacy_dedupe(channel, external_id), &what).await? else {
+            return Ok(None);
+        };
+        let order = self
+            .get_order(&order_id)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {order_id} is missing")))?;
+        Ok((&order.merchant_id == merchant).then_some(order))
     }
 
     /// Queries one lookup index for `value`, newest first, at most `limit` orders.
@@ -68,12 +87,16 @@ impl DynamoStore {
 
 #[async_trait]
 impl OrderStore for DynamoStore {
-    /// One transaction of two puts, each conditional on `attribute_not_exists(pk)`: the
-    /// (channel, external id) marker and the order at version 1. When the marker's
+    /// One transaction: two puts, each conditional on `attribute_not_exists(pk)` (the
+    /// (channel, merchant, external id) marker and the order at version 1), and a check
+    /// that no marker of the old (channel, external id) layout exists. When the marker's
     /// condition fails, the order it points to is read back and returned as `Duplicate`.
+    /// When only the old marker's check fails, its order is this merchant's (a
+    /// `Duplicate`) or another merchant's (then the insert is sent again without the check).
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
         let id = &order.order_id;
-        let dedupe_key = Key::dedupe(order.channel, &order.external_id);
+        let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
+        let dedupe_key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
         let dedupe = DedupeItem::new(order);
         let new_put = |item: Item| {
             Put::builder()
@@ -83,27 +106,45 @@ impl OrderStore for DynamoStore {
                 .build()
                 .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))
         };
-        let items = vec![
+        let no_legacy_marker = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::legacy_dedupe(order.channel, &order.external_id).into_map()))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
+        let mut items = vec![
             TransactWriteItem::builder().put(new_put(to_item(&dedupe, "the dedupe marker")?)?).build(),
             TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
+            TransactWriteItem::builder().condition_check(no_legacy_marker).build(),
         ];
-        let reasons = match self.transact(items, &format!("insert order {id}")).await? {
-            Transact::Written => return Ok(InsertOutcome::Inserted),
-            Transact::Cancelled(reasons) => reasons,
-        };
-        if !reasons.first().is_some_and(|r| r.condition_failed()) {
-            return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
+        loop {
+            let reasons = match self.transact(items.clone(), &format!("insert order {id}")).await? {
+                Transact::Written => return Ok(InsertOutcome::Inserted),
+                Transact::Cancelled(reasons) => reasons,
+            };
+            if reasons.first().is_some_and(CancelReason::condition_failed) {
+                let existing_id = self
+                    .dedupe_target(dedupe_key.clone(), &what)
+                    .await?
+                    .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: its marker vanished")))?;
+                let existing = self
+                    .get_order(&existing_id)
+                    .await?
+                    .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
+                return Ok(InsertOutcome::Duplicate(Box::new(existing)));
+            }
+            let legacy_only =
+                items.len() == 3 && reasons.get(2).is_some_and(CancelReason::condition_failed) && reasons.len() == 3;
+            if !legacy_only {
+                return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
+            }
+            if let Some(existing) = self.legacy_order(order.channel, &order.merchant_id, &order.external_id).await? {
+                return Ok(InsertOutcome::Duplicate(Box::new(existing)));
+            }
+            // Another merchant's order holds the old marker; no new ones are written, so
+            // the check is not needed again.
+            items.truncate(2);
         }
-        let what = format!("the order stored for {} order {}", order.channel, order.external_id);
-        let existing_id = self
-            .dedupe_target(dedupe_key, &what)
-            .await?
-            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: its marker vanished")))?;
-        let existing = self
-            .get_order(&existing_id)
-            .await?
-            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
-        Ok(InsertOutcome::Duplicate(Box::new(existing)))
     }
 
     /// A strongly consistent `GetItem` of `ORDER#<id>`.
@@ -140,17 +181,18 @@ impl OrderStore for DynamoStore {
     }
 
     /// Queries the index the lookup names, newest first (descending `order_id`); the
-    /// indexes are eventually consistent. `External` reads the (channel, external id)
-    /// marker and then the order, both strongly consistent.
+    /// indexes are eventually consistent. `External` reads the (channel, merchant,
+    /// external id) marker and then the order, both strongly consistent; without that
+    /// marker, the old (channel, external id) one if its order is the merchant's.
     async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let (index, attr, value) = match lookup {
-            OrderLookup::External(channel, external_id) => {
-                let what = format!("the order stored for {channel} order {external_id}");
-                let Some(order_id) = self.dedupe_target(Key::dedupe(*channel, external_id), &what).await? else {
-                    return Ok(Vec::new());
+            OrderLookup::External(channel, merchant, external_id) => {
+                let what = format!("the order stored for {channel} order {external_id} of {merchant}");
+                let Some(order_id) = self.dedupe_target(Key::dedupe(*channel, merchant, external_id), &what).await? else {
+                    return Ok(self.legacy_order(*channel, merchant, external_id).await?.into_iter().collect());
                 };
                 return Ok(self.get_order(&order_id).await?.into_iter().collect());
             }

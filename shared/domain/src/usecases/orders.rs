@@ -23,7 +23,6 @@ impl OrderQuery {
     /// The most selective index for this query; `None` when no filter is given.
     fn lookup(&self) -> Option<OrderLookup> {
         Some(match self {
-            Self { channel: Some(c), external_id: Some(e), .. } => OrderLookup::External(*c, e.clone()),
             Self { external_id: Some(e), .. } => OrderLookup::ExternalId(e.clone()),
             Self { customer: Some(c), .. } => OrderLookup::Customer(c.clone()),
             Self { phone: Some(p), .. } => OrderLookup::Phone(p.clone()),
