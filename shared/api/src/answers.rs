@@ -390,57 +390,28 @@ impl StockAnswer {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use oms_conformance::fixtures;
     use rust_decimal::Decimal;
     use serde_json::json;
 
-    use oms_domain::order::{Charges, NewOrder};
-    use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+    use oms_domain::order::Charges;
+    use oms_domain::{OrderId, Sku, WarehouseId};
 
     fn at(hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 20, hour, 0, 0).unwrap()
     }
 
+    /// The conformance suite's order with a fixed id, no customer name, charges and an
+    /// allocation, at version 3.
     fn sample_order() -> Order {
-        let new = NewOrder {
-            channel: Channel::Generic,
-            external_id: ExternalId::parse("A-1001").unwrap(),
-            merchant_id: MerchantId::parse("m-1").unwrap(),
-            placed_at: at(10),
-            currency: Currency::parse("CNY").unwrap(),
-            customer: Customer {
-                id: CustomerId::parse("c-1").unwrap(),
-                email: Some("a@example.com".into()),
-                phone: Some("+8613800000000".into()),
-                name: None,
-            },
-            shipping_address: Address {
-                name: Some("Li Lei".into()),
-                line1: "1 West Lake Rd".into(),
-                line2: None,
-                city: "Hangzhou".into(),
-                province: Some("Zhejiang".into()),
-                postal_code: Some("310000".into()),
-                country: "CN".into(),
-            },
-            lines: vec![OrderLine { sku: Sku::parse("SKU-1").unwrap(), quantity: 2, unit_price: Decimal::new(1990, 2) }],
-            charges: Charges {
-                discount: Decimal::new(500, 2),
-                shipping: Decimal::new(8, 0),
-                tax: Decimal::ZERO,
-                taxes_included: true,
-            },
-        };
-        let mut order = Order::receive(new, OrderId::parse("ord_01").unwrap(), at(11));
-        order.transition(OrderStatus::Allocated, at(12), "wh-hz holds every line").unwrap();
-        order.allocation = Some(Allocation {
-            lines: vec![AllocatedLine {
-                warehouse: WarehouseId::parse("wh-hz").unwrap(),
-                sku: Sku::parse("SKU-1").unwrap(),
-                quantity: 2,
-            }],
-            explanation: "nearest".into(),
-            planned_at: at(12),
-        });
+        let mut order = fixtures::order(Channel::Generic, "A-1001");
+        order.order_id = OrderId::parse("ord_01").unwrap();
+        order.customer.name = None;
+        order.charges =
+            Charges { discount: Decimal::new(500, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
+        order.transition(OrderStatus::Allocated, at(13), "wh-hz holds every line").unwrap();
+        let lines = vec![fixtures::line("wh-hz", "SKU-1", 2)];
+        order.allocation = Some(Allocation { lines, explanation: "nearest".into(), planned_at: at(13) });
         order.version = 3;
         order
     }
@@ -460,10 +431,10 @@ mod tests {
                 "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.90"}],
                 "charges": {"discount": "5.00", "shipping": "8", "tax": "0", "taxes_included": true},
                 "allocation": {"lines": [{"warehouse": "wh-hz", "sku": "SKU-1", "quantity": 2}],
-                               "explanation": "nearest", "planned_at": "2026-11-20T12:00:00Z"},
+                               "explanation": "nearest", "planned_at": "2026-11-20T13:00:00Z"},
                 "timeline": [
-                    {"at": "2026-11-20T11:00:00Z", "status": "received", "detail": "received from generic"},
-                    {"at": "2026-11-20T12:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
+                    {"at": "2026-11-20T12:00:00Z", "status": "received", "detail": "received from generic"},
+                    {"at": "2026-11-20T13:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
                 ],
                 "version": 3
             })
@@ -526,20 +497,11 @@ mod tests {
 
     #[test]
     fn a_warehouse_answer_is_the_contracts_json() {
-        let wh = Warehouse::new(
-            WarehouseId::parse("wh-1").unwrap(),
-            "Hangzhou West",
-            MerchantId::parse("m-1").unwrap(),
-            "Zhejiang",
-            "Hangzhou",
-            30.27,
-            120.15,
-        )
-        .unwrap();
+        let wh = fixtures::warehouse("wh-1", "Hangzhou West");
         assert_eq!(
             serde_json::to_value(WarehouseAnswer::from(wh)).unwrap(),
             json!({"warehouse_id": "wh-1", "name": "Hangzhou West", "merchant_id": "m-1", "province": "Zhejiang",
-                   "city": "Hangzhou", "lat": 30.27, "lon": 120.15})
+                   "city": "Hangzhou", "lat": 30.2741, "lon": 120.1551})
         );
     }
 

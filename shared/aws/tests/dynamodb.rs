@@ -7,21 +7,13 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{aws, order, sku, warehouse, wh};
-use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
+use oms_conformance::fixtures::{hold, line};
+use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
     WarehouseStore,
 };
-use oms_domain::reservation::Reservation;
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
-
-fn hold(lines: impl IntoIterator<Item = AllocatedLine>) -> Reservation {
-    Reservation::new(lines)
-}
-
-fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
-    AllocatedLine { warehouse: wh(warehouse), sku: sku(sku_id), quantity }
-}
 
 #[tokio::test]
 async fn the_table_has_the_four_lookup_indexes_the_template_declares() {

@@ -8,15 +8,14 @@ use oms_domain::stock::Warehouse;
 use oms_domain::WarehouseId;
 use rusqlite::{params, OptionalExtension};
 
-use crate::rows::WarehouseBody;
+use crate::rows::{warehouse_body, warehouse_from_body};
 use crate::Embedded;
 
 #[async_trait]
 impl WarehouseStore for Embedded {
     async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
         let id = warehouse.warehouse_id.clone();
-        let body = serde_json::to_string(&WarehouseBody::from(warehouse))
-            .map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
+        let body = warehouse_body(warehouse).map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
         let key = id.clone();
         self.db
             .call(move |conn| {
@@ -39,7 +38,7 @@ impl WarehouseStore for Embedded {
                 conn.query_row_cached("SELECT body FROM warehouses WHERE warehouse_id = ?1", [key.as_str()], |row| row.get(0))
                     .optional()
                     .context("Failed to query the warehouses table")?
-                    .map(|body: String| decode(&body))
+                    .map(|body: String| warehouse_from_body(&body))
                     .transpose()
             })
             .await
@@ -57,35 +56,21 @@ impl WarehouseStore for Embedded {
                     .context("Failed to list the warehouses")?
                     .collect::<Result<Vec<_>, _>>()
                     .context("Failed to read the warehouses")?;
-                bodies.iter().map(|body| decode(body)).collect()
+                bodies.iter().map(|body| warehouse_from_body(body)).collect()
             })
             .await
             .map_err(|e| StoreError::new("Failed to list warehouses", e))
     }
 }
 
-fn decode(body: &str) -> anyhow::Result<Warehouse> {
-    let body: WarehouseBody = serde_json::from_str(body).context("The stored warehouse is not valid JSON of a warehouse")?;
-    Warehouse::try_from(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oms_domain::MerchantId;
 
-    const BODY: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.25,"lon":120.1551}"#;
+    const BODY: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2741,"lon":120.1551}"#;
 
     fn warehouse() -> Warehouse {
-        Warehouse {
-            warehouse_id: WarehouseId::parse("WH-1").unwrap(),
-            name: "Hangzhou North".into(),
-            merchant_id: MerchantId::parse("m-1").unwrap(),
-            province: "Zhejiang".into(),
-            city: "Hangzhou".into(),
-            lat: 30.25,
-            lon: 120.1551,
-        }
+        oms_conformance::fixtures::warehouse("WH-1", "Hangzhou North")
     }
 
     #[tokio::test]

@@ -1,0 +1,310 @@
+//! The stored layout of orders and warehouses that both adapter sets share: the SQLite
+//! `orders.body` / `warehouses.body` JSON is a record, and a DynamoDB order or warehouse
+//! item is a record's fields beside the item's keys. The layout is pinned by the tests
+//! below (each adapter pins its own framing of it), never by the domain's serde: renaming
+//! a field of a domain struct does not change what is stored.
+//!
+//! Records are written from the domain (`OrderRecord::new`, `From<&Warehouse>`) and read
+//! back through the domain's constructors (`TryFrom<OrderRecord> for Order`): stored data
+//! is trusted, but a record that does not parse is a [`CorruptRecord`] naming the field,
+//! never a silent default.
+
+use chrono::{DateTime, Utc};
+use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
+use oms_domain::stock::Warehouse;
+use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A stored record that does not hold what its layout says. `field` is its path in the
+/// record (`timeline.status`); each adapter names it in its own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored field {field} is invalid: {reason}")]
+pub struct CorruptRecord {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl CorruptRecord {
+    pub fn new(field: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self { field, reason: reason.to_string() }
+    }
+}
+
+/// Parses one stored field with a domain constructor, naming it when it fails.
+fn parse<T, E: std::fmt::Display>(field: &'static str, parsed: Result<T, E>) -> Result<T, CorruptRecord> {
+    parsed.map_err(|e| CorruptRecord::new(field, e))
+}
+
+fn status(field: &'static str, raw: &str) -> Result<OrderStatus, CorruptRecord> {
+    OrderStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+        .ok_or_else(|| CorruptRecord::new(field, format!("unknown status {raw:?}")))
+}
+
+/// An order as it is stored, fields in this order (the SQLite body's JSON keeps it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub order_id: String,
+    pub status: String,
+    pub channel: String,
+    pub external_id: String,
+    pub merchant_id: String,
+    pub placed_at: DateTime<Utc>,
+    pub customer: CustomerRecord,
+    pub shipping_address: AddressRecord,
+    pub currency: String,
+    pub lines: Vec<OrderLineRecord>,
+    /// Absent on orders stored before charges were recorded: all zero.
+    #[serde(default)]
+    pub charges: ChargesRecord,
+    pub allocation: Option<AllocationRecord>,
+    pub timeline: Vec<EventRecord>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLineRecord {
+    pub sku: String,
+    pub quantity: u32,
+    /// A decimal string.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price: Decimal,
+}
+
+/// Amounts as decimal strings (rust_decimal's own serde form).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChargesRecord {
+    pub discount: Decimal,
+    pub shipping: Decimal,
+    pub tax: Decimal,
+    #[serde(default)]
+    pub taxes_included: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllocationRecord {
+    pub lines: Vec<AllocatedLineRecord>,
+    pub explanation: String,
+    pub planned_at: DateTime<Utc>,
+}
+
+/// So many units of a SKU from one warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllocatedLineRecord {
+    pub warehouse: String,
+    pub sku: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub detail: String,
+}
+
+impl OrderRecord {
+    /// The record of `order` at `version` (the version it is stored at).
+    pub fn new(order: &Order, version: u64) -> Self {
+        let customer = &order.customer;
+        let address = &order.shipping_address;
+        Self {
+            order_id: order.order_id.to_string(),
+            status: order.status.as_str().to_owned(),
+            channel: order.channel.as_str().to_owned(),
+            external_id: order.external_id.to_string(),
+            merchant_id: order.merchant_id.to_string(),
+            placed_at: order.placed_at,
+            customer: CustomerRecord {
+                id: customer.id.to_string(),
+                email: customer.email.clone(),
+                phone: customer.phone.clone(),
+                name: customer.name.clone(),
+            },
+            shipping_address: AddressRecord {
+                name: address.name.clone(),
+                line1: address.line1.clone(),
+                line2: address.line2.clone(),
+                city: address.city.clone(),
+                province: address.province.clone(),
+                postal_code: address.postal_code.clone(),
+                country: address.country.clone(),
+            },
+            currency: order.currency.code().to_owned(),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| OrderLineRecord { sku: l.sku.to_string(), quantity: l.quantity, unit_price: l.unit_price })
+                .collect(),
+            charges: ChargesRecord {
+                discount: order.charges.discount,
+                shipping: order.charges.shipping,
+                tax: order.charges.tax,
+                taxes_included: order.charges.taxes_included,
+            },
+            allocation: order.allocation.as_ref().map(|a| AllocationRecord {
+                lines: a
+                    .lines
+                    .iter()
+                    .map(|l| AllocatedLineRecord {
+                        warehouse: l.warehouse.to_string(),
+                        sku: l.sku.to_string(),
+                        quantity: l.quantity,
+                    })
+                    .collect(),
+                explanation: a.explanation.clone(),
+                planned_at: a.planned_at,
+            }),
+            timeline: order
+                .timeline
+                .iter()
+                .map(|e| EventRecord { at: e.at, status: e.status.as_str().to_owned(), detail: e.detail.clone() })
+                .collect(),
+            version,
+        }
+    }
+}
+
+impl TryFrom<OrderRecord> for Order {
+    type Error = CorruptRecord;
+    fn try_from(record: OrderRecord) -> Result<Self, CorruptRecord> {
+        let customer = record.customer;
+        let address = record.shipping_address;
+        Ok(Order {
+            order_id: parse("order_id", OrderId::parse(record.order_id))?,
+            status: status("status", &record.status)?,
+            channel: Channel::parse(&record.channel)
+                .ok_or_else(|| CorruptRecord::new("channel", format!("unknown channel {:?}", record.channel)))?,
+            external_id: parse("external_id", ExternalId::parse(record.external_id))?,
+            merchant_id: parse("merchant_id", MerchantId::parse(record.merchant_id))?,
+            placed_at: record.placed_at,
+            customer: Customer {
+                id: parse("customer.id", CustomerId::parse(customer.id))?,
+                email: customer.email,
+                phone: customer.phone,
+                name: customer.name,
+            },
+            shipping_address: Address {
+                name: address.name,
+                line1: address.line1,
+                line2: address.line2,
+                city: address.city,
+                province: address.province,
+                postal_code: address.postal_code,
+                country: address.country,
+            },
+            currency: parse("currency", Currency::parse(&record.currency))?,
+            lines: record
+                .lines
+                .into_iter()
+                .map(|l| {
+                    Ok(OrderLine { sku: parse("lines.sku", Sku::parse(l.sku))?, quantity: l.quantity, unit_price: l.unit_price })
+                })
+                .collect::<Result<_, CorruptRecord>>()?,
+            charges: Charges {
+                discount: record.charges.discount,
+                shipping: record.charges.shipping,
+                tax: record.charges.tax,
+                taxes_included: record.charges.taxes_included,
+            },
+            allocation: record
+                .allocation
+                .map(|a| -> Result<Allocation, CorruptRecord> {
+                    Ok(Allocation {
+                        lines: a
+                            .lines
+                            .into_iter()
+                            .map(|l| {
+                                Ok(AllocatedLine {
+                                    warehouse: parse("allocation.lines.warehouse", WarehouseId::parse(l.warehouse))?,
+                                    sku: parse("allocation.lines.sku", Sku::parse(l.sku))?,
+                                    quantity: l.quantity,
+                                })
+                            })
+                            .collect::<Result<_, CorruptRecord>>()?,
+                        explanation: a.explanation,
+                        planned_at: a.planned_at,
+                    })
+                })
+                .transpose()?,
+            timeline: record
+                .timeline
+                .into_iter()
+                .map(|e| Ok(TimelineEvent { at: e.at, status: status("timeline.status", &e.status)?, detail: e.detail }))
+                .collect::<Result<_, CorruptRecord>>()?,
+            version: record.version,
+        })
+    }
+}
+
+/// A warehouse as it is stored, fields in this order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarehouseRecord {
+    pub warehouse_id: String,
+    pub name: String,
+    pub merchant_id: String,
+    pub province: String,
+    pub city: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl From<&Warehouse> for WarehouseRecord {
+    fn from(w: &Warehouse) -> Self {
+        Self {
+            warehouse_id: w.warehouse_id.to_string(),
+            name: w.name.clone(),
+            merchant_id: w.merchant_id.to_string(),
+            province: w.province.clone(),
+            city: w.city.clone(),
+            lat: w.lat,
+            lon: w.lon,
+        }
+    }
+}
+
+impl TryFrom<WarehouseRecord> for Warehouse {
+    type Error = CorruptRecord;
+    fn try_from(record: WarehouseRecord) -> Result<Self, CorruptRecord> {
+        Ok(Warehouse {
+            warehouse_id: parse("warehouse_id", WarehouseId::parse(record.warehouse_id))?,
+            name: record.name,
+            merchant_id: parse("merchant_id", MerchantId::parse(record.merchant_id))?,
+            province: record.province,
+            city: record.city,
+            lat: record.lat,
+            lon: record.lon,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+//! These pin the stored layout: the exact JSON of a record, which is byte for byte the
+//! SQLite body and, attribute by attribute, the DynamoDB item's fields. A change here is a
+//! change of what is stored (and of what old data must still read as), not a refactoring.
+
+use chrono::{DateTime, Utc};
+use oms_conformance::fixtures;
+use oms_domain::order::{Allocation, Channel, Charges, OrderLine};
+use oms_domain::stock::Warehouse;
+use oms_domain::{Order, OrderId, OrderStatus};
+use rust_decimal::Decimal;
+
+use super::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// The suite's order with every part filled in: a fixed id, a second line, charges, an
+/// allocation and a second timeline event; the customer's name left out.
+fn sample_order() -> Order {
+    let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
+    order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
+    order.customer.name = None;
+    order.lines.push(OrderLine { sku: fixtures::sku("SKU-2"), quantity: 1, unit_price: Decimal::new(5, 0) });
+    order.charges =
+        Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
+    let planned = at("2026-11-20T12:00:01.250Z");
+    order.transition(OrderStatus::Allocated, planned, "planned").unwrap();
+    order.allocation = Some(Allocation {
+        lines: vec![fixtures::line("WH-1", "SKU-1", 2), fixtures::line("WH-2", "SKU-2", 1)],
+        explanation: "WH-1 is nearest".into(),
+        planned_at: planned,
+    });
+    order
+}
+
+/// The record of `sample_order` at version 1, byte for byte.
+const SAMPLE_RECORD: &str = concat!(
+    r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
+    r#""merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","#,
+    r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000"},"#,
+    r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","#,
+    r#""postal_code":"310000","country":"CN"},"#,
+    r#""currency":"CNY","#,
+    r#""lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"},{"sku":"SKU-2","quantity":1,"unit_price":"5"}],"#,
+    r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#,
+    r#""allocation":{"lines":[{"warehouse":"WH-1","sku":"SKU-1","quantity":2},{"warehouse":"WH-2","sku":"SKU-2","quantity":1}],"#,
+    r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:01.250Z"},"#,
+    r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
+    r#"{"at":"2026-11-20T12:00:01.250Z","status":"allocated","detail":"planned"}],"#,
+    r#""version":1}"#,
+);
+
+fn read(json: &str) -> Result<Order, CorruptRecord> {
+    Order::try_from(serde_json::from_str::<OrderRecord>(json).unwrap())
+}
+
+#[test]
+fn an_order_record_is_exactly_the_documented_json() {
+    assert_eq!(serde_json::to_string(&OrderRecord::new(&sample_order(), 1)).unwrap(), SAMPLE_RECORD);
+}
+
+#[test]
+fn an_order_record_in_todays_layout_reads_back_as_the_order() {
+    assert_eq!(read(SAMPLE_RECORD).unwrap(), Order { version: 1, ..sample_order() });
+}
+
+#[test]
+fn a_record_without_charges_reads_with_zero_charges_and_no_allocation_is_null() {
+    let charges = r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#;
+    assert_eq!(read(&SAMPLE_RECORD.replace(charges, "")).unwrap().charges, Charges::default());
+
+    let order = Order { allocation: None, ..sample_order() };
+    let json = serde_json::to_string(&OrderRecord::new(&order, 1)).unwrap();
+    assert!(json.contains(r#""allocation":null,"#), "{json}");
+}
+
+#[test]
+fn a_corrupt_record_is_an_error_naming_the_field() {
+    let corrupt = SAMPLE_RECORD.replace(r#""status":"allocated","detail""#, r#""status":"misplaced","detail""#);
+    let err = read(&corrupt).unwrap_err();
+    assert_eq!(err, CorruptRecord::new("timeline.status", "unknown status \"misplaced\""));
+    assert_eq!(err.to_string(), "the stored field timeline.status is invalid: unknown status \"misplaced\"");
+
+    let corrupt = SAMPLE_RECORD.replace(r#""warehouse":"WH-2""#, r#""warehouse":"""#);
+    assert_eq!(read(&corrupt).unwrap_err().field, "allocation.lines.warehouse");
+
+    let corrupt = SAMPLE_RECORD.replace(r#""unit_price":"5""#, r#""unit_price":"lots""#);
+    assert!(serde_json::from_str::<OrderRecord>(&corrupt).is_err());
+}
+
+/// A warehouse record, byte for byte.
+const WAREHOUSE_RECORD: &str = r#"{"warehouse_id":"WH-1","name":"Hangzhou North","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2741,"lon":120.1551}"#;
+
+#[test]
+fn a_warehouse_record_is_exactly_the_documented_json_and_reads_back() {
+    let warehouse = fixtures::warehouse("WH-1", "Hangzhou North");
+    assert_eq!(serde_json::to_string(&WarehouseRecord::from(&warehouse)).unwrap(), WAREHOUSE_RECORD);
+    let record: WarehouseRecord = serde_json::from_str(WAREHOUSE_RECORD).unwrap();
+    assert_eq!(Warehouse::try_from(record).unwrap(), warehouse);
+}
