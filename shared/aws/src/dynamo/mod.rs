@@ -192,7 +192,9 @@ impl Key {
 
     /// The (channel, merchant, external id) uniqueness marker:
     /// `CHANNEL#<channel>#MERCHANT#<merchant>#<external id>` / `DEDUPE`.
+    /// The merchant is escaped (`merchant_segment`), so no two keys collide.
     pub fn dedupe(channel: Channel, merchant: &MerchantId, external_id: &ExternalId) -> Self {
+        let merchant = merchant_segment(merchant);
         Self { pk: format!("CHANNEL#{channel}#MERCHANT#{merchant}#{external_id}"), sk: "DEDUPE".to_owned() }
     }
 
@@ -225,6 +227,13 @@ impl Key {
     pub fn reservation(order_id: &OrderId) -> Self {
         Self { pk: format!("RESERVATION#{order_id}"), sk: "RESERVATION".to_owned() }
     }
+}
+
+/// A merchant id as one segment of a key: `%` and `#` escaped (`%25`, `%23`), so the
+/// segment holds no `#` and ends at the next one. Merchant ids are free text: unescaped,
+/// merchant `a#b` with external id `c` and merchant `a` with `b#c` would share a key.
+pub(crate) fn merchant_segment(merchant: &MerchantId) -> String {
+    merchant.as_str().replace('%', "%25").replace('#', "%23")
 }
 
 /// A string attribute.
@@ -275,6 +284,10 @@ mod tests {
             Key::legacy_dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
             Key { pk: "CHANNEL#shopify#A-1".into(), sk: "DEDUPE".into() }
         );
+        let odd =
+            |m: &str, e: &str| Key::dedupe(Channel::Generic, &MerchantId::parse(m).unwrap(), &ExternalId::parse(e).unwrap());
+        assert_ne!(odd("a#b", "c"), odd("a", "b#c"), "a merchant's # cannot move the boundary");
+        assert_eq!(odd("a#b%", "c").pk, "CHANNEL#generic#MERCHANT#a%23b%25#c");
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
         assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
