@@ -37,6 +37,9 @@ async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
     let order = app.order(first.body["order_id"].as_str().unwrap()).await;
     assert_eq!((order["channel"].as_str(), order["external_id"].as_str()), (Some("shopify"), Some("5940139491234")));
     assert_eq!(order["merchant_id"], "teahouse.myshopify.com");
+    assert_eq!(order["order_number"], "#1001", "the shop's own number, as the buyer saw it");
+    let by_number = app.get("/orders?merchant=teahouse.myshopify.com&order_number=%231001").await;
+    assert_eq!(by_number.body["orders"][0]["order_id"], first.body["order_id"]);
     assert_eq!(order["charges"]["shipping"], "7.99", "discounts, shipping and taxes are carried: {}", order["charges"]);
     assert_eq!(order["status"], "reserved");
 }
@@ -49,7 +52,7 @@ async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
     let answer =
         app.request(reqwest::Method::POST, "/channels/shopify/orders", Some(fixture("shopify_order.json")), &headers).await;
     assert_eq!((answer.status, &answer.body["error"]["code"]), (StatusCode::UNAUTHORIZED, &json!("bad_signature")));
-    assert_eq!(app.get("/orders?channel=shopify").await.body["orders"], json!([]));
+    assert_eq!(app.get("/orders?merchant=teahouse.myshopify.com&channel=shopify").await.body["orders"], json!([]));
 }
 
 #[tokio::test]

@@ -10,13 +10,13 @@ use common::{aws, order, sku, warehouse, wh};
 use oms_conformance::fixtures::{hold, line};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{
-    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
+    InsertOutcome, InventoryStore, OrderQuery, OrderStore, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
     WarehouseStore,
 };
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
 
 #[tokio::test]
-async fn the_table_has_the_four_lookup_indexes_the_template_declares() {
+async fn the_table_has_the_five_lookup_indexes_the_template_declares() {
     let aws = aws("indexes").await;
     let table = aws.dynamo().client().describe_table().table_name(aws.dynamo().table()).send().await.unwrap();
     let mut indexes: Vec<(String, String, String)> = table
@@ -34,6 +34,7 @@ async fn the_table_has_the_four_lookup_indexes_the_template_declares() {
         ("by_channel", "channel_key"),
         ("by_customer", "customer_key"),
         ("by_external_id", "external_key"),
+        ("by_order_number", "order_number_key"),
         ("by_phone", "phone_key"),
     ];
     let expected: Vec<(String, String, String)> =
@@ -65,10 +66,11 @@ async fn an_inserted_order_is_stored_at_version_1_with_its_index_keys() {
         .item
         .unwrap();
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-    assert_eq!(text("customer_key").as_deref(), Some("c-1"));
-    assert_eq!(text("phone_key").as_deref(), Some("+8613800000000"));
-    assert_eq!(text("external_key").as_deref(), Some("A-1"));
-    assert_eq!(text("channel_key").as_deref(), Some("shopify"));
+    assert_eq!(text("customer_key").as_deref(), Some("m-1#c-1"));
+    assert_eq!(text("phone_key").as_deref(), Some("m-1#+8613800000000"));
+    assert_eq!(text("external_key").as_deref(), Some("m-1#A-1"));
+    assert_eq!(text("channel_key").as_deref(), Some("m-1#shopify"));
+    assert_eq!(text("order_number_key").as_deref(), Some("m-1##A-1"));
     assert_eq!(text("order_id"), Some(order.order_id.to_string()));
     assert_eq!(item.get("version").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1"));
 
@@ -146,8 +148,9 @@ async fn an_order_under_an_old_dedupe_marker_is_still_found_and_still_deduplicat
     store_with_a_legacy_marker(store, &first).await;
     let kept = store.get_order(&first.order_id).await.unwrap().unwrap();
 
-    let lookup = OrderLookup::External(Channel::WooCommerce, first.merchant_id.clone(), first.external_id.clone());
-    assert_eq!(store.find_orders(&lookup, 10).await.unwrap(), vec![kept.clone()]);
+    let found = |query: OrderQuery| async move { store.find_orders(&query, &Page::first(10)).await.unwrap().orders };
+    let lookup = OrderQuery::of(first.merchant_id.clone()).channel(Channel::WooCommerce).external_id(first.external_id.clone());
+    assert_eq!(found(lookup.clone()).await, vec![kept.clone()]);
 
     let again = order(Channel::WooCommerce, "727", "c-2", None);
     assert_eq!(store.insert_order(&again).await.unwrap(), InsertOutcome::Duplicate(Box::new(kept.clone())));
@@ -158,9 +161,10 @@ async fn an_order_under_an_old_dedupe_marker_is_still_found_and_still_deduplicat
         ..order(Channel::WooCommerce, "727", "c-3", None)
     };
     assert_eq!(store.insert_order(&other_shop).await.unwrap(), InsertOutcome::Inserted, "another shop's 727");
-    let theirs = OrderLookup::External(Channel::WooCommerce, other_shop.merchant_id.clone(), other_shop.external_id.clone());
-    assert_eq!(store.find_orders(&theirs, 10).await.unwrap(), vec![oms_domain::Order { version: 1, ..other_shop.clone() }]);
-    assert_eq!(store.find_orders(&lookup, 10).await.unwrap(), vec![kept], "the first shop's order is untouched");
+    let theirs =
+        OrderQuery::of(other_shop.merchant_id.clone()).channel(Channel::WooCommerce).external_id(other_shop.external_id.clone());
+    assert_eq!(found(theirs).await, vec![oms_domain::Order { version: 1, ..other_shop.clone() }]);
+    assert_eq!(found(lookup).await, vec![kept], "the first shop's order is untouched");
     let duplicate_of_theirs =
         oms_domain::Order { merchant_id: other_shop.merchant_id.clone(), ..order(Channel::WooCommerce, "727", "c-4", None) };
     assert!(
@@ -203,20 +207,28 @@ async fn orders_are_found_by_each_lookup_newest_first() {
         let _ = store.insert_order(o).await.unwrap();
     }
     let ids = |orders: Vec<oms_domain::Order>| orders.into_iter().map(|o| o.order_id).collect::<Vec<OrderId>>();
-    let find = |lookup: OrderLookup, limit| async move { ids(store.find_orders(&lookup, limit).await.unwrap()) };
+    let find = |query: OrderQuery, limit| async move {
+        ids(store.find_orders(&query, &Page::new(limit, None).unwrap()).await.unwrap().orders)
+    };
+    let m = || OrderQuery::of(MerchantId::parse("m-1").unwrap());
 
     let customer = CustomerId::parse("c-1").unwrap();
-    assert_eq!(find(OrderLookup::Customer(customer.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Customer(customer), 1).await, vec![b.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Phone("+8613800000000".into()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(m().customer(customer.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(m().customer(customer), 1).await, vec![b.order_id.clone()]);
+    assert_eq!(find(m().phone("+8613800000000"), 10).await, [b.order_id.clone(), a.order_id.clone()]);
     let x1 = ExternalId::parse("X-1").unwrap();
     let m1 = MerchantId::parse("m-1").unwrap();
-    assert_eq!(find(OrderLookup::ExternalId(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Shopify, m1.clone(), x1.clone()), 10).await, vec![a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Amazon, m1, x1), 10).await, Vec::<OrderId>::new());
-    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
-    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 0).await, Vec::<OrderId>::new());
+    assert_eq!(find(m().external_id(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(
+        find(OrderQuery::of(m1.clone()).channel(Channel::Shopify).external_id(x1.clone()), 10).await,
+        vec![a.order_id.clone()]
+    );
+    assert_eq!(find(OrderQuery::of(m1).channel(Channel::Amazon).external_id(x1), 10).await, Vec::<OrderId>::new());
+    assert_eq!(find(m().channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
+    assert_eq!(find(m().channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
+    let number = oms_conformance::fixtures::order_number("#X-2");
+    assert_eq!(find(m().order_number(number), 10).await, vec![c.order_id.clone()]);
+    assert_eq!(find(m().channel(Channel::Generic), 1).await, vec![c.order_id.clone()]);
 }
 
 #[tokio::test]

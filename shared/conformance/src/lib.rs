@@ -72,6 +72,10 @@ macro_rules! __each_case {
         $($apply)*!(orders_are_found_by_external_id_on_any_channel_newest_first, $($arg)*);
         $($apply)*!(orders_are_found_by_channel_newest_first, $($arg)*);
         $($apply)*!(find_orders_answers_at_most_the_limit_keeping_the_newest, $($arg)*);
+        $($apply)*!(filters_are_combined_before_the_page_is_cut, $($arg)*);
+        $($apply)*!(paging_walks_every_match_once_newest_first, $($arg)*);
+        $($apply)*!(another_merchants_orders_never_appear, $($arg)*);
+        $($apply)*!(orders_are_found_by_their_channel_order_number, $($arg)*);
         $($apply)*!(a_lookup_that_matches_nothing_finds_nothing, $($arg)*);
         $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
         // warehouses

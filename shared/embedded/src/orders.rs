@@ -4,7 +4,7 @@ use crate::db::CachedStatements;
 use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::order::Order;
-use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
+use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
 use oms_domain::{OrderId, OrderStatus};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -50,11 +50,14 @@ impl OrderStore for Embedded {
         Ok(if changed { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
     }
 
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        let owned = lookup.clone();
-        let failed = |e| StoreError::new(format!("Failed to find orders by {lookup:?}"), e);
-        let rows = self.db.call(move |conn| find(conn, &owned, limit)).await.map_err(failed)?;
-        rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        let owned = query.clone();
+        let limit = page.limit();
+        let after = page.after().map(ToString::to_string);
+        let failed = |e| StoreError::new(format!("Failed to find orders by {query:?}"), e);
+        let rows = self.db.call(move |conn| find(conn, &owned, limit, after.as_deref())).await.map_err(failed)?;
+        let orders = rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)?;
+        Ok(OrdersPage::from_matches(orders, limit))
     }
 }
 
@@ -64,6 +67,7 @@ struct EncodedOrder {
     channel: &'static str,
     merchant_id: String,
     external_id: String,
+    order_number: String,
     customer_id: String,
     phone: Option<String>,
     status: &'static str,
@@ -78,6 +82,7 @@ impl EncodedOrder {
             channel: order.channel.as_str(),
             merchant_id: order.merchant_id.to_string(),
             external_id: order.external_id.to_string(),
+            order_number: order.order_number.to_string(),
             customer_id: order.customer.id.to_string(),
             phone: order.customer.phone.clone(),
             status: order.status.as_str(),
@@ -112,8 +117,9 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
     let inserted = conn
         .execute_cached(
-            "INSERT INTO orders (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+            "INSERT INTO orders
+                 (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body, order_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)
              ON CONFLICT (channel, merchant_id, external_id) DO NOTHING",
             params![
                 row.order_id,
@@ -123,7 +129,8 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
                 row.customer_id,
                 row.phone,
                 row.status,
-                row.body
+                row.body,
+                row.order_number
             ],
         )
         .context("Failed to write the order row")?;
@@ -148,7 +155,7 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
         .execute_cached(
             "UPDATE orders
              SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7,
-                 merchant_id = ?9
+                 merchant_id = ?9, order_number = ?10
              WHERE order_id = ?8 AND version = ?6",
             params![
                 row.channel,
@@ -159,31 +166,37 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
                 read_version,
                 row.body,
                 row.order_id,
-                row.merchant_id
+                row.merchant_id,
+                row.order_number
             ],
         )
         .context("Failed to write the order row")?;
     Ok(changed == 1)
 }
 
-fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Result<Vec<OrderRow>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let (filter, keys): (&str, Vec<&str>) = match lookup {
-        OrderLookup::Customer(customer) => ("customer_id = ?2", vec![customer.as_str()]),
-        OrderLookup::Phone(phone) => ("phone = ?2", vec![phone.as_str()]),
-        OrderLookup::External(channel, merchant, external_id) => (
-            "channel = ?2 AND merchant_id = ?3 AND external_id = ?4",
-            vec![channel.as_str(), merchant.as_str(), external_id.as_str()],
-        ),
-        OrderLookup::ExternalId(external_id) => ("external_id = ?2", vec![external_id.as_str()]),
-        OrderLookup::Channel(channel) => ("channel = ?2", vec![channel.as_str()]),
+/// One page of `query`: one WHERE over every filter given (the merchant always, so each
+/// lookup runs on an index that starts with it), newest first, one row past the page to
+/// tell whether another page follows.
+fn find(conn: &mut Connection, query: &OrderQuery, limit: usize, after: Option<&str>) -> anyhow::Result<Vec<OrderRow>> {
+    let mut filters = vec!["merchant_id = ?"];
+    let mut values: Vec<String> = vec![query.merchant.to_string()];
+    let mut given = |column: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            filters.push(column);
+            values.push(value);
+        }
     };
-    let sql = format!("SELECT version, body FROM orders WHERE {filter} ORDER BY order_id DESC LIMIT ?1");
+    given("customer_id = ?", query.customer.as_ref().map(ToString::to_string));
+    given("phone = ?", query.phone.clone());
+    given("channel = ?", query.channel.map(|c| c.as_str().to_owned()));
+    given("external_id = ?", query.external_id.as_ref().map(ToString::to_string));
+    given("order_number = ?", query.order_number.as_ref().map(ToString::to_string));
+    given("order_id < ?", after.map(str::to_owned));
+    let sql =
+        format!("SELECT version, body FROM orders WHERE {} ORDER BY order_id DESC LIMIT {}", filters.join(" AND "), limit + 1);
     let mut stmt = conn.prepare_cached(&sql).context("Failed to prepare the lookup")?;
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&limit];
-    values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
     let rows = stmt
-        .query_map(values.as_slice(), read_order_row)
+        .query_map(rusqlite::params_from_iter(values.iter()), read_order_row)
         .context("Failed to run the lookup")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the orders found")?;
@@ -207,6 +220,7 @@ mod tests {
     use super::*;
     use oms_conformance::fixtures;
     use oms_domain::order::{Allocation, Channel, Charges};
+    use oms_domain::OrderNumber;
     use rust_decimal::Decimal;
 
     /// The conformance suite's order with a fixed id, charges and an allocation (and its
@@ -226,7 +240,7 @@ mod tests {
     /// (and must stay readable).
     const SAMPLE_BODY: &str = concat!(
         r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
-        r#""merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","#,
+        r##""order_number":"#WC-1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","##,
         r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000","name":"Li Lei"},"#,
         r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","#,
         r#""postal_code":"310000","country":"CN"},"#,
@@ -265,8 +279,10 @@ mod tests {
             .db
             .call_now(move |conn| {
                 conn.execute(
-                    "INSERT INTO orders (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body)
-                     VALUES ('ord_01JDXYZ', 'woocommerce', 'm-1', 'WC-1001', 'c-1', '+8613800000000', 'allocated', 1, ?1)",
+                    "INSERT INTO orders
+                         (order_id, channel, merchant_id, external_id, order_number, customer_id, phone, status, version, body)
+                     VALUES ('ord_01JDXYZ', 'woocommerce', 'm-1', 'WC-1001', '#WC-1001', 'c-1', '+8613800000000',
+                             'allocated', 1, ?1)",
                     [body],
                 )?;
                 Ok(())
@@ -295,8 +311,11 @@ mod tests {
         let expected = Order { version: 1, ..sample_order() };
         let id = OrderId::parse("ord_01JDXYZ").unwrap();
         assert_eq!(store.get_order(&id).await.unwrap(), Some(expected.clone()));
-        let found = store.find_orders(&OrderLookup::Phone("+8613800000000".into()), 10).await.unwrap();
-        assert_eq!(found, vec![expected]);
+        let by_phone = OrderQuery::of(expected.merchant_id.clone()).phone("+8613800000000");
+        let found = store.find_orders(&by_phone, &Page::first(10)).await.unwrap();
+        assert_eq!(found.orders, vec![expected.clone()]);
+        let by_number = OrderQuery::of(expected.merchant_id.clone()).order_number(OrderNumber::parse("#WC-1001").unwrap());
+        assert_eq!(store.find_orders(&by_number, &Page::first(10)).await.unwrap().orders.len(), 1);
     }
 
     #[tokio::test]

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use oms_conformance::Subject;
 use oms_domain::ports::{
-    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError,
-    UpdateOutcome, WarehouseStore,
+    InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome,
+    StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::reservation::Reservation;
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -52,8 +52,8 @@ impl OrderStore for InTempDir {
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
         self.store.update_order(order).await
     }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.store.find_orders(lookup, limit).await
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.store.find_orders(query, page).await
     }
 }
 

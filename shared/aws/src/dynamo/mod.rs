@@ -21,22 +21,28 @@ mod items;
 mod orders;
 mod warehouses;
 
-/// Orders by customer id (`customer_key`), newest first by `order_id`.
+// Every lookup index is keyed by the merchant and one value (`<merchant>#<value>`, see
+// `index_key`): lookups are per merchant, and no partition holds a whole channel.
+
+/// A merchant's orders by customer id (`customer_key`), newest first by `order_id`.
 pub const INDEX_BY_CUSTOMER: &str = "by_customer";
-/// Orders by normalised phone (`phone_key`), newest first by `order_id`.
+/// A merchant's orders by normalised phone (`phone_key`), newest first by `order_id`.
 pub const INDEX_BY_PHONE: &str = "by_phone";
-/// Orders by the channel's own id on any channel (`external_key`), newest first by `order_id`.
+/// A merchant's orders by the channel's own id on any channel (`external_key`), newest first.
 pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
-/// Orders by channel (`channel_key`), newest first by `order_id`.
+/// A merchant's orders on one channel (`channel_key`), newest first by `order_id`.
 pub const INDEX_BY_CHANNEL: &str = "by_channel";
+/// A merchant's orders by the channel's order number (`order_number_key`), newest first.
+pub const INDEX_BY_ORDER_NUMBER: &str = "by_order_number";
 
 /// Every secondary index with its partition key attribute; the sort key is always `order_id`.
 #[cfg(feature = "provision")]
-pub(crate) const ORDER_INDEXES: [(&str, &str); 4] = [
+pub(crate) const ORDER_INDEXES: [(&str, &str); 5] = [
     (INDEX_BY_CUSTOMER, "customer_key"),
     (INDEX_BY_PHONE, "phone_key"),
     (INDEX_BY_EXTERNAL_ID, "external_key"),
     (INDEX_BY_CHANNEL, "channel_key"),
+    (INDEX_BY_ORDER_NUMBER, "order_number_key"),
 ];
 
 /// Most items DynamoDB accepts in one `TransactWriteItems`.
@@ -234,6 +240,11 @@ impl Key {
 /// merchant `a#b` with external id `c` and merchant `a` with `b#c` would share a key.
 pub(crate) fn merchant_segment(merchant: &MerchantId) -> String {
     merchant.as_str().replace('%', "%25").replace('#', "%23")
+}
+
+/// The value of an order lookup index's partition key: `<merchant segment>#<value>`.
+pub(crate) fn index_key(merchant: &MerchantId, value: &str) -> String {
+    format!("{}#{value}", merchant_segment(merchant))
 }
 
 /// A string attribute.
