@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{aws, order, sku, warehouse, wh};
-use oms_conformance::fixtures::{hold, line};
+use oms_conformance::fixtures::{hold, line, reserved};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderQuery, OrderStore, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
     WarehouseStore,
 };
+use oms_domain::reservation::HoldId;
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
 
 #[tokio::test]
@@ -257,7 +258,7 @@ async fn on_hand_cannot_go_below_the_units_reserved() {
     assert_eq!((level.on_hand, level.reserved, level.available), (10, 0, 10));
 
     let order_id = OrderId::generate();
-    assert_eq!(store.reserve(&order_id, &hold([line("w1", "A", 6)])).await.unwrap(), ReserveOutcome::Reserved);
+    let _ = reserved(store.reserve(&order_id, &hold([line("w1", "A", 6)])).await.unwrap());
     assert_eq!(store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap(), SetOnHandOutcome::BelowReserved { reserved: 6 });
     let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &sku("A"), 6).await.unwrap() else {
         panic!("on hand may equal reserved");
@@ -309,7 +310,7 @@ async fn a_reservation_is_all_or_nothing() {
     let outcome = store.reserve(&order_id, &hold([line("w1", "A", 5), line("w1", "B", 2)])).await.unwrap();
     assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: wh("w1"), sku: sku("B"), available: 1 });
     assert_eq!(store.stock_of(&sku("A")).await.unwrap()[0].available, 5, "line A was not taken");
-    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+    assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.reservation), None);
 
     let unknown = store.reserve(&order_id, &hold([line("w9", "A", 1)])).await.unwrap();
     assert_eq!(unknown, ReserveOutcome::Insufficient { warehouse: wh("w9"), sku: sku("A"), available: 0 });
@@ -325,18 +326,18 @@ async fn an_order_reserves_once_and_releases_once() {
     let order_id = OrderId::generate();
     let lines = vec![line("w1", "A", 2), line("w2", "A", 3)];
 
-    assert_eq!(store.reserve(&order_id, &hold(lines.clone())).await.unwrap(), ReserveOutcome::Reserved);
+    let hold_id = reserved(store.reserve(&order_id, &hold(lines.clone())).await.unwrap());
     assert_eq!(store.reserve(&order_id, &hold(lines.clone())).await.unwrap(), ReserveOutcome::AlreadyReserved);
-    assert_eq!(store.reservation(&order_id).await.unwrap(), Some(hold(lines.clone())));
+    assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.reservation), Some(hold(lines.clone())));
     let available: Vec<u32> = store.stock_of(&sku("A")).await.unwrap().iter().map(|l| l.available).collect();
     assert_eq!(available, [3, 2]);
 
-    assert_eq!(store.release(&order_id).await.unwrap(), ReleaseOutcome::Released(hold(lines)));
-    assert_eq!(store.release(&order_id).await.unwrap(), ReleaseOutcome::NothingHeld);
-    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+    assert_eq!(store.release(&order_id, &hold_id).await.unwrap(), ReleaseOutcome::Released(hold(lines)));
+    assert_eq!(store.release(&order_id, &hold_id).await.unwrap(), ReleaseOutcome::NothingHeld);
+    assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.reservation), None);
     let counts: Vec<(u32, u32)> = store.stock_of(&sku("A")).await.unwrap().iter().map(|l| (l.reserved, l.available)).collect();
     assert_eq!(counts, [(0, 5), (0, 5)]);
-    assert_eq!(store.release(&OrderId::generate()).await.unwrap(), ReleaseOutcome::NothingHeld);
+    assert_eq!(store.release(&OrderId::generate(), &HoldId::generate()).await.unwrap(), ReleaseOutcome::NothingHeld);
 }
 
 #[tokio::test]
@@ -359,7 +360,7 @@ async fn two_hundred_buyers_racing_for_fifty_units_get_exactly_fifty() {
     for task in tasks {
         let (order_id, outcome) = task.await.unwrap();
         match outcome {
-            ReserveOutcome::Reserved => {
+            ReserveOutcome::Reserved { .. } => {
                 reserved.insert(order_id);
             }
             ReserveOutcome::Insufficient { available, .. } => assert_eq!(available, 0),
@@ -370,6 +371,6 @@ async fn two_hundred_buyers_racing_for_fifty_units_get_exactly_fifty() {
     let level = &store.stock_of(&sku("HOT")).await.unwrap()[0];
     assert_eq!((level.on_hand, level.reserved, level.available), (50, 50, 0));
     for order_id in &reserved {
-        assert_eq!(store.reservation(order_id).await.unwrap(), Some(hold([line("w1", "HOT", 1)])));
+        assert_eq!(store.reservation(order_id).await.unwrap().map(|h| h.reservation), Some(hold([line("w1", "HOT", 1)])));
     }
 }

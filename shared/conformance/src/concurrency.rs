@@ -4,12 +4,13 @@
 use oms_domain::order::{AllocatedLine, Channel};
 use oms_domain::ports::{InsertOutcome, OrderQuery, Page, ReleaseOutcome, ReserveOutcome, UpdateOutcome};
 use oms_domain::{Order, OrderId};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 
-use crate::fixtures::{hold, line, noon, order, order_id, stored};
-use crate::inventory::{level, set, stock};
+use crate::fixtures::{hold, line, noon, order, order_id, reserved, stored};
+use crate::inventory::{held, level, set, stock};
 use crate::Subject;
 
 /// Runs `count` tasks made by `make`, all starting at once, and collects their answers.
@@ -45,7 +46,7 @@ pub async fn two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty
         async move { inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-HOT", 1)])).await.expect("reserve failed") }
     })
     .await;
-    let reserved = outcomes.iter().filter(|o| **o == ReserveOutcome::Reserved).count();
+    let reserved = outcomes.iter().filter(|o| matches!(o, ReserveOutcome::Reserved { .. })).count();
     let sold_out = ReserveOutcome::Insufficient {
         warehouse: crate::fixtures::warehouse_id("WH-1"),
         sku: crate::fixtures::sku("SKU-HOT"),
@@ -67,7 +68,7 @@ pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_wha
         let (inventory, done) = (Arc::clone(&s.inventory), Arc::clone(&done));
         tokio::spawn(async move {
             let mut looks = 0;
-            while !done.load(std::sync::atomic::Ordering::SeqCst) || looks == 0 {
+            while !done.load(Ordering::SeqCst) || looks == 0 {
                 for sku in ["SKU-A", "SKU-B"] {
                     for l in inventory.stock_of(&crate::fixtures::sku(sku)).await.expect("stock_of failed") {
                         assert!(l.reserved <= l.on_hand && l.available == l.on_hand - l.reserved, "inconsistent {l:?}");
@@ -84,14 +85,14 @@ pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_wha
         async move { inventory.reserve(&id, &hold(lines.clone())).await.expect("reserve failed") }
     })
     .await;
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    done.store(true, Ordering::SeqCst);
     watcher.await.expect("the watcher saw stock go wrong");
 
     let (mut want_a, mut want_b) = (0, 0);
     for ((id, lines), outcome) in plans.iter().zip(&outcomes) {
-        let held = s.inventory.reservation(id).await.expect("reservation failed");
+        let held = held(&s, id).await;
         match outcome {
-            ReserveOutcome::Reserved => {
+            ReserveOutcome::Reserved { .. } => {
                 want_a += lines[0].quantity;
                 want_b += lines[1].quantity;
                 assert_eq!(held.map(crate::fixtures::sorted), Some(crate::fixtures::sorted(lines.clone())));
@@ -104,7 +105,7 @@ pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_wha
             ReserveOutcome::AlreadyReserved => panic!("every order is distinct, got {outcome:?}"),
         }
     }
-    let succeeded = outcomes.iter().filter(|o| **o == ReserveOutcome::Reserved).count();
+    let succeeded = outcomes.iter().filter(|o| matches!(o, ReserveOutcome::Reserved { .. })).count();
     assert!(succeeded > 0 && succeeded < plans.len(), "the race should have winners and losers, {succeeded} won");
     assert_eq!(stock(&s, "SKU-A").await, vec![level("WH-1", "SKU-A", 60, want_a)]);
     assert_eq!(stock(&s, "SKU-B").await, vec![level("WH-2", "SKU-B", 40, want_b)]);
@@ -121,7 +122,7 @@ pub async fn concurrent_reservations_for_one_order_hold_its_lines_once(s: Subjec
         async move { inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed") }
     })
     .await;
-    assert_eq!(outcomes.iter().filter(|o| **o == ReserveOutcome::Reserved).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, ReserveOutcome::Reserved { .. })).count(), 1, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|o| **o == ReserveOutcome::AlreadyReserved).count(), 19, "{outcomes:?}");
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 100, 3)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 100, 2)]);
@@ -130,18 +131,12 @@ pub async fn concurrent_reservations_for_one_order_hold_its_lines_once(s: Subjec
 pub async fn concurrent_releases_of_one_order_give_its_units_back_once(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let (held, other) = (order_id(), order_id());
-    assert_eq!(
-        s.inventory.reserve(&held, &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"),
-        ReserveOutcome::Reserved
-    );
-    assert_eq!(
-        s.inventory.reserve(&other, &hold([line("WH-1", "SKU-1", 5)])).await.expect("reserve failed"),
-        ReserveOutcome::Reserved
-    );
+    let hold_id = reserved(s.inventory.reserve(&held, &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"));
+    let _ = reserved(s.inventory.reserve(&other, &hold([line("WH-1", "SKU-1", 5)])).await.expect("reserve failed"));
     let inventory = Arc::clone(&s.inventory);
     let outcomes = race(20, |_| {
-        let (inventory, held) = (Arc::clone(&inventory), held.clone());
-        async move { inventory.release(&held).await.expect("release failed") }
+        let (inventory, held, hold_id) = (Arc::clone(&inventory), held.clone(), hold_id.clone());
+        async move { inventory.release(&held, &hold_id).await.expect("release failed") }
     })
     .await;
     let released = outcomes.iter().filter(|o| matches!(o, ReleaseOutcome::Released(_))).count();
@@ -198,4 +193,50 @@ pub async fn concurrent_inserts_of_one_channel_order_store_it_once(s: Subject) {
             .orders,
         vec![kept]
     );
+}
+
+pub async fn a_stale_release_racing_a_new_reservation_never_frees_the_new_hold(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 100).await;
+    let order = order_id();
+    let stale = reserved(s.inventory.reserve(&order, &hold([line("WH-1", "SKU-1", 2)])).await.expect("reserve failed"));
+    let replanned = hold([line("WH-1", "SKU-1", 5)]);
+    // Half the tasks release the first hold (a worker that judged it stale, many times
+    // over), half try to reserve the order's new plan, all at once.
+    let inventory = Arc::clone(&s.inventory);
+    let outcomes = race(40, |i| {
+        let (inventory, order, stale, replanned) = (Arc::clone(&inventory), order.clone(), stale.clone(), replanned.clone());
+        async move {
+            if i % 2 == 0 {
+                Err(inventory.release(&order, &stale).await.expect("release failed"))
+            } else {
+                Ok(inventory.reserve(&order, &replanned).await.expect("reserve failed"))
+            }
+        }
+    })
+    .await;
+    let released = outcomes.iter().filter(|o| matches!(o, Err(ReleaseOutcome::Released(_)))).count();
+    assert_eq!(released, 1, "the first hold is given back once: {outcomes:?}");
+    let new_holds: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Ok(ReserveOutcome::Reserved { hold_id }) => Some(hold_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(new_holds.len() <= 1, "{outcomes:?}");
+    // Every release of the stale hold after the new one was placed changed nothing.
+    let newest = match new_holds.first() {
+        Some(hold_id) => hold_id.clone(),
+        None => reserved(s.inventory.reserve(&order, &replanned).await.expect("reserve failed")),
+    };
+    let late = race(10, |_| {
+        let (inventory, order, stale) = (Arc::clone(&s.inventory), order.clone(), stale.clone());
+        async move { inventory.release(&order, &stale).await.expect("release failed") }
+    })
+    .await;
+    assert!(late.iter().all(|o| *o == ReleaseOutcome::NotThatHold), "{late:?}");
+    let now = s.inventory.reservation(&order).await.expect("reservation failed").expect("the new hold is there");
+    assert_eq!((now.hold_id, now.reservation), (newest, replanned));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 100, 5)]);
+    assert_eq!(held(&s, &order).await.map(|r| r.units()), Some(5));
 }

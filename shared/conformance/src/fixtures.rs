@@ -2,8 +2,9 @@
 //! domain's own types, with valid ids throughout.
 
 use chrono::{DateTime, TimeZone, Utc};
-use oms_domain::order::{Address, AllocatedLine, Channel, Customer, NewOrder, OrderLine};
-use oms_domain::reservation::Reservation;
+use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, NewOrder, OrderLine, OrderStatus};
+use oms_domain::ports::ReserveOutcome;
+use oms_domain::reservation::{HoldId, Reservation};
 use oms_domain::stock::Warehouse;
 use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, Sku, WarehouseId};
 use rust_decimal::Decimal;
@@ -20,6 +21,20 @@ pub fn noon() -> DateTime<Utc> {
 /// for customer `c-1` with phone [`PHONE`], two units of `SKU-1`.
 pub fn order(channel: Channel, external_id: &str) -> Order {
     order_for(channel, external_id, "c-1", Some(PHONE))
+}
+
+/// [`order`] with every part a store keeps filled in, so that a stored layout test sees
+/// them all: a fixed id (`ord_01JDXYZ`), WooCommerce order `WC-1001`, charges, and an
+/// allocation of two `SKU-1` from `WH-1` with its timeline event.
+pub fn complete_order() -> Order {
+    let mut order = order(Channel::WooCommerce, "WC-1001");
+    order.order_id = OrderId::parse("ord_01JDXYZ").expect("a valid order id");
+    order.charges =
+        Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
+    order.transition(OrderStatus::Allocated, noon(), "planned").expect("a received order can be allocated");
+    let lines = vec![line("WH-1", "SKU-1", 2)];
+    order.allocation = Some(Allocation { lines, explanation: "WH-1 is nearest".into(), planned_at: noon() });
+    order
 }
 
 /// A freshly received order for the given customer and (normalised) phone.
@@ -112,4 +127,18 @@ pub fn sorted(lines: impl Into<Vec<AllocatedLine>>) -> Vec<AllocatedLine> {
 /// A reservation of `lines`.
 pub fn hold(lines: impl IntoIterator<Item = AllocatedLine>) -> Reservation {
     Reservation::new(lines)
+}
+
+/// The hold a reservation placed, insisting that it was placed.
+#[track_caller]
+pub fn reserved(outcome: ReserveOutcome) -> HoldId {
+    match outcome {
+        ReserveOutcome::Reserved { hold_id } => hold_id,
+        other => panic!("expected Reserved, got {other:?}"),
+    }
+}
+
+/// `count` distinct SKUs (`SKU-000`, ...), for reservations larger than one write.
+pub fn many_skus(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("SKU-{i:03}")).collect()
 }

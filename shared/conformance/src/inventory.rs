@@ -1,9 +1,11 @@
 //! `InventoryStore`: on-hand counts, all-or-nothing reservations, idempotent release.
 
 use oms_domain::ports::{ReleaseOutcome, ReserveOutcome, SetOnHandOutcome};
+use oms_domain::reservation::{HoldId, Reservation, MAX_LINES_PER_WRITE};
 use oms_domain::stock::{StockCounts, StockLevel};
+use oms_domain::OrderId;
 
-use crate::fixtures::{hold, line, order_id, sku, sorted, warehouse_id};
+use crate::fixtures::{hold, line, many_skus, order_id, reserved, sku, sorted, warehouse_id};
 use crate::Subject;
 
 /// The stock level the store should report.
@@ -22,6 +24,16 @@ pub(crate) async fn stock(s: &Subject, sku_id: &str) -> Vec<StockLevel> {
     s.inventory.stock_of(&sku(sku_id)).await.expect("stock_of failed")
 }
 
+/// The lines the order holds, if any.
+pub(crate) async fn held(s: &Subject, order: &OrderId) -> Option<Reservation> {
+    s.inventory.reservation(order).await.expect("reservation failed").map(|h| h.reservation)
+}
+
+/// The id of the hold the order has, insisting that it has one.
+pub(crate) async fn hold_id_of(s: &Subject, order: &OrderId) -> HoldId {
+    s.inventory.reservation(order).await.expect("reservation failed").expect("the order holds stock").hold_id
+}
+
 pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
     let (w, k) = (warehouse_id("WH-1"), sku("SKU-1"));
     let outcome = s.inventory.set_on_hand(&w, &k, 10).await.expect("set_on_hand failed");
@@ -36,10 +48,7 @@ pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
 
 pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
-    assert_eq!(
-        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 3)])).await.expect("reserve failed"),
-        ReserveOutcome::Reserved
-    );
+    reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 3)])).await.expect("reserve failed"));
     let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 7).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 7, 3)));
     // Exactly the units reserved is allowed: nothing left available.
@@ -50,10 +59,7 @@ pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
 
 pub async fn set_on_hand_below_the_units_reserved_is_refused_and_changes_nothing(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
-    assert_eq!(
-        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 6)])).await.expect("reserve failed"),
-        ReserveOutcome::Reserved
-    );
+    reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 6)])).await.expect("reserve failed"));
     let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 5).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::BelowReserved { reserved: 6 });
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
@@ -83,10 +89,10 @@ pub async fn a_reservation_holds_every_line_across_two_warehouses(s: Subject) {
     set(&s, "WH-2", "SKU-1", 4).await;
     let order = order_id();
     let lines = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)];
-    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    reserved(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3), level("WH-2", "SKU-1", 4, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 5, 5)]);
-    let held = s.inventory.reservation(&order).await.expect("reservation failed").expect("the order holds stock");
+    let held = held(&s, &order).await.expect("the order holds stock");
     assert_eq!(sorted(held), sorted(lines));
 }
 
@@ -99,17 +105,17 @@ pub async fn a_reservation_with_one_short_line_changes_nothing_and_names_that_li
     assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-2"), sku: sku("SKU-2"), available: 2 });
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 2, 0)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
+    assert_eq!(held(&s, &order).await, None);
     // Nothing was recorded for the order: it may still reserve a plan that fits.
     let fits = vec![line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 2)];
-    assert_eq!(s.inventory.reserve(&order, &hold(fits.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    reserved(s.inventory.reserve(&order, &hold(fits.clone())).await.expect("reserve failed"));
 }
 
 pub async fn reserving_twice_for_the_same_order_is_already_reserved_and_holds_nothing_more(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let order = order_id();
     let lines = vec![line("WH-1", "SKU-1", 2)];
-    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    reserved(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"));
     assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
     let other_plan = [line("WH-1", "SKU-1", 5)];
     assert_eq!(
@@ -117,7 +123,7 @@ pub async fn reserving_twice_for_the_same_order_is_already_reserved_and_holds_no
         ReserveOutcome::AlreadyReserved
     );
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 2)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(hold(lines)));
+    assert_eq!(held(&s, &order).await, Some(hold(lines)));
 }
 
 pub async fn reserving_a_never_counted_sku_is_insufficient_with_none_available(s: Subject) {
@@ -134,9 +140,9 @@ pub async fn a_reservation_built_from_one_stock_line_twice_holds_their_sum_once(
     set(&s, "WH-1", "SKU-1", 10).await;
     let order = order_id();
     let twice = hold([line("WH-1", "SKU-1", 1), line("WH-1", "SKU-1", 2)]);
-    assert_eq!(s.inventory.reserve(&order, &twice).await.expect("reserve failed"), ReserveOutcome::Reserved);
+    reserved(s.inventory.reserve(&order, &twice).await.expect("reserve failed"));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), Some(hold([line("WH-1", "SKU-1", 3)])));
+    assert_eq!(held(&s, &order).await, Some(hold([line("WH-1", "SKU-1", 3)])));
 }
 
 pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s: Subject) {
@@ -144,29 +150,89 @@ pub async fn releasing_gives_the_units_back_and_a_second_release_holds_nothing(s
     set(&s, "WH-2", "SKU-2", 5).await;
     let order = order_id();
     let lines = vec![line("WH-2", "SKU-2", 4), line("WH-1", "SKU-1", 3)];
-    assert_eq!(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"), ReserveOutcome::Reserved);
-    match s.inventory.release(&order).await.expect("release failed") {
+    let hold_id = reserved(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"));
+    assert_eq!(hold_id_of(&s, &order).await, hold_id);
+    match s.inventory.release(&order, &hold_id).await.expect("release failed") {
         ReleaseOutcome::Released(given_back) => assert_eq!(sorted(given_back), sorted(lines)),
         other => panic!("expected Released, got {other:?}"),
     }
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 5, 0)]);
-    assert_eq!(s.inventory.reservation(&order).await.expect("reservation failed"), None);
-    assert_eq!(s.inventory.release(&order).await.expect("release failed"), ReleaseOutcome::NothingHeld);
+    assert_eq!(held(&s, &order).await, None);
+    assert_eq!(s.inventory.release(&order, &hold_id).await.expect("release failed"), ReleaseOutcome::NothingHeld);
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
 }
 
 pub async fn releasing_an_order_that_never_reserved_holds_nothing(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
-    assert_eq!(
-        s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"),
-        ReserveOutcome::Reserved
-    );
-    assert_eq!(s.inventory.release(&order_id()).await.expect("release failed"), ReleaseOutcome::NothingHeld);
+    let other = reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"));
+    // Not even with the hold id of another order.
+    assert_eq!(s.inventory.release(&order_id(), &other).await.expect("release failed"), ReleaseOutcome::NothingHeld);
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4)]);
 }
 
 pub async fn an_order_that_holds_nothing_has_no_reservation(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     assert_eq!(s.inventory.reservation(&order_id()).await.expect("reservation failed"), None);
+}
+
+pub async fn releasing_a_hold_that_was_replaced_changes_nothing(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let order = order_id();
+    let first = reserved(s.inventory.reserve(&order, &hold([line("WH-1", "SKU-1", 2)])).await.expect("reserve failed"));
+    assert!(matches!(s.inventory.release(&order, &first).await.expect("release failed"), ReleaseOutcome::Released(_)));
+    let second = reserved(s.inventory.reserve(&order, &hold([line("WH-1", "SKU-1", 3)])).await.expect("reserve failed"));
+    assert_ne!(first, second, "every reservation is a new hold");
+
+    // A worker that judged the first hold stale releases it late: the second stays held.
+    assert_eq!(s.inventory.release(&order, &first).await.expect("release failed"), ReleaseOutcome::NotThatHold);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 3)]);
+    let now = s.inventory.reservation(&order).await.expect("reservation failed").expect("the order holds stock");
+    assert_eq!((now.hold_id, now.reservation), (second.clone(), hold([line("WH-1", "SKU-1", 3)])));
+    assert!(matches!(s.inventory.release(&order, &second).await.expect("release failed"), ReleaseOutcome::Released(_)));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
+}
+
+pub async fn a_reservation_larger_than_one_write_is_held_and_released_whole(s: Subject) {
+    let skus = many_skus(150);
+    assert!(skus.len() > MAX_LINES_PER_WRITE, "the case needs more lines than one write takes");
+    for sku_id in &skus {
+        set(&s, "WH-1", sku_id, 2).await;
+    }
+    let order = order_id();
+    let plan = hold(skus.iter().map(|sku_id| line("WH-1", sku_id, 1)));
+    let hold_id = reserved(s.inventory.reserve(&order, &plan).await.expect("reserve failed"));
+    let now = s.inventory.reservation(&order).await.expect("reservation failed").expect("the order holds stock");
+    assert_eq!((&now.hold_id, &now.reservation), (&hold_id, &plan));
+    for sku_id in &skus {
+        assert_eq!(stock(&s, sku_id).await, vec![level("WH-1", sku_id, 2, 1)], "{sku_id}");
+    }
+    assert_eq!(s.inventory.reserve(&order, &plan).await.expect("reserve failed"), ReserveOutcome::AlreadyReserved);
+
+    assert_eq!(s.inventory.release(&order, &hold_id).await.expect("release failed"), ReleaseOutcome::Released(plan));
+    for sku_id in &skus {
+        assert_eq!(stock(&s, sku_id).await, vec![level("WH-1", sku_id, 2, 0)], "{sku_id}");
+    }
+    assert_eq!(held(&s, &order).await, None);
+    assert_eq!(s.inventory.release(&order, &hold_id).await.expect("release failed"), ReleaseOutcome::NothingHeld);
+}
+
+pub async fn a_reservation_short_in_a_later_part_holds_nothing(s: Subject) {
+    let skus = many_skus(150);
+    let short = &skus[MAX_LINES_PER_WRITE + 20];
+    for sku_id in &skus {
+        set(&s, "WH-1", sku_id, if sku_id == short { 0 } else { 2 }).await;
+    }
+    let order = order_id();
+    let plan = hold(skus.iter().map(|sku_id| line("WH-1", sku_id, 1)));
+    let outcome = s.inventory.reserve(&order, &plan).await.expect("reserve failed");
+    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-1"), sku: sku(short), available: 0 });
+    assert_eq!(held(&s, &order).await, None);
+    for sku_id in &skus {
+        let on_hand = if sku_id == short { 0 } else { 2 };
+        assert_eq!(stock(&s, sku_id).await, vec![level("WH-1", sku_id, on_hand, 0)], "{sku_id} is still held");
+    }
+    // Nothing was recorded: the order may reserve once the stock is there.
+    set(&s, "WH-1", short, 1).await;
+    let _ = reserved(s.inventory.reserve(&order, &plan).await.expect("reserve failed"));
 }

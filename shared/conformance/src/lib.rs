@@ -97,11 +97,15 @@ macro_rules! __each_case {
         $($apply)*!(releasing_gives_the_units_back_and_a_second_release_holds_nothing, $($arg)*);
         $($apply)*!(releasing_an_order_that_never_reserved_holds_nothing, $($arg)*);
         $($apply)*!(an_order_that_holds_nothing_has_no_reservation, $($arg)*);
+        $($apply)*!(releasing_a_hold_that_was_replaced_changes_nothing, $($arg)*);
+        $($apply)*!(a_reservation_larger_than_one_write_is_held_and_released_whole, $($arg)*);
+        $($apply)*!(a_reservation_short_in_a_later_part_holds_nothing, $($arg)*);
         // concurrency
         $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
         $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);
         $($apply)*!(concurrent_reservations_for_one_order_hold_its_lines_once, $($arg)*);
         $($apply)*!(concurrent_releases_of_one_order_give_its_units_back_once, $($arg)*);
+        $($apply)*!(a_stale_release_racing_a_new_reservation_never_frees_the_new_hold, $($arg)*);
         $($apply)*!(concurrent_updates_at_the_same_version_let_exactly_one_win, $($arg)*);
         $($apply)*!(concurrent_inserts_of_one_channel_order_store_it_once, $($arg)*);
     };

@@ -37,20 +37,12 @@ pub struct Plan {
     pub explanation: String,
 }
 
-/// Most (warehouse, SKU) lines one plan may hold: every line is one condition of the
-/// reservation's single atomic write, and DynamoDB takes at most 100 items in one
-/// transaction (one of them the reservation itself).
-pub const MAX_PLAN_LINES: usize = 99;
-
 /// Why no plan can be made for the order now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Shortage {
     /// No combination of warehouses holds enough of a SKU.
     #[error("{sku}: {wanted} wanted, {available} available in all warehouses")]
     Stock { sku: Sku, wanted: u32, available: u64 },
-    /// The stock exists but is spread over more warehouse lines than one reservation can hold.
-    #[error("the order would need {lines} warehouse lines; one reservation holds at most {MAX_PLAN_LINES}")]
-    TooManyLines { lines: usize },
 }
 
 /// Plans the order against current stock. `stock` holds, per SKU of the order, its level in
@@ -101,9 +93,6 @@ pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &
                 break;
             }
         }
-    }
-    if lines.len() > MAX_PLAN_LINES {
-        return Err(Shortage::TooManyLines { lines: lines.len() });
     }
     let mut from: Vec<&str> = lines.iter().map(|l| l.warehouse.as_str()).collect();
     from.sort_unstable();
@@ -189,10 +178,17 @@ mod tests {
     }
 
     #[test]
-    fn a_plan_never_holds_more_lines_than_one_reservation_can() {
+    fn a_plan_of_more_lines_than_one_write_holds_is_made_on_either_path() {
+        // Split: 120 lines. The stores write a reservation that large in parts
+        // (`reservation::MAX_LINES_PER_WRITE`), so no paid order is refused for its size.
         let levels = (0..60).flat_map(|w| ["A", "B"].map(|sku| level(&format!("wh-{w:02}"), sku, 1))).collect();
-        let err = plan(&order(&[("A", 60), ("B", 60)]), &stock(levels), &[]).unwrap_err();
-        assert_eq!(err, Shortage::TooManyLines { lines: 120 });
+        assert_eq!(plan(&order(&[("A", 60), ("B", 60)]), &stock(levels), &[]).unwrap().lines.len(), 120);
+        // One warehouse: 150 lines.
+        let skus: Vec<String> = (0..150).map(|i| format!("SKU-{i:03}")).collect();
+        let levels = skus.iter().map(|sku| level("wh-1", sku, 1)).collect();
+        let wanted: Vec<(&str, u32)> = skus.iter().map(|sku| (sku.as_str(), 1)).collect();
+        let plan = plan(&order(&wanted), &stock(levels), &[]).unwrap();
+        assert!(plan.lines.len() == 150 && plan.explanation.starts_with("one shipment"), "{plan:?}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
-use crate::reservation::Reservation;
+use crate::reservation::{Hold, HoldId, Reservation};
 use crate::stock::{StockLevel, Warehouse};
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
 
@@ -224,25 +224,25 @@ pub enum SetOnHandOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub enum ReserveOutcome {
-    Reserved,
+    /// Every line is held, under this new hold.
+    Reserved { hold_id: HoldId },
     /// This order already holds a reservation; nothing changed.
     AlreadyReserved,
     /// One line found too few units available; nothing changed.
-    Insufficient {
-        warehouse: WarehouseId,
-        sku: Sku,
-        available: u32,
-    },
+    Insufficient { warehouse: WarehouseId, sku: Sku, available: u32 },
 }
 
 /// What `InventoryStore::release` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub enum ReleaseOutcome {
-    /// The order's held lines went back to available stock.
+    /// The hold's lines went back to available stock.
     Released(Reservation),
     /// The order held nothing (never reserved, or already released).
     NothingHeld,
+    /// The order holds another hold than the one named (the one named was released and the
+    /// order reserved again): nothing changed.
+    NotThatHold,
 }
 
 /// Stock per (warehouse, SKU) and the reservations held against it.
@@ -255,16 +255,26 @@ pub trait InventoryStore: Send + Sync {
     /// The SKU's stock in every warehouse that ever recorded it, by warehouse id.
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError>;
 
-    /// Holds every line of `reservation` for the order, all or nothing, in one atomic write.
+    /// Holds every line of `reservation` for the order under a new hold, all or nothing.
     /// Conditions: the order holds no reservation yet; each line's (warehouse, SKU)
     /// has at least `quantity` available.
+    ///
+    /// A reservation of any size is accepted. An adapter whose atomic write takes at most
+    /// [`MAX_LINES_PER_WRITE`](crate::reservation::MAX_LINES_PER_WRITE) lines writes a
+    /// larger one in parts ([`Reservation::parts`]), and when a later part fails it gives
+    /// back the parts already written before it answers: once `reserve` answers, the order
+    /// holds all of it or none of it.
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
 
-    /// Gives the order's held units back, atomically. Idempotent.
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError>;
+    /// Gives the units of the hold `hold_id` back, atomically per part. Idempotent.
+    /// Condition: the order's current hold is `hold_id`; otherwise nothing changes and the
+    /// answer is `NothingHeld` (the order holds nothing) or `NotThatHold` (it holds another).
+    /// To give back whatever the order holds, read [`reservation`](Self::reservation) and
+    /// release its hold id (see `usecases::release_current_hold`).
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError>;
 
-    /// The lines the order holds, if any.
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError>;
+    /// The hold the order has, if any: its id and the lines it holds.
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError>;
 }
 
 /// Work handed from one function to the next. Delivery is at least once, so every

@@ -3,10 +3,60 @@
 //! A [`Reservation`] is valid by construction: each (warehouse, SKU) appears once, every
 //! quantity is above zero, and the lines are sorted. The planner builds it; the stores take
 //! it as it is, so no adapter repeats these checks.
+//!
+//! A reservation held in the store is a [`Hold`]: the lines under a [`HoldId`] that is new
+//! for every `reserve`, so a release names the very hold it means and can never free one
+//! placed after it looked.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use crate::order::AllocatedLine;
+
+/// Most lines one atomic write of a reservation holds, in every adapter. A DynamoDB
+/// transaction takes at most 100 items: one is the hold's own record, one the check that
+/// the hold is still in place (for every part after the first), and the rest are the
+/// stock items of its lines. A larger reservation is written in parts of at most this many
+/// lines ([`Reservation::parts`]).
+pub const MAX_LINES_PER_WRITE: usize = 98;
+
+/// One hold of stock, new for every reservation an order makes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HoldId(String);
+
+impl HoldId {
+    /// A fresh, unique hold id: `hold_` and a ULID.
+    pub fn generate() -> Self {
+        Self(format!("hold_{}", ulid::Ulid::new()))
+    }
+
+    /// A hold id as a store kept it; any non-empty text (older stores wrote other forms).
+    pub fn parse(raw: impl Into<String>) -> Result<Self, crate::ValidationError> {
+        let raw = raw.into();
+        if raw.is_empty() {
+            return Err(crate::ValidationError::new("hold_id", "must not be empty"));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HoldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an order holds in the store: the hold's id and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub hold_id: HoldId,
+    pub reservation: Reservation,
+}
 
 /// The lines one order holds (or is about to hold), each (warehouse, SKU) once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,6 +88,12 @@ impl Reservation {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// The lines in parts of at most [`MAX_LINES_PER_WRITE`], in order: what one atomic
+    /// write each holds. A reservation that fits one write is one part.
+    pub fn parts(&self) -> impl Iterator<Item = &[AllocatedLine]> {
+        self.lines.chunks(MAX_LINES_PER_WRITE)
     }
 
     /// Units over every line.
@@ -72,6 +128,24 @@ mod tests {
         let r = Reservation::new([line("w2", "A", 1), line("w1", "B", 2), line("w2", "A", 3), line("w1", "C", 0)]);
         assert_eq!(r.lines(), [line("w1", "B", 2), line("w2", "A", 4)]);
         assert_eq!(r.units(), 6);
+    }
+
+    #[test]
+    fn a_reservation_is_written_in_parts_of_at_most_one_write() {
+        let skus: Vec<String> = (0..150).map(|i| format!("SKU-{i:03}")).collect();
+        let r = Reservation::new(skus.iter().map(|sku| line("w1", sku, 1)));
+        let sizes: Vec<usize> = r.parts().map(<[AllocatedLine]>::len).collect();
+        assert_eq!(sizes, [MAX_LINES_PER_WRITE, 150 - MAX_LINES_PER_WRITE]);
+        assert_eq!(r.parts().flatten().cloned().collect::<Vec<_>>(), r.lines());
+        assert_eq!(Reservation::new([line("w1", "A", 1)]).parts().count(), 1);
+        assert_eq!(Reservation::default().parts().count(), 0);
+    }
+
+    #[test]
+    fn hold_ids_are_fresh_and_never_empty() {
+        assert_ne!(HoldId::generate(), HoldId::generate());
+        assert!(HoldId::parse("").is_err());
+        assert_eq!(HoldId::parse("h-1").unwrap().as_str(), "h-1");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use oms_conformance::fixtures::{self, hold, line, order_id, sku, warehouse, warehouse_id};
+use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, warehouse, warehouse_id};
 use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, ReserveOrder};
 use oms_domain::order::{Address, Channel, Customer, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
@@ -24,7 +24,7 @@ use oms_domain::ports::{
     Clock, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome, ReserveOutcome,
     SetOnHandOutcome, StoreError, UpdateOutcome,
 };
-use oms_domain::reservation::Reservation;
+use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS};
 use oms_domain::usecases::intake::{receive_order, IntakeError, Receipt, UnknownSku};
@@ -257,17 +257,53 @@ impl InventoryStore for AlwaysOutrun {
                 let levels = self.inner.stock_of(&wanted.sku).await?;
                 let Some(level) = levels.iter().find(|l| l.warehouse == wanted.warehouse && l.available > 0) else { continue };
                 let taken = hold([AllocatedLine { quantity: level.available, ..wanted.clone() }]);
-                assert_eq!(self.inner.reserve(&fixtures::order_id(), &taken).await?, ReserveOutcome::Reserved);
+                reserved(self.inner.reserve(&fixtures::order_id(), &taken).await?);
                 self.rivals.fetch_add(1, Ordering::SeqCst);
             }
         }
         self.inner.reserve(order_id, reservation).await
     }
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
-        self.inner.release(order_id).await
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.inner.release(order_id, hold_id).await
     }
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.inner.reservation(order_id).await
+    }
+}
+
+/// An inventory store on which, just after a worker reads the order's (stale) hold, another
+/// worker releases that hold and reserves the order's current plan: the first worker's
+/// judgement is out of date by the time it releases.
+#[derive(Debug)]
+struct HoldReplacedAfterRead {
+    inner: Embedded,
+    current_plan: Reservation,
+    placed: std::sync::Mutex<Option<HoldId>>,
+}
+
+#[async_trait]
+impl InventoryStore for HoldReplacedAfterRead {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        self.inner.set_on_hand(warehouse, sku, on_hand).await
+    }
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        self.inner.stock_of(sku).await
+    }
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.inner.reserve(order_id, reservation).await
+    }
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.inner.release(order_id, hold_id).await
+    }
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
+        let read = self.inner.reservation(order_id).await?;
+        let first_read = self.placed.lock().expect("the lock").is_none();
+        if let (Some(stale), true) = (&read, first_read) {
+            assert!(matches!(self.inner.release(order_id, &stale.hold_id).await?, ReleaseOutcome::Released(_)));
+            let hold_id = reserved(self.inner.reserve(order_id, &self.current_plan).await?);
+            *self.placed.lock().expect("the lock") = Some(hold_id);
+        }
+        Ok(read)
     }
 }
 
@@ -627,7 +663,10 @@ async fn an_allocated_order_is_reserved_and_its_stock_held() {
     let order = world.order(&id).await;
     assert_eq!(order.status, OrderStatus::Reserved);
     assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Reserved, "2 units held")));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+    assert_eq!(
+        world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation),
+        Some(hold([line("WH-A", "SKU-1", 2)]))
+    );
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
     assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
     world.assert_nothing_queued().await;
@@ -642,7 +681,7 @@ async fn a_reservation_that_lost_its_stock_is_replanned_and_held_in_another_ware
     assert_eq!(world.order(&id).await.allocation.map(|a| a.lines), Some(vec![line("WH-A", "SKU-1", 2)]));
     // Another order takes one of WH-A's two units between the plan and the reservation.
     let rival = order_id();
-    assert_eq!(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+    reserved(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap());
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
     let order = world.order(&id).await;
@@ -654,7 +693,10 @@ async fn a_reservation_that_lost_its_stock_is_replanned_and_held_in_another_ware
     let [.., replanned, reserved] = &order.timeline[..] else { panic!("a re-plan and a reservation: {:?}", order.timeline) };
     assert_eq!(*replanned, event(OrderStatus::Allocated, &format!("re-planned (WH-A has only 1 of SKU-1 left): {why}")));
     assert_eq!(*reserved, event(OrderStatus::Reserved, "2 units held"));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-B", "SKU-1", 2)])));
+    assert_eq!(
+        world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation),
+        Some(hold([line("WH-B", "SKU-1", 2)]))
+    );
     assert_eq!(world.level("WH-A", "SKU-1").await, (2, 1, 1), "only the rival holds WH-A");
     assert_eq!(world.level("WH-B", "SKU-1").await, (5, 2, 3));
 }
@@ -666,7 +708,7 @@ async fn a_reservation_that_lost_its_stock_with_none_left_anywhere_backorders_th
     world.stock("WH-B", "SKU-1", 0).await;
     let id = world.allocated("A-1").await;
     let rival = order_id();
-    assert_eq!(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+    reserved(world.ports.inventory.reserve(&rival, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap());
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Backordered));
     let order = world.order(&id).await;
@@ -675,7 +717,7 @@ async fn a_reservation_that_lost_its_stock_with_none_left_anywhere_backorders_th
         order.timeline.last(),
         Some(&event(OrderStatus::Backordered, "stock ran out: SKU-1: 2 wanted, 1 available in all warehouses"))
     );
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
     assert_eq!(world.level("WH-A", "SKU-1").await, (2, 1, 1));
     world.assert_nothing_queued().await;
 }
@@ -700,10 +742,65 @@ async fn an_order_holding_stock_for_an_older_plan_gives_it_back_and_holds_its_cu
     world.stock("WH-B", "SKU-1", 5).await;
     let id = world.allocated("A-1").await;
     // A reservation for a plan the order no longer has (it was planned again since).
-    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-B", "SKU-1", 2)])).await.unwrap(), ReserveOutcome::Reserved);
+    reserved(world.ports.inventory.reserve(&id, &hold([line("WH-B", "SKU-1", 2)])).await.unwrap());
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+    assert_eq!(
+        world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation),
+        Some(hold([line("WH-A", "SKU-1", 2)]))
+    );
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
+}
+
+#[tokio::test]
+async fn an_order_of_more_lines_than_one_write_is_planned_reserved_and_released_whole() {
+    let world = World::new().await;
+    let skus = fixtures::many_skus(150);
+    for sku_id in &skus {
+        world.stock("WH-A", sku_id, 3).await;
+    }
+    let mut big = delivery("BIG-1");
+    big.lines = skus.iter().map(|sku_id| order_line(sku_id, 1)).collect();
+    let id = receive_order(&world.ports, big).await.expect("the order received").order_id;
+    assert_eq!(world.allocations_queued().await, vec![id.clone()]);
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    assert_eq!(world.reservations_queued().await, vec![id.clone()]);
+
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    let held = world.ports.inventory.reservation(&id).await.unwrap().expect("the order holds stock").reservation;
+    assert_eq!(held.lines().len(), 150);
+    assert_eq!(world.level("WH-A", "SKU-149").await, (3, 1, 2));
+
+    let cancelled = cancel_order(&world.ports, &id, "too big after all").await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    for sku_id in &skus {
+        assert_eq!(world.level("WH-A", sku_id).await, (3, 0, 3), "{sku_id}");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_releasing_a_stale_hold_never_frees_the_hold_another_worker_just_placed() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    world.stock("WH-B", "SKU-1", 5).await;
+    let id = world.allocated("A-1").await;
+    // The order holds stock for an older plan; another worker is about to replace that
+    // hold with one for the current plan (WH-A) right after this worker reads it.
+    let _ = reserved(world.ports.inventory.reserve(&id, &hold([line("WH-B", "SKU-1", 2)])).await.unwrap());
+    let store = Arc::new(HoldReplacedAfterRead {
+        inner: world.store.clone(),
+        current_plan: hold([line("WH-A", "SKU-1", 2)]),
+        placed: Default::default(),
+    });
+    let racing = Ports { inventory: store.clone(), ..world.ports.clone() };
+
+    assert_eq!(reserve_order(&racing, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    let placed = store.placed.lock().expect("the lock").clone().expect("the other worker placed its hold");
+    let now = world.ports.inventory.reservation(&id).await.unwrap().expect("the order holds stock");
+    assert_eq!(now.hold_id, placed, "the other worker's hold is the one still held");
+    assert_eq!(now.reservation, hold([line("WH-A", "SKU-1", 2)]));
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
     assert_eq!(world.level("WH-B", "SKU-1").await, (5, 0, 5));
 }
@@ -735,7 +832,7 @@ async fn a_reservation_that_keeps_losing_its_stock_is_backordered_after_max_repl
         assert!(replans.contains(&note.as_str()), "{note} in {replans:?}");
     }
     assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Backordered, "stock ran out: WH-D has only 0 of SKU-1 left")));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
     assert_eq!(world.level("WH-E", "SKU-1").await, (2, 0, 2), "given up on, though WH-E still had stock");
 }
 
@@ -757,12 +854,12 @@ async fn a_cancelled_order_gives_back_the_stock_a_late_reservation_took() {
     let id = world.allocated("A-1").await;
     let cancelled = cancel_order(&world.ports, &id, "buyer changed their mind").await.unwrap();
     // The reservation of a reserve_order that read the order before the cancel lands now.
-    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 2)])).await.unwrap(), ReserveOutcome::Reserved);
+    reserved(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 2)])).await.unwrap());
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is cancelled".into()));
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
     assert_eq!(world.order(&id).await, cancelled);
 }
 
@@ -772,11 +869,11 @@ async fn a_backordered_order_gives_back_the_stock_a_late_reservation_took() {
     world.stock("WH-A", "SKU-1", 1).await;
     let id = world.backordered("A-1").await;
     let before = world.order(&id).await;
-    assert_eq!(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap(), ReserveOutcome::Reserved);
+    reserved(world.ports.inventory.reserve(&id, &hold([line("WH-A", "SKU-1", 1)])).await.unwrap());
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Skipped("order is backordered".into()));
     assert_eq!(world.level("WH-A", "SKU-1").await, (1, 0, 1));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
     assert_eq!(world.order(&id).await, before);
 }
 
@@ -814,7 +911,7 @@ async fn a_reserved_order_cancelled_gives_its_stock_back() {
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
     cancel_and_check(&world, &id).await;
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
-    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
 }
 
 #[tokio::test]
@@ -841,7 +938,10 @@ async fn cancelling_a_cancelled_order_answers_the_same_order_and_releases_nothin
     assert_eq!(again, cancelled, "same order, same version, no second timeline entry");
     assert_eq!(world.order(&id).await, cancelled);
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3), "the other order still holds its units");
-    assert_eq!(world.ports.inventory.reservation(&other).await.unwrap(), Some(hold([line("WH-A", "SKU-1", 2)])));
+    assert_eq!(
+        world.ports.inventory.reservation(&other).await.unwrap().map(|h| h.reservation),
+        Some(hold([line("WH-A", "SKU-1", 2)]))
+    );
 }
 
 #[tokio::test]

@@ -8,13 +8,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+/// `migrate` brings an older file up step by step.
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Version 1: every table and index as the first release created them, idempotent.
-/// Frozen: a later change is a step of `migrate`, never an edit here.
+/// Version 1: every table and index as first released, idempotent. Later versions change
+/// it only through their own migration steps, so an old file and a new one end up alike.
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
     order_id    TEXT PRIMARY KEY NOT NULL,
@@ -243,11 +244,9 @@ fn run_in_savepoint(conn: &mut Connection, job: Job) -> Option<Reply> {
     Some(reply)
 }
 
-/// Brings the schema to `SCHEMA_VERSION`, refusing a database written by a newer build.
-///
-/// The steps run in order, each once: step N brings a database at version N - 1 to N,
-/// all of them in one transaction with the new `user_version`, so a database is always at
-/// exactly one version. A new database runs every step.
+/// Brings the schema to `SCHEMA_VERSION` in ordered steps, one transaction for all of them,
+/// refusing a database written by a newer build. Each step runs only on a file older than
+/// its version, so a file of any earlier version (or a new, empty one) ends up the same.
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -261,6 +260,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 2 {
         step_2_merchant_in_the_order_key(&tx).context("Failed to migrate the schema to version 2")?;
+    }
+    if found < 3 {
+        step_3_reservation_holds(&tx).context("Failed to migrate to schema version 3 (reservation holds)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -305,6 +307,17 @@ fn step_2_merchant_in_the_order_key(tx: &Connection) -> anyhow::Result<()> {
         ",
     )
     .context("Failed to rebuild the orders table with the merchant in its key")
+}
+
+/// Version 3: every reservation row names its hold (`hold_id`), so a release gives back only
+/// the hold it read. Touches `reservations` only. Rows already stored get one hold per
+/// order (`migrated_<order id>`): each order held one reservation.
+fn step_3_reservation_holds(tx: &Connection) -> anyhow::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE reservations ADD COLUMN hold_id TEXT NOT NULL DEFAULT '';
+         UPDATE reservations SET hold_id = 'migrated_' || order_id WHERE hold_id = '';",
+    )?;
+    Ok(())
 }
 
 /// `execute` and `query_row` through the connection's prepared-statement cache, so the
@@ -435,6 +448,33 @@ mod tests {
             )?)
         });
         assert!(same_shop.is_err(), "the same shop's order 727 is still unique");
+    }
+
+    #[test]
+    fn a_version_1_file_gains_reservation_holds_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES ('ord_1', 'wh-1', 'SKU-1', 2);
+                 INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES ('ord_1', 'wh-1', 'SKU-2', 1);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, holds): (i64, Vec<String>) = db
+            .call_now(|c| {
+                let version = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                let mut stmt = c.prepare("SELECT hold_id FROM reservations ORDER BY sku")?;
+                let holds = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok((version, holds))
+            })
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(holds, ["migrated_ord_1", "migrated_ord_1"]);
     }
 
     #[test]

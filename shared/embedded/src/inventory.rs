@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use async_trait::async_trait;
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
-use oms_domain::reservation::Reservation;
+use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockCounts, StockLevel};
 use oms_domain::{OrderId, Sku, WarehouseId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -54,21 +54,18 @@ impl InventoryStore for Embedded {
             .map_err(|e| StoreError::new(format!("Failed to reserve stock for order {order_id}"), e))
     }
 
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
-        let id = order_id.clone();
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        let (id, hold) = (order_id.clone(), hold_id.clone());
         self.db
-            .call(move |conn| release(conn, &id))
+            .call(move |conn| release(conn, &id, &hold))
             .await
             .map_err(|e| StoreError::new(format!("Failed to release the stock held for order {order_id}"), e))
     }
 
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         let id = order_id.clone();
         self.db
-            .call(move |conn| {
-                let lines = held_lines(conn, &id)?;
-                Ok((!lines.is_empty()).then(|| Reservation::new(lines)))
-            })
+            .call(move |conn| held(conn, &id))
             .await
             .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))
     }
@@ -102,8 +99,10 @@ fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand:
     Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, sku, counts)))
 }
 
+/// The whole reservation in the operation's one savepoint: SQLite has no limit on the rows
+/// of a transaction, so every part of a large reservation is written at once.
 fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
-    if !held_lines(conn, order_id)?.is_empty() {
+    if held(conn, order_id)?.is_some() {
         return Ok(ReserveOutcome::AlreadyReserved);
     }
     for line in lines {
@@ -112,6 +111,7 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
             return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
         }
     }
+    let hold_id = HoldId::generate();
     for line in lines {
         conn.execute_cached(
             "UPDATE stock SET reserved = reserved + ?3 WHERE warehouse = ?1 AND sku = ?2",
@@ -119,20 +119,23 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
         )
         .with_context(|| format!("Failed to hold {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
         conn.execute_cached(
-            "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
-            params![order_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+            "INSERT INTO reservations (order_id, hold_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![order_id.as_str(), hold_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
         )
         .context("Failed to record the reservation")?;
     }
-    Ok(ReserveOutcome::Reserved)
+    Ok(ReserveOutcome::Reserved { hold_id })
 }
 
-fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseOutcome> {
-    let lines = held_lines(conn, order_id)?;
-    if lines.is_empty() {
+fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<ReleaseOutcome> {
+    let Some(hold) = held(conn, order_id)? else {
         return Ok(ReleaseOutcome::NothingHeld);
+    };
+    if &hold.hold_id != hold_id {
+        return Ok(ReleaseOutcome::NotThatHold);
     }
-    for line in &lines {
+    let lines = hold.reservation.lines();
+    for line in lines {
         let changed = conn
             .execute_cached(
                 "UPDATE stock SET reserved = reserved - ?3 WHERE warehouse = ?1 AND sku = ?2 AND reserved >= ?3",
@@ -144,9 +147,9 @@ fn release(conn: &mut Connection, order_id: &OrderId) -> anyhow::Result<ReleaseO
             bail!("The stock of {} in {} holds fewer units than the reservation of {}", line.sku, line.warehouse, line.quantity);
         }
     }
-    conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1", [order_id.as_str()])
+    conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1 AND hold_id = ?2", [order_id.as_str(), hold_id.as_str()])
         .context("Failed to drop the reservation")?;
-    Ok(ReleaseOutcome::Released(Reservation::new(lines)))
+    Ok(ReleaseOutcome::Released(hold.reservation))
 }
 
 /// The counts of one (warehouse, SKU), if it was ever counted.
@@ -165,25 +168,37 @@ fn counts(conn: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Resu
     .transpose()
 }
 
-/// The lines an order holds, by warehouse then SKU (empty when it holds none).
-fn held_lines(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Vec<AllocatedLine>> {
+/// The hold an order has, if any. Its rows all carry one hold id; rows under two would be
+/// a corrupt store, and are an error.
+fn held(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Option<Hold>> {
     let mut stmt = conn
-        .prepare_cached("SELECT warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
+        .prepare_cached("SELECT hold_id, warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
         .context("Failed to prepare the reservation query")?;
     let rows = stmt
-        .query_map([order_id.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))
+        .query_map([order_id.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, i64>(3)?))
+        })
         .context("Failed to query the reservation")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the reservation")?;
-    rows.into_iter()
-        .map(|(warehouse, sku, quantity)| {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let hold_id = HoldId::parse(first.0.clone()).context("A stored hold id is invalid")?;
+    let lines = rows
+        .into_iter()
+        .map(|(hold, warehouse, sku, quantity)| {
+            if hold != hold_id.as_str() {
+                bail!("The reservation of order {order_id} is stored under two holds, {hold_id} and {hold}");
+            }
             Ok(AllocatedLine {
                 warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
                 sku: Sku::parse(sku).context("A stored SKU is invalid")?,
                 quantity: to_u32(quantity, "quantity")?,
             })
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(Hold { hold_id, reservation: Reservation::new(lines) }))
 }
 
 type StockRow = (String, String, i64, i64);
@@ -238,12 +253,14 @@ mod tests {
             let _ = store.set_on_hand(&wh, sku, 5).await.unwrap();
         }
         let lines = [(&a, 2), (&b, 3)].map(|(sku, quantity)| AllocatedLine { warehouse: wh.clone(), sku: sku.clone(), quantity });
-        assert_eq!(store.reserve(&order, &Reservation::new(lines)).await.unwrap(), ReserveOutcome::Reserved);
+        let ReserveOutcome::Reserved { hold_id } = store.reserve(&order, &Reservation::new(lines)).await.unwrap() else {
+            panic!("the reservation was refused");
+        };
         // SKU-B now holds fewer reserved units than the reservation: the release gives back
         // SKU-A's first, then finds SKU-B short and answers an error.
         store.db.call_now(|conn| Ok(conn.execute("UPDATE stock SET reserved = 1 WHERE sku = 'SKU-B'", [])?)).unwrap();
 
-        assert!(store.release(&order).await.is_err());
+        assert!(store.release(&order, &hold_id).await.is_err());
         let reserved: Vec<u32> = store.all_stock().await.unwrap().iter().map(|level| level.reserved).collect();
         assert_eq!(reserved, [2, 1], "SKU-A's units are still held: the operation's savepoint was rolled back");
         assert!(store.reservation(&order).await.unwrap().is_some());

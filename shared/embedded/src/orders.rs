@@ -219,21 +219,12 @@ fn decode((version, body): OrderRow) -> anyhow::Result<Order> {
 mod tests {
     use super::*;
     use oms_conformance::fixtures;
-    use oms_domain::order::{Allocation, Channel, Charges};
+    use oms_domain::order::Charges;
     use oms_domain::OrderNumber;
-    use rust_decimal::Decimal;
 
-    /// The conformance suite's order with a fixed id, charges and an allocation (and its
-    /// timeline event), so that every part of the body is there.
+    /// The conformance suite's complete order: every part of the body is there.
     fn sample_order() -> Order {
-        let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
-        order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
-        order.charges =
-            Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
-        order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
-        let lines = vec![fixtures::line("WH-1", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "WH-1 is nearest".into(), planned_at: fixtures::noon() });
-        order
+        fixtures::complete_order()
     }
 
     /// `orders.body` of `sample_order` at version 1, byte for byte as it is stored today

@@ -1,5 +1,11 @@
 //! The shared conformance suite, run against the SQLite store: file-backed in a temporary
-//! directory (as `oms serve` runs it) and in memory (as handler tests use it).
+//! directory (as `oms serve` runs it), in memory (as handler tests use it), and as two
+//! stores on one file (as two processes would share it).
+//!
+//! One store runs every operation on its one database thread, so its races are decided in
+//! that thread's queue. Two stores on one file are two connections: there the racing calls
+//! alternate between them and contend for SQLite's write lock itself (`BEGIN IMMEDIATE`,
+//! the busy timeout), which is the contention the conditions must also survive.
 
 use async_trait::async_trait;
 use oms_conformance::Subject;
@@ -7,10 +13,11 @@ use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome,
     StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::reservation::Reservation;
+use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tempfile::TempDir;
 
@@ -33,8 +40,32 @@ async fn in_memory() -> Subject {
     Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory }
 }
 
+/// Two stores (two connections, two database threads) on one file; calls alternate.
+struct TwoOnOneFile {
+    stores: [Embedded; 2],
+    next: AtomicUsize,
+    _dir: TempDir,
+}
+
+impl TwoOnOneFile {
+    fn pick(&self) -> &Embedded {
+        &self.stores[self.next.fetch_add(1, Ordering::Relaxed) % 2]
+    }
+}
+
+async fn two_on_one_file() -> Subject {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stores = [Embedded::open(dir.path()).expect("the store opens"), Embedded::open(dir.path()).expect("it opens twice")];
+    let shared = Arc::new(TwoOnOneFile { stores, next: AtomicUsize::new(0), _dir: dir });
+    Subject { orders: shared.clone(), warehouses: shared.clone(), inventory: shared }
+}
+
 mod file {
     oms_conformance::conformance_tests!(super::file_backed);
+}
+
+mod two_connections {
+    oms_conformance::conformance_tests!(super::two_on_one_file);
 }
 
 mod memory {
@@ -81,10 +112,58 @@ impl InventoryStore for InTempDir {
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.store.reserve(order_id, reservation).await
     }
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
-        self.store.release(order_id).await
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.store.release(order_id, hold_id).await
     }
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.store.reservation(order_id).await
+    }
+}
+
+#[async_trait]
+impl OrderStore for TwoOnOneFile {
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.pick().insert_order(order).await
+    }
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.pick().get_order(id).await
+    }
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        self.pick().update_order(order).await
+    }
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.pick().find_orders(query, page).await
+    }
+}
+
+#[async_trait]
+impl WarehouseStore for TwoOnOneFile {
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
+        self.pick().put_warehouse(warehouse).await
+    }
+    async fn get_warehouse(&self, id: &WarehouseId) -> Result<Option<Warehouse>, StoreError> {
+        self.pick().get_warehouse(id).await
+    }
+    async fn list_warehouses(&self) -> Result<Vec<Warehouse>, StoreError> {
+        self.pick().list_warehouses().await
+    }
+}
+
+#[async_trait]
+impl InventoryStore for TwoOnOneFile {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        self.pick().set_on_hand(warehouse, sku, on_hand).await
+    }
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        self.pick().stock_of(sku).await
+    }
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.pick().reserve(order_id, reservation).await
+    }
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.pick().release(order_id, hold_id).await
+    }
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
+        self.pick().reservation(order_id).await
     }
 }

@@ -1,6 +1,7 @@
 //! `InventoryStore` on DynamoDB: stock items per (SKU, warehouse) carrying `on_hand`,
 //! `reserved` and `available` (kept as its own attribute because a condition expression
-//! cannot do arithmetic), and one reservation item per order.
+//! cannot do arithmetic), and per order one hold: a reservation item, plus one part item per
+//! further `MAX_LINES_PER_WRITE` lines when the hold is larger than one transaction.
 
 use std::collections::HashMap;
 
@@ -10,21 +11,16 @@ use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, ReturnValuesOnConditionC
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
 use oms_domain::reservation::Reservation;
+use oms_domain::reservation::{Hold, HoldId, MAX_LINES_PER_WRITE};
 use oms_domain::stock::StockLevel;
 use oms_domain::{OrderId, Sku, WarehouseId};
 
-use super::items::{ReservationItem, StockItem};
-use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS};
+use super::items::{ReservationItem, ReservationPartItem, StockItem};
+use super::{
+    from_item, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS,
+};
 use crate::budget::{backoff, RACE_ATTEMPTS};
 use crate::error::{build_error, sdk_error};
-
-/// A fresh hold id: the time in nanoseconds and a process-wide counter.
-fn new_hold_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    format!("{nanos:x}-{:x}-{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
 
 /// A stock update for one line of a transaction.
 fn stock_update(
@@ -57,12 +53,34 @@ impl DynamoStore {
         }
     }
 
-    async fn reservation_item(&self, order_id: &OrderId) -> Result<Option<ReservationItem>, StoreError> {
+    /// The order's hold as stored: its first part and the later parts written under it,
+    /// from one strongly consistent `Query` of the partition `RESERVATION#<order>`.
+    async fn stored_hold(&self, order_id: &OrderId) -> Result<Option<StoredHold>, StoreError> {
         let what = format!("the reservation of order {order_id}");
-        match self.get(Key::reservation(order_id), &what).await? {
-            Some(item) => Ok(Some(from_item(item, &what)?)),
-            None => Ok(None),
+        let items = self.query_partition(Key::reservation_partition(order_id), &what).await?;
+        let (mut head, mut parts) = (None, Vec::new());
+        for item in items {
+            let sk = match item.get("sk") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) => sk.clone(),
+                _ => return Err(StoreError::msg(format!("Failed to read {what}: an item has no sort key"))),
+            };
+            if sk == Key::RESERVATION {
+                head = Some(from_item::<ReservationItem>(item, &what)?);
+            } else {
+                parts.push(from_item::<ReservationPartItem>(item, &what)?);
+            }
         }
+        let Some(head) = head else {
+            return Ok(None);
+        };
+        let corrupt = |e| StoreError::new(format!("Failed to read {what}"), e);
+        let hold_id = head.hold().map_err(corrupt)?;
+        parts.retain(|part| part.hold_id == head.hold_id);
+        let mut lines = head.allocated_lines().map_err(corrupt)?;
+        for part in &parts {
+            lines.extend(part.allocated_lines().map_err(corrupt)?);
+        }
+        Ok(Some(StoredHold { hold_id, lines, parts }))
     }
 
     /// The `reserved` count of a stock item as a failed condition returned it, or read afresh.
@@ -73,6 +91,146 @@ impl DynamoStore {
             }
         }
         Ok(self.stock_level(warehouse, sku).await?.map_or(0, |level| level.reserved))
+    }
+}
+
+/// An order's hold as the table holds it now.
+struct StoredHold {
+    hold_id: HoldId,
+    /// Every line of every part read.
+    lines: Vec<AllocatedLine>,
+    /// The parts after the first.
+    parts: Vec<ReservationPartItem>,
+}
+
+/// What writing one part of a hold did.
+enum PartOutcome {
+    Written,
+    /// The first part: the order has a hold already.
+    AlreadyReserved,
+    /// A later part: the hold is no longer the order's (it was released meanwhile).
+    HoldGone,
+    Insufficient {
+        warehouse: WarehouseId,
+        sku: Sku,
+        available: u32,
+    },
+}
+
+impl DynamoStore {
+    /// One transaction for one part of hold `hold_id`, tried again (at most `RACE_ATTEMPTS`
+    /// times) when a line's failed condition is contradicted by a fresh read.
+    ///
+    /// Part 0 is the reservation item, `Put` on `attribute_not_exists(pk)`. A later part is
+    /// its part item, `Put` on `attribute_not_exists(pk)` (its key names the hold, so it
+    /// only exists if this very write landed before, its answer lost), together with an
+    /// `Update` of the reservation item `SET parts_held = parts_held + 1` on `hold_id =
+    /// :hold`, so a part is never written for a hold that is gone. Then per line the
+    /// stock `Update` on `attribute_exists(pk) AND available >= :q`.
+    async fn reserve_part(
+        &self,
+        order_id: &OrderId,
+        hold_id: &HoldId,
+        part: u32,
+        parts: u32,
+        lines: &[AllocatedLine],
+    ) -> Result<PartOutcome, StoreError> {
+        let what = format!("reserve stock for order {order_id}");
+        let mut items = Vec::with_capacity(lines.len() + 2);
+        if part == 0 {
+            let item = to_item(&ReservationItem::new(order_id, hold_id, lines, parts), &what)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| build_error(format!("Failed to build the reservation of order {order_id}"), e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        } else {
+            let item = to_item(&ReservationPartItem::new(order_id, hold_id, part, lines), &what)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| build_error(format!("Failed to build part {part} of the reservation of order {order_id}"), e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(self.count_part(order_id, hold_id, true)?);
+        }
+        let first_line = items.len();
+        for line in lines {
+            items.push(stock_update(
+                &self.table,
+                line,
+                "SET #available = #available - :q, #reserved = #reserved + :q",
+                "attribute_exists(pk) AND #available >= :q",
+                order_id,
+            )?);
+        }
+        if items.len() > MAX_TRANSACT_ITEMS {
+            return Err(StoreError::msg(format!(
+                "Failed to {what}: part {part} takes {} items, more than a transaction's {MAX_TRANSACT_ITEMS}",
+                items.len()
+            )));
+        }
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let reasons = match self.transact(items.clone(), &what).await? {
+                Transact::Written => return Ok(PartOutcome::Written),
+                Transact::Cancelled(reasons) => reasons,
+            };
+            if reasons.first().is_some_and(|r| r.condition_failed()) {
+                // The first part: another hold is there. A later part: this write landed
+                // before (its key is this hold's own), and only its answer was lost.
+                return Ok(if part == 0 { PartOutcome::AlreadyReserved } else { PartOutcome::Written });
+            }
+            if part > 0 && reasons.get(1).is_some_and(|r| r.condition_failed()) {
+                return Ok(PartOutcome::HoldGone);
+            }
+            let failed = reasons.iter().skip(first_line).position(|r| r.condition_failed()).and_then(|i| lines.get(i));
+            let Some(line) = failed else {
+                return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
+            };
+            let available = self.stock_level(&line.warehouse, &line.sku).await?.map_or(0, |level| level.available);
+            if available < line.quantity || attempt >= RACE_ATTEMPTS {
+                return Ok(PartOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
+            }
+            // Units came back between the write and the read: try again.
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    /// An `Update` of the reservation item counting one part more (`added`) or one less in
+    /// `parts_held`, on `hold_id = :hold`.
+    fn count_part(&self, order_id: &OrderId, hold_id: &HoldId, added: bool) -> Result<TransactWriteItem, StoreError> {
+        let (expression, mut values) = if added {
+            ("if_not_exists(#parts_held, :zero) + :one", HashMap::from([(":zero".to_owned(), n(0))]))
+        } else {
+            ("#parts_held - :one", HashMap::new())
+        };
+        values.insert(":hold".to_owned(), s(hold_id.as_str()));
+        values.insert(":one".to_owned(), n(1));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::reservation(order_id).into_map()))
+            .update_expression(format!("SET #parts_held = {expression}"))
+            .condition_expression("#hold_id = :hold")
+            .expression_attribute_names("#parts_held", "parts_held")
+            .expression_attribute_names("#hold_id", "hold_id")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the part count of order {order_id}"), e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Gives back what landed of a hold that `reserve` could not finish, before `reserve`
+    /// answers. Only that hold: released by its id, it never touches another.
+    async fn undo_hold(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<(), StoreError> {
+        let undone = self.release(order_id, hold_id).await?;
+        tracing::debug!(order_id = %order_id, hold_id = %hold_id, ?undone, "gave back a half-written hold");
+        Ok(())
     }
 }
 
@@ -141,99 +299,117 @@ impl InventoryStore for DynamoStore {
         items.into_iter().map(|item| read_item::<StockItem, _>(item, &format!("the stock of {sku}"))).collect()
     }
 
-    /// One `TransactWriteItems`: a `Put` of `RESERVATION#<order>` conditional on
-    /// `attribute_not_exists(pk)` (else `AlreadyReserved`), and per line an `Update` of
-    /// its stock `SET available = available - :q, reserved = reserved + :q` conditional
-    /// on `attribute_exists(pk) AND available >= :q` (else `Insufficient` for the first
-    /// failing line, with its available units read afresh; a missing stock item has 0).
-    /// More than 99 lines (DynamoDB's transaction limit) are an error and change nothing.
+    /// One `TransactWriteItems` per part of at most `MAX_LINES_PER_WRITE` lines (see
+    /// `reserve_part`): the first part creates the hold (`AlreadyReserved` if the order has
+    /// one), each later part adds to it. When a later part finds a line short, or fails, the
+    /// parts written are released before `reserve` answers, so the order holds all or none.
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
-        let lines = reservation.lines();
-        if lines.len() + 1 > MAX_TRANSACT_ITEMS {
-            return Err(StoreError::msg(format!(
-                "Failed to reserve order {order_id}: {} lines exceed the {} a DynamoDB transaction takes",
-                lines.len(),
-                MAX_TRANSACT_ITEMS - 1
-            )));
+        let hold_id = HoldId::generate();
+        let mut parts: Vec<&[AllocatedLine]> = reservation.parts().collect();
+        if parts.is_empty() {
+            parts.push(&[]);
         }
-        let reservation = ReservationItem::new(order_id, new_hold_id(), lines);
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&reservation, &format!("the reservation of {order_id}"))?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| build_error(format!("Failed to build the reservation of order {order_id}"), e))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        for line in lines {
-            items.push(stock_update(
-                &self.table,
-                line,
-                "SET #available = #available - :q, #reserved = #reserved + :q",
-                "attribute_exists(pk) AND #available >= :q",
-                order_id,
-            )?);
-        }
-
-        let what = format!("reserve stock for order {order_id}");
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let reasons = match self.transact(items.clone(), &what).await? {
-                Transact::Written => return Ok(ReserveOutcome::Reserved),
-                Transact::Cancelled(reasons) => reasons,
+        let count = u32::try_from(parts.len())
+            .map_err(|_| StoreError::msg(format!("Failed to reserve order {order_id}: too many parts")))?;
+        for (part, lines) in (0..count).zip(&parts) {
+            debug_assert!(lines.len() <= MAX_LINES_PER_WRITE);
+            let outcome = match self.reserve_part(order_id, &hold_id, part, count, lines).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    // Whatever of this hold landed (a part whose answer was lost, the parts
+                    // before it) is given back, so an error never leaves half a hold.
+                    if let Err(undo) = self.undo_hold(order_id, &hold_id).await {
+                        tracing::error!(order_id = %order_id, hold_id = %hold_id, error = %undo, "could not give back a half-written hold");
+                    }
+                    return Err(err);
+                }
             };
-            if reasons.first().is_some_and(|r| r.condition_failed()) {
-                return Ok(ReserveOutcome::AlreadyReserved);
+            match outcome {
+                PartOutcome::Written => {}
+                PartOutcome::AlreadyReserved => return Ok(ReserveOutcome::AlreadyReserved),
+                PartOutcome::HoldGone => {
+                    self.undo_hold(order_id, &hold_id).await?;
+                    return Err(StoreError::msg(format!(
+                        "Failed to reserve stock for order {order_id}: its hold {hold_id} was released while it was written"
+                    )));
+                }
+                PartOutcome::Insufficient { warehouse, sku, available } => {
+                    if part > 0 {
+                        self.undo_hold(order_id, &hold_id).await?;
+                    }
+                    return Ok(ReserveOutcome::Insufficient { warehouse, sku, available });
+                }
             }
-            let failed = reasons.iter().skip(1).position(|r| r.condition_failed()).and_then(|i| lines.get(i));
-            let Some(line) = failed else {
-                return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
-            };
-            let available = self.stock_level(&line.warehouse, &line.sku).await?.map_or(0, |level| level.available);
-            if available < line.quantity || attempt >= RACE_ATTEMPTS {
-                return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
-            }
-            // Units came back between the write and the read: try again.
-            tokio::time::sleep(backoff(attempt)).await;
         }
+        Ok(ReserveOutcome::Reserved { hold_id })
     }
 
-    /// Reads `RESERVATION#<order>` (none: `NothingHeld`), then one `TransactWriteItems`:
-    /// a `Delete` of it conditional on `hold_id = :hold` (the reservation read, still
-    /// there), and per line an `Update` of its stock `SET available = available + :q,
-    /// reserved = reserved - :q` conditional on `reserved >= :q`. When the reservation
-    /// changed in between it is read again.
-    async fn release(&self, order_id: &OrderId) -> Result<ReleaseOutcome, StoreError> {
+    /// Reads the order's hold (none: `NothingHeld`; another: `NotThatHold`). Each later part
+    /// goes first, one `TransactWriteItems` each: a `Delete` of the part item on
+    /// `attribute_exists(pk)`, `parts_held = parts_held - 1` on the reservation item, and per
+    /// line the stock `Update` `SET available = available + :q, reserved = reserved - :q` on
+    /// `reserved >= :q`. Then the reservation item: a `Delete` on `hold_id = :hold AND
+    /// parts_held = 0` with its lines' stock updates. When the hold changed in between (a
+    /// part written or released meanwhile) it is read again.
+    async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
         let what = format!("release the stock of order {order_id}");
+        let give_back = |line: &AllocatedLine| {
+            stock_update(
+                &self.table,
+                line,
+                "SET #available = #available + :q, #reserved = #reserved - :q",
+                "#reserved >= :q",
+                order_id,
+            )
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let Some(reservation) = self.reservation_item(order_id).await? else {
+            let Some(stored) = self.stored_hold(order_id).await? else {
                 return Ok(ReleaseOutcome::NothingHeld);
             };
-            let lines = reservation
-                .allocated_lines()
-                .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
+            if &stored.hold_id != hold_id {
+                return Ok(ReleaseOutcome::NotThatHold);
+            }
+            for part in &stored.parts {
+                let lines = part
+                    .allocated_lines()
+                    .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(Key::reservation_part(order_id, hold_id, part.part).into_map()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
+                let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+                items.push(self.count_part(order_id, hold_id, false)?);
+                for line in &lines {
+                    items.push(give_back(line)?);
+                }
+                if let Transact::Cancelled(reasons) = self.transact(items, &what).await? {
+                    // Released meanwhile by another call (the part or the whole hold): fine.
+                    if !reasons.iter().take(2).any(CancelReason::condition_failed) {
+                        return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
+                    }
+                }
+            }
+            let first = stored.lines.len() - stored.parts.iter().map(|p| p.lines.len()).sum::<usize>();
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(Key::reservation(order_id).into_map()))
-                .condition_expression("#hold_id = :hold")
+                .condition_expression("#hold_id = :hold AND (attribute_not_exists(#parts_held) OR #parts_held = :zero)")
                 .expression_attribute_names("#hold_id", "hold_id")
-                .expression_attribute_values(":hold", s(&reservation.hold_id))
+                .expression_attribute_names("#parts_held", "parts_held")
+                .expression_attribute_values(":hold", s(hold_id.as_str()))
+                .expression_attribute_values(":zero", n(0))
                 .build()
                 .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
             let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-            for line in &lines {
-                items.push(stock_update(
-                    &self.table,
-                    line,
-                    "SET #available = #available + :q, #reserved = #reserved - :q",
-                    "#reserved >= :q",
-                    order_id,
-                )?);
+            for line in &stored.lines[..first] {
+                items.push(give_back(line)?);
             }
             let reasons = match self.transact(items, &what).await? {
-                Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(lines))),
+                Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(stored.lines))),
                 Transact::Cancelled(reasons) => reasons,
             };
             let hold_changed = reasons.first().is_some_and(|r| r.condition_failed());
@@ -248,24 +424,12 @@ impl InventoryStore for DynamoStore {
         }
     }
 
-    /// A strongly consistent `GetItem` of `RESERVATION#<order>`.
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
-        let Some(item) = self.reservation_item(order_id).await? else {
-            return Ok(None);
-        };
-        let lines = item
-            .allocated_lines()
-            .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
-        Ok(Some(Reservation::new(lines)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hold_ids_are_unique() {
-        assert_ne!(new_hold_id(), new_hold_id());
+    /// A strongly consistent `Query` of the partition `RESERVATION#<order>`: the hold's
+    /// first part and every later part written under it.
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
+        Ok(self
+            .stored_hold(order_id)
+            .await?
+            .map(|stored| Hold { hold_id: stored.hold_id, reservation: Reservation::new(stored.lines) }))
     }
 }

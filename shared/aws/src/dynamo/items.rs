@@ -9,6 +9,7 @@
 //! an item that does not parse is an error naming the attribute, never a silent default.
 
 use oms_domain::order::AllocatedLine;
+use oms_domain::reservation::HoldId;
 use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
 use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_records::{CorruptRecord, OrderRecord, WarehouseRecord};
@@ -200,9 +201,12 @@ impl TryFrom<StockItem> for StockLevel {
     }
 }
 
-/// The units one order holds: `RESERVATION#<order id>` / `RESERVATION`. `hold_id` tells one
-/// reservation of an order from a later one, so a release never deletes a reservation it
-/// did not read.
+/// The hold one order has: `RESERVATION#<order id>` / `RESERVATION`. `hold_id` is new for
+/// every reservation, so a release never deletes a hold it did not read. A hold larger than
+/// one transaction (`reservation::MAX_LINES_PER_WRITE` lines) keeps its first part here and
+/// the rest in [`ReservationPartItem`]s: `parts` counts every part (this one included) and
+/// `parts_held` those after the first that are written now. Both are left out of a hold of
+/// one part (and read as 1 and 0), which is also what items written before parts existed hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ReservationItem {
     pub pk: String,
@@ -210,16 +214,71 @@ pub(crate) struct ReservationItem {
     pub order_id: String,
     pub hold_id: String,
     pub lines: Vec<StoredLine>,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub parts: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts_held: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ReservationItem {
-    pub fn new(order_id: &OrderId, hold_id: String, lines: &[AllocatedLine]) -> Self {
+    /// The first part of hold `hold_id`, of `parts` parts in all.
+    pub fn new(order_id: &OrderId, hold_id: &HoldId, lines: &[AllocatedLine], parts: u32) -> Self {
         let key = Key::reservation(order_id);
         Self {
             pk: key.pk,
             sk: key.sk,
             order_id: order_id.to_string(),
-            hold_id,
+            hold_id: hold_id.to_string(),
+            lines: lines.iter().map(StoredLine::from).collect(),
+            parts,
+            parts_held: 0,
+        }
+    }
+
+    /// The lines held, as the domain's lines.
+    pub fn allocated_lines(&self) -> Result<Vec<AllocatedLine>, CorruptItem> {
+        self.lines.iter().cloned().map(AllocatedLine::try_from).collect()
+    }
+
+    pub fn hold(&self) -> Result<HoldId, CorruptItem> {
+        parse("hold_id", HoldId::parse(self.hold_id.clone()))
+    }
+}
+
+/// A later part of a hold: `RESERVATION#<order id>` / `PART#<hold id>#<part>` (parts
+/// numbered from 1, three digits), written after the first part and only while the order
+/// still has that hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ReservationPartItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub hold_id: String,
+    pub part: u32,
+    pub lines: Vec<StoredLine>,
+}
+
+impl ReservationPartItem {
+    pub fn new(order_id: &OrderId, hold_id: &HoldId, part: u32, lines: &[AllocatedLine]) -> Self {
+        let key = Key::reservation_part(order_id, hold_id, part);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            order_id: order_id.to_string(),
+            hold_id: hold_id.to_string(),
+            part,
             lines: lines.iter().map(StoredLine::from).collect(),
         }
     }
@@ -235,9 +294,7 @@ mod tests {
     use super::*;
     use aws_sdk_dynamodb::types::AttributeValue;
     use oms_conformance::fixtures::{self, line as allocated};
-    use oms_domain::order::{Allocation, Channel, Charges};
-    use oms_domain::OrderStatus;
-    use rust_decimal::Decimal;
+    use oms_domain::order::Charges;
     use serde_json::{json, Value};
 
     use crate::dynamo::Item;
@@ -276,18 +333,9 @@ mod tests {
         json.as_object().unwrap().iter().map(|(k, v)| (k.clone(), value(v))).collect()
     }
 
-    /// The conformance suite's order with a fixed id, charges and an allocation (and its
-    /// timeline event), so that every attribute of the layout is there.
+    /// The conformance suite's complete order, at version 3.
     fn sample_order() -> Order {
-        let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
-        order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
-        order.charges =
-            Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
-        order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
-        let lines = vec![allocated("WH-1", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "WH-1 is nearest".into(), planned_at: fixtures::noon() });
-        order.version = 3;
-        order
+        Order { version: 3, ..fixtures::complete_order() }
     }
 
     /// `sample_order` at version 4, as it is stored today (and must stay readable).
@@ -415,9 +463,35 @@ mod tests {
             "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}},
                             {"M": {"warehouse": {"S": "WH-2"}, "sku": {"S": "SKU-2"}, "quantity": {"N": "1"}}}]}
         }"#;
-        assert_eq!(wire(&item_of(&ReservationItem::new(&order_id, "h-1".into(), &lines))), literal(expected));
+        let hold_id = HoldId::parse("h-1").unwrap();
+        assert_eq!(wire(&item_of(&ReservationItem::new(&order_id, &hold_id, &lines, 1))), literal(expected));
         let stored: ReservationItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
         assert_eq!(stored.allocated_lines().unwrap(), lines);
+        assert_eq!((stored.parts, stored.parts_held), (1, 0), "a hold of one part, as items before parts were");
+    }
+
+    #[test]
+    fn a_hold_in_parts_has_the_documented_attributes_and_reads_back() {
+        let order_id = OrderId::parse("ord_1").unwrap();
+        let hold_id = HoldId::parse("h-1").unwrap();
+        let lines = [allocated("WH-1", "SKU-1", 2)];
+        let mut head = ReservationItem::new(&order_id, &hold_id, &lines, 2);
+        head.parts_held = 1;
+        let expected = r#"{
+            "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "RESERVATION"},
+            "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"}, "parts": {"N": "2"}, "parts_held": {"N": "1"},
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
+        }"#;
+        assert_eq!(wire(&item_of(&head)), literal(expected));
+        let expected = r#"{
+            "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "PART#h-1#001"},
+            "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"}, "part": {"N": "1"},
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
+        }"#;
+        let part = ReservationPartItem::new(&order_id, &hold_id, 1, &lines);
+        assert_eq!(wire(&item_of(&part)), literal(expected));
+        let stored: ReservationPartItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
+        assert_eq!(stored, part);
     }
 
     fn stock_item(on_hand: &str, reserved: &str, available: &str) -> Item {

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::order::Channel;
 use oms_domain::ports::StoreError;
+use oms_domain::reservation::HoldId;
 use oms_domain::{ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
@@ -229,9 +230,22 @@ impl Key {
         Self { pk: Self::stock_partition(sku), sk: format!("WAREHOUSE#{warehouse}") }
     }
 
-    /// The units an order holds: `RESERVATION#<order id>` / `RESERVATION`.
+    /// The partition holding an order's hold, every part of it.
+    pub fn reservation_partition(order_id: &OrderId) -> String {
+        format!("RESERVATION#{order_id}")
+    }
+
+    /// The hold an order has (its first part): `RESERVATION#<order id>` / `RESERVATION`.
     pub fn reservation(order_id: &OrderId) -> Self {
-        Self { pk: format!("RESERVATION#{order_id}"), sk: "RESERVATION".to_owned() }
+        Self { pk: Self::reservation_partition(order_id), sk: Self::RESERVATION.to_owned() }
+    }
+
+    /// The sort key of the first part of a hold.
+    pub const RESERVATION: &'static str = "RESERVATION";
+
+    /// A later part of a hold: `RESERVATION#<order id>` / `PART#<hold id>#<part, 3 digits>`.
+    pub fn reservation_part(order_id: &OrderId, hold_id: &HoldId, part: u32) -> Self {
+        Self { pk: Self::reservation_partition(order_id), sk: format!("PART#{hold_id}#{part:03}") }
     }
 }
 
@@ -302,5 +316,7 @@ mod tests {
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
         assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
+        let hold = HoldId::parse("hold_1").unwrap();
+        assert_eq!(Key::reservation_part(&order, &hold, 2), Key { pk: "RESERVATION#ord_1".into(), sk: "PART#hold_1#002".into() });
     }
 }

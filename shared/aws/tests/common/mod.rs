@@ -3,6 +3,8 @@
 //! same orders and warehouses.
 #![allow(dead_code)]
 
+pub mod faults;
+
 use oms_aws::emulator::Emulator;
 use oms_aws::Aws;
 use oms_domain::stock::Warehouse;
@@ -23,4 +25,16 @@ pub fn warehouse(id: &str) -> Warehouse {
 /// An SDK configuration for the emulator, to look at resources behind the adapters' backs.
 pub async fn emulator_config() -> aws_config::SdkConfig {
     Emulator::shared().sdk_config().await
+}
+
+/// The adapters over resources of this test's own, reached through an HTTP client that
+/// injects the faults planned in the answered [`faults::Faults`].
+pub async fn aws_with_faults(label: &str) -> (Aws, faults::Faults) {
+    let emulator = Emulator::shared();
+    let plain = emulator.sdk_config().await;
+    let prefix = oms_aws::provision::unique_prefix(label);
+    let settings = oms_aws::provision::create_resources(&plain, &prefix).await.expect("cannot provision the resources");
+    let faults = faults::Faults::default();
+    let faulty = plain.into_builder().http_client(faults::FaultyHttp::new(faults.clone())).build();
+    (Aws::new(&faulty, settings), faults)
 }

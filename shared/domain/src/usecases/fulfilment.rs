@@ -11,7 +11,7 @@ use crate::allocation::{self, Plan, Shortage};
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError};
-use crate::reservation::Reservation;
+use crate::reservation::{HoldId, Reservation};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
 
@@ -105,14 +105,24 @@ enum Held {
     Decided(OrderStatus),
     /// Stock ran short; the order was planned again and is tried again.
     Replanned,
-    /// It holds stock for an earlier plan (it was planned again since): give that back, try again.
-    StalePlan,
-    /// A cancelled or backordered order holds no stock: give back what a late reservation took.
-    ReleaseLeftover(OrderStatus),
+    /// The order at `version` holds `hold_id`, stock for an earlier plan (it was planned
+    /// again since): give that hold back, try again.
+    StalePlan {
+        version: u64,
+        hold_id: HoldId,
+    },
+    /// The order's hold went away between the reserve and the read: try again.
+    HoldMoved,
+    /// A cancelled or backordered order (at `version`) holds no stock: give back what a
+    /// late reservation took.
+    ReleaseLeftover {
+        status: OrderStatus,
+        version: u64,
+    },
     Nothing(String),
 }
 
-/// Holds the stock of an allocated order's plan in one atomic write. If another order took
+/// Holds the stock of an allocated order's plan, all or nothing (`InventoryStore::reserve`). If another order took
 /// the stock first, re-plans against fresh stock up to `MAX_REPLANS` times, then backorders.
 pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
     let mut replans = 0;
@@ -129,9 +139,12 @@ pub async fn reserve_order(ports: &Ports, order_id: &OrderId) -> Result<Handled,
                 return Ok(Handled::Moved(status));
             }
             Held::Replanned => replans += 1,
-            Held::StalePlan => release_leftover(ports, order_id).await?,
-            Held::ReleaseLeftover(status) => {
-                release_leftover(ports, order_id).await?;
+            Held::StalePlan { version, hold_id } => release_judged(ports, order_id, version, &hold_id).await?,
+            Held::HoldMoved => {}
+            Held::ReleaseLeftover { status, version } => {
+                if let Some(hold) = ports.inventory.reservation(order_id).await? {
+                    release_judged(ports, order_id, version, &hold.hold_id).await?;
+                }
                 return Ok(Handled::Skipped(format!("order is {status}")));
             }
             Held::Nothing(why) => return Ok(Handled::Skipped(why)),
@@ -150,7 +163,8 @@ async fn reserve_once(
     match order.status {
         OrderStatus::Allocated => {}
         status @ (OrderStatus::Cancelled | OrderStatus::Backordered) => {
-            return Ok(Change::Keep(order, Held::ReleaseLeftover(status)));
+            let version = order.version;
+            return Ok(Change::Keep(order, Held::ReleaseLeftover { status, version }));
         }
         OrderStatus::Received => return Ok(Change::Keep(order, Held::Nothing("order is not allocated yet".into()))),
         other => return Ok(Change::Keep(order, Held::Nothing(format!("order is already {other}")))),
@@ -160,13 +174,15 @@ async fn reserve_once(
     };
     let plan = Reservation::new(allocation.lines.clone());
     let outcome = match ports.inventory.reserve(&order.order_id, &plan).await? {
-        ReserveOutcome::AlreadyReserved if ports.inventory.reservation(&order.order_id).await?.as_ref() != Some(&plan) => {
-            return Ok(Change::Keep(order, Held::StalePlan));
-        }
-        ReserveOutcome::Reserved | ReserveOutcome::AlreadyReserved => {
-            order.transition(OrderStatus::Reserved, now, format!("{} units held", plan.units())).map_err(invariant)?;
-            Held::Decided(OrderStatus::Reserved)
-        }
+        ReserveOutcome::AlreadyReserved => match ports.inventory.reservation(&order.order_id).await? {
+            Some(held) if held.reservation == plan => reserved(&mut order, &plan, now)?,
+            Some(held) => {
+                let version = order.version;
+                return Ok(Change::Keep(order, Held::StalePlan { version, hold_id: held.hold_id }));
+            }
+            None => return Ok(Change::Keep(order, Held::HoldMoved)),
+        },
+        ReserveOutcome::Reserved { .. } => reserved(&mut order, &plan, now)?,
         ReserveOutcome::Insufficient { warehouse, sku, available } => {
             let lost = format!("{warehouse} has only {available} of {sku} left");
             let replanned = if replans < MAX_REPLANS { Some(plan_against_current_stock(ports, &order).await?) } else { None };
@@ -193,11 +209,50 @@ async fn reserve_once(
     Ok(Change::Write(order, outcome))
 }
 
-async fn release_leftover(ports: &Ports, order_id: &OrderId) -> Result<(), StoreError> {
-    if let ReleaseOutcome::Released(held) = ports.inventory.release(order_id).await? {
-        tracing::warn!(order_id = %order_id, lines = held.lines().len(), "released stock held for a plan the order no longer has");
+/// The order holds its plan: it is reserved.
+fn reserved(order: &mut Order, plan: &Reservation, now: chrono::DateTime<chrono::Utc>) -> Result<Held, StoreError> {
+    order.transition(OrderStatus::Reserved, now, format!("{} units held", plan.units())).map_err(invariant)?;
+    Ok(Held::Decided(OrderStatus::Reserved))
+}
+
+/// Gives back the hold `hold_id` that a decision over the order at `version` judged stale
+/// or left over, if the order is still at that version. A newer version of the order may
+/// have placed a hold of its own (another worker, after a re-plan), which is not ours to
+/// free; and the release names the hold judged, so a hold placed after it was read is
+/// never the one freed.
+async fn release_judged(ports: &Ports, order_id: &OrderId, version: u64, hold_id: &HoldId) -> Result<(), StoreError> {
+    let now = ports.orders.get_order(order_id).await?.map(|order| order.version);
+    if now != Some(version) {
+        tracing::debug!(order_id = %order_id, version, "the order changed since its hold was judged; left as it is");
+        return Ok(());
+    }
+    match ports.inventory.release(order_id, hold_id).await? {
+        ReleaseOutcome::Released(held) => {
+            tracing::warn!(order_id = %order_id, hold_id = %hold_id, lines = held.lines().len(), "released stock held for a plan the order no longer has");
+        }
+        ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => {
+            tracing::debug!(order_id = %order_id, hold_id = %hold_id, "the hold judged was already gone");
+        }
     }
     Ok(())
+}
+
+/// Gives back whatever the order holds now: reads its hold and releases that one by id,
+/// reading again if it was replaced in between. Only for an order that must hold nothing
+/// (a cancelled one): for any other, a hold placed after the read is legitimate.
+/// Answers the lines given back, if any.
+pub async fn release_current_hold(ports: &Ports, order_id: &OrderId) -> Result<Option<Reservation>, StoreError> {
+    for _ in 0..CONFLICT_RETRIES {
+        let Some(hold) = ports.inventory.reservation(order_id).await? else {
+            return Ok(None);
+        };
+        match ports.inventory.release(order_id, &hold.hold_id).await? {
+            ReleaseOutcome::Released(held) => return Ok(Some(held)),
+            ReleaseOutcome::NothingHeld => return Ok(None),
+            ReleaseOutcome::NotThatHold => continue,
+        }
+    }
+    Err(StoreError::msg(format!("the hold of order {order_id} kept changing: gave up after {CONFLICT_RETRIES} releases")))
 }
 
 /// Reads the stock of every SKU of the order and the warehouses, and plans.

@@ -66,7 +66,7 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    let _ = ports.inventory.release(order_id).await?;
+    crate::usecases::fulfilment::release_current_hold(ports, order_id).await?;
     if changed.written {
         tracing::info!(order_id = %order_id, "order cancelled");
     }

@@ -1,0 +1,203 @@
+//! The DynamoDB adapter's answers to the faults the emulator cannot make (see
+//! `common::faults`): a transaction cancelled by a conflict, a throttled call, and an answer
+//! lost after the write landed. Each fault is injected into the SDK's HTTP client, so the
+//! adapter and the SDK meet it exactly as they would meet DynamoDB's.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::faults::Fault::{self, LostAnswer, Throttled, TransactionConflict};
+use common::{aws_with_faults, order, sku, warehouse, wh};
+use oms_aws::budget::SDK_MAX_ATTEMPTS;
+use oms_conformance::fixtures::{hold, reserved};
+use oms_domain::messages::Handled;
+use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
+use oms_domain::ports::{InsertOutcome, InventoryStore, OrderStore, ReserveOutcome, SystemClock, WarehouseStore};
+use oms_domain::reservation::MAX_LINES_PER_WRITE;
+use oms_domain::usecases::fulfilment::{allocate_order, reserve_order};
+use oms_domain::usecases::orders::cancel_order;
+use oms_domain::OrderId;
+
+fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
+    AllocatedLine { warehouse: wh(warehouse), sku: sku(sku_id), quantity }
+}
+
+/// (reserved, available) of a SKU in its one warehouse.
+async fn counts(store: &oms_aws::DynamoStore, sku_id: &str) -> (u32, u32) {
+    let levels = store.stock_of(&sku(sku_id)).await.expect("stock_of failed");
+    assert_eq!(levels.len(), 1, "{levels:?}");
+    (levels[0].reserved, levels[0].available)
+}
+
+#[tokio::test]
+async fn a_transaction_cancelled_by_a_conflict_is_sent_again_and_holds_once() {
+    let (aws, faults) = aws_with_faults("conflict").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    faults.inject("TransactWriteItems", TransactionConflict);
+
+    let order_id = OrderId::generate();
+    let hold_id = reserved(store.reserve(&order_id, &hold([line("w1", "A", 2)])).await.unwrap());
+    assert_eq!(faults.seen("TransactWriteItems"), [Some(TransactionConflict), None]);
+    assert_eq!(counts(store, "A").await, (2, 3));
+    assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.hold_id), Some(hold_id));
+}
+
+#[tokio::test]
+async fn a_transaction_that_conflicts_on_every_send_is_an_error_and_holds_nothing() {
+    let (aws, faults) = aws_with_faults("conflicts").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    for _ in 0..oms_aws::budget::TRANSACT_ATTEMPTS {
+        faults.inject("TransactWriteItems", TransactionConflict);
+    }
+
+    let order_id = OrderId::generate();
+    let err = store.reserve(&order_id, &hold([line("w1", "A", 2)])).await.unwrap_err();
+    assert!(format!("{:#}", anyhow::Error::from(err)).contains("transaction conflicts"));
+    let sends = faults.seen("TransactWriteItems");
+    assert_eq!(sends.len(), oms_aws::budget::TRANSACT_ATTEMPTS as usize, "the adapter gave up within its budget");
+    assert_eq!(counts(store, "A").await, (0, 5));
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_reservation_whose_second_part_fails_holds_nothing_once_it_answers() {
+    let (aws, faults) = aws_with_faults("second-part").await;
+    let store = aws.dynamo();
+    let skus = oms_conformance::fixtures::many_skus(150);
+    for sku_id in &skus {
+        let _ = store.set_on_hand(&wh("w1"), &sku(sku_id), 2).await.unwrap();
+    }
+    assert!(skus.len() > MAX_LINES_PER_WRITE);
+    // The first part goes through; the second conflicts on every send, so it fails.
+    faults.inject("TransactWriteItems", Fault::None);
+    for _ in 0..oms_aws::budget::TRANSACT_ATTEMPTS {
+        faults.inject("TransactWriteItems", TransactionConflict);
+    }
+
+    let order_id = OrderId::generate();
+    let plan = hold(skus.iter().map(|sku_id| line("w1", sku_id, 1)));
+    assert!(store.reserve(&order_id, &plan).await.is_err());
+    assert_eq!(faults.pending(), 0);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None, "the first part was given back");
+    for sku_id in &skus {
+        assert_eq!(counts(store, sku_id).await, (0, 2), "{sku_id} is still held");
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_call_is_retried_by_the_sdk_within_its_budget_then_fails() {
+    let (aws, faults) = aws_with_faults("throttled").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+
+    // Throttled on every attempt but the last: the SDK's own retries carry the call.
+    for _ in 1..SDK_MAX_ATTEMPTS {
+        faults.inject("Query", Throttled);
+    }
+    assert_eq!(counts(store, "A").await, (0, 5));
+    let mut expected: Vec<Option<Fault>> = vec![Some(Throttled); SDK_MAX_ATTEMPTS as usize - 1];
+    expected.push(None);
+    assert_eq!(faults.seen("Query"), expected);
+
+    // Throttled on every attempt: after SDK_MAX_ATTEMPTS the adapter answers an error.
+    for _ in 0..SDK_MAX_ATTEMPTS {
+        faults.inject("Query", Throttled);
+    }
+    let err = store.stock_of(&sku("A")).await.unwrap_err();
+    assert!(format!("{:#}", anyhow::Error::from(err)).contains("ThrottlingException"));
+    assert_eq!(faults.seen("Query").len(), expected.len() + SDK_MAX_ATTEMPTS as usize, "no attempt beyond the budget");
+    assert_eq!(faults.pending(), 0);
+}
+
+#[tokio::test]
+async fn a_reservation_whose_answer_was_lost_holds_once() {
+    let (aws, faults) = aws_with_faults("lost-reserve").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    faults.inject("TransactWriteItems", LostAnswer);
+
+    let (order_id, plan) = (OrderId::generate(), hold([line("w1", "A", 2)]));
+    let outcome = store.reserve(&order_id, &plan).await.unwrap();
+    // The SDK sent it again; the hold was already there, so the order holds it once, and the
+    // reserve consumer (AlreadyReserved with this very plan) takes the order as reserved.
+    assert_eq!(faults.seen("TransactWriteItems"), [Some(LostAnswer), None]);
+    assert!(matches!(outcome, ReserveOutcome::AlreadyReserved | ReserveOutcome::Reserved { .. }), "{outcome:?}");
+    assert_eq!(counts(store, "A").await, (2, 3));
+    assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.reservation), Some(plan));
+}
+
+#[tokio::test]
+async fn a_reservation_whose_every_answer_is_lost_is_an_error_and_holds_nothing() {
+    let (aws, faults) = aws_with_faults("lost-all").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    for _ in 0..SDK_MAX_ATTEMPTS {
+        faults.inject("TransactWriteItems", LostAnswer);
+    }
+
+    // The first send landed, but no answer came back: reserve fails, and gives back the
+    // hold it cannot know it placed before it says so.
+    let order_id = OrderId::generate();
+    assert!(store.reserve(&order_id, &hold([line("w1", "A", 2)])).await.is_err());
+    assert_eq!(faults.pending(), 0);
+    assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+    assert_eq!(counts(store, "A").await, (0, 5));
+}
+
+#[tokio::test]
+async fn the_reserve_consumer_reserves_an_order_once_when_its_reservation_answer_is_lost() {
+    let (aws, faults) = aws_with_faults("lost-consumer").await;
+    let ports = aws.ports(Arc::new(SystemClock));
+    let store = aws.dynamo();
+    store.put_warehouse(&warehouse("WH-1")).await.unwrap();
+    let _ = store.set_on_hand(&wh("WH-1"), &sku("SKU-1"), 10).await.unwrap();
+    let placed = order(Channel::Generic, "A-1", "c-1", None);
+    assert_eq!(store.insert_order(&placed).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(allocate_order(&ports, &placed.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+
+    faults.inject("TransactWriteItems", LostAnswer);
+    assert_eq!(reserve_order(&ports, &placed.order_id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    let sends = faults.seen("TransactWriteItems");
+    assert_eq!(sends[1..], [Some(LostAnswer), None], "the insert, then the reservation sent twice");
+    assert_eq!(counts(store, "SKU-1").await, (2, 8), "held once");
+}
+
+#[tokio::test]
+async fn an_insert_whose_answer_was_lost_answers_the_order_as_ours() {
+    let (aws, faults) = aws_with_faults("lost-insert").await;
+    let store = aws.dynamo();
+    faults.inject("TransactWriteItems", LostAnswer);
+
+    let first = order(Channel::Shopify, "A-1", "c-1", None);
+    // The SDK sent it again. moto finds the marker and the adapter answers the order it
+    // names, which is ours (DynamoDB itself may answer the resend from its idempotency token,
+    // as written: either way the one order stored is this one).
+    match store.insert_order(&first).await.unwrap() {
+        InsertOutcome::Duplicate(kept) => assert_eq!(kept.order_id, first.order_id, "the order kept is our own"),
+        InsertOutcome::Inserted => {}
+    }
+    assert_eq!(faults.seen("TransactWriteItems"), [Some(LostAnswer), None]);
+    let stored = store.get_order(&first.order_id).await.unwrap().expect("the order is stored");
+    assert_eq!((stored.order_id, stored.version), (first.order_id, 1));
+}
+
+#[tokio::test]
+async fn an_update_whose_answer_was_lost_is_a_conflict_the_cancel_resolves() {
+    let (aws, faults) = aws_with_faults("lost-update").await;
+    let ports = aws.ports(Arc::new(SystemClock));
+    let store = aws.dynamo();
+    let placed = order(Channel::Generic, "A-1", "c-1", None);
+    assert_eq!(store.insert_order(&placed).await.unwrap(), InsertOutcome::Inserted);
+    faults.inject("PutItem", LostAnswer);
+
+    // The write lands; the SDK sends it again, which finds the version moved on and answers
+    // VersionConflict; the cancel reads the order again and finds it cancelled.
+    let cancelled = cancel_order(&ports, &placed.order_id, "changed my mind").await.unwrap();
+    assert_eq!(faults.seen("PutItem"), [Some(LostAnswer), None]);
+    assert_eq!((cancelled.status, cancelled.version), (OrderStatus::Cancelled, 2), "written once");
+    let entries = cancelled.timeline.iter().filter(|e| e.status == OrderStatus::Cancelled).count();
+    assert_eq!(entries, 1, "{:?}", cancelled.timeline);
+}
