@@ -233,6 +233,24 @@ async fn orders_are_found_by_each_lookup_newest_first() {
 }
 
 #[tokio::test]
+async fn a_filtered_lookup_follows_last_evaluated_key_past_a_query_page_of_misses() {
+    let aws = aws("find-filtered").await;
+    let store = aws.dynamo();
+    let wanted = order(Channel::Generic, "W-1", "c-9", Some("+8613800000000"));
+    assert_eq!(store.insert_order(&wanted).await.unwrap(), InsertOutcome::Inserted);
+    // More newer orders in the queried partition (by_phone) than one query page reads.
+    for i in 0..105 {
+        let miss = order(Channel::Generic, &format!("M-{i}"), "c-1", Some("+8613800000000"));
+        assert_eq!(store.insert_order(&miss).await.unwrap(), InsertOutcome::Inserted);
+    }
+    let query =
+        OrderQuery::of(MerchantId::parse("m-1").unwrap()).customer(CustomerId::parse("c-9").unwrap()).phone("+8613800000000");
+    let page = store.find_orders(&query, &Page::new(1, None).unwrap()).await.unwrap();
+    assert_eq!(page.orders, vec![oms_domain::Order { version: 1, ..wanted }]);
+    assert_eq!(page.next, None);
+}
+
+#[tokio::test]
 async fn warehouses_are_replaced_and_listed_by_id() {
     let aws = aws("warehouses").await;
     let store = aws.dynamo();

@@ -315,3 +315,29 @@ impl fmt::Debug for Ports {
         f.debug_struct("Ports").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_holds_one_to_the_most_orders() {
+        assert!(Page::new(0, None).is_err());
+        assert!(Page::new(MAX_PAGE_SIZE + 1, None).is_err());
+        assert_eq!(Page::new(MAX_PAGE_SIZE, None).unwrap().limit(), MAX_PAGE_SIZE);
+        assert_eq!(Page::first(0).limit(), 1);
+    }
+
+    #[test]
+    fn a_page_of_one_more_match_than_the_limit_names_its_last_order_as_next() {
+        let order = |id: &str| {
+            let new = crate::order::tests::sample_new_order("SKU-1", 1);
+            Order::receive(new, OrderId::parse(id).unwrap(), Utc::now())
+        };
+        let page = OrdersPage::from_matches(vec![order("ord_3"), order("ord_2"), order("ord_1")], 2);
+        assert_eq!(page.orders.len(), 2);
+        assert_eq!(page.next, Some(OrderId::parse("ord_2").unwrap()));
+        let last = OrdersPage::from_matches(vec![order("ord_1")], 2);
+        assert_eq!((last.orders.len(), last.next), (1, None));
+    }
+}
