@@ -150,9 +150,15 @@ impl TestApp {
         (n("on_hand"), n("reserved"), n("available"))
     }
 
-    /// How many orders the store holds for `external_id` on any channel.
+    /// How many orders merchant `m-1` (the generic sample's) holds for `external_id` on
+    /// any channel.
     pub async fn orders_with_external_id(&self, external_id: &str) -> usize {
-        let answer = self.get(&format!("/orders?external_id={external_id}")).await;
+        self.merchant_orders_with_external_id("m-1", external_id).await
+    }
+
+    /// How many orders `merchant` holds for `external_id` on any channel.
+    pub async fn merchant_orders_with_external_id(&self, merchant: &str, external_id: &str) -> usize {
+        let answer = self.get(&format!("/orders?merchant={merchant}&external_id={external_id}")).await;
         answer.body["orders"].as_array().map_or(0, Vec::len)
     }
 }

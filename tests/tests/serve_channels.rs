@@ -37,6 +37,9 @@ async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
     let order = app.order(first.body["order_id"].as_str().unwrap()).await;
     assert_eq!((order["channel"].as_str(), order["external_id"].as_str()), (Some("shopify"), Some("5940139491234")));
     assert_eq!(order["merchant_id"], "teahouse.myshopify.com");
+    assert_eq!(order["order_number"], "#1001", "the shop's own number, as the buyer saw it");
+    let by_number = app.get("/orders?merchant=teahouse.myshopify.com&order_number=%231001").await;
+    assert_eq!(by_number.body["orders"][0]["order_id"], first.body["order_id"]);
     assert_eq!(order["charges"]["shipping"], "7.99", "discounts, shipping and taxes are carried: {}", order["charges"]);
     assert_eq!(order["status"], "reserved");
 }
@@ -49,7 +52,7 @@ async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
     let answer =
         app.request(reqwest::Method::POST, "/channels/shopify/orders", Some(fixture("shopify_order.json")), &headers).await;
     assert_eq!((answer.status, &answer.body["error"]["code"]), (StatusCode::UNAUTHORIZED, &json!("bad_signature")));
-    assert_eq!(app.get("/orders?channel=shopify").await.body["orders"], json!([]));
+    assert_eq!(app.get("/orders?merchant=teahouse.myshopify.com&channel=shopify").await.body["orders"], json!([]));
 }
 
 #[tokio::test]
@@ -61,6 +64,41 @@ async fn a_woocommerce_order_created_webhook_is_taken_in() {
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
     let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
     assert_eq!((order["external_id"].as_str(), order["currency"].as_str()), (Some("727"), Some("USD")));
+}
+
+#[tokio::test]
+async fn two_woocommerce_shops_sending_order_727_make_two_orders_neither_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_stocking(&dir, &["woo-hoodie-blue", "woo-beanie"]).await;
+    let first_shop = [("x-wc-webhook-source", "https://shop-a.example.com/".to_owned())];
+    let second_shop = [("x-wc-webhook-source", "https://shop-b.example.com/".to_owned())];
+    let mut theirs: serde_json::Value = serde_json::from_slice(&fixture("woocommerce_order.json")).unwrap();
+    theirs["billing"]["email"] = json!("jane.roe@example.com");
+    theirs["shipping"]["address_1"] = json!("1 Harbour St");
+    let theirs = serde_json::to_vec(&theirs).unwrap();
+
+    let a = app.post_channel(Channel::WooCommerce, &fixture("woocommerce_order.json"), &first_shop).await;
+    let b = app.post_channel(Channel::WooCommerce, &theirs, &second_shop).await;
+    assert_eq!((a.status, b.status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{:?} {:?}", a.body, b.body);
+    assert_eq!(b.body["duplicate"], false, "the second shop's 727 is its own order: {:?}", b.body);
+    assert_ne!(a.body["order_id"], b.body["order_id"]);
+
+    app.settle().await;
+    let first = app.order(a.body["order_id"].as_str().unwrap()).await;
+    let second = app.order(b.body["order_id"].as_str().unwrap()).await;
+    assert_eq!((first["external_id"].as_str(), second["external_id"].as_str()), (Some("727"), Some("727")));
+    assert_eq!(first["customer"]["email"], "john.doe@example.com", "the first shop's buyer was overwritten");
+    assert_eq!(first["shipping_address"]["line1"], "969 Market");
+    assert_eq!(second["customer"]["email"], "jane.roe@example.com");
+    assert_eq!(second["shipping_address"]["line1"], "1 Harbour St");
+    assert_ne!(first["merchant_id"], second["merchant_id"]);
+
+    let again = app.post_channel(Channel::WooCommerce, &theirs, &second_shop).await;
+    assert_eq!(
+        (again.status, &again.body["order_id"], &again.body["duplicate"]),
+        (StatusCode::OK, &b.body["order_id"], &json!(true)),
+        "the same shop's 727 again is a redelivery"
+    );
 }
 
 #[tokio::test]

@@ -102,13 +102,15 @@ async fn orders_are_found_by_customer_phone_channel_and_external_id() {
     let ids = |answer: oms_tests::Answer| -> Vec<String> {
         answer.body["orders"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap().to_owned()).collect()
     };
-    assert_eq!(ids(app.get("/orders?customer=c-1").await), ["A-2", "A-1"], "newest first");
-    assert_eq!(ids(app.get("/orders?phone=%2B8613900000000").await), ["B-1"]);
-    assert_eq!(ids(app.get("/orders?channel=generic&external_id=A-2").await), ["A-2"]);
-    assert_eq!(ids(app.get("/orders?customer=c-2&external_id=A-1").await), Vec::<String>::new());
-    assert_eq!(ids(app.get("/orders?channel=generic").await).len(), 3);
-    assert_error(&app.get("/orders").await, StatusCode::BAD_REQUEST, "invalid_request");
-    assert_error(&app.get("/orders?channel=fax").await, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(ids(app.get("/orders?merchant=m-1&customer=c-1").await), ["A-2", "A-1"], "newest first");
+    assert_eq!(ids(app.get("/orders?merchant=m-1&phone=%2B8613900000000").await), ["B-1"]);
+    assert_eq!(ids(app.get("/orders?merchant=m-1&channel=generic&external_id=A-2").await), ["A-2"]);
+    assert_eq!(ids(app.get("/orders?merchant=m-1&order_number=A-2").await), ["A-2"], "a generic order's number is its id");
+    assert_eq!(ids(app.get("/orders?merchant=m-1&customer=c-2&external_id=A-1").await), Vec::<String>::new());
+    assert_eq!(ids(app.get("/orders?merchant=m-1&channel=generic").await).len(), 3);
+    assert_eq!(ids(app.get("/orders?merchant=m-2&channel=generic").await).len(), 0, "another merchant's orders");
+    assert_error(&app.get("/orders?merchant=m-1").await, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_error(&app.get("/orders?merchant=m-1&channel=fax").await, StatusCode::BAD_REQUEST, "invalid_request");
 }
 
 #[tokio::test]
@@ -225,7 +227,7 @@ async fn an_unsigned_channel_accepts_webhooks_locally() {
     assert_eq!((&answer.body["status"], &answer.body["duplicate"]), (&json!("received"), &json!(false)));
     let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
     assert_eq!((&order["channel"], &order["external_id"]), (&json!("amazon"), &json!("113-5539421-7261831")));
-    assert_eq!(app.orders_with_external_id("113-5539421-7261831").await, 1);
+    assert_eq!(app.merchant_orders_with_external_id("A2SELLER7EXAMPLE", "113-5539421-7261831").await, 1);
 }
 
 #[tokio::test]
@@ -298,4 +300,79 @@ async fn oms_serve_describes_every_route_it_hosts_at_openapi_json() {
         assert!(paths.get(path).is_some_and(|item| item.get(method).is_some()), "{method} {path} is described");
     }
     assert!(answer.body["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn a_lookup_by_customer_and_phone_finds_the_order_past_a_hundred_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let mut wanted = generic_order("C9-1", "SKU-1", 1);
+    wanted["customer"] = json!({"id": "c-9", "phone": "+86 139 0000 0009"});
+    assert_eq!(app.post_order(&wanted).await.status, StatusCode::ACCEPTED);
+    // Newer orders of the same customer with another phone: more than one old FIND_LIMIT.
+    for i in 0..105 {
+        let mut other = generic_order(&format!("C9-X{i}"), "SKU-1", 1);
+        other["customer"] = json!({"id": "c-9", "phone": "+86 138 0000 0000"});
+        assert_eq!(app.post_order(&other).await.status, StatusCode::ACCEPTED);
+    }
+    let found = app.get("/orders?merchant=m-1&customer=c-9&phone=%2B8613900000009").await;
+    assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
+    let ids: Vec<&str> = found.body["orders"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["C9-1"]);
+    assert_eq!(found.body["next"], json!(null));
+    let by_phone = app.get("/orders?merchant=m-1&phone=%2B8613900000009").await;
+    assert_eq!(by_phone.body["orders"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn next_walks_every_page_of_a_lookup_once_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let mut posted = Vec::new();
+    for i in 0..7 {
+        let answer = app.post_order(&generic_order(&format!("P-{i}"), "SKU-1", 1)).await;
+        posted.push(answer.body["order_id"].as_str().unwrap().to_owned());
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut path = "/orders?merchant=m-1&customer=c-1&limit=3".to_owned();
+    loop {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let orders = page.body["orders"].as_array().unwrap();
+        sizes.push(orders.len());
+        seen.extend(orders.iter().map(|o| o["order_id"].as_str().unwrap().to_owned()));
+        match page.body["next"].as_str() {
+            Some(next) => path = format!("/orders?merchant=m-1&customer=c-1&limit=3&cursor={next}"),
+            None => break,
+        }
+    }
+    posted.reverse();
+    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(seen, posted, "every order once, newest first");
+}
+
+#[tokio::test]
+async fn a_bad_lookup_answers_400_with_the_json_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("A-1", "SKU-1", 1)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let before = app.order(&order_id).await;
+    for path in [
+        "/orders?merchant=m-1&customer=c-1&limit=0",
+        "/orders?merchant=m-1&customer=c-1&limit=101",
+        "/orders?merchant=m-1&customer=c-1&limit=-1",
+        "/orders?merchant=m-1&customer=c-1&cursor=forged",
+        "/orders?merchant=m-1&customer=c-1&cursor=bzE6aGVsbG8",
+        "/orders?customer=c-1",
+        "/orders?merchant=&customer=c-1",
+    ] {
+        let answer = app.get(path).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert!(answer.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: {:?}", answer.body);
+    }
+    assert_eq!(app.order(&order_id).await, before, "a refused lookup changed the order");
+    assert_eq!(app.orders_with_external_id("A-1").await, 1);
 }

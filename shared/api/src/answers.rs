@@ -280,6 +280,9 @@ pub struct OrderAnswer {
     pub channel: ChannelAnswer,
     /// The channel's id of the order.
     pub external_id: String,
+    /// The channel's own number of the order, as the buyer saw it (Shopify's `#1001`).
+    #[schema(examples("#1001"))]
+    pub order_number: String,
     pub merchant_id: String,
     #[schema(value_type = String, format = DateTime)]
     pub placed_at: DateTime<Utc>,
@@ -308,6 +311,7 @@ impl From<Order> for OrderAnswer {
             status: o.status.into(),
             channel: o.channel.into(),
             external_id: o.external_id.into(),
+            order_number: o.order_number.into(),
             merchant_id: o.merchant_id.into(),
             placed_at: o.placed_at,
             customer: o.customer.into(),
@@ -323,16 +327,13 @@ impl From<Order> for OrderAnswer {
     }
 }
 
-/// `GET /orders?...`: the orders matching every filter given, newest first.
+/// `GET /orders?...`: a page of the merchant's orders matching every filter given,
+/// newest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrdersAnswer {
     pub orders: Vec<OrderAnswer>,
-}
-
-impl From<Vec<Order>> for OrdersAnswer {
-    fn from(orders: Vec<Order>) -> Self {
-        Self { orders: orders.into_iter().map(Into::into).collect() }
-    }
+    /// The `cursor` of the next page; `null` on the last one.
+    pub next: Option<String>,
 }
 
 /// What an alert is about.
@@ -537,6 +538,7 @@ mod tests {
             answer,
             json!({
                 "order_id": "ord_01", "status": "allocated", "channel": "generic", "external_id": "A-1001",
+                "order_number": "#A-1001",
                 "merchant_id": "m-1", "placed_at": "2026-11-20T10:00:00Z",
                 "customer": {"id": "c-1", "email": "a@example.com", "phone": "+8613800000000"},
                 "shipping_address": {"name": "Li Lei", "line1": "1 West Lake Rd", "city": "Hangzhou",

@@ -177,3 +177,19 @@ async fn the_document_describes_the_error_body_every_code_and_money_as_strings()
         }
     }
 }
+
+#[tokio::test]
+async fn the_order_lookup_is_documented_per_merchant_paged_and_with_order_numbers() {
+    let doc = document(&routes::all(state())).await;
+    let params = doc["paths"]["/orders"]["get"]["parameters"].as_array().expect("the lookup's parameters");
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no parameter {name}"));
+    for name in ["merchant", "customer", "phone", "channel", "external_id", "order_number", "limit", "cursor"] {
+        assert_eq!(param(name)["in"], "query", "{name}");
+    }
+    assert_eq!(param("merchant")["required"], true);
+    assert_eq!(param("limit")["schema"]["maximum"], 100);
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["OrdersAnswer"]["properties"]["next"].is_object(), "{}", schemas["OrdersAnswer"]);
+    assert_eq!(schemas["OrderAnswer"]["properties"]["order_number"]["type"], "string");
+    assert!(schemas["OrderAnswer"]["required"].as_array().unwrap().contains(&serde_json::json!("order_number")));
+}

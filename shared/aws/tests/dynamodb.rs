@@ -10,11 +10,11 @@ use common::{aws, order, sku, warehouse, wh};
 use oms_conformance::fixtures::{hold, line, reserved};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{
-    InsertOutcome, InventoryStore, OrderLookup, OrderStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
+    InsertOutcome, InventoryStore, OrderQuery, OrderStore, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
     WarehouseStore,
 };
 use oms_domain::reservation::HoldId;
-use oms_domain::{CustomerId, ExternalId, OrderId};
+use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
 
 #[tokio::test]
 async fn the_table_has_the_lookup_and_alert_indexes_the_template_declares() {
@@ -36,6 +36,7 @@ async fn the_table_has_the_lookup_and_alert_indexes_the_template_declares() {
         ("by_channel", "channel_key", "order_id"),
         ("by_customer", "customer_key", "order_id"),
         ("by_external_id", "external_key", "order_id"),
+        ("by_order_number", "order_number_key", "order_id"),
         ("by_phone", "phone_key", "order_id"),
     ];
     let expected: Vec<(String, String, String)> =
@@ -67,10 +68,11 @@ async fn an_inserted_order_is_stored_at_version_1_with_its_index_keys() {
         .item
         .unwrap();
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-    assert_eq!(text("customer_key").as_deref(), Some("c-1"));
-    assert_eq!(text("phone_key").as_deref(), Some("+8613800000000"));
-    assert_eq!(text("external_key").as_deref(), Some("A-1"));
-    assert_eq!(text("channel_key").as_deref(), Some("shopify"));
+    assert_eq!(text("customer_key").as_deref(), Some("m-1#c-1"));
+    assert_eq!(text("phone_key").as_deref(), Some("m-1#+8613800000000"));
+    assert_eq!(text("external_key").as_deref(), Some("m-1#A-1"));
+    assert_eq!(text("channel_key").as_deref(), Some("m-1#shopify"));
+    assert_eq!(text("order_number_key").as_deref(), Some("m-1##A-1"));
     assert_eq!(text("order_id"), Some(order.order_id.to_string()));
     assert_eq!(item.get("version").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1"));
 
@@ -78,7 +80,7 @@ async fn an_inserted_order_is_stored_at_version_1_with_its_index_keys() {
         .client()
         .get_item()
         .table_name(store.table())
-        .key("pk", AttributeValue::S("CHANNEL#shopify#A-1".into()))
+        .key("pk", AttributeValue::S("CHANNEL#shopify#MERCHANT#m-1#A-1".into()))
         .key("sk", AttributeValue::S("DEDUPE".into()))
         .send()
         .await
@@ -107,6 +109,68 @@ async fn a_second_delivery_of_the_same_channel_order_returns_the_first_order() {
         store.insert_order(&elsewhere).await.unwrap(),
         InsertOutcome::Inserted,
         "another channel's A-1001 is another order"
+    );
+}
+
+/// An order stored before the merchant was in the dedupe key, as that build left it: its
+/// marker under `CHANNEL#<channel>#<external id>`.
+async fn store_with_a_legacy_marker(store: &oms_aws::DynamoStore, order: &oms_domain::Order) {
+    assert_eq!(store.insert_order(order).await.expect("the insert"), InsertOutcome::Inserted);
+    let new_pk = format!("CHANNEL#{}#MERCHANT#{}#{}", order.channel, order.merchant_id, order.external_id);
+    let old_pk = format!("CHANNEL#{}#{}", order.channel, order.external_id);
+    let client = store.client();
+    let marker = client
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(new_pk.clone()))
+        .key("sk", AttributeValue::S("DEDUPE".into()))
+        .send()
+        .await
+        .expect("the marker read")
+        .item
+        .expect("the new marker");
+    let mut old = marker.clone();
+    old.insert("pk".into(), AttributeValue::S(old_pk));
+    client.put_item().table_name(store.table()).set_item(Some(old)).send().await.expect("the old marker written");
+    client
+        .delete_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(new_pk))
+        .key("sk", AttributeValue::S("DEDUPE".into()))
+        .send()
+        .await
+        .expect("the new marker deleted");
+}
+
+#[tokio::test]
+async fn an_order_under_an_old_dedupe_marker_is_still_found_and_still_deduplicated() {
+    let aws = aws("legacy-dedupe").await;
+    let store = aws.dynamo();
+    let first = order(Channel::WooCommerce, "727", "c-1", None);
+    store_with_a_legacy_marker(store, &first).await;
+    let kept = store.get_order(&first.order_id).await.unwrap().unwrap();
+
+    let found = |query: OrderQuery| async move { store.find_orders(&query, &Page::first(10)).await.unwrap().orders };
+    let lookup = OrderQuery::of(first.merchant_id.clone()).channel(Channel::WooCommerce).external_id(first.external_id.clone());
+    assert_eq!(found(lookup.clone()).await, vec![kept.clone()]);
+
+    let again = order(Channel::WooCommerce, "727", "c-2", None);
+    assert_eq!(store.insert_order(&again).await.unwrap(), InsertOutcome::Duplicate(Box::new(kept.clone())));
+    assert_eq!(store.get_order(&again.order_id).await.unwrap(), None, "nothing of the duplicate is written");
+
+    let other_shop = oms_domain::Order {
+        merchant_id: MerchantId::parse("shop-b").unwrap(),
+        ..order(Channel::WooCommerce, "727", "c-3", None)
+    };
+    assert_eq!(store.insert_order(&other_shop).await.unwrap(), InsertOutcome::Inserted, "another shop's 727");
+    let theirs =
+        OrderQuery::of(other_shop.merchant_id.clone()).channel(Channel::WooCommerce).external_id(other_shop.external_id.clone());
+    assert_eq!(found(theirs).await, vec![oms_domain::Order { version: 1, ..other_shop.clone() }]);
+    assert_eq!(found(lookup).await, vec![kept], "the first shop's order is untouched");
+    let duplicate_of_theirs =
+        oms_domain::Order { merchant_id: other_shop.merchant_id.clone(), ..order(Channel::WooCommerce, "727", "c-4", None) };
+    assert!(
+        matches!(store.insert_order(&duplicate_of_theirs).await.unwrap(), InsertOutcome::Duplicate(o) if o.order_id == other_shop.order_id)
     );
 }
 
@@ -145,19 +209,46 @@ async fn orders_are_found_by_each_lookup_newest_first() {
         let _ = store.insert_order(o).await.unwrap();
     }
     let ids = |orders: Vec<oms_domain::Order>| orders.into_iter().map(|o| o.order_id).collect::<Vec<OrderId>>();
-    let find = |lookup: OrderLookup, limit| async move { ids(store.find_orders(&lookup, limit).await.unwrap()) };
+    let find = |query: OrderQuery, limit| async move {
+        ids(store.find_orders(&query, &Page::new(limit, None).unwrap()).await.unwrap().orders)
+    };
+    let m = || OrderQuery::of(MerchantId::parse("m-1").unwrap());
 
     let customer = CustomerId::parse("c-1").unwrap();
-    assert_eq!(find(OrderLookup::Customer(customer.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Customer(customer), 1).await, vec![b.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Phone("+8613800000000".into()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(m().customer(customer.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(find(m().customer(customer), 1).await, vec![b.order_id.clone()]);
+    assert_eq!(find(m().phone("+8613800000000"), 10).await, [b.order_id.clone(), a.order_id.clone()]);
     let x1 = ExternalId::parse("X-1").unwrap();
-    assert_eq!(find(OrderLookup::ExternalId(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Shopify, x1.clone()), 10).await, vec![a.order_id.clone()]);
-    assert_eq!(find(OrderLookup::External(Channel::Amazon, x1), 10).await, Vec::<OrderId>::new());
-    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
-    assert_eq!(find(OrderLookup::Channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
-    assert_eq!(find(OrderLookup::Channel(Channel::Generic), 0).await, Vec::<OrderId>::new());
+    let m1 = MerchantId::parse("m-1").unwrap();
+    assert_eq!(find(m().external_id(x1.clone()), 10).await, [b.order_id.clone(), a.order_id.clone()]);
+    assert_eq!(
+        find(OrderQuery::of(m1.clone()).channel(Channel::Shopify).external_id(x1.clone()), 10).await,
+        vec![a.order_id.clone()]
+    );
+    assert_eq!(find(OrderQuery::of(m1).channel(Channel::Amazon).external_id(x1), 10).await, Vec::<OrderId>::new());
+    assert_eq!(find(m().channel(Channel::Generic), 10).await, [c.order_id.clone(), b.order_id.clone()]);
+    assert_eq!(find(m().channel(Channel::Amazon), 10).await, Vec::<OrderId>::new());
+    let number = oms_conformance::fixtures::order_number("#X-2");
+    assert_eq!(find(m().order_number(number), 10).await, vec![c.order_id.clone()]);
+    assert_eq!(find(m().channel(Channel::Generic), 1).await, vec![c.order_id.clone()]);
+}
+
+#[tokio::test]
+async fn a_filtered_lookup_follows_last_evaluated_key_past_a_query_page_of_misses() {
+    let aws = aws("find-filtered").await;
+    let store = aws.dynamo();
+    let wanted = order(Channel::Generic, "W-1", "c-9", Some("+8613800000000"));
+    assert_eq!(store.insert_order(&wanted).await.unwrap(), InsertOutcome::Inserted);
+    // More newer orders in the queried partition (by_phone) than one query page reads.
+    for i in 0..105 {
+        let miss = order(Channel::Generic, &format!("M-{i}"), "c-1", Some("+8613800000000"));
+        assert_eq!(store.insert_order(&miss).await.unwrap(), InsertOutcome::Inserted);
+    }
+    let query =
+        OrderQuery::of(MerchantId::parse("m-1").unwrap()).customer(CustomerId::parse("c-9").unwrap()).phone("+8613800000000");
+    let page = store.find_orders(&query, &Page::new(1, None).unwrap()).await.unwrap();
+    assert_eq!(page.orders, vec![oms_domain::Order { version: 1, ..wanted }]);
+    assert_eq!(page.next, None);
 }
 
 #[tokio::test]

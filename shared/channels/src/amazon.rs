@@ -43,7 +43,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use crate::{customer_id_or_guest, order_line, order_lines, renamed, sum};
+use crate::{customer_id_or_guest, order_line, order_lines, order_number, renamed, sum};
 use crate::{Charges, Meta};
 use oms_domain::money::{self, Currency};
 use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
@@ -139,6 +139,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
     let order = NewOrder {
         charges,
         channel: Channel::Amazon,
+        order_number: order_number(None, &external_id)?,
         external_id,
         merchant_id,
         placed_at: o.purchase_date,

@@ -25,7 +25,7 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::{customer_id_or_guest, order_line, order_lines, renamed};
+use crate::{customer_id_or_guest, order_line, order_lines, order_number, renamed};
 use oms_domain::money::Currency;
 use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
 use oms_domain::{ExternalId, MerchantId, ValidationError};
@@ -273,6 +273,7 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
     .map_err(|e| first.locate(e))?;
     Ok(NewOrder {
         channel: Channel::Import,
+        order_number: order_number(None, &external_id)?,
         external_id,
         merchant_id,
         placed_at,

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::{order_line, order_lines};
+use crate::{order_line, order_lines, order_number};
 use oms_domain::money::Currency;
 use oms_domain::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder, OrderPatch};
 use oms_domain::validation::parse_json;
@@ -116,9 +116,11 @@ fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {
 pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
     let raw: GenericOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
+    let external_id = ExternalId::parse(raw.external_id).map_err(|e| e.within("external_id"))?;
     Ok(NewOrder {
         channel: Channel::Generic,
-        external_id: ExternalId::parse(raw.external_id).map_err(|e| e.within("external_id"))?,
+        order_number: order_number(None, &external_id)?,
+        external_id,
         merchant_id: MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?,
         placed_at: raw.placed_at,
         customer: parse_customer(&raw.customer)?,

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use oms_domain::money::{self, Currency};
 use oms_domain::order::{check_quantity, normalise_phone, Channel, NewOrder, OrderLine};
-use oms_domain::{Sku, ValidationError};
+use oms_domain::{ExternalId, OrderNumber, Sku, ValidationError};
 
 pub use oms_domain::order::{order_lines, Charges};
 
@@ -119,6 +119,12 @@ pub fn customer_id_or_guest(id: Option<&str>, email: Option<&str>, phone: Option
 
 /// Renames the field of an error raised by a shared helper (`line1`, `unit_price`, ...)
 /// to the name the channel's payload uses for it.
+/// The channel's display number, or its id when it sends none (or a blank one): what the
+/// buyer saw the order as.
+pub(crate) fn order_number(display: Option<&str>, external_id: &ExternalId) -> Result<OrderNumber, ValidationError> {
+    OrderNumber::parse(non_empty(display).unwrap_or_else(|| external_id.to_string()))
+}
+
 pub(crate) fn renamed(err: ValidationError, names: &[(&str, &str)]) -> ValidationError {
     match names.iter().find(|(ours, _)| *ours == err.field) {
         Some((_, theirs)) => ValidationError { field: (*theirs).to_owned(), ..err },

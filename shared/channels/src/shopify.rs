@@ -33,7 +33,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::{customer_id_or_guest, full_name, order_line, order_lines, renamed, sum};
+use crate::{customer_id_or_guest, full_name, order_line, order_lines, order_number, renamed, sum};
 use crate::{Charges, Meta};
 use oms_domain::money::{self, Currency};
 use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
@@ -43,6 +43,8 @@ use oms_domain::{ExternalId, MerchantId, ValidationError};
 #[derive(Debug, Deserialize)]
 struct ShopifyOrder {
     id: u64,
+    /// The shop's display number (`#1001`), what the buyer sees.
+    name: Option<String>,
     email: Option<String>,
     contact_email: Option<String>,
     phone: Option<String>,
@@ -119,6 +121,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
     let raw: ShopifyOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
     let external_id = ExternalId::parse(raw.id.to_string()).map_err(|e| e.within("id"))?;
+    let order_number = order_number(raw.name.as_deref(), &external_id).map_err(|e| e.within("name"))?;
     let lines = order_lines(&raw.line_items, "line_items", |l| {
         order_line(l.sku.as_deref(), l.quantity, &l.price, currency).map_err(|e| renamed(e, &[("unit_price", "price")]))
     })?;
@@ -130,6 +133,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         charges,
         channel: Channel::Shopify,
         external_id,
+        order_number,
         merchant_id,
         placed_at: raw.created_at,
         currency,

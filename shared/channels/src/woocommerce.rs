@@ -36,7 +36,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
-use crate::{customer_id_or_guest, full_name, order_line, order_lines, renamed};
+use crate::{customer_id_or_guest, full_name, order_line, order_lines, order_number, renamed};
 use crate::{Charges, Meta, ZERO};
 use oms_domain::money::{self, Currency};
 use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
@@ -46,6 +46,8 @@ use oms_domain::{ExternalId, MerchantId, ValidationError};
 #[derive(Debug, Deserialize)]
 struct WooOrder {
     id: u64,
+    /// The shop's display number (plugins may rewrite it), what the buyer sees.
+    number: Option<String>,
     currency: String,
     date_created_gmt: String,
     date_modified_gmt: Option<String>,
@@ -131,6 +133,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
     let raw: WooOrder = parse_json(body)?;
     let currency = Currency::parse(&raw.currency).map_err(|e| e.within("currency"))?;
     let external_id = ExternalId::parse(raw.id.to_string()).map_err(|e| e.within("id"))?;
+    let order_number = order_number(raw.number.as_deref(), &external_id).map_err(|e| e.within("number"))?;
     let placed_at = gmt_time(&raw.date_created_gmt).map_err(|e| e.within("date_created_gmt"))?;
     let modified_at = match raw.date_modified_gmt.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(raw) => gmt_time(raw).map_err(|e| e.within("date_modified_gmt"))?,
@@ -165,6 +168,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         charges,
         channel: Channel::WooCommerce,
         external_id,
+        order_number,
         merchant_id,
         placed_at,
         currency,

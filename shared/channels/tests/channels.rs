@@ -879,3 +879,22 @@ fn a_woocommerce_price_too_small_or_too_large_for_a_decimal_is_refused_not_a_pan
         }
     }
 }
+
+#[test]
+fn each_channel_carries_its_own_order_number_as_the_buyer_saw_it() {
+    let number = |channel: Channel, body: &[u8], meta: &Meta| ok(channel, body, meta).order_number.to_string();
+    assert_eq!(number(Channel::Shopify, &fixture("shopify_order.json"), &shop()), "#1001");
+    assert_eq!(number(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source()), "727");
+    assert_eq!(number(Channel::Amazon, &fixture("amazon_order.json"), &Meta::default()), "113-5539421-7261831");
+
+    let mut renumbered: serde_json::Value = serde_json::from_slice(&fixture("woocommerce_order.json")).unwrap();
+    renumbered["number"] = serde_json::json!("WC-2026-0727");
+    let renumbered = serde_json::to_vec(&renumbered).unwrap();
+    let woo = ok(Channel::WooCommerce, &renumbered, &woo_source());
+    assert_eq!((woo.order_number.as_str(), woo.external_id.as_str()), ("WC-2026-0727", "727"), "a plugin's number");
+
+    let mut unnamed: serde_json::Value = serde_json::from_slice(&fixture("shopify_order.json")).unwrap();
+    unnamed.as_object_mut().unwrap().remove("name");
+    let unnamed = ok(Channel::Shopify, &serde_json::to_vec(&unnamed).unwrap(), &shop());
+    assert_eq!(unnamed.order_number.as_str(), unnamed.external_id.as_str(), "no name: the id");
+}

@@ -2,7 +2,7 @@
 //! by a barrier. Whatever the interleaving, conditions hold: no oversell, one winner.
 
 use oms_domain::order::{AllocatedLine, Channel};
-use oms_domain::ports::{InsertOutcome, OrderLookup, ReleaseOutcome, ReserveOutcome, UpdateOutcome};
+use oms_domain::ports::{InsertOutcome, OrderQuery, Page, ReleaseOutcome, ReserveOutcome, UpdateOutcome};
 use oms_domain::{Order, OrderId};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -182,7 +182,17 @@ pub async fn concurrent_inserts_of_one_channel_order_store_it_once(s: Subject) {
             assert_eq!(**existing, kept, "a duplicate answered another order");
         }
     }
-    assert_eq!(s.orders.find_orders(&OrderLookup::Channel(Channel::Shopify), 100).await.expect("find_orders failed"), vec![kept]);
+    assert_eq!(
+        s.orders
+            .find_orders(
+                &OrderQuery::of(kept.merchant_id.clone()).channel(Channel::Shopify),
+                &Page::new(100, None).expect("a valid page")
+            )
+            .await
+            .expect("find_orders failed")
+            .orders,
+        vec![kept]
+    );
 }
 
 pub async fn a_stale_release_racing_a_new_reservation_never_frees_the_new_hold(s: Subject) {

@@ -6,7 +6,7 @@ use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Cu
 use oms_domain::ports::ReserveOutcome;
 use oms_domain::reservation::{HoldId, Reservation};
 use oms_domain::stock::Warehouse;
-use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, Sku, WarehouseId};
+use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, Sku, WarehouseId};
 use rust_decimal::Decimal;
 
 /// The phone of the default test customer, already normalised.
@@ -43,6 +43,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
     let new = NewOrder {
         channel,
         external_id: ExternalId::parse(external_id).expect("a valid external id"),
+        order_number: OrderNumber::parse(format!("#{external_id}")).expect("a valid order number"),
         merchant_id: MerchantId::parse("m-1").expect("a valid merchant id"),
         placed_at,
         currency: Currency::parse("CNY").expect("a valid currency"),
@@ -67,6 +68,11 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
         cancelled_at: None,
     };
     Order::receive(new, OrderId::generate(), noon())
+}
+
+/// The fixtures' orders are numbered `#<external id>`.
+pub fn order_number(raw: &str) -> OrderNumber {
+    OrderNumber::parse(raw).expect("a valid order number")
 }
 
 /// `order` as the store keeps it after the insert: at version 1.

@@ -62,9 +62,10 @@ macro_rules! __each_case {
         // orders
         $($apply)*!(an_inserted_order_reads_back_whole_at_version_1, $($arg)*);
         $($apply)*!(an_unknown_order_reads_as_none, $($arg)*);
-        $($apply)*!(second_insert_with_same_channel_key_returns_the_first_order, $($arg)*);
+        $($apply)*!(second_insert_with_same_channel_merchant_and_external_id_returns_the_first_order, $($arg)*);
         $($apply)*!(a_duplicate_insert_returns_the_first_order_as_it_is_now, $($arg)*);
         $($apply)*!(the_same_external_id_on_two_channels_makes_two_orders, $($arg)*);
+        $($apply)*!(the_same_external_id_from_two_merchants_on_one_channel_makes_two_orders, $($arg)*);
         $($apply)*!(an_update_at_the_stored_version_writes_the_order_and_bumps_the_version, $($arg)*);
         $($apply)*!(an_update_at_a_stale_version_is_a_version_conflict_and_changes_nothing, $($arg)*);
         $($apply)*!(an_update_of_an_unknown_order_is_a_version_conflict_and_creates_nothing, $($arg)*);
@@ -74,6 +75,10 @@ macro_rules! __each_case {
         $($apply)*!(orders_are_found_by_external_id_on_any_channel_newest_first, $($arg)*);
         $($apply)*!(orders_are_found_by_channel_newest_first, $($arg)*);
         $($apply)*!(find_orders_answers_at_most_the_limit_keeping_the_newest, $($arg)*);
+        $($apply)*!(filters_are_combined_before_the_page_is_cut, $($arg)*);
+        $($apply)*!(paging_walks_every_match_once_newest_first, $($arg)*);
+        $($apply)*!(another_merchants_orders_never_appear, $($arg)*);
+        $($apply)*!(orders_are_found_by_their_channel_order_number, $($arg)*);
         $($apply)*!(a_lookup_that_matches_nothing_finds_nothing, $($arg)*);
         $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
         // warehouses

@@ -1,8 +1,8 @@
 //! `OrderStore`: idempotent insert by channel key, versioned updates, lookups newest first.
 
 use oms_domain::order::{Channel, OrderStatus};
-use oms_domain::ports::{InsertOutcome, OrderLookup, UpdateOutcome};
-use oms_domain::{CustomerId, ExternalId, Order};
+use oms_domain::ports::{InsertOutcome, OrderQuery, Page, UpdateOutcome};
+use oms_domain::{CustomerId, ExternalId, MerchantId, Order};
 
 use crate::fixtures::{self, newest_first, noon, order, order_for, stored};
 use crate::Subject;
@@ -12,8 +12,15 @@ async fn insert(s: &Subject, order: &Order) {
     assert_eq!(outcome, InsertOutcome::Inserted, "inserting {}", order.order_id);
 }
 
-async fn find(s: &Subject, lookup: OrderLookup, limit: usize) -> Vec<Order> {
-    s.orders.find_orders(&lookup, limit).await.expect("find_orders failed")
+/// The first page of at most `limit` orders.
+async fn find(s: &Subject, query: OrderQuery, limit: usize) -> Vec<Order> {
+    let page = Page::new(limit, None).expect("a valid page");
+    s.orders.find_orders(&query, &page).await.expect("find_orders failed").orders
+}
+
+/// Merchant `m-1`'s orders, the fixtures' merchant.
+fn m1() -> OrderQuery {
+    OrderQuery::of(merchant("m-1"))
 }
 
 fn customer(raw: &str) -> CustomerId {
@@ -22,6 +29,15 @@ fn customer(raw: &str) -> CustomerId {
 
 fn external(raw: &str) -> ExternalId {
     ExternalId::parse(raw).expect("a valid external id")
+}
+
+fn merchant(raw: &str) -> MerchantId {
+    MerchantId::parse(raw).expect("a valid merchant id")
+}
+
+/// `fixtures::order`, sold by `merchant` rather than `m-1`.
+fn order_of(merchant_id: &str, channel: Channel, external_id: &str) -> Order {
+    Order { merchant_id: merchant(merchant_id), ..order(channel, external_id) }
 }
 
 pub async fn an_inserted_order_reads_back_whole_at_version_1(s: Subject) {
@@ -37,15 +53,18 @@ pub async fn an_unknown_order_reads_as_none(s: Subject) {
     assert_eq!(read, None);
 }
 
-pub async fn second_insert_with_same_channel_key_returns_the_first_order(s: Subject) {
+pub async fn second_insert_with_same_channel_merchant_and_external_id_returns_the_first_order(s: Subject) {
     let first = order(Channel::Shopify, "A-1");
     insert(&s, &first).await;
     let second = order_for(Channel::Shopify, "A-1", "c-2", Some("+8613911111111"));
     let outcome = s.orders.insert_order(&second).await.expect("insert_order failed");
     assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(stored(&first))));
     assert_eq!(s.orders.get_order(&second.order_id).await.expect("get_order failed"), None, "the duplicate was stored");
-    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&first)]);
-    assert!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await.is_empty(), "the duplicate is findable");
+    assert_eq!(
+        find(&s, OrderQuery::of(merchant("m-1")).channel(Channel::Shopify).external_id(external("A-1")), 10).await,
+        vec![stored(&first)]
+    );
+    assert!(find(&s, m1().customer(customer("c-2")), 10).await.is_empty(), "the duplicate is findable");
 }
 
 pub async fn a_duplicate_insert_returns_the_first_order_as_it_is_now(s: Subject) {
@@ -66,7 +85,29 @@ pub async fn the_same_external_id_on_two_channels_makes_two_orders(s: Subject) {
     for o in [&on_shopify, &on_amazon] {
         assert_eq!(s.orders.get_order(&o.order_id).await.expect("get_order failed"), Some(stored(o)));
     }
-    assert_eq!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await, vec![stored(&on_amazon)]);
+    assert_eq!(
+        find(&s, OrderQuery::of(merchant("m-1")).channel(Channel::Amazon).external_id(external("A-1")), 10).await,
+        vec![stored(&on_amazon)]
+    );
+}
+
+/// Two WooCommerce shops both number an order 727: their counters collide all the time.
+pub async fn the_same_external_id_from_two_merchants_on_one_channel_makes_two_orders(s: Subject) {
+    let shop_a = order_of("shop-a.example", Channel::WooCommerce, "727");
+    let shop_b = order_for(Channel::WooCommerce, "727", "c-2", Some("+8613911111111"));
+    let shop_b = Order { merchant_id: merchant("shop-b.example"), ..shop_b };
+    insert(&s, &shop_a).await;
+    insert(&s, &shop_b).await;
+    for o in [&shop_a, &shop_b] {
+        assert_eq!(s.orders.get_order(&o.order_id).await.expect("get_order failed"), Some(stored(o)), "overwritten");
+    }
+    let by_key = |m: &str| OrderQuery::of(merchant(m)).channel(Channel::WooCommerce).external_id(external("727"));
+    assert_eq!(find(&s, by_key("shop-a.example"), 10).await, vec![stored(&shop_a)]);
+    assert_eq!(find(&s, by_key("shop-b.example"), 10).await, vec![stored(&shop_b)]);
+    assert!(find(&s, by_key("shop-c.example"), 10).await.is_empty());
+    let again = order_of("shop-b.example", Channel::WooCommerce, "727");
+    let outcome = s.orders.insert_order(&again).await.expect("insert_order failed");
+    assert_eq!(outcome, InsertOutcome::Duplicate(Box::new(stored(&shop_b))), "the same shop's 727 again is a duplicate");
 }
 
 pub async fn an_update_at_the_stored_version_writes_the_order_and_bumps_the_version(s: Subject) {
@@ -106,7 +147,7 @@ pub async fn an_update_of_an_unknown_order_is_a_version_conflict_and_creates_not
         assert_eq!(s.orders.update_order(&at).await.expect("update_order failed"), UpdateOutcome::VersionConflict);
     }
     assert_eq!(s.orders.get_order(&order.order_id).await.expect("get_order failed"), None);
-    assert!(find(&s, OrderLookup::Channel(Channel::Generic), 10).await.is_empty());
+    assert!(find(&s, m1().channel(Channel::Generic), 10).await.is_empty());
 }
 
 pub async fn orders_are_found_by_customer_newest_first(s: Subject) {
@@ -117,8 +158,8 @@ pub async fn orders_are_found_by_customer_newest_first(s: Subject) {
         insert(&s, o).await;
     }
     let expected = newest_first(&[&mine[0], &mine[1], &mine[2]]);
-    assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), 10).await, expected);
-    assert_eq!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await, vec![stored(&theirs)]);
+    assert_eq!(find(&s, m1().customer(customer("c-1")), 10).await, expected);
+    assert_eq!(find(&s, m1().customer(customer("c-2")), 10).await, vec![stored(&theirs)]);
 }
 
 pub async fn orders_are_found_by_phone_newest_first(s: Subject) {
@@ -129,8 +170,8 @@ pub async fn orders_are_found_by_phone_newest_first(s: Subject) {
     for o in [&b, &other, &none, &a] {
         insert(&s, o).await;
     }
-    assert_eq!(find(&s, OrderLookup::Phone("+8613800000000".into()), 10).await, newest_first(&[&a, &b]));
-    assert_eq!(find(&s, OrderLookup::Phone("+8613911111111".into()), 10).await, vec![stored(&other)]);
+    assert_eq!(find(&s, m1().phone("+8613800000000"), 10).await, newest_first(&[&a, &b]));
+    assert_eq!(find(&s, m1().phone("+8613911111111"), 10).await, vec![stored(&other)]);
 }
 
 pub async fn an_order_is_found_by_its_channel_and_external_id(s: Subject) {
@@ -140,8 +181,11 @@ pub async fn an_order_is_found_by_its_channel_and_external_id(s: Subject) {
     for o in [&same_id_elsewhere, &target, &same_channel] {
         insert(&s, o).await;
     }
-    assert_eq!(find(&s, OrderLookup::External(Channel::Shopify, external("A-1")), 10).await, vec![stored(&target)]);
-    assert!(find(&s, OrderLookup::External(Channel::Amazon, external("A-1")), 10).await.is_empty());
+    assert_eq!(
+        find(&s, OrderQuery::of(merchant("m-1")).channel(Channel::Shopify).external_id(external("A-1")), 10).await,
+        vec![stored(&target)]
+    );
+    assert!(find(&s, OrderQuery::of(merchant("m-1")).channel(Channel::Amazon).external_id(external("A-1")), 10).await.is_empty());
 }
 
 pub async fn orders_are_found_by_external_id_on_any_channel_newest_first(s: Subject) {
@@ -152,8 +196,8 @@ pub async fn orders_are_found_by_external_id_on_any_channel_newest_first(s: Subj
     for o in [&amazon, &other, &generic, &shopify] {
         insert(&s, o).await;
     }
-    assert_eq!(find(&s, OrderLookup::ExternalId(external("A-1")), 10).await, newest_first(&[&shopify, &amazon, &generic]));
-    assert_eq!(find(&s, OrderLookup::ExternalId(external("A-2")), 10).await, vec![stored(&other)]);
+    assert_eq!(find(&s, m1().external_id(external("A-1")), 10).await, newest_first(&[&shopify, &amazon, &generic]));
+    assert_eq!(find(&s, m1().external_id(external("A-2")), 10).await, vec![stored(&other)]);
 }
 
 pub async fn orders_are_found_by_channel_newest_first(s: Subject) {
@@ -162,8 +206,8 @@ pub async fn orders_are_found_by_channel_newest_first(s: Subject) {
     for o in [&shop[2], &amazon, &shop[0], &shop[1]] {
         insert(&s, o).await;
     }
-    assert_eq!(find(&s, OrderLookup::Channel(Channel::Shopify), 10).await, newest_first(&[&shop[0], &shop[1], &shop[2]]));
-    assert_eq!(find(&s, OrderLookup::Channel(Channel::Amazon), 10).await, vec![stored(&amazon)]);
+    assert_eq!(find(&s, m1().channel(Channel::Shopify), 10).await, newest_first(&[&shop[0], &shop[1], &shop[2]]));
+    assert_eq!(find(&s, m1().channel(Channel::Amazon), 10).await, vec![stored(&amazon)]);
 }
 
 pub async fn find_orders_answers_at_most_the_limit_keeping_the_newest(s: Subject) {
@@ -173,22 +217,107 @@ pub async fn find_orders_answers_at_most_the_limit_keeping_the_newest(s: Subject
     }
     let newest = newest_first(&all.iter().collect::<Vec<_>>());
     for limit in [1, 2, 4] {
-        assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), limit).await, newest[..limit], "limit {limit}");
-        assert_eq!(find(&s, OrderLookup::Channel(Channel::Generic), limit).await, newest[..limit], "limit {limit}");
-        assert_eq!(find(&s, OrderLookup::Phone(fixtures::PHONE.into()), limit).await, newest[..limit], "limit {limit}");
+        assert_eq!(find(&s, m1().customer(customer("c-1")), limit).await, newest[..limit], "limit {limit}");
+        assert_eq!(find(&s, m1().channel(Channel::Generic), limit).await, newest[..limit], "limit {limit}");
+        assert_eq!(find(&s, m1().phone(fixtures::PHONE), limit).await, newest[..limit], "limit {limit}");
     }
-    assert_eq!(find(&s, OrderLookup::Customer(customer("c-1")), 100).await, newest);
+    assert_eq!(find(&s, m1().customer(customer("c-1")), 100).await, newest);
+}
+
+/// Every page of `query`, `limit` at a time, following `next` to the end.
+async fn walk(s: &Subject, query: &OrderQuery, limit: usize) -> Vec<Vec<Order>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = Page::new(limit, after).expect("a valid page");
+        let found = s.orders.find_orders(query, &page).await.expect("find_orders failed");
+        pages.push(found.orders);
+        match found.next {
+            Some(next) => after = Some(next),
+            None => return pages,
+        }
+        assert!(pages.len() <= 100, "paging does not end");
+    }
+}
+
+pub async fn filters_are_combined_before_the_page_is_cut(s: Subject) {
+    let wanted = order_for(Channel::Generic, "A-0", "c-9", Some("+8613800000000"));
+    insert(&s, &wanted).await;
+    // Newer orders that match one filter but not both, more than a page of each.
+    for i in 1..=12 {
+        insert(&s, &order_for(Channel::Generic, &format!("A-{i}"), "c-1", Some("+8613800000000"))).await;
+        insert(&s, &order_for(Channel::Generic, &format!("B-{i}"), "c-9", Some("+8613911111111"))).await;
+    }
+    let both = m1().customer(customer("c-9")).phone("+8613800000000");
+    assert_eq!(walk(&s, &both, 2).await, vec![vec![stored(&wanted)]], "one page, the match, no next");
+    let three = m1().customer(customer("c-9")).phone("+8613800000000").channel(Channel::Generic);
+    assert_eq!(find(&s, three.clone().external_id(external("A-0")), 1).await, vec![stored(&wanted)]);
+    assert_eq!(find(&s, three.order_number(fixtures::order_number("#A-0")), 1).await, vec![stored(&wanted)]);
+    assert!(find(&s, m1().customer(customer("c-9")).channel(Channel::Amazon), 5).await.is_empty());
+}
+
+pub async fn paging_walks_every_match_once_newest_first(s: Subject) {
+    let mine: Vec<Order> = (0..7).map(|i| order(Channel::Generic, &format!("A-{i}"))).collect();
+    let others: Vec<Order> = (0..5).map(|i| order(Channel::Amazon, &format!("Z-{i}"))).collect();
+    for (i, o) in mine.iter().enumerate().rev() {
+        insert(&s, o).await;
+        if let Some(other) = others.get(i) {
+            insert(&s, other).await;
+        }
+    }
+    let expected = newest_first(&mine.iter().collect::<Vec<_>>());
+    let pages = walk(&s, &m1().channel(Channel::Generic), 3).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1]);
+    assert_eq!(pages.concat(), expected);
+    let pages = walk(&s, &m1().customer(customer("c-1")), 4).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 4]);
+    assert_eq!(pages.concat(), newest_first(&mine.iter().chain(&others).collect::<Vec<_>>()));
+    // A page that ends exactly at the last match says there is no next one.
+    let exact = walk(&s, &m1().channel(Channel::Amazon), 5).await;
+    assert_eq!(exact, vec![newest_first(&others.iter().collect::<Vec<_>>())]);
+}
+
+pub async fn another_merchants_orders_never_appear(s: Subject) {
+    let mine = order(Channel::Shopify, "A-1");
+    let theirs = order_of("m-2", Channel::Shopify, "A-1");
+    insert(&s, &theirs).await;
+    insert(&s, &mine).await;
+    let queries = [
+        m1().customer(customer("c-1")),
+        m1().phone(fixtures::PHONE),
+        m1().channel(Channel::Shopify),
+        m1().external_id(external("A-1")),
+        m1().order_number(fixtures::order_number("#A-1")),
+        m1().channel(Channel::Shopify).external_id(external("A-1")),
+    ];
+    for query in queries {
+        assert_eq!(walk(&s, &query, 1).await, vec![vec![stored(&mine)]], "{query:?}");
+        let theirs_query = OrderQuery { merchant: merchant("m-2"), ..query.clone() };
+        assert_eq!(walk(&s, &theirs_query, 1).await, vec![vec![stored(&theirs)]], "{theirs_query:?}");
+        let nobody = OrderQuery { merchant: merchant("m-3"), ..query };
+        assert_eq!(walk(&s, &nobody, 1).await, vec![Vec::<Order>::new()]);
+    }
+}
+
+pub async fn orders_are_found_by_their_channel_order_number(s: Subject) {
+    let a = order(Channel::Shopify, "5940139491234");
+    let b = Order { order_number: fixtures::order_number("#1002"), ..order(Channel::Shopify, "5940139491235") };
+    insert(&s, &a).await;
+    insert(&s, &b).await;
+    assert_eq!(find(&s, m1().order_number(fixtures::order_number("#1002")), 10).await, vec![stored(&b)]);
+    assert_eq!(find(&s, m1().order_number(fixtures::order_number("#5940139491234")), 10).await, vec![stored(&a)]);
+    assert!(find(&s, m1().order_number(fixtures::order_number("5940139491234")), 10).await.is_empty());
 }
 
 pub async fn a_lookup_that_matches_nothing_finds_nothing(s: Subject) {
     insert(&s, &order(Channel::Generic, "A-1")).await;
     let misses = [
-        OrderLookup::Customer(customer("c-9")),
-        OrderLookup::Phone("+4915100000000".into()),
-        OrderLookup::External(Channel::Shopify, external("A-1")),
-        OrderLookup::External(Channel::Generic, external("A-9")),
-        OrderLookup::ExternalId(external("A-9")),
-        OrderLookup::Channel(Channel::Import),
+        m1().customer(customer("c-9")),
+        m1().phone("+4915100000000"),
+        OrderQuery::of(merchant("m-1")).channel(Channel::Shopify).external_id(external("A-1")),
+        OrderQuery::of(merchant("m-1")).channel(Channel::Generic).external_id(external("A-9")),
+        m1().external_id(external("A-9")),
+        m1().channel(Channel::Import),
     ];
     for lookup in misses {
         assert!(find(&s, lookup.clone(), 10).await.is_empty(), "{lookup:?} found something");
@@ -203,9 +332,12 @@ pub async fn lookups_follow_an_update_of_the_customer(s: Subject) {
     changed.customer.phone = Some("+8613911111111".into());
     assert_eq!(s.orders.update_order(&changed).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
     let now = Order { version: 2, ..changed };
-    assert!(find(&s, OrderLookup::Customer(customer("c-1")), 10).await.is_empty());
-    assert!(find(&s, OrderLookup::Phone("+8613800000000".into()), 10).await.is_empty());
-    assert_eq!(find(&s, OrderLookup::Customer(customer("c-2")), 10).await, vec![now.clone()]);
-    assert_eq!(find(&s, OrderLookup::Phone("+8613911111111".into()), 10).await, vec![now.clone()]);
-    assert_eq!(find(&s, OrderLookup::External(Channel::Generic, external("A-1")), 10).await, vec![now]);
+    assert!(find(&s, m1().customer(customer("c-1")), 10).await.is_empty());
+    assert!(find(&s, m1().phone("+8613800000000"), 10).await.is_empty());
+    assert_eq!(find(&s, m1().customer(customer("c-2")), 10).await, vec![now.clone()]);
+    assert_eq!(find(&s, m1().phone("+8613911111111"), 10).await, vec![now.clone()]);
+    assert_eq!(
+        find(&s, OrderQuery::of(merchant("m-1")).channel(Channel::Generic).external_id(external("A-1")), 10).await,
+        vec![now]
+    );
 }

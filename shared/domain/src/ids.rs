@@ -74,6 +74,12 @@ string_id!(
     ExternalId
 );
 string_id!(
+    /// The channel's own number of the order, as the buyer saw it (Shopify's `name`,
+    /// `#1001`; WooCommerce's `number`; Amazon's order id; the generic and CSV
+    /// `external_id`). Not unique: shops renumber, and channels reuse numbers.
+    OrderNumber
+);
+string_id!(
     /// A merchant selling through the platform.
     MerchantId
 );

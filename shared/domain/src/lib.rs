@@ -19,7 +19,7 @@ pub mod stock;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+pub use ids::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

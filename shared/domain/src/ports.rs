@@ -16,7 +16,7 @@ use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
 use crate::reservation::{Hold, HoldId, Reservation};
 use crate::stock::{StockLevel, Warehouse};
-use crate::{AlertId, CustomerId, ExternalId, OrderId, Sku, WarehouseId};
+use crate::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -60,25 +60,130 @@ pub enum UpdateOutcome {
     VersionConflict,
 }
 
-/// One way to find orders; each maps to an index in every adapter.
+/// What an order lookup asks for: one merchant's orders that match every filter given.
+/// Lookups are per merchant: every index of both stores starts with the merchant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderLookup {
-    Customer(CustomerId),
+pub struct OrderQuery {
+    pub merchant: MerchantId,
+    pub customer: Option<CustomerId>,
     /// A normalised phone number (see `order::normalise_phone`).
-    Phone(String),
-    /// The channel's own id, on one channel (at most one order).
-    External(Channel, ExternalId),
-    /// The channel's own id, on any channel.
-    ExternalId(ExternalId),
-    Channel(Channel),
+    pub phone: Option<String>,
+    pub channel: Option<Channel>,
+    pub external_id: Option<ExternalId>,
+    pub order_number: Option<OrderNumber>,
 }
 
-/// Orders, keyed by our id and, uniquely, by (channel, external id).
+impl OrderQuery {
+    /// Every order of `merchant`; narrow it with the filters below.
+    pub fn of(merchant: MerchantId) -> Self {
+        Self { merchant, customer: None, phone: None, channel: None, external_id: None, order_number: None }
+    }
+
+    #[must_use]
+    pub fn customer(self, customer: CustomerId) -> Self {
+        Self { customer: Some(customer), ..self }
+    }
+
+    #[must_use]
+    pub fn phone(self, phone: impl Into<String>) -> Self {
+        Self { phone: Some(phone.into()), ..self }
+    }
+
+    #[must_use]
+    pub fn channel(self, channel: Channel) -> Self {
+        Self { channel: Some(channel), ..self }
+    }
+
+    #[must_use]
+    pub fn external_id(self, external_id: ExternalId) -> Self {
+        Self { external_id: Some(external_id), ..self }
+    }
+
+    #[must_use]
+    pub fn order_number(self, order_number: OrderNumber) -> Self {
+        Self { order_number: Some(order_number), ..self }
+    }
+
+    /// True if any filter beside the merchant is given.
+    pub fn is_narrowed(&self) -> bool {
+        self.customer.is_some()
+            || self.phone.is_some()
+            || self.channel.is_some()
+            || self.external_id.is_some()
+            || self.order_number.is_some()
+    }
+
+    /// True if `order` is the merchant's and matches every filter given.
+    pub fn matches(&self, order: &Order) -> bool {
+        order.merchant_id == self.merchant
+            && self.customer.as_ref().is_none_or(|c| &order.customer.id == c)
+            && self.phone.as_ref().is_none_or(|p| order.customer.phone.as_ref() == Some(p))
+            && self.channel.is_none_or(|c| order.channel == c)
+            && self.external_id.as_ref().is_none_or(|e| &order.external_id == e)
+            && self.order_number.as_ref().is_none_or(|n| &order.order_number == n)
+    }
+}
+
+/// Most orders one page holds.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// One page of a lookup: at most `limit` orders (1 to `MAX_PAGE_SIZE`), newest first,
+/// created before the order `after` when it is given (the last of the previous page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    limit: usize,
+    after: Option<OrderId>,
+}
+
+impl Page {
+    /// Checks the limit: 1 to `MAX_PAGE_SIZE`.
+    pub fn new(limit: usize, after: Option<OrderId>) -> Result<Self, ValidationError> {
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ValidationError::new("limit", format!("must be 1 to {MAX_PAGE_SIZE}, not {limit}")));
+        }
+        Ok(Self { limit, after })
+    }
+
+    /// The first page of at most `limit` orders (clamped to 1..=`MAX_PAGE_SIZE`).
+    pub fn first(limit: usize) -> Self {
+        Self { limit: limit.clamp(1, MAX_PAGE_SIZE), after: None }
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub fn after(&self) -> Option<&OrderId> {
+        self.after.as_ref()
+    }
+}
+
+/// One page of orders, newest first, and where the next page starts (`None`: no more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersPage {
+    pub orders: Vec<Order>,
+    /// The last order of this page, when more orders match after it.
+    pub next: Option<OrderId>,
+}
+
+impl OrdersPage {
+    /// The page from up to `limit + 1` matches, newest first: the extra one only says
+    /// that there is a next page.
+    pub fn from_matches(mut matches: Vec<Order>, limit: usize) -> Self {
+        let more = matches.len() > limit;
+        matches.truncate(limit);
+        let next = if more { matches.last().map(|o| o.order_id.clone()) } else { None };
+        Self { orders: matches, next }
+    }
+}
+
+/// Orders, keyed by our id and, uniquely, by (channel, merchant, external id).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Stores a new order at version 1.
-    /// Condition: no order with the same (channel, external id) exists; otherwise
-    /// nothing is written and the existing order is returned as `Duplicate`.
+    /// Condition: no order with the same (channel, merchant, external id) exists;
+    /// otherwise nothing is written and the existing order is returned as `Duplicate`.
+    /// The same external id from another merchant on the same channel is another order.
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError>;
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -87,8 +192,10 @@ pub trait OrderStore: Send + Sync {
     /// Condition: the stored version is still `order.version`.
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError>;
 
-    /// Orders matching `lookup`, newest first, at most `limit`.
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError>;
+    /// One page of the orders matching `query` (every filter given, the merchant always),
+    /// newest first (descending order id). Every filter is applied before the page is cut,
+    /// so a page is short only at the end. Index lookups may lag a write a moment.
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError>;
 }
 
 /// Warehouses, keyed by id.
@@ -251,5 +358,31 @@ pub struct Ports {
 impl fmt::Debug for Ports {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_holds_one_to_the_most_orders() {
+        assert!(Page::new(0, None).is_err());
+        assert!(Page::new(MAX_PAGE_SIZE + 1, None).is_err());
+        assert_eq!(Page::new(MAX_PAGE_SIZE, None).unwrap().limit(), MAX_PAGE_SIZE);
+        assert_eq!(Page::first(0).limit(), 1);
+    }
+
+    #[test]
+    fn a_page_of_one_more_match_than_the_limit_names_its_last_order_as_next() {
+        let order = |id: &str| {
+            let new = crate::order::tests::sample_new_order("SKU-1", 1);
+            Order::receive(new, OrderId::parse(id).unwrap(), Utc::now())
+        };
+        let page = OrdersPage::from_matches(vec![order("ord_3"), order("ord_2"), order("ord_1")], 2);
+        assert_eq!(page.orders.len(), 2);
+        assert_eq!(page.next, Some(OrderId::parse("ord_2").unwrap()));
+        let last = OrdersPage::from_matches(vec![order("ord_1")], 2);
+        assert_eq!((last.orders.len(), last.next), (1, None));
     }
 }

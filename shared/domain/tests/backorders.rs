@@ -30,6 +30,7 @@ fn delivery(external_id: &str, quantity: u32) -> oms_domain::order::NewOrder {
     oms_domain::order::NewOrder {
         channel: order.channel,
         external_id: order.external_id,
+        order_number: order.order_number,
         merchant_id: order.merchant_id,
         placed_at: order.placed_at,
         currency: order.currency,

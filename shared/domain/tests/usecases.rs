@@ -22,8 +22,8 @@ use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, R
 use oms_domain::order::{Address, Channel, Customer, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
 use oms_domain::ports::{
-    Clock, InsertOutcome, InventoryStore, OrderLookup, OrderStore, Ports, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome,
-    StoreError, UpdateOutcome,
+    Clock, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome, ReserveOutcome,
+    SetOnHandOutcome, StoreError, UpdateOutcome,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
@@ -32,7 +32,7 @@ use oms_domain::usecases::intake::{receive_order, IntakeError, NotApplied, Recei
 use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
-use oms_domain::{Order, OrderId, OrderStatus, Sku, WarehouseId};
+use oms_domain::{MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 
 // ---------------------------------------------------------------------------------------
@@ -71,6 +71,7 @@ fn as_delivered(order: &Order) -> NewOrder {
     NewOrder {
         channel: order.channel,
         external_id: order.external_id.clone(),
+        order_number: order.order_number.clone(),
         merchant_id: order.merchant_id.clone(),
         placed_at: order.placed_at,
         currency: order.currency,
@@ -347,8 +348,8 @@ impl OrderStore for RacedOnce {
         assert!(matches!(self.inner.update_order(&competing).await?, UpdateOutcome::Updated { .. }));
         Ok(UpdateOutcome::VersionConflict)
     }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.inner.find_orders(lookup, limit).await
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.inner.find_orders(query, page).await
     }
 }
 
@@ -364,8 +365,8 @@ impl OrderStore for AlwaysRaced {
         self.updates.fetch_add(1, Ordering::SeqCst);
         Ok(UpdateOutcome::VersionConflict)
     }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.inner.find_orders(lookup, limit).await
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.inner.find_orders(query, page).await
     }
 }
 
@@ -413,7 +414,13 @@ async fn an_order_naming_a_sku_no_warehouse_stocks_is_refused_and_nothing_is_sto
     new.lines.push(order_line("NOPE", 1));
     let err = receive_order(&world.ports, new).await.unwrap_err();
     assert!(matches!(&err, IntakeError::UnknownSku(UnknownSku { line: 1, sku: s }) if *s == sku("NOPE")), "{err:?}");
-    let stored = world.ports.orders.find_orders(&OrderLookup::Channel(Channel::Generic), 10).await.unwrap();
+    let stored = world
+        .ports
+        .orders
+        .find_orders(&OrderQuery::of(MerchantId::parse("m-1").unwrap()).channel(Channel::Generic), &Page::first(10))
+        .await
+        .unwrap()
+        .orders;
     assert!(stored.is_empty());
     world.assert_nothing_queued().await;
 }
@@ -438,8 +445,8 @@ async fn the_same_channel_order_delivered_again_is_a_duplicate_of_the_first_and_
         }
     );
     assert_eq!(world.order(&first).await, before, "not even the version moved");
-    let lookup = OrderLookup::External(Channel::Generic, before.external_id.clone());
-    assert_eq!(world.ports.orders.find_orders(&lookup, 10).await.unwrap(), [before]);
+    let lookup = OrderQuery::of(before.merchant_id.clone()).channel(Channel::Generic).external_id(before.external_id.clone());
+    assert_eq!(world.ports.orders.find_orders(&lookup, &Page::first(10)).await.unwrap().orders, [before]);
     world.assert_nothing_queued().await;
 }
 

@@ -276,6 +276,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 1 {
         tx.execute_batch(SCHEMA_V1).context("Failed to create the tables")?;
     }
+    if found < 2 {
+        step_2_merchant_in_the_order_key(&tx).context("Failed to migrate the schema to version 2")?;
+    }
     if found < 3 {
         step_3_reservation_holds(&tx).context("Failed to migrate to schema version 3 (reservation holds)")?;
     }
@@ -284,6 +287,47 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
+}
+
+/// Version 2: an order is unique per (channel, merchant, external id), not per (channel,
+/// external id): two shops on one channel number their orders independently, and the
+/// second shop's order 727 was taken for a redelivery of the first's. SQLite cannot
+/// change a table's UNIQUE constraint, so the table is rebuilt with a `merchant_id`
+/// column filled from each order's body, and every lookup index starts with the merchant
+/// (lookups are per merchant). The `order_number` column (the channel's own number; the
+/// external id for orders stored before it was recorded, as the record reads them) serves
+/// `?order_number=`.
+fn step_2_merchant_in_the_order_key(tx: &Connection) -> anyhow::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE orders_v2 (
+            order_id    TEXT PRIMARY KEY NOT NULL,
+            channel     TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            order_number TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            phone       TEXT,
+            status      TEXT NOT NULL,
+            version     INTEGER NOT NULL,
+            body        TEXT NOT NULL,
+            UNIQUE (channel, merchant_id, external_id)
+        );
+        INSERT INTO orders_v2
+            (order_id, channel, merchant_id, external_id, order_number, customer_id, phone, status, version, body)
+            SELECT order_id, channel, json_extract(body, '$.merchant_id'), external_id,
+                   COALESCE(json_extract(body, '$.order_number'), external_id), customer_id, phone, status, version, body
+            FROM orders;
+        DROP TABLE orders;
+        ALTER TABLE orders_v2 RENAME TO orders;
+        CREATE INDEX orders_by_customer ON orders (merchant_id, customer_id, order_id);
+        CREATE INDEX orders_by_phone ON orders (merchant_id, phone, order_id);
+        CREATE INDEX orders_by_external_id ON orders (merchant_id, external_id, order_id);
+        CREATE INDEX orders_by_channel ON orders (merchant_id, channel, order_id);
+        CREATE INDEX orders_by_order_number ON orders (merchant_id, order_number, order_id);
+        ",
+    )
+    .context("Failed to rebuild the orders table with the merchant in its key")
 }
 
 /// Version 3: every reservation row names its hold (`hold_id`), so a release gives back only
@@ -380,6 +424,51 @@ mod tests {
         let reopened = Db::open_file(&path).unwrap();
         let rows: i64 = reopened.call_now(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)).unwrap();
         assert_eq!(rows, 0, "the open transaction was rolled back");
+    }
+
+    #[test]
+    fn a_version_1_database_migrates_its_orders_to_the_merchant_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute(
+                "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
+                 VALUES ('ord_1', 'woocommerce', '727', 'c-1', NULL, 'received', 3, '{\"merchant_id\":\"shop-a.example\"}')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, merchant, number, row_version): (i64, String, String, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT merchant_id FROM orders WHERE order_id = 'ord_1'", [], |r| r.get(0))?,
+                    c.query_row("SELECT order_number FROM orders WHERE order_id = 'ord_1'", [], |r| r.get(0))?,
+                    c.query_row("SELECT version FROM orders WHERE order_id = 'ord_1'", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, merchant.as_str(), number.as_str(), row_version), (SCHEMA_VERSION, "shop-a.example", "727", 3));
+        let other_shop = db.call_now(|c| {
+            Ok(c.execute(
+                "INSERT INTO orders (order_id, channel, merchant_id, external_id, order_number, customer_id, status, version, body)
+                 VALUES ('ord_2', 'woocommerce', 'shop-b.example', '727', '727', 'c-2', 'received', 1, '{}')",
+                [],
+            )?)
+        });
+        assert_eq!(other_shop.unwrap(), 1, "another shop's order 727 is another order");
+        let same_shop = db.call_now(|c| {
+            Ok(c.execute(
+                "INSERT INTO orders (order_id, channel, merchant_id, external_id, order_number, customer_id, status, version, body)
+                 VALUES ('ord_3', 'woocommerce', 'shop-a.example', '727', '727', 'c-2', 'received', 1, '{}')",
+                [],
+            )?)
+        });
+        assert!(same_shop.is_err(), "the same shop's order 727 is still unique");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::db::CachedStatements;
 use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::order::Order;
-use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
+use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
 use oms_domain::{OrderId, OrderStatus};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -50,11 +50,14 @@ impl OrderStore for Embedded {
         Ok(if changed { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
     }
 
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        let owned = lookup.clone();
-        let failed = |e| StoreError::new(format!("Failed to find orders by {lookup:?}"), e);
-        let rows = self.db.call(move |conn| find(conn, &owned, limit)).await.map_err(failed)?;
-        rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        let owned = query.clone();
+        let limit = page.limit();
+        let after = page.after().map(ToString::to_string);
+        let failed = |e| StoreError::new(format!("Failed to find orders by {query:?}"), e);
+        let rows = self.db.call(move |conn| find(conn, &owned, limit, after.as_deref())).await.map_err(failed)?;
+        let orders = rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)?;
+        Ok(OrdersPage::from_matches(orders, limit))
     }
 }
 
@@ -62,7 +65,9 @@ impl OrderStore for Embedded {
 struct EncodedOrder {
     order_id: String,
     channel: &'static str,
+    merchant_id: String,
     external_id: String,
+    order_number: String,
     customer_id: String,
     phone: Option<String>,
     status: &'static str,
@@ -75,7 +80,9 @@ impl EncodedOrder {
         Ok(Self {
             order_id: order.order_id.to_string(),
             channel: order.channel.as_str(),
+            merchant_id: order.merchant_id.to_string(),
             external_id: order.external_id.to_string(),
+            order_number: order.order_number.to_string(),
             customer_id: order.customer.id.to_string(),
             phone: order.customer.phone.clone(),
             status: order.status.as_str(),
@@ -105,14 +112,26 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
     Ok(counts)
 }
 
-/// Inserts the row unless its (channel, external id) is taken; then answers the row that holds it.
+/// Inserts the row unless its (channel, merchant, external id) is taken; then answers the
+/// row that holds it.
 fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
     let inserted = conn
         .execute_cached(
-            "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
-             ON CONFLICT (channel, external_id) DO NOTHING",
-            params![row.order_id, row.channel, row.external_id, row.customer_id, row.phone, row.status, row.body],
+            "INSERT INTO orders
+                 (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body, order_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)
+             ON CONFLICT (channel, merchant_id, external_id) DO NOTHING",
+            params![
+                row.order_id,
+                row.channel,
+                row.merchant_id,
+                row.external_id,
+                row.customer_id,
+                row.phone,
+                row.status,
+                row.body,
+                row.order_number
+            ],
         )
         .context("Failed to write the order row")?;
     let existing = if inserted == 1 {
@@ -120,8 +139,8 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
     } else {
         let existing = conn
             .query_row_cached(
-                "SELECT version, body FROM orders WHERE channel = ?1 AND external_id = ?2",
-                params![row.channel, row.external_id],
+                "SELECT version, body FROM orders WHERE channel = ?1 AND merchant_id = ?2 AND external_id = ?3",
+                params![row.channel, row.merchant_id, row.external_id],
                 read_order_row,
             )
             .context("Failed to read the order already stored for this channel order")?;
@@ -135,31 +154,49 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
     let changed = conn
         .execute_cached(
             "UPDATE orders
-             SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7
+             SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7,
+                 merchant_id = ?9, order_number = ?10
              WHERE order_id = ?8 AND version = ?6",
-            params![row.channel, row.external_id, row.customer_id, row.phone, row.status, read_version, row.body, row.order_id],
+            params![
+                row.channel,
+                row.external_id,
+                row.customer_id,
+                row.phone,
+                row.status,
+                read_version,
+                row.body,
+                row.order_id,
+                row.merchant_id,
+                row.order_number
+            ],
         )
         .context("Failed to write the order row")?;
     Ok(changed == 1)
 }
 
-fn find(conn: &mut Connection, lookup: &OrderLookup, limit: usize) -> anyhow::Result<Vec<OrderRow>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let (filter, keys): (&str, Vec<&str>) = match lookup {
-        OrderLookup::Customer(customer) => ("customer_id = ?2", vec![customer.as_str()]),
-        OrderLookup::Phone(phone) => ("phone = ?2", vec![phone.as_str()]),
-        OrderLookup::External(channel, external_id) => {
-            ("channel = ?2 AND external_id = ?3", vec![channel.as_str(), external_id.as_str()])
+/// One page of `query`: one WHERE over every filter given (the merchant always, so each
+/// lookup runs on an index that starts with it), newest first, one row past the page to
+/// tell whether another page follows.
+fn find(conn: &mut Connection, query: &OrderQuery, limit: usize, after: Option<&str>) -> anyhow::Result<Vec<OrderRow>> {
+    let mut filters = vec!["merchant_id = ?"];
+    let mut values: Vec<String> = vec![query.merchant.to_string()];
+    let mut given = |column: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            filters.push(column);
+            values.push(value);
         }
-        OrderLookup::ExternalId(external_id) => ("external_id = ?2", vec![external_id.as_str()]),
-        OrderLookup::Channel(channel) => ("channel = ?2", vec![channel.as_str()]),
     };
-    let sql = format!("SELECT version, body FROM orders WHERE {filter} ORDER BY order_id DESC LIMIT ?1");
+    given("customer_id = ?", query.customer.as_ref().map(ToString::to_string));
+    given("phone = ?", query.phone.clone());
+    given("channel = ?", query.channel.map(|c| c.as_str().to_owned()));
+    given("external_id = ?", query.external_id.as_ref().map(ToString::to_string));
+    given("order_number = ?", query.order_number.as_ref().map(ToString::to_string));
+    given("order_id < ?", after.map(str::to_owned));
+    let sql =
+        format!("SELECT version, body FROM orders WHERE {} ORDER BY order_id DESC LIMIT {}", filters.join(" AND "), limit + 1);
     let mut stmt = conn.prepare_cached(&sql).context("Failed to prepare the lookup")?;
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&limit];
-    values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
     let rows = stmt
-        .query_map(values.as_slice(), read_order_row)
+        .query_map(rusqlite::params_from_iter(values.iter()), read_order_row)
         .context("Failed to run the lookup")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the orders found")?;
@@ -183,6 +220,7 @@ mod tests {
     use super::*;
     use oms_conformance::fixtures;
     use oms_domain::order::Charges;
+    use oms_domain::OrderNumber;
 
     /// The conformance suite's complete order: every part of the body is there.
     fn sample_order() -> Order {
@@ -193,7 +231,7 @@ mod tests {
     /// (and must stay readable).
     const SAMPLE_BODY: &str = concat!(
         r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
-        r#""merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","#,
+        r##""order_number":"#WC-1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","##,
         r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000","name":"Li Lei"},"#,
         r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","#,
         r#""postal_code":"310000","country":"CN"},"#,
@@ -208,7 +246,7 @@ mod tests {
     );
 
     /// Every column of one order row.
-    type RawRow = (String, String, String, String, Option<String>, String, i64, String);
+    type RawRow = (String, String, String, String, String, Option<String>, String, i64, String);
 
     fn raw_row(store: &Embedded, id: &str) -> RawRow {
         let id = id.to_owned();
@@ -216,9 +254,10 @@ mod tests {
             .db
             .call_now(move |conn| {
                 Ok(conn.query_row(
-                    "SELECT order_id, channel, external_id, customer_id, phone, status, version, body FROM orders WHERE order_id = ?1",
+                    "SELECT order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body
+                     FROM orders WHERE order_id = ?1",
                     [id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
                 )?)
             })
             .unwrap()
@@ -231,8 +270,10 @@ mod tests {
             .db
             .call_now(move |conn| {
                 conn.execute(
-                    "INSERT INTO orders (order_id, channel, external_id, customer_id, phone, status, version, body)
-                     VALUES ('ord_01JDXYZ', 'woocommerce', 'WC-1001', 'c-1', '+8613800000000', 'allocated', 1, ?1)",
+                    "INSERT INTO orders
+                         (order_id, channel, merchant_id, external_id, order_number, customer_id, phone, status, version, body)
+                     VALUES ('ord_01JDXYZ', 'woocommerce', 'm-1', 'WC-1001', '#WC-1001', 'c-1', '+8613800000000',
+                             'allocated', 1, ?1)",
                     [body],
                 )?;
                 Ok(())
@@ -244,10 +285,11 @@ mod tests {
     async fn a_stored_order_row_has_exactly_todays_columns_and_body() {
         let store = Embedded::open_in_memory().unwrap();
         assert_eq!(store.insert_order(&sample_order()).await.unwrap(), InsertOutcome::Inserted);
-        let (order_id, channel, external_id, customer_id, phone, status, version, body) = raw_row(&store, "ord_01JDXYZ");
+        let (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body) =
+            raw_row(&store, "ord_01JDXYZ");
         assert_eq!(
-            (order_id.as_str(), channel.as_str(), external_id.as_str(), customer_id.as_str()),
-            ("ord_01JDXYZ", "woocommerce", "WC-1001", "c-1")
+            (order_id.as_str(), channel.as_str(), merchant_id.as_str(), external_id.as_str(), customer_id.as_str()),
+            ("ord_01JDXYZ", "woocommerce", "m-1", "WC-1001", "c-1")
         );
         assert_eq!((phone.as_deref(), status.as_str(), version), (Some("+8613800000000"), "allocated", 1));
         assert_eq!(body, SAMPLE_BODY);
@@ -260,8 +302,11 @@ mod tests {
         let expected = Order { version: 1, ..sample_order() };
         let id = OrderId::parse("ord_01JDXYZ").unwrap();
         assert_eq!(store.get_order(&id).await.unwrap(), Some(expected.clone()));
-        let found = store.find_orders(&OrderLookup::Phone("+8613800000000".into()), 10).await.unwrap();
-        assert_eq!(found, vec![expected]);
+        let by_phone = OrderQuery::of(expected.merchant_id.clone()).phone("+8613800000000");
+        let found = store.find_orders(&by_phone, &Page::first(10)).await.unwrap();
+        assert_eq!(found.orders, vec![expected.clone()]);
+        let by_number = OrderQuery::of(expected.merchant_id.clone()).order_number(OrderNumber::parse("#WC-1001").unwrap());
+        assert_eq!(store.find_orders(&by_number, &Page::first(10)).await.unwrap().orders.len(), 1);
     }
 
     #[tokio::test]

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use oms_conformance::Subject;
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::ports::{
-    AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderLookup, OrderStore, RaiseOutcome, ReleaseOutcome,
-    ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
+    AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
+    ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -85,8 +85,8 @@ impl OrderStore for InTempDir {
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
         self.store.update_order(order).await
     }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.store.find_orders(lookup, limit).await
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.store.find_orders(query, page).await
     }
 }
 
@@ -133,8 +133,8 @@ impl OrderStore for TwoOnOneFile {
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
         self.pick().update_order(order).await
     }
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        self.pick().find_orders(lookup, limit).await
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        self.pick().find_orders(query, page).await
     }
 }
 

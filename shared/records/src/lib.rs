@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
 use oms_domain::stock::Warehouse;
-use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
+use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, Sku, WarehouseId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,11 @@ pub struct OrderRecord {
     pub status: String,
     pub channel: String,
     pub external_id: String,
+    /// The channel's own number of the order. Absent on orders stored before it was
+    /// recorded: those read as their external id (what generic, CSV and Amazon orders
+    /// use, and the best guess for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
     pub merchant_id: String,
     pub placed_at: DateTime<Utc>,
     pub customer: CustomerRecord,
@@ -145,6 +150,7 @@ impl OrderRecord {
             status: order.status.as_str().to_owned(),
             channel: order.channel.as_str().to_owned(),
             external_id: order.external_id.to_string(),
+            order_number: Some(order.order_number.to_string()),
             merchant_id: order.merchant_id.to_string(),
             placed_at: order.placed_at,
             customer: CustomerRecord {
@@ -208,6 +214,10 @@ impl TryFrom<OrderRecord> for Order {
             status: status("status", &record.status)?,
             channel: Channel::parse(&record.channel)
                 .ok_or_else(|| CorruptRecord::new("channel", format!("unknown channel {:?}", record.channel)))?,
+            order_number: parse(
+                "order_number",
+                OrderNumber::parse(record.order_number.unwrap_or_else(|| record.external_id.clone())),
+            )?,
             external_id: parse("external_id", ExternalId::parse(record.external_id))?,
             merchant_id: parse("merchant_id", MerchantId::parse(record.merchant_id))?,
             placed_at: record.placed_at,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use oms_conformance::fixtures;
 use oms_domain::order::{Allocation, Channel, Charges, OrderLine};
 use oms_domain::stock::Warehouse;
-use oms_domain::{Order, OrderId, OrderStatus};
+use oms_domain::{Order, OrderId, OrderNumber, OrderStatus};
 use rust_decimal::Decimal;
 
 use super::*;
@@ -20,6 +20,7 @@ fn at(s: &str) -> DateTime<Utc> {
 fn sample_order() -> Order {
     let mut order = fixtures::order(Channel::WooCommerce, "WC-1001");
     order.order_id = OrderId::parse("ord_01JDXYZ").unwrap();
+    order.order_number = OrderNumber::parse("#1001").unwrap();
     order.customer.name = None;
     order.lines.push(OrderLine { sku: fixtures::sku("SKU-2"), quantity: 1, unit_price: Decimal::new(5, 0) });
     order.charges =
@@ -37,7 +38,7 @@ fn sample_order() -> Order {
 /// The record of `sample_order` at version 1, byte for byte.
 const SAMPLE_RECORD: &str = concat!(
     r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
-    r#""merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","#,
+    r##""order_number":"#1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","##,
     r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000"},"#,
     r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","#,
     r#""postal_code":"310000","country":"CN"},"#,
@@ -81,6 +82,12 @@ fn a_record_without_a_channel_version_holds_its_placed_time_as_the_version() {
     assert_ne!(old, SAMPLE_RECORD);
     let order = read(&old).unwrap();
     assert_eq!(order.channel_updated_at, order.placed_at);
+}
+
+#[test]
+fn a_record_without_an_order_number_reads_with_its_external_id_as_the_number() {
+    let order = read(&SAMPLE_RECORD.replace(r##""order_number":"#1001","##, "")).unwrap();
+    assert_eq!(order.order_number.as_str(), "WC-1001");
 }
 
 #[test]

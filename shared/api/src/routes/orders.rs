@@ -12,9 +12,9 @@ use oms_channels::{self as channels, signature};
 use oms_domain::order::normalise_phone;
 use oms_domain::order::Channel;
 use oms_domain::usecases::intake;
-use oms_domain::usecases::orders::{self as order_cases, OrderQuery};
+use oms_domain::usecases::orders::{self as order_cases, OrderQuery, Page};
 use oms_domain::validation::parse_json;
-use oms_domain::{CustomerId, ExternalId, OrderId, ValidationError};
+use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
@@ -101,11 +101,16 @@ async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<Str
     Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
 }
 
-/// The query string of `GET /orders?customer=&phone=&channel=&external_id=`: every filter
-/// given must match, at least one is given; blank ones count as not given.
+/// The query string of `GET /orders`: one merchant's orders (`merchant` is required
+/// until authentication supplies it) matching every filter given, at least one besides
+/// the merchant; blank filters count as not given. A page holds `limit` orders (1 to 100,
+/// default 50); `cursor` is the `next` of the previous page.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OrderFilter {
+    /// The merchant whose orders to look in. Required.
+    #[param(required = true)]
+    merchant: Option<String>,
     /// The customer's id.
     customer: Option<String>,
     /// A phone number, however it is typed (`+86 138-0000 0000`).
@@ -114,13 +119,26 @@ struct OrderFilter {
     channel: Option<String>,
     /// The channel's id of the order.
     external_id: Option<String>,
+    /// The channel's own order number, as the buyer saw it (Shopify's `#1001`).
+    order_number: Option<String>,
+    /// Most orders on the page: 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<usize>,
+    /// Where the page starts: the `next` of the previous page, as it was answered.
+    cursor: Option<String>,
 }
 
+/// Orders on a page when the caller does not say.
+const DEFAULT_PAGE_SIZE: usize = 50;
+
 impl OrderFilter {
-    /// Checks each filter given; blank ones count as not given.
-    fn parse(&self) -> Result<OrderQuery, ValidationError> {
+    /// Checks each filter given (blank ones count as not given) and the page.
+    fn parse(&self) -> Result<(OrderQuery, Page), ValidationError> {
         let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        Ok(OrderQuery {
+        let merchant = given(&self.merchant)
+            .ok_or_else(|| ValidationError::new("merchant", "is required: the merchant whose orders to look in"))?;
+        let query = OrderQuery {
+            merchant: MerchantId::parse(merchant).map_err(|e| e.within("merchant"))?,
             customer: given(&self.customer).map(CustomerId::parse).transpose().map_err(|e| e.within("customer"))?,
             phone: given(&self.phone)
                 .map(|p| normalise_phone(&p).ok_or_else(|| ValidationError::new("phone", format!("{p:?} is not a phone number"))))
@@ -129,19 +147,63 @@ impl OrderFilter {
                 .map(|c| Channel::parse(&c).ok_or_else(|| ValidationError::new("channel", format!("unknown channel {c:?}"))))
                 .transpose()?,
             external_id: given(&self.external_id).map(ExternalId::parse).transpose().map_err(|e| e.within("external_id"))?,
-        })
+            order_number: given(&self.order_number).map(OrderNumber::parse).transpose().map_err(|e| e.within("order_number"))?,
+        };
+        let after = self.cursor.as_deref().map(cursor::decode).transpose()?;
+        let page = Page::new(self.limit.unwrap_or(DEFAULT_PAGE_SIZE), after)?;
+        Ok((query, page))
     }
 }
 
-/// Order lookup, newest first.
+/// The opaque page cursor: base64url of a version tag and the last order of the page.
+mod cursor {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use oms_domain::{OrderId, ValidationError};
+
+    const TAG: &str = "o1:";
+
+    pub(super) fn encode(last: &OrderId) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{TAG}{last}"))
+    }
+
+    /// The order a cursor starts after; anything this build did not answer is refused.
+    pub(super) fn decode(cursor: &str) -> Result<OrderId, ValidationError> {
+        let refused = || ValidationError::new("cursor", "is not a cursor this API answered");
+        let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| refused())?;
+        let text = String::from_utf8(bytes).map_err(|_| refused())?;
+        let id = text.strip_prefix(TAG).filter(|id| id.starts_with("ord_")).ok_or_else(refused)?;
+        OrderId::parse(id).map_err(|_| refused())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_cursor_reads_back_as_the_order_it_was_made_from() {
+            let id = OrderId::parse("ord_01JDXYZ").unwrap();
+            assert_eq!(decode(&encode(&id)).unwrap(), id);
+        }
+
+        #[test]
+        fn a_forged_cursor_is_refused() {
+            for forged in ["", "!!!", "b3JkXzE", "bzE6Y3VzdG9tZXI", &URL_SAFE_NO_PAD.encode("o1:")] {
+                assert!(decode(forged).is_err(), "{forged:?} was taken");
+            }
+        }
+    }
+}
+
+/// One merchant's orders, newest first, a page at a time.
 #[utoipa::path(
     get,
     path = "/orders",
     tag = "orders",
     params(OrderFilter),
     responses(
-        (status = 200, description = "The orders matching every filter given", body = OrdersAnswer),
-        (status = 400, description = "`invalid_request`: no filter, or a malformed one", body = ErrorBody),
+        (status = 200, description = "A page of the merchant's orders matching every filter given, newest first; the filters are applied before the page is cut", body = OrdersAnswer),
+        (status = 400, description = "`invalid_request`: no merchant, no filter, a malformed one, a limit outside 1 to 100, or a cursor this API did not answer", body = ErrorBody),
     )
 )]
 async fn find_orders(
@@ -149,8 +211,12 @@ async fn find_orders(
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OrdersAnswer>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
-    let orders = order_cases::find_orders(&state.ports, &filter.parse()?).await?;
-    Ok(Json(orders.into()))
+    let (query, page) = filter.parse()?;
+    let found = order_cases::find_orders(&state.ports, &query, &page).await?;
+    Ok(Json(OrdersAnswer {
+        next: found.next.as_ref().map(cursor::encode),
+        orders: found.orders.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// The optional body of `POST /orders/{id}/cancel`.

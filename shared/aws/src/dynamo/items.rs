@@ -15,7 +15,7 @@ use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_records::{CorruptRecord, OrderRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
 
-use super::Key;
+use super::{index_key, Key};
 
 /// A stored item that does not hold what its layout says.
 #[derive(Debug, thiserror::Error)]
@@ -52,15 +52,21 @@ pub(crate) struct OrderItem {
     /// The order's attributes (`version` among them), laid out as `oms_records` says.
     #[serde(flatten)]
     pub record: OrderRecord,
-    /// Index `by_customer`.
+    /// Index `by_customer`: `<merchant>#<customer id>`. Every index key starts with the
+    /// merchant (escaped, `merchant_segment`): lookups are per merchant.
     pub customer_key: String,
-    /// Index `by_phone`; absent when the order has no phone, so it is not in the index.
+    /// Index `by_phone`: `<merchant>#<phone>`; absent when the order has no phone, so it
+    /// is not in the index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_key: Option<String>,
-    /// Index `by_external_id`.
+    /// Index `by_external_id`: `<merchant>#<external id>`.
     pub external_key: String,
-    /// Index `by_channel`.
+    /// Index `by_channel`: `<merchant>#<channel>`.
     pub channel_key: String,
+    /// Index `by_order_number`: `<merchant>#<order number>`; absent (read as empty) on
+    /// items written before order numbers were kept.
+    #[serde(default)]
+    pub order_number_key: String,
 }
 
 /// So many units of a SKU in one warehouse (a reservation's lines).
@@ -93,15 +99,17 @@ impl OrderItem {
     pub fn new(order: &Order, version: u64) -> Self {
         let key = Key::order(&order.order_id);
         let customer = &order.customer;
+        let m = &order.merchant_id;
         Self {
             pk: key.pk,
             sk: key.sk,
             record: OrderRecord::new(order, version),
-            customer_key: customer.id.to_string(),
-            // The domain keeps a customer's phone normalised, as `OrderLookup::Phone` is.
-            phone_key: customer.phone.clone().filter(|phone| !phone.is_empty()),
-            external_key: order.external_id.to_string(),
-            channel_key: order.channel.as_str().to_owned(),
+            customer_key: index_key(m, customer.id.as_str()),
+            // The domain keeps a customer's phone normalised, as `OrderQuery::phone` is.
+            phone_key: customer.phone.as_deref().filter(|phone| !phone.is_empty()).map(|phone| index_key(m, phone)),
+            external_key: index_key(m, order.external_id.as_str()),
+            channel_key: index_key(m, order.channel.as_str()),
+            order_number_key: index_key(m, order.order_number.as_str()),
         }
     }
 }
@@ -113,8 +121,10 @@ impl TryFrom<OrderItem> for Order {
     }
 }
 
-/// The (channel, external id) marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`. Its
-/// existence is the uniqueness condition.
+/// The (channel, merchant, external id) marker:
+/// `CHANNEL#<channel>#MERCHANT#<merchant>#<external id>` / `DEDUPE`. Its existence is the
+/// uniqueness condition. Markers written before the merchant was in the key have the
+/// same layout under `CHANNEL#<channel>#<external id>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DedupeItem {
     pub pk: String,
@@ -126,7 +136,7 @@ pub(crate) struct DedupeItem {
 
 impl DedupeItem {
     pub fn new(order: &Order) -> Self {
-        let key = Key::dedupe(order.channel, &order.external_id);
+        let key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
         Self {
             pk: key.pk,
             sk: key.sk,
@@ -329,13 +339,14 @@ mod tests {
     }
 
     /// `sample_order` at version 4, as it is stored today (and must stay readable).
-    const SAMPLE_ORDER_ITEM: &str = r#"{
+    const SAMPLE_ORDER_ITEM: &str = r##"{
         "pk": {"S": "ORDER#ord_01JDXYZ"},
         "sk": {"S": "ORDER"},
         "order_id": {"S": "ord_01JDXYZ"},
         "status": {"S": "allocated"},
         "channel": {"S": "woocommerce"},
         "external_id": {"S": "WC-1001"},
+        "order_number": {"S": "#WC-1001"},
         "merchant_id": {"S": "m-1"},
         "placed_at": {"S": "2026-11-20T10:00:00Z"},
         "customer": {"M": {"email": {"S": "a@example.com"}, "id": {"S": "c-1"}, "name": {"S": "Li Lei"},
@@ -353,11 +364,12 @@ mod tests {
                            {"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "planned"}, "status": {"S": "allocated"}}}]},
         "channel_updated_at": {"S": "2026-11-20T10:00:00Z"},
         "version": {"N": "4"},
-        "customer_key": {"S": "c-1"},
-        "phone_key": {"S": "+8613800000000"},
-        "external_key": {"S": "WC-1001"},
-        "channel_key": {"S": "woocommerce"}
-    }"#;
+        "customer_key": {"S": "m-1#c-1"},
+        "phone_key": {"S": "m-1#+8613800000000"},
+        "external_key": {"S": "m-1#WC-1001"},
+        "channel_key": {"S": "m-1#woocommerce"},
+        "order_number_key": {"S": "m-1##WC-1001"}
+    }"##;
 
     fn literal(json: &str) -> Value {
         serde_json::from_str(json).unwrap()
@@ -377,6 +389,16 @@ mod tests {
     fn an_order_item_in_todays_layout_reads_back_as_the_order() {
         let stored: OrderItem = serde_dynamo::from_item(from_wire(&literal(SAMPLE_ORDER_ITEM))).unwrap();
         assert_eq!(Order::try_from(stored).unwrap(), Order { version: 4, ..sample_order() });
+    }
+
+    #[test]
+    fn an_order_item_from_before_order_numbers_reads_with_its_external_id_as_the_number() {
+        let mut old = literal(SAMPLE_ORDER_ITEM);
+        let fields = old.as_object_mut().unwrap();
+        fields.remove("order_number");
+        fields.remove("order_number_key");
+        let stored: OrderItem = serde_dynamo::from_item(from_wire(&old)).unwrap();
+        assert_eq!(Order::try_from(stored).unwrap().order_number.as_str(), "WC-1001");
     }
 
     #[test]
@@ -411,7 +433,7 @@ mod tests {
     fn the_dedupe_marker_names_the_order() {
         let item = item_of(&DedupeItem::new(&sample_order()));
         let expected = r#"{
-            "pk": {"S": "CHANNEL#woocommerce#WC-1001"}, "sk": {"S": "DEDUPE"},
+            "pk": {"S": "CHANNEL#woocommerce#MERCHANT#m-1#WC-1001"}, "sk": {"S": "DEDUPE"},
             "order_id": {"S": "ord_01JDXYZ"}, "channel": {"S": "woocommerce"}, "external_id": {"S": "WC-1001"}
         }"#;
         assert_eq!(wire(&item), literal(expected));

@@ -13,7 +13,7 @@ use oms_domain::alert::AlertKind;
 use oms_domain::order::Channel;
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::{AlertId, ExternalId, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
@@ -24,26 +24,32 @@ mod items;
 mod orders;
 mod warehouses;
 
-/// Orders by customer id (`customer_key`), newest first by `order_id`.
+// Every lookup index is keyed by the merchant and one value (`<merchant>#<value>`, see
+// `index_key`): lookups are per merchant, and no partition holds a whole channel.
+
+/// A merchant's orders by customer id (`customer_key`), newest first by `order_id`.
 pub const INDEX_BY_CUSTOMER: &str = "by_customer";
-/// Orders by normalised phone (`phone_key`), newest first by `order_id`.
+/// A merchant's orders by normalised phone (`phone_key`), newest first by `order_id`.
 pub const INDEX_BY_PHONE: &str = "by_phone";
-/// Orders by the channel's own id on any channel (`external_key`), newest first by `order_id`.
+/// A merchant's orders by the channel's own id on any channel (`external_key`), newest first.
 pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
-/// Orders by channel (`channel_key`), newest first by `order_id`.
+/// A merchant's orders on one channel (`channel_key`), newest first by `order_id`.
 pub const INDEX_BY_CHANNEL: &str = "by_channel";
+/// A merchant's orders by the channel's order number (`order_number_key`), newest first.
+pub const INDEX_BY_ORDER_NUMBER: &str = "by_order_number";
 
 /// Alerts by status (`alert_status_key`), oldest first by `alert_id`.
 pub const INDEX_BY_ALERT_STATUS: &str = "by_alert_status";
 
 /// Every secondary index with its partition key attribute and its sort key attribute.
 #[cfg(feature = "provision")]
-pub(crate) const INDEXES: [(&str, &str, &str); 5] = [
+pub(crate) const INDEXES: [(&str, &str, &str); 6] = [
     (INDEX_BY_CUSTOMER, "customer_key", "order_id"),
     (INDEX_BY_PHONE, "phone_key", "order_id"),
     (INDEX_BY_EXTERNAL_ID, "external_key", "order_id"),
     (INDEX_BY_CHANNEL, "channel_key", "order_id"),
     (INDEX_BY_ALERT_STATUS, "alert_status_key", "alert_id"),
+    (INDEX_BY_ORDER_NUMBER, "order_number_key", "order_id"),
 ];
 
 /// Most items DynamoDB accepts in one `TransactWriteItems`.
@@ -197,8 +203,18 @@ impl Key {
         Self { pk: format!("ORDER#{id}"), sk: "ORDER".to_owned() }
     }
 
-    /// The (channel, external id) uniqueness marker: `CHANNEL#<channel>#<external id>` / `DEDUPE`.
-    pub fn dedupe(channel: Channel, external_id: &ExternalId) -> Self {
+    /// The (channel, merchant, external id) uniqueness marker:
+    /// `CHANNEL#<channel>#MERCHANT#<merchant>#<external id>` / `DEDUPE`.
+    /// The merchant is escaped (`merchant_segment`), so no two keys collide.
+    pub fn dedupe(channel: Channel, merchant: &MerchantId, external_id: &ExternalId) -> Self {
+        let merchant = merchant_segment(merchant);
+        Self { pk: format!("CHANNEL#{channel}#MERCHANT#{merchant}#{external_id}"), sk: "DEDUPE".to_owned() }
+    }
+
+    /// The marker as it was keyed before the merchant was part of it:
+    /// `CHANNEL#<channel>#<external id>` / `DEDUPE`. Read, never written (see
+    /// `docs/dynamodb.md`, "Migrating the dedupe markers").
+    pub fn legacy_dedupe(channel: Channel, external_id: &ExternalId) -> Self {
         Self { pk: format!("CHANNEL#{channel}#{external_id}"), sk: "DEDUPE".to_owned() }
     }
 
@@ -249,6 +265,18 @@ impl Key {
     }
 }
 
+/// A merchant id as one segment of a key: `%` and `#` escaped (`%25`, `%23`), so the
+/// segment holds no `#` and ends at the next one. Merchant ids are free text: unescaped,
+/// merchant `a#b` with external id `c` and merchant `a` with `b#c` would share a key.
+pub(crate) fn merchant_segment(merchant: &MerchantId) -> String {
+    merchant.as_str().replace('%', "%25").replace('#', "%23")
+}
+
+/// The value of an order lookup index's partition key: `<merchant segment>#<value>`.
+pub(crate) fn index_key(merchant: &MerchantId, value: &str) -> String {
+    format!("{}#{value}", merchant_segment(merchant))
+}
+
 /// A string attribute.
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -288,10 +316,19 @@ mod tests {
         let sku = Sku::parse("SKU-1").unwrap();
         let wh = WarehouseId::parse("wh-1").unwrap();
         assert_eq!(Key::order(&order), Key { pk: "ORDER#ord_1".into(), sk: "ORDER".into() });
+        let shop = MerchantId::parse("shop.myshopify.com").unwrap();
         assert_eq!(
-            Key::dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
+            Key::dedupe(Channel::Shopify, &shop, &ExternalId::parse("A-1").unwrap()),
+            Key { pk: "CHANNEL#shopify#MERCHANT#shop.myshopify.com#A-1".into(), sk: "DEDUPE".into() }
+        );
+        assert_eq!(
+            Key::legacy_dedupe(Channel::Shopify, &ExternalId::parse("A-1").unwrap()),
             Key { pk: "CHANNEL#shopify#A-1".into(), sk: "DEDUPE".into() }
         );
+        let odd =
+            |m: &str, e: &str| Key::dedupe(Channel::Generic, &MerchantId::parse(m).unwrap(), &ExternalId::parse(e).unwrap());
+        assert_ne!(odd("a#b", "c"), odd("a", "b#c"), "a merchant's # cannot move the boundary");
+        assert_eq!(odd("a#b%", "c").pk, "CHANNEL#generic#MERCHANT#a%23b%25#c");
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
         assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });

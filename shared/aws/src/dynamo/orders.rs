@@ -1,15 +1,15 @@
-//! `OrderStore` on DynamoDB: the order item, its (channel, external id) marker, and the
+//! `OrderStore` on DynamoDB: the order item, its (channel, merchant, external id) marker, and the
 //! four lookup indexes.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use oms_domain::order::Order;
-use oms_domain::ports::{InsertOutcome, OrderLookup, OrderStore, StoreError, UpdateOutcome};
-use oms_domain::OrderId;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use oms_domain::order::{Channel, Order};
+use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
+use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber};
 
 use super::items::{DedupeItem, OrderItem};
-use super::{from_item, n, read_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact};
+use super::{from_item, index_key, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
 /// Most orders one lookup page asks for.
@@ -21,7 +21,7 @@ impl DynamoStore {
         to_item(&OrderItem::new(order, version), &format!("order {}", order.order_id))
     }
 
-    /// The order's id under `(channel, external id)`, if that order was ever stored.
+    /// The order's id under a dedupe marker, if that order was ever stored.
     async fn dedupe_target(&self, key: Key, what: &str) -> Result<Option<OrderId>, StoreError> {
         match self.get(key, what).await? {
             Some(item) => Ok(Some(
@@ -33,26 +33,85 @@ impl DynamoStore {
         }
     }
 
-    /// Queries one lookup index for `value`, newest first, at most `limit` orders.
-    async fn query_index(&self, index: &str, key_attr: &str, value: &str, limit: usize) -> Result<Vec<Order>, StoreError> {
+    /// The order an old-layout (channel, external id) marker names, if there is one and
+    /// it is `merchant`'s: orders stored before the merchant was part of the key.
+    async fn legacy_order(
+        &self,
+        channel: Channel,
+        merchant: &MerchantId,
+        external_id: &ExternalId,
+    ) -> Result<Option<Order>, StoreError> {
+        let what = format!("the order stored under the old marker of {channel} order {external_id}");
+        let Some(order_id) = self.dedupe_target(Key::legacy_dedupe(channel, external_id), &what).await? else {
+            return Ok(None);
+        };
+        let order = self
+            .get_order(&order_id)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {order_id} is missing")))?;
+        Ok((&order.merchant_id == merchant).then_some(order))
+    }
+
+    /// The order under the (channel, merchant, external id) marker, or under the old
+    /// (channel, external id) one if that order is the merchant's; strongly consistent.
+    async fn by_channel_key(
+        &self,
+        channel: Channel,
+        merchant: &MerchantId,
+        external_id: &ExternalId,
+    ) -> Result<Option<Order>, StoreError> {
+        let what = format!("the order stored for {channel} order {external_id} of {merchant}");
+        match self.dedupe_target(Key::dedupe(channel, merchant, external_id), &what).await? {
+            Some(order_id) => self.get_order(&order_id).await,
+            None => self.legacy_order(channel, merchant, external_id).await,
+        }
+    }
+
+    /// Up to `want` orders of one lookup index partition (`attr = value`) that pass
+    /// `filters` (further index keys that must equal their values), newest first,
+    /// starting after order `after`. Follows `LastEvaluatedKey` until `want` are found or
+    /// the partition ends: the filters are applied before the page is cut.
+    async fn query_index(
+        &self,
+        (index, attr, value): (&str, &str, String),
+        filters: &[(&str, String)],
+        after: Option<&OrderId>,
+        want: usize,
+    ) -> Result<Vec<Order>, StoreError> {
         let mut orders = Vec::new();
-        let mut start: Option<Item> = None;
-        while orders.len() < limit {
-            let page = (limit - orders.len()).min(QUERY_PAGE);
-            let output = self
+        let mut start: Option<Item> = after.map(|after| {
+            let key = Key::order(after);
+            Item::from([
+                (attr.to_owned(), s(value.clone())),
+                ("order_id".to_owned(), s(after.as_str())),
+                ("pk".to_owned(), s(key.pk)),
+                ("sk".to_owned(), s(key.sk)),
+            ])
+        });
+        let filter = (!filters.is_empty())
+            .then(|| filters.iter().enumerate().map(|(i, _)| format!("#f{i} = :f{i}")).collect::<Vec<_>>().join(" AND "));
+        while orders.len() < want {
+            // With filters, an evaluated item may not match: read a whole page at a time.
+            let page = if filters.is_empty() { want - orders.len() } else { QUERY_PAGE };
+            let mut request = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
                 .key_condition_expression("#k = :v")
-                .expression_attribute_names("#k", key_attr)
-                .expression_attribute_values(":v", s(value))
+                .expression_attribute_names("#k", attr)
+                .expression_attribute_values(":v", s(value.clone()))
+                .set_filter_expression(filter.clone())
                 .scan_index_forward(false)
-                .limit(i32::try_from(page).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error(format!("Failed to query orders by {key_attr} on index {index}"), e))?;
+                .limit(i32::try_from(page.min(QUERY_PAGE)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            for (i, (name, wanted)) in filters.iter().enumerate() {
+                request = request
+                    .expression_attribute_names(format!("#f{i}"), *name)
+                    .expression_attribute_values(format!(":f{i}"), s(wanted.clone()));
+            }
+            let output =
+                request.send().await.map_err(|e| sdk_error(format!("Failed to query orders by {attr} on index {index}"), e))?;
             for item in output.items.unwrap_or_default() {
                 orders.push(read_item::<OrderItem, _>(item, "an order")?);
             }
@@ -61,19 +120,23 @@ impl DynamoStore {
                 _ => break,
             }
         }
-        orders.truncate(limit);
+        orders.truncate(want);
         Ok(orders)
     }
 }
 
 #[async_trait]
 impl OrderStore for DynamoStore {
-    /// One transaction of two puts, each conditional on `attribute_not_exists(pk)`: the
-    /// (channel, external id) marker and the order at version 1. When the marker's
+    /// One transaction: two puts, each conditional on `attribute_not_exists(pk)` (the
+    /// (channel, merchant, external id) marker and the order at version 1), and a check
+    /// that no marker of the old (channel, external id) layout exists. When the marker's
     /// condition fails, the order it points to is read back and returned as `Duplicate`.
+    /// When only the old marker's check fails, its order is this merchant's (a
+    /// `Duplicate`) or another merchant's (then the insert is sent again without the check).
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
         let id = &order.order_id;
-        let dedupe_key = Key::dedupe(order.channel, &order.external_id);
+        let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
+        let dedupe_key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
         let dedupe = DedupeItem::new(order);
         let new_put = |item: Item| {
             Put::builder()
@@ -83,27 +146,45 @@ impl OrderStore for DynamoStore {
                 .build()
                 .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))
         };
-        let items = vec![
+        let no_legacy_marker = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::legacy_dedupe(order.channel, &order.external_id).into_map()))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
+        let mut items = vec![
             TransactWriteItem::builder().put(new_put(to_item(&dedupe, "the dedupe marker")?)?).build(),
             TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
+            TransactWriteItem::builder().condition_check(no_legacy_marker).build(),
         ];
-        let reasons = match self.transact(items, &format!("insert order {id}")).await? {
-            Transact::Written => return Ok(InsertOutcome::Inserted),
-            Transact::Cancelled(reasons) => reasons,
-        };
-        if !reasons.first().is_some_and(|r| r.condition_failed()) {
-            return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
+        loop {
+            let reasons = match self.transact(items.clone(), &format!("insert order {id}")).await? {
+                Transact::Written => return Ok(InsertOutcome::Inserted),
+                Transact::Cancelled(reasons) => reasons,
+            };
+            if reasons.first().is_some_and(CancelReason::condition_failed) {
+                let existing_id = self
+                    .dedupe_target(dedupe_key.clone(), &what)
+                    .await?
+                    .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: its marker vanished")))?;
+                let existing = self
+                    .get_order(&existing_id)
+                    .await?
+                    .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
+                return Ok(InsertOutcome::Duplicate(Box::new(existing)));
+            }
+            let legacy_only =
+                items.len() == 3 && reasons.get(2).is_some_and(CancelReason::condition_failed) && reasons.len() == 3;
+            if !legacy_only {
+                return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
+            }
+            if let Some(existing) = self.legacy_order(order.channel, &order.merchant_id, &order.external_id).await? {
+                return Ok(InsertOutcome::Duplicate(Box::new(existing)));
+            }
+            // Another merchant's order holds the old marker; no new ones are written, so
+            // the check is not needed again.
+            items.truncate(2);
         }
-        let what = format!("the order stored for {} order {}", order.channel, order.external_id);
-        let existing_id = self
-            .dedupe_target(dedupe_key, &what)
-            .await?
-            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: its marker vanished")))?;
-        let existing = self
-            .get_order(&existing_id)
-            .await?
-            .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
-        Ok(InsertOutcome::Duplicate(Box::new(existing)))
     }
 
     /// A strongly consistent `GetItem` of `ORDER#<id>`.
@@ -139,30 +220,40 @@ impl OrderStore for DynamoStore {
         }
     }
 
-    /// Queries the index the lookup names, newest first (descending `order_id`); the
-    /// indexes are eventually consistent. `External` reads the (channel, external id)
-    /// marker and then the order, both strongly consistent.
-    async fn find_orders(&self, lookup: &OrderLookup, limit: usize) -> Result<Vec<Order>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
+    /// Queries the most selective index the query names (external id, order number,
+    /// phone, customer, channel: each keyed `<merchant>#<value>`), with a
+    /// `FilterExpression` for the other filters, newest first (descending `order_id`),
+    /// following `LastEvaluatedKey` until the page and one more order are found; the
+    /// indexes are eventually consistent. (channel, external id) reads the dedupe marker
+    /// and then the order, both strongly consistent.
+    async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
+        let limit = page.limit();
+        let merchant = &query.merchant;
+        if let (Some(channel), Some(external_id)) = (query.channel, &query.external_id) {
+            let found = self.by_channel_key(channel, merchant, external_id).await?;
+            let matches =
+                found.into_iter().filter(|o| query.matches(o) && page.after().is_none_or(|after| &o.order_id < after)).collect();
+            return Ok(OrdersPage::from_matches(matches, limit));
         }
-        let (index, attr, value) = match lookup {
-            OrderLookup::External(channel, external_id) => {
-                let what = format!("the order stored for {channel} order {external_id}");
-                let Some(order_id) = self.dedupe_target(Key::dedupe(*channel, external_id), &what).await? else {
-                    return Ok(Vec::new());
-                };
-                return Ok(self.get_order(&order_id).await?.into_iter().collect());
+        let mut keys: Vec<(&str, &str, String)> = Vec::new();
+        let mut given = |index: &'static str, attr: &'static str, value: Option<&str>| {
+            if let Some(value) = value {
+                keys.push((index, attr, index_key(merchant, value)));
             }
-            OrderLookup::Customer(customer) => (super::INDEX_BY_CUSTOMER, "customer_key", customer.to_string()),
-            // Normalised already: the port's contract, as a stored customer's phone is.
-            OrderLookup::Phone(phone) => (super::INDEX_BY_PHONE, "phone_key", phone.clone()),
-            OrderLookup::ExternalId(external_id) => (super::INDEX_BY_EXTERNAL_ID, "external_key", external_id.to_string()),
-            OrderLookup::Channel(channel) => (super::INDEX_BY_CHANNEL, "channel_key", channel.as_str().to_owned()),
         };
-        if value.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.query_index(index, attr, &value, limit).await
+        // Most selective first: the first one given is queried, the others filter.
+        given(super::INDEX_BY_EXTERNAL_ID, "external_key", query.external_id.as_ref().map(ExternalId::as_str));
+        given(super::INDEX_BY_ORDER_NUMBER, "order_number_key", query.order_number.as_ref().map(OrderNumber::as_str));
+        // Normalised already: the port's contract, as a stored customer's phone is.
+        given(super::INDEX_BY_PHONE, "phone_key", query.phone.as_deref());
+        given(super::INDEX_BY_CUSTOMER, "customer_key", query.customer.as_ref().map(CustomerId::as_str));
+        given(super::INDEX_BY_CHANNEL, "channel_key", query.channel.as_ref().map(Channel::as_str));
+        let mut keys = keys.into_iter();
+        let Some(queried) = keys.next() else {
+            return Err(StoreError::msg(format!("Failed to find orders by {query:?}: no filter beside the merchant")));
+        };
+        let filters: Vec<(&str, String)> = keys.map(|(_, attr, value)| (attr, value)).collect();
+        let matches = self.query_index(queried, &filters, page.after(), limit + 1).await?;
+        Ok(OrdersPage::from_matches(matches, limit))
     }
 }

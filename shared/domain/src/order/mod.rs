@@ -19,7 +19,7 @@ pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES,
 pub use self::update::{OrderPart, OrderPatch, OrderUpdate};
 /// The allocation types live beside the planner; re-exported here where they used to be.
 pub use crate::allocation::{AllocatedLine, Allocation};
-use crate::{Currency, ExternalId, MerchantId, Money, OrderId, Sku};
+use crate::{Currency, ExternalId, MerchantId, Money, OrderId, OrderNumber, Sku};
 
 /// The value trimmed, or `None` when it is absent or blank.
 fn non_empty(value: Option<&str>) -> Option<String> {
@@ -31,6 +31,8 @@ fn non_empty(value: Option<&str>) -> Option<String> {
 pub struct NewOrder {
     pub channel: Channel,
     pub external_id: ExternalId,
+    /// The channel's own number, as the buyer saw it.
+    pub order_number: OrderNumber,
     pub merchant_id: MerchantId,
     pub placed_at: DateTime<Utc>,
     pub currency: Currency,
@@ -141,6 +143,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub channel: Channel,
     pub external_id: ExternalId,
+    /// The channel's own number, as the buyer saw it.
+    pub order_number: OrderNumber,
     pub merchant_id: MerchantId,
     pub placed_at: DateTime<Utc>,
     pub customer: Customer,
@@ -166,6 +170,7 @@ impl Order {
             status: OrderStatus::Received,
             channel: new.channel,
             external_id: new.external_id,
+            order_number: new.order_number,
             merchant_id: new.merchant_id,
             placed_at: new.placed_at,
             customer: new.customer,
@@ -229,6 +234,7 @@ pub(crate) mod tests {
         NewOrder {
             channel: Channel::Generic,
             external_id: ExternalId::parse("A-1").unwrap(),
+            order_number: OrderNumber::parse("A-1").unwrap(),
             merchant_id: MerchantId::parse("m-1").unwrap(),
             placed_at: Utc::now(),
             currency: Currency::parse("CNY").unwrap(),

@@ -1,59 +1,28 @@
 //! Reading, finding, cancelling and modifying orders.
 
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{Channel, InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
-use crate::ports::{OrderLookup, Ports, StoreError};
+use crate::order::{InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
+pub use crate::ports::{OrderQuery, OrdersPage, Page};
+use crate::ports::{Ports, StoreError};
 use crate::usecases::{update_with_retry, Change};
-use crate::{money, CustomerId, ExternalId, OrderId, ValidationError};
-
-/// Most orders one lookup answers.
-pub const FIND_LIMIT: usize = 100;
-
-/// What `GET /orders` looks for: every filter given must match; at least one is given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderQuery {
-    pub customer: Option<CustomerId>,
-    /// A normalised phone number (`order::normalise_phone`).
-    pub phone: Option<String>,
-    pub channel: Option<Channel>,
-    pub external_id: Option<ExternalId>,
-}
-
-impl OrderQuery {
-    /// The most selective index for this query; `None` when no filter is given.
-    fn lookup(&self) -> Option<OrderLookup> {
-        Some(match self {
-            Self { channel: Some(c), external_id: Some(e), .. } => OrderLookup::External(*c, e.clone()),
-            Self { external_id: Some(e), .. } => OrderLookup::ExternalId(e.clone()),
-            Self { customer: Some(c), .. } => OrderLookup::Customer(c.clone()),
-            Self { phone: Some(p), .. } => OrderLookup::Phone(p.clone()),
-            Self { channel: Some(c), .. } => OrderLookup::Channel(*c),
-            _ => return None,
-        })
-    }
-
-    fn matches(&self, order: &Order) -> bool {
-        self.customer.as_ref().is_none_or(|c| &order.customer.id == c)
-            && self.phone.as_ref().is_none_or(|p| order.customer.phone.as_ref() == Some(p))
-            && self.channel.is_none_or(|c| order.channel == c)
-            && self.external_id.as_ref().is_none_or(|e| &order.external_id == e)
-    }
-}
+use crate::{money, OrderId, ValidationError};
 
 /// Why a lookup failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FindError {
-    #[error("give at least one of customer, phone, channel, external_id")]
+    #[error("give at least one of customer, phone, channel, external_id, order_number")]
     NoFilter,
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
 
-/// Orders matching every filter given, newest first.
-pub async fn find_orders(ports: &Ports, query: &OrderQuery) -> Result<Vec<Order>, FindError> {
-    let lookup = query.lookup().ok_or(FindError::NoFilter)?;
-    let found = ports.orders.find_orders(&lookup, FIND_LIMIT).await?;
-    Ok(found.into_iter().filter(|o| query.matches(o)).collect())
+/// One page of the merchant's orders matching every filter given, newest first; the
+/// filters are applied before the page is cut.
+pub async fn find_orders(ports: &Ports, query: &OrderQuery, page: &Page) -> Result<OrdersPage, FindError> {
+    if !query.is_narrowed() {
+        return Err(FindError::NoFilter);
+    }
+    Ok(ports.orders.find_orders(query, page).await?)
 }
 
 /// Why an order could not be read.
