@@ -103,11 +103,60 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         }
     }
 
+    evening(&api, &accepted).await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+
     let _ = stop.send(true);
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// The evening: an operator's change that a late channel retry does not undo, a cancel from
+/// the shop, another shop's order with the same number, and staff paging through a
+/// customer's orders and the open alerts.
+async fn evening(api: &Router, accepted: &[String]) -> anyhow::Result<()> {
+    println!("Evening: staff and shops keep changing things");
+    let order_id = &accepted[5];
+    let address = json!({ "shipping_address": { "name": "Buyer 1", "line1": "88 Corrected Road", "city": "Shanghai",
+                                                 "province": "Shanghai", "postal_code": "200000", "country": "CN" } });
+    expect(api, Method::PATCH, &format!("/orders/{order_id}"), address, StatusCode::OK).await?;
+    let (status, receipt) = post_order(api, &sample_order(5), true).await?;
+    let line1 = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1["shipping_address"]["line1"].clone();
+    println!(
+        "  an operator corrects A-1005's address; the shop's late retry of its first delivery: {status}, not applied ({}), address stays {line1}",
+        receipt["not_applied_reason"]
+    );
+
+    let mut cancel = sample_order(7);
+    cancel["updated_at"] = json!("2026-11-20T18:00:00Z");
+    cancel["cancelled_at"] = json!("2026-11-20T18:00:00Z");
+    let (status, _) = post_order(api, &cancel, true).await?;
+    let order = call(api, Method::GET, &format!("/orders/{}", accepted[7]), Value::Null).await?.1;
+    println!("  the shop cancels A-1007: {status}, the order is {} and its stock is back", order["status"]);
+
+    let mut other_shop = sample_order(0);
+    other_shop["merchant_id"] = json!("m-kitehouse");
+    let (status, receipt) = post_order(api, &other_shop, true).await?;
+    println!("  another shop on the platform sends its own order A-1000: {status}, duplicate = {}", receipt["duplicate"]);
+
+    let mut pages = Vec::new();
+    let mut uri = format!("/orders?merchant={MERCHANT}&customer=c-100&limit=2");
+    loop {
+        let page = expect(api, Method::GET, &uri, Value::Null, StatusCode::OK).await?;
+        pages.push(page["orders"].as_array().map_or(0, Vec::len));
+        match page["next"].as_str() {
+            Some(cursor) => uri = format!("/orders?merchant={MERCHANT}&customer=c-100&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    println!("  staff page through customer c-100's orders two at a time: pages of {pages:?}");
+    let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
+    println!("  open alerts for staff: {}", alerts["alerts"].as_array().map_or(0, Vec::len));
+    Ok(())
 }
 
 /// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
