@@ -18,6 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub mod alerts;
+pub mod backorders;
 pub mod concurrency;
 pub mod fixtures;
 pub mod inventory;
@@ -25,6 +26,7 @@ pub mod orders;
 pub mod warehouses;
 
 pub use alerts::*;
+pub use backorders::*;
 pub use concurrency::*;
 pub use inventory::*;
 pub use orders::*;
@@ -81,6 +83,10 @@ macro_rules! __each_case {
         $($apply)*!(orders_are_found_by_their_channel_order_number, $($arg)*);
         $($apply)*!(a_lookup_that_matches_nothing_finds_nothing, $($arg)*);
         $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
+        // backorders
+        $($apply)*!(backorders_are_indexed_per_sku_oldest_first_while_backordered, $($arg)*);
+        $($apply)*!(a_backorder_leaves_the_index_when_allocated_or_cancelled, $($arg)*);
+        $($apply)*!(the_backorder_index_and_the_order_never_disagree, $($arg)*);
         // warehouses
         $($apply)*!(a_stored_warehouse_reads_back_whole, $($arg)*);
         $($apply)*!(an_unknown_warehouse_reads_as_none, $($arg)*);
@@ -156,6 +162,7 @@ mod tests {
             include_str!("inventory.rs"),
             include_str!("concurrency.rs"),
             include_str!("alerts.rs"),
+            include_str!("backorders.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -196,6 +196,13 @@ pub trait OrderStore: Send + Sync {
     /// newest first (descending order id). Every filter is applied before the page is cut,
     /// so a page is short only at the end. Index lookups may lag a write a moment.
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError>;
+
+    /// At most `limit` backordered orders with a line of `sku`, oldest backorder first
+    /// (by [`Order::backordered_since`](crate::Order::backordered_since), then order id).
+    /// Condition: the index is written in the same atomic write as the order, so an order
+    /// is listed exactly while its stored status is `backordered`, once per SKU of its
+    /// lines (`insert_order` and `update_order` keep it); strongly consistent.
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError>;
 }
 
 /// Warehouses, keyed by id.

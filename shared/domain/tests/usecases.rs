@@ -351,6 +351,9 @@ impl OrderStore for RacedOnce {
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.inner.find_orders(query, page).await
     }
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.backorders_waiting_for(sku, limit).await
+    }
 }
 
 #[async_trait]
@@ -367,6 +370,9 @@ impl OrderStore for AlwaysRaced {
     }
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.inner.find_orders(query, page).await
+    }
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.backorders_waiting_for(sku, limit).await
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -93,6 +93,20 @@ CREATE TABLE IF NOT EXISTS alerts (
     UNIQUE (kind, subject)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, alert_id);
+";
+
+/// Step 5: the backorders by SKU, one row per (SKU, order) while the order is backordered,
+/// `since` the time it became so (fixed-width RFC 3339, so text order is time order);
+/// kept by `orders.rs` in the same statement batch as the order row. Idempotent.
+const BACKORDERS: &str = "
+CREATE TABLE IF NOT EXISTS backorders (
+    sku      TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    since    TEXT NOT NULL,
+    PRIMARY KEY (sku, order_id)
+);
+CREATE INDEX IF NOT EXISTS backorders_oldest_first ON backorders (sku, since, order_id);
+CREATE INDEX IF NOT EXISTS backorders_by_order ON backorders (order_id);
 ";
 
 /// Most operations committed together in one transaction.
@@ -285,6 +299,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 4 {
         tx.execute_batch(ALERTS).context("Failed to migrate to schema version 4 (alerts)")?;
     }
+    if found < 5 {
+        step_5_backorders(&tx).context("Failed to migrate to schema version 5 (backorders by SKU)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -338,6 +355,21 @@ fn step_3_reservation_holds(tx: &Connection) -> anyhow::Result<()> {
         "ALTER TABLE reservations ADD COLUMN hold_id TEXT NOT NULL DEFAULT '';
          UPDATE reservations SET hold_id = 'migrated_' || order_id WHERE hold_id = '';",
     )?;
+    Ok(())
+}
+
+/// Version 5: the index of backorders by SKU, filled from the orders backordered now.
+fn step_5_backorders(tx: &Connection) -> anyhow::Result<()> {
+    tx.execute_batch(BACKORDERS).context("Failed to create the backorders table")?;
+    let rows = {
+        let mut stmt = tx.prepare("SELECT version, body FROM orders WHERE status = 'backordered'")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
+        rows.collect::<Result<Vec<_>, _>>().context("Failed to read the backordered orders")?
+    };
+    for (version, body) in rows {
+        let order = crate::rows::order_from_body(&body, u64::try_from(version).context("A negative version")?)?;
+        crate::orders::index_backorders(tx, &order)?;
+    }
     Ok(())
 }
 

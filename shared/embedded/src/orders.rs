@@ -5,7 +5,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::order::Order;
 use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
-use oms_domain::{OrderId, OrderStatus};
+use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::rows::{order_body, order_from_body};
@@ -59,6 +59,17 @@ impl OrderStore for Embedded {
         let orders = rows.into_iter().map(decode).collect::<anyhow::Result<_>>().map_err(failed)?;
         Ok(OrdersPage::from_matches(orders, limit))
     }
+
+    /// `backorders` rows of the SKU by `(since, order_id)`; the rows are written with the
+    /// order row in one savepoint (`insert` and `update`).
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        let key = sku.to_string();
+        let failed = |e| StoreError::new(format!("Failed to look up the backorders of {sku}"), e);
+        let ids = self.db.call(move |conn| waiting_for(conn, &key, limit)).await.map_err(failed)?;
+        ids.iter()
+            .map(|id| OrderId::parse(id).map_err(|e| failed(anyhow::anyhow!("A backorder row names an invalid order id: {e}"))))
+            .collect()
+    }
 }
 
 /// An order as its row holds it: the indexed columns and the JSON body at `version`.
@@ -72,6 +83,8 @@ struct EncodedOrder {
     phone: Option<String>,
     status: &'static str,
     body: String,
+    /// The rows of `backorders` this version of the order has: (SKU, since).
+    backorders: Vec<(String, String)>,
 }
 
 impl EncodedOrder {
@@ -87,6 +100,7 @@ impl EncodedOrder {
             phone: order.customer.phone.clone(),
             status: order.status.as_str(),
             body,
+            backorders: backorder_rows(order),
         })
     }
 }
@@ -135,6 +149,7 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
         )
         .context("Failed to write the order row")?;
     let existing = if inserted == 1 {
+        write_backorders(conn, row)?;
         None
     } else {
         let existing = conn
@@ -171,7 +186,56 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
             ],
         )
         .context("Failed to write the order row")?;
+    if changed == 1 {
+        write_backorders(conn, row)?;
+    }
     Ok(changed == 1)
+}
+
+/// The `backorders` rows of `order`: one per SKU of its lines while it is backordered.
+fn backorder_rows(order: &Order) -> Vec<(String, String)> {
+    match order.backorder_entries() {
+        Some((since, skus)) => {
+            let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            skus.into_iter().map(|sku| (sku.to_string(), since.clone())).collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Replaces the order's rows of `backorders` with those of this version, in the same
+/// savepoint as the order row, so the index and the order never disagree.
+fn write_backorders(conn: &Connection, row: &EncodedOrder) -> anyhow::Result<()> {
+    conn.execute_cached("DELETE FROM backorders WHERE order_id = ?1", [row.order_id.as_str()])
+        .context("Failed to clear the order's backorder rows")?;
+    for (sku, since) in &row.backorders {
+        conn.execute_cached(
+            "INSERT INTO backorders (sku, order_id, since) VALUES (?1, ?2, ?3)",
+            params![sku, row.order_id, since],
+        )
+        .context("Failed to write a backorder row")?;
+    }
+    Ok(())
+}
+
+/// Writes the `backorders` rows of a stored order (the migration to schema 5).
+pub(crate) fn index_backorders(conn: &Connection, order: &Order) -> anyhow::Result<()> {
+    let row = EncodedOrder::new(order, order.version)?;
+    write_backorders(conn, &row)
+}
+
+/// Up to `limit` ids of the orders backordered on `sku`, oldest backorder first.
+fn waiting_for(conn: &mut Connection, sku: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT order_id FROM backorders WHERE sku = ?1 ORDER BY since, order_id LIMIT ?2")
+        .context("Failed to prepare the backorder lookup")?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids = stmt
+        .query_map(params![sku, limit], |row| row.get(0))
+        .context("Failed to look up the backorders")?
+        .collect::<Result<Vec<String>, _>>()
+        .context("Failed to read the backorders found")?;
+    Ok(ids)
 }
 
 /// One page of `query`: one WHERE over every filter given (the merchant always, so each
@@ -316,6 +380,25 @@ mod tests {
         write_raw_row(&store, &SAMPLE_BODY.replace(charges, ""));
         let order = store.get_order(&OrderId::parse("ord_01JDXYZ").unwrap()).await.unwrap().unwrap();
         assert_eq!(order.charges, Charges::default());
+    }
+
+    #[tokio::test]
+    async fn a_schema_4_file_gains_the_backorders_of_the_orders_backordered_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut waiting = sample_order();
+        waiting.transition(OrderStatus::Backordered, fixtures::noon(), "short").unwrap();
+        let mut other = fixtures::order(oms_domain::order::Channel::Generic, "G-1");
+        other.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
+        {
+            let store = Embedded::open(dir.path()).unwrap();
+            assert_eq!(store.insert_order(&waiting).await.unwrap(), InsertOutcome::Inserted);
+            assert_eq!(store.insert_order(&other).await.unwrap(), InsertOutcome::Inserted);
+            // Back to schema 4: no backorders table.
+            store.db.call_now(|c| Ok(c.execute_batch("DROP TABLE backorders; PRAGMA user_version = 4;")?)).unwrap();
+        }
+        let store = Embedded::open(dir.path()).unwrap();
+        let sku = fixtures::sku("SKU-1");
+        assert_eq!(store.backorders_waiting_for(&sku, 10).await.unwrap(), vec![waiting.order_id]);
     }
 
     #[tokio::test]

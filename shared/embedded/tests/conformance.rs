@@ -88,6 +88,9 @@ impl OrderStore for InTempDir {
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.store.find_orders(query, page).await
     }
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.store.backorders_waiting_for(sku, limit).await
+    }
 }
 
 #[async_trait]
@@ -135,6 +138,9 @@ impl OrderStore for TwoOnOneFile {
     }
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.pick().find_orders(query, page).await
+    }
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.pick().backorders_waiting_for(sku, limit).await
     }
 }
 

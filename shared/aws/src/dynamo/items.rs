@@ -152,6 +152,42 @@ impl DedupeItem {
     }
 }
 
+/// One entry of the index of backorders by SKU: `BACKORDER#<sku>` / `<since>#<order id>`,
+/// `since` fixed-width RFC 3339 (microseconds, `Z`) so the sort key sorts by time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct BackorderItem {
+    pub pk: String,
+    pub sk: String,
+    pub order_id: String,
+    pub sku: String,
+    pub since: String,
+}
+
+impl BackorderItem {
+    /// The entries `order` has: one per SKU of its lines while it is backordered.
+    pub fn of(order: &Order) -> Vec<Self> {
+        let Some((since, skus)) = order.backorder_entries() else {
+            return Vec::new();
+        };
+        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        skus.into_iter()
+            .map(|sku| {
+                let key = Key::backorder(&sku, &since, &order.order_id);
+                Self { pk: key.pk, sk: key.sk, order_id: order.order_id.to_string(), sku: sku.to_string(), since: since.clone() }
+            })
+            .collect()
+    }
+
+    pub fn key(&self) -> Key {
+        Key { pk: self.pk.clone(), sk: self.sk.clone() }
+    }
+
+    /// The order the entry names.
+    pub fn target(self) -> Result<OrderId, CorruptItem> {
+        parse("order_id", OrderId::parse(self.order_id))
+    }
+}
+
 /// A warehouse: `WAREHOUSES` / `<warehouse id>`: its key and the warehouse's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WarehouseItem {
@@ -399,6 +435,24 @@ mod tests {
         fields.remove("order_number_key");
         let stored: OrderItem = serde_dynamo::from_item(from_wire(&old)).unwrap();
         assert_eq!(Order::try_from(stored).unwrap().order_number.as_str(), "WC-1001");
+    }
+
+    #[test]
+    fn a_backordered_order_has_one_backorder_item_per_sku_keyed_by_its_time_and_id() {
+        let mut order = sample_order();
+        order.lines.push(order.lines[0].clone());
+        order.lines[1].sku = fixtures::sku("SKU-2");
+        assert!(BackorderItem::of(&order).is_empty(), "an allocated order waits for nothing");
+        order.transition(oms_domain::OrderStatus::Backordered, fixtures::noon(), "short").unwrap();
+        let items: Vec<Value> = BackorderItem::of(&order).iter().map(|entry| wire(&item_of(entry))).collect();
+        let expected = r#"[{
+            "pk": {"S": "BACKORDER#SKU-1"}, "sk": {"S": "2026-11-20T12:00:00.000000Z#ord_01JDXYZ"},
+            "order_id": {"S": "ord_01JDXYZ"}, "sku": {"S": "SKU-1"}, "since": {"S": "2026-11-20T12:00:00.000000Z"}
+        }, {
+            "pk": {"S": "BACKORDER#SKU-2"}, "sk": {"S": "2026-11-20T12:00:00.000000Z#ord_01JDXYZ"},
+            "order_id": {"S": "ord_01JDXYZ"}, "sku": {"S": "SKU-2"}, "since": {"S": "2026-11-20T12:00:00.000000Z"}
+        }]"#;
+        assert_eq!(Value::Array(items), literal(expected));
     }
 
     #[test]

@@ -254,6 +254,16 @@ impl Key {
         Self { pk: Self::reservation_partition(order_id), sk: format!("PART#{hold_id}#{part:03}") }
     }
 
+    /// The partition of the backorders waiting for a SKU.
+    pub fn backorder_partition(sku: &Sku) -> String {
+        format!("BACKORDER#{sku}")
+    }
+
+    /// An order waiting for a SKU: `BACKORDER#<sku>` / `<since>#<order id>`.
+    pub fn backorder(sku: &Sku, since: &str, order_id: &OrderId) -> Self {
+        Self { pk: Self::backorder_partition(sku), sk: format!("{since}#{order_id}") }
+    }
+
     /// An alert: `ALERT#<alert id>` / `ALERT`.
     pub fn alert(id: &AlertId) -> Self {
         Self { pk: format!("ALERT#{id}"), sk: "ALERT".to_owned() }

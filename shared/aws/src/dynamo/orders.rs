@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
-use oms_domain::order::{Channel, Order};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use oms_domain::order::{Channel, Order, OrderStatus};
 use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
-use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber};
+use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
-use super::items::{DedupeItem, OrderItem};
+use super::items::{BackorderItem, DedupeItem, OrderItem};
 use super::{from_item, index_key, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
@@ -133,6 +133,8 @@ impl OrderStore for DynamoStore {
     /// condition fails, the order it points to is read back and returned as `Duplicate`.
     /// When only the old marker's check fails, its order is this merchant's (a
     /// `Duplicate`) or another merchant's (then the insert is sent again without the check).
+    /// An order stored already backordered has its entries in the index of backorders
+    /// put in the same transaction.
     async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
         let id = &order.order_id;
         let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
@@ -157,6 +159,17 @@ impl OrderStore for DynamoStore {
             TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
             TransactWriteItem::builder().condition_check(no_legacy_marker).build(),
         ];
+        // An order stored already backordered enters the index of backorders in the same write.
+        for entry in BackorderItem::of(order) {
+            let item = to_item(&entry, &format!("a backorder entry of order {id}"))?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        let mut legacy_checked = true;
         loop {
             let reasons = match self.transact(items.clone(), &format!("insert order {id}")).await? {
                 Transact::Written => return Ok(InsertOutcome::Inserted),
@@ -173,8 +186,9 @@ impl OrderStore for DynamoStore {
                     .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: order {existing_id} is missing")))?;
                 return Ok(InsertOutcome::Duplicate(Box::new(existing)));
             }
-            let legacy_only =
-                items.len() == 3 && reasons.get(2).is_some_and(CancelReason::condition_failed) && reasons.len() == 3;
+            let legacy_only = legacy_checked
+                && reasons.get(2).is_some_and(CancelReason::condition_failed)
+                && reasons.iter().filter(|r| r.condition_failed()).count() == 1;
             if !legacy_only {
                 return Err(StoreError::msg(format!("Failed to insert order {id}: {}", unexplained(&reasons))));
             }
@@ -183,7 +197,8 @@ impl OrderStore for DynamoStore {
             }
             // Another merchant's order holds the old marker; no new ones are written, so
             // the check is not needed again.
-            items.truncate(2);
+            items.remove(2);
+            legacy_checked = false;
         }
     }
 
@@ -197,27 +212,61 @@ impl OrderStore for DynamoStore {
     }
 
     /// A `PutItem` of the whole order at `version + 1`, conditional on
-    /// `version = :expected` (which also fails when the order does not exist).
+    /// `version = :expected` (which also fails when the order does not exist), when the
+    /// order's entries in the index of backorders stay as they are; otherwise one
+    /// `TransactWriteItems` of that conditional Put with the Deletes and Puts of the
+    /// entries that change, so the index never disagrees with the order. The entries the
+    /// stored version has are known from a consistent read of it, made only for an order
+    /// that was ever backordered (its timeline, which only grows, says so); the version
+    /// condition in the transaction makes sure the version read is the one replaced.
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        let id = &order.order_id;
-        let version = order.version + 1;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::order_item(order, version)?))
-            .condition_expression("#version = :expected")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(order.version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(UpdateOutcome::Updated { version }),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(UpdateOutcome::VersionConflict),
-                _ => Err(sdk_error(format!("Failed to update order {id}"), err)),
-            },
+        if order.timeline.iter().any(|event| event.status == OrderStatus::Backordered) {
+            let Some(stored) = self.get_order(&order.order_id).await? else {
+                return Ok(UpdateOutcome::VersionConflict);
+            };
+            if stored.version != order.version {
+                return Ok(UpdateOutcome::VersionConflict);
+            }
+            let before = BackorderItem::of(&stored);
+            let after = BackorderItem::of(order);
+            if before != after {
+                return self.update_with_backorders(order, &before, &after).await;
+            }
         }
+        self.put_order(order).await
+    }
+
+    /// The backorders of `sku`: a consistent `Query` of `BACKORDER#<sku>`, ascending
+    /// (`<since>#<order id>`), `Limit`, paged until `limit` entries or the partition's end.
+    async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        let what = format!("the backorders of {sku}");
+        let mut ids = Vec::new();
+        let mut start: Option<Item> = None;
+        while ids.len() < limit {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(Key::backorder_partition(sku)))
+                .consistent_read(true)
+                .scan_index_forward(true)
+                .limit(i32::try_from((limit - ids.len()).min(QUERY_PAGE)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
+            for item in output.items.unwrap_or_default() {
+                let entry: BackorderItem = from_item(item, &what)?;
+                ids.push(entry.target().map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// Queries the most selective index the query names (external id, order number,
@@ -257,3 +306,76 @@ impl OrderStore for DynamoStore {
         Ok(OrdersPage::from_matches(matches, limit))
     }
 }
+
+impl DynamoStore {
+    /// The plain `PutItem` of `update_order`, conditional on the version read.
+    async fn put_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        let id = &order.order_id;
+        let version = order.version + 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::order_item(order, version)?))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(order.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(UpdateOutcome::Updated { version }),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(UpdateOutcome::VersionConflict),
+                _ => Err(sdk_error(format!("Failed to update order {id}"), err)),
+            },
+        }
+    }
+
+    /// `update_order` when the order's backorder entries change: one transaction of the
+    /// order's conditional Put (first), the Deletes of the entries it leaves and the Puts
+    /// of those it gains.
+    async fn update_with_backorders(
+        &self,
+        order: &Order,
+        before: &[BackorderItem],
+        after: &[BackorderItem],
+    ) -> Result<UpdateOutcome, StoreError> {
+        let id = &order.order_id;
+        let failed_build = |e| build_error(format!("Failed to build the update of order {id}"), e);
+        let put_order = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::order_item(order, order.version + 1)?))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(order.version))
+            .build()
+            .map_err(failed_build)?;
+        let mut items = vec![TransactWriteItem::builder().put(put_order).build()];
+        for gone in before.iter().filter(|entry| !after.contains(entry)) {
+            let delete =
+                Delete::builder().table_name(&self.table).set_key(Some(gone.key().into_map())).build().map_err(failed_build)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        for new in after.iter().filter(|entry| !before.contains(entry)) {
+            let item = to_item(new, &format!("a backorder entry of order {id}"))?;
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(failed_build)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        if items.len() > MAX_TRANSACT_ITEMS {
+            return Err(StoreError::msg(format!(
+                "Failed to update order {id}: its backorder entries change by {} items, more than one transaction takes",
+                items.len() - 1
+            )));
+        }
+        match self.transact(items, &format!("update order {id}")).await? {
+            Transact::Written => Ok(UpdateOutcome::Updated { version: order.version + 1 }),
+            Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => {
+                Ok(UpdateOutcome::VersionConflict)
+            }
+            Transact::Cancelled(reasons) => Err(StoreError::msg(format!("Failed to update order {id}: {}", unexplained(&reasons)))),
+        }
+    }
+}
+
+/// Most items one `TransactWriteItems` takes.
+const MAX_TRANSACT_ITEMS: usize = 100;

@@ -223,6 +223,24 @@ impl Order {
         }
         units
     }
+
+    /// When the order became backordered, while it is: the time of the move into
+    /// `backordered` (the first of the timeline's last run of `backordered` entries, so a
+    /// note added meanwhile does not move it). `None` for an order in any other status. The
+    /// index of backorders by SKU (`OrderStore::backorders_waiting_for`) is ordered by it.
+    pub fn backordered_since(&self) -> Option<DateTime<Utc>> {
+        if self.status != OrderStatus::Backordered {
+            return None;
+        }
+        let run = self.timeline.iter().rev().take_while(|event| event.status == OrderStatus::Backordered);
+        Some(run.last().map_or(self.placed_at, |event| event.at))
+    }
+
+    /// What the index of backorders holds for this order: its time of backordering and
+    /// each SKU of its lines once; `None` unless it is backordered.
+    pub fn backorder_entries(&self) -> Option<(DateTime<Utc>, Vec<Sku>)> {
+        self.backordered_since().map(|since| (since, self.units_by_sku().into_keys().collect()))
+    }
 }
 
 #[cfg(test)]
