@@ -27,7 +27,7 @@ use oms_domain::ports::{
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
-use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS};
+use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS, MAX_REQUEUED_PER_SKU};
 use oms_domain::usecases::intake::{receive_order, IntakeError, NotApplied, Receipt, UnknownSku};
 use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
@@ -125,8 +125,12 @@ struct World {
 
 impl World {
     async fn new() -> Self {
+        Self::on_clock(Arc::new(FixedClock)).await
+    }
+
+    async fn on_clock(clock: Arc<dyn Clock>) -> Self {
         let store = Embedded::open_in_memory().expect("an in-memory store");
-        let ports = store.ports(Arc::new(FixedClock));
+        let ports = store.ports(clock);
         for (id, name) in [("WH-A", "Hangzhou A"), ("WH-B", "Hangzhou B")] {
             put_warehouse(&ports, &warehouse(id, name)).await.expect("a warehouse registered");
         }
@@ -1280,6 +1284,96 @@ async fn an_empty_patch_is_refused_and_an_unknown_order_is_not_found() {
     let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
     let err = modify_order(&world.ports, &unknown, patch).await.unwrap_err();
     assert!(matches!(&err, ModifyError::NotFound(missing) if *missing == unknown), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Backorders come back: a release or a stock count re-queues the orders waiting
+// ---------------------------------------------------------------------------------------
+
+/// A clock one second later at every look, so each use case's time is its own and "older"
+/// means "earlier" whatever the order ids.
+#[derive(Debug, Default)]
+struct SteppingClock(AtomicUsize);
+
+impl Clock for SteppingClock {
+    fn now(&self) -> DateTime<Utc> {
+        let step = self.0.fetch_add(1, Ordering::SeqCst);
+        now() + chrono::Duration::seconds(i64::try_from(step).expect("a small step"))
+    }
+}
+
+/// Plans and holds each order queued for allocation, as the two workers would, in the
+/// order they were queued; answers the statuses they reached.
+async fn work_the_queues(world: &World, queued: &[OrderId]) -> Vec<OrderStatus> {
+    let mut statuses = Vec::new();
+    for id in queued {
+        allocate_order(&world.ports, id).await.expect("allocation ran");
+        for reserve in world.reservations_queued().await {
+            reserve_order(&world.ports, &reserve).await.expect("reservation ran");
+        }
+        statuses.push(world.order(id).await.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_backorder_is_allocated_and_reserved_after_a_cancel_frees_its_stock() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 2).await;
+    let first = world.reserved("A-1").await;
+    let waiting = world.backordered("A-2").await;
+    cancel_and_check(&world, &first).await;
+    let queued = world.allocations_queued().await;
+    assert_eq!(queued, vec![waiting.clone()], "the cancel's release re-queued the backorder");
+    assert_eq!(work_the_queues(&world, &queued).await, vec![OrderStatus::Reserved]);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (2, 2, 0));
+    assert_eq!(world.ports.orders.backorders_waiting_for(&sku("SKU-1"), 10).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn a_backorder_is_allocated_and_reserved_after_a_stock_count_raises_on_hand() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    let waiting = world.backordered("A-1").await;
+    world.stock("WH-B", "SKU-1", 2).await;
+    let queued = world.allocations_queued().await;
+    assert_eq!(queued, vec![waiting.clone()], "the count re-queued the backorder");
+    assert_eq!(work_the_queues(&world, &queued).await, vec![OrderStatus::Reserved]);
+    assert_eq!(world.level("WH-B", "SKU-1").await, (2, 2, 0));
+}
+
+#[tokio::test]
+async fn backorders_come_back_oldest_first_when_only_some_can_be_served() {
+    let world = World::on_clock(Arc::new(SteppingClock::default())).await;
+    world.stock("WH-A", "SKU-1", 0).await;
+    let oldest = world.backordered("A-1").await;
+    let middle = world.backordered("A-2").await;
+    let newest = world.backordered("A-3").await;
+    // Two orders' worth (two units each) comes in: the two oldest get it.
+    world.stock("WH-A", "SKU-1", 4).await;
+    let queued = world.allocations_queued().await;
+    assert_eq!(queued, vec![oldest.clone(), middle.clone(), newest.clone()], "oldest first");
+    assert_eq!(
+        work_the_queues(&world, &queued).await,
+        vec![OrderStatus::Reserved, OrderStatus::Reserved, OrderStatus::Backordered]
+    );
+    // The one still short keeps waiting, and comes back with the next units.
+    assert_eq!(world.ports.orders.backorders_waiting_for(&sku("SKU-1"), 10).await.unwrap(), vec![newest.clone()]);
+    world.stock("WH-A", "SKU-1", 6).await;
+    assert_eq!(world.allocations_queued().await, vec![newest]);
+}
+
+#[tokio::test]
+async fn one_event_re_queues_at_most_the_bound_of_backorders() {
+    let world = World::on_clock(Arc::new(SteppingClock::default())).await;
+    world.stock("WH-A", "SKU-1", 0).await;
+    let mut waiting = Vec::new();
+    for i in 0..MAX_REQUEUED_PER_SKU + 2 {
+        waiting.push(world.backordered(&format!("A-{i}")).await);
+    }
+    world.stock("WH-A", "SKU-1", 2).await;
+    let queued = world.take::<AllocateOrder>().await.into_iter().map(|m| m.order_id).collect::<Vec<_>>();
+    assert_eq!(queued, waiting[..MAX_REQUEUED_PER_SKU], "the oldest, up to the bound; the rest wait for the next event");
 }
 
 // ---------------------------------------------------------------------------------------

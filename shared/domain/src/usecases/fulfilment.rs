@@ -20,6 +20,12 @@ use crate::OrderId;
 /// the stock it may use cannot cover it, never for losing races.
 pub const MAX_REPLANS: usize = 3;
 
+/// Most backorders of one SKU that one event (a release, a stock count) queues for
+/// planning again. The rest stay in the index and wait for the next event of that SKU:
+/// each event frees a bounded amount of stock, and a burst of messages for orders that
+/// stay short would only crowd the allocate queue.
+pub const MAX_REQUEUED_PER_SKU: usize = 50;
+
 /// The allocate queue's consumer: plans each order it is handed ([`allocate_order`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Allocate;
@@ -231,6 +237,7 @@ async fn release_judged(ports: &Ports, order_id: &OrderId, version: u64, hold_id
     match ports.inventory.release(order_id, hold_id).await? {
         ReleaseOutcome::Released(held) => {
             tracing::warn!(order_id = %order_id, hold_id = %hold_id, lines = held.lines().len(), "released stock held for a plan the order no longer has");
+            requeue_backorders(ports, released_skus(&held)).await?;
         }
         ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => {
             tracing::debug!(order_id = %order_id, hold_id = %hold_id, "the hold judged was already gone");
@@ -255,6 +262,33 @@ pub async fn release_current_hold(ports: &Ports, order_id: &OrderId) -> Result<O
         }
     }
     Err(StoreError::msg(format!("the hold of order {order_id} kept changing: gave up after {CONFLICT_RETRIES} releases")))
+}
+
+/// The SKUs whose units a release gave back, each once.
+pub fn released_skus(held: &Reservation) -> Vec<crate::Sku> {
+    let skus: std::collections::BTreeSet<_> = held.lines().iter().map(|line| line.sku.clone()).collect();
+    skus.into_iter().collect()
+}
+
+/// Queues `AllocateOrder` for the backorders waiting for each of `skus`, oldest first, at
+/// most [`MAX_REQUEUED_PER_SKU`] per SKU (an order waiting for several is sent once).
+/// Called after stock of those SKUs came back (a release) or was counted in. Planning a
+/// backorder again is harmless when it is still short: `allocate_order` leaves it
+/// backordered. Answers how many orders were queued.
+pub async fn requeue_backorders(ports: &Ports, skus: impl IntoIterator<Item = crate::Sku>) -> Result<usize, StoreError> {
+    let mut sent = std::collections::BTreeSet::new();
+    for sku in skus {
+        let waiting = ports.orders.backorders_waiting_for(&sku, MAX_REQUEUED_PER_SKU).await?;
+        for order_id in waiting {
+            if sent.contains(&order_id) {
+                continue;
+            }
+            ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order_id.clone() })).await?;
+            tracing::info!(order_id = %order_id, sku = %sku, "backorder queued for planning again");
+            sent.insert(order_id);
+        }
+    }
+    Ok(sent.len())
 }
 
 /// A planner: `allocation::plan` for a first plan, `allocation::replan` after a lost race.

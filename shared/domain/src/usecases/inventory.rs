@@ -15,7 +15,12 @@ pub enum SetStockError {
     Unexpected(#[from] StoreError),
 }
 
-/// Sets the on-hand count of a SKU in a registered warehouse.
+/// Sets the on-hand count of a SKU in a registered warehouse. When units are available
+/// there after the count, the backorders waiting for the SKU are queued for planning again
+/// (`requeue_backorders`, a bounded number per count). The trigger is "available after the
+/// count", not "more than before": a count sent again (a WMS retry after a crash between
+/// the count and the messages) queues them again, and planning a backorder that is still
+/// short changes nothing.
 pub async fn set_on_hand(ports: &Ports, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<StockLevel, SetStockError> {
     if ports.warehouses.get_warehouse(warehouse).await?.is_none() {
         return Err(SetStockError::UnknownWarehouse(warehouse.clone()));
@@ -23,6 +28,9 @@ pub async fn set_on_hand(ports: &Ports, warehouse: &WarehouseId, sku: &Sku, on_h
     match ports.inventory.set_on_hand(warehouse, sku, on_hand).await? {
         SetOnHandOutcome::Set(level) => {
             tracing::info!(warehouse = %warehouse, sku = %sku, on_hand, "stock counted");
+            if level.available > 0 {
+                crate::usecases::fulfilment::requeue_backorders(ports, [sku.clone()]).await?;
+            }
             Ok(level)
         }
         SetOnHandOutcome::BelowReserved { reserved } => Err(SetStockError::BelowReserved { reserved }),

@@ -50,7 +50,8 @@ pub enum CancelError {
     Unexpected(#[from] StoreError),
 }
 
-/// Cancels an order that has not shipped and gives back any stock it held.
+/// Cancels an order that has not shipped and gives back any stock it held; the backorders
+/// waiting for the SKUs given back are queued for planning again (`requeue_backorders`).
 /// Cancelling a cancelled order answers it as it is, and releases again (idempotent), so a
 /// retry after a failure between the two writes still frees the stock.
 pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Result<Order, CancelError> {
@@ -66,7 +67,11 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    crate::usecases::fulfilment::release_current_hold(ports, order_id).await?;
+    if let Some(held) = crate::usecases::fulfilment::release_current_hold(ports, order_id).await? {
+        // The units it held may serve orders waiting for them.
+        let skus = crate::usecases::fulfilment::released_skus(&held);
+        crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
+    }
     if changed.written {
         tracing::info!(order_id = %order_id, "order cancelled");
     }
