@@ -89,3 +89,22 @@ async fn on_hand_cannot_go_below_what_is_reserved() {
     assert_error(&app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 3})).await, StatusCode::CONFLICT, "below_reserved");
     assert_eq!(app.counts("wh-1", "SKU-1").await, (5, 4, 1));
 }
+
+#[tokio::test]
+async fn a_backorder_is_reserved_when_stock_is_counted_in_without_any_redelivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-1", "Zhejiang", "SKU-1", 1).await;
+    let answer = app.post_order(&oms_tests::generic_order("B-1", "SKU-1", 3)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "backordered");
+
+    // The warehouse counts more in; nothing is posted again.
+    assert_eq!(app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 5})).await.status, StatusCode::OK);
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!(order["status"], "reserved", "{order}");
+    assert_eq!(app.counts("wh-1", "SKU-1").await, (5, 3, 2));
+}
