@@ -372,7 +372,9 @@ impl DynamoStore {
             Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => {
                 Ok(UpdateOutcome::VersionConflict)
             }
-            Transact::Cancelled(reasons) => Err(StoreError::msg(format!("Failed to update order {id}: {}", unexplained(&reasons)))),
+            Transact::Cancelled(reasons) => {
+                Err(StoreError::msg(format!("Failed to update order {id}: {}", unexplained(&reasons))))
+            }
         }
     }
 }
