@@ -1331,6 +1331,25 @@ async fn a_backorder_is_allocated_and_reserved_after_a_cancel_frees_its_stock() 
 }
 
 #[tokio::test]
+async fn a_repeated_cancel_re_queues_the_backorders_an_interrupted_first_cancel_left_waiting() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 2).await;
+    let first = world.reserved("A-1").await;
+    let waiting = world.backordered("A-2").await;
+    // The first cancel wrote the order and released its hold, then stopped.
+    let mut cancelled = world.order(&first).await;
+    cancelled.transition(OrderStatus::Cancelled, now(), "buyer changed their mind").unwrap();
+    assert!(matches!(world.ports.orders.update_order(&cancelled).await.unwrap(), UpdateOutcome::Updated { .. }));
+    assert!(oms_domain::usecases::fulfilment::release_current_hold(&world.ports, &first).await.unwrap().is_some());
+    world.assert_nothing_queued().await;
+    // The caller tries again.
+    cancel_order(&world.ports, &first, "buyer changed their mind").await.expect("the cancel answered");
+    let queued = world.allocations_queued().await;
+    assert_eq!(queued, vec![waiting]);
+    assert_eq!(work_the_queues(&world, &queued).await, vec![OrderStatus::Reserved]);
+}
+
+#[tokio::test]
 async fn a_backorder_is_allocated_and_reserved_after_a_stock_count_raises_on_hand() {
     let world = World::new().await;
     world.stock("WH-A", "SKU-1", 1).await;

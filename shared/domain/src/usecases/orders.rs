@@ -51,7 +51,8 @@ pub enum CancelError {
 }
 
 /// Cancels an order that has not shipped and gives back any stock it held; the backorders
-/// waiting for the SKUs given back are queued for planning again (`requeue_backorders`).
+/// waiting for the SKUs given back are queued for planning again (`requeue_backorders`;
+/// on a repeated cancel, those of every SKU of the order).
 /// Cancelling a cancelled order answers it as it is, and releases again (idempotent), so a
 /// retry after a failure between the two writes still frees the stock.
 pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Result<Order, CancelError> {
@@ -67,11 +68,16 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    if let Some(held) = crate::usecases::fulfilment::release_current_hold(ports, order_id).await? {
-        // The units it held may serve orders waiting for them.
-        let skus = crate::usecases::fulfilment::released_skus(&held);
-        crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
-    }
+    let released = crate::usecases::fulfilment::release_current_hold(ports, order_id).await?;
+    // The units it held may serve orders waiting for them. A repeated cancel releases
+    // nothing, but an earlier try may have released and stopped before re-queueing: it
+    // re-queues for every SKU of the order (planning a backorder again is harmless).
+    let skus = match (&released, changed.written) {
+        (Some(held), _) => crate::usecases::fulfilment::released_skus(held),
+        (None, false) => changed.order.units_by_sku().into_keys().collect(),
+        (None, true) => Vec::new(),
+    };
+    crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
     if changed.written {
         tracing::info!(order_id = %order_id, "order cancelled");
     }
