@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +12,7 @@ use oms_domain::ports::{AlertStore, MoveOutcome, RaiseOutcome, StoreError};
 use oms_domain::{AlertId, MerchantId, OrderId};
 
 use super::{from_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, INDEX_BY_ALERT_STATUS};
-use crate::error::{build_error, sdk_error};
+use crate::error::sdk_error;
 
 /// The alert item: `ALERT#<alert id>` / `ALERT`, in `by_alert_status` under its status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,17 +107,9 @@ impl AlertStore for DynamoStore {
         let marker_key = Key::alert_subject(alert.kind, &alert.subject);
         let marker =
             AlertMarkerItem { pk: marker_key.pk.clone(), sk: marker_key.sk.clone(), alert_id: alert.alert_id.to_string() };
-        let new_put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| build_error(format!("Failed to build the raise of {what}"), e))
-        };
         let items = vec![
-            TransactWriteItem::builder().put(new_put(to_item(&marker, "the alert marker")?)?).build(),
-            TransactWriteItem::builder().put(new_put(to_item(&AlertItem::from(alert), &what)?)?).build(),
+            self.put_new(to_item(&marker, "the alert marker")?, "the alert marker")?,
+            self.put_new(to_item(&AlertItem::from(alert), &what)?, &what)?,
         ];
         let reasons = match self.transact(items, &format!("raise {what}")).await? {
             Transact::Written => return Ok(RaiseOutcome::Raised),

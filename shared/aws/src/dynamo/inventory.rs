@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
 use oms_domain::reservation::Reservation;
@@ -139,22 +139,10 @@ impl DynamoStore {
         let mut items = Vec::with_capacity(lines.len() + 2);
         if part == 0 {
             let item = to_item(&ReservationItem::new(order_id, hold_id, lines, parts), &what)?;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| build_error(format!("Failed to build the reservation of order {order_id}"), e))?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(self.put_new(item, &format!("the reservation of order {order_id}"))?);
         } else {
             let item = to_item(&ReservationPartItem::new(order_id, hold_id, part, lines), &what)?;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| build_error(format!("Failed to build part {part} of the reservation of order {order_id}"), e))?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(self.put_new(item, &format!("part {part} of the reservation of order {order_id}"))?);
             items.push(self.count_part(order_id, hold_id, true)?);
         }
         let first_line = items.len();

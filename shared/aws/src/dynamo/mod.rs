@@ -76,6 +76,19 @@ impl DynamoStore {
     }
 
     /// A strongly consistent read of one item.
+    /// A transaction item that puts `item` only where nothing is stored under its key yet
+    /// (`attribute_not_exists(pk)`): how every new item (an order, a marker, an alert, a
+    /// reservation and its parts) is written. `what` names it in an error.
+    fn put_new(&self, item: Item, what: &str) -> Result<TransactWriteItem, StoreError> {
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| crate::error::build_error(format!("Failed to build the write of {what}"), e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     async fn get(&self, key: Key, what: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client

@@ -140,14 +140,6 @@ impl OrderStore for DynamoStore {
         let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
         let dedupe_key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
         let dedupe = DedupeItem::new(order);
-        let new_put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))
-        };
         let no_legacy_marker = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(Key::legacy_dedupe(order.channel, &order.external_id).into_map()))
@@ -155,8 +147,8 @@ impl OrderStore for DynamoStore {
             .build()
             .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
         let mut items = vec![
-            TransactWriteItem::builder().put(new_put(to_item(&dedupe, "the dedupe marker")?)?).build(),
-            TransactWriteItem::builder().put(new_put(Self::order_item(order, 1)?)?).build(),
+            self.put_new(to_item(&dedupe, "the dedupe marker")?, "the dedupe marker")?,
+            self.put_new(Self::order_item(order, 1)?, &format!("order {id}"))?,
             TransactWriteItem::builder().condition_check(no_legacy_marker).build(),
         ];
         // An order stored already backordered enters the index of backorders in the same write.
