@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
 use oms_domain::order::{
-    Address, AllocatedLine, Allocation, Channel, Charges, Customer, Order, OrderLine, OrderPart, TimelineEvent,
+    Address, AllocatedLine, Allocation, Channel, Charges, Customer, HoldReason, Order, OrderLine, OrderPart, TimelineEvent,
 };
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::usecases::intake::{NotApplied, Receipt};
@@ -26,6 +26,7 @@ pub struct HealthAnswer {
 #[serde(rename_all = "snake_case")]
 pub enum StatusAnswer {
     Received,
+    OnHold,
     Allocated,
     Reserved,
     Backordered,
@@ -40,6 +41,7 @@ impl From<OrderStatus> for StatusAnswer {
     fn from(status: OrderStatus) -> Self {
         match status {
             OrderStatus::Received => Self::Received,
+            OrderStatus::OnHold => Self::OnHold,
             OrderStatus::Allocated => Self::Allocated,
             OrderStatus::Reserved => Self::Reserved,
             OrderStatus::Backordered => Self::Backordered,
@@ -295,6 +297,10 @@ pub struct OrderAnswer {
     pub charges: ChargesAnswer,
     /// The plan, once the order is allocated; `null` before.
     pub allocation: Option<AllocationAnswer>,
+    /// Why the order is on hold, while it is; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub hold: Option<HoldAnswer>,
     pub timeline: Vec<TimelineEntry>,
     /// The channel's own time of the version of the order last applied (its
     /// `updated_at`, or the placed time): a delivery not newer than this changes nothing.
@@ -304,9 +310,28 @@ pub struct OrderAnswer {
     pub version: u64,
 }
 
+/// Why a paid order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
+/// counted. Counting stock of it in (`PUT /inventory`) releases the order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldAnswer {
+    #[schema(examples("unknown_sku"))]
+    pub reason: &'static str,
+    pub sku: String,
+}
+
+impl From<HoldReason> for HoldAnswer {
+    fn from(reason: HoldReason) -> Self {
+        match &reason {
+            HoldReason::UnknownSku(sku) => Self { reason: reason.code(), sku: sku.to_string() },
+        }
+    }
+}
+
 impl From<Order> for OrderAnswer {
     fn from(o: Order) -> Self {
+        let hold = o.hold().map(Into::into);
         Self {
+            hold,
             order_id: o.order_id.into(),
             status: o.status.into(),
             channel: o.channel.into(),
@@ -342,12 +367,15 @@ pub struct OrdersAnswer {
 pub enum AlertKindAnswer {
     /// A channel cancelled an order that had already shipped.
     ChannelCancelRefused,
+    /// A paid order was stored on hold (a SKU no warehouse has counted).
+    OrderOnHold,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
     fn from(kind: AlertKind) -> Self {
         match kind {
             AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
+            AlertKind::OrderOnHold => Self::OrderOnHold,
         }
     }
 }

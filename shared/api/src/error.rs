@@ -333,7 +333,6 @@ impl From<UnknownSku> for ApiError {
 impl From<IntakeError> for ApiError {
     fn from(err: IntakeError) -> Self {
         match err {
-            IntakeError::UnknownSku(e) => e.into(),
             IntakeError::Unexpected(e) => e.into(),
         }
     }

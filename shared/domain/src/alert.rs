@@ -16,14 +16,18 @@ pub enum AlertKind {
     /// A channel cancelled an order whose stage no longer allows it (it shipped): the
     /// order goes on, and staff must stop it or refund the buyer.
     ChannelCancelRefused,
+    /// A paid order was stored on hold (it names a SKU no warehouse has counted): staff
+    /// stock or map the SKU, and the order proceeds; the alert is then resolved.
+    OrderOnHold,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 1] = [AlertKind::ChannelCancelRefused];
+    pub const ALL: [AlertKind; 2] = [AlertKind::ChannelCancelRefused, AlertKind::OrderOnHold];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             AlertKind::ChannelCancelRefused => "channel_cancel_refused",
+            AlertKind::OrderOnHold => "order_on_hold",
         }
     }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, warehouse, warehouse_id};
 use oms_domain::alert::{AlertKind, AlertStatus};
 use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, ReserveOrder};
-use oms_domain::order::{Address, Channel, Customer, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
+use oms_domain::order::{Address, Channel, Customer, HoldReason, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
 use oms_domain::ports::{
     Clock, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome, ReserveOutcome,
@@ -28,11 +28,11 @@ use oms_domain::ports::{
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS, MAX_REQUEUED_PER_SKU};
-use oms_domain::usecases::intake::{receive_order, IntakeError, NotApplied, Receipt, UnknownSku};
+use oms_domain::usecases::intake::{receive_order, NotApplied, Receipt, UnknownSku};
 use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
-use oms_domain::{MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
+use oms_domain::{Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 
 // ---------------------------------------------------------------------------------------
@@ -416,23 +416,79 @@ async fn a_new_order_is_stored_received_and_queued_for_allocation() {
     assert!(world.reservations_queued().await.is_empty());
 }
 
+/// The alerts in `status`.
+async fn alerts_in(world: &World, status: AlertStatus) -> Vec<oms_domain::alert::Alert> {
+    world.ports.alerts.list_alerts(status, None, 10).await.expect("the alerts listed").alerts
+}
+
 #[tokio::test]
-async fn an_order_naming_a_sku_no_warehouse_stocks_is_refused_and_nothing_is_stored() {
+async fn a_paid_order_naming_a_sku_no_warehouse_stocks_is_stored_on_hold_with_one_alert_and_nothing_queued() {
     let world = World::new().await;
     world.stock("WH-A", "SKU-1", 5).await;
     let mut new = delivery("A-1");
     new.lines.push(order_line("NOPE", 1));
-    let err = receive_order(&world.ports, new).await.unwrap_err();
-    assert!(matches!(&err, IntakeError::UnknownSku(UnknownSku { line: 1, sku: s }) if *s == sku("NOPE")), "{err:?}");
-    let stored = world
-        .ports
-        .orders
-        .find_orders(&OrderQuery::of(MerchantId::parse("m-1").unwrap()).channel(Channel::Generic), &Page::first(10))
-        .await
-        .unwrap()
-        .orders;
-    assert!(stored.is_empty());
+
+    let receipt = receive_order(&world.ports, new.clone()).await.unwrap();
+    assert_eq!((receipt.status, receipt.duplicate), (OrderStatus::OnHold, false));
+    let order = world.order(&receipt.order_id).await;
+    assert_eq!(order.status, OrderStatus::OnHold);
+    assert_eq!(order.hold(), Some(HoldReason::UnknownSku(sku("NOPE"))));
+    assert_eq!(
+        order.timeline,
+        [
+            event(OrderStatus::Received, "received from generic"),
+            event(OrderStatus::OnHold, &HoldReason::UnknownSku(sku("NOPE")).to_string()),
+        ]
+    );
     world.assert_nothing_queued().await;
+    // It waits for the SKU in the index of backorders.
+    assert_eq!(world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap(), [receipt.order_id.clone()]);
+
+    // Delivered again: the same order, still on hold, one alert.
+    let again = receive_order(&world.ports, new).await.unwrap();
+    assert_eq!((again.order_id, again.status, again.duplicate), (receipt.order_id.clone(), OrderStatus::OnHold, true));
+    let open = alerts_in(&world, AlertStatus::Open).await;
+    assert_eq!(open.len(), 1, "one alert: {open:?}");
+    assert_eq!((open[0].kind, open[0].order_id.as_ref()), (AlertKind::OrderOnHold, Some(&receipt.order_id)));
+    assert!(open[0].message.contains("NOPE"), "{}", open[0].message);
+    // The spare allocation message of the redelivery leaves it on hold.
+    for id in world.allocations_queued().await {
+        assert!(matches!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Skipped(_)));
+    }
+    assert_eq!(world.order(&receipt.order_id).await.status, OrderStatus::OnHold);
+}
+
+#[tokio::test]
+async fn stock_of_the_unknown_sku_counted_in_releases_the_held_order_to_allocation_and_resolves_its_alert() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let mut new = delivery("A-1");
+    new.lines.push(order_line("NOPE", 1));
+    let id = receive_order(&world.ports, new).await.unwrap().order_id;
+
+    world.stock("WH-A", "NOPE", 3).await;
+    assert_eq!(world.allocations_queued().await, [id.clone()], "the held order is queued like a backorder");
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let order = world.order(&id).await;
+    assert_eq!(order.hold(), None);
+    let statuses: Vec<_> = order.timeline.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [OrderStatus::Received, OrderStatus::OnHold, OrderStatus::Received, OrderStatus::Allocated]);
+    assert!(world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap().is_empty());
+    assert!(alerts_in(&world, AlertStatus::Open).await.is_empty());
+    let resolved = alerts_in(&world, AlertStatus::Resolved).await;
+    assert_eq!((resolved.len(), resolved[0].kind), (1, AlertKind::OrderOnHold));
+    assert_eq!(world.reservations_queued().await, [id]);
+}
+
+#[tokio::test]
+async fn an_order_on_hold_can_be_cancelled() {
+    let world = World::new().await;
+    let mut new = delivery("A-1");
+    new.lines = vec![order_line("NOPE", 1)];
+    let id = receive_order(&world.ports, new).await.unwrap().order_id;
+    let order = cancel_order(&world.ports, &id, "the buyer changed their mind").await.unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert!(world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use oms_channels::csv_import;
 use oms_domain::ports::SystemClock;
 use oms_domain::usecases::intake::{self, IntakeError};
+use oms_domain::OrderStatus;
 use oms_embedded::Embedded;
 
 /// What an import did.
@@ -20,6 +21,8 @@ pub struct ImportSummary {
     pub duplicates: usize,
     /// One line per refused order: where and why.
     pub refused: Vec<String>,
+    /// One line per order stored on hold (it names a SKU no warehouse has counted).
+    pub held: Vec<String>,
 }
 
 /// Imports every order of `file` into the store in `data_dir`.
@@ -39,8 +42,11 @@ pub async fn run(data_dir: &Path, file: &Path) -> anyhow::Result<ImportSummary> 
         let external_id = new.external_id.clone();
         match intake::receive_order(&ports, new).await {
             Ok(receipt) if receipt.duplicate => summary.duplicates += 1,
+            Ok(receipt) if receipt.status == OrderStatus::OnHold => {
+                summary.accepted += 1;
+                summary.held.push(format!("{external_id}: on hold ({}), an alert was raised", receipt.order_id));
+            }
             Ok(_) => summary.accepted += 1,
-            Err(IntakeError::UnknownSku(unknown)) => summary.refused.push(format!("{external_id}: unknown SKU {}", unknown.sku)),
             Err(IntakeError::Unexpected(err)) => return Err(err).context("Failed to store an imported order"),
         }
     }

@@ -94,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { file, data_dir } => {
             let summary = oms_local::import::run(&data_dir, &file).await?;
             println!("{} orders imported, {} already known", summary.accepted, summary.duplicates);
+            for held in &summary.held {
+                println!("  held: {held}");
+            }
             for refusal in &summary.refused {
                 println!("  refused: {refusal}");
             }

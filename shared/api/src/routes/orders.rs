@@ -49,13 +49,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     params(("channel" = String, Path, description = "shopify, woocommerce, amazon or generic")),
     request_body(content = Object, description = "The channel's order payload", content_type = "application/json"),
     responses(
-        (status = 202, description = "A new order, received", body = ReceiptAnswer),
+        (status = 202, description = "A new order, stored: `received`, or `on_hold` when it names a SKU no warehouse has counted (an alert `order_on_hold` is raised; stock of it releases the order)", body = ReceiptAnswer),
         (status = 200, description = "The same channel order again: the first order, `duplicate: true`, with what changed or `not_applied_reason`", body = ReceiptAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 401, description = "`bad_signature` or `channel_not_configured`", body = ErrorBody),
         (status = 404, description = "`unknown_channel`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`unknown_sku`", body = ErrorBody),
     )
 )]
 async fn receive_webhook(

@@ -209,10 +209,10 @@ impl OrderStore for DynamoStore {
     /// `TransactWriteItems` of that conditional Put with the Deletes and Puts of the
     /// entries that change, so the index never disagrees with the order. The entries the
     /// stored version has are known from a consistent read of it, made only for an order
-    /// that was ever backordered (its timeline, which only grows, says so); the version
+    /// that was ever backordered or on hold (its timeline, which only grows, says so); the version
     /// condition in the transaction makes sure the version read is the one replaced.
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        if order.timeline.iter().any(|event| event.status == OrderStatus::Backordered) {
+        if order.timeline.iter().any(|event| matches!(event.status, OrderStatus::Backordered | OrderStatus::OnHold)) {
             let Some(stored) = self.get_order(&order.order_id).await? else {
                 return Ok(UpdateOutcome::VersionConflict);
             };

@@ -55,6 +55,10 @@ pub struct NewOrder {
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Received,
+    /// Paid for and stored, but it cannot go on until staff fix a cause of its own (a SKU
+    /// no warehouse has ever counted): see [`Order::hold`]. It proceeds to `received`
+    /// when the cause is fixed, or is cancelled.
+    OnHold,
     Allocated,
     Reserved,
     Backordered,
@@ -66,8 +70,9 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 9] = [
+    pub const ALL: [OrderStatus; 10] = [
         OrderStatus::Received,
+        OrderStatus::OnHold,
         OrderStatus::Allocated,
         OrderStatus::Reserved,
         OrderStatus::Backordered,
@@ -81,6 +86,7 @@ impl OrderStatus {
     pub fn as_str(&self) -> &'static str {
         match self {
             OrderStatus::Received => "received",
+            OrderStatus::OnHold => "on_hold",
             OrderStatus::Allocated => "allocated",
             OrderStatus::Reserved => "reserved",
             OrderStatus::Backordered => "backordered",
@@ -98,7 +104,8 @@ impl OrderStatus {
         use OrderStatus::*;
         matches!(
             (self, next),
-            (Received, Allocated | Backordered | Cancelled)
+            (Received, OnHold | Allocated | Backordered | Cancelled)
+                | (OnHold, Received | Cancelled)
                 | (Allocated, Reserved | Backordered | Cancelled)
                 | (Backordered, Allocated | Cancelled)
                 | (Reserved, Shipped | Cancelled)
@@ -224,22 +231,74 @@ impl Order {
         units
     }
 
-    /// When the order became backordered, while it is: the time of the move into
-    /// `backordered` (the first of the timeline's last run of `backordered` entries, so a
-    /// note added meanwhile does not move it). `None` for an order in any other status. The
-    /// index of backorders by SKU (`OrderStore::backorders_waiting_for`) is ordered by it.
+    /// When the order began waiting for stock, while it does: the time of the move into
+    /// `backordered` or `on_hold` (the first of the timeline's last run of entries of its
+    /// status, so a note added meanwhile does not move it). `None` for an order in any
+    /// other status. The index of backorders by SKU (`OrderStore::backorders_waiting_for`)
+    /// is ordered by it.
     pub fn backordered_since(&self) -> Option<DateTime<Utc>> {
-        if self.status != OrderStatus::Backordered {
+        if !matches!(self.status, OrderStatus::Backordered | OrderStatus::OnHold) {
             return None;
         }
-        let run = self.timeline.iter().rev().take_while(|event| event.status == OrderStatus::Backordered);
+        let run = self.timeline.iter().rev().take_while(|event| event.status == self.status);
         Some(run.last().map_or(self.placed_at, |event| event.at))
     }
 
     /// What the index of backorders holds for this order: its time of backordering and
-    /// each SKU of its lines once; `None` unless it is backordered.
+    /// each SKU of its lines once; `None` unless it is backordered or on hold. An order on
+    /// hold for an unknown SKU waits in the same index as a backorder: stock of that SKU
+    /// counted in (or a mapping to it) queues it like a backorder, and allocation releases
+    /// it once every SKU is known.
     pub fn backorder_entries(&self) -> Option<(DateTime<Utc>, Vec<Sku>)> {
         self.backordered_since().map(|since| (since, self.units_by_sku().into_keys().collect()))
+    }
+
+    /// Why the order is on hold, while it is: read from the timeline entry that put it
+    /// there (its detail is `HoldReason`'s `Display`).
+    pub fn hold(&self) -> Option<HoldReason> {
+        if self.status != OrderStatus::OnHold {
+            return None;
+        }
+        let event = self.timeline.iter().rev().find(|event| event.status == OrderStatus::OnHold)?;
+        HoldReason::parse(&event.detail)
+    }
+}
+
+/// Why a paid order is stored on hold instead of refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldReason {
+    /// A line names a SKU no warehouse has ever counted (and no mapping of the channel's
+    /// SKU names one of ours).
+    UnknownSku(Sku),
+}
+
+impl HoldReason {
+    const UNKNOWN_SKU: &'static str = "unknown_sku";
+    /// What follows the SKU (which may hold a colon) in the timeline's text.
+    const UNKNOWN_SKU_TAIL: &'static str = ": no warehouse has ever counted it";
+
+    /// The reason's code: `unknown_sku`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HoldReason::UnknownSku(_) => Self::UNKNOWN_SKU,
+        }
+    }
+
+    /// The reason written by `Display`, back; `None` for any other text.
+    pub fn parse(detail: &str) -> Option<Self> {
+        let rest = detail.strip_prefix(Self::UNKNOWN_SKU)?.strip_prefix(' ')?;
+        let (sku, _) = rest.rsplit_once(Self::UNKNOWN_SKU_TAIL)?;
+        Sku::parse(sku).ok().map(HoldReason::UnknownSku)
+    }
+}
+
+impl fmt::Display for HoldReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldReason::UnknownSku(sku) => {
+                write!(f, "{} {sku}{}; held until it is stocked or mapped", Self::UNKNOWN_SKU, Self::UNKNOWN_SKU_TAIL)
+            }
+        }
     }
 }
 
@@ -306,12 +365,39 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_order_on_hold_goes_back_to_received_or_is_cancelled_and_waits_in_the_backorder_index() {
+        use OrderStatus::*;
+        let allowed: Vec<_> = OrderStatus::ALL.into_iter().filter(|next| OnHold.can_become(*next)).collect();
+        assert_eq!(allowed, [Received, Cancelled]);
+        assert!(Received.can_become(OnHold));
+        let mut order = Order::receive(sample_new_order("SKU-1", 2), OrderId::generate(), Utc::now());
+        let reason = HoldReason::UnknownSku(Sku::parse("A:B").unwrap());
+        let at = Utc::now();
+        order.transition(OnHold, at, reason.to_string()).unwrap();
+        assert_eq!(order.hold(), Some(reason));
+        assert_eq!(order.backorder_entries(), Some((at, vec![Sku::parse("SKU-1").unwrap()])));
+        order.transition(Received, Utc::now(), "released").unwrap();
+        assert_eq!((order.hold(), order.backorder_entries()), (None, None));
+    }
+
+    #[test]
     fn statuses_serialise_as_the_contract_spells_them() {
         let names: Vec<String> =
             OrderStatus::ALL.iter().map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_owned()).collect();
         assert_eq!(
             names,
-            ["received", "allocated", "reserved", "backordered", "shipped", "in_transit", "delivered", "cancelled", "exception"]
+            [
+                "received",
+                "on_hold",
+                "allocated",
+                "reserved",
+                "backordered",
+                "shipped",
+                "in_transit",
+                "delivered",
+                "cancelled",
+                "exception"
+            ]
         );
         for s in OrderStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());

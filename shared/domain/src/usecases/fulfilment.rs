@@ -12,6 +12,7 @@ use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
+use crate::usecases::intake::{first_unknown_sku, resolve_on_hold};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
 
@@ -67,6 +68,16 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
         Box::pin(async move {
             match order.status {
                 OrderStatus::Received | OrderStatus::Backordered => {}
+                OrderStatus::OnHold => match first_unknown_sku(&*ports.inventory, &order.lines).await? {
+                    Some(unknown) => {
+                        return Ok(Change::Keep(order, Planned::Nothing(format!("still on hold: {unknown}"))));
+                    }
+                    None => {
+                        order
+                            .transition(OrderStatus::Received, now, "released from hold: every SKU is stocked now")
+                            .map_err(invariant)?;
+                    }
+                },
                 OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
                 other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
             }
@@ -92,6 +103,11 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
     let Some(changed) = changed else {
         return Ok(Handled::Skipped(format!("no order {order_id}")));
     };
+    // A write of an order that was ever on hold follows its release: resolve its alert
+    // (resolving an alert already resolved changes nothing).
+    if changed.written && changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+        resolve_on_hold(ports, &changed.order).await?;
+    }
     let handled = match changed.value {
         Planned::Allocated | Planned::AlreadyAllocated => {
             ports.queue.send(&Outgoing::of(&ReserveOrder { order_id: order_id.clone() })).await?;

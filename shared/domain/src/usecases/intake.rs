@@ -2,9 +2,9 @@
 //! allocation; apply a later version only when it is newer than the one applied; route a
 //! channel's cancel to the cancel use case.
 
-use crate::alert::{Alert, AlertKind};
+use crate::alert::{Alert, AlertKind, AlertStatus};
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{Channel, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
+use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
 use crate::ports::{InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
 use crate::usecases::orders::{cancel_order, CancelError};
 use crate::usecases::{update_with_retry, Change};
@@ -57,11 +57,10 @@ pub struct UnknownSku {
     pub sku: Sku,
 }
 
-/// Why an order was refused at intake.
+/// Why intake failed. A business problem never refuses a paid order (it is stored on
+/// hold instead), so only the unexpected is left.
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
-    #[error(transparent)]
-    UnknownSku(#[from] UnknownSku),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
@@ -89,7 +88,11 @@ pub(crate) async fn first_unknown_sku(
 /// was lost (a crash between the two writes), the redelivery queues it again; allocation
 /// is idempotent, so a spare message does no harm.
 ///
-/// An order naming a SKU that no warehouse stocks is refused and nothing is stored.
+/// A paid order is never refused for a business reason: one naming a SKU that no
+/// warehouse has ever counted is stored `on_hold` with the reason (`Order::hold`), an
+/// alert `order_on_hold` is raised once per order, and nothing is queued. Stock of that
+/// SKU counted in queues it again (it waits in the index of backorders), and allocation
+/// releases it once every SKU is known.
 ///
 /// A delivery saying the channel cancelled the order (`NewOrder::cancelled_at`) goes to
 /// [`receive_cancel`].
@@ -97,20 +100,28 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     if new.cancelled_at.is_some() {
         return receive_cancel(ports, new).await;
     }
-    if let Some(unknown) = first_unknown_sku(&*ports.inventory, &new.lines).await? {
-        return Err(unknown.into());
+    let now = ports.clock.now();
+    let unknown = first_unknown_sku(&*ports.inventory, &new.lines).await?;
+    let mut order = Order::receive(new, OrderId::generate(), now);
+    if let Some(unknown) = &unknown {
+        order
+            .transition(OrderStatus::OnHold, now, HoldReason::UnknownSku(unknown.sku.clone()).to_string())
+            .map_err(|e| StoreError::msg(format!("a received order could not be held: {e}")))?;
     }
-    let order = Order::receive(new, OrderId::generate(), ports.clock.now());
     match ports.orders.insert_order(&order).await? {
         InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => redelivered(ports, &existing, &order).await,
         // Inserted; or our own insert answered as a duplicate because a retried write had
-        // landed already (no message was sent for it yet, so it is still received).
+        // landed already (no message was sent for it yet, so it is still as stored).
         InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
-            ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
-            tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
+            if let Some(unknown) = unknown {
+                raise_on_hold(ports, &order, &unknown.sku).await?;
+            } else {
+                ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
+                tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
+            }
             Ok(Receipt {
                 order_id: order.order_id,
-                status: OrderStatus::Received,
+                status: order.status,
                 duplicate: false,
                 updated: vec![],
                 not_updated: vec![],
@@ -118,6 +129,35 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
             })
         }
     }
+}
+
+/// Raises the alert `order_on_hold` of an order stored on hold for `sku` (once per order).
+async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
+    let message = format!(
+        "{} order {} ({}) is on hold: it names SKU {sku}, which no warehouse has counted; stock it or map the channel's SKU to one of ours",
+        order.channel, order.external_id, order.order_id
+    );
+    let alert = Alert::about_order(AlertKind::OrderOnHold, &order.order_id, &order.merchant_id, message, ports.clock.now());
+    if let RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {
+        tracing::warn!(order_id = %order.order_id, alert_id = %alert.alert_id, sku = %sku, "order stored on hold: alert raised");
+    }
+    Ok(())
+}
+
+/// Resolves the alert `order_on_hold` of an order that proceeded. The store finds the
+/// order's alert by (kind, order): raising it again answers the one raised at intake.
+pub(crate) async fn resolve_on_hold(ports: &Ports, order: &Order) -> Result<(), StoreError> {
+    let now = ports.clock.now();
+    let probe = Alert::about_order(AlertKind::OrderOnHold, &order.order_id, &order.merchant_id, "released", now);
+    let alert_id = match ports.alerts.raise(&probe).await? {
+        RaiseOutcome::AlreadyRaised(existing) => existing.alert_id,
+        // Its alert was lost (a crash after the insert): the one just raised is resolved.
+        RaiseOutcome::Raised => probe.alert_id,
+    };
+    // Already resolved (a repeated release) is `Unchanged`: nothing more to do.
+    let outcome = ports.alerts.move_alert(&alert_id, AlertStatus::Resolved, now).await?;
+    tracing::info!(order_id = %order.order_id, alert_id = %alert_id, outcome = ?outcome, "order on hold released: alert resolved");
+    Ok(())
 }
 
 /// The channel cancelled the order. One we hold is cancelled as its stage allows, through
@@ -212,7 +252,8 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
     let (order, (update, not_applied)) = (changed.order, changed.value);
     // Heal a lost enqueue (a crash between insert and send), and give a backorder another
     // try against current stock: a spare allocation message is harmless.
-    if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered) {
+    // An order on hold is planned too: allocation releases it if its SKUs are known now.
+    if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered | OrderStatus::OnHold) {
         ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
     }
     tracing::info!(order_id = %order.order_id, channel = %order.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");
