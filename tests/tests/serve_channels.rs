@@ -45,6 +45,34 @@ async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
 }
 
 #[tokio::test]
+async fn a_shopify_order_of_an_unknown_sku_is_held_with_an_alert_and_released_when_the_sku_is_stocked() {
+    let dir = tempfile::tempdir().unwrap();
+    // MUG-BLK is stocked; TEE-RED-M has never been counted anywhere.
+    let app = app_stocking(&dir, &["MUG-BLK"]).await;
+    let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
+    let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
+    assert_eq!((first.status, &first.body["status"]), (StatusCode::ACCEPTED, &json!("on_hold")), "{:?}", first.body);
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!((&order["status"], &order["hold"]), (&json!("on_hold"), &json!({"reason": "unknown_sku", "sku": "TEE-RED-M"})));
+    let open = app.get("/alerts?status=open").await;
+    let alerts = open.body["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{:?}", open.body);
+    assert_eq!((&alerts[0]["kind"], &alerts[0]["order_id"]), (&json!("order_on_hold"), &json!(order_id)));
+
+    app.stock("wh-1", "California", "TEE-RED-M", 50).await;
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!(order["status"], "reserved", "{order}");
+    assert!(order.get("hold").is_none(), "{order}");
+    let open = app.get("/alerts?status=open").await;
+    assert_eq!(open.body["alerts"], json!([]), "{:?}", open.body);
+    let resolved = app.get("/alerts?status=resolved").await;
+    assert_eq!(resolved.body["alerts"][0]["order_id"], json!(order_id), "{:?}", resolved.body);
+}
+
+#[tokio::test]
 async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;

@@ -183,13 +183,16 @@ async fn bad_order_bodies_get_a_400_naming_the_field_and_nothing_is_stored() {
 }
 
 #[tokio::test]
-async fn an_order_for_an_unknown_sku_is_refused_and_nothing_is_stored() {
+async fn an_order_for_an_unknown_sku_is_stored_on_hold_not_refused() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_stock(&dir).await;
     let answer = app.post_order(&generic_order("U-1", "NO-SUCH-SKU", 1)).await;
-    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku");
-    assert_eq!(answer.body["error"]["field"], "lines[0].sku");
-    assert_eq!(app.orders_with_external_id("U-1").await, 0);
+    assert_eq!((answer.status, &answer.body["status"]), (StatusCode::ACCEPTED, &json!("on_hold")), "{:?}", answer.body);
+    app.settle().await;
+    let order = app.order(answer.body["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["status"], "on_hold");
+    assert_eq!(order["hold"], json!({"reason": "unknown_sku", "sku": "NO-SUCH-SKU"}));
+    assert_eq!(app.orders_with_external_id("U-1").await, 1);
 }
 
 #[tokio::test]

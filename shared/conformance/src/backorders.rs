@@ -98,3 +98,19 @@ pub async fn the_backorder_index_and_the_order_never_disagree(s: Subject) {
     insert(&s, &born).await;
     assert_eq!(waiting(&s, "SKU-4", 10).await, vec![born.order_id]);
 }
+
+/// An order on hold for an unknown SKU waits in the same index as a backorder: indexed
+/// by its insert (intake stores it already on hold), and out of it once released.
+pub async fn an_order_on_hold_is_indexed_like_a_backorder_until_released(s: Subject) {
+    let mut held = order_of_skus("H-1", &["SKU-1", "NEW-1"]);
+    held.transition(OrderStatus::OnHold, noon(), "unknown_sku NEW-1: no warehouse has ever counted it").expect("a valid move");
+    let held = insert(&s, &held).await;
+    assert_eq!(waiting(&s, "NEW-1", 10).await, vec![held.order_id.clone()]);
+    assert_eq!(waiting(&s, "SKU-1", 10).await, vec![held.order_id.clone()]);
+    let released = moved(&s, held, OrderStatus::Received, 5).await;
+    assert!(waiting(&s, "NEW-1", 10).await.is_empty());
+    assert!(waiting(&s, "SKU-1", 10).await.is_empty());
+    // Backordered after its release: indexed again, since the move.
+    let short = moved(&s, released, OrderStatus::Backordered, 6).await;
+    assert_eq!(waiting(&s, "NEW-1", 10).await, vec![short.order_id]);
+}

@@ -85,6 +85,7 @@ macro_rules! __each_case {
         $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
         // backorders
         $($apply)*!(backorders_are_indexed_per_sku_oldest_first_while_backordered, $($arg)*);
+        $($apply)*!(an_order_on_hold_is_indexed_like_a_backorder_until_released, $($arg)*);
         $($apply)*!(a_backorder_leaves_the_index_when_allocated_or_cancelled, $($arg)*);
         $($apply)*!(the_backorder_index_and_the_order_never_disagree, $($arg)*);
         // warehouses
