@@ -103,6 +103,22 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         }
     }
 
+    let mut new_sku = sample_order(ORDERS + 2);
+    new_sku["lines"] = json!([{ "sku": "TEA-NEW-HARVEST", "quantity": 1, "unit_price": "88.00" }]);
+    let (status, receipt) = post_order(&api, &new_sku, true).await?;
+    let held_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    let (warehouse, ..) = WAREHOUSES[0];
+    expect(&api, Method::PUT, &format!("/inventory/{warehouse}/TEA-NEW-HARVEST"), json!({ "on_hand": 5 }), StatusCode::OK)
+        .await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = call(&api, Method::GET, &format!("/orders/{held_id}"), Value::Null).await?.1;
+    println!(
+        "  an order for TEA-NEW-HARVEST, not stocked yet: {status}, {} (an alert for staff); counted in at {warehouse}: {}",
+        receipt["status"], order["status"]
+    );
+
     evening(&api, &accepted).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
