@@ -135,7 +135,8 @@ impl Aws {
             orders: store.clone(),
             warehouses: store.clone(),
             inventory: store.clone(),
-            alerts: store,
+            alerts: store.clone(),
+            sku_mappings: store,
             queue: Arc::new(self.queue.clone()),
             clock,
         }

@@ -16,7 +16,13 @@ async fn dynamodb() -> Subject {
     let table = format!("{}-oms", provision::unique_prefix("conformance"));
     provision::create_table(&client, &table).await.expect("cannot create the conformance table");
     let store = Arc::new(DynamoStore::new(client, table));
-    Subject { orders: store.clone(), warehouses: store.clone(), inventory: store.clone(), alerts: store }
+    Subject {
+        orders: store.clone(),
+        warehouses: store.clone(),
+        inventory: store.clone(),
+        alerts: store.clone(),
+        sku_mappings: store,
+    }
 }
 
 oms_conformance::conformance_tests!(dynamodb);

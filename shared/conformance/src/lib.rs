@@ -13,7 +13,7 @@
 //! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
-use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, WarehouseStore};
+use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, SkuMappingStore, WarehouseStore};
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,6 +23,7 @@ pub mod concurrency;
 pub mod fixtures;
 pub mod inventory;
 pub mod orders;
+pub mod sku_mappings;
 pub mod warehouses;
 
 pub use alerts::*;
@@ -30,6 +31,7 @@ pub use backorders::*;
 pub use concurrency::*;
 pub use inventory::*;
 pub use orders::*;
+pub use sku_mappings::*;
 pub use warehouses::*;
 
 /// The stores under test: fresh and empty for every case.
@@ -39,6 +41,7 @@ pub struct Subject {
     pub warehouses: Arc<dyn WarehouseStore>,
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
+    pub sku_mappings: Arc<dyn SkuMappingStore>,
 }
 
 impl fmt::Debug for Subject {
@@ -116,6 +119,9 @@ macro_rules! __each_case {
         $($apply)*!(alerts_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
         $($apply)*!(an_alert_moves_forward_once_and_never_back, $($arg)*);
         $($apply)*!(moving_an_unknown_alert_is_not_found_and_creates_nothing, $($arg)*);
+        // SKU mappings
+        $($apply)*!(a_mapped_channel_sku_reads_back_as_ours_for_its_channel_and_merchant_only, $($arg)*);
+        $($apply)*!(mapping_a_channel_sku_again_replaces_the_mapping, $($arg)*);
         // concurrency
         $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
         $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);
@@ -164,6 +170,7 @@ mod tests {
             include_str!("concurrency.rs"),
             include_str!("alerts.rs"),
             include_str!("backorders.rs"),
+            include_str!("sku_mappings.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -15,6 +15,7 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod reservation;
+pub mod sku_mapping;
 pub mod stock;
 pub mod usecases;
 pub mod validation;

@@ -15,6 +15,7 @@ use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order};
 use crate::reservation::{Hold, HoldId, Reservation};
+use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
 
@@ -206,6 +207,17 @@ pub trait OrderStore: Send + Sync {
 }
 
 /// Warehouses, keyed by id.
+/// The channels' SKUs mapped to ours, per (channel, merchant).
+#[async_trait]
+pub trait SkuMappingStore: Send + Sync {
+    /// Stores the mapping, replacing the one of the same (channel, merchant, channel SKU).
+    /// Unconditional.
+    async fn put_sku_mapping(&self, mapping: &SkuMapping) -> Result<(), StoreError>;
+
+    /// Our SKU for `channel_sku` of that channel and merchant, if it is mapped.
+    async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError>;
+}
+
 #[async_trait]
 pub trait WarehouseStore: Send + Sync {
     /// Creates or replaces the warehouse. Unconditional.
@@ -358,6 +370,7 @@ pub struct Ports {
     pub warehouses: Arc<dyn WarehouseStore>,
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
+    pub sku_mappings: Arc<dyn SkuMappingStore>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

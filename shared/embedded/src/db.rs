@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,6 +107,18 @@ CREATE TABLE IF NOT EXISTS backorders (
 );
 CREATE INDEX IF NOT EXISTS backorders_oldest_first ON backorders (sku, since, order_id);
 CREATE INDEX IF NOT EXISTS backorders_by_order ON backorders (order_id);
+";
+
+/// Step 6: the channels' SKUs mapped to ours, one row per (channel, merchant, channel
+/// SKU). Idempotent.
+const SKU_MAPPINGS: &str = "
+CREATE TABLE IF NOT EXISTS sku_mappings (
+    channel     TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    channel_sku TEXT NOT NULL,
+    sku         TEXT NOT NULL,
+    PRIMARY KEY (channel, merchant_id, channel_sku)
+);
 ";
 
 /// Most operations committed together in one transaction.
@@ -301,6 +313,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 5 {
         step_5_backorders(&tx).context("Failed to migrate to schema version 5 (backorders by SKU)")?;
+    }
+    if found < 6 {
+        tx.execute_batch(SKU_MAPPINGS).context("Failed to migrate to schema version 6 (SKU mappings)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

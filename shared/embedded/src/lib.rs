@@ -15,6 +15,7 @@ mod inventory;
 mod orders;
 mod queue;
 mod rows;
+mod sku_mappings;
 mod warehouses;
 
 use anyhow::Context;
@@ -65,6 +66,7 @@ impl Embedded {
             warehouses: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
             alerts: Arc::new(self.clone()),
+            sku_mappings: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

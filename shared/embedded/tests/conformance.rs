@@ -11,12 +11,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use oms_conformance::Subject;
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
+use oms_domain::order::Channel;
+use oms_domain::ports::SkuMappingStore;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
+use oms_domain::MerchantId;
 use oms_domain::{AlertId, Order, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,13 +37,19 @@ async fn file_backed() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Embedded::open(dir.path()).expect("the store opens");
     let kept = Arc::new(InTempDir { store, _dir: dir });
-    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept.clone(), alerts: kept }
+    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept.clone(), alerts: kept.clone(), sku_mappings: kept }
 }
 
 async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
-    Subject { orders: ports.orders, warehouses: ports.warehouses, inventory: ports.inventory, alerts: ports.alerts }
+    Subject {
+        orders: ports.orders,
+        warehouses: ports.warehouses,
+        inventory: ports.inventory,
+        alerts: ports.alerts,
+        sku_mappings: ports.sku_mappings,
+    }
 }
 
 /// Two stores (two connections, two database threads) on one file; calls alternate.
@@ -59,7 +69,13 @@ async fn two_on_one_file() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let stores = [Embedded::open(dir.path()).expect("the store opens"), Embedded::open(dir.path()).expect("it opens twice")];
     let shared = Arc::new(TwoOnOneFile { stores, next: AtomicUsize::new(0), _dir: dir });
-    Subject { orders: shared.clone(), warehouses: shared.clone(), inventory: shared.clone(), alerts: shared }
+    Subject {
+        orders: shared.clone(),
+        warehouses: shared.clone(),
+        inventory: shared.clone(),
+        alerts: shared.clone(),
+        sku_mappings: shared,
+    }
 }
 
 mod file {
@@ -205,5 +221,27 @@ impl AlertStore for TwoOnOneFile {
     }
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
         self.pick().move_alert(id, to, at).await
+    }
+}
+
+#[async_trait]
+impl SkuMappingStore for InTempDir {
+    async fn put_sku_mapping(&self, mapping: &SkuMapping) -> Result<(), StoreError> {
+        self.store.put_sku_mapping(mapping).await
+    }
+
+    async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError> {
+        self.store.mapped_sku(channel, merchant, channel_sku).await
+    }
+}
+
+#[async_trait]
+impl SkuMappingStore for TwoOnOneFile {
+    async fn put_sku_mapping(&self, mapping: &SkuMapping) -> Result<(), StoreError> {
+        self.pick().put_sku_mapping(mapping).await
+    }
+
+    async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError> {
+        self.pick().mapped_sku(channel, merchant, channel_sku).await
     }
 }

@@ -22,6 +22,7 @@ mod alerts;
 mod inventory;
 mod items;
 mod orders;
+mod sku_mappings;
 mod warehouses;
 
 // Every lookup index is keyed by the merchant and one value (`<merchant>#<value>`, see
@@ -280,6 +281,11 @@ impl Key {
     /// An alert: `ALERT#<alert id>` / `ALERT`.
     pub fn alert(id: &AlertId) -> Self {
         Self { pk: format!("ALERT#{id}"), sk: "ALERT".to_owned() }
+    }
+
+    /// A channel's SKU mapped to ours: `SKUMAP#<channel>#<merchant>` / `<channel sku>`.
+    pub fn sku_mapping(channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Self {
+        Self { pk: format!("SKUMAP#{channel}#{merchant}"), sk: channel_sku.to_string() }
     }
 
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.

@@ -12,7 +12,7 @@ use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
-use crate::usecases::intake::{first_unknown_sku, resolve_on_hold};
+use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
 
@@ -68,16 +68,18 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
         Box::pin(async move {
             match order.status {
                 OrderStatus::Received | OrderStatus::Backordered => {}
-                OrderStatus::OnHold => match first_unknown_sku(&*ports.inventory, &order.lines).await? {
-                    Some(unknown) => {
-                        return Ok(Change::Keep(order, Planned::Nothing(format!("still on hold: {unknown}"))));
+                OrderStatus::OnHold => {
+                    match apply_sku_mappings(ports, order.channel, &order.merchant_id.clone(), &mut order.lines).await? {
+                        Some(unknown) => {
+                            return Ok(Change::Keep(order, Planned::Nothing(format!("still on hold: {unknown}"))));
+                        }
+                        None => {
+                            order
+                                .transition(OrderStatus::Received, now, "released from hold: every SKU is stocked or mapped now")
+                                .map_err(invariant)?;
+                        }
                     }
-                    None => {
-                        order
-                            .transition(OrderStatus::Received, now, "released from hold: every SKU is stocked now")
-                            .map_err(invariant)?;
-                    }
-                },
+                }
                 OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
                 other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
             }

@@ -8,7 +8,7 @@ use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, O
 use crate::ports::{InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
 use crate::usecases::orders::{cancel_order, CancelError};
 use crate::usecases::{update_with_retry, Change};
-use crate::{OrderId, Sku};
+use crate::{MerchantId, OrderId, Sku};
 
 /// Why a delivery of an order we hold changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -83,13 +83,51 @@ pub(crate) async fn first_unknown_sku(
     Ok(None)
 }
 
+/// Puts our SKUs on the lines: a line whose SKU no warehouse has counted takes the SKU
+/// the channel's is mapped to for `channel` and `merchant`, if one is. Answers the first
+/// line whose SKU is still unknown. A SKU stocked somewhere is never looked up, so the
+/// usual order costs no extra read.
+pub(crate) async fn apply_sku_mappings(
+    ports: &Ports,
+    channel: Channel,
+    merchant: &MerchantId,
+    lines: &mut [OrderLine],
+) -> Result<Option<UnknownSku>, StoreError> {
+    let mut known: Vec<Sku> = Vec::new();
+    let mut first_unknown = None;
+    for (index, line) in lines.iter_mut().enumerate() {
+        if known.contains(&line.sku) {
+            continue;
+        }
+        if ports.inventory.stock_of(&line.sku).await?.is_empty() {
+            match ports.sku_mappings.mapped_sku(channel, merchant, &line.sku).await? {
+                Some(ours) => line.sku = ours,
+                None => {
+                    first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
+                    continue;
+                }
+            }
+            if known.contains(&line.sku) {
+                continue;
+            }
+            if ports.inventory.stock_of(&line.sku).await?.is_empty() {
+                first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
+                continue;
+            }
+        }
+        known.push(line.sku.clone());
+    }
+    Ok(first_unknown)
+}
+
 /// Stores a new order and queues it for allocation. A second delivery of the same channel
 /// order stores nothing and answers with the first order. If the first delivery's enqueue
 /// was lost (a crash between the two writes), the redelivery queues it again; allocation
 /// is idempotent, so a spare message does no harm.
 ///
-/// A paid order is never refused for a business reason: one naming a SKU that no
-/// warehouse has ever counted is stored `on_hold` with the reason (`Order::hold`), an
+/// A line's SKU that no warehouse has counted but the channel's mapping names becomes
+/// ours ([`apply_sku_mappings`]). A paid order is never refused for a business reason:
+/// one naming a SKU that no warehouse has ever counted (and no mapping) is stored `on_hold` with the reason (`Order::hold`), an
 /// alert `order_on_hold` is raised once per order, and nothing is queued. Stock of that
 /// SKU counted in queues it again (it waits in the index of backorders), and allocation
 /// releases it once every SKU is known.
@@ -101,7 +139,8 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
         return receive_cancel(ports, new).await;
     }
     let now = ports.clock.now();
-    let unknown = first_unknown_sku(&*ports.inventory, &new.lines).await?;
+    let mut new = new;
+    let unknown = apply_sku_mappings(ports, new.channel, &new.merchant_id, &mut new.lines).await?;
     let mut order = Order::receive(new, OrderId::generate(), now);
     if let Some(unknown) = &unknown {
         order

@@ -1,6 +1,7 @@
 //! Warehouses and stock counts, as a WMS keeps them in sync.
 
 use crate::ports::{Ports, SetOnHandOutcome, StoreError};
+use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{Sku, WarehouseId};
 
@@ -41,5 +42,16 @@ pub async fn set_on_hand(ports: &Ports, warehouse: &WarehouseId, sku: &Sku, on_h
 pub async fn put_warehouse(ports: &Ports, warehouse: &Warehouse) -> Result<(), StoreError> {
     ports.warehouses.put_warehouse(warehouse).await?;
     tracing::info!(warehouse = %warehouse.warehouse_id, "warehouse registered");
+    Ok(())
+}
+
+/// Maps a channel's SKU to ours for one channel and merchant (replacing an earlier
+/// mapping), then queues the orders waiting for the channel's SKU, as a stock count does:
+/// an order held for it is released by allocation once its SKUs are all known. Later
+/// deliveries naming the channel's SKU take ours at intake.
+pub async fn map_sku(ports: &Ports, mapping: &SkuMapping) -> Result<(), StoreError> {
+    ports.sku_mappings.put_sku_mapping(mapping).await?;
+    tracing::info!(channel = %mapping.channel, merchant_id = %mapping.merchant_id, channel_sku = %mapping.channel_sku, sku = %mapping.sku, "channel SKU mapped");
+    crate::usecases::fulfilment::requeue_backorders(ports, [mapping.channel_sku.clone()]).await?;
     Ok(())
 }
