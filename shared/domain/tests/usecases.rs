@@ -29,10 +29,11 @@ use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS, MAX_REQUEUED_PER_SKU};
 use oms_domain::usecases::intake::{receive_order, NotApplied, Receipt, UnknownSku};
-use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
+use oms_domain::sku_mapping::SkuMapping;
+use oms_domain::usecases::inventory::{map_sku, put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
-use oms_domain::{Order, OrderId, OrderStatus, Sku, WarehouseId};
+use oms_domain::{MerchantId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 
 // ---------------------------------------------------------------------------------------
@@ -478,6 +479,41 @@ async fn stock_of_the_unknown_sku_counted_in_releases_the_held_order_to_allocati
     let resolved = alerts_in(&world, AlertStatus::Resolved).await;
     assert_eq!((resolved.len(), resolved[0].kind), (1, AlertKind::OrderOnHold));
     assert_eq!(world.reservations_queued().await, [id]);
+}
+
+#[tokio::test]
+async fn a_channel_sku_mapped_to_ours_is_taken_in_as_ours_and_mapping_it_releases_orders_held_for_it() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let mut new = delivery("A-1");
+    new.lines = vec![order_line("SHOP-TEE", 1)];
+    let held = receive_order(&world.ports, new.clone()).await.unwrap();
+    assert_eq!(held.status, OrderStatus::OnHold);
+
+    let mapping = SkuMapping {
+        channel: Channel::Generic,
+        merchant_id: new.merchant_id.clone(),
+        channel_sku: sku("SHOP-TEE"),
+        sku: sku("SKU-1"),
+    };
+    map_sku(&world.ports, &mapping).await.unwrap();
+    assert_eq!(world.allocations_queued().await, [held.order_id.clone()], "mapping queues the orders held for it");
+    assert_eq!(allocate_order(&world.ports, &held.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let order = world.order(&held.order_id).await;
+    assert_eq!(order.lines, [order_line("SKU-1", 1)], "the held order now names our SKU");
+    assert!(alerts_in(&world, AlertStatus::Open).await.is_empty());
+
+    // A later order naming the channel's SKU takes ours at intake.
+    let mut next = delivery("A-2");
+    next.lines = vec![order_line("SHOP-TEE", 2)];
+    let receipt = receive_order(&world.ports, next).await.unwrap();
+    assert_eq!(receipt.status, OrderStatus::Received);
+    assert_eq!(world.order(&receipt.order_id).await.lines, [order_line("SKU-1", 2)]);
+    // Another merchant's same channel SKU is not mapped.
+    let mut other = delivery("B-1");
+    other.merchant_id = MerchantId::parse("m-2").unwrap();
+    other.lines = vec![order_line("SHOP-TEE", 1)];
+    assert_eq!(receive_order(&world.ports, other).await.unwrap().status, OrderStatus::OnHold);
 }
 
 #[tokio::test]
