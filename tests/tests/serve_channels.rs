@@ -73,6 +73,38 @@ async fn a_shopify_order_of_an_unknown_sku_is_held_with_an_alert_and_released_wh
 }
 
 #[tokio::test]
+async fn mapping_the_shops_sku_to_ours_releases_the_held_order_and_later_orders_take_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    // The warehouses count the tee as TEE-RED-M-01; the shop calls it TEE-RED-M.
+    let app = app_stocking(&dir, &["MUG-BLK", "TEE-RED-M-01"]).await;
+    let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
+    let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
+    assert_eq!(first.body["status"], "on_hold", "{:?}", first.body);
+    let order_id = first.body["order_id"].as_str().unwrap().to_owned();
+
+    let bad = app.put("/sku-mappings/fax/teahouse.myshopify.com/TEE-RED-M", json!({"sku": "TEE-RED-M-01"})).await;
+    assert_eq!((bad.status, &bad.body["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("channel")), "{:?}", bad.body);
+    let mapped = app.put("/sku-mappings/shopify/teahouse.myshopify.com/TEE-RED-M", json!({"sku": "TEE-RED-M-01"})).await;
+    assert_eq!(mapped.status, StatusCode::OK, "{:?}", mapped.body);
+    assert_eq!(
+        mapped.body,
+        json!({"channel": "shopify", "merchant_id": "teahouse.myshopify.com", "channel_sku": "TEE-RED-M", "sku": "TEE-RED-M-01"})
+    );
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!(order["status"], "reserved", "{order}");
+    let skus: Vec<&str> = order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
+    assert!(skus.contains(&"TEE-RED-M-01") && !skus.contains(&"TEE-RED-M"), "{skus:?}");
+    assert_eq!(app.get("/alerts?status=open").await.body["alerts"], json!([]));
+
+    // Another order of the shop naming its own SKU goes straight through.
+    let mut second: serde_json::Value = serde_json::from_slice(&fixture("shopify_order.json")).unwrap();
+    second["id"] = json!(5940139499999_u64);
+    let answer = app.post_channel(Channel::Shopify, second.to_string().as_bytes(), &shop).await;
+    assert_eq!((answer.status, &answer.body["status"]), (StatusCode::ACCEPTED, &json!("received")), "{:?}", answer.body);
+}
+
+#[tokio::test]
 async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;

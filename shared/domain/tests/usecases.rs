@@ -26,10 +26,10 @@ use oms_domain::ports::{
     SetOnHandOutcome, StoreError, UpdateOutcome,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::StockLevel;
 use oms_domain::usecases::fulfilment::{allocate_order, reserve_order, Allocate, Reserve, MAX_REPLANS, MAX_REQUEUED_PER_SKU};
 use oms_domain::usecases::intake::{receive_order, NotApplied, Receipt, UnknownSku};
-use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::usecases::inventory::{map_sku, put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::{update_with_retry, Change, CONFLICT_RETRIES};

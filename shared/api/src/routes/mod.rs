@@ -6,8 +6,10 @@ mod alerts;
 mod inventory;
 mod not_yet;
 mod orders;
+mod sku_mappings;
 
 pub use inventory::{OnHandBody, WarehouseBody};
+pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -52,9 +54,10 @@ fn base() -> OpenApiRouter<AppState> {
 }
 
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
-/// (until operations get a function of their own), and `/health`.
+/// (until operations get a function of their own), the channels' SKU mappings (applied at
+/// intake), and `/health`.
 pub fn orders_api(state: AppState) -> Router {
-    finish(base().merge(orders::router()).merge(alerts::router()).routes(routes!(health)), state)
+    finish(base().merge(orders::router()).merge(alerts::router()).merge(sku_mappings::router()).routes(routes!(health)), state)
 }
 
 /// `inventory`: warehouses and stock counts.
@@ -82,6 +85,7 @@ pub fn all(state: AppState) -> Router {
     let routes = base()
         .merge(orders::router())
         .merge(alerts::router())
+        .merge(sku_mappings::router())
         .routes(routes!(health))
         .merge(inventory::router())
         .merge(not_yet::tracking())
