@@ -443,7 +443,10 @@ async fn a_paid_order_naming_a_sku_no_warehouse_stocks_is_stored_on_hold_with_on
     );
     world.assert_nothing_queued().await;
     // It waits for the SKU in the index of backorders.
-    assert_eq!(world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap(), [receipt.order_id.clone()]);
+    assert_eq!(
+        world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap(),
+        std::slice::from_ref(&receipt.order_id)
+    );
 
     // Delivered again: the same order, still on hold, one alert.
     let again = receive_order(&world.ports, new).await.unwrap();
@@ -468,7 +471,7 @@ async fn stock_of_the_unknown_sku_counted_in_releases_the_held_order_to_allocati
     let id = receive_order(&world.ports, new).await.unwrap().order_id;
 
     world.stock("WH-A", "NOPE", 3).await;
-    assert_eq!(world.allocations_queued().await, [id.clone()], "the held order is queued like a backorder");
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id), "the held order is queued like a backorder");
     assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
     let order = world.order(&id).await;
     assert_eq!(order.hold(), None);
@@ -497,7 +500,7 @@ async fn a_channel_sku_mapped_to_ours_is_taken_in_as_ours_and_mapping_it_release
         sku: sku("SKU-1"),
     };
     map_sku(&world.ports, &mapping).await.unwrap();
-    assert_eq!(world.allocations_queued().await, [held.order_id.clone()], "mapping queues the orders held for it");
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&held.order_id), "mapping queues the orders held for it");
     assert_eq!(allocate_order(&world.ports, &held.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
     let order = world.order(&held.order_id).await;
     assert_eq!(order.lines, [order_line("SKU-1", 1)], "the held order now names our SKU");
