@@ -520,6 +520,20 @@ async fn a_channel_sku_mapped_to_ours_is_taken_in_as_ours_and_mapping_it_release
 }
 
 #[tokio::test]
+async fn an_operator_fixing_the_lines_of_an_order_on_hold_sends_it_on() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let mut new = delivery("A-1");
+    new.lines = vec![order_line("NOPE", 1)];
+    let id = receive_order(&world.ports, new).await.unwrap().order_id;
+    let patch = OrderPatch { lines: Some(vec![order_line("SKU-1", 1)]), ..OrderPatch::default() };
+    modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id));
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    assert!(alerts_in(&world, AlertStatus::Open).await.is_empty());
+}
+
+#[tokio::test]
 async fn an_order_on_hold_can_be_cancelled() {
     let world = World::new().await;
     let mut new = delivery("A-1");
@@ -528,6 +542,7 @@ async fn an_order_on_hold_can_be_cancelled() {
     let order = cancel_order(&world.ports, &id, "the buyer changed their mind").await.unwrap();
     assert_eq!(order.status, OrderStatus::Cancelled);
     assert!(world.ports.orders.backorders_waiting_for(&sku("NOPE"), 10).await.unwrap().is_empty());
+    assert!(alerts_in(&world, AlertStatus::Open).await.is_empty(), "its alert is resolved");
 }
 
 #[tokio::test]

@@ -289,6 +289,10 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
     .await?
     .ok_or_else(|| StoreError::msg(format!("order {} vanished while a channel update was applied", existing.order_id)))?;
     let (order, (update, not_applied)) = (changed.order, changed.value);
+    // Heal a lost alert (a crash between the insert and the raise): raising is idempotent.
+    if let Some(HoldReason::UnknownSku(sku)) = order.hold() {
+        raise_on_hold(ports, &order, &sku).await?;
+    }
     // Heal a lost enqueue (a crash between insert and send), and give a backorder another
     // try against current stock: a spare allocation message is harmless.
     // An order on hold is planned too: allocation releases it if its SKUs are known now.

@@ -78,6 +78,11 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
         (None, true) => Vec::new(),
     };
     crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
+    // An order cancelled while on hold needs no more of staff: its alert is resolved
+    // (again, harmlessly, on a repeated cancel).
+    if changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+        crate::usecases::intake::resolve_on_hold(ports, &changed.order).await?;
+    }
     if changed.written {
         tracing::info!(order_id = %order_id, "order cancelled");
     }
@@ -101,7 +106,8 @@ pub enum ModifyError {
 
 /// `PATCH /orders/{id}`: replaces the customer, shipping address or lines, all or nothing:
 /// if the order's stage does not allow one of the parts asked for, nothing changes.
-/// A backordered order whose lines changed is planned again.
+/// A backordered order whose lines changed is planned again; so is an order on hold, which
+/// proceeds once its lines name only SKUs we stock.
 pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) -> Result<Order, ModifyError> {
     if patch.is_empty() {
         return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines").into());
@@ -135,9 +141,10 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
     })
     .await?
     .ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
-    // A backorder is planned again; also when this is a retry of a change that was written
-    // but whose re-plan message was lost.
-    if changed.order.status == OrderStatus::Backordered {
+    // A backorder is planned again, and an order on hold is planned (allocation releases it
+    // once its SKUs are all known); also when this is a retry of a change that was written
+    // but whose message was lost.
+    if matches!(changed.order.status, OrderStatus::Backordered | OrderStatus::OnHold) {
         ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order_id.clone() })).await?;
     }
     if changed.written {
