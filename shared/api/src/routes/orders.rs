@@ -268,7 +268,7 @@ async fn cancel_order(
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 404, description = "`order_not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`not_modifiable` (the order's stage) or `unknown_sku`", body = ErrorBody),
+        (status = 422, description = "`not_modifiable` (the order's stage), `unknown_sku`, or `field_too_long` (a text field over 200 characters, `field` names it)", body = ErrorBody),
     )
 )]
 async fn modify_order(
