@@ -311,6 +311,25 @@ async fn a_patch_with_an_address_line_over_200_characters_answers_422_and_change
 }
 
 #[tokio::test]
+async fn a_cancel_reason_over_200_characters_answers_422_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("M-1", "SKU-1", 2)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let before = app.order(&order_id).await;
+
+    let answer = app.post(&format!("/orders/{order_id}/cancel"), json!({"reason": "x".repeat(200 * 1024)})).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "field_too_long");
+    assert_eq!(answer.body["error"]["field"], "reason");
+    assert_eq!(app.order(&order_id).await, before, "nothing changes");
+
+    let answer = app.post(&format!("/orders/{order_id}/cancel"), json!({"reason": "y".repeat(200)})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["status"], "cancelled");
+}
+
+#[tokio::test]
 async fn oms_serve_describes_every_route_it_hosts_at_openapi_json() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;
