@@ -285,6 +285,54 @@ async fn an_order_is_modified_as_far_as_its_stage_allows_and_all_or_nothing() {
 }
 
 #[tokio::test]
+async fn a_patch_with_an_address_line_over_200_characters_answers_422_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("M-1", "SKU-1", 2)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let before = app.order(&order_id).await;
+
+    // Two such PATCHes of 200 KB each once made a 401 KB order, past DynamoDB's item limit.
+    let long = "x".repeat(200 * 1024);
+    let at_limit = "y".repeat(200);
+    for (field, patch) in [
+        ("shipping_address.line1", json!({"shipping_address": {"line1": long, "city": "Hangzhou", "country": "CN"}})),
+        ("shipping_address.line1", json!({"shipping_address": {"line1": "y".repeat(201), "city": "Hangzhou", "country": "CN"}})),
+        ("customer.name", json!({"customer": {"id": "c-1", "name": long}})),
+    ] {
+        let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(patch.to_string().into_bytes()), &[]).await;
+        assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "field_too_long");
+        assert_eq!(answer.body["error"]["field"], field);
+        assert_eq!(app.order(&order_id).await, before, "nothing changes");
+    }
+
+    let patch = json!({"shipping_address": {"line1": at_limit, "city": "Hangzhou", "country": "CN"}});
+    let answer = app.request(Method::PATCH, &format!("/orders/{order_id}"), Some(patch.to_string().into_bytes()), &[]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["shipping_address"]["line1"], at_limit);
+}
+
+#[tokio::test]
+async fn a_cancel_reason_over_200_characters_answers_422_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let answer = app.post_order(&generic_order("M-1", "SKU-1", 2)).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let before = app.order(&order_id).await;
+
+    let answer = app.post(&format!("/orders/{order_id}/cancel"), json!({"reason": "x".repeat(200 * 1024)})).await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "field_too_long");
+    assert_eq!(answer.body["error"]["field"], "reason");
+    assert_eq!(app.order(&order_id).await, before, "nothing changes");
+
+    let answer = app.post(&format!("/orders/{order_id}/cancel"), json!({"reason": "y".repeat(200)})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert_eq!(answer.body["status"], "cancelled");
+}
+
+#[tokio::test]
 async fn oms_serve_describes_every_route_it_hosts_at_openapi_json() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;

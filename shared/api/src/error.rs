@@ -59,6 +59,8 @@ pub enum ErrorCode {
     NotCancellable,
     /// 422: the order's stage does not allow a part asked for to change.
     NotModifiable,
+    /// 422: an operator's text field is over the length limit (`field` names it); nothing changed.
+    FieldTooLong,
     /// 500: something failed on our side; try again.
     Internal,
     /// 501: the feature is deployed but not built yet.
@@ -66,7 +68,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -83,6 +85,7 @@ impl ErrorCode {
         ErrorCode::UnknownSku,
         ErrorCode::NotCancellable,
         ErrorCode::NotModifiable,
+        ErrorCode::FieldTooLong,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
     ];
@@ -99,7 +102,7 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             BelowReserved | AlertResolved => StatusCode::CONFLICT,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnknownSku | NotCancellable | NotModifiable => StatusCode::UNPROCESSABLE_ENTITY,
+            UnknownSku | NotCancellable | NotModifiable | FieldTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
@@ -125,6 +128,7 @@ impl ErrorCode {
             UnknownSku => "unknown_sku",
             NotCancellable => "not_cancellable",
             NotModifiable => "not_modifiable",
+            FieldTooLong => "field_too_long",
             Internal => "internal",
             NotImplemented => "not_implemented",
         }
@@ -281,6 +285,9 @@ impl From<ModifyError> for ApiError {
             ModifyError::Invalid(e) => e.into(),
             ModifyError::UnknownSku(e) => e.into(),
             ModifyError::NotModifiable { .. } => Self::new(ErrorCode::NotModifiable, err.to_string()),
+            ModifyError::TooLong(ref overlong) => {
+                Self { field: Some(overlong.field.clone()), ..Self::new(ErrorCode::FieldTooLong, err.to_string()) }
+            }
             ModifyError::Unexpected(e) => e.into(),
         }
     }
@@ -365,6 +372,7 @@ mod tests {
                 ("unknown_sku", 422),
                 ("not_cancellable", 422),
                 ("not_modifiable", 422),
+                ("field_too_long", 422),
                 ("internal", 500),
                 ("not_implemented", 501),
             ]

@@ -86,6 +86,7 @@ macro_rules! __each_case {
         $($apply)*!(orders_are_found_by_their_channel_order_number, $($arg)*);
         $($apply)*!(a_lookup_that_matches_nothing_finds_nothing, $($arg)*);
         $($apply)*!(lookups_follow_an_update_of_the_customer, $($arg)*);
+        $($apply)*!(the_largest_order_with_a_long_history_reads_whole_and_is_reserved_and_cancelled, $($arg)*);
         // backorders
         $($apply)*!(backorders_are_indexed_per_sku_oldest_first_while_backordered, $($arg)*);
         $($apply)*!(an_order_on_hold_is_indexed_like_a_backorder_until_released, $($arg)*);

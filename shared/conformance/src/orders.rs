@@ -341,3 +341,76 @@ pub async fn lookups_follow_an_update_of_the_customer(s: Subject) {
         vec![now]
     );
 }
+
+/// The largest order a channel can deliver (a 256 KiB body: 500 lines of 128-character
+/// SKUs and the rest in one address line, stored as delivered), allocated from one
+/// warehouse: the most an order record carries beside its timeline.
+pub fn largest_channel_order() -> Order {
+    let mut order = order(Channel::Generic, "BIG-1");
+    order.shipping_address.line1 = "x".repeat(LARGEST_ADDRESS_LINE);
+    order.lines = (0..500)
+        .map(|i| oms_domain::order::OrderLine {
+            sku: fixtures::sku(&format!("{i:03}{}", "S".repeat(125))),
+            quantity: 10_000,
+            unit_price: rust_decimal::Decimal::new(99_999_999, 2),
+        })
+        .collect();
+    order
+}
+
+/// What is left of a 256 KiB body for text once 500 lines of the longest SKU are in it.
+const LARGEST_ADDRESS_LINE: usize = 170_000;
+
+pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_and_cancelled(s: Subject) {
+    let big = largest_channel_order();
+    insert(&s, &big).await;
+    let mut expected = stored(&big);
+    // A thousand operator changes, twenty to a write (as an operator's PATCHes add them).
+    for round in 0..50 {
+        let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
+        assert_eq!(current, expected, "round {round}");
+        for i in 0..20 {
+            current.note(noon(), format!("updated by request: customer, shipping_address (change {})", round * 20 + i));
+        }
+        let outcome = s.orders.update_order(&current).await.expect("update_order failed");
+        assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "round {round}");
+        expected = Order { version: current.version + 1, ..current };
+    }
+    assert_eq!(expected.timeline.len(), 1001);
+
+    // Allocated: every line from one warehouse.
+    let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
+    assert_eq!(current, expected, "the whole history reads back, oldest first");
+    let lines: Vec<_> = current.lines.iter().map(|l| fixtures::line("WH-1", l.sku.as_str(), l.quantity)).collect();
+    current.transition(OrderStatus::Allocated, noon(), "planned").expect("a received order can be allocated");
+    current.allocation =
+        Some(oms_domain::order::Allocation { lines: lines.clone(), explanation: "WH-1 holds it all".into(), planned_at: noon() });
+    let outcome = s.orders.update_order(&current).await.expect("update_order failed");
+    assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "allocated");
+
+    // Reserved: the stock held, then the order moved on.
+    for line in &lines {
+        crate::inventory::set(&s, "WH-1", line.sku.as_str(), line.quantity).await;
+    }
+    let plan = fixtures::hold(lines);
+    let hold_id = fixtures::reserved(s.inventory.reserve(&big.order_id, &plan).await.expect("reserve failed"));
+    let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
+    current.transition(OrderStatus::Reserved, noon(), "held").expect("an allocated order can be reserved");
+    let outcome = s.orders.update_order(&current).await.expect("update_order failed");
+    assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "reserved");
+
+    // Cancelled: the stock given back, then the order moved on.
+    let released = s.inventory.release(&big.order_id, &hold_id).await.expect("release failed");
+    assert!(matches!(released, oms_domain::ports::ReleaseOutcome::Released(_)), "{released:?}");
+    let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
+    current.transition(OrderStatus::Cancelled, noon(), "cancelled on request").expect("a reserved order can be cancelled");
+    let outcome = s.orders.update_order(&current).await.expect("update_order failed");
+    assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "cancelled");
+
+    let read = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
+    assert_eq!(read, Order { version: current.version + 1, ..current });
+    assert_eq!(read.timeline.len(), 1004);
+    assert_eq!(read.timeline[1].detail, "updated by request: customer, shipping_address (change 0)");
+    let found = find(&s, m1().external_id(external("BIG-1")), 10).await;
+    assert_eq!(found, vec![read], "a lookup answers the whole history too");
+}

@@ -1293,6 +1293,21 @@ async fn a_reserved_order_takes_a_new_address() {
 }
 
 #[tokio::test]
+async fn an_operator_text_field_over_200_characters_is_refused_and_changes_nothing() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    let before = world.order(&id).await;
+
+    let long = Address { line2: Some("x".repeat(oms_domain::order::MAX_TEXT_CHARS + 1)), ..other_address() };
+    let patch = OrderPatch { customer: Some(other_customer()), shipping_address: Some(long), lines: None };
+    let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
+    assert!(matches!(&err, ModifyError::TooLong(o) if o.field == "shipping_address.line2" && o.chars == 201), "{err:?}");
+    assert_eq!(world.order(&id).await, before, "not even the customer, which alone would have been allowed");
+    world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
 async fn a_reserved_order_refuses_new_lines_and_then_changes_nothing_at_all() {
     let world = World::new().await;
     world.stock("WH-A", "SKU-1", 5).await;

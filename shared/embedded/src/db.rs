@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -317,6 +317,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 6 {
         tx.execute_batch(SKU_MAPPINGS).context("Failed to migrate to schema version 6 (SKU mappings)")?;
     }
+    if found < 7 {
+        tx.execute_batch(TIMELINE).context("Failed to migrate to schema version 7 (timeline rows)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -374,6 +377,19 @@ fn step_3_reservation_holds(tx: &Connection) -> anyhow::Result<()> {
 }
 
 /// Version 5: the index of backorders by SKU, filled from the orders backordered now.
+/// Version 7: the timeline entries an order's body no longer keeps (all but the newest
+/// `oms_records::TIMELINE_KEPT`), one row each, numbered from 0 in the order they happened;
+/// written in the savepoint of the order's own write. Bodies stored before keep their
+/// whole timeline until their next write moves the older entries here.
+const TIMELINE: &str = "
+    CREATE TABLE timeline (
+        order_id TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        body     TEXT NOT NULL,
+        PRIMARY KEY (order_id, seq)
+    ) WITHOUT ROWID;
+";
+
 fn step_5_backorders(tx: &Connection) -> anyhow::Result<()> {
     tx.execute_batch(BACKORDERS).context("Failed to create the backorders table")?;
     let rows = {

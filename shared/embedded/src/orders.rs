@@ -8,7 +8,7 @@ use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page,
 use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::rows::{order_body, order_from_body};
+use crate::rows::{event_body, order_body, order_from_rows};
 use crate::Embedded;
 
 // JSON is encoded and decoded here, on the caller's task; the database thread only moves
@@ -31,9 +31,15 @@ impl OrderStore for Embedded {
         let row = self
             .db
             .call(move |conn| {
-                conn.query_row_cached("SELECT version, body FROM orders WHERE order_id = ?1", [key.as_str()], read_order_row)
+                let row = conn
+                    .query_row_cached(
+                        "SELECT order_id, version, body FROM orders WHERE order_id = ?1",
+                        [key.as_str()],
+                        read_order_row,
+                    )
                     .optional()
-                    .context("Failed to query the orders table")
+                    .context("Failed to query the orders table")?;
+                row.map(|row| with_moved(conn, row)).transpose()
             })
             .await
             .map_err(failed)?;
@@ -85,6 +91,8 @@ struct EncodedOrder {
     body: String,
     /// The rows of `backorders` this version of the order has: (SKU, since).
     backorders: Vec<(String, String)>,
+    /// The `timeline` rows this version has moved out of the body: (seq, entry JSON).
+    moved: Vec<(i64, String)>,
 }
 
 impl EncodedOrder {
@@ -101,6 +109,10 @@ impl EncodedOrder {
             status: order.status.as_str(),
             body,
             backorders: backorder_rows(order),
+            moved: oms_records::newly_moved(order, 0)
+                .into_iter()
+                .map(|(seq, event)| Ok((i64::try_from(seq)?, event_body(&event)?)))
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 }
@@ -150,16 +162,17 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
         .context("Failed to write the order row")?;
     let existing = if inserted == 1 {
         write_backorders(conn, row)?;
+        write_moved(conn, row)?;
         None
     } else {
         let existing = conn
             .query_row_cached(
-                "SELECT version, body FROM orders WHERE channel = ?1 AND merchant_id = ?2 AND external_id = ?3",
+                "SELECT order_id, version, body FROM orders WHERE channel = ?1 AND merchant_id = ?2 AND external_id = ?3",
                 params![row.channel, row.merchant_id, row.external_id],
                 read_order_row,
             )
             .context("Failed to read the order already stored for this channel order")?;
-        Some(existing)
+        Some(with_moved(conn, existing)?)
     };
     Ok(existing)
 }
@@ -188,6 +201,7 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
         .context("Failed to write the order row")?;
     if changed == 1 {
         write_backorders(conn, row)?;
+        write_moved(conn, row)?;
     }
     Ok(changed == 1)
 }
@@ -216,6 +230,36 @@ fn write_backorders(conn: &Connection, row: &EncodedOrder) -> anyhow::Result<()>
         .context("Failed to write a backorder row")?;
     }
     Ok(())
+}
+
+/// Adds the `timeline` rows this version moves out of the body and the stored ones lack
+/// (the timeline only grows, so they are the ones from the stored count on), in the same
+/// savepoint as the order row.
+fn write_moved(conn: &Connection, row: &EncodedOrder) -> anyhow::Result<()> {
+    if row.moved.is_empty() {
+        return Ok(());
+    }
+    let stored: i64 = conn
+        .query_row_cached("SELECT COUNT(*) FROM timeline WHERE order_id = ?1", [row.order_id.as_str()], |r| r.get(0))
+        .context("Failed to count the order's timeline rows")?;
+    for (seq, body) in row.moved.iter().filter(|(seq, _)| *seq >= stored) {
+        conn.execute_cached("INSERT INTO timeline (order_id, seq, body) VALUES (?1, ?2, ?3)", params![row.order_id, seq, body])
+            .context("Failed to write a timeline row")?;
+    }
+    Ok(())
+}
+
+/// The row with the bodies of its order's `timeline` rows, by `seq`.
+fn with_moved(conn: &Connection, (order_id, version, body, _): OrderRow) -> anyhow::Result<OrderRow> {
+    let mut stmt = conn
+        .prepare_cached("SELECT body FROM timeline WHERE order_id = ?1 ORDER BY seq")
+        .context("Failed to prepare the timeline read")?;
+    let moved = stmt
+        .query_map([order_id.as_str()], |r| r.get(0))
+        .context("Failed to read the order's timeline rows")?
+        .collect::<Result<Vec<String>, _>>()
+        .context("Failed to read a timeline row")?;
+    Ok((order_id, version, body, moved))
 }
 
 /// Writes the `backorders` rows of a stored order (the migration to schema 5).
@@ -256,27 +300,33 @@ fn find(conn: &mut Connection, query: &OrderQuery, limit: usize, after: Option<&
     given("external_id = ?", query.external_id.as_ref().map(ToString::to_string));
     given("order_number = ?", query.order_number.as_ref().map(ToString::to_string));
     given("order_id < ?", after.map(str::to_owned));
-    let sql =
-        format!("SELECT version, body FROM orders WHERE {} ORDER BY order_id DESC LIMIT {}", filters.join(" AND "), limit + 1);
+    let sql = format!(
+        "SELECT order_id, version, body FROM orders WHERE {} ORDER BY order_id DESC LIMIT {}",
+        filters.join(" AND "),
+        limit + 1
+    );
     let mut stmt = conn.prepare_cached(&sql).context("Failed to prepare the lookup")?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(values.iter()), read_order_row)
         .context("Failed to run the lookup")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the orders found")?;
-    Ok(rows)
+    drop(stmt);
+    rows.into_iter().map(|row| with_moved(conn, row)).collect()
 }
 
-/// The stored version and JSON body of one order row.
-type OrderRow = (i64, String);
+/// The id, stored version and JSON body of one order row, and the bodies of its
+/// `timeline` rows (empty until `with_moved` reads them).
+type OrderRow = (String, i64, String, Vec<String>);
 
 fn read_order_row(row: &Row<'_>) -> rusqlite::Result<OrderRow> {
-    Ok((row.get(0)?, row.get(1)?))
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, Vec::new()))
 }
 
-/// The order from its JSON, at the version the row holds (the column is the truth).
-fn decode((version, body): OrderRow) -> anyhow::Result<Order> {
-    order_from_body(&body, u64::try_from(version).context("The stored version is negative")?)
+/// The order from its JSON and its timeline rows, at the version the row holds (the
+/// column is the truth).
+fn decode((_, version, body, moved): OrderRow) -> anyhow::Result<Order> {
+    order_from_rows(&body, u64::try_from(version).context("The stored version is negative")?, &moved)
 }
 
 #[cfg(test)]
@@ -393,8 +443,11 @@ mod tests {
             let store = Embedded::open(dir.path()).unwrap();
             assert_eq!(store.insert_order(&waiting).await.unwrap(), InsertOutcome::Inserted);
             assert_eq!(store.insert_order(&other).await.unwrap(), InsertOutcome::Inserted);
-            // Back to schema 4: no backorders table.
-            store.db.call_now(|c| Ok(c.execute_batch("DROP TABLE backorders; PRAGMA user_version = 4;")?)).unwrap();
+            // Back to schema 4: no backorders table, no timeline table.
+            store
+                .db
+                .call_now(|c| Ok(c.execute_batch("DROP TABLE backorders; DROP TABLE timeline; PRAGMA user_version = 4;")?))
+                .unwrap();
         }
         let store = Embedded::open(dir.path()).unwrap();
         let sku = fixtures::sku("SKU-1");
@@ -409,5 +462,38 @@ mod tests {
         let err = store.get_order(&OrderId::parse("ord_01JDXYZ").unwrap()).await.unwrap_err();
         let err = format!("{:#}", anyhow::Error::from(err));
         assert!(err.contains("timeline.status is invalid: unknown status \"misplaced\""), "{err}");
+    }
+
+    /// DynamoDB's item limit, which the record both stores share must stay under.
+    const DYNAMODB_ITEM_LIMIT: usize = 400 * 1024;
+
+    #[tokio::test]
+    async fn the_largest_channel_order_with_a_thousand_events_keeps_a_body_under_dynamodbs_item_limit() {
+        let store = Embedded::open_in_memory().unwrap();
+        let received = oms_conformance::largest_channel_order();
+        assert_eq!(store.insert_order(&received).await.unwrap(), InsertOutcome::Inserted);
+        let mut order = fixtures::stored(&received);
+        let lines: Vec<_> = order.lines.iter().map(|l| fixtures::line("WH-1", l.sku.as_str(), l.quantity)).collect();
+        order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
+        order.allocation =
+            Some(oms_domain::order::Allocation { lines, explanation: "WH-1".into(), planned_at: fixtures::noon() });
+        for i in 0..1000 {
+            order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));
+        }
+        assert_eq!(store.update_order(&order).await.unwrap(), UpdateOutcome::Updated { version: 2 });
+        let id = order.order_id.to_string();
+        let (body, rows): (String, i64) = store
+            .db
+            .call_now(move |c| {
+                let body = c.query_row("SELECT body FROM orders WHERE order_id = ?1", [&id], |r| r.get(0))?;
+                let rows = c.query_row("SELECT COUNT(*) FROM timeline WHERE order_id = ?1", [&id], |r| r.get(0))?;
+                Ok((body, rows))
+            })
+            .unwrap();
+        assert!(body.len() < DYNAMODB_ITEM_LIMIT, "the body is {} bytes", body.len());
+        assert_eq!(usize::try_from(rows).unwrap(), order.timeline.len() - oms_records::TIMELINE_KEPT);
+        let record: oms_records::OrderRecord = serde_json::from_str(&body).unwrap();
+        assert_eq!(record.timeline.len(), oms_records::TIMELINE_KEPT);
+        assert_eq!(store.get_order(&order.order_id).await.unwrap().unwrap(), Order { version: 2, ..order });
     }
 }

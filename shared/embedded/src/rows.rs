@@ -9,17 +9,33 @@
 use anyhow::Context;
 use oms_domain::stock::Warehouse;
 use oms_domain::Order;
-use oms_records::{OrderRecord, WarehouseRecord};
+use oms_records::{EventRecord, OrderRecord, WarehouseRecord};
 
 /// `orders.body` of `order` at `version`.
 pub(crate) fn order_body(order: &Order, version: u64) -> anyhow::Result<String> {
     serde_json::to_string(&OrderRecord::new(order, version)).context("Failed to serialise the order")
 }
 
-/// The order from `orders.body`, at `version` (the row's column, which is the truth).
+/// The order from `orders.body`, at `version` (the row's column, which is the truth), for
+/// an order none of whose timeline entries were moved out (schema before 6).
 pub(crate) fn order_from_body(body: &str, version: u64) -> anyhow::Result<Order> {
+    order_from_rows(body, version, &[])
+}
+
+/// The order from `orders.body` and the bodies of its `timeline` rows (by `seq`), at
+/// `version`: the whole history.
+pub(crate) fn order_from_rows(body: &str, version: u64, moved: &[String]) -> anyhow::Result<Order> {
     let record: OrderRecord = serde_json::from_str(body).context("The stored order is not valid JSON of an order")?;
-    Ok(Order { version, ..Order::try_from(record)? })
+    let moved = moved
+        .iter()
+        .map(|e| serde_json::from_str::<EventRecord>(e).context("A timeline row is not valid JSON of a timeline entry"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Order { version, ..Order::try_from(record.with_moved(moved)?)? })
+}
+
+/// `timeline.body` of one moved entry.
+pub(crate) fn event_body(event: &EventRecord) -> serde_json::Result<String> {
+    serde_json::to_string(event)
 }
 
 /// `warehouses.body` of `warehouse`.

@@ -65,7 +65,13 @@ pub struct OrderRecord {
     #[serde(default)]
     pub charges: ChargesRecord,
     pub allocation: Option<AllocationRecord>,
+    /// The newest [`TIMELINE_KEPT`] entries of the order's history, oldest first.
     pub timeline: Vec<EventRecord>,
+    /// How many older entries were moved out of the record to rows (SQLite `timeline`) or
+    /// items (DynamoDB `ORDER#<id>` / `EVENT#<seq>`) of their own, numbered from 0; read
+    /// back before `timeline` through [`OrderRecord::with_moved`]. Absent when none are.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeline_moved: u64,
     /// The channel's time of the last version applied. Absent on orders stored before it
     /// was recorded: their `placed_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,20 +199,67 @@ impl OrderRecord {
                 explanation: a.explanation.clone(),
                 planned_at: a.planned_at,
             }),
-            timeline: order
-                .timeline
-                .iter()
-                .map(|e| EventRecord { at: e.at, status: e.status.as_str().to_owned(), detail: e.detail.clone() })
-                .collect(),
+            timeline: order.timeline[moved_count(order.timeline.len())..].iter().map(EventRecord::from).collect(),
+            timeline_moved: moved_count(order.timeline.len()) as u64,
             channel_updated_at: Some(order.channel_updated_at),
             version,
         }
     }
 }
 
+/// How many of the newest timeline entries an order's record keeps; older ones are moved to
+/// records of their own in the same atomic write as the order, so the record stays bounded
+/// however long the order's history grows.
+pub const TIMELINE_KEPT: usize = 50;
+
+/// How many of an order's `len` timeline entries are moved out of its record: all but the
+/// newest [`TIMELINE_KEPT`]. The timeline only grows, so an entry once moved stays moved.
+pub fn moved_count(len: usize) -> usize {
+    len.saturating_sub(TIMELINE_KEPT)
+}
+
+/// The entries of `order`'s timeline that its record at this length moves out and a record
+/// holding `already` moved entries does not have yet: `(seq, entry)`, seq from 0.
+pub fn newly_moved(order: &Order, already: usize) -> Vec<(u64, EventRecord)> {
+    let moved = moved_count(order.timeline.len());
+    (already..moved).map(|seq| (seq as u64, EventRecord::from(&order.timeline[seq]))).collect()
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<&TimelineEvent> for EventRecord {
+    fn from(e: &TimelineEvent) -> Self {
+        EventRecord { at: e.at, status: e.status.as_str().to_owned(), detail: e.detail.clone() }
+    }
+}
+
+impl OrderRecord {
+    /// The record with its moved entries (`seq` 0 up, as the adapter read them) put back
+    /// before the kept ones: the order's whole history. An adapter that finds a different
+    /// number of moved entries than the record counts answers a corrupt record.
+    pub fn with_moved(mut self, moved: Vec<EventRecord>) -> Result<Self, CorruptRecord> {
+        if moved.len() as u64 != self.timeline_moved {
+            return Err(CorruptRecord::new(
+                "timeline_moved",
+                format!("the record counts {} moved timeline entries, {} are stored", self.timeline_moved, moved.len()),
+            ));
+        }
+        let mut timeline = moved;
+        timeline.append(&mut self.timeline);
+        Ok(Self { timeline, timeline_moved: 0, ..self })
+    }
+}
+
 impl TryFrom<OrderRecord> for Order {
     type Error = CorruptRecord;
+    /// The whole history is needed: a record whose moved entries were not put back
+    /// ([`OrderRecord::with_moved`]) is refused rather than read as a shorter timeline.
     fn try_from(record: OrderRecord) -> Result<Self, CorruptRecord> {
+        if record.timeline_moved != 0 {
+            return Err(CorruptRecord::new("timeline_moved", "the moved timeline entries were not read back"));
+        }
         let customer = record.customer;
         let address = record.shipping_address;
         Ok(Order {

@@ -114,3 +114,23 @@ fn a_warehouse_record_is_exactly_the_documented_json_and_reads_back() {
     let record: WarehouseRecord = serde_json::from_str(WAREHOUSE_RECORD).unwrap();
     assert_eq!(Warehouse::try_from(record).unwrap(), warehouse);
 }
+
+#[test]
+fn a_record_keeps_the_newest_fifty_entries_and_counts_the_ones_moved_out() {
+    let mut order = sample_order();
+    for i in 0..58 {
+        order.note(at("2026-11-21T00:00:00Z"), format!("note {i}"));
+    }
+    assert_eq!(order.timeline.len(), 60);
+    let record = OrderRecord::new(&order, 3);
+    assert_eq!((record.timeline.len(), record.timeline_moved), (TIMELINE_KEPT, 10));
+    assert_eq!(record.timeline[0].detail, "note 8", "the newest fifty, oldest first");
+    assert_eq!(serde_json::to_value(&record).unwrap()["timeline_moved"], 10);
+
+    let moved: Vec<_> = newly_moved(&order, 0).into_iter().map(|(_, e)| e).collect();
+    assert_eq!(newly_moved(&order, 7).iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [7, 8, 9]);
+    assert!(Order::try_from(record.clone()).is_err(), "a record without its moved entries is not the whole order");
+    assert!(record.clone().with_moved(moved[1..].to_vec()).is_err(), "a missing moved entry is an error");
+    let whole = Order::try_from(record.with_moved(moved).unwrap()).unwrap();
+    assert_eq!(whole, Order { version: 3, ..order });
+}

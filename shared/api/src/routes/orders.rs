@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use oms_channels::{self as channels, signature};
 use oms_domain::order::normalise_phone;
-use oms_domain::order::Channel;
+use oms_domain::order::{Channel, MAX_TEXT_CHARS};
 use oms_domain::usecases::intake;
 use oms_domain::usecases::orders::{self as order_cases, OrderQuery, Page};
 use oms_domain::validation::parse_json;
@@ -221,7 +221,7 @@ async fn find_orders(
 /// The optional body of `POST /orders/{id}/cancel`.
 #[derive(Debug, Deserialize, ToSchema)]
 struct CancelBody {
-    /// Why, for the order's timeline.
+    /// Why, for the order's timeline: at most 200 characters.
     reason: Option<String>,
 }
 
@@ -237,7 +237,7 @@ struct CancelBody {
         (status = 400, description = "`invalid_request`", body = ErrorBody),
         (status = 404, description = "`order_not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`not_cancellable`: the order has shipped", body = ErrorBody),
+        (status = 422, description = "`not_cancellable`: the order has shipped; `field_too_long`: a reason over 200 characters", body = ErrorBody),
     )
 )]
 async fn cancel_order(
@@ -247,6 +247,12 @@ async fn cancel_order(
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
+    // The reason goes onto the timeline, which the order record carries: bounded as an
+    // operator's other text is.
+    if let Some(chars) = reason.as_deref().map(|r| r.trim().chars().count()).filter(|&n| n > MAX_TEXT_CHARS) {
+        let message = format!("reason is {chars} characters; at most {MAX_TEXT_CHARS} are allowed");
+        return Err(ApiError { field: Some("reason".to_owned()), ..ApiError::new(ErrorCode::FieldTooLong, message) });
+    }
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
     Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
 }
@@ -267,7 +273,7 @@ async fn cancel_order(
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 404, description = "`order_not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`not_modifiable` (the order's stage) or `unknown_sku`", body = ErrorBody),
+        (status = 422, description = "`not_modifiable` (the order's stage), `unknown_sku`, or `field_too_long` (a text field over 200 characters, `field` names it)", body = ErrorBody),
     )
 )]
 async fn modify_order(

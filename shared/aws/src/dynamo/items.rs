@@ -12,7 +12,7 @@ use oms_domain::order::AllocatedLine;
 use oms_domain::reservation::HoldId;
 use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
 use oms_domain::{Order, OrderId, Sku, WarehouseId};
-use oms_records::{CorruptRecord, OrderRecord, WarehouseRecord};
+use oms_records::{CorruptRecord, EventRecord, OrderRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
 
 use super::{index_key, Key};
@@ -118,6 +118,25 @@ impl TryFrom<OrderItem> for Order {
     type Error = CorruptItem;
     fn try_from(item: OrderItem) -> Result<Self, CorruptItem> {
         Ok(Order::try_from(item.record)?)
+    }
+}
+
+/// A timeline entry moved out of its order's item (the record keeps the newest
+/// `oms_records::TIMELINE_KEPT`): `ORDER#<order id>` / `EVENT#<seq>`, written in the
+/// transaction of the order's own write and never changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EventItem {
+    pub pk: String,
+    pub sk: String,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub event: EventRecord,
+}
+
+impl EventItem {
+    pub fn new(order_id: &OrderId, seq: u64, event: EventRecord) -> Self {
+        let key = Key::event(order_id.as_str(), seq);
+        Self { pk: key.pk, sk: key.sk, seq, event }
     }
 }
 

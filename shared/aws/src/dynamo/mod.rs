@@ -273,6 +273,12 @@ impl Key {
         format!("BACKORDER#{sku}")
     }
 
+    /// A timeline entry moved out of its order's item: `ORDER#<order id>` / `EVENT#<seq>`,
+    /// seq zero-padded to ten digits so the sort key sorts the entries as they happened.
+    pub fn event(order_id: &str, seq: u64) -> Self {
+        Self { pk: format!("ORDER#{order_id}"), sk: format!("{EVENT_PREFIX}{seq:010}") }
+    }
+
     /// An order waiting for a SKU: `BACKORDER#<sku>` / `<since>#<order id>`.
     pub fn backorder(sku: &Sku, since: &str, order_id: &OrderId) -> Self {
         Self { pk: Self::backorder_partition(sku), sk: format!("{since}#{order_id}") }
@@ -327,6 +333,9 @@ fn from_item<T: serde::de::DeserializeOwned>(item: Item, what: &str) -> Result<T
 }
 
 /// Reads the stored layout `I` from an item and converts it into the domain's `T`.
+/// The sort key prefix of an order's moved timeline entries (`Key::event`).
+pub(crate) const EVENT_PREFIX: &str = "EVENT#";
+
 fn read_item<I, T>(item: Item, what: &str) -> Result<T, StoreError>
 where
     I: serde::de::DeserializeOwned,

@@ -8,8 +8,8 @@ use oms_domain::order::{Channel, Order, OrderStatus};
 use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
-use super::items::{BackorderItem, DedupeItem, OrderItem};
-use super::{from_item, index_key, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
+use super::items::{BackorderItem, DedupeItem, EventItem, OrderItem};
+use super::{from_item, index_key, n, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
 /// Most orders one lookup page asks for.
@@ -19,6 +19,60 @@ impl DynamoStore {
     /// The order item at `version` (layout: `items::OrderItem`).
     fn order_item(order: &Order, version: u64) -> Result<Item, StoreError> {
         to_item(&OrderItem::new(order, version), &format!("order {}", order.order_id))
+    }
+
+    /// The order an order item holds, with its moved timeline entries read back (a
+    /// consistent `Query` of `ORDER#<id>`, `begins_with(sk, "EVENT#")`, paged), and how many
+    /// entries its record had moved.
+    async fn order_of_item(&self, item: Item, what: &str) -> Result<(Order, u64), StoreError> {
+        let item: OrderItem = from_item(item, what)?;
+        let moved_count = item.record.timeline_moved;
+        let record = if moved_count == 0 {
+            item.record
+        } else {
+            let moved = self.moved_events(&item.record.order_id, what).await?;
+            item.record.with_moved(moved).map_err(|e| StoreError::new(format!("Failed to read {what} from its item"), e))?
+        };
+        let order = Order::try_from(record).map_err(|e| StoreError::new(format!("Failed to read {what} from its item"), e))?;
+        Ok((order, moved_count))
+    }
+
+    /// The moved timeline entries of an order, by seq.
+    async fn moved_events(&self, order_id: &str, what: &str) -> Result<Vec<oms_records::EventRecord>, StoreError> {
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :events)")
+                .expression_attribute_values(":pk", s(format!("ORDER#{order_id}")))
+                .expression_attribute_values(":events", s(super::EVENT_PREFIX))
+                .consistent_read(true)
+                .scan_index_forward(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Failed to query the timeline of {what}"), e))?;
+            for item in output.items.unwrap_or_default() {
+                events.push(from_item::<EventItem>(item, what)?.event);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(events)
+    }
+
+    /// The stored order and how many timeline entries its record had moved.
+    async fn read_order(&self, id: &OrderId) -> Result<Option<(Order, u64)>, StoreError> {
+        let what = format!("order {id}");
+        match self.get(Key::order(id), &what).await? {
+            Some(item) => Ok(Some(self.order_of_item(item, &what).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The order's id under a dedupe marker, if that order was ever stored.
@@ -113,7 +167,7 @@ impl DynamoStore {
             let output =
                 request.send().await.map_err(|e| sdk_error(format!("Failed to query orders by {attr} on index {index}"), e))?;
             for item in output.items.unwrap_or_default() {
-                orders.push(read_item::<OrderItem, _>(item, "an order")?);
+                orders.push(self.order_of_item(item, "an order").await?.0);
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -194,13 +248,10 @@ impl OrderStore for DynamoStore {
         }
     }
 
-    /// A strongly consistent `GetItem` of `ORDER#<id>`.
+    /// A strongly consistent `GetItem` of `ORDER#<id>`, and, when its record moved older
+    /// timeline entries out, a consistent `Query` of its `EVENT#<seq>` items.
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let what = format!("order {id}");
-        match self.get(Key::order(id), &what).await? {
-            Some(item) => Ok(Some(read_item::<OrderItem, _>(item, &what)?)),
-            None => Ok(None),
-        }
+        Ok(self.read_order(id).await?.map(|(order, _)| order))
     }
 
     /// A `PutItem` of the whole order at `version + 1`, conditional on
@@ -211,9 +262,18 @@ impl OrderStore for DynamoStore {
     /// stored version has are known from a consistent read of it, made only for an order
     /// that was ever backordered or on hold (its timeline, which only grows, says so); the version
     /// condition in the transaction makes sure the version read is the one replaced.
+    ///
+    /// The same transaction puts the `EVENT#<seq>` items of the timeline entries this
+    /// version moves out of the order item (all but the newest
+    /// `oms_records::TIMELINE_KEPT`) that the stored version had not moved yet; the same
+    /// consistent read says how many it had, made only for an order with more entries
+    /// than the item keeps.
     async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        if order.timeline.iter().any(|event| matches!(event.status, OrderStatus::Backordered | OrderStatus::OnHold)) {
-            let Some(stored) = self.get_order(&order.order_id).await? else {
+        let ever_backordered =
+            order.timeline.iter().any(|event| matches!(event.status, OrderStatus::Backordered | OrderStatus::OnHold));
+        let moves = oms_records::moved_count(order.timeline.len()) > 0;
+        if ever_backordered || moves {
+            let Some((stored, stored_moved)) = self.read_order(&order.order_id).await? else {
                 return Ok(UpdateOutcome::VersionConflict);
             };
             if stored.version != order.version {
@@ -221,8 +281,9 @@ impl OrderStore for DynamoStore {
             }
             let before = BackorderItem::of(&stored);
             let after = BackorderItem::of(order);
-            if before != after {
-                return self.update_with_backorders(order, &before, &after).await;
+            let events = oms_records::newly_moved(order, usize::try_from(stored_moved).unwrap_or(usize::MAX));
+            if before != after || !events.is_empty() {
+                return self.update_in_transaction(order, &before, &after, events).await;
             }
         }
         self.put_order(order).await
@@ -323,14 +384,16 @@ impl DynamoStore {
         }
     }
 
-    /// `update_order` when the order's backorder entries change: one transaction of the
-    /// order's conditional Put (first), the Deletes of the entries it leaves and the Puts
-    /// of those it gains.
-    async fn update_with_backorders(
+    /// `update_order` when the order's backorder entries change or it moves timeline
+    /// entries out: one transaction of the order's conditional Put (first), the Deletes of
+    /// the backorder entries it leaves, the Puts of those it gains and the Puts of the
+    /// moved timeline entries.
+    async fn update_in_transaction(
         &self,
         order: &Order,
         before: &[BackorderItem],
         after: &[BackorderItem],
+        events: Vec<(u64, oms_records::EventRecord)>,
     ) -> Result<UpdateOutcome, StoreError> {
         let id = &order.order_id;
         let failed_build = |e| build_error(format!("Failed to build the update of order {id}"), e);
@@ -353,9 +416,14 @@ impl DynamoStore {
             let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(failed_build)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        for (seq, event) in events {
+            let item = to_item(&EventItem::new(id, seq, event), &format!("a timeline entry of order {id}"))?;
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(failed_build)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
         if items.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
-                "Failed to update order {id}: its backorder entries change by {} items, more than one transaction takes",
+                "Failed to update order {id}: its backorder entries and moved timeline entries are {} items, more than one transaction takes",
                 items.len() - 1
             )));
         }

@@ -16,7 +16,7 @@ pub use self::address::{Address, AddressParts};
 pub use self::channel::Channel;
 pub use self::customer::{normalise_phone, Customer};
 pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
-pub use self::update::{OrderPart, OrderPatch, OrderUpdate};
+pub use self::update::{OrderPart, OrderPatch, OrderUpdate, Overlong, MAX_TEXT_CHARS};
 /// The allocation types live beside the planner; re-exported here where they used to be.
 pub use crate::allocation::{AllocatedLine, Allocation};
 use crate::{Currency, ExternalId, MerchantId, Money, OrderId, OrderNumber, Sku};

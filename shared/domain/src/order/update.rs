@@ -114,9 +114,49 @@ pub struct OrderPatch {
     pub lines: Option<Vec<OrderLine>>,
 }
 
+/// The most characters an operator may put in one free-text field of an order (a name, an
+/// email, a phone, an address part) through `PATCH /orders/{id}`. Identifiers (customer id,
+/// SKU) are bounded at [`crate::ids::MAX_ID_LEN`] and lines at [`super::MAX_LINES`], so a
+/// patch within these limits keeps the stored order small whatever the body size.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// A free-text field over [`MAX_TEXT_CHARS`]: its JSON path and its length in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlong {
+    pub field: String,
+    pub chars: usize,
+}
+
 impl OrderPatch {
     pub fn is_empty(&self) -> bool {
         self.customer.is_none() && self.shipping_address.is_none() && self.lines.is_none()
+    }
+
+    /// The first free-text field of this patch over [`MAX_TEXT_CHARS`], if any.
+    pub fn first_overlong(&self) -> Option<Overlong> {
+        let mut fields: Vec<(&str, Option<&str>)> = Vec::new();
+        if let Some(c) = &self.customer {
+            fields.extend([
+                ("customer.email", c.email.as_deref()),
+                ("customer.phone", c.phone.as_deref()),
+                ("customer.name", c.name.as_deref()),
+            ]);
+        }
+        if let Some(a) = &self.shipping_address {
+            fields.extend([
+                ("shipping_address.name", a.name.as_deref()),
+                ("shipping_address.line1", Some(a.line1.as_str())),
+                ("shipping_address.line2", a.line2.as_deref()),
+                ("shipping_address.city", Some(a.city.as_str())),
+                ("shipping_address.province", a.province.as_deref()),
+                ("shipping_address.postal_code", a.postal_code.as_deref()),
+            ]);
+        }
+        fields
+            .into_iter()
+            .filter_map(|(field, value)| value.map(|v| (field, v.chars().count())))
+            .find(|&(_, chars)| chars > MAX_TEXT_CHARS)
+            .map(|(field, chars)| Overlong { field: field.to_owned(), chars })
     }
 }
 

@@ -98,6 +98,9 @@ pub enum ModifyError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     UnknownSku(#[from] crate::usecases::intake::UnknownSku),
+    /// A free-text field over [`crate::order::MAX_TEXT_CHARS`]; nothing is changed.
+    #[error("{} is {} characters; at most {} are allowed", .0.field, .0.chars, crate::order::MAX_TEXT_CHARS)]
+    TooLong(crate::order::Overlong),
     #[error("{} cannot change: the order is {status}", OrderPart::join(parts))]
     NotModifiable { parts: Vec<OrderPart>, status: OrderStatus },
     #[error(transparent)]
@@ -111,6 +114,9 @@ pub enum ModifyError {
 pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) -> Result<Order, ModifyError> {
     if patch.is_empty() {
         return Err(ValidationError::new("", "give at least one of customer, shipping_address, lines").into());
+    }
+    if let Some(overlong) = patch.first_overlong() {
+        return Err(ModifyError::TooLong(overlong));
     }
     if let Some(lines) = &patch.lines {
         if let Some(unknown) = crate::usecases::intake::first_unknown_sku(&*ports.inventory, lines).await? {
