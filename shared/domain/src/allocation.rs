@@ -64,7 +64,8 @@ pub fn replan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses:
 enum Ties {
     /// The lowest warehouse id: the same choice for every order.
     ById,
-    /// A rank drawn from the order's id and the warehouse's (FNV-1a, stable across builds):
+    /// A rank drawn from the order's id and the warehouse's (FNV-1a finished with fmix64,
+    /// stable across builds):
     /// a different but repeatable choice for each order.
     PerOrder,
 }
@@ -75,7 +76,15 @@ impl Ties {
             Ties::ById => 0,
             Ties::PerOrder => {
                 let bytes = order.order_id.as_str().bytes().chain([0]).chain(warehouse.as_str().bytes());
-                bytes.fold(0xcbf2_9ce4_8422_2325, |hash: u64, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+                let fnv =
+                    bytes.fold(0xcbf2_9ce4_8422_2325, |hash: u64, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+                // FNV barely mixes its last bytes (the warehouse's): finish with MurmurHash3's
+                // fmix64 so that every order ranks the warehouses independently.
+                let mut h = fnv ^ (fnv >> 33);
+                h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+                h ^= h >> 33;
+                h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+                h ^ (h >> 33)
             }
         }
     }
@@ -243,7 +252,9 @@ mod tests {
     fn a_first_plan_breaks_ties_by_id_and_a_replan_spreads_them_per_order() {
         let whs: Vec<Warehouse> = (0..20).map(|w| warehouse(&format!("wh-{w:02}"), "Zhejiang")).collect();
         let s = stock((0..20).map(|w| level(&format!("wh-{w:02}"), "A", 3)).collect());
-        let orders: Vec<Order> = (0..20).map(|_| order(&[("A", 1)])).collect();
+        let orders: Vec<Order> = (0..20)
+            .map(|i| Order { order_id: OrderId::parse(format!("ord_01JDX{i:03}")).unwrap(), ..order(&[("A", 1)]) })
+            .collect();
         let first: std::collections::BTreeSet<String> =
             orders.iter().map(|o| plan(o, &s, &whs).unwrap().lines[0].warehouse.to_string()).collect();
         assert_eq!(first.into_iter().collect::<Vec<_>>(), ["wh-00"]);
