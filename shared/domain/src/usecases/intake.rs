@@ -178,7 +178,7 @@ async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), St
     );
     let alert = Alert::about_order(AlertKind::OrderOnHold, &order.order_id, &order.merchant_id, message, ports.clock.now());
     if let RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {
-        tracing::warn!(order_id = %order.order_id, alert_id = %alert.alert_id, sku = %sku, "order stored on hold: alert raised");
+        tracing::info!(order_id = %order.order_id, alert_id = %alert.alert_id, sku = %sku, "order stored on hold: alert raised");
     }
     Ok(())
 }
