@@ -105,6 +105,17 @@ impl DynamoStore {
 
     /// Every item of one partition, in sort key order, strongly consistent.
     async fn query_partition(&self, pk: String, what: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_partition_from(pk, None, what).await
+    }
+
+    /// Every item of one partition whose sort key starts with `sk_prefix` (all of them when
+    /// `None`), in sort key order, strongly consistent, following `LastEvaluatedKey`.
+    async fn query_partition_from(&self, pk: String, sk_prefix: Option<&str>, what: &str) -> Result<Vec<Item>, StoreError> {
+        let condition = if sk_prefix.is_some() { "pk = :pk AND begins_with(sk, :prefix)" } else { "pk = :pk" };
+        let mut values = HashMap::from([(":pk".to_owned(), s(&pk))]);
+        if let Some(prefix) = sk_prefix {
+            values.insert(":prefix".to_owned(), s(prefix));
+        }
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -112,8 +123,8 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(&pk))
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values.clone()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -125,6 +136,19 @@ impl DynamoStore {
                 _ => return Ok(items),
             }
         }
+    }
+
+    /// An unconditional `PutItem` of `item`: how items that simply replace what was there
+    /// (a warehouse, a SKU mapping) are written. `what` names it in an error.
+    async fn put(&self, item: Item, what: &str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Failed to write {what}"), e))?;
+        Ok(())
     }
 
     /// Sends one transaction, again while it is cancelled only by `TransactionConflict`

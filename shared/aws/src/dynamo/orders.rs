@@ -39,31 +39,10 @@ impl DynamoStore {
 
     /// The moved timeline entries of an order, by seq.
     async fn moved_events(&self, order_id: &str, what: &str) -> Result<Vec<oms_records::EventRecord>, StoreError> {
-        let mut events = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :events)")
-                .expression_attribute_values(":pk", s(format!("ORDER#{order_id}")))
-                .expression_attribute_values(":events", s(super::EVENT_PREFIX))
-                .consistent_read(true)
-                .scan_index_forward(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error(format!("Failed to query the timeline of {what}"), e))?;
-            for item in output.items.unwrap_or_default() {
-                events.push(from_item::<EventItem>(item, what)?.event);
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(events)
+        let items = self
+            .query_partition_from(format!("ORDER#{order_id}"), Some(super::EVENT_PREFIX), &format!("the timeline of {what}"))
+            .await?;
+        items.into_iter().map(|item| Ok(from_item::<EventItem>(item, what)?.event)).collect()
     }
 
     /// The stored order and how many timeline entries its record had moved.

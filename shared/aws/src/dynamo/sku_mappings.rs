@@ -9,7 +9,6 @@ use oms_domain::{MerchantId, Sku};
 use serde::{Deserialize, Serialize};
 
 use super::{from_item, to_item, DynamoStore, Key};
-use crate::error::sdk_error;
 
 /// A mapping: its key and our SKU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,14 +25,7 @@ impl SkuMappingStore for DynamoStore {
         let key = Key::sku_mapping(mapping.channel, &mapping.merchant_id, &mapping.channel_sku);
         let what = format!("the mapping of {} SKU {}", mapping.channel, mapping.channel_sku);
         let item = to_item(&SkuMappingItem { pk: key.pk, sk: key.sk, sku: mapping.sku.to_string() }, &what)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| sdk_error(format!("Failed to write {what}"), e))?;
-        Ok(())
+        self.put(item, &what).await
     }
 
     /// A strongly consistent `GetItem` of `SKUMAP#<channel>#<merchant>` / `<channel sku>`.

@@ -7,22 +7,14 @@ use oms_domain::WarehouseId;
 
 use super::items::WarehouseItem;
 use super::{read_item, to_item, DynamoStore, Key};
-use crate::error::sdk_error;
 
 #[async_trait]
 impl WarehouseStore for DynamoStore {
     /// An unconditional `PutItem` of `WAREHOUSES` / `<id>`.
     async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
         let id = &warehouse.warehouse_id;
-        let item = to_item(&WarehouseItem::from(warehouse), &format!("warehouse {id}"))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| sdk_error(format!("Failed to write warehouse {id}"), e))?;
-        Ok(())
+        let what = format!("warehouse {id}");
+        self.put(to_item(&WarehouseItem::from(warehouse), &what)?, &what).await
     }
 
     /// A strongly consistent `GetItem` of `WAREHOUSES` / `<id>`.
