@@ -65,20 +65,29 @@ pub enum IntakeError {
     Unexpected(#[from] StoreError),
 }
 
+/// Whether some warehouse has ever counted `sku`; `known` remembers the SKUs already
+/// found, so a SKU on several lines is looked up once.
+async fn is_known(inventory: &dyn InventoryStore, known: &mut Vec<Sku>, sku: &Sku) -> Result<bool, StoreError> {
+    if known.contains(sku) {
+        return Ok(true);
+    }
+    let counted = !inventory.stock_of(sku).await?.is_empty();
+    if counted {
+        known.push(sku.clone());
+    }
+    Ok(counted)
+}
+
 /// The first line naming a SKU that no warehouse has ever counted.
 pub(crate) async fn first_unknown_sku(
     inventory: &dyn InventoryStore,
     lines: &[OrderLine],
 ) -> Result<Option<UnknownSku>, StoreError> {
-    let mut checked: Vec<&Sku> = Vec::new();
+    let mut known = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        if checked.contains(&&line.sku) {
-            continue;
-        }
-        if inventory.stock_of(&line.sku).await?.is_empty() {
+        if !is_known(inventory, &mut known, &line.sku).await? {
             return Ok(Some(UnknownSku { line: index, sku: line.sku.clone() }));
         }
-        checked.push(&line.sku);
     }
     Ok(None)
 }
@@ -93,29 +102,20 @@ pub(crate) async fn apply_sku_mappings(
     merchant: &MerchantId,
     lines: &mut [OrderLine],
 ) -> Result<Option<UnknownSku>, StoreError> {
-    let mut known: Vec<Sku> = Vec::new();
+    let inventory = &*ports.inventory;
+    let mut known = Vec::new();
     let mut first_unknown = None;
     for (index, line) in lines.iter_mut().enumerate() {
-        if known.contains(&line.sku) {
+        if is_known(inventory, &mut known, &line.sku).await? {
             continue;
         }
-        if ports.inventory.stock_of(&line.sku).await?.is_empty() {
-            match ports.sku_mappings.mapped_sku(channel, merchant, &line.sku).await? {
-                Some(ours) => line.sku = ours,
-                None => {
-                    first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
-                    continue;
-                }
-            }
-            if known.contains(&line.sku) {
-                continue;
-            }
-            if ports.inventory.stock_of(&line.sku).await?.is_empty() {
-                first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
+        if let Some(ours) = ports.sku_mappings.mapped_sku(channel, merchant, &line.sku).await? {
+            line.sku = ours;
+            if is_known(inventory, &mut known, &line.sku).await? {
                 continue;
             }
         }
-        known.push(line.sku.clone());
+        first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
     }
     Ok(first_unknown)
 }
