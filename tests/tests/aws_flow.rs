@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use aws_lambda_events::event::dynamodb::EventRecord as DynamoEventRecord;
 use aws_lambda_events::event::sqs::SqsMessage;
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -76,6 +77,56 @@ async fn delete(aws: &Aws, sqs: &aws_sdk_sqs::Client, queue: QueueName, records:
     }
 }
 
+/// What the table's stream would hand relay-outbox now: an `INSERT` record (shaped as the
+/// sample stream event in infra/events) for every outbox item not handed over yet. The
+/// emulator's table has no event source mapping, so the test reads the items and plays the
+/// stream.
+struct TableStream {
+    seen: std::collections::HashSet<String>,
+}
+
+impl TableStream {
+    fn new() -> Self {
+        Self { seen: std::collections::HashSet::new() }
+    }
+
+    async fn new_records(&mut self, aws: &Aws) -> Vec<DynamoEventRecord> {
+        let sample: Vec<DynamoEventRecord> =
+            serde_json::from_value(event("dynamodb-stream-outbox.json")["Records"].clone()).expect("a stream event");
+        let scanned = aws
+            .dynamo()
+            .client()
+            .scan()
+            .table_name(aws.dynamo().table())
+            .filter_expression("begins_with(pk, :outbox)")
+            .expression_attribute_values(":outbox", aws_sdk_dynamodb::types::AttributeValue::S(oms_aws::OUTBOX_PREFIX.into()))
+            .send()
+            .await
+            .expect("the scan of the outbox");
+        let mut records = Vec::new();
+        for item in scanned.items() {
+            let Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) = item.get("pk") else { continue };
+            if !self.seen.insert(pk.clone()) {
+                continue;
+            }
+            let mut record = sample[0].clone();
+            record.change.sequence_number = Some(format!("{:028}", self.seen.len()));
+            record.change.new_image = item.clone().into();
+            records.push(record);
+        }
+        records
+    }
+}
+
+/// relay-outbox over what the stream has for it now; answers how many records it took.
+async fn relay(aws: &Aws, stream: &mut TableStream, state: &AppState) -> usize {
+    let records = stream.new_records(aws).await;
+    let count = records.len();
+    let response = oms_lambda::stream::relay_records(&*state.ports.queue, records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    count
+}
+
 fn lambda_state(aws: &Aws) -> AppState {
     AppState {
         ports: aws.ports(Arc::new(SystemClock)),
@@ -89,6 +140,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("flow").await;
     let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let mut stream = TableStream::new();
     let state = lambda_state(&aws);
     let inventory = oms_api::routes::inventory_api(state.clone());
     let ingest = oms_api::routes::orders_api(state.clone());
@@ -114,7 +166,11 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     let (status, again) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
     assert_eq!((status, &again["duplicate"], &again["order_id"]), (StatusCode::OK, &Value::Bool(true), &receipt["order_id"]));
 
-    // allocate consumes the allocate queue (the duplicate delivery re-queued the order once more: harmless).
+    // The order's allocation message was written with it, as an outbox item: nothing is on
+    // the queue until relay-outbox takes it from the table's stream. (The duplicate
+    // delivery queued the order once more, directly: harmless.)
+    assert_eq!(relay(&aws, &mut stream, &state).await, 1, "one outbox item, written with the order");
+    // allocate consumes the allocate queue.
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert!(!records.is_empty(), "ingest-order queued the order for allocation");
     let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone(), BUDGET).await;
@@ -123,8 +179,10 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
     assert_eq!(order.status, OrderStatus::Allocated);
 
-    // reserve-stock consumes the reserve queue. The second allocate message may have
-    // re-queued the reservation (at-least-once): the spare one must change nothing.
+    // The plan's reservation message went with the plan: relayed the same way. The second
+    // allocate message may have re-queued the reservation (at-least-once): the spare one
+    // must change nothing.
+    assert_eq!(relay(&aws, &mut stream, &state).await, 1, "one outbox item, written with the plan");
     let records = drain(&aws, &sqs, QueueName::Reserve).await;
     assert!((1..=2).contains(&records.len()), "{records:?}");
     let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone(), BUDGET).await;
@@ -217,4 +275,53 @@ async fn staff_list_and_acknowledge_alerts_through_ingest_order_on_dynamodb() {
     assert_eq!((status, &body["error"]["code"]), (StatusCode::BAD_REQUEST, &Value::from("invalid_request")), "{body}");
     let (status, body) = invoke(&ingest, alert_event("POST", "/alerts/alt_nope/resolve", "", Some("alt_nope"))).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("alert_not_found")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dynamodb() {
+    use oms_domain::usecases::sweep::{sweep, Repair};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("sweep").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let state = lambda_state(&aws);
+    // An order received twenty minutes ago whose allocation message was lost (its outbox
+    // item never relayed, as when the stream gave up on it).
+    let mut order = oms_conformance::fixtures::order(Channel::Generic, "SWEPT-1");
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(20);
+    order.placed_at = long_ago;
+    order.timeline.iter_mut().for_each(|entry| entry.at = long_ago);
+    assert!(matches!(state.ports.orders.insert_order(&order).await.unwrap(), oms_domain::ports::InsertOutcome::Inserted));
+    assert!(drain(&aws, &sqs, QueueName::Allocate).await.is_empty());
+
+    // What sweep-orders runs on its schedule (`oms_lambda::schedule::sweep_orders`).
+    let report = sweep(&state.ports, &Default::default()).await.unwrap();
+    let repaired: Vec<_> = report.repaired.iter().map(|r| (r.order_id.clone(), r.status, r.repair)).collect();
+    assert_eq!(repaired, vec![(order.order_id.clone(), OrderStatus::Received, Repair::Allocate)]);
+    let records = drain(&aws, &sqs, QueueName::Allocate).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records, BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let order = state.ports.orders.get_order(&order.order_id).await.unwrap().unwrap();
+    assert_eq!(order.status, OrderStatus::Backordered, "planned (no stock here, so backordered): moved on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_sends_the_sample_stream_events_message_and_skips_what_is_not_an_outbox_insert() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("relay").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let state = lambda_state(&aws);
+    let mut records: Vec<DynamoEventRecord> =
+        serde_json::from_value(event("dynamodb-stream-outbox.json")["Records"].clone()).expect("a stream event");
+    let mut modify = records[0].clone();
+    modify.event_name = "MODIFY".into();
+    let mut order_item = records[0].clone();
+    order_item.change.new_image =
+        serde_json::from_value(serde_json::json!({"pk": {"S": "ORDER#ord_1"}, "sk": {"S": "ORDER"}})).unwrap();
+    records.extend([modify, order_item]);
+    let response = oms_lambda::stream::relay_records(&*state.ports.queue, records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let sent = drain(&aws, &sqs, QueueName::Allocate).await;
+    let bodies: Vec<_> = sent.iter().map(|r| r.body.clone().unwrap_or_default()).collect();
+    assert_eq!(bodies, vec![r#"{"order_id":"ord_01HZZZZZZZZZZZZZZZZZZZZZZZ","type":"allocate_order"}"#.to_owned()]);
 }

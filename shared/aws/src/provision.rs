@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableStatus,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -52,6 +52,20 @@ pub async fn create_resources(sdk_config: &SdkConfig, prefix: &str) -> anyhow::R
     Ok(AwsSettings { table, allocate_queue_url, reserve_queue_url, bucket })
 }
 
+/// The attribute DynamoDB's TTL reads: epoch seconds after which an item may be deleted
+/// (outbox items).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// What an index carries: the sweeper's index by status needs only the keys (the order id
+/// is in `pk`); the lookups answer whole orders from theirs.
+fn projection_of(index: &str) -> ProjectionType {
+    if index == crate::dynamo::INDEX_BY_STATUS {
+        ProjectionType::KeysOnly
+    } else {
+        ProjectionType::All
+    }
+}
+
 /// Creates the table as `docs/dynamodb.md` describes it and waits until it is active.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
     let key = |attr: &str, key_type: KeyType| {
@@ -73,18 +87,23 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyh
         .attribute_definitions(string_attr("pk")?)
         .attribute_definitions(string_attr("sk")?)
         .attribute_definitions(string_attr("order_id")?)
-        .attribute_definitions(string_attr("alert_id")?);
+        .attribute_definitions(string_attr("alert_id")?)
+        .attribute_definitions(string_attr("status_since_key")?);
     for (index, attr, sort) in INDEXES {
         request = request.attribute_definitions(string_attr(attr)?).global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(index)
                 .key_schema(key(attr, KeyType::Hash)?)
                 .key_schema(key(sort, KeyType::Range)?)
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(Projection::builder().projection_type(projection_of(index)).build())
                 .build()
                 .with_context(|| format!("Failed to build the index {index}"))?,
         );
     }
+    // The template's table has a stream (NEW_IMAGE) that the outbox relay reads. The
+    // emulator's tables have none: moto keeps every stream record in memory (one
+    // conformance case of a large order grew it past 17 GB), and no event source mapping
+    // runs on it anyway, so the tests play the stream from the outbox items themselves.
     request.send().await.map_err(sdk).with_context(|| format!("Failed to create the table {name}"))?;
 
     for _ in 0..120 {
@@ -96,6 +115,20 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyh
             .map_err(sdk)
             .with_context(|| format!("Failed to describe the table {name}"))?;
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name(TTL_ATTRIBUTE)
+                        .build()
+                        .context("Failed to build the TTL specification")?,
+                )
+                .send()
+                .await
+                .map_err(sdk)
+                .with_context(|| format!("Failed to turn on the TTL of the table {name}"))?;
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -17,7 +17,7 @@ use oms_domain::reservation::HoldId;
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId};
 
 #[tokio::test]
-async fn the_table_has_the_lookup_and_alert_indexes_the_template_declares() {
+async fn the_table_has_the_indexes_and_ttl_the_template_declares() {
     let aws = aws("indexes").await;
     let table = aws.dynamo().client().describe_table().table_name(aws.dynamo().table()).send().await.unwrap();
     let mut indexes: Vec<(String, String, String)> = table
@@ -38,10 +38,16 @@ async fn the_table_has_the_lookup_and_alert_indexes_the_template_declares() {
         ("by_external_id", "external_key", "order_id"),
         ("by_order_number", "order_number_key", "order_id"),
         ("by_phone", "phone_key", "order_id"),
+        ("by_status", "status_key", "status_since_key"),
     ];
     let expected: Vec<(String, String, String)> =
         expected.iter().map(|(i, k, s)| (i.to_string(), k.to_string(), s.to_string())).collect();
     assert_eq!(indexes, expected);
+    // The TTL that expires outbox items. (The emulator's table has no stream: see
+    // `provision::create_table`; the template's check covers it.)
+    let ttl = aws.dynamo().client().describe_time_to_live().table_name(aws.dynamo().table()).send().await.unwrap();
+    let ttl = ttl.time_to_live_description().expect("a TTL description");
+    assert_eq!(ttl.attribute_name(), Some(oms_aws::provision::TTL_ATTRIBUTE));
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub mod alerts;
 pub mod backorders;
 pub mod concurrency;
+pub mod effects;
 pub mod fixtures;
 pub mod inventory;
 pub mod orders;
@@ -29,6 +30,7 @@ pub mod warehouses;
 pub use alerts::*;
 pub use backorders::*;
 pub use concurrency::*;
+pub use effects::*;
 pub use inventory::*;
 pub use orders::*;
 pub use sku_mappings::*;
@@ -42,6 +44,15 @@ pub struct Subject {
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub sku_mappings: Arc<dyn SkuMappingStore>,
+    pub outbox: Arc<dyn Outbox>,
+}
+
+/// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
+/// the cases that check a message lands exactly with its write. Embedded: the queue's
+/// rows; AWS: the outbox items the table's stream relays.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    async fn sent(&self) -> Vec<oms_domain::messages::Outgoing>;
 }
 
 impl fmt::Debug for Subject {
@@ -92,6 +103,12 @@ macro_rules! __each_case {
         $($apply)*!(an_order_on_hold_is_indexed_like_a_backorder_until_released, $($arg)*);
         $($apply)*!(a_backorder_leaves_the_index_when_allocated_or_cancelled, $($arg)*);
         $($apply)*!(the_backorder_index_and_the_order_never_disagree, $($arg)*);
+        // effects of an order write, and orders by status
+        $($apply)*!(an_inserted_order_queues_its_messages_and_a_duplicate_queues_none, $($arg)*);
+        $($apply)*!(an_update_queues_its_messages_only_when_it_lands, $($arg)*);
+        $($apply)*!(a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it, $($arg)*);
+        $($apply)*!(a_write_naming_a_hold_the_order_no_longer_has_writes_nothing, $($arg)*);
+        $($apply)*!(orders_are_found_by_status_and_age_oldest_first_and_final_ones_never, $($arg)*);
         // warehouses
         $($apply)*!(a_stored_warehouse_reads_back_whole, $($arg)*);
         $($apply)*!(an_unknown_warehouse_reads_as_none, $($arg)*);
@@ -171,6 +188,7 @@ mod tests {
             include_str!("concurrency.rs"),
             include_str!("alerts.rs"),
             include_str!("backorders.rs"),
+            include_str!("effects.rs"),
             include_str!("sku_mappings.rs"),
         ];
         let mut written = Vec::new();

@@ -399,13 +399,16 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
     let outcome = s.orders.update_order(&current).await.expect("update_order failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "reserved");
 
-    // Cancelled: the stock given back, then the order moved on.
-    let released = s.inventory.release(&big.order_id, &hold_id).await.expect("release failed");
-    assert!(matches!(released, oms_domain::ports::ReleaseOutcome::Released(_)), "{released:?}");
+    // Cancelled with its stock given back, in the write that cancels (a hold of more than
+    // one transaction, beside moved timeline entries).
     let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
     current.transition(OrderStatus::Cancelled, noon(), "cancelled on request").expect("a reserved order can be cancelled");
-    let outcome = s.orders.update_order(&current).await.expect("update_order failed");
+    let effects = oms_domain::ports::Effects { send: vec![], release: Some(hold_id) };
+    let outcome = s.orders.update_order_with(&current, &effects).await.expect("update_order_with failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "cancelled");
+    assert_eq!(s.inventory.reservation(&big.order_id).await.expect("reservation failed"), None, "nothing held");
+    let levels = s.inventory.stock_of(&crate::fixtures::sku(plan.lines()[0].sku.as_str())).await.expect("stock_of failed");
+    assert_eq!(levels[0].reserved, 0, "the units came back");
 
     let read = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
     assert_eq!(read, Order { version: current.version + 1, ..current });

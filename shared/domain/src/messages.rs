@@ -35,6 +35,19 @@ impl QueueName {
             QueueName::Reserve => "reserve",
         }
     }
+
+    /// The queue named `name` (`as_str`), if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|queue| queue.as_str() == name)
+    }
+
+    /// The `type` tag of the one kind of message this queue carries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QueueName::Allocate => AllocateOrder::KIND,
+            QueueName::Reserve => ReserveOrder::KIND,
+        }
+    }
 }
 
 impl fmt::Display for QueueName {
@@ -91,6 +104,12 @@ impl Outgoing {
             fields.insert("type".to_owned(), serde_json::Value::from(M::KIND));
         }
         Self { queue: M::QUEUE, kind: M::KIND, body: body.to_string() }
+    }
+
+    /// A message stored encoded (an outbox item, a queue row), as it was sent. Each queue
+    /// carries one kind, so the queue names it; the body is read when it is consumed.
+    pub fn stored(queue: QueueName, body: String) -> Self {
+        Self { queue, kind: queue.kind(), body }
     }
 }
 

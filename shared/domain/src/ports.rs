@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::messages::Outgoing;
-use crate::order::{Channel, Order};
+use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
@@ -57,8 +57,37 @@ pub enum InsertOutcome {
 pub enum UpdateOutcome {
     /// Written; the stored order now has this version.
     Updated { version: u64 },
-    /// Someone else wrote the order since it was read (or it does not exist): read it again.
+    /// Someone else wrote the order since it was read (or it does not exist), or the hold
+    /// the write was to give back is no longer the order's: read both again.
     VersionConflict,
+}
+
+/// What an order write does besides writing the order, in the same atomic step: all of it
+/// lands with the order or none of it does, so no crash can leave one without the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Messages queued with the write (the outbox): sent if and only if the write lands.
+    /// Embedded: rows of the queue's own table; AWS: outbox items the table's stream
+    /// relays to their queues (`docs/dynamodb.md`).
+    pub send: Vec<Outgoing>,
+    /// The hold given back with the write. Condition: it is still the order's current hold.
+    pub release: Option<HoldId>,
+}
+
+impl Effects {
+    /// No effect: the write of the order alone.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Queue `message` with the write.
+    pub fn send(message: Outgoing) -> Self {
+        Self { send: vec![message], release: None }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.send.is_empty() && self.release.is_none()
+    }
 }
 
 /// What an order lookup asks for: one merchant's orders that match every filter given.
@@ -181,17 +210,34 @@ impl OrdersPage {
 /// Orders, keyed by our id and, uniquely, by (channel, merchant, external id).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    /// Stores a new order at version 1.
+    /// Stores a new order at version 1 and, in the same atomic write, queues `send` (the
+    /// outbox: the messages exist exactly when the order does).
     /// Condition: no order with the same (channel, merchant, external id) exists;
-    /// otherwise nothing is written and the existing order is returned as `Duplicate`.
-    /// The same external id from another merchant on the same channel is another order.
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError>;
+    /// otherwise nothing is written (no message either) and the existing order is returned
+    /// as `Duplicate`. The same external id from another merchant on the same channel is
+    /// another order.
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError>;
+
+    /// `insert_order_sending` with no message.
+    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+        self.insert_order_sending(order, &[]).await
+    }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
 
-    /// Replaces the order with `order`, at version `order.version + 1`.
-    /// Condition: the stored version is still `order.version`.
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError>;
+    /// Replaces the order with `order`, at version `order.version + 1`, and applies
+    /// `effects` in the same atomic write (messages queued, a hold given back).
+    /// Conditions: the stored version is still `order.version`; the hold to release, if
+    /// any, is still the order's current hold. Otherwise nothing at all is written:
+    /// `VersionConflict`. A hold larger than one atomic write (see
+    /// [`InventoryStore::reserve`]) gives back its later parts first, each atomically, and
+    /// its first part with the order.
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError>;
+
+    /// `update_order_with` with no effect.
+    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+        self.update_order_with(order, &Effects::none()).await
+    }
 
     /// One page of the orders matching `query` (every filter given, the merchant always),
     /// newest first (descending order id). Every filter is applied before the page is cut,
@@ -204,6 +250,19 @@ pub trait OrderStore: Send + Sync {
     /// is listed exactly while its stored status is `backordered`, once per SKU of its
     /// lines (`insert_order` and `update_order` keep it); strongly consistent.
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError>;
+
+    /// At most `limit` orders in `status` since before `before` (by
+    /// [`Order::status_since`](crate::Order::status_since)), oldest first (then order id):
+    /// what the sweeper looks for. Only statuses that are not final are indexed
+    /// ([`OrderStatus::is_final`]); a final status lists nothing.
+    /// Condition: the index is written in the same atomic write as the order; it may lag
+    /// a write a moment (an index of the AWS table cannot be read consistently).
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError>;
 }
 
 /// Warehouses, keyed by id.

@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, warehouse, warehouse_id};
 use oms_domain::alert::{AlertKind, AlertStatus};
-use oms_domain::messages::{self, decode, AllocateOrder, Handled, QueueMessage, ReserveOrder};
+use oms_domain::messages::{self, decode, AllocateOrder, Handled, Outgoing, QueueMessage, ReserveOrder};
 use oms_domain::order::{Address, Channel, Customer, HoldReason, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
 use oms_domain::ports::{
-    Clock, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome, ReserveOutcome,
-    SetOnHandOutcome, StoreError, UpdateOutcome,
+    Clock, Effects, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome,
+    ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
@@ -338,15 +338,15 @@ struct AlwaysRaced {
 
 #[async_trait]
 impl OrderStore for RacedOnce {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.inner.insert_order(order).await
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order_sending(order, send).await
     }
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.inner.get_order(id).await
     }
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError> {
         if self.raced.fetch_add(1, Ordering::SeqCst) > 0 {
-            return self.inner.update_order(order).await;
+            return self.inner.update_order_with(order, effects).await;
         }
         let mut competing = self.inner.get_order(&order.order_id).await?.expect("the order exists");
         competing.customer = other_customer();
@@ -359,17 +359,25 @@ impl OrderStore for RacedOnce {
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.inner.backorders_waiting_for(sku, limit).await
     }
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.orders_in_status_since(status, before, limit).await
+    }
 }
 
 #[async_trait]
 impl OrderStore for AlwaysRaced {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.inner.insert_order(order).await
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
+        self.inner.insert_order_sending(order, send).await
     }
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.inner.get_order(id).await
     }
-    async fn update_order(&self, _order: &Order) -> Result<UpdateOutcome, StoreError> {
+    async fn update_order_with(&self, _order: &Order, _effects: &Effects) -> Result<UpdateOutcome, StoreError> {
         self.updates.fetch_add(1, Ordering::SeqCst);
         Ok(UpdateOutcome::VersionConflict)
     }
@@ -378,6 +386,14 @@ impl OrderStore for AlwaysRaced {
     }
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.inner.backorders_waiting_for(sku, limit).await
+    }
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.orders_in_status_since(status, before, limit).await
     }
 }
 
@@ -1611,4 +1627,130 @@ async fn update_with_retry_writes_nothing_when_the_change_keeps_the_order() {
     assert!(!changed.written);
     assert_eq!(changed.value, 7);
     assert_eq!(inner.get_order(&order.order_id).await.unwrap(), Some(order));
+}
+
+// ---------------------------------------------------------------------------------------
+// Atomic effects and the sweeper
+// ---------------------------------------------------------------------------------------
+
+/// A queue that is down: every direct send fails, as a crash right after a write would
+/// leave it. Only messages that go with a write (the outbox) can still be queued.
+#[derive(Debug)]
+struct QueueDown;
+
+#[async_trait]
+impl oms_domain::ports::Queue for QueueDown {
+    async fn send(&self, message: &Outgoing) -> Result<(), StoreError> {
+        Err(StoreError::msg(format!("the queue is down: {} not sent", message.kind)))
+    }
+}
+
+/// An inventory whose `release` always fails, as a crash right after the order's write
+/// would leave it; everything else is the store's.
+#[derive(Debug)]
+struct ReleaseDown(Embedded);
+
+#[async_trait]
+impl InventoryStore for ReleaseDown {
+    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
+        self.0.set_on_hand(warehouse, sku, on_hand).await
+    }
+    async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
+        self.0.stock_of(sku).await
+    }
+    async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.0.reserve(order_id, reservation).await
+    }
+    async fn release(&self, order_id: &OrderId, _hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        Err(StoreError::msg(format!("crashed before releasing the hold of {order_id}")))
+    }
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
+        self.0.reservation(order_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_received_order_is_queued_with_its_insert_so_no_crash_after_it_loses_the_message() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let ports = Ports { queue: Arc::new(QueueDown), ..world.ports.clone() };
+    let receipt = receive_order(&ports, delivery("A-1")).await.expect("intake needs no send of its own");
+    assert_eq!(world.allocations_queued().await, vec![receipt.order_id]);
+}
+
+#[tokio::test]
+async fn a_planned_order_is_queued_for_reservation_with_its_plan() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.received("A-1").await;
+    let ports = Ports { queue: Arc::new(QueueDown), ..world.ports.clone() };
+    assert_eq!(allocate_order(&ports, &id).await.expect("allocation ran"), Handled::Moved(OrderStatus::Allocated));
+    assert_eq!(world.reservations_queued().await, vec![id]);
+}
+
+#[tokio::test]
+async fn a_cancel_gives_the_stock_back_in_the_write_that_cancels_so_no_crash_leaves_it_held() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
+    // A separate release after the write would fail here: the cancel must not need one.
+    let ports = Ports { inventory: Arc::new(ReleaseDown(world.store.clone())), ..world.ports.clone() };
+    let cancelled = cancel_order(&ports, &id, "buyer changed their mind").await.expect("the order cancelled");
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5), "the units came back with the cancel");
+    assert_eq!(world.ports.inventory.reservation(&id).await.unwrap(), None);
+}
+
+/// The world's clock `minutes` after [`now`].
+#[derive(Debug)]
+struct LaterClock(i64);
+
+impl Clock for LaterClock {
+    fn now(&self) -> DateTime<Utc> {
+        now() + chrono::Duration::minutes(self.0)
+    }
+}
+
+#[tokio::test]
+async fn the_sweeper_queues_again_the_step_each_stuck_order_waits_for_and_leaves_the_rest() {
+    use oms_domain::usecases::sweep::{sweep, Repair, SweepLimits};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 4).await;
+    // Each message below is taken off its queue and lost, as a dead-lettered one would be.
+    let received = world.received("A-1").await;
+    let reserved = world.reserved("A-3").await;
+    let allocated = world.allocated("A-2").await;
+    let cancelled = world.received("A-4").await;
+    cancel_order(&world.ports, &cancelled, "test").await.unwrap();
+    world.stock("WH-A", "SKU-1", 2).await;
+    let backordered = world.backordered("A-5").await;
+    world.assert_nothing_queued().await;
+
+    // Five minutes on, nothing is stuck yet.
+    let soon = Ports { clock: Arc::new(LaterClock(5)), ..world.ports.clone() };
+    let report = sweep(&soon, &SweepLimits::default()).await.unwrap();
+    assert!(report.repaired.is_empty(), "{report:?}");
+    world.assert_nothing_queued().await;
+
+    // Past the limits: the received one is planned again, the allocated one reserved
+    // again, the old backorder planned again; reserved and cancelled are left alone.
+    let later = Ports { clock: Arc::new(LaterClock(90)), ..world.ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await.unwrap();
+    let repairs: Vec<_> = report.repaired.iter().map(|r| (r.order_id.clone(), r.status, r.repair)).collect();
+    assert_eq!(
+        repairs,
+        vec![
+            (received.clone(), OrderStatus::Received, Repair::Allocate),
+            (allocated.clone(), OrderStatus::Allocated, Repair::Reserve),
+            (backordered.clone(), OrderStatus::Backordered, Repair::Allocate),
+        ]
+    );
+    let mut planned = world.allocations_queued().await;
+    planned.sort();
+    let mut expected = vec![received, backordered];
+    expected.sort();
+    assert_eq!(planned, expected);
+    assert_eq!(world.reservations_queued().await, vec![allocated]);
+    assert_eq!(world.order(&reserved).await.status, OrderStatus::Reserved);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 7;
+pub(crate) const SCHEMA_VERSION: i64 = 9;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -320,6 +320,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 7 {
         tx.execute_batch(TIMELINE).context("Failed to migrate to schema version 7 (timeline rows)")?;
     }
+    if found < 9 {
+        step_9_orders_by_status(&tx).context("Failed to migrate to schema version 9 (orders by status and age)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -389,6 +392,33 @@ const TIMELINE: &str = "
         PRIMARY KEY (order_id, seq)
     ) WITHOUT ROWID;
 ";
+
+/// Version 9: the index of orders by status and age, for the sweeper. `status_since` is
+/// when the order came to its status (`Order::status_since`), NULL for a final status, so
+/// the partial index holds only the orders something still has to move on. Filled from
+/// the body of every order that is not final; a body that does not read as an order is
+/// left out of the index and logged (every read of that order fails anyway).
+fn step_9_orders_by_status(tx: &Connection) -> anyhow::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE orders ADD COLUMN status_since TEXT;
+         CREATE INDEX orders_by_status ON orders (status, status_since, order_id) WHERE status_since IS NOT NULL;",
+    )
+    .context("Failed to add the status_since column")?;
+    let rows = {
+        let mut stmt = tx.prepare("SELECT version, body FROM orders WHERE status NOT IN ('delivered', 'cancelled')")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
+        rows.collect::<Result<Vec<_>, _>>().context("Failed to read the orders that are not final")?
+    };
+    for (version, body) in rows {
+        match crate::rows::order_from_body(&body, u64::try_from(version).context("A negative version")?) {
+            Ok(order) => crate::orders::index_status(tx, &order)?,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "an order row that does not read is left out of the index by status")
+            }
+        }
+    }
+    Ok(())
+}
 
 fn step_5_backorders(tx: &Connection) -> anyhow::Result<()> {
     tx.execute_batch(BACKORDERS).context("Failed to create the backorders table")?;

@@ -127,7 +127,12 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
     Ok(ReserveOutcome::Reserved { hold_id })
 }
 
-fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<ReleaseOutcome> {
+/// True if the order's current hold is `hold_id`.
+pub(crate) fn holds(conn: &Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<bool> {
+    Ok(held(conn, order_id)?.is_some_and(|hold| &hold.hold_id == hold_id))
+}
+
+pub(crate) fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<ReleaseOutcome> {
     let Some(hold) = held(conn, order_id)? else {
         return Ok(ReleaseOutcome::NothingHeld);
     };

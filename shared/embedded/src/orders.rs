@@ -1,13 +1,19 @@
 //! `OrderStore`: orders as JSON bodies, with the columns every lookup needs indexed.
 
 use crate::db::CachedStatements;
+use anyhow::bail;
 use anyhow::Context;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use oms_domain::messages::Outgoing;
 use oms_domain::order::Order;
-use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
+use oms_domain::ports::{
+    Effects, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StoreError, UpdateOutcome,
+};
 use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use crate::queue::enqueue;
 use crate::rows::{event_body, order_body, order_from_rows};
 use crate::Embedded;
 
@@ -15,12 +21,19 @@ use crate::Embedded;
 // rows, so it spends its time on SQLite alone.
 #[async_trait]
 impl OrderStore for Embedded {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+    /// The order row, its index rows and the messages' rows in one savepoint.
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
         let id = order.order_id.clone();
         let failed = |e| StoreError::new(format!("Failed to insert order {id}"), e);
         let row = EncodedOrder::new(order, 1).map_err(failed)?;
-        match self.db.call(move |conn| insert(conn, &row)).await.map_err(failed)? {
-            None => Ok(InsertOutcome::Inserted),
+        let messages = send.to_vec();
+        match self.db.call(move |conn| insert(conn, &row, &messages)).await.map_err(failed)? {
+            None => {
+                if !send.is_empty() {
+                    self.wake_consumers();
+                }
+                Ok(InsertOutcome::Inserted)
+            }
             Some(existing) => Ok(InsertOutcome::Duplicate(Box::new(decode(existing).map_err(failed)?))),
         }
     }
@@ -46,13 +59,19 @@ impl OrderStore for Embedded {
         row.map(decode).transpose().map_err(failed)
     }
 
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+    /// The order row, its index rows, the messages' rows and the release of its hold in
+    /// one savepoint.
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError> {
         let id = order.order_id.clone();
         let failed = |e| StoreError::new(format!("Failed to update order {id}"), e);
         let next = order.version.checked_add(1).context("The order's version is out of range").map_err(failed)?;
         let read_version = i64::try_from(order.version).context("The order's version is out of range").map_err(failed)?;
         let row = EncodedOrder::new(order, next).map_err(failed)?;
-        let changed = self.db.call(move |conn| update(conn, &row, read_version)).await.map_err(failed)?;
+        let owned = effects.clone();
+        let changed = self.db.call(move |conn| update(conn, &row, read_version, &owned)).await.map_err(failed)?;
+        if changed && !effects.send.is_empty() {
+            self.wake_consumers();
+        }
         Ok(if changed { UpdateOutcome::Updated { version: next } } else { UpdateOutcome::VersionConflict })
     }
 
@@ -76,6 +95,28 @@ impl OrderStore for Embedded {
             .map(|id| OrderId::parse(id).map_err(|e| failed(anyhow::anyhow!("A backorder row names an invalid order id: {e}"))))
             .collect()
     }
+
+    /// The partial index `orders_by_status` on (status, status_since, order_id), which
+    /// holds only orders whose status is not final.
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to look up the orders {status} since before {before}"), e);
+        let before = index_time(before);
+        let ids = self.db.call(move |conn| in_status_since(conn, status, &before, limit)).await.map_err(failed)?;
+        ids.iter()
+            .map(|id| OrderId::parse(id).map_err(|e| failed(anyhow::anyhow!("An order row names an invalid order id: {e}"))))
+            .collect()
+    }
+}
+
+/// A time as the index columns hold it: RFC 3339 with microseconds and `Z`, fixed width,
+/// so text order is time order.
+fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// An order as its row holds it: the indexed columns and the JSON body at `version`.
@@ -88,6 +129,8 @@ struct EncodedOrder {
     customer_id: String,
     phone: Option<String>,
     status: &'static str,
+    /// When the order came to its status; `None` for a final status (not indexed).
+    status_since: Option<String>,
     body: String,
     /// The rows of `backorders` this version of the order has: (SKU, since).
     backorders: Vec<(String, String)>,
@@ -107,6 +150,7 @@ impl EncodedOrder {
             customer_id: order.customer.id.to_string(),
             phone: order.customer.phone.clone(),
             status: order.status.as_str(),
+            status_since: (!order.status.is_final()).then(|| index_time(order.status_since())),
             body,
             backorders: backorder_rows(order),
             moved: oms_records::newly_moved(order, 0)
@@ -140,12 +184,13 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 
 /// Inserts the row unless its (channel, merchant, external id) is taken; then answers the
 /// row that holds it.
-fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<OrderRow>> {
+fn insert(conn: &mut Connection, row: &EncodedOrder, send: &[Outgoing]) -> anyhow::Result<Option<OrderRow>> {
     let inserted = conn
         .execute_cached(
             "INSERT INTO orders
-                 (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body, order_number)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)
+                 (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body, order_number,
+                  status_since)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
              ON CONFLICT (channel, merchant_id, external_id) DO NOTHING",
             params![
                 row.order_id,
@@ -156,13 +201,15 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
                 row.phone,
                 row.status,
                 row.body,
-                row.order_number
+                row.order_number,
+                row.status_since
             ],
         )
         .context("Failed to write the order row")?;
     let existing = if inserted == 1 {
         write_backorders(conn, row)?;
         write_moved(conn, row)?;
+        enqueue(conn, send)?;
         None
     } else {
         let existing = conn
@@ -177,13 +224,21 @@ fn insert(conn: &mut Connection, row: &EncodedOrder) -> anyhow::Result<Option<Or
     Ok(existing)
 }
 
-/// Writes the row at `read_version + 1` if it is still at `read_version`; true if it was.
-fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyhow::Result<bool> {
+/// Writes the row at `read_version + 1` if it is still at `read_version` and the hold to
+/// release is still the order's, with its effects; true if it was. The hold is checked
+/// before anything is written, and the savepoint's one writer cannot be raced in between.
+fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects: &Effects) -> anyhow::Result<bool> {
+    let order_id = OrderId::parse(&row.order_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(hold_id) = &effects.release {
+        if !crate::inventory::holds(conn, &order_id, hold_id)? {
+            return Ok(false);
+        }
+    }
     let changed = conn
         .execute_cached(
             "UPDATE orders
              SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7,
-                 merchant_id = ?9, order_number = ?10
+                 merchant_id = ?9, order_number = ?10, status_since = ?11
              WHERE order_id = ?8 AND version = ?6",
             params![
                 row.channel,
@@ -195,15 +250,41 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64) -> anyho
                 row.body,
                 row.order_id,
                 row.merchant_id,
-                row.order_number
+                row.order_number,
+                row.status_since
             ],
         )
         .context("Failed to write the order row")?;
-    if changed == 1 {
-        write_backorders(conn, row)?;
-        write_moved(conn, row)?;
+    if changed != 1 {
+        return Ok(false);
     }
-    Ok(changed == 1)
+    write_backorders(conn, row)?;
+    write_moved(conn, row)?;
+    enqueue(conn, &effects.send)?;
+    if let Some(hold_id) = &effects.release {
+        match crate::inventory::release(conn, &order_id, hold_id)? {
+            ReleaseOutcome::Released(_) => {}
+            other => bail!("The hold {hold_id} checked in this savepoint could not be released: {other:?}"),
+        }
+    }
+    Ok(true)
+}
+
+/// Up to `limit` ids of the orders in `status` since before `before`, oldest first.
+fn in_status_since(conn: &mut Connection, status: OrderStatus, before: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT order_id FROM orders WHERE status = ?1 AND status_since IS NOT NULL AND status_since < ?2
+             ORDER BY status_since, order_id LIMIT ?3",
+        )
+        .context("Failed to prepare the lookup by status")?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids = stmt
+        .query_map(params![status.as_str(), before, limit], |row| row.get(0))
+        .context("Failed to look up the orders by status")?
+        .collect::<Result<Vec<String>, _>>()
+        .context("Failed to read the orders found by status")?;
+    Ok(ids)
 }
 
 /// The `backorders` rows of `order`: one per SKU of its lines while it is backordered.
@@ -266,6 +347,14 @@ fn with_moved(conn: &Connection, (order_id, version, body, _): OrderRow) -> anyh
 pub(crate) fn index_backorders(conn: &Connection, order: &Order) -> anyhow::Result<()> {
     let row = EncodedOrder::new(order, order.version)?;
     write_backorders(conn, &row)
+}
+
+/// Writes the `status_since` column of a stored order (the migration to schema 9).
+pub(crate) fn index_status(conn: &Connection, order: &Order) -> anyhow::Result<()> {
+    let row = EncodedOrder::new(order, order.version)?;
+    conn.execute_cached("UPDATE orders SET status_since = ?2 WHERE order_id = ?1", params![row.order_id, row.status_since])
+        .context("Failed to index the order by status")?;
+    Ok(())
 }
 
 /// Up to `limit` ids of the orders backordered on `sku`, oldest backorder first.
@@ -443,15 +532,20 @@ mod tests {
             let store = Embedded::open(dir.path()).unwrap();
             assert_eq!(store.insert_order(&waiting).await.unwrap(), InsertOutcome::Inserted);
             assert_eq!(store.insert_order(&other).await.unwrap(), InsertOutcome::Inserted);
-            // Back to schema 4: no backorders table, no timeline table.
-            store
-                .db
-                .call_now(|c| Ok(c.execute_batch("DROP TABLE backorders; DROP TABLE timeline; PRAGMA user_version = 4;")?))
-                .unwrap();
+            // Back to schema 4: no backorders table, no timeline table, no index by status.
+            let back_to_4 = "DROP TABLE backorders; DROP TABLE timeline;
+                DROP INDEX orders_by_status; ALTER TABLE orders DROP COLUMN status_since; PRAGMA user_version = 4;";
+            store.db.call_now(|c| Ok(c.execute_batch(back_to_4)?)).unwrap();
         }
         let store = Embedded::open(dir.path()).unwrap();
         let sku = fixtures::sku("SKU-1");
-        assert_eq!(store.backorders_waiting_for(&sku, 10).await.unwrap(), vec![waiting.order_id]);
+        assert_eq!(store.backorders_waiting_for(&sku, 10).await.unwrap(), vec![waiting.order_id.clone()]);
+        // And of the index by status (schema 9), from each body's timeline.
+        let later = fixtures::noon() + chrono::Duration::seconds(1);
+        let backordered = store.orders_in_status_since(OrderStatus::Backordered, later, 10).await.unwrap();
+        assert_eq!(backordered, vec![waiting.order_id]);
+        let allocated = store.orders_in_status_since(OrderStatus::Allocated, later, 10).await.unwrap();
+        assert_eq!(allocated, vec![other.order_id]);
     }
 
     #[tokio::test]

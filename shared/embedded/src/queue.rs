@@ -36,27 +36,40 @@ pub struct Delivery {
 #[async_trait]
 impl Queue for Embedded {
     async fn send(&self, message: &Outgoing) -> Result<(), StoreError> {
-        let (queue, body) = (message.queue, message.body.clone());
+        let queue = message.queue;
+        let outgoing = [message.clone()];
         self.db
-            .call(move |conn| {
-                let now = now_millis();
-                conn.execute_cached(
-                    "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES (?1, ?2, 0, 0, ?3, ?3)",
-                    params![queue.as_str(), body, now],
-                )
-                .context("Failed to write the message row")?;
-                Ok(())
-            })
+            .call(move |conn| enqueue(conn, &outgoing))
             .await
             .map_err(|e| StoreError::new(format!("Failed to send a {} message to {queue}", message.kind), e))?;
-        // Wake every waiting consumer, and leave a permit for one that is about to wait.
-        self.notify.notify_waiters();
-        self.notify.notify_one();
+        self.wake_consumers();
         Ok(())
     }
 }
 
+/// Writes `messages` to their queues, in the caller's savepoint: the outbox of an order
+/// write is these rows, committed with the order or not at all. The caller wakes the
+/// consumers once the savepoint is committed ([`Embedded::wake_consumers`]).
+pub(crate) fn enqueue(conn: &Connection, messages: &[Outgoing]) -> anyhow::Result<()> {
+    let now = now_millis();
+    for message in messages {
+        conn.execute_cached(
+            "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES (?1, ?2, 0, 0, ?3, ?3)",
+            params![message.queue.as_str(), message.body, now],
+        )
+        .context("Failed to write the message row")?;
+    }
+    Ok(())
+}
+
 impl Embedded {
+    /// Wakes every waiting consumer, and leaves a permit for one that is about to wait:
+    /// called after messages were committed.
+    pub(crate) fn wake_consumers(&self) {
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
     /// Takes up to `max` visible messages of `queue`, oldest first, hiding each for
     /// `visibility` and counting the delivery. Messages already delivered `MAX_ATTEMPTS`
     /// times go to the dead letters instead.
@@ -116,6 +129,29 @@ impl Embedded {
             .call(move |conn| bury(conn, delivery_id, &reason, now_millis()))
             .await
             .with_context(|| format!("Failed to dead-letter message {delivery_id}"))
+    }
+
+    /// The messages waiting on `queue` (visible or in flight), oldest first, as stored:
+    /// for tests and inspection; consumers `receive`.
+    pub async fn pending(&self, queue: QueueName) -> anyhow::Result<Vec<Delivery>> {
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT id, body, attempts FROM messages WHERE queue = ?1 ORDER BY id")
+                    .context("Failed to prepare the query")?;
+                let rows = stmt
+                    .query_map([queue.as_str()], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                    })
+                    .context("Failed to query the messages")?
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("Failed to read the messages")?;
+                rows.into_iter()
+                    .map(|(id, body, attempts)| Ok(Delivery { id, queue, body, attempts: to_u32(attempts, "attempts")? }))
+                    .collect()
+            })
+            .await
+            .with_context(|| format!("Failed to list the messages of {queue}"))
     }
 
     /// The messages of `queue` that were given up on, oldest first.

@@ -9,19 +9,20 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use oms_conformance::Subject;
+use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
+use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
-use oms_domain::ports::SkuMappingStore;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
 };
+use oms_domain::ports::{Effects, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::MerchantId;
-use oms_domain::{AlertId, Order, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -37,7 +38,30 @@ async fn file_backed() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Embedded::open(dir.path()).expect("the store opens");
     let kept = Arc::new(InTempDir { store, _dir: dir });
-    Subject { orders: kept.clone(), warehouses: kept.clone(), inventory: kept.clone(), alerts: kept.clone(), sku_mappings: kept }
+    let outbox = Arc::new(QueueRows(kept.store.clone()));
+    Subject {
+        orders: kept.clone(),
+        warehouses: kept.clone(),
+        inventory: kept.clone(),
+        alerts: kept.clone(),
+        sku_mappings: kept,
+        outbox,
+    }
+}
+
+/// The outbox of the embedded store: the rows of its queue table.
+struct QueueRows(Embedded);
+
+#[async_trait]
+impl Outbox for QueueRows {
+    async fn sent(&self) -> Vec<Outgoing> {
+        let mut sent = Vec::new();
+        for queue in QueueName::ALL {
+            let rows = self.0.pending(queue).await.expect("the queue's rows");
+            sent.extend(rows.into_iter().map(|row| Outgoing::stored(queue, row.body)));
+        }
+        sent
+    }
 }
 
 async fn in_memory() -> Subject {
@@ -49,6 +73,7 @@ async fn in_memory() -> Subject {
         inventory: ports.inventory,
         alerts: ports.alerts,
         sku_mappings: ports.sku_mappings,
+        outbox: Arc::new(QueueRows(store)),
     }
 }
 
@@ -68,6 +93,7 @@ impl TwoOnOneFile {
 async fn two_on_one_file() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let stores = [Embedded::open(dir.path()).expect("the store opens"), Embedded::open(dir.path()).expect("it opens twice")];
+    let outbox = Arc::new(QueueRows(stores[0].clone()));
     let shared = Arc::new(TwoOnOneFile { stores, next: AtomicUsize::new(0), _dir: dir });
     Subject {
         orders: shared.clone(),
@@ -75,6 +101,7 @@ async fn two_on_one_file() -> Subject {
         inventory: shared.clone(),
         alerts: shared.clone(),
         sku_mappings: shared,
+        outbox,
     }
 }
 
@@ -92,20 +119,28 @@ mod memory {
 
 #[async_trait]
 impl OrderStore for InTempDir {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.store.insert_order(order).await
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
+        self.store.insert_order_sending(order, send).await
     }
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.store.get_order(id).await
     }
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        self.store.update_order(order).await
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError> {
+        self.store.update_order_with(order, effects).await
     }
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.store.find_orders(query, page).await
     }
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.store.backorders_waiting_for(sku, limit).await
+    }
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.store.orders_in_status_since(status, before, limit).await
     }
 }
 
@@ -143,20 +178,28 @@ impl InventoryStore for InTempDir {
 
 #[async_trait]
 impl OrderStore for TwoOnOneFile {
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
-        self.pick().insert_order(order).await
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
+        self.pick().insert_order_sending(order, send).await
     }
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.pick().get_order(id).await
     }
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
-        self.pick().update_order(order).await
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError> {
+        self.pick().update_order_with(order, effects).await
     }
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError> {
         self.pick().find_orders(query, page).await
     }
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.pick().backorders_waiting_for(sku, limit).await
+    }
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.pick().orders_in_status_since(status, before, limit).await
     }
 }
 

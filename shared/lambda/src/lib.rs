@@ -1,11 +1,13 @@
 //! The wiring every Lambda binary shares, so each `main.rs` is a few lines:
 //! [`init`] (JSON logs, the panic behaviour), [`aws_ports`] and [`aws_state`]
 //! (configuration read once, clients built once per container), [`run_http`] for API
-//! Gateway functions and [`run_sqs`] for queue consumers with partial batch failure
-//! reporting.
+//! Gateway functions, [`run_sqs`] for queue consumers with partial batch failure
+//! reporting, [`run_outbox_relay`] for the table's stream and [`run_sweep`] for the
+//! scheduled sweeper.
 
 pub mod schedule;
 pub mod sqs;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -55,6 +57,18 @@ pub async fn aws_state() -> anyhow::Result<AppState> {
 /// Serves an HTTP function's router behind API Gateway.
 pub async fn run_http(router: oms_api::routes::Router) -> Result<(), Error> {
     lambda_http::run(router).await
+}
+
+/// Relays the outbox items of the table's stream to their SQS queues.
+pub async fn run_outbox_relay(ports: Ports) -> Result<(), Error> {
+    let queue = &*ports.queue;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| stream::handle_stream(queue, event))).await
+}
+
+/// Runs one sweep per scheduled invocation.
+pub async fn run_sweep(ports: Ports) -> Result<(), Error> {
+    let ports = &ports;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders(ports, event))).await
 }
 
 /// Runs `consumer` on every message of its queue's SQS events.

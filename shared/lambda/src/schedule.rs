@@ -21,3 +21,15 @@ impl From<NotAvailable> for lambda_runtime::Diagnostic {
         Self { error_type: "NotImplemented".into(), error_message: err.to_string() }
     }
 }
+
+/// sweep-orders: one sweep (`oms_domain::usecases::sweep`) per scheduled run; the report
+/// is the function's answer and its log.
+pub async fn sweep_orders(
+    ports: &oms_domain::ports::Ports,
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+) -> Result<oms_domain::usecases::sweep::SweepReport, lambda_runtime::Error> {
+    let limits = oms_domain::usecases::sweep::SweepLimits::default();
+    let report = oms_domain::usecases::sweep::sweep(ports, &limits).await?;
+    tracing::info!(schedule = ?event.payload.resources, repaired = report.repaired.len(), "sweep done");
+    Ok(report)
+}

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -15,6 +16,8 @@ use tower::ServiceExt as _;
 use oms_api::ChannelSecrets;
 use oms_channels::signature;
 use oms_domain::order::{Channel, OrderStatus};
+use oms_domain::ports::{Clock, Ports};
+use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::Embedded;
 
 const SECRET: &str = "demo-webhook-secret";
@@ -53,6 +56,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let state = crate::server::app_state(&embedded, secrets);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
+    let ports = state.ports.clone();
     let api = oms_api::routes::all(state);
 
     println!("OMS demo: data in {}\n", data_dir.display());
@@ -123,12 +127,40 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    night(&ports).await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
 
     let _ = stop.send(true);
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// The night: the sweeper, as it runs every five minutes, looks two hours ahead: every
+/// step went with its write, so nothing received or allocated is stuck; the backorders,
+/// waiting past their hour, are planned once more against current stock.
+async fn night(ports: &Ports) -> anyhow::Result<()> {
+    let later = Ports { clock: Arc::new(HoursLater(2)), ..ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await?;
+    let stuck = report.count(OrderStatus::Received) + report.count(OrderStatus::Allocated);
+    println!(
+        "Night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated, and plans {} backordered and {} on hold again",
+        report.count(OrderStatus::Backordered),
+        report.count(OrderStatus::OnHold)
+    );
+    Ok(())
+}
+
+/// The wall clock, `.0` hours ahead.
+struct HoursLater(i64);
+
+impl Clock for HoursLater {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::hours(self.0)
+    }
 }
 
 /// The evening: an operator's change that a late channel retry does not undo, a cancel from

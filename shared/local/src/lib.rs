@@ -12,4 +12,5 @@ pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod server;
+pub mod sweep;
 pub mod workers;

@@ -40,6 +40,15 @@ enum Command {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Queue again the step every order stuck past its status's limit waits for, and print
+    /// what was done as JSON (`oms serve` does this at start and every five minutes).
+    Sweep {
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+        /// How long an order may stay received or allocated, in minutes.
+        #[arg(long, default_value_t = 10)]
+        stuck_after_minutes: i64,
+    },
     /// Measure throughput and print the figures.
     Bench {
         #[command(subcommand)]
@@ -71,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
-        Command::Demo { .. } | Command::Import { .. } | Command::Bench { .. } => "warn",
+        Command::Demo { .. } | Command::Import { .. } | Command::Bench { .. } | Command::Sweep { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -105,6 +114,11 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("{} orders refused", summary.refused.len())
             }
+        }
+        Command::Sweep { data_dir, stuck_after_minutes } => {
+            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes).await?;
+            println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
+            Ok(())
         }
         Command::Bench { what: Bench::Normalise { orders } } => oms_local::bench::normalise(orders),
         Command::Bench { what: Bench::Serve { orders, concurrency, data_dir } } => {

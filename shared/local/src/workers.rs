@@ -3,6 +3,8 @@
 //! retries the rest later (after repeated failures the embedded queue moves a message to
 //! its dead letters, as SQS's redrive does) and dead-letters a poison message at once.
 //!
+//! The sweeper runs beside them: once at start, then every [`SWEEP_EVERY`].
+//!
 //! A panic is not caught here: `oms` aborts on panic in every build (see `main.rs`), and
 //! what was in flight is delivered again when the store is next opened.
 
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 use oms_domain::messages::{consume, ConsumeError, Consumer, QueueMessage, QueueName};
 use oms_domain::ports::Ports;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
+use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::{Delivery, Embedded};
 
 /// Messages taken per receive and worked on together; their writes share the database
@@ -26,12 +29,34 @@ const VISIBILITY: Duration = Duration::from_secs(30);
 /// How long an idle worker waits for a new message before looking again anyway.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
-/// Starts the worker of every queue, each with its consumer. They stop when `shutdown` turns true.
+/// How often the sweeper looks for stuck orders while `oms serve` runs (and once at start).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Starts the worker of every queue, each with its consumer, and the sweeper. They stop
+/// when `shutdown` turns true.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
+        tokio::spawn(sweep_periodically(ports.clone(), shutdown.clone())),
     ]
+}
+
+/// One sweep now (what a crash left stuck is moved on at start), then one every
+/// [`SWEEP_EVERY`] until shutdown.
+async fn sweep_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>) {
+    let limits = SweepLimits::default();
+    while !*shutdown.borrow() {
+        match sweep(&ports, &limits).await {
+            Ok(report) if report.repaired.is_empty() => tracing::debug!("sweep: nothing stuck"),
+            Ok(report) => tracing::info!(repaired = report.repaired.len(), "sweep: stuck orders queued again"),
+            Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// The worker of `C`'s queue.

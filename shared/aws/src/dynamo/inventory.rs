@@ -94,11 +94,83 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The order's hold as stored, if it is `hold_id`: what a write that releases it
+    /// (`OrderStore::update_order_with`) gives back.
+    pub(super) async fn hold_to_release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<Option<StoredHold>, StoreError> {
+        Ok(self.stored_hold(order_id).await?.filter(|stored| &stored.hold_id == hold_id))
+    }
+
+    /// Gives back the parts of `stored` after the first, one `TransactWriteItems` each: a
+    /// `Delete` of the part item on `attribute_exists(pk)`, `parts_held = parts_held - 1`
+    /// on the reservation item, and per line the stock `Update`. A part released meanwhile
+    /// by another call is skipped.
+    pub(super) async fn release_later_parts(&self, order_id: &OrderId, stored: &StoredHold) -> Result<(), StoreError> {
+        let what = format!("release the stock of order {order_id}");
+        let hold_id = &stored.hold_id;
+        for part in &stored.parts {
+            let lines = part
+                .allocated_lines()
+                .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Key::reservation_part(order_id, hold_id, part.part).into_map()))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
+            let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+            items.push(self.count_part(order_id, hold_id, false)?);
+            for line in &lines {
+                items.push(give_back(&self.table, line, order_id)?);
+            }
+            if let Transact::Cancelled(reasons) = self.transact(items, &what).await? {
+                // Released meanwhile by another call (the part or the whole hold): fine.
+                if !reasons.iter().take(2).any(CancelReason::condition_failed) {
+                    return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The items that give back the first part of `stored` once its later parts are given
+    /// back: the reservation item's `Delete` on `hold_id = :hold AND parts_held = 0` (the
+    /// first item: its condition failing means the hold changed), then its lines' stock
+    /// updates (`reserved >= :q`; failing means corrupt data).
+    pub(super) fn release_first_part(
+        &self,
+        order_id: &OrderId,
+        stored: &StoredHold,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let first = stored.lines.len() - stored.parts.iter().map(|p| p.lines.len()).sum::<usize>();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::reservation(order_id).into_map()))
+            .condition_expression("#hold_id = :hold AND (attribute_not_exists(#parts_held) OR #parts_held = :zero)")
+            .expression_attribute_names("#hold_id", "hold_id")
+            .expression_attribute_names("#parts_held", "parts_held")
+            .expression_attribute_values(":hold", s(stored.hold_id.as_str()))
+            .expression_attribute_values(":zero", n(0))
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        for line in &stored.lines[..first] {
+            items.push(give_back(&self.table, line, order_id)?);
+        }
+        Ok(items)
+    }
+}
+
+/// The stock update that gives one line's units back.
+fn give_back(table: &str, line: &AllocatedLine, order_id: &OrderId) -> Result<TransactWriteItem, StoreError> {
+    stock_update(table, line, "SET #available = #available + :q, #reserved = #reserved - :q", "#reserved >= :q", order_id)
+}
+
 /// An order's hold as the table holds it now.
-struct StoredHold {
+pub(super) struct StoredHold {
     hold_id: HoldId,
     /// Every line of every part read.
-    lines: Vec<AllocatedLine>,
+    pub(super) lines: Vec<AllocatedLine>,
     /// The parts after the first.
     parts: Vec<ReservationPartItem>,
 }
@@ -341,15 +413,6 @@ impl InventoryStore for DynamoStore {
     /// part written or released meanwhile) it is read again.
     async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
         let what = format!("release the stock of order {order_id}");
-        let give_back = |line: &AllocatedLine| {
-            stock_update(
-                &self.table,
-                line,
-                "SET #available = #available + :q, #reserved = #reserved - :q",
-                "#reserved >= :q",
-                order_id,
-            )
-        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -359,43 +422,8 @@ impl InventoryStore for DynamoStore {
             if &stored.hold_id != hold_id {
                 return Ok(ReleaseOutcome::NotThatHold);
             }
-            for part in &stored.parts {
-                let lines = part
-                    .allocated_lines()
-                    .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(Key::reservation_part(order_id, hold_id, part.part).into_map()))
-                    .condition_expression("attribute_exists(pk)")
-                    .build()
-                    .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
-                let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-                items.push(self.count_part(order_id, hold_id, false)?);
-                for line in &lines {
-                    items.push(give_back(line)?);
-                }
-                if let Transact::Cancelled(reasons) = self.transact(items, &what).await? {
-                    // Released meanwhile by another call (the part or the whole hold): fine.
-                    if !reasons.iter().take(2).any(CancelReason::condition_failed) {
-                        return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
-                    }
-                }
-            }
-            let first = stored.lines.len() - stored.parts.iter().map(|p| p.lines.len()).sum::<usize>();
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(Key::reservation(order_id).into_map()))
-                .condition_expression("#hold_id = :hold AND (attribute_not_exists(#parts_held) OR #parts_held = :zero)")
-                .expression_attribute_names("#hold_id", "hold_id")
-                .expression_attribute_names("#parts_held", "parts_held")
-                .expression_attribute_values(":hold", s(hold_id.as_str()))
-                .expression_attribute_values(":zero", n(0))
-                .build()
-                .map_err(|e| build_error(format!("Failed to build the release of order {order_id}"), e))?;
-            let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
-            for line in &stored.lines[..first] {
-                items.push(give_back(line)?);
-            }
+            self.release_later_parts(order_id, &stored).await?;
+            let items = self.release_first_part(order_id, &stored)?;
             let reasons = match self.transact(items, &what).await? {
                 Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(stored.lines))),
                 Transact::Cancelled(reasons) => reasons,

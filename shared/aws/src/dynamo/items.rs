@@ -15,7 +15,8 @@ use oms_domain::{Order, OrderId, Sku, WarehouseId};
 use oms_records::{CorruptRecord, EventRecord, OrderRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
 
-use super::{index_key, Key};
+use super::{index_key, status_key, Key};
+use oms_domain::messages::{Outgoing, QueueName};
 
 /// A stored item that does not hold what its layout says.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +68,54 @@ pub(crate) struct OrderItem {
     /// items written before order numbers were kept.
     #[serde(default)]
     pub order_number_key: String,
+    /// Index `by_status`: `<status>#<shard>` (`status_key`); absent for a final status,
+    /// so the index holds only orders something still has to move on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_key: Option<String>,
+    /// Index `by_status` sort key: `<status since>#<order id>`, the time fixed width
+    /// (RFC 3339, microseconds, `Z`) so it sorts by time; absent with `status_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since_key: Option<String>,
+}
+
+/// A message queued with an order write (the outbox): `OUTBOX#<message id>` / `OUTBOX`.
+/// The table's stream hands its insert to the relay, which sends it to its queue; it
+/// expires a day later (`expires_at`, the table's TTL attribute), long after the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct OutboxItem {
+    pub pk: String,
+    pub sk: String,
+    /// The queue's name (`QueueName::as_str`).
+    pub queue: String,
+    /// The message as encoded for its queue.
+    pub body: String,
+    /// Epoch seconds after which DynamoDB's TTL may delete the item.
+    pub expires_at: i64,
+}
+
+impl OutboxItem {
+    /// How long an outbox item outlives its write: the stream keeps records 24 hours.
+    const KEPT_SECONDS: i64 = 24 * 60 * 60;
+
+    pub fn new(message: &Outgoing, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let key = Key::outbox(&ulid::Ulid::new().to_string());
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            queue: message.queue.as_str().to_owned(),
+            body: message.body.clone(),
+            expires_at: now.timestamp() + Self::KEPT_SECONDS,
+        }
+    }
+}
+
+impl TryFrom<OutboxItem> for Outgoing {
+    type Error = CorruptItem;
+    fn try_from(item: OutboxItem) -> Result<Self, CorruptItem> {
+        let queue = QueueName::parse(&item.queue)
+            .ok_or_else(|| CorruptItem::new("queue", format!("no queue is named {:?}", item.queue)))?;
+        Ok(Outgoing::stored(queue, item.body))
+    }
 }
 
 /// So many units of a SKU in one warehouse (a reservation's lines).
@@ -110,6 +159,10 @@ impl OrderItem {
             external_key: index_key(m, order.external_id.as_str()),
             channel_key: index_key(m, order.channel.as_str()),
             order_number_key: index_key(m, order.order_number.as_str()),
+            status_key: (!order.status.is_final()).then(|| status_key(order.status, &order.order_id)),
+            status_since_key: (!order.status.is_final()).then(|| {
+                format!("{}#{}", order.status_since().to_rfc3339_opts(chrono::SecondsFormat::Micros, true), order.order_id)
+            }),
         }
     }
 }
@@ -399,6 +452,8 @@ mod tests {
         "sk": {"S": "ORDER"},
         "order_id": {"S": "ord_01JDXYZ"},
         "status": {"S": "allocated"},
+        "status_key": {"S": "allocated#7"},
+        "status_since_key": {"S": "2026-11-20T12:00:00.000000Z#ord_01JDXYZ"},
         "channel": {"S": "woocommerce"},
         "external_id": {"S": "WC-1001"},
         "order_number": {"S": "#WC-1001"},

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::alert::AlertKind;
-use oms_domain::order::Channel;
+use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
 use oms_domain::{AlertId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
@@ -22,6 +22,8 @@ mod alerts;
 mod inventory;
 mod items;
 mod orders;
+mod outbox;
+pub use outbox::relayed_message;
 mod sku_mappings;
 mod warehouses;
 
@@ -42,15 +44,24 @@ pub const INDEX_BY_ORDER_NUMBER: &str = "by_order_number";
 /// Alerts by status (`alert_status_key`), oldest first by `alert_id`.
 pub const INDEX_BY_ALERT_STATUS: &str = "by_alert_status";
 
+/// Orders that are not final by status and age (`status_key` = `<status>#<shard>`,
+/// `status_since_key` = `<since>#<order id>`), oldest first: what the sweeper reads.
+pub const INDEX_BY_STATUS: &str = "by_status";
+
+/// Partitions of the index by status per status: an order's shard comes from its id, so
+/// a burst of orders in one status spreads over this many partitions.
+pub(crate) const STATUS_SHARDS: u32 = 8;
+
 /// Every secondary index with its partition key attribute and its sort key attribute.
 #[cfg(feature = "provision")]
-pub(crate) const INDEXES: [(&str, &str, &str); 6] = [
+pub(crate) const INDEXES: [(&str, &str, &str); 7] = [
     (INDEX_BY_CUSTOMER, "customer_key", "order_id"),
     (INDEX_BY_PHONE, "phone_key", "order_id"),
     (INDEX_BY_EXTERNAL_ID, "external_key", "order_id"),
     (INDEX_BY_CHANNEL, "channel_key", "order_id"),
     (INDEX_BY_ALERT_STATUS, "alert_status_key", "alert_id"),
     (INDEX_BY_ORDER_NUMBER, "order_number_key", "order_id"),
+    (INDEX_BY_STATUS, "status_key", "status_since_key"),
 ];
 
 /// Most items DynamoDB accepts in one `TransactWriteItems`.
@@ -318,6 +329,12 @@ impl Key {
         Self { pk: format!("SKUMAP#{channel}#{merchant}"), sk: channel_sku.to_string() }
     }
 
+    /// A message queued with an order write, until the table's stream relays it:
+    /// `OUTBOX#<message id>` / `OUTBOX` (one partition per message, so no partition is hot).
+    pub fn outbox(message_id: &str) -> Self {
+        Self { pk: format!("{OUTBOX_PREFIX}{message_id}"), sk: "OUTBOX".to_owned() }
+    }
+
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.
     pub fn alert_subject(kind: AlertKind, subject: &str) -> Self {
         Self { pk: format!("ALERT_SUBJECT#{kind}#{subject}"), sk: "DEDUPE".to_owned() }
@@ -329,6 +346,21 @@ impl Key {
 /// merchant `a#b` with external id `c` and merchant `a` with `b#c` would share a key.
 pub(crate) fn merchant_segment(merchant: &MerchantId) -> String {
     merchant.as_str().replace('%', "%25").replace('#', "%23")
+}
+
+/// How every outbox item's `pk` starts: the stream's filter for the relay.
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+/// The partition of the index by status an order is in: `<status>#<shard>`, the shard
+/// from an FNV-1a hash of the order id (stable across builds).
+pub(crate) fn status_key(status: OrderStatus, order_id: &OrderId) -> String {
+    format!("{status}#{}", status_shard(order_id))
+}
+
+fn status_shard(order_id: &OrderId) -> u32 {
+    let hash =
+        order_id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    u32::try_from(hash % u64::from(STATUS_SHARDS)).unwrap_or(0)
 }
 
 /// The value of an order lookup index's partition key: `<merchant segment>#<value>`.

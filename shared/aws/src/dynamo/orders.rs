@@ -4,11 +4,15 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use oms_domain::messages::Outgoing;
 use oms_domain::order::{Channel, Order, OrderStatus};
-use oms_domain::ports::{InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, StoreError, UpdateOutcome};
+use oms_domain::ports::{
+    Effects, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StoreError, UpdateOutcome,
+};
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
-use super::items::{BackorderItem, DedupeItem, EventItem, OrderItem};
+use super::items::{BackorderItem, DedupeItem, EventItem, OrderItem, OutboxItem};
 use super::{from_item, index_key, n, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
@@ -167,8 +171,8 @@ impl OrderStore for DynamoStore {
     /// When only the old marker's check fails, its order is this merchant's (a
     /// `Duplicate`) or another merchant's (then the insert is sent again without the check).
     /// An order stored already backordered has its entries in the index of backorders
-    /// put in the same transaction.
-    async fn insert_order(&self, order: &Order) -> Result<InsertOutcome, StoreError> {
+    /// put in the same transaction, and so are the outbox items of `send`.
+    async fn insert_order_sending(&self, order: &Order, send: &[Outgoing]) -> Result<InsertOutcome, StoreError> {
         let id = &order.order_id;
         let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
         let dedupe_key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
@@ -194,6 +198,7 @@ impl OrderStore for DynamoStore {
                 .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        items.extend(self.outbox_puts(send, id)?);
         let mut legacy_checked = true;
         loop {
             let reasons = match self.transact(items.clone(), &format!("insert order {id}")).await? {
@@ -247,10 +252,19 @@ impl OrderStore for DynamoStore {
     /// `oms_records::TIMELINE_KEPT`) that the stored version had not moved yet; the same
     /// consistent read says how many it had, made only for an order with more entries
     /// than the item keeps.
-    async fn update_order(&self, order: &Order) -> Result<UpdateOutcome, StoreError> {
+    ///
+    /// With effects it is always that transaction, with the outbox items of the messages
+    /// and, for a hold to release, the release of its first part: the reservation item's
+    /// `Delete` on `hold_id = :hold AND parts_held = 0` and its lines' stock updates. The
+    /// hold is read first (another hold than the one named, or none: `VersionConflict`) and
+    /// its later parts, if any, are given back before the transaction, each atomically (a
+    /// hold larger than one transaction cannot go in one; a crash between leaves the order
+    /// as it was with part of its hold, which the caller's retry releases).
+    async fn update_order_with(&self, order: &Order, effects: &Effects) -> Result<UpdateOutcome, StoreError> {
         let ever_backordered =
             order.timeline.iter().any(|event| matches!(event.status, OrderStatus::Backordered | OrderStatus::OnHold));
         let moves = oms_records::moved_count(order.timeline.len()) > 0;
+        let mut changes = IndexChanges::default();
         if ever_backordered || moves {
             let Some((stored, stored_moved)) = self.read_order(&order.order_id).await? else {
                 return Ok(UpdateOutcome::VersionConflict);
@@ -258,14 +272,81 @@ impl OrderStore for DynamoStore {
             if stored.version != order.version {
                 return Ok(UpdateOutcome::VersionConflict);
             }
-            let before = BackorderItem::of(&stored);
-            let after = BackorderItem::of(order);
-            let events = oms_records::newly_moved(order, usize::try_from(stored_moved).unwrap_or(usize::MAX));
-            if before != after || !events.is_empty() {
-                return self.update_in_transaction(order, &before, &after, events).await;
+            changes = IndexChanges {
+                before: BackorderItem::of(&stored),
+                after: BackorderItem::of(order),
+                events: oms_records::newly_moved(order, usize::try_from(stored_moved).unwrap_or(usize::MAX)),
+            };
+        }
+        if changes.is_none() && effects.is_none() {
+            return self.put_order(order).await;
+        }
+        let mut extra = self.outbox_puts(&effects.send, &order.order_id)?;
+        if let Some(hold_id) = &effects.release {
+            let Some(stored) = self.hold_to_release(&order.order_id, hold_id).await? else {
+                return Ok(UpdateOutcome::VersionConflict);
+            };
+            self.release_later_parts(&order.order_id, &stored).await?;
+            let release = self.release_first_part(&order.order_id, &stored)?;
+            if 1 + changes.len() + extra.len() + release.len() <= MAX_TRANSACT_ITEMS {
+                extra.extend(release);
+            } else {
+                // A full first part beside moved timeline entries does not fit one
+                // transaction: give the hold back on its own first (the order stays as
+                // it was if the write then fails; the caller's retry finishes it).
+                match self.release(&order.order_id, hold_id).await? {
+                    ReleaseOutcome::Released(_) => {}
+                    ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => return Ok(UpdateOutcome::VersionConflict),
+                }
             }
         }
-        self.put_order(order).await
+        self.update_in_transaction(order, changes, extra).await
+    }
+
+    /// The orders in `status` since before `before`: one `Query` of the index `by_status`
+    /// per shard (`status_key = <status>#<shard> AND status_since_key < :before`, ascending,
+    /// `Limit`), merged oldest first and cut at `limit`. A final status has no entries.
+    async fn orders_in_status_since(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let what = format!("the orders {status} since before {before}");
+        let before = before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut found: Vec<(String, OrderId)> = Vec::new();
+        for shard in 0..super::STATUS_SHARDS {
+            let mut start: Option<Item> = None;
+            let mut taken = 0;
+            while taken < limit {
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(super::INDEX_BY_STATUS)
+                    .key_condition_expression("status_key = :key AND status_since_key < :before")
+                    .expression_attribute_values(":key", s(format!("{status}#{shard}")))
+                    .expression_attribute_values(":before", s(&before))
+                    .scan_index_forward(true)
+                    .limit(i32::try_from((limit - taken).min(QUERY_PAGE)).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
+                for item in output.items.unwrap_or_default() {
+                    let entry: StatusEntry = from_item(item, &what)?;
+                    let order_id = entry.order_id().map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
+                    found.push((entry.status_since_key, order_id));
+                    taken += 1;
+                }
+                match output.last_evaluated_key {
+                    Some(key) if !key.is_empty() => start = Some(key),
+                    _ => break,
+                }
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
     /// The backorders of `sku`: a consistent `Query` of `BACKORDER#<sku>`, ascending
@@ -363,17 +444,34 @@ impl DynamoStore {
         }
     }
 
-    /// `update_order` when the order's backorder entries change or it moves timeline
-    /// entries out: one transaction of the order's conditional Put (first), the Deletes of
-    /// the backorder entries it leaves, the Puts of those it gains and the Puts of the
-    /// moved timeline entries.
+    /// The outbox items of `send`, written by the order's own transaction.
+    fn outbox_puts(&self, send: &[Outgoing], id: &OrderId) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let now = chrono::Utc::now();
+        send.iter()
+            .map(|message| {
+                let item = to_item(&OutboxItem::new(message, now), &format!("a message of order {id}"))?;
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| build_error(format!("Failed to build the outbox item of order {id}"), e))?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect()
+    }
+
+    /// `update_order` when the order's backorder entries change, it moves timeline entries
+    /// out or it has effects: one transaction of the order's conditional Put (first), the
+    /// Deletes of the backorder entries it leaves, the Puts of those it gains, the Puts of
+    /// the moved timeline entries, then `extra` (outbox items, a release), whose first
+    /// condition failing means the hold changed: a lost race like the version's.
     async fn update_in_transaction(
         &self,
         order: &Order,
-        before: &[BackorderItem],
-        after: &[BackorderItem],
-        events: Vec<(u64, oms_records::EventRecord)>,
+        changes: IndexChanges,
+        extra: Vec<TransactWriteItem>,
     ) -> Result<UpdateOutcome, StoreError> {
+        let IndexChanges { before, after, events } = changes;
         let id = &order.order_id;
         let failed_build = |e| build_error(format!("Failed to build the update of order {id}"), e);
         let put_order = Put::builder()
@@ -400,15 +498,20 @@ impl DynamoStore {
             let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(failed_build)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        let first_extra = items.len();
+        items.extend(extra);
         if items.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
-                "Failed to update order {id}: its backorder entries and moved timeline entries are {} items, more than one transaction takes",
+                "Failed to update order {id}: its index entries, moved timeline entries and effects are {} items, more than one transaction takes",
                 items.len() - 1
             )));
         }
         match self.transact(items, &format!("update order {id}")).await? {
             Transact::Written => Ok(UpdateOutcome::Updated { version: order.version + 1 }),
-            Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => {
+            Transact::Cancelled(reasons)
+                if reasons.first().is_some_and(CancelReason::condition_failed)
+                    || reasons.get(first_extra).is_some_and(CancelReason::condition_failed) =>
+            {
                 Ok(UpdateOutcome::VersionConflict)
             }
             Transact::Cancelled(reasons) => {
@@ -420,3 +523,38 @@ impl DynamoStore {
 
 /// Most items one `TransactWriteItems` takes.
 const MAX_TRANSACT_ITEMS: usize = 100;
+
+/// What an update changes besides the order item: its entries in the index of backorders
+/// (as stored, as written) and the timeline entries it moves out.
+#[derive(Default)]
+struct IndexChanges {
+    before: Vec<BackorderItem>,
+    after: Vec<BackorderItem>,
+    events: Vec<(u64, oms_records::EventRecord)>,
+}
+
+impl IndexChanges {
+    fn is_none(&self) -> bool {
+        self.before == self.after && self.events.is_empty()
+    }
+
+    /// The items these changes write (an entry in both versions is left as it is).
+    fn len(&self) -> usize {
+        let gone = self.before.iter().filter(|entry| !self.after.contains(entry)).count();
+        let new = self.after.iter().filter(|entry| !self.before.contains(entry)).count();
+        gone + new + self.events.len()
+    }
+}
+
+/// An entry of the index `by_status` (keys only): the order's key and its sort key.
+#[derive(serde::Deserialize)]
+struct StatusEntry {
+    pk: String,
+    status_since_key: String,
+}
+
+impl StatusEntry {
+    fn order_id(&self) -> Result<OrderId, oms_domain::ValidationError> {
+        OrderId::parse(self.pk.strip_prefix("ORDER#").unwrap_or(&self.pk))
+    }
+}

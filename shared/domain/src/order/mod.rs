@@ -119,6 +119,12 @@ impl OrderStatus {
     pub fn is_cancellable(self) -> bool {
         self.can_become(OrderStatus::Cancelled)
     }
+
+    /// Nothing moves the order on from here: it is not waiting for anything, so the
+    /// stores leave it out of their index by status (`OrderStore::orders_in_status_since`).
+    pub fn is_final(self) -> bool {
+        matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
+    }
 }
 
 impl fmt::Display for OrderStatus {
@@ -237,11 +243,15 @@ impl Order {
     /// other status. The index of backorders by SKU (`OrderStore::backorders_waiting_for`)
     /// is ordered by it.
     pub fn backordered_since(&self) -> Option<DateTime<Utc>> {
-        if !matches!(self.status, OrderStatus::Backordered | OrderStatus::OnHold) {
-            return None;
-        }
+        matches!(self.status, OrderStatus::Backordered | OrderStatus::OnHold).then(|| self.status_since())
+    }
+
+    /// When the order came to its current status: the first of the timeline's latest run
+    /// of entries in that status (a note in the same status does not restart the clock),
+    /// or when it was placed if the timeline has none.
+    pub fn status_since(&self) -> DateTime<Utc> {
         let run = self.timeline.iter().rev().take_while(|event| event.status == self.status);
-        Some(run.last().map_or(self.placed_at, |event| event.at))
+        run.last().map_or(self.placed_at, |event| event.at)
     }
 
     /// What the index of backorders holds for this order: its time of backordering and

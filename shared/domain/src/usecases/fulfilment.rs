@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::allocation::{self, Plan, Shortage};
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
-use crate::ports::{Ports, ReleaseOutcome, ReserveOutcome, StoreError};
+use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
 use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
@@ -87,7 +87,8 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
                 Ok(plan) => {
                     order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
                     order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
-                    Ok(Change::Write(order, Planned::Allocated))
+                    let reserve = Outgoing::of(&ReserveOrder { order_id: order.order_id.clone() });
+                    Ok(Change::WriteWith(order, Effects::send(reserve), Planned::Allocated))
                 }
                 Err(shortage) if order.status == OrderStatus::Backordered => {
                     Ok(Change::Keep(order, Planned::Nothing(format!("still short: {shortage}"))))
@@ -111,12 +112,11 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
         resolve_on_hold(ports, &changed.order).await?;
     }
     let handled = match changed.value {
-        Planned::Allocated | Planned::AlreadyAllocated => {
+        // Its reservation message went with the write.
+        Planned::Allocated => Handled::Moved(OrderStatus::Allocated),
+        Planned::AlreadyAllocated => {
             ports.queue.send(&Outgoing::of(&ReserveOrder { order_id: order_id.clone() })).await?;
-            match changed.value {
-                Planned::Allocated => Handled::Moved(OrderStatus::Allocated),
-                _ => Handled::Skipped("already allocated; reservation re-queued".into()),
-            }
+            Handled::Skipped("already allocated; reservation re-queued".into())
         }
         Planned::Backordered => Handled::Moved(OrderStatus::Backordered),
         Planned::Nothing(why) => Handled::Skipped(why),

@@ -120,10 +120,10 @@ pub(crate) async fn apply_sku_mappings(
     Ok(first_unknown)
 }
 
-/// Stores a new order and queues it for allocation. A second delivery of the same channel
-/// order stores nothing and answers with the first order. If the first delivery's enqueue
-/// was lost (a crash between the two writes), the redelivery queues it again; allocation
-/// is idempotent, so a spare message does no harm.
+/// Stores a new order and queues it for allocation, in one atomic write. A second delivery
+/// of the same channel order stores nothing and answers with the first order (and queues
+/// it for planning again while it waits; allocation is idempotent, so a spare message
+/// does no harm).
 ///
 /// A line's SKU that no warehouse has counted but the channel's mapping names becomes
 /// ours ([`apply_sku_mappings`]). A paid order is never refused for a business reason:
@@ -147,15 +147,20 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
             .transition(OrderStatus::OnHold, now, HoldReason::UnknownSku(unknown.sku.clone()).to_string())
             .map_err(|e| StoreError::msg(format!("a received order could not be held: {e}")))?;
     }
-    match ports.orders.insert_order(&order).await? {
+    // The allocation message is queued in the insert's own atomic write (the outbox), so
+    // no crash leaves a received order that nothing will plan.
+    let send = match unknown {
+        None => vec![Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })],
+        Some(_) => vec![],
+    };
+    match ports.orders.insert_order_sending(&order, &send).await? {
         InsertOutcome::Duplicate(existing) if existing.order_id != order.order_id => redelivered(ports, &existing, &order).await,
         // Inserted; or our own insert answered as a duplicate because a retried write had
-        // landed already (no message was sent for it yet, so it is still as stored).
+        // landed already (with its message: it is still as stored).
         InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
             if let Some(unknown) = unknown {
                 raise_on_hold(ports, &order, &unknown.sku).await?;
             } else {
-                ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
                 tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
             }
             Ok(Receipt {
@@ -171,7 +176,7 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
 }
 
 /// Raises the alert `order_on_hold` of an order stored on hold for `sku` (once per order).
-async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
+pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
     let message = format!(
         "{} order {} ({}) is on hold: it names SKU {sku}, which no warehouse has counted; stock it or map the channel's SKU to one of ours",
         order.channel, order.external_id, order.order_id
@@ -293,9 +298,9 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
     if let Some(HoldReason::UnknownSku(sku)) = order.hold() {
         raise_on_hold(ports, &order, &sku).await?;
     }
-    // Heal a lost enqueue (a crash between insert and send), and give a backorder another
-    // try against current stock: a spare allocation message is harmless.
-    // An order on hold is planned too: allocation releases it if its SKUs are known now.
+    // Give a waiting order another try against current stock (a spare allocation message
+    // is harmless): a backorder, an order on hold (allocation releases it if its SKUs are
+    // known now), or one still received.
     if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered | OrderStatus::OnHold) {
         ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
     }

@@ -11,12 +11,13 @@ pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod orders;
+pub mod sweep;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::order::Order;
-use crate::ports::{OrderStore, StoreError, UpdateOutcome};
+use crate::ports::{Effects, OrderStore, StoreError, UpdateOutcome};
 use crate::OrderId;
 
 /// How often a use case re-reads and retries after losing an optimistic-concurrency race.
@@ -30,6 +31,9 @@ pub const CONFLICT_RETRIES: usize = 3;
 pub enum Change<T> {
     /// The order was changed: write it, conditional on the version read, and answer `T`.
     Write(Order, T),
+    /// As `Write`, with effects that land in the same atomic write as the order (a message
+    /// queued, a hold given back): see [`Effects`].
+    WriteWith(Order, Effects, T),
     /// Nothing to write: answer `T` with the order as it was read.
     Keep(Order, T),
 }
@@ -54,8 +58,9 @@ pub struct Changed<T> {
 /// first the order is read again and `change` runs again on the fresh copy, at most
 /// [`CONFLICT_RETRIES`] times. `Ok(None)` when there is no such order.
 ///
-/// `change` is `|mut order| Box::pin(async move { ... })`. It must be a decision over the order plus reads: it may run several times,
-/// so effects beyond the order (a message, a stock release) belong after this returns.
+/// `change` is `|mut order| Box::pin(async move { ... })`. It must be a decision over the
+/// order plus reads: it may run several times, so an effect beyond the order either goes
+/// with the write (`Change::WriteWith`: atomic with it) or after this returns.
 pub async fn update_with_retry<'env, T, E>(
     orders: &dyn OrderStore,
     id: &OrderId,
@@ -70,14 +75,33 @@ where
         };
         match change(order).await? {
             Change::Keep(order, value) => return Ok(Some(Changed { order, written: false, value })),
-            Change::Write(mut order, value) => match orders.update_order(&order).await? {
-                UpdateOutcome::Updated { version } => {
-                    order.version = version;
-                    return Ok(Some(Changed { order, written: true, value }));
+            Change::Write(order, value) => {
+                if let Some(changed) = write(orders, order, &Effects::none(), value).await? {
+                    return Ok(Some(changed));
                 }
-                UpdateOutcome::VersionConflict => continue,
-            },
+            }
+            Change::WriteWith(order, effects, value) => {
+                if let Some(changed) = write(orders, order, &effects, value).await? {
+                    return Ok(Some(changed));
+                }
+            }
         }
     }
     Err(StoreError::msg(format!("order {id} kept changing: gave up after {CONFLICT_RETRIES} lost races")).into())
+}
+
+/// One conditional write of `update_with_retry`: `None` when the race was lost.
+async fn write<T>(
+    orders: &dyn OrderStore,
+    mut order: Order,
+    effects: &Effects,
+    value: T,
+) -> Result<Option<Changed<T>>, StoreError> {
+    Ok(match orders.update_order_with(&order, effects).await? {
+        UpdateOutcome::Updated { version } => {
+            order.version = version;
+            Some(Changed { order, written: true, value })
+        }
+        UpdateOutcome::VersionConflict => None,
+    })
 }

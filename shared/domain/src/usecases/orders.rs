@@ -2,8 +2,8 @@
 
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
+use crate::ports::{Effects, Ports, StoreError};
 pub use crate::ports::{OrderQuery, OrdersPage, Page};
-use crate::ports::{Ports, StoreError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{money, OrderId, ValidationError};
 
@@ -50,25 +50,36 @@ pub enum CancelError {
     Unexpected(#[from] StoreError),
 }
 
-/// Cancels an order that has not shipped and gives back any stock it held; the backorders
-/// waiting for the SKUs given back are queued for planning again (`requeue_backorders`;
-/// on a repeated cancel, those of every SKU of the order).
-/// Cancelling a cancelled order answers it as it is, and releases again (idempotent), so a
-/// retry after a failure between the two writes still frees the stock.
+/// Cancels an order that has not shipped and gives back the stock it holds, in one atomic
+/// write (`Effects::release`): no crash leaves a cancelled order holding stock. The
+/// backorders waiting for the SKUs given back are then queued for planning again
+/// (`requeue_backorders`; a crash before that is healed by the sweeper, which plans old
+/// backorders again). Cancelling a cancelled order answers it as it is, and gives back
+/// what it may hold still (a reservation that landed after the cancel), so a retry is
+/// always safe.
 pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Result<Order, CancelError> {
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
             if order.status == OrderStatus::Cancelled {
-                return Ok(Change::Keep(order, ()));
+                return Ok(Change::Keep(order, None));
             }
             order.transition(OrderStatus::Cancelled, now, reason)?;
-            Ok::<_, CancelError>(Change::Write(order, ()))
+            // The hold read here is released with the write, conditional on it still
+            // being the order's: a hold placed in between makes the write a lost race.
+            let held = ports.inventory.reservation(order_id).await?;
+            let release = held.as_ref().map(|hold| hold.hold_id.clone());
+            let effects = Effects { send: vec![], release };
+            Ok::<_, CancelError>(Change::WriteWith(order, effects, held.map(|hold| hold.reservation)))
         })
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    let released = crate::usecases::fulfilment::release_current_hold(ports, order_id).await?;
+    let released = match changed.value {
+        Some(held) => Some(held),
+        None if !changed.written => crate::usecases::fulfilment::release_current_hold(ports, order_id).await?,
+        None => None,
+    };
     // The units it held may serve orders waiting for them. A repeated cancel releases
     // nothing, but an earlier try may have released and stopped before re-queueing: it
     // re-queues for every SKU of the order (planning a backorder again is harmless).
@@ -142,17 +153,17 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
                 return Ok(Change::Keep(order, update));
             }
             order.apply_update(&wanted, now, "request");
+            // A backorder is planned again, and an order on hold is planned (allocation
+            // releases it once its SKUs are all known): queued with the change.
+            if matches!(order.status, OrderStatus::Backordered | OrderStatus::OnHold) {
+                let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+                return Ok(Change::WriteWith(order, Effects::send(allocate), update));
+            }
             Ok(Change::Write(order, update))
         })
     })
     .await?
     .ok_or_else(|| ModifyError::NotFound(order_id.clone()))?;
-    // A backorder is planned again, and an order on hold is planned (allocation releases it
-    // once its SKUs are all known); also when this is a retry of a change that was written
-    // but whose message was lost.
-    if matches!(changed.order.status, OrderStatus::Backordered | OrderStatus::OnHold) {
-        ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order_id.clone() })).await?;
-    }
     if changed.written {
         tracing::info!(order_id = %order_id, parts = ?changed.value.applied, "order modified");
     }
