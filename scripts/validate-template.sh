@@ -4,7 +4,9 @@
 #      any error or warning fails it.
 #   2. cfn-lint with the informational checks too (stateful resources without explicit
 #      deletion policies, queues without explicit retention, ...): must be clean as well.
-#   3. samconfig.toml parses and names infra/template.yaml for build and validate.
+#   3. every function is granted exactly what its code calls, no wildcard
+#      (scripts/check-iam.py);
+#   3b. samconfig.toml parses and names infra/template.yaml for build and validate.
 #   4. Every sample event in infra/events/ is valid JSON.
 #   5. Every function's CodeUri is a crate folder (a note while the crates are being
 #      written; an error with --strict).
@@ -37,6 +39,9 @@ sam validate --lint --template "$TEMPLATE" --region "$AWS_DEFAULT_REGION"
 echo "== cfn-lint --include-checks I $TEMPLATE"
 cfn-lint --regions "$AWS_DEFAULT_REGION" --include-checks I -- "$TEMPLATE"
 echo "no findings"
+
+echo "== least privilege (scripts/check-iam.py)"
+python3 scripts/check-iam.py "$TEMPLATE"
 
 echo "== samconfig.toml and infra/events/*.json"
 python3 - "$TEMPLATE" <<'EOF'

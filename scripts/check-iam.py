@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Least privilege, checked: every function of infra/template.yaml is granted exactly the
+actions its code calls, on exactly the resources it calls them on.
+
+Fails on a wildcard action or resource, on a SAM policy template or managed policy (they
+grant more than named: DynamoDBCrudPolicy brings Scan, BatchWriteItem and DeleteItem;
+SQSSendMessagePolicy brings sqs:SendMessage*), on a grant no code path uses, and on a call
+with no grant. USES below is the one statement of what each function calls, from the
+ports its use cases drive (see docs/dynamodb.md for which DynamoDB request each port
+operation is); change it with the code, and the template with it.
+
+Usage: python3 scripts/check-iam.py [infra/template.yaml]
+"""
+
+import sys
+
+from cfnlint.decode import decode
+
+TABLE = ("Fn::GetAtt", "OmsTable.Arn")
+
+
+def index(name):
+    return ("Fn::Sub", "${OmsTable.Arn}/index/" + name)
+
+
+def queue(name):
+    return ("Fn::GetAtt", name + ".Arn")
+
+
+def table(*actions):
+    return {("dynamodb:" + action, TABLE) for action in actions}
+
+
+def query_indexes(*names):
+    return {("dynamodb:Query", index(name)) for name in names}
+
+
+def send_to(*queues):
+    return {("sqs:SendMessage", queue(name)) for name in queues}
+
+
+# A TransactWriteItems is authorised per item: PutItem, UpdateItem, DeleteItem and
+# ConditionCheckItem for its Put, Update, Delete and ConditionCheck items.
+USES = {
+    # intake (transactional insert with a ConditionCheck of the old dedupe marker, outbox
+    # Put), redelivery and PATCH (order Put, backorder entries Put/Delete), cancel (the
+    # reservation's Delete and stock Updates in the order's write), alerts (raise: Put;
+    # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes.
+    "IngestOrderFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
+    | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status")
+    | send_to("AllocateQueue"),
+    # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads.
+    "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "Query") | send_to("AllocateQueue"),
+    # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
+    # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued.
+    "AllocateFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("ReserveQueue"),
+    # holds and releases (Put/Update/Delete of reservation, part and stock items), the order.
+    "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
+    # the index by status, the orders it names, a lost on-hold alert raised again (Put).
+    "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
+    | query_indexes("by_status")
+    | send_to("AllocateQueue", "ReserveQueue"),
+    # the outbox's messages to their queues; the stream's failure destination is a queue.
+    "RelayOutboxFunction": send_to("AllocateQueue", "ReserveQueue", "OutboxFailuresQueue"),
+    # not built yet: they call nothing.
+    "TrackShipmentFunction": set(),
+    "QuotePriceFunction": set(),
+    "FlashSaleClaimFunction": set(),
+    "RetrainModelFunction": set(),
+}
+
+
+def resource_key(resource):
+    """A resource reference as a comparable pair: ('Fn::GetAtt', 'X.Arn') or ('Fn::Sub', '...')."""
+    if isinstance(resource, str):
+        return ("literal", resource)
+    (function, argument), = resource.items()
+    if function == "Fn::GetAtt":
+        argument = ".".join(argument) if isinstance(argument, list) else argument
+    return (function, argument)
+
+
+def listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def grants(name, function, problems):
+    found = set()
+    for policy in function["Properties"].get("Policies", []) or []:
+        if not isinstance(policy, dict) or set(policy) != {"Statement"}:
+            problems.append(f"{name}: {policy!r} is a policy template or managed policy; write its statements out")
+            continue
+        for statement in policy["Statement"]:
+            if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
+                problems.append(f"{name}: statement {statement.get('Sid')} must be a plain Allow")
+            for action in listed(statement.get("Action", [])):
+                if "*" in action:
+                    problems.append(f"{name}: wildcard action {action}")
+                for resource in listed(statement.get("Resource", [])):
+                    key = resource_key(resource)
+                    if "*" in str(key[1]):
+                        problems.append(f"{name}: wildcard resource {key[1]} for {action}")
+                    found.add((action, key))
+    return found
+
+
+def main(path):
+    template, matches = decode(path)
+    if template is None:
+        print(f"check-iam: {path} does not parse: {matches}", file=sys.stderr)
+        return 1
+    problems = []
+    functions = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    for name in sorted(set(USES) - set(functions)):
+        problems.append(f"{name}: listed here but not in the template")
+    for name, function in sorted(functions.items()):
+        if name not in USES:
+            problems.append(f"{name}: not listed in scripts/check-iam.py USES; state what it calls")
+            continue
+        granted = grants(name, function, problems)
+        for action, resource in sorted(granted - USES[name]):
+            problems.append(f"{name}: unused grant {action} on {resource[1]}")
+        for action, resource in sorted(USES[name] - granted):
+            problems.append(f"{name}: calls {action} on {resource[1]} without a grant")
+    for name, resource in template["Resources"].items():
+        if resource["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            problems.append(f"{name}: IAM written outside a function's Policies; keep grants where check-iam sees them")
+    for problem in problems:
+        print(f"check-iam: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"check-iam: {len(functions)} functions, each granted exactly what it calls")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "infra/template.yaml"))
