@@ -20,6 +20,7 @@ use oms_domain::messages::QueueName;
 use oms_domain::ports::{Clock, Ports};
 
 pub mod budget;
+mod cached_warehouses;
 mod dynamo;
 mod error;
 #[cfg(feature = "artifacts")]
@@ -36,6 +37,7 @@ pub use dynamo::{
     INDEX_BY_PHONE, INDEX_BY_STATUS, OUTBOX_PREFIX,
 };
 #[cfg(feature = "artifacts")]
+pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
 pub use s3::Artifacts;
 pub use sqs::SqsQueue;
 
@@ -136,7 +138,7 @@ impl Aws {
         let store = Arc::new(self.dynamo.clone());
         Ports {
             orders: store.clone(),
-            warehouses: store.clone(),
+            warehouses: Arc::new(CachedWarehouses::new(self.dynamo.clone(), WAREHOUSES_TTL)),
             inventory: store.clone(),
             alerts: store.clone(),
             sku_mappings: store,

@@ -274,6 +274,25 @@ async fn warehouses_are_replaced_and_listed_by_id() {
 }
 
 #[tokio::test]
+async fn the_warehouse_list_is_cached_per_container_and_dropped_on_its_own_writes() {
+    let aws = aws("cached-warehouses").await;
+    let ttl = std::time::Duration::from_millis(300);
+    let cached = oms_aws::CachedWarehouses::new(aws.dynamo().clone(), ttl);
+    // Another container's store: the same table, a cache of its own.
+    let other = aws.dynamo();
+    cached.put_warehouse(&warehouse("wh-a")).await.unwrap();
+    assert_eq!(cached.list_warehouses().await.unwrap(), vec![warehouse("wh-a")]);
+    other.put_warehouse(&warehouse("wh-b")).await.unwrap();
+    assert_eq!(cached.list_warehouses().await.unwrap(), vec![warehouse("wh-a")], "younger than the TTL: the copy");
+    tokio::time::sleep(ttl).await;
+    assert_eq!(cached.list_warehouses().await.unwrap(), vec![warehouse("wh-a"), warehouse("wh-b")], "past it: read again");
+    other.put_warehouse(&warehouse("wh-c")).await.unwrap();
+    cached.put_warehouse(&warehouse("wh-d")).await.unwrap();
+    let ids: Vec<_> = cached.list_warehouses().await.unwrap().into_iter().map(|w| w.warehouse_id.to_string()).collect();
+    assert_eq!(ids, ["wh-a", "wh-b", "wh-c", "wh-d"], "its own write drops the copy at once");
+}
+
+#[tokio::test]
 async fn on_hand_cannot_go_below_the_units_reserved() {
     let aws = aws("on-hand").await;
     let store = aws.dynamo();
