@@ -3,7 +3,7 @@
 # (`cargo lambda watch`) and moto's server, with the sample events of infra/events:
 #
 #   inventory      PUT /warehouses/wh-hz-1        (derived from apigw-http-put-inventory.json)
-#   inventory      PUT /inventory/wh-hz-1/SKU-1   (apigw-http-put-inventory.json): on_hand 100
+#   inventory      PUT /inventory/wh-hz-1/SKU-1   (apigw-http-put-inventory.json): on_hand 100, owned by m-1
 #   ingest-order   POST /channels/generic/orders  (apigw-http-generic-order.json): 202, order_id
 #   allocate       the allocate queue's message, as an SQS event: no batch item failures
 #   reserve-stock  the reserve queue's message, as an SQS event: no batch item failures

@@ -121,9 +121,15 @@ impl TestApp {
 
     /// Registers a warehouse in Zhejiang (or `province`) and sets its stock of `sku`.
     pub async fn stock(&self, warehouse: &str, province: &str, sku: &str, on_hand: u32) {
+        self.owned_stock(warehouse, province, "m-1", sku, on_hand).await;
+    }
+
+    /// As [`stock`](Self::stock), the units owned by `owner` (the warehouse is still `m-1`'s).
+    pub async fn owned_stock(&self, warehouse: &str, province: &str, owner: &str, sku: &str, on_hand: u32) {
         let body = json!({"name": warehouse, "merchant_id": "m-1", "province": province, "city": "x", "lat": 30.0, "lon": 120.0});
         assert_eq!(self.put(&format!("/warehouses/{warehouse}"), body).await.status, StatusCode::OK);
-        let answer = self.put(&format!("/inventory/{warehouse}/{sku}"), json!({ "on_hand": on_hand })).await;
+        let count = json!({ "on_hand": on_hand, "merchant_id": owner });
+        let answer = self.put(&format!("/inventory/{warehouse}/{sku}"), count).await;
         assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     }
 
@@ -140,11 +146,17 @@ impl TestApp {
 
     /// The `(on_hand, reserved, available)` of a SKU in a warehouse.
     pub async fn counts(&self, warehouse: &str, sku: &str) -> (u64, u64, u64) {
+        self.owned_counts(warehouse, "m-1", sku).await
+    }
+
+    /// (on hand, reserved, available) of the `sku` that `owner` keeps in `warehouse`, from
+    /// `GET /inventory/{sku}`.
+    pub async fn owned_counts(&self, warehouse: &str, owner: &str, sku: &str) -> (u64, u64, u64) {
         let answer = self.get(&format!("/inventory/{sku}")).await;
         let row = answer.body["warehouses"]
             .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["warehouse"] == warehouse))
-            .unwrap_or_else(|| panic!("{warehouse} holds no {sku}: {:?}", answer.body))
+            .and_then(|rows| rows.iter().find(|r| r["warehouse"] == warehouse && r["merchant_id"] == owner))
+            .unwrap_or_else(|| panic!("{warehouse} holds no {sku} of {owner}: {:?}", answer.body))
             .clone();
         let n = |field: &str| row[field].as_u64().expect("a count");
         (n("on_hand"), n("reserved"), n("available"))

@@ -157,7 +157,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = invoke(&inventory, event("apigw-http-put-inventory.json")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["on_hand"], 100);
+    assert_eq!((&body["on_hand"], &body["merchant_id"]), (&serde_json::json!(100), &serde_json::json!("m-1")));
 
     // ingest-order takes the signed webhook.
     let (status, receipt) = invoke(&ingest, event("apigw-http-generic-order.json")).await;

@@ -8,8 +8,12 @@ const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/channels/t
 async fn a_csv_import_takes_orders_in_once_and_reserves_them() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;
-    for sku in ["SKU-1", "SKU-2", "SKU-3", "SKU-JP-1", "SKU-JP-2"] {
+    for sku in ["SKU-1", "SKU-2", "SKU-3"] {
         app.stock("wh-1", "Zhejiang", sku, 100).await;
+    }
+    // m-2's order (IMP-1003) is planned only from m-2's own units.
+    for sku in ["SKU-JP-1", "SKU-JP-2"] {
+        app.owned_stock("wh-1", "Zhejiang", "m-2", sku, 100).await;
     }
     app.running.shutdown().await;
 

@@ -11,10 +11,19 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../shared/channels/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("the fixture exists")
 }
 
+/// The Shopify fixture's shop: its orders are planned only from its own stock.
+const SHOP: &str = "teahouse.myshopify.com";
+
+/// An app whose warehouse `wh-1` holds 50 of each of `skus`, owned by merchant `m-1`.
 async fn app_stocking(dir: &tempfile::TempDir, skus: &[&str]) -> TestApp {
+    app_stocking_for(dir, "m-1", skus).await
+}
+
+/// An app whose warehouse `wh-1` holds 50 of each of `skus`, owned by `owner`.
+async fn app_stocking_for(dir: &tempfile::TempDir, owner: &str, skus: &[&str]) -> TestApp {
     let app = spawn_app(dir.path()).await;
     for sku in skus {
-        app.stock("wh-1", "California", sku, 50).await;
+        app.owned_stock("wh-1", "California", owner, sku, 50).await;
     }
     app
 }
@@ -22,7 +31,7 @@ async fn app_stocking(dir: &tempfile::TempDir, skus: &[&str]) -> TestApp {
 #[tokio::test]
 async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["TEE-RED-M", "MUG-BLK"]).await;
     let body = fixture("shopify_order.json");
     let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
     let first = app.post_channel(Channel::Shopify, &body, &shop).await;
@@ -48,7 +57,7 @@ async fn a_signed_shopify_orders_create_webhook_is_taken_in_once() {
 async fn a_shopify_order_of_an_unknown_sku_is_held_with_an_alert_and_released_when_the_sku_is_stocked() {
     let dir = tempfile::tempdir().unwrap();
     // MUG-BLK is stocked; TEE-RED-M has never been counted anywhere.
-    let app = app_stocking(&dir, &["MUG-BLK"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["MUG-BLK"]).await;
     let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
     let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
     assert_eq!((first.status, &first.body["status"]), (StatusCode::ACCEPTED, &json!("on_hold")), "{:?}", first.body);
@@ -61,7 +70,7 @@ async fn a_shopify_order_of_an_unknown_sku_is_held_with_an_alert_and_released_wh
     assert_eq!(alerts.len(), 1, "{:?}", open.body);
     assert_eq!((&alerts[0]["kind"], &alerts[0]["order_id"]), (&json!("order_on_hold"), &json!(order_id)));
 
-    app.stock("wh-1", "California", "TEE-RED-M", 50).await;
+    app.owned_stock("wh-1", "California", SHOP, "TEE-RED-M", 50).await;
     app.settle().await;
     let order = app.order(&order_id).await;
     assert_eq!(order["status"], "reserved", "{order}");
@@ -76,7 +85,7 @@ async fn a_shopify_order_of_an_unknown_sku_is_held_with_an_alert_and_released_wh
 async fn mapping_the_shops_sku_to_ours_releases_the_held_order_and_later_orders_take_ours() {
     let dir = tempfile::tempdir().unwrap();
     // The warehouses count the tee as TEE-RED-M-01; the shop calls it TEE-RED-M.
-    let app = app_stocking(&dir, &["MUG-BLK", "TEE-RED-M-01"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["MUG-BLK", "TEE-RED-M-01"]).await;
     let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
     let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
     assert_eq!(first.body["status"], "on_hold", "{:?}", first.body);
@@ -107,7 +116,7 @@ async fn mapping_the_shops_sku_to_ours_releases_the_held_order_and_later_orders_
 #[tokio::test]
 async fn a_shopify_webhook_with_a_wrong_signature_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["TEE-RED-M", "MUG-BLK"]).await;
     let headers = [("x-shopify-hmac-sha256", "bm90IHRoZSBzaWduYXR1cmU=".to_owned())];
     let answer =
         app.request(reqwest::Method::POST, "/channels/shopify/orders", Some(fixture("shopify_order.json")), &headers).await;
@@ -217,7 +226,7 @@ async fn a_backordered_order_whose_lines_change_is_planned_again() {
 #[tokio::test]
 async fn a_retry_of_the_first_webhook_after_an_operator_changed_the_address_keeps_the_operators_address() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["TEE-RED-M", "MUG-BLK"]).await;
     let body = fixture("shopify_order.json");
     let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
     let first = app.post_channel(Channel::Shopify, &body, &shop).await;
@@ -241,7 +250,7 @@ async fn a_retry_of_the_first_webhook_after_an_operator_changed_the_address_keep
 #[tokio::test]
 async fn a_shopify_orders_cancelled_webhook_cancels_the_order_and_frees_its_stock() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_stocking(&dir, &["TEE-RED-M", "MUG-BLK"]).await;
+    let app = app_stocking_for(&dir, SHOP, &["TEE-RED-M", "MUG-BLK"]).await;
     let shop = [("x-shopify-shop-domain", "teahouse.myshopify.com".to_owned())];
     let first = app.post_channel(Channel::Shopify, &fixture("shopify_order.json"), &shop).await;
     let order_id = first.body["order_id"].as_str().unwrap().to_owned();
@@ -259,5 +268,5 @@ async fn a_shopify_orders_cancelled_webhook_cancels_the_order_and_frees_its_stoc
         assert_eq!((&answer.body["order_id"], &answer.body["status"]), (&json!(order_id), &json!("cancelled")));
     }
     assert_eq!(app.order(&order_id).await["status"], "cancelled");
-    assert_eq!(app.counts("wh-1", "TEE-RED-M").await.1, 0, "nothing is held any more");
+    assert_eq!(app.owned_counts("wh-1", SHOP, "TEE-RED-M").await.1, 0, "nothing is held any more");
 }

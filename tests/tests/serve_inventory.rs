@@ -23,7 +23,10 @@ async fn stock_is_listed_per_warehouse_with_on_hand_reserved_and_available() {
     assert_eq!(answer.body["warehouse_id"], "wh-1");
     app.put("/warehouses/wh-2", warehouse()).await;
     let set = app.put("/inventory/wh-2/SKU-1", json!({"on_hand": 7})).await;
-    assert_eq!(set.body, json!({"warehouse": "wh-2", "sku": "SKU-1", "on_hand": 7, "reserved": 0, "available": 7}));
+    assert_eq!(
+        set.body,
+        json!({"warehouse": "wh-2", "merchant_id": "m-1", "sku": "SKU-1", "on_hand": 7, "reserved": 0, "available": 7})
+    );
     app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 3})).await;
     app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 4})).await;
 
@@ -32,9 +35,55 @@ async fn stock_is_listed_per_warehouse_with_on_hand_reserved_and_available() {
     assert_eq!(
         answer.body,
         json!({"sku": "SKU-1", "warehouses": [
-            {"warehouse": "wh-1", "on_hand": 4, "reserved": 0, "available": 4},
-            {"warehouse": "wh-2", "on_hand": 7, "reserved": 0, "available": 7}]})
+            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 4, "reserved": 0, "available": 4},
+            {"warehouse": "wh-2", "merchant_id": "m-1", "on_hand": 7, "reserved": 0, "available": 7}]})
     );
+}
+
+#[tokio::test]
+async fn two_merchants_stock_in_one_warehouse_is_counted_apart_and_each_order_takes_only_its_merchants() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.put("/warehouses/wh-1", warehouse()).await;
+    let set = app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 5, "merchant_id": "m-3"})).await;
+    assert_eq!(
+        set.body,
+        json!({"warehouse": "wh-1", "merchant_id": "m-3", "sku": "SKU-1", "on_hand": 5, "reserved": 0, "available": 5})
+    );
+    app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 2})).await;
+    assert_eq!(
+        app.get("/inventory/SKU-1").await.body,
+        json!({"sku": "SKU-1", "warehouses": [
+            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 2, "reserved": 0, "available": 2},
+            {"warehouse": "wh-1", "merchant_id": "m-3", "on_hand": 5, "reserved": 0, "available": 5}]})
+    );
+
+    // m-1 wants 3: it has 2 of the 7 on the shelf.
+    let short = app.post_order(&oms_tests::generic_order("R-1", "SKU-1", 3)).await;
+    let mut theirs = oms_tests::generic_order("R-2", "SKU-1", 3);
+    theirs["merchant_id"] = json!("m-3");
+    let own = app.post_order(&theirs).await;
+    app.settle().await;
+    assert_eq!(app.order(short.body["order_id"].as_str().unwrap()).await["status"], "backordered");
+    let order = app.order(own.body["order_id"].as_str().unwrap()).await;
+    assert_eq!(order["status"], "reserved", "{order}");
+    assert_eq!(order["allocation"]["lines"], json!([{"warehouse": "wh-1", "merchant_id": "m-3", "sku": "SKU-1", "quantity": 3}]));
+    assert_eq!((app.counts("wh-1", "SKU-1").await, app.owned_counts("wh-1", "m-3", "SKU-1").await), ((2, 0, 2), (5, 3, 2)));
+}
+
+#[tokio::test]
+async fn a_stock_count_naming_a_malformed_owner_gets_a_400_and_an_unknown_warehouse_stays_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.put("/warehouses/wh-1", warehouse()).await;
+    for owner in [json!(""), json!("  "), json!(7)] {
+        let answer = app.put("/inventory/wh-1/SKU-1", json!({"on_hand": 1, "merchant_id": owner})).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(answer.body["error"]["field"], "merchant_id");
+    }
+    let ghost = app.put("/inventory/wh-ghost/SKU-1", json!({"on_hand": 1, "merchant_id": "m-3"})).await;
+    assert_error(&ghost, StatusCode::NOT_FOUND, "unknown_warehouse");
+    assert_error(&app.get("/inventory/SKU-1").await, StatusCode::NOT_FOUND, "sku_not_found");
 }
 
 #[tokio::test]

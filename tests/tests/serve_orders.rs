@@ -43,7 +43,10 @@ async fn a_signed_generic_order_is_received_allocated_and_reserved() {
     assert_eq!(order["external_id"], "A-1001");
     assert_eq!(order["currency"], "CNY");
     assert_eq!(order["lines"], json!([{"sku": "SKU-1", "quantity": 2, "unit_price": "19.9"}]));
-    assert_eq!(order["allocation"]["lines"], json!([{"warehouse": "wh-hz", "sku": "SKU-1", "quantity": 2}]));
+    assert_eq!(
+        order["allocation"]["lines"],
+        json!([{"warehouse": "wh-hz", "merchant_id": "m-1", "sku": "SKU-1", "quantity": 2}])
+    );
     let statuses: Vec<&str> = order["timeline"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["received", "allocated", "reserved"]);
     assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 2, 8));
@@ -220,8 +223,10 @@ async fn unknown_channels_orders_and_routes_answer_404_json() {
 async fn an_unsigned_channel_accepts_webhooks_locally() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;
-    app.stock("wh-1", "California", "AMZ-KETTLE-1L", 5).await;
-    app.stock("wh-1", "California", "AMZ-FILTER-3PK", 5).await;
+    // The seller's own units: an order is planned only from its merchant's stock.
+    for sku in ["AMZ-KETTLE-1L", "AMZ-FILTER-3PK"] {
+        app.owned_stock("wh-1", "California", "A2SELLER7EXAMPLE", sku, 5).await;
+    }
     // The test app signs every channel but amazon: an Amazon relay's order with no
     // signature header at all is taken in, as a signed one would be.
     let body = oms_tests::channel_fixture("amazon_order.json");

@@ -230,17 +230,19 @@ impl From<Charges> for ChargesAnswer {
     }
 }
 
-/// So many units of a SKU from one warehouse.
+/// So many units of a SKU from one warehouse, from the stock of the merchant `merchant_id`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AllocatedLineAnswer {
     pub warehouse: String,
+    /// Whose stock the units are taken from.
+    pub merchant_id: String,
     pub sku: String,
     pub quantity: u32,
 }
 
 impl From<AllocatedLine> for AllocatedLineAnswer {
     fn from(l: AllocatedLine) -> Self {
-        Self { warehouse: l.warehouse.into(), sku: l.sku.into(), quantity: l.quantity }
+        Self { warehouse: l.warehouse.into(), merchant_id: l.owner.into(), sku: l.sku.into(), quantity: l.quantity }
     }
 }
 
@@ -474,10 +476,12 @@ impl From<Warehouse> for WarehouseAnswer {
     }
 }
 
-/// `PUT /inventory/{warehouse}/{sku}`: the SKU's counts in that warehouse now.
+/// `PUT /inventory/{warehouse}/{sku}`: the counts of the owner's SKU in that warehouse now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockLevelAnswer {
     pub warehouse: String,
+    /// The merchant who owns these units.
+    pub merchant_id: String,
     pub sku: String,
     pub on_hand: u32,
     pub reserved: u32,
@@ -489,6 +493,7 @@ impl From<StockLevel> for StockLevelAnswer {
     fn from(l: StockLevel) -> Self {
         Self {
             warehouse: l.warehouse.into(),
+            merchant_id: l.owner.into(),
             sku: l.sku.into(),
             on_hand: l.on_hand,
             reserved: l.reserved,
@@ -497,17 +502,21 @@ impl From<StockLevel> for StockLevelAnswer {
     }
 }
 
-/// `GET /inventory/{sku}`: on hand, reserved and available in every warehouse that counts it.
+/// `GET /inventory/{sku}`: on hand, reserved and available of every owner in every
+/// warehouse that counts it, by warehouse, then owner.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockAnswer {
     pub sku: String,
     pub warehouses: Vec<WarehouseStockAnswer>,
 }
 
-/// One warehouse's counts of the SKU.
+/// One owner's counts of the SKU in one warehouse (a shared warehouse lists one entry per
+/// merchant keeping the SKU there).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WarehouseStockAnswer {
     pub warehouse: String,
+    /// The merchant who owns these units.
+    pub merchant_id: String,
     pub on_hand: u32,
     pub reserved: u32,
     /// `on_hand - reserved`, never below zero.
@@ -516,7 +525,13 @@ pub struct WarehouseStockAnswer {
 
 impl From<StockLevel> for WarehouseStockAnswer {
     fn from(l: StockLevel) -> Self {
-        Self { warehouse: l.warehouse.into(), on_hand: l.on_hand, reserved: l.reserved, available: l.available }
+        Self {
+            warehouse: l.warehouse.into(),
+            merchant_id: l.owner.into(),
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+            available: l.available,
+        }
     }
 }
 
@@ -574,7 +589,7 @@ mod tests {
                 "currency": "CNY",
                 "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.90"}],
                 "charges": {"discount": "5.00", "shipping": "8", "tax": "0", "taxes_included": true},
-                "allocation": {"lines": [{"warehouse": "wh-hz", "sku": "SKU-1", "quantity": 2}],
+                "allocation": {"lines": [{"warehouse": "wh-hz", "merchant_id": "m-1", "sku": "SKU-1", "quantity": 2}],
                                "explanation": "nearest", "planned_at": "2026-11-20T13:00:00Z"},
                 "timeline": [
                     {"at": "2026-11-20T12:00:00Z", "status": "received", "detail": "received from generic"},
@@ -642,14 +657,15 @@ mod tests {
     fn stock_answers_are_the_contracts_json() {
         let sku = Sku::parse("SKU-1").unwrap();
         let counts = oms_domain::stock::StockCounts::new(7, 2).unwrap();
-        let level = StockLevel::new(WarehouseId::parse("wh-2").unwrap(), sku.clone(), counts);
+        let level = StockLevel::new(WarehouseId::parse("wh-2").unwrap(), fixtures::merchant("m-2"), sku.clone(), counts);
         assert_eq!(
             serde_json::to_value(StockLevelAnswer::from(level.clone())).unwrap(),
-            json!({"warehouse": "wh-2", "sku": "SKU-1", "on_hand": 7, "reserved": 2, "available": 5})
+            json!({"warehouse": "wh-2", "merchant_id": "m-2", "sku": "SKU-1", "on_hand": 7, "reserved": 2, "available": 5})
         );
         assert_eq!(
             serde_json::to_value(StockAnswer::new(sku, vec![level])).unwrap(),
-            json!({"sku": "SKU-1", "warehouses": [{"warehouse": "wh-2", "on_hand": 7, "reserved": 2, "available": 5}]})
+            json!({"sku": "SKU-1",
+                   "warehouses": [{"warehouse": "wh-2", "merchant_id": "m-2", "on_hand": 7, "reserved": 2, "available": 5}]})
         );
     }
 

@@ -32,12 +32,12 @@ pub mod emulator;
 #[cfg(feature = "provision")]
 pub mod provision;
 
+pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
 pub use dynamo::{
     relayed_message, DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_ORDER_NUMBER,
     INDEX_BY_PHONE, INDEX_BY_STATUS, OUTBOX_PREFIX,
 };
 #[cfg(feature = "artifacts")]
-pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
 pub use s3::Artifacts;
 pub use sqs::SqsQueue;
 

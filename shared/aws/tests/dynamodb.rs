@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::{aws, order, sku, warehouse, wh};
-use oms_conformance::fixtures::{hold, line, reserved};
+use oms_conformance::fixtures::{hold, line, merchant, reserved};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{
     InsertOutcome, InventoryStore, OrderQuery, OrderStore, Page, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, UpdateOutcome,
@@ -296,21 +296,24 @@ async fn the_warehouse_list_is_cached_per_container_and_dropped_on_its_own_write
 async fn on_hand_cannot_go_below_the_units_reserved() {
     let aws = aws("on-hand").await;
     let store = aws.dynamo();
-    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &sku("A"), 10).await.unwrap() else {
+    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 10).await.unwrap() else {
         panic!("a first count is always set");
     };
     assert_eq!((level.on_hand, level.reserved, level.available), (10, 0, 10));
 
     let order_id = OrderId::generate();
     let _ = reserved(store.reserve(&order_id, &hold([line("w1", "A", 6)])).await.unwrap());
-    assert_eq!(store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap(), SetOnHandOutcome::BelowReserved { reserved: 6 });
-    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &sku("A"), 6).await.unwrap() else {
+    assert_eq!(
+        store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap(),
+        SetOnHandOutcome::BelowReserved { reserved: 6 }
+    );
+    let SetOnHandOutcome::Set(level) = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 6).await.unwrap() else {
         panic!("on hand may equal reserved");
     };
     assert_eq!((level.on_hand, level.reserved, level.available), (6, 6, 0));
 
-    let _ = store.set_on_hand(&wh("w0"), &sku("A"), 3).await.unwrap();
-    let _ = store.set_on_hand(&wh("w1"), &sku("B"), 3).await.unwrap();
+    let _ = store.set_on_hand(&wh("w0"), &merchant("m-1"), &sku("A"), 3).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("B"), 3).await.unwrap();
     let stock = store.stock_of(&sku("A")).await.unwrap();
     let rows: Vec<(String, u32, u32, u32)> =
         stock.iter().map(|l| (l.warehouse.to_string(), l.on_hand, l.reserved, l.available)).collect();
@@ -330,8 +333,9 @@ async fn a_stock_item_with_more_reserved_than_on_hand_is_an_error_not_zero_avail
         .put_item()
         .table_name(store.table())
         .item("pk", attr("STOCK#A"))
-        .item("sk", attr("WAREHOUSE#w1"))
+        .item("sk", attr("WAREHOUSE#w1#MERCHANT#m-1"))
         .item("warehouse", attr("w1"))
+        .item("merchant_id", attr("m-1"))
         .item("sku", attr("A"))
         .item("on_hand", count(2))
         .item("reserved", count(5))
@@ -344,20 +348,55 @@ async fn a_stock_item_with_more_reserved_than_on_hand_is_an_error_not_zero_avail
 }
 
 #[tokio::test]
+async fn a_hold_written_before_lines_named_their_owner_is_released_to_its_warehouses_merchant() {
+    let aws = aws("legacy-hold").await;
+    let store = aws.dynamo();
+    store.put_warehouse(&warehouse("w1")).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
+    let order_id = OrderId::generate();
+    let hold_id = reserved(store.reserve(&order_id, &hold([line("w1", "A", 2)])).await.unwrap());
+    // The reservation item as the adapter wrote it before lines named their owner.
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(format!("RESERVATION#{order_id}")))
+        .key("sk", AttributeValue::S("RESERVATION".into()))
+        .update_expression("REMOVE #lines[0].#merchant_id")
+        .expression_attribute_names("#lines", "lines")
+        .expression_attribute_names("#merchant_id", "merchant_id")
+        .send()
+        .await
+        .unwrap();
+
+    let held = store.reservation(&order_id).await.unwrap().expect("the order holds stock").reservation;
+    assert_eq!(held, hold([line("w1", "A", 2)]), "the line is the warehouse's merchant's");
+    assert!(matches!(store.release(&order_id, &hold_id).await.unwrap(), ReleaseOutcome::Released(_)));
+    let level = &store.stock_of(&sku("A")).await.unwrap()[0];
+    assert_eq!((level.owner.as_str(), level.reserved, level.available), ("m-1", 0, 5));
+}
+
+#[tokio::test]
 async fn a_reservation_is_all_or_nothing() {
     let aws = aws("all-or-nothing").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
-    let _ = store.set_on_hand(&wh("w1"), &sku("B"), 1).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("B"), 1).await.unwrap();
 
     let order_id = OrderId::generate();
     let outcome = store.reserve(&order_id, &hold([line("w1", "A", 5), line("w1", "B", 2)])).await.unwrap();
-    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: wh("w1"), sku: sku("B"), available: 1 });
+    assert_eq!(
+        outcome,
+        ReserveOutcome::Insufficient { warehouse: wh("w1"), owner: merchant("m-1"), sku: sku("B"), available: 1 }
+    );
     assert_eq!(store.stock_of(&sku("A")).await.unwrap()[0].available, 5, "line A was not taken");
     assert_eq!(store.reservation(&order_id).await.unwrap().map(|h| h.reservation), None);
 
     let unknown = store.reserve(&order_id, &hold([line("w9", "A", 1)])).await.unwrap();
-    assert_eq!(unknown, ReserveOutcome::Insufficient { warehouse: wh("w9"), sku: sku("A"), available: 0 });
+    assert_eq!(
+        unknown,
+        ReserveOutcome::Insufficient { warehouse: wh("w9"), owner: merchant("m-1"), sku: sku("A"), available: 0 }
+    );
     assert!(store.stock_of(&sku("A")).await.unwrap().iter().all(|l| l.warehouse != wh("w9")), "no stock item was created");
 }
 
@@ -365,8 +404,8 @@ async fn a_reservation_is_all_or_nothing() {
 async fn an_order_reserves_once_and_releases_once() {
     let aws = aws("reserve-release").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
-    let _ = store.set_on_hand(&wh("w2"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w2"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
     let order_id = OrderId::generate();
     let lines = vec![line("w1", "A", 2), line("w2", "A", 3)];
 
@@ -388,7 +427,7 @@ async fn an_order_reserves_once_and_releases_once() {
 async fn two_hundred_buyers_racing_for_fifty_units_get_exactly_fifty() {
     let aws = aws("race").await;
     let store = Arc::new(aws.dynamo().clone());
-    let _ = store.set_on_hand(&wh("w1"), &sku("HOT"), 50).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("HOT"), 50).await.unwrap();
 
     let tasks: Vec<_> = (0..200)
         .map(|_| {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::faults::Fault::{self, LostAnswer, Throttled, TransactionConflict};
 use common::{aws_with_faults, order, sku, warehouse, wh};
 use oms_aws::budget::SDK_MAX_ATTEMPTS;
-use oms_conformance::fixtures::{hold, reserved};
+use oms_conformance::fixtures::{hold, merchant, owned_line, reserved};
 use oms_domain::messages::Handled;
 use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
 use oms_domain::ports::{InsertOutcome, InventoryStore, OrderStore, ReserveOutcome, SystemClock, WarehouseStore};
@@ -20,7 +20,7 @@ use oms_domain::usecases::orders::cancel_order;
 use oms_domain::OrderId;
 
 fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
-    AllocatedLine { warehouse: wh(warehouse), sku: sku(sku_id), quantity }
+    owned_line(warehouse, "m-1", sku_id, quantity)
 }
 
 /// (reserved, available) of a SKU in its one warehouse.
@@ -34,7 +34,7 @@ async fn counts(store: &oms_aws::DynamoStore, sku_id: &str) -> (u32, u32) {
 async fn a_transaction_cancelled_by_a_conflict_is_sent_again_and_holds_once() {
     let (aws, faults) = aws_with_faults("conflict").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
     faults.inject("TransactWriteItems", TransactionConflict);
 
     let order_id = OrderId::generate();
@@ -48,7 +48,7 @@ async fn a_transaction_cancelled_by_a_conflict_is_sent_again_and_holds_once() {
 async fn a_transaction_that_conflicts_on_every_send_is_an_error_and_holds_nothing() {
     let (aws, faults) = aws_with_faults("conflicts").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
     for _ in 0..oms_aws::budget::TRANSACT_ATTEMPTS {
         faults.inject("TransactWriteItems", TransactionConflict);
     }
@@ -68,7 +68,7 @@ async fn a_reservation_whose_second_part_fails_holds_nothing_once_it_answers() {
     let store = aws.dynamo();
     let skus = oms_conformance::fixtures::many_skus(150);
     for sku_id in &skus {
-        let _ = store.set_on_hand(&wh("w1"), &sku(sku_id), 2).await.unwrap();
+        let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku(sku_id), 2).await.unwrap();
     }
     assert!(skus.len() > MAX_LINES_PER_WRITE);
     // The first part goes through; the second conflicts on every send, so it fails.
@@ -91,7 +91,7 @@ async fn a_reservation_whose_second_part_fails_holds_nothing_once_it_answers() {
 async fn a_throttled_call_is_retried_by_the_sdk_within_its_budget_then_fails() {
     let (aws, faults) = aws_with_faults("throttled").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
 
     // Throttled on every attempt but the last: the SDK's own retries carry the call.
     for _ in 1..SDK_MAX_ATTEMPTS {
@@ -116,7 +116,7 @@ async fn a_throttled_call_is_retried_by_the_sdk_within_its_budget_then_fails() {
 async fn a_reservation_whose_answer_was_lost_holds_once() {
     let (aws, faults) = aws_with_faults("lost-reserve").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
     faults.inject("TransactWriteItems", LostAnswer);
 
     let (order_id, plan) = (OrderId::generate(), hold([line("w1", "A", 2)]));
@@ -133,7 +133,7 @@ async fn a_reservation_whose_answer_was_lost_holds_once() {
 async fn a_reservation_whose_every_answer_is_lost_is_an_error_and_holds_nothing() {
     let (aws, faults) = aws_with_faults("lost-all").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &sku("A"), 5).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
     for _ in 0..SDK_MAX_ATTEMPTS {
         faults.inject("TransactWriteItems", LostAnswer);
     }
@@ -153,7 +153,7 @@ async fn the_reserve_consumer_reserves_an_order_once_when_its_reservation_answer
     let ports = aws.ports(Arc::new(SystemClock));
     let store = aws.dynamo();
     store.put_warehouse(&warehouse("WH-1")).await.unwrap();
-    let _ = store.set_on_hand(&wh("WH-1"), &sku("SKU-1"), 10).await.unwrap();
+    let _ = store.set_on_hand(&wh("WH-1"), &merchant("m-1"), &sku("SKU-1"), 10).await.unwrap();
     let placed = order(Channel::Generic, "A-1", "c-1", None);
     assert_eq!(store.insert_order(&placed).await.unwrap(), InsertOutcome::Inserted);
     assert_eq!(allocate_order(&ports, &placed.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));

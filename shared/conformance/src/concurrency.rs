@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 
-use crate::fixtures::{hold, line, noon, order, order_id, reserved, stored};
-use crate::inventory::{held, level, set, stock};
+use crate::fixtures::{hold, line, noon, order, order_id, owned_line, reserved, stored};
+use crate::inventory::{held, insufficient, level, owned_level, set, set_owned, stock};
 use crate::Subject;
 
 /// Runs `count` tasks made by `make`, all starting at once, and collects their answers.
@@ -47,14 +47,30 @@ pub async fn two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty
     })
     .await;
     let reserved = outcomes.iter().filter(|o| matches!(o, ReserveOutcome::Reserved { .. })).count();
-    let sold_out = ReserveOutcome::Insufficient {
-        warehouse: crate::fixtures::warehouse_id("WH-1"),
-        sku: crate::fixtures::sku("SKU-HOT"),
-        available: 0,
-    };
+    let sold_out = insufficient("WH-1", "m-1", "SKU-HOT", 0);
     let insufficient = outcomes.iter().filter(|o| **o == sold_out).count();
     assert_eq!((reserved, insufficient), (50, 150), "outcomes: {outcomes:?}");
     assert_eq!(stock(&s, "SKU-HOT").await, vec![level("WH-1", "SKU-HOT", 50, 50)]);
+}
+
+pub async fn concurrent_reservations_of_two_owners_stock_in_one_warehouse_never_take_each_others(s: Subject) {
+    set(&s, "WH-1", "SKU-HOT", 20).await;
+    set_owned(&s, "WH-1", "m-2", "SKU-HOT", 20).await;
+    let inventory = Arc::clone(&s.inventory);
+    let owners = ["m-1", "m-2"];
+    let outcomes = race(60, |i| {
+        let inventory = Arc::clone(&inventory);
+        let plan = hold([owned_line("WH-1", owners[i % 2], "SKU-HOT", 1)]);
+        async move { (i % 2, inventory.reserve(&order_id(), &plan).await.expect("reserve failed")) }
+    })
+    .await;
+    for (o, owner) in owners.iter().enumerate() {
+        let theirs: Vec<&ReserveOutcome> = outcomes.iter().filter(|(i, _)| *i == o).map(|(_, outcome)| outcome).collect();
+        let won = theirs.iter().filter(|outcome| matches!(outcome, ReserveOutcome::Reserved { .. })).count();
+        let sold_out = theirs.iter().filter(|outcome| ***outcome == insufficient("WH-1", owner, "SKU-HOT", 0)).count();
+        assert_eq!((won, sold_out), (20, 10), "{owner}'s outcomes: {theirs:?}");
+    }
+    assert_eq!(stock(&s, "SKU-HOT").await, vec![level("WH-1", "SKU-HOT", 20, 20), owned_level("WH-1", "m-2", "SKU-HOT", 20, 20)]);
 }
 
 pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded(s: Subject) {
@@ -97,8 +113,11 @@ pub async fn concurrent_two_line_reservations_never_oversell_and_reserved_is_wha
                 want_b += lines[1].quantity;
                 assert_eq!(held.map(crate::fixtures::sorted), Some(crate::fixtures::sorted(lines.clone())));
             }
-            ReserveOutcome::Insufficient { warehouse, sku, available } => {
-                let short = lines.iter().find(|l| &l.warehouse == warehouse && &l.sku == sku).expect("names a line of the order");
+            ReserveOutcome::Insufficient { warehouse, owner, sku, available } => {
+                let short = lines
+                    .iter()
+                    .find(|l| &l.warehouse == warehouse && &l.owner == owner && &l.sku == sku)
+                    .expect("names a line of the order");
                 assert!(*available < short.quantity, "{outcome:?} for {short:?}");
                 assert_eq!(held, None, "a refused order holds stock");
             }

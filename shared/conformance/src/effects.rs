@@ -8,7 +8,7 @@ use oms_domain::ports::{Effects, InsertOutcome, UpdateOutcome};
 use oms_domain::reservation::HoldId;
 use oms_domain::{Order, OrderId};
 
-use crate::fixtures::{hold, line, noon, order, reserved, sku, stored, warehouse_id};
+use crate::fixtures::{hold, line, merchant, noon, order, reserved, sku, stored, warehouse_id};
 use crate::Subject;
 
 fn allocate(order: &Order) -> Outgoing {
@@ -57,7 +57,7 @@ pub async fn an_update_queues_its_messages_only_when_it_lands(s: Subject) {
 
 /// An order reserved for 3 units of SKU-1 in WH-A (of 5), and its hold.
 async fn reserved_order(s: &Subject, external_id: &str) -> (Order, HoldId) {
-    assert!(s.inventory.set_on_hand(&warehouse_id("WH-A"), &sku("SKU-1"), 5).await.is_ok());
+    assert!(s.inventory.set_on_hand(&warehouse_id("WH-A"), &merchant("m-1"), &sku("SKU-1"), 5).await.is_ok());
     let placed = order(Channel::Generic, external_id);
     assert_eq!(s.orders.insert_order(&placed).await.expect("insert_order failed"), InsertOutcome::Inserted);
     let hold_id =

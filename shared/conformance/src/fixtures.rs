@@ -102,9 +102,20 @@ pub fn order_id() -> OrderId {
     OrderId::generate()
 }
 
-/// `quantity` units of `sku` from `warehouse`.
+/// `quantity` units of `sku` from `warehouse`, of the stock merchant `m-1` (the fixtures'
+/// merchant) owns there.
 pub fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
-    AllocatedLine { warehouse: warehouse_id(warehouse), sku: sku(sku_id), quantity }
+    owned_line(warehouse, "m-1", sku_id, quantity)
+}
+
+/// `quantity` units of `sku` from the stock `owner` keeps in `warehouse`.
+pub fn owned_line(warehouse: &str, owner: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
+    AllocatedLine { warehouse: warehouse_id(warehouse), owner: merchant(owner), sku: sku(sku_id), quantity }
+}
+
+/// A merchant id from a literal known to be valid.
+pub fn merchant(raw: &str) -> MerchantId {
+    MerchantId::parse(raw).expect("a valid merchant id")
 }
 
 /// A warehouse of merchant `m-1` in Hangzhou.

@@ -5,19 +5,38 @@ use oms_domain::reservation::{HoldId, Reservation, MAX_LINES_PER_WRITE};
 use oms_domain::stock::{StockCounts, StockLevel};
 use oms_domain::OrderId;
 
-use crate::fixtures::{hold, line, many_skus, order_id, reserved, sku, sorted, warehouse_id};
+use crate::fixtures::{hold, line, many_skus, merchant, order_id, owned_line, reserved, sku, sorted, warehouse_id};
 use crate::Subject;
 
-/// The stock level the store should report.
+/// The stock level the store should report for merchant `m-1`'s units.
 pub(crate) fn level(warehouse: &str, sku_id: &str, on_hand: u32, reserved: u32) -> StockLevel {
-    let counts = StockCounts::new(on_hand, reserved).expect("a fixture's counts are consistent");
-    StockLevel::new(warehouse_id(warehouse), sku(sku_id), counts)
+    owned_level(warehouse, "m-1", sku_id, on_hand, reserved)
 }
 
-/// Sets a count, insisting that it is accepted.
+/// The stock level the store should report for `owner`'s units.
+pub(crate) fn owned_level(warehouse: &str, owner: &str, sku_id: &str, on_hand: u32, reserved: u32) -> StockLevel {
+    let counts = StockCounts::new(on_hand, reserved).expect("a fixture's counts are consistent");
+    StockLevel::new(warehouse_id(warehouse), merchant(owner), sku(sku_id), counts)
+}
+
+/// Sets a count of merchant `m-1`'s units, insisting that it is accepted.
 pub(crate) async fn set(s: &Subject, warehouse: &str, sku_id: &str, on_hand: u32) {
-    let outcome = s.inventory.set_on_hand(&warehouse_id(warehouse), &sku(sku_id), on_hand).await.expect("set_on_hand failed");
-    assert!(matches!(outcome, SetOnHandOutcome::Set(_)), "set_on_hand({warehouse}, {sku_id}, {on_hand}) answered {outcome:?}");
+    set_owned(s, warehouse, "m-1", sku_id, on_hand).await;
+}
+
+/// Sets a count of `owner`'s units, insisting that it is accepted.
+pub(crate) async fn set_owned(s: &Subject, warehouse: &str, owner: &str, sku_id: &str, on_hand: u32) {
+    let outcome = s.inventory.set_on_hand(&warehouse_id(warehouse), &merchant(owner), &sku(sku_id), on_hand).await;
+    let outcome = outcome.expect("set_on_hand failed");
+    assert!(
+        matches!(outcome, SetOnHandOutcome::Set(_)),
+        "set_on_hand({warehouse}, {owner}, {sku_id}, {on_hand}) answered {outcome:?}"
+    );
+}
+
+/// `owner`'s stock of `sku_id` in `warehouse` found with only `available` units.
+pub(crate) fn insufficient(warehouse: &str, owner: &str, sku_id: &str, available: u32) -> ReserveOutcome {
+    ReserveOutcome::Insufficient { warehouse: warehouse_id(warehouse), owner: merchant(owner), sku: sku(sku_id), available }
 }
 
 pub(crate) async fn stock(s: &Subject, sku_id: &str) -> Vec<StockLevel> {
@@ -36,11 +55,11 @@ pub(crate) async fn hold_id_of(s: &Subject, order: &OrderId) -> HoldId {
 
 pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
     let (w, k) = (warehouse_id("WH-1"), sku("SKU-1"));
-    let outcome = s.inventory.set_on_hand(&w, &k, 10).await.expect("set_on_hand failed");
+    let outcome = s.inventory.set_on_hand(&w, &merchant("m-1"), &k, 10).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 10, 0)));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     for on_hand in [4, 25, 0] {
-        let outcome = s.inventory.set_on_hand(&w, &k, on_hand).await.expect("set_on_hand failed");
+        let outcome = s.inventory.set_on_hand(&w, &merchant("m-1"), &k, on_hand).await.expect("set_on_hand failed");
         assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", on_hand, 0)));
         assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", on_hand, 0)]);
     }
@@ -49,10 +68,12 @@ pub async fn set_on_hand_creates_a_stock_level_then_updates_it(s: Subject) {
 pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 3)])).await.expect("reserve failed"));
-    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 7).await.expect("set_on_hand failed");
+    let outcome =
+        s.inventory.set_on_hand(&warehouse_id("WH-1"), &merchant("m-1"), &sku("SKU-1"), 7).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 7, 3)));
     // Exactly the units reserved is allowed: nothing left available.
-    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 3).await.expect("set_on_hand failed");
+    let outcome =
+        s.inventory.set_on_hand(&warehouse_id("WH-1"), &merchant("m-1"), &sku("SKU-1"), 3).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::Set(level("WH-1", "SKU-1", 3, 3)));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 3, 3)]);
 }
@@ -60,7 +81,8 @@ pub async fn set_on_hand_keeps_the_units_reserved(s: Subject) {
 pub async fn set_on_hand_below_the_units_reserved_is_refused_and_changes_nothing(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 6)])).await.expect("reserve failed"));
-    let outcome = s.inventory.set_on_hand(&warehouse_id("WH-1"), &sku("SKU-1"), 5).await.expect("set_on_hand failed");
+    let outcome =
+        s.inventory.set_on_hand(&warehouse_id("WH-1"), &merchant("m-1"), &sku("SKU-1"), 5).await.expect("set_on_hand failed");
     assert_eq!(outcome, SetOnHandOutcome::BelowReserved { reserved: 6 });
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
 }
@@ -102,7 +124,7 @@ pub async fn a_reservation_with_one_short_line_changes_nothing_and_names_that_li
     let order = order_id();
     let outcome =
         s.inventory.reserve(&order, &hold([line("WH-1", "SKU-1", 3), line("WH-2", "SKU-2", 5)])).await.expect("reserve failed");
-    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-2"), sku: sku("SKU-2"), available: 2 });
+    assert_eq!(outcome, insufficient("WH-2", "m-1", "SKU-2", 2));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-2", "SKU-2", 2, 0)]);
     assert_eq!(held(&s, &order).await, None);
@@ -129,9 +151,9 @@ pub async fn reserving_twice_for_the_same_order_is_already_reserved_and_holds_no
 pub async fn reserving_a_never_counted_sku_is_insufficient_with_none_available(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let outcome = s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-9", 1)])).await.expect("reserve failed");
-    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-1"), sku: sku("SKU-9"), available: 0 });
+    assert_eq!(outcome, insufficient("WH-1", "m-1", "SKU-9", 0));
     let outcome = s.inventory.reserve(&order_id(), &hold([line("WH-9", "SKU-1", 1)])).await.expect("reserve failed");
-    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-9"), sku: sku("SKU-1"), available: 0 });
+    assert_eq!(outcome, insufficient("WH-9", "m-1", "SKU-1", 0));
     assert!(stock(&s, "SKU-9").await.is_empty(), "a failed reservation recorded stock");
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
 }
@@ -226,7 +248,7 @@ pub async fn a_reservation_short_in_a_later_part_holds_nothing(s: Subject) {
     let order = order_id();
     let plan = hold(skus.iter().map(|sku_id| line("WH-1", sku_id, 1)));
     let outcome = s.inventory.reserve(&order, &plan).await.expect("reserve failed");
-    assert_eq!(outcome, ReserveOutcome::Insufficient { warehouse: warehouse_id("WH-1"), sku: sku(short), available: 0 });
+    assert_eq!(outcome, insufficient("WH-1", "m-1", short, 0));
     assert_eq!(held(&s, &order).await, None);
     for sku_id in &skus {
         let on_hand = if sku_id == short { 0 } else { 2 };
@@ -235,4 +257,45 @@ pub async fn a_reservation_short_in_a_later_part_holds_nothing(s: Subject) {
     // Nothing was recorded: the order may reserve once the stock is there.
     set(&s, "WH-1", short, 1).await;
     let _ = reserved(s.inventory.reserve(&order, &plan).await.expect("reserve failed"));
+}
+
+pub async fn two_owners_of_one_sku_in_one_warehouse_are_counted_and_reserved_apart(s: Subject) {
+    set_owned(&s, "WH-1", "m-2", "SKU-1", 4).await;
+    set(&s, "WH-1", "SKU-1", 10).await;
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0), owned_level("WH-1", "m-2", "SKU-1", 4, 0)]);
+
+    let order = order_id();
+    reserved(s.inventory.reserve(&order, &hold([owned_line("WH-1", "m-2", "SKU-1", 3)])).await.expect("reserve failed"));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0), owned_level("WH-1", "m-2", "SKU-1", 4, 3)]);
+    assert_eq!(held(&s, &order).await, Some(hold([owned_line("WH-1", "m-2", "SKU-1", 3)])));
+
+    // m-2 has 1 left: m-1's 10 beside it are not m-2's to hold.
+    let outcome = s.inventory.reserve(&order_id(), &hold([owned_line("WH-1", "m-2", "SKU-1", 2)])).await;
+    assert_eq!(outcome.expect("reserve failed"), insufficient("WH-1", "m-2", "SKU-1", 1));
+    // A count is checked against its own owner's reserved units only.
+    let below = s.inventory.set_on_hand(&warehouse_id("WH-1"), &merchant("m-2"), &sku("SKU-1"), 2).await;
+    assert_eq!(below.expect("set_on_hand failed"), SetOnHandOutcome::BelowReserved { reserved: 3 });
+    set(&s, "WH-1", "SKU-1", 0).await;
+    // A merchant who never counted the SKU there has none of it, whoever else does.
+    let outcome = s.inventory.reserve(&order_id(), &hold([owned_line("WH-1", "m-3", "SKU-1", 1)])).await;
+    assert_eq!(outcome.expect("reserve failed"), insufficient("WH-1", "m-3", "SKU-1", 0));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 0, 0), owned_level("WH-1", "m-2", "SKU-1", 4, 3)]);
+}
+
+pub async fn a_release_gives_each_line_back_to_the_owner_it_came_from(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    set_owned(&s, "WH-1", "m-2", "SKU-1", 10).await;
+    let order = order_id();
+    let lines = vec![line("WH-1", "SKU-1", 3), owned_line("WH-1", "m-2", "SKU-1", 2)];
+    let hold_id = reserved(s.inventory.reserve(&order, &hold(lines.clone())).await.expect("reserve failed"));
+    reserved(s.inventory.reserve(&order_id(), &hold([line("WH-1", "SKU-1", 4)])).await.expect("reserve failed"));
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 7), owned_level("WH-1", "m-2", "SKU-1", 10, 2)]);
+    assert_eq!(held(&s, &order).await.map(sorted), Some(sorted(lines.clone())));
+
+    match s.inventory.release(&order, &hold_id).await.expect("release failed") {
+        ReleaseOutcome::Released(given_back) => assert_eq!(sorted(given_back), sorted(lines)),
+        other => panic!("expected Released, got {other:?}"),
+    }
+    // m-1 keeps the other order's 4; m-2's 2 went back to m-2.
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4), owned_level("WH-1", "m-2", "SKU-1", 10, 0)]);
 }

@@ -131,6 +131,8 @@ macro_rules! __each_case {
         $($apply)*!(releasing_a_hold_that_was_replaced_changes_nothing, $($arg)*);
         $($apply)*!(a_reservation_larger_than_one_write_is_held_and_released_whole, $($arg)*);
         $($apply)*!(a_reservation_short_in_a_later_part_holds_nothing, $($arg)*);
+        $($apply)*!(two_owners_of_one_sku_in_one_warehouse_are_counted_and_reserved_apart, $($arg)*);
+        $($apply)*!(a_release_gives_each_line_back_to_the_owner_it_came_from, $($arg)*);
         // alerts
         $($apply)*!(a_raised_alert_reads_back_whole, $($arg)*);
         $($apply)*!(raising_the_same_kind_and_subject_again_answers_the_first_alert_in_any_status, $($arg)*);
@@ -143,6 +145,7 @@ macro_rules! __each_case {
         // concurrency
         $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
         $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);
+        $($apply)*!(concurrent_reservations_of_two_owners_stock_in_one_warehouse_never_take_each_others, $($arg)*);
         $($apply)*!(concurrent_reservations_for_one_order_hold_its_lines_once, $($arg)*);
         $($apply)*!(concurrent_releases_of_one_order_give_its_units_back_once, $($arg)*);
         $($apply)*!(a_stale_release_racing_a_new_reservation_never_frees_the_new_hold, $($arg)*);

@@ -4,6 +4,12 @@
 //! time and split penalty is planned to replace it): one warehouse that can ship
 //! everything is preferred, one in the buyer's province first; failing that, each SKU
 //! is taken from the warehouses holding the most, buyer's province first.
+//!
+//! An order is planned only from stock its merchant may sell ([`may_sell`]): stock is owned
+//! per (warehouse, merchant, SKU), and a shared warehouse holds several merchants' units of
+//! one SKU side by side. The planner applies that rule itself, to whatever levels it is
+//! given, so no caller can forget it; each line of a plan names the owner whose units it
+//! takes, and the reservation holds exactly those.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,12 +18,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::order::Order;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{Sku, WarehouseId};
+use crate::{MerchantId, Sku, WarehouseId};
 
-/// So many units of a SKU from one warehouse.
+/// So many units of a SKU from one warehouse, taken from the stock `owner` keeps there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AllocatedLine {
     pub warehouse: WarehouseId,
+    /// The merchant whose units these are.
+    #[serde(rename = "merchant_id")]
+    pub owner: MerchantId,
     pub sku: Sku,
     pub quantity: u32,
 }
@@ -40,13 +49,20 @@ pub struct Plan {
 /// Why no plan can be made for the order now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Shortage {
-    /// No combination of warehouses holds enough of a SKU.
-    #[error("{sku}: {wanted} wanted, {available} available in all warehouses")]
+    /// No combination of warehouses holds enough of a SKU that the order may sell.
+    #[error("{sku}: {wanted} wanted, {available} of the merchant's own available in all warehouses")]
     Stock { sku: Sku, wanted: u32, available: u64 },
 }
 
-/// Plans the order against current stock. `stock` holds, per SKU of the order, its level in
-/// every warehouse; `warehouses` gives their locations.
+/// Whether the order may be planned from `level`: only its merchant's own stock (selling
+/// another merchant's stock on consignment comes later, and belongs here).
+pub fn may_sell(order: &Order, level: &StockLevel) -> bool {
+    level.owner == order.merchant_id
+}
+
+/// Plans the order against current stock. `stock` holds, per SKU of the order, its levels
+/// (every owner's, in every warehouse; only those the order [`may_sell`] are used);
+/// `warehouses` gives their locations.
 pub fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
     plan_with(order, stock, warehouses, Ties::ById)
 }
@@ -97,6 +113,9 @@ fn plan_with(
     ties: Ties,
 ) -> Result<Plan, Shortage> {
     let wanted = order.units_by_sku();
+    // The one place the owner rule applies: from here on, only stock the order may sell.
+    let stock: BTreeMap<&Sku, Vec<&StockLevel>> =
+        stock.iter().map(|(sku, levels)| (sku, levels.iter().filter(|l| may_sell(order, l)).collect())).collect();
     let province = order.shipping_address.province.as_deref().map(str::to_lowercase);
     let in_buyers_province: HashMap<&WarehouseId, bool> =
         warehouses.iter().map(|w| (&w.warehouse_id, province.as_deref() == Some(w.province.to_lowercase().as_str()))).collect();
@@ -117,7 +136,12 @@ fn plan_with(
     if let Some(best) = whole.into_iter().min_by_key(|w| (!local(w), ties.rank(order, w), *w)) {
         let lines = wanted
             .iter()
-            .map(|(sku, units)| AllocatedLine { warehouse: best.clone(), sku: sku.clone(), quantity: *units })
+            .map(|(sku, units)| AllocatedLine {
+                warehouse: best.clone(),
+                owner: order.merchant_id.clone(),
+                sku: sku.clone(),
+                quantity: *units,
+            })
             .collect();
         let why = if local(best) { "in the buyer's province and holds every line" } else { "holds every line" };
         return Ok(Plan { lines, explanation: format!("one shipment from {best}: {why}") });
@@ -126,7 +150,7 @@ fn plan_with(
     // Split: each SKU from the warehouses with the most of it, buyer's province first.
     let mut lines = Vec::new();
     for (sku, units) in &wanted {
-        let mut sources: Vec<&StockLevel> = stock.get(sku).into_iter().flatten().filter(|l| l.available > 0).collect();
+        let mut sources: Vec<&StockLevel> = stock.get(sku).into_iter().flatten().copied().filter(|l| l.available > 0).collect();
         sources.sort_by_key(|l| {
             (!local(&l.warehouse), std::cmp::Reverse(l.available), ties.rank(order, &l.warehouse), l.warehouse.clone())
         });
@@ -137,7 +161,12 @@ fn plan_with(
         let mut remaining = *units;
         for level in sources {
             let take = remaining.min(level.available);
-            lines.push(AllocatedLine { warehouse: level.warehouse.clone(), sku: sku.clone(), quantity: take });
+            lines.push(AllocatedLine {
+                warehouse: level.warehouse.clone(),
+                owner: level.owner.clone(),
+                sku: sku.clone(),
+                quantity: take,
+            });
             remaining -= take;
             if remaining == 0 {
                 break;
@@ -170,9 +199,15 @@ mod tests {
         }
     }
 
+    /// `available` units of merchant `m-1` (the test orders' merchant).
     fn level(w: &str, sku: &str, available: u32) -> StockLevel {
+        owned_level(w, "m-1", sku, available)
+    }
+
+    fn owned_level(w: &str, owner: &str, sku: &str, available: u32) -> StockLevel {
         StockLevel {
             warehouse: WarehouseId::parse(w).unwrap(),
+            owner: MerchantId::parse(owner).unwrap(),
             sku: Sku::parse(sku).unwrap(),
             on_hand: available,
             reserved: 0,
@@ -225,6 +260,21 @@ mod tests {
         assert_eq!(err, Shortage::Stock { sku: Sku::parse("A").unwrap(), wanted: 2, available: 1 });
         let err = plan(&order(&[("NOPE", 1)]), &s, &[]).unwrap_err();
         assert!(matches!(err, Shortage::Stock { available: 0, .. }));
+    }
+
+    #[test]
+    fn only_the_orders_merchants_own_stock_is_planned_and_each_line_names_its_owner() {
+        let whs = [warehouse("wh-1", "Zhejiang"), warehouse("wh-2", "Beijing")];
+        // wh-1 is shared: m-2 keeps plenty there, the order's merchant m-1 only 1.
+        let s = stock(vec![owned_level("wh-1", "m-2", "A", 50), level("wh-1", "A", 1), level("wh-2", "A", 2)]);
+        let plan = plan(&order(&[("A", 3)]), &s, &whs).unwrap();
+        let got: Vec<(&str, &str, u32)> =
+            plan.lines.iter().map(|l| (l.warehouse.as_str(), l.owner.as_str(), l.quantity)).collect();
+        assert_eq!(got, [("wh-1", "m-1", 1), ("wh-2", "m-1", 2)], "{plan:?}");
+
+        let others_only = stock(vec![owned_level("wh-1", "m-2", "A", 50)]);
+        let err = super::plan(&order(&[("A", 1)]), &others_only, &whs).unwrap_err();
+        assert_eq!(err, Shortage::Stock { sku: Sku::parse("A").unwrap(), wanted: 1, available: 0 });
     }
 
     #[test]

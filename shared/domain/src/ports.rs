@@ -307,8 +307,9 @@ pub enum ReserveOutcome {
     Reserved { hold_id: HoldId },
     /// This order already holds a reservation; nothing changed.
     AlreadyReserved,
-    /// One line found too few units available; nothing changed.
-    Insufficient { warehouse: WarehouseId, sku: Sku, available: u32 },
+    /// One line found too few units available in the stock it names (its warehouse,
+    /// owner and SKU); nothing changed.
+    Insufficient { warehouse: WarehouseId, owner: MerchantId, sku: Sku, available: u32 },
 }
 
 /// What `InventoryStore::release` did.
@@ -324,18 +325,27 @@ pub enum ReleaseOutcome {
     NotThatHold,
 }
 
-/// Stock per (warehouse, SKU) and the reservations held against it.
+/// Stock per (warehouse, owner, SKU) and the reservations held against it. Each owner's
+/// units of a SKU in a warehouse are a stock of their own: counted, reserved and released
+/// apart from another merchant's units of the same SKU beside them.
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
-    /// Sets the physical count of a SKU in a warehouse (a WMS sync).
-    /// Condition: `on_hand` is at least the units reserved there.
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError>;
+    /// Sets the physical count of `owner`'s units of a SKU in a warehouse (a WMS sync).
+    /// Condition: `on_hand` is at least the units reserved in that stock.
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError>;
 
-    /// The SKU's stock in every warehouse that ever recorded it, by warehouse id.
+    /// The SKU's stock of every (warehouse, owner) that ever recorded it, by warehouse id,
+    /// then owner.
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError>;
 
     /// Holds every line of `reservation` for the order under a new hold, all or nothing.
-    /// Conditions: the order holds no reservation yet; each line's (warehouse, SKU)
+    /// Conditions: the order holds no reservation yet; each line's (warehouse, owner, SKU)
     /// has at least `quantity` available.
     ///
     /// A reservation of any size is accepted. An adapter whose atomic write takes at most
@@ -345,7 +355,8 @@ pub trait InventoryStore: Send + Sync {
     /// holds all of it or none of it.
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
 
-    /// Gives the units of the hold `hold_id` back, atomically per part. Idempotent.
+    /// Gives the units of the hold `hold_id` back to the stock each line names (its
+    /// warehouse, owner and SKU), atomically per part. Idempotent.
     /// Condition: the order's current hold is `hold_id`; otherwise nothing changes and the
     /// answer is `NothingHeld` (the order holds nothing) or `NotThatHold` (it holds another).
     /// To give back whatever the order holds, read [`reservation`](Self::reservation) and

@@ -1,6 +1,7 @@
-//! What one order holds in stock: so many units of a SKU in each warehouse.
+//! What one order holds in stock: so many units of a SKU in each warehouse, each from the
+//! stock of the merchant the line names.
 //!
-//! A [`Reservation`] is valid by construction: each (warehouse, SKU) appears once, every
+//! A [`Reservation`] is valid by construction: each (warehouse, owner, SKU) appears once, every
 //! quantity is above zero, and the lines are sorted. The planner builds it; the stores take
 //! it as it is, so no adapter repeats these checks.
 //!
@@ -58,7 +59,7 @@ pub struct Hold {
     pub reservation: Reservation,
 }
 
-/// The lines one order holds (or is about to hold), each (warehouse, SKU) once.
+/// The lines one order holds (or is about to hold), each (warehouse, owner, SKU) once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "Vec<AllocatedLine>", into = "Vec<AllocatedLine>")]
 pub struct Reservation {
@@ -66,22 +67,24 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// Merges lines naming the same (warehouse, SKU), drops empty ones and sorts them.
+    /// Merges lines naming the same stock (warehouse, owner, SKU), drops empty ones and
+    /// sorts them.
     pub fn new(lines: impl IntoIterator<Item = AllocatedLine>) -> Self {
-        let mut merged: std::collections::BTreeMap<(crate::WarehouseId, crate::Sku), u32> = Default::default();
+        type Stock = (crate::WarehouseId, crate::MerchantId, crate::Sku);
+        let mut merged: std::collections::BTreeMap<Stock, u32> = Default::default();
         for line in lines {
-            let units = merged.entry((line.warehouse, line.sku)).or_insert(0);
+            let units = merged.entry((line.warehouse, line.owner, line.sku)).or_insert(0);
             *units = units.saturating_add(line.quantity);
         }
         let lines = merged
             .into_iter()
             .filter(|(_, quantity)| *quantity > 0)
-            .map(|((warehouse, sku), quantity)| AllocatedLine { warehouse, sku, quantity })
+            .map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity })
             .collect();
         Self { lines }
     }
 
-    /// The lines, sorted by warehouse then SKU.
+    /// The lines, sorted by warehouse, owner, then SKU.
     pub fn lines(&self) -> &[AllocatedLine] {
         &self.lines
     }
@@ -117,17 +120,28 @@ impl From<Reservation> for Vec<AllocatedLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Sku, WarehouseId};
+    use crate::{MerchantId, Sku, WarehouseId};
 
     fn line(w: &str, sku: &str, quantity: u32) -> AllocatedLine {
-        AllocatedLine { warehouse: WarehouseId::parse(w).unwrap(), sku: Sku::parse(sku).unwrap(), quantity }
+        owned_line(w, "m-1", sku, quantity)
+    }
+
+    fn owned_line(w: &str, owner: &str, sku: &str, quantity: u32) -> AllocatedLine {
+        AllocatedLine {
+            warehouse: WarehouseId::parse(w).unwrap(),
+            owner: MerchantId::parse(owner).unwrap(),
+            sku: Sku::parse(sku).unwrap(),
+            quantity,
+        }
     }
 
     #[test]
-    fn a_reservation_names_each_warehouse_and_sku_once() {
+    fn a_reservation_names_each_warehouse_owner_and_sku_once() {
         let r = Reservation::new([line("w2", "A", 1), line("w1", "B", 2), line("w2", "A", 3), line("w1", "C", 0)]);
         assert_eq!(r.lines(), [line("w1", "B", 2), line("w2", "A", 4)]);
         assert_eq!(r.units(), 6);
+        let two_owners = Reservation::new([owned_line("w1", "m-2", "A", 1), line("w1", "A", 2), owned_line("w1", "m-2", "A", 1)]);
+        assert_eq!(two_owners.lines(), [line("w1", "A", 2), owned_line("w1", "m-2", "A", 2)], "one line per owner's stock");
     }
 
     #[test]
@@ -152,10 +166,11 @@ mod tests {
     fn a_reservation_serialises_as_its_lines() {
         let r = Reservation::new([line("w1", "A", 2)]);
         let json = serde_json::to_string(&r).unwrap();
-        assert_eq!(json, r#"[{"warehouse":"w1","sku":"A","quantity":2}]"#);
-        let back: Reservation =
-            serde_json::from_str(r#"[{"warehouse":"w1","sku":"A","quantity":1},{"warehouse":"w1","sku":"A","quantity":1}]"#)
-                .unwrap();
+        assert_eq!(json, r#"[{"warehouse":"w1","merchant_id":"m-1","sku":"A","quantity":2}]"#);
+        let back: Reservation = serde_json::from_str(
+            r#"[{"warehouse":"w1","merchant_id":"m-1","sku":"A","quantity":1},{"warehouse":"w1","merchant_id":"m-1","sku":"A","quantity":1}]"#,
+        )
+        .unwrap();
         assert_eq!(back, r);
     }
 }

@@ -57,10 +57,15 @@ impl StockCounts {
     }
 }
 
-/// The stock of one SKU in one warehouse, as `GET /inventory/{sku}` lists it.
+/// The stock of one SKU that one merchant owns in one warehouse, as `GET /inventory/{sku}`
+/// lists it. Stock is owned per (warehouse, merchant, SKU): in a shared warehouse several
+/// merchants keep the same SKU side by side, each counted and reserved on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLevel {
     pub warehouse: WarehouseId,
+    /// The merchant whose units these are.
+    #[serde(rename = "merchant_id")]
+    pub owner: MerchantId,
     pub sku: Sku,
     pub on_hand: u32,
     pub reserved: u32,
@@ -69,12 +74,12 @@ pub struct StockLevel {
 
 impl StockLevel {
     /// The level of counts that are consistent by construction.
-    pub fn new(warehouse: WarehouseId, sku: Sku, counts: StockCounts) -> Self {
-        Self { warehouse, sku, on_hand: counts.on_hand, reserved: counts.reserved, available: counts.available() }
+    pub fn new(warehouse: WarehouseId, owner: MerchantId, sku: Sku, counts: StockCounts) -> Self {
+        Self { warehouse, owner, sku, on_hand: counts.on_hand, reserved: counts.reserved, available: counts.available() }
     }
 }
 
-/// Most units one warehouse may record for one SKU.
+/// Most units one warehouse may record for one merchant's SKU.
 pub const MAX_ON_HAND: u32 = 100_000_000;
 
 /// Longest name, province or city of a warehouse, in bytes.

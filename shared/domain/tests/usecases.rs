@@ -138,16 +138,29 @@ impl World {
         Self { store, ports }
     }
 
-    /// Counts `on_hand` units of `sku` in `warehouse`.
+    /// Counts `on_hand` units of `sku` in `warehouse`, of the warehouse's merchant (`m-1`).
     async fn stock(&self, warehouse: &str, sku_id: &str, on_hand: u32) {
-        set_on_hand(&self.ports, &warehouse_id(warehouse), &sku(sku_id), on_hand).await.expect("a stock count");
+        set_on_hand(&self.ports, &warehouse_id(warehouse), None, &sku(sku_id), on_hand).await.expect("a stock count");
     }
 
-    /// (on hand, reserved, available) of `sku` in `warehouse`.
+    /// Counts `on_hand` units of `sku` that `owner` keeps in `warehouse`.
+    async fn owned_stock(&self, warehouse: &str, owner: &str, sku_id: &str, on_hand: u32) {
+        let owner = fixtures::merchant(owner);
+        set_on_hand(&self.ports, &warehouse_id(warehouse), Some(&owner), &sku(sku_id), on_hand).await.expect("a stock count");
+    }
+
+    /// (on hand, reserved, available) of `sku` in `warehouse`, of the warehouse's merchant.
     async fn level(&self, warehouse: &str, sku_id: &str) -> (u32, u32, u32) {
+        self.owned_level(warehouse, "m-1", sku_id).await
+    }
+
+    /// (on hand, reserved, available) of the `sku` that `owner` keeps in `warehouse`.
+    async fn owned_level(&self, warehouse: &str, owner: &str, sku_id: &str) -> (u32, u32, u32) {
         let levels = self.ports.inventory.stock_of(&sku(sku_id)).await.expect("the stock read");
-        let StockLevel { on_hand, reserved, available, .. } =
-            levels.into_iter().find(|l| l.warehouse == warehouse_id(warehouse)).expect("a counted stock level");
+        let StockLevel { on_hand, reserved, available, .. } = levels
+            .into_iter()
+            .find(|l| l.warehouse == warehouse_id(warehouse) && l.owner.as_str() == owner)
+            .expect("a counted stock level");
         (on_hand, reserved, available)
     }
 
@@ -259,8 +272,14 @@ struct AlwaysOutrun {
 
 #[async_trait]
 impl InventoryStore for AlwaysOutrun {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.inner.set_on_hand(warehouse, sku, on_hand).await
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        self.inner.set_on_hand(warehouse, owner, sku, on_hand).await
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.inner.stock_of(sku).await
@@ -269,7 +288,11 @@ impl InventoryStore for AlwaysOutrun {
         if *order_id == self.loser {
             for wanted in reservation.lines() {
                 let levels = self.inner.stock_of(&wanted.sku).await?;
-                let Some(level) = levels.iter().find(|l| l.warehouse == wanted.warehouse && l.available > 0) else { continue };
+                let Some(level) =
+                    levels.iter().find(|l| l.warehouse == wanted.warehouse && l.owner == wanted.owner && l.available > 0)
+                else {
+                    continue;
+                };
                 let taken = hold([AllocatedLine { quantity: level.available, ..wanted.clone() }]);
                 reserved(self.inner.reserve(&fixtures::order_id(), &taken).await?);
                 self.rivals.fetch_add(1, Ordering::SeqCst);
@@ -297,8 +320,14 @@ struct HoldReplacedAfterRead {
 
 #[async_trait]
 impl InventoryStore for HoldReplacedAfterRead {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.inner.set_on_hand(warehouse, sku, on_hand).await
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        self.inner.set_on_hand(warehouse, owner, sku, on_hand).await
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.inner.stock_of(sku).await
@@ -786,6 +815,71 @@ async fn a_cancel_of_an_order_never_seen_stores_it_cancelled_and_a_late_create_d
 // Allocation: allocate_order and the Allocate consumer
 // ---------------------------------------------------------------------------------------
 
+/// [`delivery`] from merchant `merchant` instead of the fixtures' `m-1`.
+fn delivery_of(merchant: &str, external_id: &str) -> NewOrder {
+    NewOrder { merchant_id: fixtures::merchant(merchant), ..delivery(external_id) }
+}
+
+#[tokio::test]
+async fn an_order_naming_a_sku_only_another_merchant_stocks_is_held_for_its_merchant_not_planned_from_the_others() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+
+    let receipt = receive_order(&world.ports, delivery_of("m-3", "A-1")).await.unwrap();
+    assert_eq!(receipt.status, OrderStatus::OnHold, "m-1's SKU-1 is not m-3's to sell");
+    assert_eq!(world.order(&receipt.order_id).await.hold(), Some(HoldReason::UnknownSku(sku("SKU-1"))));
+    world.assert_nothing_queued().await;
+    let open = alerts_in(&world, AlertStatus::Open).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].message.contains("SKU-1, which no warehouse has counted for merchant m-3"), "{}", open[0].message);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5));
+
+    // m-3's own units counted into the same warehouse release it, and it takes only those.
+    world.owned_stock("WH-A", "m-3", "SKU-1", 4).await;
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&receipt.order_id));
+    assert_eq!(allocate_order(&world.ports, &receipt.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    assert_eq!(reserve_order(&world.ports, &receipt.order_id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    assert_eq!(world.owned_level("WH-A", "m-3", "SKU-1").await, (4, 2, 2));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5), "m-1's units beside them are untouched");
+}
+
+#[tokio::test]
+async fn an_order_whose_merchant_has_none_left_is_backordered_though_another_merchant_has_plenty_beside_it() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 50).await;
+    world.owned_stock("WH-B", "m-3", "SKU-1", 1).await;
+    let id = receive_order(&world.ports, delivery_of("m-3", "A-1")).await.unwrap().order_id;
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id), "m-3 stocks SKU-1: the order is taken in");
+
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Backordered));
+    let order = world.order(&id).await;
+    assert_eq!(
+        order.timeline.last(),
+        Some(&event(
+            OrderStatus::Backordered,
+            "not enough stock: SKU-1: 2 wanted, 1 of the merchant's own available in all warehouses"
+        ))
+    );
+    assert_eq!(world.level("WH-A", "SKU-1").await, (50, 0, 50));
+}
+
+#[tokio::test]
+async fn an_order_is_reserved_from_its_merchants_units_in_a_shared_warehouse_and_a_cancel_gives_them_back_to_that_merchant() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 10).await;
+    world.owned_stock("WH-A", "m-3", "SKU-1", 3).await;
+    let id = receive_order(&world.ports, delivery_of("m-3", "A-1")).await.unwrap().order_id;
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id));
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let plan = world.order(&id).await.allocation.expect("a plan").lines;
+    assert_eq!(plan, [fixtures::owned_line("WH-A", "m-3", "SKU-1", 2)]);
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    assert_eq!((world.owned_level("WH-A", "m-3", "SKU-1").await, world.level("WH-A", "SKU-1").await), ((3, 2, 1), (10, 0, 10)));
+
+    cancel_order(&world.ports, &id, "changed mind").await.expect("the cancel");
+    assert_eq!((world.owned_level("WH-A", "m-3", "SKU-1").await, world.level("WH-A", "SKU-1").await), ((3, 0, 3), (10, 0, 10)));
+}
+
 #[tokio::test]
 async fn a_received_order_with_stock_is_allocated_with_its_plan_and_queued_for_reservation() {
     let world = World::new().await;
@@ -818,7 +912,10 @@ async fn a_received_order_without_enough_stock_is_backordered() {
     assert_eq!(order.allocation, None);
     assert_eq!(
         order.timeline.last(),
-        Some(&event(OrderStatus::Backordered, "not enough stock: SKU-1: 2 wanted, 1 available in all warehouses"))
+        Some(&event(
+            OrderStatus::Backordered,
+            "not enough stock: SKU-1: 2 wanted, 1 of the merchant's own available in all warehouses"
+        ))
     );
     world.assert_nothing_queued().await;
 }
@@ -859,7 +956,7 @@ async fn a_backordered_order_still_short_stays_backordered_and_is_not_written() 
 
     assert_eq!(
         allocate_order(&world.ports, &id).await.unwrap(),
-        Handled::Skipped("still short: SKU-1: 2 wanted, 1 available in all warehouses".into())
+        Handled::Skipped("still short: SKU-1: 2 wanted, 1 of the merchant's own available in all warehouses".into())
     );
     assert_eq!(world.order(&id).await, before);
     world.assert_nothing_queued().await;
@@ -981,7 +1078,10 @@ async fn a_reservation_that_lost_its_stock_with_none_left_anywhere_backorders_th
     assert_eq!(order.status, OrderStatus::Backordered);
     assert_eq!(
         order.timeline.last(),
-        Some(&event(OrderStatus::Backordered, "stock ran out: SKU-1: 2 wanted, 1 available in all warehouses"))
+        Some(&event(
+            OrderStatus::Backordered,
+            "stock ran out: SKU-1: 2 wanted, 1 of the merchant's own available in all warehouses"
+        ))
     );
     assert_eq!(world.ports.inventory.reservation(&id).await.unwrap().map(|h| h.reservation), None);
     assert_eq!(world.level("WH-A", "SKU-1").await, (2, 1, 1));
@@ -1117,7 +1217,10 @@ async fn a_reservation_whose_stock_ran_out_everywhere_is_backordered_without_its
     assert_eq!(order.allocation, None, "a backordered order shows no plan");
     assert_eq!(
         order.timeline.last(),
-        Some(&event(OrderStatus::Backordered, "stock ran out: SKU-1: 2 wanted, 0 available in all warehouses"))
+        Some(&event(
+            OrderStatus::Backordered,
+            "stock ran out: SKU-1: 2 wanted, 0 of the merchant's own available in all warehouses"
+        ))
     );
 }
 
@@ -1370,7 +1473,7 @@ async fn new_lines_naming_an_unknown_sku_are_refused_and_nothing_changes() {
         customer: None,
     };
     let err = modify_order(&world.ports, &id, patch).await.unwrap_err();
-    assert!(matches!(&err, ModifyError::UnknownSku(UnknownSku { line: 1, sku: s }) if *s == sku("NOPE")), "{err:?}");
+    assert!(matches!(&err, ModifyError::UnknownSku(UnknownSku { line: 1, sku: s, .. }) if *s == sku("NOPE")), "{err:?}");
     assert_eq!(world.order(&id).await, before);
     world.assert_nothing_queued().await;
 }
@@ -1652,8 +1755,14 @@ struct ReleaseDown(Embedded);
 
 #[async_trait]
 impl InventoryStore for ReleaseDown {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.0.set_on_hand(warehouse, sku, on_hand).await
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        self.0.set_on_hand(warehouse, owner, sku, on_hand).await
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.0.stock_of(sku).await

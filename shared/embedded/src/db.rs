@@ -2,7 +2,7 @@
 //! runs every operation on it, committing them in batches.
 
 use anyhow::{anyhow, bail, Context};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -320,6 +320,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 7 {
         tx.execute_batch(TIMELINE).context("Failed to migrate to schema version 7 (timeline rows)")?;
     }
+    if found < 8 {
+        step_8_stock_owned_per_merchant(&tx).context("Failed to migrate to schema version 8 (stock owned per merchant)")?;
+    }
     if found < 9 {
         step_9_orders_by_status(&tx).context("Failed to migrate to schema version 9 (orders by status and age)")?;
     }
@@ -432,6 +435,65 @@ fn step_5_backorders(tx: &Connection) -> anyhow::Result<()> {
         crate::orders::index_backorders(tx, &order)?;
     }
     Ok(())
+}
+
+/// Version 8: stock is owned per (warehouse, merchant, SKU), so several merchants keep one
+/// SKU side by side in a shared warehouse, and each reservation row names the owner whose
+/// units it holds. SQLite cannot change a primary key, so both tables are rebuilt with a
+/// `merchant_id` column in their keys. Every row stored before belongs to its warehouse's
+/// merchant (the only stock there was); a row of a warehouse that was never registered
+/// (the API refuses such counts, so only a hand-edited file has one) has no owner to give,
+/// and the migration stops naming it rather than guess.
+fn step_8_stock_owned_per_merchant(tx: &Connection) -> anyhow::Result<()> {
+    let orphan: Option<String> = tx
+        .query_row(
+            "SELECT warehouse FROM stock WHERE warehouse NOT IN (SELECT warehouse_id FROM warehouses)
+             UNION SELECT warehouse FROM reservations WHERE warehouse NOT IN (SELECT warehouse_id FROM warehouses)
+             LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .context("Failed to look for stock of unregistered warehouses")?;
+    if let Some(warehouse) = orphan {
+        bail!(
+            "Stock or reservations of warehouse {warehouse}, which is not registered, have no owner: register it and start again"
+        );
+    }
+    tx.execute_batch(
+        "
+        CREATE TABLE stock_v8 (
+            warehouse   TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            sku         TEXT NOT NULL,
+            on_hand     INTEGER NOT NULL CHECK (on_hand >= 0),
+            reserved    INTEGER NOT NULL CHECK (reserved >= 0 AND reserved <= on_hand),
+            PRIMARY KEY (warehouse, merchant_id, sku)
+        );
+        INSERT INTO stock_v8 (warehouse, merchant_id, sku, on_hand, reserved)
+            SELECT s.warehouse, json_extract(w.body, '$.merchant_id'), s.sku, s.on_hand, s.reserved
+            FROM stock s JOIN warehouses w ON w.warehouse_id = s.warehouse;
+        DROP TABLE stock;
+        ALTER TABLE stock_v8 RENAME TO stock;
+        CREATE INDEX stock_by_sku ON stock (sku, warehouse, merchant_id);
+
+        CREATE TABLE reservations_v8 (
+            order_id    TEXT NOT NULL,
+            hold_id     TEXT NOT NULL,
+            warehouse   TEXT NOT NULL,
+            merchant_id TEXT NOT NULL,
+            sku         TEXT NOT NULL,
+            quantity    INTEGER NOT NULL CHECK (quantity >= 0),
+            PRIMARY KEY (order_id, warehouse, merchant_id, sku)
+        );
+        INSERT INTO reservations_v8 (order_id, hold_id, warehouse, merchant_id, sku, quantity)
+            SELECT r.order_id, r.hold_id, r.warehouse, json_extract(w.body, '$.merchant_id'), r.sku, r.quantity
+            FROM reservations r JOIN warehouses w ON w.warehouse_id = r.warehouse;
+        DROP TABLE reservations;
+        ALTER TABLE reservations_v8 RENAME TO reservations;
+        ",
+    )
+    .context("Failed to rebuild the stock and reservations tables with the owner in their keys")
 }
 
 /// `execute` and `query_row` through the connection's prepared-statement cache, so the
@@ -572,7 +634,8 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(SCHEMA_V1).unwrap();
             conn.execute_batch(
-                "INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES ('ord_1', 'wh-1', 'SKU-1', 2);
+                "INSERT INTO warehouses (warehouse_id, body) VALUES ('wh-1', '{\"merchant_id\":\"m-1\"}');
+                 INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES ('ord_1', 'wh-1', 'SKU-1', 2);
                  INSERT INTO reservations (order_id, warehouse, sku, quantity) VALUES ('ord_1', 'wh-1', 'SKU-2', 1);
                  PRAGMA user_version = 1;",
             )
@@ -612,6 +675,81 @@ mod tests {
             })
             .unwrap();
         assert_eq!((version, warehouses, alerts), (SCHEMA_VERSION, 1, 0));
+    }
+
+    #[test]
+    fn a_version_7_file_gives_its_stock_and_reservations_to_each_warehouses_merchant() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            // The version 7 stock and reservations tables, as a file written before owners had them.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE stock;
+                 DROP TABLE reservations;
+                 CREATE TABLE stock (
+                     warehouse TEXT NOT NULL, sku TEXT NOT NULL,
+                     on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
+                     reserved INTEGER NOT NULL CHECK (reserved >= 0 AND reserved <= on_hand),
+                     PRIMARY KEY (warehouse, sku));
+                 CREATE INDEX stock_by_sku ON stock (sku, warehouse);
+                 CREATE TABLE reservations (
+                     order_id TEXT NOT NULL, warehouse TEXT NOT NULL, sku TEXT NOT NULL,
+                     quantity INTEGER NOT NULL CHECK (quantity >= 0), hold_id TEXT NOT NULL DEFAULT '',
+                     PRIMARY KEY (order_id, warehouse, sku));
+                 INSERT INTO warehouses (warehouse_id, body) VALUES ('wh-1', '{\"merchant_id\":\"m-1\"}');
+                 INSERT INTO warehouses (warehouse_id, body) VALUES ('wh-2', '{\"merchant_id\":\"m-2\"}');
+                 INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES ('wh-1', 'SKU-1', 10, 2);
+                 INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES ('wh-2', 'SKU-1', 4, 0);
+                 INSERT INTO reservations (order_id, warehouse, sku, quantity, hold_id) VALUES ('ord_1', 'wh-1', 'SKU-1', 2, 'h-1');
+                 DROP INDEX orders_by_status;
+                 ALTER TABLE orders DROP COLUMN status_since;
+                 PRAGMA user_version = 7;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let rows = |sql: &'static str| -> Vec<String> {
+            db.call_now(move |c| {
+                let mut stmt = c.prepare(sql)?;
+                let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .unwrap()
+        };
+        let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let stock =
+            rows("SELECT warehouse || ' ' || merchant_id || ' ' || on_hand || ' ' || reserved FROM stock ORDER BY warehouse");
+        assert_eq!(stock, ["wh-1 m-1 10 2", "wh-2 m-2 4 0"]);
+        let held = rows("SELECT hold_id || ' ' || warehouse || ' ' || merchant_id || ' ' || quantity FROM reservations");
+        assert_eq!(held, ["h-1 wh-1 m-1 2"]);
+        // Another merchant's units of the same SKU now sit beside m-1's in wh-1.
+        let beside = db.call_now(|c| {
+            Ok(c.execute(
+                "INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES ('wh-1', 'm-3', 'SKU-1', 5, 0)",
+                [],
+            )?)
+        });
+        assert_eq!(beside.unwrap(), 1);
+    }
+
+    #[test]
+    fn a_version_7_file_with_stock_of_an_unregistered_warehouse_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES ('wh-gone', 'SKU-1', 1, 0);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let err = Db::open_file(&path).unwrap_err();
+        assert!(format!("{err:#}").contains("warehouse wh-gone, which is not registered"), "{err:#}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `InventoryStore`: stock per (warehouse, SKU) and the reservations held against it.
+//! `InventoryStore`: stock per (warehouse, owner, SKU) and the reservations held against it
+//! (each reservation row names the owner whose units it holds).
 //! Every operation runs in the savepoint the database thread opens for it (rolled back when
 //! it answers an error), so a reservation is all or nothing and two reservations can never
 //! both take the last unit. An operation decides before it writes: a path that answers an
@@ -11,7 +12,7 @@ use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::stock::{StockCounts, StockLevel};
-use oms_domain::{OrderId, Sku, WarehouseId};
+use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::db::to_u32;
@@ -20,12 +21,18 @@ use crate::Embedded;
 
 #[async_trait]
 impl InventoryStore for Embedded {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        let (w, s) = (warehouse.clone(), sku.clone());
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        let (w, o, s) = (warehouse.clone(), owner.clone(), sku.clone());
         self.db
-            .call(move |conn| set_on_hand(conn, w, s, on_hand))
+            .call(move |conn| set_on_hand(conn, w, o, s, on_hand))
             .await
-            .map_err(|e| StoreError::new(format!("Failed to set the stock of {sku} in {warehouse}"), e))
+            .map_err(|e| StoreError::new(format!("Failed to set {owner}'s stock of {sku} in {warehouse}"), e))
     }
 
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
@@ -33,7 +40,10 @@ impl InventoryStore for Embedded {
         self.db
             .call(move |conn| {
                 let mut stmt = conn
-                    .prepare_cached("SELECT warehouse, sku, on_hand, reserved FROM stock WHERE sku = ?1 ORDER BY warehouse")
+                    .prepare_cached(
+                        "SELECT warehouse, merchant_id, sku, on_hand, reserved FROM stock WHERE sku = ?1
+                         ORDER BY warehouse, merchant_id",
+                    )
                     .context("Failed to prepare the stock query")?;
                 let rows = stmt
                     .query_map([s.as_str()], read_stock_row)
@@ -71,10 +81,10 @@ impl InventoryStore for Embedded {
     }
 }
 
-/// Every stock level, by warehouse then SKU.
+/// Every stock level, by warehouse, SKU, then owner.
 pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>> {
     let mut stmt = conn
-        .prepare_cached("SELECT warehouse, sku, on_hand, reserved FROM stock ORDER BY warehouse, sku")
+        .prepare_cached("SELECT warehouse, merchant_id, sku, on_hand, reserved FROM stock ORDER BY warehouse, sku, merchant_id")
         .context("Failed to prepare the stock query")?;
     let rows = stmt
         .query_map([], read_stock_row)
@@ -84,19 +94,25 @@ pub(crate) fn all_stock(conn: &mut Connection) -> anyhow::Result<Vec<StockLevel>
     rows.into_iter().map(decode_stock).collect()
 }
 
-fn set_on_hand(conn: &mut Connection, warehouse: WarehouseId, sku: Sku, on_hand: u32) -> anyhow::Result<SetOnHandOutcome> {
-    let reserved = counts(conn, &warehouse, &sku)?.map_or(0, |c| c.reserved());
+fn set_on_hand(
+    conn: &mut Connection,
+    warehouse: WarehouseId,
+    owner: MerchantId,
+    sku: Sku,
+    on_hand: u32,
+) -> anyhow::Result<SetOnHandOutcome> {
+    let reserved = counts(conn, &warehouse, &owner, &sku)?.map_or(0, |c| c.reserved());
     if reserved > on_hand {
         return Ok(SetOnHandOutcome::BelowReserved { reserved });
     }
     conn.execute_cached(
-        "INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES (?1, ?2, ?3, 0)
-         ON CONFLICT (warehouse, sku) DO UPDATE SET on_hand = excluded.on_hand",
-        params![warehouse.as_str(), sku.as_str(), on_hand],
+        "INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES (?1, ?2, ?3, ?4, 0)
+         ON CONFLICT (warehouse, merchant_id, sku) DO UPDATE SET on_hand = excluded.on_hand",
+        params![warehouse.as_str(), owner.as_str(), sku.as_str(), on_hand],
     )
     .context("Failed to write the stock row")?;
     let counts = StockCounts::new(on_hand, reserved).context("The new stock counts are inconsistent")?;
-    Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, sku, counts)))
+    Ok(SetOnHandOutcome::Set(StockLevel::new(warehouse, owner, sku, counts)))
 }
 
 /// The whole reservation in the operation's one savepoint: SQLite has no limit on the rows
@@ -106,21 +122,33 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
         return Ok(ReserveOutcome::AlreadyReserved);
     }
     for line in lines {
-        let available = counts(conn, &line.warehouse, &line.sku)?.map_or(0, |c| c.available());
+        let available = counts(conn, &line.warehouse, &line.owner, &line.sku)?.map_or(0, |c| c.available());
         if available < line.quantity {
-            return Ok(ReserveOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
+            return Ok(ReserveOutcome::Insufficient {
+                warehouse: line.warehouse.clone(),
+                owner: line.owner.clone(),
+                sku: line.sku.clone(),
+                available,
+            });
         }
     }
     let hold_id = HoldId::generate();
     for line in lines {
         conn.execute_cached(
-            "UPDATE stock SET reserved = reserved + ?3 WHERE warehouse = ?1 AND sku = ?2",
-            params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+            "UPDATE stock SET reserved = reserved + ?4 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
+            params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
         )
-        .with_context(|| format!("Failed to hold {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
+        .with_context(|| format!("Failed to hold {} of {}'s {} in {}", line.quantity, line.owner, line.sku, line.warehouse))?;
         conn.execute_cached(
-            "INSERT INTO reservations (order_id, hold_id, warehouse, sku, quantity) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![order_id.as_str(), hold_id.as_str(), line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+            "INSERT INTO reservations (order_id, hold_id, warehouse, merchant_id, sku, quantity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                order_id.as_str(),
+                hold_id.as_str(),
+                line.warehouse.as_str(),
+                line.owner.as_str(),
+                line.sku.as_str(),
+                line.quantity
+            ],
         )
         .context("Failed to record the reservation")?;
     }
@@ -143,13 +171,22 @@ pub(crate) fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldI
     for line in lines {
         let changed = conn
             .execute_cached(
-                "UPDATE stock SET reserved = reserved - ?3 WHERE warehouse = ?1 AND sku = ?2 AND reserved >= ?3",
-                params![line.warehouse.as_str(), line.sku.as_str(), line.quantity],
+                "UPDATE stock SET reserved = reserved - ?4
+                 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3 AND reserved >= ?4",
+                params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
             )
-            .with_context(|| format!("Failed to give back {} of {} in {}", line.quantity, line.sku, line.warehouse))?;
+            .with_context(|| {
+                format!("Failed to give back {} of {}'s {} in {}", line.quantity, line.owner, line.sku, line.warehouse)
+            })?;
         if changed != 1 && line.quantity > 0 {
             // An error, so the lines given back so far are rolled back with the savepoint.
-            bail!("The stock of {} in {} holds fewer units than the reservation of {}", line.sku, line.warehouse, line.quantity);
+            bail!(
+                "{}'s stock of {} in {} holds fewer units than the reservation of {}",
+                line.owner,
+                line.sku,
+                line.warehouse,
+                line.quantity
+            );
         }
     }
     conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1 AND hold_id = ?2", [order_id.as_str(), hold_id.as_str()])
@@ -157,18 +194,18 @@ pub(crate) fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldI
     Ok(ReleaseOutcome::Released(hold.reservation))
 }
 
-/// The counts of one (warehouse, SKU), if it was ever counted.
-fn counts(conn: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
+/// The counts of one (warehouse, owner, SKU), if it was ever counted.
+fn counts(conn: &Connection, warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku) -> anyhow::Result<Option<StockCounts>> {
     let row: Option<(i64, i64)> = conn
         .query_row_cached(
-            "SELECT on_hand, reserved FROM stock WHERE warehouse = ?1 AND sku = ?2",
-            params![warehouse.as_str(), sku.as_str()],
+            "SELECT on_hand, reserved FROM stock WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
+            params![warehouse.as_str(), owner.as_str(), sku.as_str()],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
-        .with_context(|| format!("Failed to read the stock of {sku} in {warehouse}"))?;
+        .with_context(|| format!("Failed to read {owner}'s stock of {sku} in {warehouse}"))?;
     row.map(|(on_hand, reserved)| {
-        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))
+        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {owner}'s {sku} in {warehouse} is corrupt"))
     })
     .transpose()
 }
@@ -177,11 +214,20 @@ fn counts(conn: &Connection, warehouse: &WarehouseId, sku: &Sku) -> anyhow::Resu
 /// a corrupt store, and are an error.
 fn held(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Option<Hold>> {
     let mut stmt = conn
-        .prepare_cached("SELECT hold_id, warehouse, sku, quantity FROM reservations WHERE order_id = ?1 ORDER BY warehouse, sku")
+        .prepare_cached(
+            "SELECT hold_id, warehouse, merchant_id, sku, quantity FROM reservations WHERE order_id = ?1
+             ORDER BY warehouse, merchant_id, sku",
+        )
         .context("Failed to prepare the reservation query")?;
     let rows = stmt
         .query_map([order_id.as_str()], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, i64>(3)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
         })
         .context("Failed to query the reservation")?
         .collect::<Result<Vec<_>, _>>()
@@ -192,12 +238,13 @@ fn held(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Option<Hold>> {
     let hold_id = HoldId::parse(first.0.clone()).context("A stored hold id is invalid")?;
     let lines = rows
         .into_iter()
-        .map(|(hold, warehouse, sku, quantity)| {
+        .map(|(hold, warehouse, owner, sku, quantity)| {
             if hold != hold_id.as_str() {
                 bail!("The reservation of order {order_id} is stored under two holds, {hold_id} and {hold}");
             }
             Ok(AllocatedLine {
                 warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+                owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
                 sku: Sku::parse(sku).context("A stored SKU is invalid")?,
                 quantity: to_u32(quantity, "quantity")?,
             })
@@ -206,17 +253,18 @@ fn held(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Option<Hold>> {
     Ok(Some(Hold { hold_id, reservation: Reservation::new(lines) }))
 }
 
-type StockRow = (String, String, i64, i64);
+type StockRow = (String, String, String, i64, i64);
 
 fn read_stock_row(row: &Row<'_>) -> rusqlite::Result<StockRow> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
 }
 
-fn decode_stock((warehouse, sku, on_hand, reserved): StockRow) -> anyhow::Result<StockLevel> {
-    let counts =
-        stored_counts(on_hand, reserved).with_context(|| format!("The stored stock of {sku} in {warehouse} is corrupt"))?;
+fn decode_stock((warehouse, owner, sku, on_hand, reserved): StockRow) -> anyhow::Result<StockLevel> {
+    let counts = stored_counts(on_hand, reserved)
+        .with_context(|| format!("The stored stock of {owner}'s {sku} in {warehouse} is corrupt"))?;
     Ok(StockLevel::new(
         WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+        MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
         Sku::parse(sku).context("A stored SKU is invalid")?,
         counts,
     ))
@@ -240,7 +288,7 @@ mod tests {
             .call_now(|conn| {
                 conn.execute_batch(
                     "PRAGMA ignore_check_constraints = ON;
-                     INSERT INTO stock (warehouse, sku, on_hand, reserved) VALUES ('wh-1', 'SKU-1', 2, 5);
+                     INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES ('wh-1', 'm-1', 'SKU-1', 2, 5);
                      PRAGMA ignore_check_constraints = OFF;",
                 )?;
                 Ok(())
@@ -253,11 +301,17 @@ mod tests {
     async fn a_release_that_fails_halfway_undoes_what_it_gave_back() {
         let store = Embedded::open_in_memory().unwrap();
         let (wh, order) = (WarehouseId::parse("wh-1").unwrap(), OrderId::parse("ord_1").unwrap());
+        let owner = MerchantId::parse("m-1").unwrap();
         let (a, b) = (Sku::parse("SKU-A").unwrap(), Sku::parse("SKU-B").unwrap());
         for sku in [&a, &b] {
-            let _ = store.set_on_hand(&wh, sku, 5).await.unwrap();
+            let _ = store.set_on_hand(&wh, &owner, sku, 5).await.unwrap();
         }
-        let lines = [(&a, 2), (&b, 3)].map(|(sku, quantity)| AllocatedLine { warehouse: wh.clone(), sku: sku.clone(), quantity });
+        let lines = [(&a, 2), (&b, 3)].map(|(sku, quantity)| AllocatedLine {
+            warehouse: wh.clone(),
+            owner: owner.clone(),
+            sku: sku.clone(),
+            quantity,
+        });
         let ReserveOutcome::Reserved { hold_id } = store.reserve(&order, &Reservation::new(lines)).await.unwrap() else {
             panic!("the reservation was refused");
         };
@@ -279,7 +333,12 @@ mod tests {
         assert!(format!("{err:#}").contains("5 units reserved exceed the 2 on hand"), "{err:#}");
 
         let order = OrderId::parse("ord_1").unwrap();
-        let line = AllocatedLine { warehouse: WarehouseId::parse("wh-1").unwrap(), sku, quantity: 1 };
+        let line = AllocatedLine {
+            warehouse: WarehouseId::parse("wh-1").unwrap(),
+            owner: MerchantId::parse("m-1").unwrap(),
+            sku,
+            quantity: 1,
+        };
         let err = anyhow::Error::from(store.reserve(&order, &Reservation::new([line])).await.unwrap_err());
         assert!(format!("{err:#}").contains("is corrupt"), "{err:#}");
     }

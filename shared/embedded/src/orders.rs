@@ -441,7 +441,7 @@ mod tests {
         r#""currency":"CNY","#,
         r#""lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}],"#,
         r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#,
-        r#""allocation":{"lines":[{"warehouse":"WH-1","sku":"SKU-1","quantity":2}],"#,
+        r#""allocation":{"lines":[{"warehouse":"WH-1","merchant_id":"m-1","sku":"SKU-1","quantity":2}],"#,
         r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:00Z"},"#,
         r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
         r#"{"at":"2026-11-20T12:00:00Z","status":"allocated","detail":"planned"}],"#,

@@ -159,8 +159,14 @@ impl WarehouseStore for InTempDir {
 
 #[async_trait]
 impl InventoryStore for InTempDir {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.store.set_on_hand(warehouse, sku, on_hand).await
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        self.store.set_on_hand(warehouse, owner, sku, on_hand).await
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.store.stock_of(sku).await
@@ -218,8 +224,14 @@ impl WarehouseStore for TwoOnOneFile {
 
 #[async_trait]
 impl InventoryStore for TwoOnOneFile {
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        self.pick().set_on_hand(warehouse, sku, on_hand).await
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        self.pick().set_on_hand(warehouse, owner, sku, on_hand).await
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.pick().stock_of(sku).await

@@ -55,7 +55,7 @@ async fn stock_reservations_and_warehouses_survive_a_reopen() {
     {
         let store = Embedded::open(dir.path()).unwrap();
         store.put_warehouse(&wh).await.unwrap();
-        let _ = store.set_on_hand(&wh.warehouse_id, &oms_conformance::fixtures::sku("SKU-1"), 10).await.unwrap();
+        let _ = store.set_on_hand(&wh.warehouse_id, &wh.merchant_id, &oms_conformance::fixtures::sku("SKU-1"), 10).await.unwrap();
         reserved(store.reserve(&held, &hold([line("WH-1", "SKU-1", 4)])).await.unwrap());
     }
     let store = Embedded::open(dir.path()).unwrap();
@@ -73,7 +73,12 @@ async fn two_stores_on_one_directory_never_oversell() {
     let a = Embedded::open(dir.path()).unwrap();
     let b = Embedded::open(dir.path()).unwrap();
     let _ = a
-        .set_on_hand(&oms_conformance::fixtures::warehouse_id("WH-1"), &oms_conformance::fixtures::sku("SKU-1"), 30)
+        .set_on_hand(
+            &oms_conformance::fixtures::warehouse_id("WH-1"),
+            &oms_conformance::fixtures::merchant("m-1"),
+            &oms_conformance::fixtures::sku("SKU-1"),
+            30,
+        )
         .await
         .unwrap();
     let barrier = Arc::new(tokio::sync::Barrier::new(100));

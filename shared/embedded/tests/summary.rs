@@ -1,6 +1,6 @@
 //! The figures the demo's summary prints.
 
-use oms_conformance::fixtures::{hold, line, order, order_id, sku, stored, warehouse_id};
+use oms_conformance::fixtures::{hold, line, merchant, order, order_id, sku, stored, warehouse_id};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{InventoryStore, OrderStore, UpdateOutcome};
 use oms_domain::stock::{StockCounts, StockLevel};
@@ -25,11 +25,11 @@ async fn order_counts_are_given_per_status_in_the_status_machine_order() {
 async fn all_stock_is_sorted_by_warehouse_then_sku() {
     let store = Embedded::open_in_memory().unwrap();
     for (w, s, n) in [("WH-2", "SKU-1", 5), ("WH-1", "SKU-2", 7), ("WH-1", "SKU-1", 9)] {
-        let _ = store.set_on_hand(&warehouse_id(w), &sku(s), n).await.unwrap();
+        let _ = store.set_on_hand(&warehouse_id(w), &merchant("m-1"), &sku(s), n).await.unwrap();
     }
     let _ = store.reserve(&order_id(), &hold([line("WH-1", "SKU-2", 2)])).await.unwrap();
     let level = |w: &str, s: &str, on_hand, reserved| {
-        StockLevel::new(warehouse_id(w), sku(s), StockCounts::new(on_hand, reserved).unwrap())
+        StockLevel::new(warehouse_id(w), merchant("m-1"), sku(s), StockCounts::new(on_hand, reserved).unwrap())
     };
     assert_eq!(
         store.all_stock().await.unwrap(),

@@ -22,6 +22,8 @@ use oms_embedded::Embedded;
 
 const SECRET: &str = "demo-webhook-secret";
 const MERCHANT: &str = "m-teahouse";
+/// Another merchant of the platform, who keeps kites in the teahouse's Hangzhou warehouse.
+const NEIGHBOUR: &str = "m-kitehouse";
 
 const WAREHOUSES: [(&str, &str, &str, &str, f64, f64); 3] = [
     ("wh-hangzhou", "Hangzhou West", "Zhejiang", "Hangzhou", 30.27, 120.15),
@@ -127,6 +129,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    shared_shelf(&api, &embedded).await?;
     night(&ports).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
@@ -139,7 +142,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     print_summary(&embedded, &api, &accepted).await
 }
 
-/// The night: the sweeper, as it runs every five minutes, looks two hours ahead: every
+/// Late night: the sweeper, as it runs every five minutes, looks two hours ahead: every
 /// step went with its write, so nothing received or allocated is stuck; the backorders,
 /// waiting past their hour, are planned once more against current stock.
 async fn night(ports: &Ports) -> anyhow::Result<()> {
@@ -147,7 +150,7 @@ async fn night(ports: &Ports) -> anyhow::Result<()> {
     let report = sweep(&later, &SweepLimits::default()).await?;
     let stuck = report.count(OrderStatus::Received) + report.count(OrderStatus::Allocated);
     println!(
-        "Night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated, and plans {} backordered and {} on hold again",
+        "Late night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated, and plans {} backordered and {} on hold again",
         report.count(OrderStatus::Backordered),
         report.count(OrderStatus::OnHold)
     );
@@ -187,7 +190,7 @@ async fn evening(api: &Router, accepted: &[String]) -> anyhow::Result<()> {
     println!("  the shop cancels A-1007: {status}, the order is {} and its stock is back", order["status"]);
 
     let mut other_shop = sample_order(0);
-    other_shop["merchant_id"] = json!("m-kitehouse");
+    other_shop["merchant_id"] = json!(NEIGHBOUR);
     let (status, receipt) = post_order(api, &other_shop, true).await?;
     println!("  another shop on the platform sends its own order A-1000: {status}, duplicate = {}", receipt["duplicate"]);
 
@@ -204,6 +207,44 @@ async fn evening(api: &Router, accepted: &[String]) -> anyhow::Result<()> {
     println!("  staff page through customer c-100's orders two at a time: pages of {pages:?}");
     let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
     println!("  open alerts for staff: {}", alerts["alerts"].as_array().map_or(0, Vec::len));
+    Ok(())
+}
+
+/// Night: a second merchant counts its own kites into the teahouse's Hangzhou warehouse.
+/// Both merchants' stock of one SKU sits side by side, counted apart, and each merchant's
+/// orders are reserved only from its own.
+async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const KITE: &str = "KITE-DRAGON";
+    let (warehouse, ..) = WAREHOUSES[0];
+    println!("Night: {NEIGHBOUR} keeps its own {KITE}s in {warehouse}, beside {MERCHANT}'s");
+    let count = json!({ "on_hand": 20, "merchant_id": NEIGHBOUR });
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{KITE}"), count, StatusCode::OK).await?;
+    let mut greedy = sample_order(ORDERS + 3);
+    greedy["lines"] = json!([{ "sku": KITE, "quantity": 10, "unit_price": "88.00" }]);
+    let (_, teahouse) = post_order(api, &greedy, true).await?;
+    let mut own = sample_order(ORDERS + 4);
+    own["merchant_id"] = json!(NEIGHBOUR);
+    own["lines"] = json!([{ "sku": KITE, "quantity": 2, "unit_price": "92.00" }]);
+    let (_, kitehouse) = post_order(api, &own, true).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let stock = expect(api, Method::GET, &format!("/inventory/{KITE}"), Value::Null, StatusCode::OK).await?;
+    for entry in stock["warehouses"].as_array().into_iter().flatten().filter(|entry| entry["warehouse"] == warehouse) {
+        println!(
+            "  GET /inventory/{KITE} in {warehouse}: {} has {} on hand, {} reserved",
+            entry["merchant_id"].as_str().unwrap_or("?"),
+            entry["on_hand"],
+            entry["reserved"]
+        );
+    }
+    for (who, receipt) in [(MERCHANT, &teahouse), (NEIGHBOUR, &kitehouse)] {
+        let order_id = receipt["order_id"].as_str().unwrap_or_default();
+        let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+        let lines = order["lines"].as_array().map_or(0, |lines| lines.iter().map(|l| l["quantity"].as_u64().unwrap_or(0)).sum());
+        println!("  {who} orders {lines} {KITE}s: {}", order["status"].as_str().unwrap_or("?"));
+    }
+    println!("  ({MERCHANT}'s order is not reserved from {NEIGHBOUR}'s kites on the same shelf)");
     Ok(())
 }
 
@@ -276,13 +317,14 @@ async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -
             println!("  {:<12} {n:>4}", status.as_str());
         }
     }
-    println!("\nStock per warehouse");
-    println!("  {:<14} {:<20} {:>8} {:>9} {:>10}", "warehouse", "sku", "on hand", "reserved", "available");
+    println!("\nStock per warehouse and owner");
+    println!("  {:<14} {:<20} {:<13} {:>8} {:>9} {:>10}", "warehouse", "sku", "owner", "on hand", "reserved", "available");
     for level in embedded.all_stock().await? {
         println!(
-            "  {:<14} {:<20} {:>8} {:>9} {:>10}",
+            "  {:<14} {:<20} {:<13} {:>8} {:>9} {:>10}",
             level.warehouse.as_str(),
             level.sku.as_str(),
+            level.owner.as_str(),
             level.on_hand,
             level.reserved,
             level.available

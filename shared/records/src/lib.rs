@@ -131,10 +131,16 @@ pub struct AllocationRecord {
     pub planned_at: DateTime<Utc>,
 }
 
-/// So many units of a SKU from one warehouse.
+/// So many units of a SKU from one warehouse, from the stock of the merchant `merchant_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllocatedLineRecord {
     pub warehouse: String,
+    /// The owner of the stock the line takes. Absent on records written before stock had
+    /// owners: read as the order's own merchant, the only owner a plan may take from now
+    /// (a plan of an order not yet reserved that took another merchant's units then finds
+    /// none of its own merchant's there, and is planned again by the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
     pub sku: String,
     pub quantity: u32,
 }
@@ -192,6 +198,7 @@ impl OrderRecord {
                     .iter()
                     .map(|l| AllocatedLineRecord {
                         warehouse: l.warehouse.to_string(),
+                        merchant_id: Some(l.owner.to_string()),
                         sku: l.sku.to_string(),
                         quantity: l.quantity,
                     })
@@ -262,6 +269,7 @@ impl TryFrom<OrderRecord> for Order {
         }
         let customer = record.customer;
         let address = record.shipping_address;
+        let merchant_id = parse("merchant_id", MerchantId::parse(record.merchant_id))?;
         Ok(Order {
             order_id: parse("order_id", OrderId::parse(record.order_id))?,
             status: status("status", &record.status)?,
@@ -272,7 +280,7 @@ impl TryFrom<OrderRecord> for Order {
                 OrderNumber::parse(record.order_number.unwrap_or_else(|| record.external_id.clone())),
             )?,
             external_id: parse("external_id", ExternalId::parse(record.external_id))?,
-            merchant_id: parse("merchant_id", MerchantId::parse(record.merchant_id))?,
+            merchant_id: merchant_id.clone(),
             placed_at: record.placed_at,
             customer: Customer {
                 id: parse("customer.id", CustomerId::parse(customer.id))?,
@@ -313,6 +321,10 @@ impl TryFrom<OrderRecord> for Order {
                             .map(|l| {
                                 Ok(AllocatedLine {
                                     warehouse: parse("allocation.lines.warehouse", WarehouseId::parse(l.warehouse))?,
+                                    owner: match l.merchant_id {
+                                        Some(owner) => parse("allocation.lines.merchant_id", MerchantId::parse(owner))?,
+                                        None => merchant_id.clone(),
+                                    },
                                     sku: parse("allocation.lines.sku", Sku::parse(l.sku))?,
                                     quantity: l.quantity,
                                 })

@@ -28,7 +28,7 @@ fn sample_order() -> Order {
     let planned = at("2026-11-20T12:00:01.250Z");
     order.transition(OrderStatus::Allocated, planned, "planned").unwrap();
     order.allocation = Some(Allocation {
-        lines: vec![fixtures::line("WH-1", "SKU-1", 2), fixtures::line("WH-2", "SKU-2", 1)],
+        lines: vec![fixtures::line("WH-1", "SKU-1", 2), fixtures::owned_line("WH-2", "m-2", "SKU-2", 1)],
         explanation: "WH-1 is nearest".into(),
         planned_at: planned,
     });
@@ -45,7 +45,8 @@ const SAMPLE_RECORD: &str = concat!(
     r#""currency":"CNY","#,
     r#""lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"},{"sku":"SKU-2","quantity":1,"unit_price":"5"}],"#,
     r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#,
-    r#""allocation":{"lines":[{"warehouse":"WH-1","sku":"SKU-1","quantity":2},{"warehouse":"WH-2","sku":"SKU-2","quantity":1}],"#,
+    r#""allocation":{"lines":[{"warehouse":"WH-1","merchant_id":"m-1","sku":"SKU-1","quantity":2},"#,
+    r#"{"warehouse":"WH-2","merchant_id":"m-2","sku":"SKU-2","quantity":1}],"#,
     r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:01.250Z"},"#,
     r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
     r#"{"at":"2026-11-20T12:00:01.250Z","status":"allocated","detail":"planned"}],"#,
@@ -88,6 +89,15 @@ fn a_record_without_a_channel_version_holds_its_placed_time_as_the_version() {
 fn a_record_without_an_order_number_reads_with_its_external_id_as_the_number() {
     let order = read(&SAMPLE_RECORD.replace(r##""order_number":"#1001","##, "")).unwrap();
     assert_eq!(order.order_number.as_str(), "WC-1001");
+}
+
+#[test]
+fn an_allocated_line_without_an_owner_is_read_as_the_orders_merchants() {
+    let old = SAMPLE_RECORD.replace(r#""merchant_id":"m-2","#, "");
+    assert_ne!(old, SAMPLE_RECORD);
+    let order = read(&old).unwrap();
+    let owners: Vec<String> = order.allocation.unwrap().lines.into_iter().map(|l| l.owner.to_string()).collect();
+    assert_eq!(owners, ["m-1", "m-1"]);
 }
 
 #[test]

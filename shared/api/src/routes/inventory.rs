@@ -52,12 +52,25 @@ impl WarehouseBody {
 pub struct OnHandBody {
     /// Units on hand, from 0 to 100,000,000.
     pub on_hand: i64,
+    /// The merchant who owns the units counted (a shared warehouse holds several
+    /// merchants' stock side by side); by default the warehouse's own merchant.
+    #[serde(default)]
+    pub merchant_id: Option<String>,
+}
+
+/// A stock count as `PUT /inventory` gives it: how many units, and whose (`None`: the
+/// warehouse's merchant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OnHand {
+    on_hand: u32,
+    owner: Option<MerchantId>,
 }
 
 impl OnHandBody {
-    fn parse(body: &[u8]) -> Result<u32, ValidationError> {
+    fn parse(body: &[u8]) -> Result<OnHand, ValidationError> {
         let raw: OnHandBody = parse_json(body)?;
-        stock::check_on_hand(raw.on_hand)
+        let owner = raw.merchant_id.map(MerchantId::parse).transpose().map_err(|e| e.within("merchant_id"))?;
+        Ok(OnHand { on_hand: stock::check_on_hand(raw.on_hand)?, owner })
     }
 }
 
@@ -84,7 +97,8 @@ async fn put_warehouse(
     Ok(Json(warehouse.into()))
 }
 
-/// Set the on-hand count of a SKU in a warehouse (a sync from a WMS).
+/// Set the on-hand count of a merchant's SKU in a warehouse (a sync from a WMS); the
+/// warehouse's own merchant unless the body names another.
 #[utoipa::path(
     put,
     path = "/inventory/{warehouse}/{sku}",
@@ -95,10 +109,10 @@ async fn put_warehouse(
     ),
     request_body = OnHandBody,
     responses(
-        (status = 200, description = "The SKU's counts in that warehouse now", body = StockLevelAnswer),
+        (status = 200, description = "The owner's counts of the SKU in that warehouse now", body = StockLevelAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 404, description = "`unknown_warehouse`", body = ErrorBody),
-        (status = 409, description = "`below_reserved`: on hand cannot go below what is reserved", body = ErrorBody),
+        (status = 409, description = "`below_reserved`: on hand cannot go below what is reserved of the owner's units", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
     )
 )]
@@ -109,20 +123,20 @@ async fn set_on_hand(
 ) -> Result<Json<StockLevelAnswer>, ApiError> {
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
-    let on_hand = OnHandBody::parse(&body)?;
+    let count = OnHandBody::parse(&body)?;
     let ports = &state.ports;
-    let level = inventory_cases::set_on_hand(ports, &warehouse, &sku, on_hand).await?;
+    let level = inventory_cases::set_on_hand(ports, &warehouse, count.owner.as_ref(), &sku, count.on_hand).await?;
     Ok(Json(level.into()))
 }
 
-/// On hand, reserved and available per warehouse.
+/// On hand, reserved and available per warehouse and owner.
 #[utoipa::path(
     get,
     path = "/inventory/{sku}",
     tag = "inventory",
     params(("sku" = String, Path, description = "The SKU")),
     responses(
-        (status = 200, description = "The SKU's counts in every warehouse that has counted it", body = StockAnswer),
+        (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it", body = StockAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
         (status = 404, description = "`sku_not_found`: no warehouse has stock records for it", body = ErrorBody),
     )
@@ -156,8 +170,12 @@ mod tests {
     }
 
     #[test]
-    fn an_on_hand_body_is_a_count_within_bounds() {
-        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5}"#), Ok(5));
+    fn an_on_hand_body_is_a_count_within_bounds_and_an_optional_owner() {
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5}"#), Ok(OnHand { on_hand: 5, owner: None }));
+        let owned = OnHandBody::parse(br#"{"on_hand": 5, "merchant_id": "m-2"}"#);
+        assert_eq!(owned, Ok(OnHand { on_hand: 5, owner: Some(MerchantId::parse("m-2").unwrap()) }));
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5, "merchant_id": " "}"#).unwrap_err().field, "merchant_id");
+        assert_eq!(OnHandBody::parse(br#"{"on_hand": 5, "merchant_id": 7}"#).unwrap_err().field, "merchant_id");
         let err = OnHandBody::parse(br#"{"on_hand": -1}"#).unwrap_err();
         assert_eq!((err.field.as_str(), err.message.as_str()), ("on_hand", "must be from 0 to 100000000, got -1"));
         assert_eq!(OnHandBody::parse(br#"{"on_hand": "5"}"#).unwrap_err().field, "on_hand");

@@ -1,4 +1,4 @@
-//! `InventoryStore` on DynamoDB: stock items per (SKU, warehouse) carrying `on_hand`,
+//! `InventoryStore` on DynamoDB: stock items per (SKU, warehouse, owner) carrying `on_hand`,
 //! `reserved` and `available` (kept as its own attribute because a condition expression
 //! cannot do arithmetic), and per order one hold: a reservation item, plus one part item per
 //! further `MAX_LINES_PER_WRITE` lines when the hold is larger than one transaction.
@@ -9,13 +9,13 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use oms_domain::order::AllocatedLine;
-use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
+use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, WarehouseStore};
 use oms_domain::reservation::Reservation;
 use oms_domain::reservation::{Hold, HoldId, MAX_LINES_PER_WRITE};
 use oms_domain::stock::StockLevel;
-use oms_domain::{OrderId, Sku, WarehouseId};
+use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
 
-use super::items::{ReservationItem, ReservationPartItem, StockItem};
+use super::items::{unowned_warehouses, LegacyOwners, ReservationItem, ReservationPartItem, StockItem, StoredLine};
 use super::{
     from_item, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS,
 };
@@ -32,7 +32,7 @@ fn stock_update(
 ) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(table)
-        .set_key(Some(Key::stock(&line.warehouse, &line.sku).into_map()))
+        .set_key(Some(Key::stock(&line.warehouse, &line.owner, &line.sku).into_map()))
         .update_expression(update)
         .condition_expression(condition)
         .expression_attribute_names("#available", "available")
@@ -44,10 +44,15 @@ fn stock_update(
 }
 
 impl DynamoStore {
-    /// The stock item of (warehouse, SKU), strongly consistent.
-    async fn stock_level(&self, warehouse: &WarehouseId, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
-        let what = format!("the stock of {sku} in {warehouse}");
-        match self.get(Key::stock(warehouse, sku), &what).await? {
+    /// The stock item of (warehouse, owner, SKU), strongly consistent.
+    async fn stock_level(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+    ) -> Result<Option<StockLevel>, StoreError> {
+        let what = format!("{owner}'s stock of {sku} in {warehouse}");
+        match self.get(Key::stock(warehouse, owner, sku), &what).await? {
             Some(item) => Ok(Some(read_item::<StockItem, _>(item, &what)?)),
             None => Ok(None),
         }
@@ -76,21 +81,41 @@ impl DynamoStore {
         let corrupt = |e| StoreError::new(format!("Failed to read {what}"), e);
         let hold_id = head.hold().map_err(corrupt)?;
         parts.retain(|part| part.hold_id == head.hold_id);
-        let mut lines = head.allocated_lines().map_err(corrupt)?;
+        let legacy = self.legacy_owners(head.lines.iter().chain(parts.iter().flat_map(|part| &part.lines))).await?;
+        let mut lines = head.allocated_lines(&legacy).map_err(corrupt)?;
         for part in &parts {
-            lines.extend(part.allocated_lines().map_err(corrupt)?);
+            lines.extend(part.allocated_lines(&legacy).map_err(corrupt)?);
         }
-        Ok(Some(StoredHold { hold_id, lines, parts }))
+        Ok(Some(StoredHold { hold_id, lines, parts, legacy }))
+    }
+
+    /// The owners of lines stored before lines named them: each warehouse's merchant, whose
+    /// stock a warehouse's was then. Reads nothing when every line names its owner.
+    async fn legacy_owners(&self, lines: impl IntoIterator<Item = &StoredLine>) -> Result<LegacyOwners, StoreError> {
+        let mut owners = LegacyOwners::new();
+        for warehouse in unowned_warehouses(lines) {
+            let Ok(id) = WarehouseId::parse(warehouse) else { continue };
+            if let Some(found) = self.get_warehouse(&id).await? {
+                owners.insert(warehouse.to_owned(), found.merchant_id);
+            }
+        }
+        Ok(owners)
     }
 
     /// The `reserved` count of a stock item as a failed condition returned it, or read afresh.
-    async fn reserved_now(&self, old: Option<&Item>, warehouse: &WarehouseId, sku: &Sku) -> Result<u32, StoreError> {
+    async fn reserved_now(
+        &self,
+        old: Option<&Item>,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+    ) -> Result<u32, StoreError> {
         if let Some(item) = old {
             if let Ok(stock) = from_item::<StockItem>(item.clone(), "the stock item") {
                 return Ok(stock.reserved);
             }
         }
-        Ok(self.stock_level(warehouse, sku).await?.map_or(0, |level| level.reserved))
+        Ok(self.stock_level(warehouse, owner, sku).await?.map_or(0, |level| level.reserved))
     }
 }
 
@@ -110,7 +135,7 @@ impl DynamoStore {
         let hold_id = &stored.hold_id;
         for part in &stored.parts {
             let lines = part
-                .allocated_lines()
+                .allocated_lines(&stored.legacy)
                 .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))?;
             let delete = Delete::builder()
                 .table_name(&self.table)
@@ -173,6 +198,8 @@ pub(super) struct StoredHold {
     pub(super) lines: Vec<AllocatedLine>,
     /// The parts after the first.
     parts: Vec<ReservationPartItem>,
+    /// The owners of lines stored without one (see `legacy_owners`).
+    legacy: LegacyOwners,
 }
 
 /// What writing one part of a hold did.
@@ -184,6 +211,7 @@ enum PartOutcome {
     HoldGone,
     Insufficient {
         warehouse: WarehouseId,
+        owner: MerchantId,
         sku: Sku,
         available: u32,
     },
@@ -253,9 +281,14 @@ impl DynamoStore {
             let Some(line) = failed else {
                 return Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))));
             };
-            let available = self.stock_level(&line.warehouse, &line.sku).await?.map_or(0, |level| level.available);
+            let available = self.stock_level(&line.warehouse, &line.owner, &line.sku).await?.map_or(0, |level| level.available);
             if available < line.quantity || attempt >= RACE_ATTEMPTS {
-                return Ok(PartOutcome::Insufficient { warehouse: line.warehouse.clone(), sku: line.sku.clone(), available });
+                return Ok(PartOutcome::Insufficient {
+                    warehouse: line.warehouse.clone(),
+                    owner: line.owner.clone(),
+                    sku: line.sku.clone(),
+                    available,
+                });
             }
             // Units came back between the write and the read: try again.
             tokio::time::sleep(backoff(attempt)).await;
@@ -296,12 +329,19 @@ impl DynamoStore {
 
 #[async_trait]
 impl InventoryStore for DynamoStore {
-    /// An `UpdateItem` of `STOCK#<sku>` / `WAREHOUSE#<wh>`:
-    /// `SET on_hand = :n, reserved = if_not_exists(reserved, 0), available = :n - if_not_exists(reserved, 0)`,
-    /// conditional on `attribute_not_exists(pk) OR reserved <= :n`; a failed condition
-    /// answers `BelowReserved` with the units reserved.
-    async fn set_on_hand(&self, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<SetOnHandOutcome, StoreError> {
-        let what = format!("the stock of {sku} in {warehouse}");
+    /// An `UpdateItem` of `STOCK#<sku>` / `WAREHOUSE#<wh>#MERCHANT#<owner>`:
+    /// `SET on_hand = :n, reserved = if_not_exists(reserved, 0), available = :n - if_not_exists(reserved, 0)`
+    /// (and the item's `warehouse`, `merchant_id`, `sku`), conditional on
+    /// `attribute_not_exists(pk) OR reserved <= :n`; a failed condition answers
+    /// `BelowReserved` with the units reserved.
+    async fn set_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        on_hand: u32,
+    ) -> Result<SetOnHandOutcome, StoreError> {
+        let what = format!("{owner}'s stock of {sku} in {warehouse}");
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -309,14 +349,15 @@ impl InventoryStore for DynamoStore {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(Key::stock(warehouse, sku).into_map()))
+                .set_key(Some(Key::stock(warehouse, owner, sku).into_map()))
                 .update_expression(
-                    "SET #warehouse = :warehouse, #sku = :sku, #on_hand = :n, \
+                    "SET #warehouse = :warehouse, #merchant_id = :merchant_id, #sku = :sku, #on_hand = :n, \
                      #reserved = if_not_exists(#reserved, :zero), #available = :n - if_not_exists(#reserved, :zero)",
                 )
                 .condition_expression("attribute_not_exists(pk) OR #reserved <= :n")
                 .set_expression_attribute_names(Some(HashMap::from([
                     ("#warehouse".to_owned(), "warehouse".to_owned()),
+                    ("#merchant_id".to_owned(), "merchant_id".to_owned()),
                     ("#sku".to_owned(), "sku".to_owned()),
                     ("#on_hand".to_owned(), "on_hand".to_owned()),
                     ("#reserved".to_owned(), "reserved".to_owned()),
@@ -324,6 +365,7 @@ impl InventoryStore for DynamoStore {
                 ])))
                 .set_expression_attribute_values(Some(HashMap::from([
                     (":warehouse".to_owned(), s(warehouse.as_str())),
+                    (":merchant_id".to_owned(), s(owner.as_str())),
                     (":sku".to_owned(), s(sku.as_str())),
                     (":n".to_owned(), n(on_hand)),
                     (":zero".to_owned(), n(0)),
@@ -344,7 +386,7 @@ impl InventoryStore for DynamoStore {
             let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
                 return Err(sdk_error(format!("Failed to set {what}"), err));
             };
-            let reserved = self.reserved_now(failed.item(), warehouse, sku).await?;
+            let reserved = self.reserved_now(failed.item(), warehouse, owner, sku).await?;
             if reserved > on_hand || attempt >= RACE_ATTEMPTS {
                 return Ok(SetOnHandOutcome::BelowReserved { reserved });
             }
@@ -353,10 +395,16 @@ impl InventoryStore for DynamoStore {
         }
     }
 
-    /// A strongly consistent `Query` of the partition `STOCK#<sku>`, by warehouse id.
+    /// A strongly consistent `Query` of the partition `STOCK#<sku>`, sorted by warehouse id,
+    /// then owner (the sort key's `#` separators would sort `WH-1!` before `WH-1`).
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         let items = self.query_partition(Key::stock_partition(sku), &format!("the stock of {sku}")).await?;
-        items.into_iter().map(|item| read_item::<StockItem, _>(item, &format!("the stock of {sku}"))).collect()
+        let mut levels: Vec<StockLevel> = items
+            .into_iter()
+            .map(|item| read_item::<StockItem, _>(item, &format!("the stock of {sku}")))
+            .collect::<Result<_, _>>()?;
+        levels.sort_by(|a, b| (&a.warehouse, &a.owner).cmp(&(&b.warehouse, &b.owner)));
+        Ok(levels)
     }
 
     /// One `TransactWriteItems` per part of at most `MAX_LINES_PER_WRITE` lines (see
@@ -393,11 +441,11 @@ impl InventoryStore for DynamoStore {
                         "Failed to reserve stock for order {order_id}: its hold {hold_id} was released while it was written"
                     )));
                 }
-                PartOutcome::Insufficient { warehouse, sku, available } => {
+                PartOutcome::Insufficient { warehouse, owner, sku, available } => {
                     if part > 0 {
                         self.undo_hold(order_id, &hold_id).await?;
                     }
-                    return Ok(ReserveOutcome::Insufficient { warehouse, sku, available });
+                    return Ok(ReserveOutcome::Insufficient { warehouse, owner, sku, available });
                 }
             }
         }

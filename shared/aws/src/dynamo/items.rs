@@ -11,9 +11,10 @@
 use oms_domain::order::AllocatedLine;
 use oms_domain::reservation::HoldId;
 use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
-use oms_domain::{Order, OrderId, Sku, WarehouseId};
+use oms_domain::{MerchantId, Order, OrderId, Sku, WarehouseId};
 use oms_records::{CorruptRecord, EventRecord, OrderRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use super::{index_key, status_key, Key};
 use oms_domain::messages::{Outgoing, QueueName};
@@ -118,29 +119,60 @@ impl TryFrom<OutboxItem> for Outgoing {
     }
 }
 
-/// So many units of a SKU in one warehouse (a reservation's lines).
+/// So many units of a SKU from the stock one merchant owns in one warehouse (a
+/// reservation's lines).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StoredLine {
     pub warehouse: String,
+    /// The owner of the stock held. Absent on lines written before stock had owners, when
+    /// a warehouse's stock was its merchant's: read through [`LegacyOwners`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
     pub sku: String,
     pub quantity: u32,
 }
 
+/// The owner of a line stored without one: its warehouse's merchant, by warehouse id (the
+/// adapter reads the warehouses such lines name).
+pub(crate) type LegacyOwners = HashMap<String, MerchantId>;
+
 impl From<&AllocatedLine> for StoredLine {
     fn from(line: &AllocatedLine) -> Self {
-        Self { warehouse: line.warehouse.to_string(), sku: line.sku.to_string(), quantity: line.quantity }
+        Self {
+            warehouse: line.warehouse.to_string(),
+            merchant_id: Some(line.owner.to_string()),
+            sku: line.sku.to_string(),
+            quantity: line.quantity,
+        }
     }
 }
 
-impl TryFrom<StoredLine> for AllocatedLine {
-    type Error = CorruptItem;
-    fn try_from(line: StoredLine) -> Result<Self, CorruptItem> {
+impl StoredLine {
+    /// The domain's line; a line stored without its owner takes its warehouse's merchant
+    /// from `legacy`.
+    fn allocated(&self, legacy: &LegacyOwners) -> Result<AllocatedLine, CorruptItem> {
+        let owner = match &self.merchant_id {
+            Some(owner) => parse("lines.merchant_id", MerchantId::parse(owner.clone()))?,
+            None => legacy.get(&self.warehouse).cloned().ok_or_else(|| {
+                CorruptItem::new("lines.merchant_id", format!("absent, and warehouse {} is not registered", self.warehouse))
+            })?,
+        };
         Ok(AllocatedLine {
-            warehouse: parse("lines.warehouse", WarehouseId::parse(line.warehouse))?,
-            sku: parse("lines.sku", Sku::parse(line.sku))?,
-            quantity: line.quantity,
+            warehouse: parse("lines.warehouse", WarehouseId::parse(self.warehouse.clone()))?,
+            owner,
+            sku: parse("lines.sku", Sku::parse(self.sku.clone()))?,
+            quantity: self.quantity,
         })
     }
+}
+
+/// The warehouses of `lines` stored without an owner, each once.
+pub(crate) fn unowned_warehouses<'a>(lines: impl IntoIterator<Item = &'a StoredLine>) -> Vec<&'a str> {
+    let mut warehouses: Vec<&str> =
+        lines.into_iter().filter(|line| line.merchant_id.is_none()).map(|line| line.warehouse.as_str()).collect();
+    warehouses.sort_unstable();
+    warehouses.dedup();
+    warehouses
 }
 
 impl OrderItem {
@@ -283,12 +315,16 @@ impl TryFrom<WarehouseItem> for Warehouse {
     }
 }
 
-/// Stock of a SKU in a warehouse: `STOCK#<sku>` / `WAREHOUSE#<warehouse id>`. Written by
-/// update expressions only (`set_on_hand`, `reserve`, `release`), so only read here.
-/// `available` is always `on_hand - reserved`, kept because a condition cannot subtract.
+/// The stock of a SKU one merchant owns in a warehouse:
+/// `STOCK#<sku>` / `WAREHOUSE#<warehouse id>#MERCHANT#<merchant>`. Written by update
+/// expressions only (`set_on_hand`, `reserve`, `release`), so only read here. `available`
+/// is always `on_hand - reserved`, kept because a condition cannot subtract. An item from
+/// before stock had owners (`WAREHOUSE#<warehouse id>`, no `merchant_id`) is moved by the
+/// backfill in `docs/dynamodb.md`; read unmoved, it is an error naming `merchant_id`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct StockItem {
     pub warehouse: String,
+    pub merchant_id: String,
     pub sku: String,
     pub on_hand: u32,
     pub reserved: u32,
@@ -305,7 +341,12 @@ impl TryFrom<StockItem> for StockLevel {
                 format!("{} is not on_hand {} - reserved {}", item.available, item.on_hand, item.reserved),
             ));
         }
-        Ok(StockLevel::new(parse("warehouse", WarehouseId::parse(item.warehouse))?, parse("sku", Sku::parse(item.sku))?, counts))
+        Ok(StockLevel::new(
+            parse("warehouse", WarehouseId::parse(item.warehouse))?,
+            parse("merchant_id", MerchantId::parse(item.merchant_id))?,
+            parse("sku", Sku::parse(item.sku))?,
+            counts,
+        ))
     }
 }
 
@@ -355,9 +396,9 @@ impl ReservationItem {
         }
     }
 
-    /// The lines held, as the domain's lines.
-    pub fn allocated_lines(&self) -> Result<Vec<AllocatedLine>, CorruptItem> {
-        self.lines.iter().cloned().map(AllocatedLine::try_from).collect()
+    /// The lines held, as the domain's lines (`legacy`: the owners of lines stored without one).
+    pub fn allocated_lines(&self, legacy: &LegacyOwners) -> Result<Vec<AllocatedLine>, CorruptItem> {
+        self.lines.iter().map(|line| line.allocated(legacy)).collect()
     }
 
     pub fn hold(&self) -> Result<HoldId, CorruptItem> {
@@ -391,9 +432,9 @@ impl ReservationPartItem {
         }
     }
 
-    /// The lines held, as the domain's lines.
-    pub fn allocated_lines(&self) -> Result<Vec<AllocatedLine>, CorruptItem> {
-        self.lines.iter().cloned().map(AllocatedLine::try_from).collect()
+    /// The lines held, as the domain's lines (`legacy`: the owners of lines stored without one).
+    pub fn allocated_lines(&self, legacy: &LegacyOwners) -> Result<Vec<AllocatedLine>, CorruptItem> {
+        self.lines.iter().map(|line| line.allocated(legacy)).collect()
     }
 }
 
@@ -467,7 +508,8 @@ mod tests {
         "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "unit_price": {"S": "19.90"}}}]},
         "charges": {"M": {"discount": {"S": "2.50"}, "shipping": {"S": "8"}, "tax": {"S": "0"}, "taxes_included": {"BOOL": true}}},
         "allocation": {"M": {"explanation": {"S": "WH-1 is nearest"},
-                             "lines": {"L": [{"M": {"quantity": {"N": "2"}, "sku": {"S": "SKU-1"}, "warehouse": {"S": "WH-1"}}}]},
+                             "lines": {"L": [{"M": {"merchant_id": {"S": "m-1"}, "quantity": {"N": "2"}, "sku": {"S": "SKU-1"},
+                                                    "warehouse": {"S": "WH-1"}}}]},
                              "planned_at": {"S": "2026-11-20T12:00:00Z"}}},
         "timeline": {"L": [{"M": {"at": {"S": "2026-11-20T12:00:00Z"}, "detail": {"S": "received from woocommerce"},
                                   "status": {"S": "received"}}},
@@ -585,18 +627,37 @@ mod tests {
     #[test]
     fn a_reservation_item_has_the_documented_attributes_and_reads_back() {
         let order_id = OrderId::parse("ord_1").unwrap();
-        let lines = [allocated("WH-1", "SKU-1", 2), allocated("WH-2", "SKU-2", 1)];
+        let lines = [allocated("WH-1", "SKU-1", 2), fixtures::owned_line("WH-2", "m-2", "SKU-2", 1)];
         let expected = r#"{
             "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "RESERVATION"},
             "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"},
-            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}},
-                            {"M": {"warehouse": {"S": "WH-2"}, "sku": {"S": "SKU-2"}, "quantity": {"N": "1"}}}]}
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "merchant_id": {"S": "m-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}},
+                            {"M": {"warehouse": {"S": "WH-2"}, "merchant_id": {"S": "m-2"}, "sku": {"S": "SKU-2"}, "quantity": {"N": "1"}}}]}
         }"#;
         let hold_id = HoldId::parse("h-1").unwrap();
         assert_eq!(wire(&item_of(&ReservationItem::new(&order_id, &hold_id, &lines, 1))), literal(expected));
         let stored: ReservationItem = serde_dynamo::from_item(from_wire(&literal(expected))).unwrap();
-        assert_eq!(stored.allocated_lines().unwrap(), lines);
+        assert_eq!(unowned_warehouses(&stored.lines), Vec::<&str>::new());
+        assert_eq!(stored.allocated_lines(&LegacyOwners::new()).unwrap(), lines);
         assert_eq!((stored.parts, stored.parts_held), (1, 0), "a hold of one part, as items before parts were");
+    }
+
+    #[test]
+    fn a_reservation_line_stored_before_owners_is_its_warehouses_merchants() {
+        let before = r#"{
+            "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "RESERVATION"},
+            "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"},
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-2"}, "sku": {"S": "SKU-2"}, "quantity": {"N": "1"}}}]}
+        }"#;
+        let stored: ReservationItem = serde_dynamo::from_item(from_wire(&literal(before))).unwrap();
+        assert_eq!(unowned_warehouses(&stored.lines), ["WH-2"]);
+        let legacy = LegacyOwners::from([("WH-2".to_owned(), fixtures::merchant("m-2"))]);
+        assert_eq!(stored.allocated_lines(&legacy).unwrap(), [fixtures::owned_line("WH-2", "m-2", "SKU-2", 1)]);
+        let err = stored.allocated_lines(&LegacyOwners::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the stored attribute lines.merchant_id is invalid: absent, and warehouse WH-2 is not registered"
+        );
     }
 
     #[test]
@@ -609,13 +670,13 @@ mod tests {
         let expected = r#"{
             "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "RESERVATION"},
             "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"}, "parts": {"N": "2"}, "parts_held": {"N": "1"},
-            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "merchant_id": {"S": "m-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
         }"#;
         assert_eq!(wire(&item_of(&head)), literal(expected));
         let expected = r#"{
             "pk": {"S": "RESERVATION#ord_1"}, "sk": {"S": "PART#h-1#001"},
             "order_id": {"S": "ord_1"}, "hold_id": {"S": "h-1"}, "part": {"N": "1"},
-            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
+            "lines": {"L": [{"M": {"warehouse": {"S": "WH-1"}, "merchant_id": {"S": "m-1"}, "sku": {"S": "SKU-1"}, "quantity": {"N": "2"}}}]}
         }"#;
         let part = ReservationPartItem::new(&order_id, &hold_id, 1, &lines);
         assert_eq!(wire(&item_of(&part)), literal(expected));
@@ -625,8 +686,8 @@ mod tests {
 
     fn stock_item(on_hand: &str, reserved: &str, available: &str) -> Item {
         from_wire(&json!({
-            "pk": {"S": "STOCK#SKU-1"}, "sk": {"S": "WAREHOUSE#WH-1"},
-            "warehouse": {"S": "WH-1"}, "sku": {"S": "SKU-1"},
+            "pk": {"S": "STOCK#SKU-1"}, "sk": {"S": "WAREHOUSE#WH-1#MERCHANT#m-2"},
+            "warehouse": {"S": "WH-1"}, "merchant_id": {"S": "m-2"}, "sku": {"S": "SKU-1"},
             "on_hand": {"N": on_hand}, "reserved": {"N": reserved}, "available": {"N": available}
         }))
     }
@@ -635,9 +696,21 @@ mod tests {
     fn a_stock_item_reads_as_its_level() {
         let stored: StockItem = serde_dynamo::from_item(stock_item("10", "3", "7")).unwrap();
         let level = StockLevel::try_from(stored).unwrap();
-        let expected =
-            StockLevel::new(WarehouseId::parse("WH-1").unwrap(), Sku::parse("SKU-1").unwrap(), StockCounts::new(10, 3).unwrap());
+        let expected = StockLevel::new(
+            WarehouseId::parse("WH-1").unwrap(),
+            fixtures::merchant("m-2"),
+            Sku::parse("SKU-1").unwrap(),
+            StockCounts::new(10, 3).unwrap(),
+        );
         assert_eq!(level, expected);
+    }
+
+    #[test]
+    fn a_stock_item_from_before_owners_is_an_error_naming_its_owner() {
+        let mut before = stock_item("10", "3", "7");
+        before.remove("merchant_id");
+        let err = serde_dynamo::from_item::<_, StockItem>(before).unwrap_err();
+        assert!(err.to_string().contains("merchant_id"), "{err}");
     }
 
     #[test]

@@ -275,14 +275,16 @@ impl Key {
         Self { pk: Self::WAREHOUSES.to_owned(), sk: id.to_string() }
     }
 
-    /// The partition holding one SKU's stock in every warehouse.
+    /// The partition holding one SKU's stock, every owner's in every warehouse.
     pub fn stock_partition(sku: &Sku) -> String {
         format!("STOCK#{sku}")
     }
 
-    /// Stock of a SKU in a warehouse: `STOCK#<sku>` / `WAREHOUSE#<warehouse id>`.
-    pub fn stock(warehouse: &WarehouseId, sku: &Sku) -> Self {
-        Self { pk: Self::stock_partition(sku), sk: format!("WAREHOUSE#{warehouse}") }
+    /// The stock of a SKU that one merchant owns in one warehouse:
+    /// `STOCK#<sku>` / `WAREHOUSE#<warehouse id>#MERCHANT#<merchant>`, the merchant escaped
+    /// (`merchant_segment`) so no two owners share a key.
+    pub fn stock(warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku) -> Self {
+        Self { pk: Self::stock_partition(sku), sk: format!("WAREHOUSE#{warehouse}#MERCHANT#{}", merchant_segment(owner)) }
     }
 
     /// The partition holding an order's hold, every part of it.
@@ -424,7 +426,12 @@ mod tests {
         assert_ne!(odd("a#b", "c"), odd("a", "b#c"), "a merchant's # cannot move the boundary");
         assert_eq!(odd("a#b%", "c").pk, "CHANNEL#generic#MERCHANT#a%23b%25#c");
         assert_eq!(Key::warehouse(&wh), Key { pk: "WAREHOUSES".into(), sk: "wh-1".into() });
-        assert_eq!(Key::stock(&wh, &sku), Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1".into() });
+        assert_eq!(
+            Key::stock(&wh, &shop, &sku),
+            Key { pk: "STOCK#SKU-1".into(), sk: "WAREHOUSE#wh-1#MERCHANT#shop.myshopify.com".into() }
+        );
+        let owned = |m: &str| Key::stock(&wh, &MerchantId::parse(m).unwrap(), &sku).sk;
+        assert_eq!(owned("m#1%"), "WAREHOUSE#wh-1#MERCHANT#m%231%25", "the owner is escaped as in the dedupe marker");
         assert_eq!(Key::reservation(&order), Key { pk: "RESERVATION#ord_1".into(), sk: "RESERVATION".into() });
         assert_eq!(Key::alert(&AlertId::parse("alt_1").unwrap()), Key { pk: "ALERT#alt_1".into(), sk: "ALERT".into() });
         assert_eq!(

@@ -213,7 +213,8 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
             None => return Ok(Change::Keep(order, Held::HoldMoved)),
         },
         ReserveOutcome::Reserved { .. } => reserved(&mut order, &plan, now)?,
-        ReserveOutcome::Insufficient { warehouse, sku, available } => {
+        // The plan takes only the order's merchant's own stock, so the owner goes unsaid.
+        ReserveOutcome::Insufficient { warehouse, sku, available, .. } => {
             let lost = format!("{warehouse} has only {available} of {sku} left");
             // Backordered only when the stock the order may use cannot cover it; otherwise
             // planned again, its ties broken its own way so racing losers spread out.

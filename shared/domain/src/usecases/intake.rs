@@ -49,12 +49,14 @@ pub struct Receipt {
     pub not_applied: Option<NotApplied>,
 }
 
-/// A line names a SKU that no warehouse has ever counted.
+/// A line names a SKU that no warehouse has ever counted for the order's merchant (another
+/// merchant's stock of it does not count: the order may not be planned from it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it")]
+#[error("lines[{line}].sku: unknown SKU {sku}; no warehouse has ever stocked it for merchant {merchant}")]
 pub struct UnknownSku {
     pub line: usize,
     pub sku: Sku,
+    pub merchant: MerchantId,
 }
 
 /// Why intake failed. A business problem never refuses a paid order (it is stored on
@@ -65,37 +67,44 @@ pub enum IntakeError {
     Unexpected(#[from] StoreError),
 }
 
-/// Whether some warehouse has ever counted `sku`; `known` remembers the SKUs already
-/// found, so a SKU on several lines is looked up once.
-async fn is_known(inventory: &dyn InventoryStore, known: &mut Vec<Sku>, sku: &Sku) -> Result<bool, StoreError> {
+/// Whether some warehouse has ever counted `sku` for `merchant` (stock of the SKU that
+/// another merchant owns does not make it known: the order could not be planned from it).
+/// `known` remembers the SKUs already found, so a SKU on several lines is looked up once.
+async fn is_known(
+    inventory: &dyn InventoryStore,
+    merchant: &MerchantId,
+    known: &mut Vec<Sku>,
+    sku: &Sku,
+) -> Result<bool, StoreError> {
     if known.contains(sku) {
         return Ok(true);
     }
-    let counted = !inventory.stock_of(sku).await?.is_empty();
+    let counted = inventory.stock_of(sku).await?.iter().any(|level| &level.owner == merchant);
     if counted {
         known.push(sku.clone());
     }
     Ok(counted)
 }
 
-/// The first line naming a SKU that no warehouse has ever counted.
+/// The first line naming a SKU that no warehouse has ever counted for `merchant`.
 pub(crate) async fn first_unknown_sku(
     inventory: &dyn InventoryStore,
+    merchant: &MerchantId,
     lines: &[OrderLine],
 ) -> Result<Option<UnknownSku>, StoreError> {
     let mut known = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        if !is_known(inventory, &mut known, &line.sku).await? {
-            return Ok(Some(UnknownSku { line: index, sku: line.sku.clone() }));
+        if !is_known(inventory, merchant, &mut known, &line.sku).await? {
+            return Ok(Some(UnknownSku { line: index, sku: line.sku.clone(), merchant: merchant.clone() }));
         }
     }
     Ok(None)
 }
 
-/// Puts our SKUs on the lines: a line whose SKU no warehouse has counted takes the SKU
-/// the channel's is mapped to for `channel` and `merchant`, if one is. Answers the first
-/// line whose SKU is still unknown. A SKU stocked somewhere is never looked up, so the
-/// usual order costs no extra read.
+/// Puts our SKUs on the lines: a line whose SKU no warehouse has counted for `merchant`
+/// takes the SKU the channel's is mapped to for `channel` and `merchant`, if one is.
+/// Answers the first line whose SKU is still unknown to the merchant. A SKU the merchant
+/// stocks somewhere is never looked up, so the usual order costs no extra read.
 pub(crate) async fn apply_sku_mappings(
     ports: &Ports,
     channel: Channel,
@@ -106,16 +115,16 @@ pub(crate) async fn apply_sku_mappings(
     let mut known = Vec::new();
     let mut first_unknown = None;
     for (index, line) in lines.iter_mut().enumerate() {
-        if is_known(inventory, &mut known, &line.sku).await? {
+        if is_known(inventory, merchant, &mut known, &line.sku).await? {
             continue;
         }
         if let Some(ours) = ports.sku_mappings.mapped_sku(channel, merchant, &line.sku).await? {
             line.sku = ours;
-            if is_known(inventory, &mut known, &line.sku).await? {
+            if is_known(inventory, merchant, &mut known, &line.sku).await? {
                 continue;
             }
         }
-        first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone() });
+        first_unknown.get_or_insert(UnknownSku { line: index, sku: line.sku.clone(), merchant: merchant.clone() });
     }
     Ok(first_unknown)
 }
@@ -127,7 +136,8 @@ pub(crate) async fn apply_sku_mappings(
 ///
 /// A line's SKU that no warehouse has counted but the channel's mapping names becomes
 /// ours ([`apply_sku_mappings`]). A paid order is never refused for a business reason:
-/// one naming a SKU that no warehouse has ever counted (and no mapping) is stored `on_hold` with the reason (`Order::hold`), an
+/// one naming a SKU that no warehouse has ever counted for its merchant (and no mapping) is
+/// stored `on_hold` with the reason (`Order::hold`), an
 /// alert `order_on_hold` is raised once per order, and nothing is queued. Stock of that
 /// SKU counted in queues it again (it waits in the index of backorders), and allocation
 /// releases it once every SKU is known.
@@ -178,8 +188,8 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
 /// Raises the alert `order_on_hold` of an order stored on hold for `sku` (once per order).
 pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
     let message = format!(
-        "{} order {} ({}) is on hold: it names SKU {sku}, which no warehouse has counted; stock it or map the channel's SKU to one of ours",
-        order.channel, order.external_id, order.order_id
+        "{} order {} ({}) is on hold: it names SKU {sku}, which no warehouse has counted for merchant {}; stock it for the merchant or map the channel's SKU to one of ours",
+        order.channel, order.external_id, order.order_id, order.merchant_id
     );
     let alert = Alert::about_order(AlertKind::OrderOnHold, &order.order_id, &order.merchant_id, message, ports.clock.now());
     if let RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {

@@ -3,32 +3,42 @@
 use crate::ports::{Ports, SetOnHandOutcome, StoreError};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{Sku, WarehouseId};
+use crate::{MerchantId, Sku, WarehouseId};
 
 /// Why a stock count was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SetStockError {
     #[error("no warehouse {0}; register it with PUT /warehouses/{0} first")]
     UnknownWarehouse(WarehouseId),
-    #[error("{reserved} units are reserved in this warehouse; on hand cannot go below that")]
+    #[error("{reserved} units of this stock are reserved; on hand cannot go below that")]
     BelowReserved { reserved: u32 },
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
 
-/// Sets the on-hand count of a SKU in a registered warehouse. When units are available
-/// there after the count, the backorders waiting for the SKU are queued for planning again
-/// (`requeue_backorders`, a bounded number per count). The trigger is "available after the
-/// count", not "more than before": a count sent again (a WMS retry after a crash between
-/// the count and the messages) queues them again, and planning a backorder that is still
-/// short changes nothing.
-pub async fn set_on_hand(ports: &Ports, warehouse: &WarehouseId, sku: &Sku, on_hand: u32) -> Result<StockLevel, SetStockError> {
-    if ports.warehouses.get_warehouse(warehouse).await?.is_none() {
+/// Sets the on-hand count of a SKU in a registered warehouse, in the stock of `owner` (by
+/// default the warehouse's own merchant: in a shared warehouse each merchant's units of a
+/// SKU are counted apart). When units are available there after the count, the backorders
+/// waiting for the SKU are queued for planning again (`requeue_backorders`, a bounded
+/// number per count, whatever their merchant: planning an order that may not use these
+/// units leaves it as it was). The trigger is "available after the count", not "more than
+/// before": a count sent again (a WMS retry after a crash between the count and the
+/// messages) queues them again, and planning a backorder that is still short changes
+/// nothing.
+pub async fn set_on_hand(
+    ports: &Ports,
+    warehouse: &WarehouseId,
+    owner: Option<&MerchantId>,
+    sku: &Sku,
+    on_hand: u32,
+) -> Result<StockLevel, SetStockError> {
+    let Some(registered) = ports.warehouses.get_warehouse(warehouse).await? else {
         return Err(SetStockError::UnknownWarehouse(warehouse.clone()));
-    }
-    match ports.inventory.set_on_hand(warehouse, sku, on_hand).await? {
+    };
+    let owner = owner.unwrap_or(&registered.merchant_id);
+    match ports.inventory.set_on_hand(warehouse, owner, sku, on_hand).await? {
         SetOnHandOutcome::Set(level) => {
-            tracing::info!(warehouse = %warehouse, sku = %sku, on_hand, "stock counted");
+            tracing::info!(warehouse = %warehouse, merchant_id = %owner, sku = %sku, on_hand, "stock counted");
             if level.available > 0 {
                 crate::usecases::fulfilment::requeue_backorders(ports, [sku.clone()]).await?;
             }

@@ -130,7 +130,11 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
         return Err(ModifyError::TooLong(overlong));
     }
     if let Some(lines) = &patch.lines {
-        if let Some(unknown) = crate::usecases::intake::first_unknown_sku(&*ports.inventory, lines).await? {
+        // Known means stocked for the order's merchant, which never changes: read it once.
+        let Some(order) = ports.orders.get_order(order_id).await? else {
+            return Err(ModifyError::NotFound(order_id.clone()));
+        };
+        if let Some(unknown) = crate::usecases::intake::first_unknown_sku(&*ports.inventory, &order.merchant_id, lines).await? {
             return Err(unknown.into());
         }
     }
