@@ -371,6 +371,8 @@ pub enum AlertKindAnswer {
     ChannelCancelRefused,
     /// A paid order was stored on hold (a SKU no warehouse has counted).
     OrderOnHold,
+    /// The sweeper queued an order's step again several times and it did not move.
+    OrderStuck,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -378,6 +380,7 @@ impl From<AlertKind> for AlertKindAnswer {
         match kind {
             AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
             AlertKind::OrderOnHold => Self::OrderOnHold,
+            AlertKind::OrderStuck => Self::OrderStuck,
         }
     }
 }

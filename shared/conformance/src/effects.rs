@@ -4,7 +4,7 @@
 use chrono::Duration;
 use oms_domain::messages::{AllocateOrder, Outgoing, ReserveOrder};
 use oms_domain::order::{Channel, OrderStatus};
-use oms_domain::ports::{Effects, InsertOutcome, UpdateOutcome};
+use oms_domain::ports::{Effects, HoldEffect, InsertOutcome, StatusEntry, UpdateOutcome};
 use oms_domain::reservation::HoldId;
 use oms_domain::{Order, OrderId};
 
@@ -69,7 +69,7 @@ pub async fn a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it(
     let (mut order, hold_id) = reserved_order(&s, "E-3").await;
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 2);
     order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
-    let effects = Effects { send: vec![], release: Some(hold_id) };
+    let effects = Effects { send: vec![], hold: HoldEffect::Release(hold_id) };
     let outcome = s.orders.update_order_with(&order, &effects).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: 2 });
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 5, "the units came back with the write");
@@ -81,7 +81,7 @@ pub async fn a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it(
 pub async fn a_write_naming_a_hold_the_order_no_longer_has_writes_nothing(s: Subject) {
     let (mut order, hold_id) = reserved_order(&s, "E-4").await;
     order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
-    let other = Effects { send: vec![allocate(&order)], release: Some(HoldId::generate()) };
+    let other = Effects { send: vec![allocate(&order)], hold: HoldEffect::Release(HoldId::generate()) };
     let outcome = s.orders.update_order_with(&order, &other).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::VersionConflict, "another hold than the order's");
     let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");
@@ -90,7 +90,7 @@ pub async fn a_write_naming_a_hold_the_order_no_longer_has_writes_nothing(s: Sub
     assert!(sent(&s).await.is_empty(), "and nothing was queued");
     // Released meanwhile by someone else: the write's hold condition fails the same way.
     assert!(s.inventory.release(&order.order_id, &hold_id).await.is_ok());
-    let gone = Effects { send: vec![], release: Some(hold_id) };
+    let gone = Effects { send: vec![], hold: HoldEffect::Release(hold_id) };
     assert_eq!(s.orders.update_order_with(&order, &gone).await.expect("update failed"), UpdateOutcome::VersionConflict);
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 5, "given back once, not twice");
 }
@@ -106,7 +106,8 @@ async fn placed_at(s: &Subject, external_id: &str, minutes: i64) -> Order {
 
 async fn in_status(s: &Subject, status: OrderStatus, minutes: i64, limit: usize) -> Vec<OrderId> {
     let before = noon() + Duration::minutes(minutes);
-    s.orders.orders_in_status_since(status, before, limit).await.expect("orders_in_status_since failed")
+    let entries = s.orders.orders_in_status_since(status, before, None, limit).await.expect("orders_in_status_since failed");
+    entries.into_iter().map(|entry| entry.order_id).collect()
 }
 
 pub async fn orders_are_found_by_status_and_age_oldest_first_and_final_ones_never(s: Subject) {
@@ -132,4 +133,46 @@ pub async fn orders_are_found_by_status_and_age_oldest_first_and_final_ones_neve
     assert!(matches!(s.orders.update_order(&cancelled).await.expect("update failed"), UpdateOutcome::Updated { .. }));
     assert!(in_status(&s, OrderStatus::Cancelled, 60, 10).await.is_empty());
     assert_eq!(in_status(&s, OrderStatus::Received, 60, 10).await, vec![c.order_id]);
+}
+
+pub async fn orders_by_status_are_paged_oldest_first_and_each_entry_says_since_when(s: Subject) {
+    // Three received at minute 1 (one instant: the order id breaks the tie), two at minute 2.
+    let mut placed = Vec::new();
+    for (i, minute) in [1, 1, 1, 2, 2].into_iter().enumerate() {
+        placed.push(placed_at(&s, &format!("P-{i}"), minute).await);
+    }
+    let mut expected: Vec<StatusEntry> =
+        placed.iter().map(|order| StatusEntry { since: order.placed_at, order_id: order.order_id.clone() }).collect();
+    expected.sort();
+    let before = noon() + Duration::minutes(10);
+    let mut pages = Vec::new();
+    let mut after: Option<StatusEntry> = None;
+    loop {
+        let page = s
+            .orders
+            .orders_in_status_since(OrderStatus::Received, before, after.as_ref(), 2)
+            .await
+            .expect("orders_in_status_since failed");
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().cloned();
+        pages.push(page);
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1], "pages of at most the limit");
+    assert_eq!(pages.concat(), expected, "every entry once, oldest first, ties by order id");
+}
+
+pub async fn a_write_that_must_find_no_hold_loses_to_a_hold_placed_meanwhile(s: Subject) {
+    let (mut order, hold_id) = reserved_order(&s, "E-5").await;
+    order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
+    let none_held = Effects { send: vec![allocate(&order)], hold: HoldEffect::NoneHeld };
+    let outcome = s.orders.update_order_with(&order, &none_held).await.expect("update failed");
+    assert_eq!(outcome, UpdateOutcome::VersionConflict, "the order holds stock: nothing written");
+    let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");
+    assert_eq!(read.status, OrderStatus::Received);
+    assert!(sent(&s).await.is_empty());
+    assert!(s.inventory.release(&order.order_id, &hold_id).await.is_ok());
+    let outcome = s.orders.update_order_with(&order, &none_held).await.expect("update failed");
+    assert_eq!(outcome, UpdateOutcome::Updated { version: 2 }, "holding nothing now, it is written");
 }

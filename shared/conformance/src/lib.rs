@@ -109,6 +109,8 @@ macro_rules! __each_case {
         $($apply)*!(a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it, $($arg)*);
         $($apply)*!(a_write_naming_a_hold_the_order_no_longer_has_writes_nothing, $($arg)*);
         $($apply)*!(orders_are_found_by_status_and_age_oldest_first_and_final_ones_never, $($arg)*);
+        $($apply)*!(orders_by_status_are_paged_oldest_first_and_each_entry_says_since_when, $($arg)*);
+        $($apply)*!(a_write_that_must_find_no_hold_loses_to_a_hold_placed_meanwhile, $($arg)*);
         // warehouses
         $($apply)*!(a_stored_warehouse_reads_back_whole, $($arg)*);
         $($apply)*!(an_unknown_warehouse_reads_as_none, $($arg)*);

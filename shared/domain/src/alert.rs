@@ -19,15 +19,19 @@ pub enum AlertKind {
     /// A paid order was stored on hold (it names a SKU no warehouse has counted): staff
     /// stock or map the SKU, and the order proceeds; the alert is then resolved.
     OrderOnHold,
+    /// The sweeper queued an order's next step again several times and it still has not
+    /// moved (its messages keep failing): staff look at why.
+    OrderStuck,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 2] = [AlertKind::ChannelCancelRefused, AlertKind::OrderOnHold];
+    pub const ALL: [AlertKind; 3] = [AlertKind::ChannelCancelRefused, AlertKind::OrderOnHold, AlertKind::OrderStuck];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             AlertKind::ChannelCancelRefused => "channel_cancel_refused",
             AlertKind::OrderOnHold => "order_on_hold",
+            AlertKind::OrderStuck => "order_stuck",
         }
     }
 

@@ -70,8 +70,21 @@ pub struct Effects {
     /// Embedded: rows of the queue's own table; AWS: outbox items the table's stream
     /// relays to their queues (`docs/dynamodb.md`).
     pub send: Vec<Outgoing>,
-    /// The hold given back with the write. Condition: it is still the order's current hold.
-    pub release: Option<HoldId>,
+    /// What the write does to the order's hold of stock, and its condition on it.
+    pub hold: HoldEffect,
+}
+
+/// What an order write does to the order's hold of stock, in the same atomic step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HoldEffect {
+    /// Nothing, and no condition on it.
+    #[default]
+    Untouched,
+    /// Gives the hold back. Condition: it is still the order's current hold.
+    Release(HoldId),
+    /// Nothing. Condition: the order holds no stock, so a hold placed after the caller
+    /// found none makes the write a lost race (a cancel then reads the new hold).
+    NoneHeld,
 }
 
 impl Effects {
@@ -82,11 +95,11 @@ impl Effects {
 
     /// Queue `message` with the write.
     pub fn send(message: Outgoing) -> Self {
-        Self { send: vec![message], release: None }
+        Self { send: vec![message], hold: HoldEffect::Untouched }
     }
 
     pub fn is_none(&self) -> bool {
-        self.send.is_empty() && self.release.is_none()
+        self.send.is_empty() && self.hold == HoldEffect::Untouched
     }
 }
 
@@ -152,6 +165,14 @@ impl OrderQuery {
             && self.external_id.as_ref().is_none_or(|e| &order.external_id == e)
             && self.order_number.as_ref().is_none_or(|n| &order.order_number == n)
     }
+}
+
+/// An order's place in the index by status: since when it is in its status, and its id
+/// (the index's order, and a page's cursor).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StatusEntry {
+    pub since: DateTime<Utc>,
+    pub order_id: OrderId,
 }
 
 /// Most orders one page holds.
@@ -227,8 +248,8 @@ pub trait OrderStore: Send + Sync {
 
     /// Replaces the order with `order`, at version `order.version + 1`, and applies
     /// `effects` in the same atomic write (messages queued, a hold given back).
-    /// Conditions: the stored version is still `order.version`; the hold to release, if
-    /// any, is still the order's current hold. Otherwise nothing at all is written:
+    /// Conditions: the stored version is still `order.version`; the hold condition of
+    /// `effects.hold` holds. Otherwise nothing at all is written:
     /// `VersionConflict`. A hold larger than one atomic write (see
     /// [`InventoryStore::reserve`]) gives back its later parts first, each atomically, and
     /// its first part with the order.
@@ -252,8 +273,9 @@ pub trait OrderStore: Send + Sync {
     async fn backorders_waiting_for(&self, sku: &Sku, limit: usize) -> Result<Vec<OrderId>, StoreError>;
 
     /// At most `limit` orders in `status` since before `before` (by
-    /// [`Order::status_since`](crate::Order::status_since)), oldest first (then order id):
-    /// what the sweeper looks for. Only statuses that are not final are indexed
+    /// [`Order::status_since`](crate::Order::status_since)), oldest first (then order id),
+    /// after the entry `after` when it is given (the last of the previous page): what the
+    /// sweeper looks for. Only statuses that are not final are indexed
     /// ([`OrderStatus::is_final`]); a final status lists nothing.
     /// Condition: the index is written in the same atomic write as the order; it may lag
     /// a write a moment (an index of the AWS table cannot be read consistently).
@@ -261,8 +283,9 @@ pub trait OrderStore: Send + Sync {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError>;
+    ) -> Result<Vec<StatusEntry>, StoreError>;
 }
 
 /// Warehouses, keyed by id.

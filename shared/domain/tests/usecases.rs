@@ -23,7 +23,7 @@ use oms_domain::order::{Address, Channel, Customer, HoldReason, InvalidTransitio
 use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
 use oms_domain::ports::{
     Clock, Effects, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome,
-    ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome,
+    ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome,
 };
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
@@ -392,9 +392,10 @@ impl OrderStore for RacedOnce {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
-        self.inner.orders_in_status_since(status, before, limit).await
+    ) -> Result<Vec<StatusEntry>, StoreError> {
+        self.inner.orders_in_status_since(status, before, after, limit).await
     }
 }
 
@@ -420,9 +421,10 @@ impl OrderStore for AlwaysRaced {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
-        self.inner.orders_in_status_since(status, before, limit).await
+    ) -> Result<Vec<StatusEntry>, StoreError> {
+        self.inner.orders_in_status_since(status, before, after, limit).await
     }
 }
 
@@ -1843,7 +1845,7 @@ async fn the_sweeper_queues_again_the_step_each_stuck_order_waits_for_and_leaves
     world.assert_nothing_queued().await;
 
     // Past the limits: the received one is planned again, the allocated one reserved
-    // again, the old backorder planned again; reserved and cancelled are left alone.
+    // again; the backorder waits (no stock for it); reserved and cancelled are left alone.
     let later = Ports { clock: Arc::new(LaterClock(90)), ..world.ports.clone() };
     let report = sweep(&later, &SweepLimits::default()).await.unwrap();
     let repairs: Vec<_> = report.repaired.iter().map(|r| (r.order_id.clone(), r.status, r.repair)).collect();
@@ -1852,14 +1854,40 @@ async fn the_sweeper_queues_again_the_step_each_stuck_order_waits_for_and_leaves
         vec![
             (received.clone(), OrderStatus::Received, Repair::Allocate),
             (allocated.clone(), OrderStatus::Allocated, Repair::Reserve),
-            (backordered.clone(), OrderStatus::Backordered, Repair::Allocate),
         ]
     );
-    let mut planned = world.allocations_queued().await;
-    planned.sort();
-    let mut expected = vec![received, backordered];
-    expected.sort();
-    assert_eq!(planned, expected);
-    assert_eq!(world.reservations_queued().await, vec![allocated]);
+    assert_eq!(report.waiting, 1, "the backorder, still short");
+    assert_eq!(world.allocations_queued().await, vec![received.clone()]);
+    assert_eq!(world.reservations_queued().await, vec![allocated.clone()]);
     assert_eq!(world.order(&reserved).await.status, OrderStatus::Reserved);
+    let note = world.order(&received).await.timeline.last().cloned().unwrap();
+    assert!(note.detail.starts_with("sweeper: "), "the repair is on the order's timeline: {note:?}");
+
+    // Stock for the backorder comes in (and its re-queue is lost): the next sweep plans it.
+    world.stock("WH-A", "SKU-1", 10).await;
+    let _ = world.allocations_queued().await;
+    let report = sweep(&later, &SweepLimits::default()).await.unwrap();
+    assert!(report.repaired.iter().any(|r| r.order_id == backordered && r.repair == Repair::Allocate), "{report:?}");
+}
+
+#[tokio::test]
+async fn the_sweeper_gives_up_on_an_order_after_a_few_tries_and_raises_one_alert() {
+    use oms_domain::usecases::sweep::{sweep, Repair, SweepLimits, MAX_SWEEPS};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 4).await;
+    let stuck = world.received("A-1").await;
+    let later = Ports { clock: Arc::new(LaterClock(90)), ..world.ports.clone() };
+    let mut repairs = Vec::new();
+    for _ in 0..MAX_SWEEPS + 2 {
+        // Every message it queues is lost again.
+        let _ = world.allocations_queued().await;
+        let report = sweep(&later, &SweepLimits::default()).await.unwrap();
+        repairs.extend(report.repaired.into_iter().map(|r| r.repair));
+    }
+    let mut expected = vec![Repair::Allocate; MAX_SWEEPS];
+    expected.push(Repair::GaveUp);
+    assert_eq!(repairs, expected, "queued {MAX_SWEEPS} times, then one alert, then left alone");
+    let alerts = alerts_in(&world, AlertStatus::Open).await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!((alerts[0].kind, alerts[0].order_id.clone()), (AlertKind::OrderStuck, Some(stuck)));
 }

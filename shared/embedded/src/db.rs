@@ -408,12 +408,13 @@ fn step_9_orders_by_status(tx: &Connection) -> anyhow::Result<()> {
     )
     .context("Failed to add the status_since column")?;
     let rows = {
-        let mut stmt = tx.prepare("SELECT version, body FROM orders WHERE status NOT IN ('delivered', 'cancelled')")?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
+        let mut stmt = tx.prepare("SELECT order_id FROM orders WHERE status NOT IN ('delivered', 'cancelled')")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
         rows.collect::<Result<Vec<_>, _>>().context("Failed to read the orders that are not final")?
     };
-    for (version, body) in rows {
-        match crate::rows::order_from_body(&body, u64::try_from(version).context("A negative version")?) {
+    for order_id in rows {
+        // The whole order, with the timeline entries moved to their own rows.
+        match crate::orders::stored_order(tx, &order_id) {
             Ok(order) => crate::orders::index_status(tx, &order)?,
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "an order row that does not read is left out of the index by status")

@@ -155,6 +155,11 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
     Ok(ReserveOutcome::Reserved { hold_id })
 }
 
+/// True if the order holds any stock.
+pub(crate) fn holds_any(conn: &Connection, order_id: &OrderId) -> anyhow::Result<bool> {
+    Ok(held(conn, order_id)?.is_some())
+}
+
 /// True if the order's current hold is `hold_id`.
 pub(crate) fn holds(conn: &Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<bool> {
     Ok(held(conn, order_id)?.is_some_and(|hold| &hold.hold_id == hold_id))

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::Order;
 use oms_domain::ports::{
-    Effects, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StoreError, UpdateOutcome,
+    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry, StoreError,
+    UpdateOutcome,
 };
 use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -102,13 +103,22 @@ impl OrderStore for Embedded {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
+    ) -> Result<Vec<StatusEntry>, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to look up the orders {status} since before {before}"), e);
         let before = index_time(before);
-        let ids = self.db.call(move |conn| in_status_since(conn, status, &before, limit)).await.map_err(failed)?;
-        ids.iter()
-            .map(|id| OrderId::parse(id).map_err(|e| failed(anyhow::anyhow!("An order row names an invalid order id: {e}"))))
+        let after = after.map(|entry| (index_time(entry.since), entry.order_id.to_string()));
+        let rows = self.db.call(move |conn| in_status_since(conn, status, &before, after, limit)).await.map_err(failed)?;
+        rows.into_iter()
+            .map(|(since, id)| {
+                let since = DateTime::parse_from_rfc3339(&since)
+                    .map_err(|e| failed(anyhow::anyhow!("An order row's status_since is not a time: {e}")))?
+                    .with_timezone(&Utc);
+                let order_id =
+                    OrderId::parse(&id).map_err(|e| failed(anyhow::anyhow!("An order row names an invalid order id: {e}")))?;
+                Ok(StatusEntry { since, order_id })
+            })
             .collect()
     }
 }
@@ -229,10 +239,13 @@ fn insert(conn: &mut Connection, row: &EncodedOrder, send: &[Outgoing]) -> anyho
 /// before anything is written, and the savepoint's one writer cannot be raced in between.
 fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects: &Effects) -> anyhow::Result<bool> {
     let order_id = OrderId::parse(&row.order_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(hold_id) = &effects.release {
-        if !crate::inventory::holds(conn, &order_id, hold_id)? {
-            return Ok(false);
-        }
+    let condition_met = match &effects.hold {
+        HoldEffect::Untouched => true,
+        HoldEffect::Release(hold_id) => crate::inventory::holds(conn, &order_id, hold_id)?,
+        HoldEffect::NoneHeld => !crate::inventory::holds_any(conn, &order_id)?,
+    };
+    if !condition_met {
+        return Ok(false);
     }
     let changed = conn
         .execute_cached(
@@ -261,7 +274,7 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
     write_backorders(conn, row)?;
     write_moved(conn, row)?;
     enqueue(conn, &effects.send)?;
-    if let Some(hold_id) = &effects.release {
+    if let HoldEffect::Release(hold_id) = &effects.hold {
         match crate::inventory::release(conn, &order_id, hold_id)? {
             ReleaseOutcome::Released(_) => {}
             other => bail!("The hold {hold_id} checked in this savepoint could not be released: {other:?}"),
@@ -270,21 +283,30 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
     Ok(true)
 }
 
-/// Up to `limit` ids of the orders in `status` since before `before`, oldest first.
-fn in_status_since(conn: &mut Connection, status: OrderStatus, before: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+/// Up to `limit` (status_since, id) of the orders in `status` since before `before`,
+/// oldest first, after the entry `after`.
+fn in_status_since(
+    conn: &mut Connection,
+    status: OrderStatus,
+    before: &str,
+    after: Option<(String, String)>,
+    limit: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let (after_since, after_id) = after.unwrap_or_default();
     let mut stmt = conn
         .prepare_cached(
-            "SELECT order_id FROM orders WHERE status = ?1 AND status_since IS NOT NULL AND status_since < ?2
-             ORDER BY status_since, order_id LIMIT ?3",
+            "SELECT status_since, order_id FROM orders
+             WHERE status = ?1 AND status_since IS NOT NULL AND status_since < ?2 AND (status_since, order_id) > (?3, ?4)
+             ORDER BY status_since, order_id LIMIT ?5",
         )
         .context("Failed to prepare the lookup by status")?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let ids = stmt
-        .query_map(params![status.as_str(), before, limit], |row| row.get(0))
+    let rows = stmt
+        .query_map(params![status.as_str(), before, after_since, after_id, limit], |row| Ok((row.get(0)?, row.get(1)?)))
         .context("Failed to look up the orders by status")?
-        .collect::<Result<Vec<String>, _>>()
+        .collect::<Result<Vec<(String, String)>, _>>()
         .context("Failed to read the orders found by status")?;
-    Ok(ids)
+    Ok(rows)
 }
 
 /// The `backorders` rows of `order`: one per SKU of its lines while it is backordered.
@@ -347,6 +369,14 @@ fn with_moved(conn: &Connection, (order_id, version, body, _): OrderRow) -> anyh
 pub(crate) fn index_backorders(conn: &Connection, order: &Order) -> anyhow::Result<()> {
     let row = EncodedOrder::new(order, order.version)?;
     write_backorders(conn, &row)
+}
+
+/// The stored order `order_id` whole, its moved timeline rows included (for migrations).
+pub(crate) fn stored_order(conn: &Connection, order_id: &str) -> anyhow::Result<Order> {
+    let row = conn
+        .query_row("SELECT order_id, version, body FROM orders WHERE order_id = ?1", [order_id], read_order_row)
+        .with_context(|| format!("Failed to read order {order_id}"))?;
+    decode(with_moved(conn, row)?)
 }
 
 /// Writes the `status_since` column of a stored order (the migration to schema 9).
@@ -542,10 +572,11 @@ mod tests {
         assert_eq!(store.backorders_waiting_for(&sku, 10).await.unwrap(), vec![waiting.order_id.clone()]);
         // And of the index by status (schema 9), from each body's timeline.
         let later = fixtures::noon() + chrono::Duration::seconds(1);
-        let backordered = store.orders_in_status_since(OrderStatus::Backordered, later, 10).await.unwrap();
-        assert_eq!(backordered, vec![waiting.order_id]);
-        let allocated = store.orders_in_status_since(OrderStatus::Allocated, later, 10).await.unwrap();
-        assert_eq!(allocated, vec![other.order_id]);
+        let ids = |entries: Vec<StatusEntry>| entries.into_iter().map(|e| e.order_id).collect::<Vec<_>>();
+        let backordered = store.orders_in_status_since(OrderStatus::Backordered, later, None, 10).await.unwrap();
+        assert_eq!(ids(backordered), vec![waiting.order_id]);
+        let allocated = store.orders_in_status_since(OrderStatus::Allocated, later, None, 10).await.unwrap();
+        assert_eq!(ids(allocated), vec![other.order_id]);
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
-    ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, UpdateOutcome, WarehouseStore,
+    ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::ports::{Effects, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
@@ -138,9 +138,10 @@ impl OrderStore for InTempDir {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
-        self.store.orders_in_status_since(status, before, limit).await
+    ) -> Result<Vec<StatusEntry>, StoreError> {
+        self.store.orders_in_status_since(status, before, after, limit).await
     }
 }
 
@@ -203,9 +204,10 @@ impl OrderStore for TwoOnOneFile {
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
-        self.pick().orders_in_status_since(status, before, limit).await
+    ) -> Result<Vec<StatusEntry>, StoreError> {
+        self.pick().orders_in_status_since(status, before, after, limit).await
     }
 }
 

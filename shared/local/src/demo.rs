@@ -143,16 +143,16 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Late night: the sweeper, as it runs every five minutes, looks two hours ahead: every
-/// step went with its write, so nothing received or allocated is stuck; the backorders,
-/// waiting past their hour, are planned once more against current stock.
+/// step went with its write, so nothing received or allocated is stuck; a backorder past
+/// its hour is planned again only if its merchant has the stock now.
 async fn night(ports: &Ports) -> anyhow::Result<()> {
     let later = Ports { clock: Arc::new(HoursLater(2)), ..ports.clone() };
     let report = sweep(&later, &SweepLimits::default()).await?;
     let stuck = report.count(OrderStatus::Received) + report.count(OrderStatus::Allocated);
     println!(
-        "Late night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated, and plans {} backordered and {} on hold again",
+        "Late night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated; {} backorders have stock now and are planned again, {} wait as they should",
         report.count(OrderStatus::Backordered),
-        report.count(OrderStatus::OnHold)
+        report.waiting
     );
     Ok(())
 }

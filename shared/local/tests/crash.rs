@@ -130,7 +130,7 @@ async fn a_sigkill_mid_burst_leaves_no_order_stuck_and_no_stock_held_for_a_cance
     let base = format!("http://127.0.0.1:{port}");
     let mut second = serve(dir.path(), port);
     up(&client, &base).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(90);
     let orders = loop {
         let orders = all_orders(&client, &base).await;
         let moving = orders.values().filter(|status| matches!(status.as_str(), "received" | "allocated")).count();

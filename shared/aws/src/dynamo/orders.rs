@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::{Channel, Order, OrderStatus};
 use oms_domain::ports::{
-    Effects, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StoreError, UpdateOutcome,
+    Effects, HoldEffect, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry,
+    StoreError, UpdateOutcome,
 };
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
@@ -253,9 +254,11 @@ impl OrderStore for DynamoStore {
     /// consistent read says how many it had, made only for an order with more entries
     /// than the item keeps.
     ///
-    /// With effects it is always that transaction, with the outbox items of the messages
-    /// and, for a hold to release, the release of its first part: the reservation item's
-    /// `Delete` on `hold_id = :hold AND parts_held = 0` and its lines' stock updates. The
+    /// With effects it is always that transaction, with (first among the extras, so a
+    /// failed hold condition reads as a lost race) for a hold to release the release of its
+    /// first part: the reservation item's `Delete` on `hold_id = :hold AND parts_held = 0`
+    /// and its lines' stock updates; for an order that must hold nothing a
+    /// `ConditionCheck` that its reservation item does not exist; then the outbox items. The
     /// hold is read first (another hold than the one named, or none: `VersionConflict`) and
     /// its later parts, if any, are given back before the transaction, each atomically (a
     /// hold larger than one transaction cannot go in one; a crash between leaves the order
@@ -281,41 +284,63 @@ impl OrderStore for DynamoStore {
         if changes.is_none() && effects.is_none() {
             return self.put_order(order).await;
         }
-        let mut extra = self.outbox_puts(&effects.send, &order.order_id)?;
-        if let Some(hold_id) = &effects.release {
-            let Some(stored) = self.hold_to_release(&order.order_id, hold_id).await? else {
-                return Ok(UpdateOutcome::VersionConflict);
-            };
-            self.release_later_parts(&order.order_id, &stored).await?;
-            let release = self.release_first_part(&order.order_id, &stored)?;
-            if 1 + changes.len() + extra.len() + release.len() <= MAX_TRANSACT_ITEMS {
-                extra.extend(release);
-            } else {
-                // A full first part beside moved timeline entries does not fit one
-                // transaction: give the hold back on its own first (the order stays as
-                // it was if the write then fails; the caller's retry finishes it).
-                match self.release(&order.order_id, hold_id).await? {
-                    ReleaseOutcome::Released(_) => {}
-                    ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => return Ok(UpdateOutcome::VersionConflict),
+        // The hold's items go first among the extras: the first one carries the hold's
+        // condition, so its failure reads as a lost race.
+        let mut extra = Vec::new();
+        match &effects.hold {
+            HoldEffect::Untouched => {}
+            HoldEffect::NoneHeld => extra.push(self.no_hold_check(&order.order_id)?),
+            HoldEffect::Release(hold_id) => {
+                let Some(stored) = self.hold_to_release(&order.order_id, hold_id).await? else {
+                    return Ok(UpdateOutcome::VersionConflict);
+                };
+                self.release_later_parts(&order.order_id, &stored).await?;
+                let release = self.release_first_part(&order.order_id, &stored)?;
+                if 1 + changes.len() + effects.send.len() + release.len() <= MAX_TRANSACT_ITEMS {
+                    extra.extend(release);
+                } else {
+                    // A full first part beside moved timeline entries does not fit one
+                    // transaction: give the hold back on its own first (the order stays as
+                    // it was if the write then fails; the caller's retry finishes it).
+                    match self.release(&order.order_id, hold_id).await? {
+                        ReleaseOutcome::Released(_) => {}
+                        ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => return Ok(UpdateOutcome::VersionConflict),
+                    }
                 }
             }
         }
+        extra.extend(self.outbox_puts(&effects.send, &order.order_id)?);
         self.update_in_transaction(order, changes, extra).await
     }
 
     /// The orders in `status` since before `before`: one `Query` of the index `by_status`
-    /// per shard (`status_key = <status>#<shard> AND status_since_key < :before`, ascending,
-    /// `Limit`), merged oldest first and cut at `limit`. A final status has no entries.
+    /// per shard (`status_key = <status>#<shard> AND status_since_key < :before`, or
+    /// `BETWEEN :after AND :before` past a cursor, the cursor's own entry dropped),
+    /// ascending, `Limit`, merged oldest first and cut at `limit`. A final status has no
+    /// entries.
     async fn orders_in_status_since(
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
+        after: Option<&StatusEntry>,
         limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
+    ) -> Result<Vec<StatusEntry>, StoreError> {
         let what = format!("the orders {status} since before {before}");
-        let before = before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let mut found: Vec<(String, OrderId)> = Vec::new();
+        let before = index_time(before);
+        let after = after.map(|entry| format!("{}#{}", index_time(entry.since), entry.order_id));
+        let condition = match after {
+            Some(_) => "status_key = :key AND status_since_key BETWEEN :after AND :before",
+            None => "status_key = :key AND status_since_key < :before",
+        };
+        let mut found: Vec<StatusEntry> = Vec::new();
         for shard in 0..super::STATUS_SHARDS {
+            let mut values = std::collections::HashMap::from([
+                (":key".to_owned(), s(format!("{status}#{shard}"))),
+                (":before".to_owned(), s(&before)),
+            ]);
+            if let Some(after) = &after {
+                values.insert(":after".to_owned(), s(after));
+            }
             let mut start: Option<Item> = None;
             let mut taken = 0;
             while taken < limit {
@@ -324,19 +349,20 @@ impl OrderStore for DynamoStore {
                     .query()
                     .table_name(&self.table)
                     .index_name(super::INDEX_BY_STATUS)
-                    .key_condition_expression("status_key = :key AND status_since_key < :before")
-                    .expression_attribute_values(":key", s(format!("{status}#{shard}")))
-                    .expression_attribute_values(":before", s(&before))
+                    .key_condition_expression(condition)
+                    .set_expression_attribute_values(Some(values.clone()))
                     .scan_index_forward(true)
-                    .limit(i32::try_from((limit - taken).min(QUERY_PAGE)).unwrap_or(i32::MAX))
+                    .limit(i32::try_from((limit - taken).min(QUERY_PAGE) + 1).unwrap_or(i32::MAX))
                     .set_exclusive_start_key(start.take())
                     .send()
                     .await
                     .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
                 for item in output.items.unwrap_or_default() {
-                    let entry: StatusEntry = from_item(item, &what)?;
-                    let order_id = entry.order_id().map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
-                    found.push((entry.status_since_key, order_id));
+                    let entry: IndexedStatus = from_item(item, &what)?;
+                    if after.as_deref() == Some(entry.status_since_key.as_str()) {
+                        continue;
+                    }
+                    found.push(entry.entry().map_err(|e| StoreError::msg(format!("Failed to read {what}: {e}")))?);
                     taken += 1;
                 }
                 match output.last_evaluated_key {
@@ -346,7 +372,8 @@ impl OrderStore for DynamoStore {
             }
         }
         found.sort();
-        Ok(found.into_iter().take(limit).map(|(_, id)| id).collect())
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// The backorders of `sku`: a consistent `Query` of `BACKORDER#<sku>`, ascending
@@ -444,6 +471,17 @@ impl DynamoStore {
         }
     }
 
+    /// A check that the order holds no stock: its reservation item does not exist.
+    fn no_hold_check(&self, id: &OrderId) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::reservation(id).into_map()))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the hold check of order {id}"), e))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
     /// The outbox items of `send`, written by the order's own transaction.
     fn outbox_puts(&self, send: &[Outgoing], id: &OrderId) -> Result<Vec<TransactWriteItem>, StoreError> {
         let now = chrono::Utc::now();
@@ -521,6 +559,12 @@ impl DynamoStore {
     }
 }
 
+/// A time as the index keys hold it: RFC 3339 with microseconds and `Z`, fixed width, so
+/// text order is time order.
+fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Most items one `TransactWriteItems` takes.
 const MAX_TRANSACT_ITEMS: usize = 100;
 
@@ -548,13 +592,19 @@ impl IndexChanges {
 
 /// An entry of the index `by_status` (keys only): the order's key and its sort key.
 #[derive(serde::Deserialize)]
-struct StatusEntry {
-    pk: String,
+struct IndexedStatus {
     status_since_key: String,
 }
 
-impl StatusEntry {
-    fn order_id(&self) -> Result<OrderId, oms_domain::ValidationError> {
-        OrderId::parse(self.pk.strip_prefix("ORDER#").unwrap_or(&self.pk))
+impl IndexedStatus {
+    /// The entry from its sort key `<since>#<order id>` (a time has no `#`).
+    fn entry(&self) -> Result<StatusEntry, String> {
+        let (since, order_id) = self
+            .status_since_key
+            .split_once('#')
+            .ok_or_else(|| format!("{:?} is not <since>#<order id>", self.status_since_key))?;
+        let since = DateTime::parse_from_rfc3339(since).map_err(|e| format!("{since:?} is not a time: {e}"))?.with_timezone(&Utc);
+        let order_id = OrderId::parse(order_id).map_err(|e| e.to_string())?;
+        Ok(StatusEntry { since, order_id })
     }
 }

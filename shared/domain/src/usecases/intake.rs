@@ -5,7 +5,7 @@
 use crate::alert::{Alert, AlertKind, AlertStatus};
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
-use crate::ports::{InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
+use crate::ports::{Effects, InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
 use crate::usecases::orders::{cancel_order, CancelError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{MerchantId, OrderId, Sku};
@@ -185,6 +185,12 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     }
 }
 
+/// Waiting to be planned: received, backordered, or on hold (allocation releases an order
+/// on hold once its SKUs are known).
+fn is_waiting(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Received | OrderStatus::Backordered | OrderStatus::OnHold)
+}
+
 /// Raises the alert `order_on_hold` of an order stored on hold for `sku` (once per order).
 pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
     let message = format!(
@@ -298,20 +304,26 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
             }
             order.apply_update(delivered, now, source);
             order.channel_updated_at = delivered.channel_updated_at;
+            // A waiting order is planned again with the change that may let it proceed.
+            if is_waiting(order.status) {
+                let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+                return Ok(Change::WriteWith(order, Effects::send(allocate), (update, None)));
+            }
             Ok(Change::Write(order, (update, None)))
         })
     })
     .await?
     .ok_or_else(|| StoreError::msg(format!("order {} vanished while a channel update was applied", existing.order_id)))?;
+    let written = changed.written;
     let (order, (update, not_applied)) = (changed.order, changed.value);
     // Heal a lost alert (a crash between the insert and the raise): raising is idempotent.
     if let Some(HoldReason::UnknownSku(sku)) = order.hold() {
         raise_on_hold(ports, &order, &sku).await?;
     }
-    // Give a waiting order another try against current stock (a spare allocation message
-    // is harmless): a backorder, an order on hold (allocation releases it if its SKUs are
-    // known now), or one still received.
-    if matches!(order.status, OrderStatus::Received | OrderStatus::Backordered | OrderStatus::OnHold) {
+    // A delivery that changed nothing still gives a waiting order another try against
+    // current stock (a spare allocation message is harmless); a change took its message
+    // with it.
+    if !written && is_waiting(order.status) {
         ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
     }
     tracing::info!(order_id = %order.order_id, channel = %order.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");

@@ -2,7 +2,7 @@
 
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
-use crate::ports::{Effects, Ports, StoreError};
+use crate::ports::{Effects, HoldEffect, Ports, StoreError};
 pub use crate::ports::{OrderQuery, OrdersPage, Page};
 use crate::usecases::{update_with_retry, Change};
 use crate::{money, OrderId, ValidationError};
@@ -68,8 +68,8 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
             // The hold read here is released with the write, conditional on it still
             // being the order's: a hold placed in between makes the write a lost race.
             let held = ports.inventory.reservation(order_id).await?;
-            let release = held.as_ref().map(|hold| hold.hold_id.clone());
-            let effects = Effects { send: vec![], release };
+            let hold = held.as_ref().map_or(HoldEffect::NoneHeld, |hold| HoldEffect::Release(hold.hold_id.clone()));
+            let effects = Effects { send: vec![], hold };
             Ok::<_, CancelError>(Change::WriteWith(order, effects, held.map(|hold| hold.reservation)))
         })
     })

@@ -1,21 +1,37 @@
 //! The sweeper: finds orders waiting in a status longer than they should and moves them on
-//! again.
+//! again, a bounded number of times.
 //!
 //! Every step of the flow is one atomic write with the message that carries it on (the
 //! outbox), so an order only stalls when that message was given up on (dead-lettered after
 //! repeated failures) or when a re-queue that follows a write was lost to a crash (the
 //! backorders of a SKU whose stock came back). The sweeper heals both without knowing
-//! which: it queues the step the order waits for again, which is harmless when the step
-//! is already under way, because every consumer is idempotent. It reads the stores' index
-//! by status and age (`OrderStore::orders_in_status_since`), never a scan.
+//! which: it queues again the step the order waits for, in one write with a note on the
+//! order's timeline (harmless when the step is already under way: every consumer is
+//! idempotent). It reads the stores' index by status and age
+//! (`OrderStore::orders_in_status_since`), a page at a time, never a scan.
+//!
+//! It never loops: an order is queued again at most [`MAX_SWEEPS`] times in one status
+//! (the notes count them); after that it raises one `order_stuck` alert for staff and is
+//! left alone. A backorder is planned again only when its merchant now has units of every
+//! SKU it needs, and an order on hold only when all its SKUs are known: otherwise they are
+//! waiting as they should, and nothing is sent.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::alert::{Alert, AlertKind};
 use crate::messages::{AllocateOrder, Outgoing, ReserveOrder};
-use crate::order::{HoldReason, OrderStatus};
-use crate::ports::{Ports, StoreError};
+use crate::order::{Order, OrderStatus};
+use crate::ports::{Effects, Ports, StatusEntry, StoreError};
+use crate::usecases::{update_with_retry, Change};
 use crate::OrderId;
+
+/// How many times the sweeper queues an order's step again in one status before it raises
+/// an `order_stuck` alert and leaves the order to staff.
+pub const MAX_SWEEPS: usize = 3;
+
+/// How the sweeper's notes on an order's timeline begin (they are counted).
+const NOTE: &str = "sweeper: ";
 
 /// How long an order may wait in each status the sweeper repairs before it counts as stuck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,15 +41,23 @@ pub struct SweepLimits {
     /// Planned but not reserved.
     pub allocated: Duration,
     /// Backordered (or on hold): these wait for stock or for staff by design, so the limit
-    /// is longer; the repair is one more plan against current stock.
+    /// is longer; the repair is one more plan once the cause looks fixed.
     pub waiting: Duration,
-    /// Orders looked at per status in one sweep, oldest first; the next sweep takes the rest.
-    pub batch: usize,
+    /// Index entries read per page.
+    pub page: usize,
+    /// Orders queued again (or given up on) per sweep at most; the next sweep goes on.
+    pub most_repairs: usize,
 }
 
 impl Default for SweepLimits {
     fn default() -> Self {
-        Self { received: Duration::minutes(10), allocated: Duration::minutes(10), waiting: Duration::hours(1), batch: 500 }
+        Self {
+            received: Duration::minutes(10),
+            allocated: Duration::minutes(10),
+            waiting: Duration::hours(1),
+            page: 100,
+            most_repairs: 500,
+        }
     }
 }
 
@@ -45,6 +69,8 @@ pub enum Repair {
     Allocate,
     /// Queued for reservation again (allocated).
     Reserve,
+    /// Queued [`MAX_SWEEPS`] times already and still there: an `order_stuck` alert raised.
+    GaveUp,
 }
 
 /// One order the sweeper found stuck, and what it did.
@@ -62,45 +88,130 @@ pub struct Repaired {
 pub struct SweepReport {
     pub swept_at: DateTime<Utc>,
     pub repaired: Vec<Repaired>,
+    /// Orders past their limit that are waiting as they should (a backorder its merchant
+    /// still has no stock for, an order on hold for a SKU still unknown, one given up on).
+    pub waiting: usize,
 }
 
 impl SweepReport {
-    /// How many orders of `status` were repaired.
+    /// How many orders of `status` were queued again.
     pub fn count(&self, status: OrderStatus) -> usize {
-        self.repaired.iter().filter(|r| r.status == status).count()
+        self.repaired.iter().filter(|r| r.status == status && r.repair != Repair::GaveUp).count()
     }
 }
 
-/// Looks for orders stuck past `limits` and queues again the step each waits for: received,
-/// backordered and on-hold orders are planned again (an order on hold proceeds if its SKUs
-/// are known now, and its alert is raised again if it was lost), allocated ones reserved
-/// again. An order that moved on since the index was read is skipped.
+/// Looks for orders stuck past `limits` and queues again the step each waits for (see the
+/// module's doc for which, and how often).
 pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, StoreError> {
     let now = ports.clock.now();
+    let mut report = SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0 };
     let plan = [
-        (OrderStatus::Received, limits.received, Repair::Allocate),
-        (OrderStatus::Allocated, limits.allocated, Repair::Reserve),
-        (OrderStatus::Backordered, limits.waiting, Repair::Allocate),
-        (OrderStatus::OnHold, limits.waiting, Repair::Allocate),
+        (OrderStatus::Received, limits.received),
+        (OrderStatus::Allocated, limits.allocated),
+        (OrderStatus::Backordered, limits.waiting),
+        (OrderStatus::OnHold, limits.waiting),
     ];
-    let mut repaired = Vec::new();
-    for (status, limit, repair) in plan {
-        for order_id in ports.orders.orders_in_status_since(status, now - limit, limits.batch).await? {
-            let Some(order) = ports.orders.get_order(&order_id).await? else { continue };
-            if order.status != status {
-                continue;
+    for (status, limit) in plan {
+        let mut after: Option<StatusEntry> = None;
+        loop {
+            if report.repaired.len() >= limits.most_repairs {
+                return Ok(report);
             }
-            if let Some(HoldReason::UnknownSku(sku)) = order.hold() {
-                crate::usecases::intake::raise_on_hold(ports, &order, &sku).await?;
+            let page = ports.orders.orders_in_status_since(status, now - limit, after.as_ref(), limits.page).await?;
+            let full = page.len() >= limits.page;
+            for entry in &page {
+                match sweep_one(ports, status, &entry.order_id).await? {
+                    Some(repair) => {
+                        let repaired = Repaired { order_id: entry.order_id.clone(), status, since: entry.since, repair };
+                        tracing::info!(order_id = %entry.order_id, status = %status, repair = ?repair, "stuck order swept");
+                        report.repaired.push(repaired);
+                    }
+                    None => report.waiting += 1,
+                }
             }
-            let message = match repair {
-                Repair::Allocate => Outgoing::of(&AllocateOrder { order_id: order_id.clone() }),
-                Repair::Reserve => Outgoing::of(&ReserveOrder { order_id: order_id.clone() }),
-            };
-            ports.queue.send(&message).await?;
-            tracing::info!(order_id = %order_id, status = %status, since = %order.status_since(), repair = ?repair, "stuck order queued again");
-            repaired.push(Repaired { order_id, status, since: order.status_since(), repair });
+            after = page.last().cloned();
+            if !full {
+                break;
+            }
         }
     }
-    Ok(SweepReport { swept_at: now, repaired })
+    Ok(report)
+}
+
+/// What the sweeper does for one order found in `status` past its limit; `None` when it
+/// is waiting as it should (or moved on meanwhile).
+async fn sweep_one(ports: &Ports, status: OrderStatus, order_id: &OrderId) -> Result<Option<Repair>, StoreError> {
+    let now = ports.clock.now();
+    let Some(order) = ports.orders.get_order(order_id).await? else { return Ok(None) };
+    if order.status != status || !worth_another_try(ports, &order).await? {
+        return Ok(None);
+    }
+    if sweeps_in_status(&order) >= MAX_SWEEPS {
+        let message = format!(
+            "order {} ({} {}) has been {} since {} and was queued again {MAX_SWEEPS} times without moving: its messages keep failing",
+            order.order_id,
+            order.channel,
+            order.external_id,
+            order.status,
+            order.status_since()
+        );
+        let alert = Alert::about_order(AlertKind::OrderStuck, &order.order_id, &order.merchant_id, message, now);
+        // One alert per order, however many sweeps find it (a raise is idempotent).
+        if let crate::ports::RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {
+            return Ok(Some(Repair::GaveUp));
+        }
+        return Ok(None);
+    }
+    let (message, repair) = match status {
+        OrderStatus::Allocated => (Outgoing::of(&ReserveOrder { order_id: order_id.clone() }), Repair::Reserve),
+        _ => (Outgoing::of(&AllocateOrder { order_id: order_id.clone() }), Repair::Allocate),
+    };
+    // The note and the message in one write; an order that moved on meanwhile is left.
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        let message = message.clone();
+        Box::pin(async move {
+            if order.status != status {
+                return Ok::<_, StoreError>(Change::Keep(order, false));
+            }
+            order.note(now, format!("{NOTE}queued for its next step again ({status} since {})", order.status_since()));
+            Ok(Change::WriteWith(order, Effects::send(message), true))
+        })
+    })
+    .await?;
+    Ok(changed.filter(|changed| changed.value).map(|_| repair))
+}
+
+/// How many times the sweeper queued the order again in its current status.
+fn sweeps_in_status(order: &Order) -> usize {
+    let run = order.timeline.iter().rev().take_while(|event| event.status == order.status);
+    run.filter(|event| event.detail.starts_with(NOTE)).count()
+}
+
+/// Whether queuing the order's step again can move it: always for received and allocated
+/// orders (their step was lost); for a backorder, when its merchant has units available of
+/// every SKU it needs; for an order on hold, when every SKU it names is known now.
+async fn worth_another_try(ports: &Ports, order: &Order) -> Result<bool, StoreError> {
+    match order.status {
+        OrderStatus::Backordered => {
+            for (sku, units) in order.units_by_sku() {
+                let levels = ports.inventory.stock_of(&sku).await?;
+                let available: u64 = levels
+                    .iter()
+                    .filter(|level| crate::allocation::may_sell(order, level))
+                    .map(|level| u64::from(level.available))
+                    .sum();
+                if available < u64::from(units) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        OrderStatus::OnHold => {
+            let mut lines = order.lines.clone();
+            let unknown =
+                crate::usecases::intake::apply_sku_mappings(ports, order.channel, &order.merchant_id, &mut lines).await?;
+            Ok(unknown.is_none())
+        }
+        _ => Ok(true),
+    }
 }
