@@ -8,6 +8,16 @@
 //! - [`selection`]: segments in layers, candidates per segment, the artifact and report.
 //! - [`quote`]: a price for a customer, SKU and quantity from an artifact.
 
+pub mod artifact;
 pub mod features;
 pub mod history;
 pub mod models;
+pub mod quote;
+pub mod selection;
+
+pub use artifact::{Artifact, Report, Segment};
+pub use features::Query;
+pub use history::{read_csv, Purchase};
+pub use models::Algorithm;
+pub use quote::{Clamp, GuardRails, Quote, QuoteError};
+pub use selection::{train, Progress, TrainError, TrainOptions};

@@ -1,6 +1,6 @@
-//! Linear models fitted by linfa: OLS (`linfa-linear`), ridge (`linfa-linear`'s Tweedie
-//! regressor with power 0, far faster than elastic net's pure ridge), lasso and elastic
-//! net (`linfa-elasticnet`, which does not centre the features: they arrive standardised).
+//! Linear models fitted by linfa: OLS and ridge (`linfa-linear`'s least squares), lasso
+//! and elastic net (`linfa-elasticnet`, which does not centre the features: they arrive
+//! standardised).
 //!
 //! Columns that are constant over the rows fitted (a segment's own province effect, for
 //! instance) are left out of the fit and get weight zero: with an intercept they make the
@@ -9,8 +9,8 @@
 use linfa::prelude::*;
 use linfa::DatasetBase;
 use linfa_elasticnet::ElasticNet;
-use linfa_linear::{LinearRegression, TweedieRegressor};
-use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
+use linfa_linear::LinearRegression;
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2, Slice};
 use serde::{Deserialize, Serialize};
 
 use super::ModelError;
@@ -57,11 +57,27 @@ pub fn ols(features: ArrayView2<'_, f64>, targets: ArrayView1<'_, f64>) -> Resul
     })
 }
 
-/// Ridge: least squares plus `alpha` times the squared weights (per row).
+/// Ridge: least squares plus `alpha` times the squared weights, solved exactly as OLS on
+/// the centred rows augmented with `sqrt(alpha)` times the identity (zero targets), so
+/// the intercept is not penalised. linfa's Tweedie regressor with power 0 is the same
+/// ridge, but its L-BFGS iterations cost tens of milliseconds even on a segment of a
+/// hundred rows, and a training fits thousands of segments.
 pub fn ridge(features: ArrayView2<'_, f64>, targets: ArrayView1<'_, f64>, alpha: f64) -> Result<LinearModel, ModelError> {
     fit_on_varying_columns(features, targets, |dataset| {
-        let fitted = TweedieRegressor::params().power(0.0).alpha(alpha).max_iter(200).fit(dataset)?;
-        Ok((fitted.coef.to_vec(), fitted.intercept))
+        let records = dataset.records();
+        let (rows, columns) = records.dim();
+        let feature_means = records.mean_axis(Axis(0)).ok_or(ModelError::Empty)?;
+        let target_mean = dataset.targets().mean().ok_or(ModelError::Empty)?;
+        let mut augmented = Array2::zeros((rows + columns, columns));
+        augmented.slice_axis_mut(Axis(0), Slice::from(..rows)).assign(&(records - &feature_means));
+        augmented.slice_axis_mut(Axis(0), Slice::from(rows..)).diag_mut().fill(alpha.sqrt());
+        let mut augmented_targets = Array1::zeros(rows + columns);
+        augmented_targets
+            .slice_axis_mut(Axis(0), Slice::from(..rows))
+            .assign(&dataset.targets().mapv(|target| target - target_mean));
+        let fitted = LinearRegression::new().with_intercept(false).fit(&DatasetBase::new(augmented, augmented_targets))?;
+        let intercept = target_mean - fitted.params().dot(&feature_means);
+        Ok((fitted.params().to_vec(), intercept))
     })
 }
 

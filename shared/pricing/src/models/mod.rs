@@ -103,8 +103,8 @@ impl From<linfa_linear::LinearError<f64>> for ModelError {
 /// The hyperparameters of every candidate, one set for all segments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hyperparameters {
-    /// Ridge's L2 penalty (linfa's Tweedie regressor with power 0), as scikit-learn's
-    /// `Ridge(alpha)`: against the squared error summed over the rows.
+    /// Ridge's L2 penalty, as scikit-learn's `Ridge(alpha)`: against the squared error
+    /// summed over the rows.
     pub ridge_alpha: f64,
     /// Lasso's and elastic net's penalty (per row, as scikit-learn's `alpha`).
     pub lasso_penalty: f64,
