@@ -16,13 +16,16 @@
 //! as one-hot columns would outnumber the rows of most segments and leave trees splitting
 //! one city off at a time. The SKU level is the SKU's mean log price; a place's effect is
 //! its mean log price *above its SKUs' levels* (so a province that buys dear SKUs is not
-//! taken for a dear province); the customer's price level is the same relative mean over
-//! its earlier purchases. Each is shrunk towards zero (or the global mean) by a prior of
-//! `SMOOTHING` rows, so a place seen twice barely moves. The levels and effects are
+//! taken for a dear province); the customer's price level is its mean log price above
+//! its SKUs' levels and its city's effect, over its earlier purchases. Each is shrunk towards zero (or the global mean) by a prior of
+//! `SMOOTHING` rows, so a place seen once moves a third of the way. The levels and effects are
 //! estimated on the rows the models are fitted on only, never on held-out rows.
 //!
-//! The customer features of a training row use only the purchases before it, so a row
-//! never sees its own price; a quote uses the whole history. The features are then
+//! The customer's purchases, spend and recency for a training row count only the
+//! purchases before it, and its price level is over its *other* fitted purchases (leave
+//! one out), so a row never sees its own price; a quote uses the whole history. (A running
+//! price level would be noisy on the training rows and precise at quote time, and the
+//! models would learn to trust it less than they should.) The features are then
 //! standardised (mean 0, scale 1, measured on the fitted rows), and the means and scales
 //! travel inside the [`Featurizer`] in the model artifact.
 
@@ -55,8 +58,10 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "ln_quantity",
 ];
 
+/// The column of the customer's price level.
+const CUSTOMER_PRICE_LEVEL: usize = 10;
 /// The weight of the prior in every target encoding, in rows.
-const SMOOTHING: f64 = 10.0;
+const SMOOTHING: f64 = 2.0;
 /// The recency of a customer never seen before, in days.
 const NO_HISTORY_RECENCY_DAYS: f64 = 365.0;
 
@@ -90,13 +95,15 @@ pub struct CustomerHistory {
     pub purchases: u32,
     pub spend: f64,
     pub last_purchase: DateTime<Utc>,
-    /// The sum of (log price - SKU level) over its purchases.
+    /// The sum of (log price - SKU level - city effect) over its fitted purchases.
     pub relative_log_price_sum: f64,
+    /// How many purchases that sum is over.
+    pub priced_purchases: u32,
 }
 
 impl CustomerHistory {
     fn price_level(&self) -> f64 {
-        self.relative_log_price_sum / (f64::from(self.purchases) + SMOOTHING)
+        self.relative_log_price_sum / (f64::from(self.priced_purchases) + SMOOTHING)
     }
 }
 
@@ -193,14 +200,33 @@ impl Featurizer {
             customers: HashMap::new(),
             standardisation: Standardisation { mean: vec![0.0; FEATURES], scale: vec![1.0; FEATURES] },
         };
+        let relative: Vec<f64> =
+            history.iter().zip(&log_prices).map(|(row, log)| featurizer.relative_log_price(row, *log)).collect();
+        let mut price_levels: HashMap<&str, (f64, u32)> = HashMap::new();
+        for (row, relative) in fitted_rows.iter().zip(&relative) {
+            let level = price_levels.entry(row.customer_id.as_str()).or_default();
+            level.0 += relative;
+            level.1 += 1;
+        }
         let mut raw = Array2::zeros((history.len(), FEATURES));
-        for ((row, log), mut out) in history.iter().zip(&log_prices).zip(raw.rows_mut()) {
+        for (index, (row, mut out)) in history.iter().zip(raw.rows_mut()).enumerate() {
             let query = Query::from(row);
             if let Some(slice) = out.as_slice_mut() {
                 featurizer.raw_features(&query, slice);
+                // Leave one out: a fitted row's level is over the customer's other fitted rows.
+                let (sum, count) = price_levels.get(row.customer_id.as_str()).copied().unwrap_or_default();
+                slice[CUSTOMER_PRICE_LEVEL] = if index < fitted_rows.len() {
+                    (sum - relative[index]) / (f64::from(count) - 1.0 + SMOOTHING)
+                } else {
+                    sum / (f64::from(count) + SMOOTHING)
+                };
             }
-            let relative = featurizer.relative_log_price(row.sku.as_str(), *log);
-            featurizer.record(row, relative);
+            featurizer.record(row);
+        }
+        for (customer, history) in &mut featurizer.customers {
+            let (sum, count) = price_levels.get(customer.as_str()).copied().unwrap_or_default();
+            history.relative_log_price_sum = sum;
+            history.priced_purchases = count;
         }
         featurizer.standardisation =
             Standardisation::measure(&raw.slice_axis(Axis(0), Slice::from(..fitted_rows.len())).to_owned());
@@ -257,11 +283,15 @@ impl Featurizer {
         out.copy_from_slice(&values);
     }
 
-    fn relative_log_price(&self, sku: &str, log_price: f64) -> f64 {
-        log_price - self.sku_level.get(sku).copied().unwrap_or(self.global_log_price)
+    /// The log price above what the SKU's level and the city's effect explain: the
+    /// customer's own part.
+    fn relative_log_price(&self, row: &Purchase, log_price: f64) -> f64 {
+        let sku_level = self.sku_level.get(&row.sku).copied().unwrap_or(self.global_log_price);
+        let city_effect = self.city_effect.get(&place_key(&row.province, &row.city)).copied().unwrap_or(0.0);
+        log_price - sku_level - city_effect
     }
 
-    fn record(&mut self, row: &Purchase, relative_log_price: f64) {
+    fn record(&mut self, row: &Purchase) {
         let spend = row.price() * f64::from(row.quantity);
         self.customers
             .entry(row.customer_id.clone())
@@ -269,13 +299,13 @@ impl Featurizer {
                 history.purchases += 1;
                 history.spend += spend;
                 history.last_purchase = history.last_purchase.max(row.purchased_at);
-                history.relative_log_price_sum += relative_log_price;
             })
             .or_insert(CustomerHistory {
                 purchases: 1,
                 spend,
                 last_purchase: row.purchased_at,
-                relative_log_price_sum: relative_log_price,
+                relative_log_price_sum: 0.0,
+                priced_purchases: 0,
             });
     }
 }

@@ -104,7 +104,8 @@ pub fn train(
     history.sort_by_key(|row| row.purchased_at);
     let held_out = ((history.len() as f64 * options.held_out_fraction).round() as usize).clamp(1, history.len() - 1);
     let fitted = history.len() - held_out;
-    let (featurizer, data) = Featurizer::fit(&history, fitted);
+    // The encodings of the selection see only the fitted rows, never the held-out ones.
+    let (_, data) = Featurizer::fit(&history, fitted);
     let mut trainer =
         Trainer { options, data: &data, fitted, routed: vec![f64::NAN; held_out], models: SegmentModels::default() };
     let mut candidates = Vec::new();
@@ -120,7 +121,10 @@ pub fn train(
     }
     let held_out_prices = &data.prices[fitted..];
     let held_out_rmse = rmse(trainer.routed.iter().zip(held_out_prices).map(|(predicted, paid)| (predicted - paid).powi(2)));
-    let models = trainer.models;
+    // Selected on the older rows, the models are refitted on every row, the newest
+    // included: a quote is always about a time after all of them.
+    let (featurizer, all_rows) = Featurizer::fit(&history, history.len());
+    let models = refit(&history, &all_rows, trainer.models, options)?;
     let mut artifact = Artifact {
         version: options.version.clone(),
         currency: options.currency.clone(),
@@ -312,6 +316,41 @@ impl Trainer<'_> {
         }
         Ok(Fitted { model, predictions, sse })
     }
+}
+
+/// Each kept segment's algorithm fitted again on all of the segment's rows (features
+/// from `featurizer` fitted on every row). A segment whose refit fails keeps nothing, and
+/// its rows fall back to the wider layers, as for a segment that never had a model.
+fn refit(
+    history: &[Purchase],
+    data: &TrainingData,
+    selected: SegmentModels,
+    options: &TrainOptions,
+) -> Result<SegmentModels, TrainError> {
+    let mut rows_of: HashMap<Segment, Vec<usize>> = selected.iter().map(|(segment, _)| (segment, Vec::new())).collect();
+    for (index, row) in history.iter().enumerate() {
+        for (_, segment_of) in LAYERS {
+            if let Some(rows) = rows_of.get_mut(&segment_of(row)) {
+                rows.push(index);
+            }
+        }
+    }
+    let kept: Vec<(Segment, SelectedModel)> = selected.iter().map(|(segment, model)| (segment, model.clone())).collect();
+    let refitted = parallel_map(&kept, options.threads, |(segment, model)| {
+        let rows = rows_of.get(segment).map_or(&[][..], Vec::as_slice);
+        let features = data.features.select(Axis(0), rows);
+        let targets: Array1<f64> = rows.iter().map(|&row| data.log_prices[row]).collect();
+        models::fit(model.algorithm, features.view(), targets.view(), &options.hyperparameters)
+    });
+    let mut models = SegmentModels::default();
+    for ((segment, model), refitted) in kept.into_iter().zip(refitted) {
+        match refitted {
+            Ok(fitted) => models.insert(segment, SelectedModel { model: fitted, ..model }),
+            Err(err) if segment == Segment::All => return Err(TrainError::NothingFitted(err.to_string())),
+            Err(_) => {}
+        }
+    }
+    Ok(models)
 }
 
 fn rmse(squared_errors: impl Iterator<Item = f64>) -> f64 {
