@@ -1,0 +1,116 @@
+//! `oms retrain`: trains the pricing models on a CSV history, compares them on held-out
+//! rows (and on a test file when given), writes the versioned artifact into the data
+//! directory and moves its `current` pointer there, and writes the report.
+//!
+//! In the data directory: `models/<version>.json` (the artifact, report included) and
+//! `models/current` (the version quotes use), replaced by a rename so a reader sees the
+//! old pointer or the new one, never half of one.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use oms_pricing::{Artifact, Progress, Purchase, TrainOptions};
+
+/// What `oms retrain` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RetrainRequest {
+    pub train: PathBuf,
+    pub test: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub data_dir: PathBuf,
+}
+
+/// Reads the history, trains, stores the artifact as current and writes the report.
+pub fn run(request: &RetrainRequest) -> anyhow::Result<Artifact> {
+    let started = Instant::now();
+    let history = read_history(&request.train)?;
+    let test = request.test.as_deref().map(read_history).transpose()?;
+    eprintln!("read {} training rows in {:.1} s", history.len(), started.elapsed().as_secs_f64());
+    let version = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let mut artifact = oms_pricing::train(history, &TrainOptions::new(version), &print_progress)
+        .context("Failed to train the pricing models")?;
+    if let Some(test) = &test {
+        artifact.record_test(test);
+    }
+    store_as_current(&request.data_dir, &artifact)?;
+    if let Some(path) = &request.report {
+        let report = serde_json::to_string_pretty(&artifact.report).context("Failed to serialise the report")?;
+        std::fs::write(path, report).with_context(|| format!("Failed to write the report to {}", path.display()))?;
+    }
+    Ok(artifact)
+}
+
+/// Loads the artifact `models/current` names in `data_dir`; `None` before any retrain.
+pub fn load_current(data_dir: &Path) -> anyhow::Result<Option<Artifact>> {
+    let pointer = models_dir(data_dir).join("current");
+    let version = match std::fs::read_to_string(&pointer) {
+        Ok(version) => version,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err).with_context(|| format!("Failed to read {}", pointer.display())),
+    };
+    let path = models_dir(data_dir).join(format!("{}.json", version.trim()));
+    let json = std::fs::read_to_string(&path).with_context(|| format!("Failed to read the pricing model {}", path.display()))?;
+    Artifact::from_json(&json).with_context(|| format!("Failed to parse the pricing model {}", path.display())).map(Some)
+}
+
+/// One line per training, summarising what was selected.
+pub fn summary(artifact: &Artifact) -> String {
+    let report = &artifact.report;
+    let all = artifact.models.all.as_ref().map_or("none", |model| model.algorithm.name());
+    format!(
+        "model {}: {} rows ({} fitted, {} held out) in {:.1} s; {} candidates, {} segments kept \
+         (all: {all}, {} provinces, {} SKUs, {} customers); held-out RMSE {:.4}, test RMSE {:.4} over {} rows ({})",
+        artifact.version,
+        report.train_rows,
+        report.fitted_rows,
+        report.held_out_rows,
+        report.seconds,
+        report.candidates.len(),
+        report.selected.len(),
+        artifact.models.provinces.len(),
+        artifact.models.skus.len(),
+        artifact.models.customers.len(),
+        report.held_out_rmse,
+        report.test_rmse,
+        report.test_rows,
+        report.test_on,
+    )
+}
+
+/// Reads a CSV history (the retrain columns).
+pub fn read_history(path: &Path) -> anyhow::Result<Vec<Purchase>> {
+    let file = std::fs::File::open(path).with_context(|| format!("Failed to open {}", path.display()))?;
+    oms_pricing::read_csv(std::io::BufReader::new(file)).with_context(|| format!("Failed to read {}", path.display()))
+}
+
+fn models_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("models")
+}
+
+fn store_as_current(data_dir: &Path, artifact: &Artifact) -> anyhow::Result<()> {
+    let dir = models_dir(data_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("Failed to make {}", dir.display()))?;
+    let json = artifact.to_json().context("Failed to serialise the pricing model")?;
+    let path = dir.join(format!("{}.json", artifact.version));
+    std::fs::write(&path, json).with_context(|| format!("Failed to write {}", path.display()))?;
+    let pointer = dir.join("current");
+    let staged = dir.join("current.next");
+    std::fs::write(&staged, &artifact.version).with_context(|| format!("Failed to write {}", staged.display()))?;
+    std::fs::rename(&staged, &pointer).with_context(|| format!("Failed to move {}", pointer.display()))
+}
+
+fn print_progress(progress: Progress) {
+    // One line per layer, rewritten in place every 5 % of its candidates.
+    let step = (progress.total / 20).max(1);
+    if progress.done % step != 0 && progress.done != progress.total {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    _ = write!(err, "\rfitting {:<8} {:>7}/{:<7}", progress.layer, progress.done, progress.total);
+    if progress.done == progress.total {
+        _ = writeln!(err);
+    }
+}
