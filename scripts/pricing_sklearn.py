@@ -33,7 +33,7 @@ def numeric(frame, origin):
     return np.column_stack(
         [
             at.dt.hour,
-            at.dt.weekday,
+            at.dt.day_of_week,
             at.dt.month,
             at.dt.day,
             (at - origin).dt.total_seconds() / 86400.0,
