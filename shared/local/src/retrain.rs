@@ -114,3 +114,47 @@ fn print_progress(progress: Progress) {
         _ = writeln!(err);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_history(path: &Path, rows: std::ops::Range<u32>) {
+        let mut csv = String::from("customer_id,sku,quantity,unit_price,purchased_at,province,city,address\n");
+        for row in rows {
+            let quantity = row % 13 + 1;
+            let price = if quantity >= 8 { 18.5 } else { 21.0 } + f64::from(row % 3);
+            let day = row / 24 % 28 + 1;
+            let hour = row % 24;
+            csv.push_str(&format!(
+                "c-{},SKU-{},{quantity},{price:.2},2026-10-{day:02}T{hour:02}:00:00Z,Zhejiang,Hangzhou,\n",
+                row % 9,
+                row % 2
+            ));
+        }
+        std::fs::write(path, csv).unwrap();
+    }
+
+    #[test]
+    fn a_retrain_writes_the_report_and_makes_its_model_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let (train, test, report) = (dir.path().join("train.csv"), dir.path().join("test.csv"), dir.path().join("report.json"));
+        write_history(&train, 0..600);
+        write_history(&test, 600..700);
+        let data_dir = dir.path().join("data");
+        assert!(load_current(&data_dir).unwrap().is_none(), "no model before the first retrain");
+        let request = RetrainRequest { train, test: Some(test), report: Some(report.clone()), data_dir: data_dir.clone() };
+        let artifact = run(&request).unwrap();
+
+        let current = load_current(&data_dir).unwrap().unwrap();
+        assert_eq!(current.version, artifact.version);
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+        assert!(report["test_rmse"].as_f64().is_some_and(|rmse| rmse < 2.0), "{report}");
+        assert_eq!(report["test_rows"], 100);
+        let candidate = &report["candidates"][0];
+        for field in ["segment", "algorithm", "rmse", "sse"] {
+            assert!(!candidate[field].is_null(), "{field} in {candidate}");
+        }
+        assert_eq!(report["selected"][0]["segment"], "all");
+    }
+}
