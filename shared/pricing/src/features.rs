@@ -102,7 +102,8 @@ pub struct CustomerHistory {
 }
 
 impl CustomerHistory {
-    fn price_level(&self) -> f64 {
+    /// The customer's smoothed mean log price above its SKUs' levels and its city's effect.
+    pub fn price_level(&self) -> f64 {
         self.relative_log_price_sum / (f64::from(self.priced_purchases) + SMOOTHING)
     }
 }
