@@ -43,15 +43,20 @@ pub fn run(request: &RetrainRequest) -> anyhow::Result<Artifact> {
     Ok(artifact)
 }
 
+/// The version `models/current` names in `data_dir`; `None` before any retrain.
+pub fn current_version(data_dir: &Path) -> anyhow::Result<Option<String>> {
+    let pointer = models_dir(data_dir).join("current");
+    match std::fs::read_to_string(&pointer) {
+        Ok(version) => Ok(Some(version.trim().to_owned())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("Failed to read {}", pointer.display())),
+    }
+}
+
 /// Loads the artifact `models/current` names in `data_dir`; `None` before any retrain.
 pub fn load_current(data_dir: &Path) -> anyhow::Result<Option<Artifact>> {
-    let pointer = models_dir(data_dir).join("current");
-    let version = match std::fs::read_to_string(&pointer) {
-        Ok(version) => version,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err).with_context(|| format!("Failed to read {}", pointer.display())),
-    };
-    let path = models_dir(data_dir).join(format!("{}.json", version.trim()));
+    let Some(version) = current_version(data_dir)? else { return Ok(None) };
+    let path = models_dir(data_dir).join(format!("{version}.json"));
     let json = std::fs::read_to_string(&path).with_context(|| format!("Failed to read the pricing model {}", path.display()))?;
     Artifact::from_json(&json).with_context(|| format!("Failed to parse the pricing model {}", path.display())).map(Some)
 }

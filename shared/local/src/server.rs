@@ -59,6 +59,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     if options.run_workers {
         tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
     }
+    tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     let router = oms_api::routes::all(state);
     let mut until_stopped = stopped.clone();
     tasks.push(tokio::spawn(async move {
@@ -83,6 +84,36 @@ impl Running {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// How often `oms serve` looks whether `oms retrain` has moved the current model.
+const PRICING_POLL: Duration = Duration::from_secs(2);
+
+/// Swaps in the data directory's current pricing model whenever its pointer names another
+/// version than the one served, until stopped. A model that cannot be loaded is logged
+/// and the served one kept.
+async fn follow_pricing_model(data_dir: PathBuf, pricing: PricingModel, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(PRICING_POLL) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        let served = pricing.current().map(|artifact| artifact.version.clone());
+        let current = match crate::retrain::current_version(&data_dir) {
+            Ok(current) => current,
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "the pricing model pointer cannot be read");
+                continue;
+            }
+        };
+        if current.is_none() || current == served {
+            continue;
+        }
+        let dir = data_dir.clone();
+        if let Ok(Some(artifact)) = tokio::task::spawn_blocking(move || current_pricing_model(&dir)).await {
+            pricing.replace(artifact);
         }
     }
 }
