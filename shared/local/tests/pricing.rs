@@ -20,12 +20,12 @@ fn write_history(path: &std::path::Path) {
             row % 9
         ));
     }
-    std::fs::write(path, csv).unwrap();
+    std::fs::write(path, csv).expect("the history is written");
 }
 
 async fn quote(client: &reqwest::Client, base: &str) -> (u16, Value) {
     let body = json!({"customer_id": "c-1", "sku": "SKU-1", "quantity": 2, "province": "Zhejiang", "city": "Hangzhou"});
-    let response = client.post(format!("{base}/quotes")).json(&body).send().await.unwrap();
+    let response = client.post(format!("{base}/quotes")).json(&body).send().await.expect("oms serve answers");
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
