@@ -3,9 +3,11 @@
 //! Every fitted linear model (OLS, ridge, lasso, elastic net, forward stagewise) is kept as
 //! one [`LinearModel`] (weights and intercept on the standardised features), so the
 //! artifact holds plain numbers and a quote is one dot product. Trees are our own
-//! [`RegressionTree`]. [`Model`] is either, and predicts one row without allocating.
+//! [`RegressionTree`], and a [`ModelTree`] is a shallow one of those with a ridge
+//! regression in each leaf. [`Model`] is any of them, and predicts one row without allocating.
 
 pub mod linear;
+pub mod model_tree;
 pub mod stagewise;
 pub mod tree;
 
@@ -15,6 +17,7 @@ use ndarray::{ArrayView1, ArrayView2, Axis, Slice};
 use serde::{Deserialize, Serialize};
 
 pub use linear::LinearModel;
+pub use model_tree::{ModelTree, ModelTreeParams};
 pub use stagewise::StagewiseParams;
 pub use tree::{RegressionTree, TreeParams};
 
@@ -28,6 +31,7 @@ pub enum Algorithm {
     ElasticNet,
     Stagewise,
     Tree,
+    ModelTree,
 }
 
 impl Algorithm {
@@ -35,8 +39,15 @@ impl Algorithm {
     /// regularised linear ones (the patent's S4).
     pub const FOR_WIDE_DATA: [Algorithm; 3] = [Algorithm::Ridge, Algorithm::Lasso, Algorithm::Stagewise];
     /// Every family, for data with enough rows per feature.
-    pub const FOR_TALL_DATA: [Algorithm; 6] =
-        [Algorithm::Ols, Algorithm::Ridge, Algorithm::Lasso, Algorithm::ElasticNet, Algorithm::Stagewise, Algorithm::Tree];
+    pub const FOR_TALL_DATA: [Algorithm; 7] = [
+        Algorithm::Ols,
+        Algorithm::Ridge,
+        Algorithm::Lasso,
+        Algorithm::ElasticNet,
+        Algorithm::Stagewise,
+        Algorithm::Tree,
+        Algorithm::ModelTree,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,6 +57,7 @@ impl Algorithm {
             Algorithm::ElasticNet => "elastic_net",
             Algorithm::Stagewise => "stagewise",
             Algorithm::Tree => "tree",
+            Algorithm::ModelTree => "model_tree",
         }
     }
 }
@@ -62,6 +74,7 @@ impl fmt::Display for Algorithm {
 pub enum Model {
     Linear(LinearModel),
     Tree(RegressionTree),
+    ModelTree(ModelTree),
 }
 
 impl Model {
@@ -70,6 +83,7 @@ impl Model {
         match self {
             Model::Linear(model) => model.predict_row(row),
             Model::Tree(model) => model.predict_row(row),
+            Model::ModelTree(model) => model.predict_row(row),
         }
     }
 
@@ -111,6 +125,7 @@ pub struct Hyperparameters {
     pub elastic_net_l1_ratio: f64,
     pub stagewise: StagewiseParams,
     pub tree: TreeParams,
+    pub model_tree: ModelTreeParams,
 }
 
 impl Default for Hyperparameters {
@@ -121,6 +136,7 @@ impl Default for Hyperparameters {
             elastic_net_l1_ratio: 0.5,
             stagewise: StagewiseParams::default(),
             tree: TreeParams::default(),
+            model_tree: ModelTreeParams::default(),
         }
     }
 }
@@ -151,6 +167,7 @@ pub fn fit(
             tree.prune(features.slice_axis(Axis(0), prune_rows), targets.slice_axis(Axis(0), prune_rows));
             return Ok(Model::Tree(tree));
         }
+        Algorithm::ModelTree => return Ok(Model::ModelTree(hyper.model_tree.fit_view(features, targets)?)),
     };
     if linear.is_finite() {
         Ok(Model::Linear(linear))

@@ -103,7 +103,8 @@ impl RegressionTree {
         self.nodes[self.leaf_of(row)].value
     }
 
-    fn leaf_of(&self, row: ArrayView1<'_, f64>) -> usize {
+    /// The index of the leaf `row` falls in.
+    pub fn leaf_of(&self, row: ArrayView1<'_, f64>) -> usize {
         let mut at = 0;
         while let Some(split) = self.nodes[at].split {
             at = if row[split.feature as usize] <= split.threshold { split.left } else { split.right } as usize;
