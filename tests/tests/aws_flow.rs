@@ -132,6 +132,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         ports: aws.ports(Arc::new(SystemClock)),
         secrets: ChannelSecrets::default().with(Channel::Generic, SAMPLE_SECRET),
         unsigned: UnsignedPolicy::Refuse,
+        pricing: Default::default(),
     }
 }
 

@@ -691,3 +691,36 @@ mod tests {
         assert_eq!(serde_json::to_value(OrderAnswer::from(order)).unwrap(), before);
     }
 }
+
+/// The answer to `POST /quotes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteAnswer {
+    /// A decimal string in `currency`, to the cent ("19.9").
+    #[schema(examples("19.9"))]
+    pub price: String,
+    pub currency: String,
+    pub model_version: String,
+    /// `ols`, `ridge`, `lasso`, `elastic_net`, `stagewise` or `tree`.
+    pub algorithm: String,
+    /// The segment whose model priced it: `customer:<id>`, `sku:<sku>`, `province:<name>` or `all`.
+    pub segment: String,
+    /// `floor` or `ceiling` when a guard rail of the SKU moved the model's price; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clamped: Option<String>,
+}
+
+impl From<oms_pricing::Quote> for QuoteAnswer {
+    fn from(quote: oms_pricing::Quote) -> Self {
+        Self {
+            price: quote.price.normalize().to_string(),
+            currency: quote.currency,
+            model_version: quote.model_version,
+            algorithm: quote.algorithm.name().to_owned(),
+            segment: quote.segment,
+            clamped: quote.clamped.map(|clamp| match clamp {
+                oms_pricing::Clamp::Floor => "floor".to_owned(),
+                oms_pricing::Clamp::Ceiling => "ceiling".to_owned(),
+            }),
+        }
+    }
+}

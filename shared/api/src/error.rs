@@ -65,10 +65,12 @@ pub enum ErrorCode {
     Internal,
     /// 501: the feature is deployed but not built yet.
     NotImplemented,
+    /// 503: no pricing model has been trained yet, so no quote can be made.
+    NoPricingModel,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -88,6 +90,7 @@ impl ErrorCode {
         ErrorCode::FieldTooLong,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
+        ErrorCode::NoPricingModel,
     ];
 
     /// The one status this code is answered with.
@@ -105,6 +108,7 @@ impl ErrorCode {
             UnknownSku | NotCancellable | NotModifiable | FieldTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -131,6 +135,7 @@ impl ErrorCode {
             FieldTooLong => "field_too_long",
             Internal => "internal",
             NotImplemented => "not_implemented",
+            NoPricingModel => "no_pricing_model",
         }
     }
 }
@@ -375,6 +380,7 @@ mod tests {
                 ("field_too_long", 422),
                 ("internal", 500),
                 ("not_implemented", 501),
+                ("no_pricing_model", 503),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

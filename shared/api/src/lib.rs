@@ -8,4 +8,4 @@ pub mod routes;
 
 pub use error::{ApiError, ErrorCode};
 pub use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
-pub use routes::AppState;
+pub use routes::{AppState, PricingModel};

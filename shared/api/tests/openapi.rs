@@ -49,7 +49,12 @@ const DESIGN_ROUTES: &[(&str, &str)] = &[
 
 fn state() -> AppState {
     let store = Embedded::open_in_memory().expect("an in-memory store");
-    AppState { ports: store.ports(Arc::new(SystemClock)), secrets: ChannelSecrets::default(), unsigned: UnsignedPolicy::Refuse }
+    AppState {
+        ports: store.ports(Arc::new(SystemClock)),
+        secrets: ChannelSecrets::default(),
+        unsigned: UnsignedPolicy::Refuse,
+        pricing: Default::default(),
+    }
 }
 
 fn routers() -> Vec<(&'static str, Router)> {

@@ -161,7 +161,11 @@ async fn the_reserve_consumer_reserves_an_order_once_when_its_reservation_answer
     faults.inject("TransactWriteItems", LostAnswer);
     assert_eq!(reserve_order(&ports, &placed.order_id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
     let sends = faults.seen("TransactWriteItems");
-    assert_eq!(sends[2..], [Some(LostAnswer), None], "the insert, the plan with its outbox item, then the reservation sent twice");
+    assert_eq!(
+        sends[2..],
+        [Some(LostAnswer), None],
+        "the insert, the plan with its outbox item, then the reservation sent twice"
+    );
     assert_eq!(counts(store, "SKU-1").await, (2, 8), "held once");
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_api::{AppState, ChannelSecrets, PricingModel, UnsignedPolicy};
 use oms_aws::{Aws, AwsSettings};
 use oms_domain::messages::Consumer;
 use oms_domain::ports::{Ports, SystemClock};
@@ -51,7 +51,12 @@ pub async fn aws_ports() -> anyhow::Result<Ports> {
 /// What an HTTP function needs: the ports and the webhook secrets. Webhooks from a
 /// channel without a secret are refused.
 pub async fn aws_state() -> anyhow::Result<AppState> {
-    Ok(AppState { ports: aws_ports().await?, secrets: ChannelSecrets::from_env(), unsigned: UnsignedPolicy::Refuse })
+    Ok(AppState {
+        ports: aws_ports().await?,
+        secrets: ChannelSecrets::from_env(),
+        unsigned: UnsignedPolicy::Refuse,
+        pricing: PricingModel::default(),
+    })
 }
 
 /// Serves an HTTP function's router behind API Gateway.

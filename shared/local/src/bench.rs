@@ -5,6 +5,10 @@
 //!   durable data directory and the queue workers running, from concurrent keep-alive
 //!   clients in the same process (so client and server share the machine's cores);
 //!   then how long allocation and reservation of all of them took to finish.
+//! - `oms bench tree`: the fit time of our regression tree on a numeric CSV matrix (the
+//!   features, then the target), the one scikit-learn's tree is timed on.
+//! - `oms bench quote`: the latency of one quote in process (features, the narrowest
+//!   segment's model, guard rails), over every row of a CSV, from the current model.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -128,4 +132,70 @@ fn sample_body(external_id: &str) -> String {
         "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "19.90"}]
     })
     .to_string()
+}
+
+/// Quotes every row of `rows` with the data directory's current pricing model, one at a
+/// time, and prints the latency percentiles and the RMSE against the prices paid.
+pub fn quote(data_dir: &Path, rows: &Path) -> anyhow::Result<()> {
+    let Some(artifact) = crate::retrain::load_current(data_dir)? else {
+        bail!("no pricing model in {}: run `oms retrain` first", data_dir.display());
+    };
+    let rows = crate::retrain::read_history(rows)?;
+    let queries: Vec<oms_pricing::Query<'_>> = rows.iter().map(oms_pricing::Query::from).collect();
+    for query in queries.iter().take(1_000) {
+        std::hint::black_box(artifact.quote(query)?);
+    }
+    let mut latencies = Vec::with_capacity(queries.len());
+    let started = Instant::now();
+    for query in &queries {
+        let one = Instant::now();
+        std::hint::black_box(artifact.quote(std::hint::black_box(query))?);
+        latencies.push(one.elapsed());
+    }
+    let total = started.elapsed();
+    latencies.sort_unstable();
+    let percentile =
+        |share: f64| latencies.get(((latencies.len() as f64 * share) as usize).min(latencies.len().saturating_sub(1)));
+    let rmse = artifact.rmse(rows.iter().map(|row| (row.into(), row.price()))).unwrap_or(f64::NAN);
+    println!(
+        "{} quotes from model {} in {:.2} s: p50 {:?}, p99 {:?}, max {:?}; RMSE against the prices paid {rmse:.4}",
+        latencies.len(),
+        artifact.version,
+        total.as_secs_f64(),
+        percentile(0.5).copied().unwrap_or_default(),
+        percentile(0.99).copied().unwrap_or_default(),
+        latencies.last().copied().unwrap_or_default(),
+    );
+    Ok(())
+}
+
+/// Grows our regression tree on the rows of `matrix` (a header, then numbers: the
+/// features and, last, the target) and prints the fit time.
+pub fn tree(matrix: &Path, params: oms_pricing::models::TreeParams) -> anyhow::Result<()> {
+    let mut reader = csv::Reader::from_path(matrix).with_context(|| format!("Failed to open {}", matrix.display()))?;
+    let width = reader.headers().context("Failed to read the header")?.len();
+    let mut values = Vec::new();
+    for record in reader.records() {
+        let record = record.context("Failed to read a row")?;
+        for field in &record {
+            values.push(field.parse::<f64>().with_context(|| format!("not a number: {field}"))?);
+        }
+    }
+    if width < 2 {
+        bail!("the matrix needs at least one feature and the target");
+    }
+    let rows = values.len() / width;
+    let table = ndarray::Array2::from_shape_vec((rows, width), values).context("ragged rows")?;
+    let (features, targets) = table.view().split_at(ndarray::Axis(1), width - 1);
+    let targets = targets.column(0);
+    let started = Instant::now();
+    let fitted = params.fit_view(features, targets)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "our tree on {rows} rows x {} features: fit {seconds:.3} s, {} leaves, depth {} ({params:?})",
+        width - 1,
+        fitted.leaves(),
+        fitted.depth()
+    );
+    Ok(())
 }

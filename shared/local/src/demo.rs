@@ -13,12 +13,15 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use oms_api::ChannelSecrets;
+use oms_api::{ChannelSecrets, PricingModel};
 use oms_channels::signature;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::Embedded;
+use oms_pricing::{Purchase, TrainOptions};
+use rust_decimal::prelude::FromPrimitive as _;
+use rust_decimal::Decimal;
 
 const SECRET: &str = "demo-webhook-secret";
 const MERCHANT: &str = "m-teahouse";
@@ -56,6 +59,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
     let secrets = ChannelSecrets::default().with(Channel::Generic, SECRET);
     let state = crate::server::app_state(&embedded, secrets);
+    let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
     let ports = state.ports.clone();
@@ -130,7 +134,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         bail!("the queues did not drain within 30 s");
     }
     shared_shelf(&api, &embedded).await?;
-    night(&ports).await?;
+    night(&api, &pricing).await?;
+    late_night(&ports).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
@@ -145,7 +150,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
 /// Late night: the sweeper, as it runs every five minutes, looks two hours ahead: every
 /// step went with its write, so nothing received or allocated is stuck; a backorder past
 /// its hour is planned again only if its merchant has the stock now.
-async fn night(ports: &Ports) -> anyhow::Result<()> {
+async fn late_night(ports: &Ports) -> anyhow::Result<()> {
     let later = Ports { clock: Arc::new(HoursLater(2)), ..ports.clone() };
     let report = sweep(&later, &SweepLimits::default()).await?;
     let stuck = report.count(OrderStatus::Received) + report.count(OrderStatus::Allocated);
@@ -164,6 +169,83 @@ impl Clock for HoursLater {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now() + chrono::Duration::hours(self.0)
     }
+}
+
+/// How much dearer each of [`BUYERS`]' provinces buys than the list price, in the
+/// demo's pricing history.
+const PROVINCE_MARKUP: [f64; 5] = [1.00, 1.03, 1.09, 0.98, 0.95];
+
+/// The night: the pricing models are trained on three months of past purchases, and two
+/// customers in different provinces are quoted the same tea, with the reason they differ.
+async fn night(api: &Router, pricing: &PricingModel) -> anyhow::Result<()> {
+    let history = pricing_history();
+    let rows = history.len();
+    let artifact =
+        oms_pricing::train(history, &TrainOptions::new("demo-1"), &|_| ()).context("Failed to train the demo's pricing")?;
+    println!(
+        "Night: the pricing models are trained on {rows} past purchases: {} candidates compared on held-out rows; \
+         segments kept: {} (everyone's model: {})",
+        artifact.report.candidates.len(),
+        artifact.report.selected.len(),
+        artifact.models.all.as_ref().map_or("none", |model| model.algorithm.name()),
+    );
+    let featurizer = artifact.featurizer.clone();
+    pricing.replace(artifact);
+    let (sku, list_price, _) = CATALOGUE[0];
+    for customer in ["c-200", "c-202"] {
+        let (province, city) = BUYERS[home_of(customer)];
+        let body = json!({ "customer_id": customer, "sku": sku, "quantity": 2, "province": province, "city": city });
+        let quote = expect(api, Method::POST, "/quotes", body, StatusCode::OK).await?;
+        let percent = |effect: f64| (effect.exp() - 1.0) * 100.0;
+        let province_effect = featurizer.province_effect.get(province).copied().unwrap_or(0.0);
+        let own_level = featurizer.customers.get(customer).map_or(0.0, |history| history.price_level());
+        println!(
+            "  {customer} in {city}, {province}, 2 x {sku} (list {list_price}): {} {} from the {} model of segment {}; \
+             {province} pays {:+.1} % against its SKUs' mean, {customer} {:+.1} % against its SKUs and city",
+            quote["price"].as_str().unwrap_or_default(),
+            quote["currency"].as_str().unwrap_or_default(),
+            quote["algorithm"].as_str().unwrap_or_default(),
+            quote["segment"].as_str().unwrap_or_default(),
+            percent(province_effect),
+            percent(own_level),
+        );
+    }
+    Ok(())
+}
+
+/// Which of [`BUYERS`] a demo customer `c-2NN` lives in.
+fn home_of(customer: &str) -> usize {
+    customer.trim_start_matches("c-").parse::<usize>().unwrap_or_default() % BUYERS.len()
+}
+
+/// Three months of purchases by 40 customers (`c-200` to `c-239`, each in one of
+/// [`BUYERS`]' provinces) of the catalogue: the list price times the province's markup,
+/// 8 % off from 6 units, and a little noise.
+fn pricing_history() -> Vec<Purchase> {
+    let start =
+        chrono::DateTime::parse_from_rfc3339("2026-08-01T08:00:00Z").map_or(chrono::DateTime::UNIX_EPOCH, |at| at.to_utc());
+    (0..3_000u32)
+        .map(|i| {
+            let customer = format!("c-{}", 200 + i % 40);
+            let home = home_of(&customer);
+            let (sku, list_price, _) = CATALOGUE[(i / 7) as usize % CATALOGUE.len()];
+            let quantity = 1 + i * 7 % 12;
+            let price_break = if quantity >= 6 { 0.92 } else { 1.0 };
+            let noise = 1.0 + 0.01 * (f64::from(i * 13 % 5) - 2.0);
+            let list: f64 = list_price.parse().unwrap_or_default();
+            let (province, city) = BUYERS[home];
+            Purchase {
+                customer_id: customer,
+                sku: sku.to_owned(),
+                quantity,
+                unit_price: Decimal::from_f64(list * PROVINCE_MARKUP[home] * price_break * noise).unwrap_or_default().round_dp(2),
+                purchased_at: start + chrono::Duration::minutes(i64::from(i) * 43),
+                province: province.to_owned(),
+                city: city.to_owned(),
+                address: String::new(),
+            }
+        })
+        .collect()
 }
 
 /// The evening: an operator's change that a late channel retry does not undo, a cancel from

@@ -6,11 +6,13 @@
 //!   functions run.
 //! - [`demo`] plays a scripted day of business and prints a summary.
 //! - [`import`] takes orders in bulk from a CSV file.
-//! - [`bench`] measures the normalisers and `oms serve`'s intake rate.
+//! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency.
+//! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 
 pub mod bench;
 pub mod demo;
 pub mod import;
+pub mod retrain;
 pub mod server;
 pub mod sweep;
 pub mod workers;

@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use oms_api::ChannelSecrets;
 use oms_local::server::{self, ServeOptions};
+use oms_pricing::models::TreeParams;
 
 #[derive(Debug, Parser)]
 #[command(name = "oms", version, about = "Order management: every function in one process on an embedded store and queue")]
@@ -49,6 +50,21 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         stuck_after_minutes: i64,
     },
+    /// Train the pricing models on a CSV history, compare them on held-out rows (and the
+    /// test file), and make the result the current model of the data directory.
+    Retrain {
+        /// Columns: customer_id,sku,quantity,unit_price,purchased_at,province,city,address
+        #[arg(long)]
+        train: PathBuf,
+        /// Rows to measure the selected models on (the report's test_rmse).
+        #[arg(long)]
+        test: Option<PathBuf>,
+        /// Where to write the report (JSON).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
     /// Measure throughput and print the figures.
     Bench {
         #[command(subcommand)]
@@ -73,6 +89,23 @@ enum Bench {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Fit time of our regression tree on a numeric CSV (features, then the target).
+    Tree {
+        #[arg(long)]
+        matrix: PathBuf,
+        #[arg(long, default_value_t = 14)]
+        max_depth: usize,
+        #[arg(long, default_value_t = 5)]
+        min_leaf: usize,
+    },
+    /// Quote latency in process: every row of a CSV history quoted by the current model.
+    Quote {
+        /// Rows to quote (the retrain CSV columns).
+        #[arg(long)]
+        rows: PathBuf,
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -80,7 +113,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
-        Command::Demo { .. } | Command::Import { .. } | Command::Bench { .. } | Command::Sweep { .. } => "warn",
+        Command::Demo { .. }
+        | Command::Import { .. }
+        | Command::Retrain { .. }
+        | Command::Bench { .. }
+        | Command::Sweep { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -120,6 +157,16 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
             Ok(())
         }
+        Command::Retrain { train, test, report, data_dir } => {
+            let artifact = oms_local::retrain::run(&oms_local::retrain::RetrainRequest { train, test, report, data_dir })?;
+            println!("{}", oms_local::retrain::summary(&artifact));
+            Ok(())
+        }
+        Command::Bench { what: Bench::Tree { matrix, max_depth, min_leaf } } => {
+            let params = TreeParams { max_depth, min_samples_leaf: min_leaf, min_error_decrease: 0.0, ..TreeParams::default() };
+            oms_local::bench::tree(&matrix, params)
+        }
+        Command::Bench { what: Bench::Quote { rows, data_dir } } => oms_local::bench::quote(&data_dir, &rows),
         Command::Bench { what: Bench::Normalise { orders } } => oms_local::bench::normalise(orders),
         Command::Bench { what: Bench::Serve { orders, concurrency, data_dir } } => {
             let temporary = tempfile::tempdir().context("Failed to make a temporary directory")?;

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_api::{AppState, ChannelSecrets, PricingModel, UnsignedPolicy};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_embedded::Embedded;
 
@@ -35,14 +35,20 @@ pub struct Running {
 
 /// The state every route sees, over the embedded adapters.
 pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets) -> AppState {
-    AppState { ports: embedded.ports(Arc::new(SystemClock)), secrets, unsigned: UnsignedPolicy::Accept }
+    AppState {
+        ports: embedded.ports(Arc::new(SystemClock)),
+        secrets,
+        unsigned: UnsignedPolicy::Accept,
+        pricing: Default::default(),
+    }
 }
 
 /// Opens the data directory, binds the address and starts serving and working.
 pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let embedded = Embedded::open(&options.data_dir)
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
-    let state = app_state(&embedded, options.secrets);
+    let mut state = app_state(&embedded, options.secrets);
+    state.pricing = PricingModel::new(current_pricing_model(&options.data_dir));
     let ports = state.ports.clone();
     let listener =
         tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("Failed to listen on {}", options.addr))?;
@@ -53,6 +59,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     if options.run_workers {
         tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
     }
+    tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     let router = oms_api::routes::all(state);
     let mut until_stopped = stopped.clone();
     tasks.push(tokio::spawn(async move {
@@ -77,6 +84,52 @@ impl Running {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// How often `oms serve` looks whether `oms retrain` has moved the current model.
+const PRICING_POLL: Duration = Duration::from_secs(2);
+
+/// Swaps in the data directory's current pricing model whenever its pointer names another
+/// version than the one served, until stopped. A model that cannot be loaded is logged
+/// and the served one kept.
+async fn follow_pricing_model(data_dir: PathBuf, pricing: PricingModel, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(PRICING_POLL) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        let served = pricing.current().map(|artifact| artifact.version.clone());
+        let current = match crate::retrain::current_version(&data_dir) {
+            Ok(current) => current,
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "the pricing model pointer cannot be read");
+                continue;
+            }
+        };
+        if current.is_none() || current == served {
+            continue;
+        }
+        let dir = data_dir.clone();
+        if let Ok(Some(artifact)) = tokio::task::spawn_blocking(move || current_pricing_model(&dir)).await {
+            pricing.replace(artifact);
+        }
+    }
+}
+
+/// The data directory's current pricing model; none before the first `oms retrain`. A
+/// model that cannot be read is logged and skipped: quotes answer 503, orders go on.
+fn current_pricing_model(data_dir: &std::path::Path) -> Option<oms_pricing::Artifact> {
+    match crate::retrain::load_current(data_dir) {
+        Ok(Some(artifact)) => {
+            tracing::info!(model_version = %artifact.version, "pricing model loaded");
+            Some(artifact)
+        }
+        Ok(None) => None,
+        Err(err) => {
+            tracing::warn!(error = format!("{err:#}"), "the current pricing model cannot be loaded; quotes answer 503");
+            None
         }
     }
 }

@@ -6,9 +6,11 @@ mod alerts;
 mod inventory;
 mod not_yet;
 mod orders;
+mod quotes;
 mod sku_mappings;
 
 pub use inventory::{OnHandBody, WarehouseBody};
+pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 
 use axum::extract::{FromRequest, Request};
@@ -29,12 +31,14 @@ use crate::error::{log_failures, ErrorBody, ErrorCode};
 use crate::ApiError;
 use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
 
-/// What every handler can reach: the ports, and the webhook secrets.
+/// What every handler can reach: the ports, the webhook secrets, and the pricing model.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub ports: Ports,
     pub secrets: ChannelSecrets,
     pub unsigned: UnsignedPolicy,
+    /// Empty until a model is loaded (`oms serve` loads the data directory's current one).
+    pub pricing: PricingModel,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -70,7 +74,8 @@ pub fn tracking_api() -> Router {
     finish_stateless(not_yet::tracking())
 }
 
-/// `quote-price`: per-customer price quotes.
+/// `quote-price`: per-customer price quotes. Answers 501 in Lambda until the function
+/// loads its model from S3; `oms serve` answers quotes from the local model (see [`all`]).
 pub fn quotes_api() -> Router {
     finish_stateless(not_yet::quotes())
 }
@@ -89,7 +94,7 @@ pub fn all(state: AppState) -> Router {
         .routes(routes!(health))
         .merge(inventory::router())
         .merge(not_yet::tracking())
-        .merge(not_yet::quotes())
+        .merge(quotes::router())
         .merge(not_yet::flash_sales());
     finish(routes, state)
 }

@@ -1,0 +1,110 @@
+//! `POST /quotes` through the router `oms serve` hosts, with a model trained on a small
+//! history.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use oms_api::routes::{self, Router};
+use oms_api::{AppState, ChannelSecrets, PricingModel, UnsignedPolicy};
+use oms_domain::ports::SystemClock;
+use oms_embedded::Embedded;
+use oms_pricing::{Purchase, TrainOptions};
+
+/// Two provinces, the far one 30 % dearer; a price break at 10 units.
+fn history() -> Vec<Purchase> {
+    (0..400)
+        .map(|index: i64| {
+            let far = index % 2 == 0;
+            let quantity = (index % 17 + 1) as u32;
+            let base = if quantity >= 10 { 80 } else { 100 };
+            let price = if far { base * 13 / 10 } else { base };
+            Purchase {
+                customer_id: format!("c-{}", index % 7),
+                sku: "SKU-1".into(),
+                quantity,
+                unit_price: Decimal::new(price, 0),
+                purchased_at: chrono::DateTime::from_timestamp(1_790_000_000 + index * 3_600, 0).expect("a time"),
+                province: if far { "Xinjiang" } else { "Zhejiang" }.into(),
+                city: if far { "Urumqi" } else { "Hangzhou" }.into(),
+                address: String::new(),
+            }
+        })
+        .collect()
+}
+
+fn router(pricing: PricingModel) -> Router {
+    let store = Embedded::open_in_memory().expect("an in-memory store");
+    routes::all(AppState {
+        ports: store.ports(Arc::new(SystemClock)),
+        secrets: ChannelSecrets::default(),
+        unsigned: UnsignedPolicy::Refuse,
+        pricing,
+    })
+}
+
+fn trained() -> PricingModel {
+    let artifact = oms_pricing::train(history(), &TrainOptions::new("v-test"), &|_| ()).expect("a model");
+    PricingModel::new(Some(artifact))
+}
+
+async fn post_quote(router: &Router, body: Value) -> (StatusCode, Value) {
+    let request = Request::post("/quotes")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body is read");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn body(customer: &str, quantity: i64, province: &str, city: &str) -> Value {
+    json!({"customer_id": customer, "sku": "SKU-1", "quantity": quantity, "province": province, "city": city})
+}
+
+#[tokio::test]
+async fn a_quote_answers_price_currency_model_version_algorithm_and_segment() {
+    let router = router(trained());
+    let (status, answer) = post_quote(&router, body("c-1", 2, "Zhejiang", "Hangzhou")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    for field in ["price", "currency", "model_version", "algorithm", "segment"] {
+        assert!(answer[field].is_string(), "{field} in {answer}");
+    }
+    assert_eq!(answer["model_version"], "v-test");
+    let price: Decimal = answer["price"].as_str().and_then(|price| price.parse().ok()).expect("a decimal string");
+    assert!(price > Decimal::new(90, 0) && price < Decimal::new(115, 0), "{answer}");
+}
+
+#[tokio::test]
+async fn a_far_province_is_quoted_dearer_than_a_near_one() {
+    let router = router(trained());
+    let price = |answer: &Value| answer["price"].as_str().and_then(|price| price.parse::<Decimal>().ok()).expect("a price");
+    let (_, near) = post_quote(&router, body("new-customer", 3, "Zhejiang", "Hangzhou")).await;
+    let (_, far) = post_quote(&router, body("new-customer", 3, "Xinjiang", "Urumqi")).await;
+    assert!(price(&far) > price(&near) * Decimal::new(115, 2), "near {near}, far {far}");
+}
+
+#[tokio::test]
+async fn a_bad_quantity_is_refused_naming_the_field() {
+    let router = router(trained());
+    let (status, answer) = post_quote(&router, body("c-1", 0, "Zhejiang", "Hangzhou")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        (answer["error"]["code"].as_str(), answer["error"]["field"].as_str()),
+        (Some("invalid_request"), Some("quantity"))
+    );
+    let (status, answer) = post_quote(&router, body("c-1", 1, " ", "Hangzhou")).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("province")));
+}
+
+#[tokio::test]
+async fn without_a_trained_model_a_quote_answers_503_no_pricing_model() {
+    let (status, answer) = post_quote(&router(PricingModel::default()), body("c-1", 1, "Zhejiang", "Hangzhou")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer["error"]["code"], "no_pricing_model");
+}

@@ -1,0 +1,23 @@
+//! Per-customer pricing: regression models trained on purchase history, chosen per
+//! segment by the shape of the data and by their error on held-out data, and quotes that
+//! answer from the narrowest segment that has a model, within guard rails.
+//!
+//! - [`history`]: the purchase rows and reading them from CSV.
+//! - [`features`]: from a purchase or a query to standardised features.
+//! - [`models`]: the candidates (OLS, ridge, lasso, elastic net, stagewise, our tree).
+//! - [`selection`]: segments in layers, candidates per segment, the artifact and report.
+//! - [`quote`]: a price for a customer, SKU and quantity from an artifact.
+
+pub mod artifact;
+pub mod features;
+pub mod history;
+pub mod models;
+pub mod quote;
+pub mod selection;
+
+pub use artifact::{Artifact, Report, Segment};
+pub use features::Query;
+pub use history::{read_csv, Purchase};
+pub use models::Algorithm;
+pub use quote::{Clamp, GuardRails, Quote, QuoteError};
+pub use selection::{train, Progress, TrainError, TrainOptions};
