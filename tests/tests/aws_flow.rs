@@ -298,6 +298,8 @@ async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dyna
     let report = sweep(&state.ports, &Default::default()).await.unwrap();
     let repaired: Vec<_> = report.repaired.iter().map(|r| (r.order_id.clone(), r.status, r.repair)).collect();
     assert_eq!(repaired, vec![(order.order_id.clone(), OrderStatus::Received, Repair::Allocate)]);
+    // The repair is a note on the order with its message, one write: relayed like any other.
+    assert_eq!(relay(&aws, &mut TableStream::new(), &state).await, 1);
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert_eq!(records.len(), 1, "{records:?}");
     let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records, BUDGET).await;

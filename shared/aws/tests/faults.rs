@@ -195,12 +195,13 @@ async fn an_update_whose_answer_was_lost_is_a_conflict_the_cancel_resolves() {
     let store = aws.dynamo();
     let placed = order(Channel::Generic, "A-1", "c-1", None);
     assert_eq!(store.insert_order(&placed).await.unwrap(), InsertOutcome::Inserted);
-    faults.inject("PutItem", LostAnswer);
+    faults.inject("TransactWriteItems", LostAnswer);
 
-    // The write lands; the SDK sends it again, which finds the version moved on and answers
-    // VersionConflict; the cancel reads the order again and finds it cancelled.
+    // The cancel's write (the order with its hold condition, one transaction) lands; the
+    // SDK sends it again, which finds the version moved on and answers a lost race; the
+    // cancel reads the order again and finds it cancelled.
     let cancelled = cancel_order(&ports, &placed.order_id, "changed my mind").await.unwrap();
-    assert_eq!(faults.seen("PutItem"), [Some(LostAnswer), None]);
+    assert_eq!(faults.seen("TransactWriteItems")[1..], [Some(LostAnswer), None], "the insert, then the cancel sent twice");
     assert_eq!((cancelled.status, cancelled.version), (OrderStatus::Cancelled, 2), "written once");
     let entries = cancelled.timeline.iter().filter(|e| e.status == OrderStatus::Cancelled).count();
     assert_eq!(entries, 1, "{:?}", cancelled.timeline);
