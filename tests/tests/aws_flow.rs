@@ -280,7 +280,7 @@ async fn staff_list_and_acknowledge_alerts_through_ingest_order_on_dynamodb() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dynamodb() {
-    use oms_domain::usecases::sweep::{sweep, Repair};
+    use oms_domain::usecases::sweep::Repair;
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("sweep").await;
     let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
@@ -294,8 +294,10 @@ async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dyna
     assert!(matches!(state.ports.orders.insert_order(&order).await.unwrap(), oms_domain::ports::InsertOutcome::Inserted));
     assert!(drain(&aws, &sqs, QueueName::Allocate).await.is_empty());
 
-    // What sweep-orders runs on its schedule (`oms_lambda::schedule::sweep_orders`).
-    let report = sweep(&state.ports, &Default::default()).await.unwrap();
+    // sweep-orders' handler, given the schedule's sample event.
+    let payload = serde_json::from_value(event("schedule-sweep.json")).expect("an EventBridge event");
+    let invocation = lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default());
+    let report = oms_lambda::schedule::sweep_orders(&state.ports, invocation).await.unwrap();
     let repaired: Vec<_> = report.repaired.iter().map(|r| (r.order_id.clone(), r.status, r.repair)).collect();
     assert_eq!(repaired, vec![(order.order_id.clone(), OrderStatus::Received, Repair::Allocate)]);
     // The repair is a note on the order with its message, one write: relayed like any other.
