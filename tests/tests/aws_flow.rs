@@ -330,3 +330,90 @@ async fn the_relay_sends_the_sample_stream_events_message_and_skips_what_is_not_
     let bodies: Vec<_> = sent.iter().map(|r| r.body.clone().unwrap_or_default()).collect();
     assert_eq!(bodies, vec![r#"{"order_id":"ord_01HZZZZZZZZZZZZZZZZZZZZZZZ","type":"allocate_order"}"#.to_owned()]);
 }
+
+/// A purchase history in the retrain columns: two SKUs, a quantity break, nine customers.
+fn purchase_history(rows: u32) -> String {
+    let mut csv = String::from("customer_id,sku,quantity,unit_price,purchased_at,province,city,address\n");
+    for row in 0..rows {
+        let quantity = row % 13 + 1;
+        let price = if quantity >= 8 { 18.5 } else { 21.0 } + f64::from(row % 3);
+        let (day, hour) = (row / 24 % 28 + 1, row % 24);
+        csv.push_str(&format!(
+            "c-{},SKU-{},{quantity},{price:.2},2026-10-{day:02}T{hour:02}:00:00Z,Zhejiang,Hangzhou,\n",
+            row % 9,
+            row % 2
+        ));
+    }
+    csv
+}
+
+fn schedule_event(
+    name: &str,
+    at: &str,
+) -> lambda_runtime::LambdaEvent<aws_lambda_events::event::eventbridge::EventBridgeEvent<Value>> {
+    let mut event = event(name);
+    event["time"] = at.into();
+    lambda_runtime::LambdaEvent::new(
+        serde_json::from_value(event).expect("an EventBridge event"),
+        lambda_runtime::Context::default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrain_model_publishes_to_s3_and_quote_price_answers_from_the_current_model_and_follows_it() {
+    use oms_lambda::pricing;
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("pricing").await;
+    let artifacts = aws.artifacts().clone();
+    let quote_body = r#"{"customer_id":"c-1","sku":"SKU-1","quantity":2,"province":"Zhejiang","city":"Hangzhou"}"#;
+    let quote_event = || {
+        let mut e = event("apigw-http-generic-order.json");
+        e["routeKey"] = "POST /quotes".into();
+        e["requestContext"]["routeKey"] = e["routeKey"].clone();
+        e["rawPath"] = "/quotes".into();
+        e["requestContext"]["http"]["path"] = "/quotes".into();
+        e["pathParameters"] = Value::Null;
+        e["body"] = quote_body.into();
+        e["isBase64Encoded"] = false.into();
+        e["headers"].as_object_mut().expect("headers").remove("content-length");
+        e
+    };
+
+    // Before any model: quote-price says so, and retrain-model fails loudly without a history.
+    let state =
+        AppState { pricing: oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap()), ..lambda_state(&aws) };
+    let (status, body) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &Value::from("no_pricing_model")), "{body}");
+    assert!(oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
+        .await
+        .is_err());
+
+    // retrain-model's scheduled run: the history in, the artifact, report and pointer out.
+    artifacts.put_object(pricing::HISTORY_KEY, purchase_history(600).into_bytes()).await.unwrap();
+    let report = oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
+        .await
+        .expect("the scheduled retrain");
+    assert!(report["test_rmse"].as_f64().is_some_and(f64::is_finite), "{report}");
+    assert!(report["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");
+    let first = pricing::current_version(&artifacts).await.unwrap().expect("the pointer moved");
+    assert!(artifacts.get_object(&format!("reports/{first}.json")).await.unwrap().is_some(), "the report is beside it");
+
+    // quote-price, as its container starts: the current model answers.
+    let model = oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap());
+    let state = AppState { pricing: model.clone(), ..lambda_state(&aws) };
+    let (status, quote) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
+    assert_eq!(status, StatusCode::OK, "{quote}");
+    assert_eq!(quote["model_version"], Value::from(first.as_str()), "{quote}");
+    assert!(quote["price"].as_str().is_some_and(|p| p.parse::<f64>().is_ok_and(|p| p > 0.0)), "{quote}");
+
+    // The next day's retrain moves the pointer; the running container follows it.
+    pricing::follow_current(artifacts.clone(), model.clone(), Some(first.clone()), std::time::Duration::from_millis(50));
+    oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-22T02:00:00Z")).await.unwrap();
+    let second = pricing::current_version(&artifacts).await.unwrap().expect("the pointer");
+    assert_ne!(second, first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while model.current().map(|artifact| artifact.version.clone()) != Some(second.clone()) {
+        assert!(std::time::Instant::now() < deadline, "quote-price did not follow the pointer to {second}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

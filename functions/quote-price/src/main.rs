@@ -1,7 +1,8 @@
-//! quote-price: its routes answer 501 with a JSON error until the feature is built.
+//! quote-price: per-customer price quotes from the current pricing model in S3 (loaded once
+//! per container, replaced when retrain-model moves the pointer).
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    oms_lambda::run_http(oms_api::routes::quotes_api()).await
+    oms_lambda::run_http(oms_api::routes::quotes_api(oms_lambda::aws_pricing_state().await?)).await
 }

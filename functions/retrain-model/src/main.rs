@@ -1,7 +1,8 @@
-//! retrain-model: the scheduled retraining of the pricing models (EventBridge).
+//! retrain-model: the scheduled retraining of the pricing models (EventBridge): trains on
+//! the purchase history in S3 and publishes the new model as current.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    lambda_runtime::run(lambda_runtime::service_fn(oms_lambda::schedule::retrain_not_available)).await
+    oms_lambda::run_retrain().await
 }

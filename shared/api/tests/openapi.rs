@@ -63,7 +63,7 @@ fn routers() -> Vec<(&'static str, Router)> {
         ("orders_api", routes::orders_api(state())),
         ("inventory_api", routes::inventory_api(state())),
         ("tracking_api", routes::tracking_api()),
-        ("quotes_api", routes::quotes_api()),
+        ("quotes_api", routes::quotes_api(state())),
         ("flash_sales_api", routes::flash_sales_api()),
     ]
 }

@@ -5,6 +5,8 @@
 //! reporting, [`run_outbox_relay`] for the table's stream and [`run_sweep`] for the
 //! scheduled sweeper.
 
+#[cfg(feature = "pricing")]
+pub mod pricing;
 pub mod schedule;
 pub mod sqs;
 pub mod stream;
@@ -59,6 +61,26 @@ pub async fn aws_state() -> anyhow::Result<AppState> {
     })
 }
 
+/// quote-price's state: the ports, and the current pricing model from S3, loaded once per
+/// container and replaced when the pointer moves (`pricing::follow_current`).
+#[cfg(feature = "pricing")]
+pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
+    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
+    let sdk = oms_aws::load_sdk_config().await;
+    let aws = Aws::new(&sdk, settings);
+    let artifacts = aws.artifacts().clone();
+    let current = pricing::load_current(&artifacts).await?;
+    let loaded = current.as_ref().map(|artifact| artifact.version.clone());
+    let model = PricingModel::new(current);
+    pricing::follow_current(artifacts, model.clone(), loaded, pricing::FOLLOW_EVERY);
+    Ok(AppState {
+        ports: aws.ports(Arc::new(SystemClock)),
+        secrets: ChannelSecrets::default(),
+        unsigned: UnsignedPolicy::Refuse,
+        pricing: model,
+    })
+}
+
 /// Serves an HTTP function's router behind API Gateway.
 pub async fn run_http(router: oms_api::routes::Router) -> Result<(), Error> {
     lambda_http::run(router).await
@@ -68,6 +90,16 @@ pub async fn run_http(router: oms_api::routes::Router) -> Result<(), Error> {
 pub async fn run_outbox_relay(ports: Ports) -> Result<(), Error> {
     let queue = &*ports.queue;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| stream::handle_stream(queue, event))).await
+}
+
+/// Retrains the pricing models once per scheduled invocation.
+#[cfg(feature = "pricing")]
+pub async fn run_retrain() -> Result<(), Error> {
+    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
+    let sdk = oms_aws::load_sdk_config().await;
+    let artifacts = Aws::new(&sdk, settings).artifacts().clone();
+    let artifacts = &artifacts;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::retrain(artifacts, event))).await
 }
 
 /// Runs one sweep per scheduled invocation.

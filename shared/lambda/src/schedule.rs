@@ -3,23 +3,18 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 
-/// The run failed because the feature is not built yet: a clear failure, not a fake success.
-#[derive(Debug, thiserror::Error)]
-#[error("not_implemented: retraining the pricing models is not available yet")]
-pub struct NotAvailable;
-
-/// retrain-model until retraining is built: every scheduled run fails loudly.
-pub async fn retrain_not_available(
+/// retrain-model: trains on the purchase history in S3 and publishes the new model as
+/// current (`pricing::retrain`); the report is the function's answer. A failed run is an
+/// error, so the schedule's retry and failure destination see it.
+#[cfg(feature = "pricing")]
+pub async fn retrain(
+    artifacts: &oms_aws::Artifacts,
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
-) -> Result<serde_json::Value, NotAvailable> {
-    tracing::error!(schedule = ?event.payload.resources, "retraining was triggered but is not available yet");
-    Err(NotAvailable)
-}
-
-impl From<NotAvailable> for lambda_runtime::Diagnostic {
-    fn from(err: NotAvailable) -> Self {
-        Self { error_type: "NotImplemented".into(), error_message: err.to_string() }
-    }
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
+    let version = at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let artifact = crate::pricing::retrain(artifacts, version).await?;
+    Ok(serde_json::to_value(&artifact.report)?)
 }
 
 /// sweep-orders: one sweep (`oms_domain::usecases::sweep`) per scheduled run; the report

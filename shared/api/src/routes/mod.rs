@@ -74,10 +74,10 @@ pub fn tracking_api() -> Router {
     finish_stateless(not_yet::tracking())
 }
 
-/// `quote-price`: per-customer price quotes. Answers 501 in Lambda until the function
-/// loads its model from S3; `oms serve` answers quotes from the local model (see [`all`]).
-pub fn quotes_api() -> Router {
-    finish_stateless(not_yet::quotes())
+/// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
+/// current one in S3, `oms_lambda::aws_pricing_state`).
+pub fn quotes_api(state: AppState) -> Router {
+    finish(base().merge(quotes::router()), state)
 }
 
 /// `flash-sale-claim`: flash sales and claims.

@@ -12,10 +12,6 @@ pub(super) fn tracking<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::new().routes(routes!(record_shipment)).routes(routes!(carrier_event)).routes(routes!(tracking_of))
 }
 
-pub(super) fn quotes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
-    OpenApiRouter::new().routes(routes!(quote))
-}
-
 pub(super) fn flash_sales<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::new().routes(routes!(create_flash_sale)).routes(routes!(claim))
 }
@@ -54,17 +50,6 @@ async fn carrier_event() -> ApiError {
 )]
 async fn tracking_of() -> ApiError {
     ApiError::not_implemented("shipment tracking")
-}
-
-/// A price quote for a customer and SKU (not built yet).
-#[utoipa::path(
-    post,
-    path = "/quotes",
-    tag = "quotes",
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
-)]
-async fn quote() -> ApiError {
-    ApiError::not_implemented("price quotes")
 }
 
 /// Create a flash sale (not built yet).
