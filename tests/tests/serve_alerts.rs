@@ -62,6 +62,8 @@ async fn alert_routes_answer_bad_input_as_json_errors() {
         ("/alerts?status=closed", StatusCode::BAD_REQUEST, "invalid_request"),
         ("/alerts?limit=0", StatusCode::BAD_REQUEST, "invalid_request"),
         ("/alerts?limit=many", StatusCode::BAD_REQUEST, "invalid_request"),
+        ("/alerts?status=open&cursor=bogus", StatusCode::BAD_REQUEST, "invalid_request"),
+        ("/alerts?status=open&cursor=alt_1", StatusCode::BAD_REQUEST, "invalid_request"),
     ] {
         let answer = app.get(path).await;
         assert_eq!((answer.status, &answer.body["error"]["code"]), (status, &json!(code)), "{path}");
@@ -71,4 +73,14 @@ async fn alert_routes_answer_bad_input_as_json_errors() {
         let answer = app.request(Method::POST, &format!("/alerts/alt_nope/{action}"), None, &[]).await;
         assert_eq!((answer.status, &answer.body["error"]["code"]), (StatusCode::NOT_FOUND, &json!("alert_not_found")));
     }
+    // An action takes no body, but an oversized one is still refused, and changes nothing.
+    let held = app.post_order(&generic_order("H-1", "SKU-NEW", 1)).await;
+    assert_eq!(held.status, StatusCode::ACCEPTED, "{:?}", held.body);
+    let alert_id = app.get("/alerts?status=open").await.body["alerts"][0]["alert_id"].as_str().unwrap().to_owned();
+    let huge = vec![b'x'; 300 * 1024];
+    for action in ["acknowledge", "resolve"] {
+        let answer = app.request(Method::POST, &format!("/alerts/{alert_id}/{action}"), Some(huge.clone()), &[]).await;
+        assert_eq!((answer.status, &answer.body["error"]["code"]), (StatusCode::PAYLOAD_TOO_LARGE, &json!("body_too_large")));
+    }
+    assert_eq!(app.get("/alerts?status=open").await.body["alerts"][0]["alert_id"], json!(alert_id), "still open");
 }

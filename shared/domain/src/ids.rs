@@ -9,6 +9,12 @@ use crate::ValidationError;
 /// Longest identifier we accept from any channel or API caller.
 pub const MAX_ID_LEN: usize = 128;
 
+/// A character that prints as nothing (zero-width spaces and joiners, direction marks, the
+/// byte order mark, a soft hyphen): an id holding one looks like another id but is not.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -17,7 +23,8 @@ macro_rules! string_id {
         pub struct $name(String);
 
         impl $name {
-            /// Checks the raw value: trimmed, non-empty, at most 128 characters, no control characters.
+            /// Checks the raw value: trimmed, non-empty, at most 128 characters, no control
+            /// characters and no invisible ones (so no two ids look alike but differ).
             pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
                 let raw: String = raw.into();
                 let trimmed = raw.trim();
@@ -29,6 +36,9 @@ macro_rules! string_id {
                 }
                 if trimmed.chars().any(char::is_control) {
                     return Err(ValidationError::new("", "must not contain control characters"));
+                }
+                if trimmed.chars().any(is_invisible) {
+                    return Err(ValidationError::new("", "must not contain invisible characters"));
                 }
                 Ok(Self(trimmed.to_owned()))
             }
@@ -119,6 +129,13 @@ impl OrderId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_with_an_invisible_character_is_refused_so_no_two_ids_look_alike() {
+        assert!(MerchantId::parse("m-1\u{200B}").is_err());
+        assert!(Sku::parse("SKU\u{FEFF}1").is_err());
+        assert_eq!(MerchantId::parse(" m-1 ").unwrap().as_str(), "m-1");
+    }
 
     #[test]
     fn ids_are_trimmed_and_checked() {

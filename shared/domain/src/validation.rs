@@ -50,12 +50,28 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Vali
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let message = clean_serde_message(&err.inner().to_string());
+        if err.inner().is_syntax() || err.inner().is_eof() {
+            // Not about any one field: the body is not JSON.
+            return ValidationError::new("", format!("the body is not valid JSON: {message}"));
+        }
         let path = err.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        ValidationError::new(field, clean_serde_message(&err.inner().to_string()))
+        let within = if path == "." || path == "?" { String::new() } else { path };
+        // A missing field names itself in the message only: name it as the field.
+        let field = match missing_field(&message) {
+            Some(name) if within.is_empty() => name.to_owned(),
+            Some(name) => format!("{within}.{name}"),
+            None => within,
+        };
+        ValidationError::new(field, message)
     })?;
     de.end().map_err(|err| ValidationError::new("", clean_serde_message(&err.to_string())))?;
     Ok(value)
+}
+
+/// The field serde says is missing ("missing field `quantity`").
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 /// serde_json appends "at line 1 column 42"; the field path already says where.
@@ -92,6 +108,16 @@ mod tests {
     fn malformed_json_is_a_validation_error() {
         let err = parse_json::<Body>(b"{\"lines\": [").unwrap_err();
         assert!(err.message.contains("EOF"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_missing_field_is_named_as_the_field_and_broken_json_names_none() {
+        let err = parse_json::<Line>(b"{}").unwrap_err();
+        assert_eq!((err.field.as_str(), err.message.as_str()), ("quantity", "missing field `quantity`"));
+        let err = parse_json::<Body>(br#"{"lines":[{}]}"#).unwrap_err();
+        assert_eq!(err.field, "lines[0].quantity");
+        let err = parse_json::<Line>(br#"{"quantity":5"#).unwrap_err();
+        assert_eq!(err.field, "", "{err:?}");
     }
 
     #[test]

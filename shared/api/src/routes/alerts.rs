@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use oms_domain::usecases::alerts::{self as alert_cases, AlertQuery};
 use oms_domain::AlertId;
 
-use super::{AppState, PathParams};
+use super::{AppState, PathParams, RawBody};
 use crate::answers::{AlertAnswer, AlertsAnswer};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::ApiError;
@@ -72,6 +72,8 @@ fn alert_id(raw: &str) -> Result<AlertId, ApiError> {
 async fn acknowledge_alert(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
+    // Read only to hold it to the body limit (413): the action takes no body.
+    _body: RawBody,
 ) -> Result<Json<AlertAnswer>, ApiError> {
     let id = alert_id(&id)?;
     Ok(Json(alert_cases::acknowledge_alert(&state.ports, &id).await?.into()))
@@ -88,7 +90,11 @@ async fn acknowledge_alert(
         (status = 404, description = "`alert_not_found`", body = ErrorBody),
     )
 )]
-async fn resolve_alert(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<AlertAnswer>, ApiError> {
+async fn resolve_alert(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    _body: RawBody,
+) -> Result<Json<AlertAnswer>, ApiError> {
     let id = alert_id(&id)?;
     Ok(Json(alert_cases::resolve_alert(&state.ports, &id).await?.into()))
 }

@@ -166,7 +166,11 @@ mod tests {
         assert_eq!(WarehouseBody::parse("wh-1", body(91.0, "m-1").as_bytes()).unwrap_err().field, "lat");
         assert_eq!(WarehouseBody::parse("wh-1", body(30.0, " ").as_bytes()).unwrap_err().field, "merchant_id");
         assert_eq!(WarehouseBody::parse(" ", body(30.0, "m-1").as_bytes()).unwrap_err().field, "warehouse_id");
-        assert_eq!(WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field, "");
+        assert_eq!(
+            WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field,
+            "merchant_id",
+            "the missing field named"
+        );
     }
 
     #[test]

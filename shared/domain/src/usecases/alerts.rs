@@ -36,7 +36,7 @@ impl AlertQuery {
     /// [`DEFAULT_LIMIT`] and must be 1 to [`MAX_LIMIT`].
     pub fn parse(status: Option<&str>, cursor: Option<&str>, limit: Option<&str>) -> Result<Self, ValidationError> {
         let status = status.map_or(Ok(AlertStatus::Open), AlertStatus::parse)?;
-        let after = cursor.map(|c| AlertId::parse(c).map_err(|e| e.within("cursor"))).transpose()?;
+        let after = cursor.map(parse_cursor).transpose()?;
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => raw
@@ -99,6 +99,17 @@ mod tests {
         assert_eq!(AlertQuery::parse(Some("shut"), None, None).unwrap_err().field, "status");
         assert_eq!(AlertQuery::parse(None, None, Some("0")).unwrap_err().field, "limit");
         assert_eq!(AlertQuery::parse(None, None, Some("101")).unwrap_err().field, "limit");
-        assert_eq!(AlertQuery::parse(Some("resolved"), Some("alt_1"), Some("2")).unwrap().limit, 2);
+        let cursor = AlertId::generate();
+        assert_eq!(AlertQuery::parse(Some("resolved"), Some(cursor.as_str()), Some("2")).unwrap().limit, 2);
+        assert_eq!(AlertQuery::parse(None, Some("alt_1"), None).unwrap_err().field, "cursor", "not an id the store answered");
+        assert_eq!(AlertQuery::parse(None, Some("bogus"), None).unwrap_err().field, "cursor");
     }
+}
+
+/// A page cursor is the id of an alert the store answered (`alt_` and a ULID), nothing else.
+fn parse_cursor(raw: &str) -> Result<AlertId, ValidationError> {
+    let not_ours = || ValidationError::new("cursor", "not a cursor this API answered");
+    let ulid = raw.strip_prefix("alt_").ok_or_else(not_ours)?;
+    ulid::Ulid::from_string(ulid).map_err(|_| not_ours())?;
+    AlertId::parse(raw).map_err(|e| e.within("cursor"))
 }
