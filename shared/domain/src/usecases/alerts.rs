@@ -88,6 +88,14 @@ async fn move_alert(ports: &Ports, id: &AlertId, to: AlertStatus) -> Result<Aler
     }
 }
 
+/// A page cursor is the id of an alert the store answered (`alt_` and a ULID), nothing else.
+fn parse_cursor(raw: &str) -> Result<AlertId, ValidationError> {
+    let not_ours = || ValidationError::new("cursor", "not a cursor this API answered");
+    let ulid = raw.strip_prefix("alt_").ok_or_else(not_ours)?;
+    ulid::Ulid::from_string(ulid).map_err(|_| not_ours())?;
+    AlertId::parse(raw).map_err(|e| e.within("cursor"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,12 +112,4 @@ mod tests {
         assert_eq!(AlertQuery::parse(None, Some("alt_1"), None).unwrap_err().field, "cursor", "not an id the store answered");
         assert_eq!(AlertQuery::parse(None, Some("bogus"), None).unwrap_err().field, "cursor");
     }
-}
-
-/// A page cursor is the id of an alert the store answered (`alt_` and a ULID), nothing else.
-fn parse_cursor(raw: &str) -> Result<AlertId, ValidationError> {
-    let not_ours = || ValidationError::new("cursor", "not a cursor this API answered");
-    let ulid = raw.strip_prefix("alt_").ok_or_else(not_ours)?;
-    ulid::Ulid::from_string(ulid).map_err(|_| not_ours())?;
-    AlertId::parse(raw).map_err(|e| e.within("cursor"))
 }
