@@ -99,11 +99,11 @@ impl Warehouse {
         lon: f64,
     ) -> Result<Self, ValidationError> {
         let text = |field: &str, value: &str| -> Result<String, ValidationError> {
-            let value = value.trim();
+            let value = crate::validation::clean_text(value);
             if value.is_empty() || value.len() > MAX_WAREHOUSE_TEXT {
                 return Err(ValidationError::new(field, format!("must be 1 to {MAX_WAREHOUSE_TEXT} characters")));
             }
-            Ok(value.to_owned())
+            Ok(value)
         };
         if !(-90.0..=90.0).contains(&lat) {
             return Err(ValidationError::new("lat", "must be between -90 and 90"));

@@ -69,6 +69,13 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Vali
     Ok(value)
 }
 
+/// Free text as stored: each control character (a NUL, a line break, an escape) becomes a
+/// space, and the ends are trimmed. Names, address lines and reasons are shown to people
+/// and carriers; a channel's text is never refused for this, only cleaned.
+pub fn clean_text(raw: &str) -> String {
+    raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
 /// The field serde says is missing ("missing field `quantity`").
 fn missing_field(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
@@ -108,6 +115,13 @@ mod tests {
     fn malformed_json_is_a_validation_error() {
         let err = parse_json::<Body>(b"{\"lines\": [").unwrap_err();
         assert!(err.message.contains("EOF"), "{}", err.message);
+    }
+
+    #[test]
+    fn free_text_has_its_control_characters_made_spaces_and_is_trimmed() {
+        assert_eq!(clean_text(" a\u{0}b\nc\u{1b} "), "a b c");
+        assert_eq!(clean_text("\u{0}"), "");
+        assert_eq!(clean_text("Li Lei"), "Li Lei");
     }
 
     #[test]

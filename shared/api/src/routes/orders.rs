@@ -247,6 +247,7 @@ async fn cancel_order(
 ) -> Result<Json<OrderAnswer>, ApiError> {
     let id = order_id(&id)?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
+    let reason = reason.as_deref().map(oms_domain::validation::clean_text);
     // The reason goes onto the timeline, which the order record carries: bounded as an
     // operator's other text is.
     if let Some(chars) = reason.as_deref().map(|r| r.trim().chars().count()).filter(|&n| n > MAX_TEXT_CHARS) {

@@ -23,7 +23,7 @@ use crate::{Currency, ExternalId, MerchantId, Money, OrderId, OrderNumber, Sku};
 
 /// The value trimmed, or `None` when it is absent or blank.
 fn non_empty(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value.map(crate::validation::clean_text).filter(|v| !v.is_empty())
 }
 
 /// An order as a channel delivered it, normalised, before we give it an id.
