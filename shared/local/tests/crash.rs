@@ -20,9 +20,26 @@ const BURST: usize = 400;
 /// Answers to wait for in the burst before the process is killed: mid-burst for sure.
 const KILL_AFTER: usize = 60;
 
+/// A running `oms serve` process, killed when dropped (so a failing test leaves none behind).
+struct Serving(Child);
+
+impl Serving {
+    /// SIGKILL, and reap it.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// `oms serve` on `port` over `data_dir`, as its own process; generic webhooks unsigned.
-fn serve(data_dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_oms"))
+fn serve(data_dir: &Path, port: u16) -> Serving {
+    let child = Command::new(env!("CARGO_BIN_EXE_oms"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data_dir)
         .env_remove("OMS_CHANNEL_SECRET_GENERIC")
@@ -30,7 +47,8 @@ fn serve(data_dir: &Path, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("oms serve starts")
+        .expect("oms serve starts");
+    Serving(child)
 }
 
 fn free_port() -> u16 {
@@ -117,8 +135,7 @@ async fn a_sigkill_mid_burst_leaves_no_order_stuck_and_no_stock_held_for_a_cance
     while answered.load(Ordering::SeqCst) < KILL_AFTER {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    first.kill().expect("SIGKILL");
-    first.wait().expect("the killed process is reaped");
+    first.kill();
     for task in tasks {
         task.await.expect("a burst task");
     }
@@ -150,6 +167,5 @@ async fn a_sigkill_mid_burst_leaves_no_order_stuck_and_no_stock_held_for_a_cance
     let levels: Value = client.get(format!("{base}/inventory/SKU-1")).send().await.unwrap().json().await.unwrap();
     let reserved = levels["warehouses"][0]["reserved"].as_u64().expect("a count");
     assert_eq!(reserved, reserved_orders as u64, "stock held for orders that are not reserved: {levels}");
-    second.kill().expect("stopped");
-    second.wait().expect("reaped");
+    second.kill();
 }
