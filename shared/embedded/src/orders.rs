@@ -313,7 +313,7 @@ fn in_status_since(
 fn backorder_rows(order: &Order) -> Vec<(String, String)> {
     match order.backorder_entries() {
         Some((since, skus)) => {
-            let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let since = index_time(since);
             skus.into_iter().map(|sku| (sku.to_string(), since.clone())).collect()
         }
         None => Vec::new(),

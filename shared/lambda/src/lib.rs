@@ -45,9 +45,15 @@ pub fn init() {
 /// Reads the configuration (failing fast, naming the missing variable) and builds the AWS
 /// clients, once per container.
 pub async fn aws_ports() -> anyhow::Result<Ports> {
+    Ok(aws().await?.ports(Arc::new(SystemClock)))
+}
+
+/// The configuration read (failing fast, naming the missing variable) and the AWS clients
+/// built, once per container.
+async fn aws() -> anyhow::Result<Aws> {
     let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
     let sdk = oms_aws::load_sdk_config().await;
-    Ok(Aws::new(&sdk, settings).ports(Arc::new(SystemClock)))
+    Ok(Aws::new(&sdk, settings))
 }
 
 /// What an HTTP function needs: the ports and the webhook secrets. Webhooks from a
@@ -65,9 +71,7 @@ pub async fn aws_state() -> anyhow::Result<AppState> {
 /// container and replaced when the pointer moves (`pricing::follow_current`).
 #[cfg(feature = "pricing")]
 pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
-    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
-    let sdk = oms_aws::load_sdk_config().await;
-    let aws = Aws::new(&sdk, settings);
+    let aws = aws().await?;
     let artifacts = aws.artifacts().clone();
     let current = pricing::load_current(&artifacts).await?;
     let loaded = current.as_ref().map(|artifact| artifact.version.clone());
@@ -95,9 +99,7 @@ pub async fn run_outbox_relay(ports: Ports) -> Result<(), Error> {
 /// Retrains the pricing models once per scheduled invocation.
 #[cfg(feature = "pricing")]
 pub async fn run_retrain() -> Result<(), Error> {
-    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
-    let sdk = oms_aws::load_sdk_config().await;
-    let artifacts = Aws::new(&sdk, settings).artifacts().clone();
+    let artifacts = aws().await?.artifacts().clone();
     let artifacts = &artifacts;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::retrain(artifacts, event))).await
 }

@@ -16,7 +16,7 @@ use oms_records::{CorruptRecord, EventRecord, OrderRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use super::{index_key, status_key, Key};
+use super::{index_key, index_time, status_key, status_sort_key, Key};
 use oms_domain::messages::{Outgoing, QueueName};
 
 /// A stored item that does not hold what its layout says.
@@ -192,9 +192,7 @@ impl OrderItem {
             channel_key: index_key(m, order.channel.as_str()),
             order_number_key: index_key(m, order.order_number.as_str()),
             status_key: (!order.status.is_final()).then(|| status_key(order.status, &order.order_id)),
-            status_since_key: (!order.status.is_final()).then(|| {
-                format!("{}#{}", order.status_since().to_rfc3339_opts(chrono::SecondsFormat::Micros, true), order.order_id)
-            }),
+            status_since_key: (!order.status.is_final()).then(|| status_sort_key(order.status_since(), &order.order_id)),
         }
     }
 }
@@ -273,7 +271,7 @@ impl BackorderItem {
         let Some((since, skus)) = order.backorder_entries() else {
             return Vec::new();
         };
-        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let since = index_time(since);
         skus.into_iter()
             .map(|sku| {
                 let key = Key::backorder(&sku, &since, &order.order_id);

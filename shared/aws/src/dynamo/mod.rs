@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
@@ -356,7 +358,23 @@ pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 /// The partition of the index by status an order is in: `<status>#<shard>`, the shard
 /// from an FNV-1a hash of the order id (stable across builds).
 pub(crate) fn status_key(status: OrderStatus, order_id: &OrderId) -> String {
-    format!("{status}#{}", status_shard(order_id))
+    status_partition(status, status_shard(order_id))
+}
+
+/// One partition of the index by status: `<status>#<shard>`.
+pub(crate) fn status_partition(status: OrderStatus, shard: u32) -> String {
+    format!("{status}#{shard}")
+}
+
+/// The sort key of the index by status: `<since>#<order id>`.
+pub(crate) fn status_sort_key(since: DateTime<Utc>, order_id: &OrderId) -> String {
+    format!("{}#{order_id}", index_time(since))
+}
+
+/// A time as the keys hold it: RFC 3339 with microseconds and `Z`, fixed width, so text
+/// order is time order (the backorder and status index keys).
+pub(crate) fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn status_shard(order_id: &OrderId) -> u32 {

@@ -14,7 +14,10 @@ use oms_domain::ports::{
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
 use super::items::{BackorderItem, DedupeItem, EventItem, OrderItem, OutboxItem};
-use super::{from_item, index_key, n, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
+use super::{
+    from_item, index_key, index_time, n, s, status_partition, status_sort_key, to_item, unexplained, CancelReason, DynamoStore,
+    Item, Key, Transact,
+};
 use crate::error::{build_error, sdk_error};
 
 /// Most orders one lookup page asks for.
@@ -327,7 +330,7 @@ impl OrderStore for DynamoStore {
     ) -> Result<Vec<StatusEntry>, StoreError> {
         let what = format!("the orders {status} since before {before}");
         let before = index_time(before);
-        let after = after.map(|entry| format!("{}#{}", index_time(entry.since), entry.order_id));
+        let after = after.map(|entry| status_sort_key(entry.since, &entry.order_id));
         let condition = match after {
             Some(_) => "status_key = :key AND status_since_key BETWEEN :after AND :before",
             None => "status_key = :key AND status_since_key < :before",
@@ -335,7 +338,7 @@ impl OrderStore for DynamoStore {
         let mut found: Vec<StatusEntry> = Vec::new();
         for shard in 0..super::STATUS_SHARDS {
             let mut values = std::collections::HashMap::from([
-                (":key".to_owned(), s(format!("{status}#{shard}"))),
+                (":key".to_owned(), s(status_partition(status, shard))),
                 (":before".to_owned(), s(&before)),
             ]);
             if let Some(after) = &after {
@@ -557,12 +560,6 @@ impl DynamoStore {
             }
         }
     }
-}
-
-/// A time as the index keys hold it: RFC 3339 with microseconds and `Z`, fixed width, so
-/// text order is time order.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Most items one `TransactWriteItems` takes.

@@ -12,8 +12,8 @@
 //!
 //! It never loops: an order is queued again at most [`MAX_SWEEPS`] times in one status
 //! (the notes count them); after that it raises one `order_stuck` alert for staff and is
-//! left alone. A backorder is planned again only when its merchant now has units of every
-//! SKU it needs, and an order on hold only when all its SKUs are known: otherwise they are
+//! left alone. A backorder is planned again only when a plan for it exists in current
+//! stock, and an order on hold only when all its SKUs are known: otherwise they are
 //! waiting as they should, and nothing is sent.
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,6 +23,7 @@ use crate::alert::{Alert, AlertKind};
 use crate::messages::{AllocateOrder, Outgoing, ReserveOrder};
 use crate::order::{Order, OrderStatus};
 use crate::ports::{Effects, Ports, StatusEntry, StoreError};
+use crate::usecases::fulfilment::plan_against_current_stock;
 use crate::usecases::{update_with_retry, Change};
 use crate::OrderId;
 
@@ -188,24 +189,12 @@ fn sweeps_in_status(order: &Order) -> usize {
 }
 
 /// Whether queuing the order's step again can move it: always for received and allocated
-/// orders (their step was lost); for a backorder, when its merchant has units available of
-/// every SKU it needs; for an order on hold, when every SKU it names is known now.
+/// orders (their step was lost); for a backorder, when the planner finds a plan for it in
+/// current stock (the one rule of what stock it may use); for an order on hold, when every
+/// SKU it names is known now.
 async fn worth_another_try(ports: &Ports, order: &Order) -> Result<bool, StoreError> {
     match order.status {
-        OrderStatus::Backordered => {
-            for (sku, units) in order.units_by_sku() {
-                let levels = ports.inventory.stock_of(&sku).await?;
-                let available: u64 = levels
-                    .iter()
-                    .filter(|level| crate::allocation::may_sell(order, level))
-                    .map(|level| u64::from(level.available))
-                    .sum();
-                if available < u64::from(units) {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        }
+        OrderStatus::Backordered => Ok(plan_against_current_stock(ports, order, crate::allocation::plan).await?.is_ok()),
         OrderStatus::OnHold => {
             let mut lines = order.lines.clone();
             let unknown =
