@@ -55,8 +55,10 @@ USES = {
     # reservation's Delete and stock Updates in the order's write), alerts (raise: Put;
     # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes.
     "IngestOrderFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
-    | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status")
-    | send_to("AllocateQueue"),
+    | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status", "by_merchant_alerts")
+    | send_to("AllocateQueue")
+    # the channels' webhook secrets, read at start and after a refused signature.
+    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
     # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads.
     "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "Query") | send_to("AllocateQueue"),
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's

@@ -33,13 +33,12 @@ pub async fn spawn_app(data_dir: &Path) -> TestApp {
 /// Like `spawn_app`; `run_workers: false` leaves queued work untouched (to test resuming it).
 pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
     let options = ServeOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data_dir.to_owned(),
         secrets: ChannelSecrets::default()
             .with(Channel::Generic, SECRET)
             .with(Channel::Shopify, SECRET)
             .with(Channel::WooCommerce, SECRET),
         run_workers,
+        ..ServeOptions::local(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.to_owned())
     };
     let running = server::start(options).await.expect("oms serve starts");
     TestApp { base: format!("http://{}", running.addr), client: reqwest::Client::new(), running }

@@ -32,11 +32,12 @@ fn event(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("the sample event exists")).expect("the sample event is JSON")
 }
 
-/// Invokes an HTTP function's router with an API Gateway event, as lambda_http does.
+/// Invokes an HTTP function's router with an API Gateway event, as lambda_http does (with
+/// the verified JWT's claims taken from the event's authorizer context, as `run_http` does).
 async fn invoke(router: &axum::Router, event: Value) -> (StatusCode, Value) {
     let request: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("an API Gateway event");
     let request: lambda_http::http::Request<lambda_http::Body> = request.into();
-    let response = router.clone().oneshot(request).await.expect("the router answers");
+    let response = oms_lambda::with_gateway_claims(router.clone()).oneshot(request).await.expect("the router answers");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -130,10 +131,22 @@ async fn relay(aws: &Aws, stream: &mut TableStream, state: &AppState) -> usize {
 fn lambda_state(aws: &Aws) -> AppState {
     AppState {
         ports: aws.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default().with(Channel::Generic, SAMPLE_SECRET),
+        secrets: ChannelSecrets::default().with(Channel::Generic, SAMPLE_SECRET).into(),
         unsigned: UnsignedPolicy::Refuse,
+        auth: oms_lambda::gateway_auth(),
         pricing: Default::default(),
     }
+}
+
+/// `event` as the HTTP API's JWT authorizer passes it on for a token of `merchant` with
+/// `scopes` (the sample operator events carry merchant m-1's staff token).
+fn signed_in(mut event: Value, merchant: Option<&str>, scopes: &[&str]) -> Value {
+    let mut claims = serde_json::json!({"iss": "https://issuer.example", "sub": "staff-1", "scope": scopes.join(" ")});
+    if let Some(merchant) = merchant {
+        claims["merchant_id"] = merchant.into();
+    }
+    event["requestContext"]["authorizer"] = serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}});
+    event
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,8 +212,16 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     let mut get = event("apigw-http-get-order.json");
     get["rawPath"] = format!("/orders/{order_id}").into();
     get["pathParameters"] = serde_json::json!({ "id": order_id.as_str() });
-    let (status, body) = invoke(&ingest, get).await;
+    let (status, body) = invoke(&ingest, get.clone()).await;
     assert_eq!((status, &body["status"]), (StatusCode::OK, &Value::from("reserved")), "{body}");
+
+    // Another merchant's verified token is told the order does not exist; a request that
+    // reached the function without the authorizer's claims is refused.
+    let (status, body) = invoke(&ingest, signed_in(get.clone(), Some("m-2"), &["oms/orders.read"])).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("order_not_found")), "{body}");
+    get["requestContext"].as_object_mut().unwrap().remove("authorizer");
+    let (status, body) = invoke(&ingest, get).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("unauthenticated")), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +249,7 @@ async fn a_poison_message_is_reported_as_a_batch_item_failure_and_the_rest_succe
 async fn in_lambda_a_channel_without_a_secret_refuses_its_webhooks() {
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("nosecret").await;
-    let state = AppState { secrets: ChannelSecrets::default(), ..lambda_state(&aws) };
+    let state = AppState { secrets: ChannelSecrets::default().into(), ..lambda_state(&aws) };
     let (status, body) = invoke(&oms_api::routes::orders_api(state), event("apigw-http-generic-order.json")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "channel_not_configured");
@@ -376,7 +397,7 @@ async fn retrain_model_publishes_to_s3_and_quote_price_answers_from_the_current_
         e["body"] = quote_body.into();
         e["isBase64Encoded"] = false.into();
         e["headers"].as_object_mut().expect("headers").remove("content-length");
-        e
+        signed_in(e, Some("m-1"), &["oms/storefront"])
     };
 
     // Before any model: quote-price says so, and retrain-model fails loudly without a history.
@@ -416,4 +437,50 @@ async fn retrain_model_publishes_to_s3_and_quote_price_answers_from_the_current_
         assert!(std::time::Instant::now() < deadline, "quote-price did not follow the pointer to {second}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_order_reads_the_webhook_secrets_from_secrets_manager_and_follows_a_rotation() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("secrets").await;
+    let sdk = emulator.sdk_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let name = format!("channel-secrets-{}", OrderId::generate());
+    let created = client
+        .create_secret()
+        .name(&name)
+        .secret_string(serde_json::json!({ "generic": SAMPLE_SECRET }).to_string())
+        .send()
+        .await
+        .expect("the secret is created");
+    let arn = created.arn().expect("the secret's ARN").to_owned();
+    let secrets = oms_lambda::webhook_secrets(&sdk, &arn, std::time::Duration::ZERO).await.expect("the secrets are read");
+    let ingest = oms_api::routes::orders_api(AppState { secrets, ..lambda_state(&aws) });
+
+    // The sample webhook is signed with the secret in the store: taken.
+    let (status, body) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // The secret is rotated in the store; the shop signs with the new one from then on.
+    let rotated = "rotated-generic-secret";
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(serde_json::json!({ "generic": rotated }).to_string())
+        .send()
+        .await
+        .expect("the secret is rotated");
+    let mut resigned = event("apigw-http-generic-order.json");
+    let mut order: Value = serde_json::from_str(resigned["body"].as_str().unwrap()).unwrap();
+    order["external_id"] = "ROTATED-1".into();
+    let body = order.to_string();
+    let signature = oms_channels::signature::sign(Channel::Generic, rotated.as_bytes(), body.as_bytes());
+    resigned["body"] = body.into();
+    resigned["headers"]["x-oms-signature"] = signature.into();
+    resigned["headers"].as_object_mut().unwrap().remove("content-length");
+    let (status, answer) = invoke(&ingest, resigned).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the rotation needs no redeploy: {answer}");
+    // The old secret no longer signs.
+    let (status, answer) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!((status, &answer["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("bad_signature")), "{answer}");
 }

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    let state = oms_lambda::aws_state().await?;
+    let state = oms_lambda::aws_webhook_state().await?;
     oms_lambda::run_http(oms_api::routes::orders_api(state)).await
 }

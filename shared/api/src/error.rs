@@ -7,7 +7,7 @@
 use std::fmt;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -33,6 +33,10 @@ pub enum ErrorCode {
     BadSignature,
     /// 401: a webhook for a channel that has no secret, where unsigned channels are refused (Lambda).
     ChannelNotConfigured,
+    /// 401: an operator route called without a valid bearer token.
+    Unauthenticated,
+    /// 403: the credential lacks the scope the route needs, or names no merchant.
+    Forbidden,
     /// 404: no such route.
     RouteNotFound,
     /// 404: the path names a channel that takes no webhooks.
@@ -61,6 +65,8 @@ pub enum ErrorCode {
     NotModifiable,
     /// 422: an operator's text field is over the length limit (`field` names it); nothing changed.
     FieldTooLong,
+    /// 429: too many requests from this client for now; `Retry-After` says when to try again.
+    RateLimited,
     /// 500: something failed on our side; try again.
     Internal,
     /// 501: the feature is deployed but not built yet.
@@ -70,10 +76,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
         ErrorCode::RouteNotFound,
         ErrorCode::UnknownChannel,
         ErrorCode::OrderNotFound,
@@ -88,6 +96,7 @@ impl ErrorCode {
         ErrorCode::NotCancellable,
         ErrorCode::NotModifiable,
         ErrorCode::FieldTooLong,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
@@ -98,7 +107,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest => StatusCode::BAD_REQUEST,
-            BadSignature | ChannelNotConfigured => StatusCode::UNAUTHORIZED,
+            BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
             RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | AlertNotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -106,6 +116,7 @@ impl ErrorCode {
             BelowReserved | AlertResolved => StatusCode::CONFLICT,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnknownSku | NotCancellable | NotModifiable | FieldTooLong => StatusCode::UNPROCESSABLE_ENTITY,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
@@ -119,6 +130,8 @@ impl ErrorCode {
             InvalidRequest => "invalid_request",
             BadSignature => "bad_signature",
             ChannelNotConfigured => "channel_not_configured",
+            Unauthenticated => "unauthenticated",
+            Forbidden => "forbidden",
             RouteNotFound => "route_not_found",
             UnknownChannel => "unknown_channel",
             OrderNotFound => "order_not_found",
@@ -133,6 +146,7 @@ impl ErrorCode {
             NotCancellable => "not_cancellable",
             NotModifiable => "not_modifiable",
             FieldTooLong => "field_too_long",
+            RateLimited => "rate_limited",
             Internal => "internal",
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
@@ -178,11 +192,13 @@ pub struct ApiError {
     pub field: Option<String>,
     /// For the log only: what failed, with its sources.
     pub cause: Option<ErrorCause>,
+    /// Seconds until a retry may succeed (`Retry-After`), for `rate_limited`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, cause: None }
+        Self { code, message: message.into(), field: None, cause: None, retry_after: None }
     }
 
     /// The status this error is answered with (its code's).
@@ -217,6 +233,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
+        if self.code == ErrorCode::Unauthenticated {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(cause);
         }
@@ -364,6 +386,8 @@ mod tests {
                 ("invalid_request", 400),
                 ("bad_signature", 401),
                 ("channel_not_configured", 401),
+                ("unauthenticated", 401),
+                ("forbidden", 403),
                 ("route_not_found", 404),
                 ("unknown_channel", 404),
                 ("order_not_found", 404),
@@ -378,6 +402,7 @@ mod tests {
                 ("not_cancellable", 422),
                 ("not_modifiable", 422),
                 ("field_too_long", 422),
+                ("rate_limited", 429),
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),

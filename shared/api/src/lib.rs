@@ -3,9 +3,14 @@
 //! process. (The queue consumers are use cases: `oms_domain::usecases::fulfilment`.)
 
 pub mod answers;
+pub mod auth;
 pub mod error;
 pub mod routes;
+pub mod throttle;
+pub mod webhook_secrets;
 
+pub use auth::{Authed, Authenticator, GatewayClaims, TokenTable};
 pub use error::{ApiError, ErrorCode};
 pub use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
 pub use routes::{AppState, PricingModel};
+pub use webhook_secrets::{LoadSecrets, WebhookSecrets};

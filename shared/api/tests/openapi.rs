@@ -51,8 +51,9 @@ fn state() -> AppState {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     AppState {
         ports: store.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default(),
+        secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
+        auth: oms_api::Authenticator::Open,
         pricing: Default::default(),
     }
 }
@@ -186,6 +187,19 @@ async fn the_document_describes_the_error_body_every_code_and_money_as_strings()
 }
 
 #[tokio::test]
+async fn operator_routes_name_the_bearer_scheme_and_their_scope_and_webhooks_do_not() {
+    let doc = document(&routes::all(state())).await;
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer", "{}", doc["components"]);
+    let scopes = |path: &str, method: &str| doc["paths"][path][method]["security"][0]["bearer"].clone();
+    assert_eq!(scopes("/orders/{id}", "get"), serde_json::json!(["oms/orders.read"]));
+    assert_eq!(scopes("/orders/{id}/cancel", "post"), serde_json::json!(["oms/orders.write"]));
+    assert_eq!(scopes("/inventory/{warehouse}/{sku}", "put"), serde_json::json!(["oms/inventory.write"]));
+    assert_eq!(scopes("/quotes", "post"), serde_json::json!(["oms/storefront"]));
+    assert!(doc["paths"]["/channels/{channel}/orders"]["post"]["security"].is_null(), "webhooks are signed, not authorised");
+    assert!(doc["paths"]["/health"]["get"]["security"].is_null());
+}
+
+#[tokio::test]
 async fn the_order_lookup_is_documented_per_merchant_paged_and_with_order_numbers() {
     let doc = document(&routes::all(state())).await;
     let params = doc["paths"]["/orders"]["get"]["parameters"].as_array().expect("the lookup's parameters");
@@ -193,7 +207,7 @@ async fn the_order_lookup_is_documented_per_merchant_paged_and_with_order_number
     for name in ["merchant", "customer", "phone", "channel", "external_id", "order_number", "limit", "cursor"] {
         assert_eq!(param(name)["in"], "query", "{name}");
     }
-    assert_eq!(param("merchant")["required"], true);
+    assert_ne!(param("merchant")["required"], true, "the caller's own merchant by default");
     assert_eq!(param("limit")["schema"]["maximum"], 100);
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["OrdersAnswer"]["properties"]["next"].is_object(), "{}", schemas["OrdersAnswer"]);

@@ -41,8 +41,9 @@ fn router(pricing: PricingModel) -> Router {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     routes::all(AppState {
         ports: store.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default(),
+        secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
+        auth: oms_api::Authenticator::Open,
         pricing,
     })
 }

@@ -9,6 +9,7 @@
 //!   (layout in `docs/dynamodb.md`), every order-flow write conditional.
 //! - [`SqsQueue`]: the queues between the functions.
 //! - `Artifacts` (feature `artifacts`): model artifacts and reports in S3.
+//! - `SecretsReader` (feature `secrets`): a secret's current value in Secrets Manager.
 //!
 //! With the `provision` feature, [`provision`] creates those resources and
 //! [`emulator`] starts moto's server for tests.
@@ -25,6 +26,8 @@ mod dynamo;
 mod error;
 #[cfg(feature = "artifacts")]
 mod s3;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod sqs;
 
 #[cfg(feature = "provision")]
@@ -39,6 +42,8 @@ pub use dynamo::{
 };
 #[cfg(feature = "artifacts")]
 pub use s3::Artifacts;
+#[cfg(feature = "secrets")]
+pub use secrets::SecretsReader;
 pub use sqs::SqsQueue;
 
 /// The names of the resources the adapters use, read once at start-up.

@@ -88,7 +88,8 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyh
         .attribute_definitions(string_attr("sk")?)
         .attribute_definitions(string_attr("order_id")?)
         .attribute_definitions(string_attr("alert_id")?)
-        .attribute_definitions(string_attr("status_since_key")?);
+        .attribute_definitions(string_attr("status_since_key")?)
+        .attribute_definitions(string_attr("merchant_alert_sort")?);
     for (index, attr, sort) in INDEXES {
         request = request.attribute_definitions(string_attr(attr)?).global_secondary_indexes(
             GlobalSecondaryIndex::builder()

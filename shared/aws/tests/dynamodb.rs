@@ -36,6 +36,7 @@ async fn the_table_has_the_indexes_and_ttl_the_template_declares() {
         ("by_channel", "channel_key", "order_id"),
         ("by_customer", "customer_key", "order_id"),
         ("by_external_id", "external_key", "order_id"),
+        ("by_merchant_alerts", "alert_merchant_key", "merchant_alert_sort"),
         ("by_order_number", "order_number_key", "order_id"),
         ("by_phone", "phone_key", "order_id"),
         ("by_status", "status_key", "status_since_key"),

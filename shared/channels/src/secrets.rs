@@ -26,6 +26,11 @@ impl std::fmt::Debug for ChannelSecrets {
     }
 }
 
+/// The secret store's value is not a JSON object of channel names to secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the channel secrets are not a JSON object of channel to secret: {0}")]
+pub struct SecretsFormatError(String);
+
 /// Why a webhook was refused before its body was read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookRefusal {
@@ -53,6 +58,23 @@ impl ChannelSecrets {
             .filter_map(|c| lookup(&Self::variable(c)).filter(|s| !s.is_empty()).map(|s| (c, s.into_bytes())))
             .collect();
         Self { secrets }
+    }
+
+    /// Reads the secrets of a secret store's JSON object: `{"shopify": "...", "generic":
+    /// "...", ...}`, keyed by channel; an empty value counts as unset. A key that names no
+    /// webhook channel is refused, so that a misspelt channel does not leave it unsigned.
+    pub fn from_json(json: &str) -> Result<Self, SecretsFormatError> {
+        let values: HashMap<String, String> = serde_json::from_str(json).map_err(|e| SecretsFormatError(e.to_string()))?;
+        let mut secrets = HashMap::new();
+        for (name, value) in values {
+            let channel = Channel::parse(&name).filter(|c| Channel::WEBHOOK.contains(c)).ok_or_else(|| {
+                SecretsFormatError(format!("{name:?} is not a webhook channel (shopify, woocommerce, amazon, generic)"))
+            })?;
+            if !value.is_empty() {
+                secrets.insert(channel, value.into_bytes());
+            }
+        }
+        Ok(Self { secrets })
     }
 
     pub fn with(mut self, channel: Channel, secret: impl Into<Vec<u8>>) -> Self {
@@ -98,6 +120,17 @@ mod tests {
         });
         assert_eq!(secrets.get(Channel::Generic), Some(&b"g"[..]));
         assert_eq!(secrets.unsigned_channels(), [Channel::Shopify, Channel::WooCommerce, Channel::Amazon]);
+    }
+
+    #[test]
+    fn a_secret_stores_json_names_channels_and_a_misspelt_one_is_refused() {
+        let secrets = ChannelSecrets::from_json(r#"{"generic": "g", "shopify": ""}"#).unwrap();
+        assert_eq!(secrets.get(Channel::Generic), Some(&b"g"[..]));
+        assert_eq!(secrets.get(Channel::Shopify), None);
+        assert!(ChannelSecrets::from_json(r#"{"shopfiy": "x"}"#).is_err());
+        assert!(ChannelSecrets::from_json(r#"{"import": "x"}"#).is_err(), "CSV import takes no webhooks");
+        assert!(ChannelSecrets::from_json(r#"["generic"]"#).is_err());
+        assert!(ChannelSecrets::from_json("{}").unwrap().unsigned_channels().len() == 4);
     }
 
     #[test]

@@ -9,10 +9,14 @@ use oms_domain::{AlertId, MerchantId, OrderId};
 use crate::fixtures::noon;
 use crate::Subject;
 
-/// An open alert about the order `order` (its subject), raised at noon.
+/// An open alert of merchant `m-1` about the order `order` (its subject), raised at noon.
 fn alert(order: &str) -> Alert {
+    alert_of("m-1", order)
+}
+
+fn alert_of(merchant: &str, order: &str) -> Alert {
     let order_id = OrderId::parse(order).expect("a valid order id");
-    let merchant = MerchantId::parse("m-1").expect("a valid merchant id");
+    let merchant = MerchantId::parse(merchant).expect("a valid merchant id");
     Alert::about_order(
         AlertKind::ChannelCancelRefused,
         &order_id,
@@ -44,7 +48,7 @@ pub async fn raising_the_same_kind_and_subject_again_answers_the_first_alert_in_
     };
     let third = alert("ord_1");
     assert_eq!(s.alerts.raise(&third).await.expect("raise failed"), RaiseOutcome::AlreadyRaised(Box::new(resolved)));
-    let page = s.alerts.list_alerts(AlertStatus::Open, None, 10).await.expect("list failed");
+    let page = s.alerts.list_alerts(AlertStatus::Open, None, None, 10).await.expect("list failed");
     assert!(page.alerts.is_empty(), "a resolved alert is not reopened: {page:?}");
 }
 
@@ -60,20 +64,53 @@ pub async fn alerts_are_listed_by_status_oldest_first_a_page_at_a_time(s: Subjec
     let mut open: Vec<Alert> = all.iter().filter(|a| a.alert_id != acked.alert_id).cloned().collect();
     open.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
 
-    let first = s.alerts.list_alerts(AlertStatus::Open, None, 3).await.expect("list failed");
+    let first = s.alerts.list_alerts(AlertStatus::Open, None, None, 3).await.expect("list failed");
     assert_eq!(first.alerts, open[..3]);
     assert_eq!(first.next.as_ref(), Some(&open[2].alert_id));
-    let second = s.alerts.list_alerts(AlertStatus::Open, first.next.as_ref(), 3).await.expect("list failed");
+    let second = s.alerts.list_alerts(AlertStatus::Open, None, first.next.as_ref(), 3).await.expect("list failed");
     assert_eq!(second.alerts, open[3..]);
     assert_eq!(second.next, None);
-    let exact = s.alerts.list_alerts(AlertStatus::Open, None, 4).await.expect("list failed");
+    let exact = s.alerts.list_alerts(AlertStatus::Open, None, None, 4).await.expect("list failed");
     assert_eq!((exact.alerts.len(), exact.next), (4, None), "a page that ends the list names no next");
 
-    let acknowledged = s.alerts.list_alerts(AlertStatus::Acknowledged, None, 10).await.expect("list failed");
+    let acknowledged = s.alerts.list_alerts(AlertStatus::Acknowledged, None, None, 10).await.expect("list failed");
     let expected = Alert { status: AlertStatus::Acknowledged, updated_at: later, ..acked.clone() };
     assert_eq!((acknowledged.alerts, acknowledged.next), (vec![expected], None));
-    let resolved = s.alerts.list_alerts(AlertStatus::Resolved, None, 10).await.expect("list failed");
+    let resolved = s.alerts.list_alerts(AlertStatus::Resolved, None, None, 10).await.expect("list failed");
     assert!(resolved.alerts.is_empty() && resolved.next.is_none());
+}
+
+pub async fn a_merchants_alerts_are_listed_without_any_other_merchants(s: Subject) {
+    let m1 = MerchantId::parse("m-1").expect("a valid merchant id");
+    let m2 = MerchantId::parse("m-2").expect("a valid merchant id");
+    // Interleaved ids, so a page of one merchant's alerts skips the other's between them.
+    let all: Vec<Alert> = (1..=6).map(|i| alert_of(if i % 2 == 0 { "m-2" } else { "m-1" }, &format!("ord_{i}"))).collect();
+    for a in &all {
+        assert_eq!(s.alerts.raise(a).await.expect("raise failed"), RaiseOutcome::Raised);
+    }
+    let of = |m: &MerchantId| {
+        let mut alerts: Vec<Alert> = all.iter().filter(|a| &a.merchant_id == m).cloned().collect();
+        alerts.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
+        alerts
+    };
+    let first = s.alerts.list_alerts(AlertStatus::Open, Some(&m1), None, 2).await.expect("list failed");
+    assert_eq!(first.alerts, of(&m1)[..2]);
+    let second = s.alerts.list_alerts(AlertStatus::Open, Some(&m1), first.next.as_ref(), 2).await.expect("list failed");
+    assert_eq!((second.alerts, second.next), (of(&m1)[2..].to_vec(), None));
+
+    // A moved alert leaves its merchant's open list for the acknowledged one.
+    let moved = of(&m2)[0].clone();
+    let later = noon() + Duration::minutes(1);
+    let outcome = s.alerts.move_alert(&moved.alert_id, AlertStatus::Acknowledged, later).await.expect("move failed");
+    assert!(matches!(outcome, MoveOutcome::Moved(_)), "{outcome:?}");
+    let open = s.alerts.list_alerts(AlertStatus::Open, Some(&m2), None, 10).await.expect("list failed");
+    assert_eq!(open.alerts, of(&m2)[1..]);
+    let acknowledged = s.alerts.list_alerts(AlertStatus::Acknowledged, Some(&m2), None, 10).await.expect("list failed");
+    assert_eq!(acknowledged.alerts, vec![Alert { status: AlertStatus::Acknowledged, updated_at: later, ..moved }]);
+    let none = s.alerts.list_alerts(AlertStatus::Acknowledged, Some(&m1), None, 10).await.expect("list failed");
+    assert!(none.alerts.is_empty());
+    let everyone = s.alerts.list_alerts(AlertStatus::Open, None, None, 10).await.expect("list failed");
+    assert_eq!(everyone.alerts.len(), 5, "platform staff list every merchant's");
 }
 
 pub async fn an_alert_moves_forward_once_and_never_back(s: Subject) {
@@ -101,6 +138,6 @@ pub async fn moving_an_unknown_alert_is_not_found_and_creates_nothing(s: Subject
     let outcome = s.alerts.move_alert(&id, AlertStatus::Resolved, noon()).await.expect("move failed");
     assert_eq!(outcome, MoveOutcome::NotFound);
     assert_eq!(s.alerts.get_alert(&id).await.expect("get_alert failed"), None);
-    let page = s.alerts.list_alerts(AlertStatus::Resolved, None, 10).await.expect("list failed");
+    let page = s.alerts.list_alerts(AlertStatus::Resolved, None, None, 10).await.expect("list failed");
     assert!(page.alerts.is_empty());
 }

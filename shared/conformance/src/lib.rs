@@ -139,6 +139,7 @@ macro_rules! __each_case {
         $($apply)*!(a_raised_alert_reads_back_whole, $($arg)*);
         $($apply)*!(raising_the_same_kind_and_subject_again_answers_the_first_alert_in_any_status, $($arg)*);
         $($apply)*!(alerts_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(a_merchants_alerts_are_listed_without_any_other_merchants, $($arg)*);
         $($apply)*!(an_alert_moves_forward_once_and_never_back, $($arg)*);
         $($apply)*!(moving_an_unknown_alert_is_not_found_and_creates_nothing, $($arg)*);
         // SKU mappings

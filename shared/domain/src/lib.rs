@@ -7,6 +7,7 @@
 //! the ports (an embedded SQLite set and an AWS set); this crate knows nothing of
 //! any of them.
 
+pub mod access;
 pub mod alert;
 pub mod allocation;
 pub mod ids;

@@ -423,9 +423,16 @@ pub trait AlertStore: Send + Sync {
 
     async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError>;
 
-    /// Alerts in `status`, oldest first (by id), at most `limit` (at least 1), starting
-    /// after the alert id `after`; `next` names the last alert of the page when more follow.
-    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError>;
+    /// Alerts in `status` (of `merchant` only, when given; else of every merchant), oldest
+    /// first (by id), at most `limit` (at least 1), starting after the alert id `after`;
+    /// `next` names the last alert of the page when more follow.
+    async fn list_alerts(
+        &self,
+        status: AlertStatus,
+        merchant: Option<&MerchantId>,
+        after: Option<&AlertId>,
+        limit: usize,
+    ) -> Result<AlertPage, StoreError>;
 
     /// Moves the alert to `to`, with `updated_at = at`.
     /// Condition: the alert's status can become `to` (`AlertStatus::can_become`); an

@@ -466,7 +466,7 @@ async fn a_new_order_is_stored_received_and_queued_for_allocation() {
 
 /// The alerts in `status`.
 async fn alerts_in(world: &World, status: AlertStatus) -> Vec<oms_domain::alert::Alert> {
-    world.ports.alerts.list_alerts(status, None, 10).await.expect("the alerts listed").alerts
+    world.ports.alerts.list_alerts(status, None, None, 10).await.expect("the alerts listed").alerts
 }
 
 #[tokio::test]
@@ -766,7 +766,7 @@ async fn a_channel_cancel_of_a_reserved_order_cancels_it_and_releases_its_stock_
     assert_eq!(order.timeline.last(), Some(&event(OrderStatus::Cancelled, "cancelled by generic")));
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 0, 5), "the hold is released");
     world.assert_nothing_queued().await;
-    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, 10).await.unwrap();
+    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, None, 10).await.unwrap();
     assert!(open.alerts.is_empty());
 }
 
@@ -785,7 +785,7 @@ async fn a_channel_cancel_of_a_shipped_order_is_refused_with_one_alert_however_o
         );
     }
     assert_eq!(world.order(&id).await, before, "the shipped order goes on");
-    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, 10).await.unwrap();
+    let open = world.ports.alerts.list_alerts(AlertStatus::Open, None, None, 10).await.unwrap();
     assert_eq!(open.alerts.len(), 1, "one alert: {open:?}");
     let alert = &open.alerts[0];
     assert_eq!(

@@ -26,16 +26,31 @@ impl AlertStore for Embedded {
         self.db.call(move |conn| read(conn, &key)).await.map_err(|e| StoreError::new(format!("Failed to read alert {id}"), e))
     }
 
-    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
+    async fn list_alerts(
+        &self,
+        status: AlertStatus,
+        merchant: Option<&MerchantId>,
+        after: Option<&AlertId>,
+        limit: usize,
+    ) -> Result<AlertPage, StoreError> {
         let after = after.map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let merchant = merchant.map(|m| m.as_str().to_owned());
         let limit = limit.max(1);
         self.db
             .call(move |conn| {
-                let sql = format!("SELECT {COLUMNS} FROM alerts WHERE status = ?1 AND alert_id > ?2 ORDER BY alert_id LIMIT ?3");
+                // Two statements rather than `?4 IS NULL OR ...`, so that each uses its index.
+                let sql = match merchant {
+                    None => format!(
+                        "SELECT {COLUMNS} FROM alerts WHERE status = ?1 AND alert_id > ?2 AND ?4 IS NULL ORDER BY alert_id LIMIT ?3"
+                    ),
+                    Some(_) => format!(
+                        "SELECT {COLUMNS} FROM alerts WHERE merchant_id = ?4 AND status = ?1 AND alert_id > ?2 ORDER BY alert_id LIMIT ?3"
+                    ),
+                };
                 let mut stmt = conn.prepare_cached(&sql).context("Failed to prepare the alert listing")?;
                 let fetch = i64::try_from(limit + 1).context("The page size is out of range")?;
                 let mut alerts = stmt
-                    .query_map(params![status.as_str(), after, fetch], alert_row)
+                    .query_map(params![status.as_str(), after, fetch, merchant], alert_row)
                     .context("Failed to list the alerts")?
                     .collect::<Result<Vec<_>, _>>()
                     .context("Failed to read the alerts")?

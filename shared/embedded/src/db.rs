@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 9;
+pub(crate) const SCHEMA_VERSION: i64 = 10;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS alerts (
     UNIQUE (kind, subject)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, alert_id);
+";
+
+/// Version 10: a merchant's alerts by status, in id order (what merchant staff list).
+const ALERTS_BY_MERCHANT: &str = "
+CREATE INDEX IF NOT EXISTS alerts_by_merchant_status ON alerts (merchant_id, status, alert_id);
 ";
 
 /// Step 5: the backorders by SKU, one row per (SKU, order) while the order is backordered,
@@ -325,6 +330,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 9 {
         step_9_orders_by_status(&tx).context("Failed to migrate to schema version 9 (orders by status and age)")?;
+    }
+    if found < 10 {
+        tx.execute_batch(ALERTS_BY_MERCHANT).context("Failed to migrate to schema version 10 (alerts by merchant)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -257,8 +257,14 @@ impl AlertStore for InTempDir {
     async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
         self.store.get_alert(id).await
     }
-    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
-        self.store.list_alerts(status, after, limit).await
+    async fn list_alerts(
+        &self,
+        status: AlertStatus,
+        merchant: Option<&MerchantId>,
+        after: Option<&AlertId>,
+        limit: usize,
+    ) -> Result<AlertPage, StoreError> {
+        self.store.list_alerts(status, merchant, after, limit).await
     }
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
         self.store.move_alert(id, to, at).await
@@ -273,8 +279,14 @@ impl AlertStore for TwoOnOneFile {
     async fn get_alert(&self, id: &AlertId) -> Result<Option<Alert>, StoreError> {
         self.pick().get_alert(id).await
     }
-    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
-        self.pick().list_alerts(status, after, limit).await
+    async fn list_alerts(
+        &self,
+        status: AlertStatus,
+        merchant: Option<&MerchantId>,
+        after: Option<&AlertId>,
+        limit: usize,
+    ) -> Result<AlertPage, StoreError> {
+        self.pick().list_alerts(status, merchant, after, limit).await
     }
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
         self.pick().move_alert(id, to, at).await

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use oms_api::{AppState, ChannelSecrets, PricingModel, UnsignedPolicy};
+use oms_api::{AppState, Authenticator, ChannelSecrets, GatewayClaims, PricingModel, UnsignedPolicy};
 use oms_aws::{Aws, AwsSettings};
 use oms_domain::messages::Consumer;
 use oms_domain::ports::{Ports, SystemClock};
@@ -56,15 +56,73 @@ async fn aws() -> anyhow::Result<Aws> {
     Ok(Aws::new(&sdk, settings))
 }
 
-/// What an HTTP function needs: the ports and the webhook secrets. Webhooks from a
-/// channel without a secret are refused.
+/// What an HTTP function that takes no webhooks needs: the ports, and its callers known
+/// from the API's JWT authorizer. (A webhook reaching it is refused: it has no secrets.)
 pub async fn aws_state() -> anyhow::Result<AppState> {
     Ok(AppState {
         ports: aws_ports().await?,
-        secrets: ChannelSecrets::from_env(),
+        secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
+        auth: gateway_auth(),
         pricing: PricingModel::default(),
     })
+}
+
+/// The variable naming the Secrets Manager secret of the channels' webhook secrets (a JSON
+/// object: `{"shopify": "...", "woocommerce": "...", "amazon": "...", "generic": "..."}`).
+#[cfg(feature = "webhooks")]
+pub const CHANNEL_SECRETS_VARIABLE: &str = "OMS_CHANNEL_SECRETS_ARN";
+
+/// How often, at most, a refused signature makes a function read the secret again.
+#[cfg(feature = "webhooks")]
+pub const SECRETS_REREAD_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// ingest-order's state: [`aws_state`], with the channels' webhook secrets read from
+/// Secrets Manager at start (failing fast when they cannot be) and again after a refused
+/// signature, at most once a minute: a rotation needs no redeploy. Never from plain
+/// environment variables. A channel without a secret has its webhooks refused.
+#[cfg(feature = "webhooks")]
+pub async fn aws_webhook_state() -> anyhow::Result<AppState> {
+    let secret_id = std::env::var(CHANNEL_SECRETS_VARIABLE)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(oms_aws::MissingSetting(CHANNEL_SECRETS_VARIABLE))
+        .context("Failed to read the function's configuration")?;
+    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
+    let sdk = oms_aws::load_sdk_config().await;
+    let secrets = webhook_secrets(&sdk, &secret_id, SECRETS_REREAD_EVERY).await?;
+    Ok(AppState { secrets, ..state_over(Aws::new(&sdk, settings)) })
+}
+
+/// The channels' webhook secrets in the Secrets Manager secret `secret_id`, read now and
+/// again after a refused signature when the last read is `at_most_every` old.
+#[cfg(feature = "webhooks")]
+pub async fn webhook_secrets(
+    sdk: &aws_config::SdkConfig,
+    secret_id: &str,
+    at_most_every: std::time::Duration,
+) -> anyhow::Result<oms_api::WebhookSecrets> {
+    let reader = Arc::new(oms_aws::SecretsReader::new(sdk, secret_id));
+    let load: oms_api::LoadSecrets = Arc::new(move || {
+        let reader = reader.clone();
+        Box::pin(async move { Ok(ChannelSecrets::from_json(&reader.read().await?)?) })
+    });
+    let initial = load().await.context("Failed to read the channels' webhook secrets")?;
+    for channel in initial.unsigned_channels() {
+        tracing::warn!(%channel, "no webhook secret for this channel: its webhooks are refused");
+    }
+    Ok(oms_api::WebhookSecrets::reloading(initial, load, at_most_every))
+}
+
+#[cfg(feature = "webhooks")]
+fn state_over(aws: Aws) -> AppState {
+    AppState {
+        ports: aws.ports(Arc::new(SystemClock)),
+        secrets: ChannelSecrets::default().into(),
+        unsigned: UnsignedPolicy::Refuse,
+        auth: gateway_auth(),
+        pricing: PricingModel::default(),
+    }
 }
 
 /// quote-price's state: the ports, and the current pricing model from S3, loaded once per
@@ -79,15 +137,47 @@ pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
     pricing::follow_current(artifacts, model.clone(), loaded, pricing::FOLLOW_EVERY);
     Ok(AppState {
         ports: aws.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default(),
+        secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
+        auth: gateway_auth(),
         pricing: model,
     })
 }
 
+/// The claim that names the caller's merchant (`OMS_MERCHANT_CLAIM`, default
+/// `merchant_id`; `custom:merchant_id` for a Cognito user pool attribute).
+pub const MERCHANT_CLAIM_VARIABLE: &str = "OMS_MERCHANT_CLAIM";
+
+/// Operator routes know their caller from the claims of the JWT the HTTP API's authorizer
+/// verified (`with_gateway_claims`).
+pub fn gateway_auth() -> Authenticator {
+    let merchant_claim = std::env::var(MERCHANT_CLAIM_VARIABLE).ok().filter(|c| !c.trim().is_empty());
+    Authenticator::Gateway { merchant_claim: merchant_claim.unwrap_or_else(|| "merchant_id".to_owned()) }
+}
+
+/// An HTTP function's router as Lambda runs it: the verified JWT's claims and scopes from
+/// API Gateway's request context put on each request (`GatewayClaims`), where the
+/// handlers' caller check reads them.
+pub fn with_gateway_claims(router: oms_api::routes::Router) -> oms_api::routes::Router {
+    router.layer(axum::middleware::map_request(claims_from_context))
+}
+
+async fn claims_from_context(mut request: axum::extract::Request) -> axum::extract::Request {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt as _;
+    let jwt = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.authorizer.as_ref().and_then(|a| a.jwt.clone()),
+        _ => None,
+    };
+    if let Some(jwt) = jwt {
+        request.extensions_mut().insert(GatewayClaims { claims: jwt.claims, scopes: jwt.scopes });
+    }
+    request
+}
+
 /// Serves an HTTP function's router behind API Gateway.
 pub async fn run_http(router: oms_api::routes::Router) -> Result<(), Error> {
-    lambda_http::run(router).await
+    lambda_http::run(with_gateway_claims(router)).await
 }
 
 /// Relays the outbox items of the table's stream to their SQS queues.

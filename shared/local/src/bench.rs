@@ -59,10 +59,8 @@ pub fn normalise(orders: usize) -> anyhow::Result<()> {
 pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow::Result<()> {
     const SECRET: &str = "bench-secret";
     let options = ServeOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data_dir.to_owned(),
         secrets: ChannelSecrets::default().with(Channel::Generic, SECRET),
-        run_workers: true,
+        ..ServeOptions::local(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.to_owned())
     };
     let running = server::start(options).await?;
     let base = format!("http://{}", running.addr);

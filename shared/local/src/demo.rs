@@ -13,7 +13,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use oms_api::{ChannelSecrets, PricingModel};
+use oms_api::{Authenticator, ChannelSecrets, PricingModel, TokenTable};
 use oms_channels::signature;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
@@ -58,7 +58,7 @@ const ORDERS: usize = 36;
 pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
     let secrets = ChannelSecrets::default().with(Channel::Generic, SECRET);
-    let state = crate::server::app_state(&embedded, secrets);
+    let state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
@@ -300,7 +300,10 @@ async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     let (warehouse, ..) = WAREHOUSES[0];
     println!("Night: {NEIGHBOUR} keeps its own {KITE}s in {warehouse}, beside {MERCHANT}'s");
     let count = json!({ "on_hand": 20, "merchant_id": NEIGHBOUR });
-    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{KITE}"), count, StatusCode::OK).await?;
+    let (status, refusal) = call(api, Method::PUT, &format!("/inventory/{warehouse}/{KITE}"), count.clone()).await?;
+    println!("  {MERCHANT}'s staff may not count {NEIGHBOUR}'s units: {status}, {}", refusal["error"]["code"]);
+    // Platform staff operate the shared warehouse and count every owner's units in it.
+    expect_as(api, PLATFORM_STAFF, Method::PUT, &format!("/inventory/{warehouse}/{KITE}"), count, StatusCode::OK).await?;
     let mut greedy = sample_order(ORDERS + 3);
     greedy["lines"] = json!([{ "sku": KITE, "quantity": 10, "unit_price": "88.00" }]);
     let (_, teahouse) = post_order(api, &greedy, true).await?;
@@ -311,7 +314,7 @@ async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
-    let stock = expect(api, Method::GET, &format!("/inventory/{KITE}"), Value::Null, StatusCode::OK).await?;
+    let stock = expect_as(api, PLATFORM_STAFF, Method::GET, &format!("/inventory/{KITE}"), Value::Null, StatusCode::OK).await?;
     for entry in stock["warehouses"].as_array().into_iter().flatten().filter(|entry| entry["warehouse"] == warehouse) {
         println!(
             "  GET /inventory/{KITE} in {warehouse}: {} has {} on hand, {} reserved",
@@ -322,11 +325,27 @@ async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     }
     for (who, receipt) in [(MERCHANT, &teahouse), (NEIGHBOUR, &kitehouse)] {
         let order_id = receipt["order_id"].as_str().unwrap_or_default();
-        let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+        let order = call_as(api, Some(PLATFORM_STAFF), Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
         let lines = order["lines"].as_array().map_or(0, |lines| lines.iter().map(|l| l["quantity"].as_u64().unwrap_or(0)).sum());
         println!("  {who} orders {lines} {KITE}s: {}", order["status"].as_str().unwrap_or("?"));
     }
     println!("  ({MERCHANT}'s order is not reserved from {NEIGHBOUR}'s kites on the same shelf)");
+
+    // Each merchant's staff see their own merchant's records only.
+    let teahouse_order = teahouse["order_id"].as_str().unwrap_or_default();
+    let (own, _) = call(api, Method::GET, &format!("/orders/{teahouse_order}"), Value::Null).await?;
+    let (other, _) = call_as(api, Some(NEIGHBOUR_STAFF), Method::GET, &format!("/orders/{teahouse_order}"), Value::Null).await?;
+    let (anonymous, _) = call_as(api, None, Method::GET, &format!("/orders/{teahouse_order}"), Value::Null).await?;
+    let (read_only, _) =
+        call_as(api, Some(NEIGHBOUR_STAFF), Method::POST, &format!("/orders/{teahouse_order}/cancel"), Value::Null).await?;
+    println!(
+        "  {MERCHANT}'s order read by its staff: {own}; by {NEIGHBOUR}'s staff: {other} (not 403: its existence does not leak); \
+         with no token: {anonymous}; a cancel by {NEIGHBOUR}'s read-only staff: {read_only}"
+    );
+    let kites = expect_as(api, NEIGHBOUR_STAFF, Method::GET, &format!("/inventory/{KITE}"), Value::Null, StatusCode::OK).await?;
+    let owners: std::collections::BTreeSet<&str> =
+        kites["warehouses"].as_array().into_iter().flatten().filter_map(|entry| entry["merchant_id"].as_str()).collect();
+    println!("  {NEIGHBOUR}'s staff see the {KITE} stock of {owners:?} only");
     Ok(())
 }
 
@@ -368,15 +387,52 @@ async fn post_order(api: &Router, order: &Value, sign: bool) -> anyhow::Result<(
     send(api, request).await
 }
 
+/// The teahouse's staff, with every scope a merchant's staff may hold.
+const TEAHOUSE_STAFF: &str = "demo-teahouse-staff-token";
+/// The kite shop's staff, who may read their own orders and stock.
+const NEIGHBOUR_STAFF: &str = "demo-kitehouse-staff-token";
+/// Platform staff, who operate the shared warehouses and see every merchant.
+const PLATFORM_STAFF: &str = "demo-platform-staff-token";
+
+/// The bearer tokens `oms serve --tokens` would be given for the demo's three callers.
+fn demo_tokens() -> anyhow::Result<Authenticator> {
+    let merchant_scopes = ["oms/orders.read", "oms/orders.write", "oms/inventory.read", "oms/inventory.write", "oms/storefront"];
+    let grants = json!([
+        { "token": TEAHOUSE_STAFF, "merchant_id": MERCHANT, "scopes": merchant_scopes },
+        { "token": NEIGHBOUR_STAFF, "merchant_id": NEIGHBOUR, "scopes": ["oms/orders.read", "oms/inventory.read"] },
+        { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
+    ]);
+    Ok(Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string())?)))
+}
+
+/// A request as the teahouse's staff.
 async fn call(api: &Router, method: Method, uri: &str, body: Value) -> anyhow::Result<(StatusCode, Value)> {
+    call_as(api, Some(TEAHOUSE_STAFF), method, uri, body).await
+}
+
+/// A request with `token` as its bearer token (none: no `Authorization` header).
+async fn call_as(
+    api: &Router,
+    token: Option<&str>,
+    method: Method,
+    uri: &str,
+    body: Value,
+) -> anyhow::Result<(StatusCode, Value)> {
     let body =
         if body.is_null() { Body::empty() } else { Body::from(serde_json::to_vec(&body).context("Failed to encode a body")?) };
-    let request = Request::builder().method(method).uri(uri).header("content-type", "application/json").body(body);
-    send(api, request.context("Failed to build a request")?).await
+    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    send(api, request.body(body).context("Failed to build a request")?).await
 }
 
 async fn expect(api: &Router, method: Method, uri: &str, body: Value, want: StatusCode) -> anyhow::Result<Value> {
-    let (status, answer) = call(api, method.clone(), uri, body).await?;
+    expect_as(api, TEAHOUSE_STAFF, method, uri, body, want).await
+}
+
+async fn expect_as(api: &Router, token: &str, method: Method, uri: &str, body: Value, want: StatusCode) -> anyhow::Result<Value> {
+    let (status, answer) = call_as(api, Some(token), method.clone(), uri, body).await?;
     if status != want {
         bail!("{method} {uri} answered {status}: {answer}");
     }

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use oms_api::ChannelSecrets;
+use oms_api::throttle::{Limits, Rate};
+use oms_api::{Authenticator, ChannelSecrets, TokenTable};
 use oms_local::server::{self, ServeOptions};
 use oms_pricing::models::TreeParams;
 
@@ -27,6 +28,18 @@ enum Command {
         /// Where the store and queue live; created if missing.
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
+        /// A JSON file listing the API's bearer tokens: `[{"token", "merchant_id"?, "scopes": [...]}]`
+        /// (or the list itself in `OMS_API_TOKENS`). With none, operator routes are open and
+        /// only a loopback address is served.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+        /// Operator requests per second per client address before `429 rate_limited` (burst
+        /// twice that); 0 for no limit.
+        #[arg(long, default_value_t = 500)]
+        rate_limit: u32,
+        /// Webhook requests per second per client address (burst twice that); 0 for no limit.
+        #[arg(long, default_value_t = 200)]
+        webhook_rate_limit: u32,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -131,7 +144,10 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     match cli.command {
-        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit } => {
+            let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
+            serve(ServeCommand { addr, data_dir, tokens, limits }).await
+        }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
             let dir = tempfile::tempdir().context("Failed to make a temporary directory")?;
@@ -176,7 +192,11 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+/// The environment variable that may hold the API's token list instead of `--tokens`.
+const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
+
+async fn serve(options: ServeCommand) -> anyhow::Result<()> {
+    let ServeCommand { addr, data_dir, tokens, limits } = options;
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
         tracing::warn!(
@@ -184,12 +204,41 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
             ChannelSecrets::variable(channel)
         );
     }
-    let running = server::start(ServeOptions { addr, data_dir: data_dir.clone(), secrets, run_workers: true }).await?;
+    let auth = api_tokens(tokens.as_deref())?;
+    if matches!(auth, Authenticator::Open) {
+        tracing::warn!(
+            "OPEN: no API tokens are configured (--tokens FILE or {TOKENS_VARIABLE}); every operator route is open, \
+             so only a loopback address is served"
+        );
+    }
+    let options = ServeOptions { secrets, auth, limits, ..ServeOptions::local(addr, data_dir.clone()) };
+    let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
     tracing::info!("shutting down: no new requests; finishing the work in flight");
     running.shutdown().await;
     Ok(())
+}
+
+/// What `oms serve` was asked for.
+struct ServeCommand {
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    tokens: Option<PathBuf>,
+    limits: Limits,
+}
+
+/// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.
+fn api_tokens(file: Option<&std::path::Path>) -> anyhow::Result<Authenticator> {
+    let json = match file {
+        Some(file) => {
+            Some(std::fs::read_to_string(file).with_context(|| format!("Failed to read the token file {}", file.display()))?)
+        }
+        None => std::env::var(TOKENS_VARIABLE).ok().filter(|v| !v.trim().is_empty()),
+    };
+    let Some(json) = json else { return Ok(Authenticator::Open) };
+    let table = TokenTable::from_json(&json).context("Failed to read the API tokens")?;
+    Ok(if table.is_empty() { Authenticator::Open } else { Authenticator::Tokens(std::sync::Arc::new(table)) })
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (what service managers send to stop a service).

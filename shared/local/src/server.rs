@@ -9,7 +9,8 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use oms_api::{AppState, ChannelSecrets, PricingModel, UnsignedPolicy};
+use oms_api::throttle::{Limits, Throttle};
+use oms_api::{AppState, Authenticator, ChannelSecrets, PricingModel, UnsignedPolicy};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_embedded::Embedded;
 
@@ -19,8 +20,28 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub secrets: ChannelSecrets,
+    /// How operator routes know their caller: bearer tokens, or open (loopback only).
+    pub auth: Authenticator,
+    /// Requests per client address before `429 rate_limited`.
+    pub limits: Limits,
     /// Drive the queues in this process (off only in tests that stop work mid-flow).
     pub run_workers: bool,
+}
+
+impl ServeOptions {
+    /// Serving `data_dir` on `addr` with no channel secrets, open operator routes (so
+    /// loopback only), no throttling, and the workers running: what tests and benchmarks
+    /// start from.
+    pub fn local(addr: SocketAddr, data_dir: PathBuf) -> ServeOptions {
+        ServeOptions {
+            addr,
+            data_dir,
+            secrets: ChannelSecrets::default(),
+            auth: Authenticator::Open,
+            limits: Limits::UNLIMITED,
+            run_workers: true,
+        }
+    }
 }
 
 /// A running server; dropping it without `shutdown` leaves the tasks running.
@@ -34,20 +55,28 @@ pub struct Running {
 }
 
 /// The state every route sees, over the embedded adapters.
-pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets) -> AppState {
+pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticator) -> AppState {
     AppState {
         ports: embedded.ports(Arc::new(SystemClock)),
-        secrets,
+        secrets: secrets.into(),
         unsigned: UnsignedPolicy::Accept,
+        auth,
         pricing: Default::default(),
     }
 }
 
 /// Opens the data directory, binds the address and starts serving and working.
 pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
+    if matches!(options.auth, Authenticator::Open) && !options.addr.ip().is_loopback() {
+        anyhow::bail!(
+            "Refusing to serve {} with no API tokens: operator routes would be open to the network. \
+             Configure tokens (--tokens FILE or OMS_API_TOKENS), or listen on loopback (127.0.0.1)",
+            options.addr
+        );
+    }
     let embedded = Embedded::open(&options.data_dir)
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
-    let mut state = app_state(&embedded, options.secrets);
+    let mut state = app_state(&embedded, options.secrets, options.auth);
     state.pricing = PricingModel::new(current_pricing_model(&options.data_dir));
     let ports = state.ports.clone();
     let listener =
@@ -60,10 +89,13 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
-    let router = oms_api::routes::all(state);
+    let throttle = Throttle::new(options.limits);
+    tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
+    let router = oms_api::routes::all(state).layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
     let mut until_stopped = stopped.clone();
     tasks.push(tokio::spawn(async move {
-        let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
             let _ = until_stopped.wait_for(|stop| *stop).await;
         });
         if let Err(err) = serving.await {
@@ -84,6 +116,16 @@ impl Running {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+    }
+}
+
+/// Drops the throttle's memory of clients quiet for a while, every minute, until stopped.
+async fn forget_quiet_clients(throttle: Arc<Throttle>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => throttle.forget_quiet_clients(),
+            _ = stopped.wait_for(|stop| *stop) => return,
         }
     }
 }

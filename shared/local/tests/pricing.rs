@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use oms_api::ChannelSecrets;
 use oms_local::retrain::{self, RetrainRequest};
 use oms_local::server::{self, ServeOptions};
 
@@ -33,12 +32,7 @@ async fn quote(client: &reqwest::Client, base: &str) -> (u16, Value) {
 async fn oms_serve_quotes_from_the_model_a_retrain_makes_current_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let options = ServeOptions {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.clone(),
-        secrets: ChannelSecrets::default(),
-        run_workers: false,
-    };
+    let options = ServeOptions { run_workers: false, ..ServeOptions::local("127.0.0.1:0".parse().unwrap(), data_dir.clone()) };
     let running = server::start(options).await.unwrap();
     let base = format!("http://{}", running.addr);
     let client = reqwest::Client::new();

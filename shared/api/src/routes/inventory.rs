@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use oms_domain::access::{Caller, Scope};
 use oms_domain::stock::{self, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
 use oms_domain::validation::parse_json;
@@ -15,7 +16,7 @@ use oms_domain::{MerchantId, Sku, ValidationError, WarehouseId};
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{StockAnswer, StockLevelAnswer, WarehouseAnswer};
 use crate::error::{ErrorBody, ErrorCode};
-use crate::ApiError;
+use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_warehouse)).routes(routes!(set_on_hand)).routes(routes!(stock_of))
@@ -84,15 +85,30 @@ impl OnHandBody {
     responses(
         (status = 200, description = "The warehouse as registered", body = WarehouseAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or the body names another merchant than the caller's", body = ErrorBody),
+        (status = 404, description = "`unknown_warehouse`: the id is another merchant's warehouse", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/inventory.write"]))
 )]
 async fn put_warehouse(
     State(state): State<AppState>,
+    caller: Authed,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<WarehouseAnswer>, ApiError> {
+    let caller = caller.with(Scope::InventoryWrite)?;
     let warehouse = WarehouseBody::parse(&id, &body)?;
+    if !caller.sees(&warehouse.merchant_id) {
+        return Err(acts_for_another(&caller));
+    }
+    // Registering another merchant's warehouse id again would take it over.
+    if let Some(existing) = state.ports.warehouses.get_warehouse(&warehouse.warehouse_id).await? {
+        if !caller.sees(&existing.merchant_id) {
+            return Err(unknown_warehouse(&warehouse.warehouse_id));
+        }
+    }
     inventory_cases::put_warehouse(&state.ports, &warehouse).await?;
     Ok(Json(warehouse.into()))
 }
@@ -111,20 +127,34 @@ async fn put_warehouse(
     responses(
         (status = 200, description = "The owner's counts of the SKU in that warehouse now", body = StockLevelAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
-        (status = 404, description = "`unknown_warehouse`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or a merchant's staff count another merchant's units", body = ErrorBody),
+        (status = 404, description = "`unknown_warehouse` (also another merchant's warehouse)", body = ErrorBody),
         (status = 409, description = "`below_reserved`: on hand cannot go below what is reserved of the owner's units", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/inventory.write"]))
 )]
 async fn set_on_hand(
     State(state): State<AppState>,
+    caller: Authed,
     PathParams((warehouse, sku)): PathParams<(String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Json<StockLevelAnswer>, ApiError> {
+    let caller = caller.with(Scope::InventoryWrite)?;
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let count = OnHandBody::parse(&body)?;
     let ports = &state.ports;
+    // A merchant's staff count their own units in their own warehouses; a shared
+    // warehouse's other owners are counted by platform staff, who operate it.
+    match ports.warehouses.get_warehouse(&warehouse).await? {
+        Some(found) if caller.sees(&found.merchant_id) => {}
+        _ => return Err(unknown_warehouse(&warehouse)),
+    }
+    if count.owner.as_ref().is_some_and(|owner| !caller.sees(owner)) {
+        return Err(acts_for_another(&caller));
+    }
     let level = inventory_cases::set_on_hand(ports, &warehouse, count.owner.as_ref(), &sku, count.on_hand).await?;
     Ok(Json(level.into()))
 }
@@ -138,16 +168,35 @@ async fn set_on_hand(
     responses(
         (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it", body = StockAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 404, description = "`sku_not_found`: no warehouse has stock records for it", body = ErrorBody),
-    )
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.read`", body = ErrorBody),
+        (status = 404, description = "`sku_not_found`: no warehouse has stock records of the caller's for it", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/inventory.read"]))
 )]
-async fn stock_of(State(state): State<AppState>, PathParams(sku): PathParams<String>) -> Result<Json<StockAnswer>, ApiError> {
+async fn stock_of(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(sku): PathParams<String>,
+) -> Result<Json<StockAnswer>, ApiError> {
+    let caller = caller.with(Scope::InventoryRead)?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
-    let levels = state.ports.inventory.stock_of(&sku).await?;
+    let mut levels = state.ports.inventory.stock_of(&sku).await?;
+    // A merchant's staff see the units their merchant owns, wherever they lie.
+    levels.retain(|level| caller.sees(&level.owner));
     if levels.is_empty() {
         return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
     Ok(Json(StockAnswer::new(sku, levels)))
+}
+
+fn unknown_warehouse(id: &WarehouseId) -> ApiError {
+    ApiError::new(ErrorCode::UnknownWarehouse, format!("no warehouse {id}"))
+}
+
+fn acts_for_another(caller: &Caller) -> ApiError {
+    let own = caller.merchant_id().map_or_else(String::new, ToString::to_string);
+    ApiError::new(ErrorCode::Forbidden, format!("this credential acts for merchant {own} only"))
 }
 
 #[cfg(test)]

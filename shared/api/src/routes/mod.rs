@@ -27,16 +27,20 @@ use oms_channels::MAX_BODY_BYTES;
 use oms_domain::ports::Ports;
 
 use crate::answers::HealthAnswer;
+use crate::auth::Authenticator;
 use crate::error::{log_failures, ErrorBody, ErrorCode};
+use crate::webhook_secrets::WebhookSecrets;
 use crate::ApiError;
-use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
+use oms_channels::secrets::UnsignedPolicy;
 
-/// What every handler can reach: the ports, the webhook secrets, and the pricing model.
+/// What every handler can reach: the ports, the webhook secrets, how operator routes
+/// know their caller, and the pricing model.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub ports: Ports,
-    pub secrets: ChannelSecrets,
+    pub secrets: WebhookSecrets,
     pub unsigned: UnsignedPolicy,
+    pub auth: Authenticator,
     /// Empty until a model is loaded (`oms serve` loads the data directory's current one).
     pub pricing: PricingModel,
 }
@@ -49,9 +53,22 @@ pub struct AppState {
         description = "The order management system's HTTP contract. Every error is `{\"error\":{\"code\",\"message\"}}` \
                        (plus `field` when one input field is at fault); each code has one status. Money is a decimal string."
     ),
-    components(schemas(ErrorBody, ErrorCode))
+    components(schemas(ErrorBody, ErrorCode)),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme operator routes name: a JWT (AWS) or a configured token
+/// (`oms serve`), with OAuth scopes such as `oms/orders.read`.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 fn base() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

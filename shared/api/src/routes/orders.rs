@@ -9,17 +9,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_channels::{self as channels, signature};
+use oms_domain::access::{Caller, Scope};
 use oms_domain::order::normalise_phone;
 use oms_domain::order::{Channel, MAX_TEXT_CHARS};
 use oms_domain::usecases::intake;
-use oms_domain::usecases::orders::{self as order_cases, OrderQuery, Page};
+use oms_domain::usecases::orders::{self as order_cases, GetError, OrderQuery, Page};
 use oms_domain::validation::parse_json;
-use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
+use oms_domain::{CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
 use crate::error::{ErrorBody, ErrorCode};
-use crate::ApiError;
+use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -67,7 +68,7 @@ async fn receive_webhook(
         ApiError::new(ErrorCode::UnknownChannel, format!("no channel {channel:?}; one of shopify, woocommerce, amazon, generic"))
     })?;
     let signature = headers.get(signature::header_name(channel)).and_then(|v| v.to_str().ok());
-    state.secrets.check(channel, state.unsigned, signature, &body)?;
+    state.secrets.check(channel, state.unsigned, signature, &body).await?;
     let merchant_header = channels::Meta::merchant_header(channel).and_then(|name| headers.get(name));
     let topic_header = channels::Meta::topic_header(channel).and_then(|name| headers.get(name));
     let header_text = |v: Option<&axum::http::HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -83,6 +84,17 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
     OrderId::parse(raw).map_err(|_| ApiError::new(ErrorCode::OrderNotFound, format!("no order {raw:?}")))
 }
 
+/// The order, when it is the caller's to see: another merchant's answers as not found,
+/// so that its existence does not leak.
+async fn order_of(state: &AppState, caller: &Caller, raw: &str) -> Result<Order, ApiError> {
+    let id = order_id(raw)?;
+    let order = order_cases::get_order(&state.ports, &id).await?;
+    if !caller.sees(&order.merchant_id) {
+        return Err(GetError::NotFound(id).into());
+    }
+    Ok(order)
+}
+
 /// The canonical order with its status, allocation and timeline.
 #[utoipa::path(
     get,
@@ -92,23 +104,30 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
     responses(
         (status = 200, description = "The order", body = OrderAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 404, description = "`order_not_found`", body = ErrorBody),
-    )
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`", body = ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.read"]))
 )]
-async fn get_order(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<OrderAnswer>, ApiError> {
-    let id = order_id(&id)?;
-    Ok(Json(order_cases::get_order(&state.ports, &id).await?.into()))
+async fn get_order(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<OrderAnswer>, ApiError> {
+    let caller = caller.with(Scope::OrdersRead)?;
+    Ok(Json(order_of(&state, &caller, &id).await?.into()))
 }
 
-/// The query string of `GET /orders`: one merchant's orders (`merchant` is required
-/// until authentication supplies it) matching every filter given, at least one besides
-/// the merchant; blank filters count as not given. A page holds `limit` orders (1 to 100,
+/// The query string of `GET /orders`: one merchant's orders (the caller's own; platform
+/// staff name the merchant) matching every filter given, at least one besides the
+/// merchant; blank filters count as not given. A page holds `limit` orders (1 to 100,
 /// default 50); `cursor` is the `next` of the previous page.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OrderFilter {
-    /// The merchant whose orders to look in. Required.
-    #[param(required = true)]
+    /// The merchant whose orders to look in: by default the caller's own; platform staff
+    /// must name one. Another merchant's orders are never found.
     merchant: Option<String>,
     /// The customer's id.
     customer: Option<String>,
@@ -131,13 +150,17 @@ struct OrderFilter {
 const DEFAULT_PAGE_SIZE: usize = 50;
 
 impl OrderFilter {
-    /// Checks each filter given (blank ones count as not given) and the page.
-    fn parse(&self) -> Result<(OrderQuery, Page), ValidationError> {
+    /// Checks each filter given (blank ones count as not given) and the page, for
+    /// `caller`; `None` when the merchant named is not the caller's (no order is found).
+    fn parse(&self, caller: &Caller) -> Result<Option<(OrderQuery, Page)>, ValidationError> {
         let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        let merchant = given(&self.merchant)
-            .ok_or_else(|| ValidationError::new("merchant", "is required: the merchant whose orders to look in"))?;
+        let named = given(&self.merchant).map(MerchantId::parse).transpose().map_err(|e| e.within("merchant"))?;
+        let merchant = caller
+            .merchant_named(named.as_ref())
+            .map_err(|_| ValidationError::new("merchant", "is required: the merchant whose orders to look in"))?;
+        let Some(merchant) = merchant else { return Ok(None) };
         let query = OrderQuery {
-            merchant: MerchantId::parse(merchant).map_err(|e| e.within("merchant"))?,
+            merchant,
             customer: given(&self.customer).map(CustomerId::parse).transpose().map_err(|e| e.within("customer"))?,
             phone: given(&self.phone)
                 .map(|p| normalise_phone(&p).ok_or_else(|| ValidationError::new("phone", format!("{p:?} is not a phone number"))))
@@ -150,7 +173,7 @@ impl OrderFilter {
         };
         let after = self.cursor.as_deref().map(cursor::decode).transpose()?;
         let page = Page::new(self.limit.unwrap_or(DEFAULT_PAGE_SIZE), after)?;
-        Ok((query, page))
+        Ok(Some((query, page)))
     }
 }
 
@@ -202,15 +225,22 @@ mod cursor {
     params(OrderFilter),
     responses(
         (status = 200, description = "A page of the merchant's orders matching every filter given, newest first; the filters are applied before the page is cut", body = OrdersAnswer),
-        (status = 400, description = "`invalid_request`: no merchant, no filter, a malformed one, a limit outside 1 to 100, or a cursor this API did not answer", body = ErrorBody),
-    )
+        (status = 400, description = "`invalid_request`: no filter, a malformed one, a limit outside 1 to 100, a cursor this API did not answer, or (platform staff) no merchant", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.read"]))
 )]
 async fn find_orders(
     State(state): State<AppState>,
+    caller: Authed,
     filter: Result<Query<OrderFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OrdersAnswer>, ApiError> {
+    let caller = caller.with(Scope::OrdersRead)?;
     let Query(filter) = filter.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
-    let (query, page) = filter.parse()?;
+    let Some((query, page)) = filter.parse(&caller)? else {
+        return Ok(Json(OrdersAnswer { next: None, orders: vec![] }));
+    };
     let found = order_cases::find_orders(&state.ports, &query, &page).await?;
     Ok(Json(OrdersAnswer {
         next: found.next.as_ref().map(cursor::encode),
@@ -235,17 +265,22 @@ struct CancelBody {
     responses(
         (status = 200, description = "The cancelled order (cancelling again answers it as it is)", body = OrderAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.write`", body = ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "`not_cancellable`: the order has shipped; `field_too_long`: a reason over 200 characters", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/orders.write"]))
 )]
 async fn cancel_order(
     State(state): State<AppState>,
+    caller: Authed,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<OrderAnswer>, ApiError> {
-    let id = order_id(&id)?;
+    let caller = caller.with(Scope::OrdersWrite)?;
+    let id = order_of(&state, &caller, &id).await?.order_id;
     let reason = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<CancelBody>(&body)?.reason };
     let reason = reason.as_deref().map(oms_domain::validation::clean_text);
     // The reason goes onto the timeline, which the order record carries: bounded as an
@@ -272,20 +307,25 @@ async fn cancel_order(
     responses(
         (status = 200, description = "The order as modified", body = OrderAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
-        (status = 404, description = "`order_not_found`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.write`", body = ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 422, description = "`not_modifiable` (the order's stage), `unknown_sku`, or `field_too_long` (a text field over 200 characters, `field` names it)", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/orders.write"]))
 )]
 async fn modify_order(
     State(state): State<AppState>,
+    caller: Authed,
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<OrderAnswer>, ApiError> {
-    let id = order_id(&id)?;
+    let caller = caller.with(Scope::OrdersWrite)?;
     // Prices are checked against the order's currency: read it first (the use case checks
     // again on the order it writes).
-    let currency = order_cases::get_order(&state.ports, &id).await?.currency;
+    let order = order_of(&state, &caller, &id).await?;
+    let (id, currency) = (order.order_id, order.currency);
     let patch = channels::generic::parse_patch(&body, currency)?;
     Ok(Json(order_cases::modify_order(&state.ports, &id, patch).await?.into()))
 }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use oms_domain::access::Scope;
 use oms_domain::order::check_quantity;
 use oms_domain::validation::parse_json;
 use oms_domain::{CustomerId, Sku, ValidationError};
@@ -18,7 +19,7 @@ use oms_pricing::{Artifact, Query};
 use super::{AppState, RawBody};
 use crate::answers::QuoteAnswer;
 use crate::error::{ErrorBody, ErrorCode};
-use crate::ApiError;
+use crate::{ApiError, Authed};
 
 /// The longest province or city name a quote takes.
 const MAX_PLACE_CHARS: usize = 200;
@@ -103,11 +104,16 @@ fn place(raw: String, field: &str) -> Result<String, ValidationError> {
     responses(
         (status = 200, description = "The quoted price and the model behind it", body = QuoteAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 503, description = "`no_pricing_model`: no model has been trained yet", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/storefront"]))
 )]
-async fn quote(State(state): State<AppState>, RawBody(body): RawBody) -> Result<Json<QuoteAnswer>, ApiError> {
+async fn quote(State(state): State<AppState>, caller: Authed, RawBody(body): RawBody) -> Result<Json<QuoteAnswer>, ApiError> {
+    // The merchant's storefront backend vouches for the customer id it passes.
+    caller.with(Scope::Storefront)?;
     let request = QuoteBody::parse(&body)?;
     let model = state
         .pricing

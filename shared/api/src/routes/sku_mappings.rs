@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use oms_domain::access::Scope;
 use oms_domain::order::Channel;
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::usecases::inventory as inventory_cases;
@@ -14,8 +15,8 @@ use oms_domain::validation::parse_json;
 use oms_domain::{MerchantId, Sku, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
-use crate::error::ErrorBody;
-use crate::ApiError;
+use crate::error::{ErrorBody, ErrorCode};
+use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_sku_mapping))
@@ -74,15 +75,23 @@ fn parse(channel: &str, merchant: String, channel_sku: String, body: &[u8]) -> R
     responses(
         (status = 200, description = "The mapping as stored (it replaces an earlier one)", body = SkuMappingAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or the path names another merchant than the caller's", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-    )
+    ),
+    security(("bearer" = ["oms/inventory.write"]))
 )]
 async fn put_sku_mapping(
     State(state): State<AppState>,
+    caller: Authed,
     PathParams((channel, merchant, channel_sku)): PathParams<(String, String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Json<SkuMappingAnswer>, ApiError> {
+    let caller = caller.with(Scope::InventoryWrite)?;
     let mapping = parse(&channel, merchant, channel_sku, &body)?;
+    if !caller.sees(&mapping.merchant_id) {
+        return Err(ApiError::new(ErrorCode::Forbidden, "this credential maps its own merchant's SKUs only"));
+    }
     inventory_cases::map_sku(&state.ports, &mapping).await?;
     Ok(Json(mapping.into()))
 }

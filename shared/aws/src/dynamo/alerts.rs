@@ -11,7 +11,9 @@ use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
 use oms_domain::ports::{AlertStore, MoveOutcome, RaiseOutcome, StoreError};
 use oms_domain::{AlertId, MerchantId, OrderId};
 
-use super::{from_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, INDEX_BY_ALERT_STATUS};
+use super::{
+    from_item, s, to_item, unexplained, DynamoStore, Item, Key, Transact, INDEX_BY_ALERT_STATUS, INDEX_BY_MERCHANT_ALERTS,
+};
 use crate::error::sdk_error;
 
 /// The alert item: `ALERT#<alert id>` / `ALERT`, in `by_alert_status` under its status.
@@ -31,6 +33,17 @@ pub(crate) struct AlertItem {
     pub updated_at: DateTime<Utc>,
     /// The `by_alert_status` partition key: the status again.
     pub alert_status_key: String,
+    /// The `by_merchant_alerts` partition key: the merchant again.
+    #[serde(default)]
+    pub alert_merchant_key: String,
+    /// The `by_merchant_alerts` sort key: `<status>#<alert id>`.
+    #[serde(default)]
+    pub merchant_alert_sort: String,
+}
+
+/// The `by_merchant_alerts` sort key of an alert in `status`.
+fn merchant_alert_sort(status: AlertStatus, id: &AlertId) -> String {
+    format!("{}#{id}", status.as_str())
 }
 
 impl From<&Alert> for AlertItem {
@@ -49,6 +62,8 @@ impl From<&Alert> for AlertItem {
             raised_at: alert.raised_at,
             updated_at: alert.updated_at,
             alert_status_key: alert.status.as_str().to_owned(),
+            alert_merchant_key: alert.merchant_id.to_string(),
+            merchant_alert_sort: merchant_alert_sort(alert.status, &alert.alert_id),
         }
     }
 }
@@ -141,30 +156,58 @@ impl AlertStore for DynamoStore {
         }
     }
 
-    /// A `Query` of `by_alert_status` (eventually consistent, as every index) for the
-    /// status, `alert_id > :after`, ascending, until `limit + 1` alerts are read.
-    async fn list_alerts(&self, status: AlertStatus, after: Option<&AlertId>, limit: usize) -> Result<AlertPage, StoreError> {
+    /// A `Query` (eventually consistent, as every index), ascending, until `limit + 1`
+    /// alerts are read: of `by_alert_status` for the status and `alert_id > :after`; for
+    /// one merchant, of `by_merchant_alerts` for the merchant and
+    /// `merchant_alert_sort BETWEEN "<status>#<after>#" AND "<status>$"` (`#` sorts before
+    /// every id character and `$` after `#`, so the range is exactly that status's alerts
+    /// after the cursor).
+    async fn list_alerts(
+        &self,
+        status: AlertStatus,
+        merchant: Option<&MerchantId>,
+        after: Option<&AlertId>,
+        limit: usize,
+    ) -> Result<AlertPage, StoreError> {
         let limit = limit.max(1);
         let mut alerts = Vec::new();
         let mut start: Option<Item> = None;
         while alerts.len() <= limit {
             let page = (limit + 1 - alerts.len()).min(QUERY_PAGE);
-            let mut query = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(INDEX_BY_ALERT_STATUS)
-                .expression_attribute_names("#k", "alert_status_key")
-                .expression_attribute_values(":v", s(status.as_str()))
                 .scan_index_forward(true)
                 .limit(i32::try_from(page).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take());
-            query = match after {
-                Some(after) => query
+            let query = match (merchant, after) {
+                (None, Some(after)) => query
+                    .index_name(INDEX_BY_ALERT_STATUS)
                     .key_condition_expression("#k = :v AND #id > :after")
+                    .expression_attribute_names("#k", "alert_status_key")
+                    .expression_attribute_values(":v", s(status.as_str()))
                     .expression_attribute_names("#id", "alert_id")
                     .expression_attribute_values(":after", s(after.as_str())),
-                None => query.key_condition_expression("#k = :v"),
+                (None, None) => query
+                    .index_name(INDEX_BY_ALERT_STATUS)
+                    .key_condition_expression("#k = :v")
+                    .expression_attribute_names("#k", "alert_status_key")
+                    .expression_attribute_values(":v", s(status.as_str())),
+                (Some(merchant), after) => {
+                    let from = match after {
+                        Some(after) => format!("{}#", merchant_alert_sort(status, after)),
+                        None => format!("{}#", status.as_str()),
+                    };
+                    query
+                        .index_name(INDEX_BY_MERCHANT_ALERTS)
+                        .key_condition_expression("#k = :m AND #sort BETWEEN :from AND :to")
+                        .expression_attribute_names("#k", "alert_merchant_key")
+                        .expression_attribute_names("#sort", "merchant_alert_sort")
+                        .expression_attribute_values(":m", s(merchant.as_str()))
+                        .expression_attribute_values(":from", s(from))
+                        .expression_attribute_values(":to", s(format!("{}$", status.as_str())))
+                }
             };
             let output = query.send().await.map_err(|e| sdk_error(format!("Failed to list {status} alerts"), e))?;
             for item in output.items.unwrap_or_default() {
@@ -182,8 +225,8 @@ impl AlertStore for DynamoStore {
         Ok(AlertPage { alerts, next })
     }
 
-    /// An `UpdateItem` of `ALERT#<id>` setting `status`, `alert_status_key` and
-    /// `updated_at`, conditional on `status` being one `to` is reached from. When the
+    /// An `UpdateItem` of `ALERT#<id>` setting `status`, `alert_status_key`,
+    /// `merchant_alert_sort` and `updated_at`, conditional on `status` being one `to` is reached from. When the
     /// condition fails the alert is read afresh: absent, already at `to`, or past it (an
     /// alert never goes back, so the fresh read cannot contradict the failed condition).
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError> {
@@ -193,9 +236,11 @@ impl AlertStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Key::alert(id).into_map()))
-            .update_expression("SET #status = :to, #status_key = :to, #updated_at = :at")
+            .update_expression("SET #status = :to, #status_key = :to, #merchant_sort = :sort, #updated_at = :at")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#status_key", "alert_status_key")
+            .expression_attribute_names("#merchant_sort", "merchant_alert_sort")
+            .expression_attribute_values(":sort", s(merchant_alert_sort(to, id)))
             .expression_attribute_names("#updated_at", "updated_at")
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":at", s(to_item_time(at)))
@@ -258,7 +303,7 @@ mod tests {
                 "pk": "ALERT#alt_01", "sk": "ALERT", "alert_id": "alt_01", "kind": "channel_cancel_refused",
                 "subject": "ord_1", "order_id": "ord_1", "merchant_id": "m-1", "message": "too late",
                 "status": "open", "raised_at": "2026-11-20T12:00:00Z", "updated_at": "2026-11-20T12:00:00Z",
-                "alert_status_key": "open"
+                "alert_status_key": "open", "alert_merchant_key": "m-1", "merchant_alert_sort": "open#alt_01"
             })
         );
         assert_eq!(to_item_time(at), "2026-11-20T12:00:00Z");

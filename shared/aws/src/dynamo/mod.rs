@@ -45,6 +45,9 @@ pub const INDEX_BY_ORDER_NUMBER: &str = "by_order_number";
 
 /// Alerts by status (`alert_status_key`), oldest first by `alert_id`.
 pub const INDEX_BY_ALERT_STATUS: &str = "by_alert_status";
+/// A merchant's alerts (`alert_merchant_key`) by status, oldest first
+/// (`merchant_alert_sort` = `<status>#<alert id>`).
+pub const INDEX_BY_MERCHANT_ALERTS: &str = "by_merchant_alerts";
 
 /// Orders that are not final by status and age (`status_key` = `<status>#<shard>`,
 /// `status_since_key` = `<since>#<order id>`), oldest first: what the sweeper reads.
@@ -56,12 +59,13 @@ pub(crate) const STATUS_SHARDS: u32 = 8;
 
 /// Every secondary index with its partition key attribute and its sort key attribute.
 #[cfg(feature = "provision")]
-pub(crate) const INDEXES: [(&str, &str, &str); 7] = [
+pub(crate) const INDEXES: [(&str, &str, &str); 8] = [
     (INDEX_BY_CUSTOMER, "customer_key", "order_id"),
     (INDEX_BY_PHONE, "phone_key", "order_id"),
     (INDEX_BY_EXTERNAL_ID, "external_key", "order_id"),
     (INDEX_BY_CHANNEL, "channel_key", "order_id"),
     (INDEX_BY_ALERT_STATUS, "alert_status_key", "alert_id"),
+    (INDEX_BY_MERCHANT_ALERTS, "alert_merchant_key", "merchant_alert_sort"),
     (INDEX_BY_ORDER_NUMBER, "order_number_key", "order_id"),
     (INDEX_BY_STATUS, "status_key", "status_since_key"),
 ];

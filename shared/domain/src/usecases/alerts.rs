@@ -3,7 +3,7 @@
 
 use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::ports::{MoveOutcome, Ports, RaiseOutcome, StoreError};
-use crate::{AlertId, ValidationError};
+use crate::{AlertId, MerchantId, ValidationError};
 
 /// The page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -26,6 +26,8 @@ pub async fn raise_alert(ports: &Ports, alert: Alert) -> Result<Alert, StoreErro
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertQuery {
     pub status: AlertStatus,
+    /// One merchant's alerts only (merchant staff); `None`: every merchant's.
+    pub merchant: Option<MerchantId>,
     /// The `next` of the page before.
     pub after: Option<AlertId>,
     pub limit: usize,
@@ -46,13 +48,13 @@ impl AlertQuery {
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| ValidationError::new("limit", format!("{raw:?} is not a page size from 1 to {MAX_LIMIT}")))?,
         };
-        Ok(Self { status, after, limit })
+        Ok(Self { status, merchant: None, after, limit })
     }
 }
 
 /// One page of alerts in the status asked for, oldest first.
 pub async fn list_alerts(ports: &Ports, query: &AlertQuery) -> Result<AlertPage, StoreError> {
-    ports.alerts.list_alerts(query.status, query.after.as_ref(), query.limit.clamp(1, MAX_LIMIT)).await
+    ports.alerts.list_alerts(query.status, query.merchant.as_ref(), query.after.as_ref(), query.limit.clamp(1, MAX_LIMIT)).await
 }
 
 /// Why an alert could not be moved.
