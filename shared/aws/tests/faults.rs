@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::faults::Fault::{self, LostAnswer, Throttled, TransactionConflict};
+use common::faults::Fault::{self, ItemInTransaction, LostAnswer, Throttled, TransactionConflict};
 use common::{aws_with_faults, order, sku, warehouse, wh};
 use oms_aws::budget::SDK_MAX_ATTEMPTS;
 use oms_conformance::fixtures::{hold, merchant, owned_line, reserved};
@@ -60,6 +60,23 @@ async fn a_transaction_that_conflicts_on_every_send_is_an_error_and_holds_nothin
     assert_eq!(sends.len(), oms_aws::budget::TRANSACT_ATTEMPTS as usize, "the adapter gave up within its budget");
     assert_eq!(counts(store, "A").await, (0, 5));
     assert_eq!(store.reservation(&order_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_count_that_meets_a_reservations_transaction_is_sent_again_then_gives_up_within_the_budget() {
+    let (aws, faults) = aws_with_faults("count-conflict").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 5).await.unwrap();
+    faults.inject("UpdateItem", ItemInTransaction);
+    let counted = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 9).await.unwrap();
+    assert!(matches!(counted, oms_domain::ports::SetOnHandOutcome::Set(ref level) if level.on_hand == 9), "{counted:?}");
+    assert_eq!(faults.seen("UpdateItem")[1..], [Some(ItemInTransaction), None]);
+
+    for _ in 0..oms_aws::budget::TRANSACT_ATTEMPTS {
+        faults.inject("UpdateItem", ItemInTransaction);
+    }
+    assert!(store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("A"), 7).await.is_err());
+    assert_eq!(counts(store, "A").await, (0, 9), "nothing written");
 }
 
 #[tokio::test]

@@ -333,7 +333,9 @@ impl InventoryStore for DynamoStore {
     /// `SET on_hand = :n, reserved = if_not_exists(reserved, 0), available = :n - if_not_exists(reserved, 0)`
     /// (and the item's `warehouse`, `merchant_id`, `sku`), conditional on
     /// `attribute_not_exists(pk) OR reserved <= :n`; a failed condition answers
-    /// `BelowReserved` with the units reserved.
+    /// `BelowReserved` with the units reserved. A count that meets a reservation's
+    /// transaction on the item (`TransactionConflictException`) is sent again with back-off,
+    /// within the transactions' budget (`TRANSACT_ATTEMPTS`); throttling the SDK retries.
     async fn set_on_hand(
         &self,
         warehouse: &WarehouseId,
@@ -383,8 +385,13 @@ impl InventoryStore for DynamoStore {
                 }
                 Err(err) => err,
             };
-            let Some(UpdateItemError::ConditionalCheckFailedException(failed)) = err.as_service_error() else {
-                return Err(sdk_error(format!("Failed to set {what}"), err));
+            let failed = match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed,
+                Some(UpdateItemError::TransactionConflictException(_)) if attempt < crate::budget::TRANSACT_ATTEMPTS => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
+                _ => return Err(sdk_error(format!("Failed to set {what}"), err)),
             };
             let reserved = self.reserved_now(failed.item(), warehouse, owner, sku).await?;
             if reserved > on_hand || attempt >= RACE_ATTEMPTS {
