@@ -324,15 +324,16 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_EC2_METADATA_DISABLED=true
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
 
-step "creating the table, queues and bucket (shared/aws/examples/provision.rs)"
+step "creating the table, queues, bucket and channel secrets (shared/aws/examples/provision.rs)"
+# The sample webhook's secret goes into the Secrets Manager secret ingest-order reads.
+export OMS_CHANNEL_SECRET_GENERIC=$SAMPLE_SECRET
 exports=$(timeout 120 "$ROOT/target/debug/examples/provision" local 2>"$WORK/provision.err") \
     || { cat "$WORK/provision.err" >&2; fail "provisioning failed"; }
 eval "$exports"
-for var in OMS_TABLE OMS_ALLOCATE_QUEUE_URL OMS_RESERVE_QUEUE_URL OMS_BUCKET; do
+for var in OMS_TABLE OMS_ALLOCATE_QUEUE_URL OMS_RESERVE_QUEUE_URL OMS_BUCKET OMS_CHANNEL_SECRETS_ARN; do
     [[ -n "${!var:-}" ]] || fail "the provisioning example printed no $var"
     printf '    %s=%s\n' "$var" "${!var}"
 done
-export OMS_CHANNEL_SECRET_GENERIC=$SAMPLE_SECRET
 export RUST_LOG=${RUST_LOG:-info}
 
 step "starting cargo lambda watch"

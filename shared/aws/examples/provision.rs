@@ -8,7 +8,9 @@
 //!
 //! The one argument is the name prefix (default `local`): the resources are
 //! `<prefix>-oms`, `<prefix>-allocate`, `<prefix>-reserve` (each with a `-dlq`) and
-//! `<prefix>-oms-artifacts`. Creating them twice under one prefix fails (the table exists).
+//! `<prefix>-oms-artifacts`, and the secret `<prefix>-channel-secrets` holding the
+//! channels' webhook secrets taken from `OMS_CHANNEL_SECRET_<CHANNEL>` (as ingest-order
+//! reads them in AWS). Creating them twice under one prefix fails (the table exists).
 
 use std::process::ExitCode;
 
@@ -34,6 +36,21 @@ async fn main() -> ExitCode {
             println!("export OMS_ALLOCATE_QUEUE_URL={}", shell_quote(&settings.allocate_queue_url));
             println!("export OMS_RESERVE_QUEUE_URL={}", shell_quote(&settings.reserve_queue_url));
             println!("export OMS_BUCKET={}", shell_quote(&settings.bucket));
+            let secrets: serde_json::Map<String, serde_json::Value> = ["shopify", "woocommerce", "amazon", "generic"]
+                .into_iter()
+                .filter_map(|channel| {
+                    let value = std::env::var(format!("OMS_CHANNEL_SECRET_{}", channel.to_ascii_uppercase())).ok()?;
+                    Some((channel.to_owned(), value.into()))
+                })
+                .collect();
+            let name = format!("{prefix}-channel-secrets");
+            match oms_aws::provision::create_secret(&sdk_config, &name, &serde_json::Value::Object(secrets).to_string()).await {
+                Ok(arn) => println!("export OMS_CHANNEL_SECRETS_ARN={}", shell_quote(&arn)),
+                Err(err) => {
+                    eprintln!("provision: cannot create the secret {name} on {endpoint}: {err:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -52,6 +52,18 @@ pub async fn create_resources(sdk_config: &SdkConfig, prefix: &str) -> anyhow::R
     Ok(AwsSettings { table, allocate_queue_url, reserve_queue_url, bucket })
 }
 
+/// Creates a Secrets Manager secret holding `value`; answers its ARN.
+pub async fn create_secret(sdk_config: &SdkConfig, name: &str, value: &str) -> anyhow::Result<String> {
+    let created = aws_sdk_secretsmanager::Client::new(sdk_config)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .with_context(|| format!("Failed to create the secret {name}"))?;
+    created.arn.with_context(|| format!("The secret {name} was created with no ARN"))
+}
+
 /// The attribute DynamoDB's TTL reads: epoch seconds after which an item may be deleted
 /// (outbox items).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
