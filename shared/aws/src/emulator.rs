@@ -127,6 +127,7 @@ wait "$m""#;
     /// time, so the concurrency tests queue far longer than DynamoDB ever answers.
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::https_client())
             .retry_config(crate::budget::retry_config())
             .endpoint_url(&self.endpoint)
             .region(Region::new("us-east-1"))

@@ -92,10 +92,19 @@ impl AwsSettings {
 /// reached by setting `AWS_ENDPOINT_URL`.
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(budget::retry_config())
         .timeout_config(budget::timeout_config())
         .load()
         .await
+}
+
+/// The one HTTP client of every AWS client: hyper with rustls on ring, trusting the
+/// system's root certificates. (The SDK's default client is rustls on aws-lc, which nearly
+/// doubles what TLS adds to a bootstrap; ring does the same job for a Lambda function.)
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 #[cfg(feature = "artifacts")]

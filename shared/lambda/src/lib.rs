@@ -22,16 +22,15 @@ use oms_domain::ports::{Ports, SystemClock};
 
 pub use lambda_runtime::Error;
 
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info), no ANSI
-/// colours; and the one panic behaviour of every build: a panic is logged, then the
-/// process aborts (as the release profile's `panic = "abort"` does), so Lambda starts a
-/// fresh container and SQS redelivers what was in flight.
+/// JSON logs to stdout (CloudWatch) at the level [`log_level`] reads, no ANSI colours; and
+/// the one panic behaviour of every build: a panic is logged, then the process aborts (as
+/// the release profile's `panic = "abort"` does), so Lambda starts a fresh container and
+/// SQS redelivers what was in flight.
 pub fn init() {
+    let level = log_level(|name| std::env::var(name).ok());
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_max_level(level)
         .with_current_span(false)
         .with_ansi(false)
         .without_time() // CloudWatch stamps every line
@@ -40,6 +39,23 @@ pub fn init() {
         tracing::error!(panic = %panic, "panicked; aborting");
         std::process::abort();
     }));
+}
+
+/// The log level: `RUST_LOG`'s level (its one directive without a target, as in
+/// `info,cargo_lambda_watch=debug`; targets are not filtered apart), else Lambda's own
+/// `AWS_LAMBDA_LOG_LEVEL` (set by the function's `LoggingConfig.ApplicationLogLevel`:
+/// TRACE, DEBUG, INFO, WARN, ERROR or FATAL), else info.
+pub fn log_level(var: impl Fn(&str) -> Option<String>) -> tracing::Level {
+    let from_rust_log = var("RUST_LOG").and_then(|value| {
+        value.split(',').map(str::trim).filter(|d| !d.contains('=')).find_map(|d| d.parse::<tracing::Level>().ok())
+    });
+    let from_lambda = || {
+        var("AWS_LAMBDA_LOG_LEVEL").and_then(|value| match value.trim().to_ascii_uppercase().as_str() {
+            "FATAL" => Some(tracing::Level::ERROR),
+            other => other.parse::<tracing::Level>().ok(),
+        })
+    };
+    from_rust_log.or_else(from_lambda).unwrap_or(tracing::Level::INFO)
 }
 
 /// Reads the configuration (failing fast, naming the missing variable) and builds the AWS
@@ -204,4 +220,24 @@ pub async fn run_sweep(ports: Ports) -> Result<(), Error> {
 pub async fn run_sqs<C: Consumer>(ports: Ports, consumer: C) -> Result<(), Error> {
     let (ports, consumer) = (&ports, &consumer);
     lambda_runtime::run(lambda_runtime::service_fn(move |event| sqs::handle_batch(consumer, ports, event))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(vars: &[(&str, &str)]) -> tracing::Level {
+        log_level(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn the_log_level_comes_from_rust_log_then_lambdas_log_level_then_info() {
+        assert_eq!(level(&[]), tracing::Level::INFO);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]), tracing::Level::DEBUG);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]), tracing::Level::ERROR);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "WARN"), ("RUST_LOG", "trace")]), tracing::Level::TRACE);
+        assert_eq!(level(&[("RUST_LOG", "warn,cargo_lambda_watch=debug")]), tracing::Level::WARN);
+        assert_eq!(level(&[("RUST_LOG", "oms=debug"), ("AWS_LAMBDA_LOG_LEVEL", "error")]), tracing::Level::ERROR);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "loud")]), tracing::Level::INFO);
+    }
 }
