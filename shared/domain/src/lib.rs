@@ -9,6 +9,8 @@
 
 pub mod alert;
 pub mod allocation;
+pub mod carrier;
+pub mod catalogue;
 pub mod ids;
 pub mod messages;
 pub mod money;
@@ -20,7 +22,7 @@ pub mod stock;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
+pub use ids::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

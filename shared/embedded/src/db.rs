@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 9;
+pub(crate) const SCHEMA_VERSION: i64 = 10;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -118,6 +118,19 @@ CREATE TABLE IF NOT EXISTS sku_mappings (
     channel_sku TEXT NOT NULL,
     sku         TEXT NOT NULL,
     PRIMARY KEY (channel, merchant_id, channel_sku)
+);
+";
+
+/// Step 10: the SKU catalogue and the carriers' rate tables, each a JSON body (an
+/// `oms_records` record) keyed by SKU or carrier. Idempotent.
+const CATALOGUE_AND_RATES: &str = "
+CREATE TABLE IF NOT EXISTS skus (
+    sku  TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS carrier_rates (
+    carrier_id TEXT PRIMARY KEY,
+    body       TEXT NOT NULL
 );
 ";
 
@@ -325,6 +338,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 9 {
         step_9_orders_by_status(&tx).context("Failed to migrate to schema version 9 (orders by status and age)")?;
+    }
+    if found < 10 {
+        tx.execute_batch(CATALOGUE_AND_RATES).context("Failed to migrate to schema version 10 (SKU catalogue, rate tables)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
