@@ -35,6 +35,10 @@ pub struct WarehouseBody {
     pub lat: f64,
     /// Degrees, -180 to 180.
     pub lon: f64,
+    /// The provinces of China it ships to (English or Chinese names); everywhere when
+    /// left out or empty. Allocation never plans a shipment from it to anywhere else.
+    #[serde(default)]
+    pub serves: Vec<String>,
 }
 
 impl WarehouseBody {
@@ -43,7 +47,7 @@ impl WarehouseBody {
         let raw: WarehouseBody = parse_json(body)?;
         let warehouse_id = WarehouseId::parse(id).map_err(|e| e.within("warehouse_id"))?;
         let merchant_id = MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?;
-        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)
+        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)?.serving(&raw.serves)
     }
 }
 
@@ -166,6 +170,12 @@ mod tests {
         assert_eq!(WarehouseBody::parse("wh-1", body(91.0, "m-1").as_bytes()).unwrap_err().field, "lat");
         assert_eq!(WarehouseBody::parse("wh-1", body(30.0, " ").as_bytes()).unwrap_err().field, "merchant_id");
         assert_eq!(WarehouseBody::parse(" ", body(30.0, "m-1").as_bytes()).unwrap_err().field, "warehouse_id");
+        let serving = r#"{"name": "W", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0,
+                           "lon": 120.0, "serves": ["Zhejiang", "上海"]}"#;
+        assert_eq!(WarehouseBody::parse("wh-1", serving.as_bytes()).unwrap().serves, ["Zhejiang", "Shanghai"]);
+        let unknown = br#"{"name": "W", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0,
+                           "lon": 120.0, "serves": ["Mars"]}"#;
+        assert_eq!(WarehouseBody::parse("wh-1", unknown).unwrap_err().field, "serves[0]");
         assert_eq!(
             WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field,
             "merchant_id",
