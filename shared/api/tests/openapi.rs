@@ -44,8 +44,8 @@ const DESIGN_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/consignments/{id}"),
     ("PUT", "/skus/{sku}"),
     ("GET", "/skus/{sku}"),
-    ("PUT", "/carriers/{id}/rates"),
-    ("GET", "/carriers/{id}/rates"),
+    ("PUT", "/carriers/{carrier}/rates"),
+    ("GET", "/carriers/{carrier}/rates"),
     // Not in DESIGN.md's table: a channel's SKU mapped to ours (a held order's way on).
     ("PUT", "/sku-mappings/{channel}/{merchant}/{channel_sku}"),
 ];

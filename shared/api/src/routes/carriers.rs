@@ -1,4 +1,4 @@
-//! Carriers' rate tables: `PUT /carriers/{id}/rates`, `GET /carriers/{id}/rates`.
+//! Carriers' rate tables: `PUT /carriers/{carrier}/rates`, `GET /carriers/{carrier}/rates`.
 
 use axum::extract::State;
 use axum::Json;
@@ -20,7 +20,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_rates, get_rates))
 }
 
-/// The body of `PUT /carriers/{id}/rates`: the carrier's whole table.
+/// The body of `PUT /carriers/{carrier}/rates`: the carrier's whole table.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RatesBody {
     /// ISO 4217; `CNY` by default. Allocation prices plans with CNY tables only.
@@ -47,7 +47,7 @@ pub struct BandBody {
     pub transit_days: i64,
 }
 
-/// `PUT /carriers/{id}/rates` and `GET /carriers/{id}/rates`: the table as recorded.
+/// `PUT /carriers/{carrier}/rates` and `GET /carriers/{carrier}/rates`: the table as recorded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RatesAnswer {
     pub carrier: String,
@@ -110,9 +110,9 @@ fn parse(carrier: String, body: &[u8]) -> Result<RateTable, ValidationError> {
 /// candidate shipment by the cheapest band of any carrier that fits it.
 #[utoipa::path(
     put,
-    path = "/carriers/{id}/rates",
+    path = "/carriers/{carrier}/rates",
     tag = "carriers",
-    params(("id" = String, Path, description = "The carrier")),
+    params(("carrier" = String, Path, description = "The carrier")),
     request_body = RatesBody,
     responses(
         (status = 200, description = "The table as recorded", body = RatesAnswer),
@@ -133,9 +133,9 @@ async fn put_rates(
 /// A carrier's rate table.
 #[utoipa::path(
     get,
-    path = "/carriers/{id}/rates",
+    path = "/carriers/{carrier}/rates",
     tag = "carriers",
-    params(("id" = String, Path, description = "The carrier")),
+    params(("carrier" = String, Path, description = "The carrier")),
     responses(
         (status = 200, description = "The table as recorded", body = RatesAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
