@@ -1894,3 +1894,39 @@ async fn the_sweeper_gives_up_on_an_order_after_a_few_tries_and_raises_one_alert
     assert_eq!(alerts.len(), 1);
     assert_eq!((alerts[0].kind, alerts[0].order_id.clone()), (AlertKind::OrderStuck, Some(stuck)));
 }
+
+#[tokio::test]
+async fn allocation_prices_the_plan_with_the_stored_rate_tables_and_the_catalogues_weights() {
+    use oms_domain::carrier::{RateTable, UncheckedBand};
+    use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
+    use oms_domain::usecases::catalogue::{put_rates, put_sku};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let band = |max_weight_g: i64, fen: i64| UncheckedBand {
+        service: "standard".into(),
+        max_distance_km: 5000,
+        max_weight_g,
+        price: rust_decimal::Decimal::new(fen, 2),
+        transit_days: 2,
+    };
+    let carrier = oms_domain::CarrierId::parse("zto").unwrap();
+    let rates = RateTable::new(carrier, oms_domain::Currency::parse("CNY").unwrap(), vec![band(1000, 800), band(30_000, 2000)]);
+    put_rates(&world.ports, &rates.unwrap()).await.unwrap();
+    let facts = UncheckedSkuFacts {
+        merchant_id: "m-1".into(),
+        name: "Heavy tea chest".into(),
+        category: "tea".into(),
+        cost: rust_decimal::Decimal::ONE,
+        list_price: rust_decimal::Decimal::TEN,
+        weight_g: 2000,
+        dims_mm: [400, 300, 300],
+        traits: Vec::new(),
+    };
+    put_sku(&world.ports, &SkuFacts::new(sku("SKU-1"), facts).unwrap()).await.unwrap();
+
+    let id = world.received("A-1").await;
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let costing = world.order(&id).await.allocation.and_then(|a| a.costing).expect("a costed plan");
+    // Two 2 kg units: the 30 kg band's 20.00, plus 1.50 handling.
+    assert_eq!(costing.chosen.cost.to_string(), "21.50");
+}

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use crate::carrier::RateTable;
+use crate::carrier::{RateBand, RateTable};
 use crate::Sku;
 
 /// The currency plans are costed in; rate tables in others are left out of planning.
@@ -52,12 +52,22 @@ pub fn from_fen(fen: Fen) -> Decimal {
 /// The prices and weights plans are costed with.
 #[derive(Debug, Clone)]
 pub struct CostModel {
-    tables: Vec<RateTable>,
+    /// The parcel prices by weight for each distance tier, nearest tier first: which bands
+    /// fit a parcel depends only on the first band distance at least as far as it, so
+    /// they are worked out once per tier, not per shipment.
+    tiers: Vec<Tier>,
     weights: HashMap<Sku, u32>,
     /// Per shipment.
     pub handling: Fen,
     /// Per shipment beyond the first.
     pub split_penalty: Fen,
+}
+
+/// The weight steps of every band reaching at least `max_distance_km`.
+#[derive(Debug, Clone)]
+struct Tier {
+    max_distance_km: u32,
+    steps: Vec<(u32, Fen)>,
 }
 
 impl Default for CostModel {
@@ -71,8 +81,16 @@ impl CostModel {
     /// Costs from `tables` (those in [`PLANNING_CURRENCY`]) and the catalogue's unit
     /// weights, with the default handling and split penalty.
     pub fn new(tables: Vec<RateTable>, weights: HashMap<Sku, u32>) -> Self {
-        let tables = tables.into_iter().filter(|t| t.currency.code() == PLANNING_CURRENCY).collect();
-        Self { tables, weights, handling: to_fen(HANDLING_PER_SHIPMENT), split_penalty: to_fen(SPLIT_PENALTY) }
+        let bands: Vec<&RateBand> =
+            tables.iter().filter(|t| t.currency.code() == PLANNING_CURRENCY).flat_map(|t| &t.bands).collect();
+        let mut limits: Vec<u32> = bands.iter().map(|b| b.max_distance_km).collect();
+        limits.sort_unstable();
+        limits.dedup();
+        let tiers = limits
+            .into_iter()
+            .map(|max_distance_km| Tier { max_distance_km, steps: weight_steps(&bands, max_distance_km) })
+            .collect();
+        Self { tiers, weights, handling: to_fen(HANDLING_PER_SHIPMENT), split_penalty: to_fen(SPLIT_PENALTY) }
     }
 
     /// What one unit of `sku` weighs.
@@ -81,43 +99,38 @@ impl CostModel {
     }
 
     /// The price of a parcel by weight, for parcels going `distance_km`.
-    pub fn tariff(&self, distance_km: u32) -> Tariff {
-        let mut steps: Vec<(u32, Fen)> = self
-            .tables
-            .iter()
-            .flat_map(|t| &t.bands)
-            .filter(|b| b.max_distance_km >= distance_km)
-            .map(|b| (b.max_weight_g, to_fen(b.price)))
-            .collect();
-        steps.sort_unstable();
-        // Each step's price becomes the cheapest of it and every heavier band: a light
-        // parcel may go in a heavier band, so the price never falls as weight grows.
-        for i in (0..steps.len().saturating_sub(1)).rev() {
-            steps[i].1 = steps[i].1.min(steps[i + 1].1);
-        }
-        // Of steps at one price only the heaviest matters.
-        let steps = steps
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| steps.get(i + 1).is_none_or(|next| next.1 != s.1))
-            .map(|(_, s)| *s)
-            .collect();
+    pub fn tariff(&self, distance_km: u32) -> Tariff<'_> {
+        let steps = self.tiers.iter().find(|t| t.max_distance_km >= distance_km).map_or(&[][..], |t| &t.steps);
         let per_km_tenth_fen = to_fen(DEFAULT_PRICE_PER_KM * Decimal::TEN);
         let default_base = to_fen(DEFAULT_BASE_PRICE) + (i64::from(distance_km) * per_km_tenth_fen + 5) / 10;
         Tariff { steps, default_base, per_kg: to_fen(DEFAULT_PRICE_PER_KG) }
     }
 }
 
+/// The price steps by weight of the `bands` reaching `distance_km`: (heaviest parcel,
+/// price), lightest first, each price the cheapest of its band and every heavier one (a
+/// light parcel may go in a heavier band), so the price never falls as weight grows.
+fn weight_steps(bands: &[&RateBand], distance_km: u32) -> Vec<(u32, Fen)> {
+    let mut steps: Vec<(u32, Fen)> =
+        bands.iter().filter(|b| b.max_distance_km >= distance_km).map(|b| (b.max_weight_g, to_fen(b.price))).collect();
+    steps.sort_unstable();
+    for i in (0..steps.len().saturating_sub(1)).rev() {
+        steps[i].1 = steps[i].1.min(steps[i + 1].1);
+    }
+    // Of steps at one price only the heaviest matters.
+    steps.iter().enumerate().filter(|(i, s)| steps.get(i + 1).is_none_or(|next| next.1 != s.1)).map(|(_, s)| *s).collect()
+}
+
 /// Parcel prices by weight at one distance: never lower for a heavier parcel.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tariff {
+pub struct Tariff<'m> {
     /// (heaviest parcel, price), lightest first; prices ascending.
-    steps: Vec<(u32, Fen)>,
+    steps: &'m [(u32, Fen)],
     default_base: Fen,
     per_kg: Fen,
 }
 
-impl Tariff {
+impl Tariff<'_> {
     /// The price of a parcel of `weight_g`.
     pub fn price(&self, weight_g: u32) -> Fen {
         if let Some((_, price)) = self.steps.iter().find(|(max, _)| *max >= weight_g) {
@@ -152,7 +165,8 @@ mod tests {
 
     #[test]
     fn the_default_rate_charges_base_distance_and_each_started_kg_after_the_first() {
-        let tariff = CostModel::default().tariff(1000);
+        let model = CostModel::default();
+        let tariff = model.tariff(1000);
         assert_eq!(tariff.price(1), 600 + 500);
         assert_eq!(tariff.price(1000), 1100);
         assert_eq!(tariff.price(1001), 1100 + 200);

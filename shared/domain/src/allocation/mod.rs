@@ -148,6 +148,23 @@ pub fn optimum_within(
     Ok(found.complete.then(|| costed(&problem, order, found.best.map(|s| s.takes).unwrap_or_default())))
 }
 
+/// The plan the heuristic alone makes (as past the exact bound: the better of it and the
+/// best single-warehouse plan), for measuring what the heuristic gives up.
+pub fn heuristic_only(
+    order: &Order,
+    stock: &BTreeMap<Sku, Vec<StockLevel>>,
+    warehouses: &[Warehouse],
+    model: &CostModel,
+) -> Result<Costed, Shortage> {
+    let problem = Problem::new(order, stock, warehouses, model, Ties::ById)?;
+    let single = best_single(&singles(&problem));
+    let best = match (single, heuristic::plan(&problem)) {
+        (Some(s), Some(h)) => Some(if h.beats(&s) { h } else { s }),
+        (s, h) => s.or(h),
+    };
+    Ok(costed(&problem, order, best.map(|s| s.takes).unwrap_or_default()))
+}
+
 /// The plan a baseline strategy makes, costed by our model.
 pub fn baseline(
     order: &Order,

@@ -35,7 +35,7 @@ pub(crate) struct Line {
 #[derive(Debug)]
 pub(crate) struct Source<'a> {
     pub warehouse: &'a WarehouseId,
-    pub tariff: Tariff,
+    pub tariff: Tariff<'a>,
     /// Whether it is in the buyer's province.
     pub local: bool,
     /// Its place in the caller's list of warehouses (a fixed priority order); warehouses
@@ -70,7 +70,7 @@ impl<'a> Problem<'a> {
         order: &Order,
         stock: &'a BTreeMap<Sku, Vec<StockLevel>>,
         warehouses: &'a [Warehouse],
-        model: &CostModel,
+        model: &'a CostModel,
         ties: Ties,
     ) -> Result<Self, Shortage> {
         let wanted = order.units_by_sku();
