@@ -9,8 +9,8 @@
 //! province); two carriers' rate tables by distance and weight. Stock is not used up
 //! between orders, so every strategy plans every order against the same stock.
 //!
-//! Printed: orders/s of each strategy on one thread, total cost and shipments, orders
-//! split, and the cost against ours.
+//! Printed: orders/s of each strategy on one thread (the fastest of three runs), total
+//! cost and shipments, orders split, and the cost against ours.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -263,6 +263,21 @@ impl Tally {
     }
 }
 
+/// How many times each timed loop runs; the fastest run is reported (the machine is
+/// shared, so slower runs measure the neighbours too).
+const TIMED_RUNS: usize = 3;
+
+/// The seconds the fastest of [`TIMED_RUNS`] runs of `work` took.
+fn best_of(mut work: impl FnMut()) -> f64 {
+    (0..TIMED_RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Generates `orders` orders from `seed`, plans them with each strategy, prints the table.
 pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     let inst = generate(seed, orders)?;
@@ -273,12 +288,10 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     );
 
     // Ours, as production runs it (the explanation included), timed alone.
-    let started = Instant::now();
     let mut planned = 0_usize;
-    for order in &inst.orders {
-        planned += usize::from(std::hint::black_box(allocation::plan(order, stock, whs, model)).is_ok());
-    }
-    let ours_seconds = started.elapsed().as_secs_f64();
+    let ours_seconds = best_of(|| {
+        planned = inst.orders.iter().filter(|o| std::hint::black_box(allocation::plan(o, stock, whs, model)).is_ok()).count();
+    });
     let heuristic = inst
         .orders
         .iter()
@@ -294,13 +307,14 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
         ours.add(&Costed { lines: plan.lines, cost, shipments: plan.costing.chosen.shipments });
     }
     let baseline = |strategy: Strategy| -> anyhow::Result<Tally> {
-        let started = Instant::now();
-        let plans: Vec<Costed> = plannable
-            .iter()
-            .map(|o| allocation::baseline(o, stock, whs, model, strategy))
-            .collect::<Result<_, _>>()
-            .context("a baseline found a shortage the planner did not")?;
-        let mut tally = Tally { seconds: started.elapsed().as_secs_f64(), ..Tally::default() };
+        let plan_all = || -> Result<Vec<Costed>, allocation::Shortage> {
+            plannable.iter().map(|o| allocation::baseline(o, stock, whs, model, strategy)).collect()
+        };
+        let plans = plan_all().context("a baseline found a shortage the planner did not")?;
+        let seconds = best_of(|| {
+            std::hint::black_box(plan_all().is_ok());
+        });
+        let mut tally = Tally { seconds, ..Tally::default() };
         plans.iter().for_each(|p| tally.add(p));
         Ok(tally)
     };
@@ -329,10 +343,14 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
         let chosen = plan.costing.chosen;
         ours_on_same.add(&Costed { lines: plan.lines, cost: chosen.cost, shipments: chosen.shipments });
     }
-    let started = Instant::now();
-    let heuristic_plans: Vec<Costed> =
-        solved.iter().map(|o| allocation::heuristic_only(o, stock, whs, model)).collect::<Result<_, _>>()?;
-    let mut heuristic_alone = Tally { seconds: started.elapsed().as_secs_f64(), ..Tally::default() };
+    let heuristic_all = || -> Result<Vec<Costed>, allocation::Shortage> {
+        solved.iter().map(|o| allocation::heuristic_only(o, stock, whs, model)).collect()
+    };
+    let heuristic_plans = heuristic_all()?;
+    let seconds = best_of(|| {
+        std::hint::black_box(heuristic_all().is_ok());
+    });
+    let mut heuristic_alone = Tally { seconds, ..Tally::default() };
     heuristic_plans.iter().for_each(|p| heuristic_alone.add(p));
 
     let n = plannable.len() as f64;
@@ -343,7 +361,7 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
         heuristic
     );
     println!();
-    println!("{:<34} {:>11} {:>14} {:>10} {:>8} {:>11}", "strategy", "orders/s", "total cost", "shipments", "split", "vs ours");
+    println!("{:<42} {:>11} {:>14} {:>10} {:>8} {:>11}", "strategy", "orders/s", "total cost", "shipments", "split", "vs ours");
     let row = |name: &str, t: &Tally, base: &Tally, count: f64| {
         let vs = if t.cost == base.cost || base.cost.is_zero() {
             "-".to_owned()
@@ -351,7 +369,7 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
             format!("{:+.2}%", ((t.cost - base.cost) / base.cost * Decimal::ONE_HUNDRED).round_dp(2))
         };
         println!(
-            "{:<34} {:>11.0} {:>14} {:>10} {:>8} {:>11}",
+            "{:<42} {:>11.0} {:>14} {:>10} {:>8} {:>11}",
             name,
             count / t.seconds.max(1e-9),
             t.cost.round_dp(2),
@@ -360,7 +378,8 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
             vs
         );
     };
-    row("ours (exact within bound, else heuristic)", &ours, &ours, n);
+    // Timed over every order, the short ones included (each answered with its shortage).
+    row("ours (exact within bound, else heuristic)", &ours, &ours, orders as f64);
     row("priority order (Saleor default)", &priority, &ours, n);
     row("most stock first (Saleor)", &most_stock, &ours, n);
     println!();
