@@ -180,7 +180,7 @@ mod tests {
         assert_eq!((near.price(500), near.price(2500)), (700, 700), "the heavier band is cheaper and takes light parcels");
         assert_eq!(model.tariff(1500).price(800), 1500);
         // Past every band: the default, but never below the dearest band.
-        assert_eq!(model.tariff(1500).price(5000), (600 + 750 + 800).max(1500));
+        assert_eq!(model.tariff(1500).price(5000), 600 + 750 + 800, "the default, 21.50, above the dearest band, 15.00");
     }
 
     #[test]
