@@ -505,17 +505,6 @@ mod tests {
         assert_eq!(plan.lines.iter().map(|l| l.quantity).sum::<u32>(), 90);
     }
 
-    /// A small deterministic generator (xorshift), so random instances repeat.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
-
     /// Every assignment of each line, whole, to one warehouse holding it: the cheapest cost,
     /// by brute force, written apart from the search.
     fn brute_force_cost(problem: &Problem<'_>) -> Option<cost::Fen> {
@@ -552,37 +541,62 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_exact_search_finds_the_brute_force_optimum_on_random_small_instances() {
-        let provinces = [
-            ("Zhejiang", 30.27, 120.15),
-            ("Beijing", 39.90, 116.41),
-            ("Guangdong", 23.13, 113.26),
-            ("Sichuan", 30.66, 104.07),
-            ("Xinjiang", 43.83, 87.62),
-        ];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let skus = ["A", "B", "C", "D"];
-        for _ in 0..300 {
-            let count = 2 + rng.below(4) as usize;
-            let whs: Vec<Warehouse> = (0..count)
-                .map(|w| {
-                    let (p, lat, lon) = provinces[rng.below(provinces.len() as u64) as usize];
-                    located(&format!("wh-{w}"), p, lat, lon)
+    /// A small instance: warehouses (each at one of five provinces' capitals), lines (SKU
+    /// index, quantity), each warehouse's stock of each line, and each SKU's unit weight.
+    #[derive(Debug, Clone)]
+    struct Instance {
+        warehouses: Vec<usize>,
+        lines: Vec<u32>,
+        stock: Vec<Vec<u32>>,
+        weights: Vec<u32>,
+    }
+
+    fn instances() -> impl proptest::strategy::Strategy<Value = Instance> {
+        use proptest::prelude::*;
+        (prop::collection::vec(0..5_usize, 2..=5), prop::collection::vec(1..=3_u32, 1..=4)).prop_flat_map(
+            |(warehouses, lines)| {
+                let stock = prop::collection::vec(prop::collection::vec(0..4_u32, lines.len()), warehouses.len());
+                let weights = prop::collection::vec(100..3100_u32, lines.len());
+                (Just(warehouses), Just(lines), stock, weights).prop_map(|(warehouses, lines, stock, weights)| Instance {
+                    warehouses,
+                    lines,
+                    stock,
+                    weights,
                 })
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn the_exact_search_finds_the_brute_force_optimum_on_small_instances(instance in instances()) {
+            const PROVINCES: [(&str, f64, f64); 5] = [
+                ("Zhejiang", 30.27, 120.15),
+                ("Beijing", 39.90, 116.41),
+                ("Guangdong", 23.13, 113.26),
+                ("Sichuan", 30.66, 104.07),
+                ("Xinjiang", 43.83, 87.62),
+            ];
+            const SKUS: [&str; 4] = ["A", "B", "C", "D"];
+            let whs: Vec<Warehouse> = instance
+                .warehouses
+                .iter()
+                .enumerate()
+                .map(|(w, &p)| located(&format!("wh-{w}"), PROVINCES[p].0, PROVINCES[p].1, PROVINCES[p].2))
                 .collect();
-            let lines: Vec<(&str, u32)> =
-                skus[..1 + rng.below(4) as usize].iter().map(|s| (*s, 1 + rng.below(3) as u32)).collect();
+            let lines: Vec<(&str, u32)> = instance.lines.iter().enumerate().map(|(i, q)| (SKUS[i], *q)).collect();
             let mut levels = Vec::new();
-            for w in &whs {
-                for (sku, _) in &lines {
-                    levels.push(level(w.warehouse_id.as_str(), sku, rng.below(4) as u32));
+            for (w, held) in whs.iter().zip(&instance.stock) {
+                for ((sku, _), units) in lines.iter().zip(held) {
+                    levels.push(level(w.warehouse_id.as_str(), sku, *units));
                 }
             }
-            let weights = skus.iter().map(|s| (Sku::parse(*s).unwrap(), 100 + rng.below(3000) as u32)).collect();
+            let weights = lines.iter().zip(&instance.weights).map(|((sku, _), g)| (Sku::parse(*sku).unwrap(), *g)).collect();
             let model = CostModel::new(Vec::new(), weights);
             let (order, stock) = (order(&lines), stock(levels));
-            let Ok(problem) = Problem::new(&order, &stock, &whs, &model, Ties::ById) else { continue };
+            let Ok(problem) = Problem::new(&order, &stock, &whs, &model, Ties::ById) else { return Ok(()) };
             let searched = exact::search(&problem, best_single(&singles(&problem)), usize::MAX);
             let exhaustive = exact::exhaustive(&problem);
             assert!(searched.complete);
@@ -591,17 +605,20 @@ mod tests {
             assert_eq!(cut.cost, problem.cost(&cut.takes).0, "the running cost is the plan's cost");
             if let Some(whole_lines) = brute_force_cost(&problem) {
                 assert!(cut.cost <= whole_lines, "no assignment of whole lines is cheaper");
-                if problem.lines.iter().enumerate().all(|(l, line)| {
+                let no_partial_stock = problem.lines.iter().enumerate().all(|(l, line)| {
                     (0..problem.sources.len()).all(|s| {
                         let a = problem.available(l, s);
                         a == 0 || a >= line.units
                     })
-                }) {
+                });
+                if no_partial_stock {
                     assert_eq!(cut.cost, whole_lines, "with no partial stock the spaces are the same");
                 }
             }
             let planned = super::plan(&order, &stock, &whs, &model).unwrap();
             assert_eq!(to_fen(planned.costing.chosen.cost), cut.cost);
+            let heuristic = heuristic_only(&order, &stock, &whs, &model).unwrap();
+            assert!(to_fen(heuristic.cost) >= cut.cost, "nothing beats the optimum");
         }
     }
 }
