@@ -9,10 +9,16 @@
 //! preferred warehouses.
 //!
 //! Planning effort is bounded: a search that would try more than its limit of
-//! placements stops and says so, and the caller falls back to the heuristic.
+//! placements, or hold more than [`MAX_DEPTH`] takes in one plan (the recursion's depth),
+//! stops and says so, and the caller falls back to the heuristic.
 
 use super::cost::Fen;
 use super::problem::{Problem, Take};
+
+/// Most takes one plan of the search may hold: the depth of its recursion, kept far inside
+/// a worker thread's stack (an order has at most 500 lines; one shipped whole from one
+/// warehouse is 500 takes).
+pub const MAX_DEPTH: usize = 600;
 
 /// A plan with its cost, and the key that orders plans of equal cost.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +136,7 @@ impl Dfs<'_, '_> {
                 continue;
             }
             self.steps += 1;
-            if self.steps > self.limit {
+            if self.steps > self.limit || self.takes.len() >= MAX_DEPTH {
                 self.stopped = true;
                 return;
             }
