@@ -59,12 +59,15 @@ USES = {
     | send_to("AllocateQueue")
     # the channels' webhook secrets, read at start and after a refused signature.
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
-    # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads.
+    # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads;
+    # SKU facts and carrier rate tables (PutItem, GetItem).
     "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "Query") | send_to("AllocateQueue"),
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
-    # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued.
+    # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued;
+    # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS).
     "AllocateFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("ReserveQueue"),
-    # holds and releases (Put/Update/Delete of reservation, part and stock items), the order.
+    # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
+    # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
     # the index by status, the orders it names, a lost on-hold alert raised again (Put).
     "SweepOrdersFunction": table("GetItem", "PutItem", "Query")

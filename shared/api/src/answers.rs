@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
+use oms_domain::allocation::Candidate;
 use oms_domain::order::{
     Address, AllocatedLine, Allocation, Channel, Charges, Customer, HoldReason, Order, OrderLine, OrderPart, TimelineEvent,
 };
@@ -250,14 +251,61 @@ impl From<AllocatedLine> for AllocatedLineAnswer {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AllocationAnswer {
     pub lines: Vec<AllocatedLineAnswer>,
-    pub explanation: String,
+    pub explanation: ExplanationAnswer,
     #[schema(value_type = String, format = DateTime)]
     pub planned_at: DateTime<Utc>,
 }
 
+/// Why the plan won: the candidates weighed with their costs (cheapest first), the winner
+/// and the reason. Plans made before plans were costed have only the reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExplanationAnswer {
+    /// The winner; `null` on plans made before plans were costed.
+    pub chosen: Option<CandidateAnswer>,
+    pub candidates: Vec<CandidateAnswer>,
+    /// How many candidates were weighed (the list shows the cheapest few).
+    pub considered: u32,
+    /// `exact` (no plan is cheaper) or `heuristic` (the order was past the exact search's
+    /// bound); `null` on plans made before plans were costed.
+    pub method: Option<String>,
+    pub reason: String,
+}
+
+/// One plan weighed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateAnswer {
+    pub warehouses: Vec<String>,
+    /// Shipping, handling and split penalty, a decimal string in CNY.
+    #[schema(examples("12.30"))]
+    pub cost: String,
+    pub shipments: u32,
+}
+
+impl From<Candidate> for CandidateAnswer {
+    fn from(c: Candidate) -> Self {
+        Self {
+            warehouses: c.warehouses.into_iter().map(Into::into).collect(),
+            cost: c.cost.round_dp(2).to_string(),
+            shipments: c.shipments,
+        }
+    }
+}
+
 impl From<Allocation> for AllocationAnswer {
     fn from(a: Allocation) -> Self {
-        Self { lines: a.lines.into_iter().map(Into::into).collect(), explanation: a.explanation, planned_at: a.planned_at }
+        let explanation = match a.costing {
+            Some(c) => ExplanationAnswer {
+                chosen: Some(c.chosen.into()),
+                candidates: c.candidates.into_iter().map(Into::into).collect(),
+                considered: c.considered,
+                method: Some(c.method.as_str().to_owned()),
+                reason: a.explanation,
+            },
+            None => {
+                ExplanationAnswer { chosen: None, candidates: Vec::new(), considered: 0, method: None, reason: a.explanation }
+            }
+        };
+        Self { lines: a.lines.into_iter().map(Into::into).collect(), explanation, planned_at: a.planned_at }
     }
 }
 
@@ -463,6 +511,8 @@ pub struct WarehouseAnswer {
     pub city: String,
     pub lat: f64,
     pub lon: f64,
+    /// The provinces it ships to; empty: everywhere.
+    pub serves: Vec<String>,
 }
 
 impl From<Warehouse> for WarehouseAnswer {
@@ -475,6 +525,7 @@ impl From<Warehouse> for WarehouseAnswer {
             city: w.city,
             lat: w.lat,
             lon: w.lon,
+            serves: w.serves,
         }
     }
 }
@@ -572,7 +623,7 @@ mod tests {
             Charges { discount: Decimal::new(500, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
         order.transition(OrderStatus::Allocated, at(13), "wh-hz holds every line").unwrap();
         let lines = vec![fixtures::line("wh-hz", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "nearest".into(), planned_at: at(13) });
+        order.allocation = Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13) });
         order.version = 3;
         order
     }
@@ -593,7 +644,9 @@ mod tests {
                 "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.90"}],
                 "charges": {"discount": "5.00", "shipping": "8", "tax": "0", "taxes_included": true},
                 "allocation": {"lines": [{"warehouse": "wh-hz", "merchant_id": "m-1", "sku": "SKU-1", "quantity": 2}],
-                               "explanation": "nearest", "planned_at": "2026-11-20T13:00:00Z"},
+                               "explanation": {"chosen": null, "candidates": [], "considered": 0, "method": null,
+                                               "reason": "nearest"},
+                               "planned_at": "2026-11-20T13:00:00Z"},
                 "timeline": [
                     {"at": "2026-11-20T12:00:00Z", "status": "received", "detail": "received from generic"},
                     {"at": "2026-11-20T13:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
@@ -601,6 +654,34 @@ mod tests {
                 "channel_updated_at": "2026-11-20T10:00:00Z",
                 "version": 3
             })
+        );
+    }
+
+    #[test]
+    fn a_costed_plan_answers_its_candidates_winner_and_reason() {
+        use oms_domain::allocation::{Costing, Method};
+        let mut order = sample_order();
+        let candidate = |w: &str, cost: i64| Candidate {
+            warehouses: vec![fixtures::warehouse_id(w)],
+            cost: Decimal::new(cost, 2),
+            shipments: 1,
+        };
+        let allocation = order.allocation.as_mut().unwrap();
+        allocation.explanation = "one shipment from wh-hz at 7.50: cheapest".into();
+        allocation.costing = Some(Costing {
+            chosen: candidate("wh-hz", 750),
+            candidates: vec![candidate("wh-hz", 750), candidate("wh-bj", 1230)],
+            considered: 2,
+            method: Method::Exact,
+            steps: 3,
+        });
+        let answer = serde_json::to_value(OrderAnswer::from(order)).unwrap();
+        assert_eq!(
+            answer["allocation"]["explanation"],
+            json!({"chosen": {"warehouses": ["wh-hz"], "cost": "7.50", "shipments": 1},
+                   "candidates": [{"warehouses": ["wh-hz"], "cost": "7.50", "shipments": 1},
+                                  {"warehouses": ["wh-bj"], "cost": "12.30", "shipments": 1}],
+                   "considered": 2, "method": "exact", "reason": "one shipment from wh-hz at 7.50: cheapest"})
         );
     }
 
@@ -678,17 +759,22 @@ mod tests {
         assert_eq!(
             serde_json::to_value(WarehouseAnswer::from(wh)).unwrap(),
             json!({"warehouse_id": "wh-1", "name": "Hangzhou West", "merchant_id": "m-1", "province": "Zhejiang",
-                   "city": "Hangzhou", "lat": 30.2741, "lon": 120.1551})
+                   "city": "Hangzhou", "lat": 30.2741, "lon": 120.1551, "serves": []})
         );
     }
 
     /// The answers were the domain's own JSON until they were split off: they must still be
-    /// byte for byte what that gave (delete this once the domain's storage form moves on).
+    /// byte for byte what that gave (delete this once the domain's storage form moves on),
+    /// except the allocation's explanation, which became an object with the plan's costs.
     #[test]
     fn an_order_answer_matches_the_domain_json_it_replaced() {
         let order = sample_order();
-        let before = serde_json::to_value(&order).unwrap();
-        assert_eq!(serde_json::to_value(OrderAnswer::from(order)).unwrap(), before);
+        let mut before = serde_json::to_value(&order).unwrap();
+        let mut answer = serde_json::to_value(OrderAnswer::from(order)).unwrap();
+        assert_eq!(answer["allocation"]["explanation"]["reason"], before["allocation"]["explanation"]);
+        before["allocation"].as_object_mut().unwrap().retain(|k, _| k != "explanation" && k != "costing");
+        answer["allocation"].as_object_mut().unwrap().remove("explanation");
+        assert_eq!(answer, before);
     }
 }
 

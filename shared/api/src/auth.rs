@@ -162,6 +162,10 @@ fn authenticate(auth: &Authenticator, parts: &Parts) -> Result<Caller, ApiError>
 
 /// The token of `Authorization: Bearer <token>`.
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    // Two credentials are ambiguous: a proxy reading the other would see another caller.
+    if parts.headers.get_all(header::AUTHORIZATION).iter().nth(1).is_some() {
+        return Err(unauthenticated("send one Authorization header, not several"));
+    }
     let value = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -224,6 +228,9 @@ mod tests {
             let err = authenticate(&auth, &parts(header)).unwrap_err();
             assert_eq!(err.code, ErrorCode::Unauthenticated, "{header:?}");
         }
+        let mut twice = parts(Some("Bearer merchant-one-token-0001"));
+        twice.headers.append(header::AUTHORIZATION, "Bearer platform-staff-token-01".parse().unwrap());
+        assert_eq!(authenticate(&auth, &twice).unwrap_err().code, ErrorCode::Unauthenticated, "two credentials are ambiguous");
     }
 
     #[test]

@@ -45,8 +45,11 @@ pub enum ErrorCode {
     OrderNotFound,
     /// 404: the path names a warehouse that is not registered.
     UnknownWarehouse,
-    /// 404: no warehouse has stock records for the SKU in the path.
+    /// 404: the SKU in the path is unknown: no warehouse has stock records for it
+    /// (`GET /inventory/{sku}`), or the catalogue has no facts of it (`GET /skus/{sku}`).
     SkuNotFound,
+    /// 404: the carrier in the path has no rate table.
+    CarrierNotFound,
     /// 404: no such alert.
     AlertNotFound,
     /// 405: the route does not take this method.
@@ -76,7 +79,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -87,6 +90,7 @@ impl ErrorCode {
         ErrorCode::OrderNotFound,
         ErrorCode::UnknownWarehouse,
         ErrorCode::SkuNotFound,
+        ErrorCode::CarrierNotFound,
         ErrorCode::AlertNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::BelowReserved,
@@ -109,7 +113,7 @@ impl ErrorCode {
             InvalidRequest => StatusCode::BAD_REQUEST,
             BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
-            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | AlertNotFound => {
+            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound => {
                 StatusCode::NOT_FOUND
             }
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -137,6 +141,7 @@ impl ErrorCode {
             OrderNotFound => "order_not_found",
             UnknownWarehouse => "unknown_warehouse",
             SkuNotFound => "sku_not_found",
+            CarrierNotFound => "carrier_not_found",
             AlertNotFound => "alert_not_found",
             MethodNotAllowed => "method_not_allowed",
             BelowReserved => "below_reserved",
@@ -393,6 +398,7 @@ mod tests {
                 ("order_not_found", 404),
                 ("unknown_warehouse", 404),
                 ("sku_not_found", 404),
+                ("carrier_not_found", 404),
                 ("alert_not_found", 404),
                 ("method_not_allowed", 405),
                 ("below_reserved", 409),

@@ -120,7 +120,12 @@ pub async fn throttle(State(throttle): State<Arc<Throttle>>, request: Request, n
         Err(seconds) => {
             let seconds = seconds.max(1);
             let message = format!("too many requests from this client; retry in {seconds} s");
-            ApiError { retry_after: Some(seconds), ..ApiError::new(ErrorCode::RateLimited, message) }.into_response()
+            let mut response =
+                ApiError { retry_after: Some(seconds), ..ApiError::new(ErrorCode::RateLimited, message) }.into_response();
+            // The request's body is left unread, so the connection cannot carry another
+            // request: say so, rather than let the client find a closed connection.
+            response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+            response
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use oms_domain::ports::{StoreError, WarehouseStore};
+use oms_domain::ports::{PutWarehouse, StoreError, WarehouseStore};
 use oms_domain::stock::Warehouse;
 use oms_domain::WarehouseId;
 
@@ -42,10 +42,10 @@ impl<W: WarehouseStore> CachedWarehouses<W> {
 #[async_trait]
 impl<W: WarehouseStore> WarehouseStore for CachedWarehouses<W> {
     /// Written through, and this container's copy dropped.
-    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
-        self.inner.put_warehouse(warehouse).await?;
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<PutWarehouse, StoreError> {
+        let outcome = self.inner.put_warehouse(warehouse).await?;
         self.keep(None);
-        Ok(())
+        Ok(outcome)
     }
 
     /// Read through, never cached: one warehouse is one cheap read.

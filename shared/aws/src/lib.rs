@@ -155,7 +155,9 @@ impl Aws {
             warehouses: Arc::new(CachedWarehouses::new(self.dynamo.clone(), WAREHOUSES_TTL)),
             inventory: store.clone(),
             alerts: store.clone(),
-            sku_mappings: store,
+            sku_mappings: store.clone(),
+            catalogue: store.clone(),
+            rates: store,
             queue: Arc::new(self.queue.clone()),
             clock,
         }

@@ -25,7 +25,9 @@ async fn dynamodb() -> Subject {
         warehouses: store.clone(),
         inventory: store.clone(),
         alerts: store.clone(),
-        sku_mappings: store,
+        sku_mappings: store.clone(),
+        catalogue: store.clone(),
+        rates: store,
         outbox,
     }
 }

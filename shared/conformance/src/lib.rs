@@ -1,4 +1,4 @@
-//! One conformance suite over the store ports (`OrderStore`, `WarehouseStore`,
+//! One conformance suite over the store ports (`OrderStore`, `WarehouseStore`, `SkuCatalogue`, `RateTables`,
 //! `InventoryStore`, `AlertStore`), written once and run by every adapter set, so that a failed
 //! condition is the same domain outcome whichever store answers.
 //!
@@ -13,12 +13,13 @@
 //! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
-use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, SkuMappingStore, WarehouseStore};
+use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore};
 use std::fmt;
 use std::sync::Arc;
 
 pub mod alerts;
 pub mod backorders;
+pub mod catalogue;
 pub mod concurrency;
 pub mod effects;
 pub mod fixtures;
@@ -29,6 +30,7 @@ pub mod warehouses;
 
 pub use alerts::*;
 pub use backorders::*;
+pub use catalogue::*;
 pub use concurrency::*;
 pub use effects::*;
 pub use inventory::*;
@@ -44,6 +46,8 @@ pub struct Subject {
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub sku_mappings: Arc<dyn SkuMappingStore>,
+    pub catalogue: Arc<dyn SkuCatalogue>,
+    pub rates: Arc<dyn RateTables>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -115,6 +119,7 @@ macro_rules! __each_case {
         $($apply)*!(a_stored_warehouse_reads_back_whole, $($arg)*);
         $($apply)*!(an_unknown_warehouse_reads_as_none, $($arg)*);
         $($apply)*!(putting_a_warehouse_again_replaces_it, $($arg)*);
+        $($apply)*!(a_warehouse_is_never_taken_over_by_another_merchant_even_registering_it_at_once, $($arg)*);
         $($apply)*!(warehouses_are_listed_by_id, $($arg)*);
         // inventory
         $($apply)*!(set_on_hand_creates_a_stock_level_then_updates_it, $($arg)*);
@@ -145,6 +150,10 @@ macro_rules! __each_case {
         // SKU mappings
         $($apply)*!(a_mapped_channel_sku_reads_back_as_ours_for_its_channel_and_merchant_only, $($arg)*);
         $($apply)*!(mapping_a_channel_sku_again_replaces_the_mapping, $($arg)*);
+        $($apply)*!(sku_facts_read_back_whole_and_an_unknown_sku_reads_as_none, $($arg)*);
+        $($apply)*!(putting_sku_facts_again_replaces_them, $($arg)*);
+        $($apply)*!(rate_tables_read_back_whole_and_are_listed_by_carrier, $($arg)*);
+        $($apply)*!(putting_a_rate_table_again_replaces_every_band, $($arg)*);
         // concurrency
         $($apply)*!(two_hundred_concurrent_one_unit_reservations_take_exactly_the_fifty_in_stock, $($arg)*);
         $($apply)*!(concurrent_two_line_reservations_never_oversell_and_reserved_is_what_succeeded, $($arg)*);

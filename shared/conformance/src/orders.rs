@@ -383,8 +383,12 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
     assert_eq!(current, expected, "the whole history reads back, oldest first");
     let lines: Vec<_> = current.lines.iter().map(|l| fixtures::line("WH-1", l.sku.as_str(), l.quantity)).collect();
     current.transition(OrderStatus::Allocated, noon(), "planned").expect("a received order can be allocated");
-    current.allocation =
-        Some(oms_domain::order::Allocation { lines: lines.clone(), explanation: "WH-1 holds it all".into(), planned_at: noon() });
+    current.allocation = Some(oms_domain::order::Allocation {
+        lines: lines.clone(),
+        explanation: "WH-1 holds it all".into(),
+        costing: None,
+        planned_at: noon(),
+    });
     let outcome = s.orders.update_order(&current).await.expect("update_order failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "allocated");
 

@@ -1,4 +1,7 @@
-//! `WarehouseStore`: unconditional put, get by id, list by id.
+//! `WarehouseStore`: put (never over another merchant's), get by id, list by id.
+
+use oms_domain::ports::PutWarehouse;
+use oms_domain::MerchantId;
 
 use crate::fixtures::{warehouse, warehouse_id};
 use crate::Subject;
@@ -23,6 +26,41 @@ pub async fn putting_a_warehouse_again_replaces_it(s: Subject) {
     s.warehouses.put_warehouse(&moved).await.expect("put_warehouse failed");
     assert_eq!(s.warehouses.get_warehouse(&moved.warehouse_id).await.expect("get_warehouse failed"), Some(moved.clone()));
     assert_eq!(s.warehouses.list_warehouses().await.expect("list_warehouses failed"), vec![moved]);
+}
+
+pub async fn a_warehouse_is_never_taken_over_by_another_merchant_even_registering_it_at_once(s: Subject) {
+    let mine = warehouse("WH-1", "Mine");
+    let mut theirs = warehouse("WH-1", "Theirs");
+    theirs.merchant_id = MerchantId::parse("m-other").expect("a merchant id");
+    assert_eq!(s.warehouses.put_warehouse(&mine).await.expect("put_warehouse failed"), PutWarehouse::Stored);
+    assert_eq!(s.warehouses.put_warehouse(&theirs).await.expect("put_warehouse failed"), PutWarehouse::OwnedByAnother);
+    assert_eq!(s.warehouses.get_warehouse(&mine.warehouse_id).await.expect("get_warehouse failed"), Some(mine.clone()));
+
+    // Both register a new id at the same moment: exactly one owns it, the other is told so.
+    let mut tasks = Vec::new();
+    for (i, merchant) in ["m-1", "m-other"].into_iter().cycle().take(8).enumerate() {
+        let store = s.warehouses.clone();
+        let mut w = warehouse("WH-RACE", &format!("Racer {i}"));
+        w.merchant_id = MerchantId::parse(merchant).expect("a merchant id");
+        tasks.push(tokio::spawn(
+            async move { (w.merchant_id.clone(), store.put_warehouse(&w).await.expect("put_warehouse failed")) },
+        ));
+    }
+    let mut stored_by = Vec::new();
+    for task in tasks {
+        let (merchant, outcome) = task.await.expect("a racer panicked");
+        if outcome == PutWarehouse::Stored {
+            stored_by.push(merchant);
+        }
+    }
+    let owner = s
+        .warehouses
+        .get_warehouse(&warehouse_id("WH-RACE"))
+        .await
+        .expect("get_warehouse failed")
+        .expect("registered")
+        .merchant_id;
+    assert!(stored_by.iter().all(|m| *m == owner), "only the owner's registrations were stored: {stored_by:?}, owner {owner}");
 }
 
 pub async fn warehouses_are_listed_by_id(s: Subject) {

@@ -105,6 +105,10 @@ string_id!(
     /// A warehouse holding stock.
     WarehouseId
 );
+string_id!(
+    /// A carrier whose rates the platform knows (`sf`, `zto`, ...).
+    CarrierId
+);
 
 string_id!(
     /// An alert for staff, minted when it is raised (`alt_` + a ULID, so ids sort by

@@ -10,6 +10,8 @@
 pub mod access;
 pub mod alert;
 pub mod allocation;
+pub mod carrier;
+pub mod catalogue;
 pub mod ids;
 pub mod messages;
 pub mod money;
@@ -21,7 +23,7 @@ pub mod stock;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
+pub use ids::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

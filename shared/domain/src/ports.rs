@@ -12,12 +12,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::alert::{Alert, AlertPage, AlertStatus};
+use crate::carrier::RateTable;
+use crate::catalogue::SkuFacts;
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
+use crate::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -300,15 +302,49 @@ pub trait SkuMappingStore: Send + Sync {
     async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError>;
 }
 
+/// What `put_warehouse` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutWarehouse {
+    Stored,
+    /// Another merchant's warehouse has the id: nothing written.
+    OwnedByAnother,
+}
+
 #[async_trait]
 pub trait WarehouseStore: Send + Sync {
-    /// Creates or replaces the warehouse. Unconditional.
-    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError>;
+    /// Creates the warehouse, or replaces it with new details.
+    /// Condition: no warehouse has the id, or the one that has it is the same merchant's;
+    /// otherwise nothing is written (`OwnedByAnother`): a merchant's warehouse is never
+    /// taken over by another registering its id, even when both register it at once.
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<PutWarehouse, StoreError>;
 
     async fn get_warehouse(&self, id: &WarehouseId) -> Result<Option<Warehouse>, StoreError>;
 
     /// Every warehouse, by id.
     async fn list_warehouses(&self) -> Result<Vec<Warehouse>, StoreError>;
+}
+
+/// The SKU catalogue: the facts of each SKU, keyed by SKU.
+#[async_trait]
+pub trait SkuCatalogue: Send + Sync {
+    /// Creates or replaces the facts of `facts.sku`. Unconditional.
+    async fn put_sku(&self, facts: &SkuFacts) -> Result<(), StoreError>;
+
+    /// The facts of `sku`, if the catalogue has them.
+    async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuFacts>, StoreError>;
+}
+
+/// The carriers' rate tables, one per carrier.
+#[async_trait]
+pub trait RateTables: Send + Sync {
+    /// Creates or replaces the table of `table.carrier`, every band at once. Unconditional.
+    async fn put_rates(&self, table: &RateTable) -> Result<(), StoreError>;
+
+    /// The table of `carrier`, if it has one.
+    async fn get_rates(&self, carrier: &CarrierId) -> Result<Option<RateTable>, StoreError>;
+
+    /// Every carrier's table, by carrier id.
+    async fn list_rates(&self) -> Result<Vec<RateTable>, StoreError>;
 }
 
 /// What `InventoryStore::set_on_hand` did.
@@ -471,6 +507,8 @@ pub struct Ports {
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub sku_mappings: Arc<dyn SkuMappingStore>,
+    pub catalogue: Arc<dyn SkuCatalogue>,
+    pub rates: Arc<dyn RateTables>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

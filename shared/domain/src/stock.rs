@@ -14,6 +14,10 @@ pub struct Warehouse {
     pub city: String,
     pub lat: f64,
     pub lon: f64,
+    /// The provinces it ships to (English names, as `allocation::geo` spells them); empty
+    /// when it ships everywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serves: Vec<String>,
 }
 
 /// Stock of one SKU in one warehouse: `reserved <= on_hand` always holds, so
@@ -119,7 +123,24 @@ impl Warehouse {
             city: text("city", city)?,
             lat,
             lon,
+            serves: Vec::new(),
         })
+    }
+
+    /// The warehouse shipping only to `provinces` (each a province of China, in English or
+    /// Chinese; kept in English, once each); none means everywhere. Errors name the entry
+    /// (`serves[2]`).
+    pub fn serving(mut self, provinces: &[String]) -> Result<Self, ValidationError> {
+        let mut serves: Vec<String> = Vec::with_capacity(provinces.len());
+        for (i, name) in provinces.iter().enumerate() {
+            let province = crate::allocation::geo::canonical_province(name)
+                .ok_or_else(|| ValidationError::new(format!("serves[{i}]"), format!("{name:?} is not a province of China")))?;
+            if !serves.iter().any(|p| p == province) {
+                serves.push(province.to_owned());
+            }
+        }
+        self.serves = serves;
+        Ok(self)
     }
 }
 
@@ -154,6 +175,14 @@ mod tests {
         assert_eq!(field(warehouse("a", 90.5, 0.0)), "lat");
         assert_eq!(field(warehouse("a", f64::NAN, 0.0)), "lat");
         assert_eq!(field(warehouse("a", 0.0, -180.5)), "lon");
+    }
+
+    #[test]
+    fn a_warehouse_serves_named_provinces_in_their_english_names_and_refuses_unknown_ones() {
+        let wh = warehouse("a", 30.0, 120.0).unwrap();
+        let served = wh.clone().serving(&["浙江省".into(), "Shanghai".into(), "zhejiang".into()]).unwrap();
+        assert_eq!(served.serves, ["Zhejiang", "Shanghai"]);
+        assert_eq!(wh.serving(&["Shanghai".into(), "Narnia".into()]).unwrap_err().field, "serves[1]");
     }
 
     #[test]

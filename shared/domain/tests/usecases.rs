@@ -20,7 +20,7 @@ use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, wareh
 use oms_domain::alert::{AlertKind, AlertStatus};
 use oms_domain::messages::{self, decode, AllocateOrder, Handled, Outgoing, QueueMessage, ReserveOrder};
 use oms_domain::order::{Address, Channel, Customer, HoldReason, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
-use oms_domain::order::{AllocatedLine, Allocation, TimelineEvent};
+use oms_domain::order::{AllocatedLine, TimelineEvent};
 use oms_domain::ports::{
     Clock, Effects, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, Ports, ReleaseOutcome,
     ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome,
@@ -890,11 +890,11 @@ async fn a_received_order_with_stock_is_allocated_with_its_plan_and_queued_for_r
 
     assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
     let order = world.order(&id).await;
-    let why = "one shipment from WH-A: in the buyer's province and holds every line";
+    let why = "one shipment from WH-A at 7.51: the only warehouse holding every line; no split is cheaper";
     assert_eq!(order.status, OrderStatus::Allocated);
     assert_eq!(
-        order.allocation,
-        Some(Allocation { lines: vec![line("WH-A", "SKU-1", 2)], explanation: why.into(), planned_at: now() })
+        order.allocation.map(|a| (a.lines, a.explanation, a.costing.map(|c| c.chosen.cost.to_string()), a.planned_at)),
+        Some((vec![line("WH-A", "SKU-1", 2)], why.into(), Some("7.51".into()), now()))
     );
     assert_eq!(order.timeline, [event(OrderStatus::Received, "received from generic"), event(OrderStatus::Allocated, why)]);
     assert_eq!(world.reservations_queued().await, [id]);
@@ -976,7 +976,10 @@ async fn a_backordered_order_is_allocated_once_stock_arrives() {
     assert_eq!(order.allocation.map(|a| a.lines), Some(vec![line("WH-B", "SKU-1", 2)]));
     assert_eq!(
         order.timeline.last(),
-        Some(&event(OrderStatus::Allocated, "one shipment from WH-B: in the buyer's province and holds every line"))
+        Some(&event(
+            OrderStatus::Allocated,
+            "one shipment from WH-B at 7.51: the only warehouse holding every line; no split is cheaper"
+        ))
     );
     assert_eq!(world.reservations_queued().await, [id]);
 }
@@ -1050,10 +1053,10 @@ async fn a_reservation_that_lost_its_stock_is_replanned_and_held_in_another_ware
 
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
     let order = world.order(&id).await;
-    let why = "one shipment from WH-B: in the buyer's province and holds every line";
+    let why = "one shipment from WH-B at 7.51: the only warehouse holding every line; no split is cheaper";
     assert_eq!(
-        order.allocation,
-        Some(Allocation { lines: vec![line("WH-B", "SKU-1", 2)], explanation: why.into(), planned_at: now() })
+        order.allocation.map(|a| (a.lines, a.explanation, a.costing.map(|c| c.chosen.cost.to_string()), a.planned_at)),
+        Some((vec![line("WH-B", "SKU-1", 2)], why.into(), Some("7.51".into()), now()))
     );
     let [.., replanned, reserved] = &order.timeline[..] else { panic!("a re-plan and a reservation: {:?}", order.timeline) };
     assert_eq!(*replanned, event(OrderStatus::Allocated, &format!("re-planned (WH-A has only 1 of SKU-1 left): {why}")));
@@ -1890,4 +1893,40 @@ async fn the_sweeper_gives_up_on_an_order_after_a_few_tries_and_raises_one_alert
     let alerts = alerts_in(&world, AlertStatus::Open).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!((alerts[0].kind, alerts[0].order_id.clone()), (AlertKind::OrderStuck, Some(stuck)));
+}
+
+#[tokio::test]
+async fn allocation_prices_the_plan_with_the_stored_rate_tables_and_the_catalogues_weights() {
+    use oms_domain::carrier::{RateTable, UncheckedBand};
+    use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
+    use oms_domain::usecases::catalogue::{put_rates, put_sku};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let band = |max_weight_g: i64, fen: i64| UncheckedBand {
+        service: "standard".into(),
+        max_distance_km: 5000,
+        max_weight_g,
+        price: rust_decimal::Decimal::new(fen, 2),
+        transit_days: 2,
+    };
+    let carrier = oms_domain::CarrierId::parse("zto").unwrap();
+    let rates = RateTable::new(carrier, oms_domain::Currency::parse("CNY").unwrap(), vec![band(1000, 800), band(30_000, 2000)]);
+    put_rates(&world.ports, &rates.unwrap()).await.unwrap();
+    let facts = UncheckedSkuFacts {
+        merchant_id: "m-1".into(),
+        name: "Heavy tea chest".into(),
+        category: "tea".into(),
+        cost: rust_decimal::Decimal::ONE,
+        list_price: rust_decimal::Decimal::TEN,
+        weight_g: 2000,
+        dims_mm: [400, 300, 300],
+        traits: Vec::new(),
+    };
+    put_sku(&world.ports, &SkuFacts::new(sku("SKU-1"), facts).unwrap()).await.unwrap();
+
+    let id = world.received("A-1").await;
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    let costing = world.order(&id).await.allocation.and_then(|a| a.costing).expect("a costed plan");
+    // Two 2 kg units: the 30 kg band's 20.00, plus 1.50 handling.
+    assert_eq!(costing.chosen.cost.to_string(), "21.50");
 }

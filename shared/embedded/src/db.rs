@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 10;
+pub(crate) const SCHEMA_VERSION: i64 = 11;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -123,6 +123,19 @@ CREATE TABLE IF NOT EXISTS sku_mappings (
     channel_sku TEXT NOT NULL,
     sku         TEXT NOT NULL,
     PRIMARY KEY (channel, merchant_id, channel_sku)
+);
+";
+
+/// Version 11: the SKU catalogue and the carriers' rate tables, each a JSON body (an
+/// `oms_records` record) keyed by SKU or carrier. Idempotent.
+const CATALOGUE_AND_RATES: &str = "
+CREATE TABLE IF NOT EXISTS skus (
+    sku  TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS carrier_rates (
+    carrier_id TEXT PRIMARY KEY,
+    body       TEXT NOT NULL
 );
 ";
 
@@ -333,6 +346,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 10 {
         tx.execute_batch(ALERTS_BY_MERCHANT).context("Failed to migrate to schema version 10 (alerts by merchant)")?;
+    }
+    if found < 11 {
+        tx.execute_batch(CATALOGUE_AND_RATES).context("Failed to migrate to schema version 11 (SKU catalogue, rate tables)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

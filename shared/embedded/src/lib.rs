@@ -10,6 +10,7 @@
 //! process crash; a power cut may lose the last few transactions but never corrupts.
 
 mod alerts;
+mod catalogue;
 mod db;
 mod inventory;
 mod orders;
@@ -67,6 +68,8 @@ impl Embedded {
             inventory: Arc::new(self.clone()),
             alerts: Arc::new(self.clone()),
             sku_mappings: Arc::new(self.clone()),
+            catalogue: Arc::new(self.clone()),
+            rates: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

@@ -600,8 +600,12 @@ mod tests {
         let mut order = fixtures::stored(&received);
         let lines: Vec<_> = order.lines.iter().map(|l| fixtures::line("WH-1", l.sku.as_str(), l.quantity)).collect();
         order.transition(OrderStatus::Allocated, fixtures::noon(), "planned").unwrap();
-        order.allocation =
-            Some(oms_domain::order::Allocation { lines, explanation: "WH-1".into(), planned_at: fixtures::noon() });
+        order.allocation = Some(oms_domain::order::Allocation {
+            lines,
+            explanation: "WH-1".into(),
+            costing: None,
+            planned_at: fixtures::noon(),
+        });
         for i in 0..1000 {
             order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));
         }

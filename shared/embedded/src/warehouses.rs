@@ -3,7 +3,7 @@
 use crate::db::CachedStatements;
 use anyhow::Context;
 use async_trait::async_trait;
-use oms_domain::ports::{StoreError, WarehouseStore};
+use oms_domain::ports::{PutWarehouse, StoreError, WarehouseStore};
 use oms_domain::stock::Warehouse;
 use oms_domain::WarehouseId;
 use rusqlite::{params, OptionalExtension};
@@ -13,19 +13,23 @@ use crate::Embedded;
 
 #[async_trait]
 impl WarehouseStore for Embedded {
-    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
+    /// One upsert whose update is conditional on the stored body's `merchant_id`: no row
+    /// changed means another merchant's warehouse has the id.
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<PutWarehouse, StoreError> {
         let id = warehouse.warehouse_id.clone();
         let body = warehouse_body(warehouse).map_err(|e| StoreError::new(format!("Failed to serialise warehouse {id}"), e))?;
         let key = id.clone();
         self.db
             .call(move |conn| {
-                conn.execute_cached(
-                    "INSERT INTO warehouses (warehouse_id, body) VALUES (?1, ?2)
-                     ON CONFLICT (warehouse_id) DO UPDATE SET body = excluded.body",
-                    params![key.as_str(), body],
-                )
-                .context("Failed to write the warehouse row")?;
-                Ok(())
+                let changed = conn
+                    .execute_cached(
+                        "INSERT INTO warehouses (warehouse_id, body) VALUES (?1, ?2)
+                         ON CONFLICT (warehouse_id) DO UPDATE SET body = excluded.body
+                         WHERE json_extract(warehouses.body, '$.merchant_id') = json_extract(excluded.body, '$.merchant_id')",
+                        params![key.as_str(), body],
+                    )
+                    .context("Failed to write the warehouse row")?;
+                Ok(if changed == 0 { PutWarehouse::OwnedByAnother } else { PutWarehouse::Stored })
             })
             .await
             .map_err(|e| StoreError::new(format!("Failed to store warehouse {id}"), e))

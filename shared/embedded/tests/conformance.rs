@@ -11,16 +11,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
+use oms_domain::carrier::RateTable;
+use oms_domain::catalogue::SkuFacts;
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::ports::{Effects, SkuMappingStore};
+use oms_domain::ports::{Effects, RateTables, SkuCatalogue, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
+use oms_domain::CarrierId;
 use oms_domain::MerchantId;
 use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
@@ -44,7 +47,9 @@ async fn file_backed() -> Subject {
         warehouses: kept.clone(),
         inventory: kept.clone(),
         alerts: kept.clone(),
-        sku_mappings: kept,
+        sku_mappings: kept.clone(),
+        catalogue: kept.clone(),
+        rates: kept,
         outbox,
     }
 }
@@ -73,6 +78,8 @@ async fn in_memory() -> Subject {
         inventory: ports.inventory,
         alerts: ports.alerts,
         sku_mappings: ports.sku_mappings,
+        catalogue: ports.catalogue,
+        rates: ports.rates,
         outbox: Arc::new(QueueRows(store)),
     }
 }
@@ -100,7 +107,9 @@ async fn two_on_one_file() -> Subject {
         warehouses: shared.clone(),
         inventory: shared.clone(),
         alerts: shared.clone(),
-        sku_mappings: shared,
+        sku_mappings: shared.clone(),
+        catalogue: shared.clone(),
+        rates: shared,
         outbox,
     }
 }
@@ -147,7 +156,7 @@ impl OrderStore for InTempDir {
 
 #[async_trait]
 impl WarehouseStore for InTempDir {
-    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<oms_domain::ports::PutWarehouse, StoreError> {
         self.store.put_warehouse(warehouse).await
     }
     async fn get_warehouse(&self, id: &WarehouseId) -> Result<Option<Warehouse>, StoreError> {
@@ -213,7 +222,7 @@ impl OrderStore for TwoOnOneFile {
 
 #[async_trait]
 impl WarehouseStore for TwoOnOneFile {
-    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<(), StoreError> {
+    async fn put_warehouse(&self, warehouse: &Warehouse) -> Result<oms_domain::ports::PutWarehouse, StoreError> {
         self.pick().put_warehouse(warehouse).await
     }
     async fn get_warehouse(&self, id: &WarehouseId) -> Result<Option<Warehouse>, StoreError> {
@@ -312,5 +321,51 @@ impl SkuMappingStore for TwoOnOneFile {
 
     async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError> {
         self.pick().mapped_sku(channel, merchant, channel_sku).await
+    }
+}
+
+#[async_trait]
+impl SkuCatalogue for InTempDir {
+    async fn put_sku(&self, facts: &SkuFacts) -> Result<(), StoreError> {
+        self.store.put_sku(facts).await
+    }
+    async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuFacts>, StoreError> {
+        self.store.get_sku(sku).await
+    }
+}
+
+#[async_trait]
+impl SkuCatalogue for TwoOnOneFile {
+    async fn put_sku(&self, facts: &SkuFacts) -> Result<(), StoreError> {
+        self.pick().put_sku(facts).await
+    }
+    async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuFacts>, StoreError> {
+        self.pick().get_sku(sku).await
+    }
+}
+
+#[async_trait]
+impl RateTables for InTempDir {
+    async fn put_rates(&self, table: &RateTable) -> Result<(), StoreError> {
+        self.store.put_rates(table).await
+    }
+    async fn get_rates(&self, carrier: &CarrierId) -> Result<Option<RateTable>, StoreError> {
+        self.store.get_rates(carrier).await
+    }
+    async fn list_rates(&self) -> Result<Vec<RateTable>, StoreError> {
+        self.store.list_rates().await
+    }
+}
+
+#[async_trait]
+impl RateTables for TwoOnOneFile {
+    async fn put_rates(&self, table: &RateTable) -> Result<(), StoreError> {
+        self.pick().put_rates(table).await
+    }
+    async fn get_rates(&self, carrier: &CarrierId) -> Result<Option<RateTable>, StoreError> {
+        self.pick().get_rates(carrier).await
+    }
+    async fn list_rates(&self) -> Result<Vec<RateTable>, StoreError> {
+        self.pick().list_rates().await
     }
 }

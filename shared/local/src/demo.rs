@@ -78,6 +78,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         }
     }
 
+    configure_costs(&api).await?;
+
     println!("Day: {ORDERS} orders arrive from the generic channel, signed");
     let mut accepted = Vec::new();
     for i in 0..ORDERS {
@@ -134,6 +136,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         bail!("the queues did not drain within 30 s");
     }
     shared_shelf(&api, &embedded).await?;
+    explained_split(&api, &embedded).await?;
     night(&api, &pricing).await?;
     late_night(&ports).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
@@ -145,6 +148,79 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// The configuration allocation costs plans with: one carrier's rates by distance and
+/// weight, and the weights of the SKUs in the catalogue.
+async fn configure_costs(api: &Router) -> anyhow::Result<()> {
+    let band = |km: u32, kg: u32, price: &str, days: u32| json!({"service": "standard", "max_distance_km": km, "max_weight_g": kg * 1000, "price": price, "transit_days": days});
+    let rates = json!({"currency": "CNY", "bands": [
+        band(300, 1, "5.00", 1), band(300, 5, "9.00", 1),
+        band(1500, 1, "18.00", 2), band(1500, 5, "26.00", 2),
+        band(5000, 1, "22.00", 4), band(5000, 5, "34.00", 4),
+    ]});
+    // The platform keeps the carriers' rate tables for every merchant.
+    expect_as(api, PLATFORM_STAFF, Method::PUT, "/carriers/zto/rates", rates, StatusCode::OK).await?;
+    for (sku, name, weight_g) in SKU_FACTS {
+        let facts = json!({"merchant_id": MERCHANT, "name": name, "category": "teahouse", "cost": "10.00",
+                           "list_price": "50.00", "weight_g": weight_g, "dims_mm": [200, 150, 100], "traits": []});
+        expect(api, Method::PUT, &format!("/skus/{sku}"), facts, StatusCode::OK).await?;
+    }
+    println!("  carrier zto's rates (by distance and weight) and {} SKUs' weights are configured", SKU_FACTS.len());
+    Ok(())
+}
+
+/// (SKU, name, unit weight in g) of the catalogue.
+const SKU_FACTS: [(&str, &str, u32); 7] = [
+    ("TEA-LONGJING-250G", "Longjing tea, 250 g", 320),
+    ("MUG-CELADON", "Celadon mug", 450),
+    ("FAN-SILK", "Silk fan", 150),
+    ("KITE-DRAGON", "Dragon kite", 600),
+    ("INK-SET", "Ink set", 900),
+    ("TEA-PUER-CAKE", "Pu'er cake, 357 g", 400),
+    ("FAN-SANDALWOOD", "Sandalwood fan", 200),
+];
+
+/// Dusk: an order whose two lines Hangzhou and Shanghai each hold one of, and Beijing both:
+/// two near parcels cost less than one far one, so the plan splits, and says why.
+async fn explained_split(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    for (warehouse, sku) in [
+        ("wh-hangzhou", "TEA-PUER-CAKE"),
+        ("wh-shanghai", "FAN-SANDALWOOD"),
+        ("wh-beijing", "TEA-PUER-CAKE"),
+        ("wh-beijing", "FAN-SANDALWOOD"),
+    ] {
+        expect(api, Method::PUT, &format!("/inventory/{warehouse}/{sku}"), json!({ "on_hand": 10 }), StatusCode::OK).await?;
+    }
+    let mut order = sample_order(ORDERS + 5);
+    order["shipping_address"]["province"] = json!("Zhejiang");
+    order["shipping_address"]["city"] = json!("Hangzhou");
+    order["lines"] = json!([{ "sku": "TEA-PUER-CAKE", "quantity": 1, "unit_price": "98.00" },
+                            { "sku": "FAN-SANDALWOOD", "quantity": 1, "unit_price": "45.00" }]);
+    let (status, receipt) = post_order(api, &order, true).await?;
+    if status != StatusCode::ACCEPTED {
+        bail!("the split order was answered {status}: {receipt}");
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let id = receipt["order_id"].as_str().unwrap_or_default();
+    let order = call(api, Method::GET, &format!("/orders/{id}"), Value::Null).await?.1;
+    let explanation = &order["allocation"]["explanation"];
+    println!("Dusk: a buyer in Hangzhou orders Pu'er (Hangzhou, Beijing hold it) and a sandalwood fan (Shanghai, Beijing)");
+    println!("  {}: {}", order["status"].as_str().unwrap_or("?"), explanation["reason"].as_str().unwrap_or("no reason"));
+    let chosen = &explanation["chosen"]["warehouses"];
+    for candidate in explanation["candidates"].as_array().into_iter().flatten() {
+        let warehouses: Vec<&str> = candidate["warehouses"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        println!(
+            "    {:<28} {:>7}  {} shipment(s){}",
+            warehouses.join(" + "),
+            candidate["cost"].as_str().unwrap_or("?"),
+            candidate["shipments"],
+            if &candidate["warehouses"] == chosen { "  <- chosen" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// Late night: the sweeper, as it runs every five minutes, looks two hours ahead: every
@@ -400,7 +476,7 @@ fn demo_tokens() -> anyhow::Result<Authenticator> {
     let grants = json!([
         { "token": TEAHOUSE_STAFF, "merchant_id": MERCHANT, "scopes": merchant_scopes },
         { "token": NEIGHBOUR_STAFF, "merchant_id": NEIGHBOUR, "scopes": ["oms/orders.read", "oms/inventory.read"] },
-        { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
+        { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/admin", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
     ]);
     Ok(Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string())?)))
 }

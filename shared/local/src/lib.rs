@@ -6,9 +6,11 @@
 //!   functions run.
 //! - [`demo`] plays a scripted day of business and prints a summary.
 //! - [`import`] takes orders in bulk from a CSV file.
-//! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency.
+//! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency;
+//!   [`allocation_bench`] our allocation planner against Saleor's strategies and the optimum.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 
+pub mod allocation_bench;
 pub mod bench;
 pub mod demo;
 pub mod import;

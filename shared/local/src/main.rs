@@ -111,6 +111,14 @@ enum Bench {
         #[arg(long, default_value_t = 5)]
         min_leaf: usize,
     },
+    /// Our allocation planner against Saleor's two strategies and the exact optimum, on
+    /// seeded generated orders: orders/s, total shipping cost, shipments.
+    Allocate {
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Quote latency in process: every row of a CSV history quoted by the current model.
     Quote {
         /// Rows to quote (the retrain CSV columns).
@@ -184,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { what: Bench::Quote { rows, data_dir } } => oms_local::bench::quote(&data_dir, &rows),
         Command::Bench { what: Bench::Normalise { orders } } => oms_local::bench::normalise(orders),
+        Command::Bench { what: Bench::Allocate { orders, seed } } => oms_local::allocation_bench::run(orders, seed),
         Command::Bench { what: Bench::Serve { orders, concurrency, data_dir } } => {
             let temporary = tempfile::tempdir().context("Failed to make a temporary directory")?;
             let dir = data_dir.unwrap_or_else(|| temporary.path().to_owned());

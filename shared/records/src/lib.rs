@@ -10,9 +10,14 @@
 //! never a silent default.
 
 use chrono::{DateTime, Utc};
+use oms_domain::allocation::{Candidate, Costing, Method};
+use oms_domain::carrier::{RateTable, UncheckedBand};
+use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
 use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
 use oms_domain::stock::Warehouse;
-use oms_domain::{Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, Sku, WarehouseId};
+use oms_domain::{
+    CarrierId, Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, Sku, WarehouseId,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +133,76 @@ pub struct ChargesRecord {
 pub struct AllocationRecord {
     pub lines: Vec<AllocatedLineRecord>,
     pub explanation: String,
+    /// The candidates weighed and their costs. Absent on plans made before plans were
+    /// costed: those read without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costing: Option<CostingRecord>,
     pub planned_at: DateTime<Utc>,
+}
+
+/// The costs behind a plan: the winner, the candidates (cheapest first), how many were
+/// weighed, `method` (`exact` or `heuristic`) and the search's placements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostingRecord {
+    pub chosen: CandidateRecord,
+    pub candidates: Vec<CandidateRecord>,
+    pub considered: u32,
+    pub method: String,
+    pub steps: u32,
+}
+
+/// One plan weighed: its warehouses, its cost (a decimal string) and its shipments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateRecord {
+    pub warehouses: Vec<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cost: Decimal,
+    pub shipments: u32,
+}
+
+impl From<&Costing> for CostingRecord {
+    fn from(c: &Costing) -> Self {
+        let candidate = |c: &Candidate| CandidateRecord {
+            warehouses: c.warehouses.iter().map(ToString::to_string).collect(),
+            cost: c.cost,
+            shipments: c.shipments,
+        };
+        Self {
+            chosen: candidate(&c.chosen),
+            candidates: c.candidates.iter().map(candidate).collect(),
+            considered: c.considered,
+            method: c.method.as_str().to_owned(),
+            steps: c.steps,
+        }
+    }
+}
+
+impl TryFrom<CostingRecord> for Costing {
+    type Error = CorruptRecord;
+    fn try_from(r: CostingRecord) -> Result<Self, CorruptRecord> {
+        let candidate = |c: CandidateRecord| -> Result<Candidate, CorruptRecord> {
+            Ok(Candidate {
+                warehouses: c
+                    .warehouses
+                    .into_iter()
+                    .map(|w| parse("allocation.costing.warehouses", WarehouseId::parse(w)))
+                    .collect::<Result<_, _>>()?,
+                cost: c.cost,
+                shipments: c.shipments,
+            })
+        };
+        let method = [Method::Exact, Method::Heuristic]
+            .into_iter()
+            .find(|m| m.as_str() == r.method)
+            .ok_or_else(|| CorruptRecord::new("allocation.costing.method", format!("unknown method {:?}", r.method)))?;
+        Ok(Costing {
+            chosen: candidate(r.chosen)?,
+            candidates: r.candidates.into_iter().map(candidate).collect::<Result<_, _>>()?,
+            considered: r.considered,
+            method,
+            steps: r.steps,
+        })
+    }
 }
 
 /// So many units of a SKU from one warehouse, from the stock of the merchant `merchant_id`.
@@ -204,6 +278,7 @@ impl OrderRecord {
                     })
                     .collect(),
                 explanation: a.explanation.clone(),
+                costing: a.costing.as_ref().map(CostingRecord::from),
                 planned_at: a.planned_at,
             }),
             timeline: order.timeline[moved_count(order.timeline.len())..].iter().map(EventRecord::from).collect(),
@@ -331,6 +406,7 @@ impl TryFrom<OrderRecord> for Order {
                             })
                             .collect::<Result<_, CorruptRecord>>()?,
                         explanation: a.explanation,
+                        costing: a.costing.map(Costing::try_from).transpose()?,
                         planned_at: a.planned_at,
                     })
                 })
@@ -356,6 +432,10 @@ pub struct WarehouseRecord {
     pub city: String,
     pub lat: f64,
     pub lon: f64,
+    /// The provinces it ships to; absent when it ships everywhere (and on warehouses
+    /// stored before served regions were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serves: Vec<String>,
 }
 
 impl From<&Warehouse> for WarehouseRecord {
@@ -368,6 +448,7 @@ impl From<&Warehouse> for WarehouseRecord {
             city: w.city.clone(),
             lat: w.lat,
             lon: w.lon,
+            serves: w.serves.clone(),
         }
     }
 }
@@ -383,7 +464,119 @@ impl TryFrom<WarehouseRecord> for Warehouse {
             city: record.city,
             lat: record.lat,
             lon: record.lon,
+            serves: record.serves,
         })
+    }
+}
+
+/// A SKU's catalogue facts as stored: amounts as decimal strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkuRecord {
+    pub sku: String,
+    pub merchant_id: String,
+    pub name: String,
+    pub category: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub cost: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub list_price: Decimal,
+    pub weight_g: u32,
+    pub dims_mm: [u32; 3],
+    pub traits: Vec<String>,
+}
+
+impl From<&SkuFacts> for SkuRecord {
+    fn from(f: &SkuFacts) -> Self {
+        Self {
+            sku: f.sku.to_string(),
+            merchant_id: f.merchant_id.to_string(),
+            name: f.name.clone(),
+            category: f.category.clone(),
+            cost: f.cost,
+            list_price: f.list_price,
+            weight_g: f.weight_g,
+            dims_mm: f.dims_mm,
+            traits: f.traits.clone(),
+        }
+    }
+}
+
+impl TryFrom<SkuRecord> for SkuFacts {
+    type Error = CorruptRecord;
+    /// Read back through the catalogue's rules, so a stored record that breaks them is
+    /// corrupt, naming the field.
+    fn try_from(r: SkuRecord) -> Result<Self, CorruptRecord> {
+        let sku = parse("sku", Sku::parse(r.sku))?;
+        let raw = UncheckedSkuFacts {
+            merchant_id: r.merchant_id,
+            name: r.name,
+            category: r.category,
+            cost: r.cost,
+            list_price: r.list_price,
+            weight_g: i64::from(r.weight_g),
+            dims_mm: r.dims_mm.map(i64::from),
+            traits: r.traits,
+        };
+        SkuFacts::new(sku, raw).map_err(|e| CorruptRecord::new("sku facts", e))
+    }
+}
+
+/// A carrier's rate table as stored: prices as decimal strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateTableRecord {
+    pub carrier_id: String,
+    pub currency: String,
+    pub bands: Vec<RateBandRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateBandRecord {
+    pub service: String,
+    pub max_distance_km: u32,
+    pub max_weight_g: u32,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+    pub transit_days: u32,
+}
+
+impl From<&RateTable> for RateTableRecord {
+    fn from(t: &RateTable) -> Self {
+        Self {
+            carrier_id: t.carrier.to_string(),
+            currency: t.currency.code().to_owned(),
+            bands: t
+                .bands
+                .iter()
+                .map(|b| RateBandRecord {
+                    service: b.service.clone(),
+                    max_distance_km: b.max_distance_km,
+                    max_weight_g: b.max_weight_g,
+                    price: b.price,
+                    transit_days: b.transit_days,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<RateTableRecord> for RateTable {
+    type Error = CorruptRecord;
+    /// Read back through the table's rules, like [`SkuFacts`].
+    fn try_from(r: RateTableRecord) -> Result<Self, CorruptRecord> {
+        let carrier = parse("carrier_id", CarrierId::parse(r.carrier_id))?;
+        let currency = parse("currency", Currency::parse(&r.currency))?;
+        let bands = r
+            .bands
+            .into_iter()
+            .map(|b| UncheckedBand {
+                service: b.service,
+                max_distance_km: i64::from(b.max_distance_km),
+                max_weight_g: i64::from(b.max_weight_g),
+                price: b.price,
+                transit_days: i64::from(b.transit_days),
+            })
+            .collect();
+        RateTable::new(carrier, currency, bands).map_err(|e| CorruptRecord::new("bands", e))
     }
 }
 

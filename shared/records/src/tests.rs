@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use oms_conformance::fixtures;
+use oms_domain::allocation::{Candidate, Costing, Method};
 use oms_domain::order::{Allocation, Channel, Charges, OrderLine};
 use oms_domain::stock::Warehouse;
 use oms_domain::{Order, OrderId, OrderNumber, OrderStatus};
@@ -30,6 +31,21 @@ fn sample_order() -> Order {
     order.allocation = Some(Allocation {
         lines: vec![fixtures::line("WH-1", "SKU-1", 2), fixtures::owned_line("WH-2", "m-2", "SKU-2", 1)],
         explanation: "WH-1 is nearest".into(),
+        costing: Some(Costing {
+            chosen: Candidate {
+                warehouses: vec![fixtures::warehouse_id("WH-1"), fixtures::warehouse_id("WH-2")],
+                cost: Decimal::new(1230, 2),
+                shipments: 2,
+            },
+            candidates: vec![Candidate {
+                warehouses: vec![fixtures::warehouse_id("WH-1")],
+                cost: Decimal::new(1500, 2),
+                shipments: 1,
+            }],
+            considered: 2,
+            method: Method::Exact,
+            steps: 4,
+        }),
         planned_at: planned,
     });
     order
@@ -47,7 +63,10 @@ const SAMPLE_RECORD: &str = concat!(
     r#""charges":{"discount":"2.50","shipping":"8","tax":"0","taxes_included":true},"#,
     r#""allocation":{"lines":[{"warehouse":"WH-1","merchant_id":"m-1","sku":"SKU-1","quantity":2},"#,
     r#"{"warehouse":"WH-2","merchant_id":"m-2","sku":"SKU-2","quantity":1}],"#,
-    r#""explanation":"WH-1 is nearest","planned_at":"2026-11-20T12:00:01.250Z"},"#,
+    r#""explanation":"WH-1 is nearest","#,
+    r#""costing":{"chosen":{"warehouses":["WH-1","WH-2"],"cost":"12.30","shipments":2},"#,
+    r#""candidates":[{"warehouses":["WH-1"],"cost":"15.00","shipments":1}],"considered":2,"method":"exact","steps":4},"#,
+    r#""planned_at":"2026-11-20T12:00:01.250Z"},"#,
     r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
     r#"{"at":"2026-11-20T12:00:01.250Z","status":"allocated","detail":"planned"}],"#,
     r#""channel_updated_at":"2026-11-20T10:00:00Z","version":1}"#,
@@ -143,4 +162,59 @@ fn a_record_keeps_the_newest_fifty_entries_and_counts_the_ones_moved_out() {
     assert!(record.clone().with_moved(moved[1..].to_vec()).is_err(), "a missing moved entry is an error");
     let whole = Order::try_from(record.with_moved(moved).unwrap()).unwrap();
     assert_eq!(whole, Order { version: 3, ..order });
+}
+
+#[test]
+fn a_plan_stored_before_plans_were_costed_reads_without_costing() {
+    let old = SAMPLE_RECORD.replace(
+        &SAMPLE_RECORD
+            [SAMPLE_RECORD.find(r#""costing""#).unwrap()..SAMPLE_RECORD.find(r#""planned_at":"2026-11-20T12:00:01"#).unwrap()],
+        "",
+    );
+    let order = read(&old).unwrap();
+    let allocation = order.allocation.unwrap();
+    assert_eq!((allocation.explanation.as_str(), allocation.costing), ("WH-1 is nearest", None));
+}
+
+#[test]
+fn sku_facts_and_rate_tables_round_trip_through_their_records() {
+    let facts = oms_domain::catalogue::SkuFacts::new(
+        fixtures::sku("TEA-1"),
+        oms_domain::catalogue::UncheckedSkuFacts {
+            merchant_id: "m-1".into(),
+            name: "Tea".into(),
+            category: "tea".into(),
+            cost: Decimal::new(125, 1),
+            list_price: Decimal::new(399, 1),
+            weight_g: 300,
+            dims_mm: [1, 2, 3],
+            traits: vec!["fragile".into()],
+        },
+    )
+    .unwrap();
+    let json = serde_json::to_string(&SkuRecord::from(&facts)).unwrap();
+    assert_eq!(
+        json,
+        r#"{"sku":"TEA-1","merchant_id":"m-1","name":"Tea","category":"tea","cost":"12.5","list_price":"39.9","weight_g":300,"dims_mm":[1,2,3],"traits":["fragile"]}"#
+    );
+    assert_eq!(oms_domain::catalogue::SkuFacts::try_from(serde_json::from_str::<SkuRecord>(&json).unwrap()).unwrap(), facts);
+
+    let table = oms_domain::carrier::RateTable::new(
+        oms_domain::CarrierId::parse("sf").unwrap(),
+        oms_domain::Currency::parse("CNY").unwrap(),
+        vec![oms_domain::carrier::UncheckedBand {
+            service: "standard".into(),
+            max_distance_km: 300,
+            max_weight_g: 1000,
+            price: Decimal::new(800, 2),
+            transit_days: 1,
+        }],
+    )
+    .unwrap();
+    let json = serde_json::to_string(&RateTableRecord::from(&table)).unwrap();
+    assert_eq!(
+        json,
+        r#"{"carrier_id":"sf","currency":"CNY","bands":[{"service":"standard","max_distance_km":300,"max_weight_g":1000,"price":"8","transit_days":1}]}"#
+    );
+    assert_eq!(oms_domain::carrier::RateTable::try_from(serde_json::from_str::<RateTableRecord>(&json).unwrap()).unwrap(), table);
 }

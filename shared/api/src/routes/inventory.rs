@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::{Caller, Scope};
+use oms_domain::ports::PutWarehouse;
 use oms_domain::stock::{self, Warehouse};
 use oms_domain::usecases::inventory as inventory_cases;
 use oms_domain::validation::parse_json;
@@ -36,6 +37,10 @@ pub struct WarehouseBody {
     pub lat: f64,
     /// Degrees, -180 to 180.
     pub lon: f64,
+    /// The provinces of China it ships to (English or Chinese names); everywhere when
+    /// left out or empty. Allocation never plans a shipment from it to anywhere else.
+    #[serde(default)]
+    pub serves: Vec<String>,
 }
 
 impl WarehouseBody {
@@ -44,7 +49,7 @@ impl WarehouseBody {
         let raw: WarehouseBody = parse_json(body)?;
         let warehouse_id = WarehouseId::parse(id).map_err(|e| e.within("warehouse_id"))?;
         let merchant_id = MerchantId::parse(raw.merchant_id).map_err(|e| e.within("merchant_id"))?;
-        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)
+        Warehouse::new(warehouse_id, &raw.name, merchant_id, &raw.province, &raw.city, raw.lat, raw.lon)?.serving(&raw.serves)
     }
 }
 
@@ -103,13 +108,11 @@ async fn put_warehouse(
     if !caller.sees(&warehouse.merchant_id) {
         return Err(acts_for_another(&caller));
     }
-    // Registering another merchant's warehouse id again would take it over.
-    if let Some(existing) = state.ports.warehouses.get_warehouse(&warehouse.warehouse_id).await? {
-        if !caller.sees(&existing.merchant_id) {
-            return Err(unknown_warehouse(&warehouse.warehouse_id));
-        }
+    // Registering another merchant's warehouse id would take it over: the store refuses
+    // it in the same write (a platform caller's body names the owner it keeps).
+    if inventory_cases::put_warehouse(&state.ports, &warehouse).await? == PutWarehouse::OwnedByAnother {
+        return Err(unknown_warehouse(&warehouse.warehouse_id));
     }
-    inventory_cases::put_warehouse(&state.ports, &warehouse).await?;
     Ok(Json(warehouse.into()))
 }
 
@@ -215,6 +218,12 @@ mod tests {
         assert_eq!(WarehouseBody::parse("wh-1", body(91.0, "m-1").as_bytes()).unwrap_err().field, "lat");
         assert_eq!(WarehouseBody::parse("wh-1", body(30.0, " ").as_bytes()).unwrap_err().field, "merchant_id");
         assert_eq!(WarehouseBody::parse(" ", body(30.0, "m-1").as_bytes()).unwrap_err().field, "warehouse_id");
+        let serving = r#"{"name": "W", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0,
+                           "lon": 120.0, "serves": ["Zhejiang", "上海"]}"#;
+        assert_eq!(WarehouseBody::parse("wh-1", serving.as_bytes()).unwrap().serves, ["Zhejiang", "Shanghai"]);
+        let unknown = br#"{"name": "W", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0,
+                           "lon": 120.0, "serves": ["Mars"]}"#;
+        assert_eq!(WarehouseBody::parse("wh-1", unknown).unwrap_err().field, "serves[0]");
         assert_eq!(
             WarehouseBody::parse("wh-1", br#"{"name": "x"}"#).unwrap_err().field,
             "merchant_id",

@@ -3,12 +3,16 @@
 pub use axum::Router;
 
 mod alerts;
+mod carriers;
+mod catalogue;
 mod inventory;
 mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
 
+pub use carriers::{BandBody, RatesAnswer, RatesBody};
+pub use catalogue::{SkuAnswer, SkuBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
@@ -81,9 +85,10 @@ pub fn orders_api(state: AppState) -> Router {
     finish(base().merge(orders::router()).merge(alerts::router()).merge(sku_mappings::router()).routes(routes!(health)), state)
 }
 
-/// `inventory`: warehouses and stock counts.
+/// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
+/// tables (the configuration allocation costs plans with).
 pub fn inventory_api(state: AppState) -> Router {
-    finish(base().merge(inventory::router()), state)
+    finish(base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()), state)
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
@@ -110,6 +115,8 @@ pub fn all(state: AppState) -> Router {
         .merge(sku_mappings::router())
         .routes(routes!(health))
         .merge(inventory::router())
+        .merge(catalogue::router())
+        .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
         .merge(not_yet::flash_sales());
@@ -144,6 +151,16 @@ fn with_common_layers(router: Router, doc: OpenApi) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
         })
         .layer(axum::middleware::from_fn(log_failures))
+}
+
+/// A decimal amount given as a string (`"12.50"`), not negative: the error names `field`.
+fn decimal_field(field: &str, raw: &str) -> Result<rust_decimal::Decimal, oms_domain::ValidationError> {
+    let amount: rust_decimal::Decimal =
+        raw.trim().parse().map_err(|_| oms_domain::ValidationError::new(field, format!("{raw:?} is not a decimal amount")))?;
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(oms_domain::ValidationError::new(field, "must not be negative"));
+    }
+    Ok(amount)
 }
 
 /// Path parameters, with a JSON error when they cannot be read (bad percent-encoding).

@@ -8,11 +8,13 @@
 //! the domain's constructors (`TryFrom<OrderItem> for Order`): stored data is trusted, but
 //! an item that does not parse is an error naming the attribute, never a silent default.
 
+use oms_domain::carrier::RateTable;
+use oms_domain::catalogue::SkuFacts;
 use oms_domain::order::AllocatedLine;
 use oms_domain::reservation::HoldId;
 use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
 use oms_domain::{MerchantId, Order, OrderId, Sku, WarehouseId};
-use oms_records::{CorruptRecord, EventRecord, OrderRecord, WarehouseRecord};
+use oms_records::{CorruptRecord, EventRecord, OrderRecord, RateTableRecord, SkuRecord, WarehouseRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -310,6 +312,52 @@ impl TryFrom<WarehouseItem> for Warehouse {
     type Error = CorruptItem;
     fn try_from(item: WarehouseItem) -> Result<Self, CorruptItem> {
         Ok(Warehouse::try_from(item.record)?)
+    }
+}
+
+/// A SKU's catalogue facts: `SKU#<sku>` / `FACTS`: its key and the facts' record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SkuItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub record: SkuRecord,
+}
+
+impl From<&SkuFacts> for SkuItem {
+    fn from(f: &SkuFacts) -> Self {
+        let key = Key::sku_facts(&f.sku);
+        Self { pk: key.pk, sk: key.sk, record: SkuRecord::from(f) }
+    }
+}
+
+impl TryFrom<SkuItem> for SkuFacts {
+    type Error = CorruptItem;
+    fn try_from(item: SkuItem) -> Result<Self, CorruptItem> {
+        Ok(SkuFacts::try_from(item.record)?)
+    }
+}
+
+/// A carrier's rate table: `CARRIERS` / `<carrier id>`: its key and the table's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RateTableItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub record: RateTableRecord,
+}
+
+impl From<&RateTable> for RateTableItem {
+    fn from(t: &RateTable) -> Self {
+        let key = Key::rate_table(&t.carrier);
+        Self { pk: key.pk, sk: key.sk, record: RateTableRecord::from(t) }
+    }
+}
+
+impl TryFrom<RateTableItem> for RateTable {
+    type Error = CorruptItem;
+    fn try_from(item: RateTableItem) -> Result<Self, CorruptItem> {
+        Ok(RateTable::try_from(item.record)?)
     }
 }
 

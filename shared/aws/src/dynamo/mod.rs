@@ -15,12 +15,13 @@ use oms_domain::alert::AlertKind;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::{AlertId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, CarrierId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
 mod alerts;
+mod catalogue;
 mod inventory;
 mod items;
 mod orders;
@@ -330,6 +331,19 @@ impl Key {
     /// An alert: `ALERT#<alert id>` / `ALERT`.
     pub fn alert(id: &AlertId) -> Self {
         Self { pk: format!("ALERT#{id}"), sk: "ALERT".to_owned() }
+    }
+
+    /// A SKU's catalogue facts: `SKU#<sku>` / `FACTS`.
+    pub fn sku_facts(sku: &Sku) -> Self {
+        Self { pk: format!("SKU#{sku}"), sk: "FACTS".to_owned() }
+    }
+
+    /// The partition holding every carrier's rate table.
+    pub const CARRIERS: &'static str = "CARRIERS";
+
+    /// A carrier's rate table: `CARRIERS` / `<carrier id>`.
+    pub fn rate_table(carrier: &CarrierId) -> Self {
+        Self { pk: Self::CARRIERS.to_owned(), sk: carrier.to_string() }
     }
 
     /// A channel's SKU mapped to ours: `SKUMAP#<channel>#<merchant>` / `<channel sku>`.

@@ -7,9 +7,9 @@
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-use crate::allocation::{self, Plan, Shortage};
+use crate::allocation::{self, CostModel, Plan, Shortage};
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
-use crate::order::{Allocation, InvalidTransition, Order, OrderStatus};
+use crate::order::{InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
 use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
@@ -86,7 +86,7 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
             match plan_against_current_stock(ports, &order, allocation::plan).await? {
                 Ok(plan) => {
                     order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
-                    order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
+                    order.allocation = Some(plan.into_allocation(now));
                     let reserve = Outgoing::of(&ReserveOrder { order_id: order.order_id.clone() });
                     Ok(Change::WriteWith(order, Effects::send(reserve), Planned::Allocated))
                 }
@@ -221,7 +221,7 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
             match plan_against_current_stock(ports, &order, allocation::replan).await? {
                 Ok(plan) => {
                     order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
-                    order.allocation = Some(Allocation { lines: plan.lines, explanation: plan.explanation, planned_at: now });
+                    order.allocation = Some(plan.into_allocation(now));
                     Held::Replanned
                 }
                 Err(shortage) => {
@@ -311,22 +311,32 @@ pub async fn requeue_backorders(ports: &Ports, skus: impl IntoIterator<Item = cr
 }
 
 /// A planner: `allocation::plan` for a first plan, `allocation::replan` after a lost race.
-pub type Planner =
-    fn(&Order, &BTreeMap<crate::Sku, Vec<crate::stock::StockLevel>>, &[crate::stock::Warehouse]) -> Result<Plan, Shortage>;
+pub type Planner = fn(
+    &Order,
+    &BTreeMap<crate::Sku, Vec<crate::stock::StockLevel>>,
+    &[crate::stock::Warehouse],
+    &CostModel,
+) -> Result<Plan, Shortage>;
 
-/// Reads the stock of every SKU of the order and the warehouses, and plans with `planner`.
+/// Reads the stock of every SKU of the order, the warehouses, the carriers' rate tables
+/// and the catalogue's weights of the order's SKUs, and plans with `planner`.
 pub async fn plan_against_current_stock(
     ports: &Ports,
     order: &Order,
     planner: Planner,
 ) -> Result<Result<Plan, Shortage>, StoreError> {
     let mut stock = BTreeMap::new();
+    let mut weights = std::collections::HashMap::new();
     for sku in order.units_by_sku().into_keys() {
         let levels = ports.inventory.stock_of(&sku).await?;
+        if let Some(facts) = ports.catalogue.get_sku(&sku).await? {
+            weights.insert(sku.clone(), facts.weight_g);
+        }
         stock.insert(sku, levels);
     }
     let warehouses = ports.warehouses.list_warehouses().await?;
-    Ok(planner(order, &stock, &warehouses))
+    let model = CostModel::new(ports.rates.list_rates().await?, weights);
+    Ok(planner(order, &stock, &warehouses, &model))
 }
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.

@@ -1,6 +1,6 @@
 //! Warehouses and stock counts, as a WMS keeps them in sync.
 
-use crate::ports::{Ports, SetOnHandOutcome, StoreError};
+use crate::ports::{Ports, PutWarehouse, SetOnHandOutcome, StoreError};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{MerchantId, Sku, WarehouseId};
@@ -48,11 +48,14 @@ pub async fn set_on_hand(
     }
 }
 
-/// Registers or updates a warehouse.
-pub async fn put_warehouse(ports: &Ports, warehouse: &Warehouse) -> Result<(), StoreError> {
-    ports.warehouses.put_warehouse(warehouse).await?;
-    tracing::info!(warehouse = %warehouse.warehouse_id, "warehouse registered");
-    Ok(())
+/// Registers or updates a warehouse; another merchant's warehouse of that id answers
+/// `OwnedByAnother` and is left as it is.
+pub async fn put_warehouse(ports: &Ports, warehouse: &Warehouse) -> Result<PutWarehouse, StoreError> {
+    let outcome = ports.warehouses.put_warehouse(warehouse).await?;
+    if outcome == PutWarehouse::Stored {
+        tracing::info!(warehouse = %warehouse.warehouse_id, "warehouse registered");
+    }
+    Ok(outcome)
 }
 
 /// Maps a channel's SKU to ours for one channel and merchant (replacing an earlier
