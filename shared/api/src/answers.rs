@@ -65,6 +65,9 @@ pub enum ChannelAnswer {
     Generic,
     /// Bulk import from a CSV file.
     Import,
+    /// Made from a flash-sale claim.
+    #[serde(rename = "flash_sale")]
+    FlashSale,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -75,6 +78,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Amazon => Self::Amazon,
             Channel::Generic => Self::Generic,
             Channel::Import => Self::Import,
+            Channel::FlashSale => Self::FlashSale,
         }
     }
 }

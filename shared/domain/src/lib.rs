@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod allocation;
+pub mod flash_sale;
 pub mod ids;
 pub mod messages;
 pub mod money;

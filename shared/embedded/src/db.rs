@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 9;
+pub(crate) const SCHEMA_VERSION: i64 = 10;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,6 +119,36 @@ CREATE TABLE IF NOT EXISTS sku_mappings (
     sku         TEXT NOT NULL,
     PRIMARY KEY (channel, merchant_id, channel_sku)
 );
+";
+
+/// Step 10: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
+/// one row per shard with its units left (never below zero) and claims made; the units each
+/// customer claimed per sale; and each claim under its (sale, idempotency key). A claim
+/// writes its rows and its order in one savepoint. Idempotent.
+const FLASH_SALES: &str = "
+CREATE TABLE IF NOT EXISTS flash_sales (
+    sale_id TEXT PRIMARY KEY NOT NULL,
+    body    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flash_sale_shards (
+    sale_id    TEXT NOT NULL,
+    shard      INTEGER NOT NULL,
+    units_left INTEGER NOT NULL CHECK (units_left >= 0),
+    claims     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sale_id, shard)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flash_sale_customers (
+    sale_id     TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    claimed     INTEGER NOT NULL CHECK (claimed >= 0),
+    PRIMARY KEY (sale_id, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flash_sale_claims (
+    sale_id         TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (sale_id, idempotency_key)
+) WITHOUT ROWID;
 ";
 
 /// Most operations committed together in one transaction.
@@ -325,6 +355,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 9 {
         step_9_orders_by_status(&tx).context("Failed to migrate to schema version 9 (orders by status and age)")?;
+    }
+    if found < 10 {
+        tx.execute_batch(FLASH_SALES).context("Failed to migrate to schema version 10 (flash sales)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -11,6 +11,7 @@
 
 mod alerts;
 mod db;
+mod flash_sales;
 mod inventory;
 mod orders;
 mod queue;
@@ -67,6 +68,7 @@ impl Embedded {
             inventory: Arc::new(self.clone()),
             alerts: Arc::new(self.clone()),
             sku_mappings: Arc::new(self.clone()),
+            flash_sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

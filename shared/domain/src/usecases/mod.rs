@@ -7,6 +7,7 @@
 //! lost race read again and decide again.
 
 pub mod alerts;
+pub mod flash_sales;
 pub mod fulfilment;
 pub mod intake;
 pub mod inventory;

@@ -145,6 +145,10 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
             for (i, line) in patch.lines.iter().flatten().enumerate() {
                 money::check_price(line.unit_price, order.currency).map_err(|e| e.within(&format!("lines[{i}].unit_price")))?;
             }
+            // A flash-sale order's lines are what its claim took from the sale: never changed.
+            if order.channel == crate::order::Channel::FlashSale && patch.lines.is_some() {
+                return Err(ModifyError::NotModifiable { parts: vec![OrderPart::Lines], status: order.status });
+            }
             let mut wanted = order.clone();
             wanted.customer = patch.customer.clone().unwrap_or(wanted.customer);
             wanted.shipping_address = patch.shipping_address.clone().unwrap_or(wanted.shipping_address);
