@@ -13,7 +13,7 @@
 //! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
-use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, SkuMappingStore, WarehouseStore};
+use oms_domain::ports::{AlertStore, FlashSaleStore, InventoryStore, OrderStore, SkuMappingStore, WarehouseStore};
 use std::fmt;
 use std::sync::Arc;
 
@@ -22,8 +22,10 @@ pub mod backorders;
 pub mod concurrency;
 pub mod effects;
 pub mod fixtures;
+pub mod flash_sales;
 pub mod inventory;
 pub mod orders;
+pub mod races;
 pub mod sku_mappings;
 pub mod warehouses;
 
@@ -31,6 +33,7 @@ pub use alerts::*;
 pub use backorders::*;
 pub use concurrency::*;
 pub use effects::*;
+pub use flash_sales::*;
 pub use inventory::*;
 pub use orders::*;
 pub use sku_mappings::*;
@@ -44,6 +47,7 @@ pub struct Subject {
     pub inventory: Arc<dyn InventoryStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub sku_mappings: Arc<dyn SkuMappingStore>,
+    pub flash_sales: Arc<dyn FlashSaleStore>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -153,6 +157,15 @@ macro_rules! __each_case {
         $($apply)*!(a_stale_release_racing_a_new_reservation_never_frees_the_new_hold, $($arg)*);
         $($apply)*!(concurrent_updates_at_the_same_version_let_exactly_one_win, $($arg)*);
         $($apply)*!(concurrent_inserts_of_one_channel_order_store_it_once, $($arg)*);
+        // flash sales
+        $($apply)*!(a_new_sale_sets_its_units_aside_and_reads_back_whole, $($arg)*);
+        $($apply)*!(a_sale_short_of_stock_is_insufficient_and_changes_nothing, $($arg)*);
+        $($apply)*!(a_claim_takes_its_shards_units_and_stores_its_order_and_message_with_it, $($arg)*);
+        $($apply)*!(the_same_idempotency_key_again_is_the_first_claim_and_writes_nothing, $($arg)*);
+        $($apply)*!(a_claim_past_the_customers_limit_writes_nothing, $($arg)*);
+        $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
+        $($apply)*!(two_hundred_concurrent_claims_for_fifty_units_take_exactly_fifty_each_with_its_order, $($arg)*);
+        $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
     };
 }
 
@@ -195,6 +208,7 @@ mod tests {
             include_str!("backorders.rs"),
             include_str!("effects.rs"),
             include_str!("sku_mappings.rs"),
+            include_str!("flash_sales.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -11,13 +11,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::ports::{Effects, SkuMappingStore};
+use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -44,7 +45,8 @@ async fn file_backed() -> Subject {
         warehouses: kept.clone(),
         inventory: kept.clone(),
         alerts: kept.clone(),
-        sku_mappings: kept,
+        sku_mappings: kept.clone(),
+        flash_sales: kept,
         outbox,
     }
 }
@@ -73,6 +75,7 @@ async fn in_memory() -> Subject {
         inventory: ports.inventory,
         alerts: ports.alerts,
         sku_mappings: ports.sku_mappings,
+        flash_sales: ports.flash_sales,
         outbox: Arc::new(QueueRows(store)),
     }
 }
@@ -100,7 +103,8 @@ async fn two_on_one_file() -> Subject {
         warehouses: shared.clone(),
         inventory: shared.clone(),
         alerts: shared.clone(),
-        sku_mappings: shared,
+        sku_mappings: shared.clone(),
+        flash_sales: shared,
         outbox,
     }
 }
@@ -181,6 +185,9 @@ impl InventoryStore for InTempDir {
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.store.reservation(order_id).await
     }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.store.hold_set_aside(order_id, reservation).await
+    }
 }
 
 #[async_trait]
@@ -247,6 +254,9 @@ impl InventoryStore for TwoOnOneFile {
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.pick().reservation(order_id).await
     }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.pick().hold_set_aside(order_id, reservation).await
+    }
 }
 
 #[async_trait]
@@ -301,4 +311,49 @@ impl SkuMappingStore for TwoOnOneFile {
     async fn mapped_sku(&self, channel: Channel, merchant: &MerchantId, channel_sku: &Sku) -> Result<Option<Sku>, StoreError> {
         self.pick().mapped_sku(channel, merchant, channel_sku).await
     }
+}
+
+/// `FlashSaleStore` of a wrapper, each call handed to the store `$store` picks.
+macro_rules! delegate_flash_sales {
+    ($wrapper:ty, |$this:ident| $store:expr) => {
+        #[async_trait]
+        impl FlashSaleStore for $wrapper {
+            async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError> {
+                let $this = self;
+                $store.create_sale(sale).await
+            }
+            async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
+                let $this = self;
+                $store.get_sale(id).await
+            }
+            async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
+                let $this = self;
+                $store.shard_levels(sale).await
+            }
+            async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
+                let $this = self;
+                $store.claim_by_key(sale, key).await
+            }
+            async fn claim(
+                &self,
+                claim: &Claim,
+                limit: u32,
+                order: &Order,
+                send: &[Outgoing],
+            ) -> Result<ClaimOutcome, StoreError> {
+                let $this = self;
+                $store.claim(claim, limit, order, send).await
+            }
+        }
+    };
+}
+
+delegate_flash_sales!(InTempDir, |this| this.store);
+delegate_flash_sales!(TwoOnOneFile, |this| this.pick());
+
+/// The load: 5,000 claims at once for 1,000 units on the file-backed store, a
+/// quarter of them a client's retry of the request before (the same idempotency key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_thousand_concurrent_claims_for_a_thousand_units_take_exactly_a_thousand_each_with_its_order() {
+    oms_conformance::races::claim_race(&file_backed().await, 1000, 16, 2, 5000, 1500).await;
 }
