@@ -141,7 +141,8 @@ impl Aws {
             warehouses: Arc::new(CachedWarehouses::new(self.dynamo.clone(), WAREHOUSES_TTL)),
             inventory: store.clone(),
             alerts: store.clone(),
-            sku_mappings: store,
+            sku_mappings: store.clone(),
+            flash_sales: store,
             queue: Arc::new(self.queue.clone()),
             clock,
         }

@@ -25,7 +25,8 @@ async fn dynamodb() -> Subject {
         warehouses: store.clone(),
         inventory: store.clone(),
         alerts: store.clone(),
-        sku_mappings: store,
+        sku_mappings: store.clone(),
+        flash_sales: store,
         outbox,
     }
 }

@@ -15,12 +15,14 @@ use oms_domain::alert::AlertKind;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::{AlertId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+use oms_domain::flash_sale::{IdempotencyKey, SaleId};
+use oms_domain::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
 mod alerts;
+mod flash_sales;
 mod inventory;
 mod items;
 mod orders;
@@ -337,6 +339,28 @@ impl Key {
     /// `OUTBOX#<message id>` / `OUTBOX` (one partition per message, so no partition is hot).
     pub fn outbox(message_id: &str) -> Self {
         Self { pk: format!("{OUTBOX_PREFIX}{message_id}"), sk: "OUTBOX".to_owned() }
+    }
+
+    /// A flash sale's terms and shards: `FLASHSALE#<sale id>` / `SALE`.
+    pub fn flash_sale(sale: &SaleId) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}"), sk: "SALE".to_owned() }
+    }
+
+    /// One shard of a sale, its units left and claims made: `FLASHSALE#<sale id>#SHARD#<shard,
+    /// 3 digits>` / `SHARD`. A partition per shard, so claims spread over as many partitions.
+    pub fn flash_sale_shard(sale: &SaleId, shard: u32) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#SHARD#{shard:03}"), sk: "SHARD".to_owned() }
+    }
+
+    /// The units a customer claimed in a sale: `FLASHSALE#<sale id>#CUSTOMER#<customer>` /
+    /// `CLAIMED` (the customer id is the key's last segment, so no escaping is needed).
+    pub fn flash_sale_customer(sale: &SaleId, customer: &CustomerId) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#CUSTOMER#{customer}"), sk: "CLAIMED".to_owned() }
+    }
+
+    /// A claim under its idempotency key: `FLASHSALE#<sale id>#KEY#<idempotency key>` / `CLAIM`.
+    pub fn flash_sale_claim(sale: &SaleId, key: &IdempotencyKey) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#KEY#{key}"), sk: "CLAIM".to_owned() }
     }
 
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.
