@@ -181,8 +181,8 @@ impl Queue for NoQueue {
     }
 }
 
-pub async fn two_hundred_concurrent_claims_for_fifty_units_take_exactly_fifty_each_with_its_order(s: Subject) {
-    crate::races::claim_race(&s, 50, 4, 1, 200, 150).await;
+pub async fn eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order(s: Subject) {
+    crate::races::claim_race(&s, 20, 4, 1, 80, 60).await;
 }
 
 pub async fn concurrent_claims_of_one_customer_never_pass_the_limit(s: Subject) {

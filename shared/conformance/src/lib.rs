@@ -164,7 +164,7 @@ macro_rules! __each_case {
         $($apply)*!(the_same_idempotency_key_again_is_the_first_claim_and_writes_nothing, $($arg)*);
         $($apply)*!(a_claim_past_the_customers_limit_writes_nothing, $($arg)*);
         $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
-        $($apply)*!(two_hundred_concurrent_claims_for_fifty_units_take_exactly_fifty_each_with_its_order, $($arg)*);
+        $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
         $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
     };
 }
