@@ -3,12 +3,14 @@
 pub use axum::Router;
 
 mod alerts;
+mod flash_sales;
 mod inventory;
 mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
 
+pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
@@ -80,9 +82,9 @@ pub fn quotes_api(state: AppState) -> Router {
     finish(base().merge(quotes::router()), state)
 }
 
-/// `flash-sale-claim`: flash sales and claims.
-pub fn flash_sales_api() -> Router {
-    finish_stateless(not_yet::flash_sales())
+/// `flash-sale-claim`: flash sales, their claims, and a sale's state.
+pub fn flash_sales_api(state: AppState) -> Router {
+    finish(base().merge(flash_sales::router()), state)
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
@@ -95,7 +97,7 @@ pub fn all(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(not_yet::flash_sales());
+        .merge(flash_sales::router());
     finish(routes, state)
 }
 

@@ -12,10 +12,6 @@ pub(super) fn tracking<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::new().routes(routes!(record_shipment)).routes(routes!(carrier_event)).routes(routes!(tracking_of))
 }
 
-pub(super) fn flash_sales<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
-    OpenApiRouter::new().routes(routes!(create_flash_sale)).routes(routes!(claim))
-}
-
 /// The warehouse reports a shipment (not built yet).
 #[utoipa::path(
     post,
@@ -50,27 +46,4 @@ async fn carrier_event() -> ApiError {
 )]
 async fn tracking_of() -> ApiError {
     ApiError::not_implemented("shipment tracking")
-}
-
-/// Create a flash sale (not built yet).
-#[utoipa::path(
-    post,
-    path = "/flash-sales",
-    tag = "flash-sales",
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
-)]
-async fn create_flash_sale() -> ApiError {
-    ApiError::not_implemented("flash sales")
-}
-
-/// Claim units of a flash sale (not built yet).
-#[utoipa::path(
-    post,
-    path = "/flash-sales/{id}/claims",
-    tag = "flash-sales",
-    params(("id" = String, Path, description = "The sale")),
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
-)]
-async fn claim() -> ApiError {
-    ApiError::not_implemented("flash-sale claims")
 }

@@ -61,7 +61,10 @@ impl DynamoStore {
     /// A shard with all its units left and no claims.
     fn shard_item(sale: &SaleId, shard: u32, units: u32) -> Result<Item, StoreError> {
         let key = Key::flash_sale_shard(sale, shard);
-        to_item(&ShardItem { pk: key.pk, sk: key.sk, units_left: units, claims: 0 }, &format!("shard {shard} of flash sale {sale}"))
+        to_item(
+            &ShardItem { pk: key.pk, sk: key.sk, units_left: units, claims: 0 },
+            &format!("shard {shard} of flash sale {sale}"),
+        )
     }
 
     async fn delete_shards(&self, sale: &FlashSale) {
@@ -83,7 +86,13 @@ impl DynamoStore {
     }
 
     /// The claim's write: the claim, the customer's total, the shard, then the order's items.
-    fn claim_items(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn claim_items(
+        &self,
+        claim: &Claim,
+        limit: u32,
+        order: &Order,
+        send: &[Outgoing],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let what = format!("claim {} of flash sale {}", claim.claim_id, claim.sale_id);
         let key = Key::flash_sale_claim(&claim.sale_id, &claim.idempotency_key);
         let item = to_item(&ClaimItem { pk: key.pk, sk: key.sk, record: ClaimRecord::from(claim) }, &what)?;
@@ -127,7 +136,11 @@ impl FlashSaleStore for DynamoStore {
         let what = format!("create flash sale {}", sale.sale_id);
         for (index, shard) in sale.shards.iter().enumerate() {
             let index = u32::try_from(index).map_err(|_| StoreError::msg(format!("Failed to {what}: too many shards")))?;
-            self.put(Self::shard_item(&sale.sale_id, index, shard.units)?, &format!("shard {index} of flash sale {}", sale.sale_id)).await?;
+            self.put(
+                Self::shard_item(&sale.sale_id, index, shard.units)?,
+                &format!("shard {index} of flash sale {}", sale.sale_id),
+            )
+            .await?;
         }
         let key = Key::flash_sale(&sale.sale_id);
         let item = to_item(&SaleItem { pk: key.pk, sk: key.sk, record: SaleRecord::from(sale) }, &what)?;
@@ -201,7 +214,9 @@ impl FlashSaleStore for DynamoStore {
         }
         Ok(keys
             .iter()
-            .map(|key| found.get(&key.pk).map_or_else(ShardLevel::default, |s| ShardLevel { units_left: s.units_left, claims: s.claims }))
+            .map(|key| {
+                found.get(&key.pk).map_or_else(ShardLevel::default, |s| ShardLevel { units_left: s.units_left, claims: s.claims })
+            })
             .collect())
     }
 

@@ -45,7 +45,11 @@ fn stock_update(
 
 /// The stock update that takes a line's units from available into reserved, conditional on
 /// that many being available: what a reservation, and a flash sale's set-aside, do per line.
-pub(super) fn take_available(table: &str, line: &AllocatedLine, whose: &dyn std::fmt::Display) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn take_available(
+    table: &str,
+    line: &AllocatedLine,
+    whose: &dyn std::fmt::Display,
+) -> Result<TransactWriteItem, StoreError> {
     stock_update(
         table,
         line,

@@ -12,10 +12,10 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::alert::AlertKind;
+use oms_domain::flash_sale::{IdempotencyKey, SaleId};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::flash_sale::{IdempotencyKey, SaleId};
 use oms_domain::{AlertId, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
