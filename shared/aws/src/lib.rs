@@ -20,6 +20,7 @@ use oms_domain::messages::QueueName;
 use oms_domain::ports::{Clock, Ports};
 
 pub mod budget;
+mod cached_flash_sales;
 mod cached_warehouses;
 mod dynamo;
 mod error;
@@ -32,6 +33,7 @@ pub mod emulator;
 #[cfg(feature = "provision")]
 pub mod provision;
 
+pub use cached_flash_sales::{CachedFlashSales, KNOWN_EMPTY_TTL};
 pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
 pub use dynamo::{
     relayed_message, DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_ORDER_NUMBER,
@@ -141,8 +143,8 @@ impl Aws {
             warehouses: Arc::new(CachedWarehouses::new(self.dynamo.clone(), WAREHOUSES_TTL)),
             inventory: store.clone(),
             alerts: store.clone(),
-            sku_mappings: store.clone(),
-            flash_sales: store,
+            sku_mappings: store,
+            flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
             queue: Arc::new(self.queue.clone()),
             clock,
         }

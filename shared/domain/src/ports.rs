@@ -439,8 +439,10 @@ pub trait FlashSaleStore: Send + Sync {
 
     async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError>;
 
-    /// Units left and claims made on each of the sale's shards, by shard index; strongly
-    /// consistent.
+    /// Units left and claims made on each of the sale's shards, by shard index. May lag a
+    /// claim a moment (DynamoDB reads it eventually consistent): a shard's units only ever
+    /// go down, so a lagging level shows units a shard no longer has, never a shard empty
+    /// that still has some, and "no shard can serve" read here is true.
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError>;
 
     /// The claim made under (sale, idempotency key), if any.

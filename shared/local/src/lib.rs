@@ -6,11 +6,15 @@
 //!   functions run.
 //! - [`demo`] plays a scripted day of business and prints a summary.
 //! - [`import`] takes orders in bulk from a CSV file.
-//! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency.
+//! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency;
+//!   [`flash_bench`] flash-sale claims beside Redis, and [`flash_model`] the DynamoDB
+//!   capacity of a flash sale.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 
 pub mod bench;
 pub mod demo;
+pub mod flash_bench;
+pub mod flash_model;
 pub mod import;
 pub mod retrain;
 pub mod server;

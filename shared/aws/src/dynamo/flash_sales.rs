@@ -181,8 +181,11 @@ impl FlashSaleStore for DynamoStore {
         FlashSale::try_from(item.record).map(Some).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))
     }
 
-    /// Consistent `BatchGetItem`s of the shard items, 100 keys at a time, following
-    /// `UnprocessedKeys`. A missing shard reads as empty.
+    /// Eventually consistent `BatchGetItem`s of the shard items (half the read cost: at the
+    /// end of a sale every claim's walk reads them), 100 keys at a time, following
+    /// `UnprocessedKeys`. A shard's units only go down, so a lagging read shows a shard with
+    /// units it no longer has, never one empty that still has some. A missing shard reads
+    /// as empty.
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
         let what = format!("the shards of flash sale {}", sale.sale_id);
         let count = u32::try_from(sale.shards.len()).map_err(|_| StoreError::msg(format!("Failed to read {what}")))?;
@@ -191,7 +194,7 @@ impl FlashSaleStore for DynamoStore {
         for chunk in keys.chunks(BATCH_GET_KEYS) {
             let mut pending = KeysAndAttributes::builder()
                 .set_keys(Some(chunk.iter().map(|k| k.clone().into_map()).collect()))
-                .consistent_read(true)
+                .consistent_read(false)
                 .build()
                 .map_err(|e| build_error(format!("Failed to build the read of {what}"), e))?;
             loop {

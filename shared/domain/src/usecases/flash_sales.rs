@@ -83,12 +83,17 @@ pub enum ClaimError {
     Unexpected(#[from] StoreError),
 }
 
+/// Shards a claim finds short, walking on from its random one, before it reads every
+/// shard's level: a read of every shard costs each shard's partition a read, a probe only
+/// the one probed, so a few probes first keep the reads for the end of a sale.
+pub const SHORTS_BEFORE_READ: usize = 3;
+
 /// Claims units of a sale for a customer: one atomic write of the claim, the customer's
 /// total (never past the limit), one shard's units and the order the claim makes.
 ///
 /// The claim starts at a random shard and walks on to the next while a shard has too few
-/// units; once one is found short it reads every shard's level and tries only those that
-/// can still serve it, so a claim never answers sold out while some shard holds what it
+/// units; once [`SHORTS_BEFORE_READ`] were found short it reads every shard's level and
+/// tries only those that can still serve it, so a claim never answers sold out while some shard holds what it
 /// asks for. The same idempotency key again answers the first claim (in any state of the
 /// sale).
 pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Claimed, ClaimError> {
@@ -112,6 +117,7 @@ pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Cla
     let shard_count = u32::try_from(sale.shards.len()).unwrap_or(u32::MAX);
     let mut candidates: Vec<u32> = shard_order(shard_count, seed).collect();
     let mut levels_read = false;
+    let mut shorts = 0;
     loop {
         let mut short = false;
         for &shard in &candidates {
@@ -137,7 +143,8 @@ pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Cla
                 }
                 ClaimOutcome::ShardShort { .. } => {
                     short = true;
-                    if !levels_read {
+                    shorts += 1;
+                    if !levels_read && shorts >= SHORTS_BEFORE_READ {
                         break;
                     }
                 }
@@ -154,6 +161,10 @@ pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Cla
         let serving = |shard: &u32| levels.get(*shard as usize).is_some_and(|l| l.units_left >= new.quantity);
         candidates = shard_order(shard_count, seed).filter(serving).collect();
         if candidates.is_empty() {
+            // A repeated key gets its first answer, whatever a store answered before it.
+            if let Some(first) = store.claim_by_key(sale_id, &new.idempotency_key).await? {
+                return repeated(first, &new);
+            }
             let units_left = levels.iter().map(|l| u64::from(l.units_left)).sum();
             return Err(ClaimError::SoldOut { wanted: new.quantity, units_left });
         }
