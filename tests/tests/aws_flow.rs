@@ -145,7 +145,7 @@ async fn stock_wh_hz_1(inventory: &axum::Router) {
     put_warehouse["pathParameters"] = serde_json::json!({"id": "wh-hz-1"});
     put_warehouse["body"] =
         r#"{"name":"Hangzhou 1","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2,"lon":120.1}"#.into();
-    put_warehouse["headers"].as_object_mut().unwrap().remove("content-length");
+    put_warehouse["headers"].as_object_mut().expect("headers").remove("content-length");
     let (status, body) = invoke(inventory, put_warehouse).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = invoke(inventory, event("apigw-http-put-inventory.json")).await;

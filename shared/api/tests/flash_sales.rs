@@ -20,10 +20,19 @@ use oms_embedded::Embedded;
 async fn app() -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(Arc::new(SystemClock));
-    let warehouse = Warehouse::new(WarehouseId::parse("WH-1").unwrap(), "Hangzhou 1", m1(), "Zhejiang", "Hangzhou", 30.0, 120.0)
-        .expect("a warehouse");
+    let warehouse = Warehouse::new(
+        WarehouseId::parse("WH-1").expect("a valid value"),
+        "Hangzhou 1",
+        m1(),
+        "Zhejiang",
+        "Hangzhou",
+        30.0,
+        120.0,
+    )
+    .expect("a warehouse");
     ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
-    let counted = ports.inventory.set_on_hand(&warehouse.warehouse_id, &m1(), &Sku::parse("SKU-1").unwrap(), 100).await;
+    let counted =
+        ports.inventory.set_on_hand(&warehouse.warehouse_id, &m1(), &Sku::parse("SKU-1").expect("a valid value"), 100).await;
     assert!(counted.is_ok());
     let router = routes::all(AppState {
         ports: ports.clone(),
@@ -35,7 +44,7 @@ async fn app() -> (Router, Ports) {
 }
 
 fn m1() -> MerchantId {
-    MerchantId::parse("m-1").unwrap()
+    MerchantId::parse("m-1").expect("a valid value")
 }
 
 async fn call(router: &Router, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
@@ -72,7 +81,7 @@ fn claim_body(customer: &str, key: &str, quantity: i64) -> String {
 }
 
 async fn reserved(ports: &Ports) -> u32 {
-    ports.inventory.stock_of(&Sku::parse("SKU-1").unwrap()).await.expect("stock")[0].reserved
+    ports.inventory.stock_of(&Sku::parse("SKU-1").expect("a valid value")).await.expect("stock")[0].reserved
 }
 
 #[tokio::test]
