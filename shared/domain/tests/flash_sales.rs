@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use std::sync::{Arc, Mutex};
 
 use oms_conformance::fixtures::{sku, warehouse, warehouse_id};
+use oms_domain::alert::AlertStatus;
 use oms_domain::flash_sale::{IdempotencyKey, SaleState, SaleTerms};
 use oms_domain::messages::{Handled, Outgoing};
 use oms_domain::order::{Address, Channel, HoldReason, OrderPatch};
@@ -211,4 +212,8 @@ async fn a_claim_without_an_address_waits_on_hold_until_one_is_given_and_its_lin
     modify_order(&world.ports, id, patch).await.expect("the address is given");
     assert_eq!(allocate_order(&world.ports, id).await.expect("allocate"), Handled::Moved(OrderStatus::Allocated));
     assert_eq!(reserve_order(&world.ports, id).await.expect("reserve"), Handled::Moved(OrderStatus::Reserved));
+    for status in [AlertStatus::Open, AlertStatus::Resolved] {
+        let alerts = world.ports.alerts.list_alerts(status, None, 10).await.expect("alerts");
+        assert!(alerts.alerts.is_empty(), "a missing address is the buyer's to give, not staff's: {alerts:?}");
+    }
 }

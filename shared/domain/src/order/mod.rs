@@ -263,6 +263,20 @@ impl Order {
         self.backordered_since().map(|since| (since, self.units_by_sku().into_keys().collect()))
     }
 
+    /// Whether the order was ever on hold for staff (a SKU no warehouse had counted): such
+    /// a hold raised an alert (`order_on_hold`), which its release or cancel resolves. A
+    /// hold for a missing address (the buyer's to fix) raises none.
+    pub fn was_held_for_staff(&self) -> bool {
+        // The entries that moved the order into `on_hold` (notes added while it was held
+        // follow them in the same status) say why.
+        let mut before = None;
+        self.timeline.iter().any(|event| {
+            let moved_in = event.status == OrderStatus::OnHold && before != Some(OrderStatus::OnHold);
+            before = Some(event.status);
+            moved_in && HoldReason::parse(&event.detail) != Some(HoldReason::AddressMissing)
+        })
+    }
+
     /// Why the order is on hold, while it is: read from the timeline entry that put it
     /// there (its detail is `HoldReason`'s `Display`).
     pub fn hold(&self) -> Option<HoldReason> {

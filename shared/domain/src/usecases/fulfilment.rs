@@ -127,7 +127,7 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
     };
     // A write of an order that was ever on hold follows its release: resolve its alert
     // (resolving an alert already resolved changes nothing).
-    if changed.written && changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+    if changed.written && changed.order.was_held_for_staff() {
         resolve_on_hold(ports, &changed.order).await?;
     }
     let handled = match changed.value {

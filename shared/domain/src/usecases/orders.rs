@@ -91,7 +91,7 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
     // An order cancelled while on hold needs no more of staff: its alert is resolved
     // (again, harmlessly, on a repeated cancel).
-    if changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+    if changed.order.was_held_for_staff() {
         crate::usecases::intake::resolve_on_hold(ports, &changed.order).await?;
     }
     if changed.written {
