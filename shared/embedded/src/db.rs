@@ -787,6 +787,31 @@ mod tests {
     }
 
     #[test]
+    fn a_version_9_file_gains_the_flash_sale_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oms.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE flash_sales; DROP TABLE flash_sale_shards; DROP TABLE flash_sale_customers;
+                 DROP TABLE flash_sale_claims; PRAGMA user_version = 9;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let tables: i64 = db
+            .call_now(|c| {
+                Ok(c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'flash_sale%'", [], |r| {
+                    r.get(0)
+                })?)
+            })
+            .unwrap();
+        let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!((tables, version), (4, SCHEMA_VERSION));
+    }
+
+    #[test]
     fn a_database_from_a_newer_build_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");

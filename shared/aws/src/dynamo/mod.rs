@@ -482,5 +482,18 @@ mod tests {
         );
         let hold = HoldId::parse("hold_1").unwrap();
         assert_eq!(Key::reservation_part(&order, &hold, 2), Key { pk: "RESERVATION#ord_1".into(), sk: "PART#hold_1#002".into() });
+        let sale = SaleId::parse("fs_01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        assert_eq!(Key::flash_sale(&sale), Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), sk: "SALE".into() });
+        assert_eq!(Key::flash_sale_shard(&sale, 7).pk, "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#SHARD#007");
+        let customer = CustomerId::parse("c#1").unwrap();
+        assert_eq!(
+            Key::flash_sale_customer(&sale, &customer),
+            Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#CUSTOMER#c#1".into(), sk: "CLAIMED".into() }
+        );
+        let key = IdempotencyKey::parse("k-1").unwrap();
+        assert_eq!(
+            Key::flash_sale_claim(&sale, &key),
+            Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#KEY#k-1".into(), sk: "CLAIM".into() }
+        );
     }
 }
