@@ -61,11 +61,16 @@ pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &P
             None
         }
     };
+    println!("  http: the same claims through `oms serve` over HTTP on loopback (keep-alive clients in this process)");
     println!();
-    println!("  {:>7}  {:>14}  {:>14}  {:>7}  {:>13}", "clients", "oms claims/s", "redis claims/s", "ratio", "oversold o/r");
+    println!(
+        "  {:>7}  {:>14}  {:>14}  {:>7}  {:>14}  {:>15}",
+        "clients", "oms claims/s", "redis claims/s", "ratio", "http claims/s", "oversold o/r/h"
+    );
     for (run, &count) in clients.iter().enumerate() {
         let dir = data_dir.join(format!("oms-{run}"));
         let ours = oms_run(&dir, claims, count, shards).await?;
+        let http = http_run(&data_dir.join(format!("http-{run}")), claims, count, shards).await?;
         let theirs = match &redis {
             Some(server) => Some(redis_run(server, run, claims, count).await?),
             None => None,
@@ -75,9 +80,10 @@ pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &P
             None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
         };
         println!(
-            "  {count:>7}  {:>14.0}  {redis_rate:>14}  {ratio:>7}  {:>13}",
+            "  {count:>7}  {:>14.0}  {redis_rate:>14}  {ratio:>7}  {:>14.0}  {:>15}",
             ours.rate(),
-            format!("{}/{redis_oversold}", ours.oversold)
+            http.rate(),
+            format!("{}/{redis_oversold}/{}", ours.oversold, http.oversold)
         );
     }
     Ok(())
@@ -159,6 +165,45 @@ async fn oms_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> anyh
     }
     let elapsed = started.elapsed();
     let view = flash_sales::view_sale(&ports, &sale_id).await?.context("the sale vanished")?;
+    let claimed = i64::try_from(view.units_claimed)?;
+    let oversold = (claimed - i64::try_from(claims)?).max(0) + (i64::try_from(served)? - claimed).abs();
+    Ok(Run { claims: served, elapsed, oversold })
+}
+
+/// The claims through a fresh `oms serve` (routes and queue workers) over HTTP.
+async fn http_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> anyhow::Result<Run> {
+    use futures::stream::{self, StreamExt as _};
+    let (ports, sale_id) = oms_sale(dir, claims, shards).await?;
+    drop(ports);
+    let options = crate::server::ServeOptions {
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.to_owned(),
+        secrets: oms_api::ChannelSecrets::default(),
+        run_workers: true,
+    };
+    let running = crate::server::start(options).await?;
+    let url = format!("http://{}/flash-sales/{sale_id}/claims", running.addr);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().context("Failed to build a client")?;
+    let address = serde_json::json!({"line1": "1 West Lake Rd", "city": "Hangzhou", "country": "CN"});
+    let started = Instant::now();
+    let statuses: Vec<anyhow::Result<u16>> = stream::iter(0..claims)
+        .map(|i| {
+            let (client, url) = (&client, &url);
+            let body = serde_json::json!({"customer_id": format!("c-{i}"), "quantity": 1, "idempotency_key": format!("k-{i}"),
+                                          "shipping_address": address});
+            async move { Ok(client.post(url).json(&body).send().await?.status().as_u16()) }
+        })
+        .buffer_unordered(clients)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    running.shutdown().await;
+    let served = statuses.iter().filter(|s| matches!(s, Ok(201))).count();
+    if let Some(bad) = statuses.iter().find(|s| !matches!(s, Ok(201) | Ok(409))) {
+        bail!("a claim over HTTP was answered {bad:?}");
+    }
+    let store = Embedded::open(dir)?;
+    let view = flash_sales::view_sale(&store.ports(Arc::new(SystemClock)), &sale_id).await?.context("the sale vanished")?;
     let claimed = i64::try_from(view.units_claimed)?;
     let oversold = (claimed - i64::try_from(claims)?).max(0) + (i64::try_from(served)? - claimed).abs();
     Ok(Run { claims: served, elapsed, oversold })
