@@ -8,8 +8,10 @@
 #   cargo-lambda   cross-builds the Lambda binaries; its PyPI package brings zig
 #                  (the `ziglang` package), which cargo-lambda uses as the cross linker
 #   rust-std for aarch64- and x86_64-unknown-linux-gnu (rustup), the Lambda targets
+#   redis-server   the Redis Lua baseline of `oms bench flash-sale` (Debian's package, apt)
 #
-# Everything comes from PyPI and rustup's own distribution server; no Docker needed.
+# Everything comes from PyPI, rustup's own distribution server and Debian's archive (only
+# redis-server, and only when apt-get can run); no Docker needed.
 # Usage: scripts/install-tools.sh [--no-targets]
 set -euo pipefail
 
@@ -87,6 +89,23 @@ if ((want_targets)); then
             fi
         done
     fi
+fi
+
+# --- redis-server (the flash-sale benchmark's baseline) -----------------------------
+if command -v redis-server >/dev/null; then
+    say "$(redis-server --version | cut -d' ' -f1-3) already installed"
+elif command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; }; then
+    as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    say "apt-get install redis-server"
+    if "${as_root[@]}" apt-get install -y -qq redis-server >/dev/null 2>&1 \
+        || { "${as_root[@]}" apt-get update -qq >/dev/null 2>&1 && "${as_root[@]}" apt-get install -y -qq redis-server >/dev/null 2>&1; }; then
+        # The package starts a system service; the benchmark starts its own on a free port.
+        say "$(redis-server --version | cut -d' ' -f1-3) installed"
+    else
+        say "WARNING: redis-server could not be installed; oms bench flash-sale will say so and skip Redis"
+    fi
+else
+    say "WARNING: no apt-get (or no root): install redis-server yourself for oms bench flash-sale's baseline"
 fi
 
 say "done"

@@ -149,6 +149,23 @@ fn signed_in(mut event: Value, merchant: Option<&str>, scopes: &[&str]) -> Value
     event
 }
 
+/// The warehouse wh-hz-1 registers, then the WMS counts m-1's 100 units of SKU-1 in it
+/// (the sample PUT /inventory event), through the inventory function.
+async fn stock_wh_hz_1(inventory: &axum::Router) {
+    let mut put_warehouse = event("apigw-http-put-inventory.json");
+    put_warehouse["rawPath"] = "/warehouses/wh-hz-1".into();
+    put_warehouse["routeKey"] = "PUT /warehouses/{id}".into();
+    put_warehouse["pathParameters"] = serde_json::json!({"id": "wh-hz-1"});
+    put_warehouse["body"] =
+        r#"{"name":"Hangzhou 1","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2,"lon":120.1}"#.into();
+    put_warehouse["headers"].as_object_mut().expect("headers").remove("content-length");
+    let (status, body) = invoke(inventory, put_warehouse).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = invoke(inventory, event("apigw-http-put-inventory.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["on_hand"], &body["merchant_id"]), (&serde_json::json!(100), &serde_json::json!("m-1")));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order_in_dynamodb() {
     let emulator = Emulator::shared();
@@ -159,19 +176,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     let inventory = oms_api::routes::inventory_api(state.clone());
     let ingest = oms_api::routes::orders_api(state.clone());
 
-    // The warehouse registers, then the WMS counts the stock (the sample PUT /inventory event).
-    let mut put_warehouse = event("apigw-http-put-inventory.json");
-    put_warehouse["rawPath"] = "/warehouses/wh-hz-1".into();
-    put_warehouse["routeKey"] = "PUT /warehouses/{id}".into();
-    put_warehouse["pathParameters"] = serde_json::json!({"id": "wh-hz-1"});
-    put_warehouse["body"] =
-        r#"{"name":"Hangzhou 1","merchant_id":"m-1","province":"Zhejiang","city":"Hangzhou","lat":30.2,"lon":120.1}"#.into();
-    put_warehouse["headers"].as_object_mut().unwrap().remove("content-length");
-    let (status, body) = invoke(&inventory, put_warehouse).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = invoke(&inventory, event("apigw-http-put-inventory.json")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((&body["on_hand"], &body["merchant_id"]), (&serde_json::json!(100), &serde_json::json!("m-1")));
+    stock_wh_hz_1(&inventory).await;
 
     // ingest-order takes the signed webhook.
     let (status, receipt) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
@@ -483,4 +488,78 @@ async fn ingest_order_reads_the_webhook_secrets_from_secrets_manager_and_follows
     // The old secret no longer signs.
     let (status, answer) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
     assert_eq!((status, &answer["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("bad_signature")), "{answer}");
+}
+
+/// The sample claim event, pointed at `sale` with this customer, key and quantity.
+fn claim_event(sale: &str, customer: &str, key: &str, quantity: u32) -> Value {
+    let mut e = event("apigw-http-post-flash-sale-claim.json");
+    let path = format!("/flash-sales/{sale}/claims");
+    e["rawPath"] = path.clone().into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["pathParameters"] = serde_json::json!({ "id": sale });
+    let mut body: Value = serde_json::from_str(e["body"].as_str().expect("a body")).expect("JSON");
+    body["customer_id"] = customer.into();
+    body["idempotency_key"] = key.into();
+    body["quantity"] = quantity.into();
+    e["body"] = body.to_string().into();
+    e["headers"].as_object_mut().expect("headers").remove("content-length");
+    signed_in(e, Some("m-1"), &["oms/storefront"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved_from_the_set_aside_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("flash").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let mut stream = TableStream::new();
+    let state = lambda_state(&aws);
+    let flash = oms_api::routes::flash_sales_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+
+    let mut create = event("apigw-http-post-flash-sale-claim.json");
+    for (at, value) in [("rawPath", "/flash-sales"), ("routeKey", "POST /flash-sales")] {
+        create[at] = value.into();
+    }
+    create["requestContext"]["http"]["path"] = "/flash-sales".into();
+    create["requestContext"]["routeKey"] = "POST /flash-sales".into();
+    create["pathParameters"] = Value::Null;
+    let now = chrono::Utc::now();
+    create["body"] = serde_json::json!({
+        "merchant_id": "m-1", "sku": "SKU-1", "units": 2, "per_customer_limit": 1, "shards": 2,
+        "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)
+    })
+    .to_string()
+    .into();
+    create["headers"].as_object_mut().expect("headers").remove("content-length");
+    let (status, sale) = invoke(&flash, signed_in(create, Some("m-1"), &["oms/inventory.write"])).await;
+    assert_eq!(status, StatusCode::CREATED, "{sale}");
+    let sale_id = sale["sale_id"].as_str().expect("a sale id").to_owned();
+
+    let (status, claim) = invoke(&flash, claim_event(&sale_id, "c-1", "k-1", 1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let (status, again) = invoke(&flash, claim_event(&sale_id, "c-1", "k-1", 1)).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &claim));
+    let (status, over) = invoke(&flash, claim_event(&sale_id, "c-1", "k-2", 1)).await;
+    assert_eq!((status, &over["error"]["code"]), (StatusCode::TOO_MANY_REQUESTS, &Value::from("limit_exceeded")));
+    let (status, _) = invoke(&flash, claim_event(&sale_id, "c-2", "k-3", 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, gone) = invoke(&flash, claim_event(&sale_id, "c-3", "k-4", 1)).await;
+    assert_eq!((status, &gone["error"]["code"]), (StatusCode::CONFLICT, &Value::from("sold_out")));
+
+    // The claim's order went out with it, as an outbox item; allocate and reserve-stock
+    // carry it to reserved from the units the sale set aside.
+    let order_id = OrderId::parse(claim["order_id"].as_str().expect("an order id")).expect("an order id");
+    assert_eq!(relay(&aws, &mut stream, &state).await, 2, "one outbox item per claim");
+    let records = drain(&aws, &sqs, QueueName::Allocate).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Allocate, &records).await;
+    relay(&aws, &mut stream, &state).await;
+    let records = drain(&aws, &sqs, QueueName::Reserve).await;
+    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!((order.status, order.channel), (OrderStatus::Reserved, Channel::FlashSale));
+    let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
+    assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98), "the hold is inside the set-aside");
 }

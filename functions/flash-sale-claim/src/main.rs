@@ -1,7 +1,8 @@
-//! flash-sale-claim: its routes answer 501 with a JSON error until the feature is built.
+//! flash-sale-claim: flash sales, their claims and a sale's state, behind API Gateway.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    oms_lambda::run_http(oms_api::routes::flash_sales_api()).await
+    let state = oms_lambda::aws_state().await?;
+    oms_lambda::run_http(oms_api::routes::flash_sales_api(state)).await
 }

@@ -3,5 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    oms_lambda::run_http(oms_api::routes::tracking_api()).await
+    let state = oms_lambda::aws_state().await?;
+    oms_lambda::run_http(oms_api::routes::tracking_api(state)).await
 }

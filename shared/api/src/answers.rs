@@ -66,6 +66,9 @@ pub enum ChannelAnswer {
     Generic,
     /// Bulk import from a CSV file.
     Import,
+    /// Made from a flash-sale claim.
+    #[serde(rename = "flash_sale")]
+    FlashSale,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -76,6 +79,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Amazon => Self::Amazon,
             Channel::Generic => Self::Generic,
             Channel::Import => Self::Import,
+            Channel::FlashSale => Self::FlashSale,
         }
     }
 }
@@ -360,19 +364,25 @@ pub struct OrderAnswer {
     pub version: u64,
 }
 
-/// Why a paid order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
-/// counted. Counting stock of it in (`PUT /inventory`) releases the order.
+/// Why an order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
+/// counted (counting stock of it in, `PUT /inventory`, releases the order);
+/// `address_missing` (a flash-sale claim made without one) waits for a shipping address
+/// (`PATCH /orders/{id}`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HoldAnswer {
-    #[schema(examples("unknown_sku"))]
+    #[schema(examples("unknown_sku", "address_missing"))]
     pub reason: &'static str,
-    pub sku: String,
+    /// The SKU of an `unknown_sku` hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub sku: Option<String>,
 }
 
 impl From<HoldReason> for HoldAnswer {
     fn from(reason: HoldReason) -> Self {
         match &reason {
-            HoldReason::UnknownSku(sku) => Self { reason: reason.code(), sku: sku.to_string() },
+            HoldReason::UnknownSku(sku) => Self { reason: reason.code(), sku: Some(sku.to_string()) },
+            HoldReason::AddressMissing => Self { reason: reason.code(), sku: None },
         }
     }
 }

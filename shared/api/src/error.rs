@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::alerts::AlertActionError;
+use oms_domain::usecases::flash_sales::{ClaimError, CreateSaleError};
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
@@ -52,12 +53,20 @@ pub enum ErrorCode {
     CarrierNotFound,
     /// 404: no such alert.
     AlertNotFound,
+    /// 404: no such flash sale.
+    FlashSaleNotFound,
     /// 405: the route does not take this method.
     MethodNotAllowed,
     /// 409: on hand cannot go below what is reserved.
     BelowReserved,
     /// 409: the alert is resolved; it cannot be acknowledged any more.
     AlertResolved,
+    /// 409: the merchant has fewer units of the SKU available than a flash sale asks for.
+    InsufficientStock,
+    /// 409: a flash sale has no units left that could serve the claim.
+    SoldOut,
+    /// 410: the flash sale is not taking claims (before its start, or after its end).
+    NotActive,
     /// 413: the body is over the size limit.
     BodyTooLarge,
     /// 422: an order line names a SKU that no warehouse has ever stocked.
@@ -70,6 +79,9 @@ pub enum ErrorCode {
     FieldTooLong,
     /// 429: too many requests from this client for now; `Retry-After` says when to try again.
     RateLimited,
+    /// 429: the claim would take the customer past the flash sale's per-customer limit
+    /// (a permanent business limit, not throttling: no Retry-After).
+    LimitExceeded,
     /// 500: something failed on our side; try again.
     Internal,
     /// 501: the feature is deployed but not built yet.
@@ -79,7 +91,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -92,15 +104,20 @@ impl ErrorCode {
         ErrorCode::SkuNotFound,
         ErrorCode::CarrierNotFound,
         ErrorCode::AlertNotFound,
+        ErrorCode::FlashSaleNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::BelowReserved,
         ErrorCode::AlertResolved,
+        ErrorCode::InsufficientStock,
+        ErrorCode::SoldOut,
+        ErrorCode::NotActive,
         ErrorCode::BodyTooLarge,
         ErrorCode::UnknownSku,
         ErrorCode::NotCancellable,
         ErrorCode::NotModifiable,
         ErrorCode::FieldTooLong,
         ErrorCode::RateLimited,
+        ErrorCode::LimitExceeded,
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
@@ -113,12 +130,13 @@ impl ErrorCode {
             InvalidRequest => StatusCode::BAD_REQUEST,
             BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
-            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound
+            | FlashSaleNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            BelowReserved | AlertResolved => StatusCode::CONFLICT,
+            BelowReserved | AlertResolved | InsufficientStock | SoldOut => StatusCode::CONFLICT,
+            NotActive => StatusCode::GONE,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             UnknownSku | NotCancellable | NotModifiable | FieldTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -143,6 +161,11 @@ impl ErrorCode {
             SkuNotFound => "sku_not_found",
             CarrierNotFound => "carrier_not_found",
             AlertNotFound => "alert_not_found",
+            FlashSaleNotFound => "flash_sale_not_found",
+            InsufficientStock => "insufficient_stock",
+            SoldOut => "sold_out",
+            NotActive => "not_active",
+            LimitExceeded => "limit_exceeded",
             MethodNotAllowed => "method_not_allowed",
             BelowReserved => "below_reserved",
             AlertResolved => "alert_resolved",
@@ -335,6 +358,30 @@ impl From<AlertActionError> for ApiError {
     }
 }
 
+impl From<CreateSaleError> for ApiError {
+    fn from(err: CreateSaleError) -> Self {
+        match err {
+            CreateSaleError::NotEnoughStock(_) => {
+                Self { field: Some("units".to_owned()), ..Self::new(ErrorCode::InsufficientStock, err.to_string()) }
+            }
+            CreateSaleError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<ClaimError> for ApiError {
+    fn from(err: ClaimError) -> Self {
+        match err {
+            ClaimError::NotFound(_) => Self::new(ErrorCode::FlashSaleNotFound, err.to_string()),
+            ClaimError::NotActive { .. } => Self::new(ErrorCode::NotActive, err.to_string()),
+            ClaimError::SoldOut { .. } => Self::new(ErrorCode::SoldOut, err.to_string()),
+            ClaimError::LimitExceeded { .. } => Self::new(ErrorCode::LimitExceeded, err.to_string()),
+            ClaimError::KeyReused(e) => e.into(),
+            ClaimError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<FindError> for ApiError {
     fn from(err: FindError) -> Self {
         match err {
@@ -400,15 +447,20 @@ mod tests {
                 ("sku_not_found", 404),
                 ("carrier_not_found", 404),
                 ("alert_not_found", 404),
+                ("flash_sale_not_found", 404),
                 ("method_not_allowed", 405),
                 ("below_reserved", 409),
                 ("alert_resolved", 409),
+                ("insufficient_stock", 409),
+                ("sold_out", 409),
+                ("not_active", 410),
                 ("body_too_large", 413),
                 ("unknown_sku", 422),
                 ("not_cancellable", 422),
                 ("not_modifiable", 422),
                 ("field_too_long", 422),
                 ("rate_limited", 429),
+                ("limit_exceeded", 429),
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),

@@ -21,6 +21,7 @@ use oms_domain::messages::QueueName;
 use oms_domain::ports::{Clock, Ports};
 
 pub mod budget;
+mod cached_flash_sales;
 mod cached_warehouses;
 mod dynamo;
 mod error;
@@ -35,6 +36,7 @@ pub mod emulator;
 #[cfg(feature = "provision")]
 pub mod provision;
 
+pub use cached_flash_sales::{CachedFlashSales, KNOWN_EMPTY_TTL};
 pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
 pub use dynamo::{
     relayed_message, DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_ORDER_NUMBER,
@@ -158,6 +160,7 @@ impl Aws {
             sku_mappings: store.clone(),
             catalogue: store.clone(),
             rates: store,
+            flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
             queue: Arc::new(self.queue.clone()),
             clock,
         }

@@ -27,7 +27,8 @@ async fn dynamodb() -> Subject {
         alerts: store.clone(),
         sku_mappings: store.clone(),
         catalogue: store.clone(),
-        rates: store,
+        rates: store.clone(),
+        flash_sales: store,
         outbox,
     }
 }

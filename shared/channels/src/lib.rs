@@ -44,6 +44,7 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::Import => {
             Err(ValidationError::new("channel", "import orders come in bulk as CSV: use channels::csv_import::parse_csv"))
         }
+        Channel::FlashSale => Err(ValidationError::new("channel", "flash-sale orders are made by the platform from claims")),
     }
 }
 
@@ -65,7 +66,7 @@ impl Meta {
         match channel {
             Channel::Shopify => Some("x-shopify-shop-domain"),
             Channel::WooCommerce => Some("x-wc-webhook-source"),
-            Channel::Amazon | Channel::Generic | Channel::Import => None,
+            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale => None,
         }
     }
 
@@ -73,7 +74,7 @@ impl Meta {
     pub fn topic_header(channel: Channel) -> Option<&'static str> {
         match channel {
             Channel::Shopify => Some("x-shopify-topic"),
-            Channel::WooCommerce | Channel::Amazon | Channel::Generic | Channel::Import => None,
+            Channel::WooCommerce | Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale => None,
         }
     }
 

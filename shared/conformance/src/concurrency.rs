@@ -14,7 +14,7 @@ use crate::inventory::{held, insufficient, level, owned_level, set, set_owned, s
 use crate::Subject;
 
 /// Runs `count` tasks made by `make`, all starting at once, and collects their answers.
-async fn race<T, F, Fut>(count: usize, make: F) -> Vec<T>
+pub(crate) async fn race<T, F, Fut>(count: usize, make: F) -> Vec<T>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = T> + Send + 'static,

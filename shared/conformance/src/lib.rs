@@ -13,7 +13,9 @@
 //! The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
-use oms_domain::ports::{AlertStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore};
+use oms_domain::ports::{
+    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,8 +25,10 @@ pub mod catalogue;
 pub mod concurrency;
 pub mod effects;
 pub mod fixtures;
+pub mod flash_sales;
 pub mod inventory;
 pub mod orders;
+pub mod races;
 pub mod sku_mappings;
 pub mod warehouses;
 
@@ -33,6 +37,7 @@ pub use backorders::*;
 pub use catalogue::*;
 pub use concurrency::*;
 pub use effects::*;
+pub use flash_sales::*;
 pub use inventory::*;
 pub use orders::*;
 pub use sku_mappings::*;
@@ -48,6 +53,7 @@ pub struct Subject {
     pub sku_mappings: Arc<dyn SkuMappingStore>,
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
+    pub flash_sales: Arc<dyn FlashSaleStore>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -163,6 +169,15 @@ macro_rules! __each_case {
         $($apply)*!(a_stale_release_racing_a_new_reservation_never_frees_the_new_hold, $($arg)*);
         $($apply)*!(concurrent_updates_at_the_same_version_let_exactly_one_win, $($arg)*);
         $($apply)*!(concurrent_inserts_of_one_channel_order_store_it_once, $($arg)*);
+        // flash sales
+        $($apply)*!(a_new_sale_sets_its_units_aside_and_reads_back_whole, $($arg)*);
+        $($apply)*!(a_sale_short_of_stock_is_insufficient_and_changes_nothing, $($arg)*);
+        $($apply)*!(a_claim_takes_its_shards_units_and_stores_its_order_and_message_with_it, $($arg)*);
+        $($apply)*!(the_same_idempotency_key_again_is_the_first_claim_and_writes_nothing, $($arg)*);
+        $($apply)*!(a_claim_past_the_customers_limit_writes_nothing, $($arg)*);
+        $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
+        $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
+        $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
     };
 }
 
@@ -205,6 +220,8 @@ mod tests {
             include_str!("backorders.rs"),
             include_str!("effects.rs"),
             include_str!("sku_mappings.rs"),
+            include_str!("flash_sales.rs"),
+            include_str!("catalogue.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

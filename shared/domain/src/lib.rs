@@ -12,6 +12,7 @@ pub mod alert;
 pub mod allocation;
 pub mod carrier;
 pub mod catalogue;
+pub mod flash_sale;
 pub mod ids;
 pub mod messages;
 pub mod money;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
+use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
@@ -424,6 +425,76 @@ pub trait InventoryStore: Send + Sync {
 
     /// The hold the order has, if any: its id and the lines it holds.
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError>;
+
+    /// Holds the lines of `reservation` for the order from units already set aside for it
+    /// (a flash sale's, see [`FlashSaleStore::create_sale`]): the hold is recorded as
+    /// [`reserve`](Self::reserve) records it, but no stock's reserved count grows, since the
+    /// set-aside counts these units already. A release gives them back to available stock
+    /// like any hold.
+    /// Conditions: the order holds no reservation yet (else `AlreadyReserved`, nothing
+    /// changed); at most [`MAX_LINES_PER_WRITE`](crate::reservation::MAX_LINES_PER_WRITE)
+    /// lines (a larger one is an error).
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
+}
+
+/// What `FlashSaleStore::create_sale` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateSaleOutcome {
+    /// The sale is stored and its units are set aside.
+    Created,
+    /// One line of the set-aside found too few units available; nothing changed.
+    Insufficient { warehouse: WarehouseId, owner: MerchantId, sku: Sku, available: u32 },
+}
+
+/// What `FlashSaleStore::claim` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum ClaimOutcome {
+    /// The claim, the customer's total, the shard and the order are written.
+    Claimed,
+    /// A claim under the same (sale, idempotency key) exists: here it is; nothing written.
+    Duplicate(Box<Claim>),
+    /// The customer's claims plus this one would pass the limit; nothing written.
+    LimitExceeded { claimed: u32 },
+    /// The shard has fewer units left than the claim asks for; nothing written.
+    ShardShort { units_left: u32 },
+}
+
+/// Flash sales: the sale, its shards of units, the customers' running totals and the
+/// claims under their idempotency keys.
+#[async_trait]
+pub trait FlashSaleStore: Send + Sync {
+    /// Stores the sale and its shards (each with all its units left and no claims) and sets
+    /// the sale's units aside from stock ([`FlashSale::set_aside`]): each line's stock
+    /// `reserved` grows by its quantity, so on hand stays available plus held and no order
+    /// can take them. All or nothing, in one atomic write.
+    /// Conditions: each line's (warehouse, owner, SKU) has at least its quantity available
+    /// (else `Insufficient` naming the first short line); no sale with this id exists.
+    async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError>;
+
+    async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError>;
+
+    /// Units left and claims made on each of the sale's shards, by shard index. May lag a
+    /// claim a moment (DynamoDB reads it eventually consistent): a shard's units only ever
+    /// go down, so a lagging level shows units a shard no longer has, never a shard empty
+    /// that still has some, and "no shard can serve" read here is true.
+    async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError>;
+
+    /// The claim made under (sale, idempotency key), if any.
+    async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError>;
+
+    /// One claim as one atomic write: the claim under (sale, idempotency key); the
+    /// customer's units claimed in the sale grown by `claim.quantity`; shard `claim.shard`'s
+    /// units left shrunk by it (and its claims counted); and `order`, inserted at version 1
+    /// with `send` queued (its outbox), so the claim and its order exist together or not at
+    /// all.
+    /// Conditions, the first that fails answering: no claim under (sale, key) exists
+    /// (`Duplicate`); the customer's units claimed plus `claim.quantity` is at most `limit`
+    /// (`LimitExceeded`); the shard has at least `claim.quantity` left (`ShardShort`). The
+    /// order is new (its external id is the new claim's id). A failed condition writes
+    /// nothing.
+    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
 }
 
 /// What `AlertStore::raise` did.
@@ -509,6 +580,7 @@ pub struct Ports {
     pub sku_mappings: Arc<dyn SkuMappingStore>,
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
+    pub flash_sales: Arc<dyn FlashSaleStore>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

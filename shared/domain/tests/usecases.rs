@@ -284,6 +284,9 @@ impl InventoryStore for AlwaysOutrun {
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.inner.stock_of(sku).await
     }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.inner.hold_set_aside(order_id, reservation).await
+    }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         if *order_id == self.loser {
             for wanted in reservation.lines() {
@@ -331,6 +334,9 @@ impl InventoryStore for HoldReplacedAfterRead {
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.inner.stock_of(sku).await
+    }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.inner.hold_set_aside(order_id, reservation).await
     }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.inner.reserve(order_id, reservation).await
@@ -1771,6 +1777,9 @@ impl InventoryStore for ReleaseDown {
     }
     async fn stock_of(&self, sku: &Sku) -> Result<Vec<StockLevel>, StoreError> {
         self.0.stock_of(sku).await
+    }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.0.hold_set_aside(order_id, reservation).await
     }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.0.reserve(order_id, reservation).await

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 11;
+pub(crate) const SCHEMA_VERSION: i64 = 12;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -137,6 +137,36 @@ CREATE TABLE IF NOT EXISTS carrier_rates (
     carrier_id TEXT PRIMARY KEY,
     body       TEXT NOT NULL
 );
+";
+
+/// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
+/// one row per shard with its units left (never below zero) and claims made; the units each
+/// customer claimed per sale; and each claim under its (sale, idempotency key). A claim
+/// writes its rows and its order in one savepoint. Idempotent.
+const FLASH_SALES: &str = "
+CREATE TABLE IF NOT EXISTS flash_sales (
+    sale_id TEXT PRIMARY KEY NOT NULL,
+    body    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flash_sale_shards (
+    sale_id    TEXT NOT NULL,
+    shard      INTEGER NOT NULL,
+    units_left INTEGER NOT NULL CHECK (units_left >= 0),
+    claims     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sale_id, shard)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flash_sale_customers (
+    sale_id     TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    claimed     INTEGER NOT NULL CHECK (claimed >= 0),
+    PRIMARY KEY (sale_id, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flash_sale_claims (
+    sale_id         TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (sale_id, idempotency_key)
+) WITHOUT ROWID;
 ";
 
 /// Most operations committed together in one transaction.
@@ -349,6 +379,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 11 {
         tx.execute_batch(CATALOGUE_AND_RATES).context("Failed to migrate to schema version 11 (SKU catalogue, rate tables)")?;
+    }
+    if found < 12 {
+        tx.execute_batch(FLASH_SALES).context("Failed to migrate to schema version 12 (flash sales)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -775,6 +808,31 @@ mod tests {
         }
         let err = Db::open_file(&path).unwrap_err();
         assert!(format!("{err:#}").contains("warehouse wh-gone, which is not registered"), "{err:#}");
+    }
+
+    #[test]
+    fn a_version_11_file_gains_the_flash_sale_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oms.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE flash_sales; DROP TABLE flash_sale_shards; DROP TABLE flash_sale_customers;
+                 DROP TABLE flash_sale_claims; PRAGMA user_version = 11;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let tables: i64 = db
+            .call_now(|c| {
+                Ok(c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'flash_sale%'", [], |r| {
+                    r.get(0)
+                })?)
+            })
+            .unwrap();
+        let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!((tables, version), (4, SCHEMA_VERSION));
     }
 
     #[test]

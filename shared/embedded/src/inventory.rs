@@ -64,6 +64,15 @@ impl InventoryStore for Embedded {
             .map_err(|e| StoreError::new(format!("Failed to reserve stock for order {order_id}"), e))
     }
 
+    /// The reservation rows alone: the stock rows' `reserved` already counts the units.
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        let (id, owned) = (order_id.clone(), reservation.lines().to_vec());
+        self.db
+            .call(move |conn| hold_set_aside(conn, &id, &owned))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to hold set-aside stock for order {order_id}"), e))
+    }
+
     async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
         let (id, hold) = (order_id.clone(), hold_id.clone());
         self.db
@@ -122,7 +131,7 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
         return Ok(ReserveOutcome::AlreadyReserved);
     }
     for line in lines {
-        let available = counts(conn, &line.warehouse, &line.owner, &line.sku)?.map_or(0, |c| c.available());
+        let available = available(conn, line)?;
         if available < line.quantity {
             return Ok(ReserveOutcome::Insufficient {
                 warehouse: line.warehouse.clone(),
@@ -132,13 +141,39 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
             });
         }
     }
+    for line in lines {
+        raise_reserved(conn, line)?;
+    }
+    record_hold(conn, order_id, lines)
+}
+
+/// Grows the reserved count of the line's stock by its quantity (checked by the caller).
+pub(crate) fn raise_reserved(conn: &Connection, line: &AllocatedLine) -> anyhow::Result<()> {
+    conn.execute_cached(
+        "UPDATE stock SET reserved = reserved + ?4 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
+        params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
+    )
+    .with_context(|| format!("Failed to hold {} of {}'s {} in {}", line.quantity, line.owner, line.sku, line.warehouse))?;
+    Ok(())
+}
+
+/// The units of the line's stock available now (none for a stock never counted).
+pub(crate) fn available(conn: &Connection, line: &AllocatedLine) -> anyhow::Result<u32> {
+    Ok(counts(conn, &line.warehouse, &line.owner, &line.sku)?.map_or(0, |c| c.available()))
+}
+
+/// A hold of units set aside already (a flash sale's): the reservation rows only.
+fn hold_set_aside(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
+    if held(conn, order_id)?.is_some() {
+        return Ok(ReserveOutcome::AlreadyReserved);
+    }
+    record_hold(conn, order_id, lines)
+}
+
+/// The reservation rows of a new hold of `lines` for the order.
+fn record_hold(conn: &Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
     let hold_id = HoldId::generate();
     for line in lines {
-        conn.execute_cached(
-            "UPDATE stock SET reserved = reserved + ?4 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
-            params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
-        )
-        .with_context(|| format!("Failed to hold {} of {}'s {} in {}", line.quantity, line.owner, line.sku, line.warehouse))?;
         conn.execute_cached(
             "INSERT INTO reservations (order_id, hold_id, warehouse, merchant_id, sku, quantity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![

@@ -12,6 +12,7 @@
 mod alerts;
 mod catalogue;
 mod db;
+mod flash_sales;
 mod inventory;
 mod orders;
 mod queue;
@@ -36,6 +37,9 @@ pub const DB_FILE: &str = "oms.db";
 pub struct Embedded {
     db: db::Db,
     notify: Arc<tokio::sync::Notify>,
+    /// Flash sales read so far: a sale's row never changes once written, so a claim reads
+    /// its terms from here rather than from the database thread.
+    sales: Arc<std::sync::RwLock<std::collections::HashMap<oms_domain::flash_sale::SaleId, oms_domain::flash_sale::FlashSale>>>,
 }
 
 impl Embedded {
@@ -51,13 +55,13 @@ impl Embedded {
         if recovered > 0 {
             tracing::info!(messages = recovered, "messages left in flight by a previous run are visible again");
         }
-        Ok(Self { db, notify: Arc::default() })
+        Ok(Self { db, notify: Arc::default(), sales: Arc::default() })
     }
 
     /// A store that lives in memory only, for tests: one private database per call,
     /// shared by the clones of the value returned.
     pub fn open_in_memory() -> anyhow::Result<Self> {
-        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default() })
+        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default(), sales: Arc::default() })
     }
 
     /// Every port backed by this store, with `clock` as the time.
@@ -70,6 +74,7 @@ impl Embedded {
             sku_mappings: Arc::new(self.clone()),
             catalogue: Arc::new(self.clone()),
             rates: Arc::new(self.clone()),
+            flash_sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

@@ -130,7 +130,7 @@ fn index_time(at: DateTime<Utc>) -> String {
 }
 
 /// An order as its row holds it: the indexed columns and the JSON body at `version`.
-struct EncodedOrder {
+pub(crate) struct EncodedOrder {
     order_id: String,
     channel: &'static str,
     merchant_id: String,
@@ -149,7 +149,7 @@ struct EncodedOrder {
 }
 
 impl EncodedOrder {
-    fn new(order: &Order, version: u64) -> anyhow::Result<Self> {
+    pub(crate) fn new(order: &Order, version: u64) -> anyhow::Result<Self> {
         let body = order_body(order, version)?;
         Ok(Self {
             order_id: order.order_id.to_string(),
@@ -194,7 +194,7 @@ pub(crate) fn counts_by_status(conn: &mut Connection) -> anyhow::Result<Vec<(Ord
 
 /// Inserts the row unless its (channel, merchant, external id) is taken; then answers the
 /// row that holds it.
-fn insert(conn: &mut Connection, row: &EncodedOrder, send: &[Outgoing]) -> anyhow::Result<Option<OrderRow>> {
+pub(crate) fn insert(conn: &Connection, row: &EncodedOrder, send: &[Outgoing]) -> anyhow::Result<Option<OrderRow>> {
     let inserted = conn
         .execute_cached(
             "INSERT INTO orders

@@ -13,13 +13,14 @@ use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::carrier::RateTable;
 use oms_domain::catalogue::SkuFacts;
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::ports::{Effects, RateTables, SkuCatalogue, SkuMappingStore};
+use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SkuCatalogue, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -49,7 +50,8 @@ async fn file_backed() -> Subject {
         alerts: kept.clone(),
         sku_mappings: kept.clone(),
         catalogue: kept.clone(),
-        rates: kept,
+        rates: kept.clone(),
+        flash_sales: kept,
         outbox,
     }
 }
@@ -80,6 +82,7 @@ async fn in_memory() -> Subject {
         sku_mappings: ports.sku_mappings,
         catalogue: ports.catalogue,
         rates: ports.rates,
+        flash_sales: ports.flash_sales,
         outbox: Arc::new(QueueRows(store)),
     }
 }
@@ -109,7 +112,8 @@ async fn two_on_one_file() -> Subject {
         alerts: shared.clone(),
         sku_mappings: shared.clone(),
         catalogue: shared.clone(),
-        rates: shared,
+        rates: shared.clone(),
+        flash_sales: shared,
         outbox,
     }
 }
@@ -190,6 +194,9 @@ impl InventoryStore for InTempDir {
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.store.reservation(order_id).await
     }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.store.hold_set_aside(order_id, reservation).await
+    }
 }
 
 #[async_trait]
@@ -255,6 +262,9 @@ impl InventoryStore for TwoOnOneFile {
     }
     async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
         self.pick().reservation(order_id).await
+    }
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        self.pick().hold_set_aside(order_id, reservation).await
     }
 }
 
@@ -368,4 +378,49 @@ impl RateTables for TwoOnOneFile {
     async fn list_rates(&self) -> Result<Vec<RateTable>, StoreError> {
         self.pick().list_rates().await
     }
+}
+
+/// `FlashSaleStore` of a wrapper, each call handed to the store `$store` picks.
+macro_rules! delegate_flash_sales {
+    ($wrapper:ty, |$this:ident| $store:expr) => {
+        #[async_trait]
+        impl FlashSaleStore for $wrapper {
+            async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError> {
+                let $this = self;
+                $store.create_sale(sale).await
+            }
+            async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
+                let $this = self;
+                $store.get_sale(id).await
+            }
+            async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
+                let $this = self;
+                $store.shard_levels(sale).await
+            }
+            async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
+                let $this = self;
+                $store.claim_by_key(sale, key).await
+            }
+            async fn claim(
+                &self,
+                claim: &Claim,
+                limit: u32,
+                order: &Order,
+                send: &[Outgoing],
+            ) -> Result<ClaimOutcome, StoreError> {
+                let $this = self;
+                $store.claim(claim, limit, order, send).await
+            }
+        }
+    };
+}
+
+delegate_flash_sales!(InTempDir, |this| this.store);
+delegate_flash_sales!(TwoOnOneFile, |this| this.pick());
+
+/// The load: 5,000 claims at once for 1,000 units on the file-backed store, a
+/// quarter of them a client's retry of the request before (the same idempotency key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_thousand_concurrent_claims_for_a_thousand_units_take_exactly_a_thousand_each_with_its_order() {
+    oms_conformance::races::claim_race(&file_backed().await, 1000, 16, 2, 5000, 1500).await;
 }

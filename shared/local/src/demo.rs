@@ -137,6 +137,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     }
     shared_shelf(&api, &embedded).await?;
     explained_split(&api, &embedded).await?;
+    flash_sale(&api, &embedded).await?;
     night(&api, &pricing).await?;
     late_night(&ports).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
@@ -220,6 +221,63 @@ async fn explained_split(api: &Router, embedded: &Embedded) -> anyhow::Result<()
             if &candidate["warehouses"] == chosen { "  <- chosen" } else { "" }
         );
     }
+    Ok(())
+}
+
+/// Dusk: a flash sale of three tins of tea, one per customer; five buyers rush in, one
+/// retries, one tries for a second tin, the last finds it sold out; the claims' orders go
+/// through allocation and reservation from the tins the sale set aside.
+async fn flash_sale(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[0];
+    let now = chrono::Utc::now();
+    let body = json!({ "merchant_id": MERCHANT, "sku": sku, "units": 3, "per_customer_limit": 1, "shards": 2,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1),
+                       "price": "99.00" });
+    let sale = expect(api, Method::POST, "/flash-sales", body, StatusCode::CREATED).await?;
+    let sale_id = sale["sale_id"].as_str().unwrap_or_default().to_owned();
+    println!("Dusk: a flash sale of 3 x {sku} at 99.00, one per customer, in {} shards, set aside from stock", sale["shards"]);
+    let claims = format!("/flash-sales/{sale_id}/claims");
+    let claim = |customer: &str, key: &str| {
+        let address =
+            json!({ "name": customer, "line1": "1 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN" });
+        json!({ "customer_id": customer, "quantity": 1, "idempotency_key": key, "shipping_address": address })
+    };
+    let mut orders = Vec::new();
+    for (customer, key) in [
+        ("c-300", "c-300-a"),
+        ("c-300", "c-300-a"),
+        ("c-300", "c-300-b"),
+        ("c-301", "c-301-a"),
+        ("c-302", "c-302-a"),
+        ("c-303", "c-303-a"),
+    ] {
+        let (status, answer) = call(api, Method::POST, &claims, claim(customer, key)).await?;
+        let outcome = match answer["error"]["code"].as_str() {
+            Some(code) => code.to_owned(),
+            None => {
+                orders.push(answer["order_id"].as_str().unwrap_or_default().to_owned());
+                format!(
+                    "claim {}, order {}",
+                    answer["claim_id"].as_str().unwrap_or_default(),
+                    answer["order_id"].as_str().unwrap_or_default()
+                )
+            }
+        };
+        println!("  {customer} claims (key {key}): {status}, {outcome}");
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let sale = expect(api, Method::GET, &format!("/flash-sales/{sale_id}"), Value::Null, StatusCode::OK).await?;
+    let mut statuses = Vec::new();
+    for order_id in orders.iter().collect::<std::collections::BTreeSet<_>>() {
+        let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+        statuses.push(order["status"].as_str().unwrap_or_default().to_owned());
+    }
+    println!(
+        "  the sale is {}: {} claimed, {} left, {} claims; their orders (channel flash_sale): {statuses:?}",
+        sale["state"], sale["units_claimed"], sale["units_left"], sale["claims"]
+    );
     Ok(())
 }
 

@@ -8,11 +8,15 @@
 //! - [`import`] takes orders in bulk from a CSV file.
 //! - [`bench`] measures the normalisers, `oms serve`'s intake rate and quote latency;
 //!   [`allocation_bench`] our allocation planner against Saleor's strategies and the optimum.
+//!   [`flash_bench`] flash-sale claims beside Redis, and [`flash_model`] the DynamoDB
+//!   capacity of a flash sale.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 
 pub mod allocation_bench;
 pub mod bench;
 pub mod demo;
+pub mod flash_bench;
+pub mod flash_model;
 pub mod import;
 pub mod retrain;
 pub mod server;

@@ -119,6 +119,26 @@ enum Bench {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Flash-sale claims/s on one SKU in process beside a Redis Lua script, at each number of
+    /// clients; or, with `--simulate`, the DynamoDB capacity model at `--rate` claims/s.
+    FlashSale {
+        #[arg(long, default_value_t = 20_000)]
+        claims: usize,
+        /// Concurrent clients, one run each.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,256")]
+        clients: Vec<usize>,
+        #[arg(long, default_value_t = 16)]
+        shards: u32,
+        /// Run the DynamoDB capacity simulator instead.
+        #[arg(long)]
+        simulate: bool,
+        /// Claims/s the simulator offers on one SKU.
+        #[arg(long, default_value_t = 50_000)]
+        rate: u32,
+        /// Where the stores live during the run (default: a fresh temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Quote latency in process: every row of a CSV history quoted by the current model.
     Quote {
         /// Rows to quote (the retrain CSV columns).
@@ -193,6 +213,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench { what: Bench::Quote { rows, data_dir } } => oms_local::bench::quote(&data_dir, &rows),
         Command::Bench { what: Bench::Normalise { orders } } => oms_local::bench::normalise(orders),
         Command::Bench { what: Bench::Allocate { orders, seed } } => oms_local::allocation_bench::run(orders, seed),
+        Command::Bench { what: Bench::FlashSale { simulate: true, rate, .. } } => {
+            print!("{}", oms_local::flash_model::report(rate));
+            Ok(())
+        }
+        Command::Bench { what: Bench::FlashSale { claims, clients, shards, data_dir, .. } } => {
+            let temporary = tempfile::tempdir().context("Failed to make a temporary directory")?;
+            let dir = data_dir.unwrap_or_else(|| temporary.path().to_owned());
+            oms_local::flash_bench::compare(claims, &clients, shards, &dir).await
+        }
         Command::Bench { what: Bench::Serve { orders, concurrency, data_dir } } => {
             let temporary = tempfile::tempdir().context("Failed to make a temporary directory")?;
             let dir = data_dir.unwrap_or_else(|| temporary.path().to_owned());

@@ -21,6 +21,9 @@ use oms_domain::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub mod flash_sale;
+pub use flash_sale::{ClaimRecord, SaleRecord, ShardRecord};
+
 /// A stored record that does not hold what its layout says. `field` is its path in the
 /// record (`timeline.status`); each adapter names it in its own words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

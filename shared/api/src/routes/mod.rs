@@ -5,6 +5,7 @@ pub use axum::Router;
 mod alerts;
 mod carriers;
 mod catalogue;
+mod flash_sales;
 mod inventory;
 mod not_yet;
 mod orders;
@@ -13,6 +14,7 @@ mod sku_mappings;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
+pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
@@ -92,8 +94,8 @@ pub fn inventory_api(state: AppState) -> Router {
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
-pub fn tracking_api() -> Router {
-    finish_stateless(not_yet::tracking())
+pub fn tracking_api(state: AppState) -> Router {
+    finish(base().merge(not_yet::tracking()), state)
 }
 
 /// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
@@ -102,9 +104,9 @@ pub fn quotes_api(state: AppState) -> Router {
     finish(base().merge(quotes::router()), state)
 }
 
-/// `flash-sale-claim`: flash sales and claims.
-pub fn flash_sales_api() -> Router {
-    finish_stateless(not_yet::flash_sales())
+/// `flash-sale-claim`: flash sales, their claims, and a sale's state.
+pub fn flash_sales_api(state: AppState) -> Router {
+    finish(base().merge(flash_sales::router()), state)
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
@@ -119,7 +121,7 @@ pub fn all(state: AppState) -> Router {
         .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(not_yet::flash_sales());
+        .merge(flash_sales::router());
     finish(routes, state)
 }
 
@@ -132,11 +134,6 @@ async fn health() -> Json<HealthAnswer> {
 fn finish(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
     let (router, doc) = routes.split_for_parts();
     with_common_layers(router.with_state(state), doc)
-}
-
-fn finish_stateless(routes: OpenApiRouter) -> Router {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
-    with_common_layers(router, doc)
 }
 
 /// What every router has: `GET /openapi.json` (its own routes' description), JSON answers

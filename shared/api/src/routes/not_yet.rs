@@ -5,15 +5,14 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use oms_domain::access::Scope;
+
+use super::AppState;
 use crate::error::ErrorBody;
-use crate::ApiError;
+use crate::{ApiError, Authed};
 
-pub(super) fn tracking<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub(super) fn tracking() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(record_shipment)).routes(routes!(carrier_event)).routes(routes!(tracking_of))
-}
-
-pub(super) fn flash_sales<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
-    OpenApiRouter::new().routes(routes!(create_flash_sale)).routes(routes!(claim))
 }
 
 /// The warehouse reports a shipment (not built yet).
@@ -22,10 +21,15 @@ pub(super) fn flash_sales<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S
     path = "/orders/{id}/shipments",
     tag = "tracking",
     params(("id" = String, Path, description = "Our order id")),
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+    responses(
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.write`", body = ErrorBody),
+        (status = 501, description = "`not_implemented`", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.write"]))
 )]
-async fn record_shipment() -> ApiError {
-    ApiError::not_implemented("recording shipments")
+async fn record_shipment(caller: Authed) -> ApiError {
+    caller.with(Scope::OrdersWrite).err().unwrap_or_else(|| ApiError::not_implemented("recording shipments"))
 }
 
 /// A carrier's tracking webhook (not built yet).
@@ -46,31 +50,13 @@ async fn carrier_event() -> ApiError {
     path = "/orders/{id}/tracking",
     tag = "tracking",
     params(("id" = String, Path, description = "Our order id")),
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
+    responses(
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`", body = ErrorBody),
+        (status = 501, description = "`not_implemented`", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.read"]))
 )]
-async fn tracking_of() -> ApiError {
-    ApiError::not_implemented("shipment tracking")
-}
-
-/// Create a flash sale (not built yet).
-#[utoipa::path(
-    post,
-    path = "/flash-sales",
-    tag = "flash-sales",
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
-)]
-async fn create_flash_sale() -> ApiError {
-    ApiError::not_implemented("flash sales")
-}
-
-/// Claim units of a flash sale (not built yet).
-#[utoipa::path(
-    post,
-    path = "/flash-sales/{id}/claims",
-    tag = "flash-sales",
-    params(("id" = String, Path, description = "The sale")),
-    responses((status = 501, description = "`not_implemented`", body = ErrorBody))
-)]
-async fn claim() -> ApiError {
-    ApiError::not_implemented("flash-sale claims")
+async fn tracking_of(caller: Authed) -> ApiError {
+    caller.with(Scope::OrdersRead).err().unwrap_or_else(|| ApiError::not_implemented("shipment tracking"))
 }

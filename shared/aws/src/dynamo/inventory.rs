@@ -28,7 +28,7 @@ fn stock_update(
     line: &AllocatedLine,
     update: &str,
     condition: &str,
-    order_id: &OrderId,
+    whose: &dyn std::fmt::Display,
 ) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(table)
@@ -39,8 +39,24 @@ fn stock_update(
         .expression_attribute_names("#reserved", "reserved")
         .expression_attribute_values(":q", n(line.quantity))
         .build()
-        .map_err(|e| build_error(format!("Failed to build the stock update of order {order_id}"), e))?;
+        .map_err(|e| build_error(format!("Failed to build the stock update of {whose}"), e))?;
     Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The stock update that takes a line's units from available into reserved, conditional on
+/// that many being available: what a reservation, and a flash sale's set-aside, do per line.
+pub(super) fn take_available(
+    table: &str,
+    line: &AllocatedLine,
+    whose: &dyn std::fmt::Display,
+) -> Result<TransactWriteItem, StoreError> {
+    stock_update(
+        table,
+        line,
+        "SET #available = #available - :q, #reserved = #reserved + :q",
+        "attribute_exists(pk) AND #available >= :q",
+        whose,
+    )
 }
 
 impl DynamoStore {
@@ -247,13 +263,7 @@ impl DynamoStore {
         }
         let first_line = items.len();
         for line in lines {
-            items.push(stock_update(
-                &self.table,
-                line,
-                "SET #available = #available - :q, #reserved = #reserved + :q",
-                "attribute_exists(pk) AND #available >= :q",
-                order_id,
-            )?);
+            items.push(take_available(&self.table, line, &format!("order {order_id}"))?);
         }
         if items.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
@@ -466,6 +476,25 @@ impl InventoryStore for DynamoStore {
     /// `reserved >= :q`. Then the reservation item: a `Delete` on `hold_id = :hold AND
     /// parts_held = 0` with its lines' stock updates. When the hold changed in between (a
     /// part written or released meanwhile) it is read again.
+    /// One `TransactWriteItems` of the reservation item alone (`put_new`): the stock items'
+    /// `reserved` already counts the set-aside units. A failed condition: `AlreadyReserved`.
+    async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
+        let what = format!("hold set-aside stock for order {order_id}");
+        if reservation.lines().len() > MAX_LINES_PER_WRITE {
+            return Err(StoreError::msg(format!("Failed to {what}: more than {MAX_LINES_PER_WRITE} lines")));
+        }
+        let hold_id = HoldId::generate();
+        let item = to_item(&ReservationItem::new(order_id, &hold_id, reservation.lines(), 1), &what)?;
+        let items = vec![self.put_new(item, &format!("the reservation of order {order_id}"))?];
+        match self.transact(items, &what).await? {
+            Transact::Written => Ok(ReserveOutcome::Reserved { hold_id }),
+            Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => {
+                Ok(ReserveOutcome::AlreadyReserved)
+            }
+            Transact::Cancelled(reasons) => Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons)))),
+        }
+    }
+
     async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
         let what = format!("release the stock of order {order_id}");
         let mut attempt = 0;

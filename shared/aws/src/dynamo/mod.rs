@@ -12,16 +12,18 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::alert::AlertKind;
+use oms_domain::flash_sale::{IdempotencyKey, SaleId};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
-use oms_domain::{AlertId, CarrierId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
+use oms_domain::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, Sku, WarehouseId};
 
 use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
 mod alerts;
 mod catalogue;
+mod flash_sales;
 mod inventory;
 mod items;
 mod orders;
@@ -357,6 +359,28 @@ impl Key {
         Self { pk: format!("{OUTBOX_PREFIX}{message_id}"), sk: "OUTBOX".to_owned() }
     }
 
+    /// A flash sale's terms and shards: `FLASHSALE#<sale id>` / `SALE`.
+    pub fn flash_sale(sale: &SaleId) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}"), sk: "SALE".to_owned() }
+    }
+
+    /// One shard of a sale, its units left and claims made: `FLASHSALE#<sale id>#SHARD#<shard,
+    /// 3 digits>` / `SHARD`. A partition per shard, so claims spread over as many partitions.
+    pub fn flash_sale_shard(sale: &SaleId, shard: u32) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#SHARD#{shard:03}"), sk: "SHARD".to_owned() }
+    }
+
+    /// The units a customer claimed in a sale: `FLASHSALE#<sale id>#CUSTOMER#<customer>` /
+    /// `CLAIMED` (the customer id is the key's last segment, so no escaping is needed).
+    pub fn flash_sale_customer(sale: &SaleId, customer: &CustomerId) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#CUSTOMER#{customer}"), sk: "CLAIMED".to_owned() }
+    }
+
+    /// A claim under its idempotency key: `FLASHSALE#<sale id>#KEY#<idempotency key>` / `CLAIM`.
+    pub fn flash_sale_claim(sale: &SaleId, key: &IdempotencyKey) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}#KEY#{key}"), sk: "CLAIM".to_owned() }
+    }
+
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.
     pub fn alert_subject(kind: AlertKind, subject: &str) -> Self {
         Self { pk: format!("ALERT_SUBJECT#{kind}#{subject}"), sk: "DEDUPE".to_owned() }
@@ -476,5 +500,18 @@ mod tests {
         );
         let hold = HoldId::parse("hold_1").unwrap();
         assert_eq!(Key::reservation_part(&order, &hold, 2), Key { pk: "RESERVATION#ord_1".into(), sk: "PART#hold_1#002".into() });
+        let sale = SaleId::parse("fs_01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        assert_eq!(Key::flash_sale(&sale), Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), sk: "SALE".into() });
+        assert_eq!(Key::flash_sale_shard(&sale, 7).pk, "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#SHARD#007");
+        let customer = CustomerId::parse("c#1").unwrap();
+        assert_eq!(
+            Key::flash_sale_customer(&sale, &customer),
+            Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#CUSTOMER#c#1".into(), sk: "CLAIMED".into() }
+        );
+        let key = IdempotencyKey::parse("k-1").unwrap();
+        assert_eq!(
+            Key::flash_sale_claim(&sale, &key),
+            Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#KEY#k-1".into(), sk: "CLAIM".into() }
+        );
     }
 }

@@ -108,6 +108,31 @@ impl DynamoStore {
         }
     }
 
+    /// The items that insert a new order, for one transaction: the (channel, merchant,
+    /// external id) marker and the order at version 1 (each `put_new`, in that order), its
+    /// entries in the index of backorders when it is stored backordered or on hold, and the
+    /// outbox items of `send`.
+    pub(super) fn new_order_items(&self, order: &Order, send: &[Outgoing]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let id = &order.order_id;
+        let dedupe = DedupeItem::new(order);
+        let mut items = vec![
+            self.put_new(to_item(&dedupe, "the dedupe marker")?, "the dedupe marker")?,
+            self.put_new(Self::order_item(order, 1)?, &format!("order {id}"))?,
+        ];
+        // An order stored already backordered enters the index of backorders in the same write.
+        for entry in BackorderItem::of(order) {
+            let item = to_item(&entry, &format!("a backorder entry of order {id}"))?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        items.extend(self.outbox_puts(send, id)?);
+        Ok(items)
+    }
+
     /// Up to `want` orders of one lookup index partition (`attr = value`) that pass
     /// `filters` (further index keys that must equal their values), newest first,
     /// starting after order `after`. Follows `LastEvaluatedKey` until `want` are found or
@@ -180,29 +205,14 @@ impl OrderStore for DynamoStore {
         let id = &order.order_id;
         let what = format!("the order stored for {} order {} of {}", order.channel, order.external_id, order.merchant_id);
         let dedupe_key = Key::dedupe(order.channel, &order.merchant_id, &order.external_id);
-        let dedupe = DedupeItem::new(order);
         let no_legacy_marker = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(Key::legacy_dedupe(order.channel, &order.external_id).into_map()))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
-        let mut items = vec![
-            self.put_new(to_item(&dedupe, "the dedupe marker")?, "the dedupe marker")?,
-            self.put_new(Self::order_item(order, 1)?, &format!("order {id}"))?,
-            TransactWriteItem::builder().condition_check(no_legacy_marker).build(),
-        ];
-        // An order stored already backordered enters the index of backorders in the same write.
-        for entry in BackorderItem::of(order) {
-            let item = to_item(&entry, &format!("a backorder entry of order {id}"))?;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .build()
-                .map_err(|e| build_error(format!("Failed to build the insert of order {id}"), e))?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
-        items.extend(self.outbox_puts(send, id)?);
+        let mut items = self.new_order_items(order, send)?;
+        items.insert(2, TransactWriteItem::builder().condition_check(no_legacy_marker).build());
         let mut legacy_checked = true;
         loop {
             let reasons = match self.transact(items.clone(), &format!("insert order {id}")).await? {

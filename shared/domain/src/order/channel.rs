@@ -14,10 +14,14 @@ pub enum Channel {
     Generic,
     /// Bulk import from a CSV file.
     Import,
+    /// Made by the platform from a flash-sale claim (external id: the claim id).
+    #[serde(rename = "flash_sale")]
+    FlashSale,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic, Channel::Import];
+    pub const ALL: [Channel; 6] =
+        [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic, Channel::Import, Channel::FlashSale];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
 
@@ -28,7 +32,13 @@ impl Channel {
             Channel::Amazon => "amazon",
             Channel::Generic => "generic",
             Channel::Import => "import",
+            Channel::FlashSale => "flash_sale",
         }
+    }
+
+    /// Whether the platform makes this channel's orders itself (no webhook, no signature).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Channel::FlashSale)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

@@ -263,6 +263,20 @@ impl Order {
         self.backordered_since().map(|since| (since, self.units_by_sku().into_keys().collect()))
     }
 
+    /// Whether the order was ever on hold for staff (a SKU no warehouse had counted): such
+    /// a hold raised an alert (`order_on_hold`), which its release or cancel resolves. A
+    /// hold for a missing address (the buyer's to fix) raises none.
+    pub fn was_held_for_staff(&self) -> bool {
+        // The entries that moved the order into `on_hold` (notes added while it was held
+        // follow them in the same status) say why.
+        let mut before = None;
+        self.timeline.iter().any(|event| {
+            let moved_in = event.status == OrderStatus::OnHold && before != Some(OrderStatus::OnHold);
+            before = Some(event.status);
+            moved_in && HoldReason::parse(&event.detail) != Some(HoldReason::AddressMissing)
+        })
+    }
+
     /// Why the order is on hold, while it is: read from the timeline entry that put it
     /// there (its detail is `HoldReason`'s `Display`).
     pub fn hold(&self) -> Option<HoldReason> {
@@ -280,10 +294,13 @@ pub enum HoldReason {
     /// A line names a SKU no warehouse has ever counted (and no mapping of the channel's
     /// SKU names one of ours).
     UnknownSku(Sku),
+    /// A flash-sale claim gave no shipping address: the order waits for one (`PATCH`).
+    AddressMissing,
 }
 
 impl HoldReason {
     const UNKNOWN_SKU: &'static str = "unknown_sku";
+    const ADDRESS_MISSING: &'static str = "address_missing";
     /// What follows the SKU (which may hold a colon) in the timeline's text.
     const UNKNOWN_SKU_TAIL: &'static str = ": no warehouse has ever counted it";
 
@@ -291,11 +308,15 @@ impl HoldReason {
     pub fn code(&self) -> &'static str {
         match self {
             HoldReason::UnknownSku(_) => Self::UNKNOWN_SKU,
+            HoldReason::AddressMissing => Self::ADDRESS_MISSING,
         }
     }
 
     /// The reason written by `Display`, back; `None` for any other text.
     pub fn parse(detail: &str) -> Option<Self> {
+        if detail.starts_with(Self::ADDRESS_MISSING) {
+            return Some(HoldReason::AddressMissing);
+        }
         let rest = detail.strip_prefix(Self::UNKNOWN_SKU)?.strip_prefix(' ')?;
         let (sku, _) = rest.rsplit_once(Self::UNKNOWN_SKU_TAIL)?;
         Sku::parse(sku).ok().map(HoldReason::UnknownSku)
@@ -307,6 +328,9 @@ impl fmt::Display for HoldReason {
         match self {
             HoldReason::UnknownSku(sku) => {
                 write!(f, "{} {sku}{}; held until it is stocked or mapped", Self::UNKNOWN_SKU, Self::UNKNOWN_SKU_TAIL)
+            }
+            HoldReason::AddressMissing => {
+                write!(f, "{}: no shipping address was given; held until one is", Self::ADDRESS_MISSING)
             }
         }
     }
@@ -388,6 +412,13 @@ pub(crate) mod tests {
         assert_eq!(order.backorder_entries(), Some((at, vec![Sku::parse("SKU-1").unwrap()])));
         order.transition(Received, Utc::now(), "released").unwrap();
         assert_eq!((order.hold(), order.backorder_entries()), (None, None));
+    }
+
+    #[test]
+    fn a_missing_address_reads_back_as_the_hold_reason() {
+        let reason = HoldReason::AddressMissing;
+        assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason));
+        assert_eq!(HoldReason::AddressMissing.code(), "address_missing");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use crate::allocation::{self, CostModel, Plan, Shortage};
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
-use crate::order::{InvalidTransition, Order, OrderStatus};
+use crate::order::{Allocation, Channel, HoldReason, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
+use crate::usecases::flash_sales::has_address;
 use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::OrderId;
@@ -68,6 +69,14 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
         Box::pin(async move {
             match order.status {
                 OrderStatus::Received | OrderStatus::Backordered => {}
+                OrderStatus::OnHold if order.hold() == Some(HoldReason::AddressMissing) => {
+                    if !has_address(&order) {
+                        return Ok(Change::Keep(order, Planned::Nothing("still on hold: no shipping address".into())));
+                    }
+                    order
+                        .transition(OrderStatus::Received, now, "released from hold: the address is given")
+                        .map_err(invariant)?;
+                }
                 OrderStatus::OnHold => {
                     match apply_sku_mappings(ports, order.channel, &order.merchant_id.clone(), &mut order.lines).await? {
                         Some(unknown) => {
@@ -82,6 +91,16 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
                 }
                 OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
                 other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
+            }
+            if order.channel == Channel::FlashSale {
+                // A claim's units are set aside already: its plan was made with the claim.
+                let Some(plan) = order.allocation.clone() else {
+                    return Err(StoreError::msg(format!("flash-sale order {} has no plan from its claim", order.order_id)));
+                };
+                order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
+                order.allocation = Some(Allocation { planned_at: now, ..plan });
+                let reserve = Outgoing::of(&ReserveOrder { order_id: order.order_id.clone() });
+                return Ok(Change::WriteWith(order, Effects::send(reserve), Planned::Allocated));
             }
             match plan_against_current_stock(ports, &order, allocation::plan).await? {
                 Ok(plan) => {
@@ -108,7 +127,7 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
     };
     // A write of an order that was ever on hold follows its release: resolve its alert
     // (resolving an alert already resolved changes nothing).
-    if changed.written && changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+    if changed.written && changed.order.was_held_for_staff() {
         resolve_on_hold(ports, &changed.order).await?;
     }
     let handled = match changed.value {
@@ -203,7 +222,13 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
         return Err(StoreError::msg(format!("order {} is allocated but has no plan", order.order_id)));
     };
     let plan = Reservation::new(allocation.lines.clone());
-    let outcome = match ports.inventory.reserve(&order.order_id, &plan).await? {
+    // A flash-sale claim's units were set aside with the sale: its hold takes those.
+    let placed = if order.channel == Channel::FlashSale {
+        ports.inventory.hold_set_aside(&order.order_id, &plan).await?
+    } else {
+        ports.inventory.reserve(&order.order_id, &plan).await?
+    };
+    let outcome = match placed {
         ReserveOutcome::AlreadyReserved => match ports.inventory.reservation(&order.order_id).await? {
             Some(held) if held.reservation == plan => reserved(&mut order, &plan, now)?,
             Some(held) => {

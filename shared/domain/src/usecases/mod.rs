@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod catalogue;
+pub mod flash_sales;
 pub mod fulfilment;
 pub mod intake;
 pub mod inventory;

@@ -91,7 +91,7 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
     crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
     // An order cancelled while on hold needs no more of staff: its alert is resolved
     // (again, harmlessly, on a repeated cancel).
-    if changed.order.timeline.iter().any(|event| event.status == OrderStatus::OnHold) {
+    if changed.order.was_held_for_staff() {
         crate::usecases::intake::resolve_on_hold(ports, &changed.order).await?;
     }
     if changed.written {
@@ -144,6 +144,10 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
         Box::pin(async move {
             for (i, line) in patch.lines.iter().flatten().enumerate() {
                 money::check_price(line.unit_price, order.currency).map_err(|e| e.within(&format!("lines[{i}].unit_price")))?;
+            }
+            // A flash-sale order's lines are what its claim took from the sale: never changed.
+            if order.channel == crate::order::Channel::FlashSale && patch.lines.is_some() {
+                return Err(ModifyError::NotModifiable { parts: vec![OrderPart::Lines], status: order.status });
             }
             let mut wanted = order.clone();
             wanted.customer = patch.customer.clone().unwrap_or(wanted.customer);

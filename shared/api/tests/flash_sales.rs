@@ -1,0 +1,198 @@
+//! The flash-sale routes through the router `oms serve` hosts, on the embedded store: the
+//! answers of the contract, and bad input refused with a clear JSON error and nothing stored.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use oms_api::routes::{self, Router};
+use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_domain::ports::{Ports, SystemClock};
+use oms_domain::stock::Warehouse;
+use oms_domain::{MerchantId, Sku, WarehouseId};
+use oms_embedded::Embedded;
+
+/// The router over a store where merchant m-1 has 100 units of SKU-1 in WH-1.
+async fn app() -> (Router, Ports) {
+    let store = Embedded::open_in_memory().expect("an in-memory store");
+    let ports = store.ports(Arc::new(SystemClock));
+    let warehouse = Warehouse::new(
+        WarehouseId::parse("WH-1").expect("a valid value"),
+        "Hangzhou 1",
+        m1(),
+        "Zhejiang",
+        "Hangzhou",
+        30.0,
+        120.0,
+    )
+    .expect("a warehouse");
+    ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
+    let counted =
+        ports.inventory.set_on_hand(&warehouse.warehouse_id, &m1(), &Sku::parse("SKU-1").expect("a valid value"), 100).await;
+    assert!(counted.is_ok());
+    let router = routes::all(AppState {
+        ports: ports.clone(),
+        secrets: ChannelSecrets::default().into(),
+        unsigned: UnsignedPolicy::Refuse,
+        auth: oms_api::Authenticator::Open,
+        pricing: Default::default(),
+    });
+    (router, ports)
+}
+
+fn m1() -> MerchantId {
+    MerchantId::parse("m-1").expect("a valid value")
+}
+
+async fn call(router: &Router, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A sale of `units` open now for an hour.
+fn sale_body(units: i64, limit: i64) -> Value {
+    let now = Utc::now();
+    json!({
+        "merchant_id": "m-1", "sku": "SKU-1", "units": units, "per_customer_limit": limit,
+        "starts_at": now - Duration::minutes(1), "ends_at": now + Duration::hours(1), "shards": 2
+    })
+}
+
+async fn create(router: &Router, body: Value) -> String {
+    let (status, answer) = call(router, "POST", "/flash-sales", &body.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer["sale_id"].as_str().expect("a sale id").to_owned()
+}
+
+fn claim_body(customer: &str, key: &str, quantity: i64) -> String {
+    let address = json!({"line1": "1 West Lake Rd", "city": "Hangzhou", "country": "CN"});
+    json!({"customer_id": customer, "quantity": quantity, "idempotency_key": key, "shipping_address": address}).to_string()
+}
+
+async fn reserved(ports: &Ports) -> u32 {
+    ports.inventory.stock_of(&Sku::parse("SKU-1").expect("a valid value")).await.expect("stock")[0].reserved
+}
+
+#[tokio::test]
+async fn a_sale_is_created_claimed_to_sold_out_and_shows_its_state() {
+    let (router, ports) = app().await;
+    let id = create(&router, sale_body(2, 1)).await;
+    assert_eq!(reserved(&ports).await, 2, "the units are set aside");
+    let claims = format!("/flash-sales/{id}/claims");
+    let (status, first) = call(&router, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["quantity"], 1);
+    let order_id = first["order_id"].as_str().expect("an order id");
+    let (status, order) = call(&router, "GET", &format!("/orders/{order_id}"), "").await;
+    assert_eq!(
+        (status, order["channel"].as_str(), &order["external_id"]),
+        (StatusCode::OK, Some("flash_sale"), &first["claim_id"])
+    );
+    let (status, again) = call(&router, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &first), "the same key answers the first claim");
+    let (status, over) = call(&router, "POST", &claims, &claim_body("c-1", "k-2", 1)).await;
+    assert_eq!((status, over["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("limit_exceeded")));
+    let (status, _) = call(&router, "POST", &claims, &claim_body("c-2", "k-3", 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, gone) = call(&router, "POST", &claims, &claim_body("c-3", "k-4", 1)).await;
+    assert_eq!((status, gone["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("sold_out")));
+    let (status, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((&sale["state"], &sale["units_left"], &sale["claims"]), (&json!("sold_out"), &json!(0), &json!(2)));
+}
+
+#[tokio::test]
+async fn a_claim_before_the_start_is_not_active_and_an_unknown_sale_is_not_found() {
+    let (router, _) = app().await;
+    let mut body = sale_body(5, 1);
+    body["starts_at"] = json!(Utc::now() + Duration::hours(1));
+    body["ends_at"] = json!(Utc::now() + Duration::hours(2));
+    let id = create(&router, body).await;
+    let (status, early) = call(&router, "POST", &format!("/flash-sales/{id}/claims"), &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!((status, early["error"]["code"].as_str()), (StatusCode::GONE, Some("not_active")));
+    for path in ["/flash-sales/fs_01ARZ3NDEKTSV4RRFFQ69G5FAV", "/flash-sales/nope"] {
+        let (status, unknown) = call(&router, "GET", path, "").await;
+        assert_eq!((status, unknown["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("flash_sale_not_found")));
+        let (status, _) = call(&router, "POST", &format!("{path}/claims"), &claim_body("c-1", "k-1", 1)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn bad_sales_are_refused_naming_the_field_and_nothing_is_set_aside() {
+    let (router, ports) = app().await;
+    let with = |field: &str, value: Value| {
+        let mut body = sale_body(10, 1);
+        body[field] = value;
+        body.to_string()
+    };
+    let now = Utc::now();
+    let cases = [
+        ("{", ""),
+        ("[]", ""),
+        (&with("units", json!(0)) as &str, "units"),
+        (&with("units", json!(-5)), "units"),
+        (&with("units", json!(10_000_000_000_i64)), "units"),
+        (&with("units", json!("ten")), "units"),
+        (&with("per_customer_limit", json!(0)), "per_customer_limit"),
+        (&with("shards", json!(0)), "shards"),
+        (&with("shards", json!(201)), "shards"),
+        (&with("ends_at", json!(now - Duration::hours(1))), "ends_at"),
+        (&with("starts_at", json!("tomorrow")), "starts_at"),
+        (&with("price", json!("-1")), "price"),
+        (&with("surprise", json!(1)), ""),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = call(&router, "POST", "/flash-sales", body).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}");
+        if !field.is_empty() {
+            assert_eq!(answer["error"]["field"].as_str(), Some(field), "{body}: {answer}");
+        }
+    }
+    let (status, short) = call(&router, "POST", "/flash-sales", &sale_body(101, 1).to_string()).await;
+    assert_eq!((status, short["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("insufficient_stock")), "{short}");
+    assert_eq!(reserved(&ports).await, 0, "nothing is set aside by a refused sale");
+}
+
+#[tokio::test]
+async fn bad_claims_are_refused_naming_the_field_and_take_nothing() {
+    let (router, _) = app().await;
+    let id = create(&router, sale_body(10, 2)).await;
+    let claims = format!("/flash-sales/{id}/claims");
+    let cases = [
+        (claim_body("c-1", "k-1", 0), "quantity"),
+        (claim_body("c-1", "k-1", -1), "quantity"),
+        (claim_body("c-1", "k-1", 1_000_000), "quantity"),
+        (claim_body("", "k-1", 1), "customer_id"),
+        (claim_body("c-1", "", 1), "idempotency_key"),
+        (json!({"customer_id": "c-1", "quantity": "1", "idempotency_key": "k"}).to_string(), "quantity"),
+        (
+            json!({"customer_id": "c-1", "quantity": 1, "idempotency_key": "k", "shipping_address": {"city": "X"}}).to_string(),
+            "shipping_address.country",
+        ),
+        ("not json".to_owned(), ""),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = call(&router, "POST", &claims, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        if !field.is_empty() {
+            assert_eq!(answer["error"]["field"].as_str(), Some(field), "{body}: {answer}");
+        }
+    }
+    let (status, over) = call(&router, "POST", &claims, &claim_body("c-1", "k-1", 3)).await;
+    assert_eq!((status, over["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("limit_exceeded")));
+    let (_, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!((&sale["units_left"], &sale["claims"], &sale["state"]), (&json!(10), &json!(0), &json!("active")));
+}

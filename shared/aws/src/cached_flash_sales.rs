@@ -1,0 +1,99 @@
+//! Flash sales, cached per container: at tens of thousands of claims a second, a read of
+//! the one sale item per claim, or of every shard once the sale is sold out, would be the
+//! hottest reads of the table (a partition serves 3,000 RCU a second; see
+//! `docs/dynamodb.md`, "Flash sales"). A sale's terms never change once created, so they
+//! are kept for good; and a shard's units only ever go down, so a shard found empty, or a
+//! sale with every shard empty, is known empty for [`KNOWN_EMPTY_TTL`] (a bound kept for
+//! the day units can come back, as expired claims would bring). A claim on a shard known
+//! empty answers `ShardShort` without a write, which is what the write would answer (before
+//! the claim's key is looked at: the claim use case asks for the key's first claim before
+//! it answers sold out, so a repeated key still gets its first answer).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use oms_domain::messages::Outgoing;
+use oms_domain::order::Order;
+use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
+
+/// How long a shard found empty is taken as empty without asking again.
+pub const KNOWN_EMPTY_TTL: Duration = Duration::from_secs(5);
+
+/// A `FlashSaleStore` that keeps sales' terms and what it learned of empty shards.
+#[derive(Debug)]
+pub struct CachedFlashSales<F> {
+    inner: F,
+    sales: Mutex<HashMap<SaleId, FlashSale>>,
+    /// (sale, shard) found empty, and when.
+    empty: Mutex<HashMap<(SaleId, u32), Instant>>,
+}
+
+impl<F: FlashSaleStore> CachedFlashSales<F> {
+    pub fn new(inner: F) -> Self {
+        Self { inner, sales: Mutex::default(), empty: Mutex::default() }
+    }
+
+    fn known_empty(&self, sale: &SaleId, shard: u32) -> bool {
+        let empty = self.empty.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        empty.get(&(sale.clone(), shard)).is_some_and(|at| at.elapsed() < KNOWN_EMPTY_TTL)
+    }
+
+    fn learn_empty(&self, sale: &SaleId, shard: u32) {
+        let mut empty = self.empty.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        empty.retain(|_, at| at.elapsed() < KNOWN_EMPTY_TTL);
+        empty.insert((sale.clone(), shard), Instant::now());
+    }
+}
+
+#[async_trait]
+impl<F: FlashSaleStore> FlashSaleStore for CachedFlashSales<F> {
+    async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError> {
+        self.inner.create_sale(sale).await
+    }
+
+    /// Kept once read: a sale's terms never change.
+    async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
+        if let Some(sale) = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id) {
+            return Ok(Some(sale.clone()));
+        }
+        let sale = self.inner.get_sale(id).await?;
+        if let Some(sale) = &sale {
+            self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.clone(), sale.clone());
+        }
+        Ok(sale)
+    }
+
+    /// Every shard known empty: answered from memory; else read, and the empty ones kept.
+    async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
+        let count = u32::try_from(sale.shards.len()).unwrap_or(u32::MAX);
+        if (0..count).all(|shard| self.known_empty(&sale.sale_id, shard)) {
+            return Ok(vec![ShardLevel::default(); sale.shards.len()]);
+        }
+        let levels = self.inner.shard_levels(sale).await?;
+        for (shard, level) in (0..count).zip(&levels) {
+            if level.units_left == 0 {
+                self.learn_empty(&sale.sale_id, shard);
+            }
+        }
+        Ok(levels)
+    }
+
+    async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
+        self.inner.claim_by_key(sale, key).await
+    }
+
+    /// On a shard known empty: `ShardShort` with nothing written, as the write would answer.
+    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
+        if self.known_empty(&claim.sale_id, claim.shard) {
+            return Ok(ClaimOutcome::ShardShort { units_left: 0 });
+        }
+        let outcome = self.inner.claim(claim, limit, order, send).await?;
+        if outcome == (ClaimOutcome::ShardShort { units_left: 0 }) {
+            self.learn_empty(&claim.sale_id, claim.shard);
+        }
+        Ok(outcome)
+    }
+}

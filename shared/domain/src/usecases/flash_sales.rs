@@ -1,0 +1,285 @@
+//! Flash sales: create a sale (its units set aside from stock), claim units of it, and
+//! show it. A claim is one atomic write of the store ([`FlashSaleStore::claim`]); the
+//! walk over shards, the window and the answers are decided here, once for every store.
+//!
+//! Every use case takes the merchant (or customer) as an argument, so a caller derived
+//! from credentials can be passed in place of one named in a body.
+
+use chrono::{DateTime, Utc};
+
+use crate::flash_sale::{
+    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleId, SaleState, SaleTerms, ShardLevel,
+};
+use crate::messages::{AllocateOrder, Outgoing};
+use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
+use crate::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, Ports, StoreError};
+use crate::usecases::CONFLICT_RETRIES;
+use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
+
+/// Why a sale was not created. Nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSaleError {
+    #[error(transparent)]
+    NotEnoughStock(#[from] NotEnoughStock),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Creates a sale of `merchant`'s units: plans which stock its units come from (the
+/// merchant's own available units of the SKU) and how they split into shards, then stores
+/// it with its units set aside, atomically. Another order taking the units in between
+/// makes the store refuse; the sale is planned again against fresh stock, a few times.
+pub async fn create_sale(ports: &Ports, merchant: &MerchantId, terms: SaleTerms) -> Result<FlashSale, CreateSaleError> {
+    let sale_id = SaleId::generate();
+    for _ in 0..CONFLICT_RETRIES {
+        let stock = ports.inventory.stock_of(&terms.sku).await?;
+        let sale = FlashSale::plan(sale_id.clone(), merchant.clone(), terms.clone(), &stock, ports.clock.now())?;
+        match ports.flash_sales.create_sale(&sale).await? {
+            CreateSaleOutcome::Created => {
+                tracing::info!(sale_id = %sale.sale_id, sku = %sale.terms.sku, units = sale.terms.units, shards = sale.shards.len(), "flash sale created");
+                return Ok(sale);
+            }
+            CreateSaleOutcome::Insufficient { warehouse, sku, available, .. } => {
+                tracing::debug!(sale_id = %sale_id, warehouse = %warehouse, sku = %sku, available, "stock moved while the sale was set aside; planning again");
+            }
+        }
+    }
+    Err(StoreError::msg(format!("the stock of {} kept changing while sale {sale_id} was set aside", terms.sku)).into())
+}
+
+/// A claim as the buyer asks for it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub customer_id: CustomerId,
+    pub quantity: u32,
+    pub idempotency_key: IdempotencyKey,
+    /// Where the order ships; without it the order waits on hold (`address_missing`).
+    pub shipping_address: Option<Address>,
+}
+
+/// A claim made (or made before under the same idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub claim: Claim,
+    /// True when this answer is the first claim's, made under the same key before.
+    pub repeated: bool,
+}
+
+/// Why a claim took nothing. Nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("no flash sale {0}")]
+    NotFound(SaleId),
+    #[error("the sale is {}: claims are taken from {starts_at} until {ends_at}", state.as_str())]
+    NotActive { state: SaleState, starts_at: DateTime<Utc>, ends_at: DateTime<Utc> },
+    #[error("sold out: {units_left} units left, fewer than the {wanted} asked for in any one shard")]
+    SoldOut { wanted: u32, units_left: u64 },
+    #[error("the limit is {limit} units per customer; {claimed} claimed already, {wanted} more asked for")]
+    LimitExceeded { limit: u32, claimed: u32, wanted: u32 },
+    /// The idempotency key was used by another customer's claim.
+    #[error(transparent)]
+    KeyReused(ValidationError),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Shards a claim finds short, walking on from its random one, before it reads every
+/// shard's level: a read of every shard costs each shard's partition a read, a probe only
+/// the one probed, so a few probes first keep the reads for the end of a sale.
+pub const SHORTS_BEFORE_READ: usize = 3;
+
+/// Claims units of a sale for a customer: one atomic write of the claim, the customer's
+/// total (never past the limit), one shard's units and the order the claim makes.
+///
+/// The claim starts at a random shard and walks on to the next while a shard has too few
+/// units; once [`SHORTS_BEFORE_READ`] were found short it reads every shard's level and
+/// tries only those that can still serve it, so a claim never answers sold out while some shard holds what it
+/// asks for. The same idempotency key again answers the first claim (in any state of the
+/// sale).
+pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Claimed, ClaimError> {
+    let store = &*ports.flash_sales;
+    let sale = store.get_sale(sale_id).await?.ok_or_else(|| ClaimError::NotFound(sale_id.clone()))?;
+    let now = ports.clock.now();
+    if !sale.is_open(now) {
+        if let Some(first) = store.claim_by_key(sale_id, &new.idempotency_key).await? {
+            return repeated(first, &new);
+        }
+        let state = sale.state(now, 1);
+        return Err(ClaimError::NotActive { state, starts_at: sale.terms.starts_at, ends_at: sale.terms.ends_at });
+    }
+    let limit = sale.terms.per_customer_limit;
+    if new.quantity > limit {
+        return Err(ClaimError::LimitExceeded { limit, claimed: 0, wanted: new.quantity });
+    }
+    let claim_id = ClaimId::generate();
+    let order_id = OrderId::generate();
+    let seed = u64::try_from(ulid::Ulid::new().random() & u128::from(u64::MAX)).unwrap_or(0);
+    let shard_count = u32::try_from(sale.shards.len()).unwrap_or(u32::MAX);
+    let mut candidates: Vec<u32> = shard_order(shard_count, seed).collect();
+    let mut levels_read = false;
+    let mut shorts = 0;
+    loop {
+        let mut short = false;
+        for &shard in &candidates {
+            let claim = Claim {
+                claim_id: claim_id.clone(),
+                sale_id: sale_id.clone(),
+                idempotency_key: new.idempotency_key.clone(),
+                customer_id: new.customer_id.clone(),
+                quantity: new.quantity,
+                order_id: order_id.clone(),
+                shard,
+                claimed_at: now,
+            };
+            let (order, send) = claim_order(&sale, &claim, new.shipping_address.clone(), now)?;
+            match store.claim(&claim, limit, &order, &send).await? {
+                ClaimOutcome::Claimed => {
+                    tracing::info!(sale_id = %sale_id, claim_id = %claim.claim_id, order_id = %order.order_id, shard, quantity = claim.quantity, "flash sale claim made");
+                    return Ok(Claimed { claim, repeated: false });
+                }
+                ClaimOutcome::Duplicate(first) => return repeated(*first, &new),
+                ClaimOutcome::LimitExceeded { claimed } => {
+                    return Err(ClaimError::LimitExceeded { limit, claimed, wanted: new.quantity })
+                }
+                ClaimOutcome::ShardShort { .. } => {
+                    short = true;
+                    shorts += 1;
+                    if !levels_read && shorts >= SHORTS_BEFORE_READ {
+                        break;
+                    }
+                }
+            }
+        }
+        if !short {
+            // Every candidate was tried; none was short and none answered: cannot happen.
+            return Err(StoreError::msg(format!("sale {sale_id} has no shard to claim from")).into());
+        }
+        // A shard was short: read every level and try only the shards that can serve this
+        // claim, in this claim's own order. Units only ever go down, so this ends.
+        let levels = store.shard_levels(&sale).await?;
+        levels_read = true;
+        let serving = |shard: &u32| levels.get(*shard as usize).is_some_and(|l| l.units_left >= new.quantity);
+        candidates = shard_order(shard_count, seed).filter(serving).collect();
+        if candidates.is_empty() {
+            // A repeated key gets its first answer, whatever a store answered before it.
+            if let Some(first) = store.claim_by_key(sale_id, &new.idempotency_key).await? {
+                return repeated(first, &new);
+            }
+            let units_left = levels.iter().map(|l| u64::from(l.units_left)).sum();
+            return Err(ClaimError::SoldOut { wanted: new.quantity, units_left });
+        }
+    }
+}
+
+/// The first claim under the key, if it is this customer's; another customer's is refused.
+fn repeated(first: Claim, new: &NewClaim) -> Result<Claimed, ClaimError> {
+    if first.customer_id != new.customer_id {
+        return Err(ClaimError::KeyReused(ValidationError::new(
+            "idempotency_key",
+            "was used by another customer's claim; use a key of your own",
+        )));
+    }
+    Ok(Claimed { claim: first, repeated: true })
+}
+
+/// The order a claim makes: channel `flash_sale`, external id the claim id, the selling
+/// merchant, one line of the claimed units at the sale's price, and its plan already made
+/// from the claim's shard (its units are set aside in that shard's warehouse). Unpaid: the
+/// order has no payment field yet. With an address it is queued for allocation (which
+/// takes the plan as it is); without one it is stored on hold (`address_missing`) and
+/// nothing is queued until an address is given.
+pub fn claim_order(
+    sale: &FlashSale,
+    claim: &Claim,
+    address: Option<Address>,
+    now: DateTime<Utc>,
+) -> Result<(Order, Vec<Outgoing>), StoreError> {
+    let shard = sale
+        .shards
+        .get(claim.shard as usize)
+        .ok_or_else(|| StoreError::msg(format!("sale {} has no shard {}", sale.sale_id, claim.shard)))?;
+    let external = |what: &str| StoreError::msg(format!("claim id {} is not a valid {what}", claim.claim_id));
+    let missing = address.is_none();
+    let new = NewOrder {
+        channel: Channel::FlashSale,
+        external_id: ExternalId::parse(claim.claim_id.as_str()).map_err(|_| external("external id"))?,
+        order_number: OrderNumber::parse(claim.claim_id.as_str()).map_err(|_| external("order number"))?,
+        merchant_id: sale.merchant_id.clone(),
+        placed_at: now,
+        currency: sale.terms.currency,
+        customer: Customer { id: claim.customer_id.clone(), email: None, phone: None, name: None },
+        shipping_address: address.unwrap_or_else(no_address),
+        lines: vec![OrderLine { sku: sale.terms.sku.clone(), quantity: claim.quantity, unit_price: sale.terms.price }],
+        charges: Charges::default(),
+        channel_updated_at: now,
+        cancelled_at: None,
+    };
+    let mut order = Order::receive(new, claim.order_id.clone(), now);
+    let line = crate::order::AllocatedLine {
+        warehouse: shard.warehouse.clone(),
+        owner: shard.owner.clone(),
+        sku: sale.terms.sku.clone(),
+        quantity: claim.quantity,
+    };
+    order.allocation = Some(Allocation {
+        lines: vec![line],
+        explanation: format!(
+            "flash sale {} claim {}: {} units set aside in {} (shard {})",
+            sale.sale_id, claim.claim_id, claim.quantity, shard.warehouse, claim.shard
+        ),
+        // The sale chose the warehouse when it set the units aside: nothing was weighed.
+        costing: None,
+        planned_at: now,
+    });
+    if missing {
+        order
+            .transition(OrderStatus::OnHold, now, HoldReason::AddressMissing.to_string())
+            .map_err(|e| StoreError::new("a claim's order could not be held", e))?;
+        return Ok((order, vec![]));
+    }
+    let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+    Ok((order, vec![allocate]))
+}
+
+/// The empty address of an order waiting for one.
+fn no_address() -> Address {
+    Address {
+        name: None,
+        line1: String::new(),
+        line2: None,
+        city: String::new(),
+        province: None,
+        postal_code: None,
+        country: String::new(),
+    }
+}
+
+/// Whether an order has an address to ship to.
+pub fn has_address(order: &Order) -> bool {
+    !order.shipping_address.line1.is_empty() && !order.shipping_address.country.is_empty()
+}
+
+/// A sale as `GET /flash-sales/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleView {
+    pub sale: FlashSale,
+    pub state: SaleState,
+    pub units_left: u64,
+    pub units_claimed: u64,
+    pub claims: u64,
+    pub levels: Vec<ShardLevel>,
+}
+
+/// The sale now: its terms, state, units left and claimed, and claims made.
+pub async fn view_sale(ports: &Ports, sale_id: &SaleId) -> Result<Option<SaleView>, StoreError> {
+    let store: &dyn FlashSaleStore = &*ports.flash_sales;
+    let Some(sale) = store.get_sale(sale_id).await? else {
+        return Ok(None);
+    };
+    let levels = store.shard_levels(&sale).await?;
+    let units_left: u64 = levels.iter().map(|l| u64::from(l.units_left)).sum();
+    let claims = levels.iter().map(|l| u64::from(l.claims)).sum();
+    let state = sale.state(ports.clock.now(), units_left);
+    let units_claimed = u64::from(sale.terms.units).saturating_sub(units_left);
+    Ok(Some(SaleView { sale, state, units_left, units_claimed, claims, levels }))
+}

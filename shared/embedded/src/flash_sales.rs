@@ -1,0 +1,239 @@
+//! `FlashSaleStore`: a sale's body, one row per shard, the customers' totals and the claims
+//! (tables of schema step 10). A claim is one operation on the database thread, in its own
+//! savepoint: it checks the key, the customer's total and the shard, then writes the claim,
+//! the total, the shard and the order with its messages, so they land together or not at all.
+//! JSON is encoded and decoded on the caller's task; the database thread only moves rows.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use oms_domain::messages::Outgoing;
+use oms_domain::order::{AllocatedLine, Order};
+use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
+use oms_records::{ClaimRecord, SaleRecord};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::db::{to_u32, CachedStatements};
+use crate::inventory::{available, raise_reserved};
+use crate::orders::{insert, EncodedOrder};
+use crate::Embedded;
+
+#[async_trait]
+impl FlashSaleStore for Embedded {
+    /// The stock rows' `reserved`, the sale row and its shard rows in one savepoint.
+    async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError> {
+        let id = sale.sale_id.clone();
+        let failed = |e| StoreError::new(format!("Failed to create flash sale {id}"), e);
+        let body = serde_json::to_string(&SaleRecord::from(sale)).context("Failed to encode the sale").map_err(failed)?;
+        let set_aside = sale.set_aside().lines().to_vec();
+        let shards: Vec<u32> = sale.shards.iter().map(|s| s.units).collect();
+        let sale_id = sale.sale_id.to_string();
+        self.db.call(move |conn| create(conn, &sale_id, &body, &set_aside, &shards)).await.map_err(failed)
+    }
+
+    /// From the sales read before (a sale's row never changes), else its row.
+    async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
+        if let Some(sale) = self.sales.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id) {
+            return Ok(Some(sale.clone()));
+        }
+        let key = id.to_string();
+        let failed = |e| StoreError::new(format!("Failed to read flash sale {id}"), e);
+        let body: Option<String> = self
+            .db
+            .call(move |conn| {
+                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| row.get(0))
+                    .optional()
+                    .context("Failed to query the flash sales")
+            })
+            .await
+            .map_err(failed)?;
+        let sale = body.map(|body| decode_sale(&body)).transpose().map_err(failed)?;
+        if let Some(sale) = &sale {
+            self.sales.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.clone(), sale.clone());
+        }
+        Ok(sale)
+    }
+
+    async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
+        let key = sale.sale_id.to_string();
+        let failed = |e| StoreError::new(format!("Failed to read the shards of flash sale {}", sale.sale_id), e);
+        self.db.call(move |conn| levels(conn, &key)).await.map_err(failed)
+    }
+
+    async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
+        let (s, k) = (sale.to_string(), key.to_string());
+        let failed = |e| StoreError::new(format!("Failed to read the claim of flash sale {sale} under key {key}"), e);
+        let body = self.db.call(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
+        body.map(|body| decode_claim(&body)).transpose().map_err(failed)
+    }
+
+    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to claim from flash sale {}", claim.sale_id), e);
+        let body = serde_json::to_string(&ClaimRecord::from(claim)).context("Failed to encode the claim").map_err(failed)?;
+        let row = EncodedOrder::new(order, 1).map_err(failed)?;
+        let written = Claiming {
+            sale_id: claim.sale_id.to_string(),
+            key: claim.idempotency_key.to_string(),
+            customer: claim.customer_id.to_string(),
+            quantity: claim.quantity,
+            shard: claim.shard,
+            limit,
+            body,
+            order: row,
+            send: send.to_vec(),
+        };
+        let outcome = self.db.call(move |conn| claim_rows(conn, &written)).await.map_err(failed)?;
+        Ok(match outcome {
+            Claimed::Written => {
+                if !send.is_empty() {
+                    self.wake_consumers();
+                }
+                ClaimOutcome::Claimed
+            }
+            Claimed::Duplicate(body) => ClaimOutcome::Duplicate(Box::new(decode_claim(&body).map_err(failed)?)),
+            Claimed::Limit(claimed) => ClaimOutcome::LimitExceeded { claimed },
+            Claimed::Short(units_left) => ClaimOutcome::ShardShort { units_left },
+        })
+    }
+}
+
+fn decode_sale(body: &str) -> anyhow::Result<FlashSale> {
+    let record: SaleRecord = serde_json::from_str(body).context("A stored flash sale is not its layout")?;
+    FlashSale::try_from(record).context("A stored flash sale is corrupt")
+}
+
+fn decode_claim(body: &str) -> anyhow::Result<Claim> {
+    let record: ClaimRecord = serde_json::from_str(body).context("A stored claim is not its layout")?;
+    Claim::try_from(record).context("A stored claim is corrupt")
+}
+
+fn create(
+    conn: &mut Connection,
+    sale_id: &str,
+    body: &str,
+    set_aside: &[AllocatedLine],
+    shards: &[u32],
+) -> anyhow::Result<CreateSaleOutcome> {
+    for line in set_aside {
+        let available = available(conn, line)?;
+        if available < line.quantity {
+            return Ok(CreateSaleOutcome::Insufficient {
+                warehouse: line.warehouse.clone(),
+                owner: line.owner.clone(),
+                sku: line.sku.clone(),
+                available,
+            });
+        }
+    }
+    for line in set_aside {
+        raise_reserved(conn, line)?;
+    }
+    conn.execute_cached("INSERT INTO flash_sales (sale_id, body) VALUES (?1, ?2)", params![sale_id, body])
+        .context("Failed to write the sale row")?;
+    for (index, units) in shards.iter().enumerate() {
+        conn.execute_cached(
+            "INSERT INTO flash_sale_shards (sale_id, shard, units_left, claims) VALUES (?1, ?2, ?3, 0)",
+            params![sale_id, i64::try_from(index)?, units],
+        )
+        .context("Failed to write a shard row")?;
+    }
+    Ok(CreateSaleOutcome::Created)
+}
+
+fn levels(conn: &mut Connection, sale_id: &str) -> anyhow::Result<Vec<ShardLevel>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT units_left, claims FROM flash_sale_shards WHERE sale_id = ?1 ORDER BY shard")
+        .context("Failed to prepare the shard query")?;
+    let rows = stmt
+        .query_map([sale_id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
+        .context("Failed to query the shards")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the shards")?;
+    rows.into_iter()
+        .map(|(left, claims)| Ok(ShardLevel { units_left: to_u32(left, "units_left")?, claims: to_u32(claims, "claims")? }))
+        .collect()
+}
+
+fn claim_body(conn: &Connection, sale_id: &str, key: &str) -> anyhow::Result<Option<String>> {
+    conn.query_row_cached(
+        "SELECT body FROM flash_sale_claims WHERE sale_id = ?1 AND idempotency_key = ?2",
+        params![sale_id, key],
+        |row| row.get(0),
+    )
+    .optional()
+    .context("Failed to query the claims")
+}
+
+/// One claim's rows, encoded.
+struct Claiming {
+    sale_id: String,
+    key: String,
+    customer: String,
+    quantity: u32,
+    shard: u32,
+    limit: u32,
+    body: String,
+    order: EncodedOrder,
+    send: Vec<Outgoing>,
+}
+
+enum Claimed {
+    Written,
+    Duplicate(String),
+    Limit(u32),
+    Short(u32),
+}
+
+/// Checks the key, the customer's total and the shard, in that order, then writes.
+fn claim_rows(conn: &mut Connection, c: &Claiming) -> anyhow::Result<Claimed> {
+    if let Some(first) = claim_body(conn, &c.sale_id, &c.key)? {
+        return Ok(Claimed::Duplicate(first));
+    }
+    let claimed: i64 = conn
+        .query_row_cached(
+            "SELECT claimed FROM flash_sale_customers WHERE sale_id = ?1 AND customer_id = ?2",
+            params![c.sale_id, c.customer],
+            |row| row.get(0),
+        )
+        .optional()
+        .context("Failed to read the customer's claims")?
+        .unwrap_or(0);
+    let claimed = to_u32(claimed, "claimed")?;
+    if claimed.saturating_add(c.quantity) > c.limit {
+        return Ok(Claimed::Limit(claimed));
+    }
+    let left: i64 = conn
+        .query_row_cached(
+            "SELECT units_left FROM flash_sale_shards WHERE sale_id = ?1 AND shard = ?2",
+            params![c.sale_id, c.shard],
+            |row| row.get(0),
+        )
+        .optional()
+        .context("Failed to read the shard")?
+        .with_context(|| format!("Flash sale {} has no shard {}", c.sale_id, c.shard))?;
+    let left = to_u32(left, "units_left")?;
+    if left < c.quantity {
+        return Ok(Claimed::Short(left));
+    }
+    conn.execute_cached(
+        "UPDATE flash_sale_shards SET units_left = units_left - ?3, claims = claims + 1 WHERE sale_id = ?1 AND shard = ?2",
+        params![c.sale_id, c.shard, c.quantity],
+    )
+    .context("Failed to take the units from the shard")?;
+    conn.execute_cached(
+        "INSERT INTO flash_sale_customers (sale_id, customer_id, claimed) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sale_id, customer_id) DO UPDATE SET claimed = claimed + excluded.claimed",
+        params![c.sale_id, c.customer, c.quantity],
+    )
+    .context("Failed to count the customer's claim")?;
+    conn.execute_cached(
+        "INSERT INTO flash_sale_claims (sale_id, idempotency_key, body) VALUES (?1, ?2, ?3)",
+        params![c.sale_id, c.key, c.body],
+    )
+    .context("Failed to write the claim row")?;
+    if insert(conn, &c.order, &c.send)?.is_some() {
+        // The order's external id is the new claim's id: taken already means a corrupt store.
+        anyhow::bail!("The order of claim {} exists already", c.key);
+    }
+    Ok(Claimed::Written)
+}
