@@ -5,7 +5,11 @@
 #   inventory      PUT /warehouses/wh-hz-1        (derived from apigw-http-put-inventory.json)
 #   inventory      PUT /inventory/wh-hz-1/SKU-1   (apigw-http-put-inventory.json): on_hand 100, owned by m-1
 #   ingest-order   POST /channels/generic/orders  (apigw-http-generic-order.json): 202, order_id
+#   relay-outbox   the order's outbox item as the table's stream would hand it (the
+#                  emulator's table has no stream: the items are scanned and shaped as
+#                  dynamodb-stream-outbox.json): its message onto the allocate queue
 #   allocate       the allocate queue's message, as an SQS event: no batch item failures
+#   relay-outbox   the plan's outbox item: its message onto the reserve queue
 #   reserve-stock  the reserve queue's message, as an SQS event: no batch item failures
 #   ingest-order   GET /orders/{id}               (apigw-http-get-order.json): "reserved"
 #
@@ -39,7 +43,7 @@ BUILD_TIMEOUT=${LAMBDA_LOCAL_BUILD_TIMEOUT:-1800}
 INVOKE_TIMEOUT=${LAMBDA_LOCAL_INVOKE_TIMEOUT:-300}
 START_TIMEOUT=${LAMBDA_LOCAL_START_TIMEOUT:-60}
 SAMPLE_SECRET=oms-sample-generic-secret # what infra/events/apigw-http-generic-order.json is signed with
-FUNCTIONS=(inventory ingest-order allocate reserve-stock)
+FUNCTIONS=(inventory ingest-order relay-outbox allocate reserve-stock)
 
 usage() { sed -n '2,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { printf 'lambda-local: %s\n' "$*" >&2; exit 2; }
@@ -173,7 +177,7 @@ export -f stamp_lines
 # ---------------------------------------------------------------------------------------
 # JSON: the events are derived from infra/events and the answers checked with python3.
 cat >"$WORK/events.py" <<'PY'
-import base64, hashlib, json, sys, time
+import base64, hashlib, json, os, sys, time
 
 def load(path):
     with open(path) as f:
@@ -284,6 +288,34 @@ def bodies_name(event, order_id):
     for r in load(event)["Records"]:
         if json.loads(r["body"]).get("order_id") != order_id:
             sys.exit(f"a message is not about {order_id}: {r['body']}")
+
+def outbox_event(template, scanned, seen_path, out):
+    """The outbox items not relayed yet, as INSERT records of the table's stream."""
+    record = load(template)["Records"][0]
+    seen = set(load(seen_path)) if os.path.exists(seen_path) else set()
+    records = []
+    for item in load(scanned).get("Items", []):
+        pk = item["pk"]["S"]
+        if pk in seen:
+            continue
+        seen.add(pk)
+        r = json.loads(json.dumps(record))
+        r["dynamodb"]["Keys"] = {"pk": item["pk"], "sk": item["sk"]}
+        r["dynamodb"]["NewImage"] = item
+        r["dynamodb"]["SequenceNumber"] = str(len(seen)).zfill(21)
+        r["eventID"] = f"local-{len(seen)}"
+        records.append(r)
+    save(sorted(seen), seen_path)
+    save({"Records": records}, out)
+    with open(out + ".count", "w") as f:
+        f.write(str(len(records)))
+
+def scan_boto3(table, out):
+    import boto3
+    client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    items = client.scan(TableName=table, FilterExpression="begins_with(pk, :p)",
+                        ExpressionAttributeValues={":p": {"S": "OUTBOX#"}}).get("Items", [])
+    save({"Items": items}, out)
 
 def batch_answer(path):
     a = load(path)
@@ -435,6 +467,24 @@ delete() {
 
 SQS_CLIENT=$(command -v aws >/dev/null && echo "the AWS CLI" || echo "boto3")
 
+# relay OUT: the outbox items written since the last relay, handed to relay-outbox as the
+# table's stream would hand them (the emulator's table has no stream).
+relay() {
+    local out=$1 scanned="$1.scanned"
+    if command -v aws >/dev/null; then
+        timeout 60 aws dynamodb scan --endpoint-url "$AWS_ENDPOINT_URL" --table-name "$OMS_TABLE" \
+            --filter-expression "begins_with(pk, :p)" --expression-attribute-values '{":p":{"S":"OUTBOX#"}}' \
+            --output json >"$scanned" 2>"$scanned.err" || { cat "$scanned.err" >&2; fail "aws dynamodb scan failed"; }
+    else
+        timeout 60 python3 "$WORK/events.py" scan-boto3 "$OMS_TABLE" "$scanned" || fail "scanning the outbox failed"
+    fi
+    ev outbox-event infra/events/dynamodb-stream-outbox.json "$scanned" "$WORK/relayed.json" "$out" \
+        || fail "cannot shape the outbox items as a stream event"
+    (($(cat "$out.count") > 0)) || fail "no outbox item to relay"
+    invoke relay-outbox "$out" "$out.answer.json"
+    ev batch-answer "$out.answer.json" || fail "relay-outbox"
+}
+
 # ---------------------------------------------------------------------------------------
 step "inventory: PUT /warehouses/wh-hz-1 (registers the sample event's warehouse)"
 ev warehouse-event infra/events/apigw-http-put-inventory.json "$WORK/put-warehouse.json"
@@ -451,12 +501,18 @@ ev http-answer "$WORK/order.answer.json" 202 order_id=? status=received || fail 
 order_id=$(ev field "$WORK/order.answer.json" order_id)
 echo "    order $order_id"
 
+step "relay-outbox: the order's outbox item, as the table's stream hands it"
+relay "$WORK/relay-order.json"
+
 step "allocate: the allocate queue's message (received with $SQS_CLIENT) as an SQS event"
 receive "$OMS_ALLOCATE_QUEUE_URL" "$WORK/allocate-event.json"
 ev bodies-name "$WORK/allocate-event.json" "$order_id" || fail "the allocate queue"
 invoke allocate "$WORK/allocate-event.json" "$WORK/allocate.answer.json"
 ev batch-answer "$WORK/allocate.answer.json" || fail "allocate"
 delete "$OMS_ALLOCATE_QUEUE_URL" "$WORK/allocate-event.json"
+
+step "relay-outbox: the plan's outbox item"
+relay "$WORK/relay-plan.json"
 
 step "reserve-stock: the reserve queue's message as an SQS event"
 receive "$OMS_RESERVE_QUEUE_URL" "$WORK/reserve-event.json"
