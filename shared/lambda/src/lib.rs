@@ -67,21 +67,33 @@ pub async fn aws_ports() -> anyhow::Result<Ports> {
 /// The configuration read (failing fast, naming the missing variable) and the AWS clients
 /// built, once per container.
 async fn aws() -> anyhow::Result<Aws> {
-    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
-    let sdk = oms_aws::load_sdk_config().await;
+    let (sdk, settings) = configuration().await?;
     Ok(Aws::new(&sdk, settings))
+}
+
+/// The function's settings (failing fast, naming the missing variable) and the SDK
+/// configuration.
+async fn configuration() -> anyhow::Result<(aws_config::SdkConfig, AwsSettings)> {
+    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
+    Ok((oms_aws::load_sdk_config().await, settings))
 }
 
 /// What an HTTP function that takes no webhooks needs: the ports, and its callers known
 /// from the API's JWT authorizer. (A webhook reaching it is refused: it has no secrets.)
 pub async fn aws_state() -> anyhow::Result<AppState> {
-    Ok(AppState {
-        ports: aws_ports().await?,
+    Ok(state_over(&aws().await?))
+}
+
+/// The state every HTTP function starts from: the ports over `aws`, callers from the JWT
+/// authorizer, no webhook secrets (webhooks refused), no pricing model.
+fn state_over(aws: &Aws) -> AppState {
+    AppState {
+        ports: aws.ports(Arc::new(SystemClock)),
         secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
         auth: gateway_auth(),
         pricing: PricingModel::default(),
-    })
+    }
 }
 
 /// The variable naming the Secrets Manager secret of the channels' webhook secrets (a JSON
@@ -104,10 +116,9 @@ pub async fn aws_webhook_state() -> anyhow::Result<AppState> {
         .filter(|v| !v.trim().is_empty())
         .ok_or(oms_aws::MissingSetting(CHANNEL_SECRETS_VARIABLE))
         .context("Failed to read the function's configuration")?;
-    let settings = AwsSettings::from_env().context("Failed to read the function's configuration")?;
-    let sdk = oms_aws::load_sdk_config().await;
+    let (sdk, settings) = configuration().await?;
     let secrets = webhook_secrets(&sdk, &secret_id, SECRETS_REREAD_EVERY).await?;
-    Ok(AppState { secrets, ..state_over(Aws::new(&sdk, settings)) })
+    Ok(AppState { secrets, ..state_over(&Aws::new(&sdk, settings)) })
 }
 
 /// The channels' webhook secrets in the Secrets Manager secret `secret_id`, read now and
@@ -130,17 +141,6 @@ pub async fn webhook_secrets(
     Ok(oms_api::WebhookSecrets::reloading(initial, load, at_most_every))
 }
 
-#[cfg(feature = "webhooks")]
-fn state_over(aws: Aws) -> AppState {
-    AppState {
-        ports: aws.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: gateway_auth(),
-        pricing: PricingModel::default(),
-    }
-}
-
 /// quote-price's state: the ports, and the current pricing model from S3, loaded once per
 /// container and replaced when the pointer moves (`pricing::follow_current`).
 #[cfg(feature = "pricing")]
@@ -151,13 +151,7 @@ pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
     let loaded = current.as_ref().map(|artifact| artifact.version.clone());
     let model = PricingModel::new(current);
     pricing::follow_current(artifacts, model.clone(), loaded, pricing::FOLLOW_EVERY);
-    Ok(AppState {
-        ports: aws.ports(Arc::new(SystemClock)),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: gateway_auth(),
-        pricing: model,
-    })
+    Ok(AppState { pricing: model, ..state_over(&aws) })
 }
 
 /// The claim that names the caller's merchant (`OMS_MERCHANT_CLAIM`, default
