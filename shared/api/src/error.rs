@@ -405,6 +405,7 @@ impl From<SetStockError> for ApiError {
         match err {
             SetStockError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
             SetStockError::BelowReserved { .. } => Self::new(ErrorCode::BelowReserved, err.to_string()),
+            SetStockError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             SetStockError::Unexpected(e) => e.into(),
         }
     }

@@ -50,7 +50,16 @@ async fn sixty_racing_one_unit_orders_for_sixty_units_over_twenty_warehouses_are
     for w in 0..20 {
         let id = format!("WH-{w:02}");
         put_warehouse(&ports, &warehouse(&id, &id)).await.unwrap();
-        set_on_hand(&ports, &WarehouseId::parse(id).unwrap(), None, &sku("SKU-1"), 3).await.unwrap();
+        set_on_hand(
+            &ports,
+            &oms_domain::access::Caller::platform_with_every_scope(),
+            &WarehouseId::parse(id).unwrap(),
+            None,
+            &sku("SKU-1"),
+            3,
+        )
+        .await
+        .unwrap();
     }
     let mut ids = Vec::new();
     for n in 0..60 {
@@ -88,7 +97,16 @@ async fn an_order_is_backordered_only_when_the_stock_it_may_use_cannot_cover_it(
     for w in 0..3 {
         let id = format!("WH-{w}");
         put_warehouse(&ports, &warehouse(&id, &id)).await.unwrap();
-        set_on_hand(&ports, &WarehouseId::parse(id).unwrap(), None, &sku("SKU-1"), 2).await.unwrap();
+        set_on_hand(
+            &ports,
+            &oms_domain::access::Caller::platform_with_every_scope(),
+            &WarehouseId::parse(id).unwrap(),
+            None,
+            &sku("SKU-1"),
+            2,
+        )
+        .await
+        .unwrap();
     }
     let mut ids = Vec::new();
     for n in 0..9 {

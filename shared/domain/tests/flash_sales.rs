@@ -42,7 +42,16 @@ impl World {
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
         let ports = store.ports(clock.clone());
         put_warehouse(&ports, &warehouse("WH-1", "Hangzhou 1")).await.expect("warehouse");
-        set_on_hand(&ports, &warehouse_id("WH-1"), None, &sku("SKU-1"), 100).await.expect("stock");
+        set_on_hand(
+            &ports,
+            &oms_domain::access::Caller::platform_with_every_scope(),
+            &warehouse_id("WH-1"),
+            None,
+            &sku("SKU-1"),
+            100,
+        )
+        .await
+        .expect("stock");
         Self { ports, clock, store }
     }
 

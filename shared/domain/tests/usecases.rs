@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oms_conformance::fixtures::{self, hold, line, order_id, reserved, sku, warehouse, warehouse_id};
+use oms_domain::access::Caller;
 use oms_domain::alert::{AlertKind, AlertStatus};
 use oms_domain::messages::{self, decode, AllocateOrder, Handled, Outgoing, QueueMessage, ReserveOrder};
 use oms_domain::order::{Address, Channel, Customer, HoldReason, InvalidTransition, NewOrder, OrderLine, OrderPart, OrderPatch};
@@ -140,13 +141,24 @@ impl World {
 
     /// Counts `on_hand` units of `sku` in `warehouse`, of the warehouse's merchant (`m-1`).
     async fn stock(&self, warehouse: &str, sku_id: &str, on_hand: u32) {
-        set_on_hand(&self.ports, &warehouse_id(warehouse), None, &sku(sku_id), on_hand).await.expect("a stock count");
+        set_on_hand(&self.ports, &Caller::platform_with_every_scope(), &warehouse_id(warehouse), None, &sku(sku_id), on_hand)
+            .await
+            .expect("a stock count");
     }
 
     /// Counts `on_hand` units of `sku` that `owner` keeps in `warehouse`.
     async fn owned_stock(&self, warehouse: &str, owner: &str, sku_id: &str, on_hand: u32) {
         let owner = fixtures::merchant(owner);
-        set_on_hand(&self.ports, &warehouse_id(warehouse), Some(&owner), &sku(sku_id), on_hand).await.expect("a stock count");
+        set_on_hand(
+            &self.ports,
+            &Caller::platform_with_every_scope(),
+            &warehouse_id(warehouse),
+            Some(&owner),
+            &sku(sku_id),
+            on_hand,
+        )
+        .await
+        .expect("a stock count");
     }
 
     /// (on hand, reserved, available) of `sku` in `warehouse`, of the warehouse's merchant.

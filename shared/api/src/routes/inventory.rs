@@ -148,17 +148,8 @@ async fn set_on_hand(
     let warehouse = WarehouseId::parse(warehouse).map_err(|e| e.within("warehouse"))?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     let count = OnHandBody::parse(&body)?;
-    let ports = &state.ports;
-    // A merchant's staff count their own units in their own warehouses; a shared
-    // warehouse's other owners are counted by platform staff, who operate it.
-    match ports.warehouses.get_warehouse(&warehouse).await? {
-        Some(found) if caller.sees(&found.merchant_id) => {}
-        _ => return Err(unknown_warehouse(&warehouse)),
-    }
-    if count.owner.as_ref().is_some_and(|owner| !caller.sees(owner)) {
-        return Err(acts_for_another(&caller));
-    }
-    let level = inventory_cases::set_on_hand(ports, &warehouse, count.owner.as_ref(), &sku, count.on_hand).await?;
+    let level =
+        inventory_cases::set_on_hand(&state.ports, &caller, &warehouse, count.owner.as_ref(), &sku, count.on_hand).await?;
     Ok(Json(level.into()))
 }
 

@@ -1,5 +1,6 @@
 //! Warehouses and stock counts, as a WMS keeps them in sync.
 
+use crate::access::Caller;
 use crate::ports::{Ports, PutWarehouse, SetOnHandOutcome, StoreError};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
@@ -12,6 +13,9 @@ pub enum SetStockError {
     UnknownWarehouse(WarehouseId),
     #[error("{reserved} units of this stock are reserved; on hand cannot go below that")]
     BelowReserved { reserved: u32 },
+    /// A merchant's caller named another merchant's units.
+    #[error("this credential acts for merchant {0} only")]
+    OthersUnits(MerchantId),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
@@ -25,16 +29,27 @@ pub enum SetStockError {
 /// before": a count sent again (a WMS retry after a crash between the count and the
 /// messages) queues them again, and planning a backorder that is still short changes
 /// nothing.
+///
+/// A merchant's caller counts its own units in its own warehouses (another merchant's
+/// warehouse is `UnknownWarehouse`, so that its existence does not leak); a shared
+/// warehouse's other owners are counted by platform staff, who operate it.
 pub async fn set_on_hand(
     ports: &Ports,
+    caller: &Caller,
     warehouse: &WarehouseId,
     owner: Option<&MerchantId>,
     sku: &Sku,
     on_hand: u32,
 ) -> Result<StockLevel, SetStockError> {
-    let Some(registered) = ports.warehouses.get_warehouse(warehouse).await? else {
-        return Err(SetStockError::UnknownWarehouse(warehouse.clone()));
+    let registered = match ports.warehouses.get_warehouse(warehouse).await? {
+        Some(registered) if caller.sees(&registered.merchant_id) => registered,
+        _ => return Err(SetStockError::UnknownWarehouse(warehouse.clone())),
     };
+    if let (Some(owner), Some(own)) = (owner, caller.merchant_id()) {
+        if owner != own {
+            return Err(SetStockError::OthersUnits(own.clone()));
+        }
+    }
     let owner = owner.unwrap_or(&registered.merchant_id);
     match ports.inventory.set_on_hand(warehouse, owner, sku, on_hand).await? {
         SetOnHandOutcome::Set(level) => {
