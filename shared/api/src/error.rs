@@ -88,10 +88,12 @@ pub enum ErrorCode {
     NotImplemented,
     /// 503: no pricing model has been trained yet, so no quote can be made.
     NoPricingModel,
+    /// 408: the request's body did not arrive in time (`oms serve`).
+    RequestTimeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -121,6 +123,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
+        ErrorCode::RequestTimeout,
     ];
 
     /// The one status this code is answered with.
@@ -142,6 +145,7 @@ impl ErrorCode {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -178,6 +182,7 @@ impl ErrorCode {
             Internal => "internal",
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
+            RequestTimeout => "request_timeout",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The local runtime: hosts every function of the OMS in one process on the embedded
 //! store and queue, so the product runs on one machine with no AWS account.
 //!
-//! - [`server`] starts the HTTP routes and the queue workers over one data directory.
+//! - [`server`] starts the HTTP routes and the queue workers over one data directory;
+//!   [`connections`] is its HTTP listener, with connection and client-time limits.
 //! - [`workers`] drains the embedded queues into the same consumers the Lambda SQS
 //!   functions run.
 //! - [`demo`] plays a scripted day of business and prints a summary.
@@ -14,6 +15,7 @@
 
 pub mod allocation_bench;
 pub mod bench;
+pub mod connections;
 pub mod demo;
 pub mod flash_bench;
 pub mod flash_model;

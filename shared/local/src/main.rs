@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -9,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use oms_api::throttle::{Limits, Rate};
 use oms_api::{Authenticator, ChannelSecrets, TokenTable};
+use oms_local::connections::ConnectionLimits;
 use oms_local::server::{self, ServeOptions};
 use oms_pricing::models::TreeParams;
 
@@ -40,6 +42,17 @@ enum Command {
         /// Webhook requests per second per client address (burst twice that); 0 for no limit.
         #[arg(long, default_value_t = 200)]
         webhook_rate_limit: u32,
+        /// Open connections at most; further clients wait in the listen backlog.
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.max_connections)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers, from connecting or from its
+        /// last answer (an idle kept-alive connection is closed after it).
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.header_timeout.as_secs())]
+        header_timeout_secs: u64,
+        /// Seconds a client has to send a request's body once its headers are in
+        /// (`408 request_timeout` after).
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.body_timeout.as_secs())]
+        body_timeout_secs: u64,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -172,9 +185,23 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     match cli.command {
-        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit } => {
+        Command::Serve {
+            addr,
+            data_dir,
+            tokens,
+            rate_limit,
+            webhook_rate_limit,
+            max_connections,
+            header_timeout_secs,
+            body_timeout_secs,
+        } => {
             let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
-            serve(ServeCommand { addr, data_dir, tokens, limits }).await
+            let connections = ConnectionLimits {
+                max_connections,
+                header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
+                body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
+            };
+            serve(ServeCommand { addr, data_dir, tokens, limits, connections }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -234,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections } = options;
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
         tracing::warn!(
@@ -249,7 +276,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
              so only a loopback address is served"
         );
     }
-    let options = ServeOptions { secrets, auth, limits, ..ServeOptions::local(addr, data_dir.clone()) };
+    let options = ServeOptions { secrets, auth, limits, connections, ..ServeOptions::local(addr, data_dir.clone()) };
     let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
@@ -264,6 +291,7 @@ struct ServeCommand {
     data_dir: PathBuf,
     tokens: Option<PathBuf>,
     limits: Limits,
+    connections: ConnectionLimits,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

@@ -14,6 +14,8 @@ use oms_api::{AppState, Authenticator, ChannelSecrets, PricingModel, UnsignedPol
 use oms_domain::ports::{Ports, SystemClock};
 use oms_embedded::Embedded;
 
+use crate::connections::ConnectionLimits;
+
 /// How to run the local server.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -24,6 +26,8 @@ pub struct ServeOptions {
     pub auth: Authenticator,
     /// Requests per client address before `429 rate_limited`.
     pub limits: Limits,
+    /// Open connections at most, and how long a client may take to send a request.
+    pub connections: ConnectionLimits,
     /// Drive the queues in this process (off only in tests that stop work mid-flow).
     pub run_workers: bool,
 }
@@ -39,6 +43,7 @@ impl ServeOptions {
             secrets: ChannelSecrets::default(),
             auth: Authenticator::Open,
             limits: Limits::UNLIMITED,
+            connections: ConnectionLimits::DEFAULT,
             run_workers: true,
         }
     }
@@ -92,16 +97,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let throttle = Throttle::new(options.limits);
     tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
     let router = oms_api::routes::all(state).layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
-    let mut until_stopped = stopped.clone();
-    tasks.push(tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
-            let _ = until_stopped.wait_for(|stop| *stop).await;
-        });
-        if let Err(err) = serving.await {
-            tracing::error!(error = ?err, "the HTTP server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(crate::connections::serve(listener, router, options.connections, stopped.clone())));
     Ok(Running { addr, embedded, ports, stop, tasks })
 }
 

@@ -191,9 +191,26 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
             return Err(too_large());
         }
-        axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await.map(RawBody).map_err(|_| too_large())
+        let limit = req.extensions().get::<BodyReadLimit>().map(|limit| limit.0);
+        let read = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                ApiError::new(
+                    ErrorCode::RequestTimeout,
+                    format!("the body did not arrive within {} s; send the request again", limit.as_secs()),
+                )
+            })?,
+            None => read.await,
+        };
+        read.map(RawBody).map_err(|_| too_large())
     }
 }
+
+/// How long reading a request's body may take, set on the request by a server that
+/// faces slow clients (`oms serve`); past it the answer is `408 request_timeout`.
+/// Without it (behind API Gateway, which buffers the body) there is no limit here.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyReadLimit(pub std::time::Duration);
 
 #[cfg(test)]
 mod tests {
