@@ -470,6 +470,7 @@ mod tests {
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),
+                ("request_timeout", 408),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
