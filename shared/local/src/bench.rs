@@ -22,6 +22,7 @@ use oms_api::ChannelSecrets;
 use oms_channels::{self as channels, signature, Meta};
 use oms_domain::order::Channel;
 
+use crate::progress::Progress;
 use crate::server::{self, ServeOptions};
 
 /// One realistic payload per webhook channel.
@@ -78,11 +79,14 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
         data_dir.display()
     );
     let started = Instant::now();
+    let progress = Progress::new("posting orders", orders as u64, "orders");
     let statuses: Vec<anyhow::Result<u16>> = stream::iter(bodies)
         .map(|body| {
             let client = &client;
+            let progress = &progress;
             let url = format!("{base}/channels/generic/orders");
             async move {
+                let _counted = Counted(progress);
                 let sig = signature::sign(Channel::Generic, SECRET.as_bytes(), &body);
                 let response = client
                     .post(url)
@@ -97,6 +101,7 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
         .buffer_unordered(concurrency)
         .collect()
         .await;
+    progress.finish();
     let intake = started.elapsed();
     let accepted = statuses.iter().filter(|s| matches!(s, Ok(202))).count();
     if accepted != orders {
@@ -119,6 +124,15 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
     );
     running.shutdown().await;
     Ok(())
+}
+
+/// Counts one piece of work as done when dropped, however its future ends.
+struct Counted<'a>(&'a Progress);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.add(1);
+    }
 }
 
 fn sample_body(external_id: &str) -> String {

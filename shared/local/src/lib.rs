@@ -11,6 +11,7 @@
 //!   [`allocation_bench`] our allocation planner against Saleor's strategies and the optimum.
 //!   [`flash_bench`] flash-sale claims beside Redis, and [`flash_model`] the DynamoDB
 //!   capacity of a flash sale.
+//! - [`progress`] shows long work's progress: a bar on a terminal, plain lines in a log.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 
 pub mod allocation_bench;
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod flash_bench;
 pub mod flash_model;
 pub mod import;
+pub mod progress;
 pub mod retrain;
 pub mod server;
 pub mod sweep;
