@@ -13,6 +13,7 @@ pub mod allocation;
 pub mod carrier;
 pub mod catalogue;
 pub mod flash_sale;
+pub mod forecast;
 pub mod ids;
 pub mod messages;
 pub mod money;
