@@ -135,6 +135,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: oms_lambda::gateway_auth(),
         pricing: Default::default(),
+        archive: None,
     }
 }
 

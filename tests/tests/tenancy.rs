@@ -43,6 +43,7 @@ impl Api {
             unsigned: UnsignedPolicy::Accept,
             auth: tokens(),
             pricing: Default::default(),
+            archive: None,
         };
         Api(oms_api::routes::all(state))
     }

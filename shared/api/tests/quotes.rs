@@ -45,6 +45,7 @@ fn router(pricing: PricingModel) -> Router {
         unsigned: UnsignedPolicy::Refuse,
         auth: oms_api::Authenticator::Open,
         pricing,
+        archive: None,
     })
 }
 

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod alert;
 pub mod allocation;
+pub mod analytics;
 pub mod carrier;
 pub mod catalogue;
 pub mod flash_sale;

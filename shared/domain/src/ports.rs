@@ -570,6 +570,21 @@ impl Clock for SystemClock {
     }
 }
 
+/// Every order, in pages, for analytics: a full pass, off the order flow.
+#[async_trait]
+pub trait OrderArchive: Send + Sync + fmt::Debug {
+    /// At most `limit` orders of `merchant` (of every merchant when `None`), in order id
+    /// order, after the order `after` when given; the last one's id is the next page's
+    /// `after`. Fewer than `limit` means the end. Not one snapshot: orders written during
+    /// the pass may or may not be seen.
+    async fn orders_after(
+        &self,
+        merchant: Option<&MerchantId>,
+        after: Option<&OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {

@@ -10,6 +10,7 @@
 //! process crash; a power cut may lose the last few transactions but never corrupts.
 
 mod alerts;
+mod archive;
 mod catalogue;
 mod db;
 mod flash_sales;

@@ -93,6 +93,7 @@ fn state_over(aws: &Aws) -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: gateway_auth(),
         pricing: PricingModel::default(),
+        archive: None,
     }
 }
 

@@ -602,6 +602,7 @@ async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -
             level.available
         );
     }
+    analytics(api).await?;
     for order_id in accepted.iter().take(1).chain(accepted.iter().skip(3).take(1)) {
         let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
         println!(
@@ -618,6 +619,42 @@ async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -
                 event["detail"].as_str().unwrap_or("")
             );
         }
+    }
+    Ok(())
+}
+
+/// The day's sales by province, how long orders took to be reserved, and the rates, as
+/// `GET /analytics` reports them.
+async fn analytics(api: &Router) -> anyhow::Result<()> {
+    let uri = "/analytics?from=2026-11-20&to=2026-11-20&by=province";
+    let report = expect(api, Method::GET, uri, Value::Null, StatusCode::OK).await?;
+    println!("\nSales of 2026-11-20 by province (GET {uri})");
+    println!("  {:<12} {:>6} {:>6} {:>10}", "province", "orders", "units", "revenue");
+    for row in report["rows"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<12} {:>6} {:>6} {:>10} {}",
+            row["key"].as_str().unwrap_or("?"),
+            row["orders"],
+            row["units"],
+            row["revenue"].as_str().unwrap_or("?"),
+            row["currency"].as_str().unwrap_or("")
+        );
+    }
+    let reserving = &report["stages"][0];
+    let rates = &report["rates"];
+    let percent = |v: &Value| v.as_f64().map_or("-".to_owned(), |r| format!("{:.0} %", r * 100.0));
+    println!(
+        "  received to reserved: median {} s, p90 {} s over {} orders; fill rate {}, backorder rate {}, split rate {}, cancel rate {}",
+        reserving["median_seconds"],
+        reserving["p90_seconds"],
+        reserving["orders"],
+        percent(&rates["fill_rate"]),
+        percent(&rates["backorder_rate"]),
+        percent(&rates["split_rate"]),
+        percent(&rates["cancel_rate"])
+    );
+    if let Some(all) = report["shipping_cost"].as_array().and_then(|costs| costs.first()) {
+        println!("  planned shipping cost: {} per order over {} orders", all["per_order"].as_str().unwrap_or("?"), all["orders"]);
     }
     Ok(())
 }

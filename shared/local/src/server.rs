@@ -67,6 +67,7 @@ pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticat
         unsigned: UnsignedPolicy::Accept,
         auth,
         pricing: Default::default(),
+        archive: Some(Arc::new(embedded.clone())),
     }
 }
 

@@ -3,6 +3,7 @@
 pub use axum::Router;
 
 mod alerts;
+mod analytics;
 mod carriers;
 mod catalogue;
 mod flash_sales;
@@ -19,6 +20,8 @@ pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -30,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_channels::MAX_BODY_BYTES;
-use oms_domain::ports::Ports;
+use oms_domain::ports::{OrderArchive, Ports};
 
 use crate::answers::HealthAnswer;
 use crate::auth::Authenticator;
@@ -49,6 +52,8 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Empty until a model is loaded (`oms serve` loads the data directory's current one).
     pub pricing: PricingModel,
+    /// Where `GET /analytics` reads every order from; `None` (in Lambda) answers 501.
+    pub archive: Option<Arc<dyn OrderArchive>>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -84,7 +89,15 @@ fn base() -> OpenApiRouter<AppState> {
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
 /// intake), and `/health`.
 pub fn orders_api(state: AppState) -> Router {
-    finish(base().merge(orders::router()).merge(alerts::router()).merge(sku_mappings::router()).routes(routes!(health)), state)
+    finish(
+        base()
+            .merge(orders::router())
+            .merge(alerts::router())
+            .merge(sku_mappings::router())
+            .merge(analytics::router())
+            .routes(routes!(health)),
+        state,
+    )
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
@@ -121,7 +134,8 @@ pub fn all(state: AppState) -> Router {
         .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(flash_sales::router());
+        .merge(flash_sales::router())
+        .merge(analytics::router());
     finish(routes, state)
 }
 

@@ -7,6 +7,7 @@
 //! lost race read again and decide again.
 
 pub mod alerts;
+pub mod analytics;
 pub mod catalogue;
 pub mod flash_sales;
 pub mod fulfilment;
