@@ -88,10 +88,13 @@ pub enum ErrorCode {
     NotImplemented,
     /// 503: no pricing model has been trained yet, so no quote can be made.
     NoPricingModel,
+    /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
+    /// number and phone: one answer whichever of the two is wrong, so it reveals nothing.
+    NotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -121,6 +124,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
+        ErrorCode::NotFound,
     ];
 
     /// The one status this code is answered with.
@@ -131,7 +135,7 @@ impl ErrorCode {
             BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound
-            | FlashSaleNotFound => StatusCode::NOT_FOUND,
+            | FlashSaleNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             BelowReserved | AlertResolved | InsufficientStock | SoldOut => StatusCode::CONFLICT,
             NotActive => StatusCode::GONE,
@@ -178,6 +182,7 @@ impl ErrorCode {
             Internal => "internal",
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
+            NotFound => "not_found",
         }
     }
 }
@@ -465,6 +470,7 @@ mod tests {
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),
+                ("not_found", 404),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

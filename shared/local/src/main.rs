@@ -40,6 +40,10 @@ enum Command {
         /// Webhook requests per second per client address (burst twice that); 0 for no limit.
         #[arg(long, default_value_t = 200)]
         webhook_rate_limit: u32,
+        /// Customers' order lookups (`POST /track/lookup`) per second per client address
+        /// (burst twice that); 0 for no limit.
+        #[arg(long, default_value_t = 2)]
+        lookup_rate_limit: u32,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -172,8 +176,12 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     match cli.command {
-        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit } => {
-            let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
+        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit, lookup_rate_limit } => {
+            let limits = Limits {
+                api: Rate::per_second(rate_limit),
+                webhooks: Rate::per_second(webhook_rate_limit),
+                lookup: Rate::per_second(lookup_rate_limit),
+            };
             serve(ServeCommand { addr, data_dir, tokens, limits }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,

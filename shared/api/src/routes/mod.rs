@@ -11,6 +11,7 @@ mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
+pub mod track;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -82,9 +83,17 @@ fn base() -> OpenApiRouter<AppState> {
 
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
-/// intake), and `/health`.
+/// intake), `/health`, and the customers' order lookup (`/track`).
 pub fn orders_api(state: AppState) -> Router {
-    finish(base().merge(orders::router()).merge(alerts::router()).merge(sku_mappings::router()).routes(routes!(health)), state)
+    finish(
+        base()
+            .merge(orders::router())
+            .merge(alerts::router())
+            .merge(sku_mappings::router())
+            .routes(routes!(health))
+            .merge(track::router()),
+        state,
+    )
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
@@ -121,7 +130,8 @@ pub fn all(state: AppState) -> Router {
         .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(flash_sales::router());
+        .merge(flash_sales::router())
+        .merge(track::router());
     finish(routes, state)
 }
 
