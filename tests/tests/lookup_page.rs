@@ -1,7 +1,9 @@
 //! The customers' "Where is my order?" page in a real browser: `oms serve` in process, a
 //! signed generic order allocated and reserved, then headless Chromium opens `/track`,
 //! types the order number and phone, submits and reads what the page rendered; then a
-//! wrong phone, which must show the one generic not-found message. One browser launch.
+//! wrong phone, which must show the one generic not-found message; then the page renders
+//! parcels, their events and the ETA from an answer of the tracking view's shape. One
+//! browser launch.
 //!
 //! Needs Debian's `chromium` (`scripts/install-tools.sh` installs it; `CHROMIUM` names
 //! another binary). Without one the test prints SKIPPED and returns.
@@ -117,6 +119,32 @@ async fn a_customer_finds_an_order_by_number_and_phone_in_the_browser_and_a_wron
     assert_eq!(text(&page, "#message").await, NOT_FOUND_MESSAGE);
     let result = page.find_element("#result").await.expect("the result section");
     assert!(result.attribute("hidden").await.expect("its attribute").is_some(), "the order found before is no longer shown");
+
+    // Shipments and the ETA are not recorded yet; the page already renders the tracking
+    // view's shape. The answer is stood in for in the page (same browser, no second launch).
+    let shipped = serde_json::json!({
+        "order_number": "A-2001", "status": "in_transit", "status_text": status_text(OrderStatus::InTransit),
+        "placed_at": "2026-11-20T10:00:00Z", "city": "Hangzhou", "phone": "138****0000",
+        "items": [{"sku": "SKU-1", "quantity": 2}],
+        "timeline": [{"at": "2026-11-20T10:00:00Z", "status": "received", "detail": "Order received"}],
+        "eta": "2026-11-23T18:00:00Z",
+        "shipments": [{"tracking_number": "ZTO123456789", "status": "out_for_delivery", "events": [
+            {"at": "2026-11-22T08:00:00Z", "status": "in_transit", "location": "Hangzhou hub", "description": "Arrived at the hub"},
+            {"at": "2026-11-23T07:30:00Z", "status": "out_for_delivery", "location": "Xihu"}
+        ]}]
+    });
+    page.evaluate(format!(
+        "window.fetch = () => Promise.resolve(new Response(JSON.stringify({shipped}), {{status: 200, headers: {{'Content-Type': 'application/json'}}}}))"
+    ))
+    .await
+    .expect("the answer is stood in for");
+    assert_eq!(submit(&page, "A-2001", "138 0000 0000").await, "found");
+    let parcels = text(&page, "#shipments").await;
+    for shown in ["ZTO123456789", "out for delivery", "Hangzhou hub", "Arrived at the hub", "Xihu"] {
+        assert!(parcels.contains(shown), "{shown} not in {parcels:?}");
+    }
+    assert!(!text(&page, "#eta").await.is_empty(), "the ETA is shown");
+    assert_eq!(text(&page, "#status-text").await, status_text(OrderStatus::InTransit));
 
     browser.close().await.expect("chromium closes");
     let _ = browser.wait().await;
