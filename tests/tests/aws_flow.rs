@@ -228,6 +228,22 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     get["requestContext"].as_object_mut().unwrap().remove("authorizer");
     let (status, body) = invoke(&ingest, get).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("unauthenticated")), "{body}");
+
+    // A buyer looks the order up with its number and phone (no authorizer on the route),
+    // through ingest-order on DynamoDB's by_order_number index; a wrong phone finds nothing.
+    let lookup = event("apigw-http-track-lookup.json");
+    assert!(lookup["requestContext"]["authorizer"].is_null());
+    let (status, view) = invoke(&ingest, lookup.clone()).await;
+    assert_eq!(
+        (status, &view["status"], &view["phone"]),
+        (StatusCode::OK, &Value::from("reserved"), &Value::from("138****0000")),
+        "{view}"
+    );
+    let mut wrong = lookup;
+    wrong["body"] = r#"{"merchant":"m-1","order_number":"A-1001","phone":"139 0000 0000"}"#.into();
+    wrong["headers"].as_object_mut().unwrap().remove("content-length");
+    let (status, body) = invoke(&ingest, wrong).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("not_found")), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

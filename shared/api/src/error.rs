@@ -90,10 +90,13 @@ pub enum ErrorCode {
     NoPricingModel,
     /// 408: the request's body did not arrive in time (`oms serve`).
     RequestTimeout,
+    /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
+    /// number and phone: one answer whichever of the two is wrong, so it reveals nothing.
+    NotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -124,6 +127,7 @@ impl ErrorCode {
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
         ErrorCode::RequestTimeout,
+        ErrorCode::NotFound,
     ];
 
     /// The one status this code is answered with.
@@ -134,7 +138,7 @@ impl ErrorCode {
             BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound
-            | FlashSaleNotFound => StatusCode::NOT_FOUND,
+            | FlashSaleNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             BelowReserved | AlertResolved | InsufficientStock | SoldOut => StatusCode::CONFLICT,
             NotActive => StatusCode::GONE,
@@ -183,6 +187,7 @@ impl ErrorCode {
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
             RequestTimeout => "request_timeout",
+            NotFound => "not_found",
         }
     }
 }
@@ -471,6 +476,7 @@ mod tests {
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),
                 ("request_timeout", 408),
+                ("not_found", 404),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

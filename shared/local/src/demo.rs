@@ -143,6 +143,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    where_is_my_order(&api, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -293,6 +294,27 @@ async fn late_night(ports: &Ports) -> anyhow::Result<()> {
         report.count(OrderStatus::Backordered),
         report.waiting
     );
+    Ok(())
+}
+
+/// After hours: a buyer asks where an order is, with no account: its number and phone,
+/// as the "Where is my order?" page sends them. The lookup runs through the function the
+/// route calls; a wrong phone, through the route itself, finds nothing.
+async fn where_is_my_order(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    use oms_api::routes::track::{find_for_customer, public_view, LookupBody};
+    println!(
+        "After hours: a buyer opens \"Where is my order?\" (oms serve: http://127.0.0.1:3000/track?merchant={MERCHANT}) and types A-1003 and 138 0000 0003"
+    );
+    let asked = LookupBody { merchant: MERCHANT.into(), order_number: "A-1003".into(), phone: "138 0000 0003".into() };
+    let lookup = asked.parse().map_err(|e| anyhow::anyhow!("the demo's lookup is malformed: {e}"))?;
+    let order = find_for_customer(ports, &lookup)
+        .await
+        .map_err(|e| anyhow::anyhow!("the lookup failed: {}: {}", e.code, e.message))?
+        .context("order A-1003 is not found by its number and phone")?;
+    println!("  the page shows: {}", serde_json::to_string(&public_view(&order)).context("Failed to encode the view")?);
+    let wrong = json!({ "merchant": MERCHANT, "order_number": "A-1003", "phone": "139 0000 0003" });
+    let (status, answer) = call_as(api, None, Method::POST, "/track/lookup", wrong).await?;
+    println!("  the same number with another phone: {status}, {}", answer["error"]["code"]);
     Ok(())
 }
 

@@ -53,6 +53,10 @@ enum Command {
         /// (`408 request_timeout` after).
         #[arg(long, default_value_t = ConnectionLimits::DEFAULT.body_timeout.as_secs())]
         body_timeout_secs: u64,
+        /// Customers' order lookups (`POST /track/lookup`) per second per client address
+        /// (burst twice that); 0 for no limit.
+        #[arg(long, default_value_t = 2)]
+        lookup_rate_limit: u32,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -191,11 +195,16 @@ async fn main() -> anyhow::Result<()> {
             tokens,
             rate_limit,
             webhook_rate_limit,
+            lookup_rate_limit,
             max_connections,
             header_timeout_secs,
             body_timeout_secs,
         } => {
-            let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
+            let limits = Limits {
+                api: Rate::per_second(rate_limit),
+                webhooks: Rate::per_second(webhook_rate_limit),
+                lookup: Rate::per_second(lookup_rate_limit),
+            };
             let connections = ConnectionLimits {
                 max_connections,
                 header_timeout: Duration::from_secs(header_timeout_secs.max(1)),

@@ -12,6 +12,7 @@ mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
+pub mod track;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -87,7 +88,7 @@ fn base() -> OpenApiRouter<AppState> {
 
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
-/// intake), and `/health`.
+/// intake), `/health`, and the customers' order lookup (`/track`).
 pub fn orders_api(state: AppState) -> Router {
     finish(
         base()
@@ -95,7 +96,8 @@ pub fn orders_api(state: AppState) -> Router {
             .merge(alerts::router())
             .merge(sku_mappings::router())
             .merge(analytics::router())
-            .routes(routes!(health)),
+            .routes(routes!(health))
+            .merge(track::router()),
         state,
     )
 }
@@ -135,7 +137,8 @@ pub fn all(state: AppState) -> Router {
         .merge(not_yet::tracking())
         .merge(quotes::router())
         .merge(flash_sales::router())
-        .merge(analytics::router());
+        .merge(analytics::router())
+        .merge(track::router());
     finish(routes, state)
 }
 
