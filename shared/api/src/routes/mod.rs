@@ -7,10 +7,10 @@ mod carriers;
 mod catalogue;
 mod flash_sales;
 mod inventory;
-mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
+mod tracking;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -18,6 +18,7 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
+pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -95,7 +96,7 @@ pub fn inventory_api(state: AppState) -> Router {
 
 /// `track-shipment`: shipments, carrier events, tracking.
 pub fn tracking_api(state: AppState) -> Router {
-    finish(base().merge(not_yet::tracking()), state)
+    finish(base().merge(tracking::router()), state)
 }
 
 /// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
@@ -119,7 +120,7 @@ pub fn all(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(catalogue::router())
         .merge(carriers::router())
-        .merge(not_yet::tracking())
+        .merge(tracking::router())
         .merge(quotes::router())
         .merge(flash_sales::router());
     finish(routes, state)
