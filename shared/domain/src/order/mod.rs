@@ -449,7 +449,8 @@ pub(crate) mod tests {
                 "in_transit",
                 "delivered",
                 "cancelled",
-                "exception"
+                "exception",
+                "partially_shipped"
             ]
         );
         for s in OrderStatus::ALL {
