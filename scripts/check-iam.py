@@ -89,7 +89,13 @@ USES = {
     # outbox item (Put); the shards' levels (BatchGetItem). No queue: the outbox carries it.
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # not built yet: it calls nothing.
-    "TrackShipmentFunction": set(),
+    # a shipment in its order's transaction (order Put, tracking marker and shipment Put,
+    # the hold's Update or Delete, stock Updates), the hold read (Query), shipments and
+    # events (PutItem, Query, GetItem), transit samples (PutItem, Query), the alerts its
+    # events raise (Put) noted on the order.
+    "TrackShipmentFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    # the carriers' webhook secrets (`carrier:<name>` keys of the same secret).
+    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
 }
 
 
