@@ -327,7 +327,7 @@ async fn raise_for_shipment(
     if let RaiseOutcome::AlreadyRaised(_) = ports.alerts.raise(&alert).await? {
         return Ok(false);
     }
-    tracing::warn!(order_id = %shipment.order_id, shipment_id = %shipment.shipment_id, kind = %kind, "shipment alert raised");
+    tracing::info!(order_id = %shipment.order_id, shipment_id = %shipment.shipment_id, kind = %kind, "shipment alert raised");
     update_with_retry(&*ports.orders, &shipment.order_id, |mut order| {
         let note = format!("alert {kind}: {message}");
         Box::pin(async move {
