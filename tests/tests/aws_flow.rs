@@ -566,7 +566,14 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
 
 /// The sample GET event turned into `method path` of track-shipment (route `route`, path
 /// parameters `params`), with `body` and extra `headers`.
-fn tracking_request(method: &str, path: &str, route: &str, params: Value, body: Option<&[u8]>, headers: &[(&str, String)]) -> Value {
+fn tracking_request(
+    method: &str,
+    path: &str,
+    route: &str,
+    params: Value,
+    body: Option<&[u8]>,
+    headers: &[(&str, String)],
+) -> Value {
     let mut e = event("apigw-http-get-order.json");
     e["routeKey"] = format!("{method} {route}").into();
     e["requestContext"]["routeKey"] = e["routeKey"].clone();
@@ -595,8 +602,9 @@ async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_a
     let state = AppState { secrets: secrets.into(), ..lambda_state(&aws) };
     stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
     let ports = &state.ports;
-    let new = oms_channels::normalise(Channel::Generic, event("apigw-http-generic-order.json")["body"].as_str().unwrap().as_bytes())
-        .expect("the sample order");
+    let new =
+        oms_channels::normalise(Channel::Generic, event("apigw-http-generic-order.json")["body"].as_str().unwrap().as_bytes())
+            .expect("the sample order");
     let order_id = oms_domain::usecases::intake::receive_order(ports, new).await.unwrap().order_id;
     oms_domain::usecases::fulfilment::allocate_order(ports, &order_id).await.unwrap();
     oms_domain::usecases::fulfilment::reserve_order(ports, &order_id).await.unwrap();
@@ -606,7 +614,8 @@ async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_a
     // The warehouse reports the parcel: both units held leave the stock.
     let path = format!("/orders/{order_id}/shipments");
     let body = br#"{"carrier":"sf","tracking_number":"SF-AWS-1","lines":[{"sku":"SKU-1","quantity":2}]}"#;
-    let request = tracking_request("POST", &path, "/orders/{id}/shipments", serde_json::json!({"id": order_id.as_str()}), Some(body), &[]);
+    let request =
+        tracking_request("POST", &path, "/orders/{id}/shipments", serde_json::json!({"id": order_id.as_str()}), Some(body), &[]);
     let (status, receipt) = invoke(&tracking, staff(request)).await;
     assert_eq!((status, &receipt["order_status"]), (StatusCode::CREATED, &Value::from("shipped")), "{receipt}");
     let levels = ports.inventory.stock_of(&oms_domain::Sku::parse("SKU-1").unwrap()).await.unwrap();
@@ -620,7 +629,9 @@ async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_a
         "tracking_code": "SF-AWS-1", "status": "delivered", "tracking_details": [{"object": "TrackingDetail", "status": "delivered",
         "message": "Delivered", "datetime": "2026-11-22T09:00:00Z", "tracking_location": {"city": "Hangzhou"}}]}})
     .to_string();
-    for (carrier, format, body) in [("aftership", TrackingFormat::AfterShip, aftership), ("easypost", TrackingFormat::EasyPost, easypost)] {
+    for (carrier, format, body) in
+        [("aftership", TrackingFormat::AfterShip, aftership), ("easypost", TrackingFormat::EasyPost, easypost)]
+    {
         let header = (tracking_header_name(format), sign_tracking(format, secret.as_bytes(), body.as_bytes()));
         let path = format!("/carriers/{carrier}/events");
         let params = serde_json::json!({"carrier": carrier});
@@ -634,10 +645,16 @@ async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_a
     }
 
     let path = format!("/orders/{order_id}/tracking");
-    let request = tracking_request("GET", &path, "/orders/{id}/tracking", serde_json::json!({"id": order_id.as_str()}), None, &[]);
+    let request =
+        tracking_request("GET", &path, "/orders/{id}/tracking", serde_json::json!({"id": order_id.as_str()}), None, &[]);
     let (status, view) = invoke(&tracking, staff(request.clone())).await;
-    assert_eq!((status, &view["status"], &view["eta"]), (StatusCode::OK, &Value::from("delivered"), &Value::from("2026-11-22T09:00:00Z")), "{view}");
-    let statuses: Vec<&str> = view["shipments"][0]["events"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        (status, &view["status"], &view["eta"]),
+        (StatusCode::OK, &Value::from("delivered"), &Value::from("2026-11-22T09:00:00Z")),
+        "{view}"
+    );
+    let statuses: Vec<&str> =
+        view["shipments"][0]["events"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["in_transit", "delivered"]);
     let (status, body) = invoke(&tracking, signed_in(request, Some("m-2"), &["oms/orders.read"])).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("order_not_found")), "{body}");

@@ -69,7 +69,10 @@ async fn a_shipment_reported_then_tracked_in_two_providers_formats_reads_deliver
     assert_eq!(tracking.status, StatusCode::OK);
     assert_eq!((&tracking.body["status"], &tracking.body["eta"]), (&json!("delivered"), &json!("2026-11-22T09:30:00Z")));
     let shipment = &tracking.body["shipments"][0];
-    assert_eq!((&shipment["tracking_number"], &shipment["carrier"], &shipment["status"]), (&json!("SF100"), &json!("sf"), &json!("delivered")));
+    assert_eq!(
+        (&shipment["tracking_number"], &shipment["carrier"], &shipment["status"]),
+        (&json!("SF100"), &json!("sf"), &json!("delivered"))
+    );
     assert_eq!(shipment["lines"], json!([{"sku": "SKU-1", "quantity": 2, "warehouse": "wh-hz"}]));
     let events: Vec<&Value> = shipment["events"].as_array().unwrap().iter().collect();
     assert_eq!(events.len(), 2);
@@ -78,7 +81,11 @@ async fn a_shipment_reported_then_tracked_in_two_providers_formats_reads_deliver
         (&json!("in_transit"), &json!("2026-11-21T02:00:00Z"), &json!("Hangzhou, China"))
     );
     assert_eq!((&events[1]["status"], &events[1]["location"]), (&json!("delivered"), &json!("Beijing, BJ, CN")));
-    assert_error(&app.post(&format!("/orders/{id}/cancel"), json!({})).await, StatusCode::UNPROCESSABLE_ENTITY, "not_cancellable");
+    assert_error(
+        &app.post(&format!("/orders/{id}/cancel"), json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_cancellable",
+    );
 }
 
 #[tokio::test]
@@ -105,7 +112,11 @@ async fn bad_shipments_and_bad_carrier_webhooks_are_refused_with_a_json_error_an
     let too_many = app.post(&path, ship(json!([{"sku": "SKU-1", "quantity": 3}]))).await;
     assert_error(&too_many, StatusCode::UNPROCESSABLE_ENTITY, "shipment_refused");
     assert!(too_many.body["error"]["message"].as_str().unwrap().contains("holds only 2"), "{:?}", too_many.body);
-    assert_error(&app.post("/orders/ord_nope/shipments", ship(json!([{"sku": "SKU-1", "quantity": 1}]))).await, StatusCode::NOT_FOUND, "order_not_found");
+    assert_error(
+        &app.post("/orders/ord_nope/shipments", ship(json!([{"sku": "SKU-1", "quantity": 1}]))).await,
+        StatusCode::NOT_FOUND,
+        "order_not_found",
+    );
     assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 2, 8), "nothing shipped");
     assert_eq!(app.order(&id).await["status"], "reserved");
 

@@ -443,7 +443,9 @@ impl From<ShipError> for ApiError {
             ShipError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
             ShipError::Invalid(e) => e.into(),
             ShipError::NotReserved(_) => Self::new(ErrorCode::ShipmentRefused, err.to_string()),
-            ShipError::UnknownSku { line, .. } | ShipError::WarehouseNeeded { line, .. } | ShipError::MoreThanHeld { line, .. } => {
+            ShipError::UnknownSku { line, .. }
+            | ShipError::WarehouseNeeded { line, .. }
+            | ShipError::MoreThanHeld { line, .. } => {
                 let at = if matches!(err, ShipError::WarehouseNeeded { .. }) { "warehouse" } else { "quantity" };
                 let at = if matches!(err, ShipError::UnknownSku { .. }) { "sku" } else { at };
                 Self { field: field(format!("lines[{line}].{at}")), ..Self::new(ErrorCode::ShipmentRefused, err.to_string()) }

@@ -385,6 +385,9 @@ mod tests {
         assert_eq!(easypost_status("return_to_sender"), Some(ShipmentStatus::Returned));
         assert_eq!(easypost_status("failure"), Some(ShipmentStatus::FailedAttempt));
         let missing = br#"{"id":"evt_1","result":{"tracking_details":[]}}"#;
-        assert_eq!(parse_events(TrackingFormat::EasyPost, &carrier("easypost"), missing, now()).unwrap_err().field, "result.tracking_code");
+        assert_eq!(
+            parse_events(TrackingFormat::EasyPost, &carrier("easypost"), missing, now()).unwrap_err().field,
+            "result.tracking_code"
+        );
     }
 }

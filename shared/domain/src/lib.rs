@@ -26,7 +26,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId, TrackingNumber, WarehouseId,
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,
+    TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

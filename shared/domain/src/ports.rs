@@ -21,7 +21,10 @@ use crate::reservation::{Hold, HoldId, Reservation};
 use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber, ValidationError, WarehouseId};
+use crate::{
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber, ValidationError,
+    WarehouseId,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

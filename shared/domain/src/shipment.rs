@@ -209,8 +209,7 @@ impl Shipment {
         self.status = latest.map_or(ShipmentStatus::InTransit, |e| e.status);
         self.last_event_at = latest.map(|e| e.at);
         self.promised = sorted.iter().rev().find_map(|e| e.promised);
-        self.delivered_at =
-            (self.status == ShipmentStatus::Delivered).then(|| latest.map(|e| e.at)).flatten();
+        self.delivered_at = (self.status == ShipmentStatus::Delivered).then(|| latest.map(|e| e.at)).flatten();
         self.events = u32::try_from(sorted.len()).unwrap_or(u32::MAX);
         self.eta = estimate_eta(self, learned);
         *self != before
@@ -394,7 +393,7 @@ mod tests {
         let mut s = shipment(2);
         let delivered = event(ShipmentStatus::Delivered, 30);
         let earlier = event(ShipmentStatus::OutForDelivery, 20);
-        assert!(s.refresh(&[delivered.clone()], None));
+        assert!(s.refresh(std::slice::from_ref(&delivered), None));
         assert_eq!(s.status, ShipmentStatus::Delivered);
         s.refresh(&[delivered, earlier], None);
         assert_eq!(s.status, ShipmentStatus::Delivered);

@@ -17,9 +17,7 @@ use oms_domain::usecases::intake::receive_order;
 use oms_domain::usecases::inventory::{put_warehouse, set_on_hand};
 use oms_domain::usecases::orders::{cancel_order, get_order, modify_order, CancelError, ModifyError};
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
-use oms_domain::usecases::tracking::{
-    receive_events, record_shipment, tracking_view, ShipError, ShipLine, ShipRequest,
-};
+use oms_domain::usecases::tracking::{receive_events, record_shipment, tracking_view, ShipError, ShipLine, ShipRequest};
 use oms_domain::{CarrierId, Order, OrderId, OrderStatus, TrackingEventId, TrackingNumber};
 use oms_embedded::Embedded;
 
@@ -33,7 +31,7 @@ struct Moving(Mutex<DateTime<Utc>>);
 
 impl Clock for Moving {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
+        *self.0.lock().expect("the clock")
     }
 }
 
@@ -54,7 +52,7 @@ impl World {
     }
 
     fn advance(&self, hours: i64) {
-        *self.clock.0.lock().unwrap() += Duration::hours(hours);
+        *self.clock.0.lock().expect("the clock") += Duration::hours(hours);
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -95,10 +93,15 @@ impl World {
         levels.iter().find(|l| l.warehouse == warehouse_id("WH-A")).map(|l| (l.on_hand, l.reserved)).expect("counted")
     }
 
-    async fn ship(&self, id: &OrderId, number: &str, quantity: u32) -> Result<oms_domain::usecases::tracking::Shipped, ShipError> {
+    async fn ship(
+        &self,
+        id: &OrderId,
+        number: &str,
+        quantity: u32,
+    ) -> Result<oms_domain::usecases::tracking::Shipped, ShipError> {
         let request = ShipRequest {
-            carrier: CarrierId::parse("sf").unwrap(),
-            tracking_number: TrackingNumber::parse(number).unwrap(),
+            carrier: CarrierId::parse("sf").expect("as expected"),
+            tracking_number: TrackingNumber::parse(number).expect("as expected"),
             lines: vec![ShipLine { sku: sku("SKU-1"), quantity, warehouse: None }],
         };
         record_shipment(&self.ports, id, &request).await
@@ -106,9 +109,9 @@ impl World {
 
     async fn event(&self, number: &str, id: &str, status: ShipmentStatus, at: DateTime<Utc>) {
         let event = TrackingEvent {
-            event_id: TrackingEventId::parse(id).unwrap(),
-            tracking_number: TrackingNumber::parse(number).unwrap(),
-            carrier: CarrierId::parse("sf").unwrap(),
+            event_id: TrackingEventId::parse(id).expect("as expected"),
+            tracking_number: TrackingNumber::parse(number).expect("as expected"),
+            carrier: CarrierId::parse("sf").expect("as expected"),
             status,
             at,
             location: Some("Hangzhou".into()),
@@ -136,7 +139,7 @@ async fn a_reserved_order_ships_in_two_parcels_each_taking_its_units_from_the_ho
     let second = w.ship(&id, "SF2", 1).await.expect("shipped");
     assert_eq!(second.order_status, OrderStatus::Shipped);
     assert_eq!(w.level().await, (7, 0));
-    assert_eq!(w.ports.inventory.reservation(&id).await.unwrap(), None, "nothing is held any more");
+    assert_eq!(w.ports.inventory.reservation(&id).await.expect("as expected"), None, "nothing is held any more");
     let again = w.ship(&id, "SF1", 2).await.expect("the same tracking number again");
     assert_eq!((again.shipment_id, again.duplicate), (first.shipment_id, true));
     assert_eq!(w.level().await, (7, 0), "a repeat takes nothing");
@@ -148,8 +151,8 @@ async fn a_shipment_the_order_cannot_make_is_refused_with_its_reason_and_stores_
     let id = w.reserved("T-2", 2).await;
     assert!(matches!(w.ship(&id, "X1", 3).await, Err(ShipError::MoreThanHeld { asked: 3, held: 2, .. })));
     let request = ShipRequest {
-        carrier: CarrierId::parse("sf").unwrap(),
-        tracking_number: TrackingNumber::parse("X2").unwrap(),
+        carrier: CarrierId::parse("sf").expect("as expected"),
+        tracking_number: TrackingNumber::parse("X2").expect("as expected"),
         lines: vec![ShipLine { sku: sku("SKU-9"), quantity: 1, warehouse: None }],
     };
     assert!(matches!(record_shipment(&w.ports, &id, &request).await, Err(ShipError::UnknownSku { .. })));
@@ -160,7 +163,7 @@ async fn a_shipment_the_order_cannot_make_is_refused_with_its_reason_and_stores_
     assert!(matches!(record_shipment(&w.ports, &id, &named).await, Err(ShipError::MoreThanHeld { held: 0, .. })));
     assert_eq!(w.level().await, (10, 2));
     assert_eq!(w.order(&id).await.status, OrderStatus::Reserved);
-    assert!(w.ports.shipments.shipments_of(&id).await.unwrap().is_empty());
+    assert!(w.ports.shipments.shipments_of(&id).await.expect("as expected").is_empty());
     let cancelled = w.reserved("T-3", 1).await;
     cancel_order(&w.ports, &cancelled, "buyer").await.expect("cancelled");
     assert!(matches!(w.ship(&cancelled, "X3", 1).await, Err(ShipError::NotReserved(OrderStatus::Cancelled))));
@@ -202,7 +205,7 @@ async fn an_event_for_an_unknown_tracking_number_is_kept_and_applied_when_the_sh
     w.ship(&id, "EARLY1", 2).await.expect("shipped");
     let order = w.order(&id).await;
     assert_eq!(order.status, OrderStatus::InTransit, "the kept event was applied: out for delivery");
-    let view = tracking_view(&w.ports, &order).await.unwrap();
+    let view = tracking_view(&w.ports, &order).await.expect("as expected");
     assert_eq!(view.shipments[0].shipment.status, ShipmentStatus::OutForDelivery);
     assert_eq!(view.shipments[0].events.len(), 1);
 }
@@ -244,7 +247,8 @@ async fn the_sweeper_raises_one_no_scan_and_one_late_alert_per_parcel_however_of
     assert_eq!((report.tracking.no_scan, report.tracking.late), (0, 0), "one alert each, not one per sweep");
     assert_eq!(w.alerts(AlertKind::ShipmentLate).await.len(), 1);
     assert_eq!(w.alerts(AlertKind::ShipmentNoScan).await.len(), 1);
-    let notes: Vec<String> = w.order(&id).await.timeline.into_iter().map(|e| e.detail).filter(|d| d.starts_with("alert")).collect();
+    let notes: Vec<String> =
+        w.order(&id).await.timeline.into_iter().map(|e| e.detail).filter(|d| d.starts_with("alert")).collect();
     assert_eq!(notes.len(), 2, "both show on the order: {notes:?}");
 }
 

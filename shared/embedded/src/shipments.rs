@@ -21,11 +21,9 @@ impl ShipmentStore for Embedded {
         let row: Option<(i64, String)> = self
             .db
             .call(move |conn| {
-                conn.query_row_cached(
-                    "SELECT version, body FROM shipments WHERE tracking_number = ?1",
-                    [key.as_str()],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
+                conn.query_row_cached("SELECT version, body FROM shipments WHERE tracking_number = ?1", [key.as_str()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()
                 .context("Failed to query the shipments")
             })
@@ -187,7 +185,13 @@ pub(crate) fn may_ship(conn: &Connection, order_id: &OrderId, ship: &ShipEffect)
             .query_row_cached(
                 "SELECT quantity FROM reservations
                  WHERE order_id = ?1 AND hold_id = ?2 AND warehouse = ?3 AND merchant_id = ?4 AND sku = ?5",
-                params![order_id.as_str(), ship.hold_id.as_str(), line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str()],
+                params![
+                    order_id.as_str(),
+                    ship.hold_id.as_str(),
+                    line.warehouse.as_str(),
+                    line.owner.as_str(),
+                    line.sku.as_str()
+                ],
                 |row| row.get(0),
             )
             .optional()
@@ -217,7 +221,9 @@ pub(crate) fn ship(conn: &mut Connection, order_id: &OrderId, ship: &ShipEffect)
                  WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3 AND reserved >= ?4 AND on_hand >= ?4",
                 params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
             )
-            .with_context(|| format!("Failed to ship {} of {}'s {} from {}", line.quantity, line.owner, line.sku, line.warehouse))?;
+            .with_context(|| {
+                format!("Failed to ship {} of {}'s {} from {}", line.quantity, line.owner, line.sku, line.warehouse)
+            })?;
         if changed != 1 {
             // An error, so everything written in the savepoint is rolled back.
             bail!("{}'s stock of {} in {} has fewer than {} units reserved", line.owner, line.sku, line.warehouse, line.quantity);

@@ -16,19 +16,19 @@ use oms_domain::catalogue::SkuFacts;
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
+use oms_domain::ports::{AddEventOutcome, ShipmentStore};
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
 use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SkuCatalogue, SkuMappingStore};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
-use oms_domain::ports::{AddEventOutcome, ShipmentStore};
-use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::CarrierId;
-use oms_domain::TrackingNumber;
 use oms_domain::MerchantId;
+use oms_domain::TrackingNumber;
 use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::atomic::{AtomicUsize, Ordering};

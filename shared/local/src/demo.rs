@@ -327,7 +327,8 @@ async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::R
     let (first, second) = (&ids[0], &ids[1]);
     let (sku, ..) = CATALOGUE[0];
     let parcel = |number: &str| json!({ "carrier": "sf", "tracking_number": number, "lines": [{ "sku": sku, "quantity": 1 }] });
-    let shipped = expect(api, Method::POST, &format!("/orders/{first}/shipments"), parcel("SF-DEMO-1"), StatusCode::CREATED).await?;
+    let shipped =
+        expect(api, Method::POST, &format!("/orders/{first}/shipments"), parcel("SF-DEMO-1"), StatusCode::CREATED).await?;
     println!("Shipping: the Hangzhou warehouse hands SHIP-1 to SF: the order is {}", shipped["order_status"]);
     let now = chrono::Utc::now();
     let stamp = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -359,8 +360,7 @@ async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::R
     let later = Ports { clock: Arc::new(HoursLater(30)), ..ports.clone() };
     let report = sweep(&later, &SweepLimits::default()).await?;
     let alerts = call(api, Method::GET, "/alerts?status=open&limit=100", Value::Null).await?.1;
-    let late: Vec<&Value> =
-        alerts["alerts"].as_array().into_iter().flatten().filter(|a| a["kind"] == "shipment_late").collect();
+    let late: Vec<&Value> = alerts["alerts"].as_array().into_iter().flatten().filter(|a| a["kind"] == "shipment_late").collect();
     println!(
         "  30 h on, with no scan of SHIP-2, the sweeper checks {} parcels: {} late alert raised ({} open); again: none more",
         report.tracking.checked,

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use oms_channels::tracking::{format_of, parse_events};
 use oms_channels::signature::tracking_header_name;
+use oms_channels::tracking::{format_of, parse_events};
 use oms_domain::access::{Caller, Scope};
 use oms_domain::order::MAX_LINE_QUANTITY;
 use oms_domain::shipment::TrackingEvent;
@@ -58,10 +58,10 @@ impl ShipmentBody {
         let mut lines = Vec::with_capacity(self.lines.len());
         for (i, line) in self.lines.into_iter().enumerate() {
             let at = |field: &str| format!("lines[{i}].{field}");
-            let quantity = u32::try_from(line.quantity)
-                .ok()
-                .filter(|q| (1..=MAX_LINE_QUANTITY).contains(q))
-                .ok_or_else(|| ValidationError::new(at("quantity"), format!("must be 1 to {MAX_LINE_QUANTITY}, not {}", line.quantity)))?;
+            let quantity =
+                u32::try_from(line.quantity).ok().filter(|q| (1..=MAX_LINE_QUANTITY).contains(q)).ok_or_else(|| {
+                    ValidationError::new(at("quantity"), format!("must be 1 to {MAX_LINE_QUANTITY}, not {}", line.quantity))
+                })?;
             lines.push(ShipLine {
                 sku: Sku::parse(line.sku).map_err(|e| e.within(&at("sku")))?,
                 quantity,

@@ -108,7 +108,11 @@ impl DynamoStore {
     /// lines left (`hold_id = :hold`, a hold of one part; deleted when nothing is left), and
     /// per consumed line the stock update `on_hand - :q, reserved - :q` on
     /// `reserved >= :q AND on_hand >= :q` (`available` unchanged).
-    pub(super) async fn ship_items(&self, order_id: &OrderId, ship: &ShipEffect) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
+    pub(super) async fn ship_items(
+        &self,
+        order_id: &OrderId,
+        ship: &ShipEffect,
+    ) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
         let tracking = &ship.shipment.tracking_number;
         if self.get(Key::tracking_marker(tracking), "a tracking number's marker").await?.is_some() {
             return Ok(None);
@@ -122,10 +126,9 @@ impl DynamoStore {
         }
         let mut left = stored.lines.clone();
         for taken in &ship.taken {
-            let Some(line) = left
-                .iter_mut()
-                .find(|l| l.warehouse == taken.warehouse && l.owner == taken.owner && l.sku == taken.sku && l.quantity >= taken.quantity)
-            else {
+            let Some(line) = left.iter_mut().find(|l| {
+                l.warehouse == taken.warehouse && l.owner == taken.owner && l.sku == taken.sku && l.quantity >= taken.quantity
+            }) else {
                 return Ok(None);
             };
             line.quantity -= taken.quantity;
@@ -212,10 +215,8 @@ impl ShipmentStore for DynamoStore {
     async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
         let what = format!("the shipments of order {order}");
         let items = self.query_partition_from(Key::order(order).pk, Some(SHIPMENT_PREFIX), &what).await?;
-        let mut shipments: Vec<Shipment> = items
-            .into_iter()
-            .map(|item| from_item::<ShipmentItem>(item, &what).map(|i| i.shipment))
-            .collect::<Result<_, _>>()?;
+        let mut shipments: Vec<Shipment> =
+            items.into_iter().map(|item| from_item::<ShipmentItem>(item, &what).map(|i| i.shipment)).collect::<Result<_, _>>()?;
         shipments.sort_by(|a, b| a.shipment_id.cmp(&b.shipment_id));
         Ok(shipments)
     }
@@ -304,12 +305,7 @@ impl ShipmentStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error(format!("Failed to read {what}"), e))?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<TransitItem>(item, &what).map(|i| i.hours))
-            .collect()
+        output.items.unwrap_or_default().into_iter().map(|item| from_item::<TransitItem>(item, &what).map(|i| i.hours)).collect()
     }
 }
 

@@ -18,8 +18,8 @@ use crate::order::{AllocatedLine, Order, OrderStatus, MAX_LINE_QUANTITY};
 use crate::ports::{AddEventOutcome, Effects, HoldEffect, Ports, RaiseOutcome, ShipEffect, StoreError, UpdateOutcome};
 use crate::reservation::Hold;
 use crate::shipment::{
-    median_transit, order_eta, order_status_from, shipped_units, Lane, Shipment, ShipmentStatus, ShippedLine,
-    TrackingEvent, TransitSample,
+    median_transit, order_eta, order_status_from, shipped_units, Lane, Shipment, ShipmentStatus, ShippedLine, TrackingEvent,
+    TransitSample,
 };
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
 use crate::{CarrierId, OrderId, ShipmentId, Sku, TrackingNumber, ValidationError, WarehouseId};
@@ -139,10 +139,7 @@ pub fn units_to_take(order: &Order, hold: &Hold, lines: &[ShipLine]) -> Result<V
             *taken.entry((stock.warehouse.clone(), stock.owner.clone(), stock.sku.clone())).or_insert(0) += take;
         }
     }
-    Ok(taken
-        .into_iter()
-        .map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity })
-        .collect())
+    Ok(taken.into_iter().map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity }).collect())
 }
 
 /// The lane of a shipment from `warehouse` to the order's address, when both provinces are known.
@@ -153,7 +150,11 @@ async fn lane_of(ports: &Ports, order: &Order, warehouse: &WarehouseId) -> Resul
 }
 
 /// The median transit time learned for the carrier on the lane, if any delivery taught one.
-async fn learned_transit(ports: &Ports, carrier: &CarrierId, lane: Option<&Lane>) -> Result<Option<chrono::Duration>, StoreError> {
+async fn learned_transit(
+    ports: &Ports,
+    carrier: &CarrierId,
+    lane: Option<&Lane>,
+) -> Result<Option<chrono::Duration>, StoreError> {
     let Some(lane) = lane else { return Ok(None) };
     Ok(median_transit(&ports.shipments.transit_hours(carrier, lane, LANE_SAMPLES).await?))
 }
@@ -181,7 +182,12 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
             let taken = units_to_take(&order, &hold, &request.lines)?;
             let lines: Vec<ShippedLine> = taken
                 .iter()
-                .map(|l| ShippedLine { sku: l.sku.clone(), quantity: l.quantity, warehouse: l.warehouse.clone(), owner: l.owner.clone() })
+                .map(|l| ShippedLine {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    warehouse: l.warehouse.clone(),
+                    owner: l.owner.clone(),
+                })
                 .collect();
             let lane = lane_of(ports, &order, &taken[0].warehouse).await?;
             let learned = learned_transit(ports, &request.carrier, lane.as_ref()).await?;
