@@ -86,6 +86,16 @@ async fn a_shipment_reported_then_tracked_in_two_providers_formats_reads_deliver
         StatusCode::UNPROCESSABLE_ENTITY,
         "not_cancellable",
     );
+
+    let doc = app.get("/openapi.json").await.body;
+    for (path, method, ok) in [
+        ("/orders/{id}/shipments", "post", "201"),
+        ("/carriers/{carrier}/events", "post", "200"),
+        ("/orders/{id}/tracking", "get", "200"),
+    ] {
+        let responses = &doc["paths"][path][method]["responses"];
+        assert!(responses[ok].is_object() && responses["501"].is_null(), "{method} {path} is described as built");
+    }
 }
 
 #[tokio::test]
