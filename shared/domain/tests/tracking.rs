@@ -265,3 +265,30 @@ async fn after_a_first_shipment_the_address_is_fixed_and_a_cancel_releases_only_
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(w.level().await, (8, 0), "the unshipped unit went back; the shipped two stay gone");
 }
+
+#[tokio::test]
+async fn the_sweeper_applies_an_event_whose_effects_a_crash_left_undone() {
+    let w = World::new().await;
+    let id = w.reserved("T-11", 1).await;
+    w.ship(&id, "CRASH1", 1).await.expect("shipped");
+    // The event was stored, then the process died before applying it.
+    let event = TrackingEvent {
+        event_id: TrackingEventId::parse("e-1").expect("an id"),
+        tracking_number: TrackingNumber::parse("CRASH1").expect("a number"),
+        carrier: CarrierId::parse("sf").expect("a carrier"),
+        status: ShipmentStatus::Delivered,
+        at: start() + Duration::hours(10),
+        location: None,
+        description: None,
+        promised: None,
+        received_at: start(),
+    };
+    let _ = w.ports.shipments.add_event(&event).await.expect("stored");
+    assert_eq!(w.order(&id).await.status, OrderStatus::Shipped);
+    w.advance(1);
+    sweep(&w.ports, &SweepLimits::default()).await.expect("swept");
+    assert_eq!(w.order(&id).await.status, OrderStatus::Delivered, "the sweep applied the stored event");
+    let lane = oms_domain::shipment::Lane { origin: "Zhejiang".into(), destination: "Zhejiang".into() };
+    let learned = w.ports.shipments.transit_hours(&CarrierId::parse("sf").expect("a carrier"), &lane, 10).await;
+    assert_eq!(learned.expect("transit times"), vec![10], "and learned its transit time");
+}

@@ -293,7 +293,9 @@ pub async fn apply_tracking(ports: &Ports, tracking: &TrackingNumber) -> Result<
     let Some((shipment, events, newly_delivered)) = refreshed else {
         return Err(StoreError::msg(format!("shipment {tracking} kept changing: gave up after {CONFLICT_RETRIES} lost races")));
     };
-    if newly_delivered {
+    // Recorded again for a delivered parcel whose sample a crash may have lost (the same
+    // shipment writes the same sample).
+    if newly_delivered || shipment.status == ShipmentStatus::Delivered {
         if let Some(sample) = TransitSample::of(&shipment) {
             ports.shipments.record_transit(&sample).await?;
         }
@@ -410,7 +412,8 @@ pub struct TrackingChecks {
     pub late: usize,
 }
 
-/// The sweeper's tracking checks for one order: each of its parcels still on its way
+/// The sweeper's tracking checks for one order: each parcel's events are applied again
+/// (healing a crash between an event and its effects), then each parcel still on its way
 /// raises `shipment_no_scan` when not heard of for `no_scan`, and `shipment_late` when
 /// past its ETA; one alert each per shipment, noted on the order.
 pub async fn check_order_shipments(
@@ -421,6 +424,10 @@ pub async fn check_order_shipments(
 ) -> Result<(), StoreError> {
     let now = ports.clock.now();
     for shipment in ports.shipments.shipments_of(order_id).await? {
+        // Heals what a crash after an event's store left undone (the shipment's state, the
+        // order's status, the transit sample, an alert): all of it is refolded from the
+        // stored events, and writes only what differs.
+        let shipment = apply_tracking(ports, &shipment.tracking_number).await?.unwrap_or(shipment);
         if shipment.status.is_done() {
             continue;
         }
