@@ -69,7 +69,9 @@ USES = {
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
     # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
-    # the index by status, the orders it names, a lost on-hold alert raised again (Put).
+    # the index by status, the orders it names, a lost on-hold alert raised again (Put);
+    # the tracking checks: shipments, events and transit samples (Query, GetItem), a
+    # shipment refolded (PutItem), the alerts they raise (Put) noted on the order.
     "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
