@@ -73,8 +73,8 @@ fn text(raw: Option<&str>) -> Option<String> {
     (!cleaned.is_empty()).then(|| cleaned.chars().take(500).collect())
 }
 
+/// Fields beyond these are ignored: the contract lets a payload gain fields.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Generic {
     event_id: String,
     tracking_number: String,
