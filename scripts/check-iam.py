@@ -69,7 +69,9 @@ USES = {
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
     # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
-    # the index by status, the orders it names, a lost on-hold alert raised again (Put).
+    # the index by status, the orders it names, a lost on-hold alert raised again (Put);
+    # the tracking checks: shipments, events and transit samples (Query, GetItem), a
+    # shipment refolded (PutItem), the alerts they raise (Put) noted on the order.
     "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
@@ -89,7 +91,13 @@ USES = {
     # outbox item (Put); the shards' levels (BatchGetItem). No queue: the outbox carries it.
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # not built yet: it calls nothing.
-    "TrackShipmentFunction": set(),
+    # a shipment in its order's transaction (order Put, tracking marker and shipment Put,
+    # the hold's Update or Delete, stock Updates), the hold read (Query), shipments and
+    # events (PutItem, Query, GetItem), transit samples (PutItem, Query), the alerts its
+    # events raise (Put) noted on the order.
+    "TrackShipmentFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    # the carriers' webhook secrets (`carrier:<name>` keys of the same secret).
+    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
 }
 
 

@@ -580,3 +580,99 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
     let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
     assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98), "the hold is inside the set-aside");
 }
+
+/// The sample GET event turned into `method path` of track-shipment (route `route`, path
+/// parameters `params`), with `body` and extra `headers`.
+fn tracking_request(
+    method: &str,
+    path: &str,
+    route: &str,
+    params: Value,
+    body: Option<&[u8]>,
+    headers: &[(&str, String)],
+) -> Value {
+    let mut e = event("apigw-http-get-order.json");
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["pathParameters"] = params;
+    if let Some(body) = body {
+        e["body"] = String::from_utf8(body.to_vec()).expect("a JSON body").into();
+        e["isBase64Encoded"] = false.into();
+        e["headers"]["content-type"] = "application/json".into();
+    }
+    for (name, value) in headers {
+        e["headers"][*name] = value.clone().into();
+    }
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_and_reads_delivered_on_dynamodb() {
+    use oms_channels::signature::{sign_tracking, tracking_header_name, TrackingFormat};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("tracking").await;
+    let secret = "carrier-secret";
+    let secrets = ChannelSecrets::default().with_carrier("aftership", secret).with_carrier("easypost", secret);
+    let state = AppState { secrets: secrets.into(), ..lambda_state(&aws) };
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let ports = &state.ports;
+    let new =
+        oms_channels::normalise(Channel::Generic, event("apigw-http-generic-order.json")["body"].as_str().unwrap().as_bytes())
+            .expect("the sample order");
+    let order_id = oms_domain::usecases::intake::receive_order(ports, new).await.unwrap().order_id;
+    oms_domain::usecases::fulfilment::allocate_order(ports, &order_id).await.unwrap();
+    oms_domain::usecases::fulfilment::reserve_order(ports, &order_id).await.unwrap();
+    let tracking = oms_api::routes::tracking_api(state.clone());
+    let staff = |e: Value| signed_in(e, Some("m-1"), &["oms/orders.read", "oms/orders.write"]);
+
+    // The warehouse reports the parcel: both units held leave the stock.
+    let path = format!("/orders/{order_id}/shipments");
+    let body = br#"{"carrier":"sf","tracking_number":"SF-AWS-1","lines":[{"sku":"SKU-1","quantity":2}]}"#;
+    let request =
+        tracking_request("POST", &path, "/orders/{id}/shipments", serde_json::json!({"id": order_id.as_str()}), Some(body), &[]);
+    let (status, receipt) = invoke(&tracking, staff(request)).await;
+    assert_eq!((status, &receipt["order_status"]), (StatusCode::CREATED, &Value::from("shipped")), "{receipt}");
+    let levels = ports.inventory.stock_of(&oms_domain::Sku::parse("SKU-1").unwrap()).await.unwrap();
+    assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (98, 0, 98));
+
+    // AfterShip says in transit, EasyPost says delivered: each signed its own way.
+    let aftership = serde_json::json!({"event": "tracking_update", "msg": {"tracking_number": "SF-AWS-1", "slug": "sf-express",
+        "tag": "InTransit", "checkpoints": [{"checkpoint_time": "2026-11-21T10:00:00Z", "tag": "InTransit", "message": "Departed", "city": "Hangzhou"}]}})
+    .to_string();
+    let easypost = serde_json::json!({"id": "evt_1", "object": "Event", "description": "tracker.updated", "result": {"object": "Tracker",
+        "tracking_code": "SF-AWS-1", "status": "delivered", "tracking_details": [{"object": "TrackingDetail", "status": "delivered",
+        "message": "Delivered", "datetime": "2026-11-22T09:00:00Z", "tracking_location": {"city": "Hangzhou"}}]}})
+    .to_string();
+    for (carrier, format, body) in
+        [("aftership", TrackingFormat::AfterShip, aftership), ("easypost", TrackingFormat::EasyPost, easypost)]
+    {
+        let header = (tracking_header_name(format), sign_tracking(format, secret.as_bytes(), body.as_bytes()));
+        let path = format!("/carriers/{carrier}/events");
+        let params = serde_json::json!({"carrier": carrier});
+        let mut request = tracking_request("POST", &path, "/carriers/{carrier}/events", params, Some(body.as_bytes()), &[header]);
+        request["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        let (status, answer) = invoke(&tracking, request.clone()).await;
+        assert_eq!((status, &answer["accepted"]), (StatusCode::OK, &Value::from(1)), "{answer}");
+        request["headers"][tracking_header_name(format)] = "hmac-sha256-hex=00".into();
+        let (status, answer) = invoke(&tracking, request).await;
+        assert_eq!((status, &answer["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("bad_signature")), "{answer}");
+    }
+
+    let path = format!("/orders/{order_id}/tracking");
+    let request =
+        tracking_request("GET", &path, "/orders/{id}/tracking", serde_json::json!({"id": order_id.as_str()}), None, &[]);
+    let (status, view) = invoke(&tracking, staff(request.clone())).await;
+    assert_eq!(
+        (status, &view["status"], &view["eta"]),
+        (StatusCode::OK, &Value::from("delivered"), &Value::from("2026-11-22T09:00:00Z")),
+        "{view}"
+    );
+    let statuses: Vec<&str> =
+        view["shipments"][0]["events"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["in_transit", "delivered"]);
+    let (status, body) = invoke(&tracking, signed_in(request, Some("m-2"), &["oms/orders.read"])).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("order_not_found")), "{body}");
+}

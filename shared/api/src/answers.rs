@@ -36,6 +36,7 @@ pub enum StatusAnswer {
     Delivered,
     Cancelled,
     Exception,
+    PartiallyShipped,
 }
 
 impl From<OrderStatus> for StatusAnswer {
@@ -51,6 +52,7 @@ impl From<OrderStatus> for StatusAnswer {
             OrderStatus::Delivered => Self::Delivered,
             OrderStatus::Cancelled => Self::Cancelled,
             OrderStatus::Exception => Self::Exception,
+            OrderStatus::PartiallyShipped => Self::PartiallyShipped,
         }
     }
 }
@@ -431,6 +433,16 @@ pub enum AlertKindAnswer {
     OrderOnHold,
     /// The sweeper queued an order's step again several times and it did not move.
     OrderStuck,
+    /// A carrier could not deliver a parcel.
+    DeliveryFailed,
+    /// A carrier returned a parcel to the sender.
+    ShipmentReturned,
+    /// A carrier lost a parcel.
+    ShipmentLost,
+    /// A parcel in transit has had no carrier scan for too long.
+    ShipmentNoScan,
+    /// A parcel is past its ETA and not delivered.
+    ShipmentLate,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -439,6 +451,11 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
             AlertKind::OrderOnHold => Self::OrderOnHold,
             AlertKind::OrderStuck => Self::OrderStuck,
+            AlertKind::DeliveryFailed => Self::DeliveryFailed,
+            AlertKind::ShipmentReturned => Self::ShipmentReturned,
+            AlertKind::ShipmentLost => Self::ShipmentLost,
+            AlertKind::ShipmentNoScan => Self::ShipmentNoScan,
+            AlertKind::ShipmentLate => Self::ShipmentLate,
         }
     }
 }

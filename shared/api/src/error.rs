@@ -20,6 +20,7 @@ use oms_domain::usecases::flash_sales::{ClaimError, CreateSaleError};
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
+use oms_domain::usecases::tracking::ShipError;
 use oms_domain::ValidationError;
 
 use oms_channels::secrets::WebhookRefusal;
@@ -93,10 +94,18 @@ pub enum ErrorCode {
     /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
     /// number and phone: one answer whichever of the two is wrong, so it reveals nothing.
     NotFound,
+    /// 401: a carrier's tracking webhook for a carrier that has no secret, where unsigned
+    /// carriers are refused (Lambda).
+    CarrierNotConfigured,
+    /// 422: a shipment the order cannot make (not reserved, a SKU it has no line of, more
+    /// than it holds, a warehouse to name); nothing stored.
+    ShipmentRefused,
+    /// 409: the tracking number is another order's shipment.
+    TrackingNumberTaken,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -128,6 +137,9 @@ impl ErrorCode {
         ErrorCode::NoPricingModel,
         ErrorCode::RequestTimeout,
         ErrorCode::NotFound,
+        ErrorCode::CarrierNotConfigured,
+        ErrorCode::ShipmentRefused,
+        ErrorCode::TrackingNumberTaken,
     ];
 
     /// The one status this code is answered with.
@@ -150,6 +162,9 @@ impl ErrorCode {
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            CarrierNotConfigured => StatusCode::UNAUTHORIZED,
+            ShipmentRefused => StatusCode::UNPROCESSABLE_ENTITY,
+            TrackingNumberTaken => StatusCode::CONFLICT,
         }
     }
 
@@ -188,6 +203,9 @@ impl ErrorCode {
             NoPricingModel => "no_pricing_model",
             RequestTimeout => "request_timeout",
             NotFound => "not_found",
+            CarrierNotConfigured => "carrier_not_configured",
+            ShipmentRefused => "shipment_refused",
+            TrackingNumberTaken => "tracking_number_taken",
         }
     }
 }
@@ -327,6 +345,7 @@ impl From<WebhookRefusal> for ApiError {
     fn from(refusal: WebhookRefusal) -> Self {
         let code = match refusal {
             WebhookRefusal::NoSecret(_) => ErrorCode::ChannelNotConfigured,
+            WebhookRefusal::CarrierNoSecret(_) => ErrorCode::CarrierNotConfigured,
             WebhookRefusal::Signature(_) => ErrorCode::BadSignature,
         };
         Self::new(code, refusal.to_string())
@@ -427,6 +446,28 @@ impl From<UnknownSku> for ApiError {
     }
 }
 
+impl From<ShipError> for ApiError {
+    fn from(err: ShipError) -> Self {
+        let field = |field: String| Some(field);
+        match err {
+            ShipError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            ShipError::Invalid(e) => e.into(),
+            ShipError::NotReserved(_) => Self::new(ErrorCode::ShipmentRefused, err.to_string()),
+            ShipError::UnknownSku { line, .. }
+            | ShipError::WarehouseNeeded { line, .. }
+            | ShipError::MoreThanHeld { line, .. } => {
+                let at = if matches!(err, ShipError::WarehouseNeeded { .. }) { "warehouse" } else { "quantity" };
+                let at = if matches!(err, ShipError::UnknownSku { .. }) { "sku" } else { at };
+                Self { field: field(format!("lines[{line}].{at}")), ..Self::new(ErrorCode::ShipmentRefused, err.to_string()) }
+            }
+            ShipError::TrackingNumberTaken(_) => {
+                Self { field: field("tracking_number".to_owned()), ..Self::new(ErrorCode::TrackingNumberTaken, err.to_string()) }
+            }
+            ShipError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<IntakeError> for ApiError {
     fn from(err: IntakeError) -> Self {
         match err {
@@ -477,6 +518,9 @@ mod tests {
                 ("no_pricing_model", 503),
                 ("request_timeout", 408),
                 ("not_found", 404),
+                ("carrier_not_configured", 401),
+                ("shipment_refused", 422),
+                ("tracking_number_taken", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

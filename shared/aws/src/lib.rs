@@ -159,8 +159,9 @@ impl Aws {
             alerts: store.clone(),
             sku_mappings: store.clone(),
             catalogue: store.clone(),
-            rates: store,
+            rates: store.clone(),
             flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
+            shipments: store,
             queue: Arc::new(self.queue.clone()),
             clock,
         }

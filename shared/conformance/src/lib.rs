@@ -14,7 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore,
+    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, ShipmentStore, SkuCatalogue, SkuMappingStore,
+    WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub mod flash_sales;
 pub mod inventory;
 pub mod orders;
 pub mod races;
+pub mod shipments;
 pub mod sku_mappings;
 pub mod warehouses;
 
@@ -40,6 +42,7 @@ pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
 pub use orders::*;
+pub use shipments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 
@@ -54,6 +57,7 @@ pub struct Subject {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub shipments: Arc<dyn ShipmentStore>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -178,6 +182,14 @@ macro_rules! __each_case {
         $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
         $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
         $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
+        // shipments and tracking
+        $($apply)*!(a_shipment_consumes_exactly_its_units_from_the_hold_and_the_stock, $($arg)*);
+        $($apply)*!(the_last_units_shipped_leave_no_hold_and_a_release_holds_nothing, $($arg)*);
+        $($apply)*!(a_shipment_write_whose_tracking_number_is_taken_writes_nothing, $($arg)*);
+        $($apply)*!(concurrent_shipments_of_the_same_held_units_ship_them_once_and_never_go_negative, $($arg)*);
+        $($apply)*!(a_carrier_event_is_stored_once_and_events_read_back_by_time, $($arg)*);
+        $($apply)*!(a_shipment_update_is_conditional_on_its_version, $($arg)*);
+        $($apply)*!(transit_times_are_kept_per_carrier_and_lane_newest_first_once_per_shipment, $($arg)*);
     };
 }
 
@@ -222,6 +234,7 @@ mod tests {
             include_str!("sku_mappings.rs"),
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
+            include_str!("shipments.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

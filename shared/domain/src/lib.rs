@@ -21,12 +21,16 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod reservation;
+pub mod shipment;
 pub mod sku_mapping;
 pub mod stock;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
+pub use ids::{
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,
+    TrackingNumber, WarehouseId,
+};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

@@ -18,9 +18,13 @@ use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
+use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, ValidationError, WarehouseId};
+use crate::{
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber, ValidationError,
+    WarehouseId,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -88,6 +92,23 @@ pub enum HoldEffect {
     /// Nothing. Condition: the order holds no stock, so a hold placed after the caller
     /// found none makes the write a lost race (a cancel then reads the new hold).
     NoneHeld,
+    /// Ships units the order holds: records the shipment and consumes its lines from the
+    /// hold (each stock's on hand and reserved both drop by the line's units, the hold
+    /// keeps the rest, and goes when nothing is left). See [`ShipEffect`].
+    Ship(Box<ShipEffect>),
+}
+
+/// What a shipment's write does besides writing the order, in the same atomic step.
+/// Conditions: the order's current hold is `hold_id` and holds at least each line of
+/// `taken`; each line's stock has at least its units reserved; no shipment with the
+/// tracking number exists. Otherwise nothing is written (`VersionConflict`: read again).
+/// A hold written in more than one part cannot be shipped from (an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipEffect {
+    pub hold_id: HoldId,
+    /// The units consumed, per stock (warehouse, owner, SKU), each once.
+    pub taken: Vec<crate::order::AllocatedLine>,
+    pub shipment: crate::shipment::Shipment,
 }
 
 impl Effects {
@@ -547,6 +568,47 @@ pub trait AlertStore: Send + Sync {
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError>;
 }
 
+/// What `ShipmentStore::add_event` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum AddEventOutcome {
+    Added,
+    /// An event with the same (tracking number, event id) is stored already: unchanged.
+    Duplicate,
+}
+
+/// Shipments (written with their order: [`HoldEffect::Ship`]) and carrier events, keyed by
+/// tracking number; the transit times learned per carrier and lane.
+#[async_trait]
+pub trait ShipmentStore: Send + Sync {
+    /// The shipment of a tracking number, if one was recorded. Strongly consistent.
+    async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError>;
+
+    /// Every shipment of an order, by shipment id. Strongly consistent.
+    async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError>;
+
+    /// Replaces the shipment with `shipment` at version `shipment.version + 1`.
+    /// Condition: the stored version is still `shipment.version`; otherwise nothing is
+    /// written (`VersionConflict`).
+    async fn update_shipment(&self, shipment: &Shipment) -> Result<UpdateOutcome, StoreError>;
+
+    /// Stores a carrier event under its tracking number, whether or not a shipment has it yet.
+    /// Condition: no event with the same (tracking number, event id) exists; otherwise
+    /// nothing is written (`Duplicate`).
+    async fn add_event(&self, event: &TrackingEvent) -> Result<AddEventOutcome, StoreError>;
+
+    /// Every event of a tracking number, by the carrier's time, then event id. Strongly
+    /// consistent.
+    async fn events_of(&self, tracking: &TrackingNumber) -> Result<Vec<TrackingEvent>, StoreError>;
+
+    /// Records a delivered shipment's transit time on its lane. Idempotent per shipment.
+    async fn record_transit(&self, sample: &TransitSample) -> Result<(), StoreError>;
+
+    /// The transit times in hours of the latest `limit` deliveries by `carrier` on `lane`,
+    /// newest first.
+    async fn transit_hours(&self, carrier: &CarrierId, lane: &Lane, limit: usize) -> Result<Vec<u32>, StoreError>;
+}
+
 /// Work handed from one function to the next. Delivery is at least once, so every
 /// consumer must be idempotent.
 #[async_trait]
@@ -596,6 +658,7 @@ pub struct Ports {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub shipments: Arc<dyn ShipmentStore>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 12;
+pub(crate) const SCHEMA_VERSION: i64 = 13;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,6 +167,36 @@ CREATE TABLE IF NOT EXISTS flash_sale_claims (
     body            TEXT NOT NULL,
     PRIMARY KEY (sale_id, idempotency_key)
 ) WITHOUT ROWID;
+";
+
+/// Version 13: shipments (keyed by tracking number, found by order), the carriers' events
+/// (kept per tracking number whether or not a shipment has it yet) and the transit times
+/// of delivered shipments per carrier and lane.
+const SHIPMENTS: &str = "
+CREATE TABLE IF NOT EXISTS shipments (
+    tracking_number TEXT PRIMARY KEY NOT NULL,
+    shipment_id     TEXT NOT NULL UNIQUE,
+    order_id        TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    body            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shipments_by_order ON shipments (order_id, shipment_id);
+CREATE TABLE IF NOT EXISTS tracking_events (
+    tracking_number TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (tracking_number, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS transit_samples (
+    carrier      TEXT NOT NULL,
+    origin       TEXT NOT NULL,
+    destination  TEXT NOT NULL,
+    shipment_id  TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    hours        INTEGER NOT NULL CHECK (hours >= 0),
+    PRIMARY KEY (carrier, origin, destination, shipment_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transit_samples_by_time ON transit_samples (carrier, origin, destination, delivered_at);
 ";
 
 /// Most operations committed together in one transaction.
@@ -382,6 +412,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 12 {
         tx.execute_batch(FLASH_SALES).context("Failed to migrate to schema version 12 (flash sales)")?;
+    }
+    if found < 13 {
+        tx.execute_batch(SHIPMENTS).context("Failed to migrate to schema version 13 (shipments and tracking)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

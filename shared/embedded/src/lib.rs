@@ -18,6 +18,7 @@ mod inventory;
 mod orders;
 mod queue;
 mod rows;
+mod shipments;
 mod sku_mappings;
 mod warehouses;
 
@@ -76,6 +77,7 @@ impl Embedded {
             catalogue: Arc::new(self.clone()),
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
+            shipments: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

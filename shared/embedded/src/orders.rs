@@ -243,6 +243,7 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
         HoldEffect::Untouched => true,
         HoldEffect::Release(hold_id) => crate::inventory::holds(conn, &order_id, hold_id)?,
         HoldEffect::NoneHeld => !crate::inventory::holds_any(conn, &order_id)?,
+        HoldEffect::Ship(ship) => crate::shipments::may_ship(conn, &order_id, ship)?,
     };
     if !condition_met {
         return Ok(false);
@@ -279,6 +280,9 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
             ReleaseOutcome::Released(_) => {}
             other => bail!("The hold {hold_id} checked in this savepoint could not be released: {other:?}"),
         }
+    }
+    if let HoldEffect::Ship(ship) = &effects.hold {
+        crate::shipments::ship(conn, &order_id, ship)?;
     }
     Ok(true)
 }

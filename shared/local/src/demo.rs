@@ -57,7 +57,10 @@ const ORDERS: usize = 36;
 /// Runs the demo over `data_dir` and prints what happened.
 pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
-    let secrets = ChannelSecrets::default().with(Channel::Generic, SECRET);
+    let secrets = ChannelSecrets::default()
+        .with(Channel::Generic, SECRET)
+        .with_carrier("aftership", SECRET)
+        .with_carrier("easypost", SECRET);
     let state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -144,6 +147,10 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         bail!("the queues did not drain within 30 s");
     }
     where_is_my_order(&api, &ports).await?;
+    shipping(&api, &embedded, &ports).await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
 
     let _ = stop.send(true);
     for worker in workers {
@@ -316,6 +323,106 @@ async fn where_is_my_order(api: &Router, ports: &Ports) -> anyhow::Result<()> {
     let (status, answer) = call_as(api, None, Method::POST, "/track/lookup", wrong).await?;
     println!("  the same number with another phone: {status}, {}", answer["error"]["code"]);
     Ok(())
+}
+
+/// Shipping: two buyers in Hangzhou order Longjing; the warehouse ships the first, which
+/// AfterShip reports in transit and EasyPost delivered 20 hours later (each signed its own
+/// way), so the lane Zhejiang -> Zhejiang learns 20 h; the second ships, hears nothing, and
+/// the sweeper a day and a half later finds it past its learned ETA: one alert.
+async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    for (i, external_id) in ["SHIP-1", "SHIP-2"].into_iter().enumerate() {
+        let mut order = sample_order(ORDERS + 10 + i);
+        order["external_id"] = json!(external_id);
+        order["shipping_address"]["province"] = json!("Zhejiang");
+        order["shipping_address"]["city"] = json!("Hangzhou");
+        order["lines"] = json!([line(0, 1)]);
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("order {external_id} was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let (first, second) = (&ids[0], &ids[1]);
+    let (sku, ..) = CATALOGUE[0];
+    let parcel = |number: &str| json!({ "carrier": "sf", "tracking_number": number, "lines": [{ "sku": sku, "quantity": 1 }] });
+    let shipped =
+        expect(api, Method::POST, &format!("/orders/{first}/shipments"), parcel("SF-DEMO-1"), StatusCode::CREATED).await?;
+    println!("Shipping: the Hangzhou warehouse hands SHIP-1 to SF: the order is {}", shipped["order_status"]);
+    let now = chrono::Utc::now();
+    let stamp = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let aftership = json!({ "event": "tracking_update", "event_id": "5e0c2f9a", "msg": {
+        "tracking_number": "SF-DEMO-1", "slug": "sf-express", "tag": "InTransit", "subtag": "InTransit_007",
+        "checkpoints": [{ "checkpoint_time": stamp(2), "tag": "InTransit", "subtag": "InTransit_007",
+                          "message": "Departed the Hangzhou hub", "city": "Hangzhou", "country_name": "China" }] } });
+    let (status, _) = post_carrier(api, "aftership", &aftership).await?;
+    let order = call(api, Method::GET, &format!("/orders/{first}"), Value::Null).await?.1;
+    println!("  AfterShip (aftership-hmac-sha256): {status}, in transit; the order is {}", order["status"]);
+    let easypost = json!({ "id": "evt_demo", "object": "Event", "description": "tracker.updated", "result": {
+        "object": "Tracker", "tracking_code": "SF-DEMO-1", "carrier": "SF", "status": "delivered",
+        "tracking_details": [{ "object": "TrackingDetail", "status": "delivered", "message": "Signed for at the door",
+                               "datetime": stamp(20), "tracking_location": { "city": "Hangzhou", "country": "CN" } }] } });
+    let (status, _) = post_carrier(api, "easypost", &easypost).await?;
+    let tracking = call(api, Method::GET, &format!("/orders/{first}/tracking"), Value::Null).await?.1;
+    println!(
+        "  EasyPost (X-Hmac-Signature): {status}, delivered; the order is {}, with {} carrier events",
+        tracking["status"],
+        tracking["shipments"][0]["events"].as_array().map_or(0, Vec::len)
+    );
+    let forged = json!({ "event_id": "x", "tracking_number": "SF-DEMO-1", "status": "lost", "at": stamp(21) });
+    let (status, refusal) = post_carrier_signed(api, "aftership", &forged, "a-guess").await?;
+    println!("  a forged carrier webhook: {status}, {}", refusal["error"]["code"]);
+
+    expect(api, Method::POST, &format!("/orders/{second}/shipments"), parcel("SF-DEMO-2"), StatusCode::CREATED).await?;
+    let tracking = call(api, Method::GET, &format!("/orders/{second}/tracking"), Value::Null).await?.1;
+    println!("  SHIP-2 ships the same lane: its ETA, learned from SHIP-1's 20 h, is {}", tracking["eta"]);
+    let later = Ports { clock: Arc::new(HoursLater(30)), ..ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await?;
+    let alerts = call(api, Method::GET, "/alerts?status=open&limit=100", Value::Null).await?.1;
+    let late: Vec<&Value> = alerts["alerts"].as_array().into_iter().flatten().filter(|a| a["kind"] == "shipment_late").collect();
+    println!(
+        "  30 h on, with no scan of SHIP-2, the sweeper checks {} parcels: {} late alert raised ({} open); again: none more",
+        report.tracking.checked,
+        report.tracking.late,
+        late.len()
+    );
+    let again = sweep(&later, &SweepLimits::default()).await?;
+    if again.tracking.late != 0 {
+        bail!("the sweeper raised the late alert twice");
+    }
+    for (name, id) in [("SHIP-1", first), ("SHIP-2", second)] {
+        let view = call(api, Method::GET, &format!("/orders/{id}/tracking"), Value::Null).await?.1;
+        let parcel = &view["shipments"][0];
+        println!(
+            "  {name}: order {}, parcel {} {} with {} events, ETA {}",
+            view["status"].as_str().unwrap_or("?"),
+            parcel["tracking_number"].as_str().unwrap_or("?"),
+            parcel["status"].as_str().unwrap_or("?"),
+            parcel["events"].as_array().map_or(0, Vec::len),
+            parcel["eta"].as_str().unwrap_or("unknown")
+        );
+    }
+    Ok(())
+}
+
+async fn post_carrier(api: &Router, carrier: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
+    post_carrier_signed(api, carrier, body, SECRET).await
+}
+
+async fn post_carrier_signed(api: &Router, carrier: &str, body: &Value, secret: &str) -> anyhow::Result<(StatusCode, Value)> {
+    let body = serde_json::to_vec(body).context("Failed to encode an event")?;
+    let format = oms_channels::tracking::format_of(carrier);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/carriers/{carrier}/events"))
+        .header("content-type", "application/json")
+        .header(signature::tracking_header_name(format), signature::sign_tracking(format, secret.as_bytes(), &body))
+        .body(Body::from(body))
+        .context("Failed to build a request")?;
+    send(api, request).await
 }
 
 /// The wall clock, `.0` hours ahead.

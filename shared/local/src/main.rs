@@ -278,6 +278,14 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
             ChannelSecrets::variable(channel)
         );
     }
+    let signed = secrets.signed_carriers();
+    for carrier in ["generic", "aftership", "easypost"].into_iter().filter(|c| !signed.iter().any(|s| s == c)) {
+        tracing::warn!(
+            "UNSIGNED: tracking events from carrier {carrier} (and any carrier without a secret) are accepted without a \
+             signature; set {} to require one",
+            ChannelSecrets::carrier_variable(carrier)
+        );
+    }
     let auth = api_tokens(tokens.as_deref())?;
     if matches!(auth, Authenticator::Open) {
         tracing::warn!(

@@ -8,11 +8,11 @@ mod carriers;
 mod catalogue;
 mod flash_sales;
 mod inventory;
-mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
 pub mod track;
+mod tracking;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -20,6 +20,7 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
+pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
 
 use std::sync::Arc;
 
@@ -110,7 +111,7 @@ pub fn inventory_api(state: AppState) -> Router {
 
 /// `track-shipment`: shipments, carrier events, tracking.
 pub fn tracking_api(state: AppState) -> Router {
-    finish(base().merge(not_yet::tracking()), state)
+    finish(base().merge(tracking::router()), state)
 }
 
 /// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
@@ -134,7 +135,7 @@ pub fn all(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(catalogue::router())
         .merge(carriers::router())
-        .merge(not_yet::tracking())
+        .merge(tracking::router())
         .merge(quotes::router())
         .merge(flash_sales::router())
         .merge(analytics::router())

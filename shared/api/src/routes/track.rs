@@ -197,6 +197,7 @@ pub fn status_text(status: OrderStatus) -> &'static str {
         OrderStatus::Allocated => "A warehouse has been chosen",
         OrderStatus::Reserved => "Your items are set aside at the warehouse",
         OrderStatus::Backordered => "Waiting for stock",
+        OrderStatus::PartiallyShipped => "Part of your order has shipped",
         OrderStatus::Shipped => "Shipped",
         OrderStatus::InTransit => "On its way",
         OrderStatus::Delivered => "Delivered",

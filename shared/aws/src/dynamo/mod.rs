@@ -28,6 +28,7 @@ mod inventory;
 mod items;
 mod orders;
 mod outbox;
+mod shipments;
 pub use outbox::relayed_message;
 mod sku_mappings;
 mod warehouses;

@@ -67,10 +67,13 @@ pub enum OrderStatus {
     Delivered,
     Cancelled,
     Exception,
+    /// Some of its units shipped, the rest are still held: a later shipment ships them, and
+    /// a cancel gives back only those.
+    PartiallyShipped,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 10] = [
+    pub const ALL: [OrderStatus; 11] = [
         OrderStatus::Received,
         OrderStatus::OnHold,
         OrderStatus::Allocated,
@@ -81,6 +84,7 @@ impl OrderStatus {
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
         OrderStatus::Exception,
+        OrderStatus::PartiallyShipped,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -95,6 +99,7 @@ impl OrderStatus {
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Exception => "exception",
+            OrderStatus::PartiallyShipped => "partially_shipped",
         }
     }
 
@@ -108,16 +113,23 @@ impl OrderStatus {
                 | (OnHold, Received | Cancelled)
                 | (Allocated, Reserved | Backordered | Cancelled)
                 | (Backordered, Allocated | Cancelled)
-                | (Reserved, Shipped | Cancelled)
+                | (Reserved, Shipped | PartiallyShipped | Cancelled)
+                | (PartiallyShipped, Shipped | Exception | Cancelled)
                 | (Shipped, InTransit | Delivered | Exception)
                 | (InTransit, Delivered | Exception)
                 | (Exception, InTransit | Delivered)
         )
     }
 
-    /// Before shipment: the order can still be cancelled and its stock released.
+    /// Before shipment (or with units still to ship): the order can still be cancelled and
+    /// the stock it holds released.
     pub fn is_cancellable(self) -> bool {
         self.can_become(OrderStatus::Cancelled)
+    }
+
+    /// Nothing of it has shipped yet.
+    pub fn is_before_shipment(self) -> bool {
+        self.is_cancellable() && self != OrderStatus::PartiallyShipped
     }
 
     /// Nothing moves the order on from here: it is not waiting for anything, so the
@@ -437,7 +449,8 @@ pub(crate) mod tests {
                 "in_transit",
                 "delivered",
                 "cancelled",
-                "exception"
+                "exception",
+                "partially_shipped"
             ]
         );
         for s in OrderStatus::ALL {

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod sweep;
+pub mod tracking;
 
 use std::future::Future;
 use std::pin::Pin;

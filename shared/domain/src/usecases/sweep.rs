@@ -24,6 +24,7 @@ use crate::messages::{AllocateOrder, Outgoing, ReserveOrder};
 use crate::order::{Order, OrderStatus};
 use crate::ports::{Effects, Ports, StatusEntry, StoreError};
 use crate::usecases::fulfilment::plan_against_current_stock;
+use crate::usecases::tracking::{check_order_shipments, TrackingChecks};
 use crate::usecases::{update_with_retry, Change};
 use crate::OrderId;
 
@@ -48,6 +49,9 @@ pub struct SweepLimits {
     pub page: usize,
     /// Orders queued again (or given up on) per sweep at most; the next sweep goes on.
     pub most_repairs: usize,
+    /// How long a parcel in transit may go without a carrier scan before a
+    /// `shipment_no_scan` alert.
+    pub no_scan: Duration,
 }
 
 impl Default for SweepLimits {
@@ -58,6 +62,7 @@ impl Default for SweepLimits {
             waiting: Duration::hours(1),
             page: 100,
             most_repairs: 500,
+            no_scan: Duration::hours(crate::usecases::tracking::DEFAULT_NO_SCAN_HOURS),
         }
     }
 }
@@ -92,6 +97,8 @@ pub struct SweepReport {
     /// Orders past their limit that are waiting as they should (a backorder its merchant
     /// still has no stock for, an order on hold for a SKU still unknown, one given up on).
     pub waiting: usize,
+    /// The tracking checks of shipped orders' parcels: no scan for too long, past the ETA.
+    pub tracking: TrackingChecks,
 }
 
 impl SweepReport {
@@ -105,7 +112,8 @@ impl SweepReport {
 /// module's doc for which, and how often).
 pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, StoreError> {
     let now = ports.clock.now();
-    let mut report = SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0 };
+    let mut report = SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0, tracking: TrackingChecks::default() };
+    sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
         (OrderStatus::Received, limits.received),
         (OrderStatus::Allocated, limits.allocated),
@@ -137,6 +145,28 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
         }
     }
     Ok(report)
+}
+
+/// The tracking checks: every order with parcels on their way (shipped, partially shipped,
+/// in transit, or in exception with other parcels moving), read through the same index by
+/// status, a page at a time; each parcel raises at most one `shipment_no_scan` and one
+/// `shipment_late` alert (`tracking::check_order_shipments`).
+async fn sweep_tracking(ports: &Ports, limits: &SweepLimits, checks: &mut TrackingChecks) -> Result<(), StoreError> {
+    let now = ports.clock.now();
+    for status in [OrderStatus::Shipped, OrderStatus::PartiallyShipped, OrderStatus::InTransit, OrderStatus::Exception] {
+        let mut after: Option<StatusEntry> = None;
+        loop {
+            let page = ports.orders.orders_in_status_since(status, now, after.as_ref(), limits.page).await?;
+            for entry in &page {
+                check_order_shipments(ports, &entry.order_id, limits.no_scan, checks).await?;
+            }
+            if page.len() < limits.page {
+                break;
+            }
+            after = page.last().cloned();
+        }
+    }
+    Ok(())
 }
 
 /// What the sweeper does for one order found in `status` past its limit; `None` when it
