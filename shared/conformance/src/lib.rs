@@ -14,7 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore,
+    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, SkuCatalogue, SkuMappingStore,
+    WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub mod flash_sales;
 pub mod inventory;
 pub mod orders;
 pub mod races;
+pub mod sales;
 pub mod sku_mappings;
 pub mod warehouses;
 
@@ -40,6 +42,7 @@ pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
 pub use orders::*;
+pub use sales::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 
@@ -54,6 +57,7 @@ pub struct Subject {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -178,6 +182,9 @@ macro_rules! __each_case {
         $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
         $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
         $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
+        $($apply)*!(a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole, $($arg)*);
+        $($apply)*!(the_same_orders_sale_written_twice_is_one_sale, $($arg)*);
+        $($apply)*!(each_merchants_sales_are_paged_oldest_first_and_never_another_merchants, $($arg)*);
     };
 }
 
@@ -222,6 +229,7 @@ mod tests {
             include_str!("sku_mappings.rs"),
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
+            include_str!("sales.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -19,6 +19,7 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod reservation;
+pub mod sales;
 pub mod sku_mapping;
 pub mod stock;
 pub mod usecases;

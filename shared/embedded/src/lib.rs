@@ -17,6 +17,7 @@ mod inventory;
 mod orders;
 mod queue;
 mod rows;
+mod sales;
 mod sku_mappings;
 mod warehouses;
 
@@ -75,6 +76,7 @@ impl Embedded {
             catalogue: Arc::new(self.clone()),
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
+            sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

@@ -28,6 +28,7 @@ mod inventory;
 mod items;
 mod orders;
 mod outbox;
+mod sales;
 pub use outbox::relayed_message;
 mod sku_mappings;
 mod warehouses;
@@ -81,11 +82,13 @@ pub(crate) const MAX_TRANSACT_ITEMS: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// The merchants this process has put among those with sales (`sales.rs`).
+    merchants_marked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<MerchantId>>>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), merchants_marked: Default::default() }
     }
 
     pub fn table(&self) -> &str {
