@@ -32,6 +32,7 @@ fn history() -> Vec<Purchase> {
                 province: if far { "Xinjiang" } else { "Zhejiang" }.into(),
                 city: if far { "Urumqi" } else { "Hangzhou" }.into(),
                 address: String::new(),
+                merchant_id: None,
             }
         })
         .collect()

@@ -377,6 +377,7 @@ fn pricing_history() -> Vec<Purchase> {
                 province: province.to_owned(),
                 city: city.to_owned(),
                 address: String::new(),
+                merchant_id: None,
             }
         })
         .collect()

@@ -15,9 +15,9 @@ pub mod models;
 pub mod quote;
 pub mod selection;
 
-pub use artifact::{Artifact, Report, Segment};
+pub use artifact::{merchant_segment, Artifact, Report, Segment, DEFAULT_MERCHANT};
 pub use features::Query;
-pub use history::{read_csv, Purchase};
+pub use history::{by_merchant, from_sales, read_csv, Purchase};
 pub use models::Algorithm;
-pub use quote::{Clamp, GuardRails, Quote, QuoteError};
+pub use quote::{CataloguePrices, Clamp, GuardRails, Quote, QuoteError, DEFAULT_MIN_MARGIN};
 pub use selection::{train, Progress, TrainError, TrainOptions};
