@@ -39,34 +39,60 @@ fn history() -> Vec<Purchase> {
 }
 
 fn router(pricing: PricingModel) -> Router {
+    router_with(pricing, oms_api::Authenticator::Open).0
+}
+
+const M1_SHOP: &str = "merchant-one-storefront-token";
+const M2_SHOP: &str = "merchant-two-storefront-token";
+
+/// The router with `auth`, and the store behind it.
+fn router_with(pricing: PricingModel, auth: oms_api::Authenticator) -> (Router, Embedded) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
-    routes::all(AppState {
+    let router = routes::all(AppState {
         ports: store.ports(Arc::new(SystemClock)),
         secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
-        auth: oms_api::Authenticator::Open,
+        auth,
         pricing,
-    })
+    });
+    (router, store)
 }
 
+fn storefront_tokens() -> oms_api::Authenticator {
+    let grants = json!([
+        { "token": M1_SHOP, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
+        { "token": M2_SHOP, "merchant_id": "m-2", "scopes": ["oms/storefront"] },
+    ]);
+    oms_api::Authenticator::Tokens(Arc::new(oms_api::TokenTable::from_json(&grants.to_string()).expect("the token list")))
+}
+
+/// m-1's model, trained on [`history`].
 fn trained() -> PricingModel {
-    let artifact = oms_pricing::train(history(), &TrainOptions::new("v-test"), &|_| ()).expect("a model");
+    let options = TrainOptions::new("v-test").for_merchant("m-1");
+    let artifact = oms_pricing::train(history(), &options, &|_| ()).expect("a model");
     PricingModel::new(Some(artifact))
 }
 
 async fn post_quote(router: &Router, body: Value) -> (StatusCode, Value) {
-    let request = Request::post("/quotes")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("a request");
+    post_quote_as(router, None, body).await
+}
+
+async fn post_quote_as(router: &Router, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut request = Request::post("/quotes").header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Body::from(body.to_string())).expect("a request");
     let response = router.clone().oneshot(request).await.expect("routers are infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body is read");
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// A quote's body as platform staff send it, naming m-1.
 fn body(customer: &str, quantity: i64, province: &str, city: &str) -> Value {
-    json!({"customer_id": customer, "sku": "SKU-1", "quantity": quantity, "province": province, "city": city})
+    json!({"customer_id": customer, "sku": "SKU-1", "quantity": quantity, "province": province, "city": city,
+           "merchant_id": "m-1"})
 }
 
 #[tokio::test]
@@ -109,4 +135,54 @@ async fn without_a_trained_model_a_quote_answers_503_no_pricing_model() {
     let (status, answer) = post_quote(&router(PricingModel::default()), body("c-1", 1, "Zhejiang", "Hangzhou")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer["error"]["code"], "no_pricing_model");
+}
+
+#[tokio::test]
+async fn a_merchant_is_quoted_from_its_own_model_only_and_may_not_ask_for_anothers() {
+    let (router, _) = router_with(trained(), storefront_tokens());
+    let mut own = body("c-1", 2, "Zhejiang", "Hangzhou");
+    own.as_object_mut().unwrap().remove("merchant_id");
+    let (status, answer) = post_quote_as(&router, Some(M1_SHOP), own.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // m-2 has no model of its own: m-1's history never prices m-2's customers.
+    let (status, answer) = post_quote_as(&router, Some(M2_SHOP), own).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("no_pricing_model")));
+    let (status, answer) = post_quote_as(&router, Some(M2_SHOP), body("c-1", 2, "Zhejiang", "Hangzhou")).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+}
+
+#[tokio::test]
+async fn platform_staff_must_name_the_merchant() {
+    let mut unnamed = body("c-1", 2, "Zhejiang", "Hangzhou");
+    unnamed.as_object_mut().unwrap().remove("merchant_id");
+    let (status, answer) = post_quote(&router(trained()), unnamed).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("merchant_id")));
+}
+
+#[tokio::test]
+async fn the_catalogues_list_price_caps_and_its_cost_plus_margin_floors_the_quote() {
+    use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
+    let (router, store) = router_with(trained(), oms_api::Authenticator::Open);
+    let (_, free) = post_quote(&router, body("c-1", 2, "Zhejiang", "Hangzhou")).await;
+    let free: Decimal = free["price"].as_str().and_then(|p| p.parse().ok()).expect("a price");
+    let put = |cost: i64, list_price: i64| {
+        let facts = UncheckedSkuFacts {
+            merchant_id: "m-1".into(),
+            name: "Tea".into(),
+            category: "tea".into(),
+            cost: Decimal::new(cost, 0),
+            list_price: Decimal::new(list_price, 0),
+            weight_g: 100,
+            dims_mm: [1, 1, 1],
+            traits: vec![],
+        };
+        SkuFacts::new(oms_domain::Sku::parse("SKU-1").unwrap(), facts).unwrap()
+    };
+    use oms_domain::ports::SkuCatalogue as _;
+    store.put_sku(&put(10, 50)).await.unwrap();
+    let (_, capped) = post_quote(&router, body("c-1", 2, "Zhejiang", "Hangzhou")).await;
+    assert_eq!((capped["price"].as_str(), capped["clamped"].as_str()), (Some("50"), Some("ceiling")), "model price {free}");
+    store.put_sku(&put(200, 400)).await.unwrap();
+    let (_, floored) = post_quote(&router, body("c-1", 2, "Zhejiang", "Hangzhou")).await;
+    assert_eq!((floored["price"].as_str(), floored["clamped"].as_str()), (Some("210"), Some("floor")), "cost 200 + 5 %");
 }

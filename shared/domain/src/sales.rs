@@ -118,3 +118,20 @@ mod tests {
         assert!(SaleKey::decode("yesterday#ord_a").is_err());
     }
 }
+
+/// Every sale of `merchant`, oldest first, read a page of [`MAX_SALES_PAGE`] at a time.
+pub async fn whole_history(
+    history: &dyn crate::ports::SalesHistory,
+    merchant: &MerchantId,
+) -> Result<Vec<Sale>, crate::ports::StoreError> {
+    let mut sales = Vec::new();
+    let mut after: Option<SaleKey> = None;
+    loop {
+        let page = history.sales(merchant, after.as_ref(), MAX_SALES_PAGE).await?;
+        sales.extend(page.sales);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(sales),
+        }
+    }
+}

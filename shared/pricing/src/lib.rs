@@ -14,6 +14,7 @@ pub mod history;
 pub mod models;
 pub mod quote;
 pub mod selection;
+pub mod stored;
 
 pub use artifact::{merchant_segment, Artifact, Report, Segment, DEFAULT_MERCHANT};
 pub use features::Query;
