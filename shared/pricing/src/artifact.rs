@@ -168,6 +168,9 @@ pub struct Artifact {
     /// The least margin over cost the floor keeps when the catalogue gives a cost.
     #[serde(default = "crate::quote::default_min_margin")]
     pub min_margin: rust_decimal::Decimal,
+    /// What offers are answered from (`offers`): the merchant's history, indexed.
+    #[serde(default)]
+    pub offers: crate::offers::OfferIndex,
     pub report: Report,
 }
 

@@ -151,6 +151,7 @@ pub fn train(
         models,
         guard_rails: guard_rails(&history, options),
         min_margin: options.min_margin,
+        offers: crate::offers::OfferIndex::build(&history, &options.categories),
         report: Report {
             model_version: options.version.clone(),
             test_rmse: held_out_rmse,
