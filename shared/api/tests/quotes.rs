@@ -186,3 +186,84 @@ async fn the_catalogues_list_price_caps_and_its_cost_plus_margin_floors_the_quot
     let (_, floored) = post_quote(&router, body("c-1", 2, "Zhejiang", "Hangzhou")).await;
     assert_eq!((floored["price"].as_str(), floored["clamped"].as_str()), (Some("210"), Some("floor")), "cost 200 + 5 %");
 }
+
+/// m-1's model over a history of two kinds of customer: tea drinkers (who also buy cups)
+/// in Zhejiang, kite flyers (who also buy fans) in Xinjiang.
+fn trained_with_baskets() -> PricingModel {
+    let mut rows = history();
+    let baskets = [("TEA", "CUP", "Zhejiang", "Hangzhou"), ("KITE", "FAN", "Xinjiang", "Urumqi")];
+    for index in 0..60i64 {
+        let (first, second, province, city) = baskets[(index % 2) as usize];
+        for (offset, sku) in [first, second].into_iter().enumerate() {
+            rows.push(Purchase {
+                customer_id: format!("b-{index}"),
+                sku: sku.into(),
+                quantity: 1,
+                unit_price: Decimal::new(50 + offset as i64 * 10, 0),
+                purchased_at: chrono::DateTime::from_timestamp(1_790_000_000 + index * 3_600, 0).expect("a time"),
+                province: province.into(),
+                city: city.into(),
+                address: String::new(),
+                merchant_id: None,
+            });
+        }
+    }
+    rows.push(Purchase { customer_id: "tea-fan".into(), sku: "TEA".into(), ..rows[rows.len() - 4].clone() });
+    let artifact = oms_pricing::train(rows, &TrainOptions::new("v-offers").for_merchant("m-1"), &|_| ()).expect("a model");
+    PricingModel::new(Some(artifact))
+}
+
+async fn get_offers(router: &Router, token: Option<&str>, uri: &str) -> (StatusCode, Value) {
+    let mut request = Request::get(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).expect("a request")).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body is read");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_customer_is_offered_what_customers_who_bought_the_same_bought_each_priced() {
+    let (router, _) = router_with(trained_with_baskets(), storefront_tokens());
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/tea-fan/offers?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["customer_id"], "tea-fan");
+    let offers = answer["offers"].as_array().expect("offers");
+    assert_eq!(offers.len(), 2, "{answer}");
+    assert_eq!(offers[0]["sku"], "CUP", "{answer}");
+    assert!(offers[0]["reason"].as_str().is_some_and(|r| r.contains("TEA")), "{answer}");
+    assert_eq!(offers[0]["score"], 1.0);
+    // Bought two months ago: offered again, below what suits better, and said so.
+    assert!(offers[1]["reason"].as_str().is_some_and(|r| r.contains("days ago")), "{answer}");
+    for offer in offers {
+        assert!(offer["price"].as_str().is_some_and(|p| p.parse::<Decimal>().is_ok()), "{offer}");
+        assert_eq!(offer["currency"], "CNY");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_customer_is_offered_the_best_sellers_of_its_province() {
+    let (router, _) = router_with(trained_with_baskets(), storefront_tokens());
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/walk-in/offers?limit=3&province=Xinjiang").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let first = &answer["offers"][0];
+    assert!(first["reason"].as_str().is_some_and(|r| r.contains("Xinjiang")), "{answer}");
+    assert!(["SKU-1", "KITE", "FAN"].contains(&first["sku"].as_str().unwrap_or_default()), "{answer}");
+}
+
+#[tokio::test]
+async fn offers_are_per_merchant_and_refuse_a_bad_limit() {
+    let (router, _) = router_with(trained_with_baskets(), storefront_tokens());
+    let (status, answer) = get_offers(&router, Some(M2_SHOP), "/customers/tea-fan/offers").await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("no_pricing_model")));
+    let (status, _) = get_offers(&router, Some(M2_SHOP), "/customers/tea-fan/offers?merchant_id=m-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = get_offers(&router, None, "/customers/tea-fan/offers").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for limit in ["0", "51", "-1", "ten"] {
+        let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/offers?limit={limit}")).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{limit}");
+    }
+}

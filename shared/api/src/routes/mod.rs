@@ -8,6 +8,7 @@ mod catalogue;
 mod flash_sales;
 mod inventory;
 mod not_yet;
+mod offers;
 mod orders;
 mod quotes;
 mod sku_mappings;
@@ -16,6 +17,7 @@ pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
+pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 
@@ -98,10 +100,10 @@ pub fn tracking_api(state: AppState) -> Router {
     finish(base().merge(not_yet::tracking()), state)
 }
 
-/// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
-/// current one in S3, `oms_lambda::aws_pricing_state`).
+/// `quote-price`: per-customer price quotes and offers from the state's pricing models (in
+/// Lambda each merchant's current one in S3, `oms_lambda::aws_pricing_state`).
 pub fn quotes_api(state: AppState) -> Router {
-    finish(base().merge(quotes::router()), state)
+    finish(base().merge(quotes::router()).merge(offers::router()), state)
 }
 
 /// `flash-sale-claim`: flash sales, their claims, and a sale's state.
@@ -121,7 +123,8 @@ pub fn all(state: AppState) -> Router {
         .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(flash_sales::router());
+        .merge(flash_sales::router())
+        .merge(offers::router());
     finish(routes, state)
 }
 
