@@ -487,8 +487,12 @@ async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_pric
     let (status, offers) = invoke(&quotes(&model), offers_event).await;
     assert_eq!(status, StatusCode::OK, "{offers}");
     assert_eq!(offers["customer_id"], "lone-0");
-    assert_eq!(offers["offers"][0]["sku"], "CUP", "{offers}");
-    assert!(price(&offers["offers"][0]) > 150.0, "priced by m-1's model: {offers}");
+    let list = offers["offers"].as_array().expect("offers");
+    let cup = list.iter().find(|offer| offer["sku"] == "CUP").expect("the cups tea buyers buy");
+    assert!(cup["reason"].as_str().is_some_and(|r| r.contains("TEA")), "{offers}");
+    // Tea buyers buy tea again (every one of m-1's did): offered again, and said so.
+    assert!(list.iter().any(|offer| offer["sku"] == "TEA" && offer["reason"].as_str().is_some_and(|r| r.contains("again"))));
+    assert!(list.iter().all(|offer| price(offer) > 150.0), "priced by m-1's model: {offers}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
