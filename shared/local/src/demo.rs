@@ -352,6 +352,21 @@ async fn night(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::R
             percent(own_level),
         );
     }
+    // Offers for a customer of today's orders: what its merchant's other customers bought
+    // with what it bought, each priced for it.
+    let customer = "c-101";
+    let offers = expect(api, Method::GET, &format!("/customers/{customer}/offers?limit=3"), Value::Null, StatusCode::OK).await?;
+    println!("  offers for {customer}, who bought today:");
+    for offer in offers["offers"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "    {:<18} {:>8} {} (score {:.2}): {}",
+            offer["sku"].as_str().unwrap_or_default(),
+            offer["price"].as_str().unwrap_or_default(),
+            offer["currency"].as_str().unwrap_or_default(),
+            offer["score"].as_f64().unwrap_or_default(),
+            offer["reason"].as_str().unwrap_or_default(),
+        );
+    }
     Ok(())
 }
 
