@@ -388,7 +388,14 @@ fn schedule_event(
 /// Writes `orders` reserved orders of `merchant` (each customer `<prefix>-<n>` buying
 /// `basket`, lines at `price` and `price` + 10) into the sales history, as reserve-stock
 /// records a reservation: the order's write with its sale.
-async fn reserved_sales(ports: &oms_domain::ports::Ports, merchant: &str, prefix: &str, basket: [&str; 2], price: i64, orders: u32) {
+async fn reserved_sales(
+    ports: &oms_domain::ports::Ports,
+    merchant: &str,
+    prefix: &str,
+    basket: [&str; 2],
+    price: i64,
+    orders: u32,
+) {
     use oms_domain::ports::{Effects, InsertOutcome, UpdateOutcome};
     for index in 0..orders {
         let mut order = oms_conformance::fixtures::order(Channel::Generic, &format!("{merchant}-{prefix}-{index}"));
@@ -436,14 +443,20 @@ async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_pric
     let margin = oms_pricing::DEFAULT_MIN_MARGIN;
     let quote_body = r#"{"customer_id":"tea-1","sku":"TEA","quantity":1,"province":"Zhejiang","city":"Hangzhou"}"#;
     let quote_event = |merchant: &str| storefront_event("POST", "/quotes", "/quotes", "", Some(quote_body), merchant);
-    let quotes = |model: &oms_api::PricingModel| oms_api::routes::quotes_api(AppState { pricing: model.clone(), ..lambda_state(&aws) });
+    let quotes =
+        |model: &oms_api::PricingModel| oms_api::routes::quotes_api(AppState { pricing: model.clone(), ..lambda_state(&aws) });
 
     // Before any model: quote-price says so; a retrain with no history publishes nothing.
     let (status, body) = invoke(&quotes(&oms_api::PricingModel::default()), quote_event("m-1")).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &Value::from("no_pricing_model")), "{body}");
-    let report = oms_lambda::schedule::retrain(&artifacts, &ports, margin, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .expect("a retrain with nothing to learn");
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("a retrain with nothing to learn");
     assert_eq!(report["merchants"], serde_json::json!({}));
 
     // m-1 sells tea with cups dear; m-2 sells the same SKUs cheap. Both reserve orders.
@@ -451,9 +464,14 @@ async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_pric
     reserved_sales(&ports, "m-2", "tea", ["TEA", "CUP"], 20, 60).await;
     // A purchase history CSV (no merchant column: the default merchant's) trains beside them.
     artifacts.put_object(pricing::HISTORY_KEY, purchase_history(600).into_bytes()).await.unwrap();
-    let report = oms_lambda::schedule::retrain(&artifacts, &ports, margin, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .expect("the scheduled retrain");
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("the scheduled retrain");
     let trained: Vec<&String> = report["merchants"].as_object().expect("reports by merchant").keys().collect();
     assert_eq!(trained, ["default", "m-1", "m-2"], "{report}");
     assert!(report["merchants"]["m-1"]["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");

@@ -56,10 +56,12 @@ pub async fn a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole(s:
     let mut lost = order.clone();
     lost.transition(OrderStatus::Reserved, noon(), "held").expect("a valid move");
     let stale = Order { version: 9, ..lost.clone() };
-    let outcome =
-        s.orders.update_order_with(&stale, &Effects::record_sale(Sale::of(&lost))).await.expect("update failed");
+    let outcome = s.orders.update_order_with(&stale, &Effects::record_sale(Sale::of(&lost))).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::VersionConflict);
-    assert!(s.sales.sales(&merchant("m-1"), None, 10).await.expect("sales failed").sales.is_empty(), "a lost race writes no sale");
+    assert!(
+        s.sales.sales(&merchant("m-1"), None, 10).await.expect("sales failed").sales.is_empty(),
+        "a lost race writes no sale"
+    );
 
     let sale = reserve_with_sale(&s, &order).await;
     let page = s.sales.sales(&merchant("m-1"), None, 10).await.expect("sales failed");

@@ -78,8 +78,8 @@ pub struct Effects {
     pub hold: HoldEffect,
     /// The order's sale, entered in its merchant's sales history with the write (when its
     /// reservation is recorded): there if and only if the write lands. The same order's
-    /// sale written again replaces the first (one sale per order).
-    pub sale: Option<Sale>,
+    /// sale written again replaces the first (one sale per order). Boxed: most writes carry none.
+    pub sale: Option<Box<Sale>>,
 }
 
 /// What an order write does to the order's hold of stock, in the same atomic step.
@@ -108,7 +108,7 @@ impl Effects {
 
     /// Enter `sale` in the sales history with the write.
     pub fn record_sale(sale: Sale) -> Self {
-        Self { sale: Some(sale), ..Self::default() }
+        Self { sale: Some(Box::new(sale)), ..Self::default() }
     }
 
     pub fn is_none(&self) -> bool {

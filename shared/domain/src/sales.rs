@@ -105,20 +105,6 @@ pub struct SalesPage {
     pub next: Option<SaleKey>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sale_key_reads_back_and_sorts_as_text_in_time_order() {
-        let early = SaleKey { placed_at: "2026-11-20T09:00:00Z".parse().unwrap(), order_id: OrderId::parse("ord_b").unwrap() };
-        let late = SaleKey { placed_at: "2026-11-20T10:00:00.5Z".parse().unwrap(), order_id: OrderId::parse("ord_a").unwrap() };
-        assert_eq!(SaleKey::decode(&early.encode()).unwrap(), early);
-        assert!(early.encode() < late.encode());
-        assert!(SaleKey::decode("yesterday#ord_a").is_err());
-    }
-}
-
 /// Every sale of `merchant`, oldest first, read a page of [`MAX_SALES_PAGE`] at a time.
 pub async fn whole_history(
     history: &dyn crate::ports::SalesHistory,
@@ -133,5 +119,19 @@ pub async fn whole_history(
             Some(next) => after = Some(next),
             None => return Ok(sales),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sale_key_reads_back_and_sorts_as_text_in_time_order() {
+        let early = SaleKey { placed_at: "2026-11-20T09:00:00Z".parse().unwrap(), order_id: OrderId::parse("ord_b").unwrap() };
+        let late = SaleKey { placed_at: "2026-11-20T10:00:00.5Z".parse().unwrap(), order_id: OrderId::parse("ord_a").unwrap() };
+        assert_eq!(SaleKey::decode(&early.encode()).unwrap(), early);
+        assert!(early.encode() < late.encode());
+        assert!(SaleKey::decode("yesterday#ord_a").is_err());
     }
 }

@@ -23,8 +23,8 @@ use oms_domain::ports::{
 use oms_domain::ports::{
     ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SalesHistory, SkuCatalogue, SkuMappingStore,
 };
-use oms_domain::sales::{SaleKey, SalesPage};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::sales::{SaleKey, SalesPage};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::CarrierId;

@@ -93,9 +93,8 @@ pub async fn retrain(
     version: String,
     min_margin: rust_decimal::Decimal,
 ) -> anyhow::Result<Vec<Artifact>> {
-    let mut histories: BTreeMap<String, Vec<Purchase>> = oms_pricing::stored::stored_histories(ports, None)
-        .await
-        .context("Failed to read the sales history")?;
+    let mut histories: BTreeMap<String, Vec<Purchase>> =
+        oms_pricing::stored::stored_histories(ports, None).await.context("Failed to read the sales history")?;
     if let Some(bytes) = artifacts.get_object(HISTORY_KEY).await? {
         let rows = oms_pricing::read_csv(bytes.as_slice()).context("Failed to read the purchase history CSV")?;
         for (merchant, rows) in oms_pricing::by_merchant(rows, None) {

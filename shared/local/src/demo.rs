@@ -320,7 +320,8 @@ async fn night(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::R
     let mut history = pricing_history();
     history.extend(stored);
     let rows = history.len();
-    let options = oms_pricing::stored::train_options(ports, MERCHANT, &history, "demo-1", oms_pricing::DEFAULT_MIN_MARGIN).await?;
+    let options =
+        oms_pricing::stored::train_options(ports, MERCHANT, &history, "demo-1", oms_pricing::DEFAULT_MIN_MARGIN).await?;
     let artifact = oms_pricing::train(history, &options, &|_| ()).context("Failed to train the demo's pricing")?;
     println!(
         "Night: the teahouse's pricing models are trained on {rows} purchased lines ({today} from the orders reserved today, \

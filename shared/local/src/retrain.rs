@@ -63,11 +63,7 @@ pub async fn run(request: &RetrainRequest) -> anyhow::Result<Vec<Artifact>> {
     let test = request.test.as_deref().map(read_history).transpose()?;
     let test = test.map(|rows| oms_pricing::by_merchant(rows, request.merchant.as_deref()));
     let rows: usize = histories.values().map(Vec::len).sum();
-    eprintln!(
-        "read {rows} training rows of {} merchants in {:.1} s",
-        histories.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("read {rows} training rows of {} merchants in {:.1} s", histories.len(), started.elapsed().as_secs_f64());
     let version = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let mut artifacts = Vec::new();
     for (merchant, history) in histories {
@@ -293,7 +289,8 @@ mod tests {
         // m-1 sells dear, m-2 cheap: each merchant's model knows only its own prices.
         for (merchant, price) in [("m-1", 200), ("m-2", 20)] {
             for index in 0..40u32 {
-                let mut order = oms_conformance::fixtures::order(oms_domain::order::Channel::Generic, &format!("{merchant}-{index}"));
+                let mut order =
+                    oms_conformance::fixtures::order(oms_domain::order::Channel::Generic, &format!("{merchant}-{index}"));
                 order.merchant_id = oms_domain::MerchantId::parse(merchant).unwrap();
                 order.placed_at += chrono::Duration::hours(i64::from(index));
                 order.lines[0].unit_price = rust_decimal::Decimal::from(price + index % 3);

@@ -172,7 +172,9 @@ async fn load_new_pricing_models(data_dir: &std::path::Path, pricing: &PricingMo
                 pricing.replace(artifact);
                 loaded.insert(segment, version);
             }
-            Ok(Err(err)) => tracing::warn!(error = format!("{err:#}"), "a pricing model cannot be loaded; the served one is kept"),
+            Ok(Err(err)) => {
+                tracing::warn!(error = format!("{err:#}"), "a pricing model cannot be loaded; the served one is kept")
+            }
             Err(err) => tracing::warn!(error = %err, "loading a pricing model failed"),
         }
     }

@@ -135,7 +135,10 @@ impl OfferIndex {
         }
         OfferIndex {
             bought,
-            province: latest_place.into_iter().map(|(customer, (_, province))| (customer.to_owned(), province.to_owned())).collect(),
+            province: latest_place
+                .into_iter()
+                .map(|(customer, (_, province))| (customer.to_owned(), province.to_owned()))
+                .collect(),
             similar,
             repeat_rate: repeaters
                 .into_iter()
@@ -156,11 +159,8 @@ impl OfferIndex {
     /// does not know gets the best sellers of `province` (else of every province).
     pub fn offers(&self, customer: &str, province: Option<&str>, now: DateTime<Utc>, limit: usize) -> Vec<Offer> {
         let bought = self.bought.get(customer).map(Vec::as_slice).unwrap_or_default();
-        let recent: HashMap<&str, &Bought> = bought
-            .iter()
-            .filter(|b| (now - b.last).num_days() < RECENT_DAYS)
-            .map(|b| (b.sku.as_str(), b))
-            .collect();
+        let recent: HashMap<&str, &Bought> =
+            bought.iter().filter(|b| (now - b.last).num_days() < RECENT_DAYS).map(|b| (b.sku.as_str(), b)).collect();
         let owned: HashSet<&str> = bought.iter().map(|b| b.sku.as_str()).collect();
         // (score, reason) per candidate.
         let mut scores: HashMap<&str, (f64, String)> = HashMap::new();
@@ -226,7 +226,13 @@ impl OfferIndex {
 
     /// Appends the best sellers of `province` (else of every province), skipping what is
     /// offered already and what the customer bought recently, until `limit`.
-    fn fill_with_best_sellers(&self, offers: &mut Vec<Offer>, recent: &HashMap<&str, &Bought>, province: Option<&str>, limit: usize) {
+    fn fill_with_best_sellers(
+        &self,
+        offers: &mut Vec<Offer>,
+        recent: &HashMap<&str, &Bought>,
+        province: Option<&str>,
+        limit: usize,
+    ) {
         let (list, place) = match province.and_then(|p| self.best_by_province.get(p).map(|list| (list, p))) {
             Some((list, place)) => (list, Some(place)),
             None => (&self.best_overall, None),
@@ -322,7 +328,8 @@ mod tests {
 
     #[test]
     fn category_affinity_lifts_the_categories_a_customer_buys() {
-        let history = vec![row("a", "TEA-1", 1, "P"), row("b", "TEA-2", 1, "P"), row("c", "FAN-1", 1, "P"), row("d", "FAN-1", 2, "P")];
+        let history =
+            vec![row("a", "TEA-1", 1, "P"), row("b", "TEA-2", 1, "P"), row("c", "FAN-1", 1, "P"), row("d", "FAN-1", 2, "P")];
         let categories: HashMap<String, String> =
             [("TEA-1", "tea"), ("TEA-2", "tea"), ("FAN-1", "crafts")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
         let index = OfferIndex::build(&history, &categories);

@@ -111,7 +111,6 @@ impl Artifact {
         })
     }
 
-
     /// The RMSE of the quotes (guard rails applied, before rounding to cents) against
     /// the prices paid in `rows`; `None` without rows.
     pub fn rmse<'a>(&self, rows: impl Iterator<Item = (Query<'a>, f64)>) -> Option<f64> {

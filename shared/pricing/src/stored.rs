@@ -57,4 +57,3 @@ pub async fn train_options(
     }
     Ok(options)
 }
-

@@ -112,9 +112,9 @@ async fn offers(
     for offer in model.offers.offers(customer.as_str(), province.as_deref(), now, limit) {
         let Ok(sku) = Sku::parse(&offer.sku) else { continue };
         let facts = state.ports.catalogue.get_sku(&sku).await?.filter(|facts| facts.merchant_id == merchant);
-        let catalogue = facts.as_ref().map(|facts| {
-            (facts.category.clone(), CataloguePrices { cost: facts.cost, list_price: facts.list_price })
-        });
+        let catalogue = facts
+            .as_ref()
+            .map(|facts| (facts.category.clone(), CataloguePrices { cost: facts.cost, list_price: facts.list_price }));
         let query = oms_pricing::Query {
             customer_id: customer.as_str(),
             sku: sku.as_str(),

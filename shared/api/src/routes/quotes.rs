@@ -66,12 +66,8 @@ impl PricingModel {
 /// The merchant whose model answers: the caller's own; platform staff name it
 /// (`merchant_id`); a merchant naming another is refused (403).
 pub(super) fn quoting_merchant(caller: &Caller, named: Option<&str>) -> Result<MerchantId, ApiError> {
-    let named = named
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(MerchantId::parse)
-        .transpose()
-        .map_err(|e| e.within("merchant_id"))?;
+    let named =
+        named.map(str::trim).filter(|m| !m.is_empty()).map(MerchantId::parse).transpose().map_err(|e| e.within("merchant_id"))?;
     match caller.merchant_named(named.as_ref()) {
         Ok(Some(merchant)) => Ok(merchant),
         Ok(None) => Err(ApiError::new(ErrorCode::Forbidden, "this credential quotes its own merchant's prices only")),
@@ -180,6 +176,8 @@ async fn quote(State(state): State<AppState>, caller: Authed, RawBody(body): Raw
         at: chrono::Utc::now(),
         category: catalogue.as_ref().map(|(category, _)| category.as_str()),
     };
-    let quote = model.quote_with(&query, catalogue.as_ref().map(|(_, prices)| prices)).map_err(|err| ApiError::new(ErrorCode::NoPricingModel, err.to_string()))?;
+    let quote = model
+        .quote_with(&query, catalogue.as_ref().map(|(_, prices)| prices))
+        .map_err(|err| ApiError::new(ErrorCode::NoPricingModel, err.to_string()))?;
     Ok(Json(quote.into()))
 }

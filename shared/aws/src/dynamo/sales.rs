@@ -78,7 +78,8 @@ impl DynamoStore {
         if self.merchants_marked.lock().map(|marked| marked.contains(merchant)).unwrap_or(false) {
             return Ok(());
         }
-        let item = MerchantItem { pk: Key::SALES_MERCHANTS.to_owned(), sk: merchant.to_string(), merchant_id: merchant.to_string() };
+        let item =
+            MerchantItem { pk: Key::SALES_MERCHANTS.to_owned(), sk: merchant.to_string(), merchant_id: merchant.to_string() };
         let what = format!("merchant {merchant} among those with sales");
         self.put(to_item(&item, &what)?, &what).await?;
         if let Ok(mut marked) = self.merchants_marked.lock() {
