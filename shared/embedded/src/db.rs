@@ -731,6 +731,30 @@ mod tests {
     }
 
     #[test]
+    fn a_version_12_file_gains_the_sales_history_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE sales").unwrap();
+            conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', '{}')", []).unwrap();
+            conn.pragma_update(None, "user_version", 12).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, warehouses, sales): (i64, i64, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM warehouses", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, warehouses, sales), (SCHEMA_VERSION, 1, 0));
+    }
+
+    #[test]
     fn a_version_1_file_gains_the_alerts_table_and_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");

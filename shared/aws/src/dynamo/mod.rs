@@ -516,5 +516,11 @@ mod tests {
             Key::flash_sale_claim(&sale, &key),
             Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#KEY#k-1".into(), sk: "CLAIM".into() }
         );
+        let sale = oms_domain::sales::SaleKey { placed_at: "2026-11-20T10:00:00Z".parse().unwrap(), order_id: order.clone() };
+        assert_eq!(
+            Key::sale(&MerchantId::parse("a#b").unwrap(), &sale),
+            Key { pk: "SALES#a%23b".into(), sk: "2026-11-20T10:00:00.000000Z#ord_1".into() }
+        );
+        assert_eq!(Key::SALES_MERCHANTS, "SALES_MERCHANTS");
     }
 }
