@@ -139,8 +139,12 @@ const PRICING_POLL: Duration = Duration::from_secs(2);
 /// pointer names another version than the one served, until stopped. A model that cannot
 /// be loaded is logged and the served one kept.
 async fn follow_pricing_model(data_dir: PathBuf, pricing: PricingModel, mut stopped: watch::Receiver<bool>) {
-    let mut loaded: HashMap<String, String> = HashMap::new();
-    load_new_pricing_models(&data_dir, &pricing, &mut loaded).await;
+    // What start-up loaded, by merchant directory.
+    let mut loaded: HashMap<String, String> = pricing
+        .versions()
+        .into_iter()
+        .map(|(merchant, version)| (oms_pricing::merchant_segment(&merchant), version))
+        .collect();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PRICING_POLL) => {}
