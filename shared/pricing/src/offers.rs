@@ -22,6 +22,8 @@ use crate::history::Purchase;
 
 /// Most similar SKUs kept per SKU.
 const NEIGHBOURS: usize = 20;
+/// The most recent distinct SKUs of a customer that count towards co-occurrence.
+const BASKET: usize = 50;
 /// Best sellers kept per province and overall.
 const BEST_SELLERS: usize = 50;
 /// A purchase this recent (days) is "bought recently".
@@ -103,19 +105,23 @@ impl OfferIndex {
         for list in bought.values_mut() {
             list.sort_by(|a, b| b.last.cmp(&a.last).then_with(|| a.sku.cmp(&b.sku)));
         }
-        let skus: Vec<&str> = buyers.keys().copied().collect();
-        let mut similar: HashMap<String, Vec<(String, f64)>> = HashMap::new();
-        for (index, a) in skus.iter().enumerate() {
-            for b in &skus[index + 1..] {
-                let (left, right) = (&buyers[a], &buyers[b]);
-                let shared = left.intersection(right).count();
-                if shared == 0 {
-                    continue;
+        // Co-occurrence from each customer's basket (its most recent `BASKET` SKUs), so the
+        // cost grows with the baskets, not with the square of the catalogue.
+        let mut together: HashMap<(&str, &str), u32> = HashMap::new();
+        for list in bought.values() {
+            let basket: Vec<&str> = list.iter().take(BASKET).map(|b| b.sku.as_str()).collect();
+            for (index, a) in basket.iter().enumerate() {
+                for b in &basket[index + 1..] {
+                    let pair = if a < b { (*a, *b) } else { (*b, *a) };
+                    *together.entry(pair).or_default() += 1;
                 }
-                let cosine = shared as f64 / ((left.len() * right.len()) as f64).sqrt();
-                similar.entry((*a).to_owned()).or_default().push(((*b).to_owned(), cosine));
-                similar.entry((*b).to_owned()).or_default().push(((*a).to_owned(), cosine));
             }
+        }
+        let mut similar: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+        for ((a, b), shared) in together {
+            let cosine = f64::from(shared) / ((buyers[a].len() * buyers[b].len()) as f64).sqrt();
+            similar.entry(a.to_owned()).or_default().push((b.to_owned(), cosine));
+            similar.entry(b.to_owned()).or_default().push((a.to_owned(), cosine));
         }
         for list in similar.values_mut() {
             list.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
