@@ -140,11 +140,8 @@ const PRICING_POLL: Duration = Duration::from_secs(2);
 /// be loaded is logged and the served one kept.
 async fn follow_pricing_model(data_dir: PathBuf, pricing: PricingModel, mut stopped: watch::Receiver<bool>) {
     // What start-up loaded, by merchant directory.
-    let mut loaded: HashMap<String, String> = pricing
-        .versions()
-        .into_iter()
-        .map(|(merchant, version)| (oms_pricing::merchant_segment(&merchant), version))
-        .collect();
+    let mut loaded: HashMap<String, String> =
+        pricing.versions().into_iter().map(|(merchant, version)| (oms_pricing::merchant_segment(&merchant), version)).collect();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PRICING_POLL) => {}
