@@ -33,6 +33,7 @@ fn history() -> Vec<Purchase> {
                 city: if far { "Urumqi" } else { "Hangzhou" }.into(),
                 address: String::new(),
                 merchant_id: None,
+                currency: None,
             }
         })
         .collect()
@@ -205,6 +206,7 @@ fn trained_with_baskets() -> PricingModel {
                 city: city.into(),
                 address: String::new(),
                 merchant_id: None,
+                currency: None,
             });
         }
     }

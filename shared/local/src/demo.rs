@@ -402,6 +402,7 @@ fn pricing_history() -> Vec<Purchase> {
                 city: city.to_owned(),
                 address: String::new(),
                 merchant_id: Some(MERCHANT.to_owned()),
+                currency: Some("CNY".to_owned()),
             }
         })
         .collect()

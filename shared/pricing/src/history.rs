@@ -29,6 +29,10 @@ pub struct Purchase {
     /// sales history always): each merchant's rows train that merchant's model only.
     #[serde(default)]
     pub merchant_id: Option<String>,
+    /// The ISO 4217 currency of `unit_price`, when the source says (the optional CSV
+    /// column, the sales history always): a model quotes in its history's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 impl Purchase {
@@ -53,6 +57,7 @@ pub fn from_sales(sales: &[oms_domain::sales::Sale]) -> Vec<Purchase> {
                 city: sale.city.clone(),
                 address: sale.address.clone(),
                 merchant_id: Some(sale.merchant_id.to_string()),
+                currency: Some(sale.currency.code().to_owned()),
             })
         })
         .collect()

@@ -278,6 +278,7 @@ mod tests {
             city: "X".into(),
             address: String::new(),
             merchant_id: None,
+            currency: None,
         }
     }
 

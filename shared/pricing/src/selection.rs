@@ -145,7 +145,7 @@ pub fn train(
     let mut artifact = Artifact {
         version: options.version.clone(),
         merchant_id: options.merchant_id.clone(),
-        currency: options.currency.clone(),
+        currency: history_currency(&history).unwrap_or_else(|| options.currency.clone()),
         trained_at: Utc::now(),
         featurizer,
         models,
@@ -379,6 +379,15 @@ fn rmse(squared_errors: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Per SKU, the lowest and highest unit price paid.
+/// The currency most of the history's rows name, if any row names one.
+fn history_currency(history: &[Purchase]) -> Option<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for currency in history.iter().filter_map(|row| row.currency.as_deref()) {
+        *counts.entry(currency).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(currency, _)| currency.to_owned())
+}
+
 /// Per SKU, the catalogue's rails where it gives them (cost plus the least margin, the
 /// list price), else the lowest and highest price the history paid.
 fn guard_rails(history: &[Purchase], options: &TrainOptions) -> HashMap<String, GuardRails> {
@@ -458,6 +467,7 @@ mod tests {
                     city: format!("City{province}"),
                     address: String::new(),
                     merchant_id: None,
+                    currency: None,
                 }
             })
             .collect()
@@ -554,6 +564,16 @@ mod tests {
         for customer in ["c-1", "c-7", "nobody"] {
             assert_eq!(back.quote(&query(customer, "SKU-2", 9)).unwrap(), artifact.quote(&query(customer, "SKU-2", 9)).unwrap());
         }
+    }
+
+    #[test]
+    fn a_model_quotes_in_the_currency_its_history_was_paid_in() {
+        let mut rows = history(300, |quantity, _, _| 40.0 + f64::from(quantity));
+        assert_eq!(trained(rows.clone()).currency, "CNY", "none named: the options' currency");
+        for row in &mut rows {
+            row.currency = Some("USD".into());
+        }
+        assert_eq!(trained(rows).currency, "USD");
     }
 
     #[test]
