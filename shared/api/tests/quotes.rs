@@ -264,6 +264,9 @@ async fn offers_are_per_merchant_and_refuse_a_bad_limit() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = get_offers(&router, None, "/customers/tea-fan/offers").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let long = "x".repeat(201);
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/offers?province={long}")).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("province")));
     for limit in ["0", "51", "-1", "ten"] {
         let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/offers?limit={limit}")).await;
         assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{limit}");

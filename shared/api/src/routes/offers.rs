@@ -22,6 +22,8 @@ use crate::{ApiError, Authed};
 /// Offers answered when the caller does not say, and the most it may ask for.
 const DEFAULT_OFFERS: usize = 10;
 const MAX_OFFERS: usize = 50;
+/// The longest province a caller may name.
+const MAX_PROVINCE_CHARS: usize = 200;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(offers))
@@ -103,6 +105,9 @@ async fn offers(
         ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
     })?;
     let hint = params.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+    if hint.as_ref().is_some_and(|p| p.chars().count() > MAX_PROVINCE_CHARS) {
+        return Err(ValidationError::new("province", format!("must be at most {MAX_PROVINCE_CHARS} characters")).into());
+    }
     let (province, city) = match hint.or_else(|| model.offers.province_of(customer.as_str()).map(str::to_owned)) {
         Some(province) => (Some(province), String::new()),
         None => latest_place(&state, &merchant, &customer).await?,
