@@ -77,11 +77,18 @@ USES = {
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.
     "RelayOutboxFunction": send_to("AllocateQueue", "ReserveQueue", "OutboxFailuresQueue"),
-    # the model pointer and the artifact it names.
+    # the merchants' model pointers and the artifacts they name; offers read SKU facts
+    # (GetItem) and a customer's latest order (the index by customer; the order's moved
+    # timeline entries: Query).
     # (ListBucket: without it a missing object answers 403 instead of 404.)
-    "QuotePriceFunction": objects("GetObject", "models") | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
-    # the purchase history in; the artifact, its report and the pointer out.
-    "RetrainModelFunction": objects("GetObject", "history")
+    "QuotePriceFunction": objects("GetObject", "models")
+    | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))}
+    | table("GetItem", "Query")
+    | query_indexes("by_customer"),
+    # each merchant's sales (Query of SALES#<merchant>, the list SALES_MERCHANTS) and SKU
+    # facts (GetItem); the purchase history CSV in; the artifacts, reports and pointers out.
+    "RetrainModelFunction": table("GetItem", "Query")
+    | objects("GetObject", "history")
     | objects("PutObject", "models")
     | objects("PutObject", "reports")
     | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},

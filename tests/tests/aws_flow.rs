@@ -402,63 +402,132 @@ fn schedule_event(
     )
 }
 
+/// Writes `orders` reserved orders of `merchant` (each customer `<prefix>-<n>` buying
+/// `basket`, lines at `price` and `price` + 10) into the sales history, as reserve-stock
+/// records a reservation: the order's write with its sale.
+async fn reserved_sales(
+    ports: &oms_domain::ports::Ports,
+    merchant: &str,
+    prefix: &str,
+    basket: [&str; 2],
+    price: i64,
+    orders: u32,
+) {
+    use oms_domain::ports::{Effects, InsertOutcome, UpdateOutcome};
+    for index in 0..orders {
+        let mut order = oms_conformance::fixtures::order(Channel::Generic, &format!("{merchant}-{prefix}-{index}"));
+        order.merchant_id = oms_domain::MerchantId::parse(merchant).expect("a merchant");
+        order.customer.id = oms_domain::CustomerId::parse(format!("{prefix}-{}", index % 12)).expect("a customer");
+        order.placed_at += chrono::Duration::hours(i64::from(index) * 5);
+        let mut second = order.lines[0].clone();
+        second.sku = oms_domain::Sku::parse(basket[1]).expect("a SKU");
+        second.unit_price = rust_decimal::Decimal::from(price + 10 + i64::from(index % 3));
+        order.lines[0].sku = oms_domain::Sku::parse(basket[0]).expect("a SKU");
+        order.lines[0].unit_price = rust_decimal::Decimal::from(price + i64::from(index % 3));
+        order.lines.push(second);
+        assert_eq!(ports.orders.insert_order(&order).await.expect("insert"), InsertOutcome::Inserted);
+        let mut reserved = oms_conformance::fixtures::stored(&order);
+        reserved.status = OrderStatus::Reserved;
+        let sale = oms_domain::sales::Sale::of(&reserved);
+        let written = ports.orders.update_order_with(&reserved, &Effects::record_sale(sale)).await.expect("the write");
+        assert!(matches!(written, UpdateOutcome::Updated { .. }));
+    }
+}
+
+/// An API Gateway event of `method path` (`route` its route key) by `merchant`'s storefront.
+fn storefront_event(method: &str, route: &str, path: &str, query: &str, body: Option<&str>, merchant: &str) -> Value {
+    let mut e = event("apigw-http-generic-order.json");
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["rawQueryString"] = query.into();
+    e["pathParameters"] = Value::Null;
+    e["body"] = body.map_or(Value::Null, Value::from);
+    e["isBase64Encoded"] = false.into();
+    e["headers"].as_object_mut().expect("headers").remove("content-length");
+    signed_in(e, Some(merchant), &["oms/storefront"])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrain_model_publishes_to_s3_and_quote_price_answers_from_the_current_model_and_follows_it() {
+async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_price_answers_quotes_and_offers() {
     use oms_lambda::pricing;
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("pricing").await;
     let artifacts = aws.artifacts().clone();
-    let quote_body = r#"{"customer_id":"c-1","sku":"SKU-1","quantity":2,"province":"Zhejiang","city":"Hangzhou"}"#;
-    let quote_event = || {
-        let mut e = event("apigw-http-generic-order.json");
-        e["routeKey"] = "POST /quotes".into();
-        e["requestContext"]["routeKey"] = e["routeKey"].clone();
-        e["rawPath"] = "/quotes".into();
-        e["requestContext"]["http"]["path"] = "/quotes".into();
-        e["pathParameters"] = Value::Null;
-        e["body"] = quote_body.into();
-        e["isBase64Encoded"] = false.into();
-        e["headers"].as_object_mut().expect("headers").remove("content-length");
-        signed_in(e, Some("m-1"), &["oms/storefront"])
-    };
+    let ports = aws.ports(Arc::new(SystemClock));
+    let margin = oms_pricing::DEFAULT_MIN_MARGIN;
+    let quote_body = r#"{"customer_id":"tea-1","sku":"TEA","quantity":1,"province":"Zhejiang","city":"Hangzhou"}"#;
+    let quote_event = |merchant: &str| storefront_event("POST", "/quotes", "/quotes", "", Some(quote_body), merchant);
+    let quotes =
+        |model: &oms_api::PricingModel| oms_api::routes::quotes_api(AppState { pricing: model.clone(), ..lambda_state(&aws) });
 
-    // Before any model: quote-price says so, and retrain-model fails loudly without a history.
-    let state =
-        AppState { pricing: oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap()), ..lambda_state(&aws) };
-    let (status, body) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
+    // Before any model: quote-price says so; a retrain with no history publishes nothing.
+    let (status, body) = invoke(&quotes(&oms_api::PricingModel::default()), quote_event("m-1")).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &Value::from("no_pricing_model")), "{body}");
-    assert!(oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .is_err());
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("a retrain with nothing to learn");
+    assert_eq!(report["merchants"], serde_json::json!({}));
 
-    // retrain-model's scheduled run: the history in, the artifact, report and pointer out.
+    // m-1 sells tea with cups dear; m-2 sells the same SKUs cheap. Both reserve orders.
+    reserved_sales(&ports, "m-1", "tea", ["TEA", "CUP"], 200, 60).await;
+    reserved_sales(&ports, "m-2", "tea", ["TEA", "CUP"], 20, 60).await;
+    // A purchase history CSV (no merchant column: the default merchant's) trains beside them.
     artifacts.put_object(pricing::HISTORY_KEY, purchase_history(600).into_bytes()).await.unwrap();
-    let report = oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .expect("the scheduled retrain");
-    assert!(report["test_rmse"].as_f64().is_some_and(f64::is_finite), "{report}");
-    assert!(report["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");
-    let first = pricing::current_version(&artifacts).await.unwrap().expect("the pointer moved");
-    assert!(artifacts.get_object(&format!("reports/{first}.json")).await.unwrap().is_some(), "the report is beside it");
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("the scheduled retrain");
+    let trained: Vec<&String> = report["merchants"].as_object().expect("reports by merchant").keys().collect();
+    assert_eq!(trained, ["default", "m-1", "m-2"], "{report}");
+    assert!(report["merchants"]["m-1"]["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");
+    let first = pricing::current_version(&artifacts, "m-1").await.unwrap().expect("m-1's pointer moved");
+    assert!(artifacts.get_object(&format!("reports/m-1/{first}.json")).await.unwrap().is_some(), "the report is beside it");
 
-    // quote-price, as its container starts: the current model answers.
+    // quote-price, as its container starts: each merchant's model answers its own quotes.
     let model = oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap());
-    let state = AppState { pricing: model.clone(), ..lambda_state(&aws) };
-    let (status, quote) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
-    assert_eq!(status, StatusCode::OK, "{quote}");
-    assert_eq!(quote["model_version"], Value::from(first.as_str()), "{quote}");
-    assert!(quote["price"].as_str().is_some_and(|p| p.parse::<f64>().is_ok_and(|p| p > 0.0)), "{quote}");
+    let price = |quote: &Value| quote["price"].as_str().and_then(|p| p.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let (status, dear) = invoke(&quotes(&model), quote_event("m-1")).await;
+    assert_eq!(status, StatusCode::OK, "{dear}");
+    assert_eq!(dear["model_version"], Value::from(first.as_str()), "{dear}");
+    let (_, cheap) = invoke(&quotes(&model), quote_event("m-2")).await;
+    assert!(price(&dear) > 150.0 && price(&cheap) < 40.0, "each from its own sales: m-1 {dear}, m-2 {cheap}");
 
-    // The next day's retrain moves the pointer; the running container follows it.
-    pricing::follow_current(artifacts.clone(), model.clone(), Some(first.clone()), std::time::Duration::from_millis(50));
-    oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-22T02:00:00Z")).await.unwrap();
-    let second = pricing::current_version(&artifacts).await.unwrap().expect("the pointer");
+    // Offers: a customer who bought only tea from m-1 is offered the cups tea buyers buy.
+    reserved_sales(&ports, "m-1", "lone", ["TEA", "TEA"], 200, 1).await;
+    oms_lambda::schedule::retrain(&artifacts, &ports, margin, schedule_event("schedule-retrain.json", "2026-11-22T02:00:00Z"))
+        .await
+        .expect("the next retrain");
+    let second = pricing::current_version(&artifacts, "m-1").await.unwrap().expect("the pointer");
     assert_ne!(second, first);
+    // The running container follows the pointer to the new model.
+    pricing::follow_current(artifacts.clone(), model.clone(), model.versions(), std::time::Duration::from_millis(50));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while model.current().map(|artifact| artifact.version.clone()) != Some(second.clone()) {
+    while model.current("m-1").map(|artifact| artifact.version.clone()) != Some(second.clone()) {
         assert!(std::time::Instant::now() < deadline, "quote-price did not follow the pointer to {second}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let offers_event = storefront_event("GET", "/customers/{id}/offers", "/customers/lone-0/offers", "limit=2", None, "m-1");
+    let (status, offers) = invoke(&quotes(&model), offers_event).await;
+    assert_eq!(status, StatusCode::OK, "{offers}");
+    assert_eq!(offers["customer_id"], "lone-0");
+    let list = offers["offers"].as_array().expect("offers");
+    let cup = list.iter().find(|offer| offer["sku"] == "CUP").expect("the cups tea buyers buy");
+    assert!(cup["reason"].as_str().is_some_and(|r| r.contains("TEA")), "{offers}");
+    // Tea buyers buy tea again (every one of m-1's did): offered again, and said so.
+    assert!(list.iter().any(|offer| offer["sku"] == "TEA" && offer["reason"].as_str().is_some_and(|r| r.contains("again"))));
+    assert!(list.iter().all(|offer| price(offer) > 150.0), "priced by m-1's model: {offers}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -162,6 +162,7 @@ impl Aws {
             rates: store.clone(),
             flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
             shipments: store,
+            sales: Arc::new(self.dynamo.clone()),
             queue: Arc::new(self.queue.clone()),
             clock,
         }

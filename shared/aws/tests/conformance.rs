@@ -29,7 +29,8 @@ async fn dynamodb() -> Subject {
         catalogue: store.clone(),
         rates: store.clone(),
         flash_sales: store.clone(),
-        shipments: store,
+        shipments: store.clone(),
+        sales: store,
         outbox,
     }
 }

@@ -14,8 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, ShipmentStore, SkuCatalogue, SkuMappingStore,
-    WarehouseStore,
+    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore, SkuCatalogue,
+    SkuMappingStore, WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -30,6 +30,7 @@ pub mod flash_sales;
 pub mod inventory;
 pub mod orders;
 pub mod races;
+pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
 pub mod warehouses;
@@ -42,6 +43,7 @@ pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
 pub use orders::*;
+pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
@@ -58,6 +60,7 @@ pub struct Subject {
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
     pub shipments: Arc<dyn ShipmentStore>,
+    pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -190,6 +193,9 @@ macro_rules! __each_case {
         $($apply)*!(a_carrier_event_is_stored_once_and_events_read_back_by_time, $($arg)*);
         $($apply)*!(a_shipment_update_is_conditional_on_its_version, $($arg)*);
         $($apply)*!(transit_times_are_kept_per_carrier_and_lane_newest_first_once_per_shipment, $($arg)*);
+        $($apply)*!(a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole, $($arg)*);
+        $($apply)*!(the_same_orders_sale_written_twice_is_one_sale, $($arg)*);
+        $($apply)*!(each_merchants_sales_are_paged_oldest_first_and_never_another_merchants, $($arg)*);
     };
 }
 
@@ -235,6 +241,7 @@ mod tests {
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
             include_str!("shipments.rs"),
+            include_str!("sales.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

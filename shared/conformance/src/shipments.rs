@@ -45,7 +45,7 @@ fn shipping(order: &Order, hold_id: &HoldId, number: &str, quantity: u32, status
     let shipment = shipment_of(order, number, quantity);
     let taken: Vec<AllocatedLine> = vec![line("WH-A", "SKU-1", quantity)];
     let effect = ShipEffect { hold_id: hold_id.clone(), taken, shipment: shipment.clone() };
-    (moved, Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)) }, shipment)
+    (moved, Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)), sale: None }, shipment)
 }
 
 pub async fn a_shipment_consumes_exactly_its_units_from_the_hold_and_the_stock(s: Subject) {

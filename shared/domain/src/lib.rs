@@ -21,6 +21,7 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod reservation;
+pub mod sales;
 pub mod shipment;
 pub mod sku_mapping;
 pub mod stock;

@@ -18,6 +18,7 @@ use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
+use crate::sales::{Sale, SaleKey, SalesPage};
 use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
@@ -79,6 +80,10 @@ pub struct Effects {
     pub send: Vec<Outgoing>,
     /// What the write does to the order's hold of stock, and its condition on it.
     pub hold: HoldEffect,
+    /// The order's sale, entered in its merchant's sales history with the write (when its
+    /// reservation is recorded): there if and only if the write lands. The same order's
+    /// sale written again replaces the first (one sale per order). Boxed: most writes carry none.
+    pub sale: Option<Box<Sale>>,
 }
 
 /// What an order write does to the order's hold of stock, in the same atomic step.
@@ -119,11 +124,16 @@ impl Effects {
 
     /// Queue `message` with the write.
     pub fn send(message: Outgoing) -> Self {
-        Self { send: vec![message], hold: HoldEffect::Untouched }
+        Self { send: vec![message], hold: HoldEffect::Untouched, sale: None }
+    }
+
+    /// Enter `sale` in the sales history with the write.
+    pub fn record_sale(sale: Sale) -> Self {
+        Self { sale: Some(Box::new(sale)), ..Self::default() }
     }
 
     pub fn is_none(&self) -> bool {
-        self.send.is_empty() && self.hold == HoldEffect::Untouched
+        self.send.is_empty() && self.hold == HoldEffect::Untouched && self.sale.is_none()
     }
 }
 
@@ -647,6 +657,23 @@ pub trait OrderArchive: Send + Sync + fmt::Debug {
     ) -> Result<Vec<Order>, StoreError>;
 }
 
+/// The sales history pricing learns from: every reserved order, per merchant (see
+/// [`crate::sales`]). Written only with the order, through [`Effects::sale`].
+#[async_trait]
+pub trait SalesHistory: Send + Sync {
+    /// One page of `merchant`'s sales, oldest first (by [`SaleKey`]: time placed, then
+    /// order id), at most `limit` (1 to [`MAX_SALES_PAGE`](crate::sales::MAX_SALES_PAGE)),
+    /// starting after `after` when it is given (the previous page's `next`). `next` is the
+    /// last sale's key when the page is full, `None` at the end. Another merchant's sales
+    /// are never in it. Strongly consistent: a sale whose order write was answered is in it.
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError>;
+
+    /// Every merchant with at least one sale, in id order. It may also name a merchant
+    /// whose sales are not written yet (a write in flight, or one that failed): reading its
+    /// sales then finds none.
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -659,6 +686,7 @@ pub struct Ports {
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
     pub shipments: Arc<dyn ShipmentStore>,
+    pub sales: Arc<dyn SalesHistory>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 13;
+pub(crate) const SCHEMA_VERSION: i64 = 15;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -137,6 +137,21 @@ CREATE TABLE IF NOT EXISTS carrier_rates (
     carrier_id TEXT PRIMARY KEY,
     body       TEXT NOT NULL
 );
+";
+
+/// Version 15: the sales history pricing learns from. One row per reserved order, written
+/// in the order's savepoint when its reservation is recorded, keyed by merchant and
+/// `sale_key` (`<placed_at>#<order id>`, text order = time order) so a merchant's history
+/// reads in pages from the primary key; `body` is the `oms_records::PurchaseRecord`.
+/// Idempotent.
+const SALES_HISTORY: &str = "
+CREATE TABLE IF NOT EXISTS sales (
+    merchant_id TEXT NOT NULL,
+    sale_key    TEXT NOT NULL,
+    order_id    TEXT NOT NULL UNIQUE,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (merchant_id, sale_key)
+) WITHOUT ROWID;
 ";
 
 /// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
@@ -415,6 +430,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 13 {
         tx.execute_batch(SHIPMENTS).context("Failed to migrate to schema version 13 (shipments and tracking)")?;
+    }
+    if found < 15 {
+        tx.execute_batch(SALES_HISTORY).context("Failed to migrate to schema version 15 (sales history)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -743,6 +761,30 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(holds, ["migrated_ord_1", "migrated_ord_1"]);
+    }
+
+    #[test]
+    fn a_version_12_file_gains_the_sales_history_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE sales").unwrap();
+            conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', '{}')", []).unwrap();
+            conn.pragma_update(None, "user_version", 12).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, warehouses, sales): (i64, i64, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM warehouses", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, warehouses, sales), (SCHEMA_VERSION, 1, 0));
     }
 
     #[test]

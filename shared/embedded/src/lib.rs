@@ -18,6 +18,7 @@ mod inventory;
 mod orders;
 mod queue;
 mod rows;
+mod sales;
 mod shipments;
 mod sku_mappings;
 mod warehouses;
@@ -78,6 +79,7 @@ impl Embedded {
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
             shipments: Arc::new(self.clone()),
+            sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

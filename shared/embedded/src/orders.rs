@@ -275,6 +275,9 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
     write_backorders(conn, row)?;
     write_moved(conn, row)?;
     enqueue(conn, &effects.send)?;
+    if let Some(sale) = &effects.sale {
+        crate::sales::write_sale(conn, sale)?;
+    }
     if let HoldEffect::Release(hold_id) = &effects.hold {
         match crate::inventory::release(conn, &order_id, hold_id)? {
             ReleaseOutcome::Released(_) => {}

@@ -21,8 +21,11 @@ use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SkuCatalogue, SkuMappingStore};
+use oms_domain::ports::{
+    ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SalesHistory, SkuCatalogue, SkuMappingStore,
+};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::sales::{SaleKey, SalesPage};
 use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
@@ -55,7 +58,8 @@ async fn file_backed() -> Subject {
         catalogue: kept.clone(),
         rates: kept.clone(),
         flash_sales: kept.clone(),
-        shipments: kept,
+        shipments: kept.clone(),
+        sales: kept,
         outbox,
     }
 }
@@ -88,6 +92,7 @@ async fn in_memory() -> Subject {
         rates: ports.rates,
         flash_sales: ports.flash_sales,
         shipments: ports.shipments,
+        sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
     }
 }
@@ -119,7 +124,8 @@ async fn two_on_one_file() -> Subject {
         catalogue: shared.clone(),
         rates: shared.clone(),
         flash_sales: shared.clone(),
-        shipments: shared,
+        shipments: shared.clone(),
+        sales: shared,
         outbox,
     }
 }
@@ -357,6 +363,26 @@ impl SkuCatalogue for TwoOnOneFile {
     }
     async fn get_sku(&self, sku: &Sku) -> Result<Option<SkuFacts>, StoreError> {
         self.pick().get_sku(sku).await
+    }
+}
+
+#[async_trait]
+impl SalesHistory for InTempDir {
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError> {
+        self.store.sales(merchant, after, limit).await
+    }
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError> {
+        self.store.merchants_with_sales().await
+    }
+}
+
+#[async_trait]
+impl SalesHistory for TwoOnOneFile {
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError> {
+        self.pick().sales(merchant, after, limit).await
+    }
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError> {
+        self.pick().merchants_with_sales().await
     }
 }
 

@@ -3,18 +3,25 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 
-/// retrain-model: trains on the purchase history in S3 and publishes the new model as
-/// current (`pricing::retrain`); the report is the function's answer. A failed run is an
+/// retrain-model: trains every merchant on its history (the sales in DynamoDB, and the
+/// CSV in S3 when there is one) and publishes each new model as that merchant's current
+/// one (`pricing::retrain`); the answer is each merchant's report. A failed run is an
 /// error, so the schedule's retry and failure destination see it.
 #[cfg(feature = "pricing")]
 pub async fn retrain(
     artifacts: &oms_aws::Artifacts,
+    ports: &oms_domain::ports::Ports,
+    min_margin: rust_decimal::Decimal,
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
     let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
     let version = at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
-    let artifact = crate::pricing::retrain(artifacts, version).await?;
-    Ok(serde_json::to_value(&artifact.report)?)
+    let published = crate::pricing::retrain(artifacts, ports, version, min_margin).await?;
+    let reports: serde_json::Map<String, serde_json::Value> = published
+        .iter()
+        .map(|artifact| Ok((artifact.merchant_id.clone(), serde_json::to_value(&artifact.report)?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    Ok(serde_json::json!({ "merchants": reports }))
 }
 
 /// sweep-orders: one sweep (`oms_domain::usecases::sweep`) per scheduled run; the report

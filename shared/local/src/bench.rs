@@ -149,7 +149,7 @@ fn sample_body(external_id: &str) -> String {
 /// Quotes every row of `rows` with the data directory's current pricing model, one at a
 /// time, and prints the latency percentiles and the RMSE against the prices paid.
 pub fn quote(data_dir: &Path, rows: &Path) -> anyhow::Result<()> {
-    let Some(artifact) = crate::retrain::load_current(data_dir)? else {
+    let Some(artifact) = crate::retrain::load_current(data_dir, oms_pricing::DEFAULT_MERCHANT)? else {
         bail!("no pricing model in {}: run `oms retrain` first", data_dir.display());
     };
     let rows = crate::retrain::read_history(rows)?;

@@ -19,7 +19,7 @@ use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::Embedded;
-use oms_pricing::{Purchase, TrainOptions};
+use oms_pricing::Purchase;
 use rust_decimal::prelude::FromPrimitive as _;
 use rust_decimal::Decimal;
 
@@ -141,7 +141,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     shared_shelf(&api, &embedded).await?;
     explained_split(&api, &embedded).await?;
     flash_sale(&api, &embedded).await?;
-    night(&api, &pricing).await?;
+    night(&api, &pricing, &ports).await?;
     late_night(&ports).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
@@ -170,24 +170,25 @@ async fn configure_costs(api: &Router) -> anyhow::Result<()> {
     ]});
     // The platform keeps the carriers' rate tables for every merchant.
     expect_as(api, PLATFORM_STAFF, Method::PUT, "/carriers/zto/rates", rates, StatusCode::OK).await?;
-    for (sku, name, weight_g) in SKU_FACTS {
-        let facts = json!({"merchant_id": MERCHANT, "name": name, "category": "teahouse", "cost": "10.00",
-                           "list_price": "50.00", "weight_g": weight_g, "dims_mm": [200, 150, 100], "traits": []});
+    for (sku, name, weight_g, category, cost, list_price) in SKU_FACTS {
+        let facts = json!({"merchant_id": MERCHANT, "name": name, "category": category, "cost": cost,
+                           "list_price": list_price, "weight_g": weight_g, "dims_mm": [200, 150, 100], "traits": []});
         expect(api, Method::PUT, &format!("/skus/{sku}"), facts, StatusCode::OK).await?;
     }
     println!("  carrier zto's rates (by distance and weight) and {} SKUs' weights are configured", SKU_FACTS.len());
     Ok(())
 }
 
-/// (SKU, name, unit weight in g) of the catalogue.
-const SKU_FACTS: [(&str, &str, u32); 7] = [
-    ("TEA-LONGJING-250G", "Longjing tea, 250 g", 320),
-    ("MUG-CELADON", "Celadon mug", 450),
-    ("FAN-SILK", "Silk fan", 150),
-    ("KITE-DRAGON", "Dragon kite", 600),
-    ("INK-SET", "Ink set", 900),
-    ("TEA-PUER-CAKE", "Pu'er cake, 357 g", 400),
-    ("FAN-SANDALWOOD", "Sandalwood fan", 200),
+/// (SKU, name, unit weight in g, category, cost, list price) of the catalogue: the
+/// category is a pricing feature, cost (plus the least margin) and list price its guard rails.
+const SKU_FACTS: [(&str, &str, u32, &str, &str, &str); 7] = [
+    ("TEA-LONGJING-250G", "Longjing tea, 250 g", 320, "tea", "95.00", "188.00"),
+    ("MUG-CELADON", "Celadon mug", 450, "teaware", "28.00", "69.90"),
+    ("FAN-SILK", "Silk fan", 150, "crafts", "15.00", "39.90"),
+    ("KITE-DRAGON", "Dragon kite", 600, "crafts", "40.00", "98.00"),
+    ("INK-SET", "Ink set", 900, "crafts", "60.00", "135.00"),
+    ("TEA-PUER-CAKE", "Pu'er cake, 357 g", 400, "tea", "120.00", "260.00"),
+    ("FAN-SANDALWOOD", "Sandalwood fan", 200, "crafts", "22.00", "59.00"),
 ];
 
 /// Dusk: an order whose two lines Hangzhou and Shanghai each hold one of, and Beijing both:
@@ -438,16 +439,24 @@ impl Clock for HoursLater {
 /// demo's pricing history.
 const PROVINCE_MARKUP: [f64; 5] = [1.00, 1.03, 1.09, 0.98, 0.95];
 
-/// The night: the pricing models are trained on three months of past purchases, and two
-/// customers in different provinces are quoted the same tea, with the reason they differ.
-async fn night(api: &Router, pricing: &PricingModel) -> anyhow::Result<()> {
-    let history = pricing_history();
+/// The night: the teahouse's pricing models are trained on its sales history (every order
+/// the day reserved, as `oms retrain` reads it from the store) and three months of past
+/// purchases, with the catalogue's categories and guard rails; two customers in different
+/// provinces are quoted the same tea, with the reason they differ.
+async fn night(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::Result<()> {
+    let stored = oms_pricing::stored::stored_histories(ports, Some(MERCHANT)).await?.remove(MERCHANT).unwrap_or_default();
+    let today = stored.len();
+    let mut history = pricing_history();
+    history.extend(stored);
     let rows = history.len();
-    let artifact =
-        oms_pricing::train(history, &TrainOptions::new("demo-1"), &|_| ()).context("Failed to train the demo's pricing")?;
+    let options =
+        oms_pricing::stored::train_options(ports, MERCHANT, &history, "demo-1", oms_pricing::DEFAULT_MIN_MARGIN).await?;
+    let artifact = oms_pricing::train(history, &options, &|_| ()).context("Failed to train the demo's pricing")?;
     println!(
-        "Night: the pricing models are trained on {rows} past purchases: {} candidates compared on held-out rows; \
-         segments kept: {} (everyone's model: {})",
+        "Night: the teahouse's pricing models are trained on {rows} purchased lines ({today} from the orders reserved today, \
+         the rest from three months before) with {} SKUs' categories and guard rails from the catalogue: {} candidates \
+         compared on held-out rows; segments kept: {} (everyone's model: {})",
+        options.categories.len(),
         artifact.report.candidates.len(),
         artifact.report.selected.len(),
         artifact.models.all.as_ref().map_or("none", |model| model.algorithm.name()),
@@ -471,6 +480,21 @@ async fn night(api: &Router, pricing: &PricingModel) -> anyhow::Result<()> {
             quote["segment"].as_str().unwrap_or_default(),
             percent(province_effect),
             percent(own_level),
+        );
+    }
+    // Offers for a customer of today's orders: what its merchant's other customers bought
+    // with what it bought, each priced for it.
+    let customer = "c-101";
+    let offers = expect(api, Method::GET, &format!("/customers/{customer}/offers?limit=3"), Value::Null, StatusCode::OK).await?;
+    println!("  offers for {customer}, who bought today:");
+    for offer in offers["offers"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "    {:<18} {:>8} {} (score {:.2}): {}",
+            offer["sku"].as_str().unwrap_or_default(),
+            offer["price"].as_str().unwrap_or_default(),
+            offer["currency"].as_str().unwrap_or_default(),
+            offer["score"].as_f64().unwrap_or_default(),
+            offer["reason"].as_str().unwrap_or_default(),
         );
     }
     Ok(())
@@ -506,6 +530,8 @@ fn pricing_history() -> Vec<Purchase> {
                 province: province.to_owned(),
                 city: city.to_owned(),
                 address: String::new(),
+                merchant_id: Some(MERCHANT.to_owned()),
+                currency: Some("CNY".to_owned()),
             }
         })
         .collect()

@@ -80,12 +80,21 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         stuck_after_minutes: i64,
     },
-    /// Train the pricing models on a CSV history, compare them on held-out rows (and the
-    /// test file), and make the result the current model of the data directory.
+    /// Train each merchant's pricing models on its history (a CSV, or without one the
+    /// data directory's sales history), compare them on held-out rows (and the test file),
+    /// and make each result its merchant's current model in the data directory.
     Retrain {
         /// Columns: customer_id,sku,quantity,unit_price,purchased_at,province,city,address
+        /// (and optionally merchant_id). Without it: every order reserved in the data directory.
         #[arg(long)]
-        train: PathBuf,
+        train: Option<PathBuf>,
+        /// Whose history the CSV is (default: its merchant_id column, else "default"); with
+        /// the stored history, train this merchant only.
+        #[arg(long)]
+        merchant: Option<String>,
+        /// The least margin over the catalogue's cost a quote keeps (0.05 is 5 %).
+        #[arg(long, default_value = "0.05")]
+        min_margin: rust_decimal::Decimal,
         /// Rows to measure the selected models on (the report's test_rmse).
         #[arg(long)]
         test: Option<PathBuf>,
@@ -237,9 +246,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
             Ok(())
         }
-        Command::Retrain { train, test, report, data_dir } => {
-            let artifact = oms_local::retrain::run(&oms_local::retrain::RetrainRequest { train, test, report, data_dir })?;
-            println!("{}", oms_local::retrain::summary(&artifact));
+        Command::Retrain { train, merchant, min_margin, test, report, data_dir } => {
+            let request = oms_local::retrain::RetrainRequest { train, merchant, test, report, data_dir, min_margin };
+            for artifact in oms_local::retrain::run(&request).await? {
+                println!("{}", oms_local::retrain::summary(&artifact));
+            }
             Ok(())
         }
         Command::Bench { what: Bench::Tree { matrix, max_depth, min_leaf } } => {

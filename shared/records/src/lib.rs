@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod flash_sale;
 pub use flash_sale::{ClaimRecord, SaleRecord, ShardRecord};
+pub mod sales;
+pub use sales::{PurchaseLineRecord, PurchaseRecord};
 
 /// A stored record that does not hold what its layout says. `field` is its path in the
 /// record (`timeline.status`); each adapter names it in its own words.

@@ -8,6 +8,7 @@ mod carriers;
 mod catalogue;
 mod flash_sales;
 mod inventory;
+mod offers;
 mod orders;
 mod quotes;
 mod sku_mappings;
@@ -18,6 +19,7 @@ pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
+pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
@@ -114,10 +116,10 @@ pub fn tracking_api(state: AppState) -> Router {
     finish(base().merge(tracking::router()), state)
 }
 
-/// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
-/// current one in S3, `oms_lambda::aws_pricing_state`).
+/// `quote-price`: per-customer price quotes and offers from the state's pricing models (in
+/// Lambda each merchant's current one in S3, `oms_lambda::aws_pricing_state`).
 pub fn quotes_api(state: AppState) -> Router {
-    finish(base().merge(quotes::router()), state)
+    finish(base().merge(quotes::router()).merge(offers::router()), state)
 }
 
 /// `flash-sale-claim`: flash sales, their claims, and a sale's state.
@@ -139,7 +141,8 @@ pub fn all(state: AppState) -> Router {
         .merge(quotes::router())
         .merge(flash_sales::router())
         .merge(analytics::router())
-        .merge(track::router());
+        .merge(track::router())
+        .merge(offers::router());
     finish(routes, state)
 }
 

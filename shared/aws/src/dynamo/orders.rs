@@ -327,6 +327,10 @@ impl OrderStore for DynamoStore {
             }
         }
         extra.extend(self.outbox_puts(&effects.send, &order.order_id)?);
+        if let Some(sale) = &effects.sale {
+            self.mark_merchant_with_sales(&sale.merchant_id).await?;
+            extra.push(self.sale_put(sale)?);
+        }
         self.update_in_transaction(order, changes, extra).await
     }
 

@@ -69,7 +69,7 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
             // being the order's: a hold placed in between makes the write a lost race.
             let held = ports.inventory.reservation(order_id).await?;
             let hold = held.as_ref().map_or(HoldEffect::NoneHeld, |hold| HoldEffect::Release(hold.hold_id.clone()));
-            let effects = Effects { send: vec![], hold };
+            let effects = Effects { send: vec![], hold, sale: None };
             Ok::<_, CancelError>(Change::WriteWith(order, effects, held.map(|hold| hold.reservation)))
         })
     })

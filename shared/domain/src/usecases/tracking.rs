@@ -206,7 +206,7 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
             }
             let answer = Shipped { shipment_id: shipment.shipment_id.clone(), duplicate: false, order_status: next };
             let effect = ShipEffect { hold_id: hold.hold_id, taken, shipment };
-            let effects = Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)) };
+            let effects = Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)), sale: None };
             Ok::<_, ShipError>(Change::WriteWith(order, effects, answer))
         })
     })
