@@ -172,8 +172,11 @@ fn carrier_named(fallback: &CarrierId, named: Option<&str>) -> CarrierId {
 fn aftership(carrier: &CarrierId, body: &[u8], now: DateTime<Utc>) -> Result<Vec<TrackingEvent>, ValidationError> {
     let payload: AfterShip = parse_json(body)?;
     let msg = payload.msg;
-    let number = tracking_number("msg.tracking_number", &msg.tracking_number)?;
-    let carrier = carrier_named(carrier, msg.slug.as_deref());
+    let parcel = Parcel {
+        number: tracking_number("msg.tracking_number", &msg.tracking_number)?,
+        carrier: carrier_named(carrier, msg.slug.as_deref()),
+        now,
+    };
     let promised = msg.expected_delivery.as_deref().map(|d| provider_time("msg.expected_delivery", d)).transpose()?;
     let mut events = Vec::new();
     for (i, checkpoint) in msg.checkpoints.iter().enumerate() {
@@ -181,46 +184,19 @@ fn aftership(carrier: &CarrierId, body: &[u8], now: DateTime<Utc>) -> Result<Vec
         let tag = checkpoint.tag.as_deref().unwrap_or_default();
         let Some(status) = aftership_status(tag, checkpoint.subtag.as_deref()) else { continue };
         let at = provider_time(&format!("{field}.checkpoint_time"), &checkpoint.checkpoint_time)?;
-        let place = [checkpoint.city.as_deref(), checkpoint.state.as_deref(), checkpoint.country_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(", ");
-        events.push(TrackingEvent {
-            event_id: TrackingEvent::derived_id(status, at),
-            tracking_number: number.clone(),
-            carrier: carrier.clone(),
-            status,
-            at,
-            location: text(checkpoint.location.as_deref()).or_else(|| text(Some(&place))),
-            description: text(checkpoint.message.as_deref()),
-            promised: None,
-            received_at: now,
-        });
+        let place = place([checkpoint.city.as_deref(), checkpoint.state.as_deref(), checkpoint.country_name.as_deref()]);
+        let location = text(checkpoint.location.as_deref()).or_else(|| text(Some(&place)));
+        events.push(parcel.event(status, at, location, text(checkpoint.message.as_deref())));
     }
     // The tracking's own tag when it has no checkpoint of ours (a webhook of the status alone).
-    if events.is_empty() {
-        if let Some(status) = msg.tag.as_deref().and_then(|tag| aftership_status(tag, msg.subtag.as_deref())) {
-            let at = msg.updated_at.as_deref().map(|t| provider_time("msg.updated_at", t)).transpose()?.unwrap_or(now);
-            events.push(TrackingEvent {
-                event_id: TrackingEvent::derived_id(status, at),
-                tracking_number: number.clone(),
-                carrier: carrier.clone(),
-                status,
-                at,
-                location: None,
-                description: None,
-                promised: None,
-                received_at: now,
-            });
+    let status_only = match msg.tag.as_deref().and_then(|tag| aftership_status(tag, msg.subtag.as_deref())) {
+        Some(status) if events.is_empty() => {
+            let at = msg.updated_at.as_deref().map(|t| provider_time("msg.updated_at", t)).transpose()?;
+            Some((status, at))
         }
-    }
-    // The promise rides on the latest event: the shipment keeps the latest promise.
-    if let Some(last) = events.iter_mut().max_by_key(|e| e.at) {
-        last.promised = promised;
-    }
-    Ok(events)
+        _ => None,
+    };
+    Ok(parcel.finish(events, status_only, promised))
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,53 +245,83 @@ pub fn easypost_status(status: &str) -> Option<ShipmentStatus> {
 fn easypost(carrier: &CarrierId, body: &[u8], now: DateTime<Utc>) -> Result<Vec<TrackingEvent>, ValidationError> {
     let event: EasyPost = parse_json(body)?;
     let tracker = event.result;
-    let number = tracking_number("result.tracking_code", &tracker.tracking_code)?;
-    let carrier = carrier_named(carrier, tracker.carrier.as_deref().map(|c| c.trim()).map(str::to_ascii_lowercase).as_deref());
+    let parcel = Parcel {
+        number: tracking_number("result.tracking_code", &tracker.tracking_code)?,
+        carrier: carrier_named(carrier, tracker.carrier.as_deref().map(|c| c.trim()).map(str::to_ascii_lowercase).as_deref()),
+        now,
+    };
     let promised = tracker.est_delivery_date.as_deref().map(|d| provider_time("result.est_delivery_date", d)).transpose()?;
     let mut events = Vec::new();
     for (i, detail) in tracker.tracking_details.iter().enumerate() {
         let Some(status) = easypost_status(&detail.status) else { continue };
         let at = provider_time(&format!("result.tracking_details[{i}].datetime"), &detail.datetime)?;
-        let location = detail.tracking_location.as_ref().map(|l| {
-            [l.city.as_deref(), l.state.as_deref(), l.country.as_deref()]
-                .into_iter()
-                .flatten()
-                .filter(|p| !p.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
-        events.push(TrackingEvent {
+        let location =
+            detail.tracking_location.as_ref().map(|l| place([l.city.as_deref(), l.state.as_deref(), l.country.as_deref()]));
+        events.push(parcel.event(status, at, text(location.as_deref()), text(detail.message.as_deref())));
+    }
+    // The tracker's own status when it has no detail of ours.
+    let status_only = match tracker.status.as_deref().and_then(easypost_status) {
+        Some(status) if events.is_empty() => {
+            let at = tracker.updated_at.as_deref().map(|t| provider_time("result.updated_at", t)).transpose()?;
+            Some((status, at))
+        }
+        _ => None,
+    };
+    Ok(parcel.finish(events, status_only, promised))
+}
+
+/// The parcel a provider's webhook is about, and when it arrived: what every event read
+/// from it shares.
+struct Parcel {
+    number: TrackingNumber,
+    carrier: CarrierId,
+    now: DateTime<Utc>,
+}
+
+impl Parcel {
+    /// One event of this parcel; providers send no id per scan, so it is derived.
+    fn event(
+        &self,
+        status: ShipmentStatus,
+        at: DateTime<Utc>,
+        location: Option<String>,
+        description: Option<String>,
+    ) -> TrackingEvent {
+        TrackingEvent {
             event_id: TrackingEvent::derived_id(status, at),
-            tracking_number: number.clone(),
-            carrier: carrier.clone(),
+            tracking_number: self.number.clone(),
+            carrier: self.carrier.clone(),
             status,
             at,
-            location: text(location.as_deref()),
-            description: text(detail.message.as_deref()),
+            location,
+            description,
             promised: None,
-            received_at: now,
-        });
-    }
-    if events.is_empty() {
-        if let Some(status) = tracker.status.as_deref().and_then(easypost_status) {
-            let at = tracker.updated_at.as_deref().map(|t| provider_time("result.updated_at", t)).transpose()?.unwrap_or(now);
-            events.push(TrackingEvent {
-                event_id: TrackingEvent::derived_id(status, at),
-                tracking_number: number.clone(),
-                carrier: carrier.clone(),
-                status,
-                at,
-                location: None,
-                description: None,
-                promised: None,
-                received_at: now,
-            });
+            received_at: self.now,
         }
     }
-    if let Some(last) = events.iter_mut().max_by_key(|e| e.at) {
-        last.promised = promised;
+
+    /// The webhook's events: those read from its scans, else one from the parcel's own
+    /// status (at its update time, else now) when it has one of ours; the promise rides on
+    /// the latest event, so the shipment keeps the latest promise.
+    fn finish(
+        &self,
+        mut events: Vec<TrackingEvent>,
+        status_only: Option<(ShipmentStatus, Option<DateTime<Utc>>)>,
+        promised: Option<DateTime<Utc>>,
+    ) -> Vec<TrackingEvent> {
+        if let Some((status, at)) = status_only {
+            events.push(self.event(status, at.unwrap_or(self.now), None, None));
+        }
+        if let Some(last) = events.iter_mut().max_by_key(|e| e.at) {
+            last.promised = promised;
+        }
+        events
     }
-    Ok(events)
+}
+
+/// City, state and country, those given, joined by `, `.
+fn place(parts: [Option<&str>; 3]) -> String {
+    parts.into_iter().flatten().filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -369,6 +375,20 @@ mod tests {
         assert_eq!(aftership_status("AttemptFail", None), Some(ShipmentStatus::FailedAttempt));
         let again = parse_events(TrackingFormat::AfterShip, &carrier("aftership"), body, now()).unwrap();
         assert_eq!(again[0].event_id, events[0].event_id, "derived ids are stable across deliveries");
+    }
+
+    #[test]
+    fn a_webhook_of_the_status_alone_gives_one_event_at_its_update_time_else_now() {
+        let aftership = br#"{"msg":{"tracking_number":"SF1","tag":"OutForDelivery","updated_at":"2026-11-21T09:00:00Z","expected_delivery":"2026-11-21T18:00:00Z","checkpoints":[]}}"#;
+        let events = parse_events(TrackingFormat::AfterShip, &carrier("aftership"), aftership, now()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].status, ShipmentStatus::OutForDelivery);
+        assert_eq!(events[0].at.to_rfc3339(), "2026-11-21T09:00:00+00:00");
+        assert_eq!(events[0].promised.map(|p| p.to_rfc3339()), Some("2026-11-21T18:00:00+00:00".into()));
+        let easypost = br#"{"result":{"tracking_code":"EZ2","status":"delivered","tracking_details":[]}}"#;
+        let events = parse_events(TrackingFormat::EasyPost, &carrier("easypost"), easypost, now()).unwrap();
+        assert_eq!(events.iter().map(|e| (e.status, e.at)).collect::<Vec<_>>(), [(ShipmentStatus::Delivered, now())]);
+        assert_eq!(events[0].received_at, now());
     }
 
     #[test]
