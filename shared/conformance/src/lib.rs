@@ -27,6 +27,7 @@ pub mod effects;
 pub mod fixtures;
 pub mod flash_sales;
 pub mod inventory;
+pub mod ledger;
 pub mod orders;
 pub mod races;
 pub mod sku_mappings;
@@ -39,6 +40,7 @@ pub use concurrency::*;
 pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
+pub use ledger::*;
 pub use orders::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
@@ -178,6 +180,13 @@ macro_rules! __each_case {
         $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
         $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
         $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
+        // stock ledger and reconciliation
+        $($apply)*!(every_stock_change_appends_its_ledger_entry_in_the_same_write, $($arg)*);
+        $($apply)*!(an_adjustment_below_the_units_held_is_refused_and_writes_nothing, $($arg)*);
+        $($apply)*!(a_count_as_of_a_moment_keeps_the_movements_made_since, $($arg)*);
+        $($apply)*!(the_ledger_is_paged_oldest_first_and_filtered_by_owner, $($arg)*);
+        $($apply)*!(a_flash_sale_set_aside_and_its_claims_holds_reconcile, $($arg)*);
+        $($apply)*!(concurrent_orders_for_units_over_three_warehouses_reserve_exactly_them_and_reconcile, $($arg)*);
     };
 }
 

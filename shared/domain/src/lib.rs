@@ -14,6 +14,7 @@ pub mod carrier;
 pub mod catalogue;
 pub mod flash_sale;
 pub mod ids;
+pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;

@@ -13,6 +13,7 @@ pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod orders;
+pub mod reconcile;
 pub mod sweep;
 
 use std::future::Future;
