@@ -566,6 +566,70 @@ impl From<StockLevel> for StockLevelAnswer {
     }
 }
 
+/// The hold a ledger entry concerns.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldRefAnswer {
+    /// `order` (the id is the order's) or `flash_sale` (the id is the sale's).
+    pub kind: String,
+    pub id: String,
+}
+
+/// One entry of a SKU's stock ledger.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerEntryAnswer {
+    /// `led_` and a ULID: entries sort by it, oldest first.
+    pub entry_id: String,
+    pub sku: String,
+    pub warehouse: String,
+    /// The merchant who owns the units.
+    pub merchant_id: String,
+    /// reserve, release, expire, ship, receive, recount, adjust or set_aside.
+    pub kind: String,
+    pub delta_on_hand: i64,
+    pub delta_held: i64,
+    pub hold: Option<HoldRefAnswer>,
+    pub reason: String,
+    pub at: String,
+}
+
+impl From<oms_domain::ledger::LedgerEntry> for LedgerEntryAnswer {
+    fn from(e: oms_domain::ledger::LedgerEntry) -> Self {
+        Self {
+            entry_id: e.entry_id,
+            sku: e.sku.into(),
+            warehouse: e.warehouse.into(),
+            merchant_id: e.owner.into(),
+            kind: e.kind.as_str().to_owned(),
+            delta_on_hand: e.delta_on_hand,
+            delta_held: e.delta_held,
+            hold: e.hold.map(|h| HoldRefAnswer { kind: h.kind.as_str().to_owned(), id: h.id }),
+            reason: e.reason,
+            at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        }
+    }
+}
+
+/// `GET /inventory/{sku}/ledger`: one page of entries, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerAnswer {
+    pub entries: Vec<LedgerEntryAnswer>,
+    /// Give it as `cursor` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+impl From<oms_domain::ledger::LedgerPage> for LedgerAnswer {
+    fn from(page: oms_domain::ledger::LedgerPage) -> Self {
+        Self { entries: page.entries.into_iter().map(Into::into).collect(), next: page.next }
+    }
+}
+
+/// `POST /inventory/{warehouse}/{sku}/adjustments`: the stock now and the entry written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdjustmentAnswer {
+    pub stock: StockLevelAnswer,
+    pub entry: LedgerEntryAnswer,
+}
+
 /// `GET /inventory/{sku}`: on hand, reserved and available of every owner in every
 /// warehouse that counts it, by warehouse, then owner.
 #[derive(Debug, Clone, Serialize, ToSchema)]

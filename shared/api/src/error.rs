@@ -88,10 +88,14 @@ pub enum ErrorCode {
     NotImplemented,
     /// 503: no pricing model has been trained yet, so no quote can be made.
     NoPricingModel,
+    /// 422: an adjustment would leave on hand below the units held (or below zero).
+    BelowHeld,
+    /// 409: a count as of a moment is older than a count recorded since.
+    NewerCount,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -121,6 +125,8 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
+        ErrorCode::BelowHeld,
+        ErrorCode::NewerCount,
     ];
 
     /// The one status this code is answered with.
@@ -142,6 +148,8 @@ impl ErrorCode {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
+            BelowHeld => StatusCode::UNPROCESSABLE_ENTITY,
+            NewerCount => StatusCode::CONFLICT,
         }
     }
 
@@ -178,6 +186,8 @@ impl ErrorCode {
             Internal => "internal",
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
+            BelowHeld => "below_held",
+            NewerCount => "newer_count",
         }
     }
 }
@@ -407,6 +417,19 @@ impl From<SetStockError> for ApiError {
             SetStockError::BelowReserved { .. } => Self::new(ErrorCode::BelowReserved, err.to_string()),
             SetStockError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             SetStockError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
+    fn from(err: oms_domain::usecases::inventory::AdjustError) -> Self {
+        use oms_domain::usecases::inventory::AdjustError;
+        match err {
+            AdjustError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            AdjustError::BelowHeld { .. } => Self::new(ErrorCode::BelowHeld, err.to_string()),
+            AdjustError::NewerCount(_) => Self::new(ErrorCode::NewerCount, err.to_string()),
+            AdjustError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            AdjustError::Unexpected(e) => e.into(),
         }
     }
 }
