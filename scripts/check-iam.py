@@ -90,6 +90,9 @@ USES = {
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # not built yet: it calls nothing.
     "TrackShipmentFunction": set(),
+    # the reconciliation: Scans of the stock and reservation items, each SKU's ledger
+    # (Query), a warehouse for a line stored before lines named their owner (GetItem).
+    "ReconcileStockFunction": table("GetItem", "Query", "Scan"),
 }
 
 

@@ -28,3 +28,28 @@ pub async fn sweep_orders(
     tracing::info!(schedule = ?event.payload.resources, repaired = report.repaired.len(), "sweep done");
     Ok(report)
 }
+
+/// What a clean reconciliation answers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReconcileAnswer {
+    pub skus: usize,
+    pub stocks: usize,
+    pub open_holds: usize,
+    pub entries: usize,
+}
+
+/// reconcile-stock: one reconciliation (`oms_domain::usecases::reconcile`) per scheduled
+/// run. A drift is an error naming every drift and its entries (logged in full), so the
+/// run fails and lands in the scheduled failures queue, whose alarm tells staff.
+pub async fn reconcile_stock(
+    ports: &oms_domain::ports::Ports,
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+) -> Result<ReconcileAnswer, lambda_runtime::Error> {
+    let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
+    tracing::info!(schedule = ?event.payload.resources, stocks = report.stocks, drifts = report.drifts.len(), "reconciliation done");
+    if !report.is_clean() {
+        tracing::error!(report = %report, "stock drift");
+        return Err(format!("{report}").into());
+    }
+    Ok(ReconcileAnswer { skus: report.skus, stocks: report.stocks, open_holds: report.open_holds, entries: report.entries })
+}

@@ -143,12 +143,41 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    stock_ledger(&api, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// Closing time: a damaged unit is written off through an adjustment, the SKU's ledger
+/// tells every move of its stock, and the reconciliation finds figures, holds and ledger
+/// agreeing for every stock of the day.
+async fn stock_ledger(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    let (warehouse, ..) = WAREHOUSES[0];
+    let sku = "MUG-CELADON";
+    let body = json!({ "delta": -1, "reason": "dropped while packing" });
+    let adjusted = expect(api, Method::POST, &format!("/inventory/{warehouse}/{sku}/adjustments"), body, StatusCode::OK).await?;
+    println!(
+        "Closing: one {sku} in {warehouse} is written off ({}): on hand {}, reserved {}",
+        adjusted["entry"]["reason"].as_str().unwrap_or("?"),
+        adjusted["stock"]["on_hand"],
+        adjusted["stock"]["reserved"]
+    );
+    let ledger = expect(api, Method::GET, &format!("/inventory/{sku}/ledger?limit=100"), Value::Null, StatusCode::OK).await?;
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for entry in ledger["entries"].as_array().into_iter().flatten() {
+        *kinds.entry(entry["kind"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+    }
+    println!("  {sku}'s stock ledger: {kinds:?}");
+    let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
+    print!("  {report}");
+    if !report.is_clean() {
+        bail!("the reconciliation found drift");
+    }
+    Ok(())
 }
 
 /// The configuration allocation costs plans with: one carrier's rates by distance and

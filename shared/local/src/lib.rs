@@ -11,6 +11,7 @@
 //!   [`flash_bench`] flash-sale claims beside Redis, and [`flash_model`] the DynamoDB
 //!   capacity of a flash sale.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
+//! - [`reconcile`] checks every stock against its holds and its ledger.
 
 pub mod allocation_bench;
 pub mod bench;
@@ -18,6 +19,7 @@ pub mod demo;
 pub mod flash_bench;
 pub mod flash_model;
 pub mod import;
+pub mod reconcile;
 pub mod retrain;
 pub mod server;
 pub mod sweep;

@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Check every stock (SKU, warehouse, owner): on hand = available + held, held = the
+    /// open holds, and the ledger's sums = the figures. Prints a summary and every drift
+    /// with the ledger entries that explain it; exits 1 on drift.
+    Reconcile {
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
     /// Measure throughput and print the figures.
     Bench {
         #[command(subcommand)]
@@ -158,7 +165,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Import { .. }
         | Command::Retrain { .. }
         | Command::Bench { .. }
-        | Command::Sweep { .. } => "warn",
+        | Command::Sweep { .. }
+        | Command::Reconcile { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -199,6 +207,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Sweep { data_dir, stuck_after_minutes } => {
             let report = oms_local::sweep::run(&data_dir, stuck_after_minutes).await?;
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
+            Ok(())
+        }
+        Command::Reconcile { data_dir } => {
+            let report = oms_local::reconcile::run(&data_dir).await?;
+            print!("{report}");
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Retrain { train, test, report, data_dir } => {
