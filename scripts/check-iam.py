@@ -69,8 +69,10 @@ USES = {
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
     # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
-    # the index by status, the orders it names, a lost on-hold alert raised again (Put).
-    "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
+    # the index by status, the orders it names, a lost on-hold alert raised again (Put);
+    # an unpaid hold expired: the cancel's transaction (order Put, reservation Delete, stock
+    # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved.
+    "SweepOrdersFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.

@@ -362,6 +362,22 @@ pub struct OrderAnswer {
     pub channel_updated_at: DateTime<Utc>,
     /// The stored revision; it grows with every change.
     pub version: u64,
+    /// `paid` or `unpaid`: as the channel delivered it, or `paid` once a payment is
+    /// recorded. An unpaid order's hold of stock expires (`payment_expired`).
+    pub payment_status: String,
+    /// The payments recorded, oldest first.
+    pub payments: Vec<PaymentAnswer>,
+}
+
+/// A payment recorded for an order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentAnswer {
+    /// A decimal string.
+    pub amount: String,
+    pub currency: String,
+    pub reference: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
 }
 
 /// Why an order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
@@ -408,6 +424,17 @@ impl From<Order> for OrderAnswer {
             timeline: o.timeline.into_iter().map(Into::into).collect(),
             channel_updated_at: o.channel_updated_at,
             version: o.version,
+            payment_status: if o.paid { "paid" } else { "unpaid" }.to_owned(),
+            payments: o
+                .payments
+                .into_iter()
+                .map(|p| PaymentAnswer {
+                    amount: p.amount.to_string(),
+                    currency: p.currency.to_string(),
+                    reference: p.reference,
+                    at: p.at,
+                })
+                .collect(),
         }
     }
 }

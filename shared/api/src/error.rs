@@ -92,10 +92,12 @@ pub enum ErrorCode {
     BelowHeld,
     /// 409: a count as of a moment is older than a count recorded since.
     NewerCount,
+    /// 422: a payment for a cancelled order, or in another currency than the order's.
+    NotPayable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -127,6 +129,7 @@ impl ErrorCode {
         ErrorCode::NoPricingModel,
         ErrorCode::BelowHeld,
         ErrorCode::NewerCount,
+        ErrorCode::NotPayable,
     ];
 
     /// The one status this code is answered with.
@@ -150,6 +153,7 @@ impl ErrorCode {
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
             BelowHeld => StatusCode::UNPROCESSABLE_ENTITY,
             NewerCount => StatusCode::CONFLICT,
+            NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -188,6 +192,7 @@ impl ErrorCode {
             NoPricingModel => "no_pricing_model",
             BelowHeld => "below_held",
             NewerCount => "newer_count",
+            NotPayable => "not_payable",
         }
     }
 }
@@ -430,6 +435,20 @@ impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
             AdjustError::NewerCount(_) => Self::new(ErrorCode::NewerCount, err.to_string()),
             AdjustError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             AdjustError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::orders::PaymentError> for ApiError {
+    fn from(err: oms_domain::usecases::orders::PaymentError) -> Self {
+        use oms_domain::usecases::orders::PaymentError;
+        match err {
+            PaymentError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            PaymentError::WrongCurrency { .. } => {
+                Self { field: Some("currency".to_owned()), ..Self::new(ErrorCode::NotPayable, err.to_string()) }
+            }
+            PaymentError::Cancelled => Self::new(ErrorCode::NotPayable, err.to_string()),
+            PaymentError::Unexpected(e) => e.into(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod flash_sales;
 pub mod inventory;
 pub mod ledger;
 pub mod orders;
+pub mod payments;
 pub mod races;
 pub mod sku_mappings;
 pub mod warehouses;
@@ -42,6 +43,7 @@ pub use flash_sales::*;
 pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
+pub use payments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 
@@ -187,6 +189,9 @@ macro_rules! __each_case {
         $($apply)*!(the_ledger_is_paged_oldest_first_and_filtered_by_owner, $($arg)*);
         $($apply)*!(a_flash_sale_set_aside_and_its_claims_holds_reconcile, $($arg)*);
         $($apply)*!(concurrent_orders_for_units_over_three_warehouses_reserve_exactly_them_and_reconcile, $($arg)*);
+        // payments and holds that expire
+        $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
+        $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
     };
 }
 

@@ -83,6 +83,7 @@ fn as_delivered(order: &Order) -> NewOrder {
         charges: order.charges,
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
+        paid: true,
     }
 }
 

@@ -206,8 +206,9 @@ pub async fn run_retrain() -> Result<(), Error> {
 
 /// Runs one sweep per scheduled invocation.
 pub async fn run_sweep(ports: Ports) -> Result<(), Error> {
-    let ports = &ports;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders(ports, event))).await
+    let limits = schedule::sweep_limits(|name| std::env::var(name).ok())?;
+    let (ports, limits) = (&ports, &limits);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders_with(ports, limits, event))).await
 }
 
 /// Runs one reconciliation of the stock per scheduled invocation.

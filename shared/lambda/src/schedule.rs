@@ -23,10 +23,36 @@ pub async fn sweep_orders(
     ports: &oms_domain::ports::Ports,
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<oms_domain::usecases::sweep::SweepReport, lambda_runtime::Error> {
-    let limits = oms_domain::usecases::sweep::SweepLimits::default();
-    let report = oms_domain::usecases::sweep::sweep(ports, &limits).await?;
-    tracing::info!(schedule = ?event.payload.resources, repaired = report.repaired.len(), "sweep done");
+    sweep_orders_with(ports, &oms_domain::usecases::sweep::SweepLimits::default(), event).await
+}
+
+/// `sweep_orders` keeping to `limits` (the unpaid hold as configured).
+pub async fn sweep_orders_with(
+    ports: &oms_domain::ports::Ports,
+    limits: &oms_domain::usecases::sweep::SweepLimits,
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+) -> Result<oms_domain::usecases::sweep::SweepReport, lambda_runtime::Error> {
+    let report = oms_domain::usecases::sweep::sweep(ports, limits).await?;
+    tracing::info!(schedule = ?event.payload.resources, repaired = report.repaired.len(), expired = report.expired.len(), "sweep done");
     Ok(report)
+}
+
+/// The sweeper's limits from the environment, read once at start: `OMS_UNPAID_HOLD_MINUTES`
+/// (default 30; a value that is not a whole number of minutes from 1 is an error).
+pub fn sweep_limits(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<oms_domain::usecases::sweep::SweepLimits, lambda_runtime::Error> {
+    let mut limits = oms_domain::usecases::sweep::SweepLimits::default();
+    if let Some(raw) = lookup("OMS_UNPAID_HOLD_MINUTES") {
+        let minutes: i64 = raw
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| *m >= 1)
+            .ok_or_else(|| format!("OMS_UNPAID_HOLD_MINUTES must be a whole number of minutes from 1, not {raw:?}"))?;
+        limits.unpaid_hold = chrono::Duration::minutes(minutes);
+    }
+    Ok(limits)
 }
 
 /// What a clean reconciliation answers.

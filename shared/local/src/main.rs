@@ -40,6 +40,10 @@ enum Command {
         /// Webhook requests per second per client address (burst twice that); 0 for no limit.
         #[arg(long, default_value_t = 200)]
         webhook_rate_limit: u32,
+        /// Minutes an unpaid order holds its stock before the sweeper cancels it
+        /// (`payment_expired`) and gives the stock back.
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -62,6 +66,9 @@ enum Command {
         /// How long an order may stay received or allocated, in minutes.
         #[arg(long, default_value_t = 10)]
         stuck_after_minutes: i64,
+        /// Minutes an unpaid order holds its stock before it is cancelled (`payment_expired`).
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
     /// Train the pricing models on a CSV history, compare them on held-out rows (and the
     /// test file), and make the result the current model of the data directory.
@@ -180,9 +187,9 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     match cli.command {
-        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit } => {
+        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit, unpaid_hold_minutes } => {
             let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
-            serve(ServeCommand { addr, data_dir, tokens, limits }).await
+            serve(ServeCommand { addr, data_dir, tokens, limits, unpaid_hold_minutes }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -204,8 +211,8 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{} orders refused", summary.refused.len())
             }
         }
-        Command::Sweep { data_dir, stuck_after_minutes } => {
-            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes).await?;
+        Command::Sweep { data_dir, stuck_after_minutes, unpaid_hold_minutes } => {
+            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes, unpaid_hold_minutes).await?;
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
             Ok(())
         }
@@ -250,7 +257,8 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, unpaid_hold_minutes } = options;
+    anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
         tracing::warn!(
@@ -265,7 +273,8 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
              so only a loopback address is served"
         );
     }
-    let options = ServeOptions { secrets, auth, limits, ..ServeOptions::local(addr, data_dir.clone()) };
+    let unpaid_hold = chrono::Duration::minutes(unpaid_hold_minutes);
+    let options = ServeOptions { secrets, auth, limits, unpaid_hold, ..ServeOptions::local(addr, data_dir.clone()) };
     let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
@@ -280,6 +289,7 @@ struct ServeCommand {
     data_dir: PathBuf,
     tokens: Option<PathBuf>,
     limits: Limits,
+    unpaid_hold_minutes: i64,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.
