@@ -507,6 +507,9 @@ mod tests {
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),
+                ("below_held", 422),
+                ("newer_count", 409),
+                ("not_payable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -161,3 +161,64 @@ async fn the_ledger_is_paged_and_each_merchant_sees_its_own_units_only() {
     let (status, _) = call(&router, "not-a-token-at-all-000", "GET", "/inventory/SKU-1/ledger", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// An unpaid order of m-1's, in CNY, stored.
+async fn unpaid_order(ports: &Ports, merchant: &str) -> String {
+    let mut order = oms_conformance::fixtures::order(oms_domain::order::Channel::Generic, &format!("PAY-{merchant}"));
+    order.merchant_id = MerchantId::parse(merchant).expect("a merchant");
+    order.paid = false;
+    assert!(matches!(ports.orders.insert_order(&order).await.expect("stored"), oms_domain::ports::InsertOutcome::Inserted));
+    order.order_id.to_string()
+}
+
+#[tokio::test]
+async fn a_payment_marks_the_order_paid_once_per_reference_and_bad_ones_store_nothing() {
+    const M1_ORDERS: &str = "merchant-one-orders-token";
+    let (_, ports) = app().await;
+    let grants = json!([
+        { "token": M1_ORDERS, "merchant_id": "m-1", "scopes": ["oms/orders.read", "oms/orders.write"] },
+        { "token": M1_READER, "merchant_id": "m-1", "scopes": ["oms/orders.read"] },
+    ]);
+    let router = routes::all(AppState {
+        ports: ports.clone(),
+        secrets: ChannelSecrets::default().into(),
+        unsigned: UnsignedPolicy::Refuse,
+        auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("tokens"))),
+        pricing: Default::default(),
+    });
+    let id = unpaid_order(&ports, "m-1").await;
+    let (_, order) = call(&router, M1_ORDERS, "GET", &format!("/orders/{id}"), "").await;
+    assert_eq!(order["payment_status"], "unpaid");
+
+    let path = format!("/orders/{id}/payments");
+    let refused = [
+        (M1_ORDERS, r#"{"amount": "-1", "currency": "CNY", "reference": "r-1"}"#, StatusCode::BAD_REQUEST, "invalid_request"),
+        (M1_ORDERS, r#"{"amount": "1.001", "currency": "CNY", "reference": "r-1"}"#, StatusCode::BAD_REQUEST, "invalid_request"),
+        (M1_ORDERS, r#"{"amount": 5, "currency": "CNY", "reference": "r-1"}"#, StatusCode::BAD_REQUEST, "invalid_request"),
+        (M1_ORDERS, r#"{"amount": "5", "currency": "CNY", "reference": " "}"#, StatusCode::BAD_REQUEST, "invalid_request"),
+        (M1_ORDERS, r#"{"amount": "5", "currency": "CNY"}"#, StatusCode::BAD_REQUEST, "invalid_request"),
+        (M1_ORDERS, r#"{"amount": "5", "currency": "USD", "reference": "r-1"}"#, StatusCode::UNPROCESSABLE_ENTITY, "not_payable"),
+        (M1_READER, r#"{"amount": "5", "currency": "CNY", "reference": "r-1"}"#, StatusCode::FORBIDDEN, "forbidden"),
+    ];
+    for (token, body, status, expected) in refused {
+        let (got, answer) = call(&router, token, "POST", &path, body).await;
+        assert_eq!((got, code(&answer)), (status, expected), "{body}: {answer}");
+    }
+    let (_, order) = call(&router, M1_ORDERS, "GET", &format!("/orders/{id}"), "").await;
+    assert_eq!(
+        (&order["payment_status"], order["payments"].as_array().map(Vec::len)),
+        (&json!("unpaid"), Some(0)),
+        "nothing stored"
+    );
+
+    let body = r#"{"amount": "39.80", "currency": "CNY", "reference": "alipay-2026-0001"}"#;
+    let (status, paid) = call(&router, M1_ORDERS, "POST", &path, body).await;
+    assert_eq!((status, &paid["payment_status"]), (StatusCode::CREATED, &json!("paid")), "{paid}");
+    assert_eq!(paid["payments"][0]["reference"], "alipay-2026-0001");
+    let (status, again) = call(&router, M1_ORDERS, "POST", &path, body).await;
+    assert_eq!((status, again["payments"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "the same reference once");
+
+    let other = unpaid_order(&ports, "m-2").await;
+    let (status, answer) = call(&router, M1_ORDERS, "POST", &format!("/orders/{other}/payments"), body).await;
+    assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, "order_not_found"), "another merchant's order");
+}

@@ -156,6 +156,12 @@ impl NewPayment {
         if amount <= rust_decimal::Decimal::ZERO {
             return Err(ValidationError::new("amount", "must be above zero"));
         }
+        if amount.normalize().scale() > currency.minor_digits() {
+            return Err(ValidationError::new(
+                "amount",
+                format!("has more decimals than {currency} has ({})", currency.minor_digits()),
+            ));
+        }
         let reference = crate::validation::clean_text(reference);
         if reference.is_empty() || reference.chars().count() > MAX_PAYMENT_REFERENCE {
             return Err(ValidationError::new("reference", format!("must be 1 to {MAX_PAYMENT_REFERENCE} characters")));
