@@ -95,7 +95,7 @@ pub async fn an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as
     assert!(early.expect("sweep failed").expired.is_empty());
 
     let report = sweep(&ports_at(&s, Utc::now() + Duration::minutes(31), queue.clone()), &SweepLimits::default()).await;
-    assert_eq!(report.expect("sweep failed").expired, [unpaid.order_id.clone()]);
+    assert_eq!(report.expect("sweep failed").expired, std::slice::from_ref(&unpaid.order_id));
     let expired = read(&s, &unpaid.order_id).await;
     assert_eq!(expired.status, OrderStatus::Cancelled);
     assert!(expired.timeline.last().is_some_and(|e| e.detail.contains("payment_expired")), "{:?}", expired.timeline);

@@ -371,6 +371,8 @@ pub enum Adjustment {
 /// What `InventoryStore::adjust` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+// Answered once per request and matched at once: boxing the entry would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AdjustOutcome {
     /// On hand is now `level.on_hand`; `entry` records it.
     Adjusted { level: crate::stock::StockLevel, entry: LedgerEntry },

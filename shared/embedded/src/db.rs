@@ -431,7 +431,9 @@ fn step_14_stock_ledger(tx: &Connection) -> anyhow::Result<()> {
         ",
     )?;
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let mut opening: Vec<(String, String, String, &str, i64, i64, Option<String>, String)> = Vec::new();
+    // (warehouse, owner, SKU, kind, on hand, held, order, reason) of each opening entry.
+    type Opening = (String, String, String, &'static str, i64, i64, Option<String>, String);
+    let mut opening: Vec<Opening> = Vec::new();
     {
         let mut stmt =
             tx.prepare("SELECT warehouse, merchant_id, sku, on_hand, set_aside FROM stock ORDER BY sku, warehouse, merchant_id")?;
