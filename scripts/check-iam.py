@@ -71,8 +71,10 @@ USES = {
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
     # the index by status, the orders it names, a lost on-hold alert raised again (Put);
     # the tracking checks: shipments, events and transit samples (Query, GetItem), a
-    # shipment refolded (PutItem), the alerts they raise (Put) noted on the order.
-    "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
+    # shipment refolded (PutItem), the alerts they raise (Put) noted on the order;
+    # an unpaid hold expired: the cancel's transaction (order Put, reservation Delete, stock
+    # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved.
+    "SweepOrdersFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.
@@ -97,7 +99,6 @@ USES = {
     # transaction of claim, customer and shard (Put, Update) with the order's items and its
     # outbox item (Put); the shards' levels (BatchGetItem). No queue: the outbox carries it.
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
-    # not built yet: it calls nothing.
     # a shipment in its order's transaction (order Put, tracking marker and shipment Put,
     # the hold's Update or Delete, stock Updates), the hold read (Query), shipments and
     # events (PutItem, Query, GetItem), transit samples (PutItem, Query), the alerts its
@@ -105,6 +106,9 @@ USES = {
     "TrackShipmentFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
     # the carriers' webhook secrets (`carrier:<name>` keys of the same secret).
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
+    # the reconciliation: Scans of the stock and reservation items, each SKU's ledger
+    # (Query), a warehouse for a line stored before lines named their owner (GetItem).
+    "ReconcileStockFunction": table("GetItem", "Query", "Scan"),
 }
 
 

@@ -354,6 +354,46 @@ async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dyna
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconcile_function_finds_no_drift_after_stock_moves_and_fails_on_a_stock_changed_behind_the_ledger() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use oms_conformance::fixtures::{hold, line, merchant, order_id, reserved, sku, warehouse_id};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("reconcile").await;
+    let ports = aws.ports(Arc::new(SystemClock));
+    let (wh, owner, sku_1) = (warehouse_id("WH-A"), merchant("m-1"), sku("SKU-1"));
+    assert!(ports.inventory.set_on_hand(&wh, &owner, &sku_1, 10).await.is_ok());
+    let (kept, released) = (order_id(), order_id());
+    let _ = reserved(ports.inventory.reserve(&kept, &hold([line("WH-A", "SKU-1", 3)])).await.unwrap());
+    let hold_id = reserved(ports.inventory.reserve(&released, &hold([line("WH-A", "SKU-1", 2)])).await.unwrap());
+    assert!(ports.inventory.release(&released, &hold_id).await.is_ok());
+    let adjustment = oms_domain::ledger::Adjustment::Delta { delta: -1, reason: "damaged".into() };
+    assert!(ports.inventory.adjust(&wh, &owner, &sku_1, &adjustment).await.is_ok());
+
+    // reconcile-stock's handler, given the schedule's sample event.
+    let run = || {
+        let payload = serde_json::from_value(event("schedule-reconcile.json")).expect("an EventBridge event");
+        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
+    };
+    let answer = oms_lambda::schedule::reconcile_stock(&ports, run()).await.unwrap();
+    assert_eq!((answer.stocks, answer.open_holds, answer.entries), (1, 1, 5));
+
+    // A unit appears on the stock item with no ledger entry (a hand edit, a bug): a drift.
+    aws.dynamo()
+        .client()
+        .update_item()
+        .table_name(aws.dynamo().table())
+        .key("pk", AttributeValue::S("STOCK#SKU-1".into()))
+        .key("sk", AttributeValue::S("WAREHOUSE#WH-A#MERCHANT#m-1".into()))
+        .update_expression("SET on_hand = on_hand + :one, available = available + :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let err = oms_lambda::schedule::reconcile_stock(&ports, run()).await.unwrap_err().to_string();
+    assert!(err.contains("DRIFT SKU-1 in WH-A (owner m-1): on hand 10 but the ledger sums to 9"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_sends_the_sample_stream_events_message_and_skips_what_is_not_an_outbox_insert() {
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("relay").await;

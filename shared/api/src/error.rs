@@ -102,10 +102,16 @@ pub enum ErrorCode {
     ShipmentRefused,
     /// 409: the tracking number is another order's shipment.
     TrackingNumberTaken,
+    /// 422: an adjustment would leave on hand below the units held (or below zero).
+    BelowHeld,
+    /// 409: a count as of a moment is older than a count recorded since.
+    NewerCount,
+    /// 422: a payment for a cancelled order, or in another currency than the order's.
+    NotPayable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -140,6 +146,9 @@ impl ErrorCode {
         ErrorCode::CarrierNotConfigured,
         ErrorCode::ShipmentRefused,
         ErrorCode::TrackingNumberTaken,
+        ErrorCode::BelowHeld,
+        ErrorCode::NewerCount,
+        ErrorCode::NotPayable,
     ];
 
     /// The one status this code is answered with.
@@ -165,6 +174,9 @@ impl ErrorCode {
             CarrierNotConfigured => StatusCode::UNAUTHORIZED,
             ShipmentRefused => StatusCode::UNPROCESSABLE_ENTITY,
             TrackingNumberTaken => StatusCode::CONFLICT,
+            BelowHeld => StatusCode::UNPROCESSABLE_ENTITY,
+            NewerCount => StatusCode::CONFLICT,
+            NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -206,6 +218,9 @@ impl ErrorCode {
             CarrierNotConfigured => "carrier_not_configured",
             ShipmentRefused => "shipment_refused",
             TrackingNumberTaken => "tracking_number_taken",
+            BelowHeld => "below_held",
+            NewerCount => "newer_count",
+            NotPayable => "not_payable",
         }
     }
 }
@@ -440,6 +455,33 @@ impl From<SetStockError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
+    fn from(err: oms_domain::usecases::inventory::AdjustError) -> Self {
+        use oms_domain::usecases::inventory::AdjustError;
+        match err {
+            AdjustError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            AdjustError::BelowHeld { .. } => Self::new(ErrorCode::BelowHeld, err.to_string()),
+            AdjustError::NewerCount(_) => Self::new(ErrorCode::NewerCount, err.to_string()),
+            AdjustError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            AdjustError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::orders::PaymentError> for ApiError {
+    fn from(err: oms_domain::usecases::orders::PaymentError) -> Self {
+        use oms_domain::usecases::orders::PaymentError;
+        match err {
+            PaymentError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            PaymentError::WrongCurrency { .. } => {
+                Self { field: Some("currency".to_owned()), ..Self::new(ErrorCode::NotPayable, err.to_string()) }
+            }
+            PaymentError::Cancelled => Self::new(ErrorCode::NotPayable, err.to_string()),
+            PaymentError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<UnknownSku> for ApiError {
     fn from(err: UnknownSku) -> Self {
         Self { field: Some(format!("lines[{}].sku", err.line)), ..Self::new(ErrorCode::UnknownSku, err.to_string()) }
@@ -521,6 +563,9 @@ mod tests {
                 ("carrier_not_configured", 401),
                 ("shipment_refused", 422),
                 ("tracking_number_taken", 409),
+                ("below_held", 422),
+                ("newer_count", 409),
+                ("not_payable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

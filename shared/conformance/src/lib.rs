@@ -28,7 +28,9 @@ pub mod effects;
 pub mod fixtures;
 pub mod flash_sales;
 pub mod inventory;
+pub mod ledger;
 pub mod orders;
+pub mod payments;
 pub mod races;
 pub mod sales;
 pub mod shipments;
@@ -42,9 +44,11 @@ pub use concurrency::*;
 pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
+pub use ledger::*;
 pub use orders::*;
 pub use sales::*;
 pub use shipments::*;
+pub use payments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 
@@ -196,6 +200,16 @@ macro_rules! __each_case {
         $($apply)*!(a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole, $($arg)*);
         $($apply)*!(the_same_orders_sale_written_twice_is_one_sale, $($arg)*);
         $($apply)*!(each_merchants_sales_are_paged_oldest_first_and_never_another_merchants, $($arg)*);
+        // stock ledger and reconciliation
+        $($apply)*!(every_stock_change_appends_its_ledger_entry_in_the_same_write, $($arg)*);
+        $($apply)*!(an_adjustment_below_the_units_held_is_refused_and_writes_nothing, $($arg)*);
+        $($apply)*!(a_count_as_of_a_moment_keeps_the_movements_made_since, $($arg)*);
+        $($apply)*!(the_ledger_is_paged_oldest_first_and_filtered_by_owner, $($arg)*);
+        $($apply)*!(a_flash_sale_set_aside_and_its_claims_holds_reconcile, $($arg)*);
+        $($apply)*!(concurrent_orders_for_units_over_three_warehouses_reserve_exactly_them_and_reconcile, $($arg)*);
+        // payments and holds that expire
+        $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
+        $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
     };
 }
 

@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod flash_sale;
 pub mod forecast;
 pub mod ids;
+pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;

@@ -15,6 +15,7 @@ use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use crate::ledger::{AdjustOutcome, Adjustment, LedgerPage, OpenHold, StockFigures};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
@@ -466,6 +467,45 @@ pub trait InventoryStore: Send + Sync {
     /// changed); at most [`MAX_LINES_PER_WRITE`](crate::reservation::MAX_LINES_PER_WRITE)
     /// lines (a larger one is an error).
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError>;
+
+    /// Changes the on-hand units of `owner`'s stock of a SKU in a warehouse as `adjustment`
+    /// says (a delta, or a count as of a moment plus the ledger's on-hand movements of this
+    /// stock since then), with its `adjust` or `recount` ledger entry in the same atomic
+    /// write. A stock never counted starts at 0 on hand.
+    /// Conditions: on hand after it is at least the units held (and at most
+    /// [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND)), else `BelowHeld`; for a count as of a
+    /// moment, no count of this stock was recorded after that moment, else `NewerCount`.
+    /// A failed condition changes nothing; a stock that changed between the read and the
+    /// write is read again.
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &Adjustment,
+    ) -> Result<AdjustOutcome, StoreError>;
+
+    /// One page of the SKU's stock ledger (of `owner`'s stock only, when given): at most
+    /// `limit` entries, oldest first, after the entry `after`; `next` names the last entry
+    /// when more follow. Every stock-changing operation of this port, of
+    /// [`FlashSaleStore::create_sale`] and of [`OrderStore::update_order_with`] (a hold
+    /// given back) appends its entries in its own atomic write, so a stock's entries sum to
+    /// its figures (see `oms_domain::ledger`). Strongly consistent.
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<LedgerPage, StoreError>;
+
+    /// Every stock's figures as stored, unchecked: what the reconciliation checks. Not one
+    /// snapshot: each stock is read as it is when reached (DynamoDB: a `Scan`).
+    async fn stock_figures(&self) -> Result<Vec<StockFigures>, StoreError>;
+
+    /// The units every open order hold holds, per stock. Not one snapshot (DynamoDB: a
+    /// `Scan`). A flash sale's set-aside is counted in its stock's `set_aside`.
+    async fn open_holds(&self) -> Result<Vec<OpenHold>, StoreError>;
 }
 
 /// What `FlashSaleStore::create_sale` did.
@@ -498,8 +538,9 @@ pub enum ClaimOutcome {
 pub trait FlashSaleStore: Send + Sync {
     /// Stores the sale and its shards (each with all its units left and no claims) and sets
     /// the sale's units aside from stock ([`FlashSale::set_aside`]): each line's stock
-    /// `reserved` grows by its quantity, so on hand stays available plus held and no order
-    /// can take them. All or nothing, in one atomic write.
+    /// `reserved` and `set_aside` grow by its quantity, so on hand stays available plus held
+    /// and no order can take them, with a `set_aside` ledger entry per line. All or nothing,
+    /// in one atomic write.
     /// Conditions: each line's (warehouse, owner, SKU) has at least its quantity available
     /// (else `Insufficient` naming the first short line); no sale with this id exists.
     async fn create_sale(&self, sale: &FlashSale) -> Result<CreateSaleOutcome, StoreError>;

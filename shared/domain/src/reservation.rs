@@ -16,10 +16,10 @@ use crate::order::AllocatedLine;
 
 /// Most lines one atomic write of a reservation holds, in every adapter. A DynamoDB
 /// transaction takes at most 100 items: one is the hold's own record, one the check that
-/// the hold is still in place (for every part after the first), and the rest are the
-/// stock items of its lines. A larger reservation is written in parts of at most this many
-/// lines ([`Reservation::parts`]).
-pub const MAX_LINES_PER_WRITE: usize = 98;
+/// the hold is still in place (for every part after the first), and the rest are two per
+/// line: its stock item and its stock ledger entry (`ledger`). A larger reservation is
+/// written in parts of at most this many lines ([`Reservation::parts`]).
+pub const MAX_LINES_PER_WRITE: usize = 49;
 
 /// One hold of stock, new for every reservation an order makes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,7 +149,9 @@ mod tests {
         let skus: Vec<String> = (0..150).map(|i| format!("SKU-{i:03}")).collect();
         let r = Reservation::new(skus.iter().map(|sku| line("w1", sku, 1)));
         let sizes: Vec<usize> = r.parts().map(<[AllocatedLine]>::len).collect();
-        assert_eq!(sizes, [MAX_LINES_PER_WRITE, 150 - MAX_LINES_PER_WRITE]);
+        assert!(sizes.iter().all(|&n| n <= MAX_LINES_PER_WRITE) && sizes.len() == 150usize.div_ceil(MAX_LINES_PER_WRITE));
+        assert_eq!(sizes.iter().sum::<usize>(), 150);
+        assert!(sizes[..sizes.len() - 1].iter().all(|&n| n == MAX_LINES_PER_WRITE), "full parts first: {sizes:?}");
         assert_eq!(r.parts().flatten().cloned().collect::<Vec<_>>(), r.lines());
         assert_eq!(Reservation::new([line("w1", "A", 1)]).parts().count(), 1);
         assert_eq!(Reservation::default().parts().count(), 0);

@@ -83,6 +83,7 @@ fn as_delivered(order: &Order) -> NewOrder {
         charges: order.charges,
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
+        paid: true,
     }
 }
 
@@ -299,6 +300,30 @@ impl InventoryStore for AlwaysOutrun {
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.inner.hold_set_aside(order_id, reservation).await
     }
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &oms_domain::ledger::Adjustment,
+    ) -> Result<oms_domain::ledger::AdjustOutcome, StoreError> {
+        self.inner.adjust(warehouse, owner, sku, adjustment).await
+    }
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<oms_domain::ledger::LedgerPage, StoreError> {
+        self.inner.ledger(sku, owner, after, limit).await
+    }
+    async fn stock_figures(&self) -> Result<Vec<oms_domain::ledger::StockFigures>, StoreError> {
+        self.inner.stock_figures().await
+    }
+    async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
+        self.inner.open_holds().await
+    }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         if *order_id == self.loser {
             for wanted in reservation.lines() {
@@ -349,6 +374,30 @@ impl InventoryStore for HoldReplacedAfterRead {
     }
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.inner.hold_set_aside(order_id, reservation).await
+    }
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &oms_domain::ledger::Adjustment,
+    ) -> Result<oms_domain::ledger::AdjustOutcome, StoreError> {
+        self.inner.adjust(warehouse, owner, sku, adjustment).await
+    }
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<oms_domain::ledger::LedgerPage, StoreError> {
+        self.inner.ledger(sku, owner, after, limit).await
+    }
+    async fn stock_figures(&self) -> Result<Vec<oms_domain::ledger::StockFigures>, StoreError> {
+        self.inner.stock_figures().await
+    }
+    async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
+        self.inner.open_holds().await
     }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.inner.reserve(order_id, reservation).await
@@ -1792,6 +1841,30 @@ impl InventoryStore for ReleaseDown {
     }
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.0.hold_set_aside(order_id, reservation).await
+    }
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &oms_domain::ledger::Adjustment,
+    ) -> Result<oms_domain::ledger::AdjustOutcome, StoreError> {
+        self.0.adjust(warehouse, owner, sku, adjustment).await
+    }
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<oms_domain::ledger::LedgerPage, StoreError> {
+        self.0.ledger(sku, owner, after, limit).await
+    }
+    async fn stock_figures(&self) -> Result<Vec<oms_domain::ledger::StockFigures>, StoreError> {
+        self.0.stock_figures().await
+    }
+    async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
+        self.0.open_holds().await
     }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.0.reserve(order_id, reservation).await

@@ -431,11 +431,115 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 13 {
         tx.execute_batch(SHIPMENTS).context("Failed to migrate to schema version 13 (shipments and tracking)")?;
     }
+    if found < 14 {
+        step_14_stock_ledger(&tx).context("Failed to migrate to schema version 14 (stock ledger)")?;
+    }
     if found < 15 {
         tx.execute_batch(SALES_HISTORY).context("Failed to migrate to schema version 15 (sales history)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
+}
+
+/// Version 14: the stock ledger (`oms_domain::ledger`), one row per change of a stock's
+/// figures, written in the savepoint of the change; and each stock's `set_aside`, the units
+/// of its `reserved` that flash sales set aside and no claim's order holds yet. A file of an
+/// earlier version gets opening entries that explain its figures as they are: one `reserve`
+/// per reservation row, one `recount` per stock row for its on hand, and one `set_aside` for
+/// the units reserved beyond its reservation rows (what sales set aside).
+fn step_14_stock_ledger(tx: &Connection) -> anyhow::Result<()> {
+    let exists = |sql: &str| -> anyhow::Result<bool> { Ok(tx.query_row(sql, [], |r| r.get::<_, i64>(0))? > 0) };
+    // Idempotent: a file that has the ledger already keeps it as it is.
+    if exists("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'stock_ledger'")? {
+        return Ok(());
+    }
+    if !exists("SELECT COUNT(*) FROM pragma_table_info('stock') WHERE name = 'set_aside'")? {
+        tx.execute_batch("ALTER TABLE stock ADD COLUMN set_aside INTEGER NOT NULL DEFAULT 0 CHECK (set_aside >= 0);")?;
+    }
+    tx.execute_batch(
+        "
+        CREATE TABLE IF NOT EXISTS stock_ledger (
+            seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_id      TEXT NOT NULL UNIQUE,
+            sku           TEXT NOT NULL,
+            warehouse     TEXT NOT NULL,
+            merchant_id   TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            delta_on_hand INTEGER NOT NULL,
+            delta_held    INTEGER NOT NULL,
+            hold_kind     TEXT,
+            hold_id       TEXT,
+            reason        TEXT NOT NULL,
+            at            TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS stock_ledger_by_sku ON stock_ledger (sku, seq);
+        UPDATE stock SET set_aside = reserved - COALESCE((
+            SELECT SUM(r.quantity) FROM reservations r
+            WHERE r.warehouse = stock.warehouse AND r.merchant_id = stock.merchant_id AND r.sku = stock.sku), 0)
+        WHERE reserved > COALESCE((
+            SELECT SUM(r.quantity) FROM reservations r
+            WHERE r.warehouse = stock.warehouse AND r.merchant_id = stock.merchant_id AND r.sku = stock.sku), 0);
+        ",
+    )?;
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    // (warehouse, owner, SKU, kind, on hand, held, order, reason) of each opening entry.
+    type Opening = (String, String, String, &'static str, i64, i64, Option<String>, String);
+    let mut opening: Vec<Opening> = Vec::new();
+    {
+        let mut stmt =
+            tx.prepare("SELECT warehouse, merchant_id, sku, on_hand, set_aside FROM stock ORDER BY sku, warehouse, merchant_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
+        })?;
+        for row in rows {
+            let (warehouse, owner, sku, on_hand, set_aside) = row?;
+            opening.push((warehouse.clone(), owner.clone(), sku.clone(), "recount", on_hand, 0, None, "opening balance".into()));
+            if set_aside > 0 {
+                opening.push((
+                    warehouse,
+                    owner,
+                    sku,
+                    "set_aside",
+                    0,
+                    set_aside,
+                    None,
+                    "opening balance: set aside by flash sales".into(),
+                ));
+            }
+        }
+        let mut stmt = tx.prepare("SELECT warehouse, merchant_id, sku, quantity, order_id FROM reservations ORDER BY order_id, warehouse, merchant_id, sku")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (warehouse, owner, sku, quantity, order) = row?;
+            opening.push((
+                warehouse,
+                owner,
+                sku,
+                "reserve",
+                0,
+                quantity,
+                Some(order),
+                "opening balance: held before the ledger".into(),
+            ));
+        }
+    }
+    for (warehouse, owner, sku, kind, on_hand, held, order, reason) in opening {
+        let hold_kind = order.as_ref().map(|_| "order");
+        tx.execute(
+            "INSERT INTO stock_ledger (entry_id, sku, warehouse, merchant_id, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            rusqlite::params![oms_domain::ledger::new_entry_id(), sku, warehouse, owner, kind, on_hand, held, hold_kind, order, reason, at],
+        )?;
+    }
+    Ok(())
 }
 
 /// Version 2: an order is unique per (channel, merchant, external id), not per (channel,
@@ -883,6 +987,37 @@ mod tests {
         }
         let err = Db::open_file(&path).unwrap_err();
         assert!(format!("{err:#}").contains("warehouse wh-gone, which is not registered"), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn a_version_12_file_gains_a_ledger_whose_opening_entries_explain_its_stock() {
+        use oms_domain::ports::InventoryStore;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = crate::Embedded::open(dir.path()).unwrap();
+            let (wh, owner) = (oms_domain::WarehouseId::parse("wh-1").unwrap(), oms_domain::MerchantId::parse("m-1").unwrap());
+            let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+            let _ = store.set_on_hand(&wh, &owner, &sku, 10).await.unwrap();
+            let line = oms_domain::order::AllocatedLine { warehouse: wh, owner, sku, quantity: 3 };
+            let order = oms_domain::OrderId::parse("ord_1").unwrap();
+            let _ = store.reserve(&order, &oms_domain::reservation::Reservation::new([line])).await.unwrap();
+        }
+        {
+            // As a version 12 file held it: no ledger, no set_aside, and 2 units a sale set aside.
+            let conn = Connection::open(dir.path().join("oms.db")).unwrap();
+            conn.execute_batch(
+                "DROP TABLE stock_ledger; ALTER TABLE stock DROP COLUMN set_aside;
+                 UPDATE stock SET reserved = reserved + 2; PRAGMA user_version = 12;",
+            )
+            .unwrap();
+        }
+        let store = crate::Embedded::open(dir.path()).unwrap();
+        let figures = store.stock_figures().await.unwrap();
+        assert_eq!((figures[0].on_hand, figures[0].held, figures[0].set_aside), (10, 5, 2));
+        let page = store.ledger(&oms_domain::Sku::parse("SKU-1").unwrap(), None, None, 10).await.unwrap();
+        let kinds: Vec<(&str, i64, i64)> =
+            page.entries.iter().map(|e| (e.kind.as_str(), e.delta_on_hand, e.delta_held)).collect();
+        assert_eq!(kinds, [("recount", 10, 0), ("set_aside", 0, 2), ("reserve", 0, 3)]);
     }
 
     #[test]

@@ -127,6 +127,12 @@ fn create(
     }
     for line in set_aside {
         raise_reserved(conn, line)?;
+        conn.execute_cached(
+            "UPDATE stock SET set_aside = set_aside + ?4 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
+            params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
+        )
+        .context("Failed to count the set-aside units")?;
+        crate::inventory::append_ledger(conn, &oms_domain::ledger::LedgerLine::set_aside(sale_id, line))?;
     }
     conn.execute_cached("INSERT INTO flash_sales (sale_id, body) VALUES (?1, ?2)", params![sale_id, body])
         .context("Failed to write the sale row")?;

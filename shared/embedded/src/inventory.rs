@@ -8,6 +8,10 @@
 
 use anyhow::{bail, Context};
 use async_trait::async_trait;
+use oms_domain::ledger::{
+    self, AdjustOutcome, Adjustment, HoldKind, HoldRef, LedgerEntry, LedgerKind, LedgerLine, LedgerPage, OpenHold, ReleaseNote,
+    StockFigures,
+};
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
@@ -76,7 +80,7 @@ impl InventoryStore for Embedded {
     async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
         let (id, hold) = (order_id.clone(), hold_id.clone());
         self.db
-            .call(move |conn| release(conn, &id, &hold))
+            .call(move |conn| release(conn, &id, &hold, &ReleaseNote::release("released")))
             .await
             .map_err(|e| StoreError::new(format!("Failed to release the stock held for order {order_id}"), e))
     }
@@ -88,6 +92,274 @@ impl InventoryStore for Embedded {
             .await
             .map_err(|e| StoreError::new(format!("Failed to read the reservation of order {order_id}"), e))
     }
+
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &Adjustment,
+    ) -> Result<AdjustOutcome, StoreError> {
+        let (w, o, s, a) = (warehouse.clone(), owner.clone(), sku.clone(), adjustment.clone());
+        self.db
+            .call(move |conn| adjust(conn, &w, &o, &s, &a))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to adjust {owner}'s stock of {sku} in {warehouse}"), e))
+    }
+
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<LedgerPage, StoreError> {
+        let (s, o, a) = (sku.clone(), owner.cloned(), after.map(str::to_owned));
+        self.db
+            .call(move |conn| ledger_page(conn, &s, o.as_ref(), a.as_deref(), limit))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to read the ledger of {sku}"), e))
+    }
+
+    async fn stock_figures(&self) -> Result<Vec<StockFigures>, StoreError> {
+        self.db.call(stock_figures).await.map_err(|e| StoreError::new("Failed to read every stock's figures", e))
+    }
+
+    async fn open_holds(&self) -> Result<Vec<OpenHold>, StoreError> {
+        self.db.call(open_holds).await.map_err(|e| StoreError::new("Failed to read the open holds", e))
+    }
+}
+
+/// Appends `line` to the stock ledger in the operation's savepoint: what every path that
+/// changes a stock's figures does, beside the change (a shipment: one call per line of
+/// `LedgerLine::ship`).
+pub(crate) fn append_ledger(conn: &Connection, line: &LedgerLine) -> anyhow::Result<LedgerEntry> {
+    let entry = line.clone().stamp(ledger::new_entry_id(), chrono::Utc::now());
+    conn.execute_cached(
+        "INSERT INTO stock_ledger (entry_id, sku, warehouse, merchant_id, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            entry.entry_id,
+            entry.sku.as_str(),
+            entry.warehouse.as_str(),
+            entry.owner.as_str(),
+            entry.kind.as_str(),
+            entry.delta_on_hand,
+            entry.delta_held,
+            entry.hold.as_ref().map(|h| h.kind.as_str()),
+            entry.hold.as_ref().map(|h| h.id.as_str()),
+            entry.reason,
+            entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        ],
+    )
+    .with_context(|| format!("Failed to append to the ledger of {}", entry.sku))?;
+    Ok(entry)
+}
+
+const LEDGER_COLUMNS: &str =
+    "entry_id, sku, warehouse, merchant_id, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at";
+
+/// A `stock_ledger` row as read, in `LEDGER_COLUMNS` order.
+type EntryRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>, String, String);
+
+fn read_entry(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<LedgerEntry>> {
+    let raw: EntryRow = (
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+    );
+    Ok(decode_entry(raw))
+}
+
+fn decode_entry(
+    (entry_id, sku, warehouse, owner, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at): EntryRow,
+) -> anyhow::Result<LedgerEntry> {
+    let hold = match (hold_kind, hold_id) {
+        (Some(kind), Some(id)) => Some(HoldRef { kind: HoldKind::parse(&kind).context("A stored hold kind is invalid")?, id }),
+        _ => None,
+    };
+    Ok(LedgerEntry {
+        entry_id,
+        sku: Sku::parse(sku).context("A stored SKU is invalid")?,
+        warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+        owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
+        kind: LedgerKind::parse(&kind).context("A stored ledger kind is invalid")?,
+        delta_on_hand,
+        delta_held,
+        hold,
+        reason,
+        at: chrono::DateTime::parse_from_rfc3339(&at).context("A stored ledger time is invalid")?.with_timezone(&chrono::Utc),
+    })
+}
+
+/// Up to `limit` entries of the SKU's ledger (of `owner`'s stock only, when given), oldest
+/// first, after the entry `after`.
+fn ledger_page(
+    conn: &mut Connection,
+    sku: &Sku,
+    owner: Option<&MerchantId>,
+    after: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<LedgerPage> {
+    let after_seq: i64 = match after {
+        None => 0,
+        Some(id) => conn
+            .query_row_cached("SELECT seq FROM stock_ledger WHERE entry_id = ?1 AND sku = ?2", params![id, sku.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()
+            .context("Failed to find the cursor's entry")?
+            .unwrap_or(i64::MAX),
+    };
+    let take = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {LEDGER_COLUMNS} FROM stock_ledger WHERE sku = ?1 AND seq > ?2 AND (?3 IS NULL OR merchant_id = ?3)
+             ORDER BY seq LIMIT ?4"
+        ))
+        .context("Failed to prepare the ledger query")?;
+    let mut entries = stmt
+        .query_map(params![sku.as_str(), after_seq, owner.map(MerchantId::as_str), take], read_entry)
+        .context("Failed to query the ledger")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the ledger")?
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    let next = if more { entries.last().map(|e| e.entry_id.clone()) } else { None };
+    Ok(LedgerPage { entries, next })
+}
+
+fn adjust(
+    conn: &mut Connection,
+    warehouse: &WarehouseId,
+    owner: &MerchantId,
+    sku: &Sku,
+    adjustment: &Adjustment,
+) -> anyhow::Result<AdjustOutcome> {
+    let (on_hand, held) = counts(conn, warehouse, owner, sku)?.map_or((0, 0), |c| (c.on_hand(), c.reserved()));
+    let line = match adjustment {
+        Adjustment::Delta { delta, reason } => LedgerLine::adjust(warehouse, owner, sku, *delta, reason.clone()),
+        Adjustment::CountAsOf { count, as_of, reason } => {
+            let since = ledger::entry_id_floor(*as_of);
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {LEDGER_COLUMNS} FROM stock_ledger
+                     WHERE sku = ?1 AND warehouse = ?2 AND merchant_id = ?3 AND entry_id >= ?4 ORDER BY seq"
+                ))
+                .context("Failed to prepare the ledger query")?;
+            let since_count = stmt
+                .query_map(params![sku.as_str(), warehouse.as_str(), owner.as_str(), since], read_entry)
+                .context("Failed to query the ledger")?
+                .collect::<Result<Vec<_>, _>>()
+                .context("Failed to read the ledger")?
+                .into_iter()
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let since_count: Vec<LedgerEntry> = since_count.into_iter().filter(|e| e.at > *as_of).collect();
+            if let Some(newer) = since_count.iter().find(|e| e.kind == LedgerKind::Recount) {
+                return Ok(AdjustOutcome::NewerCount { counted_at: newer.at });
+            }
+            let moved: i64 = since_count.iter().map(|e| e.delta_on_hand).sum();
+            let target = i64::from(*count) + moved;
+            let reason = format!("{reason} (count of {count} as of {}, {moved:+} moved since)", as_of.to_rfc3339());
+            LedgerLine::adjust(warehouse, owner, sku, target - i64::from(on_hand), reason)
+        }
+    };
+    let line = match adjustment {
+        Adjustment::CountAsOf { .. } => LedgerLine { kind: LedgerKind::Recount, ..line },
+        Adjustment::Delta { .. } => line,
+    };
+    let after = i64::from(on_hand) + line.delta_on_hand;
+    if after < i64::from(held) || after > i64::from(oms_domain::stock::MAX_ON_HAND) {
+        return Ok(AdjustOutcome::BelowHeld { held, on_hand_after: after });
+    }
+    let after = u32::try_from(after).context("on hand out of range")?;
+    conn.execute_cached(
+        "INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES (?1, ?2, ?3, ?4, 0)
+         ON CONFLICT (warehouse, merchant_id, sku) DO UPDATE SET on_hand = excluded.on_hand",
+        params![warehouse.as_str(), owner.as_str(), sku.as_str(), after],
+    )
+    .context("Failed to write the stock row")?;
+    let entry = append_ledger(conn, &line)?;
+    let counts = StockCounts::new(after, held).context("The new stock counts are inconsistent")?;
+    Ok(AdjustOutcome::Adjusted { level: StockLevel::new(warehouse.clone(), owner.clone(), sku.clone(), counts), entry })
+}
+
+fn stock_figures(conn: &mut Connection) -> anyhow::Result<Vec<StockFigures>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT warehouse, merchant_id, sku, on_hand, reserved, set_aside FROM stock ORDER BY sku, warehouse, merchant_id",
+        )
+        .context("Failed to prepare the stock query")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })
+        .context("Failed to query the stock")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the stock")?;
+    rows.into_iter()
+        .map(|(warehouse, owner, sku, on_hand, held, set_aside)| {
+            Ok(StockFigures {
+                warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+                owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
+                sku: Sku::parse(sku).context("A stored SKU is invalid")?,
+                on_hand,
+                held,
+                // SQLite keeps no separate available: it is on hand less held by definition.
+                available: on_hand - held,
+                set_aside,
+            })
+        })
+        .collect()
+}
+
+fn open_holds(conn: &mut Connection) -> anyhow::Result<Vec<OpenHold>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT order_id, warehouse, merchant_id, sku, quantity FROM reservations ORDER BY sku, warehouse, merchant_id, order_id",
+        )
+        .context("Failed to prepare the reservation query")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .context("Failed to query the reservations")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("Failed to read the reservations")?;
+    rows.into_iter()
+        .map(|(order, warehouse, owner, sku, quantity)| {
+            Ok(OpenHold {
+                hold: HoldRef { kind: HoldKind::Order, id: order },
+                warehouse: WarehouseId::parse(warehouse).context("A stored warehouse id is invalid")?,
+                owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
+                sku: Sku::parse(sku).context("A stored SKU is invalid")?,
+                quantity: to_u32(quantity, "quantity")?,
+            })
+        })
+        .collect()
 }
 
 /// Every stock level, by warehouse, SKU, then owner.
@@ -110,9 +382,12 @@ fn set_on_hand(
     sku: Sku,
     on_hand: u32,
 ) -> anyhow::Result<SetOnHandOutcome> {
-    let reserved = counts(conn, &warehouse, &owner, &sku)?.map_or(0, |c| c.reserved());
+    let (before, reserved) = counts(conn, &warehouse, &owner, &sku)?.map_or((0, 0), |c| (c.on_hand(), c.reserved()));
     if reserved > on_hand {
         return Ok(SetOnHandOutcome::BelowReserved { reserved });
+    }
+    if before != on_hand {
+        append_ledger(conn, &LedgerLine::recount(&warehouse, &owner, &sku, before, on_hand, "counted"))?;
     }
     conn.execute_cached(
         "INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES (?1, ?2, ?3, ?4, 0)
@@ -143,6 +418,7 @@ fn reserve(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -
     }
     for line in lines {
         raise_reserved(conn, line)?;
+        append_ledger(conn, &LedgerLine::reserve(order_id, line))?;
     }
     record_hold(conn, order_id, lines)
 }
@@ -166,6 +442,28 @@ pub(crate) fn available(conn: &Connection, line: &AllocatedLine) -> anyhow::Resu
 fn hold_set_aside(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
     if held(conn, order_id)?.is_some() {
         return Ok(ReserveOutcome::AlreadyReserved);
+    }
+    for line in lines {
+        let changed = conn
+            .execute_cached(
+                "UPDATE stock SET set_aside = set_aside - ?4
+                 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3 AND set_aside >= ?4",
+                params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
+            )
+            .context("Failed to take units from the set-aside")?;
+        if changed != 1 {
+            // An error, so what was taken so far is rolled back with the savepoint.
+            bail!(
+                "{}'s stock of {} in {} has fewer than {} units set aside",
+                line.owner,
+                line.sku,
+                line.warehouse,
+                line.quantity
+            );
+        }
+        for entry in LedgerLine::from_set_aside(order_id, line) {
+            append_ledger(conn, &entry)?;
+        }
     }
     record_hold(conn, order_id, lines)
 }
@@ -200,7 +498,12 @@ pub(crate) fn holds(conn: &Connection, order_id: &OrderId, hold_id: &HoldId) -> 
     Ok(held(conn, order_id)?.is_some_and(|hold| &hold.hold_id == hold_id))
 }
 
-pub(crate) fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldId) -> anyhow::Result<ReleaseOutcome> {
+pub(crate) fn release(
+    conn: &mut Connection,
+    order_id: &OrderId,
+    hold_id: &HoldId,
+    note: &ReleaseNote,
+) -> anyhow::Result<ReleaseOutcome> {
     let Some(hold) = held(conn, order_id)? else {
         return Ok(ReleaseOutcome::NothingHeld);
     };
@@ -228,6 +531,7 @@ pub(crate) fn release(conn: &mut Connection, order_id: &OrderId, hold_id: &HoldI
                 line.quantity
             );
         }
+        append_ledger(conn, &LedgerLine::release(order_id, line, note))?;
     }
     conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1 AND hold_id = ?2", [order_id.as_str(), hold_id.as_str()])
         .context("Failed to drop the reservation")?;

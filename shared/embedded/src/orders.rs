@@ -69,7 +69,8 @@ impl OrderStore for Embedded {
         let read_version = i64::try_from(order.version).context("The order's version is out of range").map_err(failed)?;
         let row = EncodedOrder::new(order, next).map_err(failed)?;
         let owned = effects.clone();
-        let changed = self.db.call(move |conn| update(conn, &row, read_version, &owned)).await.map_err(failed)?;
+        let note = oms_domain::ledger::ReleaseNote::of_order(order);
+        let changed = self.db.call(move |conn| update(conn, &row, read_version, &owned, &note)).await.map_err(failed)?;
         if changed && !effects.send.is_empty() {
             self.wake_consumers();
         }
@@ -237,7 +238,13 @@ pub(crate) fn insert(conn: &Connection, row: &EncodedOrder, send: &[Outgoing]) -
 /// Writes the row at `read_version + 1` if it is still at `read_version` and the hold to
 /// release is still the order's, with its effects; true if it was. The hold is checked
 /// before anything is written, and the savepoint's one writer cannot be raced in between.
-fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects: &Effects) -> anyhow::Result<bool> {
+fn update(
+    conn: &mut Connection,
+    row: &EncodedOrder,
+    read_version: i64,
+    effects: &Effects,
+    note: &oms_domain::ledger::ReleaseNote,
+) -> anyhow::Result<bool> {
     let order_id = OrderId::parse(&row.order_id).map_err(|e| anyhow::anyhow!("{e}"))?;
     let condition_met = match &effects.hold {
         HoldEffect::Untouched => true,
@@ -279,7 +286,7 @@ fn update(conn: &mut Connection, row: &EncodedOrder, read_version: i64, effects:
         crate::sales::write_sale(conn, sale)?;
     }
     if let HoldEffect::Release(hold_id) = &effects.hold {
-        match crate::inventory::release(conn, &order_id, hold_id)? {
+        match crate::inventory::release(conn, &order_id, hold_id, note)? {
             ReleaseOutcome::Released(_) => {}
             other => bail!("The hold {hold_id} checked in this savepoint could not be released: {other:?}"),
         }

@@ -2,8 +2,8 @@
 //! [`init`] (JSON logs, the panic behaviour), [`aws_ports`] and [`aws_state`]
 //! (configuration read once, clients built once per container), [`run_http`] for API
 //! Gateway functions, [`run_sqs`] for queue consumers with partial batch failure
-//! reporting, [`run_outbox_relay`] for the table's stream and [`run_sweep`] for the
-//! scheduled sweeper.
+//! reporting, [`run_outbox_relay`] for the table's stream, [`run_sweep`] for the
+//! scheduled sweeper and [`run_reconcile`] for the scheduled stock reconciliation.
 
 #[cfg(feature = "pricing")]
 pub mod pricing;
@@ -228,8 +228,15 @@ pub async fn run_retrain() -> Result<(), Error> {
 
 /// Runs one sweep per scheduled invocation.
 pub async fn run_sweep(ports: Ports) -> Result<(), Error> {
+    let limits = schedule::sweep_limits(|name| std::env::var(name).ok())?;
+    let (ports, limits) = (&ports, &limits);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders_with(ports, limits, event))).await
+}
+
+/// Runs one reconciliation of the stock per scheduled invocation.
+pub async fn run_reconcile(ports: Ports) -> Result<(), Error> {
     let ports = &ports;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders(ports, event))).await
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::reconcile_stock(ports, event))).await
 }
 
 /// Runs `consumer` on every message of its queue's SQS events.

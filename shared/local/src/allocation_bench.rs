@@ -242,6 +242,7 @@ pub fn generate(seed: u64, orders: usize) -> anyhow::Result<Instances> {
             charges: Charges::default(),
             channel_updated_at: now,
             cancelled_at: None,
+            paid: true,
         };
         generated.push(Order::receive(new, id(OrderId::parse(format!("ord_bench{n:08}"))), now));
     }

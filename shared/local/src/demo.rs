@@ -142,7 +142,9 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     explained_split(&api, &embedded).await?;
     flash_sale(&api, &embedded).await?;
     night(&api, &pricing, &ports).await?;
+    let unpaid = unpaid_orders(&api, &embedded).await?;
     late_night(&ports).await?;
+    expired(&api, &unpaid).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
@@ -151,12 +153,41 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    stock_ledger(&api, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// Closing time: a damaged unit is written off through an adjustment, the SKU's ledger
+/// tells every move of its stock, and the reconciliation finds figures, holds and ledger
+/// agreeing for every stock of the day.
+async fn stock_ledger(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    let (warehouse, ..) = WAREHOUSES[0];
+    let sku = "MUG-CELADON";
+    let body = json!({ "delta": -1, "reason": "dropped while packing" });
+    let adjusted = expect(api, Method::POST, &format!("/inventory/{warehouse}/{sku}/adjustments"), body, StatusCode::OK).await?;
+    println!(
+        "Closing: one {sku} in {warehouse} is written off ({}): on hand {}, reserved {}",
+        adjusted["entry"]["reason"].as_str().unwrap_or("?"),
+        adjusted["stock"]["on_hand"],
+        adjusted["stock"]["reserved"]
+    );
+    let ledger = expect(api, Method::GET, &format!("/inventory/{sku}/ledger?limit=100"), Value::Null, StatusCode::OK).await?;
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for entry in ledger["entries"].as_array().into_iter().flatten() {
+        *kinds.entry(entry["kind"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+    }
+    println!("  {sku}'s stock ledger: {kinds:?}");
+    let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
+    print!("  {report}");
+    if !report.is_clean() {
+        bail!("the reconciliation found drift");
+    }
+    Ok(())
 }
 
 /// The configuration allocation costs plans with: one carrier's rates by distance and
@@ -301,6 +332,72 @@ async fn late_night(ports: &Ports) -> anyhow::Result<()> {
         "Late night: the sweeper, two hours on, finds {stuck} orders stuck received or allocated; {} backorders have stock now and are planned again, {} wait as they should",
         report.count(OrderStatus::Backordered),
         report.waiting
+    );
+    println!(
+        "  {} unpaid orders held their stock past {} minutes: cancelled (payment_expired), their units back on the shelf",
+        report.expired.len(),
+        oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES
+    );
+    Ok(())
+}
+
+/// Evening payments: two orders arrive unpaid (`"paid": false`) and are reserved; one is
+/// paid through `POST /orders/{id}/payments` (twice: the same reference is one payment).
+/// Answers the id of the one left unpaid.
+async fn unpaid_orders(api: &Router, embedded: &Embedded) -> anyhow::Result<String> {
+    let mut ids = Vec::new();
+    for i in [ORDERS + 20, ORDERS + 21] {
+        let mut order = sample_order(i);
+        order["paid"] = json!(false);
+        order["lines"] = json!([{ "sku": "TEA-PUER-CAKE", "quantity": 1, "unit_price": "98.00" }]);
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("an unpaid order was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let payment = json!({ "amount": "98.00", "currency": "CNY", "reference": "alipay-demo-0001" });
+    let path = format!("/orders/{}/payments", ids[1]);
+    let paid = expect(api, Method::POST, &path, payment.clone(), StatusCode::CREATED).await?;
+    let again = expect(api, Method::POST, &path, payment, StatusCode::OK).await?;
+    let unpaid = expect(api, Method::GET, &format!("/orders/{}", ids[0]), Value::Null, StatusCode::OK).await?;
+    println!(
+        "Before midnight: two Pu'er orders arrive unpaid and are {}; one is paid (alipay-demo-0001, sent twice: {} payment recorded): {}",
+        unpaid["status"].as_str().unwrap_or("?"),
+        again["payments"].as_array().map_or(0, Vec::len),
+        paid["payment_status"].as_str().unwrap_or("?")
+    );
+    Ok(ids.swap_remove(0))
+}
+
+/// The unpaid order after the sweeper: cancelled for `payment_expired`, its hold given back
+/// as a ledger `expire`.
+async fn expired(api: &Router, order_id: &str) -> anyhow::Result<()> {
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let ledger = expect(api, Method::GET, "/inventory/TEA-PUER-CAKE/ledger?limit=100", Value::Null, StatusCode::OK).await?;
+    let expiry = ledger["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["kind"] == "expire" && e["hold"]["id"] == order_id)
+        .map_or_else(
+            || "none".to_owned(),
+            |e| {
+                format!(
+                    "{} held {} in {}",
+                    e["kind"].as_str().unwrap_or("?"),
+                    e["delta_held"],
+                    e["warehouse"].as_str().unwrap_or("?")
+                )
+            },
+        );
+    println!(
+        "  the unpaid Pu'er order is {} ({}); its ledger entry: {expiry}",
+        order["status"].as_str().unwrap_or("?"),
+        order["timeline"].as_array().and_then(|t| t.last()).and_then(|e| e["detail"].as_str()).unwrap_or("?")
     );
     Ok(())
 }

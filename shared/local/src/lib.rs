@@ -13,6 +13,7 @@
 //!   capacity of a flash sale.
 //! - [`progress`] shows long work's progress: a bar on a terminal, plain lines in a log.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
+//! - [`reconcile`] checks every stock against its holds and its ledger.
 
 pub mod allocation_bench;
 pub mod bench;
@@ -22,6 +23,7 @@ pub mod flash_bench;
 pub mod flash_model;
 pub mod import;
 pub mod progress;
+pub mod reconcile;
 pub mod retrain;
 pub mod server;
 pub mod sweep;

@@ -57,6 +57,10 @@ enum Command {
         /// (burst twice that); 0 for no limit.
         #[arg(long, default_value_t = 2)]
         lookup_rate_limit: u32,
+        /// Minutes an unpaid order holds its stock before the sweeper cancels it
+        /// (`payment_expired`) and gives the stock back.
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -79,6 +83,9 @@ enum Command {
         /// How long an order may stay received or allocated, in minutes.
         #[arg(long, default_value_t = 10)]
         stuck_after_minutes: i64,
+        /// Minutes an unpaid order holds its stock before it is cancelled (`payment_expired`).
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
     /// Train each merchant's pricing models on its history (a CSV, or without one the
     /// data directory's sales history), compare them on held-out rows (and the test file),
@@ -101,6 +108,13 @@ enum Command {
         /// Where to write the report (JSON).
         #[arg(long)]
         report: Option<PathBuf>,
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Check every stock (SKU, warehouse, owner): on hand = available + held, held = the
+    /// open holds, and the ledger's sums = the figures. Prints a summary and every drift
+    /// with the ledger entries that explain it; exits 1 on drift.
+    Reconcile {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
@@ -184,7 +198,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Import { .. }
         | Command::Retrain { .. }
         | Command::Bench { .. }
-        | Command::Sweep { .. } => "warn",
+        | Command::Sweep { .. }
+        | Command::Reconcile { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -208,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
             max_connections,
             header_timeout_secs,
             body_timeout_secs,
+            unpaid_hold_minutes,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -219,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
                 header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
             };
-            serve(ServeCommand { addr, data_dir, tokens, limits, connections }).await
+            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -241,9 +257,17 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{} orders refused", summary.refused.len())
             }
         }
-        Command::Sweep { data_dir, stuck_after_minutes } => {
-            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes).await?;
+        Command::Sweep { data_dir, stuck_after_minutes, unpaid_hold_minutes } => {
+            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes, unpaid_hold_minutes).await?;
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
+            Ok(())
+        }
+        Command::Reconcile { data_dir } => {
+            let report = oms_local::reconcile::run(&data_dir).await?;
+            print!("{report}");
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Retrain { train, merchant, min_margin, test, report, data_dir } => {
@@ -281,7 +305,8 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits, connections } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes } = options;
+    anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
         tracing::warn!(
@@ -304,7 +329,8 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
              so only a loopback address is served"
         );
     }
-    let options = ServeOptions { secrets, auth, limits, connections, ..ServeOptions::local(addr, data_dir.clone()) };
+    let unpaid_hold = chrono::Duration::minutes(unpaid_hold_minutes);
+    let options = ServeOptions { secrets, auth, limits, connections, unpaid_hold, ..ServeOptions::local(addr, data_dir.clone()) };
     let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
@@ -320,6 +346,7 @@ struct ServeCommand {
     tokens: Option<PathBuf>,
     limits: Limits,
     connections: ConnectionLimits,
+    unpaid_hold_minutes: i64,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

@@ -31,6 +31,9 @@ pub struct ServeOptions {
     pub connections: ConnectionLimits,
     /// Drive the queues in this process (off only in tests that stop work mid-flow).
     pub run_workers: bool,
+    /// How long an unpaid order holds its stock before the sweeper cancels it
+    /// (`payment_expired`).
+    pub unpaid_hold: chrono::Duration,
 }
 
 impl ServeOptions {
@@ -46,6 +49,7 @@ impl ServeOptions {
             limits: Limits::UNLIMITED,
             connections: ConnectionLimits::DEFAULT,
             run_workers: true,
+            unpaid_hold: chrono::Duration::minutes(oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES),
         }
     }
 }
@@ -94,7 +98,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
 
     let mut tasks = Vec::new();
     if options.run_workers {
-        tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
+        let limits = oms_domain::usecases::sweep::SweepLimits { unpaid_hold: options.unpaid_hold, ..Default::default() };
+        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     let throttle = Throttle::new(options.limits);

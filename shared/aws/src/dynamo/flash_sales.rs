@@ -15,7 +15,7 @@ use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, Invento
 use oms_records::{ClaimRecord, SaleRecord};
 use serde::{Deserialize, Serialize};
 
-use super::inventory::take_available;
+use super::inventory::set_aside_available;
 use super::{from_item, n, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
@@ -147,7 +147,17 @@ impl FlashSaleStore for DynamoStore {
         let set_aside = sale.set_aside();
         let mut items = vec![self.put_new(item, &what)?];
         for line in set_aside.lines() {
-            items.push(take_available(&self.table, line, &format!("flash sale {}", sale.sale_id))?);
+            items.push(set_aside_available(&self.table, line, &format!("flash sale {}", sale.sale_id))?);
+        }
+        for line in set_aside.lines() {
+            items.push(self.ledger_item(&oms_domain::ledger::LedgerLine::set_aside(&sale.sale_id, line))?);
+        }
+        if items.len() > super::MAX_TRANSACT_ITEMS {
+            self.delete_shards(sale).await;
+            return Err(StoreError::msg(format!(
+                "Failed to {what}: its set-aside of {} lines takes more than one transaction",
+                set_aside.lines().len()
+            )));
         }
         let reasons = match self.transact(items, &what).await? {
             Transact::Written => return Ok(CreateSaleOutcome::Created),

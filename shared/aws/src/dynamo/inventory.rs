@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use oms_domain::ledger::{AdjustOutcome, Adjustment, LedgerKind, LedgerLine, LedgerPage, OpenHold, ReleaseNote, StockFigures};
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{InventoryStore, ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StoreError, WarehouseStore};
 use oms_domain::reservation::Reservation;
@@ -16,11 +16,9 @@ use oms_domain::stock::StockLevel;
 use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
 
 use super::items::{unowned_warehouses, LegacyOwners, ReservationItem, ReservationPartItem, StockItem, StoredLine};
-use super::{
-    from_item, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS,
-};
+use super::{from_item, n, read_item, s, to_item, unexplained, CancelReason, DynamoStore, Key, Transact, MAX_TRANSACT_ITEMS};
 use crate::budget::{backoff, RACE_ATTEMPTS};
-use crate::error::{build_error, sdk_error};
+use crate::error::build_error;
 
 /// A stock update for one line of a transaction.
 fn stock_update(
@@ -30,17 +28,40 @@ fn stock_update(
     condition: &str,
     whose: &dyn std::fmt::Display,
 ) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
+    // DynamoDB refuses a name or value the expressions do not use: only those used go.
+    let used = |token: &str| update.contains(token) || condition.contains(token);
+    let mut builder = Update::builder()
         .table_name(table)
         .set_key(Some(Key::stock(&line.warehouse, &line.owner, &line.sku).into_map()))
         .update_expression(update)
         .condition_expression(condition)
-        .expression_attribute_names("#available", "available")
-        .expression_attribute_names("#reserved", "reserved")
-        .expression_attribute_values(":q", n(line.quantity))
-        .build()
-        .map_err(|e| build_error(format!("Failed to build the stock update of {whose}"), e))?;
+        .expression_attribute_values(":q", n(line.quantity));
+    for name in ["available", "reserved", "set_aside"] {
+        if used(&format!("#{name}")) {
+            builder = builder.expression_attribute_names(format!("#{name}"), name);
+        }
+    }
+    if used(":zero") {
+        builder = builder.expression_attribute_values(":zero", n(0));
+    }
+    let update = builder.build().map_err(|e| build_error(format!("Failed to build the stock update of {whose}"), e))?;
     Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The stock update of a flash sale's set-aside: a line's units from available into reserved
+/// and counted in `set_aside`, conditional on that many being available.
+pub(super) fn set_aside_available(
+    table: &str,
+    line: &AllocatedLine,
+    whose: &dyn std::fmt::Display,
+) -> Result<TransactWriteItem, StoreError> {
+    stock_update(
+        table,
+        line,
+        "SET #available = #available - :q, #reserved = #reserved + :q, #set_aside = if_not_exists(#set_aside, :zero) + :q",
+        "attribute_exists(pk) AND #available >= :q",
+        whose,
+    )
 }
 
 /// The stock update that takes a line's units from available into reserved, conditional on
@@ -107,7 +128,7 @@ impl DynamoStore {
 
     /// The owners of lines stored before lines named them: each warehouse's merchant, whose
     /// stock a warehouse's was then. Reads nothing when every line names its owner.
-    async fn legacy_owners(&self, lines: impl IntoIterator<Item = &StoredLine>) -> Result<LegacyOwners, StoreError> {
+    pub(super) async fn legacy_owners(&self, lines: impl IntoIterator<Item = &StoredLine>) -> Result<LegacyOwners, StoreError> {
         let mut owners = LegacyOwners::new();
         for warehouse in unowned_warehouses(lines) {
             let Ok(id) = WarehouseId::parse(warehouse) else { continue };
@@ -116,22 +137,6 @@ impl DynamoStore {
             }
         }
         Ok(owners)
-    }
-
-    /// The `reserved` count of a stock item as a failed condition returned it, or read afresh.
-    async fn reserved_now(
-        &self,
-        old: Option<&Item>,
-        warehouse: &WarehouseId,
-        owner: &MerchantId,
-        sku: &Sku,
-    ) -> Result<u32, StoreError> {
-        if let Some(item) = old {
-            if let Ok(stock) = from_item::<StockItem>(item.clone(), "the stock item") {
-                return Ok(stock.reserved);
-            }
-        }
-        Ok(self.stock_level(warehouse, owner, sku).await?.map_or(0, |level| level.reserved))
     }
 }
 
@@ -146,7 +151,12 @@ impl DynamoStore {
     /// `Delete` of the part item on `attribute_exists(pk)`, `parts_held = parts_held - 1`
     /// on the reservation item, and per line the stock `Update`. A part released meanwhile
     /// by another call is skipped.
-    pub(super) async fn release_later_parts(&self, order_id: &OrderId, stored: &StoredHold) -> Result<(), StoreError> {
+    pub(super) async fn release_later_parts(
+        &self,
+        order_id: &OrderId,
+        stored: &StoredHold,
+        note: &ReleaseNote,
+    ) -> Result<(), StoreError> {
         let what = format!("release the stock of order {order_id}");
         let hold_id = &stored.hold_id;
         for part in &stored.parts {
@@ -163,6 +173,9 @@ impl DynamoStore {
             items.push(self.count_part(order_id, hold_id, false)?);
             for line in &lines {
                 items.push(give_back(&self.table, line, order_id)?);
+            }
+            for line in &lines {
+                items.push(self.ledger_item(&LedgerLine::release(order_id, line, note))?);
             }
             if let Transact::Cancelled(reasons) = self.transact(items, &what).await? {
                 // Released meanwhile by another call (the part or the whole hold): fine.
@@ -182,6 +195,7 @@ impl DynamoStore {
         &self,
         order_id: &OrderId,
         stored: &StoredHold,
+        note: &ReleaseNote,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let first = stored.lines.len() - stored.parts.iter().map(|p| p.lines.len()).sum::<usize>();
         let delete = Delete::builder()
@@ -197,6 +211,9 @@ impl DynamoStore {
         let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
         for line in &stored.lines[..first] {
             items.push(give_back(&self.table, line, order_id)?);
+        }
+        for line in &stored.lines[..first] {
+            items.push(self.ledger_item(&LedgerLine::release(order_id, line, note))?);
         }
         Ok(items)
     }
@@ -264,6 +281,9 @@ impl DynamoStore {
         let first_line = items.len();
         for line in lines {
             items.push(take_available(&self.table, line, &format!("order {order_id}"))?);
+        }
+        for line in lines {
+            items.push(self.ledger_item(&LedgerLine::reserve(order_id, line))?);
         }
         if items.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
@@ -339,13 +359,11 @@ impl DynamoStore {
 
 #[async_trait]
 impl InventoryStore for DynamoStore {
-    /// An `UpdateItem` of `STOCK#<sku>` / `WAREHOUSE#<wh>#MERCHANT#<owner>`:
-    /// `SET on_hand = :n, reserved = if_not_exists(reserved, 0), available = :n - if_not_exists(reserved, 0)`
-    /// (and the item's `warehouse`, `merchant_id`, `sku`), conditional on
-    /// `attribute_not_exists(pk) OR reserved <= :n`; a failed condition answers
-    /// `BelowReserved` with the units reserved. A count that meets a reservation's
-    /// transaction on the item (`TransactionConflictException`) is sent again with back-off,
-    /// within the transactions' budget (`TRANSACT_ATTEMPTS`); throttling the SDK retries.
+    /// A consistent read of the stock item, then one `TransactWriteItems`: the stock
+    /// `Update` (`write_on_hand`) conditional on the on hand read (and on `reserved <= :n`),
+    /// with its `recount` ledger entry when on hand changes. A stock that changed between
+    /// the read and the write is read again (`COUNT_ATTEMPTS` in all); more reserved than
+    /// the count answers `BelowReserved`.
     async fn set_on_hand(
         &self,
         warehouse: &WarehouseId,
@@ -353,63 +371,23 @@ impl InventoryStore for DynamoStore {
         sku: &Sku,
         on_hand: u32,
     ) -> Result<SetOnHandOutcome, StoreError> {
-        let what = format!("{owner}'s stock of {sku} in {warehouse}");
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(Key::stock(warehouse, owner, sku).into_map()))
-                .update_expression(
-                    "SET #warehouse = :warehouse, #merchant_id = :merchant_id, #sku = :sku, #on_hand = :n, \
-                     #reserved = if_not_exists(#reserved, :zero), #available = :n - if_not_exists(#reserved, :zero)",
-                )
-                .condition_expression("attribute_not_exists(pk) OR #reserved <= :n")
-                .set_expression_attribute_names(Some(HashMap::from([
-                    ("#warehouse".to_owned(), "warehouse".to_owned()),
-                    ("#merchant_id".to_owned(), "merchant_id".to_owned()),
-                    ("#sku".to_owned(), "sku".to_owned()),
-                    ("#on_hand".to_owned(), "on_hand".to_owned()),
-                    ("#reserved".to_owned(), "reserved".to_owned()),
-                    ("#available".to_owned(), "available".to_owned()),
-                ])))
-                .set_expression_attribute_values(Some(HashMap::from([
-                    (":warehouse".to_owned(), s(warehouse.as_str())),
-                    (":merchant_id".to_owned(), s(owner.as_str())),
-                    (":sku".to_owned(), s(sku.as_str())),
-                    (":n".to_owned(), n(on_hand)),
-                    (":zero".to_owned(), n(0)),
-                ])))
-                .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            let err = match result {
-                Ok(output) => {
-                    let item = output
-                        .attributes
-                        .ok_or_else(|| StoreError::msg(format!("Failed to set {what}: DynamoDB returned no attributes")))?;
-                    return Ok(SetOnHandOutcome::Set(read_item::<StockItem, _>(item, &what)?));
-                }
-                Err(err) => err,
-            };
-            let failed = match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed,
-                Some(UpdateItemError::TransactionConflictException(_)) if attempt < crate::budget::TRANSACT_ATTEMPTS => {
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
-                }
-                _ => return Err(sdk_error(format!("Failed to set {what}"), err)),
-            };
-            let reserved = self.reserved_now(failed.item(), warehouse, owner, sku).await?;
-            if reserved > on_hand || attempt >= RACE_ATTEMPTS {
+        let what = format!("set {owner}'s stock of {sku} in {warehouse}");
+        for attempt in 1..=COUNT_ATTEMPTS {
+            let seen = self.stock_level(warehouse, owner, sku).await?;
+            let (before, reserved) = seen.as_ref().map_or((0, 0), |level| (level.on_hand, level.reserved));
+            if reserved > on_hand {
                 return Ok(SetOnHandOutcome::BelowReserved { reserved });
             }
-            // Released between the write and the read: try again.
+            let line = (before != on_hand || seen.is_none())
+                .then(|| LedgerLine::recount(warehouse, owner, sku, before, on_hand, "counted"))
+                .filter(|line| line.delta_on_hand != 0);
+            let ledger = line.as_ref().map(|line| self.ledger_item(line)).transpose()?;
+            if let Some(level) = self.write_on_hand(warehouse, owner, sku, seen.as_ref(), on_hand, ledger).await? {
+                return Ok(SetOnHandOutcome::Set(level));
+            }
             tokio::time::sleep(backoff(attempt)).await;
         }
+        Err(StoreError::msg(format!("Failed to {what}: the stock kept changing")))
     }
 
     /// A strongly consistent `Query` of the partition `STOCK#<sku>`, sorted by warehouse id,
@@ -480,12 +458,27 @@ impl InventoryStore for DynamoStore {
     /// `reserved` already counts the set-aside units. A failed condition: `AlreadyReserved`.
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         let what = format!("hold set-aside stock for order {order_id}");
-        if reservation.lines().len() > MAX_LINES_PER_WRITE {
-            return Err(StoreError::msg(format!("Failed to {what}: more than {MAX_LINES_PER_WRITE} lines")));
-        }
         let hold_id = HoldId::generate();
         let item = to_item(&ReservationItem::new(order_id, &hold_id, reservation.lines(), 1), &what)?;
-        let items = vec![self.put_new(item, &format!("the reservation of order {order_id}"))?];
+        let mut items = vec![self.put_new(item, &format!("the reservation of order {order_id}"))?];
+        for line in reservation.lines() {
+            items.push(stock_update(
+                &self.table,
+                line,
+                "SET #set_aside = #set_aside - :q",
+                "#set_aside >= :q",
+                &format!("order {order_id}"),
+            )?);
+            for entry in LedgerLine::from_set_aside(order_id, line) {
+                items.push(self.ledger_item(&entry)?);
+            }
+        }
+        if items.len() > MAX_TRANSACT_ITEMS {
+            return Err(StoreError::msg(format!(
+                "Failed to {what}: {} lines take more than one transaction",
+                reservation.lines().len()
+            )));
+        }
         match self.transact(items, &what).await? {
             Transact::Written => Ok(ReserveOutcome::Reserved { hold_id }),
             Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => {
@@ -496,6 +489,169 @@ impl InventoryStore for DynamoStore {
     }
 
     async fn release(&self, order_id: &OrderId, hold_id: &HoldId) -> Result<ReleaseOutcome, StoreError> {
+        self.release_noted(order_id, hold_id, &ReleaseNote::release("released")).await
+    }
+
+    async fn adjust(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &Adjustment,
+    ) -> Result<AdjustOutcome, StoreError> {
+        self.adjust_stock(warehouse, owner, sku, adjustment).await
+    }
+
+    /// A strongly consistent `Query` of the partition `RESERVATION#<order>`: the hold's
+    /// first part and every later part written under it.
+    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
+        Ok(self
+            .stored_hold(order_id)
+            .await?
+            .map(|stored| Hold { hold_id: stored.hold_id, reservation: Reservation::new(stored.lines) }))
+    }
+
+    /// A strongly consistent `Query` of `LEDGER#<sku>` after the cursor (see `ledger_entries`).
+    async fn ledger(
+        &self,
+        sku: &Sku,
+        owner: Option<&MerchantId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<LedgerPage, StoreError> {
+        self.ledger_entries(sku, owner, after, limit).await
+    }
+
+    /// A `Scan` of the items whose `pk` starts `STOCK#`.
+    async fn stock_figures(&self) -> Result<Vec<StockFigures>, StoreError> {
+        self.scan_stock_figures().await
+    }
+
+    /// A `Scan` of the items whose `pk` starts `RESERVATION#`.
+    async fn open_holds(&self) -> Result<Vec<OpenHold>, StoreError> {
+        self.scan_open_holds().await
+    }
+}
+
+/// How often a count or an adjustment reads the stock again after it changed under it.
+const COUNT_ATTEMPTS: u32 = 8;
+
+impl DynamoStore {
+    /// One `TransactWriteItems`: the stock item's `Update` `SET on_hand = :n, reserved =
+    /// if_not_exists(reserved, 0), available = :n - if_not_exists(reserved, 0)` (and its
+    /// `warehouse`, `merchant_id`, `sku`) on `attribute_not_exists(pk)` when `seen` is none,
+    /// else on `on_hand = :seen AND reserved <= :n`; and `line`'s ledger entry. `None`: the
+    /// stock changed since it was read (nothing written); else the stock as it is now.
+    async fn write_on_hand(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        seen: Option<&StockLevel>,
+        on_hand: u32,
+        ledger: Option<TransactWriteItem>,
+    ) -> Result<Option<StockLevel>, StoreError> {
+        let what = format!("{owner}'s stock of {sku} in {warehouse}");
+        let mut values = HashMap::from([
+            (":warehouse".to_owned(), s(warehouse.as_str())),
+            (":merchant_id".to_owned(), s(owner.as_str())),
+            (":sku".to_owned(), s(sku.as_str())),
+            (":n".to_owned(), n(on_hand)),
+            (":zero".to_owned(), n(0)),
+        ]);
+        let condition = match seen {
+            None => "attribute_not_exists(pk)",
+            Some(level) => {
+                values.insert(":seen".to_owned(), n(level.on_hand));
+                "#on_hand = :seen AND #reserved <= :n"
+            }
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::stock(warehouse, owner, sku).into_map()))
+            .update_expression(
+                "SET #warehouse = :warehouse, #merchant_id = :merchant_id, #sku = :sku, #on_hand = :n, \
+                 #reserved = if_not_exists(#reserved, :zero), #available = :n - if_not_exists(#reserved, :zero)",
+            )
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#warehouse".to_owned(), "warehouse".to_owned()),
+                ("#merchant_id".to_owned(), "merchant_id".to_owned()),
+                ("#sku".to_owned(), "sku".to_owned()),
+                ("#on_hand".to_owned(), "on_hand".to_owned()),
+                ("#reserved".to_owned(), "reserved".to_owned()),
+                ("#available".to_owned(), "available".to_owned()),
+            ])))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the count of {what}"), e))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(ledger);
+        match self.transact(items, &format!("count {what}")).await? {
+            Transact::Written => {}
+            Transact::Cancelled(reasons) if reasons.first().is_some_and(CancelReason::condition_failed) => return Ok(None),
+            Transact::Cancelled(reasons) => {
+                return Err(StoreError::msg(format!("Failed to count {what}: {}", unexplained(&reasons))))
+            }
+        }
+        let level = self
+            .stock_level(warehouse, owner, sku)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("Failed to count {what}: the item is gone after the write")))?;
+        Ok(Some(level))
+    }
+
+    /// `InventoryStore::adjust`: read the stock (and for a count as of a moment, its ledger
+    /// since then), decide, and write as `write_on_hand` does with the `adjust` or `recount`
+    /// entry; read again when the stock changed in between.
+    async fn adjust_stock(
+        &self,
+        warehouse: &WarehouseId,
+        owner: &MerchantId,
+        sku: &Sku,
+        adjustment: &Adjustment,
+    ) -> Result<AdjustOutcome, StoreError> {
+        let what = format!("adjust {owner}'s stock of {sku} in {warehouse}");
+        for attempt in 1..=COUNT_ATTEMPTS {
+            let seen = self.stock_level(warehouse, owner, sku).await?;
+            let (on_hand, held) = seen.as_ref().map_or((0, 0), |level| (level.on_hand, level.reserved));
+            let line = match adjustment {
+                Adjustment::Delta { delta, reason } => LedgerLine::adjust(warehouse, owner, sku, *delta, reason.clone()),
+                Adjustment::CountAsOf { count, as_of, reason } => {
+                    let since = self.ledger_since(warehouse, owner, sku, *as_of).await?;
+                    if let Some(newer) = since.iter().find(|e| e.kind == LedgerKind::Recount) {
+                        return Ok(AdjustOutcome::NewerCount { counted_at: newer.at });
+                    }
+                    let moved: i64 = since.iter().map(|e| e.delta_on_hand).sum();
+                    let target = i64::from(*count) + moved;
+                    let reason = format!("{reason} (count of {count} as of {}, {moved:+} moved since)", as_of.to_rfc3339());
+                    LedgerLine {
+                        kind: LedgerKind::Recount,
+                        ..LedgerLine::adjust(warehouse, owner, sku, target - i64::from(on_hand), reason)
+                    }
+                }
+            };
+            let after = i64::from(on_hand) + line.delta_on_hand;
+            if after < i64::from(held) || after > i64::from(oms_domain::stock::MAX_ON_HAND) {
+                return Ok(AdjustOutcome::BelowHeld { held, on_hand_after: after });
+            }
+            let after = u32::try_from(after).map_err(|_| StoreError::msg(format!("Failed to {what}: out of range")))?;
+            let (put, entry) = self.ledger_put(&line)?;
+            if let Some(level) = self.write_on_hand(warehouse, owner, sku, seen.as_ref(), after, Some(put)).await? {
+                return Ok(AdjustOutcome::Adjusted { level, entry });
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(StoreError::msg(format!("Failed to {what}: the stock kept changing")))
+    }
+
+    /// `release`, writing its ledger entries as `note` says.
+    pub(super) async fn release_noted(
+        &self,
+        order_id: &OrderId,
+        hold_id: &HoldId,
+        note: &ReleaseNote,
+    ) -> Result<ReleaseOutcome, StoreError> {
         let what = format!("release the stock of order {order_id}");
         let mut attempt = 0;
         loop {
@@ -506,8 +662,8 @@ impl InventoryStore for DynamoStore {
             if &stored.hold_id != hold_id {
                 return Ok(ReleaseOutcome::NotThatHold);
             }
-            self.release_later_parts(order_id, &stored).await?;
-            let items = self.release_first_part(order_id, &stored)?;
+            self.release_later_parts(order_id, &stored, note).await?;
+            let items = self.release_first_part(order_id, &stored, note)?;
             let reasons = match self.transact(items, &what).await? {
                 Transact::Written => return Ok(ReleaseOutcome::Released(Reservation::new(stored.lines))),
                 Transact::Cancelled(reasons) => reasons,
@@ -522,14 +678,5 @@ impl InventoryStore for DynamoStore {
             }
             tokio::time::sleep(backoff(attempt)).await;
         }
-    }
-
-    /// A strongly consistent `Query` of the partition `RESERVATION#<order>`: the hold's
-    /// first part and every later part written under it.
-    async fn reservation(&self, order_id: &OrderId) -> Result<Option<Hold>, StoreError> {
-        Ok(self
-            .stored_hold(order_id)
-            .await?
-            .map(|stored| Hold { hold_id: stored.hold_id, reservation: Reservation::new(stored.lines) }))
     }
 }

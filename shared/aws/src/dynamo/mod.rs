@@ -26,6 +26,7 @@ mod catalogue;
 mod flash_sales;
 mod inventory;
 mod items;
+mod ledger;
 mod orders;
 mod outbox;
 mod sales;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::{Channel, Order, OrderStatus};
 use oms_domain::ports::{
-    Effects, HoldEffect, InsertOutcome, InventoryStore, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry,
-    StoreError, UpdateOutcome,
+    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry, StoreError,
+    UpdateOutcome,
 };
 use oms_domain::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku};
 
@@ -311,15 +311,16 @@ impl OrderStore for DynamoStore {
                 let Some(stored) = self.hold_to_release(&order.order_id, hold_id).await? else {
                     return Ok(UpdateOutcome::VersionConflict);
                 };
-                self.release_later_parts(&order.order_id, &stored).await?;
-                let release = self.release_first_part(&order.order_id, &stored)?;
+                let note = oms_domain::ledger::ReleaseNote::of_order(order);
+                self.release_later_parts(&order.order_id, &stored, &note).await?;
+                let release = self.release_first_part(&order.order_id, &stored, &note)?;
                 if 1 + changes.len() + effects.send.len() + release.len() <= MAX_TRANSACT_ITEMS {
                     extra.extend(release);
                 } else {
                     // A full first part beside moved timeline entries does not fit one
                     // transaction: give the hold back on its own first (the order stays as
                     // it was if the write then fails; the caller's retry finishes it).
-                    match self.release(&order.order_id, hold_id).await? {
+                    match self.release_noted(&order.order_id, hold_id, &note).await? {
                         ReleaseOutcome::Released(_) => {}
                         ReleaseOutcome::NothingHeld | ReleaseOutcome::NotThatHold => return Ok(UpdateOutcome::VersionConflict),
                     }

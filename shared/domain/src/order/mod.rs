@@ -48,6 +48,11 @@ pub struct NewOrder {
     /// Set when the channel says the order is cancelled (Shopify `cancelled_at`,
     /// WooCommerce status `cancelled`, Amazon `OrderStatus` `Canceled`): when.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Whether the buyer has paid, as the channel says (Shopify `financial_status`,
+    /// WooCommerce `set_paid` or its status, Amazon `OrderStatus` other than `Pending`,
+    /// generic `paid`, default true); orders the platform creates itself start unpaid.
+    /// An unpaid order's hold of stock expires (`usecases::sweep`).
+    pub paid: bool,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -185,6 +190,27 @@ pub struct Order {
     pub channel_updated_at: DateTime<Utc>,
     /// Bumped by the store on every write; updates are conditional on it.
     pub version: u64,
+    /// Whether the order is paid for: as the channel delivered it, or once a payment is
+    /// recorded (`POST /orders/{id}/payments`).
+    #[serde(default = "paid_by_default")]
+    pub paid: bool,
+    /// The payments recorded for it, each once by its reference.
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+}
+
+fn paid_by_default() -> bool {
+    true
+}
+
+/// A payment recorded for an order, unique per order by its reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub amount: rust_decimal::Decimal,
+    pub currency: Currency,
+    /// The payment provider's reference: a second payment with it is the same payment.
+    pub reference: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Order {
@@ -211,6 +237,8 @@ impl Order {
             }],
             channel_updated_at: new.channel_updated_at,
             version: 0,
+            paid: new.paid,
+            payments: Vec::new(),
         }
     }
 
@@ -380,6 +408,7 @@ pub(crate) mod tests {
             charges: Charges::default(),
             channel_updated_at: Utc::now(),
             cancelled_at: None,
+            paid: true,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Warehouses and stock counts, as a WMS keeps them in sync.
 
 use crate::access::Caller;
+use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage};
 use crate::ports::{Ports, PutWarehouse, SetOnHandOutcome, StoreError};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
@@ -82,4 +83,67 @@ pub async fn map_sku(ports: &Ports, mapping: &SkuMapping) -> Result<(), StoreErr
     tracing::info!(channel = %mapping.channel, merchant_id = %mapping.merchant_id, channel_sku = %mapping.channel_sku, sku = %mapping.sku, "channel SKU mapped");
     crate::usecases::fulfilment::requeue_backorders(ports, [mapping.channel_sku.clone()]).await?;
     Ok(())
+}
+
+/// Why a stock adjustment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdjustError {
+    #[error("no warehouse {0}; register it with PUT /warehouses/{0} first")]
+    UnknownWarehouse(WarehouseId),
+    #[error("{held} units of this stock are held; on hand would become {on_hand_after}")]
+    BelowHeld { held: u32, on_hand_after: i64 },
+    #[error("a count of this stock was recorded at {0}, after this one was taken")]
+    NewerCount(chrono::DateTime<chrono::Utc>),
+    /// A merchant's caller named another merchant's units.
+    #[error("this credential acts for merchant {0} only")]
+    OthersUnits(MerchantId),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Adjusts the on-hand units of a SKU in a registered warehouse (the stock of `owner`, by
+/// default the warehouse's merchant), with its ledger entry in the same write: a delta
+/// (damaged, found) or a count as of a moment (`Adjustment::CountAsOf`). The same rules of
+/// who may as [`set_on_hand`]; units available after it re-queue the SKU's backorders.
+pub async fn adjust(
+    ports: &Ports,
+    caller: &Caller,
+    warehouse: &WarehouseId,
+    owner: Option<&MerchantId>,
+    sku: &Sku,
+    adjustment: &Adjustment,
+) -> Result<(StockLevel, LedgerEntry), AdjustError> {
+    let registered = match ports.warehouses.get_warehouse(warehouse).await? {
+        Some(registered) if caller.sees(&registered.merchant_id) => registered,
+        _ => return Err(AdjustError::UnknownWarehouse(warehouse.clone())),
+    };
+    if let (Some(owner), Some(own)) = (owner, caller.merchant_id()) {
+        if owner != own {
+            return Err(AdjustError::OthersUnits(own.clone()));
+        }
+    }
+    let owner = owner.unwrap_or(&registered.merchant_id);
+    match ports.inventory.adjust(warehouse, owner, sku, adjustment).await? {
+        AdjustOutcome::Adjusted { level, entry } => {
+            tracing::info!(warehouse = %warehouse, merchant_id = %owner, sku = %sku, delta = entry.delta_on_hand, on_hand = level.on_hand, "stock adjusted");
+            if level.available > 0 {
+                crate::usecases::fulfilment::requeue_backorders(ports, [sku.clone()]).await?;
+            }
+            Ok((level, entry))
+        }
+        AdjustOutcome::BelowHeld { held, on_hand_after } => Err(AdjustError::BelowHeld { held, on_hand_after }),
+        AdjustOutcome::NewerCount { counted_at } => Err(AdjustError::NewerCount(counted_at)),
+    }
+}
+
+/// One page of a SKU's stock ledger as `caller` may see it: a merchant's caller sees the
+/// entries of its own stock only; platform staff see every owner's.
+pub async fn ledger(
+    ports: &Ports,
+    caller: &Caller,
+    sku: &Sku,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<LedgerPage, StoreError> {
+    ports.inventory.ledger(sku, caller.merchant_id(), after, limit).await
 }

@@ -14,6 +14,7 @@ pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod orders;
+pub mod reconcile;
 pub mod sweep;
 pub mod tracking;
 

@@ -52,7 +52,14 @@ pub struct SweepLimits {
     /// How long a parcel in transit may go without a carrier scan before a
     /// `shipment_no_scan` alert.
     pub no_scan: Duration,
+    /// How long an unpaid order may hold stock: past it, the sweeper cancels the order
+    /// with reason `payment_expired` (its stock returns, ledger kind `expire`, and the
+    /// backorders waiting for its SKUs are planned again, as any cancel does).
+    pub unpaid_hold: Duration,
 }
+
+/// How long an unpaid order holds its stock by default (`OMS_UNPAID_HOLD_MINUTES`).
+pub const DEFAULT_UNPAID_HOLD_MINUTES: i64 = 30;
 
 impl Default for SweepLimits {
     fn default() -> Self {
@@ -63,6 +70,7 @@ impl Default for SweepLimits {
             page: 100,
             most_repairs: 500,
             no_scan: Duration::hours(crate::usecases::tracking::DEFAULT_NO_SCAN_HOURS),
+            unpaid_hold: Duration::minutes(DEFAULT_UNPAID_HOLD_MINUTES),
         }
     }
 }
@@ -99,6 +107,9 @@ pub struct SweepReport {
     pub waiting: usize,
     /// The tracking checks of shipped orders' parcels: no scan for too long, past the ETA.
     pub tracking: TrackingChecks,
+    /// Unpaid orders whose hold ran past `SweepLimits::unpaid_hold`: cancelled for
+    /// `payment_expired`, their stock given back.
+    pub expired: Vec<OrderId>,
 }
 
 impl SweepReport {
@@ -108,11 +119,54 @@ impl SweepReport {
     }
 }
 
+/// Cancels, for `payment_expired`, every unpaid order reserved since before
+/// `now - limits.unpaid_hold` (at most `most_repairs` a sweep): `orders::cancel_order`
+/// gives its stock back in the order's own write (ledger kind `expire`) and plans the
+/// backorders waiting for its SKUs again. An order paid meanwhile is left as it is (the
+/// cancel is decided on the order as read, and a payment recorded in between makes the
+/// write a lost race that reads it paid).
+async fn expire_unpaid_holds(
+    ports: &Ports,
+    limits: &SweepLimits,
+    now: DateTime<Utc>,
+    report: &mut SweepReport,
+) -> Result<(), StoreError> {
+    let mut after: Option<StatusEntry> = None;
+    loop {
+        let page = ports
+            .orders
+            .orders_in_status_since(OrderStatus::Reserved, now - limits.unpaid_hold, after.as_ref(), limits.page)
+            .await?;
+        let full = page.len() >= limits.page;
+        for entry in &page {
+            if report.expired.len() >= limits.most_repairs {
+                return Ok(());
+            }
+            match crate::usecases::orders::expire_unpaid(ports, &entry.order_id).await {
+                Ok(true) => {
+                    tracing::info!(order_id = %entry.order_id, "unpaid hold expired: order cancelled");
+                    report.expired.push(entry.order_id.clone());
+                }
+                Ok(false) => {}
+                Err(crate::usecases::orders::CancelError::Unexpected(e)) => return Err(e),
+                // Shipped or gone meanwhile: nothing to expire.
+                Err(_) => {}
+            }
+        }
+        after = page.last().cloned();
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// Looks for orders stuck past `limits` and queues again the step each waits for (see the
 /// module's doc for which, and how often).
 pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, StoreError> {
     let now = ports.clock.now();
-    let mut report = SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0, tracking: TrackingChecks::default() };
+    let mut report =
+        SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0, tracking: TrackingChecks::default(), expired: Vec::new() };
+    expire_unpaid_holds(ports, limits, now, &mut report).await?;
     sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
         (OrderStatus::Received, limits.received),
