@@ -256,6 +256,8 @@ mod tests {
             include_str!("catalogue.rs"),
             include_str!("shipments.rs"),
             include_str!("sales.rs"),
+            include_str!("ledger.rs"),
+            include_str!("payments.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {
