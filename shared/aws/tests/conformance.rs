@@ -28,7 +28,8 @@ async fn dynamodb() -> Subject {
         sku_mappings: store.clone(),
         catalogue: store.clone(),
         rates: store.clone(),
-        flash_sales: store,
+        flash_sales: store.clone(),
+        supply: store,
         outbox,
     }
 }

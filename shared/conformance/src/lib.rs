@@ -56,6 +56,7 @@ pub struct Subject {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub supply: Arc<dyn oms_domain::ports::SupplyStore>,
     pub outbox: Arc<dyn Outbox>,
 }
 

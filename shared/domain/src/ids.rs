@@ -123,6 +123,29 @@ impl AlertId {
     }
 }
 
+string_id!(
+    /// A merchant's supplier, named by the merchant (`PUT /suppliers/{id}`).
+    SupplierId
+);
+string_id!(
+    /// A purchase order, minted when it is placed (`po_` + a ULID, so ids sort by when
+    /// they were placed).
+    PurchaseOrderId
+);
+
+impl PurchaseOrderId {
+    /// A fresh purchase order id.
+    pub fn generate() -> Self {
+        Self(format!("po_{}", ulid::Ulid::new()))
+    }
+}
+
+string_id!(
+    /// What the warehouse calls one delivery received against a purchase order: a
+    /// receipt is applied once per id.
+    ReceiptId
+);
+
 impl OrderId {
     /// A fresh order id.
     pub fn generate() -> Self {

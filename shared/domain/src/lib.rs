@@ -22,10 +22,14 @@ pub mod ports;
 pub mod reservation;
 pub mod sku_mapping;
 pub mod stock;
+pub mod supply;
 pub mod usecases;
 pub mod validation;
 
-pub use ids::{AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, WarehouseId};
+pub use ids::{
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId, Sku, SupplierId,
+    WarehouseId,
+};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};
 pub use validation::ValidationError;

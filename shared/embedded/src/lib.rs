@@ -18,6 +18,7 @@ mod orders;
 mod queue;
 mod rows;
 mod sku_mappings;
+mod supply;
 mod warehouses;
 
 use anyhow::Context;
@@ -75,6 +76,7 @@ impl Embedded {
             catalogue: Arc::new(self.clone()),
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
+            supply: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

@@ -11,6 +11,7 @@ mod not_yet;
 mod orders;
 mod quotes;
 mod sku_mappings;
+mod supply;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -88,9 +89,9 @@ pub fn orders_api(state: AppState) -> Router {
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
-/// tables (the configuration allocation costs plans with).
+/// tables (the configuration allocation costs plans with), suppliers and purchase orders.
 pub fn inventory_api(state: AppState) -> Router {
-    finish(base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()), state)
+    finish(base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()).merge(supply::router()), state)
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
@@ -121,7 +122,8 @@ pub fn all(state: AppState) -> Router {
         .merge(carriers::router())
         .merge(not_yet::tracking())
         .merge(quotes::router())
-        .merge(flash_sales::router());
+        .merge(flash_sales::router())
+        .merge(supply::router());
     finish(routes, state)
 }
 

@@ -31,6 +31,7 @@ mod orders;
 mod outbox;
 pub use outbox::relayed_message;
 mod sku_mappings;
+mod supply;
 mod warehouses;
 
 // Every lookup index is keyed by the merchant and one value (`<merchant>#<value>`, see

@@ -14,6 +14,7 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod reconcile;
+pub mod supply;
 pub mod sweep;
 
 use std::future::Future;
