@@ -492,31 +492,31 @@ macro_rules! supply_through {
                 &self,
                 supplier: &oms_domain::supply::Supplier,
             ) -> Result<oms_domain::ports::PutSupplier, oms_domain::ports::StoreError> {
-                $store(self).put_supplier(supplier).await
+                oms_domain::ports::SupplyStore::put_supplier($store(self), supplier).await
             }
             async fn get_supplier(
                 &self,
                 id: &oms_domain::SupplierId,
             ) -> Result<Option<oms_domain::supply::Supplier>, oms_domain::ports::StoreError> {
-                $store(self).get_supplier(id).await
+                oms_domain::ports::SupplyStore::get_supplier($store(self), id).await
             }
             async fn suppliers_of(
                 &self,
                 merchant: &oms_domain::MerchantId,
             ) -> Result<Vec<oms_domain::supply::Supplier>, oms_domain::ports::StoreError> {
-                $store(self).suppliers_of(merchant).await
+                oms_domain::ports::SupplyStore::suppliers_of($store(self), merchant).await
             }
             async fn create_purchase_order(
                 &self,
                 po: &oms_domain::supply::PurchaseOrder,
             ) -> Result<oms_domain::ports::CreatePoOutcome, oms_domain::ports::StoreError> {
-                $store(self).create_purchase_order(po).await
+                oms_domain::ports::SupplyStore::create_purchase_order($store(self), po).await
             }
             async fn get_purchase_order(
                 &self,
                 id: &oms_domain::PurchaseOrderId,
             ) -> Result<Option<oms_domain::supply::PurchaseOrder>, oms_domain::ports::StoreError> {
-                $store(self).get_purchase_order(id).await
+                oms_domain::ports::SupplyStore::get_purchase_order($store(self), id).await
             }
             async fn purchase_orders(
                 &self,
@@ -524,20 +524,20 @@ macro_rules! supply_through {
                 after: Option<&oms_domain::PurchaseOrderId>,
                 limit: usize,
             ) -> Result<oms_domain::supply::PoPage, oms_domain::ports::StoreError> {
-                $store(self).purchase_orders(query, after, limit).await
+                oms_domain::ports::SupplyStore::purchase_orders($store(self), query, after, limit).await
             }
             async fn incoming(
                 &self,
                 sku: &oms_domain::Sku,
             ) -> Result<Vec<oms_domain::supply::Incoming>, oms_domain::ports::StoreError> {
-                $store(self).incoming(sku).await
+                oms_domain::ports::SupplyStore::incoming($store(self), sku).await
             }
             async fn receive(
                 &self,
                 id: &oms_domain::PurchaseOrderId,
                 receipt: &oms_domain::supply::Receipt,
             ) -> Result<oms_domain::ports::ReceiveOutcome, oms_domain::ports::StoreError> {
-                $store(self).receive(id, receipt).await
+                oms_domain::ports::SupplyStore::receive($store(self), id, receipt).await
             }
         }
     };
