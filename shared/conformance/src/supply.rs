@@ -151,7 +151,10 @@ pub async fn the_same_receipt_id_again_is_applied_once(s: Subject) {
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-A", "SKU-1", 3, 0)]);
     assert_eq!(entries(&s, "SKU-1").await.len(), 1);
     let unknown = PurchaseOrderId::parse("po_unknown").expect("a valid id");
-    assert_eq!(s.supply.receive(&unknown, &receipt("r-1", &[("SKU-1", 1)])).await.expect("receive failed"), ReceiveOutcome::NotFound);
+    assert_eq!(
+        s.supply.receive(&unknown, &receipt("r-1", &[("SKU-1", 1)])).await.expect("receive failed"),
+        ReceiveOutcome::NotFound
+    );
 }
 
 pub async fn an_over_receipt_or_a_sku_not_ordered_changes_nothing(s: Subject) {
