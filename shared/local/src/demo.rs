@@ -143,6 +143,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    restock(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -480,6 +481,76 @@ async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     let owners: std::collections::BTreeSet<&str> =
         kites["warehouses"].as_array().into_iter().flatten().filter_map(|entry| entry["merchant_id"].as_str()).collect();
     println!("  {NEIGHBOUR}'s staff see the {KITE} stock of {owners:?} only");
+    Ok(())
+}
+
+/// A SKU runs short: a supplier, a purchase order for it, a backordered order that says
+/// when stock is expected, and the receipt that brings the stock in and gets it reserved.
+async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const PEONY: &str = "TEA-WHITE-PEONY";
+    let (warehouse, ..) = WAREHOUSES[0];
+    println!("Small hours: {PEONY} runs short in {warehouse} (1 left); the teahouse restocks from its supplier");
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{PEONY}"), json!({ "on_hand": 1 }), StatusCode::OK).await?;
+    let supplier = json!({ "merchant_id": MERCHANT, "name": "Fuding Tea Garden", "lead_time_days": 6,
+                           "skus": [{ "sku": PEONY, "unit_cost": "42.00", "pack_size": 10, "min_order": 20 }] });
+    let supplier = expect(api, Method::PUT, "/suppliers/sup-fuding", supplier, StatusCode::CREATED).await?;
+    println!("  PUT /suppliers/sup-fuding: {}, lead time {} days", supplier["name"], supplier["lead_time_days"]);
+    let expected_at = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = json!({ "supplier_id": "sup-fuding", "warehouse": warehouse, "lines": [{ "sku": PEONY, "quantity": 20 }],
+                       "expected_at": expected_at, "reference": "PO-2026-001" });
+    let po = expect(api, Method::POST, "/purchase-orders", body.clone(), StatusCode::CREATED).await?;
+    let po_id = po["purchase_order_id"].as_str().unwrap_or_default().to_owned();
+    let again = expect(api, Method::POST, "/purchase-orders", body, StatusCode::OK).await?;
+    println!(
+        "  POST /purchase-orders: {po_id} {} for 20, expected {expected_at}; the same reference again: the same order ({})",
+        po["status"],
+        again["purchase_order_id"] == po["purchase_order_id"]
+    );
+    let view = expect(api, Method::GET, &format!("/inventory/{PEONY}"), Value::Null, StatusCode::OK).await?;
+    let here = &view["warehouses"][0];
+    println!(
+        "  GET /inventory/{PEONY}: {} on hand, {} incoming, expected {}",
+        here["on_hand"], here["incoming"], here["expected_at"]
+    );
+
+    let mut order = sample_order(ORDERS + 6);
+    order["lines"] = json!([{ "sku": PEONY, "quantity": 3, "unit_price": "128.00" }]);
+    let (_, receipt) = post_order(api, &order, true).await?;
+    let order_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let note = order["timeline"].as_array().into_iter().flatten().rev().find(|e| e["status"] == "backordered");
+    println!(
+        "  an order for 3 x {PEONY}: {}: {}",
+        order["status"].as_str().unwrap_or("?"),
+        note.and_then(|e| e["detail"].as_str()).unwrap_or("no note")
+    );
+
+    let receipts = format!("/purchase-orders/{po_id}/receipts");
+    let first = json!({ "receipt_id": "GRN-1", "lines": [{ "sku": PEONY, "quantity": 12 }] });
+    let po = expect(api, Method::POST, &receipts, first.clone(), StatusCode::CREATED).await?;
+    let (status, _) = call(api, Method::POST, &receipts, first).await?;
+    let over = json!({ "receipt_id": "GRN-2", "lines": [{ "sku": PEONY, "quantity": 9 }] });
+    let (over_status, refusal) = call(api, Method::POST, &receipts, over).await?;
+    println!(
+        "  receipt GRN-1 of 12 units: {}; sent again: {status} (applied once); 9 more: {over_status} {}",
+        po["status"], refusal["error"]["code"]
+    );
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let view = expect(api, Method::GET, &format!("/inventory/{PEONY}"), Value::Null, StatusCode::OK).await?;
+    let here = &view["warehouses"][0];
+    println!(
+        "  the backordered order is planned again from the receipt: {}; {PEONY} now {} on hand, {} reserved, {} incoming",
+        order["status"].as_str().unwrap_or("?"),
+        here["on_hand"],
+        here["reserved"],
+        here["incoming"]
+    );
     Ok(())
 }
 
