@@ -252,9 +252,8 @@ impl SupplyStore for Embedded {
                     )
                     .optional()
                     .context("Failed to query the suppliers")?;
-                match existed {
-                    Some(merchant) if merchant != owned.merchant_id.as_str() => return Ok(PutSupplier::OwnedByAnother),
-                    _ => {}
+                if existed.as_deref().is_some_and(|merchant| merchant != owned.merchant_id.as_str()) {
+                    return Ok(PutSupplier::OwnedByAnother);
                 }
                 conn.execute_cached(
                     "INSERT INTO suppliers (supplier_id, merchant_id, body) VALUES (?1, ?2, ?3)
