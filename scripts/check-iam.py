@@ -71,17 +71,28 @@ USES = {
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
     # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
-    # the index by status, the orders it names, a lost on-hold alert raised again (Put).
-    "SweepOrdersFunction": table("GetItem", "PutItem", "Query")
+    # the index by status, the orders it names, a lost on-hold alert raised again (Put);
+    # the tracking checks: shipments, events and transit samples (Query, GetItem), a
+    # shipment refolded (PutItem), the alerts they raise (Put) noted on the order;
+    # an unpaid hold expired: the cancel's transaction (order Put, reservation Delete, stock
+    # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved.
+    "SweepOrdersFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.
     "RelayOutboxFunction": send_to("AllocateQueue", "ReserveQueue", "OutboxFailuresQueue"),
-    # the model pointer and the artifact it names.
+    # the merchants' model pointers and the artifacts they name; offers read SKU facts
+    # (GetItem) and a customer's latest order (the index by customer; the order's moved
+    # timeline entries: Query).
     # (ListBucket: without it a missing object answers 403 instead of 404.)
-    "QuotePriceFunction": objects("GetObject", "models") | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
-    # the purchase history in; the artifact, its report and the pointer out.
-    "RetrainModelFunction": objects("GetObject", "history")
+    "QuotePriceFunction": objects("GetObject", "models")
+    | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))}
+    | table("GetItem", "Query")
+    | query_indexes("by_customer"),
+    # each merchant's sales (Query of SALES#<merchant>, the list SALES_MERCHANTS) and SKU
+    # facts (GetItem); the purchase history CSV in; the artifacts, reports and pointers out.
+    "RetrainModelFunction": table("GetItem", "Query")
+    | objects("GetObject", "history")
     | objects("PutObject", "models")
     | objects("PutObject", "reports")
     | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
@@ -90,8 +101,16 @@ USES = {
     # transaction of claim, customer and shard (Put, Update) with the order's items and its
     # outbox item (Put); the shards' levels (BatchGetItem). No queue: the outbox carries it.
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
-    # not built yet: it calls nothing.
-    "TrackShipmentFunction": set(),
+    # a shipment in its order's transaction (order Put, tracking marker and shipment Put,
+    # the hold's Update or Delete, stock Updates), the hold read (Query), shipments and
+    # events (PutItem, Query, GetItem), transit samples (PutItem, Query), the alerts its
+    # events raise (Put) noted on the order.
+    "TrackShipmentFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    # the carriers' webhook secrets (`carrier:<name>` keys of the same secret).
+    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
+    # the reconciliation: Scans of the stock and reservation items, each SKU's ledger
+    # (Query), a warehouse for a line stored before lines named their owner (GetItem).
+    "ReconcileStockFunction": table("GetItem", "Query", "Scan"),
 }
 
 

@@ -9,9 +9,11 @@
 #                  (the `ziglang` package), which cargo-lambda uses as the cross linker
 #   rust-std for aarch64- and x86_64-unknown-linux-gnu (rustup), the Lambda targets
 #   redis-server   the Redis Lua baseline of `oms bench flash-sale` (Debian's package, apt)
+#   chromium       headless browser for the tracking page's test, tests/tests/lookup_page.rs
+#                  (Debian's package, apt)
 #
 # Everything comes from PyPI, rustup's own distribution server and Debian's archive (only
-# redis-server, and only when apt-get can run); no Docker needed.
+# redis-server and chromium, and only when apt-get can run); no Docker needed.
 # Usage: scripts/install-tools.sh [--no-targets]
 set -euo pipefail
 
@@ -106,6 +108,22 @@ elif command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || command -v sudo 
     fi
 else
     say "WARNING: no apt-get (or no root): install redis-server yourself for oms bench flash-sale's baseline"
+fi
+
+# --- chromium (the tracking page's browser test) -------------------------------------
+if command -v chromium >/dev/null; then
+    say "$(chromium --version 2>/dev/null | head -n1) already installed"
+elif command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; }; then
+    as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    say "apt-get install chromium"
+    if "${as_root[@]}" apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { "${as_root[@]}" apt-get update -qq >/dev/null 2>&1 && "${as_root[@]}" apt-get install -y -qq chromium >/dev/null 2>&1; }; then
+        say "$(chromium --version 2>/dev/null | head -n1) installed"
+    else
+        say "WARNING: chromium could not be installed; the tracking page's browser test will print SKIPPED"
+    fi
+else
+    say "WARNING: no apt-get (or no root): install chromium yourself for the tracking page's browser test"
 fi
 
 say "done"

@@ -36,7 +36,10 @@ pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
         secrets: ChannelSecrets::default()
             .with(Channel::Generic, SECRET)
             .with(Channel::Shopify, SECRET)
-            .with(Channel::WooCommerce, SECRET),
+            .with(Channel::WooCommerce, SECRET)
+            .with_carrier("generic", SECRET)
+            .with_carrier("aftership", SECRET)
+            .with_carrier("easypost", SECRET),
         run_workers,
         ..ServeOptions::local(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.to_owned())
     };
@@ -112,6 +115,14 @@ impl TestApp {
         let mut all = vec![(signature::header_name(channel), signature::sign(channel, SECRET.as_bytes(), body))];
         all.extend(headers.iter().cloned());
         self.request(reqwest::Method::POST, &format!("/channels/{channel}/orders"), Some(body.to_vec()), &all).await
+    }
+
+    /// Posts a carrier's tracking webhook to `/carriers/{carrier}/events`, signed with
+    /// `SECRET` as the carrier's format signs.
+    pub async fn post_carrier(&self, carrier: &str, body: &[u8]) -> Answer {
+        let format = oms_channels::tracking::format_of(carrier);
+        let header = (signature::tracking_header_name(format), signature::sign_tracking(format, SECRET.as_bytes(), body));
+        self.request(reqwest::Method::POST, &format!("/carriers/{carrier}/events"), Some(body.to_vec()), &[header]).await
     }
 
     pub async fn post_order(&self, order: &Value) -> Answer {

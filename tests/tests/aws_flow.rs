@@ -135,6 +135,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: oms_lambda::gateway_auth(),
         pricing: Default::default(),
+        archive: None,
     }
 }
 
@@ -227,6 +228,22 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     get["requestContext"].as_object_mut().unwrap().remove("authorizer");
     let (status, body) = invoke(&ingest, get).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("unauthenticated")), "{body}");
+
+    // A buyer looks the order up with its number and phone (no authorizer on the route),
+    // through ingest-order on DynamoDB's by_order_number index; a wrong phone finds nothing.
+    let lookup = event("apigw-http-track-lookup.json");
+    assert!(lookup["requestContext"]["authorizer"].is_null());
+    let (status, view) = invoke(&ingest, lookup.clone()).await;
+    assert_eq!(
+        (status, &view["status"], &view["phone"]),
+        (StatusCode::OK, &Value::from("reserved"), &Value::from("138****0000")),
+        "{view}"
+    );
+    let mut wrong = lookup;
+    wrong["body"] = r#"{"merchant":"m-1","order_number":"A-1001","phone":"139 0000 0000"}"#.into();
+    wrong["headers"].as_object_mut().unwrap().remove("content-length");
+    let (status, body) = invoke(&ingest, wrong).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("not_found")), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,6 +354,46 @@ async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dyna
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconcile_function_finds_no_drift_after_stock_moves_and_fails_on_a_stock_changed_behind_the_ledger() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use oms_conformance::fixtures::{hold, line, merchant, order_id, reserved, sku, warehouse_id};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("reconcile").await;
+    let ports = aws.ports(Arc::new(SystemClock));
+    let (wh, owner, sku_1) = (warehouse_id("WH-A"), merchant("m-1"), sku("SKU-1"));
+    assert!(ports.inventory.set_on_hand(&wh, &owner, &sku_1, 10).await.is_ok());
+    let (kept, released) = (order_id(), order_id());
+    let _ = reserved(ports.inventory.reserve(&kept, &hold([line("WH-A", "SKU-1", 3)])).await.unwrap());
+    let hold_id = reserved(ports.inventory.reserve(&released, &hold([line("WH-A", "SKU-1", 2)])).await.unwrap());
+    assert!(ports.inventory.release(&released, &hold_id).await.is_ok());
+    let adjustment = oms_domain::ledger::Adjustment::Delta { delta: -1, reason: "damaged".into() };
+    assert!(ports.inventory.adjust(&wh, &owner, &sku_1, &adjustment).await.is_ok());
+
+    // reconcile-stock's handler, given the schedule's sample event.
+    let run = || {
+        let payload = serde_json::from_value(event("schedule-reconcile.json")).expect("an EventBridge event");
+        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
+    };
+    let answer = oms_lambda::schedule::reconcile_stock(&ports, run()).await.unwrap();
+    assert_eq!((answer.stocks, answer.open_holds, answer.entries), (1, 1, 5));
+
+    // A unit appears on the stock item with no ledger entry (a hand edit, a bug): a drift.
+    aws.dynamo()
+        .client()
+        .update_item()
+        .table_name(aws.dynamo().table())
+        .key("pk", AttributeValue::S("STOCK#SKU-1".into()))
+        .key("sk", AttributeValue::S("WAREHOUSE#WH-A#MERCHANT#m-1".into()))
+        .update_expression("SET on_hand = on_hand + :one, available = available + :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let err = oms_lambda::schedule::reconcile_stock(&ports, run()).await.unwrap_err().to_string();
+    assert!(err.contains("DRIFT SKU-1 in WH-A (owner m-1): on hand 10 but the ledger sums to 9"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_sends_the_sample_stream_events_message_and_skips_what_is_not_an_outbox_insert() {
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("relay").await;
@@ -385,63 +442,132 @@ fn schedule_event(
     )
 }
 
+/// Writes `orders` reserved orders of `merchant` (each customer `<prefix>-<n>` buying
+/// `basket`, lines at `price` and `price` + 10) into the sales history, as reserve-stock
+/// records a reservation: the order's write with its sale.
+async fn reserved_sales(
+    ports: &oms_domain::ports::Ports,
+    merchant: &str,
+    prefix: &str,
+    basket: [&str; 2],
+    price: i64,
+    orders: u32,
+) {
+    use oms_domain::ports::{Effects, InsertOutcome, UpdateOutcome};
+    for index in 0..orders {
+        let mut order = oms_conformance::fixtures::order(Channel::Generic, &format!("{merchant}-{prefix}-{index}"));
+        order.merchant_id = oms_domain::MerchantId::parse(merchant).expect("a merchant");
+        order.customer.id = oms_domain::CustomerId::parse(format!("{prefix}-{}", index % 12)).expect("a customer");
+        order.placed_at += chrono::Duration::hours(i64::from(index) * 5);
+        let mut second = order.lines[0].clone();
+        second.sku = oms_domain::Sku::parse(basket[1]).expect("a SKU");
+        second.unit_price = rust_decimal::Decimal::from(price + 10 + i64::from(index % 3));
+        order.lines[0].sku = oms_domain::Sku::parse(basket[0]).expect("a SKU");
+        order.lines[0].unit_price = rust_decimal::Decimal::from(price + i64::from(index % 3));
+        order.lines.push(second);
+        assert_eq!(ports.orders.insert_order(&order).await.expect("insert"), InsertOutcome::Inserted);
+        let mut reserved = oms_conformance::fixtures::stored(&order);
+        reserved.status = OrderStatus::Reserved;
+        let sale = oms_domain::sales::Sale::of(&reserved);
+        let written = ports.orders.update_order_with(&reserved, &Effects::record_sale(sale)).await.expect("the write");
+        assert!(matches!(written, UpdateOutcome::Updated { .. }));
+    }
+}
+
+/// An API Gateway event of `method path` (`route` its route key) by `merchant`'s storefront.
+fn storefront_event(method: &str, route: &str, path: &str, query: &str, body: Option<&str>, merchant: &str) -> Value {
+    let mut e = event("apigw-http-generic-order.json");
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["rawQueryString"] = query.into();
+    e["pathParameters"] = Value::Null;
+    e["body"] = body.map_or(Value::Null, Value::from);
+    e["isBase64Encoded"] = false.into();
+    e["headers"].as_object_mut().expect("headers").remove("content-length");
+    signed_in(e, Some(merchant), &["oms/storefront"])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrain_model_publishes_to_s3_and_quote_price_answers_from_the_current_model_and_follows_it() {
+async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_price_answers_quotes_and_offers() {
     use oms_lambda::pricing;
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("pricing").await;
     let artifacts = aws.artifacts().clone();
-    let quote_body = r#"{"customer_id":"c-1","sku":"SKU-1","quantity":2,"province":"Zhejiang","city":"Hangzhou"}"#;
-    let quote_event = || {
-        let mut e = event("apigw-http-generic-order.json");
-        e["routeKey"] = "POST /quotes".into();
-        e["requestContext"]["routeKey"] = e["routeKey"].clone();
-        e["rawPath"] = "/quotes".into();
-        e["requestContext"]["http"]["path"] = "/quotes".into();
-        e["pathParameters"] = Value::Null;
-        e["body"] = quote_body.into();
-        e["isBase64Encoded"] = false.into();
-        e["headers"].as_object_mut().expect("headers").remove("content-length");
-        signed_in(e, Some("m-1"), &["oms/storefront"])
-    };
+    let ports = aws.ports(Arc::new(SystemClock));
+    let margin = oms_pricing::DEFAULT_MIN_MARGIN;
+    let quote_body = r#"{"customer_id":"tea-1","sku":"TEA","quantity":1,"province":"Zhejiang","city":"Hangzhou"}"#;
+    let quote_event = |merchant: &str| storefront_event("POST", "/quotes", "/quotes", "", Some(quote_body), merchant);
+    let quotes =
+        |model: &oms_api::PricingModel| oms_api::routes::quotes_api(AppState { pricing: model.clone(), ..lambda_state(&aws) });
 
-    // Before any model: quote-price says so, and retrain-model fails loudly without a history.
-    let state =
-        AppState { pricing: oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap()), ..lambda_state(&aws) };
-    let (status, body) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
+    // Before any model: quote-price says so; a retrain with no history publishes nothing.
+    let (status, body) = invoke(&quotes(&oms_api::PricingModel::default()), quote_event("m-1")).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &Value::from("no_pricing_model")), "{body}");
-    assert!(oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .is_err());
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("a retrain with nothing to learn");
+    assert_eq!(report["merchants"], serde_json::json!({}));
 
-    // retrain-model's scheduled run: the history in, the artifact, report and pointer out.
+    // m-1 sells tea with cups dear; m-2 sells the same SKUs cheap. Both reserve orders.
+    reserved_sales(&ports, "m-1", "tea", ["TEA", "CUP"], 200, 60).await;
+    reserved_sales(&ports, "m-2", "tea", ["TEA", "CUP"], 20, 60).await;
+    // A purchase history CSV (no merchant column: the default merchant's) trains beside them.
     artifacts.put_object(pricing::HISTORY_KEY, purchase_history(600).into_bytes()).await.unwrap();
-    let report = oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"))
-        .await
-        .expect("the scheduled retrain");
-    assert!(report["test_rmse"].as_f64().is_some_and(f64::is_finite), "{report}");
-    assert!(report["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");
-    let first = pricing::current_version(&artifacts).await.unwrap().expect("the pointer moved");
-    assert!(artifacts.get_object(&format!("reports/{first}.json")).await.unwrap().is_some(), "the report is beside it");
+    let report = oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        margin,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("the scheduled retrain");
+    let trained: Vec<&String> = report["merchants"].as_object().expect("reports by merchant").keys().collect();
+    assert_eq!(trained, ["default", "m-1", "m-2"], "{report}");
+    assert!(report["merchants"]["m-1"]["candidates"].as_array().is_some_and(|c| !c.is_empty()), "{report}");
+    let first = pricing::current_version(&artifacts, "m-1").await.unwrap().expect("m-1's pointer moved");
+    assert!(artifacts.get_object(&format!("reports/m-1/{first}.json")).await.unwrap().is_some(), "the report is beside it");
 
-    // quote-price, as its container starts: the current model answers.
+    // quote-price, as its container starts: each merchant's model answers its own quotes.
     let model = oms_api::PricingModel::new(pricing::load_current(&artifacts).await.unwrap());
-    let state = AppState { pricing: model.clone(), ..lambda_state(&aws) };
-    let (status, quote) = invoke(&oms_api::routes::quotes_api(state), quote_event()).await;
-    assert_eq!(status, StatusCode::OK, "{quote}");
-    assert_eq!(quote["model_version"], Value::from(first.as_str()), "{quote}");
-    assert!(quote["price"].as_str().is_some_and(|p| p.parse::<f64>().is_ok_and(|p| p > 0.0)), "{quote}");
+    let price = |quote: &Value| quote["price"].as_str().and_then(|p| p.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let (status, dear) = invoke(&quotes(&model), quote_event("m-1")).await;
+    assert_eq!(status, StatusCode::OK, "{dear}");
+    assert_eq!(dear["model_version"], Value::from(first.as_str()), "{dear}");
+    let (_, cheap) = invoke(&quotes(&model), quote_event("m-2")).await;
+    assert!(price(&dear) > 150.0 && price(&cheap) < 40.0, "each from its own sales: m-1 {dear}, m-2 {cheap}");
 
-    // The next day's retrain moves the pointer; the running container follows it.
-    pricing::follow_current(artifacts.clone(), model.clone(), Some(first.clone()), std::time::Duration::from_millis(50));
-    oms_lambda::schedule::retrain(&artifacts, schedule_event("schedule-retrain.json", "2026-11-22T02:00:00Z")).await.unwrap();
-    let second = pricing::current_version(&artifacts).await.unwrap().expect("the pointer");
+    // Offers: a customer who bought only tea from m-1 is offered the cups tea buyers buy.
+    reserved_sales(&ports, "m-1", "lone", ["TEA", "TEA"], 200, 1).await;
+    oms_lambda::schedule::retrain(&artifacts, &ports, margin, schedule_event("schedule-retrain.json", "2026-11-22T02:00:00Z"))
+        .await
+        .expect("the next retrain");
+    let second = pricing::current_version(&artifacts, "m-1").await.unwrap().expect("the pointer");
     assert_ne!(second, first);
+    // The running container follows the pointer to the new model.
+    pricing::follow_current(artifacts.clone(), model.clone(), model.versions(), std::time::Duration::from_millis(50));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while model.current().map(|artifact| artifact.version.clone()) != Some(second.clone()) {
+    while model.current("m-1").map(|artifact| artifact.version.clone()) != Some(second.clone()) {
         assert!(std::time::Instant::now() < deadline, "quote-price did not follow the pointer to {second}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let offers_event = storefront_event("GET", "/customers/{id}/offers", "/customers/lone-0/offers", "limit=2", None, "m-1");
+    let (status, offers) = invoke(&quotes(&model), offers_event).await;
+    assert_eq!(status, StatusCode::OK, "{offers}");
+    assert_eq!(offers["customer_id"], "lone-0");
+    let list = offers["offers"].as_array().expect("offers");
+    let cup = list.iter().find(|offer| offer["sku"] == "CUP").expect("the cups tea buyers buy");
+    assert!(cup["reason"].as_str().is_some_and(|r| r.contains("TEA")), "{offers}");
+    // Tea buyers buy tea again (every one of m-1's did): offered again, and said so.
+    assert!(list.iter().any(|offer| offer["sku"] == "TEA" && offer["reason"].as_str().is_some_and(|r| r.contains("again"))));
+    assert!(list.iter().all(|offer| price(offer) > 150.0), "priced by m-1's model: {offers}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -562,4 +688,100 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
     assert_eq!((order.status, order.channel), (OrderStatus::Reserved, Channel::FlashSale));
     let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
     assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98), "the hold is inside the set-aside");
+}
+
+/// The sample GET event turned into `method path` of track-shipment (route `route`, path
+/// parameters `params`), with `body` and extra `headers`.
+fn tracking_request(
+    method: &str,
+    path: &str,
+    route: &str,
+    params: Value,
+    body: Option<&[u8]>,
+    headers: &[(&str, String)],
+) -> Value {
+    let mut e = event("apigw-http-get-order.json");
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["pathParameters"] = params;
+    if let Some(body) = body {
+        e["body"] = String::from_utf8(body.to_vec()).expect("a JSON body").into();
+        e["isBase64Encoded"] = false.into();
+        e["headers"]["content-type"] = "application/json".into();
+    }
+    for (name, value) in headers {
+        e["headers"][*name] = value.clone().into();
+    }
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_and_reads_delivered_on_dynamodb() {
+    use oms_channels::signature::{sign_tracking, tracking_header_name, TrackingFormat};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("tracking").await;
+    let secret = "carrier-secret";
+    let secrets = ChannelSecrets::default().with_carrier("aftership", secret).with_carrier("easypost", secret);
+    let state = AppState { secrets: secrets.into(), ..lambda_state(&aws) };
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let ports = &state.ports;
+    let new =
+        oms_channels::normalise(Channel::Generic, event("apigw-http-generic-order.json")["body"].as_str().unwrap().as_bytes())
+            .expect("the sample order");
+    let order_id = oms_domain::usecases::intake::receive_order(ports, new).await.unwrap().order_id;
+    oms_domain::usecases::fulfilment::allocate_order(ports, &order_id).await.unwrap();
+    oms_domain::usecases::fulfilment::reserve_order(ports, &order_id).await.unwrap();
+    let tracking = oms_api::routes::tracking_api(state.clone());
+    let staff = |e: Value| signed_in(e, Some("m-1"), &["oms/orders.read", "oms/orders.write"]);
+
+    // The warehouse reports the parcel: both units held leave the stock.
+    let path = format!("/orders/{order_id}/shipments");
+    let body = br#"{"carrier":"sf","tracking_number":"SF-AWS-1","lines":[{"sku":"SKU-1","quantity":2}]}"#;
+    let request =
+        tracking_request("POST", &path, "/orders/{id}/shipments", serde_json::json!({"id": order_id.as_str()}), Some(body), &[]);
+    let (status, receipt) = invoke(&tracking, staff(request)).await;
+    assert_eq!((status, &receipt["order_status"]), (StatusCode::CREATED, &Value::from("shipped")), "{receipt}");
+    let levels = ports.inventory.stock_of(&oms_domain::Sku::parse("SKU-1").unwrap()).await.unwrap();
+    assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (98, 0, 98));
+
+    // AfterShip says in transit, EasyPost says delivered: each signed its own way.
+    let aftership = serde_json::json!({"event": "tracking_update", "msg": {"tracking_number": "SF-AWS-1", "slug": "sf-express",
+        "tag": "InTransit", "checkpoints": [{"checkpoint_time": "2026-11-21T10:00:00Z", "tag": "InTransit", "message": "Departed", "city": "Hangzhou"}]}})
+    .to_string();
+    let easypost = serde_json::json!({"id": "evt_1", "object": "Event", "description": "tracker.updated", "result": {"object": "Tracker",
+        "tracking_code": "SF-AWS-1", "status": "delivered", "tracking_details": [{"object": "TrackingDetail", "status": "delivered",
+        "message": "Delivered", "datetime": "2026-11-22T09:00:00Z", "tracking_location": {"city": "Hangzhou"}}]}})
+    .to_string();
+    for (carrier, format, body) in
+        [("aftership", TrackingFormat::AfterShip, aftership), ("easypost", TrackingFormat::EasyPost, easypost)]
+    {
+        let header = (tracking_header_name(format), sign_tracking(format, secret.as_bytes(), body.as_bytes()));
+        let path = format!("/carriers/{carrier}/events");
+        let params = serde_json::json!({"carrier": carrier});
+        let mut request = tracking_request("POST", &path, "/carriers/{carrier}/events", params, Some(body.as_bytes()), &[header]);
+        request["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        let (status, answer) = invoke(&tracking, request.clone()).await;
+        assert_eq!((status, &answer["accepted"]), (StatusCode::OK, &Value::from(1)), "{answer}");
+        request["headers"][tracking_header_name(format)] = "hmac-sha256-hex=00".into();
+        let (status, answer) = invoke(&tracking, request).await;
+        assert_eq!((status, &answer["error"]["code"]), (StatusCode::UNAUTHORIZED, &Value::from("bad_signature")), "{answer}");
+    }
+
+    let path = format!("/orders/{order_id}/tracking");
+    let request =
+        tracking_request("GET", &path, "/orders/{id}/tracking", serde_json::json!({"id": order_id.as_str()}), None, &[]);
+    let (status, view) = invoke(&tracking, staff(request.clone())).await;
+    assert_eq!(
+        (status, &view["status"], &view["eta"]),
+        (StatusCode::OK, &Value::from("delivered"), &Value::from("2026-11-22T09:00:00Z")),
+        "{view}"
+    );
+    let statuses: Vec<&str> =
+        view["shipments"][0]["events"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["in_transit", "delivered"]);
+    let (status, body) = invoke(&tracking, signed_in(request, Some("m-2"), &["oms/orders.read"])).await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("order_not_found")), "{body}");
 }

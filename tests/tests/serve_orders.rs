@@ -239,16 +239,6 @@ async fn an_unsigned_channel_accepts_webhooks_locally() {
 }
 
 #[tokio::test]
-async fn routes_whose_functions_are_not_built_answer_501_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app(dir.path()).await;
-    for path in ["/carriers/generic/events", "/orders/o/shipments"] {
-        assert_error(&app.post(path, json!({})).await, StatusCode::NOT_IMPLEMENTED, "not_implemented");
-    }
-    assert_error(&app.get("/orders/o/tracking").await, StatusCode::NOT_IMPLEMENTED, "not_implemented");
-}
-
-#[tokio::test]
 async fn an_order_is_modified_as_far_as_its_stage_allows_and_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_stock(&dir).await;

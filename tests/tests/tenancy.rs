@@ -43,6 +43,7 @@ impl Api {
             unsigned: UnsignedPolicy::Accept,
             auth: tokens(),
             pricing: Default::default(),
+            archive: None,
         };
         Api(oms_api::routes::all(state))
     }
@@ -124,6 +125,15 @@ async fn isolation(ports: Ports) {
     let unchanged = api.expect(Some(A_STAFF), Method::GET, &order_uri, Value::Null, ok).await;
     assert_eq!(unchanged["shipping_address"]["name"], "Li Lei", "B's PATCH changed nothing: {unchanged}");
     assert_ne!(unchanged["status"], "cancelled", "B's cancel changed nothing: {unchanged}");
+
+    // Shipments and tracking of A's order: B is told it does not exist; a reader may not ship.
+    let parcel = json!({"carrier": "sf", "tracking_number": "SF-B-1", "lines": [{"sku": "SKU-1", "quantity": 1}]});
+    let ship_uri = format!("{order_uri}/shipments");
+    api.expect(Some(B_STAFF), Method::POST, &ship_uri, parcel.clone(), not_found("order_not_found")).await;
+    api.expect(Some(A_READER), Method::POST, &ship_uri, parcel, (S::FORBIDDEN, Some("forbidden"))).await;
+    api.expect(Some(B_STAFF), Method::GET, &format!("{order_uri}/tracking"), Value::Null, not_found("order_not_found")).await;
+    let tracking = api.expect(Some(A_READER), Method::GET, &format!("{order_uri}/tracking"), Value::Null, ok).await;
+    assert_eq!(tracking["shipments"], json!([]), "nothing shipped: {tracking}");
 
     // Lookups: B's staff find none of A's orders, whatever merchant they name.
     let by_phone = "/orders?phone=%2B8613800000000";

@@ -1,5 +1,6 @@
-//! retrain-model: the scheduled retraining of the pricing models (EventBridge): trains on
-//! the purchase history in S3 and publishes the new model as current.
+//! retrain-model: the scheduled retraining of the pricing models (EventBridge): trains each
+//! merchant on its sales history in DynamoDB (and the purchase history CSV in S3, when
+//! there is one) and publishes each new model as that merchant's current one.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {

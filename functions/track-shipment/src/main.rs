@@ -1,8 +1,9 @@
-//! track-shipment: its routes answer 501 with a JSON error until the feature is built.
+//! track-shipment: shipments reported by warehouses, carrier tracking webhooks (signed with
+//! the carriers' secrets) and order tracking, behind API Gateway.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {
     oms_lambda::init();
-    let state = oms_lambda::aws_state().await?;
+    let state = oms_lambda::aws_webhook_state().await?;
     oms_lambda::run_http(oms_api::routes::tracking_api(state)).await
 }

@@ -36,6 +36,7 @@ pub enum StatusAnswer {
     Delivered,
     Cancelled,
     Exception,
+    PartiallyShipped,
 }
 
 impl From<OrderStatus> for StatusAnswer {
@@ -51,6 +52,7 @@ impl From<OrderStatus> for StatusAnswer {
             OrderStatus::Delivered => Self::Delivered,
             OrderStatus::Cancelled => Self::Cancelled,
             OrderStatus::Exception => Self::Exception,
+            OrderStatus::PartiallyShipped => Self::PartiallyShipped,
         }
     }
 }
@@ -362,6 +364,22 @@ pub struct OrderAnswer {
     pub channel_updated_at: DateTime<Utc>,
     /// The stored revision; it grows with every change.
     pub version: u64,
+    /// `paid` or `unpaid`: as the channel delivered it, or `paid` once a payment is
+    /// recorded. An unpaid order's hold of stock expires (`payment_expired`).
+    pub payment_status: String,
+    /// The payments recorded, oldest first.
+    pub payments: Vec<PaymentAnswer>,
+}
+
+/// A payment recorded for an order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentAnswer {
+    /// A decimal string.
+    pub amount: String,
+    pub currency: String,
+    pub reference: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
 }
 
 /// Why an order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
@@ -408,6 +426,17 @@ impl From<Order> for OrderAnswer {
             timeline: o.timeline.into_iter().map(Into::into).collect(),
             channel_updated_at: o.channel_updated_at,
             version: o.version,
+            payment_status: if o.paid { "paid" } else { "unpaid" }.to_owned(),
+            payments: o
+                .payments
+                .into_iter()
+                .map(|p| PaymentAnswer {
+                    amount: p.amount.to_string(),
+                    currency: p.currency.to_string(),
+                    reference: p.reference,
+                    at: p.at,
+                })
+                .collect(),
         }
     }
 }
@@ -431,6 +460,16 @@ pub enum AlertKindAnswer {
     OrderOnHold,
     /// The sweeper queued an order's step again several times and it did not move.
     OrderStuck,
+    /// A carrier could not deliver a parcel.
+    DeliveryFailed,
+    /// A carrier returned a parcel to the sender.
+    ShipmentReturned,
+    /// A carrier lost a parcel.
+    ShipmentLost,
+    /// A parcel in transit has had no carrier scan for too long.
+    ShipmentNoScan,
+    /// A parcel is past its ETA and not delivered.
+    ShipmentLate,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -439,6 +478,11 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ChannelCancelRefused => Self::ChannelCancelRefused,
             AlertKind::OrderOnHold => Self::OrderOnHold,
             AlertKind::OrderStuck => Self::OrderStuck,
+            AlertKind::DeliveryFailed => Self::DeliveryFailed,
+            AlertKind::ShipmentReturned => Self::ShipmentReturned,
+            AlertKind::ShipmentLost => Self::ShipmentLost,
+            AlertKind::ShipmentNoScan => Self::ShipmentNoScan,
+            AlertKind::ShipmentLate => Self::ShipmentLate,
         }
     }
 }
@@ -564,6 +608,70 @@ impl From<StockLevel> for StockLevelAnswer {
             available: l.available,
         }
     }
+}
+
+/// The hold a ledger entry concerns.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HoldRefAnswer {
+    /// `order` (the id is the order's) or `flash_sale` (the id is the sale's).
+    pub kind: String,
+    pub id: String,
+}
+
+/// One entry of a SKU's stock ledger.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerEntryAnswer {
+    /// `led_` and a ULID: entries sort by it, oldest first.
+    pub entry_id: String,
+    pub sku: String,
+    pub warehouse: String,
+    /// The merchant who owns the units.
+    pub merchant_id: String,
+    /// reserve, release, expire, ship, receive, recount, adjust or set_aside.
+    pub kind: String,
+    pub delta_on_hand: i64,
+    pub delta_held: i64,
+    pub hold: Option<HoldRefAnswer>,
+    pub reason: String,
+    pub at: String,
+}
+
+impl From<oms_domain::ledger::LedgerEntry> for LedgerEntryAnswer {
+    fn from(e: oms_domain::ledger::LedgerEntry) -> Self {
+        Self {
+            entry_id: e.entry_id,
+            sku: e.sku.into(),
+            warehouse: e.warehouse.into(),
+            merchant_id: e.owner.into(),
+            kind: e.kind.as_str().to_owned(),
+            delta_on_hand: e.delta_on_hand,
+            delta_held: e.delta_held,
+            hold: e.hold.map(|h| HoldRefAnswer { kind: h.kind.as_str().to_owned(), id: h.id }),
+            reason: e.reason,
+            at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        }
+    }
+}
+
+/// `GET /inventory/{sku}/ledger`: one page of entries, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerAnswer {
+    pub entries: Vec<LedgerEntryAnswer>,
+    /// Give it as `cursor` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+impl From<oms_domain::ledger::LedgerPage> for LedgerAnswer {
+    fn from(page: oms_domain::ledger::LedgerPage) -> Self {
+        Self { entries: page.entries.into_iter().map(Into::into).collect(), next: page.next }
+    }
+}
+
+/// `POST /inventory/{warehouse}/{sku}/adjustments`: the stock now and the entry written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdjustmentAnswer {
+    pub stock: StockLevelAnswer,
+    pub entry: LedgerEntryAnswer,
 }
 
 /// `GET /inventory/{sku}`: on hand, reserved and available of every owner in every
@@ -698,7 +806,8 @@ mod tests {
                     {"at": "2026-11-20T13:00:00Z", "status": "allocated", "detail": "wh-hz holds every line"}
                 ],
                 "channel_updated_at": "2026-11-20T10:00:00Z",
-                "version": 3
+                "version": 3,
+                "payment_status": "paid", "payments": []
             })
         );
     }
@@ -842,6 +951,10 @@ mod tests {
         assert_eq!(answer["allocation"]["explanation"]["reason"], before["allocation"]["explanation"]);
         before["allocation"].as_object_mut().unwrap().retain(|k, _| k != "explanation" && k != "costing");
         answer["allocation"].as_object_mut().unwrap().remove("explanation");
+        // The payment status was added after the split: the domain's `paid` is the answer's
+        // `payment_status`.
+        assert_eq!(before.as_object_mut().unwrap().remove("paid"), Some(json!(true)));
+        assert_eq!(answer.as_object_mut().unwrap().remove("payment_status"), Some(json!("paid")));
         assert_eq!(answer, before);
     }
 }

@@ -20,6 +20,7 @@ use oms_domain::usecases::flash_sales::{ClaimError, CreateSaleError};
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
+use oms_domain::usecases::tracking::ShipError;
 use oms_domain::ValidationError;
 
 use oms_channels::secrets::WebhookRefusal;
@@ -97,10 +98,29 @@ pub enum ErrorCode {
     /// 422: a receipt names more units than are still to come, a SKU not ordered, more units than
     /// the stock can hold, or the purchase order has its most receipts; nothing changed.
     OverReceipt,
+    /// 408: the request's body did not arrive in time (`oms serve`).
+    RequestTimeout,
+    /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
+    /// number and phone: one answer whichever of the two is wrong, so it reveals nothing.
+    NotFound,
+    /// 401: a carrier's tracking webhook for a carrier that has no secret, where unsigned
+    /// carriers are refused (Lambda).
+    CarrierNotConfigured,
+    /// 422: a shipment the order cannot make (not reserved, a SKU it has no line of, more
+    /// than it holds, a warehouse to name); nothing stored.
+    ShipmentRefused,
+    /// 409: the tracking number is another order's shipment.
+    TrackingNumberTaken,
+    /// 422: an adjustment would leave on hand below the units held (or below zero).
+    BelowHeld,
+    /// 409: a count as of a moment is older than a count recorded since.
+    NewerCount,
+    /// 422: a payment for a cancelled order, or in another currency than the order's.
+    NotPayable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -134,6 +154,14 @@ impl ErrorCode {
         ErrorCode::PurchaseOrderNotFound,
         ErrorCode::SkuNotSupplied,
         ErrorCode::OverReceipt,
+        ErrorCode::RequestTimeout,
+        ErrorCode::NotFound,
+        ErrorCode::CarrierNotConfigured,
+        ErrorCode::ShipmentRefused,
+        ErrorCode::TrackingNumberTaken,
+        ErrorCode::BelowHeld,
+        ErrorCode::NewerCount,
+        ErrorCode::NotPayable,
     ];
 
     /// The one status this code is answered with.
@@ -144,7 +172,7 @@ impl ErrorCode {
             BadSignature | ChannelNotConfigured | Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RouteNotFound | UnknownChannel | OrderNotFound | UnknownWarehouse | SkuNotFound | CarrierNotFound | AlertNotFound
-            | FlashSaleNotFound => StatusCode::NOT_FOUND,
+            | FlashSaleNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             BelowReserved | AlertResolved | InsufficientStock | SoldOut => StatusCode::CONFLICT,
             NotActive => StatusCode::GONE,
@@ -157,6 +185,13 @@ impl ErrorCode {
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
             SupplierNotFound | PurchaseOrderNotFound => StatusCode::NOT_FOUND,
             SkuNotSupplied | OverReceipt => StatusCode::UNPROCESSABLE_ENTITY,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            CarrierNotConfigured => StatusCode::UNAUTHORIZED,
+            ShipmentRefused => StatusCode::UNPROCESSABLE_ENTITY,
+            TrackingNumberTaken => StatusCode::CONFLICT,
+            BelowHeld => StatusCode::UNPROCESSABLE_ENTITY,
+            NewerCount => StatusCode::CONFLICT,
+            NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -197,6 +232,14 @@ impl ErrorCode {
             PurchaseOrderNotFound => "purchase_order_not_found",
             SkuNotSupplied => "sku_not_supplied",
             OverReceipt => "over_receipt",
+            RequestTimeout => "request_timeout",
+            NotFound => "not_found",
+            CarrierNotConfigured => "carrier_not_configured",
+            ShipmentRefused => "shipment_refused",
+            TrackingNumberTaken => "tracking_number_taken",
+            BelowHeld => "below_held",
+            NewerCount => "newer_count",
+            NotPayable => "not_payable",
         }
     }
 }
@@ -336,6 +379,7 @@ impl From<WebhookRefusal> for ApiError {
     fn from(refusal: WebhookRefusal) -> Self {
         let code = match refusal {
             WebhookRefusal::NoSecret(_) => ErrorCode::ChannelNotConfigured,
+            WebhookRefusal::CarrierNoSecret(_) => ErrorCode::CarrierNotConfigured,
             WebhookRefusal::Signature(_) => ErrorCode::BadSignature,
         };
         Self::new(code, refusal.to_string())
@@ -445,9 +489,58 @@ impl From<oms_domain::usecases::supply::SupplyError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
+    fn from(err: oms_domain::usecases::inventory::AdjustError) -> Self {
+        use oms_domain::usecases::inventory::AdjustError;
+        match err {
+            AdjustError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            AdjustError::BelowHeld { .. } => Self::new(ErrorCode::BelowHeld, err.to_string()),
+            AdjustError::NewerCount(_) => Self::new(ErrorCode::NewerCount, err.to_string()),
+            AdjustError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            AdjustError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::orders::PaymentError> for ApiError {
+    fn from(err: oms_domain::usecases::orders::PaymentError) -> Self {
+        use oms_domain::usecases::orders::PaymentError;
+        match err {
+            PaymentError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            PaymentError::WrongCurrency { .. } => {
+                Self { field: Some("currency".to_owned()), ..Self::new(ErrorCode::NotPayable, err.to_string()) }
+            }
+            PaymentError::Cancelled => Self::new(ErrorCode::NotPayable, err.to_string()),
+            PaymentError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<UnknownSku> for ApiError {
     fn from(err: UnknownSku) -> Self {
         Self { field: Some(format!("lines[{}].sku", err.line)), ..Self::new(ErrorCode::UnknownSku, err.to_string()) }
+    }
+}
+
+impl From<ShipError> for ApiError {
+    fn from(err: ShipError) -> Self {
+        let field = |field: String| Some(field);
+        match err {
+            ShipError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            ShipError::Invalid(e) => e.into(),
+            ShipError::NotReserved(_) => Self::new(ErrorCode::ShipmentRefused, err.to_string()),
+            ShipError::UnknownSku { line, .. }
+            | ShipError::WarehouseNeeded { line, .. }
+            | ShipError::MoreThanHeld { line, .. } => {
+                let at = if matches!(err, ShipError::WarehouseNeeded { .. }) { "warehouse" } else { "quantity" };
+                let at = if matches!(err, ShipError::UnknownSku { .. }) { "sku" } else { at };
+                Self { field: field(format!("lines[{line}].{at}")), ..Self::new(ErrorCode::ShipmentRefused, err.to_string()) }
+            }
+            ShipError::TrackingNumberTaken(_) => {
+                Self { field: field("tracking_number".to_owned()), ..Self::new(ErrorCode::TrackingNumberTaken, err.to_string()) }
+            }
+            ShipError::Unexpected(e) => e.into(),
+        }
     }
 }
 
@@ -503,6 +596,14 @@ mod tests {
                 ("purchase_order_not_found", 404),
                 ("sku_not_supplied", 422),
                 ("over_receipt", 422),
+                ("request_timeout", 408),
+                ("not_found", 404),
+                ("carrier_not_configured", 401),
+                ("shipment_refused", 422),
+                ("tracking_number_taken", 409),
+                ("below_held", 422),
+                ("newer_count", 409),
+                ("not_payable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -3,7 +3,9 @@
 //! the HTTP API's route throttling does this job before a function runs.)
 //!
 //! Webhooks get their own, tighter bucket: they are open to the internet and signed only,
-//! while operator routes need a credential first.
+//! while operator routes need a credential first. The customers' order lookup
+//! (`/track/...`) has the tightest: it needs no credential at all, and each try is a guess
+//! at a phone number.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -43,17 +45,20 @@ pub struct Limits {
     pub api: Option<Rate>,
     /// Channel webhooks (`/channels/...`) and carrier webhooks (`/carriers/...`).
     pub webhooks: Option<Rate>,
+    /// The customers' order lookup (`/track/lookup`; the page itself is an operator-group request).
+    pub lookup: Option<Rate>,
 }
 
 impl Limits {
     /// `oms serve`'s defaults: 500 requests/s (burst 1,000) per client on operator routes,
-    /// 200/s (burst 400) on webhooks.
+    /// 200/s (burst 400) on webhooks, 2/s (burst 4) on the order lookup.
     pub const DEFAULT: Limits = Limits {
         api: Some(Rate { per_second: NonZeroU32::new(500).unwrap(), burst: NonZeroU32::new(1_000).unwrap() }),
         webhooks: Some(Rate { per_second: NonZeroU32::new(200).unwrap(), burst: NonZeroU32::new(400).unwrap() }),
+        lookup: Some(Rate { per_second: NonZeroU32::new(2).unwrap(), burst: NonZeroU32::new(4).unwrap() }),
     };
 
-    pub const UNLIMITED: Limits = Limits { api: None, webhooks: None };
+    pub const UNLIMITED: Limits = Limits { api: None, webhooks: None, lookup: None };
 }
 
 /// Which bucket a request draws from.
@@ -61,12 +66,15 @@ impl Limits {
 enum Group {
     Api,
     Webhooks,
+    Lookup,
 }
 
 impl Group {
     fn of(path: &str) -> Group {
         if path.starts_with("/channels/") || path.starts_with("/carriers/") {
             Group::Webhooks
+        } else if path.starts_with("/track/") {
+            Group::Lookup
         } else {
             Group::Api
         }
@@ -78,12 +86,13 @@ impl Group {
 pub struct Throttle {
     api: Option<DefaultKeyedRateLimiter<IpAddr>>,
     webhooks: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    lookup: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl Throttle {
     pub fn new(limits: Limits) -> Arc<Throttle> {
         let limiter = |rate: Option<Rate>| rate.map(|rate| RateLimiter::keyed(rate.quota()));
-        Arc::new(Throttle { api: limiter(limits.api), webhooks: limiter(limits.webhooks) })
+        Arc::new(Throttle { api: limiter(limits.api), webhooks: limiter(limits.webhooks), lookup: limiter(limits.lookup) })
     }
 
     /// `Err(seconds to wait)` when `client` is over the limit of `path`'s group.
@@ -91,6 +100,7 @@ impl Throttle {
         let limiter = match Group::of(path) {
             Group::Api => &self.api,
             Group::Webhooks => &self.webhooks,
+            Group::Lookup => &self.lookup,
         };
         let Some(limiter) = limiter else { return Ok(()) };
         limiter.check_key(&client).map_err(|not_until| {
@@ -101,7 +111,7 @@ impl Throttle {
 
     /// Forgets clients that have been quiet long enough to have a full bucket again.
     pub fn forget_quiet_clients(&self) {
-        for limiter in [&self.api, &self.webhooks].into_iter().flatten() {
+        for limiter in [&self.api, &self.webhooks, &self.lookup].into_iter().flatten() {
             limiter.retain_recent();
         }
     }
@@ -144,6 +154,8 @@ mod tests {
         Router::new()
             .route("/orders", get(|| async { "ok" }))
             .route("/channels/generic/orders", post(|| async { "ok" }))
+            .route("/track", get(|| async { "ok" }))
+            .route("/track/lookup", post(|| async { "ok" }))
             .layer(axum::middleware::from_fn_with_state(Throttle::new(limits), throttle))
     }
 
@@ -161,6 +173,7 @@ mod tests {
         let limits = Limits {
             api: Some(Rate { per_second: NonZeroU32::new(1).unwrap(), burst: NonZeroU32::new(3).unwrap() }),
             webhooks: Some(Rate { per_second: NonZeroU32::new(1).unwrap(), burst: NonZeroU32::new(1).unwrap() }),
+            lookup: None,
         };
         let router = router(limits);
         for _ in 0..3 {
@@ -174,6 +187,27 @@ mod tests {
 
         assert_eq!(status(&router, "POST", "/channels/generic/orders").await.0, StatusCode::OK, "webhooks have their own bucket");
         assert_eq!(status(&router, "POST", "/channels/generic/orders").await.0, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[tokio::test]
+    async fn the_order_lookup_has_its_own_bucket_and_the_page_is_not_in_it() {
+        let limits = Limits {
+            api: None,
+            webhooks: None,
+            lookup: Some(Rate { per_second: NonZeroU32::new(1).unwrap(), burst: NonZeroU32::new(2).unwrap() }),
+        };
+        let router = router(limits);
+        for _ in 0..2 {
+            assert_eq!(status(&router, "POST", "/track/lookup").await.0, StatusCode::OK);
+        }
+        let (code, retry, body) = status(&router, "POST", "/track/lookup").await;
+        assert_eq!(code, StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry.is_some());
+        assert!(body.contains("rate_limited"), "{body}");
+        for _ in 0..5 {
+            assert_eq!(status(&router, "GET", "/track").await.0, StatusCode::OK, "the page is an operator-group request");
+            assert_eq!(status(&router, "GET", "/orders").await.0, StatusCode::OK);
+        }
     }
 
     #[tokio::test]

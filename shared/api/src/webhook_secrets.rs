@@ -75,6 +75,30 @@ impl WebhookSecrets {
         self.with_current(|secrets| secrets.check(channel, policy, header_value, body))
     }
 
+    /// Checks a carrier's tracking webhook in `format` with the current secrets; when they
+    /// refuse it, reads the store again (if the last read is old enough) and checks once
+    /// more, as [`check`](Self::check) does for a channel.
+    pub async fn check_carrier(
+        &self,
+        carrier: &str,
+        format: oms_channels::signature::TrackingFormat,
+        policy: UnsignedPolicy,
+        header_value: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), WebhookRefusal> {
+        let check = |secrets: &ChannelSecrets| secrets.check_carrier(carrier, format, policy, header_value, body);
+        let first = self.with_current(check);
+        if first.is_ok() || !self.reload_if_due().await {
+            return first;
+        }
+        self.with_current(check)
+    }
+
+    /// Carriers with a secret now.
+    pub fn signed_carriers(&self) -> Vec<String> {
+        self.snapshot().signed_carriers()
+    }
+
     fn with_current<T>(&self, f: impl FnOnce(&ChannelSecrets) -> T) -> T {
         f(&self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner))
     }

@@ -22,6 +22,7 @@ fn state() -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: oms_api::Authenticator::Open,
         pricing: PricingModel::new(None),
+        archive: None,
     }
 }
 

@@ -40,6 +40,7 @@ async fn app() -> (Router, Ports) {
         unsigned: UnsignedPolicy::Refuse,
         auth: oms_api::Authenticator::Open,
         pricing: Default::default(),
+        archive: None,
     });
     (router, ports)
 }

@@ -159,9 +159,11 @@ impl Aws {
             alerts: store.clone(),
             sku_mappings: store.clone(),
             catalogue: store.clone(),
-            rates: store,
+            rates: store.clone(),
             flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
             supply: Arc::new(self.dynamo.clone()),
+            shipments: store,
+            sales: Arc::new(self.dynamo.clone()),
             queue: Arc::new(self.queue.clone()),
             clock,
         }

@@ -29,7 +29,9 @@ async fn dynamodb() -> Subject {
         catalogue: store.clone(),
         rates: store.clone(),
         flash_sales: store.clone(),
-        supply: store,
+        supply: store.clone(),
+        shipments: store.clone(),
+        sales: store,
         outbox,
     }
 }

@@ -149,6 +149,8 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         lines,
         channel_updated_at,
         cancelled_at,
+        // Paid: a `Pending` order (payment not authorised yet) is refused above.
+        paid: o.order_status.as_deref() != Some("Pending"),
     };
     Ok(order)
 }

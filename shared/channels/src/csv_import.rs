@@ -284,6 +284,7 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         charges: Default::default(),
         channel_updated_at: placed_at,
         cancelled_at: None,
+        paid: true,
     })
 }
 

@@ -38,6 +38,9 @@ struct GenericOrder {
     updated_at: Option<DateTime<Utc>>,
     /// When the order was cancelled at the source, if it was.
     cancelled_at: Option<DateTime<Utc>>,
+    /// Whether the buyer has paid; default true.
+    #[serde(default)]
+    paid: Option<bool>,
 }
 
 fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
@@ -135,6 +138,7 @@ pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
         currency,
         channel_updated_at: raw.updated_at.unwrap_or(raw.placed_at),
         cancelled_at: raw.cancelled_at,
+        paid: raw.paid.unwrap_or(true),
     })
 }
 

@@ -13,6 +13,7 @@ pub mod generic;
 pub mod secrets;
 pub mod shopify;
 pub mod signature;
+pub mod tracking;
 pub mod woocommerce;
 
 use rust_decimal::Decimal;

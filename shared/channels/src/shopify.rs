@@ -52,6 +52,10 @@ struct ShopifyOrder {
     created_at: DateTime<Utc>,
     updated_at: Option<DateTime<Utc>>,
     cancelled_at: Option<DateTime<Utc>>,
+    /// `paid`, `partially_refunded`, `refunded`: paid; `pending`, `authorized`,
+    /// `partially_paid`, `voided`: not (yet). Absent: paid (older payloads).
+    #[serde(default)]
+    financial_status: Option<String>,
     customer: Option<ShopifyCustomer>,
     shipping_address: Option<ShopifyAddress>,
     line_items: Vec<ShopifyLine>,
@@ -142,6 +146,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         lines,
         channel_updated_at: raw.updated_at.unwrap_or(raw.created_at),
         cancelled_at: cancelled_at(&raw, meta),
+        paid: raw.financial_status.as_deref().is_none_or(|s| matches!(s, "paid" | "partially_refunded" | "refunded")),
     };
     Ok(order)
 }

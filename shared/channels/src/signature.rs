@@ -30,6 +30,8 @@ pub enum SignatureError {
 enum Encoding {
     Base64,
     PrefixedHex,
+    /// EasyPost's `hmac-sha256-hex=` + hex.
+    EasyPostHex,
 }
 
 fn scheme(channel: Channel) -> (&'static str, Encoding) {
@@ -57,19 +59,83 @@ pub fn sign(channel: Channel, secret: &[u8], body: &[u8]) -> String {
     match scheme(channel).1 {
         Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(tag),
         Encoding::PrefixedHex => format!("sha256={}", hex::encode(tag)),
+        Encoding::EasyPostHex => format!("hmac-sha256-hex={}", hex::encode(tag)),
     }
 }
 
 /// Checks `header_value` against the body's HMAC in constant time.
 pub fn verify(channel: Channel, secret: &[u8], header_value: Option<&str>, body: &[u8]) -> Result<(), SignatureError> {
     let (header, encoding) = scheme(channel);
+    verify_scheme(header, encoding, secret, header_value, body)
+}
+
+fn verify_scheme(
+    header: &'static str,
+    encoding: Encoding,
+    secret: &[u8],
+    header_value: Option<&str>,
+    body: &[u8],
+) -> Result<(), SignatureError> {
     let value = header_value.map(str::trim).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing { header })?;
     let claimed = match encoding {
         Encoding::Base64 => base64::engine::general_purpose::STANDARD.decode(value).ok(),
         Encoding::PrefixedHex => value.strip_prefix("sha256=").and_then(|h| hex::decode(h).ok()),
+        Encoding::EasyPostHex => value.strip_prefix("hmac-sha256-hex=").and_then(|h| hex::decode(h).ok()),
     }
     .ok_or(SignatureError::Mismatch { header })?;
     mac(secret, body).verify_slice(&claimed).map_err(|_| SignatureError::Mismatch { header })
+}
+
+/// How a carrier's tracking webhook is signed: the format its route names.
+///
+/// | format | header | value |
+/// | --- | --- | --- |
+/// | generic (and any carrier posting it) | `X-OMS-Signature` | `sha256=` + hex |
+/// | aftership | `aftership-hmac-sha256` | base64 |
+/// | easypost | `X-Hmac-Signature` | `hmac-sha256-hex=` + hex |
+///
+/// Each is HMAC-SHA256 of the raw body with the carrier's secret. (EasyPost normalises its
+/// secret to Unicode NFKD before signing; an ASCII secret, as its dashboard generates, is
+/// its own normal form.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackingFormat {
+    Generic,
+    AfterShip,
+    EasyPost,
+}
+
+fn tracking_scheme(format: TrackingFormat) -> (&'static str, Encoding) {
+    match format {
+        TrackingFormat::Generic => ("x-oms-signature", Encoding::PrefixedHex),
+        TrackingFormat::AfterShip => ("aftership-hmac-sha256", Encoding::Base64),
+        TrackingFormat::EasyPost => ("x-hmac-signature", Encoding::EasyPostHex),
+    }
+}
+
+/// The (lower-case) header a tracking format signs its webhooks in.
+pub fn tracking_header_name(format: TrackingFormat) -> &'static str {
+    tracking_scheme(format).0
+}
+
+/// The header value a carrier posting `format` would send for `body`.
+pub fn sign_tracking(format: TrackingFormat, secret: &[u8], body: &[u8]) -> String {
+    let tag = mac(secret, body).finalize().into_bytes();
+    match tracking_scheme(format).1 {
+        Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(tag),
+        Encoding::PrefixedHex => format!("sha256={}", hex::encode(tag)),
+        Encoding::EasyPostHex => format!("hmac-sha256-hex={}", hex::encode(tag)),
+    }
+}
+
+/// Checks a tracking webhook's `header_value` against the body's HMAC in constant time.
+pub fn verify_tracking(
+    format: TrackingFormat,
+    secret: &[u8],
+    header_value: Option<&str>,
+    body: &[u8],
+) -> Result<(), SignatureError> {
+    let (header, encoding) = tracking_scheme(format);
+    verify_scheme(header, encoding, secret, header_value, body)
 }
 
 #[cfg(test)]
@@ -101,5 +167,23 @@ mod tests {
         assert!(matches!(verify(Channel::Generic, b"s3cret", None, b"{}"), Err(SignatureError::Missing { .. })));
         assert!(matches!(verify(Channel::Generic, b"s3cret", Some("sha256=zz"), b"{}"), Err(SignatureError::Mismatch { .. })));
         assert!(matches!(verify(Channel::Shopify, b"s3cret", Some("!!"), b"{}"), Err(SignatureError::Mismatch { .. })));
+    }
+
+    #[test]
+    fn tracking_signatures_follow_each_providers_scheme() {
+        let body = b"The quick brown fox jumps over the lazy dog";
+        assert_eq!(sign_tracking(TrackingFormat::AfterShip, b"key", body), "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg=");
+        assert_eq!(
+            sign_tracking(TrackingFormat::EasyPost, b"key", body),
+            "hmac-sha256-hex=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+        for format in [TrackingFormat::Generic, TrackingFormat::AfterShip, TrackingFormat::EasyPost] {
+            let sig = sign_tracking(format, b"s", b"{}");
+            assert_eq!(verify_tracking(format, b"s", Some(&sig), b"{}"), Ok(()));
+            assert!(verify_tracking(format, b"s", Some(&sig), b"{ }").is_err());
+            assert!(verify_tracking(format, b"other", Some(&sig), b"{}").is_err());
+        }
+        let easypost_as_generic = sign_tracking(TrackingFormat::Generic, b"s", b"{}");
+        assert!(verify_tracking(TrackingFormat::EasyPost, b"s", Some(&easypost_as_generic), b"{}").is_err());
     }
 }

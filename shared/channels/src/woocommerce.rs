@@ -52,6 +52,12 @@ struct WooOrder {
     date_created_gmt: String,
     date_modified_gmt: Option<String>,
     status: Option<String>,
+    /// The REST API's create flag: the order is paid.
+    #[serde(default)]
+    set_paid: Option<bool>,
+    /// When the order was paid; null until it is.
+    #[serde(default)]
+    date_paid_gmt: Option<String>,
     customer_id: Option<u64>,
     billing: Option<WooAddress>,
     shipping: Option<WooAddress>,
@@ -177,6 +183,11 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         lines,
         channel_updated_at: modified_at,
         cancelled_at: cancelled.then_some(modified_at),
+        // `set_paid`, a payment date, or a status past payment (`pending` and `on-hold`
+        // wait for it); a payload with none of them: paid.
+        paid: raw.set_paid.unwrap_or(false)
+            || raw.date_paid_gmt.as_deref().is_some_and(|d| !d.is_empty())
+            || raw.status.as_deref().is_none_or(|s| !matches!(s, "pending" | "on-hold")),
     };
     Ok(order)
 }

@@ -898,3 +898,30 @@ fn each_channel_carries_its_own_order_number_as_the_buyer_saw_it() {
     let unnamed = ok(Channel::Shopify, &serde_json::to_vec(&unnamed).unwrap(), &shop());
     assert_eq!(unnamed.order_number.as_str(), unnamed.external_id.as_str(), "no name: the id");
 }
+
+#[test]
+fn each_channel_says_whether_the_order_is_paid() {
+    // Shopify: `financial_status`.
+    assert!(ok(Channel::Shopify, &fixture("shopify_order.json"), &shop()).paid);
+    for (status, paid) in [("pending", false), ("authorized", false), ("partially_refunded", true), ("voided", false)] {
+        let body = edited("shopify_order.json", &[set("/financial_status", json!(status))]);
+        assert_eq!(ok(Channel::Shopify, &body, &shop()).paid, paid, "{status}");
+    }
+    // WooCommerce: `set_paid`, a payment date, or a status past payment.
+    assert!(ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source()).paid);
+    let unpaid = edited("woocommerce_order.json", &[set("/status", json!("pending")), set("/date_paid_gmt", Value::Null)]);
+    assert!(!ok(Channel::WooCommerce, &unpaid, &woo_source()).paid);
+    let set_paid = edited(
+        "woocommerce_order.json",
+        &[set("/status", json!("pending")), set("/date_paid_gmt", Value::Null), set("/set_paid", json!(true))],
+    );
+    assert!(ok(Channel::WooCommerce, &set_paid, &woo_source()).paid);
+    // Amazon: an order it takes in is paid (a `Pending` one, not authorised yet, is refused).
+    assert!(ok(Channel::Amazon, &fixture("amazon_order.json"), &Meta::default()).paid);
+    // Generic: `paid`, default true.
+    assert!(ok(Channel::Generic, &fixture("generic_order.json"), &Meta::default()).paid);
+    let unpaid = edited("generic_order.json", &[set("/paid", json!(false))]);
+    assert!(!ok(Channel::Generic, &unpaid, &Meta::default()).paid);
+    let wrong = edited("generic_order.json", &[set("/paid", json!("yes"))]);
+    assert_eq!(refused(Channel::Generic, &wrong, &Meta::default()).field, "paid");
+}

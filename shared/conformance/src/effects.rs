@@ -69,7 +69,7 @@ pub async fn a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it(
     let (mut order, hold_id) = reserved_order(&s, "E-3").await;
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 2);
     order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
-    let effects = Effects { send: vec![], hold: HoldEffect::Release(hold_id) };
+    let effects = Effects { send: vec![], hold: HoldEffect::Release(hold_id), sale: None };
     let outcome = s.orders.update_order_with(&order, &effects).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: 2 });
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 5, "the units came back with the write");
@@ -81,7 +81,7 @@ pub async fn a_write_that_releases_the_orders_hold_gives_its_stock_back_with_it(
 pub async fn a_write_naming_a_hold_the_order_no_longer_has_writes_nothing(s: Subject) {
     let (mut order, hold_id) = reserved_order(&s, "E-4").await;
     order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
-    let other = Effects { send: vec![allocate(&order)], hold: HoldEffect::Release(HoldId::generate()) };
+    let other = Effects { send: vec![allocate(&order)], hold: HoldEffect::Release(HoldId::generate()), sale: None };
     let outcome = s.orders.update_order_with(&order, &other).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::VersionConflict, "another hold than the order's");
     let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");
@@ -90,7 +90,7 @@ pub async fn a_write_naming_a_hold_the_order_no_longer_has_writes_nothing(s: Sub
     assert!(sent(&s).await.is_empty(), "and nothing was queued");
     // Released meanwhile by someone else: the write's hold condition fails the same way.
     assert!(s.inventory.release(&order.order_id, &hold_id).await.is_ok());
-    let gone = Effects { send: vec![], hold: HoldEffect::Release(hold_id) };
+    let gone = Effects { send: vec![], hold: HoldEffect::Release(hold_id), sale: None };
     assert_eq!(s.orders.update_order_with(&order, &gone).await.expect("update failed"), UpdateOutcome::VersionConflict);
     assert_eq!(available(&s, "WH-A", "SKU-1").await, 5, "given back once, not twice");
 }
@@ -166,7 +166,7 @@ pub async fn orders_by_status_are_paged_oldest_first_and_each_entry_says_since_w
 pub async fn a_write_that_must_find_no_hold_loses_to_a_hold_placed_meanwhile(s: Subject) {
     let (mut order, hold_id) = reserved_order(&s, "E-5").await;
     order.transition(OrderStatus::Cancelled, noon(), "cancelled").expect("a valid move");
-    let none_held = Effects { send: vec![allocate(&order)], hold: HoldEffect::NoneHeld };
+    let none_held = Effects { send: vec![allocate(&order)], hold: HoldEffect::NoneHeld, sale: None };
     let outcome = s.orders.update_order_with(&order, &none_held).await.expect("update failed");
     assert_eq!(outcome, UpdateOutcome::VersionConflict, "the order holds stock: nothing written");
     let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");

@@ -66,6 +66,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
         charges: Default::default(),
         channel_updated_at: placed_at,
         cancelled_at: None,
+        paid: true,
     };
     Order::receive(new, OrderId::generate(), noon())
 }

@@ -170,6 +170,8 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         rates: s.rates.clone(),
         flash_sales: s.flash_sales.clone(),
         supply: s.supply.clone(),
+        shipments: s.shipments.clone(),
+        sales: s.sales.clone(),
         queue: Arc::new(NoQueue),
         clock: Arc::new(SystemClock),
     }

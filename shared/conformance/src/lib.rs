@@ -14,7 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SkuCatalogue, SkuMappingStore, WarehouseStore,
+    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore, SkuCatalogue,
+    SkuMappingStore, WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -29,7 +30,10 @@ pub mod flash_sales;
 pub mod inventory;
 pub mod ledger;
 pub mod orders;
+pub mod payments;
 pub mod races;
+pub mod sales;
+pub mod shipments;
 pub mod sku_mappings;
 pub mod supply;
 pub mod warehouses;
@@ -43,6 +47,9 @@ pub use flash_sales::*;
 pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
+pub use sales::*;
+pub use shipments::*;
+pub use payments::*;
 pub use sku_mappings::*;
 pub use supply::*;
 pub use warehouses::*;
@@ -59,6 +66,8 @@ pub struct Subject {
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
     pub supply: Arc<dyn oms_domain::ports::SupplyStore>,
+    pub shipments: Arc<dyn ShipmentStore>,
+    pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
 }
 
@@ -183,6 +192,17 @@ macro_rules! __each_case {
         $($apply)*!(a_claim_from_a_short_shard_writes_nothing, $($arg)*);
         $($apply)*!(eighty_concurrent_claims_with_retries_for_twenty_units_take_exactly_twenty_each_with_its_order, $($arg)*);
         $($apply)*!(concurrent_claims_of_one_customer_never_pass_the_limit, $($arg)*);
+        // shipments and tracking
+        $($apply)*!(a_shipment_consumes_exactly_its_units_from_the_hold_and_the_stock, $($arg)*);
+        $($apply)*!(the_last_units_shipped_leave_no_hold_and_a_release_holds_nothing, $($arg)*);
+        $($apply)*!(a_shipment_write_whose_tracking_number_is_taken_writes_nothing, $($arg)*);
+        $($apply)*!(concurrent_shipments_of_the_same_held_units_ship_them_once_and_never_go_negative, $($arg)*);
+        $($apply)*!(a_carrier_event_is_stored_once_and_events_read_back_by_time, $($arg)*);
+        $($apply)*!(a_shipment_update_is_conditional_on_its_version, $($arg)*);
+        $($apply)*!(transit_times_are_kept_per_carrier_and_lane_newest_first_once_per_shipment, $($arg)*);
+        $($apply)*!(a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole, $($arg)*);
+        $($apply)*!(the_same_orders_sale_written_twice_is_one_sale, $($arg)*);
+        $($apply)*!(each_merchants_sales_are_paged_oldest_first_and_never_another_merchants, $($arg)*);
         // stock ledger and reconciliation
         $($apply)*!(every_stock_change_appends_its_ledger_entry_in_the_same_write, $($arg)*);
         $($apply)*!(an_adjustment_below_the_units_held_is_refused_and_writes_nothing, $($arg)*);
@@ -198,6 +218,9 @@ macro_rules! __each_case {
         $($apply)*!(the_same_receipt_id_again_is_applied_once, $($arg)*);
         $($apply)*!(an_over_receipt_or_a_sku_not_ordered_changes_nothing, $($arg)*);
         $($apply)*!(concurrent_receipts_on_one_purchase_order_never_exceed_what_was_ordered, $($arg)*);
+        // payments and holds that expire
+        $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
+        $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
     };
 }
 
@@ -243,6 +266,8 @@ mod tests {
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
             include_str!("supply.rs"),
+            include_str!("shipments.rs"),
+            include_str!("sales.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -407,7 +407,7 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
     // one transaction, beside moved timeline entries).
     let mut current = s.orders.get_order(&big.order_id).await.expect("get_order failed").expect("stored");
     current.transition(OrderStatus::Cancelled, noon(), "cancelled on request").expect("a reserved order can be cancelled");
-    let effects = oms_domain::ports::Effects { send: vec![], hold: oms_domain::ports::HoldEffect::Release(hold_id) };
+    let effects = oms_domain::ports::Effects { send: vec![], hold: oms_domain::ports::HoldEffect::Release(hold_id), sale: None };
     let outcome = s.orders.update_order_with(&current, &effects).await.expect("update_order_with failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "cancelled");
     assert_eq!(s.inventory.reservation(&big.order_id).await.expect("reservation failed"), None, "nothing held");

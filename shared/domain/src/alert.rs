@@ -22,16 +22,41 @@ pub enum AlertKind {
     /// The sweeper queued an order's next step again several times and it still has not
     /// moved (its messages keep failing): staff look at why.
     OrderStuck,
+    /// A carrier could not deliver a parcel (`failed_attempt`): staff contact the buyer.
+    DeliveryFailed,
+    /// A carrier returned a parcel to the sender: the order is `exception` until staff act.
+    ShipmentReturned,
+    /// A carrier lost a parcel: the order is `exception` until staff act.
+    ShipmentLost,
+    /// A parcel in transit has had no carrier scan for longer than the sweeper allows.
+    ShipmentNoScan,
+    /// A parcel is past its ETA (the carrier's promise, or the learned transit time) and
+    /// not delivered.
+    ShipmentLate,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 3] = [AlertKind::ChannelCancelRefused, AlertKind::OrderOnHold, AlertKind::OrderStuck];
+    pub const ALL: [AlertKind; 8] = [
+        AlertKind::ChannelCancelRefused,
+        AlertKind::OrderOnHold,
+        AlertKind::OrderStuck,
+        AlertKind::DeliveryFailed,
+        AlertKind::ShipmentReturned,
+        AlertKind::ShipmentLost,
+        AlertKind::ShipmentNoScan,
+        AlertKind::ShipmentLate,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             AlertKind::ChannelCancelRefused => "channel_cancel_refused",
             AlertKind::OrderOnHold => "order_on_hold",
             AlertKind::OrderStuck => "order_stuck",
+            AlertKind::DeliveryFailed => "delivery_failed",
+            AlertKind::ShipmentReturned => "shipment_returned",
+            AlertKind::ShipmentLost => "shipment_lost",
+            AlertKind::ShipmentNoScan => "shipment_no_scan",
+            AlertKind::ShipmentLate => "shipment_late",
         }
     }
 
@@ -134,6 +159,22 @@ impl Alert {
             status: AlertStatus::Open,
             raised_at: now,
             updated_at: now,
+        }
+    }
+}
+
+impl Alert {
+    /// A new open alert about one shipment of an order: its subject is the shipment id, so
+    /// each kind is raised once per shipment however often it is found.
+    pub fn about_shipment(
+        kind: AlertKind,
+        shipment: &crate::shipment::Shipment,
+        message: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Alert {
+            subject: shipment.shipment_id.to_string(),
+            ..Alert::about_order(kind, &shipment.order_id, &shipment.merchant_id, message, now)
         }
     }
 }

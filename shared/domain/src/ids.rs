@@ -116,6 +116,28 @@ string_id!(
     AlertId
 );
 
+string_id!(
+    /// A shipment the warehouse reported, minted when it is recorded (`shp_` + a ULID).
+    ShipmentId
+);
+string_id!(
+    /// A carrier's tracking number of one parcel; unique across carriers in practice, and
+    /// the key both stores find a shipment and its events by.
+    TrackingNumber
+);
+string_id!(
+    /// One carrier event's id: the provider's own, or derived from the tracking number,
+    /// status and time when the provider gives none (`TrackingEvent::derived_id`).
+    TrackingEventId
+);
+
+impl ShipmentId {
+    /// A fresh shipment id.
+    pub fn generate() -> Self {
+        Self(format!("shp_{}", ulid::Ulid::new()))
+    }
+}
+
 impl AlertId {
     /// A fresh alert id.
     pub fn generate() -> Self {

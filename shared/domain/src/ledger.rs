@@ -289,6 +289,15 @@ pub fn new_entry_id() -> String {
     format!("led_{id}")
 }
 
+/// Checks an entry id given back as a page's cursor: `led_` and a ULID.
+pub fn parse_entry_id(raw: &str) -> Result<String, ValidationError> {
+    let valid = raw.strip_prefix("led_").is_some_and(|rest| rest.parse::<ulid::Ulid>().is_ok());
+    if !valid {
+        return Err(ValidationError::new("cursor", format!("{raw:?} is not a ledger cursor")));
+    }
+    Ok(raw.to_owned())
+}
+
 /// The smallest entry id made at `at` or later (`led_` and a ULID of that time, its random
 /// part zero): where the entries since a moment start.
 pub fn entry_id_floor(at: DateTime<Utc>) -> String {
@@ -362,6 +371,8 @@ pub enum Adjustment {
 /// What `InventoryStore::adjust` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+// Answered once per request and matched at once: boxing the entry would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AdjustOutcome {
     /// On hand is now `level.on_hand`; `entry` records it.
     Adjusted { level: crate::stock::StockLevel, entry: LedgerEntry },

@@ -10,9 +10,11 @@
 pub mod access;
 pub mod alert;
 pub mod allocation;
+pub mod analytics;
 pub mod carrier;
 pub mod catalogue;
 pub mod flash_sale;
+pub mod forecast;
 pub mod ids;
 pub mod ledger;
 pub mod messages;
@@ -20,6 +22,8 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod reservation;
+pub mod sales;
+pub mod shipment;
 pub mod sku_mapping;
 pub mod stock;
 pub mod supply;
@@ -27,8 +31,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId, Sku, SupplierId,
-    WarehouseId,
+    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId, ShipmentId, Sku,
+    SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

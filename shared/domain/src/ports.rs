@@ -19,12 +19,14 @@ use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage, OpenHold
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
+use crate::sales::{Sale, SaleKey, SalesPage};
+use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use crate::{
     AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, Sku, SupplierId,
-    ValidationError, WarehouseId,
+    TrackingNumber, ValidationError, WarehouseId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -80,6 +82,10 @@ pub struct Effects {
     pub send: Vec<Outgoing>,
     /// What the write does to the order's hold of stock, and its condition on it.
     pub hold: HoldEffect,
+    /// The order's sale, entered in its merchant's sales history with the write (when its
+    /// reservation is recorded): there if and only if the write lands. The same order's
+    /// sale written again replaces the first (one sale per order). Boxed: most writes carry none.
+    pub sale: Option<Box<Sale>>,
 }
 
 /// What an order write does to the order's hold of stock, in the same atomic step.
@@ -93,6 +99,23 @@ pub enum HoldEffect {
     /// Nothing. Condition: the order holds no stock, so a hold placed after the caller
     /// found none makes the write a lost race (a cancel then reads the new hold).
     NoneHeld,
+    /// Ships units the order holds: records the shipment and consumes its lines from the
+    /// hold (each stock's on hand and reserved both drop by the line's units, the hold
+    /// keeps the rest, and goes when nothing is left). See [`ShipEffect`].
+    Ship(Box<ShipEffect>),
+}
+
+/// What a shipment's write does besides writing the order, in the same atomic step.
+/// Conditions: the order's current hold is `hold_id` and holds at least each line of
+/// `taken`; each line's stock has at least its units reserved; no shipment with the
+/// tracking number exists. Otherwise nothing is written (`VersionConflict`: read again).
+/// A hold written in more than one part cannot be shipped from (an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipEffect {
+    pub hold_id: HoldId,
+    /// The units consumed, per stock (warehouse, owner, SKU), each once.
+    pub taken: Vec<crate::order::AllocatedLine>,
+    pub shipment: crate::shipment::Shipment,
 }
 
 impl Effects {
@@ -103,11 +126,16 @@ impl Effects {
 
     /// Queue `message` with the write.
     pub fn send(message: Outgoing) -> Self {
-        Self { send: vec![message], hold: HoldEffect::Untouched }
+        Self { send: vec![message], hold: HoldEffect::Untouched, sale: None }
+    }
+
+    /// Enter `sale` in the sales history with the write.
+    pub fn record_sale(sale: Sale) -> Self {
+        Self { sale: Some(Box::new(sale)), ..Self::default() }
     }
 
     pub fn is_none(&self) -> bool {
-        self.send.is_empty() && self.hold == HoldEffect::Untouched
+        self.send.is_empty() && self.hold == HoldEffect::Untouched && self.sale.is_none()
     }
 }
 
@@ -592,6 +620,47 @@ pub trait AlertStore: Send + Sync {
     async fn move_alert(&self, id: &AlertId, to: AlertStatus, at: DateTime<Utc>) -> Result<MoveOutcome, StoreError>;
 }
 
+/// What `ShipmentStore::add_event` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum AddEventOutcome {
+    Added,
+    /// An event with the same (tracking number, event id) is stored already: unchanged.
+    Duplicate,
+}
+
+/// Shipments (written with their order: [`HoldEffect::Ship`]) and carrier events, keyed by
+/// tracking number; the transit times learned per carrier and lane.
+#[async_trait]
+pub trait ShipmentStore: Send + Sync {
+    /// The shipment of a tracking number, if one was recorded. Strongly consistent.
+    async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError>;
+
+    /// Every shipment of an order, by shipment id. Strongly consistent.
+    async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError>;
+
+    /// Replaces the shipment with `shipment` at version `shipment.version + 1`.
+    /// Condition: the stored version is still `shipment.version`; otherwise nothing is
+    /// written (`VersionConflict`).
+    async fn update_shipment(&self, shipment: &Shipment) -> Result<UpdateOutcome, StoreError>;
+
+    /// Stores a carrier event under its tracking number, whether or not a shipment has it yet.
+    /// Condition: no event with the same (tracking number, event id) exists; otherwise
+    /// nothing is written (`Duplicate`).
+    async fn add_event(&self, event: &TrackingEvent) -> Result<AddEventOutcome, StoreError>;
+
+    /// Every event of a tracking number, by the carrier's time, then event id. Strongly
+    /// consistent.
+    async fn events_of(&self, tracking: &TrackingNumber) -> Result<Vec<TrackingEvent>, StoreError>;
+
+    /// Records a delivered shipment's transit time on its lane. Idempotent per shipment.
+    async fn record_transit(&self, sample: &TransitSample) -> Result<(), StoreError>;
+
+    /// The transit times in hours of the latest `limit` deliveries by `carrier` on `lane`,
+    /// newest first.
+    async fn transit_hours(&self, carrier: &CarrierId, lane: &Lane, limit: usize) -> Result<Vec<u32>, StoreError>;
+}
+
 /// Work handed from one function to the next. Delivery is at least once, so every
 /// consumer must be idempotent.
 #[async_trait]
@@ -692,6 +761,38 @@ impl Clock for SystemClock {
     }
 }
 
+/// Every order, in pages, for analytics: a full pass, off the order flow.
+#[async_trait]
+pub trait OrderArchive: Send + Sync + fmt::Debug {
+    /// At most `limit` orders of `merchant` (of every merchant when `None`), in order id
+    /// order, after the order `after` when given; the last one's id is the next page's
+    /// `after`. Fewer than `limit` means the end. Not one snapshot: orders written during
+    /// the pass may or may not be seen.
+    async fn orders_after(
+        &self,
+        merchant: Option<&MerchantId>,
+        after: Option<&OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
+}
+
+/// The sales history pricing learns from: every reserved order, per merchant (see
+/// [`crate::sales`]). Written only with the order, through [`Effects::sale`].
+#[async_trait]
+pub trait SalesHistory: Send + Sync {
+    /// One page of `merchant`'s sales, oldest first (by [`SaleKey`]: time placed, then
+    /// order id), at most `limit` (1 to [`MAX_SALES_PAGE`](crate::sales::MAX_SALES_PAGE)),
+    /// starting after `after` when it is given (the previous page's `next`). `next` is the
+    /// last sale's key when the page is full, `None` at the end. Another merchant's sales
+    /// are never in it. Strongly consistent: a sale whose order write was answered is in it.
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError>;
+
+    /// Every merchant with at least one sale, in id order. It may also name a merchant
+    /// whose sales are not written yet (a write in flight, or one that failed): reading its
+    /// sales then finds none.
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -704,6 +805,8 @@ pub struct Ports {
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
     pub supply: Arc<dyn SupplyStore>,
+    pub shipments: Arc<dyn ShipmentStore>,
+    pub sales: Arc<dyn SalesHistory>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
 }

@@ -40,6 +40,7 @@ fn delivery(external_id: &str, quantity: u32) -> oms_domain::order::NewOrder {
         charges: order.charges,
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
+        paid: true,
     }
 }
 

@@ -83,6 +83,7 @@ fn as_delivered(order: &Order) -> NewOrder {
         charges: order.charges,
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
+        paid: true,
     }
 }
 
@@ -2104,4 +2105,21 @@ async fn a_receipt_queues_the_backorders_of_its_skus_and_they_are_reserved_from_
     world.assert_nothing_queued().await;
     let report = oms_domain::usecases::reconcile::reconcile(&world.ports).await.unwrap();
     assert!(report.is_clean(), "{report}");
+#[tokio::test]
+async fn a_reserved_order_enters_its_merchants_sales_history_once_and_a_lost_race_for_stock_none() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 2).await;
+    let first = world.allocated("A-1").await;
+    let second = world.allocated("A-2").await;
+    assert_eq!(reserve_order(&world.ports, &first).await.expect("reservation ran"), Handled::Moved(OrderStatus::Reserved));
+    // Delivered again, the reservation changes nothing: still one sale.
+    assert!(matches!(reserve_order(&world.ports, &first).await.expect("reservation ran"), Handled::Skipped(_)));
+    // The first took the stock: the second is backordered, not sold.
+    assert_eq!(reserve_order(&world.ports, &second).await.expect("reservation ran"), Handled::Moved(OrderStatus::Backordered));
+
+    let page = world.ports.sales.sales(&fixtures::merchant("m-1"), None, 10).await.expect("the history read");
+    let order = world.order(&first).await;
+    assert_eq!(page.sales, vec![oms_domain::sales::Sale::of(&order)]);
+    assert_eq!(page.sales[0].lines[0].unit_price, order.lines[0].unit_price);
+    assert!(world.ports.sales.sales(&fixtures::merchant("m-2"), None, 10).await.expect("read").sales.is_empty());
 }

@@ -139,6 +139,21 @@ CREATE TABLE IF NOT EXISTS carrier_rates (
 );
 ";
 
+/// Version 15: the sales history pricing learns from. One row per reserved order, written
+/// in the order's savepoint when its reservation is recorded, keyed by merchant and
+/// `sale_key` (`<placed_at>#<order id>`, text order = time order) so a merchant's history
+/// reads in pages from the primary key; `body` is the `oms_records::PurchaseRecord`.
+/// Idempotent.
+const SALES_HISTORY: &str = "
+CREATE TABLE IF NOT EXISTS sales (
+    merchant_id TEXT NOT NULL,
+    sale_key    TEXT NOT NULL,
+    order_id    TEXT NOT NULL UNIQUE,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (merchant_id, sale_key)
+) WITHOUT ROWID;
+";
+
 /// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
 /// one row per shard with its units left (never below zero) and claims made; the units each
 /// customer claimed per sale; and each claim under its (sale, idempotency key). A claim
@@ -167,6 +182,36 @@ CREATE TABLE IF NOT EXISTS flash_sale_claims (
     body            TEXT NOT NULL,
     PRIMARY KEY (sale_id, idempotency_key)
 ) WITHOUT ROWID;
+";
+
+/// Version 13: shipments (keyed by tracking number, found by order), the carriers' events
+/// (kept per tracking number whether or not a shipment has it yet) and the transit times
+/// of delivered shipments per carrier and lane.
+const SHIPMENTS: &str = "
+CREATE TABLE IF NOT EXISTS shipments (
+    tracking_number TEXT PRIMARY KEY NOT NULL,
+    shipment_id     TEXT NOT NULL UNIQUE,
+    order_id        TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    body            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shipments_by_order ON shipments (order_id, shipment_id);
+CREATE TABLE IF NOT EXISTS tracking_events (
+    tracking_number TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (tracking_number, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS transit_samples (
+    carrier      TEXT NOT NULL,
+    origin       TEXT NOT NULL,
+    destination  TEXT NOT NULL,
+    shipment_id  TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    hours        INTEGER NOT NULL CHECK (hours >= 0),
+    PRIMARY KEY (carrier, origin, destination, shipment_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transit_samples_by_time ON transit_samples (carrier, origin, destination, delivered_at);
 ";
 
 /// Most operations committed together in one transaction.
@@ -383,8 +428,14 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 12 {
         tx.execute_batch(FLASH_SALES).context("Failed to migrate to schema version 12 (flash sales)")?;
     }
+    if found < 13 {
+        tx.execute_batch(SHIPMENTS).context("Failed to migrate to schema version 13 (shipments and tracking)")?;
+    }
     if found < 14 {
         step_14_stock_ledger(&tx).context("Failed to migrate to schema version 14 (stock ledger)")?;
+    }
+    if found < 15 {
+        tx.execute_batch(SALES_HISTORY).context("Failed to migrate to schema version 15 (sales history)")?;
     }
     if found < 17 {
         tx.execute_batch(crate::supply::SUPPLY)
@@ -435,7 +486,9 @@ fn step_14_stock_ledger(tx: &Connection) -> anyhow::Result<()> {
         ",
     )?;
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let mut opening: Vec<(String, String, String, &str, i64, i64, Option<String>, String)> = Vec::new();
+    // (warehouse, owner, SKU, kind, on hand, held, order, reason) of each opening entry.
+    type Opening = (String, String, String, &'static str, i64, i64, Option<String>, String);
+    let mut opening: Vec<Opening> = Vec::new();
     {
         let mut stmt =
             tx.prepare("SELECT warehouse, merchant_id, sku, on_hand, set_aside FROM stock ORDER BY sku, warehouse, merchant_id")?;
@@ -816,6 +869,30 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(holds, ["migrated_ord_1", "migrated_ord_1"]);
+    }
+
+    #[test]
+    fn a_version_12_file_gains_the_sales_history_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("DROP TABLE sales").unwrap();
+            conn.execute("INSERT INTO warehouses (warehouse_id, body) VALUES ('WH-1', '{}')", []).unwrap();
+            conn.pragma_update(None, "user_version", 12).unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let (version, warehouses, sales): (i64, i64, i64) = db
+            .call_now(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM warehouses", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((version, warehouses, sales), (SCHEMA_VERSION, 1, 0));
     }
 
     #[test]

@@ -159,8 +159,11 @@ pub(crate) fn append_ledger(conn: &Connection, line: &LedgerLine) -> anyhow::Res
 const LEDGER_COLUMNS: &str =
     "entry_id, sku, warehouse, merchant_id, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at";
 
+/// A `stock_ledger` row as read, in `LEDGER_COLUMNS` order.
+type EntryRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>, String, String);
+
 fn read_entry(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<LedgerEntry>> {
-    let raw: (String, String, String, String, String, i64, i64, Option<String>, Option<String>, String, String) = (
+    let raw: EntryRow = (
         row.get(0)?,
         row.get(1)?,
         row.get(2)?,
@@ -176,21 +179,8 @@ fn read_entry(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<LedgerEntry>> {
     Ok(decode_entry(raw))
 }
 
-#[allow(clippy::type_complexity)]
 fn decode_entry(
-    (entry_id, sku, warehouse, owner, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at): (
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    ),
+    (entry_id, sku, warehouse, owner, kind, delta_on_hand, delta_held, hold_kind, hold_id, reason, at): EntryRow,
 ) -> anyhow::Result<LedgerEntry> {
     let hold = match (hold_kind, hold_id) {
         (Some(kind), Some(id)) => Some(HoldRef { kind: HoldKind::parse(&kind).context("A stored hold kind is invalid")?, id }),

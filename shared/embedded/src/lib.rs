@@ -10,6 +10,7 @@
 //! process crash; a power cut may lose the last few transactions but never corrupts.
 
 mod alerts;
+mod archive;
 mod catalogue;
 mod db;
 mod flash_sales;
@@ -17,6 +18,8 @@ mod inventory;
 mod orders;
 mod queue;
 mod rows;
+mod sales;
+mod shipments;
 mod sku_mappings;
 mod supply;
 mod warehouses;
@@ -77,6 +80,8 @@ impl Embedded {
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
             supply: Arc::new(self.clone()),
+            shipments: Arc::new(self.clone()),
+            sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
         }

@@ -250,6 +250,7 @@ fn update(
         HoldEffect::Untouched => true,
         HoldEffect::Release(hold_id) => crate::inventory::holds(conn, &order_id, hold_id)?,
         HoldEffect::NoneHeld => !crate::inventory::holds_any(conn, &order_id)?,
+        HoldEffect::Ship(ship) => crate::shipments::may_ship(conn, &order_id, ship)?,
     };
     if !condition_met {
         return Ok(false);
@@ -281,11 +282,17 @@ fn update(
     write_backorders(conn, row)?;
     write_moved(conn, row)?;
     enqueue(conn, &effects.send)?;
+    if let Some(sale) = &effects.sale {
+        crate::sales::write_sale(conn, sale)?;
+    }
     if let HoldEffect::Release(hold_id) = &effects.hold {
         match crate::inventory::release(conn, &order_id, hold_id, note)? {
             ReleaseOutcome::Released(_) => {}
             other => bail!("The hold {hold_id} checked in this savepoint could not be released: {other:?}"),
         }
+    }
+    if let HoldEffect::Ship(ship) = &effects.hold {
+        crate::shipments::ship(conn, &order_id, ship)?;
     }
     Ok(true)
 }

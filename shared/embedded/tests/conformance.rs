@@ -16,16 +16,22 @@ use oms_domain::catalogue::SkuFacts;
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
+use oms_domain::ports::{AddEventOutcome, ShipmentStore};
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
 };
-use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SkuCatalogue, SkuMappingStore};
+use oms_domain::ports::{
+    ClaimOutcome, CreateSaleOutcome, Effects, FlashSaleStore, RateTables, SalesHistory, SkuCatalogue, SkuMappingStore,
+};
 use oms_domain::reservation::{Hold, HoldId, Reservation};
+use oms_domain::sales::{SaleKey, SalesPage};
+use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::CarrierId;
 use oms_domain::MerchantId;
+use oms_domain::TrackingNumber;
 use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};
 use oms_embedded::Embedded;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,7 +58,9 @@ async fn file_backed() -> Subject {
         catalogue: kept.clone(),
         rates: kept.clone(),
         flash_sales: kept.clone(),
-        supply: kept,
+        supply: kept.clone(),
+        shipments: kept.clone(),
+        sales: kept,
         outbox,
     }
 }
@@ -85,6 +93,8 @@ async fn in_memory() -> Subject {
         rates: ports.rates,
         flash_sales: ports.flash_sales,
         supply: ports.supply,
+        shipments: ports.shipments,
+        sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
     }
 }
@@ -116,7 +126,9 @@ async fn two_on_one_file() -> Subject {
         catalogue: shared.clone(),
         rates: shared.clone(),
         flash_sales: shared.clone(),
-        supply: shared,
+        supply: shared.clone(),
+        shipments: shared.clone(),
+        sales: shared,
         outbox,
     }
 }
@@ -406,6 +418,26 @@ impl SkuCatalogue for TwoOnOneFile {
 }
 
 #[async_trait]
+impl SalesHistory for InTempDir {
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError> {
+        self.store.sales(merchant, after, limit).await
+    }
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError> {
+        self.store.merchants_with_sales().await
+    }
+}
+
+#[async_trait]
+impl SalesHistory for TwoOnOneFile {
+    async fn sales(&self, merchant: &MerchantId, after: Option<&SaleKey>, limit: usize) -> Result<SalesPage, StoreError> {
+        self.pick().sales(merchant, after, limit).await
+    }
+    async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError> {
+        self.pick().merchants_with_sales().await
+    }
+}
+
+#[async_trait]
 impl RateTables for InTempDir {
     async fn put_rates(&self, table: &RateTable) -> Result<(), StoreError> {
         self.store.put_rates(table).await
@@ -466,6 +498,45 @@ macro_rules! delegate_flash_sales {
     };
 }
 
+/// `ShipmentStore` of a wrapper, each call handed to the store `$store` picks.
+macro_rules! delegate_shipments {
+    ($wrapper:ty, |$this:ident| $store:expr) => {
+        #[async_trait]
+        impl ShipmentStore for $wrapper {
+            async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
+                let $this = self;
+                $store.get_shipment(tracking).await
+            }
+            async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
+                let $this = self;
+                $store.shipments_of(order).await
+            }
+            async fn update_shipment(&self, shipment: &Shipment) -> Result<UpdateOutcome, StoreError> {
+                let $this = self;
+                $store.update_shipment(shipment).await
+            }
+            async fn add_event(&self, event: &TrackingEvent) -> Result<AddEventOutcome, StoreError> {
+                let $this = self;
+                $store.add_event(event).await
+            }
+            async fn events_of(&self, tracking: &TrackingNumber) -> Result<Vec<TrackingEvent>, StoreError> {
+                let $this = self;
+                $store.events_of(tracking).await
+            }
+            async fn record_transit(&self, sample: &TransitSample) -> Result<(), StoreError> {
+                let $this = self;
+                $store.record_transit(sample).await
+            }
+            async fn transit_hours(&self, carrier: &CarrierId, lane: &Lane, limit: usize) -> Result<Vec<u32>, StoreError> {
+                let $this = self;
+                $store.transit_hours(carrier, lane, limit).await
+            }
+        }
+    };
+}
+
+delegate_shipments!(InTempDir, |this| this.store);
+delegate_shipments!(TwoOnOneFile, |this| this.pick());
 delegate_flash_sales!(InTempDir, |this| this.store);
 delegate_flash_sales!(TwoOnOneFile, |this| this.pick());
 

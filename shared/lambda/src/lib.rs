@@ -2,8 +2,8 @@
 //! [`init`] (JSON logs, the panic behaviour), [`aws_ports`] and [`aws_state`]
 //! (configuration read once, clients built once per container), [`run_http`] for API
 //! Gateway functions, [`run_sqs`] for queue consumers with partial batch failure
-//! reporting, [`run_outbox_relay`] for the table's stream and [`run_sweep`] for the
-//! scheduled sweeper.
+//! reporting, [`run_outbox_relay`] for the table's stream, [`run_sweep`] for the
+//! scheduled sweeper and [`run_reconcile`] for the scheduled stock reconciliation.
 
 #[cfg(feature = "pricing")]
 pub mod pricing;
@@ -93,6 +93,7 @@ fn state_over(aws: &Aws) -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: gateway_auth(),
         pricing: PricingModel::default(),
+        archive: None,
     }
 }
 
@@ -141,14 +142,14 @@ pub async fn webhook_secrets(
     Ok(oms_api::WebhookSecrets::reloading(initial, load, at_most_every))
 }
 
-/// quote-price's state: the ports, and the current pricing model from S3, loaded once per
-/// container and replaced when the pointer moves (`pricing::follow_current`).
+/// quote-price's state: the ports, and every merchant's current pricing model from S3,
+/// loaded once per container and replaced when its pointer moves (`pricing::follow_current`).
 #[cfg(feature = "pricing")]
 pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
     let aws = aws().await?;
     let artifacts = aws.artifacts().clone();
     let current = pricing::load_current(&artifacts).await?;
-    let loaded = current.as_ref().map(|artifact| artifact.version.clone());
+    let loaded = current.iter().map(|artifact| (artifact.merchant_id.clone(), artifact.version.clone())).collect();
     let model = PricingModel::new(current);
     pricing::follow_current(artifacts, model.clone(), loaded, pricing::FOLLOW_EVERY);
     Ok(AppState { pricing: model, ..state_over(&aws) })
@@ -196,18 +197,46 @@ pub async fn run_outbox_relay(ports: Ports) -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(move |event| stream::handle_stream(queue, event))).await
 }
 
-/// Retrains the pricing models once per scheduled invocation.
+/// The variable holding the least margin over cost a quote keeps, as a fraction
+/// (`0.05`, the default, is 5 %).
+#[cfg(feature = "pricing")]
+pub const MIN_MARGIN_VARIABLE: &str = "OMS_MIN_MARGIN";
+
+/// The least margin over cost, from [`MIN_MARGIN_VARIABLE`] (read once, at start).
+#[cfg(feature = "pricing")]
+pub fn min_margin(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<rust_decimal::Decimal> {
+    match var(MIN_MARGIN_VARIABLE).filter(|raw| !raw.trim().is_empty()) {
+        Some(raw) => raw
+            .trim()
+            .parse::<rust_decimal::Decimal>()
+            .ok()
+            .filter(|margin| !margin.is_sign_negative() && *margin < rust_decimal::Decimal::ONE)
+            .with_context(|| format!("{MIN_MARGIN_VARIABLE} must be a fraction from 0 to below 1, not {raw:?}")),
+        None => Ok(oms_pricing::DEFAULT_MIN_MARGIN),
+    }
+}
+
+/// Retrains every merchant's pricing models once per scheduled invocation.
 #[cfg(feature = "pricing")]
 pub async fn run_retrain() -> Result<(), Error> {
-    let artifacts = aws().await?.artifacts().clone();
-    let artifacts = &artifacts;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::retrain(artifacts, event))).await
+    let margin = min_margin(|name| std::env::var(name).ok())?;
+    let aws = aws().await?;
+    let (artifacts, ports) = (aws.artifacts().clone(), aws.ports(Arc::new(SystemClock)));
+    let (artifacts, ports) = (&artifacts, &ports);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::retrain(artifacts, ports, margin, event))).await
 }
 
 /// Runs one sweep per scheduled invocation.
 pub async fn run_sweep(ports: Ports) -> Result<(), Error> {
+    let limits = schedule::sweep_limits(|name| std::env::var(name).ok())?;
+    let (ports, limits) = (&ports, &limits);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders_with(ports, limits, event))).await
+}
+
+/// Runs one reconciliation of the stock per scheduled invocation.
+pub async fn run_reconcile(ports: Ports) -> Result<(), Error> {
     let ports = &ports;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::sweep_orders(ports, event))).await
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::reconcile_stock(ports, event))).await
 }
 
 /// Runs `consumer` on every message of its queue's SQS events.

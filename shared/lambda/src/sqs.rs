@@ -24,9 +24,7 @@ pub async fn handle_batch<C: Consumer>(
     ports: &Ports,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-    let time_left = deadline.duration_since(SystemTime::now()).unwrap_or_default();
-    let budget = time_left.saturating_sub(MESSAGE_DEADLINE_MARGIN);
+    let budget = time_left(event.context.deadline, SystemTime::now()).saturating_sub(MESSAGE_DEADLINE_MARGIN);
     Ok(handle_records(consumer, ports, event.payload.records, budget).await)
 }
 
@@ -80,5 +78,38 @@ async fn handle_record<C: Consumer>(consumer: &C, ports: &Ports, record: &SqsMes
             tracing::warn!(error = ?err, "message failed; SQS will redeliver it");
             false
         }
+    }
+}
+
+/// Deadlines below this (2001-09-09 as epoch milliseconds) are not times but durations.
+const EARLIEST_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// The invocation's time left from its `Lambda-Runtime-Deadline-Ms`. Lambda sends the
+/// deadline as epoch milliseconds; `cargo lambda watch` sends the timeout itself
+/// (`600000`), which read as a time lies in 1970 and would leave no time at all, so a
+/// value too small to be a time is taken as the time left.
+fn time_left(deadline_ms: u64, now: SystemTime) -> Duration {
+    if deadline_ms < EARLIEST_DEADLINE_MS {
+        return Duration::from_millis(deadline_ms);
+    }
+    let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    deadline.duration_since(now).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_runs_to_lambdas_deadline() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_076_000_000);
+        assert_eq!(time_left(1_796_076_010_000, now), Duration::from_secs(10));
+        assert_eq!(time_left(1_796_075_990_000, now), Duration::ZERO, "a deadline passed leaves nothing");
+    }
+
+    #[test]
+    fn a_deadline_too_small_to_be_a_time_is_the_time_left() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_076_000_000);
+        assert_eq!(time_left(600_000, now), Duration::from_secs(600));
     }
 }

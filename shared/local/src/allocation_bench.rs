@@ -27,6 +27,8 @@ use oms_domain::order::{Address, Channel, Charges, Customer, NewOrder, OrderLine
 use oms_domain::stock::{StockCounts, StockLevel, Warehouse};
 use oms_domain::{CarrierId, Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, Sku, WarehouseId};
 
+use crate::progress::Progress;
+
 /// The warehouses, in the merchant's priority order: city, province, latitude, longitude.
 const WAREHOUSES: [(&str, &str, f64, f64); 20] = [
     ("Hangzhou", "Zhejiang", 30.27, 120.15),
@@ -240,6 +242,7 @@ pub fn generate(seed: u64, orders: usize) -> anyhow::Result<Instances> {
             charges: Charges::default(),
             channel_updated_at: now,
             cancelled_at: None,
+            paid: true,
         };
         generated.push(Order::receive(new, id(OrderId::parse(format!("ord_bench{n:08}"))), now));
     }
@@ -327,7 +330,9 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     let mut optimum = Tally::default();
     let mut unproven = 0;
     let mut solved = Vec::with_capacity(plannable.len());
+    let progress = Progress::new("exact optimum", plannable.len() as u64, "orders");
     for order in &plannable {
+        progress.add(1);
         match allocation::optimum_within(order, stock, whs, model, OPTIMUM_STEPS)? {
             Some(best) => {
                 optimum.add(&best);
@@ -336,6 +341,7 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
             None => unproven += 1,
         }
     }
+    progress.finish();
     optimum.seconds = started.elapsed().as_secs_f64();
     let mut ours_on_same = Tally::default();
     for order in &solved {

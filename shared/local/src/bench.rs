@@ -22,6 +22,7 @@ use oms_api::ChannelSecrets;
 use oms_channels::{self as channels, signature, Meta};
 use oms_domain::order::Channel;
 
+use crate::progress::Progress;
 use crate::server::{self, ServeOptions};
 
 /// One realistic payload per webhook channel.
@@ -78,11 +79,14 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
         data_dir.display()
     );
     let started = Instant::now();
+    let progress = Progress::new("posting orders", orders as u64, "orders");
     let statuses: Vec<anyhow::Result<u16>> = stream::iter(bodies)
         .map(|body| {
             let client = &client;
+            let progress = &progress;
             let url = format!("{base}/channels/generic/orders");
             async move {
+                let _counted = Counted(progress);
                 let sig = signature::sign(Channel::Generic, SECRET.as_bytes(), &body);
                 let response = client
                     .post(url)
@@ -97,6 +101,7 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
         .buffer_unordered(concurrency)
         .collect()
         .await;
+    progress.finish();
     let intake = started.elapsed();
     let accepted = statuses.iter().filter(|s| matches!(s, Ok(202))).count();
     if accepted != orders {
@@ -121,6 +126,15 @@ pub async fn serve(data_dir: &Path, orders: usize, concurrency: usize) -> anyhow
     Ok(())
 }
 
+/// Counts one piece of work as done when dropped, however its future ends.
+struct Counted<'a>(&'a Progress);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.add(1);
+    }
+}
+
 fn sample_body(external_id: &str) -> String {
     json!({
         "external_id": external_id, "merchant_id": "m-1", "placed_at": "2026-11-20T10:00:00Z", "currency": "CNY",
@@ -135,7 +149,7 @@ fn sample_body(external_id: &str) -> String {
 /// Quotes every row of `rows` with the data directory's current pricing model, one at a
 /// time, and prints the latency percentiles and the RMSE against the prices paid.
 pub fn quote(data_dir: &Path, rows: &Path) -> anyhow::Result<()> {
-    let Some(artifact) = crate::retrain::load_current(data_dir)? else {
+    let Some(artifact) = crate::retrain::load_current(data_dir, oms_pricing::DEFAULT_MERCHANT)? else {
         bail!("no pricing model in {}: run `oms retrain` first", data_dir.display());
     };
     let rows = crate::retrain::read_history(rows)?;

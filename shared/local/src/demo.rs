@@ -19,7 +19,7 @@ use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::Embedded;
-use oms_pricing::{Purchase, TrainOptions};
+use oms_pricing::Purchase;
 use rust_decimal::prelude::FromPrimitive as _;
 use rust_decimal::Decimal;
 
@@ -57,7 +57,10 @@ const ORDERS: usize = 36;
 /// Runs the demo over `data_dir` and prints what happened.
 pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
-    let secrets = ChannelSecrets::default().with(Channel::Generic, SECRET);
+    let secrets = ChannelSecrets::default()
+        .with(Channel::Generic, SECRET)
+        .with_carrier("aftership", SECRET)
+        .with_carrier("easypost", SECRET);
     let state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -138,11 +141,19 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     shared_shelf(&api, &embedded).await?;
     explained_split(&api, &embedded).await?;
     flash_sale(&api, &embedded).await?;
-    night(&api, &pricing).await?;
+    night(&api, &pricing, &ports).await?;
+    let unpaid = unpaid_orders(&api, &embedded).await?;
     late_night(&ports).await?;
+    expired(&api, &unpaid).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    where_is_my_order(&api, &ports).await?;
+    shipping(&api, &embedded, &ports).await?;
+    if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    stock_ledger(&api, &ports).await?;
     restock(&api, &embedded).await?;
 
     let _ = stop.send(true);
@@ -150,6 +161,34 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         worker.await.context("A queue worker panicked")?;
     }
     print_summary(&embedded, &api, &accepted).await
+}
+
+/// Closing time: a damaged unit is written off through an adjustment, the SKU's ledger
+/// tells every move of its stock, and the reconciliation finds figures, holds and ledger
+/// agreeing for every stock of the day.
+async fn stock_ledger(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    let (warehouse, ..) = WAREHOUSES[0];
+    let sku = "MUG-CELADON";
+    let body = json!({ "delta": -1, "reason": "dropped while packing" });
+    let adjusted = expect(api, Method::POST, &format!("/inventory/{warehouse}/{sku}/adjustments"), body, StatusCode::OK).await?;
+    println!(
+        "Closing: one {sku} in {warehouse} is written off ({}): on hand {}, reserved {}",
+        adjusted["entry"]["reason"].as_str().unwrap_or("?"),
+        adjusted["stock"]["on_hand"],
+        adjusted["stock"]["reserved"]
+    );
+    let ledger = expect(api, Method::GET, &format!("/inventory/{sku}/ledger?limit=100"), Value::Null, StatusCode::OK).await?;
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for entry in ledger["entries"].as_array().into_iter().flatten() {
+        *kinds.entry(entry["kind"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+    }
+    println!("  {sku}'s stock ledger: {kinds:?}");
+    let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
+    print!("  {report}");
+    if !report.is_clean() {
+        bail!("the reconciliation found drift");
+    }
+    Ok(())
 }
 
 /// The configuration allocation costs plans with: one carrier's rates by distance and
@@ -163,24 +202,25 @@ async fn configure_costs(api: &Router) -> anyhow::Result<()> {
     ]});
     // The platform keeps the carriers' rate tables for every merchant.
     expect_as(api, PLATFORM_STAFF, Method::PUT, "/carriers/zto/rates", rates, StatusCode::OK).await?;
-    for (sku, name, weight_g) in SKU_FACTS {
-        let facts = json!({"merchant_id": MERCHANT, "name": name, "category": "teahouse", "cost": "10.00",
-                           "list_price": "50.00", "weight_g": weight_g, "dims_mm": [200, 150, 100], "traits": []});
+    for (sku, name, weight_g, category, cost, list_price) in SKU_FACTS {
+        let facts = json!({"merchant_id": MERCHANT, "name": name, "category": category, "cost": cost,
+                           "list_price": list_price, "weight_g": weight_g, "dims_mm": [200, 150, 100], "traits": []});
         expect(api, Method::PUT, &format!("/skus/{sku}"), facts, StatusCode::OK).await?;
     }
     println!("  carrier zto's rates (by distance and weight) and {} SKUs' weights are configured", SKU_FACTS.len());
     Ok(())
 }
 
-/// (SKU, name, unit weight in g) of the catalogue.
-const SKU_FACTS: [(&str, &str, u32); 7] = [
-    ("TEA-LONGJING-250G", "Longjing tea, 250 g", 320),
-    ("MUG-CELADON", "Celadon mug", 450),
-    ("FAN-SILK", "Silk fan", 150),
-    ("KITE-DRAGON", "Dragon kite", 600),
-    ("INK-SET", "Ink set", 900),
-    ("TEA-PUER-CAKE", "Pu'er cake, 357 g", 400),
-    ("FAN-SANDALWOOD", "Sandalwood fan", 200),
+/// (SKU, name, unit weight in g, category, cost, list price) of the catalogue: the
+/// category is a pricing feature, cost (plus the least margin) and list price its guard rails.
+const SKU_FACTS: [(&str, &str, u32, &str, &str, &str); 7] = [
+    ("TEA-LONGJING-250G", "Longjing tea, 250 g", 320, "tea", "95.00", "188.00"),
+    ("MUG-CELADON", "Celadon mug", 450, "teaware", "28.00", "69.90"),
+    ("FAN-SILK", "Silk fan", 150, "crafts", "15.00", "39.90"),
+    ("KITE-DRAGON", "Dragon kite", 600, "crafts", "40.00", "98.00"),
+    ("INK-SET", "Ink set", 900, "crafts", "60.00", "135.00"),
+    ("TEA-PUER-CAKE", "Pu'er cake, 357 g", 400, "tea", "120.00", "260.00"),
+    ("FAN-SANDALWOOD", "Sandalwood fan", 200, "crafts", "22.00", "59.00"),
 ];
 
 /// Dusk: an order whose two lines Hangzhou and Shanghai each hold one of, and Beijing both:
@@ -294,7 +334,194 @@ async fn late_night(ports: &Ports) -> anyhow::Result<()> {
         report.count(OrderStatus::Backordered),
         report.waiting
     );
+    println!(
+        "  {} unpaid orders held their stock past {} minutes: cancelled (payment_expired), their units back on the shelf",
+        report.expired.len(),
+        oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES
+    );
     Ok(())
+}
+
+/// Evening payments: two orders arrive unpaid (`"paid": false`) and are reserved; one is
+/// paid through `POST /orders/{id}/payments` (twice: the same reference is one payment).
+/// Answers the id of the one left unpaid.
+async fn unpaid_orders(api: &Router, embedded: &Embedded) -> anyhow::Result<String> {
+    let mut ids = Vec::new();
+    for i in [ORDERS + 20, ORDERS + 21] {
+        let mut order = sample_order(i);
+        order["paid"] = json!(false);
+        order["lines"] = json!([{ "sku": "TEA-PUER-CAKE", "quantity": 1, "unit_price": "98.00" }]);
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("an unpaid order was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let payment = json!({ "amount": "98.00", "currency": "CNY", "reference": "alipay-demo-0001" });
+    let path = format!("/orders/{}/payments", ids[1]);
+    let paid = expect(api, Method::POST, &path, payment.clone(), StatusCode::CREATED).await?;
+    let again = expect(api, Method::POST, &path, payment, StatusCode::OK).await?;
+    let unpaid = expect(api, Method::GET, &format!("/orders/{}", ids[0]), Value::Null, StatusCode::OK).await?;
+    println!(
+        "Before midnight: two Pu'er orders arrive unpaid and are {}; one is paid (alipay-demo-0001, sent twice: {} payment recorded): {}",
+        unpaid["status"].as_str().unwrap_or("?"),
+        again["payments"].as_array().map_or(0, Vec::len),
+        paid["payment_status"].as_str().unwrap_or("?")
+    );
+    Ok(ids.swap_remove(0))
+}
+
+/// The unpaid order after the sweeper: cancelled for `payment_expired`, its hold given back
+/// as a ledger `expire`.
+async fn expired(api: &Router, order_id: &str) -> anyhow::Result<()> {
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let ledger = expect(api, Method::GET, "/inventory/TEA-PUER-CAKE/ledger?limit=100", Value::Null, StatusCode::OK).await?;
+    let expiry = ledger["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["kind"] == "expire" && e["hold"]["id"] == order_id)
+        .map_or_else(
+            || "none".to_owned(),
+            |e| {
+                format!(
+                    "{} held {} in {}",
+                    e["kind"].as_str().unwrap_or("?"),
+                    e["delta_held"],
+                    e["warehouse"].as_str().unwrap_or("?")
+                )
+            },
+        );
+    println!(
+        "  the unpaid Pu'er order is {} ({}); its ledger entry: {expiry}",
+        order["status"].as_str().unwrap_or("?"),
+        order["timeline"].as_array().and_then(|t| t.last()).and_then(|e| e["detail"].as_str()).unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// After hours: a buyer asks where an order is, with no account: its number and phone,
+/// as the "Where is my order?" page sends them. The lookup runs through the function the
+/// route calls; a wrong phone, through the route itself, finds nothing.
+async fn where_is_my_order(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    use oms_api::routes::track::{find_for_customer, public_view, LookupBody};
+    println!(
+        "After hours: a buyer opens \"Where is my order?\" (oms serve: http://127.0.0.1:3000/track?merchant={MERCHANT}) and types A-1003 and 138 0000 0003"
+    );
+    let asked = LookupBody { merchant: MERCHANT.into(), order_number: "A-1003".into(), phone: "138 0000 0003".into() };
+    let lookup = asked.parse().map_err(|e| anyhow::anyhow!("the demo's lookup is malformed: {e}"))?;
+    let order = find_for_customer(ports, &lookup)
+        .await
+        .map_err(|e| anyhow::anyhow!("the lookup failed: {}: {}", e.code, e.message))?
+        .context("order A-1003 is not found by its number and phone")?;
+    println!("  the page shows: {}", serde_json::to_string(&public_view(&order)).context("Failed to encode the view")?);
+    let wrong = json!({ "merchant": MERCHANT, "order_number": "A-1003", "phone": "139 0000 0003" });
+    let (status, answer) = call_as(api, None, Method::POST, "/track/lookup", wrong).await?;
+    println!("  the same number with another phone: {status}, {}", answer["error"]["code"]);
+    Ok(())
+}
+
+/// Shipping: two buyers in Hangzhou order Longjing; the warehouse ships the first, which
+/// AfterShip reports in transit and EasyPost delivered 20 hours later (each signed its own
+/// way), so the lane Zhejiang -> Zhejiang learns 20 h; the second ships, hears nothing, and
+/// the sweeper a day and a half later finds it past its learned ETA: one alert.
+async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    for (i, external_id) in ["SHIP-1", "SHIP-2"].into_iter().enumerate() {
+        let mut order = sample_order(ORDERS + 10 + i);
+        order["external_id"] = json!(external_id);
+        order["shipping_address"]["province"] = json!("Zhejiang");
+        order["shipping_address"]["city"] = json!("Hangzhou");
+        order["lines"] = json!([line(0, 1)]);
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("order {external_id} was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let (first, second) = (&ids[0], &ids[1]);
+    let (sku, ..) = CATALOGUE[0];
+    let parcel = |number: &str| json!({ "carrier": "sf", "tracking_number": number, "lines": [{ "sku": sku, "quantity": 1 }] });
+    let shipped =
+        expect(api, Method::POST, &format!("/orders/{first}/shipments"), parcel("SF-DEMO-1"), StatusCode::CREATED).await?;
+    println!("Shipping: the Hangzhou warehouse hands SHIP-1 to SF: the order is {}", shipped["order_status"]);
+    let now = chrono::Utc::now();
+    let stamp = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let aftership = json!({ "event": "tracking_update", "event_id": "5e0c2f9a", "msg": {
+        "tracking_number": "SF-DEMO-1", "slug": "sf-express", "tag": "InTransit", "subtag": "InTransit_007",
+        "checkpoints": [{ "checkpoint_time": stamp(2), "tag": "InTransit", "subtag": "InTransit_007",
+                          "message": "Departed the Hangzhou hub", "city": "Hangzhou", "country_name": "China" }] } });
+    let (status, _) = post_carrier(api, "aftership", &aftership).await?;
+    let order = call(api, Method::GET, &format!("/orders/{first}"), Value::Null).await?.1;
+    println!("  AfterShip (aftership-hmac-sha256): {status}, in transit; the order is {}", order["status"]);
+    let easypost = json!({ "id": "evt_demo", "object": "Event", "description": "tracker.updated", "result": {
+        "object": "Tracker", "tracking_code": "SF-DEMO-1", "carrier": "SF", "status": "delivered",
+        "tracking_details": [{ "object": "TrackingDetail", "status": "delivered", "message": "Signed for at the door",
+                               "datetime": stamp(20), "tracking_location": { "city": "Hangzhou", "country": "CN" } }] } });
+    let (status, _) = post_carrier(api, "easypost", &easypost).await?;
+    let tracking = call(api, Method::GET, &format!("/orders/{first}/tracking"), Value::Null).await?.1;
+    println!(
+        "  EasyPost (X-Hmac-Signature): {status}, delivered; the order is {}, with {} carrier events",
+        tracking["status"],
+        tracking["shipments"][0]["events"].as_array().map_or(0, Vec::len)
+    );
+    let forged = json!({ "event_id": "x", "tracking_number": "SF-DEMO-1", "status": "lost", "at": stamp(21) });
+    let (status, refusal) = post_carrier_signed(api, "aftership", &forged, "a-guess").await?;
+    println!("  a forged carrier webhook: {status}, {}", refusal["error"]["code"]);
+
+    expect(api, Method::POST, &format!("/orders/{second}/shipments"), parcel("SF-DEMO-2"), StatusCode::CREATED).await?;
+    let tracking = call(api, Method::GET, &format!("/orders/{second}/tracking"), Value::Null).await?.1;
+    println!("  SHIP-2 ships the same lane: its ETA, learned from SHIP-1's 20 h, is {}", tracking["eta"]);
+    let later = Ports { clock: Arc::new(HoursLater(30)), ..ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await?;
+    let alerts = call(api, Method::GET, "/alerts?status=open&limit=100", Value::Null).await?.1;
+    let late: Vec<&Value> = alerts["alerts"].as_array().into_iter().flatten().filter(|a| a["kind"] == "shipment_late").collect();
+    println!(
+        "  30 h on, with no scan of SHIP-2, the sweeper checks {} parcels: {} late alert raised ({} open); again: none more",
+        report.tracking.checked,
+        report.tracking.late,
+        late.len()
+    );
+    let again = sweep(&later, &SweepLimits::default()).await?;
+    if again.tracking.late != 0 {
+        bail!("the sweeper raised the late alert twice");
+    }
+    for (name, id) in [("SHIP-1", first), ("SHIP-2", second)] {
+        let view = call(api, Method::GET, &format!("/orders/{id}/tracking"), Value::Null).await?.1;
+        let parcel = &view["shipments"][0];
+        println!(
+            "  {name}: order {}, parcel {} {} with {} events, ETA {}",
+            view["status"].as_str().unwrap_or("?"),
+            parcel["tracking_number"].as_str().unwrap_or("?"),
+            parcel["status"].as_str().unwrap_or("?"),
+            parcel["events"].as_array().map_or(0, Vec::len),
+            parcel["eta"].as_str().unwrap_or("unknown")
+        );
+    }
+    Ok(())
+}
+
+async fn post_carrier(api: &Router, carrier: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
+    post_carrier_signed(api, carrier, body, SECRET).await
+}
+
+async fn post_carrier_signed(api: &Router, carrier: &str, body: &Value, secret: &str) -> anyhow::Result<(StatusCode, Value)> {
+    let body = serde_json::to_vec(body).context("Failed to encode an event")?;
+    let format = oms_channels::tracking::format_of(carrier);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/carriers/{carrier}/events"))
+        .header("content-type", "application/json")
+        .header(signature::tracking_header_name(format), signature::sign_tracking(format, secret.as_bytes(), &body))
+        .body(Body::from(body))
+        .context("Failed to build a request")?;
+    send(api, request).await
 }
 
 /// The wall clock, `.0` hours ahead.
@@ -310,16 +537,24 @@ impl Clock for HoursLater {
 /// demo's pricing history.
 const PROVINCE_MARKUP: [f64; 5] = [1.00, 1.03, 1.09, 0.98, 0.95];
 
-/// The night: the pricing models are trained on three months of past purchases, and two
-/// customers in different provinces are quoted the same tea, with the reason they differ.
-async fn night(api: &Router, pricing: &PricingModel) -> anyhow::Result<()> {
-    let history = pricing_history();
+/// The night: the teahouse's pricing models are trained on its sales history (every order
+/// the day reserved, as `oms retrain` reads it from the store) and three months of past
+/// purchases, with the catalogue's categories and guard rails; two customers in different
+/// provinces are quoted the same tea, with the reason they differ.
+async fn night(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::Result<()> {
+    let stored = oms_pricing::stored::stored_histories(ports, Some(MERCHANT)).await?.remove(MERCHANT).unwrap_or_default();
+    let today = stored.len();
+    let mut history = pricing_history();
+    history.extend(stored);
     let rows = history.len();
-    let artifact =
-        oms_pricing::train(history, &TrainOptions::new("demo-1"), &|_| ()).context("Failed to train the demo's pricing")?;
+    let options =
+        oms_pricing::stored::train_options(ports, MERCHANT, &history, "demo-1", oms_pricing::DEFAULT_MIN_MARGIN).await?;
+    let artifact = oms_pricing::train(history, &options, &|_| ()).context("Failed to train the demo's pricing")?;
     println!(
-        "Night: the pricing models are trained on {rows} past purchases: {} candidates compared on held-out rows; \
-         segments kept: {} (everyone's model: {})",
+        "Night: the teahouse's pricing models are trained on {rows} purchased lines ({today} from the orders reserved today, \
+         the rest from three months before) with {} SKUs' categories and guard rails from the catalogue: {} candidates \
+         compared on held-out rows; segments kept: {} (everyone's model: {})",
+        options.categories.len(),
         artifact.report.candidates.len(),
         artifact.report.selected.len(),
         artifact.models.all.as_ref().map_or("none", |model| model.algorithm.name()),
@@ -343,6 +578,21 @@ async fn night(api: &Router, pricing: &PricingModel) -> anyhow::Result<()> {
             quote["segment"].as_str().unwrap_or_default(),
             percent(province_effect),
             percent(own_level),
+        );
+    }
+    // Offers for a customer of today's orders: what its merchant's other customers bought
+    // with what it bought, each priced for it.
+    let customer = "c-101";
+    let offers = expect(api, Method::GET, &format!("/customers/{customer}/offers?limit=3"), Value::Null, StatusCode::OK).await?;
+    println!("  offers for {customer}, who bought today:");
+    for offer in offers["offers"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "    {:<18} {:>8} {} (score {:.2}): {}",
+            offer["sku"].as_str().unwrap_or_default(),
+            offer["price"].as_str().unwrap_or_default(),
+            offer["currency"].as_str().unwrap_or_default(),
+            offer["score"].as_f64().unwrap_or_default(),
+            offer["reason"].as_str().unwrap_or_default(),
         );
     }
     Ok(())
@@ -378,6 +628,8 @@ fn pricing_history() -> Vec<Purchase> {
                 province: province.to_owned(),
                 city: city.to_owned(),
                 address: String::new(),
+                merchant_id: Some(MERCHANT.to_owned()),
+                currency: Some("CNY".to_owned()),
             }
         })
         .collect()
@@ -673,6 +925,7 @@ async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -
             level.available
         );
     }
+    analytics(api).await?;
     for order_id in accepted.iter().take(1).chain(accepted.iter().skip(3).take(1)) {
         let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
         println!(
@@ -689,6 +942,42 @@ async fn print_summary(embedded: &Embedded, api: &Router, accepted: &[String]) -
                 event["detail"].as_str().unwrap_or("")
             );
         }
+    }
+    Ok(())
+}
+
+/// The day's sales by province, how long orders took to be reserved, and the rates, as
+/// `GET /analytics` reports them.
+async fn analytics(api: &Router) -> anyhow::Result<()> {
+    let uri = "/analytics?from=2026-11-20&to=2026-11-20&by=province";
+    let report = expect(api, Method::GET, uri, Value::Null, StatusCode::OK).await?;
+    println!("\nSales of 2026-11-20 by province (GET {uri})");
+    println!("  {:<12} {:>6} {:>6} {:>10}", "province", "orders", "units", "revenue");
+    for row in report["rows"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<12} {:>6} {:>6} {:>10} {}",
+            row["key"].as_str().unwrap_or("?"),
+            row["orders"],
+            row["units"],
+            row["revenue"].as_str().unwrap_or("?"),
+            row["currency"].as_str().unwrap_or("")
+        );
+    }
+    let reserving = &report["stages"][0];
+    let rates = &report["rates"];
+    let percent = |v: &Value| v.as_f64().map_or("-".to_owned(), |r| format!("{:.0} %", r * 100.0));
+    println!(
+        "  received to reserved: median {} s, p90 {} s over {} orders; fill rate {}, backorder rate {}, split rate {}, cancel rate {}",
+        reserving["median_seconds"],
+        reserving["p90_seconds"],
+        reserving["orders"],
+        percent(&rates["fill_rate"]),
+        percent(&rates["backorder_rate"]),
+        percent(&rates["split_rate"]),
+        percent(&rates["cancel_rate"])
+    );
+    if let Some(all) = report["shipping_cost"].as_array().and_then(|costs| costs.first()) {
+        println!("  planned shipping cost: {} per order over {} orders", all["per_order"].as_str().unwrap_or("?"), all["orders"]);
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -9,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use oms_api::throttle::{Limits, Rate};
 use oms_api::{Authenticator, ChannelSecrets, TokenTable};
+use oms_local::connections::ConnectionLimits;
 use oms_local::server::{self, ServeOptions};
 use oms_pricing::models::TreeParams;
 
@@ -40,6 +42,25 @@ enum Command {
         /// Webhook requests per second per client address (burst twice that); 0 for no limit.
         #[arg(long, default_value_t = 200)]
         webhook_rate_limit: u32,
+        /// Open connections at most; further clients wait in the listen backlog.
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.max_connections)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers, from connecting or from its
+        /// last answer (an idle kept-alive connection is closed after it).
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.header_timeout.as_secs())]
+        header_timeout_secs: u64,
+        /// Seconds a client has to send a request's body once its headers are in
+        /// (`408 request_timeout` after).
+        #[arg(long, default_value_t = ConnectionLimits::DEFAULT.body_timeout.as_secs())]
+        body_timeout_secs: u64,
+        /// Customers' order lookups (`POST /track/lookup`) per second per client address
+        /// (burst twice that); 0 for no limit.
+        #[arg(long, default_value_t = 2)]
+        lookup_rate_limit: u32,
+        /// Minutes an unpaid order holds its stock before the sweeper cancels it
+        /// (`payment_expired`) and gives the stock back.
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -62,19 +83,38 @@ enum Command {
         /// How long an order may stay received or allocated, in minutes.
         #[arg(long, default_value_t = 10)]
         stuck_after_minutes: i64,
+        /// Minutes an unpaid order holds its stock before it is cancelled (`payment_expired`).
+        #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
+        unpaid_hold_minutes: i64,
     },
-    /// Train the pricing models on a CSV history, compare them on held-out rows (and the
-    /// test file), and make the result the current model of the data directory.
+    /// Train each merchant's pricing models on its history (a CSV, or without one the
+    /// data directory's sales history), compare them on held-out rows (and the test file),
+    /// and make each result its merchant's current model in the data directory.
     Retrain {
         /// Columns: customer_id,sku,quantity,unit_price,purchased_at,province,city,address
+        /// (and optionally merchant_id). Without it: every order reserved in the data directory.
         #[arg(long)]
-        train: PathBuf,
+        train: Option<PathBuf>,
+        /// Whose history the CSV is (default: its merchant_id column, else "default"); with
+        /// the stored history, train this merchant only.
+        #[arg(long)]
+        merchant: Option<String>,
+        /// The least margin over the catalogue's cost a quote keeps (0.05 is 5 %).
+        #[arg(long, default_value = "0.05")]
+        min_margin: rust_decimal::Decimal,
         /// Rows to measure the selected models on (the report's test_rmse).
         #[arg(long)]
         test: Option<PathBuf>,
         /// Where to write the report (JSON).
         #[arg(long)]
         report: Option<PathBuf>,
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Check every stock (SKU, warehouse, owner): on hand = available + held, held = the
+    /// open holds, and the ledger's sums = the figures. Prints a summary and every drift
+    /// with the ledger entries that explain it; exits 1 on drift.
+    Reconcile {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
@@ -158,7 +198,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Import { .. }
         | Command::Retrain { .. }
         | Command::Bench { .. }
-        | Command::Sweep { .. } => "warn",
+        | Command::Sweep { .. }
+        | Command::Reconcile { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -172,9 +213,29 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     match cli.command {
-        Command::Serve { addr, data_dir, tokens, rate_limit, webhook_rate_limit } => {
-            let limits = Limits { api: Rate::per_second(rate_limit), webhooks: Rate::per_second(webhook_rate_limit) };
-            serve(ServeCommand { addr, data_dir, tokens, limits }).await
+        Command::Serve {
+            addr,
+            data_dir,
+            tokens,
+            rate_limit,
+            webhook_rate_limit,
+            lookup_rate_limit,
+            max_connections,
+            header_timeout_secs,
+            body_timeout_secs,
+            unpaid_hold_minutes,
+        } => {
+            let limits = Limits {
+                api: Rate::per_second(rate_limit),
+                webhooks: Rate::per_second(webhook_rate_limit),
+                lookup: Rate::per_second(lookup_rate_limit),
+            };
+            let connections = ConnectionLimits {
+                max_connections,
+                header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
+                body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
+            };
+            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -196,14 +257,24 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{} orders refused", summary.refused.len())
             }
         }
-        Command::Sweep { data_dir, stuck_after_minutes } => {
-            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes).await?;
+        Command::Sweep { data_dir, stuck_after_minutes, unpaid_hold_minutes } => {
+            let report = oms_local::sweep::run(&data_dir, stuck_after_minutes, unpaid_hold_minutes).await?;
             println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode the report")?);
             Ok(())
         }
-        Command::Retrain { train, test, report, data_dir } => {
-            let artifact = oms_local::retrain::run(&oms_local::retrain::RetrainRequest { train, test, report, data_dir })?;
-            println!("{}", oms_local::retrain::summary(&artifact));
+        Command::Reconcile { data_dir } => {
+            let report = oms_local::reconcile::run(&data_dir).await?;
+            print!("{report}");
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Retrain { train, merchant, min_margin, test, report, data_dir } => {
+            let request = oms_local::retrain::RetrainRequest { train, merchant, test, report, data_dir, min_margin };
+            for artifact in oms_local::retrain::run(&request).await? {
+                println!("{}", oms_local::retrain::summary(&artifact));
+            }
             Ok(())
         }
         Command::Bench { what: Bench::Tree { matrix, max_depth, min_leaf } } => {
@@ -234,12 +305,21 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes } = options;
+    anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
         tracing::warn!(
             "UNSIGNED: webhooks from {channel} are accepted without a signature; set {} to require one",
             ChannelSecrets::variable(channel)
+        );
+    }
+    let signed = secrets.signed_carriers();
+    for carrier in ["generic", "aftership", "easypost"].into_iter().filter(|c| !signed.iter().any(|s| s == c)) {
+        tracing::warn!(
+            "UNSIGNED: tracking events from carrier {carrier} (and any carrier without a secret) are accepted without a \
+             signature; set {} to require one",
+            ChannelSecrets::carrier_variable(carrier)
         );
     }
     let auth = api_tokens(tokens.as_deref())?;
@@ -249,7 +329,8 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
              so only a loopback address is served"
         );
     }
-    let options = ServeOptions { secrets, auth, limits, ..ServeOptions::local(addr, data_dir.clone()) };
+    let unpaid_hold = chrono::Duration::minutes(unpaid_hold_minutes);
+    let options = ServeOptions { secrets, auth, limits, connections, unpaid_hold, ..ServeOptions::local(addr, data_dir.clone()) };
     let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
@@ -264,6 +345,8 @@ struct ServeCommand {
     data_dir: PathBuf,
     tokens: Option<PathBuf>,
     limits: Limits,
+    connections: ConnectionLimits,
+    unpaid_hold_minutes: i64,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

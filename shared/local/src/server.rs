@@ -1,5 +1,6 @@
 //! `oms serve`: the contract's HTTP routes and the queue workers over one data directory.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use oms_api::{AppState, Authenticator, ChannelSecrets, PricingModel, UnsignedPol
 use oms_domain::ports::{Ports, SystemClock};
 use oms_embedded::Embedded;
 
+use crate::connections::ConnectionLimits;
+
 /// How to run the local server.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -24,8 +27,13 @@ pub struct ServeOptions {
     pub auth: Authenticator,
     /// Requests per client address before `429 rate_limited`.
     pub limits: Limits,
+    /// Open connections at most, and how long a client may take to send a request.
+    pub connections: ConnectionLimits,
     /// Drive the queues in this process (off only in tests that stop work mid-flow).
     pub run_workers: bool,
+    /// How long an unpaid order holds its stock before the sweeper cancels it
+    /// (`payment_expired`).
+    pub unpaid_hold: chrono::Duration,
 }
 
 impl ServeOptions {
@@ -39,7 +47,9 @@ impl ServeOptions {
             secrets: ChannelSecrets::default(),
             auth: Authenticator::Open,
             limits: Limits::UNLIMITED,
+            connections: ConnectionLimits::DEFAULT,
             run_workers: true,
+            unpaid_hold: chrono::Duration::minutes(oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES),
         }
     }
 }
@@ -62,6 +72,7 @@ pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticat
         unsigned: UnsignedPolicy::Accept,
         auth,
         pricing: Default::default(),
+        archive: Some(Arc::new(embedded.clone())),
     }
 }
 
@@ -77,7 +88,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let embedded = Embedded::open(&options.data_dir)
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
     let mut state = app_state(&embedded, options.secrets, options.auth);
-    state.pricing = PricingModel::new(current_pricing_model(&options.data_dir));
+    state.pricing = PricingModel::default();
+    load_new_pricing_models(&options.data_dir, &state.pricing, &mut HashMap::new()).await;
     let ports = state.ports.clone();
     let listener =
         tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("Failed to listen on {}", options.addr))?;
@@ -86,22 +98,14 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
 
     let mut tasks = Vec::new();
     if options.run_workers {
-        tasks.extend(crate::workers::spawn(&embedded, &ports, &stopped));
+        let limits = oms_domain::usecases::sweep::SweepLimits { unpaid_hold: options.unpaid_hold, ..Default::default() };
+        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     let throttle = Throttle::new(options.limits);
     tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
     let router = oms_api::routes::all(state).layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
-    let mut until_stopped = stopped.clone();
-    tasks.push(tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
-            let _ = until_stopped.wait_for(|stop| *stop).await;
-        });
-        if let Err(err) = serving.await {
-            tracing::error!(error = ?err, "the HTTP server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(crate::connections::serve(listener, router, options.connections, stopped.clone())));
     Ok(Running { addr, embedded, ports, stop, tasks })
 }
 
@@ -133,45 +137,48 @@ async fn forget_quiet_clients(throttle: Arc<Throttle>, mut stopped: watch::Recei
 /// How often `oms serve` looks whether `oms retrain` has moved the current model.
 const PRICING_POLL: Duration = Duration::from_secs(2);
 
-/// Swaps in the data directory's current pricing model whenever its pointer names another
-/// version than the one served, until stopped. A model that cannot be loaded is logged
-/// and the served one kept.
+/// Swaps in each merchant's current pricing model in the data directory whenever its
+/// pointer names another version than the one served, until stopped. A model that cannot
+/// be loaded is logged and the served one kept.
 async fn follow_pricing_model(data_dir: PathBuf, pricing: PricingModel, mut stopped: watch::Receiver<bool>) {
+    // What start-up loaded, by merchant directory.
+    let mut loaded: HashMap<String, String> =
+        pricing.versions().into_iter().map(|(merchant, version)| (oms_pricing::merchant_segment(&merchant), version)).collect();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(PRICING_POLL) => {}
             _ = stopped.wait_for(|stop| *stop) => return,
         }
-        let served = pricing.current().map(|artifact| artifact.version.clone());
-        let current = match crate::retrain::current_version(&data_dir) {
-            Ok(current) => current,
-            Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), "the pricing model pointer cannot be read");
-                continue;
-            }
-        };
-        if current.is_none() || current == served {
-            continue;
-        }
-        let dir = data_dir.clone();
-        if let Ok(Some(artifact)) = tokio::task::spawn_blocking(move || current_pricing_model(&dir)).await {
-            pricing.replace(artifact);
-        }
+        load_new_pricing_models(&data_dir, &pricing, &mut loaded).await;
     }
 }
 
-/// The data directory's current pricing model; none before the first `oms retrain`. A
-/// model that cannot be read is logged and skipped: quotes answer 503, orders go on.
-fn current_pricing_model(data_dir: &std::path::Path) -> Option<oms_pricing::Artifact> {
-    match crate::retrain::load_current(data_dir) {
-        Ok(Some(artifact)) => {
-            tracing::info!(model_version = %artifact.version, "pricing model loaded");
-            Some(artifact)
-        }
-        Ok(None) => None,
+/// Loads every merchant's current model whose version differs from the one `loaded`
+/// records (by merchant directory). None before the first `oms retrain`: quotes answer 503.
+async fn load_new_pricing_models(data_dir: &std::path::Path, pricing: &PricingModel, loaded: &mut HashMap<String, String>) {
+    let current = match crate::retrain::current_versions(data_dir) {
+        Ok(current) => current,
         Err(err) => {
-            tracing::warn!(error = format!("{err:#}"), "the current pricing model cannot be loaded; quotes answer 503");
-            None
+            tracing::warn!(error = format!("{err:#}"), "the pricing model pointers cannot be read");
+            return;
+        }
+    };
+    for (segment, version) in current {
+        if loaded.get(&segment) == Some(&version) {
+            continue;
+        }
+        let dir = data_dir.to_path_buf();
+        let (at, wanted) = (segment.clone(), version.clone());
+        match tokio::task::spawn_blocking(move || crate::retrain::load(&dir, &at, &wanted)).await {
+            Ok(Ok(artifact)) => {
+                tracing::info!(merchant = %artifact.merchant_id, model_version = %artifact.version, "pricing model loaded");
+                pricing.replace(artifact);
+                loaded.insert(segment, version);
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(error = format!("{err:#}"), "a pricing model cannot be loaded; the served one is kept")
+            }
+            Err(err) => tracing::warn!(error = %err, "loading a pricing model failed"),
         }
     }
 }

@@ -12,12 +12,14 @@ use oms_embedded::Embedded;
 /// Sweeps the store in `data_dir`, counting an order received or allocated for more than
 /// `stuck_after_minutes` as stuck (backorders and orders on hold: the default hour).
 /// The messages it queues are worked off by the next `oms serve` on this directory.
-pub async fn run(data_dir: &Path, stuck_after_minutes: i64) -> anyhow::Result<SweepReport> {
+pub async fn run(data_dir: &Path, stuck_after_minutes: i64, unpaid_hold_minutes: i64) -> anyhow::Result<SweepReport> {
     anyhow::ensure!(stuck_after_minutes > 0, "--stuck-after-minutes must be at least 1");
+    anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes must be at least 1");
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("Failed to open the data directory {}", data_dir.display()))?;
     let ports = embedded.ports(Arc::new(SystemClock));
     let limit = chrono::Duration::minutes(stuck_after_minutes);
-    let limits = SweepLimits { received: limit, allocated: limit, ..SweepLimits::default() };
+    let unpaid_hold = chrono::Duration::minutes(unpaid_hold_minutes);
+    let limits = SweepLimits { received: limit, allocated: limit, unpaid_hold, ..SweepLimits::default() };
     Ok(sweep(&ports, &limits).await?)
 }

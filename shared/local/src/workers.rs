@@ -35,21 +35,34 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Starts the worker of every queue, each with its consumer, and the sweeper. They stop
 /// when `shutdown` turns true.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    spawn_with(embedded, ports, shutdown, SweepLimits::default())
+}
+
+/// `spawn`, the sweeper keeping to `limits`.
+pub fn spawn_with(
+    embedded: &Embedded,
+    ports: &Ports,
+    shutdown: &watch::Receiver<bool>,
+    limits: SweepLimits,
+) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
-        tokio::spawn(sweep_periodically(ports.clone(), shutdown.clone())),
+        tokio::spawn(sweep_periodically(ports.clone(), shutdown.clone(), limits)),
     ]
 }
 
 /// One sweep now (what a crash left stuck is moved on at start), then one every
 /// [`SWEEP_EVERY`] until shutdown.
-async fn sweep_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>) {
-    let limits = SweepLimits::default();
+async fn sweep_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>, limits: SweepLimits) {
     while !*shutdown.borrow() {
         match sweep(&ports, &limits).await {
-            Ok(report) if report.repaired.is_empty() => tracing::debug!("sweep: nothing stuck"),
-            Ok(report) => tracing::info!(repaired = report.repaired.len(), "sweep: stuck orders queued again"),
+            Ok(report) if report.repaired.is_empty() && report.expired.is_empty() => tracing::debug!("sweep: nothing stuck"),
+            Ok(report) => tracing::info!(
+                repaired = report.repaired.len(),
+                expired = report.expired.len(),
+                "sweep: stuck orders queued again, unpaid holds expired"
+            ),
             Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
         }
         tokio::select! {

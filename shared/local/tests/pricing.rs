@@ -23,7 +23,9 @@ fn write_history(path: &std::path::Path) {
 }
 
 async fn quote(client: &reqwest::Client, base: &str) -> (u16, Value) {
-    let body = json!({"customer_id": "c-1", "sku": "SKU-1", "quantity": 2, "province": "Zhejiang", "city": "Hangzhou"});
+    // Open on loopback: the caller is platform staff, who name the merchant.
+    let body = json!({"customer_id": "c-1", "sku": "SKU-1", "quantity": 2, "province": "Zhejiang", "city": "Hangzhou",
+                      "merchant_id": "m-1"});
     let response = client.post(format!("{base}/quotes")).json(&body).send().await.expect("oms serve answers");
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
@@ -41,8 +43,8 @@ async fn oms_serve_quotes_from_the_model_a_retrain_makes_current_without_a_resta
 
     let train = dir.path().join("train.csv");
     write_history(&train);
-    let request = RetrainRequest { train, test: None, report: None, data_dir };
-    let artifact = tokio::task::spawn_blocking(move || retrain::run(&request)).await.unwrap().unwrap();
+    let request = RetrainRequest { train: Some(train), merchant: Some("m-1".into()), ..RetrainRequest::from_store(data_dir) };
+    let artifact = retrain::run(&request).await.unwrap().remove(0);
 
     let started = Instant::now();
     loop {

@@ -129,16 +129,48 @@ pub struct Report {
     pub selected: Vec<Selection>,
 }
 
-/// A trained, versioned pricing model.
+/// The merchant a history without one belongs to (a CSV without a `merchant_id` column).
+pub const DEFAULT_MERCHANT: &str = "default";
+
+fn default_merchant() -> String {
+    DEFAULT_MERCHANT.to_owned()
+}
+
+/// A merchant id as one segment of a path or object key (`models/<segment>/current`):
+/// every byte but ASCII letters, digits, `-`, `_` and `.` percent-escaped, and `.` and
+/// `..` escaped whole, so no merchant id can name another's directory.
+pub fn merchant_segment(merchant: &str) -> String {
+    let mut out = String::with_capacity(merchant.len());
+    for byte in merchant.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') || (byte == b'.' && merchant.len() > 2) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A trained, versioned pricing model of one merchant: trained on that merchant's
+/// history only, and asked only for that merchant's quotes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     pub version: String,
+    /// Whose history trained it ([`DEFAULT_MERCHANT`] in an artifact from before merchants).
+    #[serde(default = "default_merchant")]
+    pub merchant_id: String,
     pub currency: String,
     pub trained_at: DateTime<Utc>,
     pub featurizer: Featurizer,
     pub models: SegmentModels,
     /// Per SKU; a SKU without rails is quoted unclamped.
     pub guard_rails: HashMap<String, GuardRails>,
+    /// The least margin over cost the floor keeps when the catalogue gives a cost.
+    #[serde(default = "crate::quote::default_min_margin")]
+    pub min_margin: rust_decimal::Decimal,
+    /// What offers are answered from (`offers`): the merchant's history, indexed.
+    #[serde(default)]
+    pub offers: crate::offers::OfferIndex,
     pub report: Report,
 }
 
@@ -149,5 +181,19 @@ impl Artifact {
 
     pub fn from_json(json: &str) -> serde_json::Result<Artifact> {
         serde_json::from_str(json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merchant_segment_never_leaves_its_directory_and_two_merchants_never_share_one() {
+        assert_eq!(merchant_segment("m-1"), "m-1");
+        assert_eq!(merchant_segment("shop.example.com"), "shop.example.com");
+        assert_eq!(merchant_segment(".."), "%2E%2E");
+        assert_eq!(merchant_segment("a/b"), "a%2Fb");
+        assert_ne!(merchant_segment("a%2Fb"), merchant_segment("a/b"));
     }
 }

@@ -9,7 +9,8 @@
 //! | trend | days since the first purchase of the training history |
 //! | province effect, city effect | target encoding (below) |
 //! | purchases, ln(1 + spend), days since the last purchase, price level | the customer's history *before* this purchase |
-//! | SKU level | target encoding: the SKU's smoothed mean log price |
+//! | SKU level | target encoding: the SKU's smoothed mean log price (a SKU never sold: its category's level) |
+//! | category level | target encoding: the smoothed mean log price of the SKU's category (the SKU catalogue's) |
 //! | quantity, ln(quantity) | the line |
 //!
 //! Places and SKUs are target-encoded rather than one-hot: a few hundred cities and SKUs
@@ -38,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::history::Purchase;
 
 /// How many features a row has.
-pub const FEATURES: usize = 14;
+pub const FEATURES: usize = 15;
 
 /// The features' names, in column order.
 pub const FEATURE_NAMES: [&str; FEATURES] = [
@@ -56,6 +57,7 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "sku_level",
     "quantity",
     "ln_quantity",
+    "category_level",
 ];
 
 /// The column of the customer's price level.
@@ -74,6 +76,9 @@ pub struct Query<'a> {
     pub province: &'a str,
     pub city: &'a str,
     pub at: DateTime<Utc>,
+    /// The SKU's category when the caller knows it (the SKU catalogue); else the one the
+    /// training saw for the SKU, if any.
+    pub category: Option<&'a str>,
 }
 
 impl<'a> From<&'a Purchase> for Query<'a> {
@@ -85,6 +90,7 @@ impl<'a> From<&'a Purchase> for Query<'a> {
             province: &row.province,
             city: &row.city,
             at: row.purchased_at,
+            category: None,
         }
     }
 }
@@ -154,6 +160,12 @@ pub struct Featurizer {
     pub city_effect: HashMap<String, f64>,
     pub customers: HashMap<String, CustomerHistory>,
     pub standardisation: Standardisation,
+    /// Each SKU's category, as the catalogue gave it at training.
+    #[serde(default)]
+    pub categories: HashMap<String, String>,
+    /// Each category's smoothed mean log price.
+    #[serde(default)]
+    pub category_level: HashMap<String, f64>,
 }
 
 /// The training matrix: standardised features and log-price targets, one row per
@@ -170,6 +182,12 @@ impl Featurizer {
     /// of `history`, which must be in time order. Each row's customer features come from
     /// the rows before it; the featurizer keeps every customer's history after the last row.
     pub fn fit(history: &[Purchase], fitted: usize) -> (Featurizer, TrainingData) {
+        Self::fit_with(history, fitted, &HashMap::new())
+    }
+
+    /// [`fit`](Self::fit) with each SKU's category (`categories`, SKU to category), which
+    /// the category level is estimated by.
+    pub fn fit_with(history: &[Purchase], fitted: usize, categories: &HashMap<String, String>) -> (Featurizer, TrainingData) {
         let fitted_rows = &history[..fitted.min(history.len())];
         let origin = fitted_rows.first().or(history.first()).map_or(DateTime::<Utc>::UNIX_EPOCH, |row| row.purchased_at);
         let log_prices: Vec<f64> = history.iter().map(|row| row.price().ln()).collect();
@@ -181,6 +199,15 @@ impl Featurizer {
                 .into_iter()
                 .map(|(sku, relative)| (sku, global_log_price + relative))
                 .collect();
+        let category_level: HashMap<String, f64> = smoothed_means(
+            fitted_rows
+                .iter()
+                .zip(fitted_logs)
+                .filter_map(|(row, log)| categories.get(&row.sku).map(|category| (category.as_str(), log - global_log_price))),
+        )
+        .into_iter()
+        .map(|(category, relative)| (category, global_log_price + relative))
+        .collect();
         let relative_to_sku = |row: &Purchase, log: f64| log - sku_level.get(&row.sku).copied().unwrap_or(global_log_price);
         let province_effect = smoothed_means(
             fitted_rows.iter().zip(fitted_logs).map(|(row, log)| (row.province.as_str(), relative_to_sku(row, *log))),
@@ -200,6 +227,8 @@ impl Featurizer {
             city_effect,
             customers: HashMap::new(),
             standardisation: Standardisation { mean: vec![0.0; FEATURES], scale: vec![1.0; FEATURES] },
+            categories: categories.clone(),
+            category_level,
         };
         let relative: Vec<f64> =
             history.iter().zip(&log_prices).map(|(row, log)| featurizer.relative_log_price(row, *log)).collect();
@@ -263,6 +292,8 @@ impl Featurizer {
         let at = query.at;
         let history = self.customers.get(query.customer_id);
         let quantity = f64::from(query.quantity.max(1));
+        let category = query.category.or_else(|| self.categories.get(query.sku).map(String::as_str));
+        let category_level = category.and_then(|category| self.category_level.get(category).copied());
         let values: [f64; FEATURES] = [
             f64::from(at.hour()),
             f64::from(at.weekday().num_days_from_monday()),
@@ -277,9 +308,10 @@ impl Featurizer {
                 ((at - history.last_purchase).num_seconds() as f64 / 86_400.0).max(0.0)
             }),
             history.map_or(0.0, CustomerHistory::price_level),
-            self.sku_level.get(query.sku).copied().unwrap_or(self.global_log_price),
+            self.sku_level.get(query.sku).copied().or(category_level).unwrap_or(self.global_log_price),
             quantity,
             quantity.ln(),
+            category_level.unwrap_or(self.global_log_price),
         ];
         out.copy_from_slice(&values);
     }
@@ -349,6 +381,8 @@ mod tests {
             province: province.into(),
             city: "X".into(),
             address: String::new(),
+            merchant_id: None,
+            currency: None,
         }
     }
 
@@ -375,5 +409,29 @@ mod tests {
         let (featurizer, _) = Featurizer::fit(&history, history.len());
         assert!(featurizer.province_effect["Dear"] > 0.2);
         assert!(featurizer.province_effect["Cheap"] < -0.2);
+    }
+
+    #[test]
+    fn a_sku_never_sold_takes_its_categorys_level() {
+        let mut history = Vec::new();
+        for day in 1..=20 {
+            history.push(purchase("c-1", "TEA-A", 200, "P", day));
+            history.push(purchase("c-2", "MUG-A", 20, "P", day));
+        }
+        let categories: HashMap<String, String> =
+            [("TEA-A", "tea"), ("TEA-B", "tea"), ("MUG-A", "mugs")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+        let (featurizer, _) = Featurizer::fit_with(&history, history.len(), &categories);
+        let features = |sku: &'static str, category: Option<&'static str>| {
+            let mut row = [0.0; FEATURES];
+            let mut query = Query::from(&history[0]);
+            query.sku = sku;
+            query.category = category;
+            featurizer.raw_features(&query, &mut row);
+            row
+        };
+        let new_tea = features("TEA-B", None);
+        assert!((new_tea[11] - featurizer.category_level["tea"]).abs() < 1e-12, "the SKU level falls back to the category's");
+        assert!(new_tea[14] > features("MUG-B", Some("mugs"))[14] + 1.0, "tea is dearer than mugs");
+        assert_eq!(features("NEW", None)[11], featurizer.global_log_price, "no category: the global level");
     }
 }

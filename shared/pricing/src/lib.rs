@@ -12,12 +12,15 @@ pub mod artifact;
 pub mod features;
 pub mod history;
 pub mod models;
+pub mod offers;
 pub mod quote;
 pub mod selection;
+pub mod stored;
 
-pub use artifact::{Artifact, Report, Segment};
+pub use artifact::{merchant_segment, Artifact, Report, Segment, DEFAULT_MERCHANT};
 pub use features::Query;
-pub use history::{read_csv, Purchase};
+pub use history::{by_merchant, from_sales, read_csv, Purchase};
 pub use models::Algorithm;
-pub use quote::{Clamp, GuardRails, Quote, QuoteError};
+pub use offers::{Offer, OfferIndex};
+pub use quote::{CataloguePrices, Clamp, GuardRails, Quote, QuoteError, DEFAULT_MIN_MARGIN};
 pub use selection::{train, Progress, TrainError, TrainOptions};

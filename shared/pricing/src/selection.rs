@@ -27,12 +27,20 @@ use crate::artifact::{Artifact, CandidateScore, Report, Segment, SegmentModels, 
 use crate::features::{Featurizer, TrainingData, FEATURES};
 use crate::history::Purchase;
 use crate::models::{self, Algorithm, Hyperparameters, Model};
-use crate::quote::GuardRails;
+use crate::quote::{CataloguePrices, GuardRails};
 
 /// How a training is run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {
     pub version: String,
+    /// Whose history this is: the artifact says so.
+    pub merchant_id: String,
+    /// Each SKU's category (the SKU catalogue's), for the category level.
+    pub categories: HashMap<String, String>,
+    /// The SKU catalogue's cost and list price per SKU, for the guard rails.
+    pub prices: HashMap<String, CataloguePrices>,
+    /// The least margin over cost a quote keeps (0.05 is 5 %).
+    pub min_margin: Decimal,
     pub currency: String,
     pub held_out_fraction: f64,
     /// A segment narrower than `all` needs this many fitted rows to be tried.
@@ -46,9 +54,18 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// These options for `merchant`'s history.
+    pub fn for_merchant(self, merchant: impl Into<String>) -> Self {
+        TrainOptions { merchant_id: merchant.into(), ..self }
+    }
+
     pub fn new(version: impl Into<String>) -> Self {
         TrainOptions {
             version: version.into(),
+            merchant_id: crate::DEFAULT_MERCHANT.to_owned(),
+            categories: HashMap::new(),
+            prices: HashMap::new(),
+            min_margin: crate::quote::DEFAULT_MIN_MARGIN,
             currency: "CNY".into(),
             held_out_fraction: 0.2,
             min_fitted_rows: 100,
@@ -105,7 +122,7 @@ pub fn train(
     let held_out = ((history.len() as f64 * options.held_out_fraction).round() as usize).clamp(1, history.len() - 1);
     let fitted = history.len() - held_out;
     // The encodings of the selection see only the fitted rows, never the held-out ones.
-    let (_, data) = Featurizer::fit(&history, fitted);
+    let (_, data) = Featurizer::fit_with(&history, fitted, &options.categories);
     let mut trainer =
         Trainer { options, data: &data, fitted, routed: vec![f64::NAN; held_out], models: SegmentModels::default() };
     let mut candidates = Vec::new();
@@ -123,15 +140,18 @@ pub fn train(
     let held_out_rmse = rmse(trainer.routed.iter().zip(held_out_prices).map(|(predicted, paid)| (predicted - paid).powi(2)));
     // Selected on the older rows, the models are refitted on every row, the newest
     // included: a quote is always about a time after all of them.
-    let (featurizer, all_rows) = Featurizer::fit(&history, history.len());
+    let (featurizer, all_rows) = Featurizer::fit_with(&history, history.len(), &options.categories);
     let models = refit(&history, &all_rows, trainer.models, options)?;
     let mut artifact = Artifact {
         version: options.version.clone(),
-        currency: options.currency.clone(),
+        merchant_id: options.merchant_id.clone(),
+        currency: history_currency(&history).unwrap_or_else(|| options.currency.clone()),
         trained_at: Utc::now(),
         featurizer,
         models,
-        guard_rails: guard_rails(&history),
+        guard_rails: guard_rails(&history, options),
+        min_margin: options.min_margin,
+        offers: crate::offers::OfferIndex::build(&history, &options.categories),
         report: Report {
             model_version: options.version.clone(),
             test_rmse: held_out_rmse,
@@ -359,7 +379,29 @@ fn rmse(squared_errors: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Per SKU, the lowest and highest unit price paid.
-fn guard_rails(history: &[Purchase]) -> HashMap<String, GuardRails> {
+/// The currency most of the history's rows name, if any row names one.
+fn history_currency(history: &[Purchase]) -> Option<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for currency in history.iter().filter_map(|row| row.currency.as_deref()) {
+        *counts.entry(currency).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(currency, _)| currency.to_owned())
+}
+
+/// Per SKU, the catalogue's rails where it gives them (cost plus the least margin, the
+/// list price), else the lowest and highest price the history paid.
+fn guard_rails(history: &[Purchase], options: &TrainOptions) -> HashMap<String, GuardRails> {
+    let mut rails = history_rails(history);
+    for (sku, prices) in &options.prices {
+        let paid = rails.get(sku).copied();
+        if let Some(from_catalogue) = prices.rails(options.min_margin, paid) {
+            rails.insert(sku.clone(), from_catalogue);
+        }
+    }
+    rails
+}
+
+fn history_rails(history: &[Purchase]) -> HashMap<String, GuardRails> {
     let mut rails: HashMap<String, GuardRails> = HashMap::new();
     for row in history {
         let price: Decimal = row.unit_price;
@@ -424,6 +466,8 @@ mod tests {
                     province: format!("P{province}"),
                     city: format!("City{province}"),
                     address: String::new(),
+                    merchant_id: None,
+                    currency: None,
                 }
             })
             .collect()
@@ -438,7 +482,15 @@ mod tests {
     }
 
     fn query<'a>(customer: &'a str, sku: &'a str, quantity: u32) -> Query<'a> {
-        Query { customer_id: customer, sku, quantity, province: "P1", city: "City1", at: "2026-11-30T12:00:00Z".parse().unwrap() }
+        Query {
+            customer_id: customer,
+            sku,
+            quantity,
+            province: "P1",
+            city: "City1",
+            at: "2026-11-30T12:00:00Z".parse().unwrap(),
+            category: None,
+        }
     }
 
     #[test]
@@ -512,6 +564,16 @@ mod tests {
         for customer in ["c-1", "c-7", "nobody"] {
             assert_eq!(back.quote(&query(customer, "SKU-2", 9)).unwrap(), artifact.quote(&query(customer, "SKU-2", 9)).unwrap());
         }
+    }
+
+    #[test]
+    fn a_model_quotes_in_the_currency_its_history_was_paid_in() {
+        let mut rows = history(300, |quantity, _, _| 40.0 + f64::from(quantity));
+        assert_eq!(trained(rows.clone()).currency, "CNY", "none named: the options' currency");
+        for row in &mut rows {
+            row.currency = Some("USD".into());
+        }
+        assert_eq!(trained(rows).currency, "USD");
     }
 
     #[test]

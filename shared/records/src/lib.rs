@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod flash_sale;
 pub use flash_sale::{ClaimRecord, SaleRecord, ShardRecord};
+pub mod sales;
+pub use sales::{PurchaseLineRecord, PurchaseRecord};
 
 /// A stored record that does not hold what its layout says. `field` is its path in the
 /// record (`timeline.status`); each adapter names it in its own words.
@@ -85,6 +87,22 @@ pub struct OrderRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_updated_at: Option<DateTime<Utc>>,
     pub version: u64,
+    /// Whether the order is paid. Absent on orders stored before payments were recorded
+    /// (and on paid orders): paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<bool>,
+    /// The payments recorded, oldest first. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<PaymentRecord>,
+}
+
+/// A payment recorded for an order: `amount` a decimal string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub amount: Decimal,
+    pub currency: String,
+    pub reference: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,6 +306,17 @@ impl OrderRecord {
             timeline_moved: moved_count(order.timeline.len()) as u64,
             channel_updated_at: Some(order.channel_updated_at),
             version,
+            paid: (!order.paid).then_some(false),
+            payments: order
+                .payments
+                .iter()
+                .map(|p| PaymentRecord {
+                    amount: p.amount,
+                    currency: p.currency.to_string(),
+                    reference: p.reference.clone(),
+                    at: p.at,
+                })
+                .collect(),
         }
     }
 }
@@ -421,6 +450,19 @@ impl TryFrom<OrderRecord> for Order {
                 .collect::<Result<_, CorruptRecord>>()?,
             channel_updated_at: record.channel_updated_at.unwrap_or(record.placed_at),
             version: record.version,
+            paid: record.paid.unwrap_or(true),
+            payments: record
+                .payments
+                .into_iter()
+                .map(|p| {
+                    Ok(oms_domain::order::Payment {
+                        amount: p.amount,
+                        currency: parse("payments.currency", Currency::parse(&p.currency))?,
+                        reference: p.reference,
+                        at: p.at,
+                    })
+                })
+                .collect::<Result<_, CorruptRecord>>()?,
         })
     }
 }

@@ -3,22 +3,29 @@
 pub use axum::Router;
 
 mod alerts;
+mod analytics;
 mod carriers;
 mod catalogue;
 mod flash_sales;
 mod inventory;
-mod not_yet;
+mod offers;
 mod orders;
 mod quotes;
 mod sku_mappings;
 mod supply;
+pub mod track;
+mod tracking;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
+pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
+pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
+
+use std::sync::Arc;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -31,7 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_channels::MAX_BODY_BYTES;
-use oms_domain::ports::Ports;
+use oms_domain::ports::{OrderArchive, Ports};
 
 use crate::answers::HealthAnswer;
 use crate::auth::Authenticator;
@@ -50,6 +57,8 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Empty until a model is loaded (`oms serve` loads the data directory's current one).
     pub pricing: PricingModel,
+    /// Where `GET /analytics` reads every order from; `None` (in Lambda) answers 501.
+    pub archive: Option<Arc<dyn OrderArchive>>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -83,9 +92,18 @@ fn base() -> OpenApiRouter<AppState> {
 
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
-/// intake), and `/health`.
+/// intake), `/health`, and the customers' order lookup (`/track`).
 pub fn orders_api(state: AppState) -> Router {
-    finish(base().merge(orders::router()).merge(alerts::router()).merge(sku_mappings::router()).routes(routes!(health)), state)
+    finish(
+        base()
+            .merge(orders::router())
+            .merge(alerts::router())
+            .merge(sku_mappings::router())
+            .merge(analytics::router())
+            .routes(routes!(health))
+            .merge(track::router()),
+        state,
+    )
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
@@ -96,13 +114,13 @@ pub fn inventory_api(state: AppState) -> Router {
 
 /// `track-shipment`: shipments, carrier events, tracking.
 pub fn tracking_api(state: AppState) -> Router {
-    finish(base().merge(not_yet::tracking()), state)
+    finish(base().merge(tracking::router()), state)
 }
 
-/// `quote-price`: per-customer price quotes from the state's pricing model (in Lambda the
-/// current one in S3, `oms_lambda::aws_pricing_state`).
+/// `quote-price`: per-customer price quotes and offers from the state's pricing models (in
+/// Lambda each merchant's current one in S3, `oms_lambda::aws_pricing_state`).
 pub fn quotes_api(state: AppState) -> Router {
-    finish(base().merge(quotes::router()), state)
+    finish(base().merge(quotes::router()).merge(offers::router()), state)
 }
 
 /// `flash-sale-claim`: flash sales, their claims, and a sale's state.
@@ -120,10 +138,13 @@ pub fn all(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(catalogue::router())
         .merge(carriers::router())
-        .merge(not_yet::tracking())
+        .merge(tracking::router())
         .merge(quotes::router())
         .merge(flash_sales::router())
-        .merge(supply::router());
+        .merge(supply::router())
+        .merge(analytics::router())
+        .merge(track::router())
+        .merge(offers::router());
     finish(routes, state)
 }
 
@@ -193,9 +214,26 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
             return Err(too_large());
         }
-        axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await.map(RawBody).map_err(|_| too_large())
+        let limit = req.extensions().get::<BodyReadLimit>().map(|limit| limit.0);
+        let read = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                ApiError::new(
+                    ErrorCode::RequestTimeout,
+                    format!("the body did not arrive within {} s; send the request again", limit.as_secs()),
+                )
+            })?,
+            None => read.await,
+        };
+        read.map(RawBody).map_err(|_| too_large())
     }
 }
+
+/// How long reading a request's body may take, set on the request by a server that
+/// faces slow clients (`oms serve`); past it the answer is `408 request_timeout`.
+/// Without it (behind API Gateway, which buffers the body) there is no limit here.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyReadLimit(pub std::time::Duration);
 
 #[cfg(test)]
 mod tests {

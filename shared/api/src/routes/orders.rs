@@ -28,6 +28,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(find_orders))
         .routes(routes!(get_order, modify_order))
         .routes(routes!(cancel_order))
+        .routes(routes!(record_payment))
 }
 
 /// A channel's order webhook.
@@ -291,6 +292,54 @@ async fn cancel_order(
     }
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
     Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
+}
+
+/// The body of `POST /orders/{id}/payments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    /// A decimal string above zero, at most the currency's minor digits.
+    pub amount: String,
+    /// ISO 4217; the order's currency.
+    pub currency: String,
+    /// The payment provider's reference (1 to 128 characters): the same reference again is
+    /// the same payment.
+    pub reference: String,
+}
+
+/// Record a payment for an order and mark it paid (its hold of stock no longer expires).
+/// Idempotent by reference: the same reference again answers 200 with the order as it is.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/payments",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body = PaymentBody,
+    responses(
+        (status = 201, description = "Recorded: the order, now paid", body = OrderAnswer),
+        (status = 200, description = "A payment with this reference was recorded before: the order as it is", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.write`", body = ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`not_payable`: the order is cancelled, or in another currency", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.write"]))
+)]
+async fn record_payment(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+    RawBody(body): RawBody,
+) -> Result<(axum::http::StatusCode, Json<OrderAnswer>), ApiError> {
+    let caller = caller.with(Scope::OrdersWrite)?;
+    let id = order_of(&state, &caller, &id).await?.order_id;
+    let raw: PaymentBody = parse_json(&body)?;
+    let payment = order_cases::NewPayment::parse(&raw.amount, &raw.currency, &raw.reference)?;
+    let (order, recorded) = order_cases::record_payment(&state.ports, &id, &payment).await?;
+    let status = if recorded { axum::http::StatusCode::CREATED } else { axum::http::StatusCode::OK };
+    Ok((status, Json(order.into())))
 }
 
 /// Modify an order, all or nothing.

@@ -1,6 +1,7 @@
 //! `POST /quotes`: a price for a customer, SKU and quantity from the current pricing
 //! model (`oms_pricing`), within the SKU's guard rails.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::extract::State;
@@ -10,11 +11,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use oms_domain::access::Scope;
+use oms_domain::access::{Caller, Scope};
 use oms_domain::order::check_quantity;
 use oms_domain::validation::parse_json;
-use oms_domain::{CustomerId, Sku, ValidationError};
-use oms_pricing::{Artifact, Query};
+use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
+use oms_pricing::{Artifact, CataloguePrices, Query};
 
 use super::{AppState, RawBody};
 use crate::answers::QuoteAnswer;
@@ -28,27 +29,66 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(quote))
 }
 
-/// The pricing model quotes are answered from: none until one is trained and loaded;
-/// replaced whole, so a quote sees one model from start to end.
+/// The pricing models quotes are answered from, one per merchant (each trained on that
+/// merchant's history only): none until one is trained and loaded; each replaced whole,
+/// so a quote sees one model from start to end.
 #[derive(Debug, Clone, Default)]
-pub struct PricingModel(Arc<RwLock<Option<Arc<Artifact>>>>);
+pub struct PricingModel(Arc<RwLock<HashMap<String, Arc<Artifact>>>>);
 
 impl PricingModel {
-    pub fn new(artifact: Option<Artifact>) -> Self {
-        PricingModel(Arc::new(RwLock::new(artifact.map(Arc::new))))
+    /// The models given, each its merchant's (`Artifact::merchant_id`).
+    pub fn new(artifacts: impl IntoIterator<Item = Artifact>) -> Self {
+        let models = artifacts.into_iter().map(|artifact| (artifact.merchant_id.clone(), Arc::new(artifact))).collect();
+        PricingModel(Arc::new(RwLock::new(models)))
     }
 
-    /// Makes `artifact` the model later quotes use.
+    /// Makes `artifact` the model later quotes for its merchant use.
     pub fn replace(&self, artifact: Artifact) {
-        if let Ok(mut current) = self.0.write() {
-            *current = Some(Arc::new(artifact));
+        if let Ok(mut models) = self.0.write() {
+            models.insert(artifact.merchant_id.clone(), Arc::new(artifact));
         }
     }
 
-    /// The model now, if any.
-    pub fn current(&self) -> Option<Arc<Artifact>> {
-        self.0.read().ok().and_then(|current| current.clone())
+    /// `merchant`'s model now, if any.
+    pub fn current(&self, merchant: &str) -> Option<Arc<Artifact>> {
+        self.0.read().ok().and_then(|models| models.get(merchant).cloned())
     }
+
+    /// The version of each merchant's model now.
+    pub fn versions(&self) -> HashMap<String, String> {
+        self.0
+            .read()
+            .map(|models| models.iter().map(|(merchant, model)| (merchant.clone(), model.version.clone())).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The merchant whose model answers: the caller's own; platform staff name it
+/// (`merchant_id`); a merchant naming another is refused (403).
+pub(super) fn quoting_merchant(caller: &Caller, named: Option<&str>) -> Result<MerchantId, ApiError> {
+    let named =
+        named.map(str::trim).filter(|m| !m.is_empty()).map(MerchantId::parse).transpose().map_err(|e| e.within("merchant_id"))?;
+    match caller.merchant_named(named.as_ref()) {
+        Ok(Some(merchant)) => Ok(merchant),
+        Ok(None) => Err(ApiError::new(ErrorCode::Forbidden, "this credential quotes its own merchant's prices only")),
+        Err(_) => Err(ValidationError::new("merchant_id", "is required: platform staff name the merchant").into()),
+    }
+}
+
+/// The SKU catalogue's category and prices of `sku`, when the catalogue has the SKU for
+/// `merchant`.
+pub(super) async fn catalogued(
+    state: &AppState,
+    merchant: &MerchantId,
+    sku: &Sku,
+) -> Result<Option<(String, CataloguePrices)>, ApiError> {
+    Ok(state
+        .ports
+        .catalogue
+        .get_sku(sku)
+        .await?
+        .filter(|facts| &facts.merchant_id == merchant)
+        .map(|facts| (facts.category, CataloguePrices { cost: facts.cost, list_price: facts.list_price })))
 }
 
 /// The body of `POST /quotes`: every field required.
@@ -62,9 +102,13 @@ pub struct QuoteBody {
     pub province: String,
     /// 1 to 200 characters.
     pub city: String,
+    /// Whose prices: the caller's own merchant by default; platform staff must name it.
+    #[serde(default)]
+    pub merchant_id: Option<String>,
 }
 
 struct QuoteRequest {
+    merchant_id: Option<String>,
     customer_id: CustomerId,
     sku: Sku,
     quantity: u32,
@@ -76,6 +120,7 @@ impl QuoteBody {
     fn parse(body: &[u8]) -> Result<QuoteRequest, ValidationError> {
         let raw: QuoteBody = parse_json(body)?;
         Ok(QuoteRequest {
+            merchant_id: raw.merchant_id,
             customer_id: CustomerId::parse(raw.customer_id).map_err(|e| e.within("customer_id"))?,
             sku: Sku::parse(raw.sku).map_err(|e| e.within("sku"))?,
             quantity: check_quantity(raw.quantity)?,
@@ -93,9 +138,11 @@ fn place(raw: String, field: &str) -> Result<String, ValidationError> {
     Ok(trimmed.to_owned())
 }
 
-/// A price quote for a customer and SKU: the narrowest segment with a model (the
-/// customer's own, the SKU's, the province's, everyone's) predicts; the SKU's guard rails
-/// clamp, and `clamped` says which one did.
+/// A price quote for a customer and SKU from the merchant's own model: the narrowest
+/// segment with a model (the customer's own, the SKU's, the province's, everyone's)
+/// predicts, with the SKU catalogue's category; the guard rails clamp (the catalogue's
+/// cost plus the least margin and list price, else the history's lowest and highest
+/// price), and `clamped` says which one did.
 #[utoipa::path(
     post,
     path = "/quotes",
@@ -105,20 +152,21 @@ fn place(raw: String, field: &str) -> Result<String, ValidationError> {
         (status = 200, description = "The quoted price and the model behind it", body = QuoteAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`, or names another merchant", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 503, description = "`no_pricing_model`: no model has been trained yet", body = ErrorBody),
+        (status = 503, description = "`no_pricing_model`: no model of the merchant has been trained yet", body = ErrorBody),
     ),
     security(("bearer" = ["oms/storefront"]))
 )]
 async fn quote(State(state): State<AppState>, caller: Authed, RawBody(body): RawBody) -> Result<Json<QuoteAnswer>, ApiError> {
     // The merchant's storefront backend vouches for the customer id it passes.
-    caller.with(Scope::Storefront)?;
+    let caller = caller.with(Scope::Storefront)?;
     let request = QuoteBody::parse(&body)?;
-    let model = state
-        .pricing
-        .current()
-        .ok_or_else(|| ApiError::new(ErrorCode::NoPricingModel, "no pricing model has been trained yet (oms retrain)"))?;
+    let merchant = quoting_merchant(&caller, request.merchant_id.as_deref())?;
+    let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
+        ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
+    })?;
+    let catalogue = catalogued(&state, &merchant, &request.sku).await?;
     let query = Query {
         customer_id: request.customer_id.as_str(),
         sku: request.sku.as_str(),
@@ -126,7 +174,10 @@ async fn quote(State(state): State<AppState>, caller: Authed, RawBody(body): Raw
         province: &request.province,
         city: &request.city,
         at: chrono::Utc::now(),
+        category: catalogue.as_ref().map(|(category, _)| category.as_str()),
     };
-    let quote = model.quote(&query).map_err(|err| ApiError::new(ErrorCode::NoPricingModel, err.to_string()))?;
+    let quote = model
+        .quote_with(&query, catalogue.as_ref().map(|(_, prices)| prices))
+        .map_err(|err| ApiError::new(ErrorCode::NoPricingModel, err.to_string()))?;
     Ok(Json(quote.into()))
 }

@@ -230,7 +230,7 @@ pub(super) struct StoredHold {
     /// Every line of every part read.
     pub(super) lines: Vec<AllocatedLine>,
     /// The parts after the first.
-    parts: Vec<ReservationPartItem>,
+    pub(super) parts: Vec<ReservationPartItem>,
     /// The owners of lines stored without one (see `legacy_owners`).
     legacy: LegacyOwners,
 }

@@ -29,6 +29,8 @@ mod items;
 mod ledger;
 mod orders;
 mod outbox;
+mod sales;
+mod shipments;
 pub use outbox::relayed_message;
 mod sku_mappings;
 mod supply;
@@ -83,11 +85,13 @@ pub(crate) const MAX_TRANSACT_ITEMS: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// The merchants this process has put among those with sales (`sales.rs`).
+    merchants_marked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<MerchantId>>>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), merchants_marked: Default::default() }
     }
 
     pub fn table(&self) -> &str {
@@ -515,5 +519,11 @@ mod tests {
             Key::flash_sale_claim(&sale, &key),
             Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#KEY#k-1".into(), sk: "CLAIM".into() }
         );
+        let sale = oms_domain::sales::SaleKey { placed_at: "2026-11-20T10:00:00Z".parse().unwrap(), order_id: order.clone() };
+        assert_eq!(
+            Key::sale(&MerchantId::parse("a#b").unwrap(), &sale),
+            Key { pk: "SALES#a%23b".into(), sk: "2026-11-20T10:00:00.000000Z#ord_1".into() }
+        );
+        assert_eq!(Key::SALES_MERCHANTS, "SALES_MERCHANTS");
     }
 }

@@ -302,6 +302,10 @@ impl OrderStore for DynamoStore {
         let mut extra = Vec::new();
         match &effects.hold {
             HoldEffect::Untouched => {}
+            HoldEffect::Ship(ship) => match self.ship_items(&order.order_id, ship).await? {
+                Some(items) => extra.extend(items),
+                None => return Ok(UpdateOutcome::VersionConflict),
+            },
             HoldEffect::NoneHeld => extra.push(self.no_hold_check(&order.order_id)?),
             HoldEffect::Release(hold_id) => {
                 let Some(stored) = self.hold_to_release(&order.order_id, hold_id).await? else {
@@ -324,6 +328,10 @@ impl OrderStore for DynamoStore {
             }
         }
         extra.extend(self.outbox_puts(&effects.send, &order.order_id)?);
+        if let Some(sale) = &effects.sale {
+            self.mark_merchant_with_sales(&sale.merchant_id).await?;
+            extra.push(self.sale_put(sale)?);
+        }
         self.update_in_transaction(order, changes, extra).await
     }
 

@@ -48,6 +48,11 @@ pub struct NewOrder {
     /// Set when the channel says the order is cancelled (Shopify `cancelled_at`,
     /// WooCommerce status `cancelled`, Amazon `OrderStatus` `Canceled`): when.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Whether the buyer has paid, as the channel says (Shopify `financial_status`,
+    /// WooCommerce `set_paid` or its status, Amazon `OrderStatus` other than `Pending`,
+    /// generic `paid`, default true); orders the platform creates itself start unpaid.
+    /// An unpaid order's hold of stock expires (`usecases::sweep`).
+    pub paid: bool,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -67,10 +72,13 @@ pub enum OrderStatus {
     Delivered,
     Cancelled,
     Exception,
+    /// Some of its units shipped, the rest are still held: a later shipment ships them, and
+    /// a cancel gives back only those.
+    PartiallyShipped,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 10] = [
+    pub const ALL: [OrderStatus; 11] = [
         OrderStatus::Received,
         OrderStatus::OnHold,
         OrderStatus::Allocated,
@@ -81,6 +89,7 @@ impl OrderStatus {
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
         OrderStatus::Exception,
+        OrderStatus::PartiallyShipped,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -95,6 +104,7 @@ impl OrderStatus {
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Exception => "exception",
+            OrderStatus::PartiallyShipped => "partially_shipped",
         }
     }
 
@@ -108,16 +118,23 @@ impl OrderStatus {
                 | (OnHold, Received | Cancelled)
                 | (Allocated, Reserved | Backordered | Cancelled)
                 | (Backordered, Allocated | Cancelled)
-                | (Reserved, Shipped | Cancelled)
+                | (Reserved, Shipped | PartiallyShipped | Cancelled)
+                | (PartiallyShipped, Shipped | Exception | Cancelled)
                 | (Shipped, InTransit | Delivered | Exception)
                 | (InTransit, Delivered | Exception)
                 | (Exception, InTransit | Delivered)
         )
     }
 
-    /// Before shipment: the order can still be cancelled and its stock released.
+    /// Before shipment (or with units still to ship): the order can still be cancelled and
+    /// the stock it holds released.
     pub fn is_cancellable(self) -> bool {
         self.can_become(OrderStatus::Cancelled)
+    }
+
+    /// Nothing of it has shipped yet.
+    pub fn is_before_shipment(self) -> bool {
+        self.is_cancellable() && self != OrderStatus::PartiallyShipped
     }
 
     /// Nothing moves the order on from here: it is not waiting for anything, so the
@@ -173,6 +190,27 @@ pub struct Order {
     pub channel_updated_at: DateTime<Utc>,
     /// Bumped by the store on every write; updates are conditional on it.
     pub version: u64,
+    /// Whether the order is paid for: as the channel delivered it, or once a payment is
+    /// recorded (`POST /orders/{id}/payments`).
+    #[serde(default = "paid_by_default")]
+    pub paid: bool,
+    /// The payments recorded for it, each once by its reference.
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+}
+
+fn paid_by_default() -> bool {
+    true
+}
+
+/// A payment recorded for an order, unique per order by its reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub amount: rust_decimal::Decimal,
+    pub currency: Currency,
+    /// The payment provider's reference: a second payment with it is the same payment.
+    pub reference: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Order {
@@ -199,6 +237,8 @@ impl Order {
             }],
             channel_updated_at: new.channel_updated_at,
             version: 0,
+            paid: new.paid,
+            payments: Vec::new(),
         }
     }
 
@@ -368,6 +408,7 @@ pub(crate) mod tests {
             charges: Charges::default(),
             channel_updated_at: Utc::now(),
             cancelled_at: None,
+            paid: true,
         }
     }
 
@@ -437,7 +478,8 @@ pub(crate) mod tests {
                 "in_transit",
                 "delivered",
                 "cancelled",
-                "exception"
+                "exception",
+                "partially_shipped"
             ]
         );
         for s in OrderStatus::ALL {

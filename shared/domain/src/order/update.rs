@@ -55,12 +55,12 @@ impl OrderUpdate {
 
 impl Order {
     /// What replacing this order's content with `new`'s would change, split by what the
-    /// order's stage allows: contact and address until shipment; lines, currency and
+    /// order's stage allows: contact and address until the first shipment; lines, currency and
     /// charges only while no stock is planned or held (received, on hold, backordered). The
     /// merchant never changes.
     pub fn compare_update(&self, new: &Order) -> OrderUpdate {
         let mut update = OrderUpdate::default();
-        let before_shipment = self.status.is_cancellable();
+        let before_shipment = self.status.is_before_shipment();
         let stock_untouched = matches!(self.status, OrderStatus::Received | OrderStatus::OnHold | OrderStatus::Backordered);
         let lines_differ = self.lines != new.lines || self.currency != new.currency || self.charges != new.charges;
         for (part, differs, allowed) in [

@@ -213,6 +213,8 @@ pub fn claim_order(
         charges: Charges::default(),
         channel_updated_at: now,
         cancelled_at: None,
+        // Created by the platform: unpaid until the buyer pays.
+        paid: false,
     };
     let mut order = Order::receive(new, claim.order_id.clone(), now);
     let line = crate::order::AllocatedLine {

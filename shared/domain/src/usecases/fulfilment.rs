@@ -12,6 +12,7 @@ use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, Channel, HoldReason, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
+use crate::sales::Sale;
 use crate::usecases::flash_sales::has_address;
 use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
 use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
@@ -257,6 +258,12 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
             }
         }
     };
+    if let Held::Decided(OrderStatus::Reserved) = outcome {
+        // The reservation is recorded: the order enters its merchant's sales history in
+        // the same write.
+        let sale = Effects::record_sale(Sale::of(&order));
+        return Ok(Change::WriteWith(order, sale, outcome));
+    }
     Ok(Change::Write(order, outcome))
 }
 

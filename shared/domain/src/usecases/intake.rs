@@ -299,10 +299,18 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
                 return Ok::<_, IntakeError>(Change::Keep(order, (OrderUpdate::default(), Some(NotApplied::Stale))));
             }
             let update = order.compare_update(delivered);
-            if update.applied.is_empty() {
+            // The channel saying it is paid now (Shopify's orders/updated) marks it paid.
+            let newly_paid = delivered.paid && !order.paid;
+            if update.applied.is_empty() && !newly_paid {
                 return Ok(Change::Keep(order, (update, None)));
             }
-            order.apply_update(delivered, now, source);
+            if newly_paid {
+                order.paid = true;
+                order.note(now, format!("paid, as {source} says"));
+            }
+            if !update.applied.is_empty() {
+                order.apply_update(delivered, now, source);
+            }
             order.channel_updated_at = delivered.channel_updated_at;
             // A waiting order is planned again with the change that may let it proceed.
             if is_waiting(order.status) {

@@ -7,6 +7,7 @@
 //! lost race read again and decide again.
 
 pub mod alerts;
+pub mod analytics;
 pub mod catalogue;
 pub mod flash_sales;
 pub mod fulfilment;
@@ -16,6 +17,7 @@ pub mod orders;
 pub mod reconcile;
 pub mod supply;
 pub mod sweep;
+pub mod tracking;
 
 use std::future::Future;
 use std::pin::Pin;

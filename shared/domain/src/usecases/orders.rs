@@ -58,24 +58,60 @@ pub enum CancelError {
 /// what it may hold still (a reservation that landed after the cancel), so a retry is
 /// always safe.
 pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Result<Order, CancelError> {
+    Ok(cancel_when(ports, order_id, reason, |_| true).await?.0)
+}
+
+/// Cancels, for [`PAYMENT_EXPIRED`](crate::ledger::PAYMENT_EXPIRED), an order that is still
+/// reserved and unpaid when the write decides (a payment recorded meanwhile wins the race
+/// and the order stays), giving its stock back as `cancel_order` does: the ledger records
+/// the release as an `expire`. True if it was cancelled now.
+pub async fn expire_unpaid(ports: &Ports, order_id: &OrderId) -> Result<bool, CancelError> {
+    let still_unpaid = |order: &Order| !order.paid && order.status == OrderStatus::Reserved;
+    Ok(cancel_when(ports, order_id, crate::ledger::PAYMENT_EXPIRED, still_unpaid).await?.1)
+}
+
+/// What the cancel's write decided.
+enum Cancelled {
+    /// Written now, giving back this hold (if the order had one).
+    Now(Option<crate::reservation::Reservation>),
+    /// It was cancelled before.
+    Already,
+    /// `applies` said no: left as it is.
+    NotApplicable,
+}
+
+async fn cancel_when(
+    ports: &Ports,
+    order_id: &OrderId,
+    reason: &str,
+    applies: fn(&Order) -> bool,
+) -> Result<(Order, bool), CancelError> {
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
             if order.status == OrderStatus::Cancelled {
-                return Ok(Change::Keep(order, None));
+                return Ok(Change::Keep(order, Cancelled::Already));
+            }
+            if !applies(&order) {
+                return Ok(Change::Keep(order, Cancelled::NotApplicable));
             }
             order.transition(OrderStatus::Cancelled, now, reason)?;
             // The hold read here is released with the write, conditional on it still
             // being the order's: a hold placed in between makes the write a lost race.
             let held = ports.inventory.reservation(order_id).await?;
             let hold = held.as_ref().map_or(HoldEffect::NoneHeld, |hold| HoldEffect::Release(hold.hold_id.clone()));
-            let effects = Effects { send: vec![], hold };
-            Ok::<_, CancelError>(Change::WriteWith(order, effects, held.map(|hold| hold.reservation)))
+            let effects = Effects { send: vec![], hold, sale: None };
+            Ok::<_, CancelError>(Change::WriteWith(order, effects, Cancelled::Now(held.map(|hold| hold.reservation))))
         })
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    let released = match changed.value {
+    let held = match changed.value {
+        Cancelled::NotApplicable => return Ok((changed.order, false)),
+        Cancelled::Now(held) => held,
+        Cancelled::Already => None,
+    };
+    let released = match held {
         Some(held) => Some(held),
         None if !changed.written => crate::usecases::fulfilment::release_current_hold(ports, order_id).await?,
         None => None,
@@ -95,9 +131,92 @@ pub async fn cancel_order(ports: &Ports, order_id: &OrderId, reason: &str) -> Re
         crate::usecases::intake::resolve_on_hold(ports, &changed.order).await?;
     }
     if changed.written {
-        tracing::info!(order_id = %order_id, "order cancelled");
+        tracing::info!(order_id = %order_id, reason, "order cancelled");
     }
-    Ok(changed.order)
+    Ok((changed.order, changed.written))
+}
+
+/// A payment as an operator or a payment provider reports it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub amount: rust_decimal::Decimal,
+    pub currency: crate::Currency,
+    pub reference: String,
+}
+
+/// Longest payment reference accepted.
+pub const MAX_PAYMENT_REFERENCE: usize = 128;
+
+impl NewPayment {
+    /// Checks a payment: an amount above zero with at most the currency's minor digits, a
+    /// currency, a reference of 1 to 128 characters. Errors name the field.
+    pub fn parse(amount: &str, currency: &str, reference: &str) -> Result<Self, ValidationError> {
+        let currency = crate::Currency::parse(currency).map_err(|e| e.within("currency"))?;
+        let amount = money::parse_price(amount, currency).map_err(|e| e.within("amount"))?;
+        if amount <= rust_decimal::Decimal::ZERO {
+            return Err(ValidationError::new("amount", "must be above zero"));
+        }
+        if amount.normalize().scale() > currency.minor_digits() {
+            return Err(ValidationError::new(
+                "amount",
+                format!("has more decimals than {currency} has ({})", currency.minor_digits()),
+            ));
+        }
+        let reference = crate::validation::clean_text(reference);
+        if reference.is_empty() || reference.chars().count() > MAX_PAYMENT_REFERENCE {
+            return Err(ValidationError::new("reference", format!("must be 1 to {MAX_PAYMENT_REFERENCE} characters")));
+        }
+        Ok(Self { amount, currency, reference })
+    }
+}
+
+/// Why a payment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("no order {0}")]
+    NotFound(OrderId),
+    #[error("the order is in {expected}, not {given}")]
+    WrongCurrency { expected: crate::Currency, given: crate::Currency },
+    #[error("the order is cancelled; a payment for it cannot be recorded")]
+    Cancelled,
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Records a payment for an order and marks it paid (so its hold no longer expires), in
+/// the order's own write. Idempotent by reference: a payment whose reference the order has
+/// already answers the order as it is, with `false`.
+pub async fn record_payment(ports: &Ports, order_id: &OrderId, payment: &NewPayment) -> Result<(Order, bool), PaymentError> {
+    let now = ports.clock.now();
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            if order.payments.iter().any(|p| p.reference == payment.reference) {
+                return Ok(Change::Keep(order, ()));
+            }
+            if order.currency != payment.currency {
+                return Err(PaymentError::WrongCurrency { expected: order.currency, given: payment.currency });
+            }
+            if order.status == OrderStatus::Cancelled {
+                return Err(PaymentError::Cancelled);
+            }
+            order.payments.push(crate::order::Payment {
+                amount: payment.amount,
+                currency: payment.currency,
+                reference: payment.reference.clone(),
+                at: now,
+            });
+            order.paid = true;
+            order
+                .note(now, format!("payment {} {} recorded (reference {})", payment.amount, payment.currency, payment.reference));
+            Ok(Change::Write(order, ()))
+        })
+    })
+    .await?
+    .ok_or_else(|| PaymentError::NotFound(order_id.clone()))?;
+    if changed.written {
+        tracing::info!(order_id = %order_id, reference = %payment.reference, "payment recorded");
+    }
+    Ok((changed.order, changed.written))
 }
 
 /// Why a modification was refused.

@@ -1,6 +1,6 @@
 //! Reconciliation: for every stock (SKU, warehouse, owner), its figures agree with each
 //! other, with the open holds, and with the sums of its ledger. Run by `oms reconcile`
-//! and by the scheduled `sweep-orders` function, over the ports alone.
+//! and by the scheduled `reconcile-stock` function, over the ports alone.
 //!
 //! What must hold, per stock:
 //! - on hand = available + held (DynamoDB keeps `available` as an attribute of its own);

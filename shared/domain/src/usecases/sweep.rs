@@ -24,6 +24,7 @@ use crate::messages::{AllocateOrder, Outgoing, ReserveOrder};
 use crate::order::{Order, OrderStatus};
 use crate::ports::{Effects, Ports, StatusEntry, StoreError};
 use crate::usecases::fulfilment::plan_against_current_stock;
+use crate::usecases::tracking::{check_order_shipments, TrackingChecks};
 use crate::usecases::{update_with_retry, Change};
 use crate::OrderId;
 
@@ -48,7 +49,17 @@ pub struct SweepLimits {
     pub page: usize,
     /// Orders queued again (or given up on) per sweep at most; the next sweep goes on.
     pub most_repairs: usize,
+    /// How long a parcel in transit may go without a carrier scan before a
+    /// `shipment_no_scan` alert.
+    pub no_scan: Duration,
+    /// How long an unpaid order may hold stock: past it, the sweeper cancels the order
+    /// with reason `payment_expired` (its stock returns, ledger kind `expire`, and the
+    /// backorders waiting for its SKUs are planned again, as any cancel does).
+    pub unpaid_hold: Duration,
 }
+
+/// How long an unpaid order holds its stock by default (`OMS_UNPAID_HOLD_MINUTES`).
+pub const DEFAULT_UNPAID_HOLD_MINUTES: i64 = 30;
 
 impl Default for SweepLimits {
     fn default() -> Self {
@@ -58,6 +69,8 @@ impl Default for SweepLimits {
             waiting: Duration::hours(1),
             page: 100,
             most_repairs: 500,
+            no_scan: Duration::hours(crate::usecases::tracking::DEFAULT_NO_SCAN_HOURS),
+            unpaid_hold: Duration::minutes(DEFAULT_UNPAID_HOLD_MINUTES),
         }
     }
 }
@@ -92,6 +105,11 @@ pub struct SweepReport {
     /// Orders past their limit that are waiting as they should (a backorder its merchant
     /// still has no stock for, an order on hold for a SKU still unknown, one given up on).
     pub waiting: usize,
+    /// The tracking checks of shipped orders' parcels: no scan for too long, past the ETA.
+    pub tracking: TrackingChecks,
+    /// Unpaid orders whose hold ran past `SweepLimits::unpaid_hold`: cancelled for
+    /// `payment_expired`, their stock given back.
+    pub expired: Vec<OrderId>,
 }
 
 impl SweepReport {
@@ -101,11 +119,55 @@ impl SweepReport {
     }
 }
 
+/// Cancels, for `payment_expired`, every unpaid order reserved since before
+/// `now - limits.unpaid_hold` (at most `most_repairs` a sweep): `orders::cancel_order`
+/// gives its stock back in the order's own write (ledger kind `expire`) and plans the
+/// backorders waiting for its SKUs again. An order paid meanwhile is left as it is (the
+/// cancel is decided on the order as read, and a payment recorded in between makes the
+/// write a lost race that reads it paid).
+async fn expire_unpaid_holds(
+    ports: &Ports,
+    limits: &SweepLimits,
+    now: DateTime<Utc>,
+    report: &mut SweepReport,
+) -> Result<(), StoreError> {
+    let mut after: Option<StatusEntry> = None;
+    loop {
+        let page = ports
+            .orders
+            .orders_in_status_since(OrderStatus::Reserved, now - limits.unpaid_hold, after.as_ref(), limits.page)
+            .await?;
+        let full = page.len() >= limits.page;
+        for entry in &page {
+            if report.expired.len() >= limits.most_repairs {
+                return Ok(());
+            }
+            match crate::usecases::orders::expire_unpaid(ports, &entry.order_id).await {
+                Ok(true) => {
+                    tracing::info!(order_id = %entry.order_id, "unpaid hold expired: order cancelled");
+                    report.expired.push(entry.order_id.clone());
+                }
+                Ok(false) => {}
+                Err(crate::usecases::orders::CancelError::Unexpected(e)) => return Err(e),
+                // Shipped or gone meanwhile: nothing to expire.
+                Err(_) => {}
+            }
+        }
+        after = page.last().cloned();
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// Looks for orders stuck past `limits` and queues again the step each waits for (see the
 /// module's doc for which, and how often).
 pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, StoreError> {
     let now = ports.clock.now();
-    let mut report = SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0 };
+    let mut report =
+        SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0, tracking: TrackingChecks::default(), expired: Vec::new() };
+    expire_unpaid_holds(ports, limits, now, &mut report).await?;
+    sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
         (OrderStatus::Received, limits.received),
         (OrderStatus::Allocated, limits.allocated),
@@ -137,6 +199,28 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
         }
     }
     Ok(report)
+}
+
+/// The tracking checks: every order with parcels on their way (shipped, partially shipped,
+/// in transit, or in exception with other parcels moving), read through the same index by
+/// status, a page at a time; each parcel raises at most one `shipment_no_scan` and one
+/// `shipment_late` alert (`tracking::check_order_shipments`).
+async fn sweep_tracking(ports: &Ports, limits: &SweepLimits, checks: &mut TrackingChecks) -> Result<(), StoreError> {
+    let now = ports.clock.now();
+    for status in [OrderStatus::Shipped, OrderStatus::PartiallyShipped, OrderStatus::InTransit, OrderStatus::Exception] {
+        let mut after: Option<StatusEntry> = None;
+        loop {
+            let page = ports.orders.orders_in_status_since(status, now, after.as_ref(), limits.page).await?;
+            for entry in &page {
+                check_order_shipments(ports, &entry.order_id, limits.no_scan, checks).await?;
+            }
+            if page.len() < limits.page {
+                break;
+            }
+            after = page.last().cloned();
+        }
+    }
+    Ok(())
 }
 
 /// What the sweeper does for one order found in `status` past its limit; `None` when it

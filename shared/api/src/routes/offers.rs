@@ -1,0 +1,158 @@
+//! `GET /customers/{id}/offers`: the SKUs best suited to a customer, from its merchant's
+//! history alone (`oms_pricing::offers`), each quoted as `POST /quotes` would quote one unit.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use oms_domain::access::Scope;
+use oms_domain::ports::{OrderQuery, Page};
+use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
+
+use oms_pricing::CataloguePrices;
+
+use super::quotes::quoting_merchant;
+use super::{AppState, PathParams};
+use crate::error::{ErrorBody, ErrorCode};
+use crate::{ApiError, Authed};
+
+/// Offers answered when the caller does not say, and the most it may ask for.
+const DEFAULT_OFFERS: usize = 10;
+const MAX_OFFERS: usize = 50;
+/// The longest province a caller may name.
+const MAX_PROVINCE_CHARS: usize = 200;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(offers))
+}
+
+/// The query string of `GET /customers/{id}/offers`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct OffersParams {
+    /// Most offers: 1 to 50, default 10.
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<usize>,
+    /// Whose customer: the caller's own merchant by default; platform staff must name it.
+    merchant_id: Option<String>,
+    /// The customer's province, when the caller knows it (else the history's, else its
+    /// latest order's): the best sellers there are offered to a customer the history does not know.
+    province: Option<String>,
+}
+
+/// One offer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferAnswer {
+    pub sku: String,
+    /// The SKU catalogue's name, when it has the SKU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The price of one unit for this customer (as `POST /quotes` answers), a decimal string.
+    pub price: String,
+    pub currency: String,
+    /// 0 to 1: how well it suits the customer, relative to the best offer.
+    pub score: f64,
+    /// Why it is offered, in a few words.
+    pub reason: String,
+}
+
+/// The answer of `GET /customers/{id}/offers`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffersAnswer {
+    pub customer_id: String,
+    pub offers: Vec<OfferAnswer>,
+}
+
+/// The products best suited to a customer, best first: what customers who bought what it
+/// bought also bought, the categories it buys, what it buys again when buying again is
+/// typical (else nothing it bought in the last 30 days), filled with the best sellers of
+/// its province; a customer the history does not know gets its province's best sellers
+/// (every province's when the province is unknown). Each is priced for this customer by
+/// the merchant's model, within the catalogue's guard rails. Only the merchant's own
+/// history is used.
+#[utoipa::path(
+    get,
+    path = "/customers/{id}/offers",
+    tag = "quotes",
+    params(("id" = String, Path, description = "The customer's id, as the merchant's orders carry it"), OffersParams),
+    responses(
+        (status = 200, description = "The offers, best first", body = OffersAnswer),
+        (status = 400, description = "`invalid_request`: a limit outside 1 to 50, a malformed id, or (platform staff) no `merchant_id`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`, or names another merchant", body = ErrorBody),
+        (status = 503, description = "`no_pricing_model`: no model of the merchant has been trained yet", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/storefront"]))
+)]
+async fn offers(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+    params: Result<Query<OffersParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<OffersAnswer>, ApiError> {
+    let caller = caller.with(Scope::Storefront)?;
+    let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+    let customer = CustomerId::parse(id).map_err(|e| e.within("id"))?;
+    let limit = params.limit.unwrap_or(DEFAULT_OFFERS);
+    if !(1..=MAX_OFFERS).contains(&limit) {
+        return Err(ValidationError::new("limit", format!("must be 1 to {MAX_OFFERS}")).into());
+    }
+    let merchant = quoting_merchant(&caller, params.merchant_id.as_deref())?;
+    let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
+        ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
+    })?;
+    let hint = params.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+    if hint.as_ref().is_some_and(|p| p.chars().count() > MAX_PROVINCE_CHARS) {
+        return Err(ValidationError::new("province", format!("must be at most {MAX_PROVINCE_CHARS} characters")).into());
+    }
+    let (province, city) = match hint.or_else(|| model.offers.province_of(customer.as_str()).map(str::to_owned)) {
+        Some(province) => (Some(province), String::new()),
+        None => latest_place(&state, &merchant, &customer).await?,
+    };
+    let now = chrono::Utc::now();
+    let mut answered = Vec::new();
+    for offer in model.offers.offers(customer.as_str(), province.as_deref(), now, limit) {
+        let Ok(sku) = Sku::parse(&offer.sku) else { continue };
+        let facts = state.ports.catalogue.get_sku(&sku).await?.filter(|facts| facts.merchant_id == merchant);
+        let catalogue = facts
+            .as_ref()
+            .map(|facts| (facts.category.clone(), CataloguePrices { cost: facts.cost, list_price: facts.list_price }));
+        let query = oms_pricing::Query {
+            customer_id: customer.as_str(),
+            sku: sku.as_str(),
+            quantity: 1,
+            province: province.as_deref().unwrap_or_default(),
+            city: &city,
+            at: now,
+            category: catalogue.as_ref().map(|(category, _)| category.as_str()),
+        };
+        let Ok(quote) = model.quote_with(&query, catalogue.as_ref().map(|(_, prices)| prices)) else { continue };
+        answered.push(OfferAnswer {
+            sku: offer.sku,
+            name: facts.map(|facts| facts.name),
+            price: quote.price.normalize().to_string(),
+            currency: quote.currency,
+            score: offer.score,
+            reason: offer.reason,
+        });
+    }
+    Ok(Json(OffersAnswer { customer_id: customer.to_string(), offers: answered }))
+}
+
+/// The province and city of the customer's latest order with the merchant, if any.
+async fn latest_place(
+    state: &AppState,
+    merchant: &MerchantId,
+    customer: &CustomerId,
+) -> Result<(Option<String>, String), ApiError> {
+    let query = OrderQuery::of(merchant.clone()).customer(customer.clone());
+    let found = state.ports.orders.find_orders(&query, &Page::first(1)).await?;
+    Ok(found
+        .orders
+        .first()
+        .map(|order| (order.shipping_address.province.clone(), order.shipping_address.city.clone()))
+        .unwrap_or_default())
+}

@@ -1,0 +1,457 @@
+//! Shipments and tracking: a warehouse reports a shipment (it consumes the units the order
+//! holds), carriers post events (they move the shipment and the order, refresh the ETA
+//! and raise alerts), and anyone allowed reads an order's tracking view.
+//!
+//! A shipment's write is one atomic write of the order, the shipment and the consumed
+//! hold ([`HoldEffect::Ship`]). An event is stored first, idempotently, even for a tracking
+//! number no shipment has yet; then the shipment is refreshed from all its events and the
+//! order's status from all its shipments ([`apply_tracking`]). Every step reads what it
+//! decides on afresh, so a repeated, reordered or early event ends in the same state, and
+//! a crash between steps is healed by the next event of the parcel (or a repeat of this one).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::alert::{Alert, AlertKind};
+use crate::order::{AllocatedLine, Order, OrderStatus, MAX_LINE_QUANTITY};
+use crate::ports::{AddEventOutcome, Effects, HoldEffect, Ports, RaiseOutcome, ShipEffect, StoreError, UpdateOutcome};
+use crate::reservation::Hold;
+use crate::shipment::{
+    median_transit, order_eta, order_status_from, shipped_units, Lane, Shipment, ShipmentStatus, ShippedLine, TrackingEvent,
+    TransitSample,
+};
+use crate::usecases::{update_with_retry, Change, CONFLICT_RETRIES};
+use crate::{CarrierId, OrderId, ShipmentId, Sku, TrackingNumber, ValidationError, WarehouseId};
+
+/// How many of a lane's latest deliveries its ETA is learned from.
+pub const LANE_SAMPLES: usize = 50;
+
+/// One line of a reported shipment: units of a SKU, and the warehouse they left from
+/// (needed only when the order's hold has that SKU in several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipLine {
+    pub sku: Sku,
+    pub quantity: u32,
+    pub warehouse: Option<WarehouseId>,
+}
+
+/// `POST /orders/{id}/shipments`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipRequest {
+    pub carrier: CarrierId,
+    pub tracking_number: TrackingNumber,
+    pub lines: Vec<ShipLine>,
+}
+
+impl ShipRequest {
+    /// Checks what needs no store: at least one line, each of 1 to `MAX_LINE_QUANTITY` units.
+    pub fn check(&self) -> Result<(), ValidationError> {
+        if self.lines.is_empty() {
+            return Err(ValidationError::new("lines", "give at least one line"));
+        }
+        for (i, line) in self.lines.iter().enumerate() {
+            if line.quantity == 0 || line.quantity > MAX_LINE_QUANTITY {
+                return Err(ValidationError::new(
+                    format!("lines[{i}].quantity"),
+                    format!("must be 1 to {MAX_LINE_QUANTITY}, not {}", line.quantity),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a shipment was refused; nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ShipError {
+    #[error("no order {0}")]
+    NotFound(OrderId),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("the order is {0}: only a reserved or partially shipped order ships")]
+    NotReserved(OrderStatus),
+    #[error("lines[{line}]: the order has no line of {sku}")]
+    UnknownSku { line: usize, sku: Sku },
+    #[error("lines[{line}]: the order holds {sku} in several warehouses ({}); name the warehouse", .warehouses.join(", "))]
+    WarehouseNeeded { line: usize, sku: Sku, warehouses: Vec<String> },
+    #[error("lines[{line}]: {asked} of {sku} asked to ship{}, but the order holds only {held} there", .warehouse.as_ref().map(|w| format!(" from {w}")).unwrap_or_default())]
+    MoreThanHeld { line: usize, sku: Sku, warehouse: Option<WarehouseId>, asked: u32, held: u32 },
+    #[error("tracking number {0} is another order's shipment")]
+    TrackingNumberTaken(TrackingNumber),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// What recording a shipment answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipped {
+    pub shipment_id: ShipmentId,
+    /// The same tracking number was reported for this order before: its shipment.
+    pub duplicate: bool,
+    pub order_status: OrderStatus,
+}
+
+/// The units to take from the hold for the request: per requested line, from the held
+/// stock of its SKU (in its warehouse when named), in the hold's order. Refuses a SKU the
+/// order has no line of, an ambiguous warehouse, and more than is held.
+pub fn units_to_take(order: &Order, hold: &Hold, lines: &[ShipLine]) -> Result<Vec<AllocatedLine>, ShipError> {
+    let ordered = order.units_by_sku();
+    // What is left of each held line as the request's lines take from it.
+    let mut left: Vec<AllocatedLine> = hold.reservation.lines().to_vec();
+    let mut taken: BTreeMap<(WarehouseId, crate::MerchantId, Sku), u32> = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !ordered.contains_key(&line.sku) {
+            return Err(ShipError::UnknownSku { line: i, sku: line.sku.clone() });
+        }
+        let of_sku: Vec<usize> = (0..left.len()).filter(|&j| left[j].sku == line.sku).collect();
+        let candidates: Vec<usize> = match &line.warehouse {
+            Some(w) => of_sku.iter().copied().filter(|&j| &left[j].warehouse == w).collect(),
+            None => {
+                let mut warehouses: Vec<String> = of_sku.iter().map(|&j| left[j].warehouse.to_string()).collect();
+                warehouses.sort();
+                warehouses.dedup();
+                if warehouses.len() > 1 {
+                    return Err(ShipError::WarehouseNeeded { line: i, sku: line.sku.clone(), warehouses });
+                }
+                of_sku
+            }
+        };
+        let held: u32 = candidates.iter().map(|&j| left[j].quantity).sum();
+        if held < line.quantity {
+            return Err(ShipError::MoreThanHeld {
+                line: i,
+                sku: line.sku.clone(),
+                warehouse: line.warehouse.clone(),
+                asked: line.quantity,
+                held,
+            });
+        }
+        let mut need = line.quantity;
+        for j in candidates {
+            let take = need.min(left[j].quantity);
+            if take == 0 {
+                continue;
+            }
+            left[j].quantity -= take;
+            need -= take;
+            let stock = &left[j];
+            *taken.entry((stock.warehouse.clone(), stock.owner.clone(), stock.sku.clone())).or_insert(0) += take;
+        }
+    }
+    Ok(taken.into_iter().map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity }).collect())
+}
+
+/// The lane of a shipment from `warehouse` to the order's address, when both provinces are known.
+async fn lane_of(ports: &Ports, order: &Order, warehouse: &WarehouseId) -> Result<Option<Lane>, StoreError> {
+    let Some(destination) = order.shipping_address.province.clone() else { return Ok(None) };
+    let origin = ports.warehouses.get_warehouse(warehouse).await?.map(|w| w.province);
+    Ok(origin.map(|origin| Lane { origin, destination }))
+}
+
+/// The median transit time learned for the carrier on the lane, if any delivery taught one.
+async fn learned_transit(
+    ports: &Ports,
+    carrier: &CarrierId,
+    lane: Option<&Lane>,
+) -> Result<Option<chrono::Duration>, StoreError> {
+    let Some(lane) = lane else { return Ok(None) };
+    Ok(median_transit(&ports.shipments.transit_hours(carrier, lane, LANE_SAMPLES).await?))
+}
+
+/// `POST /orders/{id}/shipments`: records the shipment, consumes the units it carries from
+/// the order's hold and moves the order to `shipped` (or `partially_shipped` while units
+/// remain), all in one atomic write. The same tracking number reported again for the same
+/// order answers its first shipment. Events that arrived for the tracking number before
+/// the shipment are applied now.
+pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -> Result<Shipped, ShipError> {
+    request.check()?;
+    let now = ports.clock.now();
+    let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            if let Some(existing) = ports.shipments.get_shipment(&request.tracking_number).await? {
+                let answer = duplicate_of(order_id, existing, &order)?;
+                return Ok(Change::Keep(order, answer));
+            }
+            if !matches!(order.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped) {
+                return Err(ShipError::NotReserved(order.status));
+            }
+            let Some(hold) = ports.inventory.reservation(order_id).await? else {
+                return Err(ShipError::NotReserved(order.status));
+            };
+            let taken = units_to_take(&order, &hold, &request.lines)?;
+            let lines: Vec<ShippedLine> = taken
+                .iter()
+                .map(|l| ShippedLine {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    warehouse: l.warehouse.clone(),
+                    owner: l.owner.clone(),
+                })
+                .collect();
+            let lane = lane_of(ports, &order, &taken[0].warehouse).await?;
+            let learned = learned_transit(ports, &request.carrier, lane.as_ref()).await?;
+            let shipment =
+                Shipment::new(&order, request.carrier.clone(), request.tracking_number.clone(), lines, lane, learned, now);
+            let mut all = ports.shipments.shipments_of(order_id).await?;
+            all.push(shipment.clone());
+            let shipped = shipped_units(&all);
+            let complete = order.units_by_sku().iter().all(|(sku, wanted)| shipped.get(sku).copied().unwrap_or(0) >= *wanted);
+            let next = if complete { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
+            let detail = format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number);
+            if next == order.status {
+                order.note(now, detail);
+            } else {
+                order.transition(next, now, detail).map_err(|_| ShipError::NotReserved(order.status))?;
+            }
+            let answer = Shipped { shipment_id: shipment.shipment_id.clone(), duplicate: false, order_status: next };
+            let effect = ShipEffect { hold_id: hold.hold_id, taken, shipment };
+            let effects = Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)), sale: None };
+            Ok::<_, ShipError>(Change::WriteWith(order, effects, answer))
+        })
+    })
+    .await?
+    .ok_or_else(|| ShipError::NotFound(order_id.clone()))?;
+    let shipped = changed.value;
+    if changed.written {
+        tracing::info!(order_id = %order_id, shipment_id = %shipped.shipment_id, "shipment recorded");
+    }
+    // Events kept for this tracking number before the shipment was reported (or a repeat
+    // finishing what a crash stopped).
+    if !ports.shipments.events_of(&request.tracking_number).await?.is_empty() {
+        apply_tracking(ports, &request.tracking_number).await?;
+    }
+    let order_status = ports.orders.get_order(order_id).await?.map_or(shipped.order_status, |o| o.status);
+    Ok(Shipped { order_status, ..shipped })
+}
+
+/// The answer to a tracking number reported again: this order's shipment, or a refusal
+/// when it is another order's.
+fn duplicate_of(order_id: &OrderId, existing: Shipment, order: &Order) -> Result<Shipped, ShipError> {
+    if &existing.order_id != order_id {
+        return Err(ShipError::TrackingNumberTaken(existing.tracking_number));
+    }
+    Ok(Shipped { shipment_id: existing.shipment_id, duplicate: true, order_status: order.status })
+}
+
+/// What a carrier webhook did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsReceipt {
+    /// Events stored now.
+    pub accepted: usize,
+    /// Events stored before (the same id for the same tracking number).
+    pub duplicates: usize,
+    /// Tracking numbers with no shipment yet: their events wait for it.
+    pub unmatched: Vec<TrackingNumber>,
+}
+
+/// `POST /carriers/{carrier}/events`: stores each event once and applies each tracking
+/// number's events to its shipment and order.
+pub async fn receive_events(ports: &Ports, events: &[TrackingEvent]) -> Result<EventsReceipt, StoreError> {
+    let mut receipt = EventsReceipt::default();
+    let mut numbers: Vec<TrackingNumber> = Vec::new();
+    for event in events {
+        match ports.shipments.add_event(event).await? {
+            AddEventOutcome::Added => receipt.accepted += 1,
+            AddEventOutcome::Duplicate => receipt.duplicates += 1,
+        }
+        if !numbers.contains(&event.tracking_number) {
+            numbers.push(event.tracking_number.clone());
+        }
+    }
+    for number in numbers {
+        if apply_tracking(ports, &number).await?.is_none() {
+            tracing::info!(tracking_number = %number, "carrier event kept for a tracking number with no shipment yet");
+            receipt.unmatched.push(number);
+        }
+    }
+    Ok(receipt)
+}
+
+/// Refreshes the shipment of `tracking` from all its events, records its transit time
+/// when it is newly delivered, raises the alerts its events call for, and moves its
+/// order's status as its shipments map it. `None` when no shipment has the tracking number.
+pub async fn apply_tracking(ports: &Ports, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
+    let now = ports.clock.now();
+    let mut refreshed = None;
+    for _ in 0..CONFLICT_RETRIES {
+        let Some(mut shipment) = ports.shipments.get_shipment(tracking).await? else { return Ok(None) };
+        let events = ports.shipments.events_of(tracking).await?;
+        let learned = learned_transit(ports, &shipment.carrier, shipment.lane.as_ref()).await?;
+        let was_delivered = shipment.status == ShipmentStatus::Delivered;
+        if !shipment.refresh(&events, learned) {
+            refreshed = Some((shipment, events, false));
+            break;
+        }
+        if let UpdateOutcome::Updated { version } = ports.shipments.update_shipment(&shipment).await? {
+            shipment.version = version;
+            let newly_delivered = !was_delivered && shipment.status == ShipmentStatus::Delivered;
+            refreshed = Some((shipment, events, newly_delivered));
+            break;
+        }
+    }
+    let Some((shipment, events, newly_delivered)) = refreshed else {
+        return Err(StoreError::msg(format!("shipment {tracking} kept changing: gave up after {CONFLICT_RETRIES} lost races")));
+    };
+    // Recorded again for a delivered parcel whose sample a crash may have lost (the same
+    // shipment writes the same sample).
+    if newly_delivered || shipment.status == ShipmentStatus::Delivered {
+        if let Some(sample) = TransitSample::of(&shipment) {
+            ports.shipments.record_transit(&sample).await?;
+        }
+    }
+    for event in &events {
+        if let Some(kind) = event.status.alert() {
+            raise_for_shipment(ports, kind, &shipment, event_alert_message(kind, &shipment, event), now).await?;
+        }
+    }
+    move_order(ports, &shipment.order_id, now).await?;
+    Ok(Some(shipment))
+}
+
+fn event_alert_message(kind: AlertKind, shipment: &Shipment, event: &TrackingEvent) -> String {
+    let what = match kind {
+        AlertKind::ShipmentReturned => "was returned to the sender",
+        AlertKind::ShipmentLost => "is lost",
+        _ => "could not be delivered",
+    };
+    let place = event.location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
+    format!(
+        "shipment {} of order {} ({} {}) {what}{place} on {}",
+        shipment.shipment_id, shipment.order_id, shipment.carrier, shipment.tracking_number, event.at
+    )
+}
+
+/// Raises one alert of `kind` for the shipment (once, however often it is found) and, when
+/// it is new, notes it on the order's timeline. True if it was raised now.
+async fn raise_for_shipment(
+    ports: &Ports,
+    kind: AlertKind,
+    shipment: &Shipment,
+    message: String,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let alert = Alert::about_shipment(kind, shipment, message.clone(), now);
+    if let RaiseOutcome::AlreadyRaised(_) = ports.alerts.raise(&alert).await? {
+        return Ok(false);
+    }
+    tracing::info!(order_id = %shipment.order_id, shipment_id = %shipment.shipment_id, kind = %kind, "shipment alert raised");
+    update_with_retry(&*ports.orders, &shipment.order_id, |mut order| {
+        let note = format!("alert {kind}: {message}");
+        Box::pin(async move {
+            order.note(now, note);
+            Ok::<_, StoreError>(Change::Write(order, ()))
+        })
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Moves the order to the status its shipments give it, if that is a move it may make.
+async fn move_order(ports: &Ports, order_id: &OrderId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    update_with_retry(&*ports.orders, order_id, |mut order| {
+        Box::pin(async move {
+            let shipments = ports.shipments.shipments_of(&order.order_id).await?;
+            let Some(next) = order_status_from(&order, &shipments) else { return Ok(Change::Keep(order, ())) };
+            if next == order.status || !order.status.can_become(next) {
+                return Ok(Change::Keep(order, ()));
+            }
+            let detail = match next {
+                OrderStatus::Delivered => "carrier: every shipment delivered".to_owned(),
+                OrderStatus::Exception => "carrier: a shipment was returned or lost; staff to act".to_owned(),
+                other => format!("carrier: {other}"),
+            };
+            order.transition(next, now, detail).map_err(|e| StoreError::msg(e.to_string()))?;
+            Ok::<_, StoreError>(Change::Write(order, ()))
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+/// One shipment as the tracking view shows it, with its events in time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentView {
+    pub shipment: Shipment,
+    pub events: Vec<TrackingEvent>,
+}
+
+/// An order's tracking: its status, its ETA and each shipment's timeline. What
+/// `GET /orders/{id}/tracking` answers, and what a customer-facing page can show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingView {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub eta: Option<DateTime<Utc>>,
+    pub shipments: Vec<ShipmentView>,
+}
+
+/// The tracking view of `order` (the caller has checked who may see it).
+pub async fn tracking_view(ports: &Ports, order: &Order) -> Result<TrackingView, StoreError> {
+    let shipments = ports.shipments.shipments_of(&order.order_id).await?;
+    let eta = if order.status == OrderStatus::Delivered || !shipments.is_empty() { order_eta(&shipments) } else { None };
+    let mut views = Vec::with_capacity(shipments.len());
+    for shipment in shipments {
+        let events = ports.shipments.events_of(&shipment.tracking_number).await?;
+        views.push(ShipmentView { shipment, events });
+    }
+    Ok(TrackingView { order_id: order.order_id.clone(), status: order.status, eta, shipments: views })
+}
+
+/// How long the sweeper lets a parcel in transit go without a scan before it raises a
+/// `shipment_no_scan` alert.
+pub const DEFAULT_NO_SCAN_HOURS: i64 = 48;
+
+/// What the tracking checks of one sweep found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TrackingChecks {
+    /// Shipments looked at.
+    pub checked: usize,
+    /// Alerts raised now (each one once per shipment, whatever the number of sweeps).
+    pub no_scan: usize,
+    pub late: usize,
+}
+
+/// The sweeper's tracking checks for one order: each parcel's events are applied again
+/// (healing a crash between an event and its effects), then each parcel still on its way
+/// raises `shipment_no_scan` when not heard of for `no_scan`, and `shipment_late` when
+/// past its ETA; one alert each per shipment, noted on the order.
+pub async fn check_order_shipments(
+    ports: &Ports,
+    order_id: &OrderId,
+    no_scan: chrono::Duration,
+    checks: &mut TrackingChecks,
+) -> Result<(), StoreError> {
+    let now = ports.clock.now();
+    for shipment in ports.shipments.shipments_of(order_id).await? {
+        // Heals what a crash after an event's store left undone (the shipment's state, the
+        // order's status, the transit sample, an alert): all of it is refolded from the
+        // stored events, and writes only what differs.
+        let shipment = apply_tracking(ports, &shipment.tracking_number).await?.unwrap_or(shipment);
+        if shipment.status.is_done() {
+            continue;
+        }
+        checks.checked += 1;
+        let heard = shipment.last_heard();
+        if now - heard > no_scan {
+            let message = format!(
+                "shipment {} of order {} ({} {}) has had no carrier scan since {heard}",
+                shipment.shipment_id, shipment.order_id, shipment.carrier, shipment.tracking_number
+            );
+            if raise_for_shipment(ports, AlertKind::ShipmentNoScan, &shipment, message, now).await? {
+                checks.no_scan += 1;
+            }
+        }
+        if let Some(eta) = shipment.eta.filter(|eta| now > *eta) {
+            let promise = if shipment.promised.is_some() { "the carrier's promise" } else { "its ETA" };
+            let message = format!(
+                "shipment {} of order {} ({} {}) is past {promise} of {eta} and not delivered",
+                shipment.shipment_id, shipment.order_id, shipment.carrier, shipment.tracking_number
+            );
+            if raise_for_shipment(ports, AlertKind::ShipmentLate, &shipment, message, now).await? {
+                checks.late += 1;
+            }
+        }
+    }
+    Ok(())
+}

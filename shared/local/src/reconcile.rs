@@ -1,0 +1,19 @@
+//! `oms reconcile`: checks every stock of a data directory against its open holds and its
+//! ledger (`oms_domain::usecases::reconcile`), prints a summary and every drift with the
+//! entries that explain it. The caller exits non-zero on drift.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use oms_domain::ports::SystemClock;
+use oms_domain::usecases::reconcile::{reconcile, Report};
+use oms_embedded::Embedded;
+
+/// Reconciles the store in `data_dir`.
+pub async fn run(data_dir: &Path) -> anyhow::Result<Report> {
+    let embedded =
+        Embedded::open(data_dir).with_context(|| format!("Failed to open the data directory {}", data_dir.display()))?;
+    let ports = embedded.ports(Arc::new(SystemClock));
+    Ok(reconcile(&ports).await?)
+}
