@@ -110,7 +110,9 @@ USES = {
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
     # the reconciliation: Scans of the stock and reservation items, each SKU's ledger
     # (Query), a warehouse for a line stored before lines named their owner (GetItem).
-    "ReconcileStockFunction": table("GetItem", "Query", "Scan"),
+    # the low-stock check: suppliers, incoming units, SKU facts, sales (GetItem, Query),
+    # open alerts (by_merchant_alerts), an alert raised (Put) or resolved (UpdateItem).
+    "ReconcileStockFunction": table("GetItem", "PutItem", "UpdateItem", "Query", "Scan") | query_indexes("by_merchant_alerts"),
 }
 
 

@@ -31,6 +31,7 @@ fn state() -> AppState {
         unsigned: UnsignedPolicy::Refuse,
         auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("the token list"))),
         pricing: Default::default(),
+        archive: None,
     }
 }
 
@@ -223,4 +224,44 @@ async fn receipts_grow_stock_once_per_receipt_id_and_never_past_the_order() {
     let (_, view) = call(&router, A, Method::GET, "/inventory/SKU-1", None).await;
     let wh = &view["warehouses"][0];
     assert_eq!((wh["on_hand"].as_u64(), wh["incoming"].as_u64(), &wh["expected_at"]), (Some(10), Some(0), &Value::Null));
+}
+
+#[tokio::test]
+async fn replenishment_suggests_what_to_order_from_a_hand_set_point_and_refuses_bad_input_and_other_merchants() {
+    for router in [routes::all(state()), routes::inventory_api(state())] {
+        stocked(&router).await;
+        let (status, _) = call(&router, A, Method::PUT, "/inventory/WH-A/SKU-1", Some(json!({"on_hand": 3}).to_string())).await;
+        assert_eq!(status, StatusCode::OK);
+        let facts = json!({"merchant_id": "m-a", "name": "Tea", "category": "tea", "cost": "1", "list_price": "2",
+                           "weight_g": 100, "dims_mm": [1, 1, 1], "reorder_point": 5});
+        let (status, body) = call(&router, A, Method::PUT, "/skus/SKU-1", Some(facts.to_string())).await;
+        assert_eq!((status, &body["reorder_point"]), (StatusCode::OK, &json!(5)), "{body}");
+
+        let (status, body) = call(&router, A_READER, Method::GET, "/replenishment?low_only=true", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let suggestions = body["suggestions"].as_array().expect("a list");
+        assert_eq!(suggestions.len(), 1, "{body}");
+        let s = &suggestions[0];
+        assert_eq!((&s["sku"], &s["warehouse"], &s["basis"], &s["low"]), (&json!("SKU-1"), &json!("WH-A"), &json!("manual"), &json!(true)));
+        // Up to twice the point (10 - 3 = 7), in the supplier's packs of 10.
+        assert_eq!((&s["order_quantity"], &s["supplier"]["supplier_id"]), (&json!(10), &json!("sup-a")));
+
+        for (query, field) in [
+            ("low_only=maybe", "low_only"),
+            ("sku=a%01b", "sku"),
+            ("warehouse=a%01b", "warehouse"),
+        ] {
+            let (status, body) = call(&router, A, Method::GET, &format!("/replenishment?{query}"), None).await;
+            assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{query}: {body}");
+            assert!(body["error"]["field"].as_str().is_some_and(|f| f.starts_with(field)), "{query}: {body}");
+        }
+        let (status, body) = call(&router, B, Method::GET, "/replenishment?merchant_id=m-a", None).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
+        let (status, body) = call(&router, B, Method::GET, "/replenishment", None).await;
+        assert_eq!((status, body["suggestions"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "B sees none of A's");
+        let bad = json!({"merchant_id": "m-a", "name": "Tea", "category": "tea", "cost": "1", "list_price": "2",
+                         "weight_g": 100, "dims_mm": [1, 1, 1], "reorder_quantity": 5});
+        let (status, body) = call(&router, A, Method::PUT, "/skus/SKU-1", Some(bad.to_string())).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reorder_quantity")));
+    }
 }

@@ -21,6 +21,7 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod ports;
+pub mod replenishment;
 pub mod reservation;
 pub mod sales;
 pub mod shipment;

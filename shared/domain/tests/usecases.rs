@@ -2123,3 +2123,55 @@ async fn a_reserved_order_enters_its_merchants_sales_history_once_and_a_lost_rac
     assert_eq!(page.sales[0].lines[0].unit_price, order.lines[0].unit_price);
     assert!(world.ports.sales.sales(&fixtures::merchant("m-2"), None, 10).await.expect("read").sales.is_empty());
 }
+
+/// A low-stock check raises one alert per crossing of the reorder point (here set by hand),
+/// keeps it while the stock stays low, resolves it once the stock is above the point, and
+/// raises a new one at the next crossing.
+#[tokio::test]
+async fn the_low_stock_check_raises_one_alert_per_crossing_and_resolves_it_when_restocked() {
+    use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
+    use oms_domain::usecases::catalogue::put_sku;
+    use oms_domain::usecases::replenishment::{check_low_stock, suggestions, ReplenishmentQuery};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 10).await;
+    supplier_of_sku_1(&world, 4).await;
+    let facts = UncheckedSkuFacts {
+        merchant_id: "m-1".into(),
+        name: "Green tea".into(),
+        category: "tea".into(),
+        cost: rust_decimal::Decimal::ONE,
+        list_price: rust_decimal::Decimal::TEN,
+        weight_g: 250,
+        dims_mm: [100, 80, 60],
+        traits: Vec::new(),
+    };
+    let facts = SkuFacts::new(sku("SKU-1"), facts).unwrap().with_reorder(Some(5), Some(20)).unwrap();
+    put_sku(&world.ports, &facts).await.unwrap();
+
+    let check = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((check.checked, check.low, check.raised.len()), (1, 0, 0), "10 is above the point 5");
+    world.stock("WH-A", "SKU-1", 4).await;
+    let check = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((check.low, check.raised.len()), (1, 1));
+    let alert = world.ports.alerts.get_alert(&check.raised[0]).await.unwrap().expect("the alert");
+    assert_eq!((alert.kind, alert.status), (AlertKind::LowStock, AlertStatus::Open));
+    assert!(alert.message.contains("order 20 from Acme"), "{}", alert.message);
+    let again = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((again.low, again.raised.len(), again.resolved.len()), (1, 0, 0), "still low: the one alert stands");
+
+    let query = ReplenishmentQuery { merchant: fixtures::merchant("m-1"), warehouse: None, sku: None, low_only: true };
+    let found = suggestions(&world.ports, &query).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].position, found[0].reorder_point, found[0].order_quantity), (4, Some(5), 20));
+    assert_eq!(found[0].supplier.as_ref().map(|s| s.supplier_id.as_str()), Some("sup-1"));
+    let other = ReplenishmentQuery { merchant: fixtures::merchant("m-2"), ..query };
+    assert!(suggestions(&world.ports, &other).await.unwrap().is_empty(), "another merchant sees none of it");
+
+    world.stock("WH-A", "SKU-1", 30).await;
+    let restocked = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((restocked.low, restocked.resolved), (0, vec![alert.alert_id.clone()]));
+    world.stock("WH-A", "SKU-1", 2).await;
+    let next = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!(next.raised.len(), 1, "a new crossing is a new alert");
+    assert_ne!(next.raised[0], alert.alert_id);
+}

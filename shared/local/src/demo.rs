@@ -155,6 +155,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     }
     stock_ledger(&api, &ports).await?;
     restock(&api, &embedded).await?;
+    replenishment(&api, &embedded, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -807,6 +808,78 @@ async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
 }
 
 /// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
+/// Dawn: eight weeks of a jasmine tea's sales (more at weekends), a recount that finds
+/// little left, and the low-stock check raising one alert; `GET /replenishment` says what
+/// to order from which supplier, with the forecast and its error.
+async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    const JASMINE: &str = "TEA-JASMINE-100G";
+    const WEEKS: i64 = 8;
+    let (warehouse, ..) = WAREHOUSES[0];
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": 400 }), StatusCode::OK).await?;
+    let supplier = json!({ "merchant_id": MERCHANT, "name": "Fuzhou Jasmine Co-op", "lead_time_days": 5,
+                           "skus": [{ "sku": JASMINE, "unit_cost": "18.00", "pack_size": 12, "min_order": 24 }] });
+    expect(api, Method::PUT, "/suppliers/sup-jasmine", supplier, StatusCode::CREATED).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut units = 0;
+    for day in 1..=WEEKS * 7 {
+        let date = today - chrono::Duration::days(day);
+        let weekend = matches!(chrono::Datelike::weekday(&date), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        let quantity = if weekend { 4 } else { 1 + (day % 3) as usize };
+        units += quantity;
+        let mut order = sample_order(day as usize);
+        order["external_id"] = json!(format!("J-{day}"));
+        order["placed_at"] = json!(format!("{date}T10:00:00Z"));
+        order["lines"] = json!([{ "sku": JASMINE, "quantity": quantity, "unit_price": "38.00" }]);
+        post_order(api, &order, true).await?;
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(60)).await? {
+        bail!("the queues did not drain within 60 s");
+    }
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": 12 }), StatusCode::OK).await?;
+    println!(
+        "Dawn: {JASMINE} sold {units} units over {WEEKS} weeks (more at weekends); a recount in {warehouse} finds 12 on hand"
+    );
+    let check = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
+    let again = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
+    let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
+    let alert = alerts["alerts"].as_array().into_iter().flatten().find(|a| a["kind"] == "low_stock");
+    println!(
+        "  the low-stock check: {} of {} stocks low, {} alert raised; checked again: {} raised (one alert per crossing)",
+        check.low,
+        check.checked,
+        check.raised.len(),
+        again.raised.len()
+    );
+    if let Some(alert) = alert {
+        println!("  alert {}: {}", alert["kind"].as_str().unwrap_or("?"), alert["message"].as_str().unwrap_or("?"));
+    }
+    let view = expect(api, Method::GET, &format!("/replenishment?sku={JASMINE}"), Value::Null, StatusCode::OK).await?;
+    for s in view["suggestions"].as_array().into_iter().flatten() {
+        let compared: Vec<String> = s["forecast"]["compared"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| format!("{} {:.2}", m["method"].as_str().unwrap_or("?"), m["error"].as_f64().unwrap_or(0.0)))
+            .collect();
+        println!(
+            "  GET /replenishment?sku={JASMINE}: {} in {}: order {} from {} (reorder point {}, safety stock {}, {} available \
+             and incoming); forecast {} at {:.2} a day, held-out error {:.2} per day (compared: {})",
+            s["sku"].as_str().unwrap_or("?"),
+            s["warehouse"].as_str().unwrap_or("?"),
+            s["order_quantity"],
+            s["supplier"]["name"].as_str().unwrap_or("no supplier"),
+            s["reorder_point"],
+            s["safety_stock"],
+            s["position"],
+            s["forecast"]["method"].as_str().unwrap_or("none"),
+            s["forecast"]["daily"].as_f64().unwrap_or(0.0),
+            s["forecast"]["error"].as_f64().unwrap_or(0.0),
+            compared.join(", "),
+        );
+    }
+    Ok(())
+}
+
 fn sample_order(i: usize) -> Value {
     let (province, city) = BUYERS[i % BUYERS.len()];
     let mut lines = vec![line(i % CATALOGUE.len(), 1 + i % 4)];
