@@ -166,7 +166,7 @@ async fn set_on_hand(
     tag = "inventory",
     params(("sku" = String, Path, description = "The SKU")),
     responses(
-        (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it", body = StockAnswer),
+        (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it or has units of it on an open purchase order, with those `incoming` units and the earliest `expected_at`", body = StockAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.read`", body = ErrorBody),
@@ -184,10 +184,11 @@ async fn stock_of(
     let mut levels = state.ports.inventory.stock_of(&sku).await?;
     // A merchant's staff see the units their merchant owns, wherever they lie.
     levels.retain(|level| caller.sees(&level.owner));
-    if levels.is_empty() {
+    let incoming = oms_domain::usecases::supply::incoming(&state.ports, &caller, &sku).await?;
+    if levels.is_empty() && incoming.is_empty() {
         return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
-    Ok(Json(StockAnswer::new(sku, levels)))
+    Ok(Json(StockAnswer::with_incoming(sku, levels, &incoming)))
 }
 
 /// The body of `POST /inventory/{warehouse}/{sku}/adjustments`: a `delta` with its
