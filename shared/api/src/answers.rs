@@ -470,6 +470,8 @@ pub enum AlertKindAnswer {
     ShipmentNoScan,
     /// A parcel is past its ETA and not delivered.
     ShipmentLate,
+    /// A stock's available and incoming units fell to its reorder point.
+    LowStock,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -483,6 +485,7 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ShipmentLost => Self::ShipmentLost,
             AlertKind::ShipmentNoScan => Self::ShipmentNoScan,
             AlertKind::ShipmentLate => Self::ShipmentLate,
+            AlertKind::LowStock => Self::LowStock,
         }
     }
 }
@@ -902,7 +905,7 @@ mod tests {
             json!({"warehouse": "wh-2", "merchant_id": "m-2", "sku": "SKU-1", "on_hand": 7, "reserved": 2, "available": 5})
         );
         assert_eq!(
-            serde_json::to_value(StockAnswer::new(sku, vec![level])).unwrap(),
+            serde_json::to_value(StockAnswer::new(sku.clone(), vec![level.clone()])).unwrap(),
             json!({"sku": "SKU-1",
                    "warehouses": [{"warehouse": "wh-2", "merchant_id": "m-2", "on_hand": 7, "reserved": 2, "available": 5,
                                    "incoming": 0, "expected_at": null}]})

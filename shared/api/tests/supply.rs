@@ -242,15 +242,14 @@ async fn replenishment_suggests_what_to_order_from_a_hand_set_point_and_refuses_
         let suggestions = body["suggestions"].as_array().expect("a list");
         assert_eq!(suggestions.len(), 1, "{body}");
         let s = &suggestions[0];
-        assert_eq!((&s["sku"], &s["warehouse"], &s["basis"], &s["low"]), (&json!("SKU-1"), &json!("WH-A"), &json!("manual"), &json!(true)));
+        assert_eq!(
+            (&s["sku"], &s["warehouse"], &s["basis"], &s["low"]),
+            (&json!("SKU-1"), &json!("WH-A"), &json!("manual"), &json!(true))
+        );
         // Up to twice the point (10 - 3 = 7), in the supplier's packs of 10.
         assert_eq!((&s["order_quantity"], &s["supplier"]["supplier_id"]), (&json!(10), &json!("sup-a")));
 
-        for (query, field) in [
-            ("low_only=maybe", "low_only"),
-            ("sku=a%01b", "sku"),
-            ("warehouse=a%01b", "warehouse"),
-        ] {
+        for (query, field) in [("low_only=maybe", "low_only"), ("sku=a%01b", "sku"), ("warehouse=a%01b", "warehouse")] {
             let (status, body) = call(&router, A, Method::GET, &format!("/replenishment?{query}"), None).await;
             assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{query}: {body}");
             assert!(body["error"]["field"].as_str().is_some_and(|f| f.starts_with(field)), "{query}: {body}");

@@ -360,7 +360,7 @@ mod tests {
             order_id: crate::OrderId::generate(),
             customer_id: crate::CustomerId::parse("c-1").unwrap(),
             placed_at: Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap(),
-            currency: crate::Currency::CNY,
+            currency: crate::Currency::parse("CNY").unwrap(),
             province: String::new(),
             city: String::new(),
             address: String::new(),

@@ -2029,15 +2029,15 @@ async fn allocation_prices_the_plan_with_the_stored_rate_tables_and_the_catalogu
 async fn supplier_of_sku_1(world: &World, days: i64) {
     let supplied = vec![oms_domain::supply::SuppliedSku { sku: sku("SKU-1"), unit_cost: None, pack_size: None, min_order: None }];
     let supplier = oms_domain::supply::Supplier::new(
-        oms_domain::SupplierId::parse("sup-1").unwrap(),
+        oms_domain::SupplierId::parse("sup-1").expect("a supplier id"),
         fixtures::merchant("m-1"),
         "Acme",
         days,
         supplied,
     )
-    .unwrap();
+    .expect("a valid supplier");
     let caller = Caller::platform_with_every_scope();
-    assert!(oms_domain::usecases::supply::put_supplier(&world.ports, &caller, &supplier).await.unwrap());
+    assert!(oms_domain::usecases::supply::put_supplier(&world.ports, &caller, &supplier).await.expect("stored"));
 }
 
 #[tokio::test]
@@ -2092,9 +2092,9 @@ async fn a_receipt_queues_the_backorders_of_its_skus_and_they_are_reserved_from_
         oms_domain::usecases::supply::receive(&world.ports, &caller, &po.purchase_order_id, &receipt).await.unwrap();
     assert_eq!((received.status, duplicate), (oms_domain::supply::PoStatus::Received, false));
     assert_eq!(world.level("WH-A", "SKU-1").await, (6, 0, 6));
-    assert_eq!(world.allocations_queued().await, [id.clone()]);
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id));
     assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
-    assert_eq!(world.reservations_queued().await, [id.clone()]);
+    assert_eq!(world.reservations_queued().await, std::slice::from_ref(&id));
     assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
     assert_eq!(world.level("WH-A", "SKU-1").await, (6, 2, 4));
     // The same receipt again changes nothing but queues the SKU's backorders again (none now).
@@ -2105,6 +2105,8 @@ async fn a_receipt_queues_the_backorders_of_its_skus_and_they_are_reserved_from_
     world.assert_nothing_queued().await;
     let report = oms_domain::usecases::reconcile::reconcile(&world.ports).await.unwrap();
     assert!(report.is_clean(), "{report}");
+}
+
 #[tokio::test]
 async fn a_reserved_order_enters_its_merchants_sales_history_once_and_a_lost_race_for_stock_none() {
     let world = World::new().await;

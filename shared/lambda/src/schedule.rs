@@ -86,7 +86,13 @@ pub async fn reconcile_stock(
     let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
     tracing::info!(schedule = ?event.payload.resources, stocks = report.stocks, drifts = report.drifts.len(), "reconciliation done");
     let low = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
-    tracing::info!(checked = low.checked, low = low.low, raised = low.raised.len(), resolved = low.resolved.len(), "low-stock check done");
+    tracing::info!(
+        checked = low.checked,
+        low = low.low,
+        raised = low.raised.len(),
+        resolved = low.resolved.len(),
+        "low-stock check done"
+    );
     if !report.is_clean() {
         tracing::error!(report = %report, "stock drift");
         return Err(format!("{report}").into());

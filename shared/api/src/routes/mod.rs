@@ -110,7 +110,15 @@ pub fn orders_api(state: AppState) -> Router {
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
 /// tables (the configuration allocation costs plans with), suppliers and purchase orders.
 pub fn inventory_api(state: AppState) -> Router {
-    finish(base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()).merge(supply::router()).merge(replenishment::router()), state)
+    finish(
+        base()
+            .merge(inventory::router())
+            .merge(catalogue::router())
+            .merge(carriers::router())
+            .merge(supply::router())
+            .merge(replenishment::router()),
+        state,
+    )
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
@@ -178,7 +186,10 @@ fn with_common_layers(router: Router, doc: OpenApi) -> Router {
 /// A decimal amount given as a string (`"12.50"`), not negative: the error names `field`.
 /// The merchant a request acts on: the caller's own; platform staff name it (`named`,
 /// the `merchant_id` of the query or body); a merchant naming another is refused (403).
-pub(crate) fn acting_merchant(caller: &oms_domain::access::Caller, named: Option<&str>) -> Result<oms_domain::MerchantId, ApiError> {
+pub(crate) fn acting_merchant(
+    caller: &oms_domain::access::Caller,
+    named: Option<&str>,
+) -> Result<oms_domain::MerchantId, ApiError> {
     let named = named
         .map(str::trim)
         .filter(|m| !m.is_empty())

@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use oms_domain::access::{Caller, Scope};
+use oms_domain::access::Scope;
 use oms_domain::order::check_quantity;
 use oms_domain::validation::parse_json;
 use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
 use oms_pricing::{Artifact, CataloguePrices, Query};
 
-use super::{AppState, RawBody};
+use super::{acting_merchant, AppState, RawBody};
 use crate::answers::QuoteAnswer;
 use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};

@@ -16,8 +16,8 @@ use crate::alert::{Alert, AlertKind, AlertStatus};
 use crate::ledger::{entry_id_floor, HoldKind, LedgerKind};
 use crate::ports::{MoveOutcome, Ports, RaiseOutcome, StoreError};
 use crate::replenishment::{
-    best_supplier, daily_units, forecast_demand, shares, suggest, ManualThreshold, StockToReview, Suggestion,
-    HISTORY_DAYS, SHARE_DAYS,
+    best_supplier, daily_units, forecast_demand, shares, suggest, ManualThreshold, StockToReview, Suggestion, HISTORY_DAYS,
+    SHARE_DAYS,
 };
 use crate::sales::{Sale, SaleKey, MAX_SALES_PAGE};
 use crate::{AlertId, MerchantId, OrderId, Sku, WarehouseId};
@@ -61,8 +61,7 @@ async fn review(ports: &Ports, merchant: &MerchantId, skus: &BTreeSet<Sku>) -> R
     let sales = sales_since(ports, merchant, now - Duration::days(HISTORY_DAYS)).await?;
     let mut found = Vec::new();
     for sku in skus {
-        let levels: Vec<_> =
-            ports.inventory.stock_of(sku).await?.into_iter().filter(|level| &level.owner == merchant).collect();
+        let levels: Vec<_> = ports.inventory.stock_of(sku).await?.into_iter().filter(|level| &level.owner == merchant).collect();
         if levels.is_empty() {
             continue;
         }
@@ -196,7 +195,7 @@ pub async fn check_low_stock(ports: &Ports) -> Result<LowStockReport, StoreError
                 }
                 (true, Some(_)) => report.low += 1,
                 (false, Some(alert)) => {
-                    if ports.alerts.move_alert(&alert, AlertStatus::Resolved, now).await? == MoveOutcome::Moved {
+                    if let MoveOutcome::Moved(_) = ports.alerts.move_alert(&alert, AlertStatus::Resolved, now).await? {
                         report.resolved.push(alert);
                     }
                 }
