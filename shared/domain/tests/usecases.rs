@@ -2134,7 +2134,8 @@ async fn the_low_stock_check_raises_one_alert_per_crossing_and_resolves_it_when_
     use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
     use oms_domain::usecases::catalogue::put_sku;
     use oms_domain::usecases::replenishment::{check_low_stock, suggestions, ReplenishmentQuery};
-    let world = World::new().await;
+    // Each check at its own time, as hourly checks are.
+    let world = World::on_clock(Arc::new(SteppingClock::default())).await;
     world.stock("WH-A", "SKU-1", 10).await;
     supplier_of_sku_1(&world, 4).await;
     let facts = UncheckedSkuFacts {
