@@ -835,9 +835,15 @@ async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyh
     if !crate::workers::wait_until_idle(embedded, Duration::from_secs(60)).await? {
         bail!("the queues did not drain within 60 s");
     }
-    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": 12 }), StatusCode::OK).await?;
+    // The orders still hold what they reserved; the recount finds 5 units besides them.
+    let view = expect(api, Method::GET, &format!("/inventory/{JASMINE}"), Value::Null, StatusCode::OK).await?;
+    let reserved = view["warehouses"][0]["reserved"].as_u64().unwrap_or(0);
+    let on_hand = reserved + 5;
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": on_hand }), StatusCode::OK)
+        .await?;
     println!(
-        "Dawn: {JASMINE} sold {units} units over {WEEKS} weeks (more at weekends); a recount in {warehouse} finds 12 on hand"
+        "Dawn: {JASMINE} sold {units} units over {WEEKS} weeks (more at weekends); a recount in {warehouse} finds {on_hand} \
+         on hand, {reserved} of them held by orders"
     );
     let check = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
     let again = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
