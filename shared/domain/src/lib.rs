@@ -13,6 +13,7 @@ pub mod allocation;
 pub mod analytics;
 pub mod carrier;
 pub mod catalogue;
+pub mod consignment;
 pub mod flash_sale;
 pub mod forecast;
 pub mod ids;
@@ -30,7 +31,7 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,
     TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};

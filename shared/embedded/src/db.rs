@@ -998,7 +998,7 @@ mod tests {
             let (wh, owner) = (oms_domain::WarehouseId::parse("wh-1").unwrap(), oms_domain::MerchantId::parse("m-1").unwrap());
             let sku = oms_domain::Sku::parse("SKU-1").unwrap();
             let _ = store.set_on_hand(&wh, &owner, &sku, 10).await.unwrap();
-            let line = oms_domain::order::AllocatedLine { warehouse: wh, owner, sku, quantity: 3 };
+            let line = oms_domain::order::AllocatedLine { warehouse: wh, owner, sku, quantity: 3, transfer_price: None };
             let order = oms_domain::OrderId::parse("ord_1").unwrap();
             let _ = store.reserve(&order, &oms_domain::reservation::Reservation::new([line])).await.unwrap();
         }
