@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 15;
+pub(crate) const SCHEMA_VERSION: i64 = 16;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -152,6 +152,21 @@ CREATE TABLE IF NOT EXISTS sales (
     body        TEXT NOT NULL,
     PRIMARY KEY (merchant_id, sale_key)
 ) WITHOUT ROWID;
+";
+
+/// Version 16: consignment grants, one row each: the owner and seller (indexed: allocation
+/// reads a seller's grants, the owner's list reads its own) and `version` beside the grant
+/// as JSON (`oms_records::ConsignmentRecord`). Idempotent.
+const CONSIGNMENTS: &str = "
+CREATE TABLE IF NOT EXISTS consignments (
+    consignment_id TEXT PRIMARY KEY NOT NULL,
+    owner          TEXT NOT NULL,
+    seller         TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    body           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consignments_by_seller ON consignments (seller, consignment_id);
+CREATE INDEX IF NOT EXISTS consignments_by_owner ON consignments (owner, consignment_id);
 ";
 
 /// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
@@ -436,6 +451,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 15 {
         tx.execute_batch(SALES_HISTORY).context("Failed to migrate to schema version 15 (sales history)")?;
+    }
+    if found < 16 {
+        tx.execute_batch(CONSIGNMENTS).context("Failed to migrate to schema version 16 (consignments)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

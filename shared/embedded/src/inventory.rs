@@ -357,7 +357,6 @@ fn open_holds(conn: &mut Connection) -> anyhow::Result<Vec<OpenHold>> {
                 owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
                 sku: Sku::parse(sku).context("A stored SKU is invalid")?,
                 quantity: to_u32(quantity, "quantity")?,
-                transfer_price: None,
             })
         })
         .collect()

@@ -16,7 +16,9 @@ use oms_domain::catalogue::SkuFacts;
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
-use oms_domain::ports::{AddEventOutcome, ShipmentStore};
+use oms_domain::consignment::Consignment;
+use oms_domain::ports::{AddEventOutcome, ConsignmentStore, PutConsignment, ShipmentStore};
+use oms_domain::ConsignmentId;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
@@ -59,8 +61,9 @@ async fn file_backed() -> Subject {
         rates: kept.clone(),
         flash_sales: kept.clone(),
         shipments: kept.clone(),
-        sales: kept,
+        sales: kept.clone(),
         outbox,
+        consignments: kept,
     }
 }
 
@@ -94,6 +97,7 @@ async fn in_memory() -> Subject {
         shipments: ports.shipments,
         sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
+        consignments: ports.consignments,
     }
 }
 
@@ -125,8 +129,9 @@ async fn two_on_one_file() -> Subject {
         rates: shared.clone(),
         flash_sales: shared.clone(),
         shipments: shared.clone(),
-        sales: shared,
+        sales: shared.clone(),
         outbox,
+        consignments: shared,
     }
 }
 
@@ -549,4 +554,36 @@ async fn five_thousand_concurrent_claims_for_a_thousand_units_take_exactly_a_tho
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_hundred_orders_for_a_hundred_units_over_three_warehouses_reserve_a_hundred_and_reconcile() {
     oms_conformance::races::ledger_race(&file_backed().await, 300, 100).await;
+}
+
+#[async_trait]
+impl ConsignmentStore for InTempDir {
+    async fn put_consignment(&self, consignment: &Consignment) -> Result<PutConsignment, StoreError> {
+        self.store.put_consignment(consignment).await
+    }
+    async fn get_consignment(&self, id: &ConsignmentId) -> Result<Option<Consignment>, StoreError> {
+        self.store.get_consignment(id).await
+    }
+    async fn consignments_received(&self, seller: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.store.consignments_received(seller).await
+    }
+    async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.store.consignments_granted(owner).await
+    }
+}
+
+#[async_trait]
+impl ConsignmentStore for TwoOnOneFile {
+    async fn put_consignment(&self, consignment: &Consignment) -> Result<PutConsignment, StoreError> {
+        self.pick().put_consignment(consignment).await
+    }
+    async fn get_consignment(&self, id: &ConsignmentId) -> Result<Option<Consignment>, StoreError> {
+        self.pick().get_consignment(id).await
+    }
+    async fn consignments_received(&self, seller: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.pick().consignments_received(seller).await
+    }
+    async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.pick().consignments_granted(owner).await
+    }
 }

@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"consignment_id": "g-1", "owner": "m-1", "seller": "m-2", "warehouses": ["WH-A"],
-                "transfer_price": {"amount": "12.50", "currency": "CNY"}, "revoked": false, "version": 2,
+                "transfer_price": {"amount": "12.5", "currency": "CNY"}, "revoked": false, "version": 2,
                 "updated_at": "2026-11-20T10:00:00Z"})
         );
         let back: ConsignmentRecord = serde_json::from_value(json).unwrap();

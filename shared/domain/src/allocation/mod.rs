@@ -297,7 +297,10 @@ fn explain_consigned(explanation: String, lines: &[AllocatedLine]) -> String {
     let consigned: Vec<String> = lines
         .iter()
         .filter_map(|l| {
-            l.transfer_price.map(|price| format!("{} x {} from {} in {} at {price}", l.quantity, l.sku, l.owner, l.warehouse))
+            l.transfer_price.map(|price| {
+                let digits = price.currency.minor_digits() as usize;
+                format!("{} x {} from {} in {} at {:.digits$} {}", l.quantity, l.sku, l.owner, l.warehouse, price.amount, price.currency)
+            })
         })
         .collect();
     if consigned.is_empty() {
