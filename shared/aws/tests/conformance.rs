@@ -30,8 +30,9 @@ async fn dynamodb() -> Subject {
         rates: store.clone(),
         flash_sales: store.clone(),
         shipments: store.clone(),
-        sales: store,
+        sales: store.clone(),
         outbox,
+        consignments: store,
     }
 }
 
