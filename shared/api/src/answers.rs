@@ -693,6 +693,22 @@ pub struct WarehouseStockAnswer {
     pub reserved: u32,
     /// `on_hand - reserved`, never below zero.
     pub available: u32,
+    /// The owner's view: the merchants an active consignment grant lets sell these units
+    /// (their orders' holds are in `reserved`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consigned_to: Vec<String>,
+    /// A seller's view of another merchant's units it may sell on consignment: the grant
+    /// and the transfer price (`available` is what its orders may take); absent on the
+    /// caller's own units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consignment: Option<ConsignedAnswer>,
+}
+
+/// The grant under which a seller may sell another merchant's units.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsignedAnswer {
+    pub consignment_id: String,
+    pub transfer_price: crate::routes::PriceBody,
 }
 
 impl From<StockLevel> for WarehouseStockAnswer {
@@ -703,6 +719,28 @@ impl From<StockLevel> for WarehouseStockAnswer {
             on_hand: l.on_hand,
             reserved: l.reserved,
             available: l.available,
+            consigned_to: Vec::new(),
+            consignment: None,
+        }
+    }
+}
+
+impl From<oms_domain::usecases::consignments::StockView> for WarehouseStockAnswer {
+    fn from(v: oms_domain::usecases::consignments::StockView) -> Self {
+        let consignment = v.consigned.map(|(id, price)| {
+            let digits = price.currency.minor_digits() as usize;
+            ConsignedAnswer {
+                consignment_id: id.to_string(),
+                transfer_price: crate::routes::PriceBody {
+                    amount: format!("{:.digits$}", price.amount),
+                    currency: price.currency.to_string(),
+                },
+            }
+        });
+        Self {
+            consigned_to: v.consigned_to.into_iter().map(String::from).collect(),
+            consignment,
+            ..v.level.into()
         }
     }
 }
@@ -711,6 +749,11 @@ impl StockAnswer {
     /// The answer for `sku` from its stock records.
     pub fn new(sku: oms_domain::Sku, levels: Vec<StockLevel>) -> Self {
         Self { sku: sku.into(), warehouses: levels.into_iter().map(Into::into).collect() }
+    }
+
+    /// The answer for `sku` from the stock a caller sees with consignment.
+    pub fn seen(sku: oms_domain::Sku, views: Vec<oms_domain::usecases::consignments::StockView>) -> Self {
+        Self { sku: sku.into(), warehouses: views.into_iter().map(Into::into).collect() }
     }
 }
 

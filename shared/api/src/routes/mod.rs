@@ -6,6 +6,7 @@ mod alerts;
 mod analytics;
 mod carriers;
 mod catalogue;
+mod consignments;
 mod flash_sales;
 mod inventory;
 mod offers;
@@ -17,6 +18,7 @@ mod tracking;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
+pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
@@ -106,9 +108,12 @@ pub fn orders_api(state: AppState) -> Router {
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
-/// tables (the configuration allocation costs plans with).
+/// tables (the configuration allocation costs plans with), and consignment grants.
 pub fn inventory_api(state: AppState) -> Router {
-    finish(base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()), state)
+    finish(
+        base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()).merge(consignments::router()),
+        state,
+    )
 }
 
 /// `track-shipment`: shipments, carrier events, tracking.
@@ -142,7 +147,8 @@ pub fn all(state: AppState) -> Router {
         .merge(flash_sales::router())
         .merge(analytics::router())
         .merge(track::router())
-        .merge(offers::router());
+        .merge(offers::router())
+        .merge(consignments::router());
     finish(routes, state)
 }
 
