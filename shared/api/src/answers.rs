@@ -245,11 +245,19 @@ pub struct AllocatedLineAnswer {
     pub merchant_id: String,
     pub sku: String,
     pub quantity: u32,
+    /// Per unit, owed to the owner, when the units are another merchant's on consignment;
+    /// absent on the order's merchant's own units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_price: Option<crate::routes::PriceBody>,
 }
 
 impl From<AllocatedLine> for AllocatedLineAnswer {
     fn from(l: AllocatedLine) -> Self {
-        Self { warehouse: l.warehouse.into(), merchant_id: l.owner.into(), sku: l.sku.into(), quantity: l.quantity }
+        let transfer_price = l.transfer_price.map(|price| {
+            let digits = price.currency.minor_digits() as usize;
+            crate::routes::PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() }
+        });
+        Self { warehouse: l.warehouse.into(), merchant_id: l.owner.into(), sku: l.sku.into(), quantity: l.quantity, transfer_price }
     }
 }
 
