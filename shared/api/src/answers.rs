@@ -257,7 +257,13 @@ impl From<AllocatedLine> for AllocatedLineAnswer {
             let digits = price.currency.minor_digits() as usize;
             crate::routes::PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() }
         });
-        Self { warehouse: l.warehouse.into(), merchant_id: l.owner.into(), sku: l.sku.into(), quantity: l.quantity, transfer_price }
+        Self {
+            warehouse: l.warehouse.into(),
+            merchant_id: l.owner.into(),
+            sku: l.sku.into(),
+            quantity: l.quantity,
+            transfer_price,
+        }
     }
 }
 
@@ -745,11 +751,7 @@ impl From<oms_domain::usecases::consignments::StockView> for WarehouseStockAnswe
                 },
             }
         });
-        Self {
-            consigned_to: v.consigned_to.into_iter().map(String::from).collect(),
-            consignment,
-            ..v.level.into()
-        }
+        Self { consigned_to: v.consigned_to.into_iter().map(String::from).collect(), consignment, ..v.level.into() }
     }
 }
 

@@ -115,7 +115,10 @@ async fn a_grant_is_stored_idempotently_read_by_owner_and_seller_listed_and_revo
         let (status, seen) = call(&router, M2, "GET", "/consignments/g-1", "").await;
         assert_eq!((status, seen["version"].as_u64()), (StatusCode::OK, Some(2)), "the seller reads it");
         let (status, listed) = call(&router, M2, "GET", "/consignments?role=received", "").await;
-        assert_eq!((status, listed["consignments"][0]["consignment_id"].as_str(), listed["next"].clone()), (StatusCode::OK, Some("g-1"), Value::Null));
+        assert_eq!(
+            (status, listed["consignments"][0]["consignment_id"].as_str(), listed["next"].clone()),
+            (StatusCode::OK, Some("g-1"), Value::Null)
+        );
         let (_, none) = call(&router, M2, "GET", "/consignments?role=granted", "").await;
         assert_eq!(none["consignments"], json!([]));
         let (_, staff) = call(&router, STAFF, "GET", "/consignments?merchant=m-1", "").await;
@@ -126,7 +129,10 @@ async fn a_grant_is_stored_idempotently_read_by_owner_and_seller_listed_and_revo
         assert_eq!(status, StatusCode::OK, "{stock}");
         assert_eq!(stock["warehouses"][0]["merchant_id"], "m-1");
         assert_eq!(stock["warehouses"][0]["available"], 10);
-        assert_eq!(stock["warehouses"][0]["consignment"], json!({"consignment_id": "g-1", "transfer_price": {"amount": "12.50", "currency": "CNY"}}));
+        assert_eq!(
+            stock["warehouses"][0]["consignment"],
+            json!({"consignment_id": "g-1", "transfer_price": {"amount": "12.50", "currency": "CNY"}})
+        );
         let (_, own) = call(&router, M1, "GET", "/inventory/SKU-1", "").await;
         assert_eq!(own["warehouses"][0]["consigned_to"], json!(["m-2"]));
         assert!(own["warehouses"][0].get("consignment").is_none());
@@ -139,7 +145,11 @@ async fn a_grant_is_stored_idempotently_read_by_owner_and_seller_listed_and_revo
         let (_, again) = call(&router, M1, "DELETE", "/consignments/g-1", "").await;
         assert_eq!(again, revoked);
         let (status, stock) = call(&router, M2, "GET", "/inventory/SKU-1", "").await;
-        assert_eq!((status, code(&stock).0), (StatusCode::NOT_FOUND, "sku_not_found"), "a revoked grant shows the seller nothing");
+        assert_eq!(
+            (status, code(&stock).0),
+            (StatusCode::NOT_FOUND, "sku_not_found"),
+            "a revoked grant shows the seller nothing"
+        );
     }
 }
 
@@ -186,7 +196,8 @@ async fn bad_input_and_another_merchants_attempts_are_refused_and_nothing_is_sto
     assert_eq!((status, code(&answer).0), (StatusCode::NOT_FOUND, "consignment_not_found"));
     let (status, answer) = call(&router, M3, "DELETE", "/consignments/g-1", "").await;
     assert_eq!((status, code(&answer).0), (StatusCode::NOT_FOUND, "consignment_not_found"));
-    let theirs = json!({"owner": "m-3", "seller": "m-2", "warehouses": ["WH-A"], "transfer_price": {"amount": "1", "currency": "CNY"}});
+    let theirs =
+        json!({"owner": "m-3", "seller": "m-2", "warehouses": ["WH-A"], "transfer_price": {"amount": "1", "currency": "CNY"}});
     let (status, answer) = call(&router, M3, "PUT", "/consignments/g-1", &theirs.to_string()).await;
     assert_eq!((status, code(&answer).0), (StatusCode::CONFLICT, "consignment_conflict"));
     let (status, answer) = call(&router, M3, "GET", "/consignments?merchant=m-1", "").await;
@@ -210,7 +221,14 @@ async fn the_list_is_paged_by_id_over_both_roles() {
         assert_eq!(call(&router, token, "PUT", &format!("/consignments/{id}"), &body.to_string()).await.0, StatusCode::CREATED);
     }
     let (_, first) = call(&router, M1, "GET", "/consignments?limit=2", "").await;
-    let ids = |page: &Value| page["consignments"].as_array().unwrap().iter().map(|c| c["consignment_id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let ids = |page: &Value| {
+        page["consignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["consignment_id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!((ids(&first), first["next"].as_str()), (vec!["g-1".to_owned(), "g-2".to_owned()], Some("g-2")));
     let (_, second) = call(&router, M1, "GET", "/consignments?limit=2&cursor=g-2", "").await;
     assert_eq!((ids(&second), second["next"].clone()), (vec!["g-3".to_owned()], Value::Null));

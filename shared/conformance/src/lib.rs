@@ -14,8 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, ConsignmentStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore, SkuCatalogue,
-    SkuMappingStore, WarehouseStore,
+    AlertStore, ConsignmentStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore,
+    SkuCatalogue, SkuMappingStore, WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -48,9 +48,9 @@ pub use flash_sales::*;
 pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
+pub use payments::*;
 pub use sales::*;
 pub use shipments::*;
-pub use payments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 

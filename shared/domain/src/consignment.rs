@@ -74,7 +74,8 @@ impl ConsignmentTerms {
                 Some(skus)
             }
         };
-        let amount = check_price(transfer_price.amount, transfer_price.currency).map_err(|e| e.within("transfer_price.amount"))?;
+        let amount =
+            check_price(transfer_price.amount, transfer_price.currency).map_err(|e| e.within("transfer_price.amount"))?;
         Ok(Self { owner, seller, warehouses, skus, transfer_price: Money { amount, currency: transfer_price.currency } })
     }
 }
@@ -155,7 +156,14 @@ pub(crate) mod tests {
     }
 
     /// An active grant of `owner`'s stock to `seller`.
-    pub(crate) fn grant(id: &str, owner: &str, seller: &str, warehouses: &[&str], skus: Option<&[&str]>, at: &str) -> Consignment {
+    pub(crate) fn grant(
+        id: &str,
+        owner: &str,
+        seller: &str,
+        warehouses: &[&str],
+        skus: Option<&[&str]>,
+        at: &str,
+    ) -> Consignment {
         let terms = ConsignmentTerms::new(
             m(owner),
             m(seller),
@@ -184,9 +192,14 @@ pub(crate) mod tests {
         let negative = Money { amount: Decimal::new(-1, 0), ..price("1") };
         let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-A")], None, negative).unwrap_err();
         assert_eq!(err.field, "transfer_price.amount");
-        let terms =
-            ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-B"), w("WH-A"), w("WH-B")], Some(vec![s("B"), s("A"), s("A")]), price("12.50"))
-                .unwrap();
+        let terms = ConsignmentTerms::new(
+            m("m-1"),
+            m("m-2"),
+            vec![w("WH-B"), w("WH-A"), w("WH-B")],
+            Some(vec![s("B"), s("A"), s("A")]),
+            price("12.50"),
+        )
+        .unwrap();
         assert_eq!(terms.warehouses, [w("WH-A"), w("WH-B")]);
         assert_eq!(terms.skus, Some(vec![s("A"), s("B")]));
     }
@@ -200,7 +213,8 @@ pub(crate) mod tests {
         assert!(only_a.covers(&w("WH-B"), &s("A")) && !only_a.covers(&w("WH-B"), &s("B")));
 
         let grants = [every_sku.clone(), only_a.clone()];
-        let best = |sku: &str| Consignment::best(&grants, &m("m-1"), &m("m-2"), &w("WH-A"), &s(sku)).map(|g| g.consignment_id.as_str());
+        let best =
+            |sku: &str| Consignment::best(&grants, &m("m-1"), &m("m-2"), &w("WH-A"), &s(sku)).map(|g| g.consignment_id.as_str());
         assert_eq!(best("A"), Some("g-2"), "the lower transfer price");
         assert_eq!(best("B"), Some("g-1"));
         assert_eq!(Consignment::best(&grants, &m("m-1"), &m("m-3"), &w("WH-A"), &s("A")), None, "another seller");

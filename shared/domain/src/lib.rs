@@ -31,8 +31,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,
-    TrackingNumber, WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku,
+    TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

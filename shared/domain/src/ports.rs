@@ -25,8 +25,8 @@ use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::{
-    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber, ValidationError,
-    WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber,
+    ValidationError, WarehouseId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -13,12 +13,11 @@ use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::carrier::RateTable;
 use oms_domain::catalogue::SkuFacts;
+use oms_domain::consignment::Consignment;
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
-use oms_domain::consignment::Consignment;
 use oms_domain::ports::{AddEventOutcome, ConsignmentStore, PutConsignment, ShipmentStore};
-use oms_domain::ConsignmentId;
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
@@ -32,6 +31,7 @@ use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::CarrierId;
+use oms_domain::ConsignmentId;
 use oms_domain::MerchantId;
 use oms_domain::TrackingNumber;
 use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};

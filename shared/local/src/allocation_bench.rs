@@ -293,7 +293,8 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     // Ours, as production runs it (the explanation included), timed alone.
     let mut planned = 0_usize;
     let ours_seconds = best_of(|| {
-        planned = inst.orders.iter().filter(|o| std::hint::black_box(allocation::plan(o, stock, whs, model, &[])).is_ok()).count();
+        planned =
+            inst.orders.iter().filter(|o| std::hint::black_box(allocation::plan(o, stock, whs, model, &[])).is_ok()).count();
     });
     let heuristic = inst
         .orders

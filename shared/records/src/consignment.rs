@@ -64,11 +64,8 @@ impl TryFrom<ConsignmentRecord> for Consignment {
     type Error = CorruptRecord;
 
     fn try_from(r: ConsignmentRecord) -> Result<Self, CorruptRecord> {
-        let warehouses = r
-            .warehouses
-            .into_iter()
-            .map(|w| parse("warehouses", WarehouseId::parse(w)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let warehouses =
+            r.warehouses.into_iter().map(|w| parse("warehouses", WarehouseId::parse(w))).collect::<Result<Vec<_>, _>>()?;
         let skus = r
             .skus
             .map(|skus| skus.into_iter().map(|s| parse("skus", Sku::parse(s))).collect::<Result<Vec<_>, _>>())

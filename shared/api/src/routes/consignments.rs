@@ -22,9 +22,7 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(put_consignment, get_consignment, revoke_consignment))
-        .routes(routes!(list_consignments))
+    OpenApiRouter::new().routes(routes!(put_consignment, get_consignment, revoke_consignment)).routes(routes!(list_consignments))
 }
 
 /// The body of `PUT /consignments/{id}`.
@@ -275,10 +273,7 @@ async fn list_consignments(
     };
     let cursor = given(&filter.cursor).map(ConsignmentId::parse).transpose().map_err(|e| e.within("cursor"))?;
     let (page, next) = cases::list_consignments(&state.ports, &merchant, role, cursor.as_ref(), limit).await?;
-    Ok(Json(ConsignmentsAnswer {
-        consignments: page.into_iter().map(Into::into).collect(),
-        next: next.map(|id| id.to_string()),
-    }))
+    Ok(Json(ConsignmentsAnswer { consignments: page.into_iter().map(Into::into).collect(), next: next.map(|id| id.to_string()) }))
 }
 
 /// Grants a page holds when no limit is given.

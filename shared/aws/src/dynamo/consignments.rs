@@ -51,7 +51,12 @@ impl Key {
 
 impl DynamoStore {
     /// The builder of a `Put` of the grant `c` at `key`.
-    fn consignment_put(&self, key: Key, c: &Consignment, what: &str) -> Result<aws_sdk_dynamodb::types::builders::PutBuilder, StoreError> {
+    fn consignment_put(
+        &self,
+        key: Key,
+        c: &Consignment,
+        what: &str,
+    ) -> Result<aws_sdk_dynamodb::types::builders::PutBuilder, StoreError> {
         let item = ConsignmentItem { pk: key.pk, sk: key.sk, record: ConsignmentRecord::from(c) };
         Ok(Put::builder().table_name(&self.table).set_item(Some(to_item(&item, what)?)))
     }

@@ -299,7 +299,10 @@ fn explain_consigned(explanation: String, lines: &[AllocatedLine]) -> String {
         .filter_map(|l| {
             l.transfer_price.map(|price| {
                 let digits = price.currency.minor_digits() as usize;
-                format!("{} x {} from {} in {} at {:.digits$} {}", l.quantity, l.sku, l.owner, l.warehouse, price.amount, price.currency)
+                format!(
+                    "{} x {} from {} in {} at {:.digits$} {}",
+                    l.quantity, l.sku, l.owner, l.warehouse, price.amount, price.currency
+                )
             })
         })
         .collect();
@@ -419,7 +422,12 @@ mod tests {
         assert_eq!(err, Shortage::Stock { sku: Sku::parse("A").unwrap(), wanted: 1, available: 0 });
     }
 
-    fn with_grants(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, whs: &[Warehouse], grants: &[Consignment]) -> Result<Plan, Shortage> {
+    fn with_grants(
+        order: &Order,
+        stock: &BTreeMap<Sku, Vec<StockLevel>>,
+        whs: &[Warehouse],
+        grants: &[Consignment],
+    ) -> Result<Plan, Shortage> {
         super::plan(order, stock, whs, &CostModel::default(), grants)
     }
 
@@ -575,7 +583,10 @@ mod tests {
         assert!(plan.costing.candidates.iter().all(|c| c.warehouses.iter().all(|w| w.as_str() != "wh-hz")));
         // Only the warehouse that does not serve the buyer holds it: a shortage.
         let only_hz = stock(vec![level("wh-hz", "A", 5)]);
-        assert!(matches!(super::plan(&order(&[("A", 1)]), &only_hz, &whs, &CostModel::default(), &[]), Err(Shortage::Stock { .. })));
+        assert!(matches!(
+            super::plan(&order(&[("A", 1)]), &only_hz, &whs, &CostModel::default(), &[]),
+            Err(Shortage::Stock { .. })
+        ));
     }
 
     #[test]

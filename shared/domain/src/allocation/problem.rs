@@ -116,9 +116,11 @@ impl<'a> Problem<'a> {
                 (Some(to), Some(w)) => geo::distance_km(to.point, Point { lat: w.lat, lon: w.lon }).round() as u32,
                 _ => UNKNOWN_DISTANCE_KM,
             };
-            let own = wanted.keys().filter_map(|sku| stock.get(sku)).flatten().any(|l| {
-                l.warehouse == level.warehouse && l.owner == order.merchant_id && l.available > 0
-            });
+            let own = wanted
+                .keys()
+                .filter_map(|sku| stock.get(sku))
+                .flatten()
+                .any(|l| l.warehouse == level.warehouse && l.owner == order.merchant_id && l.available > 0);
             sources.push(Source {
                 warehouse: &level.warehouse,
                 tariff: model.tariff(distance),

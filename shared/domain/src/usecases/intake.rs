@@ -2,8 +2,8 @@
 //! allocation; apply a later version only when it is newer than the one applied; route a
 //! channel's cancel to the cancel use case.
 
-use crate::consignment::Consignment;
 use crate::alert::{Alert, AlertKind, AlertStatus};
+use crate::consignment::Consignment;
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
 use crate::ports::{Effects, InsertOutcome, Ports, RaiseOutcome, StoreError};
