@@ -118,4 +118,21 @@ mod tests {
         let back: ConsignmentRecord = serde_json::from_value(json).unwrap();
         assert_eq!(Consignment::try_from(back).unwrap(), c);
     }
+
+    #[test]
+    fn an_allocated_line_reads_without_a_transfer_price_as_old_records_have_none_and_with_one_back() {
+        let old: crate::AllocatedLineRecord =
+            serde_json::from_value(serde_json::json!({"warehouse": "WH-A", "merchant_id": "m-1", "sku": "S", "quantity": 2}))
+                .unwrap();
+        assert_eq!(old.transfer_price, None);
+        let written = serde_json::to_value(&old).unwrap();
+        assert!(written.get("transfer_price").is_none(), "an own line writes no transfer price: {written}");
+        let consigned = crate::AllocatedLineRecord {
+            transfer_price: Some(PriceRecord { amount: Decimal::new(1250, 2), currency: "CNY".into() }),
+            ..old
+        };
+        let json = serde_json::to_value(&consigned).unwrap();
+        assert_eq!(json["transfer_price"], serde_json::json!({"amount": "12.50", "currency": "CNY"}));
+        assert_eq!(serde_json::from_value::<crate::AllocatedLineRecord>(json).unwrap(), consigned);
+    }
 }
