@@ -37,7 +37,8 @@ async fn ports() -> Ports {
                 .expect("a warehouse");
         ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
     }
-    let (wh, m1, sku) = (WarehouseId::parse("WH-A").unwrap(), MerchantId::parse("m-1").unwrap(), Sku::parse("SKU-1").unwrap());
+    let wh = WarehouseId::parse("WH-A").expect("an id");
+    let (m1, sku) = (MerchantId::parse("m-1").expect("a merchant"), Sku::parse("SKU-1").expect("a SKU"));
     assert!(ports.inventory.set_on_hand(&wh, &m1, &sku, 10).await.is_ok());
     ports
 }
@@ -89,7 +90,8 @@ fn grant() -> Value {
 }
 
 async fn stored(ports: &Ports, id: &str) -> bool {
-    ports.consignments.get_consignment(&ConsignmentId::parse(id).unwrap()).await.unwrap().is_some()
+    let id = ConsignmentId::parse(id).expect("an id");
+    ports.consignments.get_consignment(&id).await.expect("the grant read").is_some()
 }
 
 #[tokio::test]

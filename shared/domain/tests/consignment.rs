@@ -20,16 +20,18 @@ use rust_decimal::Decimal;
 
 /// The fixture orders are m-1's; m-2 keeps 10 units of SKU-1 in WH-1 and m-1 none.
 async fn world() -> Ports {
-    let ports = Embedded::open_in_memory().unwrap().ports(Arc::new(SystemClock));
-    put_warehouse(&ports, &warehouse("WH-1", "Shared")).await.unwrap();
+    let ports = Embedded::open_in_memory().expect("an in-memory store").ports(Arc::new(SystemClock));
+    put_warehouse(&ports, &warehouse("WH-1", "Shared")).await.expect("the warehouse registered");
     let staff = Caller::platform_with_every_scope();
-    set_on_hand(&ports, &staff, &warehouse_id("WH-1"), Some(&merchant("m-2")), &sku("SKU-1"), 10).await.unwrap();
+    set_on_hand(&ports, &staff, &warehouse_id("WH-1"), Some(&merchant("m-2")), &sku("SKU-1"), 10)
+        .await
+        .expect("m-2's units counted");
     ports
 }
 
 fn terms() -> ConsignmentTerms {
-    let price = Money { amount: Decimal::new(1250, 2), currency: Currency::parse("CNY").unwrap() };
-    ConsignmentTerms::new(merchant("m-2"), merchant("m-1"), vec![warehouse_id("WH-1")], None, price).unwrap()
+    let price = Money { amount: Decimal::new(1250, 2), currency: Currency::parse("CNY").expect("CNY") };
+    ConsignmentTerms::new(merchant("m-2"), merchant("m-1"), vec![warehouse_id("WH-1")], None, price).expect("valid terms")
 }
 
 async fn order_of_m1(ports: &Ports, external_id: &str) -> OrderId {
@@ -50,12 +52,12 @@ async fn order_of_m1(ports: &Ports, external_id: &str) -> OrderId {
         cancelled_at: None,
         paid: true,
     };
-    receive_order(ports, new).await.unwrap().order_id
+    receive_order(ports, new).await.expect("the order received").order_id
 }
 
 async fn m2_reserved(ports: &Ports) -> u32 {
-    let levels = ports.inventory.stock_of(&sku("SKU-1")).await.unwrap();
-    levels.iter().find(|l| l.owner.as_str() == "m-2").unwrap().reserved
+    let levels = ports.inventory.stock_of(&sku("SKU-1")).await.expect("the stock read");
+    levels.iter().find(|l| l.owner.as_str() == "m-2").expect("m-2's stock").reserved
 }
 
 #[tokio::test]
