@@ -60,9 +60,12 @@ USES = {
     # the channels' webhook secrets, read at start and after a refused signature.
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
     # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads;
-    # SKU facts and carrier rate tables (PutItem, GetItem); consignment grants (the grant and
-    # its two copies: a transaction of Puts; GetItem; Query of CONSIGNMENTS_TO#/_FROM#).
-    "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "Query") | send_to("AllocateQueue"),
+    # SKU facts and carrier rate tables (PutItem, GetItem); suppliers and purchase orders
+    # (transactions of Puts; a receipt's Put of the order, stock Updates, ledger Puts and
+    # Puts or Deletes of the incoming items; Query of a merchant's partition, of INCOMING#);
+    # consignment grants (the grant and its two copies: a transaction of Puts; GetItem;
+    # Query of CONSIGNMENTS_TO#/_FROM#).
+    "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
     # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued;
     # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS);
@@ -111,7 +114,9 @@ USES = {
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
     # the reconciliation: Scans of the stock and reservation items, each SKU's ledger
     # (Query), a warehouse for a line stored before lines named their owner (GetItem).
-    "ReconcileStockFunction": table("GetItem", "Query", "Scan"),
+    # the low-stock check: suppliers, incoming units, SKU facts, sales (GetItem, Query),
+    # open alerts (by_merchant_alerts), an alert raised (Put) or resolved (UpdateItem).
+    "ReconcileStockFunction": table("GetItem", "PutItem", "UpdateItem", "Query", "Scan") | query_indexes("by_merchant_alerts"),
 }
 
 

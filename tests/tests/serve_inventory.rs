@@ -35,8 +35,8 @@ async fn stock_is_listed_per_warehouse_with_on_hand_reserved_and_available() {
     assert_eq!(
         answer.body,
         json!({"sku": "SKU-1", "warehouses": [
-            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 4, "reserved": 0, "available": 4},
-            {"warehouse": "wh-2", "merchant_id": "m-1", "on_hand": 7, "reserved": 0, "available": 7}]})
+            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 4, "reserved": 0, "available": 4, "incoming": 0, "expected_at": null},
+            {"warehouse": "wh-2", "merchant_id": "m-1", "on_hand": 7, "reserved": 0, "available": 7, "incoming": 0, "expected_at": null}]})
     );
 }
 
@@ -54,8 +54,8 @@ async fn two_merchants_stock_in_one_warehouse_is_counted_apart_and_each_order_ta
     assert_eq!(
         app.get("/inventory/SKU-1").await.body,
         json!({"sku": "SKU-1", "warehouses": [
-            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 2, "reserved": 0, "available": 2},
-            {"warehouse": "wh-1", "merchant_id": "m-3", "on_hand": 5, "reserved": 0, "available": 5}]})
+            {"warehouse": "wh-1", "merchant_id": "m-1", "on_hand": 2, "reserved": 0, "available": 2, "incoming": 0, "expected_at": null},
+            {"warehouse": "wh-1", "merchant_id": "m-3", "on_hand": 5, "reserved": 0, "available": 5, "incoming": 0, "expected_at": null}]})
     );
 
     // m-1 wants 3: it has 2 of the 7 on the shelf.

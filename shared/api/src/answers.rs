@@ -484,6 +484,8 @@ pub enum AlertKindAnswer {
     ShipmentNoScan,
     /// A parcel is past its ETA and not delivered.
     ShipmentLate,
+    /// A stock's available and incoming units fell to its reorder point.
+    LowStock,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -497,6 +499,7 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ShipmentLost => Self::ShipmentLost,
             AlertKind::ShipmentNoScan => Self::ShipmentNoScan,
             AlertKind::ShipmentLate => Self::ShipmentLate,
+            AlertKind::LowStock => Self::LowStock,
         }
     }
 }
@@ -707,6 +710,11 @@ pub struct WarehouseStockAnswer {
     pub reserved: u32,
     /// `on_hand - reserved`, never below zero.
     pub available: u32,
+    /// Units of this owner's open purchase orders still to come into this warehouse.
+    pub incoming: u32,
+    /// When the earliest of those purchase orders is expected (RFC 3339); null when none is open.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expected_at: Option<DateTime<Utc>>,
     /// The owner's view: the merchants an active consignment grant lets sell these units
     /// (their orders' holds are in `reserved`); absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -733,6 +741,8 @@ impl From<StockLevel> for WarehouseStockAnswer {
             on_hand: l.on_hand,
             reserved: l.reserved,
             available: l.available,
+            incoming: 0,
+            expected_at: None,
             consigned_to: Vec::new(),
             consignment: None,
         }
@@ -764,6 +774,42 @@ impl StockAnswer {
     /// The answer for `sku` from the stock a caller sees with consignment.
     pub fn seen(sku: oms_domain::Sku, views: Vec<oms_domain::usecases::consignments::StockView>) -> Self {
         Self { sku: sku.into(), warehouses: views.into_iter().map(Into::into).collect() }
+    }
+
+    /// The answer with the units open purchase orders bring per (warehouse, owner): an
+    /// owner with incoming units but no stock record yet is listed with zero counts.
+    pub fn with_incoming(sku: oms_domain::Sku, levels: Vec<StockLevel>, incoming: &[oms_domain::supply::Incoming]) -> Self {
+        Self::new(sku, levels).add_incoming(incoming)
+    }
+
+    /// This answer with `incoming` added to its (warehouse, owner) entries.
+    pub fn add_incoming(self, incoming: &[oms_domain::supply::Incoming]) -> Self {
+        let mut answer = self;
+        for line in incoming {
+            let at = answer
+                .warehouses
+                .iter()
+                .position(|w| w.warehouse == line.warehouse.as_str() && w.merchant_id == line.merchant_id.as_str());
+            let at = at.unwrap_or_else(|| {
+                answer.warehouses.push(WarehouseStockAnswer {
+                    warehouse: line.warehouse.to_string(),
+                    merchant_id: line.merchant_id.to_string(),
+                    on_hand: 0,
+                    reserved: 0,
+                    available: 0,
+                    incoming: 0,
+                    expected_at: None,
+                    consigned_to: Vec::new(),
+                    consignment: None,
+                });
+                answer.warehouses.len() - 1
+            });
+            let entry = &mut answer.warehouses[at];
+            entry.incoming = entry.incoming.saturating_add(line.units);
+            entry.expected_at = Some(entry.expected_at.map_or(line.expected_at, |e| e.min(line.expected_at)));
+        }
+        answer.warehouses.sort_by(|a, b| (&a.warehouse, &a.merchant_id).cmp(&(&b.warehouse, &b.merchant_id)));
+        answer
     }
 }
 
@@ -919,9 +965,31 @@ mod tests {
             json!({"warehouse": "wh-2", "merchant_id": "m-2", "sku": "SKU-1", "on_hand": 7, "reserved": 2, "available": 5})
         );
         assert_eq!(
-            serde_json::to_value(StockAnswer::new(sku, vec![level])).unwrap(),
+            serde_json::to_value(StockAnswer::new(sku.clone(), vec![level.clone()])).unwrap(),
             json!({"sku": "SKU-1",
-                   "warehouses": [{"warehouse": "wh-2", "merchant_id": "m-2", "on_hand": 7, "reserved": 2, "available": 5}]})
+                   "warehouses": [{"warehouse": "wh-2", "merchant_id": "m-2", "on_hand": 7, "reserved": 2, "available": 5,
+                                   "incoming": 0, "expected_at": null}]})
+        );
+        let incoming = |warehouse: &str, units: u32, at: &str| oms_domain::supply::Incoming {
+            purchase_order_id: oms_domain::PurchaseOrderId::parse(format!("po_{units}")).unwrap(),
+            merchant_id: fixtures::merchant("m-2"),
+            warehouse: WarehouseId::parse(warehouse).unwrap(),
+            sku: sku.clone(),
+            units,
+            expected_at: at.parse().unwrap(),
+        };
+        let coming = [
+            incoming("wh-2", 4, "2026-12-09T00:00:00Z"),
+            incoming("wh-2", 6, "2026-12-03T00:00:00Z"),
+            incoming("wh-1", 1, "2026-12-05T00:00:00Z"),
+        ];
+        assert_eq!(
+            serde_json::to_value(StockAnswer::with_incoming(sku.clone(), vec![level], &coming)).unwrap(),
+            json!({"sku": "SKU-1",
+                   "warehouses": [{"warehouse": "wh-1", "merchant_id": "m-2", "on_hand": 0, "reserved": 0, "available": 0,
+                                   "incoming": 1, "expected_at": "2026-12-05T00:00:00Z"},
+                                  {"warehouse": "wh-2", "merchant_id": "m-2", "on_hand": 7, "reserved": 2, "available": 5,
+                                   "incoming": 10, "expected_at": "2026-12-03T00:00:00Z"}]})
         );
     }
 

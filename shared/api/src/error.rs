@@ -89,6 +89,15 @@ pub enum ErrorCode {
     NotImplemented,
     /// 503: no pricing model has been trained yet, so no quote can be made.
     NoPricingModel,
+    /// 404: no supplier of that id (also another merchant's).
+    SupplierNotFound,
+    /// 404: no purchase order of that id (also another merchant's).
+    PurchaseOrderNotFound,
+    /// 422: the supplier does not supply a SKU of the purchase order (`field` names the line).
+    SkuNotSupplied,
+    /// 422: a receipt names more units than are still to come, a SKU not ordered, more units than
+    /// the stock can hold, or the purchase order has its most receipts; nothing changed.
+    OverReceipt,
     /// 408: the request's body did not arrive in time (`oms serve`).
     RequestTimeout,
     /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
@@ -115,7 +124,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -145,6 +154,10 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotImplemented,
         ErrorCode::NoPricingModel,
+        ErrorCode::SupplierNotFound,
+        ErrorCode::PurchaseOrderNotFound,
+        ErrorCode::SkuNotSupplied,
+        ErrorCode::OverReceipt,
         ErrorCode::RequestTimeout,
         ErrorCode::NotFound,
         ErrorCode::CarrierNotConfigured,
@@ -176,6 +189,8 @@ impl ErrorCode {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
+            SupplierNotFound | PurchaseOrderNotFound => StatusCode::NOT_FOUND,
+            SkuNotSupplied | OverReceipt => StatusCode::UNPROCESSABLE_ENTITY,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             CarrierNotConfigured => StatusCode::UNAUTHORIZED,
             ShipmentRefused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -221,6 +236,10 @@ impl ErrorCode {
             Internal => "internal",
             NotImplemented => "not_implemented",
             NoPricingModel => "no_pricing_model",
+            SupplierNotFound => "supplier_not_found",
+            PurchaseOrderNotFound => "purchase_order_not_found",
+            SkuNotSupplied => "sku_not_supplied",
+            OverReceipt => "over_receipt",
             RequestTimeout => "request_timeout",
             NotFound => "not_found",
             CarrierNotConfigured => "carrier_not_configured",
@@ -465,6 +484,21 @@ impl From<SetStockError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::supply::SupplyError> for ApiError {
+    fn from(err: oms_domain::usecases::supply::SupplyError) -> Self {
+        use oms_domain::usecases::supply::SupplyError;
+        match err {
+            SupplyError::UnknownSupplier(_) => Self::new(ErrorCode::SupplierNotFound, err.to_string()),
+            SupplyError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            SupplyError::UnknownPurchaseOrder(_) => Self::new(ErrorCode::PurchaseOrderNotFound, err.to_string()),
+            SupplyError::NotSupplied { .. } => Self::new(ErrorCode::SkuNotSupplied, err.to_string()),
+            SupplyError::Refused(_) => Self::new(ErrorCode::OverReceipt, err.to_string()),
+            SupplyError::OthersMerchant(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            SupplyError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
     fn from(err: oms_domain::usecases::inventory::AdjustError) -> Self {
         use oms_domain::usecases::inventory::AdjustError;
@@ -581,6 +615,10 @@ mod tests {
                 ("internal", 500),
                 ("not_implemented", 501),
                 ("no_pricing_model", 503),
+                ("supplier_not_found", 404),
+                ("purchase_order_not_found", 404),
+                ("sku_not_supplied", 422),
+                ("over_receipt", 422),
                 ("request_timeout", 408),
                 ("not_found", 404),
                 ("carrier_not_configured", 401),

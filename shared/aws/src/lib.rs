@@ -161,6 +161,7 @@ impl Aws {
             catalogue: store.clone(),
             rates: store.clone(),
             flash_sales: Arc::new(CachedFlashSales::new(self.dynamo.clone())),
+            supply: Arc::new(self.dynamo.clone()),
             shipments: store,
             sales: Arc::new(self.dynamo.clone()),
             queue: Arc::new(self.queue.clone()),

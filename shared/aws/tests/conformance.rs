@@ -29,6 +29,7 @@ async fn dynamodb() -> Subject {
         catalogue: store.clone(),
         rates: store.clone(),
         flash_sales: store.clone(),
+        supply: store.clone(),
         shipments: store.clone(),
         sales: store.clone(),
         outbox,

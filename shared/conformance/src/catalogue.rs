@@ -46,6 +46,12 @@ pub async fn sku_facts_read_back_whole_and_an_unknown_sku_reads_as_none(s: Subje
     s.catalogue.put_sku(&facts).await.expect("put failed");
     assert_eq!(s.catalogue.get_sku(&sku("TEA-1")).await.expect("get failed"), Some(facts));
     assert_eq!(s.catalogue.get_sku(&sku("TEA-2")).await.expect("get failed"), None);
+    // A reorder point set by hand reads back with the facts.
+    let by_hand = sku_facts("TEA-3", 300).with_reorder(Some(5), Some(24)).expect("a valid threshold");
+    s.catalogue.put_sku(&by_hand).await.expect("put failed");
+    let read = s.catalogue.get_sku(&sku("TEA-3")).await.expect("get failed").expect("the facts");
+    assert_eq!((read.reorder_point, read.reorder_quantity), (Some(5), Some(24)));
+    assert_eq!(read, by_hand);
 }
 
 pub async fn putting_sku_facts_again_replaces_them(s: Subject) {

@@ -169,6 +169,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         catalogue: s.catalogue.clone(),
         rates: s.rates.clone(),
         flash_sales: s.flash_sales.clone(),
+        supply: s.supply.clone(),
         shipments: s.shipments.clone(),
         sales: s.sales.clone(),
         queue: Arc::new(NoQueue),

@@ -36,6 +36,7 @@ pub mod races;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
+pub mod supply;
 pub mod warehouses;
 
 pub use alerts::*;
@@ -52,6 +53,7 @@ pub use payments::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
+pub use supply::*;
 pub use warehouses::*;
 
 /// The stores under test: fresh and empty for every case.
@@ -65,6 +67,7 @@ pub struct Subject {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub supply: Arc<dyn oms_domain::ports::SupplyStore>,
     pub shipments: Arc<dyn ShipmentStore>,
     pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
@@ -210,6 +213,14 @@ macro_rules! __each_case {
         $($apply)*!(the_ledger_is_paged_oldest_first_and_filtered_by_owner, $($arg)*);
         $($apply)*!(a_flash_sale_set_aside_and_its_claims_holds_reconcile, $($arg)*);
         $($apply)*!(concurrent_orders_for_units_over_three_warehouses_reserve_exactly_them_and_reconcile, $($arg)*);
+        // suppliers and purchase orders
+        $($apply)*!(a_supplier_reads_back_is_listed_per_merchant_and_is_never_taken_over, $($arg)*);
+        $($apply)*!(a_purchase_order_reads_back_its_units_are_incoming_and_lists_filter_before_the_page, $($arg)*);
+        $($apply)*!(a_reference_used_again_answers_the_first_purchase_order_and_writes_nothing, $($arg)*);
+        $($apply)*!(a_receipt_grows_the_order_the_stock_and_the_ledger_together_and_reconciles, $($arg)*);
+        $($apply)*!(the_same_receipt_id_again_is_applied_once, $($arg)*);
+        $($apply)*!(an_over_receipt_or_a_sku_not_ordered_changes_nothing, $($arg)*);
+        $($apply)*!(concurrent_receipts_on_one_purchase_order_never_exceed_what_was_ordered, $($arg)*);
         // payments and holds that expire
         $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
         $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
@@ -260,9 +271,12 @@ mod tests {
             include_str!("sku_mappings.rs"),
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
+            include_str!("supply.rs"),
             include_str!("shipments.rs"),
             include_str!("sales.rs"),
             include_str!("consignments.rs"),
+            include_str!("ledger.rs"),
+            include_str!("payments.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -3,6 +3,7 @@
 //! own atomic write, never twice and never below zero.
 
 use chrono::Duration;
+use oms_domain::ledger::LedgerKind;
 use oms_domain::order::{AllocatedLine, Channel, OrderStatus};
 use oms_domain::ports::{AddEventOutcome, Effects, HoldEffect, InsertOutcome, ShipEffect, UpdateOutcome};
 use oms_domain::reservation::HoldId;
@@ -62,6 +63,14 @@ pub async fn a_shipment_consumes_exactly_its_units_from_the_hold_and_the_stock(s
     assert_eq!(s.shipments.shipments_of(&order.order_id).await.expect("shipments_of failed"), vec![read]);
     let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");
     assert_eq!(read.status, OrderStatus::PartiallyShipped);
+    let ledger: Vec<_> =
+        crate::ledger::entries(&s, "SKU-1").await.into_iter().map(|e| (e.kind, e.delta_on_hand, e.delta_held)).collect();
+    assert_eq!(
+        ledger,
+        vec![(LedgerKind::Recount, 10, 0), (LedgerKind::Reserve, 0, 3), (LedgerKind::Ship, -2, -2)],
+        "the shipment appends its ship entry in the same write"
+    );
+    crate::ledger::assert_no_drift(&s).await;
 }
 
 pub async fn the_last_units_shipped_leave_no_hold_and_a_release_holds_nothing(s: Subject) {
@@ -113,6 +122,9 @@ pub async fn concurrent_shipments_of_the_same_held_units_ship_them_once_and_neve
     assert_eq!(won, 1, "the held units ship once");
     assert_eq!(counts(&s).await, (7, 0));
     assert_eq!(s.shipments.shipments_of(&order.order_id).await.expect("shipments_of failed").len(), 1);
+    let shipped = crate::ledger::entries(&s, "SKU-1").await.into_iter().filter(|e| e.kind == LedgerKind::Ship).count();
+    assert_eq!(shipped, 1, "one ship entry, from the one write that won");
+    crate::ledger::assert_no_drift(&s).await;
 }
 
 fn event(number: &str, id: &str, status: ShipmentStatus, hours: i64) -> TrackingEvent {

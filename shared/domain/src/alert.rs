@@ -33,10 +33,14 @@ pub enum AlertKind {
     /// A parcel is past its ETA (the carrier's promise, or the learned transit time) and
     /// not delivered.
     ShipmentLate,
+    /// A stock's available and incoming units fell to its reorder point (forecast or set by
+    /// hand): staff order from the supplier `GET /replenishment` names. Resolved by the
+    /// check once the stock is above the point again.
+    LowStock,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 9] = [
         AlertKind::ChannelCancelRefused,
         AlertKind::OrderOnHold,
         AlertKind::OrderStuck,
@@ -45,6 +49,7 @@ impl AlertKind {
         AlertKind::ShipmentLost,
         AlertKind::ShipmentNoScan,
         AlertKind::ShipmentLate,
+        AlertKind::LowStock,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -57,6 +62,7 @@ impl AlertKind {
             AlertKind::ShipmentLost => "shipment_lost",
             AlertKind::ShipmentNoScan => "shipment_no_scan",
             AlertKind::ShipmentLate => "shipment_late",
+            AlertKind::LowStock => "low_stock",
         }
     }
 
@@ -175,6 +181,30 @@ impl Alert {
         Alert {
             subject: shipment.shipment_id.to_string(),
             ..Alert::about_order(kind, &shipment.order_id, &shipment.merchant_id, message, now)
+        }
+    }
+}
+
+impl Alert {
+    /// A new open alert about a merchant's stock (`subject` says which, and which time it
+    /// ran low: each crossing of the reorder point is one alert).
+    pub fn about_stock(
+        kind: AlertKind,
+        subject: String,
+        merchant_id: &MerchantId,
+        message: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Alert {
+            alert_id: AlertId::generate(),
+            kind,
+            subject,
+            order_id: None,
+            merchant_id: merchant_id.clone(),
+            message: message.into(),
+            status: AlertStatus::Open,
+            raised_at: now,
+            updated_at: now,
         }
     }
 }

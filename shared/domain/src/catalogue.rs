@@ -40,6 +40,13 @@ pub struct SkuFacts {
     pub dims_mm: [u32; 3],
     /// Handling traits (`fragile`, `hazardous`, `cold_chain`, ...): lower-case words.
     pub traits: Vec<String>,
+    /// A reorder point set by hand for each warehouse's stock of the SKU: replenishment
+    /// uses it instead of the forecast's (see `crate::replenishment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<u32>,
+    /// Units to order when a stock is at or below `reorder_point`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<u32>,
 }
 
 /// The facts as a caller gives them, before the rules are applied.
@@ -118,7 +125,31 @@ impl SkuFacts {
             weight_g: bounded("weight_g", raw.weight_g, MAX_WEIGHT_G)?,
             dims_mm,
             traits,
+            reorder_point: None,
+            reorder_quantity: None,
         })
+    }
+
+    /// The facts with a reorder point (and quantity) set by hand: each from 0 (1 for the
+    /// quantity) to [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND); a quantity needs a point.
+    pub fn with_reorder(self, point: Option<i64>, quantity: Option<i64>) -> Result<Self, ValidationError> {
+        let max = crate::stock::MAX_ON_HAND;
+        let units = |field: &str, value: Option<i64>, least: u32| -> Result<Option<u32>, ValidationError> {
+            value
+                .map(|v| {
+                    u32::try_from(v)
+                        .ok()
+                        .filter(|v| (least..=max).contains(v))
+                        .ok_or_else(|| ValidationError::new(field, format!("must be from {least} to {max}, got {v}")))
+                })
+                .transpose()
+        };
+        let reorder_point = units("reorder_point", point, 0)?;
+        let reorder_quantity = units("reorder_quantity", quantity, 1)?;
+        if reorder_quantity.is_some() && reorder_point.is_none() {
+            return Err(ValidationError::new("reorder_quantity", "give reorder_point with it"));
+        }
+        Ok(Self { reorder_point, reorder_quantity, ..self })
     }
 }
 

@@ -150,6 +150,38 @@ impl AlertId {
     }
 }
 
+string_id!(
+    /// A merchant's supplier, named by the merchant (`PUT /suppliers/{id}`).
+    SupplierId
+);
+string_id!(
+    /// A purchase order, minted when it is placed (`po_` + a ULID, so ids sort by when
+    /// they were placed).
+    PurchaseOrderId
+);
+
+impl PurchaseOrderId {
+    /// A fresh purchase order id; within one process strictly increasing (two made in
+    /// one millisecond follow each other), so a listing by id is in the order placed.
+    pub fn generate() -> Self {
+        static LAST: std::sync::Mutex<Option<ulid::Ulid>> = std::sync::Mutex::new(None);
+        let fresh = ulid::Ulid::new();
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = match *last {
+            Some(before) if fresh <= before => before.increment().unwrap_or(fresh),
+            _ => fresh,
+        };
+        *last = Some(id);
+        Self(format!("po_{id}"))
+    }
+}
+
+string_id!(
+    /// What the warehouse calls one delivery received against a purchase order: a
+    /// receipt is applied once per id.
+    ReceiptId
+);
+
 impl OrderId {
     /// A fresh order id.
     pub fn generate() -> Self {

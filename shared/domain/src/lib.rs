@@ -22,17 +22,19 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod ports;
+pub mod replenishment;
 pub mod reservation;
 pub mod sales;
 pub mod shipment;
 pub mod sku_mapping;
 pub mod stock;
+pub mod supply;
 pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku,
-    TrackingEventId, TrackingNumber, WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId,
+    ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

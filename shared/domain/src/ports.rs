@@ -16,7 +16,7 @@ use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::consignment::Consignment;
 use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
-use crate::ledger::{AdjustOutcome, Adjustment, LedgerPage, OpenHold, StockFigures};
+use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage, OpenHold, StockFigures};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
 use crate::reservation::{Hold, HoldId, Reservation};
@@ -24,9 +24,10 @@ use crate::sales::{Sale, SaleKey, SalesPage};
 use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
+use crate::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use crate::{
-    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Sku, TrackingNumber,
-    ValidationError, WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, Sku,
+    SupplierId, TrackingNumber, ValidationError, WarehouseId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -669,6 +670,83 @@ pub trait Queue: Send + Sync {
     async fn send(&self, message: &Outgoing) -> Result<(), StoreError>;
 }
 
+/// What `SupplyStore::put_supplier` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum PutSupplier {
+    Created,
+    Updated,
+    /// Another merchant's supplier has the id: nothing written.
+    OwnedByAnother,
+}
+
+/// What `SupplyStore::create_purchase_order` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreatePoOutcome {
+    Created,
+    /// The merchant placed a purchase order under this reference already: here it is.
+    Duplicate(Box<PurchaseOrder>),
+}
+
+/// What `SupplyStore::receive` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum ReceiveOutcome {
+    /// The receipt is applied: the order as it is now, and the ledger entries written.
+    Received(Box<PurchaseOrder>, Vec<LedgerEntry>),
+    /// The receipt id was applied already: the order as it is now; nothing written.
+    Duplicate(Box<PurchaseOrder>),
+    /// Refused by the order's rules (see [`PurchaseOrder::receive`]); nothing written.
+    Refused(ReceiptRefusal),
+    /// No purchase order has the id.
+    NotFound,
+}
+
+/// Suppliers and purchase orders, and the receipts that bring a purchase order's units
+/// into stock.
+#[async_trait]
+pub trait SupplyStore: Send + Sync {
+    /// Creates the supplier, or replaces it with new details.
+    /// Condition: no supplier has the id, or the one that has it is the same merchant's;
+    /// otherwise nothing is written (`OwnedByAnother`).
+    async fn put_supplier(&self, supplier: &Supplier) -> Result<PutSupplier, StoreError>;
+
+    async fn get_supplier(&self, id: &SupplierId) -> Result<Option<Supplier>, StoreError>;
+
+    /// Every supplier of `merchant`, by id. Strongly consistent.
+    async fn suppliers_of(&self, merchant: &MerchantId) -> Result<Vec<Supplier>, StoreError>;
+
+    /// Stores a new purchase order as given (version 1) and makes its lines incoming.
+    /// Condition: when it has a reference, no purchase order of the same merchant has that
+    /// reference; otherwise nothing is written and that order is answered `Duplicate`.
+    async fn create_purchase_order(&self, po: &PurchaseOrder) -> Result<CreatePoOutcome, StoreError>;
+
+    /// The purchase order, strongly consistent.
+    async fn get_purchase_order(&self, id: &PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError>;
+
+    /// One page of the merchant's purchase orders matching `query`, oldest first (by id),
+    /// at most `limit` (1 to `MAX_PAGE_SIZE`), after the order `after`; filters are applied
+    /// before the page is cut. Strongly consistent.
+    async fn purchase_orders(&self, query: &PoQuery, after: Option<&PurchaseOrderId>, limit: usize)
+        -> Result<PoPage, StoreError>;
+
+    /// The units of `sku` every open purchase order (of any merchant) still brings, by
+    /// purchase order id. Written in the same atomic write as the order and its receipts.
+    async fn incoming(&self, sku: &Sku) -> Result<Vec<Incoming>, StoreError>;
+
+    /// Applies the receipt in ONE atomic write: the order's received counts, status and
+    /// receipt list (at its version + 1), each line's warehouse stock (owned by the order's
+    /// merchant; created at 0 when never counted) grown by its quantity in on hand and
+    /// available, its `receive` ledger entry, and the order's incoming units.
+    /// Conditions: the order exists (`NotFound`); the receipt id is not applied yet
+    /// (`Duplicate`, nothing written); [`PurchaseOrder::receive`] accepts it and no stock
+    /// passes [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND) (`Refused`, nothing written); the
+    /// order is still at the version read (otherwise read again and decided again, so two
+    /// receipts racing on one order never receive more than was ordered).
+    async fn receive(&self, id: &PurchaseOrderId, receipt: &Receipt) -> Result<ReceiveOutcome, StoreError>;
+}
+
 /// The time, so tests can hold it still.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -760,6 +838,7 @@ pub struct Ports {
     pub catalogue: Arc<dyn SkuCatalogue>,
     pub rates: Arc<dyn RateTables>,
     pub flash_sales: Arc<dyn FlashSaleStore>,
+    pub supply: Arc<dyn SupplyStore>,
     pub shipments: Arc<dyn ShipmentStore>,
     pub sales: Arc<dyn SalesHistory>,
     pub queue: Arc<dyn Queue>,

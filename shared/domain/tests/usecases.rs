@@ -2025,6 +2025,88 @@ async fn allocation_prices_the_plan_with_the_stored_rate_tables_and_the_catalogu
     assert_eq!(costing.chosen.cost.to_string(), "21.50");
 }
 
+/// m-1's supplier of SKU-1, `days` of lead time.
+async fn supplier_of_sku_1(world: &World, days: i64) {
+    let supplied = vec![oms_domain::supply::SuppliedSku { sku: sku("SKU-1"), unit_cost: None, pack_size: None, min_order: None }];
+    let supplier = oms_domain::supply::Supplier::new(
+        oms_domain::SupplierId::parse("sup-1").expect("a supplier id"),
+        fixtures::merchant("m-1"),
+        "Acme",
+        days,
+        supplied,
+    )
+    .expect("a valid supplier");
+    let caller = Caller::platform_with_every_scope();
+    assert!(oms_domain::usecases::supply::put_supplier(&world.ports, &caller, &supplier).await.expect("stored"));
+}
+
+#[tokio::test]
+async fn a_backorder_says_when_stock_is_expected_by_the_suppliers_lead_time_else_the_earliest_purchase_order() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    supplier_of_sku_1(&world, 4).await;
+    let id = world.backordered("A-1").await;
+    let by_lead_time = world.order(&id).await.timeline.last().unwrap().detail.clone();
+    let expected = (now() + chrono::Duration::days(4)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert!(by_lead_time.contains(&format!("stock could arrive by {expected}")), "{by_lead_time}");
+    assert!(by_lead_time.contains("supplier sup-1, lead time 4 days"), "{by_lead_time}");
+
+    let new = oms_domain::usecases::supply::NewPurchaseOrder {
+        supplier_id: oms_domain::SupplierId::parse("sup-1").unwrap(),
+        warehouse: warehouse_id("WH-A"),
+        lines: vec![oms_domain::supply::SupplyLine { sku: sku("SKU-1"), quantity: 5 }],
+        expected_at: Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap(),
+        reference: None,
+    };
+    let caller = Caller::platform_with_every_scope();
+    let (po, _) = oms_domain::usecases::supply::place_purchase_order(&world.ports, &caller, new).await.unwrap();
+    let id = world.backordered("A-2").await;
+    let by_po = world.order(&id).await.timeline.last().unwrap().detail.clone();
+    assert!(
+        by_po.ends_with(&format!("stock expected by 2026-12-02T09:00:00Z (purchase order {})", po.purchase_order_id)),
+        "{by_po}"
+    );
+}
+
+#[tokio::test]
+async fn a_receipt_queues_the_backorders_of_its_skus_and_they_are_reserved_from_it() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    supplier_of_sku_1(&world, 4).await;
+    let id = world.backordered("A-1").await;
+    let caller = Caller::platform_with_every_scope();
+    let new = oms_domain::usecases::supply::NewPurchaseOrder {
+        supplier_id: oms_domain::SupplierId::parse("sup-1").unwrap(),
+        warehouse: warehouse_id("WH-A"),
+        lines: vec![oms_domain::supply::SupplyLine { sku: sku("SKU-1"), quantity: 5 }],
+        expected_at: now(),
+        reference: Some("PO-1".into()),
+    };
+    let (po, _) = oms_domain::usecases::supply::place_purchase_order(&world.ports, &caller, new).await.unwrap();
+    world.assert_nothing_queued().await;
+    let receipt = oms_domain::supply::Receipt {
+        receipt_id: oms_domain::ReceiptId::parse("r-1").unwrap(),
+        lines: vec![oms_domain::supply::SupplyLine { sku: sku("SKU-1"), quantity: 5 }],
+    };
+    let (received, duplicate) =
+        oms_domain::usecases::supply::receive(&world.ports, &caller, &po.purchase_order_id, &receipt).await.unwrap();
+    assert_eq!((received.status, duplicate), (oms_domain::supply::PoStatus::Received, false));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (6, 0, 6));
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&id));
+    assert_eq!(allocate_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    assert_eq!(world.reservations_queued().await, std::slice::from_ref(&id));
+    assert_eq!(reserve_order(&world.ports, &id).await.unwrap(), Handled::Moved(OrderStatus::Reserved));
+    assert_eq!(world.level("WH-A", "SKU-1").await, (6, 2, 4));
+    // The same receipt again changes nothing but queues the SKU's backorders again (none now).
+    let (_, duplicate) =
+        oms_domain::usecases::supply::receive(&world.ports, &caller, &po.purchase_order_id, &receipt).await.unwrap();
+    assert!(duplicate);
+    assert_eq!(world.level("WH-A", "SKU-1").await, (6, 2, 4));
+    world.assert_nothing_queued().await;
+    let report = oms_domain::usecases::reconcile::reconcile(&world.ports).await.unwrap();
+    assert!(report.is_clean(), "{report}");
+}
+
 #[tokio::test]
 async fn a_reserved_order_enters_its_merchants_sales_history_once_and_a_lost_race_for_stock_none() {
     let world = World::new().await;
@@ -2042,4 +2124,56 @@ async fn a_reserved_order_enters_its_merchants_sales_history_once_and_a_lost_rac
     assert_eq!(page.sales, vec![oms_domain::sales::Sale::of(&order)]);
     assert_eq!(page.sales[0].lines[0].unit_price, order.lines[0].unit_price);
     assert!(world.ports.sales.sales(&fixtures::merchant("m-2"), None, 10).await.expect("read").sales.is_empty());
+}
+
+/// A low-stock check raises one alert per crossing of the reorder point (here set by hand),
+/// keeps it while the stock stays low, resolves it once the stock is above the point, and
+/// raises a new one at the next crossing.
+#[tokio::test]
+async fn the_low_stock_check_raises_one_alert_per_crossing_and_resolves_it_when_restocked() {
+    use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
+    use oms_domain::usecases::catalogue::put_sku;
+    use oms_domain::usecases::replenishment::{check_low_stock, suggestions, ReplenishmentQuery};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 10).await;
+    supplier_of_sku_1(&world, 4).await;
+    let facts = UncheckedSkuFacts {
+        merchant_id: "m-1".into(),
+        name: "Green tea".into(),
+        category: "tea".into(),
+        cost: rust_decimal::Decimal::ONE,
+        list_price: rust_decimal::Decimal::TEN,
+        weight_g: 250,
+        dims_mm: [100, 80, 60],
+        traits: Vec::new(),
+    };
+    let facts = SkuFacts::new(sku("SKU-1"), facts).unwrap().with_reorder(Some(5), Some(20)).unwrap();
+    put_sku(&world.ports, &facts).await.unwrap();
+
+    let check = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((check.checked, check.low, check.raised.len()), (1, 0, 0), "10 is above the point 5");
+    world.stock("WH-A", "SKU-1", 4).await;
+    let check = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((check.low, check.raised.len()), (1, 1));
+    let alert = world.ports.alerts.get_alert(&check.raised[0]).await.unwrap().expect("the alert");
+    assert_eq!((alert.kind, alert.status), (AlertKind::LowStock, AlertStatus::Open));
+    assert!(alert.message.contains("order 20 from Acme"), "{}", alert.message);
+    let again = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((again.low, again.raised.len(), again.resolved.len()), (1, 0, 0), "still low: the one alert stands");
+
+    let query = ReplenishmentQuery { merchant: fixtures::merchant("m-1"), warehouse: None, sku: None, low_only: true };
+    let found = suggestions(&world.ports, &query).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].position, found[0].reorder_point, found[0].order_quantity), (4, Some(5), 20));
+    assert_eq!(found[0].supplier.as_ref().map(|s| s.supplier_id.as_str()), Some("sup-1"));
+    let other = ReplenishmentQuery { merchant: fixtures::merchant("m-2"), ..query };
+    assert!(suggestions(&world.ports, &other).await.unwrap().is_empty(), "another merchant sees none of it");
+
+    world.stock("WH-A", "SKU-1", 30).await;
+    let restocked = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!((restocked.low, restocked.resolved), (0, vec![alert.alert_id.clone()]));
+    world.stock("WH-A", "SKU-1", 2).await;
+    let next = check_low_stock(&world.ports).await.unwrap();
+    assert_eq!(next.raised.len(), 1, "a new crossing is a new alert");
+    assert_ne!(next.raised[0], alert.alert_id);
 }

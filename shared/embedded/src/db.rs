@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 16;
+pub(crate) const SCHEMA_VERSION: i64 = 17;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -454,6 +454,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 16 {
         tx.execute_batch(CONSIGNMENTS).context("Failed to migrate to schema version 16 (consignments)")?;
+    }
+    if found < 17 {
+        tx.execute_batch(crate::supply::SUPPLY)
+            .context("Failed to migrate to schema version 17 (suppliers and purchase orders)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -22,6 +22,7 @@ mod rows;
 mod sales;
 mod shipments;
 mod sku_mappings;
+mod supply;
 mod warehouses;
 
 use anyhow::Context;
@@ -79,6 +80,7 @@ impl Embedded {
             catalogue: Arc::new(self.clone()),
             rates: Arc::new(self.clone()),
             flash_sales: Arc::new(self.clone()),
+            supply: Arc::new(self.clone()),
             shipments: Arc::new(self.clone()),
             sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),

@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context};
 use async_trait::async_trait;
+use oms_domain::ledger::LedgerLine;
 use oms_domain::ports::{AddEventOutcome, ShipEffect, ShipmentStore, StoreError, UpdateOutcome};
 use oms_domain::shipment::{sort_events, Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::{CarrierId, OrderId, TrackingNumber};
@@ -212,7 +213,8 @@ pub(crate) fn may_ship(conn: &Connection, order_id: &OrderId, ship: &ShipEffect)
 }
 
 /// Writes the shipment and consumes its lines (after `may_ship` held): each stock's on hand
-/// and reserved drop by the units, the hold's lines shrink, emptied lines go.
+/// and reserved drop by the units, each with its `ship` ledger entry, the hold's lines
+/// shrink, emptied lines go.
 pub(crate) fn ship(conn: &mut Connection, order_id: &OrderId, ship: &ShipEffect) -> anyhow::Result<()> {
     for line in &ship.taken {
         let changed = conn
@@ -241,6 +243,8 @@ pub(crate) fn ship(conn: &mut Connection, order_id: &OrderId, ship: &ShipEffect)
             ],
         )
         .context("Failed to shrink the hold")?;
+        let reason = format!("shipped with {} {}", ship.shipment.carrier, ship.shipment.tracking_number);
+        crate::inventory::append_ledger(conn, &LedgerLine::ship(order_id, line, reason))?;
     }
     conn.execute_cached("DELETE FROM reservations WHERE order_id = ?1 AND quantity = 0", [order_id.as_str()])
         .context("Failed to drop the shipped lines of the hold")?;

@@ -60,6 +60,7 @@ async fn file_backed() -> Subject {
         catalogue: kept.clone(),
         rates: kept.clone(),
         flash_sales: kept.clone(),
+        supply: kept.clone(),
         shipments: kept.clone(),
         sales: kept.clone(),
         outbox,
@@ -94,6 +95,7 @@ async fn in_memory() -> Subject {
         catalogue: ports.catalogue,
         rates: ports.rates,
         flash_sales: ports.flash_sales,
+        supply: ports.supply,
         shipments: ports.shipments,
         sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
@@ -128,6 +130,7 @@ async fn two_on_one_file() -> Subject {
         catalogue: shared.clone(),
         rates: shared.clone(),
         flash_sales: shared.clone(),
+        supply: shared.clone(),
         shipments: shared.clone(),
         sales: shared.clone(),
         outbox,
@@ -586,4 +589,73 @@ impl ConsignmentStore for TwoOnOneFile {
     async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
         self.pick().consignments_granted(owner).await
     }
+/// `SupplyStore` of a wrapper, through the store `$store` picks.
+macro_rules! supply_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::SupplyStore for $wrapper {
+            async fn put_supplier(
+                &self,
+                supplier: &oms_domain::supply::Supplier,
+            ) -> Result<oms_domain::ports::PutSupplier, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::put_supplier($store(self), supplier).await
+            }
+            async fn get_supplier(
+                &self,
+                id: &oms_domain::SupplierId,
+            ) -> Result<Option<oms_domain::supply::Supplier>, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::get_supplier($store(self), id).await
+            }
+            async fn suppliers_of(
+                &self,
+                merchant: &oms_domain::MerchantId,
+            ) -> Result<Vec<oms_domain::supply::Supplier>, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::suppliers_of($store(self), merchant).await
+            }
+            async fn create_purchase_order(
+                &self,
+                po: &oms_domain::supply::PurchaseOrder,
+            ) -> Result<oms_domain::ports::CreatePoOutcome, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::create_purchase_order($store(self), po).await
+            }
+            async fn get_purchase_order(
+                &self,
+                id: &oms_domain::PurchaseOrderId,
+            ) -> Result<Option<oms_domain::supply::PurchaseOrder>, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::get_purchase_order($store(self), id).await
+            }
+            async fn purchase_orders(
+                &self,
+                query: &oms_domain::supply::PoQuery,
+                after: Option<&oms_domain::PurchaseOrderId>,
+                limit: usize,
+            ) -> Result<oms_domain::supply::PoPage, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::purchase_orders($store(self), query, after, limit).await
+            }
+            async fn incoming(
+                &self,
+                sku: &oms_domain::Sku,
+            ) -> Result<Vec<oms_domain::supply::Incoming>, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::incoming($store(self), sku).await
+            }
+            async fn receive(
+                &self,
+                id: &oms_domain::PurchaseOrderId,
+                receipt: &oms_domain::supply::Receipt,
+            ) -> Result<oms_domain::ports::ReceiveOutcome, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::receive($store(self), id, receipt).await
+            }
+        }
+    };
+}
+
+fn kept_store(wrapper: &InTempDir) -> &Embedded {
+    &wrapper.store
+}
+
+supply_through!(InTempDir, kept_store);
+supply_through!(TwoOnOneFile, picked_store);
+
+fn picked_store(wrapper: &TwoOnOneFile) -> &Embedded {
+    wrapper.pick()
 }

@@ -69,10 +69,15 @@ pub struct ReconcileAnswer {
     pub stocks: usize,
     pub open_holds: usize,
     pub entries: usize,
+    /// Stocks at or below their reorder point, and the low-stock alerts raised and
+    /// resolved by this run's check (`usecases::replenishment::check_low_stock`).
+    pub low_stock: usize,
+    pub low_stock_raised: usize,
+    pub low_stock_resolved: usize,
 }
 
-/// reconcile-stock: one reconciliation (`oms_domain::usecases::reconcile`) per scheduled
-/// run. A drift is an error naming every drift and its entries (logged in full), so the
+/// reconcile-stock: one reconciliation (`oms_domain::usecases::reconcile`) and one
+/// low-stock check (`oms_domain::usecases::replenishment`) per scheduled run. A drift is an error naming every drift and its entries (logged in full), so the
 /// run fails and lands in the scheduled failures queue, whose alarm tells staff.
 pub async fn reconcile_stock(
     ports: &oms_domain::ports::Ports,
@@ -80,9 +85,25 @@ pub async fn reconcile_stock(
 ) -> Result<ReconcileAnswer, lambda_runtime::Error> {
     let report = oms_domain::usecases::reconcile::reconcile(ports).await?;
     tracing::info!(schedule = ?event.payload.resources, stocks = report.stocks, drifts = report.drifts.len(), "reconciliation done");
+    let low = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
+    tracing::info!(
+        checked = low.checked,
+        low = low.low,
+        raised = low.raised.len(),
+        resolved = low.resolved.len(),
+        "low-stock check done"
+    );
     if !report.is_clean() {
         tracing::error!(report = %report, "stock drift");
         return Err(format!("{report}").into());
     }
-    Ok(ReconcileAnswer { skus: report.skus, stocks: report.stocks, open_holds: report.open_holds, entries: report.entries })
+    Ok(ReconcileAnswer {
+        skus: report.skus,
+        stocks: report.stocks,
+        open_holds: report.open_holds,
+        entries: report.entries,
+        low_stock: low.low,
+        low_stock_raised: low.raised.len(),
+        low_stock_resolved: low.resolved.len(),
+    })
 }

@@ -154,6 +154,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         bail!("the queues did not drain within 30 s");
     }
     stock_ledger(&api, &ports).await?;
+    restock(&api, &embedded).await?;
+    replenishment(&api, &embedded, &ports).await?;
     consignment(&api, &embedded).await?;
 
     let _ = stop.send(true);
@@ -792,6 +794,149 @@ async fn consignment(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     let revoked =
         expect_as(api, PLATFORM_STAFF, Method::DELETE, "/consignments/kites-for-tea", Value::Null, StatusCode::OK).await?;
     println!("  DELETE /consignments/kites-for-tea: active = {} (the units already held stay held)", revoked["active"]);
+    Ok(())
+}
+
+/// A SKU runs short: a supplier, a purchase order for it, a backordered order that says
+/// when stock is expected, and the receipt that brings the stock in and gets it reserved.
+async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const PEONY: &str = "TEA-WHITE-PEONY";
+    let (warehouse, ..) = WAREHOUSES[0];
+    println!("Small hours: {PEONY} runs short in {warehouse} (1 left); the teahouse restocks from its supplier");
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{PEONY}"), json!({ "on_hand": 1 }), StatusCode::OK).await?;
+    let supplier = json!({ "merchant_id": MERCHANT, "name": "Fuding Tea Garden", "lead_time_days": 6,
+                           "skus": [{ "sku": PEONY, "unit_cost": "42.00", "pack_size": 10, "min_order": 20 }] });
+    let supplier = expect(api, Method::PUT, "/suppliers/sup-fuding", supplier, StatusCode::CREATED).await?;
+    println!("  PUT /suppliers/sup-fuding: {}, lead time {} days", supplier["name"], supplier["lead_time_days"]);
+    let expected_at = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = json!({ "supplier_id": "sup-fuding", "warehouse": warehouse, "lines": [{ "sku": PEONY, "quantity": 20 }],
+                       "expected_at": expected_at, "reference": "PO-2026-001" });
+    let po = expect(api, Method::POST, "/purchase-orders", body.clone(), StatusCode::CREATED).await?;
+    let po_id = po["purchase_order_id"].as_str().unwrap_or_default().to_owned();
+    let again = expect(api, Method::POST, "/purchase-orders", body, StatusCode::OK).await?;
+    println!(
+        "  POST /purchase-orders: {po_id} {} for 20, expected {expected_at}; the same reference again: the same order ({})",
+        po["status"],
+        again["purchase_order_id"] == po["purchase_order_id"]
+    );
+    let view = expect(api, Method::GET, &format!("/inventory/{PEONY}"), Value::Null, StatusCode::OK).await?;
+    let here = &view["warehouses"][0];
+    println!(
+        "  GET /inventory/{PEONY}: {} on hand, {} incoming, expected {}",
+        here["on_hand"], here["incoming"], here["expected_at"]
+    );
+
+    let mut order = sample_order(ORDERS + 6);
+    order["lines"] = json!([{ "sku": PEONY, "quantity": 3, "unit_price": "128.00" }]);
+    let (_, receipt) = post_order(api, &order, true).await?;
+    let order_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let note = order["timeline"].as_array().into_iter().flatten().rev().find(|e| e["status"] == "backordered");
+    println!(
+        "  an order for 3 x {PEONY}: {}: {}",
+        order["status"].as_str().unwrap_or("?"),
+        note.and_then(|e| e["detail"].as_str()).unwrap_or("no note")
+    );
+
+    let receipts = format!("/purchase-orders/{po_id}/receipts");
+    let first = json!({ "receipt_id": "GRN-1", "lines": [{ "sku": PEONY, "quantity": 12 }] });
+    let po = expect(api, Method::POST, &receipts, first.clone(), StatusCode::CREATED).await?;
+    let (status, _) = call(api, Method::POST, &receipts, first).await?;
+    let over = json!({ "receipt_id": "GRN-2", "lines": [{ "sku": PEONY, "quantity": 9 }] });
+    let (over_status, refusal) = call(api, Method::POST, &receipts, over).await?;
+    println!(
+        "  receipt GRN-1 of 12 units: {}; sent again: {status} (applied once); 9 more: {over_status} {}",
+        po["status"], refusal["error"]["code"]
+    );
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let view = expect(api, Method::GET, &format!("/inventory/{PEONY}"), Value::Null, StatusCode::OK).await?;
+    let here = &view["warehouses"][0];
+    println!(
+        "  the backordered order is planned again from the receipt: {}; {PEONY} now {} on hand, {} reserved, {} incoming",
+        order["status"].as_str().unwrap_or("?"),
+        here["on_hand"],
+        here["reserved"],
+        here["incoming"]
+    );
+    Ok(())
+}
+
+/// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
+/// Dawn: eight weeks of a jasmine tea's sales (more at weekends), a recount that finds
+/// little left, and the low-stock check raising one alert; `GET /replenishment` says what
+/// to order from which supplier, with the forecast and its error.
+async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    const JASMINE: &str = "TEA-JASMINE-100G";
+    const WEEKS: i64 = 8;
+    let (warehouse, ..) = WAREHOUSES[0];
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": 400 }), StatusCode::OK).await?;
+    let supplier = json!({ "merchant_id": MERCHANT, "name": "Fuzhou Jasmine Co-op", "lead_time_days": 5,
+                           "skus": [{ "sku": JASMINE, "unit_cost": "18.00", "pack_size": 12, "min_order": 24 }] });
+    expect(api, Method::PUT, "/suppliers/sup-jasmine", supplier, StatusCode::CREATED).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut units = 0;
+    for day in 1..=WEEKS * 7 {
+        let date = today - chrono::Duration::days(day);
+        let weekend = matches!(chrono::Datelike::weekday(&date), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        let quantity = if weekend { 4 } else { 1 + (day % 3) as usize };
+        units += quantity;
+        let mut order = sample_order(day as usize);
+        order["external_id"] = json!(format!("J-{day}"));
+        order["placed_at"] = json!(format!("{date}T10:00:00Z"));
+        order["lines"] = json!([{ "sku": JASMINE, "quantity": quantity, "unit_price": "38.00" }]);
+        post_order(api, &order, true).await?;
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(60)).await? {
+        bail!("the queues did not drain within 60 s");
+    }
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": 12 }), StatusCode::OK).await?;
+    println!(
+        "Dawn: {JASMINE} sold {units} units over {WEEKS} weeks (more at weekends); a recount in {warehouse} finds 12 on hand"
+    );
+    let check = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
+    let again = oms_domain::usecases::replenishment::check_low_stock(ports).await?;
+    let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
+    let alert = alerts["alerts"].as_array().into_iter().flatten().find(|a| a["kind"] == "low_stock");
+    println!(
+        "  the low-stock check: {} of {} stocks low, {} alert raised; checked again: {} raised (one alert per crossing)",
+        check.low,
+        check.checked,
+        check.raised.len(),
+        again.raised.len()
+    );
+    if let Some(alert) = alert {
+        println!("  alert {}: {}", alert["kind"].as_str().unwrap_or("?"), alert["message"].as_str().unwrap_or("?"));
+    }
+    let view = expect(api, Method::GET, &format!("/replenishment?sku={JASMINE}"), Value::Null, StatusCode::OK).await?;
+    for s in view["suggestions"].as_array().into_iter().flatten() {
+        let compared: Vec<String> = s["forecast"]["compared"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| format!("{} {:.2}", m["method"].as_str().unwrap_or("?"), m["error"].as_f64().unwrap_or(0.0)))
+            .collect();
+        println!(
+            "  GET /replenishment?sku={JASMINE}: {} in {}: order {} from {} (reorder point {}, safety stock {}, {} available \
+             and incoming); forecast {} at {:.2} a day, held-out error {:.2} per day (compared: {})",
+            s["sku"].as_str().unwrap_or("?"),
+            s["warehouse"].as_str().unwrap_or("?"),
+            s["order_quantity"],
+            s["supplier"]["name"].as_str().unwrap_or("no supplier"),
+            s["reorder_point"],
+            s["safety_stock"],
+            s["position"],
+            s["forecast"]["method"].as_str().unwrap_or("none"),
+            s["forecast"]["daily"].as_f64().unwrap_or(0.0),
+            s["forecast"]["error"].as_f64().unwrap_or(0.0),
+            compared.join(", "),
+        );
+    }
     Ok(())
 }
 

@@ -263,8 +263,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reconcile { data_dir } => {
-            let report = oms_local::reconcile::run(&data_dir).await?;
+            let (report, low) = oms_local::reconcile::run(&data_dir).await?;
             print!("{report}");
+            println!(
+                "low stock: {} of {} stocks at or below their reorder point; {} alerts raised, {} resolved",
+                low.low,
+                low.checked,
+                low.raised.len(),
+                low.resolved.len()
+            );
             if !report.is_clean() {
                 std::process::exit(1);
             }

@@ -1,6 +1,8 @@
 //! `oms reconcile`: checks every stock of a data directory against its open holds and its
 //! ledger (`oms_domain::usecases::reconcile`), prints a summary and every drift with the
-//! entries that explain it. The caller exits non-zero on drift.
+//! entries that explain it, then checks every stock against its reorder point (raising
+//! and resolving low-stock alerts, `oms_domain::usecases::replenishment`). The caller
+//! exits non-zero on drift.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,12 +10,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use oms_domain::ports::SystemClock;
 use oms_domain::usecases::reconcile::{reconcile, Report};
+use oms_domain::usecases::replenishment::{check_low_stock, LowStockReport};
 use oms_embedded::Embedded;
 
-/// Reconciles the store in `data_dir`.
-pub async fn run(data_dir: &Path) -> anyhow::Result<Report> {
+/// Reconciles the store in `data_dir`, then runs the low-stock check.
+pub async fn run(data_dir: &Path) -> anyhow::Result<(Report, LowStockReport)> {
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("Failed to open the data directory {}", data_dir.display()))?;
     let ports = embedded.ports(Arc::new(SystemClock));
-    Ok(reconcile(&ports).await?)
+    let report = reconcile(&ports).await?;
+    let low = check_low_stock(&ports).await?;
+    Ok((report, low))
 }

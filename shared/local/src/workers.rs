@@ -3,7 +3,9 @@
 //! retries the rest later (after repeated failures the embedded queue moves a message to
 //! its dead letters, as SQS's redrive does) and dead-letters a poison message at once.
 //!
-//! The sweeper runs beside them: once at start, then every [`SWEEP_EVERY`].
+//! The sweeper runs beside them: once at start, then every [`SWEEP_EVERY`]; and the
+//! low-stock check once at start, then every [`LOW_STOCK_EVERY`] (in AWS it runs with the
+//! hourly reconciliation).
 //!
 //! A panic is not caught here: `oms` aborts on panic in every build (see `main.rs`), and
 //! what was in flight is delivered again when the store is next opened.
@@ -17,6 +19,7 @@ use tokio::task::JoinHandle;
 use oms_domain::messages::{consume, ConsumeError, Consumer, QueueMessage, QueueName};
 use oms_domain::ports::Ports;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
+use oms_domain::usecases::replenishment::check_low_stock;
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::{Delivery, Embedded};
 
@@ -32,7 +35,11 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 /// How often the sweeper looks for stuck orders while `oms serve` runs (and once at start).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 
-/// Starts the worker of every queue, each with its consumer, and the sweeper. They stop
+/// How often `oms serve` checks every stock against its reorder point.
+pub const LOW_STOCK_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Starts the worker of every queue, each with its consumer, the sweeper and the low-stock
+/// check. They stop
 /// when `shutdown` turns true.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     spawn_with(embedded, ports, shutdown, SweepLimits::default())
@@ -49,7 +56,31 @@ pub fn spawn_with(
         tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(sweep_periodically(ports.clone(), shutdown.clone(), limits)),
+        tokio::spawn(check_low_stock_periodically(ports.clone(), shutdown.clone())),
     ]
+}
+
+/// One low-stock check now, then one every [`LOW_STOCK_EVERY`] until shutdown.
+async fn check_low_stock_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        match check_low_stock(&ports).await {
+            Ok(report) if report.raised.is_empty() && report.resolved.is_empty() => {
+                tracing::debug!(checked = report.checked, low = report.low, "low-stock check: no change")
+            }
+            Ok(report) => tracing::info!(
+                checked = report.checked,
+                low = report.low,
+                raised = report.raised.len(),
+                resolved = report.resolved.len(),
+                "low-stock check: alerts raised or resolved"
+            ),
+            Err(err) => tracing::error!(error = ?err, "the low-stock check failed; it runs again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LOW_STOCK_EVERY) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// One sweep now (what a crash left stuck is moved on at start), then one every

@@ -539,6 +539,11 @@ pub struct SkuRecord {
     pub weight_g: u32,
     pub dims_mm: [u32; 3],
     pub traits: Vec<String>,
+    /// A reorder point (and quantity) set by hand; absent in records written before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<u32>,
 }
 
 impl From<&SkuFacts> for SkuRecord {
@@ -553,6 +558,8 @@ impl From<&SkuFacts> for SkuRecord {
             weight_g: f.weight_g,
             dims_mm: f.dims_mm,
             traits: f.traits.clone(),
+            reorder_point: f.reorder_point,
+            reorder_quantity: f.reorder_quantity,
         }
     }
 }
@@ -573,7 +580,9 @@ impl TryFrom<SkuRecord> for SkuFacts {
             dims_mm: r.dims_mm.map(i64::from),
             traits: r.traits,
         };
-        SkuFacts::new(sku, raw).map_err(|e| CorruptRecord::new("sku facts", e))
+        SkuFacts::new(sku, raw)
+            .and_then(|facts| facts.with_reorder(r.reorder_point.map(i64::from), r.reorder_quantity.map(i64::from)))
+            .map_err(|e| CorruptRecord::new("sku facts", e))
     }
 }
 

@@ -42,6 +42,13 @@ pub struct SkuBody {
     /// Lower-case words (`fragile`, `hazardous`, `cold_chain`, ...); none by default.
     #[serde(default)]
     pub traits: Vec<String>,
+    /// A reorder point set by hand for each warehouse's stock (0 to 100,000,000 units):
+    /// replenishment and the low-stock alerts use it instead of the forecast's.
+    #[serde(default)]
+    pub reorder_point: Option<i64>,
+    /// Units to order at the point (1 to 100,000,000; needs `reorder_point`).
+    #[serde(default)]
+    pub reorder_quantity: Option<i64>,
 }
 
 /// `PUT /skus/{sku}` and `GET /skus/{sku}`: the SKU's facts as recorded.
@@ -56,6 +63,10 @@ pub struct SkuAnswer {
     pub weight_g: u32,
     pub dims_mm: [u32; 3],
     pub traits: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<u32>,
 }
 
 impl From<SkuFacts> for SkuAnswer {
@@ -70,6 +81,8 @@ impl From<SkuFacts> for SkuAnswer {
             weight_g: f.weight_g,
             dims_mm: f.dims_mm,
             traits: f.traits,
+            reorder_point: f.reorder_point,
+            reorder_quantity: f.reorder_quantity,
         }
     }
 }
@@ -87,7 +100,7 @@ fn parse(sku: String, body: &[u8]) -> Result<SkuFacts, ValidationError> {
         dims_mm: raw.dims_mm,
         traits: raw.traits,
     };
-    SkuFacts::new(sku, facts)
+    SkuFacts::new(sku, facts)?.with_reorder(raw.reorder_point, raw.reorder_quantity)
 }
 
 /// Record a SKU's facts (weight, dimensions, traits, cost, list price), replacing any

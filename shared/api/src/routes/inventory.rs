@@ -167,7 +167,7 @@ async fn set_on_hand(
     tag = "inventory",
     params(("sku" = String, Path, description = "The SKU")),
     responses(
-        (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it", body = StockAnswer),
+        (status = 200, description = "The SKU's counts of every owner in every warehouse that has counted it or has units of it on an open purchase order, with those `incoming` units and the earliest `expected_at`", body = StockAnswer),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.read`", body = ErrorBody),
@@ -184,12 +184,13 @@ async fn stock_of(
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
     // A merchant's staff see the units their merchant owns, wherever they lie (with the
     // merchants that may sell them on consignment), and other merchants' units they may
-    // sell on consignment.
+    // sell on consignment; and their own units still to come on purchase orders.
     let views = oms_domain::usecases::consignments::stock_view(&state.ports, &caller, &sku).await?;
-    if views.is_empty() {
+    let incoming = oms_domain::usecases::supply::incoming(&state.ports, &caller, &sku).await?;
+    if views.is_empty() && incoming.is_empty() {
         return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
-    Ok(Json(StockAnswer::seen(sku, views)))
+    Ok(Json(StockAnswer::seen(sku, views).add_incoming(&incoming)))
 }
 
 /// The body of `POST /inventory/{warehouse}/{sku}/adjustments`: a `delta` with its

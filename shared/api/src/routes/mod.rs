@@ -12,7 +12,9 @@ mod inventory;
 mod offers;
 mod orders;
 mod quotes;
+mod replenishment;
 mod sku_mappings;
+mod supply;
 pub mod track;
 mod tracking;
 
@@ -108,10 +110,17 @@ pub fn orders_api(state: AppState) -> Router {
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
-/// tables (the configuration allocation costs plans with), and consignment grants.
+/// tables (the configuration allocation costs plans with), suppliers and purchase orders,
+/// replenishment, and consignment grants.
 pub fn inventory_api(state: AppState) -> Router {
     finish(
-        base().merge(inventory::router()).merge(catalogue::router()).merge(carriers::router()).merge(consignments::router()),
+        base()
+            .merge(inventory::router())
+            .merge(catalogue::router())
+            .merge(carriers::router())
+            .merge(supply::router())
+            .merge(replenishment::router())
+            .merge(consignments::router()),
         state,
     )
 }
@@ -145,9 +154,11 @@ pub fn all(state: AppState) -> Router {
         .merge(tracking::router())
         .merge(quotes::router())
         .merge(flash_sales::router())
+        .merge(supply::router())
         .merge(analytics::router())
         .merge(track::router())
         .merge(offers::router())
+        .merge(replenishment::router())
         .merge(consignments::router());
     finish(routes, state)
 }
@@ -178,6 +189,28 @@ fn with_common_layers(router: Router, doc: OpenApi) -> Router {
 }
 
 /// A decimal amount given as a string (`"12.50"`), not negative: the error names `field`.
+/// The merchant a request acts on: the caller's own; platform staff name it (`named`,
+/// the `merchant_id` of the query or body); a merchant naming another is refused (403).
+pub(crate) fn acting_merchant(
+    caller: &oms_domain::access::Caller,
+    named: Option<&str>,
+) -> Result<oms_domain::MerchantId, ApiError> {
+    let named = named
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(oms_domain::MerchantId::parse)
+        .transpose()
+        .map_err(|e| e.within("merchant_id"))?;
+    match caller.merchant_named(named.as_ref()) {
+        Ok(Some(merchant)) => Ok(merchant),
+        Ok(None) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("this credential acts for its own merchant only, not {}", named.map(String::from).unwrap_or_default()),
+        )),
+        Err(_) => Err(oms_domain::ValidationError::new("merchant_id", "is required: platform staff name the merchant").into()),
+    }
+}
+
 fn decimal_field(field: &str, raw: &str) -> Result<rust_decimal::Decimal, oms_domain::ValidationError> {
     let amount: rust_decimal::Decimal =
         raw.trim().parse().map_err(|_| oms_domain::ValidationError::new(field, format!("{raw:?} is not a decimal amount")))?;

@@ -14,7 +14,7 @@ use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
 
 use oms_pricing::CataloguePrices;
 
-use super::quotes::quoting_merchant;
+use super::acting_merchant;
 use super::{AppState, PathParams};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
@@ -100,7 +100,7 @@ async fn offers(
     if !(1..=MAX_OFFERS).contains(&limit) {
         return Err(ValidationError::new("limit", format!("must be 1 to {MAX_OFFERS}")).into());
     }
-    let merchant = quoting_merchant(&caller, params.merchant_id.as_deref())?;
+    let merchant = acting_merchant(&caller, params.merchant_id.as_deref())?;
     let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
         ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
     })?;

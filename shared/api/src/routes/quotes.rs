@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use oms_domain::access::{Caller, Scope};
+use oms_domain::access::Scope;
 use oms_domain::order::check_quantity;
 use oms_domain::validation::parse_json;
 use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
 use oms_pricing::{Artifact, CataloguePrices, Query};
 
-use super::{AppState, RawBody};
+use super::{acting_merchant, AppState, RawBody};
 use crate::answers::QuoteAnswer;
 use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
@@ -60,18 +60,6 @@ impl PricingModel {
             .read()
             .map(|models| models.iter().map(|(merchant, model)| (merchant.clone(), model.version.clone())).collect())
             .unwrap_or_default()
-    }
-}
-
-/// The merchant whose model answers: the caller's own; platform staff name it
-/// (`merchant_id`); a merchant naming another is refused (403).
-pub(super) fn quoting_merchant(caller: &Caller, named: Option<&str>) -> Result<MerchantId, ApiError> {
-    let named =
-        named.map(str::trim).filter(|m| !m.is_empty()).map(MerchantId::parse).transpose().map_err(|e| e.within("merchant_id"))?;
-    match caller.merchant_named(named.as_ref()) {
-        Ok(Some(merchant)) => Ok(merchant),
-        Ok(None) => Err(ApiError::new(ErrorCode::Forbidden, "this credential quotes its own merchant's prices only")),
-        Err(_) => Err(ValidationError::new("merchant_id", "is required: platform staff name the merchant").into()),
     }
 }
 
@@ -162,7 +150,7 @@ async fn quote(State(state): State<AppState>, caller: Authed, RawBody(body): Raw
     // The merchant's storefront backend vouches for the customer id it passes.
     let caller = caller.with(Scope::Storefront)?;
     let request = QuoteBody::parse(&body)?;
-    let merchant = quoting_merchant(&caller, request.merchant_id.as_deref())?;
+    let merchant = acting_merchant(&caller, request.merchant_id.as_deref())?;
     let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
         ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
     })?;

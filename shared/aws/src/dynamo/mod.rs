@@ -34,6 +34,7 @@ mod sales;
 mod shipments;
 pub use outbox::relayed_message;
 mod sku_mappings;
+mod supply;
 mod warehouses;
 
 // Every lookup index is keyed by the merchant and one value (`<merchant>#<value>`, see

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use oms_domain::ledger::LedgerLine;
 use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{AddEventOutcome, ShipEffect, ShipmentStore, StoreError, UpdateOutcome};
 use oms_domain::shipment::{sort_events, Lane, Shipment, TrackingEvent, TransitSample};
@@ -107,7 +108,7 @@ impl DynamoStore {
     /// marker and the shipment (`attribute_not_exists(pk)`), the hold's first item with the
     /// lines left (`hold_id = :hold`, a hold of one part; deleted when nothing is left), and
     /// per consumed line the stock update `on_hand - :q, reserved - :q` on
-    /// `reserved >= :q AND on_hand >= :q` (`available` unchanged).
+    /// `reserved >= :q AND on_hand >= :q` (`available` unchanged) and its `ship` ledger entry.
     pub(super) async fn ship_items(
         &self,
         order_id: &OrderId,
@@ -177,8 +178,10 @@ impl DynamoStore {
                 .map_err(failed)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
+        let reason = format!("shipped with {} {}", ship.shipment.carrier, tracking);
         for line in &ship.taken {
             items.push(self.consume(line, order_id)?);
+            items.push(self.ledger_item(&LedgerLine::ship(order_id, line, reason.clone()))?);
         }
         Ok(Some(items))
     }

@@ -24,9 +24,6 @@ pub enum Fault {
     /// Not sent; answered `TransactionCanceledException` whose first reason is
     /// `TransactionConflict` (the others `None`), as DynamoDB answers under contention.
     TransactionConflict,
-    /// Not sent; answered `TransactionConflictException`, as DynamoDB answers a single-item
-    /// write to an item a transaction is writing at that moment.
-    ItemInTransaction,
     /// Not sent; answered `ThrottlingException`, which the SDK retries itself.
     Throttled,
     /// Sent, so the write lands; then the answer is lost: the SDK sees a timeout.
@@ -123,13 +120,6 @@ impl HttpConnector for FaultyConnector {
                     "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
                     "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
                     "CancellationReasons": reasons,
-                });
-                HttpConnectorFuture::ready(Ok(answer(400, &body)))
-            }
-            Some(Fault::ItemInTransaction) => {
-                let body = serde_json::json!({
-                    "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
-                    "message": "Transaction is ongoing for the item",
                 });
                 HttpConnectorFuture::ready(Ok(answer(400, &body)))
             }

@@ -115,9 +115,8 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
                     Ok(Change::Keep(order, Planned::Nothing(format!("still short: {shortage}"))))
                 }
                 Err(shortage) => {
-                    order
-                        .transition(OrderStatus::Backordered, now, format!("not enough stock: {shortage}"))
-                        .map_err(invariant)?;
+                    let why = crate::usecases::supply::backorder_note(ports, &order, &shortage, "not enough stock").await?;
+                    order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
                     Ok(Change::Write(order, Planned::Backordered))
                 }
             }
@@ -282,7 +281,7 @@ async fn plan_again(
             Ok(Held::Replanned)
         }
         Err(shortage) => {
-            let why = format!("stock ran out: {shortage}");
+            let why = crate::usecases::supply::backorder_note(ports, order, &shortage, "stock ran out").await?;
             order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
             order.allocation = None;
             Ok(Held::Decided(OrderStatus::Backordered))

@@ -16,6 +16,8 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod reconcile;
+pub mod replenishment;
+pub mod supply;
 pub mod sweep;
 pub mod tracking;
 

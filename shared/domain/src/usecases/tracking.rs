@@ -37,6 +37,11 @@ pub struct ShipLine {
 }
 
 /// `POST /orders/{id}/shipments`, parsed.
+/// Lines one shipment takes at most: its write is one atomic write (in DynamoDB one
+/// transaction of at most 100 items: the order, the tracking marker, the shipment and the
+/// hold, then two per line, its stock and its `ship` ledger entry).
+pub const MAX_SHIPMENT_LINES: usize = 45;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipRequest {
     pub carrier: CarrierId,
@@ -45,10 +50,17 @@ pub struct ShipRequest {
 }
 
 impl ShipRequest {
-    /// Checks what needs no store: at least one line, each of 1 to `MAX_LINE_QUANTITY` units.
+    /// Checks what needs no store: 1 to [`MAX_SHIPMENT_LINES`] lines, each of 1 to
+    /// `MAX_LINE_QUANTITY` units.
     pub fn check(&self) -> Result<(), ValidationError> {
         if self.lines.is_empty() {
             return Err(ValidationError::new("lines", "give at least one line"));
+        }
+        if self.lines.len() > MAX_SHIPMENT_LINES {
+            return Err(ValidationError::new(
+                "lines",
+                format!("a parcel has at most {MAX_SHIPMENT_LINES} lines, not {}; report it as several", self.lines.len()),
+            ));
         }
         for (i, line) in self.lines.iter().enumerate() {
             if line.quantity == 0 || line.quantity > MAX_LINE_QUANTITY {
