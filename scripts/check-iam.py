@@ -62,14 +62,18 @@ USES = {
     # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads;
     # SKU facts and carrier rate tables (PutItem, GetItem); suppliers and purchase orders
     # (transactions of Puts; a receipt's Put of the order, stock Updates, ledger Puts and
-    # Puts or Deletes of the incoming items; Query of a merchant's partition, of INCOMING#).
+    # Puts or Deletes of the incoming items; Query of a merchant's partition, of INCOMING#);
+    # consignment grants (the grant and its two copies: a transaction of Puts; GetItem;
+    # Query of CONSIGNMENTS_TO#/_FROM#).
     "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
     # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued;
-    # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS).
+    # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS);
+    # the consignment grants the order's merchant received (Query of CONSIGNMENTS_TO#<seller>).
     "AllocateFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("ReserveQueue"),
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
-    # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does.
+    # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does, and a
+    # plan of another merchant's units re-reads the seller's grants (Query) before its hold.
     "ReserveStockFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
     # the index by status, the orders it names, a lost on-hold alert raised again (Put);
     # the tracking checks: shipments, events and transit samples (Query, GetItem), a

@@ -245,11 +245,25 @@ pub struct AllocatedLineAnswer {
     pub merchant_id: String,
     pub sku: String,
     pub quantity: u32,
+    /// Per unit, owed to the owner, when the units are another merchant's on consignment;
+    /// absent on the order's merchant's own units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_price: Option<crate::routes::PriceBody>,
 }
 
 impl From<AllocatedLine> for AllocatedLineAnswer {
     fn from(l: AllocatedLine) -> Self {
-        Self { warehouse: l.warehouse.into(), merchant_id: l.owner.into(), sku: l.sku.into(), quantity: l.quantity }
+        let transfer_price = l.transfer_price.map(|price| {
+            let digits = price.currency.minor_digits() as usize;
+            crate::routes::PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() }
+        });
+        Self {
+            warehouse: l.warehouse.into(),
+            merchant_id: l.owner.into(),
+            sku: l.sku.into(),
+            quantity: l.quantity,
+            transfer_price,
+        }
     }
 }
 
@@ -701,6 +715,22 @@ pub struct WarehouseStockAnswer {
     /// When the earliest of those purchase orders is expected (RFC 3339); null when none is open.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expected_at: Option<DateTime<Utc>>,
+    /// The owner's view: the merchants an active consignment grant lets sell these units
+    /// (their orders' holds are in `reserved`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consigned_to: Vec<String>,
+    /// A seller's view of another merchant's units it may sell on consignment: the grant
+    /// and the transfer price (`available` is what its orders may take); absent on the
+    /// caller's own units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consignment: Option<ConsignedAnswer>,
+}
+
+/// The grant under which a seller may sell another merchant's units.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsignedAnswer {
+    pub consignment_id: String,
+    pub transfer_price: crate::routes::PriceBody,
 }
 
 impl From<StockLevel> for WarehouseStockAnswer {
@@ -713,7 +743,25 @@ impl From<StockLevel> for WarehouseStockAnswer {
             available: l.available,
             incoming: 0,
             expected_at: None,
+            consigned_to: Vec::new(),
+            consignment: None,
         }
+    }
+}
+
+impl From<oms_domain::usecases::consignments::StockView> for WarehouseStockAnswer {
+    fn from(v: oms_domain::usecases::consignments::StockView) -> Self {
+        let consignment = v.consigned.map(|(id, price)| {
+            let digits = price.currency.minor_digits() as usize;
+            ConsignedAnswer {
+                consignment_id: id.to_string(),
+                transfer_price: crate::routes::PriceBody {
+                    amount: format!("{:.digits$}", price.amount),
+                    currency: price.currency.to_string(),
+                },
+            }
+        });
+        Self { consigned_to: v.consigned_to.into_iter().map(String::from).collect(), consignment, ..v.level.into() }
     }
 }
 
@@ -723,10 +771,20 @@ impl StockAnswer {
         Self { sku: sku.into(), warehouses: levels.into_iter().map(Into::into).collect() }
     }
 
+    /// The answer for `sku` from the stock a caller sees with consignment.
+    pub fn seen(sku: oms_domain::Sku, views: Vec<oms_domain::usecases::consignments::StockView>) -> Self {
+        Self { sku: sku.into(), warehouses: views.into_iter().map(Into::into).collect() }
+    }
+
     /// The answer with the units open purchase orders bring per (warehouse, owner): an
     /// owner with incoming units but no stock record yet is listed with zero counts.
     pub fn with_incoming(sku: oms_domain::Sku, levels: Vec<StockLevel>, incoming: &[oms_domain::supply::Incoming]) -> Self {
-        let mut answer = Self::new(sku, levels);
+        Self::new(sku, levels).add_incoming(incoming)
+    }
+
+    /// This answer with `incoming` added to its (warehouse, owner) entries.
+    pub fn add_incoming(self, incoming: &[oms_domain::supply::Incoming]) -> Self {
+        let mut answer = self;
         for line in incoming {
             let at = answer
                 .warehouses
@@ -741,6 +799,8 @@ impl StockAnswer {
                     available: 0,
                     incoming: 0,
                     expected_at: None,
+                    consigned_to: Vec::new(),
+                    consignment: None,
                 });
                 answer.warehouses.len() - 1
             });

@@ -117,10 +117,14 @@ pub enum ErrorCode {
     NewerCount,
     /// 422: a payment for a cancelled order, or in another currency than the order's.
     NotPayable,
+    /// 404: no such consignment grant (or one between other merchants).
+    ConsignmentNotFound,
+    /// 409: the consignment id is a grant between other merchants (a grant's owner and seller never change).
+    ConsignmentConflict,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -162,6 +166,8 @@ impl ErrorCode {
         ErrorCode::BelowHeld,
         ErrorCode::NewerCount,
         ErrorCode::NotPayable,
+        ErrorCode::ConsignmentNotFound,
+        ErrorCode::ConsignmentConflict,
     ];
 
     /// The one status this code is answered with.
@@ -192,6 +198,8 @@ impl ErrorCode {
             BelowHeld => StatusCode::UNPROCESSABLE_ENTITY,
             NewerCount => StatusCode::CONFLICT,
             NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
+            ConsignmentNotFound => StatusCode::NOT_FOUND,
+            ConsignmentConflict => StatusCode::CONFLICT,
         }
     }
 
@@ -240,6 +248,8 @@ impl ErrorCode {
             BelowHeld => "below_held",
             NewerCount => "newer_count",
             NotPayable => "not_payable",
+            ConsignmentNotFound => "consignment_not_found",
+            ConsignmentConflict => "consignment_conflict",
         }
     }
 }
@@ -516,6 +526,19 @@ impl From<oms_domain::usecases::orders::PaymentError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::consignments::ConsignmentError> for ApiError {
+    fn from(err: oms_domain::usecases::consignments::ConsignmentError) -> Self {
+        use oms_domain::usecases::consignments::ConsignmentError;
+        match err {
+            ConsignmentError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            ConsignmentError::NotFound(_) => Self::new(ErrorCode::ConsignmentNotFound, err.to_string()),
+            ConsignmentError::NotOwner(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            ConsignmentError::IdTaken(_) => Self::new(ErrorCode::ConsignmentConflict, err.to_string()),
+            ConsignmentError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<UnknownSku> for ApiError {
     fn from(err: UnknownSku) -> Self {
         Self { field: Some(format!("lines[{}].sku", err.line)), ..Self::new(ErrorCode::UnknownSku, err.to_string()) }
@@ -604,6 +627,8 @@ mod tests {
                 ("below_held", 422),
                 ("newer_count", 409),
                 ("not_payable", 422),
+                ("consignment_not_found", 404),
+                ("consignment_conflict", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

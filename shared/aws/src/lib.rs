@@ -166,6 +166,7 @@ impl Aws {
             sales: Arc::new(self.dynamo.clone()),
             queue: Arc::new(self.queue.clone()),
             clock,
+            consignments: Arc::new(self.dynamo.clone()),
         }
     }
 

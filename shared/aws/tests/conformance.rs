@@ -31,8 +31,9 @@ async fn dynamodb() -> Subject {
         flash_sales: store.clone(),
         supply: store.clone(),
         shipments: store.clone(),
-        sales: store,
+        sales: store.clone(),
         outbox,
+        consignments: store,
     }
 }
 

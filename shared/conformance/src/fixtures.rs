@@ -111,7 +111,7 @@ pub fn line(warehouse: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
 
 /// `quantity` units of `sku` from the stock `owner` keeps in `warehouse`.
 pub fn owned_line(warehouse: &str, owner: &str, sku_id: &str, quantity: u32) -> AllocatedLine {
-    AllocatedLine { warehouse: warehouse_id(warehouse), owner: merchant(owner), sku: sku(sku_id), quantity }
+    AllocatedLine { warehouse: warehouse_id(warehouse), owner: merchant(owner), sku: sku(sku_id), quantity, transfer_price: None }
 }
 
 /// A merchant id from a literal known to be valid.

@@ -174,6 +174,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         sales: s.sales.clone(),
         queue: Arc::new(NoQueue),
         clock: Arc::new(SystemClock),
+        consignments: s.consignments.clone(),
     }
 }
 

@@ -14,8 +14,8 @@
 //! dev-dependency: the concurrency cases spawn real tasks on a multi-threaded runtime.
 
 use oms_domain::ports::{
-    AlertStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore, SkuCatalogue,
-    SkuMappingStore, WarehouseStore,
+    AlertStore, ConsignmentStore, FlashSaleStore, InventoryStore, OrderStore, RateTables, SalesHistory, ShipmentStore,
+    SkuCatalogue, SkuMappingStore, WarehouseStore,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod backorders;
 pub mod catalogue;
 pub mod concurrency;
+pub mod consignments;
 pub mod effects;
 pub mod fixtures;
 pub mod flash_sales;
@@ -42,6 +43,7 @@ pub use alerts::*;
 pub use backorders::*;
 pub use catalogue::*;
 pub use concurrency::*;
+pub use consignments::*;
 pub use effects::*;
 pub use flash_sales::*;
 pub use inventory::*;
@@ -69,6 +71,7 @@ pub struct Subject {
     pub shipments: Arc<dyn ShipmentStore>,
     pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
+    pub consignments: Arc<dyn ConsignmentStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -221,6 +224,9 @@ macro_rules! __each_case {
         // payments and holds that expire
         $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
         $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
+        // consignment grants
+        $($apply)*!(a_grant_reads_back_whole_and_is_listed_for_its_seller_and_its_owner_only, $($arg)*);
+        $($apply)*!(a_grant_is_written_only_on_the_version_before_and_never_changes_its_merchants, $($arg)*);
     };
 }
 
@@ -268,6 +274,7 @@ mod tests {
             include_str!("supply.rs"),
             include_str!("shipments.rs"),
             include_str!("sales.rs"),
+            include_str!("consignments.rs"),
             include_str!("ledger.rs"),
             include_str!("payments.rs"),
         ];

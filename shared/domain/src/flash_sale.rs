@@ -269,6 +269,7 @@ impl FlashSale {
             owner: shard.owner.clone(),
             sku: self.terms.sku.clone(),
             quantity: shard.units,
+            transfer_price: None,
         }))
     }
 

@@ -131,6 +131,11 @@ string_id!(
     TrackingEventId
 );
 
+string_id!(
+    /// A consignment grant, named by the merchant who gives it (`PUT /consignments/{id}`).
+    ConsignmentId
+);
+
 impl ShipmentId {
     /// A fresh shipment id.
     pub fn generate() -> Self {

@@ -416,6 +416,7 @@ mod tests {
             owner: MerchantId::parse("m-1").unwrap(),
             sku: Sku::parse("SKU-1").unwrap(),
             quantity: q,
+            transfer_price: None,
         }
     }
 

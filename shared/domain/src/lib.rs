@@ -13,6 +13,7 @@ pub mod allocation;
 pub mod analytics;
 pub mod carrier;
 pub mod catalogue;
+pub mod consignment;
 pub mod flash_sale;
 pub mod forecast;
 pub mod ids;
@@ -32,8 +33,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId, ShipmentId, Sku,
-    SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId,
+    ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
+use crate::consignment::Consignment;
 use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage, OpenHold, StockFigures};
 use crate::messages::Outgoing;
@@ -25,8 +26,8 @@ use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
 use crate::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use crate::{
-    AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, Sku, SupplierId,
-    TrackingNumber, ValidationError, WarehouseId,
+    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, Sku,
+    SupplierId, TrackingNumber, ValidationError, WarehouseId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -793,6 +794,39 @@ pub trait SalesHistory: Send + Sync {
     async fn merchants_with_sales(&self) -> Result<Vec<MerchantId>, StoreError>;
 }
 
+/// What `ConsignmentStore::put_consignment` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum PutConsignment {
+    Stored,
+    /// The stored grant of that id is not at the version before the one written (or one is
+    /// stored where none was expected): nothing written; read it again and decide again.
+    VersionConflict,
+}
+
+/// Consignment grants (`crate::consignment`), by id, and per seller and per owner.
+#[async_trait]
+pub trait ConsignmentStore: Send + Sync {
+    /// Writes the grant whole.
+    /// Condition: `consignment.version` is 1 and no grant of its id is stored, or the stored
+    /// one is at `consignment.version - 1` and has the same owner and seller; otherwise
+    /// nothing is written (`VersionConflict`). So two writers that read one version never
+    /// both land, and a grant's owner and seller never change (the lists by seller and by
+    /// owner stay true).
+    async fn put_consignment(&self, consignment: &Consignment) -> Result<PutConsignment, StoreError>;
+
+    /// The grant of `id`, if one is stored (revoked ones too). Strongly consistent.
+    async fn get_consignment(&self, id: &ConsignmentId) -> Result<Option<Consignment>, StoreError>;
+
+    /// Every grant `seller` received, active and revoked, by id: what allocation reads to
+    /// plan the seller's orders (one query of the seller's grants, never a scan). Strongly
+    /// consistent.
+    async fn consignments_received(&self, seller: &MerchantId) -> Result<Vec<Consignment>, StoreError>;
+
+    /// Every grant `owner` gave, active and revoked, by id. Strongly consistent.
+    async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -809,6 +843,7 @@ pub struct Ports {
     pub sales: Arc<dyn SalesHistory>,
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
+    pub consignments: Arc<dyn ConsignmentStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -79,7 +79,7 @@ impl Reservation {
         let lines = merged
             .into_iter()
             .filter(|(_, quantity)| *quantity > 0)
-            .map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity })
+            .map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity, transfer_price: None })
             .collect();
         Self { lines }
     }
@@ -132,6 +132,7 @@ mod tests {
             owner: MerchantId::parse(owner).unwrap(),
             sku: Sku::parse(sku).unwrap(),
             quantity,
+            transfer_price: None,
         }
     }
 

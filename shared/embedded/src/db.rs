@@ -154,6 +154,21 @@ CREATE TABLE IF NOT EXISTS sales (
 ) WITHOUT ROWID;
 ";
 
+/// Version 16: consignment grants, one row each: the owner and seller (indexed: allocation
+/// reads a seller's grants, the owner's list reads its own) and `version` beside the grant
+/// as JSON (`oms_records::ConsignmentRecord`). Idempotent.
+const CONSIGNMENTS: &str = "
+CREATE TABLE IF NOT EXISTS consignments (
+    consignment_id TEXT PRIMARY KEY NOT NULL,
+    owner          TEXT NOT NULL,
+    seller         TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    body           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consignments_by_seller ON consignments (seller, consignment_id);
+CREATE INDEX IF NOT EXISTS consignments_by_owner ON consignments (owner, consignment_id);
+";
+
 /// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
 /// one row per shard with its units left (never below zero) and claims made; the units each
 /// customer claimed per sale; and each claim under its (sale, idempotency key). A claim
@@ -436,6 +451,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 15 {
         tx.execute_batch(SALES_HISTORY).context("Failed to migrate to schema version 15 (sales history)")?;
+    }
+    if found < 16 {
+        tx.execute_batch(CONSIGNMENTS).context("Failed to migrate to schema version 16 (consignments)")?;
     }
     if found < 17 {
         tx.execute_batch(crate::supply::SUPPLY)
@@ -1002,7 +1020,7 @@ mod tests {
             let (wh, owner) = (oms_domain::WarehouseId::parse("wh-1").unwrap(), oms_domain::MerchantId::parse("m-1").unwrap());
             let sku = oms_domain::Sku::parse("SKU-1").unwrap();
             let _ = store.set_on_hand(&wh, &owner, &sku, 10).await.unwrap();
-            let line = oms_domain::order::AllocatedLine { warehouse: wh, owner, sku, quantity: 3 };
+            let line = oms_domain::order::AllocatedLine { warehouse: wh, owner, sku, quantity: 3, transfer_price: None };
             let order = oms_domain::OrderId::parse("ord_1").unwrap();
             let _ = store.reserve(&order, &oms_domain::reservation::Reservation::new([line])).await.unwrap();
         }

@@ -591,6 +591,7 @@ fn held(conn: &Connection, order_id: &OrderId) -> anyhow::Result<Option<Hold>> {
                 owner: MerchantId::parse(owner).context("A stored owner (merchant id) is invalid")?,
                 sku: Sku::parse(sku).context("A stored SKU is invalid")?,
                 quantity: to_u32(quantity, "quantity")?,
+                transfer_price: None,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -655,6 +656,7 @@ mod tests {
             owner: owner.clone(),
             sku: sku.clone(),
             quantity,
+            transfer_price: None,
         });
         let ReserveOutcome::Reserved { hold_id } = store.reserve(&order, &Reservation::new(lines)).await.unwrap() else {
             panic!("the reservation was refused");
@@ -682,6 +684,7 @@ mod tests {
             owner: MerchantId::parse("m-1").unwrap(),
             sku,
             quantity: 1,
+            transfer_price: None,
         };
         let err = anyhow::Error::from(store.reserve(&order, &Reservation::new([line])).await.unwrap_err());
         assert!(format!("{err:#}").contains("is corrupt"), "{err:#}");

@@ -12,6 +12,7 @@
 mod alerts;
 mod archive;
 mod catalogue;
+mod consignments;
 mod db;
 mod flash_sales;
 mod inventory;
@@ -84,6 +85,7 @@ impl Embedded {
             sales: Arc::new(self.clone()),
             queue: Arc::new(self.clone()),
             clock,
+            consignments: Arc::new(self.clone()),
         }
     }
 

@@ -13,10 +13,11 @@ use oms_conformance::{Outbox, Subject};
 use oms_domain::alert::{Alert, AlertPage, AlertStatus};
 use oms_domain::carrier::RateTable;
 use oms_domain::catalogue::SkuFacts;
+use oms_domain::consignment::Consignment;
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::order::Channel;
-use oms_domain::ports::{AddEventOutcome, ShipmentStore};
+use oms_domain::ports::{AddEventOutcome, ConsignmentStore, PutConsignment, ShipmentStore};
 use oms_domain::ports::{
     AlertStore, InsertOutcome, InventoryStore, MoveOutcome, OrderQuery, OrderStore, OrdersPage, Page, RaiseOutcome,
     ReleaseOutcome, ReserveOutcome, SetOnHandOutcome, StatusEntry, StoreError, UpdateOutcome, WarehouseStore,
@@ -30,6 +31,7 @@ use oms_domain::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use oms_domain::sku_mapping::SkuMapping;
 use oms_domain::stock::{StockLevel, Warehouse};
 use oms_domain::CarrierId;
+use oms_domain::ConsignmentId;
 use oms_domain::MerchantId;
 use oms_domain::TrackingNumber;
 use oms_domain::{AlertId, Order, OrderId, OrderStatus, Sku, WarehouseId};
@@ -60,8 +62,9 @@ async fn file_backed() -> Subject {
         flash_sales: kept.clone(),
         supply: kept.clone(),
         shipments: kept.clone(),
-        sales: kept,
+        sales: kept.clone(),
         outbox,
+        consignments: kept,
     }
 }
 
@@ -96,6 +99,7 @@ async fn in_memory() -> Subject {
         shipments: ports.shipments,
         sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
+        consignments: ports.consignments,
     }
 }
 
@@ -128,8 +132,9 @@ async fn two_on_one_file() -> Subject {
         flash_sales: shared.clone(),
         supply: shared.clone(),
         shipments: shared.clone(),
-        sales: shared,
+        sales: shared.clone(),
         outbox,
+        consignments: shared,
     }
 }
 
@@ -554,6 +559,36 @@ async fn three_hundred_orders_for_a_hundred_units_over_three_warehouses_reserve_
     oms_conformance::races::ledger_race(&file_backed().await, 300, 100).await;
 }
 
+#[async_trait]
+impl ConsignmentStore for InTempDir {
+    async fn put_consignment(&self, consignment: &Consignment) -> Result<PutConsignment, StoreError> {
+        self.store.put_consignment(consignment).await
+    }
+    async fn get_consignment(&self, id: &ConsignmentId) -> Result<Option<Consignment>, StoreError> {
+        self.store.get_consignment(id).await
+    }
+    async fn consignments_received(&self, seller: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.store.consignments_received(seller).await
+    }
+    async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.store.consignments_granted(owner).await
+    }
+}
+
+#[async_trait]
+impl ConsignmentStore for TwoOnOneFile {
+    async fn put_consignment(&self, consignment: &Consignment) -> Result<PutConsignment, StoreError> {
+        self.pick().put_consignment(consignment).await
+    }
+    async fn get_consignment(&self, id: &ConsignmentId) -> Result<Option<Consignment>, StoreError> {
+        self.pick().get_consignment(id).await
+    }
+    async fn consignments_received(&self, seller: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.pick().consignments_received(seller).await
+    }
+    async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
+        self.pick().consignments_granted(owner).await
+    }
 /// `SupplyStore` of a wrapper, through the store `$store` picks.
 macro_rules! supply_through {
     ($wrapper:ty, $store:ident) => {

@@ -293,19 +293,20 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     // Ours, as production runs it (the explanation included), timed alone.
     let mut planned = 0_usize;
     let ours_seconds = best_of(|| {
-        planned = inst.orders.iter().filter(|o| std::hint::black_box(allocation::plan(o, stock, whs, model)).is_ok()).count();
+        planned =
+            inst.orders.iter().filter(|o| std::hint::black_box(allocation::plan(o, stock, whs, model, &[])).is_ok()).count();
     });
     let heuristic = inst
         .orders
         .iter()
-        .filter_map(|o| allocation::plan(o, stock, whs, model).ok())
+        .filter_map(|o| allocation::plan(o, stock, whs, model, &[]).ok())
         .filter(|p| p.costing.method == allocation::Method::Heuristic)
         .count();
 
-    let plannable: Vec<&Order> = inst.orders.iter().filter(|o| allocation::plan(o, stock, whs, model).is_ok()).collect();
+    let plannable: Vec<&Order> = inst.orders.iter().filter(|o| allocation::plan(o, stock, whs, model, &[]).is_ok()).collect();
     let mut ours = Tally { seconds: ours_seconds, ..Tally::default() };
     for order in &plannable {
-        let plan = allocation::plan(order, stock, whs, model)?;
+        let plan = allocation::plan(order, stock, whs, model, &[])?;
         let cost = plan.costing.chosen.cost;
         ours.add(&Costed { lines: plan.lines, cost, shipments: plan.costing.chosen.shipments });
     }
@@ -345,7 +346,7 @@ pub fn run(orders: usize, seed: u64) -> anyhow::Result<()> {
     optimum.seconds = started.elapsed().as_secs_f64();
     let mut ours_on_same = Tally::default();
     for order in &solved {
-        let plan = allocation::plan(order, stock, whs, model)?;
+        let plan = allocation::plan(order, stock, whs, model, &[])?;
         let chosen = plan.costing.chosen;
         ours_on_same.add(&Costed { lines: plan.lines, cost: chosen.cost, shipments: chosen.shipments });
     }

@@ -156,6 +156,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     stock_ledger(&api, &ports).await?;
     restock(&api, &embedded).await?;
     replenishment(&api, &embedded, &ports).await?;
+    consignment(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -737,6 +738,65 @@ async fn shared_shelf(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Joint selling: the kite shop lets the teahouse sell its kites in the shared warehouse at
+/// a transfer price; the teahouse's kite orders are served from the kite shop's units, and
+/// each line names the owner and the price owed.
+async fn consignment(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const KITE: &str = "KITE-DRAGON";
+    let (warehouse, ..) = WAREHOUSES[0];
+    println!("Last thing: {NEIGHBOUR} lets {MERCHANT} sell its {KITE}s in {warehouse} on consignment");
+    let grant = json!({ "owner": NEIGHBOUR, "seller": MERCHANT, "warehouses": [warehouse], "skus": [KITE],
+                        "transfer_price": { "amount": "60.00", "currency": "CNY" } });
+    let (status, refusal) = call(api, Method::PUT, "/consignments/kites-for-tea", grant.clone()).await?;
+    println!("  {MERCHANT}'s staff may not grant {NEIGHBOUR}'s stock: {status}, {}", refusal["error"]["code"]);
+    // The kite shop's staff here may only read; platform staff act for it.
+    let granted = expect_as(api, PLATFORM_STAFF, Method::PUT, "/consignments/kites-for-tea", grant, StatusCode::CREATED).await?;
+    println!(
+        "  PUT /consignments/kites-for-tea: {}, version {}, {} {} a unit",
+        StatusCode::CREATED,
+        granted["version"],
+        granted["transfer_price"]["amount"].as_str().unwrap_or("?"),
+        granted["transfer_price"]["currency"].as_str().unwrap_or("?")
+    );
+    let mut order = sample_order(ORDERS + 9);
+    order["external_id"] = json!("A-KITE-CONSIGNED");
+    order["lines"] = json!([{ "sku": KITE, "quantity": 3, "unit_price": "95.00" }]);
+    let (_, receipt) = post_order(api, &order, true).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order_id = receipt["order_id"].as_str().unwrap_or_default();
+    let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+    println!("  {MERCHANT} orders 3 {KITE}s: {}", order["status"].as_str().unwrap_or("?"));
+    for line in order["allocation"]["lines"].as_array().into_iter().flatten() {
+        println!(
+            "    {} x {} from {}, owner {}, transfer price {} {}",
+            line["quantity"],
+            line["sku"].as_str().unwrap_or("?"),
+            line["warehouse"].as_str().unwrap_or("?"),
+            line["merchant_id"].as_str().unwrap_or("?"),
+            line["transfer_price"]["amount"].as_str().unwrap_or("-"),
+            line["transfer_price"]["currency"].as_str().unwrap_or("")
+        );
+    }
+    let seen = call(api, Method::GET, &format!("/inventory/{KITE}"), Value::Null).await?.1;
+    for entry in seen["warehouses"].as_array().into_iter().flatten().filter(|entry| !entry["consignment"].is_null()) {
+        println!(
+            "  GET /inventory/{KITE} as {MERCHANT}: {} of {}'s units in {} left to sell under {} ({} reserved: the grant also \
+             sent {MERCHANT}'s kite backorders back to planning)",
+            entry["available"],
+            entry["merchant_id"].as_str().unwrap_or("?"),
+            entry["warehouse"].as_str().unwrap_or("?"),
+            entry["consignment"]["consignment_id"].as_str().unwrap_or("?"),
+            entry["reserved"]
+        );
+    }
+    let revoked =
+        expect_as(api, PLATFORM_STAFF, Method::DELETE, "/consignments/kites-for-tea", Value::Null, StatusCode::OK).await?;
+    println!("  DELETE /consignments/kites-for-tea: active = {} (the units already held stay held)", revoked["active"]);
+    Ok(())
+}
+
 /// A SKU runs short: a supplier, a purchase order for it, a backordered order that says
 /// when stock is expected, and the receipt that brings the stock in and gets it reserved.
 async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
@@ -886,6 +946,7 @@ async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyh
     Ok(())
 }
 
+/// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
 fn sample_order(i: usize) -> Value {
     let (province, city) = BUYERS[i % BUYERS.len()];
     let mut lines = vec![line(i % CATALOGUE.len(), 1 + i % 4)];

@@ -25,6 +25,8 @@ pub mod flash_sale;
 pub use flash_sale::{ClaimRecord, SaleRecord, ShardRecord};
 pub mod sales;
 pub use sales::{PurchaseLineRecord, PurchaseRecord};
+pub mod consignment;
+pub use consignment::{ConsignmentRecord, PriceRecord};
 
 /// A stored record that does not hold what its layout says. `field` is its path in the
 /// record (`timeline.status`); each adapter names it in its own words.
@@ -238,6 +240,10 @@ pub struct AllocatedLineRecord {
     pub merchant_id: Option<String>,
     pub sku: String,
     pub quantity: u32,
+    /// Per unit, owed to the owner: only on lines of another merchant's units taken on
+    /// consignment (absent on own units and on records written before consignment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_price: Option<PriceRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -296,6 +302,7 @@ impl OrderRecord {
                         merchant_id: Some(l.owner.to_string()),
                         sku: l.sku.to_string(),
                         quantity: l.quantity,
+                        transfer_price: l.transfer_price.map(PriceRecord::from),
                     })
                     .collect(),
                 explanation: a.explanation.clone(),
@@ -434,6 +441,10 @@ impl TryFrom<OrderRecord> for Order {
                                     },
                                     sku: parse("allocation.lines.sku", Sku::parse(l.sku))?,
                                     quantity: l.quantity,
+                                    transfer_price: l
+                                        .transfer_price
+                                        .map(|p| p.into_money("allocation.lines.transfer_price.currency"))
+                                        .transpose()?,
                                 })
                             })
                             .collect::<Result<_, CorruptRecord>>()?,

@@ -159,7 +159,8 @@ async fn set_on_hand(
     Ok(Json(level.into()))
 }
 
-/// On hand, reserved and available per warehouse and owner.
+/// On hand, reserved and available per warehouse and owner; with consignment, the owner
+/// sees who may sell its units and a seller sees the units others let it sell.
 #[utoipa::path(
     get,
     path = "/inventory/{sku}",
@@ -181,14 +182,15 @@ async fn stock_of(
 ) -> Result<Json<StockAnswer>, ApiError> {
     let caller = caller.with(Scope::InventoryRead)?;
     let sku = Sku::parse(sku).map_err(|e| e.within("sku"))?;
-    let mut levels = state.ports.inventory.stock_of(&sku).await?;
-    // A merchant's staff see the units their merchant owns, wherever they lie.
-    levels.retain(|level| caller.sees(&level.owner));
+    // A merchant's staff see the units their merchant owns, wherever they lie (with the
+    // merchants that may sell them on consignment), and other merchants' units they may
+    // sell on consignment; and their own units still to come on purchase orders.
+    let views = oms_domain::usecases::consignments::stock_view(&state.ports, &caller, &sku).await?;
     let incoming = oms_domain::usecases::supply::incoming(&state.ports, &caller, &sku).await?;
-    if levels.is_empty() && incoming.is_empty() {
+    if views.is_empty() && incoming.is_empty() {
         return Err(ApiError::new(ErrorCode::SkuNotFound, format!("no warehouse has stock records for {sku}")));
     }
-    Ok(Json(StockAnswer::with_incoming(sku, levels, &incoming)))
+    Ok(Json(StockAnswer::seen(sku, views).add_incoming(&incoming)))
 }
 
 /// The body of `POST /inventory/{warehouse}/{sku}/adjustments`: a `delta` with its
@@ -350,7 +352,7 @@ fn unknown_warehouse(id: &WarehouseId) -> ApiError {
     ApiError::new(ErrorCode::UnknownWarehouse, format!("no warehouse {id}"))
 }
 
-fn acts_for_another(caller: &Caller) -> ApiError {
+pub(super) fn acts_for_another(caller: &Caller) -> ApiError {
     let own = caller.merchant_id().map_or_else(String::new, ToString::to_string);
     ApiError::new(ErrorCode::Forbidden, format!("this credential acts for merchant {own} only"))
 }

@@ -6,6 +6,7 @@ mod alerts;
 mod analytics;
 mod carriers;
 mod catalogue;
+mod consignments;
 mod flash_sales;
 mod inventory;
 mod offers;
@@ -19,6 +20,7 @@ mod tracking;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
+pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
@@ -108,7 +110,8 @@ pub fn orders_api(state: AppState) -> Router {
 }
 
 /// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
-/// tables (the configuration allocation costs plans with), suppliers and purchase orders.
+/// tables (the configuration allocation costs plans with), suppliers and purchase orders,
+/// replenishment, and consignment grants.
 pub fn inventory_api(state: AppState) -> Router {
     finish(
         base()
@@ -116,7 +119,8 @@ pub fn inventory_api(state: AppState) -> Router {
             .merge(catalogue::router())
             .merge(carriers::router())
             .merge(supply::router())
-            .merge(replenishment::router()),
+            .merge(replenishment::router())
+            .merge(consignments::router()),
         state,
     )
 }
@@ -154,7 +158,8 @@ pub fn all(state: AppState) -> Router {
         .merge(analytics::router())
         .merge(track::router())
         .merge(offers::router())
-        .merge(replenishment::router());
+        .merge(replenishment::router())
+        .merge(consignments::router());
     finish(routes, state)
 }
 

@@ -164,6 +164,7 @@ impl StoredLine {
             owner,
             sku: parse("lines.sku", Sku::parse(self.sku.clone()))?,
             quantity: self.quantity,
+            transfer_price: None,
         })
     }
 }

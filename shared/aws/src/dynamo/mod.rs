@@ -23,6 +23,7 @@ use crate::error::{item_error, sdk_error};
 
 mod alerts;
 mod catalogue;
+mod consignments;
 mod flash_sales;
 mod inventory;
 mod items;

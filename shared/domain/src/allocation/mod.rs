@@ -18,6 +18,16 @@
 //! merchants' units of one SKU side by side. The planner applies the owner rule itself, to
 //! whatever levels it is given, so no caller can forget it; each line of a plan names the
 //! owner whose units it takes, and the reservation holds exactly those.
+//!
+//! Consignment: an order may also take another merchant's units under a grant that merchant
+//! gave the order's merchant, active now, for that warehouse and SKU ([`may_sell`], the
+//! grants given to the planner). The transfer price is what the seller owes the owner, not
+//! a cost of shipping, so the cost model adds nothing for consigned units: the merchant's
+//! own stock is preferred only where plans cost the same. Then, with as many shipments,
+//! the plan from warehouses holding the merchant's own units wins (before the buyer's
+//! province and the tie rule), and within one warehouse a line takes the merchant's own
+//! units first, then consigned ones, the lowest transfer price first. A consigned line
+//! records its owner and its transfer price, and the explanation says so.
 
 use std::collections::BTreeMap;
 
@@ -25,9 +35,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::consignment::Consignment;
 use crate::order::Order;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{MerchantId, Sku, WarehouseId};
+use crate::{MerchantId, Money, Sku, WarehouseId};
 
 pub mod baselines;
 pub mod cost;
@@ -57,6 +68,11 @@ pub struct AllocatedLine {
     pub owner: MerchantId,
     pub sku: Sku,
     pub quantity: u32,
+    /// What the order's merchant owes the owner per unit, when the units are another
+    /// merchant's on consignment; `None` for the merchant's own units (and on plans made
+    /// before consignment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_price: Option<Money>,
 }
 
 /// Which warehouses ship which lines, and why.
@@ -94,22 +110,38 @@ pub enum Shortage {
     Stock { sku: Sku, wanted: u32, available: u64 },
 }
 
-/// Whether the order may be planned from `level`: only its merchant's own stock (selling
-/// another merchant's stock on consignment comes later, and belongs here).
-pub fn may_sell(order: &Order, level: &StockLevel) -> bool {
-    level.owner == order.merchant_id
+/// Under what right the order may be planned from `level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right<'a> {
+    /// The units are the order's merchant's own.
+    Own,
+    /// Another merchant's units, under this grant to the order's merchant.
+    Consigned(&'a Consignment),
+}
+
+/// Whether the order may be planned from `level`, and under what right: its merchant's own
+/// stock, or another merchant's under a grant of `grants` that is active and covers the
+/// level's warehouse and SKU (of several, the lowest transfer price: [`Consignment::best`]).
+/// `grants` are the grants the order's merchant received (any others are ignored).
+pub fn may_sell<'a>(order: &Order, level: &StockLevel, grants: &'a [Consignment]) -> Option<Right<'a>> {
+    if level.owner == order.merchant_id {
+        return Some(Right::Own);
+    }
+    Consignment::best(grants, &level.owner, &order.merchant_id, &level.warehouse, &level.sku).map(Right::Consigned)
 }
 
 /// Plans the order against current stock. `stock` holds, per SKU of the order, its levels
 /// (every owner's, in every warehouse; only those the order [`may_sell`] are used);
-/// `warehouses` gives their locations and served regions; `model` the prices and weights.
+/// `warehouses` gives their locations and served regions; `model` the prices and weights;
+/// `grants` the consignment grants the order's merchant received.
 pub fn plan(
     order: &Order,
     stock: &BTreeMap<Sku, Vec<StockLevel>>,
     warehouses: &[Warehouse],
     model: &CostModel,
+    grants: &[Consignment],
 ) -> Result<Plan, Shortage> {
-    plan_with(order, stock, warehouses, model, Ties::ById)
+    plan_with(order, stock, warehouses, model, grants, Ties::ById)
 }
 
 /// Plans the order again after its reservation lost a race for stock: as [`plan`], but
@@ -121,8 +153,9 @@ pub fn replan(
     stock: &BTreeMap<Sku, Vec<StockLevel>>,
     warehouses: &[Warehouse],
     model: &CostModel,
+    grants: &[Consignment],
 ) -> Result<Plan, Shortage> {
-    plan_with(order, stock, warehouses, model, Ties::PerOrder)
+    plan_with(order, stock, warehouses, model, grants, Ties::PerOrder)
 }
 
 /// A plan's lines with its cost, for comparing planners.
@@ -143,9 +176,9 @@ pub fn optimum_within(
     model: &CostModel,
     max_steps: usize,
 ) -> Result<Option<Costed>, Shortage> {
-    let problem = Problem::new(order, stock, warehouses, model, Ties::ById)?;
+    let problem = Problem::new(order, stock, warehouses, model, &[], Ties::ById)?;
     let found = exact::search(&problem, best_single(&singles(&problem)), max_steps);
-    Ok(found.complete.then(|| costed(&problem, order, found.best.map(|s| s.takes).unwrap_or_default())))
+    Ok(found.complete.then(|| costed(&problem, found.best.map(|s| s.takes).unwrap_or_default())))
 }
 
 /// The plan the heuristic alone makes (as past the exact bound: the better of it and the
@@ -156,13 +189,13 @@ pub fn heuristic_only(
     warehouses: &[Warehouse],
     model: &CostModel,
 ) -> Result<Costed, Shortage> {
-    let problem = Problem::new(order, stock, warehouses, model, Ties::ById)?;
+    let problem = Problem::new(order, stock, warehouses, model, &[], Ties::ById)?;
     let single = best_single(&singles(&problem));
     let best = match (single, heuristic::plan(&problem)) {
         (Some(s), Some(h)) => Some(if h.beats(&s) { h } else { s }),
         (s, h) => s.or(h),
     };
-    Ok(costed(&problem, order, best.map(|s| s.takes).unwrap_or_default()))
+    Ok(costed(&problem, best.map(|s| s.takes).unwrap_or_default()))
 }
 
 /// The plan a baseline strategy makes, costed by our model.
@@ -173,14 +206,14 @@ pub fn baseline(
     model: &CostModel,
     strategy: Strategy,
 ) -> Result<Costed, Shortage> {
-    let problem = Problem::new(order, stock, warehouses, model, Ties::ById)?;
+    let problem = Problem::new(order, stock, warehouses, model, &[], Ties::ById)?;
     let takes = baselines::plan(&problem, strategy);
-    Ok(costed(&problem, order, takes))
+    Ok(costed(&problem, takes))
 }
 
-fn costed(problem: &Problem<'_>, order: &Order, takes: Vec<problem::Take>) -> Costed {
+fn costed(problem: &Problem<'_>, takes: Vec<problem::Take>) -> Costed {
     let (cost, shipments) = problem.cost(&takes);
-    Costed { lines: problem.allocated_lines(&takes, &order.merchant_id), cost: cost::from_fen(cost), shipments }
+    Costed { lines: problem.allocated_lines(&takes), cost: cost::from_fen(cost), shipments }
 }
 
 /// How a plan chooses between warehouses that are equally good for the order.
@@ -234,9 +267,10 @@ fn plan_with(
     stock: &BTreeMap<Sku, Vec<StockLevel>>,
     warehouses: &[Warehouse],
     model: &CostModel,
+    grants: &[Consignment],
     ties: Ties,
 ) -> Result<Plan, Shortage> {
-    let problem = Problem::new(order, stock, warehouses, model, ties)?;
+    let problem = Problem::new(order, stock, warehouses, model, grants, ties)?;
     let singles = singles(&problem);
     let found = exact::search(&problem, best_single(&singles), MAX_EXACT_STEPS);
     let steps = found.steps;
@@ -253,7 +287,32 @@ fn plan_with(
     // An order with no lines has an empty plan.
     let chosen = chosen.unwrap_or_else(|| Solution::of(&problem, Vec::new()));
     let (explanation, costing) = explain::explain(&problem, &singles, &chosen, method, steps);
-    Ok(Plan { lines: problem.allocated_lines(&chosen.takes, &order.merchant_id), explanation, costing })
+    let lines = problem.allocated_lines(&chosen.takes);
+    let explanation = explain_consigned(explanation, &lines);
+    Ok(Plan { lines, explanation, costing })
+}
+
+/// The explanation, with a sentence on the consigned units a plan takes, if any.
+fn explain_consigned(explanation: String, lines: &[AllocatedLine]) -> String {
+    let consigned: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            l.transfer_price.map(|price| {
+                let digits = price.currency.minor_digits() as usize;
+                format!(
+                    "{} x {} from {} in {} at {:.digits$} {}",
+                    l.quantity, l.sku, l.owner, l.warehouse, price.amount, price.currency
+                )
+            })
+        })
+        .collect();
+    if consigned.is_empty() {
+        return explanation;
+    }
+    format!(
+        "{explanation}; on consignment: {} (the transfer price is owed to the owner, not a shipping cost: own stock is preferred only where costs tie)",
+        consigned.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -265,11 +324,11 @@ mod tests {
     use crate::{MerchantId, OrderId};
 
     fn plan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
-        super::plan(order, stock, warehouses, &CostModel::default())
+        super::plan(order, stock, warehouses, &CostModel::default(), &[])
     }
 
     fn replan(order: &Order, stock: &BTreeMap<Sku, Vec<StockLevel>>, warehouses: &[Warehouse]) -> Result<Plan, Shortage> {
-        super::replan(order, stock, warehouses, &CostModel::default())
+        super::replan(order, stock, warehouses, &CostModel::default(), &[])
     }
 
     fn warehouse(id: &str, province: &str) -> Warehouse {
@@ -363,6 +422,66 @@ mod tests {
         assert_eq!(err, Shortage::Stock { sku: Sku::parse("A").unwrap(), wanted: 1, available: 0 });
     }
 
+    fn with_grants(
+        order: &Order,
+        stock: &BTreeMap<Sku, Vec<StockLevel>>,
+        whs: &[Warehouse],
+        grants: &[Consignment],
+    ) -> Result<Plan, Shortage> {
+        super::plan(order, stock, whs, &CostModel::default(), grants)
+    }
+
+    /// The test orders' merchant is m-1: here m-2 grants its stock to m-1.
+    fn grant_to_m1(id: &str, warehouses: &[&str], skus: Option<&[&str]>, price: &str) -> Consignment {
+        crate::consignment::tests::grant(id, "m-2", "m-1", warehouses, skus, price)
+    }
+
+    #[test]
+    fn an_order_is_planned_from_another_merchants_stock_under_its_grant_with_owner_and_transfer_price() {
+        let whs = [warehouse("wh-1", "Zhejiang")];
+        let s = stock(vec![owned_level("wh-1", "m-2", "A", 50)]);
+        assert!(with_grants(&order(&[("A", 3)]), &s, &whs, &[]).is_err(), "no grant: none of it");
+        let plan = with_grants(&order(&[("A", 3)]), &s, &whs, &[grant_to_m1("g-1", &["wh-1"], None, "12.50")]).unwrap();
+        let got: Vec<(&str, &str, u32, Option<Money>)> =
+            plan.lines.iter().map(|l| (l.warehouse.as_str(), l.owner.as_str(), l.quantity, l.transfer_price)).collect();
+        assert_eq!(got, [("wh-1", "m-2", 3, Some(crate::consignment::tests::price("12.50")))]);
+        assert!(plan.explanation.contains("on consignment: 3 x A from m-2 in wh-1 at 12.50 CNY"), "{}", plan.explanation);
+    }
+
+    #[test]
+    fn a_revoked_grant_or_one_for_another_warehouse_or_sku_is_not_used() {
+        let whs = [warehouse("wh-1", "Zhejiang"), warehouse("wh-2", "Zhejiang")];
+        let s = stock(vec![owned_level("wh-1", "m-2", "A", 50), owned_level("wh-1", "m-2", "B", 50)]);
+        let revoked = Consignment { revoked: true, ..grant_to_m1("g-1", &["wh-1"], None, "1") };
+        assert!(with_grants(&order(&[("A", 1)]), &s, &whs, &[revoked]).is_err());
+        assert!(with_grants(&order(&[("A", 1)]), &s, &whs, &[grant_to_m1("g-1", &["wh-2"], None, "1")]).is_err());
+        let only_b = [grant_to_m1("g-1", &["wh-1"], Some(&["B"]), "1")];
+        assert!(with_grants(&order(&[("A", 1)]), &s, &whs, &only_b).is_err(), "the grant names other SKUs");
+        assert_eq!(with_grants(&order(&[("B", 1)]), &s, &whs, &only_b).unwrap().lines[0].owner.as_str(), "m-2");
+        // A grant between other merchants gives the order nothing.
+        let others = [crate::consignment::tests::grant("g-9", "m-2", "m-3", &["wh-1"], None, "1")];
+        assert!(with_grants(&order(&[("A", 1)]), &s, &whs, &others).is_err());
+    }
+
+    #[test]
+    fn own_stock_is_preferred_where_costs_tie_and_consigned_units_fill_the_rest() {
+        // Two warehouses at the same place: the consigned one sorts first by id, but the
+        // merchant's own units win the tie.
+        let whs = [warehouse("wh-a", "Zhejiang"), warehouse("wh-b", "Zhejiang")];
+        let grants = [grant_to_m1("g-1", &["wh-a", "wh-b"], None, "5")];
+        let s = stock(vec![owned_level("wh-a", "m-2", "A", 50), level("wh-b", "A", 5)]);
+        let plan = with_grants(&order(&[("A", 2)]), &s, &whs, &grants).unwrap();
+        let got: Vec<(&str, &str, Option<Money>)> =
+            plan.lines.iter().map(|l| (l.warehouse.as_str(), l.owner.as_str(), l.transfer_price)).collect();
+        assert_eq!(got, [("wh-b", "m-1", None)], "{plan:?}");
+        // In one warehouse, the own units go first and the grant's cover the rest.
+        let s = stock(vec![owned_level("wh-a", "m-2", "A", 50), level("wh-a", "A", 2)]);
+        let plan = with_grants(&order(&[("A", 5)]), &s, &whs, &grants).unwrap();
+        let got: Vec<(&str, u32)> = plan.lines.iter().map(|l| (l.owner.as_str(), l.quantity)).collect();
+        assert_eq!(got, [("m-1", 2), ("m-2", 3)], "{plan:?}");
+        assert!(plan.lines[0].transfer_price.is_none() && plan.lines[1].transfer_price.is_some());
+    }
+
     #[test]
     fn a_plan_of_more_lines_than_one_write_holds_is_made_on_either_path() {
         // Split: 120 lines. The stores write a reservation that large in parts
@@ -448,7 +567,7 @@ mod tests {
         // A flat rate: distance is free, so the split's second handling and penalty decide.
         let whs = hangzhou_shanghai_urumqi();
         let s = stock(vec![level("wh-hz", "A", 5), level("wh-sh", "B", 5), level("wh-ur", "A", 5), level("wh-ur", "B", 5)]);
-        let plan = super::plan(&order(&[("A", 1), ("B", 1)]), &s, &whs, &flat_rate(800)).unwrap();
+        let plan = super::plan(&order(&[("A", 1), ("B", 1)]), &s, &whs, &flat_rate(800), &[]).unwrap();
         assert!(plan.lines.iter().all(|l| l.warehouse.as_str() == "wh-ur"), "{plan:?}");
         assert_eq!(plan.costing.chosen.cost, Decimal::new(950, 2), "8.00 parcel + 1.50 handling");
         assert!(plan.explanation.starts_with("one shipment from wh-ur at 9.50"), "{}", plan.explanation);
@@ -464,7 +583,10 @@ mod tests {
         assert!(plan.costing.candidates.iter().all(|c| c.warehouses.iter().all(|w| w.as_str() != "wh-hz")));
         // Only the warehouse that does not serve the buyer holds it: a shortage.
         let only_hz = stock(vec![level("wh-hz", "A", 5)]);
-        assert!(matches!(super::plan(&order(&[("A", 1)]), &only_hz, &whs, &CostModel::default()), Err(Shortage::Stock { .. })));
+        assert!(matches!(
+            super::plan(&order(&[("A", 1)]), &only_hz, &whs, &CostModel::default(), &[]),
+            Err(Shortage::Stock { .. })
+        ));
     }
 
     #[test]
@@ -487,7 +609,7 @@ mod tests {
         let s = stock(vec![level("wh-sh", "A", 5), level("wh-ur", "A", 5)]);
         let weights = [(Sku::parse("A").unwrap(), 20_000)].into_iter().collect();
         let model = CostModel::new(Vec::new(), weights);
-        let plan = super::plan(&order(&[("A", 1)]), &s, &whs, &model).unwrap();
+        let plan = super::plan(&order(&[("A", 1)]), &s, &whs, &model, &[]).unwrap();
         // Shanghai: 6.00 + ~0.83 for the distance + 19 started kg beyond the first at 2.00 + 1.50 handling.
         assert_eq!(plan.lines[0].warehouse.as_str(), "wh-sh");
         assert!(plan.costing.chosen.cost > Decimal::new(4500, 2), "{:?}", plan.costing.chosen);
@@ -596,7 +718,7 @@ mod tests {
             let weights = lines.iter().zip(&instance.weights).map(|((sku, _), g)| (Sku::parse(*sku).unwrap(), *g)).collect();
             let model = CostModel::new(Vec::new(), weights);
             let (order, stock) = (order(&lines), stock(levels));
-            let Ok(problem) = Problem::new(&order, &stock, &whs, &model, Ties::ById) else { return Ok(()) };
+            let Ok(problem) = Problem::new(&order, &stock, &whs, &model, &[], Ties::ById) else { return Ok(()) };
             let searched = exact::search(&problem, best_single(&singles(&problem)), usize::MAX);
             let exhaustive = exact::exhaustive(&problem);
             assert!(searched.complete);
@@ -615,7 +737,7 @@ mod tests {
                     assert_eq!(cut.cost, whole_lines, "with no partial stock the spaces are the same");
                 }
             }
-            let planned = super::plan(&order, &stock, &whs, &model).unwrap();
+            let planned = super::plan(&order, &stock, &whs, &model, &[]).unwrap();
             assert_eq!(to_fen(planned.costing.chosen.cost), cut.cost);
             let heuristic = heuristic_only(&order, &stock, &whs, &model).unwrap();
             assert!(to_fen(heuristic.cost) >= cut.cost, "nothing beats the optimum");

@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 
 use super::cost::{CostModel, Fen, Tariff, UNKNOWN_DISTANCE_KM};
 use super::geo::{self, Point};
-use super::{may_sell, AllocatedLine, Shortage, Ties};
+use super::{may_sell, AllocatedLine, Right, Shortage, Ties};
+use crate::consignment::Consignment;
 use crate::order::Order;
 use crate::stock::{StockLevel, Warehouse};
-use crate::{MerchantId, Sku, WarehouseId};
+use crate::{MerchantId, Money, Sku, WarehouseId};
 
 /// So many units of line `line` from source `source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,24 +39,36 @@ pub(crate) struct Source<'a> {
     pub tariff: Tariff<'a>,
     /// Whether it is in the buyer's province.
     pub local: bool,
+    /// Whether it holds units of the order's merchant's own (not only consigned ones).
+    pub own: bool,
     /// Its place in the caller's list of warehouses (a fixed priority order); warehouses
     /// not on record come after every listed one.
     pub priority: usize,
 }
 
-/// Units of one line one source holds, and whose they are.
-#[derive(Debug, Clone, Copy)]
+/// Units of one line one source holds for the order, and whose they are.
+#[derive(Debug, Clone)]
 struct Cell<'a> {
+    /// The sum of the slices'.
     available: u32,
-    owner: Option<&'a MerchantId>,
+    /// The merchant's own units first, then consigned ones by transfer price.
+    slices: Vec<Slice<'a>>,
+}
+
+/// One owner's units in a cell, and the transfer price when they are consigned.
+#[derive(Debug, Clone, Copy)]
+struct Slice<'a> {
+    owner: &'a MerchantId,
+    available: u32,
+    transfer_price: Option<Money>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Problem<'a> {
     /// Heaviest first (the searches place them first).
     pub lines: Vec<Line>,
-    /// Most preferred first, for equal costs: in the buyer's province, then by the tie
-    /// rule.
+    /// Most preferred first, for equal costs: holding the merchant's own units, then in
+    /// the buyer's province, then by the tie rule.
     pub sources: Vec<Source<'a>>,
     cells: Vec<Cell<'a>>,
     pub handling: Fen,
@@ -64,13 +77,14 @@ pub(crate) struct Problem<'a> {
 
 impl<'a> Problem<'a> {
     /// The problem of planning `order` from `stock` (every owner's levels of its SKUs; only
-    /// those it [`may_sell`] count), or the first SKU (by id) the warehouses that serve the
-    /// buyer cannot cover.
+    /// those it [`may_sell`] under `grants` count), or the first SKU (by id) the warehouses
+    /// that serve the buyer cannot cover.
     pub fn new(
         order: &Order,
         stock: &'a BTreeMap<Sku, Vec<StockLevel>>,
         warehouses: &'a [Warehouse],
         model: &'a CostModel,
+        grants: &[Consignment],
         ties: Ties,
     ) -> Result<Self, Shortage> {
         let wanted = order.units_by_sku();
@@ -87,7 +101,10 @@ impl<'a> Problem<'a> {
         let mut sources: Vec<Source<'a>> = Vec::new();
         let mut ranks: Vec<u64> = Vec::new();
         for level in wanted.keys().filter_map(|sku| stock.get(sku)).flatten() {
-            if level.available == 0 || !may_sell(order, level) || sources.iter().any(|s| s.warehouse == &level.warehouse) {
+            if level.available == 0
+                || may_sell(order, level, grants).is_none()
+                || sources.iter().any(|s| s.warehouse == &level.warehouse)
+            {
                 continue;
             }
             let record = warehouses.iter().position(|w| w.warehouse_id == level.warehouse);
@@ -99,16 +116,22 @@ impl<'a> Problem<'a> {
                 (Some(to), Some(w)) => geo::distance_km(to.point, Point { lat: w.lat, lon: w.lon }).round() as u32,
                 _ => UNKNOWN_DISTANCE_KM,
             };
+            let own = wanted
+                .keys()
+                .filter_map(|sku| stock.get(sku))
+                .flatten()
+                .any(|l| l.warehouse == level.warehouse && l.owner == order.merchant_id && l.available > 0);
             sources.push(Source {
                 warehouse: &level.warehouse,
                 tariff: model.tariff(distance),
                 local: known.is_some_and(is_local),
+                own,
                 priority: record.unwrap_or(warehouses.len()),
             });
             ranks.push(ties.rank(order, &level.warehouse));
         }
         let mut order_of: Vec<usize> = (0..sources.len()).collect();
-        order_of.sort_by_key(|&i| (!sources[i].local, ranks[i], sources[i].warehouse));
+        order_of.sort_by_key(|&i| (!sources[i].own, !sources[i].local, ranks[i], sources[i].warehouse));
         let mut slots: Vec<Option<Source<'a>>> = sources.into_iter().map(Some).collect();
         let sources: Vec<Source<'a>> = order_of.iter().filter_map(|&i| slots[i].take()).collect();
 
@@ -118,9 +141,21 @@ impl<'a> Problem<'a> {
             let levels = stock.get(&sku).map(Vec::as_slice).unwrap_or_default();
             let mut total: u64 = 0;
             for source in &sources {
-                let level =
-                    levels.iter().filter(|l| &l.warehouse == source.warehouse && may_sell(order, l)).max_by_key(|l| l.available);
-                let cell = Cell { available: level.map_or(0, |l| l.available), owner: level.map(|l| &l.owner) };
+                let mut slices: Vec<(Option<Money>, Slice<'a>)> = levels
+                    .iter()
+                    .filter(|l| &l.warehouse == source.warehouse && l.available > 0)
+                    .filter_map(|l| {
+                        let transfer_price = match may_sell(order, l, grants)? {
+                            Right::Own => None,
+                            Right::Consigned(grant) => Some(grant.terms.transfer_price),
+                        };
+                        Some((transfer_price, Slice { owner: &l.owner, available: l.available, transfer_price }))
+                    })
+                    .collect();
+                // Own units (no price) first, then the cheapest consigned, then by owner.
+                slices.sort_by(|(a, x), (b, y)| (a.is_some(), a, x.owner).cmp(&(b.is_some(), b, y.owner)));
+                let slices: Vec<Slice<'a>> = slices.into_iter().map(|(_, slice)| slice).collect();
+                let cell = Cell { available: slices.iter().map(|s| s.available).fold(0_u32, u32::saturating_add), slices };
                 total += u64::from(cell.available);
                 cells.push(cell);
             }
@@ -133,7 +168,7 @@ impl<'a> Problem<'a> {
         let n = sources.len();
         let mut by_weight: Vec<usize> = (0..lines.len()).collect();
         by_weight.sort_by_key(|&i| std::cmp::Reverse(u64::from(lines[i].units) * lines[i].unit_weight_g));
-        let cells = by_weight.iter().flat_map(|&i| cells[i * n..(i + 1) * n].iter().copied()).collect();
+        let cells = by_weight.iter().flat_map(|&i| cells[i * n..(i + 1) * n].iter().cloned()).collect();
         let mut slots: Vec<Option<Line>> = lines.into_iter().map(Some).collect();
         let lines = by_weight.iter().filter_map(|&i| slots[i].take()).collect();
         Ok(Problem { lines, sources, cells, handling: model.handling, split_penalty: model.split_penalty })
@@ -173,18 +208,28 @@ impl<'a> Problem<'a> {
         (0..self.lines.len()).map(|line| Take { line, source, units: self.lines[line].units }).collect()
     }
 
-    /// The plan as allocated lines, by SKU then warehouse.
-    pub fn allocated_lines(&self, takes: &[Take], merchant: &MerchantId) -> Vec<AllocatedLine> {
-        let mut lines: Vec<AllocatedLine> = takes
-            .iter()
-            .filter(|t| t.units > 0)
-            .map(|t| AllocatedLine {
-                warehouse: self.sources[t.source].warehouse.clone(),
-                owner: self.cells[t.line * self.sources.len() + t.source].owner.unwrap_or(merchant).clone(),
-                sku: self.lines[t.line].sku.clone(),
-                quantity: t.units,
-            })
-            .collect();
+    /// The plan as allocated lines, by SKU then warehouse; a take of units of several
+    /// owners is one line per owner, the merchant's own units first.
+    pub fn allocated_lines(&self, takes: &[Take]) -> Vec<AllocatedLine> {
+        let mut lines: Vec<AllocatedLine> = Vec::with_capacity(takes.len());
+        for t in takes.iter().filter(|t| t.units > 0) {
+            let mut left = t.units;
+            for slice in &self.cells[t.line * self.sources.len() + t.source].slices {
+                if left == 0 {
+                    break;
+                }
+                let units = left.min(slice.available);
+                left -= units;
+                lines.push(AllocatedLine {
+                    warehouse: self.sources[t.source].warehouse.clone(),
+                    owner: slice.owner.clone(),
+                    sku: self.lines[t.line].sku.clone(),
+                    quantity: units,
+                    transfer_price: slice.transfer_price,
+                });
+            }
+        }
+        // Stable: a take's own units stay before its consigned ones.
         lines.sort_by(|a, b| (&a.sku, &a.warehouse).cmp(&(&b.sku, &b.warehouse)));
         lines
     }

@@ -222,6 +222,7 @@ pub fn claim_order(
         owner: shard.owner.clone(),
         sku: sale.terms.sku.clone(),
         quantity: claim.quantity,
+        transfer_price: None,
     };
     order.allocation = Some(Allocation {
         lines: vec![line],

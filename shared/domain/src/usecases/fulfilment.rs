@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::allocation::{self, CostModel, Plan, Shortage};
+use crate::consignment::Consignment;
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, Channel, HoldReason, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
@@ -222,6 +223,17 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
         return Err(StoreError::msg(format!("order {} is allocated but has no plan", order.order_id)));
     };
     let plan = Reservation::new(allocation.lines.clone());
+    // A plan that takes another merchant's units needs its grant still active: a grant
+    // revoked since the plan was made sends the order back to planning, so a seller takes
+    // no owner's units that the owner no longer lets it sell. (A revoke landing between
+    // this read and the reserve below is not seen: that hold stays, as holds placed before
+    // a revoke do.)
+    if order.channel != Channel::FlashSale {
+        if let Some(lost) = revoked_consignment(ports, &order, &allocation.lines).await? {
+            let outcome = plan_again(ports, &mut order, now, &lost).await?;
+            return Ok(Change::Write(order, outcome));
+        }
+    }
     // A flash-sale claim's units were set aside with the sale: its hold takes those.
     let placed = if order.channel == Channel::FlashSale {
         ports.inventory.hold_set_aside(&order.order_id, &plan).await?
@@ -238,24 +250,10 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
             None => return Ok(Change::Keep(order, Held::HoldMoved)),
         },
         ReserveOutcome::Reserved { .. } => reserved(&mut order, &plan, now)?,
-        // The plan takes only the order's merchant's own stock, so the owner goes unsaid.
-        ReserveOutcome::Insufficient { warehouse, sku, available, .. } => {
-            let lost = format!("{warehouse} has only {available} of {sku} left");
-            // Backordered only when the stock the order may use cannot cover it; otherwise
-            // planned again, its ties broken its own way so racing losers spread out.
-            match plan_against_current_stock(ports, &order, allocation::replan).await? {
-                Ok(plan) => {
-                    order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
-                    order.allocation = Some(plan.into_allocation(now));
-                    Held::Replanned
-                }
-                Err(shortage) => {
-                    let why = crate::usecases::supply::backorder_note(ports, &order, &shortage, "stock ran out").await?;
-                    order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
-                    order.allocation = None;
-                    Held::Decided(OrderStatus::Backordered)
-                }
-            }
+        ReserveOutcome::Insufficient { warehouse, owner, sku, available } => {
+            let whose = if owner == order.merchant_id { String::new() } else { format!(" of {owner}'s") };
+            let lost = format!("{warehouse} has only {available}{whose} of {sku} left");
+            plan_again(ports, &mut order, now, &lost).await?
         }
     };
     if let Held::Decided(OrderStatus::Reserved) = outcome {
@@ -265,6 +263,49 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
         return Ok(Change::WriteWith(order, sale, outcome));
     }
     Ok(Change::Write(order, outcome))
+}
+
+/// The order lost its planned stock (`lost` says how): planned again against fresh stock,
+/// its ties broken its own way so racing losers spread out; backordered only when the stock
+/// the order may use cannot cover it.
+async fn plan_again(
+    ports: &Ports,
+    order: &mut Order,
+    now: chrono::DateTime<chrono::Utc>,
+    lost: &str,
+) -> Result<Held, StoreError> {
+    match plan_against_current_stock(ports, order, allocation::replan).await? {
+        Ok(plan) => {
+            order.note(now, format!("re-planned ({lost}): {}", plan.explanation));
+            order.allocation = Some(plan.into_allocation(now));
+            Ok(Held::Replanned)
+        }
+        Err(shortage) => {
+            let why = crate::usecases::supply::backorder_note(ports, order, &shortage, "stock ran out").await?;
+            order.transition(OrderStatus::Backordered, now, why).map_err(invariant)?;
+            order.allocation = None;
+            Ok(Held::Decided(OrderStatus::Backordered))
+        }
+    }
+}
+
+/// Why a planned line of another merchant's units may not be held any more (no grant to
+/// the order's merchant active now covers it), if one may not; reads the grants only for a
+/// plan that takes another merchant's units.
+async fn revoked_consignment(
+    ports: &Ports,
+    order: &Order,
+    lines: &[crate::order::AllocatedLine],
+) -> Result<Option<String>, StoreError> {
+    if lines.iter().all(|l| l.owner == order.merchant_id) {
+        return Ok(None);
+    }
+    let grants = ports.consignments.consignments_received(&order.merchant_id).await?;
+    Ok(lines.iter().filter(|l| l.owner != order.merchant_id).find_map(|l| {
+        Consignment::best(&grants, &l.owner, &order.merchant_id, &l.warehouse, &l.sku)
+            .is_none()
+            .then(|| format!("{}'s grant of {} in {} is revoked", l.owner, l.sku, l.warehouse))
+    }))
 }
 
 /// The order holds its plan: it is reserved.
@@ -347,10 +388,12 @@ pub type Planner = fn(
     &BTreeMap<crate::Sku, Vec<crate::stock::StockLevel>>,
     &[crate::stock::Warehouse],
     &CostModel,
+    &[Consignment],
 ) -> Result<Plan, Shortage>;
 
-/// Reads the stock of every SKU of the order, the warehouses, the carriers' rate tables
-/// and the catalogue's weights of the order's SKUs, and plans with `planner`.
+/// Reads the stock of every SKU of the order, the warehouses, the carriers' rate tables,
+/// the catalogue's weights of the order's SKUs and the consignment grants the order's
+/// merchant received (active ones only), and plans with `planner`.
 pub async fn plan_against_current_stock(
     ports: &Ports,
     order: &Order,
@@ -367,7 +410,9 @@ pub async fn plan_against_current_stock(
     }
     let warehouses = ports.warehouses.list_warehouses().await?;
     let model = CostModel::new(ports.rates.list_rates().await?, weights);
-    Ok(planner(order, &stock, &warehouses, &model))
+    let mut grants = ports.consignments.consignments_received(&order.merchant_id).await?;
+    grants.retain(Consignment::is_active);
+    Ok(planner(order, &stock, &warehouses, &model, &grants))
 }
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.

@@ -3,9 +3,10 @@
 //! channel's cancel to the cancel use case.
 
 use crate::alert::{Alert, AlertKind, AlertStatus};
+use crate::consignment::Consignment;
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
-use crate::ports::{Effects, InsertOutcome, InventoryStore, Ports, RaiseOutcome, StoreError};
+use crate::ports::{Effects, InsertOutcome, Ports, RaiseOutcome, StoreError};
 use crate::usecases::orders::{cancel_order, CancelError};
 use crate::usecases::{update_with_retry, Change};
 use crate::{MerchantId, OrderId, Sku};
@@ -67,34 +68,46 @@ pub enum IntakeError {
     Unexpected(#[from] StoreError),
 }
 
-/// Whether some warehouse has ever counted `sku` for `merchant` (stock of the SKU that
-/// another merchant owns does not make it known: the order could not be planned from it).
-/// `known` remembers the SKUs already found, so a SKU on several lines is looked up once.
+/// Whether some warehouse has ever counted `sku` for `merchant`, or for another merchant
+/// whose active consignment grant lets `merchant` sell it there (any other merchant's stock
+/// does not make it known: the order could not be planned from it). `known` remembers the
+/// SKUs already found, so a SKU on several lines is looked up once; the grants are read
+/// only when the merchant's own stock does not answer, and once (`grants`).
 async fn is_known(
-    inventory: &dyn InventoryStore,
+    ports: &Ports,
     merchant: &MerchantId,
     known: &mut Vec<Sku>,
+    grants: &mut Option<Vec<Consignment>>,
     sku: &Sku,
 ) -> Result<bool, StoreError> {
     if known.contains(sku) {
         return Ok(true);
     }
-    let counted = inventory.stock_of(sku).await?.iter().any(|level| &level.owner == merchant);
+    let levels = ports.inventory.stock_of(sku).await?;
+    let mut counted = levels.iter().any(|level| &level.owner == merchant);
+    if !counted && !levels.is_empty() {
+        if grants.is_none() {
+            *grants = Some(ports.consignments.consignments_received(merchant).await?);
+        }
+        let grants = grants.as_deref().unwrap_or_default();
+        counted = levels.iter().any(|l| Consignment::best(grants, &l.owner, merchant, &l.warehouse, &l.sku).is_some());
+    }
     if counted {
         known.push(sku.clone());
     }
     Ok(counted)
 }
 
-/// The first line naming a SKU that no warehouse has ever counted for `merchant`.
+/// The first line naming a SKU that no warehouse has ever counted for `merchant` (or for an
+/// owner that lets it sell the SKU there on consignment).
 pub(crate) async fn first_unknown_sku(
-    inventory: &dyn InventoryStore,
+    ports: &Ports,
     merchant: &MerchantId,
     lines: &[OrderLine],
 ) -> Result<Option<UnknownSku>, StoreError> {
-    let mut known = Vec::new();
+    let (mut known, mut grants) = (Vec::new(), None);
     for (index, line) in lines.iter().enumerate() {
-        if !is_known(inventory, merchant, &mut known, &line.sku).await? {
+        if !is_known(ports, merchant, &mut known, &mut grants, &line.sku).await? {
             return Ok(Some(UnknownSku { line: index, sku: line.sku.clone(), merchant: merchant.clone() }));
         }
     }
@@ -111,16 +124,15 @@ pub(crate) async fn apply_sku_mappings(
     merchant: &MerchantId,
     lines: &mut [OrderLine],
 ) -> Result<Option<UnknownSku>, StoreError> {
-    let inventory = &*ports.inventory;
-    let mut known = Vec::new();
+    let (mut known, mut grants) = (Vec::new(), None);
     let mut first_unknown = None;
     for (index, line) in lines.iter_mut().enumerate() {
-        if is_known(inventory, merchant, &mut known, &line.sku).await? {
+        if is_known(ports, merchant, &mut known, &mut grants, &line.sku).await? {
             continue;
         }
         if let Some(ours) = ports.sku_mappings.mapped_sku(channel, merchant, &line.sku).await? {
             line.sku = ours;
-            if is_known(inventory, merchant, &mut known, &line.sku).await? {
+            if is_known(ports, merchant, &mut known, &mut grants, &line.sku).await? {
                 continue;
             }
         }

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod catalogue;
+pub mod consignments;
 pub mod flash_sales;
 pub mod fulfilment;
 pub mod intake;

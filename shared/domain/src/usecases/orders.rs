@@ -253,7 +253,7 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
         let Some(order) = ports.orders.get_order(order_id).await? else {
             return Err(ModifyError::NotFound(order_id.clone()));
         };
-        if let Some(unknown) = crate::usecases::intake::first_unknown_sku(&*ports.inventory, &order.merchant_id, lines).await? {
+        if let Some(unknown) = crate::usecases::intake::first_unknown_sku(ports, &order.merchant_id, lines).await? {
             return Err(unknown.into());
         }
     }

@@ -242,7 +242,7 @@ mod tests {
 
     fn line(q: u32) -> AllocatedLine {
         let k = key();
-        AllocatedLine { warehouse: k.warehouse, owner: k.owner, sku: k.sku, quantity: q }
+        AllocatedLine { warehouse: k.warehouse, owner: k.owner, sku: k.sku, quantity: q, transfer_price: None }
     }
 
     #[test]

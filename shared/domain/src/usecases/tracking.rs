@@ -151,7 +151,10 @@ pub fn units_to_take(order: &Order, hold: &Hold, lines: &[ShipLine]) -> Result<V
             *taken.entry((stock.warehouse.clone(), stock.owner.clone(), stock.sku.clone())).or_insert(0) += take;
         }
     }
-    Ok(taken.into_iter().map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity }).collect())
+    Ok(taken
+        .into_iter()
+        .map(|((warehouse, owner, sku), quantity)| AllocatedLine { warehouse, owner, sku, quantity, transfer_price: None })
+        .collect())
 }
 
 /// The lane of a shipment from `warehouse` to the order's address, when both provinces are known.
