@@ -589,6 +589,8 @@ impl ConsignmentStore for TwoOnOneFile {
     async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError> {
         self.pick().consignments_granted(owner).await
     }
+}
+
 /// `SupplyStore` of a wrapper, through the store `$store` picks.
 macro_rules! supply_through {
     ($wrapper:ty, $store:ident) => {
