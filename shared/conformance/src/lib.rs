@@ -210,6 +210,8 @@ macro_rules! __each_case {
         // payments and holds that expire
         $($apply)*!(a_payment_is_recorded_once_per_reference_and_marks_the_order_paid, $($arg)*);
         $($apply)*!(an_unpaid_orders_hold_expires_in_the_sweep_and_its_stock_returns_as_an_expiry, $($arg)*);
+        // orders by status (the staff dashboard)
+        $($apply)*!(orders_are_found_by_status_alone_newest_first_across_channels_and_follow_a_move, $($arg)*);
     };
 }
 
