@@ -248,16 +248,24 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     // The day chart: 14 bars, today's holds every order placed today.
     let bars = page.find_elements("#chart-day svg rect").await.expect("the bars");
     assert_eq!(bars.len(), 14);
-    let values: Vec<String> = {
-        let mut values = Vec::new();
-        for value in page.find_elements("#chart-day svg text.value").await.expect("the values") {
-            values.push(value.inner_text().await.expect("its text").unwrap_or_default());
-        }
-        values
-    };
+    // SVG text has no innerText: read its textContent.
+    let values: Vec<String> = page
+        .evaluate("Array.from(document.querySelectorAll('#chart-day svg text.value')).map(t => t.textContent)")
+        .await
+        .expect("the page evaluates")
+        .into_value()
+        .expect("a list of texts");
     assert_eq!(values.last().map(String::as_str), Some("4"), "{values:?}");
     assert!(page.find_element("#chart-revenue [data-currency='CNY'] svg").await.is_ok(), "revenue in CNY is drawn");
-    assert!(text(&page, "#chart-channel").await.contains("generic"));
+    let channels: String =
+        page.evaluate("document.getElementById('chart-channel').textContent").await.expect("evaluates").into_value().unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(13);
+    let by_channel = authed(&app, Method::GET, &format!("/analytics?by=channel&from={from}&to={today}"), None).await.body;
+    let row = &by_channel["rows"][0];
+    assert_eq!((row["key"].as_str(), by_channel["rows"].as_array().map(Vec::len)), (Some("generic"), Some(1)), "{by_channel}");
+    let note = format!("generic{} orders, {} {}", row["orders"], row["currency"].as_str().unwrap(), row["revenue"].as_str().unwrap());
+    assert_eq!(channels, note, "the channel chart says what the API says");
 
     // Acknowledging from the page moves the alert as the API says.
     let (alert_id, _) = &alerts[0];
