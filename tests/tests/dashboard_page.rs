@@ -280,6 +280,10 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     page.save_screenshot(params, &path).await.expect("a screenshot");
     let png = std::fs::read(&path).expect("the screenshot is saved");
     assert!(png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG of {} bytes", png.len());
+    // To look at it: `DASHBOARD_SCREENSHOT=/some/file.png` keeps a copy.
+    if let Some(keep) = std::env::var_os("DASHBOARD_SCREENSHOT") {
+        std::fs::copy(&path, keep).expect("the screenshot is copied");
+    }
 
     // The token is kept for the tab: a reload opens the board without asking again.
     page.reload().await.expect("the page reloads");
