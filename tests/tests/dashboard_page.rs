@@ -68,7 +68,8 @@ async fn authed(app: &TestApp, method: Method, path: &str, body: Option<Value>) 
 /// Three orders of `SKU-1` reserved and one of a SKU no warehouse has counted, on hold
 /// with an `order_on_hold` alert; all placed now, so that they are in the last 14 days.
 async fn orders_through_to_reserved(app: &TestApp) {
-    let warehouse = json!({"name": "wh-hz", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0, "lon": 120.0});
+    let warehouse =
+        json!({"name": "wh-hz", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.0, "lon": 120.0});
     assert_eq!(authed(app, Method::PUT, "/warehouses/wh-hz", Some(warehouse)).await.status, StatusCode::OK);
     let count = authed(app, Method::PUT, "/inventory/wh-hz/SKU-1", Some(json!({"on_hand": 10, "merchant_id": "m-1"}))).await;
     assert_eq!(count.status, StatusCode::OK, "{:?}", count.body);
@@ -118,9 +119,15 @@ async fn the_reads_the_dashboard_makes_answer_orders_by_status_and_their_counts(
     assert_eq!((ids(&rest, "orders", "external_id"), &rest.body["next"]), (vec!["D-1".to_owned()], &Value::Null));
     let held = authed(&app, Method::GET, "/orders?status=on_hold&channel=generic", None).await;
     assert_eq!(ids(&held, "orders", "external_id"), ["D-4"]);
-    assert_eq!(ids(&authed(&app, Method::GET, "/orders?status=delivered", None).await, "orders", "external_id"), Vec::<String>::new());
+    assert_eq!(
+        ids(&authed(&app, Method::GET, "/orders?status=delivered", None).await, "orders", "external_id"),
+        Vec::<String>::new()
+    );
     let bad = authed(&app, Method::GET, "/orders?status=lost", None).await;
-    assert_eq!((bad.status, &bad.body["error"]["code"], &bad.body["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("invalid_request"), &json!("status")));
+    assert_eq!(
+        (bad.status, &bad.body["error"]["code"], &bad.body["error"]["field"]),
+        (StatusCode::BAD_REQUEST, &json!("invalid_request"), &json!("status"))
+    );
     let bad = authed(&app, Method::GET, "/analytics?by=colour", None).await;
     assert_eq!((bad.status, &bad.body["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("by")));
     // Without the token: the page yes, its data no.
@@ -232,7 +239,8 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     // A status's newest orders, and one order's timeline.
     settled(&page, click(&page, "#status-counts tr[data-status='reserved'] button")).await;
     let reserved = authed(&app, Method::GET, "/orders?status=reserved", None).await;
-    let listed: Vec<String> = rows(&page, "#orders tbody tr", "data-order-id", "td").await.into_iter().map(|(id, _)| id).collect();
+    let listed: Vec<String> =
+        rows(&page, "#orders tbody tr", "data-order-id", "td").await.into_iter().map(|(id, _)| id).collect();
     assert_eq!(listed, ids(&reserved, "orders", "order_id"));
     let first = listed[0].clone();
     settled(&page, click(&page, &format!("#orders tr[data-order-id='{first}'] button"))).await;
@@ -264,7 +272,8 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     let by_channel = authed(&app, Method::GET, &format!("/analytics?by=channel&from={from}&to={today}"), None).await.body;
     let row = &by_channel["rows"][0];
     assert_eq!((row["key"].as_str(), by_channel["rows"].as_array().map(Vec::len)), (Some("generic"), Some(1)), "{by_channel}");
-    let note = format!("generic{} orders, {} {}", row["orders"], row["currency"].as_str().unwrap(), row["revenue"].as_str().unwrap());
+    let note =
+        format!("generic{} orders, {} {}", row["orders"], row["currency"].as_str().unwrap(), row["revenue"].as_str().unwrap());
     assert_eq!(channels, note, "the channel chart says what the API says");
 
     // Acknowledging from the page moves the alert as the API says.
@@ -272,7 +281,10 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     settled(&page, click(&page, &format!("#alerts tr[data-alert-id='{alert_id}'] button[data-action='acknowledge']"))).await;
     let acknowledged = authed(&app, Method::GET, "/alerts?status=acknowledged", None).await;
     assert_eq!(ids(&acknowledged, "alerts", "alert_id"), [alert_id.clone()]);
-    assert_eq!(rows(&page, "#alerts tbody tr", "data-alert-id", "td.status").await, [(alert_id.clone(), "acknowledged".to_owned())]);
+    assert_eq!(
+        rows(&page, "#alerts tbody tr", "data-alert-id", "td.status").await,
+        [(alert_id.clone(), "acknowledged".to_owned())]
+    );
 
     let shots = tempfile::tempdir().unwrap();
     let path = shots.path().join("dashboard.png");

@@ -46,9 +46,9 @@ pub use flash_sales::*;
 pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
+pub use payments::*;
 pub use sales::*;
 pub use shipments::*;
-pub use payments::*;
 pub use sku_mappings::*;
 pub use warehouses::*;
 

@@ -88,7 +88,8 @@ mod tests {
     /// one configured token: operator routes need it, the page does not.
     fn app() -> Router {
         let embedded = Embedded::open_in_memory().unwrap();
-        let grants = serde_json::json!([{ "token": "staff-token-0123456789", "merchant_id": "m-1", "scopes": ["oms/orders.read"] }]);
+        let grants =
+            serde_json::json!([{ "token": "staff-token-0123456789", "merchant_id": "m-1", "scopes": ["oms/orders.read"] }]);
         let state = AppState {
             ports: embedded.ports(Arc::new(SystemClock)),
             secrets: crate::ChannelSecrets::default().into(),
