@@ -48,8 +48,9 @@ fn chromium() -> Option<PathBuf> {
 async fn serve_with_tokens(dir: &Path) -> TestApp {
     let file = dir.join("tokens.json");
     let scopes = ["oms/orders.read", "oms/orders.write", "oms/inventory.read", "oms/inventory.write"];
-    std::fs::write(&file, json!([{ "token": STAFF, "merchant_id": "m-1", "scopes": scopes }]).to_string()).unwrap();
-    let table = TokenTable::from_json(&std::fs::read_to_string(&file).unwrap()).expect("the token file");
+    std::fs::write(&file, json!([{ "token": STAFF, "merchant_id": "m-1", "scopes": scopes }]).to_string())
+        .expect("the token file is written");
+    let table = TokenTable::from_json(&std::fs::read_to_string(&file).expect("the token file is read")).expect("the token file");
     let options = ServeOptions {
         secrets: ChannelSecrets::default().with(Channel::Generic, SECRET),
         auth: Authenticator::Tokens(Arc::new(table)),
@@ -90,14 +91,14 @@ async fn api_counts(app: &TestApp) -> BTreeMap<String, u64> {
     let answer = authed(app, Method::GET, &format!("/analytics?by=status&from={from}&to={today}"), None).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
     let mut counts = BTreeMap::new();
-    for row in answer.body["rows"].as_array().unwrap() {
-        *counts.entry(row["key"].as_str().unwrap().to_owned()).or_default() += row["orders"].as_u64().unwrap();
+    for row in answer.body["rows"].as_array().expect("rows") {
+        *counts.entry(row["key"].as_str().expect("a key").to_owned()).or_default() += row["orders"].as_u64().expect("a count");
     }
     counts
 }
 
 fn ids(answer: &Answer, list: &str, field: &str) -> Vec<String> {
-    answer.body[list].as_array().unwrap().iter().map(|o| o[field].as_str().unwrap().to_owned()).collect()
+    answer.body[list].as_array().expect("a list").iter().map(|o| o[field].as_str().expect("an id").to_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,7 +281,7 @@ async fn staff_open_the_dashboard_with_their_token_and_see_the_apis_counts_alert
     let (alert_id, _) = &alerts[0];
     settled(&page, click(&page, &format!("#alerts tr[data-alert-id='{alert_id}'] button[data-action='acknowledge']"))).await;
     let acknowledged = authed(&app, Method::GET, "/alerts?status=acknowledged", None).await;
-    assert_eq!(ids(&acknowledged, "alerts", "alert_id"), [alert_id.clone()]);
+    assert_eq!(ids(&acknowledged, "alerts", "alert_id"), vec![alert_id.to_owned()]);
     assert_eq!(
         rows(&page, "#alerts tbody tr", "data-alert-id", "td.status").await,
         [(alert_id.clone(), "acknowledged".to_owned())]
