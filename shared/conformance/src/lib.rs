@@ -227,6 +227,8 @@ macro_rules! __each_case {
         // consignment grants
         $($apply)*!(a_grant_reads_back_whole_and_is_listed_for_its_seller_and_its_owner_only, $($arg)*);
         $($apply)*!(a_grant_is_written_only_on_the_version_before_and_never_changes_its_merchants, $($arg)*);
+        // orders by status (the staff dashboard)
+        $($apply)*!(orders_are_found_by_status_alone_newest_first_across_channels_and_follow_a_move, $($arg)*);
     };
 }
 

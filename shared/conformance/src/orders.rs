@@ -421,3 +421,41 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
     let found = find(&s, m1().external_id(external("BIG-1")), 10).await;
     assert_eq!(found, vec![read], "a lookup answers the whole history too");
 }
+
+pub async fn orders_are_found_by_status_alone_newest_first_across_channels_and_follow_a_move(s: Subject) {
+    let in_status = |channel, external_id: &str, status| Order { status, ..order(channel, external_id) };
+    let received = [
+        in_status(Channel::Shopify, "S-1", OrderStatus::Received),
+        in_status(Channel::Amazon, "M-1", OrderStatus::Received),
+        in_status(Channel::Generic, "G-1", OrderStatus::Received),
+    ];
+    let reserved = in_status(Channel::Generic, "G-2", OrderStatus::Reserved);
+    let cancelled = in_status(Channel::Shopify, "S-2", OrderStatus::Cancelled);
+    let theirs = Order { status: OrderStatus::Received, ..order_of("m-2", Channel::Shopify, "S-9") };
+    for o in received.iter().chain([&reserved, &cancelled, &theirs]) {
+        insert(&s, o).await;
+    }
+    let by = |status| m1().status(status);
+    let all_received = newest_first(&received.iter().collect::<Vec<_>>());
+    assert_eq!(walk(&s, &by(OrderStatus::Received), 2).await.concat(), all_received);
+    assert_eq!(walk(&s, &by(OrderStatus::Received), 2).await.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(find(&s, by(OrderStatus::Reserved), 10).await, vec![stored(&reserved)]);
+    assert_eq!(find(&s, by(OrderStatus::Cancelled), 10).await, vec![stored(&cancelled)]);
+    assert!(find(&s, by(OrderStatus::Delivered), 10).await.is_empty());
+    // Among other filters, the status narrows them.
+    assert_eq!(find(&s, by(OrderStatus::Received).channel(Channel::Amazon), 10).await, vec![stored(&received[1])]);
+    assert!(find(&s, by(OrderStatus::Reserved).channel(Channel::Shopify), 10).await.is_empty());
+    assert_eq!(
+        find(&s, by(OrderStatus::Received).customer(customer("c-1")), 10).await,
+        newest_first(&received.iter().collect::<Vec<_>>())
+    );
+    // A move takes the order out of its old status and into the new one.
+    let mut moved = stored(&received[0]);
+    moved.status = OrderStatus::Allocated;
+    assert_eq!(s.orders.update_order(&moved).await.expect("update_order failed"), UpdateOutcome::Updated { version: 2 });
+    let moved = Order { version: 2, ..moved };
+    assert_eq!(find(&s, by(OrderStatus::Allocated), 10).await, vec![moved]);
+    assert_eq!(find(&s, by(OrderStatus::Received), 10).await, newest_first(&[&received[1], &received[2]]));
+    let theirs_query = OrderQuery { merchant: merchant("m-2"), ..by(OrderStatus::Received) };
+    assert_eq!(find(&s, theirs_query, 10).await, vec![stored(&theirs)]);
+}

@@ -1,8 +1,8 @@
 //! Sales and fulfilment analytics over the orders placed in a period: orders, units and
-//! revenue by a dimension (channel, province, city, SKU, merchant, day), always per
-//! currency (money in two currencies is never summed); how long orders take from one
-//! stage to the next (median and p90); fill, backorder, split and cancel rates; and the
-//! planned shipping cost per order and per province.
+//! revenue by a dimension (channel, province, city, SKU, merchant, day, the order's
+//! current status), always per currency (money in two currencies is never summed); how
+//! long orders take from one stage to the next (median and p90); fill, backorder, split
+//! and cancel rates; and the planned shipping cost per order and per province.
 //!
 //! [`Analytics`] takes the orders one at a time, so a store can stream a year of them
 //! through it without holding them all.
@@ -26,11 +26,20 @@ pub enum Dimension {
     Sku,
     Merchant,
     Day,
+    /// The order's current status (the staff dashboard's counts).
+    Status,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] =
-        [Dimension::Channel, Dimension::Province, Dimension::City, Dimension::Sku, Dimension::Merchant, Dimension::Day];
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Channel,
+        Dimension::Province,
+        Dimension::City,
+        Dimension::Sku,
+        Dimension::Merchant,
+        Dimension::Day,
+        Dimension::Status,
+    ];
 
     pub fn parse(name: &str) -> Option<Dimension> {
         Dimension::ALL.into_iter().find(|d| d.as_str() == name)
@@ -44,6 +53,7 @@ impl Dimension {
             Dimension::Sku => "sku",
             Dimension::Merchant => "merchant",
             Dimension::Day => "day",
+            Dimension::Status => "status",
         }
     }
 }
@@ -228,6 +238,7 @@ impl Analytics {
             Dimension::City => order.shipping_address.city.clone(),
             Dimension::Merchant => order.merchant_id.to_string(),
             Dimension::Day => order.placed_at.date_naive().to_string(),
+            Dimension::Status => order.status.as_str().to_owned(),
             Dimension::Sku => String::new(),
         };
         if self.by == Dimension::Sku {
@@ -367,5 +378,25 @@ mod tests {
         assert_eq!(report.rows.len(), 1);
         assert_eq!((report.rows[0].totals.orders, report.rows[0].totals.units), (4, 8));
         assert_eq!(report.rows[0].totals.revenue, Decimal::new(15920, 2));
+    }
+
+    #[test]
+    fn by_status_each_order_counts_once_under_its_current_status_per_currency() {
+        let from = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let mut analytics = Analytics::new(from, from + Duration::days(30), Dimension::Status);
+        let mut reserved = sample_order(from);
+        reserved.transition(OrderStatus::Allocated, from + Duration::seconds(30), "planned").unwrap();
+        reserved.transition(OrderStatus::Reserved, from + Duration::minutes(1), "held").unwrap();
+        let received = sample_order(from);
+        let mut received_usd = sample_order(from);
+        received_usd.currency = Currency::parse("USD").unwrap();
+        for order in [&reserved, &received, &received_usd] {
+            analytics.add(order);
+        }
+        let report = analytics.report();
+        let rows: Vec<(&str, &str, u64)> =
+            report.rows.iter().map(|row| (row.key.as_str(), row.currency.code(), row.totals.orders)).collect();
+        assert_eq!(rows, [("received", "CNY", 1), ("reserved", "CNY", 1), ("received", "USD", 1)]);
+        assert_eq!(Dimension::parse("status"), Some(Dimension::Status));
     }
 }

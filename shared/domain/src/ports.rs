@@ -151,12 +151,14 @@ pub struct OrderQuery {
     pub channel: Option<Channel>,
     pub external_id: Option<ExternalId>,
     pub order_number: Option<OrderNumber>,
+    /// The order's current status.
+    pub status: Option<OrderStatus>,
 }
 
 impl OrderQuery {
     /// Every order of `merchant`; narrow it with the filters below.
     pub fn of(merchant: MerchantId) -> Self {
-        Self { merchant, customer: None, phone: None, channel: None, external_id: None, order_number: None }
+        Self { merchant, customer: None, phone: None, channel: None, external_id: None, order_number: None, status: None }
     }
 
     #[must_use]
@@ -184,6 +186,11 @@ impl OrderQuery {
         Self { order_number: Some(order_number), ..self }
     }
 
+    #[must_use]
+    pub fn status(self, status: OrderStatus) -> Self {
+        Self { status: Some(status), ..self }
+    }
+
     /// True if any filter beside the merchant is given.
     pub fn is_narrowed(&self) -> bool {
         self.customer.is_some()
@@ -191,6 +198,7 @@ impl OrderQuery {
             || self.channel.is_some()
             || self.external_id.is_some()
             || self.order_number.is_some()
+            || self.status.is_some()
     }
 
     /// True if `order` is the merchant's and matches every filter given.
@@ -201,6 +209,7 @@ impl OrderQuery {
             && self.channel.is_none_or(|c| order.channel == c)
             && self.external_id.as_ref().is_none_or(|e| &order.external_id == e)
             && self.order_number.as_ref().is_none_or(|n| &order.order_number == n)
+            && self.status.is_none_or(|s| order.status == s)
     }
 }
 
@@ -299,7 +308,9 @@ pub trait OrderStore: Send + Sync {
 
     /// One page of the orders matching `query` (every filter given, the merchant always),
     /// newest first (descending order id). Every filter is applied before the page is cut,
-    /// so a page is short only at the end. Index lookups may lag a write a moment.
+    /// so a page is short only at the end. Index lookups may lag a write a moment. A query
+    /// by status alone is served (DynamoDB: the merchant's orders on each channel, the
+    /// status as a filter, merged); a status among other filters narrows them.
     async fn find_orders(&self, query: &OrderQuery, page: &Page) -> Result<OrdersPage, StoreError>;
 
     /// At most `limit` backordered orders with a line of `sku`, oldest backorder first

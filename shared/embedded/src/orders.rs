@@ -432,6 +432,7 @@ fn find(conn: &mut Connection, query: &OrderQuery, limit: usize, after: Option<&
     given("channel = ?", query.channel.map(|c| c.as_str().to_owned()));
     given("external_id = ?", query.external_id.as_ref().map(ToString::to_string));
     given("order_number = ?", query.order_number.as_ref().map(ToString::to_string));
+    given("status = ?", query.status.map(|s| s.as_str().to_owned()));
     given("order_id < ?", after.map(str::to_owned));
     let sql = format!(
         "SELECT order_id, version, body FROM orders WHERE {} ORDER BY order_id DESC LIMIT {}",

@@ -157,6 +157,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     restock(&api, &embedded).await?;
     replenishment(&api, &embedded, &ports).await?;
     consignment(&api, &embedded).await?;
+    staff_dashboard(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1119,5 +1120,39 @@ async fn analytics(api: &Router) -> anyhow::Result<()> {
     if let Some(all) = report["shipping_cost"].as_array().and_then(|costs| costs.first()) {
         println!("  planned shipping cost: {} per order over {} orders", all["per_order"].as_str().unwrap_or("?"), all["orders"]);
     }
+    Ok(())
+}
+
+/// The staff dashboard: where it is, and what it reads with the staff's token (the counts
+/// by status, a status's newest orders, the open alerts), as the page would.
+async fn staff_dashboard(api: &Router) -> anyhow::Result<()> {
+    let (status, _) = call_as(api, None, Method::GET, "/dashboard", Value::Null).await?;
+    if status != StatusCode::OK {
+        bail!("GET /dashboard answered {status}");
+    }
+    println!(
+        "The staff dashboard (oms serve --tokens FILE: http://127.0.0.1:3000/dashboard; the page asks for a token once) reads, with the teahouse's token:"
+    );
+    let uri = "/analytics?by=status&from=2026-11-20&to=2026-11-20";
+    let report = expect(api, Method::GET, uri, Value::Null, StatusCode::OK).await?;
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for row in report["rows"].as_array().into_iter().flatten() {
+        let key = row["key"].as_str().unwrap_or("?").to_owned();
+        let orders = row["orders"].as_u64().unwrap_or(0);
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += orders,
+            None => counts.push((key, orders)),
+        }
+    }
+    counts.sort();
+    let counts: Vec<String> = counts.into_iter().map(|(key, n)| format!("{key} {n}")).collect();
+    println!("  orders of 2026-11-20 by status (GET {uri}; the page counts the last 14 days): {}", counts.join(", "));
+    let reserved = expect(api, Method::GET, "/orders?status=reserved&limit=3", Value::Null, StatusCode::OK).await?;
+    let newest: Vec<&str> =
+        reserved["orders"].as_array().into_iter().flatten().filter_map(|o| o["external_id"].as_str()).collect();
+    println!("  the newest reserved orders (GET /orders?status=reserved&limit=3): {}", newest.join(", "));
+    let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
+    let open = alerts["alerts"].as_array().map_or(0, Vec::len);
+    println!("  open alerts (GET /alerts?status=open), each with Acknowledge and Resolve: {open}");
     Ok(())
 }

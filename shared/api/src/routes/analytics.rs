@@ -29,7 +29,7 @@ struct AnalyticsFilter {
     from: Option<String>,
     /// Up to this time, or through this date (default: now); at most 366 days after `from`.
     to: Option<String>,
-    /// channel (default), province, city, sku, merchant or day.
+    /// channel (default), province, city, sku, merchant, day or status (the current one).
     by: Option<String>,
     /// Platform staff: one merchant's orders only (default: every merchant's).
     merchant_id: Option<String>,

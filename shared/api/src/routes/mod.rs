@@ -7,6 +7,7 @@ mod analytics;
 mod carriers;
 mod catalogue;
 mod consignments;
+mod dashboard;
 mod flash_sales;
 mod inventory;
 mod offers;
@@ -95,7 +96,8 @@ fn base() -> OpenApiRouter<AppState> {
 
 /// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
-/// intake), `/health`, and the customers' order lookup (`/track`).
+/// intake), `/health`, the customers' order lookup (`/track`) and the staff dashboard
+/// (`/dashboard`, beside the operator routes it reads).
 pub fn orders_api(state: AppState) -> Router {
     finish(
         base()
@@ -104,7 +106,8 @@ pub fn orders_api(state: AppState) -> Router {
             .merge(sku_mappings::router())
             .merge(analytics::router())
             .routes(routes!(health))
-            .merge(track::router()),
+            .merge(track::router())
+            .merge(dashboard::router()),
         state,
     )
 }
@@ -159,7 +162,8 @@ pub fn all(state: AppState) -> Router {
         .merge(track::router())
         .merge(offers::router())
         .merge(replenishment::router())
-        .merge(consignments::router());
+        .merge(consignments::router())
+        .merge(dashboard::router());
     finish(routes, state)
 }
 

@@ -15,7 +15,7 @@ use oms_domain::order::{Channel, MAX_TEXT_CHARS};
 use oms_domain::usecases::intake;
 use oms_domain::usecases::orders::{self as order_cases, GetError, OrderQuery, Page};
 use oms_domain::validation::parse_json;
-use oms_domain::{CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, ValidationError};
+use oms_domain::{CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, ValidationError};
 
 use super::{AppState, PathParams, RawBody};
 use crate::answers::{OrderAnswer, OrdersAnswer, ReceiptAnswer};
@@ -140,6 +140,9 @@ struct OrderFilter {
     external_id: Option<String>,
     /// The channel's own order number, as the buyer saw it (Shopify's `#1001`).
     order_number: Option<String>,
+    /// The order's current status: received, on_hold, allocated, reserved, backordered,
+    /// partially_shipped, shipped, in_transit, delivered, cancelled or exception.
+    status: Option<String>,
     /// Most orders on the page: 1 to 100, default 50.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
@@ -171,6 +174,14 @@ impl OrderFilter {
                 .transpose()?,
             external_id: given(&self.external_id).map(ExternalId::parse).transpose().map_err(|e| e.within("external_id"))?,
             order_number: given(&self.order_number).map(OrderNumber::parse).transpose().map_err(|e| e.within("order_number"))?,
+            status: given(&self.status)
+                .map(|raw| {
+                    OrderStatus::ALL
+                        .into_iter()
+                        .find(|status| status.as_str() == raw)
+                        .ok_or_else(|| ValidationError::new("status", format!("unknown status {raw:?}")))
+                })
+                .transpose()?,
         };
         let after = self.cursor.as_deref().map(cursor::decode).transpose()?;
         let page = Page::new(self.limit.unwrap_or(DEFAULT_PAGE_SIZE), after)?;

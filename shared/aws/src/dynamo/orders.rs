@@ -459,11 +459,24 @@ impl OrderStore for DynamoStore {
         given(super::INDEX_BY_PHONE, "phone_key", query.phone.as_deref());
         given(super::INDEX_BY_CUSTOMER, "customer_key", query.customer.as_ref().map(CustomerId::as_str));
         given(super::INDEX_BY_CHANNEL, "channel_key", query.channel.as_ref().map(Channel::as_str));
+        let status = query.status.map(|status| ("status", status.as_str().to_owned()));
         let mut keys = keys.into_iter();
         let Some(queried) = keys.next() else {
-            return Err(StoreError::msg(format!("Failed to find orders by {query:?}: no filter beside the merchant")));
+            let Some(status) = status else {
+                return Err(StoreError::msg(format!("Failed to find orders by {query:?}: no filter beside the merchant")));
+            };
+            // By status alone: no index holds a merchant's orders by status, so each of its
+            // channels is queried with the status as a filter, and the answers merged.
+            let mut matches = Vec::new();
+            for channel in Channel::ALL {
+                let queried = (super::INDEX_BY_CHANNEL, "channel_key", index_key(merchant, channel.as_str()));
+                matches.extend(self.query_index(queried, std::slice::from_ref(&status), page.after(), limit + 1).await?);
+            }
+            matches.sort_by(|a, b| b.order_id.cmp(&a.order_id));
+            matches.truncate(limit + 1);
+            return Ok(OrdersPage::from_matches(matches, limit));
         };
-        let filters: Vec<(&str, String)> = keys.map(|(_, attr, value)| (attr, value)).collect();
+        let filters: Vec<(&str, String)> = keys.map(|(_, attr, value)| (attr, value)).chain(status).collect();
         let matches = self.query_index(queried, &filters, page.after(), limit + 1).await?;
         Ok(OrdersPage::from_matches(matches, limit))
     }
