@@ -55,7 +55,7 @@ pub async fn every_stock_change_appends_its_ledger_entry_in_the_same_write(s: Su
     // A cancel for an unpaid hold past its time gives the stock back as an expiry.
     let mut expired = stored(&placed);
     expired.transition(OrderStatus::Cancelled, noon(), "payment_expired").expect("a valid move");
-    let effects = Effects { send: vec![], hold: HoldEffect::Release(hold_id) };
+    let effects = Effects { send: vec![], hold: HoldEffect::Release(hold_id), sale: None };
     assert_eq!(
         s.orders.update_order_with(&expired, &effects).await.expect("update failed"),
         UpdateOutcome::Updated { version: 2 }
