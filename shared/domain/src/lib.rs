@@ -28,6 +28,7 @@ pub mod sku_mapping;
 pub mod stock;
 pub mod usecases;
 pub mod validation;
+pub mod reports;
 
 pub use ids::{
     AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,

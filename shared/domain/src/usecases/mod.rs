@@ -17,6 +17,7 @@ pub mod orders;
 pub mod reconcile;
 pub mod sweep;
 pub mod tracking;
+pub mod reports;
 
 use std::future::Future;
 use std::pin::Pin;
