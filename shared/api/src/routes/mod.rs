@@ -14,6 +14,7 @@ mod quotes;
 mod sku_mappings;
 pub mod track;
 mod tracking;
+mod reports;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -23,6 +24,7 @@ pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
+pub use reports::{content_type as report_content_type, ReportFileAnswer, ReportsAnswer};
 
 use std::sync::Arc;
 
@@ -58,6 +60,9 @@ pub struct AppState {
     pub pricing: PricingModel,
     /// Where `GET /analytics` reads every order from; `None` (in Lambda) answers 501.
     pub archive: Option<Arc<dyn OrderArchive>>,
+    /// Where `GET /reports` finds the generated report files (`oms serve`: the data
+    /// directory's `reports`); `None` (in Lambda) answers 501.
+    pub reports: Option<std::path::PathBuf>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -100,7 +105,8 @@ pub fn orders_api(state: AppState) -> Router {
             .merge(sku_mappings::router())
             .merge(analytics::router())
             .routes(routes!(health))
-            .merge(track::router()),
+            .merge(track::router())
+            .merge(reports::router()),
         state,
     )
 }
@@ -142,7 +148,8 @@ pub fn all(state: AppState) -> Router {
         .merge(flash_sales::router())
         .merge(analytics::router())
         .merge(track::router())
-        .merge(offers::router());
+        .merge(offers::router())
+        .merge(reports::router());
     finish(routes, state)
 }
 
