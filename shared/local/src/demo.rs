@@ -61,7 +61,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .with(Channel::Generic, SECRET)
         .with_carrier("aftership", SECRET)
         .with_carrier("easypost", SECRET);
-    let state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
+    let mut state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
+    state.reports = Some(crate::reports::root(data_dir));
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
@@ -159,7 +160,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
-    print_summary(&embedded, &api, &accepted).await
+    print_summary(&embedded, &api, &accepted).await?;
+    reports(&embedded, &api, data_dir).await
 }
 
 /// Closing time: a damaged unit is written off through an adjustment, the SKU's ledger
@@ -908,5 +910,23 @@ async fn analytics(api: &Router) -> anyhow::Result<()> {
     if let Some(all) = report["shipping_cost"].as_array().and_then(|costs| costs.first()) {
         println!("  planned shipping cost: {} per order over {} orders", all["per_order"].as_str().unwrap_or("?"), all["orders"]);
     }
+    Ok(())
+}
+
+/// The day's reports (every template) as HTML with its charts, CSV and XLSX in the data
+/// directory, as `oms report all --from 2026-11-20 --to 2026-11-20` writes them, and the
+/// files `GET /reports` lists.
+async fn reports(embedded: &Embedded, api: &Router, data_dir: &Path) -> anyhow::Result<()> {
+    use oms_domain::reports::{ReportQuery, Template};
+    let query = ReportQuery::parse(Some("2026-11-20"), Some("2026-11-20"), None, chrono::Utc::now())?;
+    let documents = crate::reports::documents(embedded, &query, &Template::ALL, false).await?;
+    let out = crate::reports::run_dir(data_dir, chrono::Utc::now());
+    let written = crate::reports::write(&documents, crate::reports::Formats::ALL, &out)?;
+    println!("\nReports of 2026-11-20 ({} files) in {}", written.len(), out.display());
+    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "html" || e == "xlsx")) {
+        println!("  {}", path.display());
+    }
+    let listed = expect(api, Method::GET, "/reports", Value::Null, StatusCode::OK).await?;
+    println!("  GET /reports lists {} files", listed["reports"].as_array().map_or(0, Vec::len));
     Ok(())
 }
