@@ -21,6 +21,7 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod ports;
+pub mod reports;
 pub mod reservation;
 pub mod sales;
 pub mod shipment;
@@ -28,7 +29,6 @@ pub mod sku_mapping;
 pub mod stock;
 pub mod usecases;
 pub mod validation;
-pub mod reports;
 
 pub use ids::{
     AlertId, CarrierId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ShipmentId, Sku, TrackingEventId,

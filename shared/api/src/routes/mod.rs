@@ -11,10 +11,10 @@ mod inventory;
 mod offers;
 mod orders;
 mod quotes;
+mod reports;
 mod sku_mappings;
 pub mod track;
 mod tracking;
-mod reports;
 
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
@@ -22,9 +22,9 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
+pub use reports::{content_type as report_content_type, ReportFileAnswer, ReportsAnswer};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
-pub use reports::{content_type as report_content_type, ReportFileAnswer, ReportsAnswer};
 
 use std::sync::Arc;
 

@@ -15,9 +15,9 @@ pub mod intake;
 pub mod inventory;
 pub mod orders;
 pub mod reconcile;
+pub mod reports;
 pub mod sweep;
 pub mod tracking;
-pub mod reports;
 
 use std::future::Future;
 use std::pin::Pin;
