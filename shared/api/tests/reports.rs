@@ -81,7 +81,12 @@ async fn staff_list_report_files_newest_first() {
     let paths: Vec<&str> = listed["reports"].as_array().expect("a list").iter().filter_map(|r| r["path"].as_str()).collect();
     assert_eq!(
         paths,
-        ["20261201T000000Z/sales-totals.csv", "20261201T000000Z/sales.html", "20261130T000000Z/sales-totals.csv", "20261130T000000Z/sales.html"]
+        [
+            "20261201T000000Z/sales-totals.csv",
+            "20261201T000000Z/sales.html",
+            "20261130T000000Z/sales-totals.csv",
+            "20261130T000000Z/sales.html"
+        ]
     );
     assert_eq!(listed["reports"][0]["content_type"], "text/csv; charset=utf-8");
     assert_eq!(listed["reports"][0]["bytes"], 22);

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::analytics::{Analytics, Dimension, Report, Stage};
@@ -192,19 +193,13 @@ pub struct Collector {
 impl Collector {
     pub fn new(query: ReportQuery, templates: &[Template]) -> Collector {
         let (from, to) = (query.from, query.to);
-        let sales = templates.contains(&Template::Sales).then(|| {
-            [Dimension::Province, Dimension::Sku, Dimension::Day].map(|dimension| Analytics::new(from, to, dimension))
-        });
+        let sales = templates
+            .contains(&Template::Sales)
+            .then(|| [Dimension::Province, Dimension::Sku, Dimension::Day].map(|dimension| Analytics::new(from, to, dimension)));
         let mut templates = templates.to_vec();
         templates.sort();
         templates.dedup();
-        Collector {
-            overall: Analytics::new(from, to, Dimension::Channel),
-            sales,
-            shipments: BTreeMap::new(),
-            query,
-            templates,
-        }
+        Collector { overall: Analytics::new(from, to, Dimension::Channel), sales, shipments: BTreeMap::new(), query, templates }
     }
 
     /// Whether the logistics report wants `order`'s shipments (it is in the period and
@@ -308,10 +303,7 @@ fn revenue_series(report: &Report, categories: &[String]) -> Vec<Series> {
         .into_iter()
         .map(|(currency, revenue)| Series {
             label: currency.to_owned(),
-            values: categories
-                .iter()
-                .map(|c| revenue.get(c.as_str()).map_or(0.0, |d| d.to_string().parse().unwrap_or(0.0)))
-                .collect(),
+            values: categories.iter().map(|c| revenue.get(c.as_str()).and_then(ToPrimitive::to_f64).unwrap_or(0.0)).collect(),
         })
         .collect()
 }
@@ -462,7 +454,7 @@ fn logistics_report(overall: &Report, shipments: &BTreeMap<(String, &'static str
             categories: provinces.iter().map(|c| c.key.clone()).collect(),
             series: vec![Series {
                 label: "per order".to_owned(),
-                values: provinces.iter().map(|c| c.per_order.to_string().parse().unwrap_or(0.0)).collect(),
+                values: provinces.iter().map(|c| c.per_order.to_f64().unwrap_or(0.0)).collect(),
             }],
         },
         Chart {
@@ -474,10 +466,7 @@ fn logistics_report(overall: &Report, shipments: &BTreeMap<(String, &'static str
                 .iter()
                 .map(|status| Series {
                     label: (*status).to_owned(),
-                    values: carriers
-                        .iter()
-                        .map(|c| shipments.get(&(c.clone(), *status)).copied().unwrap_or(0) as f64)
-                        .collect(),
+                    values: carriers.iter().map(|c| shipments.get(&(c.clone(), *status)).copied().unwrap_or(0) as f64).collect(),
                 })
                 .collect(),
             categories: carriers,

@@ -103,7 +103,7 @@ pub async fn run(data_dir: &Path, orders: usize) -> anyhow::Result<()> {
 }
 
 fn sku_name(n: usize) -> anyhow::Result<Sku> {
-    Ok(Sku::parse(&format!("SKU-{n:04}"))?)
+    Ok(Sku::parse(format!("SKU-{n:04}"))?)
 }
 
 /// Order `n` of `total`, placed evenly over `[start, end)`, its fate drawn from a seed of
@@ -125,12 +125,12 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         .collect::<anyhow::Result<Vec<_>>>()?;
     let new = NewOrder {
         channel: CHANNELS[n % CHANNELS.len()],
-        external_id: ExternalId::parse(&format!("B-{n}"))?,
-        order_number: OrderNumber::parse(&format!("B-{n}"))?,
+        external_id: ExternalId::parse(format!("B-{n}"))?,
+        order_number: OrderNumber::parse(format!("B-{n}"))?,
         merchant_id: MerchantId::parse("m-1")?,
         placed_at,
         currency: Currency::parse(if usd { "USD" } else { "CNY" })?,
-        customer: Customer { id: CustomerId::parse(&format!("c-{}", n % 50_000))?, email: None, phone: None, name: None },
+        customer: Customer { id: CustomerId::parse(format!("c-{}", n % 50_000))?, email: None, phone: None, name: None },
         shipping_address: Address {
             name: None,
             line1: "1 Bench Rd".into(),

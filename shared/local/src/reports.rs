@@ -324,17 +324,25 @@ pub async fn scheduled(embedded: Embedded, data_dir: PathBuf, every: Duration, m
         let at = SystemClock.now();
         let query = ReportQuery { from: at - chrono::Duration::days(30), to: at, merchant: None };
         let out = run_dir(&data_dir, at);
+        // Written under a hidden name, then renamed: `GET /reports` never lists half a run.
+        let hidden = out.with_file_name(format!(".{}", out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
         let result = async {
             let documents = documents(&embedded, &query, &Template::ALL, false).await?;
-            let dir = out.clone();
-            tokio::task::spawn_blocking(move || write(&documents, Formats::ALL, &dir)).await?
+            let (dir, done) = (hidden.clone(), out.clone());
+            tokio::task::spawn_blocking(move || {
+                let written = write(&documents, Formats::ALL, &dir)?;
+                std::fs::rename(&dir, &done).with_context(|| format!("Failed to move the run to {}", done.display()))?;
+                anyhow::Ok(written)
+            })
+            .await?
         }
         .await;
         match result {
             Ok(written) => tracing::info!(dir = %out.display(), files = written.len(), "scheduled reports written"),
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "the scheduled reports failed");
-                // Try again after a full interval, not at once.
+                let _ = std::fs::remove_dir_all(&hidden);
+                // An empty run directory: the next try is a full interval later, not at once.
                 let _ = std::fs::create_dir_all(&out);
             }
         }

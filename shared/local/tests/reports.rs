@@ -20,7 +20,7 @@ use oms_local::server::{self, ServeOptions};
 
 /// A document whose SKU is markup, to prove the page escapes it.
 fn document() -> Document {
-    let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().expect("a valid fixture");
     Document {
         template: Template::Inventory,
         title: "Inventory & <stock>".into(),
@@ -56,9 +56,14 @@ fn document() -> Document {
 }
 
 fn zip_entry(path: &std::path::Path, name: &str) -> String {
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).expect("an XLSX file is a zip");
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(path).expect("the workbook opens")).expect("an XLSX file is a zip");
     let mut text = String::new();
-    archive.by_name(name).unwrap_or_else(|_| panic!("{name} is in the workbook")).read_to_string(&mut text).unwrap();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} is in the workbook"))
+        .read_to_string(&mut text)
+        .expect("a text entry");
     text
 }
 
@@ -104,15 +109,15 @@ fn one_format_writes_only_its_files() {
 }
 
 fn order(external: &str, sku: &str, quantity: u32, cents: i64) -> Order {
-    let placed_at = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+    let placed_at = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).single().expect("a valid fixture");
     let new = NewOrder {
         channel: Channel::Generic,
-        external_id: ExternalId::parse(external).unwrap(),
-        order_number: OrderNumber::parse(external).unwrap(),
-        merchant_id: MerchantId::parse("m-1").unwrap(),
+        external_id: ExternalId::parse(external).expect("a valid fixture"),
+        order_number: OrderNumber::parse(external).expect("a valid fixture"),
+        merchant_id: MerchantId::parse("m-1").expect("a valid fixture"),
         placed_at,
-        currency: Currency::parse("CNY").unwrap(),
-        customer: Customer { id: CustomerId::parse("c-1").unwrap(), email: None, phone: None, name: None },
+        currency: Currency::parse("CNY").expect("a valid fixture"),
+        customer: Customer { id: CustomerId::parse("c-1").expect("a valid fixture"), email: None, phone: None, name: None },
         shipping_address: Address {
             name: None,
             line1: "1 West Lake Rd".into(),
@@ -122,7 +127,7 @@ fn order(external: &str, sku: &str, quantity: u32, cents: i64) -> Order {
             postal_code: None,
             country: "CN".into(),
         },
-        lines: vec![OrderLine { sku: Sku::parse(sku).unwrap(), quantity, unit_price: Decimal::new(cents, 2) }],
+        lines: vec![OrderLine { sku: Sku::parse(sku).expect("a valid fixture"), quantity, unit_price: Decimal::new(cents, 2) }],
         charges: Charges::default(),
         channel_updated_at: placed_at,
         cancelled_at: None,

@@ -73,7 +73,10 @@ fn staff_only(caller: Authed) -> Result<(), ApiError> {
 }
 
 fn directory(state: &AppState) -> Result<PathBuf, ApiError> {
-    state.reports.clone().ok_or_else(|| ApiError::not_implemented("reports in AWS (they are to be written from an export of the table)"))
+    state
+        .reports
+        .clone()
+        .ok_or_else(|| ApiError::not_implemented("reports in AWS (they are to be written from an export of the table)"))
 }
 
 /// The report files under `root`: each run's directory's files, newest first.

@@ -43,7 +43,8 @@ fn allocate(order: &mut Order, warehouses: &[&str], cost: i64) {
         .collect();
     let chosen = Candidate { warehouses, cost: Decimal::new(cost, 2), shipments: 1 };
     let costing = Costing { chosen: chosen.clone(), candidates: vec![chosen], considered: 1, method: Method::Exact, steps: 1 };
-    order.allocation = Some(Allocation { lines, explanation: "cheapest".into(), costing: Some(costing), planned_at: order.placed_at });
+    order.allocation =
+        Some(Allocation { lines, explanation: "cheapest".into(), costing: Some(costing), planned_at: order.placed_at });
 }
 
 fn stock(sku: &str, warehouse: &str, owner: &str, on_hand: i64, held: i64) -> StockFigures {
@@ -127,7 +128,10 @@ fn the_sales_report_sums_per_currency_by_channel_province_sku_and_day() {
     assert_eq!(text(table(sales, "by_channel")), ["CNY,generic,2,3,59.70", "USD,amazon,1,2,24.90"]);
     assert_eq!(text(table(sales, "by_province")), ["CNY,Zhejiang,2,3,59.70", "USD,Guangdong,1,2,24.90"]);
     assert_eq!(text(table(sales, "by_sku")), ["CNY,SKU-1,2,3,59.70", "USD,SKU-1,1,1,19.90", "USD,SKU-2,1,1,5.00"]);
-    assert_eq!(text(table(sales, "by_day")), ["CNY,2026-11-02,1,2,39.80", "CNY,2026-11-03,1,1,19.90", "USD,2026-11-03,1,2,24.90"]);
+    assert_eq!(
+        text(table(sales, "by_day")),
+        ["CNY,2026-11-02,1,2,39.80", "CNY,2026-11-03,1,1,19.90", "USD,2026-11-03,1,2,24.90"]
+    );
     let by_day = &sales.charts[0];
     assert_eq!((by_day.name, by_day.kind), ("revenue_by_day", ChartKind::Line));
     assert_eq!(by_day.categories, ["2026-11-02", "2026-11-03"]);
@@ -141,7 +145,12 @@ fn the_performance_report_has_stage_percentiles_and_rates() {
     let performance = &documents[0];
     assert_eq!(
         text(table(performance, "stage_times")),
-        ["received_to_reserved,2,60,120", "reserved_to_shipped,1,3540,3540", "shipped_to_delivered,1,90000,90000", "received_to_delivered,1,93600,93600"]
+        [
+            "received_to_reserved,2,60,120",
+            "reserved_to_shipped,1,3540,3540",
+            "shipped_to_delivered,1,90000,90000",
+            "received_to_delivered,1,93600,93600"
+        ]
     );
     assert_eq!(text(table(performance, "rates")), ["3,3,0.6667,0.3333,0.3333,0.3333"]);
     assert_eq!(performance.charts[0].series[0].values[0], 60.0 / 3600.0);
@@ -151,7 +160,10 @@ fn the_performance_report_has_stage_percentiles_and_rates() {
 fn the_logistics_report_has_cost_per_order_and_province_shipments_and_split_rate() {
     let documents = collect(&[Template::Logistics], &[]);
     let logistics = &documents[0];
-    assert_eq!(text(table(logistics, "shipping_cost")), ["all,2,32.00,16.00", "Guangdong,1,20.00,20.00", "Zhejiang,1,12.00,12.00"]);
+    assert_eq!(
+        text(table(logistics, "shipping_cost")),
+        ["all,2,32.00,16.00", "Guangdong,1,20.00,20.00", "Zhejiang,1,12.00,12.00"]
+    );
     assert_eq!(text(table(logistics, "shipments")), ["sf,delivered,1"]);
     assert_eq!(text(table(logistics, "split")), ["3,0.3333"]);
     assert_eq!(logistics.charts[0].categories, ["Guangdong", "Zhejiang"]);
@@ -175,7 +187,8 @@ fn the_inventory_report_lists_zero_and_low_stock_first_and_one_merchants_own() {
 #[test]
 fn a_merchants_report_leaves_other_merchants_orders_out() {
     let (query, orders, _) = fixture();
-    let mut collector = Collector::new(ReportQuery { merchant: Some(MerchantId::parse("m-2").unwrap()), ..query }, &[Template::Sales]);
+    let mut collector =
+        Collector::new(ReportQuery { merchant: Some(MerchantId::parse("m-2").unwrap()), ..query }, &[Template::Sales]);
     orders.iter().for_each(|order| collector.add_order(order));
     let documents = collector.finish(&[]);
     assert!(table(&documents[0], "totals").rows.is_empty());

@@ -49,8 +49,8 @@ pub async fn generate(
 ) -> Result<Vec<Document>, StoreError> {
     let mut collector = Collector::new(query.clone(), templates);
     let reads_orders = templates.iter().any(|t| *t != Template::Inventory);
-    let mut after = None;
-    while reads_orders {
+    let (mut after, mut more) = (None, reads_orders);
+    while more {
         let page = sources.archive.orders_after(query.merchant.as_ref(), after.as_ref(), PAGE).await?;
         for order in &page {
             if collector.wants_shipments_of(order) {
@@ -61,7 +61,7 @@ pub async fn generate(
         progress(page.len() as u64);
         match page.last() {
             Some(last) if page.len() == PAGE => after = Some(last.order_id.clone()),
-            _ => break,
+            _ => more = false,
         }
     }
     let stock = if templates.contains(&Template::Inventory) { sources.inventory.stock_figures().await? } else { Vec::new() };
