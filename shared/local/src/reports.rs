@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rust_decimal::prelude::ToPrimitive as _;
 use tokio::sync::watch;
 
@@ -199,15 +200,17 @@ const PALETTE: [RGBColor; 6] = [
 pub fn svg(chart: &Chart) -> anyhow::Result<String> {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (900, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, (900, 460)).into_drawing_area();
         root.fill(&WHITE)?;
         let n = chart.categories.len().max(1);
         let max = chart.series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0, f64::max);
         let top = if max > 0.0 { max * 1.1 } else { 1.0 };
+        // Many bars: every bar labelled, the labels turned to run downwards.
+        let crowded = chart.kind == ChartKind::Bar && n > 6;
         let mut context = ChartBuilder::on(&root)
             .caption(&chart.title, ("sans-serif", 20))
             .margin(12)
-            .x_label_area_size(70)
+            .x_label_area_size(if crowded { 150 } else { 40 })
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)?;
         let categories = &chart.categories;
@@ -222,11 +225,21 @@ pub fn svg(chart: &Chart) -> anyhow::Result<String> {
         context
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(n.min(12))
+            .light_line_style(WHITE)
+            .x_labels(if crowded { 0 } else { n.min(12) })
             .x_label_formatter(&label)
             .x_label_style(("sans-serif", 11))
             .y_desc(chart.y_label)
             .draw()?;
+        if crowded {
+            // The mesh centres its labels on the tick; turned, they must start below the axis.
+            let style = TextStyle::from(("sans-serif", 11).into_font().transform(FontTransform::Rotate90))
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            for (i, category) in categories.iter().enumerate() {
+                let (x, y) = context.backend_coord(&(i as f64, 0.0));
+                root.draw(&Text::new(category.as_str(), (x, y + 6), &style))?;
+            }
+        }
         let groups = chart.series.len().max(1) as f64;
         for (s, series) in chart.series.iter().enumerate() {
             let color = PALETTE[s % PALETTE.len()];
