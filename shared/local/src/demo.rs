@@ -926,7 +926,10 @@ async fn reports(embedded: &Embedded, api: &Router, data_dir: &Path) -> anyhow::
     for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "html" || e == "xlsx")) {
         println!("  {}", path.display());
     }
-    let listed = expect(api, Method::GET, "/reports", Value::Null, StatusCode::OK).await?;
-    println!("  GET /reports lists {} files", listed["reports"].as_array().map_or(0, Vec::len));
+    let listed = expect_as(api, PLATFORM_STAFF, Method::GET, "/reports", Value::Null, StatusCode::OK).await?;
+    println!("  GET /reports (platform staff) lists {} files", listed["reports"].as_array().map_or(0, Vec::len));
+    // They cover every merchant: a merchant's own credential is refused.
+    expect(api, Method::GET, "/reports", Value::Null, StatusCode::FORBIDDEN).await?;
+    println!("  GET /reports with the teahouse's credential: 403 forbidden (reports cover every merchant)");
     Ok(())
 }
