@@ -200,3 +200,15 @@ fn templates_are_named_one_by_one_or_all() {
     assert_eq!(Template::parse_many("all").map(|t| t.len()), Some(4));
     assert_eq!(Template::parse_many("colour"), None);
 }
+
+#[test]
+fn a_report_query_reads_the_period_as_analytics_does_and_a_merchant() {
+    let now = at(30, 12);
+    let query = ReportQuery::parse(Some("2026-11-01"), Some("2026-11-07"), Some(" m-1 "), now).unwrap();
+    assert_eq!((query.from, query.to), (at(1, 0), at(8, 0)), "a date as `to` includes that day");
+    assert_eq!(query.merchant, Some(MerchantId::parse("m-1").unwrap()));
+    let default = ReportQuery::parse(None, None, None, now).unwrap();
+    assert_eq!((default.to - default.from, default.merchant), (Duration::days(30), None));
+    assert_eq!(ReportQuery::parse(Some("last week"), None, None, now).unwrap_err().field, "from");
+    assert!(ReportQuery::parse(None, None, Some("  "), now).is_err(), "an empty merchant");
+}
