@@ -136,6 +136,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         auth: oms_lambda::gateway_auth(),
         pricing: Default::default(),
         archive: None,
+        reports: None,
     }
 }
 

@@ -44,6 +44,7 @@ impl Api {
             auth: tokens(),
             pricing: Default::default(),
             archive: None,
+            reports: None,
         };
         Api(oms_api::routes::all(state))
     }

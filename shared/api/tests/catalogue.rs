@@ -23,6 +23,7 @@ fn state() -> AppState {
         auth: oms_api::Authenticator::Open,
         pricing: PricingModel::new(None),
         archive: None,
+        reports: None,
     }
 }
 

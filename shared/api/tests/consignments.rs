@@ -59,6 +59,7 @@ fn router(ports: &Ports, inventory_only: bool) -> Router {
         auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("tokens"))),
         pricing: Default::default(),
         archive: None,
+        reports: None,
     };
     if inventory_only {
         routes::inventory_api(state)

@@ -41,6 +41,7 @@ async fn app() -> (Router, Ports) {
         auth: oms_api::Authenticator::Open,
         pricing: Default::default(),
         archive: None,
+        reports: None,
     });
     (router, ports)
 }

@@ -50,6 +50,7 @@ async fn app() -> (Router, Ports) {
         auth,
         pricing: Default::default(),
         archive: None,
+        reports: None,
     });
     (router, ports)
 }
@@ -187,6 +188,7 @@ async fn a_payment_marks_the_order_paid_once_per_reference_and_bad_ones_store_no
         auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("tokens"))),
         pricing: Default::default(),
         archive: None,
+        reports: None,
     });
     let id = unpaid_order(&ports, "m-1").await;
     let (_, order) = call(&router, M1_ORDERS, "GET", &format!("/orders/{id}"), "").await;

@@ -56,6 +56,7 @@ fn router_with(pricing: PricingModel, auth: oms_api::Authenticator) -> (Router, 
         auth,
         pricing,
         archive: None,
+        reports: None,
     });
     (router, store)
 }

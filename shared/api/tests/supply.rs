@@ -32,6 +32,7 @@ fn state() -> AppState {
         auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("the token list"))),
         pricing: Default::default(),
         archive: None,
+        reports: None,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod replenishment;
+pub mod reports;
 pub mod reservation;
 pub mod sales;
 pub mod shipment;

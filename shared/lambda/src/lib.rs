@@ -94,6 +94,7 @@ fn state_over(aws: &Aws) -> AppState {
         auth: gateway_auth(),
         pricing: PricingModel::default(),
         archive: None,
+        reports: None,
     }
 }
 

@@ -61,7 +61,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .with(Channel::Generic, SECRET)
         .with_carrier("aftership", SECRET)
         .with_carrier("easypost", SECRET);
-    let state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
+    let mut state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
+    state.reports = Some(crate::reports::root(data_dir));
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
@@ -163,7 +164,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     for worker in workers {
         worker.await.context("A queue worker panicked")?;
     }
-    print_summary(&embedded, &api, &accepted).await
+    print_summary(&embedded, &api, &accepted).await?;
+    reports(&embedded, &api, data_dir).await
 }
 
 /// Closing time: a damaged unit is written off through an adjustment, the SKU's ledger
@@ -900,8 +902,7 @@ async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyh
     let view = expect(api, Method::GET, &format!("/inventory/{JASMINE}"), Value::Null, StatusCode::OK).await?;
     let reserved = view["warehouses"][0]["reserved"].as_u64().unwrap_or(0);
     let on_hand = reserved + 5;
-    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": on_hand }), StatusCode::OK)
-        .await?;
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{JASMINE}"), json!({ "on_hand": on_hand }), StatusCode::OK).await?;
     println!(
         "Dawn: {JASMINE} sold {units} units over {WEEKS} weeks (more at weekends); a recount in {warehouse} finds {on_hand} \
          on hand, {reserved} of them held by orders"
@@ -1154,5 +1155,26 @@ async fn staff_dashboard(api: &Router) -> anyhow::Result<()> {
     let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
     let open = alerts["alerts"].as_array().map_or(0, Vec::len);
     println!("  open alerts (GET /alerts?status=open), each with Acknowledge and Resolve: {open}");
+    Ok(())
+}
+
+/// The day's reports (every template) as HTML with its charts, CSV and XLSX in the data
+/// directory, as `oms report all --from 2026-11-20 --to 2026-11-20` writes them, and the
+/// files `GET /reports` lists.
+async fn reports(embedded: &Embedded, api: &Router, data_dir: &Path) -> anyhow::Result<()> {
+    use oms_domain::reports::{ReportQuery, Template};
+    let query = ReportQuery::parse(Some("2026-11-20"), Some("2026-11-20"), None, chrono::Utc::now())?;
+    let documents = crate::reports::documents(embedded, &query, &Template::ALL, false).await?;
+    let out = crate::reports::run_dir(data_dir, chrono::Utc::now());
+    let written = crate::reports::write(&documents, crate::reports::Formats::ALL, &out)?;
+    println!("\nReports of 2026-11-20 ({} files) in {}", written.len(), out.display());
+    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "html" || e == "xlsx")) {
+        println!("  {}", path.display());
+    }
+    let listed = expect_as(api, PLATFORM_STAFF, Method::GET, "/reports", Value::Null, StatusCode::OK).await?;
+    println!("  GET /reports (platform staff) lists {} files", listed["reports"].as_array().map_or(0, Vec::len));
+    // They cover every merchant: a merchant's own credential is refused.
+    expect(api, Method::GET, "/reports", Value::Null, StatusCode::FORBIDDEN).await?;
+    println!("  GET /reports with the teahouse's credential: 403 forbidden (reports cover every merchant)");
     Ok(())
 }

@@ -14,6 +14,9 @@
 //! - [`progress`] shows long work's progress: a bar on a terminal, plain lines in a log.
 //! - [`retrain`] trains the pricing models from a CSV history into the data directory.
 //! - [`reconcile`] checks every stock against its holds and its ledger.
+//! - [`reports`] writes the report templates as CSV, XLSX, SVG charts and HTML (`oms
+//!   report`, `oms serve --report-every-hours`); [`report_bench`] times them over a year
+//!   of orders.
 
 pub mod allocation_bench;
 pub mod bench;
@@ -24,6 +27,8 @@ pub mod flash_model;
 pub mod import;
 pub mod progress;
 pub mod reconcile;
+pub mod report_bench;
+pub mod reports;
 pub mod retrain;
 pub mod server;
 pub mod sweep;

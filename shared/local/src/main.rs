@@ -61,6 +61,11 @@ enum Command {
         /// (`payment_expired`) and gives the stock back.
         #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
         unpaid_hold_minutes: i64,
+        /// Hours between scheduled reports (every template, every format, the last 30 days)
+        /// written into `<data dir>/reports/<time>/` and listed by `GET /reports`; 0: none.
+        /// Off by default: a run reads every order, and old runs are not deleted.
+        #[arg(long, default_value_t = 0, env = "OMS_REPORT_EVERY_HOURS")]
+        report_every_hours: u64,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -115,6 +120,29 @@ enum Command {
     /// open holds, and the ledger's sums = the figures. Prints a summary and every drift
     /// with the ledger entries that explain it; exits 1 on drift.
     Reconcile {
+        #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Write a report (sales, inventory, logistics, performance, or all) as CSV, XLSX and
+    /// HTML with SVG charts, and print the paths written.
+    Report {
+        /// sales, inventory, logistics, performance or all.
+        name: String,
+        /// Orders placed from this date or RFC 3339 time (default: 30 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this time, or through this date (default: now).
+        #[arg(long)]
+        to: Option<String>,
+        /// One merchant's orders and stock only (default: every merchant's).
+        #[arg(long)]
+        merchant: Option<String>,
+        /// csv, xlsx, html or all (several separated by commas).
+        #[arg(long, default_value = "all")]
+        format: String,
+        /// Where to write (default: a new directory under <data dir>/reports/).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
@@ -187,6 +215,14 @@ enum Bench {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Time each report template over a year of generated orders in a fresh SQLite store.
+    Report {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Where the store lives during the run (default: a fresh temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -199,7 +235,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Retrain { .. }
         | Command::Bench { .. }
         | Command::Sweep { .. }
-        | Command::Reconcile { .. } => "warn",
+        | Command::Reconcile { .. }
+        | Command::Report { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
@@ -224,6 +261,7 @@ async fn main() -> anyhow::Result<()> {
             header_timeout_secs,
             body_timeout_secs,
             unpaid_hold_minutes,
+            report_every_hours,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -235,7 +273,8 @@ async fn main() -> anyhow::Result<()> {
                 header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
                 body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
             };
-            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes }).await
+            let report_every = (report_every_hours > 0).then(|| Duration::from_secs(report_every_hours.saturating_mul(3600)));
+            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, report_every }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -284,6 +323,23 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Report { name, from, to, merchant, format, out, data_dir } => {
+            let templates = oms_domain::reports::Template::parse_many(name.trim())
+                .with_context(|| format!("{name:?} is not a report: sales, inventory, logistics, performance or all"))?;
+            let query =
+                oms_domain::reports::ReportQuery::parse(from.as_deref(), to.as_deref(), merchant.as_deref(), chrono::Utc::now())?;
+            let formats = oms_local::reports::Formats::parse(&format)?;
+            let request = oms_local::reports::ReportRequest { templates, query, formats, out, data_dir };
+            for path in oms_local::reports::run(&request).await? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Bench { what: Bench::Report { orders, data_dir } } => {
+            let temporary = tempfile::tempdir().context("Failed to make a temporary directory")?;
+            let dir = data_dir.unwrap_or_else(|| temporary.path().to_owned());
+            oms_local::report_bench::run(&dir, orders).await
+        }
         Command::Bench { what: Bench::Tree { matrix, max_depth, min_leaf } } => {
             let params = TreeParams { max_depth, min_samples_leaf: min_leaf, min_error_decrease: 0.0, ..TreeParams::default() };
             oms_local::bench::tree(&matrix, params)
@@ -312,7 +368,7 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, report_every } = options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
@@ -337,7 +393,15 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         );
     }
     let unpaid_hold = chrono::Duration::minutes(unpaid_hold_minutes);
-    let options = ServeOptions { secrets, auth, limits, connections, unpaid_hold, ..ServeOptions::local(addr, data_dir.clone()) };
+    let options = ServeOptions {
+        secrets,
+        auth,
+        limits,
+        connections,
+        unpaid_hold,
+        report_every,
+        ..ServeOptions::local(addr, data_dir.clone())
+    };
     let running = server::start(options).await?;
     tracing::info!(addr = %running.addr, data_dir = %data_dir.display(), "oms serve is listening");
     stop_signal().await?;
@@ -354,6 +418,7 @@ struct ServeCommand {
     limits: Limits,
     connections: ConnectionLimits,
     unpaid_hold_minutes: i64,
+    report_every: Option<Duration>,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

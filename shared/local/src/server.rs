@@ -34,6 +34,9 @@ pub struct ServeOptions {
     /// How long an unpaid order holds its stock before the sweeper cancels it
     /// (`payment_expired`).
     pub unpaid_hold: chrono::Duration,
+    /// How often every report template is written into `<data dir>/reports/<time>/`
+    /// (`None`: never).
+    pub report_every: Option<Duration>,
 }
 
 impl ServeOptions {
@@ -50,6 +53,7 @@ impl ServeOptions {
             connections: ConnectionLimits::DEFAULT,
             run_workers: true,
             unpaid_hold: chrono::Duration::minutes(oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES),
+            report_every: None,
         }
     }
 }
@@ -73,6 +77,7 @@ pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticat
         auth,
         pricing: Default::default(),
         archive: Some(Arc::new(embedded.clone())),
+        reports: None,
     }
 }
 
@@ -89,6 +94,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
     let mut state = app_state(&embedded, options.secrets, options.auth);
     state.pricing = PricingModel::default();
+    state.reports = Some(crate::reports::root(&options.data_dir));
     load_new_pricing_models(&options.data_dir, &state.pricing, &mut HashMap::new()).await;
     let ports = state.ports.clone();
     let listener =
@@ -102,6 +108,9 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
+    if let Some(every) = options.report_every {
+        tasks.push(tokio::spawn(crate::reports::scheduled(embedded.clone(), options.data_dir.clone(), every, stopped.clone())));
+    }
     let throttle = Throttle::new(options.limits);
     tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
     let router = oms_api::routes::all(state).layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));

@@ -97,6 +97,7 @@ mod tests {
             auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).unwrap())),
             pricing: Default::default(),
             archive: None,
+            reports: None,
         };
         super::super::orders_api(state)
     }

@@ -14,6 +14,7 @@ mod offers;
 mod orders;
 mod quotes;
 mod replenishment;
+mod reports;
 mod sku_mappings;
 mod supply;
 pub mod track;
@@ -26,6 +27,7 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
+pub use reports::{content_type as report_content_type, ReportFileAnswer, ReportsAnswer};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
 
@@ -63,6 +65,9 @@ pub struct AppState {
     pub pricing: PricingModel,
     /// Where `GET /analytics` reads every order from; `None` (in Lambda) answers 501.
     pub archive: Option<Arc<dyn OrderArchive>>,
+    /// Where `GET /reports` finds the generated report files (`oms serve`: the data
+    /// directory's `reports`); `None` (in Lambda) answers 501.
+    pub reports: Option<std::path::PathBuf>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -107,7 +112,8 @@ pub fn orders_api(state: AppState) -> Router {
             .merge(analytics::router())
             .routes(routes!(health))
             .merge(track::router())
-            .merge(dashboard::router()),
+            .merge(dashboard::router())
+            .merge(reports::router()),
         state,
     )
 }
@@ -163,7 +169,8 @@ pub fn all(state: AppState) -> Router {
         .merge(offers::router())
         .merge(replenishment::router())
         .merge(consignments::router())
-        .merge(dashboard::router());
+        .merge(dashboard::router())
+        .merge(reports::router());
     finish(routes, state)
 }
 

@@ -366,6 +366,7 @@ mod tests {
             auth: crate::Authenticator::Open,
             pricing: Default::default(),
             archive: None,
+            reports: None,
         };
         let new = oms_channels::normalise_with_meta(Channel::Generic, &generic("A-1001", "+8613800000000"), &Default::default())
             .expect("the sample order");

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod orders;
 pub mod reconcile;
 pub mod replenishment;
+pub mod reports;
 pub mod supply;
 pub mod sweep;
 pub mod tracking;

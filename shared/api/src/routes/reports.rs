@@ -1,0 +1,183 @@
+//! `GET /reports` and `GET /reports/{run}/{file}`: the report files `oms serve` wrote on its
+//! schedule (and `oms report` into the data directory), listed newest first and served
+//! with their content type. Staff only; in AWS (no report directory yet) they answer 501.
+
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use oms_domain::access::Scope;
+
+use super::AppState;
+use crate::error::{ErrorBody, ErrorCode};
+use crate::{ApiError, Authed};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_reports)).routes(routes!(report_file))
+}
+
+/// One report file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportFileAnswer {
+    /// `{run}/{file}`: what `GET /reports/{run}/{file}` takes.
+    pub path: String,
+    pub bytes: u64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub modified: Option<DateTime<Utc>>,
+    pub content_type: &'static str,
+}
+
+/// Every report file, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportsAnswer {
+    pub reports: Vec<ReportFileAnswer>,
+}
+
+/// The content type a report file is served with, by its extension.
+pub fn content_type(file: &str) -> &'static str {
+    match Path::new(file).extension().and_then(|e| e.to_str()) {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether `name` may be one part of a report's path: letters, digits, `-`, `_` and `.`,
+/// not starting with a dot (so never `.` or `..`), at most 200 bytes.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn staff_only(caller: Authed) -> Result<(), ApiError> {
+    let caller = caller.with(Scope::OrdersRead)?;
+    if let Some(merchant) = caller.merchant_id() {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("reports cover every merchant: platform staff only (this credential acts for {merchant})"),
+        ));
+    }
+    Ok(())
+}
+
+fn directory(state: &AppState) -> Result<PathBuf, ApiError> {
+    state
+        .reports
+        .clone()
+        .ok_or_else(|| ApiError::not_implemented("reports in AWS (they are to be written from an export of the table)"))
+}
+
+/// The report files under `root`: each run's directory's files, newest first.
+fn list(root: &Path) -> std::io::Result<Vec<ReportFileAnswer>> {
+    let mut found = Vec::new();
+    let runs = match std::fs::read_dir(root) {
+        Ok(runs) => runs,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(err) => return Err(err),
+    };
+    for run in runs {
+        let run = run?;
+        let run_name = run.file_name().to_string_lossy().into_owned();
+        if !run.file_type()?.is_dir() || !plain_name(&run_name) {
+            continue;
+        }
+        for file in std::fs::read_dir(run.path())? {
+            let file = file?;
+            let name = file.file_name().to_string_lossy().into_owned();
+            let meta = file.metadata()?;
+            if !meta.is_file() || !plain_name(&name) {
+                continue;
+            }
+            found.push(ReportFileAnswer {
+                content_type: content_type(&name),
+                path: format!("{run_name}/{name}"),
+                bytes: meta.len(),
+                modified: meta.modified().ok().map(DateTime::<Utc>::from),
+            });
+        }
+    }
+    found.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)));
+    Ok(found)
+}
+
+/// Every generated report file (CSV, XLSX, SVG, HTML), newest first.
+#[utoipa::path(
+    get,
+    path = "/reports",
+    tag = "reports",
+    responses(
+        (status = 200, description = "The report files, newest first", body = ReportsAnswer),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or acts for one merchant", body = ErrorBody),
+        (status = 501, description = "`not_implemented`: in AWS, where reports are to be written from an export of the table", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.read"]))
+)]
+async fn list_reports(State(state): State<AppState>, caller: Authed) -> Result<Json<ReportsAnswer>, ApiError> {
+    staff_only(caller)?;
+    let root = directory(&state)?;
+    let reports = tokio::task::spawn_blocking(move || list(&root))
+        .await
+        .map_err(|err| ApiError::unexpected(&err))?
+        .map_err(|err| ApiError::unexpected(&err))?;
+    Ok(Json(ReportsAnswer { reports }))
+}
+
+/// One report file, with its content type (an HTML report is self-contained: its charts are
+/// inline SVG, and it is served with a policy that runs no script).
+#[utoipa::path(
+    get,
+    path = "/reports/{run}/{file}",
+    tag = "reports",
+    params(
+        ("run" = String, Path, description = "The run's directory (its UTC time, `20261201T030000Z`)"),
+        ("file" = String, Path, description = "The file's name, as `GET /reports` lists it"),
+    ),
+    responses(
+        (status = 200, description = "The file: text/csv, text/html, image/svg+xml or the XLSX type"),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or acts for one merchant", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such report file (or a name that is not a plain file name)", body = ErrorBody),
+        (status = 501, description = "`not_implemented`: in AWS", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.read"]))
+)]
+async fn report_file(
+    State(state): State<AppState>,
+    caller: Authed,
+    UrlPath((run, file)): UrlPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    staff_only(caller)?;
+    let root = directory(&state)?;
+    let missing = || ApiError::new(ErrorCode::NotFound, "no such report file");
+    if !plain_name(&run) || !plain_name(&file) {
+        return Err(missing());
+    }
+    let path = root.join(&run).join(&file);
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await.map_err(|err| ApiError::unexpected(&err))?;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(err) if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => {
+            return Err(missing())
+        }
+        Err(err) => return Err(ApiError::unexpected(&err)),
+    };
+    let headers = [
+        (header::CONTENT_TYPE, content_type(&file)),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+    ];
+    Ok((headers, bytes).into_response())
+}
