@@ -1,6 +1,7 @@
-//! Progress of long work (`oms import`, `oms retrain`, the benchmarks): a bar with rate
-//! and time left on a terminal, and a plain line every few seconds when the output goes to
-//! a file or a pipe, so logs stay readable. Both write to stderr; stdout keeps the results.
+//! Progress of long work (`oms import`, `oms retrain`, `oms reconcile`, `oms report`, the
+//! benchmarks): a bar with rate and time left on a terminal, and a plain line every few
+//! seconds when the output goes to a file or a pipe, so logs stay readable. Both write to
+//! stderr; stdout keeps the results.
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -113,6 +113,20 @@ pub async fn whole_ledger(ports: &Ports, sku: &Sku) -> Result<Vec<LedgerEntry>, 
 
 /// Checks every stock the store holds (see the module's doc).
 pub async fn reconcile(ports: &Ports) -> Result<Report, StoreError> {
+    reconcile_with(ports, &|_| ()).await
+}
+
+/// How far a reconciliation is, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconcileStep {
+    /// The figures and holds are read: this many SKUs' ledgers are to be read and checked.
+    Skus(usize),
+    /// One more SKU is checked.
+    SkuChecked,
+}
+
+/// [`reconcile`], telling `progress` how far it is.
+pub async fn reconcile_with(ports: &Ports, progress: &(dyn Fn(ReconcileStep) + Sync)) -> Result<Report, StoreError> {
     let figures = ports.inventory.stock_figures().await?;
     let holds = ports.inventory.open_holds().await?;
     let mut report = Report { open_holds: holds.len(), ..Report::default() };
@@ -129,6 +143,7 @@ pub async fn reconcile(ports: &Ports) -> Result<Report, StoreError> {
         *slot.1.entry(h.hold).or_insert(0) += i64::from(h.quantity);
     }
     report.skus = skus.len();
+    progress(ReconcileStep::Skus(skus.len()));
 
     for (sku, mut stocks) in skus {
         let ledger = whole_ledger(ports, &sku).await?;
@@ -145,6 +160,7 @@ pub async fn reconcile(ports: &Ports) -> Result<Report, StoreError> {
             let key = StockKey { sku: sku.clone(), warehouse, owner };
             check_stock(&mut report.drifts, &key, figures.as_ref(), &open, &entries);
         }
+        progress(ReconcileStep::SkuChecked);
     }
     if !report.drifts.is_empty() {
         tracing::warn!(drifts = report.drifts.len(), stocks = report.stocks, "stock drift found");
