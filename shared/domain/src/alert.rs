@@ -155,21 +155,9 @@ impl Alert {
         message: impl Into<String>,
         now: DateTime<Utc>,
     ) -> Self {
-        Alert {
-            alert_id: AlertId::generate(),
-            kind,
-            subject: order_id.to_string(),
-            order_id: Some(order_id.clone()),
-            merchant_id: merchant_id.clone(),
-            message: message.into(),
-            status: AlertStatus::Open,
-            raised_at: now,
-            updated_at: now,
-        }
+        Alert { order_id: Some(order_id.clone()), ..Alert::about(kind, order_id.to_string(), merchant_id, message, now) }
     }
-}
 
-impl Alert {
     /// A new open alert about one shipment of an order: its subject is the shipment id, so
     /// each kind is raised once per shipment however often it is found.
     pub fn about_shipment(
@@ -183,12 +171,10 @@ impl Alert {
             ..Alert::about_order(kind, &shipment.order_id, &shipment.merchant_id, message, now)
         }
     }
-}
 
-impl Alert {
-    /// A new open alert about a merchant's stock (`subject` says which, and which time it
-    /// ran low: each crossing of the reorder point is one alert).
-    pub fn about_stock(
+    /// A new open alert of `merchant_id` about `subject` (a stock's low-stock alert names
+    /// the stock and the time it ran low: each crossing of the reorder point is one alert).
+    pub fn about(
         kind: AlertKind,
         subject: String,
         merchant_id: &MerchantId,

@@ -9,14 +9,11 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use sha2::{Digest, Sha256};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::page::EmbeddedPage;
 use super::AppState;
 use crate::error::ErrorBody;
 
@@ -28,20 +25,7 @@ const PAGE_HTML: &str = include_str!("../../assets/dashboard.html");
 const PAGE_CSS: &str = include_str!("../../assets/dashboard.css");
 const PAGE_JS: &str = include_str!("../../assets/dashboard.js");
 
-/// The page with its style and script inline, and the Content-Security-Policy that allows
-/// exactly those two (by their SHA-256) and requests to this origin, nothing else.
-static PAGE: LazyLock<(String, HeaderValue)> = LazyLock::new(|| {
-    let page = PAGE_HTML.replacen("/*STYLE*/", PAGE_CSS, 1).replacen("/*SCRIPT*/", PAGE_JS, 1);
-    let hash = |text: &str| STANDARD.encode(Sha256::digest(text.as_bytes()));
-    let policy = format!(
-        "default-src 'none'; script-src 'sha256-{}'; style-src 'sha256-{}'; connect-src 'self'; img-src 'self'; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        hash(PAGE_JS),
-        hash(PAGE_CSS)
-    );
-    // Base64 and ASCII words only: always a valid header value.
-    (page, HeaderValue::from_str(&policy).expect("the policy is a valid header value"))
-});
+static PAGE: LazyLock<EmbeddedPage> = LazyLock::new(|| EmbeddedPage::inline(PAGE_HTML, PAGE_CSS, PAGE_JS));
 
 /// The staff dashboard. The page itself holds no data and needs no token; it asks staff
 /// for their bearer token and reads every figure from the API with it.
@@ -55,18 +39,7 @@ static PAGE: LazyLock<(String, HeaderValue)> = LazyLock::new(|| {
     )
 )]
 async fn dashboard_page() -> Response {
-    let (page, policy) = &*PAGE;
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-            (header::CONTENT_SECURITY_POLICY, policy.clone()),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
-        ],
-        page.clone(),
-    )
-        .into_response()
+    PAGE.response()
 }
 
 #[cfg(test)]
@@ -75,9 +48,12 @@ mod tests {
 
     use axum::body::Body;
     use axum::extract::Request;
-    use axum::http::{Method, StatusCode};
+    use axum::http::{header, Method, StatusCode};
     use axum::Router;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
     use oms_domain::ports::SystemClock;
+    use sha2::{Digest as _, Sha256};
     use oms_embedded::Embedded;
     use tower::ServiceExt;
 

@@ -12,6 +12,7 @@ mod flash_sales;
 mod inventory;
 mod offers;
 mod orders;
+mod page;
 mod quotes;
 mod replenishment;
 mod reports;

@@ -15,11 +15,8 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,6 +27,7 @@ use oms_domain::usecases::orders as order_cases;
 use oms_domain::validation::parse_json;
 use oms_domain::{MerchantId, Order, OrderNumber, OrderStatus, ValidationError};
 
+use super::page::EmbeddedPage;
 use super::AppState;
 use crate::answers::StatusAnswer;
 use crate::error::{ErrorBody, ErrorCode};
@@ -284,20 +282,7 @@ const PAGE_HTML: &str = include_str!("../../assets/track.html");
 const PAGE_CSS: &str = include_str!("../../assets/track.css");
 const PAGE_JS: &str = include_str!("../../assets/track.js");
 
-/// The page with its style and script inline, and the Content-Security-Policy that allows
-/// exactly those two (by their SHA-256) and requests to this origin, nothing else.
-static PAGE: LazyLock<(String, HeaderValue)> = LazyLock::new(|| {
-    let page = PAGE_HTML.replacen("/*STYLE*/", PAGE_CSS, 1).replacen("/*SCRIPT*/", PAGE_JS, 1);
-    let hash = |text: &str| STANDARD.encode(Sha256::digest(text.as_bytes()));
-    let policy = format!(
-        "default-src 'none'; script-src 'sha256-{}'; style-src 'sha256-{}'; connect-src 'self'; img-src 'self'; \
-         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        hash(PAGE_JS),
-        hash(PAGE_CSS)
-    );
-    // Base64 and ASCII words only: always a valid header value.
-    (page, HeaderValue::from_str(&policy).expect("the policy is a valid header value"))
-});
+static PAGE: LazyLock<EmbeddedPage> = LazyLock::new(|| EmbeddedPage::inline(PAGE_HTML, PAGE_CSS, PAGE_JS));
 
 /// The "Where is my order?" page.
 #[utoipa::path(
@@ -311,18 +296,7 @@ static PAGE: LazyLock<(String, HeaderValue)> = LazyLock::new(|| {
     )
 )]
 async fn track_page() -> Response {
-    let (page, policy) = &*PAGE;
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-            (header::CONTENT_SECURITY_POLICY, policy.clone()),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
-        ],
-        page.clone(),
-    )
-        .into_response()
+    PAGE.response()
 }
 
 #[cfg(test)]
@@ -331,7 +305,10 @@ mod tests {
 
     use axum::body::Body;
     use axum::http::{Method, StatusCode};
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
     use serde_json::{json, Value};
+    use sha2::{Digest as _, Sha256};
     use tower::ServiceExt;
 
     use oms_domain::order::Channel;

@@ -188,7 +188,7 @@ pub async fn check_low_stock(ports: &Ports) -> Result<LowStockReport, StoreError
                         }
                     );
                     let subject = format!("{subject}@{}", now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
-                    let alert = Alert::about_stock(AlertKind::LowStock, subject, &merchant, message, now);
+                    let alert = Alert::about(AlertKind::LowStock, subject, &merchant, message, now);
                     if ports.alerts.raise(&alert).await? == RaiseOutcome::Raised {
                         report.raised.push(alert.alert_id);
                     }
