@@ -253,10 +253,7 @@ pub struct AllocatedLineAnswer {
 
 impl From<AllocatedLine> for AllocatedLineAnswer {
     fn from(l: AllocatedLine) -> Self {
-        let transfer_price = l.transfer_price.map(|price| {
-            let digits = price.currency.minor_digits() as usize;
-            crate::routes::PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() }
-        });
+        let transfer_price = l.transfer_price.map(crate::routes::PriceBody::from);
         Self {
             warehouse: l.warehouse.into(),
             merchant_id: l.owner.into(),
@@ -751,16 +748,8 @@ impl From<StockLevel> for WarehouseStockAnswer {
 
 impl From<oms_domain::usecases::consignments::StockView> for WarehouseStockAnswer {
     fn from(v: oms_domain::usecases::consignments::StockView) -> Self {
-        let consignment = v.consigned.map(|(id, price)| {
-            let digits = price.currency.minor_digits() as usize;
-            ConsignedAnswer {
-                consignment_id: id.to_string(),
-                transfer_price: crate::routes::PriceBody {
-                    amount: format!("{:.digits$}", price.amount),
-                    currency: price.currency.to_string(),
-                },
-            }
-        });
+        let consignment =
+            v.consigned.map(|(id, price)| ConsignedAnswer { consignment_id: id.to_string(), transfer_price: price.into() });
         Self { consigned_to: v.consigned_to.into_iter().map(String::from).collect(), consignment, ..v.level.into() }
     }
 }

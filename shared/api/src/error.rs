@@ -119,7 +119,8 @@ pub enum ErrorCode {
     NotPayable,
     /// 404: no such consignment grant (or one between other merchants).
     ConsignmentNotFound,
-    /// 409: the consignment id is a grant between other merchants (a grant's owner and seller never change).
+    /// 409: the consignment id is a grant between other merchants (a grant's owner and seller
+    /// never change), or other requests changed the grant meanwhile (read it and try again).
     ConsignmentConflict,
 }
 
@@ -533,7 +534,9 @@ impl From<oms_domain::usecases::consignments::ConsignmentError> for ApiError {
             ConsignmentError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
             ConsignmentError::NotFound(_) => Self::new(ErrorCode::ConsignmentNotFound, err.to_string()),
             ConsignmentError::NotOwner(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
-            ConsignmentError::IdTaken(_) => Self::new(ErrorCode::ConsignmentConflict, err.to_string()),
+            ConsignmentError::IdTaken(_) | ConsignmentError::ChangedMeanwhile(_) => {
+                Self::new(ErrorCode::ConsignmentConflict, err.to_string())
+            }
             ConsignmentError::Unexpected(e) => e.into(),
         }
     }

@@ -122,6 +122,19 @@ async fn names_that_leave_the_report_directory_or_are_unknown_answer_404() {
         assert_eq!(json_of(&body)["error"]["code"], "not_found", "{path}");
         assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path}");
     }
+    // Symbolic links (a file, or a run directory) never lead out of the reports.
+    let root = data.path().join("reports");
+    std::os::unix::fs::symlink(data.path().join("oms.db"), root.join("20261201T000000Z").join("linked.csv")).expect("linked");
+    std::os::unix::fs::symlink(data.path(), root.join("20261202T000000Z")).expect("linked");
+    for path in ["/reports/20261201T000000Z/linked.csv", "/reports/20261202T000000Z/oms.db"] {
+        let (status, _, body) = get(&router, Some(STAFF), path).await;
+        assert_eq!((status, json_of(&body)["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{path}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path}");
+    }
+    // A name that is not UTF-8 is a JSON 400 like every other bad request.
+    let (status, content_type, body) = get(&router, Some(STAFF), "/reports/20261201T000000Z/%c0%ae%c0%ae").await;
+    assert_eq!((status, content_type.as_deref()), (StatusCode::BAD_REQUEST, Some("application/json")));
+    assert_eq!(json_of(&body)["error"]["code"], "invalid_request");
 }
 
 #[tokio::test]

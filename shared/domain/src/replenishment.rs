@@ -36,8 +36,10 @@ pub const REVIEW_DAYS: u32 = 7;
 /// The service level's z: 1.65 keeps 95 % of lead times free of a stock-out.
 pub const SERVICE_Z: f64 = 1.65;
 
-/// Units of one SKU sold per day over the `days` days before `until` (oldest first),
-/// from `sales` (any order; other SKUs' lines ignored).
+/// Units of one SKU sold per day over the `days` days up to `until` (oldest first), from
+/// `sales` (any order; other SKUs' lines ignored), starting on the day of its first sale
+/// in that window: a SKU first sold ten days ago has ten days of history, not `days` days
+/// of zeros before them, and a SKU never sold has none.
 pub fn daily_units(sales: &[Sale], sku: &Sku, until: DateTime<Utc>, days: i64) -> Vec<f64> {
     let last = until.date_naive();
     let first = last - Duration::days(days - 1);
@@ -51,7 +53,8 @@ pub fn daily_units(sales: &[Sale], sku: &Sku, until: DateTime<Utc>, days: i64) -
         let units: u32 = sale.lines.iter().filter(|line| &line.sku == sku).map(|line| line.quantity).sum();
         series[index] += f64::from(units);
     }
-    series
+    let first_sale = series.iter().position(|&units| units > 0.0).unwrap_or(series.len());
+    series.split_off(first_sale)
 }
 
 /// Each warehouse's share of a SKU's demand: its part of `reserved` (units reserved per
@@ -371,6 +374,10 @@ mod tests {
         };
         let series = daily_units(&[sale(10, 2), sale(10, 1), sale(8, 5), sale(1, 9)], &sku("TEA"), until, 3);
         assert_eq!(series, vec![5.0, 0.0, 3.0], "the 8th, 9th and 10th; the 1st is before the window");
+        let late = daily_units(&[sale(10, 2)], &sku("TEA"), until, 84);
+        assert_eq!(late, vec![2.0], "history starts at the first sale, so ten days of it are too little");
+        assert!(daily_units(&[], &sku("TEA"), until, 84).is_empty(), "a SKU never sold has no history");
+        assert!(forecast_demand(&late).is_none() && forecast_demand(&[]).is_none());
     }
 
     #[test]

@@ -69,7 +69,8 @@ enum Command {
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
-        /// Keep the demo's data here (default: a fresh temporary directory).
+        /// Keep the demo's data here (default: a fresh directory under the system's temporary
+        /// one, kept after the run with the reports it writes).
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -278,8 +279,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
-            let dir = tempfile::tempdir().context("Failed to make a temporary directory")?;
-            oms_local::demo::run(dir.path()).await
+            // Kept after the run, so the reports it writes can be opened.
+            let dir =
+                tempfile::Builder::new().prefix("oms-demo-").tempdir().context("Failed to make a temporary directory")?.keep();
+            oms_local::demo::run(&dir).await
         }
         Command::Import { file, data_dir } => {
             let summary = oms_local::import::run(&data_dir, &file).await?;

@@ -53,6 +53,15 @@ pub struct PriceBody {
     pub currency: String,
 }
 
+impl From<oms_domain::Money> for PriceBody {
+    /// The amount as given: never rounded, and with at least the currency's minor digits
+    /// (`"12.50"`, `"9.999"`).
+    fn from(price: oms_domain::Money) -> Self {
+        let digits = (price.amount.scale() as usize).max(price.currency.minor_digits() as usize);
+        PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() }
+    }
+}
+
 impl ConsignmentBody {
     fn parse(body: &[u8]) -> Result<ConsignmentTerms, ValidationError> {
         let raw: ConsignmentBody = parse_json(body)?;
@@ -100,15 +109,13 @@ pub struct ConsignmentAnswer {
 
 impl From<Consignment> for ConsignmentAnswer {
     fn from(c: Consignment) -> Self {
-        let price = c.terms.transfer_price;
-        let digits = price.currency.minor_digits() as usize;
         Self {
             consignment_id: c.consignment_id.to_string(),
             owner: c.terms.owner.to_string(),
             seller: c.terms.seller.to_string(),
             warehouses: c.terms.warehouses.iter().map(ToString::to_string).collect(),
             skus: c.terms.skus.map(|skus| skus.iter().map(ToString::to_string).collect()),
-            transfer_price: PriceBody { amount: format!("{:.digits$}", price.amount), currency: price.currency.to_string() },
+            transfer_price: c.terms.transfer_price.into(),
             active: !c.revoked,
             version: c.version,
             updated_at: c.updated_at,

@@ -53,8 +53,8 @@ mod tests {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine as _;
     use oms_domain::ports::SystemClock;
-    use sha2::{Digest as _, Sha256};
     use oms_embedded::Embedded;
+    use sha2::{Digest as _, Sha256};
     use tower::ServiceExt;
 
     use super::*;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use oms_domain::access::Scope;
 
-use super::AppState;
+use super::{AppState, PathParams};
 use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
 
@@ -54,6 +54,18 @@ pub fn content_type(file: &str) -> &'static str {
 
 /// Whether `name` may be one part of a report's path: letters, digits, `-`, `_` and `.`,
 /// not starting with a dot (so never `.` or `..`), at most 200 bytes.
+/// The file at `path` in the run directory `run_dir`, when both are what they look like:
+/// a directory and a regular file, neither a symbolic link (which could lead out of the
+/// reports' directory); `None` otherwise.
+fn read_within(run_dir: &std::path::Path, path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    let run = std::fs::symlink_metadata(run_dir)?;
+    let file = std::fs::symlink_metadata(path)?;
+    if !run.file_type().is_dir() || !file.file_type().is_file() {
+        return Ok(None);
+    }
+    std::fs::read(path).map(Some)
+}
+
 fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 200
@@ -157,7 +169,7 @@ async fn list_reports(State(state): State<AppState>, caller: Authed) -> Result<J
 async fn report_file(
     State(state): State<AppState>,
     caller: Authed,
-    UrlPath((run, file)): UrlPath<(String, String)>,
+    PathParams((run, file)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     staff_only(caller)?;
     let root = directory(&state)?;
@@ -165,10 +177,12 @@ async fn report_file(
     if !plain_name(&run) || !plain_name(&file) {
         return Err(missing());
     }
-    let path = root.join(&run).join(&file);
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await.map_err(|err| ApiError::unexpected(&err))?;
+    let (run_dir, path) = (root.join(&run), root.join(&run).join(&file));
+    let read =
+        tokio::task::spawn_blocking(move || read_within(&run_dir, &path)).await.map_err(|err| ApiError::unexpected(&err))?;
     let bytes = match read {
-        Ok(bytes) => bytes,
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(missing()),
         Err(err) if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => {
             return Err(missing())
         }

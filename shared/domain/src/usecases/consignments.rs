@@ -25,6 +25,9 @@ pub enum ConsignmentError {
     /// The id names a grant between other merchants: a grant's owner and seller never change.
     #[error("the consignment id {0} is another grant's (its owner and seller never change); choose another id")]
     IdTaken(ConsignmentId),
+    /// Other requests changed the grant on every one of our writes: nothing was written.
+    #[error("the consignment {0} was changed by other requests meanwhile; read it and try again")]
+    ChangedMeanwhile(ConsignmentId),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
@@ -39,7 +42,8 @@ pub struct Granted {
 /// Gives (or changes, or gives again after a revoke) the grant `id` with `terms`. The
 /// caller must act for `terms.owner` (checked by the route, as every "acts for its own
 /// merchant" check is). Every warehouse must be registered (`UnknownWarehouse`, nothing
-/// stored). The same terms again on an active grant change nothing (the grant as it is,
+/// stored): any registered one, since on a shared-warehouse platform a merchant's units
+/// may lie in a warehouse another merchant (or the platform) operates. The same terms again on an active grant change nothing (the grant as it is,
 /// same version); other terms, or the same on a revoked grant, are written as the next
 /// version, active. The backorders waiting for the SKUs a grant names are queued for
 /// planning again (a grant of every SKU leaves them to their next stock event or the
@@ -71,7 +75,7 @@ pub async fn put_consignment(ports: &Ports, id: &ConsignmentId, terms: Consignme
             PutConsignment::VersionConflict => continue,
         }
     }
-    Err(StoreError::msg(format!("consignment {id} kept changing: gave up after {CONFLICT_RETRIES} writes")).into())
+    Err(ConsignmentError::ChangedMeanwhile(id.clone()))
 }
 
 fn grant(id: &ConsignmentId, terms: ConsignmentTerms, ports: &Ports) -> Consignment {
@@ -107,7 +111,7 @@ pub async fn revoke_consignment(ports: &Ports, caller: &Caller, id: &Consignment
             PutConsignment::VersionConflict => continue,
         }
     }
-    Err(StoreError::msg(format!("consignment {id} kept changing: gave up after {CONFLICT_RETRIES} writes")).into())
+    Err(ConsignmentError::ChangedMeanwhile(id.clone()))
 }
 
 /// One page of the grants `merchant` takes part in (those it gave and those it received,
