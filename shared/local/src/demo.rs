@@ -422,7 +422,9 @@ async fn where_is_my_order(api: &Router, ports: &Ports) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("the lookup failed: {}: {}", e.code, e.message))?
         .context("order A-1003 is not found by its number and phone")?;
-    println!("  the page shows: {}", serde_json::to_string(&public_view(&order)).context("Failed to encode the view")?);
+    let tracking = oms_domain::usecases::tracking::tracking_view(ports, &order).await?;
+    let view = public_view(&order, &tracking);
+    println!("  the page shows: {}", serde_json::to_string(&view).context("Failed to encode the view")?);
     let wrong = json!({ "merchant": MERCHANT, "order_number": "A-1003", "phone": "139 0000 0003" });
     let (status, answer) = call_as(api, None, Method::POST, "/track/lookup", wrong).await?;
     println!("  the same number with another phone: {status}, {}", answer["error"]["code"]);

@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use oms_domain::order::normalise_phone;
 use oms_domain::ports::{OrderQuery, Page, Ports};
 use oms_domain::usecases::orders as order_cases;
+use oms_domain::usecases::tracking::{tracking_view, ShipmentView, TrackingView};
 use oms_domain::validation::parse_json;
 use oms_domain::{MerchantId, Order, OrderNumber, OrderStatus, ValidationError};
 
@@ -204,10 +205,10 @@ pub fn status_text(status: OrderStatus) -> &'static str {
     }
 }
 
-/// The public view of `order`: what `POST /track/lookup` answers. Shipments and the ETA
-/// come from the order's tracking once shipments are recorded; until then `eta` is null and
-/// `shipments` empty.
-pub fn public_view(order: &Order) -> PublicOrderView {
+/// The public view of `order` and its `tracking` (`usecases::tracking::tracking_view`):
+/// what `POST /track/lookup` answers. Until shipments are recorded `eta` is null and
+/// `shipments` empty; then each parcel shows its carrier's status and scans, oldest first.
+pub fn public_view(order: &Order, tracking: &TrackingView) -> PublicOrderView {
     let mut timeline: Vec<PublicTimelineEntry> = Vec::with_capacity(order.timeline.len());
     for event in &order.timeline {
         let status = StatusAnswer::from(event.status);
@@ -226,8 +227,27 @@ pub fn public_view(order: &Order) -> PublicOrderView {
         phone,
         items: order.lines.iter().map(|line| PublicItem { sku: line.sku.to_string(), quantity: line.quantity }).collect(),
         timeline,
-        eta: None,
-        shipments: Vec::new(),
+        eta: tracking.eta,
+        shipments: tracking.shipments.iter().map(public_shipment).collect(),
+    }
+}
+
+/// A parcel as the buyer sees it: its number, its carrier's status and scans.
+fn public_shipment(view: &ShipmentView) -> PublicShipment {
+    let events = view
+        .events
+        .iter()
+        .map(|event| PublicShipmentEvent {
+            at: event.at,
+            status: event.status.as_str().to_owned(),
+            location: event.location.clone(),
+            description: event.description.clone(),
+        })
+        .collect();
+    PublicShipment {
+        tracking_number: view.shipment.tracking_number.to_string(),
+        status: view.shipment.status.as_str().to_owned(),
+        events,
     }
 }
 
@@ -273,7 +293,8 @@ async fn lookup(State(state): State<AppState>, SmallBody(body): SmallBody) -> Re
     let Some(order) = find_for_customer(&state.ports, &lookup).await? else {
         return Err(ApiError::new(ErrorCode::NotFound, NOT_FOUND_MESSAGE));
     };
-    let mut response = Json(public_view(&order)).into_response();
+    let tracking = tracking_view(&state.ports, &order).await?;
+    let mut response = Json(public_view(&order, &tracking)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -492,5 +513,58 @@ mod tests {
         assert!(policy.contains(&format!("script-src 'sha256-{}'", hash(script))), "{policy}");
         assert!(policy.contains(&format!("style-src 'sha256-{}'", hash(style))), "{policy}");
         assert!(policy.contains("default-src 'none'"));
+    }
+
+    /// Once the order ships, the buyer sees each parcel, its carrier status and the ETA.
+    #[tokio::test]
+    async fn a_shipped_order_shows_its_parcel_and_eta() {
+        use oms_domain::usecases::fulfilment::{allocate_order, reserve_order};
+        use oms_domain::usecases::tracking::{record_shipment, ShipLine, ShipRequest};
+        let (router, ports) = app().await;
+        let (status, before, _) = post(&router, ask("m-1", "A-1001", "13800000000")).await;
+        assert_eq!((status, before["shipments"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+        assert_eq!(before["eta"], Value::Null);
+
+        let warehouse = oms_conformance::fixtures::warehouse("WH-A", "Hangzhou A");
+        oms_domain::usecases::inventory::put_warehouse(&ports, &warehouse).await.expect("registered");
+        let sku = oms_domain::Sku::parse("SKU-1").expect("a SKU");
+        let caller = oms_domain::access::Caller::platform_with_every_scope();
+        oms_domain::usecases::inventory::set_on_hand(&ports, &caller, &warehouse.warehouse_id, None, &sku, 5)
+            .await
+            .expect("counted");
+        let asked = LookupBody { merchant: "m-1".into(), order_number: "A-1001".into(), phone: "13800000000".into() };
+        let found = find_for_customer(&ports, &asked.parse().expect("a lookup")).await.expect("looked up");
+        let order_id = found.expect("the order").order_id;
+        allocate_order(&ports, &order_id).await.expect("allocated");
+        reserve_order(&ports, &order_id).await.expect("reserved");
+        let request = ShipRequest {
+            carrier: oms_domain::CarrierId::parse("sf").expect("a carrier"),
+            tracking_number: oms_domain::TrackingNumber::parse("SF1001").expect("a number"),
+            lines: vec![ShipLine { sku, quantity: 2, warehouse: None }],
+        };
+        record_shipment(&ports, &order_id, &request).await.expect("shipped");
+        let promised = chrono::Utc::now() + chrono::Duration::days(2);
+        let scan = oms_domain::shipment::TrackingEvent {
+            event_id: oms_domain::TrackingEventId::parse("ev-1").expect("an event id"),
+            tracking_number: request.tracking_number.clone(),
+            carrier: request.carrier.clone(),
+            status: oms_domain::shipment::ShipmentStatus::InTransit,
+            at: chrono::Utc::now(),
+            location: Some("Hangzhou hub".into()),
+            description: Some("Departed the hub".into()),
+            promised: Some(promised),
+            received_at: chrono::Utc::now(),
+        };
+        oms_domain::usecases::tracking::receive_events(&ports, &[scan]).await.expect("received");
+
+        let (status, after, _) = post(&router, ask("m-1", "A-1001", "13800000000")).await;
+        assert_eq!(status, StatusCode::OK, "{after}");
+        assert_eq!(after["status"], "in_transit", "the order follows its parcel");
+        assert_eq!(after["shipments"][0]["tracking_number"], "SF1001", "{after}");
+        assert!(after["shipments"][0]["status"].as_str().is_some_and(|s| !s.is_empty()), "{after}");
+        assert_eq!(after["shipments"][0]["events"][0]["location"], "Hangzhou hub", "{after}");
+        let eta: chrono::DateTime<chrono::Utc> = serde_json::from_value(after["eta"].clone()).expect("an ETA");
+        assert_eq!(eta, promised, "the carrier's promise: {after}");
+        assert!(after.get("order_id").is_none() && after.get("merchant_id").is_none(), "still nothing private: {after}");
     }
 }
