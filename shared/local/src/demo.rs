@@ -511,6 +511,18 @@ async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::R
             parcel["eta"].as_str().unwrap_or("unknown")
         );
     }
+    // The buyer of SHIP-1 looks it up on the public page: no account, the number and phone.
+    let phone = format!("138 0000 {:04}", (ORDERS + 10) % 12);
+    let asked = json!({ "merchant": MERCHANT, "order_number": "SHIP-1", "phone": phone });
+    let (_, seen) = call_as(api, None, Method::POST, "/track/lookup", asked).await?;
+    let parcel = &seen["shipments"][0];
+    println!(
+        "  the buyer looks SHIP-1 up (POST /track/lookup, {phone}): \"{}\", parcel {} {} with {} scans",
+        seen["status_text"].as_str().unwrap_or("?"),
+        parcel["tracking_number"].as_str().unwrap_or("?"),
+        parcel["status"].as_str().unwrap_or("?"),
+        parcel["events"].as_array().map_or(0, Vec::len),
+    );
     Ok(())
 }
 
