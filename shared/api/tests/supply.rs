@@ -171,6 +171,9 @@ async fn a_purchase_order_is_placed_once_per_reference_and_bad_ones_store_nothin
     assert_eq!(page["purchase_orders"].as_array().map(Vec::len), Some(0), "{page}");
     let (status, answer) = call(&router, A, Method::GET, "/purchase-orders?status=lost", None).await;
     assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    // A cursor the API never answered is refused, not read as a place in the list.
+    let (status, answer) = call(&router, A, Method::GET, "/purchase-orders?cursor=garbage", None).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("cursor")), "{answer}");
 }
 
 #[tokio::test]

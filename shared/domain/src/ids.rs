@@ -174,6 +174,15 @@ impl PurchaseOrderId {
         *last = Some(id);
         Self(format!("po_{id}"))
     }
+
+    /// An id as [`generate`](Self::generate) mints them (`po_` and a ULID): what a listing
+    /// cursor must be, so a cursor the API never answered is refused, not read as a place.
+    pub fn parse_minted(raw: &str) -> Result<Self, ValidationError> {
+        raw.strip_prefix("po_")
+            .filter(|ulid| ulid::Ulid::from_string(ulid).is_ok())
+            .map(|_| Self(raw.to_owned()))
+            .ok_or_else(|| ValidationError::new("", format!("{raw:?} is not a purchase order id this API gave")))
+    }
 }
 
 string_id!(

@@ -223,9 +223,19 @@ pub(crate) fn acting_merchant(
     }
 }
 
+/// An amount given as a plain decimal string (`"12.50"`, `"3"`): digits, then optionally a
+/// point and more digits; no exponent, sign, or bare point (`"1e5"`, `"+1"`, `".5"` and
+/// `"1."` are refused, naming `field`), and not negative.
 fn decimal_field(field: &str, raw: &str) -> Result<rust_decimal::Decimal, oms_domain::ValidationError> {
-    let amount: rust_decimal::Decimal =
-        raw.trim().parse().map_err(|_| oms_domain::ValidationError::new(field, format!("{raw:?} is not a decimal amount")))?;
+    let not_plain = || oms_domain::ValidationError::new(field, format!("{raw:?} is not a plain decimal amount like \"12.50\""));
+    let text = raw.trim();
+    let (whole, fraction) =
+        text.strip_prefix('-').unwrap_or(text).split_once('.').unwrap_or((text.strip_prefix('-').unwrap_or(text), "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return Err(not_plain());
+    }
+    let amount: rust_decimal::Decimal = text.parse().map_err(|_| not_plain())?;
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(oms_domain::ValidationError::new(field, "must not be negative"));
     }
@@ -297,6 +307,18 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorCause;
+
+    #[test]
+    fn amounts_are_plain_decimals() {
+        for (raw, want) in [("12.50", "12.50"), ("3", "3"), (" 0.5 ", "0.5"), ("00012.0", "12.0")] {
+            assert_eq!(decimal_field("amount", raw).map(|d| d.to_string()).as_deref(), Ok(want), "{raw}");
+        }
+        for raw in ["1e5", "1E-2", "+1.00", ".5", "1.", "", "-", "1.2.3", "NaN", "1,5", "0x10"] {
+            let err = decimal_field("amount", raw).expect_err(raw);
+            assert_eq!(err.field, "amount", "{raw}");
+        }
+        assert!(decimal_field("amount", "-1").is_err(), "negative");
+    }
 
     /// Collects what the log writes.
     #[derive(Debug, Clone, Default)]

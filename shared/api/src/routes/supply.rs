@@ -410,7 +410,8 @@ async fn list_purchase_orders(
             .filter(|l| (1..=oms_domain::ports::MAX_PAGE_SIZE).contains(l))
             .ok_or_else(|| ValidationError::new("limit", format!("must be 1 to {}", oms_domain::ports::MAX_PAGE_SIZE)))?,
     };
-    let after = given(&filter.cursor).map(PurchaseOrderId::parse).transpose().map_err(|e| e.within("cursor"))?;
+    let after =
+        given(&filter.cursor).map(|raw| PurchaseOrderId::parse_minted(&raw)).transpose().map_err(|e| e.within("cursor"))?;
     let query = PoQuery { merchant, sku, status };
     let page = supply_cases::list_purchase_orders(&state.ports, &caller, &query, after.as_ref(), limit).await?;
     Ok(Json(PurchaseOrdersAnswer {
