@@ -55,51 +55,66 @@ pub fn spawn_with(
     vec![
         tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
-        tokio::spawn(sweep_periodically(ports.clone(), shutdown.clone(), limits)),
-        tokio::spawn(check_low_stock_periodically(ports.clone(), shutdown.clone())),
+        tokio::spawn({
+            let ports = ports.clone();
+            periodically(SWEEP_EVERY, shutdown.clone(), move || {
+                let ports = ports.clone();
+                async move { sweep_once(&ports, &limits).await }
+            })
+        }),
+        tokio::spawn({
+            let ports = ports.clone();
+            periodically(LOW_STOCK_EVERY, shutdown.clone(), move || {
+                let ports = ports.clone();
+                async move { check_low_stock_once(&ports).await }
+            })
+        }),
     ]
 }
 
-/// One low-stock check now, then one every [`LOW_STOCK_EVERY`] until shutdown.
-async fn check_low_stock_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>) {
+/// Runs `task` now (what a crash left stuck is moved on at start), then once every `period`
+/// until shutdown; the task logs what it did.
+async fn periodically<F, Fut>(period: Duration, mut shutdown: watch::Receiver<bool>, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     while !*shutdown.borrow() {
-        match check_low_stock(&ports).await {
-            Ok(report) if report.raised.is_empty() && report.resolved.is_empty() => {
-                tracing::debug!(checked = report.checked, low = report.low, "low-stock check: no change")
-            }
-            Ok(report) => tracing::info!(
-                checked = report.checked,
-                low = report.low,
-                raised = report.raised.len(),
-                resolved = report.resolved.len(),
-                "low-stock check: alerts raised or resolved"
-            ),
-            Err(err) => tracing::error!(error = ?err, "the low-stock check failed; it runs again later"),
-        }
+        task().await;
         tokio::select! {
-            _ = tokio::time::sleep(LOW_STOCK_EVERY) => {}
+            _ = tokio::time::sleep(period) => {}
             _ = shutdown.changed() => {}
         }
     }
 }
 
-/// One sweep now (what a crash left stuck is moved on at start), then one every
-/// [`SWEEP_EVERY`] until shutdown.
-async fn sweep_periodically(ports: Ports, mut shutdown: watch::Receiver<bool>, limits: SweepLimits) {
-    while !*shutdown.borrow() {
-        match sweep(&ports, &limits).await {
-            Ok(report) if report.repaired.is_empty() && report.expired.is_empty() => tracing::debug!("sweep: nothing stuck"),
-            Ok(report) => tracing::info!(
-                repaired = report.repaired.len(),
-                expired = report.expired.len(),
-                "sweep: stuck orders queued again, unpaid holds expired"
-            ),
-            Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
+/// One low-stock check, logged.
+async fn check_low_stock_once(ports: &Ports) {
+    match check_low_stock(ports).await {
+        Ok(report) if report.raised.is_empty() && report.resolved.is_empty() => {
+            tracing::debug!(checked = report.checked, low = report.low, "low-stock check: no change")
         }
-        tokio::select! {
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
-            _ = shutdown.changed() => {}
-        }
+        Ok(report) => tracing::info!(
+            checked = report.checked,
+            low = report.low,
+            raised = report.raised.len(),
+            resolved = report.resolved.len(),
+            "low-stock check: alerts raised or resolved"
+        ),
+        Err(err) => tracing::error!(error = ?err, "the low-stock check failed; it runs again later"),
+    }
+}
+
+/// One sweep, logged.
+async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
+    match sweep(ports, limits).await {
+        Ok(report) if report.repaired.is_empty() && report.expired.is_empty() => tracing::debug!("sweep: nothing stuck"),
+        Ok(report) => tracing::info!(
+            repaired = report.repaired.len(),
+            expired = report.expired.len(),
+            "sweep: stuck orders queued again, unpaid holds expired"
+        ),
+        Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
     }
 }
 

@@ -229,8 +229,8 @@ pub(crate) fn acting_merchant(
 fn decimal_field(field: &str, raw: &str) -> Result<rust_decimal::Decimal, oms_domain::ValidationError> {
     let not_plain = || oms_domain::ValidationError::new(field, format!("{raw:?} is not a plain decimal amount like \"12.50\""));
     let text = raw.trim();
-    let (whole, fraction) =
-        text.strip_prefix('-').unwrap_or(text).split_once('.').unwrap_or((text.strip_prefix('-').unwrap_or(text), "0"));
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
     if !digits(whole) || !digits(fraction) {
         return Err(not_plain());

@@ -20,6 +20,7 @@ use crate::replenishment::{
     SHARE_DAYS,
 };
 use crate::sales::{Sale, SaleKey, MAX_SALES_PAGE};
+use crate::supply::Supplier;
 use crate::{AlertId, MerchantId, OrderId, Sku, WarehouseId};
 
 /// Ledger entries read per page for the warehouses' shares.
@@ -41,23 +42,25 @@ pub struct ReplenishmentQuery {
 
 /// The suggestions for the query's stocks: low ones first, then by SKU and warehouse.
 pub async fn suggestions(ports: &Ports, query: &ReplenishmentQuery) -> Result<Vec<Suggestion>, StoreError> {
+    let suppliers = ports.supply.suppliers_of(&query.merchant).await?;
     let skus: BTreeSet<Sku> = match &query.sku {
         Some(sku) => BTreeSet::from([sku.clone()]),
-        None => {
-            let suppliers = ports.supply.suppliers_of(&query.merchant).await?;
-            suppliers.iter().flat_map(|s| s.skus.iter().map(|x| x.sku.clone())).collect()
-        }
+        None => suppliers.iter().flat_map(|s| s.skus.iter().map(|x| x.sku.clone())).collect(),
     };
-    let mut found = review(ports, &query.merchant, &skus).await?;
+    let mut found = review(ports, &query.merchant, &suppliers, &skus).await?;
     found.retain(|s| query.warehouse.as_ref().is_none_or(|w| &s.warehouse == w) && (!query.low_only || s.low));
     found.sort_by(|a, b| (!a.low, &a.sku, &a.warehouse).cmp(&(!b.low, &b.sku, &b.warehouse)));
     Ok(found)
 }
 
-/// Every stock of `merchant` in `skus`, reviewed.
-async fn review(ports: &Ports, merchant: &MerchantId, skus: &BTreeSet<Sku>) -> Result<Vec<Suggestion>, StoreError> {
+/// Every stock of `merchant` in `skus`, reviewed against the merchant's `suppliers`.
+async fn review(
+    ports: &Ports,
+    merchant: &MerchantId,
+    suppliers: &[Supplier],
+    skus: &BTreeSet<Sku>,
+) -> Result<Vec<Suggestion>, StoreError> {
     let now = ports.clock.now();
-    let suppliers = ports.supply.suppliers_of(merchant).await?;
     let sales = sales_since(ports, merchant, now - Duration::days(HISTORY_DAYS)).await?;
     let mut found = Vec::new();
     for sku in skus {
@@ -79,7 +82,7 @@ async fn review(ports: &Ports, merchant: &MerchantId, skus: &BTreeSet<Sku>) -> R
             facts.reorder_point.map(|point| ManualThreshold { reorder_point: point, reorder_quantity: facts.reorder_quantity })
         });
         let forecast = forecast_demand(&daily_units(&sales, sku, now, HISTORY_DAYS));
-        let supplier = best_supplier(&suppliers, sku);
+        let supplier = best_supplier(suppliers, sku);
         for level in levels {
             found.push(suggest(StockToReview {
                 share: shares.get(&level.warehouse).copied().unwrap_or(0.0),
@@ -165,7 +168,8 @@ pub async fn check_low_stock(ports: &Ports) -> Result<LowStockReport, StoreError
     }
     let mut report = LowStockReport::default();
     for (merchant, skus) in by_owner {
-        let reviewed = review(ports, &merchant, &skus).await?;
+        let suppliers = ports.supply.suppliers_of(&merchant).await?;
+        let reviewed = review(ports, &merchant, &suppliers, &skus).await?;
         let mut open = open_low_stock_alerts(ports, &merchant).await?;
         let now = ports.clock.now();
         for suggestion in reviewed {
