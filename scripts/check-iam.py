@@ -69,8 +69,12 @@ USES = {
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
     # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued;
     # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS);
-    # the consignment grants the order's merchant received (Query of CONSIGNMENTS_TO#<seller>).
-    "AllocateFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("ReserveQueue"),
+    # the consignment grants the order's merchant received (Query of CONSIGNMENTS_TO#<seller>);
+    # merging: the customer's recent orders (the index by customer), a note on each order of
+    # the group joined (order Put).
+    "AllocateFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    | query_indexes("by_customer")
+    | send_to("ReserveQueue"),
     # holds and releases (Put/Update/Delete of reservation, part and stock items), the order;
     # a re-plan reads SKU facts (GetItem) and rate tables (Query) as allocation does, and a
     # plan of another merchant's units re-reads the seller's grants (Query) before its hold.

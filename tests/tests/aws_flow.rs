@@ -194,7 +194,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // allocate consumes the allocate queue.
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert!(!records.is_empty(), "ingest-order queued the order for allocation");
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone(), BUDGET).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records.clone(), BUDGET).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Allocate, &records).await;
     let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
@@ -259,7 +259,7 @@ async fn a_poison_message_is_reported_as_a_batch_item_failure_and_the_rest_succe
     wrong_kind.message_id = Some("wrong-kind".into());
     wrong_kind.body = Some(Outgoing::of(&ReserveOrder { order_id: OrderId::generate() }).body);
     records.push(wrong_kind);
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records, BUDGET).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records, BUDGET).await;
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(
         failed,
@@ -348,7 +348,7 @@ async fn the_sweeper_function_queues_again_an_order_stuck_past_its_limit_on_dyna
     assert_eq!(relay(&aws, &mut TableStream::new(), &state).await, 1);
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
     assert_eq!(records.len(), 1, "{records:?}");
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records, BUDGET).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records, BUDGET).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let order = state.ports.orders.get_order(&order.order_id).await.unwrap().unwrap();
     assert_eq!(order.status, OrderStatus::Backordered, "planned (no stock here, so backordered): moved on");
@@ -678,7 +678,7 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
     let order_id = OrderId::parse(claim["order_id"].as_str().expect("an order id")).expect("an order id");
     assert_eq!(relay(&aws, &mut stream, &state).await, 2, "one outbox item per claim");
     let records = drain(&aws, &sqs, QueueName::Allocate).await;
-    let response = oms_lambda::sqs::handle_records(&Allocate, &state.ports, records.clone(), BUDGET).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records.clone(), BUDGET).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     delete(&aws, &sqs, QueueName::Allocate, &records).await;
     relay(&aws, &mut stream, &state).await;

@@ -154,3 +154,47 @@ async fn bad_shipments_and_bad_carrier_webhooks_are_refused_with_a_json_error_an
     assert_eq!(shipped.status, StatusCode::CREATED, "{:?}", shipped.body);
     assert_eq!(app.order(&id).await["status"], "in_transit", "the kept event applied: out for delivery");
 }
+
+#[tokio::test]
+async fn a_customers_two_orders_merge_and_one_parcel_ships_and_delivers_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-hz", "Zhejiang", "SKU-1", 10).await;
+    let first = reserved_order(&app, "MG-1", 2).await;
+    let second = reserved_order(&app, "MG-2", 1).await;
+    let merge = &app.order(&second).await["allocation"]["merge"];
+    assert_eq!((&merge["group"], &merge["with"]), (&json!(first), &json!([first])), "{merge:?}");
+    assert_eq!(merge["warehouses"], json!(["wh-hz"]));
+
+    let path = format!("/orders/{first}/shipments");
+    let parcel = |other: Value| {
+        json!({"carrier": "sf", "tracking_number": "SF-MG", "lines": [
+            {"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-1", "quantity": 1, "order_id": other}]})
+    };
+    let bad_id = app.post(&path, parcel(json!(""))).await;
+    assert_error(&bad_id, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(bad_id.body["error"]["field"], "lines[1].order_id");
+    let outside = app.post(&path, parcel(json!("ord_01NOTMERGED"))).await;
+    assert_error(&outside, StatusCode::UNPROCESSABLE_ENTITY, "shipment_refused");
+    assert_eq!(outside.body["error"]["field"], "lines[1].order_id");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (10, 3, 7), "nothing shipped");
+
+    let shipped = app.post(&path, parcel(json!(second))).await;
+    assert_eq!(shipped.status, StatusCode::CREATED, "{:?}", shipped.body);
+    assert_eq!(shipped.body["order_status"], "shipped");
+    assert_eq!(
+        (&shipped.body["merged"][0]["order_id"], &shipped.body["merged"][0]["order_status"]),
+        (&json!(second), &json!("shipped"))
+    );
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (7, 0, 7));
+
+    let delivered = json!({"event_id": "d-1", "tracking_number": "SF-MG", "status": "delivered",
+                           "at": "2026-11-21T10:00:00Z", "location": "Hangzhou", "description": "signed for"});
+    let answer = app.post_carrier("generic", delivered.to_string().as_bytes()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    for id in [&first, &second] {
+        assert_eq!(app.order(id).await["status"], "delivered", "order {id}");
+        let tracking = app.get(&format!("/orders/{id}/tracking")).await;
+        assert_eq!(tracking.body["shipments"][0]["tracking_number"], "SF-MG");
+    }
+}

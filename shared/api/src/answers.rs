@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use oms_domain::alert::{Alert, AlertKind, AlertPage, AlertStatus};
+use oms_domain::allocation::merge::Merge;
 use oms_domain::allocation::Candidate;
 use oms_domain::order::{
     Address, AllocatedLine, Allocation, Channel, Charges, Customer, HoldReason, Order, OrderLine, OrderPart, TimelineEvent,
@@ -271,6 +272,34 @@ pub struct AllocationAnswer {
     pub explanation: ExplanationAnswer,
     #[schema(value_type = String, format = DateTime)]
     pub planned_at: DateTime<Utc>,
+    /// The parcels it shares with the same customer's orders; absent when it ships alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeAnswer>,
+}
+
+/// A merge with the customer's other orders: their parcels from `warehouses` travel as
+/// one, and a shipment of this order may carry their lines (`lines[].order_id`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergeAnswer {
+    /// The merge group: its first order's id.
+    pub group: String,
+    /// The orders it was merged with when planned.
+    pub with: Vec<String>,
+    pub warehouses: Vec<String>,
+    /// What one parcel per warehouse saves against separate ones, a decimal string in CNY.
+    #[schema(examples("10.50"))]
+    pub saving: String,
+}
+
+impl From<Merge> for MergeAnswer {
+    fn from(m: Merge) -> Self {
+        Self {
+            group: m.group.into(),
+            with: m.with.into_iter().map(Into::into).collect(),
+            warehouses: m.warehouses.into_iter().map(Into::into).collect(),
+            saving: m.saving.to_string(),
+        }
+    }
 }
 
 /// Why the plan won: the candidates weighed with their costs (cheapest first), the winner
@@ -322,7 +351,12 @@ impl From<Allocation> for AllocationAnswer {
                 ExplanationAnswer { chosen: None, candidates: Vec::new(), considered: 0, method: None, reason: a.explanation }
             }
         };
-        Self { lines: a.lines.into_iter().map(Into::into).collect(), explanation, planned_at: a.planned_at }
+        Self {
+            lines: a.lines.into_iter().map(Into::into).collect(),
+            explanation,
+            planned_at: a.planned_at,
+            merge: a.merge.map(Into::into),
+        }
     }
 }
 
@@ -829,7 +863,8 @@ mod tests {
             Charges { discount: Decimal::new(500, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
         order.transition(OrderStatus::Allocated, at(13), "wh-hz holds every line").unwrap();
         let lines = vec![fixtures::line("wh-hz", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13) });
+        order.allocation =
+            Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13), merge: None });
         order.version = 3;
         order
     }

@@ -562,6 +562,9 @@ impl From<ShipError> for ApiError {
                 let at = if matches!(err, ShipError::UnknownSku { .. }) { "sku" } else { at };
                 Self { field: field(format!("lines[{line}].{at}")), ..Self::new(ErrorCode::ShipmentRefused, err.to_string()) }
             }
+            ShipError::NotMerged { line, .. } => {
+                Self { field: field(format!("lines[{line}].order_id")), ..Self::new(ErrorCode::ShipmentRefused, err.to_string()) }
+            }
             ShipError::TrackingNumberTaken(_) => {
                 Self { field: field("tracking_number".to_owned()), ..Self::new(ErrorCode::TrackingNumberTaken, err.to_string()) }
             }

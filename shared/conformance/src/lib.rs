@@ -202,6 +202,7 @@ macro_rules! __each_case {
         $($apply)*!(concurrent_shipments_of_the_same_held_units_ship_them_once_and_never_go_negative, $($arg)*);
         $($apply)*!(a_carrier_event_is_stored_once_and_events_read_back_by_time, $($arg)*);
         $($apply)*!(a_shipment_update_is_conditional_on_its_version, $($arg)*);
+        $($apply)*!(orders_of_one_merge_group_share_a_tracking_number_and_no_other_order_may, $($arg)*);
         $($apply)*!(transit_times_are_kept_per_carrier_and_lane_newest_first_once_per_shipment, $($arg)*);
         $($apply)*!(a_reserved_orders_sale_lands_with_its_write_and_reads_back_whole, $($arg)*);
         $($apply)*!(the_same_orders_sale_written_twice_is_one_sale, $($arg)*);

@@ -29,6 +29,12 @@ async fn held_order(s: &Subject, external_id: &str) -> (Order, HoldId) {
     (stored(&placed), hold_id)
 }
 
+/// The one shipment of a list.
+fn only(mut shipments: Vec<Shipment>) -> Shipment {
+    assert_eq!(shipments.len(), 1, "one shipment: {shipments:?}");
+    shipments.remove(0)
+}
+
 fn tracking(raw: &str) -> TrackingNumber {
     TrackingNumber::parse(raw).expect("a valid tracking number")
 }
@@ -58,7 +64,7 @@ pub async fn a_shipment_consumes_exactly_its_units_from_the_hold_and_the_stock(s
     assert_eq!(counts(&s).await, (8, 1), "on hand and reserved both drop by the units shipped");
     let left = s.inventory.reservation(&order.order_id).await.expect("reservation failed").expect("a unit is still held");
     assert_eq!((left.hold_id, left.reservation.lines().to_vec()), (hold_id, vec![line("WH-A", "SKU-1", 1)]));
-    let read = s.shipments.get_shipment(&tracking("SF1")).await.expect("get_shipment failed").expect("the shipment");
+    let read = only(s.shipments.shipments_with(&tracking("SF1")).await.expect("shipments_with failed"));
     assert_eq!(read, Shipment { version: 1, ..shipment.clone() });
     assert_eq!(s.shipments.shipments_of(&order.order_id).await.expect("shipments_of failed"), vec![read]);
     let read = s.orders.get_order(&order.order_id).await.expect("get_order failed").expect("the order");
@@ -101,7 +107,7 @@ pub async fn a_shipment_write_whose_tracking_number_is_taken_writes_nothing(s: S
         "more than the hold has left writes nothing"
     );
     assert_eq!(counts(&s).await, (9, 2));
-    assert_eq!(s.shipments.get_shipment(&tracking("SF4")).await.expect("get_shipment failed"), None);
+    assert_eq!(s.shipments.shipments_with(&tracking("SF4")).await.expect("shipments_with failed"), vec![]);
 }
 
 pub async fn concurrent_shipments_of_the_same_held_units_ship_them_once_and_never_go_negative(s: Subject) {
@@ -150,18 +156,22 @@ pub async fn a_carrier_event_is_stored_once_and_events_read_back_by_time(s: Subj
     assert_eq!(s.shipments.add_event(&changed).await.expect("add_event failed"), AddEventOutcome::Duplicate);
     assert_eq!(s.shipments.events_of(&tracking("EV1")).await.expect("events_of failed"), vec![early, late]);
     assert!(s.shipments.events_of(&tracking("EV2")).await.expect("events_of failed").is_empty());
-    assert_eq!(s.shipments.get_shipment(&tracking("EV1")).await.expect("get_shipment failed"), None, "kept with no shipment");
+    assert_eq!(
+        s.shipments.shipments_with(&tracking("EV1")).await.expect("shipments_with failed"),
+        vec![],
+        "kept with no shipment"
+    );
 }
 
 pub async fn a_shipment_update_is_conditional_on_its_version(s: Subject) {
     let (order, hold_id) = held_order(&s, "S-5").await;
     let (moved, effects, _) = shipping(&order, &hold_id, "SF5", 3, OrderStatus::Shipped);
     assert!(matches!(s.orders.update_order_with(&moved, &effects).await.expect("update failed"), UpdateOutcome::Updated { .. }));
-    let mut read = s.shipments.get_shipment(&tracking("SF5")).await.expect("get_shipment failed").expect("the shipment");
+    let mut read = only(s.shipments.shipments_with(&tracking("SF5")).await.expect("shipments_with failed"));
     read.refresh(&[event("SF5", "e-1", ShipmentStatus::OutForDelivery, 5)], None);
     assert_eq!(s.shipments.update_shipment(&read).await.expect("update failed"), UpdateOutcome::Updated { version: 2 });
     assert_eq!(s.shipments.update_shipment(&read).await.expect("update failed"), UpdateOutcome::VersionConflict);
-    let now = s.shipments.get_shipment(&tracking("SF5")).await.expect("get_shipment failed").expect("the shipment");
+    let now = only(s.shipments.shipments_with(&tracking("SF5")).await.expect("shipments_with failed"));
     assert_eq!(now, Shipment { version: 2, ..read });
     assert_eq!(now.status, ShipmentStatus::OutForDelivery);
 }
@@ -186,4 +196,71 @@ pub async fn transit_times_are_kept_per_carrier_and_lane_newest_first_once_per_s
     assert!(s.shipments.transit_hours(&carrier, &other, 10).await.expect("transit_hours failed").is_empty());
     let zto = CarrierId::parse("zto").expect("a carrier");
     assert!(s.shipments.transit_hours(&zto, &lane, 10).await.expect("transit_hours failed").is_empty());
+}
+
+/// `order` as merged into the group of `first` when planned.
+fn merged_into(order: &Order, first: &Order) -> Order {
+    let mut merged = order.clone();
+    let allocation = merged.allocation.get_or_insert_with(|| oms_domain::order::Allocation {
+        lines: vec![line("WH-A", "SKU-1", 3)],
+        explanation: "WH-A".into(),
+        costing: None,
+        planned_at: noon(),
+        merge: None,
+    });
+    allocation.merge = Some(oms_domain::allocation::merge::Merge {
+        group: first.order_id.clone(),
+        with: vec![first.order_id.clone()],
+        warehouses: vec![warehouse_id("WH-A")],
+        saving: rust_decimal::Decimal::ONE,
+    });
+    merged
+}
+
+pub async fn orders_of_one_merge_group_share_a_tracking_number_and_no_other_order_may(s: Subject) {
+    let (first, first_hold) = held_order(&s, "M-1").await;
+    let (second, second_hold) = held_order(&s, "M-2").await;
+    let (stranger, stranger_hold) = held_order(&s, "M-3").await;
+    // The second was merged into the first's group when planned (stored so).
+    let second = merged_into(&second, &first);
+    assert!(matches!(s.orders.update_order(&second).await.expect("update failed"), UpdateOutcome::Updated { .. }));
+    let second = Order { version: second.version + 1, ..second };
+
+    let (moved, effects, first_part) = shipping(&first, &first_hold, "PARCEL-1", 3, OrderStatus::Shipped);
+    assert!(matches!(s.orders.update_order_with(&moved, &effects).await.expect("update failed"), UpdateOutcome::Updated { .. }));
+    let (moved, effects, second_part) = shipping(&second, &second_hold, "PARCEL-1", 3, OrderStatus::Shipped);
+    assert_eq!(second_part.group(), &first.order_id, "the shipment carries its order's group");
+    assert!(
+        matches!(s.orders.update_order_with(&moved, &effects).await.expect("update failed"), UpdateOutcome::Updated { .. }),
+        "an order of the group adds its part of the parcel"
+    );
+    let (moved, effects, _) = shipping(&stranger, &stranger_hold, "PARCEL-1", 3, OrderStatus::Shipped);
+    assert_eq!(
+        s.orders.update_order_with(&moved, &effects).await.expect("update failed"),
+        UpdateOutcome::VersionConflict,
+        "an order of another group never shares the number"
+    );
+    let second_now = Order { version: second.version + 1, ..second.clone() };
+    let (again, effects, _) = shipping(&second_now, &second_hold, "PARCEL-1", 1, OrderStatus::Shipped);
+    assert_eq!(
+        s.orders.update_order_with(&again, &effects).await.expect("update failed"),
+        UpdateOutcome::VersionConflict,
+        "an order has one shipment under a number"
+    );
+    let mut expected = vec![Shipment { version: 1, ..first_part }, Shipment { version: 1, ..second_part }];
+    expected.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    assert_eq!(s.shipments.shipments_with(&tracking("PARCEL-1")).await.expect("shipments_with failed"), expected);
+    assert_eq!(counts(&s).await, (4, 3), "two orders' units shipped, the stranger's still held");
+    assert!(s.shipments.shipments_of(&stranger.order_id).await.expect("shipments_of failed").is_empty());
+    // Each part updates on its own version.
+    let mut part = s.shipments.shipments_of(&second.order_id).await.expect("shipments_of failed").remove(0);
+    part.refresh(&[event("PARCEL-1", "e-1", ShipmentStatus::OutForDelivery, 5)], None);
+    assert_eq!(s.shipments.update_shipment(&part).await.expect("update failed"), UpdateOutcome::Updated { version: 2 });
+    let read = s.shipments.shipments_with(&tracking("PARCEL-1")).await.expect("shipments_with failed");
+    let statuses: Vec<_> = read.iter().map(|p| (p.order_id.clone(), p.status)).collect();
+    let mut want =
+        vec![(first.order_id.clone(), ShipmentStatus::InTransit), (second.order_id.clone(), ShipmentStatus::OutForDelivery)];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(statuses, want);
+    crate::ledger::assert_no_drift(&s).await;
 }

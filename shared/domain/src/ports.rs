@@ -108,8 +108,10 @@ pub enum HoldEffect {
 
 /// What a shipment's write does besides writing the order, in the same atomic step.
 /// Conditions: the order's current hold is `hold_id` and holds at least each line of
-/// `taken`; each line's stock has at least its units reserved; no shipment with the
-/// tracking number exists. Otherwise nothing is written (`VersionConflict`: read again).
+/// `taken`; each line's stock has at least its units reserved; no shipment of this order
+/// has the tracking number, and every shipment that has it is of the same merge group
+/// (`Shipment::group`: the orders of one group share parcels, other orders never share a
+/// number). Otherwise nothing is written (`VersionConflict`: read again).
 /// A hold written in more than one part cannot be shipped from (an error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipEffect {
@@ -645,8 +647,9 @@ pub enum AddEventOutcome {
 /// tracking number; the transit times learned per carrier and lane.
 #[async_trait]
 pub trait ShipmentStore: Send + Sync {
-    /// The shipment of a tracking number, if one was recorded. Strongly consistent.
-    async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError>;
+    /// Every shipment recorded with a tracking number, by order id: one, or one per order
+    /// of a merge group sharing the parcel; empty when none was. Strongly consistent.
+    async fn shipments_with(&self, tracking: &TrackingNumber) -> Result<Vec<Shipment>, StoreError>;
 
     /// Every shipment of an order, by shipment id. Strongly consistent.
     async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError>;

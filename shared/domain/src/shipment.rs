@@ -160,11 +160,21 @@ pub struct Shipment {
     pub delivered_at: Option<DateTime<Utc>>,
     /// How many events were applied (the shipment changes only when this or the status does).
     pub events: u32,
+    /// The merge group of its order, when the order was merged with others of its
+    /// customer (`Order::merge_group`): their shipments may share the tracking number.
+    /// Absent when the order ships alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_group: Option<OrderId>,
     /// Bumped by the store on every write; updates are conditional on it.
     pub version: u64,
 }
 
 impl Shipment {
+    /// The merge group whose orders may share its tracking number: its order's group.
+    pub fn group(&self) -> &OrderId {
+        self.merge_group.as_ref().unwrap_or(&self.order_id)
+    }
+
     /// A shipment handed over now, with no carrier event yet: in transit.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -191,6 +201,7 @@ impl Shipment {
             eta: None,
             delivered_at: None,
             events: 0,
+            merge_group: (order.merge_group() != &order.order_id).then(|| order.merge_group().clone()),
             version: 0,
         };
         shipment.refresh(&[], learned);

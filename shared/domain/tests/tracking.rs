@@ -61,8 +61,15 @@ impl World {
 
     /// A delivered order of `quantity` units of SKU-1 (to Zhejiang), reserved.
     async fn reserved(&self, external_id: &str, quantity: u32) -> OrderId {
+        self.reserved_for(external_id, quantity, "c-1").await
+    }
+
+    /// [`World::reserved`] for customer `customer` (orders of one customer to one address,
+    /// placed together, merge into one parcel when planned).
+    async fn reserved_for(&self, external_id: &str, quantity: u32, customer: &str) -> OrderId {
         let mut order = fixtures::order(Channel::Generic, external_id);
         order.lines[0].quantity = quantity;
+        order.customer.id = oms_domain::CustomerId::parse(customer).expect("a customer id");
         let new = oms_domain::order::NewOrder {
             channel: order.channel,
             external_id: order.external_id.clone(),
@@ -103,7 +110,7 @@ impl World {
         let request = ShipRequest {
             carrier: CarrierId::parse("sf").expect("as expected"),
             tracking_number: TrackingNumber::parse(number).expect("as expected"),
-            lines: vec![ShipLine { sku: sku("SKU-1"), quantity, warehouse: None }],
+            lines: vec![ShipLine { sku: sku("SKU-1"), quantity, warehouse: None, order_id: None }],
         };
         record_shipment(&self.ports, id, &request).await
     }
@@ -154,18 +161,18 @@ async fn a_shipment_the_order_cannot_make_is_refused_with_its_reason_and_stores_
     let request = ShipRequest {
         carrier: CarrierId::parse("sf").expect("as expected"),
         tracking_number: TrackingNumber::parse("X2").expect("as expected"),
-        lines: vec![ShipLine { sku: sku("SKU-9"), quantity: 1, warehouse: None }],
+        lines: vec![ShipLine { sku: sku("SKU-9"), quantity: 1, warehouse: None, order_id: None }],
     };
     assert!(matches!(record_shipment(&w.ports, &id, &request).await, Err(ShipError::UnknownSku { .. })));
     let named = ShipRequest {
-        lines: vec![ShipLine { sku: sku("SKU-1"), quantity: 1, warehouse: Some(warehouse_id("WH-Z")) }],
+        lines: vec![ShipLine { sku: sku("SKU-1"), quantity: 1, warehouse: Some(warehouse_id("WH-Z")), order_id: None }],
         ..request.clone()
     };
     assert!(matches!(record_shipment(&w.ports, &id, &named).await, Err(ShipError::MoreThanHeld { held: 0, .. })));
     assert_eq!(w.level().await, (10, 2));
     assert_eq!(w.order(&id).await.status, OrderStatus::Reserved);
     assert!(w.ports.shipments.shipments_of(&id).await.expect("as expected").is_empty());
-    let cancelled = w.reserved("T-3", 1).await;
+    let cancelled = w.reserved_for("T-3", 1, "c-2").await;
     cancel_order(&w.ports, &cancelled, "buyer").await.expect("cancelled");
     assert!(matches!(w.ship(&cancelled, "X3", 1).await, Err(ShipError::NotReserved(OrderStatus::Cancelled))));
     w.ship(&id, "X4", 1).await.expect("shipped");
@@ -292,4 +299,54 @@ async fn the_sweeper_applies_an_event_whose_effects_a_crash_left_undone() {
     let lane = oms_domain::shipment::Lane { origin: "Zhejiang".into(), destination: "Zhejiang".into() };
     let learned = w.ports.shipments.transit_hours(&CarrierId::parse("sf").expect("a carrier"), &lane, 10).await;
     assert_eq!(learned.expect("transit times"), vec![10], "and learned its transit time");
+}
+
+#[tokio::test]
+async fn a_customers_orders_planned_together_merge_and_ship_in_one_parcel_that_moves_them_all() {
+    let w = World::new().await;
+    let first = w.reserved("MG-1", 2).await;
+    let second = w.reserved("MG-2", 1).await;
+    let stranger = w.reserved_for("MG-3", 1, "c-2").await;
+    let merge = w.order(&second).await.allocation.and_then(|a| a.merge).expect("the second order joined the first's parcel");
+    assert_eq!((merge.group.clone(), merge.with.clone()), (first.clone(), vec![first.clone()]));
+    assert!(merge.saving > rust_decimal::Decimal::ZERO, "merged because it saves: {merge:?}");
+    assert!(w.order(&second).await.timeline.iter().any(|e| e.detail.contains(&format!("one parcel with order {first}"))));
+    assert!(w.order(&first).await.timeline.iter().any(|e| e.detail.contains(&format!("order {second} joins its parcel"))));
+    assert_eq!(w.order(&stranger).await.allocation.and_then(|a| a.merge), None, "another customer's order ships alone");
+
+    let line = |quantity, order_id: Option<&OrderId>| ShipLine {
+        sku: sku("SKU-1"),
+        quantity,
+        warehouse: None,
+        order_id: order_id.cloned(),
+    };
+    let parcel = |lines| ShipRequest {
+        carrier: CarrierId::parse("sf").expect("a carrier"),
+        tracking_number: TrackingNumber::parse("PARCEL-9").expect("a number"),
+        lines,
+    };
+    // A line of an order outside the group refuses the whole parcel: nothing is stored.
+    let outside = parcel(vec![line(2, None), line(1, Some(&stranger))]);
+    assert!(matches!(record_shipment(&w.ports, &first, &outside).await, Err(ShipError::NotMerged { line: 1, .. })));
+    // So does a part its order cannot ship, whichever part it is.
+    let too_many = parcel(vec![line(2, None), line(5, Some(&second))]);
+    assert!(matches!(record_shipment(&w.ports, &first, &too_many).await, Err(ShipError::MoreThanHeld { line: 1, .. })));
+    assert_eq!(w.level().await, (10, 4), "nothing shipped");
+    assert!(w.ports.shipments.shipments_with(&TrackingNumber::parse("PARCEL-9").unwrap()).await.unwrap().is_empty());
+
+    let shipped = record_shipment(&w.ports, &first, &parcel(vec![line(2, None), line(1, Some(&second))])).await.expect("shipped");
+    assert_eq!(shipped.order_status, OrderStatus::Shipped);
+    assert_eq!(shipped.merged.len(), 1);
+    assert_eq!((&shipped.merged[0].order_id, shipped.merged[0].order_status), (&second, OrderStatus::Shipped));
+    assert_eq!(w.level().await, (7, 1), "both orders' units left; the stranger's unit is still held");
+    let again = record_shipment(&w.ports, &first, &parcel(vec![line(2, None), line(1, Some(&second))])).await.expect("again");
+    assert!(again.duplicate && again.merged[0].duplicate, "the same parcel again is the same shipments");
+    assert_eq!(w.level().await, (7, 1));
+    assert!(matches!(w.ship(&stranger, "PARCEL-9", 1).await, Err(ShipError::TrackingNumberTaken(_))));
+
+    w.event("PARCEL-9", "d-1", ShipmentStatus::Delivered, start() + Duration::hours(30)).await;
+    for id in [&first, &second] {
+        assert_eq!(w.order(id).await.status, OrderStatus::Delivered, "the parcel's delivery moves every order in it");
+    }
+    assert_eq!(w.order(&stranger).await.status, OrderStatus::Reserved);
 }

@@ -1068,7 +1068,7 @@ async fn the_queue_consumers_carry_a_received_order_to_reserved() {
     let [allocate] = &world.store.receive(AllocateOrder::QUEUE, 10, Duration::from_secs(60)).await.unwrap()[..] else {
         panic!("one allocation message")
     };
-    let handled = messages::consume(&Allocate, &world.ports, &allocate.body).await.unwrap();
+    let handled = messages::consume(&Allocate::default(), &world.ports, &allocate.body).await.unwrap();
     assert_eq!(handled, Handled::Moved(OrderStatus::Allocated));
     let [reserve] = &world.store.receive(ReserveOrder::QUEUE, 10, Duration::from_secs(60)).await.unwrap()[..] else {
         panic!("one reservation message")
@@ -1080,7 +1080,7 @@ async fn the_queue_consumers_carry_a_received_order_to_reserved() {
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3));
     // Each queue's consumer refuses the other queue's kind.
     assert!(messages::consume(&Reserve, &world.ports, &allocate.body).await.is_err());
-    assert!(messages::consume(&Allocate, &world.ports, &reserve.body).await.is_err());
+    assert!(messages::consume(&Allocate::default(), &world.ports, &reserve.body).await.is_err());
 }
 
 // ---------------------------------------------------------------------------------------

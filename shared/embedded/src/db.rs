@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 17;
+pub(crate) const SCHEMA_VERSION: i64 = 18;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -227,6 +227,26 @@ CREATE TABLE IF NOT EXISTS transit_samples (
     PRIMARY KEY (carrier, origin, destination, shipment_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transit_samples_by_time ON transit_samples (carrier, origin, destination, delivered_at);
+";
+
+/// Version 18: a tracking number may be shared by the shipments of one merge group's orders
+/// (`oms_domain::allocation::merge`), one row per (tracking number, order), each with its
+/// group (its own order id when it ships alone; so for every row shipped before).
+const SHARED_PARCELS: &str = "
+CREATE TABLE shipments_by_parcel (
+    tracking_number TEXT NOT NULL,
+    order_id        TEXT NOT NULL,
+    merge_group     TEXT NOT NULL,
+    shipment_id     TEXT NOT NULL UNIQUE,
+    version         INTEGER NOT NULL,
+    body            TEXT NOT NULL,
+    PRIMARY KEY (tracking_number, order_id)
+) WITHOUT ROWID;
+INSERT INTO shipments_by_parcel (tracking_number, order_id, merge_group, shipment_id, version, body)
+    SELECT tracking_number, order_id, order_id, shipment_id, version, body FROM shipments;
+DROP TABLE shipments;
+ALTER TABLE shipments_by_parcel RENAME TO shipments;
+CREATE INDEX shipments_by_order ON shipments (order_id, shipment_id);
 ";
 
 /// Most operations committed together in one transaction.
@@ -458,6 +478,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 17 {
         tx.execute_batch(crate::supply::SUPPLY)
             .context("Failed to migrate to schema version 17 (suppliers and purchase orders)")?;
+    }
+    if found < 18 {
+        tx.execute_batch(SHARED_PARCELS).context("Failed to migrate to schema version 18 (parcels shared by merged orders)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

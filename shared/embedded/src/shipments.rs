@@ -16,42 +16,14 @@ use crate::Embedded;
 
 #[async_trait]
 impl ShipmentStore for Embedded {
-    async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
-        let key = tracking.to_string();
-        let failed = |e| StoreError::new(format!("Failed to read the shipment of {tracking}"), e);
-        let row: Option<(i64, String)> = self
-            .db
-            .call(move |conn| {
-                conn.query_row_cached("SELECT version, body FROM shipments WHERE tracking_number = ?1", [key.as_str()], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()
-                .context("Failed to query the shipments")
-            })
-            .await
-            .map_err(failed)?;
-        row.map(decode_shipment).transpose().map_err(failed)
+    async fn shipments_with(&self, tracking: &TrackingNumber) -> Result<Vec<Shipment>, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to read the shipments of {tracking}"), e);
+        self.shipment_rows("tracking_number = ?1 ORDER BY order_id", tracking.to_string()).await.map_err(failed)
     }
 
     async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
-        let key = order.to_string();
         let failed = |e| StoreError::new(format!("Failed to read the shipments of order {order}"), e);
-        let rows: Vec<(i64, String)> = self
-            .db
-            .call(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT version, body FROM shipments WHERE order_id = ?1 ORDER BY shipment_id")
-                    .context("Failed to prepare the shipments query")?;
-                let rows = stmt
-                    .query_map([key.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .context("Failed to query the shipments")?
-                    .collect::<Result<Vec<_>, _>>()
-                    .context("Failed to read the shipments")?;
-                Ok(rows)
-            })
-            .await
-            .map_err(failed)?;
-        rows.into_iter().map(decode_shipment).collect::<anyhow::Result<_>>().map_err(failed)
+        self.shipment_rows("order_id = ?1 ORDER BY shipment_id", order.to_string()).await.map_err(failed)
     }
 
     async fn update_shipment(&self, shipment: &Shipment) -> Result<UpdateOutcome, StoreError> {
@@ -59,13 +31,13 @@ impl ShipmentStore for Embedded {
         let next = shipment.version + 1;
         let read = i64::try_from(shipment.version).context("The shipment's version is out of range").map_err(failed)?;
         let body = serde_json::to_string(shipment).context("Failed to encode the shipment").map_err(failed)?;
-        let key = shipment.tracking_number.to_string();
+        let key = (shipment.tracking_number.to_string(), shipment.order_id.to_string());
         let changed = self
             .db
             .call(move |conn| {
                 conn.execute_cached(
-                    "UPDATE shipments SET version = ?2 + 1, body = ?3 WHERE tracking_number = ?1 AND version = ?2",
-                    params![key, read, body],
+                    "UPDATE shipments SET version = ?2 + 1, body = ?3 WHERE tracking_number = ?1 AND order_id = ?4 AND version = ?2",
+                    params![key.0, read, body, key.1],
                 )
                 .context("Failed to write the shipment row")
             })
@@ -168,6 +140,27 @@ impl ShipmentStore for Embedded {
     }
 }
 
+impl Embedded {
+    /// The shipments of the rows `filter` (a `WHERE` clause on `?1`, with its `ORDER BY`) selects.
+    async fn shipment_rows(&self, filter: &'static str, key: String) -> anyhow::Result<Vec<Shipment>> {
+        let rows: Vec<(i64, String)> = self
+            .db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(&format!("SELECT version, body FROM shipments WHERE {filter}"))
+                    .context("Failed to prepare the shipments query")?;
+                let rows = stmt
+                    .query_map([key.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .context("Failed to query the shipments")?
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("Failed to read the shipments")?;
+                Ok(rows)
+            })
+            .await?;
+        rows.into_iter().map(decode_shipment).collect()
+    }
+}
+
 fn decode_shipment((version, body): (i64, String)) -> anyhow::Result<Shipment> {
     let mut shipment: Shipment = serde_json::from_str(&body).context("A stored shipment is corrupt")?;
     shipment.version = u64::try_from(version).context("A stored shipment's version is negative")?;
@@ -175,8 +168,8 @@ fn decode_shipment((version, body): (i64, String)) -> anyhow::Result<Shipment> {
 }
 
 /// The condition of a shipment's write, checked in the order's savepoint before anything
-/// is written: the hold is still `ship.hold_id` and holds every line taken, and no shipment
-/// has the tracking number.
+/// is written: the hold is still `ship.hold_id` and holds every line taken, and every
+/// shipment with the tracking number is of another order of the same merge group.
 pub(crate) fn may_ship(conn: &Connection, order_id: &OrderId, ship: &ShipEffect) -> anyhow::Result<bool> {
     if !crate::inventory::holds(conn, order_id, &ship.hold_id)? {
         return Ok(false);
@@ -203,8 +196,8 @@ pub(crate) fn may_ship(conn: &Connection, order_id: &OrderId, ship: &ShipEffect)
     }
     let taken: Option<String> = conn
         .query_row_cached(
-            "SELECT order_id FROM shipments WHERE tracking_number = ?1",
-            [ship.shipment.tracking_number.as_str()],
+            "SELECT order_id FROM shipments WHERE tracking_number = ?1 AND (order_id = ?2 OR merge_group != ?3) LIMIT 1",
+            params![ship.shipment.tracking_number.as_str(), order_id.as_str(), ship.shipment.group().as_str()],
             |row| row.get(0),
         )
         .optional()
@@ -252,8 +245,15 @@ pub(crate) fn ship(conn: &mut Connection, order_id: &OrderId, ship: &ShipEffect)
     shipment.version = 1;
     let body = serde_json::to_string(&shipment).context("Failed to encode the shipment")?;
     conn.execute_cached(
-        "INSERT INTO shipments (tracking_number, shipment_id, order_id, version, body) VALUES (?1, ?2, ?3, 1, ?4)",
-        params![shipment.tracking_number.as_str(), shipment.shipment_id.as_str(), order_id.as_str(), body],
+        "INSERT INTO shipments (tracking_number, shipment_id, order_id, merge_group, version, body)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+        params![
+            shipment.tracking_number.as_str(),
+            shipment.shipment_id.as_str(),
+            order_id.as_str(),
+            shipment.group().as_str(),
+            body
+        ],
     )
     .context("Failed to write the shipment row")?;
     Ok(())

@@ -508,9 +508,9 @@ macro_rules! delegate_shipments {
     ($wrapper:ty, |$this:ident| $store:expr) => {
         #[async_trait]
         impl ShipmentStore for $wrapper {
-            async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
+            async fn shipments_with(&self, tracking: &TrackingNumber) -> Result<Vec<Shipment>, StoreError> {
                 let $this = self;
-                $store.get_shipment(tracking).await
+                $store.shipments_with(tracking).await
             }
             async fn shipments_of(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
                 let $this = self;

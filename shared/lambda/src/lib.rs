@@ -198,6 +198,24 @@ pub async fn run_outbox_relay(ports: Ports) -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(move |event| stream::handle_stream(queue, event))).await
 }
 
+/// The variable holding the merge window in hours (`MergePolicy`; 0 turns merging off).
+pub const MERGE_WINDOW_VARIABLE: &str = "OMS_MERGE_WINDOW_HOURS";
+
+/// When allocation merges a customer's orders, from [`MERGE_WINDOW_VARIABLE`] (read once,
+/// at start; absent or empty: the default window).
+pub fn merge_policy(var: impl Fn(&str) -> Option<String>) -> Result<oms_domain::allocation::merge::MergePolicy, Error> {
+    match var(MERGE_WINDOW_VARIABLE).filter(|raw| !raw.trim().is_empty()) {
+        Some(raw) => {
+            let hours: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| format!("{MERGE_WINDOW_VARIABLE} must be a whole number of hours, not {raw:?}"))?;
+            Ok(oms_domain::allocation::merge::MergePolicy::hours(hours).map_err(|e| format!("{MERGE_WINDOW_VARIABLE}: {e}"))?)
+        }
+        None => Ok(oms_domain::allocation::merge::MergePolicy::default()),
+    }
+}
+
 /// The variable holding the least margin over cost a quote keeps, as a fraction
 /// (`0.05`, the default, is 5 %).
 #[cfg(feature = "pricing")]

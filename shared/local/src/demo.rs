@@ -151,6 +151,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     }
     where_is_my_order(&api, &ports).await?;
     shipping(&api, &embedded, &ports).await?;
+    merged_parcel(&api, &embedded).await?;
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
@@ -523,6 +524,72 @@ async fn shipping(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::R
         parcel["status"].as_str().unwrap_or("?"),
         parcel["events"].as_array().map_or(0, Vec::len),
     );
+    Ok(())
+}
+
+/// A buyer orders twice within the hour to one address: the second order joins the first's
+/// parcel when planned (one parcel costs less than two), the warehouse ships one parcel
+/// carrying both, and the carrier's one delivery scan delivers both orders.
+async fn merged_parcel(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    for (i, external_id) in ["MERGE-1", "MERGE-2"].into_iter().enumerate() {
+        let mut order = sample_order(ORDERS + 20);
+        order["external_id"] = json!(external_id);
+        order["placed_at"] = json!(format!("2026-11-20T20:{:02}:00Z", 10 * i));
+        order["shipping_address"]["province"] = json!("Zhejiang");
+        order["shipping_address"]["city"] = json!("Hangzhou");
+        order["lines"] = json!([line(i, 1)]);
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("order {external_id} was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+        // Planned one after the other, as orders placed apart are.
+        if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+            bail!("the queues did not drain within 30 s");
+        }
+    }
+    let (first, second) = (&ids[0], &ids[1]);
+    let order = call(api, Method::GET, &format!("/orders/{second}"), Value::Null).await?.1;
+    let merge = &order["allocation"]["merge"];
+    if merge.is_null() {
+        bail!("MERGE-2 was not merged with MERGE-1: {}", order["allocation"]);
+    }
+    println!(
+        "Merging: one buyer orders twice in ten minutes to one address; MERGE-2 joins MERGE-1's parcel from {} (saves {})",
+        merge["warehouses"][0].as_str().unwrap_or("?"),
+        merge["saving"].as_str().unwrap_or("?")
+    );
+    let lines: Vec<Value> = [first, second]
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (sku, ..) = CATALOGUE[i];
+            if id == first {
+                json!({ "sku": sku, "quantity": 1 })
+            } else {
+                json!({ "sku": sku, "quantity": 1, "order_id": id })
+            }
+        })
+        .collect();
+    let parcel = json!({ "carrier": "sf", "tracking_number": "SF-DEMO-MERGED", "lines": lines });
+    let shipped = expect(api, Method::POST, &format!("/orders/{first}/shipments"), parcel, StatusCode::CREATED).await?;
+    println!(
+        "  the warehouse ships one parcel SF-DEMO-MERGED with both: MERGE-1 {}, MERGE-2 {}",
+        shipped["order_status"].as_str().unwrap_or("?"),
+        shipped["merged"][0]["order_status"].as_str().unwrap_or("?")
+    );
+    let stamp = (chrono::Utc::now() + chrono::Duration::hours(18)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let delivered = json!({ "event": "tracking_update", "event_id": "merged-1", "msg": {
+        "tracking_number": "SF-DEMO-MERGED", "slug": "sf-express", "tag": "Delivered", "subtag": "Delivered_001",
+        "checkpoints": [{ "checkpoint_time": stamp, "tag": "Delivered", "subtag": "Delivered_001",
+                          "message": "Signed for at the door", "city": "Hangzhou", "country_name": "China" }] } });
+    let (status, _) = post_carrier(api, "aftership", &delivered).await?;
+    let mut statuses = Vec::new();
+    for id in [first, second] {
+        statuses.push(call(api, Method::GET, &format!("/orders/{id}"), Value::Null).await?.1["status"].clone());
+    }
+    println!("  one AfterShip delivery scan ({status}): MERGE-1 {}, MERGE-2 {}", statuses[0], statuses[1]);
     Ok(())
 }
 

@@ -61,6 +61,10 @@ enum Command {
         /// (`payment_expired`) and gives the stock back.
         #[arg(long, default_value_t = oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES, env = "OMS_UNPAID_HOLD_MINUTES")]
         unpaid_hold_minutes: i64,
+        /// Hours apart a customer's orders to one address may be placed and still ship in
+        /// one parcel from a warehouse they share, when that costs less; 0: never merge.
+        #[arg(long, default_value_t = oms_domain::allocation::merge::DEFAULT_MERGE_WINDOW_HOURS, env = "OMS_MERGE_WINDOW_HOURS")]
+        merge_window_hours: i64,
         /// Hours between scheduled reports (every template, every format, the last 30 days)
         /// written into `<data dir>/reports/<time>/` and listed by `GET /reports`; 0: none.
         /// Off by default: a run reads every order, and old runs are not deleted.
@@ -262,6 +266,7 @@ async fn main() -> anyhow::Result<()> {
             header_timeout_secs,
             body_timeout_secs,
             unpaid_hold_minutes,
+            merge_window_hours,
             report_every_hours,
         } => {
             let limits = Limits {
@@ -275,7 +280,9 @@ async fn main() -> anyhow::Result<()> {
                 body_timeout: Duration::from_secs(body_timeout_secs.max(1)),
             };
             let report_every = (report_every_hours > 0).then(|| Duration::from_secs(report_every_hours.saturating_mul(3600)));
-            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, report_every }).await
+            let merge = oms_domain::allocation::merge::MergePolicy::hours(merge_window_hours)
+                .map_err(|e| anyhow::anyhow!("--merge-window-hours (OMS_MERGE_WINDOW_HOURS): {e}"))?;
+            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every }).await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -371,7 +378,7 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, report_every } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every } = options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
@@ -402,6 +409,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         limits,
         connections,
         unpaid_hold,
+        merge,
         report_every,
         ..ServeOptions::local(addr, data_dir.clone())
     };
@@ -421,6 +429,7 @@ struct ServeCommand {
     limits: Limits,
     connections: ConnectionLimits,
     unpaid_hold_minutes: i64,
+    merge: oms_domain::allocation::merge::MergePolicy,
     report_every: Option<Duration>,
 }
 

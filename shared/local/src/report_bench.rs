@@ -171,8 +171,13 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         .collect();
     let chosen = Candidate { warehouses, cost: Decimal::new(rng.random_range(800..3_000), 2), shipments: 1 };
     let costing = Costing { chosen: chosen.clone(), candidates: vec![chosen], considered: 1, method: Method::Exact, steps: 1 };
-    order.allocation =
-        Some(Allocation { lines: allocated_lines, explanation: "cheapest".into(), costing: Some(costing), planned_at: at(5) });
+    order.allocation = Some(Allocation {
+        lines: allocated_lines,
+        explanation: "cheapest".into(),
+        costing: Some(costing),
+        planned_at: at(5),
+        merge: None,
+    });
     order.transition(OrderStatus::Allocated, at(5), "planned")?;
     order.transition(OrderStatus::Reserved, at(rng.random_range(10..600)), "held")?;
     if fate < 18 {

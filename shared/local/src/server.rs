@@ -34,6 +34,8 @@ pub struct ServeOptions {
     /// How long an unpaid order holds its stock before the sweeper cancels it
     /// (`payment_expired`).
     pub unpaid_hold: chrono::Duration,
+    /// When allocation merges a customer's orders into one parcel.
+    pub merge: oms_domain::allocation::merge::MergePolicy,
     /// How often every report template is written into `<data dir>/reports/<time>/`
     /// (`None`: never).
     pub report_every: Option<Duration>,
@@ -53,6 +55,7 @@ impl ServeOptions {
             connections: ConnectionLimits::DEFAULT,
             run_workers: true,
             unpaid_hold: chrono::Duration::minutes(oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES),
+            merge: oms_domain::allocation::merge::MergePolicy::default(),
             report_every: None,
         }
     }
@@ -105,7 +108,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     if options.run_workers {
         let limits = oms_domain::usecases::sweep::SweepLimits { unpaid_hold: options.unpaid_hold, ..Default::default() };
-        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits));
+        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits, options.merge));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     if let Some(every) = options.report_every {

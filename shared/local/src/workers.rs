@@ -16,6 +16,7 @@ use futures::future::join_all;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use oms_domain::allocation::merge::MergePolicy;
 use oms_domain::messages::{consume, ConsumeError, Consumer, QueueMessage, QueueName};
 use oms_domain::ports::Ports;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
@@ -42,18 +43,19 @@ pub const LOW_STOCK_EVERY: Duration = Duration::from_secs(60 * 60);
 /// check. They stop
 /// when `shutdown` turns true.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    spawn_with(embedded, ports, shutdown, SweepLimits::default())
+    spawn_with(embedded, ports, shutdown, SweepLimits::default(), MergePolicy::default())
 }
 
-/// `spawn`, the sweeper keeping to `limits`.
+/// `spawn`, the sweeper keeping to `limits` and allocation merging orders under `merge`.
 pub fn spawn_with(
     embedded: &Embedded,
     ports: &Ports,
     shutdown: &watch::Receiver<bool>,
     limits: SweepLimits,
+    merge: MergePolicy,
 ) -> Vec<JoinHandle<()>> {
     vec![
-        tokio::spawn(run(Allocate, embedded.clone(), ports.clone(), shutdown.clone())),
+        tokio::spawn(run(Allocate { merge }, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn({
             let ports = ports.clone();

@@ -10,6 +10,7 @@
 //! never a silent default.
 
 use chrono::{DateTime, Utc};
+use oms_domain::allocation::merge::Merge;
 use oms_domain::allocation::{Candidate, Costing, Method};
 use oms_domain::carrier::{RateTable, UncheckedBand};
 use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
@@ -161,6 +162,52 @@ pub struct AllocationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costing: Option<CostingRecord>,
     pub planned_at: DateTime<Utc>,
+    /// The parcels the order shares with orders of its merge group. Absent when it ships
+    /// alone, and on plans made before orders merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeRecord>,
+}
+
+/// An order's merge: its `group` (the group's first order), the orders it was merged
+/// `with`, the `warehouses` whose parcels are shared and the `saving` (a decimal).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeRecord {
+    pub group: String,
+    pub with: Vec<String>,
+    pub warehouses: Vec<String>,
+    pub saving: Decimal,
+}
+
+impl From<&Merge> for MergeRecord {
+    fn from(merge: &Merge) -> Self {
+        Self {
+            group: merge.group.to_string(),
+            with: merge.with.iter().map(ToString::to_string).collect(),
+            warehouses: merge.warehouses.iter().map(ToString::to_string).collect(),
+            saving: merge.saving,
+        }
+    }
+}
+
+impl TryFrom<MergeRecord> for Merge {
+    type Error = CorruptRecord;
+
+    fn try_from(record: MergeRecord) -> Result<Self, CorruptRecord> {
+        Ok(Merge {
+            group: parse("allocation.merge.group", OrderId::parse(record.group))?,
+            with: record
+                .with
+                .into_iter()
+                .map(|id| parse("allocation.merge.with", OrderId::parse(id)))
+                .collect::<Result<_, _>>()?,
+            warehouses: record
+                .warehouses
+                .into_iter()
+                .map(|id| parse("allocation.merge.warehouses", WarehouseId::parse(id)))
+                .collect::<Result<_, _>>()?,
+            saving: record.saving,
+        })
+    }
 }
 
 /// The costs behind a plan: the winner, the candidates (cheapest first), how many were
@@ -308,6 +355,7 @@ impl OrderRecord {
                 explanation: a.explanation.clone(),
                 costing: a.costing.as_ref().map(CostingRecord::from),
                 planned_at: a.planned_at,
+                merge: a.merge.as_ref().map(MergeRecord::from),
             }),
             timeline: order.timeline[moved_count(order.timeline.len())..].iter().map(EventRecord::from).collect(),
             timeline_moved: moved_count(order.timeline.len()) as u64,
@@ -451,6 +499,7 @@ impl TryFrom<OrderRecord> for Order {
                         explanation: a.explanation,
                         costing: a.costing.map(Costing::try_from).transpose()?,
                         planned_at: a.planned_at,
+                        merge: a.merge.map(Merge::try_from).transpose()?,
                     })
                 })
                 .transpose()?,

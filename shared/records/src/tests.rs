@@ -47,6 +47,12 @@ fn sample_order() -> Order {
             steps: 4,
         }),
         planned_at: planned,
+        merge: Some(oms_domain::allocation::merge::Merge {
+            group: OrderId::parse("ord_01JDXYW").unwrap(),
+            with: vec![OrderId::parse("ord_01JDXYW").unwrap()],
+            warehouses: vec![fixtures::warehouse_id("WH-1")],
+            saving: Decimal::new(1050, 2),
+        }),
     });
     order
 }
@@ -66,7 +72,8 @@ const SAMPLE_RECORD: &str = concat!(
     r#""explanation":"WH-1 is nearest","#,
     r#""costing":{"chosen":{"warehouses":["WH-1","WH-2"],"cost":"12.30","shipments":2},"#,
     r#""candidates":[{"warehouses":["WH-1"],"cost":"15.00","shipments":1}],"considered":2,"method":"exact","steps":4},"#,
-    r#""planned_at":"2026-11-20T12:00:01.250Z"},"#,
+    r#""planned_at":"2026-11-20T12:00:01.250Z","#,
+    r#""merge":{"group":"ord_01JDXYW","with":["ord_01JDXYW"],"warehouses":["WH-1"],"saving":"10.50"}},"#,
     r#""timeline":[{"at":"2026-11-20T12:00:00Z","status":"received","detail":"received from woocommerce"},"#,
     r#"{"at":"2026-11-20T12:00:01.250Z","status":"allocated","detail":"planned"}],"#,
     r#""channel_updated_at":"2026-11-20T10:00:00Z","version":1}"#,
@@ -174,6 +181,16 @@ fn a_plan_stored_before_plans_were_costed_reads_without_costing() {
     let order = read(&old).unwrap();
     let allocation = order.allocation.unwrap();
     assert_eq!((allocation.explanation.as_str(), allocation.costing), ("WH-1 is nearest", None));
+}
+
+#[test]
+fn a_plan_stored_before_orders_merged_reads_as_shipping_alone() {
+    let start = SAMPLE_RECORD.find(r#","merge""#).unwrap();
+    let end = SAMPLE_RECORD[start..].find("}}").unwrap() + start + 1;
+    let old = format!("{}{}", &SAMPLE_RECORD[..start], &SAMPLE_RECORD[end..]);
+    let order = read(&old).unwrap();
+    assert_eq!(order.allocation.as_ref().unwrap().merge, None);
+    assert_eq!(order.merge_group(), &order.order_id, "an order that never merged is its own group");
 }
 
 #[test]

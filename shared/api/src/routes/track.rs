@@ -540,7 +540,7 @@ mod tests {
         let request = ShipRequest {
             carrier: oms_domain::CarrierId::parse("sf").expect("a carrier"),
             tracking_number: oms_domain::TrackingNumber::parse("SF1001").expect("a number"),
-            lines: vec![ShipLine { sku, quantity: 2, warehouse: None }],
+            lines: vec![ShipLine { sku, quantity: 2, warehouse: None, order_id: None }],
         };
         record_shipment(&ports, &order_id, &request).await.expect("shipped");
         let promised = chrono::Utc::now() + chrono::Duration::days(2);

@@ -49,6 +49,10 @@ pub struct ShipmentLineBody {
     /// several warehouses.
     #[serde(default)]
     pub warehouse: Option<String>,
+    /// Another order of this order's merge group whose units share the parcel (see the
+    /// order's `allocation.merge`); absent for this order's own units.
+    #[serde(default)]
+    pub order_id: Option<String>,
 }
 
 impl ShipmentBody {
@@ -66,6 +70,7 @@ impl ShipmentBody {
                 sku: Sku::parse(line.sku).map_err(|e| e.within(&at("sku")))?,
                 quantity,
                 warehouse: line.warehouse.map(WarehouseId::parse).transpose().map_err(|e| e.within(&at("warehouse")))?,
+                order_id: line.order_id.map(OrderId::parse).transpose().map_err(|e| e.within(&at("order_id")))?,
             });
         }
         let request = ShipRequest { carrier, tracking_number, lines };
@@ -82,6 +87,19 @@ pub struct ShipmentReceipt {
     /// True when the tracking number was reported for this order before.
     pub duplicate: bool,
     /// The order's status now: `shipped`, or `partially_shipped` while units remain.
+    pub order_status: StatusAnswer,
+    /// The other orders of its merge group whose lines the parcel carries, each with its
+    /// own shipment under the same tracking number; absent when the parcel is this order's alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MergedShipmentAnswer>,
+}
+
+/// Another order's part of a shared parcel.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergedShipmentAnswer {
+    pub order_id: String,
+    pub shipment_id: String,
+    pub duplicate: bool,
     pub order_status: StatusAnswer,
 }
 
@@ -216,7 +234,7 @@ async fn order_of(state: &AppState, caller: &Caller, raw: &str) -> Result<Order,
         (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
         (status = 409, description = "`tracking_number_taken`: another order's shipment has it", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`shipment_refused`: the order is not reserved, has no line of a SKU, holds fewer units, or holds the SKU in several warehouses and none is named", body = ErrorBody),
+        (status = 422, description = "`shipment_refused`: the order (or a merged order a line names) is not reserved, has no line of a SKU, holds fewer units, or holds the SKU in several warehouses and none is named; or a line names an order not merged with this one", body = ErrorBody),
     ),
     security(("bearer" = ["oms/orders.write"]))
 )]
@@ -235,6 +253,16 @@ async fn record_shipment(
         shipment_id: shipped.shipment_id.into(),
         duplicate: shipped.duplicate,
         order_status: shipped.order_status.into(),
+        merged: shipped
+            .merged
+            .into_iter()
+            .map(|part| MergedShipmentAnswer {
+                order_id: part.order_id.into(),
+                shipment_id: part.shipment_id.into(),
+                duplicate: part.duplicate,
+                order_status: part.order_status.into(),
+            })
+            .collect(),
     };
     Ok((status, Json(receipt)))
 }

@@ -2,8 +2,8 @@
 //!
 //! - a shipment: `ORDER#<order id>` / `SHIPMENT#<tracking number>`, in its order's partition
 //!   so one `Query` lists an order's shipments; its tracking number's marker
-//!   `TRACKING#<tracking number>` / `SHIPMENT` (`order_id`) makes the number unique and finds
-//!   the shipment from an event;
+//!   `TRACKING#<tracking number>` / `SHIPMENT` (`order_ids`, `merge_group`) keeps the number
+//!   to the orders of one merge group and finds their shipments from an event;
 //! - a carrier event: `TRACKING#<tracking number>` / `EVENT#<event id>`, put on
 //!   `attribute_not_exists(pk)`, whether or not the shipment exists yet;
 //! - a transit sample: `LANE#<carrier>#<origin>#<destination>` / `<delivered at>#<shipment id>`.
@@ -13,7 +13,7 @@
 //! stock item, see [`DynamoStore::ship_items`].
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use oms_domain::ledger::LedgerLine;
@@ -68,13 +68,36 @@ pub(crate) struct ShipmentItem {
     pub shipment: Shipment,
 }
 
-/// A tracking number's marker: which order's shipment has it.
+/// A tracking number's marker: which orders' shipments have it (one, or the orders of one
+/// merge group sharing the parcel).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TrackingMarkerItem {
     pub pk: String,
     pub sk: String,
+    /// The first order shipped under the number.
     pub order_id: String,
     pub shipment_id: String,
+    /// Every order shipped under it, in the order they were; absent on markers written
+    /// before parcels were shared (then `order_id` alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_ids: Option<Vec<String>>,
+    /// The merge group of those orders; absent on markers written before (then the group
+    /// of `order_id` alone, which no other order joins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_group: Option<String>,
+}
+
+impl TrackingMarkerItem {
+    /// The orders with a shipment under the number.
+    fn orders(&self) -> Vec<&str> {
+        self.order_ids.as_ref().map_or_else(|| vec![self.order_id.as_str()], |ids| ids.iter().map(String::as_str).collect())
+    }
+
+    /// Whether `order` of merge `group` may add its shipment under the number: it has none
+    /// under it yet, and the number is its group's.
+    fn admits(&self, order: &OrderId, group: &OrderId) -> bool {
+        self.merge_group.as_deref() == Some(group.as_str()) && !self.orders().contains(&order.as_str())
+    }
 }
 
 /// A carrier event item: its key beside the event's fields.
@@ -105,7 +128,9 @@ impl DynamoStore {
 
     /// The items a shipment's write adds to its order's transaction, the marker first (its
     /// failed condition, the tracking number taken meanwhile, reads as a lost race): the
-    /// marker and the shipment (`attribute_not_exists(pk)`), the hold's first item with the
+    /// marker's update adding the order (created with the shipment's merge group, or on
+    /// `merge_group = :group AND NOT contains(order_ids, :order)`), the shipment
+    /// (`attribute_not_exists(pk)`), the hold's first item with the
     /// lines left (`hold_id = :hold`, a hold of one part; deleted when nothing is left), and
     /// per consumed line the stock update `on_hand - :q, reserved - :q` on
     /// `reserved >= :q AND on_hand >= :q` (`available` unchanged) and its `ship` ledger entry.
@@ -115,8 +140,12 @@ impl DynamoStore {
         ship: &ShipEffect,
     ) -> Result<Option<Vec<TransactWriteItem>>, StoreError> {
         let tracking = &ship.shipment.tracking_number;
-        if self.get(Key::tracking_marker(tracking), "a tracking number's marker").await?.is_some() {
-            return Ok(None);
+        let group = ship.shipment.group();
+        if let Some(marker) = self.get(Key::tracking_marker(tracking), "a tracking number's marker").await? {
+            let marker: TrackingMarkerItem = from_item(marker, "a tracking number's marker")?;
+            if !marker.admits(order_id, group) {
+                return Ok(None);
+            }
         }
         let Some(stored) = self.hold_to_release(order_id, &ship.hold_id).await? else { return Ok(None) };
         if !stored.parts.is_empty() {
@@ -136,15 +165,28 @@ impl DynamoStore {
         }
         left.retain(|l| l.quantity > 0);
         let failed = |e| build_error(format!("Failed to build the shipment of order {order_id}"), e);
-        let marker_key = Key::tracking_marker(tracking);
-        let marker = TrackingMarkerItem {
-            pk: marker_key.pk,
-            sk: marker_key.sk,
-            order_id: order_id.to_string(),
-            shipment_id: ship.shipment.shipment_id.to_string(),
-        };
+        let marker = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::tracking_marker(tracking).into_map()))
+            .update_expression(
+                "SET #order_id = if_not_exists(#order_id, :order), #shipment_id = if_not_exists(#shipment_id, :shipment), \
+                 #merge_group = if_not_exists(#merge_group, :group), \
+                 #order_ids = list_append(if_not_exists(#order_ids, :none), :orders)",
+            )
+            .condition_expression("attribute_not_exists(pk) OR (#merge_group = :group AND NOT contains(#order_ids, :order))")
+            .expression_attribute_names("#order_id", "order_id")
+            .expression_attribute_names("#shipment_id", "shipment_id")
+            .expression_attribute_names("#merge_group", "merge_group")
+            .expression_attribute_names("#order_ids", "order_ids")
+            .expression_attribute_values(":order", s(order_id.as_str()))
+            .expression_attribute_values(":shipment", s(ship.shipment.shipment_id.as_str()))
+            .expression_attribute_values(":group", s(group.as_str()))
+            .expression_attribute_values(":none", AttributeValue::L(vec![]))
+            .expression_attribute_values(":orders", AttributeValue::L(vec![s(order_id.as_str())]))
+            .build()
+            .map_err(failed)?;
         let mut items = vec![
-            self.put_new(to_item(&marker, "a tracking number's marker")?, "a tracking number's marker")?,
+            TransactWriteItem::builder().update(marker).build(),
             self.put_new(Self::shipment_item(&ship.shipment, 1)?, "a shipment")?,
         ];
         let hold_key = Some(Key::reservation(order_id).into_map());
@@ -204,14 +246,20 @@ impl DynamoStore {
 
 #[async_trait]
 impl ShipmentStore for DynamoStore {
-    /// `GetItem` of the marker, then of the shipment it names, both consistent.
-    async fn get_shipment(&self, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
-        let what = format!("the shipment of {tracking}");
-        let Some(marker) = self.get(Key::tracking_marker(tracking), &what).await? else { return Ok(None) };
+    /// `GetItem` of the marker, then of each shipment it names, all consistent.
+    async fn shipments_with(&self, tracking: &TrackingNumber) -> Result<Vec<Shipment>, StoreError> {
+        let what = format!("the shipments of {tracking}");
+        let Some(marker) = self.get(Key::tracking_marker(tracking), &what).await? else { return Ok(Vec::new()) };
         let marker: TrackingMarkerItem = from_item(marker, &what)?;
-        let order_id = OrderId::parse(marker.order_id).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
-        let Some(item) = self.get(Key::shipment(&order_id, tracking), &what).await? else { return Ok(None) };
-        Ok(Some(from_item::<ShipmentItem>(item, &what)?.shipment))
+        let mut shipments = Vec::new();
+        for order in marker.orders() {
+            let order_id = OrderId::parse(order).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
+            if let Some(item) = self.get(Key::shipment(&order_id, tracking), &what).await? {
+                shipments.push(from_item::<ShipmentItem>(item, &what)?.shipment);
+            }
+        }
+        shipments.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        Ok(shipments)
     }
 
     /// `Query pk = ORDER#<order id> AND begins_with(sk, "SHIPMENT#")`, consistent.

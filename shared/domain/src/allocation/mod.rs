@@ -46,6 +46,7 @@ mod exact;
 pub mod explain;
 pub mod geo;
 mod heuristic;
+pub mod merge;
 mod problem;
 
 pub use baselines::Strategy;
@@ -85,6 +86,10 @@ pub struct Allocation {
     /// costed.
     pub costing: Option<Costing>,
     pub planned_at: DateTime<Utc>,
+    /// The parcels it shares with the same customer's orders ([`merge`]); absent when it
+    /// ships alone, and on plans made before orders merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<merge::Merge>,
 }
 
 /// Which warehouse ships what, and why.
@@ -98,7 +103,7 @@ pub struct Plan {
 impl Plan {
     /// The plan as the order records it.
     pub fn into_allocation(self, planned_at: DateTime<Utc>) -> Allocation {
-        Allocation { lines: self.lines, explanation: self.explanation, costing: Some(self.costing), planned_at }
+        Allocation { lines: self.lines, explanation: self.explanation, costing: Some(self.costing), planned_at, merge: None }
     }
 }
 

@@ -268,6 +268,13 @@ impl Order {
         Money { amount, currency: self.currency }
     }
 
+    /// The merge group the order belongs to: the first order of the group it was merged
+    /// into when planned, else itself. Shipments may share a tracking number only within
+    /// one group.
+    pub fn merge_group(&self) -> &OrderId {
+        self.allocation.as_ref().and_then(|a| a.merge.as_ref()).map_or(&self.order_id, |m| &m.group)
+    }
+
     /// Units asked for per SKU (a SKU may appear on several lines).
     pub fn units_by_sku(&self) -> std::collections::BTreeMap<Sku, u32> {
         let mut units = std::collections::BTreeMap::new();

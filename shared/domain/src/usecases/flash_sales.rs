@@ -233,6 +233,7 @@ pub fn claim_order(
         // The sale chose the warehouse when it set the units aside: nothing was weighed.
         costing: None,
         planned_at: now,
+        merge: None,
     });
     if missing {
         order

@@ -7,11 +7,14 @@
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
+use crate::allocation::merge::{self, Merge, MergePolicy, MERGE_CANDIDATES};
 use crate::allocation::{self, CostModel, Plan, Shortage};
 use crate::consignment::Consignment;
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, Channel, HoldReason, InvalidTransition, Order, OrderStatus};
-use crate::ports::{Effects, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
+use crate::ports::{Effects, OrderQuery, Page, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
 use crate::sales::Sale;
 use crate::usecases::flash_sales::has_address;
@@ -30,15 +33,18 @@ pub const MAX_REPLANS: usize = 3;
 /// stay short would only crowd the allocate queue.
 pub const MAX_REQUEUED_PER_SKU: usize = 50;
 
-/// The allocate queue's consumer: plans each order it is handed ([`allocate_order`]).
+/// The allocate queue's consumer: plans each order it is handed ([`allocate_order_with`]),
+/// merging it with its customer's orders under `merge`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Allocate;
+pub struct Allocate {
+    pub merge: MergePolicy,
+}
 
 #[async_trait]
 impl Consumer for Allocate {
     type Message = AllocateOrder;
     async fn consume(&self, ports: &Ports, message: AllocateOrder) -> Result<Handled, StoreError> {
-        allocate_order(ports, &message.order_id).await
+        allocate_order_with(ports, &message.order_id, &self.merge).await
     }
 }
 
@@ -63,9 +69,16 @@ enum Planned {
     Nothing(String),
 }
 
-/// Plans a received (or backordered) order against current stock, then queues it for
-/// reservation, or backorders it when no warehouse combination holds enough.
+/// [`allocate_order_with`] the default merge policy.
 pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled, StoreError> {
+    allocate_order_with(ports, order_id, &MergePolicy::default()).await
+}
+
+/// Plans a received (or backordered) order against current stock, then queues it for
+/// reservation, or backorders it when no warehouse combination holds enough. A plan that
+/// can share parcels with the customer's other orders under `merge` joins their group
+/// ([`crate::allocation::merge`]), and both timelines say so.
+pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &MergePolicy) -> Result<Handled, StoreError> {
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
@@ -107,7 +120,13 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
             match plan_against_current_stock(ports, &order, allocation::plan).await? {
                 Ok(plan) => {
                     order.transition(OrderStatus::Allocated, now, plan.explanation.clone()).map_err(invariant)?;
-                    order.allocation = Some(plan.into_allocation(now));
+                    let joined = merge_with_customers_orders(ports, merge, &order, &plan.lines).await?;
+                    let mut allocation = plan.into_allocation(now);
+                    if let Some(joined) = &joined {
+                        order.note(now, merge_note(joined));
+                    }
+                    allocation.merge = joined;
+                    order.allocation = Some(allocation);
                     let reserve = Outgoing::of(&ReserveOrder { order_id: order.order_id.clone() });
                     Ok(Change::WriteWith(order, Effects::send(reserve), Planned::Allocated))
                 }
@@ -130,6 +149,12 @@ pub async fn allocate_order(ports: &Ports, order_id: &OrderId) -> Result<Handled
     // (resolving an alert already resolved changes nothing).
     if changed.written && changed.order.was_held_for_staff() {
         resolve_on_hold(ports, &changed.order).await?;
+    }
+    if let Some(joined) = changed.order.allocation.as_ref().and_then(|a| a.merge.as_ref()).filter(|_| changed.written) {
+        // A note only: the merge stands on the order's own plan whether or not it lands.
+        if let Err(err) = note_merge_on_group(ports, &changed.order, joined, now).await {
+            tracing::warn!(order_id = %order_id, error = %err, "the merge could not be noted on the group's other orders");
+        }
     }
     let handled = match changed.value {
         // Its reservation message went with the write.
@@ -413,6 +438,73 @@ pub async fn plan_against_current_stock(
     let mut grants = ports.consignments.consignments_received(&order.merchant_id).await?;
     grants.retain(Consignment::is_active);
     Ok(planner(order, &stock, &warehouses, &model, &grants))
+}
+
+/// The merge group `order` (just planned to ship `lines`) joins, if one of its customer's
+/// recent orders can share a parcel with it at a saving.
+async fn merge_with_customers_orders(
+    ports: &Ports,
+    policy: &MergePolicy,
+    order: &Order,
+    lines: &[crate::order::AllocatedLine],
+) -> Result<Option<Merge>, StoreError> {
+    if policy.window.is_zero() {
+        return Ok(None);
+    }
+    let query = OrderQuery::of(order.merchant_id.clone()).customer(order.customer.id.clone());
+    let recent = ports.orders.find_orders(&query, &Page::first(MERGE_CANDIDATES)).await?.orders;
+    if !recent.iter().any(|other| policy.may_merge(order, other)) {
+        return Ok(None);
+    }
+    let mut weights = std::collections::HashMap::new();
+    let skus: std::collections::BTreeSet<_> = lines
+        .iter()
+        .chain(recent.iter().filter_map(|o| o.allocation.as_ref()).flat_map(|a| &a.lines))
+        .map(|l| l.sku.clone())
+        .collect();
+    for sku in skus {
+        if let Some(facts) = ports.catalogue.get_sku(&sku).await? {
+            weights.insert(sku, facts.weight_g);
+        }
+    }
+    let model = CostModel::new(ports.rates.list_rates().await?, weights);
+    let warehouses = ports.warehouses.list_warehouses().await?;
+    Ok(merge::choose(policy, &model, &warehouses, order, lines, &recent))
+}
+
+/// The merged order's timeline note: with whom, from where, and what it saves.
+fn merge_note(merge: &Merge) -> String {
+    format!("ships in one parcel with order {} {}", list(&merge.with), merge_terms(merge))
+}
+
+/// "from <warehouses> (merge group <id>; saves <amount> against separate parcels)".
+fn merge_terms(merge: &Merge) -> String {
+    format!("from {} (merge group {}; saves {} against separate parcels)", list(&merge.warehouses), merge.group, merge.saving)
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Notes on each other order of the group that `order` now shares its parcels, once
+/// (a repeat of the same note is not written again).
+async fn note_merge_on_group(ports: &Ports, order: &Order, merge: &Merge, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let note = format!("order {} joins its parcel {}", order.order_id, merge_terms(merge));
+    for other in &merge.with {
+        let note = note.clone();
+        update_with_retry(&*ports.orders, other, |mut other| {
+            let note = note.clone();
+            Box::pin(async move {
+                if other.timeline.iter().any(|e| e.detail == note) {
+                    return Ok(Change::Keep(other, ()));
+                }
+                other.note(now, note);
+                Ok::<_, StoreError>(Change::Write(other, ()))
+            })
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// A transition the code just checked for cannot fail; if it does, the stored order is corrupt.

@@ -27,13 +27,16 @@ use crate::{CarrierId, OrderId, ShipmentId, Sku, TrackingNumber, ValidationError
 /// How many of a lane's latest deliveries its ETA is learned from.
 pub const LANE_SAMPLES: usize = 50;
 
-/// One line of a reported shipment: units of a SKU, and the warehouse they left from
-/// (needed only when the order's hold has that SKU in several).
+/// One line of a reported shipment: units of a SKU, the warehouse they left from (needed
+/// only when the order's hold has that SKU in several), and the order they are for when
+/// it is another order of the reported one's merge group sharing the parcel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipLine {
     pub sku: Sku,
     pub quantity: u32,
     pub warehouse: Option<WarehouseId>,
+    /// `None`: the order the shipment is reported for.
+    pub order_id: Option<OrderId>,
 }
 
 /// `POST /orders/{id}/shipments`, parsed.
@@ -91,17 +94,64 @@ pub enum ShipError {
     MoreThanHeld { line: usize, sku: Sku, warehouse: Option<WarehouseId>, asked: u32, held: u32 },
     #[error("tracking number {0} is another order's shipment")]
     TrackingNumberTaken(TrackingNumber),
+    #[error("lines[{line}]: order {order} is not merged with this order, so it cannot share the parcel")]
+    NotMerged { line: usize, order: OrderId },
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
 
-/// What recording a shipment answered.
+impl ShipError {
+    /// The error with its line numbers those of the whole request, for an error about the
+    /// lines of one order (`index[i]`: the request's line of that order's `i`th).
+    fn renumbered(self, index: &[usize]) -> Self {
+        let at = |line: usize| index.get(line).copied().unwrap_or(line);
+        match self {
+            ShipError::UnknownSku { line, sku } => ShipError::UnknownSku { line: at(line), sku },
+            ShipError::WarehouseNeeded { line, sku, warehouses } => {
+                ShipError::WarehouseNeeded { line: at(line), sku, warehouses }
+            }
+            ShipError::MoreThanHeld { line, sku, warehouse, asked, held } => {
+                ShipError::MoreThanHeld { line: at(line), sku, warehouse, asked, held }
+            }
+            other => other,
+        }
+    }
+}
+
+/// What recording a shipment answered: for the order it was reported for, and for each
+/// other order of its merge group whose lines the parcel carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipped {
     pub shipment_id: ShipmentId,
     /// The same tracking number was reported for this order before: its shipment.
     pub duplicate: bool,
     pub order_status: OrderStatus,
+    /// The other orders the parcel carries lines of, each with its own shipment.
+    pub merged: Vec<MergedPart>,
+}
+
+/// The part of a shared parcel that is another order's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedPart {
+    pub order_id: OrderId,
+    pub shipment_id: ShipmentId,
+    pub duplicate: bool,
+    pub order_status: OrderStatus,
+}
+
+/// The request's lines per order: the reported order's first, then each other order in
+/// the order the request names them, each line with its index in the request.
+fn lines_per_order(order_id: &OrderId, lines: &[ShipLine]) -> Vec<(OrderId, Vec<usize>)> {
+    let mut parts: Vec<(OrderId, Vec<usize>)> = vec![(order_id.clone(), Vec::new())];
+    for (i, line) in lines.iter().enumerate() {
+        let id = line.order_id.as_ref().unwrap_or(order_id);
+        match parts.iter_mut().find(|(o, _)| o == id) {
+            Some((_, index)) => index.push(i),
+            None => parts.push((id.clone(), vec![i])),
+        }
+    }
+    parts.retain(|(_, index)| !index.is_empty());
+    parts
 }
 
 /// The units to take from the hold for the request: per requested line, from the held
@@ -179,13 +229,67 @@ async fn learned_transit(
 /// remain), all in one atomic write. The same tracking number reported again for the same
 /// order answers its first shipment. Events that arrived for the tracking number before
 /// the shipment are applied now.
+///
+/// A parcel shared by the orders of a merge group names the other orders on their lines:
+/// each order gets its own shipment under the one tracking number, written with that
+/// order. Every part is checked before any is written (an order outside the group, a SKU
+/// it lacks, more than it holds: nothing is stored); should a part still lose a race
+/// after others were written, reporting the parcel again finishes it (the parts written
+/// answer as duplicates).
 pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -> Result<Shipped, ShipError> {
     request.check()?;
+    let parts = lines_per_order(order_id, &request.lines);
+    let Some(order) = ports.orders.get_order(order_id).await? else { return Err(ShipError::NotFound(order_id.clone())) };
+    // The parts' checks before any write.
+    let existing = ports.shipments.shipments_with(&request.tracking_number).await?;
+    duplicate_of(order_id, &existing, &order)?;
+    for (other, index) in &parts {
+        let merged = if other == order_id { Some(order.clone()) } else { ports.orders.get_order(other).await? };
+        let Some(merged) = merged.filter(|o| o.merge_group() == order.merge_group()) else {
+            return Err(ShipError::NotMerged { line: index[0], order: other.clone() });
+        };
+        let lines: Vec<ShipLine> = index.iter().map(|&i| request.lines[i].clone()).collect();
+        if existing.iter().any(|s| &s.order_id == other) {
+            continue;
+        }
+        if !matches!(merged.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped) {
+            return Err(ShipError::NotReserved(merged.status));
+        }
+        let Some(hold) = ports.inventory.reservation(other).await? else { return Err(ShipError::NotReserved(merged.status)) };
+        units_to_take(&merged, &hold, &lines).map_err(|e| e.renumbered(index))?;
+    }
+    let mut answers = Vec::with_capacity(parts.len());
+    for (id, index) in &parts {
+        let lines: Vec<ShipLine> = index.iter().map(|&i| request.lines[i].clone()).collect();
+        let part = ShipRequest { lines, ..request.clone() };
+        answers.push(record_part(ports, id, &part).await.map_err(|e| e.renumbered(index))?);
+    }
+    // Events kept for this tracking number before the shipment was reported (or a repeat
+    // finishing what a crash stopped).
+    if !ports.shipments.events_of(&request.tracking_number).await?.is_empty() {
+        apply_tracking(ports, &request.tracking_number).await?;
+    }
+    let mut merged = Vec::with_capacity(answers.len());
+    for ((id, _), answer) in parts.iter().zip(answers) {
+        let order_status = ports.orders.get_order(id).await?.map_or(answer.order_status, |o| o.status);
+        merged.push(MergedPart {
+            order_id: id.clone(),
+            shipment_id: answer.shipment_id,
+            duplicate: answer.duplicate,
+            order_status,
+        });
+    }
+    let mine = merged.remove(0);
+    Ok(Shipped { shipment_id: mine.shipment_id, duplicate: mine.duplicate, order_status: mine.order_status, merged })
+}
+
+/// Records one order's part of a parcel (all of it, for an order shipping alone).
+async fn record_part(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -> Result<Shipped, ShipError> {
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
-            if let Some(existing) = ports.shipments.get_shipment(&request.tracking_number).await? {
-                let answer = duplicate_of(order_id, existing, &order)?;
+            let existing = ports.shipments.shipments_with(&request.tracking_number).await?;
+            if let Some(answer) = duplicate_of(order_id, &existing, &order)? {
                 return Ok(Change::Keep(order, answer));
             }
             if !matches!(order.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped) {
@@ -213,13 +317,25 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
             let shipped = shipped_units(&all);
             let complete = order.units_by_sku().iter().all(|(sku, wanted)| shipped.get(sku).copied().unwrap_or(0) >= *wanted);
             let next = if complete { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
-            let detail = format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number);
+            let shared = existing.iter().map(|s| s.order_id.to_string()).collect::<Vec<_>>();
+            let detail = if shared.is_empty() {
+                format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number)
+            } else {
+                format!(
+                    "shipment {} by {} ({}), in one parcel with order {}",
+                    shipment.shipment_id,
+                    shipment.carrier,
+                    shipment.tracking_number,
+                    shared.join(", ")
+                )
+            };
             if next == order.status {
                 order.note(now, detail);
             } else {
                 order.transition(next, now, detail).map_err(|_| ShipError::NotReserved(order.status))?;
             }
-            let answer = Shipped { shipment_id: shipment.shipment_id.clone(), duplicate: false, order_status: next };
+            let answer =
+                Shipped { shipment_id: shipment.shipment_id.clone(), duplicate: false, order_status: next, merged: vec![] };
             let effect = ShipEffect { hold_id: hold.hold_id, taken, shipment };
             let effects = Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)), sale: None };
             Ok::<_, ShipError>(Change::WriteWith(order, effects, answer))
@@ -227,26 +343,25 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
     })
     .await?
     .ok_or_else(|| ShipError::NotFound(order_id.clone()))?;
-    let shipped = changed.value;
     if changed.written {
-        tracing::info!(order_id = %order_id, shipment_id = %shipped.shipment_id, "shipment recorded");
+        tracing::info!(order_id = %order_id, shipment_id = %changed.value.shipment_id, "shipment recorded");
     }
-    // Events kept for this tracking number before the shipment was reported (or a repeat
-    // finishing what a crash stopped).
-    if !ports.shipments.events_of(&request.tracking_number).await?.is_empty() {
-        apply_tracking(ports, &request.tracking_number).await?;
-    }
-    let order_status = ports.orders.get_order(order_id).await?.map_or(shipped.order_status, |o| o.status);
-    Ok(Shipped { order_status, ..shipped })
+    Ok(changed.value)
 }
 
-/// The answer to a tracking number reported again: this order's shipment, or a refusal
-/// when it is another order's.
-fn duplicate_of(order_id: &OrderId, existing: Shipment, order: &Order) -> Result<Shipped, ShipError> {
-    if &existing.order_id != order_id {
-        return Err(ShipError::TrackingNumberTaken(existing.tracking_number));
+/// The answer to a tracking number reported before: this order's shipment when it has
+/// one, a refusal when the number is another group's, else `None` (the order's part of a
+/// parcel its group shares is still to write).
+fn duplicate_of(order_id: &OrderId, existing: &[Shipment], order: &Order) -> Result<Option<Shipped>, ShipError> {
+    if let Some(mine) = existing.iter().find(|s| &s.order_id == order_id) {
+        let answer =
+            Shipped { shipment_id: mine.shipment_id.clone(), duplicate: true, order_status: order.status, merged: vec![] };
+        return Ok(Some(answer));
     }
-    Ok(Shipped { shipment_id: existing.shipment_id, duplicate: true, order_status: order.status })
+    if let Some(other) = existing.iter().find(|s| s.group() != order.merge_group()) {
+        return Err(ShipError::TrackingNumberTaken(other.tracking_number.clone()));
+    }
+    Ok(None)
 }
 
 /// What a carrier webhook did.
@@ -275,7 +390,7 @@ pub async fn receive_events(ports: &Ports, events: &[TrackingEvent]) -> Result<E
         }
     }
     for number in numbers {
-        if apply_tracking(ports, &number).await?.is_none() {
+        if apply_tracking(ports, &number).await?.is_empty() {
             tracing::info!(tracking_number = %number, "carrier event kept for a tracking number with no shipment yet");
             receipt.unmatched.push(number);
         }
@@ -283,15 +398,38 @@ pub async fn receive_events(ports: &Ports, events: &[TrackingEvent]) -> Result<E
     Ok(receipt)
 }
 
-/// Refreshes the shipment of `tracking` from all its events, records its transit time
-/// when it is newly delivered, raises the alerts its events call for, and moves its
-/// order's status as its shipments map it. `None` when no shipment has the tracking number.
-pub async fn apply_tracking(ports: &Ports, tracking: &TrackingNumber) -> Result<Option<Shipment>, StoreError> {
+/// Refreshes every shipment of `tracking` (one, or one per order of a merge group sharing
+/// the parcel) from all its events ([`apply_to_shipment`]). Empty when no shipment has
+/// the tracking number.
+pub async fn apply_tracking(ports: &Ports, tracking: &TrackingNumber) -> Result<Vec<Shipment>, StoreError> {
+    let mut applied = Vec::new();
+    for shipment in ports.shipments.shipments_with(tracking).await? {
+        applied.push(apply_to_shipment(ports, shipment).await?);
+    }
+    Ok(applied)
+}
+
+/// Refreshes one shipment from all the events of its tracking number, records its transit
+/// time when it is newly delivered, raises the alerts its events call for, and moves its
+/// order's status as its shipments map it.
+async fn apply_to_shipment(ports: &Ports, first: Shipment) -> Result<Shipment, StoreError> {
     let now = ports.clock.now();
+    let tracking = first.tracking_number.clone();
+    let order_id = first.order_id.clone();
+    let mut read = Some(first);
     let mut refreshed = None;
     for _ in 0..CONFLICT_RETRIES {
-        let Some(mut shipment) = ports.shipments.get_shipment(tracking).await? else { return Ok(None) };
-        let events = ports.shipments.events_of(tracking).await?;
+        let mut shipment = match read.take() {
+            Some(shipment) => shipment,
+            None => {
+                let all = ports.shipments.shipments_with(&tracking).await?;
+                let Some(shipment) = all.into_iter().find(|s| s.order_id == order_id) else {
+                    return Err(StoreError::msg(format!("shipment {tracking} of order {order_id} vanished")));
+                };
+                shipment
+            }
+        };
+        let events = ports.shipments.events_of(&tracking).await?;
         let learned = learned_transit(ports, &shipment.carrier, shipment.lane.as_ref()).await?;
         let was_delivered = shipment.status == ShipmentStatus::Delivered;
         if !shipment.refresh(&events, learned) {
@@ -321,7 +459,7 @@ pub async fn apply_tracking(ports: &Ports, tracking: &TrackingNumber) -> Result<
         }
     }
     move_order(ports, &shipment.order_id, now).await?;
-    Ok(Some(shipment))
+    Ok(shipment)
 }
 
 fn event_alert_message(kind: AlertKind, shipment: &Shipment, event: &TrackingEvent) -> String {
@@ -442,7 +580,7 @@ pub async fn check_order_shipments(
         // Heals what a crash after an event's store left undone (the shipment's state, the
         // order's status, the transit sample, an alert): all of it is refolded from the
         // stored events, and writes only what differs.
-        let shipment = apply_tracking(ports, &shipment.tracking_number).await?.unwrap_or(shipment);
+        let shipment = apply_to_shipment(ports, shipment).await?;
         if shipment.status.is_done() {
             continue;
         }
