@@ -15,7 +15,7 @@ use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::consignment::Consignment;
-use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage, OpenHold, StockFigures};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
@@ -545,6 +545,18 @@ pub enum ClaimOutcome {
     ShardShort { units_left: u32 },
 }
 
+/// What `FlashSaleStore::close_sale` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CloseSaleOutcome {
+    /// Closed now: the shards' units went back to stock.
+    Closed(SaleClosing),
+    /// Closed before: nothing changed.
+    AlreadyClosed(SaleClosing),
+    /// The sale has not ended at the moment given: nothing changed.
+    NotEnded,
+}
+
 /// Flash sales: the sale, its shards of units, the customers' running totals and the
 /// claims under their idempotency keys.
 #[async_trait]
@@ -580,6 +592,33 @@ pub trait FlashSaleStore: Send + Sync {
     /// order is new (its external id is the new claim's id). A failed condition writes
     /// nothing.
     async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
+
+    /// Closes a sale that has ended: takes every unit left in its shards out (each shard to
+    /// zero) and gives them back to available stock, per (warehouse, owner) as the shards
+    /// hold them (each stock's `reserved` and `set_aside` shrink by its units, with a
+    /// `release` ledger entry of the sale's hold per stock), and marks the sale closed with
+    /// `now` and the units returned, so it happens once.
+    /// Conditions: `now` is at or after the sale's `ends_at` (else `NotEnded`); the sale is
+    /// not closed yet (else `AlreadyClosed` with the first close's figures, nothing changed).
+    /// A shard is zeroed only on the units it was read with, in the same atomic write as
+    /// their release: a claim landing in between makes the write a lost race that reads the
+    /// shards again, so a unit is either claimed or released, never both, never twice.
+    /// SQLite: one transaction. DynamoDB: `TransactWriteItems` conditional on each shard's
+    /// units as read and on the sale not being closed; a sale whose shards and stocks take
+    /// more than one transaction is closed in several, each zeroing the shards whose units
+    /// it releases (a crash in between leaves those released and the rest to the next try),
+    /// the last one marking the sale closed.
+    async fn close_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<CloseSaleOutcome, StoreError>;
+
+    /// How the sale was closed, if it was. Strongly consistent.
+    async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError>;
+
+    /// The sales not closed yet whose `ends_at` is at or before `now`, earliest end first, at
+    /// most `limit`: an index of open sales by end time (SQLite: a partial index of the sales
+    /// not closed; DynamoDB: one `OPEN_FLASH_SALES` partition sorted by end time, an item
+    /// per sale from its creation until its close), never a scan. A sale created before the
+    /// index existed is not listed (SQLite fills the index for them when it migrates).
+    async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError>;
 }
 
 /// What `AlertStore::raise` did.
