@@ -5,13 +5,14 @@
 
 use chrono::{Duration, Utc};
 use oms_domain::flash_sale::{Claim, ClaimId, FlashSale, IdempotencyKey, SaleId, SaleTerms};
+use oms_domain::ledger::{HoldRef, LedgerKind};
 use oms_domain::messages::{AllocateOrder, Outgoing};
 use oms_domain::order::{Address, Channel, OrderStatus};
-use oms_domain::ledger::{HoldRef, LedgerKind};
 use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, Ports, Queue, StoreError, SystemClock};
 use oms_domain::usecases::flash_sales::{self, claim_order, ClaimError, NewClaim};
 use oms_domain::{Currency, CustomerId, OrderId};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::fixtures::{merchant, sku};
@@ -376,4 +377,32 @@ pub async fn late_claims_racing_the_close_never_take_a_released_unit_and_no_unit
     let released: i64 = sale_releases(&s, &sale).await.iter().map(|(_, q)| -q).sum();
     assert_eq!(released, i64::try_from(returned).expect("a count"), "released once");
     crate::ledger::assert_no_drift(&s).await;
+}
+
+pub async fn a_sale_of_more_shards_than_one_write_holds_closes_whole(s: Subject) {
+    for warehouse in ["WH-1", "WH-2", "WH-3"] {
+        set(&s, warehouse, "SKU-1", 50).await;
+    }
+    // 150 shards of one unit, 50 per warehouse: more than one DynamoDB transaction holds.
+    let sale = created(&s, terms(150, 1, 150)).await;
+    assert_eq!(sale.shards.len(), 150);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-1", "c-1", 1, 0)).await, ClaimOutcome::Claimed);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-2", "c-2", 1, 149)).await, ClaimOutcome::Claimed);
+    let closed = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
+    let CloseSaleOutcome::Closed(closing) = closed else { panic!("the sale did not close: {closed:?}") };
+    assert_eq!(closing.units_returned, 148);
+    assert!(units_left(&s, &sale).await.iter().all(|&u| u == 0));
+    let reserved: Vec<u32> = stock(&s, "SKU-1").await.iter().map(|l| l.reserved).collect();
+    assert_eq!(reserved.iter().sum::<u32>(), 2, "only the two claimed units stay set aside: {reserved:?}");
+    let mut released: BTreeMap<String, i64> = BTreeMap::new();
+    for (warehouse, q) in sale_releases(&s, &sale).await {
+        *released.entry(warehouse).or_default() -= q;
+    }
+    assert_eq!(released.values().sum::<i64>(), 148, "{released:?}");
+    assert_eq!(released.len(), 3, "every warehouse's units released: {released:?}");
+    crate::ledger::assert_no_drift(&s).await;
+    assert!(matches!(
+        s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed"),
+        CloseSaleOutcome::AlreadyClosed(c) if c.units_returned == 148
+    ));
 }

@@ -233,6 +233,7 @@ macro_rules! __each_case {
         $($apply)*!(an_ended_sale_closes_once_giving_exactly_its_unclaimed_units_back_to_stock, $($arg)*);
         $($apply)*!(the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its_unit_to_stock, $($arg)*);
         $($apply)*!(late_claims_racing_the_close_never_take_a_released_unit_and_no_unit_is_released_twice, $($arg)*);
+        $($apply)*!(a_sale_of_more_shards_than_one_write_holds_closes_whole, $($arg)*);
     };
 }
 

@@ -164,11 +164,8 @@ fn index_time(at: DateTime<Utc>) -> String {
 /// stored before are filled from their bodies. Idempotent.
 pub(crate) fn step_19_open_sales(tx: &Connection) -> anyhow::Result<()> {
     let has = |column: &str| -> anyhow::Result<bool> {
-        let found: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('flash_sales') WHERE name = ?1",
-            [column],
-            |row| row.get(0),
-        )?;
+        let found: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_table_info('flash_sales') WHERE name = ?1", [column], |row| row.get(0))?;
         Ok(found > 0)
     };
     for (column, kind) in [("ends_at", "TEXT"), ("closed_at", "TEXT"), ("units_returned", "INTEGER")] {
@@ -185,9 +182,7 @@ pub(crate) fn step_19_open_sales(tx: &Connection) -> anyhow::Result<()> {
         let sale = decode_sale(&body).with_context(|| format!("Failed to read flash sale {sale_id}"))?;
         tx.execute("UPDATE flash_sales SET ends_at = ?2 WHERE sale_id = ?1", params![sale_id, index_time(sale.terms.ends_at)])?;
     }
-    tx.execute_batch(
-        "CREATE INDEX IF NOT EXISTS flash_sales_open ON flash_sales (ends_at, sale_id) WHERE closed_at IS NULL;",
-    )?;
+    tx.execute_batch("CREATE INDEX IF NOT EXISTS flash_sales_open ON flash_sales (ends_at, sale_id) WHERE closed_at IS NULL;")?;
     Ok(())
 }
 
@@ -350,11 +345,9 @@ struct Closing {
 
 fn closing_of(conn: &Connection, sale_id: &str) -> anyhow::Result<Option<SaleClosing>> {
     let row: Option<(Option<String>, Option<i64>)> = conn
-        .query_row_cached(
-            "SELECT closed_at, units_returned FROM flash_sales WHERE sale_id = ?1",
-            [sale_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .query_row_cached("SELECT closed_at, units_returned FROM flash_sales WHERE sale_id = ?1", [sale_id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()
         .context("Failed to query the flash sales")?;
     let Some((Some(closed_at), returned)) = row else { return Ok(None) };
@@ -396,7 +389,11 @@ fn close(conn: &mut Connection, c: &Closing) -> anyhow::Result<CloseSaleOutcome>
             .context("Failed to give the sale's units back to stock")?;
         if changed != 1 {
             // An error, so nothing of the close stays (the savepoint is rolled back).
-            bail!("{owner}'s stock of {} in {warehouse} has fewer than {units} units set aside for flash sale {}", c.sku, c.sale_id);
+            bail!(
+                "{owner}'s stock of {} in {warehouse} has fewer than {units} units set aside for flash sale {}",
+                c.sku,
+                c.sale_id
+            );
         }
         let line = AllocatedLine {
             warehouse: warehouse.clone(),

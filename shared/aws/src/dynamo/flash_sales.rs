@@ -23,7 +23,9 @@ use oms_records::{ClaimRecord, SaleRecord};
 use serde::{Deserialize, Serialize};
 
 use super::inventory::{release_set_aside, set_aside_available};
-use super::{from_item, index_time, n, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS};
+use super::{
+    from_item, index_time, n, s, to_item, unexplained, CancelReason, DynamoStore, Item, Key, Transact, MAX_TRANSACT_ITEMS,
+};
 use crate::error::{build_error, sdk_error};
 
 /// Most keys one `BatchGetItem` reads.
@@ -323,7 +325,11 @@ impl FlashSaleStore for DynamoStore {
         let set_aside = sale.set_aside();
         let open = Key::open_flash_sale(sale.terms.ends_at, &sale.sale_id);
         let open = to_item(&OpenSaleItem { pk: open.pk, sk: open.sk, sale_id: sale.sale_id.to_string() }, &what)?;
-        let open = Put::builder().table_name(&self.table).set_item(Some(open)).build().map_err(|e| build_error(format!("Failed to build {what}"), e))?;
+        let open = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(open))
+            .build()
+            .map_err(|e| build_error(format!("Failed to build {what}"), e))?;
         let mut items = vec![self.put_new(item, &what)?, TransactWriteItem::builder().put(open).build()];
         for line in set_aside.lines() {
             items.push(set_aside_available(&self.table, line, &format!("flash sale {}", sale.sale_id))?);
@@ -506,4 +512,68 @@ impl FlashSaleStore for DynamoStore {
         }
         Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oms_domain::flash_sale::{SaleTerms, Shard};
+
+    fn sale(shards: Vec<Shard>) -> FlashSale {
+        let now = Utc::now();
+        let units = shards.iter().map(|s| s.units).sum();
+        let terms = SaleTerms {
+            sku: oms_domain::Sku::parse("SKU-1").unwrap(),
+            units,
+            per_customer_limit: 1,
+            starts_at: now,
+            ends_at: now + chrono::Duration::hours(1),
+            shards: u32::try_from(shards.len()).unwrap(),
+            price: rust_decimal::Decimal::ONE,
+            currency: oms_domain::Currency::parse("CNY").unwrap(),
+        };
+        FlashSale {
+            sale_id: SaleId::generate(),
+            merchant_id: oms_domain::MerchantId::parse("m-1").unwrap(),
+            terms,
+            shards,
+            created_at: now,
+        }
+    }
+
+    fn shard(warehouse: usize) -> Shard {
+        Shard {
+            warehouse: oms_domain::WarehouseId::parse(format!("wh-{warehouse}")).unwrap(),
+            owner: oms_domain::MerchantId::parse("m-1").unwrap(),
+            units: 1,
+        }
+    }
+
+    #[test]
+    fn a_close_takes_every_shard_with_units_once_in_parts_that_fit_a_transaction() {
+        // The most shards, over 40 warehouses, some already empty.
+        let shards: Vec<Shard> = (0..MAX_SHARDS_USIZE).map(|i| shard(i / 5)).collect();
+        let sale = sale(shards);
+        let levels: Vec<ShardLevel> =
+            (0..MAX_SHARDS_USIZE).map(|i| ShardLevel { units_left: u32::from(i % 7 != 0), claims: 0 }).collect();
+        let parts = close_parts(&sale, &levels);
+        let mut taken: Vec<usize> = parts.iter().flatten().copied().collect();
+        taken.sort_unstable();
+        let with_units: Vec<usize> = (0..MAX_SHARDS_USIZE).filter(|i| i % 7 != 0).collect();
+        assert_eq!(taken, with_units, "every shard with units, once");
+        assert!(parts.len() > 1);
+        for part in &parts {
+            let mut stocks: Vec<&oms_domain::WarehouseId> = part.iter().map(|&i| &sale.shards[i].warehouse).collect();
+            stocks.dedup();
+            assert!(CLOSE_FIXED_ITEMS + part.len() + 2 * stocks.len() <= MAX_TRANSACT_ITEMS, "{part:?}");
+        }
+    }
+
+    #[test]
+    fn a_sale_with_nothing_left_closes_in_one_part_of_its_own() {
+        let sale = sale(vec![shard(0), shard(1)]);
+        assert_eq!(close_parts(&sale, &[ShardLevel::default(), ShardLevel::default()]), vec![Vec::<usize>::new()]);
+    }
+
+    const MAX_SHARDS_USIZE: usize = oms_domain::flash_sale::MAX_SHARDS as usize;
 }

@@ -8,8 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::flash_sale::{
-    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState, SaleTerms,
-    ShardLevel,
+    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState, SaleTerms, ShardLevel,
 };
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
@@ -332,7 +331,9 @@ pub async fn close_ended_sales(ports: &Ports, most: usize) -> Result<Vec<ClosedS
             }
             // Closed by another run meanwhile, or gone: nothing to do.
             Ok(_) => {}
-            Err(e) => tracing::warn!(sale_id = %sale_id, error = %e, "an ended flash sale could not be closed; the next sweep tries again"),
+            Err(e) => {
+                tracing::warn!(sale_id = %sale_id, error = %e, "an ended flash sale could not be closed; the next sweep tries again")
+            }
         }
     }
     Ok(closed)
