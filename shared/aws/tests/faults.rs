@@ -241,11 +241,11 @@ async fn flash_sale(store: &oms_aws::DynamoStore, units: u32, shards: u32) -> om
         ends_at: now + chrono::Duration::hours(1),
         shards,
         price: rust_decimal::Decimal::ONE,
-        currency: oms_domain::Currency::parse("CNY").unwrap(),
+        currency: oms_domain::Currency::parse("CNY").expect("a fixture"),
     };
-    let stock = store.stock_of(&sku("F")).await.unwrap();
-    let sale = FlashSale::plan(SaleId::generate(), merchant("m-1"), terms, &stock, now).unwrap();
-    assert_eq!(store.create_sale(&sale).await.unwrap(), CreateSaleOutcome::Created);
+    let stock = store.stock_of(&sku("F")).await.expect("a fixture");
+    let sale = FlashSale::plan(SaleId::generate(), merchant("m-1"), terms, &stock, now).expect("a fixture");
+    assert_eq!(store.create_sale(&sale).await.expect("a fixture"), CreateSaleOutcome::Created);
     sale
 }
 
@@ -261,15 +261,16 @@ async fn claim_one(
     let claim = Claim {
         claim_id: ClaimId::generate(),
         sale_id: sale.sale_id.clone(),
-        idempotency_key: IdempotencyKey::parse(format!("key-{customer}")).unwrap(),
-        customer_id: oms_domain::CustomerId::parse(customer).unwrap(),
+        idempotency_key: IdempotencyKey::parse(format!("key-{customer}")).expect("a fixture"),
+        customer_id: oms_domain::CustomerId::parse(customer).expect("a fixture"),
         quantity: 1,
         order_id: OrderId::generate(),
         shard,
         claimed_at: chrono::Utc::now(),
     };
-    let (order, send) = oms_domain::usecases::flash_sales::claim_order(sale, &claim, None, chrono::Utc::now()).unwrap();
-    store.claim(&claim, 1, &order, &send).await.unwrap()
+    let (order, send) =
+        oms_domain::usecases::flash_sales::claim_order(sale, &claim, None, chrono::Utc::now()).expect("a fixture");
+    store.claim(&claim, 1, &order, &send).await.expect("a fixture")
 }
 
 #[tokio::test]
@@ -277,7 +278,7 @@ async fn a_claim_landing_between_a_closes_read_and_its_write_keeps_its_unit_and_
     use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, FlashSaleStore};
     let (aws, faults) = aws_with_faults("close-race").await;
     let store = aws.dynamo();
-    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("F"), 10).await.unwrap();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("F"), 10).await.expect("a fixture");
     let sale = flash_sale(store, 4, 2).await;
     // Between the close's read of the shards and its transaction, a late claim takes a unit
     // of shard 0 (through a client of its own, past the faults).

@@ -260,7 +260,7 @@ pub async fn an_ended_sale_closes_once_giving_exactly_its_unclaimed_units_back_t
     assert_eq!(stock(&s, "SKU-1").await, before);
     assert!(s.flash_sales.ended_open_sales(Utc::now(), 10).await.expect("ended_open_sales failed").is_empty());
     let listed = s.flash_sales.ended_open_sales(after_end(&sale), 10).await.expect("ended_open_sales failed");
-    assert_eq!(listed, [sale.sale_id.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&sale.sale_id));
     assert_eq!(s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed"), None);
 
     let closed = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
@@ -311,7 +311,7 @@ pub async fn the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its
         .expect("sweep failed");
     let closed = oms_domain::usecases::flash_sales::ClosedSale { sale_id: sale.sale_id.clone(), units_returned: 4 };
     assert_eq!(report.sales_closed, [closed]);
-    assert_eq!(report.expired, [claim.order_id.clone()]);
+    assert_eq!(report.expired, std::slice::from_ref(&claim.order_id));
     // Every unit is back in available stock: the 4 unclaimed by the close, the claimed one
     // by its expiry (never back into the closed sale's shard).
     assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 0)]);

@@ -1083,7 +1083,7 @@ mod tests {
             .unwrap();
         }
         let store = crate::Embedded::open(dir.path()).unwrap();
-        assert_eq!(store.ended_open_sales(now, 10).await.unwrap(), [sale.sale_id.clone()]);
+        assert_eq!(store.ended_open_sales(now, 10).await.unwrap(), std::slice::from_ref(&sale.sale_id));
         assert!(store.ended_open_sales(now - chrono::Duration::hours(2), 10).await.unwrap().is_empty());
         let closed = store.close_sale(&sale, now).await.unwrap();
         assert!(matches!(closed, CloseSaleOutcome::Closed(c) if c.units_returned == 4), "{closed:?}");
