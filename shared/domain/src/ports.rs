@@ -501,7 +501,8 @@ pub trait InventoryStore: Send + Sync {
     /// One page of the SKU's stock ledger (of `owner`'s stock only, when given): at most
     /// `limit` entries, oldest first, after the entry `after`; `next` names the last entry
     /// when more follow. Every stock-changing operation of this port, of
-    /// [`FlashSaleStore::create_sale`] and of [`OrderStore::update_order_with`] (a hold
+    /// [`FlashSaleStore::create_sale`], [`FlashSaleStore::close_sale`] and of
+    /// [`OrderStore::update_order_with`] (a hold
     /// given back) appends its entries in its own atomic write, so a stock's entries sum to
     /// its figures (see `oms_domain::ledger`). Strongly consistent.
     async fn ledger(
@@ -616,8 +617,9 @@ pub trait FlashSaleStore: Send + Sync {
     /// The sales not closed yet whose `ends_at` is at or before `now`, earliest end first, at
     /// most `limit`: an index of open sales by end time (SQLite: a partial index of the sales
     /// not closed; DynamoDB: one `OPEN_FLASH_SALES` partition sorted by end time, an item
-    /// per sale from its creation until its close), never a scan. A sale created before the
-    /// index existed is not listed (SQLite fills the index for them when it migrates).
+    /// per sale from its creation until its close), never a scan. SQLite lists the sales
+    /// stored before the index too (its migration fills it); on DynamoDB a sale created
+    /// before the index has no item there and is not listed.
     async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError>;
 }
 
