@@ -83,8 +83,10 @@ USES = {
     # the tracking checks: shipments, events and transit samples (Query, GetItem), a
     # shipment refolded (PutItem), the alerts they raise (Put) noted on the order;
     # an unpaid hold expired: the cancel's transaction (order Put, reservation Delete, stock
-    # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved.
-    "SweepOrdersFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
+    # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved;
+    # ended flash sales closed: OPEN_FLASH_SALES (Query), the sale and its closing (GetItem),
+    # the shards (BatchGetItem), the close's transactions (Updates, ledger Puts, a Delete).
+    "SweepOrdersFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.

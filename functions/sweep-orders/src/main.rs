@@ -1,5 +1,5 @@
 //! sweep-orders: on a schedule, queues again the step each order stuck past its limit
-//! waits for.
+//! waits for, expires unpaid holds and closes the flash sales that ended.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {

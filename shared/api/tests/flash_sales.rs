@@ -11,15 +11,20 @@ use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
 use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
-use oms_domain::ports::{Ports, SystemClock};
+use oms_domain::ports::{Clock, Ports, SystemClock};
 use oms_domain::stock::Warehouse;
 use oms_domain::{MerchantId, Sku, WarehouseId};
 use oms_embedded::Embedded;
 
 /// The router over a store where merchant m-1 has 100 units of SKU-1 in WH-1.
 async fn app() -> (Router, Ports) {
+    app_at(Arc::new(SystemClock)).await
+}
+
+/// `app` on the time `clock` tells.
+async fn app_at(clock: Arc<dyn Clock>) -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(Arc::new(SystemClock));
+    let ports = store.ports(clock);
     let warehouse = Warehouse::new(
         WarehouseId::parse("WH-1").expect("a valid value"),
         "Hangzhou 1",
@@ -197,4 +202,48 @@ async fn bad_claims_are_refused_naming_the_field_and_take_nothing() {
     assert_eq!((status, over["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("limit_exceeded")));
     let (_, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
     assert_eq!((&sale["units_left"], &sale["claims"], &sale["state"]), (&json!(10), &json!(0), &json!("active")));
+}
+
+/// A clock that a test moves on.
+#[derive(Default)]
+struct Movable(std::sync::Mutex<Duration>);
+
+impl Clock for Movable {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + *self.0.lock().expect("the clock's lock")
+    }
+}
+
+#[tokio::test]
+async fn an_ended_sale_shows_ended_and_once_swept_the_units_it_gave_back_to_stock() {
+    use oms_domain::usecases::sweep::{sweep, SweepLimits};
+    let clock = Arc::new(Movable::default());
+    let (router, ports) = app_at(clock.clone()).await;
+    let id = create(&router, sale_body(5, 1)).await;
+    let claims = format!("/flash-sales/{id}/claims");
+    let (status, _) = call(&router, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Two hours on, the sale has ended; nothing went back yet.
+    *clock.0.lock().expect("the clock's lock") = Duration::hours(2);
+    let (_, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!((&sale["state"], &sale["units_left"], &sale["units_returned"]), (&json!("ended"), &json!(4), &Value::Null));
+    let (status, late) = call(&router, "POST", &claims, &claim_body("c-2", "k-2", 1)).await;
+    assert_eq!((status, late["error"]["code"].as_str()), (StatusCode::GONE, Some("not_active")));
+
+    let report = sweep(&ports, &SweepLimits::default()).await.expect("sweep failed");
+    assert_eq!(report.sales_closed.iter().map(|c| c.units_returned).collect::<Vec<_>>(), [4]);
+    let (_, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!(
+        (&sale["state"], &sale["units_left"], &sale["units_claimed"], &sale["units_returned"]),
+        (&json!("ended"), &json!(0), &json!(1), &json!(4))
+    );
+    assert!(sale["closed_at"].is_string(), "{sale}");
+    let (_, stock) = call(&router, "GET", "/inventory/SKU-1", "").await;
+    assert_eq!((&stock["warehouses"][0]["available"], &stock["warehouses"][0]["reserved"]), (&json!(99), &json!(1)), "{stock}");
+
+    // Once: the next sweep finds nothing to close.
+    let again = sweep(&ports, &SweepLimits::default()).await.expect("sweep failed");
+    assert!(again.sales_closed.is_empty());
+    assert_eq!(reserved(&ports).await, 1);
 }

@@ -249,3 +249,11 @@ async fn the_order_lookup_is_documented_per_merchant_paged_and_with_order_number
     assert_eq!(schemas["OrderAnswer"]["properties"]["order_number"]["type"], "string");
     assert!(schemas["OrderAnswer"]["required"].as_array().unwrap().contains(&serde_json::json!("order_number")));
 }
+
+#[tokio::test]
+async fn a_flash_sale_is_documented_with_the_units_its_close_gave_back() {
+    let doc = document(&routes::all(state())).await;
+    let sale = &doc["components"]["schemas"]["SaleAnswer"]["properties"];
+    assert!(sale["units_returned"].is_object(), "{sale}");
+    assert!(sale["closed_at"].is_object(), "{sale}");
+}

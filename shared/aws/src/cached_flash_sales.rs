@@ -14,10 +14,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use chrono::{DateTime, Utc};
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::Order;
-use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
+use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
 
 /// How long a shard found empty is taken as empty without asking again.
 pub const KNOWN_EMPTY_TTL: Duration = Duration::from_secs(5);
@@ -95,5 +96,19 @@ impl<F: FlashSaleStore> FlashSaleStore for CachedFlashSales<F> {
             self.learn_empty(&claim.sale_id, claim.shard);
         }
         Ok(outcome)
+    }
+
+    /// Not cached: a close changes the shards (to empty, which a cached level only ever
+    /// shows sooner) and the sale's closing, which is read fresh.
+    async fn close_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<CloseSaleOutcome, StoreError> {
+        self.inner.close_sale(sale, now).await
+    }
+
+    async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
+        self.inner.sale_closing(id).await
+    }
+
+    async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError> {
+        self.inner.ended_open_sales(now, limit).await
     }
 }

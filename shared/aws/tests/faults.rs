@@ -227,3 +227,105 @@ async fn an_update_whose_answer_was_lost_is_a_conflict_the_cancel_resolves() {
     let entries = cancelled.timeline.iter().filter(|e| e.status == OrderStatus::Cancelled).count();
     assert_eq!(entries, 1, "{:?}", cancelled.timeline);
 }
+
+/// A sale of `units` of SKU `F` from `w1` over `shards`, open for the next hour, stored.
+async fn flash_sale(store: &oms_aws::DynamoStore, units: u32, shards: u32) -> oms_domain::flash_sale::FlashSale {
+    use oms_domain::flash_sale::{FlashSale, SaleId, SaleTerms};
+    use oms_domain::ports::{CreateSaleOutcome, FlashSaleStore};
+    let now = chrono::Utc::now();
+    let terms = SaleTerms {
+        sku: sku("F"),
+        units,
+        per_customer_limit: 1,
+        starts_at: now - chrono::Duration::minutes(1),
+        ends_at: now + chrono::Duration::hours(1),
+        shards,
+        price: rust_decimal::Decimal::ONE,
+        currency: oms_domain::Currency::parse("CNY").expect("a fixture"),
+    };
+    let stock = store.stock_of(&sku("F")).await.expect("a fixture");
+    let sale = FlashSale::plan(SaleId::generate(), merchant("m-1"), terms, &stock, now).expect("a fixture");
+    assert_eq!(store.create_sale(&sale).await.expect("a fixture"), CreateSaleOutcome::Created);
+    sale
+}
+
+/// One unit of `shard` claimed for `customer`, straight to the store.
+async fn claim_one(
+    store: &oms_aws::DynamoStore,
+    sale: &oms_domain::flash_sale::FlashSale,
+    customer: &str,
+    shard: u32,
+) -> oms_domain::ports::ClaimOutcome {
+    use oms_domain::flash_sale::{Claim, ClaimId, IdempotencyKey};
+    use oms_domain::ports::FlashSaleStore;
+    let claim = Claim {
+        claim_id: ClaimId::generate(),
+        sale_id: sale.sale_id.clone(),
+        idempotency_key: IdempotencyKey::parse(format!("key-{customer}")).expect("a fixture"),
+        customer_id: oms_domain::CustomerId::parse(customer).expect("a fixture"),
+        quantity: 1,
+        order_id: OrderId::generate(),
+        shard,
+        claimed_at: chrono::Utc::now(),
+    };
+    let (order, send) =
+        oms_domain::usecases::flash_sales::claim_order(sale, &claim, None, chrono::Utc::now()).expect("a fixture");
+    store.claim(&claim, 1, &order, &send).await.expect("a fixture")
+}
+
+#[tokio::test]
+async fn a_claim_landing_between_a_closes_read_and_its_write_keeps_its_unit_and_the_close_releases_the_rest_once() {
+    use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, FlashSaleStore};
+    let (aws, faults) = aws_with_faults("close-race").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("F"), 10).await.expect("a fixture");
+    let sale = flash_sale(store, 4, 2).await;
+    // Between the close's read of the shards and its transaction, a late claim takes a unit
+    // of shard 0 (through a client of its own, past the faults).
+    let plain = oms_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&common::emulator_config().await), store.table());
+    let (late, sale_for_hook) = (Arc::new(std::sync::Mutex::new(None)), sale.clone());
+    let answer = late.clone();
+    faults.before(
+        "TransactWriteItems",
+        Box::new(move || {
+            Box::pin(async move {
+                let outcome = claim_one(&plain, &sale_for_hook, "c-late", 0).await;
+                *answer.lock().unwrap() = Some(outcome);
+            })
+        }),
+    );
+    let ended = sale.terms.ends_at + chrono::Duration::seconds(1);
+    let closed = store.close_sale(&sale, ended).await.unwrap();
+    assert_eq!(*late.lock().unwrap(), Some(ClaimOutcome::Claimed), "the late claim landed first");
+    let CloseSaleOutcome::Closed(closing) = closed else { panic!("not closed: {closed:?}") };
+    assert_eq!(closing.units_returned, 3, "the claimed unit is not released");
+    let levels = store.shard_levels(&sale).await.unwrap();
+    assert_eq!(levels.iter().map(|l| l.units_left).collect::<Vec<_>>(), [0, 0]);
+    assert_eq!(counts(store, "F").await, (1, 9), "the claim's unit stays set aside for its order");
+    let figures = store.stock_figures().await.unwrap();
+    assert_eq!(figures.iter().find(|f| f.sku == sku("F")).map(|f| f.set_aside), Some(1));
+    // The close's first transaction lost the race and was written again after a new read.
+    assert_eq!(faults.seen("TransactWriteItems").len(), 4, "count, sale, close lost, close");
+}
+
+#[tokio::test]
+async fn a_close_whose_answer_was_lost_releases_its_units_once() {
+    use oms_domain::ports::{CloseSaleOutcome, FlashSaleStore};
+    let (aws, faults) = aws_with_faults("close-lost").await;
+    let store = aws.dynamo();
+    let _ = store.set_on_hand(&wh("w1"), &merchant("m-1"), &sku("F"), 10).await.unwrap();
+    let sale = flash_sale(store, 4, 2).await;
+    faults.inject("TransactWriteItems", LostAnswer);
+    let ended = sale.terms.ends_at + chrono::Duration::seconds(1);
+    // The SDK sends the close again after the lost answer: its conditions refuse it, and the
+    // close reads that the sale is closed.
+    let closed = store.close_sale(&sale, ended).await.unwrap();
+    assert!(
+        matches!(closed, CloseSaleOutcome::Closed(c) | CloseSaleOutcome::AlreadyClosed(c) if c.units_returned == 4),
+        "{closed:?}"
+    );
+    assert_eq!(counts(store, "F").await, (0, 10), "released once");
+    let again = store.close_sale(&sale, ended).await.unwrap();
+    assert!(matches!(again, CloseSaleOutcome::AlreadyClosed(c) if c.units_returned == 4), "{again:?}");
+    assert_eq!(counts(store, "F").await, (0, 10));
+}

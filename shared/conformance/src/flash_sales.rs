@@ -5,12 +5,14 @@
 
 use chrono::{Duration, Utc};
 use oms_domain::flash_sale::{Claim, ClaimId, FlashSale, IdempotencyKey, SaleId, SaleTerms};
+use oms_domain::ledger::{HoldRef, LedgerKind};
 use oms_domain::messages::{AllocateOrder, Outgoing};
 use oms_domain::order::{Address, Channel, OrderStatus};
-use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, Ports, Queue, StoreError, SystemClock};
+use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, Ports, Queue, StoreError, SystemClock};
 use oms_domain::usecases::flash_sales::{self, claim_order, ClaimError, NewClaim};
 use oms_domain::{Currency, CustomerId, OrderId};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::fixtures::{merchant, sku};
@@ -215,4 +217,192 @@ pub async fn concurrent_claims_of_one_customer_never_pass_the_limit(s: Subject) 
     let order = answers.iter().find_map(|a| a.as_ref().ok()).expect("a claim");
     let order = s.orders.get_order(&order.claim.order_id).await.expect("get_order failed").expect("its order");
     assert_eq!(order.status, OrderStatus::OnHold, "no address: held for one");
+}
+
+/// The sale's `ends_at` and a second: a moment the sale has ended.
+fn after_end(sale: &FlashSale) -> chrono::DateTime<Utc> {
+    sale.terms.ends_at + Duration::seconds(1)
+}
+
+/// `(warehouse, held delta)` of the ledger's releases of the sale's set-aside.
+async fn sale_releases(s: &Subject, sale: &FlashSale) -> Vec<(String, i64)> {
+    let hold = Some(HoldRef::flash_sale(&sale.sale_id));
+    let entries = crate::ledger::entries(s, "SKU-1").await;
+    entries
+        .iter()
+        .filter(|e| e.kind == LedgerKind::Release && e.hold == hold)
+        .map(|e| (e.warehouse.to_string(), e.delta_held))
+        .collect()
+}
+
+async fn set_aside_of(s: &Subject) -> Vec<(String, i64)> {
+    let figures = s.inventory.stock_figures().await.expect("stock_figures failed");
+    let mut found: Vec<(String, i64)> =
+        figures.iter().filter(|f| f.sku.as_str() == "SKU-1").map(|f| (f.warehouse.to_string(), f.set_aside)).collect();
+    found.sort();
+    found
+}
+
+pub async fn an_ended_sale_closes_once_giving_exactly_its_unclaimed_units_back_to_stock(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    set(&s, "WH-2", "SKU-1", 6).await;
+    // 10 units from WH-1 and 4 from WH-2, two shards each.
+    let sale = created(&s, terms(14, 1, 4)).await;
+    assert_eq!(units_left(&s, &sale).await, [5, 5, 2, 2]);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-1", "c-1", 1, 0)).await, ClaimOutcome::Claimed);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-2", "c-2", 1, 2)).await, ClaimOutcome::Claimed);
+    let before = vec![level("WH-1", "SKU-1", 10, 10), level("WH-2", "SKU-1", 6, 4)];
+    assert_eq!(stock(&s, "SKU-1").await, before);
+
+    // Not over yet: nothing changes, and it is not listed as ended.
+    let early = s.flash_sales.close_sale(&sale, Utc::now()).await.expect("close_sale failed");
+    assert_eq!(early, CloseSaleOutcome::NotEnded);
+    assert_eq!(stock(&s, "SKU-1").await, before);
+    assert!(s.flash_sales.ended_open_sales(Utc::now(), 10).await.expect("ended_open_sales failed").is_empty());
+    let listed = s.flash_sales.ended_open_sales(after_end(&sale), 10).await.expect("ended_open_sales failed");
+    assert_eq!(listed, std::slice::from_ref(&sale.sale_id));
+    assert_eq!(s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed"), None);
+
+    let closed = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
+    let CloseSaleOutcome::Closed(closing) = closed else { panic!("the sale did not close: {closed:?}") };
+    assert_eq!(closing.units_returned, 12, "every unit not claimed");
+    assert_eq!(units_left(&s, &sale).await, [0, 0, 0, 0]);
+    // The two claimed units stay set aside for their claims' orders; the rest is available.
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1), level("WH-2", "SKU-1", 6, 1)]);
+    assert_eq!(set_aside_of(&s).await, [("WH-1".to_owned(), 1), ("WH-2".to_owned(), 1)]);
+    assert_eq!(sale_releases(&s, &sale).await, [("WH-1".to_owned(), -9), ("WH-2".to_owned(), -3)]);
+    assert_eq!(s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed"), Some(closing));
+    crate::ledger::assert_no_drift(&s).await;
+
+    // A second close does nothing and says so; the sale is no longer listed.
+    let again = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
+    assert_eq!(again, CloseSaleOutcome::AlreadyClosed(closing));
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1), level("WH-2", "SKU-1", 6, 1)]);
+    assert_eq!(sale_releases(&s, &sale).await.len(), 2);
+    assert!(s.flash_sales.ended_open_sales(after_end(&sale), 10).await.expect("ended_open_sales failed").is_empty());
+    // A late claim finds nothing to take.
+    let late = claim_of(&sale, "k-3", "c-3", 1, 1);
+    assert_eq!(store_claim(&s, &sale, &late).await, ClaimOutcome::ShardShort { units_left: 0 });
+    assert_eq!(s.orders.get_order(&late.order_id).await.expect("get_order failed"), None);
+}
+
+pub async fn the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its_unit_to_stock(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let sale = created(&s, terms(5, 1, 1)).await;
+    let claim = claim_of(&sale, "k-1", "c-1", 1, 0);
+    assert_eq!(store_claim(&s, &sale, &claim).await, ClaimOutcome::Claimed);
+    // The claim's order holds its unit from the set-aside and waits, unpaid.
+    let mut order = s.orders.get_order(&claim.order_id).await.expect("get_order failed").expect("the claim's order");
+    let plan = oms_domain::reservation::Reservation::new(order.allocation.clone().expect("a plan").lines);
+    let _ = crate::fixtures::reserved(s.inventory.hold_set_aside(&order.order_id, &plan).await.expect("hold_set_aside failed"));
+    order.transition(OrderStatus::Allocated, Utc::now(), "planned").expect("a valid move");
+    order.transition(OrderStatus::Reserved, Utc::now(), "1 unit held").expect("a valid move");
+    let updated = s.orders.update_order(&order).await.expect("update_order failed");
+    assert!(matches!(updated, oms_domain::ports::UpdateOutcome::Updated { .. }), "{updated:?}");
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 5)]);
+
+    // Past the sale's end and the unpaid hold's time: one sweep closes the sale and expires
+    // the claim's order.
+    let later = after_end(&sale) + Duration::hours(1);
+    let queue = Arc::new(crate::payments::Kept::default());
+    let limits = oms_domain::usecases::sweep::SweepLimits::default();
+    let report = oms_domain::usecases::sweep::sweep(&crate::payments::ports_at(&s, later, queue.clone()), &limits)
+        .await
+        .expect("sweep failed");
+    let closed = oms_domain::usecases::flash_sales::ClosedSale { sale_id: sale.sale_id.clone(), units_returned: 4 };
+    assert_eq!(report.sales_closed, [closed]);
+    assert_eq!(report.expired, std::slice::from_ref(&claim.order_id));
+    // Every unit is back in available stock: the 4 unclaimed by the close, the claimed one
+    // by its expiry (never back into the closed sale's shard).
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 0)]);
+    assert_eq!(units_left(&s, &sale).await, [0]);
+    assert_eq!(set_aside_of(&s).await, [("WH-1".to_owned(), 0)]);
+    let entries = crate::ledger::entries(&s, "SKU-1").await;
+    let expired = entries.iter().find(|e| e.kind == LedgerKind::Expire).expect("the claim's expiry");
+    assert_eq!((expired.delta_held, expired.hold.clone()), (-1, Some(HoldRef::order(&claim.order_id))));
+    assert_eq!(sale_releases(&s, &sale).await, [("WH-1".to_owned(), -4)]);
+    let closing = s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed").expect("closed");
+    assert_eq!(closing.units_returned, 4);
+    crate::ledger::assert_no_drift(&s).await;
+
+    // The next sweep has no sale left to close.
+    let again = oms_domain::usecases::sweep::sweep(&crate::payments::ports_at(&s, later, queue), &limits).await;
+    assert!(again.expect("sweep failed").sales_closed.is_empty());
+}
+
+/// What a racer of the close race did.
+#[derive(Debug)]
+enum Raced {
+    Claim(ClaimOutcome),
+    Close(CloseSaleOutcome),
+}
+
+pub async fn late_claims_racing_the_close_never_take_a_released_unit_and_no_unit_is_released_twice(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 20).await;
+    set(&s, "WH-2", "SKU-1", 20).await;
+    // 15 units from each warehouse over 6 shards; 12 claims (written straight to the store,
+    // as a claim that passed the window check just before the end would be) race 3 closes.
+    let sale = created(&s, terms(30, 1, 6)).await;
+    let end = after_end(&sale);
+    let answers = crate::concurrency::race(15, |i| {
+        let (s, sale) = (s.clone(), sale.clone());
+        async move {
+            if i % 5 == 4 {
+                return Raced::Close(s.flash_sales.close_sale(&sale, end).await.expect("close_sale failed"));
+            }
+            let shard = u32::try_from(i % 6).expect("a shard");
+            let claim = claim_of(&sale, &format!("k-{i}"), &format!("c-{i}"), 1, shard);
+            Raced::Claim(store_claim(&s, &sale, &claim).await)
+        }
+    })
+    .await;
+    let claimed = answers.iter().filter(|a| matches!(a, Raced::Claim(ClaimOutcome::Claimed))).count();
+    let late = answers.iter().filter(|a| matches!(a, Raced::Claim(ClaimOutcome::ShardShort { units_left: 0 }))).count();
+    assert_eq!(claimed + late, 12, "a claim either takes a unit or finds its shard emptied: {answers:?}");
+    let closings: Vec<_> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Raced::Close(CloseSaleOutcome::Closed(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closings.len(), 1, "exactly one close gives units back: {answers:?}");
+    let returned = closings[0].units_returned;
+    let others = answers.iter().filter(|a| matches!(a, Raced::Close(CloseSaleOutcome::AlreadyClosed(c)) if c == closings[0]));
+    assert_eq!(others.count(), 2, "the other closes see the first one's figures");
+    assert_eq!(claimed as u64 + returned, 30, "every unit is claimed or returned, none both");
+    assert_eq!(units_left(&s, &sale).await.iter().sum::<u32>(), 0);
+    let held: u32 = stock(&s, "SKU-1").await.iter().map(|l| l.reserved).sum();
+    assert_eq!(held as usize, claimed, "only the claimed units stay set aside");
+    let released: i64 = sale_releases(&s, &sale).await.iter().map(|(_, q)| -q).sum();
+    assert_eq!(released, i64::try_from(returned).expect("a count"), "released once");
+    crate::ledger::assert_no_drift(&s).await;
+}
+
+pub async fn a_sale_of_more_shards_than_one_write_holds_closes_whole(s: Subject) {
+    for warehouse in ["WH-1", "WH-2", "WH-3"] {
+        set(&s, warehouse, "SKU-1", 50).await;
+    }
+    // 150 shards of one unit, 50 per warehouse: more than one DynamoDB transaction holds.
+    let sale = created(&s, terms(150, 1, 150)).await;
+    assert_eq!(sale.shards.len(), 150);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-1", "c-1", 1, 0)).await, ClaimOutcome::Claimed);
+    assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-2", "c-2", 1, 149)).await, ClaimOutcome::Claimed);
+    let closed = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
+    let CloseSaleOutcome::Closed(closing) = closed else { panic!("the sale did not close: {closed:?}") };
+    assert_eq!(closing.units_returned, 148);
+    assert!(units_left(&s, &sale).await.iter().all(|&u| u == 0));
+    let reserved: Vec<u32> = stock(&s, "SKU-1").await.iter().map(|l| l.reserved).collect();
+    assert_eq!(reserved.iter().sum::<u32>(), 2, "only the two claimed units stay set aside: {reserved:?}");
+    let mut released: BTreeMap<String, i64> = BTreeMap::new();
+    for (warehouse, q) in sale_releases(&s, &sale).await {
+        *released.entry(warehouse).or_default() -= q;
+    }
+    assert_eq!(released.values().sum::<i64>(), 148, "{released:?}");
+    assert_eq!(released.len(), 3, "every warehouse's units released: {released:?}");
+    crate::ledger::assert_no_drift(&s).await;
+    assert!(matches!(
+        s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed"),
+        CloseSaleOutcome::AlreadyClosed(c) if c.units_returned == 148
+    ));
 }

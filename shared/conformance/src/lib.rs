@@ -230,6 +230,11 @@ macro_rules! __each_case {
         $($apply)*!(a_grant_is_written_only_on_the_version_before_and_never_changes_its_merchants, $($arg)*);
         // orders by status (the staff dashboard)
         $($apply)*!(orders_are_found_by_status_alone_newest_first_across_channels_and_follow_a_move, $($arg)*);
+        // flash sales closed after their end
+        $($apply)*!(an_ended_sale_closes_once_giving_exactly_its_unclaimed_units_back_to_stock, $($arg)*);
+        $($apply)*!(the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its_unit_to_stock, $($arg)*);
+        $($apply)*!(late_claims_racing_the_close_never_take_a_released_unit_and_no_unit_is_released_twice, $($arg)*);
+        $($apply)*!(a_sale_of_more_shards_than_one_write_holds_closes_whole, $($arg)*);
     };
 }
 

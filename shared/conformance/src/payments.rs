@@ -28,7 +28,7 @@ impl Clock for At {
 
 /// A queue that keeps what it is sent.
 #[derive(Default)]
-struct Kept(Mutex<Vec<Outgoing>>);
+pub(crate) struct Kept(Mutex<Vec<Outgoing>>);
 
 #[async_trait::async_trait]
 impl Queue for Kept {
@@ -38,7 +38,7 @@ impl Queue for Kept {
     }
 }
 
-fn ports_at(s: &Subject, now: DateTime<Utc>, queue: Arc<Kept>) -> Ports {
+pub(crate) fn ports_at(s: &Subject, now: DateTime<Utc>, queue: Arc<Kept>) -> Ports {
     Ports { clock: Arc::new(At(now)), queue, ..crate::flash_sales::ports(s) }
 }
 

@@ -194,6 +194,16 @@ pub struct FlashSale {
     pub created_at: DateTime<Utc>,
 }
 
+/// A sale closed after its end: the units its shards still held when it closed went back
+/// to available stock (out of the set-aside, `release` ledger entries of the sale's hold),
+/// once (`ports::FlashSaleStore::close_sale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaleClosing {
+    pub closed_at: DateTime<Utc>,
+    /// Units given back to stock when it closed (unclaimed units).
+    pub units_returned: u64,
+}
+
 /// Where a sale is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,7 +9,7 @@
 //! | kind | on hand | held | hold | written by |
 //! | --- | --- | --- | --- | --- |
 //! | `reserve` | 0 | +q | the order | `InventoryStore::reserve`, `hold_set_aside` (the set-aside's units move into the order's hold) |
-//! | `release` | 0 | -q | the order | a release of the order's hold (a cancel, a leftover) |
+//! | `release` | 0 | -q | the order; the sale | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`) |
 //! | `expire` | 0 | -q | the order | the release of an unpaid order's hold past its time |
 //! | `ship` | -q | -q | the order | a shipment consuming the order's hold ([`LedgerLine::ship`]) |
 //! | `receive` | +q | 0 | none | goods received into the warehouse ([`LedgerLine::receive`]) |
@@ -239,6 +239,13 @@ impl LedgerLine {
         Self::of(line, LedgerKind::SetAside, 0, i64::from(line.quantity), Some(HoldRef::flash_sale(sale_id)), reason)
     }
 
+    /// A line of a closed flash sale's unclaimed units: out of the sale's set-aside, back to
+    /// available stock.
+    pub fn sale_release(sale_id: impl fmt::Display, line: &AllocatedLine) -> Self {
+        let reason = format!("flash sale {sale_id} ended: unclaimed units back to stock");
+        Self::of(line, LedgerKind::Release, 0, -i64::from(line.quantity), Some(HoldRef::flash_sale(sale_id)), reason)
+    }
+
     /// A line of a claim's order taking units the sale set aside: out of the set-aside,
     /// into the order's hold (held overall does not change).
     pub fn from_set_aside(order_id: &OrderId, line: &AllocatedLine) -> [Self; 2] {
@@ -319,6 +326,16 @@ pub struct LedgerEntry {
     pub hold: Option<HoldRef>,
     pub reason: String,
     pub at: DateTime<Utc>,
+}
+
+impl LedgerEntry {
+    /// Whether the entry moves units into or out of a flash sale's set-aside: a `set_aside`
+    /// entry, or the `release` of a sale's hold when it closes. Their held deltas sum to the
+    /// stock's `set_aside`.
+    pub fn moves_set_aside(&self) -> bool {
+        self.kind == LedgerKind::SetAside
+            || (self.kind == LedgerKind::Release && self.hold.as_ref().is_some_and(|h| h.kind == HoldKind::FlashSale))
+    }
 }
 
 /// How a release of an order's hold is written in the ledger: `release`, or `expire` for

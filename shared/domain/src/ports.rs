@@ -15,7 +15,7 @@ use crate::alert::{Alert, AlertPage, AlertStatus};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::consignment::Consignment;
-use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use crate::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use crate::ledger::{AdjustOutcome, Adjustment, LedgerEntry, LedgerPage, OpenHold, StockFigures};
 use crate::messages::Outgoing;
 use crate::order::{Channel, Order, OrderStatus};
@@ -503,7 +503,8 @@ pub trait InventoryStore: Send + Sync {
     /// One page of the SKU's stock ledger (of `owner`'s stock only, when given): at most
     /// `limit` entries, oldest first, after the entry `after`; `next` names the last entry
     /// when more follow. Every stock-changing operation of this port, of
-    /// [`FlashSaleStore::create_sale`] and of [`OrderStore::update_order_with`] (a hold
+    /// [`FlashSaleStore::create_sale`], [`FlashSaleStore::close_sale`] and of
+    /// [`OrderStore::update_order_with`] (a hold
     /// given back) appends its entries in its own atomic write, so a stock's entries sum to
     /// its figures (see `oms_domain::ledger`). Strongly consistent.
     async fn ledger(
@@ -547,6 +548,18 @@ pub enum ClaimOutcome {
     ShardShort { units_left: u32 },
 }
 
+/// What `FlashSaleStore::close_sale` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CloseSaleOutcome {
+    /// Closed now: the shards' units went back to stock.
+    Closed(SaleClosing),
+    /// Closed before: nothing changed.
+    AlreadyClosed(SaleClosing),
+    /// The sale has not ended at the moment given: nothing changed.
+    NotEnded,
+}
+
 /// Flash sales: the sale, its shards of units, the customers' running totals and the
 /// claims under their idempotency keys.
 #[async_trait]
@@ -582,6 +595,34 @@ pub trait FlashSaleStore: Send + Sync {
     /// order is new (its external id is the new claim's id). A failed condition writes
     /// nothing.
     async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
+
+    /// Closes a sale that has ended: takes every unit left in its shards out (each shard to
+    /// zero) and gives them back to available stock, per (warehouse, owner) as the shards
+    /// hold them (each stock's `reserved` and `set_aside` shrink by its units, with a
+    /// `release` ledger entry of the sale's hold per stock), and marks the sale closed with
+    /// `now` and the units returned, so it happens once.
+    /// Conditions: `now` is at or after the sale's `ends_at` (else `NotEnded`); the sale is
+    /// not closed yet (else `AlreadyClosed` with the first close's figures, nothing changed).
+    /// A shard is zeroed only on the units it was read with, in the same atomic write as
+    /// their release: a claim landing in between makes the write a lost race that reads the
+    /// shards again, so a unit is either claimed or released, never both, never twice.
+    /// SQLite: one transaction. DynamoDB: `TransactWriteItems` conditional on each shard's
+    /// units as read and on the sale not being closed; a sale whose shards and stocks take
+    /// more than one transaction is closed in several, each zeroing the shards whose units
+    /// it releases (a crash in between leaves those released and the rest to the next try),
+    /// the last one marking the sale closed.
+    async fn close_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<CloseSaleOutcome, StoreError>;
+
+    /// How the sale was closed, if it was. Strongly consistent.
+    async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError>;
+
+    /// The sales not closed yet whose `ends_at` is at or before `now`, earliest end first, at
+    /// most `limit`: an index of open sales by end time (SQLite: a partial index of the sales
+    /// not closed; DynamoDB: one `OPEN_FLASH_SALES` partition sorted by end time, an item
+    /// per sale from its creation until its close), never a scan. SQLite lists the sales
+    /// stored before the index too (its migration fills it); on DynamoDB a sale created
+    /// before the index has no item there and is not listed.
+    async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError>;
 }
 
 /// What `AlertStore::raise` did.

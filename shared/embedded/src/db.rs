@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 18;
+pub(crate) const SCHEMA_VERSION: i64 = 19;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -481,6 +481,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 18 {
         tx.execute_batch(SHARED_PARCELS).context("Failed to migrate to schema version 18 (parcels shared by merged orders)")?;
+    }
+    if found < 19 {
+        crate::flash_sales::step_19_open_sales(&tx)
+            .context("Failed to migrate to schema version 19 (flash sales closed after their end)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -1063,6 +1067,52 @@ mod tests {
         let kinds: Vec<(&str, i64, i64)> =
             page.entries.iter().map(|e| (e.kind.as_str(), e.delta_on_hand, e.delta_held)).collect();
         assert_eq!(kinds, [("recount", 10, 0), ("set_aside", 0, 2), ("reserve", 0, 3)]);
+    }
+
+    #[tokio::test]
+    async fn a_version_17_file_lists_its_sales_by_their_end_and_closes_them() {
+        use oms_domain::flash_sale::{FlashSale, SaleId, SaleTerms};
+        use oms_domain::ports::{CloseSaleOutcome, FlashSaleStore, InventoryStore};
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let sale = {
+            let store = crate::Embedded::open(dir.path()).unwrap();
+            let (wh, owner) = (oms_domain::WarehouseId::parse("wh-1").unwrap(), oms_domain::MerchantId::parse("m-1").unwrap());
+            let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+            let _ = store.set_on_hand(&wh, &owner, &sku, 10).await.unwrap();
+            let terms = SaleTerms {
+                sku: sku.clone(),
+                units: 4,
+                per_customer_limit: 1,
+                starts_at: now - chrono::Duration::hours(2),
+                ends_at: now - chrono::Duration::hours(1),
+                shards: 2,
+                price: rust_decimal::Decimal::ONE,
+                currency: oms_domain::Currency::parse("CNY").unwrap(),
+            };
+            let stock = store.stock_of(&sku).await.unwrap();
+            let sale = FlashSale::plan(SaleId::generate(), owner, terms, &stock, now).unwrap();
+            let _ = store.create_sale(&sale).await.unwrap();
+            sale
+        };
+        {
+            // As a version 17 file held it: no end, no closing, no index of open sales.
+            let conn = Connection::open(dir.path().join("oms.db")).unwrap();
+            conn.execute_batch(
+                "DROP INDEX flash_sales_open; ALTER TABLE flash_sales DROP COLUMN ends_at;
+                 ALTER TABLE flash_sales DROP COLUMN closed_at; ALTER TABLE flash_sales DROP COLUMN units_returned;
+                 PRAGMA user_version = 17;",
+            )
+            .unwrap();
+        }
+        let store = crate::Embedded::open(dir.path()).unwrap();
+        assert_eq!(store.ended_open_sales(now, 10).await.unwrap(), std::slice::from_ref(&sale.sale_id));
+        assert!(store.ended_open_sales(now - chrono::Duration::hours(2), 10).await.unwrap().is_empty());
+        let closed = store.close_sale(&sale, now).await.unwrap();
+        assert!(matches!(closed, CloseSaleOutcome::Closed(c) if c.units_returned == 4), "{closed:?}");
+        assert!(store.ended_open_sales(now, 10).await.unwrap().is_empty());
+        let stock = store.stock_of(&sale.terms.sku).await.unwrap();
+        assert_eq!((stock[0].on_hand, stock[0].reserved, stock[0].available), (10, 0, 10));
     }
 
     #[test]

@@ -3,13 +3,18 @@
 //! savepoint: it checks the key, the customer's total and the shard, then writes the claim,
 //! the total, the shard and the order with its messages, so they land together or not at all.
 //! JSON is encoded and decoded on the caller's task; the database thread only moves rows.
+//!
+//! A sale's row also keeps its end (`ends_at`, the index times' fixed-width RFC 3339) and,
+//! once closed, `closed_at` and `units_returned` (schema step 19); the partial index
+//! `flash_sales_open` holds the sales not closed by end time, what the sweeper reads.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use async_trait::async_trait;
-use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleId, ShardLevel};
+use chrono::{DateTime, Utc};
+use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::{AllocatedLine, Order};
-use oms_domain::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
+use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
 use oms_records::{ClaimRecord, SaleRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -28,7 +33,8 @@ impl FlashSaleStore for Embedded {
         let set_aside = sale.set_aside().lines().to_vec();
         let shards: Vec<u32> = sale.shards.iter().map(|s| s.units).collect();
         let sale_id = sale.sale_id.to_string();
-        self.db.call(move |conn| create(conn, &sale_id, &body, &set_aside, &shards)).await.map_err(failed)
+        let ends_at = index_time(sale.terms.ends_at);
+        self.db.call(move |conn| create(conn, &sale_id, &body, &ends_at, &set_aside, &shards)).await.map_err(failed)
     }
 
     /// From the sales read before (a sale's row never changes), else its row.
@@ -95,6 +101,89 @@ impl FlashSaleStore for Embedded {
             Claimed::Short(units_left) => ClaimOutcome::ShardShort { units_left },
         })
     }
+
+    /// One operation: the sale's row (not closed, else its figures), every shard's units,
+    /// the stock rows' `reserved` and `set_aside` per (warehouse, owner), their ledger
+    /// entries, the shards zeroed and the sale marked closed, in its savepoint.
+    async fn close_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<CloseSaleOutcome, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to close flash sale {}", sale.sale_id), e);
+        if now < sale.terms.ends_at {
+            return Ok(CloseSaleOutcome::NotEnded);
+        }
+        let closing = Closing {
+            sale_id: sale.sale_id.to_string(),
+            stocks: sale.set_aside().lines().iter().map(|l| (l.warehouse.clone(), l.owner.clone())).collect(),
+            shards: sale.shards.iter().map(|s| (s.warehouse.clone(), s.owner.clone())).collect(),
+            sku: sale.terms.sku.clone(),
+            now,
+        };
+        self.db.call(move |conn| close(conn, &closing)).await.map_err(failed)
+    }
+
+    async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
+        let key = id.to_string();
+        let failed = |e| StoreError::new(format!("Failed to read how flash sale {id} closed"), e);
+        self.db.call(move |conn| closing_of(conn, &key)).await.map_err(failed)
+    }
+
+    /// The partial index `flash_sales_open`, from its start to `now`.
+    async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError> {
+        let failed = |e| StoreError::new("Failed to list the flash sales that ended", e);
+        let until = index_time(now);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let ids: Vec<String> = self
+            .db
+            .call(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT sale_id FROM flash_sales WHERE closed_at IS NULL AND ends_at <= ?1
+                         ORDER BY ends_at, sale_id LIMIT ?2",
+                    )
+                    .context("Failed to prepare the query of ended sales")?;
+                let rows = stmt
+                    .query_map(params![until, limit], |row| row.get(0))
+                    .context("Failed to query the ended sales")?
+                    .collect::<Result<Vec<String>, _>>()
+                    .context("Failed to read the ended sales")?;
+                Ok(rows)
+            })
+            .await
+            .map_err(failed)?;
+        ids.into_iter().map(|id| SaleId::parse(id).context("A stored sale id is corrupt").map_err(failed)).collect()
+    }
+}
+
+/// A time as the sales' index keeps it: RFC 3339 with microseconds and `Z`, fixed width so
+/// it sorts as the time does.
+fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Version 19: each sale's end and, once it is closed, when and how many units went back
+/// to stock; the partial index of the sales not closed by end time. The ends of the sales
+/// stored before are filled from their bodies. Idempotent.
+pub(crate) fn step_19_open_sales(tx: &Connection) -> anyhow::Result<()> {
+    let has = |column: &str| -> anyhow::Result<bool> {
+        let found: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_table_info('flash_sales') WHERE name = ?1", [column], |row| row.get(0))?;
+        Ok(found > 0)
+    };
+    for (column, kind) in [("ends_at", "TEXT"), ("closed_at", "TEXT"), ("units_returned", "INTEGER")] {
+        if !has(column)? {
+            tx.execute_batch(&format!("ALTER TABLE flash_sales ADD COLUMN {column} {kind};"))?;
+        }
+    }
+    let stored: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT sale_id, body FROM flash_sales WHERE ends_at IS NULL")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        rows
+    };
+    for (sale_id, body) in stored {
+        let sale = decode_sale(&body).with_context(|| format!("Failed to read flash sale {sale_id}"))?;
+        tx.execute("UPDATE flash_sales SET ends_at = ?2 WHERE sale_id = ?1", params![sale_id, index_time(sale.terms.ends_at)])?;
+    }
+    tx.execute_batch("CREATE INDEX IF NOT EXISTS flash_sales_open ON flash_sales (ends_at, sale_id) WHERE closed_at IS NULL;")?;
+    Ok(())
 }
 
 fn decode_sale(body: &str) -> anyhow::Result<FlashSale> {
@@ -111,6 +200,7 @@ fn create(
     conn: &mut Connection,
     sale_id: &str,
     body: &str,
+    ends_at: &str,
     set_aside: &[AllocatedLine],
     shards: &[u32],
 ) -> anyhow::Result<CreateSaleOutcome> {
@@ -134,7 +224,7 @@ fn create(
         .context("Failed to count the set-aside units")?;
         crate::inventory::append_ledger(conn, &oms_domain::ledger::LedgerLine::set_aside(sale_id, line))?;
     }
-    conn.execute_cached("INSERT INTO flash_sales (sale_id, body) VALUES (?1, ?2)", params![sale_id, body])
+    conn.execute_cached("INSERT INTO flash_sales (sale_id, body, ends_at) VALUES (?1, ?2, ?3)", params![sale_id, body, ends_at])
         .context("Failed to write the sale row")?;
     for (index, units) in shards.iter().enumerate() {
         conn.execute_cached(
@@ -242,4 +332,87 @@ fn claim_rows(conn: &mut Connection, c: &Claiming) -> anyhow::Result<Claimed> {
         anyhow::bail!("The order of claim {} exists already", c.key);
     }
     Ok(Claimed::Written)
+}
+
+/// What a close needs of the sale: its stocks, in set-aside order, and each shard's stock.
+struct Closing {
+    sale_id: String,
+    stocks: Vec<(oms_domain::WarehouseId, oms_domain::MerchantId)>,
+    shards: Vec<(oms_domain::WarehouseId, oms_domain::MerchantId)>,
+    sku: oms_domain::Sku,
+    now: DateTime<Utc>,
+}
+
+fn closing_of(conn: &Connection, sale_id: &str) -> anyhow::Result<Option<SaleClosing>> {
+    let row: Option<(Option<String>, Option<i64>)> = conn
+        .query_row_cached("SELECT closed_at, units_returned FROM flash_sales WHERE sale_id = ?1", [sale_id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+        .context("Failed to query the flash sales")?;
+    let Some((Some(closed_at), returned)) = row else { return Ok(None) };
+    let closed_at = DateTime::parse_from_rfc3339(&closed_at).context("A stored close time is corrupt")?.with_timezone(&Utc);
+    let units_returned = u64::try_from(returned.unwrap_or(0)).context("A stored units_returned is negative")?;
+    Ok(Some(SaleClosing { closed_at, units_returned }))
+}
+
+/// Reads the shards, gives their units back per stock, zeroes them and marks the sale
+/// closed: all in the operation's savepoint, so a claim (one operation too) comes wholly
+/// before or wholly after it.
+fn close(conn: &mut Connection, c: &Closing) -> anyhow::Result<CloseSaleOutcome> {
+    if let Some(first) = closing_of(conn, &c.sale_id)? {
+        return Ok(CloseSaleOutcome::AlreadyClosed(first));
+    }
+    let levels = levels(conn, &c.sale_id)?;
+    if levels.len() != c.shards.len() {
+        bail!("Flash sale {} has {} shard rows for {} shards", c.sale_id, levels.len(), c.shards.len());
+    }
+    let mut per_stock: Vec<u32> = vec![0; c.stocks.len()];
+    for (level, stock) in levels.iter().zip(&c.shards) {
+        let index = c
+            .stocks
+            .iter()
+            .position(|s| s == stock)
+            .with_context(|| format!("A shard of flash sale {} names a stock the sale did not set aside", c.sale_id))?;
+        per_stock[index] += level.units_left;
+    }
+    for ((warehouse, owner), units) in c.stocks.iter().zip(per_stock.iter().copied()) {
+        if units == 0 {
+            continue;
+        }
+        let changed = conn
+            .execute_cached(
+                "UPDATE stock SET reserved = reserved - ?4, set_aside = set_aside - ?4
+                 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3 AND set_aside >= ?4 AND reserved >= ?4",
+                params![warehouse.as_str(), owner.as_str(), c.sku.as_str(), units],
+            )
+            .context("Failed to give the sale's units back to stock")?;
+        if changed != 1 {
+            // An error, so nothing of the close stays (the savepoint is rolled back).
+            bail!(
+                "{owner}'s stock of {} in {warehouse} has fewer than {units} units set aside for flash sale {}",
+                c.sku,
+                c.sale_id
+            );
+        }
+        let line = AllocatedLine {
+            warehouse: warehouse.clone(),
+            owner: owner.clone(),
+            sku: c.sku.clone(),
+            quantity: units,
+            transfer_price: None,
+        };
+        crate::inventory::append_ledger(conn, &oms_domain::ledger::LedgerLine::sale_release(&c.sale_id, &line))?;
+    }
+    conn.execute_cached("UPDATE flash_sale_shards SET units_left = 0 WHERE sale_id = ?1", [c.sale_id.as_str()])
+        .context("Failed to empty the shards")?;
+    let units_returned: u64 = per_stock.iter().map(|u| u64::from(*u)).sum();
+    conn.execute_cached(
+        "UPDATE flash_sales SET closed_at = ?2, units_returned = ?3 WHERE sale_id = ?1",
+        params![c.sale_id, index_time(c.now), i64::try_from(units_returned)?],
+    )
+    .context("Failed to mark the sale closed")?;
+    // As it reads back: to the microsecond.
+    let closed_at = DateTime::parse_from_rfc3339(&index_time(c.now))?.with_timezone(&Utc);
+    Ok(CloseSaleOutcome::Closed(SaleClosing { closed_at, units_returned }))
 }

@@ -499,6 +499,26 @@ macro_rules! delegate_flash_sales {
                 let $this = self;
                 $store.claim(claim, limit, order, send).await
             }
+            async fn close_sale(
+                &self,
+                sale: &FlashSale,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<oms_domain::ports::CloseSaleOutcome, StoreError> {
+                let $this = self;
+                $store.close_sale(sale, now).await
+            }
+            async fn sale_closing(&self, id: &SaleId) -> Result<Option<oms_domain::flash_sale::SaleClosing>, StoreError> {
+                let $this = self;
+                $store.sale_closing(id).await
+            }
+            async fn ended_open_sales(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: usize,
+            ) -> Result<Vec<SaleId>, StoreError> {
+                let $this = self;
+                $store.ended_open_sales(now, limit).await
+            }
         }
     };
 }

@@ -40,7 +40,14 @@ pub async fn sweep_orders_with(
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<oms_domain::usecases::sweep::SweepReport, lambda_runtime::Error> {
     let report = oms_domain::usecases::sweep::sweep(ports, limits).await?;
-    tracing::info!(schedule = ?event.payload.resources, repaired = report.repaired.len(), expired = report.expired.len(), "sweep done");
+    tracing::info!(
+        schedule = ?event.payload.resources,
+        repaired = report.repaired.len(),
+        expired = report.expired.len(),
+        sales_closed = report.sales_closed.len(),
+        units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
+        "sweep done"
+    );
     Ok(report)
 }
 

@@ -141,7 +141,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     }
     shared_shelf(&api, &embedded).await?;
     explained_split(&api, &embedded).await?;
-    flash_sale(&api, &embedded).await?;
+    flash_sale(&api, &embedded, &ports).await?;
     night(&api, &pricing, &ports).await?;
     let unpaid = unpaid_orders(&api, &embedded).await?;
     late_night(&ports).await?;
@@ -273,8 +273,9 @@ async fn explained_split(api: &Router, embedded: &Embedded) -> anyhow::Result<()
 
 /// Dusk: a flash sale of three tins of tea, one per customer; five buyers rush in, one
 /// retries, one tries for a second tin, the last finds it sold out; the claims' orders go
-/// through allocation and reservation from the tins the sale set aside.
-async fn flash_sale(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+/// through allocation and reservation from the tins the sale set aside. Then a second sale
+/// ends with tins unclaimed, and they go back to stock.
+async fn flash_sale(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
     let (sku, ..) = CATALOGUE[0];
     let now = chrono::Utc::now();
     let body = json!({ "merchant_id": MERCHANT, "sku": sku, "units": 3, "per_customer_limit": 1, "shards": 2,
@@ -325,6 +326,51 @@ async fn flash_sale(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
         "  the sale is {}: {} claimed, {} left, {} claims; their orders (channel flash_sale): {statuses:?}",
         sale["state"], sale["units_claimed"], sale["units_left"], sale["claims"]
     );
+    sale_leftovers(api, embedded, ports).await
+}
+
+/// The units of a SKU available over every warehouse, as `GET /inventory/{sku}` shows them.
+async fn available_of(api: &Router, sku: &str) -> anyhow::Result<u64> {
+    let stock = expect(api, Method::GET, &format!("/inventory/{sku}"), Value::Null, StatusCode::OK).await?;
+    let warehouses = stock["warehouses"].as_array().cloned().unwrap_or_default();
+    Ok(warehouses.iter().filter_map(|w| w["available"].as_u64()).sum())
+}
+
+/// Dusk, later: a short sale of five tins ends with two claimed; the sweeper closes it and
+/// the three tins nobody claimed go back to available stock, once.
+async fn sale_leftovers(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[0];
+    let now = chrono::Utc::now();
+    let ends_at = now + chrono::Duration::seconds(2);
+    let body = json!({ "merchant_id": MERCHANT, "sku": sku, "units": 5, "per_customer_limit": 1, "shards": 2,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": ends_at, "price": "99.00" });
+    let sale = expect(api, Method::POST, "/flash-sales", body, StatusCode::CREATED).await?;
+    let sale_id = sale["sale_id"].as_str().unwrap_or_default().to_owned();
+    for customer in ["c-304", "c-305"] {
+        let body = json!({ "customer_id": customer, "quantity": 1, "idempotency_key": format!("{customer}-short"),
+                           "shipping_address": { "name": customer, "line1": "1 West Lake Rd", "city": "Hangzhou",
+                                                 "province": "Zhejiang", "country": "CN" } });
+        expect(api, Method::POST, &format!("/flash-sales/{sale_id}/claims"), body, StatusCode::CREATED).await?;
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let before = available_of(api, sku).await?;
+    // Wait for the sale's end, then sweep as the periodic loop does.
+    let wait = (ends_at - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(50);
+    tokio::time::sleep(wait).await;
+    let report = sweep(ports, &SweepLimits::default()).await?;
+    let returned: u64 = report.sales_closed.iter().filter(|c| c.sale_id.as_str() == sale_id).map(|c| c.units_returned).sum();
+    let after = available_of(api, sku).await?;
+    let sale = expect(api, Method::GET, &format!("/flash-sales/{sale_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  a second sale of 5 x {sku} ends with {} claimed; the sweeper closes it: {returned} unclaimed back in stock (available {before} -> {after}); GET shows it {}, units_returned {}",
+        sale["units_claimed"], sale["state"], sale["units_returned"]
+    );
+    let again = sweep(ports, &SweepLimits::default()).await?;
+    if again.sales_closed.iter().any(|c| c.sale_id.as_str() == sale_id) || available_of(api, sku).await? != after {
+        bail!("a second sweep closed sale {sale_id} again");
+    }
     Ok(())
 }
 
@@ -345,6 +391,8 @@ async fn late_night(ports: &Ports) -> anyhow::Result<()> {
         report.expired.len(),
         oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES
     );
+    let returned: u64 = report.sales_closed.iter().map(|c| c.units_returned).sum();
+    println!("  {} flash sales ended and were closed: {returned} unclaimed units back in stock", report.sales_closed.len());
     Ok(())
 }
 

@@ -106,6 +106,12 @@ pub struct SaleAnswer {
     /// A decimal string.
     pub price: String,
     pub currency: String,
+    /// Once the sale ended and was closed: the units it had left, given back to available
+    /// stock (`units_left` is then 0); `null` until then.
+    pub units_returned: Option<u64>,
+    /// When the sale was closed (its leftover units back in stock); `null` until then.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl From<SaleView> for SaleAnswer {
@@ -126,6 +132,8 @@ impl From<SaleView> for SaleAnswer {
             shards: terms.shards,
             price: terms.price.to_string(),
             currency: terms.currency.code().to_owned(),
+            units_returned: view.closing.map(|c| c.units_returned),
+            closed_at: view.closing.map(|c| c.closed_at),
         }
     }
 }

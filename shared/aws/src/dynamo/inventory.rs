@@ -64,6 +64,22 @@ pub(super) fn set_aside_available(
     )
 }
 
+/// The stock update of a closed flash sale's unclaimed units: a line's units out of
+/// `set_aside` and `reserved`, back into available, conditional on that many set aside.
+pub(super) fn release_set_aside(
+    table: &str,
+    line: &AllocatedLine,
+    whose: &dyn std::fmt::Display,
+) -> Result<TransactWriteItem, StoreError> {
+    stock_update(
+        table,
+        line,
+        "SET #available = #available + :q, #reserved = #reserved - :q, #set_aside = #set_aside - :q",
+        "attribute_exists(pk) AND #set_aside >= :q AND #reserved >= :q",
+        whose,
+    )
+}
+
 /// The stock update that takes a line's units from available into reserved, conditional on
 /// that many being available: what a reservation, and a flash sale's set-aside, do per line.
 pub(super) fn take_available(

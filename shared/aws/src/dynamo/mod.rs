@@ -377,6 +377,21 @@ impl Key {
         Self { pk: format!("FLASHSALE#{sale}#SHARD#{shard:03}"), sk: "SHARD".to_owned() }
     }
 
+    /// How a sale closed: `FLASHSALE#<sale id>` / `CLOSED`, `units_returned` growing with
+    /// each part of the close and `closed_at` set by its last part.
+    pub fn flash_sale_closing(sale: &SaleId) -> Self {
+        Self { pk: format!("FLASHSALE#{sale}"), sk: "CLOSED".to_owned() }
+    }
+
+    /// The partition of the sales not closed yet, sorted by end time.
+    pub const OPEN_FLASH_SALES: &'static str = "OPEN_FLASH_SALES";
+
+    /// A sale not closed yet: `OPEN_FLASH_SALES` / `<ends at, as the index times>#<sale id>`,
+    /// put with the sale and deleted by the last part of its close.
+    pub fn open_flash_sale(ends_at: DateTime<Utc>, sale: &SaleId) -> Self {
+        Self { pk: Self::OPEN_FLASH_SALES.to_owned(), sk: format!("{}#{sale}", index_time(ends_at)) }
+    }
+
     /// The units a customer claimed in a sale: `FLASHSALE#<sale id>#CUSTOMER#<customer>` /
     /// `CLAIMED` (the customer id is the key's last segment, so no escaping is needed).
     pub fn flash_sale_customer(sale: &SaleId, customer: &CustomerId) -> Self {
@@ -510,6 +525,15 @@ mod tests {
         let sale = SaleId::parse("fs_01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
         assert_eq!(Key::flash_sale(&sale), Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), sk: "SALE".into() });
         assert_eq!(Key::flash_sale_shard(&sale, 7).pk, "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV#SHARD#007");
+        assert_eq!(
+            Key::flash_sale_closing(&sale),
+            Key { pk: "FLASHSALE#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(), sk: "CLOSED".into() }
+        );
+        let ends = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(
+            Key::open_flash_sale(ends, &sale),
+            Key { pk: "OPEN_FLASH_SALES".into(), sk: "2026-11-20T10:00:00.000000Z#fs_01ARZ3NDEKTSV4RRFFQ69G5FAV".into() }
+        );
         let customer = CustomerId::parse("c#1").unwrap();
         assert_eq!(
             Key::flash_sale_customer(&sale, &customer),

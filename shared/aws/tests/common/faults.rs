@@ -38,10 +38,24 @@ struct Plan {
     seen: Vec<(String, Option<Fault>)>,
 }
 
+/// Work a test runs just before a request goes out (another writer landing first).
+pub type Hook = Box<dyn FnOnce() -> futures::future::BoxFuture<'static, ()> + Send>;
+
+/// Hooks still to run: (operation, hook), each before the next request of its operation.
+#[derive(Default)]
+struct Hooks(Vec<(String, Hook)>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(op, _)| op)).finish()
+    }
+}
+
 /// The plan of faults, shared by the test and the HTTP client it built.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     plan: Arc<Mutex<Plan>>,
+    hooks: Arc<Mutex<Hooks>>,
 }
 
 impl Faults {
@@ -49,6 +63,19 @@ impl Faults {
     /// meets `fault`; several faults for one operation meet its next requests in order.
     pub fn inject(&self, operation: &str, fault: Fault) {
         self.plan.lock().expect("the fault plan").faults.push_back((operation.to_owned(), fault));
+    }
+
+    /// Runs `hook` just before the next request of `operation` is sent (the request was
+    /// built before it: whatever the hook writes lands between the caller's reads and that
+    /// request). The request itself then goes through as it is.
+    pub fn before(&self, operation: &str, hook: Hook) {
+        self.hooks.lock().expect("the hooks").0.push((operation.to_owned(), hook));
+    }
+
+    fn take_hook(&self, operation: &str) -> Option<Hook> {
+        let mut hooks = self.hooks.lock().expect("the hooks");
+        let index = hooks.0.iter().position(|(op, _)| op == operation)?;
+        Some(hooks.0.remove(index).1)
     }
 
     /// Requests of `operation` seen so far, with the fault each met.
@@ -101,6 +128,16 @@ impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation =
             request.headers().get("x-amz-target").and_then(|target| target.rsplit('.').next()).unwrap_or_default().to_owned();
+        if let Some(hook) = self.faults.take_hook(&operation) {
+            let (real, faults) = (self.real.clone(), self.faults.clone());
+            return HttpConnectorFuture::new(async move {
+                hook().await;
+                match faults.take(&operation) {
+                    None | Some(Fault::None) => real.call(request).await,
+                    Some(other) => panic!("a hook and a fault ({other:?}) on one {operation} request"),
+                }
+            });
+        }
         match self.faults.take(&operation) {
             None | Some(Fault::None) => self.real.call(request),
             Some(Fault::TransactionConflict) => {

@@ -8,11 +8,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::flash_sale::{
-    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleId, SaleState, SaleTerms, ShardLevel,
+    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState, SaleTerms, ShardLevel,
 };
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
-use crate::ports::{ClaimOutcome, CreateSaleOutcome, FlashSaleStore, Ports, StoreError};
+use crate::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, Ports, StoreError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
@@ -272,6 +272,8 @@ pub struct SaleView {
     pub units_claimed: u64,
     pub claims: u64,
     pub levels: Vec<ShardLevel>,
+    /// Once the sale ended and was closed: when, and the units given back to stock.
+    pub closing: Option<SaleClosing>,
 }
 
 /// The sale now: its terms, state, units left and claimed, and claims made.
@@ -284,6 +286,56 @@ pub async fn view_sale(ports: &Ports, sale_id: &SaleId) -> Result<Option<SaleVie
     let units_left: u64 = levels.iter().map(|l| u64::from(l.units_left)).sum();
     let claims = levels.iter().map(|l| u64::from(l.claims)).sum();
     let state = sale.state(ports.clock.now(), units_left);
-    let units_claimed = u64::from(sale.terms.units).saturating_sub(units_left);
-    Ok(Some(SaleView { sale, state, units_left, units_claimed, claims, levels }))
+    let closing = store.sale_closing(sale_id).await?;
+    let returned = closing.map_or(0, |c| c.units_returned);
+    let units_claimed = u64::from(sale.terms.units).saturating_sub(units_left).saturating_sub(returned);
+    Ok(Some(SaleView { sale, state, units_left, units_claimed, claims, levels, closing }))
+}
+
+/// A sale the sweeper closed, and the units it gave back to stock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClosedSale {
+    pub sale_id: SaleId,
+    pub units_returned: u64,
+}
+
+/// Closes the sale if it has ended (`FlashSaleStore::close_sale`): its unclaimed units go
+/// back to available stock, once, and the backorders waiting for its SKU are planned
+/// again. `None` when there is no such sale.
+pub async fn close_sale(ports: &Ports, sale_id: &SaleId) -> Result<Option<CloseSaleOutcome>, StoreError> {
+    let Some(sale) = ports.flash_sales.get_sale(sale_id).await? else {
+        return Ok(None);
+    };
+    let outcome = ports.flash_sales.close_sale(&sale, ports.clock.now()).await?;
+    if let CloseSaleOutcome::Closed(closing) = &outcome {
+        tracing::info!(sale_id = %sale_id, sku = %sale.terms.sku, units_returned = closing.units_returned, "flash sale closed: unclaimed units back to stock");
+        if closing.units_returned > 0 {
+            // The units may serve orders waiting for the SKU (a crash before this is healed
+            // by the sweeper's backorder repair).
+            crate::usecases::fulfilment::requeue_backorders(ports, [sale.terms.sku.clone()]).await?;
+        }
+    }
+    Ok(Some(outcome))
+}
+
+/// Closes every sale that has ended and is not closed yet, earliest end first, at most
+/// `most` of them (the index of open sales by end time, never a scan; the next run goes
+/// on). A sale that fails to close is logged and left to the next run, so it never holds
+/// up the others.
+pub async fn close_ended_sales(ports: &Ports, most: usize) -> Result<Vec<ClosedSale>, StoreError> {
+    let now = ports.clock.now();
+    let mut closed = Vec::new();
+    for sale_id in ports.flash_sales.ended_open_sales(now, most).await? {
+        match close_sale(ports, &sale_id).await {
+            Ok(Some(CloseSaleOutcome::Closed(closing))) => {
+                closed.push(ClosedSale { sale_id, units_returned: closing.units_returned });
+            }
+            // Closed by another run meanwhile, or gone: nothing to do.
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(sale_id = %sale_id, error = %e, "an ended flash sale could not be closed; the next sweep tries again")
+            }
+        }
+    }
+    Ok(closed)
 }

@@ -15,6 +15,10 @@
 //! left alone. A backorder is planned again only when a plan for it exists in current
 //! stock, and an order on hold only when all its SKUs are known: otherwise they are
 //! waiting as they should, and nothing is sent.
+//!
+//! It also closes the flash sales that have ended (`usecases::flash_sales::close_ended_sales`,
+//! at most `SweepLimits::most_sale_closes` a sweep), so their unclaimed units go back to
+//! available stock.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -56,6 +60,9 @@ pub struct SweepLimits {
     /// with reason `payment_expired` (its stock returns, ledger kind `expire`, and the
     /// backorders waiting for its SKUs are planned again, as any cancel does).
     pub unpaid_hold: Duration,
+    /// Ended flash sales closed per sweep at most (their unclaimed units back to stock);
+    /// the next sweep goes on.
+    pub most_sale_closes: usize,
 }
 
 /// How long an unpaid order holds its stock by default (`OMS_UNPAID_HOLD_MINUTES`).
@@ -71,6 +78,7 @@ impl Default for SweepLimits {
             most_repairs: 500,
             no_scan: Duration::hours(crate::usecases::tracking::DEFAULT_NO_SCAN_HOURS),
             unpaid_hold: Duration::minutes(DEFAULT_UNPAID_HOLD_MINUTES),
+            most_sale_closes: 50,
         }
     }
 }
@@ -110,6 +118,8 @@ pub struct SweepReport {
     /// Unpaid orders whose hold ran past `SweepLimits::unpaid_hold`: cancelled for
     /// `payment_expired`, their stock given back.
     pub expired: Vec<OrderId>,
+    /// Flash sales that had ended, closed: their unclaimed units back to available stock.
+    pub sales_closed: Vec<crate::usecases::flash_sales::ClosedSale>,
 }
 
 impl SweepReport {
@@ -164,8 +174,18 @@ async fn expire_unpaid_holds(
 /// module's doc for which, and how often).
 pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, StoreError> {
     let now = ports.clock.now();
-    let mut report =
-        SweepReport { swept_at: now, repaired: Vec::new(), waiting: 0, tracking: TrackingChecks::default(), expired: Vec::new() };
+    let mut report = SweepReport {
+        swept_at: now,
+        repaired: Vec::new(),
+        waiting: 0,
+        tracking: TrackingChecks::default(),
+        expired: Vec::new(),
+        sales_closed: Vec::new(),
+    };
+    // Ended flash sales first: their unclaimed units are back in stock before the
+    // backorders are looked at. A claim's order that expires after its sale closed gives
+    // its units to stock as any expired hold does (never to the sale's shards).
+    report.sales_closed = crate::usecases::flash_sales::close_ended_sales(ports, limits.most_sale_closes).await?;
     expire_unpaid_holds(ports, limits, now, &mut report).await?;
     sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
