@@ -829,7 +829,8 @@ mod tests {
             Charges { discount: Decimal::new(500, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
         order.transition(OrderStatus::Allocated, at(13), "wh-hz holds every line").unwrap();
         let lines = vec![fixtures::line("wh-hz", "SKU-1", 2)];
-        order.allocation = Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13) });
+        order.allocation =
+            Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13), shipments: Vec::new() });
         order.version = 3;
         order
     }

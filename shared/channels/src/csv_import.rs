@@ -285,6 +285,7 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     })
 }
 

@@ -139,6 +139,7 @@ pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
         channel_updated_at: raw.updated_at.unwrap_or(raw.placed_at),
         cancelled_at: raw.cancelled_at,
         paid: raw.paid.unwrap_or(true),
+        deliver_by: None,
     })
 }
 

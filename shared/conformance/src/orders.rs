@@ -388,6 +388,7 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
         explanation: "WH-1 holds it all".into(),
         costing: None,
         planned_at: noon(),
+        shipments: Vec::new(),
     });
     let outcome = s.orders.update_order(&current).await.expect("update_order failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "allocated");

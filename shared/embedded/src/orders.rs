@@ -620,6 +620,7 @@ mod tests {
             explanation: "WH-1".into(),
             costing: None,
             planned_at: fixtures::noon(),
+            shipments: Vec::new(),
         });
         for i in 0..1000 {
             order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));

@@ -145,6 +145,7 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     };
     let mut order = Order::receive(new, OrderId::generate(), placed_at);
     let fate = rng.random_range(0..100);
@@ -171,8 +172,13 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         .collect();
     let chosen = Candidate { warehouses, cost: Decimal::new(rng.random_range(800..3_000), 2), shipments: 1 };
     let costing = Costing { chosen: chosen.clone(), candidates: vec![chosen], considered: 1, method: Method::Exact, steps: 1 };
-    order.allocation =
-        Some(Allocation { lines: allocated_lines, explanation: "cheapest".into(), costing: Some(costing), planned_at: at(5) });
+    order.allocation = Some(Allocation {
+        lines: allocated_lines,
+        explanation: "cheapest".into(),
+        costing: Some(costing),
+        planned_at: at(5),
+        shipments: Vec::new(),
+    });
     order.transition(OrderStatus::Allocated, at(5), "planned")?;
     order.transition(OrderStatus::Reserved, at(rng.random_range(10..600)), "held")?;
     if fate < 18 {

@@ -47,6 +47,7 @@ fn sample_order() -> Order {
             steps: 4,
         }),
         planned_at: planned,
+        shipments: Vec::new(),
     });
     order
 }
@@ -208,6 +209,8 @@ fn sku_facts_and_rate_tables_round_trip_through_their_records() {
             max_weight_g: 1000,
             price: Decimal::new(800, 2),
             transit_days: 1,
+            handles: Vec::new(),
+            max_side_mm: None,
         }],
     )
     .unwrap();

@@ -7,7 +7,7 @@ mod customer;
 mod line;
 mod update;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -53,6 +53,10 @@ pub struct NewOrder {
     /// generic `paid`, default true); orders the platform creates itself start unpaid.
     /// An unpaid order's hold of stock expires (`usecases::sweep`).
     pub paid: bool,
+    /// The date delivery was promised to the buyer by (generic `deliver_by`, CSV
+    /// `deliver_by`), if the channel gives one: choosing a carrier prefers services that
+    /// arrive by it (`crate::carrier_choice`).
+    pub deliver_by: Option<NaiveDate>,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -197,6 +201,9 @@ pub struct Order {
     /// The payments recorded for it, each once by its reference.
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// The promised delivery date, if the channel gave one (`NewOrder::deliver_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by: Option<NaiveDate>,
 }
 
 fn paid_by_default() -> bool {
@@ -239,6 +246,7 @@ impl Order {
             version: 0,
             paid: new.paid,
             payments: Vec::new(),
+            deliver_by: new.deliver_by,
         }
     }
 
@@ -409,6 +417,7 @@ pub(crate) mod tests {
             channel_updated_at: Utc::now(),
             cancelled_at: None,
             paid: true,
+            deliver_by: None,
         }
     }
 

@@ -44,8 +44,13 @@ fn allocate(order: &mut Order, warehouses: &[&str], cost: i64) {
         .collect();
     let chosen = Candidate { warehouses, cost: Decimal::new(cost, 2), shipments: 1 };
     let costing = Costing { chosen: chosen.clone(), candidates: vec![chosen], considered: 1, method: Method::Exact, steps: 1 };
-    order.allocation =
-        Some(Allocation { lines, explanation: "cheapest".into(), costing: Some(costing), planned_at: order.placed_at });
+    order.allocation = Some(Allocation {
+        lines,
+        explanation: "cheapest".into(),
+        costing: Some(costing),
+        planned_at: order.placed_at,
+        shipments: Vec::new(),
+    });
 }
 
 fn stock(sku: &str, warehouse: &str, owner: &str, on_hand: i64, held: i64) -> StockFigures {

@@ -215,6 +215,7 @@ pub fn claim_order(
         cancelled_at: None,
         // Created by the platform: unpaid until the buyer pays.
         paid: false,
+        deliver_by: None,
     };
     let mut order = Order::receive(new, claim.order_id.clone(), now);
     let line = crate::order::AllocatedLine {
@@ -233,6 +234,7 @@ pub fn claim_order(
         // The sale chose the warehouse when it set the units aside: nothing was weighed.
         costing: None,
         planned_at: now,
+        shipments: Vec::new(),
     });
     if missing {
         order
