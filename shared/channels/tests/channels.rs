@@ -925,3 +925,15 @@ fn each_channel_says_whether_the_order_is_paid() {
     let wrong = edited("generic_order.json", &[set("/paid", json!("yes"))]);
     assert_eq!(refused(Channel::Generic, &wrong, &Meta::default()).field, "paid");
 }
+
+#[test]
+fn a_generic_order_may_promise_a_delivery_date_which_must_be_a_date_near_its_placing() {
+    // The fixture is placed on 2026-11-20.
+    assert_eq!(ok(Channel::Generic, &fixture("generic_order.json"), &Meta::default()).deliver_by, None);
+    let promised = edited("generic_order.json", &[set("/deliver_by", json!("2026-11-23"))]);
+    assert_eq!(ok(Channel::Generic, &promised, &Meta::default()).deliver_by, chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+    for bad in [json!("23/11/2026"), json!(20261123), json!("2026-11-19"), json!("2028-01-01")] {
+        let body = edited("generic_order.json", &[set("/deliver_by", bad.clone())]);
+        assert_eq!(refused(Channel::Generic, &body, &Meta::default()).field, "deliver_by", "{bad}");
+    }
+}

@@ -338,6 +338,21 @@ fn lost(winner: &Offer<'_>, loser: &Offer<'_>, rule: Rule) -> String {
     }
 }
 
+/// What the plan chose for a shipment leaving `warehouse` that the warehouse reports sent
+/// with `used`, for the order's timeline: "as planned (sf express)" or "planned sf
+/// express, shipped with zto"; `None` when the plan chose no carrier for it (plans made
+/// before carriers were chosen, a warehouse the plan did not name, none fitted).
+pub fn planned_versus_used(shipments: &[ShipmentCarrier], warehouse: &WarehouseId, used: &CarrierId) -> Option<String> {
+    let planned = shipments.iter().find(|s| &s.warehouse == warehouse)?;
+    let carrier = planned.carrier.as_ref()?;
+    let service = planned.service.as_deref().unwrap_or_default();
+    Some(if carrier == used {
+        format!("as planned ({carrier} {service})")
+    } else {
+        format!("planned {carrier} {service}, shipped with {used}")
+    })
+}
+
 /// "1 day", "3 days".
 fn days(n: i64) -> String {
     if n == 1 {
@@ -507,6 +522,20 @@ mod tests {
             (0..9).map(|i| table(&format!("c{i}"), &[("standard", 3000, 5000, 800 + i, 2, &[], None)])).collect();
         let c = pick(&parcel(800, 0, &[], 1000), &many, None);
         assert_eq!((chosen(&c).unwrap().0.as_str(), c.runners_up.len()), ("c0", MAX_RUNNERS_UP));
+    }
+
+    #[test]
+    fn a_shipment_sent_with_another_carrier_says_which_was_planned() {
+        let planned = [pick(&parcel(1000, 300, &[], 500), &two_carriers(), None)];
+        let (wh, other) = (WarehouseId::parse("wh-1").unwrap(), WarehouseId::parse("wh-2").unwrap());
+        let carrier = |c: &str| CarrierId::parse(c).unwrap();
+        assert_eq!(planned_versus_used(&planned, &wh, &carrier("slow")).as_deref(), Some("as planned (slow standard)"));
+        assert_eq!(
+            planned_versus_used(&planned, &wh, &carrier("fast")).as_deref(),
+            Some("planned slow standard, shipped with fast")
+        );
+        assert_eq!(planned_versus_used(&planned, &other, &carrier("fast")), None);
+        assert_eq!(planned_versus_used(&[], &wh, &carrier("fast")), None);
     }
 
     #[test]

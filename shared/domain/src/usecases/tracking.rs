@@ -213,7 +213,15 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
             let shipped = shipped_units(&all);
             let complete = order.units_by_sku().iter().all(|(sku, wanted)| shipped.get(sku).copied().unwrap_or(0) >= *wanted);
             let next = if complete { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
-            let detail = format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number);
+            let mut detail = format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number);
+            // Beside the carrier used, the one the plan chose for the warehouse.
+            let planned = order
+                .allocation
+                .as_ref()
+                .and_then(|a| crate::carrier_choice::planned_versus_used(&a.shipments, &taken[0].warehouse, &shipment.carrier));
+            if let Some(planned) = planned {
+                detail = format!("{detail}: {planned}");
+            }
             if next == order.status {
                 order.note(now, detail);
             } else {
