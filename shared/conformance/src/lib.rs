@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub mod alerts;
 pub mod backorders;
+pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
 pub mod consignments;
@@ -41,6 +42,7 @@ pub mod warehouses;
 
 pub use alerts::*;
 pub use backorders::*;
+pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;
 pub use consignments::*;
@@ -229,6 +231,9 @@ macro_rules! __each_case {
         $($apply)*!(a_grant_is_written_only_on_the_version_before_and_never_changes_its_merchants, $($arg)*);
         // orders by status (the staff dashboard)
         $($apply)*!(orders_are_found_by_status_alone_newest_first_across_channels_and_follow_a_move, $($arg)*);
+        // carrier choice
+        $($apply)*!(a_bands_handled_traits_and_longest_side_read_back_whole, $($arg)*);
+        $($apply)*!(an_orders_promised_date_and_its_plans_chosen_carriers_read_back_whole, $($arg)*);
     };
 }
 
