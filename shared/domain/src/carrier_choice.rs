@@ -254,10 +254,12 @@ pub fn choose(
         Rule::Cheapest => format!("{named}: the cheapest of {fitting} services that fit the parcel; no delivery date promised"),
         Rule::CheapestInTime(by) => {
             let in_time = offers.iter().filter(|o| o.in_time()).count();
-            format!(
-                "{named}: the cheapest of {in_time} services that fit the parcel and arrive by {by} (in {})",
-                days(i64::from(winner.transit_days))
-            )
+            let which = if in_time == 1 {
+                "the only service that fits the parcel and arrives".to_owned()
+            } else {
+                format!("the cheapest of {in_time} services that fit the parcel and arrive")
+            };
+            format!("{named}: {which} by {by} (in {})", days(i64::from(winner.transit_days)))
         }
         Rule::FastestLate(by) => format!(
             "{named}: none of {fitting} services that fit the parcel arrives by {by}; the fastest, {} late",
@@ -472,11 +474,12 @@ mod tests {
         // Planned on the 20th: slow arrives the 24th, fast the 21st.
         let c = pick(&parcel(1000, 300, &[], 500), &two_carriers(), Some(day(22)));
         assert_eq!(chosen(&c), Some(("fast".into(), "express".into())), "{c:?}");
-        assert!(c.why.contains("arrive by 2026-11-22"), "{}", c.why);
+        assert!(c.why.contains("the only service that fits the parcel and arrives by 2026-11-22 (in 1 day)"), "{}", c.why);
         assert_eq!(lost_why(&c, "slow"), "arrives 2 days after deliver_by");
         // A date both meet: the cheaper wins again.
         let easy = pick(&parcel(1000, 300, &[], 500), &two_carriers(), Some(day(24)));
         assert_eq!(chosen(&easy), Some(("slow".into(), "standard".into())));
+        assert!(easy.why.contains("the cheapest of 2 services that fit the parcel and arrive by 2026-11-24"), "{}", easy.why);
     }
 
     #[test]
