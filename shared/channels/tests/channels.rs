@@ -937,3 +937,17 @@ fn a_generic_order_may_promise_a_delivery_date_which_must_be_a_date_near_its_pla
         assert_eq!(refused(Channel::Generic, &body, &Meta::default()).field, "deliver_by", "{bad}");
     }
 }
+
+#[test]
+fn a_csv_order_may_promise_a_delivery_date_in_an_optional_column() {
+    let header = format!("{HEADER},deliver_by");
+    let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},"), &format!("{ROW_B1},")].join("\n");
+    let results = import(&text);
+    assert_eq!(the_order(&results, 0).deliver_by, chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+    assert_eq!(the_order(&results, 1).deliver_by, None);
+    assert_eq!(the_order(&import(&csv_of(&[ROW_A1])), 0).deliver_by, None, "the column may be left out");
+    let text = [header.as_str(), &format!("{ROW_A1},next week")].join("\n");
+    assert_eq!(the_error(&import(&text), 0).field, "row 2: deliver_by");
+    let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},2026-11-24")].join("\n");
+    assert_eq!(the_error(&import(&text), 0).field, "row 3: deliver_by", "a later row contradicts the first");
+}
