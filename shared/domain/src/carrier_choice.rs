@@ -228,11 +228,11 @@ pub fn choose(
         let why = if tables.is_empty() {
             format!("no carrier has a rate table in {PLANNING_CURRENCY}: none chosen, the warehouse chooses")
         } else {
-            format!(
-                "none of {} services fits the parcel ({}): none chosen, the warehouse chooses",
-                unfit.len(),
-                parcel.describe()
-            )
+            let weighed = match unfit.len() {
+                1 => "the one service weighed does not fit".to_owned(),
+                n => format!("none of {n} services fits"),
+            };
+            format!("{weighed} the parcel ({}): none chosen, the warehouse chooses", parcel.describe())
         };
         unfit.truncate(MAX_RUNNERS_UP);
         return ShipmentCarrier {
@@ -261,10 +261,13 @@ pub fn choose(
             };
             format!("{named}: {which} by {by} (in {})", days(i64::from(winner.transit_days)))
         }
-        Rule::FastestLate(by) => format!(
-            "{named}: none of {fitting} services that fit the parcel arrives by {by}; the fastest, {} late",
-            days(winner.late_by.unwrap_or(0))
-        ),
+        Rule::FastestLate(by) => {
+            let which = match fitting {
+                1 => "the only service that fits the parcel does not arrive".to_owned(),
+                n => format!("none of {n} services that fit the parcel arrives"),
+            };
+            format!("{named}: {which} by {by}; the fastest, {} late", days(winner.late_by.unwrap_or(0)))
+        }
     };
     let mut runners_up: Vec<RunnerUp> = offers[1..]
         .iter()
@@ -448,6 +451,8 @@ mod tests {
             pick(&parcel(1000, 900, &[], 500), &tables[1..], None).runners_up[0].why,
             "too large for its bands (longest side 900 mm)"
         );
+        let alone = pick(&parcel(1000, 900, &[], 500), &tables[1..], None);
+        assert!(alone.carrier.is_none() && alone.why.starts_with("the one service weighed does not fit the parcel"), "{alone:?}");
         // Too heavy for both, too far for both.
         let heavy = pick(&parcel(6000, 100, &[], 500), &tables, None);
         assert_eq!(lost_why(&heavy, "slow"), "too heavy for its bands (6000 g)");
