@@ -422,3 +422,50 @@ async fn a_bad_lookup_answers_400_with_the_json_error_and_changes_nothing() {
     assert_eq!(app.order(&order_id).await, before, "a refused lookup changed the order");
     assert_eq!(app.orders_with_external_id("A-1").await, 1);
 }
+
+#[tokio::test]
+async fn an_allocated_order_shows_the_carrier_chosen_for_its_shipment_and_a_shipment_sent_otherwise_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let tea = json!({"merchant_id": "m-1", "name": "Tea set", "category": "tea", "cost": "20", "list_price": "99",
+                     "weight_g": 800, "dims_mm": [300, 200, 100], "traits": ["fragile"]});
+    assert_eq!(app.put("/skus/SKU-1", tea).await.status, StatusCode::OK);
+    // A cheap carrier that takes no fragile parcels, a dearer one that does.
+    let band = |service: &str, price: &str, days: u32, handles: Value| {
+        json!({"bands": [{"service": service, "max_distance_km": 3000, "max_weight_g": 5000, "price": price,
+                          "transit_days": days, "handles": handles}]})
+    };
+    assert_eq!(app.put("/carriers/slow/rates", band("standard", "8.00", 4, json!([]))).await.status, StatusCode::OK);
+    assert_eq!(app.put("/carriers/fast/rates", band("express", "15.00", 1, json!(["fragile"]))).await.status, StatusCode::OK);
+
+    let mut order = generic_order("A-CARRIER", "SKU-1", 2);
+    order["deliver_by"] = json!("2026-11-22");
+    let answer = app.post_order(&order).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{:?}", answer.body);
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+
+    let order = app.order(&order_id).await;
+    assert_eq!((order["status"].as_str(), order["deliver_by"].as_str()), (Some("reserved"), Some("2026-11-22")));
+    let shipments = order["allocation"]["shipments"].as_array().expect("the chosen carriers");
+    assert_eq!(shipments.len(), 1, "{shipments:?}");
+    let chosen = &shipments[0];
+    assert_eq!(
+        (&chosen["warehouse"], &chosen["carrier"], &chosen["service"], &chosen["price"], &chosen["transit_days"]),
+        (&json!("wh-hz"), &json!("fast"), &json!("express"), &json!("15.00"), &json!(1)),
+        "{chosen}"
+    );
+    assert!(chosen["why"].as_str().is_some_and(|why| why.starts_with("fast express: ")), "{chosen}");
+    assert_eq!(
+        chosen["runners_up"],
+        json!([{"carrier": "slow", "service": "standard", "price": null, "transit_days": null, "why": "does not handle fragile"}])
+    );
+
+    // The warehouse ships with the other carrier: the timeline says which was planned.
+    let ship = json!({"carrier": "slow", "tracking_number": "SLOW-1", "lines": [{"sku": "SKU-1", "quantity": 2}]});
+    let answer = app.post(&format!("/orders/{order_id}/shipments"), ship).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    let order = app.order(&order_id).await;
+    let last = order["timeline"].as_array().unwrap().last().unwrap()["detail"].as_str().unwrap().to_owned();
+    assert!(last.ends_with("by slow (SLOW-1): planned fast express, shipped with slow"), "{last}");
+}

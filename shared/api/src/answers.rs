@@ -275,6 +275,73 @@ pub struct AllocationAnswer {
     /// The parcels it shares with the same customer's orders; absent when it ships alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeAnswer>,
+    /// The carrier and service chosen for each shipment (one per warehouse), why it won
+    /// and the runners-up. Chosen at plan time: the warehouse may ship with another, and
+    /// the shipment it reports records the one used. Absent on plans made before carriers
+    /// were chosen and on flash-sale claims' plans.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false, required = false)]
+    pub shipments: Vec<ShipmentCarrierAnswer>,
+}
+
+/// The carrier chosen for one shipment of a plan. `carrier`, `service`, `price`,
+/// `currency` and `transit_days` are `null` when no service fits the parcel (the warehouse
+/// chooses).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShipmentCarrierAnswer {
+    /// The warehouse the shipment leaves from.
+    pub warehouse: String,
+    pub carrier: Option<String>,
+    #[schema(examples("express"))]
+    pub service: Option<String>,
+    /// The band's price for the parcel, a decimal string.
+    #[schema(examples("15.00"))]
+    pub price: Option<String>,
+    pub currency: Option<String>,
+    pub transit_days: Option<u32>,
+    /// Why it won, or why none did, in a sentence.
+    pub why: String,
+    /// The services that lost (at most 5), fitting ones first in the order they ranked.
+    pub runners_up: Vec<RunnerUpAnswer>,
+}
+
+/// A service that lost a shipment, and why ("dearer by 3.20", "arrives 2 days after
+/// deliver_by", "does not handle fragile", "too heavy for its bands (6000 g)").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunnerUpAnswer {
+    pub carrier: String,
+    pub service: String,
+    /// Its price for the parcel; `null` when it does not fit.
+    pub price: Option<String>,
+    pub transit_days: Option<u32>,
+    pub why: String,
+}
+
+impl From<oms_domain::carrier_choice::ShipmentCarrier> for ShipmentCarrierAnswer {
+    fn from(c: oms_domain::carrier_choice::ShipmentCarrier) -> Self {
+        let digits = c.currency.map_or(2, |c| c.minor_digits()) as usize;
+        let amount = move |p: rust_decimal::Decimal| format!("{p:.digits$}");
+        Self {
+            warehouse: c.warehouse.into(),
+            carrier: c.carrier.map(Into::into),
+            service: c.service,
+            price: c.price.map(amount),
+            currency: c.currency.map(|c| c.code().to_owned()),
+            transit_days: c.transit_days,
+            why: c.why,
+            runners_up: c
+                .runners_up
+                .into_iter()
+                .map(|r| RunnerUpAnswer {
+                    carrier: r.carrier.into(),
+                    service: r.service,
+                    price: r.price.map(amount),
+                    transit_days: r.transit_days,
+                    why: r.why,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A merge with the customer's other orders: their parcels from `warehouses` travel as
@@ -356,6 +423,7 @@ impl From<Allocation> for AllocationAnswer {
             explanation,
             planned_at: a.planned_at,
             merge: a.merge.map(Into::into),
+            shipments: a.shipments.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -414,6 +482,11 @@ pub struct OrderAnswer {
     pub payment_status: String,
     /// The payments recorded, oldest first.
     pub payments: Vec<PaymentAnswer>,
+    /// The delivery date promised to the buyer (`YYYY-MM-DD`), when the channel gave one;
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, nullable = false, required = false)]
+    pub deliver_by: Option<chrono::NaiveDate>,
 }
 
 /// A payment recorded for an order.
@@ -482,6 +555,7 @@ impl From<Order> for OrderAnswer {
                     at: p.at,
                 })
                 .collect(),
+            deliver_by: o.deliver_by,
         }
     }
 }
@@ -863,8 +937,14 @@ mod tests {
             Charges { discount: Decimal::new(500, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
         order.transition(OrderStatus::Allocated, at(13), "wh-hz holds every line").unwrap();
         let lines = vec![fixtures::line("wh-hz", "SKU-1", 2)];
-        order.allocation =
-            Some(Allocation { lines, explanation: "nearest".into(), costing: None, planned_at: at(13), merge: None });
+        order.allocation = Some(Allocation {
+            lines,
+            explanation: "nearest".into(),
+            costing: None,
+            planned_at: at(13),
+            merge: None,
+            shipments: Vec::new(),
+        });
         order.version = 3;
         order
     }

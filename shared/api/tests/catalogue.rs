@@ -133,3 +133,38 @@ async fn bad_rate_tables_are_refused_naming_the_band_and_field_and_nothing_is_st
     let (status, answer) = call(&router, Method::GET, "/carriers/sf/rates", None).await;
     assert_eq!((status, error(&answer).0), (StatusCode::NOT_FOUND, "carrier_not_found"), "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_bands_handled_traits_and_longest_side_are_checked_and_read_back() {
+    let router = routes::all(state());
+    let with_band = |field: &str, value: Value| {
+        let mut body = rates();
+        body["bands"][1][field] = value;
+        body.to_string()
+    };
+    let cases = [
+        (with_band("handles", json!(["fragile", "gift"])), Some("bands[1].handles")),
+        (with_band("handles", json!("fragile")), Some("bands[1].handles")),
+        (with_band("handles", json!(vec!["fragile"; 9])), Some("bands[1].handles")),
+        (with_band("handles", json!([1])), Some("bands[1].handles[0]")),
+        (with_band("max_side_mm", json!(0)), Some("bands[1].max_side_mm")),
+        (with_band("max_side_mm", json!(20_001)), Some("bands[1].max_side_mm")),
+        (with_band("max_side_mm", json!("600")), Some("bands[1].max_side_mm")),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = call(&router, Method::PUT, "/carriers/sf/rates", Some(body.clone())).await;
+        assert_eq!((status, error(&answer)), (StatusCode::BAD_REQUEST, ("invalid_request", field)), "{body}: {answer}");
+    }
+    let (status, answer) = call(&router, Method::GET, "/carriers/sf/rates", None).await;
+    assert_eq!((status, error(&answer).0), (StatusCode::NOT_FOUND, "carrier_not_found"), "nothing was stored");
+
+    let mut body = rates();
+    body["bands"][1]["handles"] = json!(["cold_chain", "fragile", "fragile"]);
+    body["bands"][1]["max_side_mm"] = json!(600);
+    let (status, put) = call(&router, Method::PUT, "/carriers/sf/rates", Some(body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!((&put["bands"][1]["handles"], &put["bands"][1]["max_side_mm"]), (&json!(["fragile", "cold_chain"]), &json!(600)));
+    assert_eq!((&put["bands"][0]["handles"], &put["bands"][0]["max_side_mm"]), (&json!([]), &Value::Null), "by default none");
+    let (status, got) = call(&router, Method::GET, "/carriers/sf/rates", None).await;
+    assert_eq!((status, got), (StatusCode::OK, put));
+}

@@ -151,6 +151,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         cancelled_at,
         // Paid: a `Pending` order (payment not authorised yet) is refused above.
         paid: o.order_status.as_deref() != Some("Pending"),
+        deliver_by: None,
     };
     Ok(order)
 }

@@ -15,6 +15,9 @@
 //!   `name`, `province`, `postal_code` and `customer_id` may be left out of the header; an empty
 //!   `customer_id` makes a guest, as every channel does ([`customer_id_or_guest`]).
 //! - `placed_at` is RFC 3339 (`2026-11-20T10:00:00Z`), or `2026-11-20 10:00:00` taken as UTC.
+//! - An optional `deliver_by` column (left out, or empty) is the delivery date promised to
+//!   the buyer, `YYYY-MM-DD`, from the day the order was placed to a year after
+//!   ([`parse_deliver_by`]); choosing each shipment's carrier honours it.
 //! - Every line goes through the same checks as every channel's ([`order_line`],
 //!   [`Customer::parse`], [`Address::parse`]).
 //! - The result has one entry per order, in file order. An error's field is `row N: column`,
@@ -27,11 +30,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::{customer_id_or_guest, order_line, order_lines, order_number, renamed};
 use oms_domain::money::Currency;
-use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
+use oms_domain::order::{parse_deliver_by, Address, AddressParts, Channel, Customer, NewOrder};
 use oms_domain::{ExternalId, MerchantId, ValidationError};
 
 /// Every column the importer reads, in the documented order.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 18] = [
     "external_id",
     "merchant_id",
     "placed_at",
@@ -46,6 +49,7 @@ pub const COLUMNS: [&str; 17] = [
     "province",
     "postal_code",
     "country",
+    "deliver_by",
     "sku",
     "quantity",
     "unit_price",
@@ -271,6 +275,7 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         country: first.get("country"),
     })
     .map_err(|e| first.locate(e))?;
+    let deliver_by = first.get("deliver_by").map(|d| parse_deliver_by(d, placed_at)).transpose().map_err(|e| first.locate(e))?;
     Ok(NewOrder {
         channel: Channel::Import,
         order_number: order_number(None, &external_id)?,
@@ -285,6 +290,7 @@ fn order(rows: &[Row]) -> Result<NewOrder, ValidationError> {
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by,
     })
 }
 

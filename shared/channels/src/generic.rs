@@ -8,6 +8,11 @@
 //!  "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}
 //! ```
 //!
+//! Optional fields besides: `discount`, `shipping`, `tax` (decimal strings),
+//! `taxes_included`, `updated_at`, `cancelled_at`, `paid` (default true) and `deliver_by`,
+//! the delivery date promised to the buyer (`YYYY-MM-DD`, from the day the order was placed
+//! to a year after), which choosing each shipment's carrier honours.
+//!
 //! `PATCH /orders/{id}` takes the same customer, address and line shapes; the domain reads
 //! it (`order::OrderPatch::parse`), since modifying an order needs the order's currency.
 
@@ -41,6 +46,9 @@ struct GenericOrder {
     /// Whether the buyer has paid; default true.
     #[serde(default)]
     paid: Option<bool>,
+    /// The promised delivery date, `YYYY-MM-DD`; optional.
+    #[serde(default)]
+    deliver_by: Option<String>,
 }
 
 fn optional_amount(field: &str, raw: Option<&str>, currency: Currency) -> Result<rust_decimal::Decimal, ValidationError> {
@@ -139,6 +147,7 @@ pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {
         channel_updated_at: raw.updated_at.unwrap_or(raw.placed_at),
         cancelled_at: raw.cancelled_at,
         paid: raw.paid.unwrap_or(true),
+        deliver_by: raw.deliver_by.as_deref().map(|d| oms_domain::order::parse_deliver_by(d, raw.placed_at)).transpose()?,
     })
 }
 

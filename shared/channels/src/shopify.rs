@@ -147,6 +147,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         channel_updated_at: raw.updated_at.unwrap_or(raw.created_at),
         cancelled_at: cancelled_at(&raw, meta),
         paid: raw.financial_status.as_deref().is_none_or(|s| matches!(s, "paid" | "partially_refunded" | "refunded")),
+        deliver_by: None,
     };
     Ok(order)
 }

@@ -188,6 +188,7 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         paid: raw.set_paid.unwrap_or(false)
             || raw.date_paid_gmt.as_deref().is_some_and(|d| !d.is_empty())
             || raw.status.as_deref().is_none_or(|s| !matches!(s, "pending" | "on-hold")),
+        deliver_by: None,
     };
     Ok(order)
 }

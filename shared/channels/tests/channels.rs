@@ -925,3 +925,29 @@ fn each_channel_says_whether_the_order_is_paid() {
     let wrong = edited("generic_order.json", &[set("/paid", json!("yes"))]);
     assert_eq!(refused(Channel::Generic, &wrong, &Meta::default()).field, "paid");
 }
+
+#[test]
+fn a_generic_order_may_promise_a_delivery_date_which_must_be_a_date_near_its_placing() {
+    // The fixture is placed on 2026-11-20.
+    assert_eq!(ok(Channel::Generic, &fixture("generic_order.json"), &Meta::default()).deliver_by, None);
+    let promised = edited("generic_order.json", &[set("/deliver_by", json!("2026-11-23"))]);
+    assert_eq!(ok(Channel::Generic, &promised, &Meta::default()).deliver_by, chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+    for bad in [json!("23/11/2026"), json!(20261123), json!("2026-11-19"), json!("2028-01-01")] {
+        let body = edited("generic_order.json", &[set("/deliver_by", bad.clone())]);
+        assert_eq!(refused(Channel::Generic, &body, &Meta::default()).field, "deliver_by", "{bad}");
+    }
+}
+
+#[test]
+fn a_csv_order_may_promise_a_delivery_date_in_an_optional_column() {
+    let header = format!("{HEADER},deliver_by");
+    let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},"), &format!("{ROW_B1},")].join("\n");
+    let results = import(&text);
+    assert_eq!(the_order(&results, 0).deliver_by, chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+    assert_eq!(the_order(&results, 1).deliver_by, None);
+    assert_eq!(the_order(&import(&csv_of(&[ROW_A1])), 0).deliver_by, None, "the column may be left out");
+    let text = [header.as_str(), &format!("{ROW_A1},next week")].join("\n");
+    assert_eq!(the_error(&import(&text), 0).field, "row 2: deliver_by");
+    let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},2026-11-24")].join("\n");
+    assert_eq!(the_error(&import(&text), 0).field, "row 3: deliver_by", "a later row contradicts the first");
+}

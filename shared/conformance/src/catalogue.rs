@@ -34,6 +34,8 @@ pub fn rate_table(carrier: &str, bands: &[(i64, i64)]) -> RateTable {
             max_weight_g: 3000,
             price: Decimal::new(*fen, 2),
             transit_days: 2,
+            handles: Vec::new(),
+            max_side_mm: None,
         })
         .collect();
     let carrier = CarrierId::parse(carrier).expect("a valid carrier id");

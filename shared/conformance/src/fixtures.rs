@@ -33,8 +33,14 @@ pub fn complete_order() -> Order {
         Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
     order.transition(OrderStatus::Allocated, noon(), "planned").expect("a received order can be allocated");
     let lines = vec![line("WH-1", "SKU-1", 2)];
-    order.allocation =
-        Some(Allocation { lines, explanation: "WH-1 is nearest".into(), costing: None, planned_at: noon(), merge: None });
+    order.allocation = Some(Allocation {
+        lines,
+        explanation: "WH-1 is nearest".into(),
+        costing: None,
+        planned_at: noon(),
+        merge: None,
+        shipments: Vec::new(),
+    });
     order
 }
 
@@ -68,6 +74,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     };
     Order::receive(new, OrderId::generate(), noon())
 }

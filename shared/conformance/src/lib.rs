@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub mod alerts;
 pub mod backorders;
+pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
 pub mod consignments;
@@ -41,6 +42,7 @@ pub mod warehouses;
 
 pub use alerts::*;
 pub use backorders::*;
+pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;
 pub use consignments::*;
@@ -235,6 +237,9 @@ macro_rules! __each_case {
         $($apply)*!(the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its_unit_to_stock, $($arg)*);
         $($apply)*!(late_claims_racing_the_close_never_take_a_released_unit_and_no_unit_is_released_twice, $($arg)*);
         $($apply)*!(a_sale_of_more_shards_than_one_write_holds_closes_whole, $($arg)*);
+        // carrier choice
+        $($apply)*!(a_bands_handled_traits_and_longest_side_read_back_whole, $($arg)*);
+        $($apply)*!(an_orders_promised_date_and_its_plans_chosen_carriers_read_back_whole, $($arg)*);
     };
 }
 

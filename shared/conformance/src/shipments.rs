@@ -207,6 +207,7 @@ fn merged_into(order: &Order, first: &Order) -> Order {
         costing: None,
         planned_at: noon(),
         merge: None,
+        shipments: Vec::new(),
     });
     allocation.merge = Some(oms_domain::allocation::merge::Merge {
         group: first.order_id.clone(),

@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::MAX_WEIGHT_G;
+use crate::catalogue::{MAX_SIDE_MM, MAX_WEIGHT_G};
 use crate::{CarrierId, Currency, ValidationError};
 
 /// Most bands one table may hold.
@@ -24,9 +24,21 @@ pub const MAX_BAND_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 
 /// Longest service name, in bytes.
 pub const MAX_SERVICE_LEN: usize = 40;
 
+/// The SKU traits that restrict how a parcel may travel: a parcel holding a unit with one
+/// of them goes only with a band that lists the trait in its `handles`. Other traits
+/// (`gift`, `bulky`, ...) restrict nothing. A band handles none of them unless it says so.
+pub const RESTRICTED_TRAITS: [&str; 3] = ["fragile", "hazardous", "cold_chain"];
+
+/// Most entries of one band's `handles` list.
+pub const MAX_HANDLES: usize = 8;
+
 /// One price of a carrier's service: a parcel of at most `max_weight_g` going at most
 /// `max_distance_km` costs `price` and takes `transit_days`. A parcel fits every band at
 /// least as far and as heavy as it, and is charged the cheapest of them.
+///
+/// What the service can carry: the [`RESTRICTED_TRAITS`] it `handles` (none unless
+/// listed) and the longest side of a parcel it takes (`max_side_mm`, no limit when
+/// absent). Choosing a carrier for a shipment (`crate::carrier_choice`) reads them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateBand {
     pub service: String,
@@ -34,6 +46,19 @@ pub struct RateBand {
     pub max_weight_g: u32,
     pub price: Decimal,
     pub transit_days: u32,
+    /// The restricted traits it carries, in the order of [`RESTRICTED_TRAITS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handles: Vec<String>,
+    /// The longest side of a parcel it takes, in mm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_side_mm: Option<u32>,
+}
+
+impl RateBand {
+    /// Whether it carries a parcel with the restricted trait `name`.
+    pub fn handles(&self, name: &str) -> bool {
+        self.handles.iter().any(|h| h == name)
+    }
 }
 
 /// One carrier's prices, every service, in one currency.
@@ -59,6 +84,9 @@ pub struct UncheckedBand {
     pub max_weight_g: i64,
     pub price: Decimal,
     pub transit_days: i64,
+    /// Restricted traits the band carries; empty: none.
+    pub handles: Vec<String>,
+    pub max_side_mm: Option<i64>,
 }
 
 impl RateTable {
@@ -66,7 +94,9 @@ impl RateTable {
     /// word of letters, digits, `_` or `-`), a distance from 1 to [`MAX_DISTANCE_KM`] km,
     /// a weight from 1 g to the catalogue's heaviest unit, a price from 0 to
     /// [`MAX_BAND_PRICE`] no finer than the currency allows, and transit of 0 to
-    /// [`MAX_TRANSIT_DAYS`] days; no two bands of one service with the same limits.
+    /// [`MAX_TRANSIT_DAYS`] days; `handles` at most [`MAX_HANDLES`] names, each one of
+    /// [`RESTRICTED_TRAITS`] (repeats dropped); `max_side_mm`, when given, from 1 to the
+    /// catalogue's longest side; no two bands of one service with the same limits.
     /// Errors name the field (`bands[2].price`).
     pub fn new(carrier: CarrierId, currency: Currency, bands: Vec<UncheckedBand>) -> Result<Self, ValidationError> {
         if bands.is_empty() || bands.len() > MAX_BANDS {
@@ -115,12 +145,25 @@ fn check_band(raw: UncheckedBand, currency: Currency) -> Result<RateBand, Valida
     if price > MAX_BAND_PRICE {
         return Err(ValidationError::new("price", format!("must be at most {MAX_BAND_PRICE}")));
     }
+    if raw.handles.len() > MAX_HANDLES {
+        return Err(ValidationError::new("handles", format!("must list at most {MAX_HANDLES} traits")));
+    }
+    if let Some(unknown) = raw.handles.iter().find(|h| !RESTRICTED_TRAITS.contains(&h.as_str())) {
+        let shown: String = unknown.chars().take(MAX_SERVICE_LEN).collect();
+        return Err(ValidationError::new(
+            "handles",
+            format!("{shown:?} is not a restricted trait (one of {})", RESTRICTED_TRAITS.join(", ")),
+        ));
+    }
+    let handles = RESTRICTED_TRAITS.iter().filter(|t| raw.handles.iter().any(|h| h == *t)).map(|t| (*t).to_owned()).collect();
     Ok(RateBand {
         service: service.to_owned(),
         max_distance_km: bounded("max_distance_km", raw.max_distance_km, 1, MAX_DISTANCE_KM)?,
         max_weight_g: bounded("max_weight_g", raw.max_weight_g, 1, MAX_WEIGHT_G)?,
         price,
         transit_days: bounded("transit_days", raw.transit_days, 0, MAX_TRANSIT_DAYS)?,
+        handles,
+        max_side_mm: raw.max_side_mm.map(|side| bounded("max_side_mm", side, 1, MAX_SIDE_MM)).transpose()?,
     })
 }
 
@@ -135,6 +178,8 @@ mod tests {
             max_weight_g: g,
             price: Decimal::new(price, 2),
             transit_days: days,
+            handles: Vec::new(),
+            max_side_mm: None,
         }
     }
 
@@ -167,5 +212,27 @@ mod tests {
         assert_eq!(field(vec![band("standard", 300, -5, 1, 1)]), "bands[0].max_weight_g");
         assert_eq!(field(vec![band("Standard!", 300, 5, 1, 1)]), "bands[0].service");
         assert_eq!(field(vec![band("std", 300, 5, 1, 1), band("std", 300, 5, 2, 1)]), "bands[1]");
+        let with = |handles: &[&str], side: Option<i64>| UncheckedBand {
+            handles: handles.iter().map(|h| (*h).to_owned()).collect(),
+            max_side_mm: side,
+            ..band("std", 300, 5, 1, 1)
+        };
+        assert_eq!(field(vec![with(&["fragile", "gift"], None)]), "bands[0].handles");
+        assert_eq!(field(vec![with(&["fragile"; 9], None)]), "bands[0].handles");
+        assert_eq!(field(vec![with(&[], Some(0))]), "bands[0].max_side_mm");
+        assert_eq!(field(vec![with(&[], Some(20_001))]), "bands[0].max_side_mm");
+    }
+
+    #[test]
+    fn a_band_lists_the_restricted_traits_it_handles_once_each_in_a_fixed_order() {
+        let raw = UncheckedBand {
+            handles: vec!["cold_chain".into(), "fragile".into(), "cold_chain".into()],
+            max_side_mm: Some(600),
+            ..band("std", 300, 5, 1, 1)
+        };
+        let t = table(vec![raw]).unwrap();
+        assert_eq!(t.bands[0].handles, ["fragile", "cold_chain"]);
+        assert!(t.bands[0].handles("fragile") && !t.bands[0].handles("hazardous"));
+        assert_eq!(t.bands[0].max_side_mm, Some(600));
     }
 }

@@ -12,6 +12,7 @@ pub mod alert;
 pub mod allocation;
 pub mod analytics;
 pub mod carrier;
+pub mod carrier_choice;
 pub mod catalogue;
 pub mod consignment;
 pub mod flash_sale;

@@ -41,6 +41,7 @@ fn delivery(external_id: &str, quantity: u32) -> oms_domain::order::NewOrder {
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     }
 }
 

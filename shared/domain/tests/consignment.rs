@@ -51,6 +51,7 @@ async fn order_of_m1(ports: &Ports, external_id: &str) -> OrderId {
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     };
     receive_order(ports, new).await.expect("the order received").order_id
 }

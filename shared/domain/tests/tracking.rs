@@ -84,6 +84,7 @@ impl World {
             channel_updated_at: order.channel_updated_at,
             cancelled_at: None,
             paid: true,
+            deliver_by: None,
         };
         let id = receive_order(&self.ports, new).await.expect("received").order_id;
         assert_eq!(allocate_order(&self.ports, &id).await.expect("allocated"), Handled::Moved(OrderStatus::Allocated));

@@ -84,6 +84,7 @@ fn as_delivered(order: &Order) -> NewOrder {
         channel_updated_at: order.channel_updated_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     }
 }
 
@@ -2002,6 +2003,8 @@ async fn allocation_prices_the_plan_with_the_stored_rate_tables_and_the_catalogu
         max_weight_g,
         price: rust_decimal::Decimal::new(fen, 2),
         transit_days: 2,
+        handles: Vec::new(),
+        max_side_mm: None,
     };
     let carrier = oms_domain::CarrierId::parse("zto").unwrap();
     let rates = RateTable::new(carrier, oms_domain::Currency::parse("CNY").unwrap(), vec![band(1000, 800), band(30_000, 2000)]);

@@ -621,6 +621,7 @@ mod tests {
             costing: None,
             planned_at: fixtures::noon(),
             merge: None,
+            shipments: Vec::new(),
         });
         for i in 0..1000 {
             order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));

@@ -122,6 +122,8 @@ fn rate_tables() -> anyhow::Result<Vec<RateTable>> {
                     max_weight_g: kg * 1000,
                     price: Decimal::new(base[d] + per_kg[d] * (kg - 1), 2),
                     transit_days: days[d],
+                    handles: Vec::new(),
+                    max_side_mm: None,
                 });
             }
         }
@@ -243,6 +245,7 @@ pub fn generate(seed: u64, orders: usize) -> anyhow::Result<Instances> {
             channel_updated_at: now,
             cancelled_at: None,
             paid: true,
+            deliver_by: None,
         };
         generated.push(Order::receive(new, id(OrderId::parse(format!("ord_bench{n:08}"))), now));
     }

@@ -160,6 +160,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     replenishment(&api, &embedded, &ports).await?;
     consignment(&api, &embedded).await?;
     staff_dashboard(&api).await?;
+    carrier_choice(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1284,6 +1285,78 @@ async fn staff_dashboard(api: &Router) -> anyhow::Result<()> {
     let alerts = expect(api, Method::GET, "/alerts?status=open", Value::Null, StatusCode::OK).await?;
     let open = alerts["alerts"].as_array().map_or(0, Vec::len);
     println!("  open alerts (GET /alerts?status=open), each with Acknowledge and Resolve: {open}");
+    Ok(())
+}
+
+/// Last orders: a second carrier, sf, offers a dearer express service that arrives the same
+/// day nearby and carries fragile and cold-chain parcels, beside zto's cheaper standard one
+/// that carries neither. Each plan's shipment gets the carrier that suits it, with the
+/// reason and the runner-up: the cheapest with no date promised, the one in time for a
+/// promised date, the only one that takes a fragile teapot.
+async fn carrier_choice(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    let band = |km: u32, price: &str, days: u32| {
+        json!({"service": "express", "max_distance_km": km, "max_weight_g": 5000, "price": price, "transit_days": days,
+               "handles": ["fragile", "cold_chain"], "max_side_mm": 600})
+    };
+    let rates = json!({"currency": "CNY", "bands": [band(300, "12.00", 0), band(5000, "40.00", 1)]});
+    expect_as(api, PLATFORM_STAFF, Method::PUT, "/carriers/sf/rates", rates, StatusCode::OK).await?;
+    let teapot = json!({"merchant_id": MERCHANT, "name": "Yixing teapot", "category": "teaware", "cost": "80.00",
+                        "list_price": "198.00", "weight_g": 700, "dims_mm": [180, 140, 120], "traits": ["fragile"]});
+    expect(api, Method::PUT, "/skus/TEAPOT-YIXING", teapot, StatusCode::OK).await?;
+    let (warehouse, ..) = WAREHOUSES[0];
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/TEAPOT-YIXING"), json!({ "on_hand": 5 }), StatusCode::OK).await?;
+    println!("Last orders: carrier sf adds a dearer express service (same day within 300 km) that carries fragile parcels");
+
+    let now = chrono::Utc::now();
+    let today = now.date_naive().to_string();
+    let tea = json!([{ "sku": "TEA-LONGJING-250G", "quantity": 1, "unit_price": "168.00" }]);
+    let teapot = json!([{ "sku": "TEAPOT-YIXING", "quantity": 1, "unit_price": "198.00" }]);
+    let cases = [
+        ("Longjing tea, no date promised", tea.clone(), None),
+        ("Longjing tea, delivery promised today", tea, Some(today)),
+        ("a fragile Yixing teapot", teapot, None),
+    ];
+    let mut ids = Vec::new();
+    for (i, (_, lines, deliver_by)) in cases.iter().enumerate() {
+        // Buyers in Hangzhou (the first of `BUYERS`).
+        let mut order = sample_order(ORDERS + 34 + i * BUYERS.len());
+        order["placed_at"] = json!(now.to_rfc3339());
+        order["lines"] = lines.clone();
+        if let Some(date) = deliver_by {
+            order["deliver_by"] = json!(date);
+        }
+        let (status, receipt) = post_order(api, &order, true).await?;
+        if status != StatusCode::ACCEPTED {
+            bail!("an order of the last ones was answered {status}: {receipt}");
+        }
+        ids.push(receipt["order_id"].as_str().unwrap_or_default().to_owned());
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    for ((label, ..), id) in cases.iter().zip(&ids) {
+        let order = call(api, Method::GET, &format!("/orders/{id}"), Value::Null).await?.1;
+        println!("  {label} (buyer in Hangzhou): {}", order["status"].as_str().unwrap_or("?"));
+        for shipment in order["allocation"]["shipments"].as_array().into_iter().flatten() {
+            println!(
+                "    from {}: {} {} at {} in {} day(s): {}",
+                shipment["warehouse"].as_str().unwrap_or("?"),
+                shipment["carrier"].as_str().unwrap_or("none"),
+                shipment["service"].as_str().unwrap_or("-"),
+                shipment["price"].as_str().unwrap_or("-"),
+                shipment["transit_days"],
+                shipment["why"].as_str().unwrap_or("")
+            );
+            for lost in shipment["runners_up"].as_array().into_iter().flatten() {
+                println!(
+                    "      lost: {} {}: {}",
+                    lost["carrier"].as_str().unwrap_or("?"),
+                    lost["service"].as_str().unwrap_or("?"),
+                    lost["why"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -145,6 +145,7 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     };
     let mut order = Order::receive(new, OrderId::generate(), placed_at);
     let fate = rng.random_range(0..100);
@@ -177,6 +178,7 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         costing: Some(costing),
         planned_at: at(5),
         merge: None,
+        shipments: Vec::new(),
     });
     order.transition(OrderStatus::Allocated, at(5), "planned")?;
     order.transition(OrderStatus::Reserved, at(rng.random_range(10..600)), "held")?;

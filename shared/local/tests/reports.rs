@@ -132,6 +132,7 @@ fn order(external: &str, sku: &str, quantity: u32, cents: i64) -> Order {
         channel_updated_at: placed_at,
         cancelled_at: None,
         paid: true,
+        deliver_by: None,
     };
     Order::receive(new, OrderId::generate(), placed_at)
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use oms_domain::allocation::merge::Merge;
 use oms_domain::allocation::{Candidate, Costing, Method};
 use oms_domain::carrier::{RateTable, UncheckedBand};
+use oms_domain::carrier_choice::{RunnerUp, ShipmentCarrier};
 use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
 use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
 use oms_domain::stock::Warehouse;
@@ -97,6 +98,10 @@ pub struct OrderRecord {
     /// The payments recorded, oldest first. Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payments: Vec<PaymentRecord>,
+    /// The promised delivery date (`YYYY-MM-DD`). Absent when the channel gave none (and
+    /// on orders stored before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by: Option<chrono::NaiveDate>,
 }
 
 /// A payment recorded for an order: `amount` a decimal string.
@@ -166,6 +171,67 @@ pub struct AllocationRecord {
     /// alone, and on plans made before orders merged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeRecord>,
+    /// The carrier and service chosen for each shipment. Absent on plans made before
+    /// carriers were chosen (and when the plan ships nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<ShipmentCarrierRecord>,
+}
+
+/// The carrier chosen for one shipment: `carrier`, `service`, `price` (a decimal
+/// string), `currency` and `transit_days` absent when none was chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentCarrierRecord {
+    pub warehouse: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    pub price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_days: Option<u32>,
+    pub why: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runners_up: Vec<RunnerUpRecord>,
+}
+
+/// A service that lost a shipment: `price` and `transit_days` absent when it did not fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunnerUpRecord {
+    pub carrier: String,
+    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    pub price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_days: Option<u32>,
+    pub why: String,
+}
+
+impl From<&ShipmentCarrier> for ShipmentCarrierRecord {
+    fn from(c: &ShipmentCarrier) -> Self {
+        Self {
+            warehouse: c.warehouse.to_string(),
+            carrier: c.carrier.as_ref().map(ToString::to_string),
+            service: c.service.clone(),
+            price: c.price,
+            currency: c.currency.map(|c| c.code().to_owned()),
+            transit_days: c.transit_days,
+            why: c.why.clone(),
+            runners_up: c
+                .runners_up
+                .iter()
+                .map(|r| RunnerUpRecord {
+                    carrier: r.carrier.to_string(),
+                    service: r.service.clone(),
+                    price: r.price,
+                    transit_days: r.transit_days,
+                    why: r.why.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An order's merge: its `group` (the group's first order), the orders it was merged
@@ -206,6 +272,34 @@ impl TryFrom<MergeRecord> for Merge {
                 .map(|id| parse("allocation.merge.warehouses", WarehouseId::parse(id)))
                 .collect::<Result<_, _>>()?,
             saving: record.saving,
+        })
+    }
+}
+
+impl TryFrom<ShipmentCarrierRecord> for ShipmentCarrier {
+    type Error = CorruptRecord;
+    fn try_from(r: ShipmentCarrierRecord) -> Result<Self, CorruptRecord> {
+        Ok(ShipmentCarrier {
+            warehouse: parse("allocation.shipments.warehouse", WarehouseId::parse(r.warehouse))?,
+            carrier: r.carrier.map(|c| parse("allocation.shipments.carrier", CarrierId::parse(c))).transpose()?,
+            service: r.service,
+            price: r.price,
+            currency: r.currency.map(|c| parse("allocation.shipments.currency", Currency::parse(&c))).transpose()?,
+            transit_days: r.transit_days,
+            why: r.why,
+            runners_up: r
+                .runners_up
+                .into_iter()
+                .map(|u| {
+                    Ok(RunnerUp {
+                        carrier: parse("allocation.shipments.runners_up.carrier", CarrierId::parse(u.carrier))?,
+                        service: u.service,
+                        price: u.price,
+                        transit_days: u.transit_days,
+                        why: u.why,
+                    })
+                })
+                .collect::<Result<_, CorruptRecord>>()?,
         })
     }
 }
@@ -356,6 +450,7 @@ impl OrderRecord {
                 costing: a.costing.as_ref().map(CostingRecord::from),
                 planned_at: a.planned_at,
                 merge: a.merge.as_ref().map(MergeRecord::from),
+                shipments: a.shipments.iter().map(ShipmentCarrierRecord::from).collect(),
             }),
             timeline: order.timeline[moved_count(order.timeline.len())..].iter().map(EventRecord::from).collect(),
             timeline_moved: moved_count(order.timeline.len()) as u64,
@@ -372,6 +467,7 @@ impl OrderRecord {
                     at: p.at,
                 })
                 .collect(),
+            deliver_by: order.deliver_by,
         }
     }
 }
@@ -500,6 +596,11 @@ impl TryFrom<OrderRecord> for Order {
                         costing: a.costing.map(Costing::try_from).transpose()?,
                         planned_at: a.planned_at,
                         merge: a.merge.map(Merge::try_from).transpose()?,
+                        shipments: a
+                            .shipments
+                            .into_iter()
+                            .map(ShipmentCarrier::try_from)
+                            .collect::<Result<_, CorruptRecord>>()?,
                     })
                 })
                 .transpose()?,
@@ -523,6 +624,7 @@ impl TryFrom<OrderRecord> for Order {
                     })
                 })
                 .collect::<Result<_, CorruptRecord>>()?,
+            deliver_by: record.deliver_by,
         })
     }
 }
@@ -651,6 +753,13 @@ pub struct RateBandRecord {
     #[serde(with = "rust_decimal::serde::str")]
     pub price: Decimal,
     pub transit_days: u32,
+    /// The restricted traits the band carries. Absent when none (and on tables stored
+    /// before bands said so: those carry none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handles: Vec<String>,
+    /// The longest side of a parcel it takes, in mm. Absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_side_mm: Option<u32>,
 }
 
 impl From<&RateTable> for RateTableRecord {
@@ -667,6 +776,8 @@ impl From<&RateTable> for RateTableRecord {
                     max_weight_g: b.max_weight_g,
                     price: b.price,
                     transit_days: b.transit_days,
+                    handles: b.handles.clone(),
+                    max_side_mm: b.max_side_mm,
                 })
                 .collect(),
         }
@@ -688,6 +799,8 @@ impl TryFrom<RateTableRecord> for RateTable {
                 max_weight_g: i64::from(b.max_weight_g),
                 price: b.price,
                 transit_days: i64::from(b.transit_days),
+                handles: b.handles,
+                max_side_mm: b.max_side_mm.map(i64::from),
             })
             .collect();
         RateTable::new(carrier, currency, bands).map_err(|e| CorruptRecord::new("bands", e))

@@ -53,6 +53,7 @@ fn sample_order() -> Order {
             warehouses: vec![fixtures::warehouse_id("WH-1")],
             saving: Decimal::new(1050, 2),
         }),
+        shipments: Vec::new(),
     });
     order
 }
@@ -225,6 +226,8 @@ fn sku_facts_and_rate_tables_round_trip_through_their_records() {
             max_weight_g: 1000,
             price: Decimal::new(800, 2),
             transit_days: 1,
+            handles: Vec::new(),
+            max_side_mm: None,
         }],
     )
     .unwrap();

@@ -46,6 +46,14 @@ pub struct BandBody {
     pub price: String,
     /// 0 to 60.
     pub transit_days: i64,
+    /// The restricted SKU traits the service carries: up to 8 of `fragile`, `hazardous`,
+    /// `cold_chain`. A parcel holding a unit with one of them goes only with a band that
+    /// lists it. Absent or empty: none.
+    #[serde(default)]
+    pub handles: Vec<String>,
+    /// The longest side of a parcel the band takes, 1 to 20,000 mm. Absent: no limit.
+    #[serde(default)]
+    pub max_side_mm: Option<i64>,
 }
 
 /// `PUT /carriers/{carrier}/rates` and `GET /carriers/{carrier}/rates`: the table as recorded.
@@ -64,6 +72,10 @@ pub struct BandAnswer {
     pub max_weight_g: u32,
     pub price: String,
     pub transit_days: u32,
+    /// The restricted traits the band carries (empty: none).
+    pub handles: Vec<String>,
+    /// The longest side of a parcel it takes, in mm; `null`: no limit.
+    pub max_side_mm: Option<u32>,
 }
 
 impl From<RateTable> for RatesAnswer {
@@ -80,6 +92,8 @@ impl From<RateTable> for RatesAnswer {
                     max_weight_g: b.max_weight_g,
                     price: b.price.to_string(),
                     transit_days: b.transit_days,
+                    handles: b.handles,
+                    max_side_mm: b.max_side_mm,
                 })
                 .collect(),
         }
@@ -101,6 +115,8 @@ fn parse(carrier: String, body: &[u8]) -> Result<RateTable, ValidationError> {
                 max_distance_km: b.max_distance_km,
                 max_weight_g: b.max_weight_g,
                 transit_days: b.transit_days,
+                handles: b.handles,
+                max_side_mm: b.max_side_mm,
             })
         })
         .collect::<Result<_, ValidationError>>()?;

@@ -35,6 +35,16 @@ pub const SPLIT_PENALTY: Decimal = Decimal::from_parts(300, 0, 0, false, 2);
 /// warehouse not on record): every warehouse alike, so distance decides nothing then.
 pub const UNKNOWN_DISTANCE_KM: u32 = 1_000;
 
+/// How far a shipment from `warehouse` (its record, if on file) goes to a buyer at
+/// `place` (if the address could be placed), in whole km: the great-circle distance, or
+/// [`UNKNOWN_DISTANCE_KM`] when either end is unknown.
+pub fn distance_km(place: Option<super::geo::Place>, warehouse: Option<&crate::stock::Warehouse>) -> u32 {
+    match (place, warehouse) {
+        (Some(to), Some(w)) => super::geo::distance_km(to.point, super::geo::Point { lat: w.lat, lon: w.lon }).round() as u32,
+        _ => UNKNOWN_DISTANCE_KM,
+    }
+}
+
 /// An amount in fen (hundredths), as plans are compared.
 pub type Fen = i64;
 
@@ -158,6 +168,8 @@ mod tests {
                 max_weight_g: *g,
                 price: Decimal::new(*fen, 2),
                 transit_days: 2,
+                handles: Vec::new(),
+                max_side_mm: None,
             })
             .collect();
         RateTable::new(CarrierId::parse("sf").unwrap(), Currency::parse(currency).unwrap(), bands).unwrap()

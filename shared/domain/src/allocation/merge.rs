@@ -176,6 +176,7 @@ mod tests {
             costing: None,
             planned_at: order.placed_at,
             merge: None,
+            shipments: Vec::new(),
         });
         order
     }

@@ -35,6 +35,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::carrier_choice::ShipmentCarrier;
 use crate::consignment::Consignment;
 use crate::order::Order;
 use crate::stock::{StockLevel, Warehouse};
@@ -90,6 +91,11 @@ pub struct Allocation {
     /// ships alone, and on plans made before orders merged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merge: Option<merge::Merge>,
+    /// The carrier and service chosen for each shipment (one per warehouse), and why
+    /// ([`crate::carrier_choice`]). Empty on plans made before carriers were chosen and on
+    /// flash-sale claims' plans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<ShipmentCarrier>,
 }
 
 /// Which warehouse ships what, and why.
@@ -98,12 +104,23 @@ pub struct Plan {
     pub lines: Vec<AllocatedLine>,
     pub explanation: String,
     pub costing: Costing,
+    /// The carriers chosen for its shipments: empty from the planner, filled in by the
+    /// caller that has the rate tables and the catalogue
+    /// (`usecases::fulfilment::plan_against_current_stock`).
+    pub shipments: Vec<ShipmentCarrier>,
 }
 
 impl Plan {
     /// The plan as the order records it.
     pub fn into_allocation(self, planned_at: DateTime<Utc>) -> Allocation {
-        Allocation { lines: self.lines, explanation: self.explanation, costing: Some(self.costing), planned_at, merge: None }
+        Allocation {
+            lines: self.lines,
+            explanation: self.explanation,
+            costing: Some(self.costing),
+            planned_at,
+            merge: None,
+            shipments: self.shipments,
+        }
     }
 }
 
@@ -294,7 +311,7 @@ fn plan_with(
     let (explanation, costing) = explain::explain(&problem, &singles, &chosen, method, steps);
     let lines = problem.allocated_lines(&chosen.takes);
     let explanation = explain_consigned(explanation, &lines);
-    Ok(Plan { lines, explanation, costing })
+    Ok(Plan { lines, explanation, costing, shipments: Vec::new() })
 }
 
 /// The explanation, with a sentence on the consigned units a plan takes, if any.
@@ -544,6 +561,8 @@ mod tests {
             max_weight_g: 30_000,
             price: Decimal::new(price_fen, 2),
             transit_days: 2,
+            handles: Vec::new(),
+            max_side_mm: None,
         };
         let table = crate::carrier::RateTable::new(
             crate::CarrierId::parse("flat").unwrap(),

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::cost::{CostModel, Fen, Tariff, UNKNOWN_DISTANCE_KM};
-use super::geo::{self, Point};
+use super::cost::{CostModel, Fen, Tariff};
+use super::geo;
 use super::{may_sell, AllocatedLine, Right, Shortage, Ties};
 use crate::consignment::Consignment;
 use crate::order::Order;
@@ -112,10 +112,7 @@ impl<'a> Problem<'a> {
             if known.is_some_and(|w| !serves(w)) {
                 continue;
             }
-            let distance = match (place, known) {
-                (Some(to), Some(w)) => geo::distance_km(to.point, Point { lat: w.lat, lon: w.lon }).round() as u32,
-                _ => UNKNOWN_DISTANCE_KM,
-            };
+            let distance = super::cost::distance_km(place, known);
             let own = wanted
                 .keys()
                 .filter_map(|sku| stock.get(sku))

@@ -7,7 +7,7 @@ mod customer;
 mod line;
 mod update;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,11 +19,31 @@ pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES,
 pub use self::update::{OrderPart, OrderPatch, OrderUpdate, Overlong, MAX_TEXT_CHARS};
 /// The allocation types live beside the planner; re-exported here where they used to be.
 pub use crate::allocation::{AllocatedLine, Allocation};
-use crate::{Currency, ExternalId, MerchantId, Money, OrderId, OrderNumber, Sku};
+use crate::{Currency, ExternalId, MerchantId, Money, OrderId, OrderNumber, Sku, ValidationError};
 
 /// The value trimmed, or `None` when it is absent or blank.
 fn non_empty(value: Option<&str>) -> Option<String> {
     value.map(crate::validation::clean_text).filter(|v| !v.is_empty())
+}
+
+/// Furthest after the order was placed that a promised delivery date may lie, in days.
+pub const MAX_DELIVER_BY_DAYS: i64 = 366;
+
+/// A promised delivery date as a channel gives it (`YYYY-MM-DD`), for an order placed at
+/// `placed_at`: no earlier than the day it was placed and at most
+/// [`MAX_DELIVER_BY_DAYS`] after. Errors name `deliver_by`.
+pub fn parse_deliver_by(raw: &str, placed_at: DateTime<Utc>) -> Result<NaiveDate, ValidationError> {
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ValidationError::new("deliver_by", "must be a date, YYYY-MM-DD"))?;
+    let placed = placed_at.date_naive();
+    let days = (date - placed).num_days();
+    if !(0..=MAX_DELIVER_BY_DAYS).contains(&days) {
+        return Err(ValidationError::new(
+            "deliver_by",
+            format!("must be from the day the order was placed ({placed}) to {MAX_DELIVER_BY_DAYS} days after"),
+        ));
+    }
+    Ok(date)
 }
 
 /// An order as a channel delivered it, normalised, before we give it an id.
@@ -53,6 +73,10 @@ pub struct NewOrder {
     /// generic `paid`, default true); orders the platform creates itself start unpaid.
     /// An unpaid order's hold of stock expires (`usecases::sweep`).
     pub paid: bool,
+    /// The date delivery was promised to the buyer by (generic `deliver_by`, CSV
+    /// `deliver_by`), if the channel gives one: choosing a carrier prefers services that
+    /// arrive by it (`crate::carrier_choice`).
+    pub deliver_by: Option<NaiveDate>,
 }
 
 /// Where an order is in its life. See [`OrderStatus::can_become`] for the allowed moves.
@@ -197,6 +221,9 @@ pub struct Order {
     /// The payments recorded for it, each once by its reference.
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// The promised delivery date, if the channel gave one (`NewOrder::deliver_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by: Option<NaiveDate>,
 }
 
 fn paid_by_default() -> bool {
@@ -239,6 +266,7 @@ impl Order {
             version: 0,
             paid: new.paid,
             payments: Vec::new(),
+            deliver_by: new.deliver_by,
         }
     }
 
@@ -416,6 +444,7 @@ pub(crate) mod tests {
             channel_updated_at: Utc::now(),
             cancelled_at: None,
             paid: true,
+            deliver_by: None,
         }
     }
 

@@ -50,6 +50,7 @@ fn allocate(order: &mut Order, warehouses: &[&str], cost: i64) {
         costing: Some(costing),
         planned_at: order.placed_at,
         merge: None,
+        shipments: Vec::new(),
     });
 }
 

@@ -215,6 +215,7 @@ pub fn claim_order(
         cancelled_at: None,
         // Created by the platform: unpaid until the buyer pays.
         paid: false,
+        deliver_by: None,
     };
     let mut order = Order::receive(new, claim.order_id.clone(), now);
     let line = crate::order::AllocatedLine {
@@ -234,6 +235,7 @@ pub fn claim_order(
         costing: None,
         planned_at: now,
         merge: None,
+        shipments: Vec::new(),
     });
     if missing {
         order

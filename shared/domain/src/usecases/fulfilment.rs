@@ -417,8 +417,10 @@ pub type Planner = fn(
 ) -> Result<Plan, Shortage>;
 
 /// Reads the stock of every SKU of the order, the warehouses, the carriers' rate tables,
-/// the catalogue's weights of the order's SKUs and the consignment grants the order's
-/// merchant received (active ones only), and plans with `planner`.
+/// the catalogue's facts of the order's SKUs and the consignment grants the order's
+/// merchant received (active ones only), plans with `planner`, and chooses a carrier and
+/// service for each shipment of the plan from the same rate tables
+/// ([`crate::carrier_choice`]).
 pub async fn plan_against_current_stock(
     ports: &Ports,
     order: &Order,
@@ -426,18 +428,25 @@ pub async fn plan_against_current_stock(
 ) -> Result<Result<Plan, Shortage>, StoreError> {
     let mut stock = BTreeMap::new();
     let mut weights = std::collections::HashMap::new();
+    let mut facts = std::collections::HashMap::new();
     for sku in order.units_by_sku().into_keys() {
         let levels = ports.inventory.stock_of(&sku).await?;
-        if let Some(facts) = ports.catalogue.get_sku(&sku).await? {
-            weights.insert(sku.clone(), facts.weight_g);
+        if let Some(known) = ports.catalogue.get_sku(&sku).await? {
+            weights.insert(sku.clone(), known.weight_g);
+            facts.insert(sku.clone(), known);
         }
         stock.insert(sku, levels);
     }
     let warehouses = ports.warehouses.list_warehouses().await?;
-    let model = CostModel::new(ports.rates.list_rates().await?, weights);
+    let tables = ports.rates.list_rates().await?;
+    let model = CostModel::new(tables.clone(), weights);
     let mut grants = ports.consignments.consignments_received(&order.merchant_id).await?;
     grants.retain(Consignment::is_active);
-    Ok(planner(order, &stock, &warehouses, &model, &grants))
+    Ok(planner(order, &stock, &warehouses, &model, &grants).map(|mut plan| {
+        let now = ports.clock.now();
+        plan.shipments = crate::carrier_choice::choose_for_plan(order, &plan.lines, &warehouses, &tables, &facts, now);
+        plan
+    }))
 }
 
 /// The merge group `order` (just planned to ship `lines`) joins, if one of its customer's

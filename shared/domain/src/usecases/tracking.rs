@@ -318,17 +318,18 @@ async fn record_part(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -
             let complete = order.units_by_sku().iter().all(|(sku, wanted)| shipped.get(sku).copied().unwrap_or(0) >= *wanted);
             let next = if complete { OrderStatus::Shipped } else { OrderStatus::PartiallyShipped };
             let shared = existing.iter().map(|s| s.order_id.to_string()).collect::<Vec<_>>();
-            let detail = if shared.is_empty() {
-                format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number)
-            } else {
-                format!(
-                    "shipment {} by {} ({}), in one parcel with order {}",
-                    shipment.shipment_id,
-                    shipment.carrier,
-                    shipment.tracking_number,
-                    shared.join(", ")
-                )
-            };
+            let mut detail = format!("shipment {} by {} ({})", shipment.shipment_id, shipment.carrier, shipment.tracking_number);
+            if !shared.is_empty() {
+                detail = format!("{detail}, in one parcel with order {}", shared.join(", "));
+            }
+            // Beside the carrier used, the one the plan chose for the warehouse.
+            let planned = order
+                .allocation
+                .as_ref()
+                .and_then(|a| crate::carrier_choice::planned_versus_used(&a.shipments, &taken[0].warehouse, &shipment.carrier));
+            if let Some(planned) = planned {
+                detail = format!("{detail}: {planned}");
+            }
             if next == order.status {
                 order.note(now, detail);
             } else {
