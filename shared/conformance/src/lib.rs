@@ -290,6 +290,7 @@ mod tests {
             include_str!("consignments.rs"),
             include_str!("ledger.rs"),
             include_str!("payments.rs"),
+            include_str!("carrier_choice.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {
