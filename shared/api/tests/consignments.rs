@@ -250,7 +250,7 @@ async fn a_cursor_that_is_no_grant_of_the_listing_is_refused_naming_it() {
     for query in [
         "cursor=garbage",
         "cursor=zzz",
-        "cursor=g-3",            // a grant between other merchants
+        "cursor=g-3",              // a grant between other merchants
         "role=granted&cursor=g-2", // m-1's, but not one it granted
         "limit=1&cursor=g-0",
     ] {

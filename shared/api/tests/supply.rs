@@ -311,7 +311,8 @@ async fn an_expected_at_out_of_range_and_names_with_hidden_characters_are_refuse
             assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}: {answer}");
             assert_eq!((code(&answer), answer["error"]["field"].as_str()), (Some("invalid_request"), Some("name")));
         }
-        let wh = json!({"name": name, "merchant_id": "m-a", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
+        let wh =
+            json!({"name": name, "merchant_id": "m-a", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
         let (status, answer) = call(&router, A, Method::PUT, "/warehouses/WH-NEW", Some(wh.to_string())).await;
         assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{answer}");
     }

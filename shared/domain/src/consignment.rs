@@ -199,17 +199,12 @@ pub(crate) mod tests {
         assert_eq!(err.field, "transfer_price.amount");
         let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-B"), w("WH-A"), w("WH-B")], None, price("1")).unwrap_err();
         assert_eq!(err.field, "warehouses");
-        let err =
-            ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-A")], Some(vec![s("B"), s("A"), s("A")]), price("1")).unwrap_err();
+        let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-A")], Some(vec![s("B"), s("A"), s("A")]), price("1"))
+            .unwrap_err();
         assert_eq!(err.field, "skus");
-        let terms = ConsignmentTerms::new(
-            m("m-1"),
-            m("m-2"),
-            vec![w("WH-B"), w("WH-A")],
-            Some(vec![s("B"), s("A")]),
-            price("12.50"),
-        )
-        .unwrap();
+        let terms =
+            ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-B"), w("WH-A")], Some(vec![s("B"), s("A")]), price("12.50"))
+                .unwrap();
         assert_eq!(terms.warehouses, [w("WH-A"), w("WH-B")]);
         assert_eq!(terms.skus, Some(vec![s("A"), s("B")]));
     }

@@ -141,7 +141,11 @@ pub async fn list_consignments(
     all.sort_by(|a, b| a.consignment_id.cmp(&b.consignment_id));
     all.dedup_by(|a, b| a.consignment_id == b.consignment_id);
     if let Some(after) = after.filter(|after| !all.iter().any(|c| &c.consignment_id == *after)) {
-        return Err(ValidationError::new("cursor", format!("{:?} is not a grant of this listing; use a page's `next`", after.as_str())).into());
+        return Err(ValidationError::new(
+            "cursor",
+            format!("{:?} is not a grant of this listing; use a page's `next`", after.as_str()),
+        )
+        .into());
     }
     all.retain(|c| after.is_none_or(|after| &c.consignment_id > after));
     let limit = limit.max(1);
