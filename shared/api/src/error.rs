@@ -496,6 +496,7 @@ impl From<oms_domain::usecases::supply::SupplyError> for ApiError {
             SupplyError::Refused(_) => Self::new(ErrorCode::OverReceipt, err.to_string()),
             SupplyError::OthersMerchant(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             SupplyError::Unexpected(e) => e.into(),
+            SupplyError::Invalid(e) => e.into(),
         }
     }
 }
@@ -538,6 +539,7 @@ impl From<oms_domain::usecases::consignments::ConsignmentError> for ApiError {
                 Self::new(ErrorCode::ConsignmentConflict, err.to_string())
             }
             ConsignmentError::Unexpected(e) => e.into(),
+            ConsignmentError::Invalid(e) => e.into(),
         }
     }
 }

@@ -170,6 +170,8 @@ async fn bad_input_and_another_merchants_attempts_are_refused_and_nothing_is_sto
         (with("owner", json!(7)), "owner"),
         (with("warehouses", json!([])), "warehouses"),
         (with("skus", json!([])), "skus"),
+        (with("warehouses", json!(["WH-A", "WH-B", "WH-A"])), "warehouses"),
+        (with("skus", json!(["SKU-1", "SKU-2", "SKU-1"])), "skus"),
         (with("transfer_price", json!({"amount": "-1", "currency": "CNY"})), "transfer_price.amount"),
         (with("transfer_price", json!({"amount": "1", "currency": "ABC"})), "transfer_price.currency"),
         ("{not json".to_owned(), ""),
@@ -235,4 +237,31 @@ async fn the_list_is_paged_by_id_over_both_roles() {
     assert_eq!((ids(&first), first["next"].as_str()), (vec!["g-1".to_owned(), "g-2".to_owned()], Some("g-2")));
     let (_, second) = call(&router, M1, "GET", "/consignments?limit=2&cursor=g-2", "").await;
     assert_eq!((ids(&second), second["next"].clone()), (vec!["g-3".to_owned()], Value::Null));
+}
+
+#[tokio::test]
+async fn a_cursor_that_is_no_grant_of_the_listing_is_refused_naming_it() {
+    let ports = ports().await;
+    let router = router(&ports, true);
+    for (id, owner, seller, token) in [("g-1", "m-1", "m-2", M1), ("g-2", "m-2", "m-1", M2), ("g-3", "m-2", "m-3", M2)] {
+        let body = json!({"owner": owner, "seller": seller, "warehouses": ["WH-B"], "transfer_price": {"amount": "1", "currency": "CNY"}});
+        assert_eq!(call(&router, token, "PUT", &format!("/consignments/{id}"), &body.to_string()).await.0, StatusCode::CREATED);
+    }
+    for query in [
+        "cursor=garbage",
+        "cursor=zzz",
+        "cursor=g-3",              // a grant between other merchants
+        "role=granted&cursor=g-2", // m-1's, but not one it granted
+        "limit=1&cursor=g-0",
+    ] {
+        let (status, answer) = call(&router, M1, "GET", &format!("/consignments?{query}"), "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
+        assert_eq!(code(&answer), ("invalid_request", "cursor"), "{query}: {answer}");
+    }
+    // A page's own `next` still pages on.
+    let (_, first) = call(&router, M1, "GET", "/consignments?limit=1", "").await;
+    assert_eq!(first["next"].as_str(), Some("g-1"));
+    let (status, second) = call(&router, M1, "GET", "/consignments?limit=1&cursor=g-1", "").await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!((second["consignments"][0]["consignment_id"].as_str(), second["next"].clone()), (Some("g-2"), Value::Null));
 }

@@ -69,8 +69,14 @@ async fn stocked(router: &Router) {
     assert_eq!(body["skus"][0]["unit_cost"], "3.20");
 }
 
+/// When the test purchase orders expect their units: four days from today, 09:00 UTC
+/// (`expected_at` must lie from a day before now to about two years after).
+fn expected_at() -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(4)).format("%Y-%m-%dT09:00:00Z").to_string()
+}
+
 fn po_body(lines: Value, reference: Option<&str>) -> String {
-    let mut body = json!({"supplier_id": "sup-a", "warehouse": "WH-A", "lines": lines, "expected_at": "2026-12-05T09:00:00Z"});
+    let mut body = json!({"supplier_id": "sup-a", "warehouse": "WH-A", "lines": lines, "expected_at": expected_at()});
     if let Some(reference) = reference {
         body["reference"] = json!(reference);
     }
@@ -136,7 +142,7 @@ async fn a_purchase_order_is_placed_once_per_reference_and_bad_ones_store_nothin
         (po_body(json!([{"sku": "SKU-1", "quantity": "2"}]), None), StatusCode::BAD_REQUEST, "invalid_request"),
         (po_body(json!([{"sku": "SKU-9", "quantity": 2}]), None), StatusCode::UNPROCESSABLE_ENTITY, "sku_not_supplied"),
         (
-            po_body(json!([{"sku": "SKU-1", "quantity": 2}]), None).replace("2026-12-05T09:00:00Z", "next week"),
+            po_body(json!([{"sku": "SKU-1", "quantity": 2}]), None).replace(&expected_at(), "next week"),
             StatusCode::BAD_REQUEST,
             "invalid_request",
         ),
@@ -193,7 +199,7 @@ async fn receipts_grow_stock_once_per_receipt_id_and_never_past_the_order() {
             view["warehouses"][0]["expected_at"].as_str(),
             view["warehouses"][0]["on_hand"].as_u64()
         ),
-        (Some(10), Some("2026-12-05T09:00:00Z"), Some(0))
+        (Some(10), Some(expected_at().as_str()), Some(0))
     );
     let (status, _) = call(&router, B, Method::GET, "/inventory/SKU-1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "B sees none of A's incoming units");
@@ -267,4 +273,51 @@ async fn replenishment_suggests_what_to_order_from_a_hand_set_point_and_refuses_
         let (status, body) = call(&router, A, Method::PUT, "/skus/SKU-1", Some(bad.to_string())).await;
         assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reorder_quantity")));
     }
+}
+
+#[tokio::test]
+async fn an_expected_at_out_of_range_and_names_with_hidden_characters_are_refused_naming_the_field_and_store_nothing() {
+    let router = routes::inventory_api(state());
+    stocked(&router).await;
+    let line = json!([{"sku": "SKU-1", "quantity": 2}]);
+    let when = |at: String| po_body(line.clone(), None).replace(&expected_at(), &at);
+    let now = chrono::Utc::now();
+    let secs = |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (body, field) in [
+        (when("1900-01-01T00:00:00Z".to_owned()), "expected_at"),
+        (when("9999-12-31T00:00:00Z".to_owned()), "expected_at"),
+        (when(secs(now - chrono::Duration::days(2))), "expected_at"),
+        (when(secs(now + chrono::Duration::days(800))), "expected_at"),
+        (po_body(line.clone(), Some("PO\u{202E}1")), "reference"),
+    ] {
+        let (status, answer) = call(&router, A, Method::POST, "/purchase-orders", Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!((code(&answer), answer["error"]["field"].as_str()), (Some("invalid_request"), Some(field)), "{body}");
+    }
+    let (_, page) = call(&router, A, Method::GET, "/purchase-orders", None).await;
+    assert_eq!(page["purchase_orders"].as_array().map(Vec::len), Some(0), "nothing stored: {page}");
+    // A day of clock skew, and two years ahead, are taken.
+    for at in [now - chrono::Duration::hours(20), now + chrono::Duration::days(700)] {
+        let (status, answer) = call(&router, A, Method::POST, "/purchase-orders", Some(when(secs(at)))).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+
+    // A supplier's (and a warehouse's) name with a direction override or a control
+    // character is refused, and the stored supplier is unchanged.
+    for name in ["Acme\u{202E}emcA", "Acme\u{2066}", "Acme\nSupply", "\u{200F}Acme"] {
+        let supplier = json!({"merchant_id": "m-a", "name": name, "lead_time_days": 1, "skus": [{"sku": "SKU-1"}]});
+        for path in ["/suppliers/sup-a", "/suppliers/sup-new"] {
+            let (status, answer) = call(&router, A, Method::PUT, path, Some(supplier.to_string())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}: {answer}");
+            assert_eq!((code(&answer), answer["error"]["field"].as_str()), (Some("invalid_request"), Some("name")));
+        }
+        let wh =
+            json!({"name": name, "merchant_id": "m-a", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
+        let (status, answer) = call(&router, A, Method::PUT, "/warehouses/WH-NEW", Some(wh.to_string())).await;
+        assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{answer}");
+    }
+    let (_, supplier) = call(&router, A, Method::GET, "/suppliers/sup-a", None).await;
+    assert_eq!((supplier["name"].as_str(), supplier["lead_time_days"].as_u64()), (Some("Acme"), Some(5)));
+    let (status, _) = call(&router, A, Method::GET, "/suppliers/sup-new", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
 }

@@ -43,7 +43,8 @@ pub struct ConsignmentTerms {
 impl ConsignmentTerms {
     /// Checks the terms: owner and seller differ (`seller` is at fault), 1 to
     /// [`MAX_WAREHOUSES`] warehouses, 1 to [`MAX_SKUS`] SKUs when SKUs are named, a price
-    /// as `money::check_price` allows. Repeated warehouses or SKUs count once.
+    /// as `money::check_price` allows. A warehouse or SKU named twice is refused (the
+    /// caller's list has a mistake), naming `warehouses` or `skus`.
     pub fn new(
         owner: MerchantId,
         seller: MerchantId,
@@ -56,7 +57,9 @@ impl ConsignmentTerms {
         }
         let mut warehouses = warehouses;
         warehouses.sort();
-        warehouses.dedup();
+        if let Some(twice) = warehouses.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ValidationError::new("warehouses", format!("names {} more than once", twice[0])));
+        }
         if warehouses.is_empty() || warehouses.len() > MAX_WAREHOUSES {
             return Err(ValidationError::new("warehouses", format!("must name 1 to {MAX_WAREHOUSES} warehouses")));
         }
@@ -64,7 +67,9 @@ impl ConsignmentTerms {
             None => None,
             Some(mut skus) => {
                 skus.sort();
-                skus.dedup();
+                if let Some(twice) = skus.windows(2).find(|w| w[0] == w[1]) {
+                    return Err(ValidationError::new("skus", format!("names {} more than once", twice[0])));
+                }
                 if skus.is_empty() || skus.len() > MAX_SKUS {
                     return Err(ValidationError::new(
                         "skus",
@@ -182,7 +187,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn terms_are_checked_naming_the_field_and_repeats_count_once() {
+    fn terms_are_checked_naming_the_field_and_repeats_are_refused() {
         let err = ConsignmentTerms::new(m("m-1"), m("m-1"), vec![w("WH-A")], None, price("1")).unwrap_err();
         assert_eq!(err.field, "seller");
         let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![], None, price("1")).unwrap_err();
@@ -192,14 +197,14 @@ pub(crate) mod tests {
         let negative = Money { amount: Decimal::new(-1, 0), ..price("1") };
         let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-A")], None, negative).unwrap_err();
         assert_eq!(err.field, "transfer_price.amount");
-        let terms = ConsignmentTerms::new(
-            m("m-1"),
-            m("m-2"),
-            vec![w("WH-B"), w("WH-A"), w("WH-B")],
-            Some(vec![s("B"), s("A"), s("A")]),
-            price("12.50"),
-        )
-        .unwrap();
+        let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-B"), w("WH-A"), w("WH-B")], None, price("1")).unwrap_err();
+        assert_eq!(err.field, "warehouses");
+        let err = ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-A")], Some(vec![s("B"), s("A"), s("A")]), price("1"))
+            .unwrap_err();
+        assert_eq!(err.field, "skus");
+        let terms =
+            ConsignmentTerms::new(m("m-1"), m("m-2"), vec![w("WH-B"), w("WH-A")], Some(vec![s("B"), s("A")]), price("12.50"))
+                .unwrap();
         assert_eq!(terms.warehouses, [w("WH-A"), w("WH-B")]);
         assert_eq!(terms.skus, Some(vec![s("A"), s("B")]));
     }

@@ -91,7 +91,8 @@ pub const MAX_WAREHOUSE_TEXT: usize = 200;
 
 impl Warehouse {
     /// A warehouse, by the rules: name, province and city trimmed and 1 to
-    /// `MAX_WAREHOUSE_TEXT` long, latitude within ±90 and longitude within ±180 degrees.
+    /// `MAX_WAREHOUSE_TEXT` long, without control or text-direction characters
+    /// ([`refuse_hidden_text`](crate::validation::refuse_hidden_text)), latitude within ±90 and longitude within ±180 degrees.
     /// Errors name the field at fault (`lat`, `lon`, `name`, `province`, `city`).
     pub fn new(
         warehouse_id: WarehouseId,
@@ -103,6 +104,7 @@ impl Warehouse {
         lon: f64,
     ) -> Result<Self, ValidationError> {
         let text = |field: &str, value: &str| -> Result<String, ValidationError> {
+            crate::validation::refuse_hidden_text(field, value)?;
             let value = crate::validation::clean_text(value);
             if value.is_empty() || value.len() > MAX_WAREHOUSE_TEXT {
                 return Err(ValidationError::new(field, format!("must be 1 to {MAX_WAREHOUSE_TEXT} characters")));
@@ -175,6 +177,8 @@ mod tests {
         assert_eq!(field(warehouse("a", 90.5, 0.0)), "lat");
         assert_eq!(field(warehouse("a", f64::NAN, 0.0)), "lat");
         assert_eq!(field(warehouse("a", 0.0, -180.5)), "lon");
+        assert_eq!(field(warehouse("West\u{202E}tsaE", 0.0, 0.0)), "name");
+        assert_eq!(field(warehouse("West\tEast", 0.0, 0.0)), "name");
     }
 
     #[test]

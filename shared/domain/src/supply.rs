@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::ids::{PurchaseOrderId, ReceiptId, SupplierId};
 use crate::ledger::LedgerLine;
-use crate::validation::clean_text;
+use crate::validation::{clean_text, refuse_hidden_text};
 use crate::{MerchantId, Sku, ValidationError, WarehouseId};
 
 /// Longest lead time a supplier may state, in days.
@@ -31,6 +31,27 @@ pub const MAX_PO_LINE_UNITS: u32 = 1_000_000;
 pub const MAX_RECEIPTS: usize = 100;
 /// Longest supplier name or purchase order reference, in characters.
 pub const MAX_SUPPLY_TEXT: usize = 200;
+/// Furthest after it is placed that a purchase order may expect its units, in days (about
+/// two years).
+pub const MAX_EXPECTED_DAYS: i64 = 731;
+/// How far before it is placed a purchase order may expect its units: a day, for the
+/// caller's clock running behind ours.
+pub const EXPECTED_SKEW_DAYS: i64 = 1;
+
+/// Checks when a purchase order placed at `placed_at` expects its units: no earlier than
+/// [`EXPECTED_SKEW_DAYS`] before, no later than [`MAX_EXPECTED_DAYS`] after. Errors name
+/// `expected_at`.
+pub fn check_expected_at(expected_at: DateTime<Utc>, placed_at: DateTime<Utc>) -> Result<(), ValidationError> {
+    let earliest = placed_at - chrono::Duration::days(EXPECTED_SKEW_DAYS);
+    let latest = placed_at + chrono::Duration::days(MAX_EXPECTED_DAYS);
+    if expected_at < earliest || expected_at > latest {
+        return Err(ValidationError::new(
+            "expected_at",
+            format!("must be from {earliest} (a day before now) to {latest} ({MAX_EXPECTED_DAYS} days after)"),
+        ));
+    }
+    Ok(())
+}
 
 /// One SKU a supplier supplies, with its terms when known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +76,8 @@ pub struct Supplier {
 }
 
 impl Supplier {
-    /// Checks the supplier: a name of 1 to 200 characters, a lead time of 0 to 365 days, at
+    /// Checks the supplier: a name of 1 to 200 characters (none of them a control or
+    /// text-direction character, [`refuse_hidden_text`]), a lead time of 0 to 365 days, at
     /// most 500 SKUs, each once, pack sizes and minimum orders of 1 to
     /// [`MAX_PO_LINE_UNITS`], costs not negative.
     pub fn new(
@@ -65,6 +87,7 @@ impl Supplier {
         lead_time_days: i64,
         skus: Vec<SuppliedSku>,
     ) -> Result<Self, ValidationError> {
+        refuse_hidden_text("name", name)?;
         let name = clean_text(name);
         if name.is_empty() || name.chars().count() > MAX_SUPPLY_TEXT {
             return Err(ValidationError::new("name", format!("must be 1 to {MAX_SUPPLY_TEXT} characters")));
@@ -506,6 +529,8 @@ mod tests {
         let id = || SupplierId::parse("sup-1").unwrap();
         let m = || MerchantId::parse("m-1").unwrap();
         assert_eq!(Supplier::new(id(), m(), " ", 3, vec![]).unwrap_err().field, "name");
+        assert_eq!(Supplier::new(id(), m(), "Acme\u{202E}gnp", 3, vec![]).unwrap_err().field, "name");
+        assert_eq!(Supplier::new(id(), m(), "Acme\nSupply", 3, vec![]).unwrap_err().field, "name");
         assert_eq!(Supplier::new(id(), m(), "S", -1, vec![]).unwrap_err().field, "lead_time_days");
         assert_eq!(Supplier::new(id(), m(), "S", 366, vec![]).unwrap_err().field, "lead_time_days");
         let twice = vec![
@@ -513,5 +538,16 @@ mod tests {
             SuppliedSku { sku: sku("A"), unit_cost: None, pack_size: Some(0), min_order: None },
         ];
         assert_eq!(Supplier::new(id(), m(), "S", 3, twice).unwrap_err().field, "skus[1].sku");
+    }
+
+    #[test]
+    fn a_purchase_order_expects_its_units_from_a_day_before_it_is_placed_to_two_years_after() {
+        let now: DateTime<Utc> = "2026-12-01T12:00:00Z".parse().unwrap();
+        let at = |raw: &str| raw.parse::<DateTime<Utc>>().unwrap();
+        assert!(check_expected_at(at("2026-11-30T12:00:00Z"), now).is_ok());
+        assert!(check_expected_at(at("2028-12-01T12:00:00Z"), now).is_ok());
+        for bad in ["1900-01-01T00:00:00Z", "2026-11-30T11:59:59Z", "2028-12-01T12:00:01Z", "9999-12-31T00:00:00Z"] {
+            assert_eq!(check_expected_at(at(bad), now).unwrap_err().field, "expected_at", "{bad}");
+        }
     }
 }

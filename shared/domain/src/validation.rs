@@ -76,6 +76,46 @@ pub fn clean_text(raw: &str) -> String {
     raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
 }
 
+/// A character a name must not hold: a control character (U+0000 to U+001F, U+007F to
+/// U+009F) or a direction mark, embedding, override or isolate (U+200E, U+200F, U+202A to
+/// U+202E, U+2066 to U+2069), which makes a name show as other text than it is.
+pub fn is_hidden_in_names(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A name given through the API (a supplier's, a warehouse's): refused, naming `field`,
+/// when it holds a character [`is_hidden_in_names`]; unlike a channel's text it is not
+/// cleaned, since the caller can send it again without one.
+pub fn refuse_hidden_text(field: &str, raw: &str) -> Result<(), ValidationError> {
+    match raw.chars().find(|c| is_hidden_in_names(*c)) {
+        Some(c) => Err(ValidationError::new(
+            field,
+            format!("must not contain control or text-direction characters (found U+{:04X})", u32::from(c)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The earliest moment any date the API takes may name (2000-01-01T00:00:00Z).
+pub fn earliest_date() -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()).unwrap_or_default()
+}
+
+/// The first moment past the last day any date the API takes may name (2100-12-31 is the
+/// last day; this is 2101-01-01T00:00:00Z).
+pub fn past_latest_date() -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDate::from_ymd_opt(2101, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()).unwrap_or_default()
+}
+
+/// Refuses, naming `field`, a moment before 2000-01-01 or after 2100-12-31: no record of
+/// the platform lies there, and a day added to a far date would leave the 4-digit years.
+pub fn check_date_range(field: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), ValidationError> {
+    if at < earliest_date() || at >= past_latest_date() {
+        return Err(ValidationError::new(field, "must be from 2000-01-01 to 2100-12-31"));
+    }
+    Ok(())
+}
+
 /// The field serde says is missing ("missing field `quantity`").
 fn missing_field(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
@@ -144,6 +184,24 @@ mod tests {
     #[test]
     fn trailing_garbage_is_refused() {
         assert!(parse_json::<Body>(br#"{"lines":[]} x"#).is_err());
+    }
+
+    #[test]
+    fn names_refuse_control_and_direction_characters_naming_the_field() {
+        for bad in ["Acme\u{202E}gnp", "a\u{0}b", "a\nb", "a\u{85}", "\u{200E}x", "x\u{2066}", "\u{7F}"] {
+            assert_eq!(refuse_hidden_text("name", bad).unwrap_err().field, "name", "{bad:?}");
+        }
+        assert!(refuse_hidden_text("name", "Acme Supply \u{4E0A}\u{6D77}").is_ok());
+    }
+
+    #[test]
+    fn dates_are_bounded_to_this_and_the_next_century() {
+        let at = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert!(check_date_range("to", at(2000, 1, 1)).is_ok());
+        assert!(check_date_range("to", at(2100, 12, 31)).is_ok());
+        assert_eq!(check_date_range("to", at(1999, 12, 31)).unwrap_err().field, "to");
+        assert_eq!(check_date_range("to", at(2101, 1, 1)).unwrap_err().field, "to");
+        assert_eq!(check_date_range("from", at(9999, 12, 31)).unwrap_err().field, "from");
     }
 
     #[test]

@@ -45,7 +45,7 @@ struct AnalyticsFilter {
     params(AnalyticsFilter),
     responses(
         (status = 200, description = "`{\"from\",\"to\",\"by\",\"rows\":[{\"key\",\"currency\",\"orders\",\"units\",\"revenue\"}],\"stages\":[{\"stage\",\"orders\",\"median_seconds\",\"p90_seconds\"}],\"rates\":{...},\"shipping_cost\":[{\"key\",\"orders\",\"total\",\"per_order\"}]}`", body = Object),
-        (status = 400, description = "`invalid_request`: a bad date, period or dimension", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a bad date (outside 2000-01-01 to 2100-12-31), period or dimension", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or names another merchant", body = ErrorBody),
         (status = 501, description = "`not_implemented`: in AWS, where reports are to read an export of the table", body = ErrorBody),

@@ -33,9 +33,9 @@ pub struct ConsignmentBody {
     pub owner: String,
     /// The merchant whose orders may take it; not the owner.
     pub seller: String,
-    /// The warehouses (registered) where the owner's units may be sold: 1 to 100.
+    /// The warehouses (registered) where the owner's units may be sold: 1 to 100, each once.
     pub warehouses: Vec<String>,
-    /// The SKUs that may be sold (1 to 500); left out: every SKU.
+    /// The SKUs that may be sold (1 to 500, each once); left out: every SKU.
     #[serde(default)]
     pub skus: Option<Vec<String>>,
     /// Per unit, whatever the SKU: what the seller owes the owner. One price per grant; a
@@ -147,7 +147,7 @@ fn id_of(raw: String) -> Result<ConsignmentId, ValidationError> {
     responses(
         (status = 201, description = "The grant, created", body = ConsignmentAnswer),
         (status = 200, description = "The grant, unchanged (the same body again) or changed (its version bumped)", body = ConsignmentAnswer),
-        (status = 400, description = "`invalid_request`, naming the field (also: owner and seller the same merchant)", body = ErrorBody),
+        (status = 400, description = "`invalid_request`, naming the field (also: owner and seller the same merchant, a warehouse or SKU named twice)", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or its merchant is not the owner", body = ErrorBody),
         (status = 404, description = "`unknown_warehouse`: a warehouse named is not registered; nothing stored", body = ErrorBody),
@@ -233,7 +233,7 @@ struct ConsignmentFilter {
     role: Option<String>,
     /// Grants per page, 1 to 100 (default 50).
     limit: Option<String>,
-    /// The `next` of the page before.
+    /// The `next` of the page before: an id that is no grant of this listing is refused.
     cursor: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use oms_domain::access::Scope;
 use oms_domain::supply::{self, PoQuery, PoStatus, PurchaseOrder, Receipt, SuppliedSku, Supplier, MAX_SUPPLY_TEXT};
 use oms_domain::usecases::supply::{self as supply_cases, NewPurchaseOrder};
-use oms_domain::validation::{clean_text, parse_json};
+use oms_domain::validation::{clean_text, parse_json, refuse_hidden_text};
 use oms_domain::{MerchantId, PurchaseOrderId, ReceiptId, Sku, SupplierId, ValidationError, WarehouseId};
 
 use super::{decimal_field, AppState, PathParams, RawBody};
@@ -201,7 +201,7 @@ pub struct PurchaseOrderBody {
     pub warehouse: String,
     /// 1 to 30 lines, each SKU once.
     pub lines: Vec<SupplyLineBody>,
-    /// RFC 3339.
+    /// RFC 3339; from a day before now to 731 days (about two years) after.
     pub expected_at: String,
     /// The merchant's own reference, 1 to 200 characters: placing the same reference again
     /// answers the first purchase order.
@@ -221,6 +221,7 @@ impl PurchaseOrderBody {
         let reference = raw
             .reference
             .map(|r| {
+                refuse_hidden_text("reference", &r)?;
                 let clean = clean_text(&r);
                 if clean.is_empty() || clean.chars().count() > MAX_SUPPLY_TEXT {
                     Err(ValidationError::new("reference", format!("must be 1 to {MAX_SUPPLY_TEXT} characters")))
@@ -300,7 +301,7 @@ impl PurchaseOrderAnswer {
     responses(
         (status = 201, description = "Placed: `purchase_order_id` and `\"status\":\"open\"`, with the whole order", body = PurchaseOrderAnswer),
         (status = 200, description = "The reference was used already: the first purchase order, `\"duplicate\":true`", body = PurchaseOrderAnswer),
-        (status = 400, description = "`invalid_request`, naming the field (quantities 1 to 1,000,000, 1 to 30 lines, `expected_at` RFC 3339)", body = ErrorBody),
+        (status = 400, description = "`invalid_request`, naming the field (quantities 1 to 1,000,000, 1 to 30 lines, `expected_at` RFC 3339 from a day before now to 731 days after; names without control or text-direction characters)", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`", body = ErrorBody),
         (status = 404, description = "`supplier_not_found`, or `unknown_warehouse` (not the supplier's merchant's)", body = ErrorBody),

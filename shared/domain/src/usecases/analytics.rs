@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::analytics::{Analytics, Dimension, Report};
 use crate::ports::{OrderArchive, StoreError};
+use crate::validation::check_date_range;
 use crate::{MerchantId, ValidationError};
 
 /// Orders read per page of the pass.
@@ -45,17 +46,22 @@ impl AnalyticsQuery {
     }
 }
 
-/// A time, or a date's start plus `days_after` days.
+/// A time, or a date's start plus `days_after` days; either from 2000-01-01 to 2100-12-31
+/// ([`check_date_range`], checked before the days are added).
 fn moment(field: &str, raw: &str, days_after: i64) -> Result<DateTime<Utc>, ValidationError> {
     let raw = raw.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(at.with_timezone(&Utc));
+        let at = at.with_timezone(&Utc);
+        check_date_range(field, at)?;
+        return Ok(at);
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+    let start = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|start| start.and_utc() + Duration::days(days_after))
-        .ok_or_else(|| ValidationError::new(field, format!("{raw:?} is neither an RFC 3339 time nor a YYYY-MM-DD date")))
+        .ok_or_else(|| ValidationError::new(field, format!("{raw:?} is neither an RFC 3339 time nor a YYYY-MM-DD date")))?
+        .and_utc();
+    check_date_range(field, start)?;
+    Ok(start + Duration::days(days_after))
 }
 
 /// The report over every order `query` covers.
@@ -91,5 +97,17 @@ mod tests {
         assert_eq!(AnalyticsQuery::parse(None, None, Some("colour"), now).unwrap_err().field, "by");
         assert_eq!(AnalyticsQuery::parse(Some("2020-01-01"), None, None, now).unwrap_err().field, "to");
         assert_eq!(AnalyticsQuery::parse(Some("2026-12-01"), Some("2026-11-01"), None, now).unwrap_err().field, "from");
+    }
+
+    #[test]
+    fn dates_outside_2000_to_2100_are_refused_naming_the_field() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        let field = |from, to| AnalyticsQuery::parse(from, to, None, now).unwrap_err().field;
+        assert_eq!(field(Some("9999-12-01"), Some("9999-12-31")), "to");
+        assert_eq!(field(None, Some("2101-01-01T00:00:00Z")), "to");
+        assert_eq!(field(Some("1999-12-31"), Some("2000-01-05")), "from");
+        assert_eq!(field(Some("1970-01-01T00:00:00Z"), Some("1970-01-02")), "to");
+        let last = AnalyticsQuery::parse(Some("2100-12-01"), Some("2100-12-31"), None, now).unwrap();
+        assert_eq!(last.to, Utc.with_ymd_and_hms(2101, 1, 1, 0, 0, 0).unwrap(), "the last day is taken whole");
     }
 }

@@ -10,7 +10,7 @@ use crate::consignment::{Consignment, ConsignmentTerms, Role};
 use crate::ports::{Ports, PutConsignment, StoreError};
 use crate::stock::StockLevel;
 use crate::usecases::CONFLICT_RETRIES;
-use crate::{ConsignmentId, MerchantId, Money, Sku, WarehouseId};
+use crate::{ConsignmentId, MerchantId, Money, Sku, ValidationError, WarehouseId};
 
 /// Why a grant was not given, revoked or shown.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,9 @@ pub enum ConsignmentError {
     ChangedMeanwhile(ConsignmentId),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
+    /// Bad input only the stored grants can judge (a listing's cursor): nothing changed.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
 }
 
 /// A grant as a PUT left it, and whether the PUT created it.
@@ -117,14 +120,17 @@ pub async fn revoke_consignment(ports: &Ports, caller: &Caller, id: &Consignment
 /// One page of the grants `merchant` takes part in (those it gave and those it received,
 /// or only one `role`), by id, after the id `after`, at most `limit`; the second value is
 /// the last id of the page when more follow. A merchant's grants are few (a contract each),
-/// so the store answers them all and the page is cut here.
+/// so the store answers them all and the page is cut here. A grant's id is its owner's
+/// choice, so no form tells a cursor from garbage; a `next` is always the id of a grant in
+/// the listing (grants are never deleted, and their merchants never change), so an `after`
+/// that is none of them is refused (`Invalid`, naming `cursor`) rather than read as a place.
 pub async fn list_consignments(
     ports: &Ports,
     merchant: &MerchantId,
     role: Option<Role>,
     after: Option<&ConsignmentId>,
     limit: usize,
-) -> Result<(Vec<Consignment>, Option<ConsignmentId>), StoreError> {
+) -> Result<(Vec<Consignment>, Option<ConsignmentId>), ConsignmentError> {
     let mut all = Vec::new();
     if role != Some(Role::Received) {
         all.extend(ports.consignments.consignments_granted(merchant).await?);
@@ -134,6 +140,13 @@ pub async fn list_consignments(
     }
     all.sort_by(|a, b| a.consignment_id.cmp(&b.consignment_id));
     all.dedup_by(|a, b| a.consignment_id == b.consignment_id);
+    if let Some(after) = after.filter(|after| !all.iter().any(|c| &c.consignment_id == *after)) {
+        return Err(ValidationError::new(
+            "cursor",
+            format!("{:?} is not a grant of this listing; use a page's `next`", after.as_str()),
+        )
+        .into());
+    }
     all.retain(|c| after.is_none_or(|after| &c.consignment_id > after));
     let limit = limit.max(1);
     let next = (all.len() > limit).then(|| all[limit - 1].consignment_id.clone());

@@ -8,7 +8,7 @@ use crate::ports::{CreatePoOutcome, Ports, PutSupplier, ReceiveOutcome, StoreErr
 use crate::supply::{
     self, ExpectedStock, Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier, SupplyLine,
 };
-use crate::{MerchantId, Order, PurchaseOrderId, Sku, SupplierId, WarehouseId};
+use crate::{MerchantId, Order, PurchaseOrderId, Sku, SupplierId, ValidationError, WarehouseId};
 
 /// Why a supplier or purchase order request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,9 @@ pub enum SupplyError {
     OthersMerchant(MerchantId),
     #[error(transparent)]
     Unexpected(#[from] StoreError),
+    /// Bad input only the clock can judge (a purchase order's `expected_at`): nothing stored.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
 }
 
 /// Registers or replaces a supplier. A merchant's caller registers its own merchant's
@@ -67,12 +70,14 @@ pub struct NewPurchaseOrder {
 
 /// Places a purchase order with a supplier the caller sees, into a warehouse of the
 /// supplier's merchant, for SKUs the supplier supplies. Idempotent by reference: a
-/// reference the merchant used already answers that order (`true`: a duplicate).
+/// reference the merchant used already answers that order (`true`: a duplicate). Its
+/// `expected_at` is checked against the clock ([`supply::check_expected_at`]) first.
 pub async fn place_purchase_order(
     ports: &Ports,
     caller: &Caller,
     new: NewPurchaseOrder,
 ) -> Result<(PurchaseOrder, bool), SupplyError> {
+    supply::check_expected_at(new.expected_at, ports.clock.now())?;
     let supplier = get_supplier(ports, caller, &new.supplier_id).await?;
     match ports.warehouses.get_warehouse(&new.warehouse).await? {
         Some(warehouse) if warehouse.merchant_id == supplier.merchant_id => {}
