@@ -14,8 +14,8 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::cost::{from_fen, CostModel, Fen, UNKNOWN_DISTANCE_KM};
-use super::geo::{self, Point};
+use super::cost::{distance_km, from_fen, CostModel, Fen};
+use super::geo;
 use crate::order::{AllocatedLine, Order, OrderStatus};
 use crate::stock::Warehouse;
 use crate::{OrderId, WarehouseId};
@@ -109,11 +109,7 @@ pub fn saving(
     let mut total: Fen = 0;
     for warehouse in &shared {
         let record = warehouses.iter().find(|w| &w.warehouse_id == warehouse);
-        let distance = match (place, record) {
-            (Some(to), Some(w)) => geo::distance_km(to.point, Point { lat: w.lat, lon: w.lon }).round() as u32,
-            _ => UNKNOWN_DISTANCE_KM,
-        };
-        let tariff = model.tariff(distance);
+        let tariff = model.tariff(distance_km(place, record));
         let grams = |g: u64| u32::try_from(g).unwrap_or(u32::MAX);
         let (a, b) = (weight_from(mine, warehouse), weight_from(theirs, warehouse));
         let apart = tariff.price(grams(a)) + tariff.price(grams(b)) + 2 * model.handling;
