@@ -238,31 +238,21 @@ async fn learned_transit(
 /// answer as duplicates).
 pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -> Result<Shipped, ShipError> {
     request.check()?;
-    let parts = lines_per_order(order_id, &request.lines);
-    let Some(order) = ports.orders.get_order(order_id).await? else { return Err(ShipError::NotFound(order_id.clone())) };
-    // The parts' checks before any write.
-    let existing = ports.shipments.shipments_with(&request.tracking_number).await?;
-    duplicate_of(order_id, &existing, &order)?;
-    for (other, index) in &parts {
-        let merged = if other == order_id { Some(order.clone()) } else { ports.orders.get_order(other).await? };
-        let Some(merged) = merged.filter(|o| o.merge_group() == order.merge_group()) else {
-            return Err(ShipError::NotMerged { line: index[0], order: other.clone() });
-        };
-        let lines: Vec<ShipLine> = index.iter().map(|&i| request.lines[i].clone()).collect();
-        if existing.iter().any(|s| &s.order_id == other) {
-            continue;
-        }
-        if !matches!(merged.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped) {
-            return Err(ShipError::NotReserved(merged.status));
-        }
-        let Some(hold) = ports.inventory.reservation(other).await? else { return Err(ShipError::NotReserved(merged.status)) };
-        units_to_take(&merged, &hold, &lines).map_err(|e| e.renumbered(index))?;
+    let parts: Vec<(OrderId, Vec<usize>, ShipRequest)> = lines_per_order(order_id, &request.lines)
+        .into_iter()
+        .map(|(id, index)| {
+            let lines = index.iter().map(|&i| request.lines[i].clone()).collect();
+            (id, index, ShipRequest { lines, ..request.clone() })
+        })
+        .collect();
+    // A parcel of this order alone is checked by its one atomic write; a shared one part
+    // by part before any is written.
+    if parts.iter().any(|(id, ..)| id != order_id) {
+        check_parts(ports, order_id, &request.tracking_number, &parts).await?;
     }
     let mut answers = Vec::with_capacity(parts.len());
-    for (id, index) in &parts {
-        let lines: Vec<ShipLine> = index.iter().map(|&i| request.lines[i].clone()).collect();
-        let part = ShipRequest { lines, ..request.clone() };
-        answers.push(record_part(ports, id, &part).await.map_err(|e| e.renumbered(index))?);
+    for (id, index, part) in &parts {
+        answers.push(record_part(ports, id, part).await.map_err(|e| e.renumbered(index))?);
     }
     // Events kept for this tracking number before the shipment was reported (or a repeat
     // finishing what a crash stopped).
@@ -270,7 +260,7 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
         apply_tracking(ports, &request.tracking_number).await?;
     }
     let mut merged = Vec::with_capacity(answers.len());
-    for ((id, _), answer) in parts.iter().zip(answers) {
+    for ((id, ..), answer) in parts.iter().zip(answers) {
         let order_status = ports.orders.get_order(id).await?.map_or(answer.order_status, |o| o.status);
         merged.push(MergedPart {
             order_id: id.clone(),
@@ -281,6 +271,35 @@ pub async fn record_shipment(ports: &Ports, order_id: &OrderId, request: &ShipRe
     }
     let mine = merged.remove(0);
     Ok(Shipped { shipment_id: mine.shipment_id, duplicate: mine.duplicate, order_status: mine.order_status, merged })
+}
+
+/// Checks every part of a shared parcel before any is written: each order is of the
+/// reported order's merge group, the number is not another group's, and each order not
+/// shipped under it yet is reserved and holds its part's units.
+async fn check_parts(
+    ports: &Ports,
+    order_id: &OrderId,
+    tracking: &TrackingNumber,
+    parts: &[(OrderId, Vec<usize>, ShipRequest)],
+) -> Result<(), ShipError> {
+    let Some(order) = ports.orders.get_order(order_id).await? else { return Err(ShipError::NotFound(order_id.clone())) };
+    let existing = ports.shipments.shipments_with(tracking).await?;
+    duplicate_of(order_id, &existing, &order)?;
+    for (other, index, part) in parts {
+        let merged = if other == order_id { Some(order.clone()) } else { ports.orders.get_order(other).await? };
+        let Some(merged) = merged.filter(|o| o.merge_group() == order.merge_group()) else {
+            return Err(ShipError::NotMerged { line: index[0], order: other.clone() });
+        };
+        if existing.iter().any(|s| &s.order_id == other) {
+            continue;
+        }
+        if !matches!(merged.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped) {
+            return Err(ShipError::NotReserved(merged.status));
+        }
+        let Some(hold) = ports.inventory.reservation(other).await? else { return Err(ShipError::NotReserved(merged.status)) };
+        units_to_take(&merged, &hold, &part.lines).map_err(|e| e.renumbered(index))?;
+    }
+    Ok(())
 }
 
 /// Records one order's part of a parcel (all of it, for an order shipping alone).
