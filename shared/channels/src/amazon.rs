@@ -46,7 +46,7 @@ use serde::Deserialize;
 use crate::{customer_id_or_guest, order_line, order_lines, order_number, renamed, sum};
 use crate::{Charges, Meta};
 use oms_domain::money::{self, Currency};
-use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::order::{parse_deliver_by, Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
 use oms_domain::validation::parse_json;
 use oms_domain::{ExternalId, MerchantId, ValidationError};
 
@@ -67,6 +67,8 @@ struct AmazonOrder {
     order_total: Option<AmazonMoney>,
     buyer_info: Option<BuyerInfo>,
     shipping_address: Option<AmazonAddress>,
+    /// The end of the delivery window promised to the buyer: the order's `deliver_by`.
+    latest_delivery_date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,7 +153,11 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         cancelled_at,
         // Paid: a `Pending` order (payment not authorised yet) is refused above.
         paid: o.order_status.as_deref() != Some("Pending"),
-        deliver_by: None,
+        deliver_by: o
+            .latest_delivery_date
+            .map(|d| parse_deliver_by(&d.date_naive().to_string(), o.purchase_date))
+            .transpose()
+            .map_err(|e| renamed(e, &[("deliver_by", "order.LatestDeliveryDate")]))?,
     };
     Ok(order)
 }

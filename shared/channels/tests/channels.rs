@@ -939,6 +939,20 @@ fn a_generic_order_may_promise_a_delivery_date_which_must_be_a_date_near_its_pla
 }
 
 #[test]
+fn an_amazon_order_promises_the_end_of_its_delivery_window() {
+    let meta = Meta::default();
+    // The fixture's window ends 2026-11-28T07:59:59Z.
+    assert_eq!(
+        ok(Channel::Amazon, &fixture("amazon_order.json"), &meta).deliver_by,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
+    );
+    let open = edited("amazon_order.json", &[remove("/order/LatestDeliveryDate")]);
+    assert_eq!(ok(Channel::Amazon, &open, &meta).deliver_by, None);
+    let before = edited("amazon_order.json", &[set("/order/LatestDeliveryDate", json!("2026-11-01T00:00:00Z"))]);
+    assert_eq!(refused(Channel::Amazon, &before, &meta).field, "order.LatestDeliveryDate");
+}
+
+#[test]
 fn a_csv_order_may_promise_a_delivery_date_in_an_optional_column() {
     let header = format!("{HEADER},deliver_by");
     let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},"), &format!("{ROW_B1},")].join("\n");
