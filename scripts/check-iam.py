@@ -90,7 +90,11 @@ USES = {
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.
-    "RelayOutboxFunction": send_to("AllocateQueue", "ReserveQueue", "OutboxFailuresQueue"),
+    "RelayOutboxFunction": send_to("AllocateQueue", "ReserveQueue", "OutboundQueue", "OutboxFailuresQueue"),
+    # the order and its shipments (GetItem, Query), a refused notice's alert (Put); the
+    # destinations document, read at start.
+    "DeliverOutboundFunction": table("GetItem", "PutItem", "Query")
+    | {("secretsmanager:GetSecretValue", ("Ref", "OutboundDestinations"))},
     # the merchants' model pointers and the artifacts they name; offers read SKU facts
     # (GetItem) and a customer's latest order (the index by customer; the order's moved
     # timeline entries: Query).

@@ -362,7 +362,7 @@ export OMS_CHANNEL_SECRET_GENERIC=$SAMPLE_SECRET
 exports=$(timeout 120 "$ROOT/target/debug/examples/provision" local 2>"$WORK/provision.err") \
     || { cat "$WORK/provision.err" >&2; fail "provisioning failed"; }
 eval "$exports"
-for var in OMS_TABLE OMS_ALLOCATE_QUEUE_URL OMS_RESERVE_QUEUE_URL OMS_BUCKET OMS_CHANNEL_SECRETS_ARN; do
+for var in OMS_TABLE OMS_ALLOCATE_QUEUE_URL OMS_RESERVE_QUEUE_URL OMS_OUTBOUND_QUEUE_URL OMS_BUCKET OMS_CHANNEL_SECRETS_ARN; do
     [[ -n "${!var:-}" ]] || fail "the provisioning example printed no $var"
     printf '    %s=%s\n' "$var" "${!var}"
 done

@@ -32,6 +32,15 @@ pub async fn spawn_app(data_dir: &Path) -> TestApp {
 
 /// Like `spawn_app`; `run_workers: false` leaves queued work untouched (to test resuming it).
 pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
+    start_app(data_dir, run_workers, oms_outbound::Destinations::none()).await
+}
+
+/// Like `spawn_app`, notices sent to `destinations` (the local fakes, in tests).
+pub async fn spawn_app_sending(data_dir: &Path, destinations: oms_outbound::Destinations) -> TestApp {
+    start_app(data_dir, true, destinations).await
+}
+
+async fn start_app(data_dir: &Path, run_workers: bool, outbound: oms_outbound::Destinations) -> TestApp {
     let options = ServeOptions {
         secrets: ChannelSecrets::default()
             .with(Channel::Generic, SECRET)
@@ -41,6 +50,7 @@ pub async fn spawn_app_with(data_dir: &Path, run_workers: bool) -> TestApp {
             .with_carrier("aftership", SECRET)
             .with_carrier("easypost", SECRET),
         run_workers,
+        outbound,
         ..ServeOptions::local(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.to_owned())
     };
     let running = server::start(options).await.expect("oms serve starts");

@@ -19,6 +19,7 @@ use oms_domain::messages::{Outgoing, QueueName, ReserveOrder};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::SystemClock;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
+use oms_domain::usecases::outbound::Deliver;
 use oms_domain::OrderId;
 
 /// Time each SQS message may take in these tests (a Lambda invocation's, less the margin).
@@ -214,6 +215,34 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     assert_eq!(order.status, OrderStatus::Reserved);
     let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
     assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98));
+
+    // The reservation's write queued the warehouse's fulfilment request: relayed from the
+    // stream to the outbound queue, deliver-outbound's consumer posts it to the warehouse.
+    let fakes = oms_outbound::fakes::Fakes::start(&["wh-hz-1"]).await.expect("the fakes start");
+    let deliver = Deliver { outbound: Arc::new(oms_outbound::HttpOutbound::new(fakes.destinations())) };
+    assert_eq!(relay(&aws, &mut stream, &state).await, 1, "one outbox item, written with the reservation");
+    let records = drain(&aws, &sqs, QueueName::Outbound).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    let response = oms_lambda::sqs::handle_records(&deliver, &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Outbound, &records).await;
+    let asked = fakes.warehouse_requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!((asked[0].event.as_str(), &asked[0].body["order_id"]), ("fulfilment.requested", &Value::from(order_id.as_str())));
+    assert_eq!(asked[0].body["lines"], serde_json::json!([{"sku": "SKU-1", "quantity": 2, "owner": "m-1"}]));
+    // A destination that is down: the message is reported failed and SQS shows it again.
+    fakes.be_unavailable_for(1);
+    let mut again = records[0].clone();
+    again.body = Some(
+        Outgoing::of(&oms_domain::outbound::OutboundNotice {
+            request_id: "retry-probe".into(),
+            notice: oms_domain::outbound::Notice::FulfilmentRequested { order_id: order_id.clone() },
+        })
+        .body,
+    );
+    let response = oms_lambda::sqs::handle_records(&deliver, &state.ports, vec![again], BUDGET).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "a 503 is tried again: {response:?}");
+    assert!(fakes.problems().is_empty(), "{:?}", fakes.problems());
 
     // The GET /orders/{id} event, pointed at this order, reads it back through ingest-order.
     let mut get = event("apigw-http-get-order.json");

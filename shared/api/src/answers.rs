@@ -591,6 +591,8 @@ pub enum AlertKindAnswer {
     ShipmentLate,
     /// A stock's available and incoming units fell to its reorder point.
     LowStock,
+    /// A warehouse's endpoint or a shop's API refused a notice for good.
+    NoticeRefused,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -605,6 +607,7 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ShipmentNoScan => Self::ShipmentNoScan,
             AlertKind::ShipmentLate => Self::ShipmentLate,
             AlertKind::LowStock => Self::LowStock,
+            AlertKind::NoticeRefused => Self::NoticeRefused,
         }
     }
 }

@@ -35,6 +35,7 @@ async fn main() -> ExitCode {
             println!("export OMS_TABLE={}", shell_quote(&settings.table));
             println!("export OMS_ALLOCATE_QUEUE_URL={}", shell_quote(&settings.allocate_queue_url));
             println!("export OMS_RESERVE_QUEUE_URL={}", shell_quote(&settings.reserve_queue_url));
+            println!("export OMS_OUTBOUND_QUEUE_URL={}", shell_quote(&settings.outbound_queue_url));
             println!("export OMS_BUCKET={}", shell_quote(&settings.bucket));
             let secrets: serde_json::Map<String, serde_json::Value> = ["shopify", "woocommerce", "amazon", "generic"]
                 .into_iter()

@@ -57,6 +57,8 @@ pub struct AwsSettings {
     pub allocate_queue_url: String,
     /// The queue `reserve-stock` consumes (`OMS_RESERVE_QUEUE_URL`).
     pub reserve_queue_url: String,
+    /// The queue `deliver-outbound` consumes (`OMS_OUTBOUND_QUEUE_URL`).
+    pub outbound_queue_url: String,
     /// The bucket of model artifacts and reports (`OMS_BUCKET`).
     pub bucket: String,
 }
@@ -67,7 +69,8 @@ pub struct AwsSettings {
 pub struct MissingSetting(pub &'static str);
 
 impl AwsSettings {
-    /// Reads `OMS_TABLE`, `OMS_ALLOCATE_QUEUE_URL`, `OMS_RESERVE_QUEUE_URL` and `OMS_BUCKET`;
+    /// Reads `OMS_TABLE`, `OMS_ALLOCATE_QUEUE_URL`, `OMS_RESERVE_QUEUE_URL`,
+    /// `OMS_OUTBOUND_QUEUE_URL` and `OMS_BUCKET`;
     /// fails naming the first one missing or empty. Call once, at start-up.
     pub fn from_env() -> Result<Self, MissingSetting> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -82,6 +85,7 @@ impl AwsSettings {
             table: var("OMS_TABLE")?,
             allocate_queue_url: var("OMS_ALLOCATE_QUEUE_URL")?,
             reserve_queue_url: var("OMS_RESERVE_QUEUE_URL")?,
+            outbound_queue_url: var("OMS_OUTBOUND_QUEUE_URL")?,
             bucket: var("OMS_BUCKET")?,
         })
     }
@@ -135,11 +139,7 @@ impl Aws {
     /// Builds the clients once.
     pub fn new(sdk_config: &SdkConfig, settings: AwsSettings) -> Self {
         let dynamo = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config), settings.table.clone());
-        let queue = SqsQueue::new(
-            aws_sdk_sqs::Client::new(sdk_config),
-            settings.allocate_queue_url.clone(),
-            settings.reserve_queue_url.clone(),
-        );
+        let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk_config), &settings);
         Self {
             dynamo,
             queue,
@@ -206,11 +206,12 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_read_from_the_four_variables() {
+    fn settings_are_read_from_the_five_variables() {
         let settings = AwsSettings::from_lookup(env(&[
             ("OMS_TABLE", "oms"),
             ("OMS_ALLOCATE_QUEUE_URL", "https://sqs/allocate"),
             ("OMS_RESERVE_QUEUE_URL", "https://sqs/reserve"),
+            ("OMS_OUTBOUND_QUEUE_URL", "https://sqs/outbound"),
             ("OMS_BUCKET", "bucket"),
         ]))
         .unwrap();

@@ -38,7 +38,7 @@ pub fn unique_prefix(label: &str) -> String {
 }
 
 /// Creates `<prefix>-oms` (the table and its indexes, on-demand), the queues
-/// `<prefix>-allocate` and `<prefix>-reserve` each with a `-dlq` and a redrive policy,
+/// `<prefix>-allocate`, `<prefix>-reserve` and `<prefix>-outbound` each with a `-dlq` and a redrive policy,
 /// and the bucket `<prefix>-oms-artifacts`; answers the settings naming them.
 pub async fn create_resources(sdk_config: &SdkConfig, prefix: &str) -> anyhow::Result<AwsSettings> {
     let table = format!("{prefix}-oms");
@@ -46,10 +46,11 @@ pub async fn create_resources(sdk_config: &SdkConfig, prefix: &str) -> anyhow::R
     let sqs = aws_sdk_sqs::Client::new(sdk_config);
     let allocate_queue_url = create_queue_with_dlq(&sqs, &format!("{prefix}-allocate")).await?;
     let reserve_queue_url = create_queue_with_dlq(&sqs, &format!("{prefix}-reserve")).await?;
+    let outbound_queue_url = create_queue_with_dlq(&sqs, &format!("{prefix}-outbound")).await?;
     let bucket = format!("{prefix}-oms-artifacts");
     let region = sdk_config.region().map(|r| r.as_ref().to_owned()).unwrap_or_else(|| "us-east-1".to_owned());
     create_bucket(&crate::s3_client(sdk_config), &bucket, &region).await?;
-    Ok(AwsSettings { table, allocate_queue_url, reserve_queue_url, bucket })
+    Ok(AwsSettings { table, allocate_queue_url, reserve_queue_url, outbound_queue_url, bucket })
 }
 
 /// Creates a Secrets Manager secret holding `value`; answers its ARN.

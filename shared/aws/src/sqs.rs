@@ -14,11 +14,18 @@ pub struct SqsQueue {
     client: Client,
     allocate_url: String,
     reserve_url: String,
+    outbound_url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, allocate_url: impl Into<String>, reserve_url: impl Into<String>) -> Self {
-        Self { client, allocate_url: allocate_url.into(), reserve_url: reserve_url.into() }
+    /// The queues named by `settings`.
+    pub fn new(client: Client, settings: &crate::AwsSettings) -> Self {
+        Self {
+            client,
+            allocate_url: settings.allocate_queue_url.clone(),
+            reserve_url: settings.reserve_queue_url.clone(),
+            outbound_url: settings.outbound_queue_url.clone(),
+        }
     }
 
     /// The URL of the queue `name`.
@@ -26,6 +33,7 @@ impl SqsQueue {
         match name {
             QueueName::Allocate => &self.allocate_url,
             QueueName::Reserve => &self.reserve_url,
+            QueueName::Outbound => &self.outbound_url,
         }
     }
 }

@@ -37,10 +37,14 @@ pub enum AlertKind {
     /// hand): staff order from the supplier `GET /replenishment` names. Resolved by the
     /// check once the stock is above the point again.
     LowStock,
+    /// A system outside the OMS refused a notice for good (a warehouse's endpoint or a
+    /// shop's API answered 4xx to a fulfilment request, a cancellation or a shipment):
+    /// staff fix its configuration and tell it by hand.
+    NoticeRefused,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 9] = [
+    pub const ALL: [AlertKind; 10] = [
         AlertKind::ChannelCancelRefused,
         AlertKind::OrderOnHold,
         AlertKind::OrderStuck,
@@ -50,6 +54,7 @@ impl AlertKind {
         AlertKind::ShipmentNoScan,
         AlertKind::ShipmentLate,
         AlertKind::LowStock,
+        AlertKind::NoticeRefused,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -63,6 +68,7 @@ impl AlertKind {
             AlertKind::ShipmentNoScan => "shipment_no_scan",
             AlertKind::ShipmentLate => "shipment_late",
             AlertKind::LowStock => "low_stock",
+            AlertKind::NoticeRefused => "notice_refused",
         }
     }
 

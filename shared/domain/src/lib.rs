@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod messages;
 pub mod money;
 pub mod order;
+pub mod outbound;
 pub mod ports;
 pub mod replenishment;
 pub mod reports;

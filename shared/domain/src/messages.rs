@@ -24,15 +24,20 @@ pub enum QueueName {
     Allocate,
     /// Planned orders waiting for their stock to be held (consumed by `reserve-stock`).
     Reserve,
+    /// Notices for systems outside the OMS: warehouses' fulfilment requests and
+    /// cancellations, and shipments written back to the sales channels (consumed by
+    /// `deliver-outbound`; see `crate::outbound`).
+    Outbound,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 2] = [QueueName::Allocate, QueueName::Reserve];
+    pub const ALL: [QueueName; 3] = [QueueName::Allocate, QueueName::Reserve, QueueName::Outbound];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             QueueName::Allocate => "allocate",
             QueueName::Reserve => "reserve",
+            QueueName::Outbound => "outbound",
         }
     }
 
@@ -46,6 +51,7 @@ impl QueueName {
         match self {
             QueueName::Allocate => AllocateOrder::KIND,
             QueueName::Reserve => ReserveOrder::KIND,
+            QueueName::Outbound => crate::outbound::OutboundNotice::KIND,
         }
     }
 }
@@ -140,6 +146,8 @@ pub enum Handled {
     Moved(crate::OrderStatus),
     /// Nothing to do (unknown order, or already past this step); the message is spent.
     Skipped(String),
+    /// A notice reached a system outside the OMS (or it had it already), as said.
+    Delivered(String),
 }
 
 /// The use case behind one queue. Delivery is at least once, so `consume` must be

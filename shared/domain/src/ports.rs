@@ -725,6 +725,23 @@ pub trait Queue: Send + Sync {
     async fn send(&self, message: &Outgoing) -> Result<(), StoreError>;
 }
 
+/// Sends a notice to a system outside the OMS (a warehouse's, a sales channel's), in that
+/// system's own API (`crate::outbound`).
+///
+/// Conditions: a delivery is done at most once per `request_id` as the destination sees
+/// it: an adapter either sends the id for the destination to deduplicate on (the
+/// warehouse webhook's `X-OMS-Request-Id`) or reads first and answers
+/// `Delivered::AlreadyThere` when an earlier attempt landed (a shop's fulfilment with the
+/// same tracking number). `DeliveryError::Retry` means nothing may have landed and the same
+/// delivery may be tried again; `DeliveryError::Refused` means it never will.
+#[async_trait]
+pub trait Outbound: Send + Sync {
+    async fn deliver(
+        &self,
+        delivery: &crate::outbound::Delivery,
+    ) -> Result<crate::outbound::Delivered, crate::outbound::DeliveryError>;
+}
+
 /// What `SupplyStore::put_supplier` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]

@@ -209,9 +209,15 @@ impl World {
         self.take::<ReserveOrder>().await.into_iter().map(|m| m.order_id).collect()
     }
 
-    /// Both queues are empty.
+    /// The notices queued for the outside since the last look.
+    async fn notices_queued(&self) -> Vec<oms_domain::outbound::Notice> {
+        self.take::<oms_domain::outbound::OutboundNotice>().await.into_iter().map(|m| m.notice).collect()
+    }
+
+    /// The flow's queues (allocate, reserve) are empty; notices to the outside are looked
+    /// at by the tests about them.
     async fn assert_nothing_queued(&self) {
-        for queue in messages::QueueName::ALL {
+        for queue in [messages::QueueName::Allocate, messages::QueueName::Reserve] {
             assert_eq!(self.store.queue_depth(queue).await.expect("the queue's depth"), 0, "nothing queued on {queue}");
         }
     }
@@ -1172,6 +1178,26 @@ async fn a_redelivered_reservation_changes_nothing() {
     assert_eq!(world.order(&id).await, before);
     assert_eq!(world.level("WH-A", "SKU-1").await, (5, 2, 3), "held once, not twice");
     world.assert_nothing_queued().await;
+}
+
+#[tokio::test]
+async fn a_reservation_asks_its_warehouses_to_ship_once_and_a_cancel_tells_them_to_stop() {
+    use oms_domain::outbound::Notice;
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let id = world.reserved("A-1").await;
+    assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentRequested { order_id: id.clone() }]);
+    // A redelivered reservation asks nothing again.
+    reserve_order(&world.ports, &id).await.unwrap();
+    assert_eq!(world.notices_queued().await, vec![]);
+    cancel_order(&world.ports, &id, "buyer changed their mind").await.unwrap();
+    assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentCancelled { order_id: id.clone() }]);
+    // A repeated cancel tells nobody again; an order cancelled before it was reserved
+    // tells nobody at all.
+    cancel_order(&world.ports, &id, "again").await.unwrap();
+    let early = world.allocated("A-2").await;
+    cancel_order(&world.ports, &early, "before the hold").await.unwrap();
+    assert_eq!(world.notices_queued().await, vec![]);
 }
 
 #[tokio::test]

@@ -258,6 +258,26 @@ pub async fn run_reconcile(ports: Ports) -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::reconcile_stock(ports, event))).await
 }
 
+/// The variable naming the Secrets Manager secret that holds the outbound destinations (a
+/// JSON document, `docs/outbound.md`).
+#[cfg(feature = "outbound")]
+pub const OUTBOUND_SECRET_VARIABLE: &str = "OMS_OUTBOUND_SECRET_ARN";
+
+/// Where deliver-outbound sends notices: the document in the secret
+/// [`OUTBOUND_SECRET_VARIABLE`] names, read once at start (failing fast when it cannot be
+/// read). With the variable empty, nothing is configured and every notice is dropped as
+/// having no destination (logged).
+#[cfg(feature = "outbound")]
+pub async fn outbound_destinations() -> anyhow::Result<oms_outbound::Destinations> {
+    let Some(secret_id) = std::env::var(OUTBOUND_SECRET_VARIABLE).ok().filter(|v| !v.trim().is_empty()) else {
+        tracing::warn!("{OUTBOUND_SECRET_VARIABLE} is empty: no warehouse or shop is told anything");
+        return Ok(oms_outbound::Destinations::none());
+    };
+    let sdk = oms_aws::load_sdk_config().await;
+    let json = oms_aws::SecretsReader::new(&sdk, secret_id).read().await.context("Failed to read the outbound destinations")?;
+    Ok(oms_outbound::Destinations::from_json(&json)?)
+}
+
 /// Runs `consumer` on every message of its queue's SQS events.
 pub async fn run_sqs<C: Consumer>(ports: Ports, consumer: C) -> Result<(), Error> {
     let (ports, consumer) = (&ports, &consumer);

@@ -59,13 +59,24 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     let embedded = Embedded::open(data_dir).with_context(|| format!("Failed to open {}", data_dir.display()))?;
     let secrets = ChannelSecrets::default()
         .with(Channel::Generic, SECRET)
+        .with(Channel::Shopify, SECRET)
         .with_carrier("aftership", SECRET)
         .with_carrier("easypost", SECRET);
     let mut state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
     state.reports = Some(crate::reports::root(data_dir));
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = crate::workers::spawn(&embedded, &state.ports, &stopped);
+    // Local stand-ins of the warehouses' systems and the shops' APIs, told what they must know.
+    let warehouse_ids: Vec<&str> = WAREHOUSES.iter().map(|w| w.0).collect();
+    let fakes = oms_outbound::fakes::Fakes::start(&warehouse_ids).await.context("Failed to start the local fakes")?;
+    let workers = crate::workers::spawn_with(
+        &embedded,
+        &state.ports,
+        &stopped,
+        SweepLimits::default(),
+        oms_domain::allocation::merge::MergePolicy::default(),
+        fakes.destinations(),
+    );
     let ports = state.ports.clone();
     let api = oms_api::routes::all(state);
 
@@ -155,6 +166,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     if !crate::workers::wait_until_idle(&embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
     }
+    told_outside(&api, &embedded, &fakes).await?;
     stock_ledger(&api, &ports).await?;
     restock(&api, &embedded).await?;
     replenishment(&api, &embedded, &ports).await?;
@@ -1166,6 +1178,83 @@ async fn expect_as(api: &Router, token: &str, method: Method, uri: &str, body: V
         bail!("{method} {uri} answered {status}: {answer}");
     }
     Ok(answer)
+}
+
+/// What the warehouses' systems and a shop were told: every reserved order's warehouses got
+/// a signed fulfilment request, every cancel a cancellation; a Shopify order's parcel is
+/// written back to the shop as a fulfillment with its tracking number.
+async fn told_outside(api: &Router, embedded: &Embedded, fakes: &oms_outbound::fakes::Fakes) -> anyhow::Result<()> {
+    let told = fakes.warehouse_requests();
+    let requested = told.iter().filter(|r| r.event == "fulfilment.requested").count();
+    println!(
+        "Told outside: the warehouses' systems took {requested} signed fulfilment requests and {} cancellations",
+        told.len() - requested
+    );
+    if let Some(first) = told.first() {
+        let lines: Vec<String> = first.body["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| format!("{} x {}", l["quantity"], l["sku"].as_str().unwrap_or_default()))
+            .collect();
+        println!(
+            "  e.g. {} was asked for {} of order {}, by {} to {}",
+            first.warehouse,
+            lines.join(", "),
+            first.body["order_number"].as_str().unwrap_or_default(),
+            first.body["carrier"].as_str().unwrap_or("any carrier"),
+            first.body["ship_to"]["city"].as_str().unwrap_or_default()
+        );
+    }
+    // A Shopify order: the shop knows it by its own ids, line items included.
+    let (sku, price, _) = CATALOGUE[1];
+    fakes.seed_shopify("820982911946154508", &[(466157049, sku, 1)]);
+    let order = json!({
+        "id": 820982911946154508u64, "name": "#1024", "email": "mei@example.com", "currency": "CNY",
+        "created_at": chrono::Utc::now().to_rfc3339(), "financial_status": "paid",
+        "customer": { "id": 115310627314723954u64, "email": "mei@example.com", "first_name": "Mei", "last_name": "Chen" },
+        "shipping_address": { "name": "Mei Chen", "address1": "8 Nanjing Rd", "city": "Shanghai", "province": "Shanghai",
+                              "zip": "200001", "country_code": "CN" },
+        "line_items": [{ "id": 466157049, "sku": sku, "quantity": 1, "price": price }]
+    });
+    let body = serde_json::to_vec(&order).context("Failed to encode an order")?;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/channels/shopify/orders")
+        .header("content-type", "application/json")
+        .header("x-shopify-shop-domain", MERCHANT)
+        .header(signature::header_name(Channel::Shopify), signature::sign(Channel::Shopify, SECRET.as_bytes(), &body))
+        .body(Body::from(body))
+        .context("Failed to build a request")?;
+    let (status, receipt) = send(api, request).await?;
+    if status != StatusCode::ACCEPTED {
+        bail!("the Shopify order was answered {status}: {receipt}");
+    }
+    let order_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = call(api, Method::GET, &format!("/orders/{order_id}"), Value::Null).await?.1;
+    let parcel = json!({ "carrier": "sf", "tracking_number": "SF-DEMO-SHOP-1", "lines": [{ "sku": sku, "quantity": 1 }] });
+    expect(api, Method::POST, &format!("/orders/{order_id}/shipments"), parcel, StatusCode::CREATED).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let fulfilled = fakes.shopify_fulfillments("820982911946154508");
+    println!(
+        "  Shopify order #1024 ({}, from {}) shipped: the shop recorded {} fulfillment(s), tracking {} by {}",
+        order["status"].as_str().unwrap_or_default(),
+        order["allocation"]["lines"][0]["warehouse"].as_str().unwrap_or_default(),
+        fulfilled.len(),
+        fulfilled.first().and_then(|f| f["tracking_number"].as_str()).unwrap_or("none"),
+        fulfilled.first().and_then(|f| f["tracking_company"].as_str()).unwrap_or("none"),
+    );
+    let problems = fakes.problems();
+    if !problems.is_empty() {
+        bail!("a fake refused a request the OMS sent: {problems:?}");
+    }
+    println!("  every request had the shape its API documents (the fakes refuse any other)");
+    Ok(())
 }
 
 async fn send(api: &Router, request: Request<Body>) -> anyhow::Result<(StatusCode, Value)> {

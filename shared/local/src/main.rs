@@ -70,6 +70,11 @@ enum Command {
         /// Off by default: a run reads every order, and old runs are not deleted.
         #[arg(long, default_value_t = 0, env = "OMS_REPORT_EVERY_HOURS")]
         report_every_hours: u64,
+        /// A JSON file of where notices go: each warehouse's fulfilment endpoint and the
+        /// Shopify, WooCommerce and Amazon credentials shipments are written back with
+        /// (docs/outbound.md). None: notices are dropped, logged.
+        #[arg(long, env = "OMS_OUTBOUND_FILE")]
+        outbound: Option<PathBuf>,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -268,6 +273,7 @@ async fn main() -> anyhow::Result<()> {
             unpaid_hold_minutes,
             merge_window_hours,
             report_every_hours,
+            outbound,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -282,7 +288,26 @@ async fn main() -> anyhow::Result<()> {
             let report_every = (report_every_hours > 0).then(|| Duration::from_secs(report_every_hours.saturating_mul(3600)));
             let merge = oms_domain::allocation::merge::MergePolicy::hours(merge_window_hours)
                 .map_err(|e| anyhow::anyhow!("--merge-window-hours (OMS_MERGE_WINDOW_HOURS): {e}"))?;
-            serve(ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every }).await
+            let outbound = match outbound {
+                Some(file) => {
+                    let json = std::fs::read_to_string(&file)
+                        .with_context(|| format!("Failed to read the outbound file {}", file.display()))?;
+                    oms_outbound::Destinations::from_json(&json)?
+                }
+                None => oms_outbound::Destinations::none(),
+            };
+            serve(ServeCommand {
+                addr,
+                data_dir,
+                tokens,
+                limits,
+                connections,
+                unpaid_hold_minutes,
+                merge,
+                report_every,
+                outbound,
+            })
+            .await
         }
         Command::Demo { data_dir: Some(dir) } => oms_local::demo::run(&dir).await,
         Command::Demo { data_dir: None } => {
@@ -378,7 +403,8 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every } = options;
+    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every, outbound } =
+        options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
@@ -411,6 +437,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         unpaid_hold,
         merge,
         report_every,
+        outbound,
         ..ServeOptions::local(addr, data_dir.clone())
     };
     let running = server::start(options).await?;
@@ -431,6 +458,7 @@ struct ServeCommand {
     unpaid_hold_minutes: i64,
     merge: oms_domain::allocation::merge::MergePolicy,
     report_every: Option<Duration>,
+    outbound: oms_outbound::Destinations,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

@@ -39,6 +39,8 @@ pub struct ServeOptions {
     /// How often every report template is written into `<data dir>/reports/<time>/`
     /// (`None`: never).
     pub report_every: Option<Duration>,
+    /// Where the warehouses' fulfilment requests and the shops' shipment news go.
+    pub outbound: oms_outbound::Destinations,
 }
 
 impl ServeOptions {
@@ -57,6 +59,7 @@ impl ServeOptions {
             unpaid_hold: chrono::Duration::minutes(oms_domain::usecases::sweep::DEFAULT_UNPAID_HOLD_MINUTES),
             merge: oms_domain::allocation::merge::MergePolicy::default(),
             report_every: None,
+            outbound: oms_outbound::Destinations::none(),
         }
     }
 }
@@ -108,7 +111,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     if options.run_workers {
         let limits = oms_domain::usecases::sweep::SweepLimits { unpaid_hold: options.unpaid_hold, ..Default::default() };
-        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits, options.merge));
+        let outbound = options.outbound.clone();
+        tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits, options.merge, outbound));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));
     if let Some(every) = options.report_every {

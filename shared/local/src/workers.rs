@@ -20,9 +20,11 @@ use oms_domain::allocation::merge::MergePolicy;
 use oms_domain::messages::{consume, ConsumeError, Consumer, QueueMessage, QueueName};
 use oms_domain::ports::Ports;
 use oms_domain::usecases::fulfilment::{Allocate, Reserve};
+use oms_domain::usecases::outbound::Deliver;
 use oms_domain::usecases::replenishment::check_low_stock;
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_embedded::{Delivery, Embedded};
+use oms_outbound::{Destinations, HttpOutbound};
 
 /// Messages taken per receive and worked on together; their writes share the database
 /// thread's commits. Measured with `oms bench serve`: 16 keeps intake above 5,000 orders/s
@@ -41,22 +43,26 @@ pub const LOW_STOCK_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Starts the worker of every queue, each with its consumer, the sweeper and the low-stock
 /// check. They stop
-/// when `shutdown` turns true.
+/// when `shutdown` turns true. No outbound destination is configured: notices are dropped.
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    spawn_with(embedded, ports, shutdown, SweepLimits::default(), MergePolicy::default())
+    spawn_with(embedded, ports, shutdown, SweepLimits::default(), MergePolicy::default(), Destinations::none())
 }
 
-/// `spawn`, the sweeper keeping to `limits` and allocation merging orders under `merge`.
+/// `spawn`, the sweeper keeping to `limits`, allocation merging orders under `merge` and
+/// notices sent to `destinations`.
 pub fn spawn_with(
     embedded: &Embedded,
     ports: &Ports,
     shutdown: &watch::Receiver<bool>,
     limits: SweepLimits,
     merge: MergePolicy,
+    destinations: Destinations,
 ) -> Vec<JoinHandle<()>> {
+    let deliver = Deliver { outbound: std::sync::Arc::new(HttpOutbound::new(destinations)) };
     vec![
         tokio::spawn(run(Allocate { merge }, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
+        tokio::spawn(run(deliver, embedded.clone(), ports.clone(), shutdown.clone())),
         tokio::spawn({
             let ports = ports.clone();
             periodically(SWEEP_EVERY, shutdown.clone(), move || {

@@ -282,10 +282,13 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
         }
     };
     if let Held::Decided(OrderStatus::Reserved) = outcome {
-        // The reservation is recorded: the order enters its merchant's sales history in
-        // the same write.
-        let sale = Effects::record_sale(Sale::of(&order));
-        return Ok(Change::WriteWith(order, sale, outcome));
+        // The reservation is recorded: the order enters its merchant's sales history, and
+        // each warehouse of its plan is asked to ship its lines, in the same write.
+        let effects = Effects {
+            send: vec![crate::outbound::OutboundNotice::fulfilment_requests(&order)],
+            ..Effects::record_sale(Sale::of(&order))
+        };
+        return Ok(Change::WriteWith(order, effects, outcome));
     }
     Ok(Change::Write(order, outcome))
 }

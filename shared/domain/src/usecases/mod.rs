@@ -15,6 +15,7 @@ pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod orders;
+pub mod outbound;
 pub mod reconcile;
 pub mod replenishment;
 pub mod reports;

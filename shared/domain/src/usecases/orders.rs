@@ -95,12 +95,15 @@ async fn cancel_when(
             if !applies(&order) {
                 return Ok(Change::Keep(order, Cancelled::NotApplicable));
             }
+            // Warehouses asked to ship the order are told to stop, with the write.
+            let told = matches!(order.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped);
             order.transition(OrderStatus::Cancelled, now, reason)?;
+            let send = if told { vec![crate::outbound::OutboundNotice::fulfilment_cancellations(&order)] } else { vec![] };
             // The hold read here is released with the write, conditional on it still
             // being the order's: a hold placed in between makes the write a lost race.
             let held = ports.inventory.reservation(order_id).await?;
             let hold = held.as_ref().map_or(HoldEffect::NoneHeld, |hold| HoldEffect::Release(hold.hold_id.clone()));
-            let effects = Effects { send: vec![], hold, sale: None };
+            let effects = Effects { send, hold, sale: None };
             Ok::<_, CancelError>(Change::WriteWith(order, effects, Cancelled::Now(held.map(|hold| hold.reservation))))
         })
     })

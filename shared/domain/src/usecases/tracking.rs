@@ -357,7 +357,9 @@ async fn record_part(ports: &Ports, order_id: &OrderId, request: &ShipRequest) -
             let answer =
                 Shipped { shipment_id: shipment.shipment_id.clone(), duplicate: false, order_status: next, merged: vec![] };
             let effect = ShipEffect { hold_id: hold.hold_id, taken, shipment };
-            let effects = Effects { send: vec![], hold: HoldEffect::Ship(Box::new(effect)), sale: None };
+            // The order's shop learns the parcel left, with the write.
+            let send = crate::outbound::OutboundNotice::shipped(&order, &request.tracking_number);
+            let effects = Effects { send, hold: HoldEffect::Ship(Box::new(effect)), sale: None };
             Ok::<_, ShipError>(Change::WriteWith(order, effects, answer))
         })
     })

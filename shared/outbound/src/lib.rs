@@ -1,0 +1,213 @@
+//! The [`Outbound`] port over HTTP: each [`Delivery`] in its destination's own API.
+//!
+//! | delivery | destination | API |
+//! | --- | --- | --- |
+//! | fulfilment request, cancellation | the warehouse's endpoint | the OMS's signed webhook ([`warehouse`]) |
+//! | shipment of a Shopify order | the shop | Admin REST: fulfillment orders -> `POST fulfillments.json` ([`shopify`]) |
+//! | shipment of a WooCommerce order | the shop | REST v3: order status and a customer note ([`woocommerce`]) |
+//! | shipment of an Amazon order | the seller's account | SP-API Orders v0 `confirmShipment` ([`amazon`]) |
+//!
+//! Where each lives and its credentials are [`Destinations`], configuration read at start
+//! (`oms serve`: `OMS_OUTBOUND` or `--outbound FILE`; AWS: the Secrets Manager secret
+//! `OMS_OUTBOUND_SECRET_ARN` names). A delivery with no destination configured is
+//! `Delivered::NoDestination`. How an answer is read ([`judge`]): 2xx is done, 409 from
+//! a warehouse is "had it already", 408, 429, 5xx and a failed connection are tried again
+//! later, any other 4xx is refused for good.
+
+pub mod amazon;
+#[cfg(feature = "fakes")]
+pub mod fakes;
+pub mod shopify;
+pub mod warehouse;
+pub mod woocommerce;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use oms_domain::order::Channel;
+use oms_domain::outbound::{Delivered, Delivery, DeliveryError};
+use oms_domain::ports::Outbound;
+
+/// How long one HTTP request may take: well inside a consumer's budget, so a slow
+/// destination is tried again later rather than holding the message past its visibility.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where each kind of notice goes, and the credentials to send it: a JSON document
+/// (`docs/outbound.md`). Every part is optional.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Destinations {
+    /// Each warehouse's fulfilment endpoint, by warehouse id.
+    #[serde(default)]
+    pub warehouses: BTreeMap<String, warehouse::Endpoint>,
+    pub shopify: Option<shopify::Shop>,
+    pub woocommerce: Option<woocommerce::Shop>,
+    pub amazon: Option<amazon::Seller>,
+}
+
+impl std::fmt::Debug for Destinations {
+    // Names what is configured, never a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destinations")
+            .field("warehouses", &self.warehouses.keys().collect::<Vec<_>>())
+            .field("shopify", &self.shopify.is_some())
+            .field("woocommerce", &self.woocommerce.is_some())
+            .field("amazon", &self.amazon.is_some())
+            .finish()
+    }
+}
+
+/// The destinations document could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the outbound destinations are not readable: {0}")]
+pub struct DestinationsError(String);
+
+impl Destinations {
+    /// Reads the JSON document; refuses unknown fields and URLs that are not http(s).
+    pub fn from_json(json: &str) -> Result<Self, DestinationsError> {
+        let destinations: Destinations = serde_json::from_str(json).map_err(|e| DestinationsError(e.to_string()))?;
+        let urls = destinations
+            .warehouses
+            .iter()
+            .map(|(id, e)| (format!("warehouses.{id}.url"), &e.url))
+            .chain(destinations.shopify.iter().map(|s| ("shopify.url".to_owned(), &s.url)))
+            .chain(destinations.woocommerce.iter().map(|s| ("woocommerce.url".to_owned(), &s.url)))
+            .chain(destinations.amazon.iter().map(|s| ("amazon.url".to_owned(), &s.url)));
+        for (field, url) in urls {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(DestinationsError(format!("{field} must be an http(s) URL, got {url:?}")));
+            }
+        }
+        Ok(destinations)
+    }
+
+    /// Nothing configured: every notice is dropped as having no destination.
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// The HTTP adapter of [`Outbound`].
+#[derive(Debug, Clone)]
+pub struct HttpOutbound {
+    client: reqwest::Client,
+    destinations: std::sync::Arc<Destinations>,
+    amazon_token: std::sync::Arc<amazon::TokenCache>,
+}
+
+impl HttpOutbound {
+    pub fn new(destinations: Destinations) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("oms/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with a timeout and a user agent always builds");
+        Self { client, destinations: std::sync::Arc::new(destinations), amazon_token: Default::default() }
+    }
+}
+
+#[async_trait]
+impl Outbound for HttpOutbound {
+    async fn deliver(&self, delivery: &Delivery) -> Result<Delivered, DeliveryError> {
+        let d = &*self.destinations;
+        match delivery {
+            Delivery::Fulfilment(_) | Delivery::Cancellation(_) => {
+                let warehouse = &delivery.warehouse_order().expect("a delivery to a warehouse").warehouse;
+                match d.warehouses.get(warehouse.as_str()) {
+                    Some(endpoint) => warehouse::send(&self.client, endpoint, delivery).await,
+                    None => Ok(Delivered::NoDestination(format!("warehouse {warehouse} has no fulfilment endpoint"))),
+                }
+            }
+            Delivery::ChannelShipment(shipment) => match shipment.channel {
+                Channel::Shopify => match &d.shopify {
+                    Some(shop) => shopify::send(&self.client, shop, shipment).await,
+                    None => Ok(no_shop(shipment.channel)),
+                },
+                Channel::WooCommerce => match &d.woocommerce {
+                    Some(shop) => woocommerce::send(&self.client, shop, shipment).await,
+                    None => Ok(no_shop(shipment.channel)),
+                },
+                Channel::Amazon => match &d.amazon {
+                    Some(seller) => amazon::send(&self.client, seller, &self.amazon_token, shipment).await,
+                    None => Ok(no_shop(shipment.channel)),
+                },
+                other => Ok(Delivered::NoDestination(format!("the {other} channel takes no news of shipments"))),
+            },
+        }
+    }
+}
+
+fn no_shop(channel: Channel) -> Delivered {
+    Delivered::NoDestination(format!("no {channel} shop is configured to write shipments back to"))
+}
+
+/// What an answer's status means for the delivery (see the crate's docs). `what` names
+/// the request in the error.
+pub fn judge(status: reqwest::StatusCode, what: &str, body: &str) -> Result<(), DeliveryError> {
+    let said = body.chars().take(300).collect::<String>();
+    if status.is_success() {
+        Ok(())
+    } else if status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+    {
+        Err(DeliveryError::Retry(format!("{what} answered {status}: {said}")))
+    } else {
+        Err(DeliveryError::Refused(format!("{what} answered {status}: {said}")))
+    }
+}
+
+/// A request that got no answer (unreachable, a timeout): tried again later.
+pub fn unanswered(what: &str, err: &reqwest::Error) -> DeliveryError {
+    DeliveryError::Retry(format!("{what} got no answer: {err}"))
+}
+
+/// Sends `request` and reads the answer's status and body; `Err` only when no answer came.
+async fn exchange(request: reqwest::RequestBuilder, what: &str) -> Result<(reqwest::StatusCode, String), DeliveryError> {
+    let response = request.send().await.map_err(|e| unanswered(what, &e))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| unanswered(what, &e))?;
+    Ok((status, body))
+}
+
+/// Sends `request`, judges its answer and reads a 2xx body as JSON `T`.
+async fn fetch_json<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder, what: &str) -> Result<T, DeliveryError> {
+    let (status, body) = exchange(request, what).await?;
+    judge(status, what, &body)?;
+    serde_json::from_str(&body)
+        .map_err(|e| DeliveryError::Refused(format!("{what} answered a body that is not what its API documents: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_judged_done_again_later_or_refused() {
+        use reqwest::StatusCode as S;
+        assert!(judge(S::CREATED, "x", "").is_ok());
+        assert!(matches!(judge(S::TOO_MANY_REQUESTS, "x", ""), Err(DeliveryError::Retry(_))));
+        assert!(matches!(judge(S::BAD_GATEWAY, "x", ""), Err(DeliveryError::Retry(_))));
+        assert!(matches!(judge(S::REQUEST_TIMEOUT, "x", ""), Err(DeliveryError::Retry(_))));
+        assert!(
+            matches!(judge(S::UNPROCESSABLE_ENTITY, "x", "bad line"), Err(DeliveryError::Refused(m)) if m.contains("bad line"))
+        );
+        assert!(matches!(judge(S::UNAUTHORIZED, "x", ""), Err(DeliveryError::Refused(_))));
+    }
+
+    #[test]
+    fn the_destinations_document_is_checked_and_never_shows_a_secret() {
+        let json = r#"{"warehouses":{"wh-1":{"url":"https://wms.example/hook","secret":"s3cret"}},
+            "shopify":{"url":"https://shop.example","access_token":"shpat_x"}}"#;
+        let d = Destinations::from_json(json).unwrap();
+        assert!(d.warehouses.contains_key("wh-1") && d.shopify.is_some() && d.amazon.is_none());
+        let shown = format!("{d:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("shpat_x"), "{shown}");
+        assert!(Destinations::from_json(r#"{"warehouses":{"wh-1":{"url":"ftp://x","secret":"s"}}}"#).is_err());
+        assert!(Destinations::from_json(r#"{"shopfy":{}}"#).is_err());
+        assert!(Destinations::from_json("not json").is_err());
+    }
+}
