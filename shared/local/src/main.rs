@@ -67,7 +67,7 @@ enum Command {
         merge_window_hours: i64,
         /// Hours between scheduled reports (every template, every format, the last 30 days)
         /// written into `<data dir>/reports/<time>/` and listed by `GET /reports`; 0: none.
-        /// Off by default: a run reads every order, and old runs are not deleted.
+        /// Off by default: a run reads every order. The newest 30 runs are kept.
         #[arg(long, default_value_t = 0, env = "OMS_REPORT_EVERY_HOURS")]
         report_every_hours: u64,
         /// A JSON file of where notices go: each warehouse's fulfilment endpoint and the

@@ -322,9 +322,13 @@ pub fn html(document: &Document, charts: &[String]) -> String {
     page
 }
 
+/// How many run directories the scheduled reports keep: after each run, older ones go.
+pub const KEEP_RUNS: usize = 30;
+
 /// `oms serve --report-every-hours`: every template over the last 30 days, in every
 /// format, into a new run directory whenever `every` has passed since the newest run
-/// (the first at start when none is that recent), until stopped. A failed run is logged.
+/// (the first at start when none is that recent), until stopped; then only the newest
+/// [`KEEP_RUNS`] runs are kept. A failed run is logged.
 pub async fn scheduled(embedded: Embedded, data_dir: PathBuf, every: Duration, mut stopped: watch::Receiver<bool>) {
     loop {
         let now = SystemClock.now();
@@ -351,7 +355,14 @@ pub async fn scheduled(embedded: Embedded, data_dir: PathBuf, every: Duration, m
         }
         .await;
         match result {
-            Ok(written) => tracing::info!(dir = %out.display(), files = written.len(), "scheduled reports written"),
+            Ok(written) => {
+                tracing::info!(dir = %out.display(), files = written.len(), "scheduled reports written");
+                match prune_runs(&data_dir, KEEP_RUNS) {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, kept = KEEP_RUNS, "old report runs deleted"),
+                    Err(err) => tracing::warn!(error = format!("{err:#}"), "deleting old report runs failed"),
+                }
+            }
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "the scheduled reports failed");
                 let _ = std::fs::remove_dir_all(&hidden);
@@ -364,12 +375,29 @@ pub async fn scheduled(embedded: Embedded, data_dir: PathBuf, every: Duration, m
 
 /// The time of the newest run directory, from its name.
 fn newest_run(data_dir: &Path) -> Option<DateTime<Utc>> {
-    std::fs::read_dir(root(data_dir))
-        .ok()?
+    runs(data_dir).ok()?.into_iter().map(|(at, _)| at).max()
+}
+
+/// The run directories (named by their time, `20261201T030000Z`) under the reports root.
+fn runs(data_dir: &Path) -> std::io::Result<Vec<(DateTime<Utc>, PathBuf)>> {
+    Ok(std::fs::read_dir(root(data_dir))?
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name();
-            chrono::NaiveDateTime::parse_from_str(name.to_str()?, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc())
+            let at = chrono::NaiveDateTime::parse_from_str(name.to_str()?, "%Y%m%dT%H%M%SZ").ok()?.and_utc();
+            Some((at, entry.path()))
         })
-        .max()
+        .collect())
+}
+
+/// Deletes every run directory but the newest `keep`; anything else under the reports
+/// root is left alone. Answers how many were deleted.
+pub fn prune_runs(data_dir: &Path, keep: usize) -> anyhow::Result<usize> {
+    let mut all = runs(data_dir).with_context(|| format!("Failed to list {}", root(data_dir).display()))?;
+    all.sort_by(|a, b| b.0.cmp(&a.0));
+    let old = all.split_off(keep.min(all.len()));
+    for (_, dir) in &old {
+        std::fs::remove_dir_all(dir).with_context(|| format!("Failed to delete {}", dir.display()))?;
+    }
+    Ok(old.len())
 }

@@ -196,3 +196,20 @@ async fn oms_serve_writes_scheduled_reports_that_get_reports_lists() {
     assert!(response.text().await.unwrap().contains("<svg"));
     running.shutdown().await;
 }
+
+#[test]
+fn only_the_newest_report_runs_are_kept_and_nothing_else_is_touched() {
+    let data = tempfile::tempdir().unwrap();
+    let root = reports::root(data.path());
+    for day in 1..=5 {
+        std::fs::create_dir_all(root.join(format!("202611{day:02}T030000Z"))).unwrap();
+        std::fs::write(root.join(format!("202611{day:02}T030000Z/sales.csv")), "a,b\n").unwrap();
+    }
+    std::fs::create_dir_all(root.join("notes")).unwrap();
+    assert_eq!(reports::prune_runs(data.path(), 3).unwrap(), 2);
+    let mut left: Vec<String> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["20261103T030000Z", "20261104T030000Z", "20261105T030000Z", "notes"]);
+    assert_eq!(reports::prune_runs(data.path(), 3).unwrap(), 0, "nothing more to delete");
+}
