@@ -394,7 +394,7 @@ fn runs(data_dir: &Path) -> std::io::Result<Vec<(DateTime<Utc>, PathBuf)>> {
 /// root is left alone. Answers how many were deleted.
 pub fn prune_runs(data_dir: &Path, keep: usize) -> anyhow::Result<usize> {
     let mut all = runs(data_dir).with_context(|| format!("Failed to list {}", root(data_dir).display()))?;
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|run| std::cmp::Reverse(run.0));
     let old = all.split_off(keep.min(all.len()));
     for (_, dir) in &old {
         std::fs::remove_dir_all(dir).with_context(|| format!("Failed to delete {}", dir.display()))?;

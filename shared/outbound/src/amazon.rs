@@ -60,9 +60,10 @@ impl std::fmt::Debug for Lwa {
     }
 }
 
-/// The access token last exchanged, and when it stops being used.
+/// The access token last exchanged for each seller (by its key in the destinations), and
+/// when it stops being used.
 #[derive(Debug, Default)]
-pub struct TokenCache(Mutex<Option<(String, Instant)>>);
+pub struct TokenCache(Mutex<BTreeMap<String, (String, Instant)>>);
 
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -90,14 +91,14 @@ struct OrderItem {
     quantity_ordered: u32,
 }
 
-async fn access_token(client: &reqwest::Client, seller: &Seller, cache: &TokenCache) -> Result<String, DeliveryError> {
+async fn access_token(client: &reqwest::Client, key: &str, seller: &Seller, cache: &TokenCache) -> Result<String, DeliveryError> {
     if let Some(token) = &seller.access_token {
         return Ok(token.clone());
     }
     let Some(lwa) = &seller.lwa else {
         return Err(DeliveryError::Refused("amazon has neither lwa credentials nor an access_token configured".into()));
     };
-    if let Some((token, until)) = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+    if let Some((token, until)) = cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key) {
         if Instant::now() < *until {
             return Ok(token.clone());
         }
@@ -112,7 +113,11 @@ async fn access_token(client: &reqwest::Client, seller: &Seller, cache: &TokenCa
     let request = client.post(&lwa.token_url).header("content-type", "application/x-www-form-urlencoded").body(body);
     let answer: TokenAnswer = super::fetch_json(request, "login with amazon").await?;
     let until = Instant::now() + Duration::from_secs(answer.expires_in.saturating_sub(60));
-    *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((answer.access_token.clone(), until));
+    cache
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key.to_owned(), (answer.access_token.clone(), until));
     Ok(answer.access_token)
 }
 
@@ -130,11 +135,12 @@ fn form_escape(value: &str) -> String {
 /// Confirms the shipment to Amazon (see the module's docs).
 pub async fn send(
     client: &reqwest::Client,
+    key: &str,
     seller: &Seller,
     cache: &TokenCache,
     shipment: &ChannelShipment,
 ) -> Result<Delivered, DeliveryError> {
-    let token = access_token(client, seller, cache).await?;
+    let token = access_token(client, key, seller, cache).await?;
     let order = format!("{}/orders/v0/orders/{}", seller.url.trim_end_matches('/'), shipment.external_id);
     let items: ItemsEnvelope =
         super::fetch_json(client.get(format!("{order}/orderItems")).header("x-amz-access-token", &token), "amazon's order items")

@@ -109,7 +109,8 @@ impl Fakes {
         Ok(Fakes { addr, world, server, warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect() })
     }
 
-    /// The destinations that point at these fakes, with the credentials they accept.
+    /// The destinations that point at these fakes, with the credentials they accept: the
+    /// shops for every merchant.
     pub fn destinations(&self) -> Destinations {
         let base = format!("http://{}", self.addr);
         let warehouses = self
@@ -120,29 +121,36 @@ impl Fakes {
                 (w.clone(), endpoint)
             })
             .collect();
+        let any = crate::ANY_MERCHANT.to_owned();
+        let shopify = shopify::Shop {
+            url: format!("{base}/shopify"),
+            access_token: SHOPIFY_TOKEN.into(),
+            api_version: shopify::DEFAULT_API_VERSION.into(),
+        };
+        let woocommerce = woocommerce::Shop {
+            url: format!("{base}/woocommerce"),
+            consumer_key: WOO_KEY.into(),
+            consumer_secret: WOO_SECRET.into(),
+        };
         Destinations {
             warehouses,
-            shopify: Some(shopify::Shop {
-                url: format!("{base}/shopify"),
-                access_token: SHOPIFY_TOKEN.into(),
-                api_version: shopify::DEFAULT_API_VERSION.into(),
-            }),
-            woocommerce: Some(woocommerce::Shop {
-                url: format!("{base}/woocommerce"),
-                consumer_key: WOO_KEY.into(),
-                consumer_secret: WOO_SECRET.into(),
-            }),
-            amazon: Some(amazon::Seller {
-                url: format!("{base}/amazon"),
-                marketplace_id: AMAZON_MARKETPLACE.into(),
-                lwa: Some(amazon::Lwa {
-                    token_url: format!("{base}/amazon/auth/o2/token"),
-                    client_id: "amzn1.application-oa2-client.fake".into(),
-                    client_secret: "fake".into(),
-                    refresh_token: AMAZON_REFRESH.into(),
-                }),
-                access_token: None,
-            }),
+            shopify: [(any.clone(), shopify)].into(),
+            woocommerce: [(any.clone(), woocommerce)].into(),
+            amazon: [(
+                any,
+                amazon::Seller {
+                    url: format!("{base}/amazon"),
+                    marketplace_id: AMAZON_MARKETPLACE.into(),
+                    lwa: Some(amazon::Lwa {
+                        token_url: format!("{base}/amazon/auth/o2/token"),
+                        client_id: "amzn1.application-oa2-client.fake".into(),
+                        client_secret: "fake".into(),
+                        refresh_token: AMAZON_REFRESH.into(),
+                    }),
+                    access_token: None,
+                },
+            )]
+            .into(),
         }
     }
 

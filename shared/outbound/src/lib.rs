@@ -35,17 +35,30 @@ use oms_domain::ports::Outbound;
 /// destination is tried again later rather than holding the message past its visibility.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The key of a shop every merchant without its own uses.
+pub const ANY_MERCHANT: &str = "*";
+
 /// Where each kind of notice goes, and the credentials to send it: a JSON document
-/// (`docs/outbound.md`). Every part is optional.
+/// (`docs/outbound.md`). Every part is optional. Shops are keyed by the merchant whose
+/// orders they take (for Shopify, the shop's domain, as its webhooks name the merchant),
+/// or [`ANY_MERCHANT`].
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Destinations {
     /// Each warehouse's fulfilment endpoint, by warehouse id.
     #[serde(default)]
     pub warehouses: BTreeMap<String, warehouse::Endpoint>,
-    pub shopify: Option<shopify::Shop>,
-    pub woocommerce: Option<woocommerce::Shop>,
-    pub amazon: Option<amazon::Seller>,
+    #[serde(default)]
+    pub shopify: BTreeMap<String, shopify::Shop>,
+    #[serde(default)]
+    pub woocommerce: BTreeMap<String, woocommerce::Shop>,
+    #[serde(default)]
+    pub amazon: BTreeMap<String, amazon::Seller>,
+}
+
+/// The shop of `merchant` among `shops`: its own, else the one for [`ANY_MERCHANT`].
+fn shop_of<'a, T>(shops: &'a BTreeMap<String, T>, merchant: &oms_domain::MerchantId) -> Option<(&'a str, &'a T)> {
+    shops.get_key_value(merchant.as_str()).or_else(|| shops.get_key_value(ANY_MERCHANT)).map(|(key, shop)| (key.as_str(), shop))
 }
 
 impl std::fmt::Debug for Destinations {
@@ -53,9 +66,9 @@ impl std::fmt::Debug for Destinations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Destinations")
             .field("warehouses", &self.warehouses.keys().collect::<Vec<_>>())
-            .field("shopify", &self.shopify.is_some())
-            .field("woocommerce", &self.woocommerce.is_some())
-            .field("amazon", &self.amazon.is_some())
+            .field("shopify", &self.shopify.keys().collect::<Vec<_>>())
+            .field("woocommerce", &self.woocommerce.keys().collect::<Vec<_>>())
+            .field("amazon", &self.amazon.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -73,9 +86,9 @@ impl Destinations {
             .warehouses
             .iter()
             .map(|(id, e)| (format!("warehouses.{id}.url"), &e.url))
-            .chain(destinations.shopify.iter().map(|s| ("shopify.url".to_owned(), &s.url)))
-            .chain(destinations.woocommerce.iter().map(|s| ("woocommerce.url".to_owned(), &s.url)))
-            .chain(destinations.amazon.iter().map(|s| ("amazon.url".to_owned(), &s.url)));
+            .chain(destinations.shopify.iter().map(|(m, s)| (format!("shopify.{m}.url"), &s.url)))
+            .chain(destinations.woocommerce.iter().map(|(m, s)| (format!("woocommerce.{m}.url"), &s.url)))
+            .chain(destinations.amazon.iter().map(|(m, s)| (format!("amazon.{m}.url"), &s.url)));
         for (field, url) in urls {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(DestinationsError(format!("{field} must be an http(s) URL, got {url:?}")));
@@ -122,17 +135,17 @@ impl Outbound for HttpOutbound {
                 }
             }
             Delivery::ChannelShipment(shipment) => match shipment.channel {
-                Channel::Shopify => match &d.shopify {
-                    Some(shop) => shopify::send(&self.client, shop, shipment).await,
-                    None => Ok(no_shop(shipment.channel)),
+                Channel::Shopify => match shop_of(&d.shopify, &shipment.merchant_id) {
+                    Some((_, shop)) => shopify::send(&self.client, shop, shipment).await,
+                    None => Ok(no_shop(shipment)),
                 },
-                Channel::WooCommerce => match &d.woocommerce {
-                    Some(shop) => woocommerce::send(&self.client, shop, shipment).await,
-                    None => Ok(no_shop(shipment.channel)),
+                Channel::WooCommerce => match shop_of(&d.woocommerce, &shipment.merchant_id) {
+                    Some((_, shop)) => woocommerce::send(&self.client, shop, shipment).await,
+                    None => Ok(no_shop(shipment)),
                 },
-                Channel::Amazon => match &d.amazon {
-                    Some(seller) => amazon::send(&self.client, seller, &self.amazon_token, shipment).await,
-                    None => Ok(no_shop(shipment.channel)),
+                Channel::Amazon => match shop_of(&d.amazon, &shipment.merchant_id) {
+                    Some((key, seller)) => amazon::send(&self.client, key, seller, &self.amazon_token, shipment).await,
+                    None => Ok(no_shop(shipment)),
                 },
                 other => Ok(Delivered::NoDestination(format!("the {other} channel takes no news of shipments"))),
             },
@@ -140,8 +153,11 @@ impl Outbound for HttpOutbound {
     }
 }
 
-fn no_shop(channel: Channel) -> Delivered {
-    Delivered::NoDestination(format!("no {channel} shop is configured to write shipments back to"))
+fn no_shop(shipment: &oms_domain::outbound::ChannelShipment) -> Delivered {
+    Delivered::NoDestination(format!(
+        "no {} shop of merchant {} is configured to write shipments back to",
+        shipment.channel, shipment.merchant_id
+    ))
 }
 
 /// What an answer's status means for the delivery (see the crate's docs). `what` names
@@ -201,9 +217,14 @@ mod tests {
     #[test]
     fn the_destinations_document_is_checked_and_never_shows_a_secret() {
         let json = r#"{"warehouses":{"wh-1":{"url":"https://wms.example/hook","secret":"s3cret"}},
-            "shopify":{"url":"https://shop.example","access_token":"shpat_x"}}"#;
+            "shopify":{"teahouse.myshopify.com":{"url":"https://shop.example","access_token":"shpat_x"}}}"#;
         let d = Destinations::from_json(json).unwrap();
-        assert!(d.warehouses.contains_key("wh-1") && d.shopify.is_some() && d.amazon.is_none());
+        assert!(d.warehouses.contains_key("wh-1") && d.shopify.contains_key("teahouse.myshopify.com") && d.amazon.is_empty());
+        let merchant = |m: &str| oms_domain::MerchantId::parse(m).unwrap();
+        assert!(shop_of(&d.shopify, &merchant("teahouse.myshopify.com")).is_some());
+        assert!(shop_of(&d.shopify, &merchant("m-2")).is_none(), "another merchant's shop is never used");
+        let any = Destinations::from_json(r#"{"shopify":{"*":{"url":"https://s.example","access_token":"t"}}}"#).unwrap();
+        assert_eq!(shop_of(&any.shopify, &merchant("m-2")).map(|(k, _)| k), Some("*"));
         let shown = format!("{d:?}");
         assert!(!shown.contains("s3cret") && !shown.contains("shpat_x"), "{shown}");
         assert!(Destinations::from_json(r#"{"warehouses":{"wh-1":{"url":"ftp://x","secret":"s"}}}"#).is_err());
