@@ -58,7 +58,13 @@ USES = {
     | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status", "by_merchant_alerts")
     | send_to("AllocateQueue")
     # the channels' webhook secrets, read at start and after a refused signature.
-    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))},
+    | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))}
+    # GET /analytics: the last order export (ListBucket: a missing manifest is a 404).
+    | objects("GetObject", "exports")
+    | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
+    # the order items (Scan; a long history's moved timeline entries: Query), the export's
+    # objects written.
+    "ExportOrdersFunction": table("Scan", "Query") | objects("PutObject", "exports"),
     # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads;
     # SKU facts and carrier rate tables (PutItem, GetItem); suppliers and purchase orders
     # (transactions of Puts; a receipt's Put of the order, stock Updates, ledger Puts and

@@ -815,3 +815,76 @@ async fn track_shipment_records_a_shipment_takes_aftership_and_easypost_events_a
     let (status, body) = invoke(&tracking, signed_in(request, Some("m-2"), &["oms/orders.read"])).await;
     assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("order_not_found")), "{body}");
 }
+
+/// The generic sample order, as another order of `merchant` (`external_id` its own).
+fn sample_of(merchant: &str, external_id: &str) -> oms_domain::order::NewOrder {
+    let body = event("apigw-http-generic-order.json")["body"].as_str().expect("the sample has a body").to_owned();
+    let mut body: Value = serde_json::from_str(&body).expect("the sample body is JSON");
+    body["merchant_id"] = merchant.into();
+    body["external_id"] = external_id.into();
+    oms_channels::normalise(Channel::Generic, body.to_string().as_bytes()).expect("the sample order")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_in_aws_read_the_scheduled_order_export_and_each_merchant_sees_its_own() {
+    use oms_domain::analytics::{Analytics, Dimension};
+    use oms_domain::ports::OrderArchive as _;
+    use oms_domain::usecases::analytics::{report, AnalyticsQuery};
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("export").await;
+    let ports = aws.ports(Arc::new(SystemClock));
+    let mut stored = Vec::new();
+    for (merchant, external) in [("m-1", "EXP-1"), ("m-1", "EXP-2"), ("m-2", "EXP-3")] {
+        let id = oms_domain::usecases::intake::receive_order(&ports, sample_of(merchant, external)).await.unwrap().order_id;
+        stored.push(ports.orders.get_order(&id).await.unwrap().unwrap());
+    }
+    let archive = oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone());
+    assert!(archive.orders_after(None, None, 10).await.unwrap().is_empty(), "no export yet: no orders");
+
+    let at = chrono::Utc::now();
+    let manifest = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await.unwrap();
+    assert_eq!(manifest.merchants, [("m-1".to_owned(), 2), ("m-2".to_owned(), 1)].into());
+    // A fresh reader (a new container) sees the export: every order whole, by id, a page at a time.
+    let archive = oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone());
+    stored.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = archive.orders_after(None, after.as_ref(), 2).await.unwrap();
+        after = page.last().map(|o| o.order_id.clone());
+        let done = page.len() < 2;
+        paged.extend(page);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(paged, stored);
+    let m2 = oms_domain::MerchantId::parse("m-2").unwrap();
+    let theirs = archive.orders_after(Some(&m2), None, 10).await.unwrap();
+    assert_eq!(theirs.iter().map(|o| o.merchant_id.as_str()).collect::<Vec<_>>(), ["m-2"]);
+
+    // The report over the export is the report over the orders themselves.
+    let mut query = AnalyticsQuery::parse(Some("2026-11-01"), Some("2026-11-30"), Some("merchant"), at).unwrap();
+    let mut expected = Analytics::new(query.from, query.to, Dimension::Merchant);
+    stored.iter().for_each(|o| expected.add(o));
+    assert_eq!(
+        serde_json::to_value(report(&archive, &query).await.unwrap()).unwrap(),
+        serde_json::to_value(expected.report()).unwrap()
+    );
+    // Through ingest-order's router, as a merchant's staff: its own figures, not 501.
+    let state = AppState { archive: Some(Arc::new(archive)), ..lambda_state(&aws) };
+    let mut get = tracking_request("GET", "/analytics", "/analytics", Value::Null, None, &[]);
+    get["rawQueryString"] = "from=2026-11-01&to=2026-11-30&by=merchant".into();
+    get["queryStringParameters"] = serde_json::json!({"from": "2026-11-01", "to": "2026-11-30", "by": "merchant"});
+    let (status, body) = invoke(&oms_api::routes::orders_api(state), signed_in(get, Some("m-1"), &["oms/orders.read"])).await;
+    assert_eq!(
+        (status, &body["rates"]["orders"], &body["rows"][0]["key"]),
+        (StatusCode::OK, &Value::from(2), &Value::from("m-1")),
+        "{body}"
+    );
+
+    query.merchant = Some(m2);
+    let archive = oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone());
+    let mine = serde_json::to_value(report(&archive, &query).await.unwrap()).unwrap();
+    assert_eq!((&mine["rates"]["orders"], &mine["rows"][0]["key"]), (&Value::from(1), &Value::from("m-2")), "{mine}");
+}

@@ -26,6 +26,8 @@ mod cached_warehouses;
 mod dynamo;
 mod error;
 #[cfg(feature = "artifacts")]
+pub mod order_export;
+#[cfg(feature = "artifacts")]
 mod s3;
 #[cfg(feature = "secrets")]
 mod secrets;

@@ -98,6 +98,27 @@ fn state_over(aws: &Aws) -> AppState {
     }
 }
 
+/// The archive `GET /analytics` reads: the last order export in S3 (`export-orders`).
+#[cfg(feature = "exports")]
+fn exported_orders(aws: &Aws) -> Option<Arc<dyn oms_domain::ports::OrderArchive>> {
+    Some(Arc::new(oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone())))
+}
+
+/// Without the export (a function that does not serve `GET /analytics`): none, 501.
+#[cfg(not(feature = "exports"))]
+#[allow(dead_code)]
+fn exported_orders(_aws: &Aws) -> Option<Arc<dyn oms_domain::ports::OrderArchive>> {
+    None
+}
+
+/// Writes the order export once per scheduled invocation (`export-orders`).
+#[cfg(feature = "exports")]
+pub async fn run_export() -> Result<(), Error> {
+    let aws = aws().await?;
+    let aws = &aws;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::export_orders(aws, event))).await
+}
+
 /// The variable naming the Secrets Manager secret of the channels' webhook secrets (a JSON
 /// object: `{"shopify": "...", "woocommerce": "...", "amazon": "...", "generic": "..."}`).
 #[cfg(feature = "webhooks")]
@@ -120,7 +141,8 @@ pub async fn aws_webhook_state() -> anyhow::Result<AppState> {
         .context("Failed to read the function's configuration")?;
     let (sdk, settings) = configuration().await?;
     let secrets = webhook_secrets(&sdk, &secret_id, SECRETS_REREAD_EVERY).await?;
-    Ok(AppState { secrets, ..state_over(&Aws::new(&sdk, settings)) })
+    let aws = Aws::new(&sdk, settings);
+    Ok(AppState { secrets, archive: exported_orders(&aws), ..state_over(&aws) })
 }
 
 /// The channels' webhook secrets in the Secrets Manager secret `secret_id`, read now and

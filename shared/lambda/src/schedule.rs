@@ -24,6 +24,20 @@ pub async fn retrain(
     Ok(serde_json::json!({ "merchants": reports }))
 }
 
+/// export-orders: scans the table's orders and writes the export `GET /analytics` reads
+/// (`oms_aws::order_export`); the answer is the manifest. A failed run is an error, so the
+/// schedule's retry and failure destination see it.
+#[cfg(feature = "exports")]
+pub async fn export_orders(
+    aws: &oms_aws::Aws,
+    event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+) -> Result<oms_aws::order_export::Manifest, lambda_runtime::Error> {
+    let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
+    let manifest = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await?;
+    tracing::info!(merchants = manifest.merchants.len(), orders = manifest.merchants.values().sum::<usize>(), "orders exported");
+    Ok(manifest)
+}
+
 /// sweep-orders: one sweep (`oms_domain::usecases::sweep`) per scheduled run; the report
 /// is the function's answer and its log.
 pub async fn sweep_orders(

@@ -48,7 +48,7 @@ struct AnalyticsFilter {
         (status = 400, description = "`invalid_request`: a bad date (outside 2000-01-01 to 2100-12-31), period or dimension", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or names another merchant", body = ErrorBody),
-        (status = 501, description = "`not_implemented`: in AWS, where reports are to read an export of the table", body = ErrorBody),
+        (status = 501, description = "`not_implemented`: a function with no order archive (in AWS, ingest-order reads the order export)", body = ErrorBody),
     ),
     security(("bearer" = ["oms/orders.read"]))
 )]
@@ -76,7 +76,7 @@ async fn analytics(
         }
     };
     let Some(archive) = &state.archive else {
-        return Err(ApiError::not_implemented("analytics in AWS (reports are to read an export of the table)"));
+        return Err(ApiError::not_implemented("analytics in this function (it has no order archive)"));
     };
     Ok(Json(analytics_cases::report(archive.as_ref(), &query).await?))
 }

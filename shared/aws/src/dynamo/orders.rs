@@ -45,6 +45,35 @@ impl DynamoStore {
         Ok((order, moved_count))
     }
 
+    /// Every order in the table, whole (its moved timeline entries read back), by a paged
+    /// `Scan` of the order items (`sk = ORDER`). For the scheduled export only: never on a
+    /// request's path.
+    pub async fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut orders = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :order AND begins_with(pk, :prefix)")
+                .expression_attribute_values(":order", AttributeValue::S("ORDER".into()))
+                .expression_attribute_values(":prefix", AttributeValue::S("ORDER#".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Failed to scan the table's orders", e))?;
+            for item in page.items.unwrap_or_default() {
+                orders.push(self.order_of_item(item, "an order of the export").await?.0);
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(orders),
+            }
+        }
+    }
+
     /// The moved timeline entries of an order, by seq.
     async fn moved_events(&self, order_id: &str, what: &str) -> Result<Vec<oms_records::EventRecord>, StoreError> {
         let items = self
