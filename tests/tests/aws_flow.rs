@@ -219,7 +219,7 @@ async fn a_webhook_flows_through_ingest_allocate_and_reserve_to_a_reserved_order
     // The reservation's write queued the warehouse's fulfilment request: relayed from the
     // stream to the outbound queue, deliver-outbound's consumer posts it to the warehouse.
     let fakes = oms_outbound::fakes::Fakes::start(&["wh-hz-1"]).await.expect("the fakes start");
-    let deliver = Deliver { outbound: Arc::new(oms_outbound::HttpOutbound::new(fakes.destinations())) };
+    let deliver = Deliver { outbound: Arc::new(oms_outbound::HttpOutbound::new(fakes.destinations(&["m-1"]))) };
     assert_eq!(relay(&aws, &mut stream, &state).await, 1, "one outbox item, written with the reservation");
     let records = drain(&aws, &sqs, QueueName::Outbound).await;
     assert_eq!(records.len(), 1, "{records:?}");

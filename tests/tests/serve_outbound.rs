@@ -16,7 +16,7 @@ async fn a_reserved_shopify_order_asks_its_warehouse_to_ship_and_each_parcel_is_
     let fakes = Fakes::start(&["wh-1"]).await.unwrap();
     fakes.seed_shopify("5940139491234", &[(466157049, "TEE-RED-M", 2), (518995019, "MUG-BLK", 1)]);
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_sending(dir.path(), fakes.destinations()).await;
+    let app = spawn_app_sending(dir.path(), fakes.destinations(&[SHOP])).await;
     for sku in ["TEE-RED-M", "MUG-BLK"] {
         app.owned_stock("wh-1", "California", SHOP, sku, 50).await;
     }
@@ -63,7 +63,7 @@ async fn a_reserved_shopify_order_asks_its_warehouse_to_ship_and_each_parcel_is_
 async fn a_cancel_tells_the_warehouse_what_not_to_ship_and_a_shop_that_refuses_raises_an_alert() {
     let fakes = Fakes::start(&["wh-hz"]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_sending(dir.path(), fakes.destinations()).await;
+    let app = spawn_app_sending(dir.path(), fakes.destinations(&["m-1", "shop.example.com"])).await;
     app.stock("wh-hz", "Zhejiang", "SKU-1", 10).await;
     let placed = app.post_order(&generic_order("OUT-1", "SKU-1", 3)).await;
     let id = placed.body["order_id"].as_str().unwrap().to_owned();

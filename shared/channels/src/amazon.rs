@@ -153,13 +153,20 @@ pub fn normalise(body: &[u8], meta: &Meta) -> Result<NewOrder, ValidationError> 
         cancelled_at,
         // Paid: a `Pending` order (payment not authorised yet) is refused above.
         paid: o.order_status.as_deref() != Some("Pending"),
-        deliver_by: o
-            .latest_delivery_date
-            .map(|d| parse_deliver_by(&d.date_naive().to_string(), o.purchase_date))
-            .transpose()
-            .map_err(|e| renamed(e, &[("deliver_by", "order.LatestDeliveryDate")]))?,
+        deliver_by: o.latest_delivery_date.and_then(|end| promised_day(end, o.purchase_date)),
     };
     Ok(order)
+}
+
+/// The day delivery was promised by: the day of the window's end in the marketplace's own
+/// time. Amazon gives the end in UTC as the last second of a local day (`07:59:59Z` for the
+/// US west coast, `22:59:59Z` for Germany, `14:59:59Z` for Japan); twelve hours earlier is
+/// inside that local day for every offset from -12 to +12 hours. A window ending before
+/// the order was placed or over a year after is no promise to plan for: none (the paid
+/// order is still taken).
+fn promised_day(end: DateTime<Utc>, placed: DateTime<Utc>) -> Option<chrono::NaiveDate> {
+    let day = (end - chrono::Duration::hours(12)).date_naive();
+    parse_deliver_by(&day.to_string(), placed).ok()
 }
 
 fn currency(raw: &Envelope) -> Result<Currency, ValidationError> {

@@ -941,15 +941,17 @@ fn a_generic_order_may_promise_a_delivery_date_which_must_be_a_date_near_its_pla
 #[test]
 fn an_amazon_order_promises_the_end_of_its_delivery_window() {
     let meta = Meta::default();
-    // The fixture's window ends 2026-11-28T07:59:59Z.
-    assert_eq!(
-        ok(Channel::Amazon, &fixture("amazon_order.json"), &meta).deliver_by,
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
-    );
+    // The fixture's window ends 2026-11-28T07:59:59Z: the last second of the 27th on the US
+    // west coast.
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d);
+    assert_eq!(ok(Channel::Amazon, &fixture("amazon_order.json"), &meta).deliver_by, day(27));
+    let japan = edited("amazon_order.json", &[set("/order/LatestDeliveryDate", json!("2026-11-28T14:59:59Z"))]);
+    assert_eq!(ok(Channel::Amazon, &japan, &meta).deliver_by, day(28));
     let open = edited("amazon_order.json", &[remove("/order/LatestDeliveryDate")]);
     assert_eq!(ok(Channel::Amazon, &open, &meta).deliver_by, None);
+    // A window ending before the order was placed promises nothing; the order is taken.
     let before = edited("amazon_order.json", &[set("/order/LatestDeliveryDate", json!("2026-11-01T00:00:00Z"))]);
-    assert_eq!(refused(Channel::Amazon, &before, &meta).field, "order.LatestDeliveryDate");
+    assert_eq!(ok(Channel::Amazon, &before, &meta).deliver_by, None);
 }
 
 #[test]

@@ -52,7 +52,9 @@ impl QueueMessage for OutboundNotice {
 impl OutboundNotice {
     /// Asks each warehouse of `order`'s plan to ship its lines, queued by the write of
     /// `order` as it is now (its version names the request). One message however many
-    /// warehouses: a write carries a bounded number of items.
+    /// warehouses: a write carries a bounded number of items. Sent again when the address
+    /// or contact of an order the warehouses work on changes: the newest request of an
+    /// order is the one to follow.
     pub fn fulfilment_requests(order: &Order) -> Outgoing {
         Self::to_warehouses(order, "request", Notice::FulfilmentRequested { order_id: order.order_id.clone() })
     }
@@ -78,6 +80,13 @@ impl OutboundNotice {
         };
         vec![Outgoing::of(&notice)]
     }
+}
+
+/// Whether an order in `status` has warehouses working on it: they were asked to ship it
+/// (it is reserved, or partly shipped), so a change of its address or contact is sent to
+/// them again and a cancel tells them to stop.
+pub fn warehouses_told(status: crate::OrderStatus) -> bool {
+    matches!(status, crate::OrderStatus::Reserved | crate::OrderStatus::PartiallyShipped)
 }
 
 /// Whether the OMS tells `channel` that its orders shipped.

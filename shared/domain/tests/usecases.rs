@@ -1190,6 +1190,10 @@ async fn a_reservation_asks_its_warehouses_to_ship_once_and_a_cancel_tells_them_
     // A redelivered reservation asks nothing again.
     reserve_order(&world.ports, &id).await.unwrap();
     assert_eq!(world.notices_queued().await, vec![]);
+    // A new address while the warehouse works on it: the request again, under a new id.
+    let patch = OrderPatch { shipping_address: Some(other_address()), ..OrderPatch::default() };
+    modify_order(&world.ports, &id, patch).await.unwrap();
+    assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentRequested { order_id: id.clone() }]);
     cancel_order(&world.ports, &id, "buyer changed their mind").await.unwrap();
     assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentCancelled { order_id: id.clone() }]);
     // A repeated cancel tells nobody again; an order cancelled before it was reserved

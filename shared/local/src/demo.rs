@@ -75,7 +75,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         &stopped,
         SweepLimits::default(),
         oms_domain::allocation::merge::MergePolicy::default(),
-        fakes.destinations(),
+        Some(fakes.destinations(&[MERCHANT])),
     );
     let ports = state.ports.clone();
     let api = oms_api::routes::all(state);

@@ -111,7 +111,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     if options.run_workers {
         let limits = oms_domain::usecases::sweep::SweepLimits { unpaid_hold: options.unpaid_hold, ..Default::default() };
-        let outbound = options.outbound.clone();
+        let outbound = Some(options.outbound.clone());
         tasks.extend(crate::workers::spawn_with(&embedded, &ports, &stopped, limits, options.merge, outbound));
     }
     tasks.push(tokio::spawn(follow_pricing_model(options.data_dir.clone(), state.pricing.clone(), stopped.clone())));

@@ -41,43 +41,51 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
 /// How often `oms serve` checks every stock against its reorder point.
 pub const LOW_STOCK_EVERY: Duration = Duration::from_secs(60 * 60);
 
-/// Starts the worker of every queue, each with its consumer, the sweeper and the low-stock
-/// check. They stop
-/// when `shutdown` turns true. No outbound destination is configured: notices are dropped.
+/// The queues that move orders on (the outbound queue's notices go to the world outside).
+const FLOW_QUEUES: [QueueName; 2] = [QueueName::Allocate, QueueName::Reserve];
+
+/// Starts the worker of each queue that moves orders on, with its consumer, the sweeper
+/// and the low-stock check; they stop when `shutdown` turns true. No outbound worker: the
+/// notices stay queued for a server that knows where they go (`oms serve --outbound`).
 pub fn spawn(embedded: &Embedded, ports: &Ports, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    spawn_with(embedded, ports, shutdown, SweepLimits::default(), MergePolicy::default(), Destinations::none())
+    spawn_with(embedded, ports, shutdown, SweepLimits::default(), MergePolicy::default(), None)
 }
 
-/// `spawn`, the sweeper keeping to `limits`, allocation merging orders under `merge` and
-/// notices sent to `destinations`.
+/// `spawn`, the sweeper keeping to `limits`, allocation merging orders under `merge`, and
+/// with `destinations` a worker sending the notices there.
 pub fn spawn_with(
     embedded: &Embedded,
     ports: &Ports,
     shutdown: &watch::Receiver<bool>,
     limits: SweepLimits,
     merge: MergePolicy,
-    destinations: Destinations,
+    destinations: Option<Destinations>,
 ) -> Vec<JoinHandle<()>> {
-    let deliver = Deliver { outbound: std::sync::Arc::new(HttpOutbound::new(destinations)) };
-    vec![
-        tokio::spawn(run(Allocate { merge }, embedded.clone(), ports.clone(), shutdown.clone())),
-        tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
-        tokio::spawn(run(deliver, embedded.clone(), ports.clone(), shutdown.clone())),
-        tokio::spawn({
-            let ports = ports.clone();
-            periodically(SWEEP_EVERY, shutdown.clone(), move || {
+    let deliver = destinations.map(|d| {
+        let deliver = Deliver { outbound: std::sync::Arc::new(HttpOutbound::new(d)) };
+        tokio::spawn(run(deliver, embedded.clone(), ports.clone(), shutdown.clone()))
+    });
+    deliver
+        .into_iter()
+        .chain([
+            tokio::spawn(run(Allocate { merge }, embedded.clone(), ports.clone(), shutdown.clone())),
+            tokio::spawn(run(Reserve, embedded.clone(), ports.clone(), shutdown.clone())),
+            tokio::spawn({
                 let ports = ports.clone();
-                async move { sweep_once(&ports, &limits).await }
-            })
-        }),
-        tokio::spawn({
-            let ports = ports.clone();
-            periodically(LOW_STOCK_EVERY, shutdown.clone(), move || {
+                periodically(SWEEP_EVERY, shutdown.clone(), move || {
+                    let ports = ports.clone();
+                    async move { sweep_once(&ports, &limits).await }
+                })
+            }),
+            tokio::spawn({
                 let ports = ports.clone();
-                async move { check_low_stock_once(&ports).await }
-            })
-        }),
-    ]
+                periodically(LOW_STOCK_EVERY, shutdown.clone(), move || {
+                    let ports = ports.clone();
+                    async move { check_low_stock_once(&ports).await }
+                })
+            }),
+        ])
+        .collect()
 }
 
 /// Runs `task` now (what a crash left stuck is moved on at start), then once every `period`
@@ -173,11 +181,12 @@ async fn process<C: Consumer>(consumer: &C, embedded: &Embedded, ports: &Ports, 
     }
 }
 
-/// Runs the workers until every queue is empty (or `limit` passes), then stops them.
+/// Runs the workers until the queues that move orders on are empty (or `limit` passes),
+/// then stops them. Notices stay queued for `oms serve`.
 pub async fn drain(embedded: &Embedded, ports: &Ports, limit: Duration) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let workers = spawn(embedded, ports, &stopped);
-    let idle = wait_until_idle(embedded, limit).await;
+    let idle = wait_until_empty(embedded, &FLOW_QUEUES, limit).await;
     let _ = stop.send(true);
     for worker in workers {
         worker.await?;
@@ -190,10 +199,15 @@ pub async fn drain(embedded: &Embedded, ports: &Ports, limit: Duration) -> anyho
 
 /// Waits until every queue is empty, up to `limit`; false if it never was.
 pub async fn wait_until_idle(embedded: &Embedded, limit: Duration) -> anyhow::Result<bool> {
+    wait_until_empty(embedded, &QueueName::ALL, limit).await
+}
+
+/// Waits until each of `queues` is empty, up to `limit`; false if one never was.
+async fn wait_until_empty(embedded: &Embedded, queues: &[QueueName], limit: Duration) -> anyhow::Result<bool> {
     let started = std::time::Instant::now();
     loop {
         let mut depth = 0;
-        for queue in QueueName::ALL {
+        for &queue in queues {
             depth += embedded.queue_depth(queue).await?;
         }
         if depth == 0 {

@@ -62,8 +62,22 @@ impl std::fmt::Debug for Lwa {
 
 /// The access token last exchanged for each seller (by its key in the destinations), and
 /// when it stops being used.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TokenCache(Mutex<BTreeMap<String, (String, Instant)>>);
+
+impl std::fmt::Debug for TokenCache {
+    // Never the tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache").finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// Forgets `key`'s token (Amazon refused it): the next call exchanges a new one.
+    fn forget(&self, key: &str) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+}
 
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -141,9 +155,25 @@ pub async fn send(
     shipment: &ChannelShipment,
 ) -> Result<Delivered, DeliveryError> {
     let token = access_token(client, key, seller, cache).await?;
+    match confirm(client, seller, &token, shipment).await {
+        // A token revoked or expired early: forget it and try again with a new one.
+        Err(DeliveryError::Refused(why)) if why.contains(" 401 ") || why.contains(" 403 ") => {
+            cache.forget(key);
+            Err(DeliveryError::Retry(why))
+        }
+        other => other,
+    }
+}
+
+async fn confirm(
+    client: &reqwest::Client,
+    seller: &Seller,
+    token: &str,
+    shipment: &ChannelShipment,
+) -> Result<Delivered, DeliveryError> {
     let order = format!("{}/orders/v0/orders/{}", seller.url.trim_end_matches('/'), shipment.external_id);
     let items: ItemsEnvelope =
-        super::fetch_json(client.get(format!("{order}/orderItems")).header("x-amz-access-token", &token), "amazon's order items")
+        super::fetch_json(client.get(format!("{order}/orderItems")).header("x-amz-access-token", token), "amazon's order items")
             .await?;
     let order_items = spread(shipment, &items.payload.order_items)?;
     let carrier = shipment.carrier.as_str();
@@ -161,7 +191,7 @@ pub async fn send(
         }
     }
     let body = json!({"marketplaceId": seller.marketplace_id, "packageDetail": package});
-    let request = client.post(format!("{order}/shipmentConfirmation")).header("x-amz-access-token", &token).json(&body);
+    let request = client.post(format!("{order}/shipmentConfirmation")).header("x-amz-access-token", token).json(&body);
     let (status, answer) = super::exchange(request, "amazon's shipment confirmation").await?;
     super::judge(status, "amazon's shipment confirmation", &answer)?;
     Ok(Delivered::Sent)

@@ -110,8 +110,8 @@ impl Fakes {
     }
 
     /// The destinations that point at these fakes, with the credentials they accept: the
-    /// shops for every merchant.
-    pub fn destinations(&self) -> Destinations {
+    /// three shops of each of `merchants`.
+    pub fn destinations(&self, merchants: &[&str]) -> Destinations {
         let base = format!("http://{}", self.addr);
         let warehouses = self
             .warehouses
@@ -121,7 +121,6 @@ impl Fakes {
                 (w.clone(), endpoint)
             })
             .collect();
-        let any = crate::ANY_MERCHANT.to_owned();
         let shopify = shopify::Shop {
             url: format!("{base}/shopify"),
             access_token: SHOPIFY_TOKEN.into(),
@@ -132,25 +131,25 @@ impl Fakes {
             consumer_key: WOO_KEY.into(),
             consumer_secret: WOO_SECRET.into(),
         };
+        let amazon = amazon::Seller {
+            url: format!("{base}/amazon"),
+            marketplace_id: AMAZON_MARKETPLACE.into(),
+            lwa: Some(amazon::Lwa {
+                token_url: format!("{base}/amazon/auth/o2/token"),
+                client_id: "amzn1.application-oa2-client.fake".into(),
+                client_secret: "fake".into(),
+                refresh_token: AMAZON_REFRESH.into(),
+            }),
+            access_token: None,
+        };
+        fn each<T: Clone>(merchants: &[&str], shop: &T) -> BTreeMap<String, T> {
+            merchants.iter().map(|m| ((*m).to_owned(), shop.clone())).collect()
+        }
         Destinations {
             warehouses,
-            shopify: [(any.clone(), shopify)].into(),
-            woocommerce: [(any.clone(), woocommerce)].into(),
-            amazon: [(
-                any,
-                amazon::Seller {
-                    url: format!("{base}/amazon"),
-                    marketplace_id: AMAZON_MARKETPLACE.into(),
-                    lwa: Some(amazon::Lwa {
-                        token_url: format!("{base}/amazon/auth/o2/token"),
-                        client_id: "amzn1.application-oa2-client.fake".into(),
-                        client_secret: "fake".into(),
-                        refresh_token: AMAZON_REFRESH.into(),
-                    }),
-                    access_token: None,
-                },
-            )]
-            .into(),
+            shopify: each(merchants, &shopify),
+            woocommerce: each(merchants, &woocommerce),
+            amazon: each(merchants, &amazon),
         }
     }
 

@@ -31,17 +31,15 @@ use oms_domain::order::Channel;
 use oms_domain::outbound::{Delivered, Delivery, DeliveryError};
 use oms_domain::ports::Outbound;
 
-/// How long one HTTP request may take: well inside a consumer's budget, so a slow
-/// destination is tried again later rather than holding the message past its visibility.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The key of a shop every merchant without its own uses.
-pub const ANY_MERCHANT: &str = "*";
+/// How long one HTTP request may take. A delivery makes at most four in a row (Shopify's),
+/// 20 s in all: inside deliver-outbound's 60 s and the local queue's 30 s visibility, so a
+/// slow destination is tried again later, never by two workers at once.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where each kind of notice goes, and the credentials to send it: a JSON document
 /// (`docs/outbound.md`). Every part is optional. Shops are keyed by the merchant whose
-/// orders they take (for Shopify, the shop's domain, as its webhooks name the merchant),
-/// or [`ANY_MERCHANT`].
+/// orders they take (for Shopify, the shop's domain, as its webhooks name the merchant):
+/// there is no default shop, so no order is ever written back to another merchant's.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Destinations {
@@ -56,9 +54,9 @@ pub struct Destinations {
     pub amazon: BTreeMap<String, amazon::Seller>,
 }
 
-/// The shop of `merchant` among `shops`: its own, else the one for [`ANY_MERCHANT`].
+/// The shop of `merchant` among `shops`, if it has one.
 fn shop_of<'a, T>(shops: &'a BTreeMap<String, T>, merchant: &oms_domain::MerchantId) -> Option<(&'a str, &'a T)> {
-    shops.get_key_value(merchant.as_str()).or_else(|| shops.get_key_value(ANY_MERCHANT)).map(|(key, shop)| (key.as_str(), shop))
+    shops.get_key_value(merchant.as_str()).map(|(key, shop)| (key.as_str(), shop))
 }
 
 impl std::fmt::Debug for Destinations {
@@ -176,8 +174,12 @@ pub fn judge(status: reqwest::StatusCode, what: &str, body: &str) -> Result<(), 
     }
 }
 
-/// A request that got no answer (unreachable, a timeout): tried again later.
+/// A request that got no answer (unreachable, a timeout): tried again later; one that
+/// could not even be built (a header value HTTP does not allow): refused for good.
 pub fn unanswered(what: &str, err: &reqwest::Error) -> DeliveryError {
+    if err.is_builder() {
+        return DeliveryError::Refused(format!("{what} could not be sent: {err}"));
+    }
     DeliveryError::Retry(format!("{what} got no answer: {err}"))
 }
 
@@ -223,8 +225,6 @@ mod tests {
         let merchant = |m: &str| oms_domain::MerchantId::parse(m).unwrap();
         assert!(shop_of(&d.shopify, &merchant("teahouse.myshopify.com")).is_some());
         assert!(shop_of(&d.shopify, &merchant("m-2")).is_none(), "another merchant's shop is never used");
-        let any = Destinations::from_json(r#"{"shopify":{"*":{"url":"https://s.example","access_token":"t"}}}"#).unwrap();
-        assert_eq!(shop_of(&any.shopify, &merchant("m-2")).map(|(k, _)| k), Some("*"));
         let shown = format!("{d:?}");
         assert!(!shown.contains("s3cret") && !shown.contains("shpat_x"), "{shown}");
         assert!(Destinations::from_json(r#"{"warehouses":{"wh-1":{"url":"ftp://x","secret":"s"}}}"#).is_err());

@@ -37,11 +37,17 @@ struct Note {
     note: String,
 }
 
-/// The customer note a shipment writes: it names the tracking number, which is how a
-/// later attempt knows it landed.
+/// The customer note a shipment writes: it names the tracking number
+/// ([`tracking_phrase`]), which is how a later attempt knows it landed.
 pub fn note_of(shipment: &ChannelShipment) -> String {
     let units: Vec<String> = shipment.lines.iter().map(|(sku, q)| format!("{q} x {sku}")).collect();
-    format!("Shipped by {} with tracking number {} ({}).", shipment.carrier, shipment.tracking_number, units.join(", "))
+    format!("Shipped by {} with {}{}).", shipment.carrier, tracking_phrase(shipment), units.join(", "))
+}
+
+/// The part of the note that names the parcel exactly (`1Z10` is not found in a note of
+/// `1Z100`).
+fn tracking_phrase(shipment: &ChannelShipment) -> String {
+    format!("tracking number {} (", shipment.tracking_number)
 }
 
 /// Writes the shipment back to the store (see the module's docs).
@@ -50,7 +56,7 @@ pub async fn send(client: &reqwest::Client, shop: &Shop, shipment: &ChannelShipm
     let auth = |request: reqwest::RequestBuilder| request.basic_auth(&shop.consumer_key, Some(&shop.consumer_secret));
 
     let notes: Vec<Note> = super::fetch_json(auth(client.get(format!("{order}/notes"))), "woocommerce's order notes").await?;
-    if notes.iter().any(|n| n.note.contains(shipment.tracking_number.as_str())) {
+    if notes.iter().any(|n| n.note.contains(&tracking_phrase(shipment))) {
         return Ok(Delivered::AlreadyThere);
     }
     if shipment.order_complete {

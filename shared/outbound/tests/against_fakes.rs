@@ -71,7 +71,7 @@ fn request(id: &str) -> Delivery {
 #[tokio::test]
 async fn a_warehouse_takes_a_signed_request_once_and_its_cancellation() {
     let fakes = Fakes::start(&["wh-hz"]).await.expect("a valid test value");
-    let outbound = HttpOutbound::new(fakes.destinations());
+    let outbound = HttpOutbound::new(fakes.destinations(&["m-1"]));
     assert_eq!(outbound.deliver(&request("r-1")).await, Ok(Delivered::Sent));
     assert_eq!(outbound.deliver(&request("r-1")).await, Ok(Delivered::AlreadyThere), "a repeat lands once");
     let cancel = Delivery::Cancellation(FulfilmentCancellation {
@@ -89,7 +89,7 @@ async fn a_warehouse_takes_a_signed_request_once_and_its_cancellation() {
     assert!(fakes.problems().is_empty(), "{:?}", fakes.problems());
 
     // Signed with another secret: the warehouse refuses it, for good.
-    let mut wrong = fakes.destinations();
+    let mut wrong = fakes.destinations(&["m-1"]);
     wrong.warehouses.get_mut("wh-hz").expect("a valid test value").secret = "not-the-secret".into();
     let refused = HttpOutbound::new(wrong).deliver(&request("r-3")).await;
     assert!(matches!(refused, Err(DeliveryError::Refused(_))), "{refused:?}");
@@ -99,7 +99,7 @@ async fn a_warehouse_takes_a_signed_request_once_and_its_cancellation() {
 async fn shopify_gets_a_fulfillment_of_the_parcels_lines_with_its_tracking_number_once() {
     let fakes = Fakes::start(&[]).await.expect("a valid test value");
     fakes.seed_shopify("5940139491234", &[(11, "TEE-BLK-M", 2), (12, "MUG-01", 1)]);
-    let outbound = HttpOutbound::new(fakes.destinations());
+    let outbound = HttpOutbound::new(fakes.destinations(&["m-1"]));
     let first = shipment(Channel::Shopify, "5940139491234", "ups", "1Z999", &[("TEE-BLK-M", 1)], false);
     assert_eq!(outbound.deliver(&first).await, Ok(Delivered::Sent));
     assert_eq!(outbound.deliver(&first).await, Ok(Delivered::AlreadyThere));
@@ -119,7 +119,7 @@ async fn shopify_gets_a_fulfillment_of_the_parcels_lines_with_its_tracking_numbe
 async fn woocommerce_gets_a_customer_note_and_completes_the_order_when_all_shipped() {
     let fakes = Fakes::start(&[]).await.expect("a valid test value");
     fakes.seed_woocommerce("727");
-    let outbound = HttpOutbound::new(fakes.destinations());
+    let outbound = HttpOutbound::new(fakes.destinations(&["m-1"]));
     let part = shipment(Channel::WooCommerce, "727", "sf", "SF1", &[("WOO-HOODIE", 1)], false);
     assert_eq!(outbound.deliver(&part).await, Ok(Delivered::Sent));
     assert_eq!(
@@ -146,7 +146,7 @@ async fn woocommerce_gets_a_customer_note_and_completes_the_order_when_all_shipp
 async fn amazon_gets_a_shipment_confirmation_with_a_fresh_token_and_a_repeat_edits_the_same_package() {
     let fakes = Fakes::start(&[]).await.expect("a valid test value");
     fakes.seed_amazon("113-5539421-7261831", &[("52852651034158", "MY-SKU-1", 2), ("52852651034159", "MY-SKU-2", 2)]);
-    let outbound = HttpOutbound::new(fakes.destinations());
+    let outbound = HttpOutbound::new(fakes.destinations(&["m-1"]));
     let parcel = shipment(Channel::Amazon, "113-5539421-7261831", "zto", "ZTO1", &[("MY-SKU-1", 2), ("MY-SKU-2", 1)], false);
     assert_eq!(outbound.deliver(&parcel).await, Ok(Delivered::Sent));
     assert_eq!(outbound.deliver(&parcel).await, Ok(Delivered::Sent));
@@ -165,7 +165,7 @@ async fn amazon_gets_a_shipment_confirmation_with_a_fresh_token_and_a_repeat_edi
 #[tokio::test]
 async fn a_destination_that_is_down_is_tried_again_and_one_not_configured_is_skipped() {
     let fakes = Fakes::start(&["wh-hz"]).await.expect("a valid test value");
-    let outbound = HttpOutbound::new(fakes.destinations());
+    let outbound = HttpOutbound::new(fakes.destinations(&["m-1"]));
     fakes.be_unavailable_for(1);
     assert!(matches!(outbound.deliver(&request("r-9")).await, Err(DeliveryError::Retry(_))));
     assert_eq!(outbound.deliver(&request("r-9")).await, Ok(Delivered::Sent));
@@ -173,6 +173,12 @@ async fn a_destination_that_is_down_is_tried_again_and_one_not_configured_is_ski
 
     let nowhere = HttpOutbound::new(Destinations::none());
     assert!(matches!(nowhere.deliver(&request("r-10")).await, Ok(Delivered::NoDestination(_))));
+    // A shop is its merchant's: another merchant's order is never written back to it.
+    let mut theirs = shipment(Channel::WooCommerce, "727", "sf", "SF4", &[("SKU-1", 1)], true);
+    if let Delivery::ChannelShipment(s) = &mut theirs {
+        s.merchant_id = MerchantId::parse("m-2").expect("a valid test value");
+    }
+    assert!(matches!(outbound.deliver(&theirs).await, Ok(Delivered::NoDestination(_))));
     let generic = shipment(Channel::Generic, "G-1", "sf", "SF3", &[("SKU-1", 1)], true);
     assert!(matches!(outbound.deliver(&generic).await, Ok(Delivered::NoDestination(_))));
     drop(fakes);

@@ -329,6 +329,11 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
                 let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
                 return Ok(Change::WriteWith(order, Effects::send(allocate), (update, None)));
             }
+            // Warehouses working on it get the request again, with the new address.
+            if !update.applied.is_empty() && crate::outbound::warehouses_told(order.status) {
+                let again = crate::outbound::OutboundNotice::fulfilment_requests(&order);
+                return Ok(Change::WriteWith(order, Effects::send(again), (update, None)));
+            }
             Ok(Change::Write(order, (update, None)))
         })
     })

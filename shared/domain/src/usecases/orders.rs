@@ -96,7 +96,7 @@ async fn cancel_when(
                 return Ok(Change::Keep(order, Cancelled::NotApplicable));
             }
             // Warehouses asked to ship the order are told to stop, with the write.
-            let told = matches!(order.status, OrderStatus::Reserved | OrderStatus::PartiallyShipped);
+            let told = crate::outbound::warehouses_told(order.status);
             order.transition(OrderStatus::Cancelled, now, reason)?;
             let send = if told { vec![crate::outbound::OutboundNotice::fulfilment_cancellations(&order)] } else { vec![] };
             // The hold read here is released with the write, conditional on it still
@@ -288,6 +288,11 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
             if matches!(order.status, OrderStatus::Backordered | OrderStatus::OnHold) {
                 let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
                 return Ok(Change::WriteWith(order, Effects::send(allocate), update));
+            }
+            // Warehouses working on it get the request again, with the new address.
+            if crate::outbound::warehouses_told(order.status) {
+                let again = crate::outbound::OutboundNotice::fulfilment_requests(&order);
+                return Ok(Change::WriteWith(order, Effects::send(again), update));
             }
             Ok(Change::Write(order, update))
         })

@@ -41,8 +41,9 @@ pub struct ShipLine {
 
 /// `POST /orders/{id}/shipments`, parsed.
 /// Lines one shipment takes at most: its write is one atomic write (in DynamoDB one
-/// transaction of at most 100 items: the order, the tracking marker, the shipment and the
-/// hold, then two per line, its stock and its `ship` ledger entry).
+/// transaction of at most 100 items: the order, the tracking marker, the shipment, the
+/// hold and the shop's write-back notice, then two per line, its stock and its `ship`
+/// ledger entry: 95 at most, beside a few of the order's index changes).
 pub const MAX_SHIPMENT_LINES: usize = 45;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
