@@ -2211,3 +2211,79 @@ async fn the_low_stock_check_raises_one_alert_per_crossing_and_resolves_it_when_
     assert_eq!(next.raised.len(), 1, "a new crossing is a new alert");
     assert_ne!(next.raised[0], alert.alert_id);
 }
+
+/// An `Outbound` that keeps what it was sent (each request id once) and is down for the
+/// first delivery to one warehouse.
+#[derive(Default)]
+struct Recorder {
+    sent: std::sync::Mutex<Vec<oms_domain::outbound::Delivery>>,
+    down_once: std::sync::Mutex<Option<WarehouseId>>,
+}
+
+#[async_trait]
+impl oms_domain::ports::Outbound for Recorder {
+    async fn deliver(
+        &self,
+        delivery: &oms_domain::outbound::Delivery,
+    ) -> Result<oms_domain::outbound::Delivered, oms_domain::outbound::DeliveryError> {
+        use oms_domain::outbound::{Delivered, DeliveryError};
+        if let Some(part) = delivery.warehouse_order() {
+            let mut down = self.down_once.lock().expect("not poisoned");
+            if down.as_ref() == Some(&part.warehouse) {
+                *down = None;
+                return Err(DeliveryError::Retry(format!("{} is down", part.warehouse)));
+            }
+        }
+        let mut sent = self.sent.lock().expect("not poisoned");
+        if sent.iter().any(|s| s.request_id() == delivery.request_id()) {
+            return Ok(Delivered::AlreadyThere);
+        }
+        sent.push(delivery.clone());
+        Ok(Delivered::Sent)
+    }
+}
+
+#[tokio::test]
+async fn a_request_to_two_warehouses_is_tried_again_whole_while_one_is_down_and_each_takes_it_once() {
+    use oms_domain::outbound::{Delivery, OutboundNotice};
+    use oms_domain::usecases::outbound::deliver;
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1).await;
+    world.stock("WH-B", "SKU-1", 1).await;
+    let id = world.reserved("A-1").await;
+    let notices = world.take::<OutboundNotice>().await;
+    assert_eq!(notices.len(), 1, "one notice for the write, however many warehouses");
+    let outbound = Recorder { down_once: std::sync::Mutex::new(Some(warehouse_id("WH-B"))), ..Recorder::default() };
+
+    assert!(deliver(&world.ports, &outbound, &notices[0]).await.is_err(), "WH-B is down: the notice is tried again");
+    let handled = deliver(&world.ports, &outbound, &notices[0]).await.unwrap();
+    assert!(matches!(&handled, Handled::Delivered(said) if said.contains("had it already")), "{handled:?}");
+    let sent = outbound.sent.lock().unwrap().clone();
+    let asked: Vec<(String, u32)> = sent
+        .iter()
+        .map(|d| match d {
+            Delivery::Fulfilment(r) => (r.order.warehouse.to_string(), r.order.lines.iter().map(|l| l.quantity).sum()),
+            other => panic!("not a request: {other:?}"),
+        })
+        .collect();
+    assert_eq!(asked, [("WH-A".to_owned(), 1), ("WH-B".to_owned(), 1)], "each warehouse once, its own line");
+    assert!(sent.iter().all(|d| d.request_id().starts_with(&notices[0].request_id)));
+    assert_ne!(sent[0].request_id(), sent[1].request_id());
+    assert_eq!(world.order(&id).await.status, OrderStatus::Reserved);
+}
+
+#[tokio::test]
+async fn an_unpaid_hold_that_expires_tells_its_warehouse_to_stop() {
+    use oms_domain::outbound::Notice;
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 5).await;
+    let new = NewOrder { paid: false, ..delivery("U-1") };
+    let id = receive_order(&world.ports, new).await.unwrap().order_id;
+    world.allocations_queued().await;
+    allocate_order(&world.ports, &id).await.unwrap();
+    world.reservations_queued().await;
+    reserve_order(&world.ports, &id).await.unwrap();
+    assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentRequested { order_id: id.clone() }]);
+    assert!(oms_domain::usecases::orders::expire_unpaid(&world.ports, &id).await.unwrap());
+    assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentCancelled { order_id: id.clone() }]);
+}
