@@ -59,12 +59,19 @@ USES = {
     | send_to("AllocateQueue")
     # the channels' webhook secrets, read at start and after a refused signature.
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))}
-    # GET /analytics: the last order export (ListBucket: a missing manifest is a 404).
+    # GET /analytics: the last order export; GET /reports: the report files (ListBucket:
+    # the listing, and a missing object is a 404).
     | objects("GetObject", "exports")
+    | objects("GetObject", "reports")
     | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
-    # the order items (Scan; a long history's moved timeline entries: Query), the export's
-    # objects written.
-    "ExportOrdersFunction": table("Scan", "Query") | objects("PutObject", "exports"),
+    # the order items and the stock (Scan; a long history's moved timeline entries and the
+    # period's shipments: Query); the export's objects and the report files written, runs
+    # beyond the newest 30 listed and deleted.
+    "ExportOrdersFunction": table("Scan", "Query")
+    | objects("PutObject", "exports")
+    | objects("PutObject", "reports")
+    | objects("DeleteObject", "reports")
+    | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))},
     # warehouses (PutItem, GetItem, Query), counts (UpdateItem), stock and backorder reads;
     # SKU facts and carrier rate tables (PutItem, GetItem); suppliers and purchase orders
     # (transactions of Puts; a receipt's Put of the order, stock Updates, ledger Puts and

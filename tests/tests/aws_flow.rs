@@ -826,7 +826,7 @@ fn sample_of(merchant: &str, external_id: &str) -> oms_domain::order::NewOrder {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn analytics_in_aws_read_the_scheduled_order_export_and_each_merchant_sees_its_own() {
+async fn analytics_and_reports_in_aws_read_the_scheduled_order_export_and_each_merchant_sees_its_own() {
     use oms_domain::analytics::{Analytics, Dimension};
     use oms_domain::ports::OrderArchive as _;
     use oms_domain::usecases::analytics::{report, AnalyticsQuery};
@@ -842,7 +842,8 @@ async fn analytics_in_aws_read_the_scheduled_order_export_and_each_merchant_sees
     assert!(archive.orders_after(None, None, 10).await.unwrap().is_empty(), "no export yet: no orders");
 
     let at = chrono::Utc::now();
-    let manifest = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await.unwrap();
+    let export = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await.unwrap();
+    let manifest = &export.manifest;
     assert_eq!(manifest.merchants, [("m-1".to_owned(), 2), ("m-2".to_owned(), 1)].into());
     // A fresh reader (a new container) sees the export: every order whole, by id, a page at a time.
     let archive = oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone());
@@ -882,6 +883,32 @@ async fn analytics_in_aws_read_the_scheduled_order_export_and_each_merchant_sees
         (StatusCode::OK, &Value::from(2), &Value::from("m-1")),
         "{body}"
     );
+
+    // The report files of the same pass, in the bucket, listed and served by ingest-order.
+    let keys = oms_lambda::reports::write_reports(aws.artifacts(), &ports, &export.orders, at).await.unwrap();
+    let run = at.format("%Y%m%dT%H%M%SZ").to_string();
+    assert!(
+        keys.contains(&format!("reports/{run}/sales.html")) && keys.contains(&format!("reports/{run}/sales.xlsx")),
+        "{keys:?}"
+    );
+    let reports: Arc<dyn oms_api::ReportFiles> = Arc::new(oms_lambda::reports::S3Reports { artifacts: aws.artifacts().clone() });
+    let state = AppState { reports: Some(reports), ..lambda_state(&aws) };
+    let api = oms_api::routes::orders_api(state);
+    let staff = |e: Value| signed_in(e, None, &["oms/platform", "oms/orders.read"]);
+    let list = tracking_request("GET", "/reports", "/reports", Value::Null, None, &[]);
+    let (status, listed) = invoke(&api, staff(list)).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["reports"].as_array().unwrap().len(), keys.len(), "{listed}");
+    let path = format!("/reports/{run}/sales.html");
+    let one =
+        tracking_request("GET", &path, "/reports/{run}/{file}", serde_json::json!({"run": run, "file": "sales.html"}), None, &[]);
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(staff(one)).unwrap();
+    let request: lambda_http::http::Request<lambda_http::Body> = request.into();
+    let response = oms_lambda::with_gateway_claims(api.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    let page = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&page).contains("<svg"), "the page carries its charts");
 
     query.merchant = Some(m2);
     let archive = oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone());

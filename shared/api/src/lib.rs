@@ -12,5 +12,5 @@ pub mod webhook_secrets;
 pub use auth::{Authed, Authenticator, GatewayClaims, TokenTable};
 pub use error::{ApiError, ErrorCode};
 pub use oms_channels::secrets::{ChannelSecrets, UnsignedPolicy};
-pub use routes::{AppState, BodyReadLimit, PricingModel};
+pub use routes::{AppState, BodyReadLimit, PricingModel, ReportDirectory, ReportFiles};
 pub use webhook_secrets::{LoadSecrets, WebhookSecrets};

@@ -34,7 +34,7 @@ fn app(reports: Option<std::path::PathBuf>) -> Router {
         auth: Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string()).expect("tokens"))),
         pricing: Default::default(),
         archive: None,
-        reports,
+        reports: reports.map(|dir| Arc::new(oms_api::ReportDirectory(dir)) as Arc<dyn oms_api::ReportFiles>),
     })
 }
 

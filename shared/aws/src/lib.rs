@@ -45,7 +45,7 @@ pub use dynamo::{
     INDEX_BY_PHONE, INDEX_BY_STATUS, OUTBOX_PREFIX,
 };
 #[cfg(feature = "artifacts")]
-pub use s3::Artifacts;
+pub use s3::{Artifacts, StoredObject};
 #[cfg(feature = "secrets")]
 pub use secrets::SecretsReader;
 pub use sqs::SqsQueue;

@@ -43,28 +43,67 @@ fn merchant_key(merchant: &str) -> String {
     format!("{EXPORT_PREFIX}/{merchant}.jsonl")
 }
 
+/// What a run exported: the manifest, and every order it wrote (by id), for the reports
+/// made from the same pass.
+#[derive(Debug)]
+pub struct Export {
+    pub manifest: Manifest,
+    pub orders: OrderSnapshot,
+}
+
+/// Orders held in memory, by id: an `OrderArchive` over one pass's orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderSnapshot(Vec<Order>);
+
+impl OrderSnapshot {
+    /// `orders`, put in id order.
+    pub fn new(mut orders: Vec<Order>) -> Self {
+        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        Self(orders)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[async_trait]
+impl OrderArchive for OrderSnapshot {
+    async fn orders_after(
+        &self,
+        merchant: Option<&MerchantId>,
+        after: Option<&OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let start = after.map_or(0, |after| self.0.partition_point(|o| &o.order_id <= after));
+        let mine = |o: &&Order| merchant.is_none_or(|m| &o.merchant_id == m);
+        Ok(self.0[start..].iter().filter(mine).take(limit).cloned().collect())
+    }
+}
+
 /// Scans every order of the table and writes the export (the manifest last, so a reader
 /// never sees a manifest naming objects not written yet).
-pub async fn export_orders(dynamo: &DynamoStore, artifacts: &Artifacts, at: DateTime<Utc>) -> Result<Manifest, StoreError> {
-    let mut by_merchant: BTreeMap<String, Vec<Order>> = BTreeMap::new();
-    for order in dynamo.all_orders().await? {
-        by_merchant.entry(order.merchant_id.to_string()).or_default().push(order);
-    }
+pub async fn export_orders(dynamo: &DynamoStore, artifacts: &Artifacts, at: DateTime<Utc>) -> Result<Export, StoreError> {
+    let all = OrderSnapshot::new(dynamo.all_orders().await?);
+    let mut by_merchant: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     let mut merchants = BTreeMap::new();
-    for (merchant, mut orders) in by_merchant {
-        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-        let mut lines = Vec::new();
-        for order in &orders {
-            serde_json::to_writer(&mut lines, order).map_err(|e| StoreError::new("Failed to encode an order", e))?;
-            lines.push(b'\n');
-        }
-        artifacts.put_object(&merchant_key(&merchant), lines).await?;
-        merchants.insert(merchant, orders.len());
+    for order in &all.0 {
+        let lines = by_merchant.entry(order.merchant_id.as_str()).or_default();
+        serde_json::to_writer(&mut *lines, order).map_err(|e| StoreError::new("Failed to encode an order", e))?;
+        lines.push(b'\n');
+        *merchants.entry(order.merchant_id.to_string()).or_insert(0) += 1;
+    }
+    for (merchant, lines) in by_merchant {
+        artifacts.put_object(&merchant_key(merchant), lines).await?;
     }
     let manifest = Manifest { exported_at: at, merchants };
     let bytes = serde_json::to_vec(&manifest).map_err(|e| StoreError::new("Failed to encode the manifest", e))?;
     artifacts.put_object(&manifest_key(), bytes).await?;
-    Ok(manifest)
+    Ok(Export { manifest, orders: all })
 }
 
 /// The `OrderArchive` over the last export: each merchant's object read once per export

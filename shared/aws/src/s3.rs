@@ -52,4 +52,53 @@ impl Artifacts {
             .map_err(|e| StoreError::new(format!("Failed to read the body of s3://{}/{key}", self.bucket), e))?;
         Ok(Some(body.into_bytes().to_vec()))
     }
+
+    /// Every object under `prefix`, by key: a `ListObjectsV2` a page at a time.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error(format!("Failed to list s3://{}/{prefix}", self.bucket), e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                let modified = object
+                    .last_modified()
+                    .and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
+                let bytes = object.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+                found.push(StoredObject { key: key.to_owned(), bytes, modified });
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Deletes the object at `key` (nothing when there is none).
+    pub async fn delete_object(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Failed to delete s3://{}/{key}", self.bucket), e))?;
+        Ok(())
+    }
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    pub bytes: u64,
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -7,6 +7,8 @@
 
 #[cfg(feature = "pricing")]
 pub mod pricing;
+#[cfg(feature = "exports")]
+pub mod reports;
 pub mod schedule;
 pub mod sqs;
 pub mod stream;
@@ -98,25 +100,35 @@ fn state_over(aws: &Aws) -> AppState {
     }
 }
 
-/// The archive `GET /analytics` reads: the last order export in S3 (`export-orders`).
-#[cfg(feature = "exports")]
-fn exported_orders(aws: &Aws) -> Option<Arc<dyn oms_domain::ports::OrderArchive>> {
-    Some(Arc::new(oms_aws::order_export::ExportedOrders::new(aws.artifacts().clone())))
+/// Where `GET /analytics` and `GET /reports` read from (the `AppState` fields).
+#[cfg(feature = "webhooks")]
+type Exported = (Option<Arc<dyn oms_domain::ports::OrderArchive>>, Option<Arc<dyn oms_api::ReportFiles>>);
+
+/// What `GET /analytics` and `GET /reports` read: the last order export and the report
+/// runs in S3 (`export-orders`).
+#[cfg(all(feature = "exports", feature = "webhooks"))]
+fn exported(aws: &Aws) -> Exported {
+    let artifacts = aws.artifacts().clone();
+    (
+        Some(Arc::new(oms_aws::order_export::ExportedOrders::new(artifacts.clone()))),
+        Some(Arc::new(reports::S3Reports { artifacts })),
+    )
 }
 
-/// Without the export (a function that does not serve `GET /analytics`): none, 501.
-#[cfg(not(feature = "exports"))]
-#[allow(dead_code)]
-fn exported_orders(_aws: &Aws) -> Option<Arc<dyn oms_domain::ports::OrderArchive>> {
-    None
+/// Without the export (a function that serves neither route): none, 501.
+#[cfg(all(not(feature = "exports"), feature = "webhooks"))]
+fn exported(_aws: &Aws) -> Exported {
+    (None, None)
 }
 
-/// Writes the order export once per scheduled invocation (`export-orders`).
-#[cfg(feature = "exports")]
+/// Writes the order export and the report files once per scheduled invocation
+/// (`export-orders`).
+#[cfg(feature = "export-writer")]
 pub async fn run_export() -> Result<(), Error> {
     let aws = aws().await?;
-    let aws = &aws;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::export_orders(aws, event))).await
+    let ports = aws.ports(Arc::new(SystemClock));
+    let (aws, ports) = (&aws, &ports);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| schedule::export_orders(aws, ports, event))).await
 }
 
 /// The variable naming the Secrets Manager secret of the channels' webhook secrets (a JSON
@@ -142,7 +154,8 @@ pub async fn aws_webhook_state() -> anyhow::Result<AppState> {
     let (sdk, settings) = configuration().await?;
     let secrets = webhook_secrets(&sdk, &secret_id, SECRETS_REREAD_EVERY).await?;
     let aws = Aws::new(&sdk, settings);
-    Ok(AppState { secrets, archive: exported_orders(&aws), ..state_over(&aws) })
+    let (archive, reports) = exported(&aws);
+    Ok(AppState { secrets, archive, reports, ..state_over(&aws) })
 }
 
 /// The channels' webhook secrets in the Secrets Manager secret `secret_id`, read now and

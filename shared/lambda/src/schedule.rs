@@ -25,17 +25,21 @@ pub async fn retrain(
 }
 
 /// export-orders: scans the table's orders and writes the export `GET /analytics` reads
-/// (`oms_aws::order_export`); the answer is the manifest. A failed run is an error, so the
-/// schedule's retry and failure destination see it.
-#[cfg(feature = "exports")]
+/// (`oms_aws::order_export`), then the report files of the last 30 days from the same pass
+/// (`reports::write_reports`); the answer is the manifest and the files written. A failed
+/// run is an error, so the schedule's retry and failure destination see it.
+#[cfg(feature = "export-writer")]
 pub async fn export_orders(
     aws: &oms_aws::Aws,
+    ports: &oms_domain::ports::Ports,
     event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
-) -> Result<oms_aws::order_export::Manifest, lambda_runtime::Error> {
+) -> Result<serde_json::Value, lambda_runtime::Error> {
     let at = event.payload.time.unwrap_or_else(chrono::Utc::now);
-    let manifest = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await?;
-    tracing::info!(merchants = manifest.merchants.len(), orders = manifest.merchants.values().sum::<usize>(), "orders exported");
-    Ok(manifest)
+    let export = oms_aws::order_export::export_orders(aws.dynamo(), aws.artifacts(), at).await?;
+    tracing::info!(merchants = export.manifest.merchants.len(), orders = export.orders.len(), "orders exported");
+    let reports = crate::reports::write_reports(aws.artifacts(), ports, &export.orders, at).await?;
+    tracing::info!(files = reports.len(), "reports written");
+    Ok(serde_json::json!({ "manifest": export.manifest, "reports": reports }))
 }
 
 /// sweep-orders: one sweep (`oms_domain::usecases::sweep`) per scheduled run; the report

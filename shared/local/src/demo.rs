@@ -63,7 +63,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .with_carrier("aftership", SECRET)
         .with_carrier("easypost", SECRET);
     let mut state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
-    state.reports = Some(crate::reports::root(data_dir));
+    state.reports = Some(Arc::new(oms_api::ReportDirectory(crate::reports::root(data_dir))));
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // Local stand-ins of the warehouses' systems and the shops' APIs, told what they must know.

@@ -100,7 +100,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
     let mut state = app_state(&embedded, options.secrets, options.auth);
     state.pricing = PricingModel::default();
-    state.reports = Some(crate::reports::root(&options.data_dir));
+    state.reports = Some(Arc::new(oms_api::ReportDirectory(crate::reports::root(&options.data_dir))));
     load_new_pricing_models(&options.data_dir, &state.pricing, &mut HashMap::new()).await;
     let ports = state.ports.clone();
     let listener =

@@ -28,7 +28,9 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
-pub use reports::{content_type as report_content_type, ReportFileAnswer, ReportsAnswer};
+pub use reports::{
+    content_type as report_content_type, plain_name, ReportDirectory, ReportFileAnswer, ReportFiles, ReportsAnswer,
+};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
 
@@ -64,11 +66,12 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Empty until a model is loaded (`oms serve` loads the data directory's current one).
     pub pricing: PricingModel,
-    /// Where `GET /analytics` reads every order from; `None` (in Lambda) answers 501.
+    /// Where `GET /analytics` reads every order from (`oms serve`: SQLite; AWS: the order
+    /// export); `None` answers 501.
     pub archive: Option<Arc<dyn OrderArchive>>,
     /// Where `GET /reports` finds the generated report files (`oms serve`: the data
-    /// directory's `reports`); `None` (in Lambda) answers 501.
-    pub reports: Option<std::path::PathBuf>,
+    /// directory's `reports`; AWS: the bucket's `reports/`); `None` answers 501.
+    pub reports: Option<Arc<dyn ReportFiles>>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.

@@ -1,6 +1,7 @@
-//! `GET /reports` and `GET /reports/{run}/{file}`: the report files `oms serve` wrote on its
-//! schedule (and `oms report` into the data directory), listed newest first and served
-//! with their content type. Staff only; in AWS (no report directory yet) they answer 501.
+//! `GET /reports` and `GET /reports/{run}/{file}`: the generated report files, listed newest
+//! first and served with their content type, from wherever they are kept
+//! ([`ReportFiles`]): the data directory `oms serve` and `oms report` write into
+//! ([`ReportDirectory`]), or the bucket `export-orders` writes into in AWS. Staff only.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::Scope;
+
+use async_trait::async_trait;
+use oms_domain::ports::StoreError;
 
 use super::{AppState, PathParams};
 use crate::error::{ErrorBody, ErrorCode};
@@ -52,8 +56,43 @@ pub fn content_type(file: &str) -> &'static str {
     }
 }
 
-/// Whether `name` may be one part of a report's path: letters, digits, `-`, `_` and `.`,
-/// not starting with a dot (so never `.` or `..`), at most 200 bytes.
+/// Where the report files are kept: runs (named by their UTC time) of files.
+#[async_trait]
+pub trait ReportFiles: Send + Sync + std::fmt::Debug {
+    /// Every report file of every run, in any order.
+    async fn list(&self) -> Result<Vec<ReportFileAnswer>, StoreError>;
+    /// The bytes of `file` in the run `run` (both plain names: [`plain_name`]), if there is
+    /// such a file.
+    async fn read(&self, run: &str, file: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// The report files under a directory (`<data dir>/reports`), one directory per run.
+#[derive(Debug, Clone)]
+pub struct ReportDirectory(pub PathBuf);
+
+#[async_trait]
+impl ReportFiles for ReportDirectory {
+    async fn list(&self) -> Result<Vec<ReportFileAnswer>, StoreError> {
+        let root = self.0.clone();
+        tokio::task::spawn_blocking(move || list(&root))
+            .await
+            .map_err(|err| StoreError::new("The listing of the report files stopped", err))?
+            .map_err(|err| StoreError::new("Failed to list the report files", err))
+    }
+
+    async fn read(&self, run: &str, file: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let (run_dir, path) = (self.0.join(run), self.0.join(run).join(file));
+        let read = tokio::task::spawn_blocking(move || read_within(&run_dir, &path))
+            .await
+            .map_err(|err| StoreError::new("The read of a report file stopped", err))?;
+        match read {
+            Ok(bytes) => Ok(bytes),
+            Err(err) if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => Ok(None),
+            Err(err) => Err(StoreError::new("Failed to read a report file", err)),
+        }
+    }
+}
+
 /// The file at `path` in the run directory `run_dir`, when both are what they look like:
 /// a directory and a regular file, neither a symbolic link (which could lead out of the
 /// reports' directory); `None` otherwise.
@@ -66,7 +105,9 @@ fn read_within(run_dir: &std::path::Path, path: &std::path::Path) -> std::io::Re
     std::fs::read(path).map(Some)
 }
 
-fn plain_name(name: &str) -> bool {
+/// Whether `name` may be one part of a report's path: letters, digits, `-`, `_` and `.`,
+/// not starting with a dot (so never `.` or `..`), at most 200 bytes.
+pub fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 200
         && !name.starts_with('.')
@@ -84,11 +125,8 @@ fn staff_only(caller: Authed) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn directory(state: &AppState) -> Result<PathBuf, ApiError> {
-    state
-        .reports
-        .clone()
-        .ok_or_else(|| ApiError::not_implemented("reports in AWS (they are to be written from an export of the table)"))
+fn files(state: &AppState) -> Result<&dyn ReportFiles, ApiError> {
+    state.reports.as_deref().ok_or_else(|| ApiError::not_implemented("report files in this function (it keeps none)"))
 }
 
 /// The report files under `root`: each run's directory's files, newest first.
@@ -120,7 +158,6 @@ fn list(root: &Path) -> std::io::Result<Vec<ReportFileAnswer>> {
             });
         }
     }
-    found.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)));
     Ok(found)
 }
 
@@ -133,17 +170,14 @@ fn list(root: &Path) -> std::io::Result<Vec<ReportFileAnswer>> {
         (status = 200, description = "The report files, newest first", body = ReportsAnswer),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or acts for one merchant", body = ErrorBody),
-        (status = 501, description = "`not_implemented`: in AWS, where reports are to be written from an export of the table", body = ErrorBody),
+        (status = 501, description = "`not_implemented`: a function that keeps no report files", body = ErrorBody),
     ),
     security(("bearer" = ["oms/orders.read"]))
 )]
 async fn list_reports(State(state): State<AppState>, caller: Authed) -> Result<Json<ReportsAnswer>, ApiError> {
     staff_only(caller)?;
-    let root = directory(&state)?;
-    let reports = tokio::task::spawn_blocking(move || list(&root))
-        .await
-        .map_err(|err| ApiError::unexpected(&err))?
-        .map_err(|err| ApiError::unexpected(&err))?;
+    let mut reports = files(&state)?.list().await?;
+    reports.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.path.cmp(&b.path)));
     Ok(Json(ReportsAnswer { reports }))
 }
 
@@ -162,7 +196,7 @@ async fn list_reports(State(state): State<AppState>, caller: Authed) -> Result<J
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/orders.read`, or acts for one merchant", body = ErrorBody),
         (status = 404, description = "`not_found`: no such report file (or a name that is not a plain file name)", body = ErrorBody),
-        (status = 501, description = "`not_implemented`: in AWS", body = ErrorBody),
+        (status = 501, description = "`not_implemented`: a function that keeps no report files", body = ErrorBody),
     ),
     security(("bearer" = ["oms/orders.read"]))
 )]
@@ -172,22 +206,12 @@ async fn report_file(
     PathParams((run, file)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     staff_only(caller)?;
-    let root = directory(&state)?;
+    let files = files(&state)?;
     let missing = || ApiError::new(ErrorCode::NotFound, "no such report file");
     if !plain_name(&run) || !plain_name(&file) {
         return Err(missing());
     }
-    let (run_dir, path) = (root.join(&run), root.join(&run).join(&file));
-    let read =
-        tokio::task::spawn_blocking(move || read_within(&run_dir, &path)).await.map_err(|err| ApiError::unexpected(&err))?;
-    let bytes = match read {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return Err(missing()),
-        Err(err) if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) => {
-            return Err(missing())
-        }
-        Err(err) => return Err(ApiError::unexpected(&err)),
-    };
+    let bytes = files.read(&run, &file).await?.ok_or_else(missing)?;
     let headers = [
         (header::CONTENT_TYPE, content_type(&file)),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
