@@ -42,9 +42,6 @@ pub const DB_FILE: &str = "oms.db";
 pub struct Embedded {
     db: db::Db,
     notify: Arc<tokio::sync::Notify>,
-    /// Flash sales read so far: a sale's row never changes once written, so a claim reads
-    /// its terms from here rather than from the database thread.
-    sales: Arc<std::sync::RwLock<std::collections::HashMap<oms_domain::flash_sale::SaleId, oms_domain::flash_sale::FlashSale>>>,
 }
 
 impl Embedded {
@@ -60,13 +57,13 @@ impl Embedded {
         if recovered > 0 {
             tracing::info!(messages = recovered, "messages left in flight by a previous run are visible again");
         }
-        Ok(Self { db, notify: Arc::default(), sales: Arc::default() })
+        Ok(Self { db, notify: Arc::default() })
     }
 
     /// A store that lives in memory only, for tests: one private database per call,
     /// shared by the clones of the value returned.
     pub fn open_in_memory() -> anyhow::Result<Self> {
-        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default(), sales: Arc::default() })
+        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default() })
     }
 
     /// Every port backed by this store, with `clock` as the time.
