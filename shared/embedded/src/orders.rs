@@ -625,6 +625,7 @@ mod tests {
             planned_at: fixtures::noon(),
             merge: None,
             shipments: Vec::new(),
+            claimed_from: None,
         });
         for i in 0..1000 {
             order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));
