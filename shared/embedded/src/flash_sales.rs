@@ -39,14 +39,15 @@ impl FlashSaleStore for Embedded {
         self.db.call(move |conn| create(conn, &sale_id, &body, &ends_at, &set_aside, &shards)).await.map_err(failed)
     }
 
-    /// The sale's row. (Not cached: an early end changes it, and another connection to
-    /// the file may be the one that ended it.)
+    /// The sale's row, read on the caller's thread (the reader connection: no hand-off to
+    /// the database thread). Not cached: an early end changes it, and another connection to
+    /// the file may be the one that ended it.
     async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read flash sale {id}"), e);
         let body: Option<String> = self
             .db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| row.get(0))
                     .optional()
                     .context("Failed to query the flash sales")
@@ -59,13 +60,13 @@ impl FlashSaleStore for Embedded {
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
         let key = sale.sale_id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read the shards of flash sale {}", sale.sale_id), e);
-        self.db.call(move |conn| levels(conn, &key)).await.map_err(failed)
+        self.db.read(move |conn| levels(conn, &key)).await.map_err(failed)
     }
 
     async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
         let (s, k) = (sale.to_string(), key.to_string());
         let failed = |e| StoreError::new(format!("Failed to read the claim of flash sale {sale} under key {key}"), e);
-        let body = self.db.call(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
+        let body = self.db.read(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
         body.map(|body| decode_claim(&body)).transpose().map_err(failed)
     }
 
@@ -119,7 +120,7 @@ impl FlashSaleStore for Embedded {
     async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read how flash sale {id} closed"), e);
-        self.db.call(move |conn| closing_of(conn, &key)).await.map_err(failed)
+        self.db.read(move |conn| closing_of(conn, &key)).await.map_err(failed)
     }
 
     /// The sale's row (its body and its end column) rewritten with the new end, on the
