@@ -260,11 +260,12 @@ CREATE INDEX orders_by_phone ON orders (merchant_id, phone, order_id) WHERE phon
 /// Most operations committed together in one transaction.
 const MAX_BATCH: usize = 512;
 
-/// How long the database thread waits for more operations to join a batch when more than
-/// one was waiting (callers are working concurrently, so more are on their way): each
-/// commit writes every page it touched, and a batch of many operations shares the pages
-/// they touch (the same index leaves, the same table tails), so fewer, larger commits
-/// write far less per operation. A lone operation is never kept waiting.
+/// How long at most the database thread waits for a batch to grow to the size of the one
+/// before (callers working concurrently send their next operations as their answers
+/// arrive): each commit writes every page it touched, and a batch of many operations
+/// shares the pages they touch (the same index leaves, the same table tails), so fewer,
+/// larger commits write less per operation. After a batch of one (a lone caller) nothing
+/// waits.
 const LINGER: Duration = Duration::from_micros(200);
 
 /// What the database thread hands back once a batch is committed (or not).
@@ -278,7 +279,7 @@ type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Reply) + Send>;
 /// SQLite allows one writer at a time, so one connection serving operations one after
 /// another is both the simplest and a correct choice: every operation runs alone. What the
 /// thread adds is group commit: it takes every operation waiting (up to `MAX_BATCH`, and
-/// those that arrive within `LINGER` when more than one was waiting) and
+/// waits up to `LINGER` for as many as the batch before had) and
 /// runs them in one `BEGIN IMMEDIATE` transaction, each inside a savepoint of its own
 /// (rolled back if the operation fails), and answers them only after the `COMMIT`. The
 /// outcome is the same as committing each one by itself, in that order, with one commit's
@@ -456,6 +457,8 @@ fn stopped() -> anyhow::Error {
 fn serve(mut conn: Connection, waiting: &mpsc::Receiver<Job>, checkpoint: Option<&mpsc::SyncSender<()>>) {
     // The WAL's pages when the checkpointer was last woken.
     let mut woken_at: i64 = 0;
+    // The size of the batch before.
+    let mut expected: usize = 1;
     while let Ok(first) = waiting.recv() {
         let mut batch = vec![first];
         let take_waiting = |batch: &mut Vec<Job>| {
@@ -467,19 +470,18 @@ fn serve(mut conn: Connection, waiting: &mpsc::Receiver<Job>, checkpoint: Option
             }
         };
         take_waiting(&mut batch);
-        if batch.len() > 1 {
-            let until = std::time::Instant::now() + LINGER;
-            while batch.len() < MAX_BATCH {
-                let left = until.saturating_duration_since(std::time::Instant::now());
-                match waiting.recv_timeout(left) {
-                    Ok(job) => {
-                        batch.push(job);
-                        take_waiting(&mut batch);
-                    }
-                    Err(_) => break,
+        let until = std::time::Instant::now() + LINGER;
+        while batch.len() < expected.min(MAX_BATCH) {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match waiting.recv_timeout(left) {
+                Ok(job) => {
+                    batch.push(job);
+                    take_waiting(&mut batch);
                 }
+                Err(_) => break,
             }
         }
+        expected = batch.len();
         // Without the outer transaction (another process held the lock past the busy
         // timeout) each operation's savepoint commits on its own: slower, still correct.
         let in_transaction = run_cached(&conn, "BEGIN IMMEDIATE").is_ok();

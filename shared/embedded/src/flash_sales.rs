@@ -40,21 +40,40 @@ impl FlashSaleStore for Embedded {
     }
 
     /// The sale's row, read on the caller's thread (the reader connection: no hand-off to
-    /// the database thread). Not cached: an early end changes it, and another connection to
-    /// the file may be the one that ended it.
+    /// the database thread) and compared with the body decoded last time, which is answered
+    /// again when it is the same: the row is read every time, since an early end changes
+    /// it, and another connection to the file may be the one that ended it.
     async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read flash sale {id}"), e);
-        let body: Option<String> = self
+        let known = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned();
+        let known_body = known.as_ref().map(|(body, _)| body.clone());
+        // The row's body, unless it is the one decoded before (compared in place).
+        let read: Option<Option<String>> = self
             .db
             .read(move |conn| {
-                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| row.get(0))
-                    .optional()
-                    .context("Failed to query the flash sales")
+                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| {
+                    let body = row.get_ref(0)?.as_str()?;
+                    Ok((known_body.as_deref() != Some(body)).then(|| body.to_owned()))
+                })
+                .optional()
+                .context("Failed to query the flash sales")
             })
             .await
             .map_err(failed)?;
-        body.map(|body| decode_sale(&body)).transpose().map_err(failed)
+        match read {
+            None => Ok(None),
+            Some(None) => Ok(known.map(|(_, sale)| sale)),
+            Some(Some(body)) => {
+                let sale = decode_sale(&body).map_err(failed)?;
+                let mut sales = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if sales.len() >= KNOWN_SALES {
+                    sales.clear();
+                }
+                sales.insert(id.clone(), (std::sync::Arc::from(body), sale.clone()));
+                Ok(Some(sale))
+            }
+        }
     }
 
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
@@ -177,6 +196,9 @@ impl FlashSaleStore for Embedded {
         ids.into_iter().map(|id| SaleId::parse(id).context("A stored sale id is corrupt").map_err(failed)).collect()
     }
 }
+
+/// Most sales whose decoded terms are kept beside their row (`Embedded::sales`).
+const KNOWN_SALES: usize = 256;
 
 /// A time as the sales' index keeps it: RFC 3339 with microseconds and `Z`, fixed width so
 /// it sorts as the time does.

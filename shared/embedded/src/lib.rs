@@ -42,6 +42,9 @@ pub const DB_FILE: &str = "oms.db";
 pub struct Embedded {
     db: db::Db,
     notify: Arc<tokio::sync::Notify>,
+    /// Flash sales decoded before, with the row body they were decoded from: a claim reads
+    /// the row (it may have changed: an early end) but decodes it only when it differs.
+    sales: Arc<std::sync::Mutex<std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>>>,
 }
 
 impl Embedded {
@@ -57,13 +60,13 @@ impl Embedded {
         if recovered > 0 {
             tracing::info!(messages = recovered, "messages left in flight by a previous run are visible again");
         }
-        Ok(Self { db, notify: Arc::default() })
+        Ok(Self { db, notify: Arc::default(), sales: Arc::default() })
     }
 
     /// A store that lives in memory only, for tests: one private database per call,
     /// shared by the clones of the value returned.
     pub fn open_in_memory() -> anyhow::Result<Self> {
-        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default() })
+        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default(), sales: Arc::default() })
     }
 
     /// Every port backed by this store, with `clock` as the time.
