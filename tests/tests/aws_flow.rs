@@ -710,7 +710,10 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
     assert_eq!((status, &other["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("flash_sale_not_found")));
     let (status, ended) = invoke(&flash, signed_in(end(), Some("m-1"), &["oms/inventory.write"])).await;
     assert_eq!(status, StatusCode::OK, "{ended}");
-    assert_eq!((&ended["state"], &ended["units_claimed"], &ended["units_returned"]), (&serde_json::json!("ended"), &serde_json::json!(2), &serde_json::json!(0)));
+    assert_eq!(
+        (&ended["state"], &ended["units_claimed"], &ended["units_returned"]),
+        (&serde_json::json!("ended"), &serde_json::json!(2), &serde_json::json!(0))
+    );
     assert!(ended["closed_at"].is_string(), "{ended}");
     let (status, late) = invoke(&flash, claim_event(&sale_id, "c-4", "k-5", 1)).await;
     assert_eq!((status, &late["error"]["code"]), (StatusCode::GONE, &Value::from("not_active")), "{late}");

@@ -442,7 +442,9 @@ pub async fn a_claims_order_cancelled_before_its_hold_gives_its_unit_back_to_the
     assert_eq!(units_left(&s, &sale).await, [2]);
     // The claim stays the customer's answer under its key, and counts against the limit.
     let again = claim_of(&sale, "k-1", "c-1", 1, 0);
-    assert!(matches!(store_claim(&s, &sale, &again).await, ClaimOutcome::Duplicate(first_claim) if first_claim.claim_id == first.claim_id));
+    assert!(
+        matches!(store_claim(&s, &sale, &again).await, ClaimOutcome::Duplicate(first_claim) if first_claim.claim_id == first.claim_id)
+    );
     let over = claim_of(&sale, "k-9", "c-1", 1, 0);
     assert_eq!(store_claim(&s, &sale, &over).await, ClaimOutcome::LimitExceeded { claimed: 1 });
 
@@ -523,7 +525,10 @@ pub async fn a_sale_ended_early_takes_no_claim_after_and_closes_once_giving_its_
     upcoming.ends_at = now + Duration::hours(2);
     let upcoming = created(&s, upcoming).await;
     let view = flash_sales::end_sale(&ports, &upcoming.sale_id).await.expect("end_sale failed");
-    assert_eq!((view.state, view.sale.terms.starts_at, view.sale.terms.ends_at), (oms_domain::flash_sale::SaleState::Ended, now, now));
+    assert_eq!(
+        (view.state, view.sale.terms.starts_at, view.sale.terms.ends_at),
+        (oms_domain::flash_sale::SaleState::Ended, now, now)
+    );
     assert_eq!(view.closing.map(|c| c.units_returned), Some(2));
     assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1)]);
 

@@ -640,7 +640,8 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
             .context("Failed to migrate to schema version 19 (flash sales closed after their end)")?;
     }
     if found < 20 {
-        tx.execute_batch(PHONE_INDEX_PARTIAL).context("Failed to migrate to schema version 20 (the phone index of orders with one)")?;
+        tx.execute_batch(PHONE_INDEX_PARTIAL)
+            .context("Failed to migrate to schema version 20 (the phone index of orders with one)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

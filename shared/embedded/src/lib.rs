@@ -44,7 +44,11 @@ pub struct Embedded {
     notify: Arc<tokio::sync::Notify>,
     /// Flash sales decoded before, with the row body they were decoded from: a claim reads
     /// the row (it may have changed: an early end) but decodes it only when it differs.
-    sales: Arc<std::sync::Mutex<std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>>>,
+    sales: Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>,
+        >,
+    >,
 }
 
 impl Embedded {

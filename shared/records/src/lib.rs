@@ -620,7 +620,10 @@ impl TryFrom<OrderRecord> for Order {
                             .claimed_from
                             .map(|c| -> Result<_, CorruptRecord> {
                                 Ok(oms_domain::flash_sale::ClaimedFrom {
-                                    sale_id: parse("allocation.claimed_from.sale_id", oms_domain::flash_sale::SaleId::parse(c.sale_id))?,
+                                    sale_id: parse(
+                                        "allocation.claimed_from.sale_id",
+                                        oms_domain::flash_sale::SaleId::parse(c.sale_id),
+                                    )?,
                                     shard: c.shard,
                                 })
                             })

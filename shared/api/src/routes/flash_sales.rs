@@ -22,11 +22,7 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_sale))
-        .routes(routes!(claim))
-        .routes(routes!(get_sale))
-        .routes(routes!(end_sale))
+    OpenApiRouter::new().routes(routes!(create_sale)).routes(routes!(claim)).routes(routes!(get_sale)).routes(routes!(end_sale))
 }
 
 /// Shards a sale gets when the body names none.

@@ -564,7 +564,9 @@ impl FlashSaleStore for DynamoStore {
         ];
         match self.transact(items, &what).await? {
             Transact::Written => Ok(EndSaleOutcome::Ended(Box::new(ended))),
-            Transact::Cancelled(reasons) if reasons.iter().any(CancelReason::condition_failed) => Ok(EndSaleOutcome::AlreadyEnded),
+            Transact::Cancelled(reasons) if reasons.iter().any(CancelReason::condition_failed) => {
+                Ok(EndSaleOutcome::AlreadyEnded)
+            }
             Transact::Cancelled(reasons) => Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons)))),
         }
     }

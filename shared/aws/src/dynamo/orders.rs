@@ -595,11 +595,7 @@ impl DynamoStore {
             Transact::Written => Ok(UpdateOutcome::Updated { version: order.version + 1 }),
             Transact::Cancelled(reasons)
                 if reasons.first().is_some_and(CancelReason::condition_failed)
-                    || reasons
-                        .iter()
-                        .skip(first_extra)
-                        .take(race_conditions)
-                        .any(CancelReason::condition_failed) =>
+                    || reasons.iter().skip(first_extra).take(race_conditions).any(CancelReason::condition_failed) =>
             {
                 Ok(UpdateOutcome::VersionConflict)
             }

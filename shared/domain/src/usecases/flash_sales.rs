@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::flash_sale::{
-    shard_order, Claim, ClaimId, ClaimedFrom, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState, SaleTerms, ShardLevel,
+    shard_order, Claim, ClaimId, ClaimedFrom, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState,
+    SaleTerms, ShardLevel,
 };
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
