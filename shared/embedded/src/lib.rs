@@ -37,6 +37,9 @@ pub use queue::{Delivery, MAX_ATTEMPTS};
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "oms.db";
 
+/// Flash sales decoded before, each with the row body it was decoded from.
+type KnownSales = std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>;
+
 /// The embedded store and queue. Cloning is cheap and every clone shares one database.
 #[derive(Debug, Clone)]
 pub struct Embedded {
@@ -44,11 +47,7 @@ pub struct Embedded {
     notify: Arc<tokio::sync::Notify>,
     /// Flash sales decoded before, with the row body they were decoded from: a claim reads
     /// the row (it may have changed: an early end) but decodes it only when it differs.
-    sales: Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>,
-        >,
-    >,
+    sales: Arc<std::sync::Mutex<KnownSales>>,
 }
 
 impl Embedded {
