@@ -8,6 +8,9 @@
 //!
 //! SQLite runs in WAL mode with `synchronous = NORMAL`: a committed write survives a
 //! process crash; a power cut may lose the last few transactions but never corrupts.
+//! Beside the writer (the database thread, which group-commits) a checkpoint thread copies
+//! the WAL into the database file, and a read-only connection serves some reads on the
+//! caller's thread (`db.rs`).
 
 mod alerts;
 mod archive;
