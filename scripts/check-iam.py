@@ -52,7 +52,9 @@ def send_to(*queues):
 USES = {
     # intake (transactional insert with a ConditionCheck of the old dedupe marker, outbox
     # Put), redelivery and PATCH (order Put, backorder entries Put/Delete), cancel (the
-    # reservation's Delete and stock Updates in the order's write), alerts (raise: Put;
+    # reservation's Delete and stock Updates in the order's write; a flash-sale claim's
+    # order never held: the sale's CLOSED item read (GetItem) and checked (ConditionCheck),
+    # its shard's Update, or once closing the stock Update and ledger Put), alerts (raise: Put;
     # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes.
     "IngestOrderFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status", "by_merchant_alerts")
@@ -127,6 +129,8 @@ USES = {
     # sale and the stock Updates in one transaction; a claim: the sale and claim reads, one
     # transaction of claim, customer and shard (Put, Update) with the order's items and its
     # outbox item (Put); the shards' levels (BatchGetItem). No queue: the outbox carries it.
+    # An early end: the sale item Put again and its open item moved (Delete, Put), then the
+    # close as the sweeper's (GetItem, BatchGetItem, Updates, ledger Puts, a Delete).
     "FlashSaleClaimFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # a shipment in its order's transaction (order Put, tracking marker and shipment Put,
     # the hold's Update or Delete, stock Updates), the hold read (Query), shipments and

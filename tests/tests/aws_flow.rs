@@ -718,6 +718,36 @@ async fn a_flash_sale_is_claimed_through_flash_sale_claim_and_its_order_reserved
     assert_eq!((order.status, order.channel), (OrderStatus::Reserved, Channel::FlashSale));
     let levels = state.ports.inventory.stock_of(&order.lines[0].sku).await.unwrap();
     assert_eq!((levels[0].on_hand, levels[0].reserved, levels[0].available), (100, 2, 98), "the hold is inside the set-aside");
+
+    // The merchant's operator ends it early through the same function: ended and closed,
+    // no claim taken after, and ending it again answers the same sale.
+    let end = || {
+        let mut e = event("apigw-http-post-flash-sale-claim.json");
+        let path = format!("/flash-sales/{sale_id}/end");
+        e["rawPath"] = path.clone().into();
+        e["routeKey"] = "POST /flash-sales/{id}/end".into();
+        e["requestContext"]["http"]["path"] = path.into();
+        e["requestContext"]["routeKey"] = "POST /flash-sales/{id}/end".into();
+        e["pathParameters"] = serde_json::json!({ "id": sale_id });
+        e["body"] = Value::Null;
+        e["headers"].as_object_mut().expect("headers").remove("content-length");
+        e
+    };
+    let (status, refused) = invoke(&flash, signed_in(end(), Some("m-1"), &["oms/storefront"])).await;
+    assert_eq!((status, &refused["error"]["code"]), (StatusCode::FORBIDDEN, &Value::from("forbidden")));
+    let (status, other) = invoke(&flash, signed_in(end(), Some("m-2"), &["oms/inventory.write"])).await;
+    assert_eq!((status, &other["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("flash_sale_not_found")));
+    let (status, ended) = invoke(&flash, signed_in(end(), Some("m-1"), &["oms/inventory.write"])).await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(
+        (&ended["state"], &ended["units_claimed"], &ended["units_returned"]),
+        (&serde_json::json!("ended"), &serde_json::json!(2), &serde_json::json!(0))
+    );
+    assert!(ended["closed_at"].is_string(), "{ended}");
+    let (status, late) = invoke(&flash, claim_event(&sale_id, "c-4", "k-5", 1)).await;
+    assert_eq!((status, &late["error"]["code"]), (StatusCode::GONE, &Value::from("not_active")), "{late}");
+    let (status, again) = invoke(&flash, signed_in(end(), Some("m-1"), &["oms/inventory.write"])).await;
+    assert_eq!((status, &again), (StatusCode::OK, &ended));
 }
 
 /// The sample GET event turned into `method path` of track-shipment (route `route`, path

@@ -947,6 +947,7 @@ mod tests {
             planned_at: at(13),
             merge: None,
             shipments: Vec::new(),
+            claimed_from: None,
         });
         order.version = 3;
         order

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use oms_domain::ports::StoreError;
 use oms_domain::usecases::alerts::AlertActionError;
-use oms_domain::usecases::flash_sales::{ClaimError, CreateSaleError};
+use oms_domain::usecases::flash_sales::{ClaimError, CreateSaleError, EndSaleError};
 use oms_domain::usecases::intake::{IntakeError, UnknownSku};
 use oms_domain::usecases::inventory::SetStockError;
 use oms_domain::usecases::orders::{CancelError, FindError, GetError, ModifyError};
@@ -452,6 +452,15 @@ impl From<ClaimError> for ApiError {
             ClaimError::LimitExceeded { .. } => Self::new(ErrorCode::LimitExceeded, err.to_string()),
             ClaimError::KeyReused(e) => e.into(),
             ClaimError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<EndSaleError> for ApiError {
+    fn from(err: EndSaleError) -> Self {
+        match err {
+            EndSaleError::NotFound(_) => Self::new(ErrorCode::FlashSaleNotFound, err.to_string()),
+            EndSaleError::Unexpected(e) => e.into(),
         }
     }
 }

@@ -247,3 +247,83 @@ async fn an_ended_sale_shows_ended_and_once_swept_the_units_it_gave_back_to_stoc
     assert!(again.sales_closed.is_empty());
     assert_eq!(reserved(&ports).await, 1);
 }
+
+/// `call` with a bearer token.
+async fn call_as(router: &Router, token: &str, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body.to_owned()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_operator_ends_a_sale_early_once_its_unclaimed_units_go_back_and_claims_stop() {
+    let (open, ports) = app().await;
+    let grants = json!([
+        { "token": "m1-operator-token-0001", "merchant_id": "m-1", "scopes": ["oms/inventory.write", "oms/orders.read"] },
+        { "token": "m1-storefront-token-01", "merchant_id": "m-1", "scopes": ["oms/storefront"] },
+        { "token": "m2-operator-token-0001", "merchant_id": "m-2", "scopes": ["oms/inventory.write"] },
+    ]);
+    let router = routes::all(AppState {
+        ports: ports.clone(),
+        secrets: ChannelSecrets::default().into(),
+        unsigned: UnsignedPolicy::Refuse,
+        auth: oms_api::Authenticator::Tokens(Arc::new(
+            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
+        )),
+        pricing: Default::default(),
+        archive: None,
+        reports: None,
+    });
+    let id = create(&open, sale_body(5, 1)).await;
+    let claims = format!("/flash-sales/{id}/claims");
+    let (status, _) = call(&open, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let end = format!("/flash-sales/{id}/end");
+
+    // Only the sale's merchant's operators: another merchant's sale is not found, a
+    // storefront credential may not, and nobody unauthenticated.
+    let (status, other) = call_as(&router, "m2-operator-token-0001", "POST", &end, "").await;
+    assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("flash_sale_not_found")));
+    let (status, shop) = call_as(&router, "m1-storefront-token-01", "POST", &end, "").await;
+    assert_eq!((status, shop["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (status, _) = call(&router, "POST", &end, "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reserved(&ports).await, 5, "nothing moved");
+
+    let (status, ended) = call_as(&router, "m1-operator-token-0001", "POST", &end, "").await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(
+        (&ended["state"], &ended["units_left"], &ended["units_claimed"], &ended["units_returned"]),
+        (&json!("ended"), &json!(0), &json!(1), &json!(4))
+    );
+    assert!(ended["closed_at"].is_string(), "{ended}");
+    let ends_at: chrono::DateTime<Utc> = serde_json::from_value(ended["ends_at"].clone()).expect("a time");
+    assert!(ends_at <= Utc::now() && ends_at > Utc::now() - Duration::minutes(1), "the end is now: {ended}");
+    assert_eq!(reserved(&ports).await, 1, "the unclaimed units are available again");
+    let (status, shown) = call_as(&router, "m1-operator-token-0001", "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!((status, &shown), (StatusCode::OK, &ended), "answered as GET shows it");
+
+    // No claim from now on; the first claim's key still answers it.
+    let (status, late) = call(&open, "POST", &claims, &claim_body("c-2", "k-2", 1)).await;
+    assert_eq!((status, late["error"]["code"].as_str()), (StatusCode::GONE, Some("not_active")));
+    let (status, _) = call(&open, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Again: the same sale, nothing given back twice.
+    let (status, again) = call_as(&router, "m1-operator-token-0001", "POST", &end, "").await;
+    assert_eq!((status, &again), (StatusCode::OK, &ended));
+    assert_eq!(reserved(&ports).await, 1);
+
+    for path in ["/flash-sales/fs_01ARZ3NDEKTSV4RRFFQ69G5FAV/end", "/flash-sales/nope/end"] {
+        let (status, unknown) = call(&open, "POST", path, "").await;
+        assert_eq!((status, unknown["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("flash_sale_not_found")));
+    }
+}

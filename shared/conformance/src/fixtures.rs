@@ -40,6 +40,7 @@ pub fn complete_order() -> Order {
         planned_at: noon(),
         merge: None,
         shipments: Vec::new(),
+        claimed_from: None,
     });
     order
 }

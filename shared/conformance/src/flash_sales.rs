@@ -406,3 +406,132 @@ pub async fn a_sale_of_more_shards_than_one_write_holds_closes_whole(s: Subject)
         CloseSaleOutcome::AlreadyClosed(c) if c.units_returned == 148
     ));
 }
+
+/// A claim stored with its order on hold for an address, as the use case builds it.
+async fn claim_without_address(s: &Subject, sale: &FlashSale, key: &str, customer: &str) -> Claim {
+    let claim = claim_of(sale, key, customer, 1, 0);
+    let (order, send) = claim_order(sale, &claim, None, Utc::now()).expect("the claim's order");
+    let outcome = s.flash_sales.claim(&claim, sale.terms.per_customer_limit, &order, &send).await.expect("claim failed");
+    assert_eq!(outcome, ClaimOutcome::Claimed);
+    claim
+}
+
+pub async fn a_claims_order_cancelled_before_its_hold_gives_its_unit_back_to_the_sale_or_after_the_close_to_stock_once(
+    s: Subject,
+) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let sale = created(&s, terms(2, 1, 1)).await;
+    let ports = crate::payments::ports_at(&s, Utc::now(), Arc::new(crate::payments::Kept::default()));
+    let cancel = |order_id: OrderId| {
+        let ports = ports.clone();
+        async move { oms_domain::usecases::orders::cancel_order(&ports, &order_id, "customer changed their mind").await }
+    };
+
+    // On hold for its address, never held: cancelled, its unit goes back to the shard.
+    let first = claim_without_address(&s, &sale, "k-1", "c-1").await;
+    assert_eq!(units_left(&s, &sale).await, [1]);
+    let cancelled = cancel(first.order_id.clone()).await.expect("cancel failed");
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(units_left(&s, &sale).await, [2], "the unit is the sale's again");
+    // Still set aside for the sale: the stock's figures did not move, so no ledger entry.
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 2)]);
+    assert_eq!(set_aside_of(&s).await, [("WH-1".to_owned(), 2)]);
+    assert!(sale_releases(&s, &sale).await.is_empty());
+    // Once: a second cancel gives nothing back.
+    cancel(first.order_id.clone()).await.expect("cancel failed");
+    assert_eq!(units_left(&s, &sale).await, [2]);
+    // The claim stays the customer's answer under its key, and counts against the limit.
+    let again = claim_of(&sale, "k-1", "c-1", 1, 0);
+    assert!(
+        matches!(store_claim(&s, &sale, &again).await, ClaimOutcome::Duplicate(first_claim) if first_claim.claim_id == first.claim_id)
+    );
+    let over = claim_of(&sale, "k-9", "c-1", 1, 0);
+    assert_eq!(store_claim(&s, &sale, &over).await, ClaimOutcome::LimitExceeded { claimed: 1 });
+
+    // Another claim takes the returned unit; the sale ends and closes with the other one.
+    let second = claim_without_address(&s, &sale, "k-2", "c-2").await;
+    let closed = s.flash_sales.close_sale(&sale, after_end(&sale)).await.expect("close_sale failed");
+    assert!(matches!(closed, CloseSaleOutcome::Closed(c) if c.units_returned == 1), "{closed:?}");
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1)]);
+    // Its order cancelled after the close: the unit goes to available stock, with a
+    // release of the sale's hold, counted in the units the sale returned.
+    cancel(second.order_id.clone()).await.expect("cancel failed");
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 0)]);
+    assert_eq!(set_aside_of(&s).await, [("WH-1".to_owned(), 0)]);
+    assert_eq!(units_left(&s, &sale).await, [0], "never back into a closed sale's shard");
+    assert_eq!(sale_releases(&s, &sale).await, [("WH-1".to_owned(), -1), ("WH-1".to_owned(), -1)]);
+    let entries = crate::ledger::entries(&s, "SKU-1").await;
+    let returned = entries.last().expect("the return's entry");
+    assert!(returned.reason.contains(second.order_id.as_str()), "{returned:?}");
+    let closing = s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed").expect("closed");
+    assert_eq!(closing.units_returned, 2);
+    crate::ledger::assert_no_drift(&s).await;
+    // Once again: nothing moves on a second cancel.
+    cancel(second.order_id.clone()).await.expect("cancel failed");
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 0)]);
+    let closing = s.flash_sales.sale_closing(&sale.sale_id).await.expect("sale_closing failed").expect("closed");
+    assert_eq!(closing.units_returned, 2);
+}
+
+pub async fn a_sale_ended_early_takes_no_claim_after_and_closes_once_giving_its_unclaimed_units_back(s: Subject) {
+    set(&s, "WH-1", "SKU-1", 10).await;
+    let sale = created(&s, terms(5, 1, 2)).await;
+    let claim = claim_of(&sale, "k-1", "c-1", 1, 0);
+    assert_eq!(store_claim(&s, &sale, &claim).await, ClaimOutcome::Claimed);
+    let now = Utc::now();
+    let ports = crate::payments::ports_at(&s, now, Arc::new(crate::payments::Kept::default()));
+
+    let view = flash_sales::end_sale(&ports, &sale.sale_id).await.expect("end_sale failed");
+    assert_eq!(view.state, oms_domain::flash_sale::SaleState::Ended);
+    assert_eq!(view.sale.terms.ends_at, now, "the end is now");
+    assert_eq!(view.sale.terms.starts_at, sale.terms.starts_at);
+    let closing = view.closing.expect("closed with the end");
+    assert_eq!((closing.units_returned, view.units_left, view.units_claimed), (4, 0, 1));
+    assert_eq!(s.flash_sales.get_sale(&sale.sale_id).await.expect("get_sale failed").expect("the sale").terms.ends_at, now);
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1)], "the claimed unit stays held");
+    assert_eq!(sale_releases(&s, &sale).await, [("WH-1".to_owned(), -4)]);
+    assert!(s.flash_sales.ended_open_sales(now + Duration::days(60), 10).await.expect("ended_open_sales failed").is_empty());
+    crate::ledger::assert_no_drift(&s).await;
+
+    // No claim from the end on; the claim made before still answers under its key.
+    let new = |key: &str, customer: &str| NewClaim {
+        customer_id: CustomerId::parse(customer).expect("a customer"),
+        quantity: 1,
+        idempotency_key: IdempotencyKey::parse(key).expect("a key"),
+        shipping_address: Some(address()),
+    };
+    let late = flash_sales::claim(&ports, &sale.sale_id, new("k-2", "c-2")).await;
+    assert!(matches!(late, Err(ClaimError::NotActive { .. })), "{late:?}");
+    let repeated = flash_sales::claim(&ports, &sale.sale_id, new("k-1", "c-1")).await.expect("the first claim");
+    assert!(repeated.repeated && repeated.claim.claim_id == claim.claim_id);
+
+    // Ending it again changes nothing and answers the same sale.
+    let later = crate::payments::ports_at(&s, now + Duration::minutes(5), Arc::new(crate::payments::Kept::default()));
+    let again = flash_sales::end_sale(&later, &sale.sale_id).await.expect("end_sale failed");
+    assert_eq!((again.sale.terms.ends_at, again.closing), (now, Some(closing)));
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1)]);
+    assert_eq!(sale_releases(&s, &sale).await.len(), 1);
+    // A store asked to end it again answers that it has ended.
+    let ended = s.flash_sales.get_sale(&sale.sale_id).await.expect("get_sale failed").expect("the sale");
+    let outcome = s.flash_sales.end_sale(&ended, now + Duration::minutes(5)).await.expect("end_sale failed");
+    assert_eq!(outcome, oms_domain::ports::EndSaleOutcome::AlreadyEnded);
+    // With the terms as they were before the end, too (another end landed first).
+    let outcome = s.flash_sales.end_sale(&sale, now - Duration::seconds(1)).await.expect("end_sale failed");
+    assert_eq!(outcome, oms_domain::ports::EndSaleOutcome::AlreadyEnded);
+
+    // A sale not started yet ends before it starts: it never opens.
+    let mut upcoming = terms(2, 1, 1);
+    upcoming.starts_at = now + Duration::hours(1);
+    upcoming.ends_at = now + Duration::hours(2);
+    let upcoming = created(&s, upcoming).await;
+    let view = flash_sales::end_sale(&ports, &upcoming.sale_id).await.expect("end_sale failed");
+    assert_eq!(
+        (view.state, view.sale.terms.starts_at, view.sale.terms.ends_at),
+        (oms_domain::flash_sale::SaleState::Ended, now, now)
+    );
+    assert_eq!(view.closing.map(|c| c.units_returned), Some(2));
+    assert_eq!(stock(&s, "SKU-1").await, [level("WH-1", "SKU-1", 10, 1)]);
+
+    let unknown = flash_sales::end_sale(&ports, &SaleId::generate()).await;
+    assert!(matches!(unknown, Err(flash_sales::EndSaleError::NotFound(_))), "{unknown:?}");
+}

@@ -390,6 +390,7 @@ pub async fn the_largest_order_with_a_long_history_reads_whole_and_is_reserved_a
         planned_at: noon(),
         merge: None,
         shipments: Vec::new(),
+        claimed_from: None,
     });
     let outcome = s.orders.update_order(&current).await.expect("update_order failed");
     assert_eq!(outcome, UpdateOutcome::Updated { version: current.version + 1 }, "allocated");

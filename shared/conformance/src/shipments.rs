@@ -208,6 +208,7 @@ fn merged_into(order: &Order, first: &Order) -> Order {
         planned_at: noon(),
         merge: None,
         shipments: Vec::new(),
+        claimed_from: None,
     });
     allocation.merge = Some(oms_domain::allocation::merge::Merge {
         group: first.order_id.clone(),

@@ -346,6 +346,15 @@ pub struct Claim {
     pub claimed_at: DateTime<Utc>,
 }
 
+/// Where a claim's units came from: its sale and the shard it took them from. A claim's
+/// order keeps it in its plan (`Allocation::claimed_from`), so a cancel before the order
+/// held the units can give them back (`ports::HoldEffect::ReturnClaim`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedFrom {
+    pub sale_id: SaleId,
+    pub shard: u32,
+}
+
 /// Units left and claims made on one shard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ShardLevel {

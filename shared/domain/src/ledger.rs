@@ -9,7 +9,7 @@
 //! | kind | on hand | held | hold | written by |
 //! | --- | --- | --- | --- | --- |
 //! | `reserve` | 0 | +q | the order | `InventoryStore::reserve`, `hold_set_aside` (the set-aside's units move into the order's hold) |
-//! | `release` | 0 | -q | the order; the sale | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`) |
+//! | `release` | 0 | -q | the order; the sale | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`), and a claim's units its order gave back once the close had begun (`HoldEffect::ReturnClaim`) |
 //! | `expire` | 0 | -q | the order | the release of an unpaid order's hold past its time |
 //! | `ship` | -q | -q | the order | a shipment consuming the order's hold ([`LedgerLine::ship`]) |
 //! | `receive` | +q | 0 | none | goods received into the warehouse ([`LedgerLine::receive`]) |
@@ -243,6 +243,14 @@ impl LedgerLine {
     /// available stock.
     pub fn sale_release(sale_id: impl fmt::Display, line: &AllocatedLine) -> Self {
         let reason = format!("flash sale {sale_id} ended: unclaimed units back to stock");
+        Self::of(line, LedgerKind::Release, 0, -i64::from(line.quantity), Some(HoldRef::flash_sale(sale_id)), reason)
+    }
+
+    /// A line of a claim's units given back to available stock: the claim's order was
+    /// cancelled before it held them and the sale's close had begun, so they leave the
+    /// sale's set-aside as the close's own units do.
+    pub fn claim_returned(sale_id: impl fmt::Display, order_id: &OrderId, line: &AllocatedLine) -> Self {
+        let reason = format!("order {order_id} of flash sale {sale_id} cancelled before its hold: its units back to stock");
         Self::of(line, LedgerKind::Release, 0, -i64::from(line.quantity), Some(HoldRef::flash_sale(sale_id)), reason)
     }
 

@@ -104,6 +104,32 @@ pub enum HoldEffect {
     /// hold (each stock's on hand and reserved both drop by the line's units, the hold
     /// keeps the rest, and goes when nothing is left). See [`ShipEffect`].
     Ship(Box<ShipEffect>),
+    /// Gives back the units of a flash-sale claim whose order never held them (cancelled
+    /// before its hold was placed). Condition: the order holds no stock (as `NoneHeld`).
+    /// See [`ClaimReturn`].
+    ReturnClaim(Box<ClaimReturn>),
+}
+
+/// The units a flash-sale claim took, given back with its order's write (a cancel before
+/// the order held them): while the sale's close has not begun they go back to the claim's
+/// shard (`units_left` grows by the quantity; the claims made, the customer's total and the
+/// claim under its key stay as they were), so a later claim can take them; once it has
+/// begun (SQLite: the sale is closed; DynamoDB: its `CLOSED` item exists) they go to
+/// available stock as the close's own units do: the stock's `reserved` and `set_aside`
+/// shrink by the quantity, with a `release` ledger entry of the sale's hold
+/// ([`LedgerLine::claim_returned`](crate::ledger::LedgerLine::claim_returned)), and the
+/// sale's `units_returned` grows by it. Back in the shard the units stay set aside (the
+/// stock's figures do not move, so the ledger has nothing to record). Either way once: the
+/// order's write is conditional on its version, and a cancelled order is never cancelled
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimReturn {
+    pub sale_id: SaleId,
+    pub shard: u32,
+    /// The claim's units: the stock (warehouse, owner, SKU) the shard holds and the quantity.
+    pub line: crate::order::AllocatedLine,
+    /// The order given back (named in the ledger entry).
+    pub order_id: OrderId,
 }
 
 /// What a shipment's write does besides writing the order, in the same atomic step.
@@ -560,6 +586,17 @@ pub enum CloseSaleOutcome {
     NotEnded,
 }
 
+/// What `FlashSaleStore::end_sale` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum EndSaleOutcome {
+    /// The sale ends now: here it is as stored, with its new end.
+    Ended(Box<FlashSale>),
+    /// The sale had ended already (its end is not after the moment given, or another end
+    /// landed first): nothing changed.
+    AlreadyEnded,
+}
+
 /// Flash sales: the sale, its shards of units, the customers' running totals and the
 /// claims under their idempotency keys.
 #[async_trait]
@@ -623,6 +660,15 @@ pub trait FlashSaleStore: Send + Sync {
     /// stored before the index too (its migration fills it); on DynamoDB a sale created
     /// before the index has no item there and is not listed.
     async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError>;
+
+    /// Ends a sale early, at `now`: its `ends_at` becomes `now` (and its `starts_at` too,
+    /// for a sale not started yet), so it takes no claim from `now` on and lists among
+    /// [`ended_open_sales`](Self::ended_open_sales) from `now` (SQLite: the sale's row and
+    /// its end column; DynamoDB: the sale item put again and its `OPEN_FLASH_SALES` item
+    /// moved to the new end, one transaction). Closing it is [`close_sale`](Self::close_sale)'s.
+    /// Conditions: the stored sale still ends as `sale` says and after `now` (else
+    /// `AlreadyEnded`, nothing changed).
+    async fn end_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<EndSaleOutcome, StoreError>;
 }
 
 /// What `AlertStore::raise` did.

@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::{AllocatedLine, Order};
-use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, StoreError};
+use oms_domain::ports::{
+    ClaimOutcome, ClaimReturn, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, StoreError,
+};
 use oms_records::{ClaimRecord, SaleRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -37,39 +39,53 @@ impl FlashSaleStore for Embedded {
         self.db.call(move |conn| create(conn, &sale_id, &body, &ends_at, &set_aside, &shards)).await.map_err(failed)
     }
 
-    /// From the sales read before (a sale's row never changes), else its row.
+    /// The sale's row, read on the caller's thread (the reader connection: no hand-off to
+    /// the database thread) and compared with the body decoded last time, which is answered
+    /// again when it is the same: the row is read every time, since an early end changes
+    /// it, and another connection to the file may be the one that ended it.
     async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
-        if let Some(sale) = self.sales.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id) {
-            return Ok(Some(sale.clone()));
-        }
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read flash sale {id}"), e);
-        let body: Option<String> = self
+        let known = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned();
+        let known_body = known.as_ref().map(|(body, _)| body.clone());
+        // The row's body, unless it is the one decoded before (compared in place).
+        let read: Option<Option<String>> = self
             .db
-            .call(move |conn| {
-                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| row.get(0))
-                    .optional()
-                    .context("Failed to query the flash sales")
+            .read(move |conn| {
+                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| {
+                    let body = row.get_ref(0)?.as_str()?;
+                    Ok((known_body.as_deref() != Some(body)).then(|| body.to_owned()))
+                })
+                .optional()
+                .context("Failed to query the flash sales")
             })
             .await
             .map_err(failed)?;
-        let sale = body.map(|body| decode_sale(&body)).transpose().map_err(failed)?;
-        if let Some(sale) = &sale {
-            self.sales.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.clone(), sale.clone());
+        match read {
+            None => Ok(None),
+            Some(None) => Ok(known.map(|(_, sale)| sale)),
+            Some(Some(body)) => {
+                let sale = decode_sale(&body).map_err(failed)?;
+                let mut sales = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if sales.len() >= KNOWN_SALES {
+                    sales.clear();
+                }
+                sales.insert(id.clone(), (std::sync::Arc::from(body), sale.clone()));
+                Ok(Some(sale))
+            }
         }
-        Ok(sale)
     }
 
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
         let key = sale.sale_id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read the shards of flash sale {}", sale.sale_id), e);
-        self.db.call(move |conn| levels(conn, &key)).await.map_err(failed)
+        self.db.read(move |conn| levels(conn, &key)).await.map_err(failed)
     }
 
     async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
         let (s, k) = (sale.to_string(), key.to_string());
         let failed = |e| StoreError::new(format!("Failed to read the claim of flash sale {sale} under key {key}"), e);
-        let body = self.db.call(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
+        let body = self.db.read(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
         body.map(|body| decode_claim(&body)).transpose().map_err(failed)
     }
 
@@ -123,7 +139,35 @@ impl FlashSaleStore for Embedded {
     async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read how flash sale {id} closed"), e);
-        self.db.call(move |conn| closing_of(conn, &key)).await.map_err(failed)
+        self.db.read(move |conn| closing_of(conn, &key)).await.map_err(failed)
+    }
+
+    /// The sale's row (its body and its end column) rewritten with the new end, on the
+    /// condition that its end column is still the one `sale` has, after `now`, and that
+    /// it is not closed.
+    async fn end_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<EndSaleOutcome, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to end flash sale {}", sale.sale_id), e);
+        if sale.terms.ends_at <= now {
+            return Ok(EndSaleOutcome::AlreadyEnded);
+        }
+        let mut ended = sale.clone();
+        ended.terms.ends_at = now;
+        ended.terms.starts_at = ended.terms.starts_at.min(now);
+        let body = serde_json::to_string(&SaleRecord::from(&ended)).context("Failed to encode the sale").map_err(failed)?;
+        let (sale_id, before, after) = (sale.sale_id.to_string(), index_time(sale.terms.ends_at), index_time(now));
+        let changed = self
+            .db
+            .call(move |conn| {
+                conn.execute_cached(
+                    "UPDATE flash_sales SET body = ?2, ends_at = ?4
+                     WHERE sale_id = ?1 AND ends_at = ?3 AND ?4 < ends_at AND closed_at IS NULL",
+                    params![sale_id, body, before, after],
+                )
+                .context("Failed to write the sale's new end")
+            })
+            .await
+            .map_err(failed)?;
+        Ok(if changed == 1 { EndSaleOutcome::Ended(Box::new(ended)) } else { EndSaleOutcome::AlreadyEnded })
     }
 
     /// The partial index `flash_sales_open`, from its start to `now`.
@@ -152,6 +196,9 @@ impl FlashSaleStore for Embedded {
         ids.into_iter().map(|id| SaleId::parse(id).context("A stored sale id is corrupt").map_err(failed)).collect()
     }
 }
+
+/// Most sales whose decoded terms are kept beside their row (`Embedded::sales`).
+const KNOWN_SALES: usize = 256;
 
 /// A time as the sales' index keeps it: RFC 3339 with microseconds and `Z`, fixed width so
 /// it sorts as the time does.
@@ -415,4 +462,50 @@ fn close(conn: &mut Connection, c: &Closing) -> anyhow::Result<CloseSaleOutcome>
     // As it reads back: to the microsecond.
     let closed_at = DateTime::parse_from_rfc3339(&index_time(c.now))?.with_timezone(&Utc);
     Ok(CloseSaleOutcome::Closed(SaleClosing { closed_at, units_returned }))
+}
+
+/// Gives a claim's units back (`HoldEffect::ReturnClaim`), in the order's savepoint: to its
+/// shard while the sale is not closed, else to available stock with a `release` ledger
+/// entry of the sale's hold and the sale's `units_returned` grown. The close is one
+/// operation too, so the sale is wholly closed or not at all here.
+pub(crate) fn return_claim(conn: &Connection, c: &ClaimReturn) -> anyhow::Result<()> {
+    let sale_id = c.sale_id.as_str();
+    let closed = closing_of(conn, sale_id)?.is_some();
+    let quantity = c.line.quantity;
+    if !closed {
+        let changed = conn
+            .execute_cached(
+                "UPDATE flash_sale_shards SET units_left = units_left + ?3 WHERE sale_id = ?1 AND shard = ?2",
+                params![sale_id, c.shard, quantity],
+            )
+            .context("Failed to give the claim's units back to its shard")?;
+        if changed != 1 {
+            bail!("Flash sale {sale_id} has no shard {} to give order {}'s units back to", c.shard, c.order_id);
+        }
+        return Ok(());
+    }
+    let line = &c.line;
+    let changed = conn
+        .execute_cached(
+            "UPDATE stock SET reserved = reserved - ?4, set_aside = set_aside - ?4
+             WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3 AND set_aside >= ?4 AND reserved >= ?4",
+            params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), quantity],
+        )
+        .context("Failed to give the claim's units back to stock")?;
+    if changed != 1 {
+        // An error, so nothing of the order's write stays (the savepoint is rolled back).
+        bail!(
+            "{}'s stock of {} in {} has fewer than {quantity} units set aside for flash sale {sale_id}",
+            line.owner,
+            line.sku,
+            line.warehouse
+        );
+    }
+    crate::inventory::append_ledger(conn, &oms_domain::ledger::LedgerLine::claim_returned(sale_id, &c.order_id, line))?;
+    conn.execute_cached(
+        "UPDATE flash_sales SET units_returned = COALESCE(units_returned, 0) + ?2 WHERE sale_id = ?1",
+        params![sale_id, quantity],
+    )
+    .context("Failed to count the units returned")?;
+    Ok(())
 }

@@ -8,6 +8,9 @@
 //!
 //! SQLite runs in WAL mode with `synchronous = NORMAL`: a committed write survives a
 //! process crash; a power cut may lose the last few transactions but never corrupts.
+//! Beside the writer (the database thread, which group-commits) a checkpoint thread copies
+//! the WAL into the database file, and a read-only connection serves some reads on the
+//! caller's thread (`db.rs`).
 
 mod alerts;
 mod archive;
@@ -37,14 +40,17 @@ pub use queue::{Delivery, MAX_ATTEMPTS};
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "oms.db";
 
+/// Flash sales decoded before, each with the row body it was decoded from.
+type KnownSales = std::collections::HashMap<oms_domain::flash_sale::SaleId, (Arc<str>, oms_domain::flash_sale::FlashSale)>;
+
 /// The embedded store and queue. Cloning is cheap and every clone shares one database.
 #[derive(Debug, Clone)]
 pub struct Embedded {
     db: db::Db,
     notify: Arc<tokio::sync::Notify>,
-    /// Flash sales read so far: a sale's row never changes once written, so a claim reads
-    /// its terms from here rather than from the database thread.
-    sales: Arc<std::sync::RwLock<std::collections::HashMap<oms_domain::flash_sale::SaleId, oms_domain::flash_sale::FlashSale>>>,
+    /// Flash sales decoded before, with the row body they were decoded from: a claim reads
+    /// the row (it may have changed: an early end) but decodes it only when it differs.
+    sales: Arc<std::sync::Mutex<KnownSales>>,
 }
 
 impl Embedded {

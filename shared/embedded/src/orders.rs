@@ -249,7 +249,7 @@ fn update(
     let condition_met = match &effects.hold {
         HoldEffect::Untouched => true,
         HoldEffect::Release(hold_id) => crate::inventory::holds(conn, &order_id, hold_id)?,
-        HoldEffect::NoneHeld => !crate::inventory::holds_any(conn, &order_id)?,
+        HoldEffect::NoneHeld | HoldEffect::ReturnClaim(_) => !crate::inventory::holds_any(conn, &order_id)?,
         HoldEffect::Ship(ship) => crate::shipments::may_ship(conn, &order_id, ship)?,
     };
     if !condition_met {
@@ -293,6 +293,9 @@ fn update(
     }
     if let HoldEffect::Ship(ship) = &effects.hold {
         crate::shipments::ship(conn, &order_id, ship)?;
+    }
+    if let HoldEffect::ReturnClaim(claim) = &effects.hold {
+        crate::flash_sales::return_claim(conn, claim)?;
     }
     Ok(true)
 }
@@ -622,6 +625,7 @@ mod tests {
             planned_at: fixtures::noon(),
             merge: None,
             shipments: Vec::new(),
+            claimed_from: None,
         });
         for i in 0..1000 {
             order.note(fixtures::noon(), format!("updated by request: customer, shipping_address (change {i})"));

@@ -519,6 +519,14 @@ macro_rules! delegate_flash_sales {
                 let $this = self;
                 $store.ended_open_sales(now, limit).await
             }
+            async fn end_sale(
+                &self,
+                sale: &FlashSale,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<oms_domain::ports::EndSaleOutcome, StoreError> {
+                let $this = self;
+                $store.end_sale(sale, now).await
+            }
         }
     };
 }

@@ -384,6 +384,46 @@ async fn sale_leftovers(api: &Router, embedded: &Embedded, ports: &Ports) -> any
     if again.sales_closed.iter().any(|c| c.sale_id.as_str() == sale_id) || available_of(api, sku).await? != after {
         bail!("a second sweep closed sale {sale_id} again");
     }
+    sale_ended_early(api, embedded).await
+}
+
+/// Dusk, last: a third sale of four tins; a buyer claims one without an address and cancels
+/// before giving one, so the tin goes back to the sale; another claims one; then the
+/// merchant's operator ends the sale early and the unclaimed tins go back to stock, once.
+async fn sale_ended_early(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[0];
+    let now = chrono::Utc::now();
+    let body = json!({ "merchant_id": MERCHANT, "sku": sku, "units": 4, "per_customer_limit": 1, "shards": 2,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1),
+                       "price": "99.00" });
+    let sale = expect(api, Method::POST, "/flash-sales", body, StatusCode::CREATED).await?;
+    let sale_id = sale["sale_id"].as_str().unwrap_or_default().to_owned();
+    let claims = format!("/flash-sales/{sale_id}/claims");
+    let body = json!({ "customer_id": "c-306", "quantity": 1, "idempotency_key": "c-306-early" });
+    let held = expect(api, Method::POST, &claims, body, StatusCode::CREATED).await?;
+    let order_id = held["order_id"].as_str().unwrap_or_default().to_owned();
+    let body = json!({ "reason": "changed their mind" });
+    expect(api, Method::POST, &format!("/orders/{order_id}/cancel"), body, StatusCode::OK).await?;
+    let after_cancel = expect(api, Method::GET, &format!("/flash-sales/{sale_id}"), Value::Null, StatusCode::OK).await?;
+    let body = json!({ "customer_id": "c-307", "quantity": 1, "idempotency_key": "c-307-early",
+                       "shipping_address": { "name": "c-307", "line1": "1 West Lake Rd", "city": "Hangzhou",
+                                             "province": "Zhejiang", "country": "CN" } });
+    expect(api, Method::POST, &claims, body, StatusCode::CREATED).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let before = available_of(api, sku).await?;
+    let end = format!("/flash-sales/{sale_id}/end");
+    let ended = expect(api, Method::POST, &end, Value::Null, StatusCode::OK).await?;
+    let after = available_of(api, sku).await?;
+    println!(
+        "  a third sale of 4 x {sku}: c-306 claims without an address and cancels, the tin goes back to the sale ({} left); c-307 claims one; the operator ends it early: {}, {} unclaimed back in stock (available {before} -> {after})",
+        after_cancel["units_left"], ended["state"], ended["units_returned"]
+    );
+    let again = expect(api, Method::POST, &end, Value::Null, StatusCode::OK).await?;
+    if again["units_returned"] != ended["units_returned"] || available_of(api, sku).await? != after {
+        bail!("ending sale {sale_id} again gave units back twice");
+    }
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! claim's other items (claim, customer, order, marker, outbox) have keys of their own and
 //! spread over the table's partitions. So one shard serves at most 500 claims a second,
 //! and N shards 500 N. Past the sale's first read, each Lambda container keeps the sale's
-//! terms and, once a consistent read of every shard found none that can serve, that it is
+//! terms (reading them again every 5 s, far below the item's partition's 3,000 RCU) and, once a consistent read of every shard found none that can serve, that it is
 //! sold out (`oms_aws::CachedFlashSales`), so neither the sale item nor the shards are
 //! read at the claim rate.
 //!

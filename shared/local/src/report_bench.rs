@@ -179,6 +179,7 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         planned_at: at(5),
         merge: None,
         shipments: Vec::new(),
+        claimed_from: None,
     });
     order.transition(OrderStatus::Allocated, at(5), "planned")?;
     order.transition(OrderStatus::Reserved, at(rng.random_range(10..600)), "held")?;

@@ -175,6 +175,17 @@ pub struct AllocationRecord {
     /// carriers were chosen (and when the plan ships nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipments: Vec<ShipmentCarrierRecord>,
+    /// A flash-sale claim's plan: the sale and shard its units came from. Absent on every
+    /// other plan (and on claims' plans made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_from: Option<ClaimedFromRecord>,
+}
+
+/// The sale and shard a claim's units came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedFromRecord {
+    pub sale_id: String,
+    pub shard: u32,
 }
 
 /// The carrier chosen for one shipment: `carrier`, `service`, `price` (a decimal
@@ -451,6 +462,10 @@ impl OrderRecord {
                 planned_at: a.planned_at,
                 merge: a.merge.as_ref().map(MergeRecord::from),
                 shipments: a.shipments.iter().map(ShipmentCarrierRecord::from).collect(),
+                claimed_from: a
+                    .claimed_from
+                    .as_ref()
+                    .map(|c| ClaimedFromRecord { sale_id: c.sale_id.to_string(), shard: c.shard }),
             }),
             timeline: order.timeline[moved_count(order.timeline.len())..].iter().map(EventRecord::from).collect(),
             timeline_moved: moved_count(order.timeline.len()) as u64,
@@ -601,6 +616,18 @@ impl TryFrom<OrderRecord> for Order {
                             .into_iter()
                             .map(ShipmentCarrier::try_from)
                             .collect::<Result<_, CorruptRecord>>()?,
+                        claimed_from: a
+                            .claimed_from
+                            .map(|c| -> Result<_, CorruptRecord> {
+                                Ok(oms_domain::flash_sale::ClaimedFrom {
+                                    sale_id: parse(
+                                        "allocation.claimed_from.sale_id",
+                                        oms_domain::flash_sale::SaleId::parse(c.sale_id),
+                                    )?,
+                                    shard: c.shard,
+                                })
+                            })
+                            .transpose()?,
                     })
                 })
                 .transpose()?,

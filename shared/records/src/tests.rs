@@ -54,6 +54,7 @@ fn sample_order() -> Order {
             saving: Decimal::new(1050, 2),
         }),
         shipments: Vec::new(),
+        claimed_from: None,
     });
     order
 }

@@ -22,7 +22,7 @@ use crate::error::{ErrorBody, ErrorCode};
 use crate::{ApiError, Authed};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_sale)).routes(routes!(claim)).routes(routes!(get_sale))
+    OpenApiRouter::new().routes(routes!(create_sale)).routes(routes!(claim)).routes(routes!(get_sale)).routes(routes!(end_sale))
 }
 
 /// Shards a sale gets when the body names none.
@@ -324,4 +324,33 @@ async fn get_sale(
     let id = sale_id(id)?;
     visible_sale(&state, &caller, &id).await?;
     Ok(Json(view(&state, &id).await?))
+}
+
+/// End a flash sale now, before its end: it takes no claim from now on, and it is closed
+/// as the sweeper closes a sale that ended (its unclaimed units back to available stock,
+/// once). Ending a sale that has ended already changes nothing (it is closed if it was
+/// not yet). Answers the sale as `GET /flash-sales/{id}` does.
+#[utoipa::path(
+    post,
+    path = "/flash-sales/{id}/end",
+    tag = "flash-sales",
+    params(("id" = String, Path, description = "The sale")),
+    responses(
+        (status = 200, description = "The sale, ended and closed (the same for a sale ended before)", body = SaleAnswer),
+        (status = 404, description = "`flash_sale_not_found` (also another merchant's)", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/inventory.write"]))
+)]
+async fn end_sale(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<SaleAnswer>, ApiError> {
+    let caller = caller.with(Scope::InventoryWrite)?;
+    let id = sale_id(id)?;
+    visible_sale(&state, &caller, &id).await?;
+    let view = cases::end_sale(&state.ports, &id).await?;
+    Ok(Json(view.into()))
 }

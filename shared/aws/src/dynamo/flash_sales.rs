@@ -13,12 +13,14 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::{AllocatedLine, Order};
-use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, InventoryStore, StoreError};
+use oms_domain::ports::{
+    ClaimOutcome, ClaimReturn, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, InventoryStore, StoreError,
+};
 use oms_records::{ClaimRecord, SaleRecord};
 use serde::{Deserialize, Serialize};
 
@@ -262,6 +264,55 @@ impl DynamoStore {
         Ok(items)
     }
 
+    /// The items that give a claim's units back with its order's write
+    /// (`HoldEffect::ReturnClaim`), after a strongly consistent read of the sale's `CLOSED`
+    /// item. Its close not begun (no such item): a `ConditionCheck` that it still does not
+    /// exist, and the shard's `units_left + q` (on the shard existing). Begun (the item
+    /// exists, closed or part way): the item's `units_returned + q` (on it existing), the
+    /// stock's `available + q, reserved - q, set_aside - q` (on `set_aside >= q`) and the
+    /// `release` ledger entry of the sale's hold. The first item's condition failing means
+    /// the close began in between: the caller reads it as a lost race.
+    pub(super) async fn claim_return_items(&self, c: &ClaimReturn) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let what = format!("the return of order {}'s units to flash sale {}", c.order_id, c.sale_id);
+        let failed = |e| build_error(format!("Failed to build {what}"), e);
+        let closing = Key::flash_sale_closing(&c.sale_id);
+        let begun = self.get(closing.clone(), &what).await?.is_some();
+        if !begun {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(closing.into_map()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(failed)?;
+            let shard = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Key::flash_sale_shard(&c.sale_id, c.shard).into_map()))
+                .update_expression("SET units_left = units_left + :q")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":q", n(c.line.quantity))
+                .build()
+                .map_err(failed)?;
+            return Ok(vec![
+                TransactWriteItem::builder().condition_check(check).build(),
+                TransactWriteItem::builder().update(shard).build(),
+            ]);
+        }
+        let returned = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(closing.into_map()))
+            .update_expression("SET units_returned = if_not_exists(units_returned, :zero) + :q")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":q", n(c.line.quantity))
+            .build()
+            .map_err(failed)?;
+        Ok(vec![
+            TransactWriteItem::builder().update(returned).build(),
+            release_set_aside(&self.table, &c.line, &format!("flash sale {}", c.sale_id))?,
+            self.ledger_item(&oms_domain::ledger::LedgerLine::claim_returned(&c.sale_id, &c.order_id, &c.line))?,
+        ])
+    }
+
     /// The claim's write: the claim, the customer's total, the shard, then the order's items.
     fn claim_items(
         &self,
@@ -472,6 +523,52 @@ impl FlashSaleStore for DynamoStore {
             return Ok(CloseSaleOutcome::Closed(closing));
         }
         Err(StoreError::msg(format!("Failed to {what}: claims kept landing between its reads and its writes")))
+    }
+
+    /// One `TransactWriteItems`: the sale item put again with the new end, on its `ends_at`
+    /// still being the one `sale` has; the `OPEN_FLASH_SALES` item under the old end deleted
+    /// and one under the new end put (so a sale created before that index gains one). A
+    /// sale closes only once it has ended, so one that ends after `now` is not closed.
+    async fn end_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<EndSaleOutcome, StoreError> {
+        let what = format!("end flash sale {}", sale.sale_id);
+        let failed = |e| build_error(format!("Failed to build {what}"), e);
+        if sale.terms.ends_at <= now {
+            return Ok(EndSaleOutcome::AlreadyEnded);
+        }
+        let mut ended = sale.clone();
+        ended.terms.ends_at = now;
+        ended.terms.starts_at = ended.terms.starts_at.min(now);
+        let key = Key::flash_sale(&sale.sale_id);
+        let before = to_item(&SaleItem { pk: key.pk.clone(), sk: key.sk.clone(), record: SaleRecord::from(sale) }, &what)?;
+        let old_end = before.get("ends_at").cloned().ok_or_else(|| StoreError::msg(format!("Failed to {what}: no ends_at")))?;
+        let item = to_item(&SaleItem { pk: key.pk, sk: key.sk, record: SaleRecord::from(&ended) }, &what)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("ends_at = :old")
+            .expression_attribute_values(":old", old_end)
+            .build()
+            .map_err(failed)?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Key::open_flash_sale(sale.terms.ends_at, &sale.sale_id).into_map()))
+            .build()
+            .map_err(failed)?;
+        let open = Key::open_flash_sale(now, &sale.sale_id);
+        let open = to_item(&OpenSaleItem { pk: open.pk, sk: open.sk, sale_id: sale.sale_id.to_string() }, &what)?;
+        let open = Put::builder().table_name(&self.table).set_item(Some(open)).build().map_err(failed)?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().put(open).build(),
+        ];
+        match self.transact(items, &what).await? {
+            Transact::Written => Ok(EndSaleOutcome::Ended(Box::new(ended))),
+            Transact::Cancelled(reasons) if reasons.iter().any(CancelReason::condition_failed) => {
+                Ok(EndSaleOutcome::AlreadyEnded)
+            }
+            Transact::Cancelled(reasons) => Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons)))),
+        }
     }
 
     /// A strongly consistent `GetItem` of `FLASHSALE#<sale>#KEY#<key>` / `CLAIM`.

@@ -300,7 +300,10 @@ impl OrderStore for DynamoStore {
     /// failed hold condition reads as a lost race) for a hold to release the release of its
     /// first part: the reservation item's `Delete` on `hold_id = :hold AND parts_held = 0`
     /// and its lines' stock updates; for an order that must hold nothing a
-    /// `ConditionCheck` that its reservation item does not exist; then the outbox items. The
+    /// `ConditionCheck` that its reservation item does not exist (for a claim's units given
+    /// back, then `claim_return_items`: the sale's `CLOSED` item checked absent and the shard's
+    /// `Update`, or, once the close began, the `CLOSED` item's `units_returned`, the stock
+    /// `Update` and the ledger `Put`); then the outbox items. The
     /// hold is read first (another hold than the one named, or none: `VersionConflict`) and
     /// its later parts, if any, are given back before the transaction, each atomically (a
     /// hold larger than one transaction cannot go in one; a crash between leaves the order
@@ -329,8 +332,16 @@ impl OrderStore for DynamoStore {
         // The hold's items go first among the extras: the first one carries the hold's
         // condition, so its failure reads as a lost race.
         let mut extra = Vec::new();
+        // Leading extras whose failed condition reads as a lost race (the hold's; and the
+        // sale's close not begun, or begun, for a claim's units given back).
+        let mut race_conditions = 1;
         match &effects.hold {
             HoldEffect::Untouched => {}
+            HoldEffect::ReturnClaim(claim) => {
+                extra.push(self.no_hold_check(&order.order_id)?);
+                extra.extend(self.claim_return_items(claim).await?);
+                race_conditions = 2;
+            }
             HoldEffect::Ship(ship) => match self.ship_items(&order.order_id, ship).await? {
                 Some(items) => extra.extend(items),
                 None => return Ok(UpdateOutcome::VersionConflict),
@@ -361,7 +372,7 @@ impl OrderStore for DynamoStore {
             self.mark_merchant_with_sales(&sale.merchant_id).await?;
             extra.push(self.sale_put(sale)?);
         }
-        self.update_in_transaction(order, changes, extra).await
+        self.update_in_transaction(order, changes, extra, race_conditions).await
     }
 
     /// The orders in `status` since before `before`: one `Query` of the index `by_status`
@@ -572,6 +583,7 @@ impl DynamoStore {
         order: &Order,
         changes: IndexChanges,
         extra: Vec<TransactWriteItem>,
+        race_conditions: usize,
     ) -> Result<UpdateOutcome, StoreError> {
         let IndexChanges { before, after, events } = changes;
         let id = &order.order_id;
@@ -612,7 +624,7 @@ impl DynamoStore {
             Transact::Written => Ok(UpdateOutcome::Updated { version: order.version + 1 }),
             Transact::Cancelled(reasons)
                 if reasons.first().is_some_and(CancelReason::condition_failed)
-                    || reasons.get(first_extra).is_some_and(CancelReason::condition_failed) =>
+                    || reasons.iter().skip(first_extra).take(race_conditions).any(CancelReason::condition_failed) =>
             {
                 Ok(UpdateOutcome::VersionConflict)
             }

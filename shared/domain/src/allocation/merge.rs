@@ -173,6 +173,7 @@ mod tests {
             planned_at: order.placed_at,
             merge: None,
             shipments: Vec::new(),
+            claimed_from: None,
         });
         order
     }

@@ -96,6 +96,11 @@ pub struct Allocation {
     /// flash-sale claims' plans.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipments: Vec<ShipmentCarrier>,
+    /// The flash sale and shard whose set-aside units a claim's order takes (a plan made
+    /// with the claim); absent on every other plan, and on claims' plans made before it
+    /// was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_from: Option<crate::flash_sale::ClaimedFrom>,
 }
 
 /// Which warehouse ships what, and why.
@@ -120,6 +125,7 @@ impl Plan {
             planned_at,
             merge: None,
             shipments: self.shipments,
+            claimed_from: None,
         }
     }
 }

@@ -51,6 +51,7 @@ fn allocate(order: &mut Order, warehouses: &[&str], cost: i64) {
         planned_at: order.placed_at,
         merge: None,
         shipments: Vec::new(),
+        claimed_from: None,
     });
 }
 

@@ -8,11 +8,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::flash_sale::{
-    shard_order, Claim, ClaimId, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState, SaleTerms, ShardLevel,
+    shard_order, Claim, ClaimId, ClaimedFrom, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState,
+    SaleTerms, ShardLevel,
 };
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
-use crate::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, FlashSaleStore, Ports, StoreError};
+use crate::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, Ports, StoreError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
@@ -236,6 +237,7 @@ pub fn claim_order(
         planned_at: now,
         merge: None,
         shipments: Vec::new(),
+        claimed_from: Some(ClaimedFrom { sale_id: sale.sale_id.clone(), shard: claim.shard }),
     });
     if missing {
         order
@@ -245,6 +247,29 @@ pub fn claim_order(
     }
     let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
     Ok((order, vec![allocate]))
+}
+
+/// The units a claim's order gives back when it is cancelled now, if it never held them:
+/// a flash-sale order on hold for its address or received, never allocated (nothing can
+/// hold stock for it then: only an allocated order is reserved, and allocating it is a
+/// write of the order, which the cancel's conditional write excludes). An order allocated
+/// once may have its hold on the way, so it gives back only what it holds.
+pub fn unheld_claim(order: &Order) -> Option<crate::ports::ClaimReturn> {
+    if order.channel != Channel::FlashSale || !matches!(order.status, OrderStatus::OnHold | OrderStatus::Received) {
+        return None;
+    }
+    if order.timeline.iter().any(|event| event.status == OrderStatus::Allocated) {
+        return None;
+    }
+    let allocation = order.allocation.as_ref()?;
+    let from = allocation.claimed_from.as_ref()?;
+    let [line] = allocation.lines.as_slice() else { return None };
+    Some(crate::ports::ClaimReturn {
+        sale_id: from.sale_id.clone(),
+        shard: from.shard,
+        line: line.clone(),
+        order_id: order.order_id.clone(),
+    })
 }
 
 /// The empty address of an order waiting for one.
@@ -281,14 +306,16 @@ pub struct SaleView {
 /// The sale now: its terms, state, units left and claimed, and claims made.
 pub async fn view_sale(ports: &Ports, sale_id: &SaleId) -> Result<Option<SaleView>, StoreError> {
     let store: &dyn FlashSaleStore = &*ports.flash_sales;
+    // The closing first: a sale is closed only once it has ended, so a closed sale reads
+    // as ended whatever end a cache of its terms still has.
+    let closing = store.sale_closing(sale_id).await?;
     let Some(sale) = store.get_sale(sale_id).await? else {
         return Ok(None);
     };
     let levels = store.shard_levels(&sale).await?;
     let units_left: u64 = levels.iter().map(|l| u64::from(l.units_left)).sum();
     let claims = levels.iter().map(|l| u64::from(l.claims)).sum();
-    let state = sale.state(ports.clock.now(), units_left);
-    let closing = store.sale_closing(sale_id).await?;
+    let state = if closing.is_some() { SaleState::Ended } else { sale.state(ports.clock.now(), units_left) };
     let returned = closing.map_or(0, |c| c.units_returned);
     let units_claimed = u64::from(sale.terms.units).saturating_sub(units_left).saturating_sub(returned);
     Ok(Some(SaleView { sale, state, units_left, units_claimed, claims, levels, closing }))
@@ -340,4 +367,45 @@ pub async fn close_ended_sales(ports: &Ports, most: usize) -> Result<Vec<ClosedS
         }
     }
     Ok(closed)
+}
+
+/// Why a sale was not ended.
+#[derive(Debug, thiserror::Error)]
+pub enum EndSaleError {
+    #[error("no flash sale {0}")]
+    NotFound(SaleId),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Ends a sale now (an operator ending it early): its end becomes now
+/// ([`FlashSaleStore::end_sale`]), so it takes no claim from now on, and it is closed as the
+/// sweeper closes a sale that ended ([`close_sale`]: its unclaimed units back to available
+/// stock, once). A sale that has ended already is only closed, if it is not yet: ending it
+/// again changes nothing. Answers the sale as [`view_sale`] shows it.
+pub async fn end_sale(ports: &Ports, sale_id: &SaleId) -> Result<SaleView, EndSaleError> {
+    let not_found = || EndSaleError::NotFound(sale_id.clone());
+    let mut ended = false;
+    for _ in 0..CONFLICT_RETRIES {
+        let sale = ports.flash_sales.get_sale(sale_id).await?.ok_or_else(not_found)?;
+        let now = ports.clock.now();
+        if sale.terms.ends_at <= now {
+            ended = true;
+            break;
+        }
+        match ports.flash_sales.end_sale(&sale, now).await? {
+            EndSaleOutcome::Ended(sale) => {
+                tracing::info!(sale_id = %sale_id, ends_at = %sale.terms.ends_at, "flash sale ended early");
+                ended = true;
+                break;
+            }
+            // Another end landed first: read the sale again.
+            EndSaleOutcome::AlreadyEnded => {}
+        }
+    }
+    if !ended {
+        return Err(StoreError::msg(format!("sale {sale_id} kept changing while it was ended")).into());
+    }
+    let _closed = close_sale(ports, sale_id).await?.ok_or_else(not_found)?;
+    view_sale(ports, sale_id).await?.ok_or_else(not_found)
 }

@@ -72,8 +72,9 @@ pub async fn expire_unpaid(ports: &Ports, order_id: &OrderId) -> Result<bool, Ca
 
 /// What the cancel's write decided.
 enum Cancelled {
-    /// Written now, giving back this hold (if the order had one).
-    Now(Option<crate::reservation::Reservation>),
+    /// Written now, giving back this hold (if the order had one), or the units of a
+    /// flash-sale claim its order never held (their SKU).
+    Now(Option<crate::reservation::Reservation>, Option<crate::Sku>),
     /// It was cancelled before.
     Already,
     /// `applies` said no: left as it is.
@@ -97,22 +98,32 @@ async fn cancel_when(
             }
             // Warehouses asked to ship the order are told to stop, with the write.
             let told = crate::outbound::warehouses_told(order.status);
+            // A claim's order that never held its units gives them back to the sale.
+            let unheld = crate::usecases::flash_sales::unheld_claim(&order);
             order.transition(OrderStatus::Cancelled, now, reason)?;
             let send = if told { vec![crate::outbound::OutboundNotice::fulfilment_cancellations(&order)] } else { vec![] };
             // The hold read here is released with the write, conditional on it still
             // being the order's: a hold placed in between makes the write a lost race.
             let held = ports.inventory.reservation(order_id).await?;
-            let hold = held.as_ref().map_or(HoldEffect::NoneHeld, |hold| HoldEffect::Release(hold.hold_id.clone()));
+            let (hold, returned) = match (&held, unheld) {
+                (Some(hold), _) => (HoldEffect::Release(hold.hold_id.clone()), None),
+                (None, Some(claim)) => {
+                    let sku = claim.line.sku.clone();
+                    (HoldEffect::ReturnClaim(Box::new(claim)), Some(sku))
+                }
+                (None, None) => (HoldEffect::NoneHeld, None),
+            };
             let effects = Effects { send, hold, sale: None };
-            Ok::<_, CancelError>(Change::WriteWith(order, effects, Cancelled::Now(held.map(|hold| hold.reservation))))
+            let value = Cancelled::Now(held.map(|hold| hold.reservation), returned);
+            Ok::<_, CancelError>(Change::WriteWith(order, effects, value))
         })
     })
     .await?
     .ok_or_else(|| CancelError::NotFound(order_id.clone()))?;
-    let held = match changed.value {
+    let (held, returned) = match changed.value {
         Cancelled::NotApplicable => return Ok((changed.order, false)),
-        Cancelled::Now(held) => held,
-        Cancelled::Already => None,
+        Cancelled::Now(held, returned) => (held, returned),
+        Cancelled::Already => (None, None),
     };
     let released = match held {
         Some(held) => Some(held),
@@ -125,7 +136,8 @@ async fn cancel_when(
     let skus = match (&released, changed.written) {
         (Some(held), _) => crate::usecases::fulfilment::released_skus(held),
         (None, false) => changed.order.units_by_sku().into_keys().collect(),
-        (None, true) => Vec::new(),
+        // A claim's units went back to the sale, or to stock if its close had begun.
+        (None, true) => returned.into_iter().collect(),
     };
     crate::usecases::fulfilment::requeue_backorders(ports, skus).await?;
     // An order cancelled while on hold needs no more of staff: its alert is resolved
