@@ -416,9 +416,7 @@ async fn claim_without_address(s: &Subject, sale: &FlashSale, key: &str, custome
     claim
 }
 
-pub async fn a_claims_order_cancelled_before_its_hold_gives_its_unit_back_to_the_sale_or_after_the_close_to_stock_once(
-    s: Subject,
-) {
+pub async fn a_claims_unheld_unit_goes_back_to_the_sale_or_after_the_close_to_stock_once(s: Subject) {
     set(&s, "WH-1", "SKU-1", 10).await;
     let sale = created(&s, terms(2, 1, 1)).await;
     let ports = crate::payments::ports_at(&s, Utc::now(), Arc::new(crate::payments::Kept::default()));

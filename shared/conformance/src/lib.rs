@@ -241,7 +241,7 @@ macro_rules! __each_case {
         $($apply)*!(a_bands_handled_traits_and_longest_side_read_back_whole, $($arg)*);
         $($apply)*!(an_orders_promised_date_and_its_plans_chosen_carriers_read_back_whole, $($arg)*);
         // flash sales: units given back by a cancel, a sale ended early
-        $($apply)*!(a_claims_order_cancelled_before_its_hold_gives_its_unit_back_to_the_sale_or_after_the_close_to_stock_once, $($arg)*);
+        $($apply)*!(a_claims_unheld_unit_goes_back_to_the_sale_or_after_the_close_to_stock_once, $($arg)*);
         $($apply)*!(a_sale_ended_early_takes_no_claim_after_and_closes_once_giving_its_unclaimed_units_back, $($arg)*);
     };
 }
