@@ -69,6 +69,14 @@ impl OrderSnapshot {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// At most `limit` orders of `merchant` (every merchant's for `None`) after `after`,
+    /// by id: the `OrderArchive` page.
+    fn page(&self, merchant: Option<&MerchantId>, after: Option<&OrderId>, limit: usize) -> Vec<Order> {
+        let start = after.map_or(0, |after| self.0.partition_point(|o| &o.order_id <= after));
+        let mine = |o: &&Order| merchant.is_none_or(|m| &o.merchant_id == m);
+        self.0[start..].iter().filter(mine).take(limit).cloned().collect()
+    }
 }
 
 #[async_trait]
@@ -79,9 +87,7 @@ impl OrderArchive for OrderSnapshot {
         after: Option<&OrderId>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        let start = after.map_or(0, |after| self.0.partition_point(|o| &o.order_id <= after));
-        let mine = |o: &&Order| merchant.is_none_or(|m| &o.merchant_id == m);
-        Ok(self.0[start..].iter().filter(mine).take(limit).cloned().collect())
+        Ok(self.page(merchant, after, limit))
     }
 }
 
@@ -119,7 +125,7 @@ pub struct ExportedOrders {
 struct Cache {
     manifest: Option<(Option<Manifest>, Instant)>,
     /// By merchant id; `None`: every merchant's, merged.
-    orders: HashMap<Option<String>, Arc<Vec<Order>>>,
+    orders: HashMap<Option<String>, Arc<OrderSnapshot>>,
 }
 
 impl ExportedOrders {
@@ -163,7 +169,7 @@ impl ExportedOrders {
     }
 
     /// The orders of `merchant` (every merchant's for `None`) in the last export, by id.
-    async fn orders_of(&self, merchant: Option<&MerchantId>) -> Result<Arc<Vec<Order>>, StoreError> {
+    async fn orders_of(&self, merchant: Option<&MerchantId>) -> Result<Arc<OrderSnapshot>, StoreError> {
         let mut cache = self.cache.lock().await;
         let Some(manifest) = self.manifest(&mut cache).await? else {
             return Ok(Arc::default());
@@ -180,8 +186,7 @@ impl ExportedOrders {
         for name in names {
             orders.extend(self.merchant_orders(name).await?);
         }
-        orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-        let orders = Arc::new(orders);
+        let orders = Arc::new(OrderSnapshot::new(orders));
         cache.orders.insert(wanted, orders.clone());
         Ok(orders)
     }
@@ -196,8 +201,6 @@ impl OrderArchive for ExportedOrders {
         after: Option<&OrderId>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        let orders = self.orders_of(merchant).await?;
-        let start = after.map_or(0, |after| orders.partition_point(|o| &o.order_id <= after));
-        Ok(orders[start..].iter().take(limit).cloned().collect())
+        Ok(self.orders_of(merchant).await?.page(merchant, after, limit))
     }
 }
