@@ -155,26 +155,11 @@ pub async fn send(
     shipment: &ChannelShipment,
 ) -> Result<Delivered, DeliveryError> {
     let token = access_token(client, key, seller, cache).await?;
-    match confirm(client, seller, &token, shipment).await {
-        // A token revoked or expired early: forget it and try again with a new one.
-        Err(DeliveryError::Refused(why)) if why.contains(" 401 ") || why.contains(" 403 ") => {
-            cache.forget(key);
-            Err(DeliveryError::Retry(why))
-        }
-        other => other,
-    }
-}
-
-async fn confirm(
-    client: &reqwest::Client,
-    seller: &Seller,
-    token: &str,
-    shipment: &ChannelShipment,
-) -> Result<Delivered, DeliveryError> {
+    let with_token = |request: reqwest::RequestBuilder| request.header("x-amz-access-token", &token);
     let order = format!("{}/orders/v0/orders/{}", seller.url.trim_end_matches('/'), shipment.external_id);
-    let items: ItemsEnvelope =
-        super::fetch_json(client.get(format!("{order}/orderItems")).header("x-amz-access-token", token), "amazon's order items")
-            .await?;
+    let what = "amazon's order items";
+    let answer = call(with_token(client.get(format!("{order}/orderItems"))), what, cache, key).await?;
+    let items: ItemsEnvelope = super::parse_json(&answer, what)?;
     let order_items = spread(shipment, &items.payload.order_items)?;
     let carrier = shipment.carrier.as_str();
     let mut package = json!({
@@ -191,10 +176,22 @@ async fn confirm(
         }
     }
     let body = json!({"marketplaceId": seller.marketplace_id, "packageDetail": package});
-    let request = client.post(format!("{order}/shipmentConfirmation")).header("x-amz-access-token", token).json(&body);
-    let (status, answer) = super::exchange(request, "amazon's shipment confirmation").await?;
-    super::judge(status, "amazon's shipment confirmation", &answer)?;
+    let request = with_token(client.post(format!("{order}/shipmentConfirmation"))).json(&body);
+    call(request, "amazon's shipment confirmation", cache, key).await?;
     Ok(Delivered::Sent)
+}
+
+/// Sends a call carrying `key`'s access token and judges the answer: a token Amazon
+/// refuses (401, 403: revoked or expired early) is forgotten and the call tried again
+/// later with a new one. The body of a 2xx answer.
+async fn call(request: reqwest::RequestBuilder, what: &str, cache: &TokenCache, key: &str) -> Result<String, DeliveryError> {
+    let (status, body) = super::exchange(request, what).await?;
+    if matches!(status, reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN) {
+        cache.forget(key);
+        return Err(DeliveryError::Retry(format!("{what} refused the access token ({status}): a new one is asked for")));
+    }
+    super::judge(status, what, &body)?;
+    Ok(body)
 }
 
 /// The parcel's units as `[{"orderItemId", "quantity"}]` over the order items of their SKUs.

@@ -70,6 +70,8 @@ struct World {
     problems: Vec<String>,
     /// How many requests to answer 503 before serving again.
     unavailable: u32,
+    /// How many times Amazon's access tokens were revoked: the current token names it.
+    amazon_revoked: u32,
 }
 
 /// The fakes, serving until dropped.
@@ -175,6 +177,12 @@ impl Fakes {
         lock(&self.world).unavailable = n;
     }
 
+    /// Revokes every Amazon access token handed out: calls with one are refused 403 until a
+    /// new one is exchanged.
+    pub fn revoke_amazon_tokens(&self) {
+        lock(&self.world).amazon_revoked += 1;
+    }
+
     /// What the warehouses took, in order (each request id once).
     pub fn warehouse_requests(&self) -> Vec<WarehouseRequest> {
         lock(&self.world).warehouse.clone()
@@ -199,6 +207,11 @@ impl Fakes {
     pub fn problems(&self) -> Vec<String> {
         lock(&self.world).problems.clone()
     }
+}
+
+/// The Amazon access token the fake accepts now.
+fn amazon_token(world: &World) -> String {
+    format!("{AMAZON_ACCESS}-{}", world.amazon_revoked)
 }
 
 /// A refusal as the API would answer it, kept among the problems.
@@ -241,10 +254,11 @@ async fn handle(State(world): State<Shared>, method: Method, uri: Uri, headers: 
                     format!("login with amazon: not a refresh-token grant: {form}"),
                 );
             }
-            axum::Json(json!({"access_token": AMAZON_ACCESS, "token_type": "bearer", "expires_in": 3600})).into_response()
+            let token = amazon_token(&world);
+            axum::Json(json!({"access_token": token, "token_type": "bearer", "expires_in": 3600})).into_response()
         }
         ["amazon", "orders", "v0", "orders", id, rest @ ..] => {
-            if header("x-amz-access-token").as_deref() != Some(AMAZON_ACCESS) {
+            if header("x-amz-access-token") != Some(amazon_token(&world)) {
                 return refuse(&mut world, StatusCode::FORBIDDEN, "amazon: a call without a current access token".into());
             }
             amazon_call(&mut world, &method, id, rest, &body)

@@ -195,7 +195,12 @@ async fn exchange(request: reqwest::RequestBuilder, what: &str) -> Result<(reqwe
 async fn fetch_json<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder, what: &str) -> Result<T, DeliveryError> {
     let (status, body) = exchange(request, what).await?;
     judge(status, what, &body)?;
-    serde_json::from_str(&body)
+    parse_json(&body, what)
+}
+
+/// A 2xx body read as JSON `T`; refused when it is not what the API documents.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &str, what: &str) -> Result<T, DeliveryError> {
+    serde_json::from_str(body)
         .map_err(|e| DeliveryError::Refused(format!("{what} answered a body that is not what its API documents: {e}")))
 }
 

@@ -160,6 +160,12 @@ async fn amazon_gets_a_shipment_confirmation_with_a_fresh_token_and_a_repeat_edi
     );
     assert_eq!(package["shipDate"], "2026-11-21T08:00:00Z");
     assert!(fakes.problems().is_empty(), "{:?}", fakes.problems());
+
+    // A token revoked before it expired: refused, forgotten, and a new one exchanged on the
+    // next attempt.
+    fakes.revoke_amazon_tokens();
+    assert!(matches!(outbound.deliver(&parcel).await, Err(DeliveryError::Retry(_))), "refused with the old token: again later");
+    assert_eq!(outbound.deliver(&parcel).await, Ok(Delivered::Sent));
 }
 
 #[tokio::test]
