@@ -26,6 +26,7 @@ pub mod flash_bench;
 pub mod flash_model;
 pub mod import;
 pub mod progress;
+pub mod recommend_bench;
 pub mod reconcile;
 pub mod report_bench;
 pub mod reports;

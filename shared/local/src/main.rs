@@ -225,6 +225,14 @@ enum Bench {
         #[arg(long, default_value = "oms-data", env = "OMS_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Hit rate at 10 of the offers and recommendations against the best sellers, on each
+    /// customer's held-out last purchase of a seeded generated history.
+    Recommend {
+        #[arg(long, default_value_t = 20_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Time each report template over a year of generated orders in a fresh SQLite store.
     Report {
         #[arg(long, default_value_t = 1_000_000)]
@@ -382,6 +390,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench { what: Bench::Quote { rows, data_dir } } => oms_local::bench::quote(&data_dir, &rows),
         Command::Bench { what: Bench::Normalise { orders } } => oms_local::bench::normalise(orders),
         Command::Bench { what: Bench::Allocate { orders, seed } } => oms_local::allocation_bench::run(orders, seed),
+        Command::Bench { what: Bench::Recommend { customers, seed } } => oms_local::recommend_bench::run(customers, seed),
         Command::Bench { what: Bench::FlashSale { simulate: true, rate, .. } } => {
             print!("{}", oms_local::flash_model::report(rate));
             Ok(())

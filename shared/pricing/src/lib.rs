@@ -11,6 +11,7 @@
 pub mod artifact;
 pub mod features;
 pub mod history;
+pub mod hit_rate;
 pub mod models;
 pub mod offers;
 pub mod quote;

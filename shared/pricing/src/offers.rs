@@ -4,7 +4,11 @@
 //! read of the history:
 //! - **Bought together**: item-to-item co-occurrence over the merchant's customers (two
 //!   SKUs are similar when the same customers buy both: cosine of their buyer sets), the
-//!   `NEIGHBOURS` most similar kept per SKU.
+//!   `NEIGHBOURS` most similar kept per SKU. A customer's own purchases lead its offers by
+//!   how recently it made them (their weight halves every `HALF_LIFE_DAYS` before `now`),
+//!   so what it bought lately counts more than what it bought long ago. The buyer sets are
+//!   not decayed: on `oms bench recommend`'s history that made the offers worse, as a
+//!   pairing seen last year is as good a pairing today.
 //! - **Category affinity**: the share of the customer's purchases in each category (the
 //!   SKU catalogue's), which lifts the SKUs of the categories it buys.
 //! - **Repeat purchase**: a SKU a customer bought within `RECENT_DAYS` is left out unless
@@ -33,6 +37,16 @@ pub const RECENT_DAYS: i64 = 30;
 pub const REPEAT_TYPICAL: f64 = 0.3;
 /// The weight of category affinity beside co-occurrence.
 const CATEGORY_WEIGHT: f64 = 0.5;
+/// Days after which a customer's purchase counts half as much towards its offers.
+pub const HALF_LIFE_DAYS: f64 = 60.0;
+
+/// How much a purchase made at `at` counts at `now`: 1 then, halving every `half_life`
+/// days; no decay without a half-life (every purchase counts alike).
+pub fn recency(at: DateTime<Utc>, now: DateTime<Utc>, half_life: Option<f64>) -> f64 {
+    let Some(half_life) = half_life else { return 1.0 };
+    let days = (now - at).num_seconds().max(0) as f64 / 86_400.0;
+    0.5_f64.powf(days / half_life)
+}
 
 /// One SKU a customer bought: how often (distinct days) and when last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +73,10 @@ pub struct OfferIndex {
     pub best_overall: Vec<(String, u64)>,
     /// Each SKU's category (the catalogue's, at training).
     pub categories: HashMap<String, String>,
+    /// The half-life of a purchase's weight, in days (`None`: no decay; an index built
+    /// before recency weighting reads as that).
+    #[serde(default)]
+    pub half_life_days: Option<f64>,
 }
 
 /// One offer: a SKU, its score (0 to 1, higher suits better) and why.
@@ -70,8 +88,15 @@ pub struct Offer {
 }
 
 impl OfferIndex {
-    /// The index of `history` (one merchant's), with each SKU's category.
+    /// The index of `history` (one merchant's), with each SKU's category, a customer's
+    /// purchases weighted by recency ([`HALF_LIFE_DAYS`]).
     pub fn build(history: &[Purchase], categories: &HashMap<String, String>) -> OfferIndex {
+        Self::build_with(history, categories, Some(HALF_LIFE_DAYS))
+    }
+
+    /// The index with a customer's purchases halving in weight every `half_life` days
+    /// (`None`: every purchase counts alike).
+    pub fn build_with(history: &[Purchase], categories: &HashMap<String, String>, half_life: Option<f64>) -> OfferIndex {
         let mut days: HashMap<(&str, &str), HashSet<chrono::NaiveDate>> = HashMap::new();
         let mut last: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
         let mut latest_place: HashMap<&str, (DateTime<Utc>, &str)> = HashMap::new();
@@ -153,6 +178,7 @@ impl OfferIndex {
             best_by_province: units.into_iter().map(|(province, counts)| (province.to_owned(), ranked(counts))).collect(),
             best_overall: ranked(overall),
             categories: categories.clone(),
+            half_life_days: half_life,
         }
     }
 
@@ -171,15 +197,16 @@ impl OfferIndex {
         // (score, reason) per candidate.
         let mut scores: HashMap<&str, (f64, String)> = HashMap::new();
         for b in bought {
+            let lately = recency(b.last, now, self.half_life_days);
             for (sku, similarity) in self.similar.get(&b.sku).map(Vec::as_slice).unwrap_or_default() {
                 if owned.contains(sku.as_str()) {
                     continue;
                 }
                 let entry = scores.entry(sku).or_insert((0.0, String::new()));
-                if *similarity > entry.0 || entry.1.is_empty() {
+                if lately * similarity > entry.0 || entry.1.is_empty() {
                     entry.1 = format!("often bought by customers who bought {}", b.sku);
                 }
-                entry.0 += similarity;
+                entry.0 += lately * similarity;
             }
         }
         let total: u32 = bought.iter().map(|b| b.days).sum();
