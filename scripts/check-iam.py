@@ -110,9 +110,10 @@ USES = {
     # destinations document, read at start.
     "DeliverOutboundFunction": table("GetItem", "PutItem", "Query")
     | {("secretsmanager:GetSecretValue", ("Ref", "OutboundDestinations"))},
-    # the merchants' model pointers and the artifacts they name; offers read SKU facts
-    # (GetItem) and a customer's latest order (the index by customer; the order's moved
-    # timeline entries: Query).
+    # the merchants' model pointers and the artifacts they name; offers and
+    # recommendations read SKU facts (GetItem) and a customer's latest order (the index by
+    # customer; the order's moved timeline entries: Query); recommendations read each
+    # candidate's stock (Query of its stock partition).
     # (ListBucket: without it a missing object answers 403 instead of 404.)
     "QuotePriceFunction": objects("GetObject", "models")
     | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))}

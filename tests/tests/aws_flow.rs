@@ -598,6 +598,40 @@ async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_pric
     // Tea buyers buy tea again (every one of m-1's did): offered again, and said so.
     assert!(list.iter().any(|offer| offer["sku"] == "TEA" && offer["reason"].as_str().is_some_and(|r| r.contains("again"))));
     assert!(list.iter().all(|offer| price(offer) > 150.0), "priced by m-1's model: {offers}");
+
+    // Recommendations: the same ranking kept to what m-1 lists and has in stock (the cups,
+    // 4 in WH-REC; none of its tea), read from DynamoDB by quote-price.
+    let m1 = oms_domain::MerchantId::parse("m-1").expect("a merchant");
+    let wh = oms_domain::WarehouseId::parse("WH-REC").expect("an id");
+    let warehouse = oms_domain::stock::Warehouse::new(wh.clone(), "WH-REC", m1.clone(), "Zhejiang", "Hangzhou", 30.0, 120.0)
+        .expect("a warehouse");
+    ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
+    for sku in ["TEA", "CUP"] {
+        let facts = oms_domain::catalogue::UncheckedSkuFacts {
+            merchant_id: "m-1".into(),
+            name: format!("{sku} of m-1"),
+            category: "tea".into(),
+            cost: rust_decimal::Decimal::from(10),
+            list_price: rust_decimal::Decimal::from(400),
+            weight_g: 100,
+            dims_mm: [1, 1, 1],
+            traits: vec![],
+        };
+        let facts = oms_domain::catalogue::SkuFacts::new(oms_domain::Sku::parse(sku).expect("a SKU"), facts).expect("facts");
+        ports.catalogue.put_sku(&facts).await.expect("stored");
+    }
+    let cup = oms_domain::Sku::parse("CUP").expect("a SKU");
+    assert!(ports.inventory.set_on_hand(&wh, &m1, &cup, 4).await.is_ok());
+    let path = "/customers/lone-0/recommendations";
+    let event = storefront_event("GET", "/customers/{id}/recommendations", path, "limit=2", None, "m-1");
+    let (status, answer) = invoke(&quotes(&model), event).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["model_version"], Value::from(second.as_str()), "{answer}");
+    let recommended = &answer["recommendations"][0];
+    assert_eq!((recommended["sku"].as_str(), recommended["available"].as_u64()), (Some("CUP"), Some(4)), "{answer}");
+    assert_eq!(recommended["ships_from"], "WH-REC", "{answer}");
+    let left_out = answer["left_out"].as_array().expect("left out");
+    assert!(left_out.iter().any(|l| l["sku"] == "TEA" && l["why"] == "out_of_stock"), "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
-//! quote-price: per-customer price quotes and offers from each merchant's current pricing
-//! model in S3 (loaded once per container, replaced when retrain-model moves a pointer).
+//! quote-price: per-customer price quotes, offers and recommendations from each merchant's
+//! current pricing model in S3 (loaded once per container, replaced when retrain-model
+//! moves a pointer).
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {

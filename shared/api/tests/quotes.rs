@@ -274,3 +274,70 @@ async fn offers_are_per_merchant_and_refuse_a_bad_limit() {
         assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{limit}");
     }
 }
+
+/// The facts of a m-1 product.
+fn listed(sku: &str, name: &str, merchant: &str) -> oms_domain::catalogue::SkuFacts {
+    let facts = oms_domain::catalogue::UncheckedSkuFacts {
+        merchant_id: merchant.into(),
+        name: name.into(),
+        category: "tea".into(),
+        cost: Decimal::new(10, 0),
+        list_price: Decimal::new(90, 0),
+        weight_g: 100,
+        dims_mm: [1, 1, 1],
+        traits: vec![],
+    };
+    oms_domain::catalogue::SkuFacts::new(oms_domain::Sku::parse(sku).expect("a SKU"), facts).expect("valid facts")
+}
+
+#[tokio::test]
+async fn recommendations_keep_what_the_merchant_lists_and_can_ship_now() {
+    use oms_domain::{MerchantId, Sku, WarehouseId};
+    let (router, store) = router_with(trained_with_baskets(), storefront_tokens());
+    let ports = store.ports(Arc::new(SystemClock));
+    let wh = WarehouseId::parse("WH-A").expect("an id");
+    let platform = MerchantId::parse("platform").expect("a merchant");
+    let warehouse = oms_domain::stock::Warehouse::new(wh.clone(), "WH-A", platform, "Zhejiang", "Hangzhou", 30.0, 120.0)
+        .expect("a warehouse");
+    ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
+    ports.catalogue.put_sku(&listed("CUP", "Celadon cup", "m-1")).await.expect("stored");
+    ports.catalogue.put_sku(&listed("TEA", "Longjing tea", "m-1")).await.expect("stored");
+    // SKU-1 is another merchant's product in the catalogue: not one m-1 lists.
+    ports.catalogue.put_sku(&listed("SKU-1", "Someone else's", "m-2")).await.expect("stored");
+    let (m1, m2) = (MerchantId::parse("m-1").expect("a merchant"), MerchantId::parse("m-2").expect("a merchant"));
+    let cup = Sku::parse("CUP").expect("a SKU");
+    assert!(ports.inventory.set_on_hand(&wh, &m1, &cup, 5).await.is_ok());
+    // Only another merchant's units of TEA: m-1 has none to ship.
+    assert!(ports.inventory.set_on_hand(&wh, &m2, &Sku::parse("TEA").expect("a SKU"), 9).await.is_ok());
+
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/tea-fan/recommendations?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!((answer["customer_id"].as_str(), answer["model_version"].as_str()), (Some("tea-fan"), Some("v-offers")));
+    let recommended = answer["recommendations"].as_array().expect("recommendations");
+    assert_eq!(recommended.len(), 1, "only the cup is listed by m-1 and in its stock: {answer}");
+    let first = &recommended[0];
+    assert_eq!((first["sku"].as_str(), first["name"].as_str()), (Some("CUP"), Some("Celadon cup")), "{answer}");
+    assert_eq!((first["available"].as_u64(), first["ships_from"].as_str()), (Some(5), Some("WH-A")), "{answer}");
+    assert!(first["reason"].as_str().is_some_and(|r| r.contains("TEA")), "{answer}");
+    assert!(first.get("price").is_none(), "recommendations are unpriced: {answer}");
+    let left_out: Vec<(&str, &str)> = answer["left_out"]
+        .as_array()
+        .expect("left out")
+        .iter()
+        .map(|l| (l["sku"].as_str().unwrap_or_default(), l["why"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(left_out.contains(&("TEA", "out_of_stock")), "{answer}");
+    assert!(left_out.contains(&("SKU-1", "not_in_catalogue")), "{answer}");
+
+    let (status, answer) = get_offers(&router, Some(M2_SHOP), "/customers/tea-fan/recommendations").await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("no_pricing_model")));
+    let (status, _) = get_offers(&router, None, "/customers/tea-fan/recommendations").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for bad in ["?limit=0", "?limit=51", "?limit=x", "?merchant_id=m-2"] {
+        let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/recommendations{bad}")).await;
+        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN, "{bad}: {status} {answer}");
+        assert!(answer["error"]["code"].is_string(), "{bad}: {answer}");
+    }
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/%20/recommendations").await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{answer}");
+}

@@ -782,6 +782,24 @@ async fn night(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::R
             offer["reason"].as_str().unwrap_or_default(),
         );
     }
+    // Recommendations: the same ranking, unpriced, kept to what the teahouse lists and has
+    // in stock now, with where each would ship from and what was left out.
+    let uri = format!("/customers/{customer}/recommendations?limit=3");
+    let recommended = expect(api, Method::GET, &uri, Value::Null, StatusCode::OK).await?;
+    println!("  recommendations for {customer} (in the catalogue, in stock):");
+    for item in recommended["recommendations"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "    {:<18} {} units, ships from {} (score {:.2}): {}",
+            item["sku"].as_str().unwrap_or_default(),
+            item["available"].as_u64().unwrap_or_default(),
+            item["ships_from"].as_str().unwrap_or_default(),
+            item["score"].as_f64().unwrap_or_default(),
+            item["reason"].as_str().unwrap_or_default(),
+        );
+    }
+    for left in recommended["left_out"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!("    left out {}: {}", left["sku"].as_str().unwrap_or_default(), left["why"].as_str().unwrap_or_default());
+    }
     Ok(())
 }
 

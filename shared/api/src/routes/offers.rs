@@ -1,5 +1,8 @@
 //! `GET /customers/{id}/offers`: the SKUs best suited to a customer, from its merchant's
-//! history alone (`oms_pricing::offers`), each quoted as `POST /quotes` would quote one unit.
+//! history alone (`oms_pricing::offers`), each quoted as `POST /quotes` would quote one unit;
+//! and `GET /customers/{id}/recommendations`: the same ranking, unpriced, kept to the
+//! products the merchant can ship now (in its catalogue, with units available), each with
+//! where it ships from, and saying what was left out and why.
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -26,7 +29,7 @@ const MAX_OFFERS: usize = 50;
 const MAX_PROVINCE_CHARS: usize = 200;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(offers))
+    OpenApiRouter::new().routes(routes!(offers)).routes(routes!(recommendations))
 }
 
 /// The query string of `GET /customers/{id}/offers`.
@@ -93,25 +96,7 @@ async fn offers(
     PathParams(id): PathParams<String>,
     params: Result<Query<OffersParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OffersAnswer>, ApiError> {
-    let caller = caller.with(Scope::Storefront)?;
-    let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
-    let customer = CustomerId::parse(id).map_err(|e| e.within("id"))?;
-    let limit = params.limit.unwrap_or(DEFAULT_OFFERS);
-    if !(1..=MAX_OFFERS).contains(&limit) {
-        return Err(ValidationError::new("limit", format!("must be 1 to {MAX_OFFERS}")).into());
-    }
-    let merchant = acting_merchant(&caller, params.merchant_id.as_deref())?;
-    let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
-        ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
-    })?;
-    let hint = params.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
-    if hint.as_ref().is_some_and(|p| p.chars().count() > MAX_PROVINCE_CHARS) {
-        return Err(ValidationError::new("province", format!("must be at most {MAX_PROVINCE_CHARS} characters")).into());
-    }
-    let (province, city) = match hint.or_else(|| model.offers.province_of(customer.as_str()).map(str::to_owned)) {
-        Some(province) => (Some(province), String::new()),
-        None => latest_place(&state, &merchant, &customer).await?,
-    };
+    let Asked { customer, merchant, model, limit, province, city } = Asked::resolve(&state, caller, id, params).await?;
     let now = chrono::Utc::now();
     let mut answered = Vec::new();
     for offer in model.offers.offers(customer.as_str(), province.as_deref(), now, limit) {
@@ -140,6 +125,158 @@ async fn offers(
         });
     }
     Ok(Json(OffersAnswer { customer_id: customer.to_string(), offers: answered }))
+}
+
+/// What an offers or recommendations request asks, checked: whose customer, its
+/// merchant's model, and the place its best sellers are of.
+struct Asked {
+    customer: CustomerId,
+    merchant: MerchantId,
+    model: std::sync::Arc<oms_pricing::Artifact>,
+    limit: usize,
+    province: Option<String>,
+    city: String,
+}
+
+impl Asked {
+    async fn resolve(
+        state: &AppState,
+        caller: Authed,
+        id: String,
+        params: Result<Query<OffersParams>, axum::extract::rejection::QueryRejection>,
+    ) -> Result<Asked, ApiError> {
+        let caller = caller.with(Scope::Storefront)?;
+        let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+        let customer = CustomerId::parse(id).map_err(|e| e.within("id"))?;
+        let limit = params.limit.unwrap_or(DEFAULT_OFFERS);
+        if !(1..=MAX_OFFERS).contains(&limit) {
+            return Err(ValidationError::new("limit", format!("must be 1 to {MAX_OFFERS}")).into());
+        }
+        let merchant = acting_merchant(&caller, params.merchant_id.as_deref())?;
+        let model = state.pricing.current(merchant.as_str()).ok_or_else(|| {
+            ApiError::new(ErrorCode::NoPricingModel, format!("no pricing model of merchant {merchant} has been trained yet"))
+        })?;
+        let hint = params.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+        if hint.as_ref().is_some_and(|p| p.chars().count() > MAX_PROVINCE_CHARS) {
+            return Err(ValidationError::new("province", format!("must be at most {MAX_PROVINCE_CHARS} characters")).into());
+        }
+        let (province, city) = match hint.or_else(|| model.offers.province_of(customer.as_str()).map(str::to_owned)) {
+            Some(province) => (Some(province), String::new()),
+            None => latest_place(state, &merchant, &customer).await?,
+        };
+        Ok(Asked { customer, merchant, model, limit, province, city })
+    }
+}
+
+/// Candidates a recommendation weighs for each one it answers: enough that a few left out
+/// (not in the catalogue, out of stock) still leave a full list.
+const CANDIDATES_PER_ANSWER: usize = 3;
+
+/// One recommendation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationAnswer {
+    pub sku: String,
+    /// The SKU catalogue's name and category.
+    pub name: String,
+    pub category: String,
+    /// 0 to 1: how well it suits the customer, relative to the best candidate.
+    pub score: f64,
+    /// Why it is recommended, in a few words.
+    pub reason: String,
+    /// Units of the merchant's own stock available now, over every warehouse.
+    pub available: u64,
+    /// The warehouse with the most of them: where it would ship from.
+    pub ships_from: String,
+}
+
+/// A candidate left out, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeftOut {
+    pub sku: String,
+    /// `not_in_catalogue` (not a product the merchant lists) or `out_of_stock` (none of
+    /// the merchant's units available: it would not ship soon).
+    pub why: &'static str,
+}
+
+/// The answer of `GET /customers/{id}/recommendations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationsAnswer {
+    pub customer_id: String,
+    /// The model whose index ranked them (`POST /quotes` prices from the same one).
+    pub model_version: String,
+    pub recommendations: Vec<RecommendationAnswer>,
+    /// The better-ranked candidates left out, best first.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// The products the customer is most likely to buy next, best first, from the same
+/// ranking as its offers (what customers who bought what it bought lately also bought,
+/// the categories it buys, what it buys again when that is typical, its province's best
+/// sellers), kept to products the merchant can ship now: in the merchant's SKU catalogue
+/// (a SKU it no longer lists is left out) and with units of the merchant's own stock
+/// available (an out-of-stock product would ship late). Unpriced: `POST /quotes` and
+/// `GET /customers/{id}/offers` price them. Only the merchant's own history is used.
+#[utoipa::path(
+    get,
+    path = "/customers/{id}/recommendations",
+    tag = "quotes",
+    params(("id" = String, Path, description = "The customer's id, as the merchant's orders carry it"), OffersParams),
+    responses(
+        (status = 200, description = "The recommendations, best first, and what was left out", body = RecommendationsAnswer),
+        (status = 400, description = "`invalid_request`: a limit outside 1 to 50, a malformed id, or (platform staff) no `merchant_id`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`, or names another merchant", body = ErrorBody),
+        (status = 503, description = "`no_pricing_model`: no model of the merchant has been trained yet", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/storefront"]))
+)]
+async fn recommendations(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+    params: Result<Query<OffersParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RecommendationsAnswer>, ApiError> {
+    let asked = Asked::resolve(&state, caller, id, params).await?;
+    let candidates = asked.model.offers.offers(
+        asked.customer.as_str(),
+        asked.province.as_deref(),
+        chrono::Utc::now(),
+        asked.limit * CANDIDATES_PER_ANSWER,
+    );
+    let mut answer = RecommendationsAnswer {
+        customer_id: asked.customer.to_string(),
+        model_version: asked.model.version.clone(),
+        recommendations: Vec::new(),
+        left_out: Vec::new(),
+    };
+    for candidate in candidates {
+        if answer.recommendations.len() == asked.limit {
+            break;
+        }
+        let Ok(sku) = Sku::parse(&candidate.sku) else { continue };
+        let facts = state.ports.catalogue.get_sku(&sku).await?.filter(|facts| facts.merchant_id == asked.merchant);
+        let Some(facts) = facts else {
+            answer.left_out.push(LeftOut { sku: candidate.sku, why: "not_in_catalogue" });
+            continue;
+        };
+        let stock = state.ports.inventory.stock_of(&sku).await?;
+        let own = stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0);
+        let available: u64 = own.clone().map(|level| u64::from(level.available)).sum();
+        let Some(most) = own.max_by(|a, b| a.available.cmp(&b.available).then_with(|| b.warehouse.cmp(&a.warehouse))) else {
+            answer.left_out.push(LeftOut { sku: candidate.sku, why: "out_of_stock" });
+            continue;
+        };
+        answer.recommendations.push(RecommendationAnswer {
+            sku: candidate.sku,
+            name: facts.name,
+            category: facts.category,
+            score: candidate.score,
+            reason: candidate.reason,
+            available,
+            ships_from: most.warehouse.to_string(),
+        });
+    }
+    Ok(Json(answer))
 }
 
 /// The province and city of the customer's latest order with the merchant, if any.
