@@ -469,3 +469,45 @@ async fn an_allocated_order_shows_the_carrier_chosen_for_its_shipment_and_a_ship
     let last = order["timeline"].as_array().unwrap().last().unwrap()["detail"].as_str().unwrap().to_owned();
     assert!(last.ends_with("by slow (SLOW-1): planned fast express, shipped with slow"), "{last}");
 }
+
+#[tokio::test]
+async fn an_order_the_fraud_rules_hold_waits_for_staff_and_release_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    app.stock("wh-hz", "Zhejiang", "SKU-1", 500).await;
+    // A British phone for a Chinese address, and 150 units in a line: two rules, 70 points.
+    let mut suspicious = generic_order("F-1", "SKU-1", 150);
+    suspicious["customer"]["phone"] = json!("+447700900123");
+    let answer = app.post_order(&suspicious).await;
+    assert_eq!((answer.status, &answer.body["status"]), (StatusCode::ACCEPTED, &json!("on_hold")), "{:?}", answer.body);
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+    let order = app.order(&order_id).await;
+    assert_eq!(order["status"], "on_hold", "never allocated while held: {order}");
+    assert_eq!((order["hold"]["reason"].as_str(), order["hold"]["score"].as_u64()), (Some("fraud_review"), Some(70)));
+    let reasons = order["hold"]["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r.as_str().unwrap().contains("+44 is GB")), "{order}");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (500, 0, 500), "nothing held for it");
+
+    let release = format!("/orders/{order_id}/release");
+    for (body, code) in [
+        (b"{not json".to_vec(), "invalid_request"),
+        (br#"{"note": 5}"#.to_vec(), "invalid_request"),
+        (br#"{"reason": "ok"}"#.to_vec(), "invalid_request"),
+        (br#"[]"#.to_vec(), "invalid_request"),
+    ] {
+        let answer = app.request(Method::POST, &release, Some(body), &[("content-type", "application/json".into())]).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, code);
+    }
+    let long = app.post(&release, json!({"note": "x".repeat(201)})).await;
+    assert_error(&long, StatusCode::UNPROCESSABLE_ENTITY, "field_too_long");
+    assert_error(&app.post("/orders/ord_nope/release", json!({})).await, StatusCode::NOT_FOUND, "order_not_found");
+    assert_eq!(app.order(&order_id).await["status"], "on_hold", "bad input changed nothing");
+
+    let released = app.post(&release, json!({"note": "the school's bulk order, confirmed by phone"})).await;
+    assert_eq!((released.status, &released.body["status"]), (StatusCode::OK, &json!("received")), "{:?}", released.body);
+    app.settle().await;
+    assert_eq!(app.order(&order_id).await["status"], "reserved");
+    assert_eq!(app.counts("wh-hz", "SKU-1").await, (500, 150, 350));
+    assert_error(&app.post(&release, json!({})).await, StatusCode::CONFLICT, "not_on_hold");
+}

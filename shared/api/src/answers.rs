@@ -503,22 +503,35 @@ pub struct PaymentAnswer {
 /// Why an order is on hold: `reason` `unknown_sku` names the `sku` no warehouse has
 /// counted (counting stock of it in, `PUT /inventory`, releases the order);
 /// `address_missing` (a flash-sale claim made without one) waits for a shipping address
-/// (`PATCH /orders/{id}`).
+/// (`PATCH /orders/{id}`); `fraud_review` (the fraud rules' `score` and `reasons`) waits
+/// for staff to release it (`POST /orders/{id}/release`) or cancel it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HoldAnswer {
-    #[schema(examples("unknown_sku", "address_missing"))]
+    #[schema(examples("unknown_sku", "address_missing", "fraud_review"))]
     pub reason: &'static str,
     /// The SKU of an `unknown_sku` hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, required = false)]
     pub sku: Option<String>,
+    /// The fraud score (0 to 100) of a `fraud_review` hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub score: Option<u32>,
+    /// The rules that fired, of a `fraud_review` hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub reasons: Option<Vec<String>>,
 }
 
 impl From<HoldReason> for HoldAnswer {
     fn from(reason: HoldReason) -> Self {
-        match &reason {
-            HoldReason::UnknownSku(sku) => Self { reason: reason.code(), sku: Some(sku.to_string()) },
-            HoldReason::AddressMissing => Self { reason: reason.code(), sku: None },
+        let code = reason.code();
+        match reason {
+            HoldReason::UnknownSku(sku) => Self { reason: code, sku: Some(sku.to_string()), score: None, reasons: None },
+            HoldReason::AddressMissing => Self { reason: code, sku: None, score: None, reasons: None },
+            HoldReason::FraudReview(assessment) => {
+                Self { reason: code, sku: None, score: Some(assessment.score), reasons: Some(assessment.reasons) }
+            }
         }
     }
 }

@@ -122,10 +122,12 @@ pub enum ErrorCode {
     /// 409: the consignment id is a grant between other merchants (a grant's owner and seller
     /// never change), or other requests changed the grant meanwhile (read it and try again).
     ConsignmentConflict,
+    /// 409: the order is not on hold for fraud review (never held, or released already).
+    NotOnHold,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 44] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -169,6 +171,7 @@ impl ErrorCode {
         ErrorCode::NotPayable,
         ErrorCode::ConsignmentNotFound,
         ErrorCode::ConsignmentConflict,
+        ErrorCode::NotOnHold,
     ];
 
     /// The one status this code is answered with.
@@ -201,6 +204,7 @@ impl ErrorCode {
             NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
             ConsignmentNotFound => StatusCode::NOT_FOUND,
             ConsignmentConflict => StatusCode::CONFLICT,
+            NotOnHold => StatusCode::CONFLICT,
         }
     }
 
@@ -251,6 +255,7 @@ impl ErrorCode {
             NotPayable => "not_payable",
             ConsignmentNotFound => "consignment_not_found",
             ConsignmentConflict => "consignment_conflict",
+            NotOnHold => "not_on_hold",
         }
     }
 }
@@ -394,6 +399,17 @@ impl From<WebhookRefusal> for ApiError {
             WebhookRefusal::Signature(_) => ErrorCode::BadSignature,
         };
         Self::new(code, refusal.to_string())
+    }
+}
+
+impl From<oms_domain::usecases::fraud::ReleaseError> for ApiError {
+    fn from(err: oms_domain::usecases::fraud::ReleaseError) -> Self {
+        use oms_domain::usecases::fraud::ReleaseError;
+        match err {
+            ReleaseError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            ReleaseError::NotHeldForReview { .. } => Self::new(ErrorCode::NotOnHold, err.to_string()),
+            ReleaseError::Unexpected(e) => e.into(),
+        }
     }
 }
 
@@ -646,6 +662,7 @@ mod tests {
                 ("not_payable", 422),
                 ("consignment_not_found", 404),
                 ("consignment_conflict", 409),
+                ("not_on_hold", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

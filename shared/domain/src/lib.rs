@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod consignment;
 pub mod flash_sale;
 pub mod forecast;
+pub mod fraud;
 pub mod ids;
 pub mod ledger;
 pub mod messages;

@@ -2287,3 +2287,69 @@ async fn an_unpaid_hold_that_expires_tells_its_warehouse_to_stop() {
     assert!(oms_domain::usecases::orders::expire_unpaid(&world.ports, &id).await.unwrap());
     assert_eq!(world.notices_queued().await, vec![Notice::FulfilmentCancelled { order_id: id.clone() }]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Fraud review
+// ---------------------------------------------------------------------------------------
+
+/// Six orders by customer `c-1` within the hour, then a seventh: with 500 units in a line
+/// it is held for review (velocity and an unusual quantity), with two it is not.
+#[tokio::test]
+async fn a_webhook_order_scoring_two_fraud_rules_is_held_for_review_until_staff_release_it() {
+    use oms_domain::usecases::fraud::{release, ReleaseError};
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1_000).await;
+    for index in 0..6 {
+        let id = receive_order(&world.ports, delivery(&format!("V-{index}"))).await.unwrap().order_id;
+        assert_eq!(world.order(&id).await.status, OrderStatus::Received, "one rule alone holds nothing");
+    }
+    let _ = world.allocations_queued().await;
+    let mut bulk = delivery("V-bulk");
+    bulk.lines[0].quantity = 500;
+    let receipt = receive_order(&world.ports, bulk).await.unwrap();
+    assert_eq!(receipt.status, OrderStatus::OnHold);
+    let order = world.order(&receipt.order_id).await;
+    let Some(HoldReason::FraudReview(assessment)) = order.hold() else { panic!("held for review: {:?}", order.hold()) };
+    assert_eq!(assessment.score, 80, "{assessment:?}");
+    assert!(assessment.reasons[0].contains("6 other orders by this customer"), "{assessment:?}");
+    assert!(assessment.reasons[1].contains("500 units of SKU-1"), "{assessment:?}");
+    world.assert_nothing_queued().await;
+    let open = alerts_in(&world, AlertStatus::Open).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].message.contains("fraud review, score 80"), "{}", open[0].message);
+
+    // Allocation (stock counted in queues it like any waiting order) leaves it held.
+    assert!(matches!(allocate_order(&world.ports, &receipt.order_id).await.unwrap(), Handled::Skipped(_)));
+    assert_eq!(world.order(&receipt.order_id).await.status, OrderStatus::OnHold);
+
+    // Staff release it: received again, queued for allocation, its alert resolved.
+    let released = release(&world.ports, &receipt.order_id, "called the buyer: a school's order").await.unwrap();
+    assert_eq!((released.status, released.hold()), (OrderStatus::Received, None));
+    assert_eq!(
+        released.timeline.last(),
+        Some(&event(OrderStatus::Received, "released after fraud review: called the buyer: a school's order"))
+    );
+    assert_eq!(world.allocations_queued().await, std::slice::from_ref(&receipt.order_id));
+    assert!(alerts_in(&world, AlertStatus::Open).await.is_empty());
+    assert_eq!(allocate_order(&world.ports, &receipt.order_id).await.unwrap(), Handled::Moved(OrderStatus::Allocated));
+    // Released once: again is refused, as for an order never held.
+    assert!(matches!(release(&world.ports, &receipt.order_id, "again").await, Err(ReleaseError::NotHeldForReview { .. })));
+    let quiet = receive_order(&world.ports, delivery("V-small")).await.unwrap();
+    assert_eq!(quiet.status, OrderStatus::Received, "velocity alone");
+    assert!(matches!(release(&world.ports, &quiet.order_id, "x").await, Err(ReleaseError::NotHeldForReview { .. })));
+    assert!(matches!(release(&world.ports, &OrderId::generate(), "x").await, Err(ReleaseError::NotFound(_))));
+}
+
+/// Orders the platform makes or imports are not screened: a CSV import of a bulk buyer's
+/// year is not a burst.
+#[tokio::test]
+async fn imported_orders_are_not_screened() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 10_000).await;
+    for index in 0..8 {
+        let mut new = delivery(&format!("I-{index}"));
+        new.channel = Channel::Import;
+        new.lines[0].quantity = 500;
+        assert_eq!(receive_order(&world.ports, new).await.unwrap().status, OrderStatus::Received);
+    }
+}

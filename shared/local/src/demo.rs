@@ -173,6 +173,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     consignment(&api, &embedded).await?;
     staff_dashboard(&api).await?;
     carrier_choice(&api, &embedded).await?;
+    fraud_review(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1070,7 +1071,44 @@ async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The generic-channel body of the demo's `i`th order: one or two SKUs, 1 to 4 units each.
+/// Last order: one that looks like fraud (120 units in a line, a US phone for an address
+/// in China) is held for review with its score and reasons, never allocated, until staff
+/// release it; it then goes on to allocation like any order.
+async fn fraud_review(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    let (sku, price, _) = CATALOGUE[0];
+    let mut order = sample_order(ORDERS + 7);
+    order["customer"]["phone"] = json!("+1 202 555 0100");
+    order["lines"] = json!([{ "sku": sku, "quantity": 120, "unit_price": price }]);
+    let (_, receipt) = post_order(api, &order, true).await?;
+    let order_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let held = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "Last order: 120 x {sku} with a US phone to {}: {} ({}, score {})",
+        order["shipping_address"]["city"].as_str().unwrap_or_default(),
+        held["status"].as_str().unwrap_or("?"),
+        held["hold"]["reason"].as_str().unwrap_or("?"),
+        held["hold"]["score"]
+    );
+    for reason in held["hold"]["reasons"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!("  {}", reason.as_str().unwrap_or_default());
+    }
+    let note = json!({ "note": "a tea shop's opening stock; confirmed by phone" });
+    let released = expect(api, Method::POST, &format!("/orders/{order_id}/release"), note, StatusCode::OK).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let after = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  POST /orders/{order_id}/release: {}, then {} once allocation ran",
+        released["status"].as_str().unwrap_or("?"),
+        after["status"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
 /// Dawn: eight weeks of a jasmine tea's sales (more at weekends), a recount that finds
 /// little left, and the low-stock check raising one alert; `GET /replenishment` says what
 /// to order from which supplier, with the forecast and its error.

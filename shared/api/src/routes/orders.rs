@@ -29,6 +29,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_order, modify_order))
         .routes(routes!(cancel_order))
         .routes(routes!(record_payment))
+        .routes(routes!(release_order))
 }
 
 /// A channel's order webhook.
@@ -303,6 +304,53 @@ async fn cancel_order(
     }
     let reason = reason.map(|r| format!("cancelled: {}", r.trim())).unwrap_or_else(|| "cancelled on request".to_owned());
     Ok(Json(order_cases::cancel_order(&state.ports, &id, &reason).await?.into()))
+}
+
+/// The optional body of `POST /orders/{id}/release`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    /// What the review found, for the order's timeline: at most 200 characters.
+    note: Option<String>,
+}
+
+/// Release an order held for fraud review (`hold.reason` `fraud_review`): it goes back to
+/// `received` and on to allocation, the note on its timeline, and its `order_on_hold`
+/// alert is resolved. To refuse it, cancel it (`POST /orders/{id}/cancel`).
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/release",
+    tag = "orders",
+    params(("id" = String, Path, description = "Our order id")),
+    request_body(content = Option<ReleaseBody>, description = "Optional; an empty body is no note"),
+    responses(
+        (status = 200, description = "The released order, queued for allocation", body = OrderAnswer),
+        (status = 400, description = "`invalid_request`: malformed JSON, an unknown field, a note that is not a string", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/orders.write`", body = ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another merchant's order)", body = ErrorBody),
+        (status = 409, description = "`not_on_hold`: the order is not on hold for fraud review (never held, or released already)", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`field_too_long`: a note over 200 characters", body = ErrorBody),
+    ),
+    security(("bearer" = ["oms/orders.write"]))
+)]
+async fn release_order(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<OrderAnswer>, ApiError> {
+    let caller = caller.with(Scope::OrdersWrite)?;
+    let id = order_of(&state, &caller, &id).await?.order_id;
+    let note = if body.iter().all(u8::is_ascii_whitespace) { None } else { parse_json::<ReleaseBody>(&body)?.note };
+    let note = note.as_deref().map(oms_domain::validation::clean_text).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if let Some(chars) = note.as_deref().map(|n| n.chars().count()).filter(|&n| n > MAX_TEXT_CHARS) {
+        let message = format!("note is {chars} characters; at most {MAX_TEXT_CHARS} are allowed");
+        return Err(ApiError { field: Some("note".to_owned()), ..ApiError::new(ErrorCode::FieldTooLong, message) });
+    }
+    let note = note.unwrap_or_else(|| "no note".to_owned());
+    Ok(Json(oms_domain::usecases::fraud::release(&state.ports, &id, &note).await?.into()))
 }
 
 /// The body of `POST /orders/{id}/payments`.

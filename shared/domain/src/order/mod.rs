@@ -371,11 +371,16 @@ pub enum HoldReason {
     UnknownSku(Sku),
     /// A flash-sale claim gave no shipping address: the order waits for one (`PATCH`).
     AddressMissing,
+    /// The fraud rules scored it at or above their hold mark (`crate::fraud`): it waits
+    /// for staff to release it (`POST /orders/{id}/release`) or cancel it.
+    FraudReview(crate::fraud::Assessment),
 }
 
 impl HoldReason {
     const UNKNOWN_SKU: &'static str = "unknown_sku";
     const ADDRESS_MISSING: &'static str = "address_missing";
+    const FRAUD_REVIEW: &'static str = "fraud_review";
+    const FRAUD_REVIEW_TAIL: &'static str = "; held until staff release or cancel it";
     /// What follows the SKU (which may hold a colon) in the timeline's text.
     const UNKNOWN_SKU_TAIL: &'static str = ": no warehouse has ever counted it";
 
@@ -384,6 +389,7 @@ impl HoldReason {
         match self {
             HoldReason::UnknownSku(_) => Self::UNKNOWN_SKU,
             HoldReason::AddressMissing => Self::ADDRESS_MISSING,
+            HoldReason::FraudReview(_) => Self::FRAUD_REVIEW,
         }
     }
 
@@ -391,6 +397,11 @@ impl HoldReason {
     pub fn parse(detail: &str) -> Option<Self> {
         if detail.starts_with(Self::ADDRESS_MISSING) {
             return Some(HoldReason::AddressMissing);
+        }
+        if let Some(rest) = detail.strip_prefix(Self::FRAUD_REVIEW).and_then(|r| r.strip_prefix(": score ")) {
+            let (score, reasons) = rest.strip_suffix(Self::FRAUD_REVIEW_TAIL)?.split_once(": ")?;
+            let reasons = reasons.split("; ").map(str::to_owned).collect();
+            return Some(HoldReason::FraudReview(crate::fraud::Assessment { score: score.parse().ok()?, reasons }));
         }
         let rest = detail.strip_prefix(Self::UNKNOWN_SKU)?.strip_prefix(' ')?;
         let (sku, _) = rest.rsplit_once(Self::UNKNOWN_SKU_TAIL)?;
@@ -406,6 +417,10 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::AddressMissing => {
                 write!(f, "{}: no shipping address was given; held until one is", Self::ADDRESS_MISSING)
+            }
+            HoldReason::FraudReview(assessment) => {
+                let reasons = assessment.reasons.join("; ");
+                write!(f, "{}: score {}: {reasons}{}", Self::FRAUD_REVIEW, assessment.score, Self::FRAUD_REVIEW_TAIL)
             }
         }
     }
@@ -489,6 +504,17 @@ pub(crate) mod tests {
         assert_eq!(order.backorder_entries(), Some((at, vec![Sku::parse("SKU-1").unwrap()])));
         order.transition(Received, Utc::now(), "released").unwrap();
         assert_eq!((order.hold(), order.backorder_entries()), (None, None));
+    }
+
+    #[test]
+    fn a_fraud_review_reads_back_with_its_score_and_reasons() {
+        let assessment = crate::fraud::Assessment {
+            score: 70,
+            reasons: vec!["velocity: 6 other orders by this customer within 60 minutes".into(), "unusual: 500 units".into()],
+        };
+        let reason = HoldReason::FraudReview(assessment);
+        assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason.clone()));
+        assert_eq!(reason.code(), "fraud_review");
     }
 
     #[test]

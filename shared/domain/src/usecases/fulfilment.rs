@@ -84,6 +84,10 @@ pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &Merg
         Box::pin(async move {
             match order.status {
                 OrderStatus::Received | OrderStatus::Backordered => {}
+                OrderStatus::OnHold if matches!(order.hold(), Some(HoldReason::FraudReview(_))) => {
+                    // Only staff release it (`usecases::fraud::release`), whatever stock arrives.
+                    return Ok(Change::Keep(order, Planned::Nothing("still on hold for fraud review".into())));
+                }
                 OrderStatus::OnHold if order.hold() == Some(HoldReason::AddressMissing) => {
                     if !has_address(&order) {
                         return Ok(Change::Keep(order, Planned::Nothing("still on hold: no shipping address".into())));

@@ -4,6 +4,7 @@
 
 use crate::alert::{Alert, AlertKind, AlertStatus};
 use crate::consignment::Consignment;
+use crate::fraud::FraudRules;
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Channel, HoldReason, NewOrder, Order, OrderLine, OrderPart, OrderStatus, OrderUpdate};
 use crate::ports::{Effects, InsertOutcome, Ports, RaiseOutcome, StoreError};
@@ -164,14 +165,18 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     let mut new = new;
     let unknown = apply_sku_mappings(ports, new.channel, &new.merchant_id, &mut new.lines).await?;
     let mut order = Order::receive(new, OrderId::generate(), now);
-    if let Some(unknown) = &unknown {
+    let hold = match &unknown {
+        Some(unknown) => Some(HoldReason::UnknownSku(unknown.sku.clone())),
+        None => fraud_hold(ports, &order).await?,
+    };
+    if let Some(hold) = &hold {
         order
-            .transition(OrderStatus::OnHold, now, HoldReason::UnknownSku(unknown.sku.clone()).to_string())
+            .transition(OrderStatus::OnHold, now, hold.to_string())
             .map_err(|e| StoreError::msg(format!("a received order could not be held: {e}")))?;
     }
     // The allocation message is queued in the insert's own atomic write (the outbox), so
     // no crash leaves a received order that nothing will plan.
-    let send = match unknown {
+    let send = match hold {
         None => vec![Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })],
         Some(_) => vec![],
     };
@@ -180,8 +185,8 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
         // Inserted; or our own insert answered as a duplicate because a retried write had
         // landed already (with its message: it is still as stored).
         InsertOutcome::Inserted | InsertOutcome::Duplicate(_) => {
-            if let Some(unknown) = unknown {
-                raise_on_hold(ports, &order, &unknown.sku).await?;
+            if order.status == OrderStatus::OnHold {
+                raise_on_hold(ports, &order).await?;
             } else {
                 tracing::info!(order_id = %order.order_id, channel = %order.channel, external_id = %order.external_id, "order received");
             }
@@ -203,15 +208,39 @@ fn is_waiting(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::Received | OrderStatus::Backordered | OrderStatus::OnHold)
 }
 
-/// Raises the alert `order_on_hold` of an order stored on hold for `sku` (once per order).
-pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order, sku: &Sku) -> Result<(), StoreError> {
-    let message = format!(
-        "{} order {} ({}) is on hold: it names SKU {sku}, which no warehouse has counted for merchant {}; stock it for the merchant or map the channel's SKU to one of ours",
-        order.channel, order.external_id, order.order_id, order.merchant_id
-    );
+/// The hold of a webhook order the fraud rules score at or above their mark
+/// ([`crate::fraud`]); `None` for one they pass, and for orders the platform makes or
+/// imports (their own limits apply).
+async fn fraud_hold(ports: &Ports, order: &Order) -> Result<Option<HoldReason>, StoreError> {
+    if !Channel::WEBHOOK.contains(&order.channel) {
+        return Ok(None);
+    }
+    let rules = FraudRules::default();
+    let assessment = crate::usecases::fraud::screen(ports, order, &rules).await?;
+    Ok(assessment.holds(&rules).then_some(HoldReason::FraudReview(assessment)))
+}
+
+/// Raises the alert `order_on_hold` of an order stored on hold for staff (an unknown SKU,
+/// a fraud review), once per order; an order held for its address (the buyer's to give)
+/// raises none.
+pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order) -> Result<(), StoreError> {
+    let held = format!("{} order {} ({}) is on hold", order.channel, order.external_id, order.order_id);
+    let message = match order.hold() {
+        Some(HoldReason::UnknownSku(sku)) => format!(
+            "{held}: it names SKU {sku}, which no warehouse has counted for merchant {}; stock it for the merchant or map the channel's SKU to one of ours",
+            order.merchant_id
+        ),
+        Some(HoldReason::FraudReview(assessment)) => format!(
+            "{held} for fraud review, score {}: {}; release it (POST /orders/{}/release) or cancel it",
+            assessment.score,
+            assessment.reasons.join("; "),
+            order.order_id
+        ),
+        Some(HoldReason::AddressMissing) | None => return Ok(()),
+    };
     let alert = Alert::about_order(AlertKind::OrderOnHold, &order.order_id, &order.merchant_id, message, ports.clock.now());
     if let RaiseOutcome::Raised = ports.alerts.raise(&alert).await? {
-        tracing::info!(order_id = %order.order_id, alert_id = %alert.alert_id, sku = %sku, "order stored on hold: alert raised");
+        tracing::info!(order_id = %order.order_id, alert_id = %alert.alert_id, "order stored on hold: alert raised");
     }
     Ok(())
 }
@@ -342,9 +371,7 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
     let written = changed.written;
     let (order, (update, not_applied)) = (changed.order, changed.value);
     // Heal a lost alert (a crash between the insert and the raise): raising is idempotent.
-    if let Some(HoldReason::UnknownSku(sku)) = order.hold() {
-        raise_on_hold(ports, &order, &sku).await?;
-    }
+    raise_on_hold(ports, &order).await?;
     // A delivery that changed nothing still gives a waiting order another try against
     // current stock (a spare allocation message is harmless); a change took its message
     // with it.

@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod catalogue;
 pub mod consignments;
 pub mod flash_sales;
+pub mod fraud;
 pub mod fulfilment;
 pub mod intake;
 pub mod inventory;

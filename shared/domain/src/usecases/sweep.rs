@@ -299,6 +299,8 @@ fn sweeps_in_status(order: &Order) -> usize {
 async fn worth_another_try(ports: &Ports, order: &Order) -> Result<bool, StoreError> {
     match order.status {
         OrderStatus::Backordered => Ok(plan_against_current_stock(ports, order, crate::allocation::plan).await?.is_ok()),
+        // Held for fraud review: only staff move it.
+        OrderStatus::OnHold if matches!(order.hold(), Some(crate::order::HoldReason::FraudReview(_))) => Ok(false),
         OrderStatus::OnHold if order.hold() == Some(crate::order::HoldReason::AddressMissing) => {
             Ok(crate::usecases::flash_sales::has_address(order))
         }
