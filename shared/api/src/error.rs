@@ -122,10 +122,15 @@ pub enum ErrorCode {
     /// 409: the consignment id is a grant between other merchants (a grant's owner and seller
     /// never change), or other requests changed the grant meanwhile (read it and try again).
     ConsignmentConflict,
+    /// 404: no such auction (also another merchant's).
+    AuctionNotFound,
+    /// 409: a bid below the least bid now (the start price, or the best bid plus the
+    /// increment): an equal bid that lost the race to another answers this too.
+    BidTooLow,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 45] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -169,6 +174,8 @@ impl ErrorCode {
         ErrorCode::NotPayable,
         ErrorCode::ConsignmentNotFound,
         ErrorCode::ConsignmentConflict,
+        ErrorCode::AuctionNotFound,
+        ErrorCode::BidTooLow,
     ];
 
     /// The one status this code is answered with.
@@ -201,6 +208,8 @@ impl ErrorCode {
             NotPayable => StatusCode::UNPROCESSABLE_ENTITY,
             ConsignmentNotFound => StatusCode::NOT_FOUND,
             ConsignmentConflict => StatusCode::CONFLICT,
+            AuctionNotFound => StatusCode::NOT_FOUND,
+            BidTooLow => StatusCode::CONFLICT,
         }
     }
 
@@ -251,6 +260,8 @@ impl ErrorCode {
             NotPayable => "not_payable",
             ConsignmentNotFound => "consignment_not_found",
             ConsignmentConflict => "consignment_conflict",
+            AuctionNotFound => "auction_not_found",
+            BidTooLow => "bid_too_low",
         }
     }
 }
@@ -456,6 +467,20 @@ impl From<ClaimError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::auctions::BidError> for ApiError {
+    fn from(err: oms_domain::usecases::auctions::BidError) -> Self {
+        use oms_domain::auction::BidRefusal;
+        use oms_domain::usecases::auctions::BidError;
+        match err {
+            BidError::NotFound(_) => Self::new(ErrorCode::AuctionNotFound, err.to_string()),
+            BidError::Refused(BidRefusal::NotOpen { .. }) => Self::new(ErrorCode::NotActive, err.to_string()),
+            BidError::Refused(BidRefusal::TooLow { .. }) => Self::new(ErrorCode::BidTooLow, err.to_string()),
+            BidError::KeyReused(e) => e.into(),
+            BidError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<EndSaleError> for ApiError {
     fn from(err: EndSaleError) -> Self {
         match err {
@@ -646,6 +671,8 @@ mod tests {
                 ("not_payable", 422),
                 ("consignment_not_found", 404),
                 ("consignment_conflict", 409),
+                ("auction_not_found", 404),
+                ("bid_too_low", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
