@@ -481,6 +481,22 @@ impl From<oms_domain::usecases::auctions::BidError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::auctions::CreateAuctionError> for ApiError {
+    fn from(err: oms_domain::usecases::auctions::CreateAuctionError) -> Self {
+        use oms_domain::usecases::auctions::CreateAuctionError;
+        match err {
+            CreateAuctionError::UnknownSku(unknown) => Self {
+                field: Some("sku".to_owned()),
+                ..Self::new(
+                    ErrorCode::UnknownSku,
+                    format!("unknown SKU {}: no warehouse has ever stocked it for merchant {}", unknown.sku, unknown.merchant),
+                )
+            },
+            CreateAuctionError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<EndSaleError> for ApiError {
     fn from(err: EndSaleError) -> Self {
         match err {

@@ -16,8 +16,9 @@ use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::auction::AuctionId;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
+use oms_domain::stock::Warehouse;
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
-use oms_domain::OrderId;
+use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
 use oms_embedded::Embedded;
 
 /// A clock that a test moves on.
@@ -39,6 +40,11 @@ const OTHER_SHOP: &str = "m2-storefront-token-01";
 async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(clock);
+    let (warehouse, sku) = (WarehouseId::parse("WH-1").expect("an id"), Sku::parse("SKU-1").expect("a SKU"));
+    let m1 = MerchantId::parse("m-1").expect("a merchant");
+    let stored = Warehouse::new(warehouse.clone(), "Hangzhou 1", m1.clone(), "Zhejiang", "Hangzhou", 30.0, 120.0);
+    ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
+    assert!(ports.inventory.set_on_hand(&warehouse, &m1, &sku, 5).await.is_ok());
     let grants = json!([
         { "token": MERCHANT, "merchant_id": "m-1", "scopes": ["oms/inventory.write", "oms/orders.read"] },
         { "token": STOREFRONT, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
@@ -221,6 +227,12 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
             assert_eq!(answer["error"]["field"], json!(field), "{body}: {answer}");
         }
     }
+    // A SKU no warehouse has counted for the merchant: its winner's order could never ship.
+    let (status, answer) = call(&router, Some(MERCHANT), "POST", "/auctions", &with("sku", json!("SKU-NEVER"))).await;
+    assert_eq!(
+        (status, code(&answer), answer["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_sku"), Some("sku"))
+    );
     let bids = format!("/auctions/{id}/bids");
     for body in [
         "[]".to_owned(),

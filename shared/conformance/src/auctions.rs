@@ -48,7 +48,9 @@ fn terms(now: DateTime<Utc>) -> AuctionTerms {
     }
 }
 
+/// The auction listed through the use case, m-1 having counted SKU-1 in WH-1.
 async fn listed(s: &Subject, terms: AuctionTerms) -> Auction {
+    crate::inventory::set(s, "WH-1", "SKU-1", 10).await;
     auctions::create_auction(&ports(s), &merchant("m-1"), terms.check().expect("valid terms")).await.expect("create failed")
 }
 
@@ -148,7 +150,7 @@ pub async fn a_bid_in_the_last_minutes_moves_the_auction_in_the_index_of_ended_o
     let ended = s.auctions.ended_open_auctions(end, 10).await.expect("ended_open_auctions failed");
     assert!(ended.is_empty(), "the listed end has passed, the moved one has not");
     let moved = s.auctions.ended_open_auctions(end + Duration::minutes(4), 10).await.expect("ended_open_auctions failed");
-    assert_eq!(moved, [auction.auction_id.clone()]);
+    assert_eq!(moved, std::slice::from_ref(&auction.auction_id));
 }
 
 pub async fn an_ended_auction_closes_once_with_the_winners_order_and_its_message(s: Subject) {

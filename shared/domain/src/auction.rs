@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::flash_sale::{minted_id, IdempotencyKey};
-use crate::money::MAX_AMOUNT;
 use crate::order::Address;
 use crate::{Currency, CustomerId, MerchantId, OrderId, Sku, ValidationError};
 
@@ -343,9 +342,6 @@ impl Auction {
         }
     }
 }
-
-/// Largest amount a bid may be.
-pub const MAX_BID: Decimal = MAX_AMOUNT;
 
 impl fmt::Display for AuctionOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

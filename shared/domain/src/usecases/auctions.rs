@@ -17,6 +17,7 @@ use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
 use crate::ports::{CloseAuctionOutcome, CreateAuctionOutcome, PlaceBidOutcome, Ports, StoreError};
 use crate::usecases::flash_sales::has_address;
+use crate::usecases::intake::{first_unknown_sku, UnknownSku};
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
 /// How many times a bid is decided again after another write landed first. Each lost race
@@ -24,15 +25,33 @@ use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, Validation
 /// low on the next decision. Bids racing on one auction are few at a time.
 pub const BID_ATTEMPTS: usize = 32;
 
-/// Lists an auction of `merchant`'s SKU (terms checked by the caller). Stored once.
-pub async fn create_auction(ports: &Ports, merchant: &MerchantId, terms: AuctionTerms) -> Result<Auction, StoreError> {
+/// Why an auction was not listed. Nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAuctionError {
+    /// No warehouse has ever counted the SKU for the merchant (or for an owner that lets
+    /// it sell the SKU on consignment): the winner's order could never be allocated.
+    #[error(transparent)]
+    UnknownSku(#[from] UnknownSku),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+/// Lists an auction of `merchant`'s SKU (terms checked by the caller), once a warehouse has
+/// counted the SKU for the merchant, as intake asks of an order's lines. Stored once.
+pub async fn create_auction(ports: &Ports, merchant: &MerchantId, terms: AuctionTerms) -> Result<Auction, CreateAuctionError> {
+    let line = OrderLine { sku: terms.sku.clone(), quantity: 1, unit_price: terms.start_price };
+    if let Some(unknown) = first_unknown_sku(ports, merchant, std::slice::from_ref(&line)).await? {
+        return Err(unknown.into());
+    }
     let auction = Auction::new(AuctionId::generate(), merchant.clone(), terms, ports.clock.now());
     match ports.auctions.create_auction(&auction).await? {
         CreateAuctionOutcome::Created => {
             tracing::info!(auction_id = %auction.auction_id, sku = %auction.terms.sku, ends_at = %auction.ends_at, "auction listed");
             Ok(auction)
         }
-        CreateAuctionOutcome::Exists => Err(StoreError::msg(format!("a fresh auction id {} was taken", auction.auction_id))),
+        CreateAuctionOutcome::Exists => {
+            Err(StoreError::msg(format!("a fresh auction id {} was taken", auction.auction_id)).into())
+        }
     }
 }
 
