@@ -255,11 +255,31 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored() {
         let (status, answer) = call(&router, Some(MERCHANT), "GET", &format!("{bids}?{query}"), "").await;
         assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{query}");
     }
+    // The key as the Idempotency-Key header; the same key in both is one key, two keys are refused.
+    let header = |key: &str, body: &str| {
+        Request::builder()
+            .method("POST")
+            .uri(&bids)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {STOREFRONT}"))
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_owned()))
+            .expect("a request")
+    };
+    let keyless = json!({"customer_id": "c-3", "amount": "100"}).to_string();
+    let response = router.clone().oneshot(header("h-1", &keyless)).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let again = router.clone().oneshot(header("h-1", &bid_body("c-3", "h-1", "100"))).await.expect("infallible");
+    assert_eq!(again.status(), StatusCode::CREATED, "the same key in both: the first bid again");
+    let two = router.clone().oneshot(header("h-2", &bid_body("c-3", "h-3", "500"))).await.expect("infallible");
+    assert_eq!(two.status(), StatusCode::BAD_REQUEST);
+    let (status, answer) = call(&router, Some(STOREFRONT), "POST", &bids, &keyless).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("idempotency_key")));
     // Another customer's key is refused.
-    let (status, _) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-1", "k-1", "100")).await;
+    let (status, _) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-1", "k-1", "110")).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, answer) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-2", "k-1", "200")).await;
     assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("idempotency_key")));
     let auction = ports.auctions.get_auction(&AuctionId::parse(&id).expect("an id")).await.expect("read").expect("stored");
-    assert_eq!(auction.bids, 1, "only the one good bid was stored");
+    assert_eq!(auction.bids, 2, "only the two good bids were stored");
 }

@@ -8,7 +8,7 @@
 //! without its reserve price.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,8 +84,10 @@ pub struct BidBody {
     /// A decimal string: at least the start price for the first bid, the best bid plus the
     /// increment after.
     pub amount: String,
-    /// The client's key: the same key again answers the first bid.
-    pub idempotency_key: String,
+    /// The client's key: the same key again answers the first bid. It may come as the
+    /// `Idempotency-Key` header instead (both given: they must be the same).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     /// Where the order ships if this bid wins; without it the order waits on hold
     /// (`address_missing`).
     #[serde(default)]
@@ -300,14 +302,24 @@ fn parse_auction(body: &[u8], now: DateTime<Utc>) -> Result<(MerchantId, Auction
     Ok((merchant, terms.check()?))
 }
 
-fn parse_bid(body: &[u8], currency: Currency) -> Result<NewBid, ValidationError> {
+fn parse_bid(body: &[u8], header_key: Option<&str>, currency: Currency) -> Result<NewBid, ValidationError> {
     let raw: BidBody = parse_json(body)?;
+    let key = match (raw.idempotency_key, header_key) {
+        (Some(body), Some(header)) if body != header => {
+            return Err(ValidationError::new("idempotency_key", "differs from the Idempotency-Key header"))
+        }
+        (Some(key), _) => key,
+        (None, Some(header)) => header.to_owned(),
+        (None, None) => {
+            return Err(ValidationError::new("idempotency_key", "is required (in the body or the Idempotency-Key header)"))
+        }
+    };
     let amount = decimal_field("amount", &raw.amount)?;
     let amount = oms_domain::money::check_price(amount, currency).map_err(|e| e.within("amount"))?;
     Ok(NewBid {
         customer_id: CustomerId::parse(raw.customer_id).map_err(|e| e.within("customer_id"))?,
         amount,
-        idempotency_key: IdempotencyKey::parse(raw.idempotency_key).map_err(|e| e.within("idempotency_key"))?,
+        idempotency_key: IdempotencyKey::parse(key).map_err(|e| e.within("idempotency_key"))?,
         shipping_address: raw.shipping_address.as_ref().map(super::flash_sales::parse_address).transpose()?,
     })
 }
@@ -392,7 +404,10 @@ async fn get_auction(
     post,
     path = "/auctions/{id}/bids",
     tag = "auctions",
-    params(("id" = String, Path, description = "The auction")),
+    params(
+        ("id" = String, Path, description = "The auction"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The bid's idempotency key, when the body has none"),
+    ),
     request_body = BidBody,
     responses(
         (status = 201, description = "The bid, accepted (the same answer for the same idempotency key)", body = BidAnswer),
@@ -410,12 +425,19 @@ async fn place_bid(
     State(state): State<AppState>,
     caller: Authed,
     PathParams(id): PathParams<String>,
+    headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<BidAnswer>), ApiError> {
     // The merchant's storefront backend vouches for the customer id it passes.
     let caller = caller.with(Scope::Storefront)?;
     let auction = visible_auction(&state, &caller, &id).await?;
-    let new = parse_bid(&body, auction.terms.currency)?;
+    let header_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            Some(value.to_str().map_err(|_| ValidationError::new("idempotency_key", "the Idempotency-Key header is not text"))?)
+        }
+    };
+    let new = parse_bid(&body, header_key, auction.terms.currency)?;
     let placed = cases::place_bid(&state.ports, &auction.auction_id, new).await?;
     Ok((StatusCode::CREATED, Json(placed.into())))
 }

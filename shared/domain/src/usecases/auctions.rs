@@ -277,3 +277,62 @@ pub fn winner_order(
     let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
     Ok((order, vec![allocate]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auction::BestBid;
+    use crate::{Currency, Sku};
+    use chrono::Duration;
+    use rust_decimal::Decimal;
+
+    fn won(address: Option<Address>) -> (Auction, BestBid) {
+        let now = Utc::now();
+        let terms = AuctionTerms {
+            sku: Sku::parse("SKU-1").unwrap(),
+            currency: Currency::parse("CNY").unwrap(),
+            start_price: Decimal::new(100, 0),
+            increment: Decimal::new(10, 0),
+            reserve_price: None,
+            starts_at: now,
+            ends_at: now + Duration::hours(1),
+            anti_sniping: None,
+        };
+        let auction = Auction::new(AuctionId::generate(), MerchantId::parse("m-1").unwrap(), terms, now);
+        let best = BestBid {
+            bid_id: BidId::generate(),
+            customer_id: CustomerId::parse("c-1").unwrap(),
+            amount: Decimal::new(130, 0),
+            at: now,
+            shipping_address: address,
+        };
+        (auction, best)
+    }
+
+    #[test]
+    fn the_winners_order_is_one_unpaid_unit_on_the_auction_channel_queued_for_allocation() {
+        let address = Address {
+            name: None,
+            line1: "1 West Lake Rd".into(),
+            line2: None,
+            city: "Hangzhou".into(),
+            province: None,
+            postal_code: None,
+            country: "CN".into(),
+        };
+        let (auction, best) = won(Some(address));
+        let (order, send) = winner_order(&auction, &best, OrderId::generate(), Utc::now()).unwrap();
+        assert_eq!((order.channel, order.external_id.as_str()), (Channel::Auction, auction.auction_id.as_str()));
+        assert_eq!((order.status, order.paid, order.customer.id.as_str()), (OrderStatus::Received, false, "c-1"));
+        assert_eq!((order.lines.len(), order.lines[0].quantity, order.lines[0].unit_price), (1, 1, Decimal::new(130, 0)));
+        assert_eq!(send, [Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })]);
+    }
+
+    #[test]
+    fn a_winner_without_an_address_gets_an_order_on_hold_and_nothing_queued() {
+        let (auction, best) = won(None);
+        let (order, send) = winner_order(&auction, &best, OrderId::generate(), Utc::now()).unwrap();
+        assert_eq!(order.status, OrderStatus::OnHold);
+        assert!(send.is_empty());
+    }
+}
