@@ -100,7 +100,9 @@ USES = {
     # an unpaid hold expired: the cancel's transaction (order Put, reservation Delete, stock
     # Updates, ledger Puts, or a ConditionCheck of no hold), an on-hold alert resolved;
     # ended flash sales closed: OPEN_FLASH_SALES (Query), the sale and its closing (GetItem),
-    # the shards (BatchGetItem), the close's transactions (Updates, ledger Puts, a Delete).
+    # the shards (BatchGetItem), the close's transactions (Updates, ledger Puts, a Delete);
+    # ended auctions closed: OPEN_AUCTIONS (Query), the auction (GetItem), the close's
+    # transaction (the auction Put, its open item's Delete, the winner's order Puts).
     "SweepOrdersFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
@@ -145,6 +147,11 @@ USES = {
     # the low-stock check: suppliers, incoming units, SKU facts, sales (GetItem, Query),
     # open alerts (by_merchant_alerts), an alert raised (Put) or resolved (UpdateItem).
     "ReconcileStockFunction": table("GetItem", "PutItem", "UpdateItem", "Query", "Scan") | query_indexes("by_merchant_alerts"),
+    # an auction and its OPEN_AUCTIONS item (a transaction of Puts); a bid: the key's item
+    # and the auction read (GetItem), a transaction of the key's item, the auction and the
+    # bid's list item (Put) and, when the end moves, the open item moved (Delete, Put); the
+    # bids (Query of the auction's partition). The close is the sweep's.
+    "AuctionsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
 }
 
 

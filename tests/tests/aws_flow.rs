@@ -979,3 +979,110 @@ async fn analytics_and_reports_in_aws_read_the_scheduled_order_export_and_each_m
     let mine = serde_json::to_value(report(&archive, &query).await.unwrap()).unwrap();
     assert_eq!((&mine["rates"]["orders"], &mine["rows"][0]["key"]), (&Value::from(1), &Value::from("m-2")), "{mine}");
 }
+
+/// The sample bid event turned into `method path` of the auctions function (route `route`),
+/// with `body`, signed in for m-1 with `scopes`.
+fn auction_request(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>, scopes: &[&str]) -> Value {
+    let mut e = event("apigw-http-post-auction-bid.json");
+    e["routeKey"] = format!("{method} {route}").into();
+    e["requestContext"]["routeKey"] = e["routeKey"].clone();
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["pathParameters"] = id.map_or(Value::Null, |id| serde_json::json!({ "id": id }));
+    e["body"] = body.map_or(Value::Null, |b| b.to_string().into());
+    e["headers"].as_object_mut().expect("headers").remove("content-length");
+    signed_in(e, Some("m-1"), scopes)
+}
+
+/// A clock two hours ahead: the sweep's run after an auction's end.
+struct TwoHoursOn;
+
+impl oms_domain::ports::Clock for TwoHoursOn {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::hours(2)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auction_is_bid_on_through_the_auctions_function_closed_by_the_sweep_and_its_order_reserved_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("auction").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let mut stream = TableStream::new();
+    let state = lambda_state(&aws);
+    let auctions = oms_api::routes::auctions_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+
+    let listing = serde_json::json!({
+        "merchant_id": "m-1", "sku": "SKU-1", "start_price": "100", "increment": "10", "reserve_price": "110",
+        "ends_at": chrono::Utc::now() + chrono::Duration::hours(1),
+        "anti_sniping": {"window_minutes": 5, "extension_minutes": 5, "max_extension_minutes": 15}
+    });
+    let create = auction_request("POST", "/auctions", "/auctions", None, Some(listing), &["oms/inventory.write"]);
+    let (status, auction) = invoke(&auctions, create).await;
+    assert_eq!(status, StatusCode::CREATED, "{auction}");
+    let id = auction["auction_id"].as_str().expect("an auction id").to_owned();
+    let bids_path = format!("/auctions/{id}/bids");
+    let bid = |customer: &str, key: &str, amount: &str| {
+        let body = serde_json::json!({"customer_id": customer, "amount": amount, "idempotency_key": key,
+            "shipping_address": {"line1": "1 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN"}});
+        auction_request("POST", &bids_path, "/auctions/{id}/bids", Some(&id), Some(body), &["oms/storefront"])
+    };
+
+    let (status, first) = invoke(&auctions, bid("c-1", "k-1", "100")).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = invoke(&auctions, bid("c-1", "k-1", "100")).await;
+    assert_eq!((status, &again["bid_id"], &again["repeated"]), (StatusCode::CREATED, &first["bid_id"], &Value::from(true)));
+    let (status, equal) = invoke(&auctions, bid("c-2", "k-2", "100")).await;
+    assert_eq!((status, &equal["error"]["code"]), (StatusCode::CONFLICT, &Value::from("bid_too_low")), "{equal}");
+    let (status, best) = invoke(&auctions, bid("c-2", "k-3", "120")).await;
+    assert_eq!(status, StatusCode::CREATED, "{best}");
+    let path = format!("/auctions/{id}");
+    let (status, shown) =
+        invoke(&auctions, auction_request("GET", &path, "/auctions/{id}", Some(&id), None, &["oms/storefront"])).await;
+    assert_eq!((status, &shown["best_bid"], &shown["bids"]), (StatusCode::OK, &Value::from("120"), &Value::from(2)), "{shown}");
+    assert!(shown.get("reserve_price").is_none(), "bidders never see the reserve: {shown}");
+
+    // sweep-orders' handler, run after the end: the auction closes with c-2's order, which
+    // goes out through the outbox and is allocated and reserved as any order.
+    let later = oms_domain::ports::Ports { clock: Arc::new(TwoHoursOn), ..state.ports.clone() };
+    let payload = serde_json::from_value(event("schedule-sweep.json")).expect("an EventBridge event");
+    let invocation = lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default());
+    let report = oms_lambda::schedule::sweep_orders(&later, invocation).await.unwrap();
+    assert_eq!(report.auctions_closed.len(), 1, "{report:?}");
+    let order_id = report.auctions_closed[0].order_id.clone().expect("the winner's order");
+    let (status, ended) =
+        invoke(&auctions, auction_request("GET", &path, "/auctions/{id}", Some(&id), None, &["oms/orders.read"])).await;
+    assert_eq!(
+        (status, &ended["outcome"], &ended["order_id"]),
+        (StatusCode::OK, &Value::from("won"), &Value::from(order_id.as_str()))
+    );
+    let listed = format!("/auctions/{id}/bids");
+    let (status, bids) =
+        invoke(&auctions, auction_request("GET", &listed, "/auctions/{id}/bids", Some(&id), None, &["oms/orders.read"])).await;
+    assert_eq!((status, bids["bids"].as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{bids}");
+
+    assert_eq!(relay(&aws, &mut stream, &state).await, 1, "the winner's order's outbox item");
+    let records = drain(&aws, &sqs, QueueName::Allocate).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Allocate, &records).await;
+    relay(&aws, &mut stream, &state).await;
+    let records = drain(&aws, &sqs, QueueName::Reserve).await;
+    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().unwrap();
+    assert_eq!((order.status, order.channel, order.external_id.as_str()), (OrderStatus::Reserved, Channel::Auction, id.as_str()));
+    assert_eq!((order.customer.id.as_str(), order.lines[0].quantity, order.paid), ("c-2", 1, false));
+    let again = oms_lambda::schedule::sweep_orders(
+        &later,
+        lambda_runtime::LambdaEvent::new(
+            serde_json::from_value(event("schedule-sweep.json")).expect("an EventBridge event"),
+            lambda_runtime::Context::default(),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(again.auctions_closed.is_empty(), "closed once");
+}

@@ -72,6 +72,8 @@ pub enum ChannelAnswer {
     /// Made from a flash-sale claim.
     #[serde(rename = "flash_sale")]
     FlashSale,
+    /// Made for an auction's winner.
+    Auction,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -83,6 +85,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Generic => Self::Generic,
             Channel::Import => Self::Import,
             Channel::FlashSale => Self::FlashSale,
+            Channel::Auction => Self::Auction,
         }
     }
 }

@@ -122,12 +122,18 @@ pub enum ErrorCode {
     /// 409: the consignment id is a grant between other merchants (a grant's owner and seller
     /// never change), or other requests changed the grant meanwhile (read it and try again).
     ConsignmentConflict,
+    /// 404: no such auction (also another merchant's).
     /// 409: the order is not on hold for fraud review (never held, or released already).
     NotOnHold,
+    /// 404: no such auction (also another merchant's).
+    AuctionNotFound,
+    /// 409: a bid below the least bid now (the start price, or the best bid plus the
+    /// increment): an equal bid that lost the race to another answers this too.
+    BidTooLow,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 46] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -172,6 +178,8 @@ impl ErrorCode {
         ErrorCode::ConsignmentNotFound,
         ErrorCode::ConsignmentConflict,
         ErrorCode::NotOnHold,
+        ErrorCode::AuctionNotFound,
+        ErrorCode::BidTooLow,
     ];
 
     /// The one status this code is answered with.
@@ -205,6 +213,8 @@ impl ErrorCode {
             ConsignmentNotFound => StatusCode::NOT_FOUND,
             ConsignmentConflict => StatusCode::CONFLICT,
             NotOnHold => StatusCode::CONFLICT,
+            AuctionNotFound => StatusCode::NOT_FOUND,
+            BidTooLow => StatusCode::CONFLICT,
         }
     }
 
@@ -256,6 +266,8 @@ impl ErrorCode {
             ConsignmentNotFound => "consignment_not_found",
             ConsignmentConflict => "consignment_conflict",
             NotOnHold => "not_on_hold",
+            AuctionNotFound => "auction_not_found",
+            BidTooLow => "bid_too_low",
         }
     }
 }
@@ -472,6 +484,36 @@ impl From<ClaimError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::auctions::BidError> for ApiError {
+    fn from(err: oms_domain::usecases::auctions::BidError) -> Self {
+        use oms_domain::auction::BidRefusal;
+        use oms_domain::usecases::auctions::BidError;
+        match err {
+            BidError::NotFound(_) => Self::new(ErrorCode::AuctionNotFound, err.to_string()),
+            BidError::Refused(BidRefusal::NotOpen { .. }) => Self::new(ErrorCode::NotActive, err.to_string()),
+            BidError::Refused(BidRefusal::TooLow { .. }) => Self::new(ErrorCode::BidTooLow, err.to_string()),
+            BidError::KeyReused(e) => e.into(),
+            BidError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::auctions::CreateAuctionError> for ApiError {
+    fn from(err: oms_domain::usecases::auctions::CreateAuctionError) -> Self {
+        use oms_domain::usecases::auctions::CreateAuctionError;
+        match err {
+            CreateAuctionError::UnknownSku(unknown) => Self {
+                field: Some("sku".to_owned()),
+                ..Self::new(
+                    ErrorCode::UnknownSku,
+                    format!("unknown SKU {}: no warehouse has ever stocked it for merchant {}", unknown.sku, unknown.merchant),
+                )
+            },
+            CreateAuctionError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<EndSaleError> for ApiError {
     fn from(err: EndSaleError) -> Self {
         match err {
@@ -663,6 +705,8 @@ mod tests {
                 ("consignment_not_found", 404),
                 ("consignment_conflict", 409),
                 ("not_on_hold", 409),
+                ("auction_not_found", 404),
+                ("bid_too_low", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -169,6 +169,7 @@ impl Aws {
             queue: Arc::new(self.queue.clone()),
             clock,
             consignments: Arc::new(self.dynamo.clone()),
+            auctions: Arc::new(self.dynamo.clone()),
         }
     }
 

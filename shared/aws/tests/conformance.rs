@@ -33,7 +33,8 @@ async fn dynamodb() -> Subject {
         shipments: store.clone(),
         sales: store.clone(),
         outbox,
-        consignments: store,
+        consignments: store.clone(),
+        auctions: store,
     }
 }
 

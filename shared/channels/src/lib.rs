@@ -46,6 +46,7 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
             Err(ValidationError::new("channel", "import orders come in bulk as CSV: use channels::csv_import::parse_csv"))
         }
         Channel::FlashSale => Err(ValidationError::new("channel", "flash-sale orders are made by the platform from claims")),
+        Channel::Auction => Err(ValidationError::new("channel", "auction orders are made by the platform for the winners")),
     }
 }
 
@@ -67,7 +68,7 @@ impl Meta {
         match channel {
             Channel::Shopify => Some("x-shopify-shop-domain"),
             Channel::WooCommerce => Some("x-wc-webhook-source"),
-            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale => None,
+            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction => None,
         }
     }
 
@@ -75,7 +76,12 @@ impl Meta {
     pub fn topic_header(channel: Channel) -> Option<&'static str> {
         match channel {
             Channel::Shopify => Some("x-shopify-topic"),
-            Channel::WooCommerce | Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale => None,
+            Channel::WooCommerce
+            | Channel::Amazon
+            | Channel::Generic
+            | Channel::Import
+            | Channel::FlashSale
+            | Channel::Auction => None,
         }
     }
 

@@ -38,7 +38,9 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
     match channel {
         Channel::Shopify => ("x-shopify-hmac-sha256", Encoding::Base64),
         Channel::WooCommerce => ("x-wc-webhook-signature", Encoding::Base64),
-        Channel::Generic | Channel::Amazon | Channel::Import | Channel::FlashSale => ("x-oms-signature", Encoding::PrefixedHex),
+        Channel::Generic | Channel::Amazon | Channel::Import | Channel::FlashSale | Channel::Auction => {
+            ("x-oms-signature", Encoding::PrefixedHex)
+        }
     }
 }
 

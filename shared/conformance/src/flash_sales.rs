@@ -177,6 +177,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         queue: Arc::new(NoQueue),
         clock: Arc::new(SystemClock),
         consignments: s.consignments.clone(),
+        auctions: s.auctions.clone(),
     }
 }
 

@@ -21,6 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub mod alerts;
+pub mod auctions;
 pub mod backorders;
 pub mod carrier_choice;
 pub mod catalogue;
@@ -41,6 +42,7 @@ pub mod supply;
 pub mod warehouses;
 
 pub use alerts::*;
+pub use auctions::*;
 pub use backorders::*;
 pub use carrier_choice::*;
 pub use catalogue::*;
@@ -74,6 +76,7 @@ pub struct Subject {
     pub sales: Arc<dyn SalesHistory>,
     pub outbox: Arc<dyn Outbox>,
     pub consignments: Arc<dyn ConsignmentStore>,
+    pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -243,6 +246,15 @@ macro_rules! __each_case {
         // flash sales: units given back by a cancel, a sale ended early
         $($apply)*!(a_claims_unheld_unit_goes_back_to_the_sale_or_after_the_close_to_stock_once, $($arg)*);
         $($apply)*!(a_sale_ended_early_takes_no_claim_after_and_closes_once_giving_its_unclaimed_units_back, $($arg)*);
+        // auctions
+        $($apply)*!(an_auction_reads_back_whole_and_is_stored_once, $($arg)*);
+        $($apply)*!(a_bid_is_written_on_the_version_read_and_its_key_again_is_the_first_bid, $($arg)*);
+        $($apply)*!(bids_are_listed_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(a_bid_in_the_last_minutes_moves_the_auction_in_the_index_of_ended_ones, $($arg)*);
+        $($apply)*!(an_ended_auction_closes_once_with_the_winners_order_and_its_message, $($arg)*);
+        $($apply)*!(the_sweep_closes_auctions_below_their_reserve_or_without_bids_with_no_order, $($arg)*);
+        $($apply)*!(equal_bids_at_the_same_instant_exactly_one_wins, $($arg)*);
+        $($apply)*!(racing_bids_of_different_amounts_never_leave_the_best_below_an_accepted_one, $($arg)*);
     };
 }
 
@@ -294,6 +306,7 @@ mod tests {
             include_str!("ledger.rs"),
             include_str!("payments.rs"),
             include_str!("carrier_choice.rs"),
+            include_str!("auctions.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -79,6 +79,7 @@ macro_rules! minted_id {
         }
     };
 }
+pub(crate) use minted_id;
 
 minted_id!(
     /// A flash sale: `fs_` and a ULID.

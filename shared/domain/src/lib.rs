@@ -11,6 +11,7 @@ pub mod access;
 pub mod alert;
 pub mod allocation;
 pub mod analytics;
+pub mod auction;
 pub mod carrier;
 pub mod carrier_choice;
 pub mod catalogue;

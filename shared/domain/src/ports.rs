@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::alert::{Alert, AlertPage, AlertStatus};
+use crate::auction::{Auction, AuctionId, Bid};
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::consignment::Consignment;
@@ -945,6 +946,89 @@ pub trait ConsignmentStore: Send + Sync {
     async fn consignments_granted(&self, owner: &MerchantId) -> Result<Vec<Consignment>, StoreError>;
 }
 
+/// What `AuctionStore::create_auction` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateAuctionOutcome {
+    Created,
+    /// An auction of this id is stored already: nothing written.
+    Exists,
+}
+
+/// What `AuctionStore::place_bid` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum PlaceBidOutcome {
+    /// The bid and the auction with it as its best are written.
+    Placed,
+    /// A bid under the same (auction, idempotency key) exists: here it is; nothing written.
+    Duplicate(Box<Bid>),
+    /// The stored auction is not at the version the bid was decided on (another bid, or
+    /// the close, landed first), or it is closed: nothing written; read it and decide again.
+    Stale,
+}
+
+/// What `AuctionStore::close_auction` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CloseAuctionOutcome {
+    /// The auction is closed and, when it was won, the winner's order is stored.
+    Closed,
+    /// The stored auction is not at the version the close was decided on, or it is closed
+    /// already: nothing written; read it and decide again.
+    Stale,
+}
+
+/// Auctions (`crate::auction`): the auction record (terms, best bid, end, version, outcome)
+/// and its accepted bids, each under its idempotency key.
+#[async_trait]
+pub trait AuctionStore: Send + Sync {
+    /// Stores a new auction (as [`Auction::new`] makes it) and lists it among the open
+    /// auctions by its end.
+    /// Condition: no auction of its id is stored (else `Exists`, nothing written): creating
+    /// the same auction twice stores it once.
+    async fn create_auction(&self, auction: &Auction) -> Result<CreateAuctionOutcome, StoreError>;
+
+    /// The auction as stored now. Strongly consistent.
+    async fn get_auction(&self, id: &AuctionId) -> Result<Option<Auction>, StoreError>;
+
+    /// The bid accepted under (auction, idempotency key), if any. Strongly consistent.
+    async fn bid_by_key(&self, auction: &AuctionId, key: &IdempotencyKey) -> Result<Option<Bid>, StoreError>;
+
+    /// One bid as one atomic write: the bid under (auction, idempotency key) and in the
+    /// auction's list of bids, and the auction replaced by `after` (the auction with the
+    /// bid as its best, at `before.version + 1`, its end moved by anti-sniping: the index
+    /// of open auctions follows the new end).
+    /// Conditions, the first that fails answering: no bid under (auction, key) exists
+    /// (`Duplicate` with it); the stored auction is at `before.version` and not closed
+    /// (`Stale`). A failed condition writes nothing. So two bids decided on the same
+    /// version never both land: two equal bids at the same instant, one wins.
+    async fn place_bid(&self, before: &Auction, after: &Auction, bid: &Bid) -> Result<PlaceBidOutcome, StoreError>;
+
+    /// At most `limit` of the auction's accepted bids in the order they landed (by
+    /// [`Bid::seq`]), after the bid numbered `after` when it is given. Strongly consistent.
+    async fn bids(&self, auction: &AuctionId, after: Option<u32>, limit: usize) -> Result<Vec<Bid>, StoreError>;
+
+    /// The auctions not closed yet whose end (as moved by anti-sniping) is at or before
+    /// `now`, earliest end first, at most `limit`: an index of open auctions by end time
+    /// (SQLite: a partial index of the auctions not closed; DynamoDB: the `OPEN_AUCTIONS`
+    /// partition sorted by end time, moved by a bid that extends the end), never a scan.
+    async fn ended_open_auctions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AuctionId>, StoreError>;
+
+    /// Closes the auction as one atomic write: the auction replaced by `after` (closed, at
+    /// `before.version + 1`), its open-index entry removed and, when it was won, `order`
+    /// (the winner's order) inserted at version 1 with its messages queued (its outbox).
+    /// Conditions: the stored auction is at `before.version` and not closed (else `Stale`,
+    /// nothing written); the order is new (its external id is the auction's id, so an
+    /// auction makes at most one order).
+    async fn close_auction(
+        &self,
+        before: &Auction,
+        after: &Auction,
+        order: Option<(&Order, &[Outgoing])>,
+    ) -> Result<CloseAuctionOutcome, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -962,6 +1046,7 @@ pub struct Ports {
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub consignments: Arc<dyn ConsignmentStore>,
+    pub auctions: Arc<dyn AuctionStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -14,6 +14,7 @@
 
 mod alerts;
 mod archive;
+mod auctions;
 mod catalogue;
 mod consignments;
 mod db;
@@ -92,6 +93,7 @@ impl Embedded {
             queue: Arc::new(self.clone()),
             clock,
             consignments: Arc::new(self.clone()),
+            auctions: Arc::new(self.clone()),
         }
     }
 

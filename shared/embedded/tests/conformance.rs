@@ -64,7 +64,8 @@ async fn file_backed() -> Subject {
         shipments: kept.clone(),
         sales: kept.clone(),
         outbox,
-        consignments: kept,
+        consignments: kept.clone(),
+        auctions: kept,
     }
 }
 
@@ -100,6 +101,7 @@ async fn in_memory() -> Subject {
         sales: ports.sales,
         outbox: Arc::new(QueueRows(store)),
         consignments: ports.consignments,
+        auctions: ports.auctions,
     }
 }
 
@@ -134,7 +136,8 @@ async fn two_on_one_file() -> Subject {
         shipments: shared.clone(),
         sales: shared.clone(),
         outbox,
-        consignments: shared,
+        consignments: shared.clone(),
+        auctions: shared,
     }
 }
 
@@ -689,3 +692,65 @@ supply_through!(TwoOnOneFile, picked_store);
 fn picked_store(wrapper: &TwoOnOneFile) -> &Embedded {
     wrapper.pick()
 }
+
+/// `AuctionStore` of a wrapper, through the store `$store` picks.
+macro_rules! auctions_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::AuctionStore for $wrapper {
+            async fn create_auction(
+                &self,
+                auction: &oms_domain::auction::Auction,
+            ) -> Result<oms_domain::ports::CreateAuctionOutcome, StoreError> {
+                oms_domain::ports::AuctionStore::create_auction($store(self), auction).await
+            }
+            async fn get_auction(
+                &self,
+                id: &oms_domain::auction::AuctionId,
+            ) -> Result<Option<oms_domain::auction::Auction>, StoreError> {
+                oms_domain::ports::AuctionStore::get_auction($store(self), id).await
+            }
+            async fn bid_by_key(
+                &self,
+                auction: &oms_domain::auction::AuctionId,
+                key: &IdempotencyKey,
+            ) -> Result<Option<oms_domain::auction::Bid>, StoreError> {
+                oms_domain::ports::AuctionStore::bid_by_key($store(self), auction, key).await
+            }
+            async fn place_bid(
+                &self,
+                before: &oms_domain::auction::Auction,
+                after: &oms_domain::auction::Auction,
+                bid: &oms_domain::auction::Bid,
+            ) -> Result<oms_domain::ports::PlaceBidOutcome, StoreError> {
+                oms_domain::ports::AuctionStore::place_bid($store(self), before, after, bid).await
+            }
+            async fn bids(
+                &self,
+                auction: &oms_domain::auction::AuctionId,
+                after: Option<u32>,
+                limit: usize,
+            ) -> Result<Vec<oms_domain::auction::Bid>, StoreError> {
+                oms_domain::ports::AuctionStore::bids($store(self), auction, after, limit).await
+            }
+            async fn ended_open_auctions(
+                &self,
+                now: DateTime<Utc>,
+                limit: usize,
+            ) -> Result<Vec<oms_domain::auction::AuctionId>, StoreError> {
+                oms_domain::ports::AuctionStore::ended_open_auctions($store(self), now, limit).await
+            }
+            async fn close_auction(
+                &self,
+                before: &oms_domain::auction::Auction,
+                after: &oms_domain::auction::Auction,
+                order: Option<(&Order, &[Outgoing])>,
+            ) -> Result<oms_domain::ports::CloseAuctionOutcome, StoreError> {
+                oms_domain::ports::AuctionStore::close_auction($store(self), before, after, order).await
+            }
+        }
+    };
+}
+
+auctions_through!(InTempDir, kept_store);
+auctions_through!(TwoOnOneFile, picked_store);

@@ -64,6 +64,7 @@ pub async fn sweep_orders_with(
         expired = report.expired.len(),
         sales_closed = report.sales_closed.len(),
         units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
+        auctions_closed = report.auctions_closed.len(),
         "sweep done"
     );
     Ok(report)

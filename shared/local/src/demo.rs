@@ -174,6 +174,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     staff_dashboard(&api).await?;
     carrier_choice(&api, &embedded).await?;
     fraud_review(&api, &embedded).await?;
+    auctions(&api, &embedded, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1563,5 +1564,85 @@ async fn reports(embedded: &Embedded, api: &Router, data_dir: &Path) -> anyhow::
     // They cover every merchant: a merchant's own credential is refused.
     expect(api, Method::GET, "/reports", Value::Null, StatusCode::FORBIDDEN).await?;
     println!("  GET /reports with the teahouse's credential: 403 forbidden (reports cover every merchant)");
+    Ok(())
+}
+
+/// Auction night: the teahouse auctions one ink set (from 100 by 10, reserve 150, closing in
+/// two minutes, a bid in the last five minutes moving the end to five minutes after it) and
+/// a second one with a reserve nobody reaches. Two bids of the same amount at the same
+/// instant: exactly one wins. The sweeper, an hour on, closes both: the first makes the
+/// winner's order (channel `auction`, unpaid), allocated and reserved by the workers as any
+/// order; the second ends with no order.
+async fn auctions(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[4];
+    let listing = |reserve: &str| {
+        json!({ "merchant_id": MERCHANT, "sku": sku, "start_price": "100", "increment": "10", "reserve_price": reserve,
+                "ends_at": chrono::Utc::now() + chrono::Duration::minutes(2),
+                "anti_sniping": { "window_minutes": 5, "extension_minutes": 5, "max_extension_minutes": 15 } })
+    };
+    let auction = expect(api, Method::POST, "/auctions", listing("150"), StatusCode::CREATED).await?;
+    let unsold = expect(api, Method::POST, "/auctions", listing("500"), StatusCode::CREATED).await?;
+    let id = auction["auction_id"].as_str().unwrap_or_default().to_owned();
+    let unsold_id = unsold["auction_id"].as_str().unwrap_or_default().to_owned();
+    println!("\nAuction night: one {sku} from 100 by 10, reserve 150 (never shown to bidders), ends at {}", auction["ends_at"]);
+    let bids = format!("/auctions/{id}/bids");
+    let bid = |customer: &str, key: &str, amount: &str| {
+        json!({ "customer_id": customer, "amount": amount, "idempotency_key": key,
+                "shipping_address": { "name": customer, "line1": "8 Lingyin Rd", "city": "Hangzhou",
+                                      "province": "Zhejiang", "country": "CN" } })
+    };
+    let first = expect(api, Method::POST, &bids, bid("c-400", "c-400-a", "100"), StatusCode::CREATED).await?;
+    println!("  c-400 bids 100: accepted; the bid in the last five minutes moves the end to {}", first["ends_at"]);
+    let (status, low) = call(api, Method::POST, &bids, bid("c-401", "c-401-a", "105")).await?;
+    println!("  c-401 bids 105 (less than 100 + 10): {status}, {}", low["error"]["code"]);
+    // Two bidders at the same instant with the same amount: one conditional write each on
+    // the auction's version; the second finds the first's bid and is too low.
+    let (a, b) = tokio::join!(
+        call(api, Method::POST, &bids, bid("c-402", "c-402-a", "130")),
+        call(api, Method::POST, &bids, bid("c-403", "c-403-a", "130"))
+    );
+    let (a, b) = (a?, b?);
+    let won = [&a, &b].iter().filter(|(status, _)| *status == StatusCode::CREATED).count();
+    if won != 1 {
+        bail!("two equal bids at once: {won} accepted ({a:?}, {b:?})");
+    }
+    println!("  c-402 and c-403 both bid 130 at the same instant: {} and {}, exactly one wins", a.0, b.0);
+    let winner = if a.0 == StatusCode::CREATED { "c-402" } else { "c-403" };
+    let best = expect(api, Method::POST, &bids, bid(winner, &format!("{winner}-b"), "160"), StatusCode::CREATED).await?;
+    let again = expect(api, Method::POST, &bids, bid(winner, &format!("{winner}-b"), "160"), StatusCode::CREATED).await?;
+    if again["bid_id"] != best["bid_id"] || again["repeated"] != json!(true) {
+        bail!("a retried bid was not answered as the first: {again}");
+    }
+    let shown = expect(api, Method::GET, &format!("/auctions/{id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  {winner} raises to 160 (sent twice: one bid); the auction: best {}, {} bids, reserve met {}, ends {} (listed {})",
+        shown["best_bid"], shown["bids"], shown["reserve_met"], shown["ends_at"], shown["listed_ends_at"]
+    );
+    expect(api, Method::POST, &format!("/auctions/{unsold_id}/bids"), bid("c-404", "c-404-a", "120"), StatusCode::CREATED)
+        .await?;
+
+    let later = Ports { clock: Arc::new(HoursLater(1)), ..ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await?;
+    let closed: Vec<String> = report.auctions_closed.iter().map(|c| c.outcome.to_owned()).collect();
+    let order_id = report
+        .auctions_closed
+        .iter()
+        .find(|c| c.auction_id.as_str() == id)
+        .and_then(|c| c.order_id.clone())
+        .context("the auction was not won")?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  an hour on, the sweeper closes both ({closed:?}): {winner} won at {}; order {order_id} (channel {}, external id the auction, unpaid) is {}",
+        order["lines"][0]["unit_price"], order["channel"], order["status"]
+    );
+    let unsold = expect(api, Method::GET, &format!("/auctions/{unsold_id}"), Value::Null, StatusCode::OK).await?;
+    println!("  the second auction's best bid 120 is below its reserve: {}, no order", unsold["outcome"]);
+    let again = sweep(&later, &SweepLimits::default()).await?;
+    if !again.auctions_closed.is_empty() {
+        bail!("a second sweep closed an auction again");
+    }
     Ok(())
 }

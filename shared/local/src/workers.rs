@@ -124,7 +124,12 @@ async fn check_low_stock_once(ports: &Ports) {
 /// One sweep, logged.
 async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
     match sweep(ports, limits).await {
-        Ok(report) if report.repaired.is_empty() && report.expired.is_empty() && report.sales_closed.is_empty() => {
+        Ok(report)
+            if report.repaired.is_empty()
+                && report.expired.is_empty()
+                && report.sales_closed.is_empty()
+                && report.auctions_closed.is_empty() =>
+        {
             tracing::debug!("sweep: nothing stuck")
         }
         Ok(report) => tracing::info!(
@@ -132,7 +137,8 @@ async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
             expired = report.expired.len(),
             sales_closed = report.sales_closed.len(),
             units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
-            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales closed"
+            auctions_closed = report.auctions_closed.len(),
+            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales and auctions closed"
         ),
         Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
     }

@@ -29,6 +29,8 @@ pub mod sales;
 pub use sales::{PurchaseLineRecord, PurchaseRecord};
 pub mod consignment;
 pub use consignment::{ConsignmentRecord, PriceRecord};
+pub mod auction;
+pub use auction::{AuctionRecord, BidRecord};
 
 /// A stored record that does not hold what its layout says. `field` is its path in the
 /// record (`timeline.status`); each adapter names it in its own words.

@@ -193,7 +193,7 @@ fn parse_sale(body: &[u8]) -> Result<(MerchantId, SaleTerms), ValidationError> {
     Ok((merchant, terms.check()?))
 }
 
-fn parse_address(a: &AddressBody) -> Result<Address, ValidationError> {
+pub(super) fn parse_address(a: &AddressBody) -> Result<Address, ValidationError> {
     Address::parse(AddressParts {
         name: a.name.as_deref(),
         line1: a.line1.as_deref(),

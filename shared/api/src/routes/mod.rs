@@ -4,6 +4,7 @@ pub use axum::Router;
 
 mod alerts;
 mod analytics;
+mod auctions;
 mod carriers;
 mod catalogue;
 mod consignments;
@@ -21,6 +22,7 @@ mod supply;
 pub mod track;
 mod tracking;
 
+pub use auctions::{AntiSnipingBody, AuctionAnswer, AuctionBody, BidAnswer, BidBody, BidsAnswer, ListedBid};
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
@@ -154,6 +156,11 @@ pub fn flash_sales_api(state: AppState) -> Router {
     finish(base().merge(flash_sales::router()), state)
 }
 
+/// `auctions`: auctions, their bids, and an auction's state.
+pub fn auctions_api(state: AppState) -> Router {
+    finish(base().merge(auctions::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -174,7 +181,8 @@ pub fn all(state: AppState) -> Router {
         .merge(replenishment::router())
         .merge(consignments::router())
         .merge(dashboard::router())
-        .merge(reports::router());
+        .merge(reports::router())
+        .merge(auctions::router());
     finish(routes, state)
 }
 

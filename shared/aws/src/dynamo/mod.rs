@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use oms_domain::alert::AlertKind;
+use oms_domain::auction::AuctionId;
 use oms_domain::flash_sale::{IdempotencyKey, SaleId};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
@@ -22,6 +23,7 @@ use crate::budget::{backoff, TRANSACT_ATTEMPTS};
 use crate::error::{item_error, sdk_error};
 
 mod alerts;
+mod auctions;
 mod catalogue;
 mod consignments;
 mod flash_sales;
@@ -401,6 +403,30 @@ impl Key {
     /// A claim under its idempotency key: `FLASHSALE#<sale id>#KEY#<idempotency key>` / `CLAIM`.
     pub fn flash_sale_claim(sale: &SaleId, key: &IdempotencyKey) -> Self {
         Self { pk: format!("FLASHSALE#{sale}#KEY#{key}"), sk: "CLAIM".to_owned() }
+    }
+
+    /// An auction (terms, best bid, end, version, outcome): `AUCTION#<auction id>` / `AUCTION`.
+    pub fn auction(id: &AuctionId) -> Self {
+        Self { pk: format!("AUCTION#{id}"), sk: "AUCTION".to_owned() }
+    }
+
+    /// An accepted bid in its auction's list: `AUCTION#<auction id>` / `BID#<seq, 10 digits>`.
+    pub fn auction_bid(id: &AuctionId, seq: u32) -> Self {
+        Self { pk: format!("AUCTION#{id}"), sk: format!("BID#{seq:010}") }
+    }
+
+    /// An accepted bid under its idempotency key: `AUCTION#<auction id>#KEY#<key>` / `BID`.
+    pub fn auction_bid_key(id: &AuctionId, key: &IdempotencyKey) -> Self {
+        Self { pk: format!("AUCTION#{id}#KEY#{key}"), sk: "BID".to_owned() }
+    }
+
+    /// The partition of the auctions not closed yet, sorted by end time.
+    pub const OPEN_AUCTIONS: &'static str = "OPEN_AUCTIONS";
+
+    /// An auction not closed yet: `OPEN_AUCTIONS` / `<ends at, as the index times>#<auction
+    /// id>`, put with the auction, moved by a bid that moves its end, deleted by its close.
+    pub fn open_auction(ends_at: DateTime<Utc>, id: &AuctionId) -> Self {
+        Self { pk: Self::OPEN_AUCTIONS.to_owned(), sk: format!("{}#{id}", index_time(ends_at)) }
     }
 
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.

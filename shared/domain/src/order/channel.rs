@@ -17,11 +17,20 @@ pub enum Channel {
     /// Made by the platform from a flash-sale claim (external id: the claim id).
     #[serde(rename = "flash_sale")]
     FlashSale,
+    /// Made by the platform for an auction's winner (external id: the auction id).
+    Auction,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 6] =
-        [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic, Channel::Import, Channel::FlashSale];
+    pub const ALL: [Channel; 7] = [
+        Channel::Shopify,
+        Channel::WooCommerce,
+        Channel::Amazon,
+        Channel::Generic,
+        Channel::Import,
+        Channel::FlashSale,
+        Channel::Auction,
+    ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
 
@@ -33,12 +42,13 @@ impl Channel {
             Channel::Generic => "generic",
             Channel::Import => "import",
             Channel::FlashSale => "flash_sale",
+            Channel::Auction => "auction",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale)
+        matches!(self, Channel::FlashSale | Channel::Auction)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

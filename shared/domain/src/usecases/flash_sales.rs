@@ -273,7 +273,7 @@ pub fn unheld_claim(order: &Order) -> Option<crate::ports::ClaimReturn> {
 }
 
 /// The empty address of an order waiting for one.
-fn no_address() -> Address {
+pub(crate) fn no_address() -> Address {
     Address {
         name: None,
         line1: String::new(),

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod analytics;
+pub mod auctions;
 pub mod catalogue;
 pub mod consignments;
 pub mod flash_sales;

@@ -18,7 +18,8 @@
 //!
 //! It also closes the flash sales that have ended (`usecases::flash_sales::close_ended_sales`,
 //! at most `SweepLimits::most_sale_closes` a sweep), so their unclaimed units go back to
-//! available stock.
+//! available stock, and the auctions that have ended
+//! (`usecases::auctions::close_ended_auctions`): the winner's order is made then.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -63,6 +64,9 @@ pub struct SweepLimits {
     /// Ended flash sales closed per sweep at most (their unclaimed units back to stock);
     /// the next sweep goes on.
     pub most_sale_closes: usize,
+    /// Ended auctions closed per sweep at most (the winner's order made, or none); the
+    /// next sweep goes on.
+    pub most_auction_closes: usize,
 }
 
 /// How long an unpaid order holds its stock by default (`OMS_UNPAID_HOLD_MINUTES`).
@@ -79,6 +83,7 @@ impl Default for SweepLimits {
             no_scan: Duration::hours(crate::usecases::tracking::DEFAULT_NO_SCAN_HOURS),
             unpaid_hold: Duration::minutes(DEFAULT_UNPAID_HOLD_MINUTES),
             most_sale_closes: 50,
+            most_auction_closes: 50,
         }
     }
 }
@@ -120,6 +125,8 @@ pub struct SweepReport {
     pub expired: Vec<OrderId>,
     /// Flash sales that had ended, closed: their unclaimed units back to available stock.
     pub sales_closed: Vec<crate::usecases::flash_sales::ClosedSale>,
+    /// Auctions that had ended, closed: the winner's order made, or none.
+    pub auctions_closed: Vec<crate::usecases::auctions::ClosedAuction>,
 }
 
 impl SweepReport {
@@ -181,11 +188,13 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
         tracking: TrackingChecks::default(),
         expired: Vec::new(),
         sales_closed: Vec::new(),
+        auctions_closed: Vec::new(),
     };
     // Ended flash sales first: their unclaimed units are back in stock before the
     // backorders are looked at. A claim's order that expires after its sale closed gives
     // its units to stock as any expired hold does (never to the sale's shards).
     report.sales_closed = crate::usecases::flash_sales::close_ended_sales(ports, limits.most_sale_closes).await?;
+    report.auctions_closed = crate::usecases::auctions::close_ended_auctions(ports, limits.most_auction_closes).await?;
     expire_unpaid_holds(ports, limits, now, &mut report).await?;
     sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
