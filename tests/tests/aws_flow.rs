@@ -138,6 +138,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     }
 }
 

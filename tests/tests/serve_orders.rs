@@ -511,3 +511,50 @@ async fn an_order_the_fraud_rules_hold_waits_for_staff_and_release_refuses_bad_i
     assert_eq!(app.counts("wh-hz", "SKU-1").await, (500, 150, 350));
     assert_error(&app.post(&release, json!({})).await, StatusCode::CONFLICT, "not_on_hold");
 }
+
+#[tokio::test]
+async fn an_order_prints_its_invoice_and_packing_list_escaped_and_refuses_what_it_has_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_stock(&dir).await;
+    let mut order = generic_order("P-1", "SKU-1", 2);
+    order["shipping_address"]["name"] = json!("<script>alert(1)</script> Li");
+    let answer = app.post_order(&order).await;
+    let order_id = answer.body["order_id"].as_str().unwrap().to_owned();
+    app.settle().await;
+
+    let page = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let response = client.get(url).send().await.expect("the server answers");
+            let headers = response.headers().clone();
+            (response.status(), headers, response.text().await.expect("a body"))
+        }
+    };
+    let (status, headers, html) = page(format!("/orders/{order_id}/invoice")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(headers["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'; style-src 'sha256-"));
+    assert!(html.contains("Invoice INV-P-1") && html.contains("39.80 CNY"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; Li") && !html.contains("<script>"), "escaped: {html}");
+
+    let invoice = app.get(&format!("/orders/{order_id}/invoice?format=json")).await;
+    assert_eq!(invoice.status, StatusCode::OK);
+    assert_eq!((&invoice.body["total"], &invoice.body["balance_due"]), (&json!("39.80"), &json!("0.00")), "{:?}", invoice.body);
+    assert_eq!(invoice.body["lines"][0]["amount"], "39.80");
+
+    let (status, _, html) = page(format!("/orders/{order_id}/packing-list")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Parcel 1 of 1 from warehouse wh-hz"), "{html}");
+    let list = app.get(&format!("/orders/{order_id}/packing-list?format=json")).await;
+    assert_eq!(list.body["parcels"][0]["units"], 2, "{:?}", list.body);
+
+    assert_error(&app.get(&format!("/orders/{order_id}/invoice?format=pdf")).await, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_error(&app.get("/orders/ord_nope/invoice").await, StatusCode::NOT_FOUND, "order_not_found");
+    // On hold for a SKU nobody stocks: no plan, so nothing to pack.
+    let held = app.post_order(&generic_order("P-2", "NOPE", 1)).await;
+    let held_id = held.body["order_id"].as_str().unwrap().to_owned();
+    assert_error(&app.get(&format!("/orders/{held_id}/packing-list")).await, StatusCode::UNPROCESSABLE_ENTITY, "not_planned");
+    assert_eq!(app.post(&format!("/orders/{order_id}/cancel"), json!({})).await.status, StatusCode::OK);
+    assert_error(&app.get(&format!("/orders/{order_id}/invoice")).await, StatusCode::UNPROCESSABLE_ENTITY, "not_invoiceable");
+}

@@ -45,6 +45,7 @@ impl Api {
             pricing: Default::default(),
             archive: None,
             reports: None,
+            admission: Default::default(),
         };
         Api(oms_api::routes::all(state))
     }

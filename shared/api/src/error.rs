@@ -130,10 +130,17 @@ pub enum ErrorCode {
     /// 409: a bid below the least bid now (the start price, or the best bid plus the
     /// increment): an equal bid that lost the race to another answers this too.
     BidTooLow,
+    /// 428: a burst route's proof of work is missing or does not solve its challenge
+    /// (`crate::admission`; only when the deployment turns it on).
+    ProofRequired,
+    /// 422: a cancelled order has no invoice.
+    NotInvoiceable,
+    /// 422: the order has no plan of warehouses to pack from (not allocated yet, or cancelled).
+    NotPlanned,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 46] = [
+    pub const ALL: [ErrorCode; 49] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -180,6 +187,9 @@ impl ErrorCode {
         ErrorCode::NotOnHold,
         ErrorCode::AuctionNotFound,
         ErrorCode::BidTooLow,
+        ErrorCode::ProofRequired,
+        ErrorCode::NotInvoiceable,
+        ErrorCode::NotPlanned,
     ];
 
     /// The one status this code is answered with.
@@ -215,6 +225,8 @@ impl ErrorCode {
             NotOnHold => StatusCode::CONFLICT,
             AuctionNotFound => StatusCode::NOT_FOUND,
             BidTooLow => StatusCode::CONFLICT,
+            ProofRequired => StatusCode::PRECONDITION_REQUIRED,
+            NotInvoiceable | NotPlanned => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -268,6 +280,9 @@ impl ErrorCode {
             NotOnHold => "not_on_hold",
             AuctionNotFound => "auction_not_found",
             BidTooLow => "bid_too_low",
+            ProofRequired => "proof_required",
+            NotInvoiceable => "not_invoiceable",
+            NotPlanned => "not_planned",
         }
     }
 }
@@ -707,6 +722,9 @@ mod tests {
                 ("not_on_hold", 409),
                 ("auction_not_found", 404),
                 ("bid_too_low", 409),
+                ("proof_required", 428),
+                ("not_invoiceable", 422),
+                ("not_planned", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -2,6 +2,7 @@
 //! Lambda binaries wrap these with lambda_http; `oms serve` hosts all of them in one
 //! process. (The queue consumers are use cases: `oms_domain::usecases::fulfilment`.)
 
+pub mod admission;
 pub mod answers;
 pub mod auth;
 pub mod error;

@@ -24,6 +24,7 @@ fn router() -> Router {
         pricing: Default::default(),
         archive: Some(Arc::new(store.clone())),
         reports: None,
+        admission: Default::default(),
     })
 }
 

@@ -24,6 +24,7 @@ fn state() -> AppState {
         pricing: PricingModel::new(None),
         archive: None,
         reports: None,
+        admission: Default::default(),
     }
 }
 

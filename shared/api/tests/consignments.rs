@@ -60,6 +60,7 @@ fn router(ports: &Ports, inventory_only: bool) -> Router {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     };
     if inventory_only {
         routes::inventory_api(state)

@@ -9,6 +9,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+use oms_api::admission::{solve, Admission, PROOF_HEADER};
 use oms_api::routes::{self, Router};
 use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::ports::{Clock, Ports, SystemClock};
@@ -23,6 +24,11 @@ async fn app() -> (Router, Ports) {
 
 /// `app` on the time `clock` tells.
 async fn app_at(clock: Arc<dyn Clock>) -> (Router, Ports) {
+    app_admitting(clock, Admission::default()).await
+}
+
+/// `app_at`, with the burst routes admitting as `admission` says.
+async fn app_admitting(clock: Arc<dyn Clock>, admission: Admission) -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(clock);
     let warehouse = Warehouse::new(
@@ -47,6 +53,7 @@ async fn app_at(clock: Arc<dyn Clock>) -> (Router, Ports) {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission,
     });
     (router, ports)
 }
@@ -281,6 +288,7 @@ async fn an_operator_ends_a_sale_early_once_its_unclaimed_units_go_back_and_clai
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     });
     let id = create(&open, sale_body(5, 1)).await;
     let claims = format!("/flash-sales/{id}/claims");
@@ -326,4 +334,40 @@ async fn an_operator_ends_a_sale_early_once_its_unclaimed_units_go_back_and_clai
         let (status, unknown) = call(&open, "POST", path, "").await;
         assert_eq!((status, unknown["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("flash_sale_not_found")));
     }
+}
+
+/// A claim to `path` carrying `proof` in the proof-of-work header.
+async fn claim_with_proof(router: &Router, path: &str, body: &str, proof: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json")
+        .header(PROOF_HEADER, proof)
+        .body(Body::from(body.to_owned()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn with_proof_of_work_on_a_claim_needs_a_proof_of_its_own_customer_and_sale() {
+    let (router, ports) = app_admitting(Arc::new(SystemClock), Admission::proof_of_work(10).expect("bits")).await;
+    let id = create(&router, sale_body(5, 1)).await;
+    let claims = format!("/flash-sales/{id}/claims");
+    let (status, answer) = call(&router, "POST", &claims, &claim_body("c-1", "k-1", 1)).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::PRECONDITION_REQUIRED, Some("proof_required")));
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&format!("oms-pow:v1:{id}:c-1:")), "the challenge is named: {message}");
+    for wrong in [solve(id.as_str(), "c-2", 10, Utc::now()), solve("fs_other", "c-1", 10, Utc::now()), "x y".to_owned()] {
+        let (status, answer) = claim_with_proof(&router, &claims, &claim_body("c-1", "k-1", 1), &wrong).await;
+        assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::PRECONDITION_REQUIRED, Some("proof_required")));
+    }
+    let (_, sale) = call(&router, "GET", &format!("/flash-sales/{id}"), "").await;
+    assert_eq!(sale["claims"], 0, "refused claims store nothing: {sale}");
+    let proof = solve(id.as_str(), "c-1", 10, Utc::now());
+    let (status, answer) = claim_with_proof(&router, &claims, &claim_body("c-1", "k-1", 1), &proof).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(reserved(&ports).await, 5, "the claim took a set-aside unit");
 }

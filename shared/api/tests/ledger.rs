@@ -51,6 +51,7 @@ async fn app() -> (Router, Ports) {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     });
     (router, ports)
 }
@@ -189,6 +190,7 @@ async fn a_payment_marks_the_order_paid_once_per_reference_and_bad_ones_store_no
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     });
     let id = unpaid_order(&ports, "m-1").await;
     let (_, order) = call(&router, M1_ORDERS, "GET", &format!("/orders/{id}"), "").await;

@@ -57,6 +57,7 @@ fn router_with(pricing: PricingModel, auth: oms_api::Authenticator) -> (Router, 
         pricing,
         archive: None,
         reports: None,
+        admission: Default::default(),
     });
     (router, store)
 }

@@ -33,6 +33,7 @@ fn state() -> AppState {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     }
 }
 

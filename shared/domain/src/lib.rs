@@ -25,6 +25,7 @@ pub mod messages;
 pub mod money;
 pub mod order;
 pub mod outbound;
+pub mod paperwork;
 pub mod ports;
 pub mod replenishment;
 pub mod reports;

@@ -83,13 +83,14 @@ async fn configuration() -> anyhow::Result<(aws_config::SdkConfig, AwsSettings)>
 /// What an HTTP function that takes no webhooks needs: the ports, and its callers known
 /// from the API's JWT authorizer. (A webhook reaching it is refused: it has no secrets.)
 pub async fn aws_state() -> anyhow::Result<AppState> {
-    Ok(state_over(&aws().await?))
+    state_over(&aws().await?)
 }
 
 /// The state every HTTP function starts from: the ports over `aws`, callers from the JWT
-/// authorizer, no webhook secrets (webhooks refused), no pricing model.
-fn state_over(aws: &Aws) -> AppState {
-    AppState {
+/// authorizer, no webhook secrets (webhooks refused), no pricing model, and the burst
+/// routes' admission from [`PROOF_OF_WORK_VARIABLE`].
+fn state_over(aws: &Aws) -> anyhow::Result<AppState> {
+    Ok(AppState {
         ports: aws.ports(Arc::new(SystemClock)),
         secrets: ChannelSecrets::default().into(),
         unsigned: UnsignedPolicy::Refuse,
@@ -97,7 +98,24 @@ fn state_over(aws: &Aws) -> AppState {
         pricing: PricingModel::default(),
         archive: None,
         reports: None,
-    }
+        admission: admission(|name| std::env::var(name).ok())?,
+    })
+}
+
+/// The variable holding the leading zero bits a burst route's proof of work must have
+/// (`oms_api::admission`; absent, empty or 0: no proof asked).
+pub const PROOF_OF_WORK_VARIABLE: &str = "OMS_PROOF_OF_WORK_BITS";
+
+/// The burst routes' admission, from [`PROOF_OF_WORK_VARIABLE`] (read once, at start).
+pub fn admission(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<oms_api::admission::Admission> {
+    let raw = var(PROOF_OF_WORK_VARIABLE).unwrap_or_default();
+    let raw = raw.trim();
+    let bits: u8 = if raw.is_empty() {
+        0
+    } else {
+        raw.parse().with_context(|| format!("{PROOF_OF_WORK_VARIABLE} must be a whole number of bits, not {raw:?}"))?
+    };
+    oms_api::admission::Admission::proof_of_work(bits).map_err(|e| anyhow::anyhow!("{PROOF_OF_WORK_VARIABLE}: {e}"))
 }
 
 /// Where `GET /analytics` and `GET /reports` read from (the `AppState` fields).
@@ -155,7 +173,7 @@ pub async fn aws_webhook_state() -> anyhow::Result<AppState> {
     let secrets = webhook_secrets(&sdk, &secret_id, SECRETS_REREAD_EVERY).await?;
     let aws = Aws::new(&sdk, settings);
     let (archive, reports) = exported(&aws);
-    Ok(AppState { secrets, archive, reports, ..state_over(&aws) })
+    Ok(AppState { secrets, archive, reports, ..state_over(&aws)? })
 }
 
 /// The channels' webhook secrets in the Secrets Manager secret `secret_id`, read now and
@@ -188,7 +206,7 @@ pub async fn aws_pricing_state() -> anyhow::Result<AppState> {
     let loaded = current.iter().map(|artifact| (artifact.merchant_id.clone(), artifact.version.clone())).collect();
     let model = PricingModel::new(current);
     pricing::follow_current(artifacts, model.clone(), loaded, pricing::FOLLOW_EVERY);
-    Ok(AppState { pricing: model, ..state_over(&aws) })
+    Ok(AppState { pricing: model, ..state_over(&aws)? })
 }
 
 /// The claim that names the caller's merchant (`OMS_MERCHANT_CLAIM`, default

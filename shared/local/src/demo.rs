@@ -13,7 +13,8 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use oms_api::{Authenticator, ChannelSecrets, PricingModel, TokenTable};
+use oms_api::admission::Admission;
+use oms_api::{AppState, Authenticator, ChannelSecrets, PricingModel, TokenTable};
 use oms_channels::signature;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
@@ -78,6 +79,11 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         Some(fakes.destinations(&[MERCHANT])),
     );
     let ports = state.ports.clone();
+    // The same routes with bot defence on: claims and bids must carry a proof of work.
+    let guarded = oms_api::routes::all(AppState {
+        admission: Admission::proof_of_work(BOT_DEFENCE_BITS).map_err(anyhow::Error::msg)?,
+        ..state.clone()
+    });
     let api = oms_api::routes::all(state);
 
     println!("OMS demo: data in {}\n", data_dir.display());
@@ -175,6 +181,8 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     carrier_choice(&api, &embedded).await?;
     fraud_review(&api, &embedded).await?;
     auctions(&api, &embedded, &ports).await?;
+    bot_defence(&api, &guarded).await?;
+    paperwork(&api, &accepted, data_dir).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1072,7 +1080,94 @@ async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Last order: one that looks like fraud (120 units in a line, a US phone for an address
+/// Paperwork: the invoice and packing list of the day's first order still standing (not
+/// cancelled, planned), as the API answers them in JSON, and the pages that print written
+/// into the data directory.
+async fn paperwork(api: &Router, accepted: &[String], data_dir: &Path) -> anyhow::Result<()> {
+    let mut standing = None;
+    for order_id in accepted {
+        let (status, _) = call(api, Method::GET, &format!("/orders/{order_id}/packing-list?format=json"), Value::Null).await?;
+        if status == StatusCode::OK {
+            standing = Some(order_id);
+            break;
+        }
+    }
+    let Some(order_id) = standing else { bail!("no order of the day has a packing list") };
+    let invoice =
+        expect(api, Method::GET, &format!("/orders/{order_id}/invoice?format=json"), Value::Null, StatusCode::OK).await?;
+    let list =
+        expect(api, Method::GET, &format!("/orders/{order_id}/packing-list?format=json"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "Paperwork: invoice {} for order {}: {} lines, total {} {}, paid {}, due {}; packing list: {} parcel(s), {} units",
+        invoice["number"].as_str().unwrap_or_default(),
+        invoice["order_number"].as_str().unwrap_or_default(),
+        invoice["lines"].as_array().map_or(0, Vec::len),
+        invoice["total"].as_str().unwrap_or_default(),
+        invoice["currency"].as_str().unwrap_or_default(),
+        invoice["paid"].as_str().unwrap_or_default(),
+        invoice["balance_due"].as_str().unwrap_or_default(),
+        list["parcels"].as_array().map_or(0, Vec::len),
+        list["parcels"].as_array().into_iter().flatten().map(|p| p["units"].as_u64().unwrap_or_default()).sum::<u64>(),
+    );
+    let dir = data_dir.join("paperwork");
+    std::fs::create_dir_all(&dir).with_context(|| format!("Failed to make {}", dir.display()))?;
+    for kind in ["invoice", "packing-list"] {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("/orders/{order_id}/{kind}"))
+            .header("authorization", format!("Bearer {TEAHOUSE_STAFF}"))
+            .body(Body::empty())
+            .context("Failed to build a request")?;
+        let response = api.clone().oneshot(request).await.context("The router failed")?;
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.context("Failed to read a page")?;
+        let path = dir.join(format!("{kind}-{order_id}.html"));
+        std::fs::write(&path, &bytes).with_context(|| format!("Failed to write {}", path.display()))?;
+        println!("  {kind} to print: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Leading zero bits of the demo's proof of work: about 65,000 hashes, a blink for a buyer.
+const BOT_DEFENCE_BITS: u8 = 16;
+
+/// Bot defence: with proof of work on (`oms serve --proof-of-work-bits`), a claim without
+/// a proof is refused naming the challenge; one whose proof solves it for its own customer
+/// and sale is taken.
+async fn bot_defence(api: &Router, guarded: &Router) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[1];
+    let now = chrono::Utc::now();
+    let body = json!({ "merchant_id": MERCHANT, "sku": sku, "units": 2, "per_customer_limit": 1, "shards": 1,
+                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1),
+                       "price": "49.00" });
+    let sale = expect(api, Method::POST, "/flash-sales", body, StatusCode::CREATED).await?;
+    let sale_id = sale["sale_id"].as_str().unwrap_or_default().to_owned();
+    let claims = format!("/flash-sales/{sale_id}/claims");
+    let address = json!({ "line1": "2 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN" });
+    let claim = json!({ "customer_id": "c-400", "quantity": 1, "idempotency_key": "c-400-a", "shipping_address": address });
+    let (status, refused) = call(guarded, Method::POST, &claims, claim.clone()).await?;
+    println!("Bot defence: a burst sale of 2 x {sku} asks a proof of work of {BOT_DEFENCE_BITS} bits");
+    println!("  a claim without one: {status} {}", refused["error"]["code"].as_str().unwrap_or_default());
+    let started = std::time::Instant::now();
+    let nonce = oms_api::admission::solve(&sale_id, "c-400", BOT_DEFENCE_BITS, chrono::Utc::now());
+    let took = started.elapsed();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(&claims)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {TEAHOUSE_STAFF}"))
+        .header(oms_api::admission::PROOF_HEADER, &nonce)
+        .body(Body::from(serde_json::to_vec(&claim).context("Failed to encode a claim")?))
+        .context("Failed to build a request")?;
+    let (status, taken) = send(guarded, request).await?;
+    println!(
+        "  solved in {} ms (nonce {nonce}); the claim with it: {status}, claim {}",
+        took.as_millis(),
+        taken["claim_id"].as_str().unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// A suspicious order: one that looks like fraud (120 units in a line, a US phone for an address
 /// in China) is held for review with its score and reasons, never allocated, until staff
 /// release it; it then goes on to allocation like any order.
 async fn fraud_review(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
@@ -1087,7 +1182,7 @@ async fn fraud_review(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     }
     let held = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
     println!(
-        "Last order: 120 x {sku} with a US phone to {}: {} ({}, score {})",
+        "A suspicious order: 120 x {sku} with a US phone to {}: {} ({}, score {})",
         order["shipping_address"]["city"].as_str().unwrap_or_default(),
         held["status"].as_str().unwrap_or("?"),
         held["hold"]["reason"].as_str().unwrap_or("?"),

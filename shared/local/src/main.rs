@@ -75,6 +75,10 @@ enum Command {
         /// (docs/outbound.md). None: notices are dropped, logged.
         #[arg(long, env = "OMS_OUTBOUND_FILE")]
         outbound: Option<PathBuf>,
+        /// Bot defence for bursts: leading zero bits of the proof of work a flash-sale claim
+        /// or an auction bid must carry (`X-Proof-Of-Work`, see the README); 0: none.
+        #[arg(long, default_value_t = 0, env = "OMS_PROOF_OF_WORK_BITS")]
+        proof_of_work_bits: u8,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -282,6 +286,7 @@ async fn main() -> anyhow::Result<()> {
             merge_window_hours,
             report_every_hours,
             outbound,
+            proof_of_work_bits,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -304,6 +309,8 @@ async fn main() -> anyhow::Result<()> {
                 }
                 None => oms_outbound::Destinations::none(),
             };
+            let admission = oms_api::admission::Admission::proof_of_work(proof_of_work_bits)
+                .map_err(|e| anyhow::anyhow!("--proof-of-work-bits (OMS_PROOF_OF_WORK_BITS): {e}"))?;
             serve(ServeCommand {
                 addr,
                 data_dir,
@@ -314,6 +321,7 @@ async fn main() -> anyhow::Result<()> {
                 merge,
                 report_every,
                 outbound,
+                admission,
             })
             .await
         }
@@ -412,8 +420,18 @@ async fn main() -> anyhow::Result<()> {
 const TOKENS_VARIABLE: &str = "OMS_API_TOKENS";
 
 async fn serve(options: ServeCommand) -> anyhow::Result<()> {
-    let ServeCommand { addr, data_dir, tokens, limits, connections, unpaid_hold_minutes, merge, report_every, outbound } =
-        options;
+    let ServeCommand {
+        addr,
+        data_dir,
+        tokens,
+        limits,
+        connections,
+        unpaid_hold_minutes,
+        merge,
+        report_every,
+        outbound,
+        admission,
+    } = options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
     for channel in secrets.unsigned_channels() {
@@ -447,6 +465,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         merge,
         report_every,
         outbound,
+        admission,
         ..ServeOptions::local(addr, data_dir.clone())
     };
     let running = server::start(options).await?;
@@ -468,6 +487,7 @@ struct ServeCommand {
     merge: oms_domain::allocation::merge::MergePolicy,
     report_every: Option<Duration>,
     outbound: oms_outbound::Destinations,
+    admission: oms_api::admission::Admission,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

@@ -41,6 +41,8 @@ pub struct ServeOptions {
     pub report_every: Option<Duration>,
     /// Where the warehouses' fulfilment requests and the shops' shipment news go.
     pub outbound: oms_outbound::Destinations,
+    /// Who flash-sale claims and auction bids admit (a proof of work, when asked for).
+    pub admission: oms_api::admission::Admission,
 }
 
 impl ServeOptions {
@@ -60,6 +62,7 @@ impl ServeOptions {
             merge: oms_domain::allocation::merge::MergePolicy::default(),
             report_every: None,
             outbound: oms_outbound::Destinations::none(),
+            admission: oms_api::admission::Admission::default(),
         }
     }
 }
@@ -84,6 +87,7 @@ pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticat
         pricing: Default::default(),
         archive: Some(Arc::new(embedded.clone())),
         reports: None,
+        admission: Default::default(),
     }
 }
 
@@ -100,6 +104,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("Failed to open the data directory {}", options.data_dir.display()))?;
     let mut state = app_state(&embedded, options.secrets, options.auth);
     state.pricing = PricingModel::default();
+    state.admission = options.admission;
     state.reports = Some(Arc::new(oms_api::ReportDirectory(crate::reports::root(&options.data_dir))));
     load_new_pricing_models(&options.data_dir, &state.pricing, &mut HashMap::new()).await;
     let ports = state.ports.clone();

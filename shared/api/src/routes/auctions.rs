@@ -415,6 +415,7 @@ async fn get_auction(
         (status = 404, description = "`auction_not_found` (also another merchant's)", body = ErrorBody),
         (status = 409, description = "`bid_too_low`: below the least bid now (the message names it); nothing stored", body = ErrorBody),
         (status = 410, description = "`not_active`: before the start or after the end", body = ErrorBody),
+        (status = 428, description = "`proof_required`: the deployment asks for a proof of work (`X-Proof-Of-Work`) and it is missing or does not solve the challenge the message names", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
@@ -438,6 +439,8 @@ async fn place_bid(
         }
     };
     let new = parse_bid(&body, header_key, auction.terms.currency)?;
+    let nonce = crate::admission::nonce_of(&headers);
+    state.admission.admit(auction.auction_id.as_str(), new.customer_id.as_str(), nonce, state.ports.clock.now())?;
     let placed = cases::place_bid(&state.ports, &auction.auction_id, new).await?;
     Ok((StatusCode::CREATED, Json(placed.into())))
 }

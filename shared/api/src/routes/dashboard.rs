@@ -74,6 +74,7 @@ mod tests {
             pricing: Default::default(),
             archive: None,
             reports: None,
+            admission: Default::default(),
         };
         super::super::orders_api(state)
     }

@@ -2,7 +2,7 @@
 //! answer; the use cases (`oms_domain::usecases::flash_sales`) decide.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -280,6 +280,7 @@ async fn create_sale(
         (status = 404, description = "`flash_sale_not_found`", body = ErrorBody),
         (status = 409, description = "`sold_out`", body = ErrorBody),
         (status = 410, description = "`not_active`: before the start or after the end", body = ErrorBody),
+        (status = 428, description = "`proof_required`: the deployment asks for a proof of work (`X-Proof-Of-Work`) and it is missing or does not solve the challenge the message names", body = ErrorBody),
         (status = 429, description = "`limit_exceeded`: past the per-customer limit (permanent; not throttling)", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
@@ -290,6 +291,7 @@ async fn claim(
     State(state): State<AppState>,
     caller: Authed,
     PathParams(id): PathParams<String>,
+    headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<ClaimAnswer>), ApiError> {
     // The merchant's storefront backend vouches for the customer id it passes.
@@ -297,6 +299,8 @@ async fn claim(
     let id = sale_id(id)?;
     visible_sale(&state, &caller, &id).await?;
     let new = parse_claim(&body)?;
+    let nonce = crate::admission::nonce_of(&headers);
+    state.admission.admit(id.as_str(), new.customer_id.as_str(), nonce, state.ports.clock.now())?;
     let claimed = cases::claim(&state.ports, &id, new).await?;
     Ok((StatusCode::CREATED, Json(claimed.into())))
 }

@@ -14,6 +14,7 @@ mod inventory;
 mod offers;
 mod orders;
 mod page;
+mod paperwork;
 mod quotes;
 mod replenishment;
 mod reports;
@@ -74,6 +75,9 @@ pub struct AppState {
     /// Where `GET /reports` finds the generated report files (`oms serve`: the data
     /// directory's `reports`; AWS: the bucket's `reports/`); `None` answers 501.
     pub reports: Option<Arc<dyn ReportFiles>>,
+    /// Who the burst routes (flash-sale claims, auction bids) admit: a proof of work when
+    /// the deployment asks for one (`crate::admission`).
+    pub admission: crate::admission::Admission,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -113,6 +117,7 @@ pub fn orders_api(state: AppState) -> Router {
     finish(
         base()
             .merge(orders::router())
+            .merge(paperwork::router())
             .merge(alerts::router())
             .merge(sku_mappings::router())
             .merge(analytics::router())
@@ -165,6 +170,7 @@ pub fn auctions_api(state: AppState) -> Router {
 pub fn all(state: AppState) -> Router {
     let routes = base()
         .merge(orders::router())
+        .merge(paperwork::router())
         .merge(alerts::router())
         .merge(sku_mappings::router())
         .routes(routes!(health))

@@ -88,7 +88,7 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 
 /// The order, when it is the caller's to see: another merchant's answers as not found,
 /// so that its existence does not leak.
-async fn order_of(state: &AppState, caller: &Caller, raw: &str) -> Result<Order, ApiError> {
+pub(super) async fn order_of(state: &AppState, caller: &Caller, raw: &str) -> Result<Order, ApiError> {
     let id = order_id(raw)?;
     let order = order_cases::get_order(&state.ports, &id).await?;
     if !caller.sees(&order.merchant_id) {

@@ -365,6 +365,7 @@ mod tests {
             pricing: Default::default(),
             archive: None,
             reports: None,
+            admission: Default::default(),
         };
         let new = oms_channels::normalise_with_meta(Channel::Generic, &generic("A-1001", "+8613800000000"), &Default::default())
             .expect("the sample order");
