@@ -5,6 +5,11 @@
 //! `oms-pow:v1:<sale or auction id>:<customer id>:<minute>` and `<minute>` is the Unix
 //! minute now or the one before (so a proof found near a minute's end still counts).
 //!
+//! Besides, each (sale or auction, customer) may send at most so many of these requests a
+//! second (`429 rate_limited` past it, with `Retry-After`): a customer id hammering one
+//! sale is slowed whatever its proofs. The buckets live in the process (`oms serve`, or
+//! each Lambda container, so in AWS the limit is per container).
+//!
 //! A person's browser finds one proof in a fraction of a second; a bot must pay the same
 //! work for every customer id and every minute it claims under, which is what makes a
 //! burst of thousands of fake buyers expensive. The check is stateless (nothing stored,
@@ -12,10 +17,15 @@
 //! counts for its customer and resource for up to two minutes; the per-customer limit
 //! and idempotency keys already bound what one customer's repeated proofs can do.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::throttle::Rate;
 
 /// The header carrying the nonce.
 pub const PROOF_HEADER: &str = "x-proof-of-work";
@@ -24,11 +34,16 @@ pub const MAX_BITS: u8 = 28;
 /// Longest nonce accepted.
 pub const MAX_NONCE_CHARS: usize = 64;
 
+/// Buckets kept before the quiet ones are forgotten.
+const BUCKETS_KEPT: usize = 100_000;
+
 /// The admission policy of the burst routes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Admission {
     /// Leading zero bits a proof must have; `None`: no proof asked.
     pub proof_of_work_bits: Option<u8>,
+    /// A bucket per (sale or auction, customer); `None`: no limit.
+    per_customer: Option<Arc<DefaultKeyedRateLimiter<String>>>,
 }
 
 impl Admission {
@@ -37,12 +52,30 @@ impl Admission {
         if bits > MAX_BITS {
             return Err(format!("proof-of-work bits must be 0 to {MAX_BITS}, not {bits}"));
         }
-        Ok(Admission { proof_of_work_bits: (bits > 0).then_some(bits) })
+        Ok(Admission { proof_of_work_bits: (bits > 0).then_some(bits), per_customer: None })
+    }
+
+    /// The same, with each (sale or auction, customer) held to `rate` (`None`: no limit).
+    pub fn per_customer(self, rate: Option<Rate>) -> Admission {
+        Admission { per_customer: rate.map(|rate| Arc::new(RateLimiter::keyed(rate.quota()))), ..self }
     }
 
     /// Admits a request for `resource` by `customer` at `now` carrying `nonce` (the header's
-    /// value), or refuses it with `428 proof_required`, saying the challenge to solve.
+    /// value): `429 rate_limited` (with `Retry-After`) when the customer is past its rate on
+    /// the resource, `428 proof_required` (saying the challenge to solve) when a proof is
+    /// asked and it does not solve it.
     pub fn admit(&self, resource: &str, customer: &str, nonce: Option<&str>, now: DateTime<Utc>) -> Result<(), ApiError> {
+        if let Some(limiter) = &self.per_customer {
+            if limiter.len() > BUCKETS_KEPT {
+                limiter.retain_recent();
+            }
+            if let Err(not_until) = limiter.check_key(&format!("{resource}:{customer}")) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+                let message = format!("too many requests for {resource} by customer {customer}; retry in {seconds} s");
+                return Err(ApiError { retry_after: Some(seconds), ..ApiError::new(ErrorCode::RateLimited, message) });
+            }
+        }
         let Some(bits) = self.proof_of_work_bits else { return Ok(()) };
         let minute = now.timestamp().div_euclid(60);
         let refuse = |why: &str| {
@@ -112,7 +145,7 @@ mod tests {
     #[test]
     fn off_admits_everything() {
         assert!(Admission::default().admit("fs_1", "c-1", None, at(100, 0)).is_ok());
-        assert_eq!(Admission::proof_of_work(0), Ok(Admission::default()));
+        assert_eq!(Admission::proof_of_work(0).map(|a| a.proof_of_work_bits), Ok(None));
         assert!(Admission::proof_of_work(MAX_BITS + 1).is_err());
     }
 
@@ -127,6 +160,18 @@ mod tests {
         assert!(refused("c-1", "fs_1", at(102, 0)), "two minutes on");
         assert!(refused("c-2", "fs_1", at(100, 59)), "another customer's challenge");
         assert!(refused("c-1", "fs_2", at(100, 59)), "another sale's challenge");
+    }
+
+    #[test]
+    fn a_customer_past_its_rate_on_a_sale_waits_and_others_do_not() {
+        let admission = Admission::default().per_customer(Rate::per_second(1));
+        let now = at(5, 0);
+        assert!(admission.admit("fs_1", "c-1", None, now).is_ok());
+        assert!(admission.admit("fs_1", "c-1", None, now).is_ok(), "a burst of two");
+        let err = admission.admit("fs_1", "c-1", None, now).unwrap_err();
+        assert_eq!((err.code, err.retry_after), (ErrorCode::RateLimited, Some(1)));
+        assert!(admission.admit("fs_1", "c-2", None, now).is_ok(), "another customer");
+        assert!(admission.admit("fs_2", "c-1", None, now).is_ok(), "another sale");
     }
 
     #[test]

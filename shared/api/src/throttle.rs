@@ -33,7 +33,7 @@ impl Rate {
         Some(Rate { per_second, burst: per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1)) })
     }
 
-    fn quota(self) -> Quota {
+    pub(crate) fn quota(self) -> Quota {
         Quota::per_second(self.per_second).allow_burst(self.burst)
     }
 }

@@ -106,16 +106,25 @@ fn state_over(aws: &Aws) -> anyhow::Result<AppState> {
 /// (`oms_api::admission`; absent, empty or 0: no proof asked).
 pub const PROOF_OF_WORK_VARIABLE: &str = "OMS_PROOF_OF_WORK_BITS";
 
-/// The burst routes' admission, from [`PROOF_OF_WORK_VARIABLE`] (read once, at start).
+/// The variable holding the requests a second one customer may send one sale or auction's
+/// burst routes, in each container (`oms_api::admission`; absent, empty or 0: no limit).
+pub const CUSTOMER_RATE_VARIABLE: &str = "OMS_CUSTOMER_RATE_LIMIT";
+
+/// The burst routes' admission, from [`PROOF_OF_WORK_VARIABLE`] and
+/// [`CUSTOMER_RATE_VARIABLE`] (read once, at start).
 pub fn admission(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<oms_api::admission::Admission> {
-    let raw = var(PROOF_OF_WORK_VARIABLE).unwrap_or_default();
-    let raw = raw.trim();
-    let bits: u8 = if raw.is_empty() {
-        0
-    } else {
-        raw.parse().with_context(|| format!("{PROOF_OF_WORK_VARIABLE} must be a whole number of bits, not {raw:?}"))?
+    let number = |name: &str| -> anyhow::Result<u32> {
+        let raw = var(name).unwrap_or_default();
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(0);
+        }
+        raw.parse().with_context(|| format!("{name} must be a whole number, not {raw:?}"))
     };
-    oms_api::admission::Admission::proof_of_work(bits).map_err(|e| anyhow::anyhow!("{PROOF_OF_WORK_VARIABLE}: {e}"))
+    let bits = u8::try_from(number(PROOF_OF_WORK_VARIABLE)?).unwrap_or(u8::MAX);
+    let admission =
+        oms_api::admission::Admission::proof_of_work(bits).map_err(|e| anyhow::anyhow!("{PROOF_OF_WORK_VARIABLE}: {e}"))?;
+    Ok(admission.per_customer(oms_api::throttle::Rate::per_second(number(CUSTOMER_RATE_VARIABLE)?)))
 }
 
 /// Where `GET /analytics` and `GET /reports` read from (the `AppState` fields).

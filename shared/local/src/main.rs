@@ -79,6 +79,10 @@ enum Command {
         /// or an auction bid must carry (`X-Proof-Of-Work`, see the README); 0: none.
         #[arg(long, default_value_t = 0, env = "OMS_PROOF_OF_WORK_BITS")]
         proof_of_work_bits: u8,
+        /// Flash-sale claims or auction bids per second one customer may send one sale or
+        /// auction (burst twice that) before `429 rate_limited`; 0 for no limit.
+        #[arg(long, default_value_t = 5, env = "OMS_CUSTOMER_RATE_LIMIT")]
+        customer_rate_limit: u32,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -287,6 +291,7 @@ async fn main() -> anyhow::Result<()> {
             report_every_hours,
             outbound,
             proof_of_work_bits,
+            customer_rate_limit,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -310,7 +315,8 @@ async fn main() -> anyhow::Result<()> {
                 None => oms_outbound::Destinations::none(),
             };
             let admission = oms_api::admission::Admission::proof_of_work(proof_of_work_bits)
-                .map_err(|e| anyhow::anyhow!("--proof-of-work-bits (OMS_PROOF_OF_WORK_BITS): {e}"))?;
+                .map_err(|e| anyhow::anyhow!("--proof-of-work-bits (OMS_PROOF_OF_WORK_BITS): {e}"))?
+                .per_customer(Rate::per_second(customer_rate_limit));
             serve(ServeCommand {
                 addr,
                 data_dir,
