@@ -69,7 +69,9 @@ impl Meta {
         match channel {
             Channel::Shopify => Some("x-shopify-shop-domain"),
             Channel::WooCommerce => Some("x-wc-webhook-source"),
-            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => None,
+            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => {
+                None
+            }
         }
     }
 

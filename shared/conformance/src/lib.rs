@@ -30,6 +30,7 @@ pub mod consignments;
 pub mod effects;
 pub mod fixtures;
 pub mod flash_sales;
+pub mod group_buys;
 pub mod inventory;
 pub mod ledger;
 pub mod orders;

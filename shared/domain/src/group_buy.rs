@@ -203,7 +203,9 @@ pub struct GroupBuy {
 
 /// An offer has too few of the merchant's units available in any one warehouse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{sku}: {wanted} units wanted for the group buy, at most {available} of merchant {merchant}'s available in one warehouse")]
+#[error(
+    "{sku}: {wanted} units wanted for the group buy, at most {available} of merchant {merchant}'s available in one warehouse"
+)]
 pub struct NotEnoughStock {
     pub merchant: MerchantId,
     pub sku: Sku,
@@ -358,9 +360,14 @@ mod tests {
 
     #[test]
     fn settling_gives_back_every_unit_unfilled_and_the_unjoined_capacity_filled() {
-        let offer =
-            GroupBuy::plan(GroupBuyId::generate(), MerchantId::parse("m-1").unwrap(), terms(3, 5), &[level("wh-1", "m-1", 10)], Utc::now())
-                .unwrap();
+        let offer = GroupBuy::plan(
+            GroupBuyId::generate(),
+            MerchantId::parse("m-1").unwrap(),
+            terms(3, 5),
+            &[level("wh-1", "m-1", 10)],
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(offer.settle(GroupBuyState::Open, 2), Ok((GroupBuyState::Expired, 10)));
         assert_eq!(offer.settle(GroupBuyState::Filled, 4), Ok((GroupBuyState::Closed, 2)));
         assert!(offer.settle(GroupBuyState::Closed, 4).is_err());

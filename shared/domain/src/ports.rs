@@ -1147,11 +1147,7 @@ pub trait GroupBuyStore: Send + Sync {
 
     /// The offers not settled whose deadline is at or before `now`, earliest first, at most
     /// `limit`: an index of unsettled offers by deadline, never a scan.
-    async fn due_group_buys(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<crate::group_buy::GroupBuyId>, StoreError>;
+    async fn due_group_buys(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<crate::group_buy::GroupBuyId>, StoreError>;
 }
 
 /// One set of adapters for every port, as a runtime wires them.

@@ -19,6 +19,7 @@ mod catalogue;
 mod consignments;
 mod db;
 mod flash_sales;
+mod group_buys;
 mod inventory;
 mod orders;
 mod queue;

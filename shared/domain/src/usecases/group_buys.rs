@@ -15,15 +15,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::group_buy::{
-    GroupBuy, GroupBuyId, GroupBuyState, GroupBuyStatus, GroupBuyTerms, Join, JoinId, NotEnoughStock,
-};
 use crate::flash_sale::IdempotencyKey;
+use crate::group_buy::{GroupBuy, GroupBuyId, GroupBuyState, GroupBuyStatus, GroupBuyTerms, Join, JoinId, NotEnoughStock};
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
-use crate::ports::{
-    ConvertOutcome, CreateGroupBuyOutcome, GroupBuyStore, JoinOutcome, Ports, SettleOutcome, StoreError,
-};
+use crate::ports::{ConvertOutcome, CreateGroupBuyOutcome, GroupBuyStore, JoinOutcome, Ports, SettleOutcome, StoreError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
@@ -291,7 +287,9 @@ pub async fn settle_due_group_buys(
         match settle_group_buy(ports, store, &id).await {
             Ok(Some(done)) => settled.push(done),
             Ok(None) => {}
-            Err(e) => tracing::warn!(group_buy_id = %id, error = %e, "a due group buy could not be settled; the next sweep tries again"),
+            Err(e) => {
+                tracing::warn!(group_buy_id = %id, error = %e, "a due group buy could not be settled; the next sweep tries again")
+            }
         }
     }
     Ok(settled)
