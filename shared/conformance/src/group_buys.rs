@@ -4,18 +4,13 @@
 //! each at the group price, taking the set-aside units; the deadline settles an offer once
 //! (expired: every unit back; closed: the capacity nobody joined back); and buyers joining
 //! at once never pass the capacity, fill the group once and get one order each.
-//!
-//! The cases take the [`GroupBuyStore`] beside the [`Subject`] (the ports every runtime
-//! wires do not name it yet): an adapter crate runs them with
-//! `oms_conformance::group_buy_conformance_tests!(make)`, `make` an
-//! `async fn() -> (Subject, Arc<dyn GroupBuyStore>)`.
 
 use chrono::{DateTime, Duration, Utc};
 use oms_domain::flash_sale::IdempotencyKey;
 use oms_domain::group_buy::{GroupBuy, GroupBuyState, GroupBuyTerms};
 use oms_domain::messages::{AllocateOrder, Outgoing};
 use oms_domain::order::{Channel, OrderStatus};
-use oms_domain::ports::{Clock, GroupBuyStore, JoinOutcome, Ports};
+use oms_domain::ports::{Clock, JoinOutcome, Ports};
 use oms_domain::usecases::group_buys::{self, JoinError, NewJoin};
 use oms_domain::usecases::{fulfilment, reconcile};
 use oms_domain::{Currency, CustomerId};
@@ -26,36 +21,6 @@ use crate::fixtures::{merchant, sku};
 use crate::flash_sales::{address, ports};
 use crate::inventory::{level, set, stock};
 use crate::Subject;
-
-/// The store of group buys under test.
-pub type GroupBuys = Arc<dyn GroupBuyStore>;
-
-/// Expands into one `#[tokio::test]` per group-buy case, each given a fresh subject and
-/// store made by `$make` (a path to an `async fn() -> (Subject, Arc<dyn GroupBuyStore>)`).
-#[macro_export]
-macro_rules! group_buy_conformance_tests {
-    ($make:path) => {
-        $crate::__group_buy_case!(a_group_buy_is_stored_with_its_capacity_set_aside_and_reads_back_whole, $make);
-        $crate::__group_buy_case!(a_group_buy_short_of_stock_is_refused_and_sets_nothing_aside, $make);
-        $crate::__group_buy_case!(the_same_customer_or_key_again_is_the_first_join_and_writes_nothing, $make);
-        $crate::__group_buy_case!(joins_past_the_capacity_or_the_deadline_write_nothing, $make);
-        $crate::__group_buy_case!(a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_from_the_set_aside, $make);
-        $crate::__group_buy_case!(an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_back_once, $make);
-        $crate::__group_buy_case!(many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_group_once, $make);
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __group_buy_case {
-    ($name:ident, $make:path) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let (subject, store) = $make().await;
-            $crate::group_buys::$name(subject, store).await;
-        }
-    };
-}
 
 /// A clock held at one instant.
 struct At(DateTime<Utc>);
@@ -85,10 +50,10 @@ fn terms(min_group: u32, capacity: u32) -> GroupBuyTerms {
 }
 
 /// The offer created through the use case by m-1, with `on_hand` of SKU-1 in WH-1.
-async fn offered(s: &Subject, g: &GroupBuys, on_hand: u32, terms: GroupBuyTerms) -> GroupBuy {
+async fn offered(s: &Subject, on_hand: u32, terms: GroupBuyTerms) -> GroupBuy {
     set(s, "WH-1", "SKU-1", on_hand).await;
     let terms = terms.check(Utc::now()).expect("valid terms");
-    group_buys::create_group_buy(&ports(s), &**g, &merchant("m-1"), terms).await.expect("create failed")
+    group_buys::create_group_buy(&ports(s), &merchant("m-1"), terms).await.expect("create failed")
 }
 
 fn new_join(customer: &str, key: &str) -> NewJoin {
@@ -104,8 +69,9 @@ async fn no_drift(s: &Subject) {
     assert!(report.drifts.is_empty(), "the ledger drifts: {:?}", report.drifts);
 }
 
-pub async fn a_group_buy_is_stored_with_its_capacity_set_aside_and_reads_back_whole(s: Subject, g: GroupBuys) {
-    let offer = offered(&s, &g, 25, terms(2, 10)).await;
+pub async fn a_group_buy_is_stored_with_its_capacity_set_aside_and_reads_back_whole(s: Subject) {
+    let g = s.group_buys.clone();
+    let offer = offered(&s, 25, terms(2, 10)).await;
     let (stored, status) = g.get_group_buy(&offer.group_buy_id).await.expect("get failed").expect("stored");
     assert_eq!(stored, offer);
     assert_eq!((status.state, status.joined, status.converted, status.settled), (GroupBuyState::Open, 0, 0, None));
@@ -115,9 +81,10 @@ pub async fn a_group_buy_is_stored_with_its_capacity_set_aside_and_reads_back_wh
     assert!(g.get_group_buy(&unknown).await.expect("get failed").is_none());
 }
 
-pub async fn a_group_buy_short_of_stock_is_refused_and_sets_nothing_aside(s: Subject, g: GroupBuys) {
+pub async fn a_group_buy_short_of_stock_is_refused_and_sets_nothing_aside(s: Subject) {
+    let g = s.group_buys.clone();
     set(&s, "WH-1", "SKU-1", 19).await;
-    let err = group_buys::create_group_buy(&ports(&s), &*g, &merchant("m-1"), terms(2, 10))
+    let err = group_buys::create_group_buy(&ports(&s), &merchant("m-1"), terms(2, 10))
         .await
         .expect_err("19 units cannot hold 10 buyers of 2");
     assert!(matches!(err, group_buys::CreateGroupBuyError::NotEnoughStock(_)), "{err:?}");
@@ -139,19 +106,19 @@ pub async fn a_group_buy_short_of_stock_is_refused_and_sets_nothing_aside(s: Sub
     no_drift(&s).await;
 }
 
-pub async fn the_same_customer_or_key_again_is_the_first_join_and_writes_nothing(s: Subject, g: GroupBuys) {
-    let offer = offered(&s, &g, 20, terms(3, 10)).await;
+pub async fn the_same_customer_or_key_again_is_the_first_join_and_writes_nothing(s: Subject) {
+    let g = s.group_buys.clone();
+    let offer = offered(&s, 20, terms(3, 10)).await;
     let p = ports(&s);
-    let first = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
+    let first = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
     assert!(!first.repeated);
-    let again = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
+    let again = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
     assert!(again.repeated);
     assert_eq!(again.join, first.join);
-    let other_key = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-1", "k-2")).await.expect("join failed");
+    let other_key = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-1", "k-2")).await.expect("join failed");
     assert_eq!((other_key.join.join_id, other_key.repeated), (first.join.join_id.clone(), true), "one join per customer");
-    let err = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-2", "k-1"))
-        .await
-        .expect_err("another customer's key");
+    let err =
+        group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-2", "k-1")).await.expect_err("another customer's key");
     assert!(matches!(err, JoinError::KeyReused(_)), "{err:?}");
     // The store's own condition, past the use case's lookup.
     let mut twin = first.join.clone();
@@ -162,20 +129,21 @@ pub async fn the_same_customer_or_key_again_is_the_first_join_and_writes_nothing
     assert_eq!((status.state, status.joined), (GroupBuyState::Open, 1));
 }
 
-pub async fn joins_past_the_capacity_or_the_deadline_write_nothing(s: Subject, g: GroupBuys) {
-    let offer = offered(&s, &g, 20, terms(1, 2)).await;
+pub async fn joins_past_the_capacity_or_the_deadline_write_nothing(s: Subject) {
+    let g = s.group_buys.clone();
+    let offer = offered(&s, 20, terms(1, 2)).await;
     let p = ports(&s);
     for c in ["c-1", "c-2"] {
-        group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join(c, c)).await.expect("join failed");
+        group_buys::join_group_buy(&p, &offer.group_buy_id, new_join(c, c)).await.expect("join failed");
     }
-    let err = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-3", "c-3")).await.expect_err("full");
+    let err = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-3", "c-3")).await.expect_err("full");
     assert!(matches!(err, JoinError::Full { capacity: 2 }), "{err:?}");
-    let late = offered(&s, &g, 40, terms(1, 2)).await;
+    let late = offered(&s, 40, terms(1, 2)).await;
     let after = at(&p, late.terms.deadline);
-    let err = group_buys::join_group_buy(&after, &*g, &late.group_buy_id, new_join("c-1", "c-1")).await.expect_err("late");
+    let err = group_buys::join_group_buy(&after, &late.group_buy_id, new_join("c-1", "c-1")).await.expect_err("late");
     assert!(matches!(err, JoinError::NotOpen { state: GroupBuyState::Open, .. }), "{err:?}");
     let unknown = oms_domain::group_buy::GroupBuyId::generate();
-    let err = group_buys::join_group_buy(&p, &*g, &unknown, new_join("c-1", "c-1")).await.expect_err("unknown");
+    let err = group_buys::join_group_buy(&p, &unknown, new_join("c-1", "c-1")).await.expect_err("unknown");
     assert!(matches!(err, JoinError::NotFound(_)), "{err:?}");
     let (_, status) = g.get_group_buy(&late.group_buy_id).await.expect("get failed").expect("stored");
     assert_eq!(status.joined, 0);
@@ -183,13 +151,13 @@ pub async fn joins_past_the_capacity_or_the_deadline_write_nothing(s: Subject, g
     assert_eq!((status.state, status.joined, status.converted), (GroupBuyState::Filled, 2, 2));
 }
 
-pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_from_the_set_aside(s: Subject, g: GroupBuys) {
-    let offer = offered(&s, &g, 10, terms(2, 3)).await;
+pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_from_the_set_aside(s: Subject) {
+    let offer = offered(&s, 10, terms(2, 3)).await;
     let p = ports(&s);
-    let a = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
+    let a = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
     assert!(s.orders.get_order(&a.join.order_id).await.expect("get failed").is_none(), "no order before the group fills");
-    let b = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-2", "k-2")).await.expect("join failed");
-    let c = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-3", "k-3")).await.expect("join failed");
+    let b = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-2", "k-2")).await.expect("join failed");
+    let c = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-3", "k-3")).await.expect("join failed");
     let mut sent = Vec::new();
     for joined in [&a, &b, &c] {
         let order = s.orders.get_order(&joined.join.order_id).await.expect("get failed").expect("the join's order");
@@ -202,7 +170,7 @@ pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_f
     queued.sort_by(|x, y| x.body.cmp(&y.body));
     sent.sort_by(|x, y| x.body.cmp(&y.body));
     assert_eq!(queued, sent, "each order's allocation message, queued with it");
-    assert_eq!(group_buys::convert_pending(&p, &*g, &offer).await.expect("convert failed"), 0, "converted once");
+    assert_eq!(group_buys::convert_pending(&p, &offer).await.expect("convert failed"), 0, "converted once");
     // The order takes the set-aside units: held overall stays 6.
     fulfilment::allocate_order(&p, &a.join.order_id).await.expect("allocate failed");
     fulfilment::reserve_order(&p, &a.join.order_id).await.expect("reserve failed");
@@ -210,44 +178,46 @@ pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_f
     assert_eq!(order.status, OrderStatus::Reserved);
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
     no_drift(&s).await;
-    let settled = group_buys::settle_due_group_buys(&at(&p, offer.terms.deadline), &*g, 10).await.expect("settle failed");
+    let settled = group_buys::settle_due_group_buys(&at(&p, offer.terms.deadline), 10).await.expect("settle failed");
     assert_eq!(settled.len(), 1);
     assert_eq!((settled[0].state, settled[0].units_returned), (GroupBuyState::Closed, 0), "every place was taken");
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
     no_drift(&s).await;
 }
 
-pub async fn an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_back_once(s: Subject, g: GroupBuys) {
-    let offer = offered(&s, &g, 10, terms(3, 4)).await;
+pub async fn an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_back_once(s: Subject) {
+    let g = s.group_buys.clone();
+    let offer = offered(&s, 10, terms(3, 4)).await;
     let p = ports(&s);
-    let a = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
+    let a = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-1", "k-1")).await.expect("join failed");
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 8)]);
     let before = at(&p, offer.terms.deadline - Duration::seconds(1));
     assert!(g.due_group_buys(before.clock.now(), 10).await.expect("due failed").is_empty());
     let deadline = at(&p, offer.terms.deadline);
     assert_eq!(g.due_group_buys(offer.terms.deadline, 10).await.expect("due failed"), vec![offer.group_buy_id.clone()]);
-    let settled = group_buys::settle_due_group_buys(&deadline, &*g, 10).await.expect("settle failed");
+    let settled = group_buys::settle_due_group_buys(&deadline, 10).await.expect("settle failed");
     assert_eq!(settled.len(), 1);
     assert_eq!((settled[0].state, settled[0].units_returned), (GroupBuyState::Expired, 8));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)], "every unit back");
     assert!(s.orders.get_order(&a.join.order_id).await.expect("get failed").is_none(), "nobody charged");
     assert!(s.outbox.sent().await.is_empty());
     // Once, whatever retries.
-    assert!(group_buys::settle_group_buy(&deadline, &*g, &offer.group_buy_id).await.expect("settle failed").is_none());
+    assert!(group_buys::settle_group_buy(&deadline, &offer.group_buy_id).await.expect("settle failed").is_none());
     assert!(g.due_group_buys(offer.terms.deadline, 10).await.expect("due failed").is_empty());
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)]);
     let (_, status) = g.get_group_buy(&offer.group_buy_id).await.expect("get failed").expect("stored");
     assert_eq!(status.state, GroupBuyState::Expired);
     assert_eq!(status.settled.map(|x| x.units_returned), Some(8));
-    let err = group_buys::join_group_buy(&p, &*g, &offer.group_buy_id, new_join("c-2", "k-2")).await.expect_err("expired");
+    let err = group_buys::join_group_buy(&p, &offer.group_buy_id, new_join("c-2", "k-2")).await.expect_err("expired");
     assert!(matches!(err, JoinError::NotOpen { state: GroupBuyState::Expired, .. }), "{err:?}");
     no_drift(&s).await;
 }
 
 /// Buyers joining at once, each twice (two keys), for 10 places with 5 needed.
-pub async fn many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_group_once(s: Subject, g: GroupBuys) {
+pub async fn many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_group_once(s: Subject) {
+    let g = s.group_buys.clone();
     const CAPACITY: u32 = 10;
-    let offer = offered(&s, &g, 25, terms(5, CAPACITY)).await;
+    let offer = offered(&s, 25, terms(5, CAPACITY)).await;
     let mut tasks = Vec::new();
     for i in 0..60 {
         let (g, id) = (g.clone(), offer.group_buy_id.clone());
@@ -284,8 +254,8 @@ pub async fn many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_gr
     let p = ports(&s);
     let converters: Vec<_> = (0..4)
         .map(|_| {
-            let (p, g, offer) = (p.clone(), g.clone(), offer.clone());
-            tokio::spawn(async move { group_buys::convert_pending(&p, &*g, &offer).await.expect("convert failed") })
+            let (p, offer) = (p.clone(), offer.clone());
+            tokio::spawn(async move { group_buys::convert_pending(&p, &offer).await.expect("convert failed") })
         })
         .collect();
     let mut made = 0;

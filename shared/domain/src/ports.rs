@@ -1168,6 +1168,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn AuctionStore>,
+    pub group_buys: Arc<dyn GroupBuyStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -95,6 +95,7 @@ impl Embedded {
             clock,
             consignments: Arc::new(self.clone()),
             auctions: Arc::new(self.clone()),
+            group_buys: Arc::new(self.clone()),
         }
     }
 

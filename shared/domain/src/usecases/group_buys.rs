@@ -9,9 +9,6 @@
 //! join that fills the group (for every join so far) and after every later join; whatever
 //! a crash leaves unconverted, the settlement at the deadline converts first (it refuses
 //! to close a filled offer with a join left unconverted).
-//!
-//! The store is passed beside the [`Ports`]: group buys are served by the embedded store
-//! only so far (see the README), so the ports every runtime wires do not name it yet.
 
 use chrono::{DateTime, Utc};
 
@@ -19,7 +16,7 @@ use crate::flash_sale::IdempotencyKey;
 use crate::group_buy::{GroupBuy, GroupBuyId, GroupBuyState, GroupBuyStatus, GroupBuyTerms, Join, JoinId, NotEnoughStock};
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
-use crate::ports::{ConvertOutcome, CreateGroupBuyOutcome, GroupBuyStore, JoinOutcome, Ports, SettleOutcome, StoreError};
+use crate::ports::{ConvertOutcome, CreateGroupBuyOutcome, JoinOutcome, Ports, SettleOutcome, StoreError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
@@ -41,10 +38,10 @@ pub enum CreateGroupBuyError {
 /// again against fresh stock, a few times.
 pub async fn create_group_buy(
     ports: &Ports,
-    store: &dyn GroupBuyStore,
     merchant: &MerchantId,
     terms: GroupBuyTerms,
 ) -> Result<GroupBuy, CreateGroupBuyError> {
+    let store = &*ports.group_buys;
     let id = GroupBuyId::generate();
     for _ in 0..CONFLICT_RETRIES {
         let stock = ports.inventory.stock_of(&terms.sku).await?;
@@ -98,12 +95,8 @@ pub enum JoinError {
 /// offer's count ([`GroupBuyStore::join`]). The same customer or the same key again
 /// answers the first join, in any state of the offer. When the offer is filled (by this
 /// join or before), the joins with no order yet become orders now.
-pub async fn join_group_buy(
-    ports: &Ports,
-    store: &dyn GroupBuyStore,
-    id: &GroupBuyId,
-    new: NewJoin,
-) -> Result<Joined, JoinError> {
+pub async fn join_group_buy(ports: &Ports, id: &GroupBuyId, new: NewJoin) -> Result<Joined, JoinError> {
+    let store = &*ports.group_buys;
     let (offer, _) = store.get_group_buy(id).await?.ok_or_else(|| JoinError::NotFound(id.clone()))?;
     if let Some(first) = store.find_join(id, &new.customer_id, &new.idempotency_key).await? {
         return repeated(first, &new);
@@ -122,7 +115,7 @@ pub async fn join_group_buy(
         JoinOutcome::Joined { state, joined } => {
             tracing::info!(group_buy_id = %id, join_id = %join.join_id, joined, state = state.as_str(), "group buy joined");
             if state == GroupBuyState::Filled {
-                convert_pending(ports, store, &offer).await?;
+                convert_pending(ports, &offer).await?;
             }
             Ok(Joined { join, repeated: false })
         }
@@ -146,7 +139,8 @@ fn repeated(first: Join, new: &NewJoin) -> Result<Joined, JoinError> {
 /// Turns every join of a filled offer that has no order yet into its order, each its own
 /// idempotent write; answers how many this call converted (a join another caller converted
 /// meanwhile is not counted).
-pub async fn convert_pending(ports: &Ports, store: &dyn GroupBuyStore, offer: &GroupBuy) -> Result<u32, StoreError> {
+pub async fn convert_pending(ports: &Ports, offer: &GroupBuy) -> Result<u32, StoreError> {
+    let store = &*ports.group_buys;
     let mut converted = 0;
     loop {
         let pending = store.unconverted_joins(&offer.group_buy_id, CONVERT_PAGE).await?;
@@ -232,7 +226,8 @@ pub struct GroupBuyView {
 }
 
 /// The offer now: its terms, state, joined and needed.
-pub async fn view_group_buy(store: &dyn GroupBuyStore, id: &GroupBuyId) -> Result<Option<GroupBuyView>, StoreError> {
+pub async fn view_group_buy(ports: &Ports, id: &GroupBuyId) -> Result<Option<GroupBuyView>, StoreError> {
+    let store = &*ports.group_buys;
     let Some((offer, status)) = store.get_group_buy(id).await? else { return Ok(None) };
     let needed = offer.terms.min_group.saturating_sub(status.joined);
     Ok(Some(GroupBuyView { offer, status, needed }))
@@ -250,14 +245,11 @@ pub struct SettledGroupBuy {
 /// orders first, then [`GroupBuyStore::settle`] gives back the units nobody takes, once,
 /// and the backorders waiting for the SKU are planned again. `None` when there is no such
 /// offer or nothing was settled now.
-pub async fn settle_group_buy(
-    ports: &Ports,
-    store: &dyn GroupBuyStore,
-    id: &GroupBuyId,
-) -> Result<Option<SettledGroupBuy>, StoreError> {
+pub async fn settle_group_buy(ports: &Ports, id: &GroupBuyId) -> Result<Option<SettledGroupBuy>, StoreError> {
+    let store = &*ports.group_buys;
     let Some((offer, status)) = store.get_group_buy(id).await? else { return Ok(None) };
     if status.state == GroupBuyState::Filled {
-        convert_pending(ports, store, &offer).await?;
+        convert_pending(ports, &offer).await?;
     }
     match store.settle(&offer, ports.clock.now()).await? {
         SettleOutcome::Settled { state, units_returned } => {
@@ -277,14 +269,11 @@ pub async fn settle_group_buy(
 /// Settles every offer whose deadline passed and is not settled yet, earliest first, at
 /// most `most` (the index of unsettled offers by deadline, never a scan). An offer that
 /// fails to settle is logged and left to the next run.
-pub async fn settle_due_group_buys(
-    ports: &Ports,
-    store: &dyn GroupBuyStore,
-    most: usize,
-) -> Result<Vec<SettledGroupBuy>, StoreError> {
+pub async fn settle_due_group_buys(ports: &Ports, most: usize) -> Result<Vec<SettledGroupBuy>, StoreError> {
+    let store = &*ports.group_buys;
     let mut settled = Vec::new();
     for id in store.due_group_buys(ports.clock.now(), most).await? {
-        match settle_group_buy(ports, store, &id).await {
+        match settle_group_buy(ports, &id).await {
             Ok(Some(done)) => settled.push(done),
             Ok(None) => {}
             Err(e) => {
