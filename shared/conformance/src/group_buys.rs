@@ -12,6 +12,7 @@ use oms_domain::messages::{AllocateOrder, Outgoing};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, JoinOutcome, Ports};
 use oms_domain::usecases::group_buys::{self, JoinError, NewJoin};
+use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_domain::usecases::{fulfilment, reconcile};
 use oms_domain::{Currency, CustomerId};
 use rust_decimal::Decimal;
@@ -195,7 +196,9 @@ pub async fn an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_bac
     assert!(g.due_group_buys(before.clock.now(), 10).await.expect("due failed").is_empty());
     let deadline = at(&p, offer.terms.deadline);
     assert_eq!(g.due_group_buys(offer.terms.deadline, 10).await.expect("due failed"), vec![offer.group_buy_id.clone()]);
-    let settled = group_buys::settle_due_group_buys(&deadline, 10).await.expect("settle failed");
+    // The sweep settles it (its limits: most settles a run).
+    let report = sweep(&deadline, &SweepLimits::default()).await.expect("sweep failed");
+    let settled = report.group_buys_settled;
     assert_eq!(settled.len(), 1);
     assert_eq!((settled[0].state, settled[0].units_returned), (GroupBuyState::Expired, 8));
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 0)], "every unit back");
