@@ -130,10 +130,14 @@ pub enum ErrorCode {
     /// 409: a bid below the least bid now (the start price, or the best bid plus the
     /// increment): an equal bid that lost the race to another answers this too.
     BidTooLow,
+    /// 404: no such group buy (also another merchant's).
+    GroupBuyNotFound,
+    /// 409: every place of the group buy is taken.
+    GroupBuyFull,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 46] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -180,6 +184,8 @@ impl ErrorCode {
         ErrorCode::NotOnHold,
         ErrorCode::AuctionNotFound,
         ErrorCode::BidTooLow,
+        ErrorCode::GroupBuyNotFound,
+        ErrorCode::GroupBuyFull,
     ];
 
     /// The one status this code is answered with.
@@ -215,6 +221,8 @@ impl ErrorCode {
             NotOnHold => StatusCode::CONFLICT,
             AuctionNotFound => StatusCode::NOT_FOUND,
             BidTooLow => StatusCode::CONFLICT,
+            GroupBuyNotFound => StatusCode::NOT_FOUND,
+            GroupBuyFull => StatusCode::CONFLICT,
         }
     }
 
@@ -268,6 +276,8 @@ impl ErrorCode {
             NotOnHold => "not_on_hold",
             AuctionNotFound => "auction_not_found",
             BidTooLow => "bid_too_low",
+            GroupBuyNotFound => "group_buy_not_found",
+            GroupBuyFull => "group_buy_full",
         }
     }
 }
@@ -514,6 +524,31 @@ impl From<oms_domain::usecases::auctions::CreateAuctionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::group_buys::JoinError> for ApiError {
+    fn from(err: oms_domain::usecases::group_buys::JoinError) -> Self {
+        use oms_domain::usecases::group_buys::JoinError;
+        match err {
+            JoinError::NotFound(_) => Self::new(ErrorCode::GroupBuyNotFound, err.to_string()),
+            JoinError::NotOpen { .. } => Self::new(ErrorCode::NotActive, err.to_string()),
+            JoinError::Full { .. } => Self::new(ErrorCode::GroupBuyFull, err.to_string()),
+            JoinError::KeyReused(e) => e.into(),
+            JoinError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::group_buys::CreateGroupBuyError> for ApiError {
+    fn from(err: oms_domain::usecases::group_buys::CreateGroupBuyError) -> Self {
+        use oms_domain::usecases::group_buys::CreateGroupBuyError;
+        match err {
+            CreateGroupBuyError::NotEnoughStock(_) => {
+                Self { field: Some("capacity".to_owned()), ..Self::new(ErrorCode::InsufficientStock, err.to_string()) }
+            }
+            CreateGroupBuyError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<EndSaleError> for ApiError {
     fn from(err: EndSaleError) -> Self {
         match err {
@@ -707,6 +742,8 @@ mod tests {
                 ("not_on_hold", 409),
                 ("auction_not_found", 404),
                 ("bid_too_low", 409),
+                ("group_buy_not_found", 404),
+                ("group_buy_full", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
