@@ -1120,7 +1120,10 @@ async fn a_group_buy_fills_through_the_group_buys_function_into_reserved_orders_
     let (status, again) = invoke(&group_buys, join("c-1", "k-1")).await;
     assert_eq!((status, &again["join_id"], &again["repeated"]), (StatusCode::CREATED, &first["join_id"], &Value::from(true)));
     let (status, filling) = invoke(&group_buys, join("c-2", "k-2")).await;
-    assert_eq!((status, &filling["state"], &filling["ordered"]), (StatusCode::CREATED, &Value::from("filled"), &Value::from(true)));
+    assert_eq!(
+        (status, &filling["state"], &filling["ordered"]),
+        (StatusCode::CREATED, &Value::from("filled"), &Value::from(true))
+    );
 
     // Both joins' orders go out through the outbox and are allocated and reserved, taking
     // the set-aside units.
@@ -1140,8 +1143,13 @@ async fn a_group_buy_fills_through_the_group_buys_function_into_reserved_orders_
         assert_eq!((order.external_id.as_str(), order.lines[0].quantity), (joined["join_id"].as_str().unwrap(), 2));
     }
 
+    let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+    let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
+    assert_eq!((stock[0].on_hand, stock[0].reserved), (100, 6), "the orders' 4 units held, 2 still set aside");
+
     // sweep-orders' handler, after the deadline: the offer closes, the place nobody took
-    // (2 units) goes back to stock, once.
+    // (2 units) goes back to stock, once. Two hours on, the unpaid orders' holds expire too,
+    // as any unpaid order's.
     let later = oms_domain::ports::Ports { clock: Arc::new(TwoHoursOn), ..state.ports.clone() };
     let sweep = || {
         let payload = serde_json::from_value(event("schedule-sweep.json")).expect("an EventBridge event");
@@ -1154,9 +1162,9 @@ async fn a_group_buy_fills_through_the_group_buys_function_into_reserved_orders_
     let (status, shown) =
         invoke(&group_buys, group_buy_request("GET", &path, "/group-buys/{id}", Some(&id), None, &["oms/orders.read"])).await;
     assert_eq!((status, &shown["state"], &shown["joined"]), (StatusCode::OK, &Value::from("closed"), &Value::from(2)), "{shown}");
-    let sku = oms_domain::Sku::parse("SKU-1").unwrap();
     let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
-    assert_eq!((stock[0].on_hand, stock[0].reserved), (100, 4), "the two orders' units held, the rest back");
+    assert_eq!(report.expired.len(), 2, "{report:?}");
+    assert_eq!((stock[0].on_hand, stock[0].reserved), (100, 0), "every unit back: the unjoined place and the expired holds");
     assert!(sweep().await.unwrap().group_buys_settled.is_empty(), "settled once");
     let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
