@@ -10,13 +10,13 @@
 //! | kind | on hand | held | hold | written by |
 //! | --- | --- | --- | --- | --- |
 //! | `reserve` | 0 | +q | the order | `InventoryStore::reserve`, `hold_set_aside` (the set-aside's units move into the order's hold) |
-//! | `release` | 0 | -q | the order; the sale | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`), and a claim's units its order gave back once the close had begun (`HoldEffect::ReturnClaim`) |
+//! | `release` | 0 | -q | the order; the sale; the group buy | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`), and a claim's units its order gave back once the close had begun (`HoldEffect::ReturnClaim`); a settled group buy's units nobody took (`GroupBuyStore::settle`) |
 //! | `expire` | 0 | -q | the order | the release of an unpaid order's hold past its time |
 //! | `ship` | -q | -q | the order | a shipment consuming the order's hold ([`LedgerLine::ship`]) |
 //! | `receive` | +q | 0 | none | goods received into the warehouse ([`LedgerLine::receive`]) |
 //! | `recount` | new - old | 0 | none | `InventoryStore::set_on_hand`, an as-of count |
 //! | `adjust` | delta | 0 | none | `InventoryStore::adjust` with a delta (damaged, found, ...) |
-//! | `set_aside` | 0 | ±q | the sale (+q), the order (-q) | a flash sale setting units aside; its units moving into a claim's order hold |
+//! | `set_aside` | 0 | ±q | the sale or group buy (+q), the order (-q) | a flash sale or group buy setting units aside; its units moving into a claim's or join's order hold |
 //!
 //! A path that changes stock adds its entries to the same write: in SQLite one
 //! `INSERT INTO stock_ledger` per [`LedgerLine`] in the operation's savepoint

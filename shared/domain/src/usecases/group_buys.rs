@@ -1,10 +1,10 @@
 //! Group buys: create an offer (the units of its whole capacity set aside from stock), join
 //! it, turn the joins of a filled offer into orders, and settle offers at their deadline.
 //!
-//! A join is one atomic conditional write of the store ([`GroupBuyStore::join`]). Turning
+//! A join is one atomic conditional write of the store ([`GroupBuyStore::join`](crate::ports::GroupBuyStore::join)). Turning
 //! joins into orders is not part of it: the join that fills the group would otherwise
 //! write one order per earlier join, more than one DynamoDB transaction holds. Each join's
-//! order is its own idempotent write instead ([`GroupBuyStore::convert_join`], conditional
+//! order is its own idempotent write instead ([`GroupBuyStore::convert_join`](crate::ports::GroupBuyStore::convert_join), conditional
 //! on the join not converted yet; its order id chosen with the join), made right after the
 //! join that fills the group (for every join so far) and after every later join; whatever
 //! a crash leaves unconverted, the settlement at the deadline converts first (it refuses
@@ -92,7 +92,7 @@ pub enum JoinError {
 }
 
 /// Joins an offer for a customer: one atomic conditional write of the join and the
-/// offer's count ([`GroupBuyStore::join`]). The same customer or the same key again
+/// offer's count ([`GroupBuyStore::join`](crate::ports::GroupBuyStore::join)). The same customer or the same key again
 /// answers the first join, in any state of the offer. When the offer is filled (by this
 /// join or before), the joins with no order yet become orders now.
 pub async fn join_group_buy(ports: &Ports, id: &GroupBuyId, new: NewJoin) -> Result<Joined, JoinError> {
@@ -242,7 +242,7 @@ pub struct SettledGroupBuy {
 }
 
 /// Settles the offer if its deadline passed: a filled offer's unconverted joins become
-/// orders first, then [`GroupBuyStore::settle`] gives back the units nobody takes, once,
+/// orders first, then [`GroupBuyStore::settle`](crate::ports::GroupBuyStore::settle) gives back the units nobody takes, once,
 /// and the backorders waiting for the SKU are planned again. `None` when there is no such
 /// offer or nothing was settled now.
 pub async fn settle_group_buy(ports: &Ports, id: &GroupBuyId) -> Result<Option<SettledGroupBuy>, StoreError> {
