@@ -159,7 +159,8 @@ USES = {
     # (Put), the stock Update and the ledger Put; a join: the offer and join items read
     # (GetItem), a transaction of the customer's, key's and pending items (Put) and the
     # offer's Update; a filled offer's pending joins (Query), each made an order: the
-    # pending item's Delete, the offer's Update, the order's items and outbox item (Put).
+    # pending item's Delete, the offer's Update, the order's items, outbox item and
+    # reservation (Put), the stock Update and ledger Puts of its hold.
     # The settlement is the sweep's.
     "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
 }

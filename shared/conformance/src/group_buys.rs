@@ -172,17 +172,24 @@ pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_f
     sent.sort_by(|x, y| x.body.cmp(&y.body));
     assert_eq!(queued, sent, "each order's allocation message, queued with it");
     assert_eq!(group_buys::convert_pending(&p, &offer).await.expect("convert failed"), 0, "converted once");
-    // The order takes the set-aside units: held overall stays 6.
+    // Each order holds its units from the start (out of the offer's set-aside): a cancel
+    // before it is allocated gives them back to available stock as any hold's.
+    let held = crate::inventory::held(&s, &b.join.order_id).await.expect("the order holds its units");
+    assert_eq!(held.lines().iter().map(|l| l.quantity).sum::<u32>(), 2);
+    oms_domain::usecases::orders::cancel_order(&p, &b.join.order_id, "buyer changed their mind").await.expect("cancel failed");
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4)], "the cancelled order's 2 units back");
+    no_drift(&s).await;
+    // Allocated and reserved through the normal flow, on the hold it has: held stays 4.
     fulfilment::allocate_order(&p, &a.join.order_id).await.expect("allocate failed");
     fulfilment::reserve_order(&p, &a.join.order_id).await.expect("reserve failed");
     let order = s.orders.get_order(&a.join.order_id).await.expect("get failed").expect("stored");
     assert_eq!(order.status, OrderStatus::Reserved);
-    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4)]);
     no_drift(&s).await;
     let settled = group_buys::settle_due_group_buys(&at(&p, offer.terms.deadline), 10).await.expect("settle failed");
     assert_eq!(settled.len(), 1);
     assert_eq!((settled[0].state, settled[0].units_returned), (GroupBuyState::Closed, 0), "every place was taken");
-    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 6)]);
+    assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-1", "SKU-1", 10, 4)]);
     no_drift(&s).await;
 }
 

@@ -1125,7 +1125,9 @@ pub trait GroupBuyStore: Send + Sync {
     ) -> Result<Vec<crate::group_buy::Join>, StoreError>;
 
     /// Makes the join's order as one atomic write: the join marked converted, the offer's
-    /// converted count grown by one, `order` inserted at version 1 with `send` queued.
+    /// converted count grown by one, `order` inserted at version 1 with `send` queued, and
+    /// the lines of its plan held for it out of the set-aside (as
+    /// [`InventoryStore::hold_set_aside`] holds them).
     /// Conditions: the offer is filled (or closed) (else `NotFilled`); the join is not
     /// converted yet (else `AlreadyConverted`), so a join makes one order however many
     /// converters race. Nothing written on a failed condition.

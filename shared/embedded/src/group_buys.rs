@@ -270,13 +270,15 @@ impl GroupBuyStore for Embedded {
     }
 
     /// One savepoint: the offer's state checked, the join row marked on its flag, the
-    /// offer's count grown, the order and its messages inserted.
+    /// offer's count grown, the order and its messages inserted, and the order's plan held
+    /// from the offer's set-aside (as `hold_set_aside` holds it).
     async fn convert_join(&self, join: &Join, order: &Order, send: &[Outgoing]) -> Result<ConvertOutcome, StoreError> {
         let failed =
             |e| StoreError::new(format!("Failed to convert join {} of group buy {}", join.join_id, join.group_buy_id), e);
         let encoded = EncodedOrder::new(order, 1).map_err(failed)?;
         let (id, customer, join_id, sent) =
             (join.group_buy_id.to_string(), join.customer_id.to_string(), join.join_id.to_string(), send.to_vec());
+        let (order_id, held) = (order.order_id.clone(), order.allocation.as_ref().map(|a| a.lines.clone()).unwrap_or_default());
         let outcome = self
             .db
             .call(move |conn| {
@@ -298,6 +300,14 @@ impl GroupBuyStore for Embedded {
                 if insert(conn, &encoded, &sent)?.is_some() {
                     // The order's external id is the join's id: taken already means a corrupt store.
                     bail!("The order of join {join_id} exists already");
+                }
+                // The order holds its units from the start: out of the offer's set-aside.
+                if !held.is_empty() {
+                    let placed = crate::inventory::hold_set_aside(conn, &order_id, &held)?;
+                    if placed == oms_domain::ports::ReserveOutcome::AlreadyReserved {
+                        // A new order holding stock already means a corrupt store.
+                        bail!("Order {order_id} of join {join_id} holds stock already");
+                    }
                 }
                 Ok(Converting::Written)
             })

@@ -235,7 +235,8 @@ impl GroupBuyStore for DynamoStore {
     }
 
     /// One `TransactWriteItems`: the pending item deleted (`attribute_exists(pk)`), the
-    /// offer's `converted + 1` on its state filled or closed, the order's items. Cancelled
+    /// offer's `converted + 1` on its state filled or closed, the order's items, and its
+    /// plan held from the set-aside (`hold_set_aside_items`). Cancelled
     /// by the first: `AlreadyConverted`; by the second: `NotFilled`.
     async fn convert_join(&self, join: &Join, order: &Order, send: &[Outgoing]) -> Result<ConvertOutcome, StoreError> {
         let id = &join.group_buy_id;
@@ -260,6 +261,11 @@ impl GroupBuyStore for DynamoStore {
         let mut items =
             vec![TransactWriteItem::builder().delete(pending).build(), TransactWriteItem::builder().update(offer).build()];
         items.extend(self.new_order_items(order, send)?);
+        // The order holds its units from the start: out of the offer's set-aside.
+        if let Some(plan) = &order.allocation {
+            let held = oms_domain::reservation::Reservation::new(plan.lines.iter().cloned());
+            items.extend(self.hold_set_aside_items(&order.order_id, &held)?.1);
+        }
         let reasons = match self.transact(items, &what).await? {
             Transact::Written => return Ok(ConvertOutcome::Converted),
             Transact::Cancelled(reasons) => reasons,

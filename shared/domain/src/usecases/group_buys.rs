@@ -168,8 +168,10 @@ pub async fn convert_pending(ports: &Ports, offer: &GroupBuy) -> Result<u32, Sto
 
 /// The order a join of a filled offer makes: channel `group_buy`, external id and order
 /// number the join id, the offer's merchant, one line of the units per buyer at the group
-/// price, unpaid, and its plan already made from the offer's set-aside stock (its hold
-/// takes those units, `InventoryStore::hold_set_aside`). With an address it is queued for
+/// price, unpaid, and its plan already made from the offer's set-aside stock. The store's
+/// conversion holds the plan's units for the order in the same write (out of the
+/// set-aside, as `InventoryStore::hold_set_aside` does), so a cancel at any point gives them
+/// back as any hold's; its reservation later finds the hold in place. With an address it is queued for
 /// allocation; without one it is stored on hold (`address_missing`), nothing queued.
 pub fn join_order(offer: &GroupBuy, join: &Join, now: DateTime<Utc>) -> Result<(Order, Vec<Outgoing>), StoreError> {
     let external = |what: &str| StoreError::msg(format!("join id {} is not a valid {what}", join.join_id));
