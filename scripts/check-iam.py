@@ -102,7 +102,10 @@ USES = {
     # ended flash sales closed: OPEN_FLASH_SALES (Query), the sale and its closing (GetItem),
     # the shards (BatchGetItem), the close's transactions (Updates, ledger Puts, a Delete);
     # ended auctions closed: OPEN_AUCTIONS (Query), the auction (GetItem), the close's
-    # transaction (the auction Put, its open item's Delete, the winner's order Puts).
+    # transaction (the auction Put, its open item's Delete, the winner's order Puts);
+    # group buys past their deadline settled: DUE_GROUP_BUYS (Query), the offer (GetItem),
+    # its pending joins (Query) made orders (Delete, Update, Puts), the settlement's
+    # transaction (the offer's Update, its due item's Delete, a stock Update, a ledger Put).
     "SweepOrdersFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
@@ -152,6 +155,14 @@ USES = {
     # bid's list item (Put) and, when the end moves, the open item moved (Delete, Put); the
     # bids (Query of the auction's partition). The close is the sweep's.
     "AuctionsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
+    # an offer: the stock (Query), a transaction of the offer and its DUE_GROUP_BUYS item
+    # (Put), the stock Update and the ledger Put; a join: the offer and join items read
+    # (GetItem), a transaction of the customer's, key's and pending items (Put) and the
+    # offer's Update; a filled offer's pending joins (Query), each made an order: the
+    # pending item's Delete, the offer's Update, the order's items, outbox item and
+    # reservation (Put), the stock Update and ledger Puts of its hold.
+    # The settlement is the sweep's.
+    "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
 }
 
 

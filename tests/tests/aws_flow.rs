@@ -1087,3 +1087,86 @@ async fn an_auction_is_bid_on_through_the_auctions_function_closed_by_the_sweep_
     .unwrap();
     assert!(again.auctions_closed.is_empty(), "closed once");
 }
+
+fn group_buy_request(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>, scopes: &[&str]) -> Value {
+    auction_request(method, path, route, id, body, scopes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_buy_fills_through_the_group_buys_function_into_reserved_orders_and_the_sweep_settles_it_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("group-buy").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let mut stream = TableStream::new();
+    let state = lambda_state(&aws);
+    let group_buys = oms_api::routes::group_buys_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+
+    let offer = serde_json::json!({
+        "merchant_id": "m-1", "sku": "SKU-1", "price": "19.90", "min_group": 2, "capacity": 3, "units_per_buyer": 2,
+        "deadline": chrono::Utc::now() + chrono::Duration::hours(1)
+    });
+    let create = group_buy_request("POST", "/group-buys", "/group-buys", None, Some(offer), &["oms/inventory.write"]);
+    let (status, created) = invoke(&group_buys, create).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["group_buy_id"].as_str().expect("an offer id").to_owned();
+    let joins = format!("/group-buys/{id}/joins");
+    let join = |customer: &str, key: &str| {
+        let body = serde_json::json!({"customer_id": customer, "idempotency_key": key,
+            "shipping_address": {"line1": "1 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN"}});
+        group_buy_request("POST", &joins, "/group-buys/{id}/joins", Some(&id), Some(body), &["oms/storefront"])
+    };
+    let (status, first) = invoke(&group_buys, join("c-1", "k-1")).await;
+    assert_eq!((status, &first["state"]), (StatusCode::CREATED, &Value::from("open")), "{first}");
+    let (status, again) = invoke(&group_buys, join("c-1", "k-1")).await;
+    assert_eq!((status, &again["join_id"], &again["repeated"]), (StatusCode::CREATED, &first["join_id"], &Value::from(true)));
+    let (status, filling) = invoke(&group_buys, join("c-2", "k-2")).await;
+    assert_eq!(
+        (status, &filling["state"], &filling["ordered"]),
+        (StatusCode::CREATED, &Value::from("filled"), &Value::from(true))
+    );
+
+    // Both joins' orders go out through the outbox and are allocated and reserved, taking
+    // the set-aside units.
+    assert_eq!(relay(&aws, &mut stream, &state).await, 2, "the two orders' outbox items");
+    let records = drain(&aws, &sqs, QueueName::Allocate).await;
+    let response = oms_lambda::sqs::handle_records(&Allocate::default(), &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete(&aws, &sqs, QueueName::Allocate, &records).await;
+    relay(&aws, &mut stream, &state).await;
+    let records = drain(&aws, &sqs, QueueName::Reserve).await;
+    let response = oms_lambda::sqs::handle_records(&Reserve, &state.ports, records.clone(), BUDGET).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    for joined in [&first, &filling] {
+        let order_id = oms_domain::OrderId::parse(joined["order_id"].as_str().expect("an order id")).expect("an order id");
+        let order = state.ports.orders.get_order(&order_id).await.unwrap().expect("the join's order");
+        assert_eq!((order.status, order.channel, order.paid), (OrderStatus::Reserved, Channel::GroupBuy, false));
+        assert_eq!((order.external_id.as_str(), order.lines[0].quantity), (joined["join_id"].as_str().unwrap(), 2));
+    }
+
+    let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+    let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
+    assert_eq!((stock[0].on_hand, stock[0].reserved), (100, 6), "the orders' 4 units held, 2 still set aside");
+
+    // sweep-orders' handler, after the deadline: the offer closes, the place nobody took
+    // (2 units) goes back to stock, once. Two hours on, the unpaid orders' holds expire too,
+    // as any unpaid order's.
+    let later = oms_domain::ports::Ports { clock: Arc::new(TwoHoursOn), ..state.ports.clone() };
+    let sweep = || {
+        let payload = serde_json::from_value(event("schedule-sweep.json")).expect("an EventBridge event");
+        oms_lambda::schedule::sweep_orders(&later, lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default()))
+    };
+    let report = sweep().await.unwrap();
+    assert_eq!(report.group_buys_settled.len(), 1, "{report:?}");
+    assert_eq!(report.group_buys_settled[0].units_returned, 2);
+    let path = format!("/group-buys/{id}");
+    let (status, shown) =
+        invoke(&group_buys, group_buy_request("GET", &path, "/group-buys/{id}", Some(&id), None, &["oms/orders.read"])).await;
+    assert_eq!((status, &shown["state"], &shown["joined"]), (StatusCode::OK, &Value::from("closed"), &Value::from(2)), "{shown}");
+    let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
+    assert_eq!(report.expired.len(), 2, "{report:?}");
+    assert_eq!((stock[0].on_hand, stock[0].reserved), (100, 0), "every unit back: the unjoined place and the expired holds");
+    assert!(sweep().await.unwrap().group_buys_settled.is_empty(), "settled once");
+    let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+}

@@ -74,6 +74,9 @@ pub enum ChannelAnswer {
     FlashSale,
     /// Made for an auction's winner.
     Auction,
+    /// Made from a filled group buy's join.
+    #[serde(rename = "group_buy")]
+    GroupBuy,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -86,6 +89,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Import => Self::Import,
             Channel::FlashSale => Self::FlashSale,
             Channel::Auction => Self::Auction,
+            Channel::GroupBuy => Self::GroupBuy,
         }
     }
 }

@@ -122,7 +122,6 @@ pub enum ErrorCode {
     /// 409: the consignment id is a grant between other merchants (a grant's owner and seller
     /// never change), or other requests changed the grant meanwhile (read it and try again).
     ConsignmentConflict,
-    /// 404: no such auction (also another merchant's).
     /// 409: the order is not on hold for fraud review (never held, or released already).
     NotOnHold,
     /// 404: no such auction (also another merchant's).
@@ -137,10 +136,14 @@ pub enum ErrorCode {
     NotInvoiceable,
     /// 422: the order has no plan of warehouses to pack from (not allocated yet, or cancelled).
     NotPlanned,
+    /// 404: no such group buy (also another merchant's).
+    GroupBuyNotFound,
+    /// 409: every place of the group buy is taken.
+    GroupBuyFull,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 49] = [
+    pub const ALL: [ErrorCode; 51] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -190,6 +193,8 @@ impl ErrorCode {
         ErrorCode::ProofRequired,
         ErrorCode::NotInvoiceable,
         ErrorCode::NotPlanned,
+        ErrorCode::GroupBuyNotFound,
+        ErrorCode::GroupBuyFull,
     ];
 
     /// The one status this code is answered with.
@@ -227,6 +232,8 @@ impl ErrorCode {
             BidTooLow => StatusCode::CONFLICT,
             ProofRequired => StatusCode::PRECONDITION_REQUIRED,
             NotInvoiceable | NotPlanned => StatusCode::UNPROCESSABLE_ENTITY,
+            GroupBuyNotFound => StatusCode::NOT_FOUND,
+            GroupBuyFull => StatusCode::CONFLICT,
         }
     }
 
@@ -283,6 +290,8 @@ impl ErrorCode {
             ProofRequired => "proof_required",
             NotInvoiceable => "not_invoiceable",
             NotPlanned => "not_planned",
+            GroupBuyNotFound => "group_buy_not_found",
+            GroupBuyFull => "group_buy_full",
         }
     }
 }
@@ -529,6 +538,31 @@ impl From<oms_domain::usecases::auctions::CreateAuctionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::group_buys::JoinError> for ApiError {
+    fn from(err: oms_domain::usecases::group_buys::JoinError) -> Self {
+        use oms_domain::usecases::group_buys::JoinError;
+        match err {
+            JoinError::NotFound(_) => Self::new(ErrorCode::GroupBuyNotFound, err.to_string()),
+            JoinError::NotOpen { .. } => Self::new(ErrorCode::NotActive, err.to_string()),
+            JoinError::Full { .. } => Self::new(ErrorCode::GroupBuyFull, err.to_string()),
+            JoinError::KeyReused(e) => e.into(),
+            JoinError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::group_buys::CreateGroupBuyError> for ApiError {
+    fn from(err: oms_domain::usecases::group_buys::CreateGroupBuyError) -> Self {
+        use oms_domain::usecases::group_buys::CreateGroupBuyError;
+        match err {
+            CreateGroupBuyError::NotEnoughStock(_) => {
+                Self { field: Some("capacity".to_owned()), ..Self::new(ErrorCode::InsufficientStock, err.to_string()) }
+            }
+            CreateGroupBuyError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<EndSaleError> for ApiError {
     fn from(err: EndSaleError) -> Self {
         match err {
@@ -725,6 +759,8 @@ mod tests {
                 ("proof_required", 428),
                 ("not_invoiceable", 422),
                 ("not_planned", 422),
+                ("group_buy_not_found", 404),
+                ("group_buy_full", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

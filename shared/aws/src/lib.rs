@@ -170,6 +170,7 @@ impl Aws {
             clock,
             consignments: Arc::new(self.dynamo.clone()),
             auctions: Arc::new(self.dynamo.clone()),
+            group_buys: Arc::new(self.dynamo.clone()),
         }
     }
 

@@ -34,7 +34,8 @@ async fn dynamodb() -> Subject {
         sales: store.clone(),
         outbox,
         consignments: store.clone(),
-        auctions: store,
+        auctions: store.clone(),
+        group_buys: store,
     }
 }
 

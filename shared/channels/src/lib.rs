@@ -47,6 +47,7 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         }
         Channel::FlashSale => Err(ValidationError::new("channel", "flash-sale orders are made by the platform from claims")),
         Channel::Auction => Err(ValidationError::new("channel", "auction orders are made by the platform for the winners")),
+        Channel::GroupBuy => Err(ValidationError::new("channel", "group-buy orders are made by the platform from joins")),
     }
 }
 
@@ -68,7 +69,9 @@ impl Meta {
         match channel {
             Channel::Shopify => Some("x-shopify-shop-domain"),
             Channel::WooCommerce => Some("x-wc-webhook-source"),
-            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction => None,
+            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => {
+                None
+            }
         }
     }
 
@@ -81,7 +84,8 @@ impl Meta {
             | Channel::Generic
             | Channel::Import
             | Channel::FlashSale
-            | Channel::Auction => None,
+            | Channel::Auction
+            | Channel::GroupBuy => None,
         }
     }
 

@@ -38,7 +38,7 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
     match channel {
         Channel::Shopify => ("x-shopify-hmac-sha256", Encoding::Base64),
         Channel::WooCommerce => ("x-wc-webhook-signature", Encoding::Base64),
-        Channel::Generic | Channel::Amazon | Channel::Import | Channel::FlashSale | Channel::Auction => {
+        Channel::Generic | Channel::Amazon | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => {
             ("x-oms-signature", Encoding::PrefixedHex)
         }
     }

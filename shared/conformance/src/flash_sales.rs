@@ -178,6 +178,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         clock: Arc::new(SystemClock),
         consignments: s.consignments.clone(),
         auctions: s.auctions.clone(),
+        group_buys: s.group_buys.clone(),
     }
 }
 

@@ -30,6 +30,7 @@ pub mod consignments;
 pub mod effects;
 pub mod fixtures;
 pub mod flash_sales;
+pub mod group_buys;
 pub mod inventory;
 pub mod ledger;
 pub mod orders;
@@ -50,6 +51,7 @@ pub use concurrency::*;
 pub use consignments::*;
 pub use effects::*;
 pub use flash_sales::*;
+pub use group_buys::*;
 pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
@@ -77,6 +79,7 @@ pub struct Subject {
     pub outbox: Arc<dyn Outbox>,
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
+    pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -255,6 +258,14 @@ macro_rules! __each_case {
         $($apply)*!(the_sweep_closes_auctions_below_their_reserve_or_without_bids_with_no_order, $($arg)*);
         $($apply)*!(equal_bids_at_the_same_instant_exactly_one_wins, $($arg)*);
         $($apply)*!(racing_bids_of_different_amounts_never_leave_the_best_below_an_accepted_one, $($arg)*);
+        // group buys
+        $($apply)*!(a_group_buy_is_stored_with_its_capacity_set_aside_and_reads_back_whole, $($arg)*);
+        $($apply)*!(a_group_buy_short_of_stock_is_refused_and_sets_nothing_aside, $($arg)*);
+        $($apply)*!(the_same_customer_or_key_again_is_the_first_join_and_writes_nothing, $($arg)*);
+        $($apply)*!(joins_past_the_capacity_or_the_deadline_write_nothing, $($arg)*);
+        $($apply)*!(a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_from_the_set_aside, $($arg)*);
+        $($apply)*!(an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_back_once, $($arg)*);
+        $($apply)*!(many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_group_once, $($arg)*);
     };
 }
 
@@ -307,6 +318,7 @@ mod tests {
             include_str!("payments.rs"),
             include_str!("carrier_choice.rs"),
             include_str!("auctions.rs"),
+            include_str!("group_buys.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

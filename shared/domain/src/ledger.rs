@@ -3,19 +3,20 @@
 //! entries are its figures at every moment (`usecases::reconcile` checks that they are).
 //!
 //! Units are held by *holds*, each of a kind ([`HoldKind`]): an order's reservation
-//! (`order`, id the order id) or a flash sale's set-aside (`flash_sale`, id the sale id).
+//! (`order`, id the order id), a flash sale's set-aside (`flash_sale`, id the sale id) or
+//! a group-buy offer's set-aside (`group_buy`, id the offer id).
 //! An entry names the hold it concerns, when it concerns one.
 //!
 //! | kind | on hand | held | hold | written by |
 //! | --- | --- | --- | --- | --- |
 //! | `reserve` | 0 | +q | the order | `InventoryStore::reserve`, `hold_set_aside` (the set-aside's units move into the order's hold) |
-//! | `release` | 0 | -q | the order; the sale | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`), and a claim's units its order gave back once the close had begun (`HoldEffect::ReturnClaim`) |
+//! | `release` | 0 | -q | the order; the sale; the group buy | a release of the order's hold (a cancel, a leftover); a closed flash sale's unclaimed units leaving its set-aside (`FlashSaleStore::close_sale`), and a claim's units its order gave back once the close had begun (`HoldEffect::ReturnClaim`); a settled group buy's units nobody took (`GroupBuyStore::settle`) |
 //! | `expire` | 0 | -q | the order | the release of an unpaid order's hold past its time |
 //! | `ship` | -q | -q | the order | a shipment consuming the order's hold ([`LedgerLine::ship`]) |
 //! | `receive` | +q | 0 | none | goods received into the warehouse ([`LedgerLine::receive`]) |
 //! | `recount` | new - old | 0 | none | `InventoryStore::set_on_hand`, an as-of count |
 //! | `adjust` | delta | 0 | none | `InventoryStore::adjust` with a delta (damaged, found, ...) |
-//! | `set_aside` | 0 | ±q | the sale (+q), the order (-q) | a flash sale setting units aside; its units moving into a claim's order hold |
+//! | `set_aside` | 0 | ±q | the sale or group buy (+q), the order (-q) | a flash sale or group buy setting units aside; its units moving into a claim's or join's order hold |
 //!
 //! A path that changes stock adds its entries to the same write: in SQLite one
 //! `INSERT INTO stock_ledger` per [`LedgerLine`] in the operation's savepoint
@@ -90,6 +91,8 @@ pub enum HoldKind {
     Order,
     /// A flash sale's set-aside; the hold's id is the sale id.
     FlashSale,
+    /// A group-buy offer's set-aside; the hold's id is the offer id.
+    GroupBuy,
 }
 
 impl HoldKind {
@@ -97,6 +100,7 @@ impl HoldKind {
         match self {
             HoldKind::Order => "order",
             HoldKind::FlashSale => "flash_sale",
+            HoldKind::GroupBuy => "group_buy",
         }
     }
 
@@ -104,6 +108,7 @@ impl HoldKind {
         match raw {
             "order" => Ok(HoldKind::Order),
             "flash_sale" => Ok(HoldKind::FlashSale),
+            "group_buy" => Ok(HoldKind::GroupBuy),
             other => Err(ValidationError::new("hold.kind", format!("{other:?} is not a kind of hold"))),
         }
     }
@@ -129,6 +134,10 @@ impl HoldRef {
 
     pub fn flash_sale(sale_id: impl fmt::Display) -> Self {
         Self { kind: HoldKind::FlashSale, id: sale_id.to_string() }
+    }
+
+    pub fn group_buy(group_buy_id: impl fmt::Display) -> Self {
+        Self { kind: HoldKind::GroupBuy, id: group_buy_id.to_string() }
     }
 }
 
@@ -254,6 +263,20 @@ impl LedgerLine {
         Self::of(line, LedgerKind::Release, 0, -i64::from(line.quantity), Some(HoldRef::flash_sale(sale_id)), reason)
     }
 
+    /// A line of a group-buy offer's set-aside: the units of its whole capacity held by the
+    /// offer.
+    pub fn group_buy_set_aside(group_buy_id: impl fmt::Display, line: &AllocatedLine) -> Self {
+        let reason = format!("set aside for group buy {group_buy_id}");
+        Self::of(line, LedgerKind::SetAside, 0, i64::from(line.quantity), Some(HoldRef::group_buy(group_buy_id)), reason)
+    }
+
+    /// A line of a settled group-buy offer's units nobody took (all of them when it expired
+    /// unfilled): out of the offer's set-aside, back to available stock.
+    pub fn group_buy_release(group_buy_id: impl fmt::Display, line: &AllocatedLine) -> Self {
+        let reason = format!("group buy {group_buy_id} settled at its deadline: units nobody joined for back to stock");
+        Self::of(line, LedgerKind::Release, 0, -i64::from(line.quantity), Some(HoldRef::group_buy(group_buy_id)), reason)
+    }
+
     /// A line of a claim's order taking units the sale set aside: out of the set-aside,
     /// into the order's hold (held overall does not change).
     pub fn from_set_aside(order_id: &OrderId, line: &AllocatedLine) -> [Self; 2] {
@@ -342,7 +365,8 @@ impl LedgerEntry {
     /// stock's `set_aside`.
     pub fn moves_set_aside(&self) -> bool {
         self.kind == LedgerKind::SetAside
-            || (self.kind == LedgerKind::Release && self.hold.as_ref().is_some_and(|h| h.kind == HoldKind::FlashSale))
+            || (self.kind == LedgerKind::Release
+                && self.hold.as_ref().is_some_and(|h| matches!(h.kind, HoldKind::FlashSale | HoldKind::GroupBuy)))
     }
 }
 

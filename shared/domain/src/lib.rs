@@ -19,6 +19,7 @@ pub mod consignment;
 pub mod flash_sale;
 pub mod forecast;
 pub mod fraud;
+pub mod group_buy;
 pub mod ids;
 pub mod ledger;
 pub mod messages;

@@ -1029,6 +1029,129 @@ pub trait AuctionStore: Send + Sync {
     ) -> Result<CloseAuctionOutcome, StoreError>;
 }
 
+/// What `GroupBuyStore::create_group_buy` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateGroupBuyOutcome {
+    /// The offer is stored, open, and its units are set aside.
+    Created,
+    /// Its stock has fewer units available than the offer sets aside; nothing changed.
+    Insufficient { available: u32 },
+}
+
+/// What `GroupBuyStore::join` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum JoinOutcome {
+    /// The join is stored and counted: the offer's state and joined count with it.
+    Joined { state: crate::group_buy::GroupBuyState, joined: u32 },
+    /// The customer joined before, or the idempotency key was used before: that join,
+    /// nothing written.
+    Duplicate(Box<crate::group_buy::Join>),
+    /// The offer takes no joins (past its deadline, or settled): its state; nothing written.
+    NotOpen(crate::group_buy::GroupBuyState),
+    /// Every place is taken; nothing written.
+    Full,
+}
+
+/// What `GroupBuyStore::convert_join` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum ConvertOutcome {
+    /// The join's order is stored with its messages, and the join counted converted.
+    Converted,
+    /// The join was converted before: nothing written.
+    AlreadyConverted,
+    /// The offer is not filled: nothing written.
+    NotFilled,
+}
+
+/// What `GroupBuyStore::settle` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum SettleOutcome {
+    /// Settled now: the offer's final state and the units given back to stock.
+    Settled { state: crate::group_buy::GroupBuyState, units_returned: u32 },
+    /// Settled before: nothing changed.
+    AlreadySettled,
+    /// The deadline has not passed at the moment given: nothing changed.
+    NotDue,
+    /// The offer filled and some joins have no order yet: convert them first; nothing
+    /// changed.
+    Unconverted { joined: u32, converted: u32 },
+}
+
+/// Group-buy offers, their joins (under (offer, customer) and (offer, idempotency key))
+/// and the joins' conversion into orders.
+#[async_trait]
+pub trait GroupBuyStore: Send + Sync {
+    /// Stores the offer, open with nobody joined, and sets its units aside from its stock
+    /// ([`GroupBuy::set_aside`](crate::group_buy::GroupBuy::set_aside)): the stock's
+    /// `reserved` and `set_aside` grow by them, with a `set_aside` ledger entry of the
+    /// offer's hold (kind `group_buy`). All or nothing, in one atomic write.
+    /// Conditions: the stock has at least those units available (else `Insufficient`).
+    async fn create_group_buy(&self, offer: &crate::group_buy::GroupBuy) -> Result<CreateGroupBuyOutcome, StoreError>;
+
+    /// The offer and its status now. Strongly consistent.
+    async fn get_group_buy(
+        &self,
+        id: &crate::group_buy::GroupBuyId,
+    ) -> Result<Option<(crate::group_buy::GroupBuy, crate::group_buy::GroupBuyStatus)>, StoreError>;
+
+    /// The join made under (offer, idempotency key), or else by (offer, customer), if any.
+    async fn find_join(
+        &self,
+        id: &crate::group_buy::GroupBuyId,
+        customer: &CustomerId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<crate::group_buy::Join>, StoreError>;
+
+    /// One join as one atomic write: the join under (offer, customer) and (offer, key),
+    /// the offer's joined count grown by one and its state moved by the join
+    /// ([`GroupBuyState::on`](crate::group_buy::GroupBuyState::on): filled once the minimum
+    /// joined).
+    /// Conditions, the first that fails answering: no join of this customer or under this
+    /// key exists (`Duplicate`); the offer takes joins and `now` is before its deadline
+    /// (`NotOpen`); fewer than its capacity joined (`Full`). A failed condition writes
+    /// nothing, so concurrent joins never pass the capacity and exactly one moves it to
+    /// filled.
+    async fn join(&self, join: &crate::group_buy::Join, now: DateTime<Utc>) -> Result<JoinOutcome, StoreError>;
+
+    /// The offer's joins with no order yet, oldest first, at most `limit`.
+    async fn unconverted_joins(
+        &self,
+        id: &crate::group_buy::GroupBuyId,
+        limit: usize,
+    ) -> Result<Vec<crate::group_buy::Join>, StoreError>;
+
+    /// Makes the join's order as one atomic write: the join marked converted, the offer's
+    /// converted count grown by one, `order` inserted at version 1 with `send` queued, and
+    /// the lines of its plan held for it out of the set-aside (as
+    /// [`InventoryStore::hold_set_aside`] holds them).
+    /// Conditions: the offer is filled (or closed) (else `NotFilled`); the join is not
+    /// converted yet (else `AlreadyConverted`), so a join makes one order however many
+    /// converters race. Nothing written on a failed condition.
+    async fn convert_join(
+        &self,
+        join: &crate::group_buy::Join,
+        order: &Order,
+        send: &[Outgoing],
+    ) -> Result<ConvertOutcome, StoreError>;
+
+    /// Settles the offer at its deadline, once, as one atomic write: its state moved by the
+    /// deadline (open → expired, filled → closed), the units nobody takes
+    /// ([`GroupBuy::settle`](crate::group_buy::GroupBuy::settle)) given back to available
+    /// stock (`reserved` and `set_aside` shrink, a `release` ledger entry of the offer's
+    /// hold), its settlement recorded.
+    /// Conditions: `now` is at or after the deadline (else `NotDue`); not settled yet (else
+    /// `AlreadySettled`); a filled offer has every join converted (else `Unconverted`).
+    async fn settle(&self, offer: &crate::group_buy::GroupBuy, now: DateTime<Utc>) -> Result<SettleOutcome, StoreError>;
+
+    /// The offers not settled whose deadline is at or before `now`, earliest first, at most
+    /// `limit`: an index of unsettled offers by deadline, never a scan.
+    async fn due_group_buys(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<crate::group_buy::GroupBuyId>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1047,6 +1170,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn AuctionStore>,
+    pub group_buys: Arc<dyn GroupBuyStore>,
 }
 
 impl fmt::Debug for Ports {

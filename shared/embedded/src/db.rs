@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 21;
+pub(crate) const SCHEMA_VERSION: i64 = 22;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -645,6 +645,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 21 {
         tx.execute_batch(crate::auctions::AUCTIONS).context("Failed to migrate to schema version 21 (auctions and bids)")?;
+    }
+    if found < 22 {
+        tx.execute_batch(crate::group_buys::GROUP_BUYS)
+            .context("Failed to migrate to schema version 22 (group-buy offers and joins)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

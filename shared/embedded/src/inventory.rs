@@ -439,7 +439,11 @@ pub(crate) fn available(conn: &Connection, line: &AllocatedLine) -> anyhow::Resu
 }
 
 /// A hold of units set aside already (a flash sale's): the reservation rows only.
-fn hold_set_aside(conn: &mut Connection, order_id: &OrderId, lines: &[AllocatedLine]) -> anyhow::Result<ReserveOutcome> {
+pub(crate) fn hold_set_aside(
+    conn: &mut Connection,
+    order_id: &OrderId,
+    lines: &[AllocatedLine],
+) -> anyhow::Result<ReserveOutcome> {
     if held(conn, order_id)?.is_some() {
         return Ok(ReserveOutcome::AlreadyReserved);
     }

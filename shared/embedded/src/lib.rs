@@ -19,6 +19,7 @@ mod catalogue;
 mod consignments;
 mod db;
 mod flash_sales;
+mod group_buys;
 mod inventory;
 mod orders;
 mod queue;
@@ -94,6 +95,7 @@ impl Embedded {
             clock,
             consignments: Arc::new(self.clone()),
             auctions: Arc::new(self.clone()),
+            group_buys: Arc::new(self.clone()),
         }
     }
 

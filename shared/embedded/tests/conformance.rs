@@ -65,7 +65,8 @@ async fn file_backed() -> Subject {
         sales: kept.clone(),
         outbox,
         consignments: kept.clone(),
-        auctions: kept,
+        auctions: kept.clone(),
+        group_buys: kept,
     }
 }
 
@@ -102,6 +103,7 @@ async fn in_memory() -> Subject {
         outbox: Arc::new(QueueRows(store)),
         consignments: ports.consignments,
         auctions: ports.auctions,
+        group_buys: ports.group_buys,
     }
 }
 
@@ -137,7 +139,8 @@ async fn two_on_one_file() -> Subject {
         sales: shared.clone(),
         outbox,
         consignments: shared.clone(),
-        auctions: shared,
+        auctions: shared.clone(),
+        group_buys: shared,
     }
 }
 
@@ -754,3 +757,70 @@ macro_rules! auctions_through {
 
 auctions_through!(InTempDir, kept_store);
 auctions_through!(TwoOnOneFile, picked_store);
+
+macro_rules! group_buys_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::GroupBuyStore for $wrapper {
+            async fn create_group_buy(
+                &self,
+                offer: &oms_domain::group_buy::GroupBuy,
+            ) -> Result<oms_domain::ports::CreateGroupBuyOutcome, StoreError> {
+                oms_domain::ports::GroupBuyStore::create_group_buy($store(self), offer).await
+            }
+            async fn get_group_buy(
+                &self,
+                id: &oms_domain::group_buy::GroupBuyId,
+            ) -> Result<Option<(oms_domain::group_buy::GroupBuy, oms_domain::group_buy::GroupBuyStatus)>, StoreError> {
+                oms_domain::ports::GroupBuyStore::get_group_buy($store(self), id).await
+            }
+            async fn find_join(
+                &self,
+                id: &oms_domain::group_buy::GroupBuyId,
+                customer: &oms_domain::CustomerId,
+                key: &IdempotencyKey,
+            ) -> Result<Option<oms_domain::group_buy::Join>, StoreError> {
+                oms_domain::ports::GroupBuyStore::find_join($store(self), id, customer, key).await
+            }
+            async fn join(
+                &self,
+                join: &oms_domain::group_buy::Join,
+                now: DateTime<Utc>,
+            ) -> Result<oms_domain::ports::JoinOutcome, StoreError> {
+                oms_domain::ports::GroupBuyStore::join($store(self), join, now).await
+            }
+            async fn unconverted_joins(
+                &self,
+                id: &oms_domain::group_buy::GroupBuyId,
+                limit: usize,
+            ) -> Result<Vec<oms_domain::group_buy::Join>, StoreError> {
+                oms_domain::ports::GroupBuyStore::unconverted_joins($store(self), id, limit).await
+            }
+            async fn convert_join(
+                &self,
+                join: &oms_domain::group_buy::Join,
+                order: &Order,
+                send: &[Outgoing],
+            ) -> Result<oms_domain::ports::ConvertOutcome, StoreError> {
+                oms_domain::ports::GroupBuyStore::convert_join($store(self), join, order, send).await
+            }
+            async fn settle(
+                &self,
+                offer: &oms_domain::group_buy::GroupBuy,
+                now: DateTime<Utc>,
+            ) -> Result<oms_domain::ports::SettleOutcome, StoreError> {
+                oms_domain::ports::GroupBuyStore::settle($store(self), offer, now).await
+            }
+            async fn due_group_buys(
+                &self,
+                now: DateTime<Utc>,
+                limit: usize,
+            ) -> Result<Vec<oms_domain::group_buy::GroupBuyId>, StoreError> {
+                oms_domain::ports::GroupBuyStore::due_group_buys($store(self), now, limit).await
+            }
+        }
+    };
+}
+
+group_buys_through!(InTempDir, kept_store);
+group_buys_through!(TwoOnOneFile, picked_store);

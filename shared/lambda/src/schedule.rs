@@ -65,6 +65,7 @@ pub async fn sweep_orders_with(
         sales_closed = report.sales_closed.len(),
         units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
         auctions_closed = report.auctions_closed.len(),
+        group_buys_settled = report.group_buys_settled.len(),
         "sweep done"
     );
     Ok(report)

@@ -183,6 +183,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     auctions(&api, &embedded, &ports).await?;
     bot_defence(&api, &guarded).await?;
     paperwork(&api, &accepted, data_dir).await?;
+    group_buys(&api, &embedded, &ports).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1738,6 +1739,83 @@ async fn auctions(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::R
     let again = sweep(&later, &SweepLimits::default()).await?;
     if !again.auctions_closed.is_empty() {
         bail!("a second sweep closed an auction again");
+    }
+    Ok(())
+}
+
+/// Group buying: the teahouse offers tins of a new tea at a group price, 2 tins a buyer, for
+/// 3 to 5 buyers (the 10 tins set aside at once from its Hangzhou stock), and a second offer
+/// that needs 4 buyers. Three join the first (one sends its join twice: one join), so it
+/// fills and every join becomes an unpaid order at the group price, allocated and reserved
+/// from the set-aside tins by the workers. One buyer joins the second, which never fills:
+/// the sweeper, past the deadline, gives back every tin of it and nobody is charged; the
+/// first's two unjoined places go back too.
+async fn group_buys(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow::Result<()> {
+    const TIN: &str = "TEA-GROUP-TIN";
+    let (warehouse, ..) = WAREHOUSES[0];
+    expect(api, Method::PUT, &format!("/inventory/{warehouse}/{TIN}"), json!({ "on_hand": 20 }), StatusCode::OK).await?;
+    let offer = |min_group: u32| {
+        json!({ "merchant_id": MERCHANT, "sku": TIN, "price": "45.00", "min_group": min_group, "capacity": 5,
+                "units_per_buyer": 2, "deadline": chrono::Utc::now() + chrono::Duration::minutes(30) })
+    };
+    let filling = expect(api, Method::POST, "/group-buys", offer(3), StatusCode::CREATED).await?;
+    let lonely = expect(api, Method::POST, "/group-buys", offer(4), StatusCode::CREATED).await?;
+    let id = filling["group_buy_id"].as_str().unwrap_or_default().to_owned();
+    let lonely_id = lonely["group_buy_id"].as_str().unwrap_or_default().to_owned();
+    println!(
+        "\nGroup buying: {TIN} at 45.00 for 3 to 5 buyers, 2 tins each (10 tins set aside in {}), until {}",
+        filling["warehouse_id"], filling["deadline"]
+    );
+    let join = |customer: &str| {
+        json!({ "customer_id": customer, "idempotency_key": format!("{customer}-join"),
+                "shipping_address": { "name": customer, "line1": "8 Lingyin Rd", "city": "Hangzhou",
+                                      "province": "Zhejiang", "country": "CN" } })
+    };
+    let joins = format!("/group-buys/{id}/joins");
+    let first = expect(api, Method::POST, &joins, join("c-500"), StatusCode::CREATED).await?;
+    let again = expect(api, Method::POST, &joins, join("c-500"), StatusCode::CREATED).await?;
+    if again["join_id"] != first["join_id"] || again["repeated"] != json!(true) {
+        bail!("a repeated join was not answered as the first: {again}");
+    }
+    println!("  c-500 joins (sent twice: one join, {} joined, {} needed)", again["joined"], again["needed"]);
+    expect(api, Method::POST, &joins, join("c-501"), StatusCode::CREATED).await?;
+    let third = expect(api, Method::POST, &joins, join("c-502"), StatusCode::CREATED).await?;
+    if third["state"] != json!("filled") {
+        bail!("the third join did not fill the group: {third}");
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let order_id = first["order_id"].as_str().unwrap_or_default();
+    let order = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  c-502 fills the group: every join becomes an order; c-500's {order_id} (channel {}, {} tins at {}, {}) is {}",
+        order["channel"],
+        order["lines"][0]["quantity"],
+        order["lines"][0]["unit_price"],
+        order["payment_status"],
+        order["status"]
+    );
+    let lonely_join =
+        expect(api, Method::POST, &format!("/group-buys/{lonely_id}/joins"), join("c-503"), StatusCode::CREATED).await?;
+    println!("  c-503 joins the second offer: {} of 4 needed", lonely_join["joined"]);
+
+    let later = Ports { clock: Arc::new(HoursLater(1)), ..ports.clone() };
+    let report = sweep(&later, &SweepLimits::default()).await?;
+    let settled: Vec<String> =
+        report.group_buys_settled.iter().map(|g| format!("{} ({} tins back)", g.state.as_str(), g.units_returned)).collect();
+    println!("  past the deadline the sweeper settles both: {settled:?}");
+    let lonely_order = lonely_join["order_id"].as_str().unwrap_or_default();
+    let (status, _) = call(api, Method::GET, &format!("/orders/{lonely_order}"), Value::Null).await?;
+    if status != StatusCode::NOT_FOUND {
+        bail!("the unfilled offer's join has an order: {status}");
+    }
+    println!(
+        "  the second offer made no order: nobody charged (the first's orders, still unpaid an hour on, expire like any unpaid order's: {} expired)",
+        report.expired.len()
+    );
+    if !sweep(&later, &SweepLimits::default()).await?.group_buys_settled.is_empty() {
+        bail!("a second sweep settled a group buy again");
     }
     Ok(())
 }

@@ -128,7 +128,8 @@ async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
             if report.repaired.is_empty()
                 && report.expired.is_empty()
                 && report.sales_closed.is_empty()
-                && report.auctions_closed.is_empty() =>
+                && report.auctions_closed.is_empty()
+                && report.group_buys_settled.is_empty() =>
         {
             tracing::debug!("sweep: nothing stuck")
         }
@@ -138,7 +139,8 @@ async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
             sales_closed = report.sales_closed.len(),
             units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
             auctions_closed = report.auctions_closed.len(),
-            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales and auctions closed"
+            group_buys_settled = report.group_buys_settled.len(),
+            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales and auctions closed, group buys settled"
         ),
         Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
     }

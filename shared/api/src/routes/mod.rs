@@ -10,6 +10,7 @@ mod catalogue;
 mod consignments;
 mod dashboard;
 mod flash_sales;
+mod group_buys;
 mod inventory;
 mod offers;
 mod orders;
@@ -28,6 +29,7 @@ pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
 pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody};
+pub use group_buys::{GroupBuyAnswer, GroupBuyBody, JoinAnswer, JoinBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
@@ -166,6 +168,11 @@ pub fn auctions_api(state: AppState) -> Router {
     finish(base().merge(auctions::router()), state)
 }
 
+/// `group-buys`: group-buy offers, their joins, and an offer's state.
+pub fn group_buys_api(state: AppState) -> Router {
+    finish(base().merge(group_buys::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -188,7 +195,8 @@ pub fn all(state: AppState) -> Router {
         .merge(consignments::router())
         .merge(dashboard::router())
         .merge(reports::router())
-        .merge(auctions::router());
+        .merge(auctions::router())
+        .merge(group_buys::router());
     finish(routes, state)
 }
 

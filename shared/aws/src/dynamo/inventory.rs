@@ -97,6 +97,33 @@ pub(super) fn take_available(
 }
 
 impl DynamoStore {
+    /// The items of a hold taken from set-aside units (`hold_set_aside`): the reservation
+    /// item (`put_new`: the first item, its condition that the order holds nothing yet), per
+    /// line the stock's `set_aside - q` on `set_aside >= q` and its two ledger entries.
+    pub(super) fn hold_set_aside_items(
+        &self,
+        order_id: &OrderId,
+        reservation: &Reservation,
+    ) -> Result<(HoldId, Vec<TransactWriteItem>), StoreError> {
+        let what = format!("hold set-aside stock for order {order_id}");
+        let hold_id = HoldId::generate();
+        let item = to_item(&ReservationItem::new(order_id, &hold_id, reservation.lines(), 1), &what)?;
+        let mut items = vec![self.put_new(item, &format!("the reservation of order {order_id}"))?];
+        for line in reservation.lines() {
+            items.push(stock_update(
+                &self.table,
+                line,
+                "SET #set_aside = #set_aside - :q",
+                "#set_aside >= :q",
+                &format!("order {order_id}"),
+            )?);
+            for entry in LedgerLine::from_set_aside(order_id, line) {
+                items.push(self.ledger_item(&entry)?);
+            }
+        }
+        Ok((hold_id, items))
+    }
+
     /// The stock item of (warehouse, owner, SKU), strongly consistent.
     async fn stock_level(
         &self,
@@ -474,21 +501,7 @@ impl InventoryStore for DynamoStore {
     /// `reserved` already counts the set-aside units. A failed condition: `AlreadyReserved`.
     async fn hold_set_aside(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         let what = format!("hold set-aside stock for order {order_id}");
-        let hold_id = HoldId::generate();
-        let item = to_item(&ReservationItem::new(order_id, &hold_id, reservation.lines(), 1), &what)?;
-        let mut items = vec![self.put_new(item, &format!("the reservation of order {order_id}"))?];
-        for line in reservation.lines() {
-            items.push(stock_update(
-                &self.table,
-                line,
-                "SET #set_aside = #set_aside - :q",
-                "#set_aside >= :q",
-                &format!("order {order_id}"),
-            )?);
-            for entry in LedgerLine::from_set_aside(order_id, line) {
-                items.push(self.ledger_item(&entry)?);
-            }
-        }
+        let (hold_id, items) = self.hold_set_aside_items(order_id, reservation)?;
         if items.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::msg(format!(
                 "Failed to {what}: {} lines take more than one transaction",

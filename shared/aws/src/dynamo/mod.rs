@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::Client;
 use oms_domain::alert::AlertKind;
 use oms_domain::auction::AuctionId;
 use oms_domain::flash_sale::{IdempotencyKey, SaleId};
+use oms_domain::group_buy::{GroupBuyId, JoinId};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::StoreError;
 use oms_domain::reservation::HoldId;
@@ -27,6 +28,7 @@ mod auctions;
 mod catalogue;
 mod consignments;
 mod flash_sales;
+mod group_buys;
 mod inventory;
 mod items;
 mod ledger;
@@ -427,6 +429,36 @@ impl Key {
     /// id>`, put with the auction, moved by a bid that moves its end, deleted by its close.
     pub fn open_auction(ends_at: DateTime<Utc>, id: &AuctionId) -> Self {
         Self { pk: Self::OPEN_AUCTIONS.to_owned(), sk: format!("{}#{id}", index_time(ends_at)) }
+    }
+
+    /// A group-buy offer: `GROUP_BUY#<id>` / `GROUP_BUY`.
+    pub fn group_buy(id: &GroupBuyId) -> Self {
+        Self { pk: format!("GROUP_BUY#{id}"), sk: "GROUP_BUY".to_owned() }
+    }
+
+    /// A join waiting for its order, in its offer's partition: `GROUP_BUY#<id>` /
+    /// `PENDING#<join id>`; deleted by the join's conversion.
+    pub fn group_buy_pending(id: &GroupBuyId, join: &JoinId) -> Self {
+        Self { pk: format!("GROUP_BUY#{id}"), sk: format!("PENDING#{join}") }
+    }
+
+    /// A customer's join: `GROUP_BUY#<id>#CUSTOMER#<customer id>` / `JOIN`.
+    pub fn group_buy_join(id: &GroupBuyId, customer: &CustomerId) -> Self {
+        Self { pk: format!("GROUP_BUY#{id}#CUSTOMER#{customer}"), sk: "JOIN".to_owned() }
+    }
+
+    /// A join under its idempotency key: `GROUP_BUY#<id>#KEY#<key>` / `JOIN`.
+    pub fn group_buy_join_key(id: &GroupBuyId, key: &IdempotencyKey) -> Self {
+        Self { pk: format!("GROUP_BUY#{id}#KEY#{key}"), sk: "JOIN".to_owned() }
+    }
+
+    /// The partition of the group buys not settled yet, sorted by deadline.
+    pub const DUE_GROUP_BUYS: &'static str = "DUE_GROUP_BUYS";
+
+    /// A group buy not settled yet: `DUE_GROUP_BUYS` / `<deadline, as the index times>#<id>`,
+    /// put with the offer, deleted by its settlement.
+    pub fn due_group_buy(deadline: DateTime<Utc>, id: &GroupBuyId) -> Self {
+        Self { pk: Self::DUE_GROUP_BUYS.to_owned(), sk: format!("{}#{id}", index_time(deadline)) }
     }
 
     /// The (kind, subject) uniqueness marker of alerts: `ALERT_SUBJECT#<kind>#<subject>` / `DEDUPE`.

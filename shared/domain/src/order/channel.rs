@@ -19,10 +19,13 @@ pub enum Channel {
     FlashSale,
     /// Made by the platform for an auction's winner (external id: the auction id).
     Auction,
+    /// Made by the platform from a filled group buy's join (external id: the join id).
+    #[serde(rename = "group_buy")]
+    GroupBuy,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 7] = [
+    pub const ALL: [Channel; 8] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -30,6 +33,7 @@ impl Channel {
         Channel::Import,
         Channel::FlashSale,
         Channel::Auction,
+        Channel::GroupBuy,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -43,12 +47,20 @@ impl Channel {
             Channel::Import => "import",
             Channel::FlashSale => "flash_sale",
             Channel::Auction => "auction",
+            Channel::GroupBuy => "group_buy",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction)
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy)
+    }
+
+    /// Whether the channel's orders take units set aside for them before they were made (a
+    /// flash-sale claim's, a group-buy join's): their plan comes with them and their hold
+    /// takes the set-aside (`InventoryStore::hold_set_aside`).
+    pub fn takes_set_aside(&self) -> bool {
+        matches!(self, Channel::FlashSale | Channel::GroupBuy)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

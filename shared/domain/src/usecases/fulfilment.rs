@@ -13,7 +13,7 @@ use crate::allocation::merge::{self, Merge, MergePolicy, MERGE_CANDIDATES};
 use crate::allocation::{self, CostModel, Plan, Shortage};
 use crate::consignment::Consignment;
 use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
-use crate::order::{Allocation, Channel, HoldReason, InvalidTransition, Order, OrderStatus};
+use crate::order::{Allocation, HoldReason, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, OrderQuery, Page, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
 use crate::sales::Sale;
@@ -111,8 +111,8 @@ pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &Merg
                 OrderStatus::Allocated => return Ok(Change::Keep(order, Planned::AlreadyAllocated)),
                 other => return Ok(Change::Keep(order, Planned::Nothing(format!("order is already {other}")))),
             }
-            if order.channel == Channel::FlashSale {
-                // A claim's units are set aside already: its plan was made with the claim.
+            if order.channel.takes_set_aside() {
+                // A claim's (or a group-buy join's) units are set aside already: its plan was made with the claim.
                 let Some(plan) = order.allocation.clone() else {
                     return Err(StoreError::msg(format!("flash-sale order {} has no plan from its claim", order.order_id)));
                 };
@@ -257,14 +257,14 @@ async fn reserve_once(ports: &Ports, mut order: Order, now: chrono::DateTime<chr
     // no owner's units that the owner no longer lets it sell. (A revoke landing between
     // this read and the reserve below is not seen: that hold stays, as holds placed before
     // a revoke do.)
-    if order.channel != Channel::FlashSale {
+    if !order.channel.takes_set_aside() {
         if let Some(lost) = revoked_consignment(ports, &order, &allocation.lines).await? {
             let outcome = plan_again(ports, &mut order, now, &lost).await?;
             return Ok(Change::Write(order, outcome));
         }
     }
     // A flash-sale claim's units were set aside with the sale: its hold takes those.
-    let placed = if order.channel == Channel::FlashSale {
+    let placed = if order.channel.takes_set_aside() {
         ports.inventory.hold_set_aside(&order.order_id, &plan).await?
     } else {
         ports.inventory.reserve(&order.order_id, &plan).await?

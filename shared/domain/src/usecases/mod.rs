@@ -14,6 +14,7 @@ pub mod consignments;
 pub mod flash_sales;
 pub mod fraud;
 pub mod fulfilment;
+pub mod group_buys;
 pub mod intake;
 pub mod inventory;
 pub mod orders;

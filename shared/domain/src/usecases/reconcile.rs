@@ -4,10 +4,11 @@
 //!
 //! What must hold, per stock:
 //! - on hand = available + held (DynamoDB keeps `available` as an attribute of its own);
-//! - held = the units of the open order holds + the units flash sales set aside
+//! - held = the units of the open order holds + the units flash sales and group buys set aside
 //!   (`set_aside`);
 //! - the ledger's on-hand deltas sum to on hand, its held deltas to held, and its
-//!   `set_aside` entries (with the `release` entries of closed flash sales) to `set_aside`;
+//!   `set_aside` entries (with the `release` entries of closed flash sales and settled group
+//!   buys) to `set_aside`;
 //! - per hold of an order, the held deltas of its entries (other than `set_aside`) sum to
 //!   what the hold holds now (nothing, once given back).
 //!

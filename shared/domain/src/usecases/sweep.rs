@@ -19,7 +19,10 @@
 //! It also closes the flash sales that have ended (`usecases::flash_sales::close_ended_sales`,
 //! at most `SweepLimits::most_sale_closes` a sweep), so their unclaimed units go back to
 //! available stock, and the auctions that have ended
-//! (`usecases::auctions::close_ended_auctions`): the winner's order is made then.
+//! (`usecases::auctions::close_ended_auctions`): the winner's order is made then. Last, it
+//! settles the group buys past their deadline (`usecases::group_buys::settle_due_group_buys`):
+//! a filled offer's joins all made orders and the capacity nobody joined back to stock, an
+//! unfilled one's every unit back and no order.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -67,6 +70,8 @@ pub struct SweepLimits {
     /// Ended auctions closed per sweep at most (the winner's order made, or none); the
     /// next sweep goes on.
     pub most_auction_closes: usize,
+    /// Group buys past their deadline settled per sweep at most; the next sweep goes on.
+    pub most_group_buy_settles: usize,
 }
 
 /// How long an unpaid order holds its stock by default (`OMS_UNPAID_HOLD_MINUTES`).
@@ -84,6 +89,7 @@ impl Default for SweepLimits {
             unpaid_hold: Duration::minutes(DEFAULT_UNPAID_HOLD_MINUTES),
             most_sale_closes: 50,
             most_auction_closes: 50,
+            most_group_buy_settles: 50,
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct SweepReport {
     pub sales_closed: Vec<crate::usecases::flash_sales::ClosedSale>,
     /// Auctions that had ended, closed: the winner's order made, or none.
     pub auctions_closed: Vec<crate::usecases::auctions::ClosedAuction>,
+    /// Group buys past their deadline, settled: closed (filled) or expired.
+    pub group_buys_settled: Vec<crate::usecases::group_buys::SettledGroupBuy>,
 }
 
 impl SweepReport {
@@ -189,12 +197,14 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
         expired: Vec::new(),
         sales_closed: Vec::new(),
         auctions_closed: Vec::new(),
+        group_buys_settled: Vec::new(),
     };
     // Ended flash sales first: their unclaimed units are back in stock before the
     // backorders are looked at. A claim's order that expires after its sale closed gives
     // its units to stock as any expired hold does (never to the sale's shards).
     report.sales_closed = crate::usecases::flash_sales::close_ended_sales(ports, limits.most_sale_closes).await?;
     report.auctions_closed = crate::usecases::auctions::close_ended_auctions(ports, limits.most_auction_closes).await?;
+    report.group_buys_settled = crate::usecases::group_buys::settle_due_group_buys(ports, limits.most_group_buy_settles).await?;
     expire_unpaid_holds(ports, limits, now, &mut report).await?;
     sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
