@@ -61,6 +61,7 @@ async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
         pricing: Default::default(),
         archive: None,
         reports: None,
+        admission: Default::default(),
     });
     (router, ports)
 }

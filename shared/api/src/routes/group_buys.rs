@@ -286,6 +286,8 @@ async fn get_group_buy(
         (status = 404, description = "`group_buy_not_found` (also another merchant's)", body = ErrorBody),
         (status = 409, description = "`group_buy_full`: every place is taken; nothing stored", body = ErrorBody),
         (status = 410, description = "`not_active`: past the deadline, or settled", body = ErrorBody),
+        (status = 428, description = "`proof_required`: the deployment asks for a proof of work (`X-Proof-Of-Work`) and it is missing or does not solve the challenge the message names", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this customer sent this group buy too many joins this second (`Retry-After`)", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
@@ -309,6 +311,8 @@ async fn join_group_buy(
         }
     };
     let new = parse_join(&body, header_key)?;
+    let nonce = crate::admission::nonce_of(&headers);
+    state.admission.admit(view.offer.group_buy_id.as_str(), new.customer_id.as_str(), nonce, state.ports.clock.now())?;
     let joined = cases::join_group_buy(&state.ports, &view.offer.group_buy_id, new).await?;
     let now = cases::view_group_buy(&state.ports, &view.offer.group_buy_id).await?.ok_or_else(|| not_found(&id))?;
     let ordered = state.ports.orders.get_order(&joined.join.order_id).await?.is_some();
