@@ -29,6 +29,7 @@ pub mod outbound;
 pub mod paperwork;
 pub mod ports;
 pub mod replenishment;
+pub mod rental;
 pub mod reports;
 pub mod reservation;
 pub mod sales;

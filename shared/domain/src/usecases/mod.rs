@@ -21,6 +21,7 @@ pub mod orders;
 pub mod outbound;
 pub mod reconcile;
 pub mod replenishment;
+pub mod rentals;
 pub mod reports;
 pub mod supply;
 pub mod sweep;
