@@ -23,6 +23,7 @@ mod group_buys;
 mod inventory;
 mod orders;
 mod queue;
+mod rentals;
 mod rows;
 mod sales;
 mod shipments;
