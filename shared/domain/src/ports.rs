@@ -1252,6 +1252,7 @@ pub struct Ports {
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn AuctionStore>,
     pub group_buys: Arc<dyn GroupBuyStore>,
+    pub rentals: Arc<dyn RentalStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -97,6 +97,7 @@ impl Embedded {
             consignments: Arc::new(self.clone()),
             auctions: Arc::new(self.clone()),
             group_buys: Arc::new(self.clone()),
+            rentals: Arc::new(self.clone()),
         }
     }
 
