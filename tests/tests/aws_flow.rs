@@ -1186,7 +1186,8 @@ async fn a_rental_is_booked_handed_over_returned_late_inspected_and_settled_thro
 
     let unit = serde_json::json!({"merchant_id": "m-1", "sku": "SKU-1", "warehouse_id": "wh-hz-1",
         "daily_rate": "30", "deposit": "200", "late_fee_per_day": "25"});
-    let put = rental_request("PUT", "/rental-units/bike-1", "/rental-units/{id}", Some("bike-1"), Some(unit), &["oms/inventory.write"]);
+    let put =
+        rental_request("PUT", "/rental-units/bike-1", "/rental-units/{id}", Some("bike-1"), Some(unit), &["oms/inventory.write"]);
     let (status, registered) = invoke(&rentals, put).await;
     assert_eq!((status, &registered["deposit"]), (StatusCode::OK, &Value::from("200.00")), "{registered}");
 

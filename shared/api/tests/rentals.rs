@@ -29,7 +29,8 @@ async fn app() -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(Arc::new(SystemClock));
     let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored = Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Hangzhou 1", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
+    let stored =
+        Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Hangzhou 1", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
     ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
     let operator = ["oms/inventory.write", "oms/orders.read", "oms/orders.write"];
     let grants = json!([
@@ -254,7 +255,9 @@ async fn bad_units_bookings_and_steps_are_refused_naming_the_field_and_store_not
     }
     let (_, b) = call(&router, Some(STOREFRONT), "POST", "/rentals", &booking_body("c-1", "k-1", 2, 4)).await;
     let id = b["booking_id"].as_str().expect("an id");
-    for (name, body) in [("hand-over", "{\"on\": 3}"), ("hand-over", "{\"at\": \"2026-01-01\"}"), ("inspection", "{\"damage\": \"x\"}")] {
+    for (name, body) in
+        [("hand-over", "{\"on\": 3}"), ("hand-over", "{\"at\": \"2026-01-01\"}"), ("inspection", "{\"damage\": \"x\"}")]
+    {
         let (status, answer) = call(&router, Some(MERCHANT), "POST", &format!("/rentals/{id}/{name}"), body).await;
         assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{name} {body}: {answer}");
     }

@@ -149,10 +149,7 @@ pub async fn a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_day
         Err(RentalActionError::UnknownBooking(_))
     ));
     rentals::advance(r, &m, &id, RentalEvent::HandOver { on: day(0) }).await.expect("hand over");
-    assert!(matches!(
-        rentals::advance(r, &m, &id, RentalEvent::Cancel).await,
-        Err(RentalActionError::Transition(_))
-    ));
+    assert!(matches!(rentals::advance(r, &m, &id, RentalEvent::Cancel).await, Err(RentalActionError::Transition(_))));
     rentals::advance(r, &m, &id, RentalEvent::Return { on: day(5) }).await.expect("return");
     rentals::advance(r, &m, &id, RentalEvent::Inspect { damage: Decimal::new(25, 0), note: "dented".into() })
         .await
@@ -164,10 +161,7 @@ pub async fn a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_day
     let seen = rentals::availability(r, &m, &u.unit_id, day(0), day(4)).await.expect("availability");
     assert_eq!(seen.free, vec![day(3)]);
     assert_eq!(seen.booked.iter().map(|(d, _)| *d).collect::<Vec<_>>(), vec![day(0), day(1), day(2)]);
-    assert!(matches!(
-        rentals::availability(r, &other, &u.unit_id, day(0), day(4)).await,
-        Err(RentalActionError::UnknownUnit(_))
-    ));
+    assert!(matches!(rentals::availability(r, &other, &u.unit_id, day(0), day(4)).await, Err(RentalActionError::UnknownUnit(_))));
 }
 
 pub async fn customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking(s: Subject) {

@@ -1198,10 +1198,7 @@ pub trait RentalStore: Send + Sync {
     async fn put_rental_unit(&self, unit: &crate::rental::RentalUnit) -> Result<PutRentalUnitOutcome, StoreError>;
 
     /// The unit under `id`, whoever's. Strongly consistent.
-    async fn get_rental_unit(
-        &self,
-        id: &crate::rental::RentalUnitId,
-    ) -> Result<Option<crate::rental::RentalUnit>, StoreError>;
+    async fn get_rental_unit(&self, id: &crate::rental::RentalUnitId) -> Result<Option<crate::rental::RentalUnit>, StoreError>;
 
     /// One booking as one atomic write: the booking, its (unit, customer, idempotency key)
     /// and one claim of (unit, day) for each day of its period.

@@ -263,10 +263,17 @@ impl fmt::Display for RentalState {
 /// What happens to a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RentalEvent {
-    HandOver { on: NaiveDate },
-    Return { on: NaiveDate },
+    HandOver {
+        on: NaiveDate,
+    },
+    Return {
+        on: NaiveDate,
+    },
     /// The inspection's finding: a damage charge (0 when none) and a note.
-    Inspect { damage: Decimal, note: String },
+    Inspect {
+        damage: Decimal,
+        note: String,
+    },
     Settle,
     Cancel,
 }
@@ -453,13 +460,7 @@ mod tests {
 
     fn booking(start: u32, end: u32) -> Booking {
         let period = Period::to_book(day(start), day(end), day(1)).unwrap();
-        Booking::new(
-            &unit(),
-            CustomerId::parse("c-1").unwrap(),
-            IdempotencyKey::parse("k-1").unwrap(),
-            period,
-            Utc::now(),
-        )
+        Booking::new(&unit(), CustomerId::parse("c-1").unwrap(), IdempotencyKey::parse("k-1").unwrap(), period, Utc::now())
     }
 
     #[test]

@@ -197,9 +197,9 @@ impl RentalStore for Embedded {
                         .context("Failed to read the booking's state")?;
                     return Ok(match now {
                         None => MoveBookingOutcome::NotFound,
-                        Some(s) => MoveBookingOutcome::Conflict(
-                            RentalState::parse(&s).context("A stored booking state is corrupt")?,
-                        ),
+                        Some(s) => {
+                            MoveBookingOutcome::Conflict(RentalState::parse(&s).context("A stored booking state is corrupt")?)
+                        }
                     });
                 }
                 if frees {

@@ -1830,9 +1830,13 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
     let unit = json!({ "merchant_id": MERCHANT, "sku": "TEA-SET-CEREMONY", "warehouse_id": warehouse,
                        "daily_rate": "80.00", "deposit": "500.00", "late_fee_per_day": "60.00" });
     let registered = expect(api, Method::PUT, "/rental-units/tea-set-1", unit, StatusCode::OK).await?;
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     println!(
         "\nRentals: tea-set-1 ({}) at {} a day, deposit {}, late fee {} a day, kept in {warehouse} apart from sellable stock",
-        registered["sku"], registered["daily_rate"], registered["deposit"], registered["late_fee_per_day"]
+        t(&registered["sku"]),
+        t(&registered["daily_rate"]),
+        t(&registered["deposit"]),
+        t(&registered["late_fee_per_day"])
     );
     let day = |n: i64| chrono::Utc::now().date_naive() + chrono::Duration::days(n);
     let book = |customer: &str, start: i64, end: i64| {
@@ -1861,7 +1865,7 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
         loser["error"]["code"]
     );
     let apart = expect(api, Method::POST, "/rentals", book("c-602", 8, 10), StatusCode::CREATED).await?;
-    println!("  c-602 books {} to {}, days apart: booked too", apart["start"], apart["end"]);
+    println!("  c-602 books {} to {}, days apart: booked too", t(&apart["start"]), t(&apart["end"]));
     let seen = expect(
         api,
         Method::GET,
@@ -1870,7 +1874,11 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
         StatusCode::OK,
     )
     .await?;
-    println!("  availability over 11 days: {} free, {} booked", seen["free"].as_array().map_or(0, Vec::len), seen["booked"].as_array().map_or(0, Vec::len));
+    println!(
+        "  availability over 11 days: {} free, {} booked",
+        seen["free"].as_array().map_or(0, Vec::len),
+        seen["booked"].as_array().map_or(0, Vec::len)
+    );
 
     let id = winner["booking_id"].as_str().unwrap_or_default().to_owned();
     let (start, end) = (winner["start"].clone(), winner["end"].as_str().unwrap_or_default().to_owned());
@@ -1879,17 +1887,22 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
     let end = chrono::NaiveDate::parse_from_str(&end, "%Y-%m-%d").context("the booking's end")?;
     let returned =
         expect(api, Method::POST, &step("return"), json!({ "on": end + chrono::Duration::days(2) }), StatusCode::OK).await?;
-    println!("  handed over on {start}, returned {} day(s) late", returned["late_days"]);
-    let inspected = expect(api, Method::POST, &step("inspection"), json!({ "damage": "35.00", "note": "one cup chipped" }), StatusCode::OK)
-        .await?;
-    println!("  inspection: {} of damage ({})", inspected["damage"], inspected["damage_note"]);
+    println!("  handed over on {}, returned {} day(s) late", t(&start), t(&returned["late_days"]));
+    let inspected =
+        expect(api, Method::POST, &step("inspection"), json!({ "damage": "35.00", "note": "one cup chipped" }), StatusCode::OK)
+            .await?;
+    println!("  inspection: {} of damage ({})", t(&inspected["damage"]), t(&inspected["damage_note"]));
     let settled = expect(api, Method::POST, &step("settlement"), Value::Null, StatusCode::OK).await?;
     if settled["state"] != json!("settled") {
         bail!("the rental was not settled: {settled}");
     }
     println!(
         "  deposit {} settled: {} late fees, {} damage, {} back to the customer, {} owed beyond it",
-        settled["deposit"], settled["late_fees"], settled["damage"], settled["refund"], settled["owed"]
+        t(&settled["deposit"]),
+        t(&settled["late_fees"]),
+        t(&settled["damage"]),
+        t(&settled["refund"]),
+        t(&settled["owed"])
     );
     Ok(())
 }

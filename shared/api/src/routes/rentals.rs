@@ -358,7 +358,8 @@ async fn get_rental_unit(
 
 fn day_param(field: &str, raw: Option<&str>) -> Result<NaiveDate, ValidationError> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| ValidationError::new(field, "is required"))?;
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ValidationError::new(field, format!("{raw:?} is not a day like 2026-12-24")))
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| ValidationError::new(field, format!("{raw:?} is not a day like 2026-12-24")))
 }
 
 /// A unit's free and booked days from `from` up to (not including) `to`.
@@ -401,7 +402,10 @@ async fn rental_availability(
     }))
 }
 
-fn parse_booking(body: &[u8], header_key: Option<&str>) -> Result<(BookingBody, RentalUnitId, CustomerId, IdempotencyKey), ValidationError> {
+fn parse_booking(
+    body: &[u8],
+    header_key: Option<&str>,
+) -> Result<(BookingBody, RentalUnitId, CustomerId, IdempotencyKey), ValidationError> {
     let raw: BookingBody = parse_json(body)?;
     let key = match (raw.idempotency_key.as_deref(), header_key) {
         (Some(body), Some(header)) if body != header => {
@@ -492,15 +496,9 @@ async fn get_booking(
     Ok(Json(BookingAnswer::of(&visible_booking(&state, &caller, &id).await?, false)))
 }
 
-/// Moves the booking a path names by the event the body makes, for a caller with `scope`.
-async fn step(
-    state: &AppState,
-    caller: Caller,
-    id: &str,
-    event: impl FnOnce(&Booking) -> Result<RentalEvent, ValidationError>,
-) -> Result<Json<BookingAnswer>, ApiError> {
+/// Moves the booking a path names (when the caller's merchant's) by `event`.
+async fn step(state: &AppState, caller: Caller, id: &str, event: RentalEvent) -> Result<Json<BookingAnswer>, ApiError> {
     let booking = visible_booking(state, &caller, id).await?;
-    let event = event(&booking)?;
     let moved = cases::advance(&*state.ports.rentals, &booking.merchant_id, &booking.booking_id, event).await?;
     Ok(Json(BookingAnswer::of(&moved, false)))
 }
@@ -536,7 +534,7 @@ async fn hand_over(
 ) -> Result<Json<BookingAnswer>, ApiError> {
     let caller = caller.with(Scope::OrdersWrite)?;
     let on = step_day(&state, &body)?;
-    step(&state, caller, &id, |_| Ok(RentalEvent::HandOver { on })).await
+    step(&state, caller, &id, RentalEvent::HandOver { on }).await
 }
 
 /// The unit is back: days after the booking's end are late.
@@ -564,7 +562,7 @@ async fn return_rental(
 ) -> Result<Json<BookingAnswer>, ApiError> {
     let caller = caller.with(Scope::OrdersWrite)?;
     let on = step_day(&state, &body)?;
-    step(&state, caller, &id, |_| Ok(RentalEvent::Return { on })).await
+    step(&state, caller, &id, RentalEvent::Return { on }).await
 }
 
 /// The returned unit is looked over: any damage charge is recorded.
@@ -598,7 +596,7 @@ async fn inspect_rental(
         Some(d) => decimal_field("damage", d)?,
     };
     let note = raw.note.unwrap_or_default();
-    step(&state, caller, &id, |_| Ok(RentalEvent::Inspect { damage, note })).await
+    step(&state, caller, &id, RentalEvent::Inspect { damage, note }).await
 }
 
 /// The deposit is settled: back to the customer less the late fees and damage, never below
@@ -623,7 +621,7 @@ async fn settle_rental(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<BookingAnswer>, ApiError> {
     let caller = caller.with(Scope::OrdersWrite)?;
-    step(&state, caller, &id, |_| Ok(RentalEvent::Settle)).await
+    step(&state, caller, &id, RentalEvent::Settle).await
 }
 
 /// Cancel a booking before hand-over: its days are free again, in the same write.
@@ -646,6 +644,7 @@ async fn cancel_rental(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<BookingAnswer>, ApiError> {
-    let caller = if caller.0.has(Scope::OrdersWrite) { caller.with(Scope::OrdersWrite)? } else { caller.with(Scope::Storefront)? };
-    step(&state, caller, &id, |_| Ok(RentalEvent::Cancel)).await
+    let caller =
+        if caller.0.has(Scope::OrdersWrite) { caller.with(Scope::OrdersWrite)? } else { caller.with(Scope::Storefront)? };
+    step(&state, caller, &id, RentalEvent::Cancel).await
 }

@@ -85,7 +85,10 @@ impl Key {
 
 impl DynamoStore {
     fn booking_item(&self, key: Key, booking: &Booking, what: &str) -> Result<TransactWriteItem, StoreError> {
-        self.put_new(to_item(&BookingItem { pk: key.pk, sk: key.sk, state: booking.state, booking: booking.clone() }, what)?, what)
+        self.put_new(
+            to_item(&BookingItem { pk: key.pk, sk: key.sk, state: booking.state, booking: booking.clone() }, what)?,
+            what,
+        )
     }
 
     async fn read_booking(&self, key: Key, what: &str) -> Result<Option<BookingItem>, StoreError> {
@@ -215,7 +218,8 @@ impl RentalStore for DynamoStore {
         let what = format!("the booked days of rental unit {unit}");
         let first = Key::rental_day(unit, period.start);
         let last = Key::rental_day(unit, period.end.pred_opt().unwrap_or(period.start));
-        let values = HashMap::from([(":pk".to_owned(), s(&first.pk)), (":from".to_owned(), s(first.sk)), (":to".to_owned(), s(last.sk))]);
+        let values =
+            HashMap::from([(":pk".to_owned(), s(&first.pk)), (":from".to_owned(), s(first.sk)), (":to".to_owned(), s(last.sk))]);
         let mut days = Vec::new();
         let mut start = None;
         loop {
@@ -237,7 +241,8 @@ impl RentalStore for DynamoStore {
                     .strip_prefix("DAY#")
                     .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
                     .ok_or_else(|| StoreError::msg(format!("Failed to read {what}: a corrupt day {}", item.sk)))?;
-                let booking = BookingId::parse(item.booking_id).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
+                let booking =
+                    BookingId::parse(item.booking_id).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
                 days.push((day, booking));
             }
             match output.last_evaluated_key {

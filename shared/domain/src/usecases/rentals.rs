@@ -55,11 +55,7 @@ pub async fn register_unit(store: &dyn RentalStore, unit: RentalUnit) -> Result<
 }
 
 /// The unit, when `merchant` owns it (another merchant's reads as unknown).
-pub async fn unit_of(
-    store: &dyn RentalStore,
-    merchant: &MerchantId,
-    id: &RentalUnitId,
-) -> Result<RentalUnit, RentalActionError> {
+pub async fn unit_of(store: &dyn RentalStore, merchant: &MerchantId, id: &RentalUnitId) -> Result<RentalUnit, RentalActionError> {
     match store.get_rental_unit(id).await? {
         Some(unit) if &unit.merchant_id == merchant => Ok(unit),
         _ => Err(RentalActionError::UnknownUnit(id.clone())),
@@ -103,11 +99,7 @@ pub async fn book(
 }
 
 /// The booking, when `merchant` owns it.
-pub async fn booking_of(
-    store: &dyn RentalStore,
-    merchant: &MerchantId,
-    id: &BookingId,
-) -> Result<Booking, RentalActionError> {
+pub async fn booking_of(store: &dyn RentalStore, merchant: &MerchantId, id: &BookingId) -> Result<Booking, RentalActionError> {
     match store.get_booking(id).await? {
         Some(b) if &b.merchant_id == merchant => Ok(b),
         _ => Err(RentalActionError::UnknownBooking(id.clone())),
