@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use oms_domain::flash_sale::IdempotencyKey;
 use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome};
 use oms_domain::rental::{Booking, Period, RentalEvent, RentalState, RentalUnit, RentalUnitId};
-use oms_domain::usecases::rentals::{self, RentalActionError};
+use oms_domain::usecases::rentals::{self, NewBooking, RentalActionError};
 use oms_domain::{Currency, CustomerId};
 use rust_decimal::Decimal;
 
@@ -133,10 +133,12 @@ pub async fn a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_day
         r,
         &m,
         &u.unit_id,
-        CustomerId::parse("c-1").expect("a customer"),
-        IdempotencyKey::parse("k-1").expect("a key"),
-        day(0),
-        day(3),
+        NewBooking {
+            customer_id: CustomerId::parse("c-1").expect("a customer"),
+            idempotency_key: IdempotencyKey::parse("k-1").expect("a key"),
+            start: day(0),
+            end: day(3),
+        },
         Utc::now(),
     )
     .await

@@ -459,17 +459,8 @@ async fn book_rental(
     };
     let (raw, unit_id, customer, key) = parse_booking(&body, header_key)?;
     let unit = visible_unit(&state, &caller, unit_id.as_str()).await?;
-    let booked = cases::book(
-        &*state.ports.rentals,
-        &unit.merchant_id,
-        &unit.unit_id,
-        customer,
-        key,
-        raw.start,
-        raw.end,
-        state.ports.clock.now(),
-    )
-    .await?;
+    let new = cases::NewBooking { customer_id: customer, idempotency_key: key, start: raw.start, end: raw.end };
+    let booked = cases::book(&*state.ports.rentals, &unit.merchant_id, &unit.unit_id, new, state.ports.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(BookingAnswer::of(&booked.booking, booked.repeated))))
 }
 

@@ -70,24 +70,31 @@ pub struct Booked {
     pub repeated: bool,
 }
 
-/// Books `unit_id` of `merchant` (the storefront's merchant) for `customer` from `start` to
-/// `end` on `now`'s day. The same customer and key again answers the first booking.
+/// A booking as the customer asks for it: `start` the first day rented, `end` the return
+/// day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBooking {
+    pub customer_id: CustomerId,
+    pub idempotency_key: IdempotencyKey,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// Books `unit_id` of `merchant` (the storefront's merchant) as `new` asks, on `now`'s day.
+/// The same customer and key again answers the first booking.
 pub async fn book(
     store: &dyn RentalStore,
     merchant: &MerchantId,
     unit_id: &RentalUnitId,
-    customer: CustomerId,
-    key: IdempotencyKey,
-    start: NaiveDate,
-    end: NaiveDate,
+    new: NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Booked, RentalActionError> {
-    let period = Period::to_book(start, end, now.date_naive())?;
+    let period = Period::to_book(new.start, new.end, now.date_naive())?;
     let unit = unit_of(store, merchant, unit_id).await?;
     if unit.retired {
         return Err(RentalActionError::Retired(unit.unit_id));
     }
-    let booking = Booking::new(&unit, customer, key, period, now);
+    let booking = Booking::new(&unit, new.customer_id, new.idempotency_key, period, now);
     match store.book(&booking).await? {
         BookOutcome::Booked => {
             tracing::info!(booking_id = %booking.booking_id, unit_id = %unit.unit_id, days = period.days(), "rental booked");
