@@ -722,6 +722,22 @@ impl From<IntakeError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::rentals::RentalActionError> for ApiError {
+    fn from(err: oms_domain::usecases::rentals::RentalActionError) -> Self {
+        use oms_domain::usecases::rentals::RentalActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::UnknownUnit(_) => Self::new(ErrorCode::RentalUnitNotFound, err.to_string()),
+            E::UnitTaken(_) => Self::new(ErrorCode::RentalUnitTaken, err.to_string()),
+            E::Retired(_) => Self::new(ErrorCode::NotActive, err.to_string()),
+            E::UnknownBooking(_) => Self::new(ErrorCode::BookingNotFound, err.to_string()),
+            E::DatesTaken(_) => Self::new(ErrorCode::DatesTaken, err.to_string()),
+            E::Transition(_) => Self::new(ErrorCode::BookingStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -832,21 +848,5 @@ mod tests {
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(err.cause.as_ref().is_some_and(|c| c.0.contains("disk on fire")), "{err:?}");
         assert!(!serde_json::to_string(&err.body()).unwrap().contains("disk on fire"));
-    }
-}
-
-impl From<oms_domain::usecases::rentals::RentalActionError> for ApiError {
-    fn from(err: oms_domain::usecases::rentals::RentalActionError) -> Self {
-        use oms_domain::usecases::rentals::RentalActionError as E;
-        match err {
-            E::Invalid(e) => e.into(),
-            E::UnknownUnit(_) => Self::new(ErrorCode::RentalUnitNotFound, err.to_string()),
-            E::UnitTaken(_) => Self::new(ErrorCode::RentalUnitTaken, err.to_string()),
-            E::Retired(_) => Self::new(ErrorCode::NotActive, err.to_string()),
-            E::UnknownBooking(_) => Self::new(ErrorCode::BookingNotFound, err.to_string()),
-            E::DatesTaken(_) => Self::new(ErrorCode::DatesTaken, err.to_string()),
-            E::Transition(_) => Self::new(ErrorCode::BookingStateConflict, err.to_string()),
-            E::Unexpected(e) => e.into(),
-        }
     }
 }
