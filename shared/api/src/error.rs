@@ -800,6 +800,11 @@ mod tests {
                 ("not_planned", 422),
                 ("group_buy_not_found", 404),
                 ("group_buy_full", 409),
+                ("rental_unit_not_found", 404),
+                ("rental_unit_taken", 409),
+                ("booking_not_found", 404),
+                ("dates_taken", 409),
+                ("booking_state_conflict", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
