@@ -1859,10 +1859,10 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
         day(4),
         day(3),
         day(6),
-        winner["customer_id"],
+        t(&winner["customer_id"]),
         winner["days"],
-        winner["price"],
-        loser["error"]["code"]
+        t(&winner["price"]),
+        t(&loser["error"]["code"])
     );
     let apart = expect(api, Method::POST, "/rentals", book("c-602", 8, 10), StatusCode::CREATED).await?;
     println!("  c-602 books {} to {}, days apart: booked too", t(&apart["start"]), t(&apart["end"]));
