@@ -159,6 +159,13 @@ async fn a_cancelled_booking_frees_its_days() {
     assert_eq!(booked_days(&ports).await, 0);
     let (status, _) = call(&router, Some(STOREFRONT), "POST", "/rentals", &booking_body("c-2", "k-2", 2, 5)).await;
     assert_eq!(status, StatusCode::CREATED);
+
+    let retired = unit_body().replace("\"late_fee_per_day\"", "\"retired\":true,\"late_fee_per_day\"");
+    let (status, answer) = call(&router, Some(MERCHANT), "PUT", "/rental-units/drill-1", &retired).await;
+    assert_eq!((status, &answer["retired"]), (StatusCode::OK, &json!(true)), "{answer}");
+    let (status, answer) = call(&router, Some(STOREFRONT), "POST", "/rentals", &booking_body("c-3", "k-3", 8, 9)).await;
+    assert_eq!((status, code(&answer)), (StatusCode::GONE, Some("not_active")), "a retired unit takes no new booking");
+    assert_eq!(booked_days(&ports).await, 3, "its bookings stand");
 }
 
 #[tokio::test]

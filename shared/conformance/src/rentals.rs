@@ -123,6 +123,18 @@ pub async fn a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_day
     assert_eq!(r.book(&next).await.expect("book"), BookOutcome::Booked, "and bookable");
     let ghost = booking(&u, "c-3", "k-3", 5, 6);
     assert_eq!(r.move_booking(&ghost, RentalState::Booked).await.expect("move"), MoveBookingOutcome::NotFound);
+
+    // Two steps from one state at once: one lands, the other finds the state moved.
+    let handed = next.apply(RentalEvent::HandOver { on: day(2) }).expect("hand over");
+    let cancelled = next.apply(RentalEvent::Cancel).expect("cancel");
+    let (a, b) = tokio::join!(r.move_booking(&handed, RentalState::Booked), r.move_booking(&cancelled, RentalState::Booked));
+    let outcomes = [a.expect("move"), b.expect("move")];
+    let won = outcomes.iter().filter(|o| **o == MoveBookingOutcome::Moved).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    let stored = r.get_booking(&next.booking_id).await.expect("get").expect("stored");
+    assert!(outcomes.contains(&MoveBookingOutcome::Conflict(stored.state)), "{outcomes:?}");
+    let days_held = if stored.state == RentalState::Cancelled { 0 } else { 2 };
+    assert_eq!(booked_days(&s, &u, 0, 10).await.len(), days_held, "the days follow the winner");
 }
 
 pub async fn a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days(s: Subject) {
