@@ -112,6 +112,12 @@ pub async fn a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_day
     let cancelled = b.apply(RentalEvent::Cancel).expect("cancel");
     let handed = b.apply(RentalEvent::HandOver { on: day(2) }).expect("hand over");
     assert_eq!(r.move_booking(&cancelled, RentalState::Booked).await.expect("move"), MoveBookingOutcome::Moved);
+    let repeat = booking(&u, "c-1", "k-1", 6, 8);
+    assert_eq!(
+        r.book(&repeat).await.expect("book"),
+        BookOutcome::Duplicate(Box::new(cancelled.clone())),
+        "a repeat answers the first booking as it is now"
+    );
     assert_eq!(
         r.move_booking(&handed, RentalState::Booked).await.expect("move"),
         MoveBookingOutcome::Conflict(RentalState::Cancelled),

@@ -135,7 +135,8 @@ impl RentalStore for DynamoStore {
     }
 
     /// One `TransactWriteItems`: the key's item, the booking's and one per day, all
-    /// `put_new`. Cancelled by the key's item: `Duplicate` (read back); by a day: `Taken`.
+    /// `put_new`. Cancelled by the key's item: `Duplicate` (its booking read as it is now);
+    /// by a day: `Taken`.
     async fn book(&self, booking: &Booking) -> Result<BookOutcome, StoreError> {
         let what = format!("book rental unit {}", booking.unit_id);
         let mut items = vec![
@@ -156,7 +157,9 @@ impl RentalStore for DynamoStore {
                 .read_booking(Key::rental_key(booking), &what)
                 .await?
                 .ok_or_else(|| StoreError::msg(format!("Failed to {what}: its key's booking vanished")))?;
-            return Ok(BookOutcome::Duplicate(Box::new(first.booking)));
+            // The key's item keeps the booking as first written; answer it as it is now.
+            let now = self.get_booking(&first.booking.booking_id).await?.unwrap_or(first.booking);
+            return Ok(BookOutcome::Duplicate(Box::new(now)));
         }
         if reasons.iter().skip(2).any(CancelReason::condition_failed) {
             return Ok(BookOutcome::Taken);
