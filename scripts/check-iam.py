@@ -163,6 +163,11 @@ USES = {
     # reservation (Put), the stock Update and ledger Puts of its hold.
     # The settlement is the sweep's.
     "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
+    # a unit: its warehouse read (GetItem), the unit Put on its merchant; a booking: the
+    # unit read (GetItem), a transaction of the key's, booking's and day items (Put); a
+    # step: the booking read (GetItem), a transaction of its Put and, cancelling, the day
+    # items' Deletes; availability: the unit's day items (Query).
+    "RentalsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
 }
 
 

@@ -1170,3 +1170,55 @@ async fn a_group_buy_fills_through_the_group_buys_function_into_reserved_orders_
     let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
 }
+
+fn rental_request(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>, scopes: &[&str]) -> Value {
+    auction_request(method, path, route, id, body, scopes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rental_is_booked_handed_over_returned_late_inspected_and_settled_through_the_rentals_function_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("rentals").await;
+    let state = lambda_state(&aws);
+    let rentals = oms_api::routes::rentals_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let day = |n: i64| chrono::Utc::now().date_naive() + chrono::Duration::days(n);
+
+    let unit = serde_json::json!({"merchant_id": "m-1", "sku": "SKU-1", "warehouse_id": "wh-hz-1",
+        "daily_rate": "30", "deposit": "200", "late_fee_per_day": "25"});
+    let put =
+        rental_request("PUT", "/rental-units/bike-1", "/rental-units/{id}", Some("bike-1"), Some(unit), &["oms/inventory.write"]);
+    let (status, registered) = invoke(&rentals, put).await;
+    assert_eq!((status, &registered["deposit"]), (StatusCode::OK, &Value::from("200.00")), "{registered}");
+
+    let book = |customer: &str, key: &str, start: i64, end: i64| {
+        let body = serde_json::json!({"unit_id": "bike-1", "customer_id": customer, "idempotency_key": key,
+            "start": day(start), "end": day(end)});
+        rental_request("POST", "/rentals", "/rentals", None, Some(body), &["oms/storefront"])
+    };
+    let (status, booked) = invoke(&rentals, book("c-1", "k-1", 0, 3)).await;
+    assert_eq!((status, &booked["price"]), (StatusCode::CREATED, &Value::from("90.00")), "{booked}");
+    let id = booked["booking_id"].as_str().expect("a booking id").to_owned();
+    let (status, refused) = invoke(&rentals, book("c-2", "k-2", 2, 5)).await;
+    assert_eq!((status, &refused["error"]["code"]), (StatusCode::CONFLICT, &Value::from("dates_taken")), "{refused}");
+
+    let step = |name: &str, body: Option<Value>| {
+        let path = format!("/rentals/{id}/{name}");
+        rental_request("POST", &path, &format!("/rentals/{{id}}/{name}"), Some(&id), body, &["oms/orders.write"])
+    };
+    let (status, handed) = invoke(&rentals, step("hand-over", Some(serde_json::json!({"on": day(0)})))).await;
+    assert_eq!((status, &handed["state"]), (StatusCode::OK, &Value::from("handed_over")), "{handed}");
+    let (status, returned) = invoke(&rentals, step("return", Some(serde_json::json!({"on": day(5)})))).await;
+    assert_eq!((status, &returned["late_days"]), (StatusCode::OK, &Value::from(2)), "{returned}");
+    let (status, inspected) = invoke(&rentals, step("inspection", Some(serde_json::json!({"damage": "20"})))).await;
+    assert_eq!((status, &inspected["state"]), (StatusCode::OK, &Value::from("inspected")), "{inspected}");
+    let (status, settled) = invoke(&rentals, step("settlement", None)).await;
+    assert_eq!(status, StatusCode::OK, "{settled}");
+    assert_eq!(
+        (&settled["state"], &settled["late_fees"], &settled["refund"], &settled["owed"]),
+        (&Value::from("settled"), &Value::from("50.00"), &Value::from("130.00"), &Value::from("0.00")),
+        "200 less 2 days at 25 and 20 of damage"
+    );
+    let stored = state.ports.rentals.get_booking(&oms_domain::rental::BookingId::parse(id).unwrap()).await.unwrap();
+    assert_eq!(stored.map(|b| b.state), Some(oms_domain::rental::RentalState::Settled));
+}

@@ -140,10 +140,21 @@ pub enum ErrorCode {
     GroupBuyNotFound,
     /// 409: every place of the group buy is taken.
     GroupBuyFull,
+    /// 404: no such rental unit (also another merchant's).
+    RentalUnitNotFound,
+    /// 409: the rental unit id is registered by another merchant.
+    RentalUnitTaken,
+    /// 404: no such rental booking (also another merchant's or another customer's).
+    BookingNotFound,
+    /// 409: the rental unit is booked on some of the days asked for; nothing stored.
+    DatesTaken,
+    /// 409: the booking is not in a state that takes this step (a hand-over of a returned
+    /// booking, a cancellation after hand-over, a step another request made first).
+    BookingStateConflict,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 51] = [
+    pub const ALL: [ErrorCode; 56] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -195,6 +206,11 @@ impl ErrorCode {
         ErrorCode::NotPlanned,
         ErrorCode::GroupBuyNotFound,
         ErrorCode::GroupBuyFull,
+        ErrorCode::RentalUnitNotFound,
+        ErrorCode::RentalUnitTaken,
+        ErrorCode::BookingNotFound,
+        ErrorCode::DatesTaken,
+        ErrorCode::BookingStateConflict,
     ];
 
     /// The one status this code is answered with.
@@ -234,6 +250,8 @@ impl ErrorCode {
             NotInvoiceable | NotPlanned => StatusCode::UNPROCESSABLE_ENTITY,
             GroupBuyNotFound => StatusCode::NOT_FOUND,
             GroupBuyFull => StatusCode::CONFLICT,
+            RentalUnitNotFound | BookingNotFound => StatusCode::NOT_FOUND,
+            RentalUnitTaken | DatesTaken | BookingStateConflict => StatusCode::CONFLICT,
         }
     }
 
@@ -292,6 +310,11 @@ impl ErrorCode {
             NotPlanned => "not_planned",
             GroupBuyNotFound => "group_buy_not_found",
             GroupBuyFull => "group_buy_full",
+            RentalUnitNotFound => "rental_unit_not_found",
+            RentalUnitTaken => "rental_unit_taken",
+            BookingNotFound => "booking_not_found",
+            DatesTaken => "dates_taken",
+            BookingStateConflict => "booking_state_conflict",
         }
     }
 }
@@ -699,6 +722,22 @@ impl From<IntakeError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::rentals::RentalActionError> for ApiError {
+    fn from(err: oms_domain::usecases::rentals::RentalActionError) -> Self {
+        use oms_domain::usecases::rentals::RentalActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::UnknownUnit(_) => Self::new(ErrorCode::RentalUnitNotFound, err.to_string()),
+            E::UnitTaken(_) => Self::new(ErrorCode::RentalUnitTaken, err.to_string()),
+            E::Retired(_) => Self::new(ErrorCode::NotActive, err.to_string()),
+            E::UnknownBooking(_) => Self::new(ErrorCode::BookingNotFound, err.to_string()),
+            E::DatesTaken(_) => Self::new(ErrorCode::DatesTaken, err.to_string()),
+            E::Transition(_) => Self::new(ErrorCode::BookingStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,6 +800,11 @@ mod tests {
                 ("not_planned", 422),
                 ("group_buy_not_found", 404),
                 ("group_buy_full", 409),
+                ("rental_unit_not_found", 404),
+                ("rental_unit_taken", 409),
+                ("booking_not_found", 404),
+                ("dates_taken", 409),
+                ("booking_state_conflict", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

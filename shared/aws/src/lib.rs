@@ -171,6 +171,7 @@ impl Aws {
             consignments: Arc::new(self.dynamo.clone()),
             auctions: Arc::new(self.dynamo.clone()),
             group_buys: Arc::new(self.dynamo.clone()),
+            rentals: Arc::new(self.dynamo.clone()),
         }
     }
 

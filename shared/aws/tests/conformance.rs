@@ -35,7 +35,8 @@ async fn dynamodb() -> Subject {
         outbox,
         consignments: store.clone(),
         auctions: store.clone(),
-        group_buys: store,
+        group_buys: store.clone(),
+        rentals: store,
     }
 }
 

@@ -179,6 +179,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         consignments: s.consignments.clone(),
         auctions: s.auctions.clone(),
         group_buys: s.group_buys.clone(),
+        rentals: s.rentals.clone(),
     }
 }
 

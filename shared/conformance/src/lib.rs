@@ -36,6 +36,7 @@ pub mod ledger;
 pub mod orders;
 pub mod payments;
 pub mod races;
+pub mod rentals;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -56,6 +57,7 @@ pub use inventory::*;
 pub use ledger::*;
 pub use orders::*;
 pub use payments::*;
+pub use rentals::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -80,6 +82,7 @@ pub struct Subject {
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
     pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
+    pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -266,6 +269,13 @@ macro_rules! __each_case {
         $($apply)*!(a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_from_the_set_aside, $($arg)*);
         $($apply)*!(an_unfilled_group_buy_expires_at_its_deadline_giving_every_unit_back_once, $($arg)*);
         $($apply)*!(many_buyers_joining_at_once_never_pass_the_capacity_and_fill_the_group_once, $($arg)*);
+        // rentals
+        $($apply)*!(a_rental_unit_is_stored_and_only_its_merchant_replaces_its_terms, $($arg)*);
+        $($apply)*!(a_booking_claims_its_days_and_its_key_again_answers_the_first, $($arg)*);
+        $($apply)*!(a_booking_overlapping_another_is_refused_whole_and_one_beside_it_is_taken, $($arg)*);
+        $($apply)*!(a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_days, $($arg)*);
+        $($apply)*!(a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days, $($arg)*);
+        $($apply)*!(customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking, $($arg)*);
     };
 }
 
@@ -319,6 +329,7 @@ mod tests {
             include_str!("carrier_choice.rs"),
             include_str!("auctions.rs"),
             include_str!("group_buys.rs"),
+            include_str!("rentals.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

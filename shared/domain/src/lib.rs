@@ -28,6 +28,7 @@ pub mod order;
 pub mod outbound;
 pub mod paperwork;
 pub mod ports;
+pub mod rental;
 pub mod replenishment;
 pub mod reports;
 pub mod reservation;

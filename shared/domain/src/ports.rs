@@ -1152,6 +1152,84 @@ pub trait GroupBuyStore: Send + Sync {
     async fn due_group_buys(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<crate::group_buy::GroupBuyId>, StoreError>;
 }
 
+/// What `RentalStore::put_rental_unit` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum PutRentalUnitOutcome {
+    /// The unit is stored (new, or its terms replaced).
+    Stored,
+    /// Another merchant registered a unit under that id: nothing written.
+    TakenByAnother,
+}
+
+/// What `RentalStore::book` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum BookOutcome {
+    /// The booking is stored with one claim per day of its period.
+    Booked,
+    /// The customer booked this unit under this idempotency key before: that booking,
+    /// nothing written.
+    Duplicate(Box<crate::rental::Booking>),
+    /// Some of its days are claimed by another active booking: nothing written.
+    Taken,
+}
+
+/// What `RentalStore::move_booking` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum MoveBookingOutcome {
+    /// The booking is written in its new state.
+    Moved,
+    /// The stored booking is not in the state the move started from: its state now;
+    /// nothing written.
+    Conflict(crate::rental::RentalState),
+    /// No such booking: nothing written.
+    NotFound,
+}
+
+/// Rental units, their bookings and the (unit, day) claims that keep a unit from being
+/// booked twice for one day.
+#[async_trait]
+pub trait RentalStore: Send + Sync {
+    /// Stores the unit under its id, or replaces the terms of the merchant's own unit
+    /// (bookings made before keep the terms they were made on).
+    /// Conditions: no other merchant's unit has the id (else `TakenByAnother`).
+    async fn put_rental_unit(&self, unit: &crate::rental::RentalUnit) -> Result<PutRentalUnitOutcome, StoreError>;
+
+    /// The unit under `id`, whoever's. Strongly consistent.
+    async fn get_rental_unit(&self, id: &crate::rental::RentalUnitId) -> Result<Option<crate::rental::RentalUnit>, StoreError>;
+
+    /// One booking as one atomic write: the booking, its (unit, customer, idempotency key)
+    /// and one claim of (unit, day) for each day of its period.
+    /// Conditions, the first that fails answering: no booking of this unit under this
+    /// customer and key (`Duplicate`); no day of the period claimed by an active booking
+    /// (`Taken`). A failed condition writes nothing, so of concurrent bookings of
+    /// overlapping days exactly one wins, and bookings of days apart all do.
+    async fn book(&self, booking: &crate::rental::Booking) -> Result<BookOutcome, StoreError>;
+
+    /// The booking under `id`. Strongly consistent.
+    async fn get_booking(&self, id: &crate::rental::BookingId) -> Result<Option<crate::rental::Booking>, StoreError>;
+
+    /// Writes `booking` (moved by the domain from the state `from`) as one atomic write;
+    /// when it is cancelled, its day claims are deleted in that write, freeing the days.
+    /// Conditions: the booking is stored (else `NotFound`) in the state `from` (else
+    /// `Conflict`), so of concurrent moves from one state one wins.
+    async fn move_booking(
+        &self,
+        booking: &crate::rental::Booking,
+        from: crate::rental::RentalState,
+    ) -> Result<MoveBookingOutcome, StoreError>;
+
+    /// The claimed days of the unit in `period` (start included, end not), each with its
+    /// booking, in day order: the claims themselves, never a scan of bookings.
+    async fn booked_days(
+        &self,
+        unit: &crate::rental::RentalUnitId,
+        period: crate::rental::Period,
+    ) -> Result<Vec<(chrono::NaiveDate, crate::rental::BookingId)>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1171,6 +1249,7 @@ pub struct Ports {
     pub consignments: Arc<dyn ConsignmentStore>,
     pub auctions: Arc<dyn AuctionStore>,
     pub group_buys: Arc<dyn GroupBuyStore>,
+    pub rentals: Arc<dyn RentalStore>,
 }
 
 impl fmt::Debug for Ports {

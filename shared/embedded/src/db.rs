@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 22;
+pub(crate) const SCHEMA_VERSION: i64 = 23;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -649,6 +649,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 22 {
         tx.execute_batch(crate::group_buys::GROUP_BUYS)
             .context("Failed to migrate to schema version 22 (group-buy offers and joins)")?;
+    }
+    if found < 23 {
+        tx.execute_batch(crate::rentals::RENTALS)
+            .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -23,6 +23,7 @@ mod group_buys;
 mod inventory;
 mod orders;
 mod queue;
+mod rentals;
 mod rows;
 mod sales;
 mod shipments;
@@ -96,6 +97,7 @@ impl Embedded {
             consignments: Arc::new(self.clone()),
             auctions: Arc::new(self.clone()),
             group_buys: Arc::new(self.clone()),
+            rentals: Arc::new(self.clone()),
         }
     }
 

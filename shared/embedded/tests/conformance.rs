@@ -66,7 +66,8 @@ async fn file_backed() -> Subject {
         outbox,
         consignments: kept.clone(),
         auctions: kept.clone(),
-        group_buys: kept,
+        group_buys: kept.clone(),
+        rentals: kept,
     }
 }
 
@@ -88,6 +89,7 @@ impl Outbox for QueueRows {
 async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
+    let store_for_rentals = store.clone();
     Subject {
         orders: ports.orders,
         warehouses: ports.warehouses,
@@ -104,6 +106,7 @@ async fn in_memory() -> Subject {
         consignments: ports.consignments,
         auctions: ports.auctions,
         group_buys: ports.group_buys,
+        rentals: Arc::new(store_for_rentals),
     }
 }
 
@@ -140,7 +143,8 @@ async fn two_on_one_file() -> Subject {
         outbox,
         consignments: shared.clone(),
         auctions: shared.clone(),
-        group_buys: shared,
+        group_buys: shared.clone(),
+        rentals: shared,
     }
 }
 
@@ -824,3 +828,49 @@ macro_rules! group_buys_through {
 
 group_buys_through!(InTempDir, kept_store);
 group_buys_through!(TwoOnOneFile, picked_store);
+
+macro_rules! rentals_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::RentalStore for $wrapper {
+            async fn put_rental_unit(
+                &self,
+                unit: &oms_domain::rental::RentalUnit,
+            ) -> Result<oms_domain::ports::PutRentalUnitOutcome, StoreError> {
+                oms_domain::ports::RentalStore::put_rental_unit($store(self), unit).await
+            }
+            async fn get_rental_unit(
+                &self,
+                id: &oms_domain::rental::RentalUnitId,
+            ) -> Result<Option<oms_domain::rental::RentalUnit>, StoreError> {
+                oms_domain::ports::RentalStore::get_rental_unit($store(self), id).await
+            }
+            async fn book(&self, booking: &oms_domain::rental::Booking) -> Result<oms_domain::ports::BookOutcome, StoreError> {
+                oms_domain::ports::RentalStore::book($store(self), booking).await
+            }
+            async fn get_booking(
+                &self,
+                id: &oms_domain::rental::BookingId,
+            ) -> Result<Option<oms_domain::rental::Booking>, StoreError> {
+                oms_domain::ports::RentalStore::get_booking($store(self), id).await
+            }
+            async fn move_booking(
+                &self,
+                booking: &oms_domain::rental::Booking,
+                from: oms_domain::rental::RentalState,
+            ) -> Result<oms_domain::ports::MoveBookingOutcome, StoreError> {
+                oms_domain::ports::RentalStore::move_booking($store(self), booking, from).await
+            }
+            async fn booked_days(
+                &self,
+                unit: &oms_domain::rental::RentalUnitId,
+                period: oms_domain::rental::Period,
+            ) -> Result<Vec<(chrono::NaiveDate, oms_domain::rental::BookingId)>, StoreError> {
+                oms_domain::ports::RentalStore::booked_days($store(self), unit, period).await
+            }
+        }
+    };
+}
+
+rentals_through!(InTempDir, kept_store);
+rentals_through!(TwoOnOneFile, picked_store);

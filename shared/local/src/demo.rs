@@ -184,6 +184,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     bot_defence(&api, &guarded).await?;
     paperwork(&api, &accepted, data_dir).await?;
     group_buys(&api, &embedded, &ports).await?;
+    rentals(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1817,5 +1818,91 @@ async fn group_buys(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow:
     if !sweep(&later, &SweepLimits::default()).await?.group_buys_settled.is_empty() {
         bail!("a second sweep settled a group buy again");
     }
+    Ok(())
+}
+
+/// Rentals: a tea-ceremony set rented by the day. Two customers race for overlapping days
+/// (exactly one wins, the other is told the days are taken), a third books days apart; the
+/// winner's set is handed over, comes back two days late, is found chipped, and the
+/// deposit is settled less the late fees and the damage.
+async fn rentals(api: &Router) -> anyhow::Result<()> {
+    let (warehouse, ..) = WAREHOUSES[0];
+    let unit = json!({ "merchant_id": MERCHANT, "sku": "TEA-SET-CEREMONY", "warehouse_id": warehouse,
+                       "daily_rate": "80.00", "deposit": "500.00", "late_fee_per_day": "60.00" });
+    let registered = expect(api, Method::PUT, "/rental-units/tea-set-1", unit, StatusCode::OK).await?;
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    println!(
+        "\nRentals: tea-set-1 ({}) at {} a day, deposit {}, late fee {} a day, kept in {warehouse} apart from sellable stock",
+        t(&registered["sku"]),
+        t(&registered["daily_rate"]),
+        t(&registered["deposit"]),
+        t(&registered["late_fee_per_day"])
+    );
+    let day = |n: i64| chrono::Utc::now().date_naive() + chrono::Duration::days(n);
+    let book = |customer: &str, start: i64, end: i64| {
+        json!({ "unit_id": "tea-set-1", "customer_id": customer, "idempotency_key": format!("{customer}-rent"),
+                "start": day(start), "end": day(end) })
+    };
+    let (a, b) = tokio::join!(
+        call(api, Method::POST, "/rentals", book("c-600", 1, 4)),
+        call(api, Method::POST, "/rentals", book("c-601", 3, 6)),
+    );
+    let (a, b) = (a?, b?);
+    let (winner, loser) = match (a.0, b.0) {
+        (StatusCode::CREATED, StatusCode::CONFLICT) => (a.1, b.1),
+        (StatusCode::CONFLICT, StatusCode::CREATED) => (b.1, a.1),
+        _ => bail!("two overlapping bookings did not leave exactly one: {} {}, {} {}", a.0, a.1, b.0, b.1),
+    };
+    println!(
+        "  c-600 ({} to {}) and c-601 ({} to {}) book at once: {} wins ({} days, {}); the other is told {}",
+        day(1),
+        day(4),
+        day(3),
+        day(6),
+        t(&winner["customer_id"]),
+        winner["days"],
+        t(&winner["price"]),
+        t(&loser["error"]["code"])
+    );
+    let apart = expect(api, Method::POST, "/rentals", book("c-602", 8, 10), StatusCode::CREATED).await?;
+    println!("  c-602 books {} to {}, days apart: booked too", t(&apart["start"]), t(&apart["end"]));
+    let seen = expect(
+        api,
+        Method::GET,
+        &format!("/rental-units/tea-set-1/availability?from={}&to={}", day(0), day(11)),
+        Value::Null,
+        StatusCode::OK,
+    )
+    .await?;
+    println!(
+        "  availability over 11 days: {} free, {} booked",
+        seen["free"].as_array().map_or(0, Vec::len),
+        seen["booked"].as_array().map_or(0, Vec::len)
+    );
+
+    let id = winner["booking_id"].as_str().unwrap_or_default().to_owned();
+    let (start, end) = (winner["start"].clone(), winner["end"].as_str().unwrap_or_default().to_owned());
+    let step = |name: &str| format!("/rentals/{id}/{name}");
+    expect(api, Method::POST, &step("hand-over"), json!({ "on": start }), StatusCode::OK).await?;
+    let end = chrono::NaiveDate::parse_from_str(&end, "%Y-%m-%d").context("the booking's end")?;
+    let returned =
+        expect(api, Method::POST, &step("return"), json!({ "on": end + chrono::Duration::days(2) }), StatusCode::OK).await?;
+    println!("  handed over on {}, returned {} day(s) late", t(&start), t(&returned["late_days"]));
+    let inspected =
+        expect(api, Method::POST, &step("inspection"), json!({ "damage": "35.00", "note": "one cup chipped" }), StatusCode::OK)
+            .await?;
+    println!("  inspection: {} of damage ({})", t(&inspected["damage"]), t(&inspected["damage_note"]));
+    let settled = expect(api, Method::POST, &step("settlement"), Value::Null, StatusCode::OK).await?;
+    if settled["state"] != json!("settled") {
+        bail!("the rental was not settled: {settled}");
+    }
+    println!(
+        "  deposit {} settled: {} late fees, {} damage, {} back to the customer, {} owed beyond it",
+        t(&settled["deposit"]),
+        t(&settled["late_fees"]),
+        t(&settled["damage"]),
+        t(&settled["refund"]),
+        t(&settled["owed"])
+    );
     Ok(())
 }

@@ -17,6 +17,7 @@ mod orders;
 mod page;
 mod paperwork;
 mod quotes;
+mod rentals;
 mod replenishment;
 mod reports;
 mod sku_mappings;
@@ -33,6 +34,9 @@ pub use group_buys::{GroupBuyAnswer, GroupBuyBody, JoinAnswer, JoinBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
+pub use rentals::{
+    AvailabilityAnswer, BookedDay, BookingAnswer, BookingBody, InspectionBody, RentalUnitAnswer, RentalUnitBody, StepBody,
+};
 pub use reports::{
     content_type as report_content_type, plain_name, ReportDirectory, ReportFileAnswer, ReportFiles, ReportsAnswer,
 };
@@ -173,6 +177,11 @@ pub fn group_buys_api(state: AppState) -> Router {
     finish(base().merge(group_buys::router()), state)
 }
 
+/// `rentals`: rental units, their availability, bookings and each booking's steps.
+pub fn rentals_api(state: AppState) -> Router {
+    finish(base().merge(rentals::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -196,7 +205,8 @@ pub fn all(state: AppState) -> Router {
         .merge(dashboard::router())
         .merge(reports::router())
         .merge(auctions::router())
-        .merge(group_buys::router());
+        .merge(group_buys::router())
+        .merge(rentals::router());
     finish(routes, state)
 }
 

@@ -34,6 +34,7 @@ mod items;
 mod ledger;
 mod orders;
 mod outbox;
+mod rentals;
 mod sales;
 mod shipments;
 pub use outbox::relayed_message;

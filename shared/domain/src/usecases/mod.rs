@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod orders;
 pub mod outbound;
 pub mod reconcile;
+pub mod rentals;
 pub mod replenishment;
 pub mod reports;
 pub mod supply;
