@@ -18,7 +18,6 @@ use utoipa_axum::routes;
 
 use oms_domain::access::{Caller, Scope};
 use oms_domain::auction::{AntiSniping, Auction, AuctionId, AuctionTerms, Bid};
-use oms_domain::flash_sale::IdempotencyKey;
 use oms_domain::ports::MAX_PAGE_SIZE;
 use oms_domain::usecases::auctions::{self as cases, BidPlaced, NewBid};
 use oms_domain::validation::parse_json;
@@ -304,22 +303,13 @@ fn parse_auction(body: &[u8], now: DateTime<Utc>) -> Result<(MerchantId, Auction
 
 fn parse_bid(body: &[u8], header_key: Option<&str>, currency: Currency) -> Result<NewBid, ValidationError> {
     let raw: BidBody = parse_json(body)?;
-    let key = match (raw.idempotency_key, header_key) {
-        (Some(body), Some(header)) if body != header => {
-            return Err(ValidationError::new("idempotency_key", "differs from the Idempotency-Key header"))
-        }
-        (Some(key), _) => key,
-        (None, Some(header)) => header.to_owned(),
-        (None, None) => {
-            return Err(ValidationError::new("idempotency_key", "is required (in the body or the Idempotency-Key header)"))
-        }
-    };
+    let key = super::idempotency_key(raw.idempotency_key.as_deref(), header_key)?;
     let amount = decimal_field("amount", &raw.amount)?;
     let amount = oms_domain::money::check_price(amount, currency).map_err(|e| e.within("amount"))?;
     Ok(NewBid {
         customer_id: CustomerId::parse(raw.customer_id).map_err(|e| e.within("customer_id"))?,
         amount,
-        idempotency_key: IdempotencyKey::parse(key).map_err(|e| e.within("idempotency_key"))?,
+        idempotency_key: key,
         shipping_address: raw.shipping_address.as_ref().map(super::flash_sales::parse_address).transpose()?,
     })
 }
@@ -391,8 +381,7 @@ async fn get_auction(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<AuctionAnswer>, ApiError> {
-    let merchant_view = caller.0.has(Scope::OrdersRead);
-    let caller = if merchant_view { caller.with(Scope::OrdersRead)? } else { caller.with(Scope::Storefront)? };
+    let (caller, merchant_view) = super::reader(caller)?;
     let auction = visible_auction(&state, &caller, &id).await?;
     Ok(Json(AuctionAnswer::of(&auction, merchant_view, state.ports.clock.now())))
 }
@@ -432,12 +421,7 @@ async fn place_bid(
     // The merchant's storefront backend vouches for the customer id it passes.
     let caller = caller.with(Scope::Storefront)?;
     let auction = visible_auction(&state, &caller, &id).await?;
-    let header_key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            Some(value.to_str().map_err(|_| ValidationError::new("idempotency_key", "the Idempotency-Key header is not text"))?)
-        }
-    };
+    let header_key = super::header_key(&headers)?;
     let new = parse_bid(&body, header_key, auction.terms.currency)?;
     let nonce = crate::admission::nonce_of(&headers);
     state.admission.admit(auction.auction_id.as_str(), new.customer_id.as_str(), nonce, state.ports.clock.now())?;

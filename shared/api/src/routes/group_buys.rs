@@ -17,7 +17,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::{Caller, Scope};
-use oms_domain::flash_sale::IdempotencyKey;
 use oms_domain::group_buy::{GroupBuy, GroupBuyId, GroupBuyTerms, MAX_CAPACITY, MAX_UNITS_PER_BUYER};
 use oms_domain::usecases::group_buys::{self as cases, GroupBuyView, NewJoin};
 use oms_domain::validation::parse_json;
@@ -176,19 +175,10 @@ fn parse_group_buy(body: &[u8], now: DateTime<Utc>) -> Result<(MerchantId, Group
 
 fn parse_join(body: &[u8], header_key: Option<&str>) -> Result<NewJoin, ValidationError> {
     let raw: JoinBody = parse_json(body)?;
-    let key = match (raw.idempotency_key, header_key) {
-        (Some(body), Some(header)) if body != header => {
-            return Err(ValidationError::new("idempotency_key", "differs from the Idempotency-Key header"))
-        }
-        (Some(key), _) => key,
-        (None, Some(header)) => header.to_owned(),
-        (None, None) => {
-            return Err(ValidationError::new("idempotency_key", "is required (in the body or the Idempotency-Key header)"))
-        }
-    };
+    let key = super::idempotency_key(raw.idempotency_key.as_deref(), header_key)?;
     Ok(NewJoin {
         customer_id: CustomerId::parse(raw.customer_id).map_err(|e| e.within("customer_id"))?,
-        idempotency_key: IdempotencyKey::parse(key).map_err(|e| e.within("idempotency_key"))?,
+        idempotency_key: key,
         shipping_address: raw.shipping_address.as_ref().map(super::flash_sales::parse_address).transpose()?,
     })
 }
@@ -262,8 +252,7 @@ async fn get_group_buy(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<GroupBuyAnswer>, ApiError> {
-    let merchant_view = caller.0.has(Scope::OrdersRead);
-    let caller = if merchant_view { caller.with(Scope::OrdersRead)? } else { caller.with(Scope::Storefront)? };
+    let (caller, merchant_view) = super::reader(caller)?;
     let view = visible(&state, &caller, &id).await?;
     Ok(Json(GroupBuyAnswer::of(&view, merchant_view)))
 }
@@ -304,12 +293,7 @@ async fn join_group_buy(
     // The merchant's storefront backend vouches for the customer id it passes.
     let caller = caller.with(Scope::Storefront)?;
     let view = visible(&state, &caller, &id).await?;
-    let header_key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            Some(value.to_str().map_err(|_| ValidationError::new("idempotency_key", "the Idempotency-Key header is not text"))?)
-        }
-    };
+    let header_key = super::header_key(&headers)?;
     let new = parse_join(&body, header_key)?;
     let nonce = crate::admission::nonce_of(&headers);
     state.admission.admit(view.offer.group_buy_id.as_str(), new.customer_id.as_str(), nonce, state.ports.clock.now())?;

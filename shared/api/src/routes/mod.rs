@@ -235,7 +235,6 @@ fn with_common_layers(router: Router, doc: OpenApi) -> Router {
         .layer(axum::middleware::from_fn(log_failures))
 }
 
-/// A decimal amount given as a string (`"12.50"`), not negative: the error names `field`.
 /// The merchant a request acts on: the caller's own; platform staff name it (`named`,
 /// the `merchant_id` of the query or body); a merchant naming another is refused (403).
 pub(crate) fn acting_merchant(
@@ -256,6 +255,48 @@ pub(crate) fn acting_merchant(
         )),
         Err(_) => Err(oms_domain::ValidationError::new("merchant_id", "is required: platform staff name the merchant").into()),
     }
+}
+
+/// A caller reading a record that has two views: with `oms/orders.read` the merchant's
+/// (true), else with `oms/storefront` the buyers' (false); neither scope is refused.
+pub(crate) fn reader(caller: crate::Authed) -> Result<(oms_domain::access::Caller, bool), ApiError> {
+    use oms_domain::access::Scope;
+    let merchant_view = caller.0.has(Scope::OrdersRead);
+    let caller = if merchant_view { caller.with(Scope::OrdersRead)? } else { caller.with(Scope::Storefront)? };
+    Ok((caller, merchant_view))
+}
+
+/// The `Idempotency-Key` header, if the request has one; a value that is not text is
+/// refused, naming `idempotency_key`.
+pub(crate) fn header_key(headers: &axum::http::HeaderMap) -> Result<Option<&str>, oms_domain::ValidationError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
+                .to_str()
+                .map_err(|_| oms_domain::ValidationError::new("idempotency_key", "the Idempotency-Key header is not text"))
+        })
+        .transpose()
+}
+
+/// A customer action's idempotency key, given in the body (`body`) or the header
+/// (`header`, [`header_key`]): the same in both is one key, two different keys are
+/// refused, and one of them is required.
+pub(crate) fn idempotency_key(
+    body: Option<&str>,
+    header: Option<&str>,
+) -> Result<oms_domain::flash_sale::IdempotencyKey, oms_domain::ValidationError> {
+    use oms_domain::ValidationError;
+    let key = match (body, header) {
+        (Some(body), Some(header)) if body != header => {
+            return Err(ValidationError::new("idempotency_key", "differs from the Idempotency-Key header"))
+        }
+        (Some(key), _) | (None, Some(key)) => key,
+        (None, None) => {
+            return Err(ValidationError::new("idempotency_key", "is required (in the body or the Idempotency-Key header)"))
+        }
+    };
+    oms_domain::flash_sale::IdempotencyKey::parse(key).map_err(|e| e.within("idempotency_key"))
 }
 
 /// An amount given as a plain decimal string (`"12.50"`, `"3"`): digits, then optionally a

@@ -288,13 +288,6 @@ async fn visible_booking(state: &AppState, caller: &Caller, raw: &str) -> Result
     }
 }
 
-/// A caller reading with `oms/orders.read` (the merchant's view) or `oms/storefront`.
-fn reader(caller: Authed) -> Result<(Caller, bool), ApiError> {
-    let merchant_view = caller.0.has(Scope::OrdersRead);
-    let caller = if merchant_view { caller.with(Scope::OrdersRead)? } else { caller.with(Scope::Storefront)? };
-    Ok((caller, merchant_view))
-}
-
 /// Register a rental unit (or replace its terms): one physical item of a SKU, rented out
 /// by the day. A rental unit is its own inventory, never counted in sellable stock.
 #[utoipa::path(
@@ -352,7 +345,7 @@ async fn get_rental_unit(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<RentalUnitAnswer>, ApiError> {
-    let (caller, _) = reader(caller)?;
+    let (caller, _) = super::reader(caller)?;
     Ok(Json(RentalUnitAnswer::from(&visible_unit(&state, &caller, &id).await?)))
 }
 
@@ -383,7 +376,7 @@ async fn rental_availability(
     PathParams(id): PathParams<String>,
     query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AvailabilityAnswer>, ApiError> {
-    let (caller, merchant_view) = reader(caller)?;
+    let (caller, merchant_view) = super::reader(caller)?;
     let Query(query) = query.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
     let from = day_param("from", query.from.as_deref())?;
     let to = day_param("to", query.to.as_deref())?;
@@ -407,19 +400,9 @@ fn parse_booking(
     header_key: Option<&str>,
 ) -> Result<(BookingBody, RentalUnitId, CustomerId, IdempotencyKey), ValidationError> {
     let raw: BookingBody = parse_json(body)?;
-    let key = match (raw.idempotency_key.as_deref(), header_key) {
-        (Some(body), Some(header)) if body != header => {
-            return Err(ValidationError::new("idempotency_key", "differs from the Idempotency-Key header"))
-        }
-        (Some(key), _) => key.to_owned(),
-        (None, Some(header)) => header.to_owned(),
-        (None, None) => {
-            return Err(ValidationError::new("idempotency_key", "is required (in the body or the Idempotency-Key header)"))
-        }
-    };
+    let key = super::idempotency_key(raw.idempotency_key.as_deref(), header_key)?;
     let unit = RentalUnitId::parse(raw.unit_id.clone()).map_err(|e| e.within("unit_id"))?;
     let customer = CustomerId::parse(raw.customer_id.clone()).map_err(|e| e.within("customer_id"))?;
-    let key = IdempotencyKey::parse(key).map_err(|e| e.within("idempotency_key"))?;
     Ok((raw, unit, customer, key))
 }
 
@@ -451,12 +434,7 @@ async fn book_rental(
 ) -> Result<(StatusCode, Json<BookingAnswer>), ApiError> {
     // The merchant's storefront backend vouches for the customer id it passes.
     let caller = caller.with(Scope::Storefront)?;
-    let header_key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            Some(value.to_str().map_err(|_| ValidationError::new("idempotency_key", "the Idempotency-Key header is not text"))?)
-        }
-    };
+    let header_key = super::header_key(&headers)?;
     let (raw, unit_id, customer, key) = parse_booking(&body, header_key)?;
     let unit = visible_unit(&state, &caller, unit_id.as_str()).await?;
     let new = cases::NewBooking { customer_id: customer, idempotency_key: key, start: raw.start, end: raw.end };
@@ -483,7 +461,7 @@ async fn get_booking(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<BookingAnswer>, ApiError> {
-    let (caller, _) = reader(caller)?;
+    let (caller, _) = super::reader(caller)?;
     Ok(Json(BookingAnswer::of(&visible_booking(&state, &caller, &id).await?, false)))
 }
 
