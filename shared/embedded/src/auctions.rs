@@ -17,7 +17,7 @@ use oms_domain::ports::{AuctionStore, CloseAuctionOutcome, CreateAuctionOutcome,
 use oms_records::{AuctionRecord, BidRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::CachedStatements;
+use crate::db::{index_time, CachedStatements};
 use crate::orders::{insert, EncodedOrder};
 use crate::Embedded;
 
@@ -40,11 +40,6 @@ CREATE TABLE IF NOT EXISTS auction_bids (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS auction_bids_in_order ON auction_bids (auction_id, seq);
 ";
-
-/// A time as the index keeps it: RFC 3339 with microseconds and `Z`, fixed width.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
 
 fn encode_auction(auction: &Auction) -> anyhow::Result<String> {
     serde_json::to_string(&AuctionRecord::from(auction)).context("Failed to encode the auction")
@@ -190,27 +185,16 @@ impl AuctionStore for Embedded {
     /// The partial index `auctions_open`, from its start to `now`.
     async fn ended_open_auctions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AuctionId>, StoreError> {
         let failed = |e| StoreError::new("Failed to list the auctions that ended", e);
-        let until = index_time(now);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let ids: Vec<String> = self
+        let ids = self
             .db
-            .call(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT auction_id FROM auctions WHERE closed_at IS NULL AND ends_at <= ?1
-                         ORDER BY ends_at, auction_id LIMIT ?2",
-                    )
-                    .context("Failed to prepare the query of ended auctions")?;
-                let rows = stmt
-                    .query_map(params![until, limit], |row| row.get(0))
-                    .context("Failed to query the ended auctions")?
-                    .collect::<Result<Vec<String>, _>>()
-                    .context("Failed to read the ended auctions")?;
-                Ok(rows)
-            })
+            .due_ids(
+                "SELECT auction_id FROM auctions WHERE closed_at IS NULL AND ends_at <= ?1 ORDER BY ends_at, auction_id LIMIT ?2",
+                now,
+                limit,
+            )
             .await
             .map_err(failed)?;
-        ids.into_iter().map(|id| AuctionId::parse(id).context("A stored auction id is corrupt").map_err(failed)).collect()
+        ids.into_iter().map(|id| AuctionId::parse(id).context("A stored id is corrupt").map_err(failed)).collect()
     }
 
     /// In one savepoint: the auction row updated on its version (and open), then the

@@ -7,6 +7,12 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+/// A time as the index columns hold it: RFC 3339 with microseconds and `Z`, fixed width,
+/// so text order is time order.
+pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
 pub(crate) const SCHEMA_VERSION: i64 = 23;
@@ -403,6 +409,28 @@ impl Db {
             }
             None => self.call(work).await,
         }
+    }
+
+    /// The ids `sql` selects of the records due by `now`: `?1` is `now` as [`index_time`]
+    /// writes it, `?2` the most rows. How the sweep finds the flash sales and auctions that
+    /// ended and the group buys past their deadline, each through its partial index.
+    pub(crate) async fn due_ids(
+        &self,
+        sql: &'static str,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<String>> {
+        let (until, limit) = (index_time(now), i64::try_from(limit).unwrap_or(i64::MAX));
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(sql).with_context(|| format!("Failed to prepare {sql}"))?;
+            let rows = stmt
+                .query_map(rusqlite::params![until, limit], |row| row.get(0))
+                .with_context(|| format!("Failed to query {sql}"))?
+                .collect::<Result<Vec<String>, _>>()
+                .with_context(|| format!("Failed to read the rows of {sql}"))?;
+            Ok(rows)
+        })
+        .await
     }
 
     /// Runs `work` on the database thread and answers once it is committed.

@@ -20,7 +20,7 @@ use oms_domain::ports::{
 use oms_records::{ClaimRecord, SaleRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{to_u32, CachedStatements};
+use crate::db::{index_time, to_u32, CachedStatements};
 use crate::inventory::{available, raise_reserved};
 use crate::orders::{insert, EncodedOrder};
 use crate::Embedded;
@@ -173,38 +173,21 @@ impl FlashSaleStore for Embedded {
     /// The partial index `flash_sales_open`, from its start to `now`.
     async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError> {
         let failed = |e| StoreError::new("Failed to list the flash sales that ended", e);
-        let until = index_time(now);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let ids: Vec<String> = self
+        let ids = self
             .db
-            .call(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT sale_id FROM flash_sales WHERE closed_at IS NULL AND ends_at <= ?1
-                         ORDER BY ends_at, sale_id LIMIT ?2",
-                    )
-                    .context("Failed to prepare the query of ended sales")?;
-                let rows = stmt
-                    .query_map(params![until, limit], |row| row.get(0))
-                    .context("Failed to query the ended sales")?
-                    .collect::<Result<Vec<String>, _>>()
-                    .context("Failed to read the ended sales")?;
-                Ok(rows)
-            })
+            .due_ids(
+                "SELECT sale_id FROM flash_sales WHERE closed_at IS NULL AND ends_at <= ?1 ORDER BY ends_at, sale_id LIMIT ?2",
+                now,
+                limit,
+            )
             .await
             .map_err(failed)?;
-        ids.into_iter().map(|id| SaleId::parse(id).context("A stored sale id is corrupt").map_err(failed)).collect()
+        ids.into_iter().map(|id| SaleId::parse(id).context("A stored id is corrupt").map_err(failed)).collect()
     }
 }
 
 /// Most sales whose decoded terms are kept beside their row (`Embedded::sales`).
 const KNOWN_SALES: usize = 256;
-
-/// A time as the sales' index keeps it: RFC 3339 with microseconds and `Z`, fixed width so
-/// it sorts as the time does.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
 
 /// Version 19: each sale's end and, once it is closed, when and how many units went back
 /// to stock; the partial index of the sales not closed by end time. The ends of the sales

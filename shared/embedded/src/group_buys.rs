@@ -19,7 +19,7 @@ use oms_domain::ports::{ConvertOutcome, CreateGroupBuyOutcome, GroupBuyStore, Jo
 use oms_domain::CustomerId;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{to_u32, CachedStatements};
+use crate::db::{index_time, to_u32, CachedStatements};
 use crate::inventory::{append_ledger, available, raise_reserved};
 use crate::orders::{insert, EncodedOrder};
 use crate::Embedded;
@@ -51,11 +51,6 @@ CREATE TABLE IF NOT EXISTS group_buy_joins (
 CREATE UNIQUE INDEX IF NOT EXISTS group_buy_joins_by_key ON group_buy_joins (group_buy_id, idempotency_key);
 CREATE INDEX IF NOT EXISTS group_buy_joins_pending ON group_buy_joins (group_buy_id, seq) WHERE converted = 0;
 ";
-
-/// A time as the index keeps it: RFC 3339 with microseconds and `Z`, fixed width.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
 
 fn parse_time(raw: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(DateTime::parse_from_rfc3339(raw).context("A stored time is corrupt")?.with_timezone(&Utc))
@@ -374,25 +369,7 @@ impl GroupBuyStore for Embedded {
     /// The partial index `group_buys_due`, from its start to `now`.
     async fn due_group_buys(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<GroupBuyId>, StoreError> {
         let failed = |e| StoreError::new("Failed to list the group buys past their deadline", e);
-        let (until, limit) = (index_time(now), i64::try_from(limit).unwrap_or(i64::MAX));
-        let ids: Vec<String> = self
-            .db
-            .call(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT group_buy_id FROM group_buys WHERE settled_at IS NULL AND deadline <= ?1
-                         ORDER BY deadline, group_buy_id LIMIT ?2",
-                    )
-                    .context("Failed to prepare the due group buys query")?;
-                let rows = stmt
-                    .query_map(params![until, limit], |r| r.get(0))
-                    .context("Failed to query the due group buys")?
-                    .collect::<Result<Vec<String>, _>>()
-                    .context("Failed to read the due group buys")?;
-                Ok(rows)
-            })
-            .await
-            .map_err(failed)?;
-        ids.into_iter().map(GroupBuyId::parse).collect::<Result<_, _>>().map_err(|e| failed(e.into()))
+        let ids = self.db.due_ids("SELECT group_buy_id FROM group_buys WHERE settled_at IS NULL AND deadline <= ?1 ORDER BY deadline, group_buy_id LIMIT ?2", now, limit).await.map_err(failed)?;
+        ids.into_iter().map(|id| GroupBuyId::parse(id).context("A stored id is corrupt").map_err(failed)).collect()
     }
 }

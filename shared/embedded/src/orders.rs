@@ -1,6 +1,6 @@
 //! `OrderStore`: orders as JSON bodies, with the columns every lookup needs indexed.
 
-use crate::db::CachedStatements;
+use crate::db::{index_time, CachedStatements};
 use anyhow::bail;
 use anyhow::Context;
 use async_trait::async_trait;
@@ -122,12 +122,6 @@ impl OrderStore for Embedded {
             })
             .collect()
     }
-}
-
-/// A time as the index columns hold it: RFC 3339 with microseconds and `Z`, fixed width,
-/// so text order is time order.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// An order as its row holds it: the indexed columns and the JSON body at `version`.

@@ -17,7 +17,7 @@ use oms_domain::ports::{AuctionStore, CloseAuctionOutcome, CreateAuctionOutcome,
 use oms_records::{AuctionRecord, BidRecord};
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, index_time, n, s, to_item, unexplained, CancelReason, DynamoStore, Key, Transact};
+use super::{from_item, n, s, to_item, unexplained, CancelReason, DynamoStore, Key, Transact};
 use crate::error::{build_error, sdk_error};
 
 /// The auction: its keys beside the record both stores keep.
@@ -200,24 +200,8 @@ impl AuctionStore for DynamoStore {
     /// A strongly consistent `Query` of `OPEN_AUCTIONS` for sort keys up to `now`.
     async fn ended_open_auctions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AuctionId>, StoreError> {
         let what = "the auctions that ended";
-        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
-        // `~` sorts after every character of an auction id: one ending at `now` is in.
-        let until = format!("{}#~", index_time(now));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk <= :until")
-            .expression_attribute_values(":pk", s(Key::OPEN_AUCTIONS))
-            .expression_attribute_values(":until", s(until))
-            .consistent_read(true)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
-        output
-            .items
-            .unwrap_or_default()
+        self.due_items(Key::OPEN_AUCTIONS, now, limit, what)
+            .await?
             .into_iter()
             .map(|item| {
                 let open: OpenAuctionItem = from_item(item, what)?;

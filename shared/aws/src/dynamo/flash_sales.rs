@@ -454,24 +454,8 @@ impl FlashSaleStore for DynamoStore {
     /// A strongly consistent `Query` of `OPEN_FLASH_SALES` for sort keys up to `now`.
     async fn ended_open_sales(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<SaleId>, StoreError> {
         let what = "the flash sales that ended";
-        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
-        // `~` sorts after every character of a sale id: a sale ending at `now` is in.
-        let until = format!("{}#~", index_time(now));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk <= :until")
-            .expression_attribute_values(":pk", s(Key::OPEN_FLASH_SALES))
-            .expression_attribute_values(":until", s(until))
-            .consistent_read(true)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
-        output
-            .items
-            .unwrap_or_default()
+        self.due_items(Key::OPEN_FLASH_SALES, now, limit, what)
+            .await?
             .into_iter()
             .map(|item| {
                 let open: OpenSaleItem = from_item(item, what)?;

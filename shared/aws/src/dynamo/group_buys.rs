@@ -334,23 +334,8 @@ impl GroupBuyStore for DynamoStore {
     /// A strongly consistent `Query` of `DUE_GROUP_BUYS` for sort keys up to `now`.
     async fn due_group_buys(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<GroupBuyId>, StoreError> {
         let what = "the group buys past their deadline";
-        // `~` sorts after every character of an offer id: one due at `now` is in.
-        let until = format!("{}#~", index_time(now));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk <= :until")
-            .expression_attribute_values(":pk", s(Key::DUE_GROUP_BUYS))
-            .expression_attribute_values(":until", s(until))
-            .consistent_read(true)
-            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
-        output
-            .items
-            .unwrap_or_default()
+        self.due_items(Key::DUE_GROUP_BUYS, now, limit, what)
+            .await?
             .into_iter()
             .map(|item| {
                 let due: DueItem = from_item(item, what)?;

@@ -170,6 +170,27 @@ impl DynamoStore {
         }
     }
 
+    /// The items of a partition kept in time order (sort keys `<index_time>#<id>`, as
+    /// `OPEN_FLASH_SALES`, `OPEN_AUCTIONS` and `DUE_GROUP_BUYS` are) whose time is at or
+    /// before `now`, earliest first, at most `limit`: one strongly consistent `Query`.
+    async fn due_items(&self, pk: &str, now: DateTime<Utc>, limit: usize, what: &str) -> Result<Vec<Item>, StoreError> {
+        // `~` sorts after every character of an id: an item due at `now` is in.
+        let until = format!("{}#~", index_time(now));
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk <= :until")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":until", s(until))
+            .consistent_read(true)
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error(format!("Failed to query {what}"), e))?;
+        Ok(output.items.unwrap_or_default())
+    }
+
     /// An unconditional `PutItem` of `item`: how items that simply replace what was there
     /// (a warehouse, a SKU mapping) are written. `what` names it in an error.
     async fn put(&self, item: Item, what: &str) -> Result<(), StoreError> {
