@@ -57,7 +57,10 @@ USES = {
     # its shard's Update, or once closing the stock Update and ledger Put), alerts (raise: Put;
     # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes.
     "IngestOrderFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
-    | query_indexes("by_customer", "by_phone", "by_external_id", "by_channel", "by_order_number", "by_alert_status", "by_merchant_alerts")
+    | query_indexes(
+        "by_customer", "by_phone", "by_address", "by_card", "by_external_id", "by_channel", "by_order_number",
+        "by_alert_status", "by_merchant_alerts",
+    )
     | send_to("AllocateQueue")
     # the channels' webhook secrets, read at start and after a refused signature.
     | {("secretsmanager:GetSecretValue", ("Ref", "ChannelSecrets"))}

@@ -151,10 +151,19 @@ pub enum ErrorCode {
     /// 409: the booking is not in a state that takes this step (a hand-over of a returned
     /// booking, a cancellation after hand-over, a step another request made first).
     BookingStateConflict,
+    /// 409: delivery is confirmed only of an order shipped whole (not yet shipped, part
+    /// still to ship, cancelled, or a carrier exception staff are on).
+    NotShipped,
+    /// 409: the order is not delivered yet: its goods are reviewed once the buyer has them.
+    NotDelivered,
+    /// 422: the SKU reviewed is not one the order bought.
+    NotBought,
+    /// 409: the order's SKU is reviewed already, differently: that review stands.
+    AlreadyReviewed,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 60] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -211,6 +220,10 @@ impl ErrorCode {
         ErrorCode::BookingNotFound,
         ErrorCode::DatesTaken,
         ErrorCode::BookingStateConflict,
+        ErrorCode::NotShipped,
+        ErrorCode::NotDelivered,
+        ErrorCode::NotBought,
+        ErrorCode::AlreadyReviewed,
     ];
 
     /// The one status this code is answered with.
@@ -252,6 +265,8 @@ impl ErrorCode {
             GroupBuyFull => StatusCode::CONFLICT,
             RentalUnitNotFound | BookingNotFound => StatusCode::NOT_FOUND,
             RentalUnitTaken | DatesTaken | BookingStateConflict => StatusCode::CONFLICT,
+            NotShipped | NotDelivered | AlreadyReviewed => StatusCode::CONFLICT,
+            NotBought => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -315,6 +330,10 @@ impl ErrorCode {
             BookingNotFound => "booking_not_found",
             DatesTaken => "dates_taken",
             BookingStateConflict => "booking_state_conflict",
+            NotShipped => "not_shipped",
+            NotDelivered => "not_delivered",
+            NotBought => "not_bought",
+            AlreadyReviewed => "already_reviewed",
         }
     }
 }
@@ -458,6 +477,22 @@ impl From<WebhookRefusal> for ApiError {
             WebhookRefusal::Signature(_) => ErrorCode::BadSignature,
         };
         Self::new(code, refusal.to_string())
+    }
+}
+
+impl From<oms_domain::usecases::reviews::BuyerStepError> for ApiError {
+    fn from(err: oms_domain::usecases::reviews::BuyerStepError) -> Self {
+        use oms_domain::review::ReviewRefused;
+        use oms_domain::usecases::reviews::BuyerStepError;
+        match err {
+            BuyerStepError::NotFound(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            BuyerStepError::NotShipped { .. } => Self::new(ErrorCode::NotShipped, err.to_string()),
+            BuyerStepError::Refused(ReviewRefused::NotDelivered { .. }) => Self::new(ErrorCode::NotDelivered, err.to_string()),
+            BuyerStepError::Refused(ReviewRefused::NotBought { .. }) => Self::new(ErrorCode::NotBought, err.to_string()),
+            BuyerStepError::Refused(ReviewRefused::Invalid(e)) => e.into(),
+            BuyerStepError::AlreadyReviewed(_) => Self::new(ErrorCode::AlreadyReviewed, err.to_string()),
+            BuyerStepError::Unexpected(e) => e.into(),
+        }
     }
 }
 
@@ -805,6 +840,10 @@ mod tests {
                 ("booking_not_found", 404),
                 ("dates_taken", 409),
                 ("booking_state_conflict", 409),
+                ("not_shipped", 409),
+                ("not_delivered", 409),
+                ("not_bought", 422),
+                ("already_reviewed", 409),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -32,7 +32,9 @@ async fn the_table_has_the_indexes_and_ttl_the_template_declares() {
         .collect();
     indexes.sort();
     let expected = [
+        ("by_address", "address_key", "order_id"),
         ("by_alert_status", "alert_status_key", "alert_id"),
+        ("by_card", "card_key", "order_id"),
         ("by_channel", "channel_key", "order_id"),
         ("by_customer", "customer_key", "order_id"),
         ("by_external_id", "external_key", "order_id"),

@@ -8,6 +8,9 @@
 //!  "lines":[{"sku":"SKU-1","quantity":2,"unit_price":"19.90"}]}
 //! ```
 //!
+//! The customer may carry `card_fingerprint`, the payment provider's fingerprint of the card
+//! paid with (Stripe's `card.fingerprint`), which the fraud rules count orders by.
+//!
 //! Optional fields besides: `discount`, `shipping`, `tax` (decimal strings),
 //! `taxes_included`, `updated_at`, `cancelled_at`, `paid` (default true) and `deliver_by`,
 //! the delivery date promised to the buyer (`YYYY-MM-DD`, from the day the order was placed
@@ -61,6 +64,7 @@ struct GenericCustomer {
     email: Option<String>,
     phone: Option<String>,
     name: Option<String>,
+    card_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +112,9 @@ pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, Valida
 }
 
 fn parse_customer(c: &GenericCustomer) -> Result<Customer, ValidationError> {
-    Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref()).map_err(|e| e.within("customer"))
+    Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref())
+        .and_then(|customer| customer.with_card(c.card_fingerprint.as_deref()))
+        .map_err(|e| e.within("customer"))
 }
 
 fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {

@@ -24,6 +24,8 @@
 //!   naming `merchant_id`.
 //! - The customer is `customer.id`; a guest checkout (no `customer`) is `guest:` + the email,
 //!   else `guest:` + the phone (see [`customer_id_or_guest`]).
+//! - The card paid with, for the fraud rules, is `payment_details` (brand, BIN and last four
+//!   digits, `shopify:<brand>:<bin>:<last4>`) when Shopify gives both BIN and number.
 //! - Money is decimal strings in the shop's `currency`. Unit prices are the line `price`
 //!   (before discounts). Charges: `total_discounts` (else the lines' `total_discount`),
 //!   `total_tax` (else the `tax_lines` of the line items and shipping lines), shipping from `total_shipping_price_set.shop_money`
@@ -57,6 +59,8 @@ struct ShopifyOrder {
     #[serde(default)]
     financial_status: Option<String>,
     customer: Option<ShopifyCustomer>,
+    #[serde(default)]
+    payment_details: Option<PaymentDetails>,
     shipping_address: Option<ShopifyAddress>,
     line_items: Vec<ShopifyLine>,
     total_discounts: Option<String>,
@@ -64,6 +68,35 @@ struct ShopifyOrder {
     taxes_included: Option<bool>,
     total_shipping_price_set: Option<PriceSet>,
     shipping_lines: Option<Vec<ShippingLine>>,
+}
+
+/// What Shopify tells of the card paid with.
+#[derive(Debug, Deserialize)]
+struct PaymentDetails {
+    credit_card_bin: Option<String>,
+    /// Masked: "•••• •••• •••• 4242".
+    credit_card_number: Option<String>,
+    credit_card_company: Option<String>,
+}
+
+impl PaymentDetails {
+    /// `shopify:<brand>:<bin>:<last4>`, letters and digits only, when both the BIN and the
+    /// last four digits are given.
+    fn fingerprint(&self) -> Option<String> {
+        let digits = |raw: &str| raw.chars().filter(char::is_ascii_digit).collect::<String>();
+        let bin = digits(self.credit_card_bin.as_deref()?);
+        let number = digits(self.credit_card_number.as_deref()?);
+        let last4 = number.get(number.len().checked_sub(4)?..)?;
+        let brand: String = self
+            .credit_card_company
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        (!bin.is_empty()).then(|| format!("shopify:{brand}:{bin}:{last4}"))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,15 +250,18 @@ fn buyer(raw: &ShopifyOrder) -> Result<Customer, ValidationError> {
     let name = c
         .and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()))
         .or_else(|| raw.shipping_address.as_ref().and_then(|a| full_name(a.first_name.as_deref(), a.last_name.as_deref())));
-    Customer::parse(&id, email.map(|e| e.1), phone.map(|p| p.1), name.as_deref()).map_err(|e| {
-        let field = match e.field.as_str() {
-            "id" => id_field,
-            "email" => email.map_or("email", |(field, _)| field),
-            "phone" => phone.map_or("phone", |(field, _)| field),
-            _ => return e.within("customer"),
-        };
-        ValidationError { field: field.to_owned(), ..e }
-    })
+    let card = raw.payment_details.as_ref().and_then(PaymentDetails::fingerprint);
+    Customer::parse(&id, email.map(|e| e.1), phone.map(|p| p.1), name.as_deref())
+        .and_then(|customer| customer.with_card(card.as_deref()))
+        .map_err(|e| {
+            let field = match e.field.as_str() {
+                "id" => id_field,
+                "email" => email.map_or("email", |(field, _)| field),
+                "phone" => phone.map_or("phone", |(field, _)| field),
+                _ => return e.within("customer"),
+            };
+            ValidationError { field: field.to_owned(), ..e }
+        })
 }
 
 fn charges(raw: &ShopifyOrder, currency: Currency) -> Result<Charges, ValidationError> {

@@ -124,6 +124,16 @@ fn a_shopify_order_becomes_the_canonical_order() {
 }
 
 #[test]
+fn a_shopify_card_is_known_by_its_brand_bin_and_last_four_digits() {
+    let n = ok(Channel::Shopify, &fixture("shopify_order.json"), &shop());
+    assert_eq!(n.customer.card.as_deref(), Some("shopify:visa:424242:4242"));
+    let masked_only = edited("shopify_order.json", &[remove("/payment_details/credit_card_bin")]);
+    assert_eq!(ok(Channel::Shopify, &masked_only, &shop()).customer.card, None, "the last four alone name no card");
+    let none = edited("shopify_order.json", &[remove("/payment_details")]);
+    assert_eq!(ok(Channel::Shopify, &none, &shop()).customer.card, None);
+}
+
+#[test]
 fn shopify_charges_carry_the_order_discounts_shipping_and_tax() {
     let n = ok(Channel::Shopify, &fixture("shopify_order.json"), &shop());
     assert_eq!(n.charges, charges("5.00", "7.99", "5.24"));
@@ -649,6 +659,20 @@ fn generic_orders_come_with_no_charges() {
     let n = ok(Channel::Generic, &serde_json::to_vec(&body).expect("serialises"), &Meta::default());
     assert_eq!(n.charges, Charges::default());
     assert_eq!(n.merchant_id.as_str(), "m-1");
+}
+
+#[test]
+fn a_generic_customer_may_name_the_card_paid_with() {
+    let with = |card: Value| {
+        let mut body = doc("generic_order.json");
+        body["customer"]["card_fingerprint"] = card;
+        serde_json::to_vec(&body).expect("serialises")
+    };
+    let n = ok(Channel::Generic, &with(json!("fp_9Xb2")), &Meta::default());
+    assert_eq!(n.customer.card.as_deref(), Some("fp_9Xb2"));
+    assert_eq!(ok(Channel::Generic, &fixture("generic_order.json"), &Meta::default()).customer.card, None);
+    assert_eq!(refused(Channel::Generic, &with(json!("two words")), &Meta::default()).field, "customer.card_fingerprint");
+    assert_eq!(refused(Channel::Generic, &with(json!(42)), &Meta::default()).field, "customer.card_fingerprint");
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub fn order(channel: Channel, external_id: &str) -> Order {
 pub fn complete_order() -> Order {
     let mut order = order(Channel::WooCommerce, "WC-1001");
     order.order_id = OrderId::parse("ord_01JDXYZ").expect("a valid order id");
+    order.customer.card = Some("fp_4242".into());
     order.charges =
         Charges { discount: Decimal::new(250, 2), shipping: Decimal::new(8, 0), tax: Decimal::ZERO, taxes_included: true };
     order.transition(OrderStatus::Allocated, noon(), "planned").expect("a received order can be allocated");
@@ -60,6 +61,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
             email: Some("a@example.com".into()),
             phone: phone.map(str::to_owned),
             name: Some("Li Lei".into()),
+            card: None,
         },
         shipping_address: Address {
             name: Some("Li Lei".into()),

@@ -37,6 +37,7 @@ pub mod orders;
 pub mod payments;
 pub mod races;
 pub mod rentals;
+pub mod reviews;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -58,6 +59,7 @@ pub use ledger::*;
 pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
+pub use reviews::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -83,6 +85,7 @@ pub struct Subject {
     pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
     pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
     pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
+    pub reviews: Arc<dyn oms_domain::ports::ReviewStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -125,6 +128,7 @@ macro_rules! __each_case {
         $($apply)*!(an_update_of_an_unknown_order_is_a_version_conflict_and_creates_nothing, $($arg)*);
         $($apply)*!(orders_are_found_by_customer_newest_first, $($arg)*);
         $($apply)*!(orders_are_found_by_phone_newest_first, $($arg)*);
+        $($apply)*!(orders_are_found_by_shipping_address_and_card_newest_first, $($arg)*);
         $($apply)*!(an_order_is_found_by_its_channel_and_external_id, $($arg)*);
         $($apply)*!(orders_are_found_by_external_id_on_any_channel_newest_first, $($arg)*);
         $($apply)*!(orders_are_found_by_channel_newest_first, $($arg)*);
@@ -276,6 +280,10 @@ macro_rules! __each_case {
         $($apply)*!(a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_days, $($arg)*);
         $($apply)*!(a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days, $($arg)*);
         $($apply)*!(customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking, $($arg)*);
+        // reviews
+        $($apply)*!(a_review_is_stored_once_per_order_and_sku_and_counted_in_its_rating, $($arg)*);
+        $($apply)*!(a_skus_reviews_read_newest_first_per_merchant, $($arg)*);
+        $($apply)*!(concurrent_reviews_of_one_orders_sku_store_and_count_one, $($arg)*);
     };
 }
 
@@ -330,6 +338,7 @@ mod tests {
             include_str!("auctions.rs"),
             include_str!("group_buys.rs"),
             include_str!("rentals.rs"),
+            include_str!("reviews.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

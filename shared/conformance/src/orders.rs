@@ -174,6 +174,28 @@ pub async fn orders_are_found_by_phone_newest_first(s: Subject) {
     assert_eq!(find(&s, m1().phone("+8613911111111"), 10).await, vec![stored(&other)]);
 }
 
+pub async fn orders_are_found_by_shipping_address_and_card_newest_first(s: Subject) {
+    let mut a = order_for(Channel::Shopify, "A-1", "c-1", None);
+    a.customer.card = Some("fp_1".into());
+    let mut b = order_for(Channel::Amazon, "A-2", "c-2", None);
+    b.shipping_address.line1 = " 1  WEST lake rd.".into();
+    b.customer.card = Some("fp_1".into());
+    let mut elsewhere = order_for(Channel::Shopify, "A-3", "c-3", None);
+    elsewhere.shipping_address.line1 = "9 Hubin Rd".into();
+    let mut theirs = order_for(Channel::Shopify, "A-4", "c-1", None);
+    theirs.merchant_id = merchant("m-2");
+    theirs.customer.card = Some("fp_1".into());
+    for o in [&b, &elsewhere, &theirs, &a] {
+        insert(&s, o).await;
+    }
+    let door = a.shipping_address.fingerprint();
+    assert_eq!(door, b.shipping_address.fingerprint(), "one door typed two ways");
+    assert_eq!(find(&s, m1().address(door), 10).await, newest_first(&[&a, &b]));
+    assert_eq!(find(&s, m1().address(elsewhere.shipping_address.fingerprint()), 10).await, vec![stored(&elsewhere)]);
+    assert_eq!(find(&s, m1().card("fp_1"), 10).await, newest_first(&[&a, &b]), "another merchant's order is not found");
+    assert!(find(&s, m1().card("fp_2"), 10).await.is_empty());
+}
+
 pub async fn an_order_is_found_by_its_channel_and_external_id(s: Subject) {
     let target = order(Channel::Shopify, "A-1");
     let same_id_elsewhere = order(Channel::WooCommerce, "A-1");

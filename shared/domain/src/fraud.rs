@@ -7,8 +7,8 @@
 //! or a traveller's phone is not held for that one thing; two together are.
 //!
 //! - **Velocity**: more than `velocity_orders` other orders by the same customer, or with
-//!   the same phone number (however many customer ids it hides behind), placed within
-//!   `window` of this one.
+//!   the same phone number, shipping address or card (however many customer ids they hide
+//!   behind), placed within `window` of this one.
 //! - **Unusual quantity**: a line of `unusual_units` units or more.
 //! - **Mismatched regions**: the phone's country calling code belongs to other countries
 //!   than the one the order ships to.
@@ -42,12 +42,32 @@ impl Default for FraudRules {
     }
 }
 
-/// What the stores know around an order: its customer's and its phone's other orders
-/// placed within the window.
+/// What the stores know around an order: the other orders placed within the window by
+/// its customer, and with its phone, its shipping address (by `Address::fingerprint`) and
+/// its card (`Customer::card`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Signals {
     pub customer_orders: u32,
     pub phone_orders: u32,
+    pub address_orders: u32,
+    pub card_orders: u32,
+}
+
+impl Signals {
+    /// The busiest signal: its count and whose orders they are, for the reason's text
+    /// (the customer's first when counts tie).
+    fn busiest(&self) -> (u32, &'static str) {
+        [
+            (self.customer_orders, "this customer"),
+            (self.phone_orders, "this phone number"),
+            (self.address_orders, "this shipping address"),
+            (self.card_orders, "this card"),
+        ]
+        .into_iter()
+        .rev()
+        .max_by_key(|(count, _)| *count)
+        .unwrap_or((0, "this customer"))
+    }
 }
 
 /// An order's score and the reasons for it, one per rule that fired.
@@ -73,12 +93,8 @@ impl Assessment {
 pub fn assess(order: &Order, signals: &Signals, rules: &FraudRules) -> Assessment {
     let mut assessment = Assessment::default();
     let minutes = rules.window.num_minutes();
-    if signals.customer_orders > rules.velocity_orders || signals.phone_orders > rules.velocity_orders {
-        let (count, whose) = if signals.customer_orders >= signals.phone_orders {
-            (signals.customer_orders, "this customer")
-        } else {
-            (signals.phone_orders, "this phone number")
-        };
+    let (count, whose) = signals.busiest();
+    if count > rules.velocity_orders {
         assessment.add(VELOCITY_POINTS, format!("velocity: {count} other orders by {whose} within {minutes} minutes"));
     }
     if let Some(line) = order.lines.iter().filter(|line| line.quantity >= rules.unusual_units).max_by_key(|l| l.quantity) {
@@ -158,7 +174,7 @@ mod tests {
     #[test]
     fn no_rule_alone_holds_an_order_two_do() {
         let rules = FraudRules::default();
-        let busy = Signals { customer_orders: 6, phone_orders: 0 };
+        let busy = Signals { customer_orders: 6, ..Signals::default() };
         let alone = [
             assess(&order(Some("+8613800000000"), "CN", 1), &busy, &rules),
             assess(&order(Some("+8613800000000"), "CN", 500), &Signals::default(), &rules),
@@ -179,7 +195,7 @@ mod tests {
     #[test]
     fn a_quiet_order_scores_nothing() {
         let rules = FraudRules::default();
-        let calm = Signals { customer_orders: 5, phone_orders: 5 };
+        let calm = Signals { customer_orders: 5, phone_orders: 5, address_orders: 5, card_orders: 5 };
         let assessment = assess(&order(Some("+8613800000000"), "CN", 99), &calm, &rules);
         assert_eq!(assessment, Assessment::default());
         let local = assess(&order(Some("13800000000"), "US", 1), &Signals::default(), &rules);
@@ -188,9 +204,23 @@ mod tests {
 
     #[test]
     fn one_phone_behind_many_customers_is_velocity_too() {
-        let signals = Signals { customer_orders: 0, phone_orders: 9 };
+        let signals = Signals { phone_orders: 9, ..Signals::default() };
         let assessment = assess(&order(None, "CN", 1), &signals, &FraudRules::default());
         assert!(assessment.reasons[0].contains("9 other orders by this phone number"), "{assessment:?}");
+    }
+
+    #[test]
+    fn one_address_or_card_behind_many_customers_is_velocity_too() {
+        let rules = FraudRules::default();
+        let address = Signals { customer_orders: 1, address_orders: 7, ..Signals::default() };
+        let assessment = assess(&order(None, "CN", 1), &address, &rules);
+        assert_eq!(assessment.score, VELOCITY_POINTS);
+        assert!(assessment.reasons[0].contains("7 other orders by this shipping address"), "{assessment:?}");
+        let card = Signals { address_orders: 6, card_orders: 8, ..Signals::default() };
+        let assessment = assess(&order(None, "CN", 1), &card, &rules);
+        assert_eq!(assessment.reasons, vec!["velocity: 8 other orders by this card within 60 minutes".to_owned()]);
+        let tie = Signals { customer_orders: 6, card_orders: 6, ..Signals::default() };
+        assert!(assess(&order(None, "CN", 1), &tie, &rules).reasons[0].contains("this customer"));
     }
 
     #[test]

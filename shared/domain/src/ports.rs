@@ -177,6 +177,10 @@ pub struct OrderQuery {
     pub customer: Option<CustomerId>,
     /// A normalised phone number (see `order::normalise_phone`).
     pub phone: Option<String>,
+    /// A shipping address's fingerprint (`Address::fingerprint`).
+    pub address: Option<String>,
+    /// A card's fingerprint (`Customer::card`).
+    pub card: Option<String>,
     pub channel: Option<Channel>,
     pub external_id: Option<ExternalId>,
     pub order_number: Option<OrderNumber>,
@@ -187,7 +191,17 @@ pub struct OrderQuery {
 impl OrderQuery {
     /// Every order of `merchant`; narrow it with the filters below.
     pub fn of(merchant: MerchantId) -> Self {
-        Self { merchant, customer: None, phone: None, channel: None, external_id: None, order_number: None, status: None }
+        Self {
+            merchant,
+            customer: None,
+            phone: None,
+            address: None,
+            card: None,
+            channel: None,
+            external_id: None,
+            order_number: None,
+            status: None,
+        }
     }
 
     #[must_use]
@@ -198,6 +212,18 @@ impl OrderQuery {
     #[must_use]
     pub fn phone(self, phone: impl Into<String>) -> Self {
         Self { phone: Some(phone.into()), ..self }
+    }
+
+    /// Orders shipping to the address with this fingerprint.
+    #[must_use]
+    pub fn address(self, fingerprint: impl Into<String>) -> Self {
+        Self { address: Some(fingerprint.into()), ..self }
+    }
+
+    /// Orders paid with the card of this fingerprint.
+    #[must_use]
+    pub fn card(self, fingerprint: impl Into<String>) -> Self {
+        Self { card: Some(fingerprint.into()), ..self }
     }
 
     #[must_use]
@@ -224,6 +250,8 @@ impl OrderQuery {
     pub fn is_narrowed(&self) -> bool {
         self.customer.is_some()
             || self.phone.is_some()
+            || self.address.is_some()
+            || self.card.is_some()
             || self.channel.is_some()
             || self.external_id.is_some()
             || self.order_number.is_some()
@@ -235,6 +263,8 @@ impl OrderQuery {
         order.merchant_id == self.merchant
             && self.customer.as_ref().is_none_or(|c| &order.customer.id == c)
             && self.phone.as_ref().is_none_or(|p| order.customer.phone.as_ref() == Some(p))
+            && self.address.as_ref().is_none_or(|a| &order.shipping_address.fingerprint() == a)
+            && self.card.as_ref().is_none_or(|c| order.customer.card.as_ref() == Some(c))
             && self.channel.is_none_or(|c| order.channel == c)
             && self.external_id.as_ref().is_none_or(|e| &order.external_id == e)
             && self.order_number.as_ref().is_none_or(|n| &order.order_number == n)
@@ -1188,6 +1218,33 @@ pub enum MoveBookingOutcome {
     NotFound,
 }
 
+/// What `ReviewStore::add_review` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum AddReviewOutcome {
+    /// The review is stored and counted in its SKU's rating.
+    Added,
+    /// The order's SKU is reviewed already: that review; nothing written.
+    AlreadyReviewed(Box<crate::review::Review>),
+}
+
+/// Buyers' reviews, one per (order, SKU), and each merchant's SKU's rating.
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    /// Stores `review` and counts it in the rating of its merchant's SKU, in one atomic
+    /// write. Condition: the order's SKU has no review yet; otherwise nothing is written
+    /// (`AlreadyReviewed`, with the stored review), so of concurrent reviews of one
+    /// order's SKU exactly one is stored and counted.
+    async fn add_review(&self, review: &crate::review::Review) -> Result<AddReviewOutcome, StoreError>;
+
+    /// The merchant's reviews of `sku`, newest first, at most `limit`. Strongly consistent.
+    async fn reviews_of(&self, merchant: &MerchantId, sku: &Sku, limit: usize) -> Result<Vec<crate::review::Review>, StoreError>;
+
+    /// The rating of the merchant's `sku`: its reviews counted and their stars summed;
+    /// zero for a SKU never reviewed. Strongly consistent.
+    async fn rating_of(&self, merchant: &MerchantId, sku: &Sku) -> Result<crate::review::Rating, StoreError>;
+}
+
 /// Rental units, their bookings and the (unit, day) claims that keep a unit from being
 /// booked twice for one day.
 #[async_trait]
@@ -1250,6 +1307,7 @@ pub struct Ports {
     pub auctions: Arc<dyn AuctionStore>,
     pub group_buys: Arc<dyn GroupBuyStore>,
     pub rentals: Arc<dyn RentalStore>,
+    pub reviews: Arc<dyn ReviewStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -117,6 +117,7 @@ fn other_customer() -> Customer {
         email: Some("b@example.com".into()),
         phone: None,
         name: Some("Han Meimei".into()),
+        card: None,
     }
 }
 
@@ -2338,6 +2339,37 @@ async fn a_webhook_order_scoring_two_fraud_rules_is_held_for_review_until_staff_
     assert_eq!(quiet.status, OrderStatus::Received, "velocity alone");
     assert!(matches!(release(&world.ports, &quiet.order_id, "x").await, Err(ReleaseError::NotHeldForReview { .. })));
     assert!(matches!(release(&world.ports, &OrderId::generate(), "x").await, Err(ReleaseError::NotFound(_))));
+}
+
+/// Six customers paying with one card and shipping to one door (typed each their own way)
+/// within the hour: the seventh order, a bulk one by yet another customer, is held: the
+/// velocity of the card and the address, though no customer ordered twice.
+#[tokio::test]
+async fn one_card_or_one_door_behind_many_customers_is_velocity() {
+    let world = World::new().await;
+    world.stock("WH-A", "SKU-1", 1_000).await;
+    let spelt = ["1 West Lake Rd", "1 west lake rd.", " 1 WEST LAKE RD", "1, West Lake Rd"];
+    let order_by = |index: usize, card: &str| {
+        let mut new = delivery(&format!("D-{index}"));
+        new.customer = Customer::parse(&format!("c-{index}"), None, None, None).unwrap().with_card(Some(card)).unwrap();
+        new.shipping_address.line1 = spelt[index % spelt.len()].into();
+        new
+    };
+    for index in 0..6 {
+        assert_eq!(receive_order(&world.ports, order_by(index, "fp_1")).await.unwrap().status, OrderStatus::Received);
+    }
+    let mut bulk = order_by(6, "fp_1");
+    bulk.lines[0].quantity = 500;
+    let receipt = receive_order(&world.ports, bulk).await.unwrap();
+    let order = world.order(&receipt.order_id).await;
+    let Some(HoldReason::FraudReview(assessment)) = order.hold() else { panic!("held for review: {:?}", order.hold()) };
+    assert!(assessment.reasons[0].contains("6 other orders by this shipping address"), "{assessment:?}");
+
+    // Another door and another card: the same bulk line alone holds nothing.
+    let mut elsewhere = order_by(7, "fp_2");
+    elsewhere.shipping_address.line1 = "9 Hubin Rd".into();
+    elsewhere.lines[0].quantity = 500;
+    assert_eq!(receive_order(&world.ports, elsewhere).await.unwrap().status, OrderStatus::Received);
 }
 
 /// Orders the platform makes or imports are not screened: a CSV import of a bulk buyer's

@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 23;
+pub(crate) const SCHEMA_VERSION: i64 = 28;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -254,6 +254,28 @@ DROP TABLE shipments;
 ALTER TABLE shipments_by_parcel RENAME TO shipments;
 CREATE INDEX shipments_by_order ON shipments (order_id, shipment_id);
 ";
+
+/// Version 27: a merchant's orders by shipping address fingerprint and by card
+/// fingerprint, what the fraud rules count orders by. Orders written before it have
+/// neither key: the rules look back one hour, so they age out of the count at once.
+/// Idempotent, as every step is: a column already there is left alone.
+fn step_27_address_and_card_keys(tx: &Connection) -> anyhow::Result<()> {
+    for column in ["address_key", "card_key"] {
+        let present: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('orders') WHERE name = ?1)", [column], |row| {
+                row.get(0)
+            })?;
+        if !present {
+            tx.execute_batch(&format!("ALTER TABLE orders ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS orders_by_address ON orders (merchant_id, address_key, order_id)
+             WHERE address_key IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS orders_by_card ON orders (merchant_id, card_key, order_id) WHERE card_key IS NOT NULL;",
+    )?;
+    Ok(())
+}
 
 /// Version 20: the order index by phone holds only orders with a phone (a lookup by phone,
 /// `phone = ?`, never wants the others): a flash-sale claim's order, which has none, writes
@@ -681,6 +703,13 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 23 {
         tx.execute_batch(crate::rentals::RENTALS)
             .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
+    }
+    if found < 27 {
+        step_27_address_and_card_keys(&tx)
+            .context("Failed to migrate to schema version 27 (orders by shipping address and by card)")?;
+    }
+    if found < 28 {
+        tx.execute_batch(crate::reviews::REVIEWS).context("Failed to migrate to schema version 28 (reviews)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -1366,6 +1395,22 @@ mod tests {
             .unwrap();
         let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!((tables, version), (4, SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn the_address_and_card_lookups_use_their_indexes() {
+        let db = Db::open_in_memory().unwrap();
+        for (column, index) in [("address_key", "orders_by_address"), ("card_key", "orders_by_card")] {
+            let plan: String = db
+                .call_now(move |c| {
+                    let sql = format!(
+                        "EXPLAIN QUERY PLAN SELECT order_id FROM orders WHERE merchant_id = ?1 AND {column} = ?2 ORDER BY order_id DESC"
+                    );
+                    Ok(c.query_row(&sql, ["m-1", "6c1e48ec2e956895f7297ff7411c4d1767895987814acd15fd2fd3acfbfd0cfd"], |r| r.get(3))?)
+                })
+                .unwrap();
+            assert!(plan.contains(index), "{column}: {plan}");
+        }
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub(crate) struct EncodedOrder {
     order_number: String,
     customer_id: String,
     phone: Option<String>,
+    /// The shipping address's fingerprint and the card's, the fraud rules' lookups.
+    address_key: String,
+    card_key: Option<String>,
     status: &'static str,
     /// When the order came to its status; `None` for a final status (not indexed).
     status_since: Option<String>,
@@ -154,6 +157,8 @@ impl EncodedOrder {
             order_number: order.order_number.to_string(),
             customer_id: order.customer.id.to_string(),
             phone: order.customer.phone.clone(),
+            address_key: order.shipping_address.fingerprint(),
+            card_key: order.customer.card.clone(),
             status: order.status.as_str(),
             status_since: (!order.status.is_final()).then(|| index_time(order.status_since())),
             body,
@@ -194,8 +199,8 @@ pub(crate) fn insert(conn: &Connection, row: &EncodedOrder, send: &[Outgoing]) -
         .execute_cached(
             "INSERT INTO orders
                  (order_id, channel, merchant_id, external_id, customer_id, phone, status, version, body, order_number,
-                  status_since)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
+                  status_since, address_key, card_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (channel, merchant_id, external_id) DO NOTHING",
             params![
                 row.order_id,
@@ -207,7 +212,9 @@ pub(crate) fn insert(conn: &Connection, row: &EncodedOrder, send: &[Outgoing]) -
                 row.status,
                 row.body,
                 row.order_number,
-                row.status_since
+                row.status_since,
+                row.address_key,
+                row.card_key
             ],
         )
         .context("Failed to write the order row")?;
@@ -253,7 +260,7 @@ fn update(
         .execute_cached(
             "UPDATE orders
              SET channel = ?1, external_id = ?2, customer_id = ?3, phone = ?4, status = ?5, version = ?6 + 1, body = ?7,
-                 merchant_id = ?9, order_number = ?10, status_since = ?11
+                 merchant_id = ?9, order_number = ?10, status_since = ?11, address_key = ?12, card_key = ?13
              WHERE order_id = ?8 AND version = ?6",
             params![
                 row.channel,
@@ -266,7 +273,9 @@ fn update(
                 row.order_id,
                 row.merchant_id,
                 row.order_number,
-                row.status_since
+                row.status_since,
+                row.address_key,
+                row.card_key
             ],
         )
         .context("Failed to write the order row")?;
@@ -426,6 +435,8 @@ fn find(conn: &mut Connection, query: &OrderQuery, limit: usize, after: Option<&
     };
     given("customer_id = ?", query.customer.as_ref().map(ToString::to_string));
     given("phone = ?", query.phone.clone());
+    given("address_key = ?", query.address.clone());
+    given("card_key = ?", query.card.clone());
     given("channel = ?", query.channel.map(|c| c.as_str().to_owned()));
     given("external_id = ?", query.external_id.as_ref().map(ToString::to_string));
     given("order_number = ?", query.order_number.as_ref().map(ToString::to_string));
@@ -477,7 +488,7 @@ mod tests {
     const SAMPLE_BODY: &str = concat!(
         r#"{"order_id":"ord_01JDXYZ","status":"allocated","channel":"woocommerce","external_id":"WC-1001","#,
         r##""order_number":"#WC-1001","merchant_id":"m-1","placed_at":"2026-11-20T10:00:00Z","##,
-        r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000","name":"Li Lei"},"#,
+        r#""customer":{"id":"c-1","email":"a@example.com","phone":"+8613800000000","name":"Li Lei","card":"fp_4242"},"#,
         r#""shipping_address":{"name":"Li Lei","line1":"1 West Lake Rd","city":"Hangzhou","province":"Zhejiang","#,
         r#""postal_code":"310000","country":"CN"},"#,
         r#""currency":"CNY","#,
@@ -538,6 +549,18 @@ mod tests {
         );
         assert_eq!((phone.as_deref(), status.as_str(), version), (Some("+8613800000000"), "allocated", 1));
         assert_eq!(body, SAMPLE_BODY);
+        let keys: (String, Option<String>) = store
+            .db
+            .call_now(|conn| {
+                Ok(conn.query_row("SELECT address_key, card_key FROM orders WHERE order_id = 'ord_01JDXYZ'", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?)
+            })
+            .unwrap();
+        assert_eq!(
+            keys,
+            ("6c1e48ec2e956895f7297ff7411c4d1767895987814acd15fd2fd3acfbfd0cfd".to_owned(), Some("fp_4242".to_owned()))
+        );
     }
 
     #[tokio::test]

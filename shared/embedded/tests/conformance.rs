@@ -67,7 +67,8 @@ async fn file_backed() -> Subject {
         consignments: kept.clone(),
         auctions: kept.clone(),
         group_buys: kept.clone(),
-        rentals: kept,
+        rentals: kept.clone(),
+        reviews: kept,
     }
 }
 
@@ -107,6 +108,7 @@ async fn in_memory() -> Subject {
         auctions: ports.auctions,
         group_buys: ports.group_buys,
         rentals: Arc::new(store_for_rentals),
+        reviews: ports.reviews,
     }
 }
 
@@ -144,7 +146,8 @@ async fn two_on_one_file() -> Subject {
         consignments: shared.clone(),
         auctions: shared.clone(),
         group_buys: shared.clone(),
-        rentals: shared,
+        rentals: shared.clone(),
+        reviews: shared,
     }
 }
 
@@ -874,3 +877,35 @@ macro_rules! rentals_through {
 
 rentals_through!(InTempDir, kept_store);
 rentals_through!(TwoOnOneFile, picked_store);
+
+macro_rules! reviews_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::ReviewStore for $wrapper {
+            async fn add_review(
+                &self,
+                review: &oms_domain::review::Review,
+            ) -> Result<oms_domain::ports::AddReviewOutcome, StoreError> {
+                oms_domain::ports::ReviewStore::add_review($store(self), review).await
+            }
+            async fn reviews_of(
+                &self,
+                merchant: &oms_domain::MerchantId,
+                sku: &oms_domain::Sku,
+                limit: usize,
+            ) -> Result<Vec<oms_domain::review::Review>, StoreError> {
+                oms_domain::ports::ReviewStore::reviews_of($store(self), merchant, sku, limit).await
+            }
+            async fn rating_of(
+                &self,
+                merchant: &oms_domain::MerchantId,
+                sku: &oms_domain::Sku,
+            ) -> Result<oms_domain::review::Rating, StoreError> {
+                oms_domain::ports::ReviewStore::rating_of($store(self), merchant, sku).await
+            }
+        }
+    };
+}
+
+reviews_through!(InTempDir, kept_store);
+reviews_through!(TwoOnOneFile, picked_store);

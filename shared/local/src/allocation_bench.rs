@@ -230,7 +230,7 @@ pub fn generate(seed: u64, orders: usize) -> anyhow::Result<Instances> {
             merchant_id: merchant.clone(),
             placed_at: now,
             currency: id(Currency::parse("CNY")),
-            customer: Customer { id: id(CustomerId::parse(format!("c-{n}"))), email: None, phone: None, name: None },
+            customer: Customer::known(id(CustomerId::parse(format!("c-{n}")))),
             shipping_address: Address {
                 name: None,
                 line1: "1 Road".into(),

@@ -185,6 +185,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     paperwork(&api, &accepted, data_dir).await?;
     group_buys(&api, &embedded, &ports).await?;
     rentals(&api).await?;
+    after_the_sale(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1204,6 +1205,53 @@ async fn fraud_review(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
         released["status"].as_str().unwrap_or("?"),
         after["status"].as_str().unwrap_or("?")
     );
+    one_card_many_buyers(api, embedded).await
+}
+
+/// One card behind many customer ids: six small orders within the hour, each by another
+/// customer to another door but paid with one card, then a seventh of 150 units: held for
+/// the card's velocity and the quantity, and cancelled by staff.
+async fn one_card_many_buyers(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const CARD: &str = "fp_7Hq2LxD9";
+    let (sku, price, _) = CATALOGUE[1];
+    let order_of = |k: usize, quantity: u32| {
+        let mut order = sample_order(ORDERS + 20 + k);
+        order["external_id"] = json!(format!("CARD-{k}"));
+        order["customer"]["id"] = json!(format!("c-card-{k}"));
+        order["customer"]["phone"] = json!(format!("+86 139 0000 {k:04}"));
+        order["customer"]["card_fingerprint"] = json!(CARD);
+        order["placed_at"] = json!(format!("2026-11-20T21:{:02}:00Z", 5 * k));
+        order["lines"] = json!([{ "sku": sku, "quantity": quantity, "unit_price": price }]);
+        order
+    };
+    for k in 0..6 {
+        post_order(api, &order_of(k, 1), true).await?;
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let (_, receipt) = post_order(api, &order_of(6, 150), true).await?;
+    let order_id = receipt["order_id"].as_str().unwrap_or_default().to_owned();
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let held = expect(api, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "One card behind seven customer ids within the hour, the seventh buying 150 x {sku}: {} (score {})",
+        held["status"].as_str().unwrap_or("?"),
+        held["hold"]["score"]
+    );
+    for reason in held["hold"]["reasons"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!("  {}", reason.as_str().unwrap_or_default());
+    }
+    let by_card = expect(api, Method::GET, &format!("/orders?card={CARD}"), Value::Null, StatusCode::OK).await?;
+    let body = json!({ "reason": "card reported stolen by its holder" });
+    let cancelled = expect(api, Method::POST, &format!("/orders/{order_id}/cancel"), body, StatusCode::OK).await?;
+    println!(
+        "  GET /orders?card={CARD}: {} orders; POST /orders/{order_id}/cancel: {}",
+        by_card["orders"].as_array().map_or(0, Vec::len),
+        cancelled["status"].as_str().unwrap_or("?")
+    );
     Ok(())
 }
 
@@ -1818,6 +1866,58 @@ async fn group_buys(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow:
     if !sweep(&later, &SweepLimits::default()).await?.group_buys_settled.is_empty() {
         bail!("a second sweep settled a group buy again");
     }
+    Ok(())
+}
+
+/// After the sale: the Hangzhou buyers review their Longjing. SHIP-2's buyer cannot review
+/// before it has the tea, confirms delivery (the carrier never scanned it), then rates it;
+/// SHIP-1's buyer (delivered by the carrier) rates it, its storefront retrying the same
+/// review once; the SKU's rating is what a storefront shows.
+async fn after_the_sale(api: &Router) -> anyhow::Result<()> {
+    let (sku, ..) = CATALOGUE[0];
+    let mut orders = Vec::new();
+    for external_id in ["SHIP-1", "SHIP-2"] {
+        let found = expect(api, Method::GET, &format!("/orders?external_id={external_id}"), Value::Null, StatusCode::OK).await?;
+        let order = found["orders"][0].clone();
+        if order.is_null() {
+            bail!("no order {external_id}");
+        }
+        orders.push(order);
+    }
+    let (first, second) = (&orders[0], &orders[1]);
+    let (first_id, second_id) = (first["order_id"].as_str().unwrap_or_default(), second["order_id"].as_str().unwrap_or_default());
+    let review = |order: &Value, rating: u32, text: &str| json!({ "customer_id": order["customer"]["id"], "sku": sku, "rating": rating, "text": text });
+    let early = review(second, 2, "Arrived late");
+    let (status, refusal) = call(api, Method::POST, &format!("/orders/{second_id}/reviews"), early).await?;
+    println!(
+        "After the sale: SHIP-2's buyer reviews before it has the tea ({}): {status} {}",
+        second["status"].as_str().unwrap_or("?"),
+        refusal["error"]["code"].as_str().unwrap_or("?")
+    );
+    let buyer = json!({ "customer_id": second["customer"]["id"] });
+    let confirmed =
+        expect(api, Method::POST, &format!("/orders/{second_id}/delivery-confirmation"), buyer, StatusCode::OK).await?;
+    println!(
+        "  POST /orders/{second_id}/delivery-confirmation by its buyer: {} ({})",
+        confirmed["status"].as_str().unwrap_or("?"),
+        confirmed["timeline"].as_array().and_then(|t| t.last()).and_then(|e| e["detail"].as_str()).unwrap_or("?")
+    );
+    let late = review(second, 2, "Good tea, but it came a day and a half late");
+    expect(api, Method::POST, &format!("/orders/{second_id}/reviews"), late, StatusCode::CREATED).await?;
+    let praise = review(first, 5, "Fresh, grassy and sweet: the best Longjing I have had");
+    let stored = expect(api, Method::POST, &format!("/orders/{first_id}/reviews"), praise.clone(), StatusCode::CREATED).await?;
+    let (retried, _) = call(api, Method::POST, &format!("/orders/{first_id}/reviews"), praise).await?;
+    let (changed, refusal) = call(api, Method::POST, &format!("/orders/{first_id}/reviews"), review(first, 1, "meh")).await?;
+    println!(
+        "  SHIP-1's buyer: {} stars; the same review again {retried}; a different one {changed} {}",
+        stored["rating"],
+        refusal["error"]["code"].as_str().unwrap_or("?")
+    );
+    let view = expect(api, Method::GET, &format!("/skus/{sku}/reviews"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  GET /skus/{sku}/reviews: {} reviews, {} stars on average, newest: {}",
+        view["rating"]["count"], view["rating"]["average"], view["reviews"][0]["text"]
+    );
     Ok(())
 }
 

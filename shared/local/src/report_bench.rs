@@ -130,7 +130,7 @@ fn generated(n: usize, total: usize, start: DateTime<Utc>, end: DateTime<Utc>) -
         merchant_id: MerchantId::parse("m-1")?,
         placed_at,
         currency: Currency::parse(if usd { "USD" } else { "CNY" })?,
-        customer: Customer { id: CustomerId::parse(format!("c-{}", n % 50_000))?, email: None, phone: None, name: None },
+        customer: Customer::known(CustomerId::parse(format!("c-{}", n % 50_000))?),
         shipping_address: Address {
             name: None,
             line1: "1 Bench Rd".into(),

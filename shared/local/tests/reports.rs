@@ -117,7 +117,7 @@ fn order(external: &str, sku: &str, quantity: u32, cents: i64) -> Order {
         merchant_id: MerchantId::parse("m-1").expect("a valid fixture"),
         placed_at,
         currency: Currency::parse("CNY").expect("a valid fixture"),
-        customer: Customer { id: CustomerId::parse("c-1").expect("a valid fixture"), email: None, phone: None, name: None },
+        customer: Customer::known(CustomerId::parse("c-1").expect("a valid fixture")),
         shipping_address: Address {
             name: None,
             line1: "1 West Lake Rd".into(),

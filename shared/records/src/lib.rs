@@ -124,6 +124,10 @@ pub struct CustomerRecord {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The card's fingerprint (`Customer::card`); absent when the channel gave none, as on
+    /// old records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -425,6 +429,7 @@ impl OrderRecord {
                 email: customer.email.clone(),
                 phone: customer.phone.clone(),
                 name: customer.name.clone(),
+                card: customer.card.clone(),
             },
             shipping_address: AddressRecord {
                 name: address.name.clone(),
@@ -562,6 +567,7 @@ impl TryFrom<OrderRecord> for Order {
                 email: customer.email,
                 phone: customer.phone,
                 name: customer.name,
+                card: customer.card,
             },
             shipping_address: Address {
                 name: address.name,

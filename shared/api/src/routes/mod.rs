@@ -20,6 +20,7 @@ mod quotes;
 mod rentals;
 mod replenishment;
 mod reports;
+mod reviews;
 mod sku_mappings;
 mod supply;
 pub mod track;
@@ -115,7 +116,8 @@ fn base() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
 }
 
-/// `ingest-order`: channel webhooks, order reads, cancel and modify, the alerts for staff
+/// `ingest-order`: channel webhooks, order reads, cancel and modify, the buyer's delivery
+/// confirmation and reviews, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
 /// intake), `/health`, the customers' order lookup (`/track`) and the staff dashboard
 /// (`/dashboard`, beside the operator routes it reads).
@@ -124,6 +126,7 @@ pub fn orders_api(state: AppState) -> Router {
         base()
             .merge(orders::router())
             .merge(paperwork::router())
+            .merge(reviews::router())
             .merge(alerts::router())
             .merge(sku_mappings::router())
             .merge(analytics::router())
@@ -187,6 +190,7 @@ pub fn all(state: AppState) -> Router {
     let routes = base()
         .merge(orders::router())
         .merge(paperwork::router())
+        .merge(reviews::router())
         .merge(alerts::router())
         .merge(sku_mappings::router())
         .routes(routes!(health))

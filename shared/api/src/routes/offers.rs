@@ -169,7 +169,7 @@ impl Asked {
 }
 
 /// Candidates a recommendation weighs for each one it answers: enough that a few left out
-/// (not in the catalogue, out of stock) still leave a full list.
+/// (not in the catalogue, rated poorly, out of stock) still leave a full list.
 const CANDIDATES_PER_ANSWER: usize = 3;
 
 /// One recommendation.
@@ -187,14 +187,18 @@ pub struct RecommendationAnswer {
     pub available: u64,
     /// The warehouse with the most of them: where it would ship from.
     pub ships_from: String,
+    /// Buyers' mean stars (`GET /skus/{sku}/reviews`); absent before its first review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<f64>,
 }
 
 /// A candidate left out, and why.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeftOut {
     pub sku: String,
-    /// `not_in_catalogue` (not a product the merchant lists) or `out_of_stock` (none of
-    /// the merchant's units available: it would not ship soon).
+    /// `not_in_catalogue` (not a product the merchant lists), `poorly_rated` (buyers' mean
+    /// under 3 stars over 3 reviews or more) or `out_of_stock` (none of the merchant's units
+    /// available: it would not ship soon).
     pub why: &'static str,
 }
 
@@ -212,8 +216,9 @@ pub struct RecommendationsAnswer {
 /// The products the customer is most likely to buy next, best first, from the same
 /// ranking as its offers (what customers who bought what it bought lately also bought,
 /// the categories it buys, what it buys again when that is typical, its province's best
-/// sellers), kept to products the merchant can ship now: in the merchant's SKU catalogue
-/// (a SKU it no longer lists is left out) and with units of the merchant's own stock
+/// sellers), kept to products the merchant can ship now and buyers rate well: in the
+/// merchant's SKU catalogue (a SKU it no longer lists is left out), not rated poorly by
+/// its buyers' reviews, and with units of the merchant's own stock
 /// available (an out-of-stock product would ship late). Unpriced: `POST /quotes` and
 /// `GET /customers/{id}/offers` price them. Only the merchant's own history is used.
 #[utoipa::path(
@@ -259,6 +264,11 @@ async fn recommendations(
             answer.left_out.push(LeftOut { sku: candidate.sku, why: "not_in_catalogue" });
             continue;
         };
+        let rating = state.ports.reviews.rating_of(&asked.merchant, &sku).await?;
+        if rating.is_poor() {
+            answer.left_out.push(LeftOut { sku: candidate.sku, why: "poorly_rated" });
+            continue;
+        }
         let stock = state.ports.inventory.stock_of(&sku).await?;
         let own = stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0);
         let available: u64 = own.clone().map(|level| u64::from(level.available)).sum();
@@ -274,6 +284,7 @@ async fn recommendations(
             reason: candidate.reason,
             available,
             ships_from: most.warehouse.to_string(),
+            rating: rating.average(),
         });
     }
     Ok(Json(answer))

@@ -135,6 +135,9 @@ struct OrderFilter {
     customer: Option<String>,
     /// A phone number, however it is typed (`+86 138-0000 0000`).
     phone: Option<String>,
+    /// The fingerprint of the card paid with, as the channel gave it (what a fraud
+    /// review's velocity counted).
+    card: Option<String>,
     /// shopify, woocommerce, amazon, generic or import.
     channel: Option<String>,
     /// The channel's id of the order.
@@ -170,6 +173,8 @@ impl OrderFilter {
             phone: given(&self.phone)
                 .map(|p| normalise_phone(&p).ok_or_else(|| ValidationError::new("phone", format!("{p:?} is not a phone number"))))
                 .transpose()?,
+            address: None,
+            card: given(&self.card),
             channel: given(&self.channel)
                 .map(|c| Channel::parse(&c).ok_or_else(|| ValidationError::new("channel", format!("unknown channel {c:?}"))))
                 .transpose()?,

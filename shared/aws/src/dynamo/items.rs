@@ -63,6 +63,13 @@ pub(crate) struct OrderItem {
     /// is not in the index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_key: Option<String>,
+    /// Index `by_address`: `<merchant>#<shipping address fingerprint>`; absent on items
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_key: Option<String>,
+    /// Index `by_card`: `<merchant>#<card fingerprint>`; absent when the order has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_key: Option<String>,
     /// Index `by_external_id`: `<merchant>#<external id>`.
     pub external_key: String,
     /// Index `by_channel`: `<merchant>#<channel>`.
@@ -191,6 +198,8 @@ impl OrderItem {
             customer_key: index_key(m, customer.id.as_str()),
             // The domain keeps a customer's phone normalised, as `OrderQuery::phone` is.
             phone_key: customer.phone.as_deref().filter(|phone| !phone.is_empty()).map(|phone| index_key(m, phone)),
+            address_key: Some(index_key(m, &order.shipping_address.fingerprint())),
+            card_key: customer.card.as_deref().map(|card| index_key(m, card)),
             external_key: index_key(m, order.external_id.as_str()),
             channel_key: index_key(m, order.channel.as_str()),
             order_number_key: index_key(m, order.order_number.as_str()),
@@ -548,7 +557,7 @@ mod tests {
         "merchant_id": {"S": "m-1"},
         "placed_at": {"S": "2026-11-20T10:00:00Z"},
         "customer": {"M": {"email": {"S": "a@example.com"}, "id": {"S": "c-1"}, "name": {"S": "Li Lei"},
-                           "phone": {"S": "+8613800000000"}}},
+                           "phone": {"S": "+8613800000000"}, "card": {"S": "fp_4242"}}},
         "shipping_address": {"M": {"city": {"S": "Hangzhou"}, "country": {"S": "CN"}, "line1": {"S": "1 West Lake Rd"},
                                    "name": {"S": "Li Lei"}, "postal_code": {"S": "310000"}, "province": {"S": "Zhejiang"}}},
         "currency": {"S": "CNY"},
@@ -565,6 +574,8 @@ mod tests {
         "version": {"N": "4"},
         "customer_key": {"S": "m-1#c-1"},
         "phone_key": {"S": "m-1#+8613800000000"},
+        "address_key": {"S": "m-1#6c1e48ec2e956895f7297ff7411c4d1767895987814acd15fd2fd3acfbfd0cfd"},
+        "card_key": {"S": "m-1#fp_4242"},
         "external_key": {"S": "m-1#WC-1001"},
         "channel_key": {"S": "m-1#woocommerce"},
         "order_number_key": {"S": "m-1##WC-1001"}
@@ -622,9 +633,11 @@ mod tests {
     fn an_order_without_a_phone_has_no_phone_key_and_one_without_charges_reads_as_zero_charges() {
         let mut order = sample_order();
         order.customer.phone = None;
+        order.customer.card = None;
         order.allocation = None;
         let mut item = item_of(&OrderItem::new(&order, 4));
         assert!(!item.contains_key("phone_key"), "an order without a phone stays out of by_phone");
+        assert!(!item.contains_key("card_key"), "an order without a card stays out of by_card");
         assert_eq!(item["allocation"], AttributeValue::Null(true), "no allocation is NULL");
 
         item.remove("charges");

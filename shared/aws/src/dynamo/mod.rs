@@ -35,6 +35,7 @@ mod ledger;
 mod orders;
 mod outbox;
 mod rentals;
+mod reviews;
 mod sales;
 mod shipments;
 pub use outbox::relayed_message;
@@ -49,6 +50,11 @@ mod warehouses;
 pub const INDEX_BY_CUSTOMER: &str = "by_customer";
 /// A merchant's orders by normalised phone (`phone_key`), newest first by `order_id`.
 pub const INDEX_BY_PHONE: &str = "by_phone";
+/// A merchant's orders by shipping address fingerprint (`address_key`), newest first by
+/// `order_id`: what the fraud rules count orders by.
+pub const INDEX_BY_ADDRESS: &str = "by_address";
+/// A merchant's orders by card fingerprint (`card_key`), newest first by `order_id`.
+pub const INDEX_BY_CARD: &str = "by_card";
 /// A merchant's orders by the channel's own id on any channel (`external_key`), newest first.
 pub const INDEX_BY_EXTERNAL_ID: &str = "by_external_id";
 /// A merchant's orders on one channel (`channel_key`), newest first by `order_id`.
@@ -72,9 +78,11 @@ pub(crate) const STATUS_SHARDS: u32 = 8;
 
 /// Every secondary index with its partition key attribute and its sort key attribute.
 #[cfg(feature = "provision")]
-pub(crate) const INDEXES: [(&str, &str, &str); 8] = [
+pub(crate) const INDEXES: [(&str, &str, &str); 10] = [
     (INDEX_BY_CUSTOMER, "customer_key", "order_id"),
     (INDEX_BY_PHONE, "phone_key", "order_id"),
+    (INDEX_BY_ADDRESS, "address_key", "order_id"),
+    (INDEX_BY_CARD, "card_key", "order_id"),
     (INDEX_BY_EXTERNAL_ID, "external_key", "order_id"),
     (INDEX_BY_CHANNEL, "channel_key", "order_id"),
     (INDEX_BY_ALERT_STATUS, "alert_status_key", "alert_id"),

@@ -497,6 +497,8 @@ impl OrderStore for DynamoStore {
         given(super::INDEX_BY_ORDER_NUMBER, "order_number_key", query.order_number.as_ref().map(OrderNumber::as_str));
         // Normalised already: the port's contract, as a stored customer's phone is.
         given(super::INDEX_BY_PHONE, "phone_key", query.phone.as_deref());
+        given(super::INDEX_BY_CARD, "card_key", query.card.as_deref());
+        given(super::INDEX_BY_ADDRESS, "address_key", query.address.as_deref());
         given(super::INDEX_BY_CUSTOMER, "customer_key", query.customer.as_ref().map(CustomerId::as_str));
         given(super::INDEX_BY_CHANNEL, "channel_key", query.channel.as_ref().map(Channel::as_str));
         let status = query.status.map(|status| ("status", status.as_str().to_owned()));

@@ -15,6 +15,11 @@ pub struct Customer {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The fingerprint of the card the buyer paid with, as the channel or its payment
+    /// provider gives it (one card reads the same whoever pays with it): what the fraud
+    /// rules count orders by across customer ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
 }
 
 impl Customer {
@@ -34,9 +39,33 @@ impl Customer {
             ),
             None => None,
         };
-        Ok(Customer { id, email, phone, name: non_empty(name) })
+        Ok(Customer { id, email, phone, name: non_empty(name), card: None })
+    }
+
+    /// A customer known by its id alone (the platform's own orders: a claim's, a winner's).
+    pub fn known(id: CustomerId) -> Customer {
+        Customer { id, email: None, phone: None, name: None, card: None }
+    }
+
+    /// The customer with the fingerprint of its card, if one is given: printable ASCII
+    /// without spaces, at most [`MAX_CARD_FINGERPRINT`] characters, refused (naming
+    /// `card_fingerprint`) otherwise.
+    pub fn with_card(self, card: Option<&str>) -> Result<Customer, ValidationError> {
+        let card = match non_empty(card) {
+            Some(card) if card.len() > MAX_CARD_FINGERPRINT || !card.chars().all(|c| c.is_ascii_graphic()) => {
+                return Err(ValidationError::new(
+                    "card_fingerprint",
+                    format!("is not a card fingerprint (printable ASCII, no spaces, at most {MAX_CARD_FINGERPRINT} characters)"),
+                ));
+            }
+            card => card,
+        };
+        Ok(Customer { card, ..self })
     }
 }
+
+/// The longest card fingerprint kept.
+pub const MAX_CARD_FINGERPRINT: usize = 128;
 
 /// Reduces a phone number to `+` and digits: "+86 138-0000 0000" and "+8613800000000" are one customer.
 pub fn normalise_phone(raw: &str) -> Option<String> {
@@ -73,5 +102,14 @@ mod tests {
         assert_eq!(Customer::parse("c-1", Some("nope"), None, None).unwrap_err().field, "email");
         assert_eq!(Customer::parse("c-1", None, Some("call me"), None).unwrap_err().field, "phone");
         assert_eq!(Customer::parse(" ", None, None, None).unwrap_err().field, "id");
+    }
+
+    #[test]
+    fn a_card_fingerprint_is_kept_as_given_or_refused() {
+        let c = Customer::parse("c-1", None, None, None).unwrap();
+        assert_eq!(c.clone().with_card(Some(" fp_9Xb2 ")).unwrap().card.as_deref(), Some("fp_9Xb2"));
+        assert_eq!(c.clone().with_card(Some("  ")).unwrap().card, None);
+        assert_eq!(c.clone().with_card(Some("two words")).unwrap_err().field, "card_fingerprint");
+        assert_eq!(c.with_card(Some(&"x".repeat(MAX_CARD_FINGERPRINT + 1))).unwrap_err().field, "card_fingerprint");
     }
 }

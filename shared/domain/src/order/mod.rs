@@ -444,6 +444,7 @@ pub(crate) mod tests {
                 email: Some("a@example.com".into()),
                 phone: Some("+8613800000000".into()),
                 name: None,
+                card: None,
             },
             shipping_address: Address {
                 name: Some("Li Lei".into()),

@@ -257,7 +257,7 @@ pub fn winner_order(
         merchant_id: auction.merchant_id.clone(),
         placed_at: now,
         currency: auction.terms.currency,
-        customer: Customer { id: best.customer_id.clone(), email: None, phone: None, name: None },
+        customer: Customer::known(best.customer_id.clone()),
         shipping_address: best.shipping_address.clone().unwrap_or_else(super::flash_sales::no_address),
         lines: vec![OrderLine { sku: auction.terms.sku.clone(), quantity: 1, unit_price: best.amount }],
         charges: Charges::default(),

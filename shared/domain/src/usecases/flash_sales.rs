@@ -208,7 +208,7 @@ pub fn claim_order(
         merchant_id: sale.merchant_id.clone(),
         placed_at: now,
         currency: sale.terms.currency,
-        customer: Customer { id: claim.customer_id.clone(), email: None, phone: None, name: None },
+        customer: Customer::known(claim.customer_id.clone()),
         shipping_address: address.unwrap_or_else(no_address),
         lines: vec![OrderLine { sku: sale.terms.sku.clone(), quantity: claim.quantity, unit_price: sale.terms.price }],
         charges: Charges::default(),

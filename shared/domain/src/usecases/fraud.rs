@@ -11,23 +11,32 @@ use crate::{Order, OrderId};
 /// Orders read per signal: velocity needs to see just past its threshold.
 const ORDERS_READ: usize = 50;
 
-/// Scores an order about to be stored (not in the store yet) by `rules`: its customer's
-/// and its phone's other orders placed within the window (the order indexes by customer
-/// and by phone, newest first, one page each).
+/// Scores an order about to be stored (not in the store yet) by `rules`: the other orders
+/// placed within the window by its customer, and with its phone, its shipping address and
+/// its card (the order indexes by each, newest first, one page each).
 pub async fn screen(ports: &Ports, order: &Order, rules: &FraudRules) -> Result<Assessment, StoreError> {
-    let near =
-        |other: &Order| other.external_id != order.external_id && (other.placed_at - order.placed_at).abs() <= rules.window;
-    let count = |orders: &[Order]| u32::try_from(orders.iter().filter(|o| near(o)).count()).unwrap_or(u32::MAX);
-    let query = OrderQuery::of(order.merchant_id.clone()).customer(order.customer.id.clone());
-    let customer_orders = count(&ports.orders.find_orders(&query, &Page::first(ORDERS_READ)).await?.orders);
-    let phone_orders = match &order.customer.phone {
-        Some(phone) => {
-            let query = OrderQuery::of(order.merchant_id.clone()).phone(phone.clone());
-            count(&ports.orders.find_orders(&query, &Page::first(ORDERS_READ)).await?.orders)
-        }
-        None => 0,
+    let merchant = || OrderQuery::of(order.merchant_id.clone());
+    let customer = &order.customer;
+    let signals = Signals {
+        customer_orders: orders_near(ports, order, rules, Some(merchant().customer(customer.id.clone()))).await?,
+        phone_orders: orders_near(ports, order, rules, customer.phone.clone().map(|p| merchant().phone(p))).await?,
+        address_orders: orders_near(ports, order, rules, Some(merchant().address(order.shipping_address.fingerprint()))).await?,
+        card_orders: orders_near(ports, order, rules, customer.card.clone().map(|c| merchant().card(c))).await?,
     };
-    Ok(assess(order, &Signals { customer_orders, phone_orders }, rules))
+    Ok(assess(order, &signals, rules))
+}
+
+/// How many orders of `query` (none when there is no query: the order has no such
+/// signal) other than `order` itself were placed within the window of it, counting up to
+/// one page.
+async fn orders_near(ports: &Ports, order: &Order, rules: &FraudRules, query: Option<OrderQuery>) -> Result<u32, StoreError> {
+    let Some(query) = query else { return Ok(0) };
+    let found = ports.orders.find_orders(&query, &Page::first(ORDERS_READ)).await?.orders;
+    let near = found
+        .iter()
+        .filter(|other| other.external_id != order.external_id && (other.placed_at - order.placed_at).abs() <= rules.window)
+        .count();
+    Ok(u32::try_from(near).unwrap_or(u32::MAX))
 }
 
 /// Why an order was not released.

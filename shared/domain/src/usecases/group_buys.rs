@@ -184,7 +184,7 @@ pub fn join_order(offer: &GroupBuy, join: &Join, now: DateTime<Utc>) -> Result<(
         merchant_id: offer.merchant_id.clone(),
         placed_at: now,
         currency: offer.terms.currency,
-        customer: Customer { id: join.customer_id.clone(), email: None, phone: None, name: None },
+        customer: Customer::known(join.customer_id.clone()),
         shipping_address: join.shipping_address.clone().unwrap_or_else(super::flash_sales::no_address),
         lines: vec![OrderLine { sku: offer.terms.sku.clone(), quantity: units, unit_price: offer.terms.price }],
         charges: Charges::default(),

@@ -23,6 +23,7 @@ pub mod reconcile;
 pub mod rentals;
 pub mod replenishment;
 pub mod reports;
+pub mod reviews;
 pub mod supply;
 pub mod sweep;
 pub mod tracking;

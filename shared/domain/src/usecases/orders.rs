@@ -1,7 +1,7 @@
 //! Reading, finding, cancelling and modifying orders.
 
 use crate::messages::{AllocateOrder, Outgoing};
-use crate::order::{InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
+use crate::order::{Customer, InvalidTransition, Order, OrderPart, OrderPatch, OrderStatus};
 use crate::ports::{Effects, HoldEffect, Ports, StoreError};
 pub use crate::ports::{OrderQuery, OrdersPage, Page};
 use crate::usecases::{update_with_retry, Change};
@@ -284,7 +284,11 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
                 return Err(ModifyError::NotModifiable { parts: vec![OrderPart::Lines], status: order.status });
             }
             let mut wanted = order.clone();
-            wanted.customer = patch.customer.clone().unwrap_or(wanted.customer);
+            // A patch edits contact details: the card paid with stays unless it names one.
+            wanted.customer = match patch.customer.clone() {
+                Some(customer) => Customer { card: customer.card.or(wanted.customer.card), ..customer },
+                None => wanted.customer,
+            };
             wanted.shipping_address = patch.shipping_address.clone().unwrap_or(wanted.shipping_address);
             wanted.lines = patch.lines.clone().unwrap_or(wanted.lines);
             let update = order.compare_update(&wanted);
