@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 23;
+pub(crate) const SCHEMA_VERSION: i64 = 25;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -681,6 +681,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 23 {
         tx.execute_batch(crate::rentals::RENTALS)
             .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
+    }
+    if found < 25 {
+        tx.execute_batch(crate::repairs::REPAIRS).context("Failed to migrate to schema version 25 (repairs)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -1366,6 +1369,26 @@ mod tests {
             .unwrap();
         let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!((tables, version), (4, SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn a_version_23_file_gains_the_repairs_table_and_keeps_its_rentals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oms.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE repairs; INSERT INTO rental_units (unit_id, merchant_id, body) VALUES ('u-1', 'm-1', '{}');
+                 PRAGMA user_version = 23;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let counted = |sql: &'static str| db.call_now(move |c| Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))?)).unwrap();
+        let repairs = counted("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('repairs', 'repairs_by_key')");
+        let units = counted("SELECT COUNT(*) FROM rental_units");
+        assert_eq!((repairs, units, counted("PRAGMA user_version")), (2, 1, SCHEMA_VERSION));
     }
 
     #[test]

@@ -67,7 +67,8 @@ async fn file_backed() -> Subject {
         consignments: kept.clone(),
         auctions: kept.clone(),
         group_buys: kept.clone(),
-        rentals: kept,
+        rentals: kept.clone(),
+        repairs: kept,
     }
 }
 
@@ -90,6 +91,7 @@ async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
     let store_for_rentals = store.clone();
+    let repairs = ports.repairs;
     Subject {
         orders: ports.orders,
         warehouses: ports.warehouses,
@@ -107,6 +109,7 @@ async fn in_memory() -> Subject {
         auctions: ports.auctions,
         group_buys: ports.group_buys,
         rentals: Arc::new(store_for_rentals),
+        repairs,
     }
 }
 
@@ -144,7 +147,8 @@ async fn two_on_one_file() -> Subject {
         consignments: shared.clone(),
         auctions: shared.clone(),
         group_buys: shared.clone(),
-        rentals: shared,
+        rentals: shared.clone(),
+        repairs: shared,
     }
 }
 
@@ -845,8 +849,12 @@ macro_rules! rentals_through {
             ) -> Result<Option<oms_domain::rental::RentalUnit>, StoreError> {
                 oms_domain::ports::RentalStore::get_rental_unit($store(self), id).await
             }
-            async fn book(&self, booking: &oms_domain::rental::Booking) -> Result<oms_domain::ports::BookOutcome, StoreError> {
-                oms_domain::ports::RentalStore::book($store(self), booking).await
+            async fn book(
+                &self,
+                booking: &oms_domain::rental::Booking,
+                order: &Order,
+            ) -> Result<oms_domain::ports::BookOutcome, StoreError> {
+                oms_domain::ports::RentalStore::book($store(self), booking, order).await
             }
             async fn get_booking(
                 &self,
@@ -858,8 +866,9 @@ macro_rules! rentals_through {
                 &self,
                 booking: &oms_domain::rental::Booking,
                 from: oms_domain::rental::RentalState,
+                orders: &[oms_domain::ports::ServiceOrderWrite],
             ) -> Result<oms_domain::ports::MoveBookingOutcome, StoreError> {
-                oms_domain::ports::RentalStore::move_booking($store(self), booking, from).await
+                oms_domain::ports::RentalStore::move_booking($store(self), booking, from, orders).await
             }
             async fn booked_days(
                 &self,
@@ -874,3 +883,35 @@ macro_rules! rentals_through {
 
 rentals_through!(InTempDir, kept_store);
 rentals_through!(TwoOnOneFile, picked_store);
+
+macro_rules! repairs_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::RepairStore for $wrapper {
+            async fn create_repair(
+                &self,
+                repair: &oms_domain::repair::Repair,
+            ) -> Result<oms_domain::ports::CreateRepairOutcome, StoreError> {
+                oms_domain::ports::RepairStore::create_repair($store(self), repair).await
+            }
+            async fn get_repair(
+                &self,
+                id: &oms_domain::repair::RepairId,
+            ) -> Result<Option<oms_domain::repair::Repair>, StoreError> {
+                oms_domain::ports::RepairStore::get_repair($store(self), id).await
+            }
+            async fn move_repair(
+                &self,
+                repair: &oms_domain::repair::Repair,
+                from: oms_domain::repair::RepairState,
+                order: &oms_domain::ports::ServiceOrderWrite,
+                parts: &[oms_domain::order::AllocatedLine],
+            ) -> Result<oms_domain::ports::MoveRepairOutcome, StoreError> {
+                oms_domain::ports::RepairStore::move_repair($store(self), repair, from, order, parts).await
+            }
+        }
+    };
+}
+
+repairs_through!(InTempDir, kept_store);
+repairs_through!(TwoOnOneFile, picked_store);
