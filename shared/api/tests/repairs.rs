@@ -40,8 +40,7 @@ async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(clock);
     let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored =
-        Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Workshop", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
+    let stored = Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Workshop", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
     ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
     let operator = ["oms/inventory.read", "oms/inventory.write", "oms/orders.read", "oms/orders.write"];
     let grants = json!([
@@ -161,7 +160,8 @@ async fn a_repair_runs_from_booking_to_completed_and_its_order_follows() {
     let (status, refused) = call(&router, Some(STOREFRONT), "POST", &step("cancel"), &customer).await;
     assert_eq!((status, code(&refused)), (StatusCode::CONFLICT, Some("repair_state_conflict")), "not once started");
 
-    let (status, done) = call(&router, Some(MERCHANT), "POST", &step("complete"), &json!({"note": "new screen"}).to_string()).await;
+    let (status, done) =
+        call(&router, Some(MERCHANT), "POST", &step("complete"), &json!({"note": "new screen"}).to_string()).await;
     assert_eq!((status, &done["repair_note"]), (StatusCode::OK, &json!("new screen")), "{done}");
     let ship = json!({"carrier": "sf-express", "tracking_number": "SF123"}).to_string();
     let (status, shipped) = call(&router, Some(MERCHANT), "POST", &step("ship"), &ship).await;
@@ -266,7 +266,10 @@ async fn bad_bookings_quotes_and_steps_are_refused_naming_the_field_and_store_no
         (with(json!({"item": {"sku": "PHONE-6", "serial": ""}})), Some("item.serial")),
         (with(json!({"handover": {"kind": "pickup"}})), Some("handover.address")),
         (with(json!({"handover": {"kind": "teleport"}})), Some("handover.kind")),
-        (with(json!({"handover": {"kind": "pickup", "address": {"line1": "x", "city": "y", "country": "CHN"}}})), Some("handover.address.country")),
+        (
+            with(json!({"handover": {"kind": "pickup", "address": {"line1": "x", "city": "y", "country": "CHN"}}})),
+            Some("handover.address.country"),
+        ),
         (with(json!({"idempotency_key": null})), Some("idempotency_key")),
         (with(json!({"customer_id": ""})), Some("customer_id")),
     ] {

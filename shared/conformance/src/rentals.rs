@@ -7,10 +7,10 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use oms_domain::flash_sale::IdempotencyKey;
+use oms_domain::order::Channel;
 use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, StoreError};
 use oms_domain::rental::{Booking, Period, RentalEvent, RentalState, RentalUnit, RentalUnitId};
 use oms_domain::usecases::rentals::{self, NewBooking, RentalActionError};
-use oms_domain::order::Channel;
 use oms_domain::{Currency, CustomerId, OrderStatus};
 use rust_decimal::Decimal;
 
@@ -140,7 +140,8 @@ pub async fn a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_day
     // Two steps from one state at once: one lands, the other finds the state moved.
     let handed = next.apply(RentalEvent::HandOver { on: day(2) }).expect("hand over");
     let cancelled = next.apply(RentalEvent::Cancel).expect("cancel");
-    let (a, b) = tokio::join!(r.move_booking(&handed, RentalState::Booked, &[]), r.move_booking(&cancelled, RentalState::Booked, &[]));
+    let (a, b) =
+        tokio::join!(r.move_booking(&handed, RentalState::Booked, &[]), r.move_booking(&cancelled, RentalState::Booked, &[]));
     let outcomes = [a.expect("move"), b.expect("move")];
     let won = outcomes.iter().filter(|o| **o == MoveBookingOutcome::Moved).count();
     assert_eq!(won, 1, "{outcomes:?}");
@@ -180,11 +181,21 @@ pub async fn a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_day
         Err(RentalActionError::UnknownBooking(_))
     ));
     rentals::advance(r, &*s.orders, &m, &id, RentalEvent::HandOver { on: day(0) }, Utc::now()).await.expect("hand over");
-    assert!(matches!(rentals::advance(r, &*s.orders, &m, &id, RentalEvent::Cancel, Utc::now()).await, Err(RentalActionError::Transition(_))));
+    assert!(matches!(
+        rentals::advance(r, &*s.orders, &m, &id, RentalEvent::Cancel, Utc::now()).await,
+        Err(RentalActionError::Transition(_))
+    ));
     rentals::advance(r, &*s.orders, &m, &id, RentalEvent::Return { on: day(5) }, Utc::now()).await.expect("return");
-    rentals::advance(r, &*s.orders, &m, &id, RentalEvent::Inspect { damage: Decimal::new(25, 0), note: "dented".into() }, Utc::now())
-        .await
-        .expect("inspect");
+    rentals::advance(
+        r,
+        &*s.orders,
+        &m,
+        &id,
+        RentalEvent::Inspect { damage: Decimal::new(25, 0), note: "dented".into() },
+        Utc::now(),
+    )
+    .await
+    .expect("inspect");
     let settled = rentals::advance(r, &*s.orders, &m, &id, RentalEvent::Settle, Utc::now()).await.expect("settle");
     let s2 = settled.settlement.expect("settled");
     assert_eq!((s2.late_days, s2.late_fees, s2.refund, s2.owed), (2, Decimal::new(40, 0), Decimal::new(35, 0), Decimal::ZERO));
@@ -246,7 +257,8 @@ pub async fn a_cancelled_booking_cancels_its_order_and_charges_beyond_the_deposi
         end: day(end),
     };
     let first = rentals::book(r, &m, &u.unit_id, new("c-1", 1, 3), Utc::now()).await.expect("book").booking;
-    let cancelled = rentals::advance(r, &*s.orders, &m, &first.booking_id, RentalEvent::Cancel, Utc::now()).await.expect("cancel");
+    let cancelled =
+        rentals::advance(r, &*s.orders, &m, &first.booking_id, RentalEvent::Cancel, Utc::now()).await.expect("cancel");
     let order = s.orders.get_order(cancelled.order_id.as_ref().expect("an order")).await.expect("get").expect("the order");
     assert_eq!(order.status, OrderStatus::Cancelled, "cancelled in the booking's write");
 

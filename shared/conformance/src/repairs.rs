@@ -170,7 +170,8 @@ pub async fn two_repairs_racing_for_the_last_part_leave_one_started(s: Subject) 
     for customer in ["c-1", "c-2", "c-3", "c-4"] {
         let r = accepted(&p, customer, 1).await;
         let (p, m) = (p.clone(), m.clone());
-        started.push(tokio::spawn(async move { repairs::step(&p, &m, None, &r.repair_id, RepairEvent::Start, Utc::now()).await }));
+        started
+            .push(tokio::spawn(async move { repairs::step(&p, &m, None, &r.repair_id, RepairEvent::Start, Utc::now()).await }));
     }
     let mut won = 0;
     for task in started {

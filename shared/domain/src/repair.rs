@@ -110,7 +110,10 @@ pub fn check_photos(raw: &[String]) -> Result<Vec<String>, ValidationError> {
             let field = format!("photos[{i}]");
             let host = url.strip_prefix("https://").unwrap_or_default();
             if host.is_empty() || host.starts_with('/') || url.len() > MAX_PHOTO_URL_LEN {
-                return Err(ValidationError::new(field, format!("must be an https URL of at most {MAX_PHOTO_URL_LEN} characters")));
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be an https URL of at most {MAX_PHOTO_URL_LEN} characters"),
+                ));
             }
             if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(ValidationError::new(field, "must not hold spaces or control characters"));
@@ -188,7 +191,10 @@ impl Quote {
             return Err(ValidationError::new("labour_minor", "a quote charges labour or parts"));
         }
         if valid_until <= now || valid_until > now + chrono::Duration::days(MAX_QUOTE_DAYS) {
-            return Err(ValidationError::new("valid_until", format!("must be after now and at most {MAX_QUOTE_DAYS} days ahead")));
+            return Err(ValidationError::new(
+                "valid_until",
+                format!("must be after now and at most {MAX_QUOTE_DAYS} days ahead"),
+            ));
         }
         Ok(Self { currency, labour_minor, parts, valid_until, quoted_at: now })
     }
@@ -299,14 +305,22 @@ pub enum RepairEvent {
     /// Staff quote (or quote again).
     Quote(Quote),
     /// The customer accepts the quote at `at`; its order is `order_id`.
-    Accept { at: DateTime<Utc>, order_id: OrderId },
+    Accept {
+        at: DateTime<Utc>,
+        order_id: OrderId,
+    },
     Decline,
     /// Staff start the work: the quote's parts leave stock.
     Start,
     /// Staff finish the work, with a note of what was done.
-    Finish { note: String },
+    Finish {
+        note: String,
+    },
     /// The item goes back to the customer.
-    ShipBack { carrier: CarrierId, tracking_number: TrackingNumber },
+    ShipBack {
+        carrier: CarrierId,
+        tracking_number: TrackingNumber,
+    },
     /// The customer has the item back: the repair's order is delivered.
     Close,
     Cancel,
@@ -397,11 +411,7 @@ pub struct RepairRequest {
 impl RepairRequest {
     /// Checks the fault text (required, bounded) and the photos.
     pub fn check(self) -> Result<Self, ValidationError> {
-        Ok(Self {
-            fault: bounded_text("fault", &self.fault, MAX_FAULT_CHARS)?,
-            photos: check_photos(&self.photos)?,
-            ..self
-        })
+        Ok(Self { fault: bounded_text("fault", &self.fault, MAX_FAULT_CHARS)?, photos: check_photos(&self.photos)?, ..self })
     }
 }
 

@@ -8,9 +8,8 @@ use chrono::{DateTime, Utc};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::Order;
 use oms_domain::ports::{
-    ServiceOrderWrite,
-    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry, StoreError,
-    UpdateOutcome,
+    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, ServiceOrderWrite, StatusEntry,
+    StoreError, UpdateOutcome,
 };
 use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};

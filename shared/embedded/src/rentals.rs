@@ -12,9 +12,7 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use oms_domain::ports::{
-    BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError,
-};
+use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError};
 use oms_domain::rental::{Booking, BookingId, Period, RentalState, RentalUnit, RentalUnitId};
 use rusqlite::{params, OptionalExtension};
 

@@ -247,10 +247,10 @@ impl RepairAnswer {
             }),
             order_id: r.order_id.as_ref().map(ToString::to_string),
             repair_note: r.repair_note.clone(),
-            return_shipment: r.shipment.as_ref().map(|s| ReturnShipmentAnswer {
-                carrier: s.carrier.to_string(),
-                tracking_number: s.tracking_number.to_string(),
-            }),
+            return_shipment: r
+                .shipment
+                .as_ref()
+                .map(|s| ReturnShipmentAnswer { carrier: s.carrier.to_string(), tracking_number: s.tracking_number.to_string() }),
             created_at: r.created_at,
             updated_at: r.updated_at,
             repeated,
@@ -406,7 +406,12 @@ fn parse_quote(body: &[u8]) -> Result<cases::QuoteRequest, ValidationError> {
             Ok(cases::PartRequest {
                 sku: Sku::parse(p.sku.clone()).map_err(|e| within(e.within("sku")))?,
                 quantity: p.quantity,
-                unit_price: p.unit_price.as_deref().map(|price| decimal_field("unit_price", price)).transpose().map_err(within)?,
+                unit_price: p
+                    .unit_price
+                    .as_deref()
+                    .map(|price| decimal_field("unit_price", price))
+                    .transpose()
+                    .map_err(within)?,
             })
         })
         .collect::<Result<_, ValidationError>>()?;

@@ -14,8 +14,8 @@ use crate::order::Channel;
 use crate::ports::{
     BookOutcome, MoveBookingOutcome, OrderStore, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError,
 };
-use crate::service_order::{follow, service_order, ServiceCharge, ServiceEnd};
 use crate::rental::{Booking, BookingId, InvalidRentalTransition, Period, RentalError, RentalEvent, RentalUnit, RentalUnitId};
+use crate::service_order::{follow, service_order, ServiceCharge, ServiceEnd};
 use crate::{CustomerId, MerchantId, Order, OrderId, ValidationError};
 
 /// Why a rental action did nothing. Nothing is stored.

@@ -12,12 +12,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::order::AllocatedLine;
+use crate::order::Channel;
 use crate::ports::{CreateRepairOutcome, MoveRepairOutcome, Ports, ServiceOrderWrite, StoreError};
 use crate::repair::{
     InvalidRepairTransition, PartLine, Quote, Repair, RepairError, RepairEvent, RepairId, RepairRequest, RepairState,
 };
 use crate::service_order::{follow, service_order, ServiceCharge, ServiceEnd};
-use crate::order::Channel;
 use crate::{Currency, CustomerId, MerchantId, OrderId, Sku, ValidationError, WarehouseId};
 
 use super::CONFLICT_RETRIES;
