@@ -296,7 +296,7 @@ fn update(
 
 /// A service order's write (`ServiceOrderWrite`) encoded before the savepoint.
 pub(crate) enum ServiceRow {
-    Insert(EncodedOrder),
+    Insert(Box<EncodedOrder>),
     Update(Box<Order>),
 }
 
@@ -307,7 +307,7 @@ impl ServiceRow {
             .iter()
             .filter_map(|write| match write {
                 ServiceOrderWrite::Untouched => None,
-                ServiceOrderWrite::Insert(order) => Some(EncodedOrder::new(order, 1).map(Self::Insert)),
+                ServiceOrderWrite::Insert(order) => Some(EncodedOrder::new(order, 1).map(|row| Self::Insert(Box::new(row)))),
                 ServiceOrderWrite::Update(order) => Some(Ok(Self::Update(order.clone()))),
             })
             .collect()
