@@ -167,10 +167,17 @@ USES = {
     # The settlement is the sweep's.
     "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # a unit: its warehouse read (GetItem), the unit Put on its merchant; a booking: the
-    # unit read (GetItem), a transaction of the key's, booking's and day items (Put); a
-    # step: the booking read (GetItem), a transaction of its Put and, cancelling, the day
-    # items' Deletes; availability: the unit's day items (Query).
+    # unit read (GetItem), a transaction of the key's, booking's and day items and the
+    # booking's order (Put); a step: the booking and its order read (GetItem, Query of the
+    # order's moved timeline entries), a transaction of its Put, the orders' Puts and,
+    # cancelling, the day items' Deletes; availability: the unit's day items (Query).
     "RentalsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
+    # a booking: its workshop read (GetItem), a transaction of the key's and the repair's
+    # items (Put); a quote: the catalogue's SKU facts (GetItem); a step: the repair read
+    # (GetItem), its service order read (GetItem, Query of its moved timeline entries), one
+    # transaction of the repair's Put, the order's Puts and, when it starts, each part's
+    # stock Update and ledger Put; a short part's stock read (GetItem).
+    "RepairsFunction": table("GetItem", "PutItem", "UpdateItem", "Query"),
 }
 
 

@@ -1221,4 +1221,69 @@ async fn a_rental_is_booked_handed_over_returned_late_inspected_and_settled_thro
     );
     let stored = state.ports.rentals.get_booking(&oms_domain::rental::BookingId::parse(id).unwrap()).await.unwrap();
     assert_eq!(stored.map(|b| b.state), Some(oms_domain::rental::RentalState::Settled));
+    let order_id = oms_domain::OrderId::parse(settled["order_id"].as_str().expect("the booking's order")).unwrap();
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().expect("stored with the booking");
+    assert_eq!((order.channel.as_str(), order.status), ("rental", oms_domain::OrderStatus::Delivered), "it follows the booking");
+}
+
+fn repair_request(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>, scopes: &[&str]) -> Value {
+    auction_request(method, path, route, id, body, scopes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repair_is_booked_quoted_accepted_into_its_order_started_on_its_parts_and_closed_through_the_repairs_function_on_dynamodb(
+) {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("repairs").await;
+    let state = lambda_state(&aws);
+    let repairs = oms_api::routes::repairs_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+
+    let body = serde_json::json!({"customer_id": "c-1", "idempotency_key": "k-1",
+        "item": {"description": "espresso machine", "serial": "EM-1"}, "fault": "leaks",
+        "handover": {"kind": "drop_off"}, "workshop": "wh-hz-1"});
+    let (status, booked) =
+        invoke(&repairs, repair_request("POST", "/repairs", "/repairs", None, Some(body.clone()), &["oms/storefront"])).await;
+    assert_eq!((status, &booked["state"]), (StatusCode::CREATED, &Value::from("booked")), "{booked}");
+    let id = booked["repair_id"].as_str().expect("a repair id").to_owned();
+    let (status, again) =
+        invoke(&repairs, repair_request("POST", "/repairs", "/repairs", None, Some(body), &["oms/storefront"])).await;
+    assert_eq!(
+        (status, &again["repair_id"], &again["repeated"]),
+        (StatusCode::CREATED, &Value::from(id.clone()), &Value::from(true))
+    );
+
+    let step = |name: &str, body: Option<Value>, scope: &str| {
+        let path = format!("/repairs/{id}/{name}");
+        repair_request("POST", &path, &format!("/repairs/{{id}}/{name}"), Some(&id), body, &[scope])
+    };
+    let quote = serde_json::json!({"currency": "CNY", "labour_minor": 8000,
+        "parts": [{"sku": "SKU-1", "quantity": 2, "unit_price": "12.50"}],
+        "valid_until": chrono::Utc::now() + chrono::Duration::days(3)});
+    let (status, quoted) = invoke(&repairs, step("quote", Some(quote), "oms/orders.write")).await;
+    assert_eq!((status, &quoted["quote"]["total"]), (StatusCode::OK, &Value::from("105.00")), "{quoted}");
+    let customer = serde_json::json!({"customer_id": "c-1"});
+    let (status, accepted) = invoke(&repairs, step("accept", Some(customer), "oms/storefront")).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let order_id = oms_domain::OrderId::parse(accepted["order_id"].as_str().expect("an order id")).unwrap();
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().expect("the repair's order");
+    assert_eq!((order.channel.as_str(), order.external_id.as_str(), order.paid), ("repair", id.as_str(), false));
+
+    let (status, started) = invoke(&repairs, step("start", None, "oms/orders.write")).await;
+    assert_eq!((status, &started["state"]), (StatusCode::OK, &Value::from("in_repair")), "{started}");
+    let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+    let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
+    assert_eq!((stock[0].on_hand, stock[0].available), (98, 98), "the parts left stock with the start");
+    let (status, done) =
+        invoke(&repairs, step("complete", Some(serde_json::json!({"note": "seal replaced"})), "oms/orders.write")).await;
+    assert_eq!((status, &done["state"]), (StatusCode::OK, &Value::from("repaired")), "{done}");
+    let ship = serde_json::json!({"carrier": "sf-express", "tracking_number": "SF-R-1"});
+    let (status, shipped) = invoke(&repairs, step("ship", Some(ship), "oms/orders.write")).await;
+    assert_eq!((status, &shipped["state"]), (StatusCode::OK, &Value::from("shipped_back")), "{shipped}");
+    let (status, closed) = invoke(&repairs, step("close", None, "oms/orders.write")).await;
+    assert_eq!((status, &closed["state"]), (StatusCode::OK, &Value::from("completed")), "{closed}");
+    let order = state.ports.orders.get_order(&order_id).await.unwrap().expect("the repair's order");
+    assert_eq!(order.status, oms_domain::OrderStatus::Delivered, "the order follows the repair");
+    let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
+    assert!(report.drifts.is_empty(), "the consume entries explain the stock: {:?}", report.drifts);
 }

@@ -1,8 +1,9 @@
 //! rentals: rental units, their availability, bookings and each booking's steps
 //! (hand-over, return, inspection, settlement, cancel), behind API Gateway. A function of
 //! its own: a booking is a transaction of day items in the unit's partition and a
-//! cancellation deletes them (PutItem, DeleteItem), and it never touches stock, orders or
-//! queues, so its role stays that small.
+//! cancellation deletes them (PutItem, DeleteItem); the booking's service order is written
+//! in those transactions, and it never touches stock or queues, so its role stays that
+//! small.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {

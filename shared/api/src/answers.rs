@@ -77,6 +77,10 @@ pub enum ChannelAnswer {
     /// Made from a filled group buy's join.
     #[serde(rename = "group_buy")]
     GroupBuy,
+    /// Made for a rental booking's rent and deposit (a service order, never allocated).
+    Rental,
+    /// Made for an accepted repair's labour and parts (a service order, never allocated).
+    Repair,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -90,6 +94,8 @@ impl From<Channel> for ChannelAnswer {
             Channel::FlashSale => Self::FlashSale,
             Channel::Auction => Self::Auction,
             Channel::GroupBuy => Self::GroupBuy,
+            Channel::Rental => Self::Rental,
+            Channel::Repair => Self::Repair,
         }
     }
 }

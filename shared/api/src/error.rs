@@ -160,10 +160,23 @@ pub enum ErrorCode {
     NotBought,
     /// 409: the order's SKU is reviewed already, differently: that review stands.
     AlreadyReviewed,
+    /// 404: no such repair (also another merchant's or another customer's).
+    RepairNotFound,
+    /// 409: the repair is not in a state that takes this step (an acceptance of a repair
+    /// not quoted, a cancel after the repair started, a step another request made first).
+    RepairStateConflict,
+    /// 422: the repair's quote expired before it was accepted; staff quote again.
+    QuoteExpired,
+    /// 409: the workshop has fewer units of a part available than the repair uses; nothing
+    /// changed.
+    PartsShort,
+    /// 422: a quoted part has no price: none given and the catalogue lists no price of the
+    /// merchant's for it.
+    UnpricedPart,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 60] = [
+    pub const ALL: [ErrorCode; 65] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -224,6 +237,11 @@ impl ErrorCode {
         ErrorCode::NotDelivered,
         ErrorCode::NotBought,
         ErrorCode::AlreadyReviewed,
+        ErrorCode::RepairNotFound,
+        ErrorCode::RepairStateConflict,
+        ErrorCode::QuoteExpired,
+        ErrorCode::PartsShort,
+        ErrorCode::UnpricedPart,
     ];
 
     /// The one status this code is answered with.
@@ -267,6 +285,9 @@ impl ErrorCode {
             RentalUnitTaken | DatesTaken | BookingStateConflict => StatusCode::CONFLICT,
             NotShipped | NotDelivered | AlreadyReviewed => StatusCode::CONFLICT,
             NotBought => StatusCode::UNPROCESSABLE_ENTITY,
+            RepairNotFound => StatusCode::NOT_FOUND,
+            RepairStateConflict | PartsShort => StatusCode::CONFLICT,
+            QuoteExpired | UnpricedPart => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -334,6 +355,11 @@ impl ErrorCode {
             NotDelivered => "not_delivered",
             NotBought => "not_bought",
             AlreadyReviewed => "already_reviewed",
+            RepairNotFound => "repair_not_found",
+            RepairStateConflict => "repair_state_conflict",
+            QuoteExpired => "quote_expired",
+            PartsShort => "parts_short",
+            UnpricedPart => "unpriced_part",
         }
     }
 }
@@ -767,7 +793,23 @@ impl From<oms_domain::usecases::rentals::RentalActionError> for ApiError {
             E::Retired(_) => Self::new(ErrorCode::NotActive, err.to_string()),
             E::UnknownBooking(_) => Self::new(ErrorCode::BookingNotFound, err.to_string()),
             E::DatesTaken(_) => Self::new(ErrorCode::DatesTaken, err.to_string()),
-            E::Transition(_) => Self::new(ErrorCode::BookingStateConflict, err.to_string()),
+            E::Transition(_) | E::Busy => Self::new(ErrorCode::BookingStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::repairs::RepairActionError> for ApiError {
+    fn from(err: oms_domain::usecases::repairs::RepairActionError) -> Self {
+        use oms_domain::usecases::repairs::RepairActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::UnknownRepair(_) => Self::new(ErrorCode::RepairNotFound, err.to_string()),
+            E::UnknownWorkshop(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            E::UnpricedPart(_) => Self::new(ErrorCode::UnpricedPart, err.to_string()),
+            E::Transition(_) | E::Busy => Self::new(ErrorCode::RepairStateConflict, err.to_string()),
+            E::QuoteExpired(_) => Self::new(ErrorCode::QuoteExpired, err.to_string()),
+            E::PartsShort { .. } => Self::new(ErrorCode::PartsShort, err.to_string()),
             E::Unexpected(e) => e.into(),
         }
     }
@@ -844,6 +886,11 @@ mod tests {
                 ("not_delivered", 409),
                 ("not_bought", 422),
                 ("already_reviewed", 409),
+                ("repair_not_found", 404),
+                ("repair_state_conflict", 409),
+                ("quote_expired", 422),
+                ("parts_short", 409),
+                ("unpriced_part", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -154,9 +154,16 @@ async fn a_cancelled_booking_frees_its_days() {
     let (_, b) = call(&router, Some(STOREFRONT), "POST", "/rentals", &booking_body("c-1", "k-1", 2, 5)).await;
     assert_eq!(booked_days(&ports).await, 3);
     let id = b["booking_id"].as_str().expect("an id");
+    let order_path = format!("/orders/{}", b["order_id"].as_str().expect("the booking's order"));
+    let (status, order) = call(&router, Some(MERCHANT), "GET", &order_path, "").await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    assert_eq!((&order["channel"], &order["external_id"], &order["status"]), (&json!("rental"), &json!(id), &json!("received")));
+    assert_eq!(order["lines"].as_array().expect("lines").len(), 2, "the rent and the deposit");
     let (status, cancelled) = call(&router, Some(STOREFRONT), "POST", &format!("/rentals/{id}/cancel"), "").await;
     assert_eq!((status, &cancelled["state"]), (StatusCode::OK, &json!("cancelled")));
     assert_eq!(booked_days(&ports).await, 0);
+    let (_, order) = call(&router, Some(MERCHANT), "GET", &order_path, "").await;
+    assert_eq!(order["status"], json!("cancelled"), "the booking's order is cancelled with it");
     let (status, _) = call(&router, Some(STOREFRONT), "POST", "/rentals", &booking_body("c-2", "k-2", 2, 5)).await;
     assert_eq!(status, StatusCode::CREATED);
 

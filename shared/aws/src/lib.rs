@@ -173,6 +173,7 @@ impl Aws {
             group_buys: Arc::new(self.dynamo.clone()),
             rentals: Arc::new(self.dynamo.clone()),
             reviews: Arc::new(self.dynamo.clone()),
+            repairs: Arc::new(self.dynamo.clone()),
         }
     }
 

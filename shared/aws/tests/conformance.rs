@@ -37,7 +37,8 @@ async fn dynamodb() -> Subject {
         auctions: store.clone(),
         group_buys: store.clone(),
         rentals: store.clone(),
-        reviews: store,
+        reviews: store.clone(),
+        repairs: store,
     }
 }
 

@@ -181,6 +181,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         group_buys: s.group_buys.clone(),
         rentals: s.rentals.clone(),
         reviews: s.reviews.clone(),
+        repairs: s.repairs.clone(),
     }
 }
 

@@ -38,6 +38,7 @@ pub mod payments;
 pub mod races;
 pub mod rentals;
 pub mod reviews;
+pub mod repairs;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -60,6 +61,7 @@ pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
 pub use reviews::*;
+pub use repairs::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -86,6 +88,7 @@ pub struct Subject {
     pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
     pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
     pub reviews: Arc<dyn oms_domain::ports::ReviewStore>,
+    pub repairs: Arc<dyn oms_domain::ports::RepairStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -279,11 +282,18 @@ macro_rules! __each_case {
         $($apply)*!(a_booking_overlapping_another_is_refused_whole_and_one_beside_it_is_taken, $($arg)*);
         $($apply)*!(a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_days, $($arg)*);
         $($apply)*!(a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days, $($arg)*);
+        $($apply)*!(a_cancelled_booking_cancels_its_order_and_charges_beyond_the_deposit_are_a_follow_up_order, $($arg)*);
         $($apply)*!(customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking, $($arg)*);
         // reviews
         $($apply)*!(a_review_is_stored_once_per_order_and_sku_and_counted_in_its_rating, $($arg)*);
         $($apply)*!(a_skus_reviews_read_newest_first_per_merchant, $($arg)*);
         $($apply)*!(concurrent_reviews_of_one_orders_sku_store_and_count_one, $($arg)*);
+        // repairs
+        $($apply)*!(a_repair_is_stored_once_per_customer_and_key, $($arg)*);
+        $($apply)*!(a_repair_move_is_conditional_on_its_state, $($arg)*);
+        $($apply)*!(a_repair_runs_from_booking_to_completed_with_its_order_and_parts, $($arg)*);
+        $($apply)*!(a_repair_short_of_parts_does_not_start_and_changes_nothing, $($arg)*);
+        $($apply)*!(two_repairs_racing_for_the_last_part_leave_one_started, $($arg)*);
     };
 }
 
@@ -339,6 +349,7 @@ mod tests {
             include_str!("group_buys.rs"),
             include_str!("rentals.rs"),
             include_str!("reviews.rs"),
+            include_str!("repairs.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -16,6 +16,7 @@
 //! | `receive` | +q | 0 | none | goods received into the warehouse ([`LedgerLine::receive`]) |
 //! | `recount` | new - old | 0 | none | `InventoryStore::set_on_hand`, an as-of count |
 //! | `adjust` | delta | 0 | none | `InventoryStore::adjust` with a delta (damaged, found, ...) |
+//! | `consume` | -q | 0 | none | parts used by a repair when it starts, never more than available ([`LedgerLine::consume`], `RepairStore::move_repair`) |
 //! | `set_aside` | 0 | ±q | the sale or group buy (+q), the order (-q) | a flash sale or group buy setting units aside; its units moving into a claim's or join's order hold |
 //!
 //! A path that changes stock adds its entries to the same write: in SQLite one
@@ -42,10 +43,12 @@ pub enum LedgerKind {
     Recount,
     Adjust,
     SetAside,
+    /// Units used up in the warehouse itself (a repair's parts): out of on hand, no order.
+    Consume,
 }
 
 impl LedgerKind {
-    pub const ALL: [LedgerKind; 8] = [
+    pub const ALL: [LedgerKind; 9] = [
         LedgerKind::Reserve,
         LedgerKind::Release,
         LedgerKind::Expire,
@@ -54,6 +57,7 @@ impl LedgerKind {
         LedgerKind::Recount,
         LedgerKind::Adjust,
         LedgerKind::SetAside,
+        LedgerKind::Consume,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl LedgerKind {
             LedgerKind::Recount => "recount",
             LedgerKind::Adjust => "adjust",
             LedgerKind::SetAside => "set_aside",
+            LedgerKind::Consume => "consume",
         }
     }
 
@@ -240,6 +245,12 @@ impl LedgerLine {
     /// Units on hand changed by `delta` for `reason`.
     pub fn adjust(warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku, delta: i64, reason: impl Into<String>) -> Self {
         Self::stock(warehouse, owner, sku, LedgerKind::Adjust, delta, reason.into())
+    }
+
+    /// Units of a stock used up by the work of `source` (a repair's parts): out of on hand,
+    /// held by nothing. A store writes it only where that many units are available.
+    pub fn consume(warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku, units: u32, source: impl fmt::Display) -> Self {
+        Self::stock(warehouse, owner, sku, LedgerKind::Consume, -i64::from(units), format!("used by {source}"))
     }
 
     /// A line of a flash sale's set-aside: its units held by the sale.
@@ -506,6 +517,14 @@ mod tests {
     fn entry_ids_made_one_after_another_increase() {
         let ids: Vec<String> = (0..1000).map(|_| new_entry_id()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn parts_used_leave_on_hand_and_hold_nothing() {
+        let l = line(2);
+        let used = LedgerLine::consume(&l.warehouse, &l.owner, &l.sku, 2, "repair rp_1");
+        assert_eq!((used.kind, used.delta_on_hand, used.delta_held, used.hold), (LedgerKind::Consume, -2, 0, None));
+        assert_eq!(used.reason, "used by repair rp_1");
     }
 
     #[test]

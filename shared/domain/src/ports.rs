@@ -1216,6 +1216,9 @@ pub enum MoveBookingOutcome {
     Conflict(crate::rental::RentalState),
     /// No such booking: nothing written.
     NotFound,
+    /// An order the move writes changed since it was read (or its key is taken): read it
+    /// again; nothing written.
+    OrderChanged,
 }
 
 /// What `ReviewStore::add_review` did.
@@ -1257,25 +1260,30 @@ pub trait RentalStore: Send + Sync {
     /// The unit under `id`, whoever's. Strongly consistent.
     async fn get_rental_unit(&self, id: &crate::rental::RentalUnitId) -> Result<Option<crate::rental::RentalUnit>, StoreError>;
 
-    /// One booking as one atomic write: the booking, its (unit, customer, idempotency key)
-    /// and one claim of (unit, day) for each day of its period.
+    /// One booking as one atomic write: the booking, its (unit, customer, idempotency key),
+    /// one claim of (unit, day) for each day of its period, and its service `order`
+    /// inserted at version 1 (nothing queued; its key is the booking's id, never taken).
     /// Conditions, the first that fails answering: no booking of this unit under this
     /// customer and key (`Duplicate`); no day of the period claimed by an active booking
     /// (`Taken`). A failed condition writes nothing, so of concurrent bookings of
     /// overlapping days exactly one wins, and bookings of days apart all do.
-    async fn book(&self, booking: &crate::rental::Booking) -> Result<BookOutcome, StoreError>;
+    async fn book(&self, booking: &crate::rental::Booking, order: &Order) -> Result<BookOutcome, StoreError>;
 
     /// The booking under `id`. Strongly consistent.
     async fn get_booking(&self, id: &crate::rental::BookingId) -> Result<Option<crate::rental::Booking>, StoreError>;
 
-    /// Writes `booking` (moved by the domain from the state `from`) as one atomic write;
-    /// when it is cancelled, its day claims are deleted in that write, freeing the days.
-    /// Conditions: the booking is stored (else `NotFound`) in the state `from` (else
-    /// `Conflict`), so of concurrent moves from one state one wins.
+    /// Writes `booking` (moved by the domain from the state `from`) as one atomic write,
+    /// with `orders` (each a [`ServiceOrderWrite`]: the booking's order following it, a
+    /// follow-up order made); when it is cancelled, its day claims are deleted in that
+    /// write, freeing the days.
+    /// Conditions, the first that fails answering: the booking is stored (else `NotFound`)
+    /// in the state `from` (else `Conflict`), so of concurrent moves from one state one
+    /// wins; each order's condition (else `OrderChanged`).
     async fn move_booking(
         &self,
         booking: &crate::rental::Booking,
         from: crate::rental::RentalState,
+        orders: &[ServiceOrderWrite],
     ) -> Result<MoveBookingOutcome, StoreError>;
 
     /// The claimed days of the unit in `period` (start included, end not), each with its
@@ -1285,6 +1293,75 @@ pub trait RentalStore: Send + Sync {
         unit: &crate::rental::RentalUnitId,
         period: crate::rental::Period,
     ) -> Result<Vec<(chrono::NaiveDate, crate::rental::BookingId)>, StoreError>;
+}
+
+/// What a write of a service record does to its service order, in the same atomic step
+/// (`crate::service_order`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ServiceOrderWrite {
+    /// Nothing.
+    #[default]
+    Untouched,
+    /// Inserts the record's new order at version 1 (nothing queued: a service order is
+    /// never allocated). Condition: no order of its (channel, merchant, external id) yet.
+    Insert(Box<Order>),
+    /// Writes the order as moved by the record (read at `version`, written at
+    /// `version + 1`). Condition: it is still at `version`.
+    Update(Box<Order>),
+}
+
+/// What `RepairStore::create_repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateRepairOutcome {
+    Created,
+    /// The customer booked a repair under this idempotency key before (with this
+    /// merchant): that repair as it is now; nothing written.
+    Duplicate(Box<crate::repair::Repair>),
+}
+
+/// What `RepairStore::move_repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum MoveRepairOutcome {
+    /// The repair, its order and its parts are written.
+    Moved,
+    /// The stored repair is not in the state the move started from: its state now.
+    Conflict(crate::repair::RepairState),
+    /// No such repair.
+    NotFound,
+    /// A part's stock has fewer units available than the repair uses.
+    PartsShort { sku: Sku, available: u32 },
+    /// The order changed since it was read (or its key is taken): read both again.
+    OrderChanged,
+}
+
+/// Repairs, with their service order and the parts they use, each move in one write.
+#[async_trait]
+pub trait RepairStore: Send + Sync {
+    /// Stores a new repair under its id and under (merchant, customer, idempotency key).
+    /// Condition: no repair under that key (else `Duplicate`, nothing written).
+    async fn create_repair(&self, repair: &crate::repair::Repair) -> Result<CreateRepairOutcome, StoreError>;
+
+    /// The repair under `id`. Strongly consistent.
+    async fn get_repair(&self, id: &crate::repair::RepairId) -> Result<Option<crate::repair::Repair>, StoreError>;
+
+    /// Writes `repair` (moved by the domain from the state `from`) as one atomic write,
+    /// with `order` ([`ServiceOrderWrite`]) and one `consume` of each of `parts` (its
+    /// stock's `on_hand` drops by the quantity, with a
+    /// [`LedgerLine::consume`](crate::ledger::LedgerLine::consume) entry).
+    /// Conditions, the first that fails answering: the repair is stored (`NotFound`) in
+    /// `from` (`Conflict`); each part's stock has at least its quantity available, on hand
+    /// less held (`PartsShort`); the order's condition (`OrderChanged`). A failed condition
+    /// writes nothing, so of two moves from one state one wins, and two repairs using the
+    /// last units of a part cannot both start.
+    async fn move_repair(
+        &self,
+        repair: &crate::repair::Repair,
+        from: crate::repair::RepairState,
+        order: &ServiceOrderWrite,
+        parts: &[crate::order::AllocatedLine],
+    ) -> Result<MoveRepairOutcome, StoreError>;
 }
 
 /// One set of adapters for every port, as a runtime wires them.
@@ -1308,6 +1385,7 @@ pub struct Ports {
     pub group_buys: Arc<dyn GroupBuyStore>,
     pub rentals: Arc<dyn RentalStore>,
     pub reviews: Arc<dyn ReviewStore>,
+    pub repairs: Arc<dyn RepairStore>,
 }
 
 impl fmt::Debug for Ports {

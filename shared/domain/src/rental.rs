@@ -22,6 +22,16 @@
 //!
 //! The booking's life ([`RentalState`]): `booked` → `handed_over` → `returned` →
 //! `inspected` → `settled`, or `booked` → `cancelled`.
+//!
+//! The booking's order: the booking makes an order of channel `rental` (external id the
+//! booking id, unpaid) for the rent and the deposit ([`Booking::charge_lines`]), in the
+//! write that books it. It is a service order (`crate::service_order`): never allocated,
+//! cancelled with the booking, delivered when the deposit is settled. The settlement's
+//! late fees and damage are taken out of the deposit that order charged: its timeline
+//! says how the deposit was settled (late fees, damage, the refund), and what the charges
+//! come to beyond the deposit, when anything, is a follow-up order of its own
+//! ([`Booking::owed_lines`], external id `<booking id>-owed`) made in the same write, so
+//! the first order's lines and payments never change after the fact.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -40,6 +50,12 @@ pub const MAX_AHEAD_DAYS: i64 = 365;
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 /// Longest rental unit id.
 pub const MAX_UNIT_ID_LEN: usize = 64;
+/// The codes of a rental order's lines (services, not stocked SKUs): the rent (one per
+/// day), the deposit, and on a follow-up order the late fees and the damage owed beyond it.
+pub const RENT_SKU: &str = "SERVICE-RENTAL-DAY";
+pub const DEPOSIT_SKU: &str = "SERVICE-RENTAL-DEPOSIT";
+pub const LATE_FEE_SKU: &str = "SERVICE-RENTAL-LATE-DAY";
+pub const DAMAGE_SKU: &str = "SERVICE-RENTAL-DAMAGE";
 
 minted_id!(
     /// A booking of a rental unit: `rb_` and a ULID. The booking's order has it as its
@@ -355,6 +371,12 @@ pub struct Booking {
     pub damage_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement: Option<DepositSettlement>,
+    /// The booking's order (none for a booking made before bookings made orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<crate::OrderId>,
+    /// The follow-up order of what the settlement's charges came to beyond the deposit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed_order_id: Option<crate::OrderId>,
 }
 
 impl Booking {
@@ -387,7 +409,42 @@ impl Booking {
             damage: None,
             damage_note: None,
             settlement: None,
+            order_id: Some(crate::OrderId::generate()),
+            owed_order_id: None,
         }
+    }
+
+    /// What the booking's order charges: the rent (one line of the days at the daily rate)
+    /// and the deposit, when there is one.
+    pub fn charge_lines(&self) -> Result<Vec<crate::order::OrderLine>, ValidationError> {
+        let days = u32::try_from(self.period.days()).map_err(|_| ValidationError::new("end", "too many days"))?;
+        let rate = self.price / Decimal::from(days.max(1));
+        let mut lines = vec![crate::service_order::charge_line(RENT_SKU, days, rate)?];
+        if !self.deposit.is_zero() {
+            lines.push(crate::service_order::charge_line(DEPOSIT_SKU, 1, self.deposit)?);
+        }
+        Ok(lines)
+    }
+
+    /// What the follow-up order charges once settled: the late days at the late fee and
+    /// the damage, less the deposit they were taken from, so the lines come to `owed`;
+    /// none when the deposit covered them.
+    pub fn owed_lines(&self) -> Result<Vec<crate::order::OrderLine>, ValidationError> {
+        let Some(s) = &self.settlement else { return Ok(Vec::new()) };
+        if s.owed.is_zero() {
+            return Ok(Vec::new());
+        }
+        // The deposit pays the late fees first, then the damage.
+        let late_owed = (s.late_fees - self.deposit).max(Decimal::ZERO);
+        let damage_owed = s.owed - late_owed;
+        let mut lines = Vec::new();
+        if !late_owed.is_zero() {
+            lines.push(crate::service_order::charge_line(LATE_FEE_SKU, 1, late_owed)?);
+        }
+        if !damage_owed.is_zero() {
+            lines.push(crate::service_order::charge_line(DAMAGE_SKU, 1, damage_owed)?);
+        }
+        Ok(lines)
     }
 
     /// Days returned after the end (0 before it is returned or when on time).
@@ -420,6 +477,11 @@ impl Booking {
             RentalEvent::Settle => {
                 let damage = self.damage.unwrap_or_default();
                 next.settlement = Some(settle_deposit(self.deposit, self.late_days(), self.late_fee_per_day, damage));
+                if next.owed_lines()?.is_empty() {
+                    next.owed_order_id = None;
+                } else {
+                    next.owed_order_id = Some(crate::OrderId::generate());
+                }
             }
             RentalEvent::Cancel => {}
         }
@@ -571,6 +633,33 @@ mod tests {
         assert_eq!((s.late_days, s.late_fees, s.damage), (2, Decimal::new(40, 0), Decimal::new(15, 0)));
         assert_eq!((s.refund, s.owed), (Decimal::new(45, 0), Decimal::ZERO), "100 less 40 late and 15 damage");
         assert!(matches!(b.apply(RentalEvent::Settle), Err(RentalError::Transition(_))), "settled once");
+    }
+
+    #[test]
+    fn the_booking_order_charges_rent_and_deposit_and_the_follow_up_what_is_owed_beyond_it() {
+        let b = booking(3, 6);
+        let lines = b.charge_lines().unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].sku.as_str(), lines[0].quantity, lines[0].unit_price), (RENT_SKU, 3, Decimal::new(1250, 2)));
+        assert_eq!((lines[1].sku.as_str(), lines[1].unit_price), (DEPOSIT_SKU, Decimal::new(100, 0)));
+        assert!(b.order_id.is_some());
+        let b = b.apply(RentalEvent::HandOver { on: day(3) }).unwrap();
+        let b = b.apply(RentalEvent::Return { on: day(12) }).unwrap();
+        let b = b.apply(RentalEvent::Inspect { damage: Decimal::new(30, 0), note: String::new() }).unwrap();
+        let settled = b.apply(RentalEvent::Settle).unwrap();
+        let owed = settled.owed_lines().unwrap();
+        let total: Decimal = owed.iter().map(|l| l.unit_price * Decimal::from(l.quantity)).sum();
+        assert_eq!(total, settled.settlement.unwrap().owed, "120 late and 30 damage less the 100 deposit");
+        assert_eq!((owed[0].unit_price, owed[1].unit_price), (Decimal::new(20, 0), Decimal::new(30, 0)));
+        assert_eq!((owed[0].sku.as_str(), owed[1].sku.as_str()), (LATE_FEE_SKU, DAMAGE_SKU));
+        assert!(settled.owed_order_id.is_some());
+        let on_time = booking(3, 6)
+            .apply(RentalEvent::HandOver { on: day(3) })
+            .and_then(|b| b.apply(RentalEvent::Return { on: day(6) }))
+            .and_then(|b| b.apply(RentalEvent::Inspect { damage: Decimal::ZERO, note: String::new() }))
+            .and_then(|b| b.apply(RentalEvent::Settle))
+            .unwrap();
+        assert!(on_time.owed_lines().unwrap().is_empty() && on_time.owed_order_id.is_none(), "the deposit covered it");
     }
 
     #[test]

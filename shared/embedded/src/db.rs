@@ -704,6 +704,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.execute_batch(crate::rentals::RENTALS)
             .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
     }
+    if found < 25 {
+        tx.execute_batch(crate::repairs::REPAIRS).context("Failed to migrate to schema version 25 (repairs)")?;
+    }
     if found < 27 {
         step_27_address_and_card_keys(&tx)
             .context("Failed to migrate to schema version 27 (orders by shipping address and by card)")?;
@@ -1411,6 +1414,26 @@ mod tests {
                 .unwrap();
             assert!(plan.contains(index), "{column}: {plan}");
         }
+    }
+
+    #[test]
+    fn a_version_23_file_gains_the_repairs_table_and_keeps_its_rentals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oms.db");
+        drop(Db::open_file(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE repairs; INSERT INTO rental_units (unit_id, merchant_id, body) VALUES ('u-1', 'm-1', '{}');
+                 PRAGMA user_version = 23;",
+            )
+            .unwrap();
+        }
+        let db = Db::open_file(&path).unwrap();
+        let counted = |sql: &'static str| db.call_now(move |c| Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))?)).unwrap();
+        let repairs = counted("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('repairs', 'repairs_by_key')");
+        let units = counted("SELECT COUNT(*) FROM rental_units");
+        assert_eq!((repairs, units, counted("PRAGMA user_version")), (2, 1, SCHEMA_VERSION));
     }
 
     #[test]

@@ -438,6 +438,23 @@ pub(crate) fn available(conn: &Connection, line: &AllocatedLine) -> anyhow::Resu
     Ok(counts(conn, &line.warehouse, &line.owner, &line.sku)?.map_or(0, |c| c.available()))
 }
 
+/// Takes `line`'s units out of its stock's on hand, used up by `source` (a repair's
+/// parts), with their `consume` ledger entry; `Some(available)` and nothing written when
+/// fewer are available (on hand less held).
+pub(crate) fn consume(conn: &Connection, line: &AllocatedLine, source: &str) -> anyhow::Result<Option<u32>> {
+    let available = available(conn, line)?;
+    if available < line.quantity {
+        return Ok(Some(available));
+    }
+    conn.execute_cached(
+        "UPDATE stock SET on_hand = on_hand - ?4 WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
+        params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.quantity],
+    )
+    .with_context(|| format!("Failed to use {} of {}'s {} in {}", line.quantity, line.owner, line.sku, line.warehouse))?;
+    append_ledger(conn, &LedgerLine::consume(&line.warehouse, &line.owner, &line.sku, line.quantity, source))?;
+    Ok(None)
+}
+
 /// A hold of units set aside already (a flash sale's): the reservation rows only.
 pub(crate) fn hold_set_aside(
     conn: &mut Connection,

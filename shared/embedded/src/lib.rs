@@ -25,6 +25,7 @@ mod orders;
 mod queue;
 mod rentals;
 mod reviews;
+mod repairs;
 mod rows;
 mod sales;
 mod shipments;
@@ -100,6 +101,7 @@ impl Embedded {
             group_buys: Arc::new(self.clone()),
             rentals: Arc::new(self.clone()),
             reviews: Arc::new(self.clone()),
+            repairs: Arc::new(self.clone()),
         }
     }
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use oms_domain::messages::Outgoing;
 use oms_domain::order::Order;
 use oms_domain::ports::{
-    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, StatusEntry, StoreError,
-    UpdateOutcome,
+    Effects, HoldEffect, InsertOutcome, OrderQuery, OrderStore, OrdersPage, Page, ReleaseOutcome, ServiceOrderWrite, StatusEntry,
+    StoreError, UpdateOutcome,
 };
 use oms_domain::{OrderId, OrderStatus, Sku};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -160,7 +160,7 @@ impl EncodedOrder {
             address_key: order.shipping_address.fingerprint(),
             card_key: order.customer.card.clone(),
             status: order.status.as_str(),
-            status_since: (!order.status.is_final()).then(|| index_time(order.status_since())),
+            status_since: order.waits_in_status_index().then(|| index_time(order.status_since())),
             body,
             backorders: backorder_rows(order),
             moved: oms_records::newly_moved(order, 0)
@@ -299,6 +299,53 @@ fn update(
     }
     if let HoldEffect::ReturnClaim(claim) = &effects.hold {
         crate::flash_sales::return_claim(conn, claim)?;
+    }
+    Ok(true)
+}
+
+/// A service order's write (`ServiceOrderWrite`) encoded before the savepoint.
+pub(crate) enum ServiceRow {
+    Insert(Box<EncodedOrder>),
+    Update(Box<Order>),
+}
+
+impl ServiceRow {
+    /// The rows of `writes` (nothing for `Untouched`).
+    pub(crate) fn encode(writes: &[ServiceOrderWrite]) -> anyhow::Result<Vec<Self>> {
+        writes
+            .iter()
+            .filter_map(|write| match write {
+                ServiceOrderWrite::Untouched => None,
+                ServiceOrderWrite::Insert(order) => Some(EncodedOrder::new(order, 1).map(|row| Self::Insert(Box::new(row)))),
+                ServiceOrderWrite::Update(order) => Some(Ok(Self::Update(order.clone()))),
+            })
+            .collect()
+    }
+}
+
+/// Writes a record's service orders (`oms_domain::service_order`) in the caller's
+/// savepoint: an insert where its (channel, merchant, external id) is free, an update where
+/// the order is still at the version it was read at (written at the next). False, with
+/// nothing written, when the first fails; a later one failing after an earlier one wrote
+/// is an error, so the savepoint rolls them all back.
+pub(crate) fn write_service_orders(conn: &mut Connection, rows: &[ServiceRow]) -> anyhow::Result<bool> {
+    for (i, row) in rows.iter().enumerate() {
+        let written = match row {
+            ServiceRow::Insert(encoded) => insert(conn, encoded, &[])?.is_none(),
+            ServiceRow::Update(order) => {
+                let next = order.version.checked_add(1).context("The order's version is out of range")?;
+                let read_version = i64::try_from(order.version).context("The order's version is out of range")?;
+                let encoded = EncodedOrder::new(order, next)?;
+                let note = oms_domain::ledger::ReleaseNote::of_order(order);
+                update(conn, &encoded, read_version, &Effects::default(), &note)?
+            }
+        };
+        if !written && i == 0 {
+            return Ok(false);
+        }
+        if !written {
+            bail!("A service order changed after another of the same write was written");
+        }
     }
     Ok(true)
 }

@@ -4,17 +4,20 @@
 //! and the days are looked up, then the booking and its day rows inserted. The primary key
 //! of `rental_days` is what cannot be double-booked: were two connections on one file to
 //! pass the look-up together (they cannot, `BEGIN IMMEDIATE` serialises their writes), the
-//! second insert of a day would fail and roll its whole booking back. Cancelling deletes
-//! the booking's day rows in the savepoint that moves it.
+//! second insert of a day would fail and roll its whole booking back. The booking's order
+//! is inserted in the same savepoint. Cancelling deletes the booking's day rows, and a move
+//! writes the booking's orders (`crate::orders::write_service_orders`), in the savepoint
+//! that moves it: the orders first, so a changed order leaves nothing written.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, StoreError};
+use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError};
 use oms_domain::rental::{Booking, BookingId, Period, RentalState, RentalUnit, RentalUnitId};
 use rusqlite::{params, OptionalExtension};
 
 use crate::db::CachedStatements;
+use crate::orders::{insert, write_service_orders, EncodedOrder, ServiceRow};
 use crate::Embedded;
 
 /// Version 23: rental units, their bookings and the days they claim.
@@ -99,9 +102,10 @@ impl RentalStore for Embedded {
 
     /// One savepoint: the key looked up, the period's claimed days counted, the booking and
     /// one `rental_days` row per day inserted.
-    async fn book(&self, booking: &Booking) -> Result<BookOutcome, StoreError> {
+    async fn book(&self, booking: &Booking, order: &oms_domain::Order) -> Result<BookOutcome, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to book rental unit {}", booking.unit_id), e);
         let body = serde_json::to_string(booking).context("Failed to encode the booking").map_err(failed)?;
+        let order = EncodedOrder::new(order, 1).map_err(failed)?;
         let (id, unit, customer, key) = (
             booking.booking_id.to_string(),
             booking.unit_id.to_string(),
@@ -150,6 +154,10 @@ impl RentalStore for Embedded {
                     )
                     .with_context(|| format!("Failed to claim {day} of rental unit {unit}"))?;
                 }
+                if insert(conn, &order, &[])?.is_some() {
+                    // The order's external id is the new booking's id: taken means a corrupt store.
+                    anyhow::bail!("The order of booking {id} exists already");
+                }
                 Ok(Writing::Written)
             })
             .await
@@ -176,32 +184,40 @@ impl RentalStore for Embedded {
         body.map(|b| decode_booking(&b)).transpose().map_err(failed)
     }
 
-    /// One savepoint: the row rewritten where its state is `from`; a cancellation deletes
-    /// the booking's day rows with it.
-    async fn move_booking(&self, booking: &Booking, from: RentalState) -> Result<MoveBookingOutcome, StoreError> {
+    /// One savepoint: the state checked, the orders written, the row rewritten where its
+    /// state is `from`; a cancellation deletes the booking's day rows with it.
+    async fn move_booking(
+        &self,
+        booking: &Booking,
+        from: RentalState,
+        orders: &[ServiceOrderWrite],
+    ) -> Result<MoveBookingOutcome, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to move booking {}", booking.booking_id), e);
         let body = serde_json::to_string(booking).context("Failed to encode the booking").map_err(failed)?;
+        let orders = ServiceRow::encode(orders).map_err(failed)?;
         let (id, to, frees) = (booking.booking_id.to_string(), booking.state, !booking.state.holds_days());
         self.db
             .call(move |conn| {
-                let moved = conn
-                    .execute_cached(
-                        "UPDATE rental_bookings SET state = ?2, body = ?3 WHERE booking_id = ?1 AND state = ?4",
-                        params![id, to.as_str(), body, from.as_str()],
-                    )
-                    .context("Failed to write the booking row")?;
-                if moved != 1 {
-                    let now: Option<String> = conn
-                        .query_row_cached("SELECT state FROM rental_bookings WHERE booking_id = ?1", [id.as_str()], |r| r.get(0))
-                        .optional()
-                        .context("Failed to read the booking's state")?;
-                    return Ok(match now {
-                        None => MoveBookingOutcome::NotFound,
-                        Some(s) => {
-                            MoveBookingOutcome::Conflict(RentalState::parse(&s).context("A stored booking state is corrupt")?)
-                        }
-                    });
+                let now: Option<String> = conn
+                    .query_row_cached("SELECT state FROM rental_bookings WHERE booking_id = ?1", [id.as_str()], |r| r.get(0))
+                    .optional()
+                    .context("Failed to read the booking's state")?;
+                match now {
+                    None => return Ok(MoveBookingOutcome::NotFound),
+                    Some(s) if s != from.as_str() => {
+                        let state = RentalState::parse(&s).context("A stored booking state is corrupt")?;
+                        return Ok(MoveBookingOutcome::Conflict(state));
+                    }
+                    Some(_) => {}
                 }
+                if !write_service_orders(conn, &orders)? {
+                    return Ok(MoveBookingOutcome::OrderChanged);
+                }
+                conn.execute_cached(
+                    "UPDATE rental_bookings SET state = ?2, body = ?3 WHERE booking_id = ?1 AND state = ?4",
+                    params![id, to.as_str(), body, from.as_str()],
+                )
+                .context("Failed to write the booking row")?;
                 if frees {
                     conn.execute_cached("DELETE FROM rental_days WHERE booking_id = ?1", [id.as_str()])
                         .context("Failed to free the booking's days")?;

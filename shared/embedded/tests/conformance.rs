@@ -68,7 +68,8 @@ async fn file_backed() -> Subject {
         auctions: kept.clone(),
         group_buys: kept.clone(),
         rentals: kept.clone(),
-        reviews: kept,
+        reviews: kept.clone(),
+        repairs: kept,
     }
 }
 
@@ -91,6 +92,7 @@ async fn in_memory() -> Subject {
     let store = Embedded::open_in_memory().expect("the store opens");
     let ports = store.ports(Arc::new(oms_domain::ports::SystemClock));
     let store_for_rentals = store.clone();
+    let repairs = ports.repairs;
     Subject {
         orders: ports.orders,
         warehouses: ports.warehouses,
@@ -109,6 +111,7 @@ async fn in_memory() -> Subject {
         group_buys: ports.group_buys,
         rentals: Arc::new(store_for_rentals),
         reviews: ports.reviews,
+        repairs,
     }
 }
 
@@ -147,7 +150,8 @@ async fn two_on_one_file() -> Subject {
         auctions: shared.clone(),
         group_buys: shared.clone(),
         rentals: shared.clone(),
-        reviews: shared,
+        reviews: shared.clone(),
+        repairs: shared,
     }
 }
 
@@ -848,8 +852,12 @@ macro_rules! rentals_through {
             ) -> Result<Option<oms_domain::rental::RentalUnit>, StoreError> {
                 oms_domain::ports::RentalStore::get_rental_unit($store(self), id).await
             }
-            async fn book(&self, booking: &oms_domain::rental::Booking) -> Result<oms_domain::ports::BookOutcome, StoreError> {
-                oms_domain::ports::RentalStore::book($store(self), booking).await
+            async fn book(
+                &self,
+                booking: &oms_domain::rental::Booking,
+                order: &Order,
+            ) -> Result<oms_domain::ports::BookOutcome, StoreError> {
+                oms_domain::ports::RentalStore::book($store(self), booking, order).await
             }
             async fn get_booking(
                 &self,
@@ -861,8 +869,9 @@ macro_rules! rentals_through {
                 &self,
                 booking: &oms_domain::rental::Booking,
                 from: oms_domain::rental::RentalState,
+                orders: &[oms_domain::ports::ServiceOrderWrite],
             ) -> Result<oms_domain::ports::MoveBookingOutcome, StoreError> {
-                oms_domain::ports::RentalStore::move_booking($store(self), booking, from).await
+                oms_domain::ports::RentalStore::move_booking($store(self), booking, from, orders).await
             }
             async fn booked_days(
                 &self,
@@ -907,5 +916,36 @@ macro_rules! reviews_through {
     };
 }
 
+macro_rules! repairs_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::RepairStore for $wrapper {
+            async fn create_repair(
+                &self,
+                repair: &oms_domain::repair::Repair,
+            ) -> Result<oms_domain::ports::CreateRepairOutcome, StoreError> {
+                oms_domain::ports::RepairStore::create_repair($store(self), repair).await
+            }
+            async fn get_repair(
+                &self,
+                id: &oms_domain::repair::RepairId,
+            ) -> Result<Option<oms_domain::repair::Repair>, StoreError> {
+                oms_domain::ports::RepairStore::get_repair($store(self), id).await
+            }
+            async fn move_repair(
+                &self,
+                repair: &oms_domain::repair::Repair,
+                from: oms_domain::repair::RepairState,
+                order: &oms_domain::ports::ServiceOrderWrite,
+                parts: &[oms_domain::order::AllocatedLine],
+            ) -> Result<oms_domain::ports::MoveRepairOutcome, StoreError> {
+                oms_domain::ports::RepairStore::move_repair($store(self), repair, from, order, parts).await
+            }
+        }
+    };
+}
+
 reviews_through!(InTempDir, kept_store);
 reviews_through!(TwoOnOneFile, picked_store);
+repairs_through!(InTempDir, kept_store);
+repairs_through!(TwoOnOneFile, picked_store);

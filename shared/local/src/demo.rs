@@ -186,6 +186,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     group_buys(&api, &embedded, &ports).await?;
     rentals(&api).await?;
     after_the_sale(&api).await?;
+    repairs(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1966,6 +1967,15 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
     );
     let apart = expect(api, Method::POST, "/rentals", book("c-602", 8, 10), StatusCode::CREATED).await?;
     println!("  c-602 books {} to {}, days apart: booked too", t(&apart["start"]), t(&apart["end"]));
+    let order_path = format!("/orders/{}", t(&winner["order_id"]));
+    let order = expect(api, Method::GET, &order_path, Value::Null, StatusCode::OK).await?;
+    println!(
+        "  the booking made its order: {} {} ({}), {} lines (the rent and the deposit), unpaid, never allocated",
+        t(&order["channel"]),
+        t(&order["order_id"]),
+        t(&order["status"]),
+        order["lines"].as_array().map_or(0, Vec::len)
+    );
     let seen = expect(
         api,
         Method::GET,
@@ -2003,6 +2013,79 @@ async fn rentals(api: &Router) -> anyhow::Result<()> {
         t(&settled["damage"]),
         t(&settled["refund"]),
         t(&settled["owed"])
+    );
+    let order = expect(api, Method::GET, &order_path, Value::Null, StatusCode::OK).await?;
+    println!("  the booking's order followed it: {}", t(&order["status"]));
+    Ok(())
+}
+
+/// Repairs: two customers bring kettles with a burnt-out element, and the workshop has one
+/// element left. Both quotes are accepted (each becomes an unpaid repair order, no stock
+/// taken); both repairs start at once: one takes the last element, the other is told the
+/// parts are short and nothing changes. The winner is completed, shipped back and closed
+/// (its order delivered); the other customer cancels (its order cancelled with it).
+async fn repairs(api: &Router) -> anyhow::Result<()> {
+    let (workshop, ..) = WAREHOUSES[0];
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    expect(api, Method::PUT, &format!("/inventory/{workshop}/KETTLE-ELEMENT"), json!({ "on_hand": 1 }), StatusCode::OK).await?;
+    println!("\nRepairs: the workshop at {workshop} has 1 KETTLE-ELEMENT left");
+    let mut ids = Vec::new();
+    for (customer, handover) in [
+        ("c-700", json!({ "kind": "drop_off" })),
+        ("c-701", json!({ "kind": "pickup", "address": { "line1": "8 Hefang St", "city": "Hangzhou", "country": "CN" } })),
+    ] {
+        let body = json!({ "customer_id": customer, "idempotency_key": format!("{customer}-repair"),
+                           "item": { "description": "glass kettle", "serial": format!("K-{customer}") },
+                           "fault": "does not heat", "photos": ["https://photos.example/kettle.jpg"],
+                           "handover": handover, "workshop": workshop });
+        let booked = expect(api, Method::POST, "/repairs", body, StatusCode::CREATED).await?;
+        let id = t(&booked["repair_id"]);
+        let quote = json!({ "currency": "CNY", "labour_minor": 6000,
+                            "parts": [{ "sku": "KETTLE-ELEMENT", "quantity": 1, "unit_price": "35.00" }],
+                            "valid_until": chrono::Utc::now() + chrono::Duration::days(7) });
+        let quoted = expect(api, Method::POST, &format!("/repairs/{id}/quote"), quote, StatusCode::OK).await?;
+        let me = json!({ "customer_id": customer });
+        let accepted = expect(api, Method::POST, &format!("/repairs/{id}/accept"), me, StatusCode::OK).await?;
+        println!(
+            "  {customer} books a repair ({}), quoted {} (labour {}), accepts: repair order {}, unpaid",
+            t(&booked["handover"]),
+            t(&quoted["quote"]["total"]),
+            t(&quoted["quote"]["labour"]),
+            t(&accepted["order_id"])
+        );
+        ids.push((customer, id, t(&accepted["order_id"])));
+    }
+    let (first, second) = (format!("/repairs/{}/start", ids[0].1), format!("/repairs/{}/start", ids[1].1));
+    let (a, b) = tokio::join!(call(api, Method::POST, &first, Value::Null), call(api, Method::POST, &second, Value::Null));
+    let (a, b) = (a?, b?);
+    let (won, lost) = match (a.0, b.0) {
+        (StatusCode::OK, StatusCode::CONFLICT) => (&ids[0], (&ids[1], b.1)),
+        (StatusCode::CONFLICT, StatusCode::OK) => (&ids[1], (&ids[0], a.1)),
+        _ => bail!("two repairs racing for the last element did not leave exactly one started: {} {}, {} {}", a.0, a.1, b.0, b.1),
+    };
+    let stock = expect(api, Method::GET, "/inventory/KETTLE-ELEMENT", Value::Null, StatusCode::OK).await?;
+    println!(
+        "  both start at once: {}'s repair takes the element (on hand now {}); {} is told {}",
+        won.0,
+        stock["warehouses"][0]["on_hand"],
+        lost.0 .0,
+        t(&lost.1["error"]["code"])
+    );
+    let id = &won.1;
+    expect(api, Method::POST, &format!("/repairs/{id}/complete"), json!({ "note": "element replaced" }), StatusCode::OK).await?;
+    let ship = json!({ "carrier": "sf-express", "tracking_number": "SF-REPAIR-1" });
+    expect(api, Method::POST, &format!("/repairs/{id}/ship"), ship, StatusCode::OK).await?;
+    let closed = expect(api, Method::POST, &format!("/repairs/{id}/close"), Value::Null, StatusCode::OK).await?;
+    let order = expect(api, Method::GET, &format!("/orders/{}", won.2), Value::Null, StatusCode::OK).await?;
+    println!("  {}'s kettle repaired, shipped back, {}: its order {}", won.0, t(&closed["state"]), t(&order["status"]));
+    let (customer, lost_id, lost_order) = lost.0;
+    let me = json!({ "customer_id": customer });
+    let cancelled = expect(api, Method::POST, &format!("/repairs/{lost_id}/cancel"), me, StatusCode::OK).await?;
+    let order = expect(api, Method::GET, &format!("/orders/{lost_order}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  {customer} cancels rather than wait for parts: repair {}, its order {}",
+        t(&cancelled["state"]),
+        t(&order["status"])
     );
     Ok(())
 }

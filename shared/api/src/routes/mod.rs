@@ -18,6 +18,7 @@ mod page;
 mod paperwork;
 mod quotes;
 mod rentals;
+mod repairs;
 mod replenishment;
 mod reports;
 mod reviews;
@@ -37,6 +38,10 @@ pub use offers::{OfferAnswer, OffersAnswer};
 pub use quotes::{PricingModel, QuoteBody};
 pub use rentals::{
     AvailabilityAnswer, BookedDay, BookingAnswer, BookingBody, InspectionBody, RentalUnitAnswer, RentalUnitBody, StepBody,
+};
+pub use repairs::{
+    CustomerStepBody, HandoverBody, PartAnswer, PartBody, RepairAnswer, RepairBody, RepairItemAnswer, RepairItemBody,
+    RepairNoteBody, RepairQuoteAnswer, RepairQuoteBody, ReturnShipmentAnswer, ShipBackBody,
 };
 pub use reports::{
     content_type as report_content_type, plain_name, ReportDirectory, ReportFileAnswer, ReportFiles, ReportsAnswer,
@@ -185,6 +190,11 @@ pub fn rentals_api(state: AppState) -> Router {
     finish(base().merge(rentals::router()), state)
 }
 
+/// `repairs`: repair bookings, their quotes and each repair's steps.
+pub fn repairs_api(state: AppState) -> Router {
+    finish(base().merge(repairs::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -210,7 +220,8 @@ pub fn all(state: AppState) -> Router {
         .merge(reports::router())
         .merge(auctions::router())
         .merge(group_buys::router())
-        .merge(rentals::router());
+        .merge(rentals::router())
+        .merge(repairs::router());
     finish(routes, state)
 }
 

@@ -182,6 +182,11 @@ pub struct BookingAnswer {
     pub late_fees: Option<String>,
     pub refund: Option<String>,
     pub owed: Option<String>,
+    /// The booking's order (channel `rental`, external id the booking id, unpaid): the rent
+    /// and the deposit; cancelled with the booking, delivered once it is settled.
+    pub order_id: Option<String>,
+    /// Once settled with charges beyond the deposit: the follow-up order of what is owed.
+    pub owed_order_id: Option<String>,
     /// True when this answer is the first booking's (same customer and key).
     pub repeated: bool,
 }
@@ -212,6 +217,8 @@ impl BookingAnswer {
             late_fees: settled.map(|s| amount(s.late_fees, b.currency)),
             refund: settled.map(|s| amount(s.refund, b.currency)),
             owed: settled.map(|s| amount(s.owed, b.currency)),
+            order_id: b.order_id.as_ref().map(ToString::to_string),
+            owed_order_id: b.owed_order_id.as_ref().map(ToString::to_string),
             repeated,
         }
     }
@@ -468,7 +475,8 @@ async fn get_booking(
 /// Moves the booking a path names (when the caller's merchant's) by `event`.
 async fn step(state: &AppState, caller: Caller, id: &str, event: RentalEvent) -> Result<Json<BookingAnswer>, ApiError> {
     let booking = visible_booking(state, &caller, id).await?;
-    let moved = cases::advance(&*state.ports.rentals, &booking.merchant_id, &booking.booking_id, event).await?;
+    let (rentals, orders, now) = (&*state.ports.rentals, &*state.ports.orders, state.ports.clock.now());
+    let moved = cases::advance(rentals, orders, &booking.merchant_id, &booking.booking_id, event, now).await?;
     Ok(Json(BookingAnswer::of(&moved, false)))
 }
 

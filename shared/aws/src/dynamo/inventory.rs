@@ -36,7 +36,7 @@ fn stock_update(
         .update_expression(update)
         .condition_expression(condition)
         .expression_attribute_values(":q", n(line.quantity));
-    for name in ["available", "reserved", "set_aside"] {
+    for name in ["available", "reserved", "set_aside", "on_hand"] {
         if used(&format!("#{name}")) {
             builder = builder.expression_attribute_names(format!("#{name}"), name);
         }
@@ -96,6 +96,23 @@ pub(super) fn take_available(
     )
 }
 
+/// The stock update of units used up in the warehouse (a repair's parts): out of on hand
+/// and available, conditional on that many being available, so on hand never falls below
+/// what is held.
+pub(super) fn consume_available(
+    table: &str,
+    line: &AllocatedLine,
+    whose: &dyn std::fmt::Display,
+) -> Result<TransactWriteItem, StoreError> {
+    stock_update(
+        table,
+        line,
+        "SET #available = #available - :q, #on_hand = #on_hand - :q",
+        "attribute_exists(pk) AND #available >= :q",
+        whose,
+    )
+}
+
 impl DynamoStore {
     /// The items of a hold taken from set-aside units (`hold_set_aside`): the reservation
     /// item (`put_new`: the first item, its condition that the order holds nothing yet), per
@@ -125,7 +142,7 @@ impl DynamoStore {
     }
 
     /// The stock item of (warehouse, owner, SKU), strongly consistent.
-    async fn stock_level(
+    pub(super) async fn stock_level(
         &self,
         warehouse: &WarehouseId,
         owner: &MerchantId,

@@ -203,8 +203,8 @@ impl OrderItem {
             external_key: index_key(m, order.external_id.as_str()),
             channel_key: index_key(m, order.channel.as_str()),
             order_number_key: index_key(m, order.order_number.as_str()),
-            status_key: (!order.status.is_final()).then(|| status_key(order.status, &order.order_id)),
-            status_since_key: (!order.status.is_final()).then(|| status_sort_key(order.status_since(), &order.order_id)),
+            status_key: order.waits_in_status_index().then(|| status_key(order.status, &order.order_id)),
+            status_since_key: order.waits_in_status_index().then(|| status_sort_key(order.status_since(), &order.order_id)),
         }
     }
 }

@@ -36,6 +36,7 @@ mod orders;
 mod outbox;
 mod rentals;
 mod reviews;
+mod repairs;
 mod sales;
 mod shipments;
 pub use outbox::relayed_message;

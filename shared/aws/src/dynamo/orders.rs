@@ -548,6 +548,45 @@ impl DynamoStore {
         }
     }
 
+    /// The write of a service order moved by its record (`oms_domain::service_order`), for
+    /// the record's transaction: the order item put at `version + 1` on `version =
+    /// :expected`. A service order's timeline is a few entries, never long enough to move
+    /// entries out of the record (which this write does not do): a longer one is an error.
+    pub(super) fn service_order_put(&self, order: &Order) -> Result<TransactWriteItem, StoreError> {
+        let id = &order.order_id;
+        if oms_records::moved_count(order.timeline.len()) > 0 || !BackorderItem::of(order).is_empty() {
+            return Err(StoreError::msg(format!("Failed to write service order {id}: it has index entries to move")));
+        }
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::order_item(order, order.version + 1)?))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(order.version))
+            .build()
+            .map_err(|e| build_error(format!("Failed to build the write of service order {id}"), e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The items of a service record's order writes, for the record's transaction: a new
+    /// order's marker and item (`new_order_items`, nothing queued), or a moved order's
+    /// `service_order_put`.
+    pub(super) fn service_order_items(
+        &self,
+        writes: &[oms_domain::ports::ServiceOrderWrite],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        use oms_domain::ports::ServiceOrderWrite as W;
+        let mut items = Vec::new();
+        for write in writes {
+            match write {
+                W::Untouched => {}
+                W::Insert(order) => items.extend(self.new_order_items(order, &[])?),
+                W::Update(order) => items.push(self.service_order_put(order)?),
+            }
+        }
+        Ok(items)
+    }
+
     /// A check that the order holds no stock: its reservation item does not exist.
     fn no_hold_check(&self, id: &OrderId) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder()

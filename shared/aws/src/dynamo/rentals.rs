@@ -7,15 +7,17 @@
 //! A booking is ONE `TransactWriteItems`: the key's item, the booking's item and every day
 //! item, each `attribute_not_exists(pk)`. A day claimed already cancels the whole
 //! transaction, so of concurrent bookings of overlapping days exactly one is written; a
-//! booking is at most `MAX_DAYS` (90) days, so its items (at most 92) fit the 100 a
-//! transaction takes. A move is one transaction too: the booking's item put on `state =
-//! :from`, and for a cancellation every day item deleted (on `booking_id = :id`).
+//! booking is at most `MAX_DAYS` (90) days, so its items (at most 92, and the booking's
+//! order and its dedupe marker: 94) fit the 100 a transaction takes. A move is one
+//! transaction too: the booking's item put on `state = :from`, for a cancellation every
+//! day item deleted (on `booking_id = :id`), and the booking's orders (its order put on its
+//! version, a follow-up order's items `put_new`).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::NaiveDate;
-use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, StoreError};
+use oms_domain::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError};
 use oms_domain::rental::{Booking, BookingId, Period, RentalState, RentalUnit, RentalUnitId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -47,7 +49,7 @@ struct DayItem {
 }
 
 /// Free text as one key segment: `%` and `#` escaped, so it ends at the next `#`.
-fn segment(raw: &str) -> String {
+pub(super) fn segment(raw: &str) -> String {
     raw.replace('%', "%25").replace('#', "%23")
 }
 
@@ -134,10 +136,10 @@ impl RentalStore for DynamoStore {
         }
     }
 
-    /// One `TransactWriteItems`: the key's item, the booking's and one per day, all
-    /// `put_new`. Cancelled by the key's item: `Duplicate` (its booking read as it is now);
-    /// by a day: `Taken`.
-    async fn book(&self, booking: &Booking) -> Result<BookOutcome, StoreError> {
+    /// One `TransactWriteItems`: the key's item, the booking's, one per day and the
+    /// order's items, all `put_new`. Cancelled by the key's item: `Duplicate` (its booking
+    /// read as it is now); by a day: `Taken`.
+    async fn book(&self, booking: &Booking, order: &oms_domain::Order) -> Result<BookOutcome, StoreError> {
         let what = format!("book rental unit {}", booking.unit_id);
         let mut items = vec![
             self.booking_item(Key::rental_key(booking), booking, &what)?,
@@ -148,6 +150,8 @@ impl RentalStore for DynamoStore {
             let item = DayItem { pk: key.pk, sk: key.sk, booking_id: booking.booking_id.to_string() };
             items.push(self.put_new(to_item(&item, &what)?, &what)?);
         }
+        let days = items.len() - 2;
+        items.extend(self.new_order_items(order, &[])?);
         let reasons = match self.transact(items, &what).await? {
             Transact::Written => return Ok(BookOutcome::Booked),
             Transact::Cancelled(reasons) => reasons,
@@ -161,7 +165,7 @@ impl RentalStore for DynamoStore {
             let now = self.get_booking(&first.booking.booking_id).await?.unwrap_or(first.booking);
             return Ok(BookOutcome::Duplicate(Box::new(now)));
         }
-        if reasons.iter().skip(2).any(CancelReason::condition_failed) {
+        if reasons.iter().skip(2).take(days).any(CancelReason::condition_failed) {
             return Ok(BookOutcome::Taken);
         }
         Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))))
@@ -173,10 +177,16 @@ impl RentalStore for DynamoStore {
         Ok(self.read_booking(Key::rental_booking(id), &what).await?.map(|item| item.booking))
     }
 
-    /// One `TransactWriteItems`: the booking's item put on `state = :from`, and for a
-    /// cancellation each day item deleted on `booking_id = :id`. Cancelled by the booking:
-    /// read it (`NotFound` or `Conflict`).
-    async fn move_booking(&self, booking: &Booking, from: RentalState) -> Result<MoveBookingOutcome, StoreError> {
+    /// One `TransactWriteItems`: the booking's item put on `state = :from`, for a
+    /// cancellation each day item deleted on `booking_id = :id`, then the orders' items.
+    /// Cancelled by the booking: read it (`NotFound` or `Conflict`); by an order's item:
+    /// `OrderChanged`.
+    async fn move_booking(
+        &self,
+        booking: &Booking,
+        from: RentalState,
+        orders: &[ServiceOrderWrite],
+    ) -> Result<MoveBookingOutcome, StoreError> {
         let id = &booking.booking_id;
         let what = format!("move booking {id}");
         let key = Key::rental_booking(id);
@@ -202,6 +212,8 @@ impl RentalStore for DynamoStore {
                 items.push(TransactWriteItem::builder().delete(delete).build());
             }
         }
+        let first_order = items.len();
+        items.extend(self.service_order_items(orders)?);
         let reasons = match self.transact(items, &what).await? {
             Transact::Written => return Ok(MoveBookingOutcome::Moved),
             Transact::Cancelled(reasons) => reasons,
@@ -211,6 +223,9 @@ impl RentalStore for DynamoStore {
                 None => MoveBookingOutcome::NotFound,
                 Some(stored) => MoveBookingOutcome::Conflict(stored.state),
             });
+        }
+        if reasons.iter().skip(first_order).any(CancelReason::condition_failed) {
+            return Ok(MoveBookingOutcome::OrderChanged);
         }
         Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons))))
     }

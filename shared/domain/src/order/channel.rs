@@ -22,10 +22,16 @@ pub enum Channel {
     /// Made by the platform from a filled group buy's join (external id: the join id).
     #[serde(rename = "group_buy")]
     GroupBuy,
+    /// Made by the platform for a rental booking's rent and deposit (external id: the
+    /// booking id). A service channel.
+    Rental,
+    /// Made by the platform for an accepted repair's labour and parts (external id: the
+    /// repair id). A service channel.
+    Repair,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 8] = [
+    pub const ALL: [Channel; 10] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -34,6 +40,8 @@ impl Channel {
         Channel::FlashSale,
         Channel::Auction,
         Channel::GroupBuy,
+        Channel::Rental,
+        Channel::Repair,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -48,12 +56,21 @@ impl Channel {
             Channel::FlashSale => "flash_sale",
             Channel::Auction => "auction",
             Channel::GroupBuy => "group_buy",
+            Channel::Rental => "rental",
+            Channel::Repair => "repair",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy)
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy) || self.is_service()
+    }
+
+    /// Whether the channel's orders charge for a service (a repair, a rental) rather than
+    /// sell units of stock: they are never allocated, and their status follows the
+    /// service's record (`crate::service_order`).
+    pub fn is_service(&self) -> bool {
+        matches!(self, Channel::Rental | Channel::Repair)
     }
 
     /// Whether the channel's orders take units set aside for them before they were made (a

@@ -290,6 +290,13 @@ impl Order {
         self.timeline.push(TimelineEvent { at, status: self.status, detail: detail.into() });
     }
 
+    /// Whether the order waits in the index of orders by status (what the sweep reads to
+    /// queue stuck orders again): an order whose status is not final, unless it is a
+    /// service order, which no stock step moves (`crate::service_order`).
+    pub fn waits_in_status_index(&self) -> bool {
+        !self.status.is_final() && !self.channel.is_service()
+    }
+
     /// Sum of quantity times unit price over the lines.
     pub fn total(&self) -> Money {
         let amount = self.lines.iter().map(|l| l.unit_price * Decimal::from(l.quantity)).sum();

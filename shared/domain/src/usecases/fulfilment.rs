@@ -82,6 +82,10 @@ pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &Merg
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
+            if order.channel.is_service() {
+                // A service order charges for a service; it takes no stock (`crate::service_order`).
+                return Ok(Change::Keep(order, Planned::Nothing("a service order is never allocated".into())));
+            }
             match order.status {
                 OrderStatus::Received | OrderStatus::Backordered => {}
                 OrderStatus::OnHold if matches!(order.hold(), Some(HoldReason::FraudReview(_))) => {

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod outbound;
 pub mod reconcile;
 pub mod rentals;
+pub mod repairs;
 pub mod replenishment;
 pub mod reports;
 pub mod reviews;

@@ -1,7 +1,8 @@
 //! Rentals: register a unit, book it for a period (one atomic conditional write of the
-//! booking and its day claims, [`RentalStore::book`]), read its availability, and move a
-//! booking through hand-over, return, inspection and the deposit's settlement, or cancel
-//! it (its days freed in the same write).
+//! booking, its day claims and its order, [`RentalStore::book`]), read its availability,
+//! and move a booking through hand-over, return, inspection and the deposit's settlement
+//! (its order delivered, and what is owed beyond the deposit a follow-up order, in the
+//! same write), or cancel it (its days freed and its order cancelled in the same write).
 //!
 //! A merchant sees only its own units and bookings: another merchant's read as unknown.
 //! A customer sees only its own bookings.
@@ -9,9 +10,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::flash_sale::IdempotencyKey;
-use crate::ports::{BookOutcome, MoveBookingOutcome, PutRentalUnitOutcome, RentalStore, StoreError};
+use crate::order::Channel;
+use crate::ports::{
+    BookOutcome, MoveBookingOutcome, OrderStore, PutRentalUnitOutcome, RentalStore, ServiceOrderWrite, StoreError,
+};
 use crate::rental::{Booking, BookingId, InvalidRentalTransition, Period, RentalError, RentalEvent, RentalUnit, RentalUnitId};
-use crate::{CustomerId, MerchantId, ValidationError};
+use crate::service_order::{follow, service_order, ServiceCharge, ServiceEnd};
+use crate::{CustomerId, MerchantId, Order, OrderId, ValidationError};
 
 /// Why a rental action did nothing. Nothing is stored.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +35,8 @@ pub enum RentalActionError {
     DatesTaken(RentalUnitId),
     #[error(transparent)]
     Transition(#[from] InvalidRentalTransition),
+    #[error("the booking's order kept changing; try again")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] StoreError),
 }
@@ -95,7 +102,8 @@ pub async fn book(
         return Err(RentalActionError::Retired(unit.unit_id));
     }
     let booking = Booking::new(&unit, new.customer_id, new.idempotency_key, period, now);
-    match store.book(&booking).await? {
+    let order = booking_order(&booking, now)?;
+    match store.book(&booking, &order).await? {
         BookOutcome::Booked => {
             tracing::info!(booking_id = %booking.booking_id, unit_id = %unit.unit_id, days = period.days(), "rental booked");
             Ok(Booked { booking, repeated: false })
@@ -113,26 +121,96 @@ pub async fn booking_of(store: &dyn RentalStore, merchant: &MerchantId, id: &Boo
     }
 }
 
-/// Moves `merchant`'s booking by `event`, as one conditional write from the state it was
-/// read in. A concurrent move in between answers the transition refused from the state it
-/// left.
+/// The booking's order: its rent and deposit, unpaid (see `crate::rental`).
+pub fn booking_order(booking: &Booking, now: DateTime<Utc>) -> Result<Order, RentalActionError> {
+    let order_id = booking.order_id.clone().unwrap_or_else(OrderId::generate);
+    rental_order(booking, booking.booking_id.to_string(), booking.charge_lines()?, order_id, now)
+}
+
+fn rental_order(
+    booking: &Booking,
+    source_id: String,
+    lines: Vec<crate::order::OrderLine>,
+    order_id: OrderId,
+    now: DateTime<Utc>,
+) -> Result<Order, RentalActionError> {
+    let charge = ServiceCharge {
+        channel: Channel::Rental,
+        source_id,
+        merchant_id: booking.merchant_id.clone(),
+        customer_id: booking.customer_id.clone(),
+        currency: booking.currency,
+        address: None,
+        lines,
+    };
+    Ok(service_order(charge, order_id, now)?)
+}
+
+/// Moves `merchant`'s booking by `event` at `now`, as one conditional write from the state
+/// it was read in, with what the move does to its orders. A concurrent move in between
+/// answers the transition refused from the state it left; an order that changed in between
+/// is read again (a bounded number of times).
 pub async fn advance(
     store: &dyn RentalStore,
+    orders: &dyn OrderStore,
     merchant: &MerchantId,
     id: &BookingId,
     event: RentalEvent,
+    now: DateTime<Utc>,
 ) -> Result<Booking, RentalActionError> {
     let current = booking_of(store, merchant, id).await?;
     let name = event.name();
     let next = current.apply(event)?;
-    match store.move_booking(&next, current.state).await? {
-        MoveBookingOutcome::Moved => {
-            tracing::info!(booking_id = %id, from = %current.state, to = %next.state, "rental booking moved");
-            Ok(next)
+    for _ in 0..super::CONFLICT_RETRIES {
+        let writes = order_writes(orders, &next, now).await?;
+        match store.move_booking(&next, current.state, &writes).await? {
+            MoveBookingOutcome::Moved => {
+                tracing::info!(booking_id = %id, from = %current.state, to = %next.state, "rental booking moved");
+                return Ok(next);
+            }
+            MoveBookingOutcome::Conflict(now) => return Err(InvalidRentalTransition { from: now, event: name }.into()),
+            MoveBookingOutcome::NotFound => return Err(RentalActionError::UnknownBooking(id.clone())),
+            MoveBookingOutcome::OrderChanged => continue,
         }
-        MoveBookingOutcome::Conflict(now) => Err(InvalidRentalTransition { from: now, event: name }.into()),
-        MoveBookingOutcome::NotFound => Err(RentalActionError::UnknownBooking(id.clone())),
     }
+    Err(RentalActionError::Busy)
+}
+
+/// What moving to `next` does to the booking's orders: cancelled with it; delivered once
+/// settled, the settlement on its timeline, and a follow-up order of what is owed beyond
+/// the deposit. A booking made before bookings made orders has none to move.
+async fn order_writes(
+    orders: &dyn OrderStore,
+    next: &Booking,
+    now: DateTime<Utc>,
+) -> Result<Vec<ServiceOrderWrite>, RentalActionError> {
+    let end = match next.state {
+        crate::rental::RentalState::Cancelled => ServiceEnd::Cancelled,
+        crate::rental::RentalState::Settled => ServiceEnd::Done,
+        _ => return Ok(Vec::new()),
+    };
+    let mut writes = Vec::new();
+    if let Some(order_id) = &next.order_id {
+        let order = orders
+            .get_order(order_id)
+            .await?
+            .ok_or_else(|| StoreError::msg(format!("the order {order_id} of booking {} is missing", next.booking_id)))?;
+        let detail = match &next.settlement {
+            Some(s) => format!(
+                "booking {} settled: deposit {} less late fees {} and damage {}; refund {}, owed beyond it {}",
+                next.booking_id, next.deposit, s.late_fees, s.damage, s.refund, s.owed
+            ),
+            None => format!("booking {} {}", next.booking_id, next.state),
+        };
+        if let Some(moved) = follow(&order, end, now, &detail)? {
+            writes.push(ServiceOrderWrite::Update(Box::new(moved)));
+        }
+    }
+    if let Some(owed_id) = &next.owed_order_id {
+        let source = format!("{}-owed", next.booking_id);
+        writes.push(ServiceOrderWrite::Insert(Box::new(rental_order(next, source, next.owed_lines()?, owed_id.clone(), now)?)));
+    }
+    Ok(writes)
 }
 
 /// A unit's days over a range: which are booked, by which booking.
