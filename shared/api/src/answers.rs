@@ -77,6 +77,8 @@ pub enum ChannelAnswer {
     /// Made from a filled group buy's join.
     #[serde(rename = "group_buy")]
     GroupBuy,
+    /// Made for an exchange's replacement (external id: the return id).
+    Exchange,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -90,6 +92,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::FlashSale => Self::FlashSale,
             Channel::Auction => Self::Auction,
             Channel::GroupBuy => Self::GroupBuy,
+            Channel::Exchange => Self::Exchange,
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::FlashSale => Err(ValidationError::new("channel", "flash-sale orders are made by the platform from claims")),
         Channel::Auction => Err(ValidationError::new("channel", "auction orders are made by the platform for the winners")),
         Channel::GroupBuy => Err(ValidationError::new("channel", "group-buy orders are made by the platform from joins")),
+        Channel::Exchange => Err(ValidationError::new("channel", "exchange orders are made by the platform from returns")),
     }
 }
 
@@ -69,9 +70,13 @@ impl Meta {
         match channel {
             Channel::Shopify => Some("x-shopify-shop-domain"),
             Channel::WooCommerce => Some("x-wc-webhook-source"),
-            Channel::Amazon | Channel::Generic | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => {
-                None
-            }
+            Channel::Amazon
+            | Channel::Generic
+            | Channel::Import
+            | Channel::FlashSale
+            | Channel::Auction
+            | Channel::GroupBuy
+            | Channel::Exchange => None,
         }
     }
 
@@ -85,7 +90,8 @@ impl Meta {
             | Channel::Import
             | Channel::FlashSale
             | Channel::Auction
-            | Channel::GroupBuy => None,
+            | Channel::GroupBuy
+            | Channel::Exchange => None,
         }
     }
 

@@ -38,9 +38,13 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
     match channel {
         Channel::Shopify => ("x-shopify-hmac-sha256", Encoding::Base64),
         Channel::WooCommerce => ("x-wc-webhook-signature", Encoding::Base64),
-        Channel::Generic | Channel::Amazon | Channel::Import | Channel::FlashSale | Channel::Auction | Channel::GroupBuy => {
-            ("x-oms-signature", Encoding::PrefixedHex)
-        }
+        Channel::Generic
+        | Channel::Amazon
+        | Channel::Import
+        | Channel::FlashSale
+        | Channel::Auction
+        | Channel::GroupBuy
+        | Channel::Exchange => ("x-oms-signature", Encoding::PrefixedHex),
     }
 }
 

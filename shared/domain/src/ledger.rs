@@ -17,6 +17,8 @@
 //! | `recount` | new - old | 0 | none | `InventoryStore::set_on_hand`, an as-of count |
 //! | `adjust` | delta | 0 | none | `InventoryStore::adjust` with a delta (damaged, found, ...) |
 //! | `set_aside` | 0 | ±q | the sale or group buy (+q), the order (-q) | a flash sale or group buy setting units aside; its units moving into a claim's or join's order hold |
+//! | `return` | +q | 0 | none | a return's units inspected sellable, back on hand ([`LedgerLine::returned`]) |
+//! | `return_damaged` | 0 | 0 | none | a return's units inspected damaged: into the stock's damaged units, kept apart from on hand so allocation never sees them ([`LedgerLine::returned_damaged`]); `q` is in the reason |
 //!
 //! A path that changes stock adds its entries to the same write: in SQLite one
 //! `INSERT INTO stock_ledger` per [`LedgerLine`] in the operation's savepoint
@@ -42,10 +44,12 @@ pub enum LedgerKind {
     Recount,
     Adjust,
     SetAside,
+    Return,
+    ReturnDamaged,
 }
 
 impl LedgerKind {
-    pub const ALL: [LedgerKind; 8] = [
+    pub const ALL: [LedgerKind; 10] = [
         LedgerKind::Reserve,
         LedgerKind::Release,
         LedgerKind::Expire,
@@ -54,6 +58,8 @@ impl LedgerKind {
         LedgerKind::Recount,
         LedgerKind::Adjust,
         LedgerKind::SetAside,
+        LedgerKind::Return,
+        LedgerKind::ReturnDamaged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +72,8 @@ impl LedgerKind {
             LedgerKind::Recount => "recount",
             LedgerKind::Adjust => "adjust",
             LedgerKind::SetAside => "set_aside",
+            LedgerKind::Return => "return",
+            LedgerKind::ReturnDamaged => "return_damaged",
         }
     }
 
@@ -240,6 +248,32 @@ impl LedgerLine {
     /// Units on hand changed by `delta` for `reason`.
     pub fn adjust(warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku, delta: i64, reason: impl Into<String>) -> Self {
         Self::stock(warehouse, owner, sku, LedgerKind::Adjust, delta, reason.into())
+    }
+
+    /// Units of a return inspected sellable: back on hand where they shipped from.
+    pub fn returned(back: &crate::returns::StockBack, return_id: impl fmt::Display) -> Self {
+        let reason = format!("{} units back from return {return_id}, inspected sellable", back.restock);
+        Self::stock(&back.warehouse, &back.owner, &back.sku, LedgerKind::Return, i64::from(back.restock), reason)
+    }
+
+    /// Units of a return inspected damaged: into the stock's damaged units, never on hand
+    /// (so the entry moves neither figure; the units are in the reason).
+    pub fn returned_damaged(back: &crate::returns::StockBack, return_id: impl fmt::Display) -> Self {
+        let reason = format!("{} units back from return {return_id}, inspected damaged: kept apart, not on hand", back.damaged);
+        Self::stock(&back.warehouse, &back.owner, &back.sku, LedgerKind::ReturnDamaged, 0, reason)
+    }
+
+    /// What an inspected line puts in the ledger: a `return` entry for its sellable units
+    /// and a `return_damaged` entry for its damaged ones (none for none).
+    pub fn of_stock_back(back: &crate::returns::StockBack, return_id: impl fmt::Display + Copy) -> Vec<Self> {
+        let mut lines = Vec::new();
+        if back.restock > 0 {
+            lines.push(Self::returned(back, return_id));
+        }
+        if back.damaged > 0 {
+            lines.push(Self::returned_damaged(back, return_id));
+        }
+        lines
     }
 
     /// A line of a flash sale's set-aside: its units held by the sale.

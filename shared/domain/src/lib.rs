@@ -32,6 +32,7 @@ pub mod rental;
 pub mod replenishment;
 pub mod reports;
 pub mod reservation;
+pub mod returns;
 pub mod sales;
 pub mod shipment;
 pub mod sku_mapping;

@@ -22,10 +22,12 @@ pub enum Channel {
     /// Made by the platform from a filled group buy's join (external id: the join id).
     #[serde(rename = "group_buy")]
     GroupBuy,
+    /// Made by the platform for an exchange's replacement (external id: the return id).
+    Exchange,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 8] = [
+    pub const ALL: [Channel; 9] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -34,6 +36,7 @@ impl Channel {
         Channel::FlashSale,
         Channel::Auction,
         Channel::GroupBuy,
+        Channel::Exchange,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -48,12 +51,13 @@ impl Channel {
             Channel::FlashSale => "flash_sale",
             Channel::Auction => "auction",
             Channel::GroupBuy => "group_buy",
+            Channel::Exchange => "exchange",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy)
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange)
     }
 
     /// Whether the channel's orders take units set aside for them before they were made (a
