@@ -23,6 +23,7 @@ pub mod reconcile;
 pub mod rentals;
 pub mod replenishment;
 pub mod reports;
+pub mod returns;
 pub mod supply;
 pub mod sweep;
 pub mod tracking;
