@@ -37,6 +37,7 @@ pub mod orders;
 pub mod payments;
 pub mod races;
 pub mod rentals;
+pub mod returns;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -58,6 +59,7 @@ pub use ledger::*;
 pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
+pub use returns::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -83,6 +85,7 @@ pub struct Subject {
     pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
     pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
     pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
+    pub returns: Arc<dyn oms_domain::ports::ReturnStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -276,6 +279,13 @@ macro_rules! __each_case {
         $($apply)*!(a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_days, $($arg)*);
         $($apply)*!(a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days, $($arg)*);
         $($apply)*!(customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking, $($arg)*);
+        // returns
+        $($apply)*!(a_return_claims_its_units_and_its_key_again_answers_the_first, $($arg)*);
+        $($apply)*!(returns_never_claim_more_than_delivered_and_a_refusal_gives_units_back, $($arg)*);
+        $($apply)*!(a_return_move_is_conditional_on_its_version_and_a_tracking_number_names_one_return, $($arg)*);
+        $($apply)*!(an_inspection_puts_units_back_on_hand_and_damaged_apart_with_ledger_entries, $($arg)*);
+        $($apply)*!(two_staff_steps_racing_from_one_version_leave_one_and_its_effects_once, $($arg)*);
+        $($apply)*!(buyers_racing_for_the_same_delivered_units_never_return_more_than_delivered, $($arg)*);
     };
 }
 
@@ -330,6 +340,7 @@ mod tests {
             include_str!("auctions.rs"),
             include_str!("group_buys.rs"),
             include_str!("rentals.rs"),
+            include_str!("returns.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -24,6 +24,7 @@ mod inventory;
 mod orders;
 mod queue;
 mod rentals;
+mod returns;
 mod rows;
 mod sales;
 mod shipments;
@@ -98,6 +99,7 @@ impl Embedded {
             auctions: Arc::new(self.clone()),
             group_buys: Arc::new(self.clone()),
             rentals: Arc::new(self.clone()),
+            returns: Arc::new(self.clone()),
         }
     }
 

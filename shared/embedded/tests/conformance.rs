@@ -67,7 +67,8 @@ async fn file_backed() -> Subject {
         consignments: kept.clone(),
         auctions: kept.clone(),
         group_buys: kept.clone(),
-        rentals: kept,
+        rentals: kept.clone(),
+        returns: kept,
     }
 }
 
@@ -107,6 +108,7 @@ async fn in_memory() -> Subject {
         auctions: ports.auctions,
         group_buys: ports.group_buys,
         rentals: Arc::new(store_for_rentals),
+        returns: ports.returns,
     }
 }
 
@@ -144,7 +146,8 @@ async fn two_on_one_file() -> Subject {
         consignments: shared.clone(),
         auctions: shared.clone(),
         group_buys: shared.clone(),
-        rentals: shared,
+        rentals: shared.clone(),
+        returns: shared,
     }
 }
 
@@ -874,3 +877,50 @@ macro_rules! rentals_through {
 
 rentals_through!(InTempDir, kept_store);
 rentals_through!(TwoOnOneFile, picked_store);
+
+macro_rules! returns_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::ReturnStore for $wrapper {
+            async fn create_return(
+                &self,
+                ret: &oms_domain::returns::Return,
+                delivered: &[(oms_domain::Sku, u32)],
+            ) -> Result<oms_domain::ports::CreateReturnOutcome, StoreError> {
+                oms_domain::ports::ReturnStore::create_return($store(self), ret, delivered).await
+            }
+            async fn get_return(
+                &self,
+                id: &oms_domain::returns::ReturnId,
+            ) -> Result<Option<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::get_return($store(self), id).await
+            }
+            async fn returns_of(&self, order: &oms_domain::OrderId) -> Result<Vec<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::returns_of($store(self), order).await
+            }
+            async fn return_by_tracking(
+                &self,
+                tracking: &oms_domain::TrackingNumber,
+            ) -> Result<Option<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::return_by_tracking($store(self), tracking).await
+            }
+            async fn move_return(
+                &self,
+                before: &oms_domain::returns::Return,
+                next: &oms_domain::returns::Return,
+                effects: &oms_domain::ports::ReturnEffects,
+            ) -> Result<oms_domain::ports::MoveReturnOutcome, StoreError> {
+                oms_domain::ports::ReturnStore::move_return($store(self), before, next, effects).await
+            }
+            async fn damaged_stock(
+                &self,
+                warehouse: &oms_domain::WarehouseId,
+            ) -> Result<Vec<oms_domain::returns::DamagedStock>, StoreError> {
+                oms_domain::ports::ReturnStore::damaged_stock($store(self), warehouse).await
+            }
+        }
+    };
+}
+
+returns_through!(InTempDir, kept_store);
+returns_through!(TwoOnOneFile, picked_store);
