@@ -151,10 +151,22 @@ pub enum ErrorCode {
     /// 409: the booking is not in a state that takes this step (a hand-over of a returned
     /// booking, a cancellation after hand-over, a step another request made first).
     BookingStateConflict,
+    /// 404: no such return (also another merchant's, or another customer's).
+    ReturnNotFound,
+    /// 409: the return is not in a state that takes this step (an approval of a refused
+    /// return, a ship-back before approval, a step another request made first).
+    ReturnStateConflict,
+    /// 422: the return window (days after delivery) has closed: no request or approval.
+    ReturnWindowClosed,
+    /// 422: the order is not delivered, so none of its units can be returned yet.
+    NotDelivered,
+    /// 422: a line asks to return more units than were delivered less what the order's
+    /// other returns claim; nothing stored.
+    ReturnQuantityExceeded,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 61] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -211,6 +223,11 @@ impl ErrorCode {
         ErrorCode::BookingNotFound,
         ErrorCode::DatesTaken,
         ErrorCode::BookingStateConflict,
+        ErrorCode::ReturnNotFound,
+        ErrorCode::ReturnStateConflict,
+        ErrorCode::ReturnWindowClosed,
+        ErrorCode::NotDelivered,
+        ErrorCode::ReturnQuantityExceeded,
     ];
 
     /// The one status this code is answered with.
@@ -252,6 +269,9 @@ impl ErrorCode {
             GroupBuyFull => StatusCode::CONFLICT,
             RentalUnitNotFound | BookingNotFound => StatusCode::NOT_FOUND,
             RentalUnitTaken | DatesTaken | BookingStateConflict => StatusCode::CONFLICT,
+            ReturnNotFound => StatusCode::NOT_FOUND,
+            ReturnStateConflict => StatusCode::CONFLICT,
+            ReturnWindowClosed | NotDelivered | ReturnQuantityExceeded => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -315,6 +335,11 @@ impl ErrorCode {
             BookingNotFound => "booking_not_found",
             DatesTaken => "dates_taken",
             BookingStateConflict => "booking_state_conflict",
+            ReturnNotFound => "return_not_found",
+            ReturnStateConflict => "return_state_conflict",
+            ReturnWindowClosed => "return_window_closed",
+            NotDelivered => "not_delivered",
+            ReturnQuantityExceeded => "return_quantity_exceeded",
         }
     }
 }
@@ -738,6 +763,24 @@ impl From<oms_domain::usecases::rentals::RentalActionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::returns::ReturnActionError> for ApiError {
+    fn from(err: oms_domain::usecases::returns::ReturnActionError) -> Self {
+        use oms_domain::returns::ReturnRuleError as R;
+        use oms_domain::usecases::returns::ReturnActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::UnknownOrder(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            E::UnknownReturn(_) => Self::new(ErrorCode::ReturnNotFound, err.to_string()),
+            E::Rule(R::NotDelivered(_)) => Self::new(ErrorCode::NotDelivered, err.to_string()),
+            E::Rule(R::WindowClosed { .. }) => Self::new(ErrorCode::ReturnWindowClosed, err.to_string()),
+            E::TooMany { .. } => Self::new(ErrorCode::ReturnQuantityExceeded, err.to_string()),
+            E::Transition(_) => Self::new(ErrorCode::ReturnStateConflict, err.to_string()),
+            E::TrackingTaken(_) => Self::new(ErrorCode::TrackingNumberTaken, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,6 +848,11 @@ mod tests {
                 ("booking_not_found", 404),
                 ("dates_taken", 409),
                 ("booking_state_conflict", 409),
+                ("return_not_found", 404),
+                ("return_state_conflict", 409),
+                ("return_window_closed", 422),
+                ("not_delivered", 422),
+                ("return_quantity_exceeded", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

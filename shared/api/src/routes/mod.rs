@@ -20,6 +20,7 @@ mod quotes;
 mod rentals;
 mod replenishment;
 mod reports;
+mod returns;
 mod sku_mappings;
 mod supply;
 pub mod track;
@@ -39,6 +40,10 @@ pub use rentals::{
 };
 pub use reports::{
     content_type as report_content_type, plain_name, ReportDirectory, ReportFileAnswer, ReportFiles, ReportsAnswer,
+};
+pub use returns::{
+    with_return_policy, DamagedAnswer, FindingBody, InspectBody, RefundAnswer, RefusalBody, ReturnAnswer, ReturnBody,
+    ReturnLineBody, ReturnsAnswer, ShipBackBody,
 };
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
@@ -182,6 +187,12 @@ pub fn rentals_api(state: AppState) -> Router {
     finish(base().merge(rentals::router()), state)
 }
 
+/// `returns`: returns and exchanges (RMA), each return's steps, and the damaged stock they
+/// put aside. Give it the deployment's policy with [`with_return_policy`].
+pub fn returns_api(state: AppState) -> Router {
+    finish(base().merge(returns::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -206,7 +217,8 @@ pub fn all(state: AppState) -> Router {
         .merge(reports::router())
         .merge(auctions::router())
         .merge(group_buys::router())
-        .merge(rentals::router());
+        .merge(rentals::router())
+        .merge(returns::router());
     finish(routes, state)
 }
 
