@@ -172,6 +172,7 @@ impl Aws {
             auctions: Arc::new(self.dynamo.clone()),
             group_buys: Arc::new(self.dynamo.clone()),
             rentals: Arc::new(self.dynamo.clone()),
+            returns: Arc::new(self.dynamo.clone()),
         }
     }
 

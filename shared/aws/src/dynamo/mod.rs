@@ -35,6 +35,7 @@ mod ledger;
 mod orders;
 mod outbox;
 mod rentals;
+mod returns;
 mod sales;
 mod shipments;
 pub use outbox::relayed_message;
