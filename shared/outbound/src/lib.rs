@@ -244,6 +244,9 @@ mod tests {
         assert!(!shown.contains("s3cret") && !shown.contains("shpat_x"), "{shown}");
         assert!(Destinations::from_json(r#"{"warehouses":{"wh-1":{"url":"ftp://x","secret":"s"}}}"#).is_err());
         assert!(Destinations::from_json(r#"{"shopfy":{}}"#).is_err());
+        let payments = Destinations::from_json(r#"{"payments":{"url":"https://pay.example/refunds","secret":"p4ss"}}"#).unwrap();
+        assert!(payments.payments.is_some() && !format!("{payments:?}").contains("p4ss"));
+        assert!(Destinations::from_json(r#"{"payments":{"url":"pay.example","secret":"s"}}"#).is_err(), "not an http(s) URL");
         assert!(Destinations::from_json("not json").is_err());
     }
 }
