@@ -168,6 +168,13 @@ USES = {
     # step: the booking read (GetItem), a transaction of its Put and, cancelling, the day
     # items' Deletes; availability: the unit's day items (Query).
     "RentalsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
+    # a request: the order (GetItem), a transaction of the return's key, return and index
+    # items (Put) and its claims (Update); a step: the return (GetItem), a transaction of
+    # its Put, the tracking item (Put), claims given back, stock and damaged items (Update),
+    # ledger and outbox items (Put); an order's returns, a warehouse's damaged stock
+    # (Query); the exchange's order through intake (stock Query, mapping GetItem, the
+    # order's transaction with a dedupe ConditionCheck, an on-hold alert Put).
+    "ReturnsFunction": table("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
 }
 
 
