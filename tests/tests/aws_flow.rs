@@ -1237,9 +1237,9 @@ async fn delivered_order(state: &AppState) -> OrderId {
     let new = oms_channels::normalise(Channel::Generic, body.to_string().as_bytes()).expect("an order");
     let mut order = oms_domain::Order::receive(new, OrderId::generate(), chrono::Utc::now());
     let line = oms_domain::order::AllocatedLine {
-        warehouse: oms_domain::WarehouseId::parse("wh-hz-1").unwrap(),
-        owner: oms_domain::MerchantId::parse("m-1").unwrap(),
-        sku: oms_domain::Sku::parse("SKU-1").unwrap(),
+        warehouse: oms_domain::WarehouseId::parse("wh-hz-1").expect("a warehouse id"),
+        owner: oms_domain::MerchantId::parse("m-1").expect("a merchant id"),
+        sku: oms_domain::Sku::parse("SKU-1").expect("a SKU"),
         quantity: 3,
         transfer_price: None,
     };
@@ -1255,7 +1255,7 @@ async fn delivered_order(state: &AppState) -> OrderId {
     order.status = OrderStatus::Delivered;
     let at = chrono::Utc::now() - chrono::Duration::days(1);
     order.timeline.push(oms_domain::order::TimelineEvent { at, status: OrderStatus::Delivered, detail: "delivered".into() });
-    let _ = state.ports.orders.insert_order(&order).await.unwrap();
+    let _ = state.ports.orders.insert_order(&order).await.expect("the delivered order stored");
     order.order_id
 }
 
