@@ -168,6 +168,13 @@ USES = {
     "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # a unit: its warehouse read (GetItem), the unit Put on its merchant; a booking: the
     # unit read (GetItem), a transaction of the key's, booking's and day items and the
+    # a request: the order (GetItem), a transaction of the return's key, return and index
+    # items (Put) and its claims (Update); a step: the return (GetItem), a transaction of
+    # its Put, the tracking item (Put), claims given back, stock and damaged items (Update),
+    # ledger and outbox items (Put); an order's returns, a warehouse's damaged stock
+    # (Query); the exchange's order through intake (stock Query, mapping GetItem, the
+    # order's transaction with a dedupe ConditionCheck, an on-hold alert Put).
+    "ReturnsFunction": table("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem", "Query"),
     # booking's order (Put); a step: the booking and its order read (GetItem, Query of the
     # order's moved timeline entries), a transaction of its Put, the orders' Puts and,
     # cancelling, the day items' Deletes; availability: the unit's day items (Query).

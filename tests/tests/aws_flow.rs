@@ -1287,3 +1287,104 @@ async fn a_repair_is_booked_quoted_accepted_into_its_order_started_on_its_parts_
     let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
     assert!(report.drifts.is_empty(), "the consume entries explain the stock: {:?}", report.drifts);
 }
+
+fn return_request(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>, scopes: &[&str]) -> Value {
+    auction_request(method, path, route, id, body, scopes)
+}
+
+/// A delivered order of customer c-1: three SKU-1 at 19.90 shipped from wh-hz-1.
+async fn delivered_order(state: &AppState) -> OrderId {
+    let body = serde_json::json!({
+        "external_id": "RET-1", "merchant_id": "m-1", "placed_at": "2026-11-20T10:00:00Z", "currency": "CNY",
+        "customer": {"id": "c-1"}, "lines": [{"sku": "SKU-1", "quantity": 3, "unit_price": "19.90"}],
+        "shipping_address": {"line1": "1 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN"}
+    });
+    let new = oms_channels::normalise(Channel::Generic, body.to_string().as_bytes()).expect("an order");
+    let mut order = oms_domain::Order::receive(new, OrderId::generate(), chrono::Utc::now());
+    let line = oms_domain::order::AllocatedLine {
+        warehouse: oms_domain::WarehouseId::parse("wh-hz-1").expect("a warehouse id"),
+        owner: oms_domain::MerchantId::parse("m-1").expect("a merchant id"),
+        sku: oms_domain::Sku::parse("SKU-1").expect("a SKU"),
+        quantity: 3,
+        transfer_price: None,
+    };
+    order.allocation = Some(oms_domain::order::Allocation {
+        lines: vec![line],
+        explanation: "wh-hz-1".into(),
+        costing: None,
+        planned_at: chrono::Utc::now(),
+        merge: None,
+        shipments: vec![],
+        claimed_from: None,
+    });
+    order.status = OrderStatus::Delivered;
+    let at = chrono::Utc::now() - chrono::Duration::days(1);
+    order.timeline.push(oms_domain::order::TimelineEvent { at, status: OrderStatus::Delivered, detail: "delivered".into() });
+    let _ = state.ports.orders.insert_order(&order).await.expect("the delivered order stored");
+    order.order_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_is_requested_approved_shipped_received_inspected_and_refunded_through_the_returns_function_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("returns").await;
+    let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config().await);
+    let mut stream = TableStream::new();
+    let state = lambda_state(&aws);
+    let policy = oms_lambda::return_policy(|_| None).unwrap();
+    let returns = oms_api::routes::with_return_policy(oms_api::routes::returns_api(state.clone()), policy);
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let order = delivered_order(&state).await;
+
+    let path = format!("/orders/{order}/returns");
+    let ask = |key: &str, quantity: u32| {
+        let body = serde_json::json!({"customer_id": "c-1", "kind": "return", "reason": "changed_mind", "idempotency_key": key,
+            "lines": [{"sku": "SKU-1", "quantity": quantity}]});
+        return_request("POST", &path, "/orders/{id}/returns", Some(order.as_str()), Some(body), &["oms/storefront"])
+    };
+    let (status, requested) = invoke(&returns, ask("k-1", 2)).await;
+    assert_eq!((status, &requested["state"]), (StatusCode::CREATED, &Value::from("requested")), "{requested}");
+    let id = requested["return_id"].as_str().expect("a return id").to_owned();
+    let (status, refused) = invoke(&returns, ask("k-2", 2)).await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &Value::from("return_quantity_exceeded")),
+        "2 of 3 claimed: {refused}"
+    );
+
+    let step = |name: &str, body: Option<Value>, scope: &str| {
+        let path = format!("/returns/{id}/{name}");
+        return_request("POST", &path, &format!("/returns/{{id}}/{name}"), Some(&id), body, &[scope])
+    };
+    let (status, approved) = invoke(&returns, step("approve", None, "oms/orders.write")).await;
+    assert_eq!((status, &approved["state"]), (StatusCode::OK, &Value::from("approved")), "{approved}");
+    let ship = serde_json::json!({"carrier": "sf", "tracking_number": "SF-RET-1"});
+    let (status, shipped) = invoke(&returns, step("ship", Some(ship), "oms/storefront")).await;
+    assert_eq!((status, &shipped["state"]), (StatusCode::OK, &Value::from("in_transit")), "{shipped}");
+    let tracking = oms_domain::TrackingNumber::parse("SF-RET-1").unwrap();
+    let found = state.ports.returns.return_by_tracking(&tracking).await.unwrap().expect("the return by its parcel");
+    assert_eq!(found.return_id.as_str(), id);
+    let (status, received) = invoke(&returns, step("receive", None, "oms/orders.write")).await;
+    assert_eq!((status, &received["state"]), (StatusCode::OK, &Value::from("received")), "{received}");
+    let findings = serde_json::json!({"lines": [{"sku": "SKU-1", "restock": 1, "damaged": 1}]});
+    let (status, refunded) = invoke(&returns, step("inspect", Some(findings), "oms/orders.write")).await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!(
+        (&refunded["state"], &refunded["refund"]["amount"], &refunded["refund"]["amount_minor"]),
+        (&Value::from("refunded"), &Value::from("35.82"), &Value::from(3582)),
+        "39.80 less 10%"
+    );
+
+    let sku = oms_domain::Sku::parse("SKU-1").unwrap();
+    let stock = state.ports.inventory.stock_of(&sku).await.unwrap();
+    assert_eq!((stock[0].on_hand, stock[0].available), (101, 101), "one sellable unit back on hand");
+    let warehouse = oms_domain::WarehouseId::parse("wh-hz-1").unwrap();
+    let damaged = state.ports.returns.damaged_stock(&warehouse).await.unwrap();
+    assert_eq!(damaged.iter().map(|d| d.units).collect::<Vec<_>>(), [1], "one damaged unit kept apart");
+    assert_eq!(relay(&aws, &mut stream, &state).await, 1, "the refund's outbox item");
+    let notices = drain(&aws, &sqs, QueueName::Outbound).await;
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].body.as_deref().unwrap_or_default().contains("refund_recorded"), "{:?}", notices[0].body);
+    let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
+    assert!(report.drifts.is_empty(), "the ledger sums to the stock: {:?}", report.drifts);
+}

@@ -81,6 +81,8 @@ pub enum ChannelAnswer {
     Rental,
     /// Made for an accepted repair's labour and parts (a service order, never allocated).
     Repair,
+    /// Made for an exchange's replacement (external id: the return id).
+    Exchange,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -96,6 +98,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::GroupBuy => Self::GroupBuy,
             Channel::Rental => Self::Rental,
             Channel::Repair => Self::Repair,
+            Channel::Exchange => Self::Exchange,
         }
     }
 }

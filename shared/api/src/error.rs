@@ -154,8 +154,6 @@ pub enum ErrorCode {
     /// 409: delivery is confirmed only of an order shipped whole (not yet shipped, part
     /// still to ship, cancelled, or a carrier exception staff are on).
     NotShipped,
-    /// 409: the order is not delivered yet: its goods are reviewed once the buyer has them.
-    NotDelivered,
     /// 422: the SKU reviewed is not one the order bought.
     NotBought,
     /// 409: the order's SKU is reviewed already, differently: that review stands.
@@ -173,10 +171,22 @@ pub enum ErrorCode {
     /// 422: a quoted part has no price: none given and the catalogue lists no price of the
     /// merchant's for it.
     UnpricedPart,
+    /// 404: no such return (also another merchant's, or another customer's).
+    ReturnNotFound,
+    /// 409: the return is not in a state that takes this step (an approval of a refused
+    /// return, a ship-back before approval, a step another request made first).
+    ReturnStateConflict,
+    /// 422: the return window (days after delivery) has closed: no request or approval.
+    ReturnWindowClosed,
+    /// 422: the order is not delivered, so none of its units can be returned or reviewed yet.
+    NotDelivered,
+    /// 422: a line asks to return more units than were delivered less what the order's
+    /// other returns claim; nothing stored.
+    ReturnQuantityExceeded,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 65] = [
+    pub const ALL: [ErrorCode; 69] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -234,7 +244,6 @@ impl ErrorCode {
         ErrorCode::DatesTaken,
         ErrorCode::BookingStateConflict,
         ErrorCode::NotShipped,
-        ErrorCode::NotDelivered,
         ErrorCode::NotBought,
         ErrorCode::AlreadyReviewed,
         ErrorCode::RepairNotFound,
@@ -242,6 +251,11 @@ impl ErrorCode {
         ErrorCode::QuoteExpired,
         ErrorCode::PartsShort,
         ErrorCode::UnpricedPart,
+        ErrorCode::ReturnNotFound,
+        ErrorCode::ReturnStateConflict,
+        ErrorCode::ReturnWindowClosed,
+        ErrorCode::NotDelivered,
+        ErrorCode::ReturnQuantityExceeded,
     ];
 
     /// The one status this code is answered with.
@@ -283,11 +297,14 @@ impl ErrorCode {
             GroupBuyFull => StatusCode::CONFLICT,
             RentalUnitNotFound | BookingNotFound => StatusCode::NOT_FOUND,
             RentalUnitTaken | DatesTaken | BookingStateConflict => StatusCode::CONFLICT,
-            NotShipped | NotDelivered | AlreadyReviewed => StatusCode::CONFLICT,
+            NotShipped | AlreadyReviewed => StatusCode::CONFLICT,
             NotBought => StatusCode::UNPROCESSABLE_ENTITY,
             RepairNotFound => StatusCode::NOT_FOUND,
             RepairStateConflict | PartsShort => StatusCode::CONFLICT,
             QuoteExpired | UnpricedPart => StatusCode::UNPROCESSABLE_ENTITY,
+            ReturnNotFound => StatusCode::NOT_FOUND,
+            ReturnStateConflict => StatusCode::CONFLICT,
+            ReturnWindowClosed | NotDelivered | ReturnQuantityExceeded => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -352,7 +369,6 @@ impl ErrorCode {
             DatesTaken => "dates_taken",
             BookingStateConflict => "booking_state_conflict",
             NotShipped => "not_shipped",
-            NotDelivered => "not_delivered",
             NotBought => "not_bought",
             AlreadyReviewed => "already_reviewed",
             RepairNotFound => "repair_not_found",
@@ -360,6 +376,11 @@ impl ErrorCode {
             QuoteExpired => "quote_expired",
             PartsShort => "parts_short",
             UnpricedPart => "unpriced_part",
+            ReturnNotFound => "return_not_found",
+            ReturnStateConflict => "return_state_conflict",
+            ReturnWindowClosed => "return_window_closed",
+            NotDelivered => "not_delivered",
+            ReturnQuantityExceeded => "return_quantity_exceeded",
         }
     }
 }
@@ -815,6 +836,24 @@ impl From<oms_domain::usecases::repairs::RepairActionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::returns::ReturnActionError> for ApiError {
+    fn from(err: oms_domain::usecases::returns::ReturnActionError) -> Self {
+        use oms_domain::returns::ReturnRuleError as R;
+        use oms_domain::usecases::returns::ReturnActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::UnknownOrder(_) => Self::new(ErrorCode::OrderNotFound, err.to_string()),
+            E::UnknownReturn(_) => Self::new(ErrorCode::ReturnNotFound, err.to_string()),
+            E::Rule(R::NotDelivered(_)) => Self::new(ErrorCode::NotDelivered, err.to_string()),
+            E::Rule(R::WindowClosed { .. }) => Self::new(ErrorCode::ReturnWindowClosed, err.to_string()),
+            E::TooMany { .. } => Self::new(ErrorCode::ReturnQuantityExceeded, err.to_string()),
+            E::Transition(_) => Self::new(ErrorCode::ReturnStateConflict, err.to_string()),
+            E::TrackingTaken(_) => Self::new(ErrorCode::TrackingNumberTaken, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -883,7 +922,6 @@ mod tests {
                 ("dates_taken", 409),
                 ("booking_state_conflict", 409),
                 ("not_shipped", 409),
-                ("not_delivered", 409),
                 ("not_bought", 422),
                 ("already_reviewed", 409),
                 ("repair_not_found", 404),
@@ -891,6 +929,11 @@ mod tests {
                 ("quote_expired", 422),
                 ("parts_short", 409),
                 ("unpriced_part", 422),
+                ("return_not_found", 404),
+                ("return_state_conflict", 409),
+                ("return_window_closed", 422),
+                ("not_delivered", 422),
+                ("return_quantity_exceeded", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

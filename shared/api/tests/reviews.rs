@@ -32,7 +32,7 @@ async fn a_buyer_confirms_delivery_then_reviews_once_and_the_rating_counts_it() 
     let reviews = format!("/orders/{id}/reviews");
 
     let (status, answer) = call(&router, Some(STOREFRONT), "POST", &reviews, &review(json!(5), "Lovely")).await;
-    assert_eq!((status, code(&answer)), (StatusCode::CONFLICT, Some("not_delivered")));
+    assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_delivered")));
 
     let confirm = format!("/orders/{id}/delivery-confirmation");
     let buyer = json!({ "customer_id": "c-1" }).to_string();

@@ -174,6 +174,7 @@ impl Aws {
             rentals: Arc::new(self.dynamo.clone()),
             reviews: Arc::new(self.dynamo.clone()),
             repairs: Arc::new(self.dynamo.clone()),
+            returns: Arc::new(self.dynamo.clone()),
         }
     }
 

@@ -38,7 +38,8 @@ async fn dynamodb() -> Subject {
         group_buys: store.clone(),
         rentals: store.clone(),
         reviews: store.clone(),
-        repairs: store,
+        repairs: store.clone(),
+        returns: store,
     }
 }
 

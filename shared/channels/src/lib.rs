@@ -50,6 +50,7 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::GroupBuy => Err(ValidationError::new("channel", "group-buy orders are made by the platform from joins")),
         Channel::Rental => Err(ValidationError::new("channel", "rental orders are made by the platform from bookings")),
         Channel::Repair => Err(ValidationError::new("channel", "repair orders are made by the platform from accepted quotes")),
+        Channel::Exchange => Err(ValidationError::new("channel", "exchange orders are made by the platform from returns")),
     }
 }
 
@@ -78,7 +79,8 @@ impl Meta {
             | Channel::Auction
             | Channel::GroupBuy
             | Channel::Rental
-            | Channel::Repair => None,
+            | Channel::Repair
+            | Channel::Exchange => None,
         }
     }
 
@@ -94,7 +96,8 @@ impl Meta {
             | Channel::Auction
             | Channel::GroupBuy
             | Channel::Rental
-            | Channel::Repair => None,
+            | Channel::Repair
+            | Channel::Exchange => None,
         }
     }
 

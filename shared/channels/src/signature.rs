@@ -45,7 +45,8 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
         | Channel::Auction
         | Channel::GroupBuy
         | Channel::Rental
-        | Channel::Repair => ("x-oms-signature", Encoding::PrefixedHex),
+        | Channel::Repair
+        | Channel::Exchange => ("x-oms-signature", Encoding::PrefixedHex),
     }
 }
 

@@ -182,6 +182,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         rentals: s.rentals.clone(),
         reviews: s.reviews.clone(),
         repairs: s.repairs.clone(),
+        returns: s.returns.clone(),
     }
 }
 

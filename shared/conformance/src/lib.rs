@@ -37,8 +37,9 @@ pub mod orders;
 pub mod payments;
 pub mod races;
 pub mod rentals;
-pub mod reviews;
 pub mod repairs;
+pub mod returns;
+pub mod reviews;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -60,8 +61,9 @@ pub use ledger::*;
 pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
-pub use reviews::*;
 pub use repairs::*;
+pub use returns::*;
+pub use reviews::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -89,6 +91,7 @@ pub struct Subject {
     pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
     pub reviews: Arc<dyn oms_domain::ports::ReviewStore>,
     pub repairs: Arc<dyn oms_domain::ports::RepairStore>,
+    pub returns: Arc<dyn oms_domain::ports::ReturnStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -294,6 +297,13 @@ macro_rules! __each_case {
         $($apply)*!(a_repair_runs_from_booking_to_completed_with_its_order_and_parts, $($arg)*);
         $($apply)*!(a_repair_short_of_parts_does_not_start_and_changes_nothing, $($arg)*);
         $($apply)*!(two_repairs_racing_for_the_last_part_leave_one_started, $($arg)*);
+        // returns
+        $($apply)*!(a_return_claims_its_units_and_its_key_again_answers_the_first, $($arg)*);
+        $($apply)*!(returns_never_claim_more_than_delivered_and_a_refusal_gives_units_back, $($arg)*);
+        $($apply)*!(a_return_move_is_conditional_on_its_version_and_a_tracking_number_names_one_return, $($arg)*);
+        $($apply)*!(an_inspection_puts_units_back_on_hand_and_damaged_apart_with_ledger_entries, $($arg)*);
+        $($apply)*!(two_staff_steps_racing_from_one_version_leave_one_and_its_effects_once, $($arg)*);
+        $($apply)*!(buyers_racing_for_the_same_delivered_units_never_return_more_than_delivered, $($arg)*);
     };
 }
 
@@ -350,6 +360,7 @@ mod tests {
             include_str!("rentals.rs"),
             include_str!("reviews.rs"),
             include_str!("repairs.rs"),
+            include_str!("returns.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

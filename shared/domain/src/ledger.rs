@@ -18,6 +18,8 @@
 //! | `adjust` | delta | 0 | none | `InventoryStore::adjust` with a delta (damaged, found, ...) |
 //! | `consume` | -q | 0 | none | parts used by a repair when it starts, never more than available ([`LedgerLine::consume`], `RepairStore::move_repair`) |
 //! | `set_aside` | 0 | ±q | the sale or group buy (+q), the order (-q) | a flash sale or group buy setting units aside; its units moving into a claim's or join's order hold |
+//! | `return` | +q | 0 | none | a return's units inspected sellable, back on hand ([`LedgerLine::returned`]) |
+//! | `return_damaged` | 0 | 0 | none | a return's units inspected damaged: into the stock's damaged units, kept apart from on hand so allocation never sees them ([`LedgerLine::returned_damaged`]); `q` is in the reason |
 //!
 //! A path that changes stock adds its entries to the same write: in SQLite one
 //! `INSERT INTO stock_ledger` per [`LedgerLine`] in the operation's savepoint
@@ -45,10 +47,12 @@ pub enum LedgerKind {
     SetAside,
     /// Units used up in the warehouse itself (a repair's parts): out of on hand, no order.
     Consume,
+    Return,
+    ReturnDamaged,
 }
 
 impl LedgerKind {
-    pub const ALL: [LedgerKind; 9] = [
+    pub const ALL: [LedgerKind; 11] = [
         LedgerKind::Reserve,
         LedgerKind::Release,
         LedgerKind::Expire,
@@ -58,6 +62,8 @@ impl LedgerKind {
         LedgerKind::Adjust,
         LedgerKind::SetAside,
         LedgerKind::Consume,
+        LedgerKind::Return,
+        LedgerKind::ReturnDamaged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +77,8 @@ impl LedgerKind {
             LedgerKind::Adjust => "adjust",
             LedgerKind::SetAside => "set_aside",
             LedgerKind::Consume => "consume",
+            LedgerKind::Return => "return",
+            LedgerKind::ReturnDamaged => "return_damaged",
         }
     }
 
@@ -251,6 +259,32 @@ impl LedgerLine {
     /// held by nothing. A store writes it only where that many units are available.
     pub fn consume(warehouse: &WarehouseId, owner: &MerchantId, sku: &Sku, units: u32, source: impl fmt::Display) -> Self {
         Self::stock(warehouse, owner, sku, LedgerKind::Consume, -i64::from(units), format!("used by {source}"))
+    }
+
+    /// Units of a return inspected sellable: back on hand where they shipped from.
+    pub fn returned(back: &crate::returns::StockBack, return_id: impl fmt::Display) -> Self {
+        let reason = format!("{} units back from return {return_id}, inspected sellable", back.restock);
+        Self::stock(&back.warehouse, &back.owner, &back.sku, LedgerKind::Return, i64::from(back.restock), reason)
+    }
+
+    /// Units of a return inspected damaged: into the stock's damaged units, never on hand
+    /// (so the entry moves neither figure; the units are in the reason).
+    pub fn returned_damaged(back: &crate::returns::StockBack, return_id: impl fmt::Display) -> Self {
+        let reason = format!("{} units back from return {return_id}, inspected damaged: kept apart, not on hand", back.damaged);
+        Self::stock(&back.warehouse, &back.owner, &back.sku, LedgerKind::ReturnDamaged, 0, reason)
+    }
+
+    /// What an inspected line puts in the ledger: a `return` entry for its sellable units
+    /// and a `return_damaged` entry for its damaged ones (none for none).
+    pub fn of_stock_back(back: &crate::returns::StockBack, return_id: impl fmt::Display + Copy) -> Vec<Self> {
+        let mut lines = Vec::new();
+        if back.restock > 0 {
+            lines.push(Self::returned(back, return_id));
+        }
+        if back.damaged > 0 {
+            lines.push(Self::returned_damaged(back, return_id));
+        }
+        lines
     }
 
     /// A line of a flash sale's set-aside: its units held by the sale.

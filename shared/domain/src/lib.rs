@@ -33,6 +33,7 @@ pub mod repair;
 pub mod replenishment;
 pub mod reports;
 pub mod reservation;
+pub mod returns;
 pub mod review;
 pub mod sales;
 pub mod service_order;

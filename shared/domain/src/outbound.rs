@@ -31,6 +31,8 @@ pub enum Notice {
     FulfilmentCancelled { order_id: OrderId },
     /// The order's sales channel is told that a parcel left, with its tracking number.
     Shipped { order_id: OrderId, tracking_number: TrackingNumber },
+    /// The payment system is told of a refund recorded on a return of the order.
+    RefundRecorded { order_id: OrderId, return_id: crate::returns::ReturnId },
 }
 
 /// A notice on the `outbound` queue, under the id every delivery of it carries.
@@ -79,6 +81,17 @@ impl OutboundNotice {
             notice: Notice::Shipped { order_id: order.order_id.clone(), tracking_number: tracking_number.clone() },
         };
         vec![Outgoing::of(&notice)]
+    }
+}
+
+impl OutboundNotice {
+    /// Tells the payment system of the refund recorded on `refunded`: one notice per
+    /// return (its id names the request), queued by the write that records the refund.
+    pub fn refund_recorded(refunded: &crate::returns::Return) -> Self {
+        OutboundNotice {
+            request_id: format!("{}.refund", refunded.return_id),
+            notice: Notice::RefundRecorded { order_id: refunded.order_id.clone(), return_id: refunded.return_id.clone() },
+        }
     }
 }
 
@@ -163,6 +176,31 @@ pub struct ChannelShipment {
     pub order_complete: bool,
 }
 
+/// What the payment system is told of a refund: its JSON form is the body of the
+/// `refund.recorded` webhook (`docs/outbound.md`). Amounts are decimal strings in the
+/// currency's minor digits; `amount_minor` is the refund in integer minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundNotice {
+    pub request_id: String,
+    pub return_id: crate::returns::ReturnId,
+    pub order_id: OrderId,
+    pub order_number: OrderNumber,
+    pub merchant_id: MerchantId,
+    pub channel: Channel,
+    /// The order's id at its channel.
+    pub external_id: ExternalId,
+    pub customer_id: crate::CustomerId,
+    pub currency: crate::Currency,
+    /// Paid back.
+    pub amount: String,
+    pub amount_minor: i64,
+    /// The returned units' paid price, and the restocking fee kept of it.
+    pub gross: String,
+    pub restocking_fee: String,
+    pub reason: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// A notice made ready to send, with everything its destination needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -170,6 +208,7 @@ pub enum Delivery {
     Fulfilment(Box<FulfilmentRequest>),
     Cancellation(FulfilmentCancellation),
     ChannelShipment(ChannelShipment),
+    Refund(RefundNotice),
 }
 
 impl Delivery {
@@ -178,7 +217,7 @@ impl Delivery {
         match self {
             Delivery::Fulfilment(r) => Some(&r.order),
             Delivery::Cancellation(c) => Some(&c.order),
-            Delivery::ChannelShipment(_) => None,
+            Delivery::ChannelShipment(_) | Delivery::Refund(_) => None,
         }
     }
 
@@ -187,6 +226,7 @@ impl Delivery {
             Delivery::Fulfilment(r) => &r.order.request_id,
             Delivery::Cancellation(c) => &c.order.request_id,
             Delivery::ChannelShipment(s) => &s.request_id,
+            Delivery::Refund(r) => &r.request_id,
         }
     }
 
@@ -196,6 +236,7 @@ impl Delivery {
             Delivery::ChannelShipment(s) => s.channel.to_string(),
             Delivery::Fulfilment(r) => format!("warehouse {}", r.order.warehouse),
             Delivery::Cancellation(c) => format!("warehouse {}", c.order.warehouse),
+            Delivery::Refund(_) => "the payment system".to_owned(),
         }
     }
 
@@ -204,6 +245,7 @@ impl Delivery {
             Delivery::Fulfilment(r) => &r.order.merchant_id,
             Delivery::Cancellation(c) => &c.order.merchant_id,
             Delivery::ChannelShipment(s) => &s.merchant_id,
+            Delivery::Refund(r) => &r.merchant_id,
         }
     }
 }

@@ -1364,6 +1364,93 @@ pub trait RepairStore: Send + Sync {
     ) -> Result<MoveRepairOutcome, StoreError>;
 }
 
+/// What `ReturnStore::create_return` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateReturnOutcome {
+    /// The return is stored and its units claimed.
+    Created,
+    /// The customer asked for a return of this order under this idempotency key before:
+    /// that return as it is now; nothing written.
+    Duplicate(Box<crate::returns::Return>),
+    /// A line asks for more units of `sku` than the order delivered less what its other
+    /// returns claim (`returnable` left): nothing written.
+    TooMany { sku: Sku, returnable: u32 },
+}
+
+/// What `ReturnStore::move_return` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum MoveReturnOutcome {
+    /// The return is written in its new state, with its effects.
+    Moved,
+    /// The stored return is not at the version the move started from: its state now;
+    /// nothing written.
+    Conflict(crate::returns::ReturnState),
+    /// No such return: nothing written.
+    NotFound,
+    /// Another return has the tracking number the move gives this one: nothing written.
+    TrackingTaken,
+}
+
+/// What a return's move does besides writing the return, in the same atomic step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnEffects {
+    /// Messages queued with the write (the outbox), sent if and only if it lands: the
+    /// refund notice to the payment system.
+    pub send: Vec<Outgoing>,
+    /// Units back from inspection: each line's sellable units onto its stock's on hand (a
+    /// `return` ledger entry), its damaged units into the stock's damaged units, never on
+    /// hand (a `return_damaged` entry).
+    pub stock: Vec<crate::returns::StockBack>,
+}
+
+/// Returns (RMAs), the units each order's returns claim, the return parcels' tracking
+/// numbers, and the damaged units returns put aside per warehouse.
+#[async_trait]
+pub trait ReturnStore: Send + Sync {
+    /// Stores a new return (version 1) as one atomic write: the return, its (order,
+    /// customer, idempotency key), and its claim on each line's units of the order.
+    /// `delivered` is what the order delivered of each SKU.
+    /// Conditions, the first that fails answering: no return of this order under this
+    /// customer and key (`Duplicate`); for each line, the units the order's returns that
+    /// claim units (every state but refused and cancelled) hold of its SKU plus the line's
+    /// are at most `delivered` (`TooMany`). A failed condition writes nothing, so returns
+    /// racing for the same delivered units never claim more than were delivered.
+    async fn create_return(
+        &self,
+        ret: &crate::returns::Return,
+        delivered: &[(Sku, u32)],
+    ) -> Result<CreateReturnOutcome, StoreError>;
+
+    /// The return under `id`. Strongly consistent.
+    async fn get_return(&self, id: &crate::returns::ReturnId) -> Result<Option<crate::returns::Return>, StoreError>;
+
+    /// The order's returns, oldest first.
+    async fn returns_of(&self, order: &OrderId) -> Result<Vec<crate::returns::Return>, StoreError>;
+
+    /// The return whose parcel has `tracking` (a buyer's ship-back), if any.
+    async fn return_by_tracking(&self, tracking: &TrackingNumber) -> Result<Option<crate::returns::Return>, StoreError>;
+
+    /// Writes `next` (moved by the domain from `before`) as one atomic write with
+    /// `effects`; when `next` no longer claims units (refused, cancelled) its claims are
+    /// given back in that write; when it gets a tracking number `before` lacked, the number
+    /// is kept as its (`return_by_tracking`).
+    /// Conditions: the return is stored (else `NotFound`) at `before.version` (else
+    /// `Conflict`), so of concurrent moves from one version exactly one lands and its
+    /// effects once; a new tracking number is no other return's (else `TrackingTaken`).
+    async fn move_return(
+        &self,
+        before: &crate::returns::Return,
+        next: &crate::returns::Return,
+        effects: &ReturnEffects,
+    ) -> Result<MoveReturnOutcome, StoreError>;
+
+    /// The damaged units returns put aside in `warehouse`, per (SKU, owner), by SKU then
+    /// owner. Never on hand: allocation never sees them.
+    async fn damaged_stock(&self, warehouse: &WarehouseId) -> Result<Vec<crate::returns::DamagedStock>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1386,6 +1473,7 @@ pub struct Ports {
     pub rentals: Arc<dyn RentalStore>,
     pub reviews: Arc<dyn ReviewStore>,
     pub repairs: Arc<dyn RepairStore>,
+    pub returns: Arc<dyn ReturnStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -704,6 +704,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.execute_batch(crate::rentals::RENTALS)
             .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
     }
+    if found < 24 {
+        tx.execute_batch(crate::returns::RETURNS)
+            .context("Failed to migrate to schema version 24 (returns, their claimed units and damaged stock)")?;
+    }
     if found < 25 {
         tx.execute_batch(crate::repairs::REPAIRS).context("Failed to migrate to schema version 25 (repairs)")?;
     }

@@ -24,8 +24,9 @@ mod inventory;
 mod orders;
 mod queue;
 mod rentals;
-mod reviews;
 mod repairs;
+mod returns;
+mod reviews;
 mod rows;
 mod sales;
 mod shipments;
@@ -102,6 +103,7 @@ impl Embedded {
             rentals: Arc::new(self.clone()),
             reviews: Arc::new(self.clone()),
             repairs: Arc::new(self.clone()),
+            returns: Arc::new(self.clone()),
         }
     }
 

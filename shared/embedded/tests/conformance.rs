@@ -69,7 +69,8 @@ async fn file_backed() -> Subject {
         group_buys: kept.clone(),
         rentals: kept.clone(),
         reviews: kept.clone(),
-        repairs: kept,
+        repairs: kept.clone(),
+        returns: kept,
     }
 }
 
@@ -112,6 +113,7 @@ async fn in_memory() -> Subject {
         rentals: Arc::new(store_for_rentals),
         reviews: ports.reviews,
         repairs,
+        returns: ports.returns,
     }
 }
 
@@ -151,7 +153,8 @@ async fn two_on_one_file() -> Subject {
         group_buys: shared.clone(),
         rentals: shared.clone(),
         reviews: shared.clone(),
-        repairs: shared,
+        repairs: shared.clone(),
+        returns: shared,
     }
 }
 
@@ -916,6 +919,50 @@ macro_rules! reviews_through {
     };
 }
 
+macro_rules! returns_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::ReturnStore for $wrapper {
+            async fn create_return(
+                &self,
+                ret: &oms_domain::returns::Return,
+                delivered: &[(oms_domain::Sku, u32)],
+            ) -> Result<oms_domain::ports::CreateReturnOutcome, StoreError> {
+                oms_domain::ports::ReturnStore::create_return($store(self), ret, delivered).await
+            }
+            async fn get_return(
+                &self,
+                id: &oms_domain::returns::ReturnId,
+            ) -> Result<Option<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::get_return($store(self), id).await
+            }
+            async fn returns_of(&self, order: &oms_domain::OrderId) -> Result<Vec<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::returns_of($store(self), order).await
+            }
+            async fn return_by_tracking(
+                &self,
+                tracking: &oms_domain::TrackingNumber,
+            ) -> Result<Option<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::return_by_tracking($store(self), tracking).await
+            }
+            async fn move_return(
+                &self,
+                before: &oms_domain::returns::Return,
+                next: &oms_domain::returns::Return,
+                effects: &oms_domain::ports::ReturnEffects,
+            ) -> Result<oms_domain::ports::MoveReturnOutcome, StoreError> {
+                oms_domain::ports::ReturnStore::move_return($store(self), before, next, effects).await
+            }
+            async fn damaged_stock(
+                &self,
+                warehouse: &oms_domain::WarehouseId,
+            ) -> Result<Vec<oms_domain::returns::DamagedStock>, StoreError> {
+                oms_domain::ports::ReturnStore::damaged_stock($store(self), warehouse).await
+            }
+        }
+    };
+}
+
 macro_rules! repairs_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -949,3 +996,5 @@ reviews_through!(InTempDir, kept_store);
 reviews_through!(TwoOnOneFile, picked_store);
 repairs_through!(InTempDir, kept_store);
 repairs_through!(TwoOnOneFile, picked_store);
+returns_through!(InTempDir, kept_store);
+returns_through!(TwoOnOneFile, picked_store);

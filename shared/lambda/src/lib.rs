@@ -278,6 +278,26 @@ pub fn merge_policy(var: impl Fn(&str) -> Option<String>) -> Result<oms_domain::
     }
 }
 
+/// The variables holding the return window in days and the restocking fee in percent.
+pub const RETURN_WINDOW_VARIABLE: &str = "OMS_RETURN_WINDOW_DAYS";
+pub const RESTOCKING_FEE_VARIABLE: &str = "OMS_RESTOCKING_FEE_PERCENT";
+
+/// The return policy from [`RETURN_WINDOW_VARIABLE`] and [`RESTOCKING_FEE_VARIABLE`] (read
+/// once, at start; absent or empty: the defaults, 30 days and 10 %), checked.
+pub fn return_policy(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<oms_domain::returns::ReturnPolicy> {
+    let given = |name: &str| var(name).map(|raw| raw.trim().to_owned()).filter(|raw| !raw.is_empty());
+    let mut policy = oms_domain::returns::ReturnPolicy::default();
+    if let Some(raw) = given(RETURN_WINDOW_VARIABLE) {
+        policy.window_days =
+            raw.parse().with_context(|| format!("{RETURN_WINDOW_VARIABLE} must be a whole number of days, not {raw:?}"))?;
+    }
+    if let Some(raw) = given(RESTOCKING_FEE_VARIABLE) {
+        policy.restocking_fee_percent =
+            raw.parse().with_context(|| format!("{RESTOCKING_FEE_VARIABLE} must be a decimal percent, not {raw:?}"))?;
+    }
+    policy.check().map_err(|e| anyhow::anyhow!("{RETURN_WINDOW_VARIABLE} / {RESTOCKING_FEE_VARIABLE}: {e}"))
+}
+
 /// The variable holding the least margin over cost a quote keeps, as a fraction
 /// (`0.05`, the default, is 5 %).
 #[cfg(feature = "pricing")]
@@ -363,5 +383,19 @@ mod tests {
         assert_eq!(level(&[("RUST_LOG", "warn,cargo_lambda_watch=debug")]), tracing::Level::WARN);
         assert_eq!(level(&[("RUST_LOG", "oms=debug"), ("AWS_LAMBDA_LOG_LEVEL", "error")]), tracing::Level::ERROR);
         assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "loud")]), tracing::Level::INFO);
+    }
+
+    fn policy(vars: &[(&str, &str)]) -> anyhow::Result<oms_domain::returns::ReturnPolicy> {
+        return_policy(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn the_return_policy_comes_from_its_two_variables_and_is_checked() {
+        assert_eq!(policy(&[]).unwrap(), oms_domain::returns::ReturnPolicy::default());
+        let set = policy(&[(RETURN_WINDOW_VARIABLE, "14"), (RESTOCKING_FEE_VARIABLE, "12.5")]).unwrap();
+        assert_eq!((set.window_days, set.restocking_fee_percent), (14, rust_decimal::Decimal::new(125, 1)));
+        assert!(policy(&[(RETURN_WINDOW_VARIABLE, "two weeks")]).is_err());
+        assert!(policy(&[(RETURN_WINDOW_VARIABLE, "0")]).is_err());
+        assert!(policy(&[(RESTOCKING_FEE_VARIABLE, "150")]).is_err());
     }
 }

@@ -187,6 +187,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     rentals(&api).await?;
     after_the_sale(&api).await?;
     repairs(&api).await?;
+    returns(&api, &embedded, &fakes).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -2086,6 +2087,127 @@ async fn repairs(api: &Router) -> anyhow::Result<()> {
         "  {customer} cancels rather than wait for parts: repair {}, its order {}",
         t(&cancelled["state"]),
         t(&order["status"])
+    );
+    Ok(())
+}
+
+/// The delivered order the channel knows as `external_id`: its id, customer and first line.
+async fn delivered_order(api: &Router, external_id: &str) -> anyhow::Result<(String, String, String)> {
+    let found = expect(api, Method::GET, &format!("/orders?external_id={external_id}"), Value::Null, StatusCode::OK).await?;
+    let order = &found["orders"][0];
+    if order["status"] != json!("delivered") {
+        bail!("{external_id} is not delivered: {order}");
+    }
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    Ok((text(&order["order_id"]), text(&order["customer"]["id"]), text(&order["lines"][0]["sku"])))
+}
+
+/// Returns: SHIP-1's buyer sends the tea back (a second request for the same unit is
+/// refused), ships it with a tracking number whose carrier scan receives it, and is refunded
+/// less the restocking fee with the unit back on hand; MERGE-2's buyer exchanges a chipped
+/// mug (no fee: defective), which goes to damaged stock, and gets a new unpaid order.
+async fn returns(api: &Router, embedded: &Embedded, fakes: &oms_outbound::fakes::Fakes) -> anyhow::Result<()> {
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let (order, customer, sku) = delivered_order(api, "SHIP-1").await?;
+    let ask = |key: &str, kind: &str, reason: &str| {
+        json!({ "customer_id": customer, "kind": kind, "reason": reason, "reason_text": "not to my taste",
+                "photos": ["https://img.example/returns/ship-1.jpg"], "idempotency_key": key,
+                "lines": [{ "sku": sku, "quantity": 1 }] })
+    };
+    let path = format!("/orders/{order}/returns");
+    let requested = expect(api, Method::POST, &path, ask("ret-1", "return", "changed_mind"), StatusCode::CREATED).await?;
+    let id = t(&requested["return_id"]);
+    println!("\nReturns: SHIP-1's buyer asks to return its {sku} (changed_mind): {} is {}", id, t(&requested["state"]));
+    let (status, refused) = call(api, Method::POST, &path, ask("ret-2", "return", "changed_mind")).await?;
+    println!("  asking again for the same unit under another key: {status}, {}", t(&refused["error"]["code"]));
+    let step = |name: &str| format!("/returns/{id}/{name}");
+    expect(api, Method::POST, &step("approve"), Value::Null, StatusCode::OK).await?;
+    let ship = json!({ "carrier": "sf", "tracking_number": "SF-RETURN-1" });
+    let shipped = expect(api, Method::POST, &step("ship"), ship, StatusCode::OK).await?;
+    let stamp = (chrono::Utc::now() + chrono::Duration::hours(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let scan = json!({ "event": "tracking_update", "event_id": "return-1", "msg": {
+        "tracking_number": "SF-RETURN-1", "slug": "sf-express", "tag": "Delivered", "subtag": "Delivered_001",
+        "checkpoints": [{ "checkpoint_time": stamp, "tag": "Delivered", "subtag": "Delivered_001",
+                          "message": "Received at the warehouse", "city": "Hangzhou", "country_name": "China" }] } });
+    let (status, _) = post_carrier(api, "aftership", &scan).await?;
+    let received = expect(api, Method::GET, &format!("/returns/{id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  approved; the buyer ships it ({}, {}); the carrier's delivery scan ({status}) makes it {}",
+        t(&shipped["tracking_number"]),
+        t(&shipped["state"]),
+        t(&received["state"])
+    );
+    let warehouse = t(&received["lines"][0]["warehouse"]);
+    let on_hand = |stock: &Value| {
+        stock["warehouses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|w| w["warehouse"] == json!(warehouse))
+            .map(|w| w["on_hand"].clone())
+    };
+    let before = expect(api, Method::GET, &format!("/inventory/{sku}"), Value::Null, StatusCode::OK).await?;
+    let findings = json!({ "lines": [{ "sku": sku, "restock": 1, "damaged": 0 }], "note": "sealed, as sent" });
+    let refunded = expect(api, Method::POST, &step("inspect"), findings, StatusCode::OK).await?;
+    let after = expect(api, Method::GET, &format!("/inventory/{sku}"), Value::Null, StatusCode::OK).await?;
+    let refund = &refunded["refund"];
+    println!(
+        "  inspected sellable: {warehouse} on hand {} -> {}; {}: {} paid, {} restocking fee ({}%), {} {} back",
+        on_hand(&before).unwrap_or(Value::Null),
+        on_hand(&after).unwrap_or(Value::Null),
+        t(&refunded["state"]),
+        t(&refund["gross"]),
+        t(&refund["restocking_fee"]),
+        t(&refund["restocking_fee_percent"]),
+        t(&refund["amount"]),
+        t(&refund["currency"])
+    );
+
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let told: Vec<Value> = fakes.refunds().into_iter().filter(|r| r["return_id"] == json!(id)).collect();
+    let [refund] = told.as_slice() else {
+        bail!("the payment system was told of return {id} {} times", told.len());
+    };
+    println!(
+        "  the payment system is told once (signed refund.recorded, request {}): {} minor units of {}",
+        t(&refund["request_id"]),
+        refund["amount_minor"],
+        t(&refund["currency"])
+    );
+
+    let (order, customer, sku) = delivered_order(api, "MERGE-2").await?;
+    let exchange = json!({ "customer_id": customer, "kind": "exchange", "reason": "defective",
+                           "reason_text": "the glaze is chipped", "idempotency_key": "exchange-1",
+                           "lines": [{ "sku": sku, "quantity": 1 }] });
+    let requested = expect(api, Method::POST, &format!("/orders/{order}/returns"), exchange, StatusCode::CREATED).await?;
+    let id = t(&requested["return_id"]);
+    let step = |name: &str| format!("/returns/{id}/{name}");
+    expect(api, Method::POST, &step("approve"), Value::Null, StatusCode::OK).await?;
+    expect(api, Method::POST, &step("ship"), json!({ "carrier": "sf", "tracking_number": "SF-RETURN-2" }), StatusCode::OK)
+        .await?;
+    expect(api, Method::POST, &step("receive"), Value::Null, StatusCode::OK).await?;
+    let findings = json!({ "lines": [{ "sku": sku, "restock": 0, "damaged": 1 }], "note": "chipped glaze" });
+    let exchanged = expect(api, Method::POST, &step("inspect"), findings, StatusCode::OK).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let made = t(&exchanged["exchange_order_id"]);
+    let new_order = expect(api, Method::GET, &format!("/orders/{made}"), Value::Null, StatusCode::OK).await?;
+    let warehouse = t(&exchanged["lines"][0]["warehouse"]);
+    let damaged = expect(api, Method::GET, &format!("/inventory/{warehouse}/damaged"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  MERGE-2's buyer exchanges a chipped {sku} (defective, no fee): {}; the mug goes to {warehouse}'s damaged stock ({} unit(s), never allocated)",
+        t(&exchanged["state"]),
+        damaged["damaged"].as_array().into_iter().flatten().filter(|d| d["sku"] == json!(sku)).map(|d| d["units"].as_u64().unwrap_or(0)).sum::<u64>()
+    );
+    println!(
+        "  the replacement: order {made} on channel {}, external id {} (the return), {}, {}",
+        t(&new_order["channel"]),
+        t(&new_order["external_id"]),
+        t(&new_order["payment_status"]),
+        t(&new_order["status"])
     );
     Ok(())
 }

@@ -83,6 +83,13 @@ enum Command {
         /// auction (burst twice that) before `429 rate_limited`; 0 for no limit.
         #[arg(long, default_value_t = 5, env = "OMS_CUSTOMER_RATE_LIMIT")]
         customer_rate_limit: u32,
+        /// Days after delivery a buyer may ask for a return, and staff approve one.
+        #[arg(long, default_value_t = 30, env = "OMS_RETURN_WINDOW_DAYS")]
+        return_window_days: u32,
+        /// Percent of the returned units' paid price kept as a restocking fee (none when the
+        /// reason is the seller's fault: defective, wrong item, damaged in transit, not as described).
+        #[arg(long, default_value = "10", env = "OMS_RESTOCKING_FEE_PERCENT")]
+        restocking_fee_percent: rust_decimal::Decimal,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -292,6 +299,8 @@ async fn main() -> anyhow::Result<()> {
             outbound,
             proof_of_work_bits,
             customer_rate_limit,
+            return_window_days,
+            restocking_fee_percent,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -317,6 +326,13 @@ async fn main() -> anyhow::Result<()> {
             let admission = oms_api::admission::Admission::proof_of_work(proof_of_work_bits)
                 .map_err(|e| anyhow::anyhow!("--proof-of-work-bits (OMS_PROOF_OF_WORK_BITS): {e}"))?
                 .per_customer(Rate::per_second(customer_rate_limit));
+            let returns = oms_domain::returns::ReturnPolicy { window_days: return_window_days, restocking_fee_percent }
+                .check()
+                .map_err(|e| {
+                anyhow::anyhow!(
+                    "--return-window-days / --restocking-fee-percent (OMS_RETURN_WINDOW_DAYS, OMS_RESTOCKING_FEE_PERCENT): {e}"
+                )
+            })?;
             serve(ServeCommand {
                 addr,
                 data_dir,
@@ -328,6 +344,7 @@ async fn main() -> anyhow::Result<()> {
                 report_every,
                 outbound,
                 admission,
+                returns,
             })
             .await
         }
@@ -437,6 +454,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         report_every,
         outbound,
         admission,
+        returns,
     } = options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
@@ -472,6 +490,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         report_every,
         outbound,
         admission,
+        returns,
         ..ServeOptions::local(addr, data_dir.clone())
     };
     let running = server::start(options).await?;
@@ -494,6 +513,7 @@ struct ServeCommand {
     report_every: Option<Duration>,
     outbound: oms_outbound::Destinations,
     admission: oms_api::admission::Admission,
+    returns: oms_domain::returns::ReturnPolicy,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

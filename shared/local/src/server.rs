@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub outbound: oms_outbound::Destinations,
     /// Who flash-sale claims and auction bids admit (a proof of work, when asked for).
     pub admission: oms_api::admission::Admission,
+    /// The return window and restocking fee.
+    pub returns: oms_domain::returns::ReturnPolicy,
 }
 
 impl ServeOptions {
@@ -63,6 +65,7 @@ impl ServeOptions {
             report_every: None,
             outbound: oms_outbound::Destinations::none(),
             admission: oms_api::admission::Admission::default(),
+            returns: oms_domain::returns::ReturnPolicy::default(),
         }
     }
 }
@@ -125,7 +128,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     }
     let throttle = Throttle::new(options.limits);
     tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
-    let router = oms_api::routes::all(state).layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
+    let router = oms_api::routes::with_return_policy(oms_api::routes::all(state), options.returns)
+        .layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
     tasks.push(tokio::spawn(crate::connections::serve(listener, router, options.connections, stopped.clone())));
     Ok(Running { addr, embedded, ports, stop, tasks })
 }

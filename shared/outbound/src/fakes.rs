@@ -1,6 +1,6 @@
 //! Local stand-ins of the systems the OMS tells things to: a warehouse's fulfilment
-//! endpoint, a Shopify shop, a WooCommerce store and Amazon's SP-API (with its token
-//! endpoint), all on one loopback port. Each checks every request's shape as its real
+//! endpoint, a Shopify shop, a WooCommerce store, Amazon's SP-API (with its token
+//! endpoint) and the payment system's refund endpoint, all on one loopback port. Each checks every request's shape as its real
 //! API documents it (credentials, required fields, known ids, quantities it can take) and
 //! answers as that API does: a request it would refuse is refused (and kept in
 //! [`Fakes::problems`]), one it takes changes its state, which the readers show.
@@ -24,6 +24,7 @@ use oms_channels::signature;
 use oms_domain::order::Channel;
 
 const WAREHOUSE_SECRET: &str = "fake-warehouse-secret";
+const PAYMENTS_SECRET: &str = "fake-payments-secret";
 const SHOPIFY_TOKEN: &str = "shpat_fake";
 const WOO_KEY: &str = "ck_fake";
 const WOO_SECRET: &str = "cs_fake";
@@ -64,6 +65,8 @@ struct AmazonOrder {
 #[derive(Debug, Default)]
 struct World {
     warehouse: Vec<WarehouseRequest>,
+    /// The refunds the payment system took, by request id once.
+    refunds: Vec<(String, Value)>,
     shopify: BTreeMap<String, ShopifyOrder>,
     woo: BTreeMap<String, WooOrder>,
     amazon: BTreeMap<String, AmazonOrder>,
@@ -152,6 +155,7 @@ impl Fakes {
             shopify: each(merchants, &shopify),
             woocommerce: each(merchants, &woocommerce),
             amazon: each(merchants, &amazon),
+            payments: Some(warehouse::Endpoint { url: format!("{base}/payments"), secret: PAYMENTS_SECRET.into() }),
         }
     }
 
@@ -203,6 +207,11 @@ impl Fakes {
         lock(&self.world).amazon.get(id).map(|o| o.packages.clone()).unwrap_or_default()
     }
 
+    /// The refunds the payment system took, in order (each request id once).
+    pub fn refunds(&self) -> Vec<Value> {
+        lock(&self.world).refunds.iter().map(|(_, body)| body.clone()).collect()
+    }
+
     /// Every request a fake refused, and why.
     pub fn problems(&self) -> Vec<String> {
         lock(&self.world).problems.clone()
@@ -230,6 +239,7 @@ async fn handle(State(world): State<Shared>, method: Method, uri: Uri, headers: 
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     match path.as_slice() {
         ["warehouse", id] if method == Method::POST => warehouse_request(&mut world, id, &header, &body),
+        ["payments"] if method == Method::POST => refund_request(&mut world, &header, &body),
         ["shopify", "admin", "api", _, rest @ ..] => {
             if header("x-shopify-access-token").as_deref() != Some(SHOPIFY_TOKEN) {
                 return refuse(&mut world, StatusCode::UNAUTHORIZED, "shopify: a call without the shop's access token".into());
@@ -292,6 +302,35 @@ fn warehouse_request(world: &mut World, id: &str, header: &dyn Fn(&str) -> Optio
         return (StatusCode::CONFLICT, axum::Json(json!({"duplicate": request_id}))).into_response();
     }
     world.warehouse.push(WarehouseRequest { warehouse: id.to_owned(), request_id, event, body });
+    (StatusCode::ACCEPTED, axum::Json(json!({"accepted": true}))).into_response()
+}
+
+/// The payment system's refund webhook: signed, one request id once (a repeat is 409), a
+/// `refund.recorded` body naming the return and a refund of at least zero minor units.
+fn refund_request(world: &mut World, header: &dyn Fn(&str) -> Option<String>, body: &[u8]) -> Response {
+    if let Err(err) =
+        signature::verify(Channel::Generic, PAYMENTS_SECRET.as_bytes(), header(warehouse::SIGNATURE_HEADER).as_deref(), body)
+    {
+        return refuse(world, StatusCode::UNAUTHORIZED, format!("payments: {err}"));
+    }
+    let Some(request_id) = header(warehouse::REQUEST_ID_HEADER) else {
+        return refuse(world, StatusCode::BAD_REQUEST, "payments: no request id header".into());
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return refuse(world, StatusCode::BAD_REQUEST, "payments: the body is not JSON".into());
+    };
+    let shaped = body["event"] == json!("refund.recorded")
+        && header(warehouse::EVENT_HEADER).as_deref() == Some("refund.recorded")
+        && body["return_id"].as_str().is_some()
+        && body["currency"].as_str().is_some()
+        && body["amount_minor"].as_i64().is_some_and(|a| a >= 0);
+    if !shaped {
+        return refuse(world, StatusCode::UNPROCESSABLE_ENTITY, format!("payments: not a refund: {body}"));
+    }
+    if world.refunds.iter().any(|(id, _)| *id == request_id) {
+        return (StatusCode::CONFLICT, axum::Json(json!({"duplicate": request_id}))).into_response();
+    }
+    world.refunds.push((request_id, body));
     (StatusCode::ACCEPTED, axum::Json(json!({"accepted": true}))).into_response()
 }
 

@@ -6,6 +6,7 @@
 //! | shipment of a Shopify order | the shop | Admin REST: fulfillment orders -> `POST fulfillments.json` ([`shopify`]) |
 //! | shipment of a WooCommerce order | the shop | REST v3: order status and a customer note ([`woocommerce`]) |
 //! | shipment of an Amazon order | the seller's account | SP-API Orders v0 `confirmShipment` ([`amazon`]) |
+//! | refund recorded on a return | the payment system's endpoint | the OMS's signed webhook ([`warehouse`]), event `refund.recorded` |
 //!
 //! Where each lives and its credentials are [`Destinations`], configuration read at start
 //! (`oms serve`: `OMS_OUTBOUND` or `--outbound FILE`; AWS: the Secrets Manager secret
@@ -52,6 +53,9 @@ pub struct Destinations {
     pub woocommerce: BTreeMap<String, woocommerce::Shop>,
     #[serde(default)]
     pub amazon: BTreeMap<String, amazon::Seller>,
+    /// The payment system's endpoint, told of each refund recorded on a return.
+    #[serde(default)]
+    pub payments: Option<warehouse::Endpoint>,
 }
 
 /// The shop of `merchant` among `shops`, if it has one.
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Destinations {
             .field("shopify", &self.shopify.keys().collect::<Vec<_>>())
             .field("woocommerce", &self.woocommerce.keys().collect::<Vec<_>>())
             .field("amazon", &self.amazon.keys().collect::<Vec<_>>())
+            .field("payments", &self.payments.is_some())
             .finish()
     }
 }
@@ -86,7 +91,8 @@ impl Destinations {
             .map(|(id, e)| (format!("warehouses.{id}.url"), &e.url))
             .chain(destinations.shopify.iter().map(|(m, s)| (format!("shopify.{m}.url"), &s.url)))
             .chain(destinations.woocommerce.iter().map(|(m, s)| (format!("woocommerce.{m}.url"), &s.url)))
-            .chain(destinations.amazon.iter().map(|(m, s)| (format!("amazon.{m}.url"), &s.url)));
+            .chain(destinations.amazon.iter().map(|(m, s)| (format!("amazon.{m}.url"), &s.url)))
+            .chain(destinations.payments.iter().map(|e| ("payments.url".to_owned(), &e.url)));
         for (field, url) in urls {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(DestinationsError(format!("{field} must be an http(s) URL, got {url:?}")));
@@ -146,6 +152,10 @@ impl Outbound for HttpOutbound {
                     None => Ok(no_shop(shipment)),
                 },
                 other => Ok(Delivered::NoDestination(format!("the {other} channel takes no news of shipments"))),
+            },
+            Delivery::Refund(_) => match &d.payments {
+                Some(endpoint) => warehouse::send(&self.client, endpoint, delivery).await,
+                None => Ok(Delivered::NoDestination("no payment system endpoint is configured".to_owned())),
             },
         }
     }
@@ -234,6 +244,9 @@ mod tests {
         assert!(!shown.contains("s3cret") && !shown.contains("shpat_x"), "{shown}");
         assert!(Destinations::from_json(r#"{"warehouses":{"wh-1":{"url":"ftp://x","secret":"s"}}}"#).is_err());
         assert!(Destinations::from_json(r#"{"shopfy":{}}"#).is_err());
+        let payments = Destinations::from_json(r#"{"payments":{"url":"https://pay.example/refunds","secret":"p4ss"}}"#).unwrap();
+        assert!(payments.payments.is_some() && !format!("{payments:?}").contains("p4ss"));
+        assert!(Destinations::from_json(r#"{"payments":{"url":"pay.example","secret":"s"}}"#).is_err(), "not an http(s) URL");
         assert!(Destinations::from_json("not json").is_err());
     }
 }

@@ -41,6 +41,7 @@ pub fn body_of(delivery: &Delivery) -> (&'static str, Vec<u8>) {
         Delivery::Fulfilment(r) => ("fulfilment.requested", serde_json::to_value(r)),
         Delivery::Cancellation(c) => ("fulfilment.cancelled", serde_json::to_value(c)),
         Delivery::ChannelShipment(s) => ("shipment.confirmed", serde_json::to_value(s)),
+        Delivery::Refund(r) => ("refund.recorded", serde_json::to_value(r)),
     };
     let mut fields = fields.expect("a delivery always serialises");
     if let serde_json::Value::Object(map) = &mut fields {

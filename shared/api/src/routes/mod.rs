@@ -21,6 +21,7 @@ mod rentals;
 mod repairs;
 mod replenishment;
 mod reports;
+mod returns;
 mod reviews;
 mod sku_mappings;
 mod supply;
@@ -41,10 +42,14 @@ pub use rentals::{
 };
 pub use repairs::{
     CustomerStepBody, HandoverBody, PartAnswer, PartBody, RepairAnswer, RepairBody, RepairItemAnswer, RepairItemBody,
-    RepairNoteBody, RepairQuoteAnswer, RepairQuoteBody, ReturnShipmentAnswer, ShipBackBody,
+    RepairNoteBody, RepairQuoteAnswer, RepairQuoteBody, RepairShipmentBody, ReturnShipmentAnswer,
 };
 pub use reports::{
     content_type as report_content_type, plain_name, ReportDirectory, ReportFileAnswer, ReportFiles, ReportsAnswer,
+};
+pub use returns::{
+    with_return_policy, DamagedAnswer, FindingBody, InspectBody, RefundAnswer, RefusalBody, ReturnAnswer, ReturnBody,
+    ReturnLineBody, ReturnsAnswer, ShipBackBody,
 };
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
@@ -195,6 +200,12 @@ pub fn repairs_api(state: AppState) -> Router {
     finish(base().merge(repairs::router()), state)
 }
 
+/// `returns`: returns and exchanges (RMA), each return's steps, and the damaged stock they
+/// put aside. Give it the deployment's policy with [`with_return_policy`].
+pub fn returns_api(state: AppState) -> Router {
+    finish(base().merge(returns::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -221,7 +232,8 @@ pub fn all(state: AppState) -> Router {
         .merge(auctions::router())
         .merge(group_buys::router())
         .merge(rentals::router())
-        .merge(repairs::router());
+        .merge(repairs::router())
+        .merge(returns::router());
     finish(routes, state)
 }
 

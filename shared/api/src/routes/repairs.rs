@@ -129,7 +129,7 @@ pub struct RepairNoteBody {
 /// The body of `POST /repairs/{id}/ship`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ShipBackBody {
+pub struct RepairShipmentBody {
     pub carrier: String,
     pub tracking_number: String,
 }
@@ -508,7 +508,7 @@ async fn complete_repair(
     path = "/repairs/{id}/ship",
     tag = "repairs",
     params(("id" = String, Path, description = "The repair")),
-    request_body = ShipBackBody,
+    request_body = RepairShipmentBody,
     responses(
         (status = 200, description = "The repair, shipped back", body = RepairAnswer),
         (status = 400, description = "`invalid_request`, naming the field", body = ErrorBody),
@@ -525,7 +525,7 @@ async fn ship_repair(
     PathParams(id): PathParams<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<RepairAnswer>, ApiError> {
-    let raw: ShipBackBody = parse_json(&body)?;
+    let raw: RepairShipmentBody = parse_json(&body)?;
     let carrier = CarrierId::parse(raw.carrier).map_err(|e| e.within("carrier"))?;
     let tracking_number = TrackingNumber::parse(raw.tracking_number).map_err(|e| e.within("tracking_number"))?;
     staff_step(&state, caller, &id, RepairEvent::ShipBack { carrier, tracking_number }).await

@@ -131,8 +131,8 @@ impl ReviewAnswer {
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`", body = ErrorBody),
         (status = 404, description = "`order_not_found` (also another merchant's or another customer's order)", body = ErrorBody),
-        (status = 409, description = "`not_delivered`: the buyer does not have the goods yet; `already_reviewed`: the SKU of this order is reviewed, differently", body = ErrorBody),
-        (status = 422, description = "`not_bought`: the order has no line of the SKU", body = ErrorBody),
+        (status = 409, description = "`already_reviewed`: the SKU of this order is reviewed, differently", body = ErrorBody),
+        (status = 422, description = "`not_delivered`: the buyer does not have the goods yet; `not_bought`: the order has no line of the SKU", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
     ),
     security(("bearer" = ["oms/storefront"]))

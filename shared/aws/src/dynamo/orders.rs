@@ -599,7 +599,7 @@ impl DynamoStore {
     }
 
     /// The outbox items of `send`, written by the order's own transaction.
-    fn outbox_puts(&self, send: &[Outgoing], id: &OrderId) -> Result<Vec<TransactWriteItem>, StoreError> {
+    pub(super) fn outbox_puts(&self, send: &[Outgoing], id: &OrderId) -> Result<Vec<TransactWriteItem>, StoreError> {
         let now = chrono::Utc::now();
         send.iter()
             .map(|message| {

@@ -28,10 +28,12 @@ pub enum Channel {
     /// Made by the platform for an accepted repair's labour and parts (external id: the
     /// repair id). A service channel.
     Repair,
+    /// Made by the platform for an exchange's replacement (external id: the return id).
+    Exchange,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 10] = [
+    pub const ALL: [Channel; 11] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -42,6 +44,7 @@ impl Channel {
         Channel::GroupBuy,
         Channel::Rental,
         Channel::Repair,
+        Channel::Exchange,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -58,12 +61,13 @@ impl Channel {
             Channel::GroupBuy => "group_buy",
             Channel::Rental => "rental",
             Channel::Repair => "repair",
+            Channel::Exchange => "exchange",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy) || self.is_service()
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange) || self.is_service()
     }
 
     /// Whether the channel's orders charge for a service (a repair, a rental) rather than

@@ -24,6 +24,7 @@ pub mod rentals;
 pub mod repairs;
 pub mod replenishment;
 pub mod reports;
+pub mod returns;
 pub mod reviews;
 pub mod supply;
 pub mod sweep;

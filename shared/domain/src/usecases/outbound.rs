@@ -93,7 +93,8 @@ fn notice_order(notice: &Notice) -> &crate::OrderId {
     match notice {
         Notice::FulfilmentRequested { order_id }
         | Notice::FulfilmentCancelled { order_id }
-        | Notice::Shipped { order_id, .. } => order_id,
+        | Notice::Shipped { order_id, .. }
+        | Notice::RefundRecorded { order_id, .. } => order_id,
     }
 }
 
@@ -160,7 +161,38 @@ pub async fn prepare(ports: &Ports, message: &OutboundNotice) -> Result<Result<V
         Notice::Shipped { tracking_number, .. } => {
             channel_shipment(&order, &shipments, tracking_number, message.request_id.clone()).map(|d| vec![d])
         }
+        Notice::RefundRecorded { return_id, .. } => {
+            let Some(ret) = ports.returns.get_return(return_id).await? else {
+                return Ok(Err(format!("no return {return_id}")));
+            };
+            refund_notice(&order, &ret, message.request_id.clone()).map(|d| vec![d])
+        }
     })
+}
+
+/// The payment system's news of the refund recorded on `ret`, a return of `order`.
+fn refund_notice(order: &Order, ret: &crate::returns::Return, request_id: String) -> Result<Delivery, String> {
+    let Some(refund) = ret.refund else {
+        return Err(format!("return {} has no refund recorded", ret.return_id));
+    };
+    let decimal = |minor: i64| refund.money(minor).amount.to_string();
+    Ok(Delivery::Refund(crate::outbound::RefundNotice {
+        request_id,
+        return_id: ret.return_id.clone(),
+        order_id: order.order_id.clone(),
+        order_number: order.order_number.clone(),
+        merchant_id: order.merchant_id.clone(),
+        channel: order.channel,
+        external_id: order.external_id.clone(),
+        customer_id: ret.customer_id.clone(),
+        currency: refund.currency,
+        amount: decimal(refund.amount_minor),
+        amount_minor: refund.amount_minor,
+        gross: decimal(refund.gross_minor),
+        restocking_fee: decimal(refund.fee_minor),
+        reason: ret.reason.as_str().to_owned(),
+        recorded_at: ret.updated_at,
+    }))
 }
 
 /// The warehouses of `order`'s plan, each once.

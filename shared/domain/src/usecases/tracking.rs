@@ -394,7 +394,7 @@ pub struct EventsReceipt {
     pub accepted: usize,
     /// Events stored before (the same id for the same tracking number).
     pub duplicates: usize,
-    /// Tracking numbers with no shipment yet: their events wait for it.
+    /// Tracking numbers with no shipment (nor return parcel) yet: their events wait for it.
     pub unmatched: Vec<TrackingNumber>,
 }
 
@@ -413,10 +413,16 @@ pub async fn receive_events(ports: &Ports, events: &[TrackingEvent]) -> Result<E
         }
     }
     for number in numbers {
-        if apply_tracking(ports, &number).await?.is_empty() {
-            tracing::info!(tracking_number = %number, "carrier event kept for a tracking number with no shipment yet");
-            receipt.unmatched.push(number);
+        if !apply_tracking(ports, &number).await?.is_empty() {
+            continue;
         }
+        // A buyer's parcel coming back: its `delivered` event receives the return.
+        if ports.returns.return_by_tracking(&number).await?.is_some() {
+            crate::usecases::returns::receive_on_delivery(ports, &number).await?;
+            continue;
+        }
+        tracing::info!(tracking_number = %number, "carrier event kept for a tracking number with no shipment yet");
+        receipt.unmatched.push(number);
     }
     Ok(receipt)
 }
