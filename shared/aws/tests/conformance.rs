@@ -36,7 +36,8 @@ async fn dynamodb() -> Subject {
         consignments: store.clone(),
         auctions: store.clone(),
         group_buys: store.clone(),
-        rentals: store,
+        rentals: store.clone(),
+        merchants: store,
     }
 }
 

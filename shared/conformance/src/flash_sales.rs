@@ -180,6 +180,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         auctions: s.auctions.clone(),
         group_buys: s.group_buys.clone(),
         rentals: s.rentals.clone(),
+        merchants: s.merchants.clone(),
     }
 }
 

@@ -33,6 +33,7 @@ pub mod flash_sales;
 pub mod group_buys;
 pub mod inventory;
 pub mod ledger;
+pub mod merchants;
 pub mod orders;
 pub mod payments;
 pub mod races;
@@ -55,6 +56,7 @@ pub use flash_sales::*;
 pub use group_buys::*;
 pub use inventory::*;
 pub use ledger::*;
+pub use merchants::*;
 pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
@@ -83,6 +85,7 @@ pub struct Subject {
     pub auctions: Arc<dyn oms_domain::ports::AuctionStore>,
     pub group_buys: Arc<dyn oms_domain::ports::GroupBuyStore>,
     pub rentals: Arc<dyn oms_domain::ports::RentalStore>,
+    pub merchants: Arc<dyn oms_domain::ports::MerchantStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -276,6 +279,12 @@ macro_rules! __each_case {
         $($apply)*!(a_move_is_conditional_on_its_state_and_a_cancellation_frees_the_days, $($arg)*);
         $($apply)*!(a_rental_runs_from_booking_to_the_settled_deposit_and_keeps_its_days, $($arg)*);
         $($apply)*!(customers_racing_for_overlapping_days_of_one_unit_leave_exactly_one_booking, $($arg)*);
+        // merchant onboarding
+        $($apply)*!(a_merchant_registers_once_and_a_second_registration_answers_the_first, $($arg)*);
+        $($apply)*!(a_step_is_written_only_over_the_version_it_was_taken_from, $($arg)*);
+        $($apply)*!(merchants_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(two_admins_deciding_at_once_leave_exactly_one_decision, $($arg)*);
+        $($apply)*!(an_order_held_for_its_merchant_is_released_by_the_approval, $($arg)*);
     };
 }
 
@@ -330,6 +339,7 @@ mod tests {
             include_str!("auctions.rs"),
             include_str!("group_buys.rs"),
             include_str!("rentals.rs"),
+            include_str!("merchants.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 23;
+pub(crate) const SCHEMA_VERSION: i64 = 26;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -681,6 +681,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 23 {
         tx.execute_batch(crate::rentals::RENTALS)
             .context("Failed to migrate to schema version 23 (rental units, bookings and their days)")?;
+    }
+    if found < 26 {
+        tx.execute_batch(crate::merchants::MERCHANTS)
+            .context("Failed to migrate to schema version 26 (merchants' onboarding records)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

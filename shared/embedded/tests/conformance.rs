@@ -67,7 +67,8 @@ async fn file_backed() -> Subject {
         consignments: kept.clone(),
         auctions: kept.clone(),
         group_buys: kept.clone(),
-        rentals: kept,
+        rentals: kept.clone(),
+        merchants: kept,
     }
 }
 
@@ -107,6 +108,7 @@ async fn in_memory() -> Subject {
         auctions: ports.auctions,
         group_buys: ports.group_buys,
         rentals: Arc::new(store_for_rentals),
+        merchants: ports.merchants,
     }
 }
 
@@ -144,7 +146,8 @@ async fn two_on_one_file() -> Subject {
         consignments: shared.clone(),
         auctions: shared.clone(),
         group_buys: shared.clone(),
-        rentals: shared,
+        rentals: shared.clone(),
+        merchants: shared,
     }
 }
 
@@ -874,3 +877,38 @@ macro_rules! rentals_through {
 
 rentals_through!(InTempDir, kept_store);
 rentals_through!(TwoOnOneFile, picked_store);
+
+macro_rules! merchants_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::MerchantStore for $wrapper {
+            async fn create_merchant(
+                &self,
+                record: &oms_domain::onboarding::MerchantRecord,
+            ) -> Result<oms_domain::ports::CreateMerchantOutcome, StoreError> {
+                oms_domain::ports::MerchantStore::create_merchant($store(self), record).await
+            }
+            async fn get_merchant(&self, id: &MerchantId) -> Result<Option<oms_domain::onboarding::MerchantRecord>, StoreError> {
+                oms_domain::ports::MerchantStore::get_merchant($store(self), id).await
+            }
+            async fn update_merchant(
+                &self,
+                previous: &oms_domain::onboarding::MerchantRecord,
+                next: &oms_domain::onboarding::MerchantRecord,
+            ) -> Result<oms_domain::ports::UpdateMerchantOutcome, StoreError> {
+                oms_domain::ports::MerchantStore::update_merchant($store(self), previous, next).await
+            }
+            async fn merchants_in_status(
+                &self,
+                status: oms_domain::onboarding::OnboardingStatus,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<oms_domain::ports::MerchantsPage, StoreError> {
+                oms_domain::ports::MerchantStore::merchants_in_status($store(self), status, after, limit).await
+            }
+        }
+    };
+}
+
+merchants_through!(InTempDir, kept_store);
+merchants_through!(TwoOnOneFile, picked_store);
