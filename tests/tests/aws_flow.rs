@@ -139,6 +139,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     }
 }
 
