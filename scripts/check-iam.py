@@ -168,6 +168,16 @@ USES = {
     # step: the booking read (GetItem), a transaction of its Put and, cancelling, the day
     # items' Deletes; availability: the unit's day items (Query).
     "RentalsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
+    # a merchant's record read (GetItem); registered or stepped in a transaction of the
+    # record's Put (on its version) and its list item's Put and Delete; the review queue
+    # (Query of a list partition); an approval's held orders found on by_channel (Query),
+    # each order Put with its outbox item and backorder entries' Deletes, its alert
+    # resolved (Put, UpdateItem); the application's documents under documents/ (S3 Put,
+    # Get), never the rest of the bucket.
+    "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    | query_indexes("by_channel")
+    | objects("PutObject", "documents")
+    | objects("GetObject", "documents"),
 }
 
 
