@@ -168,6 +168,16 @@ USES = {
     "GroupBuysFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
     # a unit: its warehouse read (GetItem), the unit Put on its merchant; a booking: the
     # unit read (GetItem), a transaction of the key's, booking's and day items and the
+    # a merchant's record read (GetItem); registered or stepped in a transaction of the
+    # record's Put (on its version) and its list item's Put and Delete; the review queue
+    # (Query of a list partition); an approval's held orders found on by_channel (Query),
+    # each order Put with its outbox item and backorder entries' Deletes, its alert
+    # resolved (Put, UpdateItem); the application's documents under documents/ (S3 Put,
+    # Get), never the rest of the bucket.
+    "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    | query_indexes("by_channel")
+    | objects("PutObject", "documents")
+    | objects("GetObject", "documents"),
     # a request: the order (GetItem), a transaction of the return's key, return and index
     # items (Put) and its claims (Update); a step: the return (GetItem), a transaction of
     # its Put, the tracking item (Put), claims given back, stock and damaged items (Update),

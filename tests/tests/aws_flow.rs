@@ -139,6 +139,7 @@ fn lambda_state(aws: &Aws) -> AppState {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     }
 }
 
@@ -1387,4 +1388,122 @@ async fn a_return_is_requested_approved_shipped_received_inspected_and_refunded_
     assert!(notices[0].body.as_deref().unwrap_or_default().contains("refund_recorded"), "{:?}", notices[0].body);
     let report = oms_domain::usecases::reconcile::reconcile(&state.ports).await.unwrap();
     assert!(report.drifts.is_empty(), "the ledger sums to the stock: {:?}", report.drifts);
+}
+
+/// A request to the merchants function, for `merchant` (`None`: platform staff).
+fn merchants_request(
+    method: &str,
+    path: &str,
+    route: &str,
+    params: Value,
+    body: Option<Value>,
+    merchant: Option<&str>,
+    scopes: &[&str],
+) -> Value {
+    let mut e = auction_request(method, path, route, None, body, scopes);
+    e["pathParameters"] = params;
+    signed_in(e, merchant, scopes)
+}
+
+/// A document upload as API Gateway passes a binary body: base64, flagged.
+fn upload_request(name: &str, content_type: &str, bytes: &[u8]) -> Value {
+    use base64::Engine as _;
+    let path = format!("/merchants/m-1/application/documents/{name}");
+    let route = "/merchants/{id}/application/documents/{name}";
+    let params = serde_json::json!({"id": "m-1", "name": name});
+    let mut e = merchants_request("PUT", &path, route, params, None, Some("m-1"), &["oms/orders.write"]);
+    e["body"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
+    e["isBase64Encoded"] = true.into();
+    e["headers"]["content-type"] = content_type.into();
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_applies_is_rejected_resubmits_and_is_approved_releasing_its_held_order_through_the_merchants_function_on_dynamodb(
+) {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("onboarding").await;
+    let state = lambda_state(&aws);
+    let merchants = oms_api::routes::merchants_api(AppState { documents: Some(Arc::new(aws.documents())), ..state.clone() });
+    let ingest = oms_api::routes::orders_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let id = serde_json::json!({"id": "m-1"});
+    let own = |method: &str, path: &str, route: &str, body: Option<Value>| {
+        merchants_request(method, path, route, id.clone(), body, Some("m-1"), &["oms/orders.write", "oms/orders.read"])
+    };
+    let admin = |method: &str, path: &str, route: &str, body: Option<Value>| {
+        merchants_request(method, path, route, id.clone(), body, None, &["oms/platform", "oms/admin"])
+    };
+
+    let registration = serde_json::json!({"phone": "+86 138 0000 0001", "region": "Zhejiang"});
+    let (status, registered) =
+        invoke(&merchants, own("POST", "/merchants/register", "/merchants/register", Some(registration))).await;
+    assert_eq!((status, &registered["status"]), (StatusCode::CREATED, &Value::from("draft")), "{registered}");
+    let application = serde_json::json!({"shop_type": "specialty", "business_scope": "tea", "licence_number": "91330100MA27XK1234",
+        "legal_representative": {"name": "Wang Fang", "id_number": "330106199001011234"}});
+    let put = own("PUT", "/merchants/m-1/application", "/merchants/{id}/application", Some(application));
+    assert_eq!(invoke(&merchants, put).await.0, StatusCode::OK);
+    let pdf = b"%PDF-1.7\n% blurred\n%%EOF\n";
+    let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
+    let (status, uploaded) = invoke(&merchants, upload_request("business_licence", "application/pdf", pdf)).await;
+    assert_eq!(status, StatusCode::OK, "{uploaded}");
+    let (status, refused) = invoke(&merchants, upload_request("representative_id", "image/png", b"<html></html>")).await;
+    assert_eq!((status, &refused["error"]["code"]), (StatusCode::UNSUPPORTED_MEDIA_TYPE, &Value::from("unsupported_media_type")));
+    assert_eq!(invoke(&merchants, upload_request("representative_id", "image/png", &png)).await.0, StatusCode::OK);
+    let submit = || own("POST", "/merchants/m-1/application/submit", "/merchants/{id}/application/submit", None);
+    let (status, submitted) = invoke(&merchants, submit()).await;
+    assert_eq!((status, &submitted["status"]), (StatusCode::OK, &Value::from("submitted")), "{submitted}");
+
+    // A signed order of the merchant, not approved yet: stored on hold, not bounced.
+    let (status, receipt) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!((status, &receipt["status"]), (StatusCode::ACCEPTED, &Value::from("on_hold")), "{receipt}");
+    let order_id = OrderId::parse(receipt["order_id"].as_str().expect("an id")).expect("an id");
+
+    let queue = merchants_request(
+        "GET",
+        "/merchant-applications",
+        "/merchant-applications",
+        Value::Null,
+        None,
+        None,
+        &["oms/platform", "oms/admin"],
+    );
+    let (status, waiting) = invoke(&merchants, queue).await;
+    assert_eq!((status, &waiting["merchants"][0]["merchant_id"]), (StatusCode::OK, &Value::from("m-1")), "{waiting}");
+    let reason = serde_json::json!({"reason": "the licence scan is unreadable"});
+    let reject = admin("POST", "/merchants/m-1/application/reject", "/merchants/{id}/application/reject", Some(reason));
+    let (status, rejected) = invoke(&merchants, reject).await;
+    assert_eq!((status, &rejected["status"]), (StatusCode::OK, &Value::from("rejected")), "{rejected}");
+
+    let clearer = [pdf.as_slice(), b"% rescanned\n"].concat();
+    assert_eq!(invoke(&merchants, upload_request("business_licence", "application/pdf", &clearer)).await.0, StatusCode::OK);
+    assert_eq!(invoke(&merchants, submit()).await.0, StatusCode::OK);
+    let approve = || admin("POST", "/merchants/m-1/application/approve", "/merchants/{id}/application/approve", None);
+    let (status, approved) = invoke(&merchants, approve()).await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["released_orders"], serde_json::json!([order_id.as_str()]));
+    let (status, again) = invoke(&merchants, approve()).await;
+    assert_eq!((status, &again["error"]["code"]), (StatusCode::CONFLICT, &Value::from("onboarding_state_conflict")));
+    let order = state.ports.orders.get_order(&order_id).await.expect("read").expect("stored");
+    assert_eq!((order.status, order.hold()), (OrderStatus::Received, None));
+
+    // The licence as last uploaded, read back from S3 by a reviewer.
+    let params = serde_json::json!({"id": "m-1", "name": "business_licence"});
+    let path = "/merchants/m-1/application/documents/business_licence";
+    let read = merchants_request(
+        "GET",
+        path,
+        "/merchants/{id}/application/documents/{name}",
+        params,
+        None,
+        None,
+        &["oms/platform", "oms/admin"],
+    );
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(read).expect("an API Gateway event");
+    let request: lambda_http::http::Request<lambda_http::Body> = request.into();
+    let response = oms_lambda::with_gateway_claims(merchants.clone()).oneshot(request).await.expect("the router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    assert_eq!(bytes.as_ref(), clearer.as_slice());
 }

@@ -46,6 +46,7 @@ impl Api {
             archive: None,
             reports: None,
             admission: Default::default(),
+            documents: None,
         };
         Api(oms_api::routes::all(state))
     }

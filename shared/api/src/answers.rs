@@ -520,10 +520,12 @@ pub struct PaymentAnswer {
 /// counted (counting stock of it in, `PUT /inventory`, releases the order);
 /// `address_missing` (a flash-sale claim made without one) waits for a shipping address
 /// (`PATCH /orders/{id}`); `fraud_review` (the fraud rules' `score` and `reasons`) waits
-/// for staff to release it (`POST /orders/{id}/release`) or cancel it.
+/// for staff to release it (`POST /orders/{id}/release`) or cancel it;
+/// `merchant_not_approved` (the merchant's onboarding is not approved yet) waits for its
+/// approval, which releases it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HoldAnswer {
-    #[schema(examples("unknown_sku", "address_missing", "fraud_review"))]
+    #[schema(examples("unknown_sku", "address_missing", "fraud_review", "merchant_not_approved"))]
     pub reason: &'static str,
     /// The SKU of an `unknown_sku` hold.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -544,7 +546,9 @@ impl From<HoldReason> for HoldAnswer {
         let code = reason.code();
         match reason {
             HoldReason::UnknownSku(sku) => Self { reason: code, sku: Some(sku.to_string()), score: None, reasons: None },
-            HoldReason::AddressMissing => Self { reason: code, sku: None, score: None, reasons: None },
+            HoldReason::AddressMissing | HoldReason::MerchantNotApproved => {
+                Self { reason: code, sku: None, score: None, reasons: None }
+            }
             HoldReason::FraudReview(assessment) => {
                 Self { reason: code, sku: None, score: Some(assessment.score), reasons: Some(assessment.reasons) }
             }

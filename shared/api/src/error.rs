@@ -183,10 +183,23 @@ pub enum ErrorCode {
     /// 422: a line asks to return more units than were delivered less what the order's
     /// other returns claim; nothing stored.
     ReturnQuantityExceeded,
+    /// 404: the merchant has no onboarding record (also another merchant's).
+    MerchantNotFound,
+    /// 409: the onboarding record's status does not take this step (an application edited
+    /// under review or after approval, a decision on one not submitted, or decided first by
+    /// another administrator).
+    OnboardingStateConflict,
+    /// 403: the merchant's onboarding is not approved, so it may not list products yet.
+    MerchantNotApproved,
+    /// 415: an upload's `Content-Type` is not one accepted (pdf, jpeg, png) or its bytes
+    /// are not that type.
+    UnsupportedMediaType,
+    /// 404: the application has no document of that name.
+    DocumentNotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 69] = [
+    pub const ALL: [ErrorCode; 74] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -256,6 +269,11 @@ impl ErrorCode {
         ErrorCode::ReturnWindowClosed,
         ErrorCode::NotDelivered,
         ErrorCode::ReturnQuantityExceeded,
+        ErrorCode::MerchantNotFound,
+        ErrorCode::OnboardingStateConflict,
+        ErrorCode::MerchantNotApproved,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::DocumentNotFound,
     ];
 
     /// The one status this code is answered with.
@@ -305,6 +323,10 @@ impl ErrorCode {
             ReturnNotFound => StatusCode::NOT_FOUND,
             ReturnStateConflict => StatusCode::CONFLICT,
             ReturnWindowClosed | NotDelivered | ReturnQuantityExceeded => StatusCode::UNPROCESSABLE_ENTITY,
+            MerchantNotFound | DocumentNotFound => StatusCode::NOT_FOUND,
+            OnboardingStateConflict => StatusCode::CONFLICT,
+            MerchantNotApproved => StatusCode::FORBIDDEN,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -381,6 +403,11 @@ impl ErrorCode {
             ReturnWindowClosed => "return_window_closed",
             NotDelivered => "not_delivered",
             ReturnQuantityExceeded => "return_quantity_exceeded",
+            MerchantNotFound => "merchant_not_found",
+            OnboardingStateConflict => "onboarding_state_conflict",
+            MerchantNotApproved => "merchant_not_approved",
+            UnsupportedMediaType => "unsupported_media_type",
+            DocumentNotFound => "document_not_found",
         }
     }
 }
@@ -854,6 +881,40 @@ impl From<oms_domain::usecases::returns::ReturnActionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::onboarding::OnboardingActionError> for ApiError {
+    fn from(err: oms_domain::usecases::onboarding::OnboardingActionError) -> Self {
+        use oms_domain::usecases::onboarding::OnboardingActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::NotRegistered(_) => Self::new(ErrorCode::MerchantNotFound, err.to_string()),
+            E::Step(_) => Self::new(ErrorCode::OnboardingStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
+    fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
+        use oms_domain::usecases::catalogue::PutSkuError as E;
+        match err {
+            E::NotApproved(_) => Self::new(ErrorCode::MerchantNotApproved, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::document::UploadRefusal> for ApiError {
+    fn from(refusal: oms_domain::document::UploadRefusal) -> Self {
+        use oms_domain::document::UploadRefusal as R;
+        let code = match refusal {
+            R::Empty => return ValidationError::new("body", refusal.to_string()).into(),
+            R::TooLarge { .. } => ErrorCode::BodyTooLarge,
+            R::UnsupportedType { .. } | R::NotItsType { .. } => ErrorCode::UnsupportedMediaType,
+        };
+        Self::new(code, refusal.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -934,6 +995,11 @@ mod tests {
                 ("return_window_closed", 422),
                 ("not_delivered", 422),
                 ("return_quantity_exceeded", 422),
+                ("merchant_not_found", 404),
+                ("onboarding_state_conflict", 409),
+                ("merchant_not_approved", 403),
+                ("unsupported_media_type", 415),
+                ("document_not_found", 404),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

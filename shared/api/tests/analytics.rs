@@ -25,6 +25,7 @@ fn router() -> Router {
         archive: Some(Arc::new(store.clone())),
         reports: None,
         admission: Default::default(),
+        documents: None,
     })
 }
 

@@ -25,6 +25,7 @@ fn state() -> AppState {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn router(ports: &Ports, inventory_only: bool) -> Router {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     };
     if inventory_only {
         routes::inventory_api(state)

@@ -54,6 +54,7 @@ async fn app_admitting(clock: Arc<dyn Clock>, admission: Admission) -> (Router, 
         archive: None,
         reports: None,
         admission,
+        documents: None,
     });
     (router, ports)
 }
@@ -289,6 +290,7 @@ async fn an_operator_ends_a_sale_early_once_its_unclaimed_units_go_back_and_clai
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     let id = create(&open, sale_body(5, 1)).await;
     let claims = format!("/flash-sales/{id}/claims");

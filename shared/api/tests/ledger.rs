@@ -52,6 +52,7 @@ async fn app() -> (Router, Ports) {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     (router, ports)
 }
@@ -191,6 +192,7 @@ async fn a_payment_marks_the_order_paid_once_per_reference_and_bad_ones_store_no
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     let id = unpaid_order(&ports, "m-1").await;
     let (_, order) = call(&router, M1_ORDERS, "GET", &format!("/orders/{id}"), "").await;

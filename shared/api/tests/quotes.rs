@@ -58,6 +58,7 @@ fn router_with(pricing: PricingModel, auth: oms_api::Authenticator) -> (Router, 
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     (router, store)
 }

@@ -50,6 +50,7 @@ async fn app() -> (Router, Ports) {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     (router, ports)
 }

@@ -60,6 +60,7 @@ async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     (router, ports)
 }

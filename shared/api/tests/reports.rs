@@ -36,6 +36,7 @@ fn app(reports: Option<std::path::PathBuf>) -> Router {
         archive: None,
         reports: reports.map(|dir| Arc::new(oms_api::ReportDirectory(dir)) as Arc<dyn oms_api::ReportFiles>),
         admission: Default::default(),
+        documents: None,
     })
 }
 

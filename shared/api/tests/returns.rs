@@ -58,6 +58,7 @@ async fn app() -> (Router, Ports, Embedded) {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     };
     let policy = ReturnPolicy { window_days: 14, restocking_fee_percent: Decimal::TEN };
     (routes::with_return_policy(routes::all(state), policy), ports, store)

@@ -34,6 +34,7 @@ fn state() -> AppState {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     }
 }
 

@@ -23,6 +23,8 @@ use oms_domain::ports::{Clock, Ports};
 pub mod budget;
 mod cached_flash_sales;
 mod cached_warehouses;
+#[cfg(feature = "artifacts")]
+mod documents;
 mod dynamo;
 mod error;
 #[cfg(feature = "artifacts")]
@@ -40,6 +42,8 @@ pub mod provision;
 
 pub use cached_flash_sales::{CachedFlashSales, KNOWN_EMPTY_TTL};
 pub use cached_warehouses::{CachedWarehouses, WAREHOUSES_TTL};
+#[cfg(feature = "artifacts")]
+pub use documents::{S3Documents, DOCUMENTS_PREFIX};
 pub use dynamo::{
     relayed_message, DynamoStore, INDEX_BY_CHANNEL, INDEX_BY_CUSTOMER, INDEX_BY_EXTERNAL_ID, INDEX_BY_ORDER_NUMBER,
     INDEX_BY_PHONE, INDEX_BY_STATUS, OUTBOX_PREFIX,
@@ -175,6 +179,7 @@ impl Aws {
             reviews: Arc::new(self.dynamo.clone()),
             repairs: Arc::new(self.dynamo.clone()),
             returns: Arc::new(self.dynamo.clone()),
+            merchants: Arc::new(self.dynamo.clone()),
         }
     }
 
@@ -200,6 +205,12 @@ impl Aws {
     #[cfg(feature = "artifacts")]
     pub fn artifacts(&self) -> &Artifacts {
         &self.artifacts
+    }
+
+    /// Uploaded documents in the bucket, under `documents/`.
+    #[cfg(feature = "artifacts")]
+    pub fn documents(&self) -> S3Documents {
+        S3Documents::new(self.artifacts.client().clone(), self.settings.bucket.clone())
     }
 }
 

@@ -25,6 +25,11 @@ impl Artifacts {
         &self.bucket
     }
 
+    /// The S3 client, to share with other adapters of the bucket.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Writes `bytes` at `key`, replacing what was there. Unconditional.
     pub async fn put_object(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
         self.client

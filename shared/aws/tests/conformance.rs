@@ -39,7 +39,8 @@ async fn dynamodb() -> Subject {
         rentals: store.clone(),
         reviews: store.clone(),
         repairs: store.clone(),
-        returns: store,
+        returns: store.clone(),
+        merchants: store,
     }
 }
 

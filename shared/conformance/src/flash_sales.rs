@@ -183,6 +183,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         reviews: s.reviews.clone(),
         repairs: s.repairs.clone(),
         returns: s.returns.clone(),
+        merchants: s.merchants.clone(),
     }
 }
 

@@ -33,6 +33,7 @@ pub mod flash_sales;
 pub mod group_buys;
 pub mod inventory;
 pub mod ledger;
+pub mod merchants;
 pub mod orders;
 pub mod payments;
 pub mod races;
@@ -58,6 +59,7 @@ pub use flash_sales::*;
 pub use group_buys::*;
 pub use inventory::*;
 pub use ledger::*;
+pub use merchants::*;
 pub use orders::*;
 pub use payments::*;
 pub use rentals::*;
@@ -92,6 +94,7 @@ pub struct Subject {
     pub reviews: Arc<dyn oms_domain::ports::ReviewStore>,
     pub repairs: Arc<dyn oms_domain::ports::RepairStore>,
     pub returns: Arc<dyn oms_domain::ports::ReturnStore>,
+    pub merchants: Arc<dyn oms_domain::ports::MerchantStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -304,6 +307,12 @@ macro_rules! __each_case {
         $($apply)*!(an_inspection_puts_units_back_on_hand_and_damaged_apart_with_ledger_entries, $($arg)*);
         $($apply)*!(two_staff_steps_racing_from_one_version_leave_one_and_its_effects_once, $($arg)*);
         $($apply)*!(buyers_racing_for_the_same_delivered_units_never_return_more_than_delivered, $($arg)*);
+        // merchant onboarding
+        $($apply)*!(a_merchant_registers_once_and_a_second_registration_answers_the_first, $($arg)*);
+        $($apply)*!(a_step_is_written_only_over_the_version_it_was_taken_from, $($arg)*);
+        $($apply)*!(merchants_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(two_admins_deciding_at_once_leave_exactly_one_decision, $($arg)*);
+        $($apply)*!(an_order_held_for_its_merchant_is_released_by_the_approval, $($arg)*);
     };
 }
 
@@ -361,6 +370,7 @@ mod tests {
             include_str!("reviews.rs"),
             include_str!("repairs.rs"),
             include_str!("returns.rs"),
+            include_str!("merchants.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

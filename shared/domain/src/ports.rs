@@ -1451,6 +1451,90 @@ pub trait ReturnStore: Send + Sync {
     async fn damaged_stock(&self, warehouse: &WarehouseId) -> Result<Vec<crate::returns::DamagedStock>, StoreError>;
 }
 
+/// What `MerchantStore::create_merchant` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateMerchantOutcome {
+    /// The record is stored.
+    Created,
+    /// The merchant has a record already: that record, nothing written.
+    Exists(Box<crate::onboarding::MerchantRecord>),
+}
+
+/// What `MerchantStore::update_merchant` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum UpdateMerchantOutcome {
+    /// The record is written at its new version.
+    Updated,
+    /// The stored record is not at the version the step was taken from (another step
+    /// landed first): the record as stored now, nothing written.
+    Conflict(Box<crate::onboarding::MerchantRecord>),
+    /// No record of the merchant: nothing written.
+    NotFound,
+}
+
+/// One page of onboarding records in one status, in the order of
+/// [`MerchantRecord::queue_key`](crate::onboarding::MerchantRecord::queue_key) (oldest
+/// first), and the key the next page starts after (`None`: no more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantsPage {
+    pub merchants: Vec<crate::onboarding::MerchantRecord>,
+    pub next: Option<String>,
+}
+
+/// Merchants' onboarding records: one per merchant, written only over the version read.
+#[async_trait]
+pub trait MerchantStore: Send + Sync {
+    /// Stores a newly registered merchant's record.
+    /// Condition: the merchant has no record (else `Exists` with the stored one).
+    async fn create_merchant(&self, record: &crate::onboarding::MerchantRecord) -> Result<CreateMerchantOutcome, StoreError>;
+
+    /// The merchant's record. Strongly consistent.
+    async fn get_merchant(&self, id: &MerchantId) -> Result<Option<crate::onboarding::MerchantRecord>, StoreError>;
+
+    /// Writes `next`, a step taken from `previous` (as read), in one atomic write with its
+    /// place in the list by status.
+    /// Conditions: a record of the merchant is stored (else `NotFound`) at
+    /// `previous.version` (else `Conflict` with the stored one), so of two steps taken
+    /// from one version (two administrators deciding at once) exactly one is written.
+    async fn update_merchant(
+        &self,
+        previous: &crate::onboarding::MerchantRecord,
+        next: &crate::onboarding::MerchantRecord,
+    ) -> Result<UpdateMerchantOutcome, StoreError>;
+
+    /// At most `limit` records in `status` whose queue key is after `after`, oldest first:
+    /// the list itself (an index by status), never a scan of every record.
+    async fn merchants_in_status(
+        &self,
+        status: crate::onboarding::OnboardingStatus,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<MerchantsPage, StoreError>;
+}
+
+/// Files by key (licence scans; product photos later): S3 in AWS, files under the data
+/// directory locally. Keys are [`DocumentKey`](crate::document::DocumentKey)s, safe as
+/// S3 keys and relative paths alike.
+#[async_trait]
+pub trait DocumentStore: Send + Sync + fmt::Debug {
+    /// Stores `bytes` of `content_type` under `key`, replacing what was there. A reader
+    /// sees the old document or the new one whole, never a part.
+    async fn put_document(
+        &self,
+        key: &crate::document::DocumentKey,
+        content_type: crate::document::DocumentType,
+        bytes: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// The document under `key`, if one is stored.
+    async fn get_document(
+        &self,
+        key: &crate::document::DocumentKey,
+    ) -> Result<Option<crate::document::StoredDocument>, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1474,6 +1558,7 @@ pub struct Ports {
     pub reviews: Arc<dyn ReviewStore>,
     pub repairs: Arc<dyn RepairStore>,
     pub returns: Arc<dyn ReturnStore>,
+    pub merchants: Arc<dyn MerchantStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -711,6 +711,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 25 {
         tx.execute_batch(crate::repairs::REPAIRS).context("Failed to migrate to schema version 25 (repairs)")?;
     }
+    if found < 26 {
+        tx.execute_batch(crate::merchants::MERCHANTS)
+            .context("Failed to migrate to schema version 26 (merchants' onboarding records)")?;
+    }
     if found < 27 {
         step_27_address_and_card_keys(&tx)
             .context("Failed to migrate to schema version 27 (orders by shipping address and by card)")?;

@@ -18,9 +18,11 @@ mod auctions;
 mod catalogue;
 mod consignments;
 mod db;
+mod documents;
 mod flash_sales;
 mod group_buys;
 mod inventory;
+mod merchants;
 mod orders;
 mod queue;
 mod rentals;
@@ -41,6 +43,7 @@ use oms_domain::OrderStatus;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use documents::DocumentDirectory;
 pub use queue::{Delivery, MAX_ATTEMPTS};
 
 /// The database file's name inside the data directory.
@@ -104,6 +107,7 @@ impl Embedded {
             reviews: Arc::new(self.clone()),
             repairs: Arc::new(self.clone()),
             returns: Arc::new(self.clone()),
+            merchants: Arc::new(self.clone()),
         }
     }
 

@@ -70,7 +70,8 @@ async fn file_backed() -> Subject {
         rentals: kept.clone(),
         reviews: kept.clone(),
         repairs: kept.clone(),
-        returns: kept,
+        returns: kept.clone(),
+        merchants: kept,
     }
 }
 
@@ -114,6 +115,7 @@ async fn in_memory() -> Subject {
         reviews: ports.reviews,
         repairs,
         returns: ports.returns,
+        merchants: ports.merchants,
     }
 }
 
@@ -154,7 +156,8 @@ async fn two_on_one_file() -> Subject {
         rentals: shared.clone(),
         reviews: shared.clone(),
         repairs: shared.clone(),
-        returns: shared,
+        returns: shared.clone(),
+        merchants: shared,
     }
 }
 
@@ -919,6 +922,38 @@ macro_rules! reviews_through {
     };
 }
 
+macro_rules! merchants_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::MerchantStore for $wrapper {
+            async fn create_merchant(
+                &self,
+                record: &oms_domain::onboarding::MerchantRecord,
+            ) -> Result<oms_domain::ports::CreateMerchantOutcome, StoreError> {
+                oms_domain::ports::MerchantStore::create_merchant($store(self), record).await
+            }
+            async fn get_merchant(&self, id: &MerchantId) -> Result<Option<oms_domain::onboarding::MerchantRecord>, StoreError> {
+                oms_domain::ports::MerchantStore::get_merchant($store(self), id).await
+            }
+            async fn update_merchant(
+                &self,
+                previous: &oms_domain::onboarding::MerchantRecord,
+                next: &oms_domain::onboarding::MerchantRecord,
+            ) -> Result<oms_domain::ports::UpdateMerchantOutcome, StoreError> {
+                oms_domain::ports::MerchantStore::update_merchant($store(self), previous, next).await
+            }
+            async fn merchants_in_status(
+                &self,
+                status: oms_domain::onboarding::OnboardingStatus,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<oms_domain::ports::MerchantsPage, StoreError> {
+                oms_domain::ports::MerchantStore::merchants_in_status($store(self), status, after, limit).await
+            }
+        }
+    };
+}
+
 macro_rules! returns_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -998,3 +1033,5 @@ repairs_through!(InTempDir, kept_store);
 repairs_through!(TwoOnOneFile, picked_store);
 returns_through!(InTempDir, kept_store);
 returns_through!(TwoOnOneFile, picked_store);
+merchants_through!(InTempDir, kept_store);
+merchants_through!(TwoOnOneFile, picked_store);

@@ -99,6 +99,7 @@ fn state_over(aws: &Aws) -> anyhow::Result<AppState> {
         archive: None,
         reports: None,
         admission: admission(|name| std::env::var(name).ok())?,
+        documents: None,
     })
 }
 
@@ -203,6 +204,13 @@ pub async fn webhook_secrets(
         tracing::warn!(%channel, "no webhook secret for this channel: its webhooks are refused");
     }
     Ok(oms_api::WebhookSecrets::reloading(initial, load, at_most_every))
+}
+
+/// merchants' state: [`aws_state`] with the documents in the bucket (`documents/`).
+#[cfg(feature = "documents")]
+pub async fn aws_documents_state() -> anyhow::Result<AppState> {
+    let aws = aws().await?;
+    Ok(AppState { documents: Some(Arc::new(aws.documents())), ..state_over(&aws)? })
 }
 
 /// quote-price's state: the ports, and every merchant's current pricing model from S3,

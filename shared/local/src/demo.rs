@@ -65,6 +65,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
         .with_carrier("easypost", SECRET);
     let mut state = crate::server::app_state(&embedded, secrets, demo_tokens()?);
     state.reports = Some(Arc::new(oms_api::ReportDirectory(crate::reports::root(data_dir))));
+    state.documents = Some(Arc::new(oms_embedded::DocumentDirectory::new(data_dir.join("documents"))));
     let pricing = state.pricing.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // Local stand-ins of the warehouses' systems and the shops' APIs, told what they must know.
@@ -188,6 +189,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     after_the_sale(&api).await?;
     repairs(&api).await?;
     returns(&api, &embedded, &fakes).await?;
+    onboarding(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1378,6 +1380,10 @@ const TEAHOUSE_STAFF: &str = "demo-teahouse-staff-token";
 const NEIGHBOUR_STAFF: &str = "demo-kitehouse-staff-token";
 /// Platform staff, who operate the shared warehouses and see every merchant.
 const PLATFORM_STAFF: &str = "demo-platform-staff-token";
+/// A merchant joining the platform today, onboarding (`onboarding`).
+const NEWCOMER: &str = "m-inkstone";
+/// The newcomer's staff, with every scope a merchant's staff may hold.
+const NEWCOMER_STAFF: &str = "demo-inkstone-staff-token";
 
 /// The bearer tokens `oms serve --tokens` would be given for the demo's three callers.
 fn demo_tokens() -> anyhow::Result<Authenticator> {
@@ -1386,6 +1392,7 @@ fn demo_tokens() -> anyhow::Result<Authenticator> {
         { "token": TEAHOUSE_STAFF, "merchant_id": MERCHANT, "scopes": merchant_scopes },
         { "token": NEIGHBOUR_STAFF, "merchant_id": NEIGHBOUR, "scopes": ["oms/orders.read", "oms/inventory.read"] },
         { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/admin", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
+        { "token": NEWCOMER_STAFF, "merchant_id": NEWCOMER, "scopes": merchant_scopes },
     ]);
     Ok(Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string())?)))
 }
@@ -2209,5 +2216,129 @@ async fn returns(api: &Router, embedded: &Embedded, fakes: &oms_outbound::fakes:
         t(&new_order["payment_status"]),
         t(&new_order["status"])
     );
+    Ok(())
+}
+
+/// A file upload as the newcomer's staff: `bytes` of `content_type` as the raw body.
+async fn upload_as_newcomer(api: &Router, name: &str, content_type: &str, bytes: &[u8]) -> anyhow::Result<(StatusCode, Value)> {
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/merchants/{NEWCOMER}/application/documents/{name}"))
+        .header("content-type", content_type)
+        .header("authorization", format!("Bearer {NEWCOMER_STAFF}"))
+        .body(Body::from(bytes.to_vec()))
+        .context("Failed to build a request")?;
+    send(api, request).await
+}
+
+/// Onboarding: an ink-stone maker registers and applies to open a shop; it may not list
+/// products yet, and an order its shop takes meanwhile is held, not bounced. Platform staff
+/// reject the first application with a reason; the merchant uploads a readable licence and
+/// submits again; the approval lets it sell and releases the held order to allocation.
+async fn onboarding(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const SKU: &str = "INK-STONE-DUAN";
+    const PDF: &[u8] = b"%PDF-1.7\n% a blurred licence scan\n%%EOF\n";
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let merchant_path = format!("/merchants/{NEWCOMER}");
+    let registration = json!({ "phone": "+86 139 2000 0001", "region": "广东" });
+    let registered =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, "/merchants/register", registration, StatusCode::CREATED).await?;
+    println!(
+        "\nOnboarding: {NEWCOMER} registers (phone {}, region {}): {}",
+        t(&registered["phone"]),
+        t(&registered["region"]),
+        t(&registered["status"])
+    );
+    let facts = json!({ "merchant_id": NEWCOMER, "name": "Duan ink stone", "category": "stationery", "cost": "120",
+                        "list_price": "380", "weight_g": 900, "dims_mm": [200, 130, 30] });
+    let (status, refused) = call_as(api, Some(NEWCOMER_STAFF), Method::PUT, &format!("/skus/{SKU}"), facts.clone()).await?;
+    println!("  it tries to list {SKU} before approval: {status}, {}", t(&refused["error"]["code"]));
+
+    let application = json!({ "shop_type": "specialty", "business_scope": "ink stones, brushes and paper",
+                              "licence_number": "91440300MA5FXY1234",
+                              "legal_representative": { "name": "Chen Mo", "id_number": "440301198805061234" } });
+    expect_as(api, NEWCOMER_STAFF, Method::PUT, &format!("{merchant_path}/application"), application, StatusCode::OK).await?;
+    let (status, _) = upload_as_newcomer(api, "business_licence", "application/pdf", PDF).await?;
+    let (id_status, with_documents) = upload_as_newcomer(api, "representative_id", "image/png", PNG).await?;
+    let (forged, forged_answer) = upload_as_newcomer(api, "representative_id", "image/png", b"<html>not an image</html>").await?;
+    println!(
+        "  writes its application ({} shop, ID number shown as {}), uploads its licence ({status}) and ID ({id_status}); \
+         an HTML page sent as image/png: {forged}, {}",
+        t(&with_documents["application"]["shop_type"]),
+        t(&with_documents["application"]["legal_representative_id_number"]),
+        t(&forged_answer["error"]["code"])
+    );
+    expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{merchant_path}/application/submit"), Value::Null, StatusCode::OK)
+        .await?;
+    let queue =
+        expect_as(api, PLATFORM_STAFF, Method::GET, "/merchant-applications?status=submitted", Value::Null, StatusCode::OK)
+            .await?;
+    let waiting: Vec<String> = queue["merchants"].as_array().into_iter().flatten().map(|m| t(&m["merchant_id"])).collect();
+    println!("  submitted; waiting for review: {waiting:?}");
+
+    // Platform staff count the newcomer's stock in the shared warehouse; an order its shop
+    // took meanwhile arrives, signed: it is stored on hold, not bounced.
+    let (warehouse, ..) = WAREHOUSES[0];
+    let count = json!({ "on_hand": 12, "merchant_id": NEWCOMER });
+    expect_as(api, PLATFORM_STAFF, Method::PUT, &format!("/inventory/{warehouse}/{SKU}"), count, StatusCode::OK).await?;
+    let mut order = sample_order(ORDERS + 40);
+    order["merchant_id"] = json!(NEWCOMER);
+    order["lines"] = json!([{ "sku": SKU, "quantity": 1, "unit_price": "380.00" }]);
+    let (status, receipt) = post_order(api, &order, true).await?;
+    let order_id = t(&receipt["order_id"]);
+    let held = expect_as(api, NEWCOMER_STAFF, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!("  an order for its {SKU} arrives: {status}, {} ({})", t(&held["status"]), t(&held["hold"]["reason"]));
+
+    let reason = json!({ "reason": "the licence scan is unreadable; upload a clearer one" });
+    let rejected =
+        expect_as(api, PLATFORM_STAFF, Method::POST, &format!("{merchant_path}/application/reject"), reason, StatusCode::OK)
+            .await?;
+    println!("  platform staff reject it: {} ({})", t(&rejected["status"]), t(&rejected["rejection_reason"]));
+    let clearer = [PDF, b"% rescanned at 600 dpi\n".as_slice()].concat();
+    let (_, edited) = upload_as_newcomer(api, "business_licence", "application/pdf", &clearer).await?;
+    let resubmitted =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{merchant_path}/application/submit"), Value::Null, StatusCode::OK)
+            .await?;
+    println!("  it uploads a clearer licence ({}) and submits again: {}", t(&edited["status"]), t(&resubmitted["status"]));
+    let approved = expect_as(
+        api,
+        PLATFORM_STAFF,
+        Method::POST,
+        &format!("{merchant_path}/application/approve"),
+        Value::Null,
+        StatusCode::OK,
+    )
+    .await?;
+    let (late, late_answer) = call_as(
+        api,
+        Some(PLATFORM_STAFF),
+        Method::POST,
+        &format!("{merchant_path}/application/reject"),
+        json!({ "reason": "late" }),
+    )
+    .await?;
+    println!(
+        "  approved (may sell: {}), releasing {} held order(s); a second decision after it: {late}, {}",
+        approved["may_sell"],
+        approved["released_orders"].as_array().map_or(0, Vec::len),
+        t(&late_answer["error"]["code"])
+    );
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let after = expect_as(api, NEWCOMER_STAFF, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let (status, _) = call_as(api, Some(NEWCOMER_STAFF), Method::PUT, &format!("/skus/{SKU}"), facts).await?;
+    println!("  the held order, once allocation ran: {}; listing {SKU} now: {status}", t(&after["status"]));
+    let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &merchant_path, Value::Null, StatusCode::OK).await?;
+    for step in timeline["timeline"].as_array().into_iter().flatten() {
+        println!(
+            "    {} {:<9} {} ({})",
+            t(&step["at"]).get(11..19).unwrap_or_default(),
+            t(&step["status"]),
+            t(&step["what"]),
+            t(&step["by"])
+        );
+    }
     Ok(())
 }

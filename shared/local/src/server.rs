@@ -91,6 +91,7 @@ pub fn app_state(embedded: &Embedded, secrets: ChannelSecrets, auth: Authenticat
         archive: Some(Arc::new(embedded.clone())),
         reports: None,
         admission: Default::default(),
+        documents: None,
     }
 }
 
@@ -109,6 +110,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     state.pricing = PricingModel::default();
     state.admission = options.admission;
     state.reports = Some(Arc::new(oms_api::ReportDirectory(crate::reports::root(&options.data_dir))));
+    state.documents = Some(Arc::new(oms_embedded::DocumentDirectory::new(options.data_dir.join("documents"))));
     load_new_pricing_models(&options.data_dir, &state.pricing, &mut HashMap::new()).await;
     let ports = state.ports.clone();
     let listener =

@@ -115,7 +115,7 @@ fn parse(sku: String, body: &[u8]) -> Result<SkuFacts, ValidationError> {
         (status = 200, description = "The facts as recorded", body = SkuAnswer),
         (status = 400, description = "`invalid_request`, naming the field; nothing is stored", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or the body names another merchant than the caller's", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or the body names another merchant than the caller's; `merchant_not_approved`: the merchant's onboarding is not approved yet", body = ErrorBody),
         (status = 404, description = "`sku_not_found`: the SKU's facts are another merchant's", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
     ),

@@ -75,6 +75,7 @@ mod tests {
             archive: None,
             reports: None,
             admission: Default::default(),
+            documents: None,
         };
         super::super::orders_api(state)
     }

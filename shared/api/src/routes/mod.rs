@@ -12,6 +12,7 @@ mod dashboard;
 mod flash_sales;
 mod group_buys;
 mod inventory;
+mod merchants;
 mod offers;
 mod orders;
 mod page;
@@ -95,6 +96,9 @@ pub struct AppState {
     /// Who the burst routes (flash-sale claims, auction bids) admit: a proof of work when
     /// the deployment asks for one (`crate::admission`).
     pub admission: crate::admission::Admission,
+    /// Where uploaded documents are kept (`oms serve`: the data directory's `documents`;
+    /// AWS: the bucket's `documents/`, in the functions that store them); `None` answers 501.
+    pub documents: Option<Arc<dyn oms_domain::ports::DocumentStore>>,
 }
 
 /// What every OpenAPI document starts from: the title, and the error schema every route answers with.
@@ -206,6 +210,12 @@ pub fn returns_api(state: AppState) -> Router {
     finish(base().merge(returns::router()), state)
 }
 
+/// `merchants`: merchant onboarding (registration, the application and its documents,
+/// submission, the administrators' decisions and review queue).
+pub fn merchants_api(state: AppState) -> Router {
+    finish(base().merge(merchants::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -233,7 +243,8 @@ pub fn all(state: AppState) -> Router {
         .merge(group_buys::router())
         .merge(rentals::router())
         .merge(repairs::router())
-        .merge(returns::router());
+        .merge(returns::router())
+        .merge(merchants::router());
     finish(routes, state)
 }
 
@@ -370,25 +381,34 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let too_large = || ApiError::new(ErrorCode::BodyTooLarge, format!("the body is over {} KiB", MAX_BODY_BYTES / 1024));
-        let declared =
-            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-            return Err(too_large());
-        }
-        let limit = req.extensions().get::<BodyReadLimit>().map(|limit| limit.0);
-        let read = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
-        let read = match limit {
-            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
-                ApiError::new(
-                    ErrorCode::RequestTimeout,
-                    format!("the body did not arrive within {} s; send the request again", limit.as_secs()),
-                )
-            })?,
-            None => read.await,
-        };
-        read.map(RawBody).map_err(|_| too_large())
+        read_body(req, MAX_BODY_BYTES).await.map(RawBody)
     }
+}
+
+/// Reads a request's body of at most `max` bytes: one declaring more (`Content-Length`),
+/// or sending more, is answered 413 `body_too_large`; one slower than the request's
+/// [`BodyReadLimit`] 408 `request_timeout`.
+pub(crate) async fn read_body(req: Request, max: usize) -> Result<axum::body::Bytes, ApiError> {
+    let too_large = || {
+        let size = if max >= 1024 * 1024 { format!("{} MiB", max / (1024 * 1024)) } else { format!("{} KiB", max / 1024) };
+        ApiError::new(ErrorCode::BodyTooLarge, format!("the body is over {size}"))
+    };
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(too_large());
+    }
+    let limit = req.extensions().get::<BodyReadLimit>().map(|limit| limit.0);
+    let read = axum::body::to_bytes(req.into_body(), max);
+    let read = match limit {
+        Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+            ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!("the body did not arrive within {} s; send the request again", limit.as_secs()),
+            )
+        })?,
+        None => read.await,
+    };
+    read.map_err(|_| too_large())
 }
 
 /// How long reading a request's body may take, set on the request by a server that

@@ -366,6 +366,7 @@ mod tests {
             archive: None,
             reports: None,
             admission: Default::default(),
+            documents: None,
         };
         let new = oms_channels::normalise_with_meta(Channel::Generic, &generic("A-1001", "+8613800000000"), &Default::default())
             .expect("the sample order");

@@ -45,6 +45,7 @@ pub async fn app() -> (Router, Ports) {
         archive: None,
         reports: None,
         admission: Default::default(),
+        documents: None,
     });
     (router, ports)
 }

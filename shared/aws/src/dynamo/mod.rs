@@ -32,6 +32,7 @@ mod group_buys;
 mod inventory;
 mod items;
 mod ledger;
+mod merchants;
 mod orders;
 mod outbox;
 mod rentals;

@@ -381,12 +381,16 @@ pub enum HoldReason {
     /// The fraud rules scored it at or above their hold mark (`crate::fraud`): it waits
     /// for staff to release it (`POST /orders/{id}/release`) or cancel it.
     FraudReview(crate::fraud::Assessment),
+    /// The merchant has an onboarding record that is not approved (`crate::onboarding`):
+    /// the order waits until the merchant is approved, which releases it.
+    MerchantNotApproved,
 }
 
 impl HoldReason {
     const UNKNOWN_SKU: &'static str = "unknown_sku";
     const ADDRESS_MISSING: &'static str = "address_missing";
     const FRAUD_REVIEW: &'static str = "fraud_review";
+    const MERCHANT_NOT_APPROVED: &'static str = "merchant_not_approved";
     const FRAUD_REVIEW_TAIL: &'static str = "; held until staff release or cancel it";
     /// What follows the SKU (which may hold a colon) in the timeline's text.
     const UNKNOWN_SKU_TAIL: &'static str = ": no warehouse has ever counted it";
@@ -397,6 +401,7 @@ impl HoldReason {
             HoldReason::UnknownSku(_) => Self::UNKNOWN_SKU,
             HoldReason::AddressMissing => Self::ADDRESS_MISSING,
             HoldReason::FraudReview(_) => Self::FRAUD_REVIEW,
+            HoldReason::MerchantNotApproved => Self::MERCHANT_NOT_APPROVED,
         }
     }
 
@@ -404,6 +409,9 @@ impl HoldReason {
     pub fn parse(detail: &str) -> Option<Self> {
         if detail.starts_with(Self::ADDRESS_MISSING) {
             return Some(HoldReason::AddressMissing);
+        }
+        if detail.starts_with(Self::MERCHANT_NOT_APPROVED) {
+            return Some(HoldReason::MerchantNotApproved);
         }
         if let Some(rest) = detail.strip_prefix(Self::FRAUD_REVIEW).and_then(|r| r.strip_prefix(": score ")) {
             let (score, reasons) = rest.strip_suffix(Self::FRAUD_REVIEW_TAIL)?.split_once(": ")?;
@@ -428,6 +436,9 @@ impl fmt::Display for HoldReason {
             HoldReason::FraudReview(assessment) => {
                 let reasons = assessment.reasons.join("; ");
                 write!(f, "{}: score {}: {reasons}{}", Self::FRAUD_REVIEW, assessment.score, Self::FRAUD_REVIEW_TAIL)
+            }
+            HoldReason::MerchantNotApproved => {
+                write!(f, "{}: the merchant's onboarding is not approved; held until it is", Self::MERCHANT_NOT_APPROVED)
             }
         }
     }
@@ -523,6 +534,13 @@ pub(crate) mod tests {
         let reason = HoldReason::FraudReview(assessment);
         assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason.clone()));
         assert_eq!(reason.code(), "fraud_review");
+    }
+
+    #[test]
+    fn a_merchant_not_approved_reads_back_as_the_hold_reason() {
+        let reason = HoldReason::MerchantNotApproved;
+        assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason));
+        assert_eq!(HoldReason::MerchantNotApproved.code(), "merchant_not_approved");
     }
 
     #[test]

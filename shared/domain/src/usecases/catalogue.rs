@@ -4,11 +4,26 @@
 use crate::carrier::RateTable;
 use crate::catalogue::SkuFacts;
 use crate::ports::{Ports, StoreError};
-use crate::{CarrierId, Sku};
+use crate::{CarrierId, MerchantId, Sku};
+
+/// Why a SKU's facts were not recorded. Nothing is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PutSkuError {
+    /// The merchant's onboarding is not approved (`crate::onboarding::may_sell`): it may
+    /// not list products yet.
+    #[error("merchant {0} is not approved to sell yet: its onboarding application must be approved before it lists products")]
+    NotApproved(MerchantId),
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
 
 /// Records the facts of a SKU, replacing any earlier ones; plans made from then on weigh
-/// its units by them.
-pub async fn put_sku(ports: &Ports, facts: &SkuFacts) -> Result<(), StoreError> {
+/// its units by them. Only a merchant that may sell lists products: one whose onboarding
+/// record is not approved is refused (one with no record predates onboarding and may).
+pub async fn put_sku(ports: &Ports, facts: &SkuFacts) -> Result<(), PutSkuError> {
+    if !crate::usecases::onboarding::may_sell(&*ports.merchants, &facts.merchant_id).await? {
+        return Err(PutSkuError::NotApproved(facts.merchant_id.clone()));
+    }
     ports.catalogue.put_sku(facts).await?;
     tracing::info!(sku = %facts.sku, merchant_id = %facts.merchant_id, weight_g = facts.weight_g, "SKU facts recorded");
     Ok(())

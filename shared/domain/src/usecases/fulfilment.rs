@@ -92,6 +92,16 @@ pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &Merg
                     // Only staff release it (`usecases::fraud::release`), whatever stock arrives.
                     return Ok(Change::Keep(order, Planned::Nothing("still on hold for fraud review".into())));
                 }
+                OrderStatus::OnHold if order.hold() == Some(HoldReason::MerchantNotApproved) => {
+                    // Released by the merchant's approval; an approval interrupted before
+                    // its release lets allocation release it here.
+                    if !crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await? {
+                        return Ok(Change::Keep(order, Planned::Nothing("still on hold: the merchant is not approved".into())));
+                    }
+                    order
+                        .transition(OrderStatus::Received, now, "released from hold: the merchant is approved")
+                        .map_err(invariant)?;
+                }
                 OrderStatus::OnHold if order.hold() == Some(HoldReason::AddressMissing) => {
                     if !has_address(&order) {
                         return Ok(Change::Keep(order, Planned::Nothing("still on hold: no shipping address".into())));

@@ -155,6 +155,10 @@ pub(crate) async fn apply_sku_mappings(
 /// SKU counted in queues it again (it waits in the index of backorders), and allocation
 /// releases it once every SKU is known.
 ///
+/// A merchant whose onboarding is not approved (`crate::onboarding::may_sell`: one with
+/// no onboarding record at all predates onboarding and sells) has its order stored
+/// `on_hold` for that reason first; its approval releases it.
+///
 /// A delivery saying the channel cancelled the order (`NewOrder::cancelled_at`) goes to
 /// [`receive_cancel`].
 pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, IntakeError> {
@@ -165,9 +169,13 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     let mut new = new;
     let unknown = apply_sku_mappings(ports, new.channel, &new.merchant_id, &mut new.lines).await?;
     let mut order = Order::receive(new, OrderId::generate(), now);
-    let hold = match &unknown {
-        Some(unknown) => Some(HoldReason::UnknownSku(unknown.sku.clone())),
-        None => fraud_hold(ports, &order).await?,
+    let hold = if !crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await? {
+        Some(HoldReason::MerchantNotApproved)
+    } else {
+        match &unknown {
+            Some(unknown) => Some(HoldReason::UnknownSku(unknown.sku.clone())),
+            None => fraud_hold(ports, &order).await?,
+        }
     };
     if let Some(hold) = &hold {
         order
@@ -235,6 +243,10 @@ pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order) -> Result<(), St
             assessment.score,
             assessment.reasons.join("; "),
             order.order_id
+        ),
+        Some(HoldReason::MerchantNotApproved) => format!(
+            "{held}: merchant {} is not approved to sell yet; its approval (POST /merchants/{}/application/approve) releases it",
+            order.merchant_id, order.merchant_id
         ),
         Some(HoldReason::AddressMissing) | None => return Ok(()),
     };

@@ -314,12 +314,15 @@ fn sweeps_in_status(order: &Order) -> usize {
 /// Whether queuing the order's step again can move it: always for received and allocated
 /// orders (their step was lost); for a backorder, when the planner finds a plan for it in
 /// current stock (the one rule of what stock it may use); for an order on hold, when every
-/// SKU it names is known now.
+/// SKU it names is known now (or, held for its merchant's approval, when it is approved).
 async fn worth_another_try(ports: &Ports, order: &Order) -> Result<bool, StoreError> {
     match order.status {
         OrderStatus::Backordered => Ok(plan_against_current_stock(ports, order, crate::allocation::plan).await?.is_ok()),
         // Held for fraud review: only staff move it.
         OrderStatus::OnHold if matches!(order.hold(), Some(crate::order::HoldReason::FraudReview(_))) => Ok(false),
+        OrderStatus::OnHold if order.hold() == Some(crate::order::HoldReason::MerchantNotApproved) => {
+            crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await
+        }
         OrderStatus::OnHold if order.hold() == Some(crate::order::HoldReason::AddressMissing) => {
             Ok(crate::usecases::flash_sales::has_address(order))
         }
