@@ -1248,13 +1248,21 @@ async fn one_card_many_buyers(api: &Router, embedded: &Embedded) -> anyhow::Resu
     for reason in held["hold"]["reasons"].as_array().map(Vec::as_slice).unwrap_or_default() {
         println!("  {}", reason.as_str().unwrap_or_default());
     }
+    // The card's holder reports it stolen: staff find every order paid with it and cancel them.
     let by_card = expect(api, Method::GET, &format!("/orders?card={CARD}"), Value::Null, StatusCode::OK).await?;
     let body = json!({ "reason": "card reported stolen by its holder" });
-    let cancelled = expect(api, Method::POST, &format!("/orders/{order_id}/cancel"), body, StatusCode::OK).await?;
+    let mut cancelled = 0;
+    for order in by_card["orders"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let id = order["order_id"].as_str().unwrap_or_default();
+        let answer = expect(api, Method::POST, &format!("/orders/{id}/cancel"), body.clone(), StatusCode::OK).await?;
+        cancelled += usize::from(answer["status"] == "cancelled");
+    }
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
     println!(
-        "  GET /orders?card={CARD}: {} orders; POST /orders/{order_id}/cancel: {}",
-        by_card["orders"].as_array().map_or(0, Vec::len),
-        cancelled["status"].as_str().unwrap_or("?")
+        "  the card reported stolen: GET /orders?card={CARD} finds {} orders ({order_id} among them), {cancelled} cancelled",
+        by_card["orders"].as_array().map_or(0, Vec::len)
     );
     Ok(())
 }
