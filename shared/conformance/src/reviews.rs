@@ -57,7 +57,10 @@ pub async fn a_skus_reviews_read_newest_first_per_merchant(s: Subject) {
     assert_eq!(newest, vec![written[0].clone(), written[2].clone(), written[1].clone()]);
     assert_eq!(s.reviews.reviews_of(&m1, &sku("SKU-1"), 2).await.expect("the store answers"), newest[..2].to_vec());
     assert_eq!(s.reviews.rating_of(&m1, &sku("SKU-1")).await.expect("the store answers"), Rating { count: 3, stars: 15 });
-    assert_eq!(s.reviews.rating_of(&merchant("m-2"), &sku("SKU-1")).await.expect("the store answers"), Rating { count: 1, stars: 1 });
+    assert_eq!(
+        s.reviews.rating_of(&merchant("m-2"), &sku("SKU-1")).await.expect("the store answers"),
+        Rating { count: 1, stars: 1 }
+    );
 }
 
 pub async fn concurrent_reviews_of_one_orders_sku_store_and_count_one(s: Subject) {
