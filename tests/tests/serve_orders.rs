@@ -542,6 +542,23 @@ async fn an_order_prints_its_invoice_and_packing_list_escaped_and_refuses_what_i
     assert_eq!(invoice.status, StatusCode::OK);
     assert_eq!((&invoice.body["total"], &invoice.body["balance_due"]), (&json!("39.80"), &json!("0.00")), "{:?}", invoice.body);
     assert_eq!(invoice.body["lines"][0]["amount"], "39.80");
+    assert_eq!(invoice.body["bill_to"]["address"]["city"], "Hangzhou", "no billing address: the shipping one");
+
+    // Invoice details given at checkout are billed; bad ones refuse the order, storing nothing.
+    let mut business = generic_order("P-3", "SKU-1", 1);
+    business["customer"]["billing"] =
+        json!({"company": "Acme <Trading>", "tax_id": "91330100ma27xyz", "address": {"line1": "1 Bund Rd", "city": "Shanghai", "country": "CN"}});
+    let business_id = app.post_order(&business).await.body["order_id"].as_str().unwrap().to_owned();
+    let billed = app.get(&format!("/orders/{business_id}/invoice?format=json")).await;
+    let bill_to = &billed.body["bill_to"];
+    assert_eq!((&bill_to["company"], &bill_to["tax_id"]), (&json!("Acme <Trading>"), &json!("91330100MA27XYZ")), "{bill_to}");
+    assert_eq!(bill_to["address"]["city"], "Shanghai");
+    let (_, _, html) = page(format!("/orders/{business_id}/invoice")).await;
+    assert!(html.contains("Acme &lt;Trading&gt;") && html.contains("Tax number 91330100MA27XYZ"), "{html}");
+    business["external_id"] = json!("P-4");
+    business["customer"]["billing"]["tax_id"] = json!("12;34");
+    let refused = app.post_order(&business).await;
+    assert_eq!((refused.status, &refused.body["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("customer.billing.tax_id")));
 
     let (status, _, html) = page(format!("/orders/{order_id}/packing-list")).await;
     assert_eq!(status, StatusCode::OK, "{html}");

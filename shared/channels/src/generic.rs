@@ -9,7 +9,9 @@
 //! ```
 //!
 //! The customer may carry `card_fingerprint`, the payment provider's fingerprint of the card
-//! paid with (Stripe's `card.fingerprint`), which the fraud rules count orders by.
+//! paid with (Stripe's `card.fingerprint`), which the fraud rules count orders by, and
+//! `billing`, the invoice details given at checkout: `{"company","tax_id","address"}` (each
+//! optional; the address in the shipping address's shape), which the order's invoice bills.
 //!
 //! Optional fields besides: `discount`, `shipping`, `tax` (decimal strings),
 //! `taxes_included`, `updated_at`, `cancelled_at`, `paid` (default true) and `deliver_by`,
@@ -24,7 +26,7 @@ use serde::Deserialize;
 
 use crate::{order_line, order_lines, order_number};
 use oms_domain::money::Currency;
-use oms_domain::order::{Address, AddressParts, Channel, Charges, Customer, NewOrder, OrderPatch};
+use oms_domain::order::{Address, AddressParts, Billing, Channel, Charges, Customer, NewOrder, OrderPatch};
 use oms_domain::validation::parse_json;
 use oms_domain::{ExternalId, MerchantId, ValidationError};
 
@@ -65,6 +67,15 @@ struct GenericCustomer {
     phone: Option<String>,
     name: Option<String>,
     card_fingerprint: Option<String>,
+    /// The invoice details given at checkout.
+    billing: Option<GenericBilling>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GenericBilling {
+    company: Option<String>,
+    tax_id: Option<String>,
+    address: Option<GenericAddress>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,12 +123,25 @@ pub fn parse_patch(body: &[u8], currency: Currency) -> Result<OrderPatch, Valida
 }
 
 fn parse_customer(c: &GenericCustomer) -> Result<Customer, ValidationError> {
+    let billing = c.billing.as_ref().map(parse_billing).transpose().map_err(|e| e.within("customer"))?.flatten();
     Customer::parse(&c.id, c.email.as_deref(), c.phone.as_deref(), c.name.as_deref())
         .and_then(|customer| customer.with_card(c.card_fingerprint.as_deref()))
+        .map(|customer| customer.with_billing(billing))
         .map_err(|e| e.within("customer"))
 }
 
+/// Our own format's invoice details are checked whole: a billing address that is not one
+/// is refused, naming it.
+fn parse_billing(b: &GenericBilling) -> Result<Option<Billing>, ValidationError> {
+    let address = b.address.as_ref().map(|a| address(a, "address")).transpose().map_err(|e| e.within("billing"))?;
+    Billing::parse(b.company.as_deref(), b.tax_id.as_deref(), address).map_err(|e| e.within("billing"))
+}
+
 fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {
+    address(a, "shipping_address")
+}
+
+fn address(a: &GenericAddress, field: &str) -> Result<Address, ValidationError> {
     Address::parse(AddressParts {
         name: a.name.as_deref(),
         line1: a.line1.as_deref(),
@@ -127,7 +151,7 @@ fn parse_address(a: &GenericAddress) -> Result<Address, ValidationError> {
         postal_code: a.postal_code.as_deref(),
         country: a.country.as_deref(),
     })
-    .map_err(|e| e.within("shipping_address"))
+    .map_err(|e| e.within(field))
 }
 
 pub fn normalise(body: &[u8]) -> Result<NewOrder, ValidationError> {

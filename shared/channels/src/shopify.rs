@@ -38,7 +38,7 @@ use serde::Deserialize;
 use crate::{customer_id_or_guest, full_name, order_line, order_lines, order_number, renamed, sum};
 use crate::{Charges, Meta};
 use oms_domain::money::{self, Currency};
-use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder};
+use oms_domain::order::{Address, AddressParts, Billing, Channel, Customer, NewOrder};
 use oms_domain::validation::parse_json;
 use oms_domain::{ExternalId, MerchantId, ValidationError};
 
@@ -62,6 +62,9 @@ struct ShopifyOrder {
     #[serde(default)]
     payment_details: Option<PaymentDetails>,
     shipping_address: Option<ShopifyAddress>,
+    /// The checkout's billing address, with the company billed: the invoice details.
+    #[serde(default)]
+    billing_address: Option<ShopifyAddress>,
     line_items: Vec<ShopifyLine>,
     total_discounts: Option<String>,
     total_tax: Option<String>,
@@ -113,6 +116,7 @@ struct ShopifyAddress {
     name: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    company: Option<String>,
     address1: Option<String>,
     address2: Option<String>,
     city: Option<String>,
@@ -207,6 +211,18 @@ fn merchant(meta: &Meta) -> Result<MerchantId, ValidationError> {
 
 fn shipping_address(a: Option<&ShopifyAddress>) -> Result<Address, ValidationError> {
     let a = a.ok_or_else(|| ValidationError::new("shipping_address", "is required: the order has nowhere to ship to"))?;
+    address(a, "shipping_address")
+}
+
+/// The invoice details of the checkout's billing address: its company and the address
+/// itself when it is a whole one (a partial one is left out: the invoice goes to the
+/// shipping address). Shopify orders carry no tax number field of their own.
+fn invoice_details(a: Option<&ShopifyAddress>) -> Result<Option<Billing>, ValidationError> {
+    let Some(a) = a else { return Ok(None) };
+    Billing::parse(a.company.as_deref(), None, address(a, "billing_address").ok()).map_err(|e| e.within("billing_address"))
+}
+
+fn address(a: &ShopifyAddress, field: &str) -> Result<Address, ValidationError> {
     let name =
         a.name.clone().filter(|n| !n.trim().is_empty()).or_else(|| full_name(a.first_name.as_deref(), a.last_name.as_deref()));
     Address::parse(AddressParts {
@@ -220,7 +236,7 @@ fn shipping_address(a: Option<&ShopifyAddress>) -> Result<Address, ValidationErr
     })
     .map_err(|e| {
         renamed(e, &[("line1", "address1"), ("line2", "address2"), ("postal_code", "zip"), ("country", "country_code")])
-            .within("shipping_address")
+            .within(field)
     })
 }
 
@@ -251,8 +267,10 @@ fn buyer(raw: &ShopifyOrder) -> Result<Customer, ValidationError> {
         .and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()))
         .or_else(|| raw.shipping_address.as_ref().and_then(|a| full_name(a.first_name.as_deref(), a.last_name.as_deref())));
     let card = raw.payment_details.as_ref().and_then(PaymentDetails::fingerprint);
+    let billing = invoice_details(raw.billing_address.as_ref())?;
     Customer::parse(&id, email.map(|e| e.1), phone.map(|p| p.1), name.as_deref())
         .and_then(|customer| customer.with_card(card.as_deref()))
+        .map(|customer| customer.with_billing(billing))
         .map_err(|e| {
             let field = match e.field.as_str() {
                 "id" => id_field,

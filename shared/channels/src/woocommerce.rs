@@ -39,7 +39,7 @@ use serde::Deserialize;
 use crate::{customer_id_or_guest, full_name, order_line, order_lines, order_number, renamed};
 use crate::{Charges, Meta, ZERO};
 use oms_domain::money::{self, Currency};
-use oms_domain::order::{Address, AddressParts, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
+use oms_domain::order::{Address, AddressParts, Billing, Channel, Customer, NewOrder, MAX_LINE_QUANTITY};
 use oms_domain::validation::parse_json;
 use oms_domain::{ExternalId, MerchantId, ValidationError};
 
@@ -72,6 +72,7 @@ struct WooOrder {
 struct WooAddress {
     first_name: Option<String>,
     last_name: Option<String>,
+    company: Option<String>,
     address_1: Option<String>,
     address_2: Option<String>,
     city: Option<String>,
@@ -239,6 +240,18 @@ fn is_blank(a: &WooAddress) -> bool {
 
 fn ship_to(shipping: &WooAddress, billing: &WooAddress) -> Result<Address, ValidationError> {
     let (a, field) = if is_blank(shipping) && !is_blank(billing) { (billing, "billing") } else { (shipping, "shipping") };
+    address(a, field)
+}
+
+/// The invoice details of the checkout's billing part: its company and, when it is a whole
+/// address, the billing address (a partial one is left out: the invoice goes to the
+/// shipping address). WooCommerce has no tax number field of its own.
+fn invoice_details(billing: &WooAddress) -> Result<Option<Billing>, ValidationError> {
+    let address = (!is_blank(billing)).then(|| address(billing, "billing").ok()).flatten();
+    Billing::parse(billing.company.as_deref(), None, address).map_err(|e| e.within("billing"))
+}
+
+fn address(a: &WooAddress, field: &str) -> Result<Address, ValidationError> {
     Address::parse(AddressParts {
         name: full_name(a.first_name.as_deref(), a.last_name.as_deref()).as_deref(),
         line1: a.address_1.as_deref(),
@@ -274,6 +287,7 @@ fn buyer(customer_id: Option<u64>, billing: &WooAddress, shipping: &WooAddress) 
     };
     let name = full_name(billing.first_name.as_deref(), billing.last_name.as_deref())
         .or_else(|| full_name(shipping.first_name.as_deref(), shipping.last_name.as_deref()));
-    Customer::parse(&id, email, phone, name.as_deref())
-        .map_err(|e| renamed(e, &[("id", id_field), ("email", "billing.email"), ("phone", phone_field)]))
+    let customer = Customer::parse(&id, email, phone, name.as_deref())
+        .map_err(|e| renamed(e, &[("id", id_field), ("email", "billing.email"), ("phone", phone_field)]))?;
+    Ok(customer.with_billing(invoice_details(billing)?))
 }

@@ -991,3 +991,56 @@ fn a_csv_order_may_promise_a_delivery_date_in_an_optional_column() {
     let text = [header.as_str(), &format!("{ROW_A1},2026-11-23"), &format!("{ROW_A2},2026-11-24")].join("\n");
     assert_eq!(the_error(&import(&text), 0).field, "row 3: deliver_by", "a later row contradicts the first");
 }
+
+// ---------------------------------------------------------------------------------------
+// Invoice details given at checkout
+
+#[test]
+fn a_generic_customer_may_give_invoice_details_checked_whole() {
+    let with = |billing: Value| {
+        let mut body = doc("generic_order.json");
+        body["customer"]["billing"] = billing;
+        serde_json::to_vec(&body).expect("serialises")
+    };
+    let address = json!({"line1":"88 Tianmu Rd","city":"Hangzhou","country":"cn"});
+    let n = ok(
+        Channel::Generic,
+        &with(json!({"company":"Acme Trading","tax_id":"91330100ma27xyz","address":address})),
+        &Meta::default(),
+    );
+    let billing = n.customer.billing.expect("invoice details");
+    assert_eq!((billing.company.as_deref(), billing.tax_id.as_deref()), (Some("Acme Trading"), Some("91330100MA27XYZ")));
+    assert_eq!(billing.address.map(|a| (a.city, a.country)), Some(("Hangzhou".to_owned(), "CN".to_owned())));
+    assert_eq!(ok(Channel::Generic, &with(json!({"company":" "})), &Meta::default()).customer.billing, None, "all blank: none");
+    assert_eq!(ok(Channel::Generic, &fixture("generic_order.json"), &Meta::default()).customer.billing, None);
+    for (billing, field) in [
+        (json!({"tax_id":"12;34"}), "customer.billing.tax_id"),
+        (json!({"company": "x".repeat(201)}), "customer.billing.company"),
+        (json!({"address":{"line1":"88 Tianmu Rd","country":"CN"}}), "customer.billing.address.city"),
+        (json!({"company": 7}), "customer.billing.company"),
+        (json!("Acme"), "customer.billing"),
+    ] {
+        assert_eq!(refused(Channel::Generic, &with(billing.clone()), &Meta::default()).field, field, "{billing}");
+    }
+}
+
+#[test]
+fn shopify_and_woocommerce_invoice_details_come_from_the_billing_address() {
+    let shopify = ok(Channel::Shopify, &fixture("shopify_order.json"), &shop());
+    let billing = shopify.customer.billing.expect("the billing address");
+    assert_eq!((billing.company, billing.tax_id), (None, None));
+    assert_eq!(billing.address.map(|a| a.line1), Some("Chestnut Street 92".to_owned()));
+    let company = edited("shopify_order.json", &[set("/billing_address/company", json!("Norman & Sons"))]);
+    let billing = ok(Channel::Shopify, &company, &shop()).customer.billing.expect("details");
+    assert_eq!(billing.company.as_deref(), Some("Norman & Sons"));
+    let partial = edited("shopify_order.json", &[remove("/billing_address/address1"), set("/billing_address/company", json!("N"))]);
+    let billing = ok(Channel::Shopify, &partial, &shop()).customer.billing.expect("the company");
+    assert_eq!(billing.address, None, "a partial billing address is left out, the order kept");
+    assert_eq!(ok(Channel::Shopify, &edited("shopify_order.json", &[remove("/billing_address")]), &shop()).customer.billing, None);
+
+    let woo = ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source());
+    assert_eq!(woo.customer.billing.and_then(|b| b.address).map(|a| a.city), Some("San Francisco".to_owned()));
+    let company = edited("woocommerce_order.json", &[set("/billing/company", json!("Doe Holdings"))]);
+    let billing = ok(Channel::WooCommerce, &company, &woo_source()).customer.billing.expect("details");
+    assert_eq!(billing.company.as_deref(), Some("Doe Holdings"));
+}

@@ -62,6 +62,7 @@ pub fn order_for(channel: Channel, external_id: &str, customer: &str, phone: Opt
             phone: phone.map(str::to_owned),
             name: Some("Li Lei".into()),
             card: None,
+            billing: None,
         },
         shipping_address: Address {
             name: Some("Li Lei".into()),

@@ -13,13 +13,20 @@ use crate::catalogue::SkuFacts;
 use crate::order::{Address, OrderStatus};
 use crate::{Order, Sku, WarehouseId};
 
-/// Who the invoice bills: the order's customer.
+/// Who the invoice bills: the order's customer, with the invoice details it gave at
+/// checkout (`Customer::billing`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BillTo {
     pub customer_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The company billed, when the buyer gave one.
+    pub company: Option<String>,
+    /// The buyer's tax number, when it gave one.
+    pub tax_id: Option<String>,
+    /// The billing address given at checkout, else the shipping address.
+    pub address: Address,
 }
 
 /// One line of an invoice.
@@ -105,6 +112,7 @@ impl Invoice {
         let recorded = round(order.payments.iter().map(|payment| payment.amount).sum());
         // Paid at the channel (the shop took the money): nothing is due, recorded or not.
         let paid = if order.paid { recorded.max(total) } else { recorded };
+        let billing = order.customer.billing.as_ref();
         Ok(Invoice {
             number: format!("INV-{}", order.order_number),
             order_id: order.order_id.to_string(),
@@ -116,6 +124,9 @@ impl Invoice {
                 name: order.customer.name.clone().or_else(|| order.shipping_address.name.clone()),
                 email: order.customer.email.clone(),
                 phone: order.customer.phone.clone(),
+                company: billing.and_then(|b| b.company.clone()),
+                tax_id: billing.and_then(|b| b.tax_id.clone()),
+                address: billing.and_then(|b| b.address.clone()).unwrap_or_else(|| order.shipping_address.clone()),
             },
             ship_to: order.shipping_address.clone(),
             currency: order.currency.code().to_owned(),

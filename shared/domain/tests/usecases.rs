@@ -118,6 +118,7 @@ fn other_customer() -> Customer {
         phone: None,
         name: Some("Han Meimei".into()),
         card: None,
+        billing: None,
     }
 }
 

@@ -1087,6 +1087,15 @@ async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whom an invoice bills, when the buyer gave invoice details at checkout.
+fn billed(bill_to: &Value) -> String {
+    match (bill_to["company"].as_str(), bill_to["tax_id"].as_str()) {
+        (Some(company), Some(tax_id)) => format!(", billed to {company} (tax number {tax_id})"),
+        (Some(company), None) => format!(", billed to {company}"),
+        _ => String::new(),
+    }
+}
+
 /// Paperwork: the invoice and packing list of the day's first order still standing (not
 /// cancelled, planned), as the API answers them in JSON, and the pages that print written
 /// into the data directory.
@@ -1105,9 +1114,10 @@ async fn paperwork(api: &Router, accepted: &[String], data_dir: &Path) -> anyhow
     let list =
         expect(api, Method::GET, &format!("/orders/{order_id}/packing-list?format=json"), Value::Null, StatusCode::OK).await?;
     println!(
-        "Paperwork: invoice {} for order {}: {} lines, total {} {}, paid {}, due {}; packing list: {} parcel(s), {} units",
+        "Paperwork: invoice {} for order {}{}: {} lines, total {} {}, paid {}, due {}; packing list: {} parcel(s), {} units",
         invoice["number"].as_str().unwrap_or_default(),
         invoice["order_number"].as_str().unwrap_or_default(),
+        billed(&invoice["bill_to"]),
         invoice["lines"].as_array().map_or(0, Vec::len),
         invoice["total"].as_str().unwrap_or_default(),
         invoice["currency"].as_str().unwrap_or_default(),
@@ -1351,7 +1361,7 @@ fn sample_order(i: usize) -> Value {
     if i % 3 == 0 {
         lines.push(line((i + 2) % CATALOGUE.len(), 1 + i % 2));
     }
-    json!({
+    let mut order = json!({
         "external_id": format!("A-{}", 1000 + i),
         "merchant_id": MERCHANT,
         "placed_at": format!("2026-11-20T{:02}:{:02}:00Z", 8 + i / 6, (i * 7) % 60),
@@ -1361,7 +1371,16 @@ fn sample_order(i: usize) -> Value {
         "shipping_address": { "name": format!("Buyer {i}"), "line1": format!("{} Demo Road", 1 + i),
                               "city": city, "province": province, "postal_code": "100000", "country": "CN" },
         "lines": lines,
-    })
+    });
+    // Every fourth buyer is a business, giving its invoice details at checkout.
+    if i % 4 == 0 {
+        order["customer"]["billing"] = json!({
+            "company": format!("{city} Tea Traders No. {i}"),
+            "tax_id": format!("9133010{i:04}MA27XQ"),
+            "address": { "line1": format!("{} Commerce Street", 10 + i), "city": city, "province": province, "country": "CN" },
+        });
+    }
+    order
 }
 
 fn line(catalogue_index: usize, quantity: usize) -> Value {

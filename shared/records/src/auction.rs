@@ -76,30 +76,6 @@ pub struct BidRecord {
     pub shipping_address: Option<AddressRecord>,
 }
 
-fn address_record(a: &Address) -> AddressRecord {
-    AddressRecord {
-        name: a.name.clone(),
-        line1: a.line1.clone(),
-        line2: a.line2.clone(),
-        city: a.city.clone(),
-        province: a.province.clone(),
-        postal_code: a.postal_code.clone(),
-        country: a.country.clone(),
-    }
-}
-
-fn address(a: AddressRecord) -> Address {
-    Address {
-        name: a.name,
-        line1: a.line1,
-        line2: a.line2,
-        city: a.city,
-        province: a.province,
-        postal_code: a.postal_code,
-        country: a.country,
-    }
-}
-
 impl From<&Auction> for AuctionRecord {
     fn from(a: &Auction) -> Self {
         let t = &a.terms;
@@ -130,7 +106,7 @@ impl From<&Auction> for AuctionRecord {
                 customer_id: b.customer_id.to_string(),
                 amount: b.amount,
                 at: b.at,
-                shipping_address: b.shipping_address.as_ref().map(address_record),
+                shipping_address: b.shipping_address.as_ref().map(AddressRecord::from),
             }),
             bids: a.bids,
             version: a.version,
@@ -152,7 +128,7 @@ impl TryFrom<AuctionRecord> for Auction {
                     customer_id: parse("best.customer_id", CustomerId::parse(b.customer_id))?,
                     amount: b.amount,
                     at: b.at,
-                    shipping_address: b.shipping_address.map(address),
+                    shipping_address: b.shipping_address.map(Address::from),
                 })
             })
             .transpose()?;
@@ -217,7 +193,7 @@ impl From<&Bid> for BidRecord {
             customer_id: b.customer_id.to_string(),
             amount: b.amount,
             placed_at: b.placed_at,
-            shipping_address: b.shipping_address.as_ref().map(address_record),
+            shipping_address: b.shipping_address.as_ref().map(AddressRecord::from),
         }
     }
 }
@@ -233,7 +209,7 @@ impl TryFrom<BidRecord> for Bid {
             customer_id: parse("customer_id", CustomerId::parse(r.customer_id))?,
             amount: r.amount,
             placed_at: r.placed_at,
-            shipping_address: r.shipping_address.map(address),
+            shipping_address: r.shipping_address.map(Address::from),
         })
     }
 }

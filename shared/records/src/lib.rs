@@ -15,7 +15,9 @@ use oms_domain::allocation::{Candidate, Costing, Method};
 use oms_domain::carrier::{RateTable, UncheckedBand};
 use oms_domain::carrier_choice::{RunnerUp, ShipmentCarrier};
 use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
-use oms_domain::order::{Address, AllocatedLine, Allocation, Channel, Charges, Customer, OrderLine, TimelineEvent};
+use oms_domain::order::{
+    Address, AllocatedLine, Allocation, Billing, Channel, Charges, Customer, OrderLine, TimelineEvent,
+};
 use oms_domain::stock::Warehouse;
 use oms_domain::{
     CarrierId, Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, Sku, WarehouseId,
@@ -128,6 +130,21 @@ pub struct CustomerRecord {
     /// old records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// The invoice details given at checkout (`Customer::billing`); absent when none were,
+    /// as on old records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<BillingRecord>,
+}
+
+/// `Customer::billing` as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +160,34 @@ pub struct AddressRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     pub country: String,
+}
+
+impl From<&Address> for AddressRecord {
+    fn from(a: &Address) -> AddressRecord {
+        AddressRecord {
+            name: a.name.clone(),
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            province: a.province.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }
+    }
+}
+
+impl From<AddressRecord> for Address {
+    fn from(a: AddressRecord) -> Address {
+        Address {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            province: a.province,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -430,16 +475,13 @@ impl OrderRecord {
                 phone: customer.phone.clone(),
                 name: customer.name.clone(),
                 card: customer.card.clone(),
+                billing: customer.billing.as_ref().map(|b| BillingRecord {
+                    company: b.company.clone(),
+                    tax_id: b.tax_id.clone(),
+                    address: b.address.as_ref().map(AddressRecord::from),
+                }),
             },
-            shipping_address: AddressRecord {
-                name: address.name.clone(),
-                line1: address.line1.clone(),
-                line2: address.line2.clone(),
-                city: address.city.clone(),
-                province: address.province.clone(),
-                postal_code: address.postal_code.clone(),
-                country: address.country.clone(),
-            },
+            shipping_address: AddressRecord::from(address),
             currency: order.currency.code().to_owned(),
             lines: order
                 .lines
@@ -568,16 +610,13 @@ impl TryFrom<OrderRecord> for Order {
                 phone: customer.phone,
                 name: customer.name,
                 card: customer.card,
+                billing: customer.billing.map(|b| Billing {
+                    company: b.company,
+                    tax_id: b.tax_id,
+                    address: b.address.map(Address::from),
+                }),
             },
-            shipping_address: Address {
-                name: address.name,
-                line1: address.line1,
-                line2: address.line2,
-                city: address.city,
-                province: address.province,
-                postal_code: address.postal_code,
-                country: address.country,
-            },
+            shipping_address: Address::from(address),
             currency: parse("currency", Currency::parse(&record.currency))?,
             lines: record
                 .lines

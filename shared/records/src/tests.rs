@@ -239,3 +239,23 @@ fn sku_facts_and_rate_tables_round_trip_through_their_records() {
     );
     assert_eq!(oms_domain::carrier::RateTable::try_from(serde_json::from_str::<RateTableRecord>(&json).unwrap()).unwrap(), table);
 }
+
+#[test]
+fn invoice_details_are_stored_in_the_customer_and_read_back() {
+    let mut order = sample_order();
+    let shanghai = Address {
+        name: None,
+        line1: "1 Bund Rd".into(),
+        line2: None,
+        city: "Shanghai".into(),
+        province: None,
+        postal_code: None,
+        country: "CN".into(),
+    };
+    order.customer.billing =
+        Some(Billing { company: Some("Acme".into()), tax_id: Some("91330100MA27".into()), address: Some(shanghai) });
+    let json = serde_json::to_string(&OrderRecord::new(&order, 1)).unwrap();
+    let stored = r#""billing":{"company":"Acme","tax_id":"91330100MA27","address":{"line1":"1 Bund Rd","city":"Shanghai","country":"CN"}}}"#;
+    assert!(json.contains(stored), "{json}");
+    assert_eq!(read(&json).unwrap(), Order { version: 1, ..order });
+}

@@ -191,10 +191,14 @@ fn invoice_body(inv: &Invoice) -> Markup {
         div.parties {
             div {
                 h2 { "Bill to" }
+                @if let Some(company) = &inv.bill_to.company { strong { (company) } br; }
                 @if let Some(name) = &inv.bill_to.name { (name) br; }
+                @if let Some(tax_id) = &inv.bill_to.tax_id { "Tax number " (tax_id) br; }
                 "Customer " (inv.bill_to.customer_id) br;
                 @if let Some(email) = &inv.bill_to.email { (email) br; }
-                @if let Some(phone) = &inv.bill_to.phone { (phone) }
+                @if let Some(phone) = &inv.bill_to.phone { (phone) br; }
+                // The name is the bill-to's own, above.
+                (address(&Address { name: None, ..inv.bill_to.address.clone() }))
             }
             div { h2 { "Ship to" } (address(&inv.ship_to)) }
         }

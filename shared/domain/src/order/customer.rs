@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::non_empty;
+use super::{non_empty, Address};
 use crate::{CustomerId, ValidationError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +20,69 @@ pub struct Customer {
     /// rules count orders by across customer ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// What the buyer gave at checkout for its invoice (a company, a tax number, a billing
+    /// address), if anything: the order's invoice bills it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Billing>,
+}
+
+/// The invoice details a buyer gives at checkout. At least one part is present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Billing {
+    /// The company billed, for a business invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// The buyer's tax registration number (a VAT number, a unified social credit code),
+    /// upper-cased as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<String>,
+    /// Where the invoice is addressed, when not to the shipping address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// The longest company name kept on an invoice.
+pub const MAX_COMPANY_CHARS: usize = 200;
+/// The longest tax number: letters, digits and `-`, `.`, `/` or spaces between them.
+pub const MAX_TAX_ID_CHARS: usize = 40;
+
+impl Billing {
+    /// Invoice details from their parts; `None` when every
+    /// part is blank (each is cleaned of control characters). A company past [`MAX_COMPANY_CHARS`] or a tax number that is not one
+    /// is refused, naming `company` or `tax_id`.
+    pub fn parse(company: Option<&str>, tax_id: Option<&str>, address: Option<Address>) -> Result<Option<Billing>, ValidationError> {
+        let company = non_empty(company);
+        if let Some(company) = &company {
+            if company.chars().count() > MAX_COMPANY_CHARS {
+                return Err(ValidationError::new("company", format!("is longer than {MAX_COMPANY_CHARS} characters")));
+            }
+        }
+        let tax_id = match non_empty(tax_id) {
+            Some(raw) => Some(tax_number(&raw).ok_or_else(|| {
+                ValidationError::new(
+                    "tax_id",
+                    format!("is not a tax number (letters and digits, with -, ., / or spaces between, at most {MAX_TAX_ID_CHARS} characters)"),
+                )
+            })?),
+            None => None,
+        };
+        if company.is_none() && tax_id.is_none() && address.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Billing { company, tax_id, address }))
+    }
+}
+
+/// A tax number as printed: upper-cased, at most [`MAX_TAX_ID_CHARS`], letters and digits
+/// with separators only between them.
+fn tax_number(raw: &str) -> Option<String> {
+    let upper = raw.trim().to_uppercase();
+    let separators = |c: char| matches!(c, '-' | '.' | '/' | ' ');
+    let well_formed = upper.chars().count() <= MAX_TAX_ID_CHARS
+        && upper.chars().all(|c| c.is_ascii_alphanumeric() || separators(c))
+        && upper.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && upper.ends_with(|c: char| c.is_ascii_alphanumeric());
+    well_formed.then_some(upper)
 }
 
 impl Customer {
@@ -39,12 +102,12 @@ impl Customer {
             ),
             None => None,
         };
-        Ok(Customer { id, email, phone, name: non_empty(name), card: None })
+        Ok(Customer { id, email, phone, name: non_empty(name), card: None, billing: None })
     }
 
     /// A customer known by its id alone (the platform's own orders: a claim's, a winner's).
     pub fn known(id: CustomerId) -> Customer {
-        Customer { id, email: None, phone: None, name: None, card: None }
+        Customer { id, email: None, phone: None, name: None, card: None, billing: None }
     }
 
     /// The customer with the fingerprint of its card, if one is given: printable ASCII
@@ -61,6 +124,11 @@ impl Customer {
             card => card,
         };
         Ok(Customer { card, ..self })
+    }
+
+    /// The customer with the invoice details given at checkout, if any.
+    pub fn with_billing(self, billing: Option<Billing>) -> Customer {
+        Customer { billing, ..self }
     }
 }
 
@@ -111,5 +179,18 @@ mod tests {
         assert_eq!(c.clone().with_card(Some("  ")).unwrap().card, None);
         assert_eq!(c.clone().with_card(Some("two words")).unwrap_err().field, "card_fingerprint");
         assert_eq!(c.with_card(Some(&"x".repeat(MAX_CARD_FINGERPRINT + 1))).unwrap_err().field, "card_fingerprint");
+    }
+
+    #[test]
+    fn invoice_details_are_cleaned_or_refused() {
+        let billing = Billing::parse(Some(" Acme\u{0} Trading "), Some("gb 123 4567 89"), None).unwrap().unwrap();
+        assert_eq!(billing.company.as_deref(), Some("Acme  Trading"));
+        assert_eq!(billing.tax_id.as_deref(), Some("GB 123 4567 89"));
+        assert_eq!(Billing::parse(Some(" "), Some(""), None).unwrap(), None);
+        assert_eq!(Billing::parse(None, Some("91330100-MA27"), None).unwrap().unwrap().tax_id.as_deref(), Some("91330100-MA27"));
+        for bad in ["-123", "12 3-", "12;34", &"9".repeat(MAX_TAX_ID_CHARS + 1)] {
+            assert_eq!(Billing::parse(None, Some(bad), None).unwrap_err().field, "tax_id", "{bad}");
+        }
+        assert_eq!(Billing::parse(Some(&"x".repeat(MAX_COMPANY_CHARS + 1)), None, None).unwrap_err().field, "company");
     }
 }

@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use self::address::{Address, AddressParts};
 pub use self::channel::Channel;
-pub use self::customer::{normalise_phone, Customer};
+pub use self::customer::{normalise_phone, Billing, Customer};
 pub use self::line::{check_quantity, order_lines, Charges, OrderLine, MAX_LINES, MAX_LINE_QUANTITY};
 pub use self::update::{OrderPart, OrderPatch, OrderUpdate, Overlong, MAX_TEXT_CHARS};
 /// The allocation types live beside the planner; re-exported here where they used to be.
@@ -463,6 +463,7 @@ pub(crate) mod tests {
                 phone: Some("+8613800000000".into()),
                 name: None,
                 card: None,
+                billing: None,
             },
             shipping_address: Address {
                 name: Some("Li Lei".into()),

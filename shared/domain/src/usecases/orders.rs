@@ -284,9 +284,14 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
                 return Err(ModifyError::NotModifiable { parts: vec![OrderPart::Lines], status: order.status });
             }
             let mut wanted = order.clone();
-            // A patch edits contact details: the card paid with stays unless it names one.
+            // A patch edits contact details: the card paid with and the invoice details stay
+            // unless it names them.
             wanted.customer = match patch.customer.clone() {
-                Some(customer) => Customer { card: customer.card.or(wanted.customer.card), ..customer },
+                Some(customer) => Customer {
+                    card: customer.card.or(wanted.customer.card),
+                    billing: customer.billing.or(wanted.customer.billing),
+                    ..customer
+                },
                 None => wanted.customer,
             };
             wanted.shipping_address = patch.shipping_address.clone().unwrap_or(wanted.shipping_address);
