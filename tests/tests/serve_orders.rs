@@ -546,8 +546,7 @@ async fn an_order_prints_its_invoice_and_packing_list_escaped_and_refuses_what_i
 
     // Invoice details given at checkout are billed; bad ones refuse the order, storing nothing.
     let mut business = generic_order("P-3", "SKU-1", 1);
-    business["customer"]["billing"] =
-        json!({"company": "Acme <Trading>", "tax_id": "91330100ma27xyz", "address": {"line1": "1 Bund Rd", "city": "Shanghai", "country": "CN"}});
+    business["customer"]["billing"] = json!({"company": "Acme <Trading>", "tax_id": "91330100ma27xyz", "address": {"line1": "1 Bund Rd", "city": "Shanghai", "country": "CN"}});
     let business_id = app.post_order(&business).await.body["order_id"].as_str().unwrap().to_owned();
     let billed = app.get(&format!("/orders/{business_id}/invoice?format=json")).await;
     let bill_to = &billed.body["bill_to"];

@@ -3,7 +3,9 @@
 //! (the reserve never to bidders, another merchant's auction not at all), and bad input
 //! refused with a clear JSON error and nothing stored.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -12,71 +14,22 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::auction::AuctionId;
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
-use oms_domain::stock::Warehouse;
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
-use oms_embedded::Embedded;
-
-/// A clock that a test moves on.
-#[derive(Default)]
-struct Movable(Mutex<Duration>);
-
-impl Clock for Movable {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now() + *self.0.lock().expect("the clock's lock")
-    }
-}
-
-const MERCHANT: &str = "m1-operator-token-0001";
-const STOREFRONT: &str = "m1-storefront-token-01";
-const OTHER: &str = "m2-operator-token-0001";
-const OTHER_SHOP: &str = "m2-storefront-token-01";
+use support::{call, code, merchants_tokens, Movable, MERCHANT, OTHER, OTHER_SHOP, STOREFRONT};
 
 /// The router with bearer tokens: m-1's operator and storefront, m-2's.
 async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(clock);
+    let (_, ports) = support::store(clock);
     let (warehouse, sku) = (WarehouseId::parse("WH-1").expect("an id"), Sku::parse("SKU-1").expect("a SKU"));
     let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored = Warehouse::new(warehouse.clone(), "Hangzhou 1", m1.clone(), "Zhejiang", "Hangzhou", 30.0, 120.0);
-    ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
+    support::warehouse(&ports, warehouse.as_str(), "m-1").await;
     assert!(ports.inventory.set_on_hand(&warehouse, &m1, &sku, 5).await.is_ok());
-    let grants = json!([
-        { "token": MERCHANT, "merchant_id": "m-1", "scopes": ["oms/inventory.write", "oms/orders.read"] },
-        { "token": STOREFRONT, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
-        { "token": OTHER, "merchant_id": "m-2", "scopes": ["oms/inventory.write", "oms/orders.read"] },
-        { "token": OTHER_SHOP, "merchant_id": "m-2", "scopes": ["oms/storefront"] },
-    ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let router = routes::all(support::state(&ports, &merchants_tokens()));
     (router, ports)
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response =
-        router.clone().oneshot(request.body(Body::from(body.to_owned())).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 /// An auction from 100 by 10, reserve 150, for an hour; bids in the last 5 minutes extend
@@ -101,10 +54,6 @@ async fn create(router: &Router) -> String {
     answer["auction_id"].as_str().expect("an auction id").to_owned()
 }
 
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
-}
-
 #[tokio::test]
 async fn an_auction_takes_rising_bids_extends_its_end_and_closes_with_the_winners_order() {
     let clock = Arc::new(Movable::default());
@@ -125,7 +74,7 @@ async fn an_auction_takes_rising_bids_extends_its_end_and_closes_with_the_winner
     assert_eq!((status, &again["bid_id"], &again["repeated"]), (StatusCode::CREATED, &first["bid_id"], &json!(true)));
 
     // Two minutes before the end, a bid moves the end to three minutes after it.
-    *clock.0.lock().expect("the clock's lock") = Duration::minutes(58);
+    clock.set(Duration::minutes(58));
     let (status, late) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-2", "k-3", "160")).await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
     let (_, shown) = call(&router, Some(STOREFRONT), "GET", &format!("/auctions/{id}"), "").await;
@@ -134,14 +83,14 @@ async fn an_auction_takes_rising_bids_extends_its_end_and_closes_with_the_winner
     assert_ne!(shown["ends_at"], shown["listed_ends_at"], "the end moved: {shown}");
 
     // Past the listed end, the auction still takes bids and the sweep leaves it open.
-    *clock.0.lock().expect("the clock's lock") = Duration::minutes(61);
+    clock.set(Duration::minutes(61));
     let report = sweep(&ports, &SweepLimits::default()).await.expect("sweep");
     assert!(report.auctions_closed.is_empty());
     let (status, _) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-1", "k-4", "170")).await;
     assert_eq!(status, StatusCode::CREATED);
 
     // After the moved end: no bids; the sweep closes it once, with c-1's order.
-    *clock.0.lock().expect("the clock's lock") = Duration::minutes(80);
+    clock.set(Duration::minutes(80));
     let (status, gone) = call(&router, Some(STOREFRONT), "POST", &bids, &bid_body("c-2", "k-5", "500")).await;
     assert_eq!((status, code(&gone)), (StatusCode::GONE, Some("not_active")));
     let report = sweep(&ports, &SweepLimits::default()).await.expect("sweep");

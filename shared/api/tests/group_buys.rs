@@ -4,79 +4,30 @@
 //! merchant's offer not at all), and bad input refused with a clear JSON error and nothing
 //! stored.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use std::sync::Arc;
+
+use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::order::{Channel, OrderStatus};
 use oms_domain::ports::{Clock, Ports};
-use oms_domain::stock::Warehouse;
 use oms_domain::usecases::sweep::{sweep, SweepLimits};
 use oms_domain::{MerchantId, OrderId, Sku, WarehouseId};
-use oms_embedded::Embedded;
-
-/// A clock that a test moves on.
-#[derive(Default)]
-struct Movable(Mutex<Duration>);
-
-impl Clock for Movable {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now() + *self.0.lock().expect("the clock's lock")
-    }
-}
-
-const MERCHANT: &str = "m1-operator-token-0001";
-const STOREFRONT: &str = "m1-storefront-token-01";
-const OTHER: &str = "m2-operator-token-0001";
-const OTHER_SHOP: &str = "m2-storefront-token-01";
+use support::{call, code, merchants_tokens, Movable, MERCHANT, OTHER, OTHER_SHOP, STOREFRONT};
 
 /// The router with bearer tokens: m-1's operator and storefront, m-2's.
 async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(clock);
+    let (_, ports) = support::store(clock);
     let (warehouse, sku) = (WarehouseId::parse("WH-1").expect("an id"), Sku::parse("SKU-1").expect("a SKU"));
     let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored = Warehouse::new(warehouse.clone(), "Hangzhou 1", m1.clone(), "Zhejiang", "Hangzhou", 30.0, 120.0);
-    ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
+    support::warehouse(&ports, warehouse.as_str(), "m-1").await;
     assert!(ports.inventory.set_on_hand(&warehouse, &m1, &sku, 20).await.is_ok());
-    let grants = json!([
-        { "token": MERCHANT, "merchant_id": "m-1", "scopes": ["oms/inventory.write", "oms/orders.read"] },
-        { "token": STOREFRONT, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
-        { "token": OTHER, "merchant_id": "m-2", "scopes": ["oms/inventory.write", "oms/orders.read"] },
-        { "token": OTHER_SHOP, "merchant_id": "m-2", "scopes": ["oms/storefront"] },
-    ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let router = routes::all(support::state(&ports, &merchants_tokens()));
     (router, ports)
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response =
-        router.clone().oneshot(request.body(Body::from(body.to_owned())).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 /// 3 buyers needed, 4 places, 2 units each at 9.90, for an hour.
@@ -98,10 +49,6 @@ async fn create(router: &Router) -> String {
     assert_eq!((&answer["state"], &answer["joined"], &answer["needed"]), (&json!("open"), &json!(0), &json!(3)));
     assert_eq!(answer["warehouse_id"], json!("WH-1"));
     answer["group_buy_id"].as_str().expect("an offer id").to_owned()
-}
-
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
 }
 
 async fn available(ports: &Ports) -> u32 {
@@ -142,7 +89,7 @@ async fn a_group_buy_fills_into_unpaid_orders_at_the_group_price_and_a_repeated_
     assert_eq!((status, code(&full)), (StatusCode::CONFLICT, Some("group_buy_full")), "{full}");
 
     // Past the deadline: no joins; the sweep closes it once, every place taken.
-    *clock.0.lock().expect("the clock's lock") = Duration::minutes(61);
+    clock.set(Duration::minutes(61));
     let (status, gone) = call(&router, Some(STOREFRONT), "POST", &joins, &join_body("c-6", "k-6")).await;
     assert_eq!((status, code(&gone)), (StatusCode::GONE, Some("not_active")), "{gone}");
     let report = sweep(&ports, &SweepLimits::default()).await.expect("sweep");
@@ -158,7 +105,7 @@ async fn an_unfilled_group_buy_expires_with_every_unit_back_and_no_order() {
     let (router, ports) = app(clock.clone()).await;
     let id = create(&router).await;
     let (_, joined) = call(&router, Some(STOREFRONT), "POST", &format!("/group-buys/{id}/joins"), &join_body("c-1", "k-1")).await;
-    *clock.0.lock().expect("the clock's lock") = Duration::minutes(61);
+    clock.set(Duration::minutes(61));
     let report = sweep(&ports, &SweepLimits::default()).await.expect("sweep");
     assert_eq!(report.group_buys_settled.len(), 1);
     let (_, expired) = call(&router, Some(STOREFRONT), "GET", &format!("/group-buys/{id}"), "").await;

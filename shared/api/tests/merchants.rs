@@ -5,6 +5,8 @@
 //! and decides what, retries that change nothing, and bad input of every kind refused with
 //! a clear JSON error and nothing stored.
 
+mod support;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -13,11 +15,12 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_api::{AppState, UnsignedPolicy};
 use oms_domain::onboarding::OnboardingStatus;
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::MerchantId;
-use oms_embedded::{DocumentDirectory, Embedded};
+use oms_embedded::DocumentDirectory;
+use support::{call, code, send};
 
 const MERCHANT: &str = "m9-operator-token-0001";
 const OTHER: &str = "m2-operator-token-0001";
@@ -40,8 +43,7 @@ async fn app() -> App {
 }
 
 async fn app_with_documents(documents: bool) -> App {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(Arc::new(SystemClock));
+    let (_, ports) = support::store(Arc::new(SystemClock));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let operator = ["oms/inventory.write", "oms/orders.read", "oms/orders.write"];
     let grants = json!([
@@ -53,51 +55,14 @@ async fn app_with_documents(documents: bool) -> App {
     ]);
     let documents: Option<Arc<dyn oms_domain::ports::DocumentStore>> =
         documents.then(|| Arc::new(DocumentDirectory::new(dir.path().join("documents"))) as _);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Accept,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents,
-    });
+    let state = support::state(&ports, &grants);
+    let router = routes::all(AppState { unsigned: UnsignedPolicy::Accept, documents, ..state });
     App { router, ports, _documents: dir }
-}
-
-async fn send(
-    router: &Router,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", content_type);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = router.clone().oneshot(request.body(Body::from(body)).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    send(router, token, method, path, "application/json", body.as_bytes().to_vec()).await
 }
 
 async fn upload(router: &Router, name: &str, content_type: &str, bytes: &[u8]) -> (StatusCode, Value) {
     let path = format!("/merchants/m-9/application/documents/{name}");
     send(router, Some(MERCHANT), "PUT", &path, content_type, bytes.to_vec()).await
-}
-
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
 }
 
 fn application(scope: &str) -> String {

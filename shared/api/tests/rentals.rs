@@ -4,71 +4,24 @@
 //! (another merchant's unit and booking not at all), and bad input refused with a clear
 //! JSON error and nothing stored.
 
+mod support;
+
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::rental::{Period, RentalUnitId};
-use oms_domain::stock::Warehouse;
-use oms_domain::{MerchantId, WarehouseId};
-use oms_embedded::Embedded;
-
-const MERCHANT: &str = "m1-operator-token-0001";
-const STOREFRONT: &str = "m1-storefront-token-01";
-const OTHER: &str = "m2-operator-token-0001";
-const OTHER_SHOP: &str = "m2-storefront-token-01";
+use support::{call, code, merchants_tokens, MERCHANT, OTHER, OTHER_SHOP, STOREFRONT};
 
 async fn app() -> (Router, Ports) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(Arc::new(SystemClock));
-    let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored =
-        Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Hangzhou 1", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
-    ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
-    let operator = ["oms/inventory.write", "oms/orders.read", "oms/orders.write"];
-    let grants = json!([
-        { "token": MERCHANT, "merchant_id": "m-1", "scopes": operator },
-        { "token": STOREFRONT, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
-        { "token": OTHER, "merchant_id": "m-2", "scopes": operator },
-        { "token": OTHER_SHOP, "merchant_id": "m-2", "scopes": ["oms/storefront"] },
-    ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let (_, ports) = support::store(Arc::new(SystemClock));
+    support::warehouse(&ports, "WH-1", "m-1").await;
+    let router = routes::all(support::state(&ports, &merchants_tokens()));
     (router, ports)
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response =
-        router.clone().oneshot(request.body(Body::from(body.to_owned())).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
 }
 
 /// `n` days from today.

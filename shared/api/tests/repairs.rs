@@ -5,80 +5,24 @@
 //! who sees what (another merchant's repair and another customer's not at all), and bad
 //! input refused with a clear JSON error and nothing stored.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use std::sync::Arc;
+
+use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
 use oms_domain::ports::{Clock, Ports};
 use oms_domain::repair::RepairId;
-use oms_domain::stock::Warehouse;
-use oms_domain::{MerchantId, WarehouseId};
-use oms_embedded::Embedded;
-
-/// A clock that a test moves on.
-#[derive(Default)]
-struct Movable(Mutex<Duration>);
-
-impl Clock for Movable {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now() + *self.0.lock().expect("the clock's lock")
-    }
-}
-
-const MERCHANT: &str = "m1-operator-token-0001";
-const STOREFRONT: &str = "m1-storefront-token-01";
-const OTHER: &str = "m2-operator-token-0001";
-const OTHER_SHOP: &str = "m2-storefront-token-01";
+use support::{call, code, merchants_tokens, Movable, MERCHANT, OTHER, OTHER_SHOP, STOREFRONT};
 
 async fn app(clock: Arc<dyn Clock>) -> (Router, Ports) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(clock);
-    let m1 = MerchantId::parse("m-1").expect("a merchant");
-    let stored = Warehouse::new(WarehouseId::parse("WH-1").expect("an id"), "Workshop", m1, "Zhejiang", "Hangzhou", 30.0, 120.0);
-    ports.warehouses.put_warehouse(&stored.expect("a warehouse")).await.expect("stored");
-    let operator = ["oms/inventory.read", "oms/inventory.write", "oms/orders.read", "oms/orders.write"];
-    let grants = json!([
-        { "token": MERCHANT, "merchant_id": "m-1", "scopes": operator },
-        { "token": STOREFRONT, "merchant_id": "m-1", "scopes": ["oms/storefront"] },
-        { "token": OTHER, "merchant_id": "m-2", "scopes": operator },
-        { "token": OTHER_SHOP, "merchant_id": "m-2", "scopes": ["oms/storefront"] },
-    ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Refuse,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let (_, ports) = support::store(clock);
+    support::warehouse(&ports, "WH-1", "m-1").await;
+    let router = routes::all(support::state(&ports, &merchants_tokens()));
     (router, ports)
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response =
-        router.clone().oneshot(request.body(Body::from(body.to_owned())).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
 }
 
 fn repair_body(customer: &str, key: &str) -> Value {
@@ -201,7 +145,7 @@ async fn an_expired_quote_cannot_be_accepted_and_a_decline_is_final() {
     let id = booked["repair_id"].as_str().expect("an id").to_owned();
     let (status, _) = call(&router, Some(MERCHANT), "POST", &format!("/repairs/{id}/quote"), &quote_body(1).to_string()).await;
     assert_eq!(status, StatusCode::OK);
-    *clock.0.lock().expect("the clock") = Duration::days(8);
+    clock.set(Duration::days(8));
     let customer = json!({"customer_id": "c-1"}).to_string();
     let (status, refused) = call(&router, Some(STOREFRONT), "POST", &format!("/repairs/{id}/accept"), &customer).await;
     assert_eq!((status, code(&refused)), (StatusCode::UNPROCESSABLE_ENTITY, Some("quote_expired")), "{refused}");

@@ -1033,10 +1033,14 @@ fn shopify_and_woocommerce_invoice_details_come_from_the_billing_address() {
     let company = edited("shopify_order.json", &[set("/billing_address/company", json!("Norman & Sons"))]);
     let billing = ok(Channel::Shopify, &company, &shop()).customer.billing.expect("details");
     assert_eq!(billing.company.as_deref(), Some("Norman & Sons"));
-    let partial = edited("shopify_order.json", &[remove("/billing_address/address1"), set("/billing_address/company", json!("N"))]);
+    let partial =
+        edited("shopify_order.json", &[remove("/billing_address/address1"), set("/billing_address/company", json!("N"))]);
     let billing = ok(Channel::Shopify, &partial, &shop()).customer.billing.expect("the company");
     assert_eq!(billing.address, None, "a partial billing address is left out, the order kept");
-    assert_eq!(ok(Channel::Shopify, &edited("shopify_order.json", &[remove("/billing_address")]), &shop()).customer.billing, None);
+    assert_eq!(
+        ok(Channel::Shopify, &edited("shopify_order.json", &[remove("/billing_address")]), &shop()).customer.billing,
+        None
+    );
 
     let woo = ok(Channel::WooCommerce, &fixture("woocommerce_order.json"), &woo_source());
     assert_eq!(woo.customer.billing.and_then(|b| b.address).map(|a| a.city), Some("San Francisco".to_owned()));

@@ -15,9 +15,7 @@ use oms_domain::allocation::{Candidate, Costing, Method};
 use oms_domain::carrier::{RateTable, UncheckedBand};
 use oms_domain::carrier_choice::{RunnerUp, ShipmentCarrier};
 use oms_domain::catalogue::{SkuFacts, UncheckedSkuFacts};
-use oms_domain::order::{
-    Address, AllocatedLine, Allocation, Billing, Channel, Charges, Customer, OrderLine, TimelineEvent,
-};
+use oms_domain::order::{Address, AllocatedLine, Allocation, Billing, Channel, Charges, Customer, OrderLine, TimelineEvent};
 use oms_domain::stock::Warehouse;
 use oms_domain::{
     CarrierId, Currency, CustomerId, ExternalId, MerchantId, Order, OrderId, OrderNumber, OrderStatus, Sku, WarehouseId,

@@ -50,7 +50,11 @@ impl Billing {
     /// Invoice details from their parts; `None` when every
     /// part is blank (each is cleaned of control characters). A company past [`MAX_COMPANY_CHARS`] or a tax number that is not one
     /// is refused, naming `company` or `tax_id`.
-    pub fn parse(company: Option<&str>, tax_id: Option<&str>, address: Option<Address>) -> Result<Option<Billing>, ValidationError> {
+    pub fn parse(
+        company: Option<&str>,
+        tax_id: Option<&str>,
+        address: Option<Address>,
+    ) -> Result<Option<Billing>, ValidationError> {
         let company = non_empty(company);
         if let Some(company) = &company {
             if company.chars().count() > MAX_COMPANY_CHARS {
