@@ -298,10 +298,18 @@ pub(crate) fn acting_merchant(
 /// A caller reading a record that has two views: with `oms/orders.read` the merchant's
 /// (true), else with `oms/storefront` the buyers' (false); neither scope is refused.
 pub(crate) fn reader(caller: crate::Authed) -> Result<(oms_domain::access::Caller, bool), ApiError> {
-    use oms_domain::access::Scope;
-    let merchant_view = caller.0.has(Scope::OrdersRead);
-    let caller = if merchant_view { caller.with(Scope::OrdersRead)? } else { caller.with(Scope::Storefront)? };
-    Ok((caller, merchant_view))
+    staff_or_storefront(caller, oms_domain::access::Scope::OrdersRead)
+}
+
+/// A caller acting as the merchant's staff when it holds `staff` (true), else as the
+/// storefront on a buyer's behalf (false); neither scope is refused.
+pub(crate) fn staff_or_storefront(
+    caller: crate::Authed,
+    staff: oms_domain::access::Scope,
+) -> Result<(oms_domain::access::Caller, bool), ApiError> {
+    let as_staff = caller.0.has(staff);
+    let caller = if as_staff { caller.with(staff)? } else { caller.with(oms_domain::access::Scope::Storefront)? };
+    Ok((caller, as_staff))
 }
 
 /// The `Idempotency-Key` header, if the request has one; a value that is not text is

@@ -505,8 +505,7 @@ async fn cancel_return(
     caller: Authed,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<ReturnAnswer>, ApiError> {
-    let caller =
-        if caller.0.has(Scope::OrdersWrite) { caller.with(Scope::OrdersWrite)? } else { caller.with(Scope::Storefront)? };
+    let (caller, _) = super::staff_or_storefront(caller, Scope::OrdersWrite)?;
     step(&state, policy_of(policy), caller, &id, ReturnEvent::Cancel).await
 }
 
