@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use oms_api::routes::{self, Router};
 use oms_api::{AppState, UnsignedPolicy};
+use oms_conformance::fixtures;
 use oms_domain::messages::QueueName;
 use oms_domain::order::{AllocatedLine, Allocation, Channel, OrderStatus, TimelineEvent};
 use oms_domain::ports::{Ports, SystemClock};
@@ -120,6 +121,15 @@ async fn a_return_runs_from_request_to_refund_with_its_units_back_and_the_paymen
     let (_, seen) = call(&router, Some(MERCHANT), "GET", &format!("/returns/{id}"), "").await;
     assert_eq!(seen["state"], "received", "{seen}");
 
+    // An order waiting for TEA: the restocked unit wakes it.
+    let mut waiting = fixtures::order(Channel::Generic, "W-1");
+    waiting.lines[0].sku = Sku::parse("TEA").expect("a sku");
+    waiting.status = OrderStatus::Backordered;
+    let _ = ports.orders.insert_order(&waiting).await.expect("stored");
+    let planning =
+        |rows: Vec<oms_embedded::Delivery>| rows.iter().filter(|row| row.body.contains(waiting.order_id.as_str())).count();
+    assert_eq!(planning(store.pending(QueueName::Allocate).await.expect("the queue")), 0);
+
     let findings = json!({"lines": [{"sku": "TEA", "restock": 1, "damaged": 1}], "note": "one tin dented"});
     let before = on_hand(&ports, "TEA").await;
     let done = step(&router, MERCHANT, &id, "inspect", &findings.to_string()).await;
@@ -131,6 +141,7 @@ async fn a_return_runs_from_request_to_refund_with_its_units_back_and_the_paymen
     );
     assert_eq!(refund["amount_minor"], 3582);
     assert_eq!(on_hand(&ports, "TEA").await, before + 1, "the sellable unit is back on hand");
+    assert_eq!(planning(store.pending(QueueName::Allocate).await.expect("the queue")), 1, "the backorder is planned again");
     let (status, damaged) = call(&router, Some(MERCHANT), "GET", "/inventory/WH-1/damaged", "").await;
     assert_eq!(status, StatusCode::OK, "{damaged}");
     assert_eq!(damaged["damaged"], json!([{"sku": "TEA", "merchant_id": "m-1", "units": 1}]));

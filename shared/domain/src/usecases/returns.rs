@@ -181,8 +181,9 @@ pub async fn receive_on_delivery(ports: &Ports, tracking: &TrackingNumber) -> Re
 }
 
 /// Inspects the return: each line's units restocked or damaged (by SKU), in the write that
-/// moves it, then settles it ([`settle`]). A settlement that fails leaves the return
-/// inspected, to settle again.
+/// moves it; backorders waiting for a restocked SKU are queued for planning again (a crash
+/// before that is healed by the sweeper, which plans old backorders again); then settles it
+/// ([`settle`]). A settlement that fails leaves the return inspected, to settle again.
 pub async fn inspect(
     ports: &Ports,
     id: &ReturnId,
@@ -190,7 +191,12 @@ pub async fn inspect(
     note: String,
     policy: &ReturnPolicy,
 ) -> Result<Return, ReturnActionError> {
+    let restocked: Vec<Sku> = findings.iter().filter(|(_, f)| f.restock > 0).map(|(sku, _)| sku.clone()).collect();
     let inspected = advance(ports, id, ReturnEvent::Inspect { findings, note }, policy).await?;
+    if let Err(e) = crate::usecases::fulfilment::requeue_backorders(ports, restocked).await {
+        // The inspection stands; the sweeper plans the backorders again.
+        tracing::warn!(return_id = %id, error = %e, "backorders waiting for restocked units could not be queued");
+    }
     match settle_inspected(ports, &inspected, policy).await {
         Ok(settled) => Ok(settled),
         Err(ReturnActionError::Transition(_)) => return_of(ports, id).await,
