@@ -37,6 +37,7 @@ pub mod reports;
 pub mod reservation;
 pub mod returns;
 pub mod review;
+pub mod rfq;
 pub mod sales;
 pub mod service_order;
 pub mod shipment;
