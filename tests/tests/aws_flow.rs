@@ -1578,8 +1578,11 @@ async fn a_storefront_is_drafted_published_and_read_through_the_merchants_functi
     );
     let (status, stored) = invoke(&merchants, put).await;
     assert_eq!(status, StatusCode::OK, "{stored}");
-    let (status, listed) =
-        invoke(&merchants, request("GET", "/storefront-templates", "/storefront-templates", None, Some("m-1"), &["oms/orders.read"])).await;
+    let (status, listed) = invoke(
+        &merchants,
+        request("GET", "/storefront-templates", "/storefront-templates", None, Some("m-1"), &["oms/orders.read"]),
+    )
+    .await;
     assert_eq!((status, &listed["templates"][0]["id"]), (StatusCode::OK, &Value::from("classic")), "{listed}");
 
     let draft = |name: &str, version: Option<u64>| {
