@@ -173,8 +173,12 @@ USES = {
     # (Query of a list partition); an approval's held orders found on by_channel (Query),
     # each order Put with its outbox item and backorder entries' Deletes, its alert
     # resolved (Put, UpdateItem); the application's documents under documents/ (S3 Put,
-    # Get), never the rest of the bucket.
-    "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+    # Get), never the rest of the bucket. Storefronts: templates (GetItem, Put on their
+    # version, Query of their partition), a draft (GetItem, Put on its version), a
+    # publication (a transaction of the draft's ConditionCheck and the published Put), an
+    # unpublication (DeleteItem), a store's products (GetItem of facts and ratings, Query
+    # of stock).
+    "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_channel")
     | objects("PutObject", "documents")
     | objects("GetObject", "documents"),

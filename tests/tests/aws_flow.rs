@@ -1507,3 +1507,127 @@ async fn a_merchant_applies_is_rejected_resubmits_and_is_approved_releasing_its_
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
     assert_eq!(bytes.as_ref(), clearer.as_slice());
 }
+
+/// Merchant `id` registered, applied and approved, straight through the onboarding record.
+async fn approved_merchant(state: &AppState, id: &str) {
+    use oms_domain::document::{DocumentKey, DocumentRef, DocumentType};
+    use oms_domain::onboarding::{Application, DocumentKind, MerchantRecord, Phone, Region};
+    let (merchant, now) = (oms_domain::MerchantId::parse(id).expect("an id"), chrono::Utc::now());
+    let phone = Phone::parse("+8613800000001").expect("a phone");
+    let mut record = MerchantRecord::register(merchant, phone, Region::parse("Zhejiang").expect("a region"), id, now);
+    let created = state.ports.merchants.create_merchant(&record).await.expect("registered");
+    assert_eq!(created, oms_domain::ports::CreateMerchantOutcome::Created);
+    let read = record.clone();
+    let application =
+        Application::parse("specialty", "tea", "91330100MA27XK1234", "Wang Fang", "330106199001011234").expect("an application");
+    record.save_application(application, id, now).expect("a draft takes its application");
+    for kind in DocumentKind::ALL {
+        let key = DocumentKey::parse(format!("merchants/{id}/{}", kind.as_str())).expect("a key");
+        let document = DocumentRef { key, content_type: DocumentType::Pdf, bytes: 10, sha256: "ab".repeat(32), uploaded_at: now };
+        record.attach_document(kind, document, id, now).expect("a draft takes documents");
+    }
+    record.submit(id, now).expect("submitted");
+    record.approve("admin", now).expect("approved");
+    let updated = state.ports.merchants.update_merchant(&read, &record).await.expect("approved");
+    assert_eq!(updated, oms_domain::ports::UpdateMerchantOutcome::Updated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storefront_is_drafted_published_and_read_through_the_merchants_function_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("storefronts").await;
+    let state = lambda_state(&aws);
+    let merchants = oms_api::routes::merchants_api(state.clone());
+    approved_merchant(&state, "m-1").await;
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let facts = oms_domain::catalogue::SkuFacts {
+        sku: oms_domain::Sku::parse("SKU-1").expect("a sku"),
+        merchant_id: oms_domain::MerchantId::parse("m-1").expect("an id"),
+        name: "Longjing 250g".into(),
+        category: "tea".into(),
+        cost: rust_decimal::Decimal::from(40),
+        list_price: "88.00".parse().expect("a price"),
+        weight_g: 300,
+        dims_mm: [100, 80, 60],
+        traits: vec![],
+        reorder_point: None,
+        reorder_quantity: None,
+    };
+    state.ports.catalogue.put_sku(&facts).await.expect("listed");
+    let request = |method: &str, path: &str, route: &str, body: Option<Value>, merchant: Option<&str>, scopes: &[&str]| {
+        let params = if route.contains("{merchant}") {
+            serde_json::json!({"merchant": "m-1"})
+        } else if route.contains("{id}") {
+            serde_json::json!({"id": "classic"})
+        } else {
+            Value::Null
+        };
+        merchants_request(method, path, route, params, body, merchant, scopes)
+    };
+    let own = ["oms/orders.write", "oms/orders.read"];
+
+    let template = serde_json::json!({"name": "Classic", "sections": ["hero_banner", "featured_grid", "about"],
+        "theme": {"primary": "#8b0000", "background": "#fffaf0"}, "version": 1});
+    let put = request(
+        "PUT",
+        "/storefront-templates/classic",
+        "/storefront-templates/{id}",
+        Some(template),
+        None,
+        &["oms/platform", "oms/admin"],
+    );
+    let (status, stored) = invoke(&merchants, put).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    let (status, listed) = invoke(
+        &merchants,
+        request("GET", "/storefront-templates", "/storefront-templates", None, Some("m-1"), &["oms/orders.read"]),
+    )
+    .await;
+    assert_eq!((status, &listed["templates"][0]["id"]), (StatusCode::OK, &Value::from("classic")), "{listed}");
+
+    let draft = |name: &str, version: Option<u64>| {
+        let body = serde_json::json!({"template": "classic", "name": name, "introduction": "Tea from West Lake",
+            "banners": ["https://img.example.com/b.jpg"], "featured": ["SKU-1"], "version": version});
+        request("PUT", "/stores/m-1/draft", "/stores/{merchant}/draft", Some(body), Some("m-1"), &own)
+    };
+    let (status, saved) = invoke(&merchants, draft("West Lake Tea", None)).await;
+    assert_eq!((status, &saved["version"]), (StatusCode::OK, &Value::from(1)), "{saved}");
+    let publish = || request("POST", "/stores/m-1/publish", "/stores/{merchant}/publish", None, Some("m-1"), &own);
+    let (status, published) = invoke(&merchants, publish()).await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+
+    let read = |query: &str| {
+        let mut e = request("GET", "/stores/m-1", "/stores/{merchant}", None, Some("m-2"), &["oms/storefront"]);
+        e["rawQueryString"] = query.into();
+        e
+    };
+    let (status, store) = invoke(&merchants, read("")).await;
+    assert_eq!((status, &store["name"]), (StatusCode::OK, &Value::from("West Lake Tea")), "{store}");
+    let card = &store["featured"][0];
+    assert_eq!(
+        (&card["name"], &card["list_price"], &card["in_stock"]),
+        (&Value::from("Longjing 250g"), &Value::from("88.00"), &Value::from(true))
+    );
+
+    // An edit stays in the draft until published again; a stale edit is refused.
+    assert_eq!(invoke(&merchants, draft("West Lake Tea House", Some(1))).await.0, StatusCode::OK);
+    let (status, stale) = invoke(&merchants, draft("Stale", Some(1))).await;
+    assert_eq!((status, &stale["error"]["code"]), (StatusCode::CONFLICT, &Value::from("draft_version_conflict")));
+    assert_eq!(invoke(&merchants, read("")).await.1["name"], "West Lake Tea");
+    assert_eq!(invoke(&merchants, publish()).await.0, StatusCode::OK);
+    assert_eq!(invoke(&merchants, read("")).await.1["name"], "West Lake Tea House");
+
+    // The page.
+    let page_event: lambda_http::request::LambdaRequest = serde_json::from_value(read("format=html")).expect("an event");
+    let page_request: lambda_http::http::Request<lambda_http::Body> = page_event.into();
+    let response = oms_lambda::with_gateway_claims(merchants.clone()).oneshot(page_request).await.expect("the router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    let page = String::from_utf8(bytes.to_vec()).expect("text");
+    assert!(page.contains("West Lake Tea House") && page.contains("Longjing 250g"), "{page}");
+
+    let unpublish = request("POST", "/stores/m-1/unpublish", "/stores/{merchant}/unpublish", None, Some("m-1"), &own);
+    assert_eq!(invoke(&merchants, unpublish).await.1["was_published"], true);
+    let (status, gone) = invoke(&merchants, read("")).await;
+    assert_eq!((status, &gone["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("store_not_published")));
+}

@@ -2,7 +2,9 @@
 //! its documents (in the bucket under `documents/`), submission, the administrators'
 //! approvals and rejections and their review queue. An approval releases the merchant's
 //! orders held for it (each queued for allocation through the table's outbox), so its role
-//! writes orders and alerts but sends to no queue.
+//! writes orders and alerts but sends to no queue. It also serves the storefronts: the
+//! platform's templates, a merchant's draft, preview, publication, and the published stores
+//! storefront backends read.
 
 #[tokio::main]
 async fn main() -> Result<(), oms_lambda::Error> {

@@ -196,10 +196,25 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 404: the application has no document of that name.
     DocumentNotFound,
+    /// 422: the storefront template named is not one the platform has published.
+    UnknownTemplate,
+    /// 422: the storefront template is withdrawn: a draft cannot pick it, nor be published on it.
+    TemplateWithdrawn,
+    /// 409: the template is stored at this version or a later one, differently: send a higher version.
+    TemplateVersionConflict,
+    /// 404: the merchant has no storefront draft (also another merchant's).
+    DraftNotFound,
+    /// 409: the storefront draft is not at the version the edit or publication was taken
+    /// from (another editor saved first): read it and try again.
+    DraftVersionConflict,
+    /// 404: the merchant has no published storefront (never published, or unpublished).
+    StoreNotPublished,
+    /// 422: the draft no longer fits its template (the template changed its sections).
+    DraftNotPublishable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 74] = [
+    pub const ALL: [ErrorCode; 81] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -274,6 +289,13 @@ impl ErrorCode {
         ErrorCode::MerchantNotApproved,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::DocumentNotFound,
+        ErrorCode::UnknownTemplate,
+        ErrorCode::TemplateWithdrawn,
+        ErrorCode::TemplateVersionConflict,
+        ErrorCode::DraftNotFound,
+        ErrorCode::DraftVersionConflict,
+        ErrorCode::StoreNotPublished,
+        ErrorCode::DraftNotPublishable,
     ];
 
     /// The one status this code is answered with.
@@ -327,6 +349,9 @@ impl ErrorCode {
             OnboardingStateConflict => StatusCode::CONFLICT,
             MerchantNotApproved => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnknownTemplate | TemplateWithdrawn | DraftNotPublishable => StatusCode::UNPROCESSABLE_ENTITY,
+            TemplateVersionConflict | DraftVersionConflict => StatusCode::CONFLICT,
+            DraftNotFound | StoreNotPublished => StatusCode::NOT_FOUND,
         }
     }
 
@@ -408,6 +433,13 @@ impl ErrorCode {
             MerchantNotApproved => "merchant_not_approved",
             UnsupportedMediaType => "unsupported_media_type",
             DocumentNotFound => "document_not_found",
+            UnknownTemplate => "unknown_template",
+            TemplateWithdrawn => "template_withdrawn",
+            TemplateVersionConflict => "template_version_conflict",
+            DraftNotFound => "draft_not_found",
+            DraftVersionConflict => "draft_version_conflict",
+            StoreNotPublished => "store_not_published",
+            DraftNotPublishable => "draft_not_publishable",
         }
     }
 }
@@ -903,6 +935,29 @@ impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::storefronts::StorefrontError> for ApiError {
+    fn from(err: oms_domain::usecases::storefronts::StorefrontError) -> Self {
+        use oms_domain::usecases::storefronts::StorefrontError as E;
+        let code = match &err {
+            E::Invalid(e) => return e.clone().into(),
+            E::UnknownSku { field, .. } => {
+                return Self { field: Some((*field).to_owned()), ..Self::new(ErrorCode::UnknownSku, err.to_string()) }
+            }
+            E::TemplateStale { .. } => ErrorCode::TemplateVersionConflict,
+            E::UnknownTemplate(_) => ErrorCode::UnknownTemplate,
+            E::TemplateWithdrawn(_) => ErrorCode::TemplateWithdrawn,
+            E::NotRegistered(_) => ErrorCode::MerchantNotFound,
+            E::NotApproved(_) => ErrorCode::MerchantNotApproved,
+            E::NoDraft(_) => ErrorCode::DraftNotFound,
+            E::VersionConflict { .. } => ErrorCode::DraftVersionConflict,
+            E::NotPublishable(_) => ErrorCode::DraftNotPublishable,
+            E::NotPublished(_) => ErrorCode::StoreNotPublished,
+            E::Unexpected(e) => return Self::unexpected(e),
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
 impl From<oms_domain::document::UploadRefusal> for ApiError {
     fn from(refusal: oms_domain::document::UploadRefusal) -> Self {
         use oms_domain::document::UploadRefusal as R;
@@ -1000,6 +1055,13 @@ mod tests {
                 ("merchant_not_approved", 403),
                 ("unsupported_media_type", 415),
                 ("document_not_found", 404),
+                ("unknown_template", 422),
+                ("template_withdrawn", 422),
+                ("template_version_conflict", 409),
+                ("draft_not_found", 404),
+                ("draft_version_conflict", 409),
+                ("store_not_published", 404),
+                ("draft_not_publishable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -44,6 +44,7 @@ pub mod reviews;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
+pub mod storefronts;
 pub mod supply;
 pub mod warehouses;
 
@@ -69,6 +70,7 @@ pub use reviews::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
+pub use storefronts::*;
 pub use supply::*;
 pub use warehouses::*;
 
@@ -95,6 +97,7 @@ pub struct Subject {
     pub repairs: Arc<dyn oms_domain::ports::RepairStore>,
     pub returns: Arc<dyn oms_domain::ports::ReturnStore>,
     pub merchants: Arc<dyn oms_domain::ports::MerchantStore>,
+    pub storefronts: Arc<dyn oms_domain::ports::StorefrontStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -312,6 +315,13 @@ macro_rules! __each_case {
         $($apply)*!(a_step_is_written_only_over_the_version_it_was_taken_from, $($arg)*);
         $($apply)*!(merchants_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
         $($apply)*!(two_admins_deciding_at_once_leave_exactly_one_decision, $($arg)*);
+        // storefronts
+        $($apply)*!(a_template_is_replaced_only_by_a_higher_version_and_a_retry_is_unchanged, $($arg)*);
+        $($apply)*!(a_first_draft_is_saved_once_and_an_edit_only_over_the_version_read, $($arg)*);
+        $($apply)*!(two_editors_saving_from_one_version_leave_exactly_one_draft, $($arg)*);
+        $($apply)*!(publishing_copies_the_draft_and_later_edits_stay_unpublished_until_published_again, $($arg)*);
+        $($apply)*!(a_publication_of_a_draft_version_since_edited_writes_nothing, $($arg)*);
+        $($apply)*!(one_merchants_storefront_is_never_another_merchants, $($arg)*);
         $($apply)*!(an_order_held_for_its_merchant_is_released_by_the_approval, $($arg)*);
     };
 }
@@ -371,6 +381,7 @@ mod tests {
             include_str!("repairs.rs"),
             include_str!("returns.rs"),
             include_str!("merchants.rs"),
+            include_str!("storefronts.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -43,6 +43,7 @@ pub mod service_order;
 pub mod shipment;
 pub mod sku_mapping;
 pub mod stock;
+pub mod storefront;
 pub mod supply;
 pub mod usecases;
 pub mod validation;

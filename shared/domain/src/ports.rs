@@ -1535,6 +1535,81 @@ pub trait DocumentStore: Send + Sync + fmt::Debug {
     ) -> Result<Option<crate::document::StoredDocument>, StoreError>;
 }
 
+/// What `StorefrontStore::put_template` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum PutTemplateOutcome {
+    /// The template is stored at its version.
+    Written,
+    /// The same design is stored at this version already (a retry): nothing written.
+    Unchanged,
+    /// A template of this id is stored at this version or a later one, differently: that
+    /// one, nothing written.
+    Stale(Box<crate::storefront::Template>),
+}
+
+/// What `StorefrontStore::save_draft` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum SaveDraftOutcome {
+    /// The draft is stored at its version.
+    Saved,
+    /// The stored draft is not at the version the edit was taken from (another edit landed
+    /// first, or a first draft exists already, or no draft exists to edit): the draft as
+    /// stored now, if any; nothing written.
+    Conflict(Option<Box<crate::storefront::StorefrontDraft>>),
+}
+
+/// What `StorefrontStore::publish` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum PublishOutcome {
+    /// The copy is the merchant's published storefront, replacing any before it.
+    Published,
+    /// The draft is no longer at the version copied (an edit landed meanwhile): nothing
+    /// written; the published storefront, if any, is as it was.
+    DraftChanged,
+}
+
+/// Storefront templates, and each merchant's storefront draft and published copy, keyed
+/// by merchant so one merchant's never answers for another's.
+#[async_trait]
+pub trait StorefrontStore: Send + Sync {
+    /// Stores `template`.
+    /// Condition: no template of its id is stored, or the stored one has a lower version
+    /// (else `Unchanged` when the stored one is the same design at this version, `Stale`
+    /// with the stored one otherwise).
+    async fn put_template(&self, template: &crate::storefront::Template) -> Result<PutTemplateOutcome, StoreError>;
+
+    /// The template under `id`, whatever its status. Strongly consistent.
+    async fn get_template(&self, id: &crate::storefront::TemplateId) -> Result<Option<crate::storefront::Template>, StoreError>;
+
+    /// Every template, whatever its status, by id (the platform keeps a handful).
+    async fn list_templates(&self) -> Result<Vec<crate::storefront::Template>, StoreError>;
+
+    /// The merchant's draft. Strongly consistent.
+    async fn get_draft(&self, merchant: &MerchantId) -> Result<Option<crate::storefront::StorefrontDraft>, StoreError>;
+
+    /// Stores `draft` as the merchant's draft.
+    /// Condition: the stored draft is at `draft.previous_version()` (none stored for a first
+    /// draft), else `Conflict` with the stored one; so of two edits taken from one version
+    /// exactly one is written.
+    async fn save_draft(&self, draft: &crate::storefront::StorefrontDraft) -> Result<SaveDraftOutcome, StoreError>;
+
+    /// The merchant's published storefront. Strongly consistent.
+    async fn get_published(&self, merchant: &MerchantId) -> Result<Option<crate::storefront::PublishedStorefront>, StoreError>;
+
+    /// Stores `published` as the merchant's published storefront, replacing any before it,
+    /// in one atomic write with the check of its draft.
+    /// Condition: the merchant's draft is stored at `published.draft_version` (else
+    /// `DraftChanged`), so what is published is always one version of the draft, whole.
+    async fn publish(&self, published: &crate::storefront::PublishedStorefront) -> Result<PublishOutcome, StoreError>;
+
+    /// Removes the merchant's published storefront (its draft stays); `false` when none
+    /// was published.
+    async fn unpublish(&self, merchant: &MerchantId) -> Result<bool, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1559,6 +1634,7 @@ pub struct Ports {
     pub repairs: Arc<dyn RepairStore>,
     pub returns: Arc<dyn ReturnStore>,
     pub merchants: Arc<dyn MerchantStore>,
+    pub storefronts: Arc<dyn StorefrontStore>,
 }
 
 impl fmt::Debug for Ports {

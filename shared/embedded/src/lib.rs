@@ -33,6 +33,7 @@ mod rows;
 mod sales;
 mod shipments;
 mod sku_mappings;
+mod storefronts;
 mod supply;
 mod warehouses;
 
@@ -108,6 +109,7 @@ impl Embedded {
             repairs: Arc::new(self.clone()),
             returns: Arc::new(self.clone()),
             merchants: Arc::new(self.clone()),
+            storefronts: Arc::new(self.clone()),
         }
     }
 

@@ -71,7 +71,8 @@ async fn file_backed() -> Subject {
         reviews: kept.clone(),
         repairs: kept.clone(),
         returns: kept.clone(),
-        merchants: kept,
+        merchants: kept.clone(),
+        storefronts: kept,
     }
 }
 
@@ -116,6 +117,7 @@ async fn in_memory() -> Subject {
         repairs,
         returns: ports.returns,
         merchants: ports.merchants,
+        storefronts: ports.storefronts,
     }
 }
 
@@ -157,7 +159,8 @@ async fn two_on_one_file() -> Subject {
         reviews: shared.clone(),
         repairs: shared.clone(),
         returns: shared.clone(),
-        merchants: shared,
+        merchants: shared.clone(),
+        storefronts: shared,
     }
 }
 
@@ -954,6 +957,56 @@ macro_rules! merchants_through {
     };
 }
 
+macro_rules! storefronts_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::StorefrontStore for $wrapper {
+            async fn put_template(
+                &self,
+                template: &oms_domain::storefront::Template,
+            ) -> Result<oms_domain::ports::PutTemplateOutcome, StoreError> {
+                oms_domain::ports::StorefrontStore::put_template($store(self), template).await
+            }
+            async fn get_template(
+                &self,
+                id: &oms_domain::storefront::TemplateId,
+            ) -> Result<Option<oms_domain::storefront::Template>, StoreError> {
+                oms_domain::ports::StorefrontStore::get_template($store(self), id).await
+            }
+            async fn list_templates(&self) -> Result<Vec<oms_domain::storefront::Template>, StoreError> {
+                oms_domain::ports::StorefrontStore::list_templates($store(self)).await
+            }
+            async fn get_draft(
+                &self,
+                merchant: &MerchantId,
+            ) -> Result<Option<oms_domain::storefront::StorefrontDraft>, StoreError> {
+                oms_domain::ports::StorefrontStore::get_draft($store(self), merchant).await
+            }
+            async fn save_draft(
+                &self,
+                draft: &oms_domain::storefront::StorefrontDraft,
+            ) -> Result<oms_domain::ports::SaveDraftOutcome, StoreError> {
+                oms_domain::ports::StorefrontStore::save_draft($store(self), draft).await
+            }
+            async fn get_published(
+                &self,
+                merchant: &MerchantId,
+            ) -> Result<Option<oms_domain::storefront::PublishedStorefront>, StoreError> {
+                oms_domain::ports::StorefrontStore::get_published($store(self), merchant).await
+            }
+            async fn publish(
+                &self,
+                published: &oms_domain::storefront::PublishedStorefront,
+            ) -> Result<oms_domain::ports::PublishOutcome, StoreError> {
+                oms_domain::ports::StorefrontStore::publish($store(self), published).await
+            }
+            async fn unpublish(&self, merchant: &MerchantId) -> Result<bool, StoreError> {
+                oms_domain::ports::StorefrontStore::unpublish($store(self), merchant).await
+            }
+        }
+    };
+}
+
 macro_rules! returns_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1035,3 +1088,5 @@ returns_through!(InTempDir, kept_store);
 returns_through!(TwoOnOneFile, picked_store);
 merchants_through!(InTempDir, kept_store);
 merchants_through!(TwoOnOneFile, picked_store);
+storefronts_through!(InTempDir, kept_store);
+storefronts_through!(TwoOnOneFile, picked_store);

@@ -190,6 +190,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     repairs(&api).await?;
     returns(&api, &embedded, &fakes).await?;
     onboarding(&api, &embedded).await?;
+    storefront(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -2367,5 +2368,108 @@ async fn onboarding(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
             t(&step["by"])
         );
     }
+    Ok(())
+}
+
+/// A page (HTML) as `token` reads it: its status and text.
+async fn page_as(api: &Router, token: &str, uri: &str, accept: &str) -> anyhow::Result<(StatusCode, String)> {
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header("accept", accept)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .context("Failed to build a request")?;
+    let response = api.clone().oneshot(request).await.context("The router failed")?;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.context("Failed to read a page")?;
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The storefront: platform staff publish a template; the ink-stone maker, approved above,
+/// drafts its store on it, previews it and publishes it; a storefront backend reads the
+/// published store as JSON and as a page; an edit stays in the draft until published again.
+async fn storefront(api: &Router) -> anyhow::Result<()> {
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let template = json!({ "name": "Scholar's studio", "sections": ["hero_banner", "featured_grid", "about"],
+                           "theme": { "primary": "#2f4f4f", "background": "#fdf6e3" }, "version": 1 });
+    let stored = expect_as(api, PLATFORM_STAFF, Method::PUT, "/storefront-templates/scholar", template, StatusCode::OK).await?;
+    println!(
+        "\nStorefront: platform staff publish template {} v{} ({})",
+        t(&stored["id"]),
+        stored["version"],
+        t(&stored["name"])
+    );
+    let store = format!("/stores/{NEWCOMER}");
+    let (status, before) = call_as(api, Some(TEAHOUSE_STAFF), Method::GET, &store, Value::Null).await?;
+    println!("  a shop reads {NEWCOMER}'s store before it publishes: {status}, {}", t(&before["error"]["code"]));
+    let draft = |name: &str, version: Option<u64>| {
+        json!({ "template": "scholar", "name": name, "introduction": "Duan stones <carved> by hand in Zhaoqing",
+                "logo": "https://img.example.com/ink/logo.png", "banners": ["https://img.example.com/ink/banner.jpg"],
+                "featured": ["INK-STONE-DUAN"], "version": version })
+    };
+    let (status, refused) = call_as(
+        api,
+        Some(NEWCOMER_STAFF),
+        Method::PUT,
+        &format!("{store}/draft"),
+        json!({ "template": "scholar", "name": "Ink", "featured": ["TEA-LONGJING-250G"] }),
+    )
+    .await?;
+    println!("  a draft featuring another merchant's SKU: {status}, {}", t(&refused["error"]["code"]));
+    let saved =
+        expect_as(api, NEWCOMER_STAFF, Method::PUT, &format!("{store}/draft"), draft("Duan Studio", None), StatusCode::OK)
+            .await?;
+    let (status, preview) = page_as(api, NEWCOMER_STAFF, &format!("{store}/preview"), "text/html").await?;
+    println!(
+        "  it drafts \"{}\" (version {}) and previews it: {status}, {} bytes of HTML, marked as a preview: {}, its text escaped: {}",
+        t(&saved["profile"]["name"]),
+        saved["version"],
+        preview.len(),
+        preview.contains("Preview of draft"),
+        preview.contains("&lt;carved&gt;")
+    );
+    let published =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{store}/publish"), Value::Null, StatusCode::OK).await?;
+    let shown = expect_as(api, TEAHOUSE_STAFF, Method::GET, &store, Value::Null, StatusCode::OK).await?;
+    let cards: Vec<String> = shown["featured"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| format!("{} at {} (in stock: {})", t(&c["name"]), t(&c["list_price"]), c["in_stock"]))
+        .collect();
+    println!(
+        "  published (draft version {}); a shop reads it: \"{}\", featuring {cards:?}",
+        published["draft_version"],
+        t(&shown["name"])
+    );
+    let (status, page) = page_as(api, TEAHOUSE_STAFF, &store, "text/html").await?;
+    println!(
+        "  the same store as a page (Accept: text/html): {status}, {} bytes, names the stone: {}",
+        page.len(),
+        page.contains("Duan ink stone")
+    );
+
+    let edited = expect_as(
+        api,
+        NEWCOMER_STAFF,
+        Method::PUT,
+        &format!("{store}/draft"),
+        draft("Duan Studio of Zhaoqing", saved["version"].as_u64()),
+        StatusCode::OK,
+    )
+    .await?;
+    let (status, stale) =
+        call_as(api, Some(NEWCOMER_STAFF), Method::PUT, &format!("{store}/draft"), draft("A stale edit", Some(1))).await?;
+    let still = expect_as(api, TEAHOUSE_STAFF, Method::GET, &store, Value::Null, StatusCode::OK).await?;
+    println!(
+        "  it renames the draft (version {}); an edit of version 1 after it: {status}, {}; shops still read \"{}\"",
+        edited["version"],
+        t(&stale["error"]["code"]),
+        t(&still["name"])
+    );
+    expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{store}/publish"), Value::Null, StatusCode::OK).await?;
+    let now_shown = expect_as(api, TEAHOUSE_STAFF, Method::GET, &store, Value::Null, StatusCode::OK).await?;
+    println!("  published again: shops read \"{}\" (draft version {})", t(&now_shown["name"]), now_shown["draft_version"]);
     Ok(())
 }

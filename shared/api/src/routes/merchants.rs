@@ -231,7 +231,7 @@ fn own_merchant(caller: &Caller, raw: &str) -> Result<MerchantId, ApiError> {
 }
 
 /// A platform administrator: `oms/admin` on a credential that names no merchant.
-fn administrator(caller: Authed) -> Result<Caller, ApiError> {
+pub(super) fn administrator(caller: Authed) -> Result<Caller, ApiError> {
     let caller = caller.with(Scope::Admin)?;
     if caller.merchant_id().is_some() {
         return Err(ApiError::new(

@@ -25,6 +25,7 @@ mod reports;
 mod returns;
 mod reviews;
 mod sku_mappings;
+mod storefronts;
 mod supply;
 pub mod track;
 mod tracking;
@@ -211,9 +212,10 @@ pub fn returns_api(state: AppState) -> Router {
 }
 
 /// `merchants`: merchant onboarding (registration, the application and its documents,
-/// submission, the administrators' decisions and review queue).
+/// submission, the administrators' decisions and review queue) and the merchants'
+/// storefronts (templates, drafts, previews, publication and the published stores).
 pub fn merchants_api(state: AppState) -> Router {
-    finish(base().merge(merchants::router()), state)
+    finish(base().merge(merchants::router()).merge(storefronts::router()), state)
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
@@ -244,7 +246,8 @@ pub fn all(state: AppState) -> Router {
         .merge(rentals::router())
         .merge(repairs::router())
         .merge(returns::router())
-        .merge(merchants::router());
+        .merge(merchants::router())
+        .merge(storefronts::router());
     finish(routes, state)
 }
 

@@ -43,6 +43,7 @@ mod sales;
 mod shipments;
 pub use outbox::relayed_message;
 mod sku_mappings;
+mod storefronts;
 mod supply;
 mod warehouses;
 

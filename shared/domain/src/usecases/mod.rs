@@ -27,6 +27,7 @@ pub mod replenishment;
 pub mod reports;
 pub mod returns;
 pub mod reviews;
+pub mod storefronts;
 pub mod supply;
 pub mod sweep;
 pub mod tracking;
