@@ -15,6 +15,7 @@
 mod alerts;
 mod archive;
 mod auctions;
+mod browsing;
 mod catalogue;
 mod consignments;
 mod db;
@@ -108,6 +109,7 @@ impl Embedded {
             repairs: Arc::new(self.clone()),
             returns: Arc::new(self.clone()),
             merchants: Arc::new(self.clone()),
+            browsing: Arc::new(self.clone()),
         }
     }
 
