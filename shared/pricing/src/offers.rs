@@ -204,8 +204,7 @@ impl OfferIndex {
             }
             *units.entry(&row.province).or_default().entry(&row.sku).or_default() += u64::from(row.quantity);
         }
-        let returned: HashSet<(&str, &str)> =
-            signals.returns.iter().map(|r| (r.customer_id.as_str(), r.sku.as_str())).collect();
+        let returned: HashSet<(&str, &str)> = signals.returns.iter().map(|r| (r.customer_id.as_str(), r.sku.as_str())).collect();
         let mut bought: HashMap<String, Vec<Bought>> = HashMap::new();
         let mut repeaters: HashMap<&str, (u32, u32)> = HashMap::new();
         // Per customer, each SKU it showed interest in: weight (1 a kept purchase) and when last.
@@ -332,7 +331,9 @@ impl OfferIndex {
                 if lately * similarity > entry.0 || entry.1.is_empty() {
                     entry.1 = match interest {
                         None => format!("often bought by customers who bought {seed}"),
-                        Some(interest) => format!("often bought by customers interested in {seed}, which it {}", interest.as_str()),
+                        Some(interest) => {
+                            format!("often bought by customers interested in {seed}, which it {}", interest.as_str())
+                        }
                     };
                 }
                 entry.0 += lately * similarity;
@@ -340,10 +341,14 @@ impl OfferIndex {
         }
         // What it browsed itself, by how strongly and how lately.
         for b in browsed {
-            let days_ago = (now - b.last).num_days().max(0);
+            let when = match (now - b.last).num_days().max(0) {
+                0 => "today".to_owned(),
+                1 => "yesterday".to_owned(),
+                days => format!("{days} days ago"),
+            };
             let entry = scores.entry(&b.sku).or_insert((0.0, String::new()));
             entry.0 += BROWSED_ITSELF * b.interest.weight() * recency(b.last, now, self.half_life_days);
-            entry.1 = format!("this customer {} it {days_ago} days ago", b.interest.as_str());
+            entry.1 = format!("this customer {} it {when}", b.interest.as_str());
         }
         let total: f64 = seeds.iter().map(|(_, weight, _, _)| weight).sum();
         if total > 0.0 {
@@ -536,8 +541,9 @@ mod tests {
                 history.push(row(customer, "TEA-2", 4, "P"));
             }
         }
-        let categories: HashMap<String, String> =
-            [("TEA-1", "tea"), ("TEA-2", "tea"), ("FAN-1", "crafts"), ("FAN-2", "crafts")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+        let categories: HashMap<String, String> = [("TEA-1", "tea"), ("TEA-2", "tea"), ("FAN-1", "crafts"), ("FAN-2", "crafts")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
         (history, categories)
     }
 
@@ -558,12 +564,16 @@ mod tests {
     #[test]
     fn browsing_counts_less_than_buying_in_the_co_occurrence() {
         let (history, categories) = tea_and_fans();
-        let viewed = Signals { browsing: vec![browse("e", "FAN-1", Interest::View, 5), browse("e", "TEA-1", Interest::View, 5)], returns: Vec::new() };
+        let viewed = Signals {
+            browsing: vec![browse("e", "FAN-1", Interest::View, 5), browse("e", "TEA-1", Interest::View, 5)],
+            returns: Vec::new(),
+        };
         let mut bought = history.clone();
         bought.extend([row("e", "FAN-1", 5, "P"), row("e", "TEA-1", 5, "P")]);
         let by_views = OfferIndex::build_from(&history, &viewed, &categories, None);
         let by_purchases = OfferIndex::build_from(&bought, &Signals::default(), &categories, None);
-        let similarity = |index: &OfferIndex| index.similar["FAN-1"].iter().find(|(sku, _)| sku == "TEA-1").map(|(_, s)| *s).unwrap();
+        let similarity =
+            |index: &OfferIndex| index.similar["FAN-1"].iter().find(|(sku, _)| sku == "TEA-1").map(|(_, s)| *s).unwrap();
         let (viewed, purchased) = (similarity(&by_views), similarity(&by_purchases));
         assert!(viewed < purchased, "a co-view {viewed} against a co-purchase {purchased}");
         assert!(viewed > similarity(&OfferIndex::build_from(&history, &Signals::default(), &categories, None)));
@@ -590,7 +600,8 @@ mod tests {
     #[test]
     fn a_product_is_often_returned_from_three_units_in_ten_over_five_sold() {
         let history: Vec<Purchase> = (0..10).map(|i| row(&format!("c{i}"), "SHOE", 1, "P")).collect();
-        let signals = |n: usize| Signals { browsing: Vec::new(), returns: (0..n).map(|i| returned(&format!("c{i}"), "SHOE", 1)).collect() };
+        let signals =
+            |n: usize| Signals { browsing: Vec::new(), returns: (0..n).map(|i| returned(&format!("c{i}"), "SHOE", 1)).collect() };
         assert!(!OfferIndex::build_from(&history, &signals(2), &HashMap::new(), None).is_often_returned("SHOE"));
         assert!(OfferIndex::build_from(&history, &signals(3), &HashMap::new(), None).is_often_returned("SHOE"));
         let few = &history[..4];

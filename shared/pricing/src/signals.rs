@@ -41,11 +41,12 @@ impl Interest {
         }
     }
 
+    /// What the customer did, as a reason says it: "viewed", "put in its cart".
     pub fn as_str(self) -> &'static str {
         match self {
             Interest::View => "viewed",
-            Interest::CartAdd => "added to its cart",
-            Interest::Wishlist => "added to its wish list",
+            Interest::CartAdd => "put in its cart",
+            Interest::Wishlist => "put on its wish list",
         }
     }
 }
