@@ -126,26 +126,73 @@ async fn bad_batches_are_refused_with_a_clear_error_and_nothing_stored() {
         ("events not a list", events("k", json!("view")), StatusCode::BAD_REQUEST, "invalid_request"),
         ("no events", events("k", json!([])), StatusCode::BAD_REQUEST, "invalid_request"),
         ("over 100 events", events("k", json!(hundred_and_one)), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("an unknown kind", events("k", json!([{ "kind": "purchase", "sku": "TEA-1", "at": minutes_ago(1) }])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("a kind of the wrong type", events("k", json!([{ "kind": 3, "sku": "TEA-1", "at": minutes_ago(1) }])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("a time that is no time", events("k", json!([{ "kind": "view", "sku": "TEA-1", "at": "yesterday" }])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("an event in the future", events("k", json!([view((Utc::now() + Duration::hours(1)).to_rfc3339())])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("an event 91 days old", events("k", json!([view((Utc::now() - Duration::days(91)).to_rfc3339())])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("a blank SKU", events("k", json!([{ "kind": "view", "sku": " ", "at": minutes_ago(1) }])), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("an unknown field", json!({ "idempotency_key": "k", "events": [view(minutes_ago(1))], "extra": 1 }).to_string(), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("no idempotency key", json!({ "events": [view(minutes_ago(1))] }).to_string(), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("an unknown SKU", events("k", json!([view(minutes_ago(2)), { "kind": "view", "sku": "NOPE", "at": minutes_ago(1) }])), StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"),
+        (
+            "an unknown kind",
+            events("k", json!([{ "kind": "purchase", "sku": "TEA-1", "at": minutes_ago(1) }])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "a kind of the wrong type",
+            events("k", json!([{ "kind": 3, "sku": "TEA-1", "at": minutes_ago(1) }])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "a time that is no time",
+            events("k", json!([{ "kind": "view", "sku": "TEA-1", "at": "yesterday" }])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an event in the future",
+            events("k", json!([view((Utc::now() + Duration::hours(1)).to_rfc3339())])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an event 91 days old",
+            events("k", json!([view((Utc::now() - Duration::days(91)).to_rfc3339())])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "a blank SKU",
+            events("k", json!([{ "kind": "view", "sku": " ", "at": minutes_ago(1) }])),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an unknown field",
+            json!({ "idempotency_key": "k", "events": [view(minutes_ago(1))], "extra": 1 }).to_string(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "no idempotency key",
+            json!({ "events": [view(minutes_ago(1))] }).to_string(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "an unknown SKU",
+            events("k", json!([view(minutes_ago(2)), { "kind": "view", "sku": "NOPE", "at": minutes_ago(1) }])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_sku",
+        ),
     ];
     for (what, body, status, expected) in cases {
         let (answer_status, answer) = call(&router, Some(STOREFRONT), "POST", "/customers/c-1/events", &body).await;
         assert_eq!((answer_status, code(&answer)), (status, Some(expected)), "{what}: {answer}");
         assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {answer}");
     }
-    let (status, answer) = call(&router, Some(STOREFRONT), "POST", "/customers/%20/events", &events("k", json!([view(minutes_ago(1))]))).await;
+    let (status, answer) =
+        call(&router, Some(STOREFRONT), "POST", "/customers/%20/events", &events("k", json!([view(minutes_ago(1))]))).await;
     assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, Some("invalid_request")), "a blank customer: {answer}");
     let (status, _) = call(&router, None, "POST", "/customers/c-1/events", &events("k", json!([view(minutes_ago(1))]))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, answer) = call(&router, Some(MERCHANT), "POST", "/customers/c-1/events", &events("k", json!([view(minutes_ago(1))]))).await;
+    let (status, answer) =
+        call(&router, Some(MERCHANT), "POST", "/customers/c-1/events", &events("k", json!([view(minutes_ago(1))]))).await;
     assert_eq!((status, code(&answer)), (StatusCode::FORBIDDEN, Some("forbidden")), "staff tokens lack oms/storefront: {answer}");
     assert!(stored(&ports, "m-1").await.is_empty(), "nothing stored from a refused batch");
 }

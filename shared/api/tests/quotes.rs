@@ -442,7 +442,8 @@ async fn recommendations_say_their_delivery_days_and_leave_out_the_often_returne
     assert_eq!(kite.map(|k| k["delivery_days"].clone()), Some(json!(4)), "without a limit it is kept: {unbounded}");
 
     // A customer whose place nobody knows: no delivery days, and nothing left out as slow.
-    let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/nobody/recommendations?limit=5&max_delivery_days=0").await;
+    let (status, answer) =
+        get_offers(&router, Some(M1_SHOP), "/customers/nobody/recommendations?limit=5&max_delivery_days=0").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let listed: Vec<&Value> = answer["recommendations"].as_array().expect("a list").iter().collect();
     assert!(!listed.is_empty() && listed.iter().all(|r| r.get("delivery_days").is_none()), "{answer}");
@@ -450,6 +451,10 @@ async fn recommendations_say_their_delivery_days_and_leave_out_the_often_returne
 
     for bad in ["max_delivery_days=61", "max_delivery_days=-1", "max_delivery_days=x"] {
         let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/recommendations?{bad}")).await;
-        assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{bad}: {answer}");
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{bad}: {answer}"
+        );
     }
 }

@@ -14,7 +14,13 @@ use oms_domain::{CustomerId, MerchantId, Order};
 use crate::fixtures::{line, merchant, order, sku};
 use crate::Subject;
 
-fn batch(merchant_id: &str, customer: &str, key: &str, events: &[(BrowsingKind, &str, DateTime<Utc>)], now: DateTime<Utc>) -> BrowsingBatch {
+fn batch(
+    merchant_id: &str,
+    customer: &str,
+    key: &str,
+    events: &[(BrowsingKind, &str, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> BrowsingBatch {
     BrowsingBatch::new(
         merchant(merchant_id),
         CustomerId::parse(customer).expect("a customer"),
@@ -61,7 +67,8 @@ pub async fn a_merchants_browsing_reads_back_by_time_range_and_never_another_mer
     assert_eq!(s.browsing.record_browsing(&mine).await.expect("the store answers"), RecordBrowsingOutcome::Recorded);
     let theirs = batch("br-3", "c-1", "k-1", &[(BrowsingKind::View, "SKU-9", days_ago(2))], now);
     assert_eq!(s.browsing.record_browsing(&theirs).await.expect("the store answers"), RecordBrowsingOutcome::Recorded);
-    let skus = |events: Vec<oms_domain::browsing::BrowsingEvent>| events.into_iter().map(|e| e.sku.to_string()).collect::<Vec<_>>();
+    let skus =
+        |events: Vec<oms_domain::browsing::BrowsingEvent>| events.into_iter().map(|e| e.sku.to_string()).collect::<Vec<_>>();
     let br2 = merchant("br-2");
     let all = s.browsing.browsing_between(&br2, days_ago(90), now + Duration::minutes(1)).await.expect("the store answers");
     assert_eq!(skus(all.clone()), ["SKU-1", "SKU-2", "SKU-3", "SKU-4"], "oldest first, across days");
@@ -80,7 +87,11 @@ async fn returned(s: &Subject, merchant_id: &str, external_id: &str) -> Return {
     plan.lines = vec![line("WH-1", "SKU-1", o.lines[0].quantity)];
     o.allocation = Some(plan);
     o.status = OrderStatus::Delivered;
-    o.timeline.push(TimelineEvent { at: Utc::now() - Duration::hours(1), status: OrderStatus::Delivered, detail: "delivered".into() });
+    o.timeline.push(TimelineEvent {
+        at: Utc::now() - Duration::hours(1),
+        status: OrderStatus::Delivered,
+        detail: "delivered".into(),
+    });
     let asked = ReturnRequest {
         customer_id: CustomerId::parse("c-1").expect("a customer"),
         idempotency_key: IdempotencyKey::parse("k-1").expect("a key"),

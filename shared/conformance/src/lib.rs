@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 pub mod alerts;
 pub mod auctions;
-pub mod browsing;
 pub mod backorders;
+pub mod browsing;
 pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
@@ -50,8 +50,8 @@ pub mod warehouses;
 
 pub use alerts::*;
 pub use auctions::*;
-pub use browsing::*;
 pub use backorders::*;
+pub use browsing::*;
 pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;

@@ -91,10 +91,7 @@ impl BrowsingBatch {
                 return Err(ValidationError::new(format!("events[{index}].at"), "is in the future"));
             }
             if at < earliest {
-                return Err(ValidationError::new(
-                    format!("events[{index}].at"),
-                    format!("is more than {MAX_AGE_DAYS} days ago"),
-                ));
+                return Err(ValidationError::new(format!("events[{index}].at"), format!("is more than {MAX_AGE_DAYS} days ago")));
             }
             checked.push(BrowsingEvent { customer_id: customer_id.clone(), kind, sku, at });
         }

@@ -57,8 +57,16 @@ mod tests {
     }
 
     fn hangzhou() -> Warehouse {
-        Warehouse::new(WarehouseId::parse("WH-HZ").unwrap(), "HZ", MerchantId::parse("m-1").unwrap(), "Zhejiang", "Hangzhou", 30.27, 120.15)
-            .unwrap()
+        Warehouse::new(
+            WarehouseId::parse("WH-HZ").unwrap(),
+            "HZ",
+            MerchantId::parse("m-1").unwrap(),
+            "Zhejiang",
+            "Hangzhou",
+            30.27,
+            120.15,
+        )
+        .unwrap()
     }
 
     #[test]

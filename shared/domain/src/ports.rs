@@ -1453,11 +1453,8 @@ pub trait ReturnStore: Send + Sync {
     /// `merchant`'s returns created at or after `since`, in their state now, oldest first
     /// (what the recommendations' retraining counts against a product). Read from an index
     /// of the merchant's returns by creation time, never a scan of every return.
-    async fn returns_since(
-        &self,
-        merchant: &MerchantId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<crate::returns::Return>, StoreError>;
+    async fn returns_since(&self, merchant: &MerchantId, since: DateTime<Utc>)
+        -> Result<Vec<crate::returns::Return>, StoreError>;
 }
 
 /// What `BrowsingStore::record_browsing` did.

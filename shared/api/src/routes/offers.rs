@@ -12,10 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::Scope;
-use oms_domain::ports::{OrderQuery, Page};
 use oms_domain::allocation::geo::Place;
 use oms_domain::carrier::RateTable;
 use oms_domain::delivery::delivery_days;
+use oms_domain::ports::{OrderQuery, Page};
 use oms_domain::stock::StockLevel;
 use oms_domain::{CustomerId, MerchantId, Sku, ValidationError, WarehouseId};
 
@@ -307,8 +307,7 @@ async fn recommendations(
             continue;
         }
         let stock = state.ports.inventory.stock_of(&sku).await?;
-        let own: Vec<&StockLevel> =
-            stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0).collect();
+        let own: Vec<&StockLevel> = stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0).collect();
         let available: u64 = own.iter().map(|level| u64::from(level.available)).sum();
         let Some((ships_from, delivery_days)) = ship_from(&state, &own, place, facts.weight_g, &rates).await? else {
             answer.left_out.push(LeftOut { sku: candidate.sku, why: "out_of_stock" });

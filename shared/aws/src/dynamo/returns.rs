@@ -23,8 +23,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use oms_domain::ledger::LedgerLine;
 use oms_domain::ports::{CreateReturnOutcome, MoveReturnOutcome, ReturnEffects, ReturnStore, StoreError};
 use oms_domain::returns::{DamagedStock, Return, ReturnId, ReturnState, StockBack};
