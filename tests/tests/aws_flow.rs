@@ -693,7 +693,7 @@ async fn a_storefronts_browsing_goes_through_quote_price_into_dynamodb_once_and_
     let artifact = current.iter().find(|artifact| artifact.merchant_id == "m-1").expect("m-1's model");
     let offers = artifact.offers.offers("browser-1", None, chrono::Utc::now(), 2);
     assert_eq!(offers[0].sku, "CUP", "what it browsed leads: {offers:?}");
-    assert!(offers[0].reason.contains("put in its cart"), "{offers:?}");
+    assert!(offers[0].reason.contains("put it in its cart"), "{offers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -348,7 +348,7 @@ impl OfferIndex {
             };
             let entry = scores.entry(&b.sku).or_insert((0.0, String::new()));
             entry.0 += BROWSED_ITSELF * b.interest.weight() * recency(b.last, now, self.half_life_days);
-            entry.1 = format!("this customer {} it {when}", b.interest.as_str());
+            entry.1 = format!("this customer {} {when}", b.interest.done_to_it());
         }
         let total: f64 = seeds.iter().map(|(_, weight, _, _)| weight).sum();
         if total > 0.0 {

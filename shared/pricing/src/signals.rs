@@ -32,6 +32,15 @@ pub enum Interest {
 }
 
 impl Interest {
+    /// What the customer did with the SKU a reason is about: "viewed it", "put it in its cart".
+    pub fn done_to_it(self) -> &'static str {
+        match self {
+            Interest::View => "viewed it",
+            Interest::CartAdd => "put it in its cart",
+            Interest::Wishlist => "put it on its wish list",
+        }
+    }
+
     /// How much it counts beside a purchase (1).
     pub fn weight(self) -> f64 {
         match self {
@@ -41,7 +50,7 @@ impl Interest {
         }
     }
 
-    /// What the customer did, as a reason says it: "viewed", "put in its cart".
+    /// What the customer did, as a reason says it of a SKU it names: "viewed", "put in its cart".
     pub fn as_str(self) -> &'static str {
         match self {
             Interest::View => "viewed",
