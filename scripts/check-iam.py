@@ -121,14 +121,18 @@ USES = {
     # the merchants' model pointers and the artifacts they name; offers and
     # recommendations read SKU facts (GetItem) and a customer's latest order (the index by
     # customer; the order's moved timeline entries: Query); recommendations read each
-    # candidate's stock (Query of its stock partition).
+    # candidate's stock (Query of its stock partition), its rating, the warehouses and the
+    # rate tables (delivery days); a browsing batch: one transaction of its key's and day
+    # items (Put, the template keeps it to the BROWSING keys).
     # (ListBucket: without it a missing object answers 403 instead of 404.)
     "QuotePriceFunction": objects("GetObject", "models")
     | {("s3:ListBucket", ("Fn::GetAtt", "ArtifactsBucket.Arn"))}
-    | table("GetItem", "Query")
+    | table("GetItem", "PutItem", "Query")
     | query_indexes("by_customer"),
     # each merchant's sales (Query of SALES#<merchant>, the list SALES_MERCHANTS) and SKU
-    # facts (GetItem); the purchase history CSV in; the artifacts, reports and pointers out.
+    # facts (GetItem), its browsing (Query of each day's BROWSING partition) and returns
+    # (Query of MERCHANT_RETURNS#<merchant>, each return's GetItem); the purchase history
+    # CSV in; the artifacts, reports and pointers out.
     "RetrainModelFunction": table("GetItem", "Query")
     | objects("GetObject", "history")
     | objects("PutObject", "models")

@@ -637,6 +637,66 @@ async fn retrain_model_trains_each_merchant_on_its_dynamodb_sales_and_quote_pric
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storefronts_browsing_goes_through_quote_price_into_dynamodb_once_and_the_retrain_learns_from_it() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("browsing").await;
+    let artifacts = aws.artifacts().clone();
+    let ports = aws.ports(Arc::new(SystemClock));
+    let quotes =
+        |model: &oms_api::PricingModel| oms_api::routes::quotes_api(AppState { pricing: model.clone(), ..lambda_state(&aws) });
+    for sku in ["TEA", "CUP"] {
+        let facts = oms_domain::catalogue::UncheckedSkuFacts {
+            merchant_id: "m-1".into(),
+            name: format!("{sku} of m-1"),
+            category: sku.to_lowercase(),
+            cost: rust_decimal::Decimal::from(10),
+            list_price: rust_decimal::Decimal::from(400),
+            weight_g: 100,
+            dims_mm: [1, 1, 1],
+            traits: vec![],
+        };
+        let facts = oms_domain::catalogue::SkuFacts::new(oms_domain::Sku::parse(sku).expect("a SKU"), facts).expect("facts");
+        ports.catalogue.put_sku(&facts).await.expect("stored");
+    }
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339();
+    let body = serde_json::json!({ "idempotency_key": "batch-1", "events": [
+        { "kind": "view", "sku": "CUP", "at": at },
+        { "kind": "cart_add", "sku": "CUP", "at": at },
+    ] })
+    .to_string();
+    let post = storefront_event("POST", "/customers/{id}/events", "/customers/browser-1/events", "", Some(&body), "m-1");
+    let model = oms_api::PricingModel::default();
+    let (status, answer) = invoke(&quotes(&model), post.clone()).await;
+    assert_eq!((status, &answer["duplicate"]), (StatusCode::ACCEPTED, &Value::from(false)), "{answer}");
+    let (status, answer) = invoke(&quotes(&model), post).await;
+    assert_eq!((status, &answer["duplicate"]), (StatusCode::OK, &Value::from(true)), "a retry stores nothing: {answer}");
+    let m1 = oms_domain::MerchantId::parse("m-1").expect("a merchant");
+    let now = chrono::Utc::now();
+    let stored = ports.browsing.browsing_between(&m1, now - chrono::Duration::days(1), now).await.expect("the browsing");
+    let kinds: Vec<&str> = stored.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["view", "cart_add"], "stored once in the day's partition");
+    let other = oms_domain::MerchantId::parse("m-2").expect("a merchant");
+    assert!(ports.browsing.browsing_between(&other, now - chrono::Duration::days(1), now).await.expect("read").is_empty());
+
+    // The retrain reads the browsing: a customer who never bought is recommended the cup
+    // it looked at, not only the best sellers.
+    reserved_sales(&ports, "m-1", "tea", ["TEA", "TEA"], 200, 40).await;
+    oms_lambda::schedule::retrain(
+        &artifacts,
+        &ports,
+        oms_pricing::DEFAULT_MIN_MARGIN,
+        schedule_event("schedule-retrain.json", "2026-11-21T02:00:00Z"),
+    )
+    .await
+    .expect("the scheduled retrain");
+    let current = oms_lambda::pricing::load_current(&artifacts).await.unwrap();
+    let artifact = current.iter().find(|artifact| artifact.merchant_id == "m-1").expect("m-1's model");
+    let offers = artifact.offers.offers("browser-1", None, chrono::Utc::now(), 2);
+    assert_eq!(offers[0].sku, "CUP", "what it browsed leads: {offers:?}");
+    assert!(offers[0].reason.contains("put it in its cart"), "{offers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_order_reads_the_webhook_secrets_from_secrets_manager_and_follows_a_rotation() {
     let emulator = Emulator::shared();
     let aws = emulator.provisioned("secrets").await;

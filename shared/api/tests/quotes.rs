@@ -343,3 +343,118 @@ async fn recommendations_keep_what_the_merchant_lists_and_can_ship_now() {
     let (status, answer) = get_offers(&router, Some(M1_SHOP), "/customers/%20/recommendations").await;
     assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{answer}");
 }
+
+/// m-1's model of [`trained_with_baskets`]' history, with 20 of the 30 cups sent back.
+fn trained_with_returned_cups() -> PricingModel {
+    let mut rows = history();
+    let baskets = [("TEA", "CUP", "Zhejiang", "Hangzhou"), ("KITE", "FAN", "Xinjiang", "Urumqi")];
+    for index in 0..60i64 {
+        let (first, second, province, city) = baskets[(index % 2) as usize];
+        for sku in [first, second] {
+            rows.push(Purchase {
+                customer_id: format!("b-{index}"),
+                sku: sku.into(),
+                quantity: 1,
+                unit_price: Decimal::new(50, 0),
+                purchased_at: chrono::DateTime::from_timestamp(1_790_000_000 + index * 3_600, 0).expect("a time"),
+                province: province.into(),
+                city: city.into(),
+                address: String::new(),
+                merchant_id: None,
+                currency: None,
+            });
+        }
+    }
+    rows.push(Purchase { customer_id: "tea-fan".into(), sku: "TEA".into(), ..rows[rows.len() - 4].clone() });
+    let mut options = TrainOptions::new("v-returns").for_merchant("m-1");
+    options.signals.returns = (0..40)
+        .step_by(2)
+        .map(|index| oms_pricing::signals::Returned {
+            customer_id: format!("b-{index}"),
+            sku: "CUP".into(),
+            units: 1,
+            at: chrono::DateTime::from_timestamp(1_790_500_000, 0).expect("a time"),
+        })
+        .collect();
+    let artifact = oms_pricing::train(rows, &options, &|_| ()).expect("a model");
+    assert!(artifact.offers.is_often_returned("CUP"));
+    PricingModel::new(Some(artifact))
+}
+
+#[tokio::test]
+async fn recommendations_say_their_delivery_days_and_leave_out_the_often_returned_and_the_too_slow() {
+    use oms_domain::{CarrierId, Currency, MerchantId, Sku, WarehouseId};
+    let (router, store) = router_with(trained_with_returned_cups(), storefront_tokens());
+    let ports = store.ports(Arc::new(SystemClock));
+    let m1 = MerchantId::parse("m-1").expect("a merchant");
+    for (id, province, city, lat, lon, sku) in
+        [("WH-HZ", "Zhejiang", "Hangzhou", 30.27, 120.15, "KITE"), ("WH-UQ", "Xinjiang", "Urumqi", 43.83, 87.62, "FAN")]
+    {
+        let wh = WarehouseId::parse(id).expect("an id");
+        let warehouse =
+            oms_domain::stock::Warehouse::new(wh.clone(), id, m1.clone(), province, city, lat, lon).expect("a warehouse");
+        ports.warehouses.put_warehouse(&warehouse).await.expect("stored");
+        assert!(ports.inventory.set_on_hand(&wh, &m1, &Sku::parse(sku).expect("a SKU"), 5).await.is_ok());
+    }
+    for sku in ["CUP", "KITE", "FAN"] {
+        ports.catalogue.put_sku(&listed(sku, sku, "m-1")).await.expect("stored");
+    }
+    let cup = Sku::parse("CUP").expect("a SKU");
+    assert!(ports.inventory.set_on_hand(&WarehouseId::parse("WH-HZ").expect("an id"), &m1, &cup, 5).await.is_ok());
+    let band = |km: i64, days: i64| oms_domain::carrier::UncheckedBand {
+        service: "standard".into(),
+        max_distance_km: km,
+        max_weight_g: 5_000,
+        price: Decimal::new(800, 2),
+        transit_days: days,
+        handles: Vec::new(),
+        max_side_mm: None,
+    };
+    let rates = oms_domain::carrier::RateTable::new(
+        CarrierId::parse("sf").expect("a carrier"),
+        Currency::parse("CNY").expect("a currency"),
+        vec![band(300, 1), band(5_000, 4)],
+    )
+    .expect("a rate table");
+    ports.rates.put_rates(&rates).await.expect("stored");
+    let why = |answer: &Value| -> Vec<(String, String)> {
+        answer["left_out"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| (l["sku"].as_str().unwrap_or_default().to_owned(), l["why"].as_str().unwrap_or_default().to_owned()))
+            .collect()
+    };
+
+    // tea-fan, in Xinjiang now: the fan ships from Urumqi in a day, the kite from Hangzhou
+    // in four; the cup (what tea buyers buy) is sent back too often.
+    let uri = "/customers/tea-fan/recommendations?limit=5&province=Xinjiang&max_delivery_days=2";
+    let (status, answer) = get_offers(&router, Some(M1_SHOP), uri).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let fan = answer["recommendations"].as_array().expect("a list").iter().find(|r| r["sku"] == "FAN").cloned();
+    let fan = fan.unwrap_or_else(|| panic!("the fan ships in time: {answer}"));
+    assert_eq!((fan["ships_from"].as_str(), fan["delivery_days"].as_u64()), (Some("WH-UQ"), Some(1)), "{answer}");
+    let left_out = why(&answer);
+    assert!(left_out.contains(&("CUP".into(), "often_returned".into())), "{answer}");
+    assert!(left_out.contains(&("KITE".into(), "too_slow".into())), "{answer}");
+    let (_, unbounded) = get_offers(&router, Some(M1_SHOP), "/customers/tea-fan/recommendations?limit=5&province=Xinjiang").await;
+    let kite = unbounded["recommendations"].as_array().expect("a list").iter().find(|r| r["sku"] == "KITE").cloned();
+    assert_eq!(kite.map(|k| k["delivery_days"].clone()), Some(json!(4)), "without a limit it is kept: {unbounded}");
+
+    // A customer whose place nobody knows: no delivery days, and nothing left out as slow.
+    let (status, answer) =
+        get_offers(&router, Some(M1_SHOP), "/customers/nobody/recommendations?limit=5&max_delivery_days=0").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let listed: Vec<&Value> = answer["recommendations"].as_array().expect("a list").iter().collect();
+    assert!(!listed.is_empty() && listed.iter().all(|r| r.get("delivery_days").is_none()), "{answer}");
+    assert!(why(&answer).iter().all(|(_, why)| why != "too_slow"), "{answer}");
+
+    for bad in ["max_delivery_days=61", "max_delivery_days=-1", "max_delivery_days=x"] {
+        let (status, answer) = get_offers(&router, Some(M1_SHOP), &format!("/customers/tea-fan/recommendations?{bad}")).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{bad}: {answer}"
+        );
+    }
+}

@@ -181,6 +181,7 @@ impl Aws {
             returns: Arc::new(self.dynamo.clone()),
             merchants: Arc::new(self.dynamo.clone()),
             storefronts: Arc::new(self.dynamo.clone()),
+            browsing: Arc::new(self.dynamo.clone()),
         }
     }
 

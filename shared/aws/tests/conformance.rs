@@ -40,6 +40,7 @@ async fn dynamodb() -> Subject {
         reviews: store.clone(),
         repairs: store.clone(),
         returns: store.clone(),
+        browsing: store.clone(),
         merchants: store.clone(),
         storefronts: store,
     }

@@ -185,6 +185,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         returns: s.returns.clone(),
         merchants: s.merchants.clone(),
         storefronts: s.storefronts.clone(),
+        browsing: s.browsing.clone(),
     }
 }
 

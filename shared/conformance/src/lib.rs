@@ -23,6 +23,7 @@ use std::sync::Arc;
 pub mod alerts;
 pub mod auctions;
 pub mod backorders;
+pub mod browsing;
 pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
@@ -51,6 +52,7 @@ pub mod warehouses;
 pub use alerts::*;
 pub use auctions::*;
 pub use backorders::*;
+pub use browsing::*;
 pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;
@@ -98,6 +100,7 @@ pub struct Subject {
     pub returns: Arc<dyn oms_domain::ports::ReturnStore>,
     pub merchants: Arc<dyn oms_domain::ports::MerchantStore>,
     pub storefronts: Arc<dyn oms_domain::ports::StorefrontStore>,
+    pub browsing: Arc<dyn oms_domain::ports::BrowsingStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -303,6 +306,10 @@ macro_rules! __each_case {
         $($apply)*!(a_repair_runs_from_booking_to_completed_with_its_order_and_parts, $($arg)*);
         $($apply)*!(a_repair_short_of_parts_does_not_start_and_changes_nothing, $($arg)*);
         $($apply)*!(two_repairs_racing_for_the_last_part_leave_one_started, $($arg)*);
+        // browsing
+        $($apply)*!(a_browsing_batch_is_stored_once_per_customer_and_key, $($arg)*);
+        $($apply)*!(a_merchants_browsing_reads_back_by_time_range_and_never_another_merchants, $($arg)*);
+        $($apply)*!(a_merchants_returns_since_a_time_are_its_own_oldest_first, $($arg)*);
         // returns
         $($apply)*!(a_return_claims_its_units_and_its_key_again_answers_the_first, $($arg)*);
         $($apply)*!(returns_never_claim_more_than_delivered_and_a_refusal_gives_units_back, $($arg)*);
@@ -380,6 +387,7 @@ mod tests {
             include_str!("reviews.rs"),
             include_str!("repairs.rs"),
             include_str!("returns.rs"),
+            include_str!("browsing.rs"),
             include_str!("merchants.rs"),
             include_str!("storefronts.rs"),
         ];

@@ -1449,6 +1449,42 @@ pub trait ReturnStore: Send + Sync {
     /// The damaged units returns put aside in `warehouse`, per (SKU, owner), by SKU then
     /// owner. Never on hand: allocation never sees them.
     async fn damaged_stock(&self, warehouse: &WarehouseId) -> Result<Vec<crate::returns::DamagedStock>, StoreError>;
+
+    /// `merchant`'s returns created at or after `since`, in their state now, oldest first
+    /// (what the recommendations' retraining counts against a product). Read from an index
+    /// of the merchant's returns by creation time, never a scan of every return.
+    async fn returns_since(&self, merchant: &MerchantId, since: DateTime<Utc>)
+        -> Result<Vec<crate::returns::Return>, StoreError>;
+}
+
+/// What `BrowsingStore::record_browsing` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum RecordBrowsingOutcome {
+    /// The batch's events are stored.
+    Recorded,
+    /// A batch of this customer under this key is stored already: nothing written.
+    Duplicate,
+}
+
+/// The browsing events merchants' storefronts report (`crate::browsing`).
+#[async_trait]
+pub trait BrowsingStore: Send + Sync {
+    /// Stores every event of `batch`. Condition: no batch of its (merchant, customer,
+    /// idempotency key) is stored; otherwise nothing is written (`Duplicate`), so a batch
+    /// sent again, or twice at once, is stored once.
+    async fn record_browsing(&self, batch: &crate::browsing::BrowsingBatch) -> Result<RecordBrowsingOutcome, StoreError>;
+
+    /// `merchant`'s events that happened at or after `from` and before `to`, oldest first
+    /// (ties by customer): a range of the merchant's events by time, never a scan of
+    /// others'. Events older than `crate::browsing::RETENTION_DAYS` before `to` may have
+    /// expired and are not read.
+    async fn browsing_between(
+        &self,
+        merchant: &MerchantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::browsing::BrowsingEvent>, StoreError>;
 }
 
 /// What `MerchantStore::create_merchant` did.
@@ -1635,6 +1671,7 @@ pub struct Ports {
     pub returns: Arc<dyn ReturnStore>,
     pub merchants: Arc<dyn MerchantStore>,
     pub storefronts: Arc<dyn StorefrontStore>,
+    pub browsing: Arc<dyn BrowsingStore>,
 }
 
 impl fmt::Debug for Ports {

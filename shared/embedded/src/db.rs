@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 29;
+pub(crate) const SCHEMA_VERSION: i64 = 30;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -725,6 +725,11 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 29 {
         tx.execute_batch(crate::storefronts::STOREFRONTS)
             .context("Failed to migrate to schema version 29 (storefront templates, drafts and published storefronts)")?;
+    }
+    if found < 30 {
+        tx.execute_batch(crate::browsing::BROWSING)
+            .and_then(|()| tx.execute_batch(crate::returns::RETURNS_BY_MERCHANT))
+            .context("Failed to migrate to schema version 30 (browsing events, returns by merchant)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

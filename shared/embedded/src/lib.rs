@@ -15,6 +15,7 @@
 mod alerts;
 mod archive;
 mod auctions;
+mod browsing;
 mod catalogue;
 mod consignments;
 mod db;
@@ -110,6 +111,7 @@ impl Embedded {
             returns: Arc::new(self.clone()),
             merchants: Arc::new(self.clone()),
             storefronts: Arc::new(self.clone()),
+            browsing: Arc::new(self.clone()),
         }
     }
 

@@ -9,6 +9,7 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use oms_domain::ledger::LedgerLine;
 use oms_domain::ports::{CreateReturnOutcome, MoveReturnOutcome, ReturnEffects, ReturnStore, StoreError};
 use oms_domain::returns::{DamagedStock, Return, ReturnId, ReturnState};
@@ -47,6 +48,18 @@ CREATE TABLE IF NOT EXISTS damaged_stock (
     PRIMARY KEY (warehouse, sku, merchant_id)
 ) WITHOUT ROWID;
 ";
+
+/// Version 29: a merchant's returns by creation time, indexed on the stored return's own
+/// fields (no column to fill in on the rows already there).
+pub(crate) const RETURNS_BY_MERCHANT: &str = "
+CREATE INDEX IF NOT EXISTS returns_by_merchant
+    ON returns (json_extract(body, '$.merchant_id'), json_extract(body, '$.created_at'));
+";
+
+/// A merchant's returns from a time (to the second: a stored time's fraction varies in
+/// length, so the caller keeps the exact ones), by the index of step 30.
+pub(crate) const RETURNS_SINCE: &str = "SELECT body FROM returns
+    WHERE json_extract(body, '$.merchant_id') = ?1 AND json_extract(body, '$.created_at') >= ?2";
 
 fn decode(body: &str) -> anyhow::Result<Return> {
     serde_json::from_str(body).context("A stored return is not its layout")
@@ -275,6 +288,26 @@ impl ReturnStore for Embedded {
             })
             .await
             .map_err(failed)
+    }
+
+    /// The merchant's returns from the second of `since` by `returns_by_merchant`, the
+    /// exact ones kept, oldest first.
+    async fn returns_since(&self, merchant: &MerchantId, since: DateTime<Utc>) -> Result<Vec<Return>, StoreError> {
+        let failed = |e| StoreError::new(format!("Failed to read the returns of merchant {merchant}"), e);
+        let (key, from) = (merchant.to_string(), since.format("%Y-%m-%dT%H:%M:%S").to_string());
+        let bodies: Vec<String> = self
+            .db
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(RETURNS_SINCE).context("Failed to prepare the returns query")?;
+                let rows = stmt.query_map(params![key, from], |r| r.get(0)).context("Failed to query the returns")?;
+                rows.collect::<Result<_, _>>().context("Failed to read the returns")
+            })
+            .await
+            .map_err(failed)?;
+        let mut returns: Vec<Return> = bodies.iter().map(|body| decode(body)).collect::<anyhow::Result<_>>().map_err(failed)?;
+        returns.retain(|ret| ret.created_at >= since);
+        returns.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.return_id.cmp(&b.return_id)));
+        Ok(returns)
     }
 
     async fn damaged_stock(&self, warehouse: &WarehouseId) -> Result<Vec<DamagedStock>, StoreError> {

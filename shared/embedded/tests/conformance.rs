@@ -71,6 +71,7 @@ async fn file_backed() -> Subject {
         reviews: kept.clone(),
         repairs: kept.clone(),
         returns: kept.clone(),
+        browsing: kept.clone(),
         merchants: kept.clone(),
         storefronts: kept,
     }
@@ -118,6 +119,7 @@ async fn in_memory() -> Subject {
         returns: ports.returns,
         merchants: ports.merchants,
         storefronts: ports.storefronts,
+        browsing: ports.browsing,
     }
 }
 
@@ -159,6 +161,7 @@ async fn two_on_one_file() -> Subject {
         reviews: shared.clone(),
         repairs: shared.clone(),
         returns: shared.clone(),
+        browsing: shared.clone(),
         merchants: shared.clone(),
         storefronts: shared,
     }
@@ -1047,6 +1050,35 @@ macro_rules! returns_through {
             ) -> Result<Vec<oms_domain::returns::DamagedStock>, StoreError> {
                 oms_domain::ports::ReturnStore::damaged_stock($store(self), warehouse).await
             }
+            async fn returns_since(
+                &self,
+                merchant: &MerchantId,
+                since: DateTime<Utc>,
+            ) -> Result<Vec<oms_domain::returns::Return>, StoreError> {
+                oms_domain::ports::ReturnStore::returns_since($store(self), merchant, since).await
+            }
+        }
+    };
+}
+
+macro_rules! browsing_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::BrowsingStore for $wrapper {
+            async fn record_browsing(
+                &self,
+                batch: &oms_domain::browsing::BrowsingBatch,
+            ) -> Result<oms_domain::ports::RecordBrowsingOutcome, StoreError> {
+                oms_domain::ports::BrowsingStore::record_browsing($store(self), batch).await
+            }
+            async fn browsing_between(
+                &self,
+                merchant: &MerchantId,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+            ) -> Result<Vec<oms_domain::browsing::BrowsingEvent>, StoreError> {
+                oms_domain::ports::BrowsingStore::browsing_between($store(self), merchant, from, to).await
+            }
         }
     };
 }
@@ -1086,6 +1118,8 @@ repairs_through!(InTempDir, kept_store);
 repairs_through!(TwoOnOneFile, picked_store);
 returns_through!(InTempDir, kept_store);
 returns_through!(TwoOnOneFile, picked_store);
+browsing_through!(InTempDir, kept_store);
+browsing_through!(TwoOnOneFile, picked_store);
 merchants_through!(InTempDir, kept_store);
 merchants_through!(TwoOnOneFile, picked_store);
 storefronts_through!(InTempDir, kept_store);

@@ -189,6 +189,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     after_the_sale(&api).await?;
     repairs(&api).await?;
     returns(&api, &embedded, &fakes).await?;
+    learning_recommendations(&api, &pricing, &ports).await?;
     onboarding(&api, &embedded).await?;
     storefront(&api).await?;
 
@@ -2243,6 +2244,67 @@ async fn returns(api: &Router, embedded: &Embedded, fakes: &oms_outbound::fakes:
         t(&new_order["external_id"]),
         t(&new_order["payment_status"]),
         t(&new_order["status"])
+    );
+    Ok(())
+}
+
+/// Recommendations that learn: the storefront reports what a new customer in Beijing
+/// browsed (a retry of the batch stores nothing), the models are retrained on the orders,
+/// the browsing and the returns, and the customer who never bought gets what goes with
+/// what it browsed, each with its days in transit, the slower ones left out `too_slow`;
+/// SHIP-1's buyer is not recommended back the tea it sent back.
+async fn learning_recommendations(api: &Router, pricing: &PricingModel, ports: &Ports) -> anyhow::Result<()> {
+    let customer = "c-900";
+    let ago = |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339();
+    let batch = json!({ "idempotency_key": "browse-c-900-1", "events": [
+        { "kind": "view", "sku": "TEAPOT-YIXING", "at": ago(40) },
+        { "kind": "view", "sku": "MUG-CELADON", "at": ago(35) },
+        { "kind": "cart_add", "sku": "MUG-CELADON", "at": ago(30) },
+        { "kind": "wishlist", "sku": "TEA-PUER-CAKE", "at": ago(20) },
+    ] });
+    let path = format!("/customers/{customer}/events");
+    let stored = expect(api, Method::POST, &path, batch.clone(), StatusCode::ACCEPTED).await?;
+    let (status, again) = call(api, Method::POST, &path, batch).await?;
+    println!(
+        "\nRecommendations that learn: the storefront reports {} browsing events of {customer}, who never bought (the batch again: {status}, duplicate {})",
+        stored["events"], again["duplicate"]
+    );
+    let mut history = pricing_history();
+    history.extend(oms_pricing::stored::stored_histories(ports, Some(MERCHANT)).await?.remove(MERCHANT).unwrap_or_default());
+    let options =
+        oms_pricing::stored::train_options(ports, MERCHANT, &history, "demo-2", oms_pricing::DEFAULT_MIN_MARGIN).await?;
+    println!(
+        "  retrained on {} purchased lines, {} browsing events and {} returned lines",
+        history.len(),
+        options.signals.browsing.len(),
+        options.signals.returns.len()
+    );
+    let artifact = oms_pricing::train(history, &options, &|_| ()).context("Failed to retrain the demo's pricing")?;
+    pricing.replace(artifact);
+    let uri = format!("/customers/{customer}/recommendations?province=Beijing&limit=3&max_delivery_days=0");
+    let recommended = expect(api, Method::GET, &uri, Value::Null, StatusCode::OK).await?;
+    println!("  recommendations for {customer} in Beijing, delivered within 0 days (same day):");
+    for item in recommended["recommendations"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "    {:<18} ships from {} in {} day(s) (score {:.2}): {}",
+            item["sku"].as_str().unwrap_or_default(),
+            item["ships_from"].as_str().unwrap_or_default(),
+            item["delivery_days"],
+            item["score"].as_f64().unwrap_or_default(),
+            item["reason"].as_str().unwrap_or_default(),
+        );
+    }
+    for left in recommended["left_out"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!("    left out {}: {}", left["sku"].as_str().unwrap_or_default(), left["why"].as_str().unwrap_or_default());
+    }
+    let (_, buyer, sent_back) = delivered_order(api, "SHIP-1").await?;
+    let uri = format!("/customers/{buyer}/recommendations?limit=5");
+    let theirs = expect(api, Method::GET, &uri, Value::Null, StatusCode::OK).await?;
+    let skus: Vec<&str> = theirs["recommendations"].as_array().into_iter().flatten().filter_map(|r| r["sku"].as_str()).collect();
+    println!(
+        "  SHIP-1's buyer {buyer} sent its {sent_back} back: {} recommended back to it (its recommendations: {})",
+        if skus.contains(&sent_back.as_str()) { "still" } else { "no longer" },
+        skus.join(", ")
     );
     Ok(())
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::history::Purchase;
 use crate::offers::OfferIndex;
+use crate::signals::Signals;
 
 /// One customer's held-out purchase.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,8 +81,22 @@ pub fn hold_out_last(history: &[Purchase]) -> (Vec<Purchase>, Vec<HeldOut>) {
 /// [`OfferIndex::build_with`]) against the best sellers, on `history`'s held-out last
 /// purchases ([`hold_out_last`]).
 pub fn evaluate(history: &[Purchase], categories: &HashMap<String, String>, k: usize, half_life: Option<f64>) -> Evaluation {
+    evaluate_with(history, &Signals::default(), categories, k, half_life)
+}
+
+/// [`evaluate`] with the index learning from `signals` too (each held-out customer's from
+/// before its held-out purchase only), its offers kept, as recommendations are, to SKUs
+/// not often returned.
+pub fn evaluate_with(
+    history: &[Purchase],
+    signals: &Signals,
+    categories: &HashMap<String, String>,
+    k: usize,
+    half_life: Option<f64>,
+) -> Evaluation {
     let (train, held_out) = hold_out_last(history);
-    let index = OfferIndex::build_with(&train, categories, half_life);
+    let until: HashMap<&str, DateTime<Utc>> = held_out.iter().map(|h| (h.customer.as_str(), h.at)).collect();
+    let index = OfferIndex::build_from(&train, &signals.before(&until), categories, half_life);
     let mut units: HashMap<&str, u64> = HashMap::new();
     let mut owned: HashMap<&str, HashSet<&str>> = HashMap::new();
     for row in &train {
@@ -93,8 +108,9 @@ pub fn evaluate(history: &[Purchase], categories: &HashMap<String, String>, k: u
     let mut evaluation = Evaluation { k, customers: held_out.len(), offer_hits: 0, popular_hits: 0 };
     let nothing = HashSet::new();
     for held in &held_out {
-        let offers = index.offers(&held.customer, None, held.at, k);
-        evaluation.offer_hits += usize::from(offers.iter().any(|offer| offer.sku == held.sku));
+        let offers = index.offers(&held.customer, None, held.at, k * 3);
+        let kept = offers.iter().filter(|offer| !index.is_often_returned(&offer.sku)).take(k);
+        evaluation.offer_hits += usize::from(kept.into_iter().any(|offer| offer.sku == held.sku));
         let bought = owned.get(held.customer.as_str()).unwrap_or(&nothing);
         let best = popular.iter().filter(|(sku, _)| !bought.contains(sku)).take(k);
         evaluation.popular_hits += usize::from(best.into_iter().any(|(sku, _)| *sku == held.sku));

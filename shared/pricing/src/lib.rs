@@ -16,6 +16,7 @@ pub mod models;
 pub mod offers;
 pub mod quote;
 pub mod selection;
+pub mod signals;
 pub mod stored;
 
 pub use artifact::{merchant_segment, Artifact, Report, Segment, DEFAULT_MERCHANT};

@@ -1,28 +1,37 @@
 //! Offers: the SKUs best suited to a customer, from its merchant's history alone.
 //!
-//! Built at training time into the artifact ([`OfferIndex::build`]), so answering needs no
-//! read of the history:
+//! Built at training time into the artifact ([`OfferIndex::build`],
+//! [`OfferIndex::build_from`]), so answering needs no read of the history:
 //! - **Bought together**: item-to-item co-occurrence over the merchant's customers (two
 //!   SKUs are similar when the same customers buy both: cosine of their buyer sets), the
-//!   `NEIGHBOURS` most similar kept per SKU. A customer's own purchases lead its offers by
-//!   how recently it made them (their weight halves every `HALF_LIFE_DAYS` before `now`),
-//!   so what it bought lately counts more than what it bought long ago. The buyer sets are
-//!   not decayed: on `oms bench recommend`'s history that made the offers worse, as a
-//!   pairing seen last year is as good a pairing today.
-//! - **Category affinity**: the share of the customer's purchases in each category (the
-//!   SKU catalogue's), which lifts the SKUs of the categories it buys.
+//!   `NEIGHBOURS` most similar kept per SKU. A customer's browsing counts too, weaker than a
+//!   purchase ([`crate::signals`]: each customer's interest in a SKU is 1 for a purchase it
+//!   kept, its strongest browsing's weight else, and the cosine is of those weights). A
+//!   customer's own purchases and browsing lead its offers by how recently it made them
+//!   (their weight halves every `HALF_LIFE_DAYS` before `now`), so what it did lately counts
+//!   more than what it did long ago. The interest vectors are not decayed: on
+//!   `oms bench recommend`'s history that made the offers worse, as a pairing seen last
+//!   year is as good a pairing today.
+//! - **Browsed**: what a customer viewed, carted or wished for and did not buy is offered
+//!   by its weight and recency, so a customer who only browsed gets offers of its own.
+//! - **Returned**: a SKU a customer sent back is not a purchase it liked: it seeds nothing
+//!   and is never offered back to it; a SKU whose buyers send back many of its units is
+//!   marked ([`OfferIndex::is_often_returned`]) for recommendations to leave out.
+//! - **Category affinity**: the share of the customer's purchases and browsing in each
+//!   category (the SKU catalogue's), which lifts the SKUs of the categories it likes.
 //! - **Repeat purchase**: a SKU a customer bought within `RECENT_DAYS` is left out unless
 //!   buying it again is typical (at least `REPEAT_TYPICAL` of its buyers bought it on two
 //!   or more days): then it is offered again, said so.
 //! - **Best sellers**: units sold per province and overall, for a customer the history
 //!   does not know (by its province when known) and to fill a short list.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::history::Purchase;
+use crate::signals::{Interest, Returned, Signals, OFTEN_RETURNED_MIN_SOLD, OFTEN_RETURNED_SHARE};
 
 /// Most similar SKUs kept per SKU.
 const NEIGHBOURS: usize = 20;
@@ -37,6 +46,9 @@ pub const RECENT_DAYS: i64 = 30;
 pub const REPEAT_TYPICAL: f64 = 0.3;
 /// The weight of category affinity beside co-occurrence.
 const CATEGORY_WEIGHT: f64 = 0.5;
+/// How much a SKU a customer browsed counts towards offering it that SKU, beside its
+/// interest's weight.
+const BROWSED_ITSELF: f64 = 1.0;
 /// Days after which a customer's purchase counts half as much towards its offers.
 pub const HALF_LIFE_DAYS: f64 = 60.0;
 
@@ -77,6 +89,74 @@ pub struct OfferIndex {
     /// before recency weighting reads as that).
     #[serde(default)]
     pub half_life_days: Option<f64>,
+    /// Per customer, the SKUs it browsed and did not buy, its strongest interest in each.
+    #[serde(default)]
+    pub browsed: HashMap<String, Vec<Browsed>>,
+    /// Per customer, the SKUs it sent back.
+    #[serde(default)]
+    pub returned: HashMap<String, Vec<String>>,
+    /// The SKUs whose buyers send back many of their units.
+    #[serde(default)]
+    pub often_returned: HashSet<String>,
+}
+
+/// One SKU a customer browsed without buying it: its strongest interest and when last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Browsed {
+    pub sku: String,
+    pub interest: Interest,
+    pub last: DateTime<Utc>,
+}
+
+/// Per SKU, the `NEIGHBOURS` most similar SKUs, most similar first: the cosine of the
+/// SKUs' interest vectors over the customers (each customer's weight for a SKU: 1 for a
+/// kept purchase, its browsing's weight else), pairs taken from each customer's most recent
+/// `BASKET` SKUs so the cost grows with the baskets, not with the square of the catalogue.
+/// With purchases alone it is the cosine of the SKUs' buyer sets.
+fn co_occurrence(interests: &HashMap<&str, HashMap<&str, (f64, DateTime<Utc>)>>) -> HashMap<String, Vec<(String, f64)>> {
+    let mut norms: HashMap<&str, f64> = HashMap::new();
+    let mut together: HashMap<(&str, &str), f64> = HashMap::new();
+    for skus in interests.values() {
+        let mut basket: Vec<(&str, f64, DateTime<Utc>)> = skus.iter().map(|(sku, (w, at))| (*sku, *w, *at)).collect();
+        for (sku, weight, _) in &basket {
+            *norms.entry(sku).or_default() += weight * weight;
+        }
+        basket.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+        basket.truncate(BASKET);
+        for (index, (a, wa, _)) in basket.iter().enumerate() {
+            for (b, wb, _) in &basket[index + 1..] {
+                let pair = if a < b { (*a, *b) } else { (*b, *a) };
+                *together.entry(pair).or_default() += wa * wb;
+            }
+        }
+    }
+    let mut similar: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    for ((a, b), shared) in together {
+        let cosine = shared / (norms[a] * norms[b]).sqrt();
+        similar.entry(a.to_owned()).or_default().push((b.to_owned(), cosine));
+        similar.entry(b.to_owned()).or_default().push((a.to_owned(), cosine));
+    }
+    for list in similar.values_mut() {
+        list.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        list.truncate(NEIGHBOURS);
+    }
+    similar
+}
+
+/// The SKUs with at least `OFTEN_RETURNED_MIN_SOLD` units sold (`sold`) of which at least
+/// `OFTEN_RETURNED_SHARE` came back.
+fn often_returned(sold: &HashMap<&str, u64>, returns: &[Returned]) -> HashSet<String> {
+    let mut back: HashMap<&str, u64> = HashMap::new();
+    for r in returns {
+        *back.entry(&r.sku).or_default() += u64::from(r.units);
+    }
+    back.into_iter()
+        .filter(|(sku, units)| {
+            let sold = sold.get(sku).copied().unwrap_or(0);
+            sold >= OFTEN_RETURNED_MIN_SOLD && *units as f64 >= OFTEN_RETURNED_SHARE * sold as f64
+        })
+        .map(|(sku, _)| sku.to_owned())
+        .collect()
 }
 
 /// One offer: a SKU, its score (0 to 1, higher suits better) and why.
@@ -97,6 +177,18 @@ impl OfferIndex {
     /// The index with a customer's purchases halving in weight every `half_life` days
     /// (`None`: every purchase counts alike).
     pub fn build_with(history: &[Purchase], categories: &HashMap<String, String>, half_life: Option<f64>) -> OfferIndex {
+        Self::build_from(history, &Signals::default(), categories, half_life)
+    }
+
+    /// The index of `history` and the merchant's other `signals`: its customers' browsing
+    /// counts towards co-occurrence and their offers by its weight ([`Interest::weight`]),
+    /// and a SKU a customer returned counts for nothing of its (see [`crate::signals`]).
+    pub fn build_from(
+        history: &[Purchase],
+        signals: &Signals,
+        categories: &HashMap<String, String>,
+        half_life: Option<f64>,
+    ) -> OfferIndex {
         let mut days: HashMap<(&str, &str), HashSet<chrono::NaiveDate>> = HashMap::new();
         let mut last: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
         let mut latest_place: HashMap<&str, (DateTime<Utc>, &str)> = HashMap::new();
@@ -112,9 +204,11 @@ impl OfferIndex {
             }
             *units.entry(&row.province).or_default().entry(&row.sku).or_default() += u64::from(row.quantity);
         }
+        let returned: HashSet<(&str, &str)> = signals.returns.iter().map(|r| (r.customer_id.as_str(), r.sku.as_str())).collect();
         let mut bought: HashMap<String, Vec<Bought>> = HashMap::new();
-        let mut buyers: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
         let mut repeaters: HashMap<&str, (u32, u32)> = HashMap::new();
+        // Per customer, each SKU it showed interest in: weight (1 a kept purchase) and when last.
+        let mut interests: HashMap<&str, HashMap<&str, (f64, DateTime<Utc>)>> = HashMap::new();
         for (&(customer, sku), on) in &days {
             let count = u32::try_from(on.len()).unwrap_or(u32::MAX);
             bought.entry(customer.to_owned()).or_default().push(Bought {
@@ -122,36 +216,43 @@ impl OfferIndex {
                 days: count,
                 last: last[&(customer, sku)],
             });
-            buyers.entry(sku).or_default().insert(customer);
             let entry = repeaters.entry(sku).or_default();
             entry.0 += 1;
             entry.1 += u32::from(count >= 2);
+            if !returned.contains(&(customer, sku)) {
+                interests.entry(customer).or_default().insert(sku, (1.0, last[&(customer, sku)]));
+            }
+        }
+        let mut browsed: HashMap<String, Vec<Browsed>> = HashMap::new();
+        for event in &signals.browsing {
+            let key = (event.customer_id.as_str(), event.sku.as_str());
+            if days.contains_key(&key) || returned.contains(&key) {
+                continue;
+            }
+            let list = browsed.entry(event.customer_id.clone()).or_default();
+            match list.iter_mut().find(|b| b.sku == event.sku) {
+                Some(seen) => {
+                    if event.interest.weight() > seen.interest.weight() {
+                        seen.interest = event.interest;
+                    }
+                    seen.last = seen.last.max(event.at);
+                }
+                None => list.push(Browsed { sku: event.sku.clone(), interest: event.interest, last: event.at }),
+            }
         }
         for list in bought.values_mut() {
             list.sort_by(|a, b| b.last.cmp(&a.last).then_with(|| a.sku.cmp(&b.sku)));
         }
-        // Co-occurrence from each customer's basket (its most recent `BASKET` SKUs), so the
-        // cost grows with the baskets, not with the square of the catalogue.
-        let mut together: HashMap<(&str, &str), u32> = HashMap::new();
-        for list in bought.values() {
-            let basket: Vec<&str> = list.iter().take(BASKET).map(|b| b.sku.as_str()).collect();
-            for (index, a) in basket.iter().enumerate() {
-                for b in &basket[index + 1..] {
-                    let pair = if a < b { (*a, *b) } else { (*b, *a) };
-                    *together.entry(pair).or_default() += 1;
-                }
+        for list in browsed.values_mut() {
+            list.sort_by(|a, b| b.last.cmp(&a.last).then_with(|| a.sku.cmp(&b.sku)));
+        }
+        for (customer, list) in &browsed {
+            let customer = interests.entry(customer.as_str()).or_default();
+            for b in list {
+                customer.insert(b.sku.as_str(), (b.interest.weight(), b.last));
             }
         }
-        let mut similar: HashMap<String, Vec<(String, f64)>> = HashMap::new();
-        for ((a, b), shared) in together {
-            let cosine = f64::from(shared) / ((buyers[a].len() * buyers[b].len()) as f64).sqrt();
-            similar.entry(a.to_owned()).or_default().push((b.to_owned(), cosine));
-            similar.entry(b.to_owned()).or_default().push((a.to_owned(), cosine));
-        }
-        for list in similar.values_mut() {
-            list.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            list.truncate(NEIGHBOURS);
-        }
+        let similar = co_occurrence(&interests);
         let ranked = |counts: HashMap<&str, u64>| {
             let mut list: Vec<(String, u64)> = counts.into_iter().map(|(sku, n)| (sku.to_owned(), n)).collect();
             list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -163,6 +264,11 @@ impl OfferIndex {
             for (sku, n) in counts {
                 *overall.entry(sku).or_default() += n;
             }
+        }
+        let often_returned = often_returned(&overall, &signals.returns);
+        let mut returned_by: HashMap<String, Vec<String>> = HashMap::new();
+        for (customer, sku) in returned {
+            returned_by.entry(customer.to_owned()).or_default().push(sku.to_owned());
         }
         OfferIndex {
             bought,
@@ -179,7 +285,16 @@ impl OfferIndex {
             best_overall: ranked(overall),
             categories: categories.clone(),
             half_life_days: half_life,
+            browsed,
+            returned: returned_by,
+            often_returned,
         }
+    }
+
+    /// Whether `sku`'s buyers send back so many of its units that it is left out of
+    /// recommendations ([`crate::signals::OFTEN_RETURNED_SHARE`]).
+    pub fn is_often_returned(&self, sku: &str) -> bool {
+        self.often_returned.contains(sku)
     }
 
     /// The province the history last saw `customer` buy in.
@@ -193,28 +308,54 @@ impl OfferIndex {
         let bought = self.bought.get(customer).map(Vec::as_slice).unwrap_or_default();
         let recent: HashMap<&str, &Bought> =
             bought.iter().filter(|b| (now - b.last).num_days() < RECENT_DAYS).map(|b| (b.sku.as_str(), b)).collect();
-        let owned: HashSet<&str> = bought.iter().map(|b| b.sku.as_str()).collect();
+        let returned: HashSet<&str> =
+            self.returned.get(customer).map(Vec::as_slice).unwrap_or_default().iter().map(String::as_str).collect();
+        // Never offered by similarity: what it bought, and what it sent back.
+        let owned: HashSet<&str> = bought.iter().map(|b| b.sku.as_str()).chain(returned.iter().copied()).collect();
+        let browsed = self.browsed.get(customer).map(Vec::as_slice).unwrap_or_default();
+        // What the customer showed interest in: (SKU, weight, when last, what it did).
+        let kept = bought.iter().filter(|b| !returned.contains(b.sku.as_str()));
+        let seeds: Vec<(&str, f64, DateTime<Utc>, Option<Interest>)> = kept
+            .map(|b| (b.sku.as_str(), f64::from(b.days), b.last, None))
+            .chain(browsed.iter().map(|b| (b.sku.as_str(), b.interest.weight(), b.last, Some(b.interest))))
+            .collect();
         // (score, reason) per candidate.
         let mut scores: HashMap<&str, (f64, String)> = HashMap::new();
-        for b in bought {
-            let lately = recency(b.last, now, self.half_life_days);
-            for (sku, similarity) in self.similar.get(&b.sku).map(Vec::as_slice).unwrap_or_default() {
+        for &(seed, weight, at, interest) in &seeds {
+            let lately = recency(at, now, self.half_life_days) * if interest.is_some() { weight } else { 1.0 };
+            for (sku, similarity) in self.similar.get(seed).map(Vec::as_slice).unwrap_or_default() {
                 if owned.contains(sku.as_str()) {
                     continue;
                 }
                 let entry = scores.entry(sku).or_insert((0.0, String::new()));
                 if lately * similarity > entry.0 || entry.1.is_empty() {
-                    entry.1 = format!("often bought by customers who bought {}", b.sku);
+                    entry.1 = match interest {
+                        None => format!("often bought by customers who bought {seed}"),
+                        Some(interest) => {
+                            format!("often bought by customers interested in {seed}, which it {}", interest.as_str())
+                        }
+                    };
                 }
                 entry.0 += lately * similarity;
             }
         }
-        let total: u32 = bought.iter().map(|b| b.days).sum();
-        if total > 0 {
+        // What it browsed itself, by how strongly and how lately.
+        for b in browsed {
+            let when = match (now - b.last).num_days().max(0) {
+                0 => "today".to_owned(),
+                1 => "yesterday".to_owned(),
+                days => format!("{days} days ago"),
+            };
+            let entry = scores.entry(&b.sku).or_insert((0.0, String::new()));
+            entry.0 += BROWSED_ITSELF * b.interest.weight() * recency(b.last, now, self.half_life_days);
+            entry.1 = format!("this customer {} {when}", b.interest.done_to_it());
+        }
+        let total: f64 = seeds.iter().map(|(_, weight, _, _)| weight).sum();
+        if total > 0.0 {
             let mut share: HashMap<&str, f64> = HashMap::new();
-            for b in bought {
-                if let Some(category) = self.categories.get(&b.sku) {
-                    *share.entry(category).or_default() += f64::from(b.days) / f64::from(total);
+            for (sku, weight, _, _) in &seeds {
+                if let Some(category) = self.categories.get(*sku) {
+                    *share.entry(category).or_default() += weight / total;
                 }
             }
             for (sku, category) in &self.categories {
@@ -224,13 +365,14 @@ impl OfferIndex {
                 }
                 let entry = scores.entry(sku).or_insert((0.0, String::new()));
                 if entry.1.is_empty() {
-                    entry.1 = format!("{:.0} % of this customer's purchases are {category}", affinity * 100.0);
+                    entry.1 = format!("{:.0} % of this customer's interest is in {category}", affinity * 100.0);
                 }
                 entry.0 += CATEGORY_WEIGHT * affinity;
             }
         }
-        // Bought before: offered again when due (not recent) or when repeating is typical.
-        for b in bought {
+        // Bought before: offered again when due (not recent) or when repeating is typical;
+        // never what it sent back.
+        for b in bought.iter().filter(|b| !returned.contains(b.sku.as_str())) {
             let rate = self.repeat_rate.get(&b.sku).copied().unwrap_or(0.0);
             let days_ago = (now - b.last).num_days().max(0);
             if recent.contains_key(b.sku.as_str()) && rate < REPEAT_TYPICAL {
@@ -252,17 +394,18 @@ impl OfferIndex {
         offers.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.sku.cmp(&b.sku)));
         offers.truncate(limit);
         if offers.len() < limit {
-            self.fill_with_best_sellers(&mut offers, &recent, province.or(self.province_of(customer)), limit);
+            self.fill_with_best_sellers(&mut offers, &recent, &returned, province.or(self.province_of(customer)), limit);
         }
         offers
     }
 
     /// Appends the best sellers of `province` (else of every province), skipping what is
-    /// offered already and what the customer bought recently, until `limit`.
+    /// offered already, what the customer bought recently and what it sent back, until `limit`.
     fn fill_with_best_sellers(
         &self,
         offers: &mut Vec<Offer>,
         recent: &HashMap<&str, &Bought>,
+        returned: &HashSet<&str>,
         province: Option<&str>,
         limit: usize,
     ) {
@@ -275,7 +418,10 @@ impl OfferIndex {
             if offers.len() >= limit {
                 break;
             }
-            if recent.contains_key(sku.as_str()) || offers.iter().any(|offer| &offer.sku == sku) {
+            if recent.contains_key(sku.as_str())
+                || returned.contains(sku.as_str())
+                || offers.iter().any(|offer| &offer.sku == sku)
+            {
                 continue;
             }
             let reason = match place {
@@ -370,5 +516,95 @@ mod tests {
         let offers = index.offers("a", None, now(), 1);
         assert_eq!(offers[0].sku, "TEA-2", "{offers:?}");
         assert!(offers[0].reason.contains("tea"), "{offers:?}");
+    }
+
+    fn browse(customer: &str, sku: &str, interest: Interest, day: u32) -> crate::signals::Browse {
+        crate::signals::Browse {
+            customer_id: customer.into(),
+            sku: sku.into(),
+            interest,
+            at: format!("2026-11-{day:02}T09:00:00Z").parse().unwrap(),
+        }
+    }
+
+    fn returned(customer: &str, sku: &str, units: u32) -> Returned {
+        Returned { customer_id: customer.into(), sku: sku.into(), units, at: "2026-11-20T09:00:00Z".parse().unwrap() }
+    }
+
+    fn tea_and_fans() -> (Vec<Purchase>, HashMap<String, String>) {
+        let mut history = Vec::new();
+        for (i, customer) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            history.push(row(customer, "FAN-1", 1, "P"));
+            history.push(row(customer, "FAN-2", 2, "P"));
+            if i < 2 {
+                history.push(row(customer, "TEA-1", 3, "P"));
+                history.push(row(customer, "TEA-2", 4, "P"));
+            }
+        }
+        let categories: HashMap<String, String> = [("TEA-1", "tea"), ("TEA-2", "tea"), ("FAN-1", "crafts"), ("FAN-2", "crafts")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
+        (history, categories)
+    }
+
+    #[test]
+    fn a_customer_who_only_browsed_is_offered_what_goes_with_what_it_browsed_not_the_best_sellers() {
+        let (history, categories) = tea_and_fans();
+        let signals = Signals { browsing: vec![browse("new", "TEA-1", Interest::View, 28)], returns: Vec::new() };
+        let index = OfferIndex::build_from(&history, &signals, &categories, Some(HALF_LIFE_DAYS));
+        let offers = index.offers("new", None, now(), 2);
+        let mut skus: Vec<&str> = offers.iter().map(|offer| offer.sku.as_str()).collect();
+        skus.sort_unstable();
+        assert_eq!(skus, ["TEA-1", "TEA-2"], "the fans sell most, but it browsed tea: {offers:?}");
+        assert!(offers.iter().all(|offer| offer.reason.contains("TEA-1") || offer.reason.contains("viewed")), "{offers:?}");
+        let unseen = OfferIndex::build_from(&history, &Signals::default(), &categories, Some(HALF_LIFE_DAYS));
+        assert_eq!(unseen.offers("new", None, now(), 1)[0].sku, "FAN-1", "without browsing: the best seller");
+    }
+
+    #[test]
+    fn browsing_counts_less_than_buying_in_the_co_occurrence() {
+        let (history, categories) = tea_and_fans();
+        let viewed = Signals {
+            browsing: vec![browse("e", "FAN-1", Interest::View, 5), browse("e", "TEA-1", Interest::View, 5)],
+            returns: Vec::new(),
+        };
+        let mut bought = history.clone();
+        bought.extend([row("e", "FAN-1", 5, "P"), row("e", "TEA-1", 5, "P")]);
+        let by_views = OfferIndex::build_from(&history, &viewed, &categories, None);
+        let by_purchases = OfferIndex::build_from(&bought, &Signals::default(), &categories, None);
+        let similarity =
+            |index: &OfferIndex| index.similar["FAN-1"].iter().find(|(sku, _)| sku == "TEA-1").map(|(_, s)| *s).unwrap();
+        let (viewed, purchased) = (similarity(&by_views), similarity(&by_purchases));
+        assert!(viewed < purchased, "a co-view {viewed} against a co-purchase {purchased}");
+        assert!(viewed > similarity(&OfferIndex::build_from(&history, &Signals::default(), &categories, None)));
+    }
+
+    #[test]
+    fn a_returned_product_is_not_offered_back_nor_leads_to_its_companions() {
+        let mut history = Vec::new();
+        for customer in ["a", "b", "c"] {
+            history.push(row(customer, "TEA", 2, "Zhejiang"));
+            history.push(row(customer, "CUP", 3, "Zhejiang"));
+        }
+        // "new" bought and sent back a cup, a year's best seller.
+        history.push(row("new", "CUP", 10, "Zhejiang"));
+        let signals = Signals { browsing: Vec::new(), returns: vec![returned("new", "CUP", 1)] };
+        let index = OfferIndex::build_from(&history, &signals, &HashMap::new(), Some(HALF_LIFE_DAYS));
+        let offers = index.offers("new", None, "2027-03-01T00:00:00Z".parse().unwrap(), 5);
+        assert!(offers.iter().all(|offer| offer.sku != "CUP"), "sent back, so never offered back: {offers:?}");
+        assert!(offers.iter().all(|offer| !offer.reason.contains("CUP")), "a returned purchase seeds nothing: {offers:?}");
+        let kept = OfferIndex::build_from(&history, &Signals::default(), &HashMap::new(), Some(HALF_LIFE_DAYS));
+        assert!(kept.offers("new", None, now(), 5).iter().any(|offer| offer.reason.contains("CUP")), "kept, it leads to tea");
+    }
+
+    #[test]
+    fn a_product_is_often_returned_from_three_units_in_ten_over_five_sold() {
+        let history: Vec<Purchase> = (0..10).map(|i| row(&format!("c{i}"), "SHOE", 1, "P")).collect();
+        let signals =
+            |n: usize| Signals { browsing: Vec::new(), returns: (0..n).map(|i| returned(&format!("c{i}"), "SHOE", 1)).collect() };
+        assert!(!OfferIndex::build_from(&history, &signals(2), &HashMap::new(), None).is_often_returned("SHOE"));
+        assert!(OfferIndex::build_from(&history, &signals(3), &HashMap::new(), None).is_often_returned("SHOE"));
+        let few = &history[..4];
+        assert!(!OfferIndex::build_from(few, &signals(4), &HashMap::new(), None).is_often_returned("SHOE"), "4 sold are too few");
     }
 }

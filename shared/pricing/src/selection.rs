@@ -51,6 +51,10 @@ pub struct TrainOptions {
     pub hyperparameters: Hyperparameters,
     /// Candidates fitted at once.
     pub threads: usize,
+    /// The customers' browsing and returns the offers learn from besides the history
+    /// (read from the stores at training, not part of the options written down).
+    #[serde(skip)]
+    pub signals: crate::signals::Signals,
 }
 
 impl TrainOptions {
@@ -73,6 +77,7 @@ impl TrainOptions {
             rows_per_feature: 5,
             hyperparameters: Hyperparameters::default(),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            signals: crate::signals::Signals::default(),
         }
     }
 }
@@ -151,7 +156,12 @@ pub fn train(
         models,
         guard_rails: guard_rails(&history, options),
         min_margin: options.min_margin,
-        offers: crate::offers::OfferIndex::build(&history, &options.categories),
+        offers: crate::offers::OfferIndex::build_from(
+            &history,
+            &options.signals,
+            &options.categories,
+            Some(crate::offers::HALF_LIFE_DAYS),
+        ),
         report: Report {
             model_version: options.version.clone(),
             test_rmse: held_out_rmse,

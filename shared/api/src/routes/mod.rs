@@ -5,6 +5,7 @@ pub use axum::Router;
 mod alerts;
 mod analytics;
 mod auctions;
+mod browsing;
 mod carriers;
 mod catalogue;
 mod consignments;
@@ -174,10 +175,11 @@ pub fn tracking_api(state: AppState) -> Router {
     finish(base().merge(tracking::router()), state)
 }
 
-/// `quote-price`: per-customer price quotes and offers from the state's pricing models (in
-/// Lambda each merchant's current one in S3, `oms_lambda::aws_pricing_state`).
+/// `quote-price`: per-customer price quotes, offers and recommendations from the state's
+/// pricing models (in Lambda each merchant's current one in S3,
+/// `oms_lambda::aws_pricing_state`), and the storefronts' browsing events they learn from.
 pub fn quotes_api(state: AppState) -> Router {
-    finish(base().merge(quotes::router()).merge(offers::router()), state)
+    finish(base().merge(quotes::router()).merge(offers::router()).merge(browsing::router()), state)
 }
 
 /// `flash-sale-claim`: flash sales, their claims, and a sale's state.
@@ -237,6 +239,7 @@ pub fn all(state: AppState) -> Router {
         .merge(analytics::router())
         .merge(track::router())
         .merge(offers::router())
+        .merge(browsing::router())
         .merge(replenishment::router())
         .merge(consignments::router())
         .merge(dashboard::router())

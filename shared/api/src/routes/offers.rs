@@ -12,8 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::Scope;
+use oms_domain::allocation::geo::Place;
+use oms_domain::carrier::RateTable;
+use oms_domain::delivery::delivery_days;
 use oms_domain::ports::{OrderQuery, Page};
-use oms_domain::{CustomerId, MerchantId, Sku, ValidationError};
+use oms_domain::stock::StockLevel;
+use oms_domain::{CustomerId, MerchantId, Sku, ValidationError, WarehouseId};
 
 use oms_pricing::CataloguePrices;
 
@@ -31,6 +35,19 @@ const MAX_PROVINCE_CHARS: usize = 200;
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(offers)).routes(routes!(recommendations))
 }
+
+/// The recommendations' own query parameter.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeliveryParams {
+    /// Leave out what would take longer to reach the customer, in days (0 to 60); one whose
+    /// delivery time is unknown is kept, without `delivery_days`.
+    #[param(minimum = 0, maximum = 60)]
+    max_delivery_days: Option<u32>,
+}
+
+/// The longest delivery a caller may ask to keep to, in days.
+const MAX_DELIVERY_DAYS: u32 = 60;
 
 /// The query string of `GET /customers/{id}/offers`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -185,8 +202,15 @@ pub struct RecommendationAnswer {
     pub reason: String,
     /// Units of the merchant's own stock available now, over every warehouse.
     pub available: u64,
-    /// The warehouse with the most of them: where it would ship from.
+    /// Where it would ship from: of the warehouses with units, the one that reaches the
+    /// customer soonest (ties: the most units), or with the most units when the customer's
+    /// place is unknown.
     pub ships_from: String,
+    /// Days in transit from there to the customer (the carriers' rate tables: each
+    /// carrier's band for the distance and weight, the fastest of them); absent when the
+    /// customer's place is unknown or no carrier's band carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_days: Option<u32>,
     /// Buyers' mean stars (`GET /skus/{sku}/reviews`); absent before its first review.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<f64>,
@@ -196,9 +220,11 @@ pub struct RecommendationAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeftOut {
     pub sku: String,
-    /// `not_in_catalogue` (not a product the merchant lists), `poorly_rated` (buyers' mean
-    /// under 3 stars over 3 reviews or more) or `out_of_stock` (none of the merchant's units
-    /// available: it would not ship soon).
+    /// `not_in_catalogue` (not a product the merchant lists), `often_returned` (its buyers
+    /// sent back 30 % of its units or more, over 5 sold or more), `poorly_rated` (buyers'
+    /// mean under 3 stars over 3 reviews or more), `out_of_stock` (none of the merchant's
+    /// units available: it would not ship soon) or `too_slow` (it would take more than
+    /// `max_delivery_days` to reach the customer).
     pub why: &'static str,
 }
 
@@ -225,10 +251,10 @@ pub struct RecommendationsAnswer {
     get,
     path = "/customers/{id}/recommendations",
     tag = "quotes",
-    params(("id" = String, Path, description = "The customer's id, as the merchant's orders carry it"), OffersParams),
+    params(("id" = String, Path, description = "The customer's id, as the merchant's orders carry it"), OffersParams, DeliveryParams),
     responses(
         (status = 200, description = "The recommendations, best first, and what was left out", body = RecommendationsAnswer),
-        (status = 400, description = "`invalid_request`: a limit outside 1 to 50, a malformed id, or (platform staff) no `merchant_id`", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a limit outside 1 to 50, a `max_delivery_days` outside 0 to 60, a malformed id, or (platform staff) no `merchant_id`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/storefront`, or names another merchant", body = ErrorBody),
         (status = 503, description = "`no_pricing_model`: no model of the merchant has been trained yet", body = ErrorBody),
@@ -240,8 +266,15 @@ async fn recommendations(
     caller: Authed,
     PathParams(id): PathParams<String>,
     params: Result<Query<OffersParams>, axum::extract::rejection::QueryRejection>,
+    delivery: Result<Query<DeliveryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<RecommendationsAnswer>, ApiError> {
+    let Query(delivery) = delivery.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+    if delivery.max_delivery_days.is_some_and(|days| days > MAX_DELIVERY_DAYS) {
+        return Err(ValidationError::new("max_delivery_days", format!("must be 0 to {MAX_DELIVERY_DAYS}")).into());
+    }
     let asked = Asked::resolve(&state, caller, id, params).await?;
+    let place = oms_domain::delivery::place_of(asked.province.as_deref(), &asked.city);
+    let rates = if place.is_some() { state.ports.rates.list_rates().await? } else { Vec::new() };
     let candidates = asked.model.offers.offers(
         asked.customer.as_str(),
         asked.province.as_deref(),
@@ -264,18 +297,26 @@ async fn recommendations(
             answer.left_out.push(LeftOut { sku: candidate.sku, why: "not_in_catalogue" });
             continue;
         };
+        if asked.model.offers.is_often_returned(&candidate.sku) {
+            answer.left_out.push(LeftOut { sku: candidate.sku, why: "often_returned" });
+            continue;
+        }
         let rating = state.ports.reviews.rating_of(&asked.merchant, &sku).await?;
         if rating.is_poor() {
             answer.left_out.push(LeftOut { sku: candidate.sku, why: "poorly_rated" });
             continue;
         }
         let stock = state.ports.inventory.stock_of(&sku).await?;
-        let own = stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0);
-        let available: u64 = own.clone().map(|level| u64::from(level.available)).sum();
-        let Some(most) = own.max_by(|a, b| a.available.cmp(&b.available).then_with(|| b.warehouse.cmp(&a.warehouse))) else {
+        let own: Vec<&StockLevel> = stock.iter().filter(|level| level.owner == asked.merchant && level.available > 0).collect();
+        let available: u64 = own.iter().map(|level| u64::from(level.available)).sum();
+        let Some((ships_from, delivery_days)) = ship_from(&state, &own, place, facts.weight_g, &rates).await? else {
             answer.left_out.push(LeftOut { sku: candidate.sku, why: "out_of_stock" });
             continue;
         };
+        if delivery_days.zip(delivery.max_delivery_days).is_some_and(|(days, most)| days > most) {
+            answer.left_out.push(LeftOut { sku: candidate.sku, why: "too_slow" });
+            continue;
+        }
         answer.recommendations.push(RecommendationAnswer {
             sku: candidate.sku,
             name: facts.name,
@@ -283,11 +324,45 @@ async fn recommendations(
             score: candidate.score,
             reason: candidate.reason,
             available,
-            ships_from: most.warehouse.to_string(),
+            ships_from: ships_from.to_string(),
+            delivery_days,
             rating: rating.average(),
         });
     }
     Ok(Json(answer))
+}
+
+/// Of the warehouses holding `own` units, where a unit would ship from and its days to
+/// `place`: the soonest there (ties: the most units, then the first id); with the place
+/// unknown, the most units and no days. `None` with no units.
+async fn ship_from(
+    state: &AppState,
+    own: &[&StockLevel],
+    place: Option<Place>,
+    weight_g: u32,
+    rates: &[RateTable],
+) -> Result<Option<(WarehouseId, Option<u32>)>, ApiError> {
+    let mut best: Option<(Option<u32>, u32, &WarehouseId)> = None;
+    for level in own {
+        let days = match (place, state.ports.warehouses.get_warehouse(&level.warehouse).await?) {
+            (Some(place), Some(warehouse)) => delivery_days(Some(place), &warehouse, weight_g, rates),
+            _ => None,
+        };
+        // Known days first, fewer better; then more units; then the first id.
+        let better = best.is_none_or(|(best_days, units, id)| {
+            let by_days = match (days, best_days) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            by_days.then_with(|| units.cmp(&level.available)).then_with(|| level.warehouse.cmp(id)).is_lt()
+        });
+        if better {
+            best = Some((days, level.available, &level.warehouse));
+        }
+    }
+    Ok(best.map(|(days, _, id)| (id.clone(), days)))
 }
 
 /// The province and city of the customer's latest order with the merchant, if any.

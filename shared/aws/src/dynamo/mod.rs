@@ -25,6 +25,7 @@ use crate::error::{item_error, sdk_error};
 
 mod alerts;
 mod auctions;
+mod browsing;
 mod catalogue;
 mod consignments;
 mod flash_sales;
@@ -155,10 +156,25 @@ impl DynamoStore {
     /// Every item of one partition whose sort key starts with `sk_prefix` (all of them when
     /// `None`), in sort key order, strongly consistent, following `LastEvaluatedKey`.
     async fn query_partition_from(&self, pk: String, sk_prefix: Option<&str>, what: &str) -> Result<Vec<Item>, StoreError> {
-        let condition = if sk_prefix.is_some() { "pk = :pk AND begins_with(sk, :prefix)" } else { "pk = :pk" };
+        match sk_prefix {
+            Some(prefix) => self.query_partition_where(pk, "begins_with(sk, :sk)", prefix, what).await,
+            None => self.query_partition_where(pk, "", "", what).await,
+        }
+    }
+
+    /// Every item of one partition whose sort key is `sk_from` or after, in sort key order,
+    /// strongly consistent, following `LastEvaluatedKey`.
+    async fn query_partition_after(&self, pk: String, sk_from: &str, what: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_partition_where(pk, "sk >= :sk", sk_from, what).await
+    }
+
+    /// The items of one partition whose sort key meets `sk_condition` on `:sk` (every item
+    /// when the condition is empty), following `LastEvaluatedKey`.
+    async fn query_partition_where(&self, pk: String, sk_condition: &str, sk: &str, what: &str) -> Result<Vec<Item>, StoreError> {
+        let condition = if sk_condition.is_empty() { "pk = :pk".to_owned() } else { format!("pk = :pk AND {sk_condition}") };
         let mut values = HashMap::from([(":pk".to_owned(), s(&pk))]);
-        if let Some(prefix) = sk_prefix {
-            values.insert(":prefix".to_owned(), s(prefix));
+        if !sk_condition.is_empty() {
+            values.insert(":sk".to_owned(), s(sk));
         }
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
@@ -167,7 +183,7 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression(condition)
+                .key_condition_expression(&condition)
                 .set_expression_attribute_values(Some(values.clone()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())

@@ -3,6 +3,9 @@
 //! - the return under its (order, customer, idempotency key),
 //!   `RETURN_KEY#<order>#<customer>#<key>` / `RETURN` (the return as first written);
 //! - per order, one index item per return, `ORDER_RETURNS#<order>` / `<return id>`;
+//! - per merchant, one index item per return by creation time,
+//!   `MERCHANT_RETURNS#<merchant>` / `<created at>#<return id>` (a merchant's returns since
+//!   a time: one `Query`);
 //! - per (order, SKU), the units the order's returns claim, `RETURNED#<order>` / `SKU#<sku>`;
 //! - per return parcel, `RETURN_TRACKING#<tracking number>` / `RETURN` (its return's id);
 //! - per (warehouse, SKU, owner), the damaged units returns put aside,
@@ -21,13 +24,14 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use oms_domain::ledger::LedgerLine;
 use oms_domain::ports::{CreateReturnOutcome, MoveReturnOutcome, ReturnEffects, ReturnStore, StoreError};
 use oms_domain::returns::{DamagedStock, Return, ReturnId, ReturnState, StockBack};
 use oms_domain::{MerchantId, OrderId, Sku, TrackingNumber, WarehouseId};
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, merchant_segment, n, s, to_item, unexplained, CancelReason, DynamoStore, Key, Transact};
+use super::{from_item, index_time, merchant_segment, n, s, to_item, unexplained, CancelReason, DynamoStore, Key, Transact};
 use crate::error::build_error;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +90,20 @@ impl Key {
             ),
             sk: "RETURN".to_owned(),
         }
+    }
+
+    /// A return in its merchant's index by creation time:
+    /// `MERCHANT_RETURNS#<merchant>` / `<created at>#<return id>`.
+    pub fn merchant_return(ret: &Return) -> Self {
+        Self {
+            pk: Self::merchant_returns_partition(&ret.merchant_id),
+            sk: format!("{}#{}", index_time(ret.created_at), ret.return_id),
+        }
+    }
+
+    /// The partition of a merchant's returns by creation time: `MERCHANT_RETURNS#<merchant>`.
+    pub fn merchant_returns_partition(merchant: &MerchantId) -> String {
+        format!("MERCHANT_RETURNS#{}", merchant_segment(merchant))
     }
 
     /// The partition of an order's returns: `ORDER_RETURNS#<order>`.
@@ -217,6 +235,7 @@ impl ReturnStore for DynamoStore {
             self.return_put(Key::return_key(ret), ret, &what)?,
             self.return_put(Key::return_item(&ret.return_id), ret, &what)?,
             self.pointer_put(index, &ret.return_id, &what)?,
+            self.pointer_put(Key::merchant_return(ret), &ret.return_id, &what)?,
         ];
         let claims = ret.claimed_units();
         for (sku, units) in &claims {
@@ -244,7 +263,7 @@ impl ReturnStore for DynamoStore {
             let now = self.get_return(&first.ret.return_id).await?.unwrap_or(first.ret);
             return Ok(CreateReturnOutcome::Duplicate(Box::new(now)));
         }
-        if let Some(i) = reasons.iter().skip(3).position(CancelReason::condition_failed) {
+        if let Some(i) = reasons.iter().skip(4).position(CancelReason::condition_failed) {
             let (sku, _) = &claims[i];
             let delivered = delivered.iter().find(|(s, _)| s == sku).map_or(0, |(_, d)| *d);
             let claimed = self.claimed(&ret.order_id, sku, &what).await?;
@@ -257,6 +276,22 @@ impl ReturnStore for DynamoStore {
     async fn get_return(&self, id: &ReturnId) -> Result<Option<Return>, StoreError> {
         let what = format!("return {id}");
         Ok(self.read_return(Key::return_item(id), &what).await?.map(|item| item.ret))
+    }
+
+    /// A strongly consistent `Query` of `MERCHANT_RETURNS#<merchant>` from `since`, then
+    /// each return's `GetItem`.
+    async fn returns_since(&self, merchant: &MerchantId, since: DateTime<Utc>) -> Result<Vec<Return>, StoreError> {
+        let what = format!("the returns of merchant {merchant}");
+        let partition = Key::merchant_returns_partition(merchant);
+        let mut returns = Vec::new();
+        for item in self.query_partition_after(partition, &index_time(since), &what).await? {
+            let pointer: PointerItem = from_item(item, &what)?;
+            let id = ReturnId::parse(pointer.return_id).map_err(|e| StoreError::new(format!("Failed to read {what}"), e))?;
+            if let Some(ret) = self.get_return(&id).await? {
+                returns.push(ret);
+            }
+        }
+        Ok(returns)
     }
 
     /// A strongly consistent `Query` of `ORDER_RETURNS#<order>` (by return id, so oldest
