@@ -180,6 +180,7 @@ impl Aws {
             repairs: Arc::new(self.dynamo.clone()),
             returns: Arc::new(self.dynamo.clone()),
             merchants: Arc::new(self.dynamo.clone()),
+            products: Arc::new(self.dynamo.clone()),
         }
     }
 

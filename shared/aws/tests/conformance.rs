@@ -40,7 +40,8 @@ async fn dynamodb() -> Subject {
         reviews: store.clone(),
         repairs: store.clone(),
         returns: store.clone(),
-        merchants: store,
+        merchants: store.clone(),
+        products: store,
     }
 }
 

@@ -184,6 +184,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         repairs: s.repairs.clone(),
         returns: s.returns.clone(),
         merchants: s.merchants.clone(),
+        products: s.products.clone(),
     }
 }
 

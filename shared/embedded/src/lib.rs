@@ -24,6 +24,7 @@ mod group_buys;
 mod inventory;
 mod merchants;
 mod orders;
+mod products;
 mod queue;
 mod rentals;
 mod repairs;
@@ -108,6 +109,7 @@ impl Embedded {
             repairs: Arc::new(self.clone()),
             returns: Arc::new(self.clone()),
             merchants: Arc::new(self.clone()),
+            products: Arc::new(self.clone()),
         }
     }
 

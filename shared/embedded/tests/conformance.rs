@@ -71,7 +71,8 @@ async fn file_backed() -> Subject {
         reviews: kept.clone(),
         repairs: kept.clone(),
         returns: kept.clone(),
-        merchants: kept,
+        merchants: kept.clone(),
+        products: kept,
     }
 }
 
@@ -116,6 +117,7 @@ async fn in_memory() -> Subject {
         repairs,
         returns: ports.returns,
         merchants: ports.merchants,
+        products: ports.products,
     }
 }
 
@@ -157,7 +159,8 @@ async fn two_on_one_file() -> Subject {
         reviews: shared.clone(),
         repairs: shared.clone(),
         returns: shared.clone(),
-        merchants: shared,
+        merchants: shared.clone(),
+        products: shared,
     }
 }
 
@@ -954,6 +957,41 @@ macro_rules! merchants_through {
     };
 }
 
+macro_rules! products_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::ProductStore for $wrapper {
+            async fn create_product(
+                &self,
+                product: &oms_domain::product::Product,
+            ) -> Result<oms_domain::ports::CreateProductOutcome, StoreError> {
+                oms_domain::ports::ProductStore::create_product($store(self), product).await
+            }
+            async fn get_product(&self, sku: &oms_domain::Sku) -> Result<Option<oms_domain::product::Product>, StoreError> {
+                oms_domain::ports::ProductStore::get_product($store(self), sku).await
+            }
+            async fn update_product(
+                &self,
+                previous: &oms_domain::product::Product,
+                next: &oms_domain::product::Product,
+            ) -> Result<oms_domain::ports::UpdateProductOutcome, StoreError> {
+                oms_domain::ports::ProductStore::update_product($store(self), previous, next).await
+            }
+            async fn products_in_status(
+                &self,
+                status: oms_domain::product::ProductStatus,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<oms_domain::ports::ProductsPage, StoreError> {
+                oms_domain::ports::ProductStore::products_in_status($store(self), status, after, limit).await
+            }
+            async fn promoted_products(&self, merchant: &MerchantId) -> Result<Vec<oms_domain::product::Product>, StoreError> {
+                oms_domain::ports::ProductStore::promoted_products($store(self), merchant).await
+            }
+        }
+    };
+}
+
 macro_rules! returns_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1035,3 +1073,5 @@ returns_through!(InTempDir, kept_store);
 returns_through!(TwoOnOneFile, picked_store);
 merchants_through!(InTempDir, kept_store);
 merchants_through!(TwoOnOneFile, picked_store);
+products_through!(InTempDir, kept_store);
+products_through!(TwoOnOneFile, picked_store);

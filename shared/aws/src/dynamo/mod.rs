@@ -35,6 +35,7 @@ mod ledger;
 mod merchants;
 mod orders;
 mod outbox;
+mod products;
 mod rentals;
 mod repairs;
 mod returns;
