@@ -196,10 +196,19 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 404: the application has no document of that name.
     DocumentNotFound,
+    /// 404: the SKU has no product listing (or, writing one, no facts of the caller's
+    /// merchant; another merchant's listing is not found either).
+    ProductNotFound,
+    /// 409: the listing's status does not take this step (an edit under review, a decision
+    /// on one not in review or decided first by another reviewer, a listing not approved).
+    ProductStateConflict,
+    /// 422: the platform's own checkout refuses a SKU that is not sellable (its listing not
+    /// approved, unlisted, or no unit on hand).
+    ProductNotSellable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 74] = [
+    pub const ALL: [ErrorCode; 77] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -274,6 +283,9 @@ impl ErrorCode {
         ErrorCode::MerchantNotApproved,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::DocumentNotFound,
+        ErrorCode::ProductNotFound,
+        ErrorCode::ProductStateConflict,
+        ErrorCode::ProductNotSellable,
     ];
 
     /// The one status this code is answered with.
@@ -327,6 +339,9 @@ impl ErrorCode {
             OnboardingStateConflict => StatusCode::CONFLICT,
             MerchantNotApproved => StatusCode::FORBIDDEN,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProductNotFound => StatusCode::NOT_FOUND,
+            ProductStateConflict => StatusCode::CONFLICT,
+            ProductNotSellable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -408,6 +423,9 @@ impl ErrorCode {
             MerchantNotApproved => "merchant_not_approved",
             UnsupportedMediaType => "unsupported_media_type",
             DocumentNotFound => "document_not_found",
+            ProductNotFound => "product_not_found",
+            ProductStateConflict => "product_state_conflict",
+            ProductNotSellable => "product_not_sellable",
         }
     }
 }
@@ -893,6 +911,29 @@ impl From<oms_domain::usecases::onboarding::OnboardingActionError> for ApiError 
     }
 }
 
+impl From<oms_domain::usecases::products::ProductActionError> for ApiError {
+    fn from(err: oms_domain::usecases::products::ProductActionError) -> Self {
+        use oms_domain::usecases::products::ProductActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::NotFound(_) => Self::new(ErrorCode::ProductNotFound, err.to_string()),
+            E::MerchantNotApproved(_) => Self::new(ErrorCode::MerchantNotApproved, err.to_string()),
+            E::Step(_) => Self::new(ErrorCode::ProductStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::products::SellableError> for ApiError {
+    fn from(err: oms_domain::usecases::products::SellableError) -> Self {
+        use oms_domain::usecases::products::SellableError as E;
+        match err {
+            E::NotSellable { .. } => Self::new(ErrorCode::ProductNotSellable, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
         use oms_domain::usecases::catalogue::PutSkuError as E;
@@ -1000,6 +1041,9 @@ mod tests {
                 ("merchant_not_approved", 403),
                 ("unsupported_media_type", 415),
                 ("document_not_found", 404),
+                ("product_not_found", 404),
+                ("product_state_conflict", 409),
+                ("product_not_sellable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -17,6 +17,7 @@ mod offers;
 mod orders;
 mod page;
 mod paperwork;
+mod products;
 mod quotes;
 mod rentals;
 mod repairs;
@@ -211,9 +212,10 @@ pub fn returns_api(state: AppState) -> Router {
 }
 
 /// `merchants`: merchant onboarding (registration, the application and its documents,
-/// submission, the administrators' decisions and review queue).
+/// submission, the administrators' decisions and review queue) and the reviewed catalogue
+/// (product listings, their review, listing and promoted placements).
 pub fn merchants_api(state: AppState) -> Router {
-    finish(base().merge(merchants::router()), state)
+    finish(base().merge(merchants::router()).merge(products::router()), state)
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
@@ -244,7 +246,8 @@ pub fn all(state: AppState) -> Router {
         .merge(rentals::router())
         .merge(repairs::router())
         .merge(returns::router())
-        .merge(merchants::router());
+        .merge(merchants::router())
+        .merge(products::router());
     finish(routes, state)
 }
 
