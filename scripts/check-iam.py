@@ -173,7 +173,10 @@ USES = {
     # (Query of a list partition); an approval's held orders found on by_channel (Query),
     # each order Put with its outbox item and backorder entries' Deletes, its alert
     # resolved (Put, UpdateItem); the application's documents under documents/ (S3 Put,
-    # Get), never the rest of the bucket.
+    # Get), never the rest of the bucket. Product listings the same way: the SKU's facts
+    # and listing (GetItem), a step's transaction of the listing, list item and placement
+    # (Put, Delete), the review queue and promoted placements (Query), a listing's
+    # release of held orders as above, the checkout's stock read (Query).
     "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
     | query_indexes("by_channel")
     | objects("PutObject", "documents")
