@@ -181,7 +181,10 @@ USES = {
     # version, Query of their partition), a draft (GetItem, Put on its version), a
     # publication (a transaction of the draft's ConditionCheck and the published Put), an
     # unpublication (DeleteItem), a store's products (GetItem of facts and ratings, Query
-    # of stock).
+    # of stock). Product listings the same way: the SKU's facts and listing (GetItem), a
+    # step's transaction of the listing, list item and placement (Put, Delete), the review
+    # queue and promoted placements (Query), a listing's release of held orders as above,
+    # the checkout's stock read (Query).
     "MerchantsFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes("by_channel")
     | objects("PutObject", "documents")

@@ -1691,3 +1691,87 @@ async fn a_storefront_is_drafted_published_and_read_through_the_merchants_functi
     let (status, gone) = invoke(&merchants, read("")).await;
     assert_eq!((status, &gone["error"]["code"]), (StatusCode::NOT_FOUND, &Value::from("store_not_published")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_is_rejected_by_the_rules_edited_approved_and_listed_releasing_its_held_order_through_the_merchants_function_on_dynamodb(
+) {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("reviewed-catalogue").await;
+    let state = lambda_state(&aws);
+    let merchants = oms_api::routes::merchants_api(state.clone());
+    let ingest = oms_api::routes::orders_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let facts = oms_domain::catalogue::UncheckedSkuFacts {
+        merchant_id: "m-1".into(),
+        name: "Duan ink stone".into(),
+        category: "stationery".into(),
+        cost: rust_decimal::Decimal::new(120, 0),
+        list_price: rust_decimal::Decimal::new(380, 0),
+        weight_g: 900,
+        dims_mm: [200, 130, 30],
+        traits: vec![],
+    };
+    let sku = oms_domain::Sku::parse("SKU-1").expect("a sku");
+    let facts = oms_domain::catalogue::SkuFacts::new(sku, facts).expect("valid facts");
+    state.ports.catalogue.put_sku(&facts).await.expect("the SKU's facts are recorded");
+    let params = serde_json::json!({"sku": "SKU-1"});
+    let own = |method: &str, path: &str, route: &str, body: Option<Value>| {
+        merchants_request(method, path, route, params.clone(), body, Some("m-1"), &["oms/inventory.write", "oms/inventory.read"])
+    };
+    let listing = |name: &str| {
+        serde_json::json!({"name": name, "specification": "20 x 13 cm", "model": "DS-20",
+            "images": [{"url": "https://img.example.com/ds-20.png"}],
+            "wholesale_prices": [{"min_quantity": 1, "unit_price": "380"}, {"min_quantity": 10, "unit_price": "342"}]})
+    };
+    let put = |name: &str| own("PUT", "/products/SKU-1", "/products/{sku}", Some(listing(name)));
+    let submit = || own("POST", "/products/SKU-1/submit", "/products/{sku}/submit", None);
+
+    let (status, draft) = invoke(&merchants, put("Counterfeit-proof ink stone")).await;
+    assert_eq!((status, &draft["status"]), (StatusCode::CREATED, &Value::from("draft")), "{draft}");
+    let (status, rejected) = invoke(&merchants, submit()).await;
+    assert_eq!((status, &rejected["status"]), (StatusCode::OK, &Value::from("rejected")), "{rejected}");
+    let (status, edited) = invoke(&merchants, put("Duan ink stone")).await;
+    assert_eq!((status, &edited["status"]), (StatusCode::OK, &Value::from("draft")), "{edited}");
+    let (status, in_review) = invoke(&merchants, submit()).await;
+    assert_eq!((status, &in_review["status"]), (StatusCode::OK, &Value::from("in_review")), "{in_review}");
+    let queue = merchants_request("GET", "/products", "/products", Value::Null, None, None, &["oms/platform", "oms/admin"]);
+    let (status, waiting) = invoke(&merchants, queue).await;
+    assert_eq!((status, &waiting["products"][0]["sku"]), (StatusCode::OK, &Value::from("SKU-1")), "{waiting}");
+    let approve = || {
+        merchants_request(
+            "POST",
+            "/products/SKU-1/approve",
+            "/products/{sku}/approve",
+            params.clone(),
+            None,
+            None,
+            &["oms/platform", "oms/admin"],
+        )
+    };
+    let (status, approved) = invoke(&merchants, approve()).await;
+    assert_eq!((status, &approved["status"]), (StatusCode::OK, &Value::from("approved")), "{approved}");
+    let (status, again) = invoke(&merchants, approve()).await;
+    assert_eq!((status, &again["error"]["code"]), (StatusCode::CONFLICT, &Value::from("product_state_conflict")));
+
+    // Approved but not listed: a signed order for it is stored on hold, not bounced.
+    let (status, receipt) = invoke(&ingest, event("apigw-http-generic-order.json")).await;
+    assert_eq!((status, &receipt["status"]), (StatusCode::ACCEPTED, &Value::from("on_hold")), "{receipt}");
+    let order_id = OrderId::parse(receipt["order_id"].as_str().expect("an id")).expect("an id");
+    let (status, listed) = invoke(&merchants, own("POST", "/products/SKU-1/list", "/products/{sku}/list", None)).await;
+    assert_eq!((status, &listed["released_orders"]), (StatusCode::OK, &serde_json::json!([order_id.as_str()])), "{listed}");
+    let order = state.ports.orders.get_order(&order_id).await.expect("read").expect("stored");
+    assert_eq!((order.status, order.hold()), (OrderStatus::Received, None));
+    let promote = own("POST", "/products/SKU-1/promote", "/products/{sku}/promote", Some(serde_json::json!({"rank": 1})));
+    assert_eq!(invoke(&merchants, promote).await.0, StatusCode::OK);
+    let placements = merchants_request(
+        "GET",
+        "/catalogue/promoted",
+        "/catalogue/promoted",
+        Value::Null,
+        None,
+        Some("m-1"),
+        &["oms/storefront"],
+    );
+    let (status, promoted) = invoke(&merchants, placements).await;
+    assert_eq!((status, &promoted["products"][0]["promotion"]), (StatusCode::OK, &Value::from(1)), "{promoted}");
+}

@@ -522,12 +522,18 @@ pub struct PaymentAnswer {
 /// (`PATCH /orders/{id}`); `fraud_review` (the fraud rules' `score` and `reasons`) waits
 /// for staff to release it (`POST /orders/{id}/release`) or cancel it;
 /// `merchant_not_approved` (the merchant's onboarding is not approved yet) waits for its
-/// approval, which releases it.
+/// approval, which releases it; `product_not_sellable` (the `sku`'s listing is
+/// `not_approved` or `unlisted`, said by `why`) waits for it to be approved and listed,
+/// which releases it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HoldAnswer {
-    #[schema(examples("unknown_sku", "address_missing", "fraud_review", "merchant_not_approved"))]
+    #[schema(examples("unknown_sku", "address_missing", "fraud_review", "merchant_not_approved", "product_not_sellable"))]
     pub reason: &'static str,
-    /// The SKU of an `unknown_sku` hold.
+    /// Why a `product_not_sellable` hold's listing is not on sale: `not_approved` or `unlisted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, required = false)]
+    pub why: Option<&'static str>,
+    /// The SKU of an `unknown_sku` or `product_not_sellable` hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, required = false)]
     pub sku: Option<String>,
@@ -545,12 +551,17 @@ impl From<HoldReason> for HoldAnswer {
     fn from(reason: HoldReason) -> Self {
         let code = reason.code();
         match reason {
-            HoldReason::UnknownSku(sku) => Self { reason: code, sku: Some(sku.to_string()), score: None, reasons: None },
+            HoldReason::UnknownSku(sku) => {
+                Self { reason: code, why: None, sku: Some(sku.to_string()), score: None, reasons: None }
+            }
+            HoldReason::ProductNotSellable { sku, why } => {
+                Self { reason: code, why: Some(why.as_str()), sku: Some(sku.to_string()), score: None, reasons: None }
+            }
             HoldReason::AddressMissing | HoldReason::MerchantNotApproved => {
-                Self { reason: code, sku: None, score: None, reasons: None }
+                Self { reason: code, why: None, sku: None, score: None, reasons: None }
             }
             HoldReason::FraudReview(assessment) => {
-                Self { reason: code, sku: None, score: Some(assessment.score), reasons: Some(assessment.reasons) }
+                Self { reason: code, why: None, sku: None, score: Some(assessment.score), reasons: Some(assessment.reasons) }
             }
         }
     }

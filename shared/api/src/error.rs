@@ -211,10 +211,19 @@ pub enum ErrorCode {
     StoreNotPublished,
     /// 422: the draft no longer fits its template (the template changed its sections).
     DraftNotPublishable,
+    /// 404: the SKU has no product listing (or, writing one, no facts of the caller's
+    /// merchant; another merchant's listing is not found either).
+    ProductNotFound,
+    /// 409: the listing's status does not take this step (an edit under review, a decision
+    /// on one not in review or decided first by another reviewer, a listing not approved).
+    ProductStateConflict,
+    /// 422: the platform's own checkout refuses a SKU that is not sellable (its listing not
+    /// approved, unlisted, or no unit on hand).
+    ProductNotSellable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 81] = [
+    pub const ALL: [ErrorCode; 84] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -296,6 +305,9 @@ impl ErrorCode {
         ErrorCode::DraftVersionConflict,
         ErrorCode::StoreNotPublished,
         ErrorCode::DraftNotPublishable,
+        ErrorCode::ProductNotFound,
+        ErrorCode::ProductStateConflict,
+        ErrorCode::ProductNotSellable,
     ];
 
     /// The one status this code is answered with.
@@ -352,6 +364,9 @@ impl ErrorCode {
             UnknownTemplate | TemplateWithdrawn | DraftNotPublishable => StatusCode::UNPROCESSABLE_ENTITY,
             TemplateVersionConflict | DraftVersionConflict => StatusCode::CONFLICT,
             DraftNotFound | StoreNotPublished => StatusCode::NOT_FOUND,
+            ProductNotFound => StatusCode::NOT_FOUND,
+            ProductStateConflict => StatusCode::CONFLICT,
+            ProductNotSellable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -440,6 +455,9 @@ impl ErrorCode {
             DraftVersionConflict => "draft_version_conflict",
             StoreNotPublished => "store_not_published",
             DraftNotPublishable => "draft_not_publishable",
+            ProductNotFound => "product_not_found",
+            ProductStateConflict => "product_state_conflict",
+            ProductNotSellable => "product_not_sellable",
         }
     }
 }
@@ -925,6 +943,29 @@ impl From<oms_domain::usecases::onboarding::OnboardingActionError> for ApiError 
     }
 }
 
+impl From<oms_domain::usecases::products::ProductActionError> for ApiError {
+    fn from(err: oms_domain::usecases::products::ProductActionError) -> Self {
+        use oms_domain::usecases::products::ProductActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::NotFound(_) => Self::new(ErrorCode::ProductNotFound, err.to_string()),
+            E::MerchantNotApproved(_) => Self::new(ErrorCode::MerchantNotApproved, err.to_string()),
+            E::Step(_) => Self::new(ErrorCode::ProductStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::products::SellableError> for ApiError {
+    fn from(err: oms_domain::usecases::products::SellableError) -> Self {
+        use oms_domain::usecases::products::SellableError as E;
+        match err {
+            E::NotSellable { .. } => Self::new(ErrorCode::ProductNotSellable, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
         use oms_domain::usecases::catalogue::PutSkuError as E;
@@ -1062,6 +1103,9 @@ mod tests {
                 ("draft_version_conflict", 409),
                 ("store_not_published", 404),
                 ("draft_not_publishable", 422),
+                ("product_not_found", 404),
+                ("product_state_conflict", 409),
+                ("product_not_sellable", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

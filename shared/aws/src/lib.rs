@@ -182,6 +182,7 @@ impl Aws {
             merchants: Arc::new(self.dynamo.clone()),
             storefronts: Arc::new(self.dynamo.clone()),
             browsing: Arc::new(self.dynamo.clone()),
+            products: Arc::new(self.dynamo.clone()),
         }
     }
 

@@ -42,7 +42,8 @@ async fn dynamodb() -> Subject {
         returns: store.clone(),
         browsing: store.clone(),
         merchants: store.clone(),
-        storefronts: store,
+        storefronts: store.clone(),
+        products: store,
     }
 }
 

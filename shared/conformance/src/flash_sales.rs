@@ -186,6 +186,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         merchants: s.merchants.clone(),
         storefronts: s.storefronts.clone(),
         browsing: s.browsing.clone(),
+        products: s.products.clone(),
     }
 }
 

@@ -37,6 +37,7 @@ pub mod ledger;
 pub mod merchants;
 pub mod orders;
 pub mod payments;
+pub mod products;
 pub mod races;
 pub mod rentals;
 pub mod repairs;
@@ -65,6 +66,7 @@ pub use ledger::*;
 pub use merchants::*;
 pub use orders::*;
 pub use payments::*;
+pub use products::*;
 pub use rentals::*;
 pub use repairs::*;
 pub use returns::*;
@@ -101,6 +103,7 @@ pub struct Subject {
     pub merchants: Arc<dyn oms_domain::ports::MerchantStore>,
     pub storefronts: Arc<dyn oms_domain::ports::StorefrontStore>,
     pub browsing: Arc<dyn oms_domain::ports::BrowsingStore>,
+    pub products: Arc<dyn oms_domain::ports::ProductStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -330,6 +333,13 @@ macro_rules! __each_case {
         $($apply)*!(a_publication_of_a_draft_version_since_edited_writes_nothing, $($arg)*);
         $($apply)*!(one_merchants_storefront_is_never_another_merchants, $($arg)*);
         $($apply)*!(an_order_held_for_its_merchant_is_released_by_the_approval, $($arg)*);
+        // the reviewed catalogue
+        $($apply)*!(a_listing_is_created_once_per_sku_and_a_second_answers_the_first, $($arg)*);
+        $($apply)*!(a_listing_step_is_written_only_over_its_version_and_moves_its_place_in_the_lists, $($arg)*);
+        $($apply)*!(listings_are_listed_by_status_oldest_first_a_page_at_a_time, $($arg)*);
+        $($apply)*!(promoted_listings_read_by_rank_per_merchant_and_leave_when_unlisted, $($arg)*);
+        $($apply)*!(two_reviewers_deciding_one_listing_at_once_leave_exactly_one_decision, $($arg)*);
+        $($apply)*!(an_order_held_for_an_unlisted_product_is_released_by_its_listing, $($arg)*);
     };
 }
 
@@ -390,6 +400,7 @@ mod tests {
             include_str!("browsing.rs"),
             include_str!("merchants.rs"),
             include_str!("storefronts.rs"),
+            include_str!("products.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -32,6 +32,7 @@ pub mod order;
 pub mod outbound;
 pub mod paperwork;
 pub mod ports;
+pub mod product;
 pub mod rental;
 pub mod repair;
 pub mod replenishment;

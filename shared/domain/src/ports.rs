@@ -1550,6 +1550,73 @@ pub trait MerchantStore: Send + Sync {
     ) -> Result<MerchantsPage, StoreError>;
 }
 
+/// What `ProductStore::create_product` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CreateProductOutcome {
+    /// The listing is stored.
+    Created,
+    /// The SKU has a listing already: that listing, nothing written.
+    Exists(Box<crate::product::Product>),
+}
+
+/// What `ProductStore::update_product` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum UpdateProductOutcome {
+    /// The listing is written at its new version.
+    Updated,
+    /// The stored listing is not at the version the step was taken from (another step
+    /// landed first): the listing as stored now, nothing written.
+    Conflict(Box<crate::product::Product>),
+    /// No listing of the SKU: nothing written.
+    NotFound,
+}
+
+/// One page of listings in one status, in the order of
+/// [`Product::queue_key`](crate::product::Product::queue_key) (oldest first), and the key
+/// the next page starts after (`None`: no more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductsPage {
+    pub products: Vec<crate::product::Product>,
+    pub next: Option<String>,
+}
+
+/// The reviewed catalogue's listings (`crate::product`): one per SKU, written only over
+/// the version read.
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores a new listing.
+    /// Condition: the SKU has no listing (else `Exists` with the stored one).
+    async fn create_product(&self, product: &crate::product::Product) -> Result<CreateProductOutcome, StoreError>;
+
+    /// The SKU's listing. Strongly consistent.
+    async fn get_product(&self, sku: &Sku) -> Result<Option<crate::product::Product>, StoreError>;
+
+    /// Writes `next`, a step taken from `previous` (as read), in one atomic write with its
+    /// place in the list by status and among its merchant's promoted placements.
+    /// Conditions: a listing of the SKU is stored (else `NotFound`) at `previous.version`
+    /// (else `Conflict` with the stored one), so of two steps taken from one version (two
+    /// reviewers deciding at once) exactly one is written.
+    async fn update_product(
+        &self,
+        previous: &crate::product::Product,
+        next: &crate::product::Product,
+    ) -> Result<UpdateProductOutcome, StoreError>;
+
+    /// At most `limit` listings in `status` whose queue key is after `after`, oldest
+    /// first: the list itself (an index by status), never a scan of every listing.
+    async fn products_in_status(
+        &self,
+        status: crate::product::ProductStatus,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ProductsPage, StoreError>;
+
+    /// The merchant's promoted listings, by rank then SKU: an index of the promoted only.
+    async fn promoted_products(&self, merchant: &MerchantId) -> Result<Vec<crate::product::Product>, StoreError>;
+}
+
 /// Files by key (licence scans; product photos later): S3 in AWS, files under the data
 /// directory locally. Keys are [`DocumentKey`](crate::document::DocumentKey)s, safe as
 /// S3 keys and relative paths alike.
@@ -1672,6 +1739,7 @@ pub struct Ports {
     pub merchants: Arc<dyn MerchantStore>,
     pub storefronts: Arc<dyn StorefrontStore>,
     pub browsing: Arc<dyn BrowsingStore>,
+    pub products: Arc<dyn ProductStore>,
 }
 
 impl fmt::Debug for Ports {

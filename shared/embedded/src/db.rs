@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 30;
+pub(crate) const SCHEMA_VERSION: i64 = 31;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -730,6 +730,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.execute_batch(crate::browsing::BROWSING)
             .and_then(|()| tx.execute_batch(crate::returns::RETURNS_BY_MERCHANT))
             .context("Failed to migrate to schema version 30 (browsing events, returns by merchant)")?;
+    }
+    if found < 31 {
+        tx.execute_batch(crate::products::PRODUCTS)
+            .context("Failed to migrate to schema version 31 (the reviewed catalogue's product listings)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
@@ -1470,6 +1474,28 @@ mod tests {
             .call_now(|c| Ok(c.query_row("SELECT sql FROM sqlite_master WHERE name = 'orders_by_phone'", [], |r| r.get(0))?))
             .unwrap();
         assert!(sql.contains("WHERE phone IS NOT NULL"), "{sql}");
+    }
+
+    #[test]
+    fn a_version_28_file_gains_the_product_listings_and_the_review_queue_uses_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oms.db");
+        drop(Db::open_file(&path).unwrap());
+        Connection::open(&path).unwrap().execute_batch("DROP TABLE products; PRAGMA user_version = 28;").unwrap();
+        let db = Db::open_file(&path).unwrap();
+        let counted = |sql: &'static str| db.call_now(move |c| Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))?)).unwrap();
+        let objects = counted("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'products%'");
+        assert_eq!((objects, counted("PRAGMA user_version")), (3, SCHEMA_VERSION));
+        let plan: String = db
+            .call_now(|c| {
+                Ok(c.query_row(
+                    "EXPLAIN QUERY PLAN SELECT body FROM products WHERE status = ?1 AND queue_key > ?2 ORDER BY queue_key LIMIT 5",
+                    ["in_review", ""],
+                    |r| r.get(3),
+                )?)
+            })
+            .unwrap();
+        assert!(plan.contains("products_by_status"), "{plan}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod group_buys;
 mod inventory;
 mod merchants;
 mod orders;
+mod products;
 mod queue;
 mod rentals;
 mod repairs;
@@ -112,6 +113,7 @@ impl Embedded {
             merchants: Arc::new(self.clone()),
             storefronts: Arc::new(self.clone()),
             browsing: Arc::new(self.clone()),
+            products: Arc::new(self.clone()),
         }
     }
 

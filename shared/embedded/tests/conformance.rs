@@ -73,7 +73,8 @@ async fn file_backed() -> Subject {
         returns: kept.clone(),
         browsing: kept.clone(),
         merchants: kept.clone(),
-        storefronts: kept,
+        storefronts: kept.clone(),
+        products: kept,
     }
 }
 
@@ -120,6 +121,7 @@ async fn in_memory() -> Subject {
         merchants: ports.merchants,
         storefronts: ports.storefronts,
         browsing: ports.browsing,
+        products: ports.products,
     }
 }
 
@@ -163,7 +165,8 @@ async fn two_on_one_file() -> Subject {
         returns: shared.clone(),
         browsing: shared.clone(),
         merchants: shared.clone(),
-        storefronts: shared,
+        storefronts: shared.clone(),
+        products: shared,
     }
 }
 
@@ -1010,6 +1013,41 @@ macro_rules! storefronts_through {
     };
 }
 
+macro_rules! products_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::ProductStore for $wrapper {
+            async fn create_product(
+                &self,
+                product: &oms_domain::product::Product,
+            ) -> Result<oms_domain::ports::CreateProductOutcome, StoreError> {
+                oms_domain::ports::ProductStore::create_product($store(self), product).await
+            }
+            async fn get_product(&self, sku: &oms_domain::Sku) -> Result<Option<oms_domain::product::Product>, StoreError> {
+                oms_domain::ports::ProductStore::get_product($store(self), sku).await
+            }
+            async fn update_product(
+                &self,
+                previous: &oms_domain::product::Product,
+                next: &oms_domain::product::Product,
+            ) -> Result<oms_domain::ports::UpdateProductOutcome, StoreError> {
+                oms_domain::ports::ProductStore::update_product($store(self), previous, next).await
+            }
+            async fn products_in_status(
+                &self,
+                status: oms_domain::product::ProductStatus,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<oms_domain::ports::ProductsPage, StoreError> {
+                oms_domain::ports::ProductStore::products_in_status($store(self), status, after, limit).await
+            }
+            async fn promoted_products(&self, merchant: &MerchantId) -> Result<Vec<oms_domain::product::Product>, StoreError> {
+                oms_domain::ports::ProductStore::promoted_products($store(self), merchant).await
+            }
+        }
+    };
+}
+
 macro_rules! returns_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1124,3 +1162,5 @@ merchants_through!(InTempDir, kept_store);
 merchants_through!(TwoOnOneFile, picked_store);
 storefronts_through!(InTempDir, kept_store);
 storefronts_through!(TwoOnOneFile, picked_store);
+products_through!(InTempDir, kept_store);
+products_through!(TwoOnOneFile, picked_store);

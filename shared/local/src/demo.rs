@@ -192,6 +192,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     learning_recommendations(&api, &pricing, &ports).await?;
     onboarding(&api, &embedded).await?;
     storefront(&api).await?;
+    reviewed_catalogue(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -2533,5 +2534,102 @@ async fn storefront(api: &Router) -> anyhow::Result<()> {
     expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{store}/publish"), Value::Null, StatusCode::OK).await?;
     let now_shown = expect_as(api, TEAHOUSE_STAFF, Method::GET, &store, Value::Null, StatusCode::OK).await?;
     println!("  published again: shops read \"{}\" (draft version {})", t(&now_shown["name"]), now_shown["draft_version"]);
+    Ok(())
+}
+
+/// The newcomer's ink stone goes through the reviewed catalogue: its listing is rejected by
+/// the rules for a banned word, edited, submitted again and approved by platform staff;
+/// listed (its units were counted in earlier) and promoted, it sells; unlisted, a channel
+/// order for it is held, and listing it again releases the order.
+async fn reviewed_catalogue(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
+    const SKU: &str = "INK-STONE-DUAN";
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let product = format!("/products/{SKU}");
+    let listing = |name: &str| {
+        json!({ "name": name, "specification": "hand-carved Duan stone, 20 x 13 cm, with a rosewood lid",
+                "model": "DS-20", "images": [{ "url": "https://img.example.com/ds-20-front.jpg", "bytes": 350_000 }],
+                "attributes": { "stone": "Duan", "lid": "rosewood" },
+                "wholesale_prices": [{ "min_quantity": 1, "unit_price": "380.00" },
+                                     { "min_quantity": 10, "unit_price": "342.00" },
+                                     { "min_quantity": 50, "unit_price": "310.00" }] })
+    };
+    expect_as(api, NEWCOMER_STAFF, Method::PUT, &product, listing("顶级 Duan ink stone"), StatusCode::CREATED).await?;
+    let rejected =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/submit"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "\nThe reviewed catalogue: {NEWCOMER} submits its {SKU} listing: {} by the rules ({})",
+        t(&rejected["status"]),
+        t(&rejected["rejection_reason"])
+    );
+    let edited = expect_as(api, NEWCOMER_STAFF, Method::PUT, &product, listing("Duan ink stone"), StatusCode::OK).await?;
+    let in_review =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/submit"), Value::Null, StatusCode::OK).await?;
+    let queue = expect_as(api, PLATFORM_STAFF, Method::GET, "/products?status=in_review", Value::Null, StatusCode::OK).await?;
+    let waiting: Vec<String> = queue["products"].as_array().into_iter().flatten().map(|p| t(&p["sku"])).collect();
+    println!(
+        "  edited ({}) and submitted again: {}; the review queue: {waiting:?}",
+        t(&edited["status"]),
+        t(&in_review["status"])
+    );
+    let approved =
+        expect_as(api, PLATFORM_STAFF, Method::POST, &format!("{product}/approve"), Value::Null, StatusCode::OK).await?;
+    let listed = expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/list"), Value::Null, StatusCode::OK).await?;
+    let promoted =
+        expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/promote"), json!({ "rank": 1 }), StatusCode::OK).await?;
+    let placements = expect_as(api, NEWCOMER_STAFF, Method::GET, "/catalogue/promoted", Value::Null, StatusCode::OK).await?;
+    let tiers: Vec<String> = approved["wholesale_prices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|tier| format!("{}+ at {}", tier["min_quantity"], t(&tier["unit_price"])))
+        .collect();
+    println!(
+        "  platform staff approve it ({}; wholesale {}), the merchant lists it ({}) and promotes it to placement {}: promoted {:?}",
+        t(&approved["status"]),
+        tiers.join(", "),
+        t(&listed["status"]),
+        promoted["promotion"],
+        placements["products"].as_array().into_iter().flatten().map(|p| t(&p["sku"])).collect::<Vec<_>>()
+    );
+
+    let order_for = |i: usize| {
+        let mut order = sample_order(ORDERS + i);
+        order["merchant_id"] = json!(NEWCOMER);
+        order["lines"] = json!([{ "sku": SKU, "quantity": 1, "unit_price": "380.00" }]);
+        order
+    };
+    let (status, sold) = post_order(api, &order_for(41), true).await?;
+    println!("  a shop order for it, listed and stocked: {status}, {}", t(&sold["status"]));
+    expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/unlist"), Value::Null, StatusCode::OK).await?;
+    let (status, receipt) = post_order(api, &order_for(42), true).await?;
+    let order_id = t(&receipt["order_id"]);
+    let held = expect_as(api, NEWCOMER_STAFF, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  unlisted, the next order is {status}, {} ({}: {} {})",
+        t(&held["status"]),
+        t(&held["hold"]["reason"]),
+        t(&held["hold"]["sku"]),
+        t(&held["hold"]["why"])
+    );
+    let relisted = expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/list"), Value::Null, StatusCode::OK).await?;
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
+    let after = expect_as(api, NEWCOMER_STAFF, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    println!(
+        "  listed again, releasing {} held order(s): once allocation ran it is {}",
+        relisted["released_orders"].as_array().map_or(0, Vec::len),
+        t(&after["status"])
+    );
+    let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &product, Value::Null, StatusCode::OK).await?;
+    for step in timeline["timeline"].as_array().into_iter().flatten() {
+        println!(
+            "    {} {:<9} {} ({})",
+            t(&step["at"]).get(11..19).unwrap_or_default(),
+            t(&step["status"]),
+            t(&step["what"]),
+            t(&step["by"])
+        );
+    }
     Ok(())
 }

@@ -215,7 +215,7 @@ fn not_found(raw: &str) -> ApiError {
 }
 
 /// Who took a step, for the timeline: the merchant's own credential, or platform staff.
-fn actor(caller: &Caller) -> String {
+pub(super) fn actor(caller: &Caller) -> String {
     caller.merchant_id().map_or_else(|| "platform staff".to_owned(), |m| format!("merchant {m}"))
 }
 
@@ -236,7 +236,7 @@ pub(super) fn administrator(caller: Authed) -> Result<Caller, ApiError> {
     if caller.merchant_id().is_some() {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
-            "only platform administrators decide applications, not a merchant's credential",
+            "only platform administrators decide applications and product reviews, not a merchant's credential",
         ));
     }
     Ok(caller)
@@ -595,7 +595,7 @@ async fn list_applications(
 }
 
 /// A cursor back to the list's key (URL-safe base64 of it).
-fn decode_cursor(raw: &str) -> Result<String, ValidationError> {
+pub(super) fn decode_cursor(raw: &str) -> Result<String, ValidationError> {
     URL_SAFE_NO_PAD
         .decode(raw)
         .ok()

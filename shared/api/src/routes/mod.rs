@@ -18,6 +18,7 @@ mod offers;
 mod orders;
 mod page;
 mod paperwork;
+mod products;
 mod quotes;
 mod rentals;
 mod repairs;
@@ -214,10 +215,11 @@ pub fn returns_api(state: AppState) -> Router {
 }
 
 /// `merchants`: merchant onboarding (registration, the application and its documents,
-/// submission, the administrators' decisions and review queue) and the merchants'
-/// storefronts (templates, drafts, previews, publication and the published stores).
+/// submission, the administrators' decisions and review queue), the merchants'
+/// storefronts (templates, drafts, previews, publication and the published stores) and the
+/// reviewed catalogue (product listings, their review, listing and promoted placements).
 pub fn merchants_api(state: AppState) -> Router {
-    finish(base().merge(merchants::router()).merge(storefronts::router()), state)
+    finish(base().merge(merchants::router()).merge(storefronts::router()).merge(products::router()), state)
 }
 
 /// Every route of the contract in one router, as `oms serve` hosts them.
@@ -250,7 +252,8 @@ pub fn all(state: AppState) -> Router {
         .merge(repairs::router())
         .merge(returns::router())
         .merge(merchants::router())
-        .merge(storefronts::router());
+        .merge(storefronts::router())
+        .merge(products::router());
     finish(routes, state)
 }
 

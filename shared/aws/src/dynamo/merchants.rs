@@ -67,7 +67,7 @@ impl DynamoStore {
         to_item(&ListItem { pk: key.pk, sk: key.sk, record: record.clone() }, what)
     }
 
-    fn unconditional_put(&self, item: Item, what: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(super) fn unconditional_put(&self, item: Item, what: &str) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))

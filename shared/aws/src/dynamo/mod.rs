@@ -36,6 +36,7 @@ mod ledger;
 mod merchants;
 mod orders;
 mod outbox;
+mod products;
 mod rentals;
 mod repairs;
 mod returns;

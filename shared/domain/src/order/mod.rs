@@ -384,6 +384,10 @@ pub enum HoldReason {
     /// The merchant has an onboarding record that is not approved (`crate::onboarding`):
     /// the order waits until the merchant is approved, which releases it.
     MerchantNotApproved,
+    /// A line's SKU has a listing in the reviewed catalogue that is not on sale
+    /// (`crate::product::listed_for_sale`: not approved, or unlisted): the order waits
+    /// until it is approved and listed, which releases it.
+    ProductNotSellable { sku: Sku, why: crate::product::NotSellable },
 }
 
 impl HoldReason {
@@ -391,6 +395,10 @@ impl HoldReason {
     const ADDRESS_MISSING: &'static str = "address_missing";
     const FRAUD_REVIEW: &'static str = "fraud_review";
     const MERCHANT_NOT_APPROVED: &'static str = "merchant_not_approved";
+    const PRODUCT_NOT_SELLABLE: &'static str = "product_not_sellable";
+    /// What follows the SKU (which may hold a colon) in the timeline's text, before why.
+    const PRODUCT_NOT_SELLABLE_MID: &'static str = ": its listing is ";
+    const PRODUCT_NOT_SELLABLE_TAIL: &'static str = "; held until it is approved and listed";
     const FRAUD_REVIEW_TAIL: &'static str = "; held until staff release or cancel it";
     /// What follows the SKU (which may hold a colon) in the timeline's text.
     const UNKNOWN_SKU_TAIL: &'static str = ": no warehouse has ever counted it";
@@ -402,7 +410,14 @@ impl HoldReason {
             HoldReason::AddressMissing => Self::ADDRESS_MISSING,
             HoldReason::FraudReview(_) => Self::FRAUD_REVIEW,
             HoldReason::MerchantNotApproved => Self::MERCHANT_NOT_APPROVED,
+            HoldReason::ProductNotSellable { .. } => Self::PRODUCT_NOT_SELLABLE,
         }
+    }
+
+    /// A hold of the review (the merchant's onboarding, a product's listing): released
+    /// once the review settles (`crate::usecases::intake::review_hold`).
+    pub fn is_review(&self) -> bool {
+        matches!(self, HoldReason::MerchantNotApproved | HoldReason::ProductNotSellable { .. })
     }
 
     /// The reason written by `Display`, back; `None` for any other text.
@@ -412,6 +427,13 @@ impl HoldReason {
         }
         if detail.starts_with(Self::MERCHANT_NOT_APPROVED) {
             return Some(HoldReason::MerchantNotApproved);
+        }
+        if let Some(rest) = detail.strip_prefix(Self::PRODUCT_NOT_SELLABLE).and_then(|r| r.strip_prefix(' ')) {
+            let (sku, why) = rest.strip_suffix(Self::PRODUCT_NOT_SELLABLE_TAIL)?.rsplit_once(Self::PRODUCT_NOT_SELLABLE_MID)?;
+            let why = [crate::product::NotSellable::NotApproved, crate::product::NotSellable::Unlisted]
+                .into_iter()
+                .find(|w| w.as_str() == why)?;
+            return Sku::parse(sku).ok().map(|sku| HoldReason::ProductNotSellable { sku, why });
         }
         if let Some(rest) = detail.strip_prefix(Self::FRAUD_REVIEW).and_then(|r| r.strip_prefix(": score ")) {
             let (score, reasons) = rest.strip_suffix(Self::FRAUD_REVIEW_TAIL)?.split_once(": ")?;
@@ -440,6 +462,13 @@ impl fmt::Display for HoldReason {
             HoldReason::MerchantNotApproved => {
                 write!(f, "{}: the merchant's onboarding is not approved; held until it is", Self::MERCHANT_NOT_APPROVED)
             }
+            HoldReason::ProductNotSellable { sku, why } => write!(
+                f,
+                "{} {sku}{}{why}{}",
+                Self::PRODUCT_NOT_SELLABLE,
+                Self::PRODUCT_NOT_SELLABLE_MID,
+                Self::PRODUCT_NOT_SELLABLE_TAIL
+            ),
         }
     }
 }
@@ -535,6 +564,18 @@ pub(crate) mod tests {
         let reason = HoldReason::FraudReview(assessment);
         assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason.clone()));
         assert_eq!(reason.code(), "fraud_review");
+    }
+
+    #[test]
+    fn a_product_not_sellable_reads_back_as_the_hold_reason_with_its_sku_and_why() {
+        for why in [crate::product::NotSellable::NotApproved, crate::product::NotSellable::Unlisted] {
+            let reason = HoldReason::ProductNotSellable { sku: Sku::parse("INK:1").unwrap(), why };
+            assert_eq!(HoldReason::parse(&reason.to_string()), Some(reason.clone()), "{reason}");
+            assert_eq!(reason.code(), "product_not_sellable");
+        }
+        assert!(HoldReason::ProductNotSellable { sku: Sku::parse("INK-1").unwrap(), why: crate::product::NotSellable::Unlisted }
+            .to_string()
+            .contains("INK-1: its listing is unlisted"));
     }
 
     #[test]

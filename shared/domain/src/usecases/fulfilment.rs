@@ -16,6 +16,9 @@ use crate::messages::{AllocateOrder, Consumer, Handled, Outgoing, ReserveOrder};
 use crate::order::{Allocation, HoldReason, InvalidTransition, Order, OrderStatus};
 use crate::ports::{Effects, OrderQuery, Page, Ports, ReleaseOutcome, ReserveOutcome, StoreError};
 use crate::reservation::{HoldId, Reservation};
+
+/// The timeline's note of an order released from a hold of the review.
+pub(crate) const REVIEW_RELEASE: &str = "released from hold: the merchant is approved and its products are on sale";
 use crate::sales::Sale;
 use crate::usecases::flash_sales::has_address;
 use crate::usecases::intake::{apply_sku_mappings, resolve_on_hold};
@@ -92,15 +95,13 @@ pub async fn allocate_order_with(ports: &Ports, order_id: &OrderId, merge: &Merg
                     // Only staff release it (`usecases::fraud::release`), whatever stock arrives.
                     return Ok(Change::Keep(order, Planned::Nothing("still on hold for fraud review".into())));
                 }
-                OrderStatus::OnHold if order.hold() == Some(HoldReason::MerchantNotApproved) => {
-                    // Released by the merchant's approval; an approval interrupted before
-                    // its release lets allocation release it here.
-                    if !crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await? {
-                        return Ok(Change::Keep(order, Planned::Nothing("still on hold: the merchant is not approved".into())));
+                OrderStatus::OnHold if order.hold().is_some_and(|h| h.is_review()) => {
+                    // Released by the merchant's approval or the product's listing; one
+                    // interrupted before its release lets allocation release it here.
+                    if let Some(hold) = crate::usecases::intake::review_hold(ports, &order).await? {
+                        return Ok(Change::Keep(order, Planned::Nothing(format!("still on hold: {hold}"))));
                     }
-                    order
-                        .transition(OrderStatus::Received, now, "released from hold: the merchant is approved")
-                        .map_err(invariant)?;
+                    order.transition(OrderStatus::Received, now, REVIEW_RELEASE).map_err(invariant)?;
                 }
                 OrderStatus::OnHold if order.hold() == Some(HoldReason::AddressMissing) => {
                     if !has_address(&order) {

@@ -157,7 +157,9 @@ pub(crate) async fn apply_sku_mappings(
 ///
 /// A merchant whose onboarding is not approved (`crate::onboarding::may_sell`: one with
 /// no onboarding record at all predates onboarding and sells) has its order stored
-/// `on_hold` for that reason first; its approval releases it.
+/// `on_hold` for that reason first; its approval releases it. Then a line whose SKU's
+/// listing is not approved or is unlisted holds it as `product_not_sellable`; the
+/// listing's approval and listing release it ([`review_hold`]).
 ///
 /// A delivery saying the channel cancelled the order (`NewOrder::cancelled_at`) goes to
 /// [`receive_cancel`].
@@ -169,13 +171,12 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     let mut new = new;
     let unknown = apply_sku_mappings(ports, new.channel, &new.merchant_id, &mut new.lines).await?;
     let mut order = Order::receive(new, OrderId::generate(), now);
-    let hold = if !crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await? {
-        Some(HoldReason::MerchantNotApproved)
-    } else {
-        match &unknown {
+    let hold = match review_hold(ports, &order).await? {
+        Some(hold) => Some(hold),
+        None => match &unknown {
             Some(unknown) => Some(HoldReason::UnknownSku(unknown.sku.clone())),
             None => fraud_hold(ports, &order).await?,
-        }
+        },
     };
     if let Some(hold) = &hold {
         order
@@ -208,6 +209,21 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
             })
         }
     }
+}
+
+/// The review's hold of an order, if any: its merchant's onboarding not approved
+/// (`crate::onboarding::may_sell`), else a line's SKU whose listing in the reviewed
+/// catalogue is not on sale (`crate::product::listed_for_sale`; a SKU with no listing
+/// passes). `None` once both are settled: what releases an order held for either.
+pub(crate) async fn review_hold(ports: &Ports, order: &Order) -> Result<Option<HoldReason>, StoreError> {
+    if !crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await? {
+        return Ok(Some(HoldReason::MerchantNotApproved));
+    }
+    // Collected before the awaits: a closure held across them would tie the future to
+    // one lifetime, and the order update loops need it for any.
+    let skus: Vec<&Sku> = order.lines.iter().map(|line| &line.sku).collect();
+    let not_listed = crate::usecases::products::first_not_listed(&*ports.products, skus).await?;
+    Ok(not_listed.map(|(sku, why)| HoldReason::ProductNotSellable { sku, why }))
 }
 
 /// Waiting to be planned: received, backordered, or on hold (allocation releases an order
@@ -247,6 +263,9 @@ pub(crate) async fn raise_on_hold(ports: &Ports, order: &Order) -> Result<(), St
         Some(HoldReason::MerchantNotApproved) => format!(
             "{held}: merchant {} is not approved to sell yet; its approval (POST /merchants/{}/application/approve) releases it",
             order.merchant_id, order.merchant_id
+        ),
+        Some(HoldReason::ProductNotSellable { sku, why }) => format!(
+            "{held}: product {sku} is {why} in the reviewed catalogue; its approval and listing (POST /products/{sku}/approve, .../list) release it"
         ),
         Some(HoldReason::AddressMissing) | None => return Ok(()),
     };

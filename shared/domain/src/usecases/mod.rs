@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod onboarding;
 pub mod orders;
 pub mod outbound;
+pub mod products;
 pub mod reconcile;
 pub mod rentals;
 pub mod repairs;

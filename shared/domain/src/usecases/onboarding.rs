@@ -15,7 +15,7 @@ use crate::messages::{AllocateOrder, Outgoing};
 use crate::onboarding::{
     Application, DocumentKind, InvalidOnboardingStep, MerchantRecord, OnboardingError, OnboardingStatus, Phone, Region,
 };
-use crate::order::{HoldReason, OrderStatus};
+use crate::order::OrderStatus;
 use crate::ports::{
     CreateMerchantOutcome, DocumentStore, Effects, MerchantStore, MerchantsPage, OrderQuery, Page, Ports, StoreError,
     UpdateMerchantOutcome, MAX_PAGE_SIZE,
@@ -222,6 +222,11 @@ pub async fn may_sell(store: &dyn MerchantStore, merchant: &MerchantId) -> Resul
 /// same write; its `order_on_hold` alert is resolved. Idempotent: an order released
 /// already is no longer on that hold. (Allocation and the sweeper release such an order
 /// too, so one an interrupted approval left behind is not stuck.)
+///
+/// The same releases the merchant's orders held for a product's listing
+/// ([`crate::order::HoldReason::ProductNotSellable`]) whose every listing is on sale now: each order is
+/// released only when [`crate::usecases::intake::review_hold`] finds nothing left to hold
+/// it for.
 pub async fn release_held_orders(ports: &Ports, merchant: &MerchantId) -> Result<Vec<OrderId>, StoreError> {
     if !may_sell(&*ports.merchants, merchant).await? {
         return Ok(Vec::new());
@@ -231,7 +236,7 @@ pub async fn release_held_orders(ports: &Ports, merchant: &MerchantId) -> Result
     let mut page = Page::first(MAX_PAGE_SIZE);
     loop {
         let found = ports.orders.find_orders(&query, &page).await?;
-        held.extend(found.orders.into_iter().filter(|o| o.hold() == Some(HoldReason::MerchantNotApproved)).map(|o| o.order_id));
+        held.extend(found.orders.into_iter().filter(|o| o.hold().is_some_and(|h| h.is_review())).map(|o| o.order_id));
         match found.next {
             Some(after) => page = Page::new(MAX_PAGE_SIZE, Some(after)).map_err(|e| StoreError::msg(e.to_string()))?,
             None => break,
@@ -250,12 +255,14 @@ async fn release_one(ports: &Ports, order_id: &OrderId) -> Result<bool, StoreErr
     let now = ports.clock.now();
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
         Box::pin(async move {
-            if order.hold() != Some(HoldReason::MerchantNotApproved) {
+            if !order.hold().is_some_and(|h| h.is_review())
+                || crate::usecases::intake::review_hold(ports, &order).await?.is_some()
+            {
                 return Ok::<_, StoreError>(Change::Keep(order, false));
             }
             order
-                .transition(OrderStatus::Received, now, "released from hold: the merchant is approved")
-                .map_err(|e| StoreError::new("an order held for its merchant's approval could not be released", e))?;
+                .transition(OrderStatus::Received, now, crate::usecases::fulfilment::REVIEW_RELEASE)
+                .map_err(|e| StoreError::new("an order held for the review could not be released", e))?;
             let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
             Ok(Change::WriteWith(order, Effects::send(allocate), true))
         })
@@ -263,7 +270,7 @@ async fn release_one(ports: &Ports, order_id: &OrderId) -> Result<bool, StoreErr
     .await?;
     let Some(changed) = changed.filter(|c| c.value) else { return Ok(false) };
     crate::usecases::intake::resolve_on_hold(ports, &changed.order).await?;
-    tracing::info!(order_id = %order_id, "order released: its merchant is approved");
+    tracing::info!(order_id = %order_id, "order released: its merchant and products are approved");
     Ok(true)
 }
 

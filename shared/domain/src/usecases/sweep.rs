@@ -320,8 +320,8 @@ async fn worth_another_try(ports: &Ports, order: &Order) -> Result<bool, StoreEr
         OrderStatus::Backordered => Ok(plan_against_current_stock(ports, order, crate::allocation::plan).await?.is_ok()),
         // Held for fraud review: only staff move it.
         OrderStatus::OnHold if matches!(order.hold(), Some(crate::order::HoldReason::FraudReview(_))) => Ok(false),
-        OrderStatus::OnHold if order.hold() == Some(crate::order::HoldReason::MerchantNotApproved) => {
-            crate::usecases::onboarding::may_sell(&*ports.merchants, &order.merchant_id).await
+        OrderStatus::OnHold if order.hold().is_some_and(|h| h.is_review()) => {
+            Ok(crate::usecases::intake::review_hold(ports, order).await?.is_none())
         }
         OrderStatus::OnHold if order.hold() == Some(crate::order::HoldReason::AddressMissing) => {
             Ok(crate::usecases::flash_sales::has_address(order))
