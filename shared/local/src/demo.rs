@@ -1100,16 +1100,23 @@ fn billed(bill_to: &Value) -> String {
 }
 
 /// Paperwork: the invoice and packing list of the day's first order still standing (not
-/// cancelled, planned), as the API answers them in JSON, and the pages that print written
-/// into the data directory.
+/// cancelled, planned) that a business bought, as the API answers them in JSON, and the
+/// pages that print written into the data directory.
 async fn paperwork(api: &Router, accepted: &[String], data_dir: &Path) -> anyhow::Result<()> {
+    // The first standing order a business bought (invoice details given at checkout), else
+    // the first standing one.
     let mut standing = None;
     for order_id in accepted {
         let (status, _) = call(api, Method::GET, &format!("/orders/{order_id}/packing-list?format=json"), Value::Null).await?;
-        if status == StatusCode::OK {
+        if status != StatusCode::OK {
+            continue;
+        }
+        let (_, invoice) = call(api, Method::GET, &format!("/orders/{order_id}/invoice?format=json"), Value::Null).await?;
+        if invoice["bill_to"]["company"].is_string() {
             standing = Some(order_id);
             break;
         }
+        standing = standing.or(Some(order_id));
     }
     let Some(order_id) = standing else { bail!("no order of the day has a packing list") };
     let invoice =
