@@ -5,18 +5,18 @@
 //! `product_not_sellable`), who sees and decides what, and bad input of every kind refused
 //! with a clear JSON error and nothing stored.
 
+mod support;
+
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{ApiError, AppState, ChannelSecrets, UnsignedPolicy};
+use oms_api::{ApiError, AppState, UnsignedPolicy};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::Sku;
-use oms_embedded::Embedded;
+use support::{call, code};
 
 const MERCHANT: &str = "m1-operator-token-0001";
 const STOREFRONT: &str = "m1-storefront-token-01";
@@ -26,8 +26,7 @@ const ADMIN: &str = "platform-admin-token-01";
 const MERCHANT_ADMIN: &str = "m1-admin-scope-token-1";
 
 async fn app() -> (Router, Ports) {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(Arc::new(SystemClock));
+    let (_, ports) = support::store(Arc::new(SystemClock));
     let operator = ["oms/inventory.read", "oms/inventory.write", "oms/orders.read", "oms/orders.write"];
     let grants = json!([
         { "token": MERCHANT, "merchant_id": "m-1", "scopes": operator },
@@ -36,36 +35,8 @@ async fn app() -> (Router, Ports) {
         { "token": ADMIN, "scopes": ["oms/platform", "oms/admin", "oms/orders.read"] },
         { "token": MERCHANT_ADMIN, "merchant_id": "m-1", "scopes": ["oms/admin", "oms/inventory.write"] },
     ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Accept,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let router = routes::all(AppState { unsigned: UnsignedPolicy::Accept, ..support::state(&ports, &grants) });
     (router, ports)
-}
-
-async fn call(router: &Router, token: Option<&str>, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response =
-        router.clone().oneshot(request.body(Body::from(body.to_owned())).expect("a request")).await.expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn code(answer: &Value) -> Option<&str> {
-    answer["error"]["code"].as_str()
 }
 
 fn sku(raw: &str) -> Sku {

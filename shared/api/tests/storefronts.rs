@@ -5,6 +5,8 @@
 //! publication; who may do what; and bad input of every kind refused with a clear JSON
 //! error and nothing stored.
 
+mod support;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -15,14 +17,13 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use oms_api::routes::{self, Router};
-use oms_api::{AppState, ChannelSecrets, UnsignedPolicy};
+use oms_api::{AppState, UnsignedPolicy};
 use oms_domain::catalogue::SkuFacts;
 use oms_domain::document::{DocumentKey, DocumentRef, DocumentType};
 use oms_domain::onboarding::{Application, DocumentKind, MerchantRecord, Phone, Region};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::stock::Warehouse;
 use oms_domain::{MerchantId, Sku, WarehouseId};
-use oms_embedded::Embedded;
 
 const MERCHANT: &str = "m1-operator-token-0001";
 const OTHER: &str = "m2-operator-token-0001";
@@ -39,8 +40,7 @@ struct App {
 }
 
 async fn app() -> App {
-    let store = Embedded::open_in_memory().expect("an in-memory store");
-    let ports = store.ports(Arc::new(SystemClock));
+    let (_, ports) = support::store(Arc::new(SystemClock));
     let operator = ["oms/inventory.write", "oms/orders.read", "oms/orders.write"];
     let grants = json!([
         { "token": MERCHANT, "merchant_id": "m-1", "scopes": operator },
@@ -51,19 +51,7 @@ async fn app() -> App {
         { "token": MERCHANT_ADMIN, "merchant_id": "m-1", "scopes": ["oms/admin", "oms/orders.write"] },
         { "token": READ_ONLY, "merchant_id": "m-1", "scopes": ["oms/orders.read"] },
     ]);
-    let router = routes::all(AppState {
-        ports: ports.clone(),
-        secrets: ChannelSecrets::default().into(),
-        unsigned: UnsignedPolicy::Accept,
-        auth: oms_api::Authenticator::Tokens(Arc::new(
-            oms_api::auth::TokenTable::from_json(&grants.to_string()).expect("tokens"),
-        )),
-        pricing: Default::default(),
-        archive: None,
-        reports: None,
-        admission: Default::default(),
-        documents: None,
-    });
+    let router = routes::all(AppState { unsigned: UnsignedPolicy::Accept, ..support::state(&ports, &grants) });
     App { router, ports }
 }
 

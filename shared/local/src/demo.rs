@@ -2429,7 +2429,15 @@ async fn onboarding(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     let (status, _) = call_as(api, Some(NEWCOMER_STAFF), Method::PUT, &format!("/skus/{SKU}"), facts).await?;
     println!("  the held order, once allocation ran: {}; listing {SKU} now: {status}", t(&after["status"]));
     let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &merchant_path, Value::Null, StatusCode::OK).await?;
-    for step in timeline["timeline"].as_array().into_iter().flatten() {
+    print_timeline(&timeline["timeline"]);
+    Ok(())
+}
+
+/// A record's timeline (an onboarding record's, a listing's), a step a line: the time of
+/// day, the status, what happened and by whom.
+fn print_timeline(timeline: &Value) {
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    for step in timeline.as_array().into_iter().flatten() {
         println!(
             "    {} {:<9} {} ({})",
             t(&step["at"]).get(11..19).unwrap_or_default(),
@@ -2438,7 +2446,6 @@ async fn onboarding(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
             t(&step["by"])
         );
     }
-    Ok(())
 }
 
 /// A page (HTML) as `token` reads it: its status and text.
@@ -2629,14 +2636,6 @@ async fn reviewed_catalogue(api: &Router, embedded: &Embedded) -> anyhow::Result
         t(&after["status"])
     );
     let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &product, Value::Null, StatusCode::OK).await?;
-    for step in timeline["timeline"].as_array().into_iter().flatten() {
-        println!(
-            "    {} {:<9} {} ({})",
-            t(&step["at"]).get(11..19).unwrap_or_default(),
-            t(&step["status"]),
-            t(&step["what"]),
-            t(&step["by"])
-        );
-    }
+    print_timeline(&timeline["timeline"]);
     Ok(())
 }
