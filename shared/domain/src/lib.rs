@@ -25,6 +25,7 @@ pub mod fraud;
 pub mod group_buy;
 pub mod ids;
 pub mod ledger;
+pub mod lot;
 pub mod messages;
 pub mod money;
 pub mod onboarding;

@@ -579,6 +579,14 @@ pub trait InventoryStore: Send + Sync {
     /// The units every open order hold holds, per stock. Not one snapshot (DynamoDB: a
     /// `Scan`). A flash sale's set-aside is counted in its stock's `set_aside`.
     async fn open_holds(&self) -> Result<Vec<OpenHold>, StoreError>;
+
+    /// What remains of every lot of the SKU's stocks (of every warehouse and owner), by
+    /// warehouse, owner, then expiry (none last) and receipt: see [`crate::lot`]. Strongly
+    /// consistent. A store that records no lots answers none.
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<crate::lot::LotBalance>, StoreError> {
+        let _ = sku;
+        Ok(Vec::new())
+    }
 }
 
 /// What `FlashSaleStore::create_sale` did.
