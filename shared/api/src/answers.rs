@@ -83,6 +83,8 @@ pub enum ChannelAnswer {
     Repair,
     /// Made for an exchange's replacement (external id: the return id).
     Exchange,
+    /// Placed through the platform's own checkout (external id: the checkout id).
+    Checkout,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -99,6 +101,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Rental => Self::Rental,
             Channel::Repair => Self::Repair,
             Channel::Exchange => Self::Exchange,
+            Channel::Checkout => Self::Checkout,
         }
     }
 }

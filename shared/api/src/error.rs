@@ -672,6 +672,7 @@ impl From<CreateSaleError> for ApiError {
             CreateSaleError::NotEnoughStock(_) => {
                 Self { field: Some("units".to_owned()), ..Self::new(ErrorCode::InsufficientStock, err.to_string()) }
             }
+            CreateSaleError::NotSellable(e) => e.into(),
             CreateSaleError::Unexpected(e) => e.into(),
         }
     }
@@ -715,6 +716,7 @@ impl From<oms_domain::usecases::auctions::CreateAuctionError> for ApiError {
                     format!("unknown SKU {}: no warehouse has ever stocked it for merchant {}", unknown.sku, unknown.merchant),
                 )
             },
+            CreateAuctionError::NotSellable(e) => e.into(),
             CreateAuctionError::Unexpected(e) => e.into(),
         }
     }
@@ -740,6 +742,7 @@ impl From<oms_domain::usecases::group_buys::CreateGroupBuyError> for ApiError {
             CreateGroupBuyError::NotEnoughStock(_) => {
                 Self { field: Some("capacity".to_owned()), ..Self::new(ErrorCode::InsufficientStock, err.to_string()) }
             }
+            CreateGroupBuyError::NotSellable(e) => e.into(),
             CreateGroupBuyError::Unexpected(e) => e.into(),
         }
     }
@@ -951,6 +954,17 @@ impl From<oms_domain::usecases::products::ProductActionError> for ApiError {
             E::NotFound(_) => Self::new(ErrorCode::ProductNotFound, err.to_string()),
             E::MerchantNotApproved(_) => Self::new(ErrorCode::MerchantNotApproved, err.to_string()),
             E::Step(_) => Self::new(ErrorCode::ProductStateConflict, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::checkout::CheckoutError> for ApiError {
+    fn from(err: oms_domain::usecases::checkout::CheckoutError) -> Self {
+        use oms_domain::usecases::checkout::CheckoutError as E;
+        match err {
+            E::MerchantNotApproved(_) => Self::new(ErrorCode::MerchantNotApproved, err.to_string()),
+            E::NotSellable(e) => e.into(),
             E::Unexpected(e) => e.into(),
         }
     }

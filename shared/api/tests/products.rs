@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use oms_api::routes::{self, Router};
-use oms_api::{ApiError, AppState, UnsignedPolicy};
+use oms_api::{AppState, UnsignedPolicy};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::Sku;
 use support::{call, code};
@@ -178,33 +178,115 @@ async fn a_channel_order_for_a_product_not_on_sale_is_held_never_bounced_and_rel
     assert_ne!(stored.hold().map(|h| h.code()), Some("product_not_sellable"));
 }
 
-#[tokio::test]
-async fn the_platform_checkout_check_refuses_a_product_not_approved_unlisted_or_unstocked_with_422() {
-    let (router, ports) = app().await;
-    let check = |raw: &'static str| {
-        let ports = ports.clone();
-        async move {
-            oms_domain::usecases::products::ensure_sellable(&ports, &sku(raw))
-                .await
-                .map_err(|e| ApiError::from(e).status().as_u16())
-                .err()
-        }
-    };
-    assert_eq!(check("NO-LISTING").await, None, "a SKU with no listing sells as before");
-    approved(&router, "INK-4").await;
-    assert_eq!(check("INK-4").await, Some(422), "approved, not listed");
-    call(&router, Some(MERCHANT), "POST", "/products/INK-4/list", "").await;
-    assert_eq!(check("INK-4").await, Some(422), "listed, no unit on hand");
+/// `m-1`'s warehouse `WH-1` holding `units` of `sku`.
+async fn stock(router: &Router, sku: &str, units: u32) {
     let warehouse = json!({"name": "Hangzhou", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou",
                            "lat": 30.27, "lon": 120.15})
     .to_string();
-    let (status, _) = call(&router, Some(MERCHANT), "PUT", "/warehouses/WH-1", &warehouse).await;
+    let (status, _) = call(router, Some(MERCHANT), "PUT", "/warehouses/WH-1", &warehouse).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(&router, Some(MERCHANT), "PUT", "/inventory/WH-1/INK-4", r#"{"on_hand":5}"#).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(check("INK-4").await, None, "approved, listed and stocked");
-    let err = oms_domain::usecases::products::ensure_sellable(&ports, &sku("INK-5")).await;
-    assert!(err.is_ok(), "no listing");
+    let (status, answer) =
+        call(router, Some(MERCHANT), "PUT", &format!("/inventory/WH-1/{sku}"), &json!({"on_hand": units}).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+async fn checkout_orders(ports: &Ports) -> usize {
+    let query = oms_domain::ports::OrderQuery::of(oms_domain::MerchantId::parse("m-1").expect("an id"))
+        .channel(oms_domain::order::Channel::Checkout);
+    ports.orders.find_orders(&query, &oms_domain::ports::Page::first(100)).await.expect("read").orders.len()
+}
+
+#[tokio::test]
+async fn the_platform_checkout_refuses_a_product_not_approved_unlisted_or_unstocked_with_422_and_stores_nothing() {
+    let (router, ports) = app().await;
+    let place = |id: &'static str, sku: &'static str| {
+        let router = router.clone();
+        async move { call(&router, Some(STOREFRONT), "POST", "/checkout", &generic_order(id, sku)).await }
+    };
+    approved(&router, "INK-4").await;
+    let (status, refused) = place("CO-1", "INK-4").await;
+    assert_eq!(
+        (status, code(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("product_not_sellable")),
+        "approved, not listed"
+    );
+    call(&router, Some(MERCHANT), "POST", "/products/INK-4/list", "").await;
+    let (status, refused) = place("CO-1", "INK-4").await;
+    assert_eq!((status, code(&refused)), (StatusCode::UNPROCESSABLE_ENTITY, Some("product_not_sellable")), "no unit on hand");
+    assert_eq!(checkout_orders(&ports).await, 0, "nothing stored from a refusal");
+
+    stock(&router, "INK-4", 5).await;
+    let (status, placed) = place("CO-1", "INK-4").await;
+    assert_eq!(
+        (status, &placed["status"], &placed["duplicate"]),
+        (StatusCode::CREATED, &json!("received"), &json!(false)),
+        "{placed}"
+    );
+    let (_, order) = call(&router, Some(MERCHANT), "GET", &format!("/orders/{}", placed["order_id"].as_str().unwrap()), "").await;
+    assert_eq!((&order["channel"], &order["external_id"]), (&json!("checkout"), &json!("CO-1")), "{order}");
+    // The same checkout again, even once the product is off sale: the first order.
+    call(&router, Some(MERCHANT), "POST", "/products/INK-4/unlist", "").await;
+    let (status, again) = place("CO-1", "INK-4").await;
+    assert_eq!((status, &again["order_id"], &again["duplicate"]), (StatusCode::OK, &placed["order_id"], &json!(true)), "{again}");
+    let (status, refused) = place("CO-2", "INK-4").await;
+    assert_eq!((status, code(&refused)), (StatusCode::UNPROCESSABLE_ENTITY, Some("product_not_sellable")), "unlisted");
+    // A SKU with no listing predates the review and sells.
+    let (status, plain) = place("CO-3", "TEA-9").await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    assert_eq!(checkout_orders(&ports).await, 2);
+}
+
+#[tokio::test]
+async fn the_checkout_takes_only_its_own_merchants_storefront_and_a_well_formed_order() {
+    let (router, ports) = app().await;
+    let mut theirs: Value = serde_json::from_str(&generic_order("CO-9", "TEA-9")).unwrap();
+    theirs["merchant_id"] = json!("m-2");
+    let mut no_lines: Value = serde_json::from_str(&generic_order("CO-9", "TEA-9")).unwrap();
+    no_lines["lines"] = json!([]);
+    let mut negative: Value = serde_json::from_str(&generic_order("CO-9", "TEA-9")).unwrap();
+    negative["lines"][0]["quantity"] = json!(-2);
+    let mut huge: Value = serde_json::from_str(&generic_order("CO-9", "TEA-9")).unwrap();
+    huge["lines"][0]["quantity"] = json!(10_000_000_000_u64);
+    let order = generic_order("CO-9", "TEA-9");
+    for (token, body, expected) in [
+        (Some(STOREFRONT), theirs.to_string(), (StatusCode::FORBIDDEN, Some("forbidden"))),
+        (Some(MERCHANT), order.clone(), (StatusCode::FORBIDDEN, Some("forbidden"))),
+        (None, order.clone(), (StatusCode::UNAUTHORIZED, Some("unauthenticated"))),
+        (Some(STOREFRONT), "{not json".to_owned(), (StatusCode::BAD_REQUEST, Some("invalid_request"))),
+        (Some(STOREFRONT), r#"{"external_id": 5}"#.to_owned(), (StatusCode::BAD_REQUEST, Some("invalid_request"))),
+        (Some(STOREFRONT), no_lines.to_string(), (StatusCode::BAD_REQUEST, Some("invalid_request"))),
+        (Some(STOREFRONT), negative.to_string(), (StatusCode::BAD_REQUEST, Some("invalid_request"))),
+        (Some(STOREFRONT), huge.to_string(), (StatusCode::BAD_REQUEST, Some("invalid_request"))),
+        (Some(STOREFRONT), "x".repeat(2 * 1024 * 1024), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))),
+    ] {
+        let (status, answer) = call(&router, token, "POST", "/checkout", &body).await;
+        assert_eq!((status, code(&answer)), expected, "{answer}");
+    }
+    assert_eq!(checkout_orders(&ports).await, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn flash_sales_auctions_and_group_buys_sell_only_a_product_on_sale() {
+    let (router, _) = app().await;
+    approved(&router, "INK-6").await;
+    stock(&router, "INK-6", 10).await;
+    let now = chrono::Utc::now();
+    let hour = chrono::Duration::hours(1);
+    let sale = json!({"merchant_id": "m-1", "sku": "INK-6", "units": 2, "per_customer_limit": 1,
+                      "starts_at": now, "ends_at": now + hour, "shards": 1});
+    let auction = json!({"merchant_id": "m-1", "sku": "INK-6", "start_price": "100", "increment": "10", "ends_at": now + hour});
+    let group = json!({"merchant_id": "m-1", "sku": "INK-6", "price": "9.90", "min_group": 2, "capacity": 2,
+                       "units_per_buyer": 1, "deadline": now + hour});
+    let offers = [("/flash-sales", &sale), ("/auctions", &auction), ("/group-buys", &group)];
+    for (path, body) in offers {
+        let (status, answer) = call(&router, Some(MERCHANT), "POST", path, &body.to_string()).await;
+        assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, Some("product_not_sellable")), "{path}: {answer}");
+    }
+    call(&router, Some(MERCHANT), "POST", "/products/INK-6/list", "").await;
+    for (path, body) in offers {
+        let (status, answer) = call(&router, Some(MERCHANT), "POST", path, &body.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {answer}");
+    }
 }
 
 #[tokio::test]

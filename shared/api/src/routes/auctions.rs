@@ -341,7 +341,7 @@ async fn visible_auction(state: &AppState, caller: &Caller, raw: &str) -> Result
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or names another merchant than the caller's", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`unknown_sku`: no warehouse has ever stocked the SKU for the merchant; nothing is stored", body = ErrorBody),
+        (status = 422, description = "`unknown_sku`: no warehouse has ever stocked the SKU for the merchant; `product_not_sellable`: its listing in the reviewed catalogue is not approved, not listed or not stocked; nothing is stored", body = ErrorBody),
     ),
     security(("bearer" = ["oms/inventory.write"]))
 )]

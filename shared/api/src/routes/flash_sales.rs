@@ -249,6 +249,7 @@ async fn view(state: &AppState, id: &SaleId) -> Result<SaleAnswer, ApiError> {
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or names another merchant than the caller's", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`product_not_sellable`: the SKU's listing in the reviewed catalogue is not approved, not listed or not stocked; nothing is stored", body = ErrorBody),
     ),
     security(("bearer" = ["oms/inventory.write"]))
 )]

@@ -213,6 +213,7 @@ async fn visible(state: &AppState, caller: &Caller, raw: &str) -> Result<GroupBu
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`, or names another merchant than the caller's", body = ErrorBody),
         (status = 409, description = "`insufficient_stock` (field `capacity`): no warehouse holds the whole capacity of the merchant's own available units; nothing is stored", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`product_not_sellable`: the SKU's listing in the reviewed catalogue is not approved, not listed or not stocked; nothing is stored", body = ErrorBody),
     ),
     security(("bearer" = ["oms/inventory.write"]))
 )]

@@ -8,6 +8,7 @@ mod auctions;
 mod browsing;
 mod carriers;
 mod catalogue;
+mod checkout;
 mod consignments;
 mod dashboard;
 mod flash_sales;
@@ -133,7 +134,7 @@ fn base() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
 }
 
-/// `ingest-order`: channel webhooks, order reads, cancel and modify, the buyer's delivery
+/// `ingest-order`: channel webhooks, the platform's own checkout, order reads, cancel and modify, the buyer's delivery
 /// confirmation and reviews, the alerts for staff
 /// (until operations get a function of their own), the channels' SKU mappings (applied at
 /// intake), `/health`, the customers' order lookup (`/track`) and the staff dashboard
@@ -142,6 +143,7 @@ pub fn orders_api(state: AppState) -> Router {
     finish(
         base()
             .merge(orders::router())
+            .merge(checkout::router())
             .merge(paperwork::router())
             .merge(reviews::router())
             .merge(alerts::router())
@@ -226,6 +228,7 @@ pub fn merchants_api(state: AppState) -> Router {
 pub fn all(state: AppState) -> Router {
     let routes = base()
         .merge(orders::router())
+        .merge(checkout::router())
         .merge(paperwork::router())
         .merge(reviews::router())
         .merge(alerts::router())

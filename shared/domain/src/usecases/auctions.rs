@@ -18,6 +18,7 @@ use crate::order::{Address, Channel, Charges, Customer, HoldReason, NewOrder, Or
 use crate::ports::{CloseAuctionOutcome, CreateAuctionOutcome, PlaceBidOutcome, Ports, StoreError};
 use crate::usecases::flash_sales::has_address;
 use crate::usecases::intake::{first_unknown_sku, UnknownSku};
+use crate::usecases::products::{ensure_sellable, SellableError};
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
 /// How many times a bid is decided again after another write landed first. Each lost race
@@ -28,6 +29,10 @@ pub const BID_ATTEMPTS: usize = 32;
 /// Why an auction was not listed. Nothing is stored.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateAuctionError {
+    /// The SKU's listing in the reviewed catalogue is not on sale (not approved, unlisted)
+    /// or has no unit on hand: the platform sells it no other way either.
+    #[error(transparent)]
+    NotSellable(#[from] SellableError),
     /// No warehouse has ever counted the SKU for the merchant (or for an owner that lets
     /// it sell the SKU on consignment): the winner's order could never be allocated.
     #[error(transparent)]
@@ -39,6 +44,7 @@ pub enum CreateAuctionError {
 /// Lists an auction of `merchant`'s SKU (terms checked by the caller), once a warehouse has
 /// counted the SKU for the merchant, as intake asks of an order's lines. Stored once.
 pub async fn create_auction(ports: &Ports, merchant: &MerchantId, terms: AuctionTerms) -> Result<Auction, CreateAuctionError> {
+    ensure_sellable(ports, &terms.sku).await?;
     let line = OrderLine { sku: terms.sku.clone(), quantity: 1, unit_price: terms.start_price };
     if let Some(unknown) = first_unknown_sku(ports, merchant, std::slice::from_ref(&line)).await? {
         return Err(unknown.into());

@@ -14,12 +14,17 @@ use crate::flash_sale::{
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
 use crate::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, Ports, StoreError};
+use crate::usecases::products::{ensure_sellable, SellableError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
 /// Why a sale was not created. Nothing is stored.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateSaleError {
+    /// The SKU's listing in the reviewed catalogue is not on sale (not approved, unlisted)
+    /// or has no unit on hand: the platform sells it no other way either.
+    #[error(transparent)]
+    NotSellable(#[from] SellableError),
     #[error(transparent)]
     NotEnoughStock(#[from] NotEnoughStock),
     #[error(transparent)]
@@ -31,6 +36,7 @@ pub enum CreateSaleError {
 /// it with its units set aside, atomically. Another order taking the units in between
 /// makes the store refuse; the sale is planned again against fresh stock, a few times.
 pub async fn create_sale(ports: &Ports, merchant: &MerchantId, terms: SaleTerms) -> Result<FlashSale, CreateSaleError> {
+    ensure_sellable(ports, &terms.sku).await?;
     let sale_id = SaleId::generate();
     for _ in 0..CONFLICT_RETRIES {
         let stock = ports.inventory.stock_of(&terms.sku).await?;

@@ -17,6 +17,7 @@ use crate::group_buy::{GroupBuy, GroupBuyId, GroupBuyState, GroupBuyStatus, Grou
 use crate::messages::{AllocateOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
 use crate::ports::{ConvertOutcome, CreateGroupBuyOutcome, JoinOutcome, Ports, SettleOutcome, StoreError};
+use crate::usecases::products::{ensure_sellable, SellableError};
 use crate::usecases::CONFLICT_RETRIES;
 use crate::{CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, ValidationError};
 
@@ -26,6 +27,10 @@ const CONVERT_PAGE: usize = 100;
 /// Why an offer was not created. Nothing is stored.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateGroupBuyError {
+    /// The SKU's listing in the reviewed catalogue is not on sale (not approved, unlisted)
+    /// or has no unit on hand: the platform sells it no other way either.
+    #[error(transparent)]
+    NotSellable(#[from] SellableError),
     #[error(transparent)]
     NotEnoughStock(#[from] NotEnoughStock),
     #[error(transparent)]
@@ -41,6 +46,7 @@ pub async fn create_group_buy(
     merchant: &MerchantId,
     terms: GroupBuyTerms,
 ) -> Result<GroupBuy, CreateGroupBuyError> {
+    ensure_sellable(ports, &terms.sku).await?;
     let store = &*ports.group_buys;
     let id = GroupBuyId::generate();
     for _ in 0..CONFLICT_RETRIES {

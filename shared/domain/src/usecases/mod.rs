@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod auctions;
 pub mod catalogue;
+pub mod checkout;
 pub mod consignments;
 pub mod flash_sales;
 pub mod fraud;
