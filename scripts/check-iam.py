@@ -55,7 +55,8 @@ USES = {
     # reservation's Delete and stock Updates in the order's write; a flash-sale claim's
     # order never held: the sale's CLOSED item read (GetItem) and checked (ConditionCheck),
     # its shard's Update, or once closing the stock Update and ledger Put), alerts (raise: Put;
-    # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes.
+    # move: UpdateItem), SKU mappings (PutItem, GetItem), lookups on the order indexes; the
+    # platform checkout's reads of the merchant's record, the listings (GetItem) and stock (Query).
     "IngestOrderFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
     | query_indexes(
         "by_customer", "by_phone", "by_address", "by_card", "by_external_id", "by_channel", "by_order_number",
