@@ -131,6 +131,29 @@ async fn a_banned_word_is_rejected_by_the_rules_then_the_edit_is_resubmitted_app
 }
 
 #[tokio::test]
+async fn the_deployments_banned_words_replace_the_built_in_list() {
+    let (_, ports) = support::store(Arc::new(SystemClock));
+    let grants = json!([
+        { "token": MERCHANT, "merchant_id": "m-1", "scopes": ["oms/inventory.write"] },
+    ]);
+    let rules = oms_domain::product::ReviewRules::with_banned_words("replica, 仿品").expect("rules");
+    let router = routes::with_review_rules(routes::all(support::state(&ports, &grants)), rules);
+    facts(&router, MERCHANT, "m-1", "INK-8").await;
+    let submitted = |name: &'static str| {
+        let router = router.clone();
+        async move {
+            call(&router, Some(MERCHANT), "PUT", "/products/INK-8", &listing(name)).await;
+            call(&router, Some(MERCHANT), "POST", "/products/INK-8/submit", "").await.1
+        }
+    };
+    let rejected = submitted("Replica Duan ink stone").await;
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    assert!(rejected["rejection_reason"].as_str().unwrap_or("").contains("replica"), "{rejected}");
+    let passed = submitted("顶级 Duan ink stone").await;
+    assert_eq!(passed["status"], "in_review", "the built-in list no longer applies: {passed}");
+}
+
+#[tokio::test]
 async fn an_edit_of_a_listed_products_text_sends_it_back_to_review_and_off_sale() {
     let (router, _) = app().await;
     approved(&router, "INK-2").await;

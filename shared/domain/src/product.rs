@@ -244,7 +244,34 @@ impl Default for ReviewRules {
     }
 }
 
+/// Most banned words a deployment may configure.
+pub const MAX_BANNED_WORDS: usize = 1000;
+/// Longest banned word or phrase, in characters.
+pub const MAX_BANNED_WORD_CHARS: usize = 100;
+
 impl ReviewRules {
+    /// The rules with a deployment's own banned words instead of the built-in
+    /// [`BANNED_WORDS`]: words or phrases separated by commas or new lines, trimmed and
+    /// lower-cased (the text is lower-cased before it is scanned), empty ones skipped. At
+    /// least one and at most [`MAX_BANNED_WORDS`], each at most [`MAX_BANNED_WORD_CHARS`]
+    /// characters; anything else is refused, naming `banned_words`.
+    pub fn with_banned_words(raw: &str) -> Result<Self, ValidationError> {
+        let mut words: Vec<String> = raw.split([',', '\n']).map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect();
+        words.sort();
+        words.dedup();
+        let invalid = |why: String| Err(ValidationError::new("banned_words", why));
+        if words.is_empty() {
+            return invalid("names no word: give words or phrases separated by commas or new lines".to_owned());
+        }
+        if words.len() > MAX_BANNED_WORDS {
+            return invalid(format!("{} words, at most {MAX_BANNED_WORDS}", words.len()));
+        }
+        if let Some(long) = words.iter().find(|w| w.chars().count() > MAX_BANNED_WORD_CHARS) {
+            return invalid(format!("{long:?} is longer than {MAX_BANNED_WORD_CHARS} characters"));
+        }
+        Ok(Self { banned_words: words, ..Self::default() })
+    }
+
     /// The first rule `content` breaks, as the reason a rejection gives; `None` if it
     /// meets them all: no banned word in its text; every image a JPEG, PNG or WebP (by
     /// its declared type, else its extension) of at most `max_image_bytes`.
@@ -674,6 +701,20 @@ pub(crate) mod tests {
             assert!(ImageRef::parse(bad, None, None).is_err(), "{bad}");
         }
         assert!(ImageRef::parse("ds-12_front.png", None, None).is_ok(), "an upload's name");
+    }
+
+    #[test]
+    fn a_deployments_banned_words_replace_the_built_in_list_and_are_checked() {
+        let rules = ReviewRules::with_banned_words(" Replica,\n最便宜 , ,replica\nBEST EVER").unwrap();
+        assert_eq!(rules.banned_words, ["best ever", "replica", "最便宜"]);
+        let content = |name: &str| ProductContent::parse(name, "", "", vec![], BTreeMap::new(), vec![]).unwrap();
+        assert!(rules.first_broken(&content("A REPLICA watch")).unwrap().contains("replica"));
+        assert_eq!(rules.first_broken(&content("顶级 ink stone")), None, "the built-in list no longer applies");
+        assert!(ReviewRules::default().first_broken(&content("顶级 ink stone")).is_some());
+        let too_many = (0..=MAX_BANNED_WORDS).map(|i| format!("w{i}")).collect::<Vec<_>>().join(",");
+        for bad in ["", " , \n", &"x".repeat(MAX_BANNED_WORD_CHARS + 1), &too_many] {
+            assert_eq!(ReviewRules::with_banned_words(bad).unwrap_err().field, "banned_words", "{bad:.40}");
+        }
     }
 
     #[test]

@@ -306,6 +306,20 @@ pub fn return_policy(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<oms
     policy.check().map_err(|e| anyhow::anyhow!("{RETURN_WINDOW_VARIABLE} / {RESTOCKING_FEE_VARIABLE}: {e}"))
 }
 
+/// The variable holding the deployment's banned words for the product review.
+pub const BANNED_WORDS_VARIABLE: &str = "OMS_BANNED_WORDS";
+
+/// The product review's automated rules: the banned words of [`BANNED_WORDS_VARIABLE`]
+/// (read once, at start; absent or empty: the built-in list), checked.
+pub fn review_rules(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<oms_domain::product::ReviewRules> {
+    match var(BANNED_WORDS_VARIABLE).filter(|raw| !raw.trim().is_empty()) {
+        Some(raw) => {
+            oms_domain::product::ReviewRules::with_banned_words(&raw).map_err(|e| anyhow::anyhow!("{BANNED_WORDS_VARIABLE}: {e}"))
+        }
+        None => Ok(oms_domain::product::ReviewRules::default()),
+    }
+}
+
 /// The variable holding the least margin over cost a quote keeps, as a fraction
 /// (`0.05`, the default, is 5 %).
 #[cfg(feature = "pricing")]
@@ -395,6 +409,16 @@ mod tests {
 
     fn policy(vars: &[(&str, &str)]) -> anyhow::Result<oms_domain::returns::ReturnPolicy> {
         return_policy(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn the_review_rules_come_from_the_banned_words_variable_and_are_checked() {
+        let rules = review_rules(|name| (name == BANNED_WORDS_VARIABLE).then(|| "replica, fake".to_owned())).unwrap();
+        assert_eq!(rules.banned_words, ["fake", "replica"]);
+        assert_eq!(review_rules(|_| None).unwrap(), oms_domain::product::ReviewRules::default());
+        assert_eq!(review_rules(|_| Some("  ".to_owned())).unwrap(), oms_domain::product::ReviewRules::default());
+        let long = "x".repeat(oms_domain::product::MAX_BANNED_WORD_CHARS + 1);
+        assert!(review_rules(|_| Some(long.clone())).unwrap_err().to_string().contains(BANNED_WORDS_VARIABLE));
     }
 
     #[test]

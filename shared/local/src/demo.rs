@@ -2625,6 +2625,10 @@ async fn reviewed_catalogue(api: &Router, embedded: &Embedded) -> anyhow::Result
         t(&held["hold"]["sku"]),
         t(&held["hold"]["why"])
     );
+    let mut checkout = order_for(43);
+    checkout["external_id"] = json!("checkout-7");
+    let (status, refused) = call_as(api, Some(NEWCOMER_STAFF), Method::POST, "/checkout", checkout.clone()).await?;
+    println!("  the platform's own checkout refuses it meanwhile, storing nothing: {status}, {}", t(&refused["error"]["code"]));
     let relisted = expect_as(api, NEWCOMER_STAFF, Method::POST, &format!("{product}/list"), Value::Null, StatusCode::OK).await?;
     if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
         bail!("the queues did not drain within 30 s");
@@ -2635,6 +2639,8 @@ async fn reviewed_catalogue(api: &Router, embedded: &Embedded) -> anyhow::Result
         relisted["released_orders"].as_array().map_or(0, Vec::len),
         t(&after["status"])
     );
+    let placed = expect_as(api, NEWCOMER_STAFF, Method::POST, "/checkout", checkout, StatusCode::CREATED).await?;
+    println!("  and the same checkout now places order {} ({}, channel checkout)", t(&placed["order_id"]), t(&placed["status"]));
     let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &product, Value::Null, StatusCode::OK).await?;
     print_timeline(&timeline["timeline"]);
     Ok(())

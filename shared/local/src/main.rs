@@ -90,6 +90,10 @@ enum Command {
         /// reason is the seller's fault: defective, wrong item, damaged in transit, not as described).
         #[arg(long, default_value = "10", env = "OMS_RESTOCKING_FEE_PERCENT")]
         restocking_fee_percent: rust_decimal::Decimal,
+        /// The words or phrases a product listing may not carry, separated by commas or new
+        /// lines, in place of the built-in list (the review's automated rules).
+        #[arg(long, env = "OMS_BANNED_WORDS")]
+        banned_words: Option<String>,
     },
     /// Play a scripted day of business on sample data and print a summary.
     Demo {
@@ -301,6 +305,7 @@ async fn main() -> anyhow::Result<()> {
             customer_rate_limit,
             return_window_days,
             restocking_fee_percent,
+            banned_words,
         } => {
             let limits = Limits {
                 api: Rate::per_second(rate_limit),
@@ -333,6 +338,11 @@ async fn main() -> anyhow::Result<()> {
                     "--return-window-days / --restocking-fee-percent (OMS_RETURN_WINDOW_DAYS, OMS_RESTOCKING_FEE_PERCENT): {e}"
                 )
             })?;
+            let review_rules = match banned_words.as_deref() {
+                Some(raw) => oms_domain::product::ReviewRules::with_banned_words(raw)
+                    .map_err(|e| anyhow::anyhow!("--banned-words (OMS_BANNED_WORDS): {e}"))?,
+                None => oms_domain::product::ReviewRules::default(),
+            };
             serve(ServeCommand {
                 addr,
                 data_dir,
@@ -345,6 +355,7 @@ async fn main() -> anyhow::Result<()> {
                 outbound,
                 admission,
                 returns,
+                review_rules,
             })
             .await
         }
@@ -455,6 +466,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         outbound,
         admission,
         returns,
+        review_rules,
     } = options;
     anyhow::ensure!(unpaid_hold_minutes > 0, "--unpaid-hold-minutes (OMS_UNPAID_HOLD_MINUTES) must be at least 1");
     let secrets = ChannelSecrets::from_env();
@@ -491,6 +503,7 @@ async fn serve(options: ServeCommand) -> anyhow::Result<()> {
         outbound,
         admission,
         returns,
+        review_rules,
         ..ServeOptions::local(addr, data_dir.clone())
     };
     let running = server::start(options).await?;
@@ -514,6 +527,7 @@ struct ServeCommand {
     outbound: oms_outbound::Destinations,
     admission: oms_api::admission::Admission,
     returns: oms_domain::returns::ReturnPolicy,
+    review_rules: oms_domain::product::ReviewRules,
 }
 
 /// The API's bearer tokens from `--tokens FILE`, else `OMS_API_TOKENS`; none: open.

@@ -45,6 +45,8 @@ pub struct ServeOptions {
     pub admission: oms_api::admission::Admission,
     /// The return window and restocking fee.
     pub returns: oms_domain::returns::ReturnPolicy,
+    /// The product review's automated rules (the deployment's banned words).
+    pub review_rules: oms_domain::product::ReviewRules,
 }
 
 impl ServeOptions {
@@ -66,6 +68,7 @@ impl ServeOptions {
             outbound: oms_outbound::Destinations::none(),
             admission: oms_api::admission::Admission::default(),
             returns: oms_domain::returns::ReturnPolicy::default(),
+            review_rules: oms_domain::product::ReviewRules::default(),
         }
     }
 }
@@ -130,7 +133,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     }
     let throttle = Throttle::new(options.limits);
     tasks.push(tokio::spawn(forget_quiet_clients(throttle.clone(), stopped.clone())));
-    let router = oms_api::routes::with_return_policy(oms_api::routes::all(state), options.returns)
+    let router = oms_api::routes::with_return_policy(oms_api::routes::all(state), options.returns);
+    let router = oms_api::routes::with_review_rules(router, options.review_rules)
         .layer(axum::middleware::from_fn_with_state(throttle, oms_api::throttle::throttle));
     tasks.push(tokio::spawn(crate::connections::serve(listener, router, options.connections, stopped.clone())));
     Ok(Running { addr, embedded, ports, stop, tasks })

@@ -41,6 +41,7 @@ pub use flash_sales::{AddressBody, ClaimAnswer, ClaimBody, SaleAnswer, SaleBody}
 pub use group_buys::{GroupBuyAnswer, GroupBuyBody, JoinAnswer, JoinBody};
 pub use inventory::{OnHandBody, WarehouseBody};
 pub use offers::{OfferAnswer, OffersAnswer};
+pub use products::with_review_rules;
 pub use quotes::{PricingModel, QuoteBody};
 pub use rentals::{
     AvailabilityAnswer, BookedDay, BookingAnswer, BookingBody, InspectionBody, RentalUnitAnswer, RentalUnitBody, StepBody,

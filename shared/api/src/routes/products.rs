@@ -9,12 +9,15 @@
 //! on a credential naming no merchant), as for merchant applications. The promoted
 //! placements are read by the merchant's storefront (`oms/storefront`) or its staff
 //! (`oms/orders.read`).
+//!
+//! The automated rules are the deployment's, given to the router with
+//! [`with_review_rules`]; without it the built-in ones hold.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -24,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use oms_domain::access::{Caller, Scope};
-use oms_domain::product::{ImageRef, PriceTier, Product, ProductContent, ProductStatus};
+use oms_domain::product::{ImageRef, PriceTier, Product, ProductContent, ProductStatus, ReviewRules};
 use oms_domain::usecases::products as cases;
 use oms_domain::validation::parse_json;
 use oms_domain::{Sku, ValidationError};
@@ -45,6 +48,16 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(promote_product))
         .routes(routes!(products_in_status))
         .routes(routes!(promoted_products))
+}
+
+/// `router` checking submitted listings with `rules` (the deployment's banned words).
+pub fn with_review_rules(router: super::Router, rules: ReviewRules) -> super::Router {
+    router.layer(Extension(rules))
+}
+
+/// The rules the router was given, else the built-in ones.
+fn rules_of(given: Option<Extension<ReviewRules>>) -> ReviewRules {
+    given.map(|Extension(rules)| rules).unwrap_or_default()
 }
 
 /// An image in `PUT /products/{sku}`.
@@ -303,6 +316,7 @@ fn parse_content(body: &[u8]) -> Result<ProductContent, ValidationError> {
 )]
 async fn put_product(
     State(state): State<AppState>,
+    rules: Option<Extension<ReviewRules>>,
     caller: Authed,
     PathParams(raw): PathParams<String>,
     RawBody(body): RawBody,
@@ -314,7 +328,7 @@ async fn put_product(
         Some(facts) if caller.sees(&facts.merchant_id) => facts.merchant_id,
         _ => return Err(not_found(&raw)),
     };
-    let saved = cases::put_product(&state.ports, &merchant, &sku, content, &actor(&caller)).await?;
+    let saved = cases::put_product(&state.ports, &rules_of(rules), &merchant, &sku, content, &actor(&caller)).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(ProductAnswer::from(&saved.product))))
 }
@@ -366,6 +380,7 @@ async fn get_product(
 )]
 async fn submit_product(
     State(state): State<AppState>,
+    rules: Option<Extension<ReviewRules>>,
     caller: Authed,
     PathParams(raw): PathParams<String>,
     // Read only to hold it to the body limit (413): the step takes no body.
@@ -373,7 +388,7 @@ async fn submit_product(
 ) -> Result<Json<ProductAnswer>, ApiError> {
     let caller = caller.with(Scope::InventoryWrite)?;
     let sku = own_product(&state, &caller, &raw).await?;
-    let product = cases::submit(&*state.ports.products, &sku, &actor(&caller), state.ports.clock.now()).await?;
+    let product = cases::submit(&*state.ports.products, &rules_of(rules), &sku, &actor(&caller), state.ports.clock.now()).await?;
     Ok(Json(ProductAnswer::from(&product)))
 }
 

@@ -88,6 +88,7 @@ async fn step_with_retry(
 /// does not leak), and the merchant may sell (`crate::onboarding::may_sell`).
 pub async fn put_product(
     ports: &Ports,
+    rules: &ReviewRules,
     merchant: &MerchantId,
     sku: &Sku,
     content: ProductContent,
@@ -106,16 +107,20 @@ pub async fn put_product(
         tracing::info!(sku = %sku, merchant_id = %merchant, "product listing written");
         return Ok(Saved { product: draft, created: true });
     }
-    let rules = ReviewRules::default();
-    let product = step_with_retry(&*ports.products, sku, |p| Ok(p.edit(content.clone(), &rules, by, now)?)).await?;
+    let product = step_with_retry(&*ports.products, sku, |p| Ok(p.edit(content.clone(), rules, by, now)?)).await?;
     Ok(Saved { product, created: false })
 }
 
-/// Submits a draft: the automated rules run in the same step (rejecting it with their
+/// Submits a draft: the automated `rules` run in the same step (rejecting it with their
 /// reason, or queueing it for a reviewer).
-pub async fn submit(store: &dyn ProductStore, sku: &Sku, by: &str, now: DateTime<Utc>) -> Result<Product, ProductActionError> {
-    let rules = ReviewRules::default();
-    let product = step_with_retry(store, sku, |p| Ok(p.submit(&rules, by, now)?)).await?;
+pub async fn submit(
+    store: &dyn ProductStore,
+    rules: &ReviewRules,
+    sku: &Sku,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Product, ProductActionError> {
+    let product = step_with_retry(store, sku, |p| Ok(p.submit(rules, by, now)?)).await?;
     tracing::info!(sku = %sku, status = %product.status, "product submitted for review");
     Ok(product)
 }
