@@ -58,7 +58,8 @@ async fn goods_received_with_lots_are_stocked_once_and_listed_first_expiry_first
         { "sku": "SKU-1", "quantity": 10, "lot": "LATE", "expires_on": day(90) },
         { "sku": "SKU-2", "quantity": 4 },
     ]);
-    let (status, first) = call(&router, Some(MERCHANT), "POST", "/inventory/WH-1/receipts", &receipt("gr-1", lines.clone())).await;
+    let (status, first) =
+        call(&router, Some(MERCHANT), "POST", "/inventory/WH-1/receipts", &receipt("gr-1", lines.clone())).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!((first["duplicate"].clone(), first["entries"].as_array().map(Vec::len)), (json!(false), Some(2)));
     assert_eq!(first["entries"][0]["kind"], "receive");
@@ -74,8 +75,12 @@ async fn goods_received_with_lots_are_stocked_once_and_listed_first_expiry_first
 
     let (status, listed) = call(&router, Some(READER), "GET", "/inventory/WH-1/lots?sku=SKU-1", "").await;
     assert_eq!(status, StatusCode::OK, "{listed}");
-    let rows: Vec<(Value, Value, Value)> =
-        listed["lots"].as_array().expect("lots").iter().map(|l| (l["lot"].clone(), l["received"].clone(), l["remaining"].clone())).collect();
+    let rows: Vec<(Value, Value, Value)> = listed["lots"]
+        .as_array()
+        .expect("lots")
+        .iter()
+        .map(|l| (l["lot"].clone(), l["received"].clone(), l["remaining"].clone()))
+        .collect();
     assert_eq!(rows, vec![(json!("EARLY"), json!(5), json!(0)), (json!("LATE"), json!(10), json!(8))]);
     assert_eq!((listed["lots"][1]["expires_on"].clone(), listed["lots"][1]["expired"].clone()), (json!(day(90)), json!(false)));
     assert_eq!(listed["lots"][0]["merchant_id"], "m-1");
@@ -94,7 +99,8 @@ async fn a_merchant_stocks_a_shared_warehouse_and_sees_only_its_own_lots() {
     let (status, body) = call(&router, Some(OTHER), "POST", "/inventory/WH-1/receipts", &receipt("gr-1", theirs)).await;
     assert_eq!((status, body["duplicate"].clone()), (StatusCode::CREATED, json!(false)), "{body}");
     assert_eq!((on_hand(&ports, "WH-1", "m-1", "SKU-1").await, on_hand(&ports, "WH-1", "m-2", "SKU-1").await), (3, 4));
-    let lots_of = |answer: &Value| -> Vec<Value> { answer["lots"].as_array().expect("lots").iter().map(|l| l["lot"].clone()).collect() };
+    let lots_of =
+        |answer: &Value| -> Vec<Value> { answer["lots"].as_array().expect("lots").iter().map(|l| l["lot"].clone()).collect() };
     let (_, seen) = call(&router, Some(OTHER), "GET", "/inventory/WH-1/lots", "").await;
     assert_eq!(lots_of(&seen), vec![json!("M2")]);
     let (_, seen) = call(&router, Some(MERCHANT), "GET", "/inventory/WH-1/lots?sku=SKU-1", "").await;
@@ -163,10 +169,19 @@ async fn bad_goods_receipts_are_refused_naming_the_field_and_store_nothing() {
         (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "a\u{0}b" }])), "lines[0].lot"),
         (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": 42 }])), "lines[0].lot"),
         (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "expires_on": day(30) }])), "lines[0].expires_on"),
-        (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "L", "expires_on": "31/12/2030" }])), "lines[0].expires_on"),
-        (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "L", "expires_on": "2030-02-30" }])), "lines[0].expires_on"),
+        (
+            receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "L", "expires_on": "31/12/2030" }])),
+            "lines[0].expires_on",
+        ),
+        (
+            receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "L", "expires_on": "2030-02-30" }])),
+            "lines[0].expires_on",
+        ),
         (receipt("gr-1", json!([{ "sku": "SKU-1", "quantity": 1, "lot": "L", "expires_on": 20301231 }])), "lines[0].expires_on"),
-        (json!({ "receipt_id": "gr-1", "merchant_id": 5, "lines": [{ "sku": "SKU-1", "quantity": 1 }] }).to_string(), "merchant_id"),
+        (
+            json!({ "receipt_id": "gr-1", "merchant_id": 5, "lines": [{ "sku": "SKU-1", "quantity": 1 }] }).to_string(),
+            "merchant_id",
+        ),
     ];
     for (body, field) in cases {
         let (status, answer) = call(&router, Some(MERCHANT), "POST", "/inventory/WH-1/receipts", &body).await;
@@ -205,7 +220,10 @@ async fn a_lots_listing_refuses_bad_input_and_an_unknown_warehouse() {
     let (status, answer) = call(&router, Some(MERCHANT), "GET", "/inventory/NOWHERE/lots", "").await;
     assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, Some("unknown_warehouse")));
     let (status, answer) = call(&router, Some(MERCHANT), "GET", "/inventory/WH-1/lots?sku=%00", "").await;
-    assert_eq!((status, code(&answer), answer["error"]["field"].clone()), (StatusCode::BAD_REQUEST, Some("invalid_request"), json!("sku")));
+    assert_eq!(
+        (status, code(&answer), answer["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"), json!("sku"))
+    );
     let (status, answer) = call(&router, None, "GET", "/inventory/WH-1/lots", "").await;
     assert_eq!((status, code(&answer)), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
     let (status, answer) = call(&router, Some(MERCHANT), "GET", "/inventory/WH-1/lots", "").await;

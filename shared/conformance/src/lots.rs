@@ -124,10 +124,7 @@ pub async fn a_goods_receipt_past_the_stock_bound_writes_nothing(s: Subject) {
 }
 
 pub async fn units_leaving_a_stock_are_taken_from_the_lot_expiring_first(s: Subject) {
-    let lines = [
-        ("SKU-1", 10, Some("LATE"), Some("2027-03-01")),
-        ("SKU-2", 1, None, None),
-    ];
+    let lines = [("SKU-1", 10, Some("LATE"), Some("2027-03-01")), ("SKU-2", 1, None, None)];
     received(&s, goods("WH-A", "m-1", receipt("gr-1", hour(8), &lines))).await;
     received(&s, goods("WH-A", "m-1", receipt("gr-2", hour(9), &[("SKU-1", 10, Some("EARLY"), Some("2027-01-01"))]))).await;
     received(&s, goods("WH-A", "m-1", receipt("gr-3", hour(10), &[("SKU-1", 5, Some("KEEPS"), None)]))).await;
@@ -150,9 +147,10 @@ pub async fn units_leaving_a_stock_are_taken_from_the_lot_expiring_first(s: Subj
 }
 
 pub async fn lots_of_are_listed_by_warehouse_owner_then_expiry_with_none_last(s: Subject) {
-    let receive = |warehouse: &'static str, owner: &'static str, id: &'static str, h: u32, lot: &'static str, exp: Option<&'static str>| {
-        goods(warehouse, owner, receipt(id, hour(h), &[("SKU-1", 2, Some(lot), exp)]))
-    };
+    let receive =
+        |warehouse: &'static str, owner: &'static str, id: &'static str, h: u32, lot: &'static str, exp: Option<&'static str>| {
+            goods(warehouse, owner, receipt(id, hour(h), &[("SKU-1", 2, Some(lot), exp)]))
+        };
     for g in [
         receive("WH-B", "m-1", "g1", 1, "B1", None),
         receive("WH-A", "m-2", "g2", 2, "A2", Some("2027-01-01")),
@@ -163,7 +161,8 @@ pub async fn lots_of_are_listed_by_warehouse_owner_then_expiry_with_none_last(s:
     ] {
         assert!(matches!(receive_goods(&s, g).await, GoodsReceiptOutcome::Received(_)));
     }
-    let order: Vec<_> = lots(&s, "SKU-1").await.into_iter().map(|l| (l.warehouse.to_string(), l.owner.to_string(), l.lot)).collect();
+    let order: Vec<_> =
+        lots(&s, "SKU-1").await.into_iter().map(|l| (l.warehouse.to_string(), l.owner.to_string(), l.lot)).collect();
     let expected = [
         ("WH-A", "m-1", "SOON-OLD"),
         ("WH-A", "m-1", "SOON-NEW"),
@@ -193,7 +192,12 @@ pub async fn the_sweep_writes_an_expired_lot_off_once_never_below_the_units_held
     assert_eq!(summary, vec![("SKU-1".into(), "OLD".into(), 2, 8), ("SKU-2".into(), "GONE".into(), 6, 0)]);
     assert_eq!(stock(&s, "SKU-1").await, vec![level("WH-A", "SKU-1", 12, 12)]);
     assert_eq!(stock(&s, "SKU-2").await, vec![level("WH-A", "SKU-2", 0, 0)]);
-    let written: Vec<_> = entries(&s, "SKU-1").await.into_iter().filter(|e| e.kind == LedgerKind::Adjust).map(|e| (e.delta_on_hand, e.reason)).collect();
+    let written: Vec<_> = entries(&s, "SKU-1")
+        .await
+        .into_iter()
+        .filter(|e| e.kind == LedgerKind::Adjust)
+        .map(|e| (e.delta_on_hand, e.reason))
+        .collect();
     assert_eq!(written, vec![(-2, "expired lot OLD".to_owned())]);
     let alerts = s.alerts.list_alerts(AlertStatus::Open, None, None, 10).await.expect("list_alerts failed").alerts;
     let held: Vec<_> = alerts.iter().filter(|a| a.kind == AlertKind::ExpiredStockHeld).map(|a| a.subject.clone()).collect();

@@ -72,7 +72,12 @@ impl LotTag {
                 NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
                     .ok()
                     .filter(|day| (2000..=2100).contains(&chrono::Datelike::year(day)))
-                    .ok_or_else(|| ValidationError::new("expires_on", format!("must be a date from 2000-01-01 to 2100-12-31 as YYYY-MM-DD, got {raw:?}")))
+                    .ok_or_else(|| {
+                        ValidationError::new(
+                            "expires_on",
+                            format!("must be a date from 2000-01-01 to 2100-12-31 as YYYY-MM-DD, got {raw:?}"),
+                        )
+                    })
             })
             .transpose()?;
         Ok(Some(Self { lot, expires_on }))
@@ -229,7 +234,11 @@ mod tests {
     #[test]
     fn expired_units_count_only_what_remains_of_lots_past_their_day() {
         let (w, m, s) = (WarehouseId::parse("wh-1").unwrap(), MerchantId::parse("m-1").unwrap(), Sku::parse("SKU-1").unwrap());
-        let lots = vec![lot("OLD", Some("2026-11-30"), 5, 1), lot("GONE", Some("2026-11-01"), 5, 0), lot("FRESH", Some("2026-12-01"), 5, 2)];
+        let lots = vec![
+            lot("OLD", Some("2026-11-30"), 5, 1),
+            lot("GONE", Some("2026-11-01"), 5, 0),
+            lot("FRESH", Some("2026-12-01"), 5, 2),
+        ];
         let balances = balances(&w, &m, &s, 7, lots);
         assert_eq!(expired_units(&balances, day("2026-12-01")), (2, vec!["OLD"]));
     }
@@ -239,7 +248,8 @@ mod tests {
         let tag = LotTag::parse(Some("  L-7 ".into()), Some("2027-01-31".into())).unwrap().unwrap();
         assert_eq!(tag, LotTag { lot: "L-7".into(), expires_on: Some(day("2027-01-31")) });
         assert_eq!(LotTag::parse(None, None).unwrap(), None);
-        let field = |lot: Option<&str>, exp: Option<&str>| LotTag::parse(lot.map(Into::into), exp.map(Into::into)).unwrap_err().field;
+        let field =
+            |lot: Option<&str>, exp: Option<&str>| LotTag::parse(lot.map(Into::into), exp.map(Into::into)).unwrap_err().field;
         assert_eq!(field(None, Some("2027-01-31")), "expires_on");
         assert_eq!(field(Some("   "), None), "lot");
         assert_eq!(field(Some(&"x".repeat(65)), None), "lot");

@@ -70,7 +70,11 @@ impl DynamoStore {
     /// item made at 0 when never counted), conditional on staying within `MAX_ON_HAND`;
     /// the line's lot receipt, when it has one, is appended to the item's `lots`. Every
     /// receipt into stock (a purchase order's) writes its lines with this.
-    pub(crate) fn receive_into_stock(&self, line: &LedgerLine, lot: Option<&LotReceipt>) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn receive_into_stock(
+        &self,
+        line: &LedgerLine,
+        lot: Option<&LotReceipt>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let q = u32::try_from(line.delta_on_hand).map_err(|_| StoreError::msg("a receipt line out of range"))?;
         let room = oms_domain::stock::MAX_ON_HAND.saturating_sub(q);
         let mut names = HashMap::from([
@@ -142,7 +146,8 @@ impl DynamoStore {
             }
             Transact::Cancelled(reasons) => {
                 // Items 1, 3, 5, ... are the stock updates, in the order of the lines.
-                let full = lines.iter().enumerate().find(|(i, _)| reasons.get(1 + 2 * i).is_some_and(CancelReason::condition_failed));
+                let full =
+                    lines.iter().enumerate().find(|(i, _)| reasons.get(1 + 2 * i).is_some_and(CancelReason::condition_failed));
                 match full {
                     Some((_, line)) => Ok(GoodsReceiptOutcome::StockFull(line.sku.clone())),
                     None => Err(StoreError::msg(format!("Failed to {what}: {}", unexplained(&reasons)))),

@@ -158,7 +158,8 @@ pub async fn write_off_expired(ports: &Ports) -> Result<Vec<ExpiredLot>, StoreEr
     for sku in skus {
         let lots = ports.inventory.lots_of(sku).await?;
         for lot in lots.iter().filter(|l| l.is_expired(today) && l.remaining > 0) {
-            let Some(stock) = figures.iter().find(|f| f.warehouse == lot.warehouse && f.owner == lot.owner && &f.sku == sku) else {
+            let Some(stock) = figures.iter().find(|f| f.warehouse == lot.warehouse && f.owner == lot.owner && &f.sku == sku)
+            else {
                 continue;
             };
             done.push(write_off(ports, lot, stock.held, now).await?);
