@@ -1135,7 +1135,7 @@ async fn lots(api: &Router, ports: &Ports) -> anyhow::Result<()> {
         .filter(|l| l.sku.as_str() == MOONCAKE)
         .map(|l| {
             format!(
-                "{} boxes of lot {} (expired {})",
+                "{} boxes of lot {} (last day {})",
                 l.written_off,
                 l.lot,
                 l.expires_on.map_or_else(String::new, |d| d.to_string())
