@@ -83,8 +83,10 @@ USES = {
     # (transactions of Puts; a receipt's Put of the order, stock Updates, ledger Puts and
     # Puts or Deletes of the incoming items; Query of a merchant's partition, of INCOMING#);
     # consignment grants (the grant and its two copies: a transaction of Puts; GetItem;
-    # Query of CONSIGNMENTS_TO#/_FROM#).
-    "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query") | send_to("AllocateQueue"),
+    # Query of CONSIGNMENTS_TO#/_FROM#); goods receipts with no purchase order (a marker
+    # Put, stock Updates, ledger Puts); lots (Query of a SKU's stock, Scan of every stock's
+    # figures when no SKU is named).
+    "InventoryFunction": table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan") | send_to("AllocateQueue"),
     # the plan with its outbox item; backorder entries it leaves (Delete); a released hold's
     # alert (raise: Put, resolve: UpdateItem); an allocated order's reservation re-queued;
     # the plan's costs: SKU facts (GetItem), carriers' rate tables (Query of CARRIERS);
@@ -109,8 +111,10 @@ USES = {
     # transaction (the auction Put, its open item's Delete, the winner's order Puts);
     # group buys past their deadline settled: DUE_GROUP_BUYS (Query), the offer (GetItem),
     # its pending joins (Query) made orders (Delete, Update, Puts), the settlement's
-    # transaction (the offer's Update, its due item's Delete, a stock Update, a ledger Put).
-    "SweepOrdersFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
+    # transaction (the offer's Update, its due item's Delete, a stock Update, a ledger Put);
+    # expired lots written off once a day: the day's marker (Put), every stock's figures
+    # (Scan), each SKU's stock (Query), the adjustment's stock Update and ledger Put.
+    "SweepOrdersFunction": table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query", "Scan")
     | query_indexes("by_status")
     | send_to("AllocateQueue", "ReserveQueue"),
     # the outbox's messages to their queues; the stream's failure destination is a queue.

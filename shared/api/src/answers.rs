@@ -640,6 +640,8 @@ pub enum AlertKindAnswer {
     LowStock,
     /// A warehouse's endpoint or a shop's API refused a notice for good.
     NoticeRefused,
+    /// Units of an expired lot are still on hand because orders hold them.
+    ExpiredStockHeld,
 }
 
 impl From<AlertKind> for AlertKindAnswer {
@@ -655,6 +657,7 @@ impl From<AlertKind> for AlertKindAnswer {
             AlertKind::ShipmentLate => Self::ShipmentLate,
             AlertKind::LowStock => Self::LowStock,
             AlertKind::NoticeRefused => Self::NoticeRefused,
+            AlertKind::ExpiredStockHeld => Self::ExpiredStockHeld,
         }
     }
 }

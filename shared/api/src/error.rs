@@ -98,6 +98,8 @@ pub enum ErrorCode {
     /// 422: a receipt names more units than are still to come, a SKU not ordered, more units than
     /// the stock can hold, or the purchase order has its most receipts; nothing changed.
     OverReceipt,
+    /// 422: a receipt line's lot is past its last day already; nothing changed.
+    ExpiredOnReceipt,
     /// 408: the request's body did not arrive in time (`oms serve`).
     RequestTimeout,
     /// 404: the customers' order lookup (`POST /track/lookup`) found no order with that
@@ -223,7 +225,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 84] = [
+    pub const ALL: [ErrorCode; 85] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -257,6 +259,7 @@ impl ErrorCode {
         ErrorCode::PurchaseOrderNotFound,
         ErrorCode::SkuNotSupplied,
         ErrorCode::OverReceipt,
+        ErrorCode::ExpiredOnReceipt,
         ErrorCode::RequestTimeout,
         ErrorCode::NotFound,
         ErrorCode::CarrierNotConfigured,
@@ -330,7 +333,7 @@ impl ErrorCode {
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             NoPricingModel => StatusCode::SERVICE_UNAVAILABLE,
             SupplierNotFound | PurchaseOrderNotFound => StatusCode::NOT_FOUND,
-            SkuNotSupplied | OverReceipt => StatusCode::UNPROCESSABLE_ENTITY,
+            SkuNotSupplied | OverReceipt | ExpiredOnReceipt => StatusCode::UNPROCESSABLE_ENTITY,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             CarrierNotConfigured => StatusCode::UNAUTHORIZED,
             ShipmentRefused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -407,6 +410,7 @@ impl ErrorCode {
             PurchaseOrderNotFound => "purchase_order_not_found",
             SkuNotSupplied => "sku_not_supplied",
             OverReceipt => "over_receipt",
+            ExpiredOnReceipt => "expired_on_receipt",
             RequestTimeout => "request_timeout",
             NotFound => "not_found",
             CarrierNotConfigured => "carrier_not_configured",
@@ -795,6 +799,7 @@ impl From<oms_domain::usecases::supply::SupplyError> for ApiError {
             SupplyError::UnknownPurchaseOrder(_) => Self::new(ErrorCode::PurchaseOrderNotFound, err.to_string()),
             SupplyError::NotSupplied { .. } => Self::new(ErrorCode::SkuNotSupplied, err.to_string()),
             SupplyError::Refused(_) => Self::new(ErrorCode::OverReceipt, err.to_string()),
+            SupplyError::ExpiredOnReceipt { .. } => Self::new(ErrorCode::ExpiredOnReceipt, err.to_string()),
             SupplyError::OthersMerchant(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             SupplyError::Unexpected(e) => e.into(),
             SupplyError::Invalid(e) => e.into(),
@@ -811,6 +816,29 @@ impl From<oms_domain::usecases::inventory::AdjustError> for ApiError {
             AdjustError::NewerCount(_) => Self::new(ErrorCode::NewerCount, err.to_string()),
             AdjustError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
             AdjustError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::lots::GoodsReceiptError> for ApiError {
+    fn from(err: oms_domain::usecases::lots::GoodsReceiptError) -> Self {
+        use oms_domain::usecases::lots::GoodsReceiptError;
+        match err {
+            GoodsReceiptError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            GoodsReceiptError::OthersUnits(_) => Self::new(ErrorCode::Forbidden, err.to_string()),
+            GoodsReceiptError::StockFull(_) => Self::new(ErrorCode::OverReceipt, err.to_string()),
+            GoodsReceiptError::ExpiredOnReceipt { .. } => Self::new(ErrorCode::ExpiredOnReceipt, err.to_string()),
+            GoodsReceiptError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<oms_domain::usecases::lots::LotsError> for ApiError {
+    fn from(err: oms_domain::usecases::lots::LotsError) -> Self {
+        use oms_domain::usecases::lots::LotsError;
+        match err {
+            LotsError::UnknownWarehouse(_) => Self::new(ErrorCode::UnknownWarehouse, err.to_string()),
+            LotsError::Unexpected(e) => e.into(),
         }
     }
 }
@@ -1069,6 +1097,7 @@ mod tests {
                 ("purchase_order_not_found", 404),
                 ("sku_not_supplied", 422),
                 ("over_receipt", 422),
+                ("expired_on_receipt", 422),
                 ("request_timeout", 408),
                 ("not_found", 404),
                 ("carrier_not_configured", 401),

@@ -34,6 +34,7 @@ pub mod flash_sales;
 pub mod group_buys;
 pub mod inventory;
 pub mod ledger;
+pub mod lots;
 pub mod merchants;
 pub mod orders;
 pub mod payments;
@@ -63,6 +64,7 @@ pub use flash_sales::*;
 pub use group_buys::*;
 pub use inventory::*;
 pub use ledger::*;
+pub use lots::*;
 pub use merchants::*;
 pub use orders::*;
 pub use payments::*;
@@ -253,6 +255,13 @@ macro_rules! __each_case {
         $($apply)*!(a_reference_used_again_answers_the_first_purchase_order_and_writes_nothing, $($arg)*);
         $($apply)*!(a_receipt_grows_the_order_the_stock_and_the_ledger_together_and_reconciles, $($arg)*);
         $($apply)*!(the_same_receipt_id_again_is_applied_once, $($arg)*);
+        // lots
+        $($apply)*!(receipts_record_their_lots_once_under_a_duplicate_receipt_id, $($arg)*);
+        $($apply)*!(a_goods_receipt_past_the_stock_bound_writes_nothing, $($arg)*);
+        $($apply)*!(units_leaving_a_stock_are_taken_from_the_lot_expiring_first, $($arg)*);
+        $($apply)*!(lots_of_are_listed_by_warehouse_owner_then_expiry_with_none_last, $($arg)*);
+        $($apply)*!(the_sweep_writes_an_expired_lot_off_once_never_below_the_units_held, $($arg)*);
+        $($apply)*!(the_same_goods_receipt_sent_at_once_is_applied_once, $($arg)*);
         $($apply)*!(an_over_receipt_or_a_sku_not_ordered_changes_nothing, $($arg)*);
         $($apply)*!(concurrent_receipts_on_one_purchase_order_never_exceed_what_was_ordered, $($arg)*);
         // payments and holds that expire
@@ -385,6 +394,7 @@ mod tests {
             include_str!("flash_sales.rs"),
             include_str!("catalogue.rs"),
             include_str!("supply.rs"),
+            include_str!("lots.rs"),
             include_str!("shipments.rs"),
             include_str!("sales.rs"),
             include_str!("consignments.rs"),

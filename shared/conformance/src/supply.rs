@@ -26,7 +26,7 @@ fn expected() -> DateTime<Utc> {
     "2026-12-05T09:00:00Z".parse().expect("a valid time")
 }
 
-fn po(owner: &str, warehouse: &str, lines: &[(&str, u32)], reference: Option<&str>) -> PurchaseOrder {
+pub(crate) fn po(owner: &str, warehouse: &str, lines: &[(&str, u32)], reference: Option<&str>) -> PurchaseOrder {
     let lines: Vec<SupplyLine> = lines.iter().map(|(s, q)| SupplyLine { sku: sku(s), quantity: *q }).collect();
     PurchaseOrder::place(
         PurchaseOrderId::generate(),
@@ -44,10 +44,12 @@ fn receipt(id: &str, lines: &[(&str, u32)]) -> Receipt {
     Receipt {
         receipt_id: ReceiptId::parse(id).expect("a valid id"),
         lines: lines.iter().map(|(s, q)| SupplyLine { sku: sku(s), quantity: *q }).collect(),
+        lots: std::collections::BTreeMap::new(),
+        received_at: chrono::Utc::now(),
     }
 }
 
-async fn placed(s: &Subject, po: &PurchaseOrder) {
+pub(crate) async fn placed(s: &Subject, po: &PurchaseOrder) {
     assert_eq!(s.supply.create_purchase_order(po).await.expect("create_purchase_order failed"), CreatePoOutcome::Created);
 }
 

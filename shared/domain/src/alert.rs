@@ -41,10 +41,13 @@ pub enum AlertKind {
     /// shop's API answered 4xx to a fulfilment request, a cancellation or a shipment):
     /// staff fix its configuration and tell it by hand.
     NoticeRefused,
+    /// Units of an expired lot are still on hand because orders hold them (the sweep wrote
+    /// off the rest): staff cancel those orders or replace their units. One per lot.
+    ExpiredStockHeld,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 10] = [
+    pub const ALL: [AlertKind; 11] = [
         AlertKind::ChannelCancelRefused,
         AlertKind::OrderOnHold,
         AlertKind::OrderStuck,
@@ -55,6 +58,7 @@ impl AlertKind {
         AlertKind::ShipmentLate,
         AlertKind::LowStock,
         AlertKind::NoticeRefused,
+        AlertKind::ExpiredStockHeld,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -69,6 +73,7 @@ impl AlertKind {
             AlertKind::ShipmentLate => "shipment_late",
             AlertKind::LowStock => "low_stock",
             AlertKind::NoticeRefused => "notice_refused",
+            AlertKind::ExpiredStockHeld => "expired_stock_held",
         }
     }
 

@@ -25,7 +25,7 @@ use crate::sales::{Sale, SaleKey, SalesPage};
 use crate::shipment::{Lane, Shipment, TrackingEvent, TransitSample};
 use crate::sku_mapping::SkuMapping;
 use crate::stock::{StockLevel, Warehouse};
-use crate::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
+use crate::supply::{GoodsReceipt, Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use crate::{
     AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, Sku,
     SupplierId, TrackingNumber, ValidationError, WarehouseId,
@@ -582,11 +582,13 @@ pub trait InventoryStore: Send + Sync {
 
     /// What remains of every lot of the SKU's stocks (of every warehouse and owner), by
     /// warehouse, owner, then expiry (none last) and receipt: see [`crate::lot`]. Strongly
-    /// consistent. A store that records no lots answers none.
-    async fn lots_of(&self, sku: &Sku) -> Result<Vec<crate::lot::LotBalance>, StoreError> {
-        let _ = sku;
-        Ok(Vec::new())
-    }
+    /// consistent. Every lot ever received into a stock is listed, emptied ones too.
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<crate::lot::LotBalance>, StoreError>;
+
+    /// Takes the write-off of lots expired by `day` for one sweep: true the first time
+    /// `day` is claimed, false after (whoever claimed it). Strongly consistent, so two
+    /// sweeps racing never both write off the same lot.
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError>;
 }
 
 /// What `FlashSaleStore::create_sale` did.
@@ -860,8 +862,20 @@ pub enum ReceiveOutcome {
     NotFound,
 }
 
-/// Suppliers and purchase orders, and the receipts that bring a purchase order's units
-/// into stock.
+/// What `SupplyStore::receive_goods` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum GoodsReceiptOutcome {
+    /// Applied: the ledger entries written, one per line.
+    Received(Vec<LedgerEntry>),
+    /// The (warehouse, owner, receipt id) was applied already; nothing written.
+    Duplicate,
+    /// The stock of this SKU would pass [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND);
+    /// nothing written.
+    StockFull(Sku),
+}
+
+/// Suppliers and purchase orders, and the receipts that bring units into stock.
 #[async_trait]
 pub trait SupplyStore: Send + Sync {
     /// Creates the supplier, or replaces it with new details.
@@ -900,8 +914,20 @@ pub trait SupplyStore: Send + Sync {
     /// (`Duplicate`, nothing written); [`PurchaseOrder::receive`] accepts it and no stock
     /// passes [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND) (`Refused`, nothing written); the
     /// order is still at the version read (otherwise read again and decided again, so two
-    /// receipts racing on one order never receive more than was ordered).
+    /// receipts racing on one order never receive more than was ordered). The receipt's
+    /// lots are recorded in the same write (see [`crate::lot`]): each lot's units join
+    /// its lot in that stock, whose first receipt's moment and expiry are kept.
     async fn receive(&self, id: &PurchaseOrderId, receipt: &Receipt) -> Result<ReceiveOutcome, StoreError>;
+
+    /// Applies a goods receipt with no purchase order in ONE atomic write: the receipt's
+    /// (warehouse, owner, receipt id) marked applied, each line's stock of the owner
+    /// (created at 0 when never counted) grown by its quantity in on hand and available,
+    /// its `receive` ledger entry ([`GoodsReceipt::ledger_lines`]), and its lots as
+    /// [`receive`](Self::receive) records them.
+    /// Conditions: that receipt id of that owner in that warehouse is not applied yet
+    /// (`Duplicate`, nothing written); no stock passes
+    /// [`MAX_ON_HAND`](crate::stock::MAX_ON_HAND) (`StockFull`, nothing written).
+    async fn receive_goods(&self, receipt: &GoodsReceipt) -> Result<GoodsReceiptOutcome, StoreError>;
 }
 
 /// The time, so tests can hold it still.

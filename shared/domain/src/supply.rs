@@ -10,11 +10,12 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::ids::{PurchaseOrderId, ReceiptId, SupplierId};
 use crate::ledger::LedgerLine;
+use crate::lot::{LotReceipt, LotTag};
 use crate::validation::{clean_text, refuse_hidden_text};
 use crate::{MerchantId, Sku, ValidationError, WarehouseId};
 
@@ -187,6 +188,11 @@ pub struct SupplyLine {
 /// Checks lines of a purchase order or a receipt: 1 to [`MAX_PO_LINES`], each SKU once,
 /// each quantity 1 to [`MAX_PO_LINE_UNITS`]. Errors name `lines[i].field`.
 pub fn supply_lines(raw: Vec<(Sku, i64)>) -> Result<Vec<SupplyLine>, ValidationError> {
+    lines_of_at_most(raw, MAX_PO_LINE_UNITS)
+}
+
+/// Checks lines as [`supply_lines`] does, each quantity 1 to `most`.
+pub fn lines_of_at_most(raw: Vec<(Sku, i64)>, most: u32) -> Result<Vec<SupplyLine>, ValidationError> {
     if raw.is_empty() || raw.len() > MAX_PO_LINES {
         return Err(ValidationError::new("lines", format!("must hold 1 to {MAX_PO_LINES} lines")));
     }
@@ -196,8 +202,8 @@ pub fn supply_lines(raw: Vec<(Sku, i64)>) -> Result<Vec<SupplyLine>, ValidationE
         if !seen.insert(sku.clone()) {
             return Err(ValidationError::new(format!("lines[{i}].sku"), format!("{sku} is listed twice")));
         }
-        let quantity = u32::try_from(quantity).ok().filter(|q| (1..=MAX_PO_LINE_UNITS).contains(q)).ok_or_else(|| {
-            ValidationError::new(format!("lines[{i}].quantity"), format!("must be from 1 to {MAX_PO_LINE_UNITS}, got {quantity}"))
+        let quantity = u32::try_from(quantity).ok().filter(|q| (1..=most).contains(q)).ok_or_else(|| {
+            ValidationError::new(format!("lines[{i}].quantity"), format!("must be from 1 to {most}, got {quantity}"))
         })?;
         lines.push(SupplyLine { sku, quantity });
     }
@@ -244,6 +250,68 @@ pub enum ReceiptRefusal {
 pub struct Receipt {
     pub receipt_id: ReceiptId,
     pub lines: Vec<SupplyLine>,
+    /// The lot of each line that named one, by the line's SKU.
+    pub lots: BTreeMap<Sku, LotTag>,
+    /// When the delivery was recorded: a lot's first receipt keeps it.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Goods a merchant brings into a warehouse without a purchase order (stocking its own
+/// goods into a shared warehouse): applied once per (warehouse, owner, receipt id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoodsReceipt {
+    pub warehouse: WarehouseId,
+    /// The merchant whose stock the units join.
+    pub owner: MerchantId,
+    pub receipt: Receipt,
+}
+
+impl GoodsReceipt {
+    /// The stock changes it makes: one `receive` per line, into the owner's stock.
+    pub fn ledger_lines(&self) -> Vec<LedgerLine> {
+        self.receipt
+            .lines
+            .iter()
+            .map(|line| {
+                LedgerLine::receive(
+                    &self.warehouse,
+                    &self.owner,
+                    &line.sku,
+                    line.quantity,
+                    format!("goods receipt {}", self.receipt.receipt_id),
+                )
+            })
+            .collect()
+    }
+
+    /// The lot units it brings into the owner's stocks.
+    pub fn lot_receipts(&self) -> Vec<LotReceipt> {
+        self.receipt.lot_receipts(&self.warehouse, &self.owner)
+    }
+}
+
+impl Receipt {
+    /// The first line whose lot is past its last day on `today`, if any.
+    pub fn expired_lot(&self, today: chrono::NaiveDate) -> Option<(&Sku, &LotTag)> {
+        self.lots.iter().find(|(_, tag)| tag.is_expired(today))
+    }
+
+    /// The lot units this receipt brings into `owner`'s stocks in `warehouse`.
+    pub fn lot_receipts(&self, warehouse: &WarehouseId, owner: &MerchantId) -> Vec<LotReceipt> {
+        self.lines
+            .iter()
+            .filter_map(|line| {
+                self.lots.get(&line.sku).map(|tag| LotReceipt {
+                    warehouse: warehouse.clone(),
+                    owner: owner.clone(),
+                    sku: line.sku.clone(),
+                    tag: tag.clone(),
+                    quantity: line.quantity,
+                    received_at: self.received_at,
+                })
+            })
+            .collect()
+    }
 }
 
 impl PurchaseOrder {
@@ -468,6 +536,8 @@ mod tests {
         Receipt {
             receipt_id: ReceiptId::parse(id).unwrap(),
             lines: lines.iter().map(|(s, q)| SupplyLine { sku: sku(s), quantity: *q }).collect(),
+            lots: BTreeMap::new(),
+            received_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
 

@@ -333,6 +333,12 @@ impl InventoryStore for AlwaysOutrun {
     async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
         self.inner.open_holds().await
     }
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.inner.lots_of(sku).await
+    }
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.inner.claim_lot_sweep(day).await
+    }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         if *order_id == self.loser {
             for wanted in reservation.lines() {
@@ -407,6 +413,12 @@ impl InventoryStore for HoldReplacedAfterRead {
     }
     async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
         self.inner.open_holds().await
+    }
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.inner.lots_of(sku).await
+    }
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.inner.claim_lot_sweep(day).await
     }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.inner.reserve(order_id, reservation).await
@@ -1899,6 +1911,12 @@ impl InventoryStore for ReleaseDown {
     async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
         self.0.open_holds().await
     }
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.0.lots_of(sku).await
+    }
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.0.claim_lot_sweep(day).await
+    }
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         self.0.reserve(order_id, reservation).await
     }
@@ -2122,6 +2140,8 @@ async fn a_receipt_queues_the_backorders_of_its_skus_and_they_are_reserved_from_
     let receipt = oms_domain::supply::Receipt {
         receipt_id: oms_domain::ReceiptId::parse("r-1").unwrap(),
         lines: vec![oms_domain::supply::SupplyLine { sku: sku("SKU-1"), quantity: 5 }],
+        lots: std::collections::BTreeMap::new(),
+        received_at: world.ports.clock.now(),
     };
     let (received, duplicate) =
         oms_domain::usecases::supply::receive(&world.ports, &caller, &po.purchase_order_id, &receipt).await.unwrap();

@@ -60,6 +60,21 @@ impl InventoryStore for Embedded {
             .map_err(|e| StoreError::new(format!("Failed to read the stock of {sku}"), e))
     }
 
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        let s = sku.clone();
+        self.db
+            .call(move |conn| crate::lots::lots_of(conn, &s))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to read the lots of {sku}"), e))
+    }
+
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.db
+            .call(move |conn| crate::lots::claim_lot_sweep(conn, day))
+            .await
+            .map_err(|e| StoreError::new(format!("Failed to claim the lot sweep of {day}"), e))
+    }
+
     async fn reserve(&self, order_id: &OrderId, reservation: &Reservation) -> Result<ReserveOutcome, StoreError> {
         let (id, owned) = (order_id.clone(), reservation.lines().to_vec());
         self.db

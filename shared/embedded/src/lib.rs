@@ -23,6 +23,7 @@ mod documents;
 mod flash_sales;
 mod group_buys;
 mod inventory;
+mod lots;
 mod merchants;
 mod orders;
 mod products;

@@ -1,18 +1,16 @@
 //! `SupplyStore`: suppliers and purchase orders as JSON bodies beside their key columns,
 //! and `incoming`, one row per (SKU, purchase order) with units still to come. A receipt
-//! is one savepoint: the order's row, each line's stock row, its ledger row and its
-//! incoming row change together or not at all.
+//! is one savepoint: the order's row, each line's stock row, its ledger row, its lot
+//! (`crate::lots`) and its incoming row change together or not at all.
 
 use anyhow::Context;
 use async_trait::async_trait;
-use oms_domain::ledger::LedgerLine;
-use oms_domain::ports::{CreatePoOutcome, PutSupplier, ReceiveOutcome, StoreError, SupplyStore};
-use oms_domain::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
+use oms_domain::ports::{CreatePoOutcome, GoodsReceiptOutcome, PutSupplier, ReceiveOutcome, StoreError, SupplyStore};
+use oms_domain::supply::{GoodsReceipt, Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use oms_domain::{MerchantId, PurchaseOrderId, Sku, SupplierId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::CachedStatements;
-use crate::inventory::append_ledger;
 use crate::Embedded;
 
 /// Version 17: suppliers, purchase orders and their incoming units.
@@ -138,21 +136,11 @@ fn receive(conn: &mut Connection, id: &PurchaseOrderId, receipt: &Receipt) -> an
         Ok(applied) => applied,
         Err(refusal) => return Ok(ReceiveOutcome::Refused(refusal)),
     };
-    // Decide every line before writing any.
-    for line in &lines {
-        let on_hand: i64 = conn
-            .query_row_cached(
-                "SELECT on_hand FROM stock WHERE warehouse = ?1 AND merchant_id = ?2 AND sku = ?3",
-                params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str()],
-                |r| r.get(0),
-            )
-            .optional()
-            .context("Failed to read the stock row")?
-            .unwrap_or(0);
-        if on_hand + line.delta_on_hand > i64::from(oms_domain::stock::MAX_ON_HAND) {
-            return Ok(ReceiveOutcome::Refused(ReceiptRefusal::StockFull(line.sku.clone())));
-        }
-    }
+    let lots = receipt.lot_receipts(&po.warehouse, &po.merchant_id);
+    let entries = match crate::lots::receive_into_stock(conn, &lines, &lots)? {
+        Ok(entries) => entries,
+        Err(full) => return Ok(ReceiveOutcome::Refused(ReceiptRefusal::StockFull(full))),
+    };
     let changed = conn
         .execute_cached(
             "UPDATE purchase_orders SET version = ?2, body = ?3 WHERE po_id = ?1 AND version = ?4",
@@ -165,24 +153,8 @@ fn receive(conn: &mut Connection, id: &PurchaseOrderId, receipt: &Receipt) -> an
         )
         .context("Failed to write the purchase order row")?;
     anyhow::ensure!(changed == 1, "purchase order {id} changed under its own savepoint");
-    let mut entries = Vec::with_capacity(lines.len());
-    for line in &lines {
-        add_on_hand(conn, line)?;
-        entries.push(append_ledger(conn, line)?);
-    }
     write_incoming(conn, &next)?;
     Ok(ReceiveOutcome::Received(Box::new(next), entries))
-}
-
-/// Grows the stock row `line` names by its on-hand delta (a row at 0 when never counted).
-fn add_on_hand(conn: &Connection, line: &LedgerLine) -> anyhow::Result<()> {
-    conn.execute_cached(
-        "INSERT INTO stock (warehouse, merchant_id, sku, on_hand, reserved) VALUES (?1, ?2, ?3, ?4, 0)
-         ON CONFLICT (warehouse, merchant_id, sku) DO UPDATE SET on_hand = on_hand + excluded.on_hand",
-        params![line.warehouse.as_str(), line.owner.as_str(), line.sku.as_str(), line.delta_on_hand],
-    )
-    .context("Failed to write the stock row")?;
-    Ok(())
 }
 
 fn list(conn: &mut Connection, query: &PoQuery, after: Option<&str>, limit: usize) -> anyhow::Result<PoPage> {
@@ -347,5 +319,12 @@ impl SupplyStore for Embedded {
             .call(move |conn| receive(conn, &key, &owned))
             .await
             .map_err(|e| StoreError::new(format!("Failed to receive {} on purchase order {id}", receipt.receipt_id), e))
+    }
+
+    async fn receive_goods(&self, receipt: &GoodsReceipt) -> Result<GoodsReceiptOutcome, StoreError> {
+        let owned = receipt.clone();
+        self.db.call(move |conn| crate::lots::receive_goods(conn, &owned)).await.map_err(|e| {
+            StoreError::new(format!("Failed to apply goods receipt {} in {}", receipt.receipt.receipt_id, receipt.warehouse), e)
+        })
     }
 }

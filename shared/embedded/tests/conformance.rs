@@ -273,6 +273,12 @@ impl InventoryStore for InTempDir {
     async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
         self.store.open_holds().await
     }
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.store.lots_of(sku).await
+    }
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.store.claim_lot_sweep(day).await
+    }
 }
 
 #[async_trait]
@@ -365,6 +371,12 @@ impl InventoryStore for TwoOnOneFile {
     }
     async fn open_holds(&self) -> Result<Vec<oms_domain::ledger::OpenHold>, StoreError> {
         self.pick().open_holds().await
+    }
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.pick().lots_of(sku).await
+    }
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.pick().claim_lot_sweep(day).await
     }
 }
 
@@ -706,6 +718,12 @@ macro_rules! supply_through {
                 receipt: &oms_domain::supply::Receipt,
             ) -> Result<oms_domain::ports::ReceiveOutcome, oms_domain::ports::StoreError> {
                 oms_domain::ports::SupplyStore::receive($store(self), id, receipt).await
+            }
+            async fn receive_goods(
+                &self,
+                receipt: &oms_domain::supply::GoodsReceipt,
+            ) -> Result<oms_domain::ports::GoodsReceiptOutcome, oms_domain::ports::StoreError> {
+                oms_domain::ports::SupplyStore::receive_goods($store(self), receipt).await
             }
         }
     };

@@ -66,6 +66,7 @@ pub async fn sweep_orders_with(
         units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
         auctions_closed = report.auctions_closed.len(),
         group_buys_settled = report.group_buys_settled.len(),
+        expired_lots = report.expired_lots.len(),
         "sweep done"
     );
     Ok(report)

@@ -176,6 +176,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     told_outside(&api, &embedded, &fakes).await?;
     stock_ledger(&api, &ports).await?;
     restock(&api, &embedded).await?;
+    lots(&api, &ports).await?;
     replenishment(&api, &embedded, &ports).await?;
     consignment(&api, &embedded).await?;
     staff_dashboard(&api).await?;
@@ -1088,6 +1089,83 @@ async fn restock(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
         here["incoming"]
     );
     Ok(())
+}
+
+/// Lots and expiry: the teahouse receives mooncakes with no purchase order, in two lots
+/// with their last days; a lot already past its day is refused; the lots are listed with
+/// what remains of each (a sale takes from the lot expiring first); a week on, the day's
+/// sweep writes off the expired lot's units, once.
+async fn lots(api: &Router, ports: &Ports) -> anyhow::Result<()> {
+    const MOONCAKE: &str = "TEA-MOONCAKE-BOX";
+    let (warehouse, ..) = WAREHOUSES[0];
+    let today = chrono::Utc::now().date_naive();
+    let soon = today + chrono::Duration::days(2);
+    let later = today + chrono::Duration::days(60);
+    println!("\nLots and expiry: {MOONCAKE} arrives at {warehouse} with no purchase order, in two lots");
+    let receipts = format!("/inventory/{warehouse}/receipts");
+    let body =
+        json!({ "receipt_id": "GR-MOON-1", "lines": [{ "sku": MOONCAKE, "quantity": 8, "lot": "MC-0901", "expires_on": soon }] });
+    let first = expect(api, Method::POST, &receipts, body.clone(), StatusCode::CREATED).await?;
+    let again = expect(api, Method::POST, &receipts, body, StatusCode::OK).await?;
+    let body = json!({ "receipt_id": "GR-MOON-2", "lines": [{ "sku": MOONCAKE, "quantity": 12, "lot": "MC-0915", "expires_on": later }] });
+    expect(api, Method::POST, &receipts, body, StatusCode::CREATED).await?;
+    println!(
+        "  GR-MOON-1: 8 boxes of lot MC-0901 (last day {soon}), {} ledger entry; sent again: duplicate = {}; GR-MOON-2: 12 of lot MC-0915 (last day {later})",
+        first["entries"].as_array().map_or(0, Vec::len),
+        again["duplicate"]
+    );
+    let stale = json!({ "receipt_id": "GR-MOON-3", "lines": [{ "sku": MOONCAKE, "quantity": 5, "lot": "MC-0801",
+                         "expires_on": today - chrono::Duration::days(1) }] });
+    let (status, refusal) = call(api, Method::POST, &receipts, stale).await?;
+    println!("  a lot whose last day was yesterday: {status} {}", refusal["error"]["code"]);
+    let sold = json!({ "delta": -3, "reason": "sold over the counter" });
+    expect(api, Method::POST, &format!("/inventory/{warehouse}/{MOONCAKE}/adjustments"), sold, StatusCode::OK).await?;
+    let listing = format!("/inventory/{warehouse}/lots?sku={MOONCAKE}");
+    print_lots(
+        "  3 boxes leave; the lot expiring first gives them",
+        &expect(api, Method::GET, &listing, Value::Null, StatusCode::OK).await?,
+    );
+
+    let week_on = Ports { clock: Arc::new(HoursLater(24 * 7)), ..ports.clone() };
+    // The sweeper's daily lot pass, alone: a whole sweep a week on would also expire
+    // every unpaid hold of the day.
+    let done = oms_domain::usecases::lots::write_off_expired(&week_on).await?;
+    let written: Vec<String> = done
+        .iter()
+        .filter(|l| l.sku.as_str() == MOONCAKE)
+        .map(|l| {
+            format!(
+                "{} boxes of lot {} (last day {})",
+                l.written_off,
+                l.lot,
+                l.expires_on.map_or_else(String::new, |d| d.to_string())
+            )
+        })
+        .collect();
+    println!("  a week on, the day's sweep writes off {written:?}");
+    if !oms_domain::usecases::lots::write_off_expired(&week_on).await?.is_empty() {
+        bail!("a second sweep that day wrote lots off again");
+    }
+    let view = expect(api, Method::GET, &format!("/inventory/{MOONCAKE}"), Value::Null, StatusCode::OK).await?;
+    println!("  a second sweep that day changes nothing; {MOONCAKE} now {} on hand", view["warehouses"][0]["on_hand"]);
+    print_lots("  the lots now", &expect(api, Method::GET, &listing, Value::Null, StatusCode::OK).await?);
+    Ok(())
+}
+
+/// Prints a `GET /inventory/{warehouse}/lots` answer, one lot a line.
+fn print_lots(heading: &str, answer: &Value) {
+    println!("{heading}:");
+    for lot in answer["lots"].as_array().into_iter().flatten() {
+        println!(
+            "    {} lot {}: {} of {} received remain, last day {}{}",
+            lot["sku"].as_str().unwrap_or("?"),
+            lot["lot"].as_str().unwrap_or("?"),
+            lot["remaining"],
+            lot["received"],
+            lot["expires_on"].as_str().unwrap_or("none"),
+            if lot["expired"] == json!(true) { " (expired)" } else { "" }
+        );
+    }
 }
 
 /// Whom an invoice bills, when the buyer gave invoice details at checkout.

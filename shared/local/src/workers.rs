@@ -129,7 +129,8 @@ async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
                 && report.expired.is_empty()
                 && report.sales_closed.is_empty()
                 && report.auctions_closed.is_empty()
-                && report.group_buys_settled.is_empty() =>
+                && report.group_buys_settled.is_empty()
+                && report.expired_lots.is_empty() =>
         {
             tracing::debug!("sweep: nothing stuck")
         }
@@ -140,7 +141,8 @@ async fn sweep_once(ports: &Ports, limits: &SweepLimits) {
             units_returned = report.sales_closed.iter().map(|c| c.units_returned).sum::<u64>(),
             auctions_closed = report.auctions_closed.len(),
             group_buys_settled = report.group_buys_settled.len(),
-            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales and auctions closed, group buys settled"
+            expired_lots = report.expired_lots.len(),
+            "sweep: stuck orders queued again, unpaid holds expired, ended flash sales and auctions closed, group buys settled, expired lots written off"
         ),
         Err(err) => tracing::error!(error = ?err, "the sweep failed; it runs again later"),
     }

@@ -14,6 +14,7 @@ mod dashboard;
 mod flash_sales;
 mod group_buys;
 mod inventory;
+mod lots;
 mod merchants;
 mod offers;
 mod orders;
@@ -158,13 +159,14 @@ pub fn orders_api(state: AppState) -> Router {
     )
 }
 
-/// `inventory`: warehouses and stock counts, the SKU catalogue and the carriers' rate
+/// `inventory`: warehouses and stock counts, goods receipts and lots, the SKU catalogue and the carriers' rate
 /// tables (the configuration allocation costs plans with), suppliers and purchase orders,
 /// replenishment, and consignment grants.
 pub fn inventory_api(state: AppState) -> Router {
     finish(
         base()
             .merge(inventory::router())
+            .merge(lots::router())
             .merge(catalogue::router())
             .merge(carriers::router())
             .merge(supply::router())
@@ -236,6 +238,7 @@ pub fn all(state: AppState) -> Router {
         .merge(sku_mappings::router())
         .routes(routes!(health))
         .merge(inventory::router())
+        .merge(lots::router())
         .merge(catalogue::router())
         .merge(carriers::router())
         .merge(tracking::router())

@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use std::collections::BTreeMap;
+
 use oms_domain::access::Scope;
+use oms_domain::lot::LotTag;
 use oms_domain::supply::{self, PoQuery, PoStatus, PurchaseOrder, Receipt, SuppliedSku, Supplier, MAX_SUPPLY_TEXT};
 use oms_domain::usecases::supply::{self as supply_cases, NewPurchaseOrder};
 use oms_domain::validation::{clean_text, parse_json, refuse_hidden_text};
@@ -186,11 +189,47 @@ pub struct SupplyLineBody {
 }
 
 fn lines(raw: Vec<SupplyLineBody>) -> Result<Vec<supply::SupplyLine>, ValidationError> {
+    lines_of_at_most(raw, supply::MAX_PO_LINE_UNITS)
+}
+
+fn lines_of_at_most(raw: Vec<SupplyLineBody>, most: u32) -> Result<Vec<supply::SupplyLine>, ValidationError> {
     let mut parsed = Vec::with_capacity(raw.len());
     for (i, line) in raw.into_iter().enumerate() {
         parsed.push((Sku::parse(line.sku).map_err(|e| e.within(&format!("lines[{i}].sku")))?, line.quantity));
     }
-    supply::supply_lines(parsed)
+    supply::lines_of_at_most(parsed, most)
+}
+
+/// A line of a goods receipt: a SKU, its units and, optionally, their lot.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReceiptLineBody {
+    pub sku: String,
+    /// 1 to 1,000,000 units.
+    pub quantity: i64,
+    /// The lot's code: 1 to 64 printable characters, trimmed.
+    #[serde(default)]
+    pub lot: Option<String>,
+    /// The lot's last day, `YYYY-MM-DD`; only with a lot, and not a day already past.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+}
+
+/// Checks a receipt's lines as [`lines`] does (each quantity 1 to `most`), and each line's
+/// optional lot (errors name `lines[i].lot` or `lines[i].expires_on`): the lines, and the
+/// lot of each line naming one, by its SKU.
+pub(crate) fn receipt_lines(
+    raw: Vec<ReceiptLineBody>,
+    most: u32,
+) -> Result<(Vec<supply::SupplyLine>, BTreeMap<Sku, LotTag>), ValidationError> {
+    let mut plain = Vec::with_capacity(raw.len());
+    let mut tags = Vec::with_capacity(raw.len());
+    for (i, line) in raw.into_iter().enumerate() {
+        tags.push(LotTag::parse(line.lot, line.expires_on).map_err(|e| e.within(&format!("lines[{i}]")))?);
+        plain.push(SupplyLineBody { sku: line.sku, quantity: line.quantity });
+    }
+    let lines = lines_of_at_most(plain, most)?;
+    let lots = lines.iter().zip(tags).filter_map(|(line, tag)| Some((line.sku.clone(), tag?))).collect();
+    Ok((lines, lots))
 }
 
 /// The body of `POST /purchase-orders`.
@@ -427,14 +466,15 @@ pub struct ReceiptBody {
     /// The warehouse's id of this delivery: a receipt is applied once per id.
     pub receipt_id: String,
     /// 1 to 30 lines, each SKU once, each at most what is still to come.
-    pub lines: Vec<SupplyLineBody>,
+    pub lines: Vec<ReceiptLineBody>,
 }
 
 impl ReceiptBody {
-    fn parse(body: &[u8]) -> Result<Receipt, ValidationError> {
+    fn parse(body: &[u8], received_at: DateTime<Utc>) -> Result<Receipt, ValidationError> {
         let raw: ReceiptBody = parse_json(body)?;
         let receipt_id = ReceiptId::parse(raw.receipt_id).map_err(|e| e.within("receipt_id"))?;
-        Ok(Receipt { receipt_id, lines: lines(raw.lines)? })
+        let (lines, lots) = receipt_lines(raw.lines, supply::MAX_PO_LINE_UNITS)?;
+        Ok(Receipt { receipt_id, lines, lots, received_at })
     }
 }
 
@@ -454,7 +494,7 @@ impl ReceiptBody {
         (status = 403, description = "`forbidden`: the credential lacks `oms/inventory.write`", body = ErrorBody),
         (status = 404, description = "`purchase_order_not_found` (also another merchant's)", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 422, description = "`over_receipt`: more than is still to come, a SKU not ordered; nothing changed", body = ErrorBody),
+        (status = 422, description = "`over_receipt`: more than is still to come, a SKU not ordered; `expired_on_receipt`: a lot past its last day; nothing changed", body = ErrorBody),
     ),
     security(("bearer" = ["oms/inventory.write"]))
 )]
@@ -466,7 +506,7 @@ async fn receive(
 ) -> Result<(StatusCode, Json<PurchaseOrderAnswer>), ApiError> {
     let caller = caller.with(Scope::InventoryWrite)?;
     let po_id = PurchaseOrderId::parse(&id).map_err(|_| po_not_found(&id))?;
-    let receipt = ReceiptBody::parse(&body)?;
+    let receipt = ReceiptBody::parse(&body, state.ports.clock.now())?;
     let (po, duplicate) = supply_cases::receive(&state.ports, &caller, &po_id, &receipt).await?;
     let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(PurchaseOrderAnswer::of(po, duplicate))))

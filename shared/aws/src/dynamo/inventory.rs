@@ -462,6 +462,14 @@ impl InventoryStore for DynamoStore {
         Ok(levels)
     }
 
+    async fn lots_of(&self, sku: &Sku) -> Result<Vec<oms_domain::lot::LotBalance>, StoreError> {
+        self.lot_balances(sku).await
+    }
+
+    async fn claim_lot_sweep(&self, day: chrono::NaiveDate) -> Result<bool, StoreError> {
+        self.claim_lot_sweep_of(day).await
+    }
+
     /// One `TransactWriteItems` per part of at most `MAX_LINES_PER_WRITE` lines (see
     /// `reserve_part`): the first part creates the hold (`AlreadyReserved` if the order has
     /// one), each later part adds to it. When a later part finds a line short, or fails, the

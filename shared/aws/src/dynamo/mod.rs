@@ -33,6 +33,7 @@ mod group_buys;
 mod inventory;
 mod items;
 mod ledger;
+mod lots;
 mod merchants;
 mod orders;
 mod outbox;

@@ -4,16 +4,16 @@
 //! `PO#<id>` / `PO` with its `version`, a copy in `PURCHASE_ORDERS#<merchant>` / `<id>` (the
 //! listing), its reference marker `PO_REF#<merchant>#<reference>` / `PO_REF`, and per line
 //! still to come an `INCOMING#<sku>` / `<id>` item. A receipt is one `TransactWriteItems`
-//! conditional on the order's version: the order and its copy, per line the stock update,
-//! the `receive` ledger entry and the incoming item (at most 2 + 3 x 30 items).
+//! conditional on the order's version: the order and its copy, per line the stock update
+//! (which appends the line's lot, see `lots.rs`), the `receive` ledger entry and the
+//! incoming item (at most 2 + 3 x 30 items).
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
-use oms_domain::ledger::LedgerLine;
-use oms_domain::ports::{CreatePoOutcome, PutSupplier, ReceiveOutcome, StoreError, SupplyStore};
-use oms_domain::supply::{Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use oms_domain::ports::{CreatePoOutcome, GoodsReceiptOutcome, PutSupplier, ReceiveOutcome, StoreError, SupplyStore};
+use oms_domain::supply::{GoodsReceipt, Incoming, PoPage, PoQuery, PurchaseOrder, Receipt, ReceiptRefusal, Supplier};
 use oms_domain::{MerchantId, PurchaseOrderId, Sku, SupplierId};
 use serde::{Deserialize, Serialize};
 
@@ -167,41 +167,6 @@ impl DynamoStore {
             }
         }
         Ok(writes)
-    }
-
-    /// The stock update of a received line: on hand and available grow by its units (the
-    /// item made at 0 when never counted), conditional on staying within `MAX_ON_HAND`.
-    fn receive_stock(&self, line: &LedgerLine) -> Result<TransactWriteItem, StoreError> {
-        let q = u32::try_from(line.delta_on_hand).map_err(|_| StoreError::msg("a receipt line out of range"))?;
-        let room = oms_domain::stock::MAX_ON_HAND.saturating_sub(q);
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Key::stock(&line.warehouse, &line.owner, &line.sku).into_map()))
-            .update_expression(
-                "SET #warehouse = :warehouse, #merchant_id = :merchant_id, #sku = :sku, \
-                 #on_hand = if_not_exists(#on_hand, :zero) + :q, #reserved = if_not_exists(#reserved, :zero), \
-                 #available = if_not_exists(#available, :zero) + :q",
-            )
-            .condition_expression("attribute_not_exists(pk) OR #on_hand <= :room")
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#warehouse".to_owned(), "warehouse".to_owned()),
-                ("#merchant_id".to_owned(), "merchant_id".to_owned()),
-                ("#sku".to_owned(), "sku".to_owned()),
-                ("#on_hand".to_owned(), "on_hand".to_owned()),
-                ("#reserved".to_owned(), "reserved".to_owned()),
-                ("#available".to_owned(), "available".to_owned()),
-            ])))
-            .set_expression_attribute_values(Some(HashMap::from([
-                (":warehouse".to_owned(), s(line.warehouse.as_str())),
-                (":merchant_id".to_owned(), s(line.owner.as_str())),
-                (":sku".to_owned(), s(line.sku.as_str())),
-                (":q".to_owned(), n(q)),
-                (":zero".to_owned(), n(0)),
-                (":room".to_owned(), n(room)),
-            ])))
-            .build()
-            .map_err(|e| build_error(format!("Failed to build the receipt of {}", line.sku), e))?;
-        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     async fn read_po(&self, id: &PurchaseOrderId) -> Result<Option<PurchaseOrder>, StoreError> {
@@ -388,9 +353,11 @@ impl SupplyStore for DynamoStore {
             let seen = HashMap::from([(":seen".to_owned(), n(po.version))]);
             let mut items =
                 vec![put(&self.table, main, Some(("version = :seen", seen)), &what)?, put(&self.table, copy, None, &what)?];
+            let lots = receipt.lot_receipts(&po.warehouse, &po.merchant_id);
             let mut entries = Vec::with_capacity(lines.len());
             for line in &lines {
-                items.push(self.receive_stock(line)?);
+                let lot = lots.iter().find(|l| l.sku == line.sku);
+                items.push(self.receive_into_stock(line, lot)?);
                 let (ledger, entry) = self.ledger_put(line)?;
                 items.push(ledger);
                 entries.push(entry);
@@ -415,5 +382,9 @@ impl SupplyStore for DynamoStore {
             }
         }
         Err(StoreError::msg(format!("Failed to {what}: the purchase order kept changing")))
+    }
+
+    async fn receive_goods(&self, receipt: &GoodsReceipt) -> Result<GoodsReceiptOutcome, StoreError> {
+        self.apply_goods_receipt(receipt).await
     }
 }

@@ -18,6 +18,7 @@ pub mod fulfilment;
 pub mod group_buys;
 pub mod intake;
 pub mod inventory;
+pub mod lots;
 pub mod onboarding;
 pub mod orders;
 pub mod outbound;

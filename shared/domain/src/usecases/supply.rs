@@ -23,6 +23,9 @@ pub enum SupplyError {
     NotSupplied { supplier: SupplierId, sku: Sku },
     #[error(transparent)]
     Refused(#[from] ReceiptRefusal),
+    /// A receipt line's lot is past its last day already: nothing was received.
+    #[error("lot {lot} of {sku} expired on {expires_on}; expired goods are not received")]
+    ExpiredOnReceipt { sku: Sku, lot: String, expires_on: chrono::NaiveDate },
     /// A merchant's caller named another merchant.
     #[error("this credential acts for merchant {0} only")]
     OthersMerchant(MerchantId),
@@ -140,6 +143,13 @@ pub async fn receive(
     receipt: &Receipt,
 ) -> Result<(PurchaseOrder, bool), SupplyError> {
     get_purchase_order(ports, caller, id).await?;
+    if let Some((sku, tag)) = receipt.expired_lot(ports.clock.now().date_naive()) {
+        return Err(SupplyError::ExpiredOnReceipt {
+            sku: sku.clone(),
+            lot: tag.lot.clone(),
+            expires_on: tag.expires_on.unwrap_or_default(),
+        });
+    }
     let (po, duplicate) = match ports.supply.receive(id, receipt).await? {
         ReceiveOutcome::Received(po, entries) => {
             tracing::info!(purchase_order_id = %id, receipt_id = %receipt.receipt_id, entries = entries.len(), status = %po.status, "purchase order received");

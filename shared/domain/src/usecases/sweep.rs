@@ -23,6 +23,9 @@
 //! settles the group buys past their deadline (`usecases::group_buys::settle_due_group_buys`):
 //! a filled offer's joins all made orders and the capacity nobody joined back to stock, an
 //! unfilled one's every unit back and no order.
+//!
+//! Once a day it writes off what remains of lots past their last day
+//! (`usecases::lots::write_off_expired`), so expired stock is not sold.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -135,6 +138,8 @@ pub struct SweepReport {
     pub auctions_closed: Vec<crate::usecases::auctions::ClosedAuction>,
     /// Group buys past their deadline, settled: closed (filled) or expired.
     pub group_buys_settled: Vec<crate::usecases::group_buys::SettledGroupBuy>,
+    /// Expired lots written off (the day's first sweep only), or left held by orders.
+    pub expired_lots: Vec<crate::usecases::lots::ExpiredLot>,
 }
 
 impl SweepReport {
@@ -198,6 +203,7 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
         sales_closed: Vec::new(),
         auctions_closed: Vec::new(),
         group_buys_settled: Vec::new(),
+        expired_lots: Vec::new(),
     };
     // Ended flash sales first: their unclaimed units are back in stock before the
     // backorders are looked at. A claim's order that expires after its sale closed gives
@@ -206,6 +212,7 @@ pub async fn sweep(ports: &Ports, limits: &SweepLimits) -> Result<SweepReport, S
     report.auctions_closed = crate::usecases::auctions::close_ended_auctions(ports, limits.most_auction_closes).await?;
     report.group_buys_settled = crate::usecases::group_buys::settle_due_group_buys(ports, limits.most_group_buy_settles).await?;
     expire_unpaid_holds(ports, limits, now, &mut report).await?;
+    report.expired_lots = crate::usecases::lots::write_off_expired(ports).await?;
     sweep_tracking(ports, limits, &mut report.tracking).await?;
     let plan = [
         (OrderStatus::Received, limits.received),
