@@ -83,6 +83,9 @@ pub enum ChannelAnswer {
     Repair,
     /// Made for an exchange's replacement (external id: the return id).
     Exchange,
+    /// Made for one merchant's share of an accepted request for quotes (external id:
+    /// `<rfq id>-<merchant>`).
+    Rfq,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -99,6 +102,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Rental => Self::Rental,
             Channel::Repair => Self::Repair,
             Channel::Exchange => Self::Exchange,
+            Channel::Rfq => Self::Rfq,
         }
     }
 }
