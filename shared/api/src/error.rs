@@ -1000,7 +1000,9 @@ impl From<oms_domain::usecases::rfqs::RfqActionError> for ApiError {
         match err {
             E::Invalid(e) => e.into(),
             E::NotFound(_) => Self::new(ErrorCode::RfqNotFound, err.to_string()),
-            E::Exists(_) | E::Busy(_) | E::Quote(QuoteRefused::Accepted) => Self::new(ErrorCode::RfqStateConflict, err.to_string()),
+            E::Exists(_) | E::Busy(_) | E::Quote(QuoteRefused::Accepted) => {
+                Self::new(ErrorCode::RfqStateConflict, err.to_string())
+            }
             E::Quote(QuoteRefused::Closed(_)) => Self::new(ErrorCode::QuotesClosed, err.to_string()),
             E::Quote(QuoteRefused::NotAsked(_)) => ValidationError::new("sku", err.to_string()).into(),
             E::Quote(QuoteRefused::BadPrice { .. }) => ValidationError::new("unit_price", err.to_string()).into(),

@@ -158,7 +158,10 @@ async fn a_bulk_list_is_quoted_by_three_merchants_and_split_into_one_sub_order_e
     // Each merchant sees its own sub-order, on channel rfq at the quoted price, and no other.
     let (status, own) = call(&router, Some(MERCHANT), "GET", &format!("/orders/{}", ids[0]), "").await;
     assert_eq!(status, StatusCode::OK, "{own}");
-    assert_eq!((&own["channel"], &own["lines"][0]["sku"], &own["lines"][0]["unit_price"]), (&json!("rfq"), &json!("TEA-A"), &json!("10.00")));
+    assert_eq!(
+        (&own["channel"], &own["lines"][0]["sku"], &own["lines"][0]["unit_price"]),
+        (&json!("rfq"), &json!("TEA-A"), &json!("10.00"))
+    );
     let (status, theirs) = call(&router, Some(MERCHANT), "GET", &format!("/orders/{}", ids[1]), "").await;
     assert_eq!((status, code(&theirs)), (StatusCode::NOT_FOUND, Some("order_not_found")));
     let (_, seen) = call(&router, Some(OTHER), "GET", "/rfqs/rfq-1", "").await;
@@ -169,7 +172,8 @@ async fn a_bulk_list_is_quoted_by_three_merchants_and_split_into_one_sub_order_e
     // Accepting again answers the same parent and makes nothing more.
     let (status, again) = call(&router, Some(BUYER), "POST", "/rfqs/rfq-1/accept", "").await;
     assert_eq!((status, &again["repeated"]), (StatusCode::OK, &json!(true)));
-    let again_ids: Vec<&str> = again["parent"]["children"].as_array().unwrap().iter().map(|c| c["order_id"].as_str().unwrap()).collect();
+    let again_ids: Vec<&str> =
+        again["parent"]["children"].as_array().unwrap().iter().map(|c| c["order_id"].as_str().unwrap()).collect();
     assert_eq!(again_ids, ids);
 
     // One sub-order shipped: the parent is partially shipped.
@@ -177,7 +181,8 @@ async fn a_bulk_list_is_quoted_by_three_merchants_and_split_into_one_sub_order_e
     fulfilment::allocate_order(&ports, &first).await.expect("allocated");
     fulfilment::reserve_order(&ports, &first).await.expect("reserved");
     let ship = json!({"carrier": "sf", "tracking_number": "SF100200300", "lines": [{"sku": "TEA-A", "quantity": 10}]});
-    let (status, shipped) = call(&router, Some(MERCHANT), "POST", &format!("/orders/{}/shipments", ids[0]), &ship.to_string()).await;
+    let (status, shipped) =
+        call(&router, Some(MERCHANT), "POST", &format!("/orders/{}/shipments", ids[0]), &ship.to_string()).await;
     assert_eq!(status, StatusCode::CREATED, "{shipped}");
     let (_, read) = call(&router, Some(BUYER), "GET", "/rfqs/rfq-1", "").await;
     assert_eq!(read["parent"]["parent_status"], "partially_shipped", "{}", read["parent"]);
@@ -364,7 +369,8 @@ impl OrderStore for FailsOnce {
 #[tokio::test]
 async fn a_sub_order_that_fails_leaves_the_parent_recorded_and_accepting_again_makes_only_what_is_missing() {
     let (_, ports) = app().await;
-    let flaky = Ports { orders: Arc::new(FailsOnce { inner: ports.orders.clone(), failed: AtomicBool::new(false) }), ..ports.clone() };
+    let flaky =
+        Ports { orders: Arc::new(FailsOnce { inner: ports.orders.clone(), failed: AtomicBool::new(false) }), ..ports.clone() };
     let router = routes::all(support::state(&flaky, &tokens()));
     let (status, _) = call(&router, Some(BUYER), "POST", "/rfqs", &three_lines("rfq-5")).await;
     assert_eq!(status, StatusCode::CREATED);

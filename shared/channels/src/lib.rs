@@ -51,7 +51,9 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::Rental => Err(ValidationError::new("channel", "rental orders are made by the platform from bookings")),
         Channel::Repair => Err(ValidationError::new("channel", "repair orders are made by the platform from accepted quotes")),
         Channel::Exchange => Err(ValidationError::new("channel", "exchange orders are made by the platform from returns")),
-        Channel::Rfq => Err(ValidationError::new("channel", "rfq orders are made by the platform from accepted requests for quotes")),
+        Channel::Rfq => {
+            Err(ValidationError::new("channel", "rfq orders are made by the platform from accepted requests for quotes"))
+        }
     }
 }
 

@@ -352,7 +352,8 @@ fn parse_request(body: &[u8]) -> Result<RfqRequest, ValidationError> {
         .map(|(i, l)| {
             let field = |name: &str| format!("lines[{i}].{name}");
             let sku = Sku::parse(l.sku.clone()).map_err(|e| e.within(&field("sku")))?;
-            let quantity = u32::try_from(l.quantity).map_err(|_| ValidationError::new(field("quantity"), "must be 1 to 1000000"))?;
+            let quantity =
+                u32::try_from(l.quantity).map_err(|_| ValidationError::new(field("quantity"), "must be 1 to 1000000"))?;
             Ok(RequiredLine { sku, quantity })
         })
         .collect::<Result<Vec<_>, ValidationError>>()?;
@@ -384,7 +385,11 @@ fn parse_request(body: &[u8]) -> Result<RfqRequest, ValidationError> {
     ),
     security(("bearer" = ["oms/storefront"]), ("bearer" = ["oms/platform"]))
 )]
-async fn open_rfq(State(state): State<AppState>, caller: Authed, RawBody(body): RawBody) -> Result<(StatusCode, Json<RfqAnswer>), ApiError> {
+async fn open_rfq(
+    State(state): State<AppState>,
+    caller: Authed,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<RfqAnswer>), ApiError> {
     buyer(caller)?;
     let request = parse_request(&body)?;
     let (rfq, created) = cases::open(&state.ports, request).await?;
@@ -415,7 +420,11 @@ async fn parent_if_accepted(state: &AppState, rfq: &Rfq) -> Result<Option<Parent
     ),
     security(("bearer" = ["oms/storefront"]), ("bearer" = ["oms/platform"]), ("bearer" = ["oms/inventory.write"]), ("bearer" = ["oms/orders.read"]))
 )]
-async fn get_rfq(State(state): State<AppState>, caller: Authed, PathParams(id): PathParams<String>) -> Result<Json<RfqAnswer>, ApiError> {
+async fn get_rfq(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<RfqAnswer>, ApiError> {
     let merchant = caller.0.merchant_id().cloned();
     match &merchant {
         Some(_) if caller.0.has(Scope::InventoryWrite) => {}
@@ -488,7 +497,11 @@ async fn quote_line(
     ),
     security(("bearer" = ["oms/storefront"]), ("bearer" = ["oms/platform"]))
 )]
-async fn accept_rfq(State(state): State<AppState>, caller: Authed, PathParams(id): PathParams<String>) -> Result<Json<RfqAnswer>, ApiError> {
+async fn accept_rfq(
+    State(state): State<AppState>,
+    caller: Authed,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<RfqAnswer>, ApiError> {
     buyer(caller)?;
     let id = rfq_id(&id)?;
     let before = cases::rfq_of(&state.ports, &id).await?;

@@ -136,7 +136,13 @@ pub async fn onboarded(ports: &Ports, id: &str, approve: bool) {
     use oms_domain::onboarding::{Application, DocumentKind, MerchantRecord, Phone, Region};
     let now = Utc::now();
     let phone = Phone::parse("+8613800000000").expect("a phone");
-    let mut record = MerchantRecord::register(MerchantId::parse(id).expect("a merchant id"), phone, Region::parse("Zhejiang").expect("a region"), id, now);
+    let mut record = MerchantRecord::register(
+        MerchantId::parse(id).expect("a merchant id"),
+        phone,
+        Region::parse("Zhejiang").expect("a region"),
+        id,
+        now,
+    );
     let created = ports.merchants.create_merchant(&record).await.expect("create");
     assert_eq!(created, oms_domain::ports::CreateMerchantOutcome::Created);
     if !approve {

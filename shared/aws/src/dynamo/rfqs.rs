@@ -37,7 +37,9 @@ impl DynamoStore {
         let item = to_item(&RfqItem { pk: key.pk, sk: key.sk, version: rfq.version, rfq: rfq.clone() }, &what)?;
         let put = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
         let put = match read {
-            Some(version) => put.expression_attribute_names("#version", "version").expression_attribute_values(":read", n(version)),
+            Some(version) => {
+                put.expression_attribute_names("#version", "version").expression_attribute_values(":read", n(version))
+            }
             None => put,
         };
         match put.send().await {

@@ -72,7 +72,8 @@ impl Channel {
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Rfq) || self.is_service()
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Rfq)
+            || self.is_service()
     }
 
     /// Whether the channel's orders charge for a service (a repair, a rental) rather than

@@ -60,11 +60,17 @@ impl RfqRequest {
         }
         if let Some(province) = self.shipping_address.province.as_deref() {
             if crate::allocation::geo::canonical_province(province).is_some_and(|p| p != self.region.as_str()) {
-                return Err(ValidationError::new("shipping_address.province", format!("is not in the region {}", self.region.as_str())));
+                return Err(ValidationError::new(
+                    "shipping_address.province",
+                    format!("is not in the region {}", self.region.as_str()),
+                ));
             }
         }
         if self.quotes_until <= now || self.quotes_until > now + Duration::days(MAX_QUOTING_DAYS) {
-            return Err(ValidationError::new("quotes_until", format!("must be in the future and at most {MAX_QUOTING_DAYS} days on")));
+            return Err(ValidationError::new(
+                "quotes_until",
+                format!("must be in the future and at most {MAX_QUOTING_DAYS} days on"),
+            ));
         }
         Ok(self)
     }
@@ -179,7 +185,13 @@ pub enum Accepted {
 
 impl Rfq {
     /// A new request at version 1, with the candidates weighed and the quotes collected.
-    pub fn open(request: RfqRequest, candidates: Vec<Candidate>, left_out: Vec<LeftOut>, quotes: Vec<Quote>, now: DateTime<Utc>) -> Self {
+    pub fn open(
+        request: RfqRequest,
+        candidates: Vec<Candidate>,
+        left_out: Vec<LeftOut>,
+        quotes: Vec<Quote>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             rfq_id: request.rfq_id,
             customer_id: request.customer_id,
@@ -215,7 +227,13 @@ impl Rfq {
     /// Records `candidate`'s own unit price for the line of `sku`, replacing its quote of
     /// that line (automatic or its own), and weighs the merchant from now on. The caller
     /// has checked that the merchant stocks the SKU where it ships to the region.
-    pub fn quote(&mut self, candidate: Candidate, sku: &Sku, unit_price: Decimal, now: DateTime<Utc>) -> Result<(), QuoteRefused> {
+    pub fn quote(
+        &mut self,
+        candidate: Candidate,
+        sku: &Sku,
+        unit_price: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<(), QuoteRefused> {
         self.check_open(now)?;
         let line = self.line_of(sku).ok_or_else(|| QuoteRefused::NotAsked(sku.clone()))?;
         let max = crate::catalogue::MAX_PRICE;
@@ -235,10 +253,7 @@ impl Rfq {
 
     /// The quotes as the combination weighs them.
     pub fn line_quotes(&self) -> Vec<LineQuote> {
-        self.quotes
-            .iter()
-            .map(|q| LineQuote { merchant: q.merchant.clone(), line: q.line, unit_price: q.unit_price })
-            .collect()
+        self.quotes.iter().map(|q| LineQuote { merchant: q.merchant.clone(), line: q.line, unit_price: q.unit_price }).collect()
     }
 
     /// Each candidate's one shipment to the buyer.
@@ -389,7 +404,8 @@ mod tests {
     #[test]
     fn accepting_plans_one_sub_order_per_merchant_of_the_cover_and_accepting_again_changes_nothing() {
         let quotes = vec![listing("a", 0, 10), listing("b", 1, 10), listing("a", 1, 30)];
-        let mut rfq = Rfq::open(request(&[("A", 2), ("B", 3)]), vec![candidate("a", 1), candidate("b", 1)], vec![], quotes, now());
+        let mut rfq =
+            Rfq::open(request(&[("A", 2), ("B", 3)]), vec![candidate("a", 1), candidate("b", 1)], vec![], quotes, now());
         assert_eq!(rfq.accept(now()), Ok(Accepted::Now));
         let accepted = rfq.accepted.clone().unwrap();
         assert_eq!(accepted.total, Decimal::from(52));

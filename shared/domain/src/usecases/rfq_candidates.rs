@@ -83,16 +83,26 @@ pub async fn weigh(
             .iter()
             .filter(|l| holding.available.contains_key(&l.sku))
             .fold(0u32, |sum, l| sum.saturating_add(model.unit_weight_g(&l.sku).saturating_mul(l.quantity)));
-        let distance = holding.serving.values().map(|w| cost::distance_km(place, Some(w))).min().unwrap_or(cost::UNKNOWN_DISTANCE_KM);
+        let distance =
+            holding.serving.values().map(|w| cost::distance_km(place, Some(w))).min().unwrap_or(cost::UNKNOWN_DISTANCE_KM);
         let shipping = cost::from_fen(model.tariff(distance).price(weight_g) + model.handling);
-        weighing.candidates.push(Candidate { merchant: merchant.clone(), warehouses: holding.serving.into_keys().collect(), shipping });
+        weighing.candidates.push(Candidate {
+            merchant: merchant.clone(),
+            warehouses: holding.serving.into_keys().collect(),
+            shipping,
+        });
         weighing.available.insert(merchant, holding.available);
     }
     Ok(weighing)
 }
 
 /// Why `merchant` is not weighed, if it is not.
-async fn why_left_out(ports: &Ports, merchant: &MerchantId, holding: &Holding, region: &Region) -> Result<Option<String>, StoreError> {
+async fn why_left_out(
+    ports: &Ports,
+    merchant: &MerchantId,
+    holding: &Holding,
+    region: &Region,
+) -> Result<Option<String>, StoreError> {
     let reason = match ports.merchants.get_merchant(merchant).await? {
         None => Some("it has no onboarding record on file".to_owned()),
         Some(record) if record.status != OnboardingStatus::Approved => {
