@@ -1436,8 +1436,8 @@ fn demo_tokens() -> anyhow::Result<Authenticator> {
         { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/admin", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
         { "token": NEWCOMER_STAFF, "merchant_id": NEWCOMER, "scopes": merchant_scopes },
         { "token": PLATFORM_SHOP, "scopes": ["oms/platform", "oms/storefront"] },
-        { "token": bulk_trade::JOINING[0].1, "merchant_id": bulk_trade::JOINING[0].0, "scopes": merchant_scopes },
-        { "token": bulk_trade::JOINING[1].1, "merchant_id": bulk_trade::JOINING[1].0, "scopes": merchant_scopes },
+        { "token": bulk_trade::JOINING[0].staff, "merchant_id": bulk_trade::JOINING[0].merchant, "scopes": merchant_scopes },
+        { "token": bulk_trade::JOINING[1].staff, "merchant_id": bulk_trade::JOINING[1].merchant, "scopes": merchant_scopes },
     ]);
     Ok(Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string())?)))
 }

@@ -15,31 +15,44 @@ use oms_embedded::Embedded;
 
 use super::{call_as, expect_as, upload_as, NEIGHBOUR, NEWCOMER, PLATFORM_SHOP, PLATFORM_STAFF, WAREHOUSES};
 
-/// The brush maker and the paper mill: (merchant, its staff's token, its warehouse, city,
-/// lat, lon, SKU, name, wholesale tiers).
-pub(super) const JOINING: [(&str, &str, &str, &str, f64, f64, &str, &str, [(u32, &str); 2]); 2] = [
-    (
-        "m-brushworks",
-        "demo-brushworks-staff-token",
-        "wh-huzhou",
-        "Huzhou",
-        30.87,
-        120.09,
-        "BRUSH-WOLF-HAIR",
-        "Wolf-hair brush",
-        [(1, "45.00"), (20, "38.00")],
-    ),
-    (
-        "m-papermill",
-        "demo-papermill-staff-token",
-        "wh-jingxian",
-        "Xuancheng",
-        30.94,
-        118.76,
-        "PAPER-XUAN-100",
-        "Xuan paper, 100 sheets",
-        [(1, "60.00"), (50, "52.00")],
-    ),
+/// A merchant joining for the bulk trade: its staff's token, its warehouse and the SKU it sells.
+pub(super) struct Joining {
+    pub merchant: &'static str,
+    pub staff: &'static str,
+    warehouse: &'static str,
+    city: &'static str,
+    lat: f64,
+    lon: f64,
+    sku: &'static str,
+    name: &'static str,
+    /// Wholesale tiers: (least quantity, unit price).
+    tiers: [(u32, &'static str); 2],
+}
+
+/// The brush maker and the paper mill.
+pub(super) const JOINING: [Joining; 2] = [
+    Joining {
+        merchant: "m-brushworks",
+        staff: "demo-brushworks-staff-token",
+        warehouse: "wh-huzhou",
+        city: "Huzhou",
+        lat: 30.87,
+        lon: 120.09,
+        sku: "BRUSH-WOLF-HAIR",
+        name: "Wolf-hair brush",
+        tiers: [(1, "45.00"), (20, "38.00")],
+    },
+    Joining {
+        merchant: "m-papermill",
+        staff: "demo-papermill-staff-token",
+        warehouse: "wh-jingxian",
+        city: "Xuancheng",
+        lat: 30.94,
+        lon: 118.76,
+        sku: "PAPER-XUAN-100",
+        name: "Xuan paper, 100 sheets",
+        tiers: [(1, "60.00"), (50, "52.00")],
+    },
 ];
 
 const INK_STONE: &str = "INK-STONE-DUAN";
@@ -88,7 +101,7 @@ async fn on_sale(api: &Router, merchant: &str, token: &str, sku: &str, name: &st
 /// on sale; the ink-stone maker's new delivery is counted in the shared warehouse; the kite
 /// shop keeps some paper there without ever onboarding.
 async fn scene(api: &Router) -> anyhow::Result<()> {
-    for (merchant, token, warehouse, city, lat, lon, sku, name, tiers) in JOINING {
+    for Joining { merchant, staff: token, warehouse, city, lat, lon, sku, name, tiers } in JOINING {
         approved(api, merchant, token).await?;
         let body = json!({ "name": format!("{city} depot"), "merchant_id": merchant, "province": "Zhejiang", "city": city,
                            "lat": lat, "lon": lon });
@@ -100,7 +113,7 @@ async fn scene(api: &Router) -> anyhow::Result<()> {
     let (shared, ..) = WAREHOUSES[0];
     let ink_stones = json!({ "on_hand": 60, "merchant_id": NEWCOMER });
     expect_as(api, PLATFORM_STAFF, Method::PUT, &format!("/inventory/{shared}/{INK_STONE}"), ink_stones, StatusCode::OK).await?;
-    let paper = JOINING[1].6;
+    let paper = JOINING[1].sku;
     let count = json!({ "on_hand": 500, "merchant_id": NEIGHBOUR });
     expect_as(api, PLATFORM_STAFF, Method::PUT, &format!("/inventory/{shared}/{paper}"), count, StatusCode::OK).await?;
     Ok(())
@@ -119,8 +132,8 @@ fn lines_of(lines: &Value) -> String {
 
 pub(super) async fn bulk_trade(api: &Router, embedded: &Embedded) -> anyhow::Result<()> {
     scene(api).await?;
-    let (brushworks, brush_staff, _, _, _, _, brush, ..) = JOINING[0];
-    let paper = JOINING[1].6;
+    let (brushworks, brush_staff, brush) = (JOINING[0].merchant, JOINING[0].staff, JOINING[0].sku);
+    let paper = JOINING[1].sku;
     let until = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
     let list = json!({
         "rfq_id": "rfq-calligraphy-school", "customer_id": "cust-calligraphy-school", "region": "Zhejiang",
