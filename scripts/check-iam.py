@@ -211,6 +211,13 @@ USES = {
     # transaction of the repair's Put, the order's Puts and, when it starts, each part's
     # stock Update and ledger Put; a short part's stock read (GetItem).
     "RepairsFunction": table("GetItem", "PutItem", "UpdateItem", "Query"),
+    # a request: the stock of its SKUs (Query of each stock partition), the warehouses,
+    # merchants, listings and SKU facts (GetItem), the rate tables (Query of CARRIERS), the
+    # request's item (PutItem on its absence or version, GetItem); an acceptance's
+    # sub-orders through intake (stock Query, mapping GetItem, the order's transaction of
+    # Puts with a dedupe ConditionCheck, an on-hold alert Put) and found again by their
+    # channel key (GetItem).
+    "BulkTradeFunction": table("GetItem", "PutItem", "ConditionCheckItem", "Query"),
 }
 
 

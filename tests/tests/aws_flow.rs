@@ -1775,3 +1775,86 @@ async fn a_product_is_rejected_by_the_rules_edited_approved_and_listed_releasing
     let (status, promoted) = invoke(&merchants, placements).await;
     assert_eq!((status, &promoted["products"][0]["promotion"]), (StatusCode::OK, &Value::from(1)), "{promoted}");
 }
+
+/// `merchant`'s listing of `sku` approved and listed at `price` a unit, straight through the
+/// listing's steps.
+async fn listed_at(state: &AppState, merchant: &str, sku: &str, price: i64) {
+    use oms_domain::product::{PriceTier, Product, ProductContent, ReviewRules};
+    let tiers = vec![PriceTier { min_quantity: 1, unit_price: rust_decimal::Decimal::from(price) }];
+    let content = ProductContent::parse("Tea brick", "357 g", "TB-1", vec![], Default::default(), tiers).expect("content");
+    let now = chrono::Utc::now();
+    let (sku, owner) = (oms_domain::Sku::parse(sku).expect("a sku"), oms_domain::MerchantId::parse(merchant).expect("an id"));
+    let mut product = Product::draft(sku, owner, content, merchant, now);
+    product.submit(&ReviewRules::default(), merchant, now).expect("submitted");
+    product.approve("staff", now).expect("approved");
+    product.list(merchant, now).expect("listed");
+    let created = state.ports.products.create_product(&product).await.expect("stored");
+    assert_eq!(created, oms_domain::ports::CreateProductOutcome::Created);
+}
+
+/// `method path` of the bulk-trade function (route `route`), signed in for `merchant`
+/// (none: the platform's storefront) with `scopes`.
+fn rfq_request(method: &str, path: &str, route: &str, body: Option<Value>, merchant: Option<&str>, scopes: &[&str]) -> Value {
+    let id = route.contains("{id}").then_some("rfq-aws");
+    signed_in(auction_request(method, path, route, id, body, scopes), merchant, scopes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_list_is_quoted_covered_and_split_into_sub_orders_through_the_bulk_trade_function_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("bulk-trade").await;
+    let state = lambda_state(&aws);
+    let bulk = oms_api::routes::bulk_trade_api(state.clone());
+    approved_merchant(&state, "m-1").await;
+    approved_merchant(&state, "m-2").await;
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    let m2 = oms_domain::MerchantId::parse("m-2").expect("an id");
+    let warehouse = oms_domain::stock::Warehouse::new(
+        oms_domain::WarehouseId::parse("wh-hz-2").expect("an id"),
+        "Hangzhou 2",
+        m2.clone(),
+        "Zhejiang",
+        "Hangzhou",
+        30.3,
+        120.2,
+    )
+    .expect("a warehouse");
+    state.ports.warehouses.put_warehouse(&warehouse).await.expect("registered");
+    let sku2 = oms_domain::Sku::parse("SKU-2").expect("a sku");
+    let _ = state.ports.inventory.set_on_hand(&warehouse.warehouse_id, &m2, &sku2, 50).await.expect("counted");
+    listed_at(&state, "m-1", "SKU-1", 12).await;
+    listed_at(&state, "m-2", "SKU-2", 30).await;
+
+    let buyer = ["oms/storefront", "oms/platform"];
+    let until = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let list = serde_json::json!({"rfq_id": "rfq-aws", "customer_id": "c-9", "region": "Zhejiang",
+        "shipping_address": {"line1": "1 West Lake Rd", "city": "Hangzhou", "province": "Zhejiang", "country": "CN"},
+        "lines": [{"sku": "SKU-1", "quantity": 5}, {"sku": "SKU-2", "quantity": 2}], "quotes_until": until});
+    let (status, rfq) = invoke(&bulk, rfq_request("POST", "/rfqs", "/rfqs", Some(list), None, &buyer)).await;
+    assert_eq!(status, StatusCode::CREATED, "{rfq}");
+    assert_eq!(rfq["proposal"]["goods"], "120.00", "{rfq}");
+
+    let quote = serde_json::json!({"sku": "SKU-2", "unit_price": "28.50"});
+    let post_quote =
+        rfq_request("POST", "/rfqs/rfq-aws/quotes", "/rfqs/{id}/quotes", Some(quote), Some("m-2"), &["oms/inventory.write"]);
+    let (status, quoted) = invoke(&bulk, post_quote).await;
+    assert_eq!((status, &quoted["quotes"][0]["source"]), (StatusCode::OK, &Value::from("merchant")), "{quoted}");
+
+    let accept = || rfq_request("POST", "/rfqs/rfq-aws/accept", "/rfqs/{id}/accept", None, None, &buyer);
+    let (status, accepted) = invoke(&bulk, accept()).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let children = accepted["parent"]["children"].as_array().expect("children").clone();
+    assert_eq!(children.len(), 2, "{accepted}");
+    for child in &children {
+        let id = OrderId::parse(child["order_id"].as_str().expect("made")).expect("an id");
+        let order = state.ports.orders.get_order(&id).await.expect("read").expect("stored");
+        assert_eq!((order.channel, order.merchant_id.as_str()), (Channel::Rfq, child["merchant_id"].as_str().unwrap()));
+    }
+    let (status, again) = invoke(&bulk, accept()).await;
+    assert_eq!((status, &again["repeated"]), (StatusCode::OK, &Value::from(true)));
+    assert_eq!(again["parent"]["children"], Value::from(children), "the same sub-orders");
+    let (status, read) =
+        invoke(&bulk, rfq_request("GET", "/rfqs/rfq-aws", "/rfqs/{id}", None, Some("m-1"), &["oms/orders.read"])).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["parent"]["children"].as_array().map(Vec::len), Some(1), "a merchant sees its own sub-order");
+}

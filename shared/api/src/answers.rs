@@ -85,6 +85,9 @@ pub enum ChannelAnswer {
     Exchange,
     /// Placed through the platform's own checkout (external id: the checkout id).
     Checkout,
+    /// Made for one merchant's share of an accepted request for quotes (external id:
+    /// `<rfq id>-<merchant>`).
+    Rfq,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -102,6 +105,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Repair => Self::Repair,
             Channel::Exchange => Self::Exchange,
             Channel::Checkout => Self::Checkout,
+            Channel::Rfq => Self::Rfq,
         }
     }
 }

@@ -222,10 +222,23 @@ pub enum ErrorCode {
     /// 422: the platform's own checkout refuses a SKU that is not sellable (its listing not
     /// approved, unlisted, or no unit on hand).
     ProductNotSellable,
+    /// 404: no such request for quotes.
+    RfqNotFound,
+    /// 409: the request for quotes does not take this step (a quote after the acceptance,
+    /// an id taken by a request with other terms, changes racing past every retry).
+    RfqStateConflict,
+    /// 410: the request's quotes closed at its `quotes_until`.
+    QuotesClosed,
+    /// 422: no quote covers a line of the request (the message names it), so there is no
+    /// cover to accept.
+    Uncovered,
+    /// 422: the merchant may not quote the SKU: not approved, or no stock of it in a
+    /// warehouse that ships to the buyer's region.
+    NotStocked,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 85] = [
+    pub const ALL: [ErrorCode; 90] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -311,6 +324,11 @@ impl ErrorCode {
         ErrorCode::ProductNotFound,
         ErrorCode::ProductStateConflict,
         ErrorCode::ProductNotSellable,
+        ErrorCode::RfqNotFound,
+        ErrorCode::RfqStateConflict,
+        ErrorCode::QuotesClosed,
+        ErrorCode::Uncovered,
+        ErrorCode::NotStocked,
     ];
 
     /// The one status this code is answered with.
@@ -370,6 +388,10 @@ impl ErrorCode {
             ProductNotFound => StatusCode::NOT_FOUND,
             ProductStateConflict => StatusCode::CONFLICT,
             ProductNotSellable => StatusCode::UNPROCESSABLE_ENTITY,
+            RfqNotFound => StatusCode::NOT_FOUND,
+            RfqStateConflict => StatusCode::CONFLICT,
+            QuotesClosed => StatusCode::GONE,
+            Uncovered | NotStocked => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -462,6 +484,11 @@ impl ErrorCode {
             ProductNotFound => "product_not_found",
             ProductStateConflict => "product_state_conflict",
             ProductNotSellable => "product_not_sellable",
+            RfqNotFound => "rfq_not_found",
+            RfqStateConflict => "rfq_state_conflict",
+            QuotesClosed => "quotes_closed",
+            Uncovered => "uncovered",
+            NotStocked => "not_stocked",
         }
     }
 }
@@ -1008,6 +1035,26 @@ impl From<oms_domain::usecases::products::SellableError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::rfqs::RfqActionError> for ApiError {
+    fn from(err: oms_domain::usecases::rfqs::RfqActionError) -> Self {
+        use oms_domain::rfq::request::QuoteRefused;
+        use oms_domain::usecases::rfqs::RfqActionError as E;
+        match err {
+            E::Invalid(e) => e.into(),
+            E::NotFound(_) => Self::new(ErrorCode::RfqNotFound, err.to_string()),
+            E::Exists(_) | E::Busy(_) | E::Quote(QuoteRefused::Accepted) => {
+                Self::new(ErrorCode::RfqStateConflict, err.to_string())
+            }
+            E::Quote(QuoteRefused::Closed(_)) => Self::new(ErrorCode::QuotesClosed, err.to_string()),
+            E::Quote(QuoteRefused::NotAsked(_)) => ValidationError::new("sku", err.to_string()).into(),
+            E::Quote(QuoteRefused::BadPrice { .. }) => ValidationError::new("unit_price", err.to_string()).into(),
+            E::NotStocked { .. } => Self::new(ErrorCode::NotStocked, err.to_string()),
+            E::Uncovered(_) => Self::new(ErrorCode::Uncovered, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
         use oms_domain::usecases::catalogue::PutSkuError as E;
@@ -1149,6 +1196,11 @@ mod tests {
                 ("product_not_found", 404),
                 ("product_state_conflict", 409),
                 ("product_not_sellable", 422),
+                ("rfq_not_found", 404),
+                ("rfq_state_conflict", 409),
+                ("quotes_closed", 410),
+                ("uncovered", 422),
+                ("not_stocked", 422),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

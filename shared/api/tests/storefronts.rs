@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -19,8 +18,6 @@ use tower::ServiceExt;
 use oms_api::routes::{self, Router};
 use oms_api::{AppState, UnsignedPolicy};
 use oms_domain::catalogue::SkuFacts;
-use oms_domain::document::{DocumentKey, DocumentRef, DocumentType};
-use oms_domain::onboarding::{Application, DocumentKind, MerchantRecord, Phone, Region};
 use oms_domain::ports::{Ports, SystemClock};
 use oms_domain::stock::Warehouse;
 use oms_domain::{MerchantId, Sku, WarehouseId};
@@ -91,36 +88,6 @@ fn merchant(id: &str) -> MerchantId {
     MerchantId::parse(id).expect("a merchant id")
 }
 
-/// `id` registered and, when `approve`, approved.
-async fn onboarded(ports: &Ports, id: &str, approve: bool) {
-    let now = Utc::now();
-    let phone = Phone::parse("+8613800000000").expect("a phone");
-    let mut record = MerchantRecord::register(merchant(id), phone, Region::parse("Zhejiang").expect("a region"), id, now);
-    let created = ports.merchants.create_merchant(&record).await.expect("create");
-    assert_eq!(created, oms_domain::ports::CreateMerchantOutcome::Created);
-    if !approve {
-        return;
-    }
-    let read = record.clone();
-    let application =
-        Application::parse("specialty", "tea", "91330100MA27XK1234", "Wang Fang", "330106199001011234").expect("an application");
-    record.save_application(application, id, now).expect("a draft takes its application");
-    for kind in DocumentKind::ALL {
-        let document = DocumentRef {
-            key: DocumentKey::parse(format!("merchants/{id}/{}", kind.as_str())).expect("a key"),
-            content_type: DocumentType::Pdf,
-            bytes: 10,
-            sha256: "ab".repeat(32),
-            uploaded_at: now,
-        };
-        record.attach_document(kind, document, id, now).expect("a draft takes documents");
-    }
-    record.submit(id, now).expect("submitted");
-    record.approve("admin", now).expect("approved");
-    let updated = ports.merchants.update_merchant(&read, &record).await.expect("update");
-    assert_eq!(updated, oms_domain::ports::UpdateMerchantOutcome::Updated);
-}
-
 /// A SKU of `owner` in the catalogue, with `on_hand` units in its warehouse.
 async fn listed(ports: &Ports, owner: &str, sku: &str, name: &str, price: &str, on_hand: u32) {
     let facts = SkuFacts {
@@ -182,8 +149,8 @@ async fn scene() -> App {
     let (status, answer) =
         call(&app.router, Some(ADMIN), "PUT", "/storefront-templates/classic", &template_body(1, "published")).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    onboarded(&app.ports, "m-1", true).await;
-    onboarded(&app.ports, "m-2", true).await;
+    support::onboarded(&app.ports, "m-1", true).await;
+    support::onboarded(&app.ports, "m-2", true).await;
     listed(&app.ports, "m-1", "TEA-1", "Longjing 250g", "88.00", 10).await;
     listed(&app.ports, "m-1", "TEA-2", "Biluochun 100g", "45.50", 0).await;
     listed(&app.ports, "m-2", "CUP-1", "Celadon cup", "30.00", 3).await;
@@ -303,7 +270,7 @@ async fn publication_needs_an_approved_merchant_and_a_template_not_withdrawn() {
     let app = scene().await;
     let r = &app.router;
     // A merchant registered but not approved drafts, and may not publish.
-    onboarded(&app.ports, "m-3", false).await;
+    support::onboarded(&app.ports, "m-3", false).await;
     listed(&app.ports, "m-3", "INK-1", "Ink stone", "120", 1).await;
     let (status, answer) = call(
         r,

@@ -52,6 +52,9 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::Repair => Err(ValidationError::new("channel", "repair orders are made by the platform from accepted quotes")),
         Channel::Exchange => Err(ValidationError::new("channel", "exchange orders are made by the platform from returns")),
         Channel::Checkout => Err(ValidationError::new("channel", "checkout orders come through the platform's checkout")),
+        Channel::Rfq => {
+            Err(ValidationError::new("channel", "rfq orders are made by the platform from accepted requests for quotes"))
+        }
     }
 }
 
@@ -82,7 +85,8 @@ impl Meta {
             | Channel::Rental
             | Channel::Repair
             | Channel::Exchange
-            | Channel::Checkout => None,
+            | Channel::Checkout
+            | Channel::Rfq => None,
         }
     }
 
@@ -100,7 +104,8 @@ impl Meta {
             | Channel::Rental
             | Channel::Repair
             | Channel::Exchange
-            | Channel::Checkout => None,
+            | Channel::Checkout
+            | Channel::Rfq => None,
         }
     }
 

@@ -47,7 +47,8 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
         | Channel::Rental
         | Channel::Repair
         | Channel::Exchange
-        | Channel::Checkout => ("x-oms-signature", Encoding::PrefixedHex),
+        | Channel::Checkout
+        | Channel::Rfq => ("x-oms-signature", Encoding::PrefixedHex),
     }
 }
 

@@ -44,6 +44,7 @@ pub mod rentals;
 pub mod repairs;
 pub mod returns;
 pub mod reviews;
+pub mod rfqs;
 pub mod sales;
 pub mod shipments;
 pub mod sku_mappings;
@@ -73,6 +74,7 @@ pub use rentals::*;
 pub use repairs::*;
 pub use returns::*;
 pub use reviews::*;
+pub use rfqs::*;
 pub use sales::*;
 pub use shipments::*;
 pub use sku_mappings::*;
@@ -106,6 +108,7 @@ pub struct Subject {
     pub storefronts: Arc<dyn oms_domain::ports::StorefrontStore>,
     pub browsing: Arc<dyn oms_domain::ports::BrowsingStore>,
     pub products: Arc<dyn oms_domain::ports::ProductStore>,
+    pub rfqs: Arc<dyn oms_domain::ports::RfqStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -349,6 +352,10 @@ macro_rules! __each_case {
         $($apply)*!(promoted_listings_read_by_rank_per_merchant_and_leave_when_unlisted, $($arg)*);
         $($apply)*!(two_reviewers_deciding_one_listing_at_once_leave_exactly_one_decision, $($arg)*);
         $($apply)*!(an_order_held_for_an_unlisted_product_is_released_by_its_listing, $($arg)*);
+        // requests for quotes
+        $($apply)*!(a_request_for_quotes_is_created_once_per_id_and_a_second_answers_the_first, $($arg)*);
+        $($apply)*!(a_request_change_is_written_only_over_the_version_it_was_taken_from, $($arg)*);
+        $($apply)*!(two_quotes_taken_from_one_version_at_once_leave_exactly_one, $($arg)*);
     };
 }
 
@@ -411,6 +418,7 @@ mod tests {
             include_str!("merchants.rs"),
             include_str!("storefronts.rs"),
             include_str!("products.rs"),
+            include_str!("rfqs.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -111,6 +111,11 @@ string_id!(
 );
 
 string_id!(
+    /// A buyer's request for quotes (a requirement list), named by the buyer.
+    RfqId
+);
+
+string_id!(
     /// An alert for staff, minted when it is raised (`alt_` + a ULID, so ids sort by
     /// when they were raised).
     AlertId

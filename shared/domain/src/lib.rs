@@ -54,7 +54,7 @@ pub mod validation;
 
 pub use ids::{
     AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId,
-    ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
+    RfqId, ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

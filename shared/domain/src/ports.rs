@@ -1747,6 +1747,48 @@ pub trait StorefrontStore: Send + Sync {
     async fn unpublish(&self, merchant: &MerchantId) -> Result<bool, StoreError>;
 }
 
+/// What `RfqStore::create_rfq` did.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum CreateRfqOutcome {
+    /// The request is stored at version 1.
+    Created,
+    /// A request with that id is stored already: that one, nothing written.
+    Exists(Box<crate::rfq::request::Rfq>),
+}
+
+/// What `RfqStore::update_rfq` did.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum UpdateRfqOutcome {
+    /// The request is written at its new version.
+    Updated,
+    /// The stored request is not at the version the change was taken from (another change
+    /// landed first): the request as stored now, nothing written.
+    Conflict(Box<crate::rfq::request::Rfq>),
+    /// No request with that id: nothing written.
+    NotFound,
+}
+
+/// Requests for quotes (`crate::rfq::request`): one record per id, its quotes and its
+/// acceptance in it, written only over the version read.
+#[async_trait]
+pub trait RfqStore: Send + Sync {
+    /// Stores a new request (its version 1).
+    /// Condition: no request with its id is stored (else `Exists` with the stored one), so
+    /// a buyer posting one id twice gets one request.
+    async fn create_rfq(&self, rfq: &crate::rfq::request::Rfq) -> Result<CreateRfqOutcome, StoreError>;
+
+    /// The request. Strongly consistent.
+    async fn get_rfq(&self, id: &crate::RfqId) -> Result<Option<crate::rfq::request::Rfq>, StoreError>;
+
+    /// Writes `next` (at `next.version`), a change taken from the version before it.
+    /// Conditions: a request with its id is stored (else `NotFound`) at `next.version - 1`
+    /// (else `Conflict` with the stored one), so of two changes taken from one version (two
+    /// quotes at once, a quote racing the acceptance) exactly one is written.
+    async fn update_rfq(&self, next: &crate::rfq::request::Rfq) -> Result<UpdateRfqOutcome, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1774,6 +1816,7 @@ pub struct Ports {
     pub storefronts: Arc<dyn StorefrontStore>,
     pub browsing: Arc<dyn BrowsingStore>,
     pub products: Arc<dyn ProductStore>,
+    pub rfqs: Arc<dyn RfqStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -23,15 +23,17 @@ use crate::{MerchantId, Sku};
 /// (then the cheapest) are kept.
 pub const MAX_CANDIDATES: usize = 24;
 
+pub mod request;
+
 /// One line of a requirement list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequiredLine {
     pub sku: Sku,
     pub quantity: u32,
 }
 
 /// A merchant's price for one whole line (by its index in the list) of a requirement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineQuote {
     pub merchant: MerchantId,
     pub line: usize,

@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 32;
+pub(crate) const SCHEMA_VERSION: i64 = 34;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -737,6 +737,9 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     if found < 32 {
         tx.execute_batch(crate::lots::LOTS).context("Failed to migrate to schema version 32 (the lots of each stock)")?;
+    }
+    if found < 34 {
+        tx.execute_batch(crate::rfqs::RFQS).context("Failed to migrate to schema version 34 (requests for quotes)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -32,6 +32,7 @@ mod rentals;
 mod repairs;
 mod returns;
 mod reviews;
+mod rfqs;
 mod rows;
 mod sales;
 mod shipments;
@@ -115,6 +116,7 @@ impl Embedded {
             storefronts: Arc::new(self.clone()),
             browsing: Arc::new(self.clone()),
             products: Arc::new(self.clone()),
+            rfqs: Arc::new(self.clone()),
         }
     }
 

@@ -74,7 +74,8 @@ async fn file_backed() -> Subject {
         browsing: kept.clone(),
         merchants: kept.clone(),
         storefronts: kept.clone(),
-        products: kept,
+        products: kept.clone(),
+        rfqs: kept,
     }
 }
 
@@ -122,6 +123,7 @@ async fn in_memory() -> Subject {
         storefronts: ports.storefronts,
         browsing: ports.browsing,
         products: ports.products,
+        rfqs: ports.rfqs,
     }
 }
 
@@ -166,7 +168,8 @@ async fn two_on_one_file() -> Subject {
         browsing: shared.clone(),
         merchants: shared.clone(),
         storefronts: shared.clone(),
-        products: shared,
+        products: shared.clone(),
+        rfqs: shared,
     }
 }
 
@@ -1066,6 +1069,29 @@ macro_rules! products_through {
     };
 }
 
+macro_rules! rfqs_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::RfqStore for $wrapper {
+            async fn create_rfq(
+                &self,
+                rfq: &oms_domain::rfq::request::Rfq,
+            ) -> Result<oms_domain::ports::CreateRfqOutcome, StoreError> {
+                oms_domain::ports::RfqStore::create_rfq($store(self), rfq).await
+            }
+            async fn get_rfq(&self, id: &oms_domain::RfqId) -> Result<Option<oms_domain::rfq::request::Rfq>, StoreError> {
+                oms_domain::ports::RfqStore::get_rfq($store(self), id).await
+            }
+            async fn update_rfq(
+                &self,
+                next: &oms_domain::rfq::request::Rfq,
+            ) -> Result<oms_domain::ports::UpdateRfqOutcome, StoreError> {
+                oms_domain::ports::RfqStore::update_rfq($store(self), next).await
+            }
+        }
+    };
+}
+
 macro_rules! returns_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1182,3 +1208,5 @@ storefronts_through!(InTempDir, kept_store);
 storefronts_through!(TwoOnOneFile, picked_store);
 products_through!(InTempDir, kept_store);
 products_through!(TwoOnOneFile, picked_store);
+rfqs_through!(InTempDir, kept_store);
+rfqs_through!(TwoOnOneFile, picked_store);

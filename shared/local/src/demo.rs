@@ -24,6 +24,8 @@ use oms_pricing::Purchase;
 use rust_decimal::prelude::FromPrimitive as _;
 use rust_decimal::Decimal;
 
+mod bulk_trade;
+
 const SECRET: &str = "demo-webhook-secret";
 const MERCHANT: &str = "m-teahouse";
 /// Another merchant of the platform, who keeps kites in the teahouse's Hangzhou warehouse.
@@ -194,6 +196,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     onboarding(&api, &embedded).await?;
     storefront(&api).await?;
     reviewed_catalogue(&api, &embedded).await?;
+    bulk_trade::bulk_trade(&api, &embedded).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -1499,6 +1502,8 @@ const PLATFORM_STAFF: &str = "demo-platform-staff-token";
 const NEWCOMER: &str = "m-inkstone";
 /// The newcomer's staff, with every scope a merchant's staff may hold.
 const NEWCOMER_STAFF: &str = "demo-inkstone-staff-token";
+/// The platform's own storefront, buying on its customers' behalf (bulk trade).
+const PLATFORM_SHOP: &str = "demo-platform-storefront-token";
 
 /// The bearer tokens `oms serve --tokens` would be given for the demo's three callers.
 fn demo_tokens() -> anyhow::Result<Authenticator> {
@@ -1508,6 +1513,9 @@ fn demo_tokens() -> anyhow::Result<Authenticator> {
         { "token": NEIGHBOUR_STAFF, "merchant_id": NEIGHBOUR, "scopes": ["oms/orders.read", "oms/inventory.read"] },
         { "token": PLATFORM_STAFF, "scopes": ["oms/platform", "oms/admin", "oms/orders.read", "oms/inventory.read", "oms/inventory.write"] },
         { "token": NEWCOMER_STAFF, "merchant_id": NEWCOMER, "scopes": merchant_scopes },
+        { "token": PLATFORM_SHOP, "scopes": ["oms/platform", "oms/storefront"] },
+        { "token": bulk_trade::JOINING[0].staff, "merchant_id": bulk_trade::JOINING[0].merchant, "scopes": merchant_scopes },
+        { "token": bulk_trade::JOINING[1].staff, "merchant_id": bulk_trade::JOINING[1].merchant, "scopes": merchant_scopes },
     ]);
     Ok(Authenticator::Tokens(Arc::new(TokenTable::from_json(&grants.to_string())?)))
 }
@@ -2397,11 +2405,23 @@ async fn learning_recommendations(api: &Router, pricing: &PricingModel, ports: &
 
 /// A file upload as the newcomer's staff: `bytes` of `content_type` as the raw body.
 async fn upload_as_newcomer(api: &Router, name: &str, content_type: &str, bytes: &[u8]) -> anyhow::Result<(StatusCode, Value)> {
+    upload_as(api, NEWCOMER_STAFF, NEWCOMER, name, content_type, bytes).await
+}
+
+/// `merchant`'s staff (`token`) uploads its application's document `name`.
+async fn upload_as(
+    api: &Router,
+    token: &str,
+    merchant: &str,
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> anyhow::Result<(StatusCode, Value)> {
     let request = Request::builder()
         .method(Method::PUT)
-        .uri(format!("/merchants/{NEWCOMER}/application/documents/{name}"))
+        .uri(format!("/merchants/{merchant}/application/documents/{name}"))
         .header("content-type", content_type)
-        .header("authorization", format!("Bearer {NEWCOMER_STAFF}"))
+        .header("authorization", format!("Bearer {token}"))
         .body(Body::from(bytes.to_vec()))
         .context("Failed to build a request")?;
     send(api, request).await

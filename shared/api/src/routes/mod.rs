@@ -28,6 +28,7 @@ mod replenishment;
 mod reports;
 mod returns;
 mod reviews;
+mod rfqs;
 mod sku_mappings;
 mod storefronts;
 mod supply;
@@ -58,6 +59,7 @@ pub use returns::{
     with_return_policy, DamagedAnswer, FindingBody, InspectBody, RefundAnswer, RefusalBody, ReturnAnswer, ReturnBody,
     ReturnLineBody, ReturnsAnswer, ShipBackBody,
 };
+pub use rfqs::{QuoteLineBody, RfqAnswer, RfqBody, RfqLineBody};
 pub use sku_mappings::{SkuMappingAnswer, SkuMappingBody};
 pub use tracking::{EventsReceiptAnswer, ShipmentAnswer, ShipmentBody, ShipmentReceipt, TrackingAnswer};
 
@@ -227,6 +229,12 @@ pub fn merchants_api(state: AppState) -> Router {
     finish(base().merge(merchants::router()).merge(storefronts::router()).merge(products::router()), state)
 }
 
+/// `bulk-trade`: requests for quotes, merchants' quotes per line, the cheapest cover and
+/// its acceptance into one sub-order per merchant.
+pub fn bulk_trade_api(state: AppState) -> Router {
+    finish(base().merge(rfqs::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -260,7 +268,8 @@ pub fn all(state: AppState) -> Router {
         .merge(returns::router())
         .merge(merchants::router())
         .merge(storefronts::router())
-        .merge(products::router());
+        .merge(products::router())
+        .merge(rfqs::router());
     finish(routes, state)
 }
 

@@ -129,3 +129,41 @@ pub async fn send(
 pub fn code(answer: &Value) -> Option<&str> {
     answer["error"]["code"].as_str()
 }
+
+/// `id` registered and, when `approve`, approved.
+pub async fn onboarded(ports: &Ports, id: &str, approve: bool) {
+    use oms_domain::document::{DocumentKey, DocumentRef, DocumentType};
+    use oms_domain::onboarding::{Application, DocumentKind, MerchantRecord, Phone, Region};
+    let now = Utc::now();
+    let phone = Phone::parse("+8613800000000").expect("a phone");
+    let mut record = MerchantRecord::register(
+        MerchantId::parse(id).expect("a merchant id"),
+        phone,
+        Region::parse("Zhejiang").expect("a region"),
+        id,
+        now,
+    );
+    let created = ports.merchants.create_merchant(&record).await.expect("create");
+    assert_eq!(created, oms_domain::ports::CreateMerchantOutcome::Created);
+    if !approve {
+        return;
+    }
+    let read = record.clone();
+    let application =
+        Application::parse("specialty", "tea", "91330100MA27XK1234", "Wang Fang", "330106199001011234").expect("an application");
+    record.save_application(application, id, now).expect("a draft takes its application");
+    for kind in DocumentKind::ALL {
+        let document = DocumentRef {
+            key: DocumentKey::parse(format!("merchants/{id}/{}", kind.as_str())).expect("a key"),
+            content_type: DocumentType::Pdf,
+            bytes: 10,
+            sha256: "ab".repeat(32),
+            uploaded_at: now,
+        };
+        record.attach_document(kind, document, id, now).expect("a draft takes documents");
+    }
+    record.submit(id, now).expect("submitted");
+    record.approve("admin", now).expect("approved");
+    let updated = ports.merchants.update_merchant(&read, &record).await.expect("update");
+    assert_eq!(updated, oms_domain::ports::UpdateMerchantOutcome::Updated);
+}

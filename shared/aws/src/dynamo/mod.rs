@@ -42,6 +42,7 @@ mod rentals;
 mod repairs;
 mod returns;
 mod reviews;
+mod rfqs;
 mod sales;
 mod shipments;
 pub use outbox::relayed_message;

@@ -33,10 +33,13 @@ pub enum Channel {
     /// Placed through the platform's own checkout (a merchant's storefront on the platform;
     /// external id: the checkout id), refused rather than held when not sellable.
     Checkout,
+    /// Made by the platform for one merchant's share of an accepted request for quotes
+    /// (external id: `<rfq id>-<merchant>`).
+    Rfq,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 12] = [
+    pub const ALL: [Channel; 13] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -49,6 +52,7 @@ impl Channel {
         Channel::Repair,
         Channel::Exchange,
         Channel::Checkout,
+        Channel::Rfq,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -67,12 +71,16 @@ impl Channel {
             Channel::Repair => "repair",
             Channel::Exchange => "exchange",
             Channel::Checkout => "checkout",
+            Channel::Rfq => "rfq",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Checkout)
+        matches!(
+            self,
+            Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Checkout | Channel::Rfq
+        )
             || self.is_service()
     }
 

@@ -30,6 +30,8 @@ pub mod replenishment;
 pub mod reports;
 pub mod returns;
 pub mod reviews;
+pub mod rfq_candidates;
+pub mod rfqs;
 pub mod storefronts;
 pub mod supply;
 pub mod sweep;
