@@ -183,6 +183,7 @@ impl Aws {
             storefronts: Arc::new(self.dynamo.clone()),
             browsing: Arc::new(self.dynamo.clone()),
             products: Arc::new(self.dynamo.clone()),
+            buyer_requests: Arc::new(self.dynamo.clone()),
         }
     }
 

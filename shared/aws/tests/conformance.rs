@@ -43,7 +43,8 @@ async fn dynamodb() -> Subject {
         browsing: store.clone(),
         merchants: store.clone(),
         storefronts: store.clone(),
-        products: store,
+        products: store.clone(),
+        buyer_requests: store,
     }
 }
 

@@ -187,6 +187,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         storefronts: s.storefronts.clone(),
         browsing: s.browsing.clone(),
         products: s.products.clone(),
+        buyer_requests: s.buyer_requests.clone(),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod auctions;
 pub mod backorders;
 pub mod browsing;
+pub mod buyer_requests;
 pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
@@ -54,6 +55,7 @@ pub use alerts::*;
 pub use auctions::*;
 pub use backorders::*;
 pub use browsing::*;
+pub use buyer_requests::*;
 pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;
@@ -104,6 +106,7 @@ pub struct Subject {
     pub storefronts: Arc<dyn oms_domain::ports::StorefrontStore>,
     pub browsing: Arc<dyn oms_domain::ports::BrowsingStore>,
     pub products: Arc<dyn oms_domain::ports::ProductStore>,
+    pub buyer_requests: Arc<dyn oms_domain::ports::BuyerRequestStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -340,6 +343,10 @@ macro_rules! __each_case {
         $($apply)*!(promoted_listings_read_by_rank_per_merchant_and_leave_when_unlisted, $($arg)*);
         $($apply)*!(two_reviewers_deciding_one_listing_at_once_leave_exactly_one_decision, $($arg)*);
         $($apply)*!(an_order_held_for_an_unlisted_product_is_released_by_its_listing, $($arg)*);
+        // buyer requests
+        $($apply)*!(a_buyer_request_is_created_once_and_the_same_id_again_answers_the_stored_one, $($arg)*);
+        $($apply)*!(a_buyer_request_is_updated_only_over_the_version_read, $($arg)*);
+        $($apply)*!(two_steps_from_one_version_of_a_buyer_request_leave_exactly_one_written, $($arg)*);
     };
 }
 
@@ -401,6 +408,7 @@ mod tests {
             include_str!("merchants.rs"),
             include_str!("storefronts.rs"),
             include_str!("products.rs"),
+            include_str!("buyer_requests.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 31;
+pub(crate) const SCHEMA_VERSION: i64 = 33;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -734,6 +734,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 31 {
         tx.execute_batch(crate::products::PRODUCTS)
             .context("Failed to migrate to schema version 31 (the reviewed catalogue's product listings)")?;
+    }
+    if found < 33 {
+        tx.execute_batch(crate::buyer_requests::BUYER_REQUESTS)
+            .context("Failed to migrate to schema version 33 (buyer requests and their proposals)")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")

@@ -16,6 +16,7 @@ mod alerts;
 mod archive;
 mod auctions;
 mod browsing;
+mod buyer_requests;
 mod catalogue;
 mod consignments;
 mod db;
@@ -114,6 +115,7 @@ impl Embedded {
             storefronts: Arc::new(self.clone()),
             browsing: Arc::new(self.clone()),
             products: Arc::new(self.clone()),
+            buyer_requests: Arc::new(self.clone()),
         }
     }
 

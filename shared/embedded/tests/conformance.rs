@@ -74,7 +74,8 @@ async fn file_backed() -> Subject {
         browsing: kept.clone(),
         merchants: kept.clone(),
         storefronts: kept.clone(),
-        products: kept,
+        products: kept.clone(),
+        buyer_requests: kept,
     }
 }
 
@@ -122,6 +123,7 @@ async fn in_memory() -> Subject {
         storefronts: ports.storefronts,
         browsing: ports.browsing,
         products: ports.products,
+        buyer_requests: ports.buyer_requests,
     }
 }
 
@@ -166,7 +168,8 @@ async fn two_on_one_file() -> Subject {
         browsing: shared.clone(),
         merchants: shared.clone(),
         storefronts: shared.clone(),
-        products: shared,
+        products: shared.clone(),
+        buyer_requests: shared,
     }
 }
 
@@ -1121,6 +1124,32 @@ macro_rules! browsing_through {
     };
 }
 
+macro_rules! buyer_requests_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::BuyerRequestStore for $wrapper {
+            async fn create_buyer_request(
+                &self,
+                request: &oms_domain::matchmaking::BuyerRequest,
+            ) -> Result<oms_domain::ports::CreateBuyerRequestOutcome, StoreError> {
+                oms_domain::ports::BuyerRequestStore::create_buyer_request($store(self), request).await
+            }
+            async fn get_buyer_request(
+                &self,
+                id: &oms_domain::BuyerRequestId,
+            ) -> Result<Option<oms_domain::matchmaking::BuyerRequest>, StoreError> {
+                oms_domain::ports::BuyerRequestStore::get_buyer_request($store(self), id).await
+            }
+            async fn update_buyer_request(
+                &self,
+                next: &oms_domain::matchmaking::BuyerRequest,
+            ) -> Result<oms_domain::ports::UpdateBuyerRequestOutcome, StoreError> {
+                oms_domain::ports::BuyerRequestStore::update_buyer_request($store(self), next).await
+            }
+        }
+    };
+}
+
 macro_rules! repairs_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1164,3 +1193,5 @@ storefronts_through!(InTempDir, kept_store);
 storefronts_through!(TwoOnOneFile, picked_store);
 products_through!(InTempDir, kept_store);
 products_through!(TwoOnOneFile, picked_store);
+buyer_requests_through!(InTempDir, kept_store);
+buyer_requests_through!(TwoOnOneFile, picked_store);
