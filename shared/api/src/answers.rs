@@ -83,6 +83,8 @@ pub enum ChannelAnswer {
     Repair,
     /// Made for an exchange's replacement (external id: the return id).
     Exchange,
+    /// Made from a buyer request's accepted offer (external id: the request id).
+    Marketplace,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -99,6 +101,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Rental => Self::Rental,
             Channel::Repair => Self::Repair,
             Channel::Exchange => Self::Exchange,
+            Channel::Marketplace => Self::Marketplace,
         }
     }
 }

@@ -51,6 +51,9 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::Rental => Err(ValidationError::new("channel", "rental orders are made by the platform from bookings")),
         Channel::Repair => Err(ValidationError::new("channel", "repair orders are made by the platform from accepted quotes")),
         Channel::Exchange => Err(ValidationError::new("channel", "exchange orders are made by the platform from returns")),
+        Channel::Marketplace => {
+            Err(ValidationError::new("channel", "marketplace orders are made by the platform from accepted buyer requests"))
+        }
     }
 }
 
@@ -80,7 +83,8 @@ impl Meta {
             | Channel::GroupBuy
             | Channel::Rental
             | Channel::Repair
-            | Channel::Exchange => None,
+            | Channel::Exchange
+            | Channel::Marketplace => None,
         }
     }
 
@@ -97,7 +101,8 @@ impl Meta {
             | Channel::GroupBuy
             | Channel::Rental
             | Channel::Repair
-            | Channel::Exchange => None,
+            | Channel::Exchange
+            | Channel::Marketplace => None,
         }
     }
 

@@ -46,7 +46,8 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
         | Channel::GroupBuy
         | Channel::Rental
         | Channel::Repair
-        | Channel::Exchange => ("x-oms-signature", Encoding::PrefixedHex),
+        | Channel::Exchange
+        | Channel::Marketplace => ("x-oms-signature", Encoding::PrefixedHex),
     }
 }
 

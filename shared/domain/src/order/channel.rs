@@ -30,10 +30,13 @@ pub enum Channel {
     Repair,
     /// Made by the platform for an exchange's replacement (external id: the return id).
     Exchange,
+    /// Made by the platform from a buyer request's accepted offer (external id: the
+    /// request id).
+    Marketplace,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 11] = [
+    pub const ALL: [Channel; 12] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -45,6 +48,7 @@ impl Channel {
         Channel::Rental,
         Channel::Repair,
         Channel::Exchange,
+        Channel::Marketplace,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -62,12 +66,14 @@ impl Channel {
             Channel::Rental => "rental",
             Channel::Repair => "repair",
             Channel::Exchange => "exchange",
+            Channel::Marketplace => "marketplace",
         }
     }
 
     /// Whether the platform makes this channel's orders itself (no webhook, no signature).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange) || self.is_service()
+        matches!(self, Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Marketplace)
+            || self.is_service()
     }
 
     /// Whether the channel's orders charge for a service (a repair, a rental) rather than

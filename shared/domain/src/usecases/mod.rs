@@ -17,6 +17,7 @@ pub mod fulfilment;
 pub mod group_buys;
 pub mod intake;
 pub mod inventory;
+pub mod matchmaking;
 pub mod onboarding;
 pub mod orders;
 pub mod outbound;
