@@ -220,10 +220,17 @@ pub enum ErrorCode {
     /// 422: the platform's own checkout refuses a SKU that is not sellable (its listing not
     /// approved, unlisted, or no unit on hand).
     ProductNotSellable,
+    /// 404: no buyer request of that id.
+    BuyerRequestNotFound,
+    /// 409: the buyer request's state does not take the step (accepting one that matched
+    /// nothing or expired; an accept lost to another changing it at once).
+    BuyerRequestStateConflict,
+    /// 410: the buyer request's deadline has passed: its proposal can no longer be accepted.
+    BuyerRequestExpired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 84] = [
+    pub const ALL: [ErrorCode; 87] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -308,6 +315,9 @@ impl ErrorCode {
         ErrorCode::ProductNotFound,
         ErrorCode::ProductStateConflict,
         ErrorCode::ProductNotSellable,
+        ErrorCode::BuyerRequestNotFound,
+        ErrorCode::BuyerRequestStateConflict,
+        ErrorCode::BuyerRequestExpired,
     ];
 
     /// The one status this code is answered with.
@@ -367,6 +377,9 @@ impl ErrorCode {
             ProductNotFound => StatusCode::NOT_FOUND,
             ProductStateConflict => StatusCode::CONFLICT,
             ProductNotSellable => StatusCode::UNPROCESSABLE_ENTITY,
+            BuyerRequestNotFound => StatusCode::NOT_FOUND,
+            BuyerRequestStateConflict => StatusCode::CONFLICT,
+            BuyerRequestExpired => StatusCode::GONE,
         }
     }
 
@@ -458,6 +471,9 @@ impl ErrorCode {
             ProductNotFound => "product_not_found",
             ProductStateConflict => "product_state_conflict",
             ProductNotSellable => "product_not_sellable",
+            BuyerRequestNotFound => "buyer_request_not_found",
+            BuyerRequestStateConflict => "buyer_request_state_conflict",
+            BuyerRequestExpired => "buyer_request_expired",
         }
     }
 }
@@ -966,6 +982,18 @@ impl From<oms_domain::usecases::products::SellableError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::matchmaking::MatchmakingError> for ApiError {
+    fn from(err: oms_domain::usecases::matchmaking::MatchmakingError) -> Self {
+        use oms_domain::usecases::matchmaking::MatchmakingError as E;
+        match err {
+            E::UnknownRequest(_) => Self::new(ErrorCode::BuyerRequestNotFound, err.to_string()),
+            E::NotAcceptable { .. } | E::Busy(_) => Self::new(ErrorCode::BuyerRequestStateConflict, err.to_string()),
+            E::PastDeadline(_) => Self::new(ErrorCode::BuyerRequestExpired, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
         use oms_domain::usecases::catalogue::PutSkuError as E;
@@ -1106,6 +1134,9 @@ mod tests {
                 ("product_not_found", 404),
                 ("product_state_conflict", 409),
                 ("product_not_sellable", 422),
+                ("buyer_request_not_found", 404),
+                ("buyer_request_state_conflict", 409),
+                ("buyer_request_expired", 410),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

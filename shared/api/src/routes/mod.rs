@@ -6,6 +6,7 @@ mod alerts;
 mod analytics;
 mod auctions;
 mod browsing;
+mod buyer_requests;
 mod carriers;
 mod catalogue;
 mod consignments;
@@ -33,6 +34,7 @@ pub mod track;
 mod tracking;
 
 pub use auctions::{AntiSnipingBody, AuctionAnswer, AuctionBody, BidAnswer, BidBody, BidsAnswer, ListedBid};
+pub use buyer_requests::{BuyerRequestAnswer, BuyerRequestBody, ExclusionAnswer, ProposedOfferAnswer};
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
@@ -222,6 +224,12 @@ pub fn merchants_api(state: AppState) -> Router {
     finish(base().merge(merchants::router()).merge(storefronts::router()).merge(products::router()), state)
 }
 
+/// `matchmaking`: buyer requests matched to every merchant's listed products, their
+/// proposals, and their acceptance as orders.
+pub fn matchmaking_api(state: AppState) -> Router {
+    finish(base().merge(buyer_requests::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -253,7 +261,8 @@ pub fn all(state: AppState) -> Router {
         .merge(returns::router())
         .merge(merchants::router())
         .merge(storefronts::router())
-        .merge(products::router());
+        .merge(products::router())
+        .merge(buyer_requests::router());
     finish(routes, state)
 }
 
