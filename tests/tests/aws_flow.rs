@@ -1818,7 +1818,8 @@ async fn a_buyer_request_is_matched_and_accepted_once_as_a_marketplace_order_thr
     let (status, again) = invoke(&matchmaking, post()).await;
     assert_eq!((status, &again["repeated"]), (StatusCode::OK, &Value::from(true)), "{again}");
 
-    let accept = || buyer_request_event("POST", "/buyer-requests/br-aws-1/accept", "/buyer-requests/{id}/accept", Some("br-aws-1"), None);
+    let accept =
+        || buyer_request_event("POST", "/buyer-requests/br-aws-1/accept", "/buyer-requests/{id}/accept", Some("br-aws-1"), None);
     let (status, accepted) = invoke(&matchmaking, accept()).await;
     assert_eq!((status, &accepted["status"]), (StatusCode::OK, &Value::from("accepted")), "{accepted}");
     let order_id = accepted["order_id"].as_str().expect("an order").to_owned();
@@ -1826,7 +1827,10 @@ async fn a_buyer_request_is_matched_and_accepted_once_as_a_marketplace_order_thr
     assert_eq!(twice["order_id"].as_str(), Some(order_id.as_str()), "accepted once: {twice}");
 
     let order = state.ports.orders.get_order(&OrderId::parse(order_id).expect("an id")).await.expect("read").expect("stored");
-    assert_eq!((order.channel, order.external_id.as_str(), order.merchant_id.as_str()), (Channel::Marketplace, "br-aws-1", "m-1"));
+    assert_eq!(
+        (order.channel, order.external_id.as_str(), order.merchant_id.as_str()),
+        (Channel::Marketplace, "br-aws-1", "m-1")
+    );
     let read = buyer_request_event("GET", "/buyer-requests/br-aws-1", "/buyer-requests/{id}", Some("br-aws-1"), None);
     let (status, stored) = invoke(&matchmaking, read).await;
     assert_eq!((status, &stored["status"]), (StatusCode::OK, &Value::from("accepted")));

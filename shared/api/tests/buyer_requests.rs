@@ -95,7 +95,8 @@ async fn a_request_is_matched_ranked_by_landed_price_and_accepted_once_as_a_mark
     let (router, _) = app().await;
     catalogue(&router).await;
 
-    let (status, posted) = call(&router, Some(SHOP), "POST", "/buyer-requests", &request("br-1", "ink stone 120mm", json!(10))).await;
+    let (status, posted) =
+        call(&router, Some(SHOP), "POST", "/buyer-requests", &request("br-1", "ink stone 120mm", json!(10))).await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!((posted["status"].as_str(), posted["region"].as_str()), (Some("proposed"), Some("Zhejiang")));
     let offers = posted["offers"].as_array().expect("offers");
@@ -107,11 +108,16 @@ async fn a_request_is_matched_ranked_by_landed_price_and_accepted_once_as_a_mark
         assert!(offer["why"].as_str().is_some_and(|w| w.contains("matched")), "{offer}");
     }
     assert!(amount(&offers[0]["shipping"]) < amount(&offers[1]["shipping"]), "{posted}");
-    let excluded: Vec<(&str, &str)> =
-        posted["excluded"].as_array().expect("excluded").iter().filter_map(|e| Some((e["sku"].as_str()?, e["reason"].as_str()?))).collect();
+    let excluded: Vec<(&str, &str)> = posted["excluded"]
+        .as_array()
+        .expect("excluded")
+        .iter()
+        .filter_map(|e| Some((e["sku"].as_str()?, e["reason"].as_str()?)))
+        .collect();
     assert_eq!(excluded, [("INK-FEW", "short_of_stock")], "the bowl never matched: {posted}");
 
-    let (status, again) = call(&router, Some(SHOP), "POST", "/buyer-requests", &request("br-1", "porcelain bowl", json!(1))).await;
+    let (status, again) =
+        call(&router, Some(SHOP), "POST", "/buyer-requests", &request("br-1", "porcelain bowl", json!(1))).await;
     assert_eq!((status, &again["repeated"], &again["offers"]), (StatusCode::OK, &json!(true), &posted["offers"]));
 
     let (status, accepted) = call(&router, Some(SHOP), "POST", "/buyer-requests/br-1/accept", "").await;
@@ -121,7 +127,10 @@ async fn a_request_is_matched_ranked_by_landed_price_and_accepted_once_as_a_mark
     assert_eq!((status, twice["order_id"].as_str(), &twice["repeated"]), (StatusCode::OK, Some(order_id.as_str()), &json!(true)));
 
     let order = ok(&router, STAFF, "GET", &format!("/orders/{order_id}"), "").await;
-    assert_eq!((order["channel"].as_str(), order["external_id"].as_str(), order["merchant_id"].as_str()), (Some("marketplace"), Some("br-1"), Some("m-1")));
+    assert_eq!(
+        (order["channel"].as_str(), order["external_id"].as_str(), order["merchant_id"].as_str()),
+        (Some("marketplace"), Some("br-1"), Some("m-1"))
+    );
     assert_eq!((order["lines"][0]["sku"].as_str(), &order["lines"][0]["quantity"]), (Some("INK-NEAR"), &json!(10)));
     let read = ok(&router, STAFF, "GET", "/buyer-requests/br-1", "").await;
     assert_eq!((read["status"].as_str(), read["order_id"].as_str()), (Some("accepted"), Some(order_id.as_str())));
@@ -132,7 +141,10 @@ async fn a_request_matching_nothing_is_no_match_and_cannot_be_accepted() {
     let (router, _) = app().await;
     catalogue(&router).await;
     let (status, posted) = call(&router, Some(STAFF), "POST", "/buyer-requests", &request("br-2", "silk scarf", json!(1))).await;
-    assert_eq!((status, posted["status"].as_str(), &posted["entered_by"]), (StatusCode::CREATED, Some("no_match"), &json!("platform")));
+    assert_eq!(
+        (status, posted["status"].as_str(), &posted["entered_by"]),
+        (StatusCode::CREATED, Some("no_match"), &json!("platform"))
+    );
     assert_eq!(posted["offers"], json!([]));
     let (status, refused) = call(&router, Some(SHOP), "POST", "/buyer-requests/br-2/accept", "").await;
     assert_eq!((status, code(&refused)), (StatusCode::CONFLICT, Some("buyer_request_state_conflict")));
@@ -155,11 +167,9 @@ async fn a_proposal_past_its_deadline_is_gone_and_the_request_expired() {
 async fn only_the_platforms_storefront_and_staff_work_on_buyer_requests() {
     let (router, _) = app().await;
     let body = request("br-4", "ink stone", json!(1));
-    for (token, want) in [
-        (Some(MERCHANT), StatusCode::FORBIDDEN),
-        (Some(STOREFRONT), StatusCode::FORBIDDEN),
-        (None, StatusCode::UNAUTHORIZED),
-    ] {
+    for (token, want) in
+        [(Some(MERCHANT), StatusCode::FORBIDDEN), (Some(STOREFRONT), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)]
+    {
         let (status, answer) = call(&router, token, "POST", "/buyer-requests", &body).await;
         assert_eq!(status, want, "{token:?}: {answer}");
         let (status, _) = call(&router, token, "GET", "/buyer-requests/br-4", "").await;

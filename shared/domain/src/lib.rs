@@ -54,8 +54,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, BuyerRequestId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId,
-    ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
+    AlertId, BuyerRequestId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId,
+    ReceiptId, ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

@@ -1753,10 +1753,8 @@ pub trait BuyerRequestStore: Send + Sync {
     ) -> Result<CreateBuyerRequestOutcome, StoreError>;
 
     /// The request, if stored. Strongly consistent.
-    async fn get_buyer_request(
-        &self,
-        id: &crate::BuyerRequestId,
-    ) -> Result<Option<crate::matchmaking::BuyerRequest>, StoreError>;
+    async fn get_buyer_request(&self, id: &crate::BuyerRequestId)
+        -> Result<Option<crate::matchmaking::BuyerRequest>, StoreError>;
 
     /// Stores `next`, a step taken from the request read at `next.version`, at
     /// `next.version + 1`.

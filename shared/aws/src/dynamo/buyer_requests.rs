@@ -54,9 +54,10 @@ impl BuyerRequestStore for DynamoStore {
         match result {
             Ok(_) => Ok(CreateBuyerRequestOutcome::Created),
             Err(err) if refused(&err) => {
-                let stored = self.get_buyer_request(&request.request_id).await?.ok_or_else(|| {
-                    StoreError::msg(format!("Failed to create {what}: the request in the way vanished"))
-                })?;
+                let stored = self
+                    .get_buyer_request(&request.request_id)
+                    .await?
+                    .ok_or_else(|| StoreError::msg(format!("Failed to create {what}: the request in the way vanished")))?;
                 Ok(CreateBuyerRequestOutcome::Existing(Box::new(stored)))
             }
             Err(err) => Err(sdk_error(format!("Failed to create {what}"), err)),

@@ -239,8 +239,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn details(quantity: u32) -> RequestDetails {
-        RequestDetails::parse("ink stone", "120mm", i64::from(quantity), "Zhejiang", now() + Duration::days(10), now())
-            .unwrap()
+        RequestDetails::parse("ink stone", "120mm", i64::from(quantity), "Zhejiang", now() + Duration::days(10), now()).unwrap()
     }
 
     fn field_of(result: Result<RequestDetails, ValidationError>) -> String {

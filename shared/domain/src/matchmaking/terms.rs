@@ -34,11 +34,7 @@ fn units() -> [Unit; 5] {
             canonical: "kg",
             factor: Decimal::ONE,
         },
-        Unit {
-            spellings: &["g", "gram", "grams", "gramme", "grammes", "克"],
-            canonical: "kg",
-            factor: Decimal::new(1, 3),
-        },
+        Unit { spellings: &["g", "gram", "grams", "gramme", "grammes", "克"], canonical: "kg", factor: Decimal::new(1, 3) },
     ]
 }
 

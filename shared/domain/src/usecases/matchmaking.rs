@@ -204,11 +204,11 @@ async fn oldest_receipt(
     units: u32,
 ) -> Result<Option<StockAge>, StoreError> {
     let page = ports.inventory.ledger(sku, Some(owner), None, LEDGER_PAGE).await?;
-    Ok(page
-        .entries
-        .iter()
-        .find(|e| &e.warehouse == warehouse && e.kind == LedgerKind::Receive)
-        .map(|e| StockAge { received_at: e.at, expires_on: None, units }))
+    Ok(page.entries.iter().find(|e| &e.warehouse == warehouse && e.kind == LedgerKind::Receive).map(|e| StockAge {
+        received_at: e.at,
+        expires_on: None,
+        units,
+    }))
 }
 
 /// The order of an accepted offer: channel `marketplace`, the request id as external id,
