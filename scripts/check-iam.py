@@ -205,6 +205,12 @@ USES = {
     # order's moved timeline entries), a transaction of its Put, the orders' Puts and,
     # cancelling, the day items' Deletes; availability: the unit's day items (Query).
     "RentalsFunction": table("GetItem", "PutItem", "DeleteItem", "Query"),
+    # a request: read first (GetItem), the listed products, stock, ledger, warehouses and
+    # rate tables (Query), each match's SKU facts (GetItem), the request Put on
+    # attribute_not_exists; an accept: the request (GetItem), the order through intake
+    # (stock Query, mapping, listing and merchant GetItem, the order's transaction of Puts
+    # with a dedupe ConditionCheck, an on-hold alert Put), the request Put on its version.
+    "MatchmakingFunction": table("GetItem", "PutItem", "ConditionCheckItem", "Query"),
     # a booking: its workshop read (GetItem), a transaction of the key's and the repair's
     # items (Put); a quote: the catalogue's SKU facts (GetItem); a step: the repair read
     # (GetItem), its service order read (GetItem, Query of its moved timeline entries), one

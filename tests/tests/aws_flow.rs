@@ -1858,3 +1858,63 @@ async fn a_bulk_list_is_quoted_covered_and_split_into_sub_orders_through_the_bul
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(read["parent"]["children"].as_array().map(Vec::len), Some(1), "a merchant sees its own sub-order");
 }
+
+/// `sku` of m-1 listed as `name` at `unit_price` a unit: its listing drafted, passed by
+/// the rules, approved and listed, as the merchants function would leave it.
+async fn listed_product(state: &AppState, sku: &str, name: &str, unit_price: &str) {
+    use oms_domain::product::{PriceTier, Product, ProductContent, ReviewRules};
+    let now = chrono::Utc::now();
+    let tiers = vec![PriceTier { min_quantity: 1, unit_price: unit_price.parse().expect("a price") }];
+    let content = ProductContent::parse(name, "hand made", "DS-12", vec![], Default::default(), tiers).expect("content");
+    let sku = oms_domain::Sku::parse(sku).expect("a sku");
+    let draft = Product::draft(sku, oms_domain::MerchantId::parse("m-1").expect("a merchant"), content, "m-1", now);
+    let _ = state.ports.products.create_product(&draft).await.expect("the listing is created");
+    let mut listed = draft.clone();
+    assert!(listed.submit(&ReviewRules::default(), "m-1", now).expect("submitted"), "passes the rules");
+    listed.approve("staff-1", now).expect("approved");
+    listed.list("m-1", now).expect("listed");
+    let _ = state.ports.products.update_product(&draft, &listed).await.expect("the listing is listed");
+}
+
+/// `method path` of the matchmaking function (route `route`), by the platform's storefront
+/// (a token naming no merchant).
+fn buyer_request_event(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>) -> Value {
+    signed_in(auction_request(method, path, route, id, body, &["oms/storefront"]), None, &["oms/storefront"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_request_is_matched_and_accepted_once_as_a_marketplace_order_through_the_matchmaking_function_on_dynamodb() {
+    let emulator = Emulator::shared();
+    let aws = emulator.provisioned("matchmaking").await;
+    let state = lambda_state(&aws);
+    let matchmaking = oms_api::routes::matchmaking_api(state.clone());
+    stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
+    listed_product(&state, "SKU-1", "Duan inkstone 12 cm", "120.00").await;
+
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let body = serde_json::json!({"request_id": "br-aws-1", "customer_id": "buyer-1", "name": "ink stone",
+        "specification": "120mm", "quantity": 4, "region": "Zhejiang", "deadline": deadline});
+    let post = || buyer_request_event("POST", "/buyer-requests", "/buyer-requests", None, Some(body.clone()));
+    let (status, posted) = invoke(&matchmaking, post()).await;
+    assert_eq!((status, &posted["status"]), (StatusCode::CREATED, &Value::from("proposed")), "{posted}");
+    assert_eq!((&posted["offers"][0]["sku"], &posted["offers"][0]["goods"]), (&Value::from("SKU-1"), &Value::from("480.00")));
+    let (status, again) = invoke(&matchmaking, post()).await;
+    assert_eq!((status, &again["repeated"]), (StatusCode::OK, &Value::from(true)), "{again}");
+
+    let accept =
+        || buyer_request_event("POST", "/buyer-requests/br-aws-1/accept", "/buyer-requests/{id}/accept", Some("br-aws-1"), None);
+    let (status, accepted) = invoke(&matchmaking, accept()).await;
+    assert_eq!((status, &accepted["status"]), (StatusCode::OK, &Value::from("accepted")), "{accepted}");
+    let order_id = accepted["order_id"].as_str().expect("an order").to_owned();
+    let (_, twice) = invoke(&matchmaking, accept()).await;
+    assert_eq!(twice["order_id"].as_str(), Some(order_id.as_str()), "accepted once: {twice}");
+
+    let order = state.ports.orders.get_order(&OrderId::parse(order_id).expect("an id")).await.expect("read").expect("stored");
+    assert_eq!(
+        (order.channel, order.external_id.as_str(), order.merchant_id.as_str()),
+        (Channel::Marketplace, "br-aws-1", "m-1")
+    );
+    let read = buyer_request_event("GET", "/buyer-requests/br-aws-1", "/buyer-requests/{id}", Some("br-aws-1"), None);
+    let (status, stored) = invoke(&matchmaking, read).await;
+    assert_eq!((status, &stored["status"]), (StatusCode::OK, &Value::from("accepted")));
+}

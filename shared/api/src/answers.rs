@@ -88,6 +88,8 @@ pub enum ChannelAnswer {
     /// Made for one merchant's share of an accepted request for quotes (external id:
     /// `<rfq id>-<merchant>`).
     Rfq,
+    /// Made from a buyer request's accepted offer (external id: the request id).
+    Marketplace,
 }
 
 impl From<Channel> for ChannelAnswer {
@@ -106,6 +108,7 @@ impl From<Channel> for ChannelAnswer {
             Channel::Exchange => Self::Exchange,
             Channel::Checkout => Self::Checkout,
             Channel::Rfq => Self::Rfq,
+            Channel::Marketplace => Self::Marketplace,
         }
     }
 }

@@ -235,10 +235,17 @@ pub enum ErrorCode {
     /// 422: the merchant may not quote the SKU: not approved, or no stock of it in a
     /// warehouse that ships to the buyer's region.
     NotStocked,
+    /// 404: no buyer request of that id.
+    BuyerRequestNotFound,
+    /// 409: the buyer request's state does not take the step (accepting one that matched
+    /// nothing or expired; an accept lost to another changing it at once).
+    BuyerRequestStateConflict,
+    /// 410: the buyer request's deadline has passed: its proposal can no longer be accepted.
+    BuyerRequestExpired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 90] = [
+    pub const ALL: [ErrorCode; 93] = [
         ErrorCode::InvalidRequest,
         ErrorCode::BadSignature,
         ErrorCode::ChannelNotConfigured,
@@ -329,6 +336,9 @@ impl ErrorCode {
         ErrorCode::QuotesClosed,
         ErrorCode::Uncovered,
         ErrorCode::NotStocked,
+        ErrorCode::BuyerRequestNotFound,
+        ErrorCode::BuyerRequestStateConflict,
+        ErrorCode::BuyerRequestExpired,
     ];
 
     /// The one status this code is answered with.
@@ -392,6 +402,9 @@ impl ErrorCode {
             RfqStateConflict => StatusCode::CONFLICT,
             QuotesClosed => StatusCode::GONE,
             Uncovered | NotStocked => StatusCode::UNPROCESSABLE_ENTITY,
+            BuyerRequestNotFound => StatusCode::NOT_FOUND,
+            BuyerRequestStateConflict => StatusCode::CONFLICT,
+            BuyerRequestExpired => StatusCode::GONE,
         }
     }
 
@@ -489,6 +502,9 @@ impl ErrorCode {
             QuotesClosed => "quotes_closed",
             Uncovered => "uncovered",
             NotStocked => "not_stocked",
+            BuyerRequestNotFound => "buyer_request_not_found",
+            BuyerRequestStateConflict => "buyer_request_state_conflict",
+            BuyerRequestExpired => "buyer_request_expired",
         }
     }
 }
@@ -1055,6 +1071,18 @@ impl From<oms_domain::usecases::rfqs::RfqActionError> for ApiError {
     }
 }
 
+impl From<oms_domain::usecases::matchmaking::MatchmakingError> for ApiError {
+    fn from(err: oms_domain::usecases::matchmaking::MatchmakingError) -> Self {
+        use oms_domain::usecases::matchmaking::MatchmakingError as E;
+        match err {
+            E::UnknownRequest(_) => Self::new(ErrorCode::BuyerRequestNotFound, err.to_string()),
+            E::NotAcceptable { .. } | E::Busy(_) => Self::new(ErrorCode::BuyerRequestStateConflict, err.to_string()),
+            E::PastDeadline(_) => Self::new(ErrorCode::BuyerRequestExpired, err.to_string()),
+            E::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<oms_domain::usecases::catalogue::PutSkuError> for ApiError {
     fn from(err: oms_domain::usecases::catalogue::PutSkuError) -> Self {
         use oms_domain::usecases::catalogue::PutSkuError as E;
@@ -1201,6 +1229,9 @@ mod tests {
                 ("quotes_closed", 410),
                 ("uncovered", 422),
                 ("not_stocked", 422),
+                ("buyer_request_not_found", 404),
+                ("buyer_request_state_conflict", 409),
+                ("buyer_request_expired", 410),
             ]
         );
         let mut codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();

@@ -184,6 +184,7 @@ impl Aws {
             browsing: Arc::new(self.dynamo.clone()),
             products: Arc::new(self.dynamo.clone()),
             rfqs: Arc::new(self.dynamo.clone()),
+            buyer_requests: Arc::new(self.dynamo.clone()),
         }
     }
 

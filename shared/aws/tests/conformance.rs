@@ -44,7 +44,8 @@ async fn dynamodb() -> Subject {
         merchants: store.clone(),
         storefronts: store.clone(),
         products: store.clone(),
-        rfqs: store,
+        rfqs: store.clone(),
+        buyer_requests: store,
     }
 }
 

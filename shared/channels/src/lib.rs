@@ -55,6 +55,9 @@ pub fn normalise_with_meta(channel: Channel, body: &[u8], meta: &Meta) -> Result
         Channel::Rfq => {
             Err(ValidationError::new("channel", "rfq orders are made by the platform from accepted requests for quotes"))
         }
+        Channel::Marketplace => {
+            Err(ValidationError::new("channel", "marketplace orders are made by the platform from accepted buyer requests"))
+        }
     }
 }
 
@@ -86,7 +89,8 @@ impl Meta {
             | Channel::Repair
             | Channel::Exchange
             | Channel::Checkout
-            | Channel::Rfq => None,
+            | Channel::Rfq
+            | Channel::Marketplace => None,
         }
     }
 
@@ -105,7 +109,8 @@ impl Meta {
             | Channel::Repair
             | Channel::Exchange
             | Channel::Checkout
-            | Channel::Rfq => None,
+            | Channel::Rfq
+            | Channel::Marketplace => None,
         }
     }
 

@@ -48,7 +48,8 @@ fn scheme(channel: Channel) -> (&'static str, Encoding) {
         | Channel::Repair
         | Channel::Exchange
         | Channel::Checkout
-        | Channel::Rfq => ("x-oms-signature", Encoding::PrefixedHex),
+        | Channel::Rfq
+        | Channel::Marketplace => ("x-oms-signature", Encoding::PrefixedHex),
     }
 }
 

@@ -188,6 +188,7 @@ pub(crate) fn ports(s: &Subject) -> Ports {
         browsing: s.browsing.clone(),
         products: s.products.clone(),
         rfqs: s.rfqs.clone(),
+        buyer_requests: s.buyer_requests.clone(),
     }
 }
 

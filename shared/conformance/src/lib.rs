@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod auctions;
 pub mod backorders;
 pub mod browsing;
+pub mod buyer_requests;
 pub mod carrier_choice;
 pub mod catalogue;
 pub mod concurrency;
@@ -56,6 +57,7 @@ pub use alerts::*;
 pub use auctions::*;
 pub use backorders::*;
 pub use browsing::*;
+pub use buyer_requests::*;
 pub use carrier_choice::*;
 pub use catalogue::*;
 pub use concurrency::*;
@@ -109,6 +111,7 @@ pub struct Subject {
     pub browsing: Arc<dyn oms_domain::ports::BrowsingStore>,
     pub products: Arc<dyn oms_domain::ports::ProductStore>,
     pub rfqs: Arc<dyn oms_domain::ports::RfqStore>,
+    pub buyer_requests: Arc<dyn oms_domain::ports::BuyerRequestStore>,
 }
 
 /// What the store's order writes have queued so far (`Effects::send`, the outbox): read by
@@ -356,6 +359,10 @@ macro_rules! __each_case {
         $($apply)*!(a_request_for_quotes_is_created_once_per_id_and_a_second_answers_the_first, $($arg)*);
         $($apply)*!(a_request_change_is_written_only_over_the_version_it_was_taken_from, $($arg)*);
         $($apply)*!(two_quotes_taken_from_one_version_at_once_leave_exactly_one, $($arg)*);
+        // buyer requests
+        $($apply)*!(a_buyer_request_is_created_once_and_the_same_id_again_answers_the_stored_one, $($arg)*);
+        $($apply)*!(a_buyer_request_is_updated_only_over_the_version_read, $($arg)*);
+        $($apply)*!(two_steps_from_one_version_of_a_buyer_request_leave_exactly_one_written, $($arg)*);
     };
 }
 
@@ -419,6 +426,7 @@ mod tests {
             include_str!("storefronts.rs"),
             include_str!("products.rs"),
             include_str!("rfqs.rs"),
+            include_str!("buyer_requests.rs"),
         ];
         let mut written = Vec::new();
         for source in sources {

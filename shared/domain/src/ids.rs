@@ -137,6 +137,11 @@ string_id!(
 );
 
 string_id!(
+    /// A buyer request, named by its client (`request_id`), so a retried post is one request.
+    BuyerRequestId
+);
+
+string_id!(
     /// A consignment grant, named by the merchant who gives it (`PUT /consignments/{id}`).
     ConsignmentId
 );

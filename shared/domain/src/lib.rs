@@ -26,6 +26,7 @@ pub mod group_buy;
 pub mod ids;
 pub mod ledger;
 pub mod lot;
+pub mod matchmaking;
 pub mod messages;
 pub mod money;
 pub mod onboarding;
@@ -53,8 +54,8 @@ pub mod usecases;
 pub mod validation;
 
 pub use ids::{
-    AlertId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId, ReceiptId,
-    RfqId, ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
+    AlertId, BuyerRequestId, CarrierId, ConsignmentId, CustomerId, ExternalId, MerchantId, OrderId, OrderNumber, PurchaseOrderId,
+    ReceiptId, RfqId, ShipmentId, Sku, SupplierId, TrackingEventId, TrackingNumber, WarehouseId,
 };
 pub use money::{Currency, Money};
 pub use order::{Order, OrderStatus};

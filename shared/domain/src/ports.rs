@@ -1789,6 +1789,52 @@ pub trait RfqStore: Send + Sync {
     async fn update_rfq(&self, next: &crate::rfq::request::Rfq) -> Result<UpdateRfqOutcome, StoreError>;
 }
 
+/// What `BuyerRequestStore::create_buyer_request` did.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum CreateBuyerRequestOutcome {
+    Created,
+    /// A request of that id was stored already: this is it, and nothing was written.
+    Existing(Box<crate::matchmaking::BuyerRequest>),
+}
+
+/// What `BuyerRequestStore::update_buyer_request` did.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum UpdateBuyerRequestOutcome {
+    /// Written, at the version after the one read.
+    Updated,
+    /// The stored request is not at the version read: this is it, and nothing was written;
+    /// `None` when no request of that id is stored.
+    Conflict(Option<Box<crate::matchmaking::BuyerRequest>>),
+}
+
+/// Buyer requests and their proposals (`crate::matchmaking`), keyed by request id.
+#[async_trait]
+pub trait BuyerRequestStore: Send + Sync {
+    /// Stores `request` at its version.
+    /// Condition: no request of its id is stored, else `Existing` with the stored one, so
+    /// a request posted twice (a client's retry, two posts at once) is one request.
+    async fn create_buyer_request(
+        &self,
+        request: &crate::matchmaking::BuyerRequest,
+    ) -> Result<CreateBuyerRequestOutcome, StoreError>;
+
+    /// The request, if stored. Strongly consistent.
+    async fn get_buyer_request(&self, id: &crate::BuyerRequestId)
+        -> Result<Option<crate::matchmaking::BuyerRequest>, StoreError>;
+
+    /// Stores `next`, a step taken from the request read at `next.version`, at
+    /// `next.version + 1`.
+    /// Condition: the stored request is at `next.version`, else `Conflict` with the stored
+    /// one; so of two steps taken from one version (two accepts at once) exactly one is
+    /// written.
+    async fn update_buyer_request(
+        &self,
+        next: &crate::matchmaking::BuyerRequest,
+    ) -> Result<UpdateBuyerRequestOutcome, StoreError>;
+}
+
 /// One set of adapters for every port, as a runtime wires them.
 #[derive(Clone)]
 pub struct Ports {
@@ -1817,6 +1863,7 @@ pub struct Ports {
     pub browsing: Arc<dyn BrowsingStore>,
     pub products: Arc<dyn ProductStore>,
     pub rfqs: Arc<dyn RfqStore>,
+    pub buyer_requests: Arc<dyn BuyerRequestStore>,
 }
 
 impl fmt::Debug for Ports {

@@ -738,6 +738,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 32 {
         tx.execute_batch(crate::lots::LOTS).context("Failed to migrate to schema version 32 (the lots of each stock)")?;
     }
+    if found < 33 {
+        tx.execute_batch(crate::buyer_requests::BUYER_REQUESTS)
+            .context("Failed to migrate to schema version 33 (buyer requests and their proposals)")?;
+    }
     if found < 34 {
         tx.execute_batch(crate::rfqs::RFQS).context("Failed to migrate to schema version 34 (requests for quotes)")?;
     }

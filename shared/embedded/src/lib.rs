@@ -16,6 +16,7 @@ mod alerts;
 mod archive;
 mod auctions;
 mod browsing;
+mod buyer_requests;
 mod catalogue;
 mod consignments;
 mod db;
@@ -117,6 +118,7 @@ impl Embedded {
             browsing: Arc::new(self.clone()),
             products: Arc::new(self.clone()),
             rfqs: Arc::new(self.clone()),
+            buyer_requests: Arc::new(self.clone()),
         }
     }
 

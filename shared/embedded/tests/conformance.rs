@@ -75,7 +75,8 @@ async fn file_backed() -> Subject {
         merchants: kept.clone(),
         storefronts: kept.clone(),
         products: kept.clone(),
-        rfqs: kept,
+        rfqs: kept.clone(),
+        buyer_requests: kept,
     }
 }
 
@@ -124,6 +125,7 @@ async fn in_memory() -> Subject {
         browsing: ports.browsing,
         products: ports.products,
         rfqs: ports.rfqs,
+        buyer_requests: ports.buyer_requests,
     }
 }
 
@@ -169,7 +171,8 @@ async fn two_on_one_file() -> Subject {
         merchants: shared.clone(),
         storefronts: shared.clone(),
         products: shared.clone(),
-        rfqs: shared,
+        rfqs: shared.clone(),
+        buyer_requests: shared,
     }
 }
 
@@ -1165,6 +1168,32 @@ macro_rules! browsing_through {
     };
 }
 
+macro_rules! buyer_requests_through {
+    ($wrapper:ty, $store:ident) => {
+        #[async_trait]
+        impl oms_domain::ports::BuyerRequestStore for $wrapper {
+            async fn create_buyer_request(
+                &self,
+                request: &oms_domain::matchmaking::BuyerRequest,
+            ) -> Result<oms_domain::ports::CreateBuyerRequestOutcome, StoreError> {
+                oms_domain::ports::BuyerRequestStore::create_buyer_request($store(self), request).await
+            }
+            async fn get_buyer_request(
+                &self,
+                id: &oms_domain::BuyerRequestId,
+            ) -> Result<Option<oms_domain::matchmaking::BuyerRequest>, StoreError> {
+                oms_domain::ports::BuyerRequestStore::get_buyer_request($store(self), id).await
+            }
+            async fn update_buyer_request(
+                &self,
+                next: &oms_domain::matchmaking::BuyerRequest,
+            ) -> Result<oms_domain::ports::UpdateBuyerRequestOutcome, StoreError> {
+                oms_domain::ports::BuyerRequestStore::update_buyer_request($store(self), next).await
+            }
+        }
+    };
+}
+
 macro_rules! repairs_through {
     ($wrapper:ty, $store:ident) => {
         #[async_trait]
@@ -1210,3 +1239,5 @@ products_through!(InTempDir, kept_store);
 products_through!(TwoOnOneFile, picked_store);
 rfqs_through!(InTempDir, kept_store);
 rfqs_through!(TwoOnOneFile, picked_store);
+buyer_requests_through!(InTempDir, kept_store);
+buyer_requests_through!(TwoOnOneFile, picked_store);

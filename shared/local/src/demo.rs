@@ -197,6 +197,7 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<()> {
     storefront(&api).await?;
     reviewed_catalogue(&api, &embedded).await?;
     bulk_trade::bulk_trade(&api, &embedded).await?;
+    buyer_request(&api).await?;
 
     let _ = stop.send(true);
     for worker in workers {
@@ -2741,5 +2742,86 @@ async fn reviewed_catalogue(api: &Router, embedded: &Embedded) -> anyhow::Result
     println!("  and the same checkout now places order {} ({}, channel checkout)", t(&placed["order_id"]), t(&placed["status"]));
     let timeline = expect_as(api, NEWCOMER_STAFF, Method::GET, &product, Value::Null, StatusCode::OK).await?;
     print_timeline(&timeline["timeline"]);
+    Ok(())
+}
+
+/// A buyer request matched: the teahouse lists a palm-sized "Duan inkstone 12 cm" stocked
+/// in two warehouses; platform staff enter a buyer's request for "ink stone 120mm" to
+/// Jiangsu; the proposal ranks every matching stock by landed price (the newcomer's larger
+/// stone matches too, dearer), the buyer accepts, and the marketplace order is shown.
+async fn buyer_request(api: &Router) -> anyhow::Result<()> {
+    const SKU: &str = "INK-STONE-PALM";
+    let t = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let facts = json!({"merchant_id": MERCHANT, "name": "Duan inkstone 12 cm", "category": "stationery", "cost": "60.00",
+                       "list_price": "168.00", "weight_g": 600, "dims_mm": [130, 90, 30], "traits": []});
+    expect(api, Method::PUT, &format!("/skus/{SKU}"), facts, StatusCode::OK).await?;
+    let listing = json!({ "name": "Duan inkstone 12 cm", "specification": "palm-sized, for travel", "model": "DP-12",
+                          "images": [{ "url": "https://img.example.com/dp-12.jpg", "bytes": 220_000 }],
+                          "attributes": { "stone": "Duan" },
+                          "wholesale_prices": [{ "min_quantity": 1, "unit_price": "128.00" },
+                                               { "min_quantity": 5, "unit_price": "118.00" }] });
+    let product = format!("/products/{SKU}");
+    expect(api, Method::PUT, &product, listing, StatusCode::CREATED).await?;
+    expect(api, Method::POST, &format!("{product}/submit"), Value::Null, StatusCode::OK).await?;
+    expect_as(api, PLATFORM_STAFF, Method::POST, &format!("{product}/approve"), Value::Null, StatusCode::OK).await?;
+    expect(api, Method::POST, &format!("{product}/list"), Value::Null, StatusCode::OK).await?;
+    for (warehouse, on_hand) in [(WAREHOUSES[0].0, 20), (WAREHOUSES[2].0, 30)] {
+        expect(api, Method::PUT, &format!("/inventory/{warehouse}/{SKU}"), json!({ "on_hand": on_hand }), StatusCode::OK).await?;
+    }
+    println!(
+        "\nA buyer request matched: {MERCHANT} lists {SKU} \"Duan inkstone 12 cm\" (5+ at 118.00), stocked in {} and {}",
+        WAREHOUSES[0].0, WAREHOUSES[2].0
+    );
+
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(14)).to_rfc3339();
+    let request = json!({ "request_id": "br-demo-1", "customer_id": "buyer-suzhou", "name": "ink stone",
+                          "specification": "120mm", "quantity": 5, "region": "江苏", "deadline": deadline,
+                          "shipping_address": { "name": "Wang Fang", "line1": "8 Pingjiang Rd", "city": "Suzhou",
+                                                "province": "Jiangsu", "postal_code": "215000", "country": "CN" } });
+    let posted = expect_as(api, PLATFORM_STAFF, Method::POST, "/buyer-requests", request, StatusCode::CREATED).await?;
+    println!(
+        "  platform staff enter a buyer's request for \"ink stone 120mm\" x5 to {}: {}",
+        t(&posted["region"]),
+        t(&posted["status"])
+    );
+    for (rank, offer) in posted["offers"].as_array().into_iter().flatten().enumerate() {
+        println!(
+            "  {}. {} of {} from {}: {} x {} = {} + shipping {} = landed {}",
+            rank + 1,
+            t(&offer["sku"]),
+            t(&offer["merchant_id"]),
+            t(&offer["warehouse_id"]),
+            offer["quantity"],
+            t(&offer["unit_price"]),
+            t(&offer["goods"]),
+            t(&offer["shipping"]),
+            t(&offer["landed_price"])
+        );
+    }
+    for left_out in posted["excluded"].as_array().into_iter().flatten() {
+        println!("  left out: {} of {} ({})", t(&left_out["sku"]), t(&left_out["merchant_id"]), t(&left_out["explanation"]));
+    }
+    let accepted =
+        expect_as(api, PLATFORM_STAFF, Method::POST, "/buyer-requests/br-demo-1/accept", Value::Null, StatusCode::OK).await?;
+    let again =
+        expect_as(api, PLATFORM_STAFF, Method::POST, "/buyer-requests/br-demo-1/accept", Value::Null, StatusCode::OK).await?;
+    let order_id = t(&accepted["order_id"]);
+    let order = expect_as(api, PLATFORM_STAFF, Method::GET, &format!("/orders/{order_id}"), Value::Null, StatusCode::OK).await?;
+    let lines: Vec<String> = order["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| format!("{} x{} at {}", t(&l["sku"]), l["quantity"], t(&l["unit_price"])))
+        .collect();
+    println!(
+        "  the buyer accepts the best offer ({}): order {order_id} (channel {}, external id {}, merchant {}, {}, {}); accepting again answers the same order: {}",
+        t(&accepted["status"]),
+        t(&order["channel"]),
+        t(&order["external_id"]),
+        t(&order["merchant_id"]),
+        lines.join(", "),
+        t(&order["status"]),
+        again["order_id"] == accepted["order_id"]
+    );
     Ok(())
 }

@@ -6,6 +6,7 @@ mod alerts;
 mod analytics;
 mod auctions;
 mod browsing;
+mod buyer_requests;
 mod carriers;
 mod catalogue;
 mod checkout;
@@ -36,6 +37,7 @@ pub mod track;
 mod tracking;
 
 pub use auctions::{AntiSnipingBody, AuctionAnswer, AuctionBody, BidAnswer, BidBody, BidsAnswer, ListedBid};
+pub use buyer_requests::{BuyerRequestAnswer, BuyerRequestBody, ExclusionAnswer, ProposedOfferAnswer};
 pub use carriers::{BandBody, RatesAnswer, RatesBody};
 pub use catalogue::{SkuAnswer, SkuBody};
 pub use consignments::{ConsignmentAnswer, ConsignmentBody, ConsignmentsAnswer, PriceBody};
@@ -235,6 +237,12 @@ pub fn bulk_trade_api(state: AppState) -> Router {
     finish(base().merge(rfqs::router()), state)
 }
 
+/// `matchmaking`: buyer requests matched to every merchant's listed products, their
+/// proposals, and their acceptance as orders.
+pub fn matchmaking_api(state: AppState) -> Router {
+    finish(base().merge(buyer_requests::router()), state)
+}
+
 /// Every route of the contract in one router, as `oms serve` hosts them.
 pub fn all(state: AppState) -> Router {
     let routes = base()
@@ -269,7 +277,8 @@ pub fn all(state: AppState) -> Router {
         .merge(merchants::router())
         .merge(storefronts::router())
         .merge(products::router())
-        .merge(rfqs::router());
+        .merge(rfqs::router())
+        .merge(buyer_requests::router());
     finish(routes, state)
 }
 

@@ -26,6 +26,7 @@ use crate::error::{item_error, sdk_error};
 mod alerts;
 mod auctions;
 mod browsing;
+mod buyer_requests;
 mod catalogue;
 mod consignments;
 mod flash_sales;

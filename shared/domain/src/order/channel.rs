@@ -36,10 +36,13 @@ pub enum Channel {
     /// Made by the platform for one merchant's share of an accepted request for quotes
     /// (external id: `<rfq id>-<merchant>`).
     Rfq,
+    /// Made by the platform from a buyer request's accepted offer (external id: the
+    /// request id).
+    Marketplace,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 13] = [
+    pub const ALL: [Channel; 14] = [
         Channel::Shopify,
         Channel::WooCommerce,
         Channel::Amazon,
@@ -53,6 +56,7 @@ impl Channel {
         Channel::Exchange,
         Channel::Checkout,
         Channel::Rfq,
+        Channel::Marketplace,
     ];
     /// The channels that deliver orders by webhook.
     pub const WEBHOOK: [Channel; 4] = [Channel::Shopify, Channel::WooCommerce, Channel::Amazon, Channel::Generic];
@@ -72,6 +76,7 @@ impl Channel {
             Channel::Exchange => "exchange",
             Channel::Checkout => "checkout",
             Channel::Rfq => "rfq",
+            Channel::Marketplace => "marketplace",
         }
     }
 
@@ -79,9 +84,14 @@ impl Channel {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Channel::FlashSale | Channel::Auction | Channel::GroupBuy | Channel::Exchange | Channel::Checkout | Channel::Rfq
-        )
-            || self.is_service()
+            Channel::FlashSale
+                | Channel::Auction
+                | Channel::GroupBuy
+                | Channel::Exchange
+                | Channel::Checkout
+                | Channel::Rfq
+                | Channel::Marketplace
+        ) || self.is_service()
     }
 
     /// Whether the channel's orders charge for a service (a repair, a rental) rather than

@@ -19,6 +19,7 @@ pub mod group_buys;
 pub mod intake;
 pub mod inventory;
 pub mod lots;
+pub mod matchmaking;
 pub mod onboarding;
 pub mod orders;
 pub mod outbound;
