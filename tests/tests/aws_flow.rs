@@ -1776,22 +1776,6 @@ async fn a_product_is_rejected_by_the_rules_edited_approved_and_listed_releasing
     assert_eq!((status, &promoted["products"][0]["promotion"]), (StatusCode::OK, &Value::from(1)), "{promoted}");
 }
 
-/// `merchant`'s listing of `sku` approved and listed at `price` a unit, straight through the
-/// listing's steps.
-async fn listed_at(state: &AppState, merchant: &str, sku: &str, price: i64) {
-    use oms_domain::product::{PriceTier, Product, ProductContent, ReviewRules};
-    let tiers = vec![PriceTier { min_quantity: 1, unit_price: rust_decimal::Decimal::from(price) }];
-    let content = ProductContent::parse("Tea brick", "357 g", "TB-1", vec![], Default::default(), tiers).expect("content");
-    let now = chrono::Utc::now();
-    let (sku, owner) = (oms_domain::Sku::parse(sku).expect("a sku"), oms_domain::MerchantId::parse(merchant).expect("an id"));
-    let mut product = Product::draft(sku, owner, content, merchant, now);
-    product.submit(&ReviewRules::default(), merchant, now).expect("submitted");
-    product.approve("staff", now).expect("approved");
-    product.list(merchant, now).expect("listed");
-    let created = state.ports.products.create_product(&product).await.expect("stored");
-    assert_eq!(created, oms_domain::ports::CreateProductOutcome::Created);
-}
-
 /// `method path` of the bulk-trade function (route `route`), signed in for `merchant`
 /// (none: the platform's storefront) with `scopes`.
 fn rfq_request(method: &str, path: &str, route: &str, body: Option<Value>, merchant: Option<&str>, scopes: &[&str]) -> Value {
@@ -1822,8 +1806,8 @@ async fn a_bulk_list_is_quoted_covered_and_split_into_sub_orders_through_the_bul
     state.ports.warehouses.put_warehouse(&warehouse).await.expect("registered");
     let sku2 = oms_domain::Sku::parse("SKU-2").expect("a sku");
     let _ = state.ports.inventory.set_on_hand(&warehouse.warehouse_id, &m2, &sku2, 50).await.expect("counted");
-    listed_at(&state, "m-1", "SKU-1", 12).await;
-    listed_at(&state, "m-2", "SKU-2", 30).await;
+    listed_product(&state, "m-1", "SKU-1", "Tea brick", "12").await;
+    listed_product(&state, "m-2", "SKU-2", "Tea brick", "30").await;
 
     let buyer = ["oms/storefront", "oms/platform"];
     let until = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
@@ -1859,20 +1843,20 @@ async fn a_bulk_list_is_quoted_covered_and_split_into_sub_orders_through_the_bul
     assert_eq!(read["parent"]["children"].as_array().map(Vec::len), Some(1), "a merchant sees its own sub-order");
 }
 
-/// `sku` of m-1 listed as `name` at `unit_price` a unit: its listing drafted, passed by
-/// the rules, approved and listed, as the merchants function would leave it.
-async fn listed_product(state: &AppState, sku: &str, name: &str, unit_price: &str) {
+/// `merchant`'s `sku` listed as `name` at `unit_price` a unit: its listing drafted, passed
+/// by the rules, approved and listed, as the merchants function would leave it.
+async fn listed_product(state: &AppState, merchant: &str, sku: &str, name: &str, unit_price: &str) {
     use oms_domain::product::{PriceTier, Product, ProductContent, ReviewRules};
     let now = chrono::Utc::now();
     let tiers = vec![PriceTier { min_quantity: 1, unit_price: unit_price.parse().expect("a price") }];
     let content = ProductContent::parse(name, "hand made", "DS-12", vec![], Default::default(), tiers).expect("content");
     let sku = oms_domain::Sku::parse(sku).expect("a sku");
-    let draft = Product::draft(sku, oms_domain::MerchantId::parse("m-1").expect("a merchant"), content, "m-1", now);
+    let draft = Product::draft(sku, oms_domain::MerchantId::parse(merchant).expect("a merchant"), content, merchant, now);
     let _ = state.ports.products.create_product(&draft).await.expect("the listing is created");
     let mut listed = draft.clone();
-    assert!(listed.submit(&ReviewRules::default(), "m-1", now).expect("submitted"), "passes the rules");
+    assert!(listed.submit(&ReviewRules::default(), merchant, now).expect("submitted"), "passes the rules");
     listed.approve("staff-1", now).expect("approved");
-    listed.list("m-1", now).expect("listed");
+    listed.list(merchant, now).expect("listed");
     let _ = state.ports.products.update_product(&draft, &listed).await.expect("the listing is listed");
 }
 
@@ -1889,7 +1873,7 @@ async fn a_buyer_request_is_matched_and_accepted_once_as_a_marketplace_order_thr
     let state = lambda_state(&aws);
     let matchmaking = oms_api::routes::matchmaking_api(state.clone());
     stock_wh_hz_1(&oms_api::routes::inventory_api(state.clone())).await;
-    listed_product(&state, "SKU-1", "Duan inkstone 12 cm", "120.00").await;
+    listed_product(&state, "m-1", "SKU-1", "Duan inkstone 12 cm", "120.00").await;
 
     let deadline = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
     let body = serde_json::json!({"request_id": "br-aws-1", "customer_id": "buyer-1", "name": "ink stone",
