@@ -1861,9 +1861,10 @@ async fn listed_product(state: &AppState, merchant: &str, sku: &str, name: &str,
 }
 
 /// `method path` of the matchmaking function (route `route`), by the platform's storefront
-/// (a token naming no merchant).
+/// (a token naming no merchant, so platform staff's, with the storefront scope).
 fn buyer_request_event(method: &str, path: &str, route: &str, id: Option<&str>, body: Option<Value>) -> Value {
-    signed_in(auction_request(method, path, route, id, body, &["oms/storefront"]), None, &["oms/storefront"])
+    let scopes = ["oms/storefront", "oms/platform"];
+    signed_in(auction_request(method, path, route, id, body, &scopes), None, &scopes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
