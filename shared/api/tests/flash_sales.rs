@@ -29,6 +29,22 @@ async fn app_at(clock: Arc<dyn Clock>) -> (Router, Ports) {
 
 /// `app_at`, with the burst routes admitting as `admission` says.
 async fn app_admitting(clock: Arc<dyn Clock>, admission: Admission) -> (Router, Ports) {
+    let (router, ports, _) = app_and_store(clock, admission).await;
+    (router, ports)
+}
+
+/// Runs the allocate queue's consumer over every message queued: what makes a claim's order.
+async fn allocate_queued(store: &Embedded, ports: &Ports) {
+    use oms_domain::messages::{consume, QueueName};
+    let allocate = oms_domain::usecases::fulfilment::Allocate::default();
+    for delivery in store.receive(QueueName::Allocate, 100, std::time::Duration::from_secs(60)).await.expect("receive") {
+        consume(&allocate, ports, &delivery.body).await.expect("the claim's order made and planned");
+        store.ack(delivery.id).await.expect("ack");
+    }
+}
+
+/// `app_admitting`, and the store behind it.
+async fn app_and_store(clock: Arc<dyn Clock>, admission: Admission) -> (Router, Ports, Embedded) {
     let store = Embedded::open_in_memory().expect("an in-memory store");
     let ports = store.ports(clock);
     let warehouse = Warehouse::new(
@@ -56,7 +72,7 @@ async fn app_admitting(clock: Arc<dyn Clock>, admission: Admission) -> (Router, 
         admission,
         documents: None,
     });
-    (router, ports)
+    (router, ports, store)
 }
 
 fn m1() -> MerchantId {
@@ -102,7 +118,7 @@ async fn reserved(ports: &Ports) -> u32 {
 
 #[tokio::test]
 async fn a_sale_is_created_claimed_to_sold_out_and_shows_its_state() {
-    let (router, ports) = app().await;
+    let (router, ports, store) = app_and_store(Arc::new(SystemClock), Admission::default()).await;
     let id = create(&router, sale_body(2, 1)).await;
     assert_eq!(reserved(&ports).await, 2, "the units are set aside");
     let claims = format!("/flash-sales/{id}/claims");
@@ -110,6 +126,10 @@ async fn a_sale_is_created_claimed_to_sold_out_and_shows_its_state() {
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!(first["quantity"], 1);
     let order_id = first["order_id"].as_str().expect("an order id");
+    // The claim's order is made from its message, by the allocate queue's consumer.
+    let (status, _) = call(&router, "GET", &format!("/orders/{order_id}"), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not made yet");
+    allocate_queued(&store, &ports).await;
     let (status, order) = call(&router, "GET", &format!("/orders/{order_id}"), "").await;
     assert_eq!(
         (status, order["channel"].as_str(), &order["external_id"]),

@@ -21,7 +21,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
-use oms_domain::order::Order;
 use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, StoreError};
 
 /// How long a shard found empty is taken as empty without asking again.
@@ -100,11 +99,11 @@ impl<F: FlashSaleStore> FlashSaleStore for CachedFlashSales<F> {
     }
 
     /// On a shard known empty: `ShardShort` with nothing written, as the write would answer.
-    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
+    async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
         if self.known_empty(&claim.sale_id, claim.shard) {
             return Ok(ClaimOutcome::ShardShort { units_left: 0 });
         }
-        let outcome = self.inner.claim(claim, limit, order, send).await?;
+        let outcome = self.inner.claim(claim, limit, send).await?;
         if outcome == (ClaimOutcome::ShardShort { units_left: 0 }) {
             self.learn_empty(&claim.sale_id, claim.shard);
         }

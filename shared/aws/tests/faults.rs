@@ -268,9 +268,12 @@ async fn claim_one(
         shard,
         claimed_at: chrono::Utc::now(),
     };
-    let (order, send) =
-        oms_domain::usecases::flash_sales::claim_order(sale, &claim, None, chrono::Utc::now()).expect("a fixture");
-    store.claim(&claim, 1, &order, &send).await.expect("a fixture")
+    let made = oms_domain::messages::ClaimOrder { claim: claim.clone(), shipping_address: None };
+    let send = [oms_domain::messages::Outgoing::of(&oms_domain::messages::AllocateOrder {
+        order_id: claim.order_id.clone(),
+        claim: Some(made),
+    })];
+    store.claim(&claim, 1, &send).await.expect("a fixture")
 }
 
 #[tokio::test]

@@ -37,7 +37,7 @@ async fn drain(client: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
 async fn each_message_lands_on_the_queue_of_its_kind_as_json() {
     let aws = common::aws("sqs").await;
     let client = aws_sdk_sqs::Client::new(&common::emulator_config().await);
-    let allocate = Outgoing::of(&AllocateOrder { order_id: OrderId::generate() });
+    let allocate = Outgoing::of(&AllocateOrder::new(OrderId::generate()));
     let reserve = Outgoing::of(&ReserveOrder { order_id: OrderId::generate() });
     aws.queue().send(&allocate).await.unwrap();
     aws.queue().send(&reserve).await.unwrap();

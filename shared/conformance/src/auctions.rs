@@ -178,7 +178,7 @@ pub async fn an_ended_auction_closes_once_with_the_winners_order_and_its_message
     assert_eq!((order.status, order.paid, order.version), (OrderStatus::Received, false, 1));
     assert_eq!(order.lines.len(), 1);
     assert_eq!((order.lines[0].quantity, order.lines[0].unit_price), (1, Decimal::new(160, 0)));
-    assert_eq!(s.outbox.sent().await, [Outgoing::of(&AllocateOrder { order_id: order_id.clone() })]);
+    assert_eq!(s.outbox.sent().await, [Outgoing::of(&AllocateOrder::new(order_id.clone()))]);
     // Once: closing again changes nothing and makes no second order.
     let again = auctions::close_auction(&after_end, &auction.auction_id).await.expect("close failed");
     assert!(matches!(again, Some(Closing::AlreadyClosed(a)) if a == closed));

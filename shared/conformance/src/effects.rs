@@ -12,7 +12,7 @@ use crate::fixtures::{hold, line, merchant, noon, order, reserved, sku, stored, 
 use crate::Subject;
 
 fn allocate(order: &Order) -> Outgoing {
-    Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })
+    Outgoing::of(&AllocateOrder::new(order.order_id.clone()))
 }
 
 fn reserve(order: &Order) -> Outgoing {

@@ -6,10 +6,10 @@
 use chrono::{Duration, Utc};
 use oms_domain::flash_sale::{Claim, ClaimId, FlashSale, IdempotencyKey, SaleId, SaleTerms};
 use oms_domain::ledger::{HoldRef, LedgerKind};
-use oms_domain::messages::{AllocateOrder, Outgoing};
+use oms_domain::messages::{decode, AllocateOrder, ClaimOrder, Outgoing};
 use oms_domain::order::{Address, Channel, OrderStatus};
 use oms_domain::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, Ports, Queue, StoreError, SystemClock};
-use oms_domain::usecases::flash_sales::{self, claim_order, ClaimError, NewClaim};
+use oms_domain::usecases::flash_sales::{self, make_claim_order, ClaimError, NewClaim};
 use oms_domain::{Currency, CustomerId, OrderId};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -72,10 +72,26 @@ pub(crate) fn address() -> Address {
     }
 }
 
-/// The claim written to the store with its order, as the use case builds it.
+/// The message a claim is written with, as the use case builds it: the one that makes its order.
+fn claim_message(claim: &Claim, address: Option<Address>) -> Vec<Outgoing> {
+    let made = ClaimOrder { claim: claim.clone(), shipping_address: address };
+    vec![Outgoing::of(&AllocateOrder { order_id: claim.order_id.clone(), claim: Some(made) })]
+}
+
+/// The claim written to the store with its message, as the use case builds it.
 async fn store_claim(s: &Subject, sale: &FlashSale, claim: &Claim) -> ClaimOutcome {
-    let (order, send) = claim_order(sale, claim, Some(address()), Utc::now()).expect("the claim's order");
-    s.flash_sales.claim(claim, sale.terms.per_customer_limit, &order, &send).await.expect("claim failed")
+    let send = claim_message(claim, Some(address()));
+    s.flash_sales.claim(claim, sale.terms.per_customer_limit, &send).await.expect("claim failed")
+}
+
+/// Makes the order of every claim whose message was sent so far, as the allocate queue's
+/// consumer does first (again for a message made before: it makes nothing twice).
+pub(crate) async fn make_claimed_orders(s: &Subject) {
+    let ports = ports(s);
+    for sent in s.outbox.sent().await {
+        let Ok(AllocateOrder { claim: Some(made), .. }) = decode::<AllocateOrder>(&sent.body) else { continue };
+        assert!(make_claim_order(&ports, &made).await.expect("make_claim_order failed"), "the claim's sale exists");
+    }
 }
 
 pub(crate) async fn units_left(s: &Subject, sale: &FlashSale) -> Vec<u32> {
@@ -114,13 +130,17 @@ pub async fn a_claim_takes_its_shards_units_and_stores_its_order_and_message_wit
     assert_eq!(levels.iter().map(|l| l.claims).collect::<Vec<_>>(), [0, 1]);
     let key = IdempotencyKey::parse("k-1").expect("a key");
     assert_eq!(s.flash_sales.claim_by_key(&sale.sale_id, &key).await.expect("claim_by_key failed"), Some(claim.clone()));
+    assert_eq!(s.outbox.sent().await, claim_message(&claim, Some(address())), "the claim's message, written with it");
+    assert_eq!(s.orders.get_order(&claim.order_id).await.expect("get_order failed"), None, "made from the message");
+    make_claimed_orders(&s).await;
+    make_claimed_orders(&s).await;
     let order = s.orders.get_order(&claim.order_id).await.expect("get_order failed").expect("the claim's order");
     assert_eq!(
         (order.channel, order.external_id.as_str(), order.status),
         (Channel::FlashSale, claim.claim_id.as_str(), OrderStatus::Received)
     );
     assert_eq!(order.lines[0].quantity, 2);
-    assert_eq!(s.outbox.sent().await, vec![Outgoing::of(&AllocateOrder { order_id: claim.order_id.clone() })]);
+    assert_eq!(order.allocation.and_then(|a| a.claimed_from).map(|c| c.shard), Some(1), "planned from its shard");
 }
 
 pub async fn the_same_idempotency_key_again_is_the_first_claim_and_writes_nothing(s: Subject) {
@@ -131,8 +151,7 @@ pub async fn the_same_idempotency_key_again_is_the_first_claim_and_writes_nothin
     let again = claim_of(&sale, "k-1", "c-1", 1, 0);
     assert_eq!(store_claim(&s, &sale, &again).await, ClaimOutcome::Duplicate(Box::new(first.clone())));
     assert_eq!(units_left(&s, &sale).await, [4]);
-    assert_eq!(s.orders.get_order(&again.order_id).await.expect("get_order failed"), None);
-    assert_eq!(s.outbox.sent().await.len(), 1, "one message, the first claim's");
+    assert_eq!(s.outbox.sent().await, claim_message(&first, Some(address())), "one message, the first claim's");
 }
 
 pub async fn a_claim_past_the_customers_limit_writes_nothing(s: Subject) {
@@ -142,7 +161,7 @@ pub async fn a_claim_past_the_customers_limit_writes_nothing(s: Subject) {
     let over = claim_of(&sale, "k-2", "c-1", 1, 1);
     assert_eq!(store_claim(&s, &sale, &over).await, ClaimOutcome::LimitExceeded { claimed: 1 });
     assert_eq!(units_left(&s, &sale).await, [4, 5]);
-    assert_eq!(s.orders.get_order(&over.order_id).await.expect("get_order failed"), None);
+    assert_eq!(s.outbox.sent().await.len(), 1, "no message for the refused claim");
     assert_eq!(store_claim(&s, &sale, &claim_of(&sale, "k-3", "c-2", 1, 1)).await, ClaimOutcome::Claimed, "another customer");
 }
 
@@ -155,7 +174,7 @@ pub async fn a_claim_from_a_short_shard_writes_nothing(s: Subject) {
     let two = claim_of(&sale, "k-3", "c-3", 2, 1);
     assert_eq!(store_claim(&s, &sale, &two).await, ClaimOutcome::ShardShort { units_left: 1 });
     assert_eq!(units_left(&s, &sale).await, [0, 1, 1]);
-    assert_eq!(s.orders.get_order(&short.order_id).await.expect("get_order failed"), None);
+    assert_eq!(s.outbox.sent().await.len(), 1, "no message for the refused claims");
     let key = IdempotencyKey::parse("k-2").expect("a key");
     assert_eq!(s.flash_sales.claim_by_key(&sale.sale_id, &key).await.expect("claim_by_key failed"), None);
 }
@@ -226,6 +245,7 @@ pub async fn concurrent_claims_of_one_customer_never_pass_the_limit(s: Subject) 
     let refused = answers.iter().filter(|a| matches!(a, Err(ClaimError::LimitExceeded { .. }))).count();
     assert_eq!((won, refused), (2, 18));
     assert_eq!(units_left(&s, &sale).await.iter().sum::<u32>(), 38);
+    make_claimed_orders(&s).await;
     let order = answers.iter().find_map(|a| a.as_ref().ok()).expect("a claim");
     let order = s.orders.get_order(&order.claim.order_id).await.expect("get_order failed").expect("its order");
     assert_eq!(order.status, OrderStatus::OnHold, "no address: held for one");
@@ -295,7 +315,8 @@ pub async fn an_ended_sale_closes_once_giving_exactly_its_unclaimed_units_back_t
     // A late claim finds nothing to take.
     let late = claim_of(&sale, "k-3", "c-3", 1, 1);
     assert_eq!(store_claim(&s, &sale, &late).await, ClaimOutcome::ShardShort { units_left: 0 });
-    assert_eq!(s.orders.get_order(&late.order_id).await.expect("get_order failed"), None);
+    let key = IdempotencyKey::parse("k-3").expect("a key");
+    assert_eq!(s.flash_sales.claim_by_key(&sale.sale_id, &key).await.expect("claim_by_key failed"), None);
 }
 
 pub async fn the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its_unit_to_stock(s: Subject) {
@@ -303,6 +324,7 @@ pub async fn the_sweep_closes_an_ended_sale_and_a_claim_expiring_after_gives_its
     let sale = created(&s, terms(5, 1, 1)).await;
     let claim = claim_of(&sale, "k-1", "c-1", 1, 0);
     assert_eq!(store_claim(&s, &sale, &claim).await, ClaimOutcome::Claimed);
+    make_claimed_orders(&s).await;
     // The claim's order holds its unit from the set-aside and waits, unpaid.
     let mut order = s.orders.get_order(&claim.order_id).await.expect("get_order failed").expect("the claim's order");
     let plan = oms_domain::reservation::Reservation::new(order.allocation.clone().expect("a plan").lines);
@@ -419,12 +441,14 @@ pub async fn a_sale_of_more_shards_than_one_write_holds_closes_whole(s: Subject)
     ));
 }
 
-/// A claim stored with its order on hold for an address, as the use case builds it.
+/// A claim stored, and its order made on hold for an address, as the use case and the
+/// allocate queue's consumer make it.
 async fn claim_without_address(s: &Subject, sale: &FlashSale, key: &str, customer: &str) -> Claim {
     let claim = claim_of(sale, key, customer, 1, 0);
-    let (order, send) = claim_order(sale, &claim, None, Utc::now()).expect("the claim's order");
-    let outcome = s.flash_sales.claim(&claim, sale.terms.per_customer_limit, &order, &send).await.expect("claim failed");
+    let send = claim_message(&claim, None);
+    let outcome = s.flash_sales.claim(&claim, sale.terms.per_customer_limit, &send).await.expect("claim failed");
     assert_eq!(outcome, ClaimOutcome::Claimed);
+    make_claimed_orders(s).await;
     claim
 }
 

@@ -165,7 +165,7 @@ pub async fn a_filled_group_makes_one_unpaid_order_per_join_at_the_group_price_f
         assert_eq!((order.channel, order.external_id.as_str()), (Channel::GroupBuy, joined.join.join_id.as_str()));
         assert_eq!((order.status, order.paid, order.merchant_id.as_str()), (OrderStatus::Received, false, "m-1"));
         assert_eq!((order.lines[0].quantity, order.lines[0].unit_price), (2, Decimal::new(990, 2)));
-        sent.push(Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() }));
+        sent.push(Outgoing::of(&AllocateOrder::new(order.order_id.clone())));
     }
     let mut queued = s.outbox.sent().await;
     queued.sort_by(|x, y| x.body.cmp(&y.body));

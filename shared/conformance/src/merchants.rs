@@ -178,7 +178,7 @@ pub async fn an_order_held_for_its_merchant_is_released_by_the_approval(s: Subje
     assert_eq!(approved.released, vec![held.order_id.clone()]);
     let order = s.orders.get_order(&held.order_id).await.expect("get failed").expect("the order");
     assert_eq!((order.status, order.hold()), (OrderStatus::Received, None));
-    let queued = Outgoing::of(&AllocateOrder { order_id: held.order_id.clone() });
+    let queued = Outgoing::of(&AllocateOrder::new(held.order_id.clone()));
     assert!(s.outbox.sent().await.contains(&queued), "queued for allocation with its release");
     // Again: nothing more to release.
     assert_eq!(cases::release_held_orders(&ports, &merchant("m-1")).await.expect("release failed"), vec![]);

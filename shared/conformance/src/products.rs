@@ -189,6 +189,6 @@ pub async fn an_order_held_for_an_unlisted_product_is_released_by_its_listing(s:
     assert_eq!(listed.released, vec![held.order_id.clone()]);
     let order = s.orders.get_order(&held.order_id).await.expect("get failed").expect("the order");
     assert_eq!((order.status, order.hold()), (OrderStatus::Received, None));
-    let queued = Outgoing::of(&AllocateOrder { order_id: held.order_id.clone() });
+    let queued = Outgoing::of(&AllocateOrder::new(held.order_id.clone()));
     assert!(s.outbox.sent().await.contains(&queued), "queued for allocation with its release");
 }

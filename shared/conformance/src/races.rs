@@ -59,13 +59,14 @@ pub async fn claim_race(s: &Subject, units: u32, shards: u32, limit: u32, reques
     assert_eq!(units_left(s, &sale).await.iter().sum::<u32>(), 0);
     let levels = s.flash_sales.shard_levels(&sale).await.expect("shard_levels failed");
     assert_eq!(levels.iter().map(|l| l.claims as usize).sum::<usize>(), claims);
+    assert_eq!(s.outbox.sent().await.len(), claims, "one message per claim, written with it");
+    crate::flash_sales::make_claimed_orders(s).await;
     for key in by_key.keys() {
         let key = IdempotencyKey::parse(format!("key-{key}")).expect("a key");
         let claim = s.flash_sales.claim_by_key(&sale.sale_id, &key).await.expect("claim_by_key failed").expect("the claim");
         let order = s.orders.get_order(&claim.order_id).await.expect("get_order failed").expect("every claim has its order");
         assert_eq!(order.external_id.as_str(), claim.claim_id.as_str());
     }
-    assert_eq!(s.outbox.sent().await.len(), claims, "one allocation message per claim");
 }
 
 /// `orders` orders of one unit each race for `units` units of one SKU spread over three

@@ -332,8 +332,9 @@ pub fn split_into_shards(taken: &[(WarehouseId, MerchantId, u32)], count: u32) -
     shards
 }
 
-/// One claim, as the store keeps it under its (sale, idempotency key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One claim, as the store keeps it under its (sale, idempotency key), and as its order's
+/// message carries it ([`crate::messages::ClaimOrder`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub claim_id: ClaimId,
     pub sale_id: SaleId,

@@ -70,10 +70,31 @@ pub trait QueueMessage: Serialize + DeserializeOwned + fmt::Debug + Send + Sync 
     const KIND: &'static str;
 }
 
-/// A received order needs a warehouse plan.
+/// A received order needs a warehouse plan. A flash-sale claim's message also carries what
+/// makes its order (`claim`): the claim is written with this message and no order, and the
+/// consumer makes the order before it plans it
+/// ([`make_claim_order`](crate::usecases::flash_sales::make_claim_order)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllocateOrder {
     pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimOrder>,
+}
+
+impl AllocateOrder {
+    /// The message of an order stored already.
+    pub fn new(order_id: OrderId) -> Self {
+        Self { order_id, claim: None }
+    }
+}
+
+/// What makes a flash-sale claim's order: the claim as written and where the order ships
+/// (without an address the order waits on hold for one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimOrder {
+    pub claim: crate::flash_sale::Claim,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<crate::order::Address>,
 }
 
 impl QueueMessage for AllocateOrder {
@@ -105,11 +126,15 @@ pub struct Outgoing {
 impl Outgoing {
     /// Encodes `message` for its queue.
     pub fn of<M: QueueMessage>(message: &M) -> Self {
-        let mut body = serde_json::to_value(message).expect("a message always serialises");
-        if let serde_json::Value::Object(fields) = &mut body {
-            fields.insert("type".to_owned(), serde_json::Value::from(M::KIND));
-        }
-        Self { queue: M::QUEUE, kind: M::KIND, body: body.to_string() }
+        let fields = serde_json::to_string(message).expect("a message always serialises");
+        // The fields' object with `"type"` added last, written once (no `Value` built: a
+        // flash-sale claim encodes its message on the claim's path).
+        let body = match fields.strip_suffix('}') {
+            Some("{") => format!("{{\"type\":\"{}\"}}", M::KIND),
+            Some(open) if open.starts_with('{') => format!("{open},\"type\":\"{}\"}}", M::KIND),
+            _ => fields,
+        };
+        Self { queue: M::QUEUE, kind: M::KIND, body }
     }
 
     /// A message stored encoded (an outbox item, a queue row), as it was sent. Each queue

@@ -664,15 +664,14 @@ pub trait FlashSaleStore: Send + Sync {
 
     /// One claim as one atomic write: the claim under (sale, idempotency key); the
     /// customer's units claimed in the sale grown by `claim.quantity`; shard `claim.shard`'s
-    /// units left shrunk by it (and its claims counted); and `order`, inserted at version 1
-    /// with `send` queued (its outbox), so the claim and its order exist together or not at
-    /// all.
+    /// units left shrunk by it (and its claims counted); and `send` queued (its outbox: the
+    /// message that makes the claim's order, `messages::ClaimOrder`), so the claim and what
+    /// makes its order exist together or not at all. The order itself is not written here.
     /// Conditions, the first that fails answering: no claim under (sale, key) exists
     /// (`Duplicate`); the customer's units claimed plus `claim.quantity` is at most `limit`
-    /// (`LimitExceeded`); the shard has at least `claim.quantity` left (`ShardShort`). The
-    /// order is new (its external id is the new claim's id). A failed condition writes
-    /// nothing.
-    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
+    /// (`LimitExceeded`); the shard has at least `claim.quantity` left (`ShardShort`). A
+    /// failed condition writes nothing.
+    async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
 
     /// Closes a sale that has ended: takes every unit left in its shards out (each shard to
     /// zero) and gives them back to available stock, per (warehouse, owner) as the shards

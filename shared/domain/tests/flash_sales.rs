@@ -191,8 +191,11 @@ async fn a_claims_order_goes_through_the_normal_flow_to_reserved_from_the_units_
         .into_iter()
         .map(|row| Outgoing::stored(oms_domain::messages::QueueName::Allocate, row.body))
         .collect();
-    assert_eq!(queued.len(), 1, "the claim's order was queued with it");
-    assert_eq!(allocate_order(&world.ports, id).await.expect("allocate"), Handled::Moved(OrderStatus::Allocated));
+    assert_eq!(queued.len(), 1, "the message that makes the claim's order was queued with it");
+    assert_eq!(world.ports.orders.get_order(id).await.expect("read"), None, "made from the message");
+    let allocate = oms_domain::usecases::fulfilment::Allocate::default();
+    let made_and_planned = oms_domain::messages::consume(&allocate, &world.ports, &queued[0].body).await;
+    assert_eq!(made_and_planned.expect("allocate"), Handled::Moved(OrderStatus::Allocated));
     assert_eq!(reserve_order(&world.ports, id).await.expect("reserve"), Handled::Moved(OrderStatus::Reserved));
     let order = world.ports.orders.get_order(id).await.expect("read").expect("the order");
     assert_eq!((order.channel, order.external_id.as_str()), (Channel::FlashSale, made.claim.claim_id.as_str()));
@@ -212,6 +215,12 @@ async fn a_claim_without_an_address_waits_on_hold_until_one_is_given_and_its_lin
     world.at(sale.terms.starts_at);
     let made = claim(&world.ports, &sale.sale_id, new_claim("c-1", "k-1", 1, None)).await.expect("a claim");
     let id = &made.claim.order_id;
+    let [message] = &world.store.pending(oms_domain::messages::QueueName::Allocate).await.expect("rows")[..] else {
+        panic!("one message, the claim's")
+    };
+    let allocate = oms_domain::usecases::fulfilment::Allocate::default();
+    let made_on_hold = oms_domain::messages::consume(&allocate, &world.ports, &message.body).await.expect("made");
+    assert!(matches!(made_on_hold, Handled::Skipped(_)), "{made_on_hold:?}");
     let order = world.ports.orders.get_order(id).await.expect("read").expect("the order");
     assert_eq!((order.status, order.hold()), (OrderStatus::OnHold, Some(HoldReason::AddressMissing)));
     assert!(matches!(allocate_order(&world.ports, id).await.expect("allocate"), Handled::Skipped(_)));

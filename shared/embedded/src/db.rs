@@ -481,7 +481,10 @@ impl Db {
         answer.recv().map_err(|_| stopped())?
     }
 
-    fn submit<T, F>(&self, work: F, deliver: impl FnOnce(anyhow::Result<T>) + Send + 'static) -> anyhow::Result<()>
+    /// Queues `work` for the database thread, which runs it in its savepoint and, once the
+    /// batch's commit is known, calls `deliver` (on the database thread: it must be short)
+    /// with the work's answer, or the error that kept it from being committed.
+    pub(crate) fn submit<T, F>(&self, work: F, deliver: impl FnOnce(anyhow::Result<T>) + Send + 'static) -> anyhow::Result<()>
     where
         F: FnOnce(&mut Connection) -> anyhow::Result<T> + Send + 'static,
         T: Send + 'static,

@@ -13,16 +13,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
-use oms_domain::order::{AllocatedLine, Order};
+use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{
     ClaimOutcome, ClaimReturn, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, StoreError,
 };
 use oms_records::{ClaimRecord, SaleRecord};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::Arc;
 
+use crate::claim_books::{self, Decision};
 use crate::db::{index_time, to_u32, CachedStatements};
 use crate::inventory::{available, raise_reserved};
-use crate::orders::{insert, EncodedOrder};
 use crate::Embedded;
 
 #[async_trait]
@@ -89,24 +90,21 @@ impl FlashSaleStore for Embedded {
         body.map(|body| decode_claim(&body)).transpose().map_err(failed)
     }
 
-    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
+    /// Decided by the sale's book when it can (`claim_books.rs`: a write with no read),
+    /// else by the file: the key, the customer's total and the shard read and written in
+    /// one operation.
+    async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to claim from flash sale {}", claim.sale_id), e);
-        let body = serde_json::to_string(&ClaimRecord::from(claim)).context("Failed to encode the claim").map_err(failed)?;
-        let row = EncodedOrder::new(order, 1).map_err(failed)?;
-        let written = Claiming {
-            sale_id: claim.sale_id.to_string(),
-            key: claim.idempotency_key.to_string(),
-            customer: claim.customer_id.to_string(),
-            quantity: claim.quantity,
-            shard: claim.shard,
-            limit,
-            body,
-            order: row,
-            send: send.to_vec(),
-        };
+        let written = Arc::new(Claiming::new(claim, limit, send).map_err(failed)?);
+        if let Some(outcome) = self.claim_by_book(&written).await.map_err(failed)? {
+            return Ok(outcome);
+        }
+        let sale_id = written.sale_id.clone();
         let outcome = self.db.call(move |conn| claim_rows(conn, &written)).await.map_err(failed)?;
         Ok(match outcome {
             Claimed::Written => {
+                // Written behind the book's back: it reloads.
+                self.books.forget_sale(&sale_id);
                 if !send.is_empty() {
                     self.wake_consumers();
                 }
@@ -133,7 +131,10 @@ impl FlashSaleStore for Embedded {
             sku: sale.terms.sku.clone(),
             now,
         };
-        self.db.call(move |conn| close(conn, &closing)).await.map_err(failed)
+        let outcome = self.db.call(move |conn| close(conn, &closing)).await.map_err(failed)?;
+        // Its shards are empty now: a book of it would only find that out claim by claim.
+        self.books.forget_sale(sale.sale_id.as_str());
+        Ok(outcome)
     }
 
     async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
@@ -183,6 +184,66 @@ impl FlashSaleStore for Embedded {
             .await
             .map_err(failed)?;
         ids.into_iter().map(|id| SaleId::parse(id).context("A stored id is corrupt").map_err(failed)).collect()
+    }
+}
+
+impl Embedded {
+    /// The claim as the sale's book decides it, written if taken; `None` when the book
+    /// cannot decide or was out of date (the file decides then).
+    async fn claim_by_book(&self, c: &Arc<Claiming>) -> anyhow::Result<Option<ClaimOutcome>> {
+        let slot = self.books.slot(&c.sale_id);
+        let sale_id = c.sale_id.clone();
+        let book = slot.book(|| self.db.call(move |conn| claim_books::load(conn, &sale_id))).await?;
+        let (decision, answer) = {
+            let mut kept = book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match kept.decide(c) {
+                Decision::Take => {
+                    let (answer, written) = tokio::sync::oneshot::channel();
+                    if kept.queue(c.clone(), answer) {
+                        // The first claim queued: the write that takes it and those queued
+                        // after it, queued while the book is locked, so that it runs before
+                        // any operation queued behind the claims it takes.
+                        let (writing, delivering, store) = (slot.clone(), slot.clone(), self.clone());
+                        self.db.submit(
+                            move |conn| claim_books::write_queued(conn, &writing),
+                            move |written| {
+                                if claim_books::deliver(&delivering, written) {
+                                    store.wake_consumers();
+                                }
+                            },
+                        )?;
+                    }
+                    (Decision::Take, Some(written))
+                }
+                other => (other, None),
+            }
+        };
+        match (decision, answer) {
+            (Decision::Take, Some(written)) => match written.await {
+                Ok(Ok(())) => Ok(Some(ClaimOutcome::Claimed)),
+                Ok(Err(stale)) => {
+                    self.books.forget(&c.sale_id, &slot);
+                    tracing::debug!(sale_id = %c.sale_id, reason = %stale, "a claim the sale's book took is decided by the file");
+                    Ok(None)
+                }
+                Err(_) => {
+                    self.books.forget(&c.sale_id, &slot);
+                    anyhow::bail!("the write of the claims the sale's book took was not committed")
+                }
+            },
+            (Decision::Duplicate, _) => {
+                let (s, k) = (c.sale_id.clone(), c.key.clone());
+                match self.db.read(move |conn| claim_body(conn, &s, &k)).await? {
+                    Some(body) => Ok(Some(ClaimOutcome::Duplicate(Box::new(decode_claim(&body)?)))),
+                    None => {
+                        self.books.forget(&c.sale_id, &slot);
+                        Ok(None)
+                    }
+                }
+            }
+            (Decision::Limit(claimed), _) => Ok(Some(ClaimOutcome::LimitExceeded { claimed })),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -291,16 +352,31 @@ fn claim_body(conn: &Connection, sale_id: &str, key: &str) -> anyhow::Result<Opt
 }
 
 /// One claim's rows, encoded.
-struct Claiming {
-    sale_id: String,
-    key: String,
-    customer: String,
-    quantity: u32,
-    shard: u32,
-    limit: u32,
-    body: String,
-    order: EncodedOrder,
-    send: Vec<Outgoing>,
+#[derive(Debug)]
+pub(crate) struct Claiming {
+    pub(crate) sale_id: String,
+    pub(crate) key: String,
+    pub(crate) customer: String,
+    pub(crate) quantity: u32,
+    pub(crate) shard: u32,
+    pub(crate) limit: u32,
+    pub(crate) body: String,
+    pub(crate) send: Vec<Outgoing>,
+}
+
+impl Claiming {
+    pub(crate) fn new(claim: &Claim, limit: u32, send: &[Outgoing]) -> anyhow::Result<Self> {
+        Ok(Self {
+            sale_id: claim.sale_id.to_string(),
+            key: claim.idempotency_key.to_string(),
+            customer: claim.customer_id.to_string(),
+            quantity: claim.quantity,
+            shard: claim.shard,
+            limit,
+            body: serde_json::to_string(&ClaimRecord::from(claim)).context("Failed to encode the claim")?,
+            send: send.to_vec(),
+        })
+    }
 }
 
 enum Claimed {
@@ -357,10 +433,7 @@ fn claim_rows(conn: &mut Connection, c: &Claiming) -> anyhow::Result<Claimed> {
         params![c.sale_id, c.key, c.body],
     )
     .context("Failed to write the claim row")?;
-    if insert(conn, &c.order, &c.send)?.is_some() {
-        // The order's external id is the new claim's id: taken already means a corrupt store.
-        anyhow::bail!("The order of claim {} exists already", c.key);
-    }
+    crate::queue::enqueue(conn, &c.send)?;
     Ok(Claimed::Written)
 }
 

@@ -18,6 +18,7 @@ mod auctions;
 mod browsing;
 mod buyer_requests;
 mod catalogue;
+mod claim_books;
 mod consignments;
 mod db;
 mod documents;
@@ -66,6 +67,9 @@ pub struct Embedded {
     /// Flash sales decoded before, with the row body they were decoded from: a claim reads
     /// the row (it may have changed: an early end) but decodes it only when it differs.
     sales: Arc<std::sync::Mutex<KnownSales>>,
+    /// The books of the sales claimed in this process: claims decided in memory, written
+    /// without a read (`claim_books.rs`).
+    books: Arc<claim_books::ClaimBooks>,
 }
 
 impl Embedded {
@@ -81,13 +85,13 @@ impl Embedded {
         if recovered > 0 {
             tracing::info!(messages = recovered, "messages left in flight by a previous run are visible again");
         }
-        Ok(Self { db, notify: Arc::default(), sales: Arc::default() })
+        Ok(Self { db, notify: Arc::default(), sales: Arc::default(), books: Arc::default() })
     }
 
     /// A store that lives in memory only, for tests: one private database per call,
     /// shared by the clones of the value returned.
     pub fn open_in_memory() -> anyhow::Result<Self> {
-        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default(), sales: Arc::default() })
+        Ok(Self { db: db::Db::open_in_memory()?, notify: Arc::default(), sales: Arc::default(), books: Arc::default() })
     }
 
     /// Every port backed by this store, with `clock` as the time.

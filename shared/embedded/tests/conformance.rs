@@ -539,15 +539,9 @@ macro_rules! delegate_flash_sales {
                 let $this = self;
                 $store.claim_by_key(sale, key).await
             }
-            async fn claim(
-                &self,
-                claim: &Claim,
-                limit: u32,
-                order: &Order,
-                send: &[Outgoing],
-            ) -> Result<ClaimOutcome, StoreError> {
+            async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
                 let $this = self;
-                $store.claim(claim, limit, order, send).await
+                $store.claim(claim, limit, send).await
             }
             async fn close_sale(
                 &self,

@@ -11,7 +11,7 @@ use std::time::Duration;
 const LONG: Duration = Duration::from_secs(3600);
 
 fn allocate(n: u32) -> Outgoing {
-    Outgoing::of(&AllocateOrder { order_id: OrderId::parse(format!("ord_{n}")).expect("a valid order id") })
+    Outgoing::of(&AllocateOrder::new(OrderId::parse(format!("ord_{n}")).expect("a valid order id")))
 }
 
 fn reserve(n: u32) -> Outgoing {

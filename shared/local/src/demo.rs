@@ -427,6 +427,10 @@ async fn sale_ended_early(api: &Router, embedded: &Embedded) -> anyhow::Result<(
     let body = json!({ "customer_id": "c-306", "quantity": 1, "idempotency_key": "c-306-early" });
     let held = expect(api, Method::POST, &claims, body, StatusCode::CREATED).await?;
     let order_id = held["order_id"].as_str().unwrap_or_default().to_owned();
+    // The claim's order is made from its message by the allocate queue's worker.
+    if !crate::workers::wait_until_idle(embedded, Duration::from_secs(30)).await? {
+        bail!("the queues did not drain within 30 s");
+    }
     let body = json!({ "reason": "changed their mind" });
     expect(api, Method::POST, &format!("/orders/{order_id}/cancel"), body, StatusCode::OK).await?;
     let after_cancel = expect(api, Method::GET, &format!("/flash-sales/{sale_id}"), Value::Null, StatusCode::OK).await?;

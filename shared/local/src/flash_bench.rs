@@ -4,9 +4,11 @@
 //! `--simulate`, the DynamoDB capacity model (`crate::flash_model`).
 //!
 //! Both sides do the same work per claim: refuse a repeated idempotency key, check the
-//! customer's limit, take a unit, record the claim. Ours also makes the claim's order and
-//! its allocation message in the same atomic write, durably (SQLite in WAL mode); Redis
-//! runs with its append-only file fsynced every second, the closest Redis comes.
+//! customer's limit, take a unit, record the claim. Ours also writes the message that
+//! makes the claim's order in the same atomic write, durably (SQLite in WAL mode); Redis
+//! runs with its append-only file fsynced every second, the closest Redis comes. After
+//! the claims, the workers make, plan and reserve every claim's order from those messages,
+//! timed apart (`orders/s`), and every claim is checked to have its order.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -34,6 +36,8 @@ struct Run {
     elapsed: Duration,
     /// Units taken past the sale's units (must be 0).
     oversold: i64,
+    /// How long the workers took, after the claims, to make and reserve their orders.
+    orders: Option<Duration>,
 }
 
 impl Run {
@@ -46,7 +50,8 @@ impl Run {
 /// has as many units) at each number of `clients`.
 pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &Path) -> anyhow::Result<()> {
     println!("flash sale on one SKU: {claims} claims of one unit, each served (the sale has {claims} units), {shards} shards");
-    println!("  oms: the claim use case in process on the embedded store (claim + customer total + shard + order + message, one durable write)");
+    println!("  oms: the claim use case in process on the embedded store (claim + customer total + shard + its order's message, one durable write)");
+    println!("  orders/s: then the workers make, plan and reserve the claims' orders from those messages (every claim checked to have its order)");
     let redis = match RedisServer::start() {
         Ok(server) => {
             println!(
@@ -64,8 +69,8 @@ pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &P
     println!("  http: the same claims through `oms serve` over HTTP on loopback (keep-alive clients in this process)");
     println!();
     println!(
-        "  {:>7}  {:>14}  {:>14}  {:>7}  {:>14}  {:>15}",
-        "clients", "oms claims/s", "redis claims/s", "ratio", "http claims/s", "oversold o/r/h"
+        "  {:>7}  {:>14}  {:>14}  {:>7}  {:>14}  {:>15}  {:>9}",
+        "clients", "oms claims/s", "redis claims/s", "ratio", "http claims/s", "oversold o/r/h", "orders/s"
     );
     for (run, &count) in clients.iter().enumerate() {
         let dir = data_dir.join(format!("oms-{run}"));
@@ -79,8 +84,9 @@ pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &P
             Some(t) => (format!("{:.0}", t.rate()), format!("{:.2}x", ours.rate() / t.rate()), t.oversold.to_string()),
             None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
         };
+        let orders = ours.orders.map_or(0.0, |d| ours.claims as f64 / d.as_secs_f64());
         println!(
-            "  {count:>7}  {:>14.0}  {redis_rate:>14}  {ratio:>7}  {:>14.0}  {:>15}",
+            "  {count:>7}  {:>14.0}  {redis_rate:>14}  {ratio:>7}  {:>14.0}  {:>15}  {orders:>9.0}",
             ours.rate(),
             http.rate(),
             format!("{}/{redis_oversold}/{}", ours.oversold, http.oversold)
@@ -106,7 +112,7 @@ fn address() -> Address {
 }
 
 /// A fresh durable store with a sale of `units` open now.
-async fn oms_sale(dir: &Path, units: usize, shards: u32) -> anyhow::Result<(Ports, SaleId)> {
+async fn oms_sale(dir: &Path, units: usize, shards: u32) -> anyhow::Result<(Embedded, Ports, SaleId)> {
     let store = Embedded::open(dir)?;
     let ports = store.ports(Arc::new(SystemClock));
     let warehouse = WarehouseId::parse("wh-bench")?;
@@ -127,11 +133,11 @@ async fn oms_sale(dir: &Path, units: usize, shards: u32) -> anyhow::Result<(Port
         currency: Currency::parse("CNY")?,
     };
     let sale = flash_sales::create_sale(&ports, &m1(), terms).await?;
-    Ok((ports, sale.sale_id))
+    Ok((store, ports, sale.sale_id))
 }
 
 async fn oms_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> anyhow::Result<Run> {
-    let (ports, sale_id) = oms_sale(dir, claims, shards).await?;
+    let (store, ports, sale_id) = oms_sale(dir, claims, shards).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -167,14 +173,24 @@ async fn oms_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> anyh
     let view = flash_sales::view_sale(&ports, &sale_id).await?.context("the sale vanished")?;
     let claimed = i64::try_from(view.units_claimed)?;
     let oversold = (claimed - i64::try_from(claims)?).max(0) + (i64::try_from(served)? - claimed).abs();
-    Ok(Run { claims: served, elapsed, oversold })
+    // The claims' orders, made, planned and reserved by the workers from their messages.
+    let making = Instant::now();
+    crate::workers::drain(&store, &ports, Duration::from_secs(600)).await?;
+    let orders = making.elapsed();
+    let counts = store.order_counts_by_status().await?;
+    let reserved = counts.iter().find(|(status, _)| *status == oms_domain::OrderStatus::Reserved).map_or(0, |(_, n)| *n);
+    let made: usize = counts.iter().map(|(_, n)| n).sum();
+    if made != served || reserved != served {
+        bail!("{served} claims made {made} orders, {reserved} of them reserved: every claim must have its order");
+    }
+    Ok(Run { claims: served, elapsed, oversold, orders: Some(orders) })
 }
 
 /// The claims through a fresh `oms serve` (routes and queue workers) over HTTP.
 async fn http_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> anyhow::Result<Run> {
     use futures::stream::{self, StreamExt as _};
-    let (ports, sale_id) = oms_sale(dir, claims, shards).await?;
-    drop(ports);
+    let (store, ports, sale_id) = oms_sale(dir, claims, shards).await?;
+    drop((store, ports));
     let options = crate::server::ServeOptions::local(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), dir.to_owned());
     let running = crate::server::start(options).await?;
     let url = format!("http://{}/flash-sales/{sale_id}/claims", running.addr);
@@ -201,7 +217,7 @@ async fn http_run(dir: &Path, claims: usize, clients: usize, shards: u32) -> any
     let view = flash_sales::view_sale(&store.ports(Arc::new(SystemClock)), &sale_id).await?.context("the sale vanished")?;
     let claimed = i64::try_from(view.units_claimed)?;
     let oversold = (claimed - i64::try_from(claims)?).max(0) + (i64::try_from(served)? - claimed).abs();
-    Ok(Run { claims: served, elapsed, oversold })
+    Ok(Run { claims: served, elapsed, oversold, orders: None })
 }
 
 /// The claim as one Lua script: the same answer for a repeated key, the limit, the
@@ -313,5 +329,5 @@ async fn redis_run(server: &RedisServer, run: usize, claims: usize, clients: usi
     let elapsed = started.elapsed();
     let left: i64 = redis::cmd("GET").arg(&keys[0]).query_async(&mut setup).await?;
     let oversold = (-left).max(0) + (i64::try_from(claims)? - left - i64::try_from(served)?).abs();
-    Ok(Run { claims: served, elapsed, oversold })
+    Ok(Run { claims: served, elapsed, oversold, orders: None })
 }

@@ -301,8 +301,13 @@ pub fn report(rate: u32) -> String {
     );
     let _ = writeln!(
         text,
-        "    the rest of a claim's items (claim, customer, order, marker, outbox) spread over the table: about {} WCU/s in all",
-        u64::from(rate) * 14
+        "    the rest of a claim's items (claim, customer, outbox) spread over the table: about {} WCU/s in all",
+        u64::from(rate) * 6
+    );
+    let _ = writeln!(
+        text,
+        "    the claims' orders (order, marker) are made by allocate from the queued messages, off the claim's path: about {} WCU/s more, at the pace allocate's concurrency sets (the queue holds the burst)",
+        u64::from(rate) * 6
     );
     text
 }

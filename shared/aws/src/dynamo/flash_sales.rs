@@ -2,7 +2,8 @@
 //! partition), one per (sale, customer) with the units claimed, and one per claim under its
 //! idempotency key. A claim is one `TransactWriteItems`: the claim (`put_new`), the
 //! customer's total (conditional on the limit), the shard (conditional on its units) and the
-//! order's own items with its outbox item. See `docs/dynamodb.md`, "Flash sales".
+//! outbox item of the message that makes the claim's order (the order is made by the
+//! allocate queue's consumer). See `docs/dynamodb.md`, "Flash sales".
 //!
 //! A sale not closed has an item in the `OPEN_FLASH_SALES` partition, sorted by its end,
 //! put with the sale; closing it (`close_sale`) zeroes the shards conditional on the units
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, KeysAndAttributes, Put, Tr
 use chrono::{DateTime, Utc};
 use oms_domain::flash_sale::{Claim, FlashSale, IdempotencyKey, SaleClosing, SaleId, ShardLevel};
 use oms_domain::messages::Outgoing;
-use oms_domain::order::{AllocatedLine, Order};
+use oms_domain::order::AllocatedLine;
 use oms_domain::ports::{
     ClaimOutcome, ClaimReturn, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, InventoryStore, StoreError,
 };
@@ -313,14 +314,9 @@ impl DynamoStore {
         ])
     }
 
-    /// The claim's write: the claim, the customer's total, the shard, then the order's items.
-    fn claim_items(
-        &self,
-        claim: &Claim,
-        limit: u32,
-        order: &Order,
-        send: &[Outgoing],
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// The claim's write: the claim, the customer's total, the shard, then its outbox items
+    /// (the message that makes its order).
+    fn claim_items(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<Vec<TransactWriteItem>, StoreError> {
         let what = format!("claim {} of flash sale {}", claim.claim_id, claim.sale_id);
         let key = Key::flash_sale_claim(&claim.sale_id, &claim.idempotency_key);
         let item = to_item(&ClaimItem { pk: key.pk, sk: key.sk, record: ClaimRecord::from(claim) }, &what)?;
@@ -349,7 +345,7 @@ impl DynamoStore {
             TransactWriteItem::builder().update(customer).build(),
             TransactWriteItem::builder().update(shard).build(),
         ];
-        items.extend(self.new_order_items(order, send)?);
+        items.extend(self.outbox_puts(send, &claim.order_id)?);
         Ok(items)
     }
 }
@@ -566,9 +562,9 @@ impl FlashSaleStore for DynamoStore {
 
     /// One `TransactWriteItems` (`claim_items`); a cancelled one is read by which of its
     /// first three items failed: the claim's key, the customer's limit, the shard.
-    async fn claim(&self, claim: &Claim, limit: u32, order: &Order, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
+    async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
         let what = format!("claim from flash sale {}", claim.sale_id);
-        let items = self.claim_items(claim, limit, order, send)?;
+        let items = self.claim_items(claim, limit, send)?;
         let reasons = match self.transact(items, &what).await? {
             Transact::Written => return Ok(ClaimOutcome::Claimed),
             Transact::Cancelled(reasons) => reasons,

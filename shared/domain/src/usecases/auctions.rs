@@ -280,7 +280,7 @@ pub fn winner_order(
             .map_err(|e| StoreError::new("an auction's order could not be held", e))?;
         return Ok((order, vec![]));
     }
-    let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+    let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
     Ok((order, vec![allocate]))
 }
 
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!((order.channel, order.external_id.as_str()), (Channel::Auction, auction.auction_id.as_str()));
         assert_eq!((order.status, order.paid, order.customer.id.as_str()), (OrderStatus::Received, false, "c-1"));
         assert_eq!((order.lines.len(), order.lines[0].quantity, order.lines[0].unit_price), (1, 1, Decimal::new(130, 0)));
-        assert_eq!(send, [Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })]);
+        assert_eq!(send, [Outgoing::of(&AllocateOrder::new(order.order_id.clone()))]);
     }
 
     #[test]

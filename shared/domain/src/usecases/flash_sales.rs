@@ -1,6 +1,8 @@
 //! Flash sales: create a sale (its units set aside from stock), claim units of it, and
-//! show it. A claim is one atomic write of the store ([`FlashSaleStore::claim`]); the
-//! walk over shards, the window and the answers are decided here, once for every store.
+//! show it. A claim is one atomic write of the store ([`FlashSaleStore::claim`]): the claim
+//! and the message that makes its order ([`make_claim_order`], run by the allocate queue's
+//! consumer), never the order itself, so a claim's write stays small; the walk over shards,
+//! the window and the answers are decided here, once for every store.
 //!
 //! Every use case takes the merchant (or customer) as an argument, so a caller derived
 //! from credentials can be passed in place of one named in a body.
@@ -11,7 +13,7 @@ use crate::flash_sale::{
     shard_order, Claim, ClaimId, ClaimedFrom, FlashSale, IdempotencyKey, NotEnoughStock, SaleClosing, SaleId, SaleState,
     SaleTerms, ShardLevel,
 };
-use crate::messages::{AllocateOrder, Outgoing};
+use crate::messages::{AllocateOrder, ClaimOrder, Outgoing};
 use crate::order::{Address, Allocation, Channel, Charges, Customer, HoldReason, NewOrder, Order, OrderLine, OrderStatus};
 use crate::ports::{ClaimOutcome, CloseSaleOutcome, CreateSaleOutcome, EndSaleOutcome, FlashSaleStore, Ports, StoreError};
 use crate::usecases::products::{ensure_sellable, SellableError};
@@ -96,7 +98,8 @@ pub enum ClaimError {
 pub const SHORTS_BEFORE_READ: usize = 3;
 
 /// Claims units of a sale for a customer: one atomic write of the claim, the customer's
-/// total (never past the limit), one shard's units and the order the claim makes.
+/// total (never past the limit), one shard's units and the message that makes the claim's
+/// order (the allocate queue's; its order exists once that message is consumed).
 ///
 /// The claim starts at a random shard and walks on to the next while a shard has too few
 /// units; once [`SHORTS_BEFORE_READ`] were found short it reads every shard's level and
@@ -138,10 +141,13 @@ pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Cla
                 shard,
                 claimed_at: now,
             };
-            let (order, send) = claim_order(&sale, &claim, new.shipping_address.clone(), now)?;
-            match store.claim(&claim, limit, &order, &send).await? {
+            let send = [Outgoing::of(&AllocateOrder {
+                order_id: order_id.clone(),
+                claim: Some(ClaimOrder { claim: claim.clone(), shipping_address: new.shipping_address.clone() }),
+            })];
+            match store.claim(&claim, limit, &send).await? {
                 ClaimOutcome::Claimed => {
-                    tracing::info!(sale_id = %sale_id, claim_id = %claim.claim_id, order_id = %order.order_id, shard, quantity = claim.quantity, "flash sale claim made");
+                    tracing::debug!(sale_id = %sale_id, claim_id = %claim.claim_id, order_id = %order_id, shard, quantity = claim.quantity, "flash sale claim made");
                     return Ok(Claimed { claim, repeated: false });
                 }
                 ClaimOutcome::Duplicate(first) => return repeated(*first, &new),
@@ -178,6 +184,27 @@ pub async fn claim(ports: &Ports, sale_id: &SaleId, new: NewClaim) -> Result<Cla
     }
 }
 
+/// Makes a claim's order from its message ([`ClaimOrder`]), as [`claim_order`] builds it, at
+/// the claim's time: stored with no message, since the consumer that makes it plans it
+/// next. Idempotent: the order's external id is the claim id, so a message delivered again
+/// finds the order made before (in whatever state it has reached since) and makes nothing.
+/// `Ok(false)` when the claim's sale is gone (nothing can be made).
+pub async fn make_claim_order(ports: &Ports, made: &ClaimOrder) -> Result<bool, StoreError> {
+    let claim = &made.claim;
+    let Some(sale) = ports.flash_sales.get_sale(&claim.sale_id).await? else {
+        tracing::error!(sale_id = %claim.sale_id, claim_id = %claim.claim_id, "a claim's order cannot be made: its sale is gone");
+        return Ok(false);
+    };
+    let order = claim_order(&sale, claim, made.shipping_address.clone(), claim.claimed_at)?;
+    match ports.orders.insert_order(&order).await? {
+        crate::ports::InsertOutcome::Inserted => {
+            tracing::info!(sale_id = %claim.sale_id, claim_id = %claim.claim_id, order_id = %order.order_id, "flash sale claim's order made");
+        }
+        crate::ports::InsertOutcome::Duplicate(_) => {}
+    }
+    Ok(true)
+}
+
 /// The first claim under the key, if it is this customer's; another customer's is refused.
 fn repeated(first: Claim, new: &NewClaim) -> Result<Claimed, ClaimError> {
     if first.customer_id != new.customer_id {
@@ -192,15 +219,10 @@ fn repeated(first: Claim, new: &NewClaim) -> Result<Claimed, ClaimError> {
 /// The order a claim makes: channel `flash_sale`, external id the claim id, the selling
 /// merchant, one line of the claimed units at the sale's price, and its plan already made
 /// from the claim's shard (its units are set aside in that shard's warehouse). Unpaid: the
-/// order has no payment field yet. With an address it is queued for allocation (which
-/// takes the plan as it is); without one it is stored on hold (`address_missing`) and
-/// nothing is queued until an address is given.
-pub fn claim_order(
-    sale: &FlashSale,
-    claim: &Claim,
-    address: Option<Address>,
-    now: DateTime<Utc>,
-) -> Result<(Order, Vec<Outgoing>), StoreError> {
+/// order has no payment field yet. With an address it is received, to be planned (which
+/// takes the plan as it is); without one it is on hold (`address_missing`) until an
+/// address is given.
+pub fn claim_order(sale: &FlashSale, claim: &Claim, address: Option<Address>, now: DateTime<Utc>) -> Result<Order, StoreError> {
     let shard = sale
         .shards
         .get(claim.shard as usize)
@@ -249,10 +271,8 @@ pub fn claim_order(
         order
             .transition(OrderStatus::OnHold, now, HoldReason::AddressMissing.to_string())
             .map_err(|e| StoreError::new("a claim's order could not be held", e))?;
-        return Ok((order, vec![]));
     }
-    let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
-    Ok((order, vec![allocate]))
+    Ok(order)
 }
 
 /// The units a claim's order gives back when it is cancelled now, if it never held them:

@@ -67,7 +67,7 @@ pub async fn release(ports: &Ports, order_id: &OrderId, note: &str) -> Result<Or
             order
                 .transition(OrderStatus::Received, now, format!("released after fraud review: {note}"))
                 .map_err(|e| StoreError::new("an order held for review could not be released", e))?;
-            let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+            let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
             Ok(Change::WriteWith(order, Effects::send(allocate), ()))
         })
     })

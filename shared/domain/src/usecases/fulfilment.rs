@@ -47,6 +47,12 @@ pub struct Allocate {
 impl Consumer for Allocate {
     type Message = AllocateOrder;
     async fn consume(&self, ports: &Ports, message: AllocateOrder) -> Result<Handled, StoreError> {
+        if let Some(claim) = &message.claim {
+            // A flash-sale claim's message: its order is made here, then planned.
+            if !crate::usecases::flash_sales::make_claim_order(ports, claim).await? {
+                return Ok(Handled::Skipped(format!("flash sale {} is gone", claim.claim.sale_id)));
+            }
+        }
         allocate_order_with(ports, &message.order_id, &self.merge).await
     }
 }
@@ -421,7 +427,7 @@ pub async fn requeue_backorders(ports: &Ports, skus: impl IntoIterator<Item = cr
             if sent.contains(&order_id) {
                 continue;
             }
-            ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order_id.clone() })).await?;
+            ports.queue.send(&Outgoing::of(&AllocateOrder::new(order_id.clone()))).await?;
             tracing::info!(order_id = %order_id, sku = %sku, "backorder queued for planning again");
             sent.insert(order_id);
         }

@@ -220,7 +220,7 @@ pub fn join_order(offer: &GroupBuy, join: &Join, now: DateTime<Utc>) -> Result<(
             .map_err(|e| StoreError::new("a join's order could not be held", e))?;
         return Ok((order, vec![]));
     }
-    let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+    let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
     Ok((order, vec![allocate]))
 }
 

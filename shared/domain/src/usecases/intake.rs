@@ -186,7 +186,7 @@ pub async fn receive_order(ports: &Ports, new: NewOrder) -> Result<Receipt, Inta
     // The allocation message is queued in the insert's own atomic write (the outbox), so
     // no crash leaves a received order that nothing will plan.
     let send = match hold {
-        None => vec![Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })],
+        None => vec![Outgoing::of(&AllocateOrder::new(order.order_id.clone()))],
         Some(_) => vec![],
     };
     match ports.orders.insert_order_sending(&order, &send).await? {
@@ -386,7 +386,7 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
             order.channel_updated_at = delivered.channel_updated_at;
             // A waiting order is planned again with the change that may let it proceed.
             if is_waiting(order.status) {
-                let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+                let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
                 return Ok(Change::WriteWith(order, Effects::send(allocate), (update, None)));
             }
             // Warehouses working on it get the request again, with the new address.
@@ -407,7 +407,7 @@ async fn redelivered(ports: &Ports, existing: &Order, delivered: &Order) -> Resu
     // current stock (a spare allocation message is harmless); a change took its message
     // with it.
     if !written && is_waiting(order.status) {
-        ports.queue.send(&Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() })).await?;
+        ports.queue.send(&Outgoing::of(&AllocateOrder::new(order.order_id.clone()))).await?;
     }
     tracing::info!(order_id = %order.order_id, channel = %order.channel, updated = ?update.applied, refused = ?update.refused, "order delivered again");
     Ok(Receipt {

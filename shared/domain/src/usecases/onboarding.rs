@@ -263,7 +263,7 @@ async fn release_one(ports: &Ports, order_id: &OrderId) -> Result<bool, StoreErr
             order
                 .transition(OrderStatus::Received, now, crate::usecases::fulfilment::REVIEW_RELEASE)
                 .map_err(|e| StoreError::new("an order held for the review could not be released", e))?;
-            let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+            let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
             Ok(Change::WriteWith(order, Effects::send(allocate), true))
         })
     })

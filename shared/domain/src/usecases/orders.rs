@@ -307,7 +307,7 @@ pub async fn modify_order(ports: &Ports, order_id: &OrderId, patch: OrderPatch) 
             // A backorder is planned again, and an order on hold is planned (allocation
             // releases it once its SKUs are all known): queued with the change.
             if matches!(order.status, OrderStatus::Backordered | OrderStatus::OnHold) {
-                let allocate = Outgoing::of(&AllocateOrder { order_id: order.order_id.clone() });
+                let allocate = Outgoing::of(&AllocateOrder::new(order.order_id.clone()));
                 return Ok(Change::WriteWith(order, Effects::send(allocate), update));
             }
             // Warehouses working on it get the request again, with the new address.

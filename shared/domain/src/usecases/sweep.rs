@@ -295,7 +295,7 @@ async fn sweep_one(ports: &Ports, status: OrderStatus, order_id: &OrderId) -> Re
     }
     let (message, repair) = match status {
         OrderStatus::Allocated => (Outgoing::of(&ReserveOrder { order_id: order_id.clone() }), Repair::Reserve),
-        _ => (Outgoing::of(&AllocateOrder { order_id: order_id.clone() }), Repair::Allocate),
+        _ => (Outgoing::of(&AllocateOrder::new(order_id.clone())), Repair::Allocate),
     };
     // The note and the message in one write; an order that moved on meanwhile is left.
     let changed = update_with_retry(&*ports.orders, order_id, |mut order| {
