@@ -361,7 +361,7 @@ async fn flash_sale(api: &Router, embedded: &Embedded, ports: &Ports) -> anyhow:
         statuses.push(order["status"].as_str().unwrap_or_default().to_owned());
     }
     println!(
-        "  the sale is {}: {} claimed, {} left, {} claims; their orders (channel flash_sale): {statuses:?}",
+        "  the sale is {}: {} claimed, {} left, {} claims; their orders (channel flash_sale, each made by the allocate worker from its claim's message): {statuses:?}",
         sale["state"], sale["units_claimed"], sale["units_left"], sale["claims"]
     );
     sale_leftovers(api, embedded, ports).await
