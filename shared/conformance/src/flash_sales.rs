@@ -1,7 +1,8 @@
 //! Flash sales: a sale sets its units aside all or nothing; a claim is one atomic write
 //! whose conditions (the idempotency key, the customer's limit, the shard's units) fail
 //! as outcomes that write nothing; and many claims racing for few units take exactly the
-//! units there are, each with its order, through the one claim use case.
+//! units there are, each with the message that makes its order (and its order once that
+//! message is consumed), through the one claim use case.
 
 use chrono::{Duration, Utc};
 use oms_domain::flash_sale::{Claim, ClaimId, FlashSale, IdempotencyKey, SaleId, SaleTerms};

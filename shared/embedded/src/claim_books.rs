@@ -126,7 +126,8 @@ pub(crate) type Answer = tokio::sync::oneshot::Sender<Result<(), StaleBook>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
     /// Taken in the book: the shard's units, the customer's room and the key are the
-    /// claim's now; write it (`write_taken`), then say so ([`SaleBook::written`]).
+    /// claim's now; queue it for the next write (`write_queued`), which says when it is
+    /// written (`deliver`).
     Take,
     /// A claim under this key is written.
     Duplicate,

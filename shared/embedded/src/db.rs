@@ -178,7 +178,7 @@ CREATE INDEX IF NOT EXISTS consignments_by_owner ON consignments (owner, consign
 /// Version 12: flash sales. The sale's terms and shards as a JSON body (`oms_records::SaleRecord`);
 /// one row per shard with its units left (never below zero) and claims made; the units each
 /// customer claimed per sale; and each claim under its (sale, idempotency key). A claim
-/// writes its rows and its order in one savepoint. Idempotent.
+/// writes its rows and its order's message in one savepoint. Idempotent.
 const FLASH_SALES: &str = "
 CREATE TABLE IF NOT EXISTS flash_sales (
     sale_id TEXT PRIMARY KEY NOT NULL,

@@ -1,8 +1,10 @@
 //! `FlashSaleStore`: a sale's body, one row per shard, the customers' totals and the claims
-//! (tables of schema step 10). A claim is one operation on the database thread, in its own
-//! savepoint: it checks the key, the customer's total and the shard, then writes the claim,
-//! the total, the shard and the order with its messages, so they land together or not at all.
-//! JSON is encoded and decoded on the caller's task; the database thread only moves rows.
+//! (tables of schema step 10). A claim is decided by the sale's book in memory and written
+//! with others in one operation with no read (`claim_books.rs`); what the book cannot decide
+//! is one operation on the database thread, in its own savepoint: it checks the key, the
+//! customer's total and the shard, then writes the claim, the total, the shard and the
+//! message that makes the claim's order, so they land together or not at all. JSON is
+//! encoded and decoded on the caller's task; the database thread only moves rows.
 //!
 //! A sale's row also keeps its end (`ends_at`, the index times' fixed-width RFC 3339) and,
 //! once closed, `closed_at` and `units_returned` (schema step 19); the partial index
