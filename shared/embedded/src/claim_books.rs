@@ -24,10 +24,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
-use crate::db::{to_u32, CachedStatements};
-use crate::flash_sales::Claiming;
+use crate::db::to_u32;
+use crate::flash_sales::{count_customer, take_from_shard, write_claim, Claiming};
 
 /// Most books kept at once; past it they are all dropped (each reloads on its next claim).
 const MOST_BOOKS: usize = 64;
@@ -59,7 +59,7 @@ pub(crate) struct ClaimBooks {
 /// A sale's book, loaded by the first claim that needs it (the others wait for it).
 #[derive(Debug, Default)]
 pub(crate) struct BookSlot {
-    pub(crate) book: tokio::sync::OnceCell<Mutex<SaleBook>>,
+    book: tokio::sync::OnceCell<Mutex<SaleBook>>,
 }
 
 impl BookSlot {
@@ -261,9 +261,9 @@ pub(crate) fn deliver(slot: &BookSlot, written: anyhow::Result<Written>) -> bool
     any
 }
 
-/// The queued claims' rows: per shard one conditional update of all its claims, then per
-/// claim the customer's total (on the room the book saw), the claim (on a new key) and its
-/// messages.
+/// The queued claims' rows, through the statements the one-claim path writes with: per
+/// shard one conditional update of all its claims, then per claim the customer's total (on
+/// the room the book saw), the claim (on a new key) and its messages.
 fn write_all(conn: &Connection, claims: &[(Arc<Claiming>, Answer)]) -> Result<(), StaleBook> {
     let mut shards: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
     for (c, _) in claims {
@@ -274,42 +274,17 @@ fn write_all(conn: &Connection, claims: &[(Arc<Claiming>, Answer)]) -> Result<()
     let failed = |e: anyhow::Error| StaleBook::failed(&e);
     let Some((first, _)) = claims.first() else { return Ok(()) };
     for (shard, (units, count)) in shards {
-        let taken = conn
-            .execute_cached(
-                "UPDATE flash_sale_shards SET units_left = units_left - ?3, claims = claims + ?4
-                 WHERE sale_id = ?1 AND shard = ?2 AND units_left >= ?3",
-                params![first.sale_id, shard, units, count],
-            )
-            .context("Failed to take the units from the shard")
-            .map_err(failed)?;
-        if taken == 0 {
+        if !take_from_shard(conn, &first.sale_id, shard, units, count).map_err(failed)? {
             return Err(StaleBook::because("a shard has fewer units"));
         }
     }
     for (c, _) in claims {
-        let counted = conn
-            .execute_cached(
-                "INSERT INTO flash_sale_customers (sale_id, customer_id, claimed) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (sale_id, customer_id) DO UPDATE SET claimed = claimed + excluded.claimed
-                 WHERE claimed + excluded.claimed <= ?4",
-                params![c.sale_id, c.customer, c.quantity, c.limit],
-            )
-            .context("Failed to count the customer's claim")
-            .map_err(failed)?;
-        if counted == 0 {
+        if !count_customer(conn, c).map_err(failed)? {
             return Err(StaleBook::because("a customer claimed more"));
         }
-        let new = conn
-            .execute_cached(
-                "INSERT INTO flash_sale_claims (sale_id, idempotency_key, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![c.sale_id, c.key, c.body],
-            )
-            .context("Failed to write the claim row")
-            .map_err(failed)?;
-        if new == 0 {
+        if !write_claim(conn, c).map_err(failed)? {
             return Err(StaleBook::because("a key has a claim"));
         }
-        crate::queue::enqueue(conn, &c.send).map_err(failed)?;
     }
     Ok(())
 }

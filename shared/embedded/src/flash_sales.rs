@@ -196,7 +196,7 @@ impl Embedded {
         let slot = self.books.slot(&c.sale_id);
         let sale_id = c.sale_id.clone();
         let book = slot.book(|| self.db.call(move |conn| claim_books::load(conn, &sale_id))).await?;
-        let (decision, answer) = {
+        let next = {
             let mut kept = book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             match kept.decide(c) {
                 Decision::Take => {
@@ -215,13 +215,13 @@ impl Embedded {
                             },
                         )?;
                     }
-                    (Decision::Take, Some(written))
+                    Ok(written)
                 }
-                other => (other, None),
+                other => Err(other),
             }
         };
-        match (decision, answer) {
-            (Decision::Take, Some(written)) => match written.await {
+        match next {
+            Ok(written) => match written.await {
                 Ok(Ok(())) => Ok(Some(ClaimOutcome::Claimed)),
                 Ok(Err(stale)) => {
                     self.books.forget(&c.sale_id, &slot);
@@ -233,7 +233,7 @@ impl Embedded {
                     anyhow::bail!("the write of the claims the sale's book took was not committed")
                 }
             },
-            (Decision::Duplicate, _) => {
+            Err(Decision::Duplicate) => {
                 let (s, k) = (c.sale_id.clone(), c.key.clone());
                 match self.db.read(move |conn| claim_body(conn, &s, &k)).await? {
                     Some(body) => Ok(Some(ClaimOutcome::Duplicate(Box::new(decode_claim(&body)?)))),
@@ -243,8 +243,8 @@ impl Embedded {
                     }
                 }
             }
-            (Decision::Limit(claimed), _) => Ok(Some(ClaimOutcome::LimitExceeded { claimed })),
-            _ => Ok(None),
+            Err(Decision::Limit(claimed)) => Ok(Some(ClaimOutcome::LimitExceeded { claimed })),
+            Err(Decision::Take | Decision::AskTheFile) => Ok(None),
         }
     }
 }
@@ -419,24 +419,53 @@ fn claim_rows(conn: &mut Connection, c: &Claiming) -> anyhow::Result<Claimed> {
     if left < c.quantity {
         return Ok(Claimed::Short(left));
     }
-    conn.execute_cached(
-        "UPDATE flash_sale_shards SET units_left = units_left - ?3, claims = claims + 1 WHERE sale_id = ?1 AND shard = ?2",
-        params![c.sale_id, c.shard, c.quantity],
-    )
-    .context("Failed to take the units from the shard")?;
-    conn.execute_cached(
-        "INSERT INTO flash_sale_customers (sale_id, customer_id, claimed) VALUES (?1, ?2, ?3)
-         ON CONFLICT (sale_id, customer_id) DO UPDATE SET claimed = claimed + excluded.claimed",
-        params![c.sale_id, c.customer, c.quantity],
-    )
-    .context("Failed to count the customer's claim")?;
-    conn.execute_cached(
-        "INSERT INTO flash_sale_claims (sale_id, idempotency_key, body) VALUES (?1, ?2, ?3)",
-        params![c.sale_id, c.key, c.body],
-    )
-    .context("Failed to write the claim row")?;
-    crate::queue::enqueue(conn, &c.send)?;
+    if !take_from_shard(conn, &c.sale_id, c.shard, c.quantity, 1)? || !count_customer(conn, c)? || !write_claim(conn, c)? {
+        anyhow::bail!("Flash sale {} changed between the reads and the writes of claim {}", c.sale_id, c.key);
+    }
     Ok(Claimed::Written)
+}
+
+/// Takes `units` of `claims` claims from a shard, on the condition that it holds them:
+/// false (nothing written) when it holds fewer. Both claim paths write a shard this way.
+pub(crate) fn take_from_shard(conn: &Connection, sale_id: &str, shard: u32, units: u32, claims: u32) -> anyhow::Result<bool> {
+    let taken = conn
+        .execute_cached(
+            "UPDATE flash_sale_shards SET units_left = units_left - ?3, claims = claims + ?4
+             WHERE sale_id = ?1 AND shard = ?2 AND units_left >= ?3",
+            params![sale_id, shard, units, claims],
+        )
+        .context("Failed to take the units from the shard")?;
+    Ok(taken > 0)
+}
+
+/// Grows the customer's units claimed in the sale by the claim's, on the condition that
+/// they stay within its limit: false (nothing written) when they would not.
+pub(crate) fn count_customer(conn: &Connection, c: &Claiming) -> anyhow::Result<bool> {
+    let counted = conn
+        .execute_cached(
+            "INSERT INTO flash_sale_customers (sale_id, customer_id, claimed) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sale_id, customer_id) DO UPDATE SET claimed = claimed + excluded.claimed
+             WHERE claimed + excluded.claimed <= ?4",
+            params![c.sale_id, c.customer, c.quantity, c.limit],
+        )
+        .context("Failed to count the customer's claim")?;
+    Ok(counted > 0)
+}
+
+/// Writes the claim's row under its key and queues its messages, on the condition that the
+/// key has no claim: false (nothing written) when it has.
+pub(crate) fn write_claim(conn: &Connection, c: &Claiming) -> anyhow::Result<bool> {
+    let new = conn
+        .execute_cached(
+            "INSERT INTO flash_sale_claims (sale_id, idempotency_key, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![c.sale_id, c.key, c.body],
+        )
+        .context("Failed to write the claim row")?;
+    if new == 0 {
+        return Ok(false);
+    }
+    crate::queue::enqueue(conn, &c.send)?;
+    Ok(true)
 }
 
 /// What a close needs of the sale: its stocks, in set-aside order, and each shard's stock.
