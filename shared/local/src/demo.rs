@@ -1454,7 +1454,7 @@ async fn replenishment(api: &Router, embedded: &Embedded, ports: &Ports) -> anyh
 fn sample_order(i: usize) -> Value {
     let (province, city) = BUYERS[i % BUYERS.len()];
     let mut lines = vec![line(i % CATALOGUE.len(), 1 + i % 4)];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         lines.push(line((i + 2) % CATALOGUE.len(), 1 + i % 2));
     }
     let mut order = json!({
@@ -1469,7 +1469,7 @@ fn sample_order(i: usize) -> Value {
         "lines": lines,
     });
     // Every fourth buyer is a business, giving its invoice details at checkout.
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         order["customer"]["billing"] = json!({
             "company": format!("{city} Tea Traders No. {i}"),
             "tax_id": format!("9133010{i:04}MA27XQ"),

@@ -220,7 +220,7 @@ pub fn store_as_current(data_dir: &Path, artifact: &Artifact) -> anyhow::Result<
 fn print_progress(progress: Progress) {
     // One line per layer, rewritten in place every 5 % of its candidates.
     let step = (progress.total / 20).max(1);
-    if progress.done % step != 0 && progress.done != progress.total {
+    if !progress.done.is_multiple_of(step) && progress.done != progress.total {
         return;
     }
     let mut err = std::io::stderr().lock();
