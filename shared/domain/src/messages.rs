@@ -126,14 +126,21 @@ pub struct Outgoing {
 impl Outgoing {
     /// Encodes `message` for its queue.
     pub fn of<M: QueueMessage>(message: &M) -> Self {
-        let fields = serde_json::to_string(message).expect("a message always serialises");
-        // The fields' object with `"type"` added last, written once (no `Value` built: a
-        // flash-sale claim encodes its message on the claim's path).
-        let body = match fields.strip_suffix('}') {
-            Some("{") => format!("{{\"type\":\"{}\"}}", M::KIND),
-            Some(open) if open.starts_with('{') => format!("{open},\"type\":\"{}\"}}", M::KIND),
-            _ => fields,
-        };
+        // The fields' object with `"type"` added last, written once into one buffer sized
+        // for a claim's message (no `Value` built, no copy: a flash-sale claim encodes its
+        // message on the claim's path).
+        let mut body = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut body, message).expect("a message always serialises");
+        if body.first() == Some(&b'{') && body.last() == Some(&b'}') {
+            body.pop();
+            if body.len() > 1 {
+                body.push(b',');
+            }
+            body.extend_from_slice(b"\"type\":\"");
+            body.extend_from_slice(M::KIND.as_bytes());
+            body.extend_from_slice(b"\"}");
+        }
+        let body = String::from_utf8(body).expect("serde_json writes UTF-8");
         Self { queue: M::QUEUE, kind: M::KIND, body }
     }
 

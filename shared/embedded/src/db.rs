@@ -15,7 +15,7 @@ pub(crate) fn index_time(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 /// `migrate` brings an older file up step by step.
-pub(crate) const SCHEMA_VERSION: i64 = 34;
+pub(crate) const SCHEMA_VERSION: i64 = 35;
 
 /// How long a write waits for another process holding the database lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -748,6 +748,10 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     if found < 34 {
         tx.execute_batch(crate::rfqs::RFQS).context("Failed to migrate to schema version 34 (requests for quotes)")?;
     }
+    if found < 35 {
+        tx.execute_batch(crate::claim_books::BOOKS)
+            .context("Failed to migrate to schema version 35 (how far each flash sale's journal is written)")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION).context("Failed to record the schema version")?;
     tx.commit().context("Failed to commit the schema migration")
 }
@@ -1022,6 +1026,24 @@ fn step_8_stock_owned_per_merchant(tx: &Connection) -> anyhow::Result<()> {
 
 /// `execute` and `query_row` through the connection's prepared-statement cache, so the
 /// hot statements are parsed once rather than on every call.
+/// Rows one multi-row statement writes ([`rows_statement`]): rows in bulk are written this
+/// many to a statement, which costs one statement's overhead instead of one per row.
+pub(crate) const ROWS_PER_STATEMENT: usize = 32;
+
+/// `head` followed by [`ROWS_PER_STATEMENT`] copies of `row`, comma separated, then `tail`:
+/// the text of a multi-row statement. The statement's first `shared` parameters (`?1`,
+/// ...) are the same for every row; in `row`, `{1}` to `{per_row}` stand for the row's own,
+/// numbered after them row by row.
+pub(crate) fn rows_statement(head: &str, row: &str, shared: usize, per_row: usize, tail: &str) -> String {
+    let rows: Vec<String> = (0..ROWS_PER_STATEMENT)
+        .map(|r| {
+            (1..=per_row)
+                .fold(row.to_owned(), |row, n| row.replace(&format!("{{{n}}}"), &format!("?{}", shared + r * per_row + n)))
+        })
+        .collect();
+    format!("{head} {} {tail}", rows.join(", "))
+}
+
 pub(crate) trait CachedStatements {
     fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
     fn query_row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
@@ -1418,7 +1440,7 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(
                 "DROP TABLE flash_sales; DROP TABLE flash_sale_shards; DROP TABLE flash_sale_customers;
-                 DROP TABLE flash_sale_claims; PRAGMA user_version = 11;",
+                 DROP TABLE flash_sale_claims; DROP TABLE flash_sale_books; PRAGMA user_version = 11;",
             )
             .unwrap();
         }
@@ -1431,7 +1453,7 @@ mod tests {
             })
             .unwrap();
         let version: i64 = db.call_now(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
-        assert_eq!((tables, version), (4, SCHEMA_VERSION));
+        assert_eq!((tables, version), (5, SCHEMA_VERSION), "and how far their journals are written");
     }
 
     #[test]

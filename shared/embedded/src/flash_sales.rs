@@ -1,10 +1,10 @@
 //! `FlashSaleStore`: a sale's body, one row per shard, the customers' totals and the claims
-//! (tables of schema step 10). A claim is decided by the sale's book in memory and written
-//! with others in one operation with no read (`claim_books.rs`); what the book cannot decide
-//! is one operation on the database thread, in its own savepoint: it checks the key, the
-//! customer's total and the shard, then writes the claim, the total, the shard and the
-//! message that makes the claim's order, so they land together or not at all. JSON is
-//! encoded and decoded on the caller's task; the database thread only moves rows.
+//! (tables of schema step 10). A claim is decided by the sale's book in memory, held by one
+//! connection at a time, and answered once journaled (`claim_books.rs`); the claims
+//! answered are written together a moment later, each one's rows (the claim, the
+//! customer's total, the shard) and the message that makes its order in one savepoint, so
+//! they land together or not at all. JSON is encoded and decoded on the caller's task; the
+//! database thread only moves rows.
 //!
 //! A sale's row also keeps its end (`ends_at`, the index times' fixed-width RFC 3339) and,
 //! once closed, `closed_at` and `units_returned` (schema step 19); the partial index
@@ -23,7 +23,6 @@ use oms_records::{ClaimRecord, SaleRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 
-use crate::claim_books::{self, Decision};
 use crate::db::{index_time, to_u32, CachedStatements};
 use crate::inventory::{available, raise_reserved};
 use crate::Embedded;
@@ -42,80 +41,44 @@ impl FlashSaleStore for Embedded {
         self.db.call(move |conn| create(conn, &sale_id, &body, &ends_at, &set_aside, &shards)).await.map_err(failed)
     }
 
-    /// The sale's row, read on the caller's thread (the reader connection: no hand-off to
-    /// the database thread) and compared with the body decoded last time, which is answered
-    /// again when it is the same: the row is read every time, since an early end changes
-    /// it, and another connection to the file may be the one that ended it.
+    /// The sale as this store read it while it holds the sale (`claim_books.rs`: no other
+    /// connection changes its row meanwhile), else its row, read every time: an early end
+    /// changes it, and another connection to the file may be the one that ended it.
     async fn get_sale(&self, id: &SaleId) -> Result<Option<FlashSale>, StoreError> {
         let key = id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read flash sale {id}"), e);
-        let known = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned();
-        let known_body = known.as_ref().map(|(body, _)| body.clone());
-        // The row's body, unless it is the one decoded before (compared in place).
-        let read: Option<Option<String>> = self
-            .db
-            .read(move |conn| {
-                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| {
-                    let body = row.get_ref(0)?.as_str()?;
-                    Ok((known_body.as_deref() != Some(body)).then(|| body.to_owned()))
-                })
-                .optional()
-                .context("Failed to query the flash sales")
-            })
-            .await
-            .map_err(failed)?;
-        match read {
-            None => Ok(None),
-            Some(None) => Ok(known.map(|(_, sale)| sale)),
-            Some(Some(body)) => {
-                let sale = decode_sale(&body).map_err(failed)?;
-                let mut sales = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                if sales.len() >= KNOWN_SALES {
-                    sales.clear();
-                }
-                sales.insert(id.clone(), (std::sync::Arc::from(body), sale.clone()));
-                Ok(Some(sale))
-            }
+        let (held, hold) = self.held_sale(id.as_str());
+        if let Some(sale) = held {
+            return Ok(Some(sale));
         }
+        let sale = self.read_sale(id, key).await.map_err(failed)?;
+        if let (Some(hold), Some(sale)) = (hold, &sale) {
+            Self::keep_held_sale(hold, sale);
+        }
+        Ok(sale)
     }
 
+    /// The levels as the sale's book has them (`claim_books.rs`): the file's, less the
+    /// claims answered and not yet written; the sale is held first.
     async fn shard_levels(&self, sale: &FlashSale) -> Result<Vec<ShardLevel>, StoreError> {
-        let key = sale.sale_id.to_string();
         let failed = |e| StoreError::new(format!("Failed to read the shards of flash sale {}", sale.sale_id), e);
-        self.db.read(move |conn| levels(conn, &key)).await.map_err(failed)
+        let levels = self.levels_held(sale.sale_id.as_str()).await.map_err(failed)?;
+        Ok(levels.into_iter().map(|(units_left, claims)| ShardLevel { units_left, claims }).collect())
     }
 
+    /// From the sale's book: a claim answered is found before it is written.
     async fn claim_by_key(&self, sale: &SaleId, key: &IdempotencyKey) -> Result<Option<Claim>, StoreError> {
-        let (s, k) = (sale.to_string(), key.to_string());
         let failed = |e| StoreError::new(format!("Failed to read the claim of flash sale {sale} under key {key}"), e);
-        let body = self.db.read(move |conn| claim_body(conn, &s, &k)).await.map_err(failed)?;
+        let body = self.claim_by_key_held(sale.as_str(), key.as_str()).await.map_err(failed)?;
         body.map(|body| decode_claim(&body)).transpose().map_err(failed)
     }
 
-    /// Decided by the sale's book when it can (`claim_books.rs`: a write with no read),
-    /// else by the file: the key, the customer's total and the shard read and written in
-    /// one operation.
+    /// Decided by the sale's book and answered once journaled (`claim_books.rs`); written to
+    /// the file with the claims answered beside it a moment later.
     async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to claim from flash sale {}", claim.sale_id), e);
-        let written = Arc::new(Claiming::new(claim, limit, send).map_err(failed)?);
-        if let Some(outcome) = self.claim_by_book(&written).await.map_err(failed)? {
-            return Ok(outcome);
-        }
-        let sale_id = written.sale_id.clone();
-        let outcome = self.db.call(move |conn| claim_rows(conn, &written)).await.map_err(failed)?;
-        Ok(match outcome {
-            Claimed::Written => {
-                // Written behind the book's back: it reloads.
-                self.books.forget_sale(&sale_id);
-                if !send.is_empty() {
-                    self.wake_consumers();
-                }
-                ClaimOutcome::Claimed
-            }
-            Claimed::Duplicate(body) => ClaimOutcome::Duplicate(Box::new(decode_claim(&body).map_err(failed)?)),
-            Claimed::Limit(claimed) => ClaimOutcome::LimitExceeded { claimed },
-            Claimed::Short(units_left) => ClaimOutcome::ShardShort { units_left },
-        })
+        let claiming = Arc::new(Claiming::new(claim, limit, send).map_err(failed)?);
+        self.claim_in_book(claiming).await.map_err(failed)
     }
 
     /// One operation: the sale's row (not closed, else its figures), every shard's units,
@@ -133,10 +96,9 @@ impl FlashSaleStore for Embedded {
             sku: sale.terms.sku.clone(),
             now,
         };
-        let outcome = self.db.call(move |conn| close(conn, &closing)).await.map_err(failed)?;
-        // Its shards are empty now: a book of it would only find that out claim by claim.
-        self.books.forget_sale(sale.sale_id.as_str());
-        Ok(outcome)
+        // Held, with its book closed first: every claim answered is written before it.
+        let closed = self.db.call(move |conn| close(conn, &closing));
+        self.close_held(sale.sale_id.as_str(), closed).await.map_err(failed)
     }
 
     async fn sale_closing(&self, id: &SaleId) -> Result<Option<SaleClosing>, StoreError> {
@@ -145,8 +107,8 @@ impl FlashSaleStore for Embedded {
         self.db.read(move |conn| closing_of(conn, &key)).await.map_err(failed)
     }
 
-    /// The sale's row (its body and its end column) rewritten with the new end, on the
-    /// condition that its end column is still the one `sale` has, after `now`, and that
+    /// The sale's row (its body and its end column) rewritten with the new end, with the sale
+    /// held, on the condition that its end column is still the one `sale` has, after `now`, and that
     /// it is not closed.
     async fn end_sale(&self, sale: &FlashSale, now: DateTime<Utc>) -> Result<EndSaleOutcome, StoreError> {
         let failed = |e| StoreError::new(format!("Failed to end flash sale {}", sale.sale_id), e);
@@ -158,18 +120,16 @@ impl FlashSaleStore for Embedded {
         ended.terms.starts_at = ended.terms.starts_at.min(now);
         let body = serde_json::to_string(&SaleRecord::from(&ended)).context("Failed to encode the sale").map_err(failed)?;
         let (sale_id, before, after) = (sale.sale_id.to_string(), index_time(sale.terms.ends_at), index_time(now));
-        let changed = self
-            .db
-            .call(move |conn| {
-                conn.execute_cached(
-                    "UPDATE flash_sales SET body = ?2, ends_at = ?4
-                     WHERE sale_id = ?1 AND ends_at = ?3 AND ?4 < ends_at AND closed_at IS NULL",
-                    params![sale_id, body, before, after],
-                )
-                .context("Failed to write the sale's new end")
-            })
-            .await
-            .map_err(failed)?;
+        let write = self.db.call(move |conn| {
+            conn.execute_cached(
+                "UPDATE flash_sales SET body = ?2, ends_at = ?4
+                 WHERE sale_id = ?1 AND ends_at = ?3 AND ?4 < ends_at AND closed_at IS NULL",
+                params![sale_id, body, before, after],
+            )
+            .context("Failed to write the sale's new end")
+        });
+        // Held: while a store holds a sale, only it changes the sale's row.
+        let changed = self.end_held(sale.sale_id.as_str(), write).await.map_err(failed)?;
         Ok(if changed == 1 { EndSaleOutcome::Ended(Box::new(ended)) } else { EndSaleOutcome::AlreadyEnded })
     }
 
@@ -190,61 +150,36 @@ impl FlashSaleStore for Embedded {
 }
 
 impl Embedded {
-    /// The claim as the sale's book decides it, written if taken; `None` when the book
-    /// cannot decide or was out of date (the file decides then).
-    async fn claim_by_book(&self, c: &Arc<Claiming>) -> anyhow::Result<Option<ClaimOutcome>> {
-        let slot = self.books.slot(&c.sale_id);
-        let sale_id = c.sale_id.clone();
-        let book = slot.book(|| self.db.call(move |conn| claim_books::load(conn, &sale_id))).await?;
-        let next = {
-            let mut kept = book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match kept.decide(c) {
-                Decision::Take => {
-                    let (answer, written) = tokio::sync::oneshot::channel();
-                    if kept.queue(c.clone(), answer) {
-                        // The first claim queued: the write that takes it and those queued
-                        // after it, queued while the book is locked, so that it runs before
-                        // any operation queued behind the claims it takes.
-                        let (writing, delivering, store) = (slot.clone(), slot.clone(), self.clone());
-                        self.db.submit(
-                            move |conn| claim_books::write_queued(conn, &writing),
-                            move |written| {
-                                if claim_books::deliver(&delivering, written) {
-                                    store.wake_consumers();
-                                }
-                            },
-                        )?;
-                    }
-                    Ok(written)
+    /// The sale's row, read on the caller's thread (the reader connection: no hand-off to
+    /// the database thread) and compared with the body decoded last time, which is answered
+    /// again when it is the same.
+    async fn read_sale(&self, id: &SaleId, key: String) -> anyhow::Result<Option<FlashSale>> {
+        let known = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned();
+        let known_body = known.as_ref().map(|(body, _)| body.clone());
+        // The row's body, unless it is the one decoded before (compared in place).
+        let read: Option<Option<String>> = self
+            .db
+            .read(move |conn| {
+                conn.query_row_cached("SELECT body FROM flash_sales WHERE sale_id = ?1", [key.as_str()], |row| {
+                    let body = row.get_ref(0)?.as_str()?;
+                    Ok((known_body.as_deref() != Some(body)).then(|| body.to_owned()))
+                })
+                .optional()
+                .context("Failed to query the flash sales")
+            })
+            .await?;
+        match read {
+            None => Ok(None),
+            Some(None) => Ok(known.map(|(_, sale)| sale)),
+            Some(Some(body)) => {
+                let sale = decode_sale(&body)?;
+                let mut sales = self.sales.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if sales.len() >= KNOWN_SALES {
+                    sales.clear();
                 }
-                other => Err(other),
+                sales.insert(id.clone(), (std::sync::Arc::from(body), sale.clone()));
+                Ok(Some(sale))
             }
-        };
-        match next {
-            Ok(written) => match written.await {
-                Ok(Ok(())) => Ok(Some(ClaimOutcome::Claimed)),
-                Ok(Err(stale)) => {
-                    self.books.forget(&c.sale_id, &slot);
-                    tracing::debug!(sale_id = %c.sale_id, reason = %stale, "a claim the sale's book took is decided by the file");
-                    Ok(None)
-                }
-                Err(_) => {
-                    self.books.forget(&c.sale_id, &slot);
-                    anyhow::bail!("the write of the claims the sale's book took was not committed")
-                }
-            },
-            Err(Decision::Duplicate) => {
-                let (s, k) = (c.sale_id.clone(), c.key.clone());
-                match self.db.read(move |conn| claim_body(conn, &s, &k)).await? {
-                    Some(body) => Ok(Some(ClaimOutcome::Duplicate(Box::new(decode_claim(&body)?)))),
-                    None => {
-                        self.books.forget(&c.sale_id, &slot);
-                        Ok(None)
-                    }
-                }
-            }
-            Err(Decision::Limit(claimed)) => Ok(Some(ClaimOutcome::LimitExceeded { claimed })),
-            Err(Decision::Take | Decision::AskTheFile) => Ok(None),
         }
     }
 }
@@ -284,7 +219,7 @@ fn decode_sale(body: &str) -> anyhow::Result<FlashSale> {
     FlashSale::try_from(record).context("A stored flash sale is corrupt")
 }
 
-fn decode_claim(body: &str) -> anyhow::Result<Claim> {
+pub(crate) fn decode_claim(body: &str) -> anyhow::Result<Claim> {
     let record: ClaimRecord = serde_json::from_str(body).context("A stored claim is not its layout")?;
     Claim::try_from(record).context("A stored claim is corrupt")
 }
@@ -329,7 +264,8 @@ fn create(
     Ok(CreateSaleOutcome::Created)
 }
 
-fn levels(conn: &mut Connection, sale_id: &str) -> anyhow::Result<Vec<ShardLevel>> {
+/// Each shard's units left and claims made, as the file has them, by shard index.
+pub(crate) fn file_levels(conn: &Connection, sale_id: &str) -> anyhow::Result<Vec<(u32, u32)>> {
     let mut stmt = conn
         .prepare_cached("SELECT units_left, claims FROM flash_sale_shards WHERE sale_id = ?1 ORDER BY shard")
         .context("Failed to prepare the shard query")?;
@@ -338,12 +274,10 @@ fn levels(conn: &mut Connection, sale_id: &str) -> anyhow::Result<Vec<ShardLevel
         .context("Failed to query the shards")?
         .collect::<Result<Vec<_>, _>>()
         .context("Failed to read the shards")?;
-    rows.into_iter()
-        .map(|(left, claims)| Ok(ShardLevel { units_left: to_u32(left, "units_left")?, claims: to_u32(claims, "claims")? }))
-        .collect()
+    rows.into_iter().map(|(left, claims)| Ok((to_u32(left, "units_left")?, to_u32(claims, "claims")?))).collect()
 }
 
-fn claim_body(conn: &Connection, sale_id: &str, key: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn claim_body(conn: &Connection, sale_id: &str, key: &str) -> anyhow::Result<Option<String>> {
     conn.query_row_cached(
         "SELECT body FROM flash_sale_claims WHERE sale_id = ?1 AND idempotency_key = ?2",
         params![sale_id, key],
@@ -375,54 +309,14 @@ impl Claiming {
             quantity: claim.quantity,
             shard: claim.shard,
             limit,
-            body: serde_json::to_string(&ClaimRecord::from(claim)).context("Failed to encode the claim")?,
+            body: {
+                let mut body = Vec::with_capacity(384);
+                serde_json::to_writer(&mut body, &ClaimRecord::from(claim)).context("Failed to encode the claim")?;
+                String::from_utf8(body).context("serde_json writes UTF-8")?
+            },
             send: send.to_vec(),
         })
     }
-}
-
-enum Claimed {
-    Written,
-    Duplicate(String),
-    Limit(u32),
-    Short(u32),
-}
-
-/// Checks the key, the customer's total and the shard, in that order, then writes.
-fn claim_rows(conn: &mut Connection, c: &Claiming) -> anyhow::Result<Claimed> {
-    if let Some(first) = claim_body(conn, &c.sale_id, &c.key)? {
-        return Ok(Claimed::Duplicate(first));
-    }
-    let claimed: i64 = conn
-        .query_row_cached(
-            "SELECT claimed FROM flash_sale_customers WHERE sale_id = ?1 AND customer_id = ?2",
-            params![c.sale_id, c.customer],
-            |row| row.get(0),
-        )
-        .optional()
-        .context("Failed to read the customer's claims")?
-        .unwrap_or(0);
-    let claimed = to_u32(claimed, "claimed")?;
-    if claimed.saturating_add(c.quantity) > c.limit {
-        return Ok(Claimed::Limit(claimed));
-    }
-    let left: i64 = conn
-        .query_row_cached(
-            "SELECT units_left FROM flash_sale_shards WHERE sale_id = ?1 AND shard = ?2",
-            params![c.sale_id, c.shard],
-            |row| row.get(0),
-        )
-        .optional()
-        .context("Failed to read the shard")?
-        .with_context(|| format!("Flash sale {} has no shard {}", c.sale_id, c.shard))?;
-    let left = to_u32(left, "units_left")?;
-    if left < c.quantity {
-        return Ok(Claimed::Short(left));
-    }
-    if !take_from_shard(conn, &c.sale_id, c.shard, c.quantity, 1)? || !count_customer(conn, c)? || !write_claim(conn, c)? {
-        anyhow::bail!("Flash sale {} changed between the reads and the writes of claim {}", c.sale_id, c.key);
-    }
-    Ok(Claimed::Written)
 }
 
 /// Takes `units` of `claims` claims from a shard, on the condition that it holds them:
@@ -455,17 +349,23 @@ pub(crate) fn count_customer(conn: &Connection, c: &Claiming) -> anyhow::Result<
 /// Writes the claim's row under its key and queues its messages, on the condition that the
 /// key has no claim: false (nothing written) when it has.
 pub(crate) fn write_claim(conn: &Connection, c: &Claiming) -> anyhow::Result<bool> {
+    if !insert_claim(conn, c)? {
+        return Ok(false);
+    }
+    crate::queue::enqueue(conn, &c.send)?;
+    Ok(true)
+}
+
+/// Writes the claim's row under its key, on the condition that the key has no claim: false
+/// (nothing written) when it has.
+pub(crate) fn insert_claim(conn: &Connection, c: &Claiming) -> anyhow::Result<bool> {
     let new = conn
         .execute_cached(
             "INSERT INTO flash_sale_claims (sale_id, idempotency_key, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             params![c.sale_id, c.key, c.body],
         )
         .context("Failed to write the claim row")?;
-    if new == 0 {
-        return Ok(false);
-    }
-    crate::queue::enqueue(conn, &c.send)?;
-    Ok(true)
+    Ok(new > 0)
 }
 
 /// What a close needs of the sale: its stocks, in set-aside order, and each shard's stock.
@@ -497,18 +397,18 @@ fn close(conn: &mut Connection, c: &Closing) -> anyhow::Result<CloseSaleOutcome>
     if let Some(first) = closing_of(conn, &c.sale_id)? {
         return Ok(CloseSaleOutcome::AlreadyClosed(first));
     }
-    let levels = levels(conn, &c.sale_id)?;
+    let levels = file_levels(conn, &c.sale_id)?;
     if levels.len() != c.shards.len() {
         bail!("Flash sale {} has {} shard rows for {} shards", c.sale_id, levels.len(), c.shards.len());
     }
     let mut per_stock: Vec<u32> = vec![0; c.stocks.len()];
-    for (level, stock) in levels.iter().zip(&c.shards) {
+    for ((units_left, _), stock) in levels.iter().zip(&c.shards) {
         let index = c
             .stocks
             .iter()
             .position(|s| s == stock)
             .with_context(|| format!("A shard of flash sale {} names a stock the sale did not set aside", c.sale_id))?;
-        per_stock[index] += level.units_left;
+        per_stock[index] += units_left;
     }
     for ((warehouse, owner), units) in c.stocks.iter().zip(per_stock.iter().copied()) {
         if units == 0 {
@@ -540,6 +440,9 @@ fn close(conn: &mut Connection, c: &Closing) -> anyhow::Result<CloseSaleOutcome>
     }
     conn.execute_cached("UPDATE flash_sale_shards SET units_left = 0 WHERE sale_id = ?1", [c.sale_id.as_str()])
         .context("Failed to empty the shards")?;
+    // A book kept by another connection is read again.
+    conn.execute_cached("UPDATE flash_sale_books SET version = version + 1 WHERE sale_id = ?1", [c.sale_id.as_str()])
+        .context("Failed to raise the sale's book version")?;
     let units_returned: u64 = per_stock.iter().map(|u| u64::from(*u)).sum();
     conn.execute_cached(
         "UPDATE flash_sales SET closed_at = ?2, units_returned = ?3 WHERE sale_id = ?1",

@@ -7,7 +7,9 @@
 //!   SQS-style through [`Embedded::receive`], [`Embedded::ack`] and [`Embedded::retry_later`].
 //!
 //! SQLite runs in WAL mode with `synchronous = NORMAL`: a committed write survives a
-//! process crash; a power cut may lose the last few transactions but never corrupts.
+//! process crash; a power cut may lose the last few transactions but never corrupts. Flash
+//! sale claims are answered once appended to their sale's journal (`flash-sales/` in the
+//! data directory), as durable as a commit, and written to `oms.db` a moment later.
 //! Beside the writer (the database thread, which group-commits) a checkpoint thread copies
 //! the WAL into the database file, and a read-only connection serves some reads on the
 //! caller's thread (`db.rs`).
@@ -67,8 +69,8 @@ pub struct Embedded {
     /// Flash sales decoded before, with the row body they were decoded from: a claim reads
     /// the row (it may have changed: an early end) but decodes it only when it differs.
     sales: Arc<std::sync::Mutex<KnownSales>>,
-    /// The books of the sales claimed in this process: claims decided in memory, written
-    /// without a read (`claim_books.rs`).
+    /// The books of the sales claimed through this store: claims decided in memory and
+    /// answered once journaled (`claim_books.rs`).
     books: Arc<claim_books::ClaimBooks>,
 }
 
@@ -81,11 +83,14 @@ impl Embedded {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("Failed to create the data directory {}", data_dir.display()))?;
         let db = db::Db::open_file(&data_dir.join(DB_FILE))?;
-        let recovered = db.call_now(queue::recover_in_flight)?;
+        let books = claim_books::ClaimBooks::in_directory(data_dir.join(claim_books::JOURNALS))?;
+        let store = Self { db, notify: Arc::default(), sales: Arc::default(), books: Arc::new(books) };
+        store.replay_journals()?;
+        let recovered = store.db.call_now(queue::recover_in_flight)?;
         if recovered > 0 {
             tracing::info!(messages = recovered, "messages left in flight by a previous run are visible again");
         }
-        Ok(Self { db, notify: Arc::default(), sales: Arc::default(), books: Arc::default() })
+        Ok(store)
     }
 
     /// A store that lives in memory only, for tests: one private database per call,
@@ -130,6 +135,13 @@ impl Embedded {
     /// no order are left out.
     pub async fn order_counts_by_status(&self) -> anyhow::Result<Vec<(OrderStatus, usize)>> {
         self.db.call(orders::counts_by_status).await.context("Failed to count orders by status")
+    }
+
+    /// Waits until every flash-sale claim this store answered is written to `oms.db`: what
+    /// another connection to the file reads without holding the sale. (This store's own
+    /// operations read them at once.)
+    pub async fn claims_written(&self) -> anyhow::Result<()> {
+        self.db.call(|_| Ok(())).await.context("Failed to wait for the claims answered to be written")
     }
 
     /// Every stock level, sorted by warehouse then SKU.

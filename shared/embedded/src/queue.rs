@@ -10,12 +10,12 @@ use anyhow::Context;
 use async_trait::async_trait;
 use oms_domain::messages::{Outgoing, QueueName};
 use oms_domain::ports::{Queue, StoreError};
-use rusqlite::{params, Connection, OptionalExtension};
-use std::sync::Arc;
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::db::CachedStatements;
-use crate::db::{now_millis, to_u32};
+use crate::db::{now_millis, rows_statement, to_u32, ROWS_PER_STATEMENT};
 use crate::Embedded;
 
 /// Deliveries a message gets before it is moved to the dead letters.
@@ -49,10 +49,32 @@ impl Queue for Embedded {
 
 /// Writes `messages` to their queues, in the caller's savepoint: the outbox of an order
 /// write is these rows, committed with the order or not at all. The caller wakes the
-/// consumers once the savepoint is committed ([`Embedded::wake_consumers`]).
-pub(crate) fn enqueue(conn: &Connection, messages: &[Outgoing]) -> anyhow::Result<()> {
+/// consumers once the savepoint is committed ([`Embedded::wake_consumers`]). Many at once
+/// (a batch of flash-sale claims) go [`ROWS_PER_STATEMENT`] to a statement.
+pub(crate) fn enqueue<'a>(conn: &Connection, messages: impl IntoIterator<Item = &'a Outgoing>) -> anyhow::Result<()> {
+    static MANY: LazyLock<String> = LazyLock::new(|| {
+        rows_statement(
+            "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES",
+            "({1}, {2}, 0, 0, ?1, ?1)",
+            1,
+            2,
+            "",
+        )
+    });
     let now = now_millis();
-    for message in messages {
+    let messages: Vec<&Outgoing> = messages.into_iter().collect();
+    let mut chunks = messages.chunks_exact(ROWS_PER_STATEMENT);
+    for chunk in &mut chunks {
+        let queues: Vec<&str> = chunk.iter().map(|m| m.queue.as_str()).collect();
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(1 + 2 * chunk.len());
+        values.push(&now);
+        for (queue, message) in queues.iter().zip(chunk) {
+            values.push(queue);
+            values.push(&message.body);
+        }
+        conn.prepare_cached(&MANY)?.execute(&*values).context("Failed to write the message rows")?;
+    }
+    for message in chunks.remainder() {
         conn.execute_cached(
             "INSERT INTO messages (queue, body, attempts, in_flight, visible_at, sent_at) VALUES (?1, ?2, 0, 0, ?3, ?3)",
             params![message.queue.as_str(), message.body, now],

@@ -50,7 +50,7 @@ async fn file_backed() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Embedded::open(dir.path()).expect("the store opens");
     let kept = Arc::new(InTempDir { store, _dir: dir });
-    let outbox = Arc::new(QueueRows(kept.store.clone()));
+    let outbox = Arc::new(QueueRows(kept.store.clone(), Vec::new()));
     Subject {
         orders: kept.clone(),
         warehouses: kept.clone(),
@@ -81,11 +81,17 @@ async fn file_backed() -> Subject {
 }
 
 /// The outbox of the embedded store: the rows of its queue table.
-struct QueueRows(Embedded);
+/// The queue rows of the first store, once every store's flash-sale claims answered are
+/// written (a claim is answered once journaled, and another connection reads it once
+/// written: a moment later).
+struct QueueRows(Embedded, Vec<Embedded>);
 
 #[async_trait]
 impl Outbox for QueueRows {
     async fn sent(&self) -> Vec<Outgoing> {
+        for store in &self.1 {
+            store.claims_written().await.expect("the claims written");
+        }
         let mut sent = Vec::new();
         for queue in QueueName::ALL {
             let rows = self.0.pending(queue).await.expect("the queue's rows");
@@ -112,7 +118,7 @@ async fn in_memory() -> Subject {
         supply: ports.supply,
         shipments: ports.shipments,
         sales: ports.sales,
-        outbox: Arc::new(QueueRows(store)),
+        outbox: Arc::new(QueueRows(store, Vec::new())),
         consignments: ports.consignments,
         auctions: ports.auctions,
         group_buys: ports.group_buys,
@@ -145,7 +151,7 @@ impl TwoOnOneFile {
 async fn two_on_one_file() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let stores = [Embedded::open(dir.path()).expect("the store opens"), Embedded::open(dir.path()).expect("it opens twice")];
-    let outbox = Arc::new(QueueRows(stores[0].clone()));
+    let outbox = Arc::new(QueueRows(stores[0].clone(), stores.to_vec()));
     let shared = Arc::new(TwoOnOneFile { stores, next: AtomicUsize::new(0), _dir: dir });
     Subject {
         orders: shared.clone(),

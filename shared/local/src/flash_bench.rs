@@ -4,9 +4,11 @@
 //! `--simulate`, the DynamoDB capacity model (`crate::flash_model`).
 //!
 //! Both sides do the same work per claim: refuse a repeated idempotency key, check the
-//! customer's limit, take a unit, record the claim. Ours also writes the message that
-//! makes the claim's order in the same atomic write, durably (SQLite in WAL mode); Redis
-//! runs with its append-only file fsynced every second, the closest Redis comes. After
+//! customer's limit, take a unit, record the claim. Ours also records the message that
+//! makes the claim's order with it: the claim is answered once its line is in the sale's
+//! journal (as durable as a commit in WAL mode: a process crash loses nothing) and written
+//! to SQLite in batches behind it; Redis runs with its append-only file fsynced every
+//! second, the same promise. After
 //! the claims, the workers make, plan and reserve every claim's order from those messages,
 //! timed apart (`orders/s`), and every claim is checked to have its order.
 
@@ -50,7 +52,7 @@ impl Run {
 /// has as many units) at each number of `clients`.
 pub async fn compare(claims: usize, clients: &[usize], shards: u32, data_dir: &Path) -> anyhow::Result<()> {
     println!("flash sale on one SKU: {claims} claims of one unit, each served (the sale has {claims} units), {shards} shards");
-    println!("  oms: the claim use case in process on the embedded store (claim + customer total + shard + its order's message, one durable write)");
+    println!("  oms: the claim use case in process on the embedded store (claim + customer total + shard + its order's message: one journal line, then SQLite)");
     println!("  orders/s: then the workers make, plan and reserve the claims' orders from those messages (every claim checked to have its order)");
     let redis = match RedisServer::start() {
         Ok(server) => {

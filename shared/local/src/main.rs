@@ -14,6 +14,9 @@ use oms_local::connections::ConnectionLimits;
 use oms_local::server::{self, ServeOptions};
 use oms_pricing::models::TreeParams;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "oms", version, about = "Order management: every function in one process on an embedded store and queue")]
 struct Cli {

@@ -169,3 +169,89 @@ async fn a_sigkill_mid_burst_leaves_no_order_stuck_and_no_stock_held_for_a_cance
     assert_eq!(reserved, reserved_orders as u64, "stock held for orders that are not reserved: {levels}");
     second.kill();
 }
+
+/// Claims posted in the flash-sale burst, and answers to wait for before the kill.
+const CLAIMS: usize = 3_000;
+const KILL_AFTER_CLAIMS: usize = 400;
+
+/// A SIGKILL in the middle of a burst of flash-sale claims: every claim answered 201 before
+/// it (answered once journaled, written to the database a moment later) is there after the
+/// restart, with its order made; the sale's units left and claims add up to its units.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sigkill_mid_claim_burst_loses_no_claim_answered() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut first = serve(dir.path(), port);
+    up(&client, &base).await;
+    let warehouse = json!({"name": "Hangzhou 1", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
+    assert!(client.put(format!("{base}/warehouses/wh-1")).json(&warehouse).send().await.unwrap().status().is_success());
+    assert!(client
+        .put(format!("{base}/inventory/wh-1/SKU-1"))
+        .json(&json!({"on_hand": 10_000}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let now = chrono::Utc::now();
+    let sale = json!({"merchant_id": "m-1", "sku": "SKU-1", "units": CLAIMS, "per_customer_limit": 1, "shards": 16,
+                      "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
+    let (status, sale) = post(&client, format!("{base}/flash-sales"), sale).await.expect("the sale");
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{sale}");
+    let sale_id = sale["sale_id"].as_str().expect("a sale id").to_owned();
+
+    let claim = |i: usize| {
+        json!({"customer_id": format!("c-{i}"), "quantity": 1, "idempotency_key": format!("k-{i}"),
+               "shipping_address": {"line1": "1 West Lake Rd", "city": "Hangzhou", "country": "CN"}})
+    };
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..CLAIMS {
+        let (client, url, answered, body) =
+            (client.clone(), format!("{base}/flash-sales/{sale_id}/claims"), answered.clone(), claim(i));
+        tasks.push(tokio::spawn(async move {
+            let done = post(&client, url, body).await;
+            answered.fetch_add(usize::from(done.is_some()), Ordering::SeqCst);
+            done.filter(|(status, _)| *status == reqwest::StatusCode::CREATED).map(|(_, claim)| (i, claim))
+        }));
+    }
+    while answered.load(Ordering::SeqCst) < KILL_AFTER_CLAIMS {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    first.kill();
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.expect("a claim task"));
+    }
+    assert!(
+        claimed.len() >= KILL_AFTER_CLAIMS && claimed.len() < CLAIMS,
+        "{} claims answered: the kill must land mid-burst",
+        claimed.len()
+    );
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut second = serve(dir.path(), port);
+    up(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for (i, answer) in &claimed {
+        let (status, again) = post(&client, format!("{base}/flash-sales/{sale_id}/claims"), claim(*i)).await.expect("an answer");
+        assert_eq!((status, &again), (reqwest::StatusCode::CREATED, answer), "claim {i} was answered before the crash");
+        let order_id = answer["order_id"].as_str().expect("an order id");
+        loop {
+            let found = client.get(format!("{base}/orders/{order_id}")).send().await.expect("the lookup").status();
+            if found.is_success() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "claim {i}'s order {order_id} was never made");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let view: Value = client.get(format!("{base}/flash-sales/{sale_id}")).send().await.unwrap().json().await.unwrap();
+    let (left, claims) = (view["units_left"].as_u64().expect("units left"), view["claims"].as_u64().expect("claims"));
+    assert_eq!(left + claims, CLAIMS as u64, "units left and claims add up to the sale's units: {view}");
+    assert!(claims >= claimed.len() as u64, "{claims} claims stored, {} answered: {view}", claimed.len());
+    second.kill();
+}
