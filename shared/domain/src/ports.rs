@@ -670,7 +670,10 @@ pub trait FlashSaleStore: Send + Sync {
     /// Conditions, the first that fails answering: no claim under (sale, key) exists
     /// (`Duplicate`); the customer's units claimed plus `claim.quantity` is at most `limit`
     /// (`LimitExceeded`); the shard has at least `claim.quantity` left (`ShardShort`). A
-    /// failed condition writes nothing.
+    /// failed condition writes nothing. Once `Claimed` is answered the claim is durable and
+    /// this store's later calls read it; another connection to the same data may read it a
+    /// moment later (the embedded store answers once the claim is in the sale's journal and
+    /// writes its rows behind it).
     async fn claim(&self, claim: &Claim, limit: u32, send: &[Outgoing]) -> Result<ClaimOutcome, StoreError>;
 
     /// Closes a sale that has ended: takes every unit left in its shards out (each shard to
