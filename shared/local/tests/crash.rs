@@ -98,18 +98,25 @@ async fn all_orders(client: &reqwest::Client, base: &str) -> BTreeMap<String, St
     }
 }
 
+/// `oms serve` over `data_dir`, up, with warehouse wh-1 of merchant m-1 holding `on_hand`
+/// of SKU-1; and its base URL.
+async fn serving_with_stock(data_dir: &Path, client: &reqwest::Client, on_hand: u32) -> (Serving, String) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let serving = serve(data_dir, port);
+    up(client, &base).await;
+    let warehouse = json!({"name": "Hangzhou 1", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
+    assert!(client.put(format!("{base}/warehouses/wh-1")).json(&warehouse).send().await.unwrap().status().is_success());
+    let stock = json!({ "on_hand": on_hand });
+    assert!(client.put(format!("{base}/inventory/wh-1/SKU-1")).json(&stock).send().await.unwrap().status().is_success());
+    (serving, base)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_sigkill_mid_burst_leaves_no_order_stuck_and_no_stock_held_for_a_cancelled_order() {
     let dir = tempfile::tempdir().expect("a data directory");
     let client = reqwest::Client::new();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut first = serve(dir.path(), port);
-    up(&client, &base).await;
-    let warehouse = json!({"name": "Hangzhou 1", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
-    assert!(client.put(format!("{base}/warehouses/wh-1")).json(&warehouse).send().await.unwrap().status().is_success());
-    let stock = json!({"on_hand": 100_000});
-    assert!(client.put(format!("{base}/inventory/wh-1/SKU-1")).json(&stock).send().await.unwrap().status().is_success());
+    let (mut first, base) = serving_with_stock(dir.path(), &client, 100_000).await;
 
     let mut taken = Vec::new();
     for i in 0..FIRST {
@@ -181,20 +188,7 @@ const KILL_AFTER_CLAIMS: usize = 400;
 async fn a_sigkill_mid_claim_burst_loses_no_claim_answered() {
     let dir = tempfile::tempdir().expect("a data directory");
     let client = reqwest::Client::new();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut first = serve(dir.path(), port);
-    up(&client, &base).await;
-    let warehouse = json!({"name": "Hangzhou 1", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
-    assert!(client.put(format!("{base}/warehouses/wh-1")).json(&warehouse).send().await.unwrap().status().is_success());
-    assert!(client
-        .put(format!("{base}/inventory/wh-1/SKU-1"))
-        .json(&json!({"on_hand": 10_000}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .is_success());
+    let (mut first, base) = serving_with_stock(dir.path(), &client, 10_000).await;
     let now = chrono::Utc::now();
     let sale = json!({"merchant_id": "m-1", "sku": "SKU-1", "units": CLAIMS, "per_customer_limit": 1, "shards": 16,
                       "starts_at": now - chrono::Duration::minutes(1), "ends_at": now + chrono::Duration::hours(1)});
