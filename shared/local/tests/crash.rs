@@ -106,9 +106,11 @@ async fn serving_with_stock(data_dir: &Path, client: &reqwest::Client, on_hand: 
     let serving = serve(data_dir, port);
     up(client, &base).await;
     let warehouse = json!({"name": "Hangzhou 1", "merchant_id": "m-1", "province": "Zhejiang", "city": "Hangzhou", "lat": 30.2, "lon": 120.1});
-    assert!(client.put(format!("{base}/warehouses/wh-1")).json(&warehouse).send().await.unwrap().status().is_success());
-    let stock = json!({ "on_hand": on_hand });
-    assert!(client.put(format!("{base}/inventory/wh-1/SKU-1")).json(&stock).send().await.unwrap().status().is_success());
+    let put = |path: &str, body: Value| client.put(format!("{base}{path}")).json(&body).send();
+    let registered = put("/warehouses/wh-1", warehouse).await.expect("the warehouse is registered");
+    assert!(registered.status().is_success(), "{registered:?}");
+    let counted = put("/inventory/wh-1/SKU-1", json!({ "on_hand": on_hand })).await.expect("the stock is counted");
+    assert!(counted.status().is_success(), "{counted:?}");
     (serving, base)
 }
 
