@@ -352,10 +352,8 @@ impl Embedded {
         };
         Ok(match decided {
             Decision::Taken { .. } => ClaimOutcome::Claimed,
-            Decision::Duplicate(Some(on_the_way)) => ClaimOutcome::Duplicate(Box::new(decode_claim(&on_the_way.body)?)),
-            Decision::Duplicate(None) => {
-                let (s, k) = (c.sale_id.clone(), c.key.clone());
-                let body = self.db.read(move |conn| claim_body(conn, &s, &k)).await?;
+            Decision::Duplicate(claimed) => {
+                let body = self.body_of(&c.sale_id, &c.key, claimed).await?;
                 let body =
                     body.with_context(|| format!("Flash sale {}'s claim under key {} is not in the file", c.sale_id, c.key))?;
                 ClaimOutcome::Duplicate(Box::new(decode_claim(&body)?))
@@ -371,8 +369,16 @@ impl Embedded {
         let known = slot.lock().keys.get(key).cloned();
         match known {
             None => Ok(None),
-            Some(Some(on_the_way)) => Ok(Some(on_the_way.body.clone())),
-            Some(None) => {
+            Some(claimed) => self.body_of(sale_id, key, claimed).await,
+        }
+    }
+
+    /// The row body of the claim the book has under `key`: its own while on its way, else
+    /// the file's (`None` if the file lacks it).
+    async fn body_of(&self, sale_id: &str, key: &str, claimed: Option<Arc<Claiming>>) -> anyhow::Result<Option<String>> {
+        match claimed {
+            Some(on_the_way) => Ok(Some(on_the_way.body.clone())),
+            None => {
                 let (s, k) = (sale_id.to_owned(), key.to_owned());
                 self.db.read(move |conn| claim_body(conn, &s, &k)).await
             }

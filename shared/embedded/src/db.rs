@@ -1024,8 +1024,6 @@ fn step_8_stock_owned_per_merchant(tx: &Connection) -> anyhow::Result<()> {
     .context("Failed to rebuild the stock and reservations tables with the owner in their keys")
 }
 
-/// `execute` and `query_row` through the connection's prepared-statement cache, so the
-/// hot statements are parsed once rather than on every call.
 /// Rows one multi-row statement writes ([`rows_statement`]): rows in bulk are written this
 /// many to a statement, which costs one statement's overhead instead of one per row.
 pub(crate) const ROWS_PER_STATEMENT: usize = 32;
@@ -1044,6 +1042,8 @@ pub(crate) fn rows_statement(head: &str, row: &str, shared: usize, per_row: usiz
     format!("{head} {} {tail}", rows.join(", "))
 }
 
+/// `execute` and `query_row` through the connection's prepared-statement cache, so the
+/// hot statements are parsed once rather than on every call.
 pub(crate) trait CachedStatements {
     fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
     fn query_row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
